@@ -1,0 +1,58 @@
+// Runs every test file under test/ with node's test runner (TypeScript via tsx),
+// prints the spec report, and ends with one plain line "N passed, N failed[, N skipped]"
+// that CI reads. Child processes inherit this process's `--import tsx`.
+// Usage: node --import tsx scripts/test.mjs [file or folder filter ...]
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+import { availableParallelism } from 'node:os';
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (name === 'node_modules' || name === 'fakes') continue;
+    if (statSync(full).isDirectory()) out.push(...findTests(full));
+    else if (name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = findTests('test')
+  .filter((f) => filters.length === 0 || filters.some((p) => relative('.', f).includes(p)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(2);
+}
+
+const counts = { passed: 0, failed: 0, skipped: 0 };
+const stream = run({
+  files,
+  concurrency: Math.max(2, availableParallelism()),
+  timeout: 5 * 60_000,
+});
+stream.on('test:pass', (t) => {
+  if (t.details?.type === 'suite') return;
+  if (t.skip || t.todo) counts.skipped++;
+  else counts.passed++;
+});
+stream.on('test:fail', (t) => {
+  if (t.details?.type === 'suite' && !isFileLevelFailure(t)) return;
+  counts.failed++;
+});
+// A file that fails to load reports one failure at nesting 0 with no subtests counted.
+function isFileLevelFailure(t) {
+  return t.nesting === 0 && t.details?.error?.failureType === 'testCodeFailure';
+}
+stream.compose(spec).pipe(process.stdout);
+stream.on('end', () => {
+  const skipped = counts.skipped ? `, ${counts.skipped} skipped` : '';
+  // Printed after the spec reporter drains so it is the last line.
+  setImmediate(() => {
+    process.stdout.write(`\n${counts.passed} passed, ${counts.failed} failed${skipped}\n`);
+    process.exitCode = counts.failed > 0 ? 1 : 0;
+  });
+});

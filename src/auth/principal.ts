@@ -1,0 +1,27 @@
+import { META } from '../core/names.js';
+import { forbidden } from '../core/errors.js';
+
+/** Who is calling: an admin, or one project. `actor` names them in audit rows. */
+export type Principal = { role: 'admin'; actor: string } | { role: 'project'; project: string; actor: string };
+
+export const adminPrincipal = (actor: string): Principal => ({ role: 'admin', actor });
+export const projectPrincipal = (project: string, actor: string): Principal => ({ role: 'project', project, actor });
+
+/** The project a principal acts for (`meta` for admins). */
+export const scopeOf = (p: Principal): string => (p.role === 'admin' ? META : p.project);
+
+/**
+ * The principal an MCP server for `project` runs as: the meta server needs
+ * admin; a project server runs with that project's scope even for an admin
+ * token, so its tools see exactly what the project's own token would.
+ */
+export function principalForProject(caller: Principal, project: string): Principal {
+  if (project === META) {
+    if (caller.role !== 'admin') throw forbidden(`the ${META} server needs an admin token; this token belongs to project ${scopeOf(caller)}`);
+    return caller;
+  }
+  if (caller.role === 'project' && caller.project !== project) {
+    throw forbidden(`this token belongs to project ${caller.project} and cannot use project ${project}'s server`);
+  }
+  return caller.role === 'admin' ? projectPrincipal(project, `${caller.actor}@${project}`) : caller;
+}

@@ -1,0 +1,109 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { toBuffer, type Db } from '../core/db.js';
+import { invalidInput, notFound } from '../core/errors.js';
+import { META } from '../core/names.js';
+import { adminPrincipal, projectPrincipal, type Principal } from './principal.js';
+
+/** Tokens look like `svt_<id>_<secret>`: the id finds the row, the secret is compared by hash. */
+const TOKEN_PATTERN = /^svt_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+/** Verified tokens are remembered briefly so a busy client does not cost a query per request. */
+const CACHE_MS = 10_000;
+/** last_used_at is written at most this often per token. */
+const TOUCH_MS = 60_000;
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  project: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  project: string | null;
+  secret_hash: Buffer;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const hash = (secret: string) => createHash('sha256').update(secret).digest();
+
+const toInfo = (r: TokenRow): TokenInfo => ({
+  id: r.id,
+  name: r.name,
+  project: r.project,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
+
+export class TokenService {
+  private readonly cache = new Map<string, { principal: Principal; until: number; touched: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a token; the returned `token` string is the only time the secret exists outside the caller. */
+  async create(input: { name: string; project: string | null }): Promise<TokenInfo & { token: string }> {
+    if (input.project === META) throw invalidInput(`project "${META}" is the admin scope; create an admin token instead (--admin)`);
+    const id = randomBytes(6).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const { rows } = await this.db.query<TokenRow>(
+      `INSERT INTO tokens (id, name, project, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      [id, input.name, input.project, hash(secret), this.clock.now()],
+    );
+    return { ...toInfo(rows[0]!), token: `svt_${id}_${secret}` };
+  }
+
+  /** The principal a presented token stands for, or undefined when it is unknown, malformed or revoked. */
+  async verify(presented: string): Promise<Principal | undefined> {
+    const match = TOKEN_PATTERN.exec(presented);
+    if (!match) return undefined;
+    const [, id, secret] = match as unknown as [string, string, string];
+    const now = this.clock.now().getTime();
+    const cached = this.cache.get(presented);
+    if (cached && cached.until > now) return cached.principal;
+
+    const { rows } = await this.db.query<TokenRow>('SELECT * FROM tokens WHERE id = $1 AND revoked_at IS NULL', [id]);
+    const row = rows[0];
+    if (!row || !timingSafeEqual(toBuffer(row.secret_hash), hash(secret))) return undefined;
+    const actor = `token:${row.name}(${row.id})`;
+    const principal = row.project === null ? adminPrincipal(actor) : projectPrincipal(row.project, actor);
+    if (!cached || now - cached.touched > TOUCH_MS) {
+      await this.db.query('UPDATE tokens SET last_used_at = $2 WHERE id = $1', [id, new Date(now)]);
+    }
+    this.cache.set(presented, { principal, until: now + CACHE_MS, touched: cached?.touched ?? now });
+    return principal;
+  }
+
+  async list(filter: { project?: string; includeRevoked?: boolean }): Promise<TokenInfo[]> {
+    const { rows } = await this.db.query<TokenRow>(
+      `SELECT * FROM tokens WHERE ($1::text IS NULL OR project = $1) AND ($2 OR revoked_at IS NULL) ORDER BY created_at, id`,
+      [filter.project ?? null, filter.includeRevoked ?? false],
+    );
+    return rows.map(toInfo);
+  }
+
+  async revoke(id: string): Promise<TokenInfo> {
+    const { rows } = await this.db.query<TokenRow>(
+      'UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING *',
+      [id, this.clock.now()],
+    );
+    if (!rows[0]) throw notFound(`no token with id ${id}; \`supervisor token list\` shows them`);
+    for (const key of this.cache.keys()) if (key.startsWith(`svt_${id}_`)) this.cache.delete(key);
+    return toInfo(rows[0]);
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tokens');
+    return rows[0]!.n;
+  }
+}

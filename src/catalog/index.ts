@@ -1,0 +1,7 @@
+import { authOperations } from '../auth/operations.js';
+import { keyOperations } from '../secrets/key-operations.js';
+import { secretOperations } from '../secrets/operations.js';
+import { Catalog } from './catalog.js';
+
+/** Every operation of every domain. Adding a domain means adding its list here. */
+export const catalog = new Catalog([...secretOperations, ...keyOperations, ...authOperations]);

@@ -1,0 +1,65 @@
+import { performance } from 'node:perf_hooks';
+import { scopeOf, type Principal } from '../auth/principal.js';
+import { forbidden, invalidInput, SupervisorError, toSupervisorError } from '../core/errors.js';
+import type { Services } from '../services.js';
+import type { Catalog } from './catalog.js';
+import type { Invoker } from './invoker.js';
+import type { Operation, Via } from './operation.js';
+import { checkOutput, parseInput } from './validate.js';
+
+/** Field names redacted from call records whatever the operation says. */
+const ALWAYS_SENSITIVE = new Set(['value', 'token', 'secret', 'password', 'entries']);
+
+function redact(op: Operation, input: unknown): Record<string, unknown> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return {};
+  const hidden = new Set([...ALWAYS_SENSITIVE, ...(op.sensitive ?? [])]);
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, hidden.has(k) ? '[redacted]' : v]));
+}
+
+/**
+ * Runs operations in this process for one principal: look up, authorize,
+ * validate, call, check the output, record the call. Every adapter ends here.
+ */
+export class LocalInvoker implements Invoker {
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly services: Services,
+    private readonly principal: Principal,
+    private readonly via: Via,
+  ) {}
+
+  async invoke(name: string, rawInput: unknown): Promise<Record<string, unknown>> {
+    const started = performance.now();
+    const op = this.catalog.get(name);
+    let outcome = 'ok';
+    try {
+      if (!op) throw invalidInput(`unknown operation "${name}"; tools/list (MCP), GET /api/v1/openapi.json or \`supervisor --help\` list them`);
+      await this.authorize(op);
+      const input = parseInput(op.input, rawInput, op.name);
+      const output = await op.handler({ principal: this.principal, services: this.services, via: this.via }, input);
+      return checkOutput(op.output, output, op.name);
+    } catch (err) {
+      const error = toSupervisorError(err);
+      outcome = error.code;
+      if (!(err instanceof SupervisorError)) this.services.log.error({ err, operation: name }, 'operation failed');
+      throw error;
+    } finally {
+      this.services.calls.record({
+        at: this.services.clock.now(),
+        operation: name,
+        via: this.via,
+        actor: this.principal.actor,
+        project: scopeOf(this.principal),
+        outcome,
+        durationMs: performance.now() - started,
+        input: op ? redact(op, rawInput) : {},
+      });
+    }
+  }
+
+  private async authorize(op: Operation): Promise<void> {
+    if (op.access !== 'admin' || this.principal.role === 'admin') return;
+    await this.services.audit.record({ actor: this.principal.actor, action: `op.${op.name}`, outcome: 'denied', detail: { project: this.principal.project } });
+    throw forbidden(`${op.name} needs an admin token; this one belongs to project ${this.principal.project}`);
+  }
+}

@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { Services } from '../services.js';
+
+/** The interface a call came through; recorded with every call. */
+export type Via = 'mcp' | 'rest' | 'cli' | 'internal';
+
+export interface OperationContext {
+  principal: Principal;
+  services: Services;
+  via: Via;
+}
+
+/** MCP tool annotations; all four are set on every operation. */
+export interface Annotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** How the CLI maps words to input: `supervisor <group> <verb> [args...] [--field value...]`. */
+export interface CliSpec {
+  command: [group: string, verb: string];
+  /** Input fields taken positionally, in order. */
+  args?: string[];
+  /** A field read from stdin when not given (keeps secrets out of shell history). */
+  stdin?: string;
+  /** Fields whose positional value names a file to read (`-` = stdin). */
+  files?: string[];
+  /** An output field printed raw instead of the default table/JSON. */
+  print?: string;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * One capability, described once. MCP tools, REST routes and CLI commands are
+ * generated from these fields, so the three interfaces cannot drift apart.
+ */
+export interface OperationDef<I extends z.ZodObject, O extends z.ZodObject> {
+  /** Tool name: short snake_case (Claude Code shows mcp__<server>__<name>, 64 chars max in all). */
+  name: string;
+  title: string;
+  /** Tells an agent when to use it (and when not). */
+  description: string;
+  /** Domain = MCP toolset = first CLI word. */
+  domain: string;
+  /** `admin`: admin principals only. `any`: the handler checks the resources it touches. */
+  access: 'admin' | 'any';
+  annotations: Annotations;
+  rest: { method: HttpMethod; path: string };
+  cli: CliSpec;
+  input: I;
+  output: O;
+  /** Input fields never written to the call record. */
+  sensitive?: string[];
+  handler(ctx: OperationContext, input: z.output<I>): Promise<WithDates<z.input<O>>>;
+}
+
+/** Handlers may return Date where the schema says string: the invoker turns them into ISO 8601. */
+export type WithDates<T> = T extends string
+  ? string | Date
+  : T extends Array<infer U>
+    ? Array<WithDates<U>>
+    : T extends object
+      ? { [K in keyof T]: WithDates<T[K]> }
+      : T;
+
+/** An operation with its types erased, as the adapters see it. */
+export interface Operation extends Omit<OperationDef<z.ZodObject, z.ZodObject>, 'handler'> {
+  handler(ctx: OperationContext, input: unknown): Promise<unknown>;
+}
+
+export function defineOperation<I extends z.ZodObject, O extends z.ZodObject>(def: OperationDef<I, O>): Operation {
+  // The invoker parses input with def.input before calling, so the cast holds.
+  return { ...def, handler: (ctx, input) => def.handler(ctx, input as z.output<I>) };
+}
+
+/** Annotation presets, so each operation states its nature in one word. */
+export const READ: Annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+export const WRITE: Annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+export const IDEMPOTENT_WRITE: Annotations = { ...WRITE, idempotentHint: true };
+export const DESTRUCTIVE: Annotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false };

@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import { invalidInput, SupervisorError } from '../core/errors.js';
+
+/** Describes the received value's type without echoing it (it may be a secret). */
+function received(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' ? issue.message.replace(/^Invalid input: /, '') : issue.message;
+}
+
+/** Parses input, turning zod issues into one `invalid_input` error that names every bad field. */
+export function parseInput(schema: z.ZodType, raw: unknown, operation: string): unknown {
+  if (raw === null || raw === undefined) raw = {};
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : '(input)',
+    message: received(issue),
+  }));
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  return throwInvalid(`invalid input for ${operation}: ${summary}`, fields);
+}
+
+function throwInvalid(message: string, fields: Array<{ field: string; message: string }>): never {
+  throw invalidInput(message, { fields });
+}
+
+/** Dates become ISO strings so every interface returns the same JSON. */
+export function toJsonValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toJsonValue(v);
+    return out;
+  }
+  return value;
+}
+
+export function checkOutput(schema: z.ZodType, value: unknown, operation: string): Record<string, unknown> {
+  const result = schema.safeParse(toJsonValue(value));
+  if (!result.success) {
+    throw new SupervisorError('internal', `operation ${operation} produced output that does not match its schema`, {
+      issues: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+  }
+  return result.data as Record<string, unknown>;
+}

@@ -1,0 +1,49 @@
+import type { Clock } from './clock.js';
+import type { Db, Queryable } from './db.js';
+
+export type AuditOutcome = 'ok' | 'denied' | 'error';
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target?: string | null;
+  outcome: AuditOutcome;
+  /** Never a value: ids, versions, reasons only. */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRow extends Required<Omit<AuditEntry, 'detail'>> {
+  id: number;
+  at: Date;
+  detail: Record<string, unknown>;
+}
+
+/** The append-only record of who touched what, shared by every domain. */
+export class AuditLog {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(entry: AuditEntry, q: Queryable = this.db): Promise<void> {
+    await q.query('INSERT INTO audit_log (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
+      this.clock.now(),
+      entry.actor,
+      entry.action,
+      entry.target ?? null,
+      entry.outcome,
+      JSON.stringify(entry.detail ?? {}),
+    ]);
+  }
+
+  async list(filter: { target?: string; actor?: string; action?: string; limit: number; before?: number }): Promise<AuditRow[]> {
+    const { rows } = await this.db.query<AuditRow>(
+      `SELECT id, at, actor, action, target, outcome, detail FROM audit_log
+       WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR actor = $2)
+         AND ($3::text IS NULL OR action LIKE $3 || '%') AND ($4::bigint IS NULL OR id < $4)
+       ORDER BY id DESC LIMIT $5`,
+      [filter.target ?? null, filter.actor ?? null, filter.action ?? null, filter.before ?? null, filter.limit],
+    );
+    return rows;
+  }
+}

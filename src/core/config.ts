@@ -1,0 +1,73 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { invalidInput } from './errors.js';
+
+/**
+ * Every setting in one table: its environment variable, config-file key, default
+ * and meaning. Loading, validation, `supervisor config` and the README table all
+ * read this list, so a setting cannot exist in one place and not the others.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const SETTINGS = {
+  home: { env: 'SUPERVISOR_HOME', schema: z.string().min(1), default: join(homedir(), '.local/share/supervisor'), doc: 'Data dir: embedded database, master key file, daemon lock and address.' },
+  databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.' },
+  host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
+  port: { env: 'SUPERVISOR_PORT', schema: port, default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },
+  masterKey: { env: 'SUPERVISOR_MASTER_KEY', schema: z.string().optional(), default: undefined, doc: 'Master key (64 hex digits or base64 of 32 bytes); unset means the 0600 key file `master.key` in the data dir, created on first start.' },
+  logLevel: { env: 'SUPERVISOR_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level; logs go to stderr as JSON lines with secret values redacted.' },
+  secretMaxBytes: { env: 'SUPERVISOR_SECRET_MAX_BYTES', schema: positiveInt.max(1024 * 1024), default: 64 * 1024, doc: 'Largest secret value accepted, in bytes.' },
+  keyRotateAfter: { env: 'SUPERVISOR_KEY_ROTATE_AFTER', schema: positiveInt.max(2 ** 32 - 1), default: 1_000_000_000, doc: 'Encryptions under one data key before a new one is started automatically (GCM with random IVs must stay well below 2^32).' },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+export type SettingName = keyof Settings;
+
+const CONFIG_FILE_ENV = 'SUPERVISOR_CONFIG';
+
+function readConfigFile(path: string): Record<string, unknown> {
+  const parsed: unknown = parseYaml(readFileSync(path, 'utf8'));
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw invalidInput(`config file ${path} must hold a mapping of setting: value`);
+  }
+  const unknown = Object.keys(parsed).filter((k) => !Object.hasOwn(SETTINGS, k));
+  if (unknown.length > 0) {
+    throw invalidInput(`config file ${path} has unknown settings: ${unknown.join(', ')}; known: ${Object.keys(SETTINGS).join(', ')}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Builds the configuration: defaults, then the config file (`SUPERVISOR_CONFIG`,
+ * else `config.yaml` in the data dir when present), then environment variables.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fromEnv = (name: SettingName) => {
+    const value = env[SETTINGS[name].env];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const home = resolve(fromEnv('home') ?? SETTINGS.home.default);
+  const explicitFile = env[CONFIG_FILE_ENV];
+  const filePath = explicitFile ? resolve(explicitFile) : join(home, 'config.yaml');
+  if (explicitFile && !existsSync(filePath)) throw invalidInput(`${CONFIG_FILE_ENV} names ${filePath}, which does not exist`);
+  const file = existsSync(filePath) ? readConfigFile(filePath) : {};
+
+  const config: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const setting = SETTINGS[name];
+    const raw = name === 'home' ? home : (fromEnv(name) ?? file[name] ?? setting.default);
+    const result = (setting.schema as z.ZodType).safeParse(raw);
+    if (!result.success) {
+      const reason = result.error.issues[0]?.message ?? 'invalid value';
+      throw invalidInput(`setting ${name} (${setting.env}) is invalid: ${reason}`);
+    }
+    config[name] = result.data;
+  }
+  return config as Config;
+}

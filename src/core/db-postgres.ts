@@ -1,0 +1,66 @@
+import pg from 'pg';
+import type { Db, QueryResult, Tx } from './db.js';
+import { parseInt8 } from './db.js';
+import { SupervisorError } from './errors.js';
+
+const INT8_OID = 20;
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Schema put first on the search_path of every connection (tests use one per run). */
+  schema?: string;
+  maxConnections?: number;
+}
+
+function typeParser(oid: number, format?: string): (value: string) => unknown {
+  if (oid === INT8_OID) return parseInt8;
+  return format === 'binary'
+    ? pg.types.getTypeParser(oid, 'binary')
+    : pg.types.getTypeParser(oid, 'text');
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    options: options.schema ? `-c search_path=${options.schema},public` : undefined,
+    types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
+  });
+  // An idle client losing its connection must not crash the daemon.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new SupervisorError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}; check DATABASE_URL`);
+  }
+
+  const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+    const res = await q.query(sql, params as unknown[] | undefined);
+    return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+  };
+
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      const tx: Tx = {
+        query: (sql, params) => run(client, sql, params),
+        exec: async (sql) => void (await client.query(sql)),
+      };
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

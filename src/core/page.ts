@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { invalidInput } from '../core/errors.js';
+
+/** One page of a list answer; `nextCursor` is null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Cursors are opaque to callers: the last key of the previous page, base64url-encoded. */
+export const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
+
+export function decodeCursor(cursor: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw invalidInput('cursor: not a cursor returned by a previous page', { field: 'cursor' });
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/** Every list operation takes these, so no answer floods an agent's context. */
+export const pageInput = {
+  limit: z.number().int().min(1).max(200).default(50).describe('Items per page (1-200, default 50)'),
+  cursor: z.string().max(1024).optional().describe('nextCursor from the previous page'),
+};
+
+export const pageOutput = {
+  nextCursor: z.string().nullable().describe('Pass as cursor to get the next page; null on the last page'),
+};
+
+/** Pages a short list that is loaded whole and sorted by `key` (grants, tokens, keys). */
+export function pageArray<T>(all: T[], page: { limit: number; cursor?: string }, key: (item: T) => string): Page<T> {
+  const after = page.cursor ? decodeCursor(page.cursor) : '';
+  const rest = all.filter((item) => key(item) > after);
+  const items = rest.slice(0, page.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rest.length > page.limit && last ? encodeCursor(key(last)) : null };
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * Secret paths: `meta/<service>/<key>`, `project/<project>/<key>`,
+ * `service/<service>/<key>`, deeper levels allowed. Segments are lowercase
+ * `[a-z0-9._-]` and never start with a dot, which rules out `.`, `..` and hidden names.
+ */
+export const ROOTS = ['meta', 'project', 'service'] as const;
+const SEGMENT = /^[a-z0-9_-][a-z0-9._-]*$/;
+export const MAX_PATH_LENGTH = 256;
+export const MAX_DEPTH = 8;
+
+function pathProblem(path: string, { allowPrefix }: { allowPrefix: boolean }): string | undefined {
+  if (path.includes('\0')) return 'must not contain NUL bytes';
+  if (path.length > MAX_PATH_LENGTH) return `must be at most ${MAX_PATH_LENGTH} characters`;
+  const body = allowPrefix && path.endsWith('/') ? path.slice(0, -1) : path;
+  const segments = body.split('/');
+  if (!ROOTS.includes(segments[0] as (typeof ROOTS)[number])) {
+    return `must start with ${ROOTS.map((r) => `${r}/`).join(', ')} (e.g. project/consilio/database_url)`;
+  }
+  if (segments.length > MAX_DEPTH) return `must have at most ${MAX_DEPTH} segments`;
+  if (!allowPrefix && segments.length < 3) return 'needs at least three segments, like project/<project>/<key>';
+  for (const segment of segments) {
+    if (segment === '') return 'must not have empty segments (a//b) or a leading or trailing /';
+    if (!SEGMENT.test(segment)) {
+      return `segment "${segment}" is invalid: use lowercase letters, digits, ".", "_" and "-", not starting with "."`;
+    }
+  }
+  return undefined;
+}
+
+const pathSchema = (allowPrefix: boolean, describe: string) =>
+  z
+    .string()
+    .describe(describe)
+    .superRefine((value, ctx) => {
+      const problem = pathProblem(value, { allowPrefix });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
+export const secretPath = pathSchema(false, 'Secret path, e.g. project/consilio/database_url or meta/cloudflare/api_token');
+export const secretPrefix = pathSchema(true, 'Path prefix, e.g. project/consilio/ (a trailing / is optional)');
+
+/** `project/x` and `project/x/` name the same folder. */
+export const folderOf = (prefix: string): string => (prefix.endsWith('/') ? prefix : `${prefix}/`);
+
+/** True when `path` is inside `prefix`, matching whole segments only (project/a/ does not cover project/ab/x). */
+export function isUnder(path: string, prefix: string): boolean {
+  return path.startsWith(folderOf(prefix)) || path === prefix.replace(/\/$/, '');
+}

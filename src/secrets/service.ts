@@ -1,0 +1,462 @@
+import type { Principal } from '../auth/principal.js';
+import type { AuditLog } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import { open, seal } from '../core/crypto.js';
+import { toBuffer, type Db, type Queryable } from '../core/db.js';
+import { conflict, forbidden, invalidInput, notFound, SupervisorError } from '../core/errors.js';
+import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from './access.js';
+import type { Keyring } from './keyring.js';
+import { decodeCursor, encodeCursor, type Page } from '../core/page.js';
+import { folderOf } from './paths.js';
+
+export interface SecretMeta {
+  path: string;
+  version: number;
+  description: string | null;
+  tags: string[];
+  expiresAt: Date | null;
+  rotationIntervalDays: number | null;
+  valueChangedAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+  lastReadAt: Date | null;
+  readCount: number;
+}
+
+export interface SetSecretInput {
+  path: string;
+  value: string;
+  /** Compare-and-set: the write happens only if the current version is this (0: only if the path is new). */
+  ifVersion?: number;
+  description?: string | null;
+  tags?: string[];
+  expiresAt?: Date | null;
+  rotationIntervalDays?: number | null;
+}
+
+interface MetaRow {
+  id: number;
+  path: string;
+  current_version: number;
+  description: string | null;
+  tags: string[];
+  expires_at: Date | null;
+  rotation_interval_days: number | null;
+  value_changed_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+  last_read_at: Date | null;
+  read_count: number;
+}
+
+interface ValueRow extends MetaRow {
+  version: number;
+  key_id: number;
+  iv: Buffer;
+  ciphertext: Buffer;
+}
+
+const META_COLUMNS = `s.id, s.path, s.current_version, s.description, s.tags, s.expires_at, s.rotation_interval_days,
+  s.value_changed_at, s.created_at, s.updated_at, s.deleted_at, s.last_read_at, s.read_count`;
+
+const toMeta = (r: MetaRow): SecretMeta => ({
+  path: r.path,
+  version: r.current_version,
+  description: r.description,
+  tags: r.tags,
+  expiresAt: r.expires_at,
+  rotationIntervalDays: r.rotation_interval_days,
+  valueChangedAt: r.value_changed_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  deletedAt: r.deleted_at,
+  lastReadAt: r.last_read_at,
+  readCount: r.read_count,
+});
+
+/** The AAD binds a ciphertext to its path, version and key, so it cannot be replayed elsewhere. */
+const aadFor = (path: string, version: number, keyId: number) => Buffer.from(`${path}\0${version}\0${keyId}`);
+
+/**
+ * One read, its access tracking and its audit row in a single statement: one round
+ * trip, atomic. The implicit transaction commits asynchronously (for this statement
+ * only): a power cut can lose the last fraction of a second of read-tracking, never a
+ * secret write, which stays fully durable.
+ */
+const READ_SQL = `
+WITH target AS (
+  SELECT ${META_COLUMNS}, v.version, v.key_id, v.iv, v.ciphertext
+  FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE($2::int, s.current_version)
+  WHERE s.path = $1 AND s.deleted_at IS NULL
+),
+touched AS (
+  UPDATE secrets SET last_read_at = $3, read_count = read_count + 1
+  WHERE id = (SELECT id FROM target) RETURNING read_count
+),
+audited AS (
+  INSERT INTO audit_log (at, actor, action, target, outcome, detail)
+  SELECT $3, $4, 'secret.read', path, 'ok', jsonb_build_object('version', version) FROM target
+)
+SELECT target.*, (SELECT read_count FROM touched) AS read_count_after,
+       set_config('synchronous_commit', 'off', true) AS _async
+FROM target`;
+
+/** readMany's statement: like READ_SQL, for every live secret under a folder. */
+const READ_MANY_SQL = `
+WITH target AS (
+  SELECT s.id, s.path, v.version, v.key_id, v.iv, v.ciphertext
+  FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
+  WHERE s.path LIKE $1 || '%' AND s.deleted_at IS NULL
+  ORDER BY s.path LIMIT $4
+),
+touched AS (
+  UPDATE secrets SET last_read_at = $2, read_count = read_count + 1 WHERE id IN (SELECT id FROM target)
+),
+audited AS (
+  INSERT INTO audit_log (at, actor, action, target, outcome, detail)
+  SELECT $2, $3, 'secret.read', path, 'ok', jsonb_build_object('version', version, 'bulk', true) FROM target
+)
+SELECT target.*, set_config('synchronous_commit', 'off', true) AS _async FROM target ORDER BY path`;
+
+export interface SecretsDeps {
+  db: Db;
+  keyring: Keyring;
+  clock: Clock;
+  audit: AuditLog;
+  maxValueBytes: number;
+}
+
+export class SecretsService {
+  constructor(private readonly deps: SecretsDeps) {}
+
+  private get db(): Db {
+    return this.deps.db;
+  }
+
+  /** Throws `forbidden` (and audits the denial) unless `principal` may `mode` the path. */
+  async authorize(principal: Principal, path: string, mode: AccessMode, action = `secret.${mode}`): Promise<void> {
+    if (ownsPath(principal, path)) return;
+    if (principal.role === 'project' && grantAllows(await grantsFor(this.db, principal.project), path, mode)) return;
+    await this.deps.audit.record({ actor: principal.actor, action, target: path, outcome: 'denied' });
+    const project = principal.role === 'project' ? principal.project : 'meta';
+    const hint = path.startsWith('meta/')
+      ? 'meta/ paths need an admin token'
+      : `a project token may use ${projectFolder(project)} and paths granted to it`;
+    throw forbidden(`project ${project} may not ${mode} ${path}: ${hint}; an admin can run \`supervisor secrets grant ${project} ${path} --access ${mode}\``);
+  }
+
+  async get(principal: Principal, input: { path: string; version?: number }): Promise<SecretMeta & { value: string; expired: boolean }> {
+    await this.authorize(principal, input.path, 'read');
+    const now = this.deps.clock.now();
+    const { rows } = await this.db.query<ValueRow & { read_count_after: number }>(READ_SQL, [input.path, input.version ?? null, now, principal.actor]);
+    const row = rows[0];
+    if (!row) {
+      await this.deps.audit.record({ actor: principal.actor, action: 'secret.read', target: input.path, outcome: 'error', detail: { code: 'not_found' } });
+      throw await this.missing(input.path, input.version);
+    }
+    const plain = await this.decrypt(row);
+    return {
+      ...toMeta(row),
+      version: row.version,
+      lastReadAt: now,
+      readCount: row.read_count_after,
+      value: plain.toString('utf8'),
+      expired: row.expires_at !== null && row.expires_at <= now,
+    };
+  }
+
+  private async missing(path: string, version?: number): Promise<SupervisorError> {
+    const { rows } = await this.db.query<{ deleted_at: Date | null; current_version: number }>('SELECT deleted_at, current_version FROM secrets WHERE path = $1', [path]);
+    const row = rows[0];
+    if (!row) return notFound(`no secret at ${path}; \`list_secrets\` shows the paths that exist`);
+    if (row.deleted_at) return notFound(`the secret at ${path} was deleted; \`restore_secret\` brings it back`);
+    return notFound(`the secret at ${path} has no version ${version} (current: ${row.current_version}); \`secret_history\` lists versions`);
+  }
+
+  private checkValue(value: string): Buffer {
+    if (value.length === 0) throw invalidInput('value: must not be empty; use delete_secret to remove a secret', { field: 'value' });
+    if (value.includes('\0')) throw invalidInput('value: must not contain NUL bytes (secrets are text; base64-encode binary data)', { field: 'value' });
+    const bytes = Buffer.from(value, 'utf8');
+    if (bytes.length > this.deps.maxValueBytes) {
+      throw invalidInput(`value: is ${bytes.length} bytes; secrets are limited to ${this.deps.maxValueBytes} bytes (SUPERVISOR_SECRET_MAX_BYTES)`, { field: 'value' });
+    }
+    return bytes;
+  }
+
+  async set(principal: Principal, input: SetSecretInput): Promise<SecretMeta & { created: boolean }> {
+    await this.authorize(principal, input.path, 'write');
+    const plain = this.checkValue(input.value);
+    return this.db.transaction((tx) => this.writeIn(tx, principal, input, plain));
+  }
+
+  /** One write inside the caller's transaction: lock (or create) the row, check ifVersion, store a new version. */
+  private async writeIn(tx: Queryable, principal: Principal, input: SetSecretInput, plain: Buffer): Promise<SecretMeta & { created: boolean }> {
+    const now = this.deps.clock.now();
+    const current = await this.lockForWrite(tx, input.path, now);
+    const liveVersion = current.deleted_at ? 0 : current.current_version;
+    if (input.ifVersion !== undefined && input.ifVersion !== liveVersion) {
+      throw conflict(`${input.path} is at version ${liveVersion}, not ${input.ifVersion}; read it again and retry with ifVersion ${liveVersion}`, { currentVersion: liveVersion });
+    }
+    const version = await this.storeVersion(tx, current.id, input.path, current.current_version + 1, plain, principal.actor, now);
+    const { rows } = await tx.query<MetaRow>(
+      `UPDATE secrets s SET current_version = $2, value_changed_at = $3, updated_at = $3, deleted_at = NULL,
+         description = CASE WHEN $4::boolean THEN $5 ELSE description END,
+         tags = COALESCE($6::text[], tags),
+         expires_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE expires_at END,
+         rotation_interval_days = CASE WHEN $9::boolean THEN $10::int ELSE rotation_interval_days END
+       WHERE id = $1 RETURNING ${META_COLUMNS}`,
+      [
+        current.id, version, now,
+        input.description !== undefined, input.description ?? null,
+        input.tags ?? null,
+        input.expiresAt !== undefined, input.expiresAt ?? null,
+        input.rotationIntervalDays !== undefined, input.rotationIntervalDays ?? null,
+      ],
+    );
+    await this.deps.audit.record({ actor: principal.actor, action: 'secret.write', target: input.path, outcome: 'ok', detail: { version } }, tx);
+    return { ...toMeta(rows[0]!), created: liveVersion === 0 };
+  }
+
+  /**
+   * Stores many values under `prefix` in one transaction: all or nothing. A value
+   * equal to the current one is left alone, so importing the same file twice is a no-op.
+   */
+  async importMany(principal: Principal, prefix: string, entries: Array<{ path: string; value: string }>, overwrite: boolean): Promise<Record<'created' | 'updated' | 'unchanged' | 'skipped', string[]>> {
+    await this.authorize(principal, folderOf(prefix), 'write', 'secret.import');
+    const plains = entries.map((e) => ({ ...e, plain: this.checkValue(e.value) }));
+    const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], skipped: [] as string[] };
+    await this.db.transaction(async (tx) => {
+      for (const entry of plains) {
+        const current = await this.currentValue(tx, entry.path);
+        if (current !== undefined && !overwrite) result.skipped.push(entry.path);
+        else if (current !== undefined && current.equals(entry.plain)) result.unchanged.push(entry.path);
+        else {
+          const written = await this.writeIn(tx, principal, { path: entry.path, value: entry.value }, entry.plain);
+          (written.created ? result.created : result.updated).push(entry.path);
+        }
+      }
+    });
+    return result;
+  }
+
+  private async currentValue(tx: Queryable, path: string): Promise<Buffer | undefined> {
+    const { rows } = await tx.query<{ path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }>(
+      `SELECT s.path, v.version, v.key_id, v.iv, v.ciphertext FROM secrets s
+       JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
+       WHERE s.path = $1 AND s.deleted_at IS NULL`,
+      [path],
+    );
+    return rows[0] ? this.decrypt(rows[0]) : undefined;
+  }
+
+  private async decrypt(row: { path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }): Promise<Buffer> {
+    const key = await this.deps.keyring.keyById(row.key_id);
+    return open(key, { iv: toBuffer(row.iv), ciphertext: toBuffer(row.ciphertext) }, aadFor(row.path, row.version, row.key_id));
+  }
+
+  /** Current values under a prefix (recursive), each read tracked and audited like get_secret. */
+  async readMany(principal: Principal, prefix: string, limit: number): Promise<Array<{ path: string; value: string }>> {
+    const folder = folderOf(prefix);
+    await this.authorize(principal, folder, 'read', 'secret.export');
+    const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0`, [escapeLike(folder)]);
+    if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
+    const { rows } = await this.db.query<{ path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }>(READ_MANY_SQL, [escapeLike(folder), this.deps.clock.now(), principal.actor, limit]);
+    return Promise.all(rows.map(async (r) => ({ path: r.path, value: (await this.decrypt(r)).toString('utf8') })));
+  }
+
+  /** Locks the row for the path, creating an empty one (version 0) when the path is new. */
+  private async lockForWrite(tx: Queryable, path: string, now: Date): Promise<MetaRow> {
+    await tx.query(
+      `INSERT INTO secrets (path, current_version, value_changed_at, created_at, updated_at) VALUES ($1, 0, $2, $2, $2)
+       ON CONFLICT (path) DO NOTHING`,
+      [path, now],
+    );
+    const { rows } = await tx.query<MetaRow>(`SELECT ${META_COLUMNS} FROM secrets s WHERE path = $1 FOR UPDATE`, [path]);
+    return rows[0]!;
+  }
+
+  private async storeVersion(tx: Queryable, secretId: number, path: string, version: number, plain: Buffer, actor: string, now: Date): Promise<number> {
+    const { id: keyId, key } = await this.deps.keyring.keyForEncryption(tx);
+    const sealed = seal(key, plain, aadFor(path, version, keyId));
+    await tx.query(
+      `INSERT INTO secret_versions (secret_id, version, key_id, iv, ciphertext, size, created_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [secretId, version, keyId, sealed.iv, sealed.ciphertext, plain.length, now, actor],
+    );
+    return version;
+  }
+
+  /** Soft delete: the path disappears from reads and lists; versions stay for restore_secret. */
+  async delete(principal: Principal, input: { path: string; ifVersion?: number }): Promise<SecretMeta> {
+    await this.authorize(principal, input.path, 'write', 'secret.delete');
+    const now = this.deps.clock.now();
+    return this.db.transaction(async (tx) => {
+      const row = await this.lockExisting(tx, input.path);
+      if (row.deleted_at) throw notFound(`the secret at ${input.path} is already deleted`);
+      if (input.ifVersion !== undefined && input.ifVersion !== row.current_version) {
+        throw conflict(`${input.path} is at version ${row.current_version}, not ${input.ifVersion}`, { currentVersion: row.current_version });
+      }
+      const { rows } = await tx.query<MetaRow>(`UPDATE secrets s SET deleted_at = $2, updated_at = $2 WHERE id = $1 RETURNING ${META_COLUMNS}`, [row.id, now]);
+      await this.deps.audit.record({ actor: principal.actor, action: 'secret.delete', target: input.path, outcome: 'ok', detail: { version: row.current_version } }, tx);
+      return toMeta(rows[0]!);
+    });
+  }
+
+  async restore(principal: Principal, input: { path: string }): Promise<SecretMeta> {
+    await this.authorize(principal, input.path, 'write', 'secret.restore');
+    const now = this.deps.clock.now();
+    return this.db.transaction(async (tx) => {
+      const row = await this.lockExisting(tx, input.path);
+      if (!row.deleted_at) throw conflict(`the secret at ${input.path} is not deleted`);
+      const { rows } = await tx.query<MetaRow>(`UPDATE secrets s SET deleted_at = NULL, updated_at = $2 WHERE id = $1 RETURNING ${META_COLUMNS}`, [row.id, now]);
+      await this.deps.audit.record({ actor: principal.actor, action: 'secret.restore', target: input.path, outcome: 'ok', detail: { version: row.current_version } }, tx);
+      return toMeta(rows[0]!);
+    });
+  }
+
+  private async lockExisting(tx: Queryable, path: string): Promise<MetaRow> {
+    const { rows } = await tx.query<MetaRow>(`SELECT ${META_COLUMNS} FROM secrets s WHERE path = $1 AND current_version > 0 FOR UPDATE`, [path]);
+    if (!rows[0]) throw notFound(`no secret at ${path}; \`list_secrets\` shows the paths that exist`);
+    return rows[0];
+  }
+
+  /** Writes the value of an older version as a new version; history keeps everything. */
+  async rollback(principal: Principal, input: { path: string; toVersion: number; ifVersion?: number }): Promise<SecretMeta> {
+    const old = await this.get(principal, { path: input.path, version: input.toVersion });
+    const { created: _created, ...meta } = await this.set(principal, { path: input.path, value: old.value, ifVersion: input.ifVersion });
+    await this.deps.audit.record({ actor: principal.actor, action: 'secret.rollback', target: input.path, outcome: 'ok', detail: { from: input.toVersion, version: meta.version } });
+    return meta;
+  }
+
+  async history(principal: Principal, input: { path: string; limit: number; cursor?: string }): Promise<Page<{ version: number; keyId: number; size: number; createdAt: Date; createdBy: string; current: boolean }>> {
+    await this.authorize(principal, input.path, 'read', 'secret.history');
+    const before = input.cursor ? Number(decodeCursor(input.cursor)) : null;
+    const { rows } = await this.db.query<{ version: number; key_id: number; size: number; created_at: Date; created_by: string; current_version: number }>(
+      `SELECT v.version, v.key_id, v.size, v.created_at, v.created_by, s.current_version
+       FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
+       WHERE s.path = $1 AND ($2::int IS NULL OR v.version < $2) ORDER BY v.version DESC LIMIT $3`,
+      [input.path, before, input.limit + 1],
+    );
+    if (rows.length === 0 && before === null) throw await this.missing(input.path);
+    const page = rows.slice(0, input.limit);
+    return {
+      items: page.map((r) => ({ version: r.version, keyId: r.key_id, size: r.size, createdAt: r.created_at, createdBy: r.created_by, current: r.version === r.current_version })),
+      nextCursor: rows.length > input.limit ? encodeCursor(String(page.at(-1)!.version)) : null,
+    };
+  }
+
+  /**
+   * Metadata under a prefix, sorted by path. Non-recursive lists only direct
+   * children and names the sub-folders. Project principals default to their folder.
+   */
+  async list(principal: Principal, input: { prefix?: string; recursive: boolean; includeDeleted: boolean; limit: number; cursor?: string }): Promise<Page<SecretMeta> & { prefix: string; folders: string[] }> {
+    const prefix = input.prefix ? folderOf(input.prefix) : principal.role === 'admin' ? '' : projectFolder(principal.project);
+    const visible = await this.visibility(principal, prefix);
+    const after = input.cursor ? decodeCursor(input.cursor) : '';
+    const { rows } = await this.db.query<MetaRow>(
+      `SELECT ${META_COLUMNS} FROM secrets s
+       WHERE s.path LIKE $1 || '%' AND s.path > $2 AND s.current_version > 0 AND ($3 OR s.deleted_at IS NULL)
+         AND ($4 OR position('/' IN substr(s.path, length($1) + 1)) = 0)
+         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE s.path LIKE f.folder || '%'))
+       ORDER BY s.path LIMIT $5`,
+      [escapeLike(prefix), after, input.includeDeleted, input.recursive, input.limit + 1, visible.map(escapeLike)],
+    );
+    const page = rows.slice(0, input.limit);
+    const folders = input.recursive ? [] : await this.subfolders(prefix, visible);
+    return {
+      prefix,
+      items: page.map(toMeta),
+      folders,
+      nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!.path) : null,
+    };
+  }
+
+  /**
+   * The folders under `prefix` a principal may list: everything for admins; for a
+   * project, its own folder and read grants. Empty array means "no restriction".
+   */
+  private async visibility(principal: Principal, prefix: string): Promise<string[]> {
+    if (principal.role === 'admin') return [];
+    const own = projectFolder(principal.project);
+    if (prefix.startsWith(own)) return [];
+    const grants = await grantsFor(this.db, principal.project);
+    if (grants.some((g) => prefix.startsWith(folderOf(g.prefix)))) return [];
+    // A listing above the project's folders shows only what it may read.
+    const reachable = [own, ...grants.map((g) => folderOf(g.prefix))].filter((f) => f.startsWith(prefix));
+    if (reachable.length === 0) {
+      await this.deps.audit.record({ actor: principal.actor, action: 'secret.list', target: prefix, outcome: 'denied' });
+      throw forbidden(`project ${principal.project} may not list ${prefix}: a project token lists ${own} and paths granted to it`);
+    }
+    return reachable;
+  }
+
+  private async subfolders(prefix: string, visible: string[]): Promise<string[]> {
+    const { rows } = await this.db.query<{ folder: string }>(
+      `SELECT DISTINCT $2 || split_part(substr(path, length($2) + 1), '/', 1) || '/' AS folder FROM secrets
+       WHERE path LIKE $1 || '%' AND position('/' IN substr(path, length($2) + 1)) > 0 AND deleted_at IS NULL AND current_version > 0
+       ORDER BY folder LIMIT 500`,
+      [escapeLike(prefix), prefix],
+    );
+    const folders = rows.map((r) => r.folder);
+    return visible.length === 0 ? folders : folders.filter((f) => visible.some((v) => v.startsWith(f) || f.startsWith(v)));
+  }
+
+  /** Secrets expired, expiring within `withinDays`, or due for rotation, visible to the principal. */
+  async due(principal: Principal, input: { withinDays: number; limit: number; cursor?: string }): Promise<Page<SecretMeta & { reasons: Array<'expired' | 'expiring' | 'rotation_due'> }>> {
+    const now = this.deps.clock.now();
+    const horizon = new Date(now.getTime() + input.withinDays * 86_400_000);
+    const scope = principal.role === 'admin' ? '' : projectFolder(principal.project);
+    const after = input.cursor ? decodeCursor(input.cursor) : '';
+    const { rows } = await this.db.query<MetaRow>(
+      `SELECT ${META_COLUMNS} FROM secrets s
+       WHERE s.deleted_at IS NULL AND s.current_version > 0 AND s.path LIKE $1 || '%' AND s.path > $2
+         AND (s.expires_at <= $3 OR s.value_changed_at + make_interval(days => s.rotation_interval_days) <= $3)
+       ORDER BY s.path LIMIT $4`,
+      [escapeLike(scope), after, horizon, input.limit + 1],
+    );
+    const page = rows.slice(0, input.limit);
+    return {
+      items: page.map((r) => {
+        const reasons: Array<'expired' | 'expiring' | 'rotation_due'> = [];
+        if (r.expires_at && r.expires_at <= now) reasons.push('expired');
+        else if (r.expires_at && r.expires_at <= horizon) reasons.push('expiring');
+        const rotateBy = r.rotation_interval_days === null ? null : r.value_changed_at.getTime() + r.rotation_interval_days * 86_400_000;
+        if (rotateBy !== null && rotateBy <= horizon.getTime()) reasons.push('rotation_due');
+        return { ...toMeta(r), reasons };
+      }),
+      nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!.path) : null,
+    };
+  }
+
+  async grant(actor: string, grant: { project: string; prefix: string; access: AccessMode }): Promise<{ project: string; prefix: string; access: AccessMode }> {
+    const prefix = folderOf(grant.prefix);
+    await this.db.query(
+      `INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (project, prefix) DO UPDATE SET access = EXCLUDED.access`,
+      [grant.project, prefix, grant.access, this.deps.clock.now()],
+    );
+    await this.deps.audit.record({ actor, action: 'secret.grant', target: prefix, outcome: 'ok', detail: { project: grant.project, access: grant.access } });
+    return { ...grant, prefix };
+  }
+
+  async revokeGrant(actor: string, input: { project: string; prefix: string }): Promise<{ removed: boolean }> {
+    const { rowCount } = await this.db.query('DELETE FROM secret_grants WHERE project = $1 AND prefix = $2', [input.project, folderOf(input.prefix)]);
+    await this.deps.audit.record({ actor, action: 'secret.revoke_grant', target: folderOf(input.prefix), outcome: 'ok', detail: { project: input.project, removed: rowCount > 0 } });
+    return { removed: rowCount > 0 };
+  }
+
+  async listGrants(project?: string): Promise<Array<{ project: string; prefix: string; access: AccessMode }>> {
+    const { rows } = await this.db.query<{ project: string; prefix: string; access: AccessMode }>(
+      'SELECT project, prefix, access FROM secret_grants WHERE ($1::text IS NULL OR project = $1) ORDER BY project, prefix',
+      [project ?? null],
+    );
+    return rows;
+  }
+}
+
+/** Paths may contain `_`, a LIKE wildcard; escape it (and `%`, `\`) so prefixes match literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

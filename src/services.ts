@@ -1,0 +1,58 @@
+import { AuditLog } from './core/audit.js';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Config } from './core/config.js';
+import type { Db } from './core/db.js';
+import type { Logger } from './core/log.js';
+import { migrate } from './core/migrate.js';
+import { CallRecorder } from './catalog/recorder.js';
+import { TokenService } from './auth/tokens.js';
+import { Keyring } from './secrets/keyring.js';
+import { loadMasterKeys } from './secrets/master-key.js';
+import { SecretsService } from './secrets/service.js';
+
+/** Every domain service, built once per process and shared by all adapters. */
+export interface Services {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  audit: AuditLog;
+  calls: CallRecorder;
+  tokens: TokenService;
+  keyring: Keyring;
+  secrets: SecretsService;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  config: Config;
+  db: Db;
+  log: Logger;
+  clock?: Clock;
+}
+
+/** Migrates the database and wires the services. Closing flushes call records and closes the database. */
+export async function openServices(options: ServiceOptions): Promise<Services> {
+  const { config, db, log } = options;
+  const clock = options.clock ?? systemClock;
+  await migrate(db);
+  const audit = new AuditLog(db, clock);
+  const calls = new CallRecorder(db, log);
+  const keyring = new Keyring(db, await loadMasterKeys(config.home, config.masterKey), clock, config.keyRotateAfter);
+  await keyring.init();
+  return {
+    config,
+    db,
+    clock,
+    log,
+    audit,
+    calls,
+    keyring,
+    tokens: new TokenService(db, clock),
+    secrets: new SecretsService({ db, keyring, clock, audit, maxValueBytes: config.secretMaxBytes }),
+    async close() {
+      await calls.flush();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Db } from '../../src/core/db.js';
+import { openPglite } from '../../src/core/db-pglite.js';
+import { openPostgres } from '../../src/core/db-postgres.js';
+import { migrate, MIGRATIONS_DIR } from '../../src/core/migrate.js';
+import { writeFileAtomic } from '../../src/core/files.js';
+
+export type Backend = 'pglite' | 'postgres';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Backends to run storage suites on: both unless SUPERVISOR_TEST_BACKENDS narrows it. */
+export function testBackends(): Backend[] {
+  const wanted = process.env.SUPERVISOR_TEST_BACKENDS?.split(',').map((s) => s.trim()) ?? ['pglite', 'postgres'];
+  return wanted.filter((b): b is Backend => b === 'pglite' || b === 'postgres');
+}
+
+let pgReachable: Promise<string | undefined> | undefined;
+/** undefined when PostgreSQL answers, else why not. */
+export function postgresUnavailable(): Promise<string | undefined> {
+  pgReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return undefined;
+    } catch (err) {
+      return `PostgreSQL at ${TEST_DATABASE_URL} is not reachable (${(err as Error).message})`;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return pgReachable;
+}
+
+/**
+ * Why a backend's suite cannot run, or undefined. In CI a missing PostgreSQL is a
+ * failure, not a skip: the suite throws instead.
+ */
+export async function skipReason(backend: Backend): Promise<string | undefined> {
+  if (backend === 'pglite') return undefined;
+  const reason = await postgresUnavailable();
+  if (reason && process.env.CI) throw new Error(`${reason}; CI must run the PostgreSQL suites`);
+  return reason;
+}
+
+const migrationsHash = () => {
+  const h = createHash('sha256');
+  for (const f of readdirSync(MIGRATIONS_DIR).sort()) h.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
+  return h.digest('hex').slice(0, 16);
+};
+
+/**
+ * A migrated PGlite image shared by every test process: initdb costs seconds,
+ * loading the image a fraction of one.
+ */
+async function pgliteTemplate(): Promise<Blob> {
+  const file = join(tmpdir(), `supervisor-test-pglite-${migrationsHash()}.tar`);
+  if (!existsSync(file)) {
+    const db = await openPglite();
+    await migrate(db);
+    const dump = await db.dump();
+    await db.close();
+    await writeFileAtomic(file, Buffer.from(await dump.arrayBuffer()), 0o644);
+  }
+  return new Blob([await readFile(file)]);
+}
+
+/** A fresh, migrated database: in-memory PGlite, or a new schema in the test PostgreSQL database (dropped on close). */
+export async function openTestDb(backend: Backend): Promise<Db> {
+  if (backend === 'pglite') return openPglite({ loadDataDir: await pgliteTemplate() });
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const db = await openPostgres({ connectionString: TEST_DATABASE_URL, schema, maxConnections: 25 });
+  await migrate(db);
+  return {
+    ...db,
+    kind: db.kind,
+    async close() {
+      await db.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminPrincipal, projectPrincipal } from '../../src/auth/principal.js';
+import { SupervisorError } from '../../src/core/errors.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { openTestServices, type TestServices } from '../helpers/services.js';
+
+const admin = adminPrincipal('test-admin');
+const consilio = projectPrincipal('consilio', 'token:consilio');
+const odin = projectPrincipal('odin', 'token:odin');
+
+function rejects(code: string, pattern?: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof SupervisorError, `expected SupervisorError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  };
+}
+
+for (const backend of testBackends()) {
+  describe(`secrets service [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let s: TestServices;
+    before(async () => {
+      s = await openTestServices(backend);
+    });
+    after(() => s.close());
+
+    test('set then get returns the value, with version 1 and created', async () => {
+      const written = await s.secrets.set(admin, { path: 'project/consilio/database_url', value: 'postgres://u:p@h/db', description: 'main db' });
+      assert.equal(written.version, 1);
+      assert.equal(written.created, true);
+      const read = await s.secrets.get(admin, { path: 'project/consilio/database_url' });
+      assert.equal(read.value, 'postgres://u:p@h/db');
+      assert.equal(read.version, 1);
+      assert.equal(read.description, 'main db');
+      assert.equal(read.expired, false);
+    });
+
+    test('paths need no registration and unicode values round-trip', async () => {
+      const value = 'pä$$ "wörd" \n\t 🔑';
+      await s.secrets.set(consilio, { path: 'project/consilio/deep/nested/key', value });
+      assert.equal((await s.secrets.get(consilio, { path: 'project/consilio/deep/nested/key' })).value, value);
+    });
+
+    test('each write adds a version; old versions stay readable; history lists them newest first', async () => {
+      const path = 'project/consilio/api_key';
+      for (const v of ['one', 'two', 'three']) await s.secrets.set(consilio, { path, value: v });
+      assert.equal((await s.secrets.get(consilio, { path })).value, 'three');
+      assert.equal((await s.secrets.get(consilio, { path, version: 1 })).value, 'one');
+      const history = await s.secrets.history(consilio, { path, limit: 2 });
+      assert.deepEqual(history.items.map((h) => h.version), [3, 2]);
+      assert.equal(history.items[0]!.current, true);
+      const rest = await s.secrets.history(consilio, { path, limit: 2, cursor: history.nextCursor! });
+      assert.deepEqual(rest.items.map((h) => h.version), [1]);
+      assert.equal(rest.nextCursor, null);
+      await assert.rejects(s.secrets.get(consilio, { path, version: 9 }), rejects('not_found', /no version 9/));
+    });
+
+    test('rollback writes the old value as a new version', async () => {
+      const path = 'project/consilio/rolled';
+      await s.secrets.set(consilio, { path, value: 'good' });
+      await s.secrets.set(consilio, { path, value: 'bad' });
+      const rolled = await s.secrets.rollback(consilio, { path, toVersion: 1 });
+      assert.equal(rolled.version, 3);
+      assert.equal((await s.secrets.get(consilio, { path })).value, 'good');
+    });
+
+    test('ifVersion: compare-and-set refuses a stale version with conflict', async () => {
+      const path = 'project/consilio/cas';
+      await s.secrets.set(consilio, { path, value: 'a', ifVersion: 0 });
+      await assert.rejects(s.secrets.set(consilio, { path, value: 'b', ifVersion: 0 }), rejects('conflict', /version 1, not 0/));
+      await s.secrets.set(consilio, { path, value: 'b', ifVersion: 1 });
+      assert.equal((await s.secrets.get(consilio, { path })).version, 2);
+    });
+
+    test('20 parallel set_secret with the same ifVersion: exactly one wins per version', async () => {
+      const path = 'project/consilio/race';
+      await s.secrets.set(consilio, { path, value: 'start' });
+      for (const version of [1, 2, 3]) {
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => s.secrets.set(consilio, { path, value: `writer-${version}-${i}`, ifVersion: version })),
+        );
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        assert.equal(won.length, 1, `version ${version}: ${won.length} winners`);
+        assert.equal(lost.length, 19);
+        for (const r of lost) assert.equal((r.reason as SupervisorError).code, 'conflict');
+      }
+      const history = await s.secrets.history(consilio, { path, limit: 10 });
+      assert.deepEqual(history.items.map((h) => h.version), [4, 3, 2, 1]);
+    });
+
+    test('soft delete hides the secret; restore brings it back with its versions', async () => {
+      const path = 'project/consilio/temp';
+      await s.secrets.set(consilio, { path, value: 'x' });
+      await s.secrets.delete(consilio, { path });
+      await assert.rejects(s.secrets.get(consilio, { path }), rejects('not_found', /was deleted; `restore_secret`/));
+      const listed = await s.secrets.list(consilio, { prefix: 'project/consilio/', recursive: true, includeDeleted: false, limit: 200 });
+      assert.ok(!listed.items.some((i) => i.path === path));
+      const withDeleted = await s.secrets.list(consilio, { prefix: 'project/consilio/', recursive: true, includeDeleted: true, limit: 200 });
+      assert.ok(withDeleted.items.some((i) => i.path === path && i.deletedAt !== null));
+      await s.secrets.restore(consilio, { path });
+      assert.equal((await s.secrets.get(consilio, { path })).value, 'x');
+      await assert.rejects(s.secrets.restore(consilio, { path }), rejects('conflict', /not deleted/));
+    });
+
+    test('writing to a deleted path starts it again with created=true and ifVersion 0 allowed', async () => {
+      const path = 'project/consilio/reborn';
+      await s.secrets.set(consilio, { path, value: 'v1' });
+      await s.secrets.delete(consilio, { path });
+      const again = await s.secrets.set(consilio, { path, value: 'v2', ifVersion: 0 });
+      assert.equal(again.created, true);
+      assert.equal(again.version, 2);
+    });
+
+    test('list: metadata only, sorted, paginated, non-recursive shows folders', async () => {
+      for (const k of ['a', 'b', 'c', 'd', 'e']) await s.secrets.set(admin, { path: `service/listing/${k}`, value: `value-${k}` });
+      await s.secrets.set(admin, { path: 'service/listing/sub/x', value: 'value-x' });
+      await s.secrets.set(admin, { path: 'service/listing_other/y', value: 'value-y' });
+      const first = await s.secrets.list(admin, { prefix: 'service/listing', recursive: true, includeDeleted: false, limit: 4 });
+      assert.deepEqual(first.items.map((i) => i.path), ['service/listing/a', 'service/listing/b', 'service/listing/c', 'service/listing/d']);
+      assert.ok(!JSON.stringify(first).includes('value-'));
+      const second = await s.secrets.list(admin, { prefix: 'service/listing', recursive: true, includeDeleted: false, limit: 4, cursor: first.nextCursor! });
+      assert.deepEqual(second.items.map((i) => i.path), ['service/listing/e', 'service/listing/sub/x']);
+      assert.equal(second.nextCursor, null);
+      const shallow = await s.secrets.list(admin, { prefix: 'service/listing/', recursive: false, includeDeleted: false, limit: 50 });
+      assert.deepEqual(shallow.items.map((i) => i.path), ['service/listing/a', 'service/listing/b', 'service/listing/c', 'service/listing/d', 'service/listing/e']);
+      assert.deepEqual(shallow.folders, ['service/listing/sub/']);
+    });
+
+    test('expiry and rotation: secrets_due reports expired, expiring and rotation_due', async () => {
+      const now = s.clock.now().getTime();
+      await s.secrets.set(admin, { path: 'project/odin/expired', value: 'x', expiresAt: new Date(now - 1000) });
+      await s.secrets.set(admin, { path: 'project/odin/expiring', value: 'x', expiresAt: new Date(now + 3 * 86_400_000) });
+      await s.secrets.set(admin, { path: 'project/odin/rotate', value: 'x', rotationIntervalDays: 30 });
+      await s.secrets.set(admin, { path: 'project/odin/fine', value: 'x', expiresAt: new Date(now + 90 * 86_400_000), rotationIntervalDays: 365 });
+      const due = await s.secrets.due(odin, { withinDays: 14, limit: 50 });
+      assert.deepEqual(due.items.map((d) => [d.path, d.reasons]), [
+        ['project/odin/expired', ['expired']],
+        ['project/odin/expiring', ['expiring']],
+      ]);
+      s.clock.advance(25 * 86_400_000);
+      const later = await s.secrets.due(odin, { withinDays: 14, limit: 50 });
+      assert.deepEqual(later.items.find((d) => d.path === 'project/odin/rotate')?.reasons, ['rotation_due']);
+      const expired = await s.secrets.get(odin, { path: 'project/odin/expired' });
+      assert.equal(expired.expired, true);
+      s.clock.advance(-25 * 86_400_000);
+    });
+
+    test('access tracking counts reads and the audit log has one row per read and write, without values', async () => {
+      const path = 'project/consilio/tracked';
+      await s.secrets.set(consilio, { path, value: 'tracked-value-123' });
+      await s.secrets.get(consilio, { path });
+      const second = await s.secrets.get(consilio, { path });
+      assert.equal(second.readCount, 2);
+      assert.ok(second.lastReadAt);
+      const rows = await s.audit.list({ target: path, limit: 10 });
+      assert.deepEqual(rows.map((r) => [r.action, r.outcome, r.actor]).reverse(), [
+        ['secret.write', 'ok', 'token:consilio'],
+        ['secret.read', 'ok', 'token:consilio'],
+        ['secret.read', 'ok', 'token:consilio'],
+      ]);
+      assert.ok(!JSON.stringify(rows).includes('tracked-value-123'));
+    });
+
+    test('a project reads and writes only its own folder; meta needs admin; denials are audited', async () => {
+      await s.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: 'cf-token' });
+      await s.secrets.set(odin, { path: 'project/odin/key', value: 'odin-key' });
+      await assert.rejects(s.secrets.get(consilio, { path: 'meta/cloudflare/api_token' }), rejects('forbidden', /meta\/ paths need an admin token/));
+      await assert.rejects(s.secrets.get(consilio, { path: 'project/odin/key' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.set(consilio, { path: 'project/odin/key', value: 'overwrite' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.set(consilio, { path: 'meta/cloudflare/api_token', value: 'overwrite' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.list(consilio, { prefix: 'meta/', recursive: true, includeDeleted: false, limit: 10 }), rejects('forbidden'));
+      await assert.rejects(s.secrets.list(consilio, { prefix: 'project/odin/', recursive: true, includeDeleted: false, limit: 10 }), rejects('forbidden'));
+      await assert.rejects(s.secrets.delete(consilio, { path: 'project/odin/key' }), rejects('forbidden'));
+      assert.equal((await s.secrets.get(odin, { path: 'project/odin/key' })).value, 'odin-key');
+      // A prefix that only shares characters is not inside the folder.
+      await assert.rejects(s.secrets.set(consilio, { path: 'project/consilio2/key', value: 'x' }), rejects('forbidden'));
+      const denied = await s.audit.list({ actor: 'token:consilio', limit: 50 });
+      assert.ok(denied.filter((r) => r.outcome === 'denied').length >= 7);
+      // Listing above its folder shows only what the project may read.
+      const all = await s.secrets.list(consilio, { prefix: 'project/', recursive: true, includeDeleted: false, limit: 200 });
+      assert.ok(all.items.length > 0);
+      assert.ok(all.items.every((i) => i.path.startsWith('project/consilio/')));
+    });
+
+    test('grants open other prefixes: read grants read only, write grants both', async () => {
+      await s.secrets.set(admin, { path: 'service/penpot/admin_password', value: 'penpot-pw' });
+      await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), rejects('forbidden'));
+      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' });
+      assert.equal((await s.secrets.get(consilio, { path: 'service/penpot/admin_password' })).value, 'penpot-pw');
+      await assert.rejects(s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'x' }), rejects('forbidden'));
+      const listed = await s.secrets.list(consilio, { prefix: 'service/', recursive: true, includeDeleted: false, limit: 50 });
+      assert.deepEqual(listed.items.map((i) => i.path), ['service/penpot/admin_password']);
+      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot/', access: 'write' });
+      await s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'new' });
+      await s.secrets.revokeGrant('test-admin', { project: 'consilio', prefix: 'service/penpot' });
+      await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), rejects('forbidden'));
+    });
+
+    test('bad values are refused with the field named and nothing stored', async () => {
+      const path = 'project/consilio/bad';
+      await assert.rejects(s.secrets.set(consilio, { path, value: '' }), rejects('invalid_input', /^value: must not be empty/));
+      await assert.rejects(s.secrets.set(consilio, { path, value: 'a\0b' }), rejects('invalid_input', /^value: must not contain NUL/));
+      await assert.rejects(s.secrets.set(consilio, { path, value: 'x'.repeat(64 * 1024 + 1) }), rejects('invalid_input', /^value: is 65537 bytes/));
+      await assert.rejects(s.secrets.get(consilio, { path }), rejects('not_found', /no secret at/));
+    });
+
+    test('import is all-or-nothing and idempotent; export gives the values back as variables', async () => {
+      const prefix = 'project/consilio/env/';
+      const r1 = await s.secrets.importMany(consilio, prefix, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '2' }], true);
+      assert.deepEqual(r1.created, [`${prefix}a`, `${prefix}b`]);
+      const r2 = await s.secrets.importMany(consilio, prefix, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }], true);
+      assert.deepEqual(r2.unchanged, [`${prefix}a`]);
+      assert.deepEqual(r2.updated, [`${prefix}b`]);
+      await assert.rejects(s.secrets.importMany(consilio, prefix, [{ path: `${prefix}c`, value: 'ok' }, { path: `${prefix}d`, value: '' }], true), rejects('invalid_input'));
+      await assert.rejects(s.secrets.get(consilio, { path: `${prefix}c` }), rejects('not_found'));
+      const values = await s.secrets.readMany(consilio, prefix, 100);
+      assert.deepEqual(values, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }]);
+      await assert.rejects(s.secrets.readMany(consilio, 'meta/', 100), rejects('forbidden'));
+    });
+
+    test('after data-key and master-key rotation every old version still decrypts', async () => {
+      const path = 'project/consilio/rotated';
+      await s.secrets.set(consilio, { path, value: 'before-any-rotation' });
+      const first = await s.keyring.rotateDataKey();
+      assert.equal(first.activeKeyId, first.retiredKeyId! + 1);
+      await s.secrets.set(consilio, { path, value: 'after-data-rotation' });
+      const master = await s.keyring.rotateMasterKey();
+      assert.ok(master.rewrapped >= 2);
+      await s.secrets.set(consilio, { path, value: 'after-master-rotation' });
+      const keys = await s.keyring.list();
+      assert.ok(keys.every((k) => k.masterKeyId === master.masterKeyId));
+      assert.equal(keys.filter((k) => k.status === 'active').length, 1);
+      assert.equal((await s.secrets.get(consilio, { path, version: 1 })).value, 'before-any-rotation');
+      assert.equal((await s.secrets.get(consilio, { path, version: 2 })).value, 'after-data-rotation');
+      assert.equal((await s.secrets.get(consilio, { path, version: 3 })).value, 'after-master-rotation');
+    });
+  });
+}
