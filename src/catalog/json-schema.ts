@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { Operation } from './operation.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+const cache = new WeakMap<Operation, { input: JsonSchema; output: JsonSchema }>();
+
+function convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _drop, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return json;
+}
+
+/** JSON Schemas of an operation's input and output, as MCP, OpenAPI and the CLI publish them. */
+export function schemasOf(op: Operation): { input: JsonSchema; output: JsonSchema } {
+  let schemas = cache.get(op);
+  if (!schemas) {
+    schemas = { input: convert(op.input, 'input'), output: convert(op.output, 'output') };
+    cache.set(op, schemas);
+  }
+  return schemas;
+}
+
+/** The JSON type of each top-level input field, used to read strings from query strings and argv. */
+export function fieldTypes(op: Operation): Map<string, string> {
+  const properties = (schemasOf(op).input.properties ?? {}) as Record<string, JsonSchema>;
+  return new Map(Object.entries(properties).map(([name, prop]) => [name, typeOf(prop)]));
+}
+
+function typeOf(prop: JsonSchema): string {
+  if (typeof prop.type === 'string') return prop.type;
+  const variants = (prop.anyOf ?? prop.oneOf) as JsonSchema[] | undefined;
+  const concrete = variants?.map(typeOf).find((t) => t !== 'null');
+  return concrete ?? 'string';
+}
+
+/**
+ * Turns text (from a query string or the command line) into the type the schema
+ * wants. Text that does not convert is passed through, so validation names the field.
+ */
+export function coerceText(type: string, value: string): unknown {
+  switch (type) {
+    case 'integer':
+    case 'number':
+      return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+    case 'boolean':
+      return value === 'true' ? true : value === 'false' ? false : value;
+    case 'null':
+      return value === 'null' ? null : value;
+    default:
+      return value;
+  }
+}
+
+/** Reads a flat record of text values (query string, argv flags) into typed input. */
+export function coerceRecord(op: Operation, raw: Record<string, string | string[] | undefined>): Record<string, unknown> {
+  const types = fieldTypes(op);
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const type = types.get(name) ?? 'string';
+    if (type === 'array') out[name] = (Array.isArray(value) ? value : value.split(',')).filter((v) => v !== '');
+    else out[name] = Array.isArray(value) ? value.map((v) => coerceText(type, v)) : coerceText(type, value);
+  }
+  return out;
+}

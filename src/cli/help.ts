@@ -1,0 +1,48 @@
+import type { Catalog } from '../catalog/catalog.js';
+import { schemasOf, type JsonSchema } from '../catalog/json-schema.js';
+import type { Operation } from '../catalog/operation.js';
+import { kebab } from './args.js';
+
+const GLOBAL = `Global options:
+  --json            print machine-readable JSON
+  --help, -h        show help
+Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong.
+Environment: SUPERVISOR_HOME, SUPERVISOR_URL + SUPERVISOR_TOKEN (use a remote daemon); see README for all settings.`;
+
+export function mainHelp(catalog: Catalog): string {
+  const groups = new Map<string, Operation[]>();
+  for (const op of catalog.all()) groups.set(op.cli.command[0], [...(groups.get(op.cli.command[0]) ?? []), op]);
+  const lines = [
+    'supervisor — secrets, ports, DNS and tunnels, VMs and agent instructions for many projects',
+    '',
+    'Usage: supervisor <command> [args] [options]',
+    '',
+    'Commands:',
+    '  daemon                          start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this',
+    '  mcp --project <name>            MCP server over stdio for Claude Code (meta = admin scope)',
+    '  run --project <name> -- <cmd>   run a command with the project\'s secrets as environment variables',
+  ];
+  for (const [group, ops] of groups) {
+    for (const op of ops) lines.push(`  ${`${group} ${op.cli.command[1]}${(op.cli.args ?? []).map((a) => ` <${kebab(a)}>`).join('')}`.padEnd(32)}${op.title}`);
+  }
+  lines.push('', 'Run `supervisor <group> <verb> --help` for a command\'s options.', '', GLOBAL);
+  return lines.join('\n');
+}
+
+export function operationHelp(op: Operation): string {
+  const input = schemasOf(op).input;
+  const properties = (input.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((input.required ?? []) as string[]);
+  const args = op.cli.args ?? [];
+  const lines = [`supervisor ${op.cli.command.join(' ')}${args.map((a) => (required.has(a) ? ` <${kebab(a)}>` : ` [${kebab(a)}]`)).join('')} [options]`, '', op.description, ''];
+  if (op.access === 'admin') lines.push('Needs admin scope.', '');
+  lines.push('Options:');
+  for (const [name, schema] of Object.entries(properties)) {
+    const type = schema.type ?? (schema.anyOf as JsonSchema[] | undefined)?.map((s) => s.type).join('|') ?? 'value';
+    const dflt = schema.default !== undefined ? ` (default ${JSON.stringify(schema.default)})` : required.has(name) ? ' (required)' : '';
+    lines.push(`  --${kebab(name)} <${String(type)}>`.padEnd(34) + `${(schema.description as string | undefined) ?? ''}${dflt}`);
+  }
+  if (op.cli.stdin) lines.push('', `${kebab(op.cli.stdin)} is read from stdin when not given.`);
+  lines.push(`  --input <json>`.padEnd(34) + 'all fields as one JSON object', '', `MCP tool: ${op.name}    REST: ${op.rest.method} /api/v1${op.rest.path}`, '', GLOBAL);
+  return lines.join('\n');
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { catalog } from './catalog/index.js';
+import type { Config } from './core/config.js';
+import { ensureDataDir, lockDataDir, removeDaemonInfo, writeDaemonInfo } from './core/datadir.js';
+import { createLogger, type Logger } from './core/log.js';
+import type { Db } from './core/db.js';
+import type { Clock } from './core/clock.js';
+import { openDatabase } from './core/open-db.js';
+import { buildHttpServer } from './http/server.js';
+import { openServices, type Services } from './services.js';
+
+export interface RunningDaemon {
+  url: string;
+  services: Services;
+  /** Set on the first start only: the admin token, shown once. */
+  initialAdminToken?: string;
+  close(): Promise<void>;
+}
+
+/** Creates the first admin token when none exists; its secret is returned once and stored hashed. */
+async function ensureAdminToken(services: Services): Promise<string | undefined> {
+  const admins = (await services.tokens.list({})).filter((t) => t.project === null);
+  if (admins.length > 0) return undefined;
+  return (await services.tokens.create({ name: 'initial-admin', project: null })).token;
+}
+
+const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+/**
+ * Starts the daemon: data dir, database (embedded under an exclusive lock, or
+ * PostgreSQL), services, HTTP (REST, MCP, dashboard); then publishes its address
+ * and a per-run local credential in daemon.json for the CLI and stdio adapters.
+ * Tests inject their own database, logger and clock.
+ */
+export async function startDaemon(config: Config, inject: { db?: Db; log?: Logger; clock?: Clock } = {}): Promise<RunningDaemon> {
+  const log = inject.log ?? createLogger(config.logLevel);
+  await ensureDataDir(config.home);
+  const lock = config.databaseUrl || inject.db ? undefined : await lockDataDir(config.home, 'daemon');
+  let services: Services | undefined;
+  try {
+    services = await openServices({ config, db: inject.db ?? (await openDatabase(config)), log, clock: inject.clock });
+    const initialAdminToken = await ensureAdminToken(services);
+    const localToken = randomBytes(32).toString('base64url');
+    const app = await buildHttpServer(services, catalog, { localToken });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${hostForUrl(config.host)}:${port}`;
+    await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken });
+    log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');
+    const running = services;
+    return {
+      url,
+      services: running,
+      initialAdminToken,
+      async close() {
+        await app.close();
+        await removeDaemonInfo(config.home);
+        await running.close();
+        await lock?.release();
+      },
+    };
+  } catch (err) {
+    await services?.close().catch(() => undefined);
+    await lock?.release();
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { adminPrincipal, principalForProject, type Principal } from '../auth/principal.js';
+import { SupervisorError } from '../core/errors.js';
+import { projectName } from '../core/names.js';
+import type { Services } from '../services.js';
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = principals.get(request);
+  if (!principal) throw new SupervisorError('unauthorized', 'no principal on this request');
+  return principal;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * Resolves the bearer token to a principal, or throws 401 after auditing the
+ * attempt. `localToken` is the daemon's per-run credential for the CLI and stdio
+ * adapters on this host (read from the 0600 daemon.json).
+ */
+export async function authenticate(request: FastifyRequest, services: Services, localToken: string): Promise<Principal> {
+  const header = request.headers.authorization;
+  const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  let principal: Principal | undefined;
+  if (presented && timingSafeEqual(digest(presented), digest(localToken))) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
+  else if (presented) principal = await services.tokens.verify(presented);
+  if (!principal) {
+    const reason = presented ? 'unknown or revoked token' : 'no bearer token';
+    await services.audit.record({ actor: 'anonymous', action: 'auth.denied', target: `${request.method} ${request.url.split('?')[0]}`, outcome: 'denied', detail: { reason, ip: request.ip } });
+    throw new SupervisorError('unauthorized', `${reason}: send "Authorization: Bearer <token>"; an admin creates one with \`supervisor token create --project <name>\``);
+  }
+  // Adapters on this host ask for a narrower scope (stdio `--project p`); narrowing only, never widening.
+  const asProject = request.headers['x-supervisor-project'];
+  if (typeof asProject === 'string' && asProject !== '') {
+    const parsed = projectName.safeParse(asProject);
+    if (!parsed.success) throw new SupervisorError('invalid_input', 'X-Supervisor-Project: not a project name');
+    principal = await narrow(services, principal, parsed.data, request);
+  }
+  principals.set(request, principal);
+  return principal;
+}
+
+/** principalForProject, auditing a refusal. */
+export async function narrow(services: Services, principal: Principal, project: string, request: FastifyRequest): Promise<Principal> {
+  try {
+    return principalForProject(principal, project);
+  } catch (err) {
+    await services.audit.record({ actor: principal.actor, action: 'auth.denied', target: `${request.method} ${request.url.split('?')[0]}`, outcome: 'denied', detail: { project } });
+    throw err;
+  }
+}

@@ -1,0 +1,59 @@
+import { Readable } from 'node:stream';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../auth/principal.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { LocalInvoker } from '../catalog/local-invoker.js';
+import { invalidInput } from '../core/errors.js';
+import { projectName } from '../core/names.js';
+import { buildMcpServer } from '../mcp/server.js';
+import type { Services } from '../services.js';
+import { narrow, principalOf } from './auth.js';
+
+/** The SDK handler speaks web-standard Request/Response; fastify speaks Node streams. */
+function toWebRequest(request: FastifyRequest): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+  }
+  const hasBody = request.method === 'POST' && request.body !== undefined;
+  return new Request(`http://${request.headers.host ?? 'localhost'}${request.url}`, {
+    method: request.method,
+    headers,
+    body: hasBody ? JSON.stringify(request.body) : undefined,
+  });
+}
+
+async function sendWebResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+  reply.status(response.status);
+  response.headers.forEach((value, name) => void reply.header(name, value));
+  return reply.send(response.body ? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream) : undefined);
+}
+
+/**
+ * Streamable HTTP at /mcp/<project>, stateless: a fresh server per request over
+ * the shared service pools. The principal is the caller's token narrowed to the project.
+ */
+export function registerMcpRoutes(app: FastifyInstance, catalog: Catalog, services: Services): void {
+  const handler = createMcpHandler((ctx) => {
+    const principal = ctx.authInfo?.extra?.principal as Principal;
+    return buildMcpServer(catalog, principal, new LocalInvoker(catalog, services, principal, 'mcp'));
+  }, { maxRequestBodySize: 16 * 1024 * 1024, onerror: (err) => services.log.debug({ err: err.message }, 'mcp request rejected') });
+
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: '/mcp/:project',
+    handler: async (request, reply) => {
+      const parsed = projectName.safeParse((request.params as { project: string }).project);
+      if (!parsed.success) throw invalidInput(`/mcp/<project>: ${parsed.error.issues[0]?.message}`);
+      const principal = await narrow(services, principalOf(request), parsed.data, request);
+      const response = await handler.fetch(toWebRequest(request), {
+        authInfo: { token: 'bearer', clientId: principal.actor, scopes: [], extra: { principal } },
+        parsedBody: request.body,
+      });
+      return sendWebResponse(reply, response);
+    },
+  });
+  app.addHook('onClose', () => handler.close());
+}

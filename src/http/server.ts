@@ -1,0 +1,60 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Catalog } from '../catalog/catalog.js';
+import { SupervisorError, toSupervisorError } from '../core/errors.js';
+import type { Services } from '../services.js';
+import { authenticate } from './auth.js';
+import { dashboardHtml } from './dashboard.js';
+import { registerMcpRoutes } from './mcp.js';
+import { openApiDocument } from './openapi.js';
+import { API_PREFIX, registerRestRoutes } from './rest.js';
+
+/** Large enough that an oversized secret reaches validation and gets an error naming the field. */
+const BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Paths served without a token: they reveal no data. */
+const PUBLIC = new Set(['/', '/healthz', '/readyz', `${API_PREFIX}/openapi.json`]);
+
+/** Fastify's own errors (bad JSON, body too large, wrong content type) in our error shape. */
+function fromFastifyError(err: FastifyError): SupervisorError {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new SupervisorError('too_large', `request body is larger than ${BODY_LIMIT} bytes`);
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new SupervisorError('invalid_input', 'send the body as application/json');
+  if (err.statusCode === 400) return new SupervisorError('invalid_input', `request body is not valid JSON: ${err.message}`);
+  if (err.statusCode === 404) return new SupervisorError('not_found', err.message);
+  return toSupervisorError(err);
+}
+
+export async function buildHttpServer(services: Services, catalog: Catalog, options: { localToken: string }): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const error = err instanceof SupervisorError ? err : fromFastifyError(err);
+    if (error.code === 'internal') services.log.error({ err, url: request.url.split('?')[0] }, 'request failed');
+    return reply.status(error.httpStatus).send(error.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(new SupervisorError('not_found', `no route ${request.method} ${request.url.split('?')[0]}; see ${API_PREFIX}/openapi.json`).toJSON()),
+  );
+  app.addHook('onRequest', async (request) => {
+    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, services, options.localToken);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    services.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await services.db.query('SELECT 1');
+      return { status: 'ready', database: services.db.kind };
+    } catch {
+      return reply.status(503).send(new SupervisorError('unavailable', 'database not reachable').toJSON());
+    }
+  });
+  const openapi = openApiDocument(catalog);
+  app.get(`${API_PREFIX}/openapi.json`, async () => openapi);
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardHtml));
+
+  registerRestRoutes(app, catalog, services);
+  registerMcpRoutes(app, catalog, services);
+  return app;
+}
