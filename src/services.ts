@@ -9,6 +9,7 @@ import { TokenService } from './auth/tokens.js';
 import { Keyring } from './secrets/keyring.js';
 import { loadMasterKeys } from './secrets/master-key.js';
 import { SecretsService } from './secrets/service.js';
+import { ReadTracker } from './secrets/read-tracker.js';
 
 /** Every domain service, built once per process and shared by all adapters. */
 export interface Services {
@@ -38,6 +39,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   await migrate(db);
   const audit = new AuditLog(db, clock);
   const calls = new CallRecorder(db, log);
+  const reads = new ReadTracker(db, log);
+  audit.addBufferedSource(reads);
   const keyring = new Keyring(db, await loadMasterKeys(config.home, config.masterKey), clock, config.keyRotateAfter);
   await keyring.init();
   return {
@@ -49,8 +52,9 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     calls,
     keyring,
     tokens: new TokenService(db, clock),
-    secrets: new SecretsService({ db, keyring, clock, audit, maxValueBytes: config.secretMaxBytes }),
+    secrets: new SecretsService({ db, keyring, clock, audit, reads, maxValueBytes: config.secretMaxBytes }),
     async close() {
+      await reads.flush();
       await calls.flush();
       await db.close();
     },

@@ -20,6 +20,13 @@ export interface AuditRow extends Required<Omit<AuditEntry, 'detail'>> {
 
 /** The append-only record of who touched what, shared by every domain. */
 export class AuditLog {
+  /** Writers that buffer audit rows (secret reads); flushed before the log is read. */
+  private readonly buffered: Array<{ flush(): Promise<void> }> = [];
+
+  addBufferedSource(source: { flush(): Promise<void> }): void {
+    this.buffered.push(source);
+  }
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -37,6 +44,7 @@ export class AuditLog {
   }
 
   async list(filter: { target?: string; actor?: string; action?: string; limit: number; before?: number }): Promise<AuditRow[]> {
+    await Promise.all(this.buffered.map((s) => s.flush()));
     const { rows } = await this.db.query<AuditRow>(
       `SELECT id, at, actor, action, target, outcome, detail FROM audit_log
        WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR actor = $2)

@@ -6,6 +6,7 @@ import { toBuffer, type Db, type Queryable } from '../core/db.js';
 import { conflict, forbidden, invalidInput, notFound, SupervisorError } from '../core/errors.js';
 import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from './access.js';
 import type { Keyring } from './keyring.js';
+import type { ReadTracker } from './read-tracker.js';
 import { decodeCursor, encodeCursor, type Page } from '../core/page.js';
 import { folderOf } from './paths.js';
 
@@ -79,52 +80,25 @@ const toMeta = (r: MetaRow): SecretMeta => ({
 /** The AAD binds a ciphertext to its path, version and key, so it cannot be replayed elsewhere. */
 const aadFor = (path: string, version: number, keyId: number) => Buffer.from(`${path}\0${version}\0${keyId}`);
 
-/**
- * One read, its access tracking and its audit row in a single statement: one round
- * trip, atomic. The implicit transaction commits asynchronously (for this statement
- * only): a power cut can lose the last fraction of a second of read-tracking, never a
- * secret write, which stays fully durable.
- */
+/** The current (or a given) version of a live secret: one SELECT; tracking and audit go to the ReadTracker. */
 const READ_SQL = `
-WITH target AS (
-  SELECT ${META_COLUMNS}, v.version, v.key_id, v.iv, v.ciphertext
-  FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE($2::int, s.current_version)
-  WHERE s.path = $1 AND s.deleted_at IS NULL
-),
-touched AS (
-  UPDATE secrets SET last_read_at = $3, read_count = read_count + 1
-  WHERE id = (SELECT id FROM target) RETURNING read_count
-),
-audited AS (
-  INSERT INTO audit_log (at, actor, action, target, outcome, detail)
-  SELECT $3, $4, 'secret.read', path, 'ok', jsonb_build_object('version', version) FROM target
-)
-SELECT target.*, (SELECT read_count FROM touched) AS read_count_after,
-       set_config('synchronous_commit', 'off', true) AS _async
-FROM target`;
+SELECT ${META_COLUMNS}, v.version, v.key_id, v.iv, v.ciphertext
+FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE($2::int, s.current_version)
+WHERE s.path = $1 AND s.deleted_at IS NULL`;
 
-/** readMany's statement: like READ_SQL, for every live secret under a folder. */
+/** readMany's statement: every live secret under a folder. */
 const READ_MANY_SQL = `
-WITH target AS (
-  SELECT s.id, s.path, v.version, v.key_id, v.iv, v.ciphertext
-  FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
-  WHERE s.path LIKE $1 || '%' AND s.deleted_at IS NULL
-  ORDER BY s.path LIMIT $4
-),
-touched AS (
-  UPDATE secrets SET last_read_at = $2, read_count = read_count + 1 WHERE id IN (SELECT id FROM target)
-),
-audited AS (
-  INSERT INTO audit_log (at, actor, action, target, outcome, detail)
-  SELECT $2, $3, 'secret.read', path, 'ok', jsonb_build_object('version', version, 'bulk', true) FROM target
-)
-SELECT target.*, set_config('synchronous_commit', 'off', true) AS _async FROM target ORDER BY path`;
+SELECT s.id, s.path, v.version, v.key_id, v.iv, v.ciphertext
+FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
+WHERE s.path LIKE $1 || '%' AND s.deleted_at IS NULL
+ORDER BY s.path LIMIT $2`;
 
 export interface SecretsDeps {
   db: Db;
   keyring: Keyring;
   clock: Clock;
   audit: AuditLog;
+  reads: ReadTracker;
   maxValueBytes: number;
 }
 
@@ -150,18 +124,19 @@ export class SecretsService {
   async get(principal: Principal, input: { path: string; version?: number }): Promise<SecretMeta & { value: string; expired: boolean }> {
     await this.authorize(principal, input.path, 'read');
     const now = this.deps.clock.now();
-    const { rows } = await this.db.query<ValueRow & { read_count_after: number }>(READ_SQL, [input.path, input.version ?? null, now, principal.actor]);
+    const { rows } = await this.db.query<ValueRow>(READ_SQL, [input.path, input.version ?? null]);
     const row = rows[0];
     if (!row) {
       await this.deps.audit.record({ actor: principal.actor, action: 'secret.read', target: input.path, outcome: 'error', detail: { code: 'not_found' } });
       throw await this.missing(input.path, input.version);
     }
     const plain = await this.decrypt(row);
+    this.deps.reads.track({ secretId: row.id, path: row.path, version: row.version, actor: principal.actor, at: now });
     return {
       ...toMeta(row),
       version: row.version,
       lastReadAt: now,
-      readCount: row.read_count_after,
+      readCount: row.read_count + this.deps.reads.pending(row.id),
       value: plain.toString('utf8'),
       expired: row.expires_at !== null && row.expires_at <= now,
     };
@@ -262,8 +237,15 @@ export class SecretsService {
     await this.authorize(principal, folder, 'read', 'secret.export');
     const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0`, [escapeLike(folder)]);
     if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
-    const { rows } = await this.db.query<{ path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }>(READ_MANY_SQL, [escapeLike(folder), this.deps.clock.now(), principal.actor, limit]);
-    return Promise.all(rows.map(async (r) => ({ path: r.path, value: (await this.decrypt(r)).toString('utf8') })));
+    const { rows } = await this.db.query<{ id: number; path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }>(READ_MANY_SQL, [escapeLike(folder), limit]);
+    const now = this.deps.clock.now();
+    return Promise.all(
+      rows.map(async (r) => {
+        const value = (await this.decrypt(r)).toString('utf8');
+        this.deps.reads.track({ secretId: r.id, path: r.path, version: r.version, actor: principal.actor, at: now });
+        return { path: r.path, value };
+      }),
+    );
   }
 
   /** Locks the row for the path, creating an empty one (version 0) when the path is new. */
@@ -353,6 +335,7 @@ export class SecretsService {
    */
   async list(principal: Principal, input: { prefix?: string; recursive: boolean; includeDeleted: boolean; limit: number; cursor?: string }): Promise<Page<SecretMeta> & { prefix: string; folders: string[] }> {
     const prefix = input.prefix ? folderOf(input.prefix) : principal.role === 'admin' ? '' : projectFolder(principal.project);
+    await this.deps.reads.flush();
     const visible = await this.visibility(principal, prefix);
     const after = input.cursor ? decodeCursor(input.cursor) : '';
     const { rows } = await this.db.query<MetaRow>(
@@ -408,6 +391,7 @@ export class SecretsService {
     const now = this.deps.clock.now();
     const horizon = new Date(now.getTime() + input.withinDays * 86_400_000);
     const scope = principal.role === 'admin' ? '' : projectFolder(principal.project);
+    await this.deps.reads.flush();
     const after = input.cursor ? decodeCursor(input.cursor) : '';
     const { rows } = await this.db.query<MetaRow>(
       `SELECT ${META_COLUMNS} FROM secrets s

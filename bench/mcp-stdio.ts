@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { CLI, type ChildDaemon } from './daemon-child.js';
+
+const RUNS = 5;
+
+const messages = [
+  { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } },
+  { jsonrpc: '2.0', method: 'notifications/initialized' },
+  { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+];
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** One spawn of `supervisor mcp --project meta`: ms until the tools/list answer, and the process's RSS then. */
+function once(daemon: ChildDaemon): Promise<{ ms: number; rss: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, 'mcp', '--project', 'meta'], { env: daemon.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let buffer = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (buffer.includes('"id":2')) {
+        const ms = performance.now() - started;
+        const rss = rssMb(child.pid!);
+        child.stdin.end();
+        child.once('exit', () => resolve({ ms, rss }));
+      }
+    });
+    child.once('error', reject);
+    child.stdin.write(messages.map((m) => JSON.stringify(m)).join('\n') + '\n');
+  });
+}
+
+export async function benchMcpStdio(daemon: ChildDaemon): Promise<void> {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await once(daemon));
+  const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
+  console.log(`\nMCP stdio (daemon running): spawn → tools/list answer, ${RUNS} runs`);
+  console.log(`  median ${sorted[Math.floor(RUNS / 2)]!.toFixed(0)} ms  (min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)})  RSS ${Math.max(...runs.map((r) => r.rss)).toFixed(0)} MB`);
+}

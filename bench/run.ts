@@ -1,0 +1,25 @@
+// `npm run bench`: prints figures, asserts nothing. Needs `npm run build` (npm install does it)
+// and PostgreSQL on 127.0.0.1:5432 (database test) for the PostgreSQL figures.
+import { existsSync } from 'node:fs';
+import { startChildDaemon, CLI } from './daemon-child.js';
+import { benchMcpStdio } from './mcp-stdio.js';
+import { benchRest } from './rest.js';
+import { benchInProcessGet } from './secrets-inprocess.js';
+
+const only = process.argv[2];
+
+if (!only || only === 'secrets') {
+  console.log('== Secrets: in-process get_secret vs bare SELECT ==');
+  await benchInProcessGet('postgres');
+  await benchInProcessGet('pglite');
+}
+if (!only || only === 'rest' || only === 'mcp') {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  const daemon = await startChildDaemon();
+  try {
+    if (!only || only === 'rest') await benchRest(daemon);
+    if (!only || only === 'mcp') await benchMcpStdio(daemon);
+  } finally {
+    await daemon.close();
+  }
+}

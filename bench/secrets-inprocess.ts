@@ -1,0 +1,32 @@
+import { adminPrincipal } from '../src/auth/principal.js';
+import { catalog } from '../src/catalog/index.js';
+import { LocalInvoker } from '../src/catalog/local-invoker.js';
+import { skipReason, type Backend } from '../test/helpers/db.js';
+import { openTestServices } from '../test/helpers/services.js';
+import { measure, printComparison } from './stats.js';
+
+const N = 5000;
+
+/** get_secret in process (with access tracking and audit) next to a bare parameterized SELECT on the same pool. */
+export async function benchInProcessGet(backend: Backend): Promise<void> {
+  const reason = await skipReason(backend).catch((err: Error) => err.message);
+  if (reason) {
+    console.log(`  [${backend}] not run: ${reason}`);
+    return;
+  }
+  const s = await openTestServices(backend);
+  try {
+    const admin = adminPrincipal('bench');
+    const path = 'project/bench/database_url';
+    await s.secrets.set(admin, { path, value: 'postgres://bench:secret@localhost/bench' });
+    const invoker = new LocalInvoker(catalog, s, admin, 'internal');
+    const bare = await measure(N, () => s.db.query('SELECT id, path, current_version FROM secrets WHERE path = $1', [path]));
+    const service = await measure(N, () => s.secrets.get(admin, { path }));
+    const viaCatalog = await measure(N, () => invoker.invoke('get_secret', { path }));
+    console.log(`\n[${backend}] in-process get_secret, ${N} sequential calls`);
+    printComparison('get_secret (service)', service, bare, 'bare SELECT (same pool)');
+    printComparison('get_secret (catalog: +validation, record)', viaCatalog, bare, 'bare SELECT (same pool)');
+  } finally {
+    await s.close();
+  }
+}

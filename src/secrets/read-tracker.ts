@@ -1,0 +1,72 @@
+import type { Db } from '../core/db.js';
+import type { Logger } from '../core/log.js';
+
+interface Read {
+  secretId: number;
+  path: string;
+  version: number;
+  actor: string;
+  at: Date;
+}
+
+const FLUSH_MS = 50;
+const FLUSH_AT = 500;
+
+/**
+ * Group-commits secret reads: each read's audit row and access tracking
+ * (read_count, last_read_at) are buffered for at most 50 ms and written by one
+ * statement, so a read costs one SELECT instead of a write transaction. Anything
+ * that reads tracking data (lists, the audit log) flushes first, and shutdown
+ * flushes; a daemon crash can lose at most the last 50 ms of read-audit.
+ * Writes, deletes and denials are audited synchronously, in their transaction.
+ */
+export class ReadTracker {
+  private buffer: Read[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {}
+
+  track(read: Read): void {
+    this.buffer.push(read);
+    if (this.buffer.length >= FLUSH_AT) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
+  }
+
+  /** Reads of one secret not yet written, so an answer can count them. */
+  pending(secretId: number): number {
+    return this.buffer.reduce((n, r) => n + (r.secretId === secretId ? 1 : 0), 0);
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch));
+    return this.writing;
+  }
+
+  private async write(batch: Read[]): Promise<void> {
+    try {
+      await this.db.query(
+        `WITH reads AS (
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) AS r(secret_id, path, version, actor, at)
+         ),
+         touched AS (
+           UPDATE secrets s SET read_count = s.read_count + c.n, last_read_at = GREATEST(s.last_read_at, c.last)
+           FROM (SELECT secret_id, count(*) AS n, max(at) AS last FROM reads GROUP BY secret_id) c
+           WHERE s.id = c.secret_id
+         )
+         INSERT INTO audit_log (at, actor, action, target, outcome, detail)
+         SELECT at, actor, 'secret.read', path, 'ok', jsonb_build_object('version', version) FROM reads`,
+        [batch.map((r) => r.secretId), batch.map((r) => r.path), batch.map((r) => r.version), batch.map((r) => r.actor), batch.map((r) => r.at)],
+      );
+    } catch (err) {
+      this.log.error({ err, lost: batch.length }, 'could not write secret read audit rows');
+    }
+  }
+}
