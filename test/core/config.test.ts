@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
+import { SupervisorError } from '../../src/core/errors.js';
+
+const home = mkdtempSync(join(tmpdir(), 'supervisor-config-'));
+
+test('defaults, then the config file, then environment variables', () => {
+  writeFileSync(join(home, 'config.yaml'), 'port: 4100\nlogLevel: debug\n');
+  const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT: '4200' });
+  assert.equal(config.port, 4200);
+  assert.equal(config.logLevel, 'debug');
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.databaseUrl, undefined);
+});
+
+test('a bad value is a clear error naming the setting and its variable', () => {
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT: '70000' }), (err) => err instanceof SupervisorError && /setting port \(SUPERVISOR_PORT\) is invalid/.test(err.message));
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'loud' }), /logLevel \(SUPERVISOR_LOG_LEVEL\)/);
+});
+
+test('an unknown key in the config file is refused, listing the known ones', () => {
+  const file = join(home, 'other.yaml');
+  writeFileSync(file, 'prot: 1\n');
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }), /unknown settings: prot; known: home/);
+});
