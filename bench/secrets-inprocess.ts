@@ -3,7 +3,7 @@ import { catalog } from '../src/catalog/index.js';
 import { LocalInvoker } from '../src/catalog/local-invoker.js';
 import { skipReason, type Backend } from '../test/helpers/db.js';
 import { openTestServices } from '../test/helpers/services.js';
-import { measure, printComparison } from './stats.js';
+import { measurePair, printComparison } from './stats.js';
 
 const N = 5000;
 
@@ -20,12 +20,12 @@ export async function benchInProcessGet(backend: Backend): Promise<void> {
     const path = 'project/bench/database_url';
     await s.secrets.set(admin, { path, value: 'postgres://bench:secret@localhost/bench' });
     const invoker = new LocalInvoker(catalog, s, admin, 'internal');
-    const bare = await measure(N, () => s.db.query('SELECT id, path, current_version FROM secrets WHERE path = $1', [path]));
-    const service = await measure(N, () => s.secrets.get(admin, { path }));
-    const viaCatalog = await measure(N, () => invoker.invoke('get_secret', { path }));
+    const bareSelect = () => s.db.query('SELECT id, path, current_version FROM secrets WHERE path = $1', [path]);
+    const [service, bare] = await measurePair(N, () => s.secrets.get(admin, { path }), bareSelect);
+    const [viaCatalog, bare2] = await measurePair(N, () => invoker.invoke('get_secret', { path }), bareSelect);
     console.log(`\n[${backend}] in-process get_secret, ${N} sequential calls`);
     printComparison('get_secret (service)', service, bare, 'bare SELECT (same pool)');
-    printComparison('get_secret (catalog: +validation, record)', viaCatalog, bare, 'bare SELECT (same pool)');
+    printComparison('get_secret (catalog: +validation, record)', viaCatalog, bare2, 'bare SELECT (same pool)');
   } finally {
     await s.close();
   }

@@ -6,19 +6,34 @@ export interface LatencyStats {
   opsPerSec: number;
 }
 
-/** Runs `fn` `n` times one after another (after a warm-up) and reports latency percentiles in ms. */
-export async function measure(n: number, fn: () => Promise<unknown>): Promise<LatencyStats> {
-  for (let i = 0; i < Math.min(200, n / 10); i++) await fn();
-  const samples = new Float64Array(n);
-  const started = performance.now();
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    samples[i] = performance.now() - t;
+/**
+ * Measures two functions in alternating chunks, so background load (other
+ * processes on a 2-core machine) hits both alike and the ratio stays fair.
+ */
+export async function measurePair(n: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[LatencyStats, LatencyStats]> {
+  const chunk = 100;
+  const runs: Array<{ samples: number[]; total: number }> = [{ samples: [], total: 0 }, { samples: [], total: 0 }];
+  for (let i = 0; i < 200; i++) {
+    await a();
+    await b();
   }
-  const total = performance.now() - started;
-  samples.sort();
-  return { p50: samples[Math.floor(n * 0.5)]!, p99: samples[Math.floor(n * 0.99)]!, opsPerSec: (n / total) * 1000 };
+  for (let done = 0; done < n; done += chunk) {
+    for (const [index, fn] of [a, b].entries()) {
+      const run = runs[index]!;
+      for (let i = 0; i < chunk; i++) {
+        const t = performance.now();
+        await fn();
+        const elapsed = performance.now() - t;
+        run.samples.push(elapsed);
+        run.total += elapsed;
+      }
+    }
+  }
+  const stats = (run: { samples: number[]; total: number }): LatencyStats => {
+    const sorted = run.samples.sort((x, y) => x - y);
+    return { p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, opsPerSec: (sorted.length / run.total) * 1000 };
+  };
+  return [stats(runs[0]!), stats(runs[1]!)];
 }
 
 export const fmt = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;

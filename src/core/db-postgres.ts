@@ -35,8 +35,18 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     throw new SupervisorError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}; check DATABASE_URL`);
   }
 
+  // Parameterized statements are prepared once per connection and reused (pg names them),
+  // which skips parse and plan on every hot read.
+  const names = new Map<string, string>();
+  const nameOf = (sql: string) => {
+    let name = names.get(sql);
+    if (!name) names.set(sql, (name = `s${names.size}`));
+    return name;
+  };
   const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
-    const res = await q.query(sql, params as unknown[] | undefined);
+    const res = params && params.length > 0
+      ? await q.query({ name: nameOf(sql), text: sql, values: params as unknown[] })
+      : await q.query(sql);
     return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
   };
 

@@ -22,6 +22,7 @@ const FLUSH_AT = 500;
  */
 export class ReadTracker {
   private buffer: Read[] = [];
+  private pendingBySecret = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
@@ -32,13 +33,14 @@ export class ReadTracker {
 
   track(read: Read): void {
     this.buffer.push(read);
+    this.pendingBySecret.set(read.secretId, (this.pendingBySecret.get(read.secretId) ?? 0) + 1);
     if (this.buffer.length >= FLUSH_AT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
 
   /** Reads of one secret not yet written, so an answer can count them. */
   pending(secretId: number): number {
-    return this.buffer.reduce((n, r) => n + (r.secretId === secretId ? 1 : 0), 0);
+    return this.pendingBySecret.get(secretId) ?? 0;
   }
 
   flush(): Promise<void> {
@@ -46,6 +48,7 @@ export class ReadTracker {
     this.timer = undefined;
     const batch = this.buffer;
     this.buffer = [];
+    this.pendingBySecret = new Map();
     if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch));
     return this.writing;
   }

@@ -1,0 +1,168 @@
+/**
+ * The `supervisor` command line as a user runs it: help, exit codes (0 ok,
+ * 1 the operation failed, 2 the command line is wrong), `--json`, values on
+ * stdin, errors that name the field, and the data-dir lock without a daemon.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lockDataDir } from '../../src/core/datadir.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from './run-cli.js';
+
+describe('supervisor CLI', () => {
+  let daemon: TestDaemon;
+  /** Talks to the daemon through the daemon.json it published in its data dir. */
+  let env: Record<string, string>;
+
+  before(async () => {
+    assertCliBuilt();
+    daemon = await startTestDaemon(await daemonBackend());
+    env = cliEnv(daemon.home);
+  });
+  after(() => daemon?.close());
+
+  describe('help', () => {
+    test('--help lists every command and exits 0', async () => {
+      const r = await runCli(['--help'], { env });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.match(r.stdout, /Usage: supervisor <command>/);
+      assert.match(r.stdout, /secrets get <path>/);
+      assert.match(r.stdout, /Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong/);
+      assert.equal(r.stderr, '');
+    });
+
+    test('secrets get --help shows its options, REST route and MCP tool', async () => {
+      const r = await runCli(['secrets', 'get', '--help'], { env });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.match(r.stdout, /^supervisor secrets get <path> \[options\]/);
+      assert.match(r.stdout, /--path <string>/);
+      assert.match(r.stdout, /--version <integer>/);
+      assert.match(r.stdout, /--input <json>/);
+      assert.match(r.stdout, /MCP tool: get_secret {4}REST: GET \/api\/v1\/secret/);
+    });
+
+    test('an unknown command exits 2 and points at --help', async () => {
+      const r = await runCli(['secrets', 'frobnicate'], { env });
+      assert.equal(r.code, 2, describeResult(r));
+      assert.match(r.stderr, /unknown command "secrets frobnicate"; run `supervisor --help`/);
+      assert.equal(r.stdout, '');
+    });
+  });
+
+  describe('reading and writing secrets', () => {
+    test('secrets set takes the value on stdin (out of shell history); secrets get --json returns it', async () => {
+      const set = await runCli(['secrets', 'set', 'project/cli/database_url'], { env, stdin: 'postgres://u:p@db/app\n' });
+      assert.equal(set.code, 0, describeResult(set));
+      assert.match(set.stdout, /^created: true$/m, 'without --json the answer is YAML');
+
+      const get = await runCli(['secrets', 'get', 'project/cli/database_url', '--json'], { env });
+      assert.equal(get.code, 0, describeResult(get));
+      const secret = parseJson(get);
+      // echo's trailing newline is dropped; the rest is the value byte for byte.
+      assert.equal(secret.value, 'postgres://u:p@db/app');
+      assert.equal(secret.path, 'project/cli/database_url');
+      assert.equal(secret.version, 1);
+      assert.equal(secret.readCount, 1);
+    });
+
+    test('--json output is one JSON document for every kind of answer', async () => {
+      await runCli(['secrets', 'set', 'project/cli/nested/key', 'v'], { env });
+      for (const args of [
+        ['secrets', 'list', 'project/cli/', '--no-recursive'],
+        ['secrets', 'history', 'project/cli/nested/key'],
+        ['token', 'whoami'],
+        ['keys', 'list'],
+      ]) {
+        const r = await runCli([...args, '--json'], { env });
+        assert.equal(r.code, 0, describeResult(r));
+        const parsed = parseJson(r);
+        assert.equal(typeof parsed, 'object', args.join(' '));
+      }
+      const listed = parseJson(await runCli(['secrets', 'list', 'project/cli/', '--no-recursive', '--json'], { env }));
+      assert.deepEqual(listed.folders, ['project/cli/nested/']);
+    });
+
+    test('a failed operation exits 1 with its error code on stderr and nothing on stdout', async () => {
+      const r = await runCli(['secrets', 'get', 'project/cli/missing', '--json'], { env });
+      assert.equal(r.code, 1, describeResult(r));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^supervisor: not_found: no secret at project\/cli\/missing/);
+    });
+
+    test('token create --project prints a token starting svt_', async () => {
+      const yaml = await runCli(['token', 'create', '--project', 'consilio'], { env });
+      assert.equal(yaml.code, 0, describeResult(yaml));
+      assert.match(yaml.stdout, /^token: svt_[a-f0-9]{12}_[A-Za-z0-9_-]{43}$/m);
+
+      const json = parseJson(await runCli(['token', 'create', 'ci-bot', '--project', 'consilio', '--json'], { env }));
+      assert.equal(json.name, 'ci-bot');
+      assert.equal(json.project, 'consilio');
+      assert.match(String(json.token), new RegExp(`^svt_${String(json.id)}_`));
+    });
+  });
+
+  describe('bad input names the field', () => {
+    // Exit 1: the command line was fine, the operation refused the input.
+    const refused: Array<{ what: string; args: string[]; stdin?: string; message: RegExp }> = [
+      { what: 'a ../ path', args: ['secrets', 'get', 'project/cli/../meta/x'], message: /invalid input for get_secret: path: segment "\.\." is invalid/ },
+      { what: 'a path outside the roots', args: ['secrets', 'get', '../etc/passwd'], message: /path: must start with meta\/, project\/, service\// },
+      { what: 'an empty segment (a//b)', args: ['secrets', 'get', 'project/cli//b'], message: /path: must not have empty segments \(a\/\/b\)/ },
+      { what: 'an empty value', args: ['secrets', 'set', 'project/cli/empty'], stdin: '', message: /value: must not be empty/ },
+      { what: '--limit abc', args: ['secrets', 'list', 'project/cli/', '--limit', 'abc'], message: /invalid input for list_secrets: limit: expected number, received string/ },
+      { what: '--limit 0', args: ['secrets', 'list', 'project/cli/', '--limit', '0'], message: /limit: Too small/ },
+    ];
+    for (const c of refused) {
+      test(`${c.what} → exit 1, invalid_input`, async () => {
+        const r = await runCli(c.args, { env, stdin: c.stdin });
+        assert.equal(r.code, 1, describeResult(r));
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, /^supervisor: invalid_input: /);
+        assert.match(r.stderr, c.message);
+      });
+    }
+    // NUL cannot be passed in argv at all (execve strings are NUL-terminated), so it has no CLI case.
+
+    // Exit 2: the command line itself is wrong; nothing was sent.
+    const usage: Array<{ what: string; args: string[]; message: RegExp }> = [
+      { what: 'an unknown option', args: ['secrets', 'get', 'project/cli/x', '--bogus'], message: /unknown option --bogus for secrets get; see --help/ },
+      { what: 'an option without its value', args: ['secrets', 'list', 'project/cli/', '--limit'], message: /--limit needs a value/ },
+      { what: 'too many arguments', args: ['secrets', 'get', 'project/cli/a', 'project/cli/b'], message: /too many arguments for secrets get: expected <path>/ },
+      { what: '--input that is not a JSON object', args: ['secrets', 'get', '--input', '[1]'], message: /--input must be a JSON object/ },
+    ];
+    for (const c of usage) {
+      test(`${c.what} → exit 2`, async () => {
+        const r = await runCli(c.args, { env });
+        assert.equal(r.code, 2, describeResult(r));
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, c.message);
+      });
+    }
+  });
+});
+
+describe('supervisor CLI without a daemon', () => {
+  let home: string;
+  before(async () => {
+    assertCliBuilt();
+    home = await mkdtemp(join(tmpdir(), 'supervisor-cli-local-'));
+  });
+  after(() => rm(home, { recursive: true, force: true }));
+
+  test('a second process gets a clear locked error naming the holder while the data dir is in use', async () => {
+    // This test process plays the first CLI (or a daemon on the embedded database).
+    const lock = await lockDataDir(home, 'test');
+    try {
+      const r = await runCli(['secrets', 'get', 'project/cli/x'], { env: cliEnv(home) });
+      assert.equal(r.code, 1, describeResult(r));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^supervisor: locked: the data dir .* is in use by test \(pid (\d+), since /);
+      assert.match(r.stderr, new RegExp(`\\(pid ${process.pid},`));
+      assert.match(r.stderr, /start the daemon \(`npm start`\)/);
+    } finally {
+      await lock.release();
+    }
+  });
+});
