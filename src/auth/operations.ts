@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineOperation, DESTRUCTIVE, READ, WRITE } from '../catalog/operation.js';
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
-import { decodeCursor, encodeCursor, pageArray, pageInput, pageOutput } from '../core/page.js';
+import { decodeIntCursor, encodeCursor, pageArray, pageInput, pageOutput } from '../core/page.js';
 import { scopeOf } from './principal.js';
 
 const isoDate = z.string().describe('ISO 8601 timestamp');
@@ -51,7 +51,7 @@ export const authOperations = [
     cli: { command: ['token', 'list'] },
     input: z.object({ project: projectName.optional(), includeRevoked: z.boolean().default(false), ...pageInput }),
     output: z.object({ items: z.array(tokenInfo), ...pageOutput }),
-    handler: async ({ services }, input) => pageArray(await services.tokens.list(input), input, (t) => `${t.createdAt.toISOString()}\0${t.id}`),
+    handler: async ({ services }, input) => pageArray(await services.tokens.list(input), input, (t) => `${t.createdAt.toISOString()}/${t.id}`),
   }),
   defineOperation({
     name: 'revoke_token',
@@ -94,7 +94,7 @@ export const authOperations = [
       ...pageOutput,
     }),
     handler: async ({ services }, input) => {
-      const before = input.cursor ? Number(decodeCursor(input.cursor)) : undefined;
+      const before = input.cursor ? decodeIntCursor(input.cursor) : undefined;
       const rows = await services.audit.list({ ...input, before, limit: input.limit + 1 });
       const items = rows.slice(0, input.limit);
       return { items, nextCursor: rows.length > input.limit ? encodeCursor(String(items.at(-1)!.id)) : null };

@@ -9,6 +9,11 @@ function received(issue: z.core.$ZodIssue): string {
 /** Parses input, turning zod issues into one `invalid_input` error that names every bad field. */
 export function parseInput(schema: z.ZodType, raw: unknown, operation: string): unknown {
   if (raw === null || raw === undefined) raw = {};
+  const nul = findNul(raw, []);
+  if (nul) {
+    const field = nul.join('.') || '(input)';
+    throwInvalid(`invalid input for ${operation}: ${field}: must not contain NUL bytes`, [{ field, message: 'must not contain NUL bytes' }]);
+  }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const fields = result.error.issues.map((issue) => ({
@@ -17,6 +22,23 @@ export function parseInput(schema: z.ZodType, raw: unknown, operation: string): 
   }));
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   return throwInvalid(`invalid input for ${operation}: ${summary}`, fields);
+}
+
+/** Text with NUL cannot be stored or used as a path or variable anywhere, so no field accepts it. */
+function findNul(value: unknown, path: Array<string | number>): Array<string | number> | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findNul(item, [...path, i]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = findNul(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 function throwInvalid(message: string, fields: Array<{ field: string; message: string }>): never {

@@ -10,9 +10,22 @@ export interface Page<T> {
 /** Cursors are opaque to callers: the last key of the previous page, base64url-encoded. */
 export const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
 
+const badCursor = () => invalidInput('cursor: not a cursor returned by a previous page; pass nextCursor unchanged, or omit it for the first page', { field: 'cursor' });
+
+/** Refuses anything that is not a cursor we issued: wrong alphabet, bytes that are not UTF-8 text, NUL. */
 export function decodeCursor(cursor: string): string {
-  if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw invalidInput('cursor: not a cursor returned by a previous page', { field: 'cursor' });
-  return Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw badCursor();
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (key.includes('\0')) throw badCursor();
+  if (encodeCursor(key) !== cursor) throw badCursor();
+  return key;
+}
+
+/** A cursor whose key is a row id or version number. */
+export function decodeIntCursor(cursor: string): number {
+  const key = decodeCursor(cursor);
+  if (!/^\d{1,15}$/.test(key)) throw badCursor();
+  return Number(key);
 }
 
 /** Every list operation takes these, so no answer floods an agent's context. */

@@ -22,7 +22,8 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  */
 export async function authenticate(request: FastifyRequest, services: Services, localToken: string): Promise<Principal> {
   const header = request.headers.authorization;
-  const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  // The scheme name is case-insensitive (RFC 9110 §11.1).
+  const presented = header && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
   let principal: Principal | undefined;
   if (presented && timingSafeEqual(digest(presented), digest(localToken))) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
   else if (presented) principal = await services.tokens.verify(presented);

@@ -28,7 +28,8 @@ export async function buildHttpServer(services: Services, catalog: Catalog, opti
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const error = err instanceof SupervisorError ? err : fromFastifyError(err);
-    if (error.code === 'internal') services.log.error({ err, url: request.url.split('?')[0] }, 'request failed');
+    // Errors from operations were logged by the invoker; log only what failed outside one.
+    if (!(err instanceof SupervisorError)) services.log.error({ err, url: request.url.split('?')[0] }, 'request failed');
     return reply.status(error.httpStatus).send(error.toJSON());
   });
   app.setNotFoundHandler((request, reply) =>

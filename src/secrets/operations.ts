@@ -233,6 +233,6 @@ export const secretOperations = [
     cli: { command: ['secrets', 'grants'], args: ['project'] },
     input: z.object({ project: projectName.optional(), ...pageInput }),
     output: z.object({ items: z.array(z.object({ project: z.string(), prefix: z.string(), access: z.enum(['read', 'write']) })), ...pageOutput }),
-    handler: async ({ services }, input) => pageArray(await services.secrets.listGrants(input.project), input, (g) => `${g.project}\0${g.prefix}`),
+    handler: async ({ services }, input) => pageArray(await services.secrets.listGrants(input.project), input, (g) => `${g.project}/${g.prefix}`),
   }),
 ];

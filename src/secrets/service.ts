@@ -7,7 +7,7 @@ import { conflict, forbidden, invalidInput, notFound, SupervisorError } from '..
 import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from './access.js';
 import type { Keyring } from './keyring.js';
 import type { ReadTracker } from './read-tracker.js';
-import { decodeCursor, encodeCursor, type Page } from '../core/page.js';
+import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
 import { folderOf } from './paths.js';
 
 export interface SecretMeta {
@@ -314,7 +314,7 @@ export class SecretsService {
 
   async history(principal: Principal, input: { path: string; limit: number; cursor?: string }): Promise<Page<{ version: number; keyId: number; size: number; createdAt: Date; createdBy: string; current: boolean }>> {
     await this.authorize(principal, input.path, 'read', 'secret.history');
-    const before = input.cursor ? Number(decodeCursor(input.cursor)) : null;
+    const before = input.cursor ? decodeIntCursor(input.cursor) : null;
     const { rows } = await this.db.query<{ version: number; key_id: number; size: number; created_at: Date; created_by: string; current_version: number }>(
       `SELECT v.version, v.key_id, v.size, v.created_at, v.created_by, s.current_version
        FROM secrets s JOIN secret_versions v ON v.secret_id = s.id

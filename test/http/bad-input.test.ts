@@ -1,0 +1,234 @@
+/**
+ * Bad input through both network interfaces: each gets a clear error that names
+ * the field (REST: 4xx with error.code; MCP: a tool error the model can read),
+ * nothing is stored, and the daemon keeps serving.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { skipReason, testBackends, type Backend } from '../helpers/db.js';
+import { connectMcp, expectError, expectOk, expectToolError, expectToolOk, mcpPost, Rest, type Json, type McpSession, type RestOptions } from './client.js';
+
+const backend: Backend = testBackends().includes('postgres') && !(await skipReason('postgres')) ? 'postgres' : 'pglite';
+
+const TEN_MB = 'x'.repeat(10 * 1024 * 1024);
+
+interface BadCall {
+  name: string;
+  /** The same mistake as a tool call … */
+  tool: string;
+  args: Json;
+  /** … and as a REST request. */
+  rest: { method: 'GET' | 'PUT' | 'POST' | 'DELETE'; path: string } & RestOptions;
+  /** What the message must name (the field, usually). */
+  names: RegExp;
+  /** Acceptable error codes; default invalid_input. */
+  codes?: string[];
+}
+
+const cases: BadCall[] = [
+  {
+    name: 'missing path',
+    tool: 'get_secret',
+    args: {},
+    rest: { method: 'GET', path: 'secret' },
+    names: /\bpath\b/,
+  },
+  {
+    name: 'a number where a path belongs',
+    tool: 'set_secret',
+    args: { path: 42, value: 'x' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 42, value: 'x' } },
+    names: /\bpath\b.*(number|string)/,
+  },
+  {
+    name: 'a ../ path',
+    tool: 'set_secret',
+    args: { path: 'project/x/../y', value: 'x' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/../y', value: 'x' } },
+    names: /\bpath\b.*"\.\."/,
+  },
+  {
+    name: 'a ../ path in a read',
+    tool: 'get_secret',
+    args: { path: 'project/x/../../meta/cloudflare/api_token' },
+    rest: { method: 'GET', path: 'secret', query: { path: 'project/x/../../meta/cloudflare/api_token' } },
+    names: /\bpath\b/,
+  },
+  {
+    name: 'an a//b path',
+    tool: 'set_secret',
+    args: { path: 'project/x//y', value: 'x' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x//y', value: 'x' } },
+    names: /\bpath\b.*empty segments/,
+  },
+  {
+    name: 'a NUL byte in the path (write)',
+    tool: 'set_secret',
+    args: { path: 'project/x/a\0b', value: 'x' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/a\0b', value: 'x' } },
+    names: /\bpath\b.*NUL/,
+  },
+  {
+    name: 'a NUL byte in the path (read)',
+    tool: 'get_secret',
+    args: { path: 'project/x/a\0b' },
+    rest: { method: 'GET', path: 'secret', query: { path: 'project/x/a\0b' } },
+    names: /\bpath\b.*NUL/,
+  },
+  {
+    name: 'a NUL byte in the value',
+    tool: 'set_secret',
+    args: { path: 'project/x/nul', value: 'a\0b' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/nul', value: 'a\0b' } },
+    names: /\bvalue\b.*NUL/,
+  },
+  {
+    name: 'an empty value',
+    tool: 'set_secret',
+    args: { path: 'project/x/empty', value: '' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/empty', value: '' } },
+    names: /\bvalue\b.*empty/,
+  },
+  {
+    name: 'a 10 MB value',
+    tool: 'set_secret',
+    args: { path: 'project/x/huge', value: TEN_MB },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/huge', value: TEN_MB } },
+    names: /\bvalue\b.*bytes/,
+    codes: ['invalid_input', 'too_large'],
+  },
+  {
+    name: 'a .env import with a NUL byte in a value',
+    tool: 'import_secrets',
+    args: { prefix: 'project/x/', content: 'GOOD=fine\nBAD="a\0b"\n' },
+    rest: { method: 'POST', path: 'secrets/import', json: { prefix: 'project/x/', content: 'GOOD=fine\nBAD="a\0b"\n' } },
+    names: /\bvalue\b|\bcontent\b|line 2/,
+  },
+  // Pagination and filters: a cursor no page handed out, a NUL in a free-text filter.
+  {
+    name: 'a cursor that no page returned (secret_history)',
+    tool: 'secret_history',
+    args: { path: 'project/x/exists', cursor: 'abc' },
+    rest: { method: 'GET', path: 'secret/history', query: { path: 'project/x/exists', cursor: 'abc' } },
+    names: /\bcursor\b/,
+  },
+  {
+    name: 'a cursor that no page returned (list_secrets)',
+    tool: 'list_secrets',
+    args: { cursor: 'AA' },
+    rest: { method: 'GET', path: 'secrets', query: { cursor: 'AA' } },
+    names: /\bcursor\b/,
+  },
+  {
+    name: 'a cursor that no page returned (secrets_due)',
+    tool: 'secrets_due',
+    args: { cursor: 'AA' },
+    rest: { method: 'GET', path: 'secrets/due', query: { cursor: 'AA' } },
+    names: /\bcursor\b/,
+  },
+  {
+    name: 'a cursor that no page returned (list_audit)',
+    tool: 'list_audit',
+    args: { cursor: 'abc' },
+    rest: { method: 'GET', path: 'audit', query: { cursor: 'abc' } },
+    names: /\bcursor\b/,
+  },
+  {
+    name: 'a NUL byte in an audit filter',
+    tool: 'list_audit',
+    args: { target: 'project/x/\0' },
+    rest: { method: 'GET', path: 'audit', query: { target: 'project/x/\0' } },
+    names: /\btarget\b/,
+  },
+];
+
+describe(`bad input over REST and MCP [${backend}]`, () => {
+  let daemon: TestDaemon;
+  let rest: Rest;
+  let mcp: McpSession;
+  let pathsBefore: string[];
+
+  const allPaths = async (): Promise<string[]> => {
+    const page = expectOk(await rest.get('secrets', { includeDeleted: true, limit: 200 }));
+    return (page.items as Array<{ path: string; version: number }>).map((i) => `${i.path}@${i.version}`);
+  };
+
+  before(async () => {
+    daemon = await startTestDaemon(backend);
+    rest = new Rest(daemon.url, daemon.adminToken);
+    expectOk(await rest.put('secret', { path: 'project/x/exists', value: 'before' }));
+    mcp = await connectMcp(daemon.url, 'meta', daemon.adminToken);
+    pathsBefore = await allPaths();
+  });
+  after(async () => {
+    await mcp?.close();
+    await daemon?.close();
+  });
+
+  for (const c of cases) {
+    test(`REST: ${c.name} → 4xx ${c.codes?.join('/') ?? 'invalid_input'} naming the field`, async () => {
+      const answer = await rest.request(c.rest.method, c.rest.path, c.rest);
+      assert.ok(answer.status >= 400 && answer.status < 500, `expected a 4xx, got ${answer.status}: ${answer.text.slice(0, 300)}`);
+      const code = String((answer.body.error as Json | undefined)?.code);
+      assert.ok((c.codes ?? ['invalid_input']).includes(code), `code ${code}: ${answer.text.slice(0, 300)}`);
+      const error = expectError(answer, answer.status, code);
+      assert.match(error.message, c.names);
+    });
+
+    test(`MCP: ${c.name} → a tool error naming the field`, async () => {
+      const answer = await mcp.call(c.tool, c.args);
+      assert.equal(answer.isError, true, `expected a tool error, got: ${answer.text.slice(0, 300)}`);
+      const codes = c.codes ?? ['invalid_input'];
+      assert.ok(codes.some((code) => answer.text.startsWith(`${code}:`)), `expected ${codes.join(' or ')}: ${answer.text.slice(0, 300)}`);
+      assert.match(answer.text, c.names);
+    });
+  }
+
+  test('REST: an unknown route → 404 not_found naming the route and where the list is', async () => {
+    const error = expectError(await rest.get('no-such-route'), 404, 'not_found');
+    assert.match(error.message, /\/api\/v1\/no-such-route/);
+    assert.match(error.message, /openapi\.json/);
+    expectError(await rest.request('PATCH', 'secret', { json: { path: 'project/x/y', value: 'x' } }), 404, 'not_found');
+  });
+
+  test('MCP: an unknown tool → a tool error naming it and where the list is', async () => {
+    const text = expectToolError(await mcp.call('no_such_tool', { path: 'project/x/y', value: 'x' }), 'invalid_input');
+    assert.match(text, /"no_such_tool"/);
+    assert.match(text, /tools\/list/);
+  });
+
+  test('REST: a body that is not JSON → 400 invalid_input saying so', async () => {
+    const error = expectError(await rest.request('PUT', 'secret', { raw: '{"path": "project/x/y", "value": oops}' }), 400, 'invalid_input');
+    assert.match(error.message, /JSON/);
+    const plain = expectError(await rest.request('PUT', 'secret', { raw: 'path=project/x/y&value=z', contentType: 'text/plain' }), 400, 'invalid_input');
+    assert.match(plain.message, /input/);
+  });
+
+  test('MCP: a body that is not JSON → HTTP 400 saying so', async () => {
+    const answer = await mcpPost(daemon.url, 'meta', daemon.adminToken, 'this is not json-rpc');
+    assert.equal(answer.status, 400, answer.text);
+    assert.match(answer.text, /JSON/);
+  });
+
+  test('MCP: JSON that is not a JSON-RPC message → HTTP 400 with a JSON-RPC error', async () => {
+    const answer = await mcpPost(daemon.url, 'meta', daemon.adminToken, JSON.stringify({ hello: 'world' }));
+    assert.equal(answer.status, 400, answer.text);
+    assert.equal(answer.body.jsonrpc, '2.0');
+    assert.ok(answer.body.error, answer.text);
+  });
+
+  test('nothing was stored by any of the bad calls', async () => {
+    assert.deepEqual(await allPaths(), pathsBefore);
+    const exists = expectOk(await rest.get('secret', { path: 'project/x/exists' }));
+    assert.equal(exists.value, 'before');
+    assert.equal(exists.version, 1);
+  });
+
+  test('the daemon still serves: /healthz, a REST write and read, an MCP read', async () => {
+    assert.deepEqual(expectOk(await rest.as(undefined).get('/healthz')), { status: 'ok' });
+    expectOk(await rest.put('secret', { path: 'project/x/after', value: 'still-works' }));
+    assert.equal(expectOk(await rest.get('secret', { path: 'project/x/after' })).value, 'still-works');
+    assert.equal(expectToolOk(await mcp.call('get_secret', { path: 'project/x/after' })).value, 'still-works');
+  });
+});
