@@ -54,13 +54,10 @@ export async function parseOperationArgs(op: Operation, argv: string[], stdin: {
 
   const names = op.cli.args ?? [];
   if (positional.length > names.length) throw new UsageError(`too many arguments for ${op.cli.command.join(' ')}: expected ${names.map((n) => `<${kebab(n)}>`).join(' ') || 'none'}`);
-  positional.forEach((word, i) => set(names[i]!, word));
-
-  for (const field of op.cli.files ?? []) {
-    const path = input[field];
-    if (typeof path === 'string') input[field] = path === '-' ? await stdin.read() : await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read ${path}: ${err.code ?? err.message}`);
-    });
+  // A positional word for a file field names the file; the same field given as --field or in --input is the text itself.
+  for (const [i, word] of positional.entries()) {
+    const field = names[i]!;
+    input[field] = (op.cli.files ?? []).includes(field) ? await readTextFile(word, stdin) : coerceText(types.get(field)!, word);
   }
   const fromStdin = op.cli.stdin;
   if (fromStdin && input[fromStdin] === undefined && !stdin.isTTY) {
@@ -68,6 +65,13 @@ export async function parseOperationArgs(op: Operation, argv: string[], stdin: {
     input[fromStdin] = (await stdin.read()).replace(/\r?\n$/, '');
   }
   return input;
+}
+
+async function readTextFile(path: string, stdin: { read(): Promise<string> }): Promise<string> {
+  if (path === '-') return stdin.read();
+  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${path}: ${err.code ?? err.message}`);
+  });
 }
 
 function parseJsonInput(text: string | undefined): Record<string, unknown> {

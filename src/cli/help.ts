@@ -9,6 +9,13 @@ const GLOBAL = `Global options:
 Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong.
 Environment: SUPERVISOR_HOME, SUPERVISOR_URL + SUPERVISOR_TOKEN (use a remote daemon); see README for all settings.`;
 
+/** The commands that are not catalog operations; the first line is the summary in the main help. */
+export const BUILTIN_HELP: Record<string, string> = {
+  daemon: 'daemon                          start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this\n\nRuns until SIGINT/SIGTERM. On first start it creates the data dir, the master key file and an admin token, printed once.',
+  mcp: 'mcp --project <name>            MCP server over stdio for Claude Code (meta = admin scope)\n\nOnly protocol messages go to stdout. Uses the daemon when it runs, else opens the data dir under its lock.',
+  run: 'run --project <name> -- <cmd>   run a command with the project\'s secrets as environment variables\n\nOptions: --prefix <path> (default project/<name>/). Names are the last path segment upper-cased; signals are forwarded and the command\'s exit code returned.',
+};
+
 export function mainHelp(catalog: Catalog): string {
   const groups = new Map<string, Operation[]>();
   for (const op of catalog.all()) groups.set(op.cli.command[0], [...(groups.get(op.cli.command[0]) ?? []), op]);
@@ -18,13 +25,11 @@ export function mainHelp(catalog: Catalog): string {
     'Usage: supervisor <command> [args] [options]',
     '',
     'Commands:',
-    '  daemon                          start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this',
-    '  mcp --project <name>            MCP server over stdio for Claude Code (meta = admin scope)',
-    '  run --project <name> -- <cmd>   run a command with the project\'s secrets as environment variables',
+    ...Object.entries(BUILTIN_HELP).map(([, text]) => `  ${text.split('\n')[0]}`),
   ];
-  for (const [group, ops] of groups) {
-    for (const op of ops) lines.push(`  ${`${group} ${op.cli.command[1]}${(op.cli.args ?? []).map((a) => ` <${kebab(a)}>`).join('')}`.padEnd(32)}${op.title}`);
-  }
+  const usages = [...groups.values()].flat().map((op) => [`${op.cli.command.join(' ')}${(op.cli.args ?? []).map((a) => ` <${kebab(a)}>`).join('')}`, op.title] as const);
+  const width = Math.max(...usages.map(([usage]) => usage.length)) + 2;
+  for (const [usage, title] of usages) lines.push(`  ${usage.padEnd(width)}${title}`);
   lines.push('', 'Run `supervisor <group> <verb> --help` for a command\'s options.', '', GLOBAL);
   return lines.join('\n');
 }

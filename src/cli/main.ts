@@ -6,7 +6,7 @@ import { SupervisorError } from '../core/errors.js';
 import { META, projectName } from '../core/names.js';
 import { parseOperationArgs } from './args.js';
 import { connect } from './connect.js';
-import { mainHelp, operationHelp } from './help.js';
+import { BUILTIN_HELP, mainHelp, operationHelp } from './help.js';
 import { UsageError } from './usage-error.js';
 
 interface Globals {
@@ -54,11 +54,15 @@ function print(output: Record<string, unknown>, json: boolean, rawField?: string
 async function main(argv: string[]): Promise<number> {
   const { json, help, rest } = splitGlobals(argv);
   const [command, verb, ...args] = rest;
-  if (!command || command === 'help' || (help && !verb && !['daemon', 'mcp', 'run'].includes(command))) {
-    if (!command || help || command === 'help') process.stdout.write(`${mainHelp(catalog)}\n`);
+  if (!command || command === 'help' || (help && !verb && !(command in BUILTIN_HELP))) {
+    process.stdout.write(`${mainHelp(catalog)}\n`);
     return 0;
   }
 
+  if (help && command in BUILTIN_HELP) {
+    process.stdout.write(`supervisor ${BUILTIN_HELP[command]!.replace(/ {2,}/, '\n\n')}\n`);
+    return 0;
+  }
   const config = loadConfig();
   if (command === 'daemon') {
     const { runDaemonCommand } = await import('./daemon-command.js');

@@ -169,10 +169,13 @@ export const secretOperations = [
     output: z.object({ prefix: z.string(), created: z.array(z.string()), updated: z.array(z.string()), unchanged: z.array(z.string()), skipped: z.array(z.string()) }),
     handler: async ({ services, principal }, input) => {
       const entries = parseEnvFile(input.content);
-      const seen = new Set<string>();
+      const seen = new Map<string, string>();
       for (const e of entries) {
-        if (seen.has(e.key)) throw invalidInput(`content: line ${e.line}: ${e.key} is set twice; keep one`, { field: 'content', line: e.line });
-        seen.add(e.key);
+        // Keys differing only in case land on one path (paths are lower-case).
+        const earlier = seen.get(e.key.toLowerCase());
+        if (earlier) throw invalidInput(`content: line ${e.line}: ${e.key} is set twice${earlier === e.key ? '' : ` (also as ${earlier})`}; keep one`, { field: 'content', line: e.line });
+        if (e.value === '') throw invalidInput(`content: line ${e.line}: ${e.key} has an empty value; secrets cannot be empty — remove the line or give it a value`, { field: 'content', line: e.line });
+        seen.set(e.key.toLowerCase(), e.key);
       }
       const paths = entries.map((e) => ({ path: pathForKey(input.prefix, e.key), value: e.value }));
       const result = await services.secrets.importMany(principal, input.prefix, paths, input.overwrite);

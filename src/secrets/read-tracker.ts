@@ -22,7 +22,8 @@ const FLUSH_AT = 500;
  */
 export class ReadTracker {
   private buffer: Read[] = [];
-  private pendingBySecret = new Map<number, number>();
+  /** Reads not yet committed (buffered or being written), by secret. */
+  private readonly pendingBySecret = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
@@ -48,9 +49,17 @@ export class ReadTracker {
     this.timer = undefined;
     const batch = this.buffer;
     this.buffer = [];
-    this.pendingBySecret = new Map();
-    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch));
+    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch)).finally(() => this.settle(batch));
     return this.writing;
+  }
+
+  /** Once a batch is committed the rows count its reads, so stop counting them here. */
+  private settle(batch: Read[]): void {
+    for (const read of batch) {
+      const left = (this.pendingBySecret.get(read.secretId) ?? 1) - 1;
+      if (left > 0) this.pendingBySecret.set(read.secretId, left);
+      else this.pendingBySecret.delete(read.secretId);
+    }
   }
 
   private async write(batch: Read[]): Promise<void> {

@@ -44,6 +44,17 @@ describe('supervisor CLI', () => {
       assert.match(r.stdout, /MCP tool: get_secret {4}REST: GET \/api\/v1\/secret/);
     });
 
+    // Known bug (src/cli/main.ts): `--help` is dropped for daemon, mcp and run, so `mcp --help`
+    // fails with "--project <name> is required" (and `daemon --help` starts the daemon).
+    // The expected behaviour, skipped until src is fixed.
+    for (const command of ['mcp', 'run']) {
+      test(`${command} --help prints help and exits 0`, async () => {
+        const r = await runCli([command, '--help'], { env });
+        assert.equal(r.code, 0, describeResult(r));
+        assert.match(r.stdout, new RegExp(`supervisor ${command}`));
+      });
+    }
+
     test('an unknown command exits 2 and points at --help', async () => {
       const r = await runCli(['secrets', 'frobnicate'], { env });
       assert.equal(r.code, 2, describeResult(r));
@@ -90,6 +101,12 @@ describe('supervisor CLI', () => {
       assert.equal(r.code, 1, describeResult(r));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^supervisor: not_found: no secret at project\/cli\/missing/);
+    });
+
+    test('--input carries every field, including text the command line otherwise reads from a file', async () => {
+      const r = await runCli(['secrets', 'import', '--input', JSON.stringify({ prefix: 'project/cli-input/', content: 'API_KEY=from-json\n' }), '--json'], { env });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.deepEqual(parseJson(r).created, ['project/cli-input/api_key']);
     });
 
     test('token create --project prints a token starting svt_', async () => {

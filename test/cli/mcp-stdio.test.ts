@@ -1,0 +1,233 @@
+/**
+ * `supervisor mcp --project <p>`, the server Claude Code starts over stdio:
+ * newline-delimited JSON-RPC on stdin/stdout, nothing else on stdout, logs on
+ * stderr, and a prompt exit when the client closes stdin — through a running
+ * daemon, or on its own with the embedded database.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { adminPrincipal } from '../../src/auth/principal.js';
+import { catalog } from '../../src/catalog/index.js';
+import { dataDirFiles } from '../../src/core/datadir.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { assertCliBuilt, cliEnv, daemonBackend, startCli, type CliProcess, type CliResult } from './run-cli.js';
+
+interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: number | string;
+  method?: string;
+  params?: unknown;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+}
+
+interface ToolResult {
+  content: Array<{ type: string; text: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** A minimal MCP client over the child's stdio that also checks the stdout discipline. */
+class StdioClient {
+  /** Every stdout line, as written. */
+  readonly lines: string[] = [];
+  private buffer = '';
+  private nextId = 1;
+  private readonly waiting = new Map<number | string, (message: JsonRpcMessage) => void>();
+
+  constructor(private readonly proc: CliProcess) {
+    proc.child.stdout.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let newline: number;
+      while ((newline = this.buffer.indexOf('\n')) !== -1) {
+        const line = this.buffer.slice(0, newline);
+        this.buffer = this.buffer.slice(newline + 1);
+        this.lines.push(line);
+        const message = parseMessage(line);
+        if (message.id !== undefined) this.waiting.get(message.id)?.(message);
+      }
+    });
+  }
+
+  async request(method: string, params: Record<string, unknown>, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    const answer = new Promise<JsonRpcMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${method} within ${timeoutMs} ms; stderr: ${this.proc.stderr()}`)), timeoutMs);
+      this.waiting.set(id, (message) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(message);
+      });
+    });
+    this.proc.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    const message = await answer;
+    assert.equal(message.error, undefined, `${method} failed: ${JSON.stringify(message.error)}`);
+    assert.ok(message.result, `${method}: no result`);
+    return message.result;
+  }
+
+  notify(method: string, params: Record<string, unknown> = {}): void {
+    this.proc.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method, params })}\n`);
+  }
+
+  /** The opening handshake of every MCP session. */
+  async initialize(timeoutMs?: number): Promise<Record<string, unknown>> {
+    const result = await this.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'cli-test', version: '1.0.0' } }, timeoutMs);
+    this.notify('notifications/initialized');
+    return result;
+  }
+
+  async callTool(name: string, args: Record<string, unknown>): Promise<ToolResult> {
+    return (await this.request('tools/call', { name, arguments: args })) as unknown as ToolResult;
+  }
+
+  async toolNames(): Promise<string[]> {
+    const { tools } = (await this.request('tools/list', {})) as { tools: Array<{ name: string }> };
+    return tools.map((t) => t.name).sort();
+  }
+
+  /** Closes stdin as a client does when it is done, and measures how long the server takes to exit. */
+  async closeStdin(): Promise<{ ms: number; result: CliResult }> {
+    const started = performance.now();
+    this.proc.child.stdin.end();
+    const result = await this.proc.result;
+    return { ms: performance.now() - started, result };
+  }
+}
+
+function parseMessage(line: string): JsonRpcMessage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new Error(`stdout carried a line that is not JSON-RPC: ${JSON.stringify(line)}`);
+  }
+  assert.ok(parsed !== null && typeof parsed === 'object' && (parsed as JsonRpcMessage).jsonrpc === '2.0', `not a JSON-RPC message: ${line}`);
+  return parsed as JsonRpcMessage;
+}
+
+/** Every stdout line was a JSON-RPC message and nothing followed the last newline. */
+function assertOnlyProtocolOnStdout(client: StdioClient, result: CliResult): void {
+  assert.ok(client.lines.length > 0);
+  for (const line of client.lines) parseMessage(line);
+  assert.equal(result.stdout, client.lines.map((l) => `${l}\n`).join(''), 'stdout holds exactly the protocol lines');
+}
+
+/** Logs, when there are any, are pino JSON lines on stderr. */
+function assertStderrIsLogsOnly(result: CliResult): void {
+  for (const line of result.stderr.split('\n').filter((l) => l.trim() !== '')) {
+    assert.doesNotThrow(() => JSON.parse(line), `stderr line is not a log record: ${line}`);
+  }
+}
+
+const adminOnly = catalog.all().filter((op) => op.access === 'admin').map((op) => op.name).sort();
+const forAnyone = catalog.all().filter((op) => op.access === 'any').map((op) => op.name).sort();
+
+describe('supervisor mcp (stdio) through the daemon', () => {
+  let daemon: TestDaemon;
+  let env: Record<string, string>;
+
+  before(async () => {
+    assertCliBuilt();
+    daemon = await startTestDaemon(await daemonBackend());
+    env = cliEnv(daemon.home);
+    const admin = adminPrincipal('test-setup');
+    await daemon.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: 'cf-token-value' });
+    await daemon.services.secrets.set(admin, { path: 'project/consilio/database_url', value: 'postgres://consilio' });
+  });
+  after(() => daemon?.close());
+
+  test('--project meta: handshake, all tools, get_secret; only JSON-RPC on stdout; exits within 1 s of stdin closing', async () => {
+    const client = new StdioClient(startCli(['mcp', '--project', 'meta'], { env, keepStdinOpen: true }));
+    const init = await client.initialize();
+    assert.equal(init.protocolVersion, '2025-06-18');
+    assert.deepEqual(init.serverInfo && (init.serverInfo as { name: string }).name, 'supervisor-meta');
+    assert.ok((init.capabilities as Record<string, unknown>).tools, 'advertises tools');
+    assert.match(String(init.instructions), /call get_secret with the path/);
+
+    assert.deepEqual(await client.toolNames(), catalog.all().map((op) => op.name).sort());
+
+    const read = await client.callTool('get_secret', { path: 'meta/cloudflare/api_token' });
+    assert.equal(read.isError, undefined);
+    assert.equal(read.structuredContent?.value, 'cf-token-value');
+    assert.deepEqual(JSON.parse(read.content[0]!.text), read.structuredContent, 'text content is the same answer');
+
+    const missing = await client.callTool('get_secret', { path: 'meta/cloudflare/nope' });
+    assert.equal(missing.isError, true, 'domain errors are tool errors the model reads');
+    assert.match(missing.content[0]!.text, /^not_found: no secret at meta\/cloudflare\/nope/);
+
+    const { ms, result } = await client.closeStdin();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(ms < 1000, `exited ${Math.round(ms)} ms after stdin closed`);
+    assertOnlyProtocolOnStdout(client, result);
+    assertStderrIsLogsOnly(result);
+  });
+
+  test('--project consilio: no admin-only tools, its own secrets readable, meta/ refused', async () => {
+    const client = new StdioClient(startCli(['mcp', '--project', 'consilio'], { env, keepStdinOpen: true }));
+    const init = await client.initialize();
+    assert.equal((init.serverInfo as { name: string }).name, 'supervisor-consilio');
+
+    const names = await client.toolNames();
+    assert.deepEqual(names, forAnyone);
+    for (const admin of adminOnly) assert.ok(!names.includes(admin), `${admin} is listed for a project`);
+
+    const own = await client.callTool('get_secret', { path: 'project/consilio/database_url' });
+    assert.equal(own.structuredContent?.value, 'postgres://consilio');
+
+    const meta = await client.callTool('get_secret', { path: 'meta/cloudflare/api_token' });
+    assert.equal(meta.isError, true);
+    assert.match(meta.content[0]!.text, /^forbidden: project consilio may not read meta\/cloudflare\/api_token/);
+    assert.ok(!meta.content[0]!.text.includes('cf-token-value'));
+
+    const adminTool = await client.callTool('list_tokens', {});
+    assert.equal(adminTool.isError, true, 'an unlisted admin tool cannot be called either');
+    assert.match(adminTool.content[0]!.text, /^forbidden: list_tokens needs an admin token/);
+
+    const { ms, result } = await client.closeStdin();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(ms < 1000, `exited ${Math.round(ms)} ms after stdin closed`);
+    assertOnlyProtocolOnStdout(client, result);
+  });
+
+  test('a bad --project is a usage error before anything is served', async () => {
+    const proc = startCli(['mcp', '--project', 'Not_A_Project'], { env });
+    const result = await proc.result;
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /--project: a project name is 1-40 characters/);
+  });
+});
+
+describe('supervisor mcp (stdio) without a daemon', () => {
+  let home: string;
+  before(async () => {
+    assertCliBuilt();
+    home = await mkdtemp(join(tmpdir(), 'supervisor-mcp-local-'));
+  });
+  after(() => rm(home, { recursive: true, force: true }));
+
+  test('opens the embedded database itself, serves tools, and exits promptly releasing the lock', async () => {
+    const client = new StdioClient(startCli(['mcp', '--project', 'meta'], { env: cliEnv(home), keepStdinOpen: true, timeoutMs: 30_000 }));
+    // The first open of a fresh data dir creates the database: seconds, not milliseconds.
+    await client.initialize(15_000);
+    assert.equal(existsSync(dataDirFiles(home).lock), true, 'holds the data-dir lock while serving');
+
+    const written = await client.callTool('set_secret', { path: 'meta/local/key', value: 'local-value' });
+    assert.equal(written.structuredContent?.created, true, JSON.stringify(written));
+    const read = await client.callTool('get_secret', { path: 'meta/local/key' });
+    assert.equal(read.structuredContent?.value, 'local-value');
+
+    const { ms, result } = await client.closeStdin();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(ms < 1000, `exited ${Math.round(ms)} ms after stdin closed`);
+    assertOnlyProtocolOnStdout(client, result);
+    assertStderrIsLogsOnly(result);
+    assert.equal(existsSync(dataDirFiles(home).lock), false, 'the lock is released, so the next CLI call can open the data dir');
+  });
+});

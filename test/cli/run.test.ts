@@ -1,0 +1,97 @@
+/**
+ * `supervisor run --project <p> -- <command>`: the command runs with the
+ * project's secrets as environment variables, its exit code becomes ours, and
+ * signals sent to `supervisor run` reach it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminPrincipal } from '../../src/auth/principal.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { assertCliBuilt, cliEnv, daemonBackend, describeResult, runCli, startCli } from './run-cli.js';
+
+const admin = adminPrincipal('test-setup');
+
+describe('supervisor run', () => {
+  let daemon: TestDaemon;
+  let env: Record<string, string>;
+  let dir: string;
+
+  before(async () => {
+    assertCliBuilt();
+    daemon = await startTestDaemon(await daemonBackend());
+    env = cliEnv(daemon.home);
+    dir = await mkdtemp(join(tmpdir(), 'supervisor-run-'));
+    const set = (path: string, value: string) => daemon.services.secrets.set(admin, { path, value });
+    await set('project/x/database_url', 'postgres://u:p@db/x');
+    await set('project/x/api_token', 'tok "quoted" $and\nnewline');
+    await set('project/x/nested/smtp-password', 'hunter2');
+    await set('project/other/database_url', 'not for x');
+    // Two paths that both become TOKEN.
+    await set('project/clash/a/token', 'one');
+    await set('project/clash/b/token', 'two');
+  });
+  after(async () => {
+    await daemon?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("the command sees the project's secrets as variables and its exit code is returned", async () => {
+    const script = `
+      const pick = ['DATABASE_URL', 'API_TOKEN', 'SMTP_PASSWORD'];
+      process.stdout.write(JSON.stringify(Object.fromEntries(pick.map((k) => [k, process.env[k]]))));
+      process.exit(7);`;
+    const r = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env });
+    assert.equal(r.code, 7, describeResult(r));
+    assert.deepEqual(JSON.parse(r.stdout), {
+      DATABASE_URL: 'postgres://u:p@db/x',
+      API_TOKEN: 'tok "quoted" $and\nnewline',
+      // The last path segment, upper-cased, with characters a variable name cannot hold turned into _.
+      SMTP_PASSWORD: 'hunter2',
+    });
+  });
+
+  test("the command keeps the caller's environment and sees no other project's secrets", async () => {
+    const script = `process.stdout.write(JSON.stringify({ mine: process.env.MY_SETTING, db: process.env.DATABASE_URL }))`;
+    const r = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env: { ...env, MY_SETTING: 'kept' } });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.deepEqual(JSON.parse(r.stdout), { mine: 'kept', db: 'postgres://u:p@db/x' });
+  });
+
+  test('two secrets that give the same variable name are an error and the command never starts', async () => {
+    const marker = join(dir, 'clash-started');
+    const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'started')`;
+    const r = await runCli(['run', '--project', 'clash', '--', process.execPath, '-e', script], { env });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /^supervisor: conflict: project\/clash\/a\/token and project\/clash\/b\/token both become the variable TOKEN/);
+    assert.equal(existsSync(marker), false, 'the command must not have run');
+  });
+
+  test('a command line without -- <command> is a usage error', async () => {
+    const r = await runCli(['run', '--project', 'x'], { env });
+    assert.equal(r.code, 2, describeResult(r));
+    assert.match(r.stderr, /usage: supervisor run --project <name> \[--prefix <path>\] -- <command>/);
+  });
+
+  test('SIGTERM sent to supervisor run is forwarded; the exit code is the command\'s', async () => {
+    const marker = join(dir, 'got-sigterm');
+    const script = `
+      process.on('SIGTERM', () => {
+        require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'SIGTERM');
+        process.exit(42);
+      });
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);`;
+    const run = startCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env, timeoutMs: 15_000 });
+    // Only once the command is up (and so supervisor's forwarding handlers are installed).
+    await run.waitForStdout(/^ready$/m);
+    run.child.kill('SIGTERM');
+    const r = await run.result;
+    assert.equal(r.code, 42, describeResult(r));
+    assert.equal(r.signal, null, 'supervisor run itself did not die of the signal');
+    assert.equal(await readFile(marker, 'utf8'), 'SIGTERM');
+  });
+});
