@@ -1,3 +1,4 @@
+import { BatchWriter } from '../core/batch-writer.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 
@@ -12,37 +13,26 @@ export interface CallRecord {
   input: Record<string, unknown>;
 }
 
-const FLUSH_MS = 1000;
-const FLUSH_AT = 200;
-
 /**
  * Writes operation call records in batches, off the request path: a call costs
  * an array push, and a second of records costs one INSERT.
  */
 export class CallRecorder {
-  private buffer: CallRecord[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly writer: BatchWriter<CallRecord>;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.writer = new BatchWriter({ flushMs: 1000, flushAt: 200, write: (batch) => this.write(batch) });
+  }
 
   record(call: CallRecord): void {
-    this.buffer.push(call);
-    if (this.buffer.length >= FLUSH_AT) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
+    this.writer.push(call);
   }
 
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(() => this.write(batch));
-    return this.flushing;
+    return this.writer.flush();
   }
 
   private async write(batch: CallRecord[]): Promise<void> {

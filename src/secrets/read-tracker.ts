@@ -1,3 +1,4 @@
+import { BatchWriter } from '../core/batch-writer.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 
@@ -9,9 +10,6 @@ interface Read {
   at: Date;
 }
 
-const FLUSH_MS = 50;
-const FLUSH_AT = 500;
-
 /**
  * Group-commits secret reads: each read's audit row and access tracking
  * (read_count, last_read_at) are buffered for at most 50 ms and written by one
@@ -21,22 +19,20 @@ const FLUSH_AT = 500;
  * Writes, deletes and denials are audited synchronously, in their transaction.
  */
 export class ReadTracker {
-  private buffer: Read[] = [];
   /** Reads not yet committed (buffered or being written), by secret. */
   private readonly pendingBySecret = new Map<number, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: BatchWriter<Read>;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.writer = new BatchWriter({ flushMs: 50, flushAt: 500, write: (batch) => this.write(batch), settled: (batch) => this.settle(batch) });
+  }
 
   track(read: Read): void {
-    this.buffer.push(read);
+    this.writer.push(read);
     this.pendingBySecret.set(read.secretId, (this.pendingBySecret.get(read.secretId) ?? 0) + 1);
-    if (this.buffer.length >= FLUSH_AT) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
 
   /** Reads of one secret not yet written, so an answer can count them. */
@@ -45,12 +41,7 @@ export class ReadTracker {
   }
 
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch)).finally(() => this.settle(batch));
-    return this.writing;
+    return this.writer.flush();
   }
 
   /** Once a batch is committed the rows count its reads, so stop counting them here. */
