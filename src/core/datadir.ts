@@ -13,8 +13,17 @@ export const dataDirFiles = (home: string) => ({
   daemon: join(home, 'daemon.json'),
 });
 
+/**
+ * Creates the data dir (0700) and checks it belongs to the user running us: the
+ * CLI and stdio MCP adapter act with admin rights here on the strength of owning it.
+ */
 export async function ensureDataDir(home: string): Promise<void> {
   await mkdir(home, { recursive: true, mode: 0o700 });
+  const owner = (await stat(home)).uid;
+  const me = process.getuid?.();
+  if (me !== undefined && me !== 0 && owner !== me) {
+    throw new SupervisorError('forbidden', `the data dir ${home} belongs to uid ${owner}, not to you (uid ${me}); run as its owner or set SUPERVISOR_HOME`);
+  }
 }
 
 const LockInfo = z.object({ pid: z.number().int(), role: z.string(), startedAt: z.string() });
