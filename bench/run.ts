@@ -5,6 +5,7 @@ import { startChildDaemon, CLI } from './daemon-child.js';
 import { benchMcpStdio } from './mcp-stdio.js';
 import { benchRest } from './rest.js';
 import { benchInProcessGet } from './secrets-inprocess.js';
+import { benchPorts } from './ports.js';
 
 const only = process.argv[2];
 
@@ -12,6 +13,10 @@ if (!only || only === 'secrets') {
   console.log('== Secrets: in-process get_secret vs bare SELECT ==');
   await benchInProcessGet('postgres');
   await benchInProcessGet('pglite');
+}
+if (!only || only === 'ports') {
+  console.log('\n== Ports: allocate_port vs bare INSERT, audit_ports ==');
+  await benchPorts();
 }
 if (!only || only === 'rest' || only === 'mcp') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);

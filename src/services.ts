@@ -10,6 +10,7 @@ import { Keyring } from './secrets/keyring.js';
 import { loadMasterKeys } from './secrets/master-key.js';
 import { SecretsService } from './secrets/service.js';
 import { ReadTracker } from './secrets/read-tracker.js';
+import { PortService } from './ports/service.js';
 
 /** Every domain service, built once per process and shared by all adapters. */
 export interface Services {
@@ -22,6 +23,7 @@ export interface Services {
   tokens: TokenService;
   keyring: Keyring;
   secrets: SecretsService;
+  ports: PortService;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     keyring,
     tokens: new TokenService(db, clock),
     secrets: new SecretsService({ db, keyring, clock, audit, reads, maxValueBytes: config.secretMaxBytes }),
+    ports: new PortService({ db, clock, audit }),
     async close() {
       await reads.flush();
       await calls.flush();

@@ -96,17 +96,19 @@ async function main(argv: string[]): Promise<number> {
 
 async function runCommand(config: ReturnType<typeof loadConfig>, words: string[]): Promise<number> {
   const separator = words.indexOf('--');
-  if (separator === -1 || separator === words.length - 1) throw new UsageError('usage: supervisor run --project <name> [--prefix <path>] -- <command> [args...]');
+  if (separator === -1 || separator === words.length - 1) throw new UsageError('usage: supervisor run --project <name> [--service <name>] [--prefix <path>] -- <command> [args...]');
   const options = words.slice(0, separator);
   const [cmd, ...cmdArgs] = words.slice(separator + 1) as [string, ...string[]];
   const project = requireProject(options);
   const prefix = takeOption(options, 'prefix') ?? (project === META ? 'meta/' : `project/${project}/`);
+  const service = takeOption(options, 'service');
   if (options.length > 0) throw new UsageError(`unexpected options before --: ${options.join(' ')}`);
-  const { projectEnvironment, runWithEnvironment } = await import('./run.js');
+  const { portEnvironment, projectEnvironment, runWithEnvironment } = await import('./run.js');
   const connection = await connect(config, { project, via: 'cli' });
   let env: Record<string, string>;
   try {
     env = await projectEnvironment(connection.invoker, prefix);
+    if (service) Object.assign(env, await portEnvironment(connection.invoker, project, service));
   } finally {
     // Released before the command starts, so a long-running command does not hold the data dir.
     await connection.close();

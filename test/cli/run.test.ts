@@ -70,10 +70,21 @@ describe('supervisor run', () => {
     assert.equal(existsSync(marker), false, 'the command must not have run');
   });
 
+  test('--service sets PORT to that service\'s port (reserved on first use) and <SERVICE>_PORT for the others', async () => {
+    await daemon.services.ports.addProject('test-setup', { name: 'x' });
+    const worker = await daemon.services.ports.allocate(admin, { project: 'x', service: 'worker' });
+    const script = `process.stdout.write(JSON.stringify({ PORT: process.env.PORT, API_PORT: process.env.API_PORT, WORKER_PORT: process.env.WORKER_PORT }));`;
+    const r = await runCli(['run', '--project', 'x', '--service', 'api', '--', process.execPath, '-e', script], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    const seen = JSON.parse(r.stdout) as Record<string, string>;
+    const api = await daemon.services.ports.allocate(admin, { project: 'x', service: 'api' });
+    assert.deepEqual(seen, { PORT: String(api.port), API_PORT: String(api.port), WORKER_PORT: String(worker.port) });
+  });
+
   test('a command line without -- <command> is a usage error', async () => {
     const r = await runCli(['run', '--project', 'x'], { env });
     assert.equal(r.code, 2, describeResult(r));
-    assert.match(r.stderr, /usage: supervisor run --project <name> \[--prefix <path>\] -- <command>/);
+    assert.match(r.stderr, /usage: supervisor run --project <name> \[--service <name>\] \[--prefix <path>\] -- <command>/);
   });
 
   test('SIGTERM sent to supervisor run is forwarded; the exit code is the command\'s', async () => {

@@ -68,6 +68,17 @@ function withoutInterfaceFolder(value: unknown): unknown {
   return value;
 }
 
+/** The ports cases' project; on its own hosts, so nothing listens on its allocations. */
+const portsProject = async () => {
+  await daemon.services.ports.addProject('parity-setup', { name: 'parity-ports', range: { start: 29100, end: 29199 } });
+};
+/** A default block's shape, checked, for answers that differ only in where the block is. */
+function blockShape(o: Json): string {
+  assert.match(String(o.range), /^\d+-\d+$/);
+  assert.equal(o.size, 100);
+  return '<a block of 100>';
+}
+
 const CASES: Record<string, ParityCase> = {
   get_secret: {
     async input(via) {
@@ -234,6 +245,74 @@ const CASES: Record<string, ParityCase> = {
       await daemon.services.secrets.get(setupActor, { path: 'project/parity/list_audit/target' });
     },
     input: () => ({ target: 'project/parity/list_audit/target' }),
+  },
+  // Ports. Allocations go to one project on a host per interface (ports are numbered per
+  // host, so the three answers carry the same port numbers); project operations use a
+  // project per interface.
+  project_add: {
+    input: (via) => ({ project: `pa-via-${via}`, description: 'made by the parity test' }),
+    // Each call gets the next free default block: compare the size, check the blocks differ.
+    normalise: (o) => ({ ...o, range: blockShape(o), start: '<start>', end: '<end>' }),
+    check: (outputs) => assert.equal(new Set(outputs.map((o) => o.range)).size, 3, 'three projects, three blocks'),
+  },
+  project_list: {
+    setup: portsProject,
+    input: () => ({ limit: 200 }),
+  },
+  project_remove: {
+    async input(via) {
+      await daemon.services.ports.addProject('parity-setup', { name: `pr-via-${via}` });
+      return { project: `pr-via-${via}` };
+    },
+  },
+  project_resize: {
+    async input(via) {
+      const start = 30000 + IFACES.indexOf(via) * 1000;
+      await daemon.services.ports.addProject('parity-setup', { name: `pz-via-${via}`, range: { start, end: start + 99 } });
+      return { project: `pz-via-${via}`, size: 250 };
+    },
+    // Each project starts elsewhere; the resize keeps its start and gives it 250 ports.
+    normalise: (o) => ({ ...o, range: `${Number(o.end) - Number(o.start) + 1} ports`, start: '<start>', end: '<end>' }),
+  },
+  get_port: {
+    setup: portsProject,
+    input: (via) => ({ project: 'parity-ports', service: 'api', host: `via-${via}` }),
+  },
+  allocate_port: {
+    setup: portsProject,
+    input: (via) => ({ project: 'parity-ports', service: 'web', host: `via-${via}`, protocol: 'tcp', hostname: `web.via-${via}.example.com`, description: 'site', command: 'node web.js' }),
+  },
+  list_ports: {
+    async input(via) {
+      await portsProject();
+      for (const service of ['one', 'two']) await daemon.services.ports.allocate(setupActor, { project: 'parity-ports', service, host: `list-via-${via}` });
+      return { project: 'parity-ports', host: `list-via-${via}`, limit: 1 };
+    },
+    // The cursor holds the host, so holds the interface's name: compare it decoded.
+    normalise: (o) => ({ ...o, nextCursor: typeof o.nextCursor === 'string' ? decodeCursor(o.nextCursor) : o.nextCursor }),
+  },
+  release_port: {
+    async input(via) {
+      await portsProject();
+      await daemon.services.ports.allocate(setupActor, { project: 'parity-ports', service: 'temp', host: `via-${via}` });
+      return { project: 'parity-ports', service: 'temp', host: `via-${via}` };
+    },
+  },
+  port_summary: {
+    setup: portsProject,
+    input: () => ({ project: 'parity-ports' }),
+  },
+  check_port: {
+    setup: portsProject,
+    input: () => ({ port: 29199, host: 'via-rest' }),
+  },
+  audit_ports: {
+    setup: portsProject,
+    input: () => ({ project: 'parity-ports' }),
+  },
+  import_ports: {
+    setup: portsProject,
+    input: () => ({ project: 'parity-ports' }),
   },
 };
 

@@ -1,0 +1,71 @@
+import { basename } from 'node:path';
+import type { Protocol } from './model.js';
+import type { Exclusions } from './policy.js';
+import type { AuditItem } from './reconcile.js';
+
+/** A listener `import_ports` would turn into an allocation. */
+export interface Adoption {
+  project: string;
+  service: string;
+  port: number;
+  protocol: Protocol;
+  /** Recorded as the allocation's command, so later audits recognise the owner. */
+  command: string | null;
+  pid: number | null;
+}
+
+export interface Skipped {
+  project: string;
+  port: number;
+  protocol: Protocol;
+  reason: string;
+}
+
+/** Runtimes whose script names the program better than the runtime does. */
+const INTERPRETERS = new Set(['node', 'nodejs', 'bun', 'deno', 'python', 'ruby', 'perl', 'php', 'java', 'dotnet', 'tsx']);
+
+/**
+ * The word of a command line that names the program: the script an interpreter runs
+ * (`node --import tsx src/server.ts` → src/server.ts), else the executable. Later
+ * arguments change between restarts and may carry credentials (`--password=…`).
+ */
+function programWord(command: string | null): string | null {
+  const words = (command ?? '').split(/\s+/).filter((w) => w !== '');
+  const executable = words[0];
+  if (executable === undefined) return null;
+  if (!INTERPRETERS.has(basename(executable).replace(/[\d.]+$/, ''))) return executable;
+  // The script is the first argument that looks like a file; flags and their values do not.
+  return words.slice(1).find((w) => !w.startsWith('-') && (w.includes('/') || /\.[a-z]+$/i.test(w))) ?? executable;
+}
+
+/** What an adopted allocation records as its owner: one contiguous piece of the command line, so the audit can find it there. */
+export function ownerCommand(command: string | null): string | null {
+  return programWord(command)?.slice(0, 200) ?? null;
+}
+
+/** A service name from the listening program (`node dist/server.js` on 3105 → server-3105), valid for allocate_port. */
+export function serviceNameFor(command: string | null, port: number): string {
+  const named = basename(programWord(command) ?? '').replace(/\.[a-z]+$/i, '');
+  const slug = named.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 50);
+  return `${slug || 'port'}-${port}`;
+}
+
+/** What an import would do with the unknown listeners: adopt each port once, skip what is never handed out. */
+export function planAdoptions(unknown: AuditItem[], exclusions: Exclusions): { adopt: Adoption[]; skipped: Skipped[] } {
+  const adopt: Adoption[] = [];
+  const skipped: Skipped[] = [];
+  const ports = new Set<number>();
+  for (const item of unknown) {
+    const where = { project: item.project, port: item.port, protocol: item.protocol };
+    const excluded = exclusions.reason(item.port);
+    const socket = item.sockets.find((s) => s.pid !== null) ?? item.sockets[0];
+    if (excluded) skipped.push({ ...where, reason: excluded === 'deny_list' ? 'on the deny list' : 'in the ephemeral range' });
+    else if (ports.has(item.port)) skipped.push({ ...where, reason: 'the same port is adopted for the other protocol' });
+    else {
+      ports.add(item.port);
+      const command = socket?.command ?? null;
+      adopt.push({ ...where, service: serviceNameFor(command, item.port), command: ownerCommand(command), pid: socket?.pid ?? null });
+    }
+  }
+  return { adopt, skipped };
+}

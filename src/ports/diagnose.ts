@@ -1,0 +1,54 @@
+import type { Queryable } from '../core/db.js';
+import { conflict, invalidInput, notFound, type SupervisorError } from '../core/errors.js';
+import type { AllocateRequest } from './allocations.js';
+import { ALLOCATION_COLUMNS, PROJECT_COLUMNS, toAllocation, toProject, type AllocationRow, type ProjectRow } from './model.js';
+import type { Exclusions } from './policy.js';
+import { formatRange, inRange, rangeSize } from './range.js';
+
+const EXCLUDED_BECAUSE = {
+  deny_list: 'is on the deny list (ports of infrastructure such as databases)',
+  ephemeral: 'is in the OS ephemeral range (local ports of outgoing connections)',
+} as const;
+
+/**
+ * Why port_allocate returned nothing, as the error a person can act on; undefined when
+ * nothing explains it any more (a concurrent release made room: the caller retries).
+ * Runs only on the failure path, so the hot path stays one statement.
+ */
+export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclusions: Exclusions): Promise<SupervisorError | undefined> {
+  const { rows: projects } = await q.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE name = $1`, [req.project]);
+  if (!projects[0]) return notFound(`no project ${req.project}; \`project_add\` creates it (an admin can run \`supervisor project add ${req.project}\`)`);
+  const project = toProject(projects[0]);
+  const range = formatRange(project.range);
+
+  if (req.hostname) {
+    const { rows } = await q.query<AllocationRow>(`SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE hostname = $1`, [req.hostname]);
+    const owner = rows[0] && toAllocation(rows[0]);
+    if (owner && (owner.project !== req.project || owner.service !== req.service || owner.host !== req.host)) {
+      return conflict(`hostname ${req.hostname} already routes to ${owner.project}/${owner.service} (port ${owner.port}); a hostname has one route`, { hostname: req.hostname });
+    }
+  }
+
+  const preferred = req.preferredPort;
+  if (preferred !== undefined) {
+    if (!inRange(project.range, preferred)) return invalidInput(`preferredPort ${preferred} is outside project ${req.project}'s range ${range}`, { field: 'preferredPort' });
+    const excluded = exclusions.reason(preferred);
+    if (excluded) return invalidInput(`preferredPort ${preferred} ${EXCLUDED_BECAUSE[excluded]} and is never handed out`, { field: 'preferredPort' });
+    const { rows } = await q.query<AllocationRow>(`SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE host = $1 AND port = $2`, [req.host, preferred]);
+    const owner = rows[0] && toAllocation(rows[0]);
+    if (owner) return conflict(`port ${preferred} on host ${req.host} is allocated to ${owner.project}/${owner.service}; omit preferredPort to get a free one`, { port: preferred, owner: `${owner.project}/${owner.service}` });
+    return undefined;
+  }
+
+  const { rows: counted } = await q.query<{ used: number }>('SELECT count(DISTINCT port)::int AS used FROM port_allocations WHERE project = $1 AND host = $2', [req.project, req.host]);
+  const used = counted[0]!.used;
+  const capacity = exclusions.capacity(project.range);
+  if (used < capacity) return undefined;
+  const utilization = capacity === 0 ? 100 : Math.round((used / capacity) * 1000) / 10;
+  const grown = rangeSize(project.range) + Math.max(100, rangeSize(project.range));
+  return conflict(
+    `project ${req.project} has no free port on host ${req.host}: range ${range} is ${utilization}% used (${used} of ${capacity} usable ports); ` +
+      `grow it with \`supervisor project resize ${req.project} --size ${grown}\` (project_resize), or release a port it no longer needs`,
+    { project: req.project, range, used, capacity, utilization },
+  );
+}

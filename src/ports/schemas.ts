@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { WithDates } from '../catalog/operation.js';
+import type { Allocation, Project } from './model.js';
+import { formatRange, portNumber, rangeSize } from './range.js';
+
+/** Same rule as the port_allocations CHECK, so a bad name is refused before the database sees it. */
+export const serviceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a service name is 1-63 characters: lowercase letters, digits, ., _ and -, starting with a letter or digit')
+  .describe('Service name within the project, e.g. api, web, worker');
+
+export const host = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a host is 1-63 characters: lowercase letters, digits, . and -')
+  .describe('Machine the service runs on: local (this host, the default) or a VM name');
+
+const noNul = (s: string) => !s.includes('\0');
+export const hostname = z
+  .string()
+  .max(253)
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, 'a hostname is a lowercase DNS name such as api.example.com')
+  .describe('Public hostname the tunnel routes to this port, e.g. api.consilio.example.com');
+export const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').describe('What the port is for');
+export const command = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(noNul, 'must not contain NUL bytes')
+  .describe("Part of the owning process's command line (e.g. node dist/server.js); audit_ports reports any other process on the port as a conflict");
+export const protocol = z.enum(['tcp', 'udp']);
+export const port = portNumber.describe('Port number, 1-65535');
+
+const isoDate = z.string().describe('ISO 8601 timestamp');
+const rangeText = z.string().describe('Port range first-last, both included');
+
+export const projectOutput = z.object({
+  project: z.string(),
+  range: rangeText,
+  start: z.number().int(),
+  end: z.number().int(),
+  size: z.number().int(),
+  description: z.string().nullable(),
+  createdAt: isoDate,
+});
+
+export const allocationOutput = z.object({
+  project: z.string(),
+  service: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  protocol,
+  hostname: z.string().nullable(),
+  description: z.string().nullable(),
+  command: z.string().nullable(),
+  createdAt: isoDate,
+});
+
+export const socketOutput = z.object({
+  address: z.string(),
+  family: z.union([z.literal(4), z.literal(6)]),
+  pid: z.number().int().nullable().describe('Owning process; null when it belongs to another user'),
+  command: z.string().nullable(),
+});
+
+export const auditItemOutput = z.object({
+  project: z.string(),
+  service: z.string().nullable().describe('The service the port is allocated to; null for unknown listeners'),
+  port: z.number().int(),
+  protocol,
+  expectedCommand: z.string().nullable(),
+  sockets: z.array(socketOutput),
+});
+
+export const projectView = (p: Project): WithDates<z.input<typeof projectOutput>> => ({
+  project: p.name,
+  range: formatRange(p.range),
+  start: p.range.start,
+  end: p.range.end,
+  size: rangeSize(p.range),
+  description: p.description,
+  createdAt: p.createdAt,
+});
+
+export const allocationView = (a: Allocation): WithDates<z.input<typeof allocationOutput>> => ({
+  project: a.project,
+  service: a.service,
+  host: a.host,
+  port: a.port,
+  protocol: a.protocol,
+  hostname: a.hostname,
+  description: a.description,
+  command: a.command,
+  createdAt: a.createdAt,
+});

@@ -1,0 +1,220 @@
+import type { Principal } from '../auth/principal.js';
+import type { AuditLog } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db.js';
+import { forbidden, SupervisorError } from '../core/errors.js';
+import type { Page } from '../core/page.js';
+import { planAdoptions, type Adoption, type Skipped } from './adopt.js';
+import { AllocationStore, type AllocateRequest, type Allocated } from './allocations.js';
+import { LOCAL_HOST, type Allocation, type Project, type Protocol } from './model.js';
+import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from './policy.js';
+import { listListeners, type Listener } from './probe.js';
+import { ProjectRegistry, type AddProjectInput } from './projects.js';
+import type { PortRange } from './range.js';
+import { reconcile, type AuditGroups, type Socket } from './reconcile.js';
+import { listAllocations, listProjects, localAllocations, portOwners, projectUsage, type ListFilter, type Listening, type PortStatus } from './reports.js';
+
+export interface PortServiceDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditLog;
+  policy?: Partial<PortPolicy>;
+  /** The OS ephemeral range; tests inject one instead of reading /proc. */
+  ephemeralRange?: () => Promise<PortRange>;
+  /** This host's listening sockets; tests may point it at a fake /proc. */
+  listeners?: () => Promise<Listener[]>;
+}
+
+export interface ProjectSummary {
+  project: string;
+  range: PortRange;
+  size: number;
+  /** Ports of the range that may be handed out (deny list and ephemeral range removed). */
+  capacity: number;
+  used: number;
+  free: number;
+  utilization: number;
+}
+
+export interface PortCheck {
+  port: number;
+  host: string;
+  project: Project | null;
+  allocations: Allocation[];
+  excluded: 'deny_list' | 'ephemeral' | null;
+  /** null when nobody can tell: the port is on another host. */
+  listening: boolean | null;
+  sockets: Array<Socket & { protocol: Protocol }>;
+}
+
+export type AuditReport = AuditGroups & { project: string | null; counts: Record<keyof AuditGroups, number>; truncated: boolean };
+
+const percent = (used: number, capacity: number) => (capacity === 0 ? 100 : Math.round((used / capacity) * 1000) / 10);
+
+/**
+ * Port allocation: projects own disjoint ranges, services hold durable reservations in
+ * them, and the audit compares the registry with the sockets this host really has open.
+ * A project token allocates and releases only in its own project.
+ */
+export class PortService {
+  readonly policy: PortPolicy;
+  private readonly projects: ProjectRegistry;
+  private readonly store: AllocationStore;
+  private exclusionsOnce: Promise<Exclusions> | undefined;
+
+  constructor(private readonly deps: PortServiceDeps) {
+    this.policy = { ...DEFAULT_POLICY, ...deps.policy };
+    const exclusions = () => this.exclusions();
+    this.projects = new ProjectRegistry({ db: deps.db, clock: deps.clock, audit: deps.audit, policy: this.policy, exclusions });
+    this.store = new AllocationStore({ db: deps.db, clock: deps.clock, audit: deps.audit, exclusions });
+  }
+
+  /** Read once: the kernel setting changes rarely, and every allocation needs it. */
+  exclusions(): Promise<Exclusions> {
+    this.exclusionsOnce ??= (this.deps.ephemeralRange ?? (() => readEphemeralRange()))().then((ephemeral) => new Exclusions(this.policy.denyList, ephemeral));
+    return this.exclusionsOnce;
+  }
+
+  private listeners(): Promise<Listener[]> {
+    return (this.deps.listeners ?? (() => listListeners()))();
+  }
+
+  /** A project token acts only in its own project; the refusal is audited like a secret denial. */
+  private async authorize(principal: Principal, project: string, action: string): Promise<void> {
+    if (principal.role === 'admin' || principal.project === project) return;
+    await this.deps.audit.record({ actor: principal.actor, action, target: project, outcome: 'denied' });
+    throw forbidden(`this token belongs to project ${principal.project} and cannot ${action.replace(/^port\./, '')} ports of project ${project}`);
+  }
+
+  /** The project a project-scoped report covers: its own, unless an admin asks for another or for all. */
+  private async scopeOf(principal: Principal, project: string | undefined, action: string): Promise<string | undefined> {
+    if (principal.role === 'admin') return project;
+    await this.authorize(principal, project ?? principal.project, action);
+    return principal.project;
+  }
+
+  // Projects: admin operations; `actor` names the caller in the audit log.
+
+  addProject(actor: string, input: AddProjectInput): Promise<Project & { created: boolean }> {
+    return this.projects.add(actor, input);
+  }
+
+  async listProjects(page: { limit: number; cursor?: string }): Promise<Page<Project>> {
+    await this.projects.ready();
+    return listProjects(this.deps.db, page);
+  }
+
+  removeProject(actor: string, input: { name: string; force: boolean }): Promise<{ project: string; removed: boolean; released: number }> {
+    return this.projects.remove(actor, input);
+  }
+
+  resizeProject(actor: string, input: { name: string; size?: number; range?: PortRange }): Promise<Project> {
+    return this.projects.resize(actor, input);
+  }
+
+  // Allocations.
+
+  /** Get-or-allocate; idempotent for the same project, service and host. */
+  async allocate(principal: Principal, req: Omit<AllocateRequest, 'host'> & { host?: string }): Promise<Allocated> {
+    await this.authorize(principal, req.project, 'port.allocate');
+    await this.projects.ready();
+    return this.store.allocate(principal.actor, { ...req, host: req.host ?? LOCAL_HOST });
+  }
+
+  async release(principal: Principal, req: { project: string; service: string; host?: string }): Promise<{ released: boolean; allocation: Allocation | null }> {
+    await this.authorize(principal, req.project, 'port.release');
+    await this.projects.ready();
+    return this.store.release(principal.actor, { ...req, host: req.host ?? LOCAL_HOST });
+  }
+
+  /** Allocations, optionally with their live status (a /proc probe, so only when asked or filtered on). */
+  async list(filter: ListFilter & { probe?: boolean }): Promise<Page<Allocation & { status: PortStatus }>> {
+    const listening = filter.probe || filter.status ? await this.listening() : null;
+    return listAllocations(this.deps.db, filter, listening);
+  }
+
+  private async listening(): Promise<Listening> {
+    const listeners = await this.listeners();
+    const ports = (protocol: Protocol) => [...new Set(listeners.filter((l) => l.protocol === protocol).map((l) => l.port))];
+    return { tcp: ports('tcp'), udp: ports('udp') };
+  }
+
+  async summary(filter: { project?: string; limit: number; cursor?: string }): Promise<Page<ProjectSummary>> {
+    await this.projects.ready();
+    const exclusions = await this.exclusions();
+    const page = await projectUsage(this.deps.db, filter);
+    return {
+      nextCursor: page.nextCursor,
+      items: page.items.map(({ project, used }) => {
+        const capacity = exclusions.capacity(project.range);
+        const size = project.range.end - project.range.start + 1;
+        return { project: project.name, range: project.range, size, capacity, used, free: Math.max(0, capacity - used), utilization: percent(used, capacity) };
+      }),
+    };
+  }
+
+  /** Who owns port N, whether it may be handed out, and (on this host) whether anything listens on it now. */
+  async check(input: { port: number; host?: string; protocol?: Protocol }): Promise<PortCheck> {
+    await this.projects.ready();
+    const host = input.host ?? LOCAL_HOST;
+    const owners = await portOwners(this.deps.db, input.port, host);
+    const allocations = owners.allocations.filter((a) => !input.protocol || a.protocol === input.protocol);
+    const excluded = (await this.exclusions()).reason(input.port);
+    if (host !== LOCAL_HOST) return { port: input.port, host, project: owners.project, allocations, excluded, listening: null, sockets: [] };
+    const sockets = (await this.listeners())
+      .filter((l) => l.port === input.port && (!input.protocol || l.protocol === input.protocol))
+      .map((l) => ({ protocol: l.protocol, address: l.address, family: l.family, pid: l.pid, command: l.command }));
+    return { port: input.port, host, project: owners.project, allocations, excluded, listening: sockets.length > 0, sockets };
+  }
+
+  /** The registry against this host's sockets: ok, down, conflict (someone else on a reserved port), unknown. */
+  async audit(principal: Principal, input: { project?: string; limit: number }): Promise<AuditReport> {
+    const project = await this.scopeOf(principal, input.project, 'port.audit');
+    const groups = await this.groups(project);
+    const counts = { ok: groups.ok.length, down: groups.down.length, conflict: groups.conflict.length, unknown: groups.unknown.length };
+    const cut = <T>(items: T[]) => items.slice(0, input.limit);
+    return {
+      project: project ?? null,
+      counts,
+      truncated: Object.values(counts).some((n) => n > input.limit),
+      ok: cut(groups.ok), down: cut(groups.down), conflict: cut(groups.conflict), unknown: cut(groups.unknown),
+    };
+  }
+
+  private async groups(project: string | undefined): Promise<AuditGroups> {
+    await this.projects.ready();
+    // Listeners first: if /proc cannot be read the audit fails with that reason, never an empty report.
+    const listeners = await this.listeners();
+    const projects = (await this.projects.all()).filter((p) => project === undefined || p.name === project);
+    if (project !== undefined && projects.length === 0) await this.projects.get(project);
+    return reconcile(await localAllocations(this.deps.db, project), projects, listeners);
+  }
+
+  /**
+   * Adopts the listeners inside project ranges that have no allocation. Dry run unless
+   * `apply`; applied, each adoption is its own allocation and failures are reported, not thrown.
+   */
+  async importListeners(principal: Principal, input: { project?: string; apply: boolean }): Promise<{ applied: boolean; adoptions: Array<Adoption & { allocated: boolean }>; skipped: Skipped[] }> {
+    const project = await this.scopeOf(principal, input.project, 'port.import');
+    const plan = planAdoptions((await this.groups(project)).unknown, await this.exclusions());
+    if (!input.apply) return { applied: false, adoptions: plan.adopt.map((a) => ({ ...a, allocated: false })), skipped: plan.skipped };
+    const adoptions: Array<Adoption & { allocated: boolean }> = [];
+    const skipped = [...plan.skipped];
+    for (const a of plan.adopt) {
+      try {
+        const done = await this.store.allocate(principal.actor, { project: a.project, service: a.service, host: LOCAL_HOST, protocol: a.protocol, preferredPort: a.port, command: a.command, description: `adopted from pid ${a.pid ?? 'unknown'}` });
+        adoptions.push({ ...a, allocated: done.created });
+      } catch (err) {
+        if (!(err instanceof SupervisorError)) throw err;
+        skipped.push({ project: a.project, port: a.port, protocol: a.protocol, reason: err.message });
+      }
+    }
+    return { applied: true, adoptions, skipped };
+  }
+
+  /** The allocations `supervisor run` turns into PORT and <SERVICE>_PORT (see env.ts). */
+  async projectAllocations(project: string): Promise<Allocation[]> {
+    await this.projects.get(project);
+    return localAllocations(this.deps.db, project);
+  }
+}

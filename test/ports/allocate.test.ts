@@ -1,0 +1,179 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminPrincipal, projectPrincipal } from '../../src/auth/principal.js';
+import type { Listener } from '../../src/ports/probe.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { openPorts, rejectsWith, tableCounts, type PortsFixture } from './fixture.js';
+
+const admin = adminPrincipal('test-admin');
+const consilio = projectPrincipal('consilio', 'token:consilio');
+
+/** What the fake probe reports as listening: list_ports' status comes from it. */
+let listening: Listener[] = [];
+const listener = (port: number, protocol: 'tcp' | 'udp' = 'tcp'): Listener => ({ protocol, family: 4, address: '127.0.0.1', port, inode: port, pid: 1, command: 'x' });
+
+for (const backend of testBackends()) {
+  describe(`port allocation [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let f: PortsFixture;
+    const allocate = (project: string, service: string, extra: Record<string, unknown> = {}) => f.ports.allocate(admin, { project, service, ...extra });
+    before(async () => {
+      f = await openPorts(backend, { policy: { denyList: [5432, 6379] }, listeners: async () => listening });
+      for (const [name, start, end] of [['consilio', 4000, 4099], ['tiny', 5430, 5434], ['edge', 32760, 32799], ['odin', 7000, 7999]] as const) {
+        await f.ports.addProject(admin.actor, { name, range: { start, end } });
+      }
+    });
+    after(() => f.close());
+
+    test('the same project and service always get the same port', async () => {
+      const first = await allocate('consilio', 'api');
+      assert.equal(first.port, 4000);
+      assert.equal(first.created, true);
+      assert.equal(first.host, 'local');
+      assert.equal(first.protocol, 'tcp');
+      for (let i = 0; i < 3; i++) {
+        const again = await f.ports.allocate(admin, { project: 'consilio', service: 'api' });
+        assert.equal(again.port, 4000);
+        assert.equal(again.created, false);
+      }
+      assert.equal((await allocate('consilio', 'web')).port, 4001);
+    });
+
+    test('another host gets its own allocation, from the same range', async () => {
+      const onVm = await allocate('consilio', 'api', { host: 'vm-1' });
+      assert.equal(onVm.port, 4000);
+      assert.equal(onVm.host, 'vm-1');
+      assert.equal((await allocate('consilio', 'api')).port, 4000);
+    });
+
+    test('release frees the port for the next caller; released twice answers false', async () => {
+      await allocate('consilio', 'temp');
+      const released = await f.ports.release(admin, { project: 'consilio', service: 'temp' });
+      assert.equal(released.released, true);
+      assert.equal(released.allocation?.port, 4002);
+      assert.deepEqual(await f.ports.release(admin, { project: 'consilio', service: 'temp' }), { released: false, allocation: null });
+      assert.equal((await allocate('consilio', 'worker')).port, 4002);
+      const back = await allocate('consilio', 'temp');
+      assert.equal(back.port, 4003);
+      assert.equal(back.created, true);
+      await assert.rejects(f.ports.release(admin, { project: 'nobody', service: 'x' }), rejectsWith('not_found', /no project nobody/));
+    });
+
+    test('deny-listed ports are never handed out; exhaustion names project, range, utilization and the fix', async () => {
+      const got = [];
+      for (const s of ['a', 'b', 'c', 'd']) got.push((await allocate('tiny', s)).port);
+      assert.deepEqual(got, [5430, 5431, 5433, 5434]);
+      const before = await tableCounts(f.db);
+      await assert.rejects(
+        allocate('tiny', 'e'),
+        rejectsWith('conflict', /project tiny has no free port on host local: range 5430-5434 is 100% used \(4 of 4 usable ports\).*supervisor project resize tiny --size/),
+      );
+      assert.deepEqual(await tableCounts(f.db), before);
+    });
+
+    test('ports in the ephemeral range are never handed out', async () => {
+      const got = [];
+      for (let i = 0; i < 8; i++) got.push((await allocate('edge', `s${i}`)).port);
+      assert.deepEqual(got, [32760, 32761, 32762, 32763, 32764, 32765, 32766, 32767]);
+      await assert.rejects(allocate('edge', 'more'), rejectsWith('conflict', /range 32760-32799 is 100% used \(8 of 8 usable ports\)/));
+    });
+
+    test('a preferred port is granted when free and in range, refused with the reason otherwise', async () => {
+      const pref = await allocate('odin', 'db-admin', { preferredPort: 7500, description: 'pgadmin' });
+      assert.equal(pref.port, 7500);
+      assert.equal(pref.description, 'pgadmin');
+      await assert.rejects(allocate('odin', 'other', { preferredPort: 7500 }), rejectsWith('conflict', /port 7500 on host local is allocated to odin\/db-admin/));
+      await assert.rejects(allocate('odin', 'other', { preferredPort: 4000 }), rejectsWith('invalid_input', /outside project odin's range 7000-7999/));
+      await assert.rejects(allocate('tiny', 'pg', { preferredPort: 5432 }), rejectsWith('invalid_input', /5432 is on the deny list/));
+      await assert.rejects(allocate('edge', 'eph', { preferredPort: 32790 }), rejectsWith('invalid_input', /ephemeral range/));
+      await assert.rejects(allocate('odin', 'db-admin', { preferredPort: 7501 }), rejectsWith('conflict', /already has port 7500; release_port it first/));
+    });
+
+    test('udp allocations; a port number serves one service whatever the protocol', async () => {
+      const dns = await allocate('odin', 'dns', { protocol: 'udp', preferredPort: 7053 });
+      assert.equal(dns.protocol, 'udp');
+      await assert.rejects(allocate('odin', 'dns-tcp', { protocol: 'tcp', preferredPort: 7053 }), rejectsWith('conflict', /allocated to odin\/dns/));
+      await assert.rejects(allocate('odin', 'dns', { protocol: 'tcp' }), rejectsWith('conflict', /already has port 7053\/udp/));
+    });
+
+    test('a hostname routes to one port; a repeat call can add or change it', async () => {
+      const web = await allocate('odin', 'web', { hostname: 'odin.example.com' });
+      assert.equal(web.hostname, 'odin.example.com');
+      await assert.rejects(allocate('odin', 'web2', { hostname: 'odin.example.com' }), rejectsWith('conflict', /odin.example.com already routes to odin\/web/));
+      const api = await allocate('odin', 'api');
+      const routed = await allocate('odin', 'api', { hostname: 'api.odin.example.com', command: 'odin-api' });
+      assert.equal(routed.port, api.port);
+      assert.equal(routed.created, false);
+      assert.equal(routed.hostname, 'api.odin.example.com');
+      assert.equal(routed.command, 'odin-api');
+      await assert.rejects(allocate('odin', 'api', { hostname: 'odin.example.com' }), rejectsWith('conflict', /already routes to odin\/web/));
+    });
+
+    test('unknown project: not_found and nothing written', async () => {
+      const before = await tableCounts(f.db);
+      await assert.rejects(allocate('nobody', 'api'), rejectsWith('not_found', /no project nobody.*project add nobody/));
+      assert.deepEqual(await tableCounts(f.db), before);
+    });
+
+    test('a project token allocates and releases only in its own project; refusals are audited', async () => {
+      assert.equal((await f.ports.allocate(consilio, { project: 'consilio', service: 'mine' })).project, 'consilio');
+      const before = await tableCounts(f.db);
+      await assert.rejects(f.ports.allocate(consilio, { project: 'odin', service: 'x' }), rejectsWith('forbidden', /belongs to project consilio and cannot allocate ports of project odin/));
+      await assert.rejects(f.ports.release(consilio, { project: 'odin', service: 'web' }), rejectsWith('forbidden', /cannot release ports of project odin/));
+      assert.deepEqual(await tableCounts(f.db), before);
+      const denied = await f.audit.list({ actor: 'token:consilio', limit: 10 });
+      assert.deepEqual(denied.filter((r) => r.outcome === 'denied').map((r) => [r.action, r.target, r.outcome]), [['port.release', 'odin', 'denied'], ['port.allocate', 'odin', 'denied']]);
+    });
+
+    test('allocations and releases are in the audit log', async () => {
+      const rows = await f.audit.list({ target: 'consilio/temp', limit: 10 });
+      assert.deepEqual(rows.map((r) => [r.action, r.detail.port]), [['port.allocate', 4003], ['port.release', 4002], ['port.allocate', 4002]]);
+    });
+
+    test('list filters, pages and (with a probe) reports status', async () => {
+      listening = [listener(4000), listener(4001, 'udp')];
+      const page1 = await f.ports.list({ project: 'consilio', host: 'local', probe: true, limit: 2 });
+      assert.deepEqual(page1.items.map((a) => [a.service, a.port, a.status]), [['api', 4000, 'up'], ['mine', 4004, 'down']]);
+      const page2 = await f.ports.list({ project: 'consilio', host: 'local', probe: true, limit: 2, cursor: page1.nextCursor! });
+      assert.deepEqual(page2.items.map((a) => [a.service, a.status]), [['temp', 'down'], ['web', 'down']]);
+      const page3 = await f.ports.list({ project: 'consilio', host: 'local', probe: true, limit: 2, cursor: page2.nextCursor! });
+      assert.deepEqual(page3.items.map((a) => a.service), ['worker']);
+      assert.equal(page3.nextCursor, null);
+      assert.deepEqual((await f.ports.list({ project: 'consilio', status: 'up', limit: 50 })).items.map((a) => a.service), ['api']);
+      assert.deepEqual((await f.ports.list({ service: 'api', limit: 50 })).items.map((a) => `${a.project}/${a.host}/${a.status}`), ['consilio/local/unknown', 'consilio/vm-1/unknown', 'odin/local/unknown']);
+      assert.deepEqual((await f.ports.list({ hostname: 'odin.example.com', limit: 50 })).items.map((a) => a.service), ['web']);
+    });
+
+    test('summary: range, usable ports, used, free, utilization', async () => {
+      const { items } = await f.ports.summary({ limit: 50 });
+      const tiny = items.find((s) => s.project === 'tiny')!;
+      assert.deepEqual({ ...tiny, range: undefined }, { project: 'tiny', range: undefined, size: 5, capacity: 4, used: 4, free: 0, utilization: 100 });
+      const consilioRow = items.find((s) => s.project === 'consilio')!;
+      assert.deepEqual([consilioRow.capacity, consilioRow.used, consilioRow.free, consilioRow.utilization], [100, 5, 95, 5]);
+      assert.deepEqual(items.map((s) => s.project), ['consilio', 'edge', 'meta', 'odin', 'shared', 'tiny']);
+    });
+
+    test('check: owner project, allocations, exclusions, live listeners', async () => {
+      listening = [listener(4000)];
+      const api = await f.ports.check({ port: 4000 });
+      assert.equal(api.project?.name, 'consilio');
+      assert.deepEqual(api.allocations.map((a) => a.service), ['api']);
+      assert.equal(api.listening, true);
+      assert.equal(api.sockets[0]?.pid, 1);
+      const denied = await f.ports.check({ port: 5432 });
+      assert.deepEqual([denied.project?.name, denied.excluded, denied.listening], ['tiny', 'deny_list', false]);
+      const remote = await f.ports.check({ port: 4000, host: 'vm-1' });
+      assert.deepEqual([remote.allocations[0]?.host, remote.listening], ['vm-1', null]);
+      const nobody = await f.ports.check({ port: 50000 });
+      assert.deepEqual([nobody.project, nobody.excluded, nobody.allocations], [null, 'ephemeral', []]);
+    });
+
+    test('concurrent calls in one process: distinct services get distinct ports, one service gets one port', async () => {
+      const distinct = await Promise.all(Array.from({ length: 200 }, (_, i) => allocate('odin', `burst-${i}`)));
+      assert.equal(new Set(distinct.map((a) => a.port)).size, 200);
+      assert.ok(distinct.every((a) => a.port >= 7000 && a.port <= 7999 && a.created));
+      const same = await Promise.all(Array.from({ length: 50 }, () => allocate('odin', 'singleton')));
+      assert.equal(new Set(same.map((a) => a.port)).size, 1);
+      assert.equal(same.filter((a) => a.created).length, 1);
+    });
+  });
+}
