@@ -55,7 +55,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     keyring,
     tokens: new TokenService(db, clock),
     secrets: new SecretsService({ db, keyring, clock, audit, reads, maxValueBytes: config.secretMaxBytes }),
-    ports: new PortService({ db, clock, audit }),
+    ports: new PortService({ db, clock, audit, policy: { defaultBlockStart: config.portBlockStart, blockSize: config.portBlockSize, denyList: config.portDenyList } }),
     async close() {
       await reads.flush();
       await calls.flush();

@@ -12,6 +12,13 @@ import { invalidInput } from './errors.js';
  */
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** Well-known ports of infrastructure that may run on the host; a service reserving one would break it. */
+export const DEFAULT_PORT_DENY_LIST = [22, 25, 53, 80, 443, 2375, 2376, 2379, 2380, 3306, 5432, 5672, 6379, 8500, 9042, 9092, 9200, 9300, 11211, 15672, 27017];
+
+const portList = z
+  .union([z.string(), z.array(z.number())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',').filter((p) => p.trim() !== '').map(Number)))
+  .pipe(z.array(z.number().int().min(1).max(65535)));
 
 export const SETTINGS = {
   home: { env: 'SUPERVISOR_HOME', schema: z.string().min(1), default: join(homedir(), '.local/share/supervisor'), doc: 'Data dir: embedded database, master key file, daemon lock and address.' },
@@ -22,6 +29,9 @@ export const SETTINGS = {
   logLevel: { env: 'SUPERVISOR_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level; logs go to stderr as JSON lines with secret values redacted.' },
   secretMaxBytes: { env: 'SUPERVISOR_SECRET_MAX_BYTES', schema: positiveInt.max(1024 * 1024), default: 64 * 1024, doc: 'Largest secret value accepted, in bytes.' },
   keyRotateAfter: { env: 'SUPERVISOR_KEY_ROTATE_AFTER', schema: positiveInt.max(2 ** 32 - 1), default: 1_000_000_000, doc: 'Encryptions under one data key before a new one is started automatically (GCM with random IVs must stay well below 2^32).' },
+  portBlockStart: { env: 'SUPERVISOR_PORT_BLOCK_START', schema: port.min(1), default: 3000, doc: 'First port of the default project blocks (meta gets the first block).' },
+  portBlockSize: { env: 'SUPERVISOR_PORT_BLOCK_SIZE', schema: positiveInt.max(10_000), default: 100, doc: 'Ports per default project block.' },
+  portDenyList: { env: 'SUPERVISOR_PORT_DENY_LIST', schema: portList, default: DEFAULT_PORT_DENY_LIST.join(','), doc: 'Comma-separated ports never handed out (infrastructure that may run on the host).' },
 } as const;
 
 type Settings = typeof SETTINGS;

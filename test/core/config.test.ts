@@ -27,3 +27,11 @@ test('an unknown key in the config file is refused, listing the known ones', () 
   writeFileSync(file, 'prot: 1\n');
   assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }), /unknown settings: prot; known: home/);
 });
+
+test('port policy settings: block start and size, and a comma-separated deny list', () => {
+  const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_BLOCK_START: '4000', SUPERVISOR_PORT_BLOCK_SIZE: '50', SUPERVISOR_PORT_DENY_LIST: '5432, 6379' });
+  assert.equal(config.portBlockStart, 4000);
+  assert.equal(config.portBlockSize, 50);
+  assert.deepEqual(config.portDenyList, [5432, 6379]);
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_DENY_LIST: '5432,99999' }), /portDenyList \(SUPERVISOR_PORT_DENY_LIST\)/);
+});
