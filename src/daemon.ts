@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { adminPrincipal } from './auth/principal.js';
 import { catalog } from './catalog/index.js';
+import { META } from './core/names.js';
 import type { Config } from './core/config.js';
 import { ensureDataDir, lockDataDir, removeDaemonInfo, writeDaemonInfo } from './core/datadir.js';
 import { createLogger, type Logger } from './core/log.js';
@@ -22,6 +24,20 @@ async function ensureAdminToken(services: Services): Promise<string | undefined>
   const admins = (await services.tokens.list({})).filter((t) => t.project === null);
   if (admins.length > 0) return undefined;
   return (await services.tokens.create({ name: 'initial-admin', project: null })).token;
+}
+
+/**
+ * Records the daemon's own port as meta/supervisor, so no project is ever handed
+ * it. Only a fixed port inside meta's range is recorded; a clash is reported, not fatal.
+ */
+async function reserveOwnPort(services: Services, port: number): Promise<void> {
+  const meta = (await services.ports.listProjects({ limit: 200 })).items.find((p) => p.name === META);
+  if (!meta || port < meta.range.start || port > meta.range.end) return;
+  try {
+    await services.ports.allocate(adminPrincipal('daemon'), { project: META, service: 'supervisor', preferredPort: port, description: 'the supervisor daemon itself', command: 'supervisor daemon' });
+  } catch (err) {
+    services.log.warn({ port, reason: (err as Error).message }, 'could not reserve the daemon port as meta/supervisor');
+  }
 }
 
 const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
@@ -47,6 +63,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${hostForUrl(config.host)}:${port}`;
     await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken });
+    await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');
     const running = services;
     return {
