@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
-import type { Operation } from './operation.js';
+import { invalidInput } from '../core/errors.js';
+import { API_PREFIX, type Operation } from './operation.js';
 
 /** All operations, by name. Adapters read it; nothing else registers tools or routes. */
 export class Catalog {
@@ -14,6 +15,13 @@ export class Catalog {
 
   get(name: string): Operation | undefined {
     return this.byName.get(name);
+  }
+
+  /** The operation, or the `invalid_input` every interface gives for a name it does not know. */
+  require(name: string): Operation {
+    const op = this.byName.get(name);
+    if (!op) throw invalidInput(`unknown operation "${name}"; tools/list (MCP), GET ${API_PREFIX}/openapi.json or \`supervisor --help\` list them`);
+    return op;
   }
 
   all(): Operation[] {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { scopeOf, type Principal } from '../auth/principal.js';
-import { forbidden, invalidInput, SupervisorError, toSupervisorError } from '../core/errors.js';
+import { forbidden, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import type { Catalog } from './catalog.js';
 import type { Invoker } from './invoker.js';
@@ -10,8 +10,8 @@ import { checkOutput, parseInput } from './validate.js';
 /** Field names redacted from call records whatever the operation says. */
 const ALWAYS_SENSITIVE = new Set(['value', 'token', 'secret', 'password', 'entries']);
 
-function redact(op: Operation, input: unknown): Record<string, unknown> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) return {};
+function redactFor(op: Operation | undefined, input: unknown): Record<string, unknown> {
+  if (!op || input === null || typeof input !== 'object' || Array.isArray(input)) return {};
   const hidden = new Set([...ALWAYS_SENSITIVE, ...(op.sensitive ?? [])]);
   return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, hidden.has(k) ? '[redacted]' : v]));
 }
@@ -30,10 +30,9 @@ export class LocalInvoker implements Invoker {
 
   async invoke(name: string, rawInput: unknown): Promise<Record<string, unknown>> {
     const started = performance.now();
-    const op = this.catalog.get(name);
     let outcome = 'ok';
     try {
-      if (!op) throw invalidInput(`unknown operation "${name}"; tools/list (MCP), GET /api/v1/openapi.json or \`supervisor --help\` list them`);
+      const op = this.catalog.require(name);
       await this.authorize(op);
       const input = parseInput(op.input, rawInput, op.name);
       const output = await op.handler({ principal: this.principal, services: this.services, via: this.via }, input);
@@ -52,7 +51,7 @@ export class LocalInvoker implements Invoker {
         project: scopeOf(this.principal),
         outcome,
         durationMs: performance.now() - started,
-        input: op ? redact(op, rawInput) : {},
+        input: redactFor(this.catalog.get(name), rawInput),
       });
     }
   }

@@ -32,6 +32,9 @@ export interface CliSpec {
   print?: string;
 }
 
+/** REST routes (`rest.path`) live under this prefix. */
+export const API_PREFIX = '/api/v1';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /**

@@ -1,9 +1,7 @@
-import { isErrorCode, SupervisorError, invalidInput } from '../core/errors.js';
+import { isErrorCode, SupervisorError } from '../core/errors.js';
 import type { Catalog } from './catalog.js';
 import type { Invoker } from './invoker.js';
-import type { Via } from './operation.js';
-
-const API_PREFIX = '/api/v1';
+import { API_PREFIX, type Via } from './operation.js';
 
 export interface RemoteOptions {
   baseUrl: string;
@@ -35,8 +33,7 @@ export class RemoteInvoker implements Invoker {
   ) {}
 
   async invoke(name: string, input: unknown): Promise<Record<string, unknown>> {
-    const op = this.catalog.get(name);
-    if (!op) throw invalidInput(`unknown operation "${name}"; tools/list (MCP), GET /api/v1/openapi.json or \`supervisor --help\` list them`);
+    const op = this.catalog.require(name);
     const body = (input ?? {}) as Record<string, unknown>;
     const inQuery = op.rest.method === 'GET' || op.rest.method === 'DELETE';
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'x-supervisor-via': this.options.via };

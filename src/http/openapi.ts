@@ -2,7 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { schemasOf, type JsonSchema } from '../catalog/json-schema.js';
 import { ERROR_CODES } from '../core/errors.js';
 import { VERSION } from '../version.js';
-import { API_PREFIX } from './rest.js';
+import { API_PREFIX } from '../catalog/operation.js';
 
 const errorSchema = {
   type: 'object',

@@ -2,11 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Catalog } from '../catalog/catalog.js';
 import { coerceRecord } from '../catalog/json-schema.js';
 import { LocalInvoker } from '../catalog/local-invoker.js';
-import type { Operation, Via } from '../catalog/operation.js';
+import { API_PREFIX, type Operation, type Via } from '../catalog/operation.js';
 import type { Services } from '../services.js';
 import { principalOf } from './auth.js';
 
-export const API_PREFIX = '/api/v1';
 
 /** Which adapter a request came from, for the call record (the CLI and stdio MCP call through REST). */
 function viaOf(request: FastifyRequest): Via {

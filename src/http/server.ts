@@ -6,7 +6,8 @@ import { authenticate } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
 import { registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
-import { API_PREFIX, registerRestRoutes } from './rest.js';
+import { API_PREFIX } from '../catalog/operation.js';
+import { registerRestRoutes } from './rest.js';
 
 /** Large enough that an oversized secret reaches validation and gets an error naming the field. */
 const BODY_LIMIT = 16 * 1024 * 1024;

@@ -52,12 +52,16 @@ interface MetaRow {
   read_count: number;
 }
 
-interface ValueRow extends MetaRow {
+/** What decrypting one version needs: the AAD parts and the sealed bytes. */
+interface SealedRow {
+  path: string;
   version: number;
   key_id: number;
   iv: Buffer;
   ciphertext: Buffer;
 }
+
+type ValueRow = MetaRow & SealedRow;
 
 const META_COLUMNS = `s.id, s.path, s.current_version, s.description, s.tags, s.expires_at, s.rotation_interval_days,
   s.value_changed_at, s.created_at, s.updated_at, s.deleted_at, s.last_read_at, s.read_count`;
@@ -217,7 +221,7 @@ export class SecretsService {
   }
 
   private async currentValue(tx: Queryable, path: string): Promise<Buffer | undefined> {
-    const { rows } = await tx.query<{ path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }>(
+    const { rows } = await tx.query<SealedRow>(
       `SELECT s.path, v.version, v.key_id, v.iv, v.ciphertext FROM secrets s
        JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
        WHERE s.path = $1 AND s.deleted_at IS NULL`,
@@ -226,7 +230,7 @@ export class SecretsService {
     return rows[0] ? this.decrypt(rows[0]) : undefined;
   }
 
-  private async decrypt(row: { path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }): Promise<Buffer> {
+  private async decrypt(row: SealedRow): Promise<Buffer> {
     const key = await this.deps.keyring.keyById(row.key_id);
     return open(key, { iv: toBuffer(row.iv), ciphertext: toBuffer(row.ciphertext) }, aadFor(row.path, row.version, row.key_id));
   }
@@ -237,7 +241,7 @@ export class SecretsService {
     await this.authorize(principal, folder, 'read', 'secret.export');
     const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0`, [escapeLike(folder)]);
     if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
-    const { rows } = await this.db.query<{ id: number; path: string; version: number; key_id: number; iv: Buffer; ciphertext: Buffer }>(READ_MANY_SQL, [escapeLike(folder), limit]);
+    const { rows } = await this.db.query<SealedRow & { id: number }>(READ_MANY_SQL, [escapeLike(folder), limit]);
     const now = this.deps.clock.now();
     return Promise.all(
       rows.map(async (r) => {
