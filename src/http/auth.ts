@@ -13,19 +13,20 @@ export function principalOf(request: FastifyRequest): Principal {
   return principal;
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
+/** Tokens are compared by digest so timingSafeEqual gets equal lengths. */
+export const tokenDigest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
  * Resolves the bearer token to a principal, or throws 401 after auditing the
- * attempt. `localToken` is the daemon's per-run credential for the CLI and stdio
+ * attempt. `localTokenDigest` is the digest of the daemon's per-run credential for the CLI and stdio
  * adapters on this host (read from the 0600 daemon.json).
  */
-export async function authenticate(request: FastifyRequest, services: Services, localToken: string): Promise<Principal> {
+export async function authenticate(request: FastifyRequest, services: Services, localTokenDigest: Buffer): Promise<Principal> {
   const header = request.headers.authorization;
   // The scheme name is case-insensitive (RFC 9110 §11.1).
   const presented = header && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
   let principal: Principal | undefined;
-  if (presented && timingSafeEqual(digest(presented), digest(localToken))) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
+  if (presented && timingSafeEqual(tokenDigest(presented), localTokenDigest)) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
   else if (presented) principal = await services.tokens.verify(presented);
   if (!principal) {
     const reason = presented ? 'unknown or revoked token' : 'no bearer token';

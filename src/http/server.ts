@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/catalog.js';
 import { SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Services } from '../services.js';
-import { authenticate } from './auth.js';
+import { authenticate, tokenDigest } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
 import { registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
@@ -36,8 +36,9 @@ export async function buildHttpServer(services: Services, catalog: Catalog, opti
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(new SupervisorError('not_found', `no route ${request.method} ${request.url.split('?')[0]}; see ${API_PREFIX}/openapi.json`).toJSON()),
   );
+  const localTokenDigest = tokenDigest(options.localToken);
   app.addHook('onRequest', async (request) => {
-    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, services, options.localToken);
+    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, services, localTokenDigest);
   });
   app.addHook('onResponse', async (request, reply) => {
     services.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
