@@ -31,8 +31,8 @@ async function ensureAdminToken(services: Services): Promise<string | undefined>
  * it. Only a fixed port inside meta's range is recorded; a clash is reported, not fatal.
  */
 async function reserveOwnPort(services: Services, port: number): Promise<void> {
-  const meta = (await services.ports.listProjects({ limit: 200 })).items.find((p) => p.name === META);
-  if (!meta || port < meta.range.start || port > meta.range.end) return;
+  const meta = await services.ports.getProject(META);
+  if (port < meta.range.start || port > meta.range.end) return;
   try {
     await services.ports.allocate(adminPrincipal('daemon'), { project: META, service: 'supervisor', preferredPort: port, description: 'the supervisor daemon itself', command: 'supervisor daemon' });
   } catch (err) {

@@ -99,6 +99,11 @@ export class PortService {
     return this.projects.add(actor, input);
   }
 
+  /** One project by name; not_found when it does not exist. */
+  getProject(name: string): Promise<Project> {
+    return this.projects.get(name);
+  }
+
   async listProjects(page: { limit: number; cursor?: string }): Promise<Page<Project>> {
     await this.projects.ready();
     return listProjects(this.deps.db, page);
