@@ -11,6 +11,7 @@ import { loadMasterKeys } from './secrets/master-key.js';
 import { SecretsService } from './secrets/service.js';
 import { ReadTracker } from './secrets/read-tracker.js';
 import { PortService } from './ports/service.js';
+import { CloudflareService } from './cloudflare/service.js';
 
 /** Every domain service, built once per process and shared by all adapters. */
 export interface Services {
@@ -24,6 +25,7 @@ export interface Services {
   keyring: Keyring;
   secrets: SecretsService;
   ports: PortService;
+  cloudflare: CloudflareService;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export interface ServiceOptions {
   db: Db;
   log: Logger;
   clock?: Clock;
+  /** How retries wait (Cloudflare backoff); tests record the waits instead of sitting through them. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Migrates the database and wires the services. Closing flushes call records and closes the database. */
@@ -45,6 +49,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   audit.addBufferedSource(reads);
   const keyring = new Keyring(db, await loadMasterKeys(config.home, config.masterKey), clock, config.keyRotateAfter);
   await keyring.init();
+  const secrets = new SecretsService({ db, keyring, clock, audit, reads, maxValueBytes: config.secretMaxBytes });
+  const ports = new PortService({ db, clock, audit, policy: { defaultBlockStart: config.portBlockStart, blockSize: config.portBlockSize, denyList: config.portDenyList } });
   return {
     config,
     db,
@@ -54,8 +60,9 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     calls,
     keyring,
     tokens: new TokenService(db, clock),
-    secrets: new SecretsService({ db, keyring, clock, audit, reads, maxValueBytes: config.secretMaxBytes }),
-    ports: new PortService({ db, clock, audit, policy: { defaultBlockStart: config.portBlockStart, blockSize: config.portBlockSize, denyList: config.portDenyList } }),
+    secrets,
+    ports,
+    cloudflare: new CloudflareService({ config, db, clock, secrets, ports, sleep: options.sleep }),
     async close() {
       await reads.flush();
       await calls.flush();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineOperation, DESTRUCTIVE, READ, WRITE } from '../catalog/operation.js';
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
-import { decodeIntCursor, encodeCursor, pageArray, pageInput, pageOutput } from '../core/page.js';
+import { pageArray, pageInput, pageNewestFirst, pageOutput } from '../core/page.js';
 import { scopeOf } from './principal.js';
 
 const isoDate = z.string().describe('ISO 8601 timestamp');
@@ -93,11 +93,6 @@ export const authOperations = [
       items: z.array(z.object({ id: z.number().int(), at: isoDate, actor: z.string(), action: z.string(), target: z.string().nullable(), outcome: z.enum(['ok', 'denied', 'error']), detail: z.record(z.string(), z.unknown()) })),
       ...pageOutput,
     }),
-    handler: async ({ services }, input) => {
-      const before = input.cursor ? decodeIntCursor(input.cursor) : undefined;
-      const rows = await services.audit.list({ ...input, before, limit: input.limit + 1 });
-      const items = rows.slice(0, input.limit);
-      return { items, nextCursor: rows.length > input.limit ? encodeCursor(String(items.at(-1)!.id)) : null };
-    },
+    handler: ({ services }, input) => pageNewestFirst(input, (before, limit) => services.audit.list({ ...input, before, limit })),
   }),
 ];

@@ -30,6 +30,8 @@ export interface CliSpec {
   files?: string[];
   /** An output field printed raw instead of the default table/JSON. */
   print?: string;
+  /** Extra boolean flags naming an input field: `{ plan: 'dryRun' }` makes `--plan` set dryRun. */
+  flags?: Record<string, string>;
 }
 
 /** REST routes (`rest.path`) live under this prefix. */

@@ -39,6 +39,11 @@ export async function parseOperationArgs(op: Operation, argv: string[], stdin: {
       Object.assign(input, parseJsonInput(inline ?? argv[++i]));
       continue;
     }
+    const alias = op.cli.flags?.[rawName];
+    if (alias !== undefined && inline === undefined) {
+      input[alias] = true;
+      continue;
+    }
     const negated = rawName.startsWith('no-') && types.get(camel(rawName.slice(3))) === 'boolean';
     const field = camel(negated ? rawName.slice(3) : rawName);
     const type = types.get(field);

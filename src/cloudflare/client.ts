@@ -222,8 +222,9 @@ export class CloudflareClient {
     return this.listAll<Zone>('/zones', { name }, 50);
   }
 
-  listDnsRecords(zoneId: string, filters: DnsRecordFilters = {}): Promise<DnsRecord[]> {
-    return this.listAll<DnsRecord>(dnsPath(zoneId), filters, 100);
+  /** The API takes pages of up to 5,000,000 records; a large page reads a whole zone in one call. */
+  listDnsRecords(zoneId: string, filters: DnsRecordFilters = {}, perPage = 100): Promise<DnsRecord[]> {
+    return this.listAll<DnsRecord>(dnsPath(zoneId), filters, perPage);
   }
 
   async createDnsRecord(zoneId: string, record: DnsRecordInput): Promise<DnsRecord> {

@@ -20,6 +20,11 @@ const portList = z
   .transform((v) => (Array.isArray(v) ? v : v.split(',').filter((p) => p.trim() !== '').map(Number)))
   .pipe(z.array(z.number().int().min(1).max(65535)));
 
+/** Comma-separated names (or a YAML list) → lower-case names without a trailing dot. */
+const nameList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((n) => n.trim().toLowerCase().replace(/\.$/, '')).filter((n) => n !== ''));
+
 export const SETTINGS = {
   home: { env: 'SUPERVISOR_HOME', schema: z.string().min(1), default: join(homedir(), '.local/share/supervisor'), doc: 'Data dir: embedded database, master key file, daemon lock and address.' },
   databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.' },
@@ -32,6 +37,13 @@ export const SETTINGS = {
   portBlockStart: { env: 'SUPERVISOR_PORT_BLOCK_START', schema: port.min(1), default: 3000, doc: 'First port of the default project blocks (meta gets the first block).' },
   portBlockSize: { env: 'SUPERVISOR_PORT_BLOCK_SIZE', schema: positiveInt.max(10_000), default: 100, doc: 'Ports per default project block.' },
   portDenyList: { env: 'SUPERVISOR_PORT_DENY_LIST', schema: portList, default: DEFAULT_PORT_DENY_LIST.join(','), doc: 'Comma-separated ports never handed out (infrastructure that may run on the host).' },
+  cloudflareApiUrl: { env: 'SUPERVISOR_CLOUDFLARE_API_URL', schema: z.string().url(), default: 'https://api.cloudflare.com/client/v4', doc: 'Cloudflare API base URL (tests and the demo point it at a local fake). The token is the secret meta/cloudflare/api_token.' },
+  cloudflareAccountId: { env: 'SUPERVISOR_CLOUDFLARE_ACCOUNT_ID', schema: z.string().regex(/^[A-Za-z0-9]{1,64}$/).optional(), default: undefined, doc: "Cloudflare account id for remote-managed tunnels; unset means the account of the first zone." },
+  cloudflareZones: { env: 'SUPERVISOR_CLOUDFLARE_ZONES', schema: nameList, default: '', doc: 'Comma-separated zone names to manage (e.g. example.com,dev.example.com); empty means every zone the token can read.' },
+  cloudflareTunnelId: { env: 'SUPERVISOR_CLOUDFLARE_TUNNEL_ID', schema: z.string().uuid().optional(), default: undefined, doc: "Tunnel UUID whose ingress sync_tunnel manages; unset in local mode means the `tunnel:` key of cloudflared's config file." },
+  cloudflareTunnelMode: { env: 'SUPERVISOR_CLOUDFLARE_TUNNEL_MODE', schema: z.enum(['local', 'remote']), default: 'local', doc: "local: write cloudflared's config.yml and restart it; remote: PUT the tunnel configuration through the API." },
+  cloudflaredConfig: { env: 'SUPERVISOR_CLOUDFLARED_CONFIG', schema: z.string().min(1), default: '/etc/cloudflared/config.yml', doc: "cloudflared's config file (local mode)." },
+  cloudflaredRestart: { env: 'SUPERVISOR_CLOUDFLARED_RESTART', schema: z.string(), default: 'systemctl restart cloudflared', doc: 'Shell command run after config.yml changes (local mode); empty means no restart. On failure the previous file is restored.' },
 } as const;
 
 type Settings = typeof SETTINGS;

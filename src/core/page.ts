@@ -46,3 +46,16 @@ export function pageArray<T>(all: T[], page: { limit: number; cursor?: string },
   const last = items.at(-1);
   return { items, nextCursor: rest.length > page.limit && last ? encodeCursor(key(last)) : null };
 }
+
+/**
+ * One page of an append-only log read newest first: the cursor is the last id shown, and
+ * one row more than the page is fetched to know whether another page follows.
+ */
+export async function pageNewestFirst<T extends { id: number }>(
+  page: { limit: number; cursor?: string },
+  fetch: (before: number | undefined, limit: number) => Promise<T[]>,
+): Promise<Page<T>> {
+  const rows = await fetch(page.cursor ? decodeIntCursor(page.cursor) : undefined, page.limit + 1);
+  const items = rows.slice(0, page.limit);
+  return { items, nextCursor: rows.length > page.limit ? encodeCursor(String(items.at(-1)!.id)) : null };
+}

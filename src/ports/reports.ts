@@ -79,6 +79,12 @@ export async function localAllocations(q: Queryable, project?: string): Promise<
   return rows.map(toAllocation);
 }
 
+/** Allocations that carry a public hostname, i.e. the tunnel routes the port registry implies. */
+export async function routedAllocations(q: Queryable): Promise<Allocation[]> {
+  const { rows } = await q.query<AllocationRow>(`SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE hostname IS NOT NULL ORDER BY hostname`);
+  return rows.map(toAllocation);
+}
+
 export interface ProjectUsage {
   project: Project;
   /** Distinct ports allocated, over all hosts. */

@@ -12,7 +12,7 @@ import { listListeners, type Listener } from './probe.js';
 import { ProjectRegistry, type AddProjectInput } from './projects.js';
 import type { PortRange } from './range.js';
 import { reconcile, type AuditGroups, type Socket } from './reconcile.js';
-import { listAllocations, listProjects, localAllocations, portOwners, projectUsage, type ListFilter, type Listening, type PortStatus } from './reports.js';
+import { listAllocations, listProjects, localAllocations, routedAllocations, portOwners, projectUsage, type ListFilter, type Listening, type PortStatus } from './reports.js';
 
 export interface PortServiceDeps {
   db: Db;
@@ -221,5 +221,10 @@ export class PortService {
   async projectAllocations(project: string): Promise<Allocation[]> {
     await this.projects.get(project);
     return localAllocations(this.deps.db, project);
+  }
+
+  /** Allocations with a hostname: what the Cloudflare tunnel routes to. */
+  routedAllocations(): Promise<Allocation[]> {
+    return routedAllocations(this.deps.db);
   }
 }

@@ -26,12 +26,12 @@ export interface TestServices extends Services {
 }
 
 /** Services on a fresh database, with a temp data dir, a manual clock and captured logs. */
-export async function openTestServices(backend: Backend, env: Record<string, string> = {}): Promise<TestServices> {
+export async function openTestServices(backend: Backend, env: Record<string, string> = {}, options: { sleep?: (ms: number) => Promise<void> } = {}): Promise<TestServices> {
   const home = await mkdtemp(join(tmpdir(), 'supervisor-test-'));
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'debug', ...env });
   const clock = new ManualClock(new Date('2026-11-23T10:00:00Z'));
   const db = await openTestDb(backend);
-  const services = await openServices({ config, db, clock, log: createLogger('debug', captureStream()) });
+  const services = await openServices({ config, db, clock, log: createLogger('debug', captureStream()), sleep: options.sleep });
   return {
     ...services,
     home,

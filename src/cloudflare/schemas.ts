@@ -1,0 +1,76 @@
+// Input pieces and output shapes of the Cloudflare operations.
+import { z } from 'zod';
+
+const noNul = (s: string) => !s.includes('\0');
+
+/** Normalised (lower-case, punycode) and checked by the service; here only the outer limits. */
+export const hostnameInput = z.string().min(1).max(253).refine(noNul, 'must not contain NUL bytes').describe('Hostname, e.g. api.consilio.example.com or *.dev.example.com');
+export const dryRun = z.boolean().default(false).describe('Only compute and return the plan; change nothing');
+export const force = z.boolean().default(false).describe('Also change or delete records and rules the supervisor did not make');
+export const proxied = z.boolean().default(true).describe("Through Cloudflare's proxy (orange cloud); proxied records always have TTL 1, automatic");
+export const ttl = z.number().int().min(1).max(86_400).default(1).describe('Seconds, 1 = automatic (30-86400 otherwise); ignored when proxied');
+export const comment = z.string().max(80).refine(noNul, 'must not contain NUL bytes').describe('Your note on the record, stored after the ownership mark');
+export const tunnelService = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine(noNul, 'must not contain NUL bytes')
+  .describe('Where cloudflared sends the traffic: http://localhost:4001, https://…, tcp://…, unix:/path, http_status:404, hello_world');
+export const routePath = z.string().max(500).refine(noNul, 'must not contain NUL bytes').describe('Optional path regular expression the rule is limited to, e.g. ^/api/');
+
+export const recordView = z.object({
+  id: z.string().optional().describe('Cloudflare record id (absent for records not created yet)'),
+  zone: z.string(),
+  type: z.string(),
+  name: z.string(),
+  content: z.string(),
+  proxied: z.boolean(),
+  ttl: z.number().int(),
+  comment: z.string().nullable(),
+  owned: z.boolean().describe('Made by the supervisor (carries its ownership mark)'),
+});
+
+export const dnsPlan = z.object({
+  create: z.array(recordView),
+  update: z.array(z.object({ before: recordView, after: recordView })),
+  delete: z.array(recordView),
+  unchanged: z.number().int().describe('Wanted records that are already right'),
+  conflicts: z.array(z.object({ name: z.string(), type: z.string(), reason: z.string(), existing: recordView })).describe('Records not ours that stand in the way; untouched without force'),
+});
+
+export const dnsOutcome = z.object({
+  plan: dnsPlan,
+  applied: z.boolean().describe('False for a dry run'),
+  failed: z.array(z.object({ action: z.string(), name: z.string(), type: z.string(), error: z.string() })).describe('Records Cloudflare refused; the rest were applied'),
+});
+
+const routeRef = z.object({ hostname: z.string(), path: z.string(), service: z.string() });
+
+export const routePlan = z.object({
+  add: z.array(routeRef),
+  remove: z.array(routeRef),
+  change: z.array(z.object({ hostname: z.string(), path: z.string(), before: z.string(), after: z.string() })),
+  conflicts: z.array(z.object({ hostname: z.string(), path: z.string(), wanted: z.string(), existing: z.string() })).describe('Hostnames a rule not made by the supervisor already serves differently; kept without force'),
+  kept: z.number().int().describe('Rules not made by the supervisor, kept as they are'),
+});
+
+export const syncOutcome = z.object({
+  tunnelId: z.string(),
+  mode: z.enum(['local', 'remote']),
+  where: z.string().describe('config.yml path (local) or API path (remote)'),
+  dryRun: z.boolean(),
+  routes: routePlan,
+  changed: z.boolean().describe('The ingress differs from what the tunnel has'),
+  written: z.boolean().describe('config.yml written or configuration PUT by this call'),
+  restarted: z.boolean().describe('The restart command ran (local mode)'),
+  dns: dnsOutcome,
+});
+
+export const routeView = z.object({
+  hostname: z.string(),
+  path: z.string(),
+  service: z.string(),
+  source: z.enum(['allocation', 'manual', 'imported']),
+  project: z.string().nullable(),
+  dns: z.boolean(),
+});

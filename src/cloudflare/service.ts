@@ -1,0 +1,202 @@
+// The Cloudflare domain as the operations see it: DNS records, tunnel routes, sync, gc,
+// import and verify, wired to one client (one rate budget) and one token source.
+import { adminPrincipal } from '../auth/principal.js';
+import type { Clock } from '../core/clock.js';
+import type { Config } from '../core/config.js';
+import type { Db } from '../core/db.js';
+import { conflict, invalidInput, notFound, SupervisorError } from '../core/errors.js';
+import { KeyedLock } from '../core/keyed-lock.js';
+import type { PortService } from '../ports/service.js';
+import type { SecretsService } from '../secrets/service.js';
+import { ChangeLog, RecordMirror } from './changes.js';
+import { CloudflareClient, type DnsRecord } from './client.js';
+import { DnsService, type DnsOutcome, type DnsRequest } from './dns.js';
+import { collectGarbage, type GcOutcome } from './gc.js';
+import { importCloudflare, type ImportOutcome } from './import.js';
+import { routeKey, type Route } from './ingress-merge.js';
+import { CATCH_ALL, ingressProblems, normalizeHostname } from './ingress-rules.js';
+import { readLocalConfig } from './local-config.js';
+import { isOwned, viewOf, type RecordView } from './records.js';
+import { TunnelService, type SyncOutcome, type TunnelSetup } from './tunnel.js';
+import { LocalConfigTarget, RemoteConfigTarget } from './tunnel-target.js';
+import { verifyCloudflare, type VerifyReport } from './verify.js';
+import { ZoneDirectory } from './zones.js';
+
+export const API_TOKEN_SECRET = 'meta/cloudflare/api_token';
+/** A rotated token is picked up within this long; every fetch is an audited secret read. */
+const TOKEN_CACHE_MS = 10_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface CloudflareDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  secrets: SecretsService;
+  ports: PortService;
+  /** Tests shorten retry waits. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RouteInput {
+  hostname: string;
+  path?: string;
+  service: string;
+  dns: boolean;
+}
+
+export class CloudflareService {
+  readonly client: CloudflareClient;
+  readonly zones: ZoneDirectory;
+  readonly dns: DnsService;
+  readonly tunnel: TunnelService;
+  readonly changes: ChangeLog;
+  private readonly mirror: RecordMirror;
+  private token: { value: string; at: number } | undefined;
+
+  constructor(private readonly deps: CloudflareDeps) {
+    const { config, db, clock } = deps;
+    this.client = new CloudflareClient({ baseUrl: config.cloudflareApiUrl, token: () => this.apiToken(), clock, sleep: deps.sleep });
+    this.zones = new ZoneDirectory(this.client, config.cloudflareZones, clock);
+    this.changes = new ChangeLog(db, clock);
+    this.mirror = new RecordMirror(db, clock);
+    const lock = new KeyedLock();
+    this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock });
+    this.tunnel = new TunnelService({ db, clock, dns: this.dns, changes: this.changes, lock, setup: () => this.setup(), allocations: () => deps.ports.routedAllocations() });
+  }
+
+  private async apiToken(): Promise<string> {
+    const now = this.deps.clock.now().getTime();
+    if (this.token && now - this.token.at < TOKEN_CACHE_MS) return this.token.value;
+    try {
+      const { value } = await this.deps.secrets.get(adminPrincipal('system:cloudflare'), { path: API_TOKEN_SECRET });
+      this.token = { value, at: now };
+      return value;
+    } catch (err) {
+      if (err instanceof SupervisorError && err.code === 'not_found') {
+        throw notFound(`no Cloudflare API token: store one with \`supervisor secrets set ${API_TOKEN_SECRET}\` (permissions: Zone Read, DNS Edit, and Cloudflare Tunnel Edit for remote tunnels)`);
+      }
+      throw err;
+    }
+  }
+
+  /** The tunnel to manage and where its ingress lives; refused with the setting to fix when unknown. */
+  private async setup(): Promise<TunnelSetup> {
+    const { config } = this.deps;
+    if (config.cloudflareTunnelMode === 'local') {
+      let tunnelId = config.cloudflareTunnelId;
+      if (!tunnelId) {
+        const file = await readLocalConfig(config.cloudflaredConfig);
+        if (!file.tunnel || !UUID.test(file.tunnel)) {
+          throw invalidInput(`no tunnel id: set SUPERVISOR_CLOUDFLARE_TUNNEL_ID, or give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` key${file.tunnel ? ` (it says ${JSON.stringify(file.tunnel)}, a name, not the UUID)` : ''}`);
+        }
+        tunnelId = file.tunnel.toLowerCase();
+      }
+      return { tunnelId, target: new LocalConfigTarget(config.cloudflaredConfig, config.cloudflaredRestart) };
+    }
+    const tunnelId = config.cloudflareTunnelId;
+    if (!tunnelId) throw invalidInput('no tunnel id: set SUPERVISOR_CLOUDFLARE_TUNNEL_ID (remote-managed tunnels are addressed by UUID)');
+    return { tunnelId, target: new RemoteConfigTarget(this.client, await this.accountId(), tunnelId) };
+  }
+
+  private async accountId(): Promise<string> {
+    if (this.deps.config.cloudflareAccountId) return this.deps.config.cloudflareAccountId;
+    const [zone] = await this.zones.all();
+    if (!zone) throw invalidInput('no Cloudflare account id: set SUPERVISOR_CLOUDFLARE_ACCOUNT_ID (no zone to take it from)');
+    return zone.account.id;
+  }
+
+  verify(): Promise<VerifyReport> {
+    const remote = this.deps.config.cloudflareTunnelMode === 'remote';
+    return verifyCloudflare({
+      client: this.client,
+      zones: () => this.zones.all(),
+      remoteTunnel: remote ? async () => ({ accountId: await this.accountId(), tunnelId: (await this.setup()).tunnelId }) : undefined,
+    });
+  }
+
+  /** Applies DNS changes of one operation; conflicts and failed records of a single-record call are errors. */
+  async changeRecords(actor: string, operation: string, req: DnsRequest): Promise<DnsOutcome> {
+    const outcome = await this.dns.apply(actor, operation, req);
+    if (req.dryRun) return outcome;
+    const [refused] = outcome.plan.conflicts;
+    if (refused) throw conflict(refused.reason, { name: refused.name, type: refused.type, existing: refused.existing });
+    const [failed] = outcome.failed;
+    if (failed) throw new SupervisorError('invalid_input', `Cloudflare refused ${failed.action} of ${failed.type} ${failed.name}: ${failed.error}`, { failed: outcome.failed });
+    return outcome;
+  }
+
+  async listRecords(filter: { zone?: string; name?: string; type?: string; ownedOnly: boolean }): Promise<RecordView[]> {
+    const zones = (await this.zones.all()).filter((z) => !filter.zone || z.name === filter.zone.toLowerCase());
+    if (filter.zone && zones.length === 0) throw notFound(`zone ${filter.zone} is not managed; zones: ${(await this.zones.all()).map((z) => z.name).join(', ')}`);
+    const query = { ...(filter.name ? { 'name.exact': normalizeHostname(filter.name) } : {}), ...(filter.type ? { type: filter.type } : {}) };
+    const out: RecordView[] = [];
+    for (const zone of zones) {
+      const records: DnsRecord[] = await this.client.listDnsRecords(zone.id, query, 5000);
+      out.push(...records.filter((r) => !filter.ownedOnly || isOwned(r)).map((r) => viewOf(zone.name, r)));
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type) || (a.id ?? '').localeCompare(b.id ?? ''));
+  }
+
+  sync(actor: string, input: { dryRun: boolean; force: boolean; dns: boolean }): Promise<SyncOutcome> {
+    return this.tunnel.sync(actor, 'sync_tunnel', input);
+  }
+
+  /** Adds (or changes) a manual route and syncs; the route is stored only if the sync succeeds. */
+  async addRoute(actor: string, input: RouteInput & { dryRun: boolean; force: boolean }): Promise<SyncOutcome & { created: boolean }> {
+    const route: Route = { hostname: normalizeHostname(input.hostname), path: input.path ?? '', service: input.service, source: 'manual', project: null, dns: input.dns };
+    const problems = ingressProblems([{ hostname: route.hostname, ...(route.path ? { path: route.path } : {}), service: route.service }, CATCH_ALL]);
+    if (problems.length > 0) throw invalidInput(`invalid route: ${problems.join('; ')}`);
+    const allocated = (await this.deps.ports.routedAllocations()).find((a) => a.hostname === route.hostname && route.path === '');
+    if (allocated) {
+      throw conflict(`${route.hostname} already routes to port ${allocated.port} of ${allocated.project}/${allocated.service} (its allocation's hostname); release or re-host that allocation instead`, { project: allocated.project, service: allocated.service });
+    }
+    const existing = (await this.tunnel.storedRoutes()).find((r) => routeKey(r.hostname, r.path) === routeKey(route.hostname, route.path));
+    const now = this.deps.clock.now();
+    const outcome = await this.tunnel.sync(actor, 'add_tunnel_route', {
+      dryRun: input.dryRun,
+      force: input.force,
+      dns: true,
+      adding: route,
+      commit: (tx) =>
+        tx.query(
+          `INSERT INTO tunnel_routes (hostname, path, service, dns, source, created_at, created_by) VALUES ($1, $2, $3, $4, 'manual', $5, $6)
+           ON CONFLICT (hostname, path) DO UPDATE SET service = EXCLUDED.service, dns = EXCLUDED.dns`,
+          [route.hostname, route.path, route.service, route.dns, now, actor],
+        ).then(() => undefined),
+    });
+    return { ...outcome, created: !existing };
+  }
+
+  async removeRoute(actor: string, input: { hostname: string; path?: string; keepDns: boolean; dryRun: boolean }): Promise<SyncOutcome & { removed: boolean }> {
+    const hostname = normalizeHostname(input.hostname);
+    const path = input.path ?? '';
+    const stored = (await this.tunnel.storedRoutes()).find((r) => routeKey(r.hostname, r.path) === routeKey(hostname, path));
+    if (!stored) {
+      const allocated = (await this.deps.ports.routedAllocations()).find((a) => a.hostname === hostname);
+      if (allocated) throw conflict(`${hostname} is the hostname of port allocation ${allocated.project}/${allocated.service}; release_port it (or allocate it without a hostname) and sync_tunnel`);
+      throw notFound(`no tunnel route ${hostname}${path ? ` ${path}` : ''}; list_tunnel_routes shows them`);
+    }
+    const outcome = await this.tunnel.sync(actor, 'remove_tunnel_route', {
+      dryRun: input.dryRun,
+      force: false,
+      dns: true,
+      removing: { hostname, path, keepDns: input.keepDns },
+      commit: (tx) => tx.query('DELETE FROM tunnel_routes WHERE hostname = $1 AND path = $2', [hostname, path]).then(() => undefined),
+    });
+    return { ...outcome, removed: !input.dryRun };
+  }
+
+  async gc(actor: string, input: { apply: boolean }): Promise<GcOutcome> {
+    const { tunnelId } = await this.setup();
+    return collectGarbage({ client: this.client, zones: this.zones, dns: this.dns }, actor, { tunnelId, routes: await this.tunnel.routes(), apply: input.apply });
+  }
+
+  async import(actor: string, input: { dryRun: boolean; tunnel: boolean }): Promise<ImportOutcome> {
+    const tunnel = input.tunnel ? await this.setup() : null;
+    return importCloudflare({ db: this.deps.db, clock: this.deps.clock, client: this.client, zones: this.zones, mirror: this.mirror }, actor, {
+      dryRun: input.dryRun,
+      tunnel,
+      routes: await this.tunnel.routes(),
+    });
+  }
+}

@@ -1,0 +1,156 @@
+// Tunnel ingress kept in sync with the port registry and the manual routes, plus the proxied
+// CNAME each tunnel hostname needs. One sync at a time per tunnel (the remote API has no
+// precondition and cloudflared restarts are not free).
+import type { Clock } from '../core/clock.js';
+import type { Db, Queryable } from '../core/db.js';
+import { conflict } from '../core/errors.js';
+import type { KeyedLock } from '../core/keyed-lock.js';
+import { LOCAL_HOST, type Allocation } from '../ports/model.js';
+import type { ChangeLog } from './changes.js';
+import type { DnsOutcome, DnsService } from './dns.js';
+import { mergeIngress, routeKey, type Route, type RoutePlan } from './ingress-merge.js';
+import { sameIngress } from './ingress-rules.js';
+import { desiredRecord, type DeleteTarget } from './records.js';
+import type { IngressTarget } from './tunnel-target.js';
+
+export interface TunnelSetup {
+  tunnelId: string;
+  target: IngressTarget;
+}
+
+export interface TunnelDeps {
+  db: Db;
+  clock: Clock;
+  dns: DnsService;
+  changes: ChangeLog;
+  lock: KeyedLock;
+  /** Resolved per sync: the tunnel id may come from config.yml, the account from the zones. */
+  setup: () => Promise<TunnelSetup>;
+  /** Allocations with a hostname (the ports domain). */
+  allocations: () => Promise<Allocation[]>;
+}
+
+export interface SyncOptions {
+  dryRun: boolean;
+  force: boolean;
+  /** Create the CNAMEs of routes that want one. */
+  dns: boolean;
+  /** A route being added (added to the wanted set; stored by `commit`). */
+  adding?: Route;
+  /** A route being removed (left out of the wanted set; its CNAME deleted unless keepDns). */
+  removing?: { hostname: string; path: string; keepDns: boolean };
+  /** Database work that must land together with the new owned-rules set. */
+  commit?: (tx: Queryable) => Promise<void>;
+}
+
+export interface SyncOutcome {
+  tunnelId: string;
+  mode: 'local' | 'remote';
+  where: string;
+  dryRun: boolean;
+  routes: RoutePlan;
+  /** The ingress differs from what the tunnel has: a write (or PUT) happened, or would. */
+  changed: boolean;
+  written: boolean;
+  restarted: boolean;
+  dns: DnsOutcome;
+}
+
+interface RouteRow {
+  hostname: string;
+  path: string;
+  service: string;
+  dns: boolean;
+  source: 'manual' | 'imported';
+}
+
+export const tunnelTarget = (tunnelId: string) => `${tunnelId}.cfargotunnel.com`;
+
+export function allocationService(a: Allocation): string {
+  return `http://${a.host === LOCAL_HOST ? 'localhost' : a.host}:${a.port}`;
+}
+
+export class TunnelService {
+  constructor(private readonly deps: TunnelDeps) {}
+
+  /** Every route the supervisor wants: allocations with a hostname, then stored routes. */
+  async routes(): Promise<Route[]> {
+    const fromPorts: Route[] = (await this.deps.allocations())
+      .filter((a) => a.hostname && a.protocol === 'tcp')
+      .map((a) => ({ hostname: a.hostname!, path: '', service: allocationService(a), source: 'allocation', project: a.project, dns: true }));
+    const taken = new Set(fromPorts.map((r) => routeKey(r.hostname, r.path)));
+    const stored = await this.storedRoutes();
+    // An allocation wins over a stored route for the same hostname: the port registry is the source of truth.
+    return [...fromPorts, ...stored.filter((r) => !taken.has(routeKey(r.hostname, r.path)))];
+  }
+
+  async storedRoutes(q: Queryable = this.deps.db): Promise<Route[]> {
+    const { rows } = await q.query<RouteRow>('SELECT hostname, path, service, dns, source FROM tunnel_routes ORDER BY hostname, path');
+    return rows.map((r) => ({ ...r, project: null }));
+  }
+
+  async sync(actor: string, operation: string, options: SyncOptions): Promise<SyncOutcome> {
+    const { tunnelId, target } = await this.deps.setup();
+    return this.deps.lock.run(`tunnel:${tunnelId}`, () => this.syncLocked(actor, operation, tunnelId, target, options));
+  }
+
+  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions): Promise<SyncOutcome> {
+    let wanted = await this.routes();
+    if (options.adding) wanted = [...wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.adding!.hostname, options.adding!.path)), options.adding];
+    if (options.removing) wanted = wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.removing!.hostname, options.removing!.path));
+
+    const current = await target.read();
+    const merged = mergeIngress(current, wanted, await this.ownedRules(tunnelId), options.force);
+    const adding = options.adding && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === routeKey(options.adding!.hostname, options.adding!.path));
+    if (adding && !options.dryRun) {
+      throw conflict(`a rule not made by the supervisor already routes ${adding.hostname}${adding.path ? ` ${adding.path}` : ''} to ${adding.existing}; pass force to replace it`, { existing: adding.existing });
+    }
+    const changed = !sameIngress(current, merged.ingress);
+    let written = false;
+    let restarted = false;
+
+    if (!options.dryRun) {
+      if (changed) {
+        const action = target.mode === 'local' ? 'tunnel.write' : 'tunnel.put';
+        const counts = { added: merged.plan.add.length, removed: merged.plan.remove.length, changed: merged.plan.change.length, rules: merged.ingress.length };
+        try {
+          ({ written, restarted } = await target.write(merged.ingress));
+        } catch (err) {
+          await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'error', detail: { where: target.where, ...counts, error: err instanceof Error ? err.message : String(err) } }]);
+          throw err;
+        }
+        await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'ok', detail: { where: target.where, ...counts, restarted } }]);
+      }
+      await this.deps.db.transaction(async (tx) => {
+        await tx.query('DELETE FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
+        for (const rule of merged.owned) {
+          await tx.query('INSERT INTO tunnel_owned_rules (tunnel_id, hostname, path) VALUES ($1, $2, $3)', [tunnelId, rule.hostname, rule.path]);
+        }
+        await options.commit?.(tx);
+      });
+    }
+
+    const conflicted = new Set(merged.plan.conflicts.map((c) => routeKey(c.hostname, c.path)));
+    const cname = tunnelTarget(tunnelId);
+    const upserts = options.dns
+      ? uniqueHostnames(wanted.filter((r) => r.dns && !conflicted.has(routeKey(r.hostname, r.path)))).map((hostname) =>
+          desiredRecord({ type: 'CNAME', name: hostname, content: cname, proxied: true, ttl: 1, comment: `tunnel ${tunnelId}` }),
+        )
+      : [];
+    const stillRouted = new Set(wanted.map((r) => r.hostname));
+    const deletes: DeleteTarget[] =
+      options.removing && !options.removing.keepDns && !stillRouted.has(options.removing.hostname) ? [{ name: options.removing.hostname, type: 'CNAME', content: cname }] : [];
+    const dns = await this.deps.dns.apply(actor, operation, { upserts, deletes, force: options.force, dryRun: options.dryRun });
+    return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns };
+  }
+
+  private async ownedRules(tunnelId: string): Promise<Set<string>> {
+    const { rows } = await this.deps.db.query<{ hostname: string; path: string }>('SELECT hostname, path FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
+    return new Set(rows.map((r) => routeKey(r.hostname, r.path)));
+  }
+}
+
+/** Several paths of one hostname need one CNAME. */
+function uniqueHostnames(routes: Route[]): string[] {
+  return [...new Set(routes.map((r) => r.hostname))];
+}

@@ -1,0 +1,75 @@
+import { notFound } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { CloudflareClient, Zone } from './client.js';
+
+/** Zones change rarely; a hostname outside every known zone triggers one refresh before failing. */
+const REFRESH_AFTER_MS = 60_000;
+
+/**
+ * The zones the supervisor manages: the configured names, or every zone the token can read.
+ * A hostname belongs to the zone with the longest matching suffix, so with both
+ * example.com and dev.example.com, api.dev.example.com lands in dev.example.com.
+ */
+export class ZoneDirectory {
+  private cache: { zones: Zone[]; at: number } | undefined;
+  private loading: Promise<Zone[]> | undefined;
+
+  constructor(
+    private readonly client: CloudflareClient,
+    private readonly names: readonly string[],
+    private readonly clock: Clock,
+  ) {}
+
+  async all(): Promise<Zone[]> {
+    if (this.cache) return this.cache.zones;
+    return this.load();
+  }
+
+  /** The zone a hostname (or `*.` wildcard) lives in. */
+  async zoneFor(hostname: string): Promise<Zone> {
+    const found = longestSuffix(await this.all(), hostname);
+    if (found) return found;
+    if (this.cache && this.clock.now().getTime() - this.cache.at > REFRESH_AFTER_MS) {
+      const again = longestSuffix(await this.load(), hostname);
+      if (again) return again;
+    }
+    const known = (this.cache?.zones ?? []).map((z) => z.name);
+    throw notFound(`no managed Cloudflare zone holds ${hostname}; zones: ${known.join(', ') || 'none'}${this.names.length ? ' (SUPERVISOR_CLOUDFLARE_ZONES)' : ''}`, { hostname, zones: known });
+  }
+
+  private load(): Promise<Zone[]> {
+    this.loading ??= this.fetch().then(
+      (zones) => {
+        this.cache = { zones, at: this.clock.now().getTime() };
+        this.loading = undefined;
+        return zones;
+      },
+      (err: unknown) => {
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
+  }
+
+  private async fetch(): Promise<Zone[]> {
+    if (this.names.length === 0) return this.client.listZones();
+    const zones: Zone[] = [];
+    for (const name of this.names) {
+      const [zone] = await this.client.listZones(name);
+      if (!zone) throw notFound(`Cloudflare zone ${name} (SUPERVISOR_CLOUDFLARE_ZONES) is not visible to the API token`, { zone: name });
+      zones.push(zone);
+    }
+    return zones;
+  }
+}
+
+export function longestSuffix(zones: Zone[], hostname: string): Zone | undefined {
+  const host = hostname.toLowerCase();
+  let best: Zone | undefined;
+  for (const zone of zones) {
+    const matches = host === zone.name || host.endsWith(`.${zone.name}`);
+    if (matches && (!best || zone.name.length > best.name.length)) best = zone;
+  }
+  return best;
+}

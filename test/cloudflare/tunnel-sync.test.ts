@@ -1,0 +1,239 @@
+// sync_tunnel, add/remove_tunnel_route, cloudflare_gc and import_cloudflare against the fake
+// API and a real config.yml on disk, on both storage backends.
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { adminPrincipal } from '../../src/auth/principal.js';
+import { testBackends, skipReason } from '../helpers/db.js';
+import { openCloudflareFixture, type CloudflareFixture } from './fixture.js';
+
+const admin = adminPrincipal('test-admin');
+
+interface Rule {
+  hostname?: string;
+  path?: string;
+  service: string;
+}
+
+async function fileIngress(f: CloudflareFixture): Promise<Rule[]> {
+  return (parse(await readFile(f.configPath, 'utf8')) as { ingress: Rule[] }).ingress;
+}
+
+/** 60 allocations with hostnames in two zones (one a suffix of the other), plus a wildcard route. */
+async function sixtyRoutes(f: CloudflareFixture, project = 'web'): Promise<void> {
+  await f.services.ports.addProject('test', { name: project, range: { start: 20000, end: 20099 } });
+  for (let i = 0; i < 60; i++) {
+    const hostname = i % 2 === 0 ? `svc${i}.example.com` : `svc${i}.api.dev.example.com`;
+    await f.services.ports.allocate(admin, { project, service: `s${i}`, hostname });
+  }
+}
+
+const calls = (f: CloudflareFixture, method: string, pathPart: string) => f.fake.calls.filter((c) => c.method === method && c.path.includes(pathPart)).length;
+
+for (const backend of testBackends()) {
+  describe(`tunnel sync, local config.yml (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend);
+    });
+    after(() => f.close());
+
+    test('60 routes: valid YAML, hand-written rule and other keys kept, catch-all last, one restart; second sync does nothing', async () => {
+      await sixtyRoutes(f);
+      const first = await f.invoke('sync_tunnel', {});
+      assert.equal(first.changed, true);
+      assert.equal(first.written, true);
+      assert.equal(first.restarted, true);
+      assert.equal(await f.restarts(), 1);
+
+      const text = await readFile(f.configPath, 'utf8');
+      const doc = parse(text) as Record<string, unknown>;
+      assert.equal(doc.tunnel, f.tunnelId);
+      assert.equal(doc['credentials-file'], `/etc/cloudflared/${f.tunnelId}.json`);
+      assert.deepEqual(doc.originRequest, { connectTimeout: '30s' });
+      assert.equal(doc.metrics, '127.0.0.1:20241');
+      const ingress = doc.ingress as Rule[];
+      assert.equal(ingress.length, 62, '60 routes + the hand-written rule + catch-all');
+      assert.deepEqual(ingress.at(-1), { service: 'http_status:404' });
+      assert.ok(ingress.some((r) => r.hostname === 'legacy.example.com' && r.service === 'http://localhost:8080'), 'hand-written rule kept');
+      const svc1 = ingress.find((r) => r.hostname === 'svc1.api.dev.example.com');
+      assert.match(svc1?.service ?? '', /^http:\/\/localhost:200\d\d$/);
+      assert.equal(new Set(ingress.map((r) => r.hostname)).size, 62);
+
+      // Every hostname got its proxied CNAME to the tunnel, in the zone with the longest suffix.
+      const target = `${f.tunnelId}.cfargotunnel.com`;
+      const root = f.fake.records(f.zones.root.id).filter((r) => r.content === target);
+      const dev = f.fake.records(f.zones.dev.id).filter((r) => r.content === target);
+      assert.equal(root.length, 30);
+      assert.equal(dev.length, 30);
+      assert.ok(dev.every((r) => r.proxied && r.name.endsWith('.api.dev.example.com')));
+
+      const before = await stat(f.configPath);
+      f.fake.resetCalls();
+      const second = await f.invoke('sync_tunnel', {});
+      assert.equal(second.changed, false);
+      assert.equal(second.written, false);
+      assert.equal(second.restarted, false);
+      assert.equal(await f.restarts(), 1, 'no restart when nothing changed');
+      const afterStat = await stat(f.configPath);
+      assert.equal(afterStat.mtimeMs, before.mtimeMs);
+      assert.equal(afterStat.ino, before.ino);
+      assert.equal(f.fake.calls.filter((c) => c.method !== 'GET').length, 0, 'no DNS writes either');
+      assert.equal((second.dns as { plan: { unchanged: number } }).plan.unchanged, 60);
+    });
+
+    test('dryRun shows the plan and changes nothing', async () => {
+      await f.services.ports.allocate(admin, { project: 'web', service: 'extra', hostname: 'extra.example.com' });
+      const text = await readFile(f.configPath, 'utf8');
+      const plan = await f.invoke('sync_tunnel', { dryRun: true });
+      assert.deepEqual((plan.routes as { add: Rule[] }).add.map((r) => r.hostname), ['extra.example.com']);
+      assert.equal(plan.changed, true);
+      assert.equal(plan.written, false);
+      assert.deepEqual((plan.dns as { plan: { create: Array<{ name: string }> } }).plan.create.map((r) => r.name), ['extra.example.com']);
+      assert.equal(await readFile(f.configPath, 'utf8'), text);
+      assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === 'extra.example.com'), false);
+    });
+
+    test('a failing restart command restores the previous file and reports the failure', async () => {
+      const previous = await readFile(f.configPath, 'utf8');
+      const failing = await openCloudflareFixture(backend, { restartCommand: 'echo cloudflared refused >&2; exit 3' });
+      try {
+        const original = await readFile(failing.configPath, 'utf8');
+        await failing.services.ports.addProject('test', { name: 'web', range: { start: 20000, end: 20099 } });
+        await failing.services.ports.allocate(admin, { project: 'web', service: 'api', hostname: 'api.example.com' });
+        await assert.rejects(failing.invoke('sync_tunnel', {}), (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'unavailable');
+          assert.match(err.message, /exit(ed)? (with )?(code )?3|code 3/i);
+          assert.match(err.message, /cloudflared refused/);
+          return true;
+        });
+        assert.equal(await readFile(failing.configPath, 'utf8'), original, 'previous config restored byte for byte');
+        const changes = await failing.services.cloudflare.changes.list({ limit: 10 });
+        assert.equal(changes[0]?.action, 'tunnel.write');
+        assert.equal(changes[0]?.outcome, 'error');
+        // The rule was not recorded as ours: a later successful sync still sees it as new.
+        const retry = await failing.invoke('sync_tunnel', { dryRun: true });
+        assert.deepEqual((retry.routes as { add: Rule[] }).add.map((r) => r.hostname), ['api.example.com']);
+      } finally {
+        await failing.close();
+      }
+      assert.equal(await readFile(f.configPath, 'utf8'), previous);
+    });
+
+    test('add_tunnel_route: wildcard and path routes, ordered exact before wildcard, deeper wildcard first', async () => {
+      await f.invoke('add_tunnel_route', { hostname: '*.example.com', port: 20090 });
+      await f.invoke('add_tunnel_route', { hostname: '*.api.dev.example.com', service: 'http://localhost:20091' });
+      const added = await f.invoke('add_tunnel_route', { hostname: 'Docs.Example.com.', service: 'http://localhost:20092', path: '^/v2/' });
+      assert.equal(added.created, true);
+      const ingress = await fileIngress(f);
+      const names = ingress.map((r) => r.hostname ?? '');
+      const wildDeep = names.indexOf('*.api.dev.example.com');
+      const wildBroad = names.indexOf('*.example.com');
+      const lastExact = Math.max(...names.map((n, i) => (n !== '' && !n.startsWith('*') ? i : -1)));
+      assert.ok(lastExact < wildDeep && wildDeep < wildBroad, `order: ${names.join(', ')}`);
+      assert.deepEqual(ingress.find((r) => r.hostname === 'docs.example.com'), { hostname: 'docs.example.com', path: '^/v2/', service: 'http://localhost:20092' });
+      const wildcardCname = f.fake.records(f.zones.root.id).find((r) => r.name === '*.example.com');
+      assert.equal(wildcardCname?.content, `${f.tunnelId}.cfargotunnel.com`);
+
+      const again = await f.invoke('add_tunnel_route', { hostname: '*.example.com', port: 20090 });
+      assert.equal(again.created, false);
+      assert.equal(again.changed, false);
+    });
+
+    test('a hand-written rule for the same hostname is not overwritten without force', async () => {
+      await assert.rejects(f.invoke('add_tunnel_route', { hostname: 'legacy.example.com', port: 20093 }), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'conflict');
+        assert.match(err.message, /http:\/\/localhost:8080/);
+        return true;
+      });
+      assert.ok((await fileIngress(f)).some((r) => r.hostname === 'legacy.example.com' && r.service === 'http://localhost:8080'));
+      const routes = await f.invoke('list_tunnel_routes', {});
+      assert.equal((routes.items as Rule[]).some((r) => r.hostname === 'legacy.example.com'), false, 'refused route not stored');
+    });
+
+    test('remove_tunnel_route drops the rule and its CNAME; release_port + cloudflare_gc cleans up orphans', async () => {
+      const removed = await f.invoke('remove_tunnel_route', { hostname: '*.example.com' });
+      assert.equal(removed.removed, true);
+      assert.equal((await fileIngress(f)).some((r) => r.hostname === '*.example.com'), false);
+      assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === '*.example.com'), false);
+
+      await f.services.ports.release(admin, { project: 'web', service: 's0' });
+      await f.invoke('sync_tunnel', {});
+      assert.equal((await fileIngress(f)).some((r) => r.hostname === 'svc0.example.com'), false, 'released allocation leaves the ingress');
+      const listed = await f.invoke('cloudflare_gc', {});
+      assert.deepEqual((listed.orphans as Array<{ name: string }>).map((o) => o.name), ['svc0.example.com']);
+      assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'svc0.example.com'), 'gc without apply deletes nothing');
+      const applied = await f.invoke('cloudflare_gc', { apply: true });
+      assert.equal(applied.applied, true);
+      assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === 'svc0.example.com'), false);
+      assert.equal((await f.invoke('cloudflare_gc', {})).orphans instanceof Array, true);
+      assert.deepEqual((await f.invoke('cloudflare_gc', {})).orphans, []);
+    });
+
+    test('import_cloudflare adopts hand-written rules and reads the zones without any write to Cloudflare', async () => {
+      f.fake.resetCalls();
+      const dry = await f.invoke('import_cloudflare', { dryRun: true });
+      assert.deepEqual((dry.routes as Rule[]).map((r) => r.hostname), ['legacy.example.com']);
+      const done = await f.invoke('import_cloudflare', {});
+      assert.deepEqual((done.routes as Rule[]).map((r) => r.hostname), ['legacy.example.com']);
+      assert.equal(f.fake.calls.filter((c) => c.method !== 'GET').length, 0);
+      const { rows } = await f.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dns_records');
+      assert.equal(rows[0]!.n, f.fake.records(f.zones.root.id).length + f.fake.records(f.zones.dev.id).length);
+      const routes = (await f.invoke('list_tunnel_routes', { limit: 200 })).items as Array<Rule & { source: string }>;
+      assert.equal(routes.find((r) => r.hostname === 'legacy.example.com')?.source, 'imported');
+      // Now ours: removing it takes it out of the file.
+      await f.invoke('remove_tunnel_route', { hostname: 'legacy.example.com', keepDns: true });
+      assert.equal((await fileIngress(f)).some((r) => r.hostname === 'legacy.example.com'), false);
+    });
+  });
+
+  describe(`tunnel sync, remote-managed (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { mode: 'remote', config: null });
+    });
+    after(() => f.close());
+
+    test('60 routes → exactly one PUT; second sync → zero PUTs', async () => {
+      await sixtyRoutes(f);
+      f.fake.resetCalls();
+      const first = await f.invoke('sync_tunnel', {});
+      assert.equal(first.mode, 'remote');
+      assert.equal(calls(f, 'PUT', '/configurations'), 1);
+      const stored = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId);
+      assert.equal(stored?.config.ingress.length, 61);
+      assert.deepEqual(stored?.config.ingress.at(-1), { service: 'http_status:404' });
+
+      f.fake.resetCalls();
+      const second = await f.invoke('sync_tunnel', {});
+      assert.equal(second.changed, false);
+      assert.equal(calls(f, 'PUT', '/configurations'), 0);
+      assert.equal(f.fake.calls.filter((c) => c.method !== 'GET').length, 0);
+    });
+
+    test('a rule added in the dashboard is kept by the next sync', async () => {
+      const current = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config;
+      const handMade = { hostname: 'dash.example.com', service: 'http://localhost:9999' };
+      await f.services.cloudflare.client.putTunnelConfig('acc0000000000000000000000000000a', f.tunnelId, { ...current, ingress: [handMade, ...current.ingress] });
+      await f.services.ports.allocate(admin, { project: 'web', service: 'late', hostname: 'late.example.com' });
+      await f.invoke('sync_tunnel', {});
+      const ingress = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config.ingress;
+      assert.ok(ingress.some((r) => r.hostname === 'dash.example.com' && r.service === 'http://localhost:9999'));
+      assert.ok(ingress.some((r) => r.hostname === 'late.example.com'));
+    });
+  });
+}
+
+test('a sync keeps the previous config.yml as config.yml.bak', async () => {
+  const f = await openCloudflareFixture('pglite');
+  try {
+    await f.services.ports.addProject('test', { name: 'one', range: { start: 21000, end: 21009 } });
+    await f.services.ports.allocate(admin, { project: 'one', service: 'api', hostname: 'one.example.com' });
+    await f.invoke('sync_tunnel', {});
+    assert.match(await readFile(f.configPath, 'utf8'), /one\.example\.com/);
+    assert.match(await readFile(`${f.configPath}.bak`, 'utf8'), /legacy\.example\.com/);
+  } finally {
+    await f.close();
+  }
+});
