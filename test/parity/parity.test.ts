@@ -27,7 +27,9 @@ import { adminPrincipal } from '../../src/auth/principal.js';
 import { catalog } from '../../src/catalog/index.js';
 import type { Operation } from '../../src/catalog/operation.js';
 import { decodeCursor } from '../../src/core/page.js';
+import { desiredRecord } from '../../src/cloudflare/records.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
 import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from '../cli/run-cli.js';
 
 type Json = Record<string, unknown>;
@@ -52,6 +54,9 @@ interface ParityCase {
 let daemon: TestDaemon;
 let cliEnvironment: Record<string, string>;
 let scratch: string;
+let cloudflare: FakeCloudflare;
+const CF_TOKEN = 'parity-cloudflare-token-0000000000000000';
+const TUNNEL_ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
 
 const setupActor = adminPrincipal('parity-setup');
 /** Each interface's own folder for an operation that writes. */
@@ -314,7 +319,80 @@ const CASES: Record<string, ParityCase> = {
     setup: portsProject,
     input: () => ({ project: 'parity-ports' }),
   },
+  // Cloudflare: the daemon talks to a fake API; each interface works on its own hostnames.
+  cloudflare_verify: { input: () => ({}) },
+  create_cname: {
+    input: (via) => ({ hostname: `c.via-${via}.example.com`, target: 'origin.example.net' }),
+    normalise: withoutRecordIds,
+  },
+  create_a_record: {
+    input: (via) => ({ hostname: `a.via-${via}.example.com`, address: '192.0.2.10', proxied: false, ttl: 300 }),
+    normalise: withoutRecordIds,
+  },
+  delete_dns_record: {
+    async input(via) {
+      await cloudflareRecord(`d.via-${via}.example.com`);
+      return { hostname: `d.via-${via}.example.com` };
+    },
+    normalise: withoutRecordIds,
+  },
+  list_dns_records: {
+    async input(via) {
+      await cloudflareRecord(`l.via-${via}.example.com`);
+      return { hostname: `l.via-${via}.example.com` };
+    },
+    normalise: withoutRecordIds,
+  },
+  add_tunnel_route: {
+    // Routes of allocations made by earlier cases are synced first, so each call adds only its own.
+    setup: syncTunnel,
+    input: (via) => ({ hostname: `r.via-${via}.example.com`, port: 29150 }),
+    normalise: withoutRecordIdsAndUnchanged,
+  },
+  remove_tunnel_route: {
+    async input(via) {
+      await daemon.services.cloudflare.addRoute('parity-setup', { hostname: `x.via-${via}.example.com`, service: 'http://localhost:29151', dns: true, force: false, dryRun: false });
+      return { hostname: `x.via-${via}.example.com` };
+    },
+    normalise: withoutRecordIdsAndUnchanged,
+  },
+  list_tunnel_routes: { input: () => ({ limit: 200 }) },
+  sync_tunnel: { input: () => ({ dryRun: true }) },
+  cloudflare_gc: { input: () => ({}) },
+  import_cloudflare: { input: () => ({ dryRun: true }) },
+  list_cloudflare_changes: { input: () => ({ limit: 3 }) },
 };
+
+async function syncTunnel(): Promise<void> {
+  await daemon.services.cloudflare.sync('parity-setup', { dryRun: false, force: false, dns: true });
+}
+
+/** A record the supervisor owns, made through the services (setup, not under test). */
+async function cloudflareRecord(hostname: string): Promise<void> {
+  await daemon.services.cloudflare.changeRecords('parity-setup', 'setup', {
+    upserts: [desiredRecord({ type: 'A', name: hostname, content: '192.0.2.20', proxied: true, ttl: 1 })],
+    deletes: [],
+    force: false,
+    dryRun: false,
+  });
+}
+
+/** Cloudflare makes a new random id for each interface's record; ids are compared by presence. */
+function withoutRecordIds(value: unknown): Json {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'id' ? (typeof x === 'string' && x.length > 0 ? '<id>' : x) : strip(x)]));
+    return v;
+  };
+  return strip(value) as Json;
+}
+
+/** A tunnel call syncs every route: the earlier interfaces' CNAMEs count as unchanged. */
+function withoutRecordIdsAndUnchanged(o: Json): Json {
+  const dns = o.dns as Json;
+  assert.equal(typeof (dns.plan as Json).unchanged, 'number');
+  return withoutRecordIds({ ...o, dns: { ...dns, plan: { ...(dns.plan as Json), unchanged: '<n>' } } });
+}
 
 // ---------------------------------------------------------------------------
 // The three ways in.
@@ -396,14 +474,25 @@ function call(iface: Iface, op: Operation, input: Json, cliArgs?: string[]): Pro
 describe('REST, MCP and CLI give the same answers', () => {
   before(async () => {
     assertCliBuilt();
-    daemon = await startTestDaemon(await daemonBackend());
+    scratch = await mkdtemp(join(tmpdir(), 'supervisor-parity-'));
+    cloudflare = await startFakeCloudflare();
+    cloudflare.addToken(CF_TOKEN, ['zone:read', 'dns:edit', 'tunnel:edit']);
+    cloudflare.addZone('example.com');
+    const cloudflared = join(scratch, 'cloudflared.yml');
+    await writeFile(cloudflared, `tunnel: ${TUNNEL_ID}\ningress:\n  - service: http_status:404\n`);
+    daemon = await startTestDaemon(await daemonBackend(), {
+      SUPERVISOR_CLOUDFLARE_API_URL: cloudflare.url,
+      SUPERVISOR_CLOUDFLARED_CONFIG: cloudflared,
+      SUPERVISOR_CLOUDFLARED_RESTART: 'true',
+    });
+    await put('meta/cloudflare/api_token', CF_TOKEN);
     // The CLI uses the same admin token as the other two (not the daemon's local
     // credential), so answers that name the caller (whoami, createdBy, audit actors) agree too.
     cliEnvironment = cliEnv(daemon.home, { SUPERVISOR_URL: daemon.url, SUPERVISOR_TOKEN: daemon.adminToken });
-    scratch = await mkdtemp(join(tmpdir(), 'supervisor-parity-'));
   });
   after(async () => {
     await daemon?.close();
+    await cloudflare?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
@@ -439,6 +528,8 @@ describe('REST, MCP and CLI give the same answers', () => {
       { op: 'list_secrets', input: { prefix: 'project/parity/', limit: 0 }, code: 'invalid_input' },
       { op: 'revoke_token', input: { id: '000000000000' }, code: 'not_found' },
       { op: 'create_token', input: { name: 'both', project: 'parity', admin: true }, code: 'invalid_input' },
+      { op: 'create_a_record', input: { hostname: 'bad.example.com', address: 'not-an-address' }, code: 'invalid_input' },
+      { op: 'create_cname', input: { hostname: 'api.elsewhere.org', target: 'origin.example.net' }, code: 'not_found' },
     ];
     for (const f of failing) {
       const op = catalog.get(f.op)!;
