@@ -47,6 +47,7 @@ export function operationHelp(op: Operation): string {
     const dflt = schema.default !== undefined ? ` (default ${JSON.stringify(schema.default)})` : required.has(name) ? ' (required)' : '';
     lines.push(`  --${kebab(name)} <${String(type)}>`.padEnd(34) + `${(schema.description as string | undefined) ?? ''}${dflt}`);
   }
+  for (const [flag, field] of Object.entries(op.cli.flags ?? {})) lines.push(`  --${flag}`.padEnd(34) + `same as --${kebab(field)}`);
   if (op.cli.stdin) lines.push('', `${kebab(op.cli.stdin)} is read from stdin when not given.`);
   lines.push(`  --input <json>`.padEnd(34) + 'all fields as one JSON object', '', `MCP tool: ${op.name}    REST: ${op.rest.method} /api/v1${op.rest.path}`, '', GLOBAL);
   return lines.join('\n');

@@ -43,7 +43,7 @@ export const SETTINGS = {
   cloudflareTunnelId: { env: 'SUPERVISOR_CLOUDFLARE_TUNNEL_ID', schema: z.string().uuid().optional(), default: undefined, doc: "Tunnel UUID whose ingress sync_tunnel manages; unset in local mode means the `tunnel:` key of cloudflared's config file." },
   cloudflareTunnelMode: { env: 'SUPERVISOR_CLOUDFLARE_TUNNEL_MODE', schema: z.enum(['local', 'remote']), default: 'local', doc: "local: write cloudflared's config.yml and restart it; remote: PUT the tunnel configuration through the API." },
   cloudflaredConfig: { env: 'SUPERVISOR_CLOUDFLARED_CONFIG', schema: z.string().min(1), default: '/etc/cloudflared/config.yml', doc: "cloudflared's config file (local mode)." },
-  cloudflaredRestart: { env: 'SUPERVISOR_CLOUDFLARED_RESTART', schema: z.string(), default: 'systemctl restart cloudflared', doc: 'Shell command run after config.yml changes (local mode); empty means no restart. On failure the previous file is restored.' },
+  cloudflaredRestart: { env: 'SUPERVISOR_CLOUDFLARED_RESTART', schema: z.string(), default: 'systemctl restart cloudflared', doc: 'Shell command run after config.yml changes (local mode); an empty value in the config file (or `true`) means no restart. On failure the previous file is restored.' },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -1,0 +1,66 @@
+// The tunnel commands from a shell: `tunnel sync --plan` prints the diff and changes nothing;
+// `tunnel sync` writes config.yml. The CLI opens the data dir itself (no daemon) and talks
+// to the fake Cloudflare API.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
+import { assertCliBuilt, cliEnv, describeResult, runCli } from './run-cli.js';
+
+const TOKEN = 'cli-cloudflare-token-00000000000000000000';
+
+describe('supervisor tunnel sync from the CLI', () => {
+  let fake: FakeCloudflare;
+  let home: string;
+  let config: string;
+  let env: Record<string, string>;
+  const tunnelId = randomUUID();
+
+  const cli = async (args: string[], stdin?: string) => {
+    const r = await runCli(args, { env, stdin });
+    assert.equal(r.code, 0, describeResult(r));
+    return r.stdout;
+  };
+
+  before(async () => {
+    assertCliBuilt();
+    fake = await startFakeCloudflare();
+    fake.addToken(TOKEN, ['zone:read', 'dns:edit']);
+    fake.addZone('example.com');
+    home = await mkdtemp(join(tmpdir(), 'supervisor-tunnel-cli-'));
+    config = join(home, 'cloudflared.yml');
+    await writeFile(config, `tunnel: ${tunnelId}\ncredentials-file: /etc/cloudflared/creds.json\ningress:\n  - service: http_status:404\n`);
+    env = cliEnv(home, { SUPERVISOR_CLOUDFLARE_API_URL: fake.url, SUPERVISOR_CLOUDFLARED_CONFIG: config, SUPERVISOR_CLOUDFLARED_RESTART: 'true' });
+    await cli(['secrets', 'set', 'meta/cloudflare/api_token'], TOKEN);
+    await cli(['project', 'add', 'shop', '--range', '24000-24099']);
+    await cli(['port', 'allocate', 'shop', 'api', '--hostname', 'api.shop.example.com']);
+  });
+  after(async () => {
+    await fake?.close();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  test('--plan prints the routes and records it would add, and writes nothing', async () => {
+    const before = await readFile(config, 'utf8');
+    const out = await cli(['tunnel', 'sync', '--plan']);
+    assert.match(out, /dryRun: true/);
+    assert.match(out, /hostname: api\.shop\.example\.com/);
+    assert.match(out, /service: http:\/\/localhost:24000/);
+    assert.match(out, new RegExp(`content: ${tunnelId}\\.cfargotunnel\\.com`));
+    assert.equal(await readFile(config, 'utf8'), before);
+    assert.equal(fake.calls.filter((c) => c.method !== 'GET').length, 0);
+  });
+
+  test('without --plan it writes the ingress and the CNAME; the answer says so', async () => {
+    const answer = JSON.parse(await cli(['tunnel', 'sync', '--json'])) as { written: boolean; dns: { plan: { create: unknown[] } } };
+    assert.equal(answer.written, true);
+    assert.equal(answer.dns.plan.create.length, 1);
+    const doc = parse(await readFile(config, 'utf8')) as { ingress: Array<{ hostname?: string; service: string }>; 'credentials-file': string };
+    assert.deepEqual(doc.ingress, [{ hostname: 'api.shop.example.com', service: 'http://localhost:24000' }, { service: 'http_status:404' }]);
+    assert.equal(doc['credentials-file'], '/etc/cloudflared/creds.json');
+  });
+});
