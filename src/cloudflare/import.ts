@@ -6,7 +6,7 @@ import type { Db } from '../core/db.js';
 import type { CloudflareClient, DnsRecord, Zone } from './client.js';
 import type { RecordMirror } from './changes.js';
 import { routeKey, type Route } from './ingress-merge.js';
-import { isCatchAll } from './ingress-rules.js';
+import { isCatchAll, normalizeHostname } from './ingress-rules.js';
 import { isOwned } from './records.js';
 import type { IngressTarget } from './tunnel-target.js';
 import type { ZoneDirectory } from './zones.js';
@@ -44,9 +44,10 @@ export async function importCloudflare(
   let covered = 0;
   for (const rule of ingress) {
     if (isCatchAll(rule)) continue;
-    if (!rule.hostname) skipped++;
-    else if (known.has(routeKey(rule.hostname, rule.path))) covered++;
-    else adopt.push({ hostname: rule.hostname, path: rule.path ?? '', service: rule.service });
+    const hostname = rule.hostname ? canonical(rule.hostname) : undefined;
+    if (!hostname) skipped++;
+    else if (known.has(routeKey(hostname, rule.path))) covered++;
+    else adopt.push({ hostname, path: rule.path ?? '', service: rule.service });
   }
 
   if (!input.dryRun) {
@@ -70,4 +71,13 @@ export async function importCloudflare(
     known: covered,
     skipped,
   };
+}
+
+/** Routes are stored in canonical form; a hand-written name that is not a valid hostname stays foreign. */
+function canonical(hostname: string): string | undefined {
+  try {
+    return normalizeHostname(hostname);
+  } catch {
+    return undefined;
+  }
 }
