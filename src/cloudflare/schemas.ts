@@ -64,6 +64,7 @@ export const syncOutcome = z.object({
   written: z.boolean().describe('config.yml written or configuration PUT by this call'),
   restarted: z.boolean().describe('The restart command ran (local mode)'),
   dns: dnsOutcome,
+  warnings: z.array(z.string()).describe('Works, but needs attention: e.g. hostnames more than one level below their zone need an advanced certificate for HTTPS'),
 });
 
 export const routeView = z.object({

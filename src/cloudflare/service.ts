@@ -61,7 +61,16 @@ export class CloudflareService {
     this.mirror = new RecordMirror(db, clock);
     const lock = new KeyedLock();
     this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock });
-    this.tunnel = new TunnelService({ db, clock, dns: this.dns, changes: this.changes, lock, setup: () => this.setup(), allocations: () => deps.ports.routedAllocations() });
+    this.tunnel = new TunnelService({
+      db,
+      clock,
+      dns: this.dns,
+      changes: this.changes,
+      lock,
+      setup: () => this.setup(),
+      allocations: () => deps.ports.routedAllocations(),
+      zoneFor: (hostname) => this.zones.zoneFor(hostname),
+    });
   }
 
   private async apiToken(): Promise<string> {

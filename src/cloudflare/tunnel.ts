@@ -3,13 +3,14 @@
 // precondition and cloudflared restarts are not free).
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
-import { conflict } from '../core/errors.js';
+import { conflict, invalidInput } from '../core/errors.js';
 import type { KeyedLock } from '../core/keyed-lock.js';
 import { LOCAL_HOST, type Allocation } from '../ports/model.js';
+import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
 import type { DnsOutcome, DnsService } from './dns.js';
 import { mergeIngress, routeKey, type Route, type RoutePlan } from './ingress-merge.js';
-import { sameIngress } from './ingress-rules.js';
+import { ingressProblems, sameIngress } from './ingress-rules.js';
 import { desiredRecord, type DeleteTarget } from './records.js';
 import type { IngressTarget } from './tunnel-target.js';
 
@@ -28,6 +29,8 @@ export interface TunnelDeps {
   setup: () => Promise<TunnelSetup>;
   /** Allocations with a hostname (the ports domain). */
   allocations: () => Promise<Allocation[]>;
+  /** The managed zone a hostname belongs to. */
+  zoneFor: (hostname: string) => Promise<Zone>;
 }
 
 export interface SyncOptions {
@@ -54,6 +57,8 @@ export interface SyncOutcome {
   written: boolean;
   restarted: boolean;
   dns: DnsOutcome;
+  /** Things that work but need attention (certificates for deep hostnames). */
+  warnings: string[];
 }
 
 interface RouteRow {
@@ -105,6 +110,8 @@ export class TunnelService {
     if (adding && !options.dryRun) {
       throw conflict(`a rule not made by the supervisor already routes ${adding.hostname}${adding.path ? ` ${adding.path}` : ''} to ${adding.existing}; pass force to replace it`, { existing: adding.existing });
     }
+    const problems = ingressProblems(merged.ingress);
+    if (problems.length > 0) throw invalidInput(`the merged ingress would be invalid: ${problems.join('; ')}`, { problems });
     const changed = !sameIngress(current, merged.ingress);
     let written = false;
     let restarted = false;
@@ -141,7 +148,24 @@ export class TunnelService {
     const deletes: DeleteTarget[] =
       options.removing && !options.removing.keepDns && !stillRouted.has(options.removing.hostname) ? [{ name: options.removing.hostname, type: 'CNAME', content: cname }] : [];
     const dns = await this.deps.dns.apply(actor, operation, { upserts, deletes, force: options.force, dryRun: options.dryRun });
-    return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns };
+    const warnings = await this.certificateWarnings(upserts.map((r) => r.name));
+    return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
+  }
+
+  /**
+   * Universal SSL covers the zone apex and one level below it (`*.example.com`); a proxied
+   * name deeper than that gets a TLS error until an advanced certificate covers it.
+   */
+  private async certificateWarnings(hostnames: string[]): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const hostname of hostnames) {
+      const zone = await this.deps.zoneFor(hostname);
+      const below = hostname.slice(0, -zone.name.length - 1).split('.').length;
+      if (hostname !== zone.name && below > 1) {
+        warnings.push(`${hostname} is ${below} levels below ${zone.name}: Universal SSL covers one level, so HTTPS needs an advanced certificate for it`);
+      }
+    }
+    return warnings;
   }
 
   private async ownedRules(tunnelId: string): Promise<Set<string>> {

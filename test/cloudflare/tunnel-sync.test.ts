@@ -46,6 +46,10 @@ for (const backend of testBackends()) {
       assert.equal(first.written, true);
       assert.equal(first.restarted, true);
       assert.equal(await f.restarts(), 1);
+      // Two levels below dev.example.com: Universal SSL does not cover them, one level below example.com it does.
+      const warnings = first.warnings as string[];
+      assert.equal(warnings.length, 30);
+      assert.ok(warnings.every((w) => /^svc\d+\.api\.dev\.example\.com is 2 levels below dev\.example\.com/.test(w)), warnings[0]);
 
       const text = await readFile(f.configPath, 'utf8');
       const doc = parse(text) as Record<string, unknown>;
