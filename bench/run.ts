@@ -6,6 +6,7 @@ import { benchMcpStdio } from './mcp-stdio.js';
 import { benchRest } from './rest.js';
 import { benchInProcessGet } from './secrets-inprocess.js';
 import { benchPorts } from './ports.js';
+import { benchCloudflare } from './cloudflare.js';
 
 const only = process.argv[2];
 
@@ -17,6 +18,10 @@ if (!only || only === 'secrets') {
 if (!only || only === 'ports') {
   console.log('\n== Ports: allocate_port vs bare INSERT, audit_ports ==');
   await benchPorts();
+}
+if (!only || only === 'cloudflare') {
+  console.log('\n== Cloudflare: plan + apply, 500 routes and 1,000 records, 5% changed ==');
+  await benchCloudflare();
 }
 if (!only || only === 'rest' || only === 'mcp') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);

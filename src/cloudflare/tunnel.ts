@@ -105,7 +105,8 @@ export class TunnelService {
     if (options.removing) wanted = wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.removing!.hostname, options.removing!.path));
 
     const current = await target.read();
-    const merged = mergeIngress(current, wanted, await this.ownedRules(tunnelId), options.force);
+    const owned = await this.ownedRules(tunnelId);
+    const merged = mergeIngress(current, wanted, owned, options.force);
     const adding = options.adding && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === routeKey(options.adding!.hostname, options.adding!.path));
     if (adding && !options.dryRun) {
       throw conflict(`a rule not made by the supervisor already routes ${adding.hostname}${adding.path ? ` ${adding.path}` : ''} to ${adding.existing}; pass force to replace it`, { existing: adding.existing });
@@ -128,13 +129,22 @@ export class TunnelService {
         }
         await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'ok', detail: { where: target.where, ...counts, restarted } }]);
       }
-      await this.deps.db.transaction(async (tx) => {
-        await tx.query('DELETE FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
-        for (const rule of merged.owned) {
-          await tx.query('INSERT INTO tunnel_owned_rules (tunnel_id, hostname, path) VALUES ($1, $2, $3)', [tunnelId, rule.hostname, rule.path]);
-        }
-        await options.commit?.(tx);
-      });
+      // The owned set is rewritten only when it differs, and in one statement: a sync of 500
+      // routes that changes nothing must not cost 500 INSERTs.
+      const ownedChanged = merged.owned.length !== owned.size || merged.owned.some((r) => !owned.has(routeKey(r.hostname, r.path)));
+      if (ownedChanged || options.commit) {
+        await this.deps.db.transaction(async (tx) => {
+          if (ownedChanged) {
+            await tx.query('DELETE FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
+            await tx.query('INSERT INTO tunnel_owned_rules (tunnel_id, hostname, path) SELECT $1, h, p FROM unnest($2::text[], $3::text[]) AS t(h, p)', [
+              tunnelId,
+              merged.owned.map((r) => r.hostname),
+              merged.owned.map((r) => r.path),
+            ]);
+          }
+          await options.commit?.(tx);
+        });
+      }
     }
 
     const conflicted = new Set(merged.plan.conflicts.map((c) => routeKey(c.hostname, c.path)));
