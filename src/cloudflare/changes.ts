@@ -55,17 +55,31 @@ export class RecordMirror {
     private readonly clock: Clock,
   ) {}
 
+  /** One statement for any number of records: a sync of hundreds must not cost hundreds of round trips. */
   async saw(zone: { id: string; name: string }, records: DnsRecord[], q: Queryable = this.db): Promise<void> {
-    const now = this.clock.now();
-    for (const r of records) {
-      await q.query(
-        `INSERT INTO dns_records (zone_id, record_id, zone_name, name, type, content, proxied, ttl, comment, owned, seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (zone_id, record_id) DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type, content = EXCLUDED.content,
-           proxied = EXCLUDED.proxied, ttl = EXCLUDED.ttl, comment = EXCLUDED.comment, owned = EXCLUDED.owned, seen_at = EXCLUDED.seen_at`,
-        [zone.id, r.id, zone.name, r.name.toLowerCase(), r.type, r.content, r.proxied, r.ttl, r.comment ?? null, isOwned(r), now],
-      );
-    }
+    if (records.length === 0) return;
+    const column = <T>(pick: (r: DnsRecord) => T) => records.map(pick);
+    await q.query(
+      `INSERT INTO dns_records (zone_id, record_id, zone_name, name, type, content, proxied, ttl, comment, owned, seen_at)
+       SELECT $1, r.id, $2, r.name, r.type, r.content, r.proxied, r.ttl, r.comment, r.owned, $3
+       FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::int[], $10::text[], $11::boolean[])
+         AS r(id, name, type, content, proxied, ttl, comment, owned)
+       ON CONFLICT (zone_id, record_id) DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type, content = EXCLUDED.content,
+         proxied = EXCLUDED.proxied, ttl = EXCLUDED.ttl, comment = EXCLUDED.comment, owned = EXCLUDED.owned, seen_at = EXCLUDED.seen_at`,
+      [
+        zone.id,
+        zone.name,
+        this.clock.now(),
+        column((r) => r.id),
+        column((r) => r.name.toLowerCase()),
+        column((r) => r.type),
+        column((r) => r.content),
+        column((r) => r.proxied),
+        column((r) => r.ttl),
+        column((r) => r.comment ?? null),
+        column((r) => isOwned(r)),
+      ],
+    );
   }
 
   async gone(zoneId: string, recordIds: string[], q: Queryable = this.db): Promise<void> {

@@ -9,7 +9,7 @@ import { LOCAL_HOST, type Allocation } from '../ports/model.js';
 import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
 import type { DnsOutcome, DnsService } from './dns.js';
-import { mergeIngress, routeKey, type Route, type RoutePlan } from './ingress-merge.js';
+import { mergeIngress, routeKey, type Merged, type Route, type RoutePlan } from './ingress-merge.js';
 import { ingressProblems, sameIngress } from './ingress-rules.js';
 import { desiredRecord, type DeleteTarget } from './records.js';
 import type { IngressTarget } from './tunnel-target.js';
@@ -154,12 +154,26 @@ export class TunnelService {
           desiredRecord({ type: 'CNAME', name: hostname, content: cname, proxied: true, ttl: 1, comment: `tunnel ${tunnelId}` }),
         )
       : [];
-    const stillRouted = new Set(wanted.map((r) => r.hostname));
-    const deletes: DeleteTarget[] =
-      options.removing && !options.removing.keepDns && !stillRouted.has(options.removing.hostname) ? [{ name: options.removing.hostname, type: 'CNAME', content: cname }] : [];
+    const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
     const dns = await this.deps.dns.apply(actor, operation, { upserts, deletes, force: options.force, dryRun: options.dryRun });
-    const warnings = await this.certificateWarnings(upserts.map((r) => r.name));
+    // Said once, when the record is made (or would be), not on every sync after.
+    const warnings = await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name));
     return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
+  }
+
+  /**
+   * The CNAMEs of hostnames this sync takes out of the ingress (ours only, pointing at this
+   * tunnel: planZone leaves any other record alone). A hostname another rule still serves
+   * keeps its record; remove_tunnel_route with keepDns keeps it too.
+   */
+  private droppedCnames(merged: Merged, removing: SyncOptions['removing'], cname: string): DeleteTarget[] {
+    const served = new Set(merged.ingress.flatMap((r) => (r.hostname ? [r.hostname] : [])));
+    const dropped = new Set(merged.plan.remove.map((r) => r.hostname));
+    if (removing) {
+      if (removing.keepDns) dropped.delete(removing.hostname);
+      else dropped.add(removing.hostname);
+    }
+    return [...dropped].filter((h) => !served.has(h)).map((name) => ({ name, type: 'CNAME', content: cname }));
   }
 
   /**

@@ -156,22 +156,32 @@ for (const backend of testBackends()) {
       assert.equal((routes.items as Rule[]).some((r) => r.hostname === 'legacy.example.com'), false, 'refused route not stored');
     });
 
-    test('remove_tunnel_route drops the rule and its CNAME; release_port + cloudflare_gc cleans up orphans', async () => {
+    test('remove_tunnel_route drops the rule and its CNAME; a released allocation loses both at the next sync', async () => {
       const removed = await f.invoke('remove_tunnel_route', { hostname: '*.example.com' });
       assert.equal(removed.removed, true);
       assert.equal((await fileIngress(f)).some((r) => r.hostname === '*.example.com'), false);
       assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === '*.example.com'), false);
 
       await f.services.ports.release(admin, { project: 'web', service: 's0' });
-      await f.invoke('sync_tunnel', {});
+      const synced = await f.invoke('sync_tunnel', {});
+      assert.deepEqual((synced.routes as { remove: Rule[] }).remove.map((r) => r.hostname), ['svc0.example.com']);
       assert.equal((await fileIngress(f)).some((r) => r.hostname === 'svc0.example.com'), false, 'released allocation leaves the ingress');
+      assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === 'svc0.example.com'), false, 'and its CNAME goes with it');
+    });
+
+    test('cloudflare_gc lists our tunnel CNAMEs that nothing routes (kept with keepDns) and deletes them with apply', async () => {
+      await f.invoke('add_tunnel_route', { hostname: 'gc.example.com', port: 20094 });
+      await f.invoke('remove_tunnel_route', { hostname: 'gc.example.com', keepDns: true });
+      assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'gc.example.com'), 'keepDns kept the record');
+      // Someone else's CNAME to the same tunnel is never an orphan of ours.
+      f.fake.addRecord(f.zones.root.id, { type: 'CNAME', name: 'theirs.example.com', content: `${f.tunnelId}.cfargotunnel.com`, proxied: true });
       const listed = await f.invoke('cloudflare_gc', {});
-      assert.deepEqual((listed.orphans as Array<{ name: string }>).map((o) => o.name), ['svc0.example.com']);
-      assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'svc0.example.com'), 'gc without apply deletes nothing');
+      assert.deepEqual((listed.orphans as Array<{ name: string }>).map((o) => o.name), ['gc.example.com']);
+      assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'gc.example.com'), 'gc without apply deletes nothing');
       const applied = await f.invoke('cloudflare_gc', { apply: true });
       assert.equal(applied.applied, true);
-      assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === 'svc0.example.com'), false);
-      assert.equal((await f.invoke('cloudflare_gc', {})).orphans instanceof Array, true);
+      assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === 'gc.example.com'), false);
+      assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'theirs.example.com'));
       assert.deepEqual((await f.invoke('cloudflare_gc', {})).orphans, []);
     });
 
