@@ -2,11 +2,11 @@
 // of at most 200 operations, falling back to one call per record when a batch is refused
 // so one bad record cannot block the rest (and is named in the answer).
 import type { Db } from '../core/db.js';
-import { SupervisorError } from '../core/errors.js';
+import { SupervisorError, type ErrorCode } from '../core/errors.js';
 import type { KeyedLock } from '../core/keyed-lock.js';
 import type { CloudflareClient, DnsBatch, DnsRecord, Zone } from './client.js';
 import type { Change, ChangeLog, RecordMirror } from './changes.js';
-import { orderOps, planZone, recordInput, sameRecord, viewOf, viewOfDesired, type DeleteTarget, type DesiredRecord, type RecordConflict, type RecordOp, type RecordView } from './records.js';
+import { isOwned, orderOps, planZone, recordInput, sameContent, sameRecord, viewOf, viewOfDesired, type DeleteTarget, type DesiredRecord, type RecordConflict, type RecordOp, type RecordView } from './records.js';
 import type { ZoneDirectory } from './zones.js';
 
 /** The Free plan's limit; paid plans allow more, but 200 works everywhere. */
@@ -28,6 +28,8 @@ export interface DnsFailure {
   action: RecordOp['action'];
   name: string;
   type: string;
+  /** The refusal's code (conflict for a host clash, 81053/81054, that appeared after the read); not in the answers' schema. */
+  code: ErrorCode;
   error: string;
 }
 
@@ -193,8 +195,12 @@ export class DnsService {
       // Deleted by someone else meanwhile: the wanted state holds.
       if (op.action === 'delete' && err.code === 'not_found') return { op };
       if (op.action === 'create' && err.code === 'conflict') {
-        const twin = (await client.listDnsRecords(zone.id, { 'name.exact': op.record.name, type: op.record.type })).find((r) => sameRecord(op.record, r));
+        const existing = await client.listDnsRecords(zone.id, { 'name.exact': op.record.name, type: op.record.type });
+        const twin = existing.find((r) => sameRecord(op.record, r));
         if (twin) return { op, record: twin };
+        // 81057: ours already, same content, other settings (another instance got there first): set it as asked.
+        const ours = existing.find((r) => isOwned(r) && sameContent(op.record, r));
+        if (ours) return { op, record: await client.updateDnsRecord(zone.id, ours.id, recordInput(op.record)) };
       }
       throw err;
     }
@@ -226,7 +232,7 @@ function errorText(err: unknown): string {
 }
 
 function failureOf(op: RecordOp, err: unknown): DnsFailure {
-  return { action: op.action, name: opName(op), type: opType(op), error: errorText(err) };
+  return { action: op.action, name: opName(op), type: opType(op), code: err instanceof SupervisorError ? err.code : 'internal', error: errorText(err) };
 }
 
 function changeOf(zone: Zone, op: RecordOp, record: DnsRecord | undefined, err?: unknown): Change {

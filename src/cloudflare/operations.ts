@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defineOperation, DESTRUCTIVE, IDEMPOTENT_WRITE, READ, WRITE } from '../catalog/operation.js';
 import { invalidInput } from '../core/errors.js';
-import { pageArray, pageInput, pageNewestFirst, pageOutput } from '../core/page.js';
+import { pageArray, pageInput, pageNewestFirst, pageOutput, type Page } from '../core/page.js';
 import { normalizeHostname } from './ingress-rules.js';
 import { desiredRecord, RECORD_TYPES, type RecordView } from './records.js';
 import { comment, dnsOutcome, dryRun, force, hostnameInput, proxied, recordView, routePath, routeView, syncOutcome, ttl, tunnelService } from './schemas.js';
@@ -16,6 +16,17 @@ const open = <T extends object>(a: T) => ({ ...a, openWorldHint: true });
 function resultRecord(outcome: DnsOutcome, name: string): RecordView | null {
   const { plan } = outcome;
   return plan.create.find((r) => r.name === name) ?? plan.update.find((u) => u.after.name === name)?.after ?? null;
+}
+
+/**
+ * pageArray's cursor is the last key shown and the next page starts after it in code-unit
+ * order, so the list must be sorted in exactly that order (localeCompare and SQL collations
+ * put "_", "-", "*" elsewhere). Keys are joined with U+0001: a cursor may not carry NUL.
+ */
+function pageByKey<T>(all: T[], page: { limit: number; cursor?: string }, key: (item: T) => string): Page<T> {
+  const keyed = all.map((item) => ({ item, key: key(item) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const { items, nextCursor } = pageArray(keyed, page, (k) => k.key);
+  return { items: items.map((k) => k.item), nextCursor };
 }
 
 const recordAnswer = z.object({
@@ -123,7 +134,7 @@ export const cloudflareOperations = [
     output: z.object({ items: z.array(recordView), ...pageOutput }),
     handler: async ({ services }, input) => {
       const all = await services.cloudflare.listRecords({ zone: input.zone, name: input.hostname, type: input.type, ownedOnly: input.ownedOnly });
-      return pageArray(all, input, (r) => `${r.name}\u0000${r.type}\u0000${r.id ?? ''}`);
+      return pageByKey(all, input, (r) => `${r.name}\u0001${r.type}\u0001${r.id ?? ''}`);
     },
   }),
   defineOperation({
@@ -175,7 +186,7 @@ export const cloudflareOperations = [
     cli: { command: ['tunnel', 'routes'] },
     input: z.object({ ...pageInput }),
     output: z.object({ items: z.array(routeView), ...pageOutput }),
-    handler: async ({ services }, input) => pageArray(await services.cloudflare.tunnel.routes(), input, (r) => `${r.hostname}\u0000${r.path}`),
+    handler: async ({ services }, input) => pageByKey(await services.cloudflare.tunnel.routes(), input, (r) => `${r.hostname}\u0001${r.path}`),
   }),
   defineOperation({
     name: 'sync_tunnel',

@@ -92,7 +92,8 @@ function normalizeContent(type: RecordType, content: string): string {
     return normalizeHostname(value);
   }
   const family = type === 'A' ? 4 : 6;
-  if (isIP(value) !== family) throw invalidInput(`${type} record content must be an IPv${family} address, got ${JSON.stringify(content)}`);
+  // A zone index (fe80::1%eth0) passes isIP but means nothing in DNS (and breaks canonicalIpv6).
+  if (isIP(value) !== family || value.includes('%')) throw invalidInput(`${type} record content must be an IPv${family} address, got ${JSON.stringify(content)}`);
   return family === 6 ? canonicalIpv6(value) : value;
 }
 
@@ -106,6 +107,12 @@ function comparable(r: DnsRecord): Omit<DesiredRecord, 'comment'> & { comment: s
   const type = r.type as RecordType;
   const content = type === 'CNAME' ? r.content.toLowerCase().replace(/\.$/, '') : type === 'AAAA' ? canonicalIpv6(r.content) : r.content;
   return { type, name: r.name.toLowerCase(), content, proxied: r.proxied, ttl: r.proxied ? 1 : r.ttl, comment: r.comment ?? null };
+}
+
+/** Same type, name and content: what Cloudflare calls "already exists" (81057) whatever the TTL, proxying or comment. */
+export function sameContent(want: DesiredRecord, have: DnsRecord): boolean {
+  const h = comparable(have);
+  return h.type === want.type && h.name === want.name && h.content === want.content;
 }
 
 export function sameRecord(want: DesiredRecord, have: DnsRecord): boolean {

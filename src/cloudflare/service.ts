@@ -118,7 +118,7 @@ export class CloudflareService {
     const remote = this.deps.config.cloudflareTunnelMode === 'remote';
     return verifyCloudflare({
       client: this.client,
-      zones: () => this.zones.all(),
+      zones: () => this.zones.refresh(),
       remoteTunnel: remote ? async () => ({ accountId: await this.accountId(), tunnelId: (await this.setup()).tunnelId }) : undefined,
     });
   }
@@ -130,7 +130,7 @@ export class CloudflareService {
     const [refused] = outcome.plan.conflicts;
     if (refused) throw conflict(refused.reason, { name: refused.name, type: refused.type, existing: refused.existing });
     const [failed] = outcome.failed;
-    if (failed) throw new SupervisorError('invalid_input', `Cloudflare refused ${failed.action} of ${failed.type} ${failed.name}: ${failed.error}`, { failed: outcome.failed });
+    if (failed) throw new SupervisorError(failed.code === 'internal' ? 'invalid_input' : failed.code, `Cloudflare refused ${failed.action} of ${failed.type} ${failed.name}: ${failed.error}`, { failed: outcome.failed });
     return outcome;
   }
 

@@ -25,6 +25,11 @@ export class ZoneDirectory {
     return this.load();
   }
 
+  /** Reads the zones again with the current token (cloudflare_verify must not answer from the cache). */
+  refresh(): Promise<Zone[]> {
+    return this.load();
+  }
+
   /** The zone a hostname (or `*.` wildcard) lives in. */
   async zoneFor(hostname: string): Promise<Zone> {
     const found = longestSuffix(await this.all(), hostname);

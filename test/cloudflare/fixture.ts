@@ -44,7 +44,15 @@ ingress:
 
 export async function openCloudflareFixture(
   backend: Backend,
-  options: { mode?: 'local' | 'remote'; permissions?: Permission[]; env?: Record<string, string>; restartCommand?: string; config?: string | null } = {},
+  options: {
+    mode?: 'local' | 'remote';
+    permissions?: Permission[];
+    env?: Record<string, string>;
+    restartCommand?: string;
+    config?: string | null;
+    /** The value stored in meta/cloudflare/api_token: default TOKEN; null stores no secret at all. */
+    storedToken?: string | null;
+  } = {},
 ): Promise<CloudflareFixture> {
   const fake = await startFakeCloudflare();
   fake.addToken(TOKEN, options.permissions ?? ALL_PERMISSIONS);
@@ -69,7 +77,8 @@ export async function openCloudflareFixture(
     { sleep: async (ms) => void waits.push(ms) },
   );
   const admin = adminPrincipal('test-admin');
-  await services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: TOKEN });
+  const stored = options.storedToken === undefined ? TOKEN : options.storedToken;
+  if (stored !== null) await services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: stored });
   const invoker = new LocalInvoker(catalog, services, admin, 'internal');
   return {
     fake,

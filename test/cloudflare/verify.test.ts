@@ -1,0 +1,171 @@
+// cloudflare_verify through the operation catalog against the fake Cloudflare API: which
+// permissions the token has (from its own policies when it may read them, else by harmless
+// probes), what is missing, and the refusals for a bad or absent token.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { adminPrincipal } from '../../src/auth/principal.js';
+import { SupervisorError } from '../../src/core/errors.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { capturedLogLines } from '../helpers/services.js';
+import type { Permission } from '../fakes/cloudflare/index.js';
+import { ACCOUNT, ALL_PERMISSIONS, openCloudflareFixture, TOKEN, type CloudflareFixture } from './fixture.js';
+
+const admin = adminPrincipal('test-admin');
+
+interface Report {
+  ok: boolean;
+  token: { id: string; status: string };
+  zones: string[];
+  method: 'token_policies' | 'probes';
+  permissions: Record<string, string>;
+  missing: string[];
+}
+
+/** Tokens this file hands to the service; none may show up in an error or a log line. */
+const tokensUsed = new Set<string>([TOKEN]);
+const errorsSeen: SupervisorError[] = [];
+
+async function refused(call: Promise<unknown>, code: string, message?: RegExp): Promise<SupervisorError> {
+  try {
+    await call;
+  } catch (err) {
+    assert.ok(err instanceof SupervisorError, `expected a SupervisorError, got ${String(err)}`);
+    errorsSeen.push(err);
+    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
+    if (message) assert.match(err.message, message);
+    return err;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+const verify = async (f: CloudflareFixture) => (await f.invoke('cloudflare_verify', {})) as unknown as Report;
+
+/** Stores another token and lets the token cache expire, as a rotation in production would. */
+async function useToken(f: CloudflareFixture, permissions: Permission[] | null, label: string): Promise<string> {
+  const value = `cf-${label}-${'x'.repeat(24)}`;
+  tokensUsed.add(value);
+  if (permissions) f.fake.addToken(value, permissions);
+  await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value });
+  f.services.clock.advance(60_000);
+  return value;
+}
+
+const nonGet = (f: CloudflareFixture) => f.fake.calls.filter((c) => c.method !== 'GET');
+
+for (const backend of testBackends()) {
+  describe(`cloudflare_verify, local tunnel (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend);
+    });
+    after(() => f?.close());
+
+    test('a token with every permission it needs → ok, found out by probes that change nothing', async () => {
+      f.fake.resetCalls();
+      const report = await verify(f);
+      assert.equal(report.ok, true, JSON.stringify(report));
+      assert.equal(report.method, 'probes', 'the token cannot read its own policies');
+      assert.deepEqual(report.missing, []);
+      assert.equal(report.token.status, 'active');
+      assert.deepEqual([...report.zones].sort(), ['dev.example.com', 'example.com']);
+      assert.deepEqual(report.permissions, { zoneRead: 'ok', dnsRead: 'ok', dnsEdit: 'ok', tunnelRead: 'not_needed', tunnelEdit: 'not_needed' });
+      // The write probe is refused as invalid: nothing was created.
+      assert.ok(nonGet(f).length > 0 && nonGet(f).every((c) => c.status >= 400), JSON.stringify(nonGet(f)));
+      assert.deepEqual([...f.fake.records(f.zones.root.id), ...f.fake.records(f.zones.dev.id)], []);
+    });
+
+    test('with API Tokens Read the report comes from the token policies, without probing', async () => {
+      await useToken(f, [...ALL_PERMISSIONS, 'tokens:read'], 'policies');
+      f.fake.resetCalls();
+      const report = await verify(f);
+      assert.equal(report.method, 'token_policies');
+      assert.equal(report.ok, true, JSON.stringify(report));
+      assert.deepEqual(report.missing, []);
+      assert.deepEqual(nonGet(f), [], 'no probe writes');
+    });
+
+    test('a token without DNS edit: missing lists "DNS: Edit", by probes and by policies', async () => {
+      await useToken(f, ['zone:read', 'dns:read'], 'dnsread');
+      const probed = await verify(f);
+      assert.equal(probed.method, 'probes');
+      assert.equal(probed.ok, false);
+      assert.deepEqual(probed.missing, ['DNS: Edit']);
+      assert.equal(probed.permissions.dnsEdit, 'missing');
+      assert.equal(probed.permissions.dnsRead, 'ok');
+
+      await useToken(f, ['zone:read', 'dns:read', 'tokens:read'], 'dnsread-policies');
+      const read = await verify(f);
+      assert.equal(read.method, 'token_policies');
+      assert.deepEqual(read.missing, ['DNS: Edit']);
+
+      await useToken(f, ['zone:read'], 'zoneonly');
+      const bare = await verify(f);
+      assert.deepEqual(bare.missing, ['DNS: Read', 'DNS: Edit']);
+    });
+
+    test('a token that cannot read zones: Zone Read is reported missing', async () => {
+      await useToken(f, ['dns:edit'], 'nozones');
+      const report = await verify(f);
+      assert.equal(report.ok, false);
+      assert.equal(report.permissions.zoneRead, 'missing', JSON.stringify(report));
+      assert.ok(report.missing.includes('Zone: Read'), JSON.stringify(report.missing));
+    });
+
+    test('an invalid token → unauthorized, and the message does not carry it', async () => {
+      const value = await useToken(f, null, 'unknown');
+      const err = await refused(f.invoke('cloudflare_verify', {}), 'unauthorized', /Invalid API Token/);
+      assert.ok(!err.message.includes(value));
+    });
+
+    test('neither token appears in an error or a log line', () => {
+      assert.ok(errorsSeen.length > 0);
+      const texts = [...errorsSeen.map((e) => JSON.stringify({ message: e.message, details: e.details })), ...capturedLogLines];
+      for (const token of tokensUsed) assert.deepEqual(texts.filter((t) => t.includes(token)), [], `token ${token.slice(0, 12)}… leaked`);
+    });
+  });
+
+  describe(`cloudflare_verify, remote tunnel (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { mode: 'remote', config: null, permissions: ['zone:read', 'dns:edit', 'tunnel:read'] });
+    });
+    after(() => f?.close());
+
+    test('a token that can read but not edit the tunnel: missing lists the tunnel edit permission; the probe changes nothing', async () => {
+      const report = await verify(f);
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.missing, ['Account: Cloudflare Tunnel: Edit']);
+      assert.equal(report.permissions.tunnelRead, 'ok');
+      assert.equal(report.permissions.tunnelEdit, 'missing');
+      assert.equal(f.fake.tunnelConfig(ACCOUNT, f.tunnelId), undefined);
+    });
+
+    test('with tunnel edit the remote report is ok, and the probe PUT was refused as invalid', async () => {
+      await useToken(f, ALL_PERMISSIONS, 'remote-all');
+      f.fake.resetCalls();
+      const report = await verify(f);
+      assert.equal(report.ok, true, JSON.stringify(report));
+      assert.equal(report.permissions.tunnelEdit, 'ok');
+      const puts = f.fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/configurations'));
+      assert.deepEqual(puts.map((c) => c.status), [400]);
+      assert.equal(f.fake.tunnelConfig(ACCOUNT, f.tunnelId), undefined, 'the tunnel configuration was not touched');
+    });
+  });
+
+  describe(`cloudflare_verify without a stored token (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { storedToken: null });
+    });
+    after(() => f?.close());
+
+    test('not_found saying how to store it, and no API call', async () => {
+      f.fake.resetCalls();
+      const err = await refused(f.invoke('cloudflare_verify', {}), 'not_found', /meta\/cloudflare\/api_token/);
+      assert.match(err.message, /supervisor secrets set meta\/cloudflare\/api_token/);
+      assert.deepEqual(f.fake.calls, []);
+      // The DNS operations say the same.
+      await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'not_found', /meta\/cloudflare\/api_token/);
+    });
+  });
+}
