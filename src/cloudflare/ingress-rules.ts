@@ -15,7 +15,9 @@ export const CATCH_ALL: IngressRule = Object.freeze({ service: 'http_status:404'
 
 const MAX_NAME = 253;
 const MAX_LABEL = 63;
-const LABEL = /^[a-z0-9_-]+$/;
+// Letters, digits, "_" (service labels such as _dmarc) and inner hyphens: DNS (RFC 1123) and
+// Cloudflare refuse a label that starts or ends with "-".
+const LABEL = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/;
 
 /** cloudflared treats an empty hostname and `*` alike: both match every host. */
 function matchesEveryHost(hostname: string | undefined): boolean {
@@ -79,7 +81,7 @@ function checkLabels(host: string, original: string): void {
       throw invalidInput(`hostname "${original}" has a label of ${label.length} characters ("${label.slice(0, 20)}…"); the limit is ${MAX_LABEL}`);
     }
     if (!LABEL.test(label)) {
-      throw invalidInput(`hostname "${original}" has an invalid label "${label}"; use letters, digits, "-" and "_"`);
+      throw invalidInput(`hostname "${original}" has an invalid label "${label}"; use letters, digits, "_" and "-" (not first or last)`);
     }
   }
 }

@@ -169,6 +169,11 @@ export function planZone(zone: string, existing: DnsRecord[], upserts: DesiredRe
 
   for (const want of upserts) {
     const here = (byName.get(want.name) ?? []).filter((r) => !deleted.has(r.id));
+    // Someone else's record already says exactly this: nothing to do (force takes it over below).
+    if (!force && here.some((r) => !isOwned(r) && sameContent(want, r))) {
+      plan.unchanged++;
+      continue;
+    }
     const blocking = here.filter((r) => clashes(want.type, r.type));
     const foreignBlock = blocking.filter((r) => !isOwned(r));
     if (foreignBlock.length > 0 && !force) {

@@ -41,7 +41,9 @@ export const dnsPlan = z.object({
 export const dnsOutcome = z.object({
   plan: dnsPlan,
   applied: z.boolean().describe('False for a dry run'),
-  failed: z.array(z.object({ action: z.string(), name: z.string(), type: z.string(), error: z.string() })).describe('Records Cloudflare refused; the rest were applied'),
+  failed: z
+    .array(z.object({ action: z.string(), name: z.string(), type: z.string(), code: z.string().describe('Error code, e.g. conflict for a host clash'), error: z.string() }))
+    .describe('Records Cloudflare refused; the rest were applied'),
 });
 
 const routeRef = z.object({ hostname: z.string(), path: z.string(), service: z.string() });

@@ -135,8 +135,11 @@ export class CloudflareService {
   }
 
   async listRecords(filter: { zone?: string; name?: string; type?: string; ownedOnly: boolean }): Promise<RecordView[]> {
-    const zones = (await this.zones.all()).filter((z) => !filter.zone || z.name === filter.zone.toLowerCase());
-    if (filter.zone && zones.length === 0) throw notFound(`zone ${filter.zone} is not managed; zones: ${(await this.zones.all()).map((z) => z.name).join(', ')}`);
+    const wanted = filter.zone?.toLowerCase().replace(/\.$/, '');
+    let zones = (await this.zones.all()).filter((z) => !wanted || z.name === wanted);
+    // A zone added in Cloudflare since the cache was filled: look again before saying no.
+    if (wanted && zones.length === 0) zones = (await this.zones.refresh()).filter((z) => z.name === wanted);
+    if (wanted && zones.length === 0) throw notFound(`zone ${filter.zone} is not managed; zones: ${(await this.zones.all()).map((z) => z.name).join(', ')}`);
     const query = { ...(filter.name ? { 'name.exact': normalizeHostname(filter.name) } : {}), ...(filter.type ? { type: filter.type } : {}) };
     const out: RecordView[] = [];
     for (const zone of zones) {

@@ -85,6 +85,8 @@ describe('normalizeHostname', () => {
     ['a b.example.com', /invalid label "a b"/],
     ['a/b.example.com', /invalid label/],
     ['a%b.example.com', /invalid label/],
+    ['-api.example.com', /invalid label "-api"/],
+    ['api-.example.com', /invalid label "api-"/],
     ['bü%cher.example.com', /internationalised/],
   ];
   for (const [name, message] of bad) {

@@ -52,6 +52,13 @@ describe('planZone', () => {
     assert.equal(planZone('example.com', [theirs], [cname('api.example.com', 'new.example.net')], [], true).ops[0]!.action, 'update');
   });
 
+  test("someone else's record that already says exactly this is left alone and counts as unchanged; force adopts it", () => {
+    const theirs = record('CNAME', 'api.example.com', 'origin.example.net', { proxied: false, ttl: 300 });
+    assert.deepEqual(planZone('example.com', [theirs], [cname('api.example.com', 'origin.example.net')], [], false), { ops: [], conflicts: [], unchanged: 1 });
+    const forced = planZone('example.com', [theirs], [cname('api.example.com', 'origin.example.net')], [], true);
+    assert.deepEqual(forced.ops.map((o) => o.action), ['update']);
+  });
+
   test('a foreign A record is not joined by a second address (no accidental round robin)', () => {
     const want = desiredRecord({ type: 'A', name: 'www.example.com', content: '192.0.2.2', proxied: true, ttl: 1 });
     const plan = planZone('example.com', [record('A', 'www.example.com', '192.0.2.1')], [want], [], false);
