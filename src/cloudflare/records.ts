@@ -28,18 +28,13 @@ export interface DesiredRecord {
   comment: string | null;
 }
 
-/** What the plan and the answers show of a record: no ids of the caller's making. */
-export interface RecordView {
+/** A record as plans and answers show it: Cloudflare's fields, its zone, and whether it is ours. */
+export type RecordView = Pick<DnsRecord, 'type' | 'name' | 'content' | 'proxied' | 'ttl' | 'comment'> & {
+  /** Absent for a record not created yet. */
   id?: string;
   zone: string;
-  type: string;
-  name: string;
-  content: string;
-  proxied: boolean;
-  ttl: number;
-  comment: string | null;
   owned: boolean;
-}
+};
 
 export type RecordOp =
   | { action: 'create'; zone: string; record: DesiredRecord }

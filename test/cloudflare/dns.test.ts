@@ -15,32 +15,14 @@ import { capturedLogLines, openTestServices } from '../helpers/services.js';
 import { startTestDaemon } from '../helpers/daemon.js';
 import { Rest, expectError, expectOk } from '../http/client.js';
 import { startFakeCloudflare } from '../fakes/cloudflare/index.js';
-import { ALL_PERMISSIONS, openCloudflareFixture, TOKEN, type CloudflareFixture } from './fixture.js';
+import type { z } from 'zod';
+import type { dnsOutcome, recordView } from '../../src/cloudflare/schemas.js';
+import { ALL_PERMISSIONS, openCloudflareFixture, refusalRecorder, TOKEN, type CloudflareFixture } from './fixture.js';
 
 const admin = adminPrincipal('test-admin');
 
-interface View {
-  id?: string;
-  zone: string;
-  type: string;
-  name: string;
-  content: string;
-  proxied: boolean;
-  ttl: number;
-  comment: string | null;
-  owned: boolean;
-}
-interface Outcome {
-  plan: {
-    create: View[];
-    update: Array<{ before: View; after: View }>;
-    delete: View[];
-    unchanged: number;
-    conflicts: Array<{ name: string; type: string; reason: string; existing: View }>;
-  };
-  applied: boolean;
-  failed: Array<{ action: string; name: string; type: string; error: string }>;
-}
+type View = z.output<typeof recordView>;
+type Outcome = z.output<typeof dnsOutcome>;
 type RecordAnswer = Outcome & { hostname: string; changed: boolean; record: View | null };
 type DeleteAnswer = Outcome & { hostname: string; deleted: number };
 interface SyncAnswer {
@@ -61,19 +43,7 @@ interface ChangeItem {
 const errorsSeen: SupervisorError[] = [];
 
 /** Awaits a refusal with this code (and message), and keeps it for the leak scan. */
-async function refused(call: Promise<unknown>, code: string, message?: RegExp): Promise<SupervisorError> {
-  let answer: unknown;
-  try {
-    answer = await call;
-  } catch (err) {
-    assert.ok(err instanceof SupervisorError, `expected a SupervisorError, got ${String(err)}`);
-    errorsSeen.push(err);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    if (message) assert.match(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${code}, got an answer: ${JSON.stringify(answer).slice(0, 300)}`);
-}
+const refused = refusalRecorder(errorsSeen);
 
 const cname = async (f: CloudflareFixture, hostname: string, target: string, extra: Record<string, unknown> = {}) =>
   (await f.invoke('create_cname', { hostname, target, ...extra })) as unknown as RecordAnswer;

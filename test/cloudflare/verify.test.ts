@@ -8,7 +8,7 @@ import { SupervisorError } from '../../src/core/errors.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { capturedLogLines } from '../helpers/services.js';
 import type { Permission } from '../fakes/cloudflare/index.js';
-import { ACCOUNT, ALL_PERMISSIONS, openCloudflareFixture, TOKEN, type CloudflareFixture } from './fixture.js';
+import { ACCOUNT, ALL_PERMISSIONS, openCloudflareFixture, refusalRecorder, TOKEN, type CloudflareFixture } from './fixture.js';
 
 const admin = adminPrincipal('test-admin');
 
@@ -25,18 +25,7 @@ interface Report {
 const tokensUsed = new Set<string>([TOKEN]);
 const errorsSeen: SupervisorError[] = [];
 
-async function refused(call: Promise<unknown>, code: string, message?: RegExp): Promise<SupervisorError> {
-  try {
-    await call;
-  } catch (err) {
-    assert.ok(err instanceof SupervisorError, `expected a SupervisorError, got ${String(err)}`);
-    errorsSeen.push(err);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    if (message) assert.match(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
+const refused = refusalRecorder(errorsSeen);
 
 const verify = async (f: CloudflareFixture) => (await f.invoke('cloudflare_verify', {})) as unknown as Report;
 
