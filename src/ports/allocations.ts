@@ -28,13 +28,24 @@ export interface AllocationStoreDeps {
   exclusions: () => Promise<Exclusions>;
 }
 
-/** The one statement that gets or allocates (see port_allocate in migrations/0002_ports.sql). */
-const ALLOCATE_SQL = `SELECT ${ALLOCATION_COLUMNS}, created FROM port_allocate($1, $2, $3, $4, $5, $6, $7, $8, $9::int4multirange, $10, $11)`;
+/**
+ * The one statement that gets or allocates (see port_allocate in migrations/0004). The
+ * exclusions are part of its text rather than a parameter: a named statement is parsed
+ * once per connection, so the multirange is parsed once instead of on every call.
+ */
+function allocateSql(exclusions: Exclusions): string {
+  // Built by Exclusions from integers only; checked anyway, since it goes into SQL text.
+  if (!/^\{[\d,[)]*\}$/.test(exclusions.multirange)) throw new Error(`not an int4multirange literal: ${exclusions.multirange}`);
+  return `SELECT ${ALLOCATION_COLUMNS}, created FROM port_allocate($1, $2, $3, $4, $5, $6, $7, $8, '${exclusions.multirange}'::int4multirange, $9, $10)`;
+}
 /** A refusal the diagnosis cannot explain was a race with releases and allocations; one more try settles it. */
 const ATTEMPTS = 2;
 
 /** Durable reservations of one port for one service; the database settles every race. */
 export class AllocationStore {
+  /** allocateSql for the exclusions last seen (a PortService reads them once). */
+  private sql: { exclusions: Exclusions; text: string } | undefined;
+
   constructor(private readonly deps: AllocationStoreDeps) {}
 
   /** Get-or-allocate: the same project, service and host always get the same port back. */
@@ -51,10 +62,10 @@ export class AllocationStore {
   /** One call of port_allocate; undefined when it allocated nothing. */
   private async tryAllocate(actor: string, req: AllocateRequest, exclusions: Exclusions): Promise<(AllocationRow & { created: boolean }) | undefined> {
     try {
-      const { rows } = await this.deps.db.query<AllocationRow & { created: boolean }>(ALLOCATE_SQL, [
+      if (this.sql?.exclusions !== exclusions) this.sql = { exclusions, text: allocateSql(exclusions) };
+      const { rows } = await this.deps.db.query<AllocationRow & { created: boolean }>(this.sql.text, [
         req.project, req.service, req.host, req.protocol ?? 'tcp', req.preferredPort ?? null,
-        req.hostname ?? null, req.description ?? null, req.command ?? null, exclusions.multirange,
-        this.deps.clock.now(), actor,
+        req.hostname ?? null, req.description ?? null, req.command ?? null, this.deps.clock.now(), actor,
       ]);
       return rows[0];
     } catch (err) {

@@ -2,8 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPrincipal, projectPrincipal } from '../../src/auth/principal.js';
 import type { Listener } from '../../src/ports/probe.js';
+import { PortService } from '../../src/ports/service.js';
 import { skipReason, testBackends } from '../helpers/db.js';
-import { openPorts, rejectsWith, tableCounts, type PortsFixture } from './fixture.js';
+import { openPorts, rejectsWith, tableCounts, TEST_EPHEMERAL, type PortsFixture } from './fixture.js';
 
 const admin = adminPrincipal('test-admin');
 const consilio = projectPrincipal('consilio', 'token:consilio');
@@ -165,6 +166,41 @@ for (const backend of testBackends()) {
       assert.deepEqual([remote.allocations[0]?.host, remote.listening], ['vm-1', null]);
       const nobody = await f.ports.check({ port: 50000 });
       assert.deepEqual([nobody.project, nobody.excluded, nobody.allocations], [null, 'ephemeral', []]);
+    });
+
+    test('holes left by releases, a preferred port and a deny-listed port are filled lowest first', async () => {
+      await f.ports.addProject(admin.actor, { name: 'holes', range: { start: 6370, end: 6389 } });
+      for (const s of ['a', 'b', 'c', 'd', 'e']) await allocate('holes', s);
+      assert.equal((await allocate('holes', 'island', { preferredPort: 6385 })).port, 6385);
+      await f.ports.release(admin, { project: 'holes', service: 'b' });
+      await f.ports.release(admin, { project: 'holes', service: 'd' });
+      const got = [];
+      for (let i = 0; i < 12; i++) got.push((await allocate('holes', `n${i}`)).port);
+      // 6379 is on this fixture's deny list; 6385 is the preferred port's.
+      assert.deepEqual(got, [6371, 6373, 6375, 6376, 6377, 6378, 6380, 6381, 6382, 6383, 6384, 6386]);
+    });
+
+    test('a port that hand-made rows hold for both protocols is not counted as two', async () => {
+      await f.ports.addProject(admin.actor, { name: 'dual', range: { start: 6400, end: 6409 } });
+      for (const [service, port, protocol] of [['x-tcp', 6400, 'tcp'], ['x-udp', 6400, 'udp'], ['y', 6402, 'tcp']] as const) {
+        await f.db.query('INSERT INTO port_allocations (project, service, port, protocol, created_at) VALUES ($1, $2, $3, $4, $5)', ['dual', service, port, protocol, f.clock.now()]);
+      }
+      // Three rows up to 6402 look like three ports without a hole; 6401 is free all the same.
+      assert.equal((await allocate('dual', 'next')).port, 6401);
+      assert.equal((await allocate('dual', 'after')).port, 6403);
+    });
+
+    test('each service applies its own exclusions on a shared database', async () => {
+      await f.ports.addProject(admin.actor, { name: 'policies', range: { start: 6500, end: 6509 } });
+      const strict = new PortService({ db: f.db, clock: f.clock, audit: f.audit, policy: { denyList: [6500, 6501] }, ephemeralRange: async () => TEST_EPHEMERAL });
+      assert.equal((await strict.allocate(admin, { project: 'policies', service: 'strict' })).port, 6502);
+      assert.equal((await allocate('policies', 'loose')).port, 6500);
+      // Called by hand without exclusions, port_allocate excludes nothing (as it did before 0004).
+      const { rows } = await f.db.query<{ port: number; created: boolean }>(
+        "SELECT port, created FROM port_allocate('policies', 'raw', 'local', 'tcp', NULL, NULL, NULL, NULL, NULL, $1, 'test')",
+        [f.clock.now()],
+      );
+      assert.deepEqual(rows, [{ port: 6501, created: true }]);
     });
 
     test('concurrent calls in one process: distinct services get distinct ports, one service gets one port', async () => {
