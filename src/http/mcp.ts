@@ -10,6 +10,14 @@ import { buildMcpServer } from '../mcp/server.js';
 import type { Services } from '../services.js';
 import { narrow, principalOf } from './auth.js';
 
+/**
+ * A body fastify could not parse never reaches the SDK; MCP clients expect JSON-RPC's own
+ * "Parse error" (-32700, id null) rather than the REST error shape.
+ */
+export function jsonRpcParseError(reason: string): { jsonrpc: '2.0'; id: null; error: { code: number; message: string } } {
+  return { jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: the body is not valid JSON (${reason})` } };
+}
+
 /** The SDK handler speaks web-standard Request/Response; fastify speaks Node streams. */
 function toWebRequest(request: FastifyRequest): Request {
   const headers = new Headers();

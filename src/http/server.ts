@@ -4,7 +4,7 @@ import { SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { authenticate, tokenDigest } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
-import { registerMcpRoutes } from './mcp.js';
+import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
 import { API_PREFIX } from '../catalog/operation.js';
 import { registerRestRoutes } from './rest.js';
@@ -28,6 +28,7 @@ export async function buildHttpServer(services: Services, catalog: Catalog, opti
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (!(err instanceof SupervisorError) && err.statusCode === 400 && request.url.startsWith('/mcp/')) return reply.status(400).send(jsonRpcParseError(err.message));
     const error = err instanceof SupervisorError ? err : fromFastifyError(err);
     // Errors from operations were logged by the invoker; log only what failed outside one.
     if (!(err instanceof SupervisorError)) services.log.error({ err, url: request.url.split('?')[0] }, 'request failed');

@@ -205,10 +205,15 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     assert.match(plain.message, /input/);
   });
 
-  test('MCP: a body that is not JSON → HTTP 400 saying so', async () => {
-    const answer = await mcpPost(daemon.url, 'meta', daemon.adminToken, 'this is not json-rpc');
-    assert.equal(answer.status, 400, answer.text);
-    assert.match(answer.text, /JSON/);
+  test('MCP: a body that is not JSON → HTTP 400 with a JSON-RPC parse error (-32700) saying so', async () => {
+    for (const body of ['this is not json-rpc', '']) {
+      const answer = await mcpPost(daemon.url, 'meta', daemon.adminToken, body);
+      assert.equal(answer.status, 400, answer.text);
+      assert.equal(answer.body.jsonrpc, '2.0', answer.text);
+      assert.equal(answer.body.id, null);
+      assert.equal((answer.body.error as { code: number }).code, -32700);
+      assert.match((answer.body.error as { message: string }).message, /JSON/);
+    }
   });
 
   test('MCP: JSON that is not a JSON-RPC message → HTTP 400 with a JSON-RPC error', async () => {
