@@ -2,6 +2,7 @@ import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, notFound } from '../core/errors.js';
+import { GroupCommit, type GroupCommitOptions } from '../core/group-commit.js';
 import { CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, violates } from './db-errors.js';
 import { diagnoseRefusal } from './diagnose.js';
 import { ALLOCATION_COLUMNS, LOCAL_HOST, toAllocation, type Allocation, type AllocationRow, type Protocol } from './model.js';
@@ -20,12 +21,23 @@ export interface AllocateRequest {
 }
 
 export type Allocated = Allocation & { created: boolean };
+type AllocatedRow = AllocationRow & { created: boolean };
+
+/**
+ * Group commit of concurrent allocations, tuned with `npm run bench -- ports` (32 callers,
+ * PostgreSQL and PGlite): one batch in flight makes the biggest batches but a lone call may
+ * wait behind a whole one; four spread the callers over small batches that contend for the
+ * same ports. Two was best or close to it in every workload.
+ */
+export const DEFAULT_BATCHING: GroupCommitOptions = { maxInFlight: 2, maxBatch: 64 };
 
 export interface AllocationStoreDeps {
   db: Db;
   clock: Clock;
   audit: AuditLog;
   exclusions: () => Promise<Exclusions>;
+  /** Concurrent calls without a preferred port share a statement (see allocate); unset, every call has its own. */
+  batching?: GroupCommitOptions;
 }
 
 /**
@@ -34,36 +46,127 @@ export interface AllocationStoreDeps {
  * once per connection, so the multirange is parsed once instead of on every call.
  */
 function allocateSql(exclusions: Exclusions): string {
+  return `SELECT ${ALLOCATION_COLUMNS}, created FROM port_allocate($1, $2, $3, $4, $5, $6, $7, $8, ${multirange(exclusions)}, $9, $10)`;
+}
+
+/** The same for a batch (port_allocate_many, migrations/0005): request k answers with a row whose i is k, or with none. */
+function allocateManySql(exclusions: Exclusions): string {
+  return `SELECT i, ${ALLOCATION_COLUMNS}, created FROM port_allocate_many($1, $2, $3, $4, $5, $6, $7, ${multirange(exclusions)}, $8, $9)`;
+}
+
+function multirange(exclusions: Exclusions): string {
   // Built by Exclusions from integers only; checked anyway, since it goes into SQL text.
   if (!/^\{[\d,[)]*\}$/.test(exclusions.multirange)) throw new Error(`not an int4multirange literal: ${exclusions.multirange}`);
-  return `SELECT ${ALLOCATION_COLUMNS}, created FROM port_allocate($1, $2, $3, $4, $5, $6, $7, $8, '${exclusions.multirange}'::int4multirange, $9, $10)`;
+  return `'${exclusions.multirange}'::int4multirange`;
 }
+
+interface Queued {
+  actor: string;
+  req: AllocateRequest;
+}
+
+/** A batch statement that failed as a whole: it says nothing about any one of its requests. */
+class BatchFailed extends Error {}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** A refusal the diagnosis cannot explain was a race with releases and allocations; one more try settles it. */
 const ATTEMPTS = 2;
 
 /** Durable reservations of one port for one service; the database settles every race. */
 export class AllocationStore {
-  /** allocateSql for the exclusions last seen (a PortService reads them once). */
-  private sql: { exclusions: Exclusions; text: string } | undefined;
+  /** allocateSql and allocateManySql for the exclusions last seen (a PortService reads them once). */
+  private sql: { exclusions: Exclusions; text: string; many: string } | undefined;
+  /** The batches of the exclusions last seen, when batching is on. */
+  private batches: { exclusions: Exclusions; commit: GroupCommit<Queued, AllocatedRow | undefined> } | undefined;
 
   constructor(private readonly deps: AllocationStoreDeps) {}
 
-  /** Get-or-allocate: the same project, service and host always get the same port back. */
+  /** Statements sent through the batches so far (a lone call counts as one) and the calls they carried. */
+  batchStats(): { batches: number; requests: number } {
+    const stats = this.batches?.commit.stats ?? { batches: 0, items: 0 };
+    return { batches: stats.batches, requests: stats.items };
+  }
+
+  /**
+   * Get-or-allocate: the same project, service and host always get the same port back.
+   *
+   * With batching on, the first try goes through a group commit: a call made while others
+   * run waits for their statement to return and then goes with the calls queued meanwhile
+   * in one statement (port_allocate_many); a lone call is the single statement, at once.
+   * Refused in its batch, a call is diagnosed like a refused single call; if its batch
+   * failed as a whole (a project removed under it, a deadlock, another request the table
+   * refused), the call tries again alone, so one bad request never fails the others.
+   */
   async allocate(actor: string, req: AllocateRequest): Promise<Allocated> {
     const exclusions = await this.deps.exclusions();
     for (let attempt = 1; ; attempt++) {
-      const row = await this.tryAllocate(actor, req, exclusions);
+      const row = attempt === 1 ? await this.firstTry(actor, req, exclusions) : await this.tryAllocate(actor, req, exclusions);
       if (row) return row.created ? { ...toAllocation(row), created: true } : this.reconcileExisting(actor, req, row);
       const refusal = await diagnoseRefusal(this.deps.db, req, exclusions);
       if (refusal || attempt >= ATTEMPTS) throw refusal ?? conflict(`could not allocate a port for ${req.project}/${req.service} while other calls changed the project; retry`);
     }
   }
 
-  /** One call of port_allocate; undefined when it allocated nothing. */
-  private async tryAllocate(actor: string, req: AllocateRequest, exclusions: Exclusions): Promise<(AllocationRow & { created: boolean }) | undefined> {
+  /**
+   * allocate's first try: through the group commit when batching is on. A preferred port
+   * always goes alone: it waits for its port's lock, and a wait inside a shared transaction
+   * would hold every other request of the batch with it (and could close a deadlock).
+   */
+  private async firstTry(actor: string, req: AllocateRequest, exclusions: Exclusions): Promise<AllocatedRow | undefined> {
+    if (!this.deps.batching || req.preferredPort !== undefined) return this.tryAllocate(actor, req, exclusions);
+    if (this.batches?.exclusions !== exclusions) {
+      this.batches = {
+        exclusions,
+        commit: new GroupCommit({
+          ...this.deps.batching,
+          one: (q) => this.tryAllocate(q.actor, q.req, exclusions),
+          many: (queued) => this.allocateMany(queued, exclusions),
+        }),
+      };
+    }
     try {
-      if (this.sql?.exclusions !== exclusions) this.sql = { exclusions, text: allocateSql(exclusions) };
-      const { rows } = await this.deps.db.query<AllocationRow & { created: boolean }>(this.sql.text, [
+      return await this.batches.commit.submit({ actor, req });
+    } catch (err) {
+      if (!(err instanceof BatchFailed)) throw err;
+      return this.tryAllocate(actor, req, exclusions);
+    }
+  }
+
+  /** Several calls in one statement: each one's row, or undefined when nothing was allocated for it. */
+  private async allocateMany(queued: Queued[], exclusions: Exclusions): Promise<Array<AllocatedRow | undefined>> {
+    // Requests of one project and host next to each other (port_allocate_many searches their
+    // range once), and every batch in the same order: two batches that wait for each other's
+    // uncommitted rows of the same services then wait one way only, never in a cycle.
+    const order = queued.map((q, n) => ({ ...q.req, actor: q.actor, n }));
+    order.sort((a, b) => compare(a.project, b.project) || compare(a.host, b.host) || compare(a.service, b.service) || a.n - b.n);
+    const column = <T>(get: (r: (typeof order)[number]) => T) => order.map(get);
+    let rows: Array<AllocatedRow & { i: number }>;
+    try {
+      ({ rows } = await this.deps.db.query<AllocatedRow & { i: number }>(this.statements(exclusions).many, [
+        column((r) => r.project), column((r) => r.service), column((r) => r.host), column((r) => r.protocol ?? 'tcp'),
+        column((r) => r.hostname ?? null), column((r) => r.description ?? null), column((r) => r.command ?? null),
+        this.deps.clock.now(), column((r) => r.actor),
+      ]));
+    } catch (err) {
+      // A project removed under the batch, a request the table refuses, a deadlock between
+      // batches waiting for each other's hostnames: each request then tries alone (firstTry).
+      throw new BatchFailed('the batch statement failed', { cause: err });
+    }
+    const answers: Array<AllocatedRow | undefined> = queued.map(() => undefined);
+    for (const { i, ...row } of rows) answers[order[i - 1]!.n] = row;
+    return answers;
+  }
+
+  private statements(exclusions: Exclusions): { text: string; many: string } {
+    if (this.sql?.exclusions !== exclusions) this.sql = { exclusions, text: allocateSql(exclusions), many: allocateManySql(exclusions) };
+    return this.sql;
+  }
+
+  /** One call of port_allocate; undefined when it allocated nothing. */
+  private async tryAllocate(actor: string, req: AllocateRequest, exclusions: Exclusions): Promise<AllocatedRow | undefined> {
+    try {
+      const { rows } = await this.deps.db.query<AllocatedRow>(this.statements(exclusions).text, [
         req.project, req.service, req.host, req.protocol ?? 'tcp', req.preferredPort ?? null,
         req.hostname ?? null, req.description ?? null, req.command ?? null, this.deps.clock.now(), actor,
       ]);

@@ -5,7 +5,8 @@ import type { Db } from '../core/db.js';
 import { forbidden, SupervisorError } from '../core/errors.js';
 import type { Page } from '../core/page.js';
 import { planAdoptions, type Adoption, type Skipped } from './adopt.js';
-import { AllocationStore, type AllocateRequest, type Allocated } from './allocations.js';
+import type { GroupCommitOptions } from '../core/group-commit.js';
+import { AllocationStore, DEFAULT_BATCHING, type AllocateRequest, type Allocated } from './allocations.js';
 import { LOCAL_HOST, type Allocation, type Project, type Protocol } from './model.js';
 import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from './policy.js';
 import { listListeners, type Listener } from './probe.js';
@@ -23,6 +24,8 @@ export interface PortServiceDeps {
   ephemeralRange?: () => Promise<PortRange>;
   /** This host's listening sockets; tests may point it at a fake /proc. */
   listeners?: () => Promise<Listener[]>;
+  /** Group commit of concurrent allocations (see AllocationStore.allocate): DEFAULT_BATCHING unless set, off with false. */
+  allocationBatching?: GroupCommitOptions | false;
 }
 
 export interface ProjectSummary {
@@ -66,7 +69,8 @@ export class PortService {
     this.policy = { ...DEFAULT_POLICY, ...deps.policy };
     const exclusions = () => this.exclusions();
     this.projects = new ProjectRegistry({ db: deps.db, clock: deps.clock, audit: deps.audit, policy: this.policy, exclusions });
-    this.store = new AllocationStore({ db: deps.db, clock: deps.clock, audit: deps.audit, exclusions });
+    const batching = deps.allocationBatching === false ? undefined : (deps.allocationBatching ?? DEFAULT_BATCHING);
+    this.store = new AllocationStore({ db: deps.db, clock: deps.clock, audit: deps.audit, exclusions, batching });
   }
 
   /** Read once: the kernel setting changes rarely, and every allocation needs it. */
@@ -124,6 +128,11 @@ export class PortService {
     await this.authorize(principal, req.project, 'port.allocate');
     await this.projects.ready();
     return this.store.allocate(principal.actor, { ...req, host: req.host ?? LOCAL_HOST });
+  }
+
+  /** Batches of concurrent allocations sent so far and the requests they carried (the benchmark prints them). */
+  allocationBatches(): { batches: number; requests: number } {
+    return this.store.batchStats();
   }
 
   async release(principal: Principal, req: { project: string; service: string; host?: string }): Promise<{ released: boolean; allocation: Allocation | null }> {
