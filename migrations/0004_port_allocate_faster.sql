@@ -15,6 +15,34 @@
 -- try-lock (a preferred port waits for its lock instead), and under the lock a fresh
 -- snapshot checks that no allocation, of either protocol, took the port since the search.
 -- The unique constraints stay the authority.
+-- The ports of `p_owned` that no allocation on `p_host` holds in the caller's snapshot, with
+-- the exclusions removed. Shared by port_allocate and port_allocate_many (0005).
+-- VOLATILE like its callers, so its queries see the rows their statement inserted before.
+CREATE FUNCTION port_free_in(p_owned int4range, p_host text, p_off_limits int4multirange)
+RETURNS int4multirange LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  taken integer;
+  top integer;
+  other_protocols integer;
+  gaps int4multirange;
+BEGIN
+  -- No holes up to the top when there are as many rows as ports below it. Rows, not ports:
+  -- with udp in the range a port could be counted twice (once per protocol, which only a
+  -- hand-made row can do), so then the general path decides.
+  SELECT count(*), max(a.port), count(*) FILTER (WHERE a.protocol <> 'tcp') INTO taken, top, other_protocols
+    FROM port_allocations a WHERE a.host = p_host AND a.port >= lower(p_owned) AND a.port < upper(p_owned);
+  IF taken = 0 THEN
+    RETURN int4multirange(p_owned) - p_off_limits;
+  END IF;
+  IF taken = top + 1 - lower(p_owned) AND other_protocols = 0 AND NOT (int4range(lower(p_owned), top, '[]') && p_off_limits) THEN
+    RETURN int4multirange(int4range(top + 1, upper(p_owned))) - p_off_limits;
+  END IF;
+  SELECT range_agg(int4range(s.prev + 1, s.port)) FILTER (WHERE s.port > s.prev + 1) INTO gaps
+    FROM (SELECT a.port, lag(a.port, 1, lower(p_owned) - 1) OVER (ORDER BY a.port) AS prev
+            FROM port_allocations a WHERE a.host = p_host AND a.port >= lower(p_owned) AND a.port <= top) s;
+  RETURN (COALESCE(gaps, '{}') + int4multirange(int4range(top + 1, upper(p_owned)))) - p_off_limits;
+END $$;
+
 CREATE OR REPLACE FUNCTION port_allocate(
   p_project text, p_service text, p_host text, p_protocol text, p_preferred integer,
   p_hostname text, p_description text, p_command text, p_excluded int4multirange,
@@ -28,10 +56,6 @@ CREATE OR REPLACE FUNCTION port_allocate(
 DECLARE
   owned int4range;
   off_limits int4multirange := COALESCE(p_excluded, '{}');
-  taken integer;
-  top integer;
-  other_protocols integer;
-  gaps int4multirange;
   -- Ports of the range free in the search's snapshot, exclusions removed.
   free int4multirange;
   candidate integer;
@@ -53,21 +77,7 @@ BEGIN
   IF p_preferred IS NOT NULL THEN
     free := int4multirange(int4range(p_preferred, p_preferred, '[]') * owned) - off_limits;
   ELSE
-    -- No holes up to the top when there are as many rows as ports below it. Rows, not ports:
-    -- with udp in the range a port could be counted twice (once per protocol, which only a
-    -- hand-made row can do), so then the general path decides.
-    SELECT count(*), max(a.port), count(*) FILTER (WHERE a.protocol <> 'tcp') INTO taken, top, other_protocols
-      FROM port_allocations a WHERE a.host = p_host AND a.port >= lower(owned) AND a.port < upper(owned);
-    IF taken = 0 THEN
-      free := int4multirange(owned) - off_limits;
-    ELSIF taken = top + 1 - lower(owned) AND other_protocols = 0 AND NOT (int4range(lower(owned), top, '[]') && off_limits) THEN
-      free := int4multirange(int4range(top + 1, upper(owned))) - off_limits;
-    ELSE
-      SELECT range_agg(int4range(s.prev + 1, s.port)) FILTER (WHERE s.port > s.prev + 1) INTO gaps
-        FROM (SELECT a.port, lag(a.port, 1, lower(owned) - 1) OVER (ORDER BY a.port) AS prev
-                FROM port_allocations a WHERE a.host = p_host AND a.port >= lower(owned) AND a.port <= top) s;
-      free := (COALESCE(gaps, '{}') + int4multirange(int4range(top + 1, upper(owned)))) - off_limits;
-    END IF;
+    free := port_free_in(owned, p_host, off_limits);
   END IF;
 
   candidate := lower(free);

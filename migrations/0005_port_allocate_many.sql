@@ -8,7 +8,7 @@
 -- A request the table refuses (a service name its check rejects, a project removed in
 -- between) fails the whole statement; the caller then sends each request alone.
 --
--- Same search and the same locks as port_allocate, with one saving: consecutive requests
+-- Same search (port_free_in, 0004) and the same locks as port_allocate, with one saving: consecutive requests
 -- for one project and host (the caller sorts them) share one search of the range, and
 -- each port taken or found claimed is removed from it, so the next request starts where
 -- the last one stopped. Every request still checks under its advisory lock, with a fresh
@@ -37,10 +37,6 @@ DECLARE
   searched_project text;
   searched_host text;
   owned int4range;
-  taken integer;
-  top integer;
-  other_protocols integer;
-  gaps int4multirange;
   -- Ports of the range not yet tried by this batch and free in the search's snapshot.
   free int4multirange;
   candidate integer;
@@ -67,23 +63,7 @@ BEGIN
       searched_host := r_host;
       lock_key := hashtext(searched_host);
       SELECT p.port_range INTO owned FROM projects p WHERE p.name = searched_project;
-      IF owned IS NULL THEN
-        free := '{}';
-      ELSE
-        -- As in port_allocate: no holes up to the top when there are as many rows as ports below it.
-        SELECT count(*), max(a.port), count(*) FILTER (WHERE a.protocol <> 'tcp') INTO taken, top, other_protocols
-          FROM port_allocations a WHERE a.host = searched_host AND a.port >= lower(owned) AND a.port < upper(owned);
-        IF taken = 0 THEN
-          free := int4multirange(owned) - off_limits;
-        ELSIF taken = top + 1 - lower(owned) AND other_protocols = 0 AND NOT (int4range(lower(owned), top, '[]') && off_limits) THEN
-          free := int4multirange(int4range(top + 1, upper(owned))) - off_limits;
-        ELSE
-          SELECT range_agg(int4range(s.prev + 1, s.port)) FILTER (WHERE s.port > s.prev + 1) INTO gaps
-            FROM (SELECT a.port, lag(a.port, 1, lower(owned) - 1) OVER (ORDER BY a.port) AS prev
-                    FROM port_allocations a WHERE a.host = searched_host AND a.port >= lower(owned) AND a.port <= top) s;
-          free := (COALESCE(gaps, '{}') + int4multirange(int4range(top + 1, upper(owned)))) - off_limits;
-        END IF;
-      END IF;
+      free := CASE WHEN owned IS NULL THEN '{}' ELSE port_free_in(owned, searched_host, off_limits) END;
     END IF;
 
     candidate := lower(free);
