@@ -10,8 +10,6 @@ import { SupervisorError, type ErrorCode } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { RateBudget } from './rate-budget.js';
 
-export const CLOUDFLARE_API_BASE = 'https://api.cloudflare.com/client/v4';
-
 export interface CloudflareClientOptions {
   baseUrl: string;
   /** Resolves the API token; called per attempt so a rotated secret takes effect at once. */

@@ -72,7 +72,7 @@ interface Done {
   record?: DnsRecord;
 }
 
-export const emptyPlan = (): DnsPlan => ({ create: [], update: [], delete: [], unchanged: 0, conflicts: [] });
+const emptyPlan = (): DnsPlan => ({ create: [], update: [], delete: [], unchanged: 0, conflicts: [] });
 
 export class DnsService {
   constructor(private readonly deps: DnsDeps) {}

@@ -6,6 +6,7 @@ import { isOwned, viewOf, type RecordView } from './records.js';
 import type { Route } from './ingress-merge.js';
 import type { ZoneDirectory } from './zones.js';
 import type { CloudflareClient } from './client.js';
+import { tunnelTarget } from './tunnel.js';
 
 export interface GcDeps {
   client: CloudflareClient;
@@ -21,7 +22,7 @@ export interface GcOutcome {
 }
 
 export async function collectGarbage(deps: GcDeps, actor: string, input: { tunnelId: string; routes: Route[]; apply: boolean }): Promise<GcOutcome> {
-  const target = `${input.tunnelId}.cfargotunnel.com`;
+  const target = tunnelTarget(input.tunnelId);
   const wanted = new Set(input.routes.filter((r) => r.dns).map((r) => r.hostname));
   const orphans: RecordView[] = [];
   for (const zone of await deps.zones.all()) {

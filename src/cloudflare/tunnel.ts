@@ -71,7 +71,7 @@ interface RouteRow {
 
 export const tunnelTarget = (tunnelId: string) => `${tunnelId}.cfargotunnel.com`;
 
-export function allocationService(a: Allocation): string {
+function allocationService(a: Allocation): string {
   return `http://${a.host === LOCAL_HOST ? 'localhost' : a.host}:${a.port}`;
 }
 

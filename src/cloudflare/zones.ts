@@ -69,7 +69,7 @@ export class ZoneDirectory {
   }
 }
 
-export function longestSuffix(zones: Zone[], hostname: string): Zone | undefined {
+function longestSuffix(zones: Zone[], hostname: string): Zone | undefined {
   const host = hostname.toLowerCase();
   let best: Zone | undefined;
   for (const zone of zones) {
