@@ -21,7 +21,8 @@ import type { Db, Tx } from '../src/core/db.js';
 import { createLogger } from '../src/core/log.js';
 import { openServices, type Services } from '../src/services.js';
 import { startFakeCloudflare, type CallRecord, type FakeCloudflare, type Zone } from '../test/fakes/cloudflare/index.js';
-import { openTestDb, skipReason, type Backend } from '../test/helpers/db.js';
+import { openTestDb, type Backend } from '../test/helpers/db.js';
+import { onEachBackend } from './backends.js';
 
 const ROUTES = 500;
 const A_RECORDS = 500;
@@ -348,12 +349,7 @@ async function runConfiguration(backend: Backend, mode: Mode): Promise<void> {
 }
 
 export async function benchCloudflare(): Promise<void> {
-  for (const backend of ['postgres', 'pglite'] as const) {
-    const reason = await skipReason(backend).catch((err: Error) => err.message);
-    if (reason) {
-      console.log(`  [${backend}] not run: ${reason}`);
-      continue;
-    }
+  await onEachBackend(async (backend) => {
     for (const mode of ['local', 'remote'] as const) await runConfiguration(backend, mode);
-  }
+  });
 }

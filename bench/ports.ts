@@ -8,7 +8,8 @@ import { systemClock } from '../src/core/clock.js';
 import type { Db } from '../src/core/db.js';
 import { LINUX_DEFAULT_EPHEMERAL } from '../src/ports/policy.js';
 import { PortService } from '../src/ports/service.js';
-import { openTestDb, skipReason, type Backend } from '../test/helpers/db.js';
+import { openTestDb, type Backend } from '../test/helpers/db.js';
+import { onEachBackend } from './backends.js';
 import { fmt, measurePair, printComparison } from './stats.js';
 
 const SEQUENTIAL = 2000;
@@ -182,13 +183,8 @@ async function withPorts(backend: Backend, run: (db: Db, ports: PortService) => 
 
 /** Allocation throughput against a bare INSERT, and audit time, on each backend (each on a fresh database). */
 export async function benchPorts(): Promise<void> {
-  for (const backend of ['postgres', 'pglite'] as const) {
-    const reason = await skipReason(backend).catch((err: Error) => err.message);
-    if (reason) {
-      console.log(`  [${backend}] not run: ${reason}`);
-      continue;
-    }
+  await onEachBackend(async (backend) => {
     await withPorts(backend, (db, ports) => benchAllocation(db, ports, backend));
     await withPorts(backend, (_db, ports) => benchAudit(ports, backend));
-  }
+  });
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { startChildDaemon, CLI } from './daemon-child.js';
 import { benchMcpStdio } from './mcp-stdio.js';
 import { benchRest } from './rest.js';
+import { onEachBackend } from './backends.js';
 import { benchInProcessGet } from './secrets-inprocess.js';
 import { benchPorts } from './ports.js';
 import { benchCloudflare } from './cloudflare.js';
@@ -12,8 +13,7 @@ const only = process.argv[2];
 
 if (!only || only === 'secrets') {
   console.log('== Secrets: in-process get_secret vs bare SELECT ==');
-  await benchInProcessGet('postgres');
-  await benchInProcessGet('pglite');
+  await onEachBackend(benchInProcessGet);
 }
 if (!only || only === 'ports') {
   console.log('\n== Ports: allocate_port vs bare INSERT, audit_ports ==');

@@ -1,7 +1,7 @@
 import { adminPrincipal } from '../src/auth/principal.js';
 import { catalog } from '../src/catalog/index.js';
 import { LocalInvoker } from '../src/catalog/local-invoker.js';
-import { skipReason, type Backend } from '../test/helpers/db.js';
+import type { Backend } from '../test/helpers/db.js';
 import { openTestServices } from '../test/helpers/services.js';
 import { measurePair, printComparison } from './stats.js';
 
@@ -9,11 +9,6 @@ const N = 5000;
 
 /** get_secret in process (with access tracking and audit) next to a bare parameterized SELECT on the same pool. */
 export async function benchInProcessGet(backend: Backend): Promise<void> {
-  const reason = await skipReason(backend).catch((err: Error) => err.message);
-  if (reason) {
-    console.log(`  [${backend}] not run: ${reason}`);
-    return;
-  }
   const s = await openTestServices(backend);
   try {
     const admin = adminPrincipal('bench');
