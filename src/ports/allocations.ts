@@ -65,6 +65,14 @@ interface Queued {
   req: AllocateRequest;
 }
 
+/** What allocate needs for one set of exclusions: its two statements and, with batching on, the group commit. */
+interface Prepared {
+  exclusions: Exclusions;
+  text: string;
+  many: string;
+  commit: GroupCommit<Queued, AllocatedRow | undefined> | undefined;
+}
+
 /** A batch statement that failed as a whole: it says nothing about any one of its requests. */
 class BatchFailed extends Error {}
 
@@ -75,16 +83,14 @@ const ATTEMPTS = 2;
 
 /** Durable reservations of one port for one service; the database settles every race. */
 export class AllocationStore {
-  /** allocateSql and allocateManySql for the exclusions last seen (a PortService reads them once). */
-  private sql: { exclusions: Exclusions; text: string; many: string } | undefined;
-  /** The batches of the exclusions last seen, when batching is on. */
-  private batches: { exclusions: Exclusions; commit: GroupCommit<Queued, AllocatedRow | undefined> } | undefined;
+  /** The statements and the group commit for the exclusions last seen (a PortService reads them once). */
+  private prepared: Prepared | undefined;
 
   constructor(private readonly deps: AllocationStoreDeps) {}
 
   /** Statements sent through the batches so far (a lone call counts as one) and the calls they carried. */
   batchStats(): { batches: number; requests: number } {
-    const stats = this.batches?.commit.stats ?? { batches: 0, items: 0 };
+    const stats = this.prepared?.commit?.stats ?? { batches: 0, items: 0 };
     return { batches: stats.batches, requests: stats.items };
   }
 
@@ -114,19 +120,10 @@ export class AllocationStore {
    * would hold every other request of the batch with it (and could close a deadlock).
    */
   private async firstTry(actor: string, req: AllocateRequest, exclusions: Exclusions): Promise<AllocatedRow | undefined> {
-    if (!this.deps.batching || req.preferredPort !== undefined) return this.tryAllocate(actor, req, exclusions);
-    if (this.batches?.exclusions !== exclusions) {
-      this.batches = {
-        exclusions,
-        commit: new GroupCommit({
-          ...this.deps.batching,
-          one: (q) => this.tryAllocate(q.actor, q.req, exclusions),
-          many: (queued) => this.allocateMany(queued, exclusions),
-        }),
-      };
-    }
+    const { commit } = this.prepare(exclusions);
+    if (!commit || req.preferredPort !== undefined) return this.tryAllocate(actor, req, exclusions);
     try {
-      return await this.batches.commit.submit({ actor, req });
+      return await commit.submit({ actor, req });
     } catch (err) {
       if (!(err instanceof BatchFailed)) throw err;
       return this.tryAllocate(actor, req, exclusions);
@@ -143,7 +140,7 @@ export class AllocationStore {
     const column = <T>(get: (r: (typeof order)[number]) => T) => order.map(get);
     let rows: Array<AllocatedRow & { i: number }>;
     try {
-      ({ rows } = await this.deps.db.query<AllocatedRow & { i: number }>(this.statements(exclusions).many, [
+      ({ rows } = await this.deps.db.query<AllocatedRow & { i: number }>(this.prepare(exclusions).many, [
         column((r) => r.project), column((r) => r.service), column((r) => r.host), column((r) => r.protocol ?? 'tcp'),
         column((r) => r.hostname ?? null), column((r) => r.description ?? null), column((r) => r.command ?? null),
         this.deps.clock.now(), column((r) => r.actor),
@@ -158,15 +155,23 @@ export class AllocationStore {
     return answers;
   }
 
-  private statements(exclusions: Exclusions): { text: string; many: string } {
-    if (this.sql?.exclusions !== exclusions) this.sql = { exclusions, text: allocateSql(exclusions), many: allocateManySql(exclusions) };
-    return this.sql;
+  private prepare(exclusions: Exclusions): Prepared {
+    if (this.prepared?.exclusions !== exclusions) {
+      const { batching } = this.deps;
+      this.prepared = {
+        exclusions,
+        text: allocateSql(exclusions),
+        many: allocateManySql(exclusions),
+        commit: batching && new GroupCommit({ ...batching, one: (q) => this.tryAllocate(q.actor, q.req, exclusions), many: (queued) => this.allocateMany(queued, exclusions) }),
+      };
+    }
+    return this.prepared;
   }
 
   /** One call of port_allocate; undefined when it allocated nothing. */
   private async tryAllocate(actor: string, req: AllocateRequest, exclusions: Exclusions): Promise<AllocatedRow | undefined> {
     try {
-      const { rows } = await this.deps.db.query<AllocatedRow>(this.statements(exclusions).text, [
+      const { rows } = await this.deps.db.query<AllocatedRow>(this.prepare(exclusions).text, [
         req.project, req.service, req.host, req.protocol ?? 'tcp', req.preferredPort ?? null,
         req.hostname ?? null, req.description ?? null, req.command ?? null, this.deps.clock.now(), actor,
       ]);
