@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { adminPrincipal } from '../src/auth/principal.js';
+import { adminPrincipal } from '../src/core/principal.js';
 import { desiredRecord, isOwned, type DesiredRecord } from '../src/cloudflare/records.js';
 import type { DnsOutcome } from '../src/cloudflare/dns.js';
 import type { SyncOutcome } from '../src/cloudflare/tunnel.js';

@@ -2,7 +2,7 @@
 // pool, sequential and under 32 concurrent callers, and audit_ports against real sockets.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { adminPrincipal } from '../src/auth/principal.js';
+import { adminPrincipal } from '../src/core/principal.js';
 import { AuditLog } from '../src/core/audit.js';
 import { systemClock } from '../src/core/clock.js';
 import type { Db } from '../src/core/db.js';

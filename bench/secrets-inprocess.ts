@@ -1,4 +1,4 @@
-import { adminPrincipal } from '../src/auth/principal.js';
+import { adminPrincipal } from '../src/core/principal.js';
 import { catalog } from '../src/catalog/index.js';
 import { LocalInvoker } from '../src/catalog/local-invoker.js';
 import type { Backend } from '../test/helpers/db.js';

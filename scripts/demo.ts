@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { adminPrincipal } from '../src/auth/principal.js';
+import { adminPrincipal } from '../src/core/principal.js';
 import { catalog } from '../src/catalog/index.js';
 import { LocalInvoker } from '../src/catalog/local-invoker.js';
 import { loadConfig } from '../src/core/config.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { adminPrincipal } from './auth/principal.js';
+import { adminPrincipal } from './core/principal.js';
 import { catalog } from './catalog/index.js';
 import { META } from './core/names.js';
 import type { Config } from './core/config.js';

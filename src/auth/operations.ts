@@ -3,7 +3,7 @@ import { defineOperation, DESTRUCTIVE, READ, WRITE } from '../catalog/operation.
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageNewestFirst, pageOutput } from '../core/page.js';
-import { scopeOf } from './principal.js';
+import { scopeOf } from '../core/principal.js';
 
 const isoDate = z.string().describe('ISO 8601 timestamp');
 const tokenInfo = z.object({

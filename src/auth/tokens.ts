@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { toBuffer, type Db } from '../core/db.js';
 import { invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
-import { adminPrincipal, projectPrincipal, type Principal } from './principal.js';
+import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
 
 /** Tokens look like `svt_<id>_<secret>`: the id finds the row, the secret is compared by hash. */
 const TOKEN_PATTERN = /^svt_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;

@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import { invalidInput } from '../core/errors.js';
 import { API_PREFIX, type Operation } from './operation.js';
 

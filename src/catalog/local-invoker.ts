@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { scopeOf, type Principal } from '../auth/principal.js';
+import { scopeOf, type Principal } from '../core/principal.js';
 import { forbidden, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import type { Catalog } from './catalog.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import type { Services } from '../services.js';
 
 /** The interface a call came through; recorded with every call. */

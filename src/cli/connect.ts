@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { adminPrincipal, projectPrincipal, type Principal } from '../auth/principal.js';
+import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
 import { catalog } from '../catalog/index.js';
 import type { Invoker } from '../catalog/invoker.js';
 import type { Via } from '../catalog/operation.js';

@@ -1,6 +1,6 @@
 // The Cloudflare domain as the operations see it: DNS records, tunnel routes, sync, gc,
 // import and verify, wired to one client (one rate budget) and one token source.
-import { adminPrincipal } from '../auth/principal.js';
+import { adminPrincipal } from '../core/principal.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Db } from '../core/db.js';

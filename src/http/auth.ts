@@ -1,6 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { adminPrincipal, principalForProject, type Principal } from '../auth/principal.js';
+import { adminPrincipal, principalForProject, type Principal } from '../core/principal.js';
 import { SupervisorError } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import type { Services } from '../services.js';

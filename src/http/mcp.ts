@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { LocalInvoker } from '../catalog/local-invoker.js';
 import { invalidInput } from '../core/errors.js';

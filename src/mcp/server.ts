@@ -1,6 +1,6 @@
 import { Server, type Tool } from '@modelcontextprotocol/server';
-import type { Principal } from '../auth/principal.js';
-import { scopeOf } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
+import { scopeOf } from '../core/principal.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Invoker } from '../catalog/invoker.js';
 import { schemasOf } from '../catalog/json-schema.js';

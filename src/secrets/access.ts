@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import type { Queryable } from '../core/db.js';
 import { isUnder } from './paths.js';
 

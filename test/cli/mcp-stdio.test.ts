@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { catalog } from '../../src/catalog/index.js';
 import { dataDirFiles } from '../../src/core/datadir.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';

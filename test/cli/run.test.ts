@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { assertCliBuilt, cliEnv, daemonBackend, describeResult, runCli, startCli } from './run-cli.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { catalog } from '../../src/catalog/index.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { ManualClock } from '../../src/core/clock.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { catalog } from '../../src/catalog/index.js';
 import { SupervisorError } from '../../src/core/errors.js';

@@ -2,7 +2,7 @@
 // when it changes, and in one statement, not one INSERT per route on every sync.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import type { Db, Tx } from '../../src/core/db.js';
 import { testBackends, skipReason } from '../helpers/db.js';
 import { openCloudflareFixture, type CloudflareFixture } from './fixture.js';

@@ -3,7 +3,7 @@
 // probes), what is missing, and the refusals for a bad or absent token.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { capturedLogLines } from '../helpers/services.js';

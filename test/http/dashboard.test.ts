@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { skipReason } from '../helpers/db.js';
 

@@ -23,7 +23,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { catalog } from '../../src/catalog/index.js';
 import type { Operation } from '../../src/catalog/operation.js';
 import { decodeCursor } from '../../src/core/page.js';

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminPrincipal, projectPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import type { Listener } from '../../src/ports/probe.js';
 import { PortService } from '../../src/ports/service.js';
 import { skipReason, testBackends } from '../helpers/db.js';

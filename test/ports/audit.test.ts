@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminPrincipal, projectPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { listListeners } from '../../src/ports/probe.js';
 import type { AuditItem } from '../../src/ports/reconcile.js';
 import { skipReason, testBackends } from '../helpers/db.js';

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { AuditLog } from '../../src/core/audit.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Db } from '../../src/core/db.js';

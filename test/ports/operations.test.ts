@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminPrincipal, projectPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { Catalog } from '../../src/catalog/catalog.js';
 import { schemasOf } from '../../src/catalog/json-schema.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { formatRange } from '../../src/ports/range.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openPorts, rejectsWith, tableCounts, type PortsFixture } from './fixture.js';

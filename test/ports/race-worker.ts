@@ -3,7 +3,7 @@
  * PostgreSQL schema named in its environment and runs the commands the test sends
  * over IPC, each as a burst of concurrent calls. Not a test file itself.
  */
-import { adminPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal } from '../../src/core/principal.js';
 import { AuditLog } from '../../src/core/audit.js';
 import { systemClock } from '../../src/core/clock.js';
 import { openPostgres } from '../../src/core/db-postgres.js';

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminPrincipal, projectPrincipal } from '../../src/auth/principal.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';

@@ -1,5 +1,5 @@
-import { META } from '../core/names.js';
-import { forbidden } from '../core/errors.js';
+import { META } from './names.js';
+import { forbidden } from './errors.js';
 
 /** Who is calling: an admin, or one project. `actor` names them in audit rows. */
 export type Principal = { role: 'admin'; actor: string } | { role: 'project'; project: string; actor: string };
