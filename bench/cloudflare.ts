@@ -16,12 +16,12 @@ import { adminPrincipal } from '../src/core/principal.js';
 import { desiredRecord, isOwned, type DesiredRecord } from '../src/cloudflare/records.js';
 import type { DnsOutcome } from '../src/cloudflare/dns.js';
 import type { SyncOutcome } from '../src/cloudflare/tunnel.js';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig, openApp, type SupervisorApp } from '../src/app.js';
 import type { Db, Tx } from '../src/core/db.js';
 import { createLogger } from '../src/core/log.js';
-import { openServices, type Services } from '../src/services.js';
 import { startFakeCloudflare, type CallRecord, type FakeCloudflare, type Zone } from '../test/fakes/cloudflare/index.js';
 import { openTestDb, type Backend } from '../test/helpers/db.js';
+import { addProject } from '../test/helpers/projects.js';
 import { onEachBackend } from './backends.js';
 
 const ROUTES = 500;
@@ -45,7 +45,7 @@ type Mode = 'local' | 'remote';
 
 interface Setup {
   fake: FakeCloudflare;
-  services: Services;
+  services: SupervisorApp;
   zones: Zone[];
   tunnelId: string;
   /** Client retry waits (backoff or rate budget); 0 expected. */
@@ -98,7 +98,7 @@ async function open(backend: Backend, mode: Mode): Promise<Setup> {
   const waits: number[] = [];
   const queries = { count: 0 };
   const db = counting(await openTestDb(backend), queries);
-  const services = await openServices({
+  const services = await openApp({
     config,
     db,
     log: createLogger('warn'),
@@ -214,7 +214,7 @@ const median = (values: number[]) => {
 async function populate(s: Setup): Promise<{ live: Array<{ service: string; n: number }>; addresses: DesiredRecord[]; setupMs: number; setupCalls: number }> {
   const started = performance.now();
   const { ports, cloudflare } = s.services;
-  await ports.addProject(ACTOR, { name: PROJECT, range: RANGE });
+  await addProject(s.services, ACTOR, { name: PROJECT, range: RANGE });
   const live: Array<{ service: string; n: number }> = [];
   for (let n = 0; n < ROUTES; n++) {
     await ports.allocate(admin, { project: PROJECT, service: `s${n}`, hostname: routeHost(n) });

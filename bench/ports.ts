@@ -8,7 +8,9 @@ import { systemClock } from '../src/core/clock.js';
 import type { Db } from '../src/core/db.js';
 import { LINUX_DEFAULT_EPHEMERAL } from '../src/ports/policy.js';
 import { PortService } from '../src/ports/service.js';
+import type { ProjectService } from '../src/projects/service.js';
 import { openTestDb, type Backend } from '../test/helpers/db.js';
+import { addProject, projectsFor } from '../test/helpers/projects.js';
 import { onEachBackend } from './backends.js';
 import { fmt, measurePair, printComparison } from './stats.js';
 
@@ -37,11 +39,17 @@ function counter(prefix: string): () => string {
 }
 
 /** Projects of one default block each (100 ports, the usual size), from `start`. */
-async function addBlocks(ports: PortService, prefix: string, count: number, start: number): Promise<string[]> {
+/** The ports service and the projects registry that gives projects their ranges. */
+interface Registry {
+  ports: PortService;
+  projects: ProjectService;
+}
+
+async function addBlocks(reg: Registry, prefix: string, count: number, start: number): Promise<string[]> {
   const names: string[] = [];
   for (let i = 0; i < count; i++) {
     const name = `${prefix}-${i}`;
-    await ports.addProject(admin.actor, { name, range: { start: start + i * 100, end: start + i * 100 + 99 } });
+    await addProject(reg, admin.actor, { name, range: { start: start + i * 100, end: start + i * 100 + 99 } });
     names.push(name);
   }
   return names;
@@ -91,14 +99,15 @@ async function duplicates(db: Db): Promise<number> {
   return rows[0]!.n;
 }
 
-async function benchAllocation(db: Db, ports: PortService, backend: Backend): Promise<void> {
+async function benchAllocation(db: Db, reg: Registry, backend: Backend): Promise<void> {
+  const { ports } = reg;
   await db.query(BARE_TABLE);
   const bareKey = counter('bare');
   let barePort = 1;
   const bareInsert = () => db.query('INSERT INTO bench_bare (project, service, port, created_at) VALUES ($1, $2, $3, $4)', ['bench', bareKey(), barePort++, new Date()]);
 
   // Sequential: round-robin over 40 default-size projects, so each ends about half full.
-  const seqProjects = await addBlocks(ports, 'seq', 40, 10000);
+  const seqProjects = await addBlocks(reg, 'seq', 40, 10000);
   const seqKey = counter('svc');
   let turn = 0;
   const allocate = () => ports.allocate(admin, { project: seqProjects[turn++ % seqProjects.length]!, service: seqKey() });
@@ -108,14 +117,14 @@ async function benchAllocation(db: Db, ports: PortService, backend: Backend): Pr
   console.log(`  ratio (ops/s allocate / bare)`.padEnd(36) + `${((alloc.opsPerSec / bare.opsPerSec) * 100).toFixed(0)}%`);
 
   // Concurrent: once with every caller in one 1000-port project, once spread over 32 default-size projects.
-  const one = (await ports.addProject(admin.actor, { name: 'conc-one', range: { start: 16000, end: 16999 } })).name;
-  const spread = await addBlocks(ports, 'conc', 32, 20000);
+  const one = (await addProject(reg, admin.actor, { name: 'conc-one', range: { start: 16000, end: 16999 } })).project;
+  const spread = await addBlocks(reg, 'conc', 32, 20000);
   const oneKey = counter('one');
   const spreadKey = counter('spread');
   console.log(`\n[${backend}] ${CALLERS} concurrent callers (${ONE_PROJECT} calls into one project, ${CONCURRENT} otherwise; ${ROUNDS} interleaved rounds after a warm-up)`);
   // Not measured: every pool connection opens, prepares both statements and compiles
   // port_allocate once, as in a daemon that has been running for a while.
-  const warm = (await ports.addProject(admin.actor, { name: 'conc-warm', range: { start: 17000, end: 17999 } })).name;
+  const warm = (await addProject(reg, admin.actor, { name: 'conc-warm', range: { start: 17000, end: 17999 } })).project;
   await timed(4 * CALLERS, CALLERS, () => bareInsert());
   await timed(4 * CALLERS, CALLERS, (i) => ports.allocate(admin, { project: warm, service: `warm-${i}` }));
   const [baseline, oneRun, spreadRun] = await interleavedRates(CALLERS, () => ports.allocationBatches(), [
@@ -143,8 +152,9 @@ function listen(port: number): Promise<net.Server> {
 }
 
 /** audit_ports with 1,000 allocations and 200 real listeners: 150 on allocated ports, 50 unknown. */
-async function benchAudit(ports: PortService, backend: Backend): Promise<void> {
-  const projects = await addBlocks(ports, 'audit', 20, 24000);
+async function benchAudit(reg: Registry, backend: Backend): Promise<void> {
+  const { ports } = reg;
+  const projects = await addBlocks(reg, 'audit', 20, 24000);
   for (let i = 0; i < AUDIT_ALLOCATIONS; i++) {
     await ports.allocate(admin, { project: projects[i % projects.length]!, service: `svc-${i}` });
   }
@@ -171,11 +181,12 @@ async function benchAudit(ports: PortService, backend: Backend): Promise<void> {
   }
 }
 
-async function withPorts(backend: Backend, run: (db: Db, ports: PortService) => Promise<void>): Promise<void> {
+async function withPorts(backend: Backend, run: (db: Db, reg: Registry) => Promise<void>): Promise<void> {
   const db = await openTestDb(backend);
-  const ports = new PortService({ db, clock: systemClock, audit: new AuditLog(db, systemClock), ephemeralRange: async () => LINUX_DEFAULT_EPHEMERAL });
+  const audit = new AuditLog(db, systemClock);
+  const ports = new PortService({ db, clock: systemClock, audit, ephemeralRange: async () => LINUX_DEFAULT_EPHEMERAL });
   try {
-    await run(db, ports);
+    await run(db, { ports, projects: await projectsFor({ db, clock: systemClock, audit }, ports) });
   } finally {
     await db.close();
   }
@@ -184,7 +195,7 @@ async function withPorts(backend: Backend, run: (db: Db, ports: PortService) => 
 /** Allocation throughput against a bare INSERT, and audit time, on each backend (each on a fresh database). */
 export async function benchPorts(): Promise<void> {
   await onEachBackend(async (backend) => {
-    await withPorts(backend, (db, ports) => benchAllocation(db, ports, backend));
-    await withPorts(backend, (_db, ports) => benchAudit(ports, backend));
+    await withPorts(backend, (db, reg) => benchAllocation(db, reg, backend));
+    await withPorts(backend, (_db, reg) => benchAudit(reg, backend));
   });
 }

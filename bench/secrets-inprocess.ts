@@ -1,5 +1,4 @@
 import { adminPrincipal } from '../src/core/principal.js';
-import { catalog } from '../src/catalog/index.js';
 import { LocalInvoker } from '../src/catalog/local-invoker.js';
 import type { Backend } from '../test/helpers/db.js';
 import { openTestServices } from '../test/helpers/services.js';
@@ -14,7 +13,7 @@ export async function benchInProcessGet(backend: Backend): Promise<void> {
     const admin = adminPrincipal('bench');
     const path = 'project/bench/database_url';
     await s.secrets.set(admin, { path, value: 'postgres://bench:secret@localhost/bench' });
-    const invoker = new LocalInvoker(catalog, s, admin, 'internal');
+    const invoker = new LocalInvoker(s, admin, 'internal');
     const bareSelect = () => s.db.query('SELECT id, path, current_version FROM secrets WHERE path = $1', [path]);
     const [service, bare] = await measurePair(N, () => s.secrets.get(admin, { path }), bareSelect);
     const [viaCatalog, bare2] = await measurePair(N, () => invoker.invoke('get_secret', { path }), bareSelect);

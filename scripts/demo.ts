@@ -11,9 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { adminPrincipal } from '../src/core/principal.js';
-import { catalog } from '../src/catalog/index.js';
 import { LocalInvoker } from '../src/catalog/local-invoker.js';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfig } from '../src/app.js';
 import { startDaemon, type RunningDaemon } from '../src/daemon.js';
 import { startFakeCloudflare, type FakeCloudflare } from '../test/fakes/cloudflare/index.js';
 import { DEMO, seedDemo } from '../test/fakes/cloudflare/main.js';
@@ -121,11 +120,11 @@ async function main(): Promise<void> {
     daemon = await startDaemon(settings(0));
   }
   const services = daemon.services;
-  const adminToken = daemon.initialAdminToken ?? (await services.tokens.create({ name: 'demo-admin', project: null })).token;
-  const invoker = new LocalInvoker(catalog, services, adminPrincipal('demo'), 'internal');
+  const adminToken = daemon.initialAdminToken ?? (await services.auth.tokens.create({ name: 'demo-admin', project: null })).token;
+  const invoker = new LocalInvoker(services, adminPrincipal('demo'), 'internal');
 
   await invoker.invoke('set_secret', { path: 'meta/cloudflare/api_token', value: DEMO.token, description: 'the fake Cloudflare API token (demo)' });
-  await invoker.invoke('project_add', { project: PROJECT, description: 'the demo project' });
+  await invoker.invoke('add_project', { project: PROJECT, description: 'the demo project' });
   const allocated: Array<{ service: string; hostname: string; port: number }> = [];
   for (const s of SERVICES) {
     const answer = (await invoker.invoke('allocate_port', { project: PROJECT, service: s.service, hostname: s.hostname })) as { port: number };

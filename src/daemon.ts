@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { adminPrincipal } from './core/principal.js';
-import { catalog } from './catalog/index.js';
 import { META } from './core/names.js';
 import type { Config } from './core/config.js';
 import { ensureDataDir, lockDataDir, removeDaemonInfo, writeDaemonInfo } from './core/datadir.js';
@@ -9,29 +8,29 @@ import type { Db } from './core/db.js';
 import type { Clock } from './core/clock.js';
 import { openDatabase } from './core/open-db.js';
 import { buildHttpServer } from './http/server.js';
-import { openServices, type Services } from './services.js';
+import { openApp, type SupervisorApp } from './app.js';
 
 export interface RunningDaemon {
   url: string;
-  services: Services;
+  services: SupervisorApp;
   /** Set on the first start only: the admin token, shown once. */
   initialAdminToken?: string;
   close(): Promise<void>;
 }
 
 /** Creates the first admin token when none exists; its secret is returned once and stored hashed. */
-async function ensureAdminToken(services: Services): Promise<string | undefined> {
-  const admins = (await services.tokens.list({})).filter((t) => t.project === null);
+async function ensureAdminToken(services: SupervisorApp): Promise<string | undefined> {
+  const admins = (await services.auth.tokens.list({})).filter((t) => t.project === null);
   if (admins.length > 0) return undefined;
-  return (await services.tokens.create({ name: 'initial-admin', project: null })).token;
+  return (await services.auth.tokens.create({ name: 'initial-admin', project: null })).token;
 }
 
 /**
  * Records the daemon's own port as meta/supervisor, so no project is ever handed
  * it. Only a fixed port inside meta's range is recorded; a clash is reported, not fatal.
  */
-async function reserveOwnPort(services: Services, port: number): Promise<void> {
-  const meta = await services.ports.getProject(META);
+async function reserveOwnPort(services: SupervisorApp, port: number): Promise<void> {
+  const meta = await services.ports.getRange(META);
   if (port < meta.range.start || port > meta.range.end) return;
   try {
     await services.ports.allocate(adminPrincipal('daemon'), { project: META, service: 'supervisor', preferredPort: port, description: 'the supervisor daemon itself', command: 'supervisor daemon' });
@@ -52,12 +51,13 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
   const log = inject.log ?? createLogger(config.logLevel);
   await ensureDataDir(config.home);
   const lock = config.databaseUrl || inject.db ? undefined : await lockDataDir(config.home, 'daemon');
-  let services: Services | undefined;
+  let services: SupervisorApp | undefined;
   try {
-    services = await openServices({ config, db: inject.db ?? (await openDatabase(config)), log, clock: inject.clock });
+    services = await openApp({ config, db: inject.db ?? (await openDatabase(config)), log, clock: inject.clock });
     const initialAdminToken = await ensureAdminToken(services);
     const localToken = randomBytes(32).toString('base64url');
-    const app = await buildHttpServer(services, catalog, { localToken });
+    const tokens = services.auth.tokens;
+    const app = await buildHttpServer(services, { localToken, verifyToken: (token) => tokens.verify(token) });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

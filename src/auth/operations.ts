@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { defineOperation, DESTRUCTIVE, READ, WRITE } from '../catalog/operation.js';
+import { DESTRUCTIVE, operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageNewestFirst, pageOutput } from '../core/page.js';
 import { scopeOf } from '../core/principal.js';
+import type { AuthService } from './service.js';
 
 const isoDate = z.string().describe('ISO 8601 timestamp');
 const tokenInfo = z.object({
@@ -15,62 +16,59 @@ const tokenInfo = z.object({
   revokedAt: isoDate.nullable(),
 });
 
-const auth = 'auth';
+
+const operation = operationsOf<AuthService>('auth');
 
 export const authOperations = [
-  defineOperation({
+  operation({
     name: 'create_token',
     title: 'Create API token',
-    description: 'Create a bearer token for one project (its MCP server /mcp/<project> and its secrets) or, with admin=true, an admin token. The token is shown once in the answer; store it now.',
-    domain: auth,
+    description: 'Create a bearer token for one project, or with admin=true an admin token. Shown once.',
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/tokens' },
     cli: { command: ['token', 'create'], args: ['name'] },
     input: z.object({
-      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/, 'a token name is 1-64 letters, digits, space, . _ @ -').default('cli'),
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/, 'a token name is 1-64 letters, digits, space, . _ @ -').default('cli').describe('A name to recognise the token by in list_tokens and the audit log'),
       project: projectName.optional().describe('Project the token is for'),
       admin: z.boolean().default(false).describe('Create an admin token instead of a project token'),
     }),
     output: tokenInfo.extend({ token: z.string().describe('The bearer token; shown only now') }),
-    handler: async ({ services }, input) => {
+    handler: async ({ svc }, input) => {
       if (input.admin === (input.project !== undefined)) {
         throw invalidInput('give exactly one of project (a project token) or admin=true (an admin token)', { fields: ['project', 'admin'] });
       }
-      return services.tokens.create({ name: input.name, project: input.project ?? null });
+      return svc.tokens.create({ name: input.name, project: input.project ?? null });
     },
   }),
-  defineOperation({
+  operation({
     name: 'list_tokens',
     title: 'List API tokens',
-    description: 'List tokens (never their secrets): id, name, project, last use. Admin only.',
-    domain: auth,
+    description: 'List tokens (never their secrets).',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/tokens' },
     cli: { command: ['token', 'list'] },
-    input: z.object({ project: projectName.optional(), includeRevoked: z.boolean().default(false), ...pageInput }),
+    input: z.object({ project: projectName.optional().describe("Only this project's tokens"), includeRevoked: z.boolean().default(false).describe('Also list revoked tokens'), ...pageInput }),
     output: z.object({ items: z.array(tokenInfo), ...pageOutput }),
-    handler: async ({ services }, input) => pageArray(await services.tokens.list(input), input, (t) => `${t.createdAt.toISOString()}/${t.id}`),
+    handler: async ({ svc }, input) => pageArray(await svc.tokens.list(input), input, (t) => `${t.createdAt.toISOString()}/${t.id}`),
   }),
-  defineOperation({
+  operation({
     name: 'revoke_token',
     title: 'Revoke API token',
-    description: 'Revoke a token by id; it stops working at once on this daemon. Admin only.',
-    domain: auth,
+    description: 'Revoke a token by id.',
     access: 'admin',
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     rest: { method: 'DELETE', path: '/tokens' },
     cli: { command: ['token', 'revoke'], args: ['id'] },
-    input: z.object({ id: z.string().regex(/^[a-f0-9]{12}$/, 'a token id is 12 hex digits (see list_tokens)') }),
+    input: z.object({ id: z.string().regex(/^[a-f0-9]{12}$/, 'a token id is 12 hex digits (see list_tokens)').describe('Token id from list_tokens (12 hex digits)') }),
     output: tokenInfo,
-    handler: ({ services }, input) => services.tokens.revoke(input.id),
+    handler: ({ svc }, input) => svc.tokens.revoke(input.id),
   }),
-  defineOperation({
-    name: 'whoami',
+  operation({
+    name: 'get_identity',
     title: 'Who am I',
-    description: 'Tell which identity and scope this connection has: admin, or the one project it may act for.',
-    domain: auth,
+    description: 'Which identity and scope this connection has: admin, or one project.',
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/whoami' },
@@ -79,20 +77,24 @@ export const authOperations = [
     output: z.object({ role: z.enum(['admin', 'project']), project: z.string(), actor: z.string() }),
     handler: async ({ principal }) => ({ role: principal.role, project: scopeOf(principal), actor: principal.actor }),
   }),
-  defineOperation({
+  operation({
     name: 'list_audit',
     title: 'List audit log',
-    description: 'Recent audit entries, newest first: who read or wrote which secret, denials, token use. Filter by target path, actor or action prefix (e.g. secret.read). Admin only.',
-    domain: auth,
+    description: 'Audit entries, newest first: who read or wrote what, denials.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/audit' },
     cli: { command: ['audit', 'list'], args: ['target'] },
-    input: z.object({ target: z.string().max(256).optional(), actor: z.string().max(200).optional(), action: z.string().max(100).optional(), ...pageInput }),
+    input: z.object({
+      target: z.string().max(256).optional().describe('Exact target, e.g. a secret path'),
+      actor: z.string().max(200).optional().describe('Exact actor, e.g. token:deploy(0123456789ab)'),
+      action: z.string().max(100).optional().describe('Action prefix, e.g. secret.read or auth.'),
+      ...pageInput,
+    }),
     output: z.object({
       items: z.array(z.object({ id: z.number().int(), at: isoDate, actor: z.string(), action: z.string(), target: z.string().nullable(), outcome: z.enum(['ok', 'denied', 'error']), detail: z.record(z.string(), z.unknown()) })),
       ...pageOutput,
     }),
-    handler: ({ services }, input) => pageNewestFirst(input, (before, limit) => services.audit.list({ ...input, before, limit })),
+    handler: ({ svc }, input) => pageNewestFirst(input, (before, limit) => svc.audit.list({ ...input, before, limit })),
   }),
 ];

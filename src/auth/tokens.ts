@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import { toBuffer, type Db } from '../core/db.js';
+import type { AuditLog } from '../core/audit.js';
+import { toBuffer, type Db, type Queryable } from '../core/db.js';
 import { invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
 import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
@@ -49,6 +50,7 @@ export class TokenService {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Creates a token; the returned `token` string is the only time the secret exists outside the caller. */
@@ -84,8 +86,12 @@ export class TokenService {
     return principal;
   }
 
-  async list(filter: { project?: string; includeRevoked?: boolean }): Promise<TokenInfo[]> {
-    const { rows } = await this.db.query<TokenRow>(
+  list(filter: { project?: string; includeRevoked?: boolean }): Promise<TokenInfo[]> {
+    return this.listIn(this.db, filter);
+  }
+
+  async listIn(q: Queryable, filter: { project?: string; includeRevoked?: boolean }): Promise<TokenInfo[]> {
+    const { rows } = await q.query<TokenRow>(
       `SELECT * FROM tokens WHERE ($1::text IS NULL OR project = $1) AND ($2 OR revoked_at IS NULL) ORDER BY created_at, id`,
       [filter.project ?? null, filter.includeRevoked ?? false],
     );
@@ -98,8 +104,20 @@ export class TokenService {
       [id, this.clock.now()],
     );
     if (!rows[0]) throw notFound(`no token with id ${id}; \`supervisor token list\` shows them`);
-    for (const key of this.cache.keys()) if (key.startsWith(`svt_${id}_`)) this.cache.delete(key);
+    this.forget(id);
     return toInfo(rows[0]);
+  }
+
+  /** Revokes every token of a project (it is being removed), inside the caller's transaction. */
+  async revokeProject(tx: Queryable, project: string, actor: string): Promise<number> {
+    const { rows } = await tx.query<{ id: string }>('UPDATE tokens SET revoked_at = $2 WHERE project = $1 AND revoked_at IS NULL RETURNING id', [project, this.clock.now()]);
+    for (const { id } of rows) this.forget(id);
+    if (rows.length > 0) await this.audit.record({ actor, action: 'token.revoke_project', target: project, outcome: 'ok', detail: { revoked: rows.map((r) => r.id) } }, tx);
+    return rows.length;
+  }
+
+  private forget(id: string): void {
+    for (const key of this.cache.keys()) if (key.startsWith(`svt_${id}_`)) this.cache.delete(key);
   }
 
   async count(): Promise<number> {

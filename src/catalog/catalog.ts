@@ -1,13 +1,26 @@
 import type { Principal } from '../core/principal.js';
 import { invalidInput } from '../core/errors.js';
+import type { Endpoint } from './domain.js';
 import { API_PREFIX, type Operation } from './operation.js';
 
-/** All operations, by name. Adapters read it; nothing else registers tools or routes. */
+/** A domain as the adapters see it: a toolset of operations. */
+export interface Toolset {
+  id: string;
+  title: string;
+  description: string;
+  defaultFor: readonly Endpoint[];
+  cliGroups?: readonly string[];
+  operations: readonly Operation[];
+}
+
+/** All operations, by name, grouped in toolsets. Adapters read it; nothing else registers tools or routes. */
 export class Catalog {
   private readonly byName = new Map<string, Operation>();
+  readonly toolsets: readonly Toolset[];
 
-  constructor(operations: Operation[]) {
-    for (const op of operations) {
+  constructor(toolsets: readonly Toolset[]) {
+    this.toolsets = toolsets;
+    for (const op of toolsets.flatMap((t) => t.operations)) {
       if (this.byName.has(op.name)) throw new Error(`operation ${op.name} is defined twice`);
       this.byName.set(op.name, op);
     }

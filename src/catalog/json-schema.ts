@@ -5,9 +5,26 @@ export type JsonSchema = Record<string, unknown>;
 
 const cache = new WeakMap<Operation, { input: JsonSchema; output: JsonSchema }>();
 
+/**
+ * Drops what says nothing a client needs, because tool lists cost agents context:
+ * the regular expression zod adds beside `format` (date-time says it), and the
+ * bounds zod puts on every integer (±2^53-1).
+ */
+function compact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(compact);
+  if (value === null || typeof value !== 'object') return value;
+  const out: JsonSchema = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'pattern' && 'format' in value) continue;
+    if ((key === 'maximum' || key === 'minimum') && Math.abs(item as number) === Number.MAX_SAFE_INTEGER) continue;
+    out[key] = compact(item);
+  }
+  return out;
+}
+
 function convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _drop, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  return json;
+  return compact(json) as JsonSchema;
 }
 
 /** JSON Schemas of an operation's input and output, as MCP, OpenAPI and the CLI publish them. */

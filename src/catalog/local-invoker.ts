@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { scopeOf, type Principal } from '../core/principal.js';
 import { forbidden, SupervisorError, toSupervisorError } from '../core/errors.js';
-import type { Services } from '../services.js';
-import type { Catalog } from './catalog.js';
 import type { Invoker } from './invoker.js';
 import type { Operation, Via } from './operation.js';
+import type { AppCore } from './wire.js';
 import { checkOutput, parseInput } from './validate.js';
 
 /** Field names redacted from call records whatever the operation says. */
@@ -22,8 +21,7 @@ function redactFor(op: Operation | undefined, input: unknown): Record<string, un
  */
 export class LocalInvoker implements Invoker {
   constructor(
-    private readonly catalog: Catalog,
-    private readonly services: Services,
+    private readonly app: AppCore,
     private readonly principal: Principal,
     private readonly via: Via,
   ) {}
@@ -32,33 +30,33 @@ export class LocalInvoker implements Invoker {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const op = this.catalog.require(name);
+      const op = this.app.catalog.require(name);
       await this.authorize(op);
       const input = parseInput(op.input, rawInput, op.name);
-      const output = await op.handler({ principal: this.principal, services: this.services, via: this.via }, input);
+      const output = await op.handler({ principal: this.principal, svc: this.app.serviceOf(op.domain), via: this.via }, input);
       return checkOutput(op.output, output, op.name);
     } catch (err) {
       const error = toSupervisorError(err);
       outcome = error.code;
-      if (!(err instanceof SupervisorError)) this.services.log.error({ err, operation: name }, 'operation failed');
+      if (!(err instanceof SupervisorError)) this.app.log.error({ err, operation: name }, 'operation failed');
       throw error;
     } finally {
-      this.services.calls.record({
-        at: this.services.clock.now(),
+      this.app.calls.record({
+        at: this.app.clock.now(),
         operation: name,
         via: this.via,
         actor: this.principal.actor,
         project: scopeOf(this.principal),
         outcome,
         durationMs: performance.now() - started,
-        input: redactFor(this.catalog.get(name), rawInput),
+        input: redactFor(this.app.catalog.get(name), rawInput),
       });
     }
   }
 
   private async authorize(op: Operation): Promise<void> {
     if (op.access !== 'admin' || this.principal.role === 'admin') return;
-    await this.services.audit.record({ actor: this.principal.actor, action: `op.${op.name}`, outcome: 'denied', detail: { project: this.principal.project } });
+    await this.app.audit.record({ actor: this.principal.actor, action: `op.${op.name}`, outcome: 'denied', detail: { project: this.principal.project } });
     throw forbidden(`${op.name} needs an admin token; this one belongs to project ${this.principal.project}`);
   }
 }

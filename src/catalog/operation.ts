@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import type { Principal } from '../core/principal.js';
-import type { Services } from '../services.js';
 
 /** The interface a call came through; recorded with every call. */
 export type Via = 'mcp' | 'rest' | 'cli' | 'internal';
 
-export interface OperationContext {
+/** What a handler gets: the caller and its own domain's service, nothing else. */
+export interface OperationContext<Svc = unknown> {
   principal: Principal;
-  services: Services;
+  svc: Svc;
   via: Via;
 }
 
@@ -43,14 +43,12 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
  * One capability, described once. MCP tools, REST routes and CLI commands are
  * generated from these fields, so the three interfaces cannot drift apart.
  */
-export interface OperationDef<I extends z.ZodObject, O extends z.ZodObject> {
+export interface OperationDef<I extends z.ZodObject, O extends z.ZodObject, Svc> {
   /** Tool name: short snake_case (Claude Code shows mcp__<server>__<name>, 64 chars max in all). */
   name: string;
   title: string;
   /** Tells an agent when to use it (and when not). */
   description: string;
-  /** Domain = MCP toolset = first CLI word. */
-  domain: string;
   /** `admin`: admin principals only. `any`: the handler checks the resources it touches. */
   access: 'admin' | 'any';
   annotations: Annotations;
@@ -60,7 +58,7 @@ export interface OperationDef<I extends z.ZodObject, O extends z.ZodObject> {
   output: O;
   /** Input fields never written to the call record. */
   sensitive?: string[];
-  handler(ctx: OperationContext, input: z.output<I>): Promise<WithDates<z.input<O>>>;
+  handler(ctx: OperationContext<Svc>, input: z.output<I>): Promise<WithDates<z.input<O>>>;
 }
 
 /** Handlers may return Date where the schema says string: the invoker turns them into ISO 8601. */
@@ -73,13 +71,23 @@ export type WithDates<T> = T extends string
       : T;
 
 /** An operation with its types erased, as the adapters see it. */
-export interface Operation extends Omit<OperationDef<z.ZodObject, z.ZodObject>, 'handler'> {
+export interface Operation extends Omit<OperationDef<z.ZodObject, z.ZodObject, unknown>, 'handler'> {
+  /** The domain it belongs to: its toolset, and whose service its handler gets. */
+  domain: string;
   handler(ctx: OperationContext, input: unknown): Promise<unknown>;
 }
 
-export function defineOperation<I extends z.ZodObject, O extends z.ZodObject>(def: OperationDef<I, O>): Operation {
-  // The invoker parses input with def.input before calling, so the cast holds.
-  return { ...def, handler: (ctx, input) => def.handler(ctx, input as z.output<I>) };
+/**
+ * The operation factory of one domain: its operations get `ctx.svc` typed as the
+ * domain's service, and carry the domain's id.
+ */
+export function operationsOf<Svc>(domain: string) {
+  return <I extends z.ZodObject, O extends z.ZodObject>(def: OperationDef<I, O, Svc>): Operation => ({
+    ...def,
+    domain,
+    // The invoker parses input with def.input and passes the service of `domain`, so the casts hold.
+    handler: (ctx, input) => def.handler(ctx as OperationContext<Svc>, input as z.output<I>),
+  });
 }
 
 /** Annotation presets, so each operation states its nature in one word. */

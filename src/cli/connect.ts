@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
-import { catalog } from '../catalog/index.js';
 import type { Invoker } from '../catalog/invoker.js';
 import type { Via } from '../catalog/operation.js';
 import { RemoteInvoker } from '../catalog/remote-invoker.js';
+import type { AppDefinition } from '../catalog/wire.js';
 import type { Config } from '../core/config.js';
 import { ensureDataDir, lockDataDir, readDaemonInfo } from '../core/datadir.js';
 import { META } from '../core/names.js';
@@ -23,37 +23,36 @@ const localUser = () => `local:${userInfo().username}`;
  * else in this process, under the data dir's exclusive lock when the database is
  * embedded. `project` narrows the scope to one project (`meta` = admin).
  */
-export async function connect(config: Config, options: { project?: string; via: Via; env?: NodeJS.ProcessEnv }): Promise<Connection> {
+export async function connect(app: AppDefinition, config: Config, options: { project?: string; via: Via; env?: NodeJS.ProcessEnv }): Promise<Connection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== META ? options.project : undefined;
   const explicit = env.SUPERVISOR_URL ? { url: env.SUPERVISOR_URL, token: env.SUPERVISOR_TOKEN ?? '' } : undefined;
   const daemon = explicit ?? (await readDaemonInfo(config.home));
   if (daemon) {
-    const invoker = new RemoteInvoker(catalog, { baseUrl: daemon.url.replace(/\/$/, ''), token: daemon.token, via: options.via, project });
-    const me = (await invoker.invoke('whoami', {})) as { role: 'admin' | 'project'; project: string; actor: string };
+    const invoker = new RemoteInvoker(app.catalog, { baseUrl: daemon.url.replace(/\/$/, ''), token: daemon.token, via: options.via, project });
+    const me = (await invoker.invoke('get_identity', {})) as { role: 'admin' | 'project'; project: string; actor: string };
     const principal = me.role === 'admin' ? adminPrincipal(me.actor) : projectPrincipal(me.project, me.actor);
     return { mode: 'daemon', principal, invoker, close: async () => undefined };
   }
-  return connectLocal(config, project, options.via);
+  return connectLocal(app, config, project, options.via);
 }
 
-async function connectLocal(config: Config, project: string | undefined, via: Via): Promise<Connection> {
+async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via): Promise<Connection> {
   // Loaded here so commands served by the daemon never pay for the database drivers.
-  const [{ openDatabase }, { openServices }, { createLogger }, { LocalInvoker }] = await Promise.all([
+  const [{ openDatabase }, { createLogger }, { LocalInvoker }] = await Promise.all([
     import('../core/open-db.js'),
-    import('../services.js'),
     import('../core/log.js'),
     import('../catalog/local-invoker.js'),
   ]);
   await ensureDataDir(config.home);
   const lock = config.databaseUrl ? undefined : await lockDataDir(config.home, via === 'mcp' ? 'supervisor mcp' : 'supervisor cli');
   try {
-    const services = await openServices({ config, db: await openDatabase(config), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
+    const services = await app.open({ config, db: await openDatabase(config), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
     const principal = project ? projectPrincipal(project, `${localUser()}@${project}`) : adminPrincipal(localUser());
     return {
       mode: 'local',
       principal,
-      invoker: new LocalInvoker(catalog, services, principal, via),
+      invoker: new LocalInvoker(services, principal, via),
       async close() {
         await services.close();
         await lock?.release();

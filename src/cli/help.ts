@@ -12,8 +12,8 @@ Environment: SUPERVISOR_HOME, SUPERVISOR_URL + SUPERVISOR_TOKEN (use a remote da
 /** The commands that are not catalog operations; the first line is the summary in the main help. */
 export const BUILTIN_HELP: Record<string, string> = {
   daemon: 'daemon                          start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this\n\nRuns until SIGINT/SIGTERM. On first start it creates the data dir, the master key file and an admin token, printed once.',
-  mcp: 'mcp --project <name>            MCP server over stdio for Claude Code (meta = admin scope)\n\nOnly protocol messages go to stdout. Uses the daemon when it runs, else opens the data dir under its lock.',
-  run: 'run --project <name> -- <cmd>   run a command with the project\'s secrets as environment variables\n\nOptions: --prefix <path> (default project/<name>/); --service <name> also sets PORT to that service\'s port (reserved on first use) and <SERVICE>_PORT for each service of the project. Names are the last path segment upper-cased; signals are forwarded and the command\'s exit code returned.',
+  mcp: 'mcp --project <name>            MCP server over stdio for Claude Code (meta = admin scope)\n\nOptions: --toolsets a,b (or all; default: the endpoint\'s default toolsets), --readonly (read-only tools only). Only protocol messages go to stdout. Uses the daemon when it runs, else opens the data dir under its lock.',
+  run: 'run --project <name> -- <cmd>   run a command with the project\'s secrets as environment variables\n\nOptions: --prefix <path> (default project/<name>/); --service <name> also sets PORT to that service\'s port (reserved on first use) and <SERVICE>_PORT for each service of the project; --allow NAME,... lets secrets set protected variables (PATH, LD_*, NODE_OPTIONS, …). Names are the last path segment upper-cased; signals are forwarded and the command\'s exit code returned.',
 };
 
 export function mainHelp(catalog: Catalog): string {

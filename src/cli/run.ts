@@ -1,24 +1,13 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Invoker } from '../catalog/invoker.js';
-import { portVariables } from '../ports/env.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-/** The environment a project's command runs with: ours, plus its secrets (names from the last path segment). */
-export async function projectEnvironment(invoker: Invoker, prefix: string): Promise<Record<string, string>> {
-  const exported = (await invoker.invoke('export_secrets', { prefix })) as { variables: Array<{ name: string; value: string }> };
-  return Object.fromEntries(exported.variables.map((v) => [v.name, v.value]));
-}
-
-/**
- * Port variables for `--service S`: the service's port (reserved on first use) as
- * PORT, and `<SERVICE>_PORT` for each of the project's services.
- */
-export async function portEnvironment(invoker: Invoker, project: string, service: string): Promise<Record<string, string>> {
-  await invoker.invoke('get_port', { project, service });
-  const listed = (await invoker.invoke('list_ports', { project, limit: 200 })) as { items: Array<{ service: string; port: number; host: string }> };
-  return portVariables(listed.items.filter((a) => a.host === 'local') as Parameters<typeof portVariables>[0], service);
+/** The environment a project's command runs with, as get_run_env builds it. */
+export async function runEnvironment(invoker: Invoker, input: { project: string; service?: string; prefix?: string; allow: string[] }): Promise<Record<string, string>> {
+  const answer = (await invoker.invoke('get_run_env', input)) as { variables: Array<{ name: string; value: string }> };
+  return Object.fromEntries(answer.variables.map((v) => [v.name, v.value]));
 }
 
 /**

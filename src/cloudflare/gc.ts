@@ -32,7 +32,7 @@ export async function collectGarbage(deps: GcDeps, actor: string, input: { tunne
     }
   }
   if (!input.apply || orphans.length === 0) return { tunnelId: input.tunnelId, orphans, applied: false, dns: null };
-  const dns = await deps.dns.apply(actor, 'cloudflare_gc', {
+  const dns = await deps.dns.apply(actor, 'prune_tunnel_dns', {
     upserts: [],
     deletes: orphans.map((o) => ({ name: o.name, type: 'CNAME', content: target })),
     force: false,

@@ -1,14 +1,14 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defineOperation, DESTRUCTIVE, IDEMPOTENT_WRITE, READ, WRITE } from '../catalog/operation.js';
+import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { invalidInput } from '../core/errors.js';
 import { pageArray, pageInput, pageNewestFirst, pageOutput, type Page } from '../core/page.js';
 import { normalizeHostname } from './ingress-rules.js';
 import { desiredRecord, RECORD_TYPES, type RecordView } from './records.js';
 import { comment, dnsOutcome, dryRun, force, hostnameInput, proxied, recordView, routePath, routeView, syncOutcome, ttl, tunnelService } from './schemas.js';
 import type { DnsOutcome } from './dns.js';
+import type { CloudflareService } from './service.js';
 
-const cloudflare = 'cloudflare';
 // Every Cloudflare operation reaches an outside system.
 const open = <T extends object>(a: T) => ({ ...a, openWorldHint: true });
 
@@ -42,12 +42,13 @@ function answer(hostname: string, outcome: DnsOutcome) {
   return { hostname, changed, record: resultRecord(outcome, hostname), ...outcome };
 }
 
+const operation = operationsOf<CloudflareService>('cloudflare');
+
 export const cloudflareOperations = [
-  defineOperation({
-    name: 'cloudflare_verify',
+  operation({
+    name: 'verify_cloudflare',
     title: 'Verify Cloudflare token',
-    description: 'Check the API token in meta/cloudflare/api_token: is it active, which zones it sees, and does it have Zone Read, DNS Edit and (remote tunnels) Cloudflare Tunnel Edit. Lists what is missing. Run it first when a Cloudflare call fails with forbidden. Admin only.',
-    domain: cloudflare,
+    description: 'Check the Cloudflare token: active, zones seen, permissions missing. Run it first when a Cloudflare call fails.',
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/cloudflare/verify' },
@@ -61,65 +62,61 @@ export const cloudflareOperations = [
       permissions: z.record(z.enum(['zoneRead', 'dnsRead', 'dnsEdit', 'tunnelRead', 'tunnelEdit']), z.enum(['ok', 'missing', 'unknown', 'not_needed'])),
       missing: z.array(z.string()).describe('What to add to the token'),
     }),
-    handler: ({ services }) => services.cloudflare.verify(),
+    handler: ({ svc }) => svc.verify(),
   }),
-  defineOperation({
+  operation({
     name: 'create_cname',
     title: 'Create CNAME record',
-    description: 'Create or update the CNAME hostname → target in the zone with the longest matching suffix. Idempotent: an identical record means no API write; a different record of ours is updated, never duplicated. Records not made by the supervisor are refused unless force. dryRun returns the plan. For tunnel hostnames prefer add_tunnel_route, which also creates the CNAME. Admin only.',
-    domain: cloudflare,
+    description: 'Create or update a CNAME (idempotent). Records not made by the supervisor need force. For tunnel hostnames use add_tunnel_route.',
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/dns/cname' },
     cli: { command: ['dns', 'cname'], args: ['hostname', 'target'] },
     input: z.object({ hostname: hostnameInput, target: hostnameInput.describe('The name it points at, e.g. <tunnel-id>.cfargotunnel.com'), proxied, ttl, comment: comment.optional(), force, dryRun }),
     output: recordAnswer,
-    handler: async ({ services, principal }, input) => {
+    handler: async ({ svc, principal }, input) => {
       const record = desiredRecord({ type: 'CNAME', name: input.hostname, content: input.target, proxied: input.proxied, ttl: input.ttl, comment: input.comment });
-      return answer(record.name, await services.cloudflare.changeRecords(principal.actor, 'create_cname', { upserts: [record], deletes: [], force: input.force, dryRun: input.dryRun }));
+      return answer(record.name, await svc.changeRecords(principal.actor, 'create_cname', { upserts: [record], deletes: [], force: input.force, dryRun: input.dryRun }));
     },
   }),
-  defineOperation({
+  operation({
     name: 'create_a_record',
     title: 'Create A/AAAA record',
-    description: 'Create or update the address record hostname → address (A for IPv4, AAAA for IPv6) in the zone with the longest matching suffix. Idempotent like create_cname; a record of that name not made by the supervisor is refused unless force. dryRun returns the plan. Admin only.',
-    domain: cloudflare,
+    description: 'Create or update an A/AAAA record (idempotent); foreign records need force.',
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/dns/a' },
     cli: { command: ['dns', 'a'], args: ['hostname', 'address'] },
     input: z.object({ hostname: hostnameInput, address: z.string().min(1).max(64).describe('IPv4 or IPv6 address'), proxied, ttl, comment: comment.optional(), force, dryRun }),
     output: recordAnswer,
-    handler: async ({ services, principal }, input) => {
+    handler: async ({ svc, principal }, input) => {
       const family = isIP(input.address.trim());
       if (family === 0) throw invalidInput(`address must be an IPv4 or IPv6 address, got ${JSON.stringify(input.address)}`);
       const type = family === 4 ? 'A' : 'AAAA';
       const record = desiredRecord({ type, name: input.hostname, content: input.address, proxied: input.proxied, ttl: input.ttl, comment: input.comment });
-      return answer(record.name, await services.cloudflare.changeRecords(principal.actor, 'create_a_record', { upserts: [record], deletes: [], force: input.force, dryRun: input.dryRun }));
+      return answer(record.name, await svc.changeRecords(principal.actor, 'create_a_record', { upserts: [record], deletes: [], force: input.force, dryRun: input.dryRun }));
     },
   }),
-  defineOperation({
+  operation({
     name: 'delete_dns_record',
     title: 'Delete DNS record',
-    description: "Delete the A, AAAA and CNAME records of a hostname (or only the given type). Only records the supervisor made, unless force. Deleting a name that has no record is not an error (deleted: 0). dryRun returns the plan. Admin only.",
-    domain: cloudflare,
+    description: "Delete a hostname's A, AAAA and CNAME records (ours only, unless force).",
     access: 'admin',
     annotations: open(DESTRUCTIVE),
     rest: { method: 'DELETE', path: '/dns/records' },
     cli: { command: ['dns', 'delete'], args: ['hostname'] },
     input: z.object({ hostname: hostnameInput, type: z.enum(RECORD_TYPES).optional().describe('Only records of this type'), force, dryRun }),
     output: z.object({ hostname: z.string(), deleted: z.number().int().describe('Records deleted (or, in a dry run, that would be)'), ...dnsOutcome.shape }),
-    handler: async ({ services, principal }, input) => {
+    handler: async ({ svc, principal }, input) => {
       const name = normalizeHostname(input.hostname);
-      const outcome = await services.cloudflare.changeRecords(principal.actor, 'delete_dns_record', { upserts: [], deletes: [{ name, type: input.type }], force: input.force, dryRun: input.dryRun });
+      const outcome = await svc.changeRecords(principal.actor, 'delete_dns_record', { upserts: [], deletes: [{ name, type: input.type }], force: input.force, dryRun: input.dryRun });
       return { hostname: name, deleted: outcome.plan.delete.length, ...outcome };
     },
   }),
-  defineOperation({
+  operation({
     name: 'list_dns_records',
     title: 'List DNS records',
-    description: 'DNS records of the managed zones as Cloudflare has them now, by name (paginated). Filter by zone, exact hostname, type, or ownedOnly for the records the supervisor made. Admin only.',
-    domain: cloudflare,
+    description: 'DNS records of the managed zones, live from Cloudflare.',
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/dns/records' },
@@ -127,21 +124,20 @@ export const cloudflareOperations = [
     input: z.object({
       zone: z.string().max(253).optional().describe('Zone name, e.g. example.com'),
       hostname: hostnameInput.optional(),
-      type: z.string().regex(/^[A-Z]{1,10}$/, 'a record type in capitals, e.g. CNAME').optional(),
+      type: z.string().regex(/^[A-Z]{1,10}$/, 'a record type in capitals, e.g. CNAME').optional().describe('Only records of this type, e.g. CNAME'),
       ownedOnly: z.boolean().default(false).describe('Only records the supervisor made'),
       ...pageInput,
     }),
     output: z.object({ items: z.array(recordView), ...pageOutput }),
-    handler: async ({ services }, input) => {
-      const all = await services.cloudflare.listRecords({ zone: input.zone, name: input.hostname, type: input.type, ownedOnly: input.ownedOnly });
+    handler: async ({ svc }, input) => {
+      const all = await svc.listRecords({ zone: input.zone, name: input.hostname, type: input.type, ownedOnly: input.ownedOnly });
       return pageByKey(all, input, (r) => `${r.name}\u0001${r.type}\u0001${r.id ?? ''}`);
     },
   }),
-  defineOperation({
+  operation({
     name: 'add_tunnel_route',
     title: 'Add tunnel route',
-    description: "Route a public hostname through the Cloudflare tunnel to a local service (service http://localhost:4001, or port 4001 for short), write the tunnel's ingress (config.yml + restart, or the remote configuration) and create the proxied CNAME to the tunnel. Hostnames of port allocations are routed by sync_tunnel without this. Refused when a rule not made by the supervisor serves the hostname, unless force. dryRun returns the plan. Admin only.",
-    domain: cloudflare,
+    description: "Route a hostname through the tunnel to a local service, and create its CNAME. (Allocations with a hostname are routed by sync_tunnel.)",
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/tunnel/routes' },
@@ -156,69 +152,64 @@ export const cloudflareOperations = [
       dryRun,
     }),
     output: z.object({ created: z.boolean().describe('False when the route already existed (it is updated)'), ...syncOutcome.shape }),
-    handler: async ({ services, principal }, input) => {
+    handler: async ({ svc, principal }, input) => {
       if ((input.service === undefined) === (input.port === undefined)) throw invalidInput('give exactly one of service (e.g. http://localhost:4001) or port');
       const service = input.service ?? `http://localhost:${input.port}`;
-      return services.cloudflare.addRoute(principal.actor, { hostname: input.hostname, path: input.path, service, dns: input.dns, force: input.force, dryRun: input.dryRun });
+      return svc.addRoute(principal.actor, { hostname: input.hostname, path: input.path, service, dns: input.dns, force: input.force, dryRun: input.dryRun });
     },
   }),
-  defineOperation({
+  operation({
     name: 'remove_tunnel_route',
     title: 'Remove tunnel route',
-    description: "Remove a route added with add_tunnel_route (or imported): rewrite the tunnel's ingress without it and delete its CNAME (ours only) unless keepDns. Routes of port allocations go away with release_port and sync_tunnel. dryRun returns the plan. Admin only.",
-    domain: cloudflare,
+    description: "Remove a manual or imported tunnel route and its CNAME.",
     access: 'admin',
     annotations: open(DESTRUCTIVE),
     rest: { method: 'DELETE', path: '/tunnel/routes' },
     cli: { command: ['tunnel', 'remove'], args: ['hostname'] },
     input: z.object({ hostname: hostnameInput, path: routePath.optional(), keepDns: z.boolean().default(false).describe('Leave the CNAME in place'), dryRun }),
     output: z.object({ removed: z.boolean(), ...syncOutcome.shape }),
-    handler: ({ services, principal }, input) => services.cloudflare.removeRoute(principal.actor, input),
+    handler: ({ svc, principal }, input) => svc.removeRoute(principal.actor, input),
   }),
-  defineOperation({
+  operation({
     name: 'list_tunnel_routes',
     title: 'List tunnel routes',
-    description: 'The routes the supervisor puts in the tunnel: hostnames of port allocations (source allocation) and routes added by hand or imported, by hostname (paginated). sync_tunnel with dryRun shows how they differ from the live ingress. Admin only.',
-    domain: cloudflare,
+    description: 'The tunnel routes: allocations with a hostname, manual and imported routes.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/tunnel/routes' },
     cli: { command: ['tunnel', 'routes'] },
     input: z.object({ ...pageInput }),
     output: z.object({ items: z.array(routeView), ...pageOutput }),
-    handler: async ({ services }, input) => pageByKey(await services.cloudflare.tunnel.routes(), input, (r) => `${r.hostname}\u0001${r.path}`),
+    handler: async ({ svc }, input) => pageByKey(await svc.tunnel.routes(), input, (r) => `${r.hostname}\u0001${r.path}`),
   }),
-  defineOperation({
+  operation({
     name: 'sync_tunnel',
     title: 'Sync tunnel ingress',
-    description: "Make the tunnel's ingress match the routes (port allocations with a hostname + manual routes): exact hostnames before wildcards, catch-all http_status:404 last, rules not made by the supervisor kept. Local mode writes config.yml atomically with a backup and runs the restart command (restoring the backup if it fails); remote mode PUTs the configuration once. Nothing changed → no write, no PUT, no restart. Also creates each hostname's proxied CNAME unless dns is false. dryRun (CLI --plan) returns the diff only. Admin only.",
-    domain: cloudflare,
+    description: "Make the tunnel's ingress (and CNAMEs) match the routes; foreign rules are kept; no change, no write. Run after changing hostnames.",
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/tunnel/sync' },
     cli: { command: ['tunnel', 'sync'], flags: { plan: 'dryRun' } },
     input: z.object({ dryRun, force, dns: z.boolean().default(true).describe('Also create the CNAMEs of the routed hostnames') }),
     output: syncOutcome,
-    handler: ({ services, principal }, input) => services.cloudflare.sync(principal.actor, input),
+    handler: ({ svc, principal }, input) => svc.sync(principal.actor, input),
   }),
-  defineOperation({
-    name: 'cloudflare_gc',
+  operation({
+    name: 'prune_tunnel_dns',
     title: 'Clean up orphaned DNS records',
-    description: 'List CNAMEs the supervisor made that point at this tunnel but whose hostname has no route or allocation any more (e.g. after release_port); with apply, delete them. Records not made by the supervisor are never listed. Admin only.',
-    domain: cloudflare,
+    description: 'Our CNAMEs to the tunnel that no route wants any more; apply deletes them.',
     access: 'admin',
     annotations: open(DESTRUCTIVE),
     rest: { method: 'POST', path: '/cloudflare/gc' },
     cli: { command: ['cloudflare', 'gc'] },
     input: z.object({ apply: z.boolean().default(false).describe('Delete the orphans; false only lists them') }),
     output: z.object({ tunnelId: z.string(), orphans: z.array(recordView), applied: z.boolean(), dns: dnsOutcome.nullable() }),
-    handler: ({ services, principal }, input) => services.cloudflare.gc(principal.actor, input),
+    handler: ({ svc, principal }, input) => svc.gc(principal.actor, input),
   }),
-  defineOperation({
+  operation({
     name: 'import_cloudflare',
     title: 'Import from Cloudflare',
-    description: "Read the managed zones' DNS records and the tunnel's current ingress into the database without changing Cloudflare: records fill the record list, ingress rules no allocation or route covers become imported routes (kept by later syncs, removable with remove_tunnel_route). dryRun shows what would be imported. Admin only.",
-    domain: cloudflare,
+    description: "Read the zones' records and the tunnel's ingress into the database (unknown rules become imported routes).",
     access: 'admin',
     annotations: open(WRITE),
     rest: { method: 'POST', path: '/cloudflare/import' },
@@ -231,18 +222,17 @@ export const cloudflareOperations = [
       known: z.number().int().describe('Ingress rules already covered by an allocation or route'),
       skipped: z.number().int().describe('Ingress rules that cannot become routes (no or invalid hostname)'),
     }),
-    handler: ({ services, principal }, input) => services.cloudflare.import(principal.actor, input),
+    handler: ({ svc, principal }, input) => svc.import(principal.actor, input),
   }),
-  defineOperation({
+  operation({
     name: 'list_cloudflare_changes',
     title: 'List Cloudflare changes',
-    description: 'The record of every change sent to Cloudflare or to the tunnel config, newest first: who, when, which operation, what (dns.create/update/delete, tunnel.write/put) and the result. Filter by target hostname or tunnel id. Admin only.',
-    domain: cloudflare,
+    description: 'Every change sent to Cloudflare or the tunnel config, newest first.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/cloudflare/changes' },
     cli: { command: ['cloudflare', 'changes'], args: ['target'] },
-    input: z.object({ target: z.string().max(253).optional(), ...pageInput }),
+    input: z.object({ target: z.string().max(253).optional().describe('Only changes of this hostname or record'), ...pageInput }),
     output: z.object({
       items: z.array(z.object({
         id: z.number().int(),
@@ -256,6 +246,6 @@ export const cloudflareOperations = [
       })),
       ...pageOutput,
     }),
-    handler: ({ services }, input) => pageNewestFirst(input, (before, limit) => services.cloudflare.changes.list({ target: input.target, before, limit })),
+    handler: ({ svc }, input) => pageNewestFirst(input, (before, limit) => svc.changes.list({ target: input.target, before, limit })),
   }),
 ];

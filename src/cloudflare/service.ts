@@ -2,12 +2,12 @@
 // import and verify, wired to one client (one rate budget) and one token source.
 import { adminPrincipal } from '../core/principal.js';
 import type { Clock } from '../core/clock.js';
-import type { Config } from '../core/config.js';
 import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound, SupervisorError } from '../core/errors.js';
 import { KeyedLock } from '../core/keyed-lock.js';
-import type { PortService } from '../ports/service.js';
-import type { SecretsService } from '../secrets/service.js';
+import type { PortService } from '../ports/index.js';
+import type { SecretsService } from '../secrets/index.js';
+import type { CloudflareSettings } from './settings.js';
 import { ChangeLog, RecordMirror } from './changes.js';
 import { CloudflareClient, type DnsRecord } from './client.js';
 import { DnsService, type DnsOutcome, type DnsRequest } from './dns.js';
@@ -28,11 +28,11 @@ const TOKEN_CACHE_MS = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface CloudflareDeps {
-  config: Config;
+  settings: CloudflareSettings;
   db: Db;
   clock: Clock;
-  secrets: SecretsService;
-  ports: PortService;
+  secrets: Pick<SecretsService, 'get'>;
+  ports: Pick<PortService, 'routedAllocations'>;
   /** Tests shorten retry waits. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -54,7 +54,7 @@ export class CloudflareService {
   private token: { value: string; at: number } | undefined;
 
   constructor(private readonly deps: CloudflareDeps) {
-    const { config, db, clock } = deps;
+    const { settings: config, db, clock } = deps;
     this.client = new CloudflareClient({ baseUrl: config.cloudflareApiUrl, token: () => this.apiToken(), clock, sleep: deps.sleep });
     this.zones = new ZoneDirectory(this.client, config.cloudflareZones, clock);
     this.changes = new ChangeLog(db, clock);
@@ -90,7 +90,7 @@ export class CloudflareService {
 
   /** The tunnel to manage and where its ingress lives; refused with the setting to fix when unknown. */
   private async setup(): Promise<TunnelSetup> {
-    const { config } = this.deps;
+    const { settings: config } = this.deps;
     if (config.cloudflareTunnelMode === 'local') {
       let tunnelId = config.cloudflareTunnelId;
       if (!tunnelId) {
@@ -108,14 +108,14 @@ export class CloudflareService {
   }
 
   private async accountId(): Promise<string> {
-    if (this.deps.config.cloudflareAccountId) return this.deps.config.cloudflareAccountId;
+    if (this.deps.settings.cloudflareAccountId) return this.deps.settings.cloudflareAccountId;
     const [zone] = await this.zones.all();
     if (!zone) throw invalidInput('no Cloudflare account id: set SUPERVISOR_CLOUDFLARE_ACCOUNT_ID (no zone to take it from)');
     return zone.account.id;
   }
 
   verify(): Promise<VerifyReport> {
-    const remote = this.deps.config.cloudflareTunnelMode === 'remote';
+    const remote = this.deps.settings.cloudflareTunnelMode === 'remote';
     return verifyCloudflare({
       client: this.client,
       zones: () => this.zones.refresh(),

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
 import { conflict, invalidInput } from '../core/errors.js';
 import type { KeyedLock } from '../core/keyed-lock.js';
-import { LOCAL_HOST, type Allocation } from '../ports/model.js';
+import { LOCAL_HOST, type Allocation } from '../ports/index.js';
 import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
 import type { DnsOutcome, DnsService } from './dns.js';

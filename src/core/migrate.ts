@@ -1,52 +1,88 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Db } from './db.js';
+import type { Db, Tx } from './db.js';
 
 /** Shared by every process that migrates the same database, so two starting at once take turns. */
 const MIGRATION_LOCK_KEY = 7_420_001;
 
+/**
+ * The baseline: the numbered migrations written before domains had their own
+ * folders (tracked in schema_migrations by number). New migrations live in their
+ * domain's folder instead, named `<YYYYMMDDHHMM>_<name>.sql`, so two domains written
+ * at once never pick the same name; they are tracked by (domain, name).
+ */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
+const BASELINE_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
+const DOMAIN_FILE = /^\d{12}_[a-z0-9_]+\.sql$/;
+
 interface Migration {
-  version: number;
   name: string;
   sql: string;
 }
 
-async function loadMigrations(dir: string): Promise<Migration[]> {
-  const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
-  return Promise.all(
-    files.map(async (file) => ({
-      version: Number(file.slice(0, 4)),
-      name: file.replace(/\.sql$/, ''),
-      sql: await readFile(`${dir}/${file}`, 'utf8'),
-    })),
-  );
+/** A domain's migrations: its id and the folder they are in. */
+export interface DomainMigrations {
+  id: string;
+  migrations?: URL;
+}
+
+async function loadDir(dir: string, pattern: RegExp): Promise<Migration[]> {
+  if (!existsSync(dir)) return [];
+  const files = (await readdir(dir)).filter((f) => pattern.test(f)).sort();
+  return Promise.all(files.map(async (file) => ({ name: file.replace(/\.sql$/, ''), sql: await readFile(`${dir}/${file}`, 'utf8') })));
+}
+
+async function applyBaseline(tx: Tx, dir: string): Promise<string[]> {
+  await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+  const done = new Set(rows.map((r) => r.version));
+  const applied: string[] = [];
+  for (const m of await loadDir(dir, BASELINE_FILE)) {
+    const version = Number(m.name.slice(0, 4));
+    if (done.has(version)) continue;
+    await tx.exec(m.sql);
+    await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [version, m.name]);
+    applied.push(m.name);
+  }
+  return applied;
+}
+
+async function applyDomain(tx: Tx, domain: DomainMigrations): Promise<string[]> {
+  if (!domain.migrations) return [];
+  const { rows } = await tx.query<{ name: string }>('SELECT name FROM domain_migrations WHERE domain = $1', [domain.id]);
+  const done = new Set(rows.map((r) => r.name));
+  const applied: string[] = [];
+  for (const m of await loadDir(fileURLToPath(domain.migrations), DOMAIN_FILE)) {
+    if (done.has(m.name)) continue;
+    await tx.exec(m.sql);
+    await tx.query('INSERT INTO domain_migrations (domain, name) VALUES ($1, $2)', [domain.id, m.name]);
+    applied.push(`${domain.id}/${m.name}`);
+  }
+  return applied;
 }
 
 /**
- * Applies pending migrations in one transaction under an advisory lock, so a
- * half-applied schema is impossible and concurrent starts are safe.
- * Returns the names applied by this call.
+ * Applies pending migrations — the baseline, then each domain's in domain order —
+ * in one transaction under an advisory lock, so a half-applied schema is
+ * impossible and concurrent starts are safe. Returns the names applied by this call.
  */
-export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<string[]> {
-  const migrations = await loadMigrations(dir);
+export async function migrate(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY,
+    const applied = await applyBaseline(tx, baselineDir);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS domain_migrations (
+      domain text NOT NULL,
       name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (domain, name)
     )`);
-    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
-    const done = new Set(rows.map((r) => r.version));
-    const applied: string[] = [];
-    for (const m of migrations) {
-      if (done.has(m.version)) continue;
-      await tx.exec(m.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-      applied.push(m.name);
-    }
+    for (const domain of domains) applied.push(...(await applyDomain(tx, domain)));
     return applied;
   });
 }

@@ -7,3 +7,6 @@ export const META = 'meta';
 export const projectName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,39}$/, 'a project name is 1-40 characters: lowercase letters, digits and -, starting with a letter');
+
+/** The project for services several projects use; like meta, every installation has it. */
+export const SHARED = 'shared';

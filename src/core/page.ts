@@ -30,8 +30,8 @@ export function decodeIntCursor(cursor: string): number {
 
 /** Every list operation takes these, so no answer floods an agent's context. */
 export const pageInput = {
-  limit: z.number().int().min(1).max(200).default(50).describe('Items per page (1-200, default 50)'),
-  cursor: z.string().max(1024).optional().describe('nextCursor from the previous page'),
+  limit: z.number().int().min(1).max(200).default(50).describe('Page size'),
+  cursor: z.string().max(1024).optional().describe('nextCursor of the previous page'),
 };
 
 export const pageOutput = {

@@ -3,7 +3,13 @@ import type { FastifyRequest } from 'fastify';
 import { adminPrincipal, principalForProject, type Principal } from '../core/principal.js';
 import { SupervisorError } from '../core/errors.js';
 import { projectName } from '../core/names.js';
-import type { Services } from '../services.js';
+import type { AuditLog } from '../core/audit.js';
+
+/** How requests are authenticated: the auth domain's token check, and where refusals are audited. */
+export interface Authenticator {
+  verifyToken(token: string): Promise<Principal | undefined>;
+  audit: AuditLog;
+}
 
 const principals = new WeakMap<FastifyRequest, Principal>();
 
@@ -21,13 +27,13 @@ export const tokenDigest = (text: string): Buffer => createHash('sha256').update
  * attempt. `localTokenDigest` is the digest of the daemon's per-run credential for the CLI and stdio
  * adapters on this host (read from the 0600 daemon.json).
  */
-export async function authenticate(request: FastifyRequest, services: Services, localTokenDigest: Buffer): Promise<Principal> {
+export async function authenticate(request: FastifyRequest, services: Authenticator, localTokenDigest: Buffer): Promise<Principal> {
   const header = request.headers.authorization;
   // The scheme name is case-insensitive (RFC 9110 §11.1).
   const presented = header && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
   let principal: Principal | undefined;
   if (presented && timingSafeEqual(tokenDigest(presented), localTokenDigest)) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
-  else if (presented) principal = await services.tokens.verify(presented);
+  else if (presented) principal = await services.verifyToken(presented);
   if (!principal) {
     const reason = presented ? 'unknown or revoked token' : 'no bearer token';
     await services.audit.record({ actor: 'anonymous', action: 'auth.denied', target: `${request.method} ${request.url.split('?')[0]}`, outcome: 'denied', detail: { reason, ip: request.ip } });
@@ -45,7 +51,7 @@ export async function authenticate(request: FastifyRequest, services: Services, 
 }
 
 /** principalForProject, auditing a refusal. */
-export async function narrow(services: Services, principal: Principal, project: string, request: FastifyRequest): Promise<Principal> {
+export async function narrow(services: Pick<Authenticator, 'audit'>, principal: Principal, project: string, request: FastifyRequest): Promise<Principal> {
   try {
     return principalForProject(principal, project);
   } catch (err) {

@@ -2,12 +2,12 @@ import { Readable } from 'node:stream';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../core/principal.js';
-import type { Catalog } from '../catalog/catalog.js';
 import { LocalInvoker } from '../catalog/local-invoker.js';
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import { buildMcpServer } from '../mcp/server.js';
-import type { Services } from '../services.js';
+import type { AppCore } from '../catalog/wire.js';
+import { parseReadonly, parseToolsets, type ToolSelection } from '../mcp/toolsets.js';
 import { narrow, principalOf } from './auth.js';
 
 /**
@@ -39,15 +39,29 @@ async function sendWebResponse(reply: FastifyReply, response: Response): Promise
   return reply.send(response.body ? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream) : undefined);
 }
 
+const header = (request: FastifyRequest, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+};
+
+/** Toolsets from the X-Supervisor-Toolsets header or the `toolsets` query parameter; read-only likewise. */
+function selectionOf(request: FastifyRequest): ToolSelection {
+  const query = request.query as Record<string, string | undefined>;
+  return {
+    toolsets: parseToolsets(header(request, 'x-supervisor-toolsets') ?? query.toolsets),
+    readonly: parseReadonly(header(request, 'x-supervisor-readonly') ?? query.readonly),
+  };
+}
+
 /**
  * Streamable HTTP at /mcp/<project>, stateless: a fresh server per request over
  * the shared service pools. The principal is the caller's token narrowed to the project.
  */
-export function registerMcpRoutes(app: FastifyInstance, catalog: Catalog, services: Services): void {
+export function registerMcpRoutes(app: FastifyInstance, core: AppCore): void {
   const handler = createMcpHandler((ctx) => {
-    const principal = ctx.authInfo?.extra?.principal as Principal;
-    return buildMcpServer(catalog, principal, new LocalInvoker(catalog, services, principal, 'mcp'));
-  }, { maxRequestBodySize: 16 * 1024 * 1024, onerror: (err) => services.log.debug({ err: err.message }, 'mcp request rejected') });
+    const { principal, selection } = ctx.authInfo?.extra as { principal: Principal; selection: ToolSelection };
+    return buildMcpServer(core.catalog, principal, new LocalInvoker(core, principal, 'mcp'), selection);
+  }, { maxRequestBodySize: 16 * 1024 * 1024, onerror: (err) => core.log.debug({ err: err.message }, 'mcp request rejected') });
 
   app.route({
     method: ['GET', 'POST', 'DELETE'],
@@ -55,9 +69,9 @@ export function registerMcpRoutes(app: FastifyInstance, catalog: Catalog, servic
     handler: async (request, reply) => {
       const parsed = projectName.safeParse((request.params as { project: string }).project);
       if (!parsed.success) throw invalidInput(`/mcp/<project>: ${parsed.error.issues[0]?.message}`);
-      const principal = await narrow(services, principalOf(request), parsed.data, request);
+      const principal = await narrow(core, principalOf(request), parsed.data, request);
       const response = await handler.fetch(toWebRequest(request), {
-        authInfo: { token: 'bearer', clientId: principal.actor, scopes: [], extra: { principal } },
+        authInfo: { token: 'bearer', clientId: principal.actor, scopes: [], extra: { principal, selection: selectionOf(request) } },
         parsedBody: request.body,
       });
       return sendWebResponse(reply, response);

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import type { Catalog } from '../catalog/catalog.js';
 import { SupervisorError, toSupervisorError } from '../core/errors.js';
-import type { Services } from '../services.js';
+import type { AppCore } from '../catalog/wire.js';
+import type { Principal } from '../core/principal.js';
 import { authenticate, tokenDigest } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
 import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
@@ -24,7 +24,14 @@ function fromFastifyError(err: FastifyError): SupervisorError {
   return toSupervisorError(err);
 }
 
-export async function buildHttpServer(services: Services, catalog: Catalog, options: { localToken: string }): Promise<FastifyInstance> {
+export interface HttpOptions {
+  /** The daemon's per-run credential for the CLI and stdio adapters on this host. */
+  localToken: string;
+  /** The auth domain's token check. */
+  verifyToken(token: string): Promise<Principal | undefined>;
+}
+
+export async function buildHttpServer(services: AppCore, options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -39,7 +46,7 @@ export async function buildHttpServer(services: Services, catalog: Catalog, opti
   );
   const localTokenDigest = tokenDigest(options.localToken);
   app.addHook('onRequest', async (request) => {
-    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, services, localTokenDigest);
+    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, { verifyToken: options.verifyToken, audit: services.audit }, localTokenDigest);
   });
   app.addHook('onResponse', async (request, reply) => {
     services.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
@@ -54,11 +61,11 @@ export async function buildHttpServer(services: Services, catalog: Catalog, opti
       return reply.status(503).send(new SupervisorError('unavailable', 'database not reachable').toJSON());
     }
   });
-  const openapi = openApiDocument(catalog);
+  const openapi = openApiDocument(services.catalog);
   app.get(`${API_PREFIX}/openapi.json`, async () => openapi);
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardHtml));
 
-  registerRestRoutes(app, catalog, services);
-  registerMcpRoutes(app, catalog, services);
+  registerRestRoutes(app, services);
+  registerMcpRoutes(app, services);
   return app;
 }

@@ -1,12 +1,15 @@
-import { Server, type Tool } from '@modelcontextprotocol/server';
-import type { Principal } from '../core/principal.js';
-import { scopeOf } from '../core/principal.js';
+import { ProtocolError, Server, type Tool } from '@modelcontextprotocol/server';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Invoker } from '../catalog/invoker.js';
 import { schemasOf } from '../catalog/json-schema.js';
 import type { Operation } from '../catalog/operation.js';
-import { toSupervisorError } from '../core/errors.js';
+import { SupervisorError, toSupervisorError } from '../core/errors.js';
+import { scopeOf, type Principal } from '../core/principal.js';
 import { VERSION } from '../version.js';
+import { DEFAULT_SELECTION, endpointOf, instructionsFor, selectTools, type ToolSelection } from './toolsets.js';
+
+/** JSON-RPC "Invalid params": what a client gets for a toolset selection that names no toolset. */
+const INVALID_PARAMS = -32602;
 
 /** The tools/list entry for an operation: every field an agent needs to pick and call it. */
 export function toolDefinition(op: Operation): Tool {
@@ -21,24 +24,46 @@ export function toolDefinition(op: Operation): Tool {
   };
 }
 
-const instructions = (project: string) =>
-  project === 'meta'
-    ? 'Supervisor meta server: infrastructure for all projects. Secrets live at exact paths (meta/<service>/<key>, project/<project>/<key>, service/<service>/<key>): call get_secret with the path instead of searching files. List tools return pages: pass nextCursor back as cursor.'
-    : `Supervisor server for project ${project}. Its secrets are under project/${project}/: call get_secret with the exact path instead of searching files. List tools return pages: pass nextCursor back as cursor.`;
+/** The selected tools, or the refusal every request of this server answers with. */
+function selected(catalog: Catalog, principal: Principal, selection: ToolSelection) {
+  try {
+    return selectTools(catalog, principal, endpointOf(scopeOf(principal)), selection);
+  } catch (err) {
+    if (err instanceof SupervisorError) return err;
+    throw err;
+  }
+}
 
 /**
- * An MCP server whose tools are the catalog operations visible to `principal`,
- * each call going through `invoker`. Domain errors become tool errors (isError)
- * that the model reads; the message says what to do next.
+ * An MCP server whose tools are the catalog operations of the selected toolsets
+ * visible to `principal`, each call going through `invoker`. Domain errors become
+ * tool errors (isError) that the model reads; the message says what to do next.
  */
-export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: Invoker): Server {
+export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: Invoker, selection: ToolSelection = DEFAULT_SELECTION): Server {
   const project = scopeOf(principal);
-  const server = new Server({ name: `supervisor-${project}`, version: VERSION }, { capabilities: { tools: {} }, instructions: instructions(project) });
-  const tools = catalog.visibleTo(principal).map(toolDefinition);
-  server.setRequestHandler('tools/list', async () => ({ tools }));
+  const choice = selected(catalog, principal, selection);
+  const enabled = choice instanceof SupervisorError ? [] : choice.toolsets;
+  const others = catalog.toolsets.filter((t) => !enabled.includes(t));
+  const server = new Server({ name: `supervisor-${project}`, version: VERSION }, { capabilities: { tools: {} }, instructions: instructionsFor(project, enabled, others) });
+  const refuse = (error: SupervisorError): never => {
+    throw new ProtocolError(INVALID_PARAMS, error.message, error.details);
+  };
+  const tools = choice instanceof SupervisorError ? [] : choice.tools;
+  const definitions = tools.map(toolDefinition);
+  const served = new Set(tools.map((op) => op.name));
+  // An operation the principal may call but this selection leaves out gets a pointer to its toolset;
+  // one it may not call at all goes to the invoker, whose refusal says why.
+  const callable = new Set(catalog.visibleTo(principal).map((op) => op.name));
+  server.setRequestHandler('tools/list', async () => (choice instanceof SupervisorError ? refuse(choice) : { tools: definitions }));
   server.setRequestHandler('tools/call', async (request) => {
+    if (choice instanceof SupervisorError) return refuse(choice);
+    const name = request.params.name;
+    if (!served.has(name) && callable.has(name)) {
+      const text = `${name} is not served here (toolsets: ${enabled.map((t) => t.id).join(', ')}${selection.readonly ? ', read-only' : ''}); ask for its toolset ${catalog.get(name)!.domain} with the X-Supervisor-Toolsets header`;
+      return { content: [{ type: 'text', text: `forbidden: ${text}` }], isError: true };
+    }
     try {
-      const output = await invoker.invoke(request.params.name, request.params.arguments ?? {});
+      const output = await invoker.invoke(name, request.params.arguments ?? {});
       return { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output };
     } catch (err) {
       const error = toSupervisorError(err);

@@ -1,16 +1,17 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { catalog } from '../catalog/index.js';
+import type { AppDefinition } from '../catalog/wire.js';
 import type { Config } from '../core/config.js';
 import { connect } from '../cli/connect.js';
 import { buildMcpServer } from './server.js';
+import type { ToolSelection } from './toolsets.js';
 
 /**
  * `supervisor mcp --project <p>`: MCP over stdio. Only protocol messages go to
  * stdout (logs go to stderr); when stdin closes the process exits at once.
  */
-export async function serveMcpOverStdio(config: Config, project: string): Promise<void> {
-  const connection = await connect(config, { project, via: 'mcp' });
-  const handle = serveStdio(() => buildMcpServer(catalog, connection.principal, connection.invoker));
+export async function serveMcpOverStdio(app: AppDefinition, config: Config, project: string, selection: ToolSelection): Promise<void> {
+  const connection = await connect(app, config, { project, via: 'mcp' });
+  const handle = serveStdio(() => buildMcpServer(app.catalog, connection.principal, connection.invoker, selection));
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -245,8 +245,8 @@ export class AllocationStore {
       return rows[0];
     });
     if (released) return { released: true, allocation: toAllocation(released) };
-    const { rows } = await this.deps.db.query('SELECT 1 FROM projects WHERE name = $1', [req.project]);
-    if (rows.length === 0) throw notFound(`no project ${req.project}; \`project_list\` shows the projects`);
+    const { rows } = await this.deps.db.query('SELECT 1 FROM port_ranges WHERE project = $1', [req.project]);
+    if (rows.length === 0) throw notFound(`project ${req.project} has no port range; \`list_projects\` shows the projects`);
     return { released: false, allocation: null };
   }
 }

@@ -1,7 +1,7 @@
 import type { Queryable } from '../core/db.js';
 import { conflict, invalidInput, notFound, type SupervisorError } from '../core/errors.js';
 import type { AllocateRequest } from './allocations.js';
-import { ALLOCATION_COLUMNS, PROJECT_COLUMNS, toAllocation, toProject, type AllocationRow, type ProjectRow } from './model.js';
+import { ALLOCATION_COLUMNS, RANGE_COLUMNS, toAllocation, toRange, type AllocationRow, type RangeRow } from './model.js';
 import type { Exclusions } from './policy.js';
 import { formatRange, inRange, rangeSize } from './range.js';
 
@@ -16,9 +16,9 @@ const EXCLUDED_BECAUSE = {
  * Runs only on the failure path, so the hot path stays one statement.
  */
 export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclusions: Exclusions): Promise<SupervisorError | undefined> {
-  const { rows: projects } = await q.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE name = $1`, [req.project]);
-  if (!projects[0]) return notFound(`no project ${req.project}; \`project_add\` creates it (an admin can run \`supervisor project add ${req.project}\`)`);
-  const project = toProject(projects[0]);
+  const { rows: ranges } = await q.query<RangeRow>(`SELECT ${RANGE_COLUMNS} FROM port_ranges WHERE project = $1`, [req.project]);
+  if (!ranges[0]) return notFound(`project ${req.project} has no port range: \`add_project\` creates a project with one (an admin can run \`supervisor project add ${req.project}\`), \`set_port_range\` gives an existing one a range`);
+  const project = toRange(ranges[0]);
   const range = formatRange(project.range);
 
   if (req.hostname) {
@@ -48,7 +48,7 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
   const grown = rangeSize(project.range) + Math.max(100, rangeSize(project.range));
   return conflict(
     `project ${req.project} has no free port on host ${req.host}: range ${range} is ${utilization}% used (${used} of ${capacity} usable ports); ` +
-      `grow it with \`supervisor project resize ${req.project} --size ${grown}\` (project_resize), or release a port it no longer needs`,
+      `grow it with \`supervisor port range ${req.project} --size ${grown}\` (set_port_range), or release a port it no longer needs`,
     { project: req.project, range, used, capacity, utilization },
   );
 }

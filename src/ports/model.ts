@@ -2,10 +2,10 @@ import type { PortRange } from './range.js';
 
 export type Protocol = 'tcp' | 'udp';
 
-export interface Project {
-  name: string;
+/** A project's port range: the ports domain's data about a project. */
+export interface ProjectRange {
+  project: string;
   range: PortRange;
-  description: string | null;
   createdAt: Date;
 }
 
@@ -23,15 +23,10 @@ export interface Allocation {
 
 /** The host name of allocations on the machine the supervisor runs on (the only one /proc can see). */
 export const LOCAL_HOST = 'local';
-/** Projects every installation has: the supervisor's own, and one for services many projects use. */
-export const META_PROJECT = 'meta';
-export const SHARED_PROJECT = 'shared';
-
-export interface ProjectRow {
-  name: string;
+export interface RangeRow {
+  project: string;
   start: number;
   end: number;
-  description: string | null;
   created_at: Date;
 }
 
@@ -47,14 +42,13 @@ export interface AllocationRow {
   created_at: Date;
 }
 
-/** Columns giving a ProjectRow: the canonical [lower, upper) range read back as first and last port. */
-export const PROJECT_COLUMNS = `name, lower(port_range) AS start, upper(port_range) - 1 AS "end", description, created_at`;
+/** Columns giving a RangeRow: the canonical [lower, upper) range read back as first and last port. */
+export const RANGE_COLUMNS = `project, lower(port_range) AS start, upper(port_range) - 1 AS "end", created_at`;
 export const ALLOCATION_COLUMNS = 'project, service, host, port, protocol, hostname, description, command, created_at';
 
-export const toProject = (r: ProjectRow): Project => ({
-  name: r.name,
+export const toRange = (r: RangeRow): ProjectRange => ({
+  project: r.project,
   range: { start: r.start, end: r.end },
-  description: r.description,
   createdAt: r.created_at,
 });
 

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_PORT_DENY_LIST } from '../core/config.js';
 import { inRange, overlapSize, rangeSize, type PortRange } from './range.js';
 
 /** Where default blocks go and which ports are never handed out. */
@@ -14,7 +13,8 @@ export interface PortPolicy {
   sharedRange: PortRange;
 }
 
-export const DEFAULT_DENY_LIST = DEFAULT_PORT_DENY_LIST;
+/** Well-known ports of infrastructure that may run on the host; a service reserving one would break it. */
+export const DEFAULT_DENY_LIST = [22, 25, 53, 80, 443, 2375, 2376, 2379, 2380, 3306, 5432, 5672, 6379, 8500, 9042, 9092, 9200, 9300, 11211, 15672, 27017];
 
 export const DEFAULT_POLICY: PortPolicy = {
   defaultBlockStart: 3000,

@@ -1,4 +1,4 @@
-import type { Allocation, Project, Protocol } from './model.js';
+import type { Allocation, ProjectRange, Protocol } from './model.js';
 import type { Listener } from './probe.js';
 import { inRange } from './range.js';
 
@@ -46,7 +46,7 @@ function ownedBy(allocation: Allocation, listener: Listener): boolean {
 }
 
 /** Sorts the four groups' input once: local allocations and the host's listeners in, groups out. */
-export function reconcile(allocations: Allocation[], projects: Project[], listeners: Listener[]): AuditGroups {
+export function reconcile(allocations: Allocation[], ranges: ProjectRange[], listeners: Listener[]): AuditGroups {
   const byPort = new Map<string, Listener[]>();
   for (const l of listeners) {
     const key = keyOf(l.protocol, l.port);
@@ -66,8 +66,8 @@ export function reconcile(allocations: Allocation[], projects: Project[], listen
   }
   for (const found of byPort.values()) {
     const { port, protocol } = found[0]!;
-    const owner = projects.find((p) => inRange(p.range, port));
-    if (owner) groups.unknown.push({ project: owner.name, service: null, port, protocol, expectedCommand: null, sockets: found.map(toSocket) });
+    const owner = ranges.find((p) => inRange(p.range, port));
+    if (owner) groups.unknown.push({ project: owner.project, service: null, port, protocol, expectedCommand: null, sockets: found.map(toSocket) });
   }
   const order = (x: AuditItem, y: AuditItem) => x.project.localeCompare(y.project) || x.port - y.port || x.protocol.localeCompare(y.protocol);
   for (const group of Object.values(groups)) group.sort(order);

@@ -1,7 +1,7 @@
 import type { Queryable } from '../core/db.js';
 import { decodeCursor, encodeCursor, type Page } from '../core/page.js';
 import { invalidInput } from '../core/errors.js';
-import { ALLOCATION_COLUMNS, LOCAL_HOST, PROJECT_COLUMNS, toAllocation, toProject, type Allocation, type AllocationRow, type Project, type ProjectRow } from './model.js';
+import { ALLOCATION_COLUMNS, LOCAL_HOST, RANGE_COLUMNS, toAllocation, toRange, type Allocation, type AllocationRow, type ProjectRange, type RangeRow } from './model.js';
 
 export type PortStatus = 'up' | 'down' | 'unknown';
 
@@ -86,30 +86,24 @@ export async function routedAllocations(q: Queryable): Promise<Allocation[]> {
 }
 
 export interface ProjectUsage {
-  project: Project;
+  project: ProjectRange;
   /** Distinct ports allocated, over all hosts. */
   used: number;
 }
 
 export async function projectUsage(q: Queryable, filter: { project?: string; limit: number; cursor?: string }): Promise<Page<ProjectUsage>> {
   const [after = ''] = keyCursor(filter.cursor, 1);
-  const { rows } = await q.query<ProjectRow & { used: number }>(
-    `SELECT ${PROJECT_COLUMNS}, (SELECT count(DISTINCT a.port)::int FROM port_allocations a WHERE a.project = projects.name) AS used
-     FROM projects WHERE ($1::text IS NULL OR name = $1) AND name > $2 ORDER BY name LIMIT $3`,
+  const { rows } = await q.query<RangeRow & { used: number }>(
+    `SELECT ${RANGE_COLUMNS}, (SELECT count(DISTINCT a.port)::int FROM port_allocations a WHERE a.project = r.project) AS used
+     FROM port_ranges r WHERE ($1::text IS NULL OR project = $1) AND project > $2 ORDER BY project LIMIT $3`,
     [filter.project ?? null, after, filter.limit + 1],
   );
-  return pageOf(rows, filter.limit, (r) => ({ project: toProject(r), used: r.used }), (r) => [r.name]);
-}
-
-export async function listProjects(q: Queryable, page: { limit: number; cursor?: string }): Promise<Page<Project>> {
-  const [after = ''] = keyCursor(page.cursor, 1);
-  const { rows } = await q.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE name > $1 ORDER BY name LIMIT $2`, [after, page.limit + 1]);
-  return pageOf(rows, page.limit, toProject, (r) => [r.name]);
+  return pageOf(rows, filter.limit, (r) => ({ project: toRange(r), used: r.used }), (r) => [r.project]);
 }
 
 /** Who owns a port number on a host: the project whose range holds it, and any allocations of it. */
-export async function portOwners(q: Queryable, port: number, host: string): Promise<{ project: Project | null; allocations: Allocation[] }> {
-  const { rows: projects } = await q.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE port_range @> $1::int`, [port]);
+export async function portOwners(q: Queryable, port: number, host: string): Promise<{ project: ProjectRange | null; allocations: Allocation[] }> {
+  const { rows: ranges } = await q.query<RangeRow>(`SELECT ${RANGE_COLUMNS} FROM port_ranges WHERE port_range @> $1::int`, [port]);
   const { rows } = await q.query<AllocationRow>(`SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE host = $1 AND port = $2 ORDER BY protocol`, [host, port]);
-  return { project: projects[0] ? toProject(projects[0]) : null, allocations: rows.map(toAllocation) };
+  return { project: ranges[0] ? toRange(ranges[0]) : null, allocations: rows.map(toAllocation) };
 }

@@ -1,45 +1,44 @@
 import { z } from 'zod';
 import type { WithDates } from '../catalog/operation.js';
-import type { Allocation, Project } from './model.js';
+import type { Allocation, ProjectRange } from './model.js';
 import { formatRange, portNumber, rangeSize } from './range.js';
 
 /** Same rule as the port_allocations CHECK, so a bad name is refused before the database sees it. */
 export const serviceName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a service name is 1-63 characters: lowercase letters, digits, ., _ and -, starting with a letter or digit')
-  .describe('Service name within the project, e.g. api, web, worker');
+  .describe('Service name, e.g. api');
 
 export const host = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a host is 1-63 characters: lowercase letters, digits, . and -')
-  .describe('Machine the service runs on: local (this host, the default) or a VM name');
+  .describe('Machine: local (default) or a VM name');
 
 const noNul = (s: string) => !s.includes('\0');
 export const hostname = z
   .string()
   .max(253)
   .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, 'a hostname is a lowercase DNS name such as api.example.com')
-  .describe('Public hostname the tunnel routes to this port, e.g. api.consilio.example.com');
+  .describe('Public hostname the tunnel routes here');
 export const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').describe('What the port is for');
 export const command = z
   .string()
   .min(1)
   .max(200)
   .refine(noNul, 'must not contain NUL bytes')
-  .describe("Part of the owning process's command line (e.g. node dist/server.js); audit_ports reports any other process on the port as a conflict");
+  .describe("Part of the owner's command line; audit_ports calls other processes on the port conflicts");
 export const protocol = z.enum(['tcp', 'udp']);
 export const port = portNumber.describe('Port number, 1-65535');
 
 const isoDate = z.string().describe('ISO 8601 timestamp');
 const rangeText = z.string().describe('Port range first-last, both included');
 
-export const projectOutput = z.object({
+export const rangeOutput = z.object({
   project: z.string(),
   range: rangeText,
   start: z.number().int(),
   end: z.number().int(),
   size: z.number().int(),
-  description: z.string().nullable(),
   createdAt: isoDate,
 });
 
@@ -71,13 +70,12 @@ export const auditItemOutput = z.object({
   sockets: z.array(socketOutput),
 });
 
-export const projectView = (p: Project): WithDates<z.input<typeof projectOutput>> => ({
-  project: p.name,
+export const rangeView = (p: ProjectRange): WithDates<z.input<typeof rangeOutput>> => ({
+  project: p.project,
   range: formatRange(p.range),
   start: p.range.start,
   end: p.range.end,
   size: rangeSize(p.range),
-  description: p.description,
   createdAt: p.createdAt,
 });
 

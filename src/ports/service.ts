@@ -1,4 +1,5 @@
 import type { Principal } from '../core/principal.js';
+import type { ProjectData } from '../core/project-data.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
@@ -7,13 +8,13 @@ import type { Page } from '../core/page.js';
 import { planAdoptions, type Adoption, type Skipped } from './adopt.js';
 import type { GroupCommitOptions } from '../core/group-commit.js';
 import { AllocationStore, DEFAULT_BATCHING, type AllocateRequest, type Allocated } from './allocations.js';
-import { LOCAL_HOST, type Allocation, type Project, type Protocol } from './model.js';
+import { LOCAL_HOST, type Allocation, type ProjectRange, type Protocol } from './model.js';
 import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from './policy.js';
 import { listListeners, type Listener } from './probe.js';
-import { ProjectRegistry, type AddProjectInput } from './projects.js';
+import { RangeRegistry } from './ranges.js';
 import type { PortRange } from './range.js';
 import { reconcile, type AuditGroups, type Socket } from './reconcile.js';
-import { listAllocations, listProjects, localAllocations, routedAllocations, portOwners, projectUsage, type ListFilter, type Listening, type PortStatus } from './reports.js';
+import { listAllocations, localAllocations, routedAllocations, portOwners, projectUsage, type ListFilter, type Listening, type PortStatus } from './reports.js';
 
 export interface PortServiceDeps {
   db: Db;
@@ -42,7 +43,7 @@ export interface ProjectSummary {
 export interface PortCheck {
   port: number;
   host: string;
-  project: Project | null;
+  project: ProjectRange | null;
   allocations: Allocation[];
   excluded: 'deny_list' | 'ephemeral' | null;
   /** null when nobody can tell: the port is on another host. */
@@ -61,14 +62,14 @@ const percent = (used: number, capacity: number) => (capacity === 0 ? 100 : Math
  */
 export class PortService {
   readonly policy: PortPolicy;
-  private readonly projects: ProjectRegistry;
+  private readonly ranges: RangeRegistry;
   private readonly store: AllocationStore;
   private exclusionsOnce: Promise<Exclusions> | undefined;
 
   constructor(private readonly deps: PortServiceDeps) {
     this.policy = { ...DEFAULT_POLICY, ...deps.policy };
     const exclusions = () => this.exclusions();
-    this.projects = new ProjectRegistry({ db: deps.db, clock: deps.clock, audit: deps.audit, policy: this.policy, exclusions });
+    this.ranges = new RangeRegistry({ db: deps.db, clock: deps.clock, audit: deps.audit, policy: this.policy, exclusions });
     const batching = deps.allocationBatching === false ? undefined : (deps.allocationBatching ?? DEFAULT_BATCHING);
     this.store = new AllocationStore({ db: deps.db, clock: deps.clock, audit: deps.audit, exclusions, batching });
   }
@@ -97,28 +98,27 @@ export class PortService {
     return principal.project;
   }
 
-  // Projects: admin operations; `actor` names the caller in the audit log.
+  // Ranges: the ports domain's data about each project.
 
-  addProject(actor: string, input: AddProjectInput): Promise<Project & { created: boolean }> {
-    return this.projects.add(actor, input);
+  /** A project's range; not_found when it has none. */
+  getRange(project: string): Promise<ProjectRange> {
+    return this.ranges.get(project);
   }
 
-  /** One project by name; not_found when it does not exist. */
-  getProject(name: string): Promise<Project> {
-    return this.projects.get(name);
+  /** Moves or resizes a project's range (admin); gives one to a project that has none. */
+  setRange(actor: string, input: { project: string; size?: number; range?: PortRange }): Promise<ProjectRange> {
+    return this.ranges.set(actor, input);
   }
 
-  async listProjects(page: { limit: number; cursor?: string }): Promise<Page<Project>> {
-    await this.projects.ready();
-    return listProjects(this.deps.db, page);
-  }
-
-  removeProject(actor: string, input: { name: string; force: boolean }): Promise<{ project: string; removed: boolean; released: number }> {
-    return this.projects.remove(actor, input);
-  }
-
-  resizeProject(actor: string, input: { name: string; size?: number; range?: PortRange }): Promise<Project> {
-    return this.projects.resize(actor, input);
+  /** What ports hold about a project: a range assigned when it is added, allocations released with it. */
+  projectData(): ProjectData {
+    return {
+      added: (project, tx, actor, options) => this.ranges.assign(tx, project, actor, options.portRange),
+      differs: (project, q, options) => this.ranges.differs(project, q, options.portRange),
+      lock: (project, tx) => this.ranges.lock(project, tx),
+      owned: (project, q) => this.ranges.owned(project, q),
+      release: (project, tx, actor) => this.ranges.release(project, tx, actor),
+    };
   }
 
   // Allocations.
@@ -126,7 +126,6 @@ export class PortService {
   /** Get-or-allocate; idempotent for the same project, service and host. */
   async allocate(principal: Principal, req: Omit<AllocateRequest, 'host'> & { host?: string }): Promise<Allocated> {
     await this.authorize(principal, req.project, 'port.allocate');
-    await this.projects.ready();
     return this.store.allocate(principal.actor, { ...req, host: req.host ?? LOCAL_HOST });
   }
 
@@ -137,7 +136,6 @@ export class PortService {
 
   async release(principal: Principal, req: { project: string; service: string; host?: string }): Promise<{ released: boolean; allocation: Allocation | null }> {
     await this.authorize(principal, req.project, 'port.release');
-    await this.projects.ready();
     return this.store.release(principal.actor, { ...req, host: req.host ?? LOCAL_HOST });
   }
 
@@ -154,7 +152,6 @@ export class PortService {
   }
 
   async summary(filter: { project?: string; limit: number; cursor?: string }): Promise<Page<ProjectSummary>> {
-    await this.projects.ready();
     const exclusions = await this.exclusions();
     const page = await projectUsage(this.deps.db, filter);
     return {
@@ -162,14 +159,13 @@ export class PortService {
       items: page.items.map(({ project, used }) => {
         const capacity = exclusions.capacity(project.range);
         const size = project.range.end - project.range.start + 1;
-        return { project: project.name, range: project.range, size, capacity, used, free: Math.max(0, capacity - used), utilization: percent(used, capacity) };
+        return { project: project.project, range: project.range, size, capacity, used, free: Math.max(0, capacity - used), utilization: percent(used, capacity) };
       }),
     };
   }
 
   /** Who owns port N, whether it may be handed out, and (on this host) whether anything listens on it now. */
   async check(input: { port: number; host?: string; protocol?: Protocol }): Promise<PortCheck> {
-    await this.projects.ready();
     const host = input.host ?? LOCAL_HOST;
     const owners = await portOwners(this.deps.db, input.port, host);
     const allocations = owners.allocations.filter((a) => !input.protocol || a.protocol === input.protocol);
@@ -196,12 +192,10 @@ export class PortService {
   }
 
   private async groups(project: string | undefined): Promise<AuditGroups> {
-    await this.projects.ready();
     // Listeners first: if /proc cannot be read the audit fails with that reason, never an empty report.
     const listeners = await this.listeners();
-    const projects = (await this.projects.all()).filter((p) => project === undefined || p.name === project);
-    if (project !== undefined && projects.length === 0) await this.projects.get(project);
-    return reconcile(await localAllocations(this.deps.db, project), projects, listeners);
+    const ranges = project === undefined ? await this.ranges.all() : [await this.ranges.get(project)];
+    return reconcile(await localAllocations(this.deps.db, project), ranges, listeners);
   }
 
   /**
@@ -228,7 +222,7 @@ export class PortService {
 
   /** The allocations `supervisor run` turns into PORT and <SERVICE>_PORT (see env.ts). */
   async projectAllocations(project: string): Promise<Allocation[]> {
-    await this.projects.get(project);
+    await this.ranges.get(project);
     return localAllocations(this.deps.db, project);
   }
 

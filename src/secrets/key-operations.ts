@@ -1,41 +1,40 @@
 import { z } from 'zod';
-import { defineOperation, READ, WRITE } from '../catalog/operation.js';
+import { operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { pageArray, pageInput, pageOutput } from '../core/page.js';
+import type { SecretsService } from './service.js';
 
-const keys = 'keys';
+
+const operation = operationsOf<SecretsService>('secrets');
 
 export const keyOperations = [
-  defineOperation({
+  operation({
     name: 'rotate_data_key',
     title: 'Rotate data key',
-    description: 'Start a new data key for new secret writes; existing versions keep decrypting with their old key. Admin only.',
-    domain: keys,
+    description: 'Start a new data key for new writes; old versions keep theirs.',
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/keys/rotate-data' },
     cli: { command: ['keys', 'rotate-data'] },
     input: z.object({}),
     output: z.object({ activeKeyId: z.number().int(), retiredKeyId: z.number().int().nullable() }),
-    handler: ({ services }) => services.keyring.rotateDataKey(),
+    handler: ({ svc }) => svc.keyring.rotateDataKey(),
   }),
-  defineOperation({
+  operation({
     name: 'rotate_master_key',
     title: 'Rotate master key',
-    description: 'Generate a new master key and rewrap every data key with it (secrets themselves are not re-encrypted). Works with the master.key file, not SUPERVISOR_MASTER_KEY. Back up the data dir first. Admin only.',
-    domain: keys,
+    description: 'New master key; every data key is rewrapped (key-file mode only).',
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/keys/rotate-master' },
     cli: { command: ['keys', 'rotate-master'] },
     input: z.object({}),
     output: z.object({ masterKeyId: z.string().describe('Fingerprint of the new master key (not the key)'), rewrapped: z.number().int() }),
-    handler: ({ services }) => services.keyring.rotateMasterKey(),
+    handler: ({ svc }) => svc.keyring.rotateMasterKey(),
   }),
-  defineOperation({
+  operation({
     name: 'list_keys',
     title: 'List data keys',
-    description: 'List data keys with their status and how many encryptions each has done (never key material). Admin only.',
-    domain: keys,
+    description: 'Data keys, status and encryption counts.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/keys' },
@@ -46,6 +45,6 @@ export const keyOperations = [
       ...pageOutput,
     }),
     // Zero-padded so string order is id order.
-    handler: async ({ services }, input) => pageArray(await services.keyring.list(), input, (k) => String(k.id).padStart(10, '0')),
+    handler: async ({ svc }, input) => pageArray(await svc.keyring.list(), input, (k) => String(k.id).padStart(10, '0')),
   }),
 ];

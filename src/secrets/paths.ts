@@ -38,8 +38,8 @@ const pathSchema = (allowPrefix: boolean, describe: string) =>
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 
-export const secretPath = pathSchema(false, 'Secret path, e.g. project/consilio/database_url or meta/cloudflare/api_token');
-export const secretPrefix = pathSchema(true, 'Path prefix, e.g. project/consilio/ (a trailing / is optional)');
+export const secretPath = pathSchema(false, 'Secret path, e.g. project/consilio/database_url');
+export const secretPrefix = pathSchema(true, 'Path prefix, e.g. project/consilio/');
 
 /** `project/x` and `project/x/` name the same folder. */
 export const folderOf = (prefix: string): string => (prefix.endsWith('/') ? prefix : `${prefix}/`);
@@ -47,4 +47,9 @@ export const folderOf = (prefix: string): string => (prefix.endsWith('/') ? pref
 /** True when `path` is inside `prefix`, matching whole segments only (project/a/ does not cover project/ab/x). */
 export function isUnder(path: string, prefix: string): boolean {
   return path.startsWith(folderOf(prefix)) || path === prefix.replace(/\/$/, '');
+}
+
+/** Paths may contain `_`, a LIKE wildcard; escape it (and `%`, `\\`) so prefixes match literally. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -8,7 +8,10 @@ import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from
 import type { Keyring } from './keyring.js';
 import type { ReadTracker } from './read-tracker.js';
 import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
-import { folderOf } from './paths.js';
+import { escapeLike, folderOf } from './paths.js';
+import type { ProjectData } from '../core/project-data.js';
+import { secretProjectData } from './project-data.js';
+import { buildRunEnv, type RunEnvInput, type RunEnvPorts, type RunVariable } from './run-env.js';
 
 export interface SecretMeta {
   path: string;
@@ -100,6 +103,8 @@ ORDER BY s.path LIMIT $2`;
 export interface SecretsDeps {
   db: Db;
   keyring: Keyring;
+  /** For get_run_env's port variables. */
+  ports?: RunEnvPorts;
   clock: Clock;
   audit: AuditLog;
   reads: ReadTracker;
@@ -108,6 +113,27 @@ export interface SecretsDeps {
 
 export class SecretsService {
   constructor(private readonly deps: SecretsDeps) {}
+
+  /** Data keys and the master key that wraps them (the keys operations). */
+  get keyring(): Keyring {
+    return this.deps.keyring;
+  }
+
+  /** Buffered read tracking and audit rows, written now (shutdown, tests). */
+  flush(): Promise<void> {
+    return this.deps.reads.flush();
+  }
+
+  /** What secrets hold about a project (its folder, its grants), for the projects domain. */
+  projectData(): ProjectData {
+    return secretProjectData({ audit: this.deps.audit, clock: this.deps.clock });
+  }
+
+  /** The environment `supervisor run` gives a project's command (see run-env.ts). */
+  runEnv(principal: Principal, input: RunEnvInput): Promise<RunVariable[]> {
+    if (!this.deps.ports) throw new SupervisorError('unavailable', 'port variables need the ports domain, which is not wired here');
+    return buildRunEnv({ readMany: (p, prefix, limit) => this.readMany(p, prefix, limit), ports: this.deps.ports }, principal, input);
+  }
 
   private get db(): Db {
     return this.deps.db;
@@ -442,9 +468,4 @@ export class SecretsService {
     );
     return rows;
   }
-}
-
-/** Paths may contain `_`, a LIKE wildcard; escape it (and `%`, `\`) so prefixes match literally. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

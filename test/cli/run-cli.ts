@@ -38,7 +38,7 @@ export interface CliOptions {
   stdin?: string;
   /** Leave stdin open for the caller to write (MCP over stdio). */
   keepStdinOpen?: boolean;
-  /** Kill the child and fail after this long (default 20 s). */
+  /** Kill the child and fail after this long (default 60 s: a first start on a loaded machine runs initdb). */
   timeoutMs?: number;
 }
 
@@ -77,7 +77,7 @@ export function startCli(args: string[], options: CliOptions): CliProcess {
   if (options.stdin !== undefined) child.stdin.end(options.stdin);
   else if (!options.keepStdinOpen) child.stdin.end();
 
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const result = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

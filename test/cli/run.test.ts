@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { assertCliBuilt, cliEnv, daemonBackend, describeResult, runCli, startCli } from './run-cli.js';
+import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-setup');
 
@@ -71,7 +72,7 @@ describe('supervisor run', () => {
   });
 
   test('--service sets PORT to that service\'s port (reserved on first use) and <SERVICE>_PORT for the others', async () => {
-    await daemon.services.ports.addProject('test-setup', { name: 'x' });
+    await addProject(daemon.services, 'test-setup', { name: 'x' });
     const worker = await daemon.services.ports.allocate(admin, { project: 'x', service: 'worker' });
     const script = `process.stdout.write(JSON.stringify({ PORT: process.env.PORT, API_PORT: process.env.API_PORT, WORKER_PORT: process.env.WORKER_PORT }));`;
     const r = await runCli(['run', '--project', 'x', '--service', 'api', '--', process.execPath, '-e', script], { env });
@@ -84,7 +85,7 @@ describe('supervisor run', () => {
   test('a command line without -- <command> is a usage error', async () => {
     const r = await runCli(['run', '--project', 'x'], { env });
     assert.equal(r.code, 2, describeResult(r));
-    assert.match(r.stderr, /usage: supervisor run --project <name> \[--service <name>\] \[--prefix <path>\] -- <command>/);
+    assert.match(r.stderr, /usage: supervisor run --project <name> \[--service <name>\] \[--prefix <path>\] \[--allow NAME,...\] -- <command>/);
   });
 
   test('SIGTERM sent to supervisor run is forwarded; the exit code is the command\'s', async () => {

@@ -111,12 +111,17 @@ describe('retries', () => {
   });
 
   test('a timed-out attempt is retried; a permanent timeout names the cause', async () => {
-    fake.failNext(1, { delayMs: 300 });
-    const { cf } = client({ timeoutMs: 50 });
+    // The fake answers late (3 s) where the client waits 500 ms: far apart, so a loaded machine does not blur them.
+    fake.failNext(1, { delayMs: 3000 });
+    const { cf } = client({ timeoutMs: 500 });
     assert.equal((await cf.verifyToken()).status, 'active');
-    fake.failAlways({ delayMs: 300 });
-    const { cf: impatient } = client({ timeoutMs: 50, maxRetries: 1 });
-    await assert.rejects(impatient.verifyToken(), /failed after 2 attempts: timed out after 50 ms/);
+    fake.failAlways({ delayMs: 3000 });
+    const { cf: impatient } = client({ timeoutMs: 500, maxRetries: 1 });
+    try {
+      await assert.rejects(impatient.verifyToken(), /failed after 2 attempts: timed out after 500 ms/);
+    } finally {
+      fake.clearFaults();
+    }
   });
 });
 

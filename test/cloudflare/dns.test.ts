@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { catalog } from '../../src/catalog/index.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import { SupervisorError } from '../../src/core/errors.js';
@@ -18,6 +17,7 @@ import { startFakeCloudflare } from '../fakes/cloudflare/index.js';
 import type { z } from 'zod';
 import type { dnsOutcome, recordView } from '../../src/cloudflare/schemas.js';
 import { ALL_PERMISSIONS, openCloudflareFixture, refusalRecorder, TOKEN, type CloudflareFixture } from './fixture.js';
+import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-admin');
 
@@ -108,7 +108,7 @@ async function allRoutes(f: CloudflareFixture, limit = 200): Promise<Array<{ hos
 
 /** A port project whose allocations carry these hostnames (the routes sync_tunnel turns into CNAMEs). */
 async function allocateHostnames(f: CloudflareFixture, project: string, start: number, hostnames: string[]): Promise<void> {
-  await f.services.ports.addProject('test', { name: project, range: { start, end: start + Math.max(hostnames.length, 10) + 9 } });
+  await addProject(f.services, 'test', { name: project, range: { start, end: start + Math.max(hostnames.length, 10) + 9 } });
   for (const [i, hostname] of hostnames.entries()) await f.services.ports.allocate(admin, { project, service: `s${i}`, hostname });
 }
 
@@ -156,7 +156,7 @@ for (const backend of testBackends()) {
         const peer = await openTestServices(backend, { SUPERVISOR_CLOUDFLARE_API_URL: f.fake.url }, { sleep: async () => undefined });
         try {
           await peer.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: TOKEN });
-          const other = new LocalInvoker(catalog, peer, admin, 'internal');
+          const other = new LocalInvoker(peer, admin, 'internal');
           const input = { hostname: 'raced.example.com', target: 'origin.example.net' };
           const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? f.invoke('create_cname', input) : other.invoke('create_cname', input))));
           assert.equal(answers.length, 10);
@@ -575,7 +575,7 @@ for (const backend of testBackends()) {
         const removal = await del(f, { hostname: 'dry.example.com', dryRun: true });
         assert.equal(removal.deleted, 1);
         assert.equal(removal.applied, false);
-        await f.services.ports.addProject('test', { name: 'dry', range: { start: 31300, end: 31309 } });
+        await addProject(f.services, 'test', { name: 'dry', range: { start: 31300, end: 31309 } });
         await f.services.ports.allocate(admin, { project: 'dry', service: 'api', hostname: 'dryalloc.example.com' });
         const syncPlan = await sync(f, { dryRun: true });
         assert.deepEqual(syncPlan.dns.plan.create.map((r) => r.name), ['dryalloc.example.com']);
@@ -585,7 +585,7 @@ for (const backend of testBackends()) {
         const removePlan = await f.invoke('remove_tunnel_route', { hostname: 'dryroute.example.com', dryRun: true });
         assert.equal(removePlan.removed, false);
         assert.deepEqual((removePlan.dns as Outcome).plan.delete.map((r) => r.name), ['dryroute.example.com']);
-        const gc = await f.invoke('cloudflare_gc', {});
+        const gc = await f.invoke('prune_tunnel_dns', {});
         assert.equal(gc.applied, false);
         await f.invoke('import_cloudflare', { dryRun: true });
 

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
-import { catalog } from '../../src/catalog/index.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import type { Backend } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
@@ -81,7 +80,7 @@ export async function openCloudflareFixture(
   const admin = adminPrincipal('test-admin');
   const stored = options.storedToken === undefined ? TOKEN : options.storedToken;
   if (stored !== null) await services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: stored });
-  const invoker = new LocalInvoker(catalog, services, admin, 'internal');
+  const invoker = new LocalInvoker(services, admin, 'internal');
   return {
     fake,
     services,

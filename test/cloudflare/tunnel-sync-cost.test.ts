@@ -6,6 +6,7 @@ import { adminPrincipal } from '../../src/core/principal.js';
 import type { Db, Tx } from '../../src/core/db.js';
 import { testBackends, skipReason } from '../helpers/db.js';
 import { openCloudflareFixture, type CloudflareFixture } from './fixture.js';
+import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-admin');
 
@@ -50,7 +51,7 @@ for (const backend of testBackends()) {
     after(() => f.close());
 
     test('a sync that changes nothing writes no owned rules; a change rewrites them in one statement', async () => {
-      await f.services.ports.addProject('test', { name: 'web', range: { start: 20000, end: 20099 } });
+      await addProject(f.services, 'test', { name: 'web', range: { start: 20000, end: 20099 } });
       for (let i = 0; i < 60; i++) {
         await f.services.ports.allocate(admin, { project: 'web', service: `s${i}`, hostname: i % 2 === 0 ? `svc${i}.example.com` : `svc${i}.api.dev.example.com` });
       }

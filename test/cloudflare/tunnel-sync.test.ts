@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { testBackends, skipReason } from '../helpers/db.js';
 import { openCloudflareFixture, type CloudflareFixture } from './fixture.js';
+import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-admin');
 
@@ -22,7 +23,7 @@ async function fileIngress(f: CloudflareFixture): Promise<Rule[]> {
 
 /** 60 allocations with hostnames in two zones (one a suffix of the other), plus a wildcard route. */
 async function sixtyRoutes(f: CloudflareFixture, project = 'web'): Promise<void> {
-  await f.services.ports.addProject('test', { name: project, range: { start: 20000, end: 20099 } });
+  await addProject(f.services, 'test', { name: project, range: { start: 20000, end: 20099 } });
   for (let i = 0; i < 60; i++) {
     const hostname = i % 2 === 0 ? `svc${i}.example.com` : `svc${i}.api.dev.example.com`;
     await f.services.ports.allocate(admin, { project, service: `s${i}`, hostname });
@@ -104,7 +105,7 @@ for (const backend of testBackends()) {
       const failing = await openCloudflareFixture(backend, { restartCommand: 'echo cloudflared refused >&2; exit 3' });
       try {
         const original = await readFile(failing.configPath, 'utf8');
-        await failing.services.ports.addProject('test', { name: 'web', range: { start: 20000, end: 20099 } });
+        await addProject(failing.services, 'test', { name: 'web', range: { start: 20000, end: 20099 } });
         await failing.services.ports.allocate(admin, { project: 'web', service: 'api', hostname: 'api.example.com' });
         await assert.rejects(failing.invoke('sync_tunnel', {}), (err: Error & { code?: string }) => {
           assert.equal(err.code, 'unavailable');
@@ -175,14 +176,14 @@ for (const backend of testBackends()) {
       assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'gc.example.com'), 'keepDns kept the record');
       // Someone else's CNAME to the same tunnel is never an orphan of ours.
       f.fake.addRecord(f.zones.root.id, { type: 'CNAME', name: 'theirs.example.com', content: `${f.tunnelId}.cfargotunnel.com`, proxied: true });
-      const listed = await f.invoke('cloudflare_gc', {});
+      const listed = await f.invoke('prune_tunnel_dns', {});
       assert.deepEqual((listed.orphans as Array<{ name: string }>).map((o) => o.name), ['gc.example.com']);
       assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'gc.example.com'), 'gc without apply deletes nothing');
-      const applied = await f.invoke('cloudflare_gc', { apply: true });
+      const applied = await f.invoke('prune_tunnel_dns', { apply: true });
       assert.equal(applied.applied, true);
       assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === 'gc.example.com'), false);
       assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'theirs.example.com'));
-      assert.deepEqual((await f.invoke('cloudflare_gc', {})).orphans, []);
+      assert.deepEqual((await f.invoke('prune_tunnel_dns', {})).orphans, []);
     });
 
     test('import_cloudflare adopts hand-written rules and reads the zones without any write to Cloudflare', async () => {
@@ -242,7 +243,7 @@ for (const backend of testBackends()) {
 test('a sync keeps the previous config.yml as config.yml.bak', async () => {
   const f = await openCloudflareFixture('pglite');
   try {
-    await f.services.ports.addProject('test', { name: 'one', range: { start: 21000, end: 21009 } });
+    await addProject(f.services, 'test', { name: 'one', range: { start: 21000, end: 21009 } });
     await f.services.ports.allocate(admin, { project: 'one', service: 'api', hostname: 'one.example.com' });
     await f.invoke('sync_tunnel', {});
     assert.match(await readFile(f.configPath, 'utf8'), /one\.example\.com/);

@@ -27,7 +27,7 @@ const errorsSeen: SupervisorError[] = [];
 
 const refused = refusalRecorder(errorsSeen);
 
-const verify = async (f: CloudflareFixture) => (await f.invoke('cloudflare_verify', {})) as unknown as Report;
+const verify = async (f: CloudflareFixture) => (await f.invoke('verify_cloudflare', {})) as unknown as Report;
 
 /** Stores another token and lets the token cache expire, as a rotation in production would. */
 async function useToken(f: CloudflareFixture, permissions: Permission[] | null, label: string): Promise<string> {
@@ -102,7 +102,7 @@ for (const backend of testBackends()) {
 
     test('an invalid token → unauthorized, and the message does not carry it', async () => {
       const value = await useToken(f, null, 'unknown');
-      const err = await refused(f.invoke('cloudflare_verify', {}), 'unauthorized', /Invalid API Token/);
+      const err = await refused(f.invoke('verify_cloudflare', {}), 'unauthorized', /Invalid API Token/);
       assert.ok(!err.message.includes(value));
     });
 
@@ -150,7 +150,7 @@ for (const backend of testBackends()) {
 
     test('not_found saying how to store it, and no API call', async () => {
       f.fake.resetCalls();
-      const err = await refused(f.invoke('cloudflare_verify', {}), 'not_found', /meta\/cloudflare\/api_token/);
+      const err = await refused(f.invoke('verify_cloudflare', {}), 'not_found', /meta\/cloudflare\/api_token/);
       assert.match(err.message, /supervisor secrets set meta\/cloudflare\/api_token/);
       assert.deepEqual(f.fake.calls, []);
       // The DNS operations say the same.

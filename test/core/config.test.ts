@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/app.js';
 import { SupervisorError } from '../../src/core/errors.js';
 
 const home = mkdtempSync(join(tmpdir(), 'supervisor-config-'));
@@ -30,8 +30,6 @@ test('an unknown key in the config file is refused, listing the known ones', () 
 
 test('port policy settings: block start and size, and a comma-separated deny list', () => {
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_BLOCK_START: '4000', SUPERVISOR_PORT_BLOCK_SIZE: '50', SUPERVISOR_PORT_DENY_LIST: '5432, 6379' });
-  assert.equal(config.portBlockStart, 4000);
-  assert.equal(config.portBlockSize, 50);
-  assert.deepEqual(config.portDenyList, [5432, 6379]);
+  assert.deepEqual(config.domains.ports, { portBlockStart: 4000, portBlockSize: 50, portDenyList: [5432, 6379] });
   assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_DENY_LIST: '5432,99999' }), /portDenyList \(SUPERVISOR_PORT_DENY_LIST\)/);
 });

@@ -1,13 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { catalog } from '../../src/catalog/index.js';
-import { SETTINGS } from '../../src/core/config.js';
+import { catalog, DOMAINS } from '../../src/app.js';
+import { replaceBetweenMarkers, settingsTable, toolsetsTable } from '../../src/catalog/docs.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
-test('the README documents every setting and every MCP tool', () => {
-  for (const setting of Object.values(SETTINGS)) assert.ok(readme.includes(`\`${setting.env}\``), `${setting.env} missing from README`);
+test('the README settings and toolsets tables are the ones the manifests generate (npm run docs)', () => {
+  const generated = replaceBetweenMarkers(replaceBetweenMarkers(readme, 'settings', settingsTable(DOMAINS)), 'toolsets', toolsetsTable(catalog.toolsets));
+  assert.equal(readme, generated, 'README.md is out of date: run `npm run docs`');
+});
+
+test('the README documents every MCP tool', () => {
   for (const op of catalog.all()) assert.ok(readme.includes(`\`${op.name}\``), `${op.name} missing from README`);
 });
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/core/clock.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/app.js';
 import { createLogger } from '../../src/core/log.js';
 import { startDaemon, type RunningDaemon } from '../../src/daemon.js';
 import { openTestDb, type Backend } from './db.js';
@@ -25,7 +25,7 @@ export async function startTestDaemon(backend: Backend, env: Record<string, stri
     ...daemon,
     home,
     adminToken: daemon.initialAdminToken!,
-    projectToken: async (project) => (await daemon.services.tokens.create({ name: `test-${project}`, project })).token,
+    projectToken: async (project) => (await daemon.services.auth.tokens.create({ name: `test-${project}`, project })).token,
     async close() {
       await daemon.close();
       await rm(home, { recursive: true, force: true });

@@ -3,11 +3,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
 import { openPglite } from '../../src/core/db-pglite.js';
 import { openPostgres } from '../../src/core/db-postgres.js';
 import { migrate, MIGRATIONS_DIR } from '../../src/core/migrate.js';
+import { DOMAINS } from '../../src/app.js';
 import { writeFileAtomic } from '../../src/core/files.js';
 
 export type Backend = 'pglite' | 'postgres';
@@ -49,9 +51,12 @@ export async function skipReason(backend: Backend): Promise<string | undefined> 
   return reason;
 }
 
+/** Every migration folder: the baseline and each domain's. */
+const migrationDirs = () => [MIGRATIONS_DIR, ...DOMAINS.flatMap((d) => (d.migrations ? [fileURLToPath(d.migrations)] : []))].filter((dir) => existsSync(dir));
+
 const migrationsHash = () => {
   const h = createHash('sha256');
-  for (const f of readdirSync(MIGRATIONS_DIR).sort()) h.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
+  for (const dir of migrationDirs()) for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 16);
 };
 
@@ -63,7 +68,7 @@ async function pgliteTemplate(): Promise<Blob> {
   const file = join(tmpdir(), `supervisor-test-pglite-${migrationsHash()}.tar`);
   if (!existsSync(file)) {
     const db = await openPglite();
-    await migrate(db);
+    await migrate(db, DOMAINS);
     const dump = await db.dump();
     await db.close();
     await writeFileAtomic(file, Buffer.from(await dump.arrayBuffer()), 0o644);
@@ -80,7 +85,7 @@ export async function openTestDb(backend: Backend): Promise<Db> {
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
   const db = await openPostgres({ connectionString: TEST_DATABASE_URL, schema, maxConnections: 25 });
-  await migrate(db);
+  await migrate(db, DOMAINS);
   return {
     ...db,
     kind: db.kind,

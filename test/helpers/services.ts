@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ManualClock } from '../../src/core/clock.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig, openApp, type SupervisorApp } from '../../src/app.js';
 import { createLogger } from '../../src/core/log.js';
-import { openServices, type Services } from '../../src/services.js';
 import { openTestDb, type Backend } from './db.js';
 
 /** Every log line written during a test process, for leak scans. */
@@ -20,10 +19,10 @@ export function captureStream(): Writable {
   });
 }
 
-export interface TestServices extends Services {
+export type TestServices = SupervisorApp & {
   home: string;
   clock: ManualClock;
-}
+};
 
 /** Services on a fresh database, with a temp data dir, a manual clock and captured logs. */
 export async function openTestServices(backend: Backend, env: Record<string, string> = {}, options: { sleep?: (ms: number) => Promise<void> } = {}): Promise<TestServices> {
@@ -31,14 +30,14 @@ export async function openTestServices(backend: Backend, env: Record<string, str
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'debug', ...env });
   const clock = new ManualClock(new Date('2026-11-23T10:00:00Z'));
   const db = await openTestDb(backend);
-  const services = await openServices({ config, db, clock, log: createLogger('debug', captureStream()), sleep: options.sleep });
-  return {
-    ...services,
+  const services = await openApp({ config, db, clock, log: createLogger('debug', captureStream()), sleep: options.sleep });
+  const close = services.close;
+  return Object.assign(services, {
     home,
     clock,
     async close() {
-      await services.close();
+      await close();
       await rm(home, { recursive: true, force: true });
     },
-  };
+  });
 }

@@ -85,7 +85,7 @@ for (const backend of testBackends()) {
     test("odin's token does open odin's own MCP server", async () => {
       const session = await connectMcp(daemon.url, 'odin', odinToken);
       try {
-        const who = await session.call('whoami');
+        const who = await session.call('get_identity');
         assert.deepEqual({ role: who.output?.role, project: who.output?.project }, { role: 'project', project: 'odin' });
       } finally {
         await session.close();
@@ -101,7 +101,7 @@ for (const backend of testBackends()) {
       findRow(rows, { action: 'op.list_tokens', outcome: 'denied', actor: /odin/, detail: { project: 'odin' } });
       findRow(rows, { action: 'op.create_token', outcome: 'denied', actor: /odin/ });
       findRow(rows, { action: 'op.rotate_master_key', outcome: 'denied', actor: /odin/ });
-      assert.equal((await daemon.services.tokens.list({ project: 'odin' })).some((t) => t.name === 'escalate'), false);
+      assert.equal((await daemon.services.auth.tokens.list({ project: 'odin' })).some((t) => t.name === 'escalate'), false);
     });
 
     test('the same admin-only operation works with the admin token', async () => {

@@ -108,7 +108,7 @@ const cases: BadCall[] = [
   // Pagination and filters: a cursor no page handed out, a NUL in a free-text filter.
   {
     name: 'a cursor that no page returned (secret_history)',
-    tool: 'secret_history',
+    tool: 'get_secret_history',
     args: { path: 'project/x/exists', cursor: 'abc' },
     rest: { method: 'GET', path: 'secret/history', query: { path: 'project/x/exists', cursor: 'abc' } },
     names: /\bcursor\b/,
@@ -122,7 +122,7 @@ const cases: BadCall[] = [
   },
   {
     name: 'a cursor that no page returned (secrets_due)',
-    tool: 'secrets_due',
+    tool: 'list_due_secrets',
     args: { cursor: 'AA' },
     rest: { method: 'GET', path: 'secrets/due', query: { cursor: 'AA' } },
     names: /\bcursor\b/,

@@ -119,7 +119,7 @@ describe(`secret values do not leak [${backend}]`, () => {
     expectToolOk(await mcp.call('set_secret', { path, value }));
     assert.equal(expectToolOk(await mcp.call('get_secret', { path })).value, value);
     expectToolOk(await mcp.call('list_secrets', {}));
-    expectToolOk(await mcp.call('secret_history', { path }));
+    expectToolOk(await mcp.call('get_secret_history', { path }));
     const imported = canary('mcp-import');
     expectToolOk(await mcp.call('import_secrets', { prefix: 'project/consilio/mcp_env/', content: `TOKEN=${imported}\n` }));
     const exported = expectToolOk(await mcp.call('export_secrets', { prefix: 'project/consilio/mcp_env/' }));

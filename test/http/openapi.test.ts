@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
-import { catalog } from '../../src/catalog/index.js';
+import { catalog } from '../../src/app.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { skipReason, testBackends, type Backend } from '../helpers/db.js';
 import { expectError, expectOk, Rest, type Json } from './client.js';

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalog } from '../../src/catalog/index.js';
+import { catalog } from '../../src/app.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { skipReason, testBackends, type Backend } from '../helpers/db.js';
 import { connectMcp, expectError, expectOk, expectToolError, expectToolOk, Rest, type McpSession } from './client.js';
@@ -46,7 +46,7 @@ describe(`MCP project scope [${backend}]`, () => {
       after(() => mcp?.close());
 
       test('acts as project consilio', async () => {
-        const me = expectToolOk(await mcp.call('whoami'));
+        const me = expectToolOk(await mcp.call('get_identity'));
         assert.equal(me.role, 'project');
         assert.equal(me.project, 'consilio');
       });
@@ -69,7 +69,7 @@ describe(`MCP project scope [${backend}]`, () => {
         expectToolError(await mcp.call('set_secret', { path: META_SECRET, value: 'overwritten' }), 'forbidden');
         expectToolError(await mcp.call('set_secret', { path: 'meta/new/key', value: 'planted' }), 'forbidden');
         expectToolError(await mcp.call('list_secrets', { prefix: 'meta/' }), 'forbidden');
-        expectToolError(await mcp.call('secret_history', { path: META_SECRET }), 'forbidden');
+        expectToolError(await mcp.call('get_secret_history', { path: META_SECRET }), 'forbidden');
         expectToolError(await mcp.call('export_secrets', { prefix: 'meta/' }), 'forbidden');
         expectToolError(await mcp.call('delete_secret', { path: META_SECRET }), 'forbidden');
       });
@@ -91,7 +91,7 @@ describe(`MCP project scope [${backend}]`, () => {
           const paths = (page.items as Array<{ path: string }>).map((i) => i.path);
           assert.deepEqual(paths.filter((p) => !p.startsWith('project/consilio/')), [], JSON.stringify(args));
         }
-        const due = expectToolOk(await mcp.call('secrets_due', { withinDays: 365 }));
+        const due = expectToolOk(await mcp.call('list_due_secrets', { withinDays: 365 }));
         assert.deepEqual((due.items as Array<{ path: string }>).filter((i) => !i.path.startsWith('project/consilio/')), []);
       });
 
@@ -131,7 +131,7 @@ describe(`MCP project scope [${backend}]`, () => {
       assert.deepEqual((meta.items as Array<{ path: string }>).map((i) => i.path), [META_SECRET, 'meta/cloudflare/zone_id']);
       const all = expectToolOk(await mcp.call('list_secrets', {}));
       assert.ok((all.items as Array<{ path: string }>).some((i) => i.path === ODIN_SECRET));
-      assert.equal(expectToolOk(await mcp.call('whoami')).role, 'admin');
+      assert.equal(expectToolOk(await mcp.call('get_identity')).role, 'admin');
     } finally {
       await mcp.close();
     }

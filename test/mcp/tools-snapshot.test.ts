@@ -1,22 +1,25 @@
 /**
  * The MCP tool list is a public contract: agents pick tools by name and
- * description, and clients cache schemas. This test pins it to a committed
- * snapshot, so any change shows up as a reviewed diff.
+ * description, and clients cache schemas. Each tool is pinned to its own
+ * committed snapshot, test/mcp/__snapshots__/<tool>.json (as github-mcp-server's
+ * __toolsnaps__), so a change shows up as a reviewed diff of that tool alone and
+ * two domains changing tools at once never touch the same file.
  *
  * After an intended change: UPDATE_SNAPSHOTS=1 node --import tsx scripts/test.mjs test/mcp
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tool } from '@modelcontextprotocol/server';
-import { catalog } from '../../src/catalog/index.js';
+import { catalog } from '../../src/app.js';
 import { toolDefinition } from '../../src/mcp/server.js';
 
-const SNAPSHOT = join(dirname(fileURLToPath(import.meta.url)), '__snapshots__', 'tools.json');
+const SNAPSHOTS = join(dirname(fileURLToPath(import.meta.url)), '__snapshots__');
+const updating = process.env.UPDATE_SNAPSHOTS === '1';
 
-/** Object keys sorted at every level, so the file only changes when the content does. */
+/** Object keys sorted at every level, so a file only changes when the content does. */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
@@ -26,21 +29,17 @@ function sortKeys(value: unknown): unknown {
 }
 
 const tools: Tool[] = catalog.all().map(toolDefinition);
-const snapshotText = `${JSON.stringify(sortKeys([...tools].sort((a, b) => a.name.localeCompare(b.name))), null, 2)}\n`;
+const fileOf = (name: string) => join(SNAPSHOTS, `${name}.json`);
 
 type Schema = { type?: unknown; properties?: Record<string, unknown> };
 const propertiesOf = (schema: unknown): Record<string, unknown> => (schema as Schema).properties ?? {};
 
 describe('MCP tool definitions', () => {
-  test('match the committed snapshot test/mcp/__snapshots__/tools.json', () => {
-    if (process.env.UPDATE_SNAPSHOTS === '1') {
-      mkdirSync(dirname(SNAPSHOT), { recursive: true });
-      writeFileSync(SNAPSHOT, snapshotText);
-      return;
-    }
-    const where = relative(process.cwd(), SNAPSHOT);
-    assert.ok(existsSync(SNAPSHOT), `${where} is missing: run the tests once with UPDATE_SNAPSHOTS=1 to create it, then commit it`);
-    assert.equal(snapshotText, readFileSync(SNAPSHOT, 'utf8'), `the tool list changed; if intended, run with UPDATE_SNAPSHOTS=1 and commit ${where}`);
+  test('no snapshot is left for a tool that no longer exists', () => {
+    const names = new Set(tools.map((t) => t.name));
+    const stale = existsSync(SNAPSHOTS) ? readdirSync(SNAPSHOTS).filter((f) => f.endsWith('.json') && !names.has(f.slice(0, -5))) : [];
+    if (updating) for (const f of stale) rmSync(join(SNAPSHOTS, f));
+    else assert.deepEqual(stale, [], 'snapshots of removed tools: run with UPDATE_SNAPSHOTS=1 and commit the deletion');
   });
 
   test('there is one tool per catalog operation, with unique names', () => {
@@ -50,8 +49,21 @@ describe('MCP tool definitions', () => {
 
   for (const tool of tools) {
     describe(tool.name, () => {
-      test('name is short snake_case and fits mcp__<server>__<name> in 64 characters', () => {
-        assert.match(tool.name, /^[a-z][a-z0-9_]*$/);
+      test(`matches its snapshot __snapshots__/${tool.name}.json`, () => {
+        const text = `${JSON.stringify(sortKeys(tool), null, 2)}\n`;
+        const file = fileOf(tool.name);
+        if (updating) {
+          mkdirSync(dirname(file), { recursive: true });
+          writeFileSync(file, text);
+          return;
+        }
+        const where = relative(process.cwd(), file);
+        assert.ok(existsSync(file), `${where} is missing: run the tests once with UPDATE_SNAPSHOTS=1 to create it, then commit it`);
+        assert.equal(text, readFileSync(file, 'utf8'), `${tool.name} changed; if intended, run with UPDATE_SNAPSHOTS=1 and commit ${where}`);
+      });
+
+      test('name is verb_noun snake_case and fits mcp__<server>__<name> in 64 characters', () => {
+        assert.match(tool.name, /^[a-z]+_[a-z0-9_]+$/);
         const shown = `mcp__meta__${tool.name}`;
         assert.ok(shown.length <= 64, `${shown} is ${shown.length} characters`);
       });
@@ -60,6 +72,11 @@ describe('MCP tool definitions', () => {
         assert.equal(typeof tool.title, 'string');
         assert.ok(tool.title && tool.title.trim().length > 0);
         assert.ok(tool.description && tool.description.trim().length > 0);
+      });
+
+      test('every input field has a description', () => {
+        const undocumented = Object.entries(propertiesOf(tool.inputSchema)).filter(([, schema]) => typeof (schema as { description?: unknown }).description !== 'string');
+        assert.deepEqual(undocumented.map(([name]) => name), []);
       });
 
       test('sets all four annotations as booleans', () => {
@@ -75,8 +92,7 @@ describe('MCP tool definitions', () => {
         assert.equal(tool.outputSchema?.type, 'object');
       });
 
-      const listsThings = tool.name.startsWith('list_') || tool.name === 'secret_history' || tool.name === 'secrets_due';
-      if (listsThings) {
+      if (tool.name.startsWith('list_') || tool.name === 'get_secret_history') {
         test('pages: takes limit and cursor, answers nextCursor', () => {
           const input = propertiesOf(tool.inputSchema);
           assert.ok('limit' in input, `inputs: ${Object.keys(input).join(', ')}`);

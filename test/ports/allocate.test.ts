@@ -5,6 +5,7 @@ import type { Listener } from '../../src/ports/probe.js';
 import { PortService } from '../../src/ports/service.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openPorts, rejectsWith, tableCounts, TEST_EPHEMERAL, type PortsFixture } from './fixture.js';
+import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-admin');
 const consilio = projectPrincipal('consilio', 'token:consilio');
@@ -20,7 +21,7 @@ for (const backend of testBackends()) {
     before(async () => {
       f = await openPorts(backend, { policy: { denyList: [5432, 6379] }, listeners: async () => listening });
       for (const [name, start, end] of [['consilio', 4000, 4099], ['tiny', 5430, 5434], ['edge', 32760, 32799], ['odin', 7000, 7999]] as const) {
-        await f.ports.addProject(admin.actor, { name, range: { start, end } });
+        await addProject(f, admin.actor, { name, range: { start, end } });
       }
     });
     after(() => f.close());
@@ -56,7 +57,7 @@ for (const backend of testBackends()) {
       const back = await allocate('consilio', 'temp');
       assert.equal(back.port, 4003);
       assert.equal(back.created, true);
-      await assert.rejects(f.ports.release(admin, { project: 'nobody', service: 'x' }), rejectsWith('not_found', /no project nobody/));
+      await assert.rejects(f.ports.release(admin, { project: 'nobody', service: 'x' }), rejectsWith('not_found', /project nobody has no port range/));
     });
 
     test('deny-listed ports are never handed out; exhaustion names project, range, utilization and the fix', async () => {
@@ -66,7 +67,7 @@ for (const backend of testBackends()) {
       const before = await tableCounts(f.db);
       await assert.rejects(
         allocate('tiny', 'e'),
-        rejectsWith('conflict', /project tiny has no free port on host local: range 5430-5434 is 100% used \(4 of 4 usable ports\).*supervisor project resize tiny --size/),
+        rejectsWith('conflict', /project tiny has no free port on host local: range 5430-5434 is 100% used \(4 of 4 usable ports\).*supervisor port range tiny --size/),
       );
       assert.deepEqual(await tableCounts(f.db), before);
     });
@@ -111,7 +112,7 @@ for (const backend of testBackends()) {
 
     test('unknown project: not_found and nothing written', async () => {
       const before = await tableCounts(f.db);
-      await assert.rejects(allocate('nobody', 'api'), rejectsWith('not_found', /no project nobody.*project add nobody/));
+      await assert.rejects(allocate('nobody', 'api'), rejectsWith('not_found', /project nobody has no port range.*project add nobody/));
       assert.deepEqual(await tableCounts(f.db), before);
     });
 
@@ -156,12 +157,12 @@ for (const backend of testBackends()) {
     test('check: owner project, allocations, exclusions, live listeners', async () => {
       listening = [listener(4000)];
       const api = await f.ports.check({ port: 4000 });
-      assert.equal(api.project?.name, 'consilio');
+      assert.equal(api.project?.project, 'consilio');
       assert.deepEqual(api.allocations.map((a) => a.service), ['api']);
       assert.equal(api.listening, true);
       assert.equal(api.sockets[0]?.pid, 1);
       const denied = await f.ports.check({ port: 5432 });
-      assert.deepEqual([denied.project?.name, denied.excluded, denied.listening], ['tiny', 'deny_list', false]);
+      assert.deepEqual([denied.project?.project, denied.excluded, denied.listening], ['tiny', 'deny_list', false]);
       const remote = await f.ports.check({ port: 4000, host: 'vm-1' });
       assert.deepEqual([remote.allocations[0]?.host, remote.listening], ['vm-1', null]);
       const nobody = await f.ports.check({ port: 50000 });
@@ -169,7 +170,7 @@ for (const backend of testBackends()) {
     });
 
     test('holes left by releases, a preferred port and a deny-listed port are filled lowest first', async () => {
-      await f.ports.addProject(admin.actor, { name: 'holes', range: { start: 6370, end: 6389 } });
+      await addProject(f, admin.actor, { name: 'holes', range: { start: 6370, end: 6389 } });
       for (const s of ['a', 'b', 'c', 'd', 'e']) await allocate('holes', s);
       assert.equal((await allocate('holes', 'island', { preferredPort: 6385 })).port, 6385);
       await f.ports.release(admin, { project: 'holes', service: 'b' });
@@ -181,7 +182,7 @@ for (const backend of testBackends()) {
     });
 
     test('a port that hand-made rows hold for both protocols is not counted as two', async () => {
-      await f.ports.addProject(admin.actor, { name: 'dual', range: { start: 6400, end: 6409 } });
+      await addProject(f, admin.actor, { name: 'dual', range: { start: 6400, end: 6409 } });
       for (const [service, port, protocol] of [['x-tcp', 6400, 'tcp'], ['x-udp', 6400, 'udp'], ['y', 6402, 'tcp']] as const) {
         await f.db.query('INSERT INTO port_allocations (project, service, port, protocol, created_at) VALUES ($1, $2, $3, $4, $5)', ['dual', service, port, protocol, f.clock.now()]);
       }
@@ -191,7 +192,7 @@ for (const backend of testBackends()) {
     });
 
     test('each service applies its own exclusions on a shared database', async () => {
-      await f.ports.addProject(admin.actor, { name: 'policies', range: { start: 6500, end: 6509 } });
+      await addProject(f, admin.actor, { name: 'policies', range: { start: 6500, end: 6509 } });
       const strict = new PortService({ db: f.db, clock: f.clock, audit: f.audit, policy: { denyList: [6500, 6501] }, ephemeralRange: async () => TEST_EPHEMERAL });
       assert.equal((await strict.allocate(admin, { project: 'policies', service: 'strict' })).port, 6502);
       assert.equal((await allocate('policies', 'loose')).port, 6500);

@@ -10,6 +10,7 @@ import { listListeners } from '../../src/ports/probe.js';
 import type { AuditItem } from '../../src/ports/reconcile.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openPorts, rejectsWith, type PortsFixture } from './fixture.js';
+import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-admin');
 /** A piece of this test process's command line (node … test/ports/audit.test.ts). */
@@ -52,8 +53,8 @@ for (const backend of testBackends()) {
     before(async () => {
       f = await openPorts(backend);
       base = await quietBlock();
-      await f.ports.addProject(admin.actor, { name: 'audited', range: { start: base, end: base + 99 } });
-      await f.ports.addProject(admin.actor, { name: 'elsewhere' });
+      await addProject(f, admin.actor, { name: 'audited', range: { start: base, end: base + 99 } });
+      await addProject(f, admin.actor, { name: 'elsewhere' });
       ports.api = (await f.ports.allocate(admin, { project: 'audited', service: 'api', command: OUR_COMMAND })).port;
       ports.web = (await f.ports.allocate(admin, { project: 'audited', service: 'web', command: 'web-server-not-this-process' })).port;
       ports.idle = (await f.ports.allocate(admin, { project: 'audited', service: 'idle' })).port;

@@ -11,7 +11,9 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { Db } from '../../src/core/db.js';
 import type { Allocated } from '../../src/ports/allocations.js';
 import { PortService } from '../../src/ports/service.js';
+import type { ProjectService } from '../../src/projects/service.js';
 import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
+import { addProject, projectsFor } from '../helpers/projects.js';
 import { rejectsWith, TEST_EPHEMERAL } from './fixture.js';
 
 const admin = adminPrincipal('test-admin');
@@ -65,6 +67,7 @@ for (const backend of testBackends()) {
   describe(`allocations in batches [${backend}]`, { skip: await skipReason(backend) }, () => {
     let watched: WatchedDb;
     let ports: PortService;
+    let projects: ProjectService;
     let plugs = 0;
     const allocate = (project: string, service: string, extra: Record<string, unknown> = {}) => ports.allocate(admin, { project, service, ...extra });
 
@@ -101,8 +104,9 @@ for (const backend of testBackends()) {
         db: watched.db, clock, audit: new AuditLog(watched.db, clock), ephemeralRange: async () => TEST_EPHEMERAL,
         allocationBatching: { maxInFlight: 1, maxBatch: 64 },
       });
+      projects = await projectsFor({ db: watched.db, clock, audit: new AuditLog(watched.db, clock) }, ports);
       for (const [name, start, end] of [['alpha', 4000, 4099], ['beta', 4100, 4199], ['tiny', 4200, 4201], ['wide', 5000, 5999]] as const) {
-        await ports.addProject(admin.actor, { name, range: { start, end } });
+        await addProject({ projects, ports }, admin.actor, { name, range: { start, end } });
       }
     });
     after(() => watched.db.close());
@@ -168,12 +172,12 @@ for (const backend of testBackends()) {
     });
 
     test('a request for a removed project gets not_found; the others of its batch their ports', async () => {
-      await ports.addProject(admin.actor, { name: 'doomed', range: { start: 4300, end: 4399 } });
-      await ports.removeProject(admin.actor, { name: 'doomed', force: false });
+      await addProject({ projects, ports }, admin.actor, { name: 'doomed', range: { start: 4300, end: 4399 } });
+      await projects.remove(admin.actor, { name: 'doomed', force: false });
       const { answers, batches } = await inOneBatch([() => allocate('alpha', 'stays'), () => allocate('doomed', 'gone'), () => allocate('beta', 'stays')]);
       assert.equal(batches.length, 1);
       assert.equal(value(answers[0]).project, 'alpha');
-      rejectsWith('not_found', /no project doomed/)((answers[1] as PromiseRejectedResult).reason);
+      rejectsWith('not_found', /doomed has no port range/)((answers[1] as PromiseRejectedResult).reason);
       assert.equal(value(answers[2]).project, 'beta');
     });
 

@@ -7,7 +7,9 @@ import { LINUX_DEFAULT_EPHEMERAL, type PortPolicy } from '../../src/ports/policy
 import type { Listener } from '../../src/ports/probe.js';
 import type { PortRange } from '../../src/ports/range.js';
 import { PortService } from '../../src/ports/service.js';
+import type { ProjectService } from '../../src/projects/service.js';
 import { openTestDb, type Backend } from '../helpers/db.js';
+import { projectsFor } from '../helpers/projects.js';
 
 /** The ephemeral range tests run with, whatever the host says. */
 export const TEST_EPHEMERAL: PortRange = LINUX_DEFAULT_EPHEMERAL;
@@ -17,6 +19,7 @@ export interface PortsFixture {
   clock: ManualClock;
   audit: AuditLog;
   ports: PortService;
+  projects: ProjectService;
   close(): Promise<void>;
 }
 
@@ -33,7 +36,7 @@ export async function openPorts(backend: Backend, options: FixtureOptions = {}):
   const audit = new AuditLog(db, clock);
   const ephemeral = options.ephemeral ?? TEST_EPHEMERAL;
   const ports = new PortService({ db, clock, audit, policy: options.policy, ephemeralRange: async () => ephemeral, listeners: options.listeners });
-  return { db, clock, audit, ports, close: () => db.close() };
+  return { db, clock, audit, ports, projects: await projectsFor({ db, clock, audit }, ports), close: () => db.close() };
 }
 
 /** An assert.rejects predicate: a SupervisorError with this code and a message matching `pattern`. */
@@ -46,10 +49,10 @@ export function rejectsWith(code: string, pattern?: RegExp) {
   };
 }
 
-/** Rows in the ports tables, to prove a refused call wrote nothing. */
-export async function tableCounts(db: Db): Promise<{ projects: number; allocations: number }> {
-  const { rows } = await db.query<{ projects: number; allocations: number }>(
-    'SELECT (SELECT count(*)::int FROM projects) AS projects, (SELECT count(*)::int FROM port_allocations) AS allocations',
+/** Rows in the projects and ports tables, to prove a refused call wrote nothing. */
+export async function tableCounts(db: Db): Promise<{ projects: number; ranges: number; allocations: number }> {
+  const { rows } = await db.query<{ projects: number; ranges: number; allocations: number }>(
+    'SELECT (SELECT count(*)::int FROM projects) AS projects, (SELECT count(*)::int FROM port_ranges) AS ranges, (SELECT count(*)::int FROM port_allocations) AS allocations',
   );
   return rows[0]!;
 }

@@ -1,22 +1,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
-import { Catalog } from '../../src/catalog/catalog.js';
 import { schemasOf } from '../../src/catalog/json-schema.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { portOperations } from '../../src/ports/operations.js';
-import { PortService } from '../../src/ports/service.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
-import { rejectsWith, tableCounts, TEST_EPHEMERAL } from './fixture.js';
+import { rejectsWith, tableCounts } from './fixture.js';
 
-const EXPECTED = ['project_add', 'project_list', 'project_remove', 'project_resize', 'allocate_port', 'get_port', 'list_ports', 'release_port', 'port_summary', 'check_port', 'audit_ports', 'import_ports'];
+const EXPECTED = ['set_port_range', 'allocate_port', 'get_port', 'list_ports', 'release_port', 'get_port_summary', 'check_port', 'audit_ports', 'import_ports'];
 
 describe('port operations: definitions', () => {
-  test('exactly the twelve tools, admin only where they change projects', () => {
+  test('exactly the nine tools, admin only where they change a range', () => {
     assert.deepEqual(portOperations.map((op) => op.name).sort(), [...EXPECTED].sort());
     const admin = portOperations.filter((op) => op.access === 'admin').map((op) => op.name).sort();
-    assert.deepEqual(admin, ['project_add', 'project_remove', 'project_resize']);
+    assert.deepEqual(admin, ['set_port_range']);
   });
 
   test('REST routes and CLI commands are unique, and CLI arguments name input fields', () => {
@@ -30,7 +28,7 @@ describe('port operations: definitions', () => {
   });
 
   test('every list pages', () => {
-    for (const name of ['project_list', 'list_ports', 'port_summary']) {
+    for (const name of ['list_ports', 'get_port_summary']) {
       const op = portOperations.find((o) => o.name === name)!;
       assert.ok('limit' in op.input.shape && 'cursor' in op.input.shape && 'nextCursor' in op.output.shape, name);
     }
@@ -42,16 +40,13 @@ for (const backend of testBackends()) {
     let s: TestServices;
     let admin: LocalInvoker;
     let consilio: LocalInvoker;
-    const catalog = new Catalog(portOperations);
 
     before(async () => {
       s = await openTestServices(backend);
-      // Until src/services.ts builds it, the ports service is attached here; afterwards this replaces the wired one alike.
-      const services = { ...s, ports: new PortService({ db: s.db, clock: s.clock, audit: s.audit, ephemeralRange: async () => TEST_EPHEMERAL }) };
-      admin = new LocalInvoker(catalog, services, adminPrincipal('test-admin'), 'internal');
-      consilio = new LocalInvoker(catalog, services, projectPrincipal('consilio', 'token:consilio'), 'internal');
-      await admin.invoke('project_add', { project: 'consilio', range: '4000-4099' });
-      await admin.invoke('project_add', { project: 'odin', range: '7000-7099' });
+      admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
+      consilio = new LocalInvoker(s, projectPrincipal('consilio', 'token:consilio'), 'internal');
+      await admin.invoke('add_project', { project: 'consilio', range: '4000-4099' });
+      await admin.invoke('add_project', { project: 'odin', range: '7000-7099' });
     });
     after(() => s.close());
 
@@ -70,11 +65,11 @@ for (const backend of testBackends()) {
     });
 
     test('reversed and out-of-range ranges are refused with the reason', async () => {
-      await refuses('project_add', { project: 'rev', range: '5000-4000' }, 'invalid_input', /range: 5000-4000 is reversed.*did you mean 4000-5000/);
-      await refuses('project_add', { project: 'rev', range: '0-100' }, 'invalid_input', /range: port 0 is outside 1-65535/);
-      await refuses('project_add', { project: 'rev', range: '60000-70000' }, 'invalid_input', /port 70000 is outside/);
-      await refuses('project_resize', { project: 'consilio', range: '4099-4000' }, 'invalid_input', /reversed/);
-      await refuses('project_add', { project: 'Bad_Name' }, 'invalid_input', /project: a project name is/);
+      await refuses('add_project', { project: 'rev', range: '5000-4000' }, 'invalid_input', /range: 5000-4000 is reversed.*did you mean 4000-5000/);
+      await refuses('add_project', { project: 'rev', range: '0-100' }, 'invalid_input', /range: port 0 is outside 1-65535/);
+      await refuses('add_project', { project: 'rev', range: '60000-70000' }, 'invalid_input', /port 70000 is outside/);
+      await refuses('set_port_range', { project: 'consilio', range: '4099-4000' }, 'invalid_input', /reversed/);
+      await refuses('add_project', { project: 'Bad_Name' }, 'invalid_input', /project: a project name is/);
     });
 
     test('a 10,000-character service name: a short clear error that does not echo it', async () => {
@@ -91,14 +86,15 @@ for (const backend of testBackends()) {
     });
 
     test('an unknown project is not_found, and nothing is written', async () => {
-      await refuses('allocate_port', { project: 'nobody', service: 'api' }, 'not_found', /no project nobody/);
-      await refuses('release_port', { project: 'nobody', service: 'api' }, 'not_found', /no project nobody/);
-      await refuses('project_resize', { project: 'nobody', size: 200 }, 'not_found', /no project nobody/);
+      await refuses('allocate_port', { project: 'nobody', service: 'api' }, 'not_found', /project nobody has no port range/);
+      await refuses('release_port', { project: 'nobody', service: 'api' }, 'not_found', /project nobody has no port range/);
+      await refuses('set_port_range', { project: 'nobody', size: 200 }, 'not_found', /nobody has no port range/);
+      await refuses('set_port_range', { project: 'nobody', range: '20000-20099' }, 'not_found', /no project nobody/);
     });
 
     test('a project token: no project changes, allocations only in its own project, reads allowed', async () => {
-      await assert.rejects(consilio.invoke('project_add', { project: 'mine' }), rejectsWith('forbidden', /needs an admin token/));
-      await assert.rejects(consilio.invoke('project_remove', { project: 'odin' }), rejectsWith('forbidden'));
+      await assert.rejects(consilio.invoke('add_project', { project: 'mine' }), rejectsWith('forbidden', /needs an admin token/));
+      await assert.rejects(consilio.invoke('remove_project', { project: 'odin' }), rejectsWith('forbidden'));
       await assert.rejects(consilio.invoke('allocate_port', { project: 'odin', service: 'x' }), rejectsWith('forbidden', /cannot allocate ports of project odin/));
       await assert.rejects(consilio.invoke('get_port', { project: 'odin', service: 'x' }), rejectsWith('forbidden'));
       await assert.rejects(consilio.invoke('import_ports', { project: 'odin' }), rejectsWith('forbidden'));
@@ -108,17 +104,16 @@ for (const backend of testBackends()) {
     });
 
     test('every operation answers what its output schema promises', async () => {
-      const added = await admin.invoke('project_add', { project: 'flow', description: 'walkthrough' });
-      assert.deepEqual([added.range, added.size, added.created], ['3100-3199', 100, true]);
-      assert.deepEqual((await admin.invoke('project_list', { limit: 2 })).nextCursor !== null, true);
-      assert.equal((await admin.invoke('project_resize', { project: 'flow', size: 150 })).range, '3100-3249');
+      const added = await admin.invoke('add_project', { project: 'flow', description: 'walkthrough' });
+      assert.deepEqual([added.notes, added.created], [['port range 3100-3199'], true]);
+      assert.equal((await admin.invoke('set_port_range', { project: 'flow', size: 150 })).range, '3100-3249');
       const got = await admin.invoke('get_port', { project: 'flow', service: 'api' });
       assert.deepEqual([got.port, got.created, got.createdAt], [3100, true, '2026-11-23T10:00:00.000Z']);
       const web = await admin.invoke('allocate_port', { project: 'flow', service: 'web', protocol: 'tcp', hostname: 'flow.example.com', description: 'site', command: 'node web.js' });
       assert.deepEqual([web.port, web.hostname], [3101, 'flow.example.com']);
       const listed = await admin.invoke('list_ports', { project: 'flow' });
       assert.deepEqual((listed.items as Array<{ service: string; status: string }>).map((i) => [i.service, i.status]), [['api', 'unknown'], ['web', 'unknown']]);
-      const summary = await admin.invoke('port_summary', { project: 'flow' });
+      const summary = await admin.invoke('get_port_summary', { project: 'flow' });
       assert.deepEqual(summary.items, [{ project: 'flow', range: '3100-3249', size: 150, capacity: 150, used: 2, free: 148, utilization: 1.3 }]);
       const checked = await admin.invoke('check_port', { port: 3101, host: 'local' });
       assert.deepEqual([(checked.project as { project: string }).project, (checked.allocations as Array<{ service: string }>)[0]?.service], ['flow', 'web']);
@@ -127,7 +122,7 @@ for (const backend of testBackends()) {
       assert.deepEqual(await admin.invoke('import_ports', { project: 'flow' }), { applied: false, adoptions: [], skipped: [] });
       const released = await admin.invoke('release_port', { project: 'flow', service: 'web' });
       assert.deepEqual([released.released, (released.allocation as { port: number }).port], [true, 3101]);
-      assert.deepEqual(await admin.invoke('project_remove', { project: 'flow', force: true }), { project: 'flow', removed: true, released: 1 });
+      assert.deepEqual(await admin.invoke('remove_project', { project: 'flow', force: true }), { project: 'flow', removed: true, released: [{ domain: 'ports', count: 1, sample: ['api:3100'] }] });
     });
   });
 }

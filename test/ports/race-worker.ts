@@ -11,6 +11,7 @@ import { SupervisorError } from '../../src/core/errors.js';
 import { LINUX_DEFAULT_EPHEMERAL } from '../../src/ports/policy.js';
 import type { PortRange } from '../../src/ports/range.js';
 import { PortService } from '../../src/ports/service.js';
+import { addProject, projectsFor } from '../helpers/projects.js';
 
 export type RaceCommand =
   | { kind: 'allocate'; calls: Array<{ project: string; service: string }> }
@@ -27,7 +28,9 @@ const { RACE_DATABASE_URL: connectionString, RACE_SCHEMA: schema } = process.env
 if (!connectionString || !schema || !process.send) throw new Error('race-worker runs as a child of race.test.ts (IPC, RACE_DATABASE_URL, RACE_SCHEMA)');
 
 const db = await openPostgres({ connectionString, schema, maxConnections: 8 });
-const ports = new PortService({ db, clock: systemClock, audit: new AuditLog(db, systemClock), ephemeralRange: async () => LINUX_DEFAULT_EPHEMERAL });
+const audit = new AuditLog(db, systemClock);
+const ports = new PortService({ db, clock: systemClock, audit, ephemeralRange: async () => LINUX_DEFAULT_EPHEMERAL });
+const projects = await projectsFor({ db, clock: systemClock, audit }, ports);
 const actor = adminPrincipal(`race-worker-${process.pid}`);
 const reply = (message: RaceReply | { kind: 'ready' }) => process.send!(message);
 const describeError = (err: unknown) => (err instanceof SupervisorError ? `${err.code}: ${err.message}` : String(err));
@@ -48,8 +51,8 @@ async function run(command: RaceCommand): Promise<void> {
   }
   try {
     const project = command.kind === 'resize'
-      ? await ports.resizeProject(actor.actor, { name: command.name, range: command.range })
-      : await ports.addProject(actor.actor, { name: command.name, range: command.range });
+      ? await ports.setRange(actor.actor, { project: command.name, range: command.range })
+      : await addProject({ projects, ports }, actor.actor, { name: command.name, range: command.range });
     reply({ kind: 'added', ok: true, range: `${project.range.start}-${project.range.end}`, error: null });
   } catch (err) {
     reply({ kind: 'added', ok: false, range: null, error: describeError(err) });

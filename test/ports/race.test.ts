@@ -15,7 +15,10 @@ import type { Db } from '../../src/core/db.js';
 import { openPostgres } from '../../src/core/db-postgres.js';
 import { migrate } from '../../src/core/migrate.js';
 import { PortService } from '../../src/ports/service.js';
+import type { ProjectService } from '../../src/projects/service.js';
+import { DOMAINS } from '../../src/app.js';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { addProject, projectsFor } from '../helpers/projects.js';
 import type { RaceCommand, RaceReply } from './race-worker.js';
 
 const WORKERS = 4;
@@ -67,6 +70,7 @@ describe('port races across processes [postgres]', { skip: await skipReason('pos
   const schema = `race_${process.pid}_${randomBytes(4).toString('hex')}`;
   let db: Db;
   let ports: PortService;
+  let projects: ProjectService;
   let workers: Worker[] = [];
 
   before(async () => {
@@ -75,11 +79,12 @@ describe('port races across processes [postgres]', { skip: await skipReason('pos
     await admin.query(`CREATE SCHEMA ${schema}`);
     await admin.end();
     db = await openPostgres({ connectionString: TEST_DATABASE_URL, schema, maxConnections: 4 });
-    await migrate(db);
+    await migrate(db, DOMAINS);
     ports = new PortService({ db, clock: systemClock, audit: new AuditLog(db, systemClock) });
-    await ports.addProject('race-test', { name: 'race-one', range: { start: 10000, end: 10999 } });
+    projects = await projectsFor({ db, clock: systemClock, audit: new AuditLog(db, systemClock) }, ports);
+    await addProject({ projects, ports }, 'race-test', { name: 'race-one', range: { start: 10000, end: 10999 } });
     for (const [i, name] of ['race-a', 'race-b', 'race-c', 'race-d'].entries()) {
-      await ports.addProject('race-test', { name, range: { start: 11000 + i * 100, end: 11099 + i * 100 } });
+      await addProject({ projects, ports }, 'race-test', { name, range: { start: 11000 + i * 100, end: 11099 + i * 100 } });
     }
     workers = await Promise.all(Array.from({ length: WORKERS }, () => Worker.start(schema)));
   });
@@ -136,7 +141,7 @@ describe('port races across processes [postgres]', { skip: await skipReason('pos
   });
 
   test('shrinking a range while other processes allocate in it: no deadlock, and no port left outside', async () => {
-    await ports.addProject('race-test', { name: 'race-shrink', range: { start: 13000, end: 13099 } });
+    await addProject({ projects, ports }, 'race-test', { name: 'race-shrink', range: { start: 13000, end: 13099 } });
     const [resized, ...allocated] = await Promise.all([
       workers[3]!.ask({ kind: 'resize', name: 'race-shrink', range: { start: 13000, end: 13039 } }) as Promise<Added>,
       ...workers.slice(0, 3).map((w, n) => w.ask({ kind: 'allocate', calls: Array.from({ length: 20 }, (_, i) => ({ project: 'race-shrink', service: `w${n}-s${i}` })) }) as Promise<Allocated>),
@@ -146,7 +151,7 @@ describe('port races across processes [postgres]', { skip: await skipReason('pos
     assert.match(resized!.error ?? 'ok', /^ok$|^conflict: range 13000-13039 would leave allocated ports of race-shrink outside it/);
     for (const error of allocated.flatMap((r) => r.errors)) assert.match(error, /^conflict: project race-shrink has no free port/);
     const { rows } = await db.query<{ outside: number }>(
-      "SELECT count(*)::int AS outside FROM port_allocations a JOIN projects p ON p.name = a.project WHERE NOT p.port_range @> a.port",
+      "SELECT count(*)::int AS outside FROM port_allocations a JOIN port_ranges r ON r.project = a.project WHERE NOT r.port_range @> a.port",
     );
     assert.equal(rows[0]!.outside, 0);
   });

@@ -96,7 +96,7 @@ const listener = (port: number, pid: number | null, command: string | null, extr
 });
 
 describe('reconcile', () => {
-  const demo = { name: 'demo', range: { start: 20000, end: 20099 }, description: null, createdAt: new Date(0) };
+  const demo = { project: 'demo', range: { start: 20000, end: 20099 }, createdAt: new Date(0) };
 
   test('sorts sockets into ok, down, conflict and unknown; ignores ports outside every range', () => {
     const groups = reconcile(

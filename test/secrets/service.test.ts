@@ -224,13 +224,13 @@ for (const backend of testBackends()) {
     test('after data-key and master-key rotation every old version still decrypts', async () => {
       const path = 'project/consilio/rotated';
       await s.secrets.set(consilio, { path, value: 'before-any-rotation' });
-      const first = await s.keyring.rotateDataKey();
+      const first = await s.secrets.keyring.rotateDataKey();
       assert.equal(first.activeKeyId, first.retiredKeyId! + 1);
       await s.secrets.set(consilio, { path, value: 'after-data-rotation' });
-      const master = await s.keyring.rotateMasterKey();
+      const master = await s.secrets.keyring.rotateMasterKey();
       assert.ok(master.rewrapped >= 2);
       await s.secrets.set(consilio, { path, value: 'after-master-rotation' });
-      const keys = await s.keyring.list();
+      const keys = await s.secrets.keyring.list();
       assert.ok(keys.every((k) => k.masterKeyId === master.masterKeyId));
       assert.equal(keys.filter((k) => k.status === 'active').length, 1);
       assert.equal((await s.secrets.get(consilio, { path, version: 1 })).value, 'before-any-rotation');

@@ -1,0 +1,19 @@
+import { defineDomain } from '../catalog/domain.js';
+import { authOperations } from './operations.js';
+import { tokenProjectData, type AuthService } from './service.js';
+import { TokenService } from './tokens.js';
+
+export type { AuthService } from './service.js';
+export type { TokenService } from './tokens.js';
+
+/** Auth: bearer tokens for projects and admins, and the audit log of what they did. */
+export const authDomain = defineDomain({
+  id: 'auth',
+  title: 'Tokens and audit',
+  description: 'Tokens and audit: get_identity tells which scope this connection has; admins create and revoke tokens and read the audit log.',
+  cliGroups: ['token', 'audit'],
+  defaultFor: ['project', 'meta'],
+  create: ({ core }): AuthService => ({ tokens: new TokenService(core.db, core.clock, core.audit), audit: core.audit }),
+  operations: authOperations,
+  projectData: (svc) => tokenProjectData(svc.tokens),
+});

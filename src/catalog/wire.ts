@@ -1,0 +1,133 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { AuditLog } from '../core/audit.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { readConfig, type Config } from '../core/config.js';
+import type { Db } from '../core/db.js';
+import type { Logger } from '../core/log.js';
+import { migrate } from '../core/migrate.js';
+import type { ProjectData } from '../core/project-data.js';
+import { Catalog } from './catalog.js';
+import type { CoreDeps, Domain, Needs, ServicesOf } from './domain.js';
+import { CallRecorder } from './recorder.js';
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  log: Logger;
+  clock?: Clock;
+  /** How retries wait (Cloudflare backoff); tests record the waits instead of sitting through them. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What the adapters use besides the domains' services. */
+export interface AppCore {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  audit: AuditLog;
+  calls: CallRecorder;
+  catalog: Catalog;
+  /** A domain's service by id: what its operations' handlers get as `ctx.svc`. */
+  serviceOf(domain: string): unknown;
+  /** Stops the domains in reverse order, flushes call records and closes the database. */
+  close(): Promise<void>;
+}
+
+/** The running app: core, plus each domain's service under its id. */
+export type App<L extends readonly Domain[]> = AppCore & ServicesOf<L>;
+
+const RESERVED = new Set<string>(['config', 'db', 'clock', 'log', 'audit', 'calls', 'catalog', 'serviceOf', 'close']);
+
+function checkOrder(domains: readonly Domain[]): void {
+  const seen = new Set<string>();
+  for (const domain of domains) {
+    if (RESERVED.has(domain.id)) throw new Error(`domain id ${domain.id} is reserved`);
+    if (seen.has(domain.id)) throw new Error(`domain ${domain.id} is listed twice`);
+    for (const dep of Object.keys(domain.needs ?? {})) {
+      if (!seen.has(dep)) throw new Error(`domain ${domain.id} needs ${dep}, which must come before it in the domain list`);
+    }
+    seen.add(domain.id);
+  }
+}
+
+/**
+ * Migrates the database and creates every domain in list order, each with the
+ * settings and the other domains' services it declared; then starts them. A
+ * failure at any point stops what was created and closes the database, so a
+ * process that cannot start never keeps it open.
+ */
+export async function openDomains<const L extends readonly Domain[]>(domains: L, options: AppOptions, catalog: Catalog = new Catalog(domains)): Promise<App<L>> {
+  checkOrder(domains);
+  const { config, db, log } = options;
+  const clock = options.clock ?? systemClock;
+  const services = new Map<string, unknown>();
+  const projectData: Array<{ domain: string; data: ProjectData }> = [];
+  const created: Domain[] = [];
+  const calls = new CallRecorder(db, log);
+
+  const stopAll = async () => {
+    for (const domain of created.splice(0).reverse()) {
+      await domain.stop?.(services.get(domain.id)).catch((err: unknown) => log.error({ err, domain: domain.id }, 'domain did not stop cleanly'));
+    }
+    await calls.flush();
+    await db.close();
+  };
+
+  try {
+    await migrate(db, domains);
+    const audit = new AuditLog(db, clock);
+    const core: CoreDeps = {
+      db,
+      clock,
+      log,
+      audit,
+      home: config.home,
+      sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
+      projectData: () => projectData,
+    };
+    for (const domain of domains) {
+      const needs = Object.fromEntries(Object.keys(domain.needs ?? {}).map((id) => [id, services.get(id)]));
+      const svc = await domain.create({ core, settings: config.domains[domain.id] ?? {}, needs: needs as Needs });
+      services.set(domain.id, svc);
+      created.push(domain);
+      if (domain.projectData) projectData.push({ domain: domain.id, data: domain.projectData(svc) });
+    }
+    for (const domain of domains) await domain.start?.(services.get(domain.id));
+    const app: AppCore = {
+      config,
+      db,
+      clock,
+      log,
+      audit,
+      calls,
+      catalog,
+      serviceOf(id) {
+        if (!services.has(id)) throw new Error(`no domain ${id}`);
+        return services.get(id);
+      },
+      close: stopAll,
+    };
+    return Object.assign(app, Object.fromEntries(services)) as App<L>;
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** An application made of a list of domains: its catalog, its configuration and how to open it. */
+export interface AppDefinition<A extends AppCore = AppCore> {
+  catalog: Catalog;
+  loadConfig(env?: NodeJS.ProcessEnv): Config;
+  open(options: AppOptions): Promise<A>;
+}
+
+export function defineApp<const L extends readonly Domain[]>(domains: L): AppDefinition<App<L>> & { domains: L } {
+  const catalog = new Catalog(domains);
+  return {
+    domains,
+    catalog,
+    loadConfig: (env = process.env) => readConfig(env, domains),
+    open: (options) => openDomains(domains, options, catalog),
+  };
+}

@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import { invalidInput } from './errors.js';
+
+/**
+ * One configuration entry: its environment variable, its config-file key (the
+ * name it has in its table), its default and its meaning. Core and every domain
+ * declare theirs in a table like this; loading, validation and the README's
+ * settings table are all built from these tables.
+ */
+export interface SettingDef<S extends z.ZodType = z.ZodType> {
+  env: string;
+  schema: S;
+  /** Parsed by `schema` like any other raw value (text from the environment, or a YAML value). */
+  default: unknown;
+  doc: string;
+  /** The default as the docs show it, where the value depends on the machine (a home directory). */
+  shownDefault?: string;
+}
+
+export type SettingsSpec = Record<string, SettingDef>;
+
+export type SettingValues<S extends SettingsSpec> = { [K in keyof S]: z.output<S[K]['schema']> };
+
+/** Keeps the literal keys and schemas of a settings table for typing. */
+export const defineSettings = <const S extends SettingsSpec>(spec: S): S => spec;
+
+/** Where raw values come from, by priority: the environment, then the config file. */
+export interface SettingSources {
+  env: NodeJS.ProcessEnv;
+  file: Record<string, unknown>;
+}
+
+/** The raw value a setting gets from the environment, the file or its default, in that order. */
+export function rawSetting(name: string, def: SettingDef, sources: SettingSources): unknown {
+  const fromEnv = sources.env[def.env];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  return Object.hasOwn(sources.file, name) ? sources.file[name] : def.default;
+}
+
+/** Parses one setting's raw value, or throws `invalid_input` naming the setting and its variable. */
+export function parseSetting(name: string, def: SettingDef, raw: unknown): unknown {
+  const result = def.schema.safeParse(raw);
+  if (!result.success) {
+    const reason = result.error.issues[0]?.message ?? 'invalid value';
+    throw invalidInput(`setting ${name} (${def.env}) is invalid: ${reason}`);
+  }
+  return result.data;
+}
+
+/** Reads every setting of one table. */
+export function readSettings<S extends SettingsSpec>(spec: S, sources: SettingSources): SettingValues<S> {
+  const values: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(spec)) values[name] = parseSetting(name, def, rawSetting(name, def, sources));
+  return values as SettingValues<S>;
+}

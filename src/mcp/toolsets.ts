@@ -1,0 +1,55 @@
+import type { Catalog, Toolset } from '../catalog/catalog.js';
+import type { Endpoint } from '../catalog/domain.js';
+import type { Operation } from '../catalog/operation.js';
+import { invalidInput } from '../core/errors.js';
+import { META } from '../core/names.js';
+import type { Principal } from '../core/principal.js';
+
+/** What a client asked for: the endpoint's default toolsets, all of them, or a list; and whether only read-only tools. */
+export interface ToolSelection {
+  toolsets: 'default' | 'all' | string[];
+  readonly: boolean;
+}
+
+export const DEFAULT_SELECTION: ToolSelection = { toolsets: 'default', readonly: false };
+
+/** `secrets,ports` / `all` / `default` (header, query parameter or `--toolsets`). */
+export function parseToolsets(text: string | undefined): ToolSelection['toolsets'] {
+  const words = (text ?? '').split(',').map((w) => w.trim().toLowerCase()).filter((w) => w !== '');
+  if (words.length === 0 || (words.length === 1 && words[0] === 'default')) return 'default';
+  return words.includes('all') ? 'all' : words;
+}
+
+export const parseReadonly = (text: string | undefined): boolean => /^(1|true|yes)$/i.test((text ?? '').trim());
+
+export const endpointOf = (project: string): Endpoint => (project === META ? 'meta' : 'project');
+
+/**
+ * The toolsets and tools an MCP endpoint serves: the chosen toolsets (or the
+ * endpoint's defaults), then only what the principal may call, then only
+ * read-only tools when asked. An unknown toolset is refused with the valid ones.
+ */
+export function selectTools(catalog: Catalog, principal: Principal, endpoint: Endpoint, selection: ToolSelection): { toolsets: Toolset[]; tools: Operation[] } {
+  const all = catalog.toolsets;
+  let toolsets: Toolset[];
+  if (selection.toolsets === 'all') toolsets = [...all];
+  else if (selection.toolsets === 'default') toolsets = all.filter((t) => t.defaultFor.includes(endpoint));
+  else {
+    const wanted = selection.toolsets;
+    const unknown = wanted.filter((id) => !all.some((t) => t.id === id));
+    if (unknown.length > 0) {
+      throw invalidInput(`unknown toolset ${unknown.join(', ')}; valid toolsets: ${all.map((t) => t.id).join(', ')} (or all)`, { unknown, valid: all.map((t) => t.id) });
+    }
+    toolsets = all.filter((t) => wanted.includes(t.id));
+  }
+  const visible = new Set(catalog.visibleTo(principal));
+  const tools = toolsets.flatMap((t) => t.operations).filter((op) => visible.has(op) && (!selection.readonly || op.annotations.readOnlyHint));
+  return { toolsets, tools };
+}
+
+/** The server's instructions: who it serves, then one line per enabled toolset. */
+export function instructionsFor(project: string, toolsets: readonly Toolset[], others: readonly Toolset[]): string {
+  const scope = project === META ? 'Supervisor meta server: infrastructure for all projects (admin).' : `Supervisor server for project ${project}: its secrets are under project/${project}/.`;
+  const more = others.length > 0 ? `More toolsets on request (header X-Supervisor-Toolsets): ${others.map((t) => t.id).join(', ')}.` : '';
+  return [scope, ...toolsets.map((t) => t.description), 'List tools return pages: pass nextCursor back as cursor.', more].filter((l) => l !== '').join('\n');
+}

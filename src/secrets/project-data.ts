@@ -1,0 +1,37 @@
+import type { AuditLog } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import type { ProjectData } from '../core/project-data.js';
+import { projectFolder } from './access.js';
+import { escapeLike } from './paths.js';
+
+/**
+ * A project's secrets (its folder) and grants: listed before the project is
+ * removed; with force the secrets are soft-deleted (restore_secret brings one
+ * back) and the grants dropped.
+ */
+export function secretProjectData(deps: { audit: AuditLog; clock: Clock }): ProjectData {
+  return {
+    owned: async (project, q) => {
+      const { rows } = await q.query<{ item: string; total: number }>(
+        `SELECT item, count(*) OVER ()::int AS total FROM (
+           SELECT path AS item FROM secrets WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0
+           UNION ALL SELECT 'grant ' || prefix || ' (' || access || ')' FROM secret_grants WHERE project = $2
+         ) owned ORDER BY item LIMIT 5`,
+        [escapeLike(projectFolder(project)), project],
+      );
+      return { count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
+    },
+    release: async (project, tx, actor) => {
+      const now = deps.clock.now();
+      const deleted = await tx.query(
+        `UPDATE secrets SET deleted_at = $2, updated_at = $2 WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0`,
+        [escapeLike(projectFolder(project)), now],
+      );
+      const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1', [project]);
+      if (deleted.rowCount + grants.rowCount > 0) {
+        await deps.audit.record({ actor, action: 'secret.release_project', target: projectFolder(project), outcome: 'ok', detail: { deleted: deleted.rowCount, grants: grants.rowCount } }, tx);
+      }
+      return deleted.rowCount + grants.rowCount;
+    },
+  };
+}
