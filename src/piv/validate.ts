@@ -22,9 +22,12 @@ export interface CommandRun {
 }
 
 export interface ValidationReport {
+  /** Every command passed: nothing `failed` and not cancelled. */
   ok: boolean;
-  /** The commands that ran, in order; the last one failed when ok is false. */
+  /** The commands that ran, in order. */
   runs: CommandRun[];
+  /** The command that failed (the last that ran); absent when ok or cancelled. */
+  failed?: CommandRun;
   /** Stopped by the caller's signal; the last run is the one that was stopped. */
   cancelled: boolean;
 }
@@ -111,12 +114,12 @@ export async function runValidation(commands: string[], opts: RunValidationOptio
     const run = await runCommand(command, opts);
     runs.push(run);
     if (opts.signal?.aborted) return { ok: false, runs, cancelled: true };
-    if (!passed(run)) return { ok: false, runs, cancelled: false };
+    if (!passed(run)) return { ok: false, runs, failed: run, cancelled: false };
   }
   return { ok: true, runs, cancelled: false };
 }
 
-export function passed(run: CommandRun): boolean {
+function passed(run: CommandRun): boolean {
   return run.exitCode === 0 && !run.timedOut;
 }
 

@@ -113,7 +113,8 @@ describe('ClaudeCodeRunner', () => {
     const pidFile = join(dir, 'grandchild.pid');
     const agent = await fakeAgent(t, [{ silent: true, grandchild: pidFile }]);
 
-    const result = await agent.runner.run(options(dir, { firstOutputTimeoutMs: 500 }));
+    // Long enough for the fake to start its grandchild even on a loaded machine.
+    const result = await agent.runner.run(options(dir, { firstOutputTimeoutMs: 3_000 }));
 
     assert.equal(result.ok, false);
     assert.equal(result.reason, 'first_output_timeout');
@@ -132,9 +133,10 @@ describe('ClaudeCodeRunner', () => {
 
   test('an agent that ignores SIGTERM is killed after the grace period', async (t) => {
     const dir = await tempDir(t);
-    const agent = await fakeAgent(t, [{ silent: true, ignoreSigterm: true }]);
-    const result = await agent.runner.run(options(dir, { firstOutputTimeoutMs: 300 }));
-    assert.equal(result.reason, 'first_output_timeout');
+    // It ignores SIGTERM from before its first line, so the idle timeout finds it deaf.
+    const agent = await fakeAgent(t, [{ hang: true, ignoreSigterm: true }]);
+    const result = await agent.runner.run(options(dir, { idleTimeoutMs: 300 }));
+    assert.equal(result.reason, 'idle_timeout');
     assert.equal(result.signal, 'SIGKILL');
   });
 

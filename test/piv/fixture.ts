@@ -61,7 +61,7 @@ export async function fakeAgent(t: TestContext, rules: FakeRule[]): Promise<Fake
   const runner = new ClaudeCodeRunner({
     command: process.execPath,
     prefixArgs: [FAKE_AGENT],
-    env: { FAKE_AGENT_SCRIPT: script },
+    env: { ...gitEnv(), FAKE_AGENT_SCRIPT: script },
     graceMs: 500,
   });
   const calls = async () =>
@@ -106,10 +106,14 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
   }
 }
 
-/** Reads a pid the fake agent wrote, waiting for the file to appear. */
+/** Reads a pid a child wrote, waiting until the file holds one (it exists before it is written). */
 export async function readPid(path: string): Promise<number> {
-  await waitFor(() => existsSync(path), `${path} to be written`);
-  return Number(await readFile(path, 'utf8'));
+  let pid = 0;
+  await waitFor(async () => {
+    pid = existsSync(path) ? Number((await readFile(path, 'utf8')).trim() || 0) : 0;
+    return pid > 0;
+  }, `a pid in ${path}`);
+  return pid;
 }
 
 /**

@@ -79,6 +79,7 @@ describe('runValidation', () => {
     const report = await runValidation(['echo ok', 'echo "2 tests failed"; exit 1', 'echo never'], { cwd: dir });
     assert.equal(report.ok, false);
     assert.equal(report.runs.length, 2);
+    assert.equal(report.failed, report.runs[1]);
     assert.equal(report.runs[1]?.exitCode, 1);
     assert.equal(report.runs[1]?.outputTail, '2 tests failed\n');
   });
@@ -89,24 +90,26 @@ describe('runValidation', () => {
     assert.equal(report.runs[0]?.outputTail, '4997\n4998\n4999\n5000\n');
   });
 
-  test('a command that runs too long is stopped with everything it started', async (t) => {
+  test('a command that runs too long is stopped and fails', async (t) => {
     const dir = await tempDir(t);
-    const pidFile = join(dir, 'sleep.pid');
-    const report = await runValidation([`sleep 600 & echo $! > ${pidFile}; wait`], { cwd: dir, timeoutMs: 300 });
+    const report = await runValidation(['sleep 600', 'echo never'], { cwd: dir, timeoutMs: 300 });
     assert.equal(report.ok, false);
-    assert.equal(report.runs[0]?.timedOut, true);
-    assert.match(report.runs[0]?.outputTail ?? '', /\[stopped after 300 ms\]/);
-    const pid = await readPid(pidFile);
-    await waitFor(() => processGone(pid), `the validation's sleep (pid ${pid}) to be gone`);
+    assert.equal(report.failed?.timedOut, true);
+    assert.equal(report.runs.length, 1);
+    assert.match(report.failed?.outputTail ?? '', /\[stopped after 300 ms\]/);
   });
 
-  test('cancel stops the running command and runs no more', async (t) => {
+  test('cancel stops the running command with everything it started, and runs no more', async (t) => {
     const dir = await tempDir(t);
+    const pidFile = join(dir, 'sleep.pid');
     const cancel = new AbortController();
-    setTimeout(() => cancel.abort(), 200);
-    const report = await runValidation(['sleep 600', 'echo never'], { cwd: dir, signal: cancel.signal });
+    const running = runValidation([`sleep 600 & echo $! > ${pidFile}; wait`, 'echo never'], { cwd: dir, signal: cancel.signal });
+    const pid = await readPid(pidFile);
+    cancel.abort();
+    const report = await running;
     assert.equal(report.cancelled, true);
     assert.equal(report.runs.length, 1);
+    await waitFor(() => processGone(pid), `the validation's sleep (pid ${pid}) to be gone`);
   });
 });
 
