@@ -155,7 +155,7 @@ export class PivLoop {
     if (signal?.aborted) return this.stop(git, state, { phase, reason: 'cancelled', message: `the loop was cancelled before ${phase}` });
     const attempt = phase === 'implement' ? state.attempts + 1 : state.attempts;
     const started = this.clock.now();
-    await this.log(state, phase, attempt > 0 && phase === 'implement' ? `${phase} started (attempt ${attempt})` : `${phase} started`);
+    await this.log(state, phase, phase === 'implement' ? `${phase} started (attempt ${attempt})` : `${phase} started`);
     await this.emit({ loopId: state.id, phase, attempt, event: 'started', at: started });
 
     const outcome = await this.attempt(git, state, phase, signal);
@@ -187,6 +187,7 @@ export class PivLoop {
   /** Ends the loop; the agent's uncommitted changes stay in the tree for a person to look at. */
   private async stop(git: Git, state: PivState, failure: LoopFailure): Promise<PivState> {
     await this.log(state, failure.phase, `loop ${failure.reason === 'cancelled' ? 'cancelled' : 'failed'}: ${failure.message}`);
+    // When git itself is what failed, the list stays empty rather than replacing that failure with another.
     const left = await agentChanges({ git, state }).catch(() => []);
     return {
       ...state,
