@@ -1,0 +1,228 @@
+// The five phases of a loop. Each reads the state, does its work and says what changes in the
+// state and which phase comes next; the engine (loop.ts) times, records and persists them.
+//
+// Where commits happen: only in `commit`, which runs only straight after a validation that
+// passed. Implement leaves its changes uncommitted in the working tree (an agent that commits
+// on its own has its commits undone, its changes kept), so failing work is never committed.
+import type { Clock } from '../core/clock.js';
+import type { AgentRunResult, AgentRunner, PermissionMode } from './agent.js';
+import type { FileChange, Git } from './git.js';
+import type { Phase, PivFailureReason, PivState, ValidationFailure } from './model.js';
+import { prime, renderContext, type KnowledgeSearch } from './prime.js';
+import { SYSTEM_PROMPT, implementPrompt, planPrompt, retryPrompt } from './prompts.js';
+import type { PivStore } from './store.js';
+import type { StreamLine } from './stream-json.js';
+import { failureSignature, runValidation, type ValidationReport } from './validate.js';
+
+export interface PhaseDeps {
+  agent: AgentRunner;
+  store: PivStore;
+  clock: Clock;
+  knowledge?: KnowledgeSearch;
+  /** Every line the agent prints, as it prints it (a live status view). */
+  onAgentLine?: (loopId: string, phase: Phase, line: StreamLine) => void;
+}
+
+export interface PhaseContext extends PhaseDeps {
+  git: Git;
+  state: PivState;
+  signal?: AbortSignal;
+  /** Adds a line to the loop's progress log. */
+  log(message: string): Promise<void>;
+}
+
+export interface Outcome {
+  patch: Partial<PivState>;
+  /** The phase did not do its job, though the loop may go on (validation failed, a retry follows). */
+  failed?: boolean;
+  /** Ends the loop. */
+  stop?: { reason: PivFailureReason; message: string };
+}
+
+export const PHASES: Record<Phase, (c: PhaseContext) => Promise<Outcome>> = {
+  prime: primePhase,
+  plan: planPhase,
+  implement: implementPhase,
+  validate: validatePhase,
+  commit: commitPhase,
+};
+
+async function primePhase(c: PhaseContext): Promise<Outcome> {
+  const context = await prime({ git: c.git, feature: c.state.feature, knowledge: c.knowledge });
+  await c.store.putArtifact(c.state.id, 'context', renderContext(context));
+  return { patch: { next: 'plan' } };
+}
+
+async function planPhase(c: PhaseContext): Promise<Outcome> {
+  const context = (await c.store.getArtifact(c.state.id, 'context')) ?? '';
+  const run = await runAgent(c, 'plan', 'plan-agent', planPrompt(c.state.feature, context), c.state.settings.planPermissionMode);
+  const usage = usageAfter(c.state, run);
+  if (!run.ok) return agentFailed('plan', run, usage);
+  const plan = run.resultText.trim();
+  if (plan === '') return { patch: usage, failed: true, stop: { reason: 'empty_plan', message: 'plan: the agent finished without writing a plan' } };
+  await c.store.putArtifact(c.state.id, 'plan', plan);
+  return { patch: { ...usage, next: 'implement' } };
+}
+
+async function implementPhase(c: PhaseContext): Promise<Outcome> {
+  const { state } = c;
+  const attempt = state.attempts + 1;
+  const plan = (await c.store.getArtifact(state.id, 'plan')) ?? '';
+  const commands = state.settings.validationCommands;
+  const prompt = state.lastFailure
+    ? retryPrompt(state.feature, plan, commands, state.lastFailure, attempt - 1, state.settings.maxRetries)
+    : implementPrompt(state.feature, plan, commands);
+  const run = await runAgent(c, 'implement', `implement-${attempt}-agent`, prompt, state.settings.implementPermissionMode);
+  const patch = { ...usageAfter(state, run), attempts: attempt };
+
+  const branch = await c.git.currentBranch();
+  if (branch !== state.branch) {
+    const message = `implement: the agent left the feature branch (now on ${branch ?? 'a detached HEAD'}); switch back to ${state.branch} and resume the loop`;
+    return { patch, failed: true, stop: { reason: 'error', message } };
+  }
+  if ((await c.git.sha()) !== state.baseSha) {
+    await c.git.uncommitTo(state.baseSha);
+    await c.log('the agent made commits of its own; they were undone (its changes kept) so that only validated work is committed');
+  }
+  if (!run.ok) return agentFailed('implement', run, patch);
+  if ((await agentChanges(c)).length === 0) {
+    return { patch, failed: true, stop: { reason: 'no_changes', message: 'implement: the agent finished without changing any file' } };
+  }
+  return { patch: { ...patch, next: 'validate' } };
+}
+
+async function validatePhase(c: PhaseContext): Promise<Outcome> {
+  const { state } = c;
+  const before = new Set((await c.git.changes()).map((ch) => ch.path));
+  const report = await runValidation(state.settings.validationCommands, {
+    cwd: c.git.root,
+    timeoutMs: state.settings.validationTimeoutMs,
+    signal: c.signal,
+    clock: c.clock,
+  });
+  const made = (await c.git.changes()).map((ch) => ch.path).filter((p) => !before.has(p));
+  const patch: Partial<PivState> = { validation: report, validationOutputs: [...new Set([...state.validationOutputs, ...made])] };
+  await c.store.putArtifact(state.id, `validation-${state.attempts}`, formatReport(report));
+
+  if (report.cancelled) return { patch, failed: true, stop: { reason: 'cancelled', message: 'validate: the loop was cancelled' } };
+  const run = report.failed;
+  if (run === undefined) return { patch: { ...patch, next: 'commit' } };
+
+  const failure: ValidationFailure = {
+    command: run.command,
+    exitCode: run.exitCode,
+    outputTail: run.outputTail,
+    signature: failureSignature(run, [c.git.root]),
+  };
+  const retries = state.attempts - 1;
+  const how = `\`${run.command}\` ${run.timedOut ? `ran longer than ${state.settings.validationTimeoutMs} ms` : `exited with code ${run.exitCode}`}`;
+  const failed = { patch: { ...patch, lastFailure: failure }, failed: true };
+  if (state.lastFailure?.signature === failure.signature) {
+    const message = `validate: ${how} and failed exactly as before the last retry, so retrying again would not help (${retries} ${plural(retries, 'retry', 'retries')} made)`;
+    return { ...failed, stop: { reason: 'repeated_failure', message } };
+  }
+  if (retries >= state.settings.maxRetries) {
+    return { ...failed, stop: { reason: 'retries_exhausted', message: `validate: ${how}, still failing after ${retries} ${plural(retries, 'retry', 'retries')}` } };
+  }
+  await c.log(`${how}; retry ${retries + 1} of ${state.settings.maxRetries} follows with its output`);
+  return { ...failed, patch: { ...failed.patch, next: 'implement' } };
+}
+
+async function commitPhase(c: PhaseContext): Promise<Outcome> {
+  const { state } = c;
+  const changes = await agentChanges(c);
+  if (changes.length > 0) {
+    await c.git.stage(changes.filter((ch) => ch.unstaged).map((ch) => ch.path));
+    const sha = await c.git.commit(commitMessage(state));
+    await c.log(`committed ${sha.slice(0, 10)} on ${state.branch} (${changes.length} ${plural(changes.length, 'file', 'files')})`);
+  } else if ((await c.git.commitsSince(state.baseSha)).length > 0) {
+    // Resumed after the commit was made but before the state saying so was saved.
+    await c.log('the commit was already made; not committing again');
+  } else {
+    return { patch: {}, failed: true, stop: { reason: 'no_changes', message: 'commit: there are no changes to commit' } };
+  }
+  if (state.validationOutputs.length > 0) await c.log(`left uncommitted, made by validation: ${state.validationOutputs.join(', ')}`);
+  return {
+    patch: {
+      next: 'done',
+      status: 'succeeded',
+      commits: await c.git.commitsSince(state.baseSha),
+      filesChanged: await c.git.filesChangedSince(state.baseSha),
+      finishedAt: c.clock.now().toISOString(),
+    },
+  };
+}
+
+async function runAgent(c: PhaseContext, phase: Phase, artifact: string, prompt: string, permissionMode: PermissionMode): Promise<AgentRunResult> {
+  const s = c.state.settings;
+  const run = await c.agent.run({
+    cwd: c.git.root,
+    prompt,
+    systemPrompt: SYSTEM_PROMPT,
+    permissionMode,
+    maxTurns: s.maxTurns,
+    maxBudgetUsd: s.maxBudgetUsd,
+    model: s.model,
+    firstOutputTimeoutMs: s.firstOutputTimeoutMs,
+    idleTimeoutMs: s.idleTimeoutMs,
+    signal: c.signal,
+    onLine: (line) => {
+      try {
+        c.onAgentLine?.(c.state.id, phase, line);
+      } catch {
+        // A status view that fails must not stop the agent it is watching.
+      }
+    },
+  });
+  await c.store.putArtifact(c.state.id, artifact, transcript(run));
+  return run;
+}
+
+function usageAfter(state: PivState, run: AgentRunResult): Partial<PivState> {
+  return { turns: state.turns + run.turns, costUsd: state.costUsd + run.costUsd };
+}
+
+function agentFailed(phase: Phase, run: AgentRunResult, patch: Partial<PivState>): Outcome {
+  return { patch, failed: true, stop: { reason: run.reason ?? 'error', message: `${phase}: ${run.message ?? 'the agent failed'}` } };
+}
+
+/** Changes in the tree that the agent made: everything but what validation commands produced. */
+export async function agentChanges(c: Pick<PhaseContext, 'git' | 'state'>): Promise<FileChange[]> {
+  const outputs = new Set(c.state.validationOutputs);
+  return (await c.git.changes()).filter((ch) => !outputs.has(ch.path));
+}
+
+function commitMessage(state: PivState): string {
+  const [first = '', ...rest] = state.feature.trim().split('\n');
+  const subject = first.length > 72 ? `${first.slice(0, 71)}…` : first;
+  const body = rest.join('\n').trim();
+  return [
+    subject,
+    ...(body ? [body] : []),
+    `Planned, implemented and validated by the supervisor's PIV loop ${state.id}.\nValidation: ${state.settings.validationCommands.join('; ')}`,
+  ].join('\n\n');
+}
+
+function transcript(run: AgentRunResult): string {
+  return [
+    `outcome: ${run.ok ? 'ok' : `${run.reason} (${run.message})`}`,
+    `exit: ${run.signal ?? run.exitCode}; turns: ${run.turns}; cost: $${run.costUsd}`,
+    '',
+    '--- last lines',
+    ...run.lines,
+    '',
+    '--- result',
+    run.resultText,
+    ...(run.stderr ? ['', '--- stderr', run.stderr] : []),
+  ].join('\n');
+}
+
+function formatReport(report: ValidationReport): string {
+  return report.runs
+    .map((r) => `$ ${r.command}\n(${r.timedOut ? 'stopped: too slow' : `exit ${r.signal ?? r.exitCode}`}, ${r.durationMs} ms)\n${r.outputTail}`)
+    .join('\n');
+}
+
+function plural(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
+}

@@ -1,0 +1,132 @@
+// The loop's git steps on real temporary repositories.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SupervisorError } from '../../src/core/errors.js';
+import { Git, featureSlug } from '../../src/piv/git.js';
+import { AUTHOR, git, gitRepo, tempDir, writeFiles } from './fixture.js';
+
+const isCode = (code: string, pattern: RegExp) => (err: unknown) => err instanceof SupervisorError && err.code === code && pattern.test(err.message);
+
+describe('featureSlug', () => {
+  test('keeps letters and digits, joins words with dashes, drops accents', () => {
+    assert.equal(featureSlug('Add a /health endpoint!'), 'add-a-health-endpoint');
+    assert.equal(featureSlug('  Crème brûlée   for v2.1 '), 'creme-brulee-for-v2-1');
+  });
+
+  test('cuts at a word boundary and never comes out empty', () => {
+    assert.equal(featureSlug('Allow users to export every report as CSV and as PDF from the dashboard'), 'allow-users-to-export-every-report-as');
+    assert.equal(featureSlug('!!!'), 'change');
+    assert.equal(featureSlug('x'.repeat(60)), 'x'.repeat(40));
+  });
+});
+
+describe('Git', () => {
+  test('refuses a folder that is not a repository', async (t) => {
+    const dir = await tempDir(t);
+    await assert.rejects(Git.open(dir), isCode('invalid_input', /is not inside a git repository.*run `git init` there first/));
+  });
+
+  test('a dirty tree is refused, naming the files', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+    await writeFiles(dir, { 'new/b.txt': 'b\n' });
+    const repo = await Git.open(dir);
+    await assert.rejects(repo.assertClean(), isCode('conflict', /has uncommitted changes \(a\.txt, new\/b\.txt\); commit or stash them/));
+  });
+
+  test('a clean tree passes', async (t) => {
+    const repo = await Git.open(await gitRepo(t, { 'a.txt': 'a\n' }));
+    await repo.assertClean();
+  });
+
+  test('creates a feature branch, with a free name when one is taken', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+    await git(dir, 'branch', 'feature/greet');
+    const repo = await Git.open(dir);
+    const name = await repo.freeBranchName('feature/greet');
+    assert.equal(name, 'feature/greet-2');
+    await repo.createBranch(name, 'main');
+    assert.equal(await repo.currentBranch(), 'feature/greet-2');
+  });
+
+  test('reports a detached HEAD as no branch', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+    await git(dir, 'checkout', '-q', '--detach');
+    assert.equal(await (await Git.open(dir)).currentBranch(), undefined);
+  });
+
+  test('lists changes file by file, then stages only the files named and commits them', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n', 'gone.txt': 'x\n' });
+    const repo = await Git.open(dir, AUTHOR);
+    const base = await repo.sha();
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+    await rm(join(dir, 'gone.txt'));
+    await writeFiles(dir, { 'src/new.js': 'new\n', 'dist/out.js': 'build output\n' });
+
+    assert.deepEqual(
+      (await repo.changes()).map((c) => c.path),
+      ['a.txt', 'gone.txt', 'dist/out.js', 'src/new.js'],
+    );
+    await repo.stage(['a.txt', 'gone.txt', 'src/new.js']);
+    const sha = await repo.commit('Greet people');
+
+    assert.equal(sha, await repo.sha('HEAD'));
+    assert.deepEqual(await repo.commitsSince(base), [{ sha, subject: 'Greet people' }]);
+    assert.deepEqual(
+      (await repo.changes()).map((c) => c.path),
+      ['dist/out.js'],
+    );
+    assert.equal(await git(dir, 'log', '-1', '--format=%an <%ae>'), `${AUTHOR.name} <${AUTHOR.email}>`);
+  });
+
+  test('reports a staged rename with its old path', async (t) => {
+    const dir = await gitRepo(t, { 'old.txt': 'same\n' });
+    await git(dir, 'mv', 'old.txt', 'new.txt');
+    assert.deepEqual(await (await Git.open(dir)).changes(), [{ path: 'new.txt', from: 'old.txt', staged: true, unstaged: false }]);
+  });
+
+  test('refuses to stage paths outside the repository or inside .git', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+    const repo = await Git.open(dir);
+    await assert.rejects(repo.stage(['../elsewhere.txt']), isCode('invalid_input', /outside the repository/));
+    await assert.rejects(repo.stage(['/etc/passwd']), isCode('invalid_input', /outside the repository/));
+    await assert.rejects(repo.stage(['.git/config']), isCode('invalid_input', /outside the repository/));
+    await assert.rejects(repo.stage(['.']), isCode('invalid_input', /outside the repository/));
+  });
+
+  test('undoes commits while keeping their changes', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+    const repo = await Git.open(dir, AUTHOR);
+    const base = await repo.sha();
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+    await repo.stage(['a.txt']);
+    await repo.commit('too early');
+
+    await repo.uncommitTo(base);
+
+    assert.equal(await repo.sha(), base);
+    assert.deepEqual(await repo.changes(), [{ path: 'a.txt', staged: true, unstaged: false }]);
+  });
+
+  test('lists commits and changed files since the base, and recent commits', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+    const repo = await Git.open(dir, AUTHOR);
+    await repo.createBranch('feature/x', 'main');
+    await writeFiles(dir, { 'b.txt': 'b\n' });
+    await repo.stage(['b.txt']);
+    await repo.commit('Add b');
+
+    assert.deepEqual(
+      (await repo.commitsSince('main')).map((c) => c.subject),
+      ['Add b'],
+    );
+    assert.deepEqual(await repo.filesChangedSince('main'), ['b.txt']);
+    assert.deepEqual(
+      (await repo.recentCommits(5)).map((c) => c.subject),
+      ['Add b', 'first'],
+    );
+    assert.deepEqual(await repo.trackedFiles(), ['a.txt', 'b.txt']);
+  });
+});

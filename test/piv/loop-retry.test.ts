@@ -1,0 +1,103 @@
+// How a loop ends when validation or the agent fails: retries with the failure fed back, an
+// early stop when a retry changes nothing, cancel, and never a commit of failing work.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { git } from './fixture.js';
+import { GOOD, SETTINGS, bad, setup } from './greeter.js';
+
+describe('PivLoop failures and retries', () => {
+  test('validation fails once, the retry fixes it: success with one retry and one commit', async (t) => {
+    const s = await setup(t, [bad('Hi there'), GOOD]);
+
+    const result = await s.loop.start(s.input);
+
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.equal(result.retries, 1);
+    assert.equal(result.commits.length, 1);
+    assert.deepEqual(
+      result.timings.map((x) => `${x.phase}${x.attempt}:${x.outcome}`),
+      ['prime0:ok', 'plan0:ok', 'implement1:ok', 'validate1:failed', 'implement2:ok', 'validate2:ok', 'commit2:ok'],
+    );
+    // The retry was told which command failed and how.
+    const retry = (await s.calls())[2]?.prompt ?? '';
+    assert.match(retry, /^IMPLEMENT phase, retry 1 of 3\./);
+    assert.match(retry, /`node check\.mjs` exited with code 1/);
+    assert.match(retry, /expected "Hello, Ada!", got "Hi there"/);
+    assert.match(await git(s.dir, 'show', 'HEAD:greet.mjs'), /Hello, \$\{name\}!/);
+  });
+
+  test('validation fails every time: failure after the retries, with the last output, and nothing committed', async (t) => {
+    const s = await setup(t, [bad('one'), bad('two'), bad('three'), bad('four'), GOOD]);
+
+    // An optional field left undefined by a caller keeps its default (3 retries).
+    const result = await s.loop.start({ ...s.input, settings: { ...SETTINGS, maxRetries: undefined } });
+
+    assert.equal(result.status, 'failed');
+    assert.equal(result.failure?.phase, 'validate');
+    assert.equal(result.failure?.reason, 'retries_exhausted');
+    assert.match(result.failure?.message ?? '', /`node check\.mjs` exited with code 1, still failing after 3 retries/);
+    assert.equal(result.retries, 3);
+    assert.equal((await s.store.load(result.id))?.settings.maxRetries, 3);
+    assert.match(result.validation?.failed?.outputTail ?? '', /got "four"/);
+    assert.deepEqual(result.commits, []);
+    assert.equal(await git(s.dir, 'log', '--format=%s', 'main..HEAD'), '');
+    // The last attempt is left in the tree for a person to look at.
+    assert.deepEqual(result.filesChanged, ['greet.mjs']);
+    assert.equal((await s.calls()).length, 1 + 4);
+  });
+
+  test('the same failure twice in a row stops early', async (t) => {
+    const s = await setup(t, [bad('Hi there'), bad('Hi there'), GOOD]);
+
+    const result = await s.loop.start(s.input);
+
+    assert.equal(result.status, 'failed');
+    assert.equal(result.failure?.reason, 'repeated_failure');
+    assert.match(result.failure?.message ?? '', /failed exactly as before the last retry.*\(1 retry made\)/);
+    assert.equal(result.retries, 1);
+    assert.equal((await s.calls()).length, 1 + 2);
+  });
+
+  test('cancel mid-phase: the agent is stopped and the loop ends cancelled, nothing committed', async (t) => {
+    const cancel = new AbortController();
+    const s = await setup(t, [{ hang: true }], { onAgentLine: (_id, phase) => phase === 'implement' && cancel.abort() });
+
+    const result = await s.loop.start(s.input, cancel.signal);
+
+    assert.equal(result.status, 'cancelled');
+    assert.equal(result.failure?.phase, 'implement');
+    assert.equal(result.failure?.reason, 'cancelled');
+    assert.equal(result.timings.at(-1)?.outcome, 'cancelled');
+    assert.deepEqual(result.commits, []);
+  });
+
+  test('an agent failure in Plan ends the loop there', async (t) => {
+    const s = await setup(t, [GOOD], {}, [{ match: 'PLAN phase', isError: true, text: 'Credit balance is too low' }]);
+    const result = await s.loop.start(s.input);
+    assert.equal(result.status, 'failed');
+    assert.deepEqual(result.failure, {
+      phase: 'plan',
+      reason: 'is_error',
+      message: 'plan: the agent reported an error (success): Credit balance is too low',
+    });
+    assert.equal((await s.calls()).length, 1);
+  });
+
+  test('commits the agent makes itself are undone, so failing work is never committed', async (t) => {
+    const s = await setup(t, [{ ...bad('Hey'), commit: true }]);
+
+    const result = await s.loop.start({ ...s.input, settings: { ...SETTINGS, maxRetries: 0 } });
+
+    assert.equal(result.status, 'failed');
+    assert.equal(result.failure?.reason, 'retries_exhausted');
+    assert.equal(await git(s.dir, 'log', '--format=%s', 'main..HEAD'), '');
+    assert.ok(s.store.progress(result.id).some((e) => /made commits of its own; they were undone/.test(e.message)));
+  });
+
+  test('an empty plan or no changes end the loop with the reason', async (t) => {
+    const empty = await setup(t, [GOOD], {}, [{ match: 'PLAN phase', text: '  ' }]);
+    assert.equal((await empty.loop.start(empty.input)).failure?.reason, 'empty_plan');
+    const idle = await setup(t, [{ text: 'Nothing to do.' }]);
+    assert.equal((await idle.loop.start(idle.input)).failure?.reason, 'no_changes');
+  });
+});

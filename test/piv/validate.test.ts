@@ -1,0 +1,144 @@
+// Validation as a project sees it: its own checks found in its files, run in order, output kept,
+// and a failure recognised when a retry changes nothing.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SupervisorError } from '../../src/core/errors.js';
+import { detectValidationCommands, failureSignature, runValidation, type CommandRun } from '../../src/piv/validate.js';
+import { processGone, readPid, tempDir, waitFor, writeFiles } from './fixture.js';
+
+describe('detectValidationCommands', () => {
+  test('package.json scripts build, lint, typecheck and test, in that order', async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, {
+      'package.json': JSON.stringify({ scripts: { test: 'node --test', start: 'node .', lint: 'eslint .', build: 'tsc' } }),
+      Makefile: 'test:\n\tmake-test\n',
+    });
+    assert.deepEqual(await detectValidationCommands(dir), ['npm run build', 'npm run lint', 'npm run test']);
+  });
+
+  test('runs scripts with the package manager whose lockfile is there', async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, { 'package.json': JSON.stringify({ scripts: { test: 'vitest run' } }), 'pnpm-lock.yaml': '' });
+    assert.deepEqual(await detectValidationCommands(dir), ['pnpm run test']);
+  });
+
+  test('Makefile targets when package.json has none of the scripts', async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, {
+      'package.json': JSON.stringify({ scripts: { start: 'node .' } }),
+      Makefile: 'CC := gcc\n.PHONY: build test\nbuild: main.o\n\t$(CC) main.o\nlint:\n\tclang-tidy *.c\ntest: build\n\t./run-tests\ncheck: test\n',
+    });
+    assert.deepEqual(await detectValidationCommands(dir), ['make build', 'make lint', 'make test']);
+  });
+
+  test('make check when there is no test target', async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, { Makefile: 'check:\n\t./configure && make\n' });
+    assert.deepEqual(await detectValidationCommands(dir), ['make check']);
+  });
+
+  test('ruff, mypy and pytest when pyproject.toml configures them', async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, {
+      'pyproject.toml': '[project]\nname = "x"\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n\n[tool.ruff.lint]\nselect = ["E"]\n',
+    });
+    assert.deepEqual(await detectValidationCommands(dir), ['ruff check .', 'pytest']);
+  });
+
+  test('nothing for a folder without any of these files', async (t) => {
+    assert.deepEqual(await detectValidationCommands(await tempDir(t)), []);
+  });
+
+  test('a package.json that is not JSON is refused with what to do', async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, { 'package.json': '{ "scripts": ' });
+    await assert.rejects(
+      detectValidationCommands(dir),
+      (err: unknown) => err instanceof SupervisorError && err.code === 'invalid_input' && /not valid JSON .*pass the validation commands/.test(err.message),
+    );
+  });
+});
+
+describe('runValidation', () => {
+  test('runs every command in order and keeps its output', async (t) => {
+    const dir = await tempDir(t);
+    const report = await runValidation(['echo built', 'echo tested >&2'], { cwd: dir });
+    assert.equal(report.ok, true);
+    assert.deepEqual(
+      report.runs.map((r) => [r.command, r.exitCode, r.outputTail]),
+      [
+        ['echo built', 0, 'built\n'],
+        ['echo tested >&2', 0, 'tested\n'],
+      ],
+    );
+  });
+
+  test('stops at the first failing command', async (t) => {
+    const dir = await tempDir(t);
+    const report = await runValidation(['echo ok', 'echo "2 tests failed"; exit 1', 'echo never'], { cwd: dir });
+    assert.equal(report.ok, false);
+    assert.equal(report.runs.length, 2);
+    assert.equal(report.failed, report.runs[1]);
+    assert.equal(report.runs[1]?.exitCode, 1);
+    assert.equal(report.runs[1]?.outputTail, '2 tests failed\n');
+  });
+
+  test('keeps only the end of long output', async (t) => {
+    const dir = await tempDir(t);
+    const report = await runValidation(['seq 1 5000'], { cwd: dir, maxOutputChars: 20 });
+    assert.equal(report.runs[0]?.outputTail, '4997\n4998\n4999\n5000\n');
+  });
+
+  test('a command that runs too long is stopped and fails', async (t) => {
+    const dir = await tempDir(t);
+    const report = await runValidation(['sleep 600', 'echo never'], { cwd: dir, timeoutMs: 300 });
+    assert.equal(report.ok, false);
+    assert.equal(report.failed?.timedOut, true);
+    assert.equal(report.runs.length, 1);
+    assert.match(report.failed?.outputTail ?? '', /\[stopped after 300 ms\]/);
+  });
+
+  test('cancel stops the running command with everything it started, and runs no more', async (t) => {
+    const dir = await tempDir(t);
+    const pidFile = join(dir, 'sleep.pid');
+    const cancel = new AbortController();
+    const running = runValidation([`sleep 600 & echo $! > ${pidFile}; wait`, 'echo never'], { cwd: dir, signal: cancel.signal });
+    const pid = await readPid(pidFile);
+    cancel.abort();
+    const report = await running;
+    assert.equal(report.cancelled, true);
+    assert.equal(report.runs.length, 1);
+    await waitFor(() => processGone(pid), `the validation's sleep (pid ${pid}) to be gone`);
+  });
+});
+
+describe('failureSignature', () => {
+  const run = (outputTail: string, exitCode = 1): CommandRun => ({
+    command: 'npm test',
+    exitCode,
+    signal: null,
+    timedOut: false,
+    outputTail,
+    durationMs: 0,
+  });
+
+  test('the same failure with other timings, times, paths and colours has the same signature', () => {
+    const first = run('\x1b[31mFAIL\x1b[0m /tmp/piv-abc/src/a.test.js (1.23 s)\n  expected hello, got hi\nat 2026-01-01T10:00:00.123Z\nTime: 812ms\n');
+    const again = run('FAIL /tmp/piv-xyz/src/a.test.js (0.98 s)\n  expected hello, got hi\nat 2026-01-01T10:05:09.001Z\nTime: 1021ms\n');
+    assert.equal(failureSignature(first), failureSignature(again));
+  });
+
+  test('the repository path counts as the same wherever it is', () => {
+    const a = run('Error in /home/a/repo/src/x.ts:3\n');
+    const b = run('Error in /srv/b/repo/src/x.ts:3\n');
+    assert.equal(failureSignature(a, ['/home/a/repo']), failureSignature(b, ['/srv/b/repo']));
+  });
+
+  test('a different message, exit code or command is a different failure', () => {
+    const base = run('expected hello, got hi\n');
+    assert.notEqual(failureSignature(base), failureSignature(run('expected hello, got hey\n')));
+    assert.notEqual(failureSignature(base), failureSignature(run('expected hello, got hi\n', 2)));
+    assert.notEqual(failureSignature(base), failureSignature({ ...base, command: 'npm run lint' }));
+  });
+});
