@@ -4,11 +4,11 @@
 // command; if that fails, the previous file is put back byte for byte.
 import { spawn } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { chmod, chown, mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type ParsedNode } from 'yaml';
 import { SupervisorError, invalidInput } from '../core/errors.js';
-import { writeFileAtomic } from '../core/files.js';
+import { writeFileLike } from '../core/files.js';
 import type { IngressRule } from './client.js';
 import { ingressProblems, sameIngress } from './ingress-rules.js';
 
@@ -207,19 +207,7 @@ async function backupAndWrite(path: string, backupPath: string, current: Loaded,
   return backupPath;
 }
 
-/**
- * writeFileAtomic, then the mode (and, when running as root, the owner) of `like`: the open()
- * mode is reduced by the umask, and a replaced inode would otherwise belong to us.
- */
-async function writeLike(path: string, data: string | Buffer, like: Stats | undefined): Promise<void> {
-  const mode = like ? like.mode & 0o7777 : NEW_FILE_MODE;
-  await writeFileAtomic(path, data, mode);
-  const now = await stat(path);
-  if ((now.mode & 0o7777) !== mode) await chmod(path, mode);
-  if (like && process.getuid?.() === 0 && (now.uid !== like.uid || now.gid !== like.gid)) {
-    await chown(path, like.uid, like.gid);
-  }
-}
+const writeLike = (path: string, data: string | Buffer, like: Stats | undefined) => writeFileLike(path, data, like, NEW_FILE_MODE);
 
 // ---------------------------------------------------------------------------------------------
 // Restart

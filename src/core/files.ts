@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { chmod, chown, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 /**
@@ -22,6 +23,21 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
     throw err;
   }
   await syncDir(dirname(path));
+}
+
+/**
+ * writeFileAtomic for a file people also edit: the new file gets the mode (and, when running
+ * as root, the owner) of `like`, the file it replaces, or `newFileMode` when there was none.
+ * The open() mode is reduced by the umask, and a replaced inode would otherwise belong to us.
+ */
+export async function writeFileLike(path: string, data: string | Buffer, like: Stats | undefined, newFileMode: number): Promise<void> {
+  const mode = like ? like.mode & 0o7777 : newFileMode;
+  await writeFileAtomic(path, data, mode);
+  const now = await stat(path);
+  if ((now.mode & 0o7777) !== mode) await chmod(path, mode);
+  if (like && process.getuid?.() === 0 && (now.uid !== like.uid || now.gid !== like.gid)) {
+    await chown(path, like.uid, like.gid);
+  }
 }
 
 /** Creates a file only if it does not exist yet; returns false when it already did. */

@@ -1,0 +1,54 @@
+// A project's .mcp.json (Claude Code's project-scoped MCP servers, usually committed): one entry
+// pointing at the project's supervisor endpoint. The token is never written: the header holds
+// `${SUPERVISOR_TOKEN}`, which Claude Code expands from the environment when it connects (an
+// unset variable is sent as the literal text, so the server answers 401). Other servers and
+// keys in the file are kept; the file is rewritten with two-space indentation.
+import { readFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { invalidInput } from '../core/errors.js';
+import { writeFileLike } from '../core/files.js';
+import { describingFsErrors } from './fs-errors.js';
+import { resolveInside } from './inside.js';
+
+export const TOKEN_ENV = 'SUPERVISOR_TOKEN';
+const FILE = '.mcp.json';
+const NEW_FILE_MODE = 0o644;
+
+export interface McpConfigInput {
+  /** The project's directory; .mcp.json goes at its top. */
+  directory: string;
+  /** The server's key under mcpServers; Claude Code names its tools mcp__<name>__<tool>. */
+  serverName: string;
+  /** The project's MCP endpoint, e.g. http://127.0.0.1:3000/mcp/consilio. */
+  url: string;
+}
+
+export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: string; status: 'created' | 'updated' | 'unchanged' }> {
+  const target = await resolveInside(input.directory, FILE, 'project directory');
+  const before = target.stats ? await describingFsErrors('read', target.shown, () => readFile(target.path, 'utf8')) : undefined;
+  const config = before === undefined ? {} : parseConfig(before, target.shown);
+  const servers = config.mcpServers ?? {};
+  if (!isRecord(servers)) throw invalidInput(`${target.shown}: mcpServers must be an object of server name → settings; fix the file by hand`, { path: target.shown });
+  const entry = { type: 'http', url: input.url, headers: { Authorization: `Bearer \${${TOKEN_ENV}}` } };
+  if (isDeepStrictEqual(servers[input.serverName], entry)) return { path: target.shown, status: 'unchanged' };
+  // Replaced whole: an older stdio entry's command must not survive next to a url.
+  const next = { ...config, mcpServers: { ...servers, [input.serverName]: entry } };
+  await describingFsErrors('write', target.shown, () => writeFileLike(target.path, `${JSON.stringify(next, null, 2)}\n`, target.stats, NEW_FILE_MODE));
+  return { path: target.shown, status: before === undefined ? 'created' : 'updated' };
+}
+
+/** Refuses what it cannot read faithfully: rewriting a file we misparsed would lose its servers. */
+function parseConfig(text: string, shown: string): Record<string, unknown> & { mcpServers?: unknown } {
+  let parsed: unknown;
+  try {
+    parsed = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (err) {
+    throw invalidInput(`${shown} is not valid JSON (${(err as Error).message}); fix it by hand, nothing was written`, { path: shown });
+  }
+  if (!isRecord(parsed)) throw invalidInput(`${shown} must hold a JSON object; fix it by hand, nothing was written`, { path: shown });
+  return parsed;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

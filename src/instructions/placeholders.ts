@@ -1,0 +1,106 @@
+// Live facts in instruction layers. The syntax is deliberately tiny:
+//
+//   {{project.name}}     a value from PLACEHOLDERS (spaces inside the braces are allowed)
+//   \{{anything}}        the literal text {{anything}} (e.g. GitHub Actions' ${{ secrets.X }})
+//
+// Lists (services, secrets) come preformatted as Markdown bullet lines, so templates need no
+// loops. A name that is not in the table is an error, never left in the output: a typo would
+// otherwise reach every agent as literal braces.
+import { invalidInput } from '../core/errors.js';
+import { byCodeUnits } from './text.js';
+
+/**
+ * What the database knows about one project, as its instructions may show it. Secrets are
+ * paths only: this type has no place for a value, so none can reach a generated file.
+ */
+export interface Facts {
+  /** The project's port range; absent while it has none. */
+  portRange?: { start: number; end: number };
+  services: Array<{ service: string; port: number; hostname?: string }>;
+  /** Paths of the secrets the project reads, e.g. project/consilio/database_url. */
+  secretPaths: string[];
+  /** The project's MCP endpoint and the toolsets it serves. */
+  mcp: { url: string; toolsets: string[] };
+}
+
+export interface ProjectIdentity {
+  name: string;
+  directory: string;
+}
+
+interface Placeholder {
+  doc: string;
+  value: (project: ProjectIdentity, facts: Facts) => string;
+}
+
+const NONE = '- (none yet)';
+const bullets = (items: string[]) => (items.length === 0 ? NONE : items.map((item) => `- ${item}`).join('\n'));
+
+export const PLACEHOLDERS: Record<string, Placeholder> = {
+  'project.name': { doc: 'the project name', value: (p) => p.name },
+  'project.directory': { doc: "the project's directory on this host", value: (p) => p.directory },
+  'ports.range': {
+    doc: 'the port range, e.g. 4000-4099, or "none yet"',
+    value: (_, f) => (f.portRange ? `${f.portRange.start}-${f.portRange.end}` : 'none yet'),
+  },
+  'ports.services': {
+    doc: 'one bullet per service: "- web: 4001 (web.example.com)"',
+    value: (_, f) =>
+      bullets(
+        [...f.services]
+          .sort((a, b) => byCodeUnits(a.service, b.service))
+          .map((s) => `${s.service}: ${s.port}${s.hostname ? ` (${s.hostname})` : ''}`),
+      ),
+  },
+  'secrets.paths': { doc: 'one bullet per secret path (names only, never values)', value: (_, f) => bullets([...f.secretPaths].sort(byCodeUnits)) },
+  'mcp.url': { doc: "the project's MCP endpoint", value: (_, f) => f.mcp.url },
+  'mcp.toolsets': { doc: 'the toolsets that endpoint serves, comma-separated', value: (_, f) => f.mcp.toolsets.join(', ') || 'none' },
+};
+
+/** `{{ name }}`, optionally escaped with a backslash; no braces or line breaks inside. */
+const PATTERN = /\\?\{\{([^{}\n]*)\}\}/g;
+
+export interface UnknownPlaceholder {
+  name: string;
+  line: number;
+}
+
+/** Fills every placeholder of `text`; the names not in `values` are returned, not filled. */
+function fill(text: string, values: ReadonlyMap<string, string>): { text: string; unknown: UnknownPlaceholder[] } {
+  const unknown: UnknownPlaceholder[] = [];
+  const out = text.replace(PATTERN, (match: string, inner: string, offset: number) => {
+    if (match.startsWith('\\')) return match.slice(1);
+    const name = inner.trim();
+    const value = values.get(name);
+    if (value !== undefined) return value;
+    unknown.push({ name, line: lineAt(text, offset) });
+    return match;
+  });
+  return { text: out, unknown };
+}
+
+const lineAt = (text: string, offset: number) => text.slice(0, offset).split('\n').length;
+
+/** The placeholders of `text` that no project could fill (checked when a layer file is written). */
+export function unknownPlaceholders(text: string): UnknownPlaceholder[] {
+  const names = new Map(Object.keys(PLACEHOLDERS).map((name) => [name, name]));
+  return fill(text, names).unknown;
+}
+
+/**
+ * Renders layer files for one project. Every unknown placeholder of every file goes into one
+ * error, so a person fixes them all in one pass instead of one per run.
+ */
+export function renderLayers(files: Array<{ source: string; text: string }>, project: ProjectIdentity, facts: Facts): string[] {
+  const values = new Map(Object.entries(PLACEHOLDERS).map(([name, p]) => [name, p.value(project, facts)]));
+  const rendered = files.map((file) => ({ source: file.source, ...fill(file.text, values) }));
+  const unknown = rendered.flatMap((r) => r.unknown.map((u) => `{{${u.name}}} in ${r.source} line ${u.line}`));
+  if (unknown.length > 0) {
+    throw invalidInput(`unknown placeholders: ${unknown.join(', ')}. ${knownPlaceholdersHint()}`, { unknown });
+  }
+  return rendered.map((r) => r.text);
+}
+
+export function knownPlaceholdersHint(): string {
+  return `Known: ${Object.keys(PLACEHOLDERS).map((name) => `{{${name}}}`).join(', ')}; write \\{{ for literal braces.`;
+}

@@ -1,0 +1,99 @@
+// Regenerates the managed blocks of many projects in one call, with one result per project:
+// updated, unchanged, refused (why) or failed (why). A failure in one project never stops
+// the others; an unchanged project is not written at all (its files keep their mtime).
+import type { Clock } from '../core/clock.js';
+import { writeFileLike } from '../core/files.js';
+import type { InstructionProject } from './assemble.js';
+import { forEachProject } from './each-project.js';
+import { describingFsErrors } from './fs-errors.js';
+import { keepHandEdits, type OnHandEdit } from './hand-edits.js';
+import { LAYER_DIRS, readSharedLayers, type SharedLayers } from './layers.js';
+import { planProject, type FilePlan, type ProjectPlan } from './plan.js';
+import type { Facts } from './placeholders.js';
+
+export interface InstructionsContext {
+  /** Holds .supervisor-core/ and .supervisor-meta/. */
+  root: string;
+  /** The project's live facts (the database, once wired; tests inject them). */
+  facts: (project: InstructionProject) => Promise<Facts>;
+  clock: Clock;
+}
+
+export type RegenerateResult =
+  | { project: string; status: 'updated'; files: string[]; backups: string[]; adopted?: string; warnings: string[] }
+  | { project: string; status: 'unchanged'; warnings: string[] }
+  | { project: string; status: 'refused'; reason: string; warnings: string[] }
+  | { project: string; status: 'failed'; reason: string };
+
+export type RegenerateStatus = RegenerateResult['status'];
+
+export interface RegenerateReport {
+  results: RegenerateResult[];
+  counts: Record<RegenerateStatus, number>;
+}
+
+/** A new CLAUDE.md or AGENTS.md: read by agents and committed with the project. */
+const NEW_FILE_MODE = 0o644;
+
+export async function regenerateInstructions(
+  ctx: InstructionsContext,
+  projects: InstructionProject[],
+  options: { onHandEdit?: OnHandEdit } = {},
+): Promise<RegenerateReport> {
+  const shared = await readSharedLayers(ctx.root);
+  const onHandEdit = options.onHandEdit ?? 'refuse';
+  const results = await forEachProject(
+    projects,
+    (project) => regenerateProject(ctx, shared, project, onHandEdit),
+    (project, reason): RegenerateResult => ({ project: project.name, status: 'failed', reason }),
+  );
+  const counts: Record<RegenerateStatus, number> = { updated: 0, unchanged: 0, refused: 0, failed: 0 };
+  for (const result of results) counts[result.status]++;
+  return { results, counts };
+}
+
+async function regenerateProject(ctx: InstructionsContext, shared: SharedLayers, project: InstructionProject, onHandEdit: OnHandEdit): Promise<RegenerateResult> {
+  const inputs = { shared, facts: ctx.facts };
+  let plan = await planProject(inputs, project);
+  const refusal = refusalOf(plan, onHandEdit);
+  if (refusal) return { project: project.name, status: 'refused', reason: refusal, warnings: plan.warnings };
+
+  const edited = plan.files.filter((f) => f.state === 'hand-edited');
+  const kept = edited.length > 0 && onHandEdit !== 'refuse' ? await keepHandEdits(ctx.clock, project, edited, onHandEdit) : { backups: [], warnings: [] };
+  if (kept.adopted) {
+    // Again, now with the adopted file in the project layer.
+    plan = await planProject(inputs, project);
+    const refusedNow = refusalOf(plan, onHandEdit);
+    if (refusedNow) return { project: project.name, status: 'refused', reason: refusedNow, warnings: [...kept.warnings, ...plan.warnings] };
+  }
+  // The hand-edited files were kept above, so they are rewritten along with the stale ones.
+  const editedNames = new Set(edited.map((f) => f.file));
+  const toWrite = plan.files.filter((f) => f.state === 'stale' || f.state === 'missing' || (f.state === 'hand-edited' && editedNames.has(f.file)));
+  for (const file of toWrite) await writePlanned(file);
+  const warnings = [...kept.warnings, ...plan.warnings];
+  if (toWrite.length === 0) return { project: project.name, status: 'unchanged', warnings };
+  return {
+    project: project.name,
+    status: 'updated',
+    files: toWrite.map((f) => f.target.shown),
+    backups: kept.backups,
+    ...(kept.adopted ? { adopted: kept.adopted } : {}),
+    warnings,
+  };
+}
+
+function refusalOf(plan: ProjectPlan, onHandEdit: OnHandEdit): string | undefined {
+  const malformed = plan.files.find((f) => f.state === 'malformed');
+  if (malformed) return malformed.reason;
+  const edited = plan.files.find((f) => f.state === 'hand-edited');
+  if (!edited || onHandEdit !== 'refuse') return undefined;
+  return (
+    `${edited.target.shown} was edited by hand inside the managed block; nothing was written. ` +
+    `Regenerate with adopt (moves the added text into ${LAYER_DIRS.project}/) or overwrite (keeps a backup), or undo the edit`
+  );
+}
+
+/** Outputs are planned AGENTS.md first, so a CLAUDE.md importing it never points at nothing. */
+async function writePlanned(file: FilePlan): Promise<void> {
+  await describingFsErrors('write', file.target.shown, () => writeFileLike(file.target.path, file.after!, file.target.stats, NEW_FILE_MODE));
+}

@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import { createFileExclusive } from '../core/files.js';
+import { describingFsErrors } from './fs-errors.js';
+
+/** Attempts before giving up; only reached if something keeps creating files with our names. */
+const MAX_ATTEMPTS = 100;
+
+/**
+ * Creates `<stem><ext>` in `dir`, or `<stem>-2<ext>`, `<stem>-3<ext>`… when taken: a backup or
+ * an adopted edit never replaces an earlier one. Returns the path written.
+ */
+export async function createUniqueFile(dir: string, stem: string, ext: string, data: string, mode: number): Promise<string> {
+  for (let n = 1; n <= MAX_ATTEMPTS; n++) {
+    const path = join(dir, `${stem}${n === 1 ? '' : `-${n}`}${ext}`);
+    if (await describingFsErrors('create', path, () => createFileExclusive(path, data, mode))) return path;
+  }
+  throw new Error(`${join(dir, stem)}…${ext}: ${MAX_ATTEMPTS} names taken; remove old ones`);
+}

@@ -1,0 +1,73 @@
+// .mcp.json as a project keeps it: other servers and settings stay, the token is only ever a
+// reference to an environment variable, and an unchanged file is not written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SupervisorError } from '../../src/core/errors.js';
+import { writeMcpConfig } from '../../src/instructions/mcp-config.js';
+import { makeTree } from './fixture.js';
+
+const URL = 'http://127.0.0.1:3000/mcp/alpha';
+const ENTRY = { type: 'http', url: URL, headers: { Authorization: 'Bearer ${SUPERVISOR_TOKEN}' } };
+
+test('a new .mcp.json points at the endpoint with the token as ${SUPERVISOR_TOKEN}', async (t) => {
+  const tree = await makeTree(t);
+  const path = join(tree.dir('alpha'), '.mcp.json');
+  assert.deepEqual(await writeMcpConfig({ directory: tree.dir('alpha'), serverName: 'supervisor', url: URL }), { path, status: 'created' });
+  assert.equal(await readFile(path, 'utf8'), `${JSON.stringify({ mcpServers: { supervisor: ENTRY } }, null, 2)}\n`);
+  assert.equal((await stat(path)).mode & 0o777, 0o644);
+});
+
+test('other servers and unknown keys are kept; an old entry of ours is replaced whole; the mode stays', async (t) => {
+  const tree = await makeTree(t);
+  const path = join(tree.dir('alpha'), '.mcp.json');
+  const existing = {
+    $comment: 'team servers',
+    mcpServers: {
+      github: { type: 'http', url: 'https://api.githubcopilot.com/mcp/', headers: { Authorization: 'Bearer ${GITHUB_PAT}' } },
+      supervisor: { command: 'npx', args: ['supervisor', 'mcp', '--project', 'alpha'] },
+      local: { command: 'node', args: ['tools.js'], env: { DEBUG: '1' } },
+    },
+    extra: [1, 2],
+  };
+  await writeFile(path, JSON.stringify(existing));
+  await chmod(path, 0o600);
+
+  assert.equal((await writeMcpConfig({ directory: tree.dir('alpha'), serverName: 'supervisor', url: URL })).status, 'updated');
+
+  const written = JSON.parse(await readFile(path, 'utf8')) as typeof existing;
+  assert.deepEqual(written, { ...existing, mcpServers: { ...existing.mcpServers, supervisor: ENTRY } });
+  assert.deepEqual(Object.keys(written.mcpServers), ['github', 'supervisor', 'local']);
+  assert.equal((await stat(path)).mode & 0o777, 0o600);
+});
+
+test('a second call changes nothing and does not write', async (t) => {
+  const tree = await makeTree(t);
+  const input = { directory: tree.dir('alpha'), serverName: 'supervisor', url: URL };
+  const { path } = await writeMcpConfig(input);
+  const past = new Date('2020-01-01T00:00:00Z');
+  await utimes(path, past, past);
+  assert.equal((await writeMcpConfig(input)).status, 'unchanged');
+  assert.equal((await stat(path)).mtimeMs, past.getTime());
+});
+
+test('a file it cannot read faithfully, or one linked out of the project, is refused and left alone', async (t) => {
+  const tree = await makeTree(t);
+  const input = { directory: tree.dir('alpha'), serverName: 'supervisor', url: URL };
+  const path = join(tree.dir('alpha'), '.mcp.json');
+  for (const [text, pattern] of [
+    ['{ "mcpServers": ', /is not valid JSON .*; fix it by hand, nothing was written/],
+    ['[]', /must hold a JSON object/],
+    ['{ "mcpServers": [] }', /mcpServers must be an object/],
+  ] as const) {
+    await writeFile(path, text);
+    await assert.rejects(writeMcpConfig(input), (err: unknown) => err instanceof SupervisorError && err.code === 'invalid_input' && pattern.test(err.message));
+    assert.equal(await readFile(path, 'utf8'), text);
+  }
+  await mkdir(join(tree.base, 'elsewhere'));
+  await writeFile(join(tree.base, 'elsewhere', 'mcp.json'), '{}');
+  await symlink(join(tree.base, 'elsewhere', 'mcp.json'), join(tree.dir('beta'), '.mcp.json'));
+  await assert.rejects(writeMcpConfig({ ...input, directory: tree.dir('beta') }), (err: unknown) => err instanceof SupervisorError && err.code === 'forbidden');
+  assert.equal(await readFile(join(tree.base, 'elsewhere', 'mcp.json'), 'utf8'), '{}');
+});

@@ -1,0 +1,224 @@
+// Regenerating instructions as a person sees it: the shared text reaches every project's
+// CLAUDE.md, the project's own text around the block never changes, a second run touches
+// nothing, and hand edits inside a block are never lost.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { regenerateInstructions } from '../../src/instructions/regenerate.js';
+import { count, inside, makeTree, outside } from './fixture.js';
+
+const OWN = {
+  meta: '# Meta\n\nOur own notes.\n',
+  alpha: '# Alpha\r\n\r\nWindows line ends, kept as they are.\r\n',
+  beta: '# Beta\n\nNo final newline here',
+};
+
+describe('regenerate all', () => {
+  test('a changed core file reaches every project; the text outside each block is kept byte for byte', async (t) => {
+    const tree = await makeTree(t, { claude: OWN });
+    const first = await regenerateInstructions(tree.ctx, tree.projects);
+    assert.deepEqual(first.counts, { updated: 3, unchanged: 0, refused: 0, failed: 0 });
+    for (const [name, own] of Object.entries(OWN)) {
+      const text = await tree.claude(name);
+      // A file without markers gets the block on top, then a blank line, then its own text.
+      const eol = own.includes('\r\n') ? '\r\n' : '\n';
+      assert.equal(outside(text), `${eol}${eol}${own}`, name);
+      assert.ok(text.endsWith(own), name);
+    }
+
+    await writeFile(tree.corePath('10-ports.md'), '## Ports\n\nPorts come from get_port, always.\n');
+    const second = await regenerateInstructions(tree.ctx, tree.projects);
+    assert.deepEqual(second.counts, { updated: 3, unchanged: 0, refused: 0, failed: 0 });
+    for (const [name, own] of Object.entries(OWN)) {
+      const text = await tree.claude(name);
+      assert.match(inside(text), /Ports come from get_port, always\./, name);
+      assert.doesNotMatch(text, /Never hard-code a port/, name);
+      const eol = own.includes('\r\n') ? '\r\n' : '\n';
+      assert.equal(outside(text), `${eol}${eol}${own}`, name);
+    }
+    // The CRLF file's block is CRLF too; the LF files have no CR at all.
+    assert.ok(!(await tree.claude('alpha')).replace(/\r\n/g, '').includes('\n'));
+    assert.ok(!(await tree.claude('beta')).includes('\r'));
+  });
+
+  test('a second run reports every project unchanged and writes nothing', async (t) => {
+    const tree = await makeTree(t, { claude: OWN });
+    await regenerateInstructions(tree.ctx, tree.projects);
+    // Back-date the files so any write, even within the same second, shows in the mtime.
+    const past = new Date('2020-01-01T00:00:00Z');
+    const files = tree.projects.map((p) => join(p.directory, 'CLAUDE.md'));
+    for (const file of files) await utimes(file, past, past);
+    const before = await Promise.all(files.map((f) => stat(f)));
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects);
+
+    assert.deepEqual(report.counts, { updated: 0, unchanged: 3, refused: 0, failed: 0 });
+    assert.ok(report.results.every((r) => r.status === 'unchanged'));
+    const after = await Promise.all(files.map((f) => stat(f)));
+    after.forEach((s, i) => {
+      assert.equal(s.mtimeMs, before[i]!.mtimeMs, files[i]);
+      assert.equal(s.ino, before[i]!.ino, files[i]);
+    });
+  });
+
+  test('an existing file keeps its mode; a new one is 0644', async (t) => {
+    const tree = await makeTree(t, { claude: { alpha: 'y\n' } });
+    const file = join(tree.dir('alpha'), 'CLAUDE.md');
+    await chmod(file, 0o640);
+    await regenerateInstructions(tree.ctx, tree.projects);
+    assert.equal((await stat(file)).mode & 0o777, 0o640);
+    assert.equal((await stat(join(tree.dir('beta'), 'CLAUDE.md'))).mode & 0o777, 0o644);
+  });
+
+  test('the meta layer appears only in the meta project', async (t) => {
+    const tree = await makeTree(t);
+    await regenerateInstructions(tree.ctx, tree.projects);
+    assert.match(await tree.claude('meta'), /You run sync_tunnel for every project/);
+    assert.match(await tree.claude('meta'), /sources=core\/10-ports\.md,core\/20-secrets\.md,meta\/00-meta\.md /);
+    for (const name of ['alpha', 'beta']) {
+      assert.doesNotMatch(await tree.claude(name), /You run sync_tunnel|meta\/00-meta\.md/, name);
+    }
+  });
+
+  test('layers are assembled core, meta, project, then by file name', async (t) => {
+    const tree = await makeTree(t, {
+      core: { 'b.md': 'core b\n', 'a.md': 'core a\n' },
+      meta: { 'a.md': 'meta a\n' },
+      specific: { meta: { '0-first.md': 'project 0\n' } },
+    });
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const body = inside(await tree.claude('meta'));
+    const order = ['core a', 'core b', 'meta a', 'project 0'].map((s) => body.indexOf(s));
+    assert.deepEqual([...order].sort((x, y) => x - y), order);
+    assert.ok(order.every((i) => i >= 0));
+  });
+
+  test('the begin marker carries the sources and the hash; the block names the command that regenerates it', async (t) => {
+    const tree = await makeTree(t);
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const text = await tree.claude('alpha');
+    assert.match(text, /^<!-- supervisor-instructions:begin sha256=[0-9a-f]{64} sources=core\/10-ports\.md,core\/20-secrets\.md -->\n<!-- Generated by the supervisor/);
+    assert.match(text, /`supervisor instructions regenerate alpha`/);
+    assert.match(text, /\n<!-- supervisor-instructions:end -->\n$/);
+  });
+});
+
+describe('hand edits', () => {
+  const EDIT = 'Always run the linter before committing.';
+
+  async function editedTree(t: Parameters<typeof makeTree>[0]) {
+    const tree = await makeTree(t, { claude: { alpha: '# Alpha\n\nOwn text.\n' } });
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const file = join(tree.dir('alpha'), 'CLAUDE.md');
+    const edited = (await readFile(file, 'utf8')).replace('Read credentials with', `${EDIT}\n\nRead credentials with`);
+    await writeFile(file, edited);
+    return { tree, file, edited };
+  }
+
+  test('inside the block: refused without a flag, the file untouched, the others still done', async (t) => {
+    const { tree, file, edited } = await editedTree(t);
+    await writeFile(tree.corePath('30-new.md'), 'A new core rule.\n');
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects);
+
+    const alpha = report.results.find((r) => r.project === 'alpha')!;
+    assert.equal(alpha.status, 'refused');
+    assert.match(alpha.status === 'refused' ? alpha.reason : '', /CLAUDE\.md was edited by hand inside the managed block; nothing was written.*adopt.*overwrite/);
+    assert.equal(await readFile(file, 'utf8'), edited);
+    assert.deepEqual(report.counts, { updated: 2, unchanged: 0, refused: 1, failed: 0 });
+  });
+
+  test('adopt moves the edit into the project layer; the next generation contains it once', async (t) => {
+    const { tree, file } = await editedTree(t);
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' });
+
+    const alpha = report.results.find((r) => r.project === 'alpha')!;
+    assert.equal(alpha.status, 'updated');
+    const adoptedPath = alpha.status === 'updated' ? alpha.adopted : undefined;
+    assert.ok(adoptedPath?.endsWith(join('.claude-specific', 'adopted-2026-03-04.md')), adoptedPath);
+    assert.equal(await readFile(adoptedPath!, 'utf8'), `${EDIT}\n`);
+    const text = await readFile(file, 'utf8');
+    assert.equal(count(text, EDIT), 1);
+    assert.match(text, /sources=core\/10-ports\.md,core\/20-secrets\.md,project\/adopted-2026-03-04\.md /);
+    assert.ok(text.endsWith('\n\n# Alpha\n\nOwn text.\n'));
+    // Settled: the next run has nothing to do.
+    const again = await regenerateInstructions(tree.ctx, tree.projects);
+    assert.deepEqual(again.counts, { updated: 0, unchanged: 3, refused: 0, failed: 0 });
+  });
+
+  test('overwrite regenerates the block and keeps the edited file as a backup', async (t) => {
+    const { tree, file, edited } = await editedTree(t);
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'overwrite' });
+
+    const alpha = report.results.find((r) => r.project === 'alpha')!;
+    assert.equal(alpha.status, 'updated');
+    const backups = alpha.status === 'updated' ? alpha.backups : [];
+    assert.equal(backups.length, 1);
+    assert.match(backups[0]!, /CLAUDE\.md\.20260304-050607\.bak$/);
+    assert.equal(await readFile(backups[0]!, 'utf8'), edited);
+    assert.equal(count(await readFile(file, 'utf8'), EDIT), 0);
+    // A second overwrite on the same second keeps the first backup.
+    await writeFile(file, edited);
+    const second = await regenerateInstructions(tree.ctx, [tree.projects[1]!], { onHandEdit: 'overwrite' });
+    const again = second.results[0]!;
+    assert.match(again.status === 'updated' ? again.backups[0]! : '', /CLAUDE\.md\.20260304-050607-2\.bak$/);
+    assert.deepEqual((await readdir(tree.dir('alpha'))).filter((n) => n.endsWith('.bak')).length, 2);
+  });
+
+  test('outside the block: untouched, no refusal', async (t) => {
+    const tree = await makeTree(t, { claude: { alpha: '# Alpha\n' } });
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const file = join(tree.dir('alpha'), 'CLAUDE.md');
+    const edited = `Added above the block.\n${await readFile(file, 'utf8')}More below, no newline`;
+    await writeFile(file, edited);
+
+    const unchanged = await regenerateInstructions(tree.ctx, tree.projects);
+    assert.equal(unchanged.results.find((r) => r.project === 'alpha')!.status, 'unchanged');
+    assert.equal(await readFile(file, 'utf8'), edited);
+
+    await writeFile(tree.corePath('30-new.md'), 'A new core rule.\n');
+    const updated = await regenerateInstructions(tree.ctx, tree.projects);
+    assert.equal(updated.results.find((r) => r.project === 'alpha')!.status, 'updated');
+    const text = await readFile(file, 'utf8');
+    assert.ok(text.startsWith('Added above the block.\n<!-- supervisor-instructions:begin'));
+    assert.ok(text.endsWith('<!-- supervisor-instructions:end -->\n\n# Alpha\nMore below, no newline'));
+    assert.match(inside(text), /A new core rule\./);
+  });
+
+  test('removing generated lines by hand: adopt keeps a backup and says the lines come back', async (t) => {
+    const tree = await makeTree(t);
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const file = join(tree.dir('beta'), 'CLAUDE.md');
+    const edited = (await readFile(file, 'utf8')).replace('Read credentials with `get_secret` by exact path.\n', '');
+    await writeFile(file, edited);
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' });
+
+    const beta = report.results.find((r) => r.project === 'beta')!;
+    assert.equal(beta.status, 'updated');
+    if (beta.status !== 'updated') return;
+    assert.equal(beta.adopted, undefined);
+    assert.equal(beta.backups.length, 1);
+    assert.equal(await readFile(beta.backups[0]!, 'utf8'), edited);
+    assert.match(beta.warnings.join('\n'), /1 generated line\(s\) removed by hand .* come back/);
+    assert.match(await readFile(file, 'utf8'), /Read credentials with/);
+  });
+
+  test('doubled markers are refused whatever the flag, naming the file', async (t) => {
+    const tree = await makeTree(t);
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const file = join(tree.dir('beta'), 'CLAUDE.md');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text + text);
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'overwrite' });
+
+    const beta = report.results.find((r) => r.project === 'beta')!;
+    assert.equal(beta.status, 'refused');
+    assert.match(beta.status === 'refused' ? beta.reason : '', /CLAUDE\.md: it has 2 begin and 2 end markers/);
+    assert.equal(await readFile(file, 'utf8'), text + text);
+  });
+});
