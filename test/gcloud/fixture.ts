@@ -3,6 +3,7 @@
 import { ServiceAccountTokenSource, type TokenSourceOptions } from '../../src/gcloud/auth.js';
 import { ComputeClient, type ComputeClientOptions } from '../../src/gcloud/compute.js';
 import { parseServiceAccountKey } from '../../src/gcloud/key.js';
+import { MonitoringClient, type MonitoringClientOptions } from '../../src/gcloud/monitoring.js';
 import { createLogger, type Logger } from '../../src/core/log.js';
 import { startFakeGoogle, type FakeGoogle, type FakeGoogleOptions, type ServiceAccountKeyJson } from '../fakes/gcloud/index.js';
 
@@ -26,6 +27,7 @@ export interface GoogleFixture {
   logs: string[];
   log: Logger;
   compute(account: Account, extra?: Partial<ComputeClientOptions>): ComputeClient;
+  monitoring(account: Account, extra?: Partial<MonitoringClientOptions>): MonitoringClient;
   tokensFor(key: ServiceAccountKeyJson, extra?: TokenSourceOptions): ServiceAccountTokenSource;
   close(): Promise<void>;
 }
@@ -50,6 +52,7 @@ export async function openGoogle(options: FakeGoogleOptions = {}): Promise<Googl
     log,
     tokensFor,
     compute: (acc, extra = {}) => new ComputeClient({ tokens: acc.tokens, rootUrl: fake.computeRootUrl, sleep, pollIntervalMs: 5, log, ...extra }),
+    monitoring: (acc, extra = {}) => new MonitoringClient({ tokens: acc.tokens, baseUrl: fake.monitoringUrl, sleep, log, ...extra }),
     close: () => fake.close(),
   };
 }

@@ -78,8 +78,8 @@ export interface FakeGoogle {
   /** The next `count` operations that match end DONE with this error instead of taking effect. */
   failOperations(match: OperationFaultMatch, failure: OperationFailure, count?: number): void;
 
-  /** Scripts the metrics of an existing VM (found by name in any zone of the project). */
-  setLoad(project: string, instanceName: string, profile: LoadProfile): void;
+  /** Scripts the metrics of an existing VM (found by name, in `zone` or else the first zone that has one). */
+  setLoad(project: string, instanceName: string, profile: LoadProfile, zone?: string): void;
 
   /** Every request to any of the three servers, in arrival order. */
   calls: CallRecord[];
@@ -186,10 +186,10 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
       }));
     },
     failOperations: (match, failure, count = 1) => operations.failNext(match, failure, count),
-    setLoad: (project, instanceName, profile) => {
-      const vm = instances.byName(project, instanceName);
+    setLoad: (project, instanceName, profile, zone) => {
+      const vm = zone ? instances.get(project, zone, instanceName) : instances.byName(project, instanceName);
       if (!vm) throw new Error(`fake google: no instance ${instanceName} in ${project}`);
-      const existing = profiles.findIndex((p) => p.project === project && p.instanceName === instanceName);
+      const existing = profiles.findIndex((p) => p.project === project && p.zone === vm.zone && p.instanceName === instanceName);
       if (existing >= 0) profiles.splice(existing, 1);
       profiles.push({ project, zone: vm.zone, instanceId: vm.id, instanceName, profile });
     },
