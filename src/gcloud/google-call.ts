@@ -67,7 +67,7 @@ export async function callGoogle<T>(what: string, tokens: AccessTokenProvider, a
       return await attempt(token);
     } catch (err) {
       if (!(err instanceof GoogleHttpError)) throw err;
-      const failure = { ...err.failure, message: redact(err.failure.message, used) };
+      const failure = { ...err.failure, message: redact(err.failure.message, used), reason: err.failure.reason && redact(err.failure.reason, used) };
       if (failure.status === 401 && !refreshed) {
         refreshed = true;
         policy.log?.warn({ call: what, account: tokens.account }, 'google api answered 401; refreshing the access token once');

@@ -3,6 +3,7 @@
 // refusal names the account, never the key.
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { ManualClock } from '../../src/core/clock.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { ServiceAccountTokenSource } from '../../src/gcloud/auth.js';
@@ -18,12 +19,18 @@ const expectRefusal = refusals(seen);
 
 const source = (k: ServiceAccountKeyJson = key) => new ServiceAccountTokenSource(parseServiceAccountKey(k), { clock });
 const tokenCalls = () => fake.calls.filter((c) => c.service === 'oauth');
+// One RSA pair for the file: each test gets a fresh fake and account, without paying for key generation each time.
+const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const keyPair = {
+  privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+};
 const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 
 beforeEach(async () => {
   clock = new ManualClock(new Date());
   fake = await startFakeGoogle({ now: () => clock.now().getTime() });
-  key = fake.addServiceAccount({ projectId: 'alpha-project', email: 'ci@alpha-project.iam.gserviceaccount.com' }).key;
+  key = fake.addServiceAccount({ projectId: 'alpha-project', email: 'ci@alpha-project.iam.gserviceaccount.com', keyPair }).key;
 });
 
 afterEach(async () => {

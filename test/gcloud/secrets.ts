@@ -1,5 +1,6 @@
 // Test helpers for refusals and for the scan that no key material or token reaches output.
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { SupervisorError } from '../../src/core/errors.js';
 import type { ServiceAccountKeyJson } from '../fakes/gcloud/index.js';
 
@@ -38,5 +39,5 @@ export function assertNoSecrets(texts: string[], keys: ServiceAccountKeyJson[], 
   }
 }
 
-/** Message, code and details of each error, as a caller or a log would see them. */
-export const errorTexts = (errors: SupervisorError[]) => errors.flatMap((e) => [e.message, JSON.stringify(e.toJSON()), String(e.stack)]);
+/** Each error as a caller, a log or a console would see it (inspect shows any `cause` too). */
+export const errorTexts = (errors: SupervisorError[]) => errors.flatMap((e) => [e.message, JSON.stringify(e.toJSON()), String(e.stack), inspect(e, { depth: 8 })]);
