@@ -59,19 +59,19 @@ export async function callGoogle<T>(what: string, tokens: AccessTokenProvider, a
   const maxRetries = policy.maxRetries ?? 4;
   const sleep = policy.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
   const used: string[] = [];
-  let refreshed = false;
+  let refreshed: string | undefined;
   for (let retries = 0; ; ) {
-    const token = await tokens.token();
+    // Right after a refresh, the refreshed token itself: asking again could mint yet another.
+    const token = refreshed && !used.includes(refreshed) ? refreshed : await tokens.token();
     used.push(token);
     try {
       return await attempt(token);
     } catch (err) {
       if (!(err instanceof GoogleHttpError)) throw err;
       const failure = { ...err.failure, message: redact(err.failure.message, used), reason: err.failure.reason && redact(err.failure.reason, used) };
-      if (failure.status === 401 && !refreshed) {
-        refreshed = true;
+      if (failure.status === 401 && refreshed === undefined) {
         policy.log?.warn({ call: what, account: tokens.account }, 'google api answered 401; refreshing the access token once');
-        used.push(await tokens.refresh(token));
+        refreshed = await tokens.refresh(token);
         continue;
       }
       if (retryable(failure) && retries < maxRetries) {

@@ -165,6 +165,20 @@ describe('tokens during a run', () => {
     assert.ok(g.logs.some((l) => l.includes('refreshing the access token once')));
   });
 
+  test('a 401 that survives the refresh is unauthorized after exactly one refresh', async () => {
+    // Tokens that are dead on arrival: every API call with one is refused.
+    const dead = await openGoogle({ tokenLifetimeSeconds: 0 });
+    try {
+      dead.fake.addInstance(ALPHA, ZONE, { name: 'a-1' });
+      const err = await expectRefusal(dead.compute(dead.alpha).get(ref('a-1')), 'unauthorized', /Google did not accept a fresh token for service account deployer@alpha-project/);
+      assert.deepEqual(dead.fake.calls.map((c) => `${c.service} ${c.status}`), ['oauth 200', 'compute 401', 'oauth 200', 'compute 401']);
+      assert.equal(err.details.status, 401);
+      assertNoSecrets([...errorTexts([err]), ...dead.logs], [dead.alpha.key], dead.fake.issuedTokens());
+    } finally {
+      await dead.close();
+    }
+  });
+
   test('a revoked key surfaces as a clear error naming the account', async () => {
     const { email, key } = g.fake.addServiceAccount({ projectId: ALPHA, email: `doomed@${ALPHA}.iam.gserviceaccount.com` });
     const account = { email, key, tokens: g.tokensFor(key) };
