@@ -12,7 +12,7 @@ import type { AccessTokenProvider } from './auth.js';
 import { DEFAULT_COMPUTE_ROOT, dataOf, loadComputeApi, requestOptions, type ComputeApi, type compute_v1 } from './compute-api.js';
 import { callGoogle, type CallPolicy } from './google-call.js';
 import { insertBody, machineTypePath, toVmInstance, type InstanceRef, type InstanceSpec, type VmInstance } from './instance.js';
-import { waitForOperation, type OperationProgress, type WaitOptions } from './zone-operation.js';
+import { waitForOperation, type WaitOptions } from './zone-operation.js';
 
 export type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 export type { OperationProgress, WaitOptions } from './zone-operation.js';
@@ -180,5 +180,3 @@ function instancesOf(page: compute_v1.Schema$InstanceList | compute_v1.Schema$In
   if (Array.isArray(items)) return items;
   return Object.values(items ?? {}).flatMap((scope) => scope.instances ?? []);
 }
-
-export type ProgressCallback = (progress: OperationProgress) => void;
