@@ -43,6 +43,14 @@ export interface MutationOptions extends WaitOptions {
   requestId?: string;
 }
 
+export interface MachineTypeInfo {
+  name: string;
+  guestCpus: number;
+  memoryMb: number;
+  /** e2-micro, e2-small, e2-medium: a share of a core, not whole vCPUs. */
+  sharedCpu: boolean;
+}
+
 export interface OperationOutcome {
   operation: string;
   type: string;
@@ -94,6 +102,15 @@ export class ComputeClient {
       dataOf(api.instances.get({ project: ref.project, zone: ref.zone, instance: ref.name }, requestOptions(auth, this.timeoutMs))),
     );
     return toVmInstance(ref.project, raw);
+  }
+
+  /** A machine type as offered in a zone; not_found when the zone does not offer it. */
+  async machineType(project: string, zone: string, name: string): Promise<MachineTypeInfo> {
+    const api = await this.loaded();
+    const raw = await this.call(`compute machineTypes.get projects/${project}/zones/${zone}/machineTypes/${name}`, (auth) =>
+      dataOf(api.machineTypes.get({ project, zone, machineType: name }, requestOptions(auth, this.timeoutMs))),
+    );
+    return { name: raw.name ?? name, guestCpus: raw.guestCpus ?? 0, memoryMb: raw.memoryMb ?? 0, sharedCpu: raw.isSharedCpu ?? false };
   }
 
   async insert(spec: InstanceSpec, options: MutationOptions = {}): Promise<OperationOutcome> {

@@ -5,7 +5,7 @@
 // is started again on its old type; if it will not start on the new type, the old type is
 // put back and it is started on that. The error then lists every step taken and the state
 // the VM was left in, so a person knows exactly where things stand.
-import { SupervisorError, conflict } from '../core/errors.js';
+import { SupervisorError, conflict, invalidInput } from '../core/errors.js';
 import type { ComputeClient, MutationOptions, OperationOutcome } from './compute.js';
 import type { InstanceRef } from './instance.js';
 import type { OperationProgress } from './zone-operation.js';
@@ -40,7 +40,7 @@ export interface ResizeOptions {
 }
 
 /** The part of ComputeClient a resize uses. */
-export type ResizeCompute = Pick<ComputeClient, 'get' | 'stop' | 'start' | 'setMachineType'>;
+export type ResizeCompute = Pick<ComputeClient, 'get' | 'machineType' | 'stop' | 'start' | 'setMachineType'>;
 
 export async function resize(compute: ResizeCompute, ref: InstanceRef, machineType: string, options: ResizeOptions = {}): Promise<ResizeReport> {
   const vm = await compute.get(ref);
@@ -51,6 +51,7 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
   if (vm.status !== 'RUNNING' && vm.status !== 'TERMINATED') {
     throw conflict(`${ref.name} is ${vm.status}; a resize needs it RUNNING or TERMINATED, so try again once it has settled`, { instance, status: vm.status });
   }
+  await offered(compute, ref, machineType);
 
   let firstError: SupervisorError | undefined;
   const run = async (step: ResizeStepName, type: string, act: (o: MutationOptions) => Promise<OperationOutcome>): Promise<boolean> => {
@@ -84,6 +85,18 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
   report.finalStatus = report.wasRunning ? 'RUNNING' : 'TERMINATED';
   report.finalMachineType = machineType;
   return report;
+}
+
+/** Checked before anything is stopped, so a mistyped type costs no downtime. */
+async function offered(compute: ResizeCompute, ref: InstanceRef, machineType: string): Promise<void> {
+  try {
+    await compute.machineType(ref.project, ref.zone, machineType);
+  } catch (err) {
+    if (err instanceof SupervisorError && err.code === 'not_found') {
+      throw invalidInput(`machine type ${machineType} is not offered in ${ref.zone}; ${ref.name} was not touched`, { machineType, zone: ref.zone });
+    }
+    throw err;
+  }
 }
 
 /** Reads where the VM ended up and throws one error that tells the whole story. */

@@ -75,6 +75,10 @@ describe('reads', () => {
     assert.equal(vm.bootDiskGb, 10);
     await expectRefusal(g.compute(g.alpha).get(ref('ghost')), 'not_found', /projects\/alpha-project\/zones\/us-central1-a\/instances\/ghost' was not found/);
   });
+  test('machine types are looked up per zone', async () => {
+    assert.deepEqual(await g.compute(g.alpha).machineType(ALPHA, ZONE, 'e2-standard-4'), { name: 'e2-standard-4', guestCpus: 4, memoryMb: 16384, sharedCpu: false });
+    await expectRefusal(g.compute(g.alpha).machineType(ALPHA, ZONE, 'e2-giant-64'), 'not_found', /machineTypes\/e2-giant-64' was not found/);
+  });
 });
 
 describe('mutations', () => {

@@ -64,6 +64,12 @@ describe('resize', () => {
     assert.equal(vmState('cold'), 'TERMINATED e2-standard-4');
   });
 
+  test('a type the zone does not offer is refused before anything is stopped', async () => {
+    await expectRefusal(resize(g.compute(g.alpha), ref('same'), 'e2-giant-64'), 'invalid_input', /machine type e2-giant-64 is not offered in us-central1-a; same was not touched/);
+    assert.deepEqual(trail(), []);
+    assert.equal(vmState('same'), 'RUNNING e2-medium');
+  });
+
   test('the same type is no change and no call', async () => {
     const report = await resize(g.compute(g.alpha), ref('same'), 'e2-medium');
     assert.equal(report.changed, false);
@@ -106,6 +112,7 @@ describe('resize', () => {
     const untouched = async () => assert.fail('no change may be attempted');
     const compute = {
       get: async () => ({ ...ref('busy'), id: '1', status: 'STOPPING', machineType: 'e2-medium', labels: {} }),
+      machineType: async () => ({ name: 'e2-small', guestCpus: 2, memoryMb: 2048, sharedCpu: true }),
       stop: untouched,
       start: untouched,
       setMachineType: untouched,

@@ -14,13 +14,29 @@ export const ZONES = [
   'asia-northeast1-a',
 ] as const;
 
-const FAMILIES: Record<string, string[]> = {
-  e2: ['e2-micro', 'e2-small', 'e2-medium', 'e2-standard-2', 'e2-standard-4', 'e2-standard-8', 'e2-standard-16', 'e2-highmem-2', 'e2-highcpu-2'],
-  n1: ['n1-standard-1', 'n1-standard-2', 'n1-standard-4', 'n1-standard-8', 'n1-standard-16'],
-  n2: ['n2-standard-2', 'n2-standard-4', 'n2-standard-8', 'n2-standard-16'],
+/** vCPUs and memory (MB) as the machineTypes resource reports them. */
+export const MACHINE_SPECS: Record<string, { guestCpus: number; memoryMb: number; isSharedCpu?: boolean }> = {
+  'e2-micro': { guestCpus: 2, memoryMb: 1024, isSharedCpu: true },
+  'e2-small': { guestCpus: 2, memoryMb: 2048, isSharedCpu: true },
+  'e2-medium': { guestCpus: 2, memoryMb: 4096, isSharedCpu: true },
+  'e2-standard-2': { guestCpus: 2, memoryMb: 8192 },
+  'e2-standard-4': { guestCpus: 4, memoryMb: 16384 },
+  'e2-standard-8': { guestCpus: 8, memoryMb: 32768 },
+  'e2-standard-16': { guestCpus: 16, memoryMb: 65536 },
+  'e2-highmem-2': { guestCpus: 2, memoryMb: 16384 },
+  'e2-highcpu-2': { guestCpus: 2, memoryMb: 2048 },
+  'n1-standard-1': { guestCpus: 1, memoryMb: 3840 },
+  'n1-standard-2': { guestCpus: 2, memoryMb: 7680 },
+  'n1-standard-4': { guestCpus: 4, memoryMb: 15360 },
+  'n1-standard-8': { guestCpus: 8, memoryMb: 30720 },
+  'n1-standard-16': { guestCpus: 16, memoryMb: 61440 },
+  'n2-standard-2': { guestCpus: 2, memoryMb: 8192 },
+  'n2-standard-4': { guestCpus: 4, memoryMb: 16384 },
+  'n2-standard-8': { guestCpus: 8, memoryMb: 32768 },
+  'n2-standard-16': { guestCpus: 16, memoryMb: 65536 },
 };
 
-export const MACHINE_TYPES = new Set(Object.values(FAMILIES).flat());
+export const MACHINE_TYPES = new Set(Object.keys(MACHINE_SPECS));
 
 export const isZone = (zone: string) => (ZONES as readonly string[]).includes(zone);
 

@@ -3,7 +3,7 @@
 // the fake OAuth server to an account allowed on the project in the path.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccountStore } from './accounts.js';
-import { instancePath, ZONES } from './compute-catalog.js';
+import { instancePath, MACHINE_SPECS, zoneLink, ZONES } from './compute-catalog.js';
 import { operationResource, type Effects, type FakeOperation, type OperationStore, type OperationType } from './compute-operations.js';
 import { googleTimestamp, instanceResource, type FakeInstance, type InstanceStore } from './compute-store.js';
 import { checkInsert, checkInstanceName, checkRequestId, checkSetMachineType, checkZone, parseJsonBody } from './compute-validate.js';
@@ -54,6 +54,7 @@ const ROUTES: Route[] = [
   { method: 'POST', pattern: 'projects/:project/zones/:zone/instances/:instance/start', permission: 'compute.instances.start', write: true, query: MUTATION_QUERY, handle: start },
   { method: 'POST', pattern: 'projects/:project/zones/:zone/instances/:instance/stop', permission: 'compute.instances.stop', write: true, query: [...MUTATION_QUERY, 'discardLocalSsd', 'noGracefulShutdown'], handle: stop },
   { method: 'POST', pattern: 'projects/:project/zones/:zone/instances/:instance/setMachineType', permission: 'compute.instances.setMachineType', write: true, query: MUTATION_QUERY, handle: setMachineType },
+  { method: 'GET', pattern: 'projects/:project/zones/:zone/machineTypes/:machineType', permission: 'compute.machineTypes.get', write: false, query: [], handle: getMachineType },
   { method: 'GET', pattern: 'projects/:project/zones/:zone/operations/:operation', permission: 'compute.zoneOperations.get', write: false, query: [], handle: getOperation },
   { method: 'POST', pattern: 'projects/:project/zones/:zone/operations/:operation/wait', permission: 'compute.zoneOperations.get', write: false, query: [], handle: waitOperation },
 ];
@@ -308,6 +309,25 @@ function setMachineType(ctx: Ctx): Answer {
       throw new GoogleError(400, "Invalid resource usage: 'Instance should be in the STOPPED state.'", 'invalidResourceUsage');
     }
     return { instance, effects: { done: () => void (instance.machineType = type) } };
+  });
+}
+
+function getMachineType({ params }: Ctx): Answer {
+  const { project = '', zone = '', machineType = '' } = params;
+  const spec = MACHINE_SPECS[machineType];
+  if (!spec) throw notFound(`projects/${project}/zones/${zone}/machineTypes/${machineType}`);
+  return ok({
+    kind: 'compute#machineType',
+    id: String(1000 + Object.keys(MACHINE_SPECS).indexOf(machineType)),
+    name: machineType,
+    description: `${spec.guestCpus} vCPU${spec.guestCpus > 1 ? 's' : ''}, ${spec.memoryMb / 1024} GB RAM`,
+    guestCpus: spec.guestCpus,
+    memoryMb: spec.memoryMb,
+    maximumPersistentDisks: 128,
+    maximumPersistentDisksSizeGb: '263168',
+    zone,
+    selfLink: `${zoneLink(project, zone)}/machineTypes/${machineType}`,
+    isSharedCpu: spec.isSharedCpu ?? false,
   });
 }
 
