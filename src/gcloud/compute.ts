@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { AccessTokenProvider } from './auth.js';
 import { DEFAULT_COMPUTE_ROOT, dataOf, loadComputeApi, requestOptions, type ComputeApi, type compute_v1 } from './compute-api.js';
-import { callGoogle, type CallPolicy } from './google-call.js';
+import { callGoogle, nextPage, type CallPolicy } from './google-call.js';
 import { insertBody, machineTypePath, toVmInstance, type InstanceRef, type InstanceSpec, type VmInstance } from './instance.js';
 import { waitForOperation, type WaitOptions } from './zone-operation.js';
 
@@ -81,6 +81,7 @@ export class ComputeClient {
     const api = await this.loaded();
     const maxResults = this.options.pageSize ?? 500;
     const out: VmInstance[] = [];
+    const seen = new Set<string>();
     let pageToken: string | undefined;
     do {
       const where = zone ? `projects/${project}/zones/${zone}/instances` : `projects/${project}/aggregated/instances`;
@@ -91,7 +92,7 @@ export class ComputeClient {
           : dataOf(api.instances.aggregatedList({ project, maxResults, pageToken: token }, requestOptions(auth, this.timeoutMs))),
       );
       out.push(...instancesOf(page).map((raw) => toVmInstance(project, raw)));
-      pageToken = page.nextPageToken ?? undefined;
+      pageToken = nextPage(`compute list of ${where}`, seen, page.nextPageToken);
     } while (pageToken);
     return out;
   }

@@ -123,3 +123,14 @@ export function envelopeFailure(status: number, body: unknown, retryAfter?: stri
   const seconds = retryAfter ? Number(retryAfter) : NaN;
   return { status, reason, message, retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined };
 }
+
+/**
+ * The next page token, or undefined at the end. Google may send an empty page that still has
+ * a token (aggregated lists do), so only a token seen before stops the walk, as an error.
+ */
+export function nextPage(what: string, seen: Set<string>, token: string | null | undefined): string | undefined {
+  if (!token) return undefined;
+  if (seen.has(token)) throw new SupervisorError('unavailable', `${what} returned a page token it had returned before; stopping rather than looping`, { pages: seen.size });
+  seen.add(token);
+  return token;
+}

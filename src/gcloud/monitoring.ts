@@ -5,15 +5,16 @@
 // one series can continue on the next page and is merged back by its labels.
 import { setTimeout as delay } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.js';
-import { conflict } from '../core/errors.js';
+import { conflict, invalidInput } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { networkCause, type AccessTokenProvider } from './auth.js';
-import { callGoogle, envelopeFailure, GoogleHttpError, type CallPolicy } from './google-call.js';
+import { callGoogle, envelopeFailure, GoogleHttpError, nextPage, type CallPolicy } from './google-call.js';
 
 export const DEFAULT_MONITORING_URL = 'https://monitoring.googleapis.com/v3';
 export const CPU_METRIC = 'compute.googleapis.com/instance/cpu/utilization';
 export const MEMORY_METRIC = 'agent.googleapis.com/memory/percent_used';
 export const DISK_METRIC = 'agent.googleapis.com/disk/percent_used';
+const MAX_WINDOW_MINUTES = 6 * 7 * 24 * 60;
 /** Google's documented one-line install of the Ops Agent on a Linux VM. */
 export const OPS_AGENT_INSTALL = 'curl -sSO https://dl.google.com/cloudagents/add-google-cloud-ops-agent-repo.sh && sudo bash add-google-cloud-ops-agent-repo.sh --also-install';
 
@@ -106,6 +107,7 @@ export class MonitoringClient {
   /** Every series matching the filter, all pages read, points newest first. */
   async listTimeSeries(project: string, query: TimeSeriesQuery): Promise<TimeSeries[]> {
     const merged = new Map<string, TimeSeries>();
+    const seen = new Set<string>();
     let pageToken: string | undefined;
     do {
       const url = this.url(project, query, pageToken);
@@ -117,13 +119,17 @@ export class MonitoringClient {
         if (seen) seen.points.push(...series.points);
         else merged.set(key, series);
       }
-      pageToken = page.nextPageToken || undefined;
+      pageToken = nextPage(`monitoring timeSeries.list projects/${project}`, seen, page.nextPageToken);
     } while (pageToken);
     for (const s of merged.values()) s.points.sort((a, b) => b.at.getTime() - a.at.getTime());
     return [...merged.values()];
   }
 
   async vmHealth(req: VmHealthRequest): Promise<VmHealth> {
+    // GCE metrics are kept six weeks; a longer window would silently read as low coverage.
+    if (!Number.isInteger(req.minutes) || req.minutes < 1 || req.minutes > MAX_WINDOW_MINUTES) {
+      throw invalidInput(`minutes must be a whole number from 1 to ${MAX_WINDOW_MINUTES} (six weeks), got ${req.minutes}`);
+    }
     const end = this.clock.now();
     const start = new Date(end.getTime() - req.minutes * 60_000);
     const window = { start, end };

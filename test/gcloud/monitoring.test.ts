@@ -85,6 +85,12 @@ describe('vmHealth', () => {
     assert.deepEqual([health.cpu?.samples, health.cpu?.coverage], [30, 0.25]);
   });
 
+  test('the window must be whole minutes within the six weeks Monitoring keeps', async () => {
+    for (const minutes of [0, 1.5, 7 * 24 * 60 * 6 + 1]) {
+      await expectRefusal(g.monitoring(g.alpha, { clock }).vmHealth({ project: ALPHA, instanceName: 'busy', minutes }), 'invalid_input', /minutes must be a whole number/);
+    }
+  });
+
   test('no data at all leaves everything unknown, with the reason', async () => {
     const health = await g.monitoring(g.alpha, { clock }).vmHealth({ project: ALPHA, instanceName: 'idle', minutes: 60 });
     assert.deepEqual([health.cpu, health.memory, health.disk, health.opsAgent.status], [null, null, null, 'unknown']);
