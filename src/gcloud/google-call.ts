@@ -1,0 +1,136 @@
+// One Google API call with the rules every caller needs: a bearer token from the account's
+// token provider, one refresh and retry on 401 (a token can expire or be revoked between our
+// cache check and Google's), backoff on 429/5xx/network failures, and refusals mapped onto
+// SupervisorError codes with the account named and the token never quoted.
+import { setTimeout as delay } from 'node:timers/promises';
+import { SupervisorError, type ErrorCode } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { AccessTokenProvider } from './auth.js';
+
+/** What one failed attempt looked like on the wire. */
+export interface GoogleFailure {
+  /** HTTP status; undefined when no answer came (network failure, timeout). */
+  status?: number;
+  /** Classic reason (notFound, alreadyExists, …) or canonical status (NOT_FOUND, …). */
+  reason?: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** Thrown by an attempt for an HTTP refusal or a network failure; the loop decides what follows. */
+export class GoogleHttpError extends Error {
+  constructor(readonly failure: GoogleFailure) {
+    super(failure.message);
+  }
+}
+
+export interface CallPolicy {
+  /** Retries after the first attempt for 429, 5xx and network failures. Default 4. */
+  maxRetries?: number;
+  /** Injectable so tests record waits instead of sitting through them. */
+  sleep?: (ms: number) => Promise<void>;
+  log?: Pick<Logger, 'warn'>;
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_input',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  412: 'conflict',
+};
+
+/** The SupervisorError code for an HTTP status Google answered (or put on a failed operation). */
+export function codeForStatus(status: number | undefined): ErrorCode {
+  return STATUS_CODES[status ?? 0] ?? 'unavailable';
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+
+const retryable = (f: GoogleFailure) => f.status === undefined || f.status === 429 || f.status >= 500;
+
+/**
+ * Runs `attempt` with a token until it answers, refusals aside. `what` names the call in
+ * messages ("compute instances.get projects/p/zones/z/instances/vm-1").
+ */
+export async function callGoogle<T>(what: string, tokens: AccessTokenProvider, attempt: (token: string) => Promise<T>, policy: CallPolicy = {}): Promise<T> {
+  const maxRetries = policy.maxRetries ?? 4;
+  const sleep = policy.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
+  const used: string[] = [];
+  let refreshed: string | undefined;
+  for (let retries = 0; ; ) {
+    // Right after a refresh, the refreshed token itself: asking again could mint yet another.
+    const token = refreshed && !used.includes(refreshed) ? refreshed : await tokens.token();
+    used.push(token);
+    try {
+      return await attempt(token);
+    } catch (err) {
+      if (!(err instanceof GoogleHttpError)) throw err;
+      const failure = { ...err.failure, message: redact(err.failure.message, used), reason: err.failure.reason && redact(err.failure.reason, used) };
+      if (failure.status === 401 && refreshed === undefined) {
+        policy.log?.warn({ call: what, account: tokens.account }, 'google api answered 401; refreshing the access token once');
+        refreshed = await tokens.refresh(token);
+        continue;
+      }
+      if (retryable(failure) && retries < maxRetries) {
+        retries += 1;
+        const waitMs = failure.retryAfterMs ?? backoff(retries);
+        policy.log?.warn({ call: what, status: failure.status ?? 'network', retry: retries, waitMs }, `google api call failed (${failure.message}); retrying`);
+        await sleep(waitMs);
+        continue;
+      }
+      throw refusal(what, failure, tokens.account, retries);
+    }
+  }
+}
+
+function refusal(what: string, f: GoogleFailure, account: string, retries: number): SupervisorError {
+  const said = `${f.status === undefined ? 'no answer' : `HTTP ${f.status}`}${f.reason ? ` ${f.reason}` : ''}: ${f.message}`;
+  const details = { status: f.status, reason: f.reason, account, retries };
+  if (retryable(f)) {
+    return new SupervisorError('unavailable', `${what} failed after ${retries + 1} attempts (${said}); try again later`, details);
+  }
+  const code = codeForStatus(f.status);
+  const hint =
+    f.status === 401
+      ? `; Google did not accept a fresh token for service account ${account} either, so check that the account and its key are enabled`
+      : f.status === 403
+        ? `; service account ${account} lacks that permission: grant it a role that has it on the project`
+        : '';
+  return new SupervisorError(code, `${what} was refused (${said})${hint}`, details);
+}
+
+/** Exponential with equal jitter, as the Cloudflare client does, so callers that failed together spread out. */
+function backoff(retry: number): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/** Nothing Google or the network layer says may echo a bearer token back to a caller. */
+function redact(text: string, tokens: string[]): string {
+  return tokens.reduce((t, token) => (token.length >= 8 ? t.split(token).join('[redacted]') : t), text);
+}
+
+/** Reads Google's error envelope ({error: {code, message, errors: [{reason}], status}}) from a body. */
+export function envelopeFailure(status: number, body: unknown, retryAfter?: string | null): GoogleFailure {
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  const e = typeof error === 'object' && error !== null ? (error as { message?: unknown; status?: unknown; errors?: unknown }) : undefined;
+  const first = Array.isArray(e?.errors) ? (e.errors[0] as { reason?: unknown } | undefined) : undefined;
+  const reason = typeof first?.reason === 'string' ? first.reason : typeof e?.status === 'string' ? e.status : undefined;
+  const message = typeof e?.message === 'string' ? e.message.slice(0, 500) : `HTTP ${status} without an error envelope`;
+  const seconds = retryAfter ? Number(retryAfter) : NaN;
+  return { status, reason, message, retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined };
+}
+
+/**
+ * The next page token, or undefined at the end. Google may send an empty page that still has
+ * a token (aggregated lists do), so only a token seen before stops the walk, as an error.
+ */
+export function nextPage(what: string, seen: Set<string>, token: string | null | undefined): string | undefined {
+  if (!token) return undefined;
+  if (seen.has(token)) throw new SupervisorError('unavailable', `${what} returned a page token it had returned before; stopping rather than looping`, { pages: seen.size });
+  seen.add(token);
+  return token;
+}

@@ -1,0 +1,123 @@
+// Changing a VM's machine type: the API only does it on a stopped VM, so a running one is
+// stopped, changed and started again, each step waiting for its operation.
+//
+// A failure midway must not leave a service down on an odd type: if the change fails the VM
+// is started again on its old type; if it will not start on the new type, the old type is
+// put back and it is started on that. The error then lists every step taken and the state
+// the VM was left in, so a person knows exactly where things stand.
+import { SupervisorError, conflict, invalidInput } from '../core/errors.js';
+import type { ComputeClient, MutationOptions, OperationOutcome } from './compute.js';
+import type { InstanceRef } from './instance.js';
+import type { OperationProgress } from './zone-operation.js';
+
+export type ResizeStepName = 'stop' | 'setMachineType' | 'start' | 'restoreMachineType' | 'restart';
+
+export interface ResizeStep {
+  step: ResizeStepName;
+  /** The machine type the step set or started the VM on. */
+  machineType: string;
+  ok: boolean;
+  operation?: string;
+  error?: string;
+}
+
+export interface ResizeReport {
+  instance: string;
+  from: string;
+  to: string;
+  wasRunning: boolean;
+  /** False when the VM already had that type. */
+  changed: boolean;
+  steps: ResizeStep[];
+  finalStatus: string;
+  finalMachineType: string;
+}
+
+export interface ResizeOptions {
+  onProgress?: (event: { step: ResizeStepName; progress: OperationProgress }) => void;
+  /** Per operation. */
+  timeoutMs?: number;
+}
+
+/** The part of ComputeClient a resize uses. */
+export type ResizeCompute = Pick<ComputeClient, 'get' | 'machineType' | 'stop' | 'start' | 'setMachineType'>;
+
+export async function resize(compute: ResizeCompute, ref: InstanceRef, machineType: string, options: ResizeOptions = {}): Promise<ResizeReport> {
+  const vm = await compute.get(ref);
+  const instance = `projects/${ref.project}/zones/${ref.zone}/instances/${ref.name}`;
+  const from = vm.machineType;
+  const report: ResizeReport = { instance, from, to: machineType, wasRunning: vm.status === 'RUNNING', changed: false, steps: [], finalStatus: vm.status, finalMachineType: from };
+  if (from === machineType) return report;
+  if (vm.status !== 'RUNNING' && vm.status !== 'TERMINATED') {
+    throw conflict(`${ref.name} is ${vm.status}; a resize needs it RUNNING or TERMINATED, so try again once it has settled`, { instance, status: vm.status });
+  }
+  await offered(compute, ref, machineType);
+
+  let firstError: SupervisorError | undefined;
+  const run = async (step: ResizeStepName, type: string, act: (o: MutationOptions) => Promise<OperationOutcome>): Promise<boolean> => {
+    const opts: MutationOptions = { timeoutMs: options.timeoutMs, onProgress: (progress) => options.onProgress?.({ step, progress }) };
+    try {
+      const outcome = await act(opts);
+      report.steps.push({ step, machineType: type, ok: true, operation: outcome.operation });
+      return true;
+    } catch (err) {
+      const error = err instanceof SupervisorError ? err : new SupervisorError('internal', `${step} failed unexpectedly`);
+      firstError ??= error;
+      report.steps.push({ step, machineType: type, ok: false, error: error.message });
+      return false;
+    }
+  };
+
+  if (report.wasRunning && !(await run('stop', from, (o) => compute.stop(ref, o)))) {
+    return failed(compute, ref, report, firstError);
+  }
+  if (!(await run('setMachineType', machineType, (o) => compute.setMachineType(ref, machineType, o)))) {
+    if (report.wasRunning) await run('restart', from, (o) => compute.start(ref, o));
+    return failed(compute, ref, report, firstError);
+  }
+  if (report.wasRunning && !(await run('start', machineType, (o) => compute.start(ref, o)))) {
+    if (await run('restoreMachineType', from, (o) => compute.setMachineType(ref, from, o))) {
+      await run('restart', from, (o) => compute.start(ref, o));
+    }
+    return failed(compute, ref, report, firstError);
+  }
+  report.changed = true;
+  report.finalStatus = report.wasRunning ? 'RUNNING' : 'TERMINATED';
+  report.finalMachineType = machineType;
+  return report;
+}
+
+/** Checked before anything is stopped, so a mistyped type costs no downtime. */
+async function offered(compute: ResizeCompute, ref: InstanceRef, machineType: string): Promise<void> {
+  try {
+    await compute.machineType(ref.project, ref.zone, machineType);
+  } catch (err) {
+    if (err instanceof SupervisorError && err.code === 'not_found') {
+      throw invalidInput(`machine type ${machineType} is not offered in ${ref.zone}; ${ref.name} was not touched`, { machineType, zone: ref.zone });
+    }
+    throw err;
+  }
+}
+
+/** Reads where the VM ended up and throws one error that tells the whole story. */
+async function failed(compute: ResizeCompute, ref: InstanceRef, report: ResizeReport, cause: SupervisorError | undefined): Promise<never> {
+  try {
+    const vm = await compute.get(ref);
+    report.finalStatus = vm.status;
+    report.finalMachineType = vm.machineType;
+  } catch {
+    report.finalStatus = 'UNKNOWN';
+    report.finalMachineType = 'UNKNOWN';
+  }
+  const failedStep = report.steps.find((s) => !s.ok);
+  const steps = report.steps.map((s) => `${s.step} (${s.machineType}) ${s.ok ? 'ok' : `failed: ${s.error}`}`).join('; ');
+  const left =
+    report.finalStatus === 'UNKNOWN'
+      ? 'its state could not be read afterwards; check it in the Cloud console'
+      : `it is now ${report.finalStatus} on ${report.finalMachineType}${report.wasRunning && report.finalStatus !== 'RUNNING' ? ', not running: start it by hand' : ''}`;
+  throw new SupervisorError(
+    cause?.code ?? 'unavailable',
+    `resizing ${ref.name} from ${report.from} to ${report.to} failed at ${failedStep?.step ?? 'an unknown step'}. Steps: ${steps}. The VM was ${report.wasRunning ? 'RUNNING' : 'TERMINATED'} before; ${left}.`,
+    { report },
+  );
+}
