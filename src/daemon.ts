@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { adminPrincipal } from './core/principal.js';
 import { META } from './core/names.js';
-import type { Config } from './core/config.js';
+import { httpUrl, type Config } from './core/config.js';
 import { ensureDataDir, lockDataDir, removeDaemonInfo, writeDaemonInfo } from './core/datadir.js';
 import { createLogger, type Logger } from './core/log.js';
 import type { Db } from './core/db.js';
@@ -39,8 +39,6 @@ async function reserveOwnPort(services: SupervisorApp, port: number): Promise<vo
   }
 }
 
-const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
-
 /**
  * Starts the daemon: data dir, database (embedded under an exclusive lock, or
  * PostgreSQL), services, HTTP (REST, MCP, dashboard); then publishes its address
@@ -61,7 +59,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `http://${hostForUrl(config.host)}:${port}`;
+    const url = httpUrl(config.host, port);
     await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken });
     await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');

@@ -30,6 +30,8 @@ export interface CoreDeps {
   audit: AuditLog;
   /** The data dir (SUPERVISOR_HOME). */
   home: string;
+  /** The daemon's address as configured (http://host:port), for links such as MCP endpoints. */
+  baseUrl: string;
   /** How retries wait; tests record the waits instead of sitting through them. */
   sleep: (ms: number) => Promise<void>;
   /** What the domains hold about projects (the projects domain asks before removing one). */

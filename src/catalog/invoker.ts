@@ -1,7 +1,14 @@
+import type { Progress } from './operation.js';
+
 /**
  * What every adapter calls. In-process (`LocalInvoker`) or through the daemon's
  * REST API (`RemoteInvoker`): same inputs, same outputs, same errors.
  */
 export interface Invoker {
-  invoke(operation: string, input: unknown): Promise<Record<string, unknown>>;
+  invoke(operation: string, input: unknown, options?: InvokeOptions): Promise<Record<string, unknown>>;
+}
+
+export interface InvokeOptions {
+  /** Steps of long work as they happen (in process only; REST answers once). */
+  onProgress?(step: Progress): void;
 }

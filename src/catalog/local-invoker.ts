@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { scopeOf, type Principal } from '../core/principal.js';
 import { forbidden, SupervisorError, toSupervisorError } from '../core/errors.js';
-import type { Invoker } from './invoker.js';
+import type { InvokeOptions, Invoker } from './invoker.js';
 import type { Operation, Via } from './operation.js';
 import type { AppCore } from './wire.js';
 import { checkOutput, parseInput } from './validate.js';
@@ -26,14 +26,15 @@ export class LocalInvoker implements Invoker {
     private readonly via: Via,
   ) {}
 
-  async invoke(name: string, rawInput: unknown): Promise<Record<string, unknown>> {
+  async invoke(name: string, rawInput: unknown, options: InvokeOptions = {}): Promise<Record<string, unknown>> {
     const started = performance.now();
     let outcome = 'ok';
     try {
       const op = this.app.catalog.require(name);
       await this.authorize(op);
       const input = parseInput(op.input, rawInput, op.name);
-      const output = await op.handler({ principal: this.principal, svc: this.app.serviceOf(op.domain), via: this.via }, input);
+      const progress = options.onProgress ?? (() => undefined);
+      const output = await op.handler({ principal: this.principal, svc: this.app.serviceOf(op.domain), via: this.via, progress }, input);
       return checkOutput(op.output, output, op.name);
     } catch (err) {
       const error = toSupervisorError(err);

@@ -4,11 +4,21 @@ import type { Principal } from '../core/principal.js';
 /** The interface a call came through; recorded with every call. */
 export type Via = 'mcp' | 'rest' | 'cli' | 'internal';
 
+/** A step of long work, for whoever watches (MCP progress notifications, CLI lines on a terminal). */
+export interface Progress {
+  message: string;
+  /** Steps done and in all, when known. */
+  progress?: number;
+  total?: number;
+}
+
 /** What a handler gets: the caller and its own domain's service, nothing else. */
 export interface OperationContext<Svc = unknown> {
   principal: Principal;
   svc: Svc;
   via: Via;
+  /** Reports a step of long work; does nothing when nobody watches. */
+  progress(step: Progress): void;
 }
 
 /** MCP tool annotations; all four are set on every operation. */
@@ -32,6 +42,8 @@ export interface CliSpec {
   print?: string;
   /** Extra boolean flags naming an input field: `{ plan: 'dryRun' }` makes `--plan` set dryRun. */
   flags?: Record<string, string>;
+  /** A boolean output field that, when false, makes the command exit 1 after printing (checks for CI and cron). */
+  okField?: string;
 }
 
 /** REST routes (`rest.path`) live under this prefix. */

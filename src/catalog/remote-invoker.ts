@@ -32,6 +32,7 @@ export class RemoteInvoker implements Invoker {
     private readonly options: RemoteOptions,
   ) {}
 
+  /** Progress is not relayed: a REST call answers once. */
   async invoke(name: string, input: unknown): Promise<Record<string, unknown>> {
     const op = this.catalog.require(name);
     const body = (input ?? {}) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AuditLog } from '../core/audit.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { readConfig, type Config } from '../core/config.js';
+import { httpUrl, readConfig, type Config } from '../core/config.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import { migrate } from '../core/migrate.js';
@@ -83,6 +83,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       log,
       audit,
       home: config.home,
+      baseUrl: httpUrl(config.host, config.port),
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
       projectData: () => projectData,
     };

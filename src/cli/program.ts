@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import type { Progress } from '../catalog/operation.js';
 import type { AppDefinition } from '../catalog/wire.js';
 import type { Config } from '../core/config.js';
 import { projectName } from '../core/names.js';
@@ -101,8 +102,11 @@ export async function runCli(argv: string[], app: AppDefinition, out: Output = s
   const input = await parseOperationArgs(op, args);
   const connection = await connect(app, config, { via: 'cli' });
   try {
-    print(out, await connection.invoker.invoke(op.name, input), json, op.cli.print);
-    return 0;
+    // Step lines go to stderr on a terminal only: stdout stays the answer, and scripts see no noise.
+    const onProgress = process.stderr.isTTY ? (step: Progress) => process.stderr.write(`… ${step.message}\n`) : undefined;
+    const output = await connection.invoker.invoke(op.name, input, { onProgress });
+    print(out, output, json, op.cli.print);
+    return op.cli.okField && output[op.cli.okField] === false ? 1 : 0;
   } finally {
     await connection.close();
   }

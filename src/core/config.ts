@@ -21,6 +21,9 @@ export const CORE_SETTINGS = defineSettings({
 
 export type CoreConfig = SettingValues<typeof CORE_SETTINGS>;
 
+/** http://host:port, with an IPv6 address in brackets. */
+export const httpUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 /** A table of settings owned by one domain. */
 export interface SettingsTable {
   id: string;

@@ -2,7 +2,7 @@ import { ProtocolError, Server, type Tool } from '@modelcontextprotocol/server';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Invoker } from '../catalog/invoker.js';
 import { schemasOf } from '../catalog/json-schema.js';
-import type { Operation } from '../catalog/operation.js';
+import type { Operation, Progress } from '../catalog/operation.js';
 import { SupervisorError, toSupervisorError } from '../core/errors.js';
 import { scopeOf, type Principal } from '../core/principal.js';
 import { VERSION } from '../version.js';
@@ -55,7 +55,7 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
   // one it may not call at all goes to the invoker, whose refusal says why.
   const callable = new Set(catalog.visibleTo(principal).map((op) => op.name));
   server.setRequestHandler('tools/list', async () => (choice instanceof SupervisorError ? refuse(choice) : { tools: definitions }));
-  server.setRequestHandler('tools/call', async (request) => {
+  server.setRequestHandler('tools/call', async (request, ctx) => {
     if (choice instanceof SupervisorError) return refuse(choice);
     const name = request.params.name;
     if (!served.has(name) && callable.has(name)) {
@@ -63,7 +63,11 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
       return { content: [{ type: 'text', text: `forbidden: ${text}` }], isError: true };
     }
     try {
-      const output = await invoker.invoke(name, request.params.arguments ?? {});
+      const progressToken = ctx.mcpReq._meta?.progressToken;
+      const onProgress = progressToken === undefined
+        ? undefined
+        : (step: Progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress: step.progress ?? 0, total: step.total, message: step.message } }).catch(() => undefined);
+      const output = await invoker.invoke(name, request.params.arguments ?? {}, { onProgress });
       return { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output };
     } catch (err) {
       const error = toSupervisorError(err);
