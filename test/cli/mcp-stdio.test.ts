@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { catalog } from '../../src/app.js';
+import { defaultToolNames } from '../helpers/tools.js';
 import { dataDirFiles } from '../../src/core/datadir.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { assertCliBuilt, cliEnv, daemonBackend, startCli, type CliProcess, type CliResult } from './run-cli.js';
@@ -126,7 +127,6 @@ function assertStderrIsLogsOnly(result: CliResult): void {
 }
 
 const adminOnly = catalog.all().filter((op) => op.access === 'admin').map((op) => op.name).sort();
-const forAnyone = catalog.all().filter((op) => op.access === 'any').map((op) => op.name).sort();
 
 describe('supervisor mcp (stdio) through the daemon', () => {
   let daemon: TestDaemon;
@@ -150,7 +150,7 @@ describe('supervisor mcp (stdio) through the daemon', () => {
     assert.ok((init.capabilities as Record<string, unknown>).tools, 'advertises tools');
     assert.match(String(init.instructions), /call get_secret with the path/);
 
-    assert.deepEqual(await client.toolNames(), catalog.all().map((op) => op.name).sort());
+    assert.deepEqual(await client.toolNames(), defaultToolNames('meta'));
 
     const read = await client.callTool('get_secret', { path: 'meta/cloudflare/api_token' });
     assert.equal(read.isError, undefined);
@@ -174,7 +174,7 @@ describe('supervisor mcp (stdio) through the daemon', () => {
     assert.equal((init.serverInfo as { name: string }).name, 'supervisor-consilio');
 
     const names = await client.toolNames();
-    assert.deepEqual(names, forAnyone);
+    assert.deepEqual(names, defaultToolNames('consilio'));
     for (const admin of adminOnly) assert.ok(!names.includes(admin), `${admin} is listed for a project`);
 
     const own = await client.callTool('get_secret', { path: 'project/consilio/database_url' });
@@ -193,6 +193,15 @@ describe('supervisor mcp (stdio) through the daemon', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.ok(ms < 15_000, `exited ${Math.round(ms)} ms after stdin closed`);
     assertOnlyProtocolOnStdout(client, result);
+  });
+
+  test('--toolsets and --readonly choose the tools, as the HTTP headers do', async () => {
+    const client = new StdioClient(startCli(['mcp', '--project', 'meta', '--toolsets', 'ports', '--readonly'], { env, keepStdinOpen: true }));
+    await client.initialize();
+    const expected = catalog.toolsets.find((t) => t.id === 'ports')!.operations.filter((op) => op.annotations.readOnlyHint).map((op) => op.name).sort();
+    assert.deepEqual(await client.toolNames(), expected);
+    const { result } = await client.closeStdin();
+    assert.equal(result.code, 0, result.stderr);
   });
 
   test('a bad --project is a usage error before anything is served', async () => {

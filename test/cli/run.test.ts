@@ -82,6 +82,19 @@ describe('supervisor run', () => {
     assert.deepEqual(seen, { PORT: String(api.port), API_PORT: String(api.port), WORKER_PORT: String(worker.port) });
   });
 
+  test('a secret that would take over the process (PATH, LD_PRELOAD) stops the command from starting, unless allowed', async () => {
+    await daemon.services.secrets.set(admin, { path: 'project/hijack/path', value: dir });
+    const marker = join(dir, 'hijack-started');
+    const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, process.env.PATH)`;
+    const refused = await runCli(['run', '--project', 'hijack', '--', process.execPath, '-e', script], { env });
+    assert.equal(refused.code, 1, describeResult(refused));
+    assert.match(refused.stderr, /^supervisor: forbidden: secrets may not set PATH \(from project\/hijack\/path\).*--allow PATH/);
+    assert.equal(existsSync(marker), false, 'the command must not have run');
+    const allowed = await runCli(['run', '--project', 'hijack', '--allow', 'PATH', '--', process.execPath, '-e', script], { env });
+    assert.equal(allowed.code, 0, describeResult(allowed));
+    assert.equal(await readFile(marker, 'utf8'), dir);
+  });
+
   test('a command line without -- <command> is a usage error', async () => {
     const r = await runCli(['run', '--project', 'x'], { env });
     assert.equal(r.code, 2, describeResult(r));
