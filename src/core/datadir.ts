@@ -8,8 +8,14 @@ import { isAlive, tryLockFile, type HeldLock } from './lock-file.js';
 /** Names of the files the daemon and CLI keep in the data dir (SUPERVISOR_HOME). */
 export const dataDirFiles = (home: string) => ({
   db: join(home, 'db'),
+  /** The master key the data keys are wrapped with (a copy of its file in `masterKeys`). */
   masterKey: join(home, 'master.key'),
-  nextMasterKey: join(home, 'master.key.next'),
+  /** Every master key that may still wrap a data key, one `<fingerprint>.key` file each. */
+  masterKeys: join(home, 'keys'),
+  /** Held from a master-key rotation's first file write to its last. */
+  masterKeysLock: join(home, 'keys.lock'),
+  /** Where versions before the `keys` folder staged a rotation; adopted into `keys` at start. */
+  legacyNextMasterKey: join(home, 'master.key.next'),
   lock: join(home, 'supervisor.lock'),
   daemon: join(home, 'daemon.json'),
 });

@@ -1,0 +1,188 @@
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey, keyFingerprint } from '../../src/core/crypto.js';
+import type { Db } from '../../src/core/db.js';
+import { SupervisorError } from '../../src/core/errors.js';
+import type { Services } from '../../src/services.js';
+import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
+import { admin, leftovers, masterKeyFileId, openDaemon, readEveryVersion, referencedMasterKeys } from './keyring-fixture.js';
+
+function rejects(code: string, pattern?: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof SupervisorError, `expected SupervisorError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  };
+}
+
+/** The database through a connection that is lost at the first statement `lost` picks: that one and every later one fail. */
+function losingDb(db: Db, lost: (sql: string) => boolean): Db {
+  let down = false;
+  const run = <T>(sql: string, go: () => Promise<T>): Promise<T> => {
+    down ||= lost(sql);
+    return down ? Promise.reject(new Error('connection lost (test)')) : go();
+  };
+  return {
+    kind: db.kind,
+    query: (sql, params) => run(sql, () => db.query(sql, params)),
+    transaction: (fn) => db.transaction((tx) => fn({ query: (sql, params) => run(sql, () => tx.query(sql, params)), exec: (sql) => tx.exec(sql) })),
+    close: async () => undefined,
+  };
+}
+
+/** Picks the n-th statement that matches. */
+const nth = (n: number, pattern: RegExp) => {
+  let seen = 0;
+  return (sql: string) => pattern.test(sql) && ++seen === n;
+};
+
+for (const backend of testBackends()) {
+  describe(`keyring [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let db: Db;
+    let home: string;
+    const opened: Services[] = [];
+    const start = async (env: Record<string, string> = {}, on: Db = db) => {
+      const services = await openDaemon(on, home, env);
+      opened.push(services);
+      return services;
+    };
+    const write = (s: Services, path: string, value: string) => s.secrets.set(admin, { path, value });
+
+    before(async () => {
+      db = await openTestDb(backend);
+    });
+    after(() => db.close());
+    // A fresh keyring and data dir per test (a fresh database costs seconds on PGlite).
+    beforeEach(async () => {
+      await db.query('TRUNCATE secret_keys, secrets, secret_versions CASCADE');
+      home = await mkdtemp(join(tmpdir(), 'supervisor-keyring-'));
+    });
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+      await rm(home, { recursive: true, force: true });
+    });
+
+    test('after SUPERVISOR_KEY_ROTATE_AFTER encryptions a new data key starts by itself; every version still decrypts', async () => {
+      const s = await start({ SUPERVISOR_KEY_ROTATE_AFTER: '3' });
+      for (let i = 1; i <= 8; i++) await write(s, 'project/k/auto', `value-${i}`);
+      const keys = await s.keyring.list();
+      assert.ok(keys.length >= 3, `${keys.length} data keys`);
+      assert.ok(keys.every((k) => k.encryptions <= 3), JSON.stringify(keys));
+      assert.deepEqual(keys.filter((k) => k.status === 'active').map((k) => k.id), [keys.at(-1)!.id]);
+      const { rows } = await db.query<{ n: number }>('SELECT count(DISTINCT key_id)::int AS n FROM secret_versions');
+      assert.ok(rows[0]!.n >= 3);
+      const restarted = await start();
+      assert.deepEqual([...(await readEveryVersion(restarted)).values()], Array.from({ length: 8 }, (_, i) => `value-${i + 1}`));
+    });
+
+    test('concurrent master rotations, data rotations and writes all succeed; a restart reads every version and finds no leftover key', async () => {
+      const s = await start();
+      await write(s, 'project/k/a', 'first');
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.allSettled([
+          s.keyring.rotateMasterKey(),
+          s.keyring.rotateMasterKey(),
+          s.keyring.rotateMasterKey(),
+          s.keyring.rotateDataKey(),
+          write(s, 'project/k/a', `round-${round}`),
+        ]);
+        assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)), []);
+      }
+      const restarted = await start();
+      assert.equal((await readEveryVersion(restarted)).size, 4);
+      assert.equal((await referencedMasterKeys(db)).length, 1);
+      assert.deepEqual(await leftovers(db, home), []);
+    });
+
+    test('a data key id the keyring does not have is an integrity error naming it', async () => {
+      const s = await start();
+      await assert.rejects(s.keyring.keyById(999), rejects('integrity', /data key 999 is missing from the keyring/));
+    });
+
+    test('a restart without the master key the data keys need is refused, naming it and where it goes; the key file back under any name, it starts', async () => {
+      const s = await start();
+      await write(s, 'project/k/lost', 'still here');
+      await s.keyring.rotateDataKey();
+      const { masterKeyId } = await s.keyring.rotateMasterKey();
+      const saved = await readFile(join(home, 'keys', `${masterKeyId}.key`));
+      await rm(join(home, 'keys', `${masterKeyId}.key`));
+      await rm(join(home, 'master.key'));
+      await assert.rejects(start(), rejects('unavailable', new RegExp(`needs master key ${masterKeyId} \\(wraps data key 1, 2\\), which is not in ${home}/keys; copy the key file there`)));
+      await writeFile(join(home, 'keys', 'restored-from-backup.key'), saved, { mode: 0o600 });
+      assert.equal((await readEveryVersion(await start())).get('project/k/lost@1'), 'still here');
+    });
+
+    test('SUPERVISOR_MASTER_KEY must be the key of the data keys, and cannot be rotated by the daemon', async () => {
+      const s = await start();
+      await write(s, 'project/k/env', 'from env');
+      const fileKey = (await readFile(join(home, 'master.key'), 'utf8')).trim();
+      const other = generateKey();
+      await assert.rejects(
+        start({ SUPERVISOR_MASTER_KEY: other.toString('hex') }),
+        rejects('unavailable', new RegExp(`needs master key ${await masterKeyFileId(home)} \\(wraps data key 1\\), but SUPERVISOR_MASTER_KEY holds ${keyFingerprint(other)}`)),
+      );
+      const fromEnv = await start({ SUPERVISOR_MASTER_KEY: fileKey });
+      assert.equal((await readEveryVersion(fromEnv)).get('project/k/env@1'), 'from env');
+      await assert.rejects(fromEnv.keyring.rotateMasterKey(), rejects('invalid_input', /To rotate it: stop the daemons/));
+      await fromEnv.keyring.rotateDataKey();
+      assert.deepEqual(await referencedMasterKeys(db), [keyFingerprint(Buffer.from(fileKey, 'base64'))]);
+    });
+
+    describe('a master-key rotation cut short is finished or undone at the next start', () => {
+      const interrupt = async (lost: (sql: string) => boolean) => {
+        const s = await start();
+        await write(s, 'project/k/cut', 'before');
+        const before = await masterKeyFileId(home);
+        const cut = await start({}, losingDb(db, lost));
+        await assert.rejects(cut.keyring.rotateMasterKey(), /connection lost/);
+        return before;
+      };
+
+      test('lost before the rewrap: the staged key goes, master.key stays', async () => {
+        const before = await interrupt(nth(1, /^UPDATE secret_keys SET wrapped/));
+        assert.equal((await readdir(join(home, 'keys'))).length, 3, 'old key, staged key, record');
+        const restarted = await start();
+        assert.deepEqual(await referencedMasterKeys(db), [before]);
+        assert.deepEqual(await leftovers(db, home), []);
+        assert.equal((await readEveryVersion(restarted)).get('project/k/cut@1'), 'before');
+      });
+
+      test('lost after the rewrap committed: the new key goes to master.key, the old one goes', async () => {
+        // The keyring is looked at by the start, before the rotation and after its commit: the third look.
+        const before = await interrupt(nth(3, /SELECT DISTINCT master_key_id/));
+        assert.equal(await masterKeyFileId(home), before);
+        const restarted = await start();
+        assert.notDeepEqual(await referencedMasterKeys(db), [before]);
+        assert.deepEqual(await leftovers(db, home), []);
+        assert.equal((await readEveryVersion(restarted)).get('project/k/cut@1'), 'before');
+      });
+
+      test('a record whose key file was never written is dropped', async () => {
+        const s = await start();
+        await write(s, 'project/k/cut', 'before');
+        await writeFile(join(home, 'keys', 'rotation.json'), JSON.stringify({ from: [await masterKeyFileId(home)], to: '0123456789abcdef' }), { mode: 0o600 });
+        await start();
+        assert.deepEqual(await leftovers(db, home), []);
+      });
+
+      test('an older version’s master.key.next is finished by fingerprint', async () => {
+        const s = await start();
+        await write(s, 'project/k/cut', 'before');
+        const oldKey = await readFile(join(home, 'master.key'));
+        const { masterKeyId } = await s.keyring.rotateMasterKey();
+        // The data dir as the older version left it after a crash between its commit and its rename.
+        await writeFile(join(home, 'master.key.next'), await readFile(join(home, 'master.key')), { mode: 0o600 });
+        await writeFile(join(home, 'master.key'), oldKey, { mode: 0o600 });
+        await rm(join(home, 'keys'), { recursive: true });
+        const restarted = await start();
+        assert.equal(await masterKeyFileId(home), masterKeyId);
+        assert.deepEqual(await leftovers(db, home), []);
+        assert.equal((await readEveryVersion(restarted)).get('project/k/cut@1'), 'before');
+      });
+    });
+  });
+}
