@@ -49,14 +49,19 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
  * fails if the name is taken), so a reader or a crash never sees it empty.
  */
 export async function createFileExclusive(path: string, data: string | Buffer, mode = 0o600): Promise<boolean> {
-  const tmp = await writeTemp(path, data, mode);
-  try {
-    await link(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await rm(tmp, { force: true });
+  for (let attempt = 1; ; attempt++) {
+    const tmp = await writeTemp(path, data, mode);
+    try {
+      await link(tmp, path);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // Our temp file was taken for one a killed writer left (removeStrayTempFiles): write it again.
+      if (code !== 'ENOENT' || attempt === 3) throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
   await syncDir(dirname(path));
   return true;

@@ -106,7 +106,7 @@ export class MasterKeyDir {
   async prepare(): Promise<MasterKey> {
     await mkdir(this.keysDir, { recursive: true, mode: 0o700 });
     await removeStrayTempFiles(this.keysDir);
-    await removeStrayTempFiles(this.home, [basename(this.files.masterKey), basename(this.files.legacyNextMasterKey)]);
+    await removeStrayTempFiles(this.home, [this.files.masterKey, this.files.legacyNextMasterKey, this.files.masterKeysLock].map((f) => basename(f)));
     const primary = await this.readOrCreatePrimary();
     // Before anything can replace master.key.
     await this.keep(primary);

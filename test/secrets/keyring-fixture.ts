@@ -1,13 +1,18 @@
 /** Helpers for the keyring suites: (re)start a daemon on a database and data dir, read everything back, find leftovers. */
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import { adminPrincipal } from '../../src/auth/principal.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/core/config.js';
 import { keyFingerprint, parseKey } from '../../src/core/crypto.js';
 import type { Db } from '../../src/core/db.js';
+import { openPostgres } from '../../src/core/db-postgres.js';
+import { migrate } from '../../src/core/migrate.js';
 import { createLogger } from '../../src/core/log.js';
 import { openServices, type Services } from '../../src/services.js';
+import { TEST_DATABASE_URL } from '../helpers/db.js';
 import { captureStream } from '../helpers/services.js';
 
 export const admin = adminPrincipal('test-admin');
@@ -20,6 +25,26 @@ export function openDaemon(db: Db, home: string, env: Record<string, string> = {
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'debug', ...env });
   const shared: Db = { kind: db.kind, query: (sql, params) => db.query(sql, params), transaction: (fn) => db.transaction(fn), close: async () => undefined };
   return openServices({ config, db: shared, clock: new ManualClock(new Date('2026-11-23T10:00:00Z')), log: createLogger('debug', captureStream()) });
+}
+
+/** A fresh, migrated schema in the test PostgreSQL database that several daemons (pools) open. */
+export async function sharedSchema(): Promise<{ name: string; open(connections?: number): Promise<Db>; drop(): Promise<void> }> {
+  const name = `keys_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE SCHEMA ${name}`);
+  const open = (connections = 8) => openPostgres({ connectionString: TEST_DATABASE_URL, schema: name, maxConnections: connections });
+  const first = await open(1);
+  await migrate(first);
+  await first.close();
+  return { name, open, drop: () => run(`DROP SCHEMA ${name} CASCADE`) };
 }
 
 /** Every stored version of every secret, read through the service: `path@version` → value. Throws at the first that does not decrypt. */
