@@ -147,8 +147,13 @@ export class MasterKeyDir {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const parsed = PendingRotation.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new SupervisorError('integrity', `${this.pendingFile} is not a rotation record; move it away and start again`);
+    let parsed;
+    try {
+      parsed = PendingRotation.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) throw new SupervisorError('integrity', `${this.pendingFile} is not a rotation record; move it away and start again`);
     return parsed.data;
   }
 

@@ -42,7 +42,7 @@ export interface MasterKeyRotator {
 }
 
 const describeNeeds = (needed: MissingMasterKeys) =>
-  [...needed].map(([id, dataKeys]) => `${id}${dataKeys.length ? ` (wraps data key ${dataKeys.join(', ')})` : ''}`).join(', ');
+  [...needed].map(([id, dataKeys]) => `${id} (wraps data key${dataKeys.length > 1 ? 's' : ''} ${dataKeys.join(', ')})`).join(', ');
 
 export async function loadMasterKeys(home: string, fromEnv: string | undefined): Promise<MasterKeys> {
   if (fromEnv) return new EnvMasterKeys(home, parseKey(fromEnv, 'SUPERVISOR_MASTER_KEY'));
