@@ -15,9 +15,10 @@ export interface MasterKey {
   key: Buffer;
 }
 
-/** A rotation under way: written before its new key, removed once the database shows how it ended. */
-const PendingRotation = z.object({ from: z.array(z.string()), to: z.string() });
-export type PendingRotation = z.infer<typeof PendingRotation>;
+/** A rotation under way: written before its new key, removed once the database shows how it ended. Fingerprints name files, so only those pass. */
+const Fingerprint = z.string().regex(/^[0-9a-f]{16}$/, 'a key fingerprint');
+const PendingRotation = z.object({ from: z.array(Fingerprint), to: Fingerprint });
+type PendingRotation = z.infer<typeof PendingRotation>;
 
 /** Rotations take well under a second; a holder this slow is stuck, and the error names it. */
 const LOCK_WAIT_MS = 30_000;

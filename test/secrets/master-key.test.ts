@@ -108,3 +108,10 @@ test('temp files killed writers left are removed at load; other files stay', asy
   for (const path of stray) assert.ok(!existsSync(path), `${path} is left`);
   assert.ok(existsSync(join(home, '.daemon.json.0123456789ab.tmp')));
 });
+
+test('a rotation record that is not one (or names a file outside keys/) is refused, naming it', async () => {
+  const home = fresh();
+  const keys = await loadMasterKeys(home, undefined);
+  writeFileSync(join(home, 'keys', 'rotation.json'), JSON.stringify({ from: ['../../elsewhere'], to: keys.initial.id }));
+  await assert.rejects(keys.rotator().settle(new Set()), /keys\/rotation\.json is not a rotation record; move it away/);
+});
