@@ -1,12 +1,20 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, keyFingerprint } from '../../src/core/crypto.js';
 import { loadMasterKeys } from '../../src/secrets/master-key.js';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'supervisor-mk-'));
+const homes: string[] = [];
+const fresh = () => {
+  const home = mkdtempSync(join(tmpdir(), 'supervisor-mk-'));
+  homes.push(home);
+  return home;
+};
+after(() => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
 const writeKey = (path: string, key: Buffer) => writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600 });
 const mode = (path: string) => statSync(path).mode & 0o777;
 /** Compares keys without printing them when they differ. */
