@@ -19,19 +19,32 @@ function rejects(code: string, pattern?: RegExp) {
   };
 }
 
+/** The database with every statement run through `around` (which calls `run` to send it). */
+function aroundStatements(db: Db, around: <T>(sql: string, run: () => Promise<T>) => Promise<T>): Db {
+  return {
+    kind: db.kind,
+    query: (sql, params) => around(sql, () => db.query(sql, params)),
+    transaction: (fn) => db.transaction((tx) => fn({ query: (sql, params) => around(sql, () => tx.query(sql, params)), exec: (sql) => tx.exec(sql) })),
+    close: async () => undefined,
+  };
+}
+
 /** The database through a connection that is lost at the first statement `lost` picks: that one and every later one fail. */
 function losingDb(db: Db, lost: (sql: string) => boolean): Db {
   let down = false;
-  const run = <T>(sql: string, go: () => Promise<T>): Promise<T> => {
+  return aroundStatements(db, (sql, run) => {
     down ||= lost(sql);
-    return down ? Promise.reject(new Error('connection lost (test)')) : go();
-  };
-  return {
-    kind: db.kind,
-    query: (sql, params) => run(sql, () => db.query(sql, params)),
-    transaction: (fn) => db.transaction((tx) => fn({ query: (sql, params) => run(sql, () => tx.query(sql, params)), exec: (sql) => tx.exec(sql) })),
-    close: async () => undefined,
-  };
+    return down ? Promise.reject(new Error('connection lost (test)')) : run();
+  });
+}
+
+/** The database with a pause after each statement `slow` picks, holding whatever its transaction has locked. */
+function pausingDb(db: Db, slow: (sql: string) => boolean, ms: number): Db {
+  return aroundStatements(db, async (sql, run) => {
+    const result = await run();
+    if (slow(sql)) await new Promise((resolve) => setTimeout(resolve, ms));
+    return result;
+  });
 }
 
 /** Picks the n-th statement that matches. */
@@ -78,6 +91,21 @@ for (const backend of testBackends()) {
       const restarted = await start();
       assert.deepEqual([...(await readEveryVersion(restarted)).values()], Array.from({ length: 8 }, (_, i) => `value-${i + 1}`));
     });
+
+    test(
+      'a write reaching the encryption limit while a data-key rotation waits for the active key does not deadlock',
+      { skip: backend === 'pglite' ? 'PGlite runs one transaction at a time' : undefined },
+      async () => {
+        const path = 'project/k/limit';
+        // Each write pauses while it holds the active key's row, so the rotation comes in between.
+        const s = await start({ SUPERVISOR_KEY_ROTATE_AFTER: '2' }, pausingDb(db, (sql) => sql.startsWith('UPDATE secret_keys SET encryptions = encryptions + 1'), 300));
+        await write(s, path, 'one');
+        const writing = write(s, path, 'two');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await Promise.all([writing, s.keyring.rotateDataKey()]);
+        assert.deepEqual([...(await readEveryVersion(s)).values()], ['one', 'two']);
+      },
+    );
 
     test('concurrent master rotations, data rotations and writes all succeed; a restart reads every version and finds no leftover key', async () => {
       const s = await start();
