@@ -109,7 +109,7 @@ test('master.key.next from an older version is adopted as a rotation under way',
 test('temp files killed writers left are removed at load; other files stay', async () => {
   const home = fresh();
   await loadMasterKeys(home, undefined);
-  const stray = [join(home, '.master.key.0123456789ab.tmp'), join(home, '.master.key.next.0123456789ab.tmp'), join(home, 'keys', '.f00f00f00f00f00f.key.0123456789ab.tmp')];
+  const stray = [join(home, '.master.key.0123456789ab.tmp'), join(home, '.master.key.next.0123456789ab.tmp'), join(home, '.keys.lock.0123456789ab.tmp'), join(home, 'keys', '.f00f00f00f00f00f.key.0123456789ab.tmp')];
   for (const path of stray) writeKey(path, generateKey());
   writeFileSync(join(home, '.daemon.json.0123456789ab.tmp'), '{}');
   await loadMasterKeys(home, undefined);
