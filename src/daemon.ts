@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { adminPrincipal } from './core/principal.js';
 import { META } from './core/names.js';
 import { httpUrl, type Config } from './core/config.js';
-import { ensureDataDir, lockDataDir, removeDaemonInfo, writeDaemonInfo } from './core/datadir.js';
+import { ensureDataDir, lockDataDir, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
 import { createLogger, type Logger } from './core/log.js';
 import type { Db } from './core/db.js';
 import type { Clock } from './core/clock.js';
@@ -52,6 +52,9 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
   let services: SupervisorApp | undefined;
   try {
     services = await openApp({ config, db: inject.db ?? (await openDatabase(config)), log, clock: inject.clock });
+    // After the database is open: PGlite gives the files it creates mode 0666 whatever the umask.
+    const tightened = await tightenDataDir(config.home);
+    if (tightened > 0) log.info({ files: tightened }, 'took group and other permissions off files in the data dir');
     const initialAdminToken = await ensureAdminToken(services);
     const localToken = randomBytes(32).toString('base64url');
     const tokens = services.auth.tokens;

@@ -5,7 +5,7 @@ import type { Via } from '../catalog/operation.js';
 import { RemoteInvoker } from '../catalog/remote-invoker.js';
 import type { AppDefinition } from '../catalog/wire.js';
 import type { Config } from '../core/config.js';
-import { ensureDataDir, lockDataDir, readDaemonInfo } from '../core/datadir.js';
+import { ensureDataDir, lockDataDir, readDaemonInfo, tightenDataDir } from '../core/datadir.js';
 import { META } from '../core/names.js';
 
 export interface Connection {
@@ -48,6 +48,8 @@ async function connectLocal(app: AppDefinition, config: Config, project: string 
   const lock = config.databaseUrl ? undefined : await lockDataDir(config.home, via === 'mcp' ? 'supervisor mcp' : 'supervisor cli');
   try {
     const services = await app.open({ config, db: await openDatabase(config), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
+    // PGlite gives the files it creates mode 0666 whatever the umask; the data dir is 0700 anyway.
+    if (!config.databaseUrl) await tightenDataDir(config.home);
     const principal = project ? projectPrincipal(project, `${localUser()}@${project}`) : adminPrincipal(localUser());
     return {
       mode: 'local',

@@ -4,6 +4,9 @@ import { SupervisorError } from '../core/errors.js';
 import { runCli } from './program.js';
 import { UsageError } from './usage-error.js';
 
+// Everything this process creates (the embedded database, key files, daemon.json) is for its owner only.
+process.umask(0o077);
+
 runCli(process.argv.slice(2), supervisor).then(
   (code) => {
     if (code >= 0) process.exitCode = code;

@@ -1,9 +1,9 @@
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
-import { isAlive, tryLockFile, type HeldLock } from './lock-file.js';
+import { ownStart, stillRuns, tryLockFile, type HeldLock } from './lock-file.js';
 
 /** Names of the files the daemon and CLI keep in the data dir (SUPERVISOR_HOME). */
 export const dataDirFiles = (home: string) => ({
@@ -23,14 +23,40 @@ export const dataDirFiles = (home: string) => ({
 /**
  * Creates the data dir (0700) and checks it belongs to the user running us: the
  * CLI and stdio MCP adapter act with admin rights here on the strength of owning it.
+ * An existing dir others may enter is closed (0700).
  */
 export async function ensureDataDir(home: string): Promise<void> {
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const owner = (await stat(home)).uid;
+  const { uid: owner, mode } = await stat(home);
   const me = process.getuid?.();
   if (me !== undefined && me !== 0 && owner !== me) {
     throw new SupervisorError('forbidden', `the data dir ${home} belongs to uid ${owner}, not to you (uid ${me}); run as its owner or set SUPERVISOR_HOME`);
   }
+  if ((mode & 0o077) !== 0) await chmod(home, 0o700);
+}
+
+/**
+ * Takes group and other permissions off everything in the data dir. PGlite creates
+ * its files with mode 0666 whatever the process umask, so this runs after the
+ * database is opened (a walk of about a thousand files); files it creates later sit
+ * in the 0700 data dir, which no one else can enter, and are fixed at the next start.
+ */
+export async function tightenDataDir(home: string): Promise<number> {
+  let changed = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isSymbolicLink()) continue;
+      const path = join(dir, entry.name);
+      const { mode } = await lstat(path);
+      if ((mode & 0o077) !== 0) {
+        await chmod(path, mode & 0o700);
+        changed++;
+      }
+      if (entry.isDirectory()) await walk(path);
+    }
+  };
+  await walk(home);
+  return changed;
 }
 
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
@@ -58,17 +84,24 @@ export async function lockDataDir(home: string, role: string): Promise<HeldLock>
   );
 }
 
-const DaemonInfo = z.object({ pid: z.number().int(), url: z.string().url(), token: z.string().min(1) });
+const DaemonInfo = z.object({
+  pid: z.number().int(),
+  /** The process's kernel start time: a daemon.json whose pid now belongs to another process is stale. */
+  processStart: z.string().optional(),
+  url: z.string().url(),
+  token: z.string().min(1),
+});
 export type DaemonInfo = z.infer<typeof DaemonInfo>;
 
 /** The running daemon's address and its per-run local admin credential (0600). */
-export async function writeDaemonInfo(home: string, info: DaemonInfo): Promise<void> {
-  await writeFileAtomic(dataDirFiles(home).daemon, JSON.stringify(info), 0o600);
+export async function writeDaemonInfo(home: string, info: Omit<DaemonInfo, 'processStart'>): Promise<void> {
+  await writeFileAtomic(dataDirFiles(home).daemon, JSON.stringify({ ...info, processStart: ownStart }), 0o600);
 }
 
+/** The daemon that wrote daemon.json, if it still runs; a file left by a dead or replaced process is ignored. */
 export async function readDaemonInfo(home: string): Promise<DaemonInfo | undefined> {
   const info = await readJson(dataDirFiles(home).daemon, DaemonInfo);
-  return info && isAlive(info.pid) ? info : undefined;
+  return info && stillRuns(info.pid, info.processStart) ? info : undefined;
 }
 
 export async function removeDaemonInfo(home: string): Promise<void> {

@@ -23,7 +23,7 @@ const LockHolder = z.object({
 export type LockHolder = z.infer<typeof LockHolder>;
 
 /** Start time of a running process in clock ticks since boot, or undefined without /proc. */
-function processStart(pid: number): string | undefined {
+export function processStart(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 22; the command name (field 2) may hold spaces, so count from its closing parenthesis.
@@ -33,9 +33,9 @@ function processStart(pid: number): string | undefined {
   }
 }
 
-const ownStart = processStart(process.pid);
+export const ownStart = processStart(process.pid);
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -44,9 +44,14 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Whether the process that wrote `pid` (and `started`, its start time) still runs: not gone, and not a new process with a reused pid. */
+export function stillRuns(pid: number, started: string | undefined): boolean {
+  if (!isAlive(pid)) return false;
+  return started === undefined || processStart(pid) === started;
+}
+
 function holderIsGone(holder: LockHolder): boolean {
-  if (holder.pid === process.pid || !isAlive(holder.pid)) return true;
-  return holder.processStart !== undefined && processStart(holder.pid) !== holder.processStart;
+  return holder.pid === process.pid || !stillRuns(holder.pid, holder.processStart);
 }
 
 interface Seen {

@@ -1,0 +1,68 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataDirFiles, ensureDataDir, readDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
+import { assertCliBuilt, cliEnv, describeResult, runCli } from '../cli/run-cli.js';
+
+const homes: string[] = [];
+const newHome = async () => {
+  const home = await mkdtemp(join(tmpdir(), 'supervisor-datadir-'));
+  homes.push(home);
+  return home;
+};
+after(() => Promise.all(homes.map((h) => rm(h, { recursive: true, force: true }))));
+
+/** Every mode under `dir` with group or other bits. */
+async function openModes(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (((await stat(path)).mode & 0o077) !== 0) found.push(path);
+  }
+  return found;
+}
+
+describe('the data dir', () => {
+  test('an existing dir others may enter is closed to 0700; files of an older install lose group and other bits', async () => {
+    const home = await newHome();
+    await chmod(home, 0o755);
+    await mkdir(join(home, 'db', 'base'), { recursive: true, mode: 0o777 });
+    await writeFile(join(home, 'db', 'base', '1'), 'x', { mode: 0o666 });
+    await chmod(join(home, 'db', 'base', '1'), 0o666);
+    await ensureDataDir(home);
+    assert.equal((await stat(home)).mode & 0o777, 0o700);
+    assert.ok((await tightenDataDir(home)) >= 2);
+    assert.deepEqual(await openModes(home), []);
+    assert.equal((await stat(join(home, 'db', 'base', '1'))).mode & 0o777, 0o600);
+    assert.equal(await tightenDataDir(home), 0, 'a second start changes nothing');
+  });
+
+  test('a daemon.json whose pid now belongs to another process is stale, and the CLI works without it', async () => {
+    assertCliBuilt();
+    const home = await newHome();
+    // A live process that is not a daemon, under the pid daemon.json names.
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await ensureDataDir(home);
+      await writeDaemonInfo(home, { pid: other.pid!, url: 'http://127.0.0.1:9', token: 'stale' });
+      // writeDaemonInfo records our own start time; a different process under that pid must not match it.
+      const info = JSON.parse(await readFile(dataDirFiles(home).daemon, 'utf8')) as { processStart?: string };
+      if (info.processStart === undefined) return; // no /proc: only liveness can be checked
+      assert.equal(await readDaemonInfo(home), undefined);
+      const r = await runCli(['secrets', 'list', '--json'], { env: cliEnv(home), timeoutMs: 120_000 });
+      assert.equal(r.code, 0, describeResult(r));
+    } finally {
+      other.kill();
+    }
+  });
+
+  test('the CLI creates its files for its owner only (umask 077)', async () => {
+    const home = await newHome();
+    const r = await runCli(['secrets', 'list', '--json'], { env: cliEnv(home), timeoutMs: 120_000 });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.deepEqual(await openModes(home), []);
+  });
+});
