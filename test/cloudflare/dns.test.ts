@@ -160,8 +160,17 @@ for (const backend of testBackends()) {
           const input = { hostname: 'raced.example.com', target: 'origin.example.net' };
           const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? f.invoke('create_cname', input) : other.invoke('create_cname', input))));
           assert.equal(answers.length, 10);
+          const [stored] = named(f, root, 'raced.example.com');
           assert.equal(named(f, root, 'raced.example.com').length, 1);
           assert.ok(answers.filter((a) => a.changed).length >= 1);
+          // Whoever wrote it, every answer describes the one record that is there now.
+          for (const a of answers) {
+            assert.equal(a.hostname, 'raced.example.com');
+            const record = a.record as { type: string; content: string } | null;
+            if (a.changed) assert.deepEqual([record?.type, record?.content], [stored!.type, stored!.content]);
+            else assert.equal(record, null);
+          }
+          assert.equal(stored!.content, 'origin.example.net');
         } finally {
           await peer.close();
         }

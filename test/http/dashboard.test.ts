@@ -2,9 +2,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { skipReason } from '../helpers/db.js';
+import { daemonBackend } from '../cli/run-cli.js';
 
-const backend = (await skipReason('postgres').catch(() => 'unavailable')) ? 'pglite' : 'postgres';
+// PostgreSQL when it answers; in CI a missing server fails here instead of quietly using PGlite.
+const backend = await daemonBackend();
 let daemon: TestDaemon;
 before(async () => {
   daemon = await startTestDaemon(backend);

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { startTestDaemon } from '../helpers/daemon.js';
-import { skipReason } from '../helpers/db.js';
+import { daemonBackend } from '../cli/run-cli.js';
 
-const backend = (await skipReason('postgres').catch(() => 'unavailable')) ? 'pglite' : 'postgres';
+// PostgreSQL when it answers; in CI a missing server fails here instead of quietly using PGlite.
+const backend = await daemonBackend();
 
 /** A port in meta's range (3000-3099) nothing listens on right now. */
 async function freeMetaPort(): Promise<number> {
