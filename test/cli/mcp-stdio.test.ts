@@ -126,7 +126,8 @@ function assertStderrIsLogsOnly(result: CliResult): void {
 }
 
 const adminOnly = catalog.all().filter((op) => op.access === 'admin').map((op) => op.name).sort();
-const forAnyone = catalog.all().filter((op) => op.access === 'any').map((op) => op.name).sort();
+/** What a project endpoint lists unasked: the operations a project may call, of the toolsets it serves by default. */
+const forAnyone = catalog.toolsets.filter((t) => t.defaultFor.includes('project')).flatMap((t) => t.operations).filter((op) => op.access === 'any').map((op) => op.name).sort();
 
 describe('supervisor mcp (stdio) through the daemon', () => {
   let daemon: TestDaemon;

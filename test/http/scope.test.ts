@@ -12,7 +12,8 @@ import { connectMcp, expectError, expectOk, expectToolError, expectToolOk, Rest,
 const backend: Backend = testBackends().includes('postgres') && !(await skipReason('postgres')) ? 'postgres' : 'pglite';
 
 const ADMIN_ONLY = catalog.all().filter((op) => op.access === 'admin').map((op) => op.name);
-const FOR_EVERYONE = catalog.all().filter((op) => op.access === 'any').map((op) => op.name);
+/** What a project endpoint lists unasked: the operations a project may call, of the toolsets it serves by default. */
+const FOR_EVERYONE = catalog.toolsets.filter((t) => t.defaultFor.includes('project')).flatMap((t) => t.operations).filter((op) => op.access === 'any').map((op) => op.name);
 
 /** Paths outside consilio's folder, seeded by the admin. */
 const META_SECRET = 'meta/cloudflare/api_token';
