@@ -1,4 +1,5 @@
 import { BatchWriter } from '../core/batch-writer.js';
+import { boundedJson } from '../core/bounded-json.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 
@@ -27,8 +28,9 @@ export class CallRecorder {
     this.writer = new BatchWriter({ flushMs: 1000, flushAt: 200, write: (batch) => this.write(batch) });
   }
 
+  /** Bounded on the way in: the buffer never holds a caller's whole input, and every record can be written. */
   record(call: CallRecord): void {
-    this.writer.push(call);
+    this.writer.push({ ...call, operation: boundedJson(call.operation) as string, input: boundedJson(call.input) as Record<string, unknown> });
   }
 
   flush(): Promise<void> {

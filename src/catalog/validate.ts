@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { invalidInput, SupervisorError } from '../core/errors.js';
+import { describeProblem, findInputProblem } from '../core/input-shape.js';
 
 /** Describes the received value's type without echoing it (it may be a secret). */
 function received(issue: z.core.$ZodIssue): string {
@@ -9,10 +10,12 @@ function received(issue: z.core.$ZodIssue): string {
 /** Parses input, turning zod issues into one `invalid_input` error that names every bad field. */
 export function parseInput(schema: z.ZodType, raw: unknown, operation: string): unknown {
   if (raw === null || raw === undefined) raw = {};
-  const nul = findNul(raw, []);
-  if (nul) {
-    const field = nul.join('.') || '(input)';
-    throwInvalid(`invalid input for ${operation}: ${field}: must not contain NUL bytes`, [{ field, message: 'must not contain NUL bytes' }]);
+  // Before zod: it recurses, and text that cannot be stored as given must be refused, not altered.
+  const found = findInputProblem(raw);
+  if (found) {
+    const field = found.path.join('.') || '(input)';
+    const message = describeProblem(found.problem);
+    throwInvalid(`invalid input for ${operation}: ${field}: ${message}`, [{ field, message }]);
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
@@ -22,23 +25,6 @@ export function parseInput(schema: z.ZodType, raw: unknown, operation: string): 
   }));
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   return throwInvalid(`invalid input for ${operation}: ${summary}`, fields);
-}
-
-/** Text with NUL cannot be stored or used as a path or variable anywhere, so no field accepts it. */
-function findNul(value: unknown, path: Array<string | number>): Array<string | number> | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = findNul(item, [...path, i]);
-      if (found) return found;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const found = findNul(item, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
 }
 
 function throwInvalid(message: string, fields: Array<{ field: string; message: string }>): never {

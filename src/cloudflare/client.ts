@@ -9,6 +9,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SupervisorError, type ErrorCode } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { RateBudget } from './rate-budget.js';
+import type { DnsBatch, DnsRecord as WireDnsRecord, DnsRecordInput, Envelope, ErrorItem, ResultInfo, TunnelConfig, TunnelConfigResult, Zone as WireZone } from './wire.js';
+
+export type { DnsBatch, DnsRecordInput, IngressRule, TunnelConfig, TunnelConfigResult } from './wire.js';
 
 export interface CloudflareClientOptions {
   baseUrl: string;
@@ -26,19 +29,6 @@ export interface CloudflareClientOptions {
   clock?: Clock;
 }
 
-export interface CloudflareErrorItem {
-  code: number;
-  message: string;
-}
-
-export interface ResultInfo {
-  page: number;
-  per_page: number;
-  count: number;
-  total_count: number;
-  total_pages: number;
-}
-
 export type QueryValue = string | number | boolean | undefined | readonly string[];
 export type Query = Record<string, QueryValue>;
 
@@ -47,38 +37,9 @@ export interface CloudflareResponse<T> {
   resultInfo?: ResultInfo;
 }
 
-// Minimal wire shapes: only the fields the supervisor reads or writes.
-
-export interface Zone {
-  id: string;
-  name: string;
-  status: string;
-  account: { id: string; name: string };
-}
-
-export interface DnsRecordInput {
-  type: string;
-  name: string;
-  content: string;
-  /** 1 = automatic; proxied records always report 1. */
-  ttl?: number;
-  proxied?: boolean;
-  comment?: string | null;
-  tags?: string[];
-}
-
-export interface DnsRecord {
-  id: string;
-  type: string;
-  name: string;
-  content: string;
-  proxied: boolean;
-  ttl: number;
-  comment: string | null;
-  tags: string[];
-  created_on: string;
-  modified_on: string;
-}
+// The fields of the wire shapes (wire.ts) the supervisor reads.
+export type Zone = Pick<WireZone, 'id' | 'name' | 'status' | 'account'>;
+export type DnsRecord = Pick<WireDnsRecord, 'id' | 'type' | 'name' | 'content' | 'proxied' | 'ttl' | 'comment' | 'tags' | 'created_on' | 'modified_on'>;
 
 /** Documented list filters plus the dotted variants (`name.endswith`, `comment.contains`, …). */
 export type DnsRecordFilters = {
@@ -89,48 +50,11 @@ export type DnsRecordFilters = {
   match?: 'all' | 'any';
 } & Query;
 
-export interface DnsBatch {
-  deletes?: Array<{ id: string }>;
-  patches?: Array<{ id: string } & Partial<DnsRecordInput>>;
-  puts?: Array<{ id: string } & DnsRecordInput>;
-  posts?: DnsRecordInput[];
-}
-
 export interface DnsBatchResult {
   deletes: DnsRecord[];
   patches: DnsRecord[];
   puts: DnsRecord[];
   posts: DnsRecord[];
-}
-
-export interface IngressRule {
-  hostname?: string;
-  path?: string;
-  service: string;
-  originRequest?: Record<string, unknown>;
-}
-
-export interface TunnelConfig {
-  ingress: IngressRule[];
-  originRequest?: Record<string, unknown>;
-  'warp-routing'?: { enabled: boolean };
-}
-
-export interface TunnelConfigResult {
-  tunnel_id: string;
-  /** 0 and `config: null` for a tunnel never configured remotely. */
-  version: number;
-  config: TunnelConfig | null;
-  source: string;
-  created_at?: string;
-}
-
-interface Envelope<T> {
-  success: boolean;
-  errors: CloudflareErrorItem[];
-  messages: unknown[];
-  result: T;
-  result_info?: ResultInfo;
 }
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -341,12 +265,12 @@ function parseEnvelope<T>(text: string): Envelope<T> | undefined {
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { success?: unknown }).success !== 'boolean') return undefined;
   const raw = parsed as Partial<Envelope<T>> & { success: boolean };
   const errors = Array.isArray(raw.errors)
-    ? raw.errors.filter((e): e is CloudflareErrorItem => typeof e === 'object' && e !== null && typeof e.code === 'number' && typeof e.message === 'string')
+    ? raw.errors.filter((e): e is ErrorItem => typeof e === 'object' && e !== null && typeof e.code === 'number' && typeof e.message === 'string')
     : [];
   return { success: raw.success, errors, messages: Array.isArray(raw.messages) ? raw.messages : [], result: raw.result as T, result_info: raw.result_info ?? undefined };
 }
 
-const formatErrors = (errors: CloudflareErrorItem[]) => errors.map((e) => `${e.code} ${e.message}`).join('; ');
+const formatErrors = (errors: ErrorItem[]) => errors.map((e) => `${e.code} ${e.message}`).join('; ');
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `timed out after ${timeoutMs} ms`;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { Db, Queryable } from './db.js';
 
@@ -16,6 +17,15 @@ export interface AuditRow extends Required<Omit<AuditEntry, 'detail'>> {
   id: number;
   at: Date;
   detail: Record<string, unknown>;
+}
+
+/** Longer targets (a 15,000-character URL) are cut, with a hash of the whole, so the row always fits its index. */
+const MAX_TARGET = 300;
+
+export function boundedTarget(target: string): string {
+  if (target.length <= MAX_TARGET) return target;
+  const digest = createHash('sha256').update(target).digest('hex').slice(0, 16);
+  return `${target.slice(0, MAX_TARGET - 40)}…(${target.length} chars, sha256 ${digest})`;
 }
 
 /** The append-only record of who touched what, shared by every domain. */
@@ -37,7 +47,7 @@ export class AuditLog {
       this.clock.now(),
       entry.actor,
       entry.action,
-      entry.target ?? null,
+      entry.target === undefined || entry.target === null ? null : boundedTarget(entry.target),
       entry.outcome,
       JSON.stringify(entry.detail ?? {}),
     ]);

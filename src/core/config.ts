@@ -16,6 +16,12 @@ export const CORE_SETTINGS = defineSettings({
   databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.' },
   host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
   port: { env: 'SUPERVISOR_PORT', schema: z.coerce.number().int().min(0).max(65535), default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },
+  allowedHosts: {
+    env: 'SUPERVISOR_ALLOWED_HOSTS',
+    schema: z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h !== '')),
+    default: '',
+    doc: 'Other names the daemon answers to (e.g. behind a proxy), comma-separated; localhost, 127.0.0.1, ::1 and SUPERVISOR_HOST always work. Requests naming any other Host or Origin are refused (DNS rebinding).',
+  },
   logLevel: { env: 'SUPERVISOR_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level; logs go to stderr as JSON lines with secret values redacted.' },
 });
 

@@ -2,13 +2,20 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SupervisorError } from './errors.js';
-import { createFileExclusive, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from './files.js';
+import { isAlive, tryLockFile, type HeldLock } from './lock-file.js';
 
 /** Names of the files the daemon and CLI keep in the data dir (SUPERVISOR_HOME). */
 export const dataDirFiles = (home: string) => ({
   db: join(home, 'db'),
+  /** The master key the data keys are wrapped with (a copy of its file in `masterKeys`). */
   masterKey: join(home, 'master.key'),
-  nextMasterKey: join(home, 'master.key.next'),
+  /** Every master key that may still wrap a data key, one `<fingerprint>.key` file each. */
+  masterKeys: join(home, 'keys'),
+  /** Held from a master-key rotation's first file write to its last. */
+  masterKeysLock: join(home, 'keys.lock'),
+  /** Where versions before the `keys` folder staged a rotation; adopted into `keys` at start. */
+  legacyNextMasterKey: join(home, 'master.key.next'),
   lock: join(home, 'supervisor.lock'),
   daemon: join(home, 'daemon.json'),
 });
@@ -26,18 +33,6 @@ export async function ensureDataDir(home: string): Promise<void> {
   }
 }
 
-const LockInfo = z.object({ pid: z.number().int(), role: z.string(), startedAt: z.string() });
-export type LockInfo = z.infer<typeof LockInfo>;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
   try {
     const parsed = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
@@ -47,33 +42,20 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
   }
 }
 
-export interface DataDirLock {
-  release(): Promise<void>;
-}
-
 /**
  * Takes the exclusive lock on the embedded database (PGlite is single-process).
  * A lock left by a process that no longer runs is taken over.
  */
-export async function lockDataDir(home: string, role: string): Promise<DataDirLock> {
-  const { lock } = dataDirFiles(home);
-  const info: LockInfo = { pid: process.pid, role, startedAt: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (await createFileExclusive(lock, JSON.stringify(info))) {
-      return { release: () => rm(lock, { force: true }) };
-    }
-    const holder = await readJson(lock, LockInfo);
-    if (holder && isAlive(holder.pid) && holder.pid !== process.pid) {
-      throw new SupervisorError(
-        'locked',
-        `the data dir ${home} is in use by ${holder.role} (pid ${holder.pid}, since ${holder.startedAt}); ` +
-          'stop it, or start the daemon (`npm start`) so every command goes through it',
-        { pid: holder.pid, role: holder.role },
-      );
-    }
-    await rm(lock, { force: true });
-  }
-  throw new SupervisorError('locked', `could not take the lock ${lock}; remove it if no supervisor process is running`);
+export async function lockDataDir(home: string, role: string): Promise<HeldLock> {
+  const attempt = await tryLockFile(dataDirFiles(home).lock, role);
+  if ('held' in attempt) return attempt.held;
+  const { holder } = attempt;
+  throw new SupervisorError(
+    'locked',
+    `the data dir ${home} is in use by ${holder.role} (pid ${holder.pid}, since ${holder.startedAt}); ` +
+      'stop it, or start the daemon (`npm start`) so every command goes through it',
+    { pid: holder.pid, role: holder.role },
+  );
 }
 
 const DaemonInfo = z.object({ pid: z.number().int(), url: z.string().url(), token: z.string().min(1) });

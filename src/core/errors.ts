@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   conflict: 409,
   too_large: 413,
   locked: 423,
+  rate_limited: 429,
   unavailable: 503,
   integrity: 500,
   internal: 500,

@@ -21,10 +21,10 @@ export function decodeCursor(cursor: string): string {
   return key;
 }
 
-/** A cursor whose key is a row id or version number. */
-export function decodeIntCursor(cursor: string): number {
+/** A cursor whose key is a row id or version number, at most `max` (an int4 column's limit by default). */
+export function decodeIntCursor(cursor: string, max = 2 ** 31 - 1): number {
   const key = decodeCursor(cursor);
-  if (!/^\d{1,15}$/.test(key)) throw badCursor();
+  if (!/^\d{1,15}$/.test(key) || Number(key) > max) throw badCursor();
   return Number(key);
 }
 
@@ -55,7 +55,7 @@ export async function pageNewestFirst<T extends { id: number }>(
   page: { limit: number; cursor?: string },
   fetch: (before: number | undefined, limit: number) => Promise<T[]>,
 ): Promise<Page<T>> {
-  const rows = await fetch(page.cursor ? decodeIntCursor(page.cursor) : undefined, page.limit + 1);
+  const rows = await fetch(page.cursor ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined, page.limit + 1);
   const items = rows.slice(0, page.limit);
   return { items, nextCursor: rows.length > page.limit ? encodeCursor(String(items.at(-1)!.id)) : null };
 }

@@ -4,11 +4,14 @@ import { adminPrincipal, principalForProject, type Principal } from '../core/pri
 import { SupervisorError } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import type { AuditLog } from '../core/audit.js';
+import { boundedTarget } from '../core/audit.js';
+import type { DenialLog } from './denials.js';
 
-/** How requests are authenticated: the auth domain's token check, and where refusals are audited. */
+/** How requests are authenticated: the auth domain's token check, where refusals are audited and counted. */
 export interface Authenticator {
   verifyToken(token: string): Promise<Principal | undefined>;
   audit: AuditLog;
+  denials: DenialLog;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -36,7 +39,8 @@ export async function authenticate(request: FastifyRequest, services: Authentica
   else if (presented) principal = await services.verifyToken(presented);
   if (!principal) {
     const reason = presented ? 'unknown or revoked token' : 'no bearer token';
-    await services.audit.record({ actor: 'anonymous', action: 'auth.denied', target: `${request.method} ${request.url.split('?')[0]}`, outcome: 'denied', detail: { reason, ip: request.ip } });
+    const wait = services.denials.note(request.ip, reason, boundedTarget(`${request.method} ${request.url.split('?')[0]}`));
+    if (wait > 0) throw new SupervisorError('rate_limited', `too many requests without a valid token from ${request.ip}; wait ${wait} s`, { retryAfterSeconds: wait });
     throw new SupervisorError('unauthorized', `${reason}: send "Authorization: Bearer <token>"; an admin creates one with \`supervisor token create --project <name>\``);
   }
   // Adapters on this host ask for a narrower scope (stdio `--project p`); narrowing only, never widening.

@@ -14,8 +14,19 @@ import { narrow, principalOf } from './auth.js';
  * A body fastify could not parse never reaches the SDK; MCP clients expect JSON-RPC's own
  * "Parse error" (-32700, id null) rather than the REST error shape.
  */
-export function jsonRpcParseError(reason: string): { jsonrpc: '2.0'; id: null; error: { code: number; message: string } } {
-  return { jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: the body is not valid JSON (${reason})` } };
+export function jsonRpcParseError(reason: string): JsonRpcErrorMessage {
+  return jsonRpcError(-32700, `Parse error: ${reason}`);
+}
+
+export interface JsonRpcErrorMessage {
+  jsonrpc: '2.0';
+  id: null;
+  error: { code: number; message: string };
+}
+
+/** A JSON-RPC error answer to a request whose id could not be read. */
+export function jsonRpcError(code: number, message: string): JsonRpcErrorMessage {
+  return { jsonrpc: '2.0', id: null, error: { code, message } };
 }
 
 /** The SDK handler speaks web-standard Request/Response; fastify speaks Node streams. */

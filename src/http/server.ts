@@ -3,11 +3,13 @@ import { SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { AppCore } from '../catalog/wire.js';
 import type { Principal } from '../core/principal.js';
 import { authenticate, tokenDigest } from './auth.js';
+import { DenialLog } from './denials.js';
 import { dashboardHtml } from './dashboard.js';
 import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
 import { API_PREFIX } from '../catalog/operation.js';
 import { registerRestRoutes } from './rest.js';
+import { isUnreadableBody, registerGuards } from './guards.js';
 
 /** Large enough that an oversized secret reaches validation and gets an error naming the field. */
 const BODY_LIMIT = 16 * 1024 * 1024;
@@ -33,21 +35,31 @@ export interface HttpOptions {
 
 export async function buildHttpServer(services: AppCore, options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
+  registerGuards(app, { host: services.config.host, allowedHosts: services.config.allowedHosts });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (!(err instanceof SupervisorError) && err.statusCode === 400 && request.url.startsWith('/mcp/')) return reply.status(400).send(jsonRpcParseError(err.message));
+    if (request.url.startsWith('/mcp/') && (isUnreadableBody(err) || (!(err instanceof SupervisorError) && err.statusCode === 400))) {
+      return reply.status(400).send(jsonRpcParseError(err.message));
+    }
     const error = err instanceof SupervisorError ? err : fromFastifyError(err);
-    // Errors from operations were logged by the invoker; log only what failed outside one.
-    if (!(err instanceof SupervisorError)) services.log.error({ err, url: request.url.split('?')[0] }, 'request failed');
+    // Errors from operations were logged by the invoker; log only what failed outside one, and a
+    // caller's mistake (4xx) is not the daemon's error.
+    if (!(err instanceof SupervisorError)) {
+      const level = error.httpStatus < 500 ? 'info' : 'error';
+      services.log[level]({ err, url: request.url.split('?')[0]?.slice(0, 200) }, 'request failed');
+    }
+    if (error.code === 'rate_limited') void reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
     return reply.status(error.httpStatus).send(error.toJSON());
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(new SupervisorError('not_found', `no route ${request.method} ${request.url.split('?')[0]}; see ${API_PREFIX}/openapi.json`).toJSON()),
+    reply.status(404).send(new SupervisorError('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}; see ${API_PREFIX}/openapi.json`).toJSON()),
   );
   const localTokenDigest = tokenDigest(options.localToken);
+  const authenticator = { verifyToken: options.verifyToken, audit: services.audit, denials: new DenialLog(services.audit, services.clock) };
   app.addHook('onRequest', async (request) => {
-    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, { verifyToken: options.verifyToken, audit: services.audit }, localTokenDigest);
+    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, authenticator, localTokenDigest);
   });
+  app.addHook('onClose', () => authenticator.denials.flush());
   app.addHook('onResponse', async (request, reply) => {
     services.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });

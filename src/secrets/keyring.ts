@@ -2,10 +2,17 @@ import { generateKey, open, pack, seal, unpack } from '../core/crypto.js';
 import type { Clock } from '../core/clock.js';
 import { toBuffer, type Db, type Queryable } from '../core/db.js';
 import { SupervisorError } from '../core/errors.js';
-import type { MasterKeys } from './master-key.js';
+import type { MasterKey, MasterKeyRotator, MasterKeys } from './master-key.js';
 
 /** Serialises key rotations across processes sharing the database. */
 const KEYRING_LOCK_KEY = 7_420_002;
+
+const lockKeyring = (tx: Queryable) => tx.query('SELECT pg_advisory_xact_lock($1)', [KEYRING_LOCK_KEY]);
+
+async function tryLockKeyring(tx: Queryable): Promise<boolean> {
+  const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [KEYRING_LOCK_KEY]);
+  return rows[0]!.locked;
+}
 
 interface KeyRow {
   id: number;
@@ -13,6 +20,8 @@ interface KeyRow {
   master_key_id: string;
   encryptions: number;
 }
+
+const KEY_COLUMNS = 'id, wrapped, master_key_id, encryptions';
 
 export interface DataKeyInfo {
   id: number;
@@ -25,10 +34,14 @@ export interface DataKeyInfo {
 
 const wrapAad = (id: number) => Buffer.from(`supervisor data key ${id}`);
 
+/** Data key `id` sealed with a master key, as stored in secret_keys.wrapped. */
+export const wrapDataKey = (master: Buffer, id: number, key: Buffer): Buffer => pack(seal(master, key, wrapAad(id)));
+
 /**
  * Data keys encrypt secret values; the master key only wraps data keys. Rotating
  * the data key starts a new key id (old versions keep theirs); rotating the master
- * key rewraps every data key without touching a single secret.
+ * key rewraps every data key without touching a single secret. Every data key is
+ * wrapped by the same master key: a new one takes the master key of the others.
  */
 export class Keyring {
   private readonly unwrapped = new Map<number, Buffer>();
@@ -40,48 +53,54 @@ export class Keyring {
     private readonly rotateAfter: number,
   ) {}
 
-  /** Creates the first data key if needed, finishes an interrupted master rotation, and checks the master key fits. */
+  /**
+   * Ends a master-key rotation a crash interrupted, creates the first data key if
+   * needed, and refuses to start unless every data key unwraps.
+   */
   async init(): Promise<void> {
-    await this.finishInterruptedMasterRotation();
+    if (this.master.mode === 'file') {
+      const rotator = this.master.rotator();
+      await rotator.exclusive(() => this.settle(rotator));
+    }
     await this.db.query(
       `INSERT INTO secret_keys (id, wrapped, master_key_id, status, created_at)
        SELECT 1, $1, $2, 'active', $3 WHERE NOT EXISTS (SELECT 1 FROM secret_keys)
        ON CONFLICT DO NOTHING`,
-      [this.wrap(1, generateKey()), this.master.primary.id, this.clock.now()],
+      [wrapDataKey(this.master.initial.key, 1, generateKey()), this.master.initial.id, this.clock.now()],
     );
-    const { rows } = await this.db.query<KeyRow>(`SELECT id, wrapped, master_key_id, encryptions FROM secret_keys WHERE status = 'active'`);
-    if (rows[0]) this.unwrap(rows[0]);
+    await this.unwrapAll();
   }
 
-  private async finishInterruptedMasterRotation(): Promise<void> {
-    const nextId = this.master.nextId;
-    if (!nextId) return;
-    const { rows } = await this.db.query('SELECT 1 FROM secret_keys WHERE master_key_id = $1 LIMIT 1', [nextId]);
-    if (rows.length > 0) await this.master.promoteNext();
-    else await this.master.discardNext();
-  }
-
-  private wrap(id: number, key: Buffer, masterKey = this.master.primary.key): Buffer {
-    return pack(seal(masterKey, key, wrapAad(id)));
-  }
-
-  private unwrap(row: KeyRow): Buffer {
-    const cached = this.unwrapped.get(row.id);
-    if (cached) return cached;
-    const master = this.master.byId(row.master_key_id);
-    if (!master) {
-      throw new SupervisorError('integrity', `data key ${row.id} is wrapped by master key ${row.master_key_id}, which is not loaded; set SUPERVISOR_MASTER_KEY or restore master.key from backup`);
+  private async unwrapAll(): Promise<void> {
+    const { rows } = await this.db.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM secret_keys ORDER BY id`);
+    const missing = new Map<string, number[]>();
+    for (const row of rows) {
+      const master = await this.master.find(row.master_key_id);
+      if (master) this.unwrapWith(master, row);
+      else missing.set(row.master_key_id, [...(missing.get(row.master_key_id) ?? []), row.id]);
     }
+    if (missing.size > 0) throw this.master.missing(missing);
+  }
+
+  private unwrapWith(master: Buffer, row: KeyRow): Buffer {
     const key = open(master, unpack(toBuffer(row.wrapped)), wrapAad(row.id));
     this.unwrapped.set(row.id, key);
     return key;
+  }
+
+  private async unwrap(row: KeyRow): Promise<Buffer> {
+    const cached = this.unwrapped.get(row.id);
+    if (cached) return cached;
+    const master = await this.master.find(row.master_key_id);
+    if (!master) throw this.master.missing(new Map([[row.master_key_id, [row.id]]]));
+    return this.unwrapWith(master, row);
   }
 
   /** The key that decrypts values stored under `id`. */
   async keyById(id: number, q: Queryable = this.db): Promise<Buffer> {
     const cached = this.unwrapped.get(id);
     if (cached) return cached;
-    const { rows } = await q.query<KeyRow>('SELECT id, wrapped, master_key_id, encryptions FROM secret_keys WHERE id = $1', [id]);
+    const { rows } = await q.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM secret_keys WHERE id = $1`, [id]);
     if (!rows[0]) throw new SupervisorError('integrity', `data key ${id} is missing from the keyring`);
     return this.unwrap(rows[0]);
   }
@@ -92,63 +111,97 @@ export class Keyring {
    */
   async keyForEncryption(tx: Queryable): Promise<{ id: number; key: Buffer }> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await tx.query<KeyRow>(
-        `UPDATE secret_keys SET encryptions = encryptions + 1 WHERE status = 'active'
-         RETURNING id, wrapped, master_key_id, encryptions`,
-      );
+      const { rows } = await tx.query<KeyRow>(`UPDATE secret_keys SET encryptions = encryptions + 1 WHERE status = 'active' RETURNING ${KEY_COLUMNS}`);
       const row = rows[0];
       // Empty when a concurrent rotation retired the row we waited on: look again.
       if (!row) continue;
-      if (row.encryptions >= this.rotateAfter) {
+      // A rotation holding the keyring lock waits for the row this transaction now
+      // holds, so waiting for the lock here would deadlock: when it is taken, this
+      // write uses the current key and a later one starts the new key.
+      if (row.encryptions >= this.rotateAfter && (await tryLockKeyring(tx))) {
         const fresh = await this.startNewKey(tx);
         await tx.query('UPDATE secret_keys SET encryptions = 1 WHERE id = $1', [fresh.id]);
         return fresh;
       }
-      return { id: row.id, key: this.unwrap(row) };
+      return { id: row.id, key: await this.unwrap(row) };
     }
     throw new SupervisorError('unavailable', 'no active data key; the keyring is being rotated, try again');
   }
 
+  /** Caller holds the keyring lock. */
   private async startNewKey(tx: Queryable): Promise<{ id: number; key: Buffer }> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [KEYRING_LOCK_KEY]);
+    const master = await this.currentMaster(tx);
     const now = this.clock.now();
     await tx.query(`UPDATE secret_keys SET status = 'retired', retired_at = $1 WHERE status = 'active'`, [now]);
     const { rows } = await tx.query<{ id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM secret_keys');
     const id = rows[0]!.id;
     const key = generateKey();
-    await tx.query(
-      `INSERT INTO secret_keys (id, wrapped, master_key_id, status, created_at) VALUES ($1, $2, $3, 'active', $4)`,
-      [id, this.wrap(id, key), this.master.primary.id, now],
-    );
+    await tx.query(`INSERT INTO secret_keys (id, wrapped, master_key_id, status, created_at) VALUES ($1, $2, $3, 'active', $4)`, [id, wrapDataKey(master.key, id, key), master.id, now]);
     this.unwrapped.set(id, key);
     return { id, key };
   }
 
+  /**
+   * The master key the data keys are wrapped with, as the database says: never a
+   * key of this daemon's choosing, which may be behind a rotation another daemon made.
+   */
+  private async currentMaster(tx: Queryable): Promise<MasterKey> {
+    const { rows } = await tx.query<{ id: number; master_key_id: string }>(`SELECT id, master_key_id FROM secret_keys ORDER BY status = 'active' DESC, id DESC LIMIT 1`);
+    const row = rows[0];
+    if (!row) return this.master.initial;
+    const key = await this.master.find(row.master_key_id);
+    if (!key) throw this.master.missing(new Map([[row.master_key_id, [row.id]]]));
+    return { id: row.master_key_id, key };
+  }
+
   async rotateDataKey(): Promise<{ activeKeyId: number; retiredKeyId: number | null }> {
     return this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [KEYRING_LOCK_KEY]);
+      await lockKeyring(tx);
       const before = await tx.query<{ id: number }>(`SELECT id FROM secret_keys WHERE status = 'active' FOR UPDATE`);
       const fresh = await this.startNewKey(tx);
       return { activeKeyId: fresh.id, retiredKeyId: before.rows[0]?.id ?? null };
     });
   }
 
-  /** Rewraps every data key under a new master key (file mode). Secrets are not touched. */
+  /**
+   * Rewraps every data key under a new master key (file mode); secrets are not
+   * touched. One rotation at a time per data dir (file lock) and per database
+   * (advisory lock); the new key is on disk before any data key is wrapped with
+   * it, and the old one is removed only once the database shows nothing uses it.
+   */
   async rotateMasterKey(): Promise<{ masterKeyId: string; rewrapped: number }> {
-    const next = generateKey();
-    await this.master.stageNext(next);
-    const nextId = this.master.nextId!;
-    const rewrapped = await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [KEYRING_LOCK_KEY]);
-      const { rows } = await tx.query<KeyRow>('SELECT id, wrapped, master_key_id, encryptions FROM secret_keys ORDER BY id FOR UPDATE');
-      for (const row of rows) {
-        const key = this.unwrap(row);
-        await tx.query('UPDATE secret_keys SET wrapped = $2, master_key_id = $3 WHERE id = $1', [row.id, this.wrap(row.id, key, next), nextId]);
+    const rotator = this.master.rotator();
+    return rotator.exclusive(async () => {
+      await this.settle(rotator);
+      try {
+        return await this.rewrapAll(rotator);
+      } finally {
+        await this.settle(rotator);
       }
-      return rows.length;
     });
-    await this.master.promoteNext();
-    return { masterKeyId: nextId, rewrapped };
+  }
+
+  private rewrapAll(rotator: MasterKeyRotator): Promise<{ masterKeyId: string; rewrapped: number }> {
+    return this.db.transaction(async (tx) => {
+      await lockKeyring(tx);
+      const { rows } = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM secret_keys ORDER BY id FOR UPDATE`);
+      const keys: Buffer[] = [];
+      for (const row of rows) keys.push(await this.unwrap(row));
+      const next = await rotator.stage([...new Set(rows.map((r) => r.master_key_id))]);
+      for (const [i, row] of rows.entries()) {
+        await tx.query('UPDATE secret_keys SET wrapped = $2, master_key_id = $3 WHERE id = $1', [row.id, wrapDataKey(next.key, row.id, keys[i]!), next.id]);
+      }
+      return { masterKeyId: next.id, rewrapped: rows.length };
+    });
+  }
+
+  /** Settles a rotation left under way against what the data keys reference now, under the keyring lock. */
+  private settle(rotator: MasterKeyRotator): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await lockKeyring(tx);
+      const { rows } = await tx.query<{ master_key_id: string }>('SELECT DISTINCT master_key_id FROM secret_keys');
+      await rotator.settle(new Set(rows.map((r) => r.master_key_id)));
+    });
   }
 
   async list(): Promise<DataKeyInfo[]> {

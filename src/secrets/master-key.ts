@@ -1,98 +1,151 @@
-import { readFile, rename, rm } from 'node:fs/promises';
-import { generateKey, keyFingerprint, parseKey } from '../core/crypto.js';
-import { dataDirFiles, fileMode } from '../core/datadir.js';
+import { keyFingerprint, parseKey } from '../core/crypto.js';
+import { dataDirFiles } from '../core/datadir.js';
 import { SupervisorError } from '../core/errors.js';
-import { createFileExclusive, writeFileAtomic } from '../core/files.js';
+import { MasterKeyDir, type MasterKey } from './key-files.js';
+
+export type { MasterKey } from './key-files.js';
+
+/** Master keys a keyring needs but does not have, by fingerprint, with the data keys they wrap. */
+export type MissingMasterKeys = ReadonlyMap<string, readonly number[]>;
 
 /**
- * Where the master key lives. In file mode a rotation writes the new key to
- * `master.key.next` before the database rewrap and renames it over `master.key`
- * after, so a crash at any point leaves a key that opens every data key.
+ * The master keys a daemon can unwrap data keys with: the one in
+ * SUPERVISOR_MASTER_KEY, or the key files of the data dir (see MasterKeyDir).
  */
 export interface MasterKeys {
   readonly mode: 'env' | 'file';
-  /** The key new data keys are wrapped with. */
-  readonly primary: { id: string; key: Buffer };
-  /** Every key we can unwrap with, by fingerprint (the primary and, mid-rotation, the next one). */
-  byId(id: string): Buffer | undefined;
-  /** File mode only: stores `key` as the pending next key. */
-  stageNext(key: Buffer): Promise<void>;
-  /** File mode only: makes the staged key the primary. */
-  promoteNext(): Promise<void>;
-  /** File mode only: drops a staged key no data key uses. */
-  discardNext(): Promise<void>;
-  readonly nextId: string | undefined;
+  /** The key the first data key of an empty keyring is wrapped with. */
+  readonly initial: MasterKey;
+  /**
+   * The key with this fingerprint. In file mode the key files are read again when it
+   * is not loaded yet: another daemon sharing them may have rotated.
+   */
+  find(id: string): Promise<Buffer | undefined>;
+  /** The error for data keys wrapped by master keys this daemon does not have: names them and where to put them. */
+  missing(needed: MissingMasterKeys): SupervisorError;
+  /** File mode: the on-disk steps of a master-key rotation. Env mode throws how to rotate instead. */
+  rotator(): MasterKeyRotator;
 }
 
-const encode = (key: Buffer) => `${key.toString('base64')}\n`;
-
-async function readKeyFile(path: string): Promise<Buffer | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const mode = await fileMode(path);
-  if (mode !== undefined && (mode & 0o077) !== 0) {
-    throw new SupervisorError('forbidden', `${path} is readable by other users (mode ${mode.toString(8)}); run \`chmod 600 ${path}\``);
-  }
-  return parseKey(text, path);
+export interface MasterKeyRotator {
+  /** Runs `fn` while no other call or process changes these master keys. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** A new master key, stored durably (with a record of the keys it replaces) before any data key is wrapped with it. */
+  stage(from: string[]): Promise<MasterKey>;
+  /**
+   * Ends a rotation left under way, going by the master keys the data keys
+   * reference now: moved to the new key → it goes to master.key and the old files
+   * go; never moved → the new file goes. Any other answer (another database?) keeps
+   * every file.
+   */
+  settle(referenced: ReadonlySet<string>): Promise<void>;
 }
+
+const describeNeeds = (needed: MissingMasterKeys) =>
+  [...needed].map(([id, dataKeys]) => `${id} (wraps data key${dataKeys.length > 1 ? 's' : ''} ${dataKeys.join(', ')})`).join(', ');
 
 export async function loadMasterKeys(home: string, fromEnv: string | undefined): Promise<MasterKeys> {
-  if (fromEnv) {
-    const key = parseKey(fromEnv, 'SUPERVISOR_MASTER_KEY');
-    const id = keyFingerprint(key);
-    const refuse = async (): Promise<never> => {
-      throw new SupervisorError('invalid_input', 'the master key comes from SUPERVISOR_MASTER_KEY; rotate it by unsetting the variable to use the key file, or re-encrypt with a new key file');
-    };
-    return { mode: 'env', primary: { id, key }, byId: (k) => (k === id ? key : undefined), stageNext: refuse, promoteNext: refuse, discardNext: refuse, nextId: undefined };
-  }
-  const files = dataDirFiles(home);
-  let primary = await readKeyFile(files.masterKey);
-  if (!primary) {
-    const fresh = generateKey();
-    // Exclusive create: two processes starting at once must not each make a different key.
-    await createFileExclusive(files.masterKey, encode(fresh), 0o600);
-    primary = (await readKeyFile(files.masterKey))!;
-  }
-  return new FileMasterKeys(files, { id: keyFingerprint(primary), key: primary }, await readKeyFile(files.nextMasterKey));
+  if (fromEnv) return new EnvMasterKeys(home, parseKey(fromEnv, 'SUPERVISOR_MASTER_KEY'));
+  const dir = new MasterKeyDir(home);
+  const initial = await dir.exclusive(() => dir.prepare());
+  return new FileMasterKeys(dir, initial, await dir.readAll());
 }
 
-class FileMasterKeys implements MasterKeys {
-  readonly mode = 'file';
+class EnvMasterKeys implements MasterKeys {
+  readonly mode = 'env';
+  readonly initial: MasterKey;
+
   constructor(
-    private readonly files: ReturnType<typeof dataDirFiles>,
-    public primary: { id: string; key: Buffer },
-    private next: Buffer | undefined,
+    private readonly home: string,
+    key: Buffer,
+  ) {
+    this.initial = { id: keyFingerprint(key), key };
+  }
+
+  find(id: string): Promise<Buffer | undefined> {
+    return Promise.resolve(id === this.initial.id ? this.initial.key : undefined);
+  }
+
+  missing(needed: MissingMasterKeys): SupervisorError {
+    return new SupervisorError(
+      'unavailable',
+      `the keyring needs master key ${describeNeeds(needed)}, but SUPERVISOR_MASTER_KEY holds ${this.initial.id}; set SUPERVISOR_MASTER_KEY to the key with that fingerprint, as on the daemons that share this database`,
+      { needed: [...needed.keys()], loaded: [this.initial.id] },
+    );
+  }
+
+  rotator(): never {
+    const file = dataDirFiles(this.home).masterKey;
+    throw new SupervisorError(
+      'invalid_input',
+      'the master key comes from SUPERVISOR_MASTER_KEY, so the daemon cannot replace it. To rotate it: stop the daemons using this database, ' +
+        `write the current key to ${file} (mode 0600), unset SUPERVISOR_MASTER_KEY and run \`supervisor keys rotate-master\`; ` +
+        `then start every daemon with SUPERVISOR_MASTER_KEY set to the new key from ${file} (or with the file itself)`,
+    );
+  }
+}
+
+class FileMasterKeys implements MasterKeys, MasterKeyRotator {
+  readonly mode = 'file';
+  private reloading: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: MasterKeyDir,
+    readonly initial: MasterKey,
+    private readonly keys: Map<string, Buffer>,
   ) {}
 
-  get nextId(): string | undefined {
-    return this.next ? keyFingerprint(this.next) : undefined;
+  async find(id: string): Promise<Buffer | undefined> {
+    if (!this.keys.has(id)) await this.reload();
+    return this.keys.get(id);
   }
 
-  byId(id: string): Buffer | undefined {
-    if (id === this.primary.id) return this.primary.key;
-    if (this.next && id === this.nextId) return this.next;
-    return undefined;
+  /** One read of the key files at a time, however many reads miss a key at once. */
+  private reload(): Promise<void> {
+    this.reloading ??= this.dir
+      .readAll()
+      .then((found) => {
+        for (const [id, key] of found) this.keys.set(id, key);
+      })
+      .finally(() => (this.reloading = undefined));
+    return this.reloading;
   }
 
-  async stageNext(key: Buffer): Promise<void> {
-    await writeFileAtomic(this.files.nextMasterKey, encode(key), 0o600);
-    this.next = key;
+  missing(needed: MissingMasterKeys): SupervisorError {
+    return new SupervisorError(
+      'unavailable',
+      `the keyring needs master key ${describeNeeds(needed)}, which is not in ${this.dir.keysDir}; ` +
+        'copy the key file there as <fingerprint>.key (mode 0600), from the data dir of the daemon that rotated it or from a backup of master.key, and try again ' +
+        `(this daemon has ${[...this.keys.keys()].join(', ')})`,
+      { needed: [...needed.keys()], loaded: [...this.keys.keys()] },
+    );
   }
 
-  async promoteNext(): Promise<void> {
-    if (!this.next) return;
-    await rename(this.files.nextMasterKey, this.files.masterKey);
-    this.primary = { id: keyFingerprint(this.next), key: this.next };
-    this.next = undefined;
+  rotator(): MasterKeyRotator {
+    return this;
   }
 
-  async discardNext(): Promise<void> {
-    await rm(this.files.nextMasterKey, { force: true });
-    this.next = undefined;
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.dir.exclusive(fn);
+  }
+
+  async stage(from: string[]): Promise<MasterKey> {
+    const staged = await this.dir.stage(from);
+    this.keys.set(staged.id, staged.key);
+    return staged;
+  }
+
+  async settle(referenced: ReadonlySet<string>): Promise<void> {
+    const pending = await this.dir.readPending();
+    if (!pending) return;
+    const stillOnOld = pending.from.some((id) => referenced.has(id));
+    const onNew = referenced.has(pending.to);
+    const key = this.keys.get(pending.to);
+    if (onNew && !stillOnOld && key) {
+      await this.dir.promote({ id: pending.to, key });
+      await this.dir.finish(pending.from.filter((id) => id !== pending.to));
+    } else if (stillOnOld && !onNew) {
+      await this.dir.finish([pending.to]);
+    }
   }
 }

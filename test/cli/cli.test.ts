@@ -9,24 +9,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockDataDir } from '../../src/core/datadir.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from './run-cli.js';
+import { assertCliBuilt, cliEnv, describeResult, parseJson, runCli, useCliDaemon } from './run-cli.js';
 
 describe('supervisor CLI', () => {
-  let daemon: TestDaemon;
-  /** Talks to the daemon through the daemon.json it published in its data dir. */
-  let env: Record<string, string>;
-
-  before(async () => {
-    assertCliBuilt();
-    daemon = await startTestDaemon(await daemonBackend());
-    env = cliEnv(daemon.home);
-  });
-  after(() => daemon?.close());
+  const t = useCliDaemon();
 
   describe('help', () => {
     test('--help lists every command and exits 0', async () => {
-      const r = await runCli(['--help'], { env });
+      const r = await runCli(['--help'], { env: t.env });
       assert.equal(r.code, 0, describeResult(r));
       assert.match(r.stdout, /Usage: supervisor <command>/);
       assert.match(r.stdout, /secrets get <path>/);
@@ -35,7 +25,7 @@ describe('supervisor CLI', () => {
     });
 
     test('secrets get --help shows its options, REST route and MCP tool', async () => {
-      const r = await runCli(['secrets', 'get', '--help'], { env });
+      const r = await runCli(['secrets', 'get', '--help'], { env: t.env });
       assert.equal(r.code, 0, describeResult(r));
       assert.match(r.stdout, /^supervisor secrets get <path> \[options\]/);
       assert.match(r.stdout, /--path <string>/);
@@ -49,14 +39,14 @@ describe('supervisor CLI', () => {
     // The expected behaviour, skipped until src is fixed.
     for (const command of ['mcp', 'run']) {
       test(`${command} --help prints help and exits 0`, async () => {
-        const r = await runCli([command, '--help'], { env });
+        const r = await runCli([command, '--help'], { env: t.env });
         assert.equal(r.code, 0, describeResult(r));
         assert.match(r.stdout, new RegExp(`supervisor ${command}`));
       });
     }
 
     test('an unknown command exits 2 and points at --help', async () => {
-      const r = await runCli(['secrets', 'frobnicate'], { env });
+      const r = await runCli(['secrets', 'frobnicate'], { env: t.env });
       assert.equal(r.code, 2, describeResult(r));
       assert.match(r.stderr, /unknown command "secrets frobnicate"; run `supervisor --help`/);
       assert.equal(r.stdout, '');
@@ -65,11 +55,11 @@ describe('supervisor CLI', () => {
 
   describe('reading and writing secrets', () => {
     test('secrets set takes the value on stdin (out of shell history); secrets get --json returns it', async () => {
-      const set = await runCli(['secrets', 'set', 'project/cli/database_url'], { env, stdin: 'postgres://u:p@db/app\n' });
+      const set = await runCli(['secrets', 'set', 'project/cli/database_url'], { env: t.env, stdin: 'postgres://u:p@db/app\n' });
       assert.equal(set.code, 0, describeResult(set));
       assert.match(set.stdout, /^created: true$/m, 'without --json the answer is YAML');
 
-      const get = await runCli(['secrets', 'get', 'project/cli/database_url', '--json'], { env });
+      const get = await runCli(['secrets', 'get', 'project/cli/database_url', '--json'], { env: t.env });
       assert.equal(get.code, 0, describeResult(get));
       const secret = parseJson(get);
       // echo's trailing newline is dropped; the rest is the value byte for byte.
@@ -80,41 +70,41 @@ describe('supervisor CLI', () => {
     });
 
     test('--json output is one JSON document for every kind of answer', async () => {
-      await runCli(['secrets', 'set', 'project/cli/nested/key', 'v'], { env });
+      await runCli(['secrets', 'set', 'project/cli/nested/key', 'v'], { env: t.env });
       for (const args of [
         ['secrets', 'list', 'project/cli/', '--no-recursive'],
         ['secrets', 'history', 'project/cli/nested/key'],
         ['token', 'whoami'],
         ['keys', 'list'],
       ]) {
-        const r = await runCli([...args, '--json'], { env });
+        const r = await runCli([...args, '--json'], { env: t.env });
         assert.equal(r.code, 0, describeResult(r));
         const parsed = parseJson(r);
         assert.equal(typeof parsed, 'object', args.join(' '));
       }
-      const listed = parseJson(await runCli(['secrets', 'list', 'project/cli/', '--no-recursive', '--json'], { env }));
+      const listed = parseJson(await runCli(['secrets', 'list', 'project/cli/', '--no-recursive', '--json'], { env: t.env }));
       assert.deepEqual(listed.folders, ['project/cli/nested/']);
     });
 
     test('a failed operation exits 1 with its error code on stderr and nothing on stdout', async () => {
-      const r = await runCli(['secrets', 'get', 'project/cli/missing', '--json'], { env });
+      const r = await runCli(['secrets', 'get', 'project/cli/missing', '--json'], { env: t.env });
       assert.equal(r.code, 1, describeResult(r));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^supervisor: not_found: no secret at project\/cli\/missing/);
     });
 
     test('--input carries every field, including text the command line otherwise reads from a file', async () => {
-      const r = await runCli(['secrets', 'import', '--input', JSON.stringify({ prefix: 'project/cli-input/', content: 'API_KEY=from-json\n' }), '--json'], { env });
+      const r = await runCli(['secrets', 'import', '--input', JSON.stringify({ prefix: 'project/cli-input/', content: 'API_KEY=from-json\n' }), '--json'], { env: t.env });
       assert.equal(r.code, 0, describeResult(r));
       assert.deepEqual(parseJson(r).created, ['project/cli-input/api_key']);
     });
 
     test('token create --project prints a token starting svt_', async () => {
-      const yaml = await runCli(['token', 'create', '--project', 'consilio'], { env });
+      const yaml = await runCli(['token', 'create', '--project', 'consilio'], { env: t.env });
       assert.equal(yaml.code, 0, describeResult(yaml));
       assert.match(yaml.stdout, /^token: svt_[a-f0-9]{12}_[A-Za-z0-9_-]{43}$/m);
 
-      const json = parseJson(await runCli(['token', 'create', 'ci-bot', '--project', 'consilio', '--json'], { env }));
+      const json = parseJson(await runCli(['token', 'create', 'ci-bot', '--project', 'consilio', '--json'], { env: t.env }));
       assert.equal(json.name, 'ci-bot');
       assert.equal(json.project, 'consilio');
       assert.match(String(json.token), new RegExp(`^svt_${String(json.id)}_`));
@@ -133,7 +123,7 @@ describe('supervisor CLI', () => {
     ];
     for (const c of refused) {
       test(`${c.what} → exit 1, invalid_input`, async () => {
-        const r = await runCli(c.args, { env, stdin: c.stdin });
+        const r = await runCli(c.args, { env: t.env, stdin: c.stdin });
         assert.equal(r.code, 1, describeResult(r));
         assert.equal(r.stdout, '');
         assert.match(r.stderr, /^supervisor: invalid_input: /);
@@ -151,7 +141,7 @@ describe('supervisor CLI', () => {
     ];
     for (const c of usage) {
       test(`${c.what} → exit 2`, async () => {
-        const r = await runCli(c.args, { env });
+        const r = await runCli(c.args, { env: t.env });
         assert.equal(r.code, 2, describeResult(r));
         assert.equal(r.stdout, '');
         assert.match(r.stderr, c.message);

@@ -4,14 +4,12 @@
  * whatever quoting the original used; a second import changes nothing; a broken
  * file is refused whole, with the line named.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnvFile } from '../../src/secrets/envfile.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from './run-cli.js';
+import { describeResult, parseJson, runCli, useCliDaemon } from './run-cli.js';
 
 /**
  * A .env in the dialect people write. Keys are upper-case [A-Z0-9_] because
@@ -44,24 +42,11 @@ const pairsOf = (text: string) => new Map(parseEnvFile(text).map((e) => [e.key, 
 const ENTRIES = 14;
 
 describe('secrets import / export round trip', () => {
-  let daemon: TestDaemon;
-  let env: Record<string, string>;
-  let dir: string;
-
-  before(async () => {
-    assertCliBuilt();
-    daemon = await startTestDaemon(await daemonBackend());
-    env = cliEnv(daemon.home);
-    dir = await mkdtemp(join(tmpdir(), 'supervisor-envfile-'));
-  });
-  after(async () => {
-    await daemon?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const t = useCliDaemon();
 
   /** Writes `content` to a file in the temp dir and returns its path. */
   async function envFile(name: string, content: string): Promise<string> {
-    const path = join(dir, name);
+    const path = join(t.dir, name);
     await writeFile(path, content);
     return path;
   }
@@ -80,13 +65,13 @@ describe('secrets import / export round trip', () => {
 
   test('import then export gives back the same keys and values', async () => {
     const file = await envFile('app.env', ENV_FILE);
-    const imported = await runCli(['secrets', 'import', file, '--prefix', 'project/x/', '--json'], { env });
+    const imported = await runCli(['secrets', 'import', file, '--prefix', 'project/x/', '--json'], { env: t.env });
     assert.equal(imported.code, 0, describeResult(imported));
     const report = parseJson(imported);
     assert.equal((report.created as string[]).length, ENTRIES);
     assert.ok((report.created as string[]).includes('project/x/database_url'), 'KEY becomes the lower-cased last segment');
 
-    const exported = await runCli(['secrets', 'export', 'project/x/'], { env });
+    const exported = await runCli(['secrets', 'export', 'project/x/'], { env: t.env });
     assert.equal(exported.code, 0, describeResult(exported));
     assert.match(exported.stdout, /^# exported from project\/x\/\n/);
     assert.deepEqual(pairsOf(exported.stdout), pairsOf(ENV_FILE));
@@ -94,28 +79,28 @@ describe('secrets import / export round trip', () => {
 
   test('importing the same file again reports every entry unchanged and writes nothing', async () => {
     const file = await envFile('again.env', ENV_FILE);
-    const before = parseJson(await runCli(['secrets', 'history', 'project/x/pem', '--json'], { env }));
-    const again = await runCli(['secrets', 'import', file, '--prefix', 'project/x/', '--json'], { env });
+    const before = parseJson(await runCli(['secrets', 'history', 'project/x/pem', '--json'], { env: t.env }));
+    const again = await runCli(['secrets', 'import', file, '--prefix', 'project/x/', '--json'], { env: t.env });
     assert.equal(again.code, 0, describeResult(again));
     const report = parseJson(again);
     assert.deepEqual(report.created, []);
     assert.deepEqual(report.updated, []);
     assert.deepEqual(report.skipped, []);
     assert.equal((report.unchanged as string[]).length, ENTRIES);
-    const afterHistory = parseJson(await runCli(['secrets', 'history', 'project/x/pem', '--json'], { env }));
+    const afterHistory = parseJson(await runCli(['secrets', 'history', 'project/x/pem', '--json'], { env: t.env }));
     assert.deepEqual(afterHistory, before, 'no new versions');
   });
 
   test('keys that differ only in case (one path) are refused as duplicates', async () => {
     const file = await envFile('case.env', 'Token=one\nTOKEN=two\n');
-    const r = await runCli(['secrets', 'import', file, '--prefix', 'project/case-fold/'], { env });
+    const r = await runCli(['secrets', 'import', file, '--prefix', 'project/case-fold/'], { env: t.env });
     assert.equal(r.code, 1, describeResult(r));
     assert.match(r.stderr, /line 2: .*TOKEN/);
   });
 
   test('an empty value is refused naming its key and line', async () => {
     const file = await envFile('empty.env', 'A=1\nEMPTY=\n');
-    const r = await runCli(['secrets', 'import', file, '--prefix', 'project/empty-value/'], { env });
+    const r = await runCli(['secrets', 'import', file, '--prefix', 'project/empty-value/'], { env: t.env });
     assert.equal(r.code, 1, describeResult(r));
     assert.match(r.stderr, /EMPTY/);
     assert.match(r.stderr, /line 2/);
@@ -130,14 +115,14 @@ describe('secrets import / export round trip', () => {
     test(`a file with ${c.what} is refused naming the line, and nothing is stored`, async () => {
       const prefix = `project/broken-${i}/`;
       const file = await envFile(`broken-${i}.env`, c.content);
-      const r = await runCli(['secrets', 'import', file, '--prefix', prefix], { env });
+      const r = await runCli(['secrets', 'import', file, '--prefix', prefix], { env: t.env });
       assert.equal(r.code, 1, describeResult(r));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^supervisor: invalid_input: /);
       assert.match(r.stderr, c.message);
       assert.ok(!r.stderr.includes('never closed') && !r.stderr.includes("'open"), 'the message does not echo values');
 
-      const listed = parseJson(await runCli(['secrets', 'list', prefix, '--include-deleted', '--json'], { env }));
+      const listed = parseJson(await runCli(['secrets', 'list', prefix, '--include-deleted', '--json'], { env: t.env }));
       assert.deepEqual(listed.items, [], 'all or nothing: no entry of the file was stored');
     });
   }

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { catalog } from '../../src/app.js';
+import { defaultToolNames } from '../helpers/tools.js';
 import { dataDirFiles } from '../../src/core/datadir.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { assertCliBuilt, cliEnv, daemonBackend, startCli, type CliProcess, type CliResult } from './run-cli.js';
+import { assertCliBuilt, cliEnv, startCli, useCliDaemon, type CliProcess, type CliResult } from './run-cli.js';
 
 interface JsonRpcMessage {
   jsonrpc: '2.0';
@@ -126,32 +126,25 @@ function assertStderrIsLogsOnly(result: CliResult): void {
 }
 
 const adminOnly = catalog.all().filter((op) => op.access === 'admin').map((op) => op.name).sort();
-/** What a project endpoint lists unasked: the operations a project may call, of the toolsets it serves by default. */
-const forAnyone = catalog.toolsets.filter((t) => t.defaultFor.includes('project')).flatMap((t) => t.operations).filter((op) => op.access === 'any').map((op) => op.name).sort();
 
 describe('supervisor mcp (stdio) through the daemon', () => {
-  let daemon: TestDaemon;
-  let env: Record<string, string>;
+  const t = useCliDaemon();
 
   before(async () => {
-    assertCliBuilt();
-    daemon = await startTestDaemon(await daemonBackend());
-    env = cliEnv(daemon.home);
     const admin = adminPrincipal('test-setup');
-    await daemon.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: 'cf-token-value' });
-    await daemon.services.secrets.set(admin, { path: 'project/consilio/database_url', value: 'postgres://consilio' });
+    await t.daemon.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: 'cf-token-value' });
+    await t.daemon.services.secrets.set(admin, { path: 'project/consilio/database_url', value: 'postgres://consilio' });
   });
-  after(() => daemon?.close());
 
   test('--project meta: handshake, all tools, get_secret; only JSON-RPC on stdout; exits when stdin closes', async () => {
-    const client = new StdioClient(startCli(['mcp', '--project', 'meta'], { env, keepStdinOpen: true }));
+    const client = new StdioClient(startCli(['mcp', '--project', 'meta'], { env: t.env, keepStdinOpen: true }));
     const init = await client.initialize();
     assert.equal(init.protocolVersion, '2025-06-18');
     assert.deepEqual(init.serverInfo && (init.serverInfo as { name: string }).name, 'supervisor-meta');
     assert.ok((init.capabilities as Record<string, unknown>).tools, 'advertises tools');
     assert.match(String(init.instructions), /call get_secret with the path/);
 
-    assert.deepEqual(await client.toolNames(), catalog.all().map((op) => op.name).sort());
+    assert.deepEqual(await client.toolNames(), defaultToolNames('meta'));
 
     const read = await client.callTool('get_secret', { path: 'meta/cloudflare/api_token' });
     assert.equal(read.isError, undefined);
@@ -170,12 +163,12 @@ describe('supervisor mcp (stdio) through the daemon', () => {
   });
 
   test('--project consilio: no admin-only tools, its own secrets readable, meta/ refused', async () => {
-    const client = new StdioClient(startCli(['mcp', '--project', 'consilio'], { env, keepStdinOpen: true }));
+    const client = new StdioClient(startCli(['mcp', '--project', 'consilio'], { env: t.env, keepStdinOpen: true }));
     const init = await client.initialize();
     assert.equal((init.serverInfo as { name: string }).name, 'supervisor-consilio');
 
     const names = await client.toolNames();
-    assert.deepEqual(names, forAnyone);
+    assert.deepEqual(names, defaultToolNames('consilio'));
     for (const admin of adminOnly) assert.ok(!names.includes(admin), `${admin} is listed for a project`);
 
     const own = await client.callTool('get_secret', { path: 'project/consilio/database_url' });
@@ -196,8 +189,17 @@ describe('supervisor mcp (stdio) through the daemon', () => {
     assertOnlyProtocolOnStdout(client, result);
   });
 
+  test('--toolsets and --readonly choose the tools, as the HTTP headers do', async () => {
+    const client = new StdioClient(startCli(['mcp', '--project', 'meta', '--toolsets', 'ports', '--readonly'], { env: t.env, keepStdinOpen: true }));
+    await client.initialize();
+    const expected = catalog.toolsets.find((t) => t.id === 'ports')!.operations.filter((op) => op.annotations.readOnlyHint).map((op) => op.name).sort();
+    assert.deepEqual(await client.toolNames(), expected);
+    const { result } = await client.closeStdin();
+    assert.equal(result.code, 0, result.stderr);
+  });
+
   test('a bad --project is a usage error before anything is served', async () => {
-    const proc = startCli(['mcp', '--project', 'Not_A_Project'], { env });
+    const proc = startCli(['mcp', '--project', 'Not_A_Project'], { env: t.env });
     const result = await proc.result;
     assert.equal(result.code, 2);
     assert.equal(result.stdout, '');
@@ -214,7 +216,7 @@ describe('supervisor mcp (stdio) without a daemon', () => {
   after(() => rm(home, { recursive: true, force: true }));
 
   test('opens the embedded database itself, serves tools, and exits promptly releasing the lock', async () => {
-    const client = new StdioClient(startCli(['mcp', '--project', 'meta'], { env: cliEnv(home), keepStdinOpen: true, timeoutMs: 30_000 }));
+    const client = new StdioClient(startCli(['mcp', '--project', 'meta'], { env: cliEnv(home), keepStdinOpen: true, timeoutMs: 120_000 }));
     // The first open of a fresh data dir creates the database: seconds, not milliseconds.
     await client.initialize(60_000);
     assert.equal(existsSync(dataDirFiles(home).lock), true, 'holds the data-dir lock while serving');

@@ -3,10 +3,14 @@
  * an agent's shell runs `supervisor`: own environment, optional stdin, and the
  * exit code, stdout and stderr collected for assertions.
  */
+import { after, before } from 'node:test';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { postgresUnavailable, skipReason, type Backend } from '../helpers/db.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -142,4 +146,30 @@ export const describeResult = (r: CliResult): string => `exit ${r.code ?? r.sign
 export async function daemonBackend(): Promise<Backend> {
   await skipReason('postgres');
   return (await postgresUnavailable()) ? 'pglite' : 'postgres';
+}
+
+/** A daemon for a suite of CLI tests, the environment `supervisor` reaches it with (through its data dir), and a scratch dir. */
+export interface CliDaemon {
+  daemon: TestDaemon;
+  env: Record<string, string>;
+  dir: string;
+}
+
+/**
+ * Registers the suite's before/after hooks: the CLI is built, a daemon runs with
+ * `daemonEnv`, and a scratch dir exists; the fields are filled in when the suite starts.
+ */
+export function useCliDaemon(daemonEnv: Record<string, string> = {}): CliDaemon {
+  const fixture = {} as CliDaemon;
+  before(async () => {
+    assertCliBuilt();
+    fixture.daemon = await startTestDaemon(await daemonBackend(), daemonEnv);
+    fixture.env = cliEnv(fixture.daemon.home);
+    fixture.dir = await mkdtemp(join(tmpdir(), 'supervisor-cli-'));
+  });
+  after(async () => {
+    await fixture.daemon?.close();
+    if (fixture.dir) await rm(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture;
 }

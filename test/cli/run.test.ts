@@ -3,30 +3,22 @@
  * project's secrets as environment variables, its exit code becomes ours, and
  * signals sent to `supervisor run` reach it.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { assertCliBuilt, cliEnv, daemonBackend, describeResult, runCli, startCli } from './run-cli.js';
+import { describeResult, runCli, startCli, useCliDaemon } from './run-cli.js';
 import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-setup');
 
 describe('supervisor run', () => {
-  let daemon: TestDaemon;
-  let env: Record<string, string>;
-  let dir: string;
+  const t = useCliDaemon();
 
   before(async () => {
-    assertCliBuilt();
-    daemon = await startTestDaemon(await daemonBackend());
-    env = cliEnv(daemon.home);
-    dir = await mkdtemp(join(tmpdir(), 'supervisor-run-'));
-    const set = (path: string, value: string) => daemon.services.secrets.set(admin, { path, value });
+    const set = (path: string, value: string) => t.daemon.services.secrets.set(admin, { path, value });
     await set('project/x/database_url', 'postgres://u:p@db/x');
     await set('project/x/api_token', 'tok "quoted" $and\nnewline');
     await set('project/x/nested/smtp-password', 'hunter2');
@@ -35,17 +27,13 @@ describe('supervisor run', () => {
     await set('project/clash/a/token', 'one');
     await set('project/clash/b/token', 'two');
   });
-  after(async () => {
-    await daemon?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   test("the command sees the project's secrets as variables and its exit code is returned", async () => {
     const script = `
       const pick = ['DATABASE_URL', 'API_TOKEN', 'SMTP_PASSWORD'];
       process.stdout.write(JSON.stringify(Object.fromEntries(pick.map((k) => [k, process.env[k]]))));
       process.exit(7);`;
-    const r = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env });
+    const r = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(r.code, 7, describeResult(r));
     assert.deepEqual(JSON.parse(r.stdout), {
       DATABASE_URL: 'postgres://u:p@db/x',
@@ -57,39 +45,52 @@ describe('supervisor run', () => {
 
   test("the command keeps the caller's environment and sees no other project's secrets", async () => {
     const script = `process.stdout.write(JSON.stringify({ mine: process.env.MY_SETTING, db: process.env.DATABASE_URL }))`;
-    const r = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env: { ...env, MY_SETTING: 'kept' } });
+    const r = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env: { ...t.env, MY_SETTING: 'kept' } });
     assert.equal(r.code, 0, describeResult(r));
     assert.deepEqual(JSON.parse(r.stdout), { mine: 'kept', db: 'postgres://u:p@db/x' });
   });
 
   test('two secrets that give the same variable name are an error and the command never starts', async () => {
-    const marker = join(dir, 'clash-started');
+    const marker = join(t.dir, 'clash-started');
     const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'started')`;
-    const r = await runCli(['run', '--project', 'clash', '--', process.execPath, '-e', script], { env });
+    const r = await runCli(['run', '--project', 'clash', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(r.code, 1, describeResult(r));
     assert.match(r.stderr, /^supervisor: conflict: project\/clash\/a\/token and project\/clash\/b\/token both become the variable TOKEN/);
     assert.equal(existsSync(marker), false, 'the command must not have run');
   });
 
   test('--service sets PORT to that service\'s port (reserved on first use) and <SERVICE>_PORT for the others', async () => {
-    await addProject(daemon.services, 'test-setup', { name: 'x' });
-    const worker = await daemon.services.ports.allocate(admin, { project: 'x', service: 'worker' });
+    await addProject(t.daemon.services, 'test-setup', { name: 'x' });
+    const worker = await t.daemon.services.ports.allocate(admin, { project: 'x', service: 'worker' });
     const script = `process.stdout.write(JSON.stringify({ PORT: process.env.PORT, API_PORT: process.env.API_PORT, WORKER_PORT: process.env.WORKER_PORT }));`;
-    const r = await runCli(['run', '--project', 'x', '--service', 'api', '--', process.execPath, '-e', script], { env });
+    const r = await runCli(['run', '--project', 'x', '--service', 'api', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(r.code, 0, describeResult(r));
     const seen = JSON.parse(r.stdout) as Record<string, string>;
-    const api = await daemon.services.ports.allocate(admin, { project: 'x', service: 'api' });
+    const api = await t.daemon.services.ports.allocate(admin, { project: 'x', service: 'api' });
     assert.deepEqual(seen, { PORT: String(api.port), API_PORT: String(api.port), WORKER_PORT: String(worker.port) });
   });
 
+  test('a secret that would take over the process (PATH, LD_PRELOAD) stops the command from starting, unless allowed', async () => {
+    await t.daemon.services.secrets.set(admin, { path: 'project/hijack/path', value: t.dir });
+    const marker = join(t.dir, 'hijack-started');
+    const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, process.env.PATH)`;
+    const refused = await runCli(['run', '--project', 'hijack', '--', process.execPath, '-e', script], { env: t.env });
+    assert.equal(refused.code, 1, describeResult(refused));
+    assert.match(refused.stderr, /^supervisor: forbidden: secrets may not set PATH \(from project\/hijack\/path\).*--allow PATH/);
+    assert.equal(existsSync(marker), false, 'the command must not have run');
+    const allowed = await runCli(['run', '--project', 'hijack', '--allow', 'PATH', '--', process.execPath, '-e', script], { env: t.env });
+    assert.equal(allowed.code, 0, describeResult(allowed));
+    assert.equal(await readFile(marker, 'utf8'), t.dir);
+  });
+
   test('a command line without -- <command> is a usage error', async () => {
-    const r = await runCli(['run', '--project', 'x'], { env });
+    const r = await runCli(['run', '--project', 'x'], { env: t.env });
     assert.equal(r.code, 2, describeResult(r));
     assert.match(r.stderr, /usage: supervisor run --project <name> \[--service <name>\] \[--prefix <path>\] \[--allow NAME,...\] -- <command>/);
   });
 
   test('SIGTERM sent to supervisor run is forwarded; the exit code is the command\'s', async () => {
-    const marker = join(dir, 'got-sigterm');
+    const marker = join(t.dir, 'got-sigterm');
     const script = `
       process.on('SIGTERM', () => {
         require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'SIGTERM');
@@ -97,7 +98,7 @@ describe('supervisor run', () => {
       });
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);`;
-    const run = startCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env, timeoutMs: 15_000 });
+    const run = startCli(['run', '--project', 'x', '--', process.execPath, '-e', script], { env: t.env, timeoutMs: 15_000 });
     // Only once the command is up (and so supervisor's forwarding handlers are installed).
     await run.waitForStdout(/^ready$/m);
     run.child.kill('SIGTERM');

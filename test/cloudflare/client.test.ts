@@ -5,6 +5,7 @@ import { CloudflareClient, type CloudflareClientOptions } from '../../src/cloudf
 import { ManualClock } from '../../src/core/clock.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { startFakeCloudflare, type FakeCloudflare, type Zone } from '../fakes/cloudflare/index.js';
+import { isError } from '../helpers/errors.js';
 
 const TOKEN = 'full-token-s3cret';
 let fake: FakeCloudflare;
@@ -23,7 +24,6 @@ function client(opts: Partial<Omit<CloudflareClientOptions, 'token'>> & { token?
   return { cf, sleeps };
 }
 
-const isError = (code: string) => (err: unknown) => err instanceof SupervisorError && err.code === code;
 
 before(async () => {
   fake = await startFakeCloudflare();

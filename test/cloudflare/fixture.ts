@@ -1,13 +1,13 @@
 // Services wired to a fake Cloudflare: two zones where one is a suffix of the other, a tunnel,
 // a cloudflared config.yml in a temp dir and a restart command that counts its runs.
-import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
-import { SupervisorError } from '../../src/core/errors.js';
+import type { ErrorCode, SupervisorError } from '../../src/core/errors.js';
+import { assertRejects } from '../helpers/errors.js';
 import type { Backend } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 import { startFakeCloudflare, type FakeCloudflare, type Permission, type Zone } from '../fakes/cloudflare/index.js';
@@ -104,17 +104,9 @@ export async function openCloudflareFixture(
  * in `seen`, so a file can scan them all for the API token at the end.
  */
 export function refusalRecorder(seen: SupervisorError[]) {
-  return async (call: Promise<unknown>, code: string, message?: RegExp): Promise<SupervisorError> => {
-    let answer: unknown;
-    try {
-      answer = await call;
-    } catch (err) {
-      assert.ok(err instanceof SupervisorError, `expected a SupervisorError, got ${String(err)}`);
-      seen.push(err);
-      assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-      if (message) assert.match(err.message, message);
-      return err;
-    }
-    assert.fail(`expected ${code}, got an answer: ${JSON.stringify(answer).slice(0, 300)}`);
+  return async (call: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<SupervisorError> => {
+    const err = await assertRejects(call, code, message);
+    seen.push(err);
+    return err;
   };
 }

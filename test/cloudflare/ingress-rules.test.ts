@@ -12,10 +12,9 @@ import {
   sameIngress,
   sortIngress,
 } from '../../src/cloudflare/ingress-rules.js';
-import { SupervisorError } from '../../src/core/errors.js';
+import { isError } from '../helpers/errors.js';
 
-const invalid = (pattern: RegExp) => (err: unknown) =>
-  err instanceof SupervisorError && err.code === 'invalid_input' && pattern.test(err.message);
+const invalid = (pattern: RegExp) => isError('invalid_input', pattern);
 
 /** A valid list ending in the catch-all, so each test adds just the rule it is about. */
 const withCatchAll = (...rules: IngressRule[]): IngressRule[] => [...rules, { service: 'http_status:404' }];

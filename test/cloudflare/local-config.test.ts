@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import type { IngressRule } from '../../src/cloudflare/client.js';
 import { readLocalConfig, writeLocalIngress } from '../../src/cloudflare/local-config.js';
 import { SupervisorError } from '../../src/core/errors.js';
+import { isError } from '../helpers/errors.js';
 
 const SAMPLE = `# cloudflared for the build box — edited by hand too
 tunnel: 6ff42ae2-765d-4adf-8112-31c55c1551ef
@@ -69,8 +70,6 @@ async function box(t: TestContext, content: string | null = SAMPLE): Promise<Box
   };
 }
 
-const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
-  err instanceof SupervisorError && err.code === code && (pattern === undefined || pattern.test(err.message));
 
 describe('readLocalConfig', () => {
   test('a missing file is reported as absent, not as an error', async (t) => {
@@ -104,7 +103,7 @@ describe('readLocalConfig', () => {
     test(`refuses ${what}, naming the file and line`, async (t) => {
       const b = await box(t, content);
       await assert.rejects(readLocalConfig(b.config), (err: unknown) => {
-        assert.ok(isCode('invalid_input', message)(err), String(err));
+        assert.ok(isError('invalid_input', message)(err), String(err));
         assert.ok((err as Error).message.includes(b.config));
         return true;
       });
@@ -172,7 +171,7 @@ describe('writeLocalIngress', () => {
     const started = Date.now();
     await assert.rejects(
       writeLocalIngress({ path: b.config, restartCommand: 'sleep 5', restartTimeoutMs: 200 }, NEW_INGRESS),
-      isCode('unavailable', /"sleep 5" did not finish within 200 ms/),
+      isError('unavailable', /"sleep 5" did not finish within 200 ms/),
     );
     assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
     assert.deepEqual(await readFile(b.config), original);
@@ -181,7 +180,7 @@ describe('writeLocalIngress', () => {
   test('a restart killed by a signal counts as failed', async (t) => {
     const b = await box(t);
     const original = await readFile(b.config);
-    await assert.rejects(writeLocalIngress({ path: b.config, restartCommand: 'kill -9 $$' }, NEW_INGRESS), isCode('unavailable', /killed by SIGKILL/));
+    await assert.rejects(writeLocalIngress({ path: b.config, restartCommand: 'kill -9 $$' }, NEW_INGRESS), isError('unavailable', /killed by SIGKILL/));
     assert.deepEqual(await readFile(b.config), original);
   });
 
@@ -206,7 +205,7 @@ describe('writeLocalIngress', () => {
       { hostname: 'b.example.com', service: 'http://localhost:2/path' },
     ];
     await assert.rejects(writeLocalIngress({ path: b.config, restartCommand: b.countRestart }, bad), (err: unknown) => {
-      assert.ok(isCode('invalid_input')(err));
+      assert.ok(isError('invalid_input')(err));
       const { message, details } = err as SupervisorError;
       assert.match(message, /rule 1 \(a\.example\.com:8080\).*port/);
       assert.match(message, /rule 2 \(b\.example\.com\).*has a path/);
@@ -244,7 +243,7 @@ describe('writeLocalIngress', () => {
     const b = await box(t, null);
     await assert.rejects(
       writeLocalIngress({ path: b.config, restartCommand: 'echo nope >&2; exit 1' }, NEW_INGRESS),
-      isCode('unavailable', /code 1.*nope.*was removed/),
+      isError('unavailable', /code 1.*nope.*was removed/),
     );
     assert.equal(existsSync(b.config), false);
   });
@@ -294,7 +293,7 @@ describe('writeLocalIngress', () => {
 
   test('refuses to rewrite a file it cannot read, leaving it alone', async (t) => {
     const b = await box(t, 'ingress:\n  - hostnme: a.example.com\n    service: hello_world\n');
-    await assert.rejects(writeLocalIngress({ path: b.config, restartCommand: b.countRestart }, NEW_INGRESS), isCode('invalid_input', /unknown key/));
+    await assert.rejects(writeLocalIngress({ path: b.config, restartCommand: b.countRestart }, NEW_INGRESS), isError('invalid_input', /unknown key/));
     assert.equal(existsSync(`${b.config}.bak`), false);
     assert.equal(await b.restarts(), 0);
   });

@@ -76,16 +76,19 @@ async function pgliteTemplate(): Promise<Blob> {
   return new Blob([await readFile(file)]);
 }
 
-/** A fresh, migrated database: in-memory PGlite, or a new schema in the test PostgreSQL database (dropped on close). */
-export async function openTestDb(backend: Backend): Promise<Db> {
-  if (backend === 'pglite') return openPglite({ loadDataDir: await pgliteTemplate() });
+/**
+ * A fresh database: in-memory PGlite, or a new schema in the test PostgreSQL database
+ * (dropped on close); migrated unless `empty` (upgrade tests run older migrations first).
+ */
+export async function openTestDb(backend: Backend, options: { empty?: boolean } = {}): Promise<Db> {
+  if (backend === 'pglite') return options.empty ? openPglite() : openPglite({ loadDataDir: await pgliteTemplate() });
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
   const db = await openPostgres({ connectionString: TEST_DATABASE_URL, schema, maxConnections: 25 });
-  await migrate(db, DOMAINS);
+  if (!options.empty) await migrate(db, DOMAINS);
   return {
     ...db,
     kind: db.kind,

@@ -140,15 +140,21 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
-const transportFor = (url: string, project: string, token: string | undefined) =>
-  new StreamableHTTPClientTransport(new URL(`/mcp/${project}`, url), {
-    requestInit: token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } },
+/** Extra request headers (X-Supervisor-Toolsets…) and query (`toolsets=…`) for the MCP endpoint. */
+export interface McpOptions {
+  headers?: Record<string, string>;
+  query?: string;
+}
+
+const transportFor = (url: string, project: string, token: string | undefined, options: McpOptions = {}) =>
+  new StreamableHTTPClientTransport(new URL(`/mcp/${project}${options.query ? `?${options.query}` : ''}`, url), {
+    requestInit: { headers: { ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }), ...options.headers } },
   });
 
 /** Connects an MCP client to `/mcp/<project>` with `token`. */
-export async function connectMcp(url: string, project: string, token: string | undefined, transcript = new Transcript()): Promise<McpSession> {
+export async function connectMcp(url: string, project: string, token: string | undefined, transcript = new Transcript(), options: McpOptions = {}): Promise<McpSession> {
   const client = new Client({ name: 'supervisor-tests', version: '1.0.0' });
-  await client.connect(transportFor(url, project, token));
+  await client.connect(transportFor(url, project, token, options));
   return {
     client,
     tools: async () => (await client.listTools()).tools,

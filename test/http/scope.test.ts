@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { catalog } from '../../src/app.js';
+import { defaultToolNames } from '../helpers/tools.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { skipReason, testBackends, type Backend } from '../helpers/db.js';
 import { connectMcp, expectError, expectOk, expectToolError, expectToolOk, Rest, type McpSession } from './client.js';
@@ -12,8 +13,6 @@ import { connectMcp, expectError, expectOk, expectToolError, expectToolOk, Rest,
 const backend: Backend = testBackends().includes('postgres') && !(await skipReason('postgres')) ? 'postgres' : 'pglite';
 
 const ADMIN_ONLY = catalog.all().filter((op) => op.access === 'admin').map((op) => op.name);
-/** What a project endpoint lists unasked: the operations a project may call, of the toolsets it serves by default. */
-const FOR_EVERYONE = catalog.toolsets.filter((t) => t.defaultFor.includes('project')).flatMap((t) => t.operations).filter((op) => op.access === 'any').map((op) => op.name);
 
 /** Paths outside consilio's folder, seeded by the admin. */
 const META_SECRET = 'meta/cloudflare/api_token';
@@ -56,7 +55,7 @@ describe(`MCP project scope [${backend}]`, () => {
         const names = (await mcp.tools()).map((t) => t.name);
         for (const name of ['create_token', 'rotate_master_key', 'list_tokens', 'grant_secret_access', 'list_audit']) assert.ok(!names.includes(name), `${name} is listed`);
         assert.deepEqual(names.filter((n) => ADMIN_ONLY.includes(n)), []);
-        assert.deepEqual([...names].sort(), [...FOR_EVERYONE].sort());
+        assert.deepEqual([...names].sort(), defaultToolNames('consilio'));
       });
 
       test('an admin-only tool called by name anyway is refused', async () => {
@@ -124,7 +123,7 @@ describe(`MCP project scope [${backend}]`, () => {
     const mcp = await connectMcp(daemon.url, 'meta', daemon.adminToken);
     try {
       const names = (await mcp.tools()).map((t) => t.name);
-      assert.deepEqual([...names].sort(), catalog.all().map((op) => op.name).sort());
+      assert.deepEqual([...names].sort(), defaultToolNames('meta'));
       assert.equal(expectToolOk(await mcp.call('get_secret', { path: META_SECRET })).value, 'cf-token-value');
       assert.equal(expectToolOk(await mcp.call('get_secret', { path: ODIN_SECRET })).value, 'postgres://odin');
       expectToolOk(await mcp.call('set_secret', { path: 'meta/cloudflare/zone_id', value: 'zone' }));

@@ -3,11 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SupervisorError } from '../../src/core/errors.js';
 import { listLayers, readLayer, writeLayerFile } from '../../src/instructions/layers.js';
 import { makeTree, writeFiles } from './fixture.js';
+import { isError } from '../helpers/errors.js';
 
-const isCode = (code: string, pattern: RegExp) => (err: unknown) => err instanceof SupervisorError && err.code === code && pattern.test(err.message);
 
 test('a layer is its .md files in code-unit name order; dot files and other files are skipped', async (t) => {
   const tree = await makeTree(t);
@@ -54,14 +53,14 @@ test('writeLayerFile creates, replaces (keeping the mode) and leaves an identica
 test('writeLayerFile refuses names that leave the folder or are not .md, unknown placeholders and huge texts', async (t) => {
   const tree = await makeTree(t);
   for (const name of ['../escape.md', 'a/b.md', 'notes.txt', '.hidden.md', '', 'x.md/']) {
-    await assert.rejects(writeLayerFile({ root: tree.root, layer: 'core', name, text: 'x' }), isCode('invalid_input', /is not a layer file name/), name);
+    await assert.rejects(writeLayerFile({ root: tree.root, layer: 'core', name, text: 'x' }), isError('invalid_input', /is not a layer file name/), name);
   }
   await assert.rejects(
     writeLayerFile({ root: tree.root, layer: 'core', name: 'x.md', text: 'a\n{{ports.rnage}}' }),
-    isCode('invalid_input', /^x\.md uses unknown placeholders: \{\{ports\.rnage\}\} on line 2\. Known:/),
+    isError('invalid_input', /^x\.md uses unknown placeholders: \{\{ports\.rnage\}\} on line 2\. Known:/),
   );
-  await assert.rejects(writeLayerFile({ root: tree.root, layer: 'core', name: 'x.md', text: 'x'.repeat(70_000) }), isCode('too_large', /over 64 KiB/));
-  await assert.rejects(writeLayerFile({ root: tree.root, layer: 'project', name: 'x.md', text: 'x' }), isCode('invalid_input', /needs a project/));
+  await assert.rejects(writeLayerFile({ root: tree.root, layer: 'core', name: 'x.md', text: 'x'.repeat(70_000) }), isError('too_large', /over 64 KiB/));
+  await assert.rejects(writeLayerFile({ root: tree.root, layer: 'project', name: 'x.md', text: 'x' }), isError('invalid_input', /needs a project/));
 });
 
 test('writeLayerFile does not follow a project layer linked out of the project', async (t) => {
@@ -70,7 +69,7 @@ test('writeLayerFile does not follow a project layer linked out of the project',
   await symlink(join(tree.base, 'elsewhere'), join(tree.dir('alpha'), '.claude-specific'));
   await assert.rejects(
     writeLayerFile({ root: tree.root, layer: 'project', name: 'x.md', text: 'x', project: tree.projects[1]! }),
-    isCode('forbidden', /\.claude-specific\/x\.md leads to .*elsewhere\/x\.md, outside the project directory/),
+    isError('forbidden', /\.claude-specific\/x\.md leads to .*elsewhere\/x\.md, outside the project directory/),
   );
   assert.deepEqual(await readdir(join(tree.base, 'elsewhere')), []);
 });

@@ -3,11 +3,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SupervisorError } from '../../src/core/errors.js';
 import { Git, featureSlug } from '../../src/piv/git.js';
 import { AUTHOR, git, gitRepo, tempDir, writeFiles } from './fixture.js';
+import { isError } from '../helpers/errors.js';
 
-const isCode = (code: string, pattern: RegExp) => (err: unknown) => err instanceof SupervisorError && err.code === code && pattern.test(err.message);
 
 describe('featureSlug', () => {
   test('keeps letters and digits, joins words with dashes, drops accents', () => {
@@ -25,7 +24,7 @@ describe('featureSlug', () => {
 describe('Git', () => {
   test('refuses a folder that is not a repository', async (t) => {
     const dir = await tempDir(t);
-    await assert.rejects(Git.open(dir), isCode('invalid_input', /is not inside a git repository.*run `git init` there first/));
+    await assert.rejects(Git.open(dir), isError('invalid_input', /is not inside a git repository.*run `git init` there first/));
   });
 
   test('a dirty tree is refused, naming the files', async (t) => {
@@ -33,7 +32,7 @@ describe('Git', () => {
     await writeFile(join(dir, 'a.txt'), 'changed\n');
     await writeFiles(dir, { 'new/b.txt': 'b\n' });
     const repo = await Git.open(dir);
-    await assert.rejects(repo.assertClean(), isCode('conflict', /has uncommitted changes \(a\.txt, new\/b\.txt\); commit or stash them/));
+    await assert.rejects(repo.assertClean(), isError('conflict', /has uncommitted changes \(a\.txt, new\/b\.txt\); commit or stash them/));
   });
 
   test('a clean tree passes', async (t) => {
@@ -90,10 +89,10 @@ describe('Git', () => {
   test('refuses to stage paths outside the repository or inside .git', async (t) => {
     const dir = await gitRepo(t, { 'a.txt': 'a\n' });
     const repo = await Git.open(dir);
-    await assert.rejects(repo.stage(['../elsewhere.txt']), isCode('invalid_input', /outside the repository/));
-    await assert.rejects(repo.stage(['/etc/passwd']), isCode('invalid_input', /outside the repository/));
-    await assert.rejects(repo.stage(['.git/config']), isCode('invalid_input', /outside the repository/));
-    await assert.rejects(repo.stage(['.']), isCode('invalid_input', /outside the repository/));
+    await assert.rejects(repo.stage(['../elsewhere.txt']), isError('invalid_input', /outside the repository/));
+    await assert.rejects(repo.stage(['/etc/passwd']), isError('invalid_input', /outside the repository/));
+    await assert.rejects(repo.stage(['.git/config']), isError('invalid_input', /outside the repository/));
+    await assert.rejects(repo.stage(['.']), isError('invalid_input', /outside the repository/));
   });
 
   test('undoes commits while keeping their changes', async (t) => {

@@ -1,7 +1,6 @@
 // A tiny project for the loop tests: its check passes once greet('Ada') says "Hello, Ada!".
 // The fake agent plans, then writes a good or a bad greet.mjs, as each test scripts it.
 import type { TestContext } from 'node:test';
-import { SupervisorError } from '../../src/core/errors.js';
 import { PivLoop, type PivLoopDeps, type StartPivInput } from '../../src/piv/loop.js';
 import { MemoryPivStore } from '../../src/piv/store.js';
 import { AUTHOR, fakeAgent, gitRepo, type FakeCall, type FakeRule, type FakeStep } from './fixture.js';
@@ -44,4 +43,3 @@ export async function setup(t: TestContext, implement: FakeStep[], deps: Partial
   return { dir, store, loop, calls: agent.calls, input: { repoDir: dir, feature: FEATURE, validationCommands: ['node check.mjs'], settings: SETTINGS } };
 }
 
-export const isCode = (code: string, pattern: RegExp) => (err: unknown) => err instanceof SupervisorError && err.code === code && pattern.test(err.message);

@@ -6,7 +6,8 @@ import { PivLoop } from '../../src/piv/loop.js';
 import type { PivState } from '../../src/piv/model.js';
 import { MemoryPivStore } from '../../src/piv/store.js';
 import { AUTHOR, fakeAgent, git, gitRepo } from './fixture.js';
-import { FEATURE, GOOD, GREETER, PLAN, SETTINGS, isCode, planRule, setup } from './greeter.js';
+import {FEATURE, GOOD, GREETER, PLAN, SETTINGS, planRule, setup} from './greeter.js';
+import { isError } from '../helpers/errors.js';
 
 describe('PivLoop resume', () => {
   /** A store that fails once, like a supervisor that stops, when `when` says so. */
@@ -71,6 +72,6 @@ describe('PivLoop resume', () => {
 
   test('an unknown loop id is refused', async (t) => {
     const s = await setup(t, [GOOD]);
-    await assert.rejects(s.loop.run('nope'), isCode('invalid_input', /there is no PIV loop nope/));
+    await assert.rejects(s.loop.run('nope'), isError('invalid_input', /there is no PIV loop nope/));
   });
 });

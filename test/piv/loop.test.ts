@@ -10,7 +10,8 @@ import type { AgentRunner } from '../../src/piv/agent.js';
 import { PivLoop, type PhaseEvent } from '../../src/piv/loop.js';
 import { MemoryPivStore } from '../../src/piv/store.js';
 import { AUTHOR, fakeAgent, git, gitRepo, writeFiles } from './fixture.js';
-import { FEATURE, GOOD, GREETER, PLAN, SETTINGS, isCode, planRule, setup } from './greeter.js';
+import {FEATURE, GOOD, GREETER, PLAN, SETTINGS, planRule, setup} from './greeter.js';
+import { isError } from '../helpers/errors.js';
 
 describe('PivLoop', () => {
   test('end to end: a feature branch, a stored plan, one validated commit, timings, turns and cost', async (t) => {
@@ -67,17 +68,17 @@ describe('PivLoop', () => {
   test('a dirty tree is refused and nothing starts', async (t) => {
     const s = await setup(t, [GOOD]);
     await writeFiles(s.dir, { 'notes.txt': 'mine\n' });
-    await assert.rejects(s.loop.start(s.input), isCode('conflict', /uncommitted changes \(notes\.txt\)/));
+    await assert.rejects(s.loop.start(s.input), isError('conflict', /uncommitted changes \(notes\.txt\)/));
     assert.equal(await git(s.dir, 'branch', '--list', 'feature/*'), '');
     assert.deepEqual(await s.calls(), []);
   });
 
   test('refuses a detached HEAD, a missing base branch and a repository without validation commands', async (t) => {
     const s = await setup(t, [GOOD]);
-    await assert.rejects(s.loop.begin({ ...s.input, baseBranch: 'develop' }), isCode('invalid_input', /no branch develop/));
-    await assert.rejects(s.loop.begin({ ...s.input, validationCommands: [] }), isCode('invalid_input', /no validation commands/));
+    await assert.rejects(s.loop.begin({ ...s.input, baseBranch: 'develop' }), isError('invalid_input', /no branch develop/));
+    await assert.rejects(s.loop.begin({ ...s.input, validationCommands: [] }), isError('invalid_input', /no validation commands/));
     await git(s.dir, 'checkout', '-q', '--detach');
-    await assert.rejects(s.loop.begin(s.input), isCode('invalid_input', /HEAD is detached/));
+    await assert.rejects(s.loop.begin(s.input), isError('invalid_input', /HEAD is detached/));
     assert.equal(await git(s.dir, 'branch', '--list', 'feature/*'), '');
   });
 
@@ -96,7 +97,7 @@ describe('PivLoop', () => {
     const s = await setup(t, [GOOD], { onPhase: () => running() });
     const first = s.loop.start(s.input);
     await started;
-    await assert.rejects(s.loop.start(s.input), isCode('conflict', /already running/));
+    await assert.rejects(s.loop.start(s.input), isError('conflict', /already running/));
     assert.equal((await first).status, 'succeeded');
   });
 

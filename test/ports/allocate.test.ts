@@ -4,8 +4,9 @@ import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import type { Listener } from '../../src/ports/probe.js';
 import { PortService } from '../../src/ports/service.js';
 import { skipReason, testBackends } from '../helpers/db.js';
-import { openPorts, rejectsWith, tableCounts, TEST_EPHEMERAL, type PortsFixture } from './fixture.js';
+import {openPorts, tableCounts, TEST_EPHEMERAL, type PortsFixture} from './fixture.js';
 import { addProject } from '../helpers/projects.js';
+import { isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
 const consilio = projectPrincipal('consilio', 'token:consilio');
@@ -57,7 +58,7 @@ for (const backend of testBackends()) {
       const back = await allocate('consilio', 'temp');
       assert.equal(back.port, 4003);
       assert.equal(back.created, true);
-      await assert.rejects(f.ports.release(admin, { project: 'nobody', service: 'x' }), rejectsWith('not_found', /project nobody has no port range/));
+      await assert.rejects(f.ports.release(admin, { project: 'nobody', service: 'x' }), isError('not_found', /project nobody has no port range/));
     });
 
     test('deny-listed ports are never handed out; exhaustion names project, range, utilization and the fix', async () => {
@@ -67,7 +68,7 @@ for (const backend of testBackends()) {
       const before = await tableCounts(f.db);
       await assert.rejects(
         allocate('tiny', 'e'),
-        rejectsWith('conflict', /project tiny has no free port on host local: range 5430-5434 is 100% used \(4 of 4 usable ports\).*supervisor port range tiny --size/),
+        isError('conflict', /project tiny has no free port on host local: range 5430-5434 is 100% used \(4 of 4 usable ports\).*supervisor port range tiny --size/),
       );
       assert.deepEqual(await tableCounts(f.db), before);
     });
@@ -76,51 +77,51 @@ for (const backend of testBackends()) {
       const got = [];
       for (let i = 0; i < 8; i++) got.push((await allocate('edge', `s${i}`)).port);
       assert.deepEqual(got, [32760, 32761, 32762, 32763, 32764, 32765, 32766, 32767]);
-      await assert.rejects(allocate('edge', 'more'), rejectsWith('conflict', /range 32760-32799 is 100% used \(8 of 8 usable ports\)/));
+      await assert.rejects(allocate('edge', 'more'), isError('conflict', /range 32760-32799 is 100% used \(8 of 8 usable ports\)/));
     });
 
     test('a preferred port is granted when free and in range, refused with the reason otherwise', async () => {
       const pref = await allocate('odin', 'db-admin', { preferredPort: 7500, description: 'pgadmin' });
       assert.equal(pref.port, 7500);
       assert.equal(pref.description, 'pgadmin');
-      await assert.rejects(allocate('odin', 'other', { preferredPort: 7500 }), rejectsWith('conflict', /port 7500 on host local is allocated to odin\/db-admin/));
-      await assert.rejects(allocate('odin', 'other', { preferredPort: 4000 }), rejectsWith('invalid_input', /outside project odin's range 7000-7999/));
-      await assert.rejects(allocate('tiny', 'pg', { preferredPort: 5432 }), rejectsWith('invalid_input', /5432 is on the deny list/));
-      await assert.rejects(allocate('edge', 'eph', { preferredPort: 32790 }), rejectsWith('invalid_input', /ephemeral range/));
-      await assert.rejects(allocate('odin', 'db-admin', { preferredPort: 7501 }), rejectsWith('conflict', /already has port 7500; release_port it first/));
+      await assert.rejects(allocate('odin', 'other', { preferredPort: 7500 }), isError('conflict', /port 7500 on host local is allocated to odin\/db-admin/));
+      await assert.rejects(allocate('odin', 'other', { preferredPort: 4000 }), isError('invalid_input', /outside project odin's range 7000-7999/));
+      await assert.rejects(allocate('tiny', 'pg', { preferredPort: 5432 }), isError('invalid_input', /5432 is on the deny list/));
+      await assert.rejects(allocate('edge', 'eph', { preferredPort: 32790 }), isError('invalid_input', /ephemeral range/));
+      await assert.rejects(allocate('odin', 'db-admin', { preferredPort: 7501 }), isError('conflict', /already has port 7500; release_port it first/));
     });
 
     test('udp allocations; a port number serves one service whatever the protocol', async () => {
       const dns = await allocate('odin', 'dns', { protocol: 'udp', preferredPort: 7053 });
       assert.equal(dns.protocol, 'udp');
-      await assert.rejects(allocate('odin', 'dns-tcp', { protocol: 'tcp', preferredPort: 7053 }), rejectsWith('conflict', /allocated to odin\/dns/));
-      await assert.rejects(allocate('odin', 'dns', { protocol: 'tcp' }), rejectsWith('conflict', /already has port 7053\/udp/));
+      await assert.rejects(allocate('odin', 'dns-tcp', { protocol: 'tcp', preferredPort: 7053 }), isError('conflict', /allocated to odin\/dns/));
+      await assert.rejects(allocate('odin', 'dns', { protocol: 'tcp' }), isError('conflict', /already has port 7053\/udp/));
     });
 
     test('a hostname routes to one port; a repeat call can add or change it', async () => {
       const web = await allocate('odin', 'web', { hostname: 'odin.example.com' });
       assert.equal(web.hostname, 'odin.example.com');
-      await assert.rejects(allocate('odin', 'web2', { hostname: 'odin.example.com' }), rejectsWith('conflict', /odin.example.com already routes to odin\/web/));
+      await assert.rejects(allocate('odin', 'web2', { hostname: 'odin.example.com' }), isError('conflict', /odin.example.com already routes to odin\/web/));
       const api = await allocate('odin', 'api');
       const routed = await allocate('odin', 'api', { hostname: 'api.odin.example.com', command: 'odin-api' });
       assert.equal(routed.port, api.port);
       assert.equal(routed.created, false);
       assert.equal(routed.hostname, 'api.odin.example.com');
       assert.equal(routed.command, 'odin-api');
-      await assert.rejects(allocate('odin', 'api', { hostname: 'odin.example.com' }), rejectsWith('conflict', /already routes to odin\/web/));
+      await assert.rejects(allocate('odin', 'api', { hostname: 'odin.example.com' }), isError('conflict', /already routes to odin\/web/));
     });
 
     test('unknown project: not_found and nothing written', async () => {
       const before = await tableCounts(f.db);
-      await assert.rejects(allocate('nobody', 'api'), rejectsWith('not_found', /project nobody has no port range.*project add nobody/));
+      await assert.rejects(allocate('nobody', 'api'), isError('not_found', /project nobody has no port range.*project add nobody/));
       assert.deepEqual(await tableCounts(f.db), before);
     });
 
     test('a project token allocates and releases only in its own project; refusals are audited', async () => {
       assert.equal((await f.ports.allocate(consilio, { project: 'consilio', service: 'mine' })).project, 'consilio');
       const before = await tableCounts(f.db);
-      await assert.rejects(f.ports.allocate(consilio, { project: 'odin', service: 'x' }), rejectsWith('forbidden', /belongs to project consilio and cannot allocate ports of project odin/));
-      await assert.rejects(f.ports.release(consilio, { project: 'odin', service: 'web' }), rejectsWith('forbidden', /cannot release ports of project odin/));
+      await assert.rejects(f.ports.allocate(consilio, { project: 'odin', service: 'x' }), isError('forbidden', /belongs to project consilio and cannot allocate ports of project odin/));
+      await assert.rejects(f.ports.release(consilio, { project: 'odin', service: 'web' }), isError('forbidden', /cannot release ports of project odin/));
       assert.deepEqual(await tableCounts(f.db), before);
       const denied = await f.audit.list({ actor: 'token:consilio', limit: 10 });
       assert.deepEqual(denied.filter((r) => r.outcome === 'denied').map((r) => [r.action, r.target, r.outcome]), [['port.release', 'odin', 'denied'], ['port.allocate', 'odin', 'denied']]);

@@ -9,8 +9,9 @@ import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { listListeners } from '../../src/ports/probe.js';
 import type { AuditItem } from '../../src/ports/reconcile.js';
 import { skipReason, testBackends } from '../helpers/db.js';
-import { openPorts, rejectsWith, type PortsFixture } from './fixture.js';
+import {openPorts, type PortsFixture} from './fixture.js';
 import { addProject } from '../helpers/projects.js';
+import { isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
 /** A piece of this test process's command line (node … test/ports/audit.test.ts). */
@@ -114,8 +115,8 @@ for (const backend of testBackends()) {
     test('a project token audits its own project only', async () => {
       const own = projectPrincipal('audited', 'token:audited');
       assert.equal((await f.ports.audit(own, { limit: 200 })).project, 'audited');
-      await assert.rejects(f.ports.audit(own, { project: 'elsewhere', limit: 200 }), rejectsWith('forbidden'));
-      await assert.rejects(f.ports.audit(admin, { project: 'nobody', limit: 200 }), rejectsWith('not_found'));
+      await assert.rejects(f.ports.audit(own, { project: 'elsewhere', limit: 200 }), isError('forbidden'));
+      await assert.rejects(f.ports.audit(admin, { project: 'nobody', limit: 200 }), isError('not_found'));
     });
 
     test('check_port and list_ports see the same sockets', async () => {
@@ -146,8 +147,8 @@ for (const backend of testBackends()) {
       const empty = await mkdtemp(join(tmpdir(), 'no-proc-'));
       const blind = await openPorts(backend, { listeners: () => listListeners({ procRoot: empty }) });
       try {
-        await assert.rejects(blind.ports.audit(admin, { limit: 10 }), rejectsWith('unavailable', /could not be read; the port audit needs Linux \/proc/));
-        await assert.rejects(blind.ports.list({ probe: true, limit: 10 }), rejectsWith('unavailable'));
+        await assert.rejects(blind.ports.audit(admin, { limit: 10 }), isError('unavailable', /could not be read; the port audit needs Linux \/proc/));
+        await assert.rejects(blind.ports.list({ probe: true, limit: 10 }), isError('unavailable'));
       } finally {
         await blind.close();
         await rm(empty, { recursive: true, force: true });

@@ -14,7 +14,8 @@ import { PortService } from '../../src/ports/service.js';
 import type { ProjectService } from '../../src/projects/service.js';
 import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
 import { addProject, projectsFor } from '../helpers/projects.js';
-import { rejectsWith, TEST_EPHEMERAL } from './fixture.js';
+import {TEST_EPHEMERAL} from './fixture.js';
+import { isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
 
@@ -166,8 +167,8 @@ for (const backend of testBackends()) {
       const routed = value(answers[0]);
       assert.deepEqual([routed.port, routed.created, routed.hostname, routed.description], [web.port, false, 'web.example.com', 'front']);
       assert.equal(answers[1]!.status, 'rejected');
-      rejectsWith('conflict', /alpha\/web already has port \d+\/tcp; use another service name for udp/)((answers[1] as PromiseRejectedResult).reason);
-      rejectsWith('conflict', /hostname site.example.com already routes to alpha\/site/)((answers[2] as PromiseRejectedResult).reason);
+      isError('conflict', /alpha\/web already has port \d+\/tcp; use another service name for udp/)((answers[1] as PromiseRejectedResult).reason);
+      isError('conflict', /hostname site.example.com already routes to alpha\/site/)((answers[2] as PromiseRejectedResult).reason);
       assert.equal(value(answers[3]).created, true);
     });
 
@@ -177,14 +178,14 @@ for (const backend of testBackends()) {
       const { answers, batches } = await inOneBatch([() => allocate('alpha', 'stays'), () => allocate('doomed', 'gone'), () => allocate('beta', 'stays')]);
       assert.equal(batches.length, 1);
       assert.equal(value(answers[0]).project, 'alpha');
-      rejectsWith('not_found', /doomed has no port range/)((answers[1] as PromiseRejectedResult).reason);
+      isError('not_found', /doomed has no port range/)((answers[1] as PromiseRejectedResult).reason);
       assert.equal(value(answers[2]).project, 'beta');
     });
 
     test('a range exhausted inside a batch is a clear conflict for the callers it leaves out, and for them only', async () => {
       const { answers } = await inOneBatch([() => allocate('tiny', 'a'), () => allocate('tiny', 'b'), () => allocate('tiny', 'c'), () => allocate('beta', 'unharmed')]);
       assert.deepEqual(answers.slice(0, 2).map((a) => value(a).port), [4200, 4201]);
-      rejectsWith('conflict', /project tiny has no free port on host local: range 4200-4201 is 100% used \(2 of 2 usable ports\)/)((answers[2] as PromiseRejectedResult).reason);
+      isError('conflict', /project tiny has no free port on host local: range 4200-4201 is 100% used \(2 of 2 usable ports\)/)((answers[2] as PromiseRejectedResult).reason);
       assert.equal(value(answers[3]).project, 'beta');
     });
 

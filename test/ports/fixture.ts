@@ -1,8 +1,6 @@
-import assert from 'node:assert/strict';
 import { AuditLog } from '../../src/core/audit.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Db } from '../../src/core/db.js';
-import { SupervisorError } from '../../src/core/errors.js';
 import { LINUX_DEFAULT_EPHEMERAL, type PortPolicy } from '../../src/ports/policy.js';
 import type { Listener } from '../../src/ports/probe.js';
 import type { PortRange } from '../../src/ports/range.js';
@@ -37,16 +35,6 @@ export async function openPorts(backend: Backend, options: FixtureOptions = {}):
   const ephemeral = options.ephemeral ?? TEST_EPHEMERAL;
   const ports = new PortService({ db, clock, audit, policy: options.policy, ephemeralRange: async () => ephemeral, listeners: options.listeners });
   return { db, clock, audit, ports, projects: await projectsFor({ db, clock, audit }, ports), close: () => db.close() };
-}
-
-/** An assert.rejects predicate: a SupervisorError with this code and a message matching `pattern`. */
-export function rejectsWith(code: string, pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof SupervisorError, `expected SupervisorError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
 }
 
 /** Rows in the projects and ports tables, to prove a refused call wrote nothing. */

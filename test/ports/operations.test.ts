@@ -6,7 +6,9 @@ import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { portOperations } from '../../src/ports/operations.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
-import { rejectsWith, tableCounts } from './fixture.js';
+import {tableCounts} from './fixture.js';
+import type { ErrorCode } from '../../src/core/errors.js';
+import { isError } from '../helpers/errors.js';
 
 const EXPECTED = ['set_port_range', 'allocate_port', 'get_port', 'list_ports', 'release_port', 'get_port_summary', 'check_port', 'audit_ports', 'import_ports'];
 
@@ -51,9 +53,9 @@ for (const backend of testBackends()) {
     after(() => s.close());
 
     /** Each bad input: the error code, a message naming the problem, and no row written. */
-    const refuses = async (op: string, input: Record<string, unknown>, code: string, pattern: RegExp) => {
+    const refuses = async (op: string, input: Record<string, unknown>, code: ErrorCode, pattern: RegExp) => {
       const before = await tableCounts(s.db);
-      await assert.rejects(admin.invoke(op, input), rejectsWith(code, pattern));
+      await assert.rejects(admin.invoke(op, input), isError(code, pattern));
       assert.deepEqual(await tableCounts(s.db), before, `${op} ${JSON.stringify(input).slice(0, 80)} wrote something`);
     };
 
@@ -76,7 +78,7 @@ for (const backend of testBackends()) {
       const long = 'a'.repeat(10_000);
       const before = await tableCounts(s.db);
       await assert.rejects(admin.invoke('allocate_port', { project: 'consilio', service: long }), (err: Error) => {
-        rejectsWith('invalid_input', /service: a service name is 1-63 characters/)(err);
+        isError('invalid_input', /service: a service name is 1-63 characters/)(err);
         assert.ok(err.message.length < 300, `message is ${err.message.length} characters`);
         return true;
       });
@@ -93,11 +95,11 @@ for (const backend of testBackends()) {
     });
 
     test('a project token: no project changes, allocations only in its own project, reads allowed', async () => {
-      await assert.rejects(consilio.invoke('add_project', { project: 'mine' }), rejectsWith('forbidden', /needs an admin token/));
-      await assert.rejects(consilio.invoke('remove_project', { project: 'odin' }), rejectsWith('forbidden'));
-      await assert.rejects(consilio.invoke('allocate_port', { project: 'odin', service: 'x' }), rejectsWith('forbidden', /cannot allocate ports of project odin/));
-      await assert.rejects(consilio.invoke('get_port', { project: 'odin', service: 'x' }), rejectsWith('forbidden'));
-      await assert.rejects(consilio.invoke('import_ports', { project: 'odin' }), rejectsWith('forbidden'));
+      await assert.rejects(consilio.invoke('add_project', { project: 'mine' }), isError('forbidden', /needs an admin token/));
+      await assert.rejects(consilio.invoke('remove_project', { project: 'odin' }), isError('forbidden'));
+      await assert.rejects(consilio.invoke('allocate_port', { project: 'odin', service: 'x' }), isError('forbidden', /cannot allocate ports of project odin/));
+      await assert.rejects(consilio.invoke('get_port', { project: 'odin', service: 'x' }), isError('forbidden'));
+      await assert.rejects(consilio.invoke('import_ports', { project: 'odin' }), isError('forbidden'));
       const mine = await consilio.invoke('get_port', { project: 'consilio', service: 'api' });
       assert.equal(mine.port, 4000);
       assert.ok(((await consilio.invoke('list_ports', {})).items as unknown[]).length >= 1);

@@ -4,7 +4,8 @@ import { adminPrincipal } from '../../src/core/principal.js';
 import { formatRange } from '../../src/ports/range.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { addProject } from '../helpers/projects.js';
-import { openPorts, rejectsWith, tableCounts, type PortsFixture } from './fixture.js';
+import {openPorts, tableCounts, type PortsFixture} from './fixture.js';
+import { isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
 const actor = admin.actor;
@@ -32,14 +33,14 @@ for (const backend of testBackends()) {
     });
 
     test('adding again with another range is a conflict naming the range it has', async () => {
-      await assert.rejects(add('alpha', { start: 5000, end: 5099 }), rejectsWith('conflict', /its port range is 3100-3199, not 5000-5099; `set_port_range` changes it/));
+      await assert.rejects(add('alpha', { start: 5000, end: 5099 }), isError('conflict', /its port range is 3100-3199, not 5000-5099; `set_port_range` changes it/));
     });
 
     test('an explicit range is used as given; an overlapping one is refused naming the owner, and nothing is added', async () => {
       assert.equal(formatRange((await add('delta', { start: 4000, end: 4999 })).range), '4000-4999');
       const before = await tableCounts(f.db);
-      await assert.rejects(add('echo', { start: 4900, end: 5099 }), rejectsWith('conflict', /4900-5099 for echo overlaps delta \(4000-4999\)/));
-      await assert.rejects(add('echo', { start: 3050, end: 3050 }), rejectsWith('conflict', /overlaps meta/));
+      await assert.rejects(add('echo', { start: 4900, end: 5099 }), isError('conflict', /4900-5099 for echo overlaps delta \(4000-4999\)/));
+      await assert.rejects(add('echo', { start: 3050, end: 3050 }), isError('conflict', /overlaps meta/));
       assert.deepEqual(await tableCounts(f.db), before);
     });
 
@@ -60,23 +61,23 @@ for (const backend of testBackends()) {
       await f.ports.allocate(admin, { project: 'bravo', service: 'api', preferredPort: 3250 });
       const grown = await f.ports.setRange(actor, { project: 'golf', size: 300 });
       assert.equal(formatRange(grown.range), '3600-3899');
-      await assert.rejects(f.ports.setRange(actor, { project: 'golf', size: 500 }), rejectsWith('conflict', /3600-4099 for golf overlaps delta/));
-      await assert.rejects(f.ports.setRange(actor, { project: 'bravo', size: 10 }), rejectsWith('conflict', /outside it \(api:3250\)/));
-      await assert.rejects(f.ports.setRange(actor, { project: 'bravo' }), rejectsWith('invalid_input', /exactly one of size/));
-      await assert.rejects(f.ports.setRange(actor, { project: 'golf', size: 65535 }), rejectsWith('invalid_input', /past port 65535/));
-      await assert.rejects(f.ports.setRange(actor, { project: 'nobody', size: 10 }), rejectsWith('not_found', /nobody has no port range/));
-      await assert.rejects(f.ports.setRange(actor, { project: 'nobody', range: { start: 20000, end: 20009 } }), rejectsWith('not_found', /no project nobody/));
+      await assert.rejects(f.ports.setRange(actor, { project: 'golf', size: 500 }), isError('conflict', /3600-4099 for golf overlaps delta/));
+      await assert.rejects(f.ports.setRange(actor, { project: 'bravo', size: 10 }), isError('conflict', /outside it \(api:3250\)/));
+      await assert.rejects(f.ports.setRange(actor, { project: 'bravo' }), isError('invalid_input', /exactly one of size/));
+      await assert.rejects(f.ports.setRange(actor, { project: 'golf', size: 65535 }), isError('invalid_input', /past port 65535/));
+      await assert.rejects(f.ports.setRange(actor, { project: 'nobody', size: 10 }), isError('not_found', /nobody has no port range/));
+      await assert.rejects(f.ports.setRange(actor, { project: 'nobody', range: { start: 20000, end: 20009 } }), isError('not_found', /no project nobody/));
       const moved = await f.ports.setRange(actor, { project: 'foxtrot', range: { start: 12000, end: 12099 } });
       assert.equal(formatRange(moved.range), '12000-12099');
     });
 
     test('removing a project is refused while it has allocations, unless forced; its block is free again', async () => {
-      await assert.rejects(f.projects.remove(actor, { name: 'bravo', force: false }), rejectsWith('conflict', /still owns ports: 1 \(api:3250\).*--force/));
+      await assert.rejects(f.projects.remove(actor, { name: 'bravo', force: false }), isError('conflict', /still owns ports: 1 \(api:3250\).*--force/));
       const removed = await f.projects.remove(actor, { name: 'bravo', force: true });
       assert.deepEqual(removed.released, [{ domain: 'ports', count: 1, sample: ['api:3250'] }]);
       assert.deepEqual((await f.projects.remove(actor, { name: 'charlie', force: false })).released, []);
-      await assert.rejects(f.projects.remove(actor, { name: 'charlie', force: false }), rejectsWith('not_found'));
-      await assert.rejects(f.ports.getRange('bravo'), rejectsWith('not_found'));
+      await assert.rejects(f.projects.remove(actor, { name: 'charlie', force: false }), isError('not_found'));
+      await assert.rejects(f.ports.getRange('bravo'), isError('not_found'));
       assert.equal(formatRange((await add('hotel')).range), '3200-3299');
     });
 
@@ -91,7 +92,7 @@ for (const backend of testBackends()) {
       assert.deepEqual(first.items.map((p) => p.project), ['alpha', 'delta', 'foxtrot']);
       const second = await f.ports.summary({ limit: 3, cursor: first.nextCursor! });
       assert.deepEqual(second.items.map((p) => p.project), ['golf', 'hotel', 'meta']);
-      await assert.rejects(f.ports.summary({ limit: 3, cursor: 'not a cursor!' }), rejectsWith('invalid_input', /cursor/));
+      await assert.rejects(f.ports.summary({ limit: 3, cursor: 'not a cursor!' }), isError('invalid_input', /cursor/));
     });
   });
 }

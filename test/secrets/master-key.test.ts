@@ -1,20 +1,36 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, keyFingerprint } from '../../src/core/crypto.js';
 import { loadMasterKeys } from '../../src/secrets/master-key.js';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'supervisor-mk-'));
+const homes: string[] = [];
+const fresh = () => {
+  const home = mkdtempSync(join(tmpdir(), 'supervisor-mk-'));
+  homes.push(home);
+  return home;
+};
+after(() => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+const writeKey = (path: string, key: Buffer) => writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600 });
+const mode = (path: string) => statSync(path).mode & 0o777;
+/** Compares keys without printing them when they differ. */
+const sameKey = (actual: Buffer | undefined, expected: Buffer) => assert.ok(actual?.equals(expected), 'not the same key');
 
-test('first load creates a 0600 master key file; the next load reads the same key', async () => {
+test('first load creates master.key and its copy in keys/ (0600 in a 0700 folder); the next load reads the same key', async () => {
   const home = fresh();
   const first = await loadMasterKeys(home, undefined);
-  assert.equal(statSync(join(home, 'master.key')).mode & 0o777, 0o600);
+  assert.equal(first.mode, 'file');
+  assert.equal(mode(join(home, 'master.key')), 0o600);
+  assert.equal(mode(join(home, 'keys')), 0o700);
+  assert.equal(mode(join(home, 'keys', `${first.initial.id}.key`)), 0o600);
+  sameKey(readFileSync(join(home, 'keys', `${first.initial.id}.key`)), readFileSync(join(home, 'master.key')));
   const second = await loadMasterKeys(home, undefined);
-  assert.equal(second.primary.id, first.primary.id);
-  assert.ok(!readFileSync(join(home, 'master.key'), 'utf8').includes(first.primary.id));
+  assert.equal(second.initial.id, first.initial.id);
+  assert.ok(!readFileSync(join(home, 'master.key'), 'utf8').includes(first.initial.id));
 });
 
 test('a key file other users can read is refused with the fix', async () => {
@@ -24,24 +40,86 @@ test('a key file other users can read is refused with the fix', async () => {
   await assert.rejects(loadMasterKeys(home, undefined), /readable by other users .*`chmod 600/);
 });
 
-test('SUPERVISOR_MASTER_KEY is used instead of a file, and refuses file rotation', async () => {
+test('SUPERVISOR_MASTER_KEY is used instead of files, and refuses rotation saying how to rotate', async () => {
   const home = fresh();
   const key = generateKey();
   const keys = await loadMasterKeys(home, key.toString('hex'));
   assert.equal(keys.mode, 'env');
-  assert.equal(keys.primary.id, keyFingerprint(key));
-  assert.ok(!existsSync(join(home, 'master.key')));
-  await assert.rejects(keys.stageNext(generateKey()), /SUPERVISOR_MASTER_KEY/);
+  assert.equal(keys.initial.id, keyFingerprint(key));
+  assert.deepEqual(readdirSync(home), []);
+  assert.throws(() => keys.rotator(), /SUPERVISOR_MASTER_KEY.*write the current key to .*master\.key.*`supervisor keys rotate-master`/);
+  assert.equal(await keys.find(keyFingerprint(generateKey())), undefined);
 });
 
-test('a staged next key is loaded too, and promotion makes it the primary', async () => {
+test('a key file another daemon adds is found on first use, whatever its file name', async () => {
+  const home = fresh();
+  const keys = await loadMasterKeys(home, undefined);
+  const added = generateKey();
+  writeKey(join(home, 'keys', 'copied-from-daemon-a.key'), added);
+  sameKey(await keys.find(keyFingerprint(added)), added);
+});
+
+test('a missing master key is named with where to put it, and no key material', async () => {
+  const home = fresh();
+  const keys = await loadMasterKeys(home, undefined);
+  const err = keys.missing(new Map([['af93aaaabbbbcccc', [1, 2]]]));
+  assert.equal(err.code, 'unavailable');
+  assert.match(err.message, /needs master key af93aaaabbbbcccc \(wraps data keys 1, 2\), which is not in .*keys; copy the key file there as <fingerprint>\.key/);
+  assert.ok(!err.message.includes(keys.initial.key.toString('base64')));
+});
+
+test('a staged key survives a restart; settling keeps it when the data keys moved to it, drops it when they did not', async () => {
+  const home = fresh();
+  const keys = await loadMasterKeys(home, undefined);
+  const old = keys.initial.id;
+  const moved = await keys.rotator().stage([old]);
+  const restarted = await loadMasterKeys(home, undefined);
+  sameKey(await restarted.find(moved.id), moved.key);
+  await restarted.rotator().settle(new Set([moved.id]));
+  assert.deepEqual(readdirSync(join(home, 'keys')), [`${moved.id}.key`]);
+  assert.equal((await loadMasterKeys(home, undefined)).initial.id, moved.id);
+
+  const abandoned = await restarted.rotator().stage([moved.id]);
+  await restarted.rotator().settle(new Set([moved.id]));
+  assert.ok(!existsSync(join(home, 'keys', `${abandoned.id}.key`)));
+  assert.deepEqual(readdirSync(join(home, 'keys')), [`${moved.id}.key`]);
+});
+
+test('settling against a database that references neither key keeps every file', async () => {
+  const home = fresh();
+  const keys = await loadMasterKeys(home, undefined);
+  const staged = await keys.rotator().stage([keys.initial.id]);
+  await keys.rotator().settle(new Set(['0000000000000000']));
+  assert.deepEqual(readdirSync(join(home, 'keys')).sort(), [`${keys.initial.id}.key`, `${staged.id}.key`, 'rotation.json'].sort());
+});
+
+test('master.key.next from an older version is adopted as a rotation under way', async () => {
   const home = fresh();
   const keys = await loadMasterKeys(home, undefined);
   const next = generateKey();
-  await keys.stageNext(next);
-  const reloaded = await loadMasterKeys(home, undefined);
-  assert.equal(reloaded.nextId, keyFingerprint(next));
-  assert.deepEqual(reloaded.byId(keyFingerprint(next)), next);
-  await reloaded.promoteNext();
-  assert.equal((await loadMasterKeys(home, undefined)).primary.id, keyFingerprint(next));
+  writeKey(join(home, 'master.key.next'), next);
+  const restarted = await loadMasterKeys(home, undefined);
+  assert.ok(!existsSync(join(home, 'master.key.next')));
+  sameKey(await restarted.find(keyFingerprint(next)), next);
+  await restarted.rotator().settle(new Set([keyFingerprint(next)]));
+  assert.equal((await loadMasterKeys(home, undefined)).initial.id, keyFingerprint(next));
+  assert.ok(!existsSync(join(home, 'keys', `${keys.initial.id}.key`)));
+});
+
+test('temp files killed writers left are removed at load; other files stay', async () => {
+  const home = fresh();
+  await loadMasterKeys(home, undefined);
+  const stray = [join(home, '.master.key.0123456789ab.tmp'), join(home, '.master.key.next.0123456789ab.tmp'), join(home, '.keys.lock.0123456789ab.tmp'), join(home, 'keys', '.f00f00f00f00f00f.key.0123456789ab.tmp')];
+  for (const path of stray) writeKey(path, generateKey());
+  writeFileSync(join(home, '.daemon.json.0123456789ab.tmp'), '{}');
+  await loadMasterKeys(home, undefined);
+  for (const path of stray) assert.ok(!existsSync(path), `${path} is left`);
+  assert.ok(existsSync(join(home, '.daemon.json.0123456789ab.tmp')));
+});
+
+test('a rotation record that is not one (or names a file outside keys/) is refused, naming it', async () => {
+  const home = fresh();
+  const keys = await loadMasterKeys(home, undefined);
+  writeFileSync(join(home, 'keys', 'rotation.json'), JSON.stringify({ from: ['../../elsewhere'], to: keys.initial.id }));
+  await assert.rejects(keys.rotator().settle(new Set()), /keys\/rotation\.json is not a rotation record; move it away/);
 });

@@ -4,19 +4,12 @@ import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
+import { isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
 const consilio = projectPrincipal('consilio', 'token:consilio');
 const odin = projectPrincipal('odin', 'token:odin');
 
-function rejects(code: string, pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof SupervisorError, `expected SupervisorError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 for (const backend of testBackends()) {
   describe(`secrets service [${backend}]`, { skip: await skipReason(backend) }, () => {
@@ -54,7 +47,7 @@ for (const backend of testBackends()) {
       const rest = await s.secrets.history(consilio, { path, limit: 2, cursor: history.nextCursor! });
       assert.deepEqual(rest.items.map((h) => h.version), [1]);
       assert.equal(rest.nextCursor, null);
-      await assert.rejects(s.secrets.get(consilio, { path, version: 9 }), rejects('not_found', /no version 9/));
+      await assert.rejects(s.secrets.get(consilio, { path, version: 9 }), isError('not_found', /no version 9/));
     });
 
     test('rollback writes the old value as a new version', async () => {
@@ -69,7 +62,7 @@ for (const backend of testBackends()) {
     test('ifVersion: compare-and-set refuses a stale version with conflict', async () => {
       const path = 'project/consilio/cas';
       await s.secrets.set(consilio, { path, value: 'a', ifVersion: 0 });
-      await assert.rejects(s.secrets.set(consilio, { path, value: 'b', ifVersion: 0 }), rejects('conflict', /version 1, not 0/));
+      await assert.rejects(s.secrets.set(consilio, { path, value: 'b', ifVersion: 0 }), isError('conflict', /version 1, not 0/));
       await s.secrets.set(consilio, { path, value: 'b', ifVersion: 1 });
       assert.equal((await s.secrets.get(consilio, { path })).version, 2);
     });
@@ -95,14 +88,14 @@ for (const backend of testBackends()) {
       const path = 'project/consilio/temp';
       await s.secrets.set(consilio, { path, value: 'x' });
       await s.secrets.delete(consilio, { path });
-      await assert.rejects(s.secrets.get(consilio, { path }), rejects('not_found', /was deleted; `restore_secret`/));
+      await assert.rejects(s.secrets.get(consilio, { path }), isError('not_found', /was deleted; `restore_secret`/));
       const listed = await s.secrets.list(consilio, { prefix: 'project/consilio/', recursive: true, includeDeleted: false, limit: 200 });
       assert.ok(!listed.items.some((i) => i.path === path));
       const withDeleted = await s.secrets.list(consilio, { prefix: 'project/consilio/', recursive: true, includeDeleted: true, limit: 200 });
       assert.ok(withDeleted.items.some((i) => i.path === path && i.deletedAt !== null));
       await s.secrets.restore(consilio, { path });
       assert.equal((await s.secrets.get(consilio, { path })).value, 'x');
-      await assert.rejects(s.secrets.restore(consilio, { path }), rejects('conflict', /not deleted/));
+      await assert.rejects(s.secrets.restore(consilio, { path }), isError('conflict', /not deleted/));
     });
 
     test('writing to a deleted path starts it again with created=true and ifVersion 0 allowed', async () => {
@@ -167,16 +160,16 @@ for (const backend of testBackends()) {
     test('a project reads and writes only its own folder; meta needs admin; denials are audited', async () => {
       await s.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: 'cf-token' });
       await s.secrets.set(odin, { path: 'project/odin/key', value: 'odin-key' });
-      await assert.rejects(s.secrets.get(consilio, { path: 'meta/cloudflare/api_token' }), rejects('forbidden', /meta\/ paths need an admin token/));
-      await assert.rejects(s.secrets.get(consilio, { path: 'project/odin/key' }), rejects('forbidden'));
-      await assert.rejects(s.secrets.set(consilio, { path: 'project/odin/key', value: 'overwrite' }), rejects('forbidden'));
-      await assert.rejects(s.secrets.set(consilio, { path: 'meta/cloudflare/api_token', value: 'overwrite' }), rejects('forbidden'));
-      await assert.rejects(s.secrets.list(consilio, { prefix: 'meta/', recursive: true, includeDeleted: false, limit: 10 }), rejects('forbidden'));
-      await assert.rejects(s.secrets.list(consilio, { prefix: 'project/odin/', recursive: true, includeDeleted: false, limit: 10 }), rejects('forbidden'));
-      await assert.rejects(s.secrets.delete(consilio, { path: 'project/odin/key' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.get(consilio, { path: 'meta/cloudflare/api_token' }), isError('forbidden', /meta\/ paths need an admin token/));
+      await assert.rejects(s.secrets.get(consilio, { path: 'project/odin/key' }), isError('forbidden'));
+      await assert.rejects(s.secrets.set(consilio, { path: 'project/odin/key', value: 'overwrite' }), isError('forbidden'));
+      await assert.rejects(s.secrets.set(consilio, { path: 'meta/cloudflare/api_token', value: 'overwrite' }), isError('forbidden'));
+      await assert.rejects(s.secrets.list(consilio, { prefix: 'meta/', recursive: true, includeDeleted: false, limit: 10 }), isError('forbidden'));
+      await assert.rejects(s.secrets.list(consilio, { prefix: 'project/odin/', recursive: true, includeDeleted: false, limit: 10 }), isError('forbidden'));
+      await assert.rejects(s.secrets.delete(consilio, { path: 'project/odin/key' }), isError('forbidden'));
       assert.equal((await s.secrets.get(odin, { path: 'project/odin/key' })).value, 'odin-key');
       // A prefix that only shares characters is not inside the folder.
-      await assert.rejects(s.secrets.set(consilio, { path: 'project/consilio2/key', value: 'x' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.set(consilio, { path: 'project/consilio2/key', value: 'x' }), isError('forbidden'));
       const denied = await s.audit.list({ actor: 'token:consilio', limit: 50 });
       assert.ok(denied.filter((r) => r.outcome === 'denied').length >= 7);
       // Listing above its folder shows only what the project may read.
@@ -187,24 +180,24 @@ for (const backend of testBackends()) {
 
     test('grants open other prefixes: read grants read only, write grants both', async () => {
       await s.secrets.set(admin, { path: 'service/penpot/admin_password', value: 'penpot-pw' });
-      await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), isError('forbidden'));
       await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' });
       assert.equal((await s.secrets.get(consilio, { path: 'service/penpot/admin_password' })).value, 'penpot-pw');
-      await assert.rejects(s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'x' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'x' }), isError('forbidden'));
       const listed = await s.secrets.list(consilio, { prefix: 'service/', recursive: true, includeDeleted: false, limit: 50 });
       assert.deepEqual(listed.items.map((i) => i.path), ['service/penpot/admin_password']);
       await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot/', access: 'write' });
       await s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'new' });
       await s.secrets.revokeGrant('test-admin', { project: 'consilio', prefix: 'service/penpot' });
-      await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), rejects('forbidden'));
+      await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), isError('forbidden'));
     });
 
     test('bad values are refused with the field named and nothing stored', async () => {
       const path = 'project/consilio/bad';
-      await assert.rejects(s.secrets.set(consilio, { path, value: '' }), rejects('invalid_input', /^value: must not be empty/));
-      await assert.rejects(s.secrets.set(consilio, { path, value: 'a\0b' }), rejects('invalid_input', /^value: must not contain NUL/));
-      await assert.rejects(s.secrets.set(consilio, { path, value: 'x'.repeat(64 * 1024 + 1) }), rejects('invalid_input', /^value: is 65537 bytes/));
-      await assert.rejects(s.secrets.get(consilio, { path }), rejects('not_found', /no secret at/));
+      await assert.rejects(s.secrets.set(consilio, { path, value: '' }), isError('invalid_input', /^value: must not be empty/));
+      await assert.rejects(s.secrets.set(consilio, { path, value: 'a\0b' }), isError('invalid_input', /^value: must not contain NUL/));
+      await assert.rejects(s.secrets.set(consilio, { path, value: 'x'.repeat(64 * 1024 + 1) }), isError('invalid_input', /^value: is 65537 bytes/));
+      await assert.rejects(s.secrets.get(consilio, { path }), isError('not_found', /no secret at/));
     });
 
     test('import is all-or-nothing and idempotent; export gives the values back as variables', async () => {
@@ -214,11 +207,11 @@ for (const backend of testBackends()) {
       const r2 = await s.secrets.importMany(consilio, prefix, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }], true);
       assert.deepEqual(r2.unchanged, [`${prefix}a`]);
       assert.deepEqual(r2.updated, [`${prefix}b`]);
-      await assert.rejects(s.secrets.importMany(consilio, prefix, [{ path: `${prefix}c`, value: 'ok' }, { path: `${prefix}d`, value: '' }], true), rejects('invalid_input'));
-      await assert.rejects(s.secrets.get(consilio, { path: `${prefix}c` }), rejects('not_found'));
+      await assert.rejects(s.secrets.importMany(consilio, prefix, [{ path: `${prefix}c`, value: 'ok' }, { path: `${prefix}d`, value: '' }], true), isError('invalid_input'));
+      await assert.rejects(s.secrets.get(consilio, { path: `${prefix}c` }), isError('not_found'));
       const values = await s.secrets.readMany(consilio, prefix, 100);
       assert.deepEqual(values, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }]);
-      await assert.rejects(s.secrets.readMany(consilio, 'meta/', 100), rejects('forbidden'));
+      await assert.rejects(s.secrets.readMany(consilio, 'meta/', 100), isError('forbidden'));
     });
 
     test('after data-key and master-key rotation every old version still decrypts', async () => {

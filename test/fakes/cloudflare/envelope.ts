@@ -1,19 +1,8 @@
 // The v4 envelope every answer uses, the error type handlers throw, and pagination.
 import { randomBytes } from 'node:crypto';
+import type { ErrorItem, ResultInfo } from '../../../src/cloudflare/wire.js';
 
-export interface ErrorItem {
-  code: number;
-  message: string;
-  error_chain?: ErrorItem[];
-}
-
-export interface ResultInfo {
-  page: number;
-  per_page: number;
-  count: number;
-  total_count: number;
-  total_pages: number;
-}
+export type { ErrorItem, ResultInfo };
 
 export interface Answer {
   status: number;

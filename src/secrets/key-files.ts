@@ -1,0 +1,190 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { generateKey, keyFingerprint, parseKey } from '../core/crypto.js';
+import { dataDirFiles, fileMode } from '../core/datadir.js';
+import { SupervisorError } from '../core/errors.js';
+import { createFileExclusive, removeFileDurably, removeStrayTempFiles, writeFileAtomic } from '../core/files.js';
+import { KeyedLock } from '../core/keyed-lock.js';
+import { lockFileWaiting } from '../core/lock-file.js';
+
+export interface MasterKey {
+  /** Fingerprint (keyFingerprint), never the key. */
+  id: string;
+  key: Buffer;
+}
+
+/** A rotation under way: written before its new key, removed once the database shows how it ended. Fingerprints name files, so only those pass. */
+const Fingerprint = z.string().regex(/^[0-9a-f]{16}$/, 'a key fingerprint');
+const PendingRotation = z.object({ from: z.array(Fingerprint), to: Fingerprint });
+type PendingRotation = z.infer<typeof PendingRotation>;
+
+/** Rotations take well under a second; a holder this slow is stuck, and the error names it. */
+const LOCK_WAIT_MS = 30_000;
+/** The file lock tells processes apart; calls within one process queue here first. */
+const inProcess = new KeyedLock();
+
+const encode = (key: Buffer) => `${key.toString('base64')}\n`;
+
+async function readKeyFile(path: string): Promise<Buffer | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const mode = await fileMode(path);
+  if (mode !== undefined && (mode & 0o077) !== 0) {
+    throw new SupervisorError('forbidden', `${path} is readable by other users (mode ${mode.toString(8)}); run \`chmod 600 ${path}\``);
+  }
+  return parseKey(text, path);
+}
+
+/**
+ * The master keys in the data dir:
+ *   master.key           the key the data keys are wrapped with once no rotation is under way
+ *   keys/<id>.key        every master key that may still wrap a data key (master.key's too)
+ *   keys/rotation.json   a rotation under way: the keys it moves from, the key it moves to
+ *   keys.lock            held by whoever writes any of these
+ * Each write is temp file, fsync, rename, fsync of the folder. A key file is removed
+ * only when the database shows that a rotation moved every data key off it (or never
+ * moved any onto it).
+ */
+export class MasterKeyDir {
+  private readonly home: string;
+  private readonly files: ReturnType<typeof dataDirFiles>;
+  readonly keysDir: string;
+  private readonly pendingFile: string;
+
+  constructor(home: string) {
+    this.home = resolve(home);
+    this.files = dataDirFiles(this.home);
+    this.keysDir = this.files.masterKeys;
+    this.pendingFile = join(this.keysDir, 'rotation.json');
+  }
+
+  private keyPath(id: string): string {
+    return join(this.keysDir, `${id}.key`);
+  }
+
+  /** Runs `fn` while no other call or process writes this data dir's master keys. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const lockPath = this.files.masterKeysLock;
+    return inProcess.run(lockPath, async () => {
+      const lock = await lockFileWaiting(lockPath, 'master keys', LOCK_WAIT_MS, (holder) =>
+        new SupervisorError('locked', `the master keys in ${this.keysDir} are being changed by pid ${holder.pid} (since ${holder.startedAt}); try again when it is done, or remove ${lockPath} if that process is not a supervisor`),
+      );
+      try {
+        return await fn();
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  /** Every key on disk by fingerprint, taken from the content so a renamed file still counts. */
+  async readAll(): Promise<Map<string, Buffer>> {
+    const names = await readdir(this.keysDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    });
+    const paths = [this.files.masterKey, this.files.legacyNextMasterKey, ...names.filter((n) => n.endsWith('.key')).map((n) => join(this.keysDir, n))];
+    const keys = new Map<string, Buffer>();
+    for (const path of paths) {
+      const key = await readKeyFile(path);
+      if (key) keys.set(keyFingerprint(key), key);
+    }
+    return keys;
+  }
+
+  /**
+   * Call under `exclusive`, before anything else: removes what killed writers left,
+   * copies master.key into keys/, adopts a rotation staged by an older version
+   * (master.key.next) and creates master.key on first start. Answers master.key.
+   */
+  async prepare(): Promise<MasterKey> {
+    await mkdir(this.keysDir, { recursive: true, mode: 0o700 });
+    await removeStrayTempFiles(this.keysDir);
+    await removeStrayTempFiles(this.home, [this.files.masterKey, this.files.legacyNextMasterKey, this.files.masterKeysLock].map((f) => basename(f)));
+    const primary = await this.readOrCreatePrimary();
+    // Before anything can replace master.key.
+    await this.keep(primary);
+    await this.adoptLegacyNext(primary);
+    return primary;
+  }
+
+  private async readOrCreatePrimary(): Promise<MasterKey> {
+    let key = await readKeyFile(this.files.masterKey);
+    if (!key) {
+      // Exclusive even under the lock: a process of an older version takes no lock.
+      await createFileExclusive(this.files.masterKey, encode(generateKey()));
+      key = (await readKeyFile(this.files.masterKey))!;
+    }
+    return { id: keyFingerprint(key), key };
+  }
+
+  /** Makes sure keys/ holds this key. */
+  private async keep({ id, key }: MasterKey): Promise<void> {
+    if (!existsSync(this.keyPath(id))) await writeFileAtomic(this.keyPath(id), encode(key), 0o600);
+  }
+
+  /** master.key.next was the staged key of a rotation from master.key: record it as one. */
+  private async adoptLegacyNext(primary: MasterKey): Promise<void> {
+    const next = await readKeyFile(this.files.legacyNextMasterKey);
+    if (!next) return;
+    const staged = { id: keyFingerprint(next), key: next };
+    await this.keep(staged);
+    if (staged.id !== primary.id && !(await this.readPending())) await this.writePending({ from: [primary.id], to: staged.id });
+    await removeFileDurably(this.files.legacyNextMasterKey);
+  }
+
+  async readPending(): Promise<PendingRotation | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.pendingFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    let parsed;
+    try {
+      parsed = PendingRotation.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) throw new SupervisorError('integrity', `${this.pendingFile} is not a rotation record; move it away and start again`);
+    return parsed.data;
+  }
+
+  private writePending(pending: PendingRotation): Promise<void> {
+    return writeFileAtomic(this.pendingFile, JSON.stringify(pending), 0o600);
+  }
+
+  /**
+   * Stores a new key before any data key is wrapped with it: first the record of the
+   * rotation, then the key file, both durable; the key is read back to be sure.
+   */
+  async stage(from: string[]): Promise<MasterKey> {
+    const key = generateKey();
+    const id = keyFingerprint(key);
+    await this.writePending({ from, to: id });
+    await writeFileAtomic(this.keyPath(id), encode(key), 0o600);
+    if (!(await readKeyFile(this.keyPath(id)))?.equals(key)) {
+      throw new SupervisorError('internal', `the new master key file ${this.keyPath(id)} does not read back as written; the rotation was not started`);
+    }
+    return { id, key };
+  }
+
+  /** Makes `key` the one in master.key (the file people back up). */
+  promote({ key }: MasterKey): Promise<void> {
+    return writeFileAtomic(this.files.masterKey, encode(key), 0o600);
+  }
+
+  /** Removes these keys' files and the rotation record. */
+  async finish(remove: string[]): Promise<void> {
+    for (const id of remove) await removeFileDurably(this.keyPath(id));
+    await removeFileDurably(this.pendingFile);
+  }
+}

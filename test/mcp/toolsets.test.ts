@@ -1,0 +1,84 @@
+/**
+ * Toolsets per MCP endpoint, through the official MCP client over HTTP: the
+ * default toolsets of meta and project endpoints, a chosen list by header or
+ * query parameter, read-only, and the refusals a client gets for a wrong choice.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { catalog } from '../../src/app.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { daemonBackend } from '../cli/run-cli.js';
+import { connectMcp, expectToolError, expectToolOk, type McpOptions } from '../http/client.js';
+
+const namesOf = (toolsets: string[]) => catalog.toolsets.filter((t) => toolsets.includes(t.id)).flatMap((t) => t.operations.map((op) => op.name)).sort();
+
+describe('MCP toolsets', () => {
+  let daemon: TestDaemon;
+  let consilioToken: string;
+  const list = async (project: string, token: string, options: McpOptions = {}) => {
+    const session = await connectMcp(daemon.url, project, token, undefined, options);
+    try {
+      return { names: (await session.tools()).map((t) => t.name).sort(), instructions: session.client.getInstructions() ?? '' };
+    } finally {
+      await session.close();
+    }
+  };
+
+  before(async () => {
+    daemon = await startTestDaemon(await daemonBackend());
+    consilioToken = await daemon.projectToken('consilio');
+  });
+  after(() => daemon?.close());
+
+  test("the meta endpoint serves the toolsets that are default for meta, and its instructions describe them", async () => {
+    const meta = catalog.toolsets.filter((t) => t.defaultFor.includes('meta'));
+    const served = await list('meta', daemon.adminToken);
+    assert.deepEqual(served.names, namesOf(meta.map((t) => t.id)));
+    for (const t of meta) assert.ok(served.instructions.includes(t.description), `instructions name ${t.id}`);
+  });
+
+  test('a project endpoint serves its defaults, without admin-only tools', async () => {
+    const served = await list('consilio', consilioToken);
+    const expected = catalog.toolsets.filter((t) => t.defaultFor.includes('project')).flatMap((t) => t.operations).filter((op) => op.access === 'any').map((op) => op.name).sort();
+    assert.deepEqual(served.names, expected);
+    assert.ok(served.names.includes('get_secret') && !served.names.includes('create_token'));
+    assert.match(served.instructions, /Supervisor server for project consilio/);
+  });
+
+  test('X-Supervisor-Toolsets and ?toolsets= choose; all means all', async () => {
+    assert.deepEqual((await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'secrets,ports' } })).names, namesOf(['secrets', 'ports']));
+    assert.deepEqual((await list('meta', daemon.adminToken, { query: 'toolsets=cloudflare' })).names, namesOf(['cloudflare']));
+    assert.deepEqual((await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'all' } })).names, catalog.all().map((op) => op.name).sort());
+  });
+
+  test('read-only serves only read-only tools', async () => {
+    const served = await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'all', 'X-Supervisor-Readonly': 'true' } });
+    const readOnly = catalog.all().filter((op) => op.annotations.readOnlyHint).map((op) => op.name).sort();
+    assert.deepEqual(served.names, readOnly);
+    assert.ok(!served.names.includes('set_secret'));
+  });
+
+  test('an unknown toolset: tools/list answers with the valid ones', async () => {
+    const session = await connectMcp(daemon.url, 'meta', daemon.adminToken, undefined, { headers: { 'X-Supervisor-Toolsets': 'secrets,nosuch' } });
+    try {
+      await assert.rejects(session.tools(), (err: Error) => {
+        assert.ok(err.message.includes(`unknown toolset nosuch; valid toolsets: ${catalog.toolsets.map((t) => t.id).join(', ')} (or all)`), err.message);
+        return true;
+      });
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('a tool left out by the selection is refused with the toolset to ask for; read-only refuses writes', async () => {
+    const session = await connectMcp(daemon.url, 'meta', daemon.adminToken, undefined, { headers: { 'X-Supervisor-Toolsets': 'ports', 'X-Supervisor-Readonly': 'true' } });
+    try {
+      const text = expectToolError(await session.call('get_secret', { path: 'meta/x/y' }), 'forbidden');
+      assert.match(text, /get_secret is not served here \(toolsets: ports, read-only\); ask for its toolset secrets/);
+      expectToolError(await session.call('allocate_port', { project: 'meta', service: 'x' }), 'forbidden');
+      expectToolOk(await session.call('get_port_summary', {}));
+    } finally {
+      await session.close();
+    }
+  });
+});

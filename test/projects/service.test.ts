@@ -1,0 +1,93 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalInvoker } from '../../src/catalog/local-invoker.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { openTestServices, type TestServices } from '../helpers/services.js';
+import { isError } from '../helpers/errors.js';
+
+
+const admin = adminPrincipal('test-admin');
+
+for (const backend of testBackends()) {
+  describe(`projects [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let s: TestServices;
+    let op: LocalInvoker;
+    let dir: string;
+    before(async () => {
+      s = await openTestServices(backend);
+      op = new LocalInvoker(s, admin, 'internal');
+      dir = await mkdtemp(join(tmpdir(), 'supervisor-project-dir-'));
+    });
+    after(() => s.close());
+
+    test('meta and shared exist from the first start, with their ranges', async () => {
+      const listed = await op.invoke('list_projects', {});
+      assert.deepEqual((listed.items as Array<{ name: string }>).map((p) => p.name), ['meta', 'shared']);
+      assert.equal((await s.ports.getRange('shared')).range.start, 9000);
+    });
+
+    test('add: description, directory, a port block; again answers the same project', async () => {
+      const added = await op.invoke('add_project', { project: 'consilio', description: 'case tracker', directory: dir });
+      assert.deepEqual([added.name, added.description, added.directory, added.created, added.notes], ['consilio', 'case tracker', dir, true, ['port range 3100-3199']]);
+      const again = await op.invoke('add_project', { project: 'consilio' });
+      assert.deepEqual([again.created, again.directory], [false, dir]);
+      await assert.rejects(op.invoke('add_project', { project: 'consilio', directory: '/elsewhere' }), isError('conflict', /already exists with another directory; `update_project` changes it/));
+    });
+
+    test('a directory must be absolute and normalised; one that does not exist yet is noted, not refused', async () => {
+      for (const directory of ['relative/path', '/a/../b', '/trailing/']) {
+        await assert.rejects(op.invoke('add_project', { project: 'bad-dir', directory }), isError('invalid_input', /directory: must be an absolute, normalised path/));
+      }
+      const added = await op.invoke('add_project', { project: 'later', directory: '/srv/not-yet-here' });
+      assert.deepEqual(added.notes, ['directory /srv/not-yet-here does not exist on this host yet', 'port range 3200-3299']);
+    });
+
+    test('update changes description and directory; null clears; an unknown project is not_found', async () => {
+      const updated = await op.invoke('update_project', { project: 'later', description: 'now', directory: null });
+      assert.deepEqual([updated.description, updated.directory], ['now', null]);
+      await assert.rejects(op.invoke('update_project', { project: 'later' }), isError('invalid_input', /give description or directory/));
+      await assert.rejects(op.invoke('update_project', { project: 'nobody', description: 'x' }), isError('not_found', /no project nobody/));
+    });
+
+    test('get lists what each domain holds; remove is refused with that list, and force releases it all in one go', async () => {
+      await s.ports.allocate(admin, { project: 'consilio', service: 'api' });
+      await s.secrets.set(admin, { path: 'project/consilio/database_url', value: 'postgres://c' });
+      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/smtp/', access: 'read' });
+      const token = await s.auth.tokens.create({ name: 'agent', project: 'consilio' });
+      const got = await op.invoke('get_project', { project: 'consilio' });
+      assert.deepEqual(got.holdings, [
+        { domain: 'auth', count: 1, sample: [`token agent (${token.id})`] },
+        { domain: 'ports', count: 1, sample: ['api:3100'] },
+        { domain: 'secrets', count: 2, sample: ['grant service/smtp/ (read)', 'project/consilio/database_url'] },
+      ]);
+      await assert.rejects(op.invoke('remove_project', { project: 'consilio' }), isError('conflict', /consilio still owns auth: 1 .*ports: 1 \(api:3100\); secrets: 2 .*--force/));
+      assert.equal((await s.ports.getRange('consilio')).range.start, 3100, 'nothing released by the refusal');
+
+      const removed = await op.invoke('remove_project', { project: 'consilio', force: true });
+      assert.deepEqual((removed.released as Array<{ domain: string; count: number }>).map((r) => [r.domain, r.count]), [['auth', 1], ['ports', 1], ['secrets', 2]]);
+      await assert.rejects(op.invoke('get_project', { project: 'consilio' }), isError('not_found'));
+      assert.equal(await s.auth.tokens.verify(token.token), undefined, 'its token no longer works');
+      await assert.rejects(s.secrets.get(admin, { path: 'project/consilio/database_url' }), isError('not_found', /was deleted; `restore_secret` brings it back/));
+      assert.deepEqual(await s.secrets.listGrants('consilio'), []);
+      // Its block is free again, and the project can come back.
+      assert.deepEqual((await op.invoke('add_project', { project: 'consilio' })).notes, ['port range 3100-3199']);
+    });
+
+    test('meta and shared cannot be removed; a project token cannot add or remove projects but can read them', async () => {
+      await assert.rejects(op.invoke('remove_project', { project: 'meta', force: true }), isError('invalid_input', /built in/));
+      const agent = new LocalInvoker(s, projectPrincipal('consilio', 'token:consilio'), 'internal');
+      await assert.rejects(agent.invoke('add_project', { project: 'mine' }), isError('forbidden', /needs an admin token/));
+      await assert.rejects(agent.invoke('remove_project', { project: 'later' }), isError('forbidden'));
+      assert.equal((await agent.invoke('get_project', { project: 'consilio' })).name, 'consilio');
+    });
+
+    test('adding and removing are audited', async () => {
+      const rows = await s.audit.list({ action: 'project.', limit: 50 });
+      for (const action of ['project.add', 'project.update', 'project.remove']) assert.ok(rows.some((r) => r.action === action), action);
+    });
+  });
+}

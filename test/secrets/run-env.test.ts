@@ -1,0 +1,72 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalInvoker } from '../../src/catalog/local-invoker.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
+import { isProtected } from '../../src/secrets/run-env.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { addProject } from '../helpers/projects.js';
+import { openTestServices, type TestServices } from '../helpers/services.js';
+import { isError } from '../helpers/errors.js';
+
+
+const admin = adminPrincipal('test-admin');
+
+test('protected variables: process-control names and prefixes, nothing else', () => {
+  for (const name of ['PATH', 'HOME', 'SHELL', 'IFS', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS', 'PYTHONPATH', 'PYTHONSTARTUP', 'BASH_ENV', 'GIT_SSH_COMMAND', 'NPM_CONFIG_PREFIX', 'SUPERVISOR_TOKEN']) {
+    assert.equal(isProtected(name), true, name);
+  }
+  for (const name of ['DATABASE_URL', 'API_TOKEN', 'PORT', 'MYPATH', 'NODE', 'PATHS']) assert.equal(isProtected(name), false, name);
+});
+
+for (const backend of testBackends()) {
+  describe(`get_run_env [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let s: TestServices;
+    let asAdmin: LocalInvoker;
+    before(async () => {
+      s = await openTestServices(backend);
+      asAdmin = new LocalInvoker(s, admin, 'internal');
+      await addProject(s, admin.actor, { name: 'shop' });
+      await s.secrets.set(admin, { path: 'project/shop/database_url', value: 'postgres://shop' });
+      await s.secrets.set(admin, { path: 'project/shop/api_token', value: 't-123' });
+      await addProject(s, admin.actor, { name: 'evil' });
+      await s.secrets.set(admin, { path: 'project/evil/path', value: '/tmp/evil-bin' });
+      await s.secrets.set(admin, { path: 'project/evil/ld_preload', value: '/tmp/evil.so' });
+    });
+    after(() => s.close());
+
+    test("the project's secrets as variables, plus PORT and <SERVICE>_PORT with a service", async () => {
+      const answer = await asAdmin.invoke('get_run_env', { project: 'shop', service: 'web' });
+      const web = await s.ports.allocate(admin, { project: 'shop', service: 'web' });
+      assert.deepEqual(answer.variables, [
+        { name: 'API_TOKEN', value: 't-123', source: 'secret', path: 'project/shop/api_token' },
+        { name: 'DATABASE_URL', value: 'postgres://shop', source: 'secret', path: 'project/shop/database_url' },
+        { name: 'WEB_PORT', value: String(web.port), source: 'port', path: null },
+        { name: 'PORT', value: String(web.port), source: 'port', path: null },
+      ]);
+    });
+
+    test('each secret read is audited like get_secret', async () => {
+      const rows = await s.audit.list({ action: 'secret.read', limit: 50 });
+      assert.ok(rows.some((r) => r.target === 'project/shop/database_url'));
+      assert.ok(rows.some((r) => r.target === 'project/shop/api_token'));
+    });
+
+    test('a secret that would set PATH or LD_PRELOAD is refused, naming the variables and the secrets; allow lets them through', async () => {
+      await assert.rejects(asAdmin.invoke('get_run_env', { project: 'evil' }), isError('forbidden', /secrets may not set LD_PRELOAD \(from project\/evil\/ld_preload\), PATH \(from project\/evil\/path\)/));
+      await assert.rejects(asAdmin.invoke('get_run_env', { project: 'evil', allow: ['PATH'] }), isError('forbidden', /LD_PRELOAD/));
+      const allowed = await asAdmin.invoke('get_run_env', { project: 'evil', allow: ['PATH', 'LD_PRELOAD'] });
+      assert.deepEqual((allowed.variables as Array<{ name: string }>).map((v) => v.name), ['LD_PRELOAD', 'PATH']);
+    });
+
+    test("a project token gets its own environment, not another project's", async () => {
+      const shop = new LocalInvoker(s, projectPrincipal('shop', 'token:shop'), 'internal');
+      assert.equal(((await shop.invoke('get_run_env', { project: 'shop' })).variables as unknown[]).length, 2);
+      await assert.rejects(shop.invoke('get_run_env', { project: 'evil' }), isError('forbidden', /project shop may not read project\/evil\//));
+      await assert.rejects(shop.invoke('get_run_env', { project: 'shop', prefix: 'meta/' }), isError('forbidden'));
+    });
+
+    test('a bad variable name in allow is invalid input naming the field', async () => {
+      await assert.rejects(asAdmin.invoke('get_run_env', { project: 'shop', allow: ['path'] }), isError('invalid_input', /allow\.0: a variable name such as PATH/));
+    });
+  });
+}
