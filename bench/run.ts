@@ -8,6 +8,7 @@ import { onEachBackend } from './backends.js';
 import { benchInProcessGet } from './secrets-inprocess.js';
 import { benchPorts } from './ports.js';
 import { benchCloudflare } from './cloudflare.js';
+import { benchInstructions } from './instructions.js';
 
 const only = process.argv[2];
 
@@ -22,6 +23,10 @@ if (!only || only === 'ports') {
 if (!only || only === 'cloudflare') {
   console.log('\n== Cloudflare: plan + apply, 500 routes and 1,000 records, 5% changed ==');
   await benchCloudflare();
+}
+if (!only || only === 'instructions') {
+  console.log('\n== Instructions: regenerate, check and diff for 60 projects ==');
+  await benchInstructions();
 }
 if (!only || only === 'rest' || only === 'mcp') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);

@@ -32,6 +32,8 @@ export interface CoreDeps {
   home: string;
   /** The daemon's address as configured (http://host:port), for links such as MCP endpoints. */
   baseUrl: string;
+  /** The toolsets an MCP endpoint serves when the client does not choose (what an agent there sees). */
+  defaultToolsets(endpoint: Endpoint): string[];
   /** How retries wait; tests record the waits instead of sitting through them. */
   sleep: (ms: number) => Promise<void>;
   /** What the domains hold about projects (the projects domain asks before removing one). */

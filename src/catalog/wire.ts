@@ -84,6 +84,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       audit,
       home: config.home,
       baseUrl: httpUrl(config.host, config.port),
+      defaultToolsets: (endpoint) => catalog.toolsets.filter((t) => t.defaultFor.includes(endpoint)).map((t) => t.id),
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
       projectData: () => projectData,
     };

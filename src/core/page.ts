@@ -59,3 +59,15 @@ export async function pageNewestFirst<T extends { id: number }>(
   const items = rows.slice(0, page.limit);
   return { items, nextCursor: rows.length > page.limit ? encodeCursor(String(items.at(-1)!.id)) : null };
 }
+
+/** Every item of a paged list, for callers inside the process that need the whole list (one page after another). */
+export async function allPages<T>(fetch: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetch(cursor);
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}

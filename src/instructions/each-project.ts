@@ -10,6 +10,8 @@ export async function forEachProject<T>(
   projects: InstructionProject[],
   work: (project: InstructionProject) => Promise<T>,
   failed: (project: InstructionProject, reason: string) => T,
+  /** Called as each project finishes, in completion order (progress for whoever watches). */
+  onDone?: (result: T) => void,
 ): Promise<T[]> {
   const shared = sharedDirectories(projects);
   const results = new Array<T>(projects.length);
@@ -25,6 +27,7 @@ export async function forEachProject<T>(
       } catch (err) {
         results[i] = failed(project, err instanceof Error ? err.message : String(err));
       }
+      onDone?.(results[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, projects.length) }, worker));

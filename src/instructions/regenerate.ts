@@ -1,8 +1,10 @@
 // Regenerates the managed blocks of many projects in one call, with one result per project:
 // updated, unchanged, refused (why) or failed (why). A failure in one project never stops
 // the others; an unchanged project is not written at all (its files keep their mtime).
+import { resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { writeFileLike } from '../core/files.js';
+import type { KeyedLock } from '../core/keyed-lock.js';
 import type { InstructionProject } from './assemble.js';
 import { forEachProject } from './each-project.js';
 import { describingFsErrors } from './fs-errors.js';
@@ -17,6 +19,12 @@ export interface InstructionsContext {
   /** The project's live facts (the database, once wired; tests inject them). */
   facts: (project: InstructionProject) => Promise<Facts>;
   clock: Clock;
+  /**
+   * Serialises work on one project directory within the process: a project's plan and its
+   * writes happen under it, so two regenerations at once never write from the same stale read
+   * (two adopts of one edit, a backup of a file the other call already replaced).
+   */
+  lock: KeyedLock;
 }
 
 export type RegenerateResult =
@@ -38,14 +46,15 @@ const NEW_FILE_MODE = 0o644;
 export async function regenerateInstructions(
   ctx: InstructionsContext,
   projects: InstructionProject[],
-  options: { onHandEdit?: OnHandEdit } = {},
+  options: { onHandEdit?: OnHandEdit; onResult?: (result: RegenerateResult) => void } = {},
 ): Promise<RegenerateReport> {
   const shared = await readSharedLayers(ctx.root);
   const onHandEdit = options.onHandEdit ?? 'refuse';
   const results = await forEachProject(
     projects,
-    (project) => regenerateProject(ctx, shared, project, onHandEdit),
+    (project) => ctx.lock.run(resolve(project.directory), () => regenerateProject(ctx, shared, project, onHandEdit)),
     (project, reason): RegenerateResult => ({ project: project.name, status: 'failed', reason }),
+    options.onResult,
   );
   const counts: Record<RegenerateStatus, number> = { updated: 0, unchanged: 0, refused: 0, failed: 0 };
   for (const result of results) counts[result.status]++;

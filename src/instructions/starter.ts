@@ -64,9 +64,10 @@ Port range: {{ports.range}}. Services:
 
 - You hold the admin token: run \`sync_tunnel\` when a project adds or changes a hostname, and
   \`create_cname\` for DNS names outside the tunnel.
-- Instructions shared by every project live in the instructions root (.supervisor-core/);
-  after changing them, run \`regenerate_instructions\` for all projects in one call, and
-  \`check_instructions\` to find blocks that are stale or were edited by hand.
+- Instructions shared by every project live in the instructions root (.supervisor-core/).
+  To change what every agent is told: \`write_instruction_layer\`, then
+  \`regenerate_instructions\` with all (one call for every project). \`check_instructions\`
+  finds blocks that are stale or were edited by hand.
 `,
   },
 ];

@@ -5,6 +5,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/core/clock.js';
+import { KeyedLock } from '../../src/core/keyed-lock.js';
 import type { InstructionProject } from '../../src/instructions/assemble.js';
 import { findBlock } from '../../src/instructions/block.js';
 import type { Facts } from '../../src/instructions/placeholders.js';
@@ -77,7 +78,7 @@ export async function makeTree(t: Cleanups, options: TreeOptions = {}): Promise<
   }
   const facts = new Map(names.map((name) => [name, factsFor(name)]));
   const clock = new ManualClock(new Date('2026-03-04T05:06:07Z'));
-  const ctx: InstructionsContext = { root, clock, facts: async (p) => facts.get(p.name)! };
+  const ctx: InstructionsContext = { root, clock, lock: new KeyedLock(), facts: async (p) => facts.get(p.name)! };
   return {
     base,
     root,

@@ -1,0 +1,58 @@
+// Which projects a call covers, as the engine needs them: name, directory, meta or not, and
+// whether AGENTS.md is wanted. Projects without a directory cannot have instructions here; in a
+// call for every project they are set aside with the reason (the built-in `shared` has none
+// unless given one), and a call naming one is refused with the next step.
+import { invalidInput } from '../core/errors.js';
+import { allPages } from '../core/page.js';
+import { META } from '../core/names.js';
+import type { Project, ProjectService } from '../projects/index.js';
+import type { InstructionProject } from './assemble.js';
+
+export interface Skipped {
+  project: string;
+  reason: string;
+}
+
+export interface Targets {
+  projects: InstructionProject[];
+  skipped: Skipped[];
+}
+
+const PAGE = 200;
+
+const noDirectory = (name: string) =>
+  `project ${name} has no directory on this host; give it one with \`supervisor project update ${name} --directory /path/to/checkout\``;
+
+export class TargetResolver {
+  constructor(
+    private readonly projects: Pick<ProjectService, 'list' | 'get'>,
+    private readonly agentsMd: () => Promise<Set<string>>,
+  ) {}
+
+  /** One project, refused when it has no directory. */
+  async one(name: string): Promise<InstructionProject> {
+    const project = await this.projects.get(name);
+    if (!project.directory) throw invalidInput(noDirectory(name), { project: name });
+    return toTarget(project, project.directory, await this.agentsMd());
+  }
+
+  /** `name`, or every project when it is undefined. */
+  async resolve(name: string | undefined): Promise<Targets> {
+    if (name !== undefined) return { projects: [await this.one(name)], skipped: [] };
+    const [all, agentsMd] = await Promise.all([this.all(), this.agentsMd()]);
+    const targets: Targets = { projects: [], skipped: [] };
+    for (const project of all) {
+      if (project.directory) targets.projects.push(toTarget(project, project.directory, agentsMd));
+      else targets.skipped.push({ project: project.name, reason: noDirectory(project.name) });
+    }
+    return targets;
+  }
+
+  private all(): Promise<Project[]> {
+    return allPages((cursor) => this.projects.list({ limit: PAGE, cursor }));
+  }
+}
+
+function toTarget(project: Project, directory: string, agentsMd: Set<string>): InstructionProject {
+  return { name: project.name, directory, isMeta: project.name === META, agentsMd: agentsMd.has(project.name) };
+}

@@ -1,0 +1,64 @@
+// `supervisor instructions …` as a person or a cron job runs it against the daemon: check exits 1
+// when a project's block went stale (here: a port allocated after the last regeneration), diff
+// prints a plain patch, write takes the layer text from stdin.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminPrincipal } from '../../src/core/principal.js';
+import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from '../cli/run-cli.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { inside } from './fixture.js';
+import { makeHost, type Host } from './host.js';
+
+let daemon: TestDaemon;
+let host: Host;
+let env: Record<string, string>;
+const cleanups: Array<() => Promise<void>> = [];
+const cli = (args: string[], stdin?: string) => runCli(args, { env, stdin });
+
+before(async () => {
+  assertCliBuilt();
+  host = await makeHost({ after: (fn) => cleanups.push(fn) });
+  daemon = await startTestDaemon(await daemonBackend(), host.env);
+  env = cliEnv(daemon.home, { SUPERVISOR_URL: daemon.url, SUPERVISOR_TOKEN: daemon.adminToken });
+  for (const project of ['cli-a', 'cli-b']) await daemon.services.projects.add('test', { name: project, directory: await host.checkout(project, `# ${project}\n`) });
+});
+after(async () => {
+  await daemon?.close();
+  for (const cleanup of cleanups) await cleanup();
+});
+
+test('check exits 1 once a port is allocated after the last regeneration, and 0 again after regenerate --all', async () => {
+  const init = await cli(['instructions', 'init', '--json']);
+  assert.equal(init.code, 0, describeResult(init));
+  const regenerated = await cli(['instructions', 'regenerate', '--all', '--json']);
+  assert.equal(regenerated.code, 0, describeResult(regenerated));
+  assert.equal((parseJson(regenerated).counts as { updated: number }).updated, 2);
+  assert.equal((await cli(['instructions', 'check'])).code, 0);
+
+  await daemon.services.ports.allocate(adminPrincipal('test'), { project: 'cli-a', service: 'api' });
+
+  const stale = await cli(['instructions', 'check']);
+  assert.equal(stale.code, 1, describeResult(stale));
+  assert.match(stale.stdout, /ok: false/);
+  assert.match(stale.stdout, /project: cli-a\n\s+state: stale/);
+  const diff = await cli(['instructions', 'diff', 'cli-a']);
+  assert.equal(diff.code, 0, describeResult(diff));
+  assert.match(diff.stdout, /^# cli-a \(.*\)\n--- a\/CLAUDE\.md\n\+\+\+ b\/CLAUDE\.md\n@@ /);
+  assert.match(diff.stdout, /^\+- api: \d+$/m);
+
+  const fixed = await cli(['instructions', 'regenerate', '--all']);
+  assert.equal(fixed.code, 0, describeResult(fixed));
+  assert.equal((await cli(['instructions', 'check'])).code, 0);
+});
+
+test('write takes the layer text from stdin; regenerate of one project, then check of that project', async () => {
+  const written = await cli(['instructions', 'write', 'project', 'deploy.md', '--project', 'cli-b', '--json'], 'Deploy with `make deploy`.\n');
+  assert.equal(written.code, 0, describeResult(written));
+  assert.equal(parseJson(written).status, 'created');
+  assert.equal((await cli(['instructions', 'check', 'cli-b'])).code, 1);
+
+  assert.equal((await cli(['instructions', 'regenerate', 'cli-b'])).code, 0);
+
+  assert.match(inside(await host.claude('cli-b')), /Deploy with `make deploy`\./);
+  assert.equal((await cli(['instructions', 'check', 'cli-b'])).code, 0);
+});
