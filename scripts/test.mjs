@@ -34,7 +34,8 @@ const skippedSuites = [];
 const stream = run({
   files,
   concurrency: Math.max(2, availableParallelism()),
-  timeout: 5 * 60_000,
+  // Generous: the parity suite calls every operation three ways, and a loaded 2-core machine is slow.
+  timeout: 10 * 60_000,
 });
 stream.on('test:pass', (t) => {
   if (t.details?.type === 'suite') {

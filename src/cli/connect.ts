@@ -29,7 +29,7 @@ export async function connect(app: AppDefinition, config: Config, options: { pro
   const explicit = env.SUPERVISOR_URL ? { url: env.SUPERVISOR_URL, token: env.SUPERVISOR_TOKEN ?? '' } : undefined;
   const daemon = explicit ?? (await readDaemonInfo(config.home));
   if (daemon) {
-    const invoker = new RemoteInvoker(app.catalog, { baseUrl: daemon.url.replace(/\/$/, ''), token: daemon.token, via: options.via, project });
+    const invoker = new RemoteInvoker({ baseUrl: daemon.url.replace(/\/$/, ''), token: daemon.token, via: options.via, project });
     const me = (await invoker.invoke('get_identity', {})) as { role: 'admin' | 'project'; project: string; actor: string };
     const principal = me.role === 'admin' ? adminPrincipal(me.actor) : projectPrincipal(me.project, me.actor);
     return { mode: 'daemon', principal, invoker, close: async () => undefined };

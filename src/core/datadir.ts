@@ -1,9 +1,12 @@
-import { chmod, lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
-import { ownStart, stillRuns, tryLockFile, type HeldLock } from './lock-file.js';
+import { daemonInfoFile, type DaemonInfo } from './daemon-info.js';
+import { tryLockFile, type HeldLock } from './lock-file.js';
+import { ownStart } from './process-info.js';
+
+export { readDaemonInfo, type DaemonInfo } from './daemon-info.js';
 
 /** Names of the files the daemon and CLI keep in the data dir (SUPERVISOR_HOME). */
 export const dataDirFiles = (home: string) => ({
@@ -17,7 +20,7 @@ export const dataDirFiles = (home: string) => ({
   /** Where versions before the `keys` folder staged a rotation; adopted into `keys` at start. */
   legacyNextMasterKey: join(home, 'master.key.next'),
   lock: join(home, 'supervisor.lock'),
-  daemon: join(home, 'daemon.json'),
+  daemon: daemonInfoFile(home),
 });
 
 /**
@@ -59,15 +62,6 @@ export async function tightenDataDir(home: string): Promise<number> {
   return changed;
 }
 
-async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
-  try {
-    const parsed = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Takes the exclusive lock on the embedded database (PGlite is single-process).
  * A lock left by a process that no longer runs is taken over.
@@ -84,24 +78,9 @@ export async function lockDataDir(home: string, role: string): Promise<HeldLock>
   );
 }
 
-const DaemonInfo = z.object({
-  pid: z.number().int(),
-  /** The process's kernel start time: a daemon.json whose pid now belongs to another process is stale. */
-  processStart: z.string().optional(),
-  url: z.string().url(),
-  token: z.string().min(1),
-});
-export type DaemonInfo = z.infer<typeof DaemonInfo>;
-
 /** The running daemon's address and its per-run local admin credential (0600). */
 export async function writeDaemonInfo(home: string, info: Omit<DaemonInfo, 'processStart'>): Promise<void> {
-  await writeFileAtomic(dataDirFiles(home).daemon, JSON.stringify({ ...info, processStart: ownStart }), 0o600);
-}
-
-/** The daemon that wrote daemon.json, if it still runs; a file left by a dead or replaced process is ignored. */
-export async function readDaemonInfo(home: string): Promise<DaemonInfo | undefined> {
-  const info = await readJson(dataDirFiles(home).daemon, DaemonInfo);
-  return info && stillRuns(info.pid, info.processStart) ? info : undefined;
+  await writeFileAtomic(daemonInfoFile(home), JSON.stringify({ ...info, processStart: ownStart }), 0o600);
 }
 
 export async function removeDaemonInfo(home: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { createFileExclusive } from './files.js';
+import { ownStart, stillRuns } from './process-info.js';
 
 /**
  * A lock held by one process at a time, as a file naming its holder. It outlives a
@@ -21,34 +21,6 @@ const LockHolder = z.object({
   nonce: z.string().optional(),
 });
 export type LockHolder = z.infer<typeof LockHolder>;
-
-/** Start time of a running process in clock ticks since boot, or undefined without /proc. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22; the command name (field 2) may hold spaces, so count from its closing parenthesis.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export const ownStart = processStart(process.pid);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Whether the process that wrote `pid` (and `started`, its start time) still runs: not gone, and not a new process with a reused pid. */
-export function stillRuns(pid: number, started: string | undefined): boolean {
-  if (!isAlive(pid)) return false;
-  return started === undefined || processStart(pid) === started;
-}
 
 function holderIsGone(holder: LockHolder): boolean {
   return holder.pid === process.pid || !stillRuns(holder.pid, holder.processStart);

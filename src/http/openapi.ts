@@ -40,6 +40,19 @@ export function openApiDocument(catalog: Catalog): JsonSchema {
       },
     };
   }
+  paths[`${API_PREFIX}/call/{operation}`] = {
+    post: {
+      operationId: 'call_operation',
+      summary: 'Call any operation with a JSON body',
+      description: 'Calls the operation named in the path with its input as a JSON body, typed as over MCP (the per-operation routes above read GET and DELETE input from the query string, where every value is text). The answer is that operation\'s answer.',
+      parameters: [{ name: 'operation', in: 'path', required: true, schema: { type: 'string', enum: catalog.all().map((op) => op.name) } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+      responses: {
+        200: { description: 'The operation\'s answer', content: { 'application/json': { schema: { type: 'object' } } } },
+        default: { description: 'Error', content: { 'application/json': { schema: errorSchema } } },
+      },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: { title: 'Supervisor API', version: VERSION, description: 'Secrets, ports, DNS and tunnels, VMs and agent instructions for many projects. Every operation is also an MCP tool and a CLI command.' },

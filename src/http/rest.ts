@@ -18,7 +18,15 @@ function inputOf(op: Operation, request: FastifyRequest): unknown {
   return request.body ?? {};
 }
 
-/** One route per operation: GET/DELETE read input from the query string, POST/PUT from a JSON body. */
+/** Where any operation is called with its input as a JSON body: typed as MCP types it, whatever the operation's REST method. */
+export const CALL_PATH = `${API_PREFIX}/call/:operation`;
+
+/**
+ * One route per operation: GET/DELETE read input from the query string, POST/PUT from
+ * a JSON body. And one route for every operation with a JSON body, which the CLI uses
+ * through the daemon: a query string carries only text, so `{"port": "3200"}` and
+ * `{"port": 3200}` would look the same there, where MCP tells them apart.
+ */
 export function registerRestRoutes(app: FastifyInstance, core: AppCore): void {
   for (const op of core.catalog.all()) {
     app.route({
@@ -27,4 +35,8 @@ export function registerRestRoutes(app: FastifyInstance, core: AppCore): void {
       handler: (request) => new LocalInvoker(core, principalOf(request), viaOf(request)).invoke(op.name, inputOf(op, request)),
     });
   }
+  app.post(CALL_PATH, (request) => {
+    const { operation } = request.params as { operation: string };
+    return new LocalInvoker(core, principalOf(request), viaOf(request)).invoke(operation, request.body ?? {});
+  });
 }

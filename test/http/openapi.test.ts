@@ -60,9 +60,19 @@ describe(`OpenAPI document [${backend}]`, () => {
     }
   });
 
-  test('describes nothing else: one entry per operation, no two on the same path and method', () => {
+  test('describes nothing else: one entry per operation and the JSON call route, no two on the same path and method', () => {
     const ids = Object.values(doc.paths).flatMap((methods) => Object.values(methods).map((m) => m.operationId));
-    assert.deepEqual([...ids].sort(), catalog.all().map((op) => op.name).sort());
+    assert.deepEqual([...ids].sort(), [...catalog.all().map((op) => op.name), 'call_operation'].sort());
+  });
+
+  test('the JSON call route types input as MCP does: a string where a number belongs is refused, as over MCP', async () => {
+    const call = (operation: string, body: unknown) =>
+      fetch(new URL(`/api/v1/call/${operation}`, daemon.url), { method: 'POST', headers: { authorization: `Bearer ${daemon.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const refused = await call('check_port', { port: '3200' });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /port: a port is a whole number from 1 to 65535/);
+    assert.equal((await call('check_port', { port: 3200 })).status, 200);
+    assert.equal((await call('no_such_tool', {})).status, 400);
   });
 
   test('GET and DELETE take their inputs as query parameters, PUT and POST as a JSON body', () => {

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stillRuns } from './process-info.js';
+
+/**
+ * daemon.json: the running daemon's address and its per-run local admin credential
+ * (0600), written by the daemon, read by the CLI and the stdio relay. Checked by
+ * hand rather than with zod so the relay starts without loading a validator.
+ */
+export interface DaemonInfo {
+  pid: number;
+  /** The process's kernel start time: a daemon.json whose pid now belongs to another process is stale. */
+  processStart?: string;
+  url: string;
+  token: string;
+}
+
+export const daemonInfoFile = (home: string) => join(home, 'daemon.json');
+
+function asDaemonInfo(value: unknown): DaemonInfo | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const { pid, processStart, url, token } = value as Record<string, unknown>;
+  if (!Number.isInteger(pid) || typeof url !== 'string' || !/^https?:\/\//.test(url) || typeof token !== 'string' || token === '') return undefined;
+  if (processStart !== undefined && typeof processStart !== 'string') return undefined;
+  return { pid: pid as number, url, token, ...(processStart === undefined ? {} : { processStart }) };
+}
+
+/** The daemon that wrote daemon.json, if it still runs; a file left by a dead or replaced process is ignored. */
+export async function readDaemonInfo(home: string): Promise<DaemonInfo | undefined> {
+  let info: DaemonInfo | undefined;
+  try {
+    info = asDaemonInfo(JSON.parse(await readFile(daemonInfoFile(home), 'utf8')));
+  } catch {
+    return undefined;
+  }
+  return info && stillRuns(info.pid, info.processStart) ? info : undefined;
+}

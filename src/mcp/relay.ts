@@ -1,0 +1,150 @@
+/**
+ * `supervisor mcp` while the daemon runs: a thin relay that passes each JSON-RPC
+ * message from stdin to the daemon's `/mcp/<project>` endpoint and writes what
+ * comes back (JSON, or the events of an SSE stream) to stdout, one message per
+ * line. The daemon answers every call, so stdio and HTTP cannot differ; and the
+ * relay loads no catalog, no validator and no MCP SDK, so Claude Code's start of
+ * a session costs little more than starting node.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { readDaemonInfo } from '../core/daemon-info.js';
+import { InFlight, readFrames, rpcError, type JsonRpcMessage } from './stdio-frames.js';
+
+export interface RelayTarget {
+  url: string;
+  token: string;
+  project: string;
+  toolsets?: string;
+  readonly: boolean;
+}
+
+/** How long closing stdin waits for answers still on their way. */
+const DRAIN_MS = 10_000;
+const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** `--project p [--toolsets a,b] [--readonly]`, or undefined when the words are not exactly that (the full CLI then explains). */
+function relayOptions(words: string[]): Omit<RelayTarget, 'url' | 'token'> | undefined {
+  const options: Record<string, string | true> = {};
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const [flag, inline] = word.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (flag === '--readonly' && inline === undefined) options.readonly = true;
+    else if (flag === '--project' || flag === '--toolsets') {
+      const value = inline ?? words[++i];
+      if (value === undefined || value.startsWith('--')) return undefined;
+      options[flag.slice(2)] = value;
+    } else return undefined;
+  }
+  const project = options.project;
+  if (typeof project !== 'string' || !PROJECT.test(project)) return undefined;
+  return { project, toolsets: typeof options.toolsets === 'string' ? options.toolsets : undefined, readonly: options.readonly === true };
+}
+
+/** The daemon to relay to: SUPERVISOR_URL + SUPERVISOR_TOKEN, else the daemon.json of a live daemon. */
+async function daemonFor(env: NodeJS.ProcessEnv): Promise<{ url: string; token: string } | undefined> {
+  if (env.SUPERVISOR_URL) return { url: env.SUPERVISOR_URL.replace(/\/$/, ''), token: env.SUPERVISOR_TOKEN ?? '' };
+  const home = env.SUPERVISOR_HOME || join(homedir(), '.local/share/supervisor');
+  const info = await readDaemonInfo(home);
+  return info && { url: info.url.replace(/\/$/, ''), token: info.token };
+}
+
+/** The JSON-RPC messages of an answer: a JSON body (one or several), or the `data:` events of an SSE stream. */
+async function messagesOf(response: Response): Promise<JsonRpcMessage[]> {
+  const text = await response.text();
+  if (text.trim() === '') return [];
+  if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    const parsed = JSON.parse(text) as JsonRpcMessage | JsonRpcMessage[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  }
+  const out: JsonRpcMessage[] = [];
+  for (const event of text.split(/\r?\n\r?\n/)) {
+    const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+    if (data !== '') out.push(JSON.parse(data) as JsonRpcMessage);
+  }
+  return out;
+}
+
+/** An HTTP refusal (our REST error shape) as the JSON-RPC error the client is waiting for. */
+async function refusalOf(response: Response, id: JsonRpcMessage['id']): Promise<JsonRpcMessage> {
+  const body = (await response.json().catch(() => undefined)) as { error?: { code?: unknown; message?: unknown } } | undefined;
+  const reason = typeof body?.error?.message === 'string' ? `${String(body.error.code)}: ${body.error.message}` : `HTTP ${response.status}`;
+  return rpcError(id, -32001, `the supervisor daemon refused the request: ${reason}`);
+}
+
+export class Relay {
+  private protocolVersion: string | undefined;
+  readonly inFlight = new InFlight();
+
+  constructor(
+    private readonly target: RelayTarget,
+    private readonly write: (message: JsonRpcMessage) => void,
+  ) {}
+
+  private headers(): Record<string, string> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.target.token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'x-supervisor-via': 'mcp',
+    };
+    if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion;
+    if (this.target.toolsets) headers['x-supervisor-toolsets'] = this.target.toolsets;
+    if (this.target.readonly) headers['x-supervisor-readonly'] = 'true';
+    return headers;
+  }
+
+  private send(message: JsonRpcMessage): void {
+    this.inFlight.settle(message);
+    this.write(message);
+  }
+
+  /** Passes one message on and writes every message that comes back. */
+  async forward(message: JsonRpcMessage): Promise<void> {
+    this.inFlight.begin(message);
+    const id = message.method !== undefined ? message.id : undefined;
+    let response: Response;
+    try {
+      response = await fetch(`${this.target.url}/mcp/${this.target.project}`, { method: 'POST', headers: this.headers(), body: JSON.stringify(message) });
+    } catch (err) {
+      if (id !== undefined) this.send(rpcError(id, -32000, `the supervisor daemon at ${this.target.url} is not answering (${(err as Error).message}); is it running? \`supervisor daemon status\``));
+      return;
+    }
+    try {
+      if (!response.ok && response.status !== 202) {
+        if (id !== undefined) this.send(await refusalOf(response, id));
+        return;
+      }
+      for (const answer of await messagesOf(response)) {
+        const version = (answer.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+        if (message.method === 'initialize' && typeof version === 'string') this.protocolVersion = version;
+        this.send(answer);
+      }
+    } catch (err) {
+      if (id !== undefined) this.send(rpcError(id, -32603, `could not read the daemon's answer: ${(err as Error).message}`));
+    }
+  }
+}
+
+/**
+ * Relays stdio to the daemon when one runs and the arguments are plain; resolves
+ * false (doing nothing) otherwise, so the full CLI can serve or explain.
+ */
+export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const options = relayOptions(words);
+  const daemon = options && (await daemonFor(env));
+  if (!options || !daemon) return false;
+  const relay = new Relay({ ...daemon, ...options }, (message) => process.stdout.write(`${JSON.stringify(message)}\n`));
+  readFrames(
+    process.stdin,
+    (frame) => {
+      if (frame.kind === 'refused') process.stdout.write(`${JSON.stringify(frame.reply)}\n`);
+      else void relay.forward(frame.message);
+    },
+    () => {
+      // Stdin closed: finish what is on its way (bounded), then leave.
+      void relay.inFlight.drained(DRAIN_MS).then(() => process.exit(0));
+    },
+  );
+  return true;
+}
