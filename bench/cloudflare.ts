@@ -134,6 +134,7 @@ function counting(db: Db, queries: { count: number }): Db {
   });
   return {
     kind: db.kind,
+    listen: (channel, handlers) => db.listen(channel, handlers),
     query: <T>(sql: string, params?: readonly unknown[]) => {
       queries.count++;
       return db.query<T>(sql, params);

@@ -35,6 +35,10 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
         };
         return fn(tx);
       }),
+    async listen(_channel, handlers) {
+      handlers.state(true);
+      return { backendPid: () => undefined, stop: async () => undefined };
+    },
     close: () => pglite.close(),
     dump: () => pglite.dumpDataDir('none'),
   };

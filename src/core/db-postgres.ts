@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, QueryResult, Tx } from './db.js';
+import type { Db, ListenHandlers, Listening, QueryResult, Tx } from './db.js';
 import { parseInt8 } from './db.js';
 import { SupervisorError } from './errors.js';
 
@@ -71,6 +71,57 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         client.release();
       }
     },
+    listen: (channel, handlers) => listenOn(options, channel, handlers),
     close: () => pool.end(),
+  };
+}
+
+/** Waits between reconnection attempts of a lost LISTEN connection. */
+const RELISTEN_MS = [100, 500, 1000, 2000, 5000];
+
+/**
+ * LISTEN on a client of its own (a pooled connection would be handed to other
+ * queries). When that connection is lost the caller is told at once, and it is
+ * re-established in the background until `stop`.
+ */
+async function listenOn(options: PostgresOptions, channel: string, handlers: ListenHandlers): Promise<Listening> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let pid: number | undefined;
+  let attempt = 0;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: options.connectionString, options: options.schema ? `-c search_path=${options.schema},public` : undefined });
+    next.on('notification', (n) => n.channel === channel && handlers.message(n.payload ?? ''));
+    next.on('error', () => undefined);
+    next.on('end', () => {
+      if (stopped || client !== next) return;
+      client = undefined;
+      handlers.state(false);
+      void retry();
+    });
+    await next.connect();
+    await next.query(`LISTEN ${channel}`);
+    if (stopped) return void (await next.end().catch(() => undefined));
+    pid = (await next.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    client = next;
+    attempt = 0;
+    handlers.state(true);
+  };
+  const retry = async (): Promise<void> => {
+    while (!stopped && !client) {
+      await new Promise((resolve) => setTimeout(resolve, RELISTEN_MS[Math.min(attempt++, RELISTEN_MS.length - 1)]).unref());
+      if (stopped) return;
+      await connect().catch(() => undefined);
+    }
+  };
+  await connect();
+  return {
+    backendPid: () => (client ? pid : undefined),
+    async stop() {
+      stopped = true;
+      await client?.end().catch(() => undefined);
+      client = undefined;
+    },
   };
 }

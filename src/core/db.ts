@@ -22,10 +22,29 @@ export interface Tx extends Queryable {
   exec(sql: string): Promise<void>;
 }
 
+export interface ListenHandlers {
+  /** A NOTIFY's payload. */
+  message(payload: string): void;
+  /** false when the listening connection is lost (notifications may be missed), true once listening again. */
+  state(listening: boolean): void;
+}
+
+export interface Listening {
+  /** The server process of the listening connection, when there is one (health checks, tests). */
+  backendPid(): number | undefined;
+  stop(): Promise<void>;
+}
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Notifications sent on `channel` by other processes (PostgreSQL LISTEN on a
+   * connection of its own, reconnected when lost). PGlite belongs to one process:
+   * there is nobody else to hear from, so it is always listening and never told anything.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<Listening>;
   close(): Promise<void>;
 }
 

@@ -24,9 +24,11 @@ export const secretsDomain = defineDomain({
     core.audit.addBufferedSource(reads);
     const keyring = new Keyring(core.db, await loadMasterKeys(core.home, settings.masterKey), core.clock, settings.keyRotateAfter);
     await keyring.init();
-    return new SecretsService({ db: core.db, keyring, clock: core.clock, audit: core.audit, reads, maxValueBytes: settings.secretMaxBytes, ports: needs.ports });
+    const cacheLimits = { entries: settings.secretCacheEntries, bytes: settings.secretCacheBytes };
+    return new SecretsService({ db: core.db, keyring, clock: core.clock, audit: core.audit, reads, maxValueBytes: settings.secretMaxBytes, ports: needs.ports, cacheLimits });
   },
   operations: [...secretOperations, ...keyOperations],
   projectData: (svc) => svc.projectData(),
-  stop: (svc) => svc.flush(),
+  start: (svc) => svc.startCache(),
+  stop: (svc) => svc.stop(),
 });

@@ -3,13 +3,14 @@ import type { Clock } from '../core/clock.js';
 import type { ProjectData } from '../core/project-data.js';
 import { projectFolder } from './access.js';
 import { escapeLike } from './paths.js';
+import { FORGET_ALL, SECRETS_CHANNEL } from './read-cache.js';
 
 /**
  * A project's secrets (its folder) and grants: listed before the project is
  * removed; with force the secrets are soft-deleted (restore_secret brings one
  * back) and the grants dropped.
  */
-export function secretProjectData(deps: { audit: AuditLog; clock: Clock }): ProjectData {
+export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetAll(): void }): ProjectData {
   return {
     owned: async (project, q) => {
       const { rows } = await q.query<{ item: string; total: number }>(
@@ -28,6 +29,9 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock }): Proj
         [escapeLike(projectFolder(project)), now],
       );
       const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1', [project]);
+      // Cached rows of the deleted secrets, here and on the other daemons.
+      deps.forgetAll();
+      await tx.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, FORGET_ALL]);
       if (deleted.rowCount + grants.rowCount > 0) {
         await deps.audit.record({ actor, action: 'secret.release_project', target: projectFolder(project), outcome: 'ok', detail: { deleted: deleted.rowCount, grants: grants.rowCount } }, tx);
       }

@@ -1,14 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import type { Principal } from '../core/principal.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import { open, seal } from '../core/crypto.js';
-import { toBuffer, type Db, type Queryable } from '../core/db.js';
+import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
 import { conflict, forbidden, invalidInput, notFound, SupervisorError } from '../core/errors.js';
 import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from './access.js';
 import type { Keyring } from './keyring.js';
 import type { ReadTracker } from './read-tracker.js';
 import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
 import { escapeLike, folderOf } from './paths.js';
+import { changePayload, FORGET_ALL, parseChange, ReadCache, SECRETS_CHANNEL, type CacheLimits } from './read-cache.js';
 import type { ProjectData } from '../core/project-data.js';
 import { secretProjectData } from './project-data.js';
 import { buildRunEnv, type RunEnvInput, type RunEnvPorts, type RunVariable } from './run-env.js';
@@ -109,24 +111,75 @@ export interface SecretsDeps {
   audit: AuditLog;
   reads: ReadTracker;
   maxValueBytes: number;
+  /** Bounds of the cache of current rows of recently read secrets (read-cache.ts); off when absent. */
+  cacheLimits?: CacheLimits;
 }
 
 export class SecretsService {
-  constructor(private readonly deps: SecretsDeps) {}
+  private readonly cache: ReadCache<ValueRow>;
+  private listening: Listening | undefined;
+  /** Tells this process's notifications from other daemons'. */
+  private readonly instance = randomBytes(6).toString('hex');
+
+  constructor(private readonly deps: SecretsDeps) {
+    this.cache = new ReadCache(deps.cacheLimits ?? { entries: 0, bytes: 0 });
+  }
+
+  /** Listens for other daemons' writes, so the read cache can be trusted (PGlite: always). */
+  async startCache(): Promise<void> {
+    this.listening = await this.db.listen(SECRETS_CHANNEL, {
+      // Our own writes were forgotten when they were made; the echo would only evict a fresh row.
+      message: (payload) => {
+        const change = parseChange(payload);
+        if (change.from !== this.instance) this.cache.forget(change.path);
+      },
+      state: (listening) => this.cache.setTrusted(listening),
+    });
+  }
+
+  /** How the read cache stands (health checks, tests). */
+  cacheStatus(): { enabled: boolean; entries: number; listenerPid: number | undefined } {
+    return { enabled: this.cache.enabled, entries: this.cache.size, listenerPid: this.listening?.backendPid() };
+  }
+
+  async stop(): Promise<void> {
+    await this.listening?.stop();
+    this.cache.setTrusted(false);
+    await this.deps.reads.flush();
+  }
+
+  /**
+   * A write to `paths` in one transaction: the cache forgets them before (so a read
+   * racing the write cannot store the old row) and after the commit, and the other
+   * daemons are told in the transaction (a notification goes out only if it commits).
+   */
+  private async changing<T>(paths: readonly string[], write: (tx: Queryable) => Promise<T>): Promise<T> {
+    const each = paths.length > 50 ? [FORGET_ALL] : paths;
+    for (const path of each) this.cache.forget(path);
+    try {
+      return await this.db.transaction(async (tx) => {
+        const result = await write(tx);
+        for (const path of each) await tx.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, changePayload(this.instance, path)]);
+        return result;
+      });
+    } finally {
+      for (const path of each) this.cache.forget(path);
+    }
+  }
 
   /** Data keys and the master key that wraps them (the keys operations). */
   get keyring(): Keyring {
     return this.deps.keyring;
   }
 
-  /** Buffered read tracking and audit rows, written now (shutdown, tests). */
+  /** Buffered read tracking and audit rows, written now (tests). */
   flush(): Promise<void> {
     return this.deps.reads.flush();
   }
 
   /** What secrets hold about a project (its folder, its grants), for the projects domain. */
   projectData(): ProjectData {
-    return secretProjectData({ audit: this.deps.audit, clock: this.deps.clock });
+    return secretProjectData({ audit: this.deps.audit, clock: this.deps.clock, forgetAll: () => this.cache.forget(FORGET_ALL) });
   }
 
   /** The environment `supervisor run` gives a project's command (see run-env.ts). */
@@ -152,21 +205,31 @@ export class SecretsService {
   }
 
   async get(principal: Principal, input: { path: string; version?: number }): Promise<SecretMeta & { value: string; expired: boolean }> {
+    // Access is checked on every read, cached or not.
     await this.authorize(principal, input.path, 'read');
     const now = this.deps.clock.now();
-    const { rows } = await this.db.query<ValueRow>(READ_SQL, [input.path, input.version ?? null]);
-    const row = rows[0];
+    const current = input.version === undefined;
+    const generation = this.cache.generation(input.path);
+    const hit = current ? this.cache.get(input.path) : undefined;
+    let row = hit?.row;
+    if (!row) {
+      const { rows } = await this.db.query<ValueRow>(READ_SQL, [input.path, input.version ?? null]);
+      row = rows[0];
+    }
     if (!row) {
       await this.deps.audit.record({ actor: principal.actor, action: 'secret.read', target: input.path, outcome: 'error', detail: { code: 'not_found' } });
       throw await this.missing(input.path, input.version);
     }
     const plain = await this.decrypt(row);
     this.deps.reads.track({ secretId: row.id, path: row.path, version: row.version, actor: principal.actor, at: now });
+    // Reads counted here since the row was read from the database (other daemons' reads show after a write).
+    const readCount = hit ? ++hit.readCount : row.read_count + this.deps.reads.pending(row.id);
+    if (current && !hit) this.cache.put(input.path, generation, row, readCount);
     return {
       ...toMeta(row),
       version: row.version,
       lastReadAt: now,
-      readCount: row.read_count + this.deps.reads.pending(row.id),
+      readCount,
       value: plain.toString('utf8'),
       expired: row.expires_at !== null && row.expires_at <= now,
     };
@@ -193,7 +256,7 @@ export class SecretsService {
   async set(principal: Principal, input: SetSecretInput): Promise<SecretMeta & { created: boolean }> {
     await this.authorize(principal, input.path, 'write');
     const plain = this.checkValue(input.value);
-    return this.db.transaction((tx) => this.writeIn(tx, principal, input, plain));
+    return this.changing([input.path], (tx) => this.writeIn(tx, principal, input, plain));
   }
 
   /** One write inside the caller's transaction: lock (or create) the row, check ifVersion, store a new version. */
@@ -232,7 +295,7 @@ export class SecretsService {
     await this.authorize(principal, folderOf(prefix), 'write', 'secret.import');
     const plains = entries.map((e) => ({ ...e, plain: this.checkValue(e.value) }));
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], skipped: [] as string[] };
-    await this.db.transaction(async (tx) => {
+    await this.changing(plains.map((e) => e.path), async (tx) => {
       for (const entry of plains) {
         const current = await this.currentValue(tx, entry.path);
         if (current !== undefined && !overwrite) result.skipped.push(entry.path);
@@ -304,7 +367,7 @@ export class SecretsService {
   async delete(principal: Principal, input: { path: string; ifVersion?: number }): Promise<SecretMeta> {
     await this.authorize(principal, input.path, 'write', 'secret.delete');
     const now = this.deps.clock.now();
-    return this.db.transaction(async (tx) => {
+    return this.changing([input.path], async (tx) => {
       const row = await this.lockExisting(tx, input.path);
       if (row.deleted_at) throw notFound(`the secret at ${input.path} is already deleted`);
       if (input.ifVersion !== undefined && input.ifVersion !== row.current_version) {
@@ -319,7 +382,7 @@ export class SecretsService {
   async restore(principal: Principal, input: { path: string }): Promise<SecretMeta> {
     await this.authorize(principal, input.path, 'write', 'secret.restore');
     const now = this.deps.clock.now();
-    return this.db.transaction(async (tx) => {
+    return this.changing([input.path], async (tx) => {
       const row = await this.lockExisting(tx, input.path);
       if (!row.deleted_at) throw conflict(`the secret at ${input.path} is not deleted`);
       const { rows } = await tx.query<MetaRow>(`UPDATE secrets s SET deleted_at = NULL, updated_at = $2 WHERE id = $1 RETURNING ${META_COLUMNS}`, [row.id, now]);

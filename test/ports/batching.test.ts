@@ -38,6 +38,7 @@ class WatchedDb {
   constructor(inner: Db) {
     this.db = {
       kind: inner.kind,
+      listen: (channel, handlers) => inner.listen(channel, handlers),
       query: async <T>(sql: string, params?: readonly unknown[]) => {
         const many = sql.includes('port_allocate_many(');
         if (many || sql.includes('port_allocate(')) {

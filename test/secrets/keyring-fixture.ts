@@ -22,7 +22,7 @@ export const admin = adminPrincipal('test-admin');
  */
 export function openDaemon(db: Db, home: string, env: Record<string, string> = {}): Promise<SupervisorApp> {
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'debug', ...env });
-  const shared: Db = { kind: db.kind, query: (sql, params) => db.query(sql, params), transaction: (fn) => db.transaction(fn), close: async () => undefined };
+  const shared: Db = { kind: db.kind, listen: (channel, handlers) => db.listen(channel, handlers), query: (sql, params) => db.query(sql, params), transaction: (fn) => db.transaction(fn), close: async () => undefined };
   return openApp({ config, db: shared, clock: new ManualClock(new Date('2026-11-23T10:00:00Z')), log: createLogger('debug', captureStream()) });
 }
 

@@ -14,6 +14,7 @@ import { isError } from '../helpers/errors.js';
 function aroundStatements(db: Db, around: <T>(sql: string, run: () => Promise<T>) => Promise<T>): Db {
   return {
     kind: db.kind,
+    listen: (channel, handlers) => db.listen(channel, handlers),
     query: (sql, params) => around(sql, () => db.query(sql, params)),
     transaction: (fn) => db.transaction((tx) => fn({ query: (sql, params) => around(sql, () => tx.query(sql, params)), exec: (sql) => tx.exec(sql) })),
     close: async () => undefined,
