@@ -19,6 +19,7 @@ import { ReadCache } from '../../src/secrets/read-cache.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 import { captureStream } from '../helpers/services.js';
+import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
 
 const admin = adminPrincipal('test-admin');
 const READS = 'FROM secrets s JOIN secret_versions v';
@@ -138,27 +139,22 @@ for (const backend of testBackends()) {
 }
 
 describe('two daemons on one PostgreSQL', { skip: await skipReason('postgres') }, () => {
-  let homes: string[] = [];
+  let shared: SharedDaemons;
   let a: SupervisorApp;
   let b: SupervisorApp;
-  let readsOnB: () => number;
+  let readsOnB: () => number = () => 0;
   before(async () => {
-    const shared = await openTestDb('postgres');
-    homes = [await mkdtemp(join(tmpdir(), 'supervisor-cache-a-')), await mkdtemp(join(tmpdir(), 'supervisor-cache-b-'))];
-    a = await openDaemon({ ...shared, kind: shared.kind, close: async () => undefined }, homes[0]!);
-    // B shares A's key files (one host, one data dir's keys): copy them in before it starts.
-    const { cp } = await import('node:fs/promises');
-    await cp(join(homes[0]!, 'keys'), join(homes[1]!, 'keys'), { recursive: true });
-    await cp(join(homes[0]!, 'master.key'), join(homes[1]!, 'master.key'));
-    const counted = counting(shared);
-    readsOnB = counted.reads;
-    b = await openDaemon(counted.db, homes[1]!);
+    shared = await openSharedDaemons(2, {
+      wrap: (db, i) => {
+        if (i === 0) return db;
+        const counted = counting(db);
+        readsOnB = counted.reads;
+        return counted.db;
+      },
+    });
+    [a, b] = shared.apps as [SupervisorApp, SupervisorApp];
   });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-    for (const h of homes) await rm(h, { recursive: true, force: true });
-  });
+  after(() => shared?.close());
 
   /** Reads on B until it sees `value` (bounded); the wait is what the notification took. */
   async function seenOnB(path: string, value: string): Promise<void> {
