@@ -1,6 +1,7 @@
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, QueryResult, Tx } from './db.js';
 import { parseInt8, toBuffer } from './db.js';
+import { LocalLocks } from './local-locks.js';
 
 export interface PgliteOptions {
   /** Folder for the database files; omitted means in memory (tests). */
@@ -24,6 +25,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
     return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
   };
 
+  const locks = new LocalLocks();
   return {
     kind: 'pglite',
     query: (sql, params) => run(pglite, sql, params),
@@ -39,6 +41,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
       handlers.state(true);
       return { backendPid: () => undefined, stop: async () => undefined };
     },
+    exclusive: (name, fn) => locks.exclusive(name, fn),
+    tryHold: async (name) => locks.tryHold(name),
     close: () => pglite.close(),
     dump: () => pglite.dumpDataDir('none'),
   };

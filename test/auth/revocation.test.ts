@@ -9,19 +9,15 @@ import pg from 'pg';
 import type { SupervisorApp } from '../../src/app.js';
 import type { Db } from '../../src/core/db.js';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
 
 /** Counts one daemon's token lookups. */
-function countingLookups(db: Db, count: () => void): Db {
-  return {
-    ...db,
-    kind: db.kind,
-    query: (sql, params) => {
-      if (sql.startsWith('SELECT * FROM tokens WHERE id')) count();
-      return db.query(sql, params);
-    },
-  };
-}
+const countingLookups = (db: Db, count: () => void): Db =>
+  interceptStatements(db, (sql, _params, run) => {
+    if (sql.startsWith('SELECT * FROM tokens WHERE id')) count();
+    return run();
+  });
 
 /** Polls `check` until it holds, returning how long that took; fails after `ms`. */
 async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {

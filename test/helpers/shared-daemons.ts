@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { Db } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/log.js';
 import { openTestDb } from './db.js';
+import { keepOpen } from './db-intercept.js';
 import { captureStream } from './services.js';
 
 export interface SharedDaemons {
@@ -39,7 +40,7 @@ export async function openSharedDaemons(count: number, options: { wrap?: (db: Db
       if (i > 0) dbs.push(own);
       const db = options.wrap ? options.wrap(own, i) : own;
       const config = loadConfig({ SUPERVISOR_HOME: home, ...options.env });
-      apps.push(await openApp({ config, db: { ...db, kind: db.kind, close: async () => undefined }, clock: new ManualClock(new Date('2026-11-23T10:00:00Z')), log: createLogger('warn', captureStream()) }));
+      apps.push(await openApp({ config, db: keepOpen(db), clock: new ManualClock(new Date('2026-11-23T10:00:00Z')), log: createLogger('warn', captureStream()) }));
     }
   } catch (err) {
     for (const app of apps.reverse()) await app.close().catch(() => undefined);

@@ -17,6 +17,7 @@ import { createLogger } from '../../src/core/log.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { ReadCache } from '../../src/secrets/read-cache.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { isError } from '../helpers/errors.js';
 import { captureStream } from '../helpers/services.js';
 import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
@@ -67,11 +68,11 @@ describe('ReadCache', () => {
 /** A database that counts the statements that read a secret's row. */
 function counting(db: Db): { db: Db; reads: () => number } {
   let reads = 0;
-  const query: Db['query'] = (sql, params) => {
+  const counted = interceptStatements(db, (sql, _params, run) => {
     if (sql.includes(READS)) reads++;
-    return db.query(sql, params);
-  };
-  return { db: { ...db, kind: db.kind, query, listen: (c, h) => db.listen(c, h), transaction: (fn) => db.transaction(fn), close: () => db.close() }, reads: () => reads };
+    return run();
+  });
+  return { db: counted, reads: () => reads };
 }
 
 async function openDaemon(db: Db, home: string): Promise<SupervisorApp> {
