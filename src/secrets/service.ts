@@ -240,7 +240,7 @@ export class SecretsService {
     const row = rows[0];
     if (!row) return notFound(`no secret at ${path}; \`list_secrets\` shows the paths that exist`);
     if (row.deleted_at) return notFound(`the secret at ${path} was deleted; \`restore_secret\` brings it back`);
-    return notFound(`the secret at ${path} has no version ${version} (current: ${row.current_version}); \`secret_history\` lists versions`);
+    return notFound(`the secret at ${path} has no version ${version} (current: ${row.current_version}); \`get_secret_history\` lists versions`);
   }
 
   private checkValue(value: string): Buffer {
