@@ -11,6 +11,7 @@ import type { Db } from '../../src/core/db.js';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
 import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import { within } from '../helpers/wait.js';
 
 /** Counts one daemon's token lookups. */
 const countingLookups = (db: Db, count: () => void): Db =>
@@ -18,16 +19,6 @@ const countingLookups = (db: Db, count: () => void): Db =>
     if (sql.startsWith('SELECT * FROM tokens WHERE id')) count();
     return run();
   });
-
-/** Polls `check` until it holds, returning how long that took; fails after `ms`. */
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    assert.ok(performance.now() - start < ms, `${what} within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return performance.now() - start;
-}
 
 describe('token revocation across daemons on one PostgreSQL', { skip: await skipReason('postgres') }, () => {
   let shared: SharedDaemons;

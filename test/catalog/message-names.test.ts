@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { catalog } from '../../src/app.js';
 
 test('every operation named in a message exists', () => {
-  const names = new Set(catalog.byName.keys());
+  const names = new Set(catalog.all().map((op) => op.name));
   const missing: string[] = [];
   for (const entry of readdirSync('src', { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;

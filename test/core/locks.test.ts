@@ -13,6 +13,7 @@ import { SharedLock } from '../../src/core/shared-lock.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 import { captureStream } from '../helpers/services.js';
+import { within } from '../helpers/wait.js';
 
 const log = createLogger('warn', captureStream());
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -22,14 +23,6 @@ async function terminate(pid: number): Promise<void> {
   await killer.connect();
   await killer.query('SELECT pg_terminate_backend($1)', [pid]);
   await killer.end();
-}
-
-async function eventually(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    assert.ok(Date.now() < deadline, what);
-    await tick();
-  }
 }
 
 /** The same database as a second daemon sees it: PGlite has one process, PostgreSQL a second pool on the schema. */
@@ -88,7 +81,7 @@ for (const backend of testBackends()) {
       assert.equal(leaders.filter((l) => l.leading).length, 1);
       const first = leaders.find((l) => l.leading)!;
       await first.stop();
-      await eventually('another daemon leads', () => leaders.filter((l) => l.leading).length === 1);
+      await within(5_000, 'another daemon leads', () => leaders.filter((l) => l.leading).length === 1);
       assert.equal(first.leading, false);
       for (const l of leaders) await l.stop();
     });
@@ -112,7 +105,7 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
     const held = await one.tryHold('scheduler', () => (told = true));
     assert.ok(held);
     await terminate(held.backendPid()!);
-    await eventually('the holder is told', () => told);
+    await within(5_000, 'the holder is told', () => told);
     assert.equal(held.held(), false);
     const next = await two.tryHold('scheduler', () => undefined);
     assert.ok(next);
@@ -128,7 +121,7 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
     await b.start();
     assert.deepEqual([a.leading, b.leading], [true, false]);
     await terminate(a.backendPid()!);
-    await eventually('b leads', () => b.leading);
+    await within(5_000, 'b leads', () => b.leading);
     assert.ok(changes.includes('a:false'), `a was told it lost the lead: ${changes.join(' ')}`);
     // a tries again, but b holds it now.
     await tick(60);
@@ -148,7 +141,7 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
       pid = rows[0]?.pid;
       assert.ok(pid, 'the lock is held on a connection of its own');
       await terminate(pid);
-      await eventually('the holding connection is gone', () => {
+      await within(5_000, 'the holding connection is gone', () => {
         try {
           assertHeld();
           return false;

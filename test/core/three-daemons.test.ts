@@ -15,18 +15,10 @@ import { ACCOUNT, ALL_PERMISSIONS, TOKEN } from '../cloudflare/fixture.js';
 import { skipReason } from '../helpers/db.js';
 import { addProject } from '../helpers/projects.js';
 import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import { within } from '../helpers/wait.js';
 
 const admin = adminPrincipal('test-admin');
 const ROUTES_EACH = 6;
-
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    assert.ok(performance.now() - start < ms, `${what} within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return performance.now() - start;
-}
 
 describe('three daemons on one PostgreSQL', { skip: await skipReason('postgres') }, () => {
   let fake: FakeCloudflare;
