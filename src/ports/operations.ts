@@ -124,7 +124,7 @@ export const portOperations = [
   operation({
     name: 'set_port_range',
     title: 'Set port range',
-    description: "Move a project's port range (range) or resize it (size). Use when its range is full.",
+    description: "Move a project's port range (range) or resize it (size). Use when its range is full. A range with no usable port (all in the OS ephemeral range or denied) is refused.",
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/ports/range' },
@@ -134,8 +134,14 @@ export const portOperations = [
       size: z.number().int().min(1).max(65535).optional().describe('New number of ports, starting at the current first port'),
       range: portRangeInput.optional(),
     }),
-    output: rangeOutput,
-    handler: async ({ svc, principal }, input) => rangeView(await svc.setRange(principal.actor, { project: input.project, size: input.size, range: input.range })),
+    output: rangeOutput.extend({
+      usable: z.number().int().describe('Ports of the range that may be handed out (the OS ephemeral range and the deny list removed)'),
+      notes: z.array(z.string()).describe('Which ports of the range are never handed out, and why'),
+    }),
+    handler: async ({ svc, principal }, input) => {
+      const set = await svc.setRange(principal.actor, { project: input.project, size: input.size, range: input.range });
+      return { ...rangeView(set), usable: set.usable, notes: set.notes };
+    },
   }),
   operation({
     name: 'check_port',

@@ -139,9 +139,14 @@ export class PortService {
     return this.ranges.get(project);
   }
 
-  /** Moves or resizes a project's range (admin); gives one to a project that has none. */
-  setRange(actor: string, input: { project: string; size?: number; range?: PortRange }): Promise<ProjectRange> {
-    return this.ranges.set(actor, input);
+  /**
+   * Moves or resizes a project's range (admin); gives one to a project that has none. A range
+   * with no usable port is refused; the answer says how many are usable and why others are not.
+   */
+  async setRange(actor: string, input: { project: string; size?: number; range?: PortRange }): Promise<ProjectRange & { usable: number; notes: string[] }> {
+    const range = await this.ranges.set(actor, input);
+    const { usable, excluded } = (await this.exclusions()).usability(range.range);
+    return { ...range, usable, notes: excluded === null ? [] : [`${excluded}: never handed out`] };
   }
 
   /** What ports hold about a project: a range assigned when it is added, allocations released with it. */
