@@ -9,7 +9,7 @@ import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from
 import type { Keyring } from './keyring.js';
 import type { ReadTracker } from './read-tracker.js';
 import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
-import { escapeLike, folderOf } from './paths.js';
+import { folderOf, prefixBounds } from './paths.js';
 import { changePayload, FORGET_ALL, parseChange, ReadCache, SECRETS_CHANNEL, type CacheLimits } from './read-cache.js';
 import type { ProjectData } from '../core/project-data.js';
 import { secretProjectData } from './project-data.js';
@@ -99,8 +99,15 @@ WHERE s.path = $1 AND s.deleted_at IS NULL`;
 const READ_MANY_SQL = `
 SELECT s.id, s.path, v.version, v.key_id, v.iv, v.ciphertext
 FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
-WHERE s.path LIKE $1 || '%' AND s.deleted_at IS NULL
+WHERE s.path ~>=~ $1 AND s.path ~<~ $3 AND s.deleted_at IS NULL
 ORDER BY s.path LIMIT $2`;
+
+/** list's statement; exported for the test that checks its generic plan uses the path index. */
+export const LIST_SQL = `SELECT ${META_COLUMNS} FROM secrets s
+       WHERE s.path ~>=~ $1 AND s.path ~<~ $7 AND s.path > $2 AND s.current_version > 0 AND ($3 OR s.deleted_at IS NULL)
+         AND ($4 OR position('/' IN substr(s.path, length($1) + 1)) = 0)
+         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE starts_with(s.path, f.folder)))
+       ORDER BY s.path LIMIT $5`;
 
 export interface SecretsDeps {
   db: Db;
@@ -328,9 +335,10 @@ export class SecretsService {
   async readMany(principal: Principal, prefix: string, limit: number): Promise<Array<{ path: string; value: string }>> {
     const folder = folderOf(prefix);
     await this.authorize(principal, folder, 'read', 'secret.export');
-    const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0`, [escapeLike(folder)]);
+    const bounds = prefixBounds(folder);
+    const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NULL AND current_version > 0`, [bounds.lower, bounds.upper]);
     if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
-    const { rows } = await this.db.query<SealedRow & { id: number }>(READ_MANY_SQL, [escapeLike(folder), limit]);
+    const { rows } = await this.db.query<SealedRow & { id: number }>(READ_MANY_SQL, [bounds.lower, limit, bounds.upper]);
     const now = this.deps.clock.now();
     return Promise.all(
       rows.map(async (r) => {
@@ -431,14 +439,8 @@ export class SecretsService {
     await this.deps.reads.flush();
     const visible = await this.visibility(principal, prefix);
     const after = input.cursor ? decodeCursor(input.cursor) : '';
-    const { rows } = await this.db.query<MetaRow>(
-      `SELECT ${META_COLUMNS} FROM secrets s
-       WHERE s.path LIKE $1 || '%' AND s.path > $2 AND s.current_version > 0 AND ($3 OR s.deleted_at IS NULL)
-         AND ($4 OR position('/' IN substr(s.path, length($1) + 1)) = 0)
-         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE s.path LIKE f.folder || '%'))
-       ORDER BY s.path LIMIT $5`,
-      [escapeLike(prefix), after, input.includeDeleted, input.recursive, input.limit + 1, visible.map(escapeLike)],
-    );
+    const bounds = prefixBounds(prefix);
+    const { rows } = await this.db.query<MetaRow>(LIST_SQL, [bounds.lower, after, input.includeDeleted, input.recursive, input.limit + 1, visible, bounds.upper]);
     const page = rows.slice(0, input.limit);
     const folders = input.recursive ? [] : await this.subfolders(prefix, visible);
     return {
@@ -471,9 +473,9 @@ export class SecretsService {
   private async subfolders(prefix: string, visible: string[]): Promise<string[]> {
     const { rows } = await this.db.query<{ folder: string }>(
       `SELECT DISTINCT $2 || split_part(substr(path, length($2) + 1), '/', 1) || '/' AS folder FROM secrets
-       WHERE path LIKE $1 || '%' AND position('/' IN substr(path, length($2) + 1)) > 0 AND deleted_at IS NULL AND current_version > 0
+       WHERE path ~>=~ $1 AND path ~<~ $3 AND position('/' IN substr(path, length($2) + 1)) > 0 AND deleted_at IS NULL AND current_version > 0
        ORDER BY folder LIMIT 500`,
-      [escapeLike(prefix), prefix],
+      [prefixBounds(prefix).lower, prefix, prefixBounds(prefix).upper],
     );
     const folders = rows.map((r) => r.folder);
     return visible.length === 0 ? folders : folders.filter((f) => visible.some((v) => v.startsWith(f) || f.startsWith(v)));
@@ -488,10 +490,10 @@ export class SecretsService {
     const after = input.cursor ? decodeCursor(input.cursor) : '';
     const { rows } = await this.db.query<MetaRow>(
       `SELECT ${META_COLUMNS} FROM secrets s
-       WHERE s.deleted_at IS NULL AND s.current_version > 0 AND s.path LIKE $1 || '%' AND s.path > $2
+       WHERE s.deleted_at IS NULL AND s.current_version > 0 AND s.path ~>=~ $1 AND s.path ~<~ $5 AND s.path > $2
          AND (s.expires_at <= $3 OR s.value_changed_at + make_interval(days => s.rotation_interval_days) <= $3)
        ORDER BY s.path LIMIT $4`,
-      [escapeLike(scope), after, horizon, input.limit + 1],
+      [prefixBounds(scope).lower, after, horizon, input.limit + 1, prefixBounds(scope).upper],
     );
     const page = rows.slice(0, input.limit);
     return {
