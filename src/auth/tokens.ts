@@ -45,7 +45,11 @@ const toInfo = (r: TokenRow): TokenInfo => ({
 });
 
 export class TokenService {
-  private readonly cache = new Map<string, { principal: Principal; until: number; touched: number }>();
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  /** When last_used_at was last written, per token id: at most once per TOUCH_MS, whatever the cache does. */
+  private readonly touched = new Map<string, number>();
+  /** Verifications under way, so concurrent requests with one token share a query (and never each write last_used_at). */
+  private readonly inFlight = new Map<string, Promise<Principal | undefined>>();
 
   constructor(
     private readonly db: Db,
@@ -73,16 +77,25 @@ export class TokenService {
     const now = this.clock.now().getTime();
     const cached = this.cache.get(presented);
     if (cached && cached.until > now) return cached.principal;
+    const running = this.inFlight.get(presented);
+    if (running) return running;
+    const verified = this.lookUp(presented, id, secret, now).finally(() => this.inFlight.delete(presented));
+    this.inFlight.set(presented, verified);
+    return verified;
+  }
 
+  private async lookUp(presented: string, id: string, secret: string, now: number): Promise<Principal | undefined> {
     const { rows } = await this.db.query<TokenRow>('SELECT * FROM tokens WHERE id = $1 AND revoked_at IS NULL', [id]);
     const row = rows[0];
     if (!row || !timingSafeEqual(toBuffer(row.secret_hash), hash(secret))) return undefined;
     const actor = `token:${row.name}(${row.id})`;
     const principal = row.project === null ? adminPrincipal(actor) : projectPrincipal(row.project, actor);
-    if (!cached || now - cached.touched > TOUCH_MS) {
+    const touched = this.touched.get(id);
+    if (touched === undefined || now - touched >= TOUCH_MS) {
+      this.touched.set(id, now);
       await this.db.query('UPDATE tokens SET last_used_at = $2 WHERE id = $1', [id, new Date(now)]);
     }
-    this.cache.set(presented, { principal, until: now + CACHE_MS, touched: cached?.touched ?? now });
+    this.cache.set(presented, { principal, until: now + CACHE_MS });
     return principal;
   }
 
@@ -118,6 +131,7 @@ export class TokenService {
 
   private forget(id: string): void {
     for (const key of this.cache.keys()) if (key.startsWith(`svt_${id}_`)) this.cache.delete(key);
+    this.touched.delete(id);
   }
 
   async count(): Promise<number> {
