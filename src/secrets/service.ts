@@ -109,6 +109,39 @@ export const LIST_SQL = `SELECT ${META_COLUMNS} FROM secrets s
          AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE starts_with(s.path, f.folder)))
        ORDER BY s.path LIMIT $5`;
 
+export type DueReason = 'expired' | 'expiring' | 'rotation_overdue' | 'rotation_due';
+
+export interface DueInfo {
+  /** expired / rotation_overdue: the deadline has passed; expiring / rotation_due: it falls within the window. */
+  reasons: DueReason[];
+  state: 'overdue' | 'due_soon';
+  /** The nearest deadline: expiry or rotation, whichever comes first. */
+  dueAt: Date;
+  /** Whole days from now to dueAt, rounded down: 0 within a day, negative once it has passed. */
+  daysLeft: number;
+  /** When the value should be rotated (valueChangedAt + rotationIntervalDays); null without a rotation interval. */
+  rotateBy: Date | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Why a secret listed by due() is there, and how urgent it is. */
+function dueInfo(r: { expires_at: Date | null; value_changed_at: Date; rotation_interval_days: number | null }, now: Date, horizon: Date): DueInfo {
+  const reasons: DueReason[] = [];
+  const deadlines: number[] = [];
+  if (r.expires_at && r.expires_at <= horizon) {
+    reasons.push(r.expires_at <= now ? 'expired' : 'expiring');
+    deadlines.push(r.expires_at.getTime());
+  }
+  const rotateBy = r.rotation_interval_days === null ? null : new Date(r.value_changed_at.getTime() + r.rotation_interval_days * DAY_MS);
+  if (rotateBy !== null && rotateBy <= horizon) {
+    reasons.push(rotateBy <= now ? 'rotation_overdue' : 'rotation_due');
+    deadlines.push(rotateBy.getTime());
+  }
+  const dueAt = Math.min(...deadlines);
+  return { reasons, state: dueAt <= now.getTime() ? 'overdue' : 'due_soon', dueAt: new Date(dueAt), daysLeft: Math.floor((dueAt - now.getTime()) / DAY_MS), rotateBy };
+}
+
 export interface SecretsDeps {
   db: Db;
   keyring: Keyring;
@@ -481,8 +514,12 @@ export class SecretsService {
     return visible.length === 0 ? folders : folders.filter((f) => visible.some((v) => v.startsWith(f) || f.startsWith(v)));
   }
 
-  /** Secrets expired, expiring within `withinDays`, or due for rotation, visible to the principal. */
-  async due(principal: Principal, input: { withinDays: number; limit: number; cursor?: string }): Promise<Page<SecretMeta & { reasons: Array<'expired' | 'expiring' | 'rotation_due'> }>> {
+  /**
+   * Secrets expired, expiring within `withinDays`, or due for rotation, visible to the principal;
+   * each with its nearest deadline (dueAt), whole days left to it (negative once passed) and a
+   * state an agent can act on: overdue (a deadline has passed) or due_soon.
+   */
+  async due(principal: Principal, input: { withinDays: number; limit: number; cursor?: string }): Promise<Page<SecretMeta & DueInfo>> {
     const now = this.deps.clock.now();
     const horizon = new Date(now.getTime() + input.withinDays * 86_400_000);
     const scope = principal.role === 'admin' ? '' : projectFolder(principal.project);
@@ -497,14 +534,7 @@ export class SecretsService {
     );
     const page = rows.slice(0, input.limit);
     return {
-      items: page.map((r) => {
-        const reasons: Array<'expired' | 'expiring' | 'rotation_due'> = [];
-        if (r.expires_at && r.expires_at <= now) reasons.push('expired');
-        else if (r.expires_at && r.expires_at <= horizon) reasons.push('expiring');
-        const rotateBy = r.rotation_interval_days === null ? null : r.value_changed_at.getTime() + r.rotation_interval_days * 86_400_000;
-        if (rotateBy !== null && rotateBy <= horizon.getTime()) reasons.push('rotation_due');
-        return { ...toMeta(r), reasons };
-      }),
+      items: page.map((r) => ({ ...toMeta(r), ...dueInfo(r, now, horizon) })),
       nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!.path) : null,
     };
   }
