@@ -53,10 +53,21 @@ const toInfo = (r: TokenRow): TokenInfo => ({
 });
 
 export class TokenService {
-  private readonly cache = new Map<string, { principal: Principal; until: number; touched: number }>();
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  /** When last_used_at was last written, per token id: at most once per TOUCH_MS, whatever the cache does. */
+  private readonly touched = new Map<string, number>();
+  /** Verifications under way, so concurrent requests with one token share a query (and never each write last_used_at). */
+  private readonly inFlight = new Map<string, Promise<Principal | undefined>>();
   private listening: Listening | undefined;
   /** Whether revocations by other daemons are heard; until then (and while they are not) nothing is cached. */
   private trusted = false;
+  /**
+   * Bumped by every forget: a lookup that began before a revocation was heard must not
+   * put the token back into the cache when it ends after it.
+   */
+  private generation = 0;
+  /** Revocation notifications received (our own included). */
+  private heard = 0;
 
   constructor(
     private readonly db: Db,
@@ -67,23 +78,27 @@ export class TokenService {
   /** Listens for revocations made by other daemons (PGlite: nobody else, always listening). */
   async start(): Promise<void> {
     this.listening = await this.db.listen(TOKENS_CHANNEL, {
-      message: (ids) => (ids === FORGET_ALL ? this.cache.clear() : ids.split(',').forEach((id) => this.forget(id))),
+      message: (ids) => {
+        this.heard++;
+        if (ids === FORGET_ALL) this.forgetAll();
+        else for (const id of ids.split(',')) this.forget(id);
+      },
       state: (listening) => {
         this.trusted = listening;
-        this.cache.clear();
+        this.forgetAll();
       },
     });
   }
 
-  /** The server process of the notification connection, while there is one (health checks, tests). */
-  listenerPid(): number | undefined {
-    return this.listening?.backendPid();
+  /** How the verification cache stands (health checks, tests). */
+  cacheStatus(): { enabled: boolean; entries: number; listenerPid: number | undefined; revocationsHeard: number } {
+    return { enabled: this.trusted, entries: this.cache.size, listenerPid: this.listening?.backendPid(), revocationsHeard: this.heard };
   }
 
   async stop(): Promise<void> {
     await this.listening?.stop();
     this.trusted = false;
-    this.cache.clear();
+    this.forgetAll();
   }
 
   /** Creates a token; the returned `token` string is the only time the secret exists outside the caller. */
@@ -106,16 +121,28 @@ export class TokenService {
     const now = this.clock.now().getTime();
     const cached = this.trusted ? this.cache.get(presented) : undefined;
     if (cached && cached.until > now) return cached.principal;
+    const running = this.inFlight.get(presented);
+    if (running) return running;
+    const verified: Promise<Principal | undefined> = this.lookUp(presented, id, secret, now).finally(() => {
+      if (this.inFlight.get(presented) === verified) this.inFlight.delete(presented);
+    });
+    this.inFlight.set(presented, verified);
+    return verified;
+  }
 
+  private async lookUp(presented: string, id: string, secret: string, now: number): Promise<Principal | undefined> {
+    const generation = this.generation;
     const { rows } = await this.db.query<TokenRow>('SELECT * FROM tokens WHERE id = $1 AND revoked_at IS NULL', [id]);
     const row = rows[0];
     if (!row || !timingSafeEqual(toBuffer(row.secret_hash), hash(secret))) return undefined;
     const actor = `token:${row.name}(${row.id})`;
     const principal = row.project === null ? adminPrincipal(actor) : projectPrincipal(row.project, actor);
-    if (!cached || now - cached.touched > TOUCH_MS) {
+    const touched = this.touched.get(id);
+    if (touched === undefined || now - touched >= TOUCH_MS) {
+      this.touched.set(id, now);
       await this.db.query('UPDATE tokens SET last_used_at = $2 WHERE id = $1', [id, new Date(now)]);
     }
-    if (this.trusted) this.cache.set(presented, { principal, until: now + CACHE_MS, touched: cached?.touched ?? now });
+    if (this.trusted && this.generation === generation) this.cache.set(presented, { principal, until: now + CACHE_MS });
     return principal;
   }
 
@@ -152,8 +179,18 @@ export class TokenService {
     return rows.length;
   }
 
+  /** Drops what is remembered of a token, and lookups of it under way are not shared with later requests. */
   private forget(id: string): void {
+    this.generation++;
     for (const key of this.cache.keys()) if (key.startsWith(`svt_${id}_`)) this.cache.delete(key);
+    for (const key of this.inFlight.keys()) if (key.startsWith(`svt_${id}_`)) this.inFlight.delete(key);
+    this.touched.delete(id);
+  }
+
+  private forgetAll(): void {
+    this.generation++;
+    this.cache.clear();
+    this.inFlight.clear();
   }
 
   async count(): Promise<number> {

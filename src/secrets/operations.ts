@@ -137,13 +137,22 @@ export const secretOperations = [
   operation({
     name: 'list_due_secrets',
     title: 'Secrets due',
-    description: 'Secrets expired, expiring within withinDays, or due for rotation.',
+    description: 'Secrets expired, expiring within withinDays, or due for rotation: each with its nearest deadline (dueAt), days left and state (overdue or due_soon).',
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets/due' },
     cli: { command: ['secrets', 'due'] },
     input: z.object({ withinDays: z.number().int().min(0).max(365).default(14).describe('Look ahead this many days'), ...pageInput }),
-    output: z.object({ items: z.array(secretMeta.extend({ reasons: z.array(z.enum(['expired', 'expiring', 'rotation_due'])) })), ...pageOutput }),
+    output: z.object({
+      items: z.array(secretMeta.extend({
+        reasons: z.array(z.enum(['expired', 'expiring', 'rotation_overdue', 'rotation_due'])).describe('expired and rotation_overdue: the deadline has passed; expiring and rotation_due: it falls within withinDays'),
+        state: z.enum(['overdue', 'due_soon']).describe('overdue: a deadline has passed (act now); due_soon: one falls within withinDays'),
+        dueAt: isoDate.describe('The nearest deadline: expiry or rotation, whichever comes first'),
+        daysLeft: z.number().int().describe('Whole days from now to dueAt, rounded down: 0 within a day, negative once passed'),
+        rotateBy: isoDate.nullable().describe('When the value should be rotated (valueChangedAt + rotationIntervalDays); null without a rotation interval'),
+      })),
+      ...pageOutput,
+    }),
     handler: ({ svc, principal }, input) => svc.due(principal, input),
   }),
   operation({
