@@ -4,7 +4,7 @@ import { adminPrincipal } from '../core/principal.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound, SupervisorError } from '../core/errors.js';
-import { KeyedLock } from '../core/keyed-lock.js';
+import { SharedLock } from '../core/shared-lock.js';
 import type { PortService } from '../ports/index.js';
 import type { SecretsService } from '../secrets/index.js';
 import type { CloudflareSettings } from './settings.js';
@@ -59,7 +59,7 @@ export class CloudflareService {
     this.zones = new ZoneDirectory(this.client, config.cloudflareZones, clock);
     this.changes = new ChangeLog(db, clock);
     this.mirror = new RecordMirror(db, clock);
-    const lock = new KeyedLock();
+    const lock = new SharedLock(db);
     this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock });
     this.tunnel = new TunnelService({
       db,

@@ -4,7 +4,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
 import { conflict, invalidInput } from '../core/errors.js';
-import type { KeyedLock } from '../core/keyed-lock.js';
+import type { SharedLock } from '../core/shared-lock.js';
 import { LOCAL_HOST, type Allocation } from '../ports/index.js';
 import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
@@ -24,7 +24,8 @@ export interface TunnelDeps {
   clock: Clock;
   dns: DnsService;
   changes: ChangeLog;
-  lock: KeyedLock;
+  /** Shared by every daemon on the database: a tunnel's configuration has no write precondition. */
+  lock: SharedLock;
   /** Resolved per sync: the tunnel id may come from config.yml, the account from the zones. */
   setup: () => Promise<TunnelSetup>;
   /** Allocations with a hostname (the ports domain). */
@@ -96,10 +97,10 @@ export class TunnelService {
 
   async sync(actor: string, operation: string, options: SyncOptions): Promise<SyncOutcome> {
     const { tunnelId, target } = await this.deps.setup();
-    return this.deps.lock.run(`tunnel:${tunnelId}`, () => this.syncLocked(actor, operation, tunnelId, target, options));
+    return this.deps.lock.run(`tunnel:${tunnelId}`, (assertHeld) => this.syncLocked(actor, operation, tunnelId, target, options, assertHeld));
   }
 
-  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions): Promise<SyncOutcome> {
+  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, assertHeld: () => void): Promise<SyncOutcome> {
     let wanted = await this.routes();
     if (options.adding) wanted = [...wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.adding!.hostname, options.adding!.path)), options.adding];
     if (options.removing) wanted = wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.removing!.hostname, options.removing!.path));
@@ -122,6 +123,7 @@ export class TunnelService {
         const action = target.mode === 'local' ? 'tunnel.write' : 'tunnel.put';
         const counts = { added: merged.plan.add.length, removed: merged.plan.remove.length, changed: merged.plan.change.length, rules: merged.ingress.length };
         try {
+          assertHeld();
           ({ written, restarted } = await target.write(merged.ingress));
         } catch (err) {
           await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'error', detail: { where: target.where, ...counts, error: err instanceof Error ? err.message : String(err) } }]);
