@@ -1,5 +1,6 @@
 // Input pieces and output shapes of the Cloudflare operations.
 import { z } from 'zod';
+import { COMMENT_MAX, OWNER_MARK } from './records.js';
 
 const noNul = (s: string) => !s.includes('\0');
 
@@ -9,7 +10,14 @@ export const dryRun = z.boolean().default(false).describe('Only compute and retu
 export const force = z.boolean().default(false).describe('Also change or delete records and rules the supervisor did not make');
 export const proxied = z.boolean().default(true).describe("Through Cloudflare's proxy (orange cloud); proxied records always have TTL 1, automatic");
 export const ttl = z.number().int().min(1).max(86_400).default(1).describe('Seconds, 1 = automatic (30-86400 otherwise); ignored when proxied');
-export const comment = z.string().max(80).refine(noNul, 'must not contain NUL bytes').describe('Your note on the record, stored after the ownership mark');
+/** Cloudflare keeps COMMENT_MAX characters (Free plan) and refuses line breaks; the ownership mark and a space come first. */
+export const COMMENT_INPUT_MAX = COMMENT_MAX - OWNER_MARK.length - 1;
+export const comment = z
+  .string()
+  .max(COMMENT_INPUT_MAX, `at most ${COMMENT_INPUT_MAX} characters: Cloudflare keeps ${COMMENT_MAX} and the ownership mark "${OWNER_MARK} " takes ${OWNER_MARK.length + 1}`)
+  .refine(noNul, 'must not contain NUL bytes')
+  .refine((s) => !/[\r\n]/.test(s), 'must be one line: Cloudflare comments cannot hold \\n or \\r')
+  .describe(`Your note on the record, one line of at most ${COMMENT_INPUT_MAX} characters, stored after the ownership mark`);
 export const tunnelService = z
   .string()
   .min(1)
