@@ -52,6 +52,7 @@ export const dnsOutcome = z.object({
   failed: z
     .array(z.object({ action: z.string(), name: z.string(), type: z.string(), code: z.string().describe('Error code, e.g. conflict for a host clash'), error: z.string() }))
     .describe('Records Cloudflare refused; the rest were applied'),
+  notChecked: z.array(z.string()).describe('What a dry run could not compare with Cloudflare, and why (e.g. no API token yet); empty when everything was checked'),
 });
 
 const routeRef = z.object({ hostname: z.string(), path: z.string(), service: z.string() });

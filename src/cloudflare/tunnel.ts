@@ -45,6 +45,8 @@ export interface SyncOptions {
   removing?: { hostname: string; path: string; keepDns: boolean };
   /** Database work that must land together with the new owned-rules set. */
   commit?: (tx: Queryable) => Promise<void>;
+  /** Set for a dry run without an API token: why DNS records cannot be compared with Cloudflare. */
+  dnsUnchecked?: string;
 }
 
 export interface SyncOutcome {
@@ -157,7 +159,11 @@ export class TunnelService {
         )
       : [];
     const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
-    const dns = await this.deps.dns.apply(actor, operation, { upserts, deletes, force: options.force, dryRun: options.dryRun });
+    const request = { upserts, deletes, force: options.force, dryRun: options.dryRun };
+    if (options.dnsUnchecked !== undefined && options.dryRun) {
+      return { tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns: this.deps.dns.unchecked(request, options.dnsUnchecked), warnings: [] };
+    }
+    const dns = await this.deps.dns.apply(actor, operation, request);
     // Said once, when the record is made (or would be), not on every sync after.
     const warnings = await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name));
     return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
