@@ -84,5 +84,11 @@ export const routeView = z.object({
   service: z.string(),
   source: z.enum(['allocation', 'manual', 'imported']),
   project: z.string().nullable(),
-  dns: z.boolean(),
+  dnsWanted: z.boolean().describe('The route asks for a proxied CNAME to the tunnel (wanted, not necessarily made)'),
+  applied: z
+    .object({
+      ingress: z.boolean().describe("The rule is in the tunnel's ingress, as the supervisor last wrote or read it"),
+      dns: z.boolean().describe('A CNAME to the tunnel exists for the hostname, as Cloudflare last answered'),
+    })
+    .describe('What is in place, apart from what is wanted; false for both before the first sync_tunnel (or with no tunnel configured). sync_tunnel with dryRun compares with the live state'),
 });

@@ -152,6 +152,12 @@ export class CloudflareService {
     return { what: 'tunnel_id', fix: `give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` line${says} — it is read on every sync — or ${setting} and restart; \`cloudflared tunnel list\` shows the UUID`, restart: false };
   }
 
+  /** The routes with what is applied; nothing is applied while no tunnel is configured. */
+  async listRoutes(): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
+    const tunnelId = (await this.tunnelProblem()) ? undefined : (this.deps.settings.cloudflareTunnelId ?? (await readLocalConfig(this.deps.settings.cloudflaredConfig)).tunnel?.toLowerCase());
+    return this.tunnel.routesWithStatus(tunnelId);
+  }
+
   /** The tunnel to manage and where its ingress lives; not_configured, with the fix, when unknown. */
   private async setup(): Promise<TunnelSetup> {
     const { settings: config } = this.deps;

@@ -92,6 +92,20 @@ export class TunnelService {
     return [...fromPorts, ...stored.filter((r) => !taken.has(routeKey(r.hostname, r.path)))];
   }
 
+  /**
+   * The routes with what is in place for each, from the database: the rules last written to
+   * (or imported from) this tunnel's ingress, and the CNAMEs to it as Cloudflare last answered.
+   */
+  async routesWithStatus(tunnelId: string | undefined): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
+    const routes = await this.routes();
+    const ingress = tunnelId ? await this.ownedRules(tunnelId) : new Set<string>();
+    const { rows } = tunnelId
+      ? await this.deps.db.query<{ name: string }>(`SELECT DISTINCT name FROM dns_records WHERE type = 'CNAME' AND content = $1`, [tunnelTarget(tunnelId.toLowerCase())])
+      : { rows: [] };
+    const cnames = new Set(rows.map((r) => r.name));
+    return routes.map((r) => ({ ...r, applied: { ingress: ingress.has(routeKey(r.hostname, r.path)), dns: cnames.has(r.hostname) } }));
+  }
+
   async storedRoutes(q: Queryable = this.deps.db): Promise<Route[]> {
     const { rows } = await q.query<RouteRow>('SELECT hostname, path, service, dns, source FROM tunnel_routes ORDER BY hostname, path');
     return rows.map((r) => ({ ...r, project: null }));
