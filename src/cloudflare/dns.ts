@@ -37,6 +37,8 @@ export interface DnsOutcome {
   plan: DnsPlan;
   applied: boolean;
   failed: DnsFailure[];
+  /** What a dry run could not compare with Cloudflare, and why (empty when everything was checked). */
+  notChecked: string[];
 }
 
 export interface DnsRequest {
@@ -94,7 +96,7 @@ export class DnsService {
 
   async apply(actor: string, operation: string, req: DnsRequest): Promise<DnsOutcome> {
     rejectDuplicates(req.upserts);
-    const outcome: DnsOutcome = { plan: emptyPlan(), applied: !req.dryRun, failed: [] };
+    const outcome: DnsOutcome = { plan: emptyPlan(), applied: !req.dryRun, failed: [], notChecked: [] };
     const groups = await this.byZone(req);
     for (const { zone, upserts, deletes } of [...groups.values()].sort((a, b) => a.zone.name.localeCompare(b.zone.name))) {
       await this.deps.lock.run(`zone:${zone.id}`, async (assertHeld) => {
@@ -108,6 +110,18 @@ export class DnsService {
       });
     }
     return outcome;
+  }
+
+  /**
+   * A dry run's plan when Cloudflare cannot be asked (no API token): every wanted record is
+   * shown as a create, unchecked, and `notChecked` says what was not compared and why.
+   */
+  unchecked(req: DnsRequest, reason: string): DnsOutcome {
+    rejectDuplicates(req.upserts);
+    const plan = emptyPlan();
+    plan.create = req.upserts.map((r) => viewOfDesired('', r));
+    const notChecked = [`existing DNS records (${reason}): each wanted record is shown as a create, its zone unknown${req.deletes.length ? `; ${req.deletes.length} deletion(s) not planned` : ''}`];
+    return { plan, applied: false, failed: [], notChecked };
   }
 
   /** The zone's current records for these names: filtered reads for a few, the whole zone for many. */

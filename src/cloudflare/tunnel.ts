@@ -45,6 +45,8 @@ export interface SyncOptions {
   removing?: { hostname: string; path: string; keepDns: boolean };
   /** Database work that must land together with the new owned-rules set. */
   commit?: (tx: Queryable) => Promise<void>;
+  /** Set for a dry run without an API token: why DNS records cannot be compared with Cloudflare. */
+  dnsUnchecked?: string;
 }
 
 export interface SyncOutcome {
@@ -88,6 +90,20 @@ export class TunnelService {
     const stored = await this.storedRoutes();
     // An allocation wins over a stored route for the same hostname: the port registry is the source of truth.
     return [...fromPorts, ...stored.filter((r) => !taken.has(routeKey(r.hostname, r.path)))];
+  }
+
+  /**
+   * The routes with what is in place for each, from the database: the rules last written to
+   * (or imported from) this tunnel's ingress, and the CNAMEs to it as Cloudflare last answered.
+   */
+  async routesWithStatus(tunnelId: string | undefined): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
+    const routes = await this.routes();
+    const ingress = tunnelId ? await this.ownedRules(tunnelId) : new Set<string>();
+    const { rows } = tunnelId
+      ? await this.deps.db.query<{ name: string }>(`SELECT DISTINCT name FROM dns_records WHERE type = 'CNAME' AND content = $1`, [tunnelTarget(tunnelId.toLowerCase())])
+      : { rows: [] };
+    const cnames = new Set(rows.map((r) => r.name));
+    return routes.map((r) => ({ ...r, applied: { ingress: ingress.has(routeKey(r.hostname, r.path)), dns: cnames.has(r.hostname) } }));
   }
 
   async storedRoutes(q: Queryable = this.deps.db): Promise<Route[]> {
@@ -157,7 +173,11 @@ export class TunnelService {
         )
       : [];
     const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
-    const dns = await this.deps.dns.apply(actor, operation, { upserts, deletes, force: options.force, dryRun: options.dryRun });
+    const request = { upserts, deletes, force: options.force, dryRun: options.dryRun };
+    if (options.dnsUnchecked !== undefined && options.dryRun) {
+      return { tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns: this.deps.dns.unchecked(request, options.dnsUnchecked), warnings: [] };
+    }
+    const dns = await this.deps.dns.apply(actor, operation, request);
     // Said once, when the record is made (or would be), not on every sync after.
     const warnings = await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name));
     return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };

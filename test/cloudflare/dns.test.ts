@@ -19,6 +19,7 @@ import type { dnsOutcome, recordView } from '../../src/cloudflare/schemas.js';
 import { ALL_PERMISSIONS, openCloudflareFixture, refusalRecorder, TOKEN, type CloudflareFixture } from './fixture.js';
 import { addProject } from '../helpers/projects.js';
 import { within } from '../helpers/wait.js';
+import { COMMENT_INPUT_MAX } from '../../src/cloudflare/schemas.js';
 
 const admin = adminPrincipal('test-admin');
 
@@ -537,6 +538,17 @@ for (const backend of testBackends()) {
           await refused(aRecord(f, 'bad.example.com', address), 'invalid_input');
           assert.deepEqual(f.fake.calls, [], `no API call for ${JSON.stringify(address)}`);
         }
+      });
+
+      test('a comment Cloudflare would refuse (a line break, or too long with the ownership mark) is invalid_input with no API call', async () => {
+        for (const comment of ['line1\nline2', 'cr\r', 'c'.repeat(COMMENT_INPUT_MAX + 1)]) {
+          f.fake.resetCalls();
+          await refused(cname(f, 'commented.example.com', 'origin.example.net', { comment }), 'invalid_input', /comment/);
+          await refused(aRecord(f, 'commented.example.com', '192.0.2.8', { comment }), 'invalid_input', /comment/);
+          assert.deepEqual(f.fake.calls, [], `no API call for ${JSON.stringify(comment)}`);
+        }
+        const longest = await cname(f, 'commented.example.com', 'origin.example.net', { comment: 'c'.repeat(COMMENT_INPUT_MAX) });
+        assert.equal(longest.record?.comment?.length, 100, 'the longest comment accepted is the longest Cloudflare keeps');
       });
 
       test('delete_dns_record: our record goes; a name with no record deletes 0', async () => {
