@@ -1,3 +1,4 @@
+import { agentDomain } from './agent/index.js';
 import { authDomain } from './auth/index.js';
 import type { Domain } from './catalog/domain.js';
 import { defineApp, type App, type AppOptions } from './catalog/wire.js';
@@ -15,7 +16,7 @@ import { tasksDomain } from './tasks/index.js';
  * needs). The one place that names them all: wiring, the operation catalog,
  * settings, MCP toolsets and the docs come from this list.
  */
-export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain, tasksDomain, knowledgeDomain] as const satisfies readonly Domain[];
+export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain, tasksDomain, knowledgeDomain, agentDomain] as const satisfies readonly Domain[];
 
 export type SupervisorApp = App<typeof DOMAINS>;
 

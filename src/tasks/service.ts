@@ -90,6 +90,15 @@ export class TaskService {
     return toTask(rows[0]);
   }
 
+  /** Fails every task still running whose id starts with `prefix` (a loop's phases cut off by a crash); returns how many. */
+  async failRunning(prefix: string, error: string): Promise<number> {
+    const { rowCount } = await this.deps.db.query(
+      `UPDATE tasks SET status = 'failed', error = $2, finished_at = started_at, duration_ms = NULL WHERE status = 'running' AND starts_with(id, $1)`,
+      [prefix, error],
+    );
+    return rowCount;
+  }
+
   async get(principal: Principal, id: string): Promise<Task> {
     const task = await this.find(id);
     if (!task) throw notFound(`no task ${id}`, { id });
