@@ -26,6 +26,7 @@ export const agentDomain = defineDomain({
   create: ({ core, settings, needs }) =>
     new AgentService({ db: core.db, clock: core.clock, log: core.log, audit: core.audit, settings, projects: needs.projects, tasks: needs.tasks, knowledge: needs.knowledge }),
   operations: agentOperations,
+  projectData: (svc) => svc.projectData(),
   start: (svc) => svc.startup(),
   stop: (svc) => svc.shutdown(),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DESTRUCTIVE, operationsOf, READ, WRITE } from '../catalog/operation.js';
+import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { pageInput, pageOutput } from '../core/page.js';
-import { project, runId, runOutput, runStatus, startInput, waitSeconds } from './schemas.js';
+import { project, runId, runOutput, runStatus, startInput, validationCommands, waitSeconds } from './schemas.js';
 import type { AgentService } from './service.js';
 
 const operation = operationsOf<AgentService>('agent');
@@ -19,6 +19,18 @@ export const agentOperations = [
     input: startInput,
     output: runOutput,
     handler: ({ svc, principal }, input) => svc.start(principal, input),
+  }),
+  operation({
+    name: 'configure_piv',
+    title: 'Configure PIV',
+    description: "Set a project's validation commands for its loops (used when start_piv gives none; null: detect them again).",
+    access: 'any',
+    annotations: IDEMPOTENT_WRITE,
+    rest: { method: 'PUT', path: '/piv/project' },
+    cli: { command: ['piv', 'configure'], args: ['project'] },
+    input: z.object({ project, validationCommands: validationCommands.nullable().describe('Commands that must pass, in order; null: detect them again') }),
+    output: z.object({ project: z.string(), validationCommands: z.array(z.string()).nullable() }),
+    handler: ({ svc, principal }, input) => svc.configure(principal, input.project, input.validationCommands),
   }),
   operation({
     name: 'get_piv_status',

@@ -8,14 +8,15 @@ export const runStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'ca
 const noNul = (s: string) => !s.includes('\0');
 export const waitSeconds = z.number().int().min(0).max(600).default(0).describe('Wait up to this long for the end (0: answer now)');
 
+export const validationCommands = z
+  .array(z.string().min(1).max(1000).refine(noNul, 'must not contain NUL bytes'))
+  .max(20)
+  .describe('Shell commands that must pass, in order (build, lint, tests)');
+
 export const startInput = z.object({
   project,
   feature: z.string().min(1).max(8000).refine(noNul, 'must not contain NUL bytes').describe('The feature to build, as you would tell a developer'),
-  validationCommands: z
-    .array(z.string().min(1).max(1000).refine(noNul, 'must not contain NUL bytes'))
-    .max(20)
-    .optional()
-    .describe('Shell commands that must pass (default: detected from package.json, Makefile, pyproject.toml)'),
+  validationCommands: validationCommands.optional().describe("Shell commands that must pass (default: the project's, see configure_piv, else detected)"),
   baseBranch: z.string().max(200).optional().describe('Branch to start from (default: the one checked out)'),
   maxRetries: z.number().int().min(0).max(10).optional().describe('Implement retries after failed validation (default 3)'),
   complexity: z.enum(['simple', 'medium', 'complex']).optional().describe('For task timing'),

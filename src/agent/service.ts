@@ -12,6 +12,7 @@ import type { Logger } from '../core/log.js';
 import { adminPrincipal, type Principal } from '../core/principal.js';
 import { ownStart, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
+import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import type { KnowledgeService } from '../knowledge/index.js';
 import type { ProjectService } from '../projects/index.js';
 import type { Complexity, TaskService } from '../tasks/index.js';
@@ -106,12 +107,13 @@ export class AgentService {
     }
     const id = randomUUID();
     const now = this.deps.clock.now();
+    const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));
     await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, at: now });
     try {
       await this.loopFor(id, req.project).begin({
         repoDir: project.directory,
         feature: req.feature,
-        validationCommands: req.validationCommands,
+        validationCommands,
         baseBranch: req.baseBranch,
         settings: this.loopSettings(req.maxRetries),
       });
@@ -140,6 +142,57 @@ export class AgentService {
     const page = await this.runs.list({ ...filter, project });
     const now = this.deps.clock.now();
     return { items: page.items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
+  }
+
+  /** A project's own validation commands (null clears them: detection again). */
+  async configure(principal: Principal, project: string, validationCommands: string[] | null): Promise<{ project: string; validationCommands: string[] | null }> {
+    this.authorize(principal, project);
+    await this.deps.projects.get(project);
+    if (validationCommands === null) {
+      await this.deps.db.query('DELETE FROM piv_projects WHERE project = $1', [project]);
+    } else {
+      if (validationCommands.length === 0) throw invalidInput('give at least one validation command, or null to go back to detecting them', { field: 'validationCommands' });
+      await this.deps.db.query(
+        `INSERT INTO piv_projects (project, validation_commands, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project) DO UPDATE SET validation_commands = EXCLUDED.validation_commands, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
+        [project, JSON.stringify(validationCommands), principal.actor, this.deps.clock.now()],
+      );
+    }
+    await this.deps.audit.record({ actor: principal.actor, action: 'piv.configure', target: project, outcome: 'ok', detail: { commands: validationCommands?.length ?? null } });
+    return { project, validationCommands };
+  }
+
+  private async projectValidation(project: string): Promise<string[] | undefined> {
+    const { rows } = await this.deps.db.query<{ validation_commands: string[] }>('SELECT validation_commands FROM piv_projects WHERE project = $1', [project]);
+    return rows[0]?.validation_commands;
+  }
+
+  /** Active loops hold their project: removing it (with force) cancels them; finished loops stay as history. */
+  projectData(): ProjectData {
+    return {
+      owned: async (project, q): Promise<OwnedItems> => {
+        const { rows } = await q.query<{ id: string; status: string; n: number | string }>(
+          `SELECT id, status, count(*) OVER () AS n FROM piv_runs WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') ORDER BY seq LIMIT 5`,
+          [project],
+        );
+        return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `PIV loop ${r.id} (${r.status})`) };
+      },
+      release: async (project, tx) => {
+        await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);
+        const { rows } = await tx.query<{ id: string }>(
+          `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id`,
+          [project, this.deps.clock.now()],
+        );
+        for (const { id } of rows) {
+          const run = this.active.get(id);
+          if (run) {
+            run.stoppedBy = 'cancel';
+            run.controller.abort();
+          }
+        }
+        return rows.length;
+      },
+    };
   }
 
   /** Stops a loop: a queued one never starts; a running one has its agent's process group killed. */

@@ -2,7 +2,7 @@
 // project's directory from the projects domain, the fake agent as the configured Claude Code
 // command, the run in the background and its result from get_piv_status. Task timing and
 // knowledge learn from every loop.
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
@@ -31,6 +31,14 @@ for (const backend of testBackends()) {
     after(async () => {
       await s.close();
       await fake.remove();
+    });
+    // A test that fails half-way must not leave loops holding the concurrency slots for the next ones.
+    afterEach(async () => {
+      for (const status of ['running', 'queued']) {
+        for (const run of (await admin.invoke('list_piv_runs', { status, limit: 200 })).items as Json[]) {
+          await admin.invoke('cancel_piv', { id: run.id }).catch(() => undefined);
+        }
+      }
     });
 
     /** A new project whose directory is a fresh greeter repository. */
@@ -185,6 +193,33 @@ for (const backend of testBackends()) {
       await until(ids[2], (x) => x.status === 'running', 'the queued loop to start');
       for (const id of ids.slice(1)) await admin.invoke('cancel_piv', { id });
       // A queued loop cancelled before it started never runs.
+    });
+
+    test("validation commands come from the call, else the project's own (configure_piv), else detection", async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      const configured = await admin.invoke('configure_piv', { project: p.name, validationCommands: ['node check.mjs', 'test -f greet.mjs'] });
+      assert.deepEqual(configured.validationCommands, ['node check.mjs', 'test -f greet.mjs']);
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, waitSeconds: 60 });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+      assert.deepEqual((done.validation as Json).commands, ['node check.mjs', 'test -f greet.mjs']);
+
+      await git(p.dir, 'switch', '-q', 'main');
+      await admin.invoke('configure_piv', { project: p.name, validationCommands: null });
+      const detected = await admin.invoke('start_piv', { project: p.name, feature: 'Greet again', waitSeconds: 60 });
+      assert.deepEqual((detected.validation as Json).commands, ['npm run test']);
+      await assertRejects(admin.invoke('configure_piv', { project: p.name, validationCommands: [] }), 'invalid_input', /at least one validation command/);
+    });
+
+    test('a project with an active loop is removed only with force, which cancels the loop', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      const p = await project(t);
+      const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await until(started.id, (x) => x.status === 'running', 'the loop to run');
+      await assertRejects(admin.invoke('remove_project', { project: p.name }), 'conflict', new RegExp(`agent: 1 \\(PIV loop ${started.id} \\(running\\)\\)`));
+      await admin.invoke('remove_project', { project: p.name, force: true });
+      const gone = await until(started.id, (x) => x.status === 'cancelled' && x.finishedAt !== null, 'the loop to be cancelled');
+      assert.equal((gone.failure as Json).reason, 'cancelled');
     });
 
     test("a project token starts and sees its own project's loops only", async (t) => {

@@ -52,6 +52,9 @@ export const agentParity: ParityCases = (ctx) => {
       input: async (via) => ({ project: await repoProject(ctx, 'ps', via), feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 }),
       normalise: withoutIds,
     },
+    configure_piv: {
+      input: async (via) => ({ project: await repoProject(ctx, 'pk', via), validationCommands: ['node check.mjs'] }),
+    },
     get_piv_status: {
       async setup() {
         const project = await repoProject(ctx, 'pg', 'all');
