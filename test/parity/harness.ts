@@ -87,11 +87,11 @@ interface ToolResult {
 }
 
 let rpcId = 0;
-/** MCP: one stateless JSON-RPC request to the meta server; the answer may come as JSON or as one SSE event. */
+/** MCP: one stateless JSON-RPC request to the meta server with every toolset (some are on request only); the answer may come as JSON or as one SSE event. */
 async function viaMcp(daemon: TestDaemon, op: Operation, input: Json): Promise<Answer> {
   const response = await fetch(new URL('/mcp/meta', daemon.url), {
     method: 'POST',
-    headers: { ...bearer(daemon), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: { ...bearer(daemon), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-supervisor-toolsets': 'all' },
     body: JSON.stringify({ jsonrpc: '2.0', id: ++rpcId, method: 'tools/call', params: { name: op.name, arguments: input } }),
   });
   const text = await response.text();

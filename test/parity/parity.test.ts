@@ -24,23 +24,28 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catalog } from '../../src/app.js';
+import { agentParity, PARITY_AGENT_RULES } from '../agent/parity.js';
+import { fakeClaude, type FakeClaude } from '../agent/domain-fixture.js';
 import { authParity } from '../auth/parity.js';
 import { assertCliBuilt, cliEnv, daemonBackend } from '../cli/run-cli.js';
 import { cloudflareParity } from '../cloudflare/parity.js';
 import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
 import { startTestDaemon } from '../helpers/daemon.js';
 import { instructionsParity } from '../instructions/parity.js';
+import { knowledgeParity } from '../knowledge/parity.js';
 import { portsParity } from '../ports/parity.js';
 import { projectsParity } from '../projects/parity.js';
 import { secretsParity } from '../secrets/parity.js';
+import { tasksParity } from '../tasks/parity.js';
 import { call, IFACES, put, withoutInterfaceFolder, type Json, type ParityCase, type ParityContext } from './harness.js';
 
 const CF_TOKEN = 'parity-cloudflare-token-0000000000000000';
 const TUNNEL_ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
 
 let cloudflare: FakeCloudflare;
+let agent: FakeClaude;
 const ctx = {} as ParityContext;
-const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity].map((cases) => cases(ctx)));
+const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity, tasksParity, knowledgeParity, agentParity].map((cases) => cases(ctx)));
 
 describe('REST, MCP and CLI give the same answers', () => {
   before(async () => {
@@ -49,12 +54,15 @@ describe('REST, MCP and CLI give the same answers', () => {
     cloudflare = await startFakeCloudflare();
     cloudflare.addToken(CF_TOKEN, ['zone:read', 'dns:edit', 'tunnel:edit']);
     cloudflare.addZone('example.com');
+    agent = await fakeClaude(PARITY_AGENT_RULES);
     const cloudflared = join(ctx.scratch, 'cloudflared.yml');
     await writeFile(cloudflared, `tunnel: ${TUNNEL_ID}\ningress:\n  - service: http_status:404\n`);
     ctx.daemon = await startTestDaemon(await daemonBackend(), {
       SUPERVISOR_CLOUDFLARE_API_URL: cloudflare.url,
       SUPERVISOR_CLOUDFLARED_CONFIG: cloudflared,
       SUPERVISOR_CLOUDFLARED_RESTART: 'true',
+      SUPERVISOR_AGENT_COMMAND: agent.command,
+      SUPERVISOR_PIV_CONCURRENCY: '8',
     });
     await put(ctx, 'meta/cloudflare/api_token', CF_TOKEN);
     // The CLI uses the same admin token as the other two (not the daemon's local
@@ -64,6 +72,7 @@ describe('REST, MCP and CLI give the same answers', () => {
   after(async () => {
     await ctx.daemon?.close();
     await cloudflare?.close();
+    await agent?.remove();
     if (ctx.scratch) await rm(ctx.scratch, { recursive: true, force: true });
   });
 

@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Git, featureSlug } from '../../src/piv/git.js';
+import { Git, featureSlug } from '../../src/agent/git.js';
 import { AUTHOR, git, gitRepo, tempDir, writeFiles } from './fixture.js';
 import { isError } from '../helpers/errors.js';
 

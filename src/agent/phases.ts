@@ -21,6 +21,8 @@ export interface PhaseDeps {
   knowledge?: KnowledgeSearch;
   /** Every line the agent prints, as it prints it (a live status view). */
   onAgentLine?: (loopId: string, phase: Phase, line: StreamLine) => void;
+  /** The agent of a phase has started (its pid is its process group's id), so a restart can stop what a crash left. */
+  onAgentSpawn?: (loopId: string, phase: Phase, pid: number) => void;
 }
 
 export interface PhaseContext extends PhaseDeps {
@@ -166,6 +168,13 @@ async function runAgent(c: PhaseContext, phase: Phase, artifact: string, prompt:
     firstOutputTimeoutMs: s.firstOutputTimeoutMs,
     idleTimeoutMs: s.idleTimeoutMs,
     signal: c.signal,
+    onSpawn: (pid) => {
+      try {
+        c.onAgentSpawn?.(c.state.id, phase, pid);
+      } catch {
+        // Bookkeeping only: the run goes on.
+      }
+    },
     onLine: (line) => {
       try {
         c.onAgentLine?.(c.state.id, phase, line);

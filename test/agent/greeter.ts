@@ -1,8 +1,8 @@
 // A tiny project for the loop tests: its check passes once greet('Ada') says "Hello, Ada!".
 // The fake agent plans, then writes a good or a bad greet.mjs, as each test scripts it.
 import type { TestContext } from 'node:test';
-import { PivLoop, type PivLoopDeps, type StartPivInput } from '../../src/piv/loop.js';
-import { MemoryPivStore } from '../../src/piv/store.js';
+import { PivLoop, type PivLoopDeps, type StartPivInput } from '../../src/agent/loop.js';
+import { MemoryPivStore } from '../../src/agent/store.js';
 import { AUTHOR, fakeAgent, gitRepo, type FakeCall, type FakeRule, type FakeStep } from './fixture.js';
 
 /** A small project whose check passes once greet('Ada') says "Hello, Ada!". */

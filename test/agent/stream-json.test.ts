@@ -2,7 +2,7 @@
 // --verbose`: the result line decides a run; everything else is shown, never trusted.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStreamLine, StreamJsonReader } from '../../src/piv/stream-json.js';
+import { parseStreamLine, StreamJsonReader } from '../../src/agent/stream-json.js';
 
 const INIT = JSON.stringify({
   type: 'system',

@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SupervisorError } from '../../src/core/errors.js';
-import { detectValidationCommands, failureSignature, runValidation, type CommandRun } from '../../src/piv/validate.js';
+import { detectValidationCommands, failureSignature, runValidation, type CommandRun } from '../../src/agent/validate.js';
 import { processGone, readPid, tempDir, waitFor, writeFiles } from './fixture.js';
 
 describe('detectValidationCommands', () => {

@@ -2,9 +2,9 @@
 // supervisor) with the same store.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { PivLoop } from '../../src/piv/loop.js';
-import type { PivState } from '../../src/piv/model.js';
-import { MemoryPivStore } from '../../src/piv/store.js';
+import { PivLoop } from '../../src/agent/loop.js';
+import type { PivState } from '../../src/agent/model.js';
+import { MemoryPivStore } from '../../src/agent/store.js';
 import { AUTHOR, fakeAgent, git, gitRepo } from './fixture.js';
 import {FEATURE, GOOD, GREETER, PLAN, SETTINGS, planRule, setup} from './greeter.js';
 import { isError } from '../helpers/errors.js';

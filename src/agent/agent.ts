@@ -26,6 +26,8 @@ export interface AgentRunOptions {
   signal?: AbortSignal;
   /** Called for every line of output as it arrives; must not throw. */
   onLine?: (line: StreamLine) => void;
+  /** Called once the agent has started, with its pid (also its process group's id); must not throw. */
+  onSpawn?: (pid: number) => void;
 }
 
 export type AgentFailureReason =
@@ -75,7 +77,7 @@ const STDERR_TAIL = 4_000;
 const MESSAGE_TEXT = 500;
 
 /** The command line for one run; the prompt is not on it (it goes to stdin). */
-export function claudeArgs(opts: Omit<AgentRunOptions, 'cwd' | 'prompt' | 'firstOutputTimeoutMs' | 'idleTimeoutMs'>): string[] {
+export function claudeArgs(opts: Omit<AgentRunOptions, 'cwd' | 'prompt' | 'firstOutputTimeoutMs' | 'idleTimeoutMs' | 'onSpawn'>): string[] {
   // stream-json in print mode requires --verbose; without it the CLI refuses to start.
   const args = ['-p', '--output-format', 'stream-json', '--verbose'];
   if (opts.maxTurns !== undefined) args.push('--max-turns', String(opts.maxTurns));
@@ -103,6 +105,7 @@ export class ClaudeCodeRunner implements AgentRunner {
       env: { ...process.env, ...this.opts.env },
       graceMs: this.opts.graceMs,
     });
+    if (proc.child.pid !== undefined) opts.onSpawn?.(proc.child.pid);
     let stoppedFor: AgentFailureReason | undefined;
     const stopFor = (reason: AgentFailureReason) => {
       if (stoppedFor) return;

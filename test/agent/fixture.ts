@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ClaudeCodeRunner } from '../../src/piv/agent.js';
+import { ClaudeCodeRunner } from '../../src/agent/agent.js';
 
 const run = promisify(execFile);
 

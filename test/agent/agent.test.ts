@@ -3,8 +3,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ClaudeCodeRunner, claudeArgs, type AgentRunOptions } from '../../src/piv/agent.js';
-import type { StreamLine } from '../../src/piv/stream-json.js';
+import { ClaudeCodeRunner, claudeArgs, type AgentRunOptions } from '../../src/agent/agent.js';
+import type { StreamLine } from '../../src/agent/stream-json.js';
 import { fakeAgent, processGone, readPid, tempDir, waitFor } from './fixture.js';
 
 /** Timeouts far beyond what a fake run needs, for the tests that are not about timeouts. */

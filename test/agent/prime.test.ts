@@ -1,8 +1,8 @@
 // Prime gathers the same context from the same repository, within bounds.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Git } from '../../src/piv/git.js';
-import { prime, renderContext } from '../../src/piv/prime.js';
+import { Git } from '../../src/agent/git.js';
+import { prime, renderContext } from '../../src/agent/prime.js';
 import { gitRepo } from './fixture.js';
 
 describe('prime', () => {

@@ -1,0 +1,66 @@
+// The loop's store in the database: the state as one JSON document in piv_runs (whose row the
+// agent service creates first, with the project and the caller), artifacts and the progress log
+// in their own tables. Saving a finished state finishes the row; a running state leaves the
+// row's status (queued, running) to the service.
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db.js';
+import type { PivState, ProgressEntry } from './model.js';
+import type { PivStore } from './store.js';
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
+export class DbPivStore implements PivStore {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async save(state: PivState): Promise<void> {
+    const finished = FINISHED.has(state.status);
+    const { rowCount } = await this.db.query(
+      `UPDATE piv_runs SET state = $2, branch = $3, phase = $4, updated_at = $5,
+         status = CASE WHEN $6 THEN $7 ELSE status END,
+         finished_at = CASE WHEN $6 THEN $5::timestamptz ELSE NULL END,
+         agent_group = CASE WHEN $6 THEN NULL ELSE agent_group END
+       WHERE id = $1`,
+      [state.id, JSON.stringify(state), state.branch, state.next === 'done' ? (state.failure?.phase ?? 'done') : state.next, this.clock.now(), finished, state.status],
+    );
+    if (rowCount === 0) throw new Error(`PIV loop ${state.id} has no row to save its state in`);
+  }
+
+  async load(id: string): Promise<PivState | undefined> {
+    const { rows } = await this.db.query<{ state: PivState | null }>('SELECT state FROM piv_runs WHERE id = $1', [id]);
+    return rows[0]?.state ?? undefined;
+  }
+
+  async putArtifact(id: string, name: string, text: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO piv_artifacts (run_id, name, text, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (run_id, name) DO UPDATE SET text = EXCLUDED.text, updated_at = EXCLUDED.updated_at`,
+      [id, name, text, this.clock.now()],
+    );
+  }
+
+  async getArtifact(id: string, name: string): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ text: string }>('SELECT text FROM piv_artifacts WHERE run_id = $1 AND name = $2', [id, name]);
+    return rows[0]?.text;
+  }
+
+  async artifactNames(id: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ name: string }>('SELECT name FROM piv_artifacts WHERE run_id = $1 ORDER BY updated_at, name', [id]);
+    return rows.map((r) => r.name);
+  }
+
+  async log(id: string, entry: ProgressEntry): Promise<void> {
+    await this.db.query('INSERT INTO piv_log (run_id, at, phase, message) VALUES ($1, $2, $3, $4)', [id, entry.at, entry.phase, entry.message]);
+  }
+
+  /** The last `count` entries of the progress log, oldest first. */
+  async progress(id: string, count: number): Promise<ProgressEntry[]> {
+    const { rows } = await this.db.query<{ at: Date; phase: ProgressEntry['phase']; message: string }>(
+      'SELECT at, phase, message FROM (SELECT id, at, phase, message FROM piv_log WHERE run_id = $1 ORDER BY id DESC LIMIT $2) last ORDER BY id',
+      [id, count],
+    );
+    return rows.map((r) => ({ at: new Date(r.at).toISOString(), phase: r.phase, message: r.message }));
+  }
+}

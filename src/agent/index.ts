@@ -1,0 +1,32 @@
+import { defineDomain, need } from '../catalog/domain.js';
+import type { KnowledgeService } from '../knowledge/index.js';
+import type { ProjectService } from '../projects/index.js';
+import type { TaskService } from '../tasks/index.js';
+import { agentOperations } from './operations.js';
+import { AgentService } from './service.js';
+import { agentSettings } from './settings.js';
+
+export type { AgentService } from './service.js';
+
+/** The PIV loop: Plan → Implement → Validate in a project's repository, with a local coding agent. */
+export const agentDomain = defineDomain({
+  id: 'agent',
+  title: 'PIV loops',
+  description:
+    "PIV loops: start_piv has a coding agent plan, implement and validate a feature on a branch of the project's repository; get_piv_status follows it.",
+  cliGroups: ['piv'],
+  defaultFor: ['meta'],
+  settings: agentSettings,
+  needs: {
+    projects: need<Pick<ProjectService, 'get'>>(),
+    tasks: need<Pick<TaskService, 'start' | 'complete' | 'fail' | 'failRunning'>>(),
+    knowledge: need<Pick<KnowledgeService, 'add' | 'search'>>(),
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  create: ({ core, settings, needs }) =>
+    new AgentService({ db: core.db, clock: core.clock, log: core.log, audit: core.audit, settings, projects: needs.projects, tasks: needs.tasks, knowledge: needs.knowledge }),
+  operations: agentOperations,
+  projectData: (svc) => svc.projectData(),
+  start: (svc) => svc.startup(),
+  stop: (svc) => svc.shutdown(),
+});

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
+import { pageInput, pageOutput } from '../core/page.js';
+import { project, runId, runOutput, runStatus, startInput, validationCommands, waitSeconds } from './schemas.js';
+import type { AgentService } from './service.js';
+
+const operation = operationsOf<AgentService>('agent');
+
+export const agentOperations = [
+  operation({
+    name: 'start_piv',
+    title: 'Start PIV loop',
+    description:
+      "Build a feature in a project's repo: Plan, Implement, Validate (retries on failure), commit on feature/<slug>. Answers the loop id at once; poll get_piv_status (or pass waitSeconds). Refuses a dirty tree.",
+    access: 'any',
+    annotations: WRITE,
+    rest: { method: 'POST', path: '/piv' },
+    cli: { command: ['piv', 'start'], args: ['project', 'feature'] },
+    input: startInput,
+    output: runOutput,
+    handler: ({ svc, principal }, input) => svc.start(principal, input),
+  }),
+  operation({
+    name: 'configure_piv',
+    title: 'Configure PIV',
+    description: "Set a project's validation commands for its loops (used when start_piv gives none; null: detect them again).",
+    access: 'any',
+    annotations: IDEMPOTENT_WRITE,
+    rest: { method: 'PUT', path: '/piv/project' },
+    cli: { command: ['piv', 'configure'], args: ['project'] },
+    input: z.object({ project, validationCommands: validationCommands.nullable().describe('Commands that must pass, in order; null: detect them again') }),
+    output: z.object({ project: z.string(), validationCommands: z.array(z.string()).nullable() }),
+    handler: ({ svc, principal }, input) => svc.configure(principal, input.project, input.validationCommands),
+  }),
+  operation({
+    name: 'get_piv_status',
+    title: 'PIV loop status',
+    description: 'Phase, elapsed time, last agent lines of a loop; once finished its result: commits, files, validation output, timings, turns, cost.',
+    access: 'any',
+    annotations: READ,
+    rest: { method: 'GET', path: '/piv' },
+    cli: { command: ['piv', 'status'], args: ['id'] },
+    input: z.object({ id: runId }),
+    output: runOutput,
+    handler: ({ svc, principal }, input) => svc.status(principal, input.id),
+  }),
+  operation({
+    name: 'list_piv_runs',
+    title: 'List PIV loops',
+    description: 'PIV loops, newest first.',
+    access: 'any',
+    annotations: READ,
+    rest: { method: 'GET', path: '/piv/runs' },
+    cli: { command: ['piv', 'list'], args: ['project'] },
+    input: z.object({ project: project.optional(), status: runStatus.optional().describe('Only loops in this status'), ...pageInput }),
+    output: z.object({ items: z.array(runOutput), ...pageOutput }),
+    handler: ({ svc, principal }, input) => svc.list(principal, input),
+  }),
+  operation({
+    name: 'cancel_piv',
+    title: 'Cancel PIV loop',
+    description: "Stop a loop: its agent and everything it started are killed; its uncommitted changes stay on the branch.",
+    access: 'any',
+    annotations: DESTRUCTIVE,
+    rest: { method: 'POST', path: '/piv/cancel' },
+    cli: { command: ['piv', 'cancel'], args: ['id'] },
+    input: z.object({ id: runId }),
+    output: runOutput,
+    handler: ({ svc, principal }, input) => svc.cancel(principal, input.id),
+  }),
+  operation({
+    name: 'resume_piv',
+    title: 'Resume PIV loop',
+    description: 'Continue an interrupted loop from the phase after the last one that finished.',
+    access: 'any',
+    annotations: WRITE,
+    rest: { method: 'POST', path: '/piv/resume' },
+    cli: { command: ['piv', 'resume'], args: ['id'] },
+    input: z.object({ id: runId, waitSeconds }),
+    output: runOutput,
+    handler: ({ svc, principal }, input) => svc.resume(principal, input.id, input.waitSeconds),
+  }),
+];

@@ -1,0 +1,117 @@
+// The piv_runs rows as the agent service sees them: created before the loop begins (so the
+// database refuses a second active loop in a project), claimed for running, listed, finished.
+import type { Db, Queryable } from '../core/db.js';
+import { conflict, notFound } from '../core/errors.js';
+import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
+import type { PivState } from './model.js';
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+export const ACTIVE: readonly RunStatus[] = ['queued', 'running'];
+
+export interface RunRow {
+  id: string;
+  seq: number;
+  project: string;
+  feature: string;
+  branch: string;
+  status: RunStatus;
+  phase: string;
+  state: PivState | null;
+  owner: string | null;
+  agent_group: string | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+const COLUMNS = 'id, seq, project, feature, branch, status, phase, state, owner, agent_group, created_by, created_at, updated_at, finished_at';
+
+const UNIQUE_VIOLATION = '23505';
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
+
+export class Runs {
+  constructor(private readonly db: Db) {}
+
+  /** A new queued loop; refused while the project has one queued or running. */
+  async insert(row: { id: string; project: string; feature: string; createdBy: string; at: Date }): Promise<void> {
+    try {
+      await this.db.query(
+        `INSERT INTO piv_runs (id, project, feature, status, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $5)`,
+        [row.id, row.project, row.feature, row.createdBy, row.at],
+      );
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const active = await this.active(row.project);
+      throw conflict(
+        `project ${row.project} already has a PIV loop ${active ? `${active.id} (${active.status}, ${active.phase})` : 'queued or running'}; one loop runs in a repository at a time: wait for it (get_piv_status) or cancel it (cancel_piv)`,
+        { project: row.project, running: active?.id },
+      );
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
+  }
+
+  async get(id: string, q: Queryable = this.db): Promise<RunRow> {
+    const { rows } = await q.query<RunRow>(`SELECT ${COLUMNS} FROM piv_runs WHERE id = $1`, [id]);
+    if (!rows[0]) throw notFound(`there is no PIV loop ${id}; list_piv_runs lists them`, { id });
+    return normalise(rows[0]);
+  }
+
+  async active(project: string): Promise<RunRow | undefined> {
+    const { rows } = await this.db.query<RunRow>(`SELECT ${COLUMNS} FROM piv_runs WHERE project = $1 AND status IN ('queued', 'running')`, [project]);
+    return rows[0] && normalise(rows[0]);
+  }
+
+  /** Takes the oldest queued loop for this daemon; another daemon never takes the same one. */
+  async claim(owner: string, at: Date): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE piv_runs SET status = 'running', owner = $1, updated_at = $2
+       WHERE id = (SELECT id FROM piv_runs WHERE status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [owner, at],
+    );
+    return rows[0]?.id;
+  }
+
+  async setStatus(id: string, status: RunStatus, at: Date, from?: readonly RunStatus[]): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE piv_runs SET status = $2, updated_at = $3 WHERE id = $1 AND ($4::text[] IS NULL OR status = ANY($4))`,
+      [id, status, at, from ? [...from] : null],
+    );
+    return rowCount > 0;
+  }
+
+  async setPhase(id: string, phase: string, at: Date): Promise<void> {
+    await this.db.query('UPDATE piv_runs SET phase = $2, updated_at = $3 WHERE id = $1', [id, phase, at]);
+  }
+
+  async setAgentGroup(id: string, group: string | null): Promise<void> {
+    await this.db.query('UPDATE piv_runs SET agent_group = $2 WHERE id = $1', [id, group]);
+  }
+
+  /** Loops left queued or running, oldest first (a starting daemon looks at these). */
+  async unfinished(): Promise<RunRow[]> {
+    const { rows } = await this.db.query<RunRow>(`SELECT ${COLUMNS} FROM piv_runs WHERE status IN ('queued', 'running') ORDER BY seq`);
+    return rows.map(normalise);
+  }
+
+  /** Newest first. */
+  async list(filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunRow>> {
+    const before = filter.cursor ? decodeIntCursor(filter.cursor, Number.MAX_SAFE_INTEGER) : null;
+    const { rows } = await this.db.query<RunRow>(
+      `SELECT ${COLUMNS} FROM piv_runs
+       WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR seq < $3)
+       ORDER BY seq DESC LIMIT $4`,
+      [filter.project ?? null, filter.status ?? null, before, filter.limit + 1],
+    );
+    const items = rows.slice(0, filter.limit).map(normalise);
+    return { items, nextCursor: rows.length > filter.limit ? encodeCursor(String(items.at(-1)!.seq)) : null };
+  }
+}
+
+function normalise(row: RunRow): RunRow {
+  return { ...row, seq: Number(row.seq) };
+}

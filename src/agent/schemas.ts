@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { projectName } from '../core/names.js';
+
+const isoDate = z.string().describe('ISO 8601 timestamp');
+export const runId = z.string().regex(/^[0-9a-f-]{36}$/, 'a loop id is the UUID start_piv answered').describe('Loop id (from start_piv)');
+export const project = projectName.describe('Project name');
+export const runStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+const noNul = (s: string) => !s.includes('\0');
+export const waitSeconds = z.number().int().min(0).max(600).default(0).describe('Wait up to this long for the end (0: answer now)');
+
+export const validationCommands = z
+  .array(z.string().min(1).max(1000).refine(noNul, 'must not contain NUL bytes'))
+  .max(20)
+  .describe('Shell commands that must pass, in order (build, lint, tests)');
+
+export const startInput = z.object({
+  project,
+  feature: z.string().min(1).max(8000).refine(noNul, 'must not contain NUL bytes').describe('The feature to build, as you would tell a developer'),
+  validationCommands: validationCommands.optional().describe("Shell commands that must pass (default: the project's, see configure_piv, else detected)"),
+  baseBranch: z.string().max(200).optional().describe('Branch to start from (default: the one checked out)'),
+  maxRetries: z.number().int().min(0).max(10).optional().describe('Implement retries after failed validation (default 3)'),
+  complexity: z.enum(['simple', 'medium', 'complex']).optional().describe('For task timing'),
+  waitSeconds,
+});
+
+export const runOutput = z.object({
+  id: z.string(),
+  project: z.string(),
+  feature: z.string(),
+  status: runStatus,
+  phase: z.string().describe('prime, plan, implement, validate or commit'),
+  branch: z.string(),
+  baseBranch: z.string().nullable(),
+  createdAt: isoDate,
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+  elapsedMs: z.number().int(),
+  retries: z.number().int(),
+  turns: z.number().int(),
+  costUsd: z.number(),
+  commits: z.array(z.object({ sha: z.string(), subject: z.string() })).optional(),
+  filesChanged: z.array(z.string()).optional(),
+  failure: z.object({ phase: z.string(), reason: z.string(), message: z.string() }).nullable().optional(),
+  validation: z
+    .object({ ok: z.boolean(), commands: z.array(z.string()), failedCommand: z.string().nullable(), output: z.string().describe('End of the failed (or last) command output') })
+    .nullable()
+    .optional(),
+  timings: z.array(z.object({ phase: z.string(), attempt: z.number().int(), durationMs: z.number().int(), outcome: z.string() })).optional(),
+  plan: z.string().nullable().optional(),
+  lastLines: z.array(z.string()).optional().describe("The agent's last output lines"),
+  progress: z.array(z.object({ at: isoDate, phase: z.string(), message: z.string() })).optional().describe('Last progress log entries'),
+});

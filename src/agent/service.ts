@@ -1,0 +1,459 @@
+// The agent domain's service: PIV loops started by operations, run in the background up to a
+// concurrency limit (one per project, the rest queued), watched through get_piv_status, cancelled
+// by killing the agent's process group, and never left "running" by a restart: a daemon that
+// starts resumes (or marks interrupted) what a stopped or crashed daemon left.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AuditLog } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db.js';
+import { conflict, forbidden, invalidInput } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { adminPrincipal, type Principal } from '../core/principal.js';
+import { ownStart, processStart, stillRuns } from '../core/process-info.js';
+import type { Page } from '../core/page.js';
+import type { OwnedItems, ProjectData } from '../core/project-data.js';
+import type { KnowledgeService } from '../knowledge/index.js';
+import type { ProjectService } from '../projects/index.js';
+import type { Complexity, TaskService } from '../tasks/index.js';
+import { ClaudeCodeRunner, type AgentRunner, type PermissionMode } from './agent.js';
+import { DbPivStore } from './db-store.js';
+import { learningOf } from './learnings.js';
+import { PivLoop, type PhaseEvent } from './loop.js';
+import type { PivResult, PivState } from './model.js';
+import { Runs, type RunRow, type RunStatus } from './runs.js';
+import { runView, type RunView } from './view.js';
+
+export interface AgentSettings {
+  agentCommand: string;
+  agentMaxTurns?: number;
+  agentMaxBudgetUsd?: number;
+  agentPermissionMode: PermissionMode;
+  agentFirstOutputTimeoutMs: number;
+  agentIdleTimeoutMs: number;
+  pivValidationTimeoutMs: number;
+  pivMaxRetries: number;
+  pivConcurrency: number;
+  pivResumeOnStart: boolean;
+}
+
+export interface AgentServiceDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  audit: AuditLog;
+  settings: AgentSettings;
+  projects: Pick<ProjectService, 'get'>;
+  tasks: Pick<TaskService, 'start' | 'complete' | 'fail' | 'failRunning'>;
+  knowledge: Pick<KnowledgeService, 'add' | 'search'>;
+  /** Another agent runner (tests); default Claude Code at settings.agentCommand. */
+  agent?: AgentRunner;
+}
+
+export interface StartPivRequest {
+  project: string;
+  feature: string;
+  validationCommands?: string[];
+  baseBranch?: string;
+  maxRetries?: number;
+  complexity?: Complexity;
+  /** Wait up to this long for the loop to finish before answering (0: answer at once). */
+  waitSeconds?: number;
+}
+
+interface ActiveRun {
+  controller: AbortController;
+  /** Why it was stopped: a person's cancel, or the daemon shutting down (the loop resumes later). */
+  stoppedBy?: 'cancel' | 'shutdown';
+  lines: string[];
+  done: Promise<void>;
+}
+
+const LAST_LINES = 20;
+const KNOWLEDGE_PRIMED = 5;
+/** The principal the loop records tasks and knowledge as. */
+const SYSTEM = adminPrincipal('system:piv');
+const FINISHED: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export class AgentService {
+  private readonly runs: Runs;
+  private readonly store: DbPivStore;
+  private readonly agent: AgentRunner;
+  private readonly active = new Map<string, ActiveRun>();
+  /** Phase task ids by loop, between a phase's start and finish. */
+  private readonly phaseTasks = new Map<string, string>();
+  private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly owner = `${hostname()}:${process.pid}:${ownStart ?? ''}`;
+  private pumping: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(private readonly deps: AgentServiceDeps) {
+    this.runs = new Runs(deps.db);
+    this.store = new DbPivStore(deps.db, deps.clock);
+    this.agent = deps.agent ?? new ClaudeCodeRunner({ command: deps.settings.agentCommand });
+  }
+
+  /**
+   * Checks the project's repository (clean tree, base branch), creates the feature branch and
+   * queues the loop; answers at once with its id (or, with waitSeconds, when it finished or the
+   * time ran out). A dirty tree, a missing directory or a loop already active are refused here.
+   */
+  async start(principal: Principal, req: StartPivRequest): Promise<RunView> {
+    this.authorize(principal, req.project);
+    if (this.stopping) throw conflict('the daemon is stopping; start the loop again once it is back');
+    const project = await this.deps.projects.get(req.project);
+    if (!project.directory) {
+      throw invalidInput(`project ${req.project} has no directory on this host; set it with update_project (\`supervisor project update ${req.project} --directory /path\`)`, { project: req.project });
+    }
+    const id = randomUUID();
+    const now = this.deps.clock.now();
+    const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));
+    await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, at: now });
+    try {
+      await this.loopFor(id, req.project).begin({
+        repoDir: project.directory,
+        feature: req.feature,
+        validationCommands,
+        baseBranch: req.baseBranch,
+        settings: this.loopSettings(req.maxRetries),
+      });
+    } catch (err) {
+      await this.runs.remove(id);
+      throw err;
+    }
+    await this.record(() => this.deps.tasks.start(SYSTEM, { id: `piv:${id}`, type: 'piv_run', project: req.project, description: req.feature, complexity: req.complexity }));
+    await this.deps.audit.record({ actor: principal.actor, action: 'piv.start', target: req.project, outcome: 'ok', detail: { id } });
+    this.pump();
+    if (req.waitSeconds) await this.waitFor(id, req.waitSeconds * 1000);
+    return this.status(principal, id);
+  }
+
+  async status(principal: Principal, id: string): Promise<RunView> {
+    const row = await this.runs.get(id);
+    this.authorize(principal, row.project);
+    const plan = await this.store.getArtifact(id, 'plan');
+    const lines = this.active.get(id)?.lines ?? (await this.lastAgentLines(id, row.state));
+    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, 10) });
+  }
+
+  async list(principal: Principal, filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunView>> {
+    const project = principal.role === 'admin' ? filter.project : principal.project;
+    if (filter.project !== undefined) this.authorize(principal, filter.project);
+    const page = await this.runs.list({ ...filter, project });
+    const now = this.deps.clock.now();
+    return { items: page.items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
+  }
+
+  /** A project's own validation commands (null clears them: detection again). */
+  async configure(principal: Principal, project: string, validationCommands: string[] | null): Promise<{ project: string; validationCommands: string[] | null }> {
+    this.authorize(principal, project);
+    await this.deps.projects.get(project);
+    if (validationCommands === null) {
+      await this.deps.db.query('DELETE FROM piv_projects WHERE project = $1', [project]);
+    } else {
+      if (validationCommands.length === 0) throw invalidInput('give at least one validation command, or null to go back to detecting them', { field: 'validationCommands' });
+      await this.deps.db.query(
+        `INSERT INTO piv_projects (project, validation_commands, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project) DO UPDATE SET validation_commands = EXCLUDED.validation_commands, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
+        [project, JSON.stringify(validationCommands), principal.actor, this.deps.clock.now()],
+      );
+    }
+    await this.deps.audit.record({ actor: principal.actor, action: 'piv.configure', target: project, outcome: 'ok', detail: { commands: validationCommands?.length ?? null } });
+    return { project, validationCommands };
+  }
+
+  private async projectValidation(project: string): Promise<string[] | undefined> {
+    const { rows } = await this.deps.db.query<{ validation_commands: string[] }>('SELECT validation_commands FROM piv_projects WHERE project = $1', [project]);
+    return rows[0]?.validation_commands;
+  }
+
+  /** Active loops hold their project: removing it (with force) cancels them; finished loops stay as history. */
+  projectData(): ProjectData {
+    return {
+      owned: async (project, q): Promise<OwnedItems> => {
+        const { rows } = await q.query<{ id: string; status: string; n: number | string }>(
+          `SELECT id, status, count(*) OVER () AS n FROM piv_runs WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') ORDER BY seq LIMIT 5`,
+          [project],
+        );
+        return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `PIV loop ${r.id} (${r.status})`) };
+      },
+      release: async (project, tx) => {
+        await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);
+        const { rows } = await tx.query<{ id: string }>(
+          `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id`,
+          [project, this.deps.clock.now()],
+        );
+        for (const { id } of rows) {
+          const run = this.active.get(id);
+          if (run) {
+            run.stoppedBy = 'cancel';
+            run.controller.abort();
+          }
+        }
+        return rows.length;
+      },
+    };
+  }
+
+  /** Stops a loop: a queued one never starts; a running one has its agent's process group killed. */
+  async cancel(principal: Principal, id: string): Promise<RunView> {
+    const row = await this.runs.get(id);
+    this.authorize(principal, row.project);
+    if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} has already ${row.status}; nothing to cancel`, { id, status: row.status });
+    const running = this.active.get(id);
+    if (running) {
+      running.stoppedBy = 'cancel';
+      running.controller.abort();
+      await running.done;
+    } else {
+      // Queued, interrupted, or left running by a daemon that is gone: it ends here.
+      this.killLeftAgent(row);
+      await this.finishUnrun(row, 'cancelled', `the loop was cancelled by ${principal.actor} before it ${row.status === 'queued' ? 'started' : 'resumed'}`);
+    }
+    await this.deps.audit.record({ actor: principal.actor, action: 'piv.cancel', target: row.project, outcome: 'ok', detail: { id } });
+    return this.status(principal, id);
+  }
+
+  /** Continues an interrupted loop (or one whose daemon is gone) from the phase after the last that finished. */
+  async resume(principal: Principal, id: string, waitSeconds = 0): Promise<RunView> {
+    const row = await this.runs.get(id);
+    this.authorize(principal, row.project);
+    if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
+    const orphaned = row.status === 'running' && !this.ownerRuns(row);
+    if (row.status !== 'interrupted' && !orphaned) {
+      throw conflict(`PIV loop ${id} is ${row.status}; only an interrupted loop can be resumed`, { id, status: row.status });
+    }
+    this.killLeftAgent(row);
+    try {
+      await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['interrupted', 'running']);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '23505') throw conflict(`project ${row.project} has another PIV loop queued or running; cancel it or wait before resuming ${id}`);
+      throw err;
+    }
+    await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase: row.state?.next === 'done' || !row.state ? 'prime' : row.state.next, message: `resumed by ${principal.actor}` });
+    this.pump();
+    if (waitSeconds) await this.waitFor(id, waitSeconds * 1000);
+    return this.status(principal, id);
+  }
+
+  /**
+   * Daemon start: loops a stopped or crashed daemon left queued or running are resumed from
+   * their last finished phase (or marked interrupted when resuming at start is off). A loop
+   * whose daemon still runs (another daemon on this database) is left to it.
+   */
+  async startup(): Promise<void> {
+    for (const row of await this.runs.unfinished()) {
+      if (row.status === 'running' && this.ownerRuns(row)) continue;
+      this.killLeftAgent(row);
+      await this.record(() => this.deps.tasks.failRunning(`piv:${row.id}:`, 'interrupted: the daemon stopped during this phase'));
+      const phase = row.state && row.state.next !== 'done' ? row.state.next : 'prime';
+      const at = this.deps.clock.now();
+      if (this.deps.settings.pivResumeOnStart) {
+        await this.runs.setStatus(row.id, 'queued', at);
+        await this.store.log(row.id, { at: at.toISOString(), phase, message: `the daemon restarted; the loop resumes at ${phase}` });
+      } else {
+        await this.runs.setStatus(row.id, 'interrupted', at);
+        await this.store.log(row.id, { at: at.toISOString(), phase, message: `the daemon restarted; the loop is interrupted before ${phase} (resume_piv continues it)` });
+      }
+    }
+    this.pump();
+  }
+
+  /** Daemon stop: running loops are stopped (their agents' process groups killed) and queued to resume at the next start. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const run of this.active.values()) {
+      run.stoppedBy ??= 'shutdown';
+      run.controller.abort();
+    }
+    await Promise.all([...this.active.values()].map((r) => r.done));
+    await this.pumping;
+  }
+
+  /** Starts queued loops while there is room; one pump at a time, so the limit holds. */
+  private pump(): void {
+    this.pumping = this.pumping
+      .then(async () => {
+        while (!this.stopping && this.active.size < this.deps.settings.pivConcurrency) {
+          const id = await this.runs.claim(this.owner, this.deps.clock.now());
+          if (id === undefined) return;
+          this.launch(id);
+        }
+      })
+      .catch((err: unknown) => this.deps.log.error({ err }, 'could not start queued PIV loops'));
+  }
+
+  private launch(id: string): void {
+    const run: ActiveRun = { controller: new AbortController(), lines: [], done: Promise.resolve() };
+    this.active.set(id, run);
+    run.done = (async () => {
+      const row = await this.runs.get(id);
+      try {
+        const result = await this.loopFor(id, row.project, run).run(id, run.controller.signal);
+        await this.finished(row, result, run);
+      } catch (err) {
+        this.deps.log.error({ err, loop: id }, 'PIV loop failed outside its phases');
+        await this.finishUnrun(await this.runs.get(id), 'failed', `the loop could not go on: ${(err as Error).message}`).catch((e: unknown) =>
+          this.deps.log.error({ err: e, loop: id }, 'could not record the failure of a PIV loop'),
+        );
+      } finally {
+        this.active.delete(id);
+        for (const wake of this.waiters.get(id) ?? []) wake();
+        this.waiters.delete(id);
+        this.pump();
+      }
+    })();
+  }
+
+  /** Records the outcome: a loop stopped by the daemon's shutdown goes back in the queue instead. */
+  private async finished(row: RunRow, result: PivResult, run: ActiveRun): Promise<void> {
+    const state = (await this.store.load(row.id))!;
+    if (result.status === 'cancelled' && run.stoppedBy === 'shutdown') {
+      const phase = state.failure?.phase ?? 'prime';
+      const resumable: PivState = { ...state, status: 'running', next: phase, failure: undefined, finishedAt: undefined };
+      await this.store.save(resumable);
+      await this.runs.setStatus(row.id, 'queued', this.deps.clock.now());
+      await this.store.log(row.id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
+      return;
+    }
+    const runTask = `piv:${row.id}`;
+    await this.record(() =>
+      result.status === 'succeeded' ? this.deps.tasks.complete(SYSTEM, runTask) : this.deps.tasks.fail(SYSTEM, runTask, result.failure?.message ?? result.status),
+    );
+    if (result.status !== 'cancelled') await this.storeLearning(row.project, state);
+  }
+
+  /** Ends a loop that is not running in this process (queued, interrupted, or its daemon gone). */
+  private async finishUnrun(row: RunRow, status: 'cancelled' | 'failed', message: string): Promise<void> {
+    const at = this.deps.clock.now().toISOString();
+    if (row.state) {
+      const phase = row.state.next === 'done' ? 'prime' : row.state.next;
+      await this.store.save({ ...row.state, status, next: 'done', failure: { phase, reason: status === 'cancelled' ? 'cancelled' : 'error', message }, finishedAt: at });
+      await this.store.log(row.id, { at, phase, message });
+    } else {
+      await this.runs.setStatus(row.id, status, this.deps.clock.now());
+    }
+    await this.record(() => this.deps.tasks.fail(SYSTEM, `piv:${row.id}`, message));
+  }
+
+  private async storeLearning(project: string, state: PivState): Promise<void> {
+    const validations = new Map<number, string>();
+    for (let attempt = 1; attempt <= state.attempts; attempt++) {
+      const text = await this.store.getArtifact(state.id, `validation-${attempt}`);
+      if (text !== undefined) validations.set(attempt, text);
+    }
+    const learning = learningOf(state, validations);
+    await this.record(() => this.deps.knowledge.add(SYSTEM, { project, ...learning, source: 'piv' }));
+  }
+
+  /** A loop bound to its project: knowledge primed from that project, phases recorded as its tasks. */
+  private loopFor(id: string, project: string, run?: ActiveRun): PivLoop {
+    return new PivLoop({
+      agent: this.agent,
+      store: this.store,
+      clock: this.deps.clock,
+      newId: () => id,
+      knowledge: async (feature) => {
+        const { results } = await this.deps.knowledge.search(SYSTEM, { query: feature, project, limit: KNOWLEDGE_PRIMED, withText: true });
+        return results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
+      },
+      onPhase: (event) => this.onPhase(project, event),
+      onAgentLine: (_id, phase, line) => {
+        if (!run) return;
+        run.lines.push(`[${phase}] ${line.summary}`);
+        if (run.lines.length > LAST_LINES) run.lines.shift();
+      },
+      onAgentSpawn: (_id, _phase, pid) => {
+        void this.runs.setAgentGroup(id, `${pid}:${processStart(pid) ?? ''}`).catch(() => undefined);
+      },
+    });
+  }
+
+  private async onPhase(project: string, event: PhaseEvent): Promise<void> {
+    const key = `${event.loopId}:${event.phase}:${event.attempt}`;
+    if (event.event === 'started') {
+      await this.runs.setPhase(event.loopId, event.phase, event.at);
+      const id = `piv:${key}:${randomUUID().slice(0, 8)}`;
+      this.phaseTasks.set(event.loopId, id);
+      const loop = await this.store.load(event.loopId);
+      await this.record(() => this.deps.tasks.start(SYSTEM, { id, type: `piv_${event.phase}`, project, description: loop?.feature ?? '' }));
+      return;
+    }
+    const id = this.phaseTasks.get(event.loopId);
+    this.phaseTasks.delete(event.loopId);
+    if (id === undefined) return;
+    await this.record(() => (event.timing?.outcome === 'ok' ? this.deps.tasks.complete(SYSTEM, id) : this.deps.tasks.fail(SYSTEM, id, event.timing?.outcome ?? 'failed')));
+  }
+
+  /** Resolves when the loop finishes here, or after `ms`. */
+  private async waitFor(id: string, ms: number): Promise<void> {
+    if (!this.active.has(id) && FINISHED.includes((await this.runs.get(id)).status)) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), () => (clearTimeout(timer), resolve())]);
+    });
+  }
+
+  /** The last lines of the last agent transcript, for a loop not running here. */
+  private async lastAgentLines(id: string, state: PivState | null): Promise<string[]> {
+    if (!state) return [];
+    const names = await this.store.artifactNames(id);
+    const last = names.filter((n) => n.endsWith('-agent')).at(-1);
+    if (!last) return [];
+    const text = (await this.store.getArtifact(id, last)) ?? '';
+    const between = text.split('--- last lines\n')[1]?.split('\n\n--- result')[0] ?? '';
+    return between.split('\n').filter(Boolean).slice(-LAST_LINES);
+  }
+
+  /** Stops the process group a crashed daemon's agent left running, if it still runs. */
+  private killLeftAgent(row: RunRow): void {
+    if (!row.agent_group) return;
+    const [pid, started] = row.agent_group.split(':');
+    const group = Number(pid);
+    if (!(group > 0) || !stillRuns(group, started || undefined)) return;
+    try {
+      process.kill(-group, 'SIGKILL');
+      this.deps.log.warn({ loop: row.id, pid: group }, 'stopped the agent a previous daemon left running');
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** Whether the daemon recorded as running a loop still runs (on this host; another host's is assumed alive). */
+  private ownerRuns(row: RunRow): boolean {
+    const owner = row.owner;
+    if (!owner) return false;
+    const [host, pid, started] = owner.split(':');
+    if (owner === this.owner) return this.active.has(row.id);
+    if (host !== hostname()) return true;
+    return stillRuns(Number(pid), started || undefined);
+  }
+
+  private loopSettings(maxRetries: number | undefined) {
+    const s = this.deps.settings;
+    return {
+      maxRetries: maxRetries ?? s.pivMaxRetries,
+      firstOutputTimeoutMs: s.agentFirstOutputTimeoutMs,
+      idleTimeoutMs: s.agentIdleTimeoutMs,
+      validationTimeoutMs: s.pivValidationTimeoutMs,
+      maxTurns: s.agentMaxTurns,
+      maxBudgetUsd: s.agentMaxBudgetUsd,
+      implementPermissionMode: s.agentPermissionMode,
+    };
+  }
+
+  /** Task timing and learnings are bookkeeping: their failure is logged and the loop goes on. */
+  private async record(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not record PIV task timing or learnings');
+    }
+  }
+
+  private authorize(principal: Principal, project: string): void {
+    if (principal.role === 'admin' || principal.project === project) return;
+    throw forbidden(`this token belongs to project ${principal.project} and cannot use the PIV loops of project ${project}`);
+  }
+}

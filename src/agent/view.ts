@@ -1,0 +1,71 @@
+// What get_piv_status and list_piv_runs answer about a loop: where it is and, once it has
+// finished, the result the loop returns (status, branch, commits, files, validation output,
+// timings per phase, turns and cost).
+import type { ProgressEntry } from './model.js';
+import type { RunRow, RunStatus } from './runs.js';
+
+export interface RunView {
+  id: string;
+  project: string;
+  feature: string;
+  status: RunStatus;
+  /** The phase running now (or next, while queued or interrupted; the last one once finished). */
+  phase: string;
+  branch: string;
+  baseBranch: string | null;
+  createdAt: Date;
+  startedAt: string | null;
+  finishedAt: string | null;
+  elapsedMs: number;
+  retries: number;
+  turns: number;
+  costUsd: number;
+  commits?: Array<{ sha: string; subject: string }>;
+  filesChanged?: string[];
+  failure?: { phase: string; reason: string; message: string } | null;
+  validation?: { ok: boolean; commands: string[]; failedCommand: string | null; output: string } | null;
+  timings?: Array<{ phase: string; attempt: number; durationMs: number; outcome: string }>;
+  plan?: string | null;
+  lastLines?: string[];
+  progress?: ProgressEntry[];
+}
+
+const OUTPUT_CHARS = 4_000;
+
+export function runView(row: RunRow, extra: { now: Date; brief?: boolean; plan?: string; lines?: string[]; progress?: ProgressEntry[] }): RunView {
+  const state = row.state;
+  const started = state?.startedAt ?? null;
+  const end = state?.finishedAt ? Date.parse(state.finishedAt) : extra.now.getTime();
+  const view: RunView = {
+    id: row.id,
+    project: row.project,
+    feature: row.feature,
+    status: row.status,
+    phase: row.phase,
+    branch: row.branch,
+    baseBranch: state?.baseBranch ?? null,
+    createdAt: row.created_at,
+    startedAt: started,
+    finishedAt: state?.finishedAt ?? null,
+    elapsedMs: started ? Math.max(0, end - Date.parse(started)) : 0,
+    retries: Math.max(0, (state?.attempts ?? 0) - 1),
+    turns: state?.turns ?? 0,
+    costUsd: state?.costUsd ?? 0,
+  };
+  if (extra.brief || !state) return view;
+  const report = state.validation;
+  const shown = report?.failed ?? report?.runs.at(-1);
+  return {
+    ...view,
+    commits: state.commits,
+    filesChanged: state.filesChanged,
+    failure: state.failure ?? null,
+    validation: report
+      ? { ok: report.ok, commands: report.runs.map((r) => r.command), failedCommand: report.failed?.command ?? null, output: (shown?.outputTail ?? '').slice(-OUTPUT_CHARS) }
+      : null,
+    timings: state.timings.map((t) => ({ phase: t.phase, attempt: t.attempt, durationMs: t.durationMs, outcome: t.outcome })),
+    plan: extra.plan ?? null,
+    lastLines: extra.lines ?? [],
+    progress: extra.progress ?? [],
+  };
+}

@@ -1,0 +1,17 @@
+import { defineDomain } from '../catalog/domain.js';
+import { knowledgeOperations } from './operations.js';
+import { KnowledgeService } from './service.js';
+
+export type { KnowledgeService, KnowledgeHit, AddKnowledgeInput } from './service.js';
+
+/** Knowledge: each project's notes and loop learnings, found by full-text search. */
+export const knowledgeDomain = defineDomain({
+  id: 'knowledge',
+  title: 'Knowledge',
+  description: "Knowledge: a project's notes and the learnings of its PIV loops; search_knowledge before solving a problem twice, add_knowledge after solving one.",
+  defaultFor: [],
+  migrations: new URL('./migrations/', import.meta.url),
+  create: ({ core }) => new KnowledgeService({ db: core.db, clock: core.clock, audit: core.audit }),
+  operations: knowledgeOperations,
+  projectData: (svc) => svc.projectData(),
+});

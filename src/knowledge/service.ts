@@ -1,0 +1,150 @@
+import type { AuditLog } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import type { Db, Queryable } from '../core/db.js';
+import { forbidden, invalidInput } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import type { OwnedItems, ProjectData } from '../core/project-data.js';
+import { chunkText } from './chunk.js';
+
+export interface KnowledgeServiceDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditLog;
+}
+
+export interface AddKnowledgeInput {
+  project: string;
+  title: string;
+  text: string;
+  tags?: string[];
+  /** `manual` (add_knowledge) or `piv` (a finished loop's learnings). */
+  source?: string;
+}
+
+export interface KnowledgeHit {
+  docId: number;
+  chunkId: number;
+  project: string;
+  title: string;
+  /** Which chunk of the document (0 is the first). */
+  chunk: number;
+  tags: string[];
+  rank: number;
+  /** The best passages, matched words between ** and **. */
+  snippet: string;
+  /** The whole chunk, when asked for. */
+  text?: string;
+}
+
+export interface SearchInput {
+  query: string;
+  project?: string;
+  tags?: string[];
+  limit?: number;
+  withText?: boolean;
+}
+
+interface HitRow {
+  doc_id: number | string;
+  chunk_id: number | string;
+  project: string;
+  title: string;
+  chunk_index: number;
+  tags: string[];
+  rank: number;
+  snippet: string;
+  text: string;
+}
+
+/**
+ * Any of the query's words may match (a realistic question rarely has every word in the right
+ * chunk); ts_rank orders chunks that match more of them, and in the title, first. Stop words are
+ * dropped and words stemmed as the chunks' are (English configuration).
+ */
+const SEARCH_SQL = `
+  WITH q AS (SELECT replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery AS query)
+  SELECT c.doc_id, c.id AS chunk_id, c.project, c.title, c.chunk_index, c.tags,
+         ts_rank(c.search, q.query) AS rank,
+         ts_headline('english', c.text, q.query, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "') AS snippet,
+         c.text
+  FROM knowledge_chunks c, q
+  WHERE c.search @@ q.query AND ($2::text IS NULL OR c.project = $2) AND ($3::text[] IS NULL OR c.tags @> $3)
+  ORDER BY rank DESC, c.id
+  LIMIT $4`;
+
+const DEFAULT_LIMIT = 5;
+
+/**
+ * A local knowledge base per project: notes and the learnings of finished PIV loops, searched
+ * with PostgreSQL full-text search. A project token adds to and searches its own project only.
+ */
+export class KnowledgeService {
+  constructor(private readonly deps: KnowledgeServiceDeps) {}
+
+  async add(principal: Principal, input: AddKnowledgeInput): Promise<{ id: number; project: string; title: string; chunks: number; tags: string[] }> {
+    this.authorize(principal, input.project);
+    const chunks = chunkText(input.text);
+    if (chunks.length === 0) throw invalidInput('the text is empty; give the knowledge to store', { field: 'text' });
+    const tags = [...new Set(input.tags ?? [])].sort();
+    return this.deps.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number | string }>(
+        'INSERT INTO knowledge_docs (project, title, tags, source, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+        [input.project, input.title, tags, input.source ?? 'manual', principal.actor, this.deps.clock.now()],
+      );
+      const id = Number(rows[0]!.id);
+      for (const [i, text] of chunks.entries()) {
+        await tx.query('INSERT INTO knowledge_chunks (doc_id, project, chunk_index, title, text, tags) VALUES ($1, $2, $3, $4, $5, $6)', [id, input.project, i, input.title, text, tags]);
+      }
+      await this.deps.audit.record({ actor: principal.actor, action: 'knowledge.add', target: input.project, outcome: 'ok', detail: { id, chunks: chunks.length } }, tx);
+      return { id, project: input.project, title: input.title, chunks: chunks.length, tags };
+    });
+  }
+
+  /** The best-ranked chunks for a query; a project token's search is always limited to its own project. */
+  async search(principal: Principal, input: SearchInput): Promise<{ query: string; results: KnowledgeHit[] }> {
+    const project = this.scope(principal, input.project);
+    const { rows } = await this.deps.db.query<HitRow>(SEARCH_SQL, [input.query, project ?? null, input.tags?.length ? input.tags : null, input.limit ?? DEFAULT_LIMIT]);
+    return {
+      query: input.query,
+      results: rows.map((r) => ({
+        docId: Number(r.doc_id),
+        chunkId: Number(r.chunk_id),
+        project: r.project,
+        title: r.title,
+        chunk: r.chunk_index,
+        tags: r.tags,
+        // float4 from ts_rank; rounded so both backends print the same figure.
+        rank: Math.round(Number(r.rank) * 1e6) / 1e6,
+        snippet: r.snippet,
+        ...(input.withText ? { text: r.text } : {}),
+      })),
+    };
+  }
+
+  /** Knowledge belongs to its project: listed before the project is removed, deleted with it. */
+  projectData(): ProjectData {
+    return {
+      owned: (project, q) => this.owned(project, q),
+      release: async (project, tx) => (await tx.query('DELETE FROM knowledge_docs WHERE project = $1', [project])).rowCount,
+    };
+  }
+
+  private async owned(project: string, q: Queryable): Promise<OwnedItems> {
+    const { rows } = await q.query<{ title: string; n: number | string }>(
+      'SELECT title, count(*) OVER () AS n FROM knowledge_docs WHERE project = $1 ORDER BY id LIMIT 5',
+      [project],
+    );
+    return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `knowledge "${r.title}"`) };
+  }
+
+  private authorize(principal: Principal, project: string): void {
+    if (principal.role === 'admin' || principal.project === project) return;
+    throw forbidden(`this token belongs to project ${principal.project} and cannot use the knowledge of project ${project}`);
+  }
+
+  private scope(principal: Principal, project: string | undefined): string | undefined {
+    if (principal.role === 'admin') return project;
+    if (project !== undefined) this.authorize(principal, project);
+    return principal.project;
+  }
+}

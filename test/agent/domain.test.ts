@@ -1,0 +1,237 @@
+// The PIV loop through the agent domain's operations, as an agent or a person uses it: the
+// project's directory from the projects domain, the fake agent as the configured Claude Code
+// command, the run in the background and its result from get_piv_status. Task timing and
+// knowledge learn from every loop.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { LocalInvoker } from '../../src/catalog/local-invoker.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { assertRejects } from '../helpers/errors.js';
+import { openTestServices, type TestServices } from '../helpers/services.js';
+import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
+import { git, processGone, readPid, tempDir, waitFor, writeFiles } from './fixture.js';
+import { FEATURE, GOOD, GREETER, PLAN, bad, planRule } from './greeter.js';
+
+type Json = Record<string, unknown>;
+let projects = 0;
+
+for (const backend of testBackends()) {
+  describe(`PIV loops through the agent domain [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let s: TestServices;
+    let admin: LocalInvoker;
+    let fake: FakeClaude;
+
+    before(async () => {
+      fake = await fakeClaude();
+      s = await openTestServices(backend, { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '3000', SUPERVISOR_PIV_CONCURRENCY: '2' });
+      admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
+    });
+    after(async () => {
+      await s.close();
+      await fake.remove();
+    });
+    // A test that fails half-way must not leave loops holding the concurrency slots for the next ones.
+    afterEach(async () => {
+      for (const status of ['running', 'queued']) {
+        for (const run of (await admin.invoke('list_piv_runs', { status, limit: 200 })).items as Json[]) {
+          await admin.invoke('cancel_piv', { id: run.id }).catch(() => undefined);
+        }
+      }
+    });
+
+    /** A new project whose directory is a fresh greeter repository. */
+    const project = async (t: Parameters<typeof projectRepo>[0]) => {
+      const name = `greeter-${++projects}`;
+      const dir = await projectRepo(t, GREETER);
+      await admin.invoke('add_project', { project: name, directory: dir });
+      return { name, dir };
+    };
+    const status = (id: unknown) => admin.invoke('get_piv_status', { id });
+    const until = async (id: unknown, check: (s: Json) => boolean, what: string) => {
+      let last: Json = {};
+      await waitFor(async () => check((last = await status(id))), `${what} (last status: ${JSON.stringify(last).slice(0, 400)})`, 30_000);
+      return last;
+    };
+
+    test('end to end: start_piv answers at once, the loop runs in the background, get_piv_status gives the result', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+
+      const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      assert.match(String(started.id), /^[0-9a-f-]{36}$/);
+      assert.ok(['queued', 'running'].includes(String(started.status)));
+      assert.equal(started.branch, 'feature/greet-people-by-name');
+
+      const done = await until(started.id, (x) => x.status === 'succeeded' || x.status === 'failed', 'the loop to finish');
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+      assert.equal(done.plan, PLAN);
+      assert.equal((done.commits as unknown[]).length, 1);
+      assert.deepEqual(done.filesChanged, ['greet.mjs']);
+      assert.deepEqual(done.validation, { ok: true, commands: ['node check.mjs'], failedCommand: null, output: 'check passed\n' });
+      assert.deepEqual((done.timings as Json[]).map((x) => x.phase), ['prime', 'plan', 'implement', 'validate', 'commit']);
+      assert.equal(done.turns, 5);
+      assert.ok((done.progress as Json[]).some((e) => /committed [0-9a-f]{10} on feature\/greet-people-by-name/.test(String(e.message))));
+      assert.ok((done.lastLines as string[]).length > 0, 'the last agent lines stay readable after the run');
+      assert.equal(await git(p.dir, 'log', '--format=%s', 'main..feature/greet-people-by-name'), FEATURE);
+
+      const listed = await admin.invoke('list_piv_runs', { project: p.name });
+      assert.deepEqual((listed.items as Json[]).map((r) => [r.id, r.status]), [[started.id, 'succeeded']]);
+
+      // Task timing recorded the run and each phase.
+      const { groups } = (await admin.invoke('get_task_stats', { project: p.name })) as { groups: Json[] };
+      assert.deepEqual(
+        groups.map((g) => [g.type, g.count, g.successRate]),
+        [
+          ['piv_commit', 1, 1],
+          ['piv_implement', 1, 1],
+          ['piv_plan', 1, 1],
+          ['piv_prime', 1, 1],
+          ['piv_run', 1, 1],
+          ['piv_validate', 1, 1],
+        ],
+      );
+      // And the learning is in the project's knowledge.
+      const found = (await admin.invoke('search_knowledge', { query: 'greet people by name', project: p.name, withText: true })).results as Json[];
+      assert.equal(found[0]?.title, `PIV loop: ${FEATURE}`);
+      assert.match(String(found[0]?.text), /Outcome: succeeded on branch feature\/greet-people-by-name after 0 retries/);
+    });
+
+    test('start_piv with waitSeconds answers with the finished result; a failed validation is retried, and the learning is primed into the next loop', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [bad('Hi there'), GOOD] }]);
+      const p = await project(t);
+
+      const first = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      assert.equal(first.status, 'succeeded', JSON.stringify(first.failure));
+      assert.equal(first.retries, 1);
+
+      const [learning] = (await admin.invoke('search_knowledge', { query: 'greet', project: p.name, withText: true })).results as Json[];
+      assert.match(String(learning?.text), /What failed:\n- attempt 1: \$ node check\.mjs/);
+      assert.match(String(learning?.text), /expected "Hello, Ada!", got "Hi there"/);
+      assert.match(String(learning?.text), /What fixed it: attempt 2 passed validation, changing greet\.mjs/);
+
+      // The next loop in this project starts from a clean tree on main and is told what was learnt.
+      await git(p.dir, 'switch', '-q', 'main');
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const second = await admin.invoke('start_piv', { project: p.name, feature: 'Greet people by name again', validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      assert.equal(second.status, 'succeeded', JSON.stringify(second.failure));
+      const plans = (await fake.calls(p.dir)).filter((c) => c.prompt.startsWith('PLAN phase'));
+      assert.match(plans.at(-1)!.prompt, /## Related knowledge from earlier work\n\n- PIV loop: Greet people by name: Feature: Greet people by name/);
+      assert.doesNotMatch(plans[0]!.prompt, /Related knowledge/);
+    });
+
+    test('refusals come back from start_piv itself: a dirty tree, a project without a directory, a second loop in the project', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      const p = await project(t);
+      await writeFiles(p.dir, { 'notes.txt': 'mine\n' });
+      await assertRejects(admin.invoke('start_piv', { project: p.name, feature: FEATURE }), 'conflict', /uncommitted changes \(notes\.txt\)/);
+      assert.deepEqual((await admin.invoke('list_piv_runs', { project: p.name })).items, []);
+      assert.equal(await git(p.dir, 'branch', '--list', 'feature/*'), '');
+
+      await admin.invoke('add_project', { project: 'nodir' });
+      await assertRejects(admin.invoke('start_piv', { project: 'nodir', feature: FEATURE }), 'invalid_input', /has no directory on this host; set it with update_project/);
+
+      await git(p.dir, 'stash', '-u', '-q');
+      const running = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await assertRejects(admin.invoke('start_piv', { project: p.name, feature: 'Another' }), 'conflict', new RegExp(`already has a PIV loop ${running.id}`));
+      await admin.invoke('cancel_piv', { id: running.id });
+    });
+
+    test('cancel mid-phase: the agent and what it started are killed, the loop ends cancelled with nothing committed', async (t) => {
+      const pidFile = join(await tempDir(t), 'grandchild.pid');
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
+      const p = await project(t);
+      const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await until(started.id, (x) => x.phase === 'implement' && (x.lastLines as string[]).some((l) => l.startsWith('[implement]')), 'the implement agent to speak');
+
+      const cancelled = await admin.invoke('cancel_piv', { id: started.id });
+
+      assert.equal(cancelled.status, 'cancelled');
+      assert.deepEqual([(cancelled.failure as Json).phase, (cancelled.failure as Json).reason], ['implement', 'cancelled']);
+      assert.deepEqual(cancelled.commits, []);
+      const grandchild = await readPid(pidFile);
+      await waitFor(() => processGone(grandchild), `the agent's sleep (pid ${grandchild}) to be gone`);
+      await assertRejects(admin.invoke('cancel_piv', { id: started.id }), 'conflict', /has already cancelled/);
+      const { groups } = (await admin.invoke('get_task_stats', { project: p.name, type: 'piv_run' })) as { groups: Json[] };
+      assert.deepEqual([groups[0]?.count, groups[0]?.successRate], [1, 0]);
+    });
+
+    test('an agent that prints nothing hits the first-output timeout and its process group is killed', async (t) => {
+      const pidFile = join(await tempDir(t), 'grandchild.pid');
+      await fake.script([{ match: 'PLAN phase', silent: true, grandchild: pidFile }]);
+      const p = await project(t);
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      assert.equal(done.status, 'failed');
+      assert.deepEqual([(done.failure as Json).phase, (done.failure as Json).reason], ['plan', 'first_output_timeout']);
+      const grandchild = await readPid(pidFile);
+      await waitFor(() => processGone(grandchild), `the agent's sleep (pid ${grandchild}) to be gone`);
+    });
+
+    test('exit 0 with is_error: true fails the loop; so does an exit without a result line', async (t) => {
+      await fake.script([{ match: 'PLAN phase', isError: true, text: 'API Error: 529 overloaded' }]);
+      const p = await project(t);
+      const isError = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      assert.deepEqual([isError.status, (isError.failure as Json).reason], ['failed', 'is_error']);
+      assert.match(String((isError.failure as Json).message), /API Error: 529 overloaded/);
+
+      await git(p.dir, 'switch', '-q', 'main');
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD, omitResult: true }]);
+      const noResult = await admin.invoke('start_piv', { project: p.name, feature: 'Greet by name, take two', validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      assert.deepEqual([noResult.status, (noResult.failure as Json).reason], ['failed', 'no_result']);
+      assert.deepEqual(noResult.commits, []);
+    });
+
+    test('loops beyond the concurrency limit queue and start when a slot frees', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      const [a, b, c] = [await project(t), await project(t), await project(t)];
+      const ids = [];
+      for (const p of [a, b, c]) ids.push((await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] })).id);
+      await until(ids[1], (x) => x.status === 'running', 'the second loop to run');
+      assert.equal((await status(ids[2])).status, 'queued');
+      await admin.invoke('cancel_piv', { id: ids[0] });
+      await until(ids[2], (x) => x.status === 'running', 'the queued loop to start');
+      for (const id of ids.slice(1)) await admin.invoke('cancel_piv', { id });
+      // A queued loop cancelled before it started never runs.
+    });
+
+    test("validation commands come from the call, else the project's own (configure_piv), else detection", async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      const configured = await admin.invoke('configure_piv', { project: p.name, validationCommands: ['node check.mjs', 'test -f greet.mjs'] });
+      assert.deepEqual(configured.validationCommands, ['node check.mjs', 'test -f greet.mjs']);
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, waitSeconds: 60 });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+      assert.deepEqual((done.validation as Json).commands, ['node check.mjs', 'test -f greet.mjs']);
+
+      await git(p.dir, 'switch', '-q', 'main');
+      await admin.invoke('configure_piv', { project: p.name, validationCommands: null });
+      const detected = await admin.invoke('start_piv', { project: p.name, feature: 'Greet again', waitSeconds: 60 });
+      assert.deepEqual((detected.validation as Json).commands, ['npm run test']);
+      await assertRejects(admin.invoke('configure_piv', { project: p.name, validationCommands: [] }), 'invalid_input', /at least one validation command/);
+    });
+
+    test('a project with an active loop is removed only with force, which cancels the loop', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      const p = await project(t);
+      const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await until(started.id, (x) => x.status === 'running', 'the loop to run');
+      await assertRejects(admin.invoke('remove_project', { project: p.name }), 'conflict', new RegExp(`agent: 1 \\(PIV loop ${started.id} \\(running\\)\\)`));
+      await admin.invoke('remove_project', { project: p.name, force: true });
+      const gone = await until(started.id, (x) => x.status === 'cancelled' && x.finishedAt !== null, 'the loop to be cancelled');
+      assert.equal((gone.failure as Json).reason, 'cancelled');
+    });
+
+    test("a project token starts and sees its own project's loops only", async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      const own = new LocalInvoker(s, projectPrincipal(p.name, `token:${p.name}`), 'mcp');
+      const other = new LocalInvoker(s, projectPrincipal('meta-not', 'token:other'), 'mcp');
+      const done = await own.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      assert.equal(done.status, 'succeeded');
+      await assertRejects(other.invoke('get_piv_status', { id: done.id }), 'forbidden');
+      await assertRejects(other.invoke('start_piv', { project: p.name, feature: FEATURE }), 'forbidden');
+      assert.deepEqual((await other.invoke('list_piv_runs', {})).items, []);
+    });
+  });
+}

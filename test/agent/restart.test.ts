@@ -1,0 +1,111 @@
+// A daemon that stops mid-loop never leaves the loop "running" for ever. The real daemon runs as
+// a child process on its embedded database (as `npm start` does), the fake agent as its Claude
+// Code command; it is killed with SIGKILL (a crash) or stopped with SIGTERM in the middle of
+// Implement, then started again on the same data dir.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readDaemonInfo } from '../../src/core/daemon-info.js';
+import { assertCliBuilt, cliEnv, describeResult, parseJson, runCli, startCli, type CliProcess } from '../cli/run-cli.js';
+import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
+import { processGone, readPid, tempDir, waitFor } from './fixture.js';
+import { FEATURE, GOOD, GREETER, planRule } from './greeter.js';
+
+type Json = Record<string, unknown>;
+
+describe('PIV loops across daemon restarts', () => {
+  let fake: FakeClaude;
+  before(async () => {
+    assertCliBuilt();
+    fake = await fakeClaude();
+  });
+  after(() => fake.remove());
+
+  /** A data dir whose daemon runs the fake agent; `extra` settings on top. */
+  async function dataDir(t: { after(fn: () => Promise<void>): void }, extra: Record<string, string> = {}) {
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-piv-restart-'));
+    const env = cliEnv(home, { SUPERVISOR_PORT: '0', SUPERVISOR_AGENT_COMMAND: fake.command, ...extra });
+    const daemons: CliProcess[] = [];
+    t.after(async () => {
+      for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+      await rm(home, { recursive: true, force: true });
+    });
+    const cli = async (...args: string[]): Promise<Json> => {
+      const r = await runCli([...args, '--json'], { env });
+      assert.equal(r.code, 0, describeResult(r));
+      return parseJson(r);
+    };
+    return {
+      cli,
+      async start(): Promise<CliProcess> {
+        const daemon = startCli(['daemon'], { env, timeoutMs: 10 * 60_000 });
+        daemons.push(daemon);
+        await waitFor(async () => (await readDaemonInfo(home))?.pid === daemon.child.pid, 'the daemon to write daemon.json', 60_000);
+        return daemon;
+      },
+      status: (id: unknown) => cli('piv', 'status', String(id)),
+      async until(id: unknown, check: (s: Json) => boolean, what: string): Promise<Json> {
+        let last: Json = {};
+        await waitFor(async () => check((last = await cli('piv', 'status', String(id)))), `${what} (last: ${JSON.stringify(last).slice(0, 500)})`, 60_000);
+        return last;
+      },
+    };
+  }
+
+  test('killed with SIGKILL mid-implement: the next start kills the agent it left and resumes the loop from implement', async (t) => {
+    const pidFile = join(await tempDir(t), 'grandchild.pid');
+    await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile }, GOOD] }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t);
+    const first = await home.start();
+    await home.cli('project', 'add', 'crashy', '--directory', repo);
+    const started = await home.cli('piv', 'start', '--input', JSON.stringify({ project: 'crashy', feature: FEATURE, validationCommands: ['node check.mjs'] }));
+    await home.until(started.id, (s) => s.phase === 'implement' && (s.lastLines as string[]).some((l) => l.startsWith('[implement]')), 'the implement agent to speak');
+    const grandchild = await readPid(pidFile);
+
+    first.child.kill('SIGKILL');
+    await first.result;
+    assert.equal(await processGone(grandchild), false, 'a crashed daemon cannot stop its agent: it is still running');
+
+    await home.start();
+    const done = await home.until(started.id, (s) => !['queued', 'running'].includes(String(s.status)), 'the resumed loop to finish');
+
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+    await waitFor(() => processGone(grandchild), `the crashed daemon's agent (its sleep, pid ${grandchild}) to be stopped`);
+    assert.ok((done.progress as Json[]).some((e) => e.message === 'the daemon restarted; the loop resumes at implement'), JSON.stringify(done.progress));
+    const prompts = (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]);
+    assert.deepEqual(prompts, ['PLAN phase.', 'IMPLEMENT phase.', 'IMPLEMENT phase.'], 'Plan is not run again');
+    assert.equal((done.commits as unknown[]).length, 1);
+  });
+
+  test('stopped with SIGTERM mid-implement, started with resume-on-start off: interrupted, and resume_piv finishes it', async (t) => {
+    const pidFile = join(await tempDir(t), 'grandchild.pid');
+    await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile }, GOOD] }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t, { SUPERVISOR_PIV_RESUME_ON_START: 'false' });
+    const first = await home.start();
+    await home.cli('project', 'add', 'stoppy', '--directory', repo);
+    const started = await home.cli('piv', 'start', '--input', JSON.stringify({ project: 'stoppy', feature: FEATURE, validationCommands: ['node check.mjs'] }));
+    await home.until(started.id, (s) => s.phase === 'implement' && (s.lastLines as string[]).some((l) => l.startsWith('[implement]')), 'the implement agent to speak');
+    const grandchild = await readPid(pidFile);
+
+    first.child.kill('SIGTERM');
+    assert.equal((await first.result).code, 0);
+    // A clean stop kills the agent's whole group before the daemon exits.
+    await waitFor(() => processGone(grandchild), `the agent's sleep (pid ${grandchild}) to be stopped with the daemon`);
+
+    await home.start();
+    const interrupted = await home.status(started.id);
+    assert.equal(interrupted.status, 'interrupted');
+    assert.equal(interrupted.phase, 'implement');
+
+    const resumed = await home.cli('piv', 'resume', String(started.id), '--wait-seconds', '60');
+    assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed.failure));
+    assert.deepEqual(
+      (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]),
+      ['PLAN phase.', 'IMPLEMENT phase.', 'IMPLEMENT phase.'],
+    );
+  });
+});

@@ -1,0 +1,137 @@
+// Knowledge search through the domain's operations on both backends: realistic notes, realistic
+// questions, the right chunk first; a project's search never shows another project's chunks.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalInvoker } from '../../src/catalog/local-invoker.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
+import { chunkText } from '../../src/knowledge/chunk.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { assertRejects } from '../helpers/errors.js';
+import { openTestServices, type TestServices } from '../helpers/services.js';
+
+type Hit = { project: string; title: string; chunk: number; snippet: string; rank: number; text?: string };
+
+/** Notes as a team writes them: several on neighbouring subjects, so ranking has work to do. */
+const NOTES: Array<{ project: string; title: string; text: string; tags?: string[] }> = [
+  {
+    project: 'consilio',
+    title: 'Database migrations',
+    text: 'Migrations live in db/migrations and run with npm run migrate. Never edit a migration that was deployed; add a new one. The test database is reset before every run.',
+    tags: ['db'],
+  },
+  {
+    project: 'consilio',
+    title: 'Flaky login test',
+    text: 'The login end-to-end test failed now and then because the session cookie was set after the redirect. Fixed by awaiting the cookie write before redirecting. If it fails again, look at auth/session.ts first.',
+    tags: ['tests', 'auth'],
+  },
+  {
+    project: 'consilio',
+    title: 'Deploying to production',
+    text: 'Deploys go through supervisor deploy. The health check must answer on /healthz within 30 seconds or the deploy is rolled back. Environment variables come from the secrets under project/consilio/.',
+  },
+  {
+    project: 'consilio',
+    title: 'Styling',
+    text: 'We use CSS modules, no global styles. Colours come from theme.css; dark mode switches the variables there.',
+  },
+  {
+    project: 'odin',
+    title: 'Rate limits of the mail provider',
+    text: 'The mail provider allows 10 requests per second. Batch sends in groups of 50 and retry on HTTP 429 with backoff. The login email uses the same provider.',
+  },
+  {
+    project: 'odin',
+    title: 'Database connection pool',
+    text: 'The pool size is 20; migrations take their own connection. A pool exhausted error in tests means a test forgot to release its client.',
+  },
+];
+
+for (const backend of testBackends()) {
+  describe(`knowledge [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let s: TestServices;
+    let admin: LocalInvoker;
+    const search = async (via: LocalInvoker, input: Record<string, unknown>) => ((await via.invoke('search_knowledge', input)).results as Hit[]);
+
+    before(async () => {
+      s = await openTestServices(backend);
+      admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
+      for (const project of ['consilio', 'odin']) await s.projects.add('test', { name: project });
+      for (const note of NOTES) await admin.invoke('add_knowledge', note);
+    });
+    after(() => s.close());
+
+    for (const [query, project, title] of [
+      ['why does the login test fail sometimes', 'consilio', 'Flaky login test'],
+      ['how do I add a database migration', 'consilio', 'Database migrations'],
+      ['deploy rolled back health check', 'consilio', 'Deploying to production'],
+      ['dark mode colours', 'consilio', 'Styling'],
+      ['email sending hits rate limit 429', 'odin', 'Rate limits of the mail provider'],
+      ['pool exhausted in tests', 'odin', 'Database connection pool'],
+    ] as const) {
+      test(`"${query}" finds "${title}" first`, async () => {
+        const hits = await search(admin, { query, project });
+        assert.equal(hits[0]?.title, title, JSON.stringify(hits.map((h) => [h.title, h.rank])));
+        assert.match(hits[0]!.snippet, /\*\*[^*]+\*\*/, 'the snippet highlights the matched words');
+      });
+    }
+
+    test('without a project filter an admin searches every project; with one, never another project\'s chunks', async () => {
+      const everywhere = await search(admin, { query: 'login database migrations pool', limit: 50 });
+      assert.deepEqual([...new Set(everywhere.map((h) => h.project))].sort(), ['consilio', 'odin']);
+      for (const project of ['consilio', 'odin']) {
+        const hits = await search(admin, { query: 'login database migrations pool email deploy', project, limit: 50 });
+        assert.ok(hits.length > 0);
+        assert.deepEqual(hits.filter((h) => h.project !== project), []);
+      }
+    });
+
+    test("a project token searches its own project only, whatever it asks", async () => {
+      const odin = new LocalInvoker(s, projectPrincipal('odin', 'token:odin'), 'mcp');
+      const hits = await search(odin, { query: 'login test session cookie redirect', limit: 50 });
+      assert.deepEqual([...new Set(hits.map((h) => h.project))], ['odin']);
+      await assertRejects(odin.invoke('search_knowledge', { query: 'login', project: 'consilio' }), 'forbidden');
+      await assertRejects(odin.invoke('add_knowledge', { project: 'consilio', title: 'x', text: 'y' }), 'forbidden');
+    });
+
+    test('tags filter; stop words alone find nothing; withText gives the whole chunk', async () => {
+      assert.deepEqual((await search(admin, { query: 'login', tags: ['auth'] })).map((h) => h.title), ['Flaky login test']);
+      assert.deepEqual(await search(admin, { query: 'the and of' }), []);
+      const [hit] = await search(admin, { query: 'cookie', withText: true });
+      assert.equal(hit?.text, NOTES[1]!.text);
+    });
+
+    test('a long text is cut into chunks, and the chunk that says it ranks first', async () => {
+      const filler = (topic: string) => Array.from({ length: 12 }, (_, i) => `Paragraph ${i} about ${topic}: it describes the ${topic} in ordinary words.`).join('\n\n');
+      const text = `${filler('architecture')}\n\nThe websocket reconnect uses exponential backoff capped at thirty seconds.\n\n${filler('onboarding')}`;
+      const added = await admin.invoke('add_knowledge', { project: 'consilio', title: 'Handbook', text });
+      assert.ok((added.chunks as number) >= 2, `chunks: ${added.chunks}`);
+      const [hit] = await search(admin, { query: 'websocket reconnect backoff', project: 'consilio' });
+      assert.equal(hit?.title, 'Handbook');
+      assert.match(hit!.snippet, /\*\*websocket\*\* \*\*reconnect\*\*/);
+    });
+
+    test('a project that holds knowledge is removed only with force, and its knowledge goes with it', async () => {
+      await s.projects.add('test', { name: 'gone' });
+      await admin.invoke('add_knowledge', { project: 'gone', title: 'Temporary', text: 'Remember the milk.' });
+      await assertRejects(admin.invoke('remove_project', { project: 'gone' }), 'conflict', /knowledge: 1 \(knowledge "Temporary"\)/);
+      await admin.invoke('remove_project', { project: 'gone', force: true });
+      assert.deepEqual(await search(admin, { query: 'milk' }), []);
+    });
+  });
+}
+
+describe('chunkText', () => {
+  test('short text is one chunk; paragraphs are packed up to the limit and never cut when they fit', () => {
+    assert.deepEqual(chunkText('  one line  '), ['one line']);
+    const paragraphs = ['a'.repeat(50), 'b'.repeat(50), 'c'.repeat(50)];
+    assert.deepEqual(chunkText(paragraphs.join('\n\n'), 110), [`${paragraphs[0]}\n\n${paragraphs[1]}`, paragraphs[2]]);
+  });
+
+  test('a paragraph longer than the limit is cut at sentence ends, then words, then anywhere', () => {
+    const sentences = 'First sentence here. Second sentence here. Third sentence here.';
+    assert.deepEqual(chunkText(sentences, 45), ['First sentence here. Second sentence here.', 'Third sentence here.']);
+    assert.ok(chunkText('x'.repeat(250), 100).every((c) => c.length <= 100));
+    assert.equal(chunkText('x'.repeat(250), 100).join(''), 'x'.repeat(250));
+  });
+});
