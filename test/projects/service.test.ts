@@ -63,6 +63,7 @@ for (const backend of testBackends()) {
         { domain: 'auth', count: 1, sample: [`token agent (${token.id})`] },
         { domain: 'ports', count: 1, sample: ['api:3100'] },
         { domain: 'secrets', count: 2, sample: ['grant service/smtp/ (read)', 'project/consilio/database_url'] },
+        { domain: 'gcloud', count: 0, sample: [] },
       ]);
       await assert.rejects(op.invoke('remove_project', { project: 'consilio' }), isError('conflict', /consilio still owns auth: 1 .*ports: 1 \(api:3100\); secrets: 2 .*--force/));
       assert.equal((await s.ports.getRange('consilio')).range.start, 3100, 'nothing released by the refusal');
