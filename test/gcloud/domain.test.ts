@@ -74,6 +74,24 @@ for (const backend of testBackends()) {
       assert.ok(calls.some((c) => c.service === 'monitoring'));
     });
 
+    test('health of every VM of every account in one call: per account one list and three Monitoring reads; a missing Ops Agent said plainly', async () => {
+      f.fake.setLoad('vm-host-4711', 'eu-worker', { cpu: 0.3 });
+      f.fake.setLoad('openhorizon-prod', 'web', { cpu: 0.5, memory: 40, disk: 55 });
+      const answer = (await f.call('gcloud_vm_health', {})) as { vms: Json[]; stored: number };
+      const calls = f.apiCalls();
+      assert.deepEqual(calls.filter((c) => c.service === 'compute').map((c) => c.path.split('/').slice(-2).join('/')).sort(), ['aggregated/instances', 'aggregated/instances']);
+      assert.equal(calls.filter((c) => c.service === 'monitoring').length, 6);
+      const web = answer.vms.find((v) => v.instanceName === 'web')!;
+      assert.deepEqual([(web.cpu as Json).average, (web.memory as Json).average, (web.disk as Json).max, (web.cpu as Json).samples], [50, 40, 55, 120]);
+      assert.deepEqual(web.opsAgent, { status: 'reporting', missing: [] });
+      const eu = answer.vms.find((v) => v.instanceName === 'eu-worker')!;
+      assert.equal((eu.opsAgent as Json).status, 'missing');
+      assert.match(String((eu.opsAgent as Json).message), /Ops Agent metrics missing for eu-worker \(memory, disk\).*install it with `curl -sSO https:\/\/dl\.google\.com\/cloudagents\/add-google-cloud-ops-agent-repo\.sh/);
+      assert.equal(answer.stored, 120 * 4, 'CPU of both, memory and disk of web, a sample a minute');
+      const one = await f.call('gcloud_vm_health', { project: 'openhorizon', zone: ZONE, instanceName: 'web', minutes: 30 });
+      assert.deepEqual([(one.cpu as Json).average, (one.cpu as Json).samples, one.vms], [50, 30, undefined], 'one VM: its health at the top, as the seed reads health.cpu.average');
+    });
+
     test("the seed's resize, as written: stop, wait, setMachineType, wait, start; cost change and progress", async () => {
       f.progress.length = 0;
       const answer = await f.call('gcloud_resize_vm', { project: 'vm-host', zone: 'us-central1-a', instanceName: 'supervisor-vm', newMachineType: 'n1-standard-4' });
