@@ -9,6 +9,7 @@ import { benchInProcessGet } from './secrets-inprocess.js';
 import { benchPorts } from './ports.js';
 import { benchCloudflare } from './cloudflare.js';
 import { benchInstructions } from './instructions.js';
+import { benchGcloud } from './gcloud.js';
 
 const only = process.argv[2];
 
@@ -27,6 +28,10 @@ if (!only || only === 'cloudflare') {
 if (!only || only === 'instructions') {
   console.log('\n== Instructions: regenerate, check and diff for 60 projects ==');
   await benchInstructions();
+}
+if (!only || only === 'gcloud') {
+  console.log('\n== GCloud: health of 50 VMs in 2 accounts in one call (fake Google over HTTP); daemon start ==');
+  await benchGcloud();
 }
 if (!only || only === 'rest' || only === 'mcp') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
