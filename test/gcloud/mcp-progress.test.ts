@@ -1,0 +1,47 @@
+// A VM change over MCP, as an agent makes it: the daemon pointed at the fake Google, the
+// official MCP client asking for progress, notifications arriving while the zone operations
+// run, and the answer once they are DONE.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminPrincipal } from '../../src/core/principal.js';
+import { daemonBackend } from '../cli/run-cli.js';
+import { startFakeGoogle, type FakeGoogle } from '../fakes/gcloud/index.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { connectMcp } from '../http/client.js';
+
+const PROJECT_ID = 'progress-proj';
+const ZONE = 'us-central1-a';
+let fake: FakeGoogle;
+let daemon: TestDaemon;
+
+before(async () => {
+  const t0 = Date.now();
+  // The test daemon's clock stands at 2026-11-23T10:00Z; the fake's runs on from there.
+  fake = await startFakeGoogle({ now: () => Date.parse('2026-11-23T10:00:00Z') + (Date.now() - t0), operationTiming: { pendingMs: 50, runningMs: 300 } });
+  daemon = await startTestDaemon(await daemonBackend(), { SUPERVISOR_GCLOUD_COMPUTE_URL: fake.computeRootUrl, SUPERVISOR_GCLOUD_MONITORING_URL: fake.monitoringUrl, SUPERVISOR_GCLOUD_POLL_MS: '20' });
+  const { key } = fake.addServiceAccount({ projectId: PROJECT_ID });
+  await daemon.services.gcloud.addAccount(adminPrincipal('setup'), { account: 'progress', key: JSON.stringify(key) });
+  fake.addInstance(PROJECT_ID, ZONE, { name: 'web', machineType: 'e2-medium' });
+});
+after(async () => {
+  await daemon?.close();
+  await fake?.close();
+});
+
+test('gcloud_resize_vm over MCP reports each step of each zone operation as progress, then answers', async () => {
+  const session = await connectMcp(daemon.url, 'meta', daemon.adminToken);
+  try {
+    const steps: string[] = [];
+    const result = await session.client.callTool(
+      { name: 'gcloud_resize_vm', arguments: { project: PROJECT_ID, zone: ZONE, instanceName: 'web', newMachineType: 'e2-standard-2' } },
+      { onprogress: (p) => void steps.push(String(p.message)) },
+    );
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    const answer = result.structuredContent as { from: string; to: string; status: string };
+    assert.deepEqual([answer.from, answer.to, answer.status], ['e2-medium', 'e2-standard-2', 'RUNNING']);
+    for (const step of ['stop', 'setMachineType', 'start']) assert.ok(steps.some((m) => m.startsWith(`${step} web: DONE`)), `${step} DONE in ${steps.join(' | ')}`);
+    assert.ok(steps.indexOf(steps.find((m) => m.startsWith('stop web: DONE'))!) < steps.indexOf(steps.find((m) => m.startsWith('start web: DONE'))!));
+  } finally {
+    await session.close();
+  }
+});
