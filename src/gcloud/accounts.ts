@@ -82,10 +82,13 @@ export class GcloudAccounts {
    */
   async add(principal: Principal, input: { account: string; key: string }): Promise<{ row: AccountRow; created: boolean }> {
     const key = parseServiceAccountKey(input.key, 'key');
-    await this.tokensFor(key).token();
+    const tokens = this.tokensFor(key);
+    await tokens.token();
     const now = this.deps.clock.now();
-    await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
-    this.cache.delete(input.account);
+    const stored = await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
+    // The clients start with the token just granted: the first VM call needs no second grant.
+    const account = { name: input.account, projectId: key.project_id, clientEmail: key.client_email };
+    this.cache.set(input.account, { version: stored.version, checkedAt: now.getTime(), clients: this.build(account, tokens) });
     const { rows } = await this.deps.db.query<AccountRow & { inserted: boolean }>(
       `INSERT INTO gcloud_accounts (name, project_id, client_email, key_id, created_at, updated_at, last_success_at)
        VALUES ($1, $2, $3, $4, $5, $5, $6)
@@ -150,9 +153,14 @@ export class GcloudAccounts {
       return cached.clients;
     }
     const key = parseServiceAccountKey(secret.value, `secret ${secretPathOf(account.name)}`);
-    const tokens = this.tokensFor(key);
+    const clients = this.build(account, this.tokensFor(key));
+    this.cache.set(account.name, { version: secret.version, checkedAt: now, clients });
+    return clients;
+  }
+
+  private build(account: Account, tokens: ServiceAccountTokenSource): AccountClients {
     const { settings, sleep, clock, log } = this.deps;
-    const clients: AccountClients = {
+    return {
       account,
       compute: new ComputeClient({
         tokens,
@@ -165,8 +173,6 @@ export class GcloudAccounts {
       }),
       monitoring: new MonitoringClient({ tokens, baseUrl: settings.gcloudMonitoringUrl, sleep, clock, log }),
     };
-    this.cache.set(account.name, { version: secret.version, checkedAt: now, clients });
-    return clients;
   }
 
   /** Records how the last call with the account went (list_accounts shows it). */

@@ -72,6 +72,7 @@ for (const backend of testBackends()) {
         assert.equal(c.account, owner, `${c.path} went with the token of ${c.account}`);
       }
       assert.ok(calls.some((c) => c.service === 'monitoring'));
+      assert.deepEqual([f.fake.grantCount(alpha.email), f.fake.grantCount(beta.email)], [1, 1], 'one token each, granted when the key was added');
     });
 
     test('health of every VM of every account in one call: per account one list and three Monitoring reads; a missing Ops Agent said plainly', async () => {
