@@ -23,7 +23,7 @@ interface Evaluation {
 
 const HIGH: LoadProfile = { cpu: 0.9, memory: 60, disk: 40 };
 const LOW: LoadProfile = { cpu: 0.05, memory: 10, disk: 15 };
-const VMS: Array<{ name: string; machineType: string; load: LoadProfile; mode?: string }> = [
+const VMS: Array<{ name: string; machineType: string; load: LoadProfile; mode?: string; started?: string }> = [
   { name: 'busy', machineType: 'e2-medium', load: HIGH },
   // Two minutes at 97 % in a quiet two hours: a spike, not demand.
   { name: 'spiky', machineType: 'e2-medium', load: { cpu: (at) => (at.getUTCMinutes() === 17 ? 0.97 : 0.2), memory: 40, disk: 40 } },
@@ -44,8 +44,15 @@ for (const backend of testBackends()) {
     before(async () => {
       f = await openDomain(backend);
       await f.account('scaler', PROJECT);
-      for (const vm of VMS) {
-        f.fake.addInstance(PROJECT, ZONE, { name: vm.name, machineType: vm.machineType });
+      const now = f.s.clock.now().getTime();
+      const extra: typeof VMS = [
+        // Metrics for the last half hour only: a quarter of the window, under the 80 % needed.
+        { name: 'fresh', machineType: 'e2-medium', load: { ...HIGH, from: new Date(now - 30 * 60_000) } },
+        // Started five minutes ago: its boot load is not demand.
+        { name: 'booting', machineType: 'e2-medium', load: HIGH, started: new Date(now - 5 * 60_000).toISOString() },
+      ];
+      for (const vm of [...VMS, ...extra]) {
+        f.fake.addInstance(PROJECT, ZONE, { name: vm.name, machineType: vm.machineType, ...(vm.started ? { lastStartTimestamp: vm.started } : {}) });
         f.fake.setLoad(PROJECT, vm.name, vm.load);
         await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: vm.name, mode: vm.mode ?? 'act' });
       }
@@ -101,6 +108,15 @@ for (const backend of testBackends()) {
       assert.equal(typeOf('maxed'), 'e2-standard-4');
     });
 
+    test('too little data in the window, or a VM just started: nothing, with the reason', () => {
+      const fresh = first.get('fresh')!;
+      assert.deepEqual([fresh.action, fresh.rule], ['none', 'insufficient_data']);
+      assert.match(fresh.reason, /^25% of the window over the last 120 min; need 80% before acting$/);
+      const booting = first.get('booting')!;
+      assert.deepEqual([booting.action, booting.rule], ['none', 'warmup']);
+      assert.match(booting.reason, /^started \d+(\.\d)? min ago; waiting 15 min after a start before acting$/);
+    });
+
     test('a policy that is off is not evaluated', () => {
       assert.equal(first.has('paused'), false);
       assert.deepEqual(mutated().filter((m) => !m.startsWith('busy') && !m.startsWith('idle')), [], 'only busy and idle were changed');
@@ -121,7 +137,7 @@ for (const backend of testBackends()) {
       assert.equal(page.items[0]!.rule, 'cooldown');
       assert.ok(page.nextCursor);
       const rest = (await f.call('gcloud_autoscale_history', { project: 'scaler', cursor: page.nextCursor })) as { items: Evaluation[] };
-      assert.equal(page.items.length + rest.items.length, 7);
+      assert.equal(page.items.length + rest.items.length, 9);
       const busy = [...page.items, ...rest.items].find((e) => e.instanceName === 'busy' && e.outcome === 'resized')!;
       const cpu = (busy.inputs.metrics as { cpu: Json }).cpu;
       assert.deepEqual([cpu.average, cpu.max, cpu.samples, cpu.coverage], [90, 90, 120, 1]);
