@@ -3,26 +3,17 @@
 // project (three requests, however many VMs) and split by instance id; one VM's queries name
 // its instance. Each minute's values are kept for storing as samples.
 import type { Db } from '../core/db.js';
-import { CPU_METRIC, DISK_METRIC, MEMORY_METRIC, OPS_AGENT_INSTALL, summarize, type MetricSummary, type MonitoringClient, type TimeSeries } from './monitoring.js';
+import { CPU_METRIC, DISK_METRIC, MEMORY_METRIC, OPS_AGENT_INSTALL, summarize, type MonitoringClient, type TimeSeries, type VmHealth } from './monitoring.js';
 import type { VmInstance } from './instance.js';
 
 export type MetricName = 'cpu' | 'memory' | 'disk';
 
-export interface VmHealthView {
+/** Monitoring's view of a VM's health, with the account and what Compute says of the VM. */
+export interface VmHealthView extends VmHealth {
   account: string;
-  project: string;
   zone: string;
-  instanceName: string;
-  instanceId?: string;
   status: string;
   machineType: string;
-  minutes: number;
-  from: string;
-  to: string;
-  cpu: MetricSummary | null;
-  memory: MetricSummary | null;
-  disk: MetricSummary | null;
-  opsAgent: { status: 'reporting' | 'missing' | 'unknown'; missing: Array<'memory' | 'disk'>; message?: string };
 }
 
 export interface Sample {
