@@ -191,7 +191,7 @@ export class GcloudService {
   async health(input: { project?: string; zone?: string; instanceName?: string; minutes: number }): Promise<{ vms: VmHealthView[]; stored: number }> {
     if (input.instanceName && !input.project) throw invalidInput('project: needed with instanceName (the account or project id the VM is in)', { field: 'project' });
     if (input.instanceName && !input.zone) throw invalidInput('zone: needed with instanceName', { field: 'zone' });
-    const accounts = input.project ? [await this.accounts.resolve(input.project)] : (await this.accounts.list()).map((r) => ({ name: r.name, projectId: r.project_id, clientEmail: r.client_email }));
+    const accounts = input.project ? [await this.accounts.resolve(input.project)] : await this.everyProject();
     const end = this.deps.clock.now();
     const window = { start: new Date(end.getTime() - input.minutes * 60_000), end, minutes: input.minutes };
     const results = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, (account) =>
@@ -232,13 +232,7 @@ export class GcloudService {
   /** Evaluates now every policy that is not off (or those of one account, or one VM's). */
   async autoscaleRun(actor: string, filter: { project?: string; instanceName?: string }, progress: Report): Promise<EvaluationRow[]> {
     if (filter.instanceName && !filter.project) throw invalidInput('project: needed with instanceName', { field: 'project' });
-    const accounts = new Map<string, Account>();
-    if (filter.project) {
-      const a = await this.accounts.resolve(filter.project);
-      accounts.set(a.projectId, a);
-    } else {
-      for (const r of await this.accounts.list()) if (!accounts.has(r.project_id)) accounts.set(r.project_id, { name: r.name, projectId: r.project_id, clientEmail: r.client_email });
-    }
+    const accounts = new Map((filter.project ? [await this.accounts.resolve(filter.project)] : await this.everyProject()).map((a) => [a.projectId, a]));
     const policies = await this.policies.list({ projects: [...accounts.keys()], instanceName: filter.instanceName, activeOnly: true });
     const out: EvaluationRow[] = [];
     for (const [i, policy] of policies.entries()) {
@@ -309,7 +303,7 @@ export class GcloudService {
   // ---- cost ----------------------------------------------------------------------------------
 
   async cost(project?: string) {
-    const accounts = project ? [await this.accounts.resolve(project)] : (await this.accounts.list()).map((r) => ({ name: r.name, projectId: r.project_id, clientEmail: r.client_email }));
+    const accounts = project ? [await this.accounts.resolve(project)] : await this.everyProject();
     const table = await this.prices.current();
     const perAccount = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, (account) =>
       this.using(account, async (c) => {
@@ -327,6 +321,13 @@ export class GcloudService {
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
+
+  /** One account per Google Cloud project (two keys for one project would count its VMs twice). */
+  private async everyProject(): Promise<Account[]> {
+    const seen = new Map<string, Account>();
+    for (const r of await this.accounts.list()) if (!seen.has(r.project_id)) seen.set(r.project_id, { name: r.name, projectId: r.project_id, clientEmail: r.client_email });
+    return [...seen.values()];
+  }
 
   private resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report): Promise<ResizeReport> {
     return resize(c.compute, ref, machineType, {
