@@ -5,7 +5,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { quotaExceeded } from '../fakes/gcloud/index.js';
+import { quotaExceeded, type ServiceAccountKeyJson } from '../fakes/gcloud/index.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
 import { capturedLogLines } from '../helpers/services.js';
@@ -18,13 +18,13 @@ const mutations = (f: DomainFixture) => f.apiCalls().filter((c) => c.service ===
 for (const backend of testBackends()) {
   describe(`gcloud through its operations [${backend}]`, { skip: await skipReason(backend) }, () => {
     let f: DomainFixture;
-    let alpha: { email: string; key: Json };
-    let beta: { email: string; key: Json };
+    let alpha: { email: string; key: ServiceAccountKeyJson };
+    let beta: { email: string; key: ServiceAccountKeyJson };
 
     before(async () => {
       f = await openDomain(backend);
-      alpha = (await f.account('vm-host', 'vm-host-4711')) as unknown as { email: string; key: Json };
-      beta = (await f.account('openhorizon', 'openhorizon-prod')) as unknown as { email: string; key: Json };
+      alpha = await f.account('vm-host', 'vm-host-4711');
+      beta = await f.account('openhorizon', 'openhorizon-prod');
       f.fake.addInstance('vm-host-4711', ZONE, { name: 'supervisor-vm', machineType: 'e2-medium' });
       f.fake.addInstance('vm-host-4711', 'europe-west1-b', { name: 'eu-worker', machineType: 'e2-small' });
       f.fake.addInstance('openhorizon-prod', ZONE, { name: 'web', machineType: 'e2-standard-2' });
@@ -39,7 +39,7 @@ for (const backend of testBackends()) {
       const records = await f.s.db.query<{ input: unknown }>('SELECT input FROM operation_calls');
       const audit = await f.s.db.query<{ detail: unknown; target: string | null }>('SELECT target, detail FROM audit_log');
       const texts = [...f.seen, ...capturedLogLines, ...records.rows.map((r) => JSON.stringify(r.input)), ...audit.rows.map((r) => JSON.stringify(r))];
-      assertNoSecrets(texts, [alpha.key, beta.key] as never, f.fake.issuedTokens());
+      assertNoSecrets(texts, [alpha.key, beta.key], f.fake.issuedTokens());
       assert.ok(records.rows.some((r) => JSON.stringify(r.input).includes('"key":"[redacted]"')), 'the key input is recorded as [redacted]');
       await f.close();
     });
