@@ -280,8 +280,12 @@ export class GcloudService {
         startedAt: vm.lastStartedAt ? new Date(vm.lastStartedAt) : undefined,
         now,
       });
-      const decided = { ...base, machine_type: vm.machineType, action: decision.action, target: decision.action === 'none' ? null : decision.target, rule: decision.rule, reason: decision.reason, inputs };
-      if (decision.action === 'none') return await this.policies.record({ ...decided, outcome: 'nothing', error: null });
+      if (decision.action === 'none') {
+        return await this.policies.record({ ...base, machine_type: vm.machineType, action: 'none', target: null, rule: decision.rule, reason: decision.reason, inputs, outcome: 'nothing', error: null });
+      }
+      const [current, proposed] = [await this.prices.vmCost(vm), await this.prices.vmCost(vm, decision.target)];
+      if (current.cost && proposed.cost) inputs = { ...inputs, monthlyUsd: { from: current.cost.totalUsd, to: proposed.cost.totalUsd } };
+      const decided = { ...base, machine_type: vm.machineType, action: decision.action, target: decision.target, rule: decision.rule, reason: decision.reason, inputs };
       if (policy.mode === 'recommend') return await this.policies.record({ ...decided, outcome: 'recommended', error: null });
       // A failed attempt starts the cooldown too, so a change that keeps failing is not retried every run.
       await this.policies.changed(ref, now);

@@ -74,6 +74,7 @@ for (const backend of testBackends()) {
       assert.match(e.reason, /CPU avg 90% \/ max 90% over 120 min is over 70% \/ 85%/);
       assert.equal(typeOf('busy'), 'e2-standard-2');
       assert.deepEqual(mutated().filter((m) => m.startsWith('busy')), ['busy stop', 'busy setMachineType', 'busy start']);
+      assert.deepEqual(e.inputs.monthlyUsd, { from: Math.round((0.03351 * 730 + 10 * 0.1) * 100) / 100, to: Math.round((0.06701 * 730 + 10 * 0.1) * 100) / 100 }, 'the cost of the change is recorded');
     });
 
     test('a spike only (max high, average low): nothing', () => {
