@@ -1,9 +1,12 @@
-// A VM change over MCP, as an agent makes it: the daemon pointed at the fake Google, the
-// official MCP client asking for progress, notifications arriving while the zone operations
-// run, and the answer once they are DONE.
+// A VM change with its progress, as an agent makes it over MCP (the official client asking for
+// progress notifications) and as the CLI on a terminal makes it through the daemon (steps as
+// JSON lines before the answer): the daemon pointed at the fake Google, steps arriving while
+// the zone operations run, and the answer once they are DONE.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RemoteInvoker } from '../../src/catalog/remote-invoker.js';
 import { adminPrincipal } from '../../src/core/principal.js';
+import { assertRejects } from '../helpers/errors.js';
 import { daemonBackend } from '../cli/run-cli.js';
 import { startFakeGoogle, type FakeGoogle } from '../fakes/gcloud/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -22,6 +25,7 @@ before(async () => {
   const { key } = fake.addServiceAccount({ projectId: PROJECT_ID });
   await daemon.services.gcloud.addAccount(adminPrincipal('setup'), { account: 'progress', key: JSON.stringify(key) });
   fake.addInstance(PROJECT_ID, ZONE, { name: 'web', machineType: 'e2-medium' });
+  fake.addInstance(PROJECT_ID, ZONE, { name: 'cli', machineType: 'e2-medium', status: 'TERMINATED' });
 });
 after(async () => {
   await daemon?.close();
@@ -44,4 +48,14 @@ test('gcloud_resize_vm over MCP reports each step of each zone operation as prog
   } finally {
     await session.close();
   }
+});
+
+test('through the daemon as the CLI calls it: the steps come as JSON lines, then the answer or the error', async () => {
+  const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.adminToken, via: 'cli' });
+  const steps: string[] = [];
+  const answer = await invoker.invoke('gcloud_start_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' }, { onProgress: (p) => void steps.push(p.message) });
+  assert.equal((answer.vm as { status: string }).status, 'RUNNING');
+  assert.ok(steps.some((m) => /^start projects\/progress-proj\/zones\/us-central1-a\/instances\/cli: DONE/.test(m)), steps.join(' | '));
+  await assertRejects(invoker.invoke('gcloud_delete_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' }, { onProgress: () => undefined }), 'invalid_input', /^confirm: /);
+  assert.equal((await invoker.invoke('gcloud_get_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' })).status, 'RUNNING', 'without onProgress: one JSON answer, as before');
 });
