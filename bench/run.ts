@@ -11,6 +11,7 @@ import { benchCloudflare } from './cloudflare.js';
 import { benchInstructions } from './instructions.js';
 import { benchDaemonRss } from './daemon-rss.js';
 import { benchInvalidation } from './invalidation.js';
+import { benchGcloud } from './gcloud.js';
 
 const only = process.argv[2];
 
@@ -38,6 +39,10 @@ if (!only || only === 'rss') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
   console.log('\n== Embedded database: daemon memory ==');
   await benchDaemonRss();
+}
+if (!only || only === 'gcloud') {
+  console.log('\n== GCloud: health of 50 VMs in 2 accounts in one call (fake Google over HTTP); daemon start ==');
+  await benchGcloud();
 }
 if (!only || only === 'rest' || only === 'mcp') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);

@@ -1,7 +1,9 @@
-// `npm run demo`: the Cloudflare feature without a Cloudflare account. Starts the fake Cloudflare
-// API (test/fakes/cloudflare) and the real daemon on 127.0.0.1 in a fresh temporary data dir,
+// `npm run demo`: the Cloudflare and Google Cloud features without either account. Starts the
+// fake Cloudflare API (test/fakes/cloudflare), the fake Google Cloud (test/fakes/gcloud: OAuth,
+// Compute Engine, Monitoring) and the real daemon on 127.0.0.1 in a fresh temporary data dir,
 // routes two port allocations through a tunnel (cloudflared's config.yml in that dir, restart
-// command `true`), prints what happened and keeps running until Ctrl-C; then removes everything.
+// command `true`), lets the auto-scaler resize a busy VM, prints what happened and keeps
+// running until Ctrl-C; then removes everything.
 // Nothing is downloaded and the user's own data dir is never touched.
 // Usage: npm run demo [-- --once]   (or DEMO_ONCE=1; --once stops after the summary, for tests)
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import { loadConfig } from '../src/app.js';
 import { startDaemon, type RunningDaemon } from '../src/daemon.js';
 import { startFakeCloudflare, type FakeCloudflare } from '../test/fakes/cloudflare/index.js';
 import { DEMO, seedDemo } from '../test/fakes/cloudflare/main.js';
+import { startFakeGoogle, type FakeGoogle } from '../test/fakes/gcloud/index.js';
 
 const HOST = '127.0.0.1';
 const DEFAULT_PORT = 3000;
@@ -57,6 +60,7 @@ function portFree(port: number): Promise<boolean> {
 const isAddressInUse = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
 
 let fake: FakeCloudflare | undefined;
+let google: FakeGoogle | undefined;
 let daemon: RunningDaemon | undefined;
 let home: string | undefined;
 let stopping: Promise<void> | undefined;
@@ -66,6 +70,7 @@ function stop(): Promise<void> {
   stopping ??= (async () => {
     await daemon?.close().catch((err: unknown) => console.error(`closing the daemon: ${String(err)}`));
     await fake?.close().catch((err: unknown) => console.error(`closing the fake Cloudflare: ${String(err)}`));
+    await google?.close().catch((err: unknown) => console.error(`closing the fake Google Cloud: ${String(err)}`));
     if (home) await rm(home, { recursive: true, force: true });
   })();
   return stopping;
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
   // 1. The fake Cloudflare API, seeded with the demo account.
   fake = await startFakeCloudflare();
   const zones = seedDemo(fake);
+  google = await startFakeGoogle();
 
   // 2. A fresh data dir (never SUPERVISOR_HOME: the user's data stays untouched) and a
   //    cloudflared config.yml with a hand-written rule.
@@ -111,6 +117,9 @@ async function main(): Promise<void> {
       SUPERVISOR_CLOUDFLARED_CONFIG: cloudflaredConfig,
       SUPERVISOR_CLOUDFLARED_RESTART: 'true',
       SUPERVISOR_CLOUDFLARE_TUNNEL_ID: DEMO.tunnelId,
+      SUPERVISOR_GCLOUD_COMPUTE_URL: google?.computeRootUrl,
+      SUPERVISOR_GCLOUD_MONITORING_URL: google?.monitoringUrl,
+      SUPERVISOR_GCLOUD_POLL_MS: '50',
     });
   try {
     daemon = await startDaemon(settings(port));
@@ -137,6 +146,10 @@ async function main(): Promise<void> {
   const records = zones.flatMap((z) => fake?.records(z.id) ?? []);
   const nextPort = Math.max(...allocated.map((a) => a.port)) + 1;
 
+  // 5. Google Cloud: an account, a VM that has been busy for two hours, a policy that acts,
+  //    and one run of the auto-scaler.
+  const scaled = await autoscaleDemo(invoker, google);
+
   const cli = join(repoRoot, 'dist', 'cli', 'main.js');
   const lines = [
     '',
@@ -158,6 +171,8 @@ async function main(): Promise<void> {
     ...records.map((r) => `  ${r.type.padEnd(5)} ${r.name.padEnd(24)} → ${r.content}  proxied=${r.proxied}  comment="${r.comment ?? ''}"`),
     ...(sync.warnings.length > 0 ? ['', 'Warnings (what real Cloudflare would need; nothing to do for the demo):', ...sync.warnings.map((w) => `  ${w}`)] : []),
     '',
+    ...scaled,
+    '',
     'Try it from another shell (SUPERVISOR_HOME makes the CLI find this daemon):',
     `  export SUPERVISOR_HOME=${home}`,
     `  alias supervisor='node ${cli}'`,
@@ -165,10 +180,45 @@ async function main(): Promise<void> {
     `  supervisor tunnel add docs.demo.example.com --port ${nextPort}`,
     '  supervisor dns list',
     '  supervisor cloudflare changes',
+    `  supervisor vm health ${GCLOUD.account} ${GCLOUD.zone} ${GCLOUD.vm}`,
+    '  supervisor autoscale history',
     '',
     once ? '--once: stopping now and removing the data dir.' : 'Press Ctrl-C to stop; the data dir is removed then.',
   ];
   console.log(lines.join('\n'));
+}
+
+const GCLOUD = { account: 'vm-host', projectId: 'vm-host-demo', zone: 'us-central1-a', vm: 'supervisor-vm' };
+
+/** The auto-scaler resizing a VM whose CPU has been at 88 % for two hours; answers the lines to print. */
+async function autoscaleDemo(invoker: LocalInvoker, fakeGoogle: FakeGoogle): Promise<string[]> {
+  const { key } = fakeGoogle.addServiceAccount({ projectId: GCLOUD.projectId, email: `supervisor-meta@${GCLOUD.projectId}.iam.gserviceaccount.com` });
+  fakeGoogle.addInstance(GCLOUD.projectId, GCLOUD.zone, { name: GCLOUD.vm, machineType: 'e2-medium', diskSizeGb: 20, lastStartTimestamp: new Date(Date.now() - 6 * 3_600_000).toISOString() });
+  fakeGoogle.setLoad(GCLOUD.projectId, GCLOUD.vm, { cpu: (at) => 0.84 + 0.06 * Math.sin(at.getTime() / 600_000), memory: 62, disk: 41 });
+  const vm = { project: GCLOUD.account, zone: GCLOUD.zone, instanceName: GCLOUD.vm };
+  await invoker.invoke('gcloud_add_account', { account: GCLOUD.account, key: JSON.stringify(key) });
+  await invoker.invoke('add_project', { project: 'consilio', description: 'a project served by the VM' });
+  await invoker.invoke('gcloud_attach_vm', { ...vm, attachTo: 'consilio' });
+  const health = (await invoker.invoke('gcloud_vm_health', vm)) as { cpu: { average: number; max: number; samples: number }; memory: { average: number } };
+  const before = (await invoker.invoke('gcloud_cost', { project: GCLOUD.account })) as { monthlyUsd: number; priceVersion: string };
+  await invoker.invoke('gcloud_set_autoscale_policy', { ...vm, mode: 'act' });
+  const steps: string[] = [];
+  const run = (await invoker.invoke('gcloud_autoscale_run', { project: GCLOUD.account }, { onProgress: (p) => steps.push(p.message) })) as {
+    items: Array<{ instanceName: string; action: string; target: string | null; machineType: string | null; reason: string; outcome: string }>;
+  };
+  const after = (await invoker.invoke('gcloud_cost', { project: GCLOUD.account })) as { monthlyUsd: number };
+  const now = (await invoker.invoke('gcloud_get_vm', vm)) as { machineType: string; status: string; attachedTo: string | null };
+  const decision = run.items[0]!;
+  return [
+    '',
+    `Google Cloud (fake): account ${GCLOUD.account} (project ${GCLOUD.projectId}), VM ${GCLOUD.vm} in ${GCLOUD.zone}, serving project ${now.attachedTo}.`,
+    `  gcloud_vm_health, last 120 min: CPU avg ${health.cpu.average}% / max ${health.cpu.max}% (${health.cpu.samples} samples), memory avg ${health.memory.average}%`,
+    `  gcloud_autoscale_run (policy: act, ladder e2-small → e2-medium → e2-standard-2 → e2-standard-4):`,
+    `    decision: ${decision.action} ${decision.machineType} → ${decision.target}, ${decision.outcome}`,
+    `    reason:   ${decision.reason}`,
+    ...steps.filter((s) => / DONE/.test(s)).map((s) => `    step:     ${s}`),
+    `  The VM is now ${now.status} on ${now.machineType}; estimated monthly cost $${before.monthlyUsd} → $${after.monthlyUsd} (prices ${before.priceVersion}).`,
+  ];
 }
 
 const onSignal = (signal: NodeJS.Signals) => {

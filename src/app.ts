@@ -4,6 +4,7 @@ import type { Domain } from './catalog/domain.js';
 import { defineApp, type App, type AppOptions } from './catalog/wire.js';
 import { cloudflareDomain } from './cloudflare/index.js';
 import type { Config } from './core/config.js';
+import { gcloudDomain } from './gcloud/index.js';
 import { instructionsDomain } from './instructions/index.js';
 import { knowledgeDomain } from './knowledge/index.js';
 import { portsDomain } from './ports/index.js';
@@ -16,7 +17,7 @@ import { tasksDomain } from './tasks/index.js';
  * needs). The one place that names them all: wiring, the operation catalog,
  * settings, MCP toolsets and the docs come from this list.
  */
-export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain, tasksDomain, knowledgeDomain, agentDomain] as const satisfies readonly Domain[];
+export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain, tasksDomain, knowledgeDomain, agentDomain, gcloudDomain] as const satisfies readonly Domain[];
 
 export type SupervisorApp = App<typeof DOMAINS>;
 

@@ -15,7 +15,8 @@ export const agentDomain = defineDomain({
   description:
     "PIV loops: start_piv has a coding agent plan, implement and validate a feature on a branch of the project's repository; get_piv_status follows it.",
   cliGroups: ['piv'],
-  defaultFor: ['meta'],
+  // On request (`default,agent`): the meta endpoint's default list has no room left in its budget.
+  defaultFor: [],
   settings: agentSettings,
   needs: {
     projects: need<Pick<ProjectService, 'get'>>(),

@@ -12,3 +12,6 @@ export interface InvokeOptions {
   /** Steps of long work as they happen (in process only; REST answers once). */
   onProgress?(step: Progress): void;
 }
+
+/** The media type of a call answered as JSON lines: progress steps as they happen, then the result or the error. */
+export const PROGRESS_LINES = 'application/x-ndjson';

@@ -1,6 +1,6 @@
 import { isErrorCode, SupervisorError } from '../core/errors.js';
-import type { Invoker } from './invoker.js';
-import { API_PREFIX, type Via } from './operation.js';
+import { PROGRESS_LINES, type InvokeOptions, type Invoker } from './invoker.js';
+import { API_PREFIX, type Progress, type Via } from './operation.js';
 
 export interface RemoteOptions {
   baseUrl: string;
@@ -17,20 +17,40 @@ export interface RemoteOptions {
 export class RemoteInvoker implements Invoker {
   constructor(private readonly options: RemoteOptions) {}
 
-  /** Progress is not relayed: a REST call answers once. */
-  async invoke(name: string, input: unknown): Promise<Record<string, unknown>> {
+  /** With onProgress, the daemon sends the steps as JSON lines before the answer (see streamed()). */
+  async invoke(name: string, input: unknown, options: InvokeOptions = {}): Promise<Record<string, unknown>> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'x-supervisor-via': this.options.via, 'content-type': 'application/json' };
     if (this.options.project) headers['x-supervisor-project'] = this.options.project;
+    if (options.onProgress) headers.accept = PROGRESS_LINES;
     let response: Response;
     try {
       response = await fetch(`${this.options.baseUrl}${API_PREFIX}/call/${encodeURIComponent(name)}`, { method: 'POST', headers, body: JSON.stringify(input ?? {}) });
     } catch (err) {
       throw new SupervisorError('unavailable', `the daemon at ${this.options.baseUrl} is not answering (${(err as Error).message}); is it running?`);
     }
+    if (response.ok && options.onProgress && response.headers.get('content-type')?.startsWith(PROGRESS_LINES)) return streamed(response, options.onProgress);
     const payload = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
     if (response.ok && payload) return payload as Record<string, unknown>;
     const error = payload?.error;
     if (error?.code && isErrorCode(error.code)) throw new SupervisorError(error.code, error.message ?? 'error', error.details ?? {});
     throw new SupervisorError('unavailable', `the daemon answered HTTP ${response.status} without an error body`);
   }
+}
+
+/** Reads `{"progress"}` lines as they come, then answers the `{"result"}` line or throws the `{"error"}` one. */
+async function streamed(response: Response, onProgress: (step: Progress) => void): Promise<Record<string, unknown>> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffered.indexOf('\n')) >= 0) {
+      const line = JSON.parse(buffered.slice(0, end)) as { progress?: Progress; result?: Record<string, unknown>; error?: { code?: string; message?: string; details?: Record<string, unknown> } };
+      buffered = buffered.slice(end + 1);
+      if (line.progress) onProgress(line.progress);
+      else if (line.result) return line.result;
+      else if (line.error?.code && isErrorCode(line.error.code)) throw new SupervisorError(line.error.code, line.error.message ?? 'error', line.error.details ?? {});
+    }
+  }
+  throw new SupervisorError('unavailable', 'the daemon ended the answer before its result; the operation may or may not have finished');
 }

@@ -18,6 +18,21 @@ export interface PgliteOptions {
 }
 
 /**
+ * The loader flags of this process (tsx under tests), for a child running a module of
+ * ours: nothing else — not `-e` and its code, not a debugger's port.
+ */
+function loaderFlags(execArgv: string[]): string[] {
+  const out: string[] = [];
+  const withValue = ['--import', '--require', '-r', '--loader', '--experimental-loader'];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i]!;
+    if (withValue.some((f) => flag.startsWith(`${f}=`))) out.push(flag);
+    else if (withValue.includes(flag) && i + 1 < execArgv.length) out.push(flag, execArgv[++i]!);
+  }
+  return out;
+}
+
+/**
  * Creates the cluster in `dataDir` if it has none, in a child process (pglite-init.ts)
  * and in a temp folder renamed into place once complete: a crash midway leaves no
  * half-made cluster, only a temp folder removed at the next start.
@@ -36,9 +51,7 @@ async function initCluster(dataDir: string): Promise<void> {
   // Compiled, this is dist/core/db-pglite.js; under tsx (tests) it is the .ts source.
   const script = join(dirname(here), `pglite-init${extname(here)}`);
   try {
-    // The loader flags (tsx in tests) are passed on; a debugger's are not (its port is taken).
-    const flags = process.execArgv.filter((a) => !a.startsWith('--inspect'));
-    await promisify(execFile)(process.execPath, [...flags, script, temp], { timeout: 5 * 60_000 });
+    await promisify(execFile)(process.execPath, [...loaderFlags(process.execArgv), script, temp], { timeout: 5 * 60_000 });
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     throw new Error(`could not create the embedded database in ${dataDir}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });

@@ -1,8 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { coerceRecord } from '../catalog/json-schema.js';
 import { LocalInvoker } from '../catalog/local-invoker.js';
 import { API_PREFIX, type Operation, type Via } from '../catalog/operation.js';
 import type { AppCore } from '../catalog/wire.js';
+import { PROGRESS_LINES } from '../catalog/invoker.js';
+import { toSupervisorError } from '../core/errors.js';
 import { principalOf } from './auth.js';
 
 /** Which adapter a request came from, for the call record (the CLI and stdio MCP call through REST). */
@@ -35,8 +38,26 @@ export function registerRestRoutes(app: FastifyInstance, core: AppCore): void {
       handler: (request) => new LocalInvoker(core, principalOf(request), viaOf(request)).invoke(op.name, inputOf(op, request)),
     });
   }
-  app.post(CALL_PATH, (request) => {
+  app.post(CALL_PATH, async (request, reply) => {
     const { operation } = request.params as { operation: string };
-    return new LocalInvoker(core, principalOf(request), viaOf(request)).invoke(operation, request.body ?? {});
+    const invoker = new LocalInvoker(core, principalOf(request), viaOf(request));
+    // A client that wants the steps of long work (the CLI on a terminal) asks for JSON lines.
+    if (request.headers.accept === PROGRESS_LINES) return streamCall(reply, (onProgress) => invoker.invoke(operation, request.body ?? {}, { onProgress }));
+    return invoker.invoke(operation, request.body ?? {});
   });
+}
+
+/**
+ * The call's progress steps as they happen, one JSON object a line (`{"progress": …}`), then
+ * one `{"result": …}` or `{"error": …}` line. The status is 200 once the stream has begun, so
+ * the last line, not the status, says how the call ended.
+ */
+function streamCall(reply: FastifyReply, run: (onProgress: (step: unknown) => void) => Promise<unknown>): FastifyReply {
+  const lines = new PassThrough();
+  const write = (value: unknown) => lines.write(`${JSON.stringify(value)}\n`);
+  run((step) => write({ progress: step }))
+    .then((result) => write({ result }))
+    .catch((err: unknown) => write(toSupervisorError(err).toJSON()))
+    .finally(() => lines.end());
+  return reply.type(PROGRESS_LINES).send(lines);
 }

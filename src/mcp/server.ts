@@ -11,14 +11,40 @@ import { DEFAULT_SELECTION, endpointOf, instructionsFor, selectTools, type ToolS
 /** JSON-RPC "Invalid params": what a client gets for a toolset selection that names no toolset. */
 const INVALID_PARAMS = -32602;
 
+/**
+ * String and list format limits (patterns, lengths, item counts) are left out of the
+ * input schemas MCP lists: they cost an agent's context on every session (~700 tokens
+ * on /mcp/meta) and a model does not read regular expressions well; the daemon checks
+ * every one of them and its error names the field and what it wants. OpenAPI keeps them.
+ */
+const UNLISTED = new Set(['pattern', 'minLength', 'maxLength', 'minItems', 'maxItems']);
+const listed = new WeakMap<Operation, Record<string, unknown>>();
+
+function withoutFormatLimits(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutFormatLimits);
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema)
+      // A property may be named like a keyword (a field called "pattern"): only keywords are dropped.
+      .filter(([key, value]) => !(UNLISTED.has(key) && typeof value !== 'object'))
+      .map(([key, value]) => [key, withoutFormatLimits(value)]),
+  );
+}
+
+function listedInput(op: Operation): Record<string, unknown> {
+  let input = listed.get(op);
+  if (!input) listed.set(op, (input = { ...(withoutFormatLimits(schemasOf(op).input) as Record<string, unknown>), type: 'object' }));
+  return input;
+}
+
 /** The tools/list entry for an operation: every field an agent needs to pick and call it. */
 export function toolDefinition(op: Operation): Tool {
-  const { input, output } = schemasOf(op);
+  const { output } = schemasOf(op);
   return {
     name: op.name,
     title: op.title,
     description: op.description,
-    inputSchema: { ...input, type: 'object' } as Tool['inputSchema'],
+    inputSchema: listedInput(op) as Tool['inputSchema'],
     outputSchema: { ...output, type: 'object' } as Tool['outputSchema'],
     annotations: { title: op.title, ...op.annotations },
   };

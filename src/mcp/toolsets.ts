@@ -13,7 +13,7 @@ export interface ToolSelection {
 
 export const DEFAULT_SELECTION: ToolSelection = { toolsets: 'default', readonly: false };
 
-/** `secrets,ports` / `all` / `default` (header, query parameter or `--toolsets`). */
+/** `secrets,ports` / `all` / `default` / `default,agent` (header, query parameter or `--toolsets`). */
 export function parseToolsets(text: string | undefined): ToolSelection['toolsets'] {
   const words = (text ?? '').split(',').map((w) => w.trim().toLowerCase()).filter((w) => w !== '');
   if (words.length === 0 || (words.length === 1 && words[0] === 'default')) return 'default';
@@ -36,11 +36,13 @@ export function selectTools(catalog: Catalog, principal: Principal, endpoint: En
   else if (selection.toolsets === 'default') toolsets = all.filter((t) => t.defaultFor.includes(endpoint));
   else {
     const wanted = selection.toolsets;
-    const unknown = wanted.filter((id) => !all.some((t) => t.id === id));
+    const unknown = wanted.filter((id) => id !== 'default' && !all.some((t) => t.id === id));
     if (unknown.length > 0) {
-      throw invalidInput(`unknown toolset ${unknown.join(', ')}; valid toolsets: ${all.map((t) => t.id).join(', ')} (or all)`, { unknown, valid: all.map((t) => t.id) });
+      throw invalidInput(`unknown toolset ${unknown.join(', ')}; valid toolsets: ${all.map((t) => t.id).join(', ')} (or all, or default plus others)`, { unknown, valid: all.map((t) => t.id) });
     }
-    toolsets = all.filter((t) => wanted.includes(t.id));
+    // `default` among others: the endpoint's defaults and those named.
+    const withDefaults = wanted.includes('default');
+    toolsets = all.filter((t) => wanted.includes(t.id) || (withDefaults && t.defaultFor.includes(endpoint)));
   }
   const visible = new Set(catalog.visibleTo(principal));
   const tools = toolsets.flatMap((t) => t.operations).filter((op) => visible.has(op) && (!selection.readonly || op.annotations.readOnlyHint));

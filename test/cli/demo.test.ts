@@ -1,5 +1,5 @@
-// `npm run demo -- --once`: the fake Cloudflare and the real daemon in a temp data dir, one
-// sync, a summary, and everything removed again. Run the way a user does (a child process),
+// `npm run demo -- --once`: the fake Cloudflare and Google and the real daemon in a temp data
+// dir, one sync, one auto-scaler run, a summary, and everything removed again. Run the way a user does (a child process),
 // with HOME and TMPDIR pointed at an empty folder so the test can see what it left behind,
 // and the daemon's port taken so the fallback to a free port is exercised too.
 import assert from 'node:assert/strict';
@@ -77,7 +77,10 @@ test('npm run demo -- --once syncs two hostnames through the fake Cloudflare, pr
     assert.match(out, new RegExp(`CNAME +${hostname.replaceAll('.', '\\.')} +→ ${target.replaceAll('.', '\\.')}`), `CNAME for ${hostname}\n${report}`);
   }
   assert.match(out, /legacy\.example\.com +→ http:\/\/localhost:8080/, `the hand-written rule is kept\n${report}`);
-  for (const command of ['tunnel sync --plan', 'tunnel add docs.demo.example.com --port', 'dns list', 'cloudflare changes']) {
+  assert.match(out, /decision: up e2-medium → e2-standard-2, resized/, `the auto-scaler resized the busy VM\n${report}`);
+  assert.match(out, /step: +stop supervisor-vm: DONE[\s\S]*step: +setMachineType supervisor-vm: DONE[\s\S]*step: +start supervisor-vm: DONE/, report);
+  assert.match(out, /The VM is now RUNNING on e2-standard-2; estimated monthly cost \$[\d.]+ → \$[\d.]+/, report);
+  for (const command of ['tunnel sync --plan', 'autoscale history', 'tunnel add docs.demo.example.com --port', 'dns list', 'cloudflare changes']) {
     assert.ok(out.includes(`supervisor ${command}`), `suggests supervisor ${command}\n${report}`);
   }
 

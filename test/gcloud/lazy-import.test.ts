@@ -20,3 +20,30 @@ test('importing the gcloud modules does not load @googleapis/compute; the first 
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), timeout: 120_000 });
   assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'), { before: false, after: true });
 });
+
+const daemonScript = `
+import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('@googleapis/compute'));
+const home = await mkdtemp(join(tmpdir(), 'supervisor-lazy-'));
+const { loadConfig } = await import('./src/app.ts');
+const { startDaemon } = await import('./src/daemon.ts');
+const daemon = await startDaemon(loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT: '0', SUPERVISOR_LOG_LEVEL: 'error' }));
+const tools = await fetch(daemon.url + '/mcp/meta', {
+  method: 'POST',
+  headers: { authorization: 'Bearer ' + daemon.initialAdminToken, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+  body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+}).then((r) => r.text());
+const served = tools.includes('gcloud_resize_vm');
+const started = loaded();
+await daemon.close();
+await rm(home, { recursive: true, force: true });
+console.log(JSON.stringify({ served, started }));
+`;
+
+test('a daemon with the gcloud domain starts and lists its tools without loading @googleapis/compute', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', daemonScript], { cwd: process.cwd(), timeout: 120_000 });
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'), { served: true, started: false });
+});

@@ -51,6 +51,14 @@ describe('MCP toolsets', () => {
     assert.deepEqual((await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'all' } })).names, catalog.all().map((op) => op.name).sort());
   });
 
+  test('default plus others: the endpoint defaults and the named toolsets on request', async () => {
+    const defaults = catalog.toolsets.filter((t) => t.defaultFor.includes('meta')).map((t) => t.id);
+    assert.ok(!defaults.includes('agent'), 'the PIV loop is on request on meta');
+    const served = await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'default,agent' } });
+    assert.deepEqual(served.names, namesOf([...defaults, 'agent']));
+    assert.ok(served.names.includes('start_piv'));
+  });
+
   test('read-only serves only read-only tools', async () => {
     const served = await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'all', 'X-Supervisor-Readonly': 'true' } });
     const readOnly = catalog.all().filter((op) => op.annotations.readOnlyHint).map((op) => op.name).sort();
@@ -62,7 +70,7 @@ describe('MCP toolsets', () => {
     const session = await connectMcp(daemon.url, 'meta', daemon.adminToken, undefined, { headers: { 'X-Supervisor-Toolsets': 'secrets,nosuch' } });
     try {
       await assert.rejects(session.tools(), (err: Error) => {
-        assert.ok(err.message.includes(`unknown toolset nosuch; valid toolsets: ${catalog.toolsets.map((t) => t.id).join(', ')} (or all)`), err.message);
+        assert.ok(err.message.includes(`unknown toolset nosuch; valid toolsets: ${catalog.toolsets.map((t) => t.id).join(', ')} (or all, or default plus others)`), err.message);
         return true;
       });
     } finally {

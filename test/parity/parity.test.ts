@@ -31,6 +31,7 @@ import { assertCliBuilt, cliEnv, daemonBackend } from '../cli/run-cli.js';
 import { cloudflareParity } from '../cloudflare/parity.js';
 import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
 import { startTestDaemon } from '../helpers/daemon.js';
+import { gcloudParity, startParityGoogle } from '../gcloud/parity.js';
 import { instructionsParity } from '../instructions/parity.js';
 import { knowledgeParity } from '../knowledge/parity.js';
 import { portsParity } from '../ports/parity.js';
@@ -44,8 +45,9 @@ const TUNNEL_ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
 
 let cloudflare: FakeCloudflare;
 let agent: FakeClaude;
+let google: Awaited<ReturnType<typeof startParityGoogle>> | undefined;
 const ctx = {} as ParityContext;
-const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity, tasksParity, knowledgeParity, agentParity].map((cases) => cases(ctx)));
+const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity, tasksParity, knowledgeParity, agentParity, gcloudParity].map((cases) => cases(ctx)));
 
 describe('REST, MCP and CLI give the same answers', () => {
   before(async () => {
@@ -57,7 +59,9 @@ describe('REST, MCP and CLI give the same answers', () => {
     agent = await fakeClaude(PARITY_AGENT_RULES);
     const cloudflared = join(ctx.scratch, 'cloudflared.yml');
     await writeFile(cloudflared, `tunnel: ${TUNNEL_ID}\ningress:\n  - service: http_status:404\n`);
+    google = await startParityGoogle();
     ctx.daemon = await startTestDaemon(await daemonBackend(), {
+      ...google.env,
       SUPERVISOR_CLOUDFLARE_API_URL: cloudflare.url,
       SUPERVISOR_CLOUDFLARED_CONFIG: cloudflared,
       SUPERVISOR_CLOUDFLARED_RESTART: 'true',
@@ -73,6 +77,7 @@ describe('REST, MCP and CLI give the same answers', () => {
     await ctx.daemon?.close();
     await cloudflare?.close();
     await agent?.remove();
+    await google?.close();
     if (ctx.scratch) await rm(ctx.scratch, { recursive: true, force: true });
   });
 
@@ -110,6 +115,8 @@ describe('REST, MCP and CLI give the same answers', () => {
       { op: 'create_token', input: { name: 'both', project: 'parity', admin: true }, code: 'invalid_input' },
       { op: 'create_a_record', input: { hostname: 'bad.example.com', address: 'not-an-address' }, code: 'invalid_input' },
       { op: 'create_cname', input: { hostname: 'api.elsewhere.org', target: 'origin.example.net' }, code: 'not_found' },
+      { op: 'gcloud_get_vm', input: { project: 'parity', zone: 'us-central-1', instanceName: 'vm' }, code: 'invalid_input' },
+      { op: 'gcloud_delete_vm', input: { project: 'parity', zone: 'us-central1-a', instanceName: 'vm' }, code: 'invalid_input' },
     ];
     for (const f of failing) {
       const op = catalog.get(f.op)!;

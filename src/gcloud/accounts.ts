@@ -1,0 +1,188 @@
+// Google Cloud accounts: each a service-account key stored as the secret meta/gcloud/<name>,
+// with a row saying what may be shown about it. API clients are built per account from the
+// key and kept while the secret's version stays the same, so the OAuth token cache survives
+// between calls and a key stored again (rotated) is picked up within KEY_RECHECK_MS.
+import type { AuditLog } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db.js';
+import { conflict, notFound, SupervisorError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { adminPrincipal, type Principal } from '../core/principal.js';
+import type { SecretsService } from '../secrets/index.js';
+import { ServiceAccountTokenSource } from './auth.js';
+import { ComputeClient } from './compute.js';
+import { parseServiceAccountKey, type ServiceAccountKey } from './key.js';
+import { MonitoringClient } from './monitoring.js';
+import type { GcloudSettings } from './settings.js';
+
+export const secretPathOf = (account: string) => `meta/gcloud/${account}`;
+const KEY_RECHECK_MS = 30_000;
+const SYSTEM = adminPrincipal('system:gcloud');
+
+export interface AccountRow {
+  name: string;
+  project_id: string;
+  client_email: string;
+  key_id: string;
+  created_at: Date;
+  updated_at: Date;
+  last_success_at: Date | null;
+  last_failure_at: Date | null;
+  last_failure: string | null;
+}
+
+export interface Account {
+  name: string;
+  projectId: string;
+  clientEmail: string;
+}
+
+export interface AccountClients {
+  account: Account;
+  compute: ComputeClient;
+  monitoring: MonitoringClient;
+}
+
+interface Cached {
+  version: number;
+  checkedAt: number;
+  clients: AccountClients;
+}
+
+export interface AccountsDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditLog;
+  log: Logger;
+  secrets: Pick<SecretsService, 'get' | 'set' | 'delete'>;
+  settings: GcloudSettings;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const accountView = (r: AccountRow) => ({
+  account: r.name,
+  projectId: r.project_id,
+  clientEmail: r.client_email,
+  keyId: r.key_id,
+  secretPath: secretPathOf(r.name),
+  createdAt: r.created_at,
+  lastSuccessAt: r.last_success_at,
+  lastFailureAt: r.last_failure_at,
+  lastFailure: r.last_failure,
+});
+
+export class GcloudAccounts {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(private readonly deps: AccountsDeps) {}
+
+  /**
+   * Validates the key (every field, then a token grant at its token_uri) and only then
+   * stores it: a refused key leaves nothing behind.
+   */
+  async add(principal: Principal, input: { account: string; key: string }): Promise<{ row: AccountRow; created: boolean }> {
+    const key = parseServiceAccountKey(input.key, 'key');
+    const tokens = this.tokensFor(key);
+    await tokens.token();
+    const now = this.deps.clock.now();
+    const stored = await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
+    // The clients start with the token just granted: the first VM call needs no second grant.
+    const account = { name: input.account, projectId: key.project_id, clientEmail: key.client_email };
+    this.cache.set(input.account, { version: stored.version, checkedAt: now.getTime(), clients: this.build(account, tokens) });
+    const { rows } = await this.deps.db.query<AccountRow & { inserted: boolean }>(
+      `INSERT INTO gcloud_accounts (name, project_id, client_email, key_id, created_at, updated_at, last_success_at)
+       VALUES ($1, $2, $3, $4, $5, $5, $6)
+       ON CONFLICT (name) DO UPDATE SET project_id = $2, client_email = $3, key_id = $4, updated_at = $5,
+         last_success_at = COALESCE($6, gcloud_accounts.last_success_at), last_failure_at = NULL, last_failure = NULL
+       RETURNING *, (xmax = 0) AS inserted`,
+      [input.account, key.project_id, key.client_email, key.private_key_id, now, now],
+    );
+    const { inserted, ...row } = rows[0]!;
+    await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.add_account', target: input.account, outcome: 'ok', detail: { projectId: key.project_id, clientEmail: key.client_email, keyId: key.private_key_id } });
+    return { row, created: inserted };
+  }
+
+  async list(): Promise<AccountRow[]> {
+    const { rows } = await this.deps.db.query<AccountRow>('SELECT * FROM gcloud_accounts ORDER BY name');
+    return rows;
+  }
+
+  async remove(principal: Principal, account: string): Promise<AccountRow> {
+    const { rows } = await this.deps.db.query<AccountRow>('DELETE FROM gcloud_accounts WHERE name = $1 RETURNING *', [account]);
+    const row = rows[0];
+    if (!row) throw notFound(`no Google Cloud account ${account}; gcloud_list_accounts shows them`);
+    await this.deps.secrets.delete(principal, { path: secretPathOf(account) }).catch((err: unknown) => {
+      if (!(err instanceof SupervisorError && err.code === 'not_found')) throw err;
+    });
+    this.cache.delete(account);
+    await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.remove_account', target: account, outcome: 'ok', detail: { projectId: row.project_id } });
+    return row;
+  }
+
+  /** The account a VM call means: the one with that name, else the one whose project id it is. */
+  async resolve(projectOrAccount: string): Promise<Account> {
+    const { rows } = await this.deps.db.query<AccountRow>('SELECT * FROM gcloud_accounts WHERE name = $1 OR project_id = $1 ORDER BY (name = $1) DESC, name', [projectOrAccount]);
+    const [first, second] = rows;
+    if (!first) {
+      const all = await this.list();
+      const known = all.length ? `accounts: ${all.map((a) => `${a.name} (${a.project_id})`).join(', ')}` : 'no account is stored yet';
+      throw notFound(`project: no Google Cloud account named ${projectOrAccount} or for project ${projectOrAccount} (${known}); add one with gcloud_add_account`, { field: 'project' });
+    }
+    if (second && first.name !== projectOrAccount) {
+      throw conflict(`project: ${projectOrAccount} is the project of accounts ${rows.map((r) => r.name).join(', ')}; pass the account name instead`, { field: 'project' });
+    }
+    return { name: first.name, projectId: first.project_id, clientEmail: first.client_email };
+  }
+
+  /** Clients for an account, from its stored key (re-read at most every 30 s). */
+  async clients(account: Account): Promise<AccountClients> {
+    const now = this.deps.clock.now().getTime();
+    const cached = this.cache.get(account.name);
+    if (cached && now - cached.checkedAt < KEY_RECHECK_MS && cached.clients.account.projectId === account.projectId) return cached.clients;
+    let secret: { value: string; version: number };
+    try {
+      secret = await this.deps.secrets.get(SYSTEM, { path: secretPathOf(account.name) });
+    } catch (err) {
+      if (err instanceof SupervisorError && err.code === 'not_found') {
+        throw notFound(`the key of Google Cloud account ${account.name} is missing (secret ${secretPathOf(account.name)}); store it again with gcloud_add_account`);
+      }
+      throw err;
+    }
+    if (cached && cached.version === secret.version && cached.clients.account.projectId === account.projectId) {
+      cached.checkedAt = now;
+      return cached.clients;
+    }
+    const key = parseServiceAccountKey(secret.value, `secret ${secretPathOf(account.name)}`);
+    const clients = this.build(account, this.tokensFor(key));
+    this.cache.set(account.name, { version: secret.version, checkedAt: now, clients });
+    return clients;
+  }
+
+  private build(account: Account, tokens: ServiceAccountTokenSource): AccountClients {
+    const { settings, sleep, clock, log } = this.deps;
+    return {
+      account,
+      compute: new ComputeClient({
+        tokens,
+        rootUrl: settings.gcloudComputeUrl,
+        pollIntervalMs: settings.gcloudPollMs,
+        operationTimeoutMs: settings.gcloudOperationTimeoutS * 1000,
+        sleep,
+        clock,
+        log,
+      }),
+      monitoring: new MonitoringClient({ tokens, baseUrl: settings.gcloudMonitoringUrl, sleep, clock, log }),
+    };
+  }
+
+  /** Records how the last call with the account went (list_accounts shows it). */
+  async outcome(account: string, error?: SupervisorError): Promise<void> {
+    const now = this.deps.clock.now();
+    if (!error) await this.deps.db.query('UPDATE gcloud_accounts SET last_success_at = $2 WHERE name = $1', [account, now]);
+    else await this.deps.db.query('UPDATE gcloud_accounts SET last_failure_at = $2, last_failure = $3 WHERE name = $1', [account, now, `${error.code}: ${error.message}`.slice(0, 500)]);
+  }
+
+  private tokensFor(key: ServiceAccountKey): ServiceAccountTokenSource {
+    return new ServiceAccountTokenSource(key, { clock: this.deps.clock });
+  }
+}

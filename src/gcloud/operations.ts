@@ -1,0 +1,315 @@
+import { z } from 'zod';
+import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
+import { invalidInput } from '../core/errors.js';
+import { pageOutput } from '../core/page.js';
+import { accountView } from './accounts.js';
+import { evaluationView, policyView } from './policies.js';
+import {
+  accountName,
+  accountView as accountSchema,
+  confirm,
+  costView,
+  dryRun,
+  evaluationView as evaluationSchema,
+  healthView,
+  instanceName,
+  ladder,
+  machineType,
+  operationView,
+  policyView as policySchema,
+  project,
+  rules,
+  supervisorProject,
+  vmRef,
+  vmView,
+  zone,
+} from './schemas.js';
+import type { GcloudService } from './service.js';
+
+// Every gcloud operation but the stored-data reads reaches Google.
+const open = <T extends object>(a: T) => ({ ...a, openWorldHint: true });
+const operation = operationsOf<GcloudService>('gcloud');
+/** limit and cursor as pageInput has them, bounds checked by refinement (cheaper in the tool list). */
+const page = {
+  limit: z.number().int().refine((n) => n >= 1 && n <= 200, 'from 1 to 200').default(50).describe('Page size'),
+  cursor: z.string().refine((v) => v.length <= 1024, 'at most 1024 characters').optional().describe('From nextCursor'),
+};
+const DEBIAN_12 = 'projects/debian-cloud/global/images/family/debian-12';
+
+/** A refusal naming `confirm`, before anything is read or changed. */
+function confirmed(input: { confirm?: boolean }, what: string): void {
+  if (!input.confirm) throw invalidInput(`confirm: ${what} cannot be undone; call again with confirm: true`, { field: 'confirm' });
+}
+
+const vmAnswer = z.object({ vm: vmView, operation: operationView });
+const costChange = z.object({ before: z.number().nullable(), after: z.number().nullable(), changeUsd: z.number().nullable().describe('Monthly, USD'), priceVersion: z.string().nullable(), note: z.string().optional() });
+const resizeReport = z.object({
+  instance: z.string(),
+  from: z.string(),
+  to: z.string(),
+  wasRunning: z.boolean(),
+  changed: z.boolean(),
+  steps: z.array(z.object({ step: z.string(), machineType: z.string(), ok: z.boolean(), operation: z.string().optional(), error: z.string().optional() })),
+  finalStatus: z.string(),
+  finalMachineType: z.string(),
+});
+
+export const gcloudOperations = [
+  operation({
+    name: 'gcloud_add_account',
+    title: 'Add Google Cloud account',
+    description: 'Store a service-account key as secret meta/gcloud/<account> once it gets a token; never shown.',
+    access: 'admin',
+    annotations: open(IDEMPOTENT_WRITE),
+    rest: { method: 'POST', path: '/gcloud/accounts' },
+    cli: { command: ['gcloud', 'add-account'], args: ['account', 'key'], files: ['key'], stdin: 'key' },
+    sensitive: ['key'],
+    input: z.object({ account: accountName, key: z.string().refine((v) => v.length <= 20_000, 'at most 20000 characters').describe('Key JSON') }),
+    output: accountSchema.extend({ created: z.boolean() }),
+    handler: async ({ svc, principal }, input) => {
+      const { row, created } = await svc.addAccount(principal, input);
+      return { ...accountView(row), created };
+    },
+  }),
+  operation({
+    name: 'gcloud_list_accounts',
+    title: 'List Google Cloud accounts',
+    description: 'Accounts: project id, email, last successful call.',
+    access: 'admin',
+    annotations: READ,
+    rest: { method: 'GET', path: '/gcloud/accounts' },
+    cli: { command: ['gcloud', 'accounts'] },
+    input: z.object({}),
+    output: z.object({ items: z.array(accountSchema) }),
+    handler: async ({ svc }) => ({ items: (await svc.listAccounts()).map(accountView) }),
+  }),
+  operation({
+    name: 'gcloud_remove_account',
+    title: 'Remove Google Cloud account',
+    description: 'Forget an account and its key.',
+    access: 'admin',
+    annotations: DESTRUCTIVE,
+    rest: { method: 'DELETE', path: '/gcloud/accounts' },
+    cli: { command: ['gcloud', 'remove-account'], args: ['account'] },
+    input: z.object({ account: accountName, confirm }),
+    output: accountSchema,
+    handler: async ({ svc, principal }, input) => {
+      confirmed(input, `removing account ${input.account}`);
+      return accountView(await svc.removeAccount(principal, input.account));
+    },
+  }),
+  operation({
+    name: 'gcloud_list_vms',
+    title: 'List VMs',
+    description: 'VMs of an account, in one zone or all.',
+    access: 'admin',
+    annotations: open(READ),
+    rest: { method: 'GET', path: '/gcloud/vms' },
+    cli: { command: ['vm', 'list'], args: ['project', 'zone'] },
+    input: z.object({ project, zone: zone.optional() }),
+    output: z.object({ account: z.string(), project: z.string(), items: z.array(vmView) }),
+    handler: ({ svc }, input) => svc.listVms(input.project, input.zone),
+  }),
+  operation({
+    name: 'gcloud_get_vm',
+    title: 'Get VM',
+    description: 'One VM: status, type, IPs, project.',
+    access: 'admin',
+    annotations: open(READ),
+    rest: { method: 'GET', path: '/gcloud/vm' },
+    cli: { command: ['vm', 'get'], args: ['project', 'zone', 'instanceName'] },
+    input: z.object(vmRef),
+    output: vmView,
+    handler: ({ svc }, input) => svc.getVm(input),
+  }),
+  operation({
+    name: 'gcloud_start_vm',
+    title: 'Start VM',
+    description: 'Start a VM; waits until running.',
+    access: 'admin',
+    annotations: open(IDEMPOTENT_WRITE),
+    rest: { method: 'POST', path: '/gcloud/vm/start' },
+    cli: { command: ['vm', 'start'], args: ['project', 'zone', 'instanceName'] },
+    input: z.object(vmRef),
+    output: vmAnswer,
+    handler: ({ svc, principal, progress }, input) => svc.startVm(principal.actor, input, progress),
+  }),
+  operation({
+    name: 'gcloud_stop_vm',
+    title: 'Stop VM',
+    description: 'Stop a VM; waits until stopped.',
+    access: 'admin',
+    annotations: open(IDEMPOTENT_WRITE),
+    rest: { method: 'POST', path: '/gcloud/vm/stop' },
+    cli: { command: ['vm', 'stop'], args: ['project', 'zone', 'instanceName'] },
+    input: z.object(vmRef),
+    output: vmAnswer,
+    handler: ({ svc, principal, progress }, input) => svc.stopVm(principal.actor, input, progress),
+  }),
+  operation({
+    name: 'gcloud_create_vm',
+    title: 'Create VM',
+    description: 'Create a VM; answers its cost.',
+    access: 'admin',
+    annotations: open(WRITE),
+    rest: { method: 'POST', path: '/gcloud/vms' },
+    cli: { command: ['vm', 'create'], args: ['project', 'zone', 'instanceName', 'machineType'] },
+    input: z.object({
+      ...vmRef,
+      machineType: machineType.describe('e.g. e2-medium'),
+      image: z.string().refine((v) => v.length <= 300, 'at most 300 characters').optional().describe('Default Debian 12'),
+      diskSizeGb: z.number().int().refine((n) => n >= 10 && n <= 65_536, 'from 10 to 65536').optional().describe('Boot disk GB (10)'),
+      labels: z.object({}).catchall(z.string()).optional().describe('Labels'),
+      startupScript: z.string().refine((v) => v.length <= 100_000, 'at most 100000 characters').optional().describe('Runs at boot'),
+      dryRun,
+    }),
+    output: z.object({ dryRun: z.boolean(), vm: vmView.nullable(), operation: operationView.nullable(), cost: costView.nullable(), note: z.string().optional() }),
+    handler: ({ svc, principal, progress }, input) =>
+      svc.createVm(principal.actor, { ...input, image: input.image ?? DEBIAN_12, diskSizeGb: input.diskSizeGb ?? 10 }, input.dryRun ?? false, progress),
+  }),
+  operation({
+    name: 'gcloud_delete_vm',
+    title: 'Delete VM',
+    description: 'Delete a VM and its boot disk.',
+    access: 'admin',
+    annotations: open(DESTRUCTIVE),
+    rest: { method: 'DELETE', path: '/gcloud/vm' },
+    cli: { command: ['vm', 'delete'], args: ['project', 'zone', 'instanceName'] },
+    input: z.object({ ...vmRef, confirm }),
+    output: z.object({ deleted: z.literal(true), operation: operationView, detachedFrom: z.string().nullable() }),
+    handler: ({ svc, principal, progress }, input) => {
+      confirmed(input, `deleting VM ${input.instanceName} and its disk`);
+      return svc.deleteVm(principal.actor, input, progress);
+    },
+  }),
+  operation({
+    name: 'gcloud_resize_vm',
+    title: 'Resize VM',
+    description: 'Change machine type: stop, resize, start (old type back on failure). Shows cost change.',
+    access: 'admin',
+    annotations: open(IDEMPOTENT_WRITE),
+    rest: { method: 'POST', path: '/gcloud/vm/resize' },
+    cli: { command: ['vm', 'resize'], args: ['project', 'zone', 'instanceName', 'newMachineType'] },
+    input: z.object({ ...vmRef, newMachineType: machineType.describe('e.g. e2-standard-4'), dryRun }),
+    output: z.object({
+      dryRun: z.boolean(),
+      from: z.string(),
+      to: z.string(),
+      status: z.string().describe('VM status after'),
+      planned: z.array(z.string()).describe('Steps (taken, or that would be)'),
+      report: resizeReport.nullable(),
+      cost: costChange,
+    }),
+    handler: ({ svc, principal, progress }, input) => svc.resizeVm(principal.actor, input, input.dryRun ?? false, progress),
+  }),
+  operation({
+    name: 'gcloud_vm_health',
+    title: 'VM health',
+    description: 'CPU, memory, disk: avg, max, latest. One VM, an account, or all.',
+    access: 'admin',
+    annotations: open(READ),
+    rest: { method: 'GET', path: '/gcloud/health' },
+    cli: { command: ['vm', 'health'], args: ['project', 'zone', 'instanceName'] },
+    input: z.object({
+      project: project.optional(),
+      zone: zone.optional(),
+      instanceName: instanceName.optional(),
+      minutes: z.number().int().refine((n) => n >= 1 && n <= 60_480, 'from 1 to 60480 (six weeks)').default(120).describe('Window'),
+    }),
+    output: healthView.partial().extend({ vms: z.array(healthView).optional().describe('Without instanceName'), stored: z.number().describe('Samples stored') }),
+    handler: async ({ svc }, input) => {
+      const { vms, stored } = await svc.health(input);
+      // One VM: its health at the top, as the seed reads it (health.cpu.average).
+      return input.instanceName && vms[0] ? { ...vms[0], stored } : { vms, stored };
+    },
+  }),
+  operation({
+    name: 'gcloud_set_autoscale_policy',
+    title: 'Set autoscale policy',
+    description: 'Auto-scale a VM along a ladder of types: up a step when CPU avg > 70% and max > 85% over 2 h, down when all is low.',
+    access: 'admin',
+    annotations: open(IDEMPOTENT_WRITE),
+    rest: { method: 'PUT', path: '/gcloud/autoscale/policy' },
+    cli: { command: ['autoscale', 'set'], args: ['project', 'zone', 'instanceName', 'mode'] },
+    input: z.object({ ...vmRef, mode: z.enum(['off', 'recommend', 'act']).describe('recommend only records'), ladder: ladder.optional(), rules: rules.optional() }),
+    output: policySchema,
+    handler: async ({ svc, principal }, input) => policyView(await svc.setPolicy(principal.actor, input)),
+  }),
+  operation({
+    name: 'gcloud_get_autoscale_policy',
+    title: 'Get autoscale policies',
+    description: 'Autoscale policies, all or filtered.',
+    access: 'admin',
+    annotations: READ,
+    rest: { method: 'GET', path: '/gcloud/autoscale/policy' },
+    cli: { command: ['autoscale', 'get'], args: ['project', 'instanceName'] },
+    input: z.object({ project: project.optional(), instanceName: instanceName.optional() }),
+    output: z.object({ items: z.array(policySchema) }),
+    handler: async ({ svc }, input) => ({ items: (await svc.getPolicies(input)).map(policyView) }),
+  }),
+  operation({
+    name: 'gcloud_autoscale_run',
+    title: 'Run auto-scaler',
+    description: 'Run autoscale policies now; decisions recorded.',
+    access: 'admin',
+    annotations: open(WRITE),
+    rest: { method: 'POST', path: '/gcloud/autoscale/run' },
+    cli: { command: ['autoscale', 'run'], args: ['project', 'instanceName'] },
+    input: z.object({ project: project.optional(), instanceName: instanceName.optional() }),
+    output: z.object({ items: z.array(evaluationSchema) }),
+    handler: async ({ svc, principal, progress }, input) => ({ items: (await svc.autoscaleRun(principal.actor, input, progress)).map(evaluationView) }),
+  }),
+  operation({
+    name: 'gcloud_autoscale_history',
+    title: 'Autoscale history',
+    description: 'Past decisions with inputs and reasons.',
+    access: 'admin',
+    annotations: READ,
+    rest: { method: 'GET', path: '/gcloud/autoscale/history' },
+    cli: { command: ['autoscale', 'history'], args: ['project', 'instanceName'] },
+    input: z.object({ project: project.optional(), instanceName: instanceName.optional(), ...page }),
+    output: z.object({ items: z.array(evaluationSchema), ...pageOutput }),
+    handler: async ({ svc }, input) => {
+      const page = await svc.history(input, input);
+      return { items: page.items.map(evaluationView), nextCursor: page.nextCursor };
+    },
+  }),
+  operation({
+    name: 'gcloud_cost',
+    title: 'Estimate cost',
+    description: 'Monthly cost per VM and account (dated price table).',
+    access: 'admin',
+    annotations: open(READ),
+    rest: { method: 'GET', path: '/gcloud/cost' },
+    cli: { command: ['gcloud', 'cost'], args: ['project'] },
+    input: z.object({ project: project.optional() }),
+    output: z.object({
+      priceVersion: z.string(),
+      asOf: z.string(),
+      currency: z.literal('USD'),
+      monthlyUsd: z.number(),
+      accounts: z.array(
+        z.object({
+          account: z.string(),
+          project: z.string(),
+          monthlyUsd: z.number(),
+          unpriced: z.number().describe('VMs without a price'),
+          vms: z.array(z.object({ zone: z.string(), name: z.string(), status: z.string(), machineType: z.string(), monthlyUsd: z.number().nullable(), cost: costView.nullable(), note: z.string().optional() })),
+        }),
+      ),
+    }),
+    handler: ({ svc }, input) => svc.cost(input.project),
+  }),
+  operation({
+    name: 'gcloud_attach_vm',
+    title: 'Attach VM to project',
+    description: 'Tie a VM to a project.',
+    access: 'admin',
+    annotations: open(IDEMPOTENT_WRITE),
+    rest: { method: 'PUT', path: '/gcloud/vm/attachment' },
+    cli: { command: ['vm', 'attach'], args: ['project', 'zone', 'instanceName', 'attachTo'] },
+    input: z.object({ ...vmRef, attachTo: supervisorProject.nullable().describe('Project; null detaches') }),
+    output: z.object({ project: z.string(), zone: z.string(), instanceName: z.string(), attachedTo: z.string().nullable(), changed: z.boolean() }),
+    handler: ({ svc, principal }, input) => svc.attachVm(principal.actor, input, input.attachTo),
+  }),
+];

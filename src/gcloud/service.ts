@@ -1,0 +1,383 @@
+// The GCloud domain as its operations see it: accounts, VMs, health, auto-scaling, cost and
+// attachments to supervisor projects. Every VM call names an account or its project id; the
+// account's stored key signs the OAuth grant, and the outcome of each call is recorded on it.
+import type { Progress } from '../catalog/operation.js';
+import type { AuditLog } from '../core/audit.js';
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db.js';
+import { invalidInput, SupervisorError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
+import type { Principal } from '../core/principal.js';
+import type { ProjectData } from '../core/project-data.js';
+import type { ProjectService } from '../projects/index.js';
+import type { SecretsService } from '../secrets/index.js';
+import { GcloudAccounts, type Account, type AccountClients, type AccountRow } from './accounts.js';
+import { Attachments, attachmentKey, type Attachment } from './attachments.js';
+import { decideScaling, DEFAULT_POLICY, type AutoscalePolicy, type MetricsSummary } from './autoscale.js';
+import { MACHINE_TYPES, SEED_LADDER } from './catalog.js';
+import type { MutationOptions, OperationOutcome } from './compute.js';
+import { readHealth, storeSamples, type VmHealthView } from './health.js';
+import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
+import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
+import { PriceBook } from './pricing.js';
+import { resize, type ResizeReport } from './resize.js';
+import type { GcloudSettings } from './settings.js';
+
+export interface GcloudDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditLog;
+  log: Logger;
+  settings: GcloudSettings;
+  secrets: Pick<SecretsService, 'get' | 'set' | 'delete'>;
+  projects: Pick<ProjectService, 'get'>;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** How a caller names a VM: an account (or its project id), a zone and the instance name. */
+export interface VmArgs {
+  project: string;
+  zone: string;
+  instanceName: string;
+}
+
+type Report = (step: Progress) => void;
+
+const FAILURES_OF_ACCOUNT = new Set(['unauthorized', 'forbidden', 'unavailable']);
+
+/** Runs `fn` over `items`, at most `limit` at a time, answers in order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export class GcloudService {
+  readonly accounts: GcloudAccounts;
+  readonly attachments: Attachments;
+  readonly policies: PolicyStore;
+  readonly prices: PriceBook;
+
+  constructor(private readonly deps: GcloudDeps) {
+    this.accounts = new GcloudAccounts(deps);
+    this.attachments = new Attachments(deps.db);
+    this.policies = new PolicyStore(deps.db);
+    this.prices = new PriceBook(deps.db, deps.clock);
+  }
+
+  // ---- accounts ------------------------------------------------------------------------------
+
+  addAccount(principal: Principal, input: { account: string; key: string }): Promise<{ row: AccountRow; created: boolean }> {
+    return this.accounts.add(principal, input);
+  }
+
+  listAccounts(): Promise<AccountRow[]> {
+    return this.accounts.list();
+  }
+
+  removeAccount(principal: Principal, account: string): Promise<AccountRow> {
+    return this.accounts.remove(principal, account);
+  }
+
+  // ---- VMs -----------------------------------------------------------------------------------
+
+  async listVms(project: string, zone?: string): Promise<{ account: string; project: string; items: Array<VmInstance & { attachedTo: string | null }> }> {
+    return this.withAccount(project, async (c) => {
+      const vms = await c.compute.list(c.account.projectId, zone);
+      return { account: c.account.name, project: c.account.projectId, items: await this.withAttachments(vms) };
+    });
+  }
+
+  async getVm(args: VmArgs): Promise<VmInstance & { attachedTo: string | null }> {
+    return this.withVm(args, async (c, ref) => (await this.withAttachments([await c.compute.get(ref)]))[0]!);
+  }
+
+  async startVm(actor: string, args: VmArgs, progress: Report) {
+    return this.change(actor, 'start', args, progress, (c, ref, o) => c.compute.start(ref, o));
+  }
+
+  async stopVm(actor: string, args: VmArgs, progress: Report) {
+    return this.change(actor, 'stop', args, progress, (c, ref, o) => c.compute.stop(ref, o));
+  }
+
+  async deleteVm(actor: string, args: VmArgs, progress: Report): Promise<{ deleted: true; operation: OperationOutcome; detachedFrom: string | null }> {
+    return this.withVm(args, async (c, ref) => {
+      const attachedTo = (await this.attachments.lookup([ref.project])).get(attachmentKey(ref)) ?? null;
+      const operation = await c.compute.delete(ref, this.waiting(progress));
+      await this.attachments.detach(ref);
+      await this.policies.forget(ref);
+      await this.deps.audit.record({ actor, action: 'gcloud.delete_vm', target: attachmentKey(ref), outcome: 'ok', detail: { operation: operation.operation, account: c.account.name } });
+      return { deleted: true as const, operation, detachedFrom: attachedTo };
+    });
+  }
+
+  async createVm(actor: string, args: VmArgs & Omit<InstanceSpec, 'project' | 'zone' | 'name'>, dryRun: boolean, progress: Report) {
+    return this.withVm(args, async (c, ref) => {
+      const spec: InstanceSpec = { ...args, project: ref.project, zone: ref.zone, name: ref.name };
+      const planned: VmInstance = { ...ref, id: '', status: 'RUNNING', machineType: spec.machineType, labels: spec.labels ?? {}, bootDiskGb: spec.diskSizeGb };
+      const { cost, note } = await this.prices.vmCost(planned);
+      if (dryRun) return { dryRun, vm: null, operation: null, cost, ...(note ? { note } : {}) };
+      const operation = await c.compute.insert(spec, this.waiting(progress));
+      const [vm] = await this.withAttachments([await c.compute.get(ref)]);
+      await this.deps.audit.record({ actor, action: 'gcloud.create_vm', target: attachmentKey(ref), outcome: 'ok', detail: { machineType: spec.machineType, operation: operation.operation, account: c.account.name } });
+      return { dryRun, vm: vm!, operation, cost, ...(note ? { note } : {}) };
+    });
+  }
+
+  /** stop (if running) → setMachineType → start; a failure midway puts the old type back. */
+  async resizeVm(actor: string, args: VmArgs & { newMachineType: string }, dryRun: boolean, progress: Report) {
+    return this.withVm(args, async (c, ref) => {
+      const vm = await c.compute.get(ref);
+      const before = await this.prices.vmCost(vm);
+      const after = await this.prices.vmCost(vm, args.newMachineType);
+      const cost = {
+        before: before.cost?.totalUsd ?? null,
+        after: after.cost?.totalUsd ?? null,
+        changeUsd: before.cost && after.cost ? Math.round((after.cost.totalUsd - before.cost.totalUsd) * 100) / 100 : null,
+        priceVersion: (before.cost ?? after.cost)?.priceVersion ?? null,
+        ...(before.note || after.note ? { note: after.note ?? before.note } : {}),
+      };
+      if (dryRun) {
+        await c.compute.machineType(ref.project, ref.zone, args.newMachineType).catch((err: unknown) => {
+          if (err instanceof SupervisorError && err.code === 'not_found') throw invalidInput(`newMachineType: ${args.newMachineType} is not offered in ${ref.zone}`, { field: 'newMachineType' });
+          throw err;
+        });
+        const planned = vm.machineType === args.newMachineType ? [] : vm.status === 'RUNNING' ? ['stop', 'setMachineType', 'start'] : ['setMachineType'];
+        return { dryRun, report: null, planned, from: vm.machineType, to: args.newMachineType, status: vm.status, cost };
+      }
+      const report = await this.resizeWithProgress(c, ref, args.newMachineType, progress);
+      if (report.changed) await this.policies.changed(ref, this.deps.clock.now());
+      await this.deps.audit.record({ actor, action: 'gcloud.resize_vm', target: attachmentKey(ref), outcome: 'ok', detail: { from: report.from, to: report.to, account: c.account.name } });
+      return { dryRun, report, planned: report.steps.map((s) => s.step), from: report.from, to: report.to, status: report.finalStatus, cost };
+    });
+  }
+
+  async attachVm(actor: string, args: VmArgs, to: string | null): Promise<{ project: string; zone: string; instanceName: string; attachedTo: string | null; changed: boolean }> {
+    return this.withVm(args, async (c, ref) => {
+      if (to !== null) await this.deps.projects.get(to);
+      await c.compute.get(ref);
+      const was = (await this.attachments.lookup([ref.project])).get(attachmentKey(ref)) ?? null;
+      if (to === null) await this.attachments.detach(ref);
+      else await this.attachments.attach(ref, to, actor, this.deps.clock.now());
+      if (was !== to) await this.deps.audit.record({ actor, action: to ? 'gcloud.attach_vm' : 'gcloud.detach_vm', target: attachmentKey(ref), outcome: 'ok', detail: { from: was, to } });
+      return { project: ref.project, zone: ref.zone, instanceName: ref.name, attachedTo: to, changed: was !== to };
+    });
+  }
+
+  /** What gcloud holds for a supervisor project: its attached VMs (released with it). */
+  projectData(): ProjectData {
+    return this.attachments.projectData(this.deps.audit);
+  }
+
+  /** The VMs a supervisor project uses: for deploys ("the VM of consilio"). */
+  vmsOf(project: string): Promise<Attachment[]> {
+    return this.attachments.ofProject(project);
+  }
+
+  // ---- health --------------------------------------------------------------------------------
+
+  /**
+   * Health of one VM, of every VM of an account, or (no project) of every VM of every account;
+   * the samples are stored. Accounts are read concurrently, each with three Monitoring calls.
+   */
+  async health(input: { project?: string; zone?: string; instanceName?: string; minutes: number }): Promise<{ vms: VmHealthView[]; stored: number }> {
+    if (input.instanceName && !input.project) throw invalidInput('project: needed with instanceName (the account or project id the VM is in)', { field: 'project' });
+    if (input.instanceName && !input.zone) throw invalidInput('zone: needed with instanceName', { field: 'zone' });
+    const accounts = input.project ? [await this.accounts.resolve(input.project)] : await this.everyProject();
+    const end = this.deps.clock.now();
+    const window = { start: new Date(end.getTime() - input.minutes * 60_000), end, minutes: input.minutes };
+    const results = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, (account) =>
+      this.using(account, async (c) => {
+        const vms = input.instanceName ? [await c.compute.get({ project: account.projectId, zone: input.zone!, name: input.instanceName })] : await c.compute.list(account.projectId, input.zone);
+        return readHealth(c.monitoring, account.name, account.projectId, vms, window);
+      }),
+    );
+    const prune = new Date(end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000);
+    const stored = await storeSamples(this.deps.db, results.flatMap((r) => r.samples), prune);
+    return { vms: results.flatMap((r) => r.health), stored };
+  }
+
+  // ---- auto-scaling --------------------------------------------------------------------------
+
+  async setPolicy(actor: string, args: VmArgs & { mode: Mode; ladder?: string[]; rules?: Partial<AutoscalePolicy> }): Promise<PolicyRow> {
+    return this.withVm(args, async (c, ref) => {
+      const existing = await this.policies.get(ref);
+      const ladder = args.ladder ?? existing?.ladder;
+      const vm = await c.compute.get(ref);
+      const effective = ladder ?? (SEED_LADDER.includes(vm.machineType) ? SEED_LADDER : undefined);
+      if (!effective) throw invalidInput(`ladder: needed, since ${vm.machineType} (the type of ${ref.name}) is not on the default ladder ${SEED_LADDER.join(', ')}`, { field: 'ladder' });
+      if (!effective.includes(vm.machineType)) {
+        throw invalidInput(`ladder: ${vm.machineType}, the current type of ${ref.name}, is not on it (${effective.join(', ')}); the auto-scaler only moves along the ladder`, { field: 'ladder' });
+      }
+      const rules = { ...(existing?.rules ?? {}), ...(args.rules ?? {}) };
+      const row = await this.policies.set(ref, { mode: args.mode, ladder: effective, rules }, actor, this.deps.clock.now());
+      await this.deps.audit.record({ actor, action: 'gcloud.set_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: args.mode, ladder: effective } });
+      return row;
+    });
+  }
+
+  async getPolicies(filter: { project?: string; instanceName?: string }): Promise<PolicyRow[]> {
+    const projects = filter.project ? [(await this.accounts.resolve(filter.project)).projectId] : undefined;
+    return this.policies.list({ projects, instanceName: filter.instanceName });
+  }
+
+  /** Evaluates now every policy that is not off (or those of one account, or one VM's). */
+  async autoscaleRun(actor: string, filter: { project?: string; instanceName?: string }, progress: Report): Promise<EvaluationRow[]> {
+    if (filter.instanceName && !filter.project) throw invalidInput('project: needed with instanceName', { field: 'project' });
+    const accounts = new Map((filter.project ? [await this.accounts.resolve(filter.project)] : await this.everyProject()).map((a) => [a.projectId, a]));
+    const policies = await this.policies.list({ projects: [...accounts.keys()], instanceName: filter.instanceName, activeOnly: true });
+    const out: EvaluationRow[] = [];
+    for (const [i, policy] of policies.entries()) {
+      progress({ message: `evaluating ${policy.project_id}/${policy.zone}/${policy.instance_name}`, progress: i, total: policies.length });
+      out.push(await this.evaluate(actor, accounts.get(policy.project_id)!, policy, progress));
+    }
+    return out;
+  }
+
+  async history(filter: { project?: string; instanceName?: string }, page: { limit: number; cursor?: string }): Promise<Page<EvaluationRow>> {
+    const projects = filter.project ? [(await this.accounts.resolve(filter.project)).projectId] : undefined;
+    const before = page.cursor ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined;
+    const rows = await this.policies.history({ projects, instanceName: filter.instanceName }, before, page.limit + 1);
+    const items = rows.slice(0, page.limit);
+    return { items, nextCursor: rows.length > page.limit ? encodeCursor(String(items.at(-1)!.id)) : null };
+  }
+
+  private async evaluate(actor: string, account: Account, policy: PolicyRow, progress: Report): Promise<EvaluationRow> {
+    const ref: InstanceRef = { project: policy.project_id, zone: policy.zone, name: policy.instance_name };
+    const rules: AutoscalePolicy = { ...DEFAULT_POLICY, ...policy.rules };
+    const now = this.deps.clock.now();
+    const base = { at: now, project_id: ref.project, zone: ref.zone, instance_name: ref.name, mode: policy.mode };
+    let vm: VmInstance | undefined;
+    let inputs: Record<string, unknown> = { ladder: policy.ladder, rules, lastChangeAt: policy.last_change_at?.toISOString() ?? null };
+    try {
+      const c = await this.accounts.clients(account);
+      vm = await this.using(account, () => c.compute.get(ref));
+      inputs = { ...inputs, status: vm.status, startedAt: vm.lastStartedAt ?? null };
+      if (vm.status !== 'RUNNING') {
+        return await this.policies.record({ ...base, machine_type: vm.machineType, action: 'none', target: null, rule: 'not_running', reason: `${ref.name} is ${vm.status}; only a running VM is scaled`, outcome: 'nothing', error: null, inputs });
+      }
+      const end = now;
+      const window = { start: new Date(end.getTime() - rules.windowMinutes * 60_000), end, minutes: rules.windowMinutes };
+      const { health, samples } = await this.using(account, () => readHealth(c.monitoring, account.name, ref.project, [vm!], window));
+      await storeSamples(this.deps.db, samples, new Date(end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000));
+      const h = health[0]!;
+      const metrics: MetricsSummary = { cpu: h.cpu, memory: h.memory, disk: h.disk };
+      inputs = { ...inputs, metrics };
+      const decision = decideScaling({
+        machineType: vm.machineType,
+        ladder: policy.ladder.map((t) => MACHINE_TYPES.get(t)!).filter(Boolean),
+        policy: rules,
+        metrics,
+        lastChangeAt: policy.last_change_at ?? undefined,
+        startedAt: vm.lastStartedAt ? new Date(vm.lastStartedAt) : undefined,
+        now,
+      });
+      if (decision.action === 'none') {
+        return await this.policies.record({ ...base, machine_type: vm.machineType, action: 'none', target: null, rule: decision.rule, reason: decision.reason, inputs, outcome: 'nothing', error: null });
+      }
+      const [current, proposed] = [await this.prices.vmCost(vm), await this.prices.vmCost(vm, decision.target)];
+      if (current.cost && proposed.cost) inputs = { ...inputs, monthlyUsd: { from: current.cost.totalUsd, to: proposed.cost.totalUsd } };
+      const decided = { ...base, machine_type: vm.machineType, action: decision.action, target: decision.target, rule: decision.rule, reason: decision.reason, inputs };
+      if (policy.mode === 'recommend') return await this.policies.record({ ...decided, outcome: 'recommended', error: null });
+      // A failed attempt starts the cooldown too, so a change that keeps failing is not retried every run.
+      await this.policies.changed(ref, now);
+      try {
+        await this.using(account, () => this.resizeWithProgress(c, ref, decision.target, progress));
+      } catch (err) {
+        const error = err instanceof SupervisorError ? err.message : 'resize failed unexpectedly';
+        await this.deps.audit.record({ actor, action: 'gcloud.autoscale', target: attachmentKey(ref), outcome: 'error', detail: { from: decision.from, to: decision.target } });
+        return await this.policies.record({ ...decided, outcome: 'failed', error });
+      }
+      await this.deps.audit.record({ actor, action: 'gcloud.autoscale', target: attachmentKey(ref), outcome: 'ok', detail: { from: decision.from, to: decision.target, rule: decision.rule } });
+      return await this.policies.record({ ...decided, outcome: 'resized', error: null });
+    } catch (err) {
+      if (!(err instanceof SupervisorError)) throw err;
+      return this.policies.record({ ...base, machine_type: vm?.machineType ?? null, action: 'none', target: null, rule: 'error', reason: `could not evaluate ${ref.name}: ${err.message}`, outcome: 'failed', error: err.message, inputs });
+    }
+  }
+
+  // ---- cost ----------------------------------------------------------------------------------
+
+  async cost(project?: string) {
+    const accounts = project ? [await this.accounts.resolve(project)] : await this.everyProject();
+    const table = await this.prices.current();
+    const perAccount = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, (account) =>
+      this.using(account, async (c) => {
+        const vms = await c.compute.list(account.projectId);
+        const items = await Promise.all(
+          vms.map(async (vm) => {
+            const { cost, note } = await this.prices.vmCost(vm);
+            return { zone: vm.zone, name: vm.name, status: vm.status, machineType: vm.machineType, monthlyUsd: cost?.totalUsd ?? null, cost, ...(note ? { note } : {}) };
+          }),
+        );
+        return { account: account.name, project: account.projectId, monthlyUsd: cents(items.reduce((n, v) => n + (v.monthlyUsd ?? 0), 0)), unpriced: items.filter((v) => v.monthlyUsd === null).length, vms: items };
+      }),
+    );
+    return { priceVersion: table.version, asOf: table.asOf, currency: 'USD' as const, monthlyUsd: cents(perAccount.reduce((n, a) => n + a.monthlyUsd, 0)), accounts: perAccount };
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------
+
+  /** One account per Google Cloud project (two keys for one project would count its VMs twice). */
+  private async everyProject(): Promise<Account[]> {
+    const seen = new Map<string, Account>();
+    for (const r of await this.accounts.list()) if (!seen.has(r.project_id)) seen.set(r.project_id, { name: r.name, projectId: r.project_id, clientEmail: r.client_email });
+    return [...seen.values()];
+  }
+
+  private resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report): Promise<ResizeReport> {
+    return resize(c.compute, ref, machineType, {
+      timeoutMs: this.deps.settings.gcloudOperationTimeoutS * 1000,
+      onProgress: ({ step, progress: p }) => progress({ message: `${step} ${ref.name}: ${p.status}${p.progress ? ` ${p.progress}%` : ''}` }),
+    });
+  }
+
+  private waiting(progress: Report): MutationOptions {
+    return { onProgress: (p) => progress({ message: `${p.type} ${p.target}: ${p.status}${p.progress ? ` ${p.progress}%` : ''}`, progress: p.progress, total: 100 }) };
+  }
+
+  private async change(actor: string, verb: 'start' | 'stop', args: VmArgs, progress: Report, act: (c: AccountClients, ref: InstanceRef, o: MutationOptions) => Promise<OperationOutcome>) {
+    return this.withVm(args, async (c, ref) => {
+      const operation = await act(c, ref, this.waiting(progress));
+      const [vm] = await this.withAttachments([await c.compute.get(ref)]);
+      await this.deps.audit.record({ actor, action: `gcloud.${verb}_vm`, target: attachmentKey(ref), outcome: 'ok', detail: { operation: operation.operation, account: c.account.name } });
+      return { vm: vm!, operation };
+    });
+  }
+
+  private async withAttachments(vms: VmInstance[]): Promise<Array<VmInstance & { attachedTo: string | null }>> {
+    const attached = await this.attachments.lookup([...new Set(vms.map((v) => v.project))]);
+    return vms.map((vm) => ({ ...vm, attachedTo: attached.get(attachmentKey(vm)) ?? null }));
+  }
+
+  private async withVm<T>(args: VmArgs, fn: (c: AccountClients, ref: InstanceRef) => Promise<T>): Promise<T> {
+    return this.withAccount(args.project, (c) => fn(c, { project: c.account.projectId, zone: args.zone, name: args.instanceName }));
+  }
+
+  private async withAccount<T>(project: string, fn: (c: AccountClients) => Promise<T>): Promise<T> {
+    const account = await this.accounts.resolve(project);
+    return this.using(account, fn);
+  }
+
+  /** Runs calls with an account's clients and records on the account how they went. */
+  private async using<T>(account: Account, fn: (c: AccountClients) => Promise<T>): Promise<T> {
+    try {
+      const result = await fn(await this.accounts.clients(account));
+      await this.accounts.outcome(account.name);
+      return result;
+    } catch (err) {
+      if (err instanceof SupervisorError && FAILURES_OF_ACCOUNT.has(err.code)) await this.accounts.outcome(account.name, err);
+      throw err;
+    }
+  }
+}
+
+const cents = (usd: number) => Math.round(usd * 100) / 100;

@@ -1,0 +1,149 @@
+// The auto-scaler end to end: policies set through gcloud_set_autoscale_policy, scripted loads
+// in the fake Monitoring, gcloud_autoscale_run deciding (and acting through the fake Compute),
+// and gcloud_autoscale_history recording every decision with its inputs and reason.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LoadProfile } from '../fakes/gcloud/index.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { openDomain, type DomainFixture, type Json } from './gfixture.js';
+
+const PROJECT = 'scale-proj';
+const ZONE = 'us-central1-a';
+
+interface Evaluation {
+  instanceName: string;
+  action: string;
+  target: string | null;
+  rule: string;
+  reason: string;
+  outcome: string;
+  mode: string;
+  inputs: Json;
+}
+
+const HIGH: LoadProfile = { cpu: 0.9, memory: 60, disk: 40 };
+const LOW: LoadProfile = { cpu: 0.05, memory: 10, disk: 15 };
+const VMS: Array<{ name: string; machineType: string; load: LoadProfile; mode?: string; started?: string }> = [
+  { name: 'busy', machineType: 'e2-medium', load: HIGH },
+  // Two minutes at 97 % in a quiet two hours: a spike, not demand.
+  { name: 'spiky', machineType: 'e2-medium', load: { cpu: (at) => (at.getUTCMinutes() === 17 ? 0.97 : 0.2), memory: 40, disk: 40 } },
+  { name: 'idle', machineType: 'e2-medium', load: LOW },
+  { name: 'noagent', machineType: 'e2-medium', load: { cpu: 0.05 } },
+  { name: 'advisory', machineType: 'e2-medium', load: HIGH, mode: 'recommend' },
+  { name: 'maxed', machineType: 'e2-standard-4', load: HIGH },
+  { name: 'paused', machineType: 'e2-medium', load: HIGH, mode: 'off' },
+];
+
+for (const backend of testBackends()) {
+  describe(`auto-scaler on scripted loads [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let f: DomainFixture;
+    const typeOf = (name: string) => String(f.fake.instance(PROJECT, ZONE, name)?.machineType).split('/').pop();
+    const mutated = () => f.fake.calls.filter((c) => c.service === 'compute' && c.method === 'POST' && !c.path.endsWith('/wait')).map((c) => c.path.split('/').slice(-2).join(' '));
+    let first: Map<string, Evaluation>;
+
+    before(async () => {
+      f = await openDomain(backend);
+      await f.account('scaler', PROJECT);
+      const now = f.s.clock.now().getTime();
+      const extra: typeof VMS = [
+        // Metrics for the last half hour only: a quarter of the window, under the 80 % needed.
+        { name: 'fresh', machineType: 'e2-medium', load: { ...HIGH, from: new Date(now - 30 * 60_000) } },
+        // Started five minutes ago: its boot load is not demand.
+        { name: 'booting', machineType: 'e2-medium', load: HIGH, started: new Date(now - 5 * 60_000).toISOString() },
+      ];
+      for (const vm of [...VMS, ...extra]) {
+        f.fake.addInstance(PROJECT, ZONE, { name: vm.name, machineType: vm.machineType, ...(vm.started ? { lastStartTimestamp: vm.started } : {}) });
+        f.fake.setLoad(PROJECT, vm.name, vm.load);
+        await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: vm.name, mode: vm.mode ?? 'act' });
+      }
+      f.fake.resetCalls();
+      const { items } = (await f.call('gcloud_autoscale_run', { project: 'scaler' })) as { items: Evaluation[] };
+      first = new Map(items.map((e) => [e.instanceName, e]));
+    });
+    after(() => f.close());
+
+    test('the policy answer shows the seed ladder and every threshold in force', async () => {
+      const { items } = (await f.call('gcloud_get_autoscale_policy', { project: 'scaler', instanceName: 'busy' })) as { items: Json[] };
+      assert.deepEqual(items[0]!.ladder, ['e2-small', 'e2-medium', 'e2-standard-2', 'e2-standard-4']);
+      assert.deepEqual(items[0]!.rules, { windowMinutes: 120, upAveragePercent: 70, upMaxPercent: 85, downAveragePercent: 20, downMaxPercent: 40, minCoverage: 0.8, cooldownMinutes: 60, warmupMinutes: 15 });
+    });
+
+    test('sustained high load: one step up, through stop → setMachineType → start', () => {
+      const e = first.get('busy')!;
+      assert.deepEqual([e.action, e.target, e.rule, e.outcome], ['up', 'e2-standard-2', 'scale_up', 'resized']);
+      assert.match(e.reason, /CPU avg 90% \/ max 90% over 120 min is over 70% \/ 85%/);
+      assert.equal(typeOf('busy'), 'e2-standard-2');
+      assert.deepEqual(mutated().filter((m) => m.startsWith('busy')), ['busy stop', 'busy setMachineType', 'busy start']);
+      assert.deepEqual(e.inputs.monthlyUsd, { from: Math.round((0.03351 * 730 + 10 * 0.1) * 100) / 100, to: Math.round((0.06701 * 730 + 10 * 0.1) * 100) / 100 }, 'the cost of the change is recorded');
+    });
+
+    test('a spike only (max high, average low): nothing', () => {
+      const e = first.get('spiky')!;
+      assert.deepEqual([e.action, e.rule, e.outcome], ['none', 'steady', 'nothing']);
+      assert.equal(typeOf('spiky'), 'e2-medium');
+    });
+
+    test('low on every metric for the window: one step down', () => {
+      const e = first.get('idle')!;
+      assert.deepEqual([e.action, e.target, e.rule, e.outcome], ['down', 'e2-small', 'scale_down', 'resized']);
+      assert.equal(typeOf('idle'), 'e2-small');
+    });
+
+    test('memory not reported: no scale-down, and the reason says why', () => {
+      const e = first.get('noagent')!;
+      assert.deepEqual([e.action, e.rule, e.outcome], ['none', 'memory_unknown', 'nothing']);
+      assert.match(e.reason, /memory is not reported \(no Ops Agent\); not scaling down without it/);
+      assert.equal((e.inputs.metrics as Json).memory, null);
+    });
+
+    test('recommend-only: the decision is recorded and no change is made', () => {
+      const e = first.get('advisory')!;
+      assert.deepEqual([e.action, e.target, e.outcome, e.mode], ['up', 'e2-standard-2', 'recommended', 'recommend']);
+      assert.equal(typeOf('advisory'), 'e2-medium');
+      assert.deepEqual(mutated().filter((m) => m.startsWith('advisory')), []);
+    });
+
+    test('at the top of the ladder: recorded, nothing done', () => {
+      const e = first.get('maxed')!;
+      assert.deepEqual([e.action, e.rule, e.outcome], ['none', 'top_of_ladder', 'nothing']);
+      assert.equal(typeOf('maxed'), 'e2-standard-4');
+    });
+
+    test('too little data in the window, or a VM just started: nothing, with the reason', () => {
+      const fresh = first.get('fresh')!;
+      assert.deepEqual([fresh.action, fresh.rule], ['none', 'insufficient_data']);
+      assert.match(fresh.reason, /^25% of the window over the last 120 min; need 80% before acting$/);
+      const booting = first.get('booting')!;
+      assert.deepEqual([booting.action, booting.rule], ['none', 'warmup']);
+      assert.match(booting.reason, /^started \d+(\.\d)? min ago; waiting 15 min after a start before acting$/);
+    });
+
+    test('a policy that is off is not evaluated', () => {
+      assert.equal(first.has('paused'), false);
+      assert.deepEqual(mutated().filter((m) => !m.startsWith('busy') && !m.startsWith('idle')), [], 'only busy and idle were changed');
+    });
+
+    test('high again within the cooldown: nothing', async () => {
+      f.s.clock.advance(30 * 60_000);
+      f.fake.resetCalls();
+      const { items } = (await f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'busy' })) as { items: Evaluation[] };
+      assert.deepEqual(items.map((e) => [e.instanceName, e.action, e.rule, e.outcome]), [['busy', 'none', 'cooldown', 'nothing']]);
+      assert.match(items[0]!.reason, /changed 30 min ago; cooldown is 60 min/);
+      assert.deepEqual(mutated(), []);
+      assert.equal(typeOf('busy'), 'e2-standard-2');
+    });
+
+    test('the history holds every evaluation, newest first, with its inputs', async () => {
+      const page = (await f.call('gcloud_autoscale_history', { project: 'scaler', limit: 3 })) as { items: Evaluation[]; nextCursor: string | null };
+      assert.equal(page.items[0]!.rule, 'cooldown');
+      assert.ok(page.nextCursor);
+      const rest = (await f.call('gcloud_autoscale_history', { project: 'scaler', cursor: page.nextCursor })) as { items: Evaluation[] };
+      assert.equal(page.items.length + rest.items.length, 9);
+      const busy = [...page.items, ...rest.items].find((e) => e.instanceName === 'busy' && e.outcome === 'resized')!;
+      const cpu = (busy.inputs.metrics as { cpu: Json }).cpu;
+      assert.deepEqual([cpu.average, cpu.max, cpu.samples, cpu.coverage], [90, 90, 120, 1]);
+      const stored = await f.s.db.query<{ n: number }>("SELECT count(*)::int AS n FROM gcloud_health_samples WHERE instance_name = 'busy' AND metric = 'cpu'");
+      assert.ok(stored.rows[0]!.n >= 120, 'the samples behind the decision are stored');
+    });
+  });
+}

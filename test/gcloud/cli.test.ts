@@ -1,0 +1,78 @@
+// The gcloud commands as a person types them, through the built CLI and a running daemon
+// pointed at the fake Google: a key from a file or stdin, VM commands with positional words,
+// --dry-run, a refusal without --confirm, and no key material in anything printed.
+import { before, after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeResult, parseJson, runCli, useCliDaemon } from '../cli/run-cli.js';
+import { startFakeGoogle, type FakeGoogle, type ServiceAccountKeyJson } from '../fakes/gcloud/index.js';
+import { assertNoSecrets } from './secrets.js';
+
+const ZONE = 'us-central1-a';
+const env: Record<string, string> = {};
+let fake: FakeGoogle;
+const keys: ServiceAccountKeyJson[] = [];
+const printed: string[] = [];
+
+before(async () => {
+  const t0 = Date.now();
+  fake = await startFakeGoogle({ now: () => Date.parse('2026-11-23T10:00:00Z') + (Date.now() - t0) });
+  Object.assign(env, { SUPERVISOR_GCLOUD_COMPUTE_URL: fake.computeRootUrl, SUPERVISOR_GCLOUD_MONITORING_URL: fake.monitoringUrl, SUPERVISOR_GCLOUD_POLL_MS: '5' });
+  fake.addInstance('cli-host-1', ZONE, { name: 'web', machineType: 'e2-medium' });
+});
+const cli = useCliDaemon(env);
+after(async () => {
+  assertNoSecrets(printed, keys, fake.issuedTokens());
+  await fake?.close();
+});
+
+const run = async (args: string[], stdin?: string) => {
+  const r = await runCli(args, { env: cli.env, stdin });
+  printed.push(r.stdout, r.stderr);
+  return r;
+};
+const ok = async (args: string[], stdin?: string) => {
+  const r = await run([...args, '--json'], stdin);
+  assert.equal(r.code, 0, describeResult(r));
+  return parseJson(r);
+};
+
+describe('supervisor gcloud / vm / autoscale', () => {
+  test('add-account reads the key from a file or from stdin and never prints it', async () => {
+    const a = fake.addServiceAccount({ projectId: 'cli-host-1' }).key;
+    const b = fake.addServiceAccount({ projectId: 'cli-other-1' }).key;
+    keys.push(a, b);
+    const file = join(cli.dir, 'key.json');
+    await writeFile(file, JSON.stringify(a, null, 2), { mode: 0o600 });
+    const added = await ok(['gcloud', 'add-account', 'host', file]);
+    assert.deepEqual([added.account, added.projectId, added.created], ['host', 'cli-host-1', true]);
+    assert.equal((await ok(['gcloud', 'add-account', 'other'], JSON.stringify(b))).clientEmail, b.client_email);
+    const listed = await run(['gcloud', 'accounts']);
+    assert.equal(listed.code, 0, describeResult(listed));
+    assert.match(listed.stdout, /account: host\n\s+projectId: cli-host-1/);
+  });
+
+  test('vm list and a dry-run resize with the cost change', async () => {
+    assert.deepEqual(((await ok(['vm', 'list', 'host'])).items as Array<{ name: string }>).map((v) => v.name), ['web']);
+    const plan = await ok(['vm', 'resize', 'cli-host-1', ZONE, 'web', 'e2-standard-2', '--dry-run']);
+    assert.deepEqual(plan.planned, ['stop', 'setMachineType', 'start']);
+    assert.equal((plan.cost as { changeUsd: number }).changeUsd, 24.46);
+    assert.equal(String(fake.instance('cli-host-1', ZONE, 'web')?.machineType).split('/').pop(), 'e2-medium');
+  });
+
+  test('vm delete without --confirm is refused and nothing is called', async () => {
+    fake.resetCalls();
+    const r = await run(['vm', 'delete', 'host', ZONE, 'web']);
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /^supervisor: invalid_input: confirm: deleting VM web and its disk cannot be undone; call again with confirm: true\n$/);
+    assert.deepEqual(fake.calls, []);
+  });
+
+  test('autoscale set takes the ladder as a list; autoscale get shows it', async () => {
+    const policy = await ok(['autoscale', 'set', 'host', ZONE, 'web', 'recommend', '--ladder', 'e2-small,e2-medium,e2-standard-2']);
+    assert.deepEqual([policy.mode, policy.ladder], ['recommend', ['e2-small', 'e2-medium', 'e2-standard-2']]);
+    const got = await ok(['autoscale', 'get', 'host']);
+    assert.equal((got.items as unknown[]).length, 1);
+  });
+});

@@ -1,0 +1,210 @@
+// GCloud through its operations, against the fake Google over real HTTP: accounts and their
+// keys, VM calls routed to the right project with the right token, the seed's resize, token
+// expiry and revoked keys, bad input refused before any call, and nothing secret in any
+// answer, error, log line, call record or audit row.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminPrincipal } from '../../src/core/principal.js';
+import { quotaExceeded, type ServiceAccountKeyJson } from '../fakes/gcloud/index.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { assertRejects } from '../helpers/errors.js';
+import { capturedLogLines } from '../helpers/services.js';
+import { openDomain, type DomainFixture, type Json } from './gfixture.js';
+import { assertNoSecrets } from './secrets.js';
+
+const ZONE = 'us-central1-a';
+const mutations = (f: DomainFixture) => f.apiCalls().filter((c) => c.service === 'compute' && c.method !== 'GET' && !c.path.endsWith('/wait'));
+
+for (const backend of testBackends()) {
+  describe(`gcloud through its operations [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let f: DomainFixture;
+    let alpha: { email: string; key: ServiceAccountKeyJson };
+    let beta: { email: string; key: ServiceAccountKeyJson };
+
+    before(async () => {
+      f = await openDomain(backend);
+      alpha = await f.account('vm-host', 'vm-host-4711');
+      beta = await f.account('openhorizon', 'openhorizon-prod');
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'supervisor-vm', machineType: 'e2-medium' });
+      f.fake.addInstance('vm-host-4711', 'europe-west1-b', { name: 'eu-worker', machineType: 'e2-small' });
+      f.fake.addInstance('openhorizon-prod', ZONE, { name: 'web', machineType: 'e2-standard-2' });
+      for (const name of ['quota', 'expiry']) f.fake.addInstance('vm-host-4711', ZONE, { name, machineType: 'e2-medium' });
+    });
+    beforeEach(() => {
+      f.fake.resetCalls();
+      f.fake.clearFaults();
+    });
+    after(async () => {
+      await f.s.calls.flush();
+      const records = await f.s.db.query<{ input: unknown }>('SELECT input FROM operation_calls');
+      const audit = await f.s.db.query<{ detail: unknown; target: string | null }>('SELECT target, detail FROM audit_log');
+      const texts = [...f.seen, ...capturedLogLines, ...records.rows.map((r) => JSON.stringify(r.input)), ...audit.rows.map((r) => JSON.stringify(r))];
+      assertNoSecrets(texts, [alpha.key, beta.key], f.fake.issuedTokens());
+      assert.ok(records.rows.some((r) => JSON.stringify(r.input).includes('"key":"[redacted]"')), 'the key input is recorded as [redacted]');
+      await f.close();
+    });
+
+    test('accounts are listed with their project, email and last successful call, never the key', async () => {
+      const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
+      assert.deepEqual(items.map((a) => [a.account, a.projectId, a.clientEmail, a.secretPath]), [
+        ['openhorizon', 'openhorizon-prod', beta.email, 'meta/gcloud/openhorizon'],
+        ['vm-host', 'vm-host-4711', alpha.email, 'meta/gcloud/vm-host'],
+      ]);
+      assert.ok(items.every((a) => typeof a.lastSuccessAt === 'string'), 'adding fetched a token');
+      // Read past the answer scan: this value is the key itself.
+      const secret = await f.s.secrets.get(adminPrincipal('test-admin'), { path: 'meta/gcloud/vm-host' });
+      assert.equal(JSON.parse(secret.value).client_email, alpha.email, 'the key is the secret');
+    });
+
+    test('two accounts: every call goes to its own project with its own token', async () => {
+      const a = (await f.call('gcloud_list_vms', { project: 'vm-host' })) as { items: Json[]; project: string };
+      const b = (await f.call('gcloud_list_vms', { project: 'openhorizon-prod', zone: ZONE })) as { items: Json[]; project: string };
+      assert.equal(a.project, 'vm-host-4711');
+      assert.deepEqual(a.items.map((v) => v.name).sort(), ['eu-worker', 'expiry', 'quota', 'supervisor-vm']);
+      assert.deepEqual(b.items.map((v) => v.name), ['web']);
+      await f.call('gcloud_get_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'web' });
+      await f.call('gcloud_vm_health', { project: 'vm-host', zone: ZONE, instanceName: 'supervisor-vm' });
+      const calls = f.apiCalls();
+      assert.ok(calls.length >= 6);
+      for (const c of calls) {
+        const owner = c.project === 'vm-host-4711' ? alpha.email : c.project === 'openhorizon-prod' ? beta.email : undefined;
+        assert.ok(owner, `call to an unexpected project: ${c.path}`);
+        assert.equal(c.account, owner, `${c.path} went with the token of ${c.account}`);
+      }
+      assert.ok(calls.some((c) => c.service === 'monitoring'));
+      assert.deepEqual([f.fake.grantCount(alpha.email), f.fake.grantCount(beta.email)], [1, 1], 'one token each, granted when the key was added');
+    });
+
+    test('health of every VM of every account in one call: per account one list and three Monitoring reads; a missing Ops Agent said plainly', async () => {
+      f.fake.setLoad('vm-host-4711', 'eu-worker', { cpu: 0.3 });
+      f.fake.setLoad('openhorizon-prod', 'web', { cpu: 0.5, memory: 40, disk: 55 });
+      const answer = (await f.call('gcloud_vm_health', {})) as { vms: Json[]; stored: number };
+      const calls = f.apiCalls();
+      assert.deepEqual(calls.filter((c) => c.service === 'compute').map((c) => c.path.split('/').slice(-2).join('/')).sort(), ['aggregated/instances', 'aggregated/instances']);
+      assert.equal(calls.filter((c) => c.service === 'monitoring').length, 6);
+      const web = answer.vms.find((v) => v.instanceName === 'web')!;
+      assert.deepEqual([(web.cpu as Json).average, (web.memory as Json).average, (web.disk as Json).max, (web.cpu as Json).samples], [50, 40, 55, 120]);
+      assert.deepEqual(web.opsAgent, { status: 'reporting', missing: [] });
+      const eu = answer.vms.find((v) => v.instanceName === 'eu-worker')!;
+      assert.equal((eu.opsAgent as Json).status, 'missing');
+      assert.match(String((eu.opsAgent as Json).message), /Ops Agent metrics missing for eu-worker \(memory, disk\).*install it with `curl -sSO https:\/\/dl\.google\.com\/cloudagents\/add-google-cloud-ops-agent-repo\.sh/);
+      assert.equal(answer.stored, 120 * 4, 'CPU of both, memory and disk of web, a sample a minute');
+      const one = await f.call('gcloud_vm_health', { project: 'openhorizon', zone: ZONE, instanceName: 'web', minutes: 30 });
+      assert.deepEqual([(one.cpu as Json).average, (one.cpu as Json).samples, one.vms], [50, 30, undefined], 'one VM: its health at the top, as the seed reads health.cpu.average');
+    });
+
+    test("the seed's resize, as written: stop, wait, setMachineType, wait, start; cost change and progress", async () => {
+      f.progress.length = 0;
+      const answer = await f.call('gcloud_resize_vm', { project: 'vm-host', zone: 'us-central1-a', instanceName: 'supervisor-vm', newMachineType: 'n1-standard-4' });
+      const trail = f.fake.calls.filter((c) => c.service === 'compute' && c.method === 'POST').map((c) => (c.path.endsWith('/wait') ? 'wait' : c.path.split('/').pop()));
+      const order = trail.filter((t, i) => t !== 'wait' || trail[i - 1] !== 'wait');
+      assert.deepEqual(order, ['stop', 'wait', 'setMachineType', 'wait', 'start', 'wait']);
+      assert.deepEqual([answer.from, answer.to, answer.status], ['e2-medium', 'n1-standard-4', 'RUNNING']);
+      assert.deepEqual(answer.planned, ['stop', 'setMachineType', 'start']);
+      const cost = answer.cost as Json;
+      assert.equal(cost.priceVersion, '2025-01-gcp-on-demand-list');
+      assert.equal(cost.changeUsd, Math.round(((cost.after as number) - (cost.before as number)) * 100) / 100);
+      assert.ok((cost.changeUsd as number) > 100, 'n1-standard-4 costs over $100 a month more than e2-medium');
+      assert.ok(f.progress.some((p) => /^stop supervisor-vm: DONE/.test(p.message)) && f.progress.some((p) => /^start supervisor-vm: DONE/.test(p.message)));
+      const vm = f.fake.instance('vm-host-4711', ZONE, 'supervisor-vm')!;
+      assert.equal(String(vm.machineType).split('/').pop(), 'n1-standard-4');
+      const ops = f.fake.operations().filter((o) => o.instance === 'supervisor-vm');
+      assert.ok(ops.every((o) => typeof o.requestId === 'string' && o.requestId.length === 36), 'every mutation carries a requestId');
+    });
+
+    test('a dry-run resize shows the plan and the cost change and changes nothing', async () => {
+      const answer = await f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'quota', newMachineType: 'e2-standard-2', dryRun: true });
+      assert.deepEqual([answer.planned, answer.report], [['stop', 'setMachineType', 'start'], null]);
+      assert.equal((answer.cost as Json).changeUsd, Math.round((0.06701 - 0.03351) * 730 * 100) / 100);
+      assert.deepEqual(mutations(f), []);
+    });
+
+    test('a resize failing midway leaves the VM running on its old type and says so', async () => {
+      f.fake.failOperations({ operationType: 'setMachineType', instance: 'quota' }, quotaExceeded('CPUS', 4, 'us-central1'));
+      const err = await assertRejects(f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'quota', newMachineType: 'e2-standard-8' }), 'forbidden', /failed at setMachineType/);
+      assert.match(err.message, /QUOTA_EXCEEDED/);
+      assert.match(err.message, /it is now RUNNING on e2-medium\.$/);
+      assert.deepEqual(mutations(f).map((c) => c.path.split('/').pop()), ['stop', 'setMachineType', 'start']);
+      const vm = f.fake.instance('vm-host-4711', ZONE, 'quota')!;
+      assert.deepEqual([vm.status, String(vm.machineType).split('/').pop()], ['RUNNING', 'e2-medium']);
+    });
+
+    test('an expired token is refreshed once and the call succeeds', async () => {
+      await f.call('gcloud_get_vm', { project: 'vm-host', zone: ZONE, instanceName: 'expiry' });
+      const grants = f.fake.grantCount(alpha.email);
+      f.fake.expireAllTokens();
+      const answer = await f.call('gcloud_stop_vm', { project: 'vm-host', zone: ZONE, instanceName: 'expiry' });
+      assert.equal((answer.vm as Json).status, 'TERMINATED');
+      assert.equal(f.fake.grantCount(alpha.email), grants + 1, 'one new token');
+      assert.equal(f.fake.calls.filter((c) => c.status === 401).length, 1, 'one 401, then the refreshed token');
+    });
+
+    test('a revoked key is a clear error naming the account, and the account shows the failure', async () => {
+      const { email, key } = f.fake.addServiceAccount({ projectId: 'revoked-proj', email: 'old@revoked-proj.iam.gserviceaccount.com' });
+      await f.call('gcloud_add_account', { account: 'revoked', key: JSON.stringify(key) });
+      f.fake.addInstance('revoked-proj', ZONE, { name: 'vm' });
+      f.fake.revokeKey(email);
+      f.fake.expireAllTokens();
+      const err = await assertRejects(f.call('gcloud_get_vm', { project: 'revoked', zone: ZONE, instanceName: 'vm' }), 'unauthorized');
+      assert.match(err.message, /service account old@revoked-proj\.iam\.gserviceaccount\.com/);
+      assert.match(err.message, /create a new JSON key/);
+      const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
+      const row = items.find((a) => a.account === 'revoked')!;
+      assert.match(String(row.lastFailure), /^unauthorized: Google refused an access token/);
+      await f.call('gcloud_remove_account', { account: 'revoked', confirm: true });
+      await assertRejects(f.call('get_secret', { path: 'meta/gcloud/revoked' }), 'not_found');
+    });
+
+    test('bad input names the field, calls nothing and stores nothing', async () => {
+      f.fake.resetCalls();
+      const secretsBefore = await f.call('list_secrets', { prefix: 'meta/gcloud/' });
+      const cases: Array<[string, Json, RegExp]> = [
+        ['gcloud_get_vm', { project: 'vm-host', zone: 'us-central-1', instanceName: 'web' }, /zone: must be a zone such as us-central1-a/],
+        ['gcloud_start_vm', { project: 'vm-host', zone: 'mars-north1-a', instanceName: 'web' }, /zone: unknown region mars-north1/],
+        ['gcloud_set_autoscale_policy', { project: 'vm-host', zone: ZONE, instanceName: 'web', mode: 'act', ladder: ['e2-small', 'e2-giant'] }, /ladder\.1: e2-giant is not a machine type/],
+        ['gcloud_set_autoscale_policy', { project: 'vm-host', zone: ZONE, instanceName: 'web', mode: 'act', rules: { upAveragePercent: 170 } }, /rules\.upAveragePercent: must be from 1 to 100/],
+        ['gcloud_delete_vm', { project: 'vm-host', zone: ZONE, instanceName: 'web' }, /^confirm: deleting VM web/],
+        ['gcloud_remove_account', { account: 'vm-host' }, /^confirm: /],
+        ['gcloud_add_account', { account: 'broken', key: '{"type": "service_account", "private_key": "-----BEGIN' }, /key is not a usable service-account key: \(file\) is not valid JSON/],
+        ['gcloud_add_account', { account: 'broken', key: JSON.stringify({ ...alpha.key, token_uri: 'http://evil.example.com/token' }) }, /token_uri must be an https URL/],
+        ['gcloud_add_account', { account: 'Bad Name', key: '{}' }, /account: must be 1-40 lowercase/],
+      ];
+      for (const [op, input, message] of cases) await assertRejects(f.call(op, input), 'invalid_input', message);
+      assert.deepEqual(f.fake.calls, [], 'no Google API (or token) call');
+      assert.deepEqual(await f.call('list_secrets', { prefix: 'meta/gcloud/' }), secretsBefore);
+      assert.deepEqual(((await f.call('gcloud_get_autoscale_policy', {})) as { items: unknown[] }).items, []);
+      assert.ok(!((await f.call('gcloud_list_accounts', {})) as { items: Json[] }).items.some((a) => a.account === 'broken'));
+    });
+
+    test('a VM is attached to a supervisor project, shown on the VM, and goes with the project', async () => {
+      await f.call('add_project', { project: 'consilio' });
+      const attached = await f.call('gcloud_attach_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'web', attachTo: 'consilio' });
+      assert.deepEqual([attached.attachedTo, attached.changed], ['consilio', true]);
+      assert.equal((await f.call('gcloud_get_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'web' })).attachedTo, 'consilio');
+      assert.deepEqual((await f.s.gcloud.vmsOf('consilio')).map((a) => a.name), ['web']);
+      await assertRejects(f.call('remove_project', { project: 'consilio' }), 'conflict', /vm openhorizon-prod\/us-central1-a\/web/);
+      await assertRejects(f.call('gcloud_attach_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'web', attachTo: 'nosuch' }), 'not_found');
+      await f.call('remove_project', { project: 'consilio', force: true });
+      assert.equal((await f.call('gcloud_get_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'web' })).attachedTo, null);
+    });
+
+    test('create and delete: the new VM with its cost; delete needs confirm and waits', async () => {
+      const created = await f.call('gcloud_create_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'api', machineType: 'e2-small', diskSizeGb: 20, labels: { team: 'ops' }, startupScript: 'echo hi' });
+      assert.deepEqual([(created.vm as Json).status, (created.vm as Json).machineType, (created.vm as Json).labels], ['RUNNING', 'e2-small', { team: 'ops' }]);
+      assert.equal((created.cost as Json).totalUsd, Math.round((0.01675 * 730 + 20 * 0.1) * 100) / 100);
+      const deleted = await f.call('gcloud_delete_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'api', confirm: true });
+      assert.equal(deleted.deleted, true);
+      assert.equal(f.fake.instance('openhorizon-prod', ZONE, 'api'), undefined);
+    });
+
+    test('cost per VM and per account from the dated price table', async () => {
+      const cost = (await f.call('gcloud_cost', {})) as { accounts: Array<{ account: string; monthlyUsd: number; vms: Array<{ name: string; monthlyUsd: number | null }> }>; monthlyUsd: number; asOf: string };
+      assert.equal(cost.asOf, '2025-01-01');
+      const host = cost.accounts.find((a) => a.account === 'vm-host')!;
+      assert.equal(host.monthlyUsd, Math.round(host.vms.reduce((n, v) => n + (v.monthlyUsd ?? 0), 0) * 100) / 100);
+      assert.equal(cost.monthlyUsd, Math.round(cost.accounts.reduce((n, a) => n + a.monthlyUsd, 0) * 100) / 100);
+      const eu = host.vms.find((v) => v.name === 'eu-worker')!;
+      assert.equal(eu.monthlyUsd, Math.round((Math.round(0.01675 * 1.1 * 1e5) / 1e5) * 730 * 100 + 10 * 0.1 * 100) / 100);
+    });
+  });
+}

@@ -1,0 +1,61 @@
+// A VM change with its progress, as an agent makes it over MCP (the official client asking for
+// progress notifications) and as the CLI on a terminal makes it through the daemon (steps as
+// JSON lines before the answer): the daemon pointed at the fake Google, steps arriving while
+// the zone operations run, and the answer once they are DONE.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RemoteInvoker } from '../../src/catalog/remote-invoker.js';
+import { adminPrincipal } from '../../src/core/principal.js';
+import { assertRejects } from '../helpers/errors.js';
+import { daemonBackend } from '../cli/run-cli.js';
+import { startFakeGoogle, type FakeGoogle } from '../fakes/gcloud/index.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { connectMcp } from '../http/client.js';
+
+const PROJECT_ID = 'progress-proj';
+const ZONE = 'us-central1-a';
+let fake: FakeGoogle;
+let daemon: TestDaemon;
+
+before(async () => {
+  const t0 = Date.now();
+  // The test daemon's clock stands at 2026-11-23T10:00Z; the fake's runs on from there.
+  fake = await startFakeGoogle({ now: () => Date.parse('2026-11-23T10:00:00Z') + (Date.now() - t0), operationTiming: { pendingMs: 50, runningMs: 300 } });
+  daemon = await startTestDaemon(await daemonBackend(), { SUPERVISOR_GCLOUD_COMPUTE_URL: fake.computeRootUrl, SUPERVISOR_GCLOUD_MONITORING_URL: fake.monitoringUrl, SUPERVISOR_GCLOUD_POLL_MS: '20' });
+  const { key } = fake.addServiceAccount({ projectId: PROJECT_ID });
+  await daemon.services.gcloud.addAccount(adminPrincipal('setup'), { account: 'progress', key: JSON.stringify(key) });
+  fake.addInstance(PROJECT_ID, ZONE, { name: 'web', machineType: 'e2-medium' });
+  fake.addInstance(PROJECT_ID, ZONE, { name: 'cli', machineType: 'e2-medium', status: 'TERMINATED' });
+});
+after(async () => {
+  await daemon?.close();
+  await fake?.close();
+});
+
+test('gcloud_resize_vm over MCP reports each step of each zone operation as progress, then answers', async () => {
+  const session = await connectMcp(daemon.url, 'meta', daemon.adminToken);
+  try {
+    const steps: string[] = [];
+    const result = await session.client.callTool(
+      { name: 'gcloud_resize_vm', arguments: { project: PROJECT_ID, zone: ZONE, instanceName: 'web', newMachineType: 'e2-standard-2' } },
+      { onprogress: (p) => void steps.push(String(p.message)) },
+    );
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    const answer = result.structuredContent as { from: string; to: string; status: string };
+    assert.deepEqual([answer.from, answer.to, answer.status], ['e2-medium', 'e2-standard-2', 'RUNNING']);
+    for (const step of ['stop', 'setMachineType', 'start']) assert.ok(steps.some((m) => m.startsWith(`${step} web: DONE`)), `${step} DONE in ${steps.join(' | ')}`);
+    assert.ok(steps.indexOf(steps.find((m) => m.startsWith('stop web: DONE'))!) < steps.indexOf(steps.find((m) => m.startsWith('start web: DONE'))!));
+  } finally {
+    await session.close();
+  }
+});
+
+test('through the daemon as the CLI calls it: the steps come as JSON lines, then the answer or the error', async () => {
+  const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.adminToken, via: 'cli' });
+  const steps: string[] = [];
+  const answer = await invoker.invoke('gcloud_start_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' }, { onProgress: (p) => void steps.push(p.message) });
+  assert.equal((answer.vm as { status: string }).status, 'RUNNING');
+  assert.ok(steps.some((m) => /^start projects\/progress-proj\/zones\/us-central1-a\/instances\/cli: DONE/.test(m)), steps.join(' | '));
+  await assertRejects(invoker.invoke('gcloud_delete_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' }, { onProgress: () => undefined }), 'invalid_input', /^confirm: /);
+  assert.equal((await invoker.invoke('gcloud_get_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' })).status, 'RUNNING', 'without onProgress: one JSON answer, as before');
+});
