@@ -33,12 +33,15 @@ const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.
 export class Runs {
   constructor(private readonly db: Db) {}
 
-  /** A new queued loop; refused while the project has one queued or running. */
-  async insert(row: { id: string; project: string; feature: string; createdBy: string; at: Date }): Promise<void> {
+  /**
+   * A new loop, held by `owner` as running while it begins (so no daemon claims it before its
+   * state exists); refused while the project has one queued or running.
+   */
+  async insert(row: { id: string; project: string; feature: string; createdBy: string; owner: string; at: Date }): Promise<void> {
     try {
       await this.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $5)`,
-        [row.id, row.project, row.feature, row.createdBy, row.at],
+        `INSERT INTO piv_runs (id, project, feature, status, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', $4, $5, $6, $6)`,
+        [row.id, row.project, row.feature, row.owner, row.createdBy, row.at],
       );
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;

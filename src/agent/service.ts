@@ -108,7 +108,7 @@ export class AgentService {
     const id = randomUUID();
     const now = this.deps.clock.now();
     const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));
-    await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, at: now });
+    await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: now });
     try {
       await this.loopFor(id, req.project).begin({
         repoDir: project.directory,
@@ -121,6 +121,8 @@ export class AgentService {
       await this.runs.remove(id);
       throw err;
     }
+    // Begun: now any daemon's pump may take it (unless it was cancelled meanwhile).
+    await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running']);
     await this.record(() => this.deps.tasks.start(SYSTEM, { id: `piv:${id}`, type: 'piv_run', project: req.project, description: req.feature, complexity: req.complexity }));
     await this.deps.audit.record({ actor: principal.actor, action: 'piv.start', target: req.project, outcome: 'ok', detail: { id } });
     this.pump();
@@ -287,8 +289,8 @@ export class AgentService {
     const run: ActiveRun = { controller: new AbortController(), lines: [], done: Promise.resolve() };
     this.active.set(id, run);
     run.done = (async () => {
-      const row = await this.runs.get(id);
       try {
+        const row = await this.runs.get(id);
         const result = await this.loopFor(id, row.project, run).run(id, run.controller.signal);
         await this.finished(row, result, run);
       } catch (err) {

@@ -222,15 +222,21 @@ for (const backend of testBackends()) {
       assert.equal((gone.failure as Json).reason, 'cancelled');
     });
 
-    test("a project token starts and sees its own project's loops only", async (t) => {
+    test("a project token follows and cancels its own project's loops, but cannot start, resume or configure one", async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
       const p = await project(t);
       const own = new LocalInvoker(s, projectPrincipal(p.name, `token:${p.name}`), 'mcp');
       const other = new LocalInvoker(s, projectPrincipal('meta-not', 'token:other'), 'mcp');
-      const done = await own.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      // A loop runs the repository's code and commands as the daemon's user: starting one is an admin's call.
+      await assertRejects(own.invoke('start_piv', { project: p.name, feature: FEATURE }), 'forbidden', /start_piv needs an admin token/);
+      await assertRejects(own.invoke('configure_piv', { project: p.name, validationCommands: ['true'] }), 'forbidden');
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
       assert.equal(done.status, 'succeeded');
+      assert.equal((await own.invoke('get_piv_status', { id: done.id })).status, 'succeeded');
+      assert.deepEqual(((await own.invoke('list_piv_runs', {})).items as Json[]).map((r) => r.id), [done.id]);
+      await assertRejects(own.invoke('resume_piv', { id: done.id }), 'forbidden');
       await assertRejects(other.invoke('get_piv_status', { id: done.id }), 'forbidden');
-      await assertRejects(other.invoke('start_piv', { project: p.name, feature: FEATURE }), 'forbidden');
+      await assertRejects(other.invoke('cancel_piv', { id: done.id }), 'forbidden');
       assert.deepEqual((await other.invoke('list_piv_runs', {})).items, []);
     });
   });
