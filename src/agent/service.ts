@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { conflict, forbidden, invalidInput } from '../core/errors.js';
+import { SupervisorError, conflict, forbidden, invalidInput } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, type Principal } from '../core/principal.js';
 import { ownStart, processStart, stillRuns } from '../core/process-info.js';
@@ -48,6 +48,8 @@ export interface AgentServiceDeps {
   knowledge: Pick<KnowledgeService, 'add' | 'search'>;
   /** Another agent runner (tests); default Claude Code at settings.agentCommand. */
   agent?: AgentRunner;
+  /** False in a CLI process without a daemon: loops are neither started nor resumed there. */
+  longRunning: boolean;
 }
 
 export interface StartPivRequest {
@@ -100,6 +102,7 @@ export class AgentService {
    */
   async start(principal: Principal, req: StartPivRequest): Promise<RunView> {
     this.authorize(principal, req.project);
+    this.assertDaemon();
     if (this.stopping) throw conflict('the daemon is stopping; start the loop again once it is back');
     const project = await this.deps.projects.get(req.project);
     if (!project.directory) {
@@ -220,6 +223,7 @@ export class AgentService {
   async resume(principal: Principal, id: string, waitSeconds = 0): Promise<RunView> {
     const row = await this.runs.get(id);
     this.authorize(principal, row.project);
+    this.assertDaemon();
     if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
     const orphaned = row.status === 'running' && !this.ownerRuns(row);
     if (row.status !== 'interrupted' && !orphaned) {
@@ -244,6 +248,7 @@ export class AgentService {
    * whose daemon still runs (another daemon on this database) is left to it.
    */
   async startup(): Promise<void> {
+    if (!this.deps.longRunning) return;
     for (const row of await this.runs.unfinished()) {
       if (row.status === 'running' && this.ownerRuns(row)) continue;
       this.killLeftAgent(row);
@@ -452,6 +457,12 @@ export class AgentService {
     } catch (err) {
       this.deps.log.warn({ err }, 'could not record PIV task timing or learnings');
     }
+  }
+
+  /** Loops run in the daemon; a CLI process without one would stop them when it exits. */
+  private assertDaemon(): void {
+    if (this.deps.longRunning) return;
+    throw new SupervisorError('unavailable', 'PIV loops run in the daemon, and it is not running; start it (`supervisor daemon`, or `npm start`) and call again');
   }
 
   private authorize(principal: Principal, project: string): void {

@@ -38,6 +38,7 @@ describe('PIV loops across daemon restarts', () => {
       return parseJson(r);
     };
     return {
+      env,
       cli,
       async start(): Promise<CliProcess> {
         const daemon = startCli(['daemon'], { env, timeoutMs: 10 * 60_000 });
@@ -53,6 +54,18 @@ describe('PIV loops across daemon restarts', () => {
       },
     };
   }
+
+  test('without a daemon the CLI refuses to start a loop: it would die with the command', async (t) => {
+    await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t);
+    await home.cli('project', 'add', 'local', '--directory', repo);
+    const r = await runCli(['piv', 'start', 'local', FEATURE], { env: home.env });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /unavailable: PIV loops run in the daemon, and it is not running; start it/);
+    assert.deepEqual((await home.cli('piv', 'list')).items, []);
+    assert.deepEqual(await fake.calls(repo), []);
+  });
 
   test('killed with SIGKILL mid-implement: the next start kills the agent it left and resumes the loop from implement', async (t) => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
