@@ -40,9 +40,9 @@ export const agentOperations = [
     annotations: READ,
     rest: { method: 'GET', path: '/piv' },
     cli: { command: ['piv', 'status'], args: ['id'] },
-    input: z.object({ id: runId }),
+    input: z.object({ id: runId, artifact: z.string().max(100).optional().describe('Also answer this artifact whole (see artifacts)') }),
     output: runOutput,
-    handler: ({ svc, principal }, input) => svc.status(principal, input.id),
+    handler: ({ svc, principal }, input) => svc.status(principal, input.id, input.artifact),
   }),
   operation({
     name: 'list_piv_runs',

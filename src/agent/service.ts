@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { SupervisorError, conflict, forbidden, invalidInput } from '../core/errors.js';
+import { SupervisorError, conflict, forbidden, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, type Principal } from '../core/principal.js';
 import { ownStart, processStart, stillRuns } from '../core/process-info.js';
@@ -133,12 +133,19 @@ export class AgentService {
     return this.status(principal, id);
   }
 
-  async status(principal: Principal, id: string): Promise<RunView> {
+  /** Where a loop is, or its result; with `artifact`, that kept text whole. */
+  async status(principal: Principal, id: string, artifact?: string): Promise<RunView> {
     const row = await this.runs.get(id);
     this.authorize(principal, row.project);
     const plan = await this.store.getArtifact(id, 'plan');
     const lines = this.active.get(id)?.lines ?? (await this.lastAgentLines(id, row.state));
-    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, 10) });
+    const artifacts = await this.store.artifactNames(id);
+    let asked: { name: string; text: string } | null | undefined;
+    if (artifact !== undefined) {
+      if (!artifacts.includes(artifact)) throw notFound(`loop ${id} has no artifact ${artifact}; it has ${artifacts.join(', ') || 'none yet'}`, { id, artifact });
+      asked = { name: artifact, text: (await this.store.getArtifact(id, artifact)) ?? '' };
+    }
+    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, 10), artifacts, artifact: asked });
   }
 
   async list(principal: Principal, filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunView>> {

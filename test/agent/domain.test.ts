@@ -75,6 +75,11 @@ for (const backend of testBackends()) {
       assert.ok((done.progress as Json[]).some((e) => /committed [0-9a-f]{10} on feature\/greet-people-by-name/.test(String(e.message))));
       assert.ok((done.lastLines as string[]).length > 0, 'the last agent lines stay readable after the run');
       assert.equal(await git(p.dir, 'log', '--format=%s', 'main..feature/greet-people-by-name'), FEATURE);
+      // What was kept: the context, the plan, each agent's transcript, each validation's output.
+      assert.deepEqual([...(done.artifacts as string[])].sort(), ['context', 'implement-1-agent', 'plan', 'plan-agent', 'validation-1']);
+      const transcript = await admin.invoke('get_piv_status', { id: started.id, artifact: 'implement-1-agent' });
+      assert.match((transcript.artifact as Json).text as string, /^outcome: ok\nexit: 0; turns: 3/);
+      await assertRejects(admin.invoke('get_piv_status', { id: started.id, artifact: 'nope' }), 'not_found', /has no artifact nope; it has context, /);
 
       const listed = await admin.invoke('list_piv_runs', { project: p.name });
       assert.deepEqual((listed.items as Json[]).map((r) => [r.id, r.status]), [[started.id, 'succeeded']]);
