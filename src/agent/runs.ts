@@ -68,6 +68,15 @@ export class Runs {
     return rows[0] && normalise(rows[0]);
   }
 
+  /** A queued or running loop of another project in this repository (two projects may share a checkout). */
+  async activeIn(repoDir: string, besides: string): Promise<{ id: string; project: string } | undefined> {
+    const { rows } = await this.db.query<{ id: string; project: string }>(
+      `SELECT id, project FROM piv_runs WHERE status IN ('queued', 'running') AND state->>'repoDir' = $1 AND project <> $2 LIMIT 1`,
+      [repoDir, besides],
+    );
+    return rows[0];
+  }
+
   /** Takes the oldest queued loop for this daemon; another daemon never takes the same one. */
   async claim(owner: string, at: Date): Promise<string | undefined> {
     const { rows } = await this.db.query<{ id: string }>(

@@ -18,6 +18,7 @@ import type { ProjectService } from '../projects/index.js';
 import type { Complexity, TaskService } from '../tasks/index.js';
 import { ClaudeCodeRunner, type AgentRunner, type PermissionMode } from './agent.js';
 import { DbPivStore } from './db-store.js';
+import { Git } from './git.js';
 import { learningOf } from './learnings.js';
 import { PivLoop, type PhaseEvent } from './loop.js';
 import type { PivResult, PivState } from './model.js';
@@ -87,6 +88,7 @@ export class AgentService {
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly owner = `${hostname()}:${process.pid}:${ownStart ?? ''}`;
   private pumping: Promise<void> = Promise.resolve();
+  private starting: Promise<unknown> = Promise.resolve();
   private stopping = false;
 
   constructor(private readonly deps: AgentServiceDeps) {
@@ -108,29 +110,41 @@ export class AgentService {
     if (!project.directory) {
       throw invalidInput(`project ${req.project} has no directory on this host; set it with update_project (\`supervisor project update ${req.project} --directory /path\`)`, { project: req.project });
     }
+    const directory = project.directory;
     const id = randomUUID();
-    const now = this.deps.clock.now();
     const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));
-    await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: now });
-    try {
-      await this.loopFor(id, req.project).begin({
-        repoDir: project.directory,
-        feature: req.feature,
-        validationCommands,
-        baseBranch: req.baseBranch,
-        settings: this.loopSettings(req.maxRetries),
-      });
-    } catch (err) {
-      await this.runs.remove(id);
-      throw err;
-    }
-    // Begun: now any daemon's pump may take it (unless it was cancelled meanwhile).
-    await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running']);
+    // One start at a time in this daemon, so two projects sharing a checkout cannot both begin in it.
+    await this.serially(async () => {
+      const root = (await Git.open(directory)).root;
+      const other = await this.runs.activeIn(root, req.project);
+      if (other) throw conflict(`${root} is in use by PIV loop ${other.id} of project ${other.project}; one loop runs in a repository at a time`, { running: other.id });
+      await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() });
+      try {
+        await this.loopFor(id, req.project).begin({
+          repoDir: directory,
+          feature: req.feature,
+          validationCommands,
+          baseBranch: req.baseBranch,
+          settings: this.loopSettings(req.maxRetries),
+        });
+      } catch (err) {
+        await this.runs.remove(id);
+        throw err;
+      }
+      // Begun: now any daemon's pump may take it (unless it was cancelled meanwhile).
+      await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running']);
+    });
     await this.record(() => this.deps.tasks.start(SYSTEM, { id: `piv:${id}`, type: 'piv_run', project: req.project, description: req.feature, complexity: req.complexity }));
     await this.deps.audit.record({ actor: principal.actor, action: 'piv.start', target: req.project, outcome: 'ok', detail: { id } });
     this.pump();
     if (req.waitSeconds) await this.waitFor(id, req.waitSeconds * 1000);
     return this.status(principal, id);
+  }
+
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.starting.then(fn, fn);
+    this.starting = next.catch(() => undefined);
+    return next;
   }
 
   /** Where a loop is, or its result; with `artifact`, that kept text whole. */

@@ -25,7 +25,7 @@ for (const backend of testBackends()) {
 
     before(async () => {
       fake = await fakeClaude();
-      s = await openTestServices(backend, { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '3000', SUPERVISOR_PIV_CONCURRENCY: '2' });
+      s = await openTestServices(backend, { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '5000', SUPERVISOR_PIV_CONCURRENCY: '2' });
       admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
     });
     after(async () => {
@@ -140,6 +140,9 @@ for (const backend of testBackends()) {
       await git(p.dir, 'stash', '-u', '-q');
       const running = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
       await assertRejects(admin.invoke('start_piv', { project: p.name, feature: 'Another' }), 'conflict', new RegExp(`already has a PIV loop ${running.id}`));
+      // Another project registered on the same checkout cannot start one there either.
+      await admin.invoke('add_project', { project: `${p.name}-twin`, directory: p.dir });
+      await assertRejects(admin.invoke('start_piv', { project: `${p.name}-twin`, feature: 'Another' }), 'conflict', new RegExp(`is in use by PIV loop ${running.id} of project ${p.name}`));
       await admin.invoke('cancel_piv', { id: running.id });
     });
 
