@@ -391,7 +391,7 @@ export class AgentService {
         run.lines.push(`[${phase}] ${line.summary}`);
         if (run.lines.length > LAST_LINES) run.lines.shift();
       },
-      onAgentSpawn: (_id, _phase, pid) => {
+      onSpawn: (_id, _phase, pid) => {
         void this.runs.setAgentGroup(id, `${pid}:${processStart(pid) ?? ''}`).catch(() => undefined);
       },
     });
@@ -434,7 +434,7 @@ export class AgentService {
     return between.split('\n').filter(Boolean).slice(-LAST_LINES);
   }
 
-  /** Stops the process group a crashed daemon's agent left running, if it still runs. */
+  /** Stops the process group (agent or validation command) a crashed daemon left running, if it still runs. */
   private killLeftAgent(row: RunRow): void {
     if (!row.agent_group) return;
     const [pid, started] = row.agent_group.split(':');

@@ -93,6 +93,30 @@ describe('PIV loops across daemon restarts', () => {
     assert.equal((done.commits as unknown[]).length, 1);
   });
 
+  test('killed with SIGKILL mid-validation: the next start kills the validation command it left and validates again', async (t) => {
+    const scratch = await tempDir(t);
+    const [marker, pidFile] = [join(scratch, 'validated-once'), join(scratch, 'validation.pid')];
+    // The first validation hangs (its shell's pid written down); the one after the restart passes.
+    const validation = `test -f ${marker} && node check.mjs || { touch ${marker}; echo $$ > ${pidFile}; sleep 600; }`;
+    await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t);
+    const first = await home.start();
+    await home.cli('project', 'add', 'hangs', '--directory', repo);
+    const started = await home.cli('piv', 'start', '--input', JSON.stringify({ project: 'hangs', feature: FEATURE, validationCommands: [validation] }));
+    const shell = await readPid(pidFile);
+
+    first.child.kill('SIGKILL');
+    await first.result;
+    assert.equal(await processGone(shell), false, 'the validation command outlives a crashed daemon');
+
+    await home.start();
+    const done = await home.until(started.id, (s) => !['queued', 'running'].includes(String(s.status)), 'the resumed loop to finish');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+    await waitFor(() => processGone(shell), `the validation command a crash left (pid ${shell}) to be stopped`);
+    assert.ok((done.progress as Json[]).some((e) => e.message === 'the daemon restarted; the loop resumes at validate'), JSON.stringify(done.progress));
+  });
+
   test('stopped with SIGTERM mid-implement, started with resume-on-start off: interrupted, and resume_piv finishes it', async (t) => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
     await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile }, GOOD] }]);
