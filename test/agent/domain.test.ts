@@ -25,7 +25,8 @@ for (const backend of testBackends()) {
 
     before(async () => {
       fake = await fakeClaude();
-      s = await openTestServices(backend, { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '5000', SUPERVISOR_PIV_CONCURRENCY: '2' });
+      // The first-output timeout must outlast a fake agent's start on a loaded 2-core machine (the suite runs in parallel).
+      s = await openTestServices(backend, { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '8000', SUPERVISOR_PIV_CONCURRENCY: '2' });
       admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
     });
     after(async () => {
