@@ -17,10 +17,11 @@ import { desiredRecord, isOwned, type DesiredRecord } from '../src/cloudflare/re
 import type { DnsOutcome } from '../src/cloudflare/dns.js';
 import type { SyncOutcome } from '../src/cloudflare/tunnel.js';
 import { loadConfig, openApp, type SupervisorApp } from '../src/app.js';
-import type { Db, Tx } from '../src/core/db.js';
+import type { Db } from '../src/core/db.js';
 import { createLogger } from '../src/core/log.js';
 import { startFakeCloudflare, type CallRecord, type FakeCloudflare, type Zone } from '../test/fakes/cloudflare/index.js';
 import { openTestDb, type Backend } from '../test/helpers/db.js';
+import { interceptStatements } from '../test/helpers/db-intercept.js';
 import { addProject } from '../test/helpers/projects.js';
 import { onEachBackend } from './backends.js';
 
@@ -124,25 +125,11 @@ async function open(backend: Backend, mode: Mode): Promise<Setup> {
 }
 
 /** The database with every statement counted (migrations' `exec` scripts aside). */
-function counting(db: Db, queries: { count: number }): Db {
-  const countTx = (tx: Tx): Tx => ({
-    query: <T>(sql: string, params?: readonly unknown[]) => {
-      queries.count++;
-      return tx.query<T>(sql, params);
-    },
-    exec: (sql) => tx.exec(sql),
+const counting = (db: Db, queries: { count: number }): Db =>
+  interceptStatements(db, (_sql, _params, run) => {
+    queries.count++;
+    return run();
   });
-  return {
-    kind: db.kind,
-    listen: (channel, handlers) => db.listen(channel, handlers),
-    query: <T>(sql: string, params?: readonly unknown[]) => {
-      queries.count++;
-      return db.query<T>(sql, params);
-    },
-    transaction: (fn) => db.transaction((tx) => fn(countTx(tx))),
-    close: () => db.close(),
-  };
-}
 
 interface CallStats {
   gets: number;

@@ -9,6 +9,7 @@ import { TEST_DATABASE_URL } from '../test/helpers/db.js';
 export const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
 
 export interface ChildDaemon {
+  pid: number;
   url: string;
   adminToken: string;
   home: string;
@@ -18,17 +19,19 @@ export interface ChildDaemon {
 
 /**
  * The built daemon in its own process (so load generators do not share its event
- * loop), on a fresh PostgreSQL schema and a temp data dir.
+ * loop), on a fresh PostgreSQL schema and a temp data dir — or, with `embedded`, on
+ * the embedded database in `home` (kept on close, so a second start is a restart).
  */
-export async function startChildDaemon(): Promise<ChildDaemon> {
-  const home = await mkdtemp(join(tmpdir(), 'supervisor-bench-'));
+export async function startChildDaemon(options: { embedded?: { home: string } } = {}): Promise<ChildDaemon> {
+  const home = options.embedded?.home ?? (await mkdtemp(join(tmpdir(), 'supervisor-bench-')));
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
+  const admin = options.embedded ? undefined : new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin?.connect();
+  await admin?.query(`CREATE SCHEMA ${schema}`);
   const url = new URL(TEST_DATABASE_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  const env = { ...process.env, SUPERVISOR_HOME: home, SUPERVISOR_PORT: '0', SUPERVISOR_LOG_LEVEL: 'warn', DATABASE_URL: url.toString() };
+  const env: NodeJS.ProcessEnv = { ...process.env, SUPERVISOR_HOME: home, SUPERVISOR_PORT: '0', SUPERVISOR_LOG_LEVEL: 'warn', DATABASE_URL: url.toString() };
+  if (options.embedded) delete env.DATABASE_URL;
   const child: ChildProcess = spawn(process.execPath, [CLI, 'daemon'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const ready = await new Promise<{ url: string; token: string }>((resolve, reject) => {
@@ -37,10 +40,13 @@ export async function startChildDaemon(): Promise<ChildDaemon> {
       const u = /Supervisor daemon on (\S+)/.exec(out);
       const t = /^\s+(svt_\S+)$/m.exec(out);
       if (u && t) resolve({ url: u[1]!, token: t[1]! });
+      // An embedded restart prints no admin token (it was shown at the first start); its banner ends with MCP.
+      else if (u && options.embedded && /^\s+MCP\s/m.test(out)) resolve({ url: u[1]!, token: '' });
     });
     child.once('exit', (code) => reject(new Error(`daemon exited with ${code}: ${out}`)));
   });
   return {
+    pid: child.pid!,
     url: ready.url,
     adminToken: ready.token,
     home,
@@ -48,6 +54,7 @@ export async function startChildDaemon(): Promise<ChildDaemon> {
     async close() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+      if (!admin) return;
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
       await admin.end();
       await rm(home, { recursive: true, force: true });

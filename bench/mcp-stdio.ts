@@ -36,10 +36,29 @@ function once(daemon: ChildDaemon): Promise<{ ms: number; rss: number }> {
   });
 }
 
+/** `node -e 0`: spawn to exit, the floor for any Node command on this machine right now. */
+function nodeAlone(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', () => resolve(performance.now() - started));
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 export async function benchMcpStdio(daemon: ChildDaemon): Promise<void> {
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await once(daemon));
-  const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
-  console.log(`\nMCP stdio (daemon running): spawn → tools/list answer, ${RUNS} runs`);
-  console.log(`  median ${sorted[Math.floor(RUNS / 2)]!.toFixed(0)} ms  (min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)})  RSS ${Math.max(...runs.map((r) => r.rss)).toFixed(0)} MB`);
+  const floor = [];
+  // Interleaved, so load from elsewhere hits both alike.
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await once(daemon));
+    floor.push(await nodeAlone());
+  }
+  const ms = runs.map((r) => r.ms);
+  console.log(`\nMCP stdio relay (daemon running): spawn → tools/list answer, ${RUNS} runs`);
+  console.log(`  supervisor mcp   median ${median(ms).toFixed(0)} ms  (min ${Math.min(...ms).toFixed(0)}, max ${Math.max(...ms).toFixed(0)})  RSS ${Math.max(...runs.map((r) => r.rss)).toFixed(0)} MB`);
+  console.log(`  node -e 0        median ${median(floor).toFixed(0)} ms`);
+  console.log(`  ratio            ${(median(ms) / median(floor)).toFixed(2)}×`);
 }

@@ -9,6 +9,8 @@ import { benchInProcessGet } from './secrets-inprocess.js';
 import { benchPorts } from './ports.js';
 import { benchCloudflare } from './cloudflare.js';
 import { benchInstructions } from './instructions.js';
+import { benchDaemonRss } from './daemon-rss.js';
+import { benchInvalidation } from './invalidation.js';
 
 const only = process.argv[2];
 
@@ -27,6 +29,15 @@ if (!only || only === 'cloudflare') {
 if (!only || only === 'instructions') {
   console.log('\n== Instructions: regenerate, check and diff for 60 projects ==');
   await benchInstructions();
+}
+if (!only || only === 'invalidation') {
+  console.log('\n== Several daemons: invalidation latency ==');
+  await onEachBackend(() => benchInvalidation(), ['postgres']);
+}
+if (!only || only === 'rss') {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  console.log('\n== Embedded database: daemon memory ==');
+  await benchDaemonRss();
 }
 if (!only || only === 'rest' || only === 'mcp') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);

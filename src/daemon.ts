@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { adminPrincipal } from './core/principal.js';
-import { META } from './core/names.js';
 import { httpUrl, type Config } from './core/config.js';
 import { ensureDataDir, lockDataDir, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
 import { createLogger, type Logger } from './core/log.js';
@@ -26,17 +24,15 @@ async function ensureAdminToken(services: SupervisorApp): Promise<string | undef
 }
 
 /**
- * Records the daemon's own port as meta/supervisor, so no project is ever handed
- * it. Only a fixed port inside meta's range is recorded; a clash is reported, not fatal.
+ * Records the daemon's own port as <project>/supervisor (meta/supervisor in meta's range)
+ * when it falls in a project's range, so no service is ever handed it; a clash is
+ * reported, not fatal.
  */
 async function reserveOwnPort(services: SupervisorApp, port: number): Promise<void> {
-  const meta = await services.ports.getRange(META);
-  if (port < meta.range.start || port > meta.range.end) return;
-  try {
-    await services.ports.allocate(adminPrincipal('daemon'), { project: META, service: 'supervisor', preferredPort: port, description: 'the supervisor daemon itself', command: 'supervisor daemon' });
-  } catch (err) {
-    services.log.warn({ port, reason: (err as Error).message }, 'could not reserve the daemon port as meta/supervisor');
-  }
+  const { reserved, released, problem } = await services.ports.reserveDaemonPort('daemon', port);
+  for (const old of released) services.log.info({ port: old.port, project: old.project }, 'released the reservation of an earlier run on another port');
+  if (reserved) services.log.info({ port, project: reserved.project, service: reserved.service }, 'reserved the daemon port');
+  if (problem) services.log.warn({ port, reason: problem }, 'could not reserve the daemon port');
 }
 
 /**

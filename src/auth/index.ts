@@ -16,4 +16,6 @@ export const authDomain = defineDomain({
   create: ({ core }): AuthService => ({ tokens: new TokenService(core.db, core.clock, core.audit), audit: core.audit }),
   operations: authOperations,
   projectData: (svc) => tokenProjectData(svc.tokens),
+  start: (svc) => svc.tokens.start(),
+  stop: (svc) => svc.tokens.stop(),
 });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { AuditLog } from '../core/audit.js';
-import { toBuffer, type Db, type Queryable } from '../core/db.js';
+import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
 import { invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
 import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
@@ -9,8 +9,16 @@ import { adminPrincipal, projectPrincipal, type Principal } from '../core/princi
 /** Tokens look like `svt_<id>_<secret>`: the id finds the row, the secret is compared by hash. */
 const TOKEN_PATTERN = /^svt_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
-/** Verified tokens are remembered briefly so a busy client does not cost a query per request. */
+/**
+ * Verified tokens are remembered briefly so a busy client does not cost a query per
+ * request. Revocations on any daemon sharing the database reach the others as
+ * notifications, and the cache is used only while they are heard, so a revoked
+ * token is refused everywhere as soon as the notification arrives.
+ */
 const CACHE_MS = 10_000;
+/** Notification channel for revocations: token ids separated by commas, or `*` for "forget every token". */
+export const TOKENS_CHANNEL = 'supervisor_tokens';
+const FORGET_ALL = '*';
 /** last_used_at is written at most this often per token. */
 const TOUCH_MS = 60_000;
 
@@ -45,13 +53,53 @@ const toInfo = (r: TokenRow): TokenInfo => ({
 });
 
 export class TokenService {
-  private readonly cache = new Map<string, { principal: Principal; until: number; touched: number }>();
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  /** When last_used_at was last written, per token id: at most once per TOUCH_MS, whatever the cache does. */
+  private readonly touched = new Map<string, number>();
+  /** Verifications under way, so concurrent requests with one token share a query (and never each write last_used_at). */
+  private readonly inFlight = new Map<string, Promise<Principal | undefined>>();
+  private listening: Listening | undefined;
+  /** Whether revocations by other daemons are heard; until then (and while they are not) nothing is cached. */
+  private trusted = false;
+  /**
+   * Bumped by every forget: a lookup that began before a revocation was heard must not
+   * put the token back into the cache when it ends after it.
+   */
+  private generation = 0;
+  /** Revocation notifications received (our own included). */
+  private heard = 0;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
   ) {}
+
+  /** Listens for revocations made by other daemons (PGlite: nobody else, always listening). */
+  async start(): Promise<void> {
+    this.listening = await this.db.listen(TOKENS_CHANNEL, {
+      message: (ids) => {
+        this.heard++;
+        if (ids === FORGET_ALL) this.forgetAll();
+        else for (const id of ids.split(',')) this.forget(id);
+      },
+      state: (listening) => {
+        this.trusted = listening;
+        this.forgetAll();
+      },
+    });
+  }
+
+  /** How the verification cache stands (health checks, tests). */
+  cacheStatus(): { enabled: boolean; entries: number; listenerPid: number | undefined; revocationsHeard: number } {
+    return { enabled: this.trusted, entries: this.cache.size, listenerPid: this.listening?.backendPid(), revocationsHeard: this.heard };
+  }
+
+  async stop(): Promise<void> {
+    await this.listening?.stop();
+    this.trusted = false;
+    this.forgetAll();
+  }
 
   /** Creates a token; the returned `token` string is the only time the secret exists outside the caller. */
   async create(input: { name: string; project: string | null }): Promise<TokenInfo & { token: string }> {
@@ -71,18 +119,30 @@ export class TokenService {
     if (!match) return undefined;
     const [, id, secret] = match as unknown as [string, string, string];
     const now = this.clock.now().getTime();
-    const cached = this.cache.get(presented);
+    const cached = this.trusted ? this.cache.get(presented) : undefined;
     if (cached && cached.until > now) return cached.principal;
+    const running = this.inFlight.get(presented);
+    if (running) return running;
+    const verified: Promise<Principal | undefined> = this.lookUp(presented, id, secret, now).finally(() => {
+      if (this.inFlight.get(presented) === verified) this.inFlight.delete(presented);
+    });
+    this.inFlight.set(presented, verified);
+    return verified;
+  }
 
+  private async lookUp(presented: string, id: string, secret: string, now: number): Promise<Principal | undefined> {
+    const generation = this.generation;
     const { rows } = await this.db.query<TokenRow>('SELECT * FROM tokens WHERE id = $1 AND revoked_at IS NULL', [id]);
     const row = rows[0];
     if (!row || !timingSafeEqual(toBuffer(row.secret_hash), hash(secret))) return undefined;
     const actor = `token:${row.name}(${row.id})`;
     const principal = row.project === null ? adminPrincipal(actor) : projectPrincipal(row.project, actor);
-    if (!cached || now - cached.touched > TOUCH_MS) {
+    const touched = this.touched.get(id);
+    if (touched === undefined || now - touched >= TOUCH_MS) {
+      this.touched.set(id, now);
       await this.db.query('UPDATE tokens SET last_used_at = $2 WHERE id = $1', [id, new Date(now)]);
     }
-    this.cache.set(presented, { principal, until: now + CACHE_MS, touched: cached?.touched ?? now });
+    if (this.trusted && this.generation === generation) this.cache.set(presented, { principal, until: now + CACHE_MS });
     return principal;
   }
 
@@ -99,10 +159,12 @@ export class TokenService {
   }
 
   async revoke(id: string): Promise<TokenInfo> {
-    const { rows } = await this.db.query<TokenRow>(
-      'UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING *',
-      [id, this.clock.now()],
-    );
+    // The notification goes out with the commit, so no daemon hears of a revocation that did not happen.
+    const { rows } = await this.db.transaction(async (tx) => {
+      const result = await tx.query<TokenRow>('UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING *', [id, this.clock.now()]);
+      if (result.rows[0]) await tx.query('SELECT pg_notify($1, $2)', [TOKENS_CHANNEL, id]);
+      return result;
+    });
     if (!rows[0]) throw notFound(`no token with id ${id}; \`supervisor token list\` shows them`);
     this.forget(id);
     return toInfo(rows[0]);
@@ -112,12 +174,23 @@ export class TokenService {
   async revokeProject(tx: Queryable, project: string, actor: string): Promise<number> {
     const { rows } = await tx.query<{ id: string }>('UPDATE tokens SET revoked_at = $2 WHERE project = $1 AND revoked_at IS NULL RETURNING id', [project, this.clock.now()]);
     for (const { id } of rows) this.forget(id);
+    if (rows.length > 0) await tx.query('SELECT pg_notify($1, $2)', [TOKENS_CHANNEL, rows.length > 50 ? FORGET_ALL : rows.map((r) => r.id).join(',')]);
     if (rows.length > 0) await this.audit.record({ actor, action: 'token.revoke_project', target: project, outcome: 'ok', detail: { revoked: rows.map((r) => r.id) } }, tx);
     return rows.length;
   }
 
+  /** Drops what is remembered of a token, and lookups of it under way are not shared with later requests. */
   private forget(id: string): void {
+    this.generation++;
     for (const key of this.cache.keys()) if (key.startsWith(`svt_${id}_`)) this.cache.delete(key);
+    for (const key of this.inFlight.keys()) if (key.startsWith(`svt_${id}_`)) this.inFlight.delete(key);
+    this.touched.delete(id);
+  }
+
+  private forgetAll(): void {
+    this.generation++;
+    this.cache.clear();
+    this.inFlight.clear();
   }
 
   async count(): Promise<number> {

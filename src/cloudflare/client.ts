@@ -27,6 +27,8 @@ export interface CloudflareClientOptions {
   timeoutMs?: number;
   /** Time source for the budget window; tests pair it with `sleep`. */
   clock?: Clock;
+  /** Where the token comes from and how to replace it, for messages about a wrong token. */
+  tokenSource?: string;
 }
 
 export type QueryValue = string | number | boolean | undefined | readonly string[];
@@ -69,6 +71,13 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 // exists" apart from "malformed", so these codes become `conflict` whatever the status.
 const CONFLICT_CODES = new Set([81053, 81054, 81057, 81058]);
 
+// Cloudflare's answers to a token it does not accept (wrong, expired, disabled, malformed header,
+// none at all) and to a token that lacks a permission (10000, or 9109 "Unauthorized to access
+// requested resource"). Neither gets better by retrying.
+const BAD_TOKEN_CODES = new Set([1000, 6003, 6111, 9106]);
+const PERMISSION_CODES = new Set([10000]);
+const VERIFY_HINT = 'run `supervisor cloudflare verify` (verify_cloudflare) to see what the token can do';
+
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
 
@@ -106,7 +115,7 @@ export class CloudflareClient {
     let last: Retryable = { cause: 'no attempt made' };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await this.budget.take();
-      const token = await this.options.token();
+      const token = this.checkedToken(await this.options.token());
       const outcome = await this.attempt<T>(method, path, url, token, opts.body);
       if (!('cause' in outcome)) return outcome;
       last = { ...outcome, cause: redact(outcome.cause, token) };
@@ -181,6 +190,19 @@ export class CloudflareClient {
     return (await this.request<TunnelConfigResult>('PUT', tunnelPath(accountId, tunnelId), { body: { config } })).result;
   }
 
+  /**
+   * Surrounding whitespace (a newline from `echo`) is dropped; anything else that cannot go in
+   * an HTTP header would make every attempt fail before it is sent, so it is refused at once.
+   */
+  private checkedToken(raw: string): string {
+    const token = raw.trim();
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      const what = token === '' ? 'is empty' : 'holds whitespace, a line break or characters outside printable ASCII';
+      throw new SupervisorError('unauthorized', `the Cloudflare API token ${what}, so it cannot be sent; store the token again: ${this.options.tokenSource ?? 'the configured token'}`, { auth: 'malformed_token' });
+    }
+    return token;
+  }
+
   private url(path: string, query: Query = {}): string {
     const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
     for (const [key, value] of Object.entries(query)) {
@@ -210,6 +232,11 @@ export class CloudflareClient {
       // Reading the body is inside the try: a connection cut mid-body is a network failure too.
       text = await res.text();
     } catch (err) {
+      // undici reports network failures as "fetch failed"; any other TypeError is a request
+      // that can never be sent (a header it refuses), which no retry will fix.
+      if (err instanceof TypeError && err.message !== 'fetch failed') {
+        throw new SupervisorError('internal', redact(`Cloudflare API ${method} ${path} could not be sent: ${err.message}`, token));
+      }
       return { cause: describeNetworkError(err, this.timeoutMs) };
     }
 
@@ -225,12 +252,17 @@ export class CloudflareClient {
     if (status >= 200 && status < 300 && !envelope) {
       throw new SupervisorError('unavailable', `Cloudflare API ${method} ${path} answered HTTP ${status} without a JSON envelope`, { status });
     }
-    const code = cfErrors.some((e) => CONFLICT_CODES.has(e.code)) ? 'conflict' : (STATUS_CODES[status] ?? 'unavailable');
     const said = cfErrors.length ? formatErrors(cfErrors) : `HTTP ${status}`;
-    throw new SupervisorError(code, redact(`Cloudflare rejected ${method} ${path}: ${said}`, token), {
-      cloudflareErrors: cfErrors.map((e) => ({ code: e.code, message: redact(e.message, token) })),
-      status,
-    });
+    const details = { cloudflareErrors: cfErrors.map((e) => ({ code: e.code, message: redact(e.message, token) })), status };
+    const auth = authFailure(status, cfErrors);
+    if (auth === 'bad_token') {
+      throw new SupervisorError('unauthorized', redact(`Cloudflare refused the API token on ${method} ${path} (${said}): it is wrong, expired or disabled; store the right one: ${this.options.tokenSource ?? 'the configured token'}; ${VERIFY_HINT}`, token), { ...details, auth });
+    }
+    if (auth === 'missing_permission') {
+      throw new SupervisorError('forbidden', redact(`the Cloudflare API token lacks a permission for ${method} ${path} (${said}): it needs Zone Read and DNS Edit on the zones, and Cloudflare Tunnel Edit on the account for remote tunnels; ${VERIFY_HINT}`, token), { ...details, auth });
+    }
+    const code = cfErrors.some((e) => CONFLICT_CODES.has(e.code)) ? 'conflict' : (STATUS_CODES[status] ?? 'unavailable');
+    throw new SupervisorError(code, redact(`Cloudflare rejected ${method} ${path}: ${said}`, token), details);
   }
 }
 
@@ -239,6 +271,15 @@ const dnsPath = (zoneId: string, id?: string) =>
 
 const tunnelPath = (accountId: string, tunnelId: string) =>
   `/accounts/${encodeURIComponent(accountId)}/cfd_tunnel/${encodeURIComponent(tunnelId)}/configurations`;
+
+/** Whether a refusal is about the token itself, or about what the token may do. */
+function authFailure(status: number, errors: Array<{ code: number; message: string }>): 'bad_token' | 'missing_permission' | undefined {
+  if (errors.some((e) => BAD_TOKEN_CODES.has(e.code)) || status === 401) return 'bad_token';
+  // 9109 is both "Invalid access token" and "Unauthorized to access requested resource".
+  if (errors.some((e) => e.code === 9109)) return errors.some((e) => e.code === 9109 && /invalid/i.test(e.message)) ? 'bad_token' : 'missing_permission';
+  if (errors.some((e) => PERMISSION_CODES.has(e.code))) return 'missing_permission';
+  return undefined;
+}
 
 /** Exponential with "equal jitter": half fixed, half random, so clients that failed together spread out. */
 function backoff(attempt: number): number {

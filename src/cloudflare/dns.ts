@@ -3,7 +3,7 @@
 // so one bad record cannot block the rest (and is named in the answer).
 import type { Db } from '../core/db.js';
 import { SupervisorError, type ErrorCode } from '../core/errors.js';
-import type { KeyedLock } from '../core/keyed-lock.js';
+import type { SharedLock } from '../core/shared-lock.js';
 import type { CloudflareClient, DnsBatch, DnsRecord, Zone } from './client.js';
 import type { Change, ChangeLog, RecordMirror } from './changes.js';
 import { isOwned, orderOps, planZone, recordInput, sameContent, sameRecord, viewOf, viewOfDesired, type DeleteTarget, type DesiredRecord, type RecordConflict, type RecordOp, type RecordView } from './records.js';
@@ -37,6 +37,8 @@ export interface DnsOutcome {
   plan: DnsPlan;
   applied: boolean;
   failed: DnsFailure[];
+  /** What a dry run could not compare with Cloudflare, and why (empty when everything was checked). */
+  notChecked: string[];
 }
 
 export interface DnsRequest {
@@ -53,7 +55,8 @@ export interface DnsDeps {
   changes: ChangeLog;
   mirror: RecordMirror;
   /** Per zone: a read-diff-write must not interleave with another for the same zone. */
-  lock: KeyedLock;
+  /** Shared by every daemon on the database: a zone's read-diff-write must not interleave. */
+  lock: SharedLock;
 }
 
 interface Settled {
@@ -93,20 +96,32 @@ export class DnsService {
 
   async apply(actor: string, operation: string, req: DnsRequest): Promise<DnsOutcome> {
     rejectDuplicates(req.upserts);
-    const outcome: DnsOutcome = { plan: emptyPlan(), applied: !req.dryRun, failed: [] };
+    const outcome: DnsOutcome = { plan: emptyPlan(), applied: !req.dryRun, failed: [], notChecked: [] };
     const groups = await this.byZone(req);
     for (const { zone, upserts, deletes } of [...groups.values()].sort((a, b) => a.zone.name.localeCompare(b.zone.name))) {
-      await this.deps.lock.run(`zone:${zone.id}`, async () => {
+      await this.deps.lock.run(`zone:${zone.id}`, async (assertHeld) => {
         const names = new Set([...upserts.map((r) => r.name), ...deletes.map((d) => d.name)]);
         const existing = await this.read(zone, names);
         const plan = planZone(zone.name, existing, upserts, deletes, req.force);
         addToPlan(outcome.plan, zone.name, plan.ops);
         outcome.plan.unchanged += plan.unchanged;
         outcome.plan.conflicts.push(...plan.conflicts);
-        if (!req.dryRun && plan.ops.length > 0) outcome.failed.push(...(await this.execute(actor, operation, zone, orderOps(plan.ops))));
+        if (!req.dryRun && plan.ops.length > 0) outcome.failed.push(...(await this.execute(actor, operation, zone, orderOps(plan.ops), assertHeld)));
       });
     }
     return outcome;
+  }
+
+  /**
+   * A dry run's plan when Cloudflare cannot be asked (no API token): every wanted record is
+   * shown as a create, unchecked, and `notChecked` says what was not compared and why.
+   */
+  unchecked(req: DnsRequest, reason: string): DnsOutcome {
+    rejectDuplicates(req.upserts);
+    const plan = emptyPlan();
+    plan.create = req.upserts.map((r) => viewOfDesired('', r));
+    const notChecked = [`existing DNS records (${reason}): each wanted record is shown as a create, its zone unknown${req.deletes.length ? `; ${req.deletes.length} deletion(s) not planned` : ''}`];
+    return { plan, applied: false, failed: [], notChecked };
   }
 
   /** The zone's current records for these names: filtered reads for a few, the whole zone for many. */
@@ -121,9 +136,10 @@ export class DnsService {
    * as soon as each call returns, so an outage midway leaves the database describing exactly
    * the part that reached Cloudflare.
    */
-  private async execute(actor: string, operation: string, zone: Zone, ops: RecordOp[]): Promise<DnsFailure[]> {
+  private async execute(actor: string, operation: string, zone: Zone, ops: RecordOp[], assertHeld: () => void): Promise<DnsFailure[]> {
     const failures: DnsFailure[] = [];
     for (let i = 0; i < ops.length; i += BATCH_MAX) {
+      assertHeld();
       const chunk = ops.slice(i, i + BATCH_MAX);
       let settled: Settled;
       try {

@@ -173,14 +173,17 @@ export const cloudflareOperations = [
   operation({
     name: 'list_tunnel_routes',
     title: 'List tunnel routes',
-    description: 'The tunnel routes: allocations with a hostname, manual and imported routes.',
+    description: 'The tunnel routes (allocations with a hostname, manual and imported routes): what each wants, and what is applied.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/tunnel/routes' },
     cli: { command: ['tunnel', 'routes'] },
     input: z.object({ ...pageInput }),
     output: z.object({ items: z.array(routeView), ...pageOutput }),
-    handler: async ({ svc }, input) => pageByKey(await svc.tunnel.routes(), input, (r) => `${r.hostname}\u0001${r.path}`),
+    handler: async ({ svc }, input) => {
+      const routes = (await svc.listRoutes()).map(({ dns, ...r }) => ({ ...r, dnsWanted: dns }));
+      return pageByKey(routes, input, (r) => `${r.hostname}\u0001${r.path}`);
+    },
   }),
   operation({
     name: 'sync_tunnel',

@@ -71,6 +71,7 @@ export function ownedComment(user: string | null): string {
 export function desiredRecord(input: { type: RecordType; name: string; content: string; proxied: boolean; ttl: number; comment?: string | null }): DesiredRecord {
   const name = normalizeHostname(input.name);
   const comment = input.comment?.trim() || null;
+  if (comment && /[\r\n]/.test(comment)) throw invalidInput('comment must be one line: Cloudflare comments cannot hold \\n or \\r');
   if (ownedComment(comment).length > COMMENT_MAX) {
     throw invalidInput(`comment is too long: Cloudflare keeps ${COMMENT_MAX} characters and the ownership mark "${OWNER_MARK} " takes ${OWNER_MARK.length + 1}`);
   }

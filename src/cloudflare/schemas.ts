@@ -1,5 +1,6 @@
 // Input pieces and output shapes of the Cloudflare operations.
 import { z } from 'zod';
+import { COMMENT_MAX, OWNER_MARK } from './records.js';
 
 const noNul = (s: string) => !s.includes('\0');
 
@@ -9,7 +10,14 @@ export const dryRun = z.boolean().default(false).describe('Only compute and retu
 export const force = z.boolean().default(false).describe('Also change or delete records and rules the supervisor did not make');
 export const proxied = z.boolean().default(true).describe("Through Cloudflare's proxy (orange cloud); proxied records always have TTL 1, automatic");
 export const ttl = z.number().int().min(1).max(86_400).default(1).describe('Seconds, 1 = automatic (30-86400 otherwise); ignored when proxied');
-export const comment = z.string().max(80).refine(noNul, 'must not contain NUL bytes').describe('Your note on the record, stored after the ownership mark');
+/** Cloudflare keeps COMMENT_MAX characters (Free plan) and refuses line breaks; the ownership mark and a space come first. */
+export const COMMENT_INPUT_MAX = COMMENT_MAX - OWNER_MARK.length - 1;
+export const comment = z
+  .string()
+  .max(COMMENT_INPUT_MAX, `at most ${COMMENT_INPUT_MAX} characters: Cloudflare keeps ${COMMENT_MAX} and the ownership mark "${OWNER_MARK} " takes ${OWNER_MARK.length + 1}`)
+  .refine(noNul, 'must not contain NUL bytes')
+  .refine((s) => !/[\r\n]/.test(s), 'must be one line: Cloudflare comments cannot hold \\n or \\r')
+  .describe(`Your note on the record, one line of at most ${COMMENT_INPUT_MAX} characters, stored after the ownership mark`);
 export const tunnelService = z
   .string()
   .min(1)
@@ -44,6 +52,7 @@ export const dnsOutcome = z.object({
   failed: z
     .array(z.object({ action: z.string(), name: z.string(), type: z.string(), code: z.string().describe('Error code, e.g. conflict for a host clash'), error: z.string() }))
     .describe('Records Cloudflare refused; the rest were applied'),
+  notChecked: z.array(z.string()).describe('What a dry run could not compare with Cloudflare, and why (e.g. no API token yet); empty when everything was checked'),
 });
 
 const routeRef = z.object({ hostname: z.string(), path: z.string(), service: z.string() });
@@ -75,5 +84,11 @@ export const routeView = z.object({
   service: z.string(),
   source: z.enum(['allocation', 'manual', 'imported']),
   project: z.string().nullable(),
-  dns: z.boolean(),
+  dnsWanted: z.boolean().describe('The route asks for a proxied CNAME to the tunnel (wanted, not necessarily made)'),
+  applied: z
+    .object({
+      ingress: z.boolean().describe("The rule is in the tunnel's ingress, as the supervisor last wrote or read it"),
+      dns: z.boolean().describe('A CNAME to the tunnel exists for the hostname, as Cloudflare last answered'),
+    })
+    .describe('What is in place, apart from what is wanted; false for both before the first sync_tunnel (or with no tunnel configured). sync_tunnel with dryRun compares with the live state'),
 });

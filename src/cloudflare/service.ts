@@ -4,7 +4,8 @@ import { adminPrincipal } from '../core/principal.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound, SupervisorError } from '../core/errors.js';
-import { KeyedLock } from '../core/keyed-lock.js';
+import { notConfigured, type Missing } from './configured.js';
+import { SharedLock } from '../core/shared-lock.js';
 import type { PortService } from '../ports/index.js';
 import type { SecretsService } from '../secrets/index.js';
 import type { CloudflareSettings } from './settings.js';
@@ -26,6 +27,15 @@ export const API_TOKEN_SECRET = 'meta/cloudflare/api_token';
 /** A rotated token is picked up within this long; every fetch is an audited secret read. */
 const TOKEN_CACHE_MS = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TOKEN_FIX = `\`supervisor secrets set ${API_TOKEN_SECRET}\` with the token on stdin (a Cloudflare API token with Zone Read and DNS Edit on the zones, and Cloudflare Tunnel Edit for remote tunnels)`;
+const TOKEN_MISSING: Missing = { what: 'api_token', fix: TOKEN_FIX, restart: false };
+
+/** What an operation needs configured before it can run. */
+interface Needs {
+  token?: boolean;
+  tunnel?: boolean;
+  zones?: boolean;
+}
 
 export interface CloudflareDeps {
   settings: CloudflareSettings;
@@ -55,11 +65,11 @@ export class CloudflareService {
 
   constructor(private readonly deps: CloudflareDeps) {
     const { settings: config, db, clock } = deps;
-    this.client = new CloudflareClient({ baseUrl: config.cloudflareApiUrl, token: () => this.apiToken(), clock, sleep: deps.sleep });
+    this.client = new CloudflareClient({ baseUrl: config.cloudflareApiUrl, token: () => this.apiToken(), clock, sleep: deps.sleep, tokenSource: TOKEN_FIX });
     this.zones = new ZoneDirectory(this.client, config.cloudflareZones, clock);
     this.changes = new ChangeLog(db, clock);
     this.mirror = new RecordMirror(db, clock);
-    const lock = new KeyedLock();
+    const lock = new SharedLock(db);
     this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock });
     this.tunnel = new TunnelService({
       db,
@@ -76,45 +86,114 @@ export class CloudflareService {
   private async apiToken(): Promise<string> {
     const now = this.deps.clock.now().getTime();
     if (this.token && now - this.token.at < TOKEN_CACHE_MS) return this.token.value;
+    const value = await this.storedToken();
+    if (value === undefined) throw notConfigured([TOKEN_MISSING]);
+    this.token = { value, at: now };
+    return value;
+  }
+
+  private async storedToken(): Promise<string | undefined> {
     try {
-      const { value } = await this.deps.secrets.get(adminPrincipal('system:cloudflare'), { path: API_TOKEN_SECRET });
-      this.token = { value, at: now };
-      return value;
+      return (await this.deps.secrets.get(adminPrincipal('system:cloudflare'), { path: API_TOKEN_SECRET })).value;
     } catch (err) {
-      if (err instanceof SupervisorError && err.code === 'not_found') {
-        throw notFound(`no Cloudflare API token: store one with \`supervisor secrets set ${API_TOKEN_SECRET}\` (permissions: Zone Read, DNS Edit, and Cloudflare Tunnel Edit for remote tunnels)`);
-      }
+      if (err instanceof SupervisorError && err.code === 'not_found') return undefined;
       throw err;
     }
   }
 
-  /** The tunnel to manage and where its ingress lives; refused with the setting to fix when unknown. */
+  private async hasToken(): Promise<boolean> {
+    if (this.token && this.deps.clock.now().getTime() - this.token.at < TOKEN_CACHE_MS) return true;
+    return (await this.storedToken()) !== undefined;
+  }
+
+  /**
+   * Everything `needs` asks for that is missing, in one not_configured refusal. Zones are
+   * checked only with a token (listing them needs one); a token Cloudflare refuses is not
+   * "missing" and fails later as unauthorized.
+   */
+  private async requireConfigured(needs: Needs): Promise<void> {
+    const missing: Missing[] = [];
+    const token = needs.token || needs.zones ? await this.hasToken() : false;
+    if (needs.token && !token) missing.push(TOKEN_MISSING);
+    if (needs.tunnel) {
+      const problem = await this.tunnelProblem();
+      if (problem) missing.push(problem);
+    }
+    if (needs.zones && token) {
+      const problem = await this.zonesProblem();
+      if (problem) missing.push(problem);
+    }
+    if (missing.length > 0) throw notConfigured(missing);
+  }
+
+  private async zonesProblem(): Promise<Missing | undefined> {
+    const listed = this.deps.settings.cloudflareZones.length > 0;
+    try {
+      if ((await this.zones.all()).length > 0) return undefined;
+    } catch (err) {
+      // A zone named in SUPERVISOR_CLOUDFLARE_ZONES that the token cannot see.
+      if (!(err instanceof SupervisorError) || err.code !== 'not_found') throw err;
+      return { what: 'zones', fix: `${err.message}: give the token Zone Read and DNS Edit on it, or fix SUPERVISOR_CLOUDFLARE_ZONES (config.yaml: cloudflareZones)`, restart: false };
+    }
+    return listed
+      ? undefined
+      : { what: 'zones', fix: 'the API token sees no zone: give it Zone Read and DNS Edit on the zones to manage (Cloudflare dashboard → API Tokens), or list them in SUPERVISOR_CLOUDFLARE_ZONES', restart: false };
+  }
+
+  /** Why the tunnel to manage is unknown, with the fix; undefined when it is known. */
+  private async tunnelProblem(): Promise<Missing | undefined> {
+    const { settings: config } = this.deps;
+    if (config.cloudflareTunnelId) return undefined;
+    const setting = 'set SUPERVISOR_CLOUDFLARE_TUNNEL_ID=<uuid> (or cloudflareTunnelId: <uuid> in config.yaml)';
+    if (config.cloudflareTunnelMode === 'remote') return { what: 'tunnel_id', fix: `${setting}; remote-managed tunnels are addressed by UUID (\`cloudflared tunnel list\` shows it)`, restart: true };
+    const file = await readLocalConfig(config.cloudflaredConfig);
+    if (file.tunnel && UUID.test(file.tunnel)) return undefined;
+    const says = file.tunnel ? ` (its tunnel: key says ${JSON.stringify(file.tunnel)}, a name, not the UUID)` : file.exists ? '' : ' (the file does not exist)';
+    return { what: 'tunnel_id', fix: `give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` line${says} — it is read on every sync — or ${setting} and restart; \`cloudflared tunnel list\` shows the UUID`, restart: false };
+  }
+
+  /** The routes with what is applied; nothing is applied while no tunnel is configured. */
+  async listRoutes(): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
+    const tunnelId = (await this.tunnelProblem()) ? undefined : (this.deps.settings.cloudflareTunnelId ?? (await readLocalConfig(this.deps.settings.cloudflaredConfig)).tunnel?.toLowerCase());
+    return this.tunnel.routesWithStatus(tunnelId);
+  }
+
+  /** The tunnel to manage and where its ingress lives; not_configured, with the fix, when unknown. */
   private async setup(): Promise<TunnelSetup> {
     const { settings: config } = this.deps;
+    const problem = await this.tunnelProblem();
+    if (problem) throw notConfigured([problem]);
     if (config.cloudflareTunnelMode === 'local') {
-      let tunnelId = config.cloudflareTunnelId;
-      if (!tunnelId) {
-        const file = await readLocalConfig(config.cloudflaredConfig);
-        if (!file.tunnel || !UUID.test(file.tunnel)) {
-          throw invalidInput(`no tunnel id: set SUPERVISOR_CLOUDFLARE_TUNNEL_ID, or give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` key${file.tunnel ? ` (it says ${JSON.stringify(file.tunnel)}, a name, not the UUID)` : ''}`);
-        }
-        tunnelId = file.tunnel.toLowerCase();
-      }
+      const tunnelId = config.cloudflareTunnelId ?? (await readLocalConfig(config.cloudflaredConfig)).tunnel!.toLowerCase();
       return { tunnelId, target: new LocalConfigTarget(config.cloudflaredConfig, config.cloudflaredRestart) };
     }
-    const tunnelId = config.cloudflareTunnelId;
-    if (!tunnelId) throw invalidInput('no tunnel id: set SUPERVISOR_CLOUDFLARE_TUNNEL_ID (remote-managed tunnels are addressed by UUID)');
+    const tunnelId = config.cloudflareTunnelId!;
     return { tunnelId, target: new RemoteConfigTarget(this.client, await this.accountId(), tunnelId) };
   }
 
   private async accountId(): Promise<string> {
     if (this.deps.settings.cloudflareAccountId) return this.deps.settings.cloudflareAccountId;
     const [zone] = await this.zones.all();
-    if (!zone) throw invalidInput('no Cloudflare account id: set SUPERVISOR_CLOUDFLARE_ACCOUNT_ID (no zone to take it from)');
+    if (!zone) throw notConfigured([{ what: 'account_id', fix: 'set SUPERVISOR_CLOUDFLARE_ACCOUNT_ID (or cloudflareAccountId in config.yaml); there is no zone to take it from', restart: true }]);
     return zone.account.id;
   }
 
-  verify(): Promise<VerifyReport> {
+  /**
+   * Before a tunnel sync: a dry run in local mode needs no token (the ingress is a local
+   * file), and then says the DNS records were not checked; anything else needs it all.
+   */
+  private async prepareSync(dryRun: boolean, dns: boolean): Promise<{ dnsUnchecked?: string }> {
+    const local = this.deps.settings.cloudflareTunnelMode === 'local';
+    if (dryRun && local && !(await this.hasToken())) {
+      await this.requireConfigured({ tunnel: true });
+      return { dnsUnchecked: `no API token; store one with ${TOKEN_FIX}` };
+    }
+    await this.requireConfigured({ token: true, tunnel: true, zones: dns });
+    return {};
+  }
+
+  async verify(): Promise<VerifyReport> {
+    await this.requireConfigured({ token: true });
     const remote = this.deps.settings.cloudflareTunnelMode === 'remote';
     return verifyCloudflare({
       client: this.client,
@@ -125,6 +204,8 @@ export class CloudflareService {
 
   /** Applies DNS changes of one operation; conflicts and failed records of a single-record call are errors. */
   async changeRecords(actor: string, operation: string, req: DnsRequest): Promise<DnsOutcome> {
+    if (req.dryRun && !(await this.hasToken())) return this.dns.unchecked(req, `no API token; store one with ${TOKEN_FIX}`);
+    await this.requireConfigured({ token: true, zones: true });
     const outcome = await this.dns.apply(actor, operation, req);
     if (req.dryRun) return outcome;
     const [refused] = outcome.plan.conflicts;
@@ -135,6 +216,7 @@ export class CloudflareService {
   }
 
   async listRecords(filter: { zone?: string; name?: string; type?: string; ownedOnly: boolean }): Promise<RecordView[]> {
+    await this.requireConfigured({ token: true, zones: true });
     const wanted = filter.zone?.toLowerCase().replace(/\.$/, '');
     let zones = (await this.zones.all()).filter((z) => !wanted || z.name === wanted);
     // A zone added in Cloudflare since the cache was filled: look again before saying no.
@@ -149,8 +231,9 @@ export class CloudflareService {
     return out.sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type) || (a.id ?? '').localeCompare(b.id ?? ''));
   }
 
-  sync(actor: string, input: { dryRun: boolean; force: boolean; dns: boolean }): Promise<SyncOutcome> {
-    return this.tunnel.sync(actor, 'sync_tunnel', input);
+  async sync(actor: string, input: { dryRun: boolean; force: boolean; dns: boolean }): Promise<SyncOutcome> {
+    const unchecked = await this.prepareSync(input.dryRun, input.dns);
+    return this.tunnel.sync(actor, 'sync_tunnel', { ...input, ...unchecked });
   }
 
   /** Adds (or changes) a manual route and syncs; the route is stored only if the sync succeeds. */
@@ -158,6 +241,7 @@ export class CloudflareService {
     const route: Route = { hostname: normalizeHostname(input.hostname), path: input.path ?? '', service: input.service, source: 'manual', project: null, dns: input.dns };
     const problems = ingressProblems([{ hostname: route.hostname, ...(route.path ? { path: route.path } : {}), service: route.service }, CATCH_ALL]);
     if (problems.length > 0) throw invalidInput(`invalid route: ${problems.join('; ')}`);
+    const unchecked = await this.prepareSync(input.dryRun, true);
     const allocated = (await this.deps.ports.routedAllocations()).find((a) => a.hostname === route.hostname && route.path === '');
     if (allocated) {
       throw conflict(`${route.hostname} already routes to port ${allocated.port} of ${allocated.project}/${allocated.service} (its allocation's hostname); release or re-host that allocation instead`, { project: allocated.project, service: allocated.service });
@@ -165,6 +249,7 @@ export class CloudflareService {
     const existing = (await this.tunnel.storedRoutes()).find((r) => routeKey(r.hostname, r.path) === routeKey(route.hostname, route.path));
     const now = this.deps.clock.now();
     const outcome = await this.tunnel.sync(actor, 'add_tunnel_route', {
+      ...unchecked,
       dryRun: input.dryRun,
       force: input.force,
       dns: true,
@@ -188,7 +273,9 @@ export class CloudflareService {
       if (allocated) throw conflict(`${hostname} is the hostname of port allocation ${allocated.project}/${allocated.service}; release_port it (or allocate it without a hostname) and sync_tunnel`);
       throw notFound(`no tunnel route ${hostname}${path ? ` ${path}` : ''}; list_tunnel_routes shows them`);
     }
+    const unchecked = await this.prepareSync(input.dryRun, true);
     const outcome = await this.tunnel.sync(actor, 'remove_tunnel_route', {
+      ...unchecked,
       dryRun: input.dryRun,
       force: false,
       dns: true,
@@ -199,11 +286,13 @@ export class CloudflareService {
   }
 
   async gc(actor: string, input: { apply: boolean }): Promise<GcOutcome> {
+    await this.requireConfigured({ token: true, tunnel: true, zones: true });
     const { tunnelId } = await this.setup();
     return collectGarbage({ client: this.client, zones: this.zones, dns: this.dns }, actor, { tunnelId, routes: await this.tunnel.routes(), apply: input.apply });
   }
 
   async import(actor: string, input: { dryRun: boolean; tunnel: boolean }): Promise<ImportOutcome> {
+    await this.requireConfigured({ token: true, tunnel: input.tunnel, zones: true });
     const tunnel = input.tunnel ? await this.setup() : null;
     return importCloudflare({ db: this.deps.db, clock: this.deps.clock, client: this.client, zones: this.zones, mirror: this.mirror }, actor, {
       dryRun: input.dryRun,

@@ -4,7 +4,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
 import { conflict, invalidInput } from '../core/errors.js';
-import type { KeyedLock } from '../core/keyed-lock.js';
+import type { SharedLock } from '../core/shared-lock.js';
 import { LOCAL_HOST, type Allocation } from '../ports/index.js';
 import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
@@ -24,7 +24,8 @@ export interface TunnelDeps {
   clock: Clock;
   dns: DnsService;
   changes: ChangeLog;
-  lock: KeyedLock;
+  /** Shared by every daemon on the database: a tunnel's configuration has no write precondition. */
+  lock: SharedLock;
   /** Resolved per sync: the tunnel id may come from config.yml, the account from the zones. */
   setup: () => Promise<TunnelSetup>;
   /** Allocations with a hostname (the ports domain). */
@@ -44,6 +45,8 @@ export interface SyncOptions {
   removing?: { hostname: string; path: string; keepDns: boolean };
   /** Database work that must land together with the new owned-rules set. */
   commit?: (tx: Queryable) => Promise<void>;
+  /** Set for a dry run without an API token: why DNS records cannot be compared with Cloudflare. */
+  dnsUnchecked?: string;
 }
 
 export interface SyncOutcome {
@@ -89,6 +92,20 @@ export class TunnelService {
     return [...fromPorts, ...stored.filter((r) => !taken.has(routeKey(r.hostname, r.path)))];
   }
 
+  /**
+   * The routes with what is in place for each, from the database: the rules last written to
+   * (or imported from) this tunnel's ingress, and the CNAMEs to it as Cloudflare last answered.
+   */
+  async routesWithStatus(tunnelId: string | undefined): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
+    const routes = await this.routes();
+    const ingress = tunnelId ? await this.ownedRules(tunnelId) : new Set<string>();
+    const { rows } = tunnelId
+      ? await this.deps.db.query<{ name: string }>(`SELECT DISTINCT name FROM dns_records WHERE type = 'CNAME' AND content = $1`, [tunnelTarget(tunnelId.toLowerCase())])
+      : { rows: [] };
+    const cnames = new Set(rows.map((r) => r.name));
+    return routes.map((r) => ({ ...r, applied: { ingress: ingress.has(routeKey(r.hostname, r.path)), dns: cnames.has(r.hostname) } }));
+  }
+
   async storedRoutes(q: Queryable = this.deps.db): Promise<Route[]> {
     const { rows } = await q.query<RouteRow>('SELECT hostname, path, service, dns, source FROM tunnel_routes ORDER BY hostname, path');
     return rows.map((r) => ({ ...r, project: null }));
@@ -96,10 +113,10 @@ export class TunnelService {
 
   async sync(actor: string, operation: string, options: SyncOptions): Promise<SyncOutcome> {
     const { tunnelId, target } = await this.deps.setup();
-    return this.deps.lock.run(`tunnel:${tunnelId}`, () => this.syncLocked(actor, operation, tunnelId, target, options));
+    return this.deps.lock.run(`tunnel:${tunnelId}`, (assertHeld) => this.syncLocked(actor, operation, tunnelId, target, options, assertHeld));
   }
 
-  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions): Promise<SyncOutcome> {
+  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, assertHeld: () => void): Promise<SyncOutcome> {
     let wanted = await this.routes();
     if (options.adding) wanted = [...wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.adding!.hostname, options.adding!.path)), options.adding];
     if (options.removing) wanted = wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.removing!.hostname, options.removing!.path));
@@ -122,6 +139,7 @@ export class TunnelService {
         const action = target.mode === 'local' ? 'tunnel.write' : 'tunnel.put';
         const counts = { added: merged.plan.add.length, removed: merged.plan.remove.length, changed: merged.plan.change.length, rules: merged.ingress.length };
         try {
+          assertHeld();
           ({ written, restarted } = await target.write(merged.ingress));
         } catch (err) {
           await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'error', detail: { where: target.where, ...counts, error: err instanceof Error ? err.message : String(err) } }]);
@@ -155,7 +173,11 @@ export class TunnelService {
         )
       : [];
     const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
-    const dns = await this.deps.dns.apply(actor, operation, { upserts, deletes, force: options.force, dryRun: options.dryRun });
+    const request = { upserts, deletes, force: options.force, dryRun: options.dryRun };
+    if (options.dnsUnchecked !== undefined && options.dryRun) {
+      return { tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns: this.deps.dns.unchecked(request, options.dnsUnchecked), warnings: [] };
+    }
+    const dns = await this.deps.dns.apply(actor, operation, request);
     // Said once, when the record is made (or would be), not on every sync after.
     const warnings = await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name));
     return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };

@@ -1,6 +1,14 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite, types } from '@electric-sql/pglite';
+import { PGLITE_CONF } from './pglite-conf.js';
 import type { Db, QueryResult, Tx } from './db.js';
 import { parseInt8, toBuffer } from './db.js';
+import { LocalLocks } from './local-locks.js';
 
 export interface PgliteOptions {
   /** Folder for the database files; omitted means in memory (tests). */
@@ -9,10 +17,42 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
+/**
+ * Creates the cluster in `dataDir` if it has none, in a child process (pglite-init.ts)
+ * and in a temp folder renamed into place once complete: a crash midway leaves no
+ * half-made cluster, only a temp folder removed at the next start.
+ */
+async function initCluster(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  // An empty folder may stand where the cluster goes; anything else there is not ours to replace.
+  if (existsSync(dataDir) && (await readdir(dataDir)).length > 0) {
+    throw new Error(`${dataDir} holds files but no database cluster (no PG_VERSION); move it away and start again`);
+  }
+  const parent = dirname(dataDir);
+  const prefix = `.${basename(dataDir)}.init-`;
+  for (const name of await readdir(parent)) if (name.startsWith(prefix)) await rm(join(parent, name), { recursive: true, force: true });
+  const temp = join(parent, `${prefix}${process.pid}`);
+  const here = fileURLToPath(import.meta.url);
+  // Compiled, this is dist/core/db-pglite.js; under tsx (tests) it is the .ts source.
+  const script = join(dirname(here), `pglite-init${extname(here)}`);
+  try {
+    // The loader flags (tsx in tests) are passed on; a debugger's are not (its port is taken).
+    const flags = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+    await promisify(execFile)(process.execPath, [...flags, script, temp], { timeout: 5 * 60_000 });
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw new Error(`could not create the embedded database in ${dataDir}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  await rename(temp, dataDir);
+}
+
 export async function openPglite(options: PgliteOptions = {}): Promise<Db & { dump(): Promise<Blob> }> {
+  if (options.dataDir) await initCluster(options.dataDir);
   const pglite = await PGlite.create({
     dataDir: options.dataDir,
     loadDataDir: options.loadDataDir,
+    postgresqlconf: PGLITE_CONF,
     parsers: {
       [types.INT8]: parseInt8,
       [types.BYTEA]: (value: string) => toBuffer(types.parsers[types.BYTEA]!(value, types.BYTEA)),
@@ -24,6 +64,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
     return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
   };
 
+  const locks = new LocalLocks();
   return {
     kind: 'pglite',
     query: (sql, params) => run(pglite, sql, params),
@@ -39,6 +80,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
       handlers.state(true);
       return { backendPid: () => undefined, stop: async () => undefined };
     },
+    exclusive: (name, fn) => locks.exclusive(name, fn),
+    tryHold: async (name) => locks.tryHold(name),
     close: () => pglite.close(),
     dump: () => pglite.dumpDataDir('none'),
   };

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Db, ListenHandlers, Listening, QueryResult, Tx } from './db.js';
 import { parseInt8 } from './db.js';
 import { SupervisorError } from './errors.js';
+import { pgExclusive, pgTryHold } from './pg-locks.js';
 
 const INT8_OID = 20;
 
@@ -72,6 +73,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       }
     },
     listen: (channel, handlers) => listenOn(options, channel, handlers),
+    exclusive: (name, fn) => pgExclusive(options, name, fn),
+    tryHold: (name, onLost) => pgTryHold(options, name, onLost),
     close: () => pool.end(),
   };
 }

@@ -35,6 +35,14 @@ export interface Listening {
   stop(): Promise<void>;
 }
 
+/** A lock held by this process until released, or until the connection that holds it dies. */
+export interface Held {
+  held(): boolean;
+  /** The server process of the holding connection, when there is one (health checks, tests). */
+  backendPid(): number | undefined;
+  release(): Promise<void>;
+}
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
@@ -45,6 +53,19 @@ export interface Db extends Queryable {
    * there is nobody else to hear from, so it is always listening and never told anything.
    */
   listen(channel: string, handlers: ListenHandlers): Promise<Listening>;
+  /**
+   * Runs `fn` while holding the lock `name` across every process on this database,
+   * waiting for other holders (read-diff-write against an outside system with no
+   * precondition, such as a tunnel's configuration). `held()` turns false if the lock
+   * is lost underneath (its connection died): check it before each outside write.
+   */
+  exclusive<T>(name: string, fn: (held: () => boolean) => Promise<T>): Promise<T>;
+  /**
+   * Becomes the one holder of `name` across every process on this database, or
+   * undefined when someone else is (a scheduler that must run once). Released by
+   * `release`, or when its connection dies — then `onLost` runs.
+   */
+  tryHold(name: string, onLost: () => void): Promise<Held | undefined>;
   close(): Promise<void>;
 }
 

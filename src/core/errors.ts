@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   locked: 423,
   rate_limited: 429,
   unavailable: 503,
+  /** A capability whose settings or credentials are missing: the message says what to set, and whether a restart is needed. */
+  not_configured: 503,
   integrity: 500,
   internal: 500,
 } as const;

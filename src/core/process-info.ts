@@ -27,3 +27,28 @@ export function stillRuns(pid: number, started: string | undefined): boolean {
   if (!isAlive(pid)) return false;
   return started === undefined || processStart(pid) === started;
 }
+
+/** /proc/stat's btime (boot time, epoch seconds), read once. */
+let bootTime: number | null | undefined;
+function bootSeconds(): number | null {
+  if (bootTime === undefined) {
+    try {
+      const match = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+      bootTime = match ? Number(match[1]) : null;
+    } catch {
+      bootTime = null;
+    }
+  }
+  return bootTime;
+}
+
+/** Clock ticks per second in /proc/<pid>/stat: USER_HZ, 100 on every Linux architecture userspace sees. */
+const USER_HZ = 100;
+
+/** When a process started, in epoch milliseconds (to 10 ms), or undefined without /proc. */
+export function processStartedAt(pid: number): number | undefined {
+  const ticks = processStart(pid);
+  const boot = bootSeconds();
+  if (ticks === undefined || boot === null || !/^\d+$/.test(ticks)) return undefined;
+  return boot * 1000 + (Number(ticks) * 1000) / USER_HZ;
+}

@@ -3,11 +3,16 @@
  * token) that asks for a token once, keeps it in localStorage, and reads the REST
  * API with it. Values are never fetched: it shows secret metadata and the audit log.
  */
+/** The dashboard's icon, served without a token (and unaudited) as /favicon.svg and /favicon.ico, which browsers ask for on their own. */
+export const faviconSvg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#234"/><path d="M4 11.5c1 .8 2.3 1.2 3.8 1.2 2 0 3.2-.9 3.2-2.3 0-1.3-.9-1.9-2.9-2.4-1.5-.4-1.9-.7-1.9-1.3 0-.6.6-1 1.6-1 1 0 1.9.3 2.6.8l.8-1.4c-.9-.6-2-1-3.4-1-1.9 0-3.2 1-3.2 2.5 0 1.4 1 2 2.9 2.5 1.4.3 1.9.7 1.9 1.3 0 .6-.6 1-1.6 1-1.2 0-2.3-.4-3.1-1.1z" fill="#fff"/></svg>
+`;
+
 export const dashboardHtml = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Supervisor</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; }

@@ -4,7 +4,7 @@ import type { AppCore } from '../catalog/wire.js';
 import type { Principal } from '../core/principal.js';
 import { authenticate, tokenDigest } from './auth.js';
 import { DenialLog } from './denials.js';
-import { dashboardHtml } from './dashboard.js';
+import { dashboardHtml, faviconSvg } from './dashboard.js';
 import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
 import { API_PREFIX } from '../catalog/operation.js';
@@ -14,8 +14,10 @@ import { isUnreadableBody, registerGuards } from './guards.js';
 /** Large enough that an oversized secret reaches validation and gets an error naming the field. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 
+/** Static assets: served without a token, and never audited (a browser asks for /favicon.ico on every dashboard load). */
+const STATIC = ['/favicon.ico', '/favicon.svg'];
 /** Paths served without a token: they reveal no data. */
-const PUBLIC = new Set(['/', '/healthz', '/readyz', `${API_PREFIX}/openapi.json`]);
+const PUBLIC = new Set(['/', '/healthz', '/readyz', `${API_PREFIX}/openapi.json`, ...STATIC]);
 
 /** Fastify's own errors (bad JSON, body too large, wrong content type) in our error shape. */
 function fromFastifyError(err: FastifyError): SupervisorError {
@@ -76,6 +78,9 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   const openapi = openApiDocument(services.catalog);
   app.get(`${API_PREFIX}/openapi.json`, async () => openapi);
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardHtml));
+  for (const path of STATIC) {
+    app.get(path, async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(faviconSvg));
+  }
 
   registerRestRoutes(app, services);
   registerMcpRoutes(app, services);

@@ -6,6 +6,7 @@
  * relay loads no catalog, no validator and no MCP SDK, so Claude Code's start of
  * a session costs little more than starting node.
  */
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readDaemonInfo } from '../core/daemon-info.js';
@@ -49,11 +50,37 @@ async function daemonFor(env: NodeJS.ProcessEnv): Promise<{ url: string; token: 
   return info && { url: info.url.replace(/\/$/, ''), token: info.token };
 }
 
+/** An answer of the daemon, read whole (MCP answers here are small and end with the call). */
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * POSTs with node:http rather than fetch: fetch loads undici on first use, ~50 ms and
+ * ~5 MB that every Claude Code session would pay at start. https (a daemon elsewhere)
+ * loads node:https when asked for.
+ */
+async function post(url: URL, headers: Record<string, string>, body: string, agent: Agent | undefined): Promise<Answer> {
+  const send = url.protocol === 'https:' ? (await import('node:https')).request : request;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** The JSON-RPC messages of an answer: a JSON body (one or several), or the `data:` events of an SSE stream. */
-async function messagesOf(response: Response): Promise<JsonRpcMessage[]> {
-  const text = await response.text();
+function messagesOf(response: Answer): JsonRpcMessage[] {
+  const text = response.text;
   if (text.trim() === '') return [];
-  if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+  if (!(response.headers['content-type'] ?? '').startsWith('text/event-stream')) {
     const parsed = JSON.parse(text) as JsonRpcMessage | JsonRpcMessage[];
     return Array.isArray(parsed) ? parsed : [parsed];
   }
@@ -65,9 +92,17 @@ async function messagesOf(response: Response): Promise<JsonRpcMessage[]> {
   return out;
 }
 
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An HTTP refusal (our REST error shape) as the JSON-RPC error the client is waiting for. */
-async function refusalOf(response: Response, id: JsonRpcMessage['id']): Promise<JsonRpcMessage> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { code?: unknown; message?: unknown } } | undefined;
+function refusalOf(response: Answer, id: JsonRpcMessage['id']): JsonRpcMessage {
+  const body = parseOrUndefined(response.text) as { error?: { code?: unknown; message?: unknown } } | undefined;
   const reason = typeof body?.error?.message === 'string' ? `${String(body.error.code)}: ${body.error.message}` : `HTTP ${response.status}`;
   return rpcError(id, -32001, `the supervisor daemon refused the request: ${reason}`);
 }
@@ -75,11 +110,16 @@ async function refusalOf(response: Response, id: JsonRpcMessage['id']): Promise<
 export class Relay {
   private protocolVersion: string | undefined;
   readonly inFlight = new InFlight();
+  /** One connection reused for the session's calls, dropped after 30 s idle (before the daemon drops it, at 72 s); http only. */
+  private readonly agent = new Agent({ keepAlive: true, timeout: 30_000 });
+  private readonly endpoint: URL;
 
   constructor(
     private readonly target: RelayTarget,
     private readonly write: (message: JsonRpcMessage) => void,
-  ) {}
+  ) {
+    this.endpoint = new URL(`${target.url}/mcp/${target.project}`);
+  }
 
   private headers(): Record<string, string> {
     const headers: Record<string, string> = {
@@ -103,19 +143,19 @@ export class Relay {
   async forward(message: JsonRpcMessage): Promise<void> {
     this.inFlight.begin(message);
     const id = message.method !== undefined ? message.id : undefined;
-    let response: Response;
+    let response: Answer;
     try {
-      response = await fetch(`${this.target.url}/mcp/${this.target.project}`, { method: 'POST', headers: this.headers(), body: JSON.stringify(message) });
+      response = await post(this.endpoint, this.headers(), JSON.stringify(message), this.endpoint.protocol === 'http:' ? this.agent : undefined);
     } catch (err) {
       if (id !== undefined) this.send(rpcError(id, -32000, `the supervisor daemon at ${this.target.url} is not answering (${(err as Error).message}); is it running? \`supervisor daemon status\``));
       return;
     }
     try {
-      if (!response.ok && response.status !== 202) {
-        if (id !== undefined) this.send(await refusalOf(response, id));
+      if ((response.status < 200 || response.status > 299) && response.status !== 202) {
+        if (id !== undefined) this.send(refusalOf(response, id));
         return;
       }
-      for (const answer of await messagesOf(response)) {
+      for (const answer of messagesOf(response)) {
         const version = (answer.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
         if (message.method === 'initialize' && typeof version === 'string') this.protocolVersion = version;
         this.send(answer);

@@ -7,6 +7,7 @@ import { CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, violates } fr
 import { diagnoseRefusal } from './diagnose.js';
 import { ALLOCATION_COLUMNS, LOCAL_HOST, toAllocation, type Allocation, type AllocationRow, type Protocol } from './model.js';
 import type { Exclusions } from './policy.js';
+import { BusyPorts, portsMultirange, type SkippedPort } from './busy.js';
 
 export interface AllocateRequest {
   project: string;
@@ -18,9 +19,15 @@ export interface AllocateRequest {
   hostname?: string | null;
   description?: string | null;
   command?: string | null;
+  /**
+   * What listens on this host now (host local only): a new allocation skips those ports
+   * for its protocol. Unset, nothing is skipped (import_ports adopts a listener's own port).
+   */
+  busy?: BusyPorts;
 }
 
-export type Allocated = Allocation & { created: boolean };
+/** An allocation, whether this call made it, and the ports it passed over because they were listening. */
+export type Allocated = Allocation & { created: boolean; skipped: SkippedPort[] };
 type AllocatedRow = AllocationRow & { created: boolean };
 
 /**
@@ -46,12 +53,12 @@ export interface AllocationStoreDeps {
  * once per connection, so the multirange is parsed once instead of on every call.
  */
 function allocateSql(exclusions: Exclusions): string {
-  return `SELECT ${ALLOCATION_COLUMNS}, created FROM port_allocate($1, $2, $3, $4, $5, $6, $7, $8, ${multirange(exclusions)}, $9, $10)`;
+  return `SELECT ${ALLOCATION_COLUMNS}, created FROM port_allocate($1, $2, $3, $4, $5, $6, $7, $8, ${multirange(exclusions)} + $11::int4multirange, $9, $10)`;
 }
 
 /** The same for a batch (port_allocate_many, migrations/0005): request k answers with a row whose i is k, or with none. */
 function allocateManySql(exclusions: Exclusions): string {
-  return `SELECT i, ${ALLOCATION_COLUMNS}, created FROM port_allocate_many($1, $2, $3, $4, $5, $6, $7, ${multirange(exclusions)}, $8, $9)`;
+  return `SELECT i, ${ALLOCATION_COLUMNS}, created FROM port_allocate_many($1, $2, $3, $4, $5, $6, $7, ${multirange(exclusions)} + $10::int4multirange, $8, $9)`;
 }
 
 function multirange(exclusions: Exclusions): string {
@@ -75,6 +82,13 @@ interface Prepared {
 
 /** A batch statement that failed as a whole: it says nothing about any one of its requests. */
 class BatchFailed extends Error {}
+
+/** The busy tcp ports of a batch's requests (each read them when it was made; usually one read serves them all). */
+function busyUnion(queued: Queued[]): string {
+  const ports = new Set<number>();
+  for (const q of new Set(queued.map((x) => x.req.busy))) for (const p of q?.ports('tcp') ?? []) ports.add(p);
+  return portsMultirange(ports);
+}
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -108,7 +122,7 @@ export class AllocationStore {
     const exclusions = await this.deps.exclusions();
     for (let attempt = 1; ; attempt++) {
       const row = attempt === 1 ? await this.firstTry(actor, req, exclusions) : await this.tryAllocate(actor, req, exclusions);
-      if (row) return row.created ? { ...toAllocation(row), created: true } : this.reconcileExisting(actor, req, row);
+      if (row) return row.created ? { ...toAllocation(row), created: true, skipped: await this.skippedFor(req, row.port) } : { ...(await this.reconcileExisting(actor, req, row)), skipped: [] };
       const refusal = await diagnoseRefusal(this.deps.db, req, exclusions);
       if (refusal || attempt >= ATTEMPTS) throw refusal ?? conflict(`could not allocate a port for ${req.project}/${req.service} while other calls changed the project; retry`);
     }
@@ -121,7 +135,9 @@ export class AllocationStore {
    */
   private async firstTry(actor: string, req: AllocateRequest, exclusions: Exclusions): Promise<AllocatedRow | undefined> {
     const { commit } = this.prepare(exclusions);
-    if (!commit || req.preferredPort !== undefined) return this.tryAllocate(actor, req, exclusions);
+    // Batches carry one set of busy ports: this host's tcp listeners (get_port's case).
+    const batchable = req.preferredPort === undefined && req.host === LOCAL_HOST && (req.protocol ?? 'tcp') === 'tcp';
+    if (!commit || !batchable) return this.tryAllocate(actor, req, exclusions);
     try {
       return await commit.submit({ actor, req });
     } catch (err) {
@@ -143,7 +159,7 @@ export class AllocationStore {
       ({ rows } = await this.deps.db.query<AllocatedRow & { i: number }>(this.prepare(exclusions).many, [
         column((r) => r.project), column((r) => r.service), column((r) => r.host), column((r) => r.protocol ?? 'tcp'),
         column((r) => r.hostname ?? null), column((r) => r.description ?? null), column((r) => r.command ?? null),
-        this.deps.clock.now(), column((r) => r.actor),
+        this.deps.clock.now(), column((r) => r.actor), busyUnion(queued),
       ]));
     } catch (err) {
       // A project removed under the batch, a request the table refuses, a deadlock between
@@ -174,6 +190,7 @@ export class AllocationStore {
       const { rows } = await this.deps.db.query<AllocatedRow>(this.prepare(exclusions).text, [
         req.project, req.service, req.host, req.protocol ?? 'tcp', req.preferredPort ?? null,
         req.hostname ?? null, req.description ?? null, req.command ?? null, this.deps.clock.now(), actor,
+        req.host === LOCAL_HOST ? (req.busy ?? BusyPorts.none).multirange(req.protocol ?? 'tcp') : '{}',
       ]);
       return rows[0];
     } catch (err) {
@@ -188,7 +205,7 @@ export class AllocationStore {
    * conflict (moving a port breaks whoever uses it); new hostname, description or command
    * are applied, so a rerun deploy can add its route.
    */
-  private async reconcileExisting(actor: string, req: AllocateRequest, row: AllocationRow): Promise<Allocated> {
+  private async reconcileExisting(actor: string, req: AllocateRequest, row: AllocationRow): Promise<Allocation & { created: false }> {
     const current = toAllocation(row);
     const who = `${current.project}/${current.service}${current.host === LOCAL_HOST ? '' : ` on ${current.host}`}`;
     if (req.preferredPort !== undefined && req.preferredPort !== current.port) {
@@ -230,6 +247,25 @@ export class AllocationStore {
       }
       throw err;
     }
+  }
+
+  /**
+   * The ports of the project's range below `port` that a new allocation passed over because
+   * they were listening: busy, neither excluded nor allocated on this host.
+   */
+  private async skippedFor(req: AllocateRequest, port: number): Promise<SkippedPort[]> {
+    const protocol = req.protocol ?? 'tcp';
+    if (req.host !== LOCAL_HOST || !req.busy) return [];
+    const below = req.busy.ports(protocol).filter((p) => p < port);
+    if (below.length === 0) return [];
+    const { rows } = await this.deps.db.query<{ port: number }>(
+      `SELECT p AS port FROM unnest($1::int[]) AS p JOIN port_ranges r ON r.project = $2 AND r.port_range @> p
+        WHERE NOT EXISTS (SELECT 1 FROM port_allocations a WHERE a.host = $3 AND a.port = p) ORDER BY p`,
+      [below, req.project, req.host],
+    );
+    const exclusions = await this.deps.exclusions();
+    const passed = rows.map((r) => r.port).filter((p) => exclusions.reason(p) === null);
+    return passed.length === 0 ? [] : req.busy.skipped(protocol, passed);
   }
 
   /** Frees a port: the only way a reservation ends. Releasing what is not allocated answers released: false. */

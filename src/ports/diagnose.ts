@@ -1,7 +1,7 @@
 import type { Queryable } from '../core/db.js';
 import { conflict, invalidInput, notFound, type SupervisorError } from '../core/errors.js';
 import type { AllocateRequest } from './allocations.js';
-import { ALLOCATION_COLUMNS, RANGE_COLUMNS, toAllocation, toRange, type AllocationRow, type RangeRow } from './model.js';
+import { ALLOCATION_COLUMNS, LOCAL_HOST, RANGE_COLUMNS, toAllocation, toRange, type AllocationRow, type RangeRow } from './model.js';
 import type { Exclusions } from './policy.js';
 import { formatRange, inRange, rangeSize } from './range.js';
 
@@ -37,13 +37,34 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
     const { rows } = await q.query<AllocationRow>(`SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE host = $1 AND port = $2`, [req.host, preferred]);
     const owner = rows[0] && toAllocation(rows[0]);
     if (owner) return conflict(`port ${preferred} on host ${req.host} is allocated to ${owner.project}/${owner.service}; omit preferredPort to get a free one`, { port: preferred, owner: `${owner.project}/${owner.service}` });
+    const protocol = req.protocol ?? 'tcp';
+    if (req.host === LOCAL_HOST && req.busy?.has(protocol, preferred)) {
+      const [skip] = await req.busy.skipped(protocol, [preferred]);
+      return conflict(
+        `preferredPort ${preferred} is in use: ${skip!.reason}. Omit preferredPort to get a free one; if that process is this service, pass its command (command) to reserve the port it listens on, or adopt it with import_ports`,
+        { port: preferred, protocol, pids: skip!.processes.map((p) => p.pid) },
+      );
+    }
     return undefined;
   }
 
   const { rows: counted } = await q.query<{ used: number }>('SELECT count(DISTINCT port)::int AS used FROM port_allocations WHERE project = $1 AND host = $2', [req.project, req.host]);
   const used = counted[0]!.used;
   const capacity = exclusions.capacity(project.range);
-  if (used < capacity) return undefined;
+  // Listening without an allocation: not used in the registry, but never handed out while they listen.
+  const protocol = req.protocol ?? 'tcp';
+  const busy = req.host === LOCAL_HOST && req.busy ? req.busy.within(protocol, project.range).filter((p) => exclusions.reason(p) === null) : [];
+  const { rows: allocatedBusy } = busy.length === 0 ? { rows: [] } : await q.query<{ n: number }>('SELECT count(*)::int AS n FROM port_allocations WHERE host = $1 AND port = ANY($2::int[])', [req.host, busy]);
+  const listening = busy.length - (allocatedBusy[0]?.n ?? 0);
+  if (used + listening < capacity) return undefined;
+  if (listening > 0) {
+    const shown = busy.slice(0, 10).join(', ');
+    return conflict(
+      `project ${req.project} has no free port on host ${req.host}: of range ${range}'s ${capacity} usable ports, ${used} are allocated and ${listening} have a ${protocol} listener without an allocation (${shown}${busy.length > 10 ? ', …' : ''}); ` +
+        `audit_ports shows who listens there (import_ports adopts them), or grow the range with \`supervisor port range ${req.project} --size ${rangeSize(project.range) + Math.max(100, rangeSize(project.range))}\` (set_port_range)`,
+      { project: req.project, range, used, listening, capacity },
+    );
+  }
   const utilization = capacity === 0 ? 100 : Math.round((used / capacity) * 1000) / 10;
   const grown = rangeSize(project.range) + Math.max(100, rangeSize(project.range));
   return conflict(

@@ -11,8 +11,16 @@ const created = z.boolean().describe('True when this call made it; false when it
 const project = projectName.describe('Project name');
 
 /** get_port and allocate_port share the answer: the allocation and whether this call made it. */
-const allocated = allocationOutput.extend({ created });
-const allocatedView = (a: Allocated) => ({ ...allocationView(a), created: a.created });
+const skipped = z
+  .array(z.object({
+    port: z.number().int(),
+    protocol,
+    reason: z.string().describe('Why it was passed over, and who listens there'),
+    processes: z.array(z.object({ pid: z.number().int(), command: z.string().nullable() })).describe('The processes listening on it; empty when they belong to another user'),
+  }))
+  .describe("Ports of the range below this one passed over because something listens on them now (never handed out while busy); empty unless this call made the allocation");
+const allocated = allocationOutput.extend({ created, skipped });
+const allocatedView = (a: Allocated) => ({ ...allocationView(a), created: a.created, skipped: a.skipped });
 const allocationKey = { project, service: serviceName, host: host.optional() };
 
 const operation = operationsOf<PortService>('ports');
@@ -21,7 +29,7 @@ export const portOperations = [
   operation({
     name: 'get_port',
     title: 'Get port',
-    description: "The port of a project's service, reserved on the first call and the same ever after (also while the service is down). Use it instead of picking or hard-coding a port.",
+    description: "The port of a project's service, reserved on the first call and the same ever after (also while the service is down). Use it instead of picking or hard-coding a port. A new port is never one something listens on now; skipped says which were passed over and why.",
     access: 'any',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/port' },
@@ -41,7 +49,7 @@ export const portOperations = [
     input: z.object({
       ...allocationKey,
       protocol: protocol.optional().describe('tcp (default) or udp'),
-      preferredPort: port.optional().describe("A free port in the project's range"),
+      preferredPort: port.optional().describe("A free port in the project's range; refused while another process listens on it (unless command matches that process)"),
       hostname: hostname.optional(),
       description: description.optional(),
       command: command.optional(),
@@ -116,7 +124,7 @@ export const portOperations = [
   operation({
     name: 'set_port_range',
     title: 'Set port range',
-    description: "Move a project's port range (range) or resize it (size). Use when its range is full.",
+    description: "Move a project's port range (range) or resize it (size). Use when its range is full. A range with no usable port (all in the OS ephemeral range or denied) is refused.",
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/ports/range' },
@@ -126,13 +134,19 @@ export const portOperations = [
       size: z.number().int().min(1).max(65535).optional().describe('New number of ports, starting at the current first port'),
       range: portRangeInput.optional(),
     }),
-    output: rangeOutput,
-    handler: async ({ svc, principal }, input) => rangeView(await svc.setRange(principal.actor, { project: input.project, size: input.size, range: input.range })),
+    output: rangeOutput.extend({
+      usable: z.number().int().describe('Ports of the range that may be handed out (the OS ephemeral range and the deny list removed)'),
+      notes: z.array(z.string()).describe('Which ports of the range are never handed out, and why'),
+    }),
+    handler: async ({ svc, principal }, input) => {
+      const set = await svc.setRange(principal.actor, { project: input.project, size: input.size, range: input.range });
+      return { ...rangeView(set), usable: set.usable, notes: set.notes };
+    },
   }),
   operation({
     name: 'check_port',
     title: 'Check port',
-    description: 'Who owns a port: its project range, allocations, whether it is never handed out, and what listens on it now (pid, command).',
+    description: 'Who owns a port: its project range, allocations, whether it is never handed out, whether it is the daemon\'s own, and what listens on it now (every pid, command).',
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports/check' },
@@ -144,6 +158,7 @@ export const portOperations = [
       project: rangeOutput.nullable().describe('The project range that holds the port'),
       allocations: z.array(allocationOutput),
       excluded: z.enum(['deny_list', 'ephemeral']).nullable().describe('Why the port is never handed out, if it is not'),
+      daemon: z.boolean().describe('True when this supervisor daemon serves on the port (reserved for it as <project>/supervisor, meta/supervisor in meta\'s range)'),
       listening: z.boolean().nullable().describe('null for another host: only this host can be probed'),
       sockets: z.array(socketOutput.extend({ protocol })),
     }),
@@ -155,7 +170,7 @@ export const portOperations = [
   operation({
     name: 'audit_ports',
     title: 'Audit ports',
-    description: "Compare allocations with this host's listening sockets: ok, down (nothing listening; still reserved), conflict (another process on the port), unknown (listening in a range without an allocation).",
+    description: "Compare allocations with this host's listening sockets: ok (its owner listens), down (nothing listening; still reserved), conflict (another process on the port, with the reason), unknown (listening in a range without an allocation).",
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports/audit' },

@@ -60,6 +60,25 @@ export class Exclusions {
     return inRange(this.ephemeral, port) ? 'ephemeral' : null;
   }
 
+  /**
+   * What of `range` may be handed out, in words: usable ports out of all, and which are
+   * never handed out and why (null when every port may be).
+   */
+  usability(range: PortRange): { usable: number; size: number; excluded: string | null } {
+    const size = rangeSize(range);
+    const usable = this.capacity(range);
+    const parts: string[] = [];
+    const ephemeral = overlapSize(range, this.ephemeral);
+    if (ephemeral > 0) {
+      const from = Math.max(range.start, this.ephemeral.start);
+      const to = Math.min(range.end, this.ephemeral.end);
+      parts.push(`${from === to ? from : `${from}-${to}`} ${ephemeral === 1 ? 'is' : 'are'} in the OS ephemeral range ${this.ephemeral.start}-${this.ephemeral.end} (local ports of outgoing connections)`);
+    }
+    const denied = [...this.deny].filter((p) => inRange(range, p) && !inRange(this.ephemeral, p)).sort((a, b) => a - b);
+    if (denied.length > 0) parts.push(`${denied.join(', ')} ${denied.length === 1 ? 'is' : 'are'} on the deny list`);
+    return { usable, size, excluded: parts.length === 0 ? null : parts.join('; ') };
+  }
+
   /** Ports of `range` that may be handed out. */
   capacity(range: PortRange): number {
     const denied = [...this.deny].filter((p) => inRange(range, p) && !inRange(this.ephemeral, p)).length;

@@ -13,15 +13,18 @@ export interface Listener {
   address: string;
   port: number;
   inode: number;
+  /** The lowest pid that holds the socket (usually the parent that opened it); null when none can be seen. */
   pid: number | null;
   command: string | null;
+  /** Every process holding the socket (a forked worker shares its parent's): what `ss -p` lists as users. */
+  processes: Array<{ pid: number; command: string | null }>;
 }
 
 export interface ProbeOptions {
   procRoot?: string;
 }
 
-type Socket = Omit<Listener, 'pid' | 'command'>;
+export type RawSocket = Omit<Listener, 'pid' | 'command' | 'processes'>;
 
 /** TCP_LISTEN for tcp; TCP_CLOSE (07) is how the kernel shows a bound, unconnected udp socket. */
 const WANTED_STATE = { tcp: '0A', udp: '07' } as const;
@@ -35,8 +38,8 @@ const SOURCES = [
 const CONCURRENCY = 32;
 const SOCKET_LINK = /^socket:\[(\d+)\]$/;
 
-export function parseProcNet(text: string, protocol: 'tcp' | 'udp', family: 4 | 6): Socket[] {
-  const sockets: Socket[] = [];
+export function parseProcNet(text: string, protocol: 'tcp' | 'udp', family: 4 | 6): RawSocket[] {
+  const sockets: RawSocket[] = [];
   // First line is the column header.
   for (const line of text.split('\n').slice(1)) {
     // Columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
@@ -95,8 +98,8 @@ function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-async function readSockets(procRoot: string): Promise<Socket[]> {
-  const sockets: Socket[] = [];
+export async function readSockets(procRoot = '/proc'): Promise<RawSocket[]> {
+  const sockets: RawSocket[] = [];
   for (const { file, protocol, family } of SOURCES) {
     const path = join(procRoot, 'net', file);
     let text: string;
@@ -143,25 +146,25 @@ async function quietly<T>(read: () => Promise<T>, fallback: T): Promise<T> {
   }
 }
 
-/** One pass over /proc/<pid>/fd, ending as soon as every wanted inode has an owner. */
-async function findOwners(procRoot: string, wanted: Set<number>): Promise<Map<number, number>> {
-  const owners = new Map<number, number>();
-  const done = () => owners.size === wanted.size;
+/**
+ * One pass over /proc/<pid>/fd: every process holding each wanted inode, lowest pid first.
+ * The whole of /proc is read (a socket shared by forked processes has several owners, and
+ * only the last process can tell there is no other one).
+ */
+async function findOwners(procRoot: string, wanted: Set<number>): Promise<Map<number, number[]>> {
+  const owners = new Map<number, number[]>();
   if (wanted.size === 0) return owners;
   const pids = (await readdir(procRoot)).filter((name) => /^\d+$/.test(name)).map(Number);
-  pids.sort((a, b) => a - b);
   await eachLimited(pids, async (pid) => {
     const fdDir = join(procRoot, String(pid), 'fd');
+    const held = new Set<number>();
     for (const fd of await quietly(() => readdir(fdDir), [])) {
-      if (done()) return;
       const match = SOCKET_LINK.exec(await quietly(() => readlink(join(fdDir, fd)), ''));
-      if (!match) continue;
-      const inode = Number(match[1]);
-      // Forked workers share a socket; the lowest pid is usually the parent that opened it.
-      const seen = owners.get(inode);
-      if (wanted.has(inode) && (seen === undefined || pid < seen)) owners.set(inode, pid);
+      if (match && wanted.has(Number(match[1]))) held.add(Number(match[1]));
     }
-  }, done);
+    for (const inode of held) owners.set(inode, [...(owners.get(inode) ?? []), pid]);
+  });
+  for (const list of owners.values()) list.sort((a, b) => a - b);
   return owners;
 }
 
@@ -175,16 +178,20 @@ async function readCommand(procRoot: string, pid: number): Promise<string | null
   return comm === '' ? null : comm;
 }
 
-export async function listListeners(options: ProbeOptions = {}): Promise<Listener[]> {
+/** The processes of the given sockets, with their commands (an empty list where none can be seen). */
+export async function attachOwners<S extends RawSocket>(sockets: S[], options: ProbeOptions = {}): Promise<Array<S & Pick<Listener, 'pid' | 'command' | 'processes'>>> {
   const procRoot = options.procRoot ?? '/proc';
-  const sockets = await readSockets(procRoot);
   const owners = await findOwners(procRoot, new Set(sockets.map((s) => s.inode)));
   const commands = new Map<number, string | null>();
-  await eachLimited([...new Set(owners.values())], async (pid) => {
+  await eachLimited([...new Set([...owners.values()].flat())], async (pid) => {
     commands.set(pid, await readCommand(procRoot, pid));
   });
   return sockets.map((socket) => {
-    const pid = owners.get(socket.inode) ?? null;
-    return { ...socket, pid, command: pid === null ? null : (commands.get(pid) ?? null) };
+    const processes = (owners.get(socket.inode) ?? []).map((pid) => ({ pid, command: commands.get(pid) ?? null }));
+    return { ...socket, pid: processes[0]?.pid ?? null, command: processes[0]?.command ?? null, processes };
   });
+}
+
+export async function listListeners(options: ProbeOptions = {}): Promise<Listener[]> {
+  return attachOwners(await readSockets(options.procRoot ?? '/proc'), options);
 }

@@ -41,6 +41,7 @@ export class RangeRegistry {
    */
   async assign(tx: Tx, project: string, actor: string, explicit?: PortRange): Promise<string> {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [RANGES_LOCK]);
+    if (explicit) await this.refuseUnusable(explicit, 'range');
     if (explicit) {
       // Checked under the lock every range change takes, so nothing can change between the check and the insert;
       // an exclusion violation would abort the transaction before the error could name the owners.
@@ -56,7 +57,25 @@ export class RangeRegistry {
     );
     if (!rows[0]) return `the range ${formatRange(range)} is taken; give it a range with \`set_port_range\``;
     await this.deps.audit.record({ actor, action: 'port.range_assign', target: project, outcome: 'ok', detail: { range: formatRange(range) } }, tx);
-    return `port range ${formatRange(range)}`;
+    return `port range ${formatRange(range)}${await this.usabilityNote(range)}`;
+  }
+
+  /** Nothing when every port of the range may be handed out; else how many may, and why the others never are. */
+  async usabilityNote(range: PortRange): Promise<string> {
+    const { usable, size, excluded } = (await this.deps.exclusions()).usability(range);
+    return excluded === null ? '' : `: ${usable} of ${size} ports usable (${excluded}: never handed out)`;
+  }
+
+  /** A range none of whose ports may ever be handed out would fail every allocation: refused up front. */
+  private async refuseUnusable(range: PortRange, field: 'range' | 'size'): Promise<void> {
+    const exclusions = await this.deps.exclusions();
+    const { usable, excluded } = exclusions.usability(range);
+    if (usable > 0) return;
+    const { ephemeral } = exclusions;
+    throw invalidInput(
+      `range ${formatRange(range)} has no port that may be handed out (${excluded}); choose ports below ${ephemeral.start} or above ${ephemeral.end} that are not on the deny list, or omit the range to get the next free block`,
+      { field, range: formatRange(range), usable },
+    );
   }
 
   async get(project: string, q: Queryable = this.deps.db): Promise<ProjectRange> {
@@ -100,6 +119,7 @@ export class RangeRegistry {
         if (!current && !input.range) throw noRange(input.project);
         target = input.range ?? { start: current!.range.start, end: current!.range.start + input.size! - 1 };
         if (target.end > MAX_PORT) throw invalidInput(`size ${input.size} from ${target.start} would end past port ${MAX_PORT}`, { field: 'size' });
+        await this.refuseUnusable(target, input.range ? 'range' : 'size');
         const { rows } = await tx.query<RangeRow>(
           current
             ? `UPDATE port_ranges SET port_range = int4range($2, $3, '[]') WHERE project = $1 RETURNING ${RANGE_COLUMNS}`

@@ -57,8 +57,9 @@ export const allocationOutput = z.object({
 export const socketOutput = z.object({
   address: z.string(),
   family: z.union([z.literal(4), z.literal(6)]),
-  pid: z.number().int().nullable().describe('Owning process; null when it belongs to another user'),
-  command: z.string().nullable(),
+  pid: z.number().int().nullable().describe('Owning process (the lowest pid when several share the socket); null when it belongs to another user'),
+  command: z.string().nullable().describe("That process's command line"),
+  processes: z.array(z.object({ pid: z.number().int(), command: z.string().nullable() })).describe('Every process holding the socket, as `ss -p` lists them: a forked worker shares its parent\'s'),
 });
 
 export const auditItemOutput = z.object({
@@ -66,8 +67,9 @@ export const auditItemOutput = z.object({
   service: z.string().nullable().describe('The service the port is allocated to; null for unknown listeners'),
   port: z.number().int(),
   protocol,
-  expectedCommand: z.string().nullable(),
+  expectedCommand: z.string().nullable().describe("The owner's command the allocation records; null when it records none"),
   sockets: z.array(socketOutput),
+  reason: z.string().nullable().describe('For a conflict: why the listener is taken to be someone else (null in the other groups)'),
 });
 
 export const rangeView = (p: ProjectRange): WithDates<z.input<typeof rangeOutput>> => ({

@@ -8,12 +8,16 @@ import type { Page } from '../core/page.js';
 import { planAdoptions, type Adoption, type Skipped } from './adopt.js';
 import type { GroupCommitOptions } from '../core/group-commit.js';
 import { AllocationStore, DEFAULT_BATCHING, type AllocateRequest, type Allocated } from './allocations.js';
-import { LOCAL_HOST, type Allocation, type ProjectRange, type Protocol } from './model.js';
+import { ALLOCATION_COLUMNS, LOCAL_HOST, toAllocation, type Allocation, type AllocationRow, type ProjectRange, type Protocol } from './model.js';
 import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from './policy.js';
-import { listListeners, type Listener } from './probe.js';
+import { attachOwners, readSockets, type Listener, type RawSocket } from './probe.js';
+import { BusyPorts } from './busy.js';
 import { RangeRegistry } from './ranges.js';
 import type { PortRange } from './range.js';
-import { reconcile, type AuditGroups, type Socket } from './reconcile.js';
+import { DAEMON_DESCRIPTION, reconcile, toSocket, type AuditGroups, type OwnershipEvidence, type Socket } from './reconcile.js';
+import { processStartedAt } from '../core/process-info.js';
+import { ownerCommand } from './adopt.js';
+import { readFile } from 'node:fs/promises';
 import { listAllocations, localAllocations, routedAllocations, portOwners, projectUsage, type ListFilter, type Listening, type PortStatus } from './reports.js';
 
 export interface PortServiceDeps {
@@ -23,7 +27,7 @@ export interface PortServiceDeps {
   policy?: Partial<PortPolicy>;
   /** The OS ephemeral range; tests inject one instead of reading /proc. */
   ephemeralRange?: () => Promise<PortRange>;
-  /** This host's listening sockets; tests may point it at a fake /proc. */
+  /** This host's listening sockets with their processes; tests may point it at a fake /proc. Allocation skips their ports. */
   listeners?: () => Promise<Listener[]>;
   /** Group commit of concurrent allocations (see AllocationStore.allocate): DEFAULT_BATCHING unless set, off with false. */
   allocationBatching?: GroupCommitOptions | false;
@@ -46,12 +50,26 @@ export interface PortCheck {
   project: ProjectRange | null;
   allocations: Allocation[];
   excluded: 'deny_list' | 'ephemeral' | null;
+  /** True when this supervisor daemon listens on the port (reserved for it when inside a range). */
+  daemon: boolean;
   /** null when nobody can tell: the port is on another host. */
   listening: boolean | null;
   sockets: Array<Socket & { protocol: Protocol }>;
 }
 
 export type AuditReport = AuditGroups & { project: string | null; counts: Record<keyof AuditGroups, number>; truncated: boolean };
+
+/** The service name of the daemon's own port (meta/supervisor when it is in meta's range). */
+export const DAEMON_SERVICE = 'supervisor';
+
+async function ownCommandLine(): Promise<string | null> {
+  try {
+    const text = (await readFile('/proc/self/cmdline', 'utf8')).replace(/\0/g, ' ').trim();
+    return text === '' ? null : text;
+  } catch {
+    return process.argv.join(' ');
+  }
+}
 
 const percent = (used: number, capacity: number) => (capacity === 0 ? 100 : Math.round((used / capacity) * 1000) / 10);
 
@@ -81,7 +99,23 @@ export class PortService {
   }
 
   private listeners(): Promise<Listener[]> {
-    return (this.deps.listeners ?? (() => listListeners()))();
+    return this.deps.listeners ? this.deps.listeners() : this.sockets().then((sockets) => attachOwners(sockets));
+  }
+
+  private socketsInFlight: Promise<RawSocket[]> | undefined;
+
+  /** The listening sockets now, without their processes (four small files); concurrent callers share one read. */
+  private sockets(): Promise<RawSocket[]> {
+    this.socketsInFlight ??= (this.deps.listeners ? this.deps.listeners() : readSockets()).finally(() => {
+      this.socketsInFlight = undefined;
+    });
+    return this.socketsInFlight;
+  }
+
+  /** What listens on this host now: the ports a new local allocation skips. */
+  private async busy(): Promise<BusyPorts> {
+    const owners = this.deps.listeners ? async (sockets: RawSocket[]) => sockets as Listener[] : (sockets: RawSocket[]) => attachOwners(sockets);
+    return new BusyPorts(await this.sockets(), owners);
   }
 
   /** A project token acts only in its own project; the refusal is audited like a secret denial. */
@@ -105,9 +139,14 @@ export class PortService {
     return this.ranges.get(project);
   }
 
-  /** Moves or resizes a project's range (admin); gives one to a project that has none. */
-  setRange(actor: string, input: { project: string; size?: number; range?: PortRange }): Promise<ProjectRange> {
-    return this.ranges.set(actor, input);
+  /**
+   * Moves or resizes a project's range (admin); gives one to a project that has none. A range
+   * with no usable port is refused; the answer says how many are usable and why others are not.
+   */
+  async setRange(actor: string, input: { project: string; size?: number; range?: PortRange }): Promise<ProjectRange & { usable: number; notes: string[] }> {
+    const range = await this.ranges.set(actor, input);
+    const { usable, excluded } = (await this.exclusions()).usability(range.range);
+    return { ...range, usable, notes: excluded === null ? [] : [`${excluded}: never handed out`] };
   }
 
   /** What ports hold about a project: a range assigned when it is added, allocations released with it. */
@@ -124,9 +163,27 @@ export class PortService {
   // Allocations.
 
   /** Get-or-allocate; idempotent for the same project, service and host. */
-  async allocate(principal: Principal, req: Omit<AllocateRequest, 'host'> & { host?: string }): Promise<Allocated> {
+  async allocate(principal: Principal, req: Omit<AllocateRequest, 'host' | 'busy'> & { host?: string }): Promise<Allocated> {
     await this.authorize(principal, req.project, 'port.allocate');
-    return this.store.allocate(principal.actor, { ...req, host: req.host ?? LOCAL_HOST });
+    const host = req.host ?? LOCAL_HOST;
+    return this.store.allocate(principal.actor, { ...req, host, busy: host === LOCAL_HOST ? await this.busyFor(req) : undefined });
+  }
+
+  /**
+   * The busy ports a new allocation skips. A preferred port something listens on stays
+   * refused unless the caller names the listener's command: then it is the same service
+   * taking back the port it listens on (after a release, or reserving a running server's port).
+   */
+  private async busyFor(req: { protocol?: Protocol; preferredPort?: number; command?: string | null }): Promise<BusyPorts> {
+    const busy = await this.busy();
+    const protocol = req.protocol ?? 'tcp';
+    const preferred = req.preferredPort;
+    if (preferred === undefined || !req.command || !busy.has(protocol, preferred)) return busy;
+    const listeners = await busy.listeners(protocol, [preferred]);
+    const command = req.command;
+    const processes = listeners.flatMap((l) => l.processes);
+    const same = processes.length > 0 && listeners.every((l) => l.processes.length > 0) && processes.every((p) => p.command?.includes(command));
+    return same ? busy.without(protocol, preferred) : busy;
   }
 
   /** Batches of concurrent allocations sent so far and the requests they carried (the benchmark prints them). */
@@ -170,11 +227,12 @@ export class PortService {
     const owners = await portOwners(this.deps.db, input.port, host);
     const allocations = owners.allocations.filter((a) => !input.protocol || a.protocol === input.protocol);
     const excluded = (await this.exclusions()).reason(input.port);
-    if (host !== LOCAL_HOST) return { port: input.port, host, project: owners.project, allocations, excluded, listening: null, sockets: [] };
+    if (host !== LOCAL_HOST) return { port: input.port, host, project: owners.project, allocations, excluded, daemon: false, listening: null, sockets: [] };
     const sockets = (await this.listeners())
       .filter((l) => l.port === input.port && (!input.protocol || l.protocol === input.protocol))
-      .map((l) => ({ protocol: l.protocol, address: l.address, family: l.family, pid: l.pid, command: l.command }));
-    return { port: input.port, host, project: owners.project, allocations, excluded, listening: sockets.length > 0, sockets };
+      .map((l) => ({ protocol: l.protocol, ...toSocket(l) }));
+    const daemon = this.daemonPort?.port === input.port && (!input.protocol || input.protocol === 'tcp');
+    return { port: input.port, host, project: owners.project, allocations, excluded, daemon, listening: sockets.length > 0, sockets };
   }
 
   /** The registry against this host's sockets: ok, down, conflict (someone else on a reserved port), unknown. */
@@ -195,7 +253,8 @@ export class PortService {
     // Listeners first: if /proc cannot be read the audit fails with that reason, never an empty report.
     const listeners = await this.listeners();
     const ranges = project === undefined ? await this.ranges.all() : [await this.ranges.get(project)];
-    return reconcile(await localAllocations(this.deps.db, project), ranges, listeners);
+    const evidence: OwnershipEvidence = { daemon: this.daemonPort, startedAt: (pid) => processStartedAt(pid) };
+    return reconcile(await localAllocations(this.deps.db, project), ranges, listeners, evidence);
   }
 
   /**
@@ -218,6 +277,43 @@ export class PortService {
       }
     }
     return { applied: true, adoptions, skipped };
+  }
+
+  /** The port this process serves the API on, once the daemon has reserved it. */
+  private daemonPort: { port: number; pid: number } | undefined;
+
+  /**
+   * Reserves the daemon's own port at start: in whichever project's range holds it, as
+   * <project>/supervisor (meta/supervisor in meta's range), so no service is ever handed it,
+   * even while the daemon is down. A reservation of an earlier run on another port that
+   * nothing listens on any more is released. Returns what happened, for the log.
+   */
+  async reserveDaemonPort(actor: string, port: number): Promise<{ reserved: Allocation | null; released: Allocation[]; problem: string | null }> {
+    this.daemonPort = { port, pid: process.pid };
+    const listening = await this.busy();
+    const { rows } = await this.deps.db.query<AllocationRow>(
+      `SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE host = $1 AND service = $2 AND description = $3 AND port <> $4 ORDER BY port`,
+      [LOCAL_HOST, DAEMON_SERVICE, DAEMON_DESCRIPTION, port],
+    );
+    const released: Allocation[] = [];
+    for (const stale of rows.map(toAllocation)) {
+      // Still listening: another daemon on this host (sharing the database) holds it.
+      if (listening.has('tcp', stale.port)) continue;
+      const done = await this.store.release(actor, { project: stale.project, service: stale.service, host: LOCAL_HOST });
+      if (done.allocation) released.push(done.allocation);
+    }
+    const { rows: holders } = await this.deps.db.query<{ project: string }>('SELECT project FROM port_ranges WHERE port_range @> $1::int', [port]);
+    const project = holders[0]?.project;
+    if (project === undefined) return { reserved: null, released, problem: null };
+    const command = ownerCommand(await ownCommandLine()) ?? 'supervisor';
+    try {
+      // No busy ports: the daemon itself listens on this one.
+      const done = await this.store.allocate(actor, { project, service: DAEMON_SERVICE, host: LOCAL_HOST, protocol: 'tcp', preferredPort: port, description: DAEMON_DESCRIPTION, command });
+      return { reserved: done, released, problem: null };
+    } catch (err) {
+      if (!(err instanceof SupervisorError)) throw err;
+      return { reserved: null, released, problem: err.message };
+    }
   }
 
   /** The allocations `supervisor run` turns into PORT and <SERVICE>_PORT (see env.ts). */

@@ -1,170 +1,197 @@
 /**
- * Reads and writes `.env` files for `supervisor secrets import` / `export`.
+ * Reads and writes `.env` files for `supervisor secrets import` / `export`,
+ * in the dialect of the `dotenv` package, which is what most Node projects
+ * load them with.
  *
- * The dialect is the bash / docker-compose subset people actually write:
- * comments, an optional `export ` prefix, bare values with ` # inline comments`,
- * literal single-quoted values and double-quoted values with a few escapes;
- * quoted values may span lines. `formatEnvFile` only emits what `parseEnvFile`
- * reads back unchanged, so export → import round-trips exactly.
+ * Reading is `dotenv.parse` itself, so an import stores exactly what the
+ * project would see in `process.env`. Writing picks, per value, a quoting that
+ * `dotenv.parse` reads back unchanged, and checks the whole file with
+ * `dotenv.parse` before handing it out: a value no dotenv quoting can hold is
+ * refused by name, never written so that it reads back different.
  *
- * Error messages name line numbers and key names only: values are secrets.
+ * dotenv's quoting rules, which decide what can be written:
+ * - bare values end at the first `#` or line break and lose surrounding
+ *   whitespace, and a value wrapped in matching quotes loses them;
+ * - `'…'` and `` `…` `` are literal and may span lines;
+ * - `"…"` turns `\n` and `\r` into line breaks and keeps every other backslash;
+ * - a quote of the enclosing kind is read only after a backslash (which stays),
+ *   a raw carriage return becomes a line break, and a quoted value ending in a
+ *   backslash can read on past its closing quote into the next lines.
+ *
+ * Error messages and refusals name keys only: values are secrets.
  */
+import { parse } from 'dotenv';
 import { invalidInput } from '../core/errors.js';
 
 export interface EnvEntry {
   key: string;
   value: string;
-  /** 1-based line where the entry's key is. */
-  line: number;
+}
+
+/** A key `formatEnvFile` could not write, and why (never the value). */
+export interface RefusedEntry {
+  key: string;
+  reason: string;
 }
 
 const KEY = '[A-Za-z_][A-Za-z0-9_.-]*';
 const KEY_RE = new RegExp(`^${KEY}$`);
-// Stops at `=`: the whitespace after it is left in place because it decides
-// whether a following `#` starts a comment (`A= #c`) or is data (`A=#c`).
-const ASSIGNMENT_RE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${KEY})[ \\t]*=`);
-const OPEN_QUOTE_RE = /^[ \t]*(["'])/;
-const COMMENT_OR_BLANK_RE = /^\s*(?:#|$)/;
-// After a closing quote only a comment separated by whitespace may follow: bash
-// would glue `"x"#c` into `x#c`, so silently dropping `#c` would surprise.
-const AFTER_QUOTE_RE = /^(?:[ \t]+#.*)?[ \t]*$/;
-const BARE_VALUE_RE = /^[A-Za-z0-9_./:@+,-]+$/;
+const PLAIN_RE = /^[A-Za-z0-9_./:@+,-]+$/;
+const QUOTES = `'"\``;
 
-const DECODE = new Map([
-  ['n', '\n'], ['r', '\r'], ['t', '\t'], ['"', '"'], ['\\', '\\'], ['$', '$'], ['`', '`'],
-]);
-const ENCODE = new Map([
-  ['\n', '\\n'], ['\r', '\\r'], ['\t', '\\t'], ['"', '\\"'], ['\\', '\\\\'], ['$', '\\$'], ['`', '\\`'],
-]);
-
-/** Scan position over the whole text, because quoted values can cross lines. */
-interface Cursor {
-  src: string;
-  pos: number;
-  line: number;
+/**
+ * Entries of `.env` text exactly as `dotenv.parse` reads them, in the order
+ * their keys first appear; a key set twice keeps its last value, as in dotenv.
+ * Lines dotenv does not understand are skipped, as dotenv skips them.
+ */
+export function parseEnvFile(text: string): EnvEntry[] {
+  return Object.entries(parse(text)).map(([key, value]) => ({ key, value }));
 }
 
 /**
- * Parses `.env` text into entries in file order. A key that appears twice is
- * returned twice, in order: whether the later one wins or is a conflict is the
- * caller's policy, not the parser's.
+ * How `value` is written after `KEY=` so that `dotenv.parse` returns it
+ * exactly, or undefined when no dotenv quoting can hold it. Quoted forms are
+ * preferred in this order: literal single quotes on one line, double quotes
+ * with `\n`/`\r` escapes, backticks, single quotes over several lines; a value
+ * that fits none may still be written bare, or wrapped in quotes on a line
+ * without `#` (dotenv then reads the line bare and strips the outer quotes).
  */
-export function parseEnvFile(text: string): EnvEntry[] {
-  // CRLF becomes LF up front so a multi-line quoted value in a Windows file reads
-  // the same as on Unix; a lone CR is left alone as data.
-  const cur: Cursor = { src: text.replace(/\r\n/g, '\n'), pos: 0, line: 1 };
-  const entries: EnvEntry[] = [];
-  while (cur.pos < cur.src.length) {
-    const entry = parseStatement(cur);
-    if (entry) entries.push(entry);
-    skipToNextLine(cur);
+export function quoteEnvValue(value: string): string | undefined {
+  if (PLAIN_RE.test(value)) return value;
+  const endsInBackslash = value.endsWith('\\');
+  const hasBreak = /[\r\n]/.test(value);
+  if (!endsInBackslash) {
+    if (!hasBreak && fitsIn(value, "'")) return `'${value}'`;
+    if (fitsIn(value, '"') && !/\\[nr]/.test(value)) return `"${escapeBreaks(value)}"`;
+    if (fitsIn(value, '`') && !value.includes('\r')) return `\`${value}\``;
+    if (fitsIn(value, "'") && !value.includes('\r')) return `'${value}'`;
   }
-  return entries;
-}
-
-function parseStatement(cur: Cursor): EnvEntry | undefined {
-  const text = restOfLine(cur);
-  const line = cur.line;
-  if (COMMENT_OR_BLANK_RE.test(text)) return undefined;
-  const head = ASSIGNMENT_RE.exec(text);
-  if (!head) {
-    // The text before `=` is not echoed: on a malformed line it may hold the value.
-    const problem = text.includes('=') ? `invalid key name (expected ${KEY})` : 'expected KEY=value';
-    throw invalidInput(`line ${line}: ${problem}`, { line });
-  }
-  const key = head[1] ?? '';
-  cur.pos += head[0].length;
-  return { key, value: readValue(cur, key), line };
-}
-
-function readValue(cur: Cursor, key: string): string {
-  const afterEquals = restOfLine(cur);
-  const open = OPEN_QUOTE_RE.exec(afterEquals);
-  if (!open) return readBare(afterEquals);
-
-  const quote = open[1];
-  const startLine = cur.line;
-  const start = cur.pos + open[0].length;
-  const read = quote === '"' ? readDoubleQuoted(cur.src, start) : readSingleQuoted(cur.src, start);
-  if (!read) {
-    const kind = quote === '"' ? 'double' : 'single';
-    throw invalidInput(`line ${startLine}: unterminated ${kind}-quoted value for ${key}`, { line: startLine, key });
-  }
-  cur.line += countNewlines(cur.src.slice(cur.pos, read.end));
-  cur.pos = read.end;
-  if (!AFTER_QUOTE_RE.test(restOfLine(cur))) {
-    throw invalidInput(`line ${cur.line}: unexpected text after the closing quote of ${key}`, { line: cur.line, key });
-  }
-  return read.value;
-}
-
-/** A `#` starts a comment only after whitespace, so `a=b#c` keeps `b#c` (URL fragments, colours). */
-function readBare(text: string): string {
-  const comment = text.search(/[ \t]#/);
-  return (comment === -1 ? text : text.slice(0, comment)).replace(/^[ \t]+|[ \t]+$/g, '');
-}
-
-interface QuotedRead {
-  value: string;
-  /** Index just past the closing quote. */
-  end: number;
-}
-
-function readSingleQuoted(src: string, start: number): QuotedRead | undefined {
-  const close = src.indexOf("'", start);
-  return close === -1 ? undefined : { value: src.slice(start, close), end: close + 1 };
-}
-
-/** Unknown escapes such as `\d` keep their backslash, so regexes and Windows paths survive. */
-function readDoubleQuoted(src: string, start: number): QuotedRead | undefined {
-  let value = '';
-  for (let i = start; i < src.length; i++) {
-    const ch = src[i] ?? '';
-    if (ch === '"') return { value, end: i + 1 };
-    const next = src[i + 1];
-    if (ch === '\\' && next !== undefined) {
-      value += DECODE.get(next) ?? ch + next;
-      i++;
-    } else {
-      value += ch;
+  if (canBeBare(value)) return value;
+  if (!value.includes('#')) {
+    // Written as a line dotenv reads bare, which it trims and then strips of matching outer quotes.
+    for (const quote of QUOTES) {
+      const inner = quote === '"' ? escapeBreaks(value) : value;
+      if (/[\r\n]/.test(inner) || !closesOnlyAtTheEnd(inner, quote)) continue;
+      if (quote !== '"' || !/\\[nr]/.test(value)) return `${quote}${inner}${quote}`;
     }
   }
   return undefined;
 }
 
-function restOfLine(cur: Cursor): string {
-  const end = cur.src.indexOf('\n', cur.pos);
-  return cur.src.slice(cur.pos, end === -1 ? cur.src.length : end);
+/** Line breaks as the `\n` and `\r` that dotenv turns back into them inside double quotes. */
+function escapeBreaks(value: string): string {
+  return value.replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
-function skipToNextLine(cur: Cursor): void {
-  const end = cur.src.indexOf('\n', cur.pos);
-  cur.pos = end === -1 ? cur.src.length : end + 1;
-  cur.line++;
+/** dotenv reads a quote inside quotes of its kind only when a backslash precedes it (and keeps the backslash). */
+function fitsIn(value: string, quote: string): boolean {
+  for (let i = value.indexOf(quote); i !== -1; i = value.indexOf(quote, i + 1)) {
+    if (value[i - 1] !== '\\') return false;
+  }
+  return true;
 }
 
-function countNewlines(text: string): number {
-  return text.split('\n').length - 1;
+/**
+ * Whether `quote` + value + `quote` on a line without `#` can only be read as
+ * that whole line. dotenv first tries it as a quoted value, which may close at
+ * any of the value's quotes up to its first unescaped one, and is taken when a
+ * line end follows, U+2028 and U+2029 included; with no unescaped quote in the
+ * value it closes at the end, unless a trailing backslash escapes that quote.
+ */
+function closesOnlyAtTheEnd(value: string, quote: string): boolean {
+  for (let i = value.indexOf(quote); i !== -1; i = value.indexOf(quote, i + 1)) {
+    if (/^\s*[\u2028\u2029]/.test(value.slice(i + 1))) return false;
+    if (value[i - 1] !== '\\') return true;
+  }
+  return !value.endsWith('\\');
+}
+
+/** A bare value survives when dotenv's cut at `#` and trim leave it alone and nothing in it reads as quoting. */
+function canBeBare(value: string): boolean {
+  if (value === '' || value.trim() !== value || /[#\r\n]/.test(value)) return false;
+  const first = value[0] ?? '';
+  if (QUOTES.includes(first) && opensQuote(value, first)) return false;
+  // dotenv expands `\n` and `\r` in any value that starts with a double quote, quoted or not.
+  if (first === '"' && /\\[nr]/.test(value)) return false;
+  return !quotedAcrossLineSeparators(value);
+}
+
+/**
+ * Whether a bare value that starts with `quote` is read by dotenv as a quoted
+ * value: it closes at any of its quotes up to its first unescaped one when a
+ * line end follows (U+2028 and U+2029 included), and with no unescaped one it
+ * runs on into the lines below.
+ */
+function opensQuote(value: string, quote: string): boolean {
+  for (let i = value.indexOf(quote, 1); i !== -1; i = value.indexOf(quote, i + 1)) {
+    if (/^\s*(?:[\u2028\u2029]|$)/.test(value.slice(i + 1))) return true;
+    if (value[i - 1] !== '\\') return false;
+  }
+  return true;
+}
+
+/**
+ * dotenv strips matching quotes with a multi-line regular expression, for which
+ * U+2028 and U+2029 end lines too: a bare value loses the quotes of any of its
+ * "lines" that opens with a quote when the same or a later one closes with it.
+ */
+function quotedAcrossLineSeparators(value: string): boolean {
+  const lines = value.split(/[\u2028\u2029]/);
+  return lines.some((line, i) => {
+    const quote = line[0];
+    if (quote === undefined || !QUOTES.includes(quote)) return false;
+    return lines.slice(i).some((later, j) => later.endsWith(quote) && (j > 0 || later.length >= 2));
+  });
+}
+
+/** Why `quoteEnvValue` gave up on a value, in terms of what it holds (never the value itself). */
+function whyUnquotable(value: string): string {
+  const holds: string[] = [];
+  if (value.includes("'") && value.includes('"') && value.includes('`')) holds.push('all three quote characters');
+  if (value.includes('\r')) holds.push('a carriage return');
+  if (/\\[nr]/.test(value)) holds.push('a backslash before n or r');
+  if (value.endsWith('\\')) holds.push('a trailing backslash');
+  if (/\n/.test(value)) holds.push('a line break');
+  if (value.includes('#')) holds.push('a #');
+  if (value.trim() !== value) holds.push('leading or trailing whitespace');
+  return `dotenv cannot read this value back exactly (it holds ${holds.join(', ') || 'characters no quoting can hold'})`;
 }
 
 /**
  * Writes entries as `KEY=value` lines, after an optional `# ` comment header.
- * Values outside a conservative bare character set are double-quoted with every
- * character that `parseEnvFile` would interpret escaped, and raw newlines never
- * appear, so each entry stays on one line.
+ * Each value gets the quoting `quoteEnvValue` chooses, and the finished text is
+ * read back with `dotenv.parse`: entries that would not come back exactly are
+ * left out, named with the reason in a comment line and in `refused`.
  */
-export function formatEnvFile(entries: ReadonlyArray<{ key: string; value: string }>, header?: string): string {
-  const lines = header ? header.split(/\r?\n/).map((h) => (h === '' ? '#' : `# ${h}`)) : [];
-  for (const { key, value } of entries) {
-    if (!KEY_RE.test(key)) {
-      throw invalidInput(`invalid env key ${JSON.stringify(key)} (expected ${KEY})`, { key });
-    }
-    lines.push(`${key}=${formatValue(value)}`);
+export function formatEnvFile(entries: ReadonlyArray<EnvEntry>, header?: string): { content: string; refused: RefusedEntry[] } {
+  const keys = new Set<string>();
+  for (const { key } of entries) {
+    if (!KEY_RE.test(key)) throw invalidInput(`invalid env key ${JSON.stringify(key)} (expected ${KEY})`, { key });
+    if (keys.has(key)) throw invalidInput(`env key ${key} is given twice`, { key });
+    keys.add(key);
   }
-  return lines.map((l) => `${l}\n`).join('');
+  const refused: RefusedEntry[] = [];
+  let kept = entries.filter(({ key, value }) => {
+    if (quoteEnvValue(value) !== undefined) return true;
+    refused.push({ key, reason: whyUnquotable(value) });
+    return false;
+  });
+  for (;;) {
+    const content = render(kept, header, refused);
+    const read = parse(content);
+    const drifted = kept.filter(({ key, value }) => read[key] !== value);
+    if (drifted.length === 0 && Object.keys(read).length === kept.length) return { content, refused };
+    if (drifted.length === 0) throw new Error('formatEnvFile: dotenv reads keys that were not written');
+    // Not expected with the rules above; the check makes sure a file never reads back different.
+    for (const { key } of drifted) refused.push({ key, reason: 'dotenv reads this value back differently in this file' });
+    kept = kept.filter((e) => !drifted.includes(e));
+  }
 }
 
-function formatValue(value: string): string {
-  if (BARE_VALUE_RE.test(value)) return value;
-  return `"${value.replace(/[\n\r\t"\\$`]/g, (ch) => ENCODE.get(ch) ?? ch)}"`;
+/** The header and one `# KEY left out: reason` line per refused key, as comments, then the entries. */
+function render(entries: ReadonlyArray<EnvEntry>, header: string | undefined, refused: ReadonlyArray<RefusedEntry>): string {
+  const comments = [...(header ? header.split(/\r\n|[\r\n\u2028\u2029]/) : []), ...refused.map((r) => `${r.key} left out: ${r.reason}`)];
+  const lines = comments.map((h) => (h === '' ? '#' : `# ${h}`));
+  for (const { key, value } of entries) lines.push(`${key}=${quoteEnvValue(value) ?? ''}`);
+  return lines.map((l) => `${l}\n`).join('');
 }

@@ -137,19 +137,28 @@ export const secretOperations = [
   operation({
     name: 'list_due_secrets',
     title: 'Secrets due',
-    description: 'Secrets expired, expiring within withinDays, or due for rotation.',
+    description: 'Secrets expired, expiring within withinDays, or due for rotation: each with its nearest deadline (dueAt), days left and state (overdue or due_soon).',
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets/due' },
     cli: { command: ['secrets', 'due'] },
     input: z.object({ withinDays: z.number().int().min(0).max(365).default(14).describe('Look ahead this many days'), ...pageInput }),
-    output: z.object({ items: z.array(secretMeta.extend({ reasons: z.array(z.enum(['expired', 'expiring', 'rotation_due'])) })), ...pageOutput }),
+    output: z.object({
+      items: z.array(secretMeta.extend({
+        reasons: z.array(z.enum(['expired', 'expiring', 'rotation_overdue', 'rotation_due'])).describe('expired and rotation_overdue: the deadline has passed; expiring and rotation_due: it falls within withinDays'),
+        state: z.enum(['overdue', 'due_soon']).describe('overdue: a deadline has passed (act now); due_soon: one falls within withinDays'),
+        dueAt: isoDate.describe('The nearest deadline: expiry or rotation, whichever comes first'),
+        daysLeft: z.number().int().describe('Whole days from now to dueAt, rounded down: 0 within a day, negative once passed'),
+        rotateBy: isoDate.nullable().describe('When the value should be rotated (valueChangedAt + rotationIntervalDays); null without a rotation interval'),
+      })),
+      ...pageOutput,
+    }),
     handler: ({ svc, principal }, input) => svc.due(principal, input),
   }),
   operation({
     name: 'import_secrets',
     title: 'Import secrets from .env',
-    description: 'Store each KEY=value of .env text under a prefix (key lower-cased), all or nothing.',
+    description: 'Store each KEY=value of .env text, read as the dotenv package reads it, under a prefix (key lower-cased), all or nothing; empty values are skipped.',
     access: 'any',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/secrets/import' },
@@ -160,36 +169,54 @@ export const secretOperations = [
       content: z.string().max(4 * 1024 * 1024).describe('The .env file text'),
       overwrite: z.boolean().default(true).describe('Replace existing values'),
     }),
-    output: z.object({ prefix: z.string(), created: z.array(z.string()), updated: z.array(z.string()), unchanged: z.array(z.string()), skipped: z.array(z.string()) }),
+    output: z.object({
+      prefix: z.string(),
+      created: z.array(z.string()),
+      updated: z.array(z.string()),
+      unchanged: z.array(z.string()),
+      skipped: z.array(z.string()).describe('Paths not written: they exist and overwrite is false, or the value is empty'),
+      empty: z.array(z.string()).describe('Keys with an empty value (skipped: secrets cannot be empty)'),
+    }),
     handler: async ({ svc, principal }, input) => {
       const entries = parseEnvFile(input.content);
+      if (entries.length === 0 && /^[ \t]*[^\s#]/m.test(input.content)) {
+        throw invalidInput('content: no KEY=value line that dotenv reads; nothing to import', { field: 'content' });
+      }
       const seen = new Map<string, string>();
       for (const e of entries) {
         // Keys differing only in case land on one path (paths are lower-case).
         const earlier = seen.get(e.key.toLowerCase());
-        if (earlier) throw invalidInput(`content: line ${e.line}: ${e.key} is set twice${earlier === e.key ? '' : ` (also as ${earlier})`}; keep one`, { field: 'content', line: e.line });
-        if (e.value === '') throw invalidInput(`content: line ${e.line}: ${e.key} has an empty value; secrets cannot be empty — remove the line or give it a value`, { field: 'content', line: e.line });
+        if (earlier) throw invalidInput(`content: ${earlier} and ${e.key} are the same secret (keys are lower-cased into paths); keep one`, { field: 'content', keys: [earlier, e.key] });
         seen.set(e.key.toLowerCase(), e.key);
       }
-      const paths = entries.map((e) => ({ path: pathForKey(input.prefix, e.key), value: e.value }));
+      const empty = entries.filter((e) => e.value === '');
+      const paths = entries.filter((e) => e.value !== '').map((e) => ({ path: pathForKey(input.prefix, e.key), value: e.value }));
       const result = await svc.importMany(principal, input.prefix, paths, input.overwrite);
-      return { prefix: input.prefix, ...result };
+      const emptyPaths = empty.map((e) => pathForKey(input.prefix, e.key));
+      return { prefix: input.prefix, ...result, skipped: [...result.skipped, ...emptyPaths], empty: empty.map((e) => e.key) };
     },
   }),
   operation({
     name: 'export_secrets',
     title: 'Export secrets as .env',
-    description: 'Secrets under a prefix as .env text (NAME = upper-cased last path segment). Audited.',
+    description: 'Secrets under a prefix as .env text (NAME = upper-cased last path segment), quoted so dotenv reads every value back exactly; a value it cannot hold is left out and listed in refused. Audited.',
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets/export' },
     cli: { command: ['secrets', 'export'], args: ['prefix'], print: 'content' },
     input: z.object({ prefix: secretPrefix, limit: z.number().int().min(1).max(500).default(200).describe('Refuse above this many secrets') }),
-    output: z.object({ prefix: z.string(), count: z.number().int(), variables: z.array(z.object({ name: z.string(), path: z.string(), value: z.string() })), content: z.string() }),
+    output: z.object({
+      prefix: z.string(),
+      count: z.number().int(),
+      variables: z.array(z.object({ name: z.string(), path: z.string(), value: z.string() })),
+      content: z.string(),
+      refused: z.array(z.object({ name: z.string(), path: z.string(), reason: z.string() })).describe('Secrets left out of content because dotenv could not read their value back exactly (they are still in variables)'),
+    }),
     handler: async ({ svc, principal }, input) => {
       const variables = toVariables(await svc.readMany(principal, input.prefix, input.limit));
-      const content = formatEnvFile(variables.map((v) => ({ key: v.name, value: v.value })), `exported from ${input.prefix}`);
-      return { prefix: input.prefix, count: variables.length, variables, content };
+      const { content, refused } = formatEnvFile(variables.map((v) => ({ key: v.name, value: v.value })), `exported from ${input.prefix}`);
+      const pathOf = new Map(variables.map((v) => [v.name, v.path]));
+      return { prefix: input.prefix, count: variables.length, variables, content, refused: refused.map((r) => ({ name: r.key, path: pathOf.get(r.key) ?? '', reason: r.reason })) };
     },
   }),
   operation({

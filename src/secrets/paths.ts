@@ -49,7 +49,16 @@ export function isUnder(path: string, prefix: string): boolean {
   return path.startsWith(folderOf(prefix)) || path === prefix.replace(/\/$/, '');
 }
 
-/** Paths may contain `_`, a LIKE wildcard; escape it (and `%`, `\\`) so prefixes match literally. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+/**
+ * The paths under a folder prefix are those `p` with `lower <= p < upper` in bytewise
+ * order, the order of the secrets_path_pattern index (text_pattern_ops: `~>=~`, `~<~`).
+ * Unlike `LIKE $1 || '%'`, that condition keeps the index in a generic plan (the one a
+ * named statement switches to), so a prefix listing costs what is under the prefix, not
+ * what is stored elsewhere.
+ */
+export function prefixBounds(prefix: string): { lower: string; upper: string } {
+  // No path reaches U+10FFFF: paths are ASCII (see SEGMENT).
+  if (prefix === '') return { lower: '', upper: '\u{10FFFF}' };
+  const last = prefix.codePointAt(prefix.length - 1)!;
+  return { lower: prefix, upper: prefix.slice(0, -1) + String.fromCodePoint(last + 1) };
 }

@@ -2,7 +2,7 @@ import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { ProjectData } from '../core/project-data.js';
 import { projectFolder } from './access.js';
-import { escapeLike } from './paths.js';
+import { prefixBounds } from './paths.js';
 import { FORGET_ALL, SECRETS_CHANNEL } from './read-cache.js';
 
 /**
@@ -15,18 +15,18 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
     owned: async (project, q) => {
       const { rows } = await q.query<{ item: string; total: number }>(
         `SELECT item, count(*) OVER ()::int AS total FROM (
-           SELECT path AS item FROM secrets WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0
+           SELECT path AS item FROM secrets WHERE path ~>=~ $1 AND path ~<~ $3 AND deleted_at IS NULL AND current_version > 0
            UNION ALL SELECT 'grant ' || prefix || ' (' || access || ')' FROM secret_grants WHERE project = $2
          ) owned ORDER BY item LIMIT 5`,
-        [escapeLike(projectFolder(project)), project],
+        [prefixBounds(projectFolder(project)).lower, project, prefixBounds(projectFolder(project)).upper],
       );
       return { count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
     },
     release: async (project, tx, actor) => {
       const now = deps.clock.now();
       const deleted = await tx.query(
-        `UPDATE secrets SET deleted_at = $2, updated_at = $2 WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0`,
-        [escapeLike(projectFolder(project)), now],
+        `UPDATE secrets SET deleted_at = $2, updated_at = $2 WHERE path ~>=~ $1 AND path ~<~ $3 AND deleted_at IS NULL AND current_version > 0`,
+        [prefixBounds(projectFolder(project)).lower, now, prefixBounds(projectFolder(project)).upper],
       );
       const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1', [project]);
       // Cached rows of the deleted secrets, here and on the other daemons.

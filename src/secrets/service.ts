@@ -9,7 +9,7 @@ import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from
 import type { Keyring } from './keyring.js';
 import type { ReadTracker } from './read-tracker.js';
 import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
-import { escapeLike, folderOf } from './paths.js';
+import { folderOf, prefixBounds } from './paths.js';
 import { changePayload, FORGET_ALL, parseChange, ReadCache, SECRETS_CHANNEL, type CacheLimits } from './read-cache.js';
 import type { ProjectData } from '../core/project-data.js';
 import { secretProjectData } from './project-data.js';
@@ -99,8 +99,48 @@ WHERE s.path = $1 AND s.deleted_at IS NULL`;
 const READ_MANY_SQL = `
 SELECT s.id, s.path, v.version, v.key_id, v.iv, v.ciphertext
 FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
-WHERE s.path LIKE $1 || '%' AND s.deleted_at IS NULL
+WHERE s.path ~>=~ $1 AND s.path ~<~ $3 AND s.deleted_at IS NULL
 ORDER BY s.path LIMIT $2`;
+
+/** list's statement; exported for the test that checks its generic plan uses the path index. */
+export const LIST_SQL = `SELECT ${META_COLUMNS} FROM secrets s
+       WHERE s.path ~>=~ $1 AND s.path ~<~ $7 AND s.path > $2 AND s.current_version > 0 AND ($3 OR s.deleted_at IS NULL)
+         AND ($4 OR position('/' IN substr(s.path, length($1) + 1)) = 0)
+         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE starts_with(s.path, f.folder)))
+       ORDER BY s.path LIMIT $5`;
+
+export type DueReason = 'expired' | 'expiring' | 'rotation_overdue' | 'rotation_due';
+
+export interface DueInfo {
+  /** expired / rotation_overdue: the deadline has passed; expiring / rotation_due: it falls within the window. */
+  reasons: DueReason[];
+  state: 'overdue' | 'due_soon';
+  /** The nearest deadline: expiry or rotation, whichever comes first. */
+  dueAt: Date;
+  /** Whole days from now to dueAt, rounded down: 0 within a day, negative once it has passed. */
+  daysLeft: number;
+  /** When the value should be rotated (valueChangedAt + rotationIntervalDays); null without a rotation interval. */
+  rotateBy: Date | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Why a secret listed by due() is there, and how urgent it is. */
+function dueInfo(r: { expires_at: Date | null; value_changed_at: Date; rotation_interval_days: number | null }, now: Date, horizon: Date): DueInfo {
+  const reasons: DueReason[] = [];
+  const deadlines: number[] = [];
+  if (r.expires_at && r.expires_at <= horizon) {
+    reasons.push(r.expires_at <= now ? 'expired' : 'expiring');
+    deadlines.push(r.expires_at.getTime());
+  }
+  const rotateBy = r.rotation_interval_days === null ? null : new Date(r.value_changed_at.getTime() + r.rotation_interval_days * DAY_MS);
+  if (rotateBy !== null && rotateBy <= horizon) {
+    reasons.push(rotateBy <= now ? 'rotation_overdue' : 'rotation_due');
+    deadlines.push(rotateBy.getTime());
+  }
+  const dueAt = Math.min(...deadlines);
+  return { reasons, state: dueAt <= now.getTime() ? 'overdue' : 'due_soon', dueAt: new Date(dueAt), daysLeft: Math.floor((dueAt - now.getTime()) / DAY_MS), rotateBy };
+}
 
 export interface SecretsDeps {
   db: Db;
@@ -240,7 +280,7 @@ export class SecretsService {
     const row = rows[0];
     if (!row) return notFound(`no secret at ${path}; \`list_secrets\` shows the paths that exist`);
     if (row.deleted_at) return notFound(`the secret at ${path} was deleted; \`restore_secret\` brings it back`);
-    return notFound(`the secret at ${path} has no version ${version} (current: ${row.current_version}); \`secret_history\` lists versions`);
+    return notFound(`the secret at ${path} has no version ${version} (current: ${row.current_version}); \`get_secret_history\` lists versions`);
   }
 
   private checkValue(value: string): Buffer {
@@ -328,9 +368,10 @@ export class SecretsService {
   async readMany(principal: Principal, prefix: string, limit: number): Promise<Array<{ path: string; value: string }>> {
     const folder = folderOf(prefix);
     await this.authorize(principal, folder, 'read', 'secret.export');
-    const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path LIKE $1 || '%' AND deleted_at IS NULL AND current_version > 0`, [escapeLike(folder)]);
+    const bounds = prefixBounds(folder);
+    const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NULL AND current_version > 0`, [bounds.lower, bounds.upper]);
     if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
-    const { rows } = await this.db.query<SealedRow & { id: number }>(READ_MANY_SQL, [escapeLike(folder), limit]);
+    const { rows } = await this.db.query<SealedRow & { id: number }>(READ_MANY_SQL, [bounds.lower, limit, bounds.upper]);
     const now = this.deps.clock.now();
     return Promise.all(
       rows.map(async (r) => {
@@ -431,14 +472,8 @@ export class SecretsService {
     await this.deps.reads.flush();
     const visible = await this.visibility(principal, prefix);
     const after = input.cursor ? decodeCursor(input.cursor) : '';
-    const { rows } = await this.db.query<MetaRow>(
-      `SELECT ${META_COLUMNS} FROM secrets s
-       WHERE s.path LIKE $1 || '%' AND s.path > $2 AND s.current_version > 0 AND ($3 OR s.deleted_at IS NULL)
-         AND ($4 OR position('/' IN substr(s.path, length($1) + 1)) = 0)
-         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE s.path LIKE f.folder || '%'))
-       ORDER BY s.path LIMIT $5`,
-      [escapeLike(prefix), after, input.includeDeleted, input.recursive, input.limit + 1, visible.map(escapeLike)],
-    );
+    const bounds = prefixBounds(prefix);
+    const { rows } = await this.db.query<MetaRow>(LIST_SQL, [bounds.lower, after, input.includeDeleted, input.recursive, input.limit + 1, visible, bounds.upper]);
     const page = rows.slice(0, input.limit);
     const folders = input.recursive ? [] : await this.subfolders(prefix, visible);
     return {
@@ -471,16 +506,20 @@ export class SecretsService {
   private async subfolders(prefix: string, visible: string[]): Promise<string[]> {
     const { rows } = await this.db.query<{ folder: string }>(
       `SELECT DISTINCT $2 || split_part(substr(path, length($2) + 1), '/', 1) || '/' AS folder FROM secrets
-       WHERE path LIKE $1 || '%' AND position('/' IN substr(path, length($2) + 1)) > 0 AND deleted_at IS NULL AND current_version > 0
+       WHERE path ~>=~ $1 AND path ~<~ $3 AND position('/' IN substr(path, length($2) + 1)) > 0 AND deleted_at IS NULL AND current_version > 0
        ORDER BY folder LIMIT 500`,
-      [escapeLike(prefix), prefix],
+      [prefixBounds(prefix).lower, prefix, prefixBounds(prefix).upper],
     );
     const folders = rows.map((r) => r.folder);
     return visible.length === 0 ? folders : folders.filter((f) => visible.some((v) => v.startsWith(f) || f.startsWith(v)));
   }
 
-  /** Secrets expired, expiring within `withinDays`, or due for rotation, visible to the principal. */
-  async due(principal: Principal, input: { withinDays: number; limit: number; cursor?: string }): Promise<Page<SecretMeta & { reasons: Array<'expired' | 'expiring' | 'rotation_due'> }>> {
+  /**
+   * Secrets expired, expiring within `withinDays`, or due for rotation, visible to the principal;
+   * each with its nearest deadline (dueAt), whole days left to it (negative once passed) and a
+   * state an agent can act on: overdue (a deadline has passed) or due_soon.
+   */
+  async due(principal: Principal, input: { withinDays: number; limit: number; cursor?: string }): Promise<Page<SecretMeta & DueInfo>> {
     const now = this.deps.clock.now();
     const horizon = new Date(now.getTime() + input.withinDays * 86_400_000);
     const scope = principal.role === 'admin' ? '' : projectFolder(principal.project);
@@ -488,21 +527,14 @@ export class SecretsService {
     const after = input.cursor ? decodeCursor(input.cursor) : '';
     const { rows } = await this.db.query<MetaRow>(
       `SELECT ${META_COLUMNS} FROM secrets s
-       WHERE s.deleted_at IS NULL AND s.current_version > 0 AND s.path LIKE $1 || '%' AND s.path > $2
+       WHERE s.deleted_at IS NULL AND s.current_version > 0 AND s.path ~>=~ $1 AND s.path ~<~ $5 AND s.path > $2
          AND (s.expires_at <= $3 OR s.value_changed_at + make_interval(days => s.rotation_interval_days) <= $3)
        ORDER BY s.path LIMIT $4`,
-      [escapeLike(scope), after, horizon, input.limit + 1],
+      [prefixBounds(scope).lower, after, horizon, input.limit + 1, prefixBounds(scope).upper],
     );
     const page = rows.slice(0, input.limit);
     return {
-      items: page.map((r) => {
-        const reasons: Array<'expired' | 'expiring' | 'rotation_due'> = [];
-        if (r.expires_at && r.expires_at <= now) reasons.push('expired');
-        else if (r.expires_at && r.expires_at <= horizon) reasons.push('expiring');
-        const rotateBy = r.rotation_interval_days === null ? null : r.value_changed_at.getTime() + r.rotation_interval_days * 86_400_000;
-        if (rotateBy !== null && rotateBy <= horizon.getTime()) reasons.push('rotation_due');
-        return { ...toMeta(r), reasons };
-      }),
+      items: page.map((r) => ({ ...toMeta(r), ...dueInfo(r, now, horizon) })),
       nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!.path) : null,
     };
   }

@@ -1,14 +1,16 @@
 /**
  * `supervisor secrets import <file>` then `supervisor secrets export <prefix>`:
- * the .env that comes out parses to the same keys and values that went in,
- * whatever quoting the original used; a second import changes nothing; a broken
- * file is refused whole, with the line named.
+ * the import stores what the `dotenv` package reads from the file, and the .env
+ * that comes out reads back through `dotenv.parse` to the same keys and values,
+ * whatever quoting the original used; a second import changes nothing; empty
+ * values are skipped by key, never a reason to refuse the file.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseEnvFile } from '../../src/secrets/envfile.js';
+import { parse } from 'dotenv';
+import { DOTENV_MULTILINE } from '../secrets/data/dotenv-fixtures.js';
 import { describeResult, parseJson, runCli, useCliDaemon } from './run-cli.js';
 
 /**
@@ -20,13 +22,14 @@ const ENV_FILE = `# Database settings for project x
 # (comments and blank lines are skipped)
 
 export DATABASE_URL=postgres://app:s3cret@db.internal:5432/app
-PLAIN=hello world   # an inline comment after whitespace is dropped
+PLAIN=hello world   # an inline comment is dropped
 export   TABBED_EXPORT=value
-HASH_IN_VALUE=abc#def
-URL_FRAGMENT=https://example.com/page#section
+HASH_CUTS=abc#def
+URL_QUOTED="https://example.com/page#section"
 SINGLE='literal $HOME and \\n and "double" stay as written'
-DOUBLE="tab\\there, newline\\nthere, quote \\" backslash \\\\ dollar \\$ backtick \\\`"
-DOUBLE_WITH_HASH="# not a comment" # but this is
+DOUBLE="tab\\there, newline\\nthere, backslash \\\\ dollar $ backtick \\\`"
+BACKTICKS=\`it's "both" quotes\`
+JSON={"a": "b", "list": [1, 2]}
 UNKNOWN_ESCAPE="C:\\dir\\d+"
 UNICODE="pä$$wörd 🔑"
 PEM="-----BEGIN KEY-----
@@ -34,12 +37,14 @@ line two
 -----END KEY-----"
 SINGLE_MULTI='first line
   indented second line'
+BACKTICK_MULTI=\`line "one"
+line 'two'\`
 WINDOWS_LINE=crlf-value\r
 LAST=no trailing newline`;
 
-/** Key → value, ignoring order and line numbers. */
-const pairsOf = (text: string) => new Map(parseEnvFile(text).map((e) => [e.key, e.value]));
-const ENTRIES = 14;
+/** Key → value as dotenv reads it. */
+const pairsOf = (text: string) => new Map(Object.entries(parse(text)));
+const ENTRIES = 16;
 
 describe('secrets import / export round trip', () => {
   const t = useCliDaemon();
@@ -51,15 +56,17 @@ describe('secrets import / export round trip', () => {
     return path;
   }
 
-  test('the file parses as intended (guards the fixture itself)', () => {
+  test('the file reads as intended with dotenv (guards the fixture itself)', () => {
     const pairs = pairsOf(ENV_FILE);
     assert.equal(pairs.size, ENTRIES);
     assert.equal(pairs.get('PLAIN'), 'hello world');
+    assert.equal(pairs.get('HASH_CUTS'), 'abc');
     assert.equal(pairs.get('SINGLE'), 'literal $HOME and \\n and "double" stay as written');
-    assert.equal(pairs.get('DOUBLE'), 'tab\there, newline\nthere, quote " backslash \\ dollar $ backtick `');
-    assert.equal(pairs.get('DOUBLE_WITH_HASH'), '# not a comment');
+    assert.equal(pairs.get('DOUBLE'), 'tab\\there, newline\nthere, backslash \\\\ dollar $ backtick \\`');
+    assert.equal(pairs.get('BACKTICKS'), 'it\'s "both" quotes');
     assert.equal(pairs.get('UNKNOWN_ESCAPE'), 'C:\\dir\\d+');
     assert.equal(pairs.get('PEM'), '-----BEGIN KEY-----\nline two\n-----END KEY-----');
+    assert.equal(pairs.get('BACKTICK_MULTI'), 'line "one"\nline \'two\'');
     assert.equal(pairs.get('WINDOWS_LINE'), 'crlf-value');
   });
 
@@ -91,39 +98,65 @@ describe('secrets import / export round trip', () => {
     assert.deepEqual(afterHistory, before, 'no new versions');
   });
 
-  test('keys that differ only in case (one path) are refused as duplicates', async () => {
-    const file = await envFile('case.env', 'Token=one\nTOKEN=two\n');
+  test("dotenv's own fixture imports whole: the empty value is skipped by key, the rest stored as dotenv reads it", async () => {
+    const file = await envFile('dotenv.env', DOTENV_MULTILINE);
+    const r = await runCli(['secrets', 'import', file, '--prefix', 'project/dotenv/', '--json'], { env: t.env });
+    assert.equal(r.code, 0, describeResult(r));
+    const report = parseJson(r);
+    assert.deepEqual(report.empty, ['EMPTY']);
+    assert.ok((report.skipped as string[]).includes('project/dotenv/empty'));
+    const expected = new Map([...pairsOf(DOTENV_MULTILINE)].filter(([, v]) => v !== ''));
+    assert.equal((report.created as string[]).length, expected.size);
+
+    const exported = await runCli(['secrets', 'export', 'project/dotenv/'], { env: t.env });
+    assert.equal(exported.code, 0, describeResult(exported));
+    assert.deepEqual(pairsOf(exported.stdout), expected);
+  });
+
+  test('keys that differ only in case (one path) are refused as duplicates, and nothing is stored', async () => {
+    const file = await envFile('case.env', 'A=1\nToken=hunter2\nTOKEN=hunter3\n');
     const r = await runCli(['secrets', 'import', file, '--prefix', 'project/case-fold/'], { env: t.env });
     assert.equal(r.code, 1, describeResult(r));
-    assert.match(r.stderr, /line 2: .*TOKEN/);
+    assert.match(r.stderr, /^supervisor: invalid_input: content: Token and TOKEN are the same secret/);
+    assert.ok(!r.stderr.includes('hunter'), 'the message does not echo values');
+    const listed = parseJson(await runCli(['secrets', 'list', 'project/case-fold/', '--include-deleted', '--json'], { env: t.env }));
+    assert.deepEqual(listed.items, [], 'all or nothing');
   });
 
-  test('an empty value is refused naming its key and line', async () => {
-    const file = await envFile('empty.env', 'A=1\nEMPTY=\n');
-    const r = await runCli(['secrets', 'import', file, '--prefix', 'project/empty-value/'], { env: t.env });
+  test('text with no line dotenv reads is refused, without echoing it', async () => {
+    const file = await envFile('none.env', 'JUSTAKEY hunter2\n');
+    const r = await runCli(['secrets', 'import', file, '--prefix', 'project/none/'], { env: t.env });
     assert.equal(r.code, 1, describeResult(r));
-    assert.match(r.stderr, /EMPTY/);
-    assert.match(r.stderr, /line 2/);
+    assert.match(r.stderr, /no KEY=value line that dotenv reads/);
+    assert.ok(!r.stderr.includes('hunter2'));
   });
 
-  const broken: Array<{ what: string; content: string; message: RegExp }> = [
-    { what: 'a duplicate key', content: 'A=1\nB=2\n# note\nA=3\n', message: /content: line 4: A is set twice; keep one/ },
-    { what: 'an unterminated double quote', content: 'A=1\nB="never closed\nC=3\n', message: /line 2: unterminated double-quoted value for B/ },
-    { what: "an unterminated single quote", content: "A=1\nB=2\nC='open\n", message: /line 3: unterminated single-quoted value for C/ },
+  const quirks: Array<{ what: string; content: string }> = [
+    { what: 'a key set twice (the last wins)', content: 'A=1\nB=2\n# note\nA=3\n' },
+    { what: 'an unclosed double quote (kept as text)', content: 'A=1\nB="never closed\nC=3\n' },
+    { what: 'a # without a space before it', content: 'A=value#comment\n' },
   ];
-  for (const [i, c] of broken.entries()) {
-    test(`a file with ${c.what} is refused naming the line, and nothing is stored`, async () => {
-      const prefix = `project/broken-${i}/`;
-      const file = await envFile(`broken-${i}.env`, c.content);
+  for (const [i, c] of quirks.entries()) {
+    test(`a file with ${c.what} stores what dotenv reads`, async () => {
+      const prefix = `project/quirk-${i}/`;
+      const file = await envFile(`quirk-${i}.env`, c.content);
       const r = await runCli(['secrets', 'import', file, '--prefix', prefix], { env: t.env });
-      assert.equal(r.code, 1, describeResult(r));
-      assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^supervisor: invalid_input: /);
-      assert.match(r.stderr, c.message);
-      assert.ok(!r.stderr.includes('never closed') && !r.stderr.includes("'open"), 'the message does not echo values');
-
-      const listed = parseJson(await runCli(['secrets', 'list', prefix, '--include-deleted', '--json'], { env: t.env }));
-      assert.deepEqual(listed.items, [], 'all or nothing: no entry of the file was stored');
+      assert.equal(r.code, 0, describeResult(r));
+      const exported = await runCli(['secrets', 'export', prefix], { env: t.env });
+      assert.deepEqual(pairsOf(exported.stdout), pairsOf(c.content));
     });
   }
+
+  test('a value dotenv cannot hold is left out of the file by name; the others are written', async () => {
+    const prefix = 'project/unholdable/';
+    const set = await runCli(['secrets', 'set', `${prefix}weird`], { env: t.env, stdin: `'"\`\n#x` });
+    assert.equal(set.code, 0, describeResult(set));
+    assert.equal((await runCli(['secrets', 'set', `${prefix}fine`], { env: t.env, stdin: 'ok' })).code, 0);
+    const exported = await runCli(['secrets', 'export', prefix, '--json'], { env: t.env });
+    assert.equal(exported.code, 0, describeResult(exported));
+    const answer = parseJson(exported);
+    assert.deepEqual((answer.refused as Array<{ name: string; path: string }>).map((r) => [r.name, r.path]), [['WEIRD', `${prefix}weird`]]);
+    assert.match(String(answer.content), /^# WEIRD left out: dotenv cannot read this value back exactly/m);
+    assert.deepEqual(pairsOf(String(answer.content)), new Map([['FINE', 'ok']]));
+  });
 });

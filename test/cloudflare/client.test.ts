@@ -154,12 +154,12 @@ describe('refusals', () => {
     });
   });
 
-  test('a bad token is unauthorized/forbidden and never appears in the error', async () => {
+  test('a wrong token is unauthorized (on verify and elsewhere), a missing permission forbidden, neither retried; the token never appears in the error', async () => {
     const secret = 'wrong-token-do-not-leak';
-    const { cf } = client({ token: secret });
+    const { cf, sleeps } = client({ token: secret });
     for (const [call, code] of [
       [() => cf.verifyToken(), 'unauthorized'],
-      [() => cf.listZones(), 'forbidden'],
+      [() => cf.listZones(), 'unauthorized'],
     ] as const) {
       await assert.rejects(call(), (err: unknown) => {
         assert.ok(err instanceof SupervisorError);
@@ -174,8 +174,26 @@ describe('refusals', () => {
       assert.ok(isError('forbidden')(err));
       assert.deepEqual((err as SupervisorError).details.cloudflareErrors, [{ code: 10000, message: 'POST method not allowed for the api_token authentication scheme' }]);
       assert.ok(!(err as SupervisorError).message.includes('readonly-token-s3cret'));
+      assert.match((err as SupervisorError).message, /lacks a permission/);
       return true;
     });
+    assert.deepEqual(sleeps, [], 'no retry');
+    assert.equal(fake.calls.length, 3, 'one call each');
+  });
+
+  test('a token that cannot go in a header is refused before any call; surrounding whitespace is dropped', async () => {
+    for (const token of ['two\nlines', 'nul\0byte', 'inner space', '   ']) {
+      const { cf, sleeps } = client({ token });
+      await assert.rejects(cf.listZones(), (err: unknown) => {
+        assert.ok(isError('unauthorized')(err));
+        assert.equal((err as SupervisorError).details.auth, 'malformed_token');
+        return true;
+      });
+      assert.deepEqual(sleeps, []);
+    }
+    assert.deepEqual(fake.calls, []);
+    const { cf } = client({ token: `  ${TOKEN}\n` });
+    assert.deepEqual((await cf.listZones('example.com')).map((z) => z.id), [zone.id]);
   });
 });
 

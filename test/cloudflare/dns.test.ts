@@ -18,6 +18,8 @@ import type { z } from 'zod';
 import type { dnsOutcome, recordView } from '../../src/cloudflare/schemas.js';
 import { ALL_PERMISSIONS, openCloudflareFixture, refusalRecorder, TOKEN, type CloudflareFixture } from './fixture.js';
 import { addProject } from '../helpers/projects.js';
+import { within } from '../helpers/wait.js';
+import { COMMENT_INPUT_MAX } from '../../src/cloudflare/schemas.js';
 
 const admin = adminPrincipal('test-admin');
 
@@ -83,15 +85,6 @@ async function mirrorRows(f: CloudflareFixture, name: string): Promise<Array<{ z
     [name],
   );
   return rows;
-}
-
-/** Waits (briefly, in this process) until the fake has seen a request; the fake runs on this event loop. */
-async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
 }
 
 async function allRoutes(f: CloudflareFixture, limit = 200): Promise<Array<{ hostname: string; path: string; source: string }>> {
@@ -268,7 +261,7 @@ for (const backend of testBackends()) {
         f.fake.failNext(1, { delayMs: 0 }, '/dns_records');
         f.fake.failNext(1, { delayMs: 150 }, '/dns_records');
         const pending = cname(f, 'late.example.com', 'origin.example.net');
-        await until('the create call', () => singlePosts(f, root).length > 0);
+        await within(5_000, 'the create call', () => singlePosts(f, root).length > 0);
         f.fake.addRecord(root, { type: 'A', name: 'late.example.com', content: '192.0.2.50' });
         const err = await refused(pending, 'conflict', /CNAME late\.example\.com.*81053/);
         assert.deepEqual((err.details.failed as Array<{ code: string }>).map((x) => x.code), ['conflict']);
@@ -349,7 +342,7 @@ for (const backend of testBackends()) {
         f.fake.rejectBatchIf(({ body }) => (body as { name?: string }).name === 'clash.example.com');
         f.fake.failNext(1, { delayMs: 150 }, '/dns_records/batch');
         const pending = sync(f);
-        await until('the batch call', () => batchCalls(f).length > 0);
+        await within(5_000, 'the batch call', () => batchCalls(f).length > 0);
         f.fake.addRecord(root, { type: 'A', name: 'clash.example.com', content: '192.0.2.44' });
         const answer = await pending;
         assert.deepEqual(batchCalls(f).map((b) => [b.size, b.status]), [[4, 400]]);
@@ -437,7 +430,7 @@ for (const backend of testBackends()) {
         f.fake.failNext(1, { delayMs: 0 }, '/dns_records');
         f.fake.failNext(1, { delayMs: 150 }, '/dns_records');
         const pending = cname(f, 'twin.example.com', 'origin.example.net');
-        await until('the create call', () => singlePosts(f, root).length > 0);
+        await within(5_000, 'the create call', () => singlePosts(f, root).length > 0);
         f.fake.addRecord(root, { type: 'CNAME', name: 'twin.example.com', content: 'origin.example.net', proxied: true, comment: 'managed-by:supervisor' });
         const answer = await pending;
         assert.equal(answer.changed, true);
@@ -453,7 +446,7 @@ for (const backend of testBackends()) {
         f.fake.failNext(1, { delayMs: 0 }, '/dns_records');
         f.fake.failNext(1, { delayMs: 150 }, '/dns_records');
         const pending = cname(f, 'twin57.example.com', 'origin.example.net');
-        await until('the create call', () => singlePosts(f, root).length > 0);
+        await within(5_000, 'the create call', () => singlePosts(f, root).length > 0);
         f.fake.addRecord(root, { type: 'CNAME', name: 'twin57.example.com', content: 'origin.example.net', proxied: false, ttl: 300, comment: 'managed-by:supervisor' });
         const answer = await pending;
         assert.deepEqual(answer.failed, []);
@@ -470,7 +463,7 @@ for (const backend of testBackends()) {
         await allocateHostnames(f, 'batchtwin', 31200, names);
         f.fake.failNext(1, { delayMs: 150 }, '/dns_records/batch');
         const pending = sync(f);
-        await until('the batch call', () => batchCalls(f).length > 0);
+        await within(5_000, 'the batch call', () => batchCalls(f).length > 0);
         f.fake.addRecord(root, { type: 'CNAME', name: 'bt1.example.com', content: `${f.tunnelId}.cfargotunnel.com`, proxied: true, comment: `managed-by:supervisor tunnel ${f.tunnelId}` });
         const answer = await pending;
         assert.deepEqual(batchCalls(f).map((b) => b.status), [400]);
@@ -545,6 +538,17 @@ for (const backend of testBackends()) {
           await refused(aRecord(f, 'bad.example.com', address), 'invalid_input');
           assert.deepEqual(f.fake.calls, [], `no API call for ${JSON.stringify(address)}`);
         }
+      });
+
+      test('a comment Cloudflare would refuse (a line break, or too long with the ownership mark) is invalid_input with no API call', async () => {
+        for (const comment of ['line1\nline2', 'cr\r', 'c'.repeat(COMMENT_INPUT_MAX + 1)]) {
+          f.fake.resetCalls();
+          await refused(cname(f, 'commented.example.com', 'origin.example.net', { comment }), 'invalid_input', /comment/);
+          await refused(aRecord(f, 'commented.example.com', '192.0.2.8', { comment }), 'invalid_input', /comment/);
+          assert.deepEqual(f.fake.calls, [], `no API call for ${JSON.stringify(comment)}`);
+        }
+        const longest = await cname(f, 'commented.example.com', 'origin.example.net', { comment: 'c'.repeat(COMMENT_INPUT_MAX) });
+        assert.equal(longest.record?.comment?.length, 100, 'the longest comment accepted is the longest Cloudflare keeps');
       });
 
       test('delete_dns_record: our record goes; a name with no record deletes 0', async () => {

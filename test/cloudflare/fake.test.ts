@@ -148,6 +148,12 @@ describe('dns records', () => {
       [{ type: 'A', name: 'v1', content: '192.0.2.1', ttl: 30 }, [1004]],
       [{ type: 'TXT', name: 'v1', content: 'x', proxied: true }, [9041]],
       [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'c'.repeat(101) }, [9313]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'line1\nline2' }, [1004]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'cr\r' }, [1004]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['no-colon'] }, [1004]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['bad name:x'] }, [1004]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['owner:a\nb'] }, [1004]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: [':value'] }, [1004]],
       [{ type: 'MX', name: 'v1', content: 'mx.example.com' }, [1004]],
     ];
     for (const [body, expected] of cases) {
@@ -157,6 +163,15 @@ describe('dns records', () => {
     }
     const ttl = await call('POST', dns(), { body: { type: 'A', name: 'v1', content: '192.0.2.1', ttl: 30 } });
     assert.equal(ttl.body.errors[0]?.error_chain?.[0]?.code, 9021);
+  });
+
+  test('Unicode names are stored as punycode, tag names lower-case; both are found by the forms they were given in', async () => {
+    const r = await call('POST', dns(), { body: { type: 'A', name: 'bücher', content: '192.0.2.40', tags: ['Owner:Team A', 'env:'] } });
+    assert.equal(r.status, 200, JSON.stringify(r.body.errors));
+    const rec = r.body.result as { name: string; tags: string[] };
+    assert.equal(rec.name, 'xn--bcher-kva.example.com');
+    assert.deepEqual(rec.tags, ['owner:Team A', 'env:']);
+    assert.deepEqual(records(await call('GET', dns('?name=bücher.example.com'))).map((x) => x.name), ['xn--bcher-kva.example.com']);
   });
 
   test('duplicate and same-name conflicts use 81058, 81057, 81053, 81054', async () => {
@@ -273,8 +288,9 @@ describe('tunnel configuration', () => {
     const config = { ingress: [{ hostname: 'app.example.com', service: 'http://localhost:8080' }, { service: 'http_status:404' }] };
     const put = await call('PUT', path, { body: { config } });
     assert.equal(put.status, 200);
-    const result = put.body.result as { tunnel_id: string; version: number; source: string; config: { ingress: unknown[] } };
-    assert.deepEqual([result.tunnel_id, result.version, result.source], ['t1', 1, 'cloudflare']);
+    const result = put.body.result as { account_id: string; tunnel_id: string; version: number; source: string; config: { ingress: unknown[] } };
+    assert.deepEqual([result.account_id, result.tunnel_id, result.version, result.source], ['acc1', 't1', 1, 'cloudflare']);
+    assert.equal((empty.body.result as { account_id: string }).account_id, 'acc1');
     await call('PUT', path, { body: { config: { ingress: [{ service: 'hello_world' }] } } });
     assert.deepEqual(fake.tunnelConfig('acc1', 't1'), { version: 2, config: { ingress: [{ service: 'hello_world' }], 'warp-routing': { enabled: false } } });
   });

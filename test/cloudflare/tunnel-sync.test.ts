@@ -240,6 +240,35 @@ for (const backend of testBackends()) {
   });
 }
 
+test('list_tunnel_routes says what each route wants apart from what is applied', async () => {
+  const f = await openCloudflareFixture('pglite');
+  type Listed = { hostname: string; dnsWanted: boolean; applied: { ingress: boolean; dns: boolean } };
+  const listed = async () => new Map(((await f.invoke('list_tunnel_routes', {})).items as Listed[]).map((r) => [r.hostname, [r.dnsWanted, r.applied.ingress, r.applied.dns]]));
+  try {
+    await addProject(f.services, 'test', { name: 'two', range: { start: 21100, end: 21109 } });
+    await f.services.ports.allocate(admin, { project: 'two', service: 'api', hostname: 'api.consilio.example.com' });
+    assert.deepEqual(await listed(), new Map([['api.consilio.example.com', [true, false, false]]]), 'wanted, nothing written yet');
+
+    // A sync whose DNS part fails: the ingress is written, the record is not.
+    f.fake.failAlways({ status: 500 }, '/dns_records');
+    await assert.rejects(f.invoke('sync_tunnel', {}));
+    f.fake.clearFaults();
+    assert.deepEqual(await listed(), new Map([['api.consilio.example.com', [true, true, false]]]), 'the record was never written');
+
+    await f.invoke('sync_tunnel', {});
+    await f.invoke('add_tunnel_route', { hostname: 'nodns.example.com', port: 21101, dns: false });
+    assert.deepEqual(
+      await listed(),
+      new Map([
+        ['api.consilio.example.com', [true, true, true]],
+        ['nodns.example.com', [false, true, false]],
+      ]),
+    );
+  } finally {
+    await f.close();
+  }
+});
+
 test('a sync keeps the previous config.yml as config.yml.bak', async () => {
   const f = await openCloudflareFixture('pglite');
   try {

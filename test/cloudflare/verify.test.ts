@@ -148,13 +148,13 @@ for (const backend of testBackends()) {
     });
     after(() => f?.close());
 
-    test('not_found saying how to store it, and no API call', async () => {
+    test('not_configured saying how to store it, and no API call', async () => {
       f.fake.resetCalls();
-      const err = await refused(f.invoke('verify_cloudflare', {}), 'not_found', /meta\/cloudflare\/api_token/);
+      const err = await refused(f.invoke('verify_cloudflare', {}), 'not_configured', /meta\/cloudflare\/api_token/);
       assert.match(err.message, /supervisor secrets set meta\/cloudflare\/api_token/);
       assert.deepEqual(f.fake.calls, []);
       // The DNS operations say the same.
-      await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'not_found', /meta\/cloudflare\/api_token/);
+      await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'not_configured', /meta\/cloudflare\/api_token/);
     });
   });
 }

@@ -29,3 +29,19 @@ test('the data the dashboard shows needs a token and never includes values', asy
   assert.ok(text.includes('project/x/dashboard_canary'));
   assert.ok(!text.includes('DASHBOARD-CANARY-VALUE'));
 });
+
+test('the favicon is served without a token, and loading it writes no audit row', async () => {
+  const before = await daemon.services.audit.list({ action: 'auth.denied', limit: 200 });
+  for (const path of ['/favicon.ico', '/favicon.svg']) {
+    const res = await fetch(`${daemon.url}${path}`);
+    // Not 401: no token is asked for, so no denial is noted (and none audited).
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+    assert.match(await res.text(), /^<svg /);
+  }
+  const html = await (await fetch(`${daemon.url}/`)).text();
+  assert.match(html, /<link rel="icon" href="\/favicon\.svg"/);
+  const after = await daemon.services.audit.list({ action: 'auth.denied', limit: 200 });
+  assert.deepEqual(after.map((r) => r.target), before.map((r) => r.target));
+  assert.ok(!after.some((r) => r.target?.includes('favicon')));
+});

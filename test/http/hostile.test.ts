@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { daemonBackend } from '../cli/run-cli.js';
+import { capturedLogLines } from '../helpers/services.js';
 
 describe('hostile requests', () => {
   let daemon: TestDaemon;
@@ -101,6 +102,17 @@ describe('hostile requests', () => {
     const response = await raw('/api/v1/secret?path=project/h/none', { method: 'DELETE', headers: { ...auth(), 'content-type': 'application/json' } });
     assert.equal(response.status, 404);
     assert.equal((await errorOf(response)).code, 'not_found');
+  });
+
+  test("a caller's mistakes are logged below error level", async () => {
+    const from = capturedLogLines.length;
+    const marker = `/api/v1/secret?path=project/h/loglevel`;
+    assert.equal((await raw(marker, { method: 'DELETE', headers: { ...auth(), 'content-type': 'application/json' } })).status, 404);
+    assert.equal((await raw('/api/v1/secret', { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"path": ' })).status, 400);
+    assert.equal((await raw('/api/v1/secret', { method: 'PUT', headers: { ...auth(), 'content-type': 'text/plain' }, body: 'x' })).status, 400);
+    const lines = capturedLogLines.slice(from).map((line) => JSON.parse(line) as { level: number | string; msg?: string });
+    const errors = lines.filter((l) => l.level === 'error' || (typeof l.level === 'number' && l.level >= 50));
+    assert.deepEqual(errors, [], 'no error-level line for a client error');
   });
 
   test('rejected inputs are recorded bounded, and a hostile one does not lose other callers’ records', async () => {

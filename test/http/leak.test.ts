@@ -109,8 +109,8 @@ describe(`secret values do not leak [${backend}]`, () => {
     expectError(await odin.post('secrets/import', { prefix: 'project/consilio/', content: `X=${canary('rest-import-forbidden')}\n` }), 403, 'forbidden');
     expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', content: `lower key=${canary('rest-import-badkey')}\n` }), 400, 'invalid_input');
     expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', content: `${canary('rest-import-noeq')}\n` }), 400, 'invalid_input');
-    expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', content: `DUP=${canary('rest-dup-a')}\nDUP=${canary('rest-dup-b')}\n` }), 400, 'invalid_input');
-    expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', content: `Q="${canary('rest-unterminated')}\n` }), 400, 'invalid_input');
+    expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', content: `Dup=${canary('rest-dup-a')}\nDUP=${canary('rest-dup-b')}\n` }), 400, 'invalid_input');
+    expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', content: `.HIDDEN=${canary('rest-hidden-key')}\n` }), 400, 'invalid_input');
   });
 
   test('MCP: set, get, list, history, export, import, delete — only get and export show values', async () => {
@@ -139,7 +139,7 @@ describe(`secret values do not leak [${backend}]`, () => {
     expectToolError(await mcp.call('no_such_tool', { value: canary('mcp-unknown-tool') }), 'invalid_input');
     expectToolError(await mcp.call('create_token', { name: 'x', secret: canary('mcp-admin-only') }), 'forbidden');
     expectToolError(await mcp.call('import_secrets', { prefix: 'meta/x/', content: `A=${canary('mcp-import-forbidden')}\n` }), 'forbidden');
-    expectToolError(await mcp.call('import_secrets', { prefix: 'project/consilio/', content: `9BAD=${canary('mcp-import-badkey')}\n` }), 'invalid_input');
+    expectToolError(await mcp.call('import_secrets', { prefix: 'project/consilio/', content: `.BAD=${canary('mcp-import-badkey')}\n` }), 'invalid_input');
     await mcpRefusal(daemon.url, 'consilio', odinToken, transcript);
     await mcpPost(daemon.url, 'consilio', consilioToken, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"set_secret","arguments":{"path":"project/consilio/x","value":${canary('mcp-malformed')}}}}`, transcript);
     await mcpPost(daemon.url, 'consilio', consilioToken, JSON.stringify({ jsonrpc: '2.0', id: { bad: true }, method: 'tools/call', params: { name: 'set_secret', arguments: { path, value: canary('mcp-bad-rpc') } } }), transcript);

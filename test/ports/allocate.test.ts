@@ -13,13 +13,14 @@ const consilio = projectPrincipal('consilio', 'token:consilio');
 
 /** What the fake probe reports as listening: list_ports' status comes from it. */
 let listening: Listener[] = [];
-const listener = (port: number, protocol: 'tcp' | 'udp' = 'tcp'): Listener => ({ protocol, family: 4, address: '127.0.0.1', port, inode: port, pid: 1, command: 'x' });
+const listener = (port: number, protocol: 'tcp' | 'udp' = 'tcp'): Listener => ({ protocol, family: 4, address: '127.0.0.1', port, inode: port, pid: 1, command: 'x', processes: [{ pid: 1, command: 'x' }] });
 
 for (const backend of testBackends()) {
   describe(`port allocation [${backend}]`, { skip: await skipReason(backend) }, () => {
     let f: PortsFixture;
     const allocate = (project: string, service: string, extra: Record<string, unknown> = {}) => f.ports.allocate(admin, { project, service, ...extra });
     before(async () => {
+      listening = [];
       f = await openPorts(backend, { policy: { denyList: [5432, 6379] }, listeners: async () => listening });
       for (const [name, start, end] of [['consilio', 4000, 4099], ['tiny', 5430, 5434], ['edge', 32760, 32799], ['odin', 7000, 7999]] as const) {
         await addProject(f, admin.actor, { name, range: { start, end } });

@@ -13,6 +13,7 @@ import type { Allocated } from '../../src/ports/allocations.js';
 import { PortService } from '../../src/ports/service.js';
 import type { ProjectService } from '../../src/projects/service.js';
 import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { addProject, projectsFor } from '../helpers/projects.js';
 import {TEST_EPHEMERAL} from './fixture.js';
 import { isError } from '../helpers/errors.js';
@@ -36,27 +37,21 @@ class WatchedDb {
   readonly db: Db;
 
   constructor(inner: Db) {
-    this.db = {
-      kind: inner.kind,
-      listen: (channel, handlers) => inner.listen(channel, handlers),
-      query: async <T>(sql: string, params?: readonly unknown[]) => {
-        const many = sql.includes('port_allocate_many(');
-        if (many || sql.includes('port_allocate(')) {
-          this.sent.push({ many, services: many ? (params![1] as string[]) : [params![1] as string] });
-          const hold = this.hold;
-          this.hold = undefined;
-          await hold;
-          const fail = many ? this.failNextBatch : undefined;
-          if (fail) {
-            this.failNextBatch = undefined;
-            throw fail;
-          }
+    this.db = interceptStatements(inner, async (sql, params, run) => {
+      const many = sql.includes('port_allocate_many(');
+      if (many || sql.includes('port_allocate(')) {
+        this.sent.push({ many, services: many ? (params![1] as string[]) : [params![1] as string] });
+        const hold = this.hold;
+        this.hold = undefined;
+        await hold;
+        const fail = many ? this.failNextBatch : undefined;
+        if (fail) {
+          this.failNextBatch = undefined;
+          throw fail;
         }
-        return inner.query<T>(sql, params);
-      },
-      transaction: (fn) => inner.transaction(fn),
-      close: () => inner.close(),
-    };
+      }
+      return run();
+    });
   }
 
   /** The services of each batch statement sent since `from`. */

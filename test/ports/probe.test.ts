@@ -98,14 +98,17 @@ describe('listListeners with a fake /proc', () => {
     assert.equal(byInode.size, 4);
     assert.deepEqual(byInode.get(12345), {
       protocol: 'tcp', family: 4, address: '0.0.0.0', port: 8080, inode: 12345,
-      pid: 4242, command: 'node server.js --port 8080',
+      pid: 4242, command: 'node server.js --port 8080', processes: [{ pid: 4242, command: 'node server.js --port 8080' }],
     });
     assert.equal(byInode.get(777)?.pid, 77);
     assert.equal(byInode.get(777)?.command, 'kdnsd');
     assert.equal(byInode.get(555)?.pid, 4000);
     assert.equal(byInode.get(555)?.command, 'master');
+    // A socket a forked worker shares with its parent names both, as `ss -p` does.
+    assert.deepEqual(byInode.get(555)?.processes, [{ pid: 4000, command: 'master' }, { pid: 5000, command: 'worker' }]);
     assert.equal(byInode.get(999)?.pid, null);
     assert.equal(byInode.get(999)?.command, null);
+    assert.deepEqual(byInode.get(999)?.processes, []);
   });
 
   test('throws unavailable when net/tcp is missing', async () => {

@@ -81,7 +81,28 @@ for (const backend of testBackends()) {
       assert.equal(formatRange((await add('hotel')).range), '3200-3299');
     });
 
-    test('range changes are in the audit log', async () => {
+    test('a range with no usable port is refused; partly ephemeral or denied, it is added and the answer says how many are usable', async () => {
+      const before = await tableCounts(f.db);
+      // Entirely inside the ephemeral range (3300-3399 here): every allocation would fail with "0 of 0 usable ports".
+      await assert.rejects(add('xray', { start: 3310, end: 3359 }), isError('invalid_input', /range 3310-3359 has no port that may be handed out \(3310-3359 are in the OS ephemeral range 3300-3399/));
+      // Deny-listed only (5432 is PostgreSQL's).
+      await assert.rejects(add('xray', { start: 5432, end: 5432 }), isError('invalid_input', /range 5432-5432 has no port that may be handed out \(5432 is on the deny list\)/));
+      assert.deepEqual(await tableCounts(f.db), before, 'nothing added');
+
+      const added = await f.projects.add(actor, { name: 'yankee', options: { portRange: { start: 3390, end: 3409 } } });
+      assert.deepEqual(added.notes, ['port range 3390-3409: 10 of 20 ports usable (3390-3399 are in the OS ephemeral range 3300-3399 (local ports of outgoing connections): never handed out)']);
+      const got = await f.ports.allocate(admin, { project: 'yankee', service: 'api' });
+      assert.equal(got.port, 3400);
+
+      await assert.rejects(f.ports.setRange(actor, { project: 'yankee', range: { start: 3300, end: 3309 } }), isError('invalid_input', /has no port that may be handed out/));
+      await f.ports.release(admin, { project: 'yankee', service: 'api' });
+      await assert.rejects(f.ports.setRange(actor, { project: 'yankee', size: 10 }), isError('invalid_input', /range 3390-3399 has no port/));
+      const moved = await f.ports.setRange(actor, { project: 'yankee', range: { start: 5430, end: 5439 } });
+      assert.deepEqual([moved.usable, moved.notes], [9, ['5432 is on the deny list: never handed out']]);
+      assert.equal(formatRange((await f.ports.getRange('yankee')).range), '5430-5439');
+    });
+
+        test('range changes are in the audit log', async () => {
       const rows = await f.audit.list({ actor, action: 'port.', limit: 100 });
       const actions = new Set(rows.map((r) => r.action));
       for (const action of ['port.range_assign', 'port.range_set', 'port.release_all']) assert.ok(actions.has(action), `${action} in ${[...actions].join(', ')}`);

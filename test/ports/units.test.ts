@@ -92,7 +92,7 @@ const allocation = (service: string, port: number, extra: Partial<Allocation> = 
   project: 'demo', service, host: 'local', port, protocol: 'tcp', hostname: null, description: null, command: null, createdAt: new Date(0), ...extra,
 });
 const listener = (port: number, pid: number | null, command: string | null, extra: Partial<Listener> = {}): Listener => ({
-  protocol: 'tcp', family: 4, address: '127.0.0.1', port, inode: port, pid, command, ...extra,
+  protocol: 'tcp', family: 4, address: '127.0.0.1', port, inode: port, pid, command, processes: pid === null ? [] : [{ pid, command }], ...extra,
 });
 
 describe('reconcile', () => {

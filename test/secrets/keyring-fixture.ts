@@ -12,6 +12,7 @@ import { openPostgres } from '../../src/core/db-postgres.js';
 import { migrate } from '../../src/core/migrate.js';
 import { createLogger } from '../../src/core/log.js';
 import { TEST_DATABASE_URL } from '../helpers/db.js';
+import { keepOpen } from '../helpers/db-intercept.js';
 import { captureStream } from '../helpers/services.js';
 
 export const admin = adminPrincipal('test-admin');
@@ -22,8 +23,7 @@ export const admin = adminPrincipal('test-admin');
  */
 export function openDaemon(db: Db, home: string, env: Record<string, string> = {}): Promise<SupervisorApp> {
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'debug', ...env });
-  const shared: Db = { kind: db.kind, listen: (channel, handlers) => db.listen(channel, handlers), query: (sql, params) => db.query(sql, params), transaction: (fn) => db.transaction(fn), close: async () => undefined };
-  return openApp({ config, db: shared, clock: new ManualClock(new Date('2026-11-23T10:00:00Z')), log: createLogger('debug', captureStream()) });
+  return openApp({ config, db: keepOpen(db), clock: new ManualClock(new Date('2026-11-23T10:00:00Z')), log: createLogger('debug', captureStream()) });
 }
 
 /** A fresh, migrated schema in the test PostgreSQL database that several daemons (pools) open. */

@@ -7,19 +7,13 @@ import { generateKey, keyFingerprint } from '../../src/core/crypto.js';
 import type { Db } from '../../src/core/db.js';
 import type { SupervisorApp } from '../../src/app.js';
 import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { admin, leftovers, masterKeyFileId, openDaemon, readEveryVersion, referencedMasterKeys } from './keyring-fixture.js';
 import { isError } from '../helpers/errors.js';
 
 /** The database with every statement run through `around` (which calls `run` to send it). */
-function aroundStatements(db: Db, around: <T>(sql: string, run: () => Promise<T>) => Promise<T>): Db {
-  return {
-    kind: db.kind,
-    listen: (channel, handlers) => db.listen(channel, handlers),
-    query: (sql, params) => around(sql, () => db.query(sql, params)),
-    transaction: (fn) => db.transaction((tx) => fn({ query: (sql, params) => around(sql, () => tx.query(sql, params)), exec: (sql) => tx.exec(sql) })),
-    close: async () => undefined,
-  };
-}
+const aroundStatements = (db: Db, around: <T>(sql: string, run: () => Promise<T>) => Promise<T>): Db =>
+  interceptStatements(db, (sql, _params, run) => around(sql, run), { keepOpen: true });
 
 /** The database through a connection that is lost at the first statement `lost` picks: that one and every later one fail. */
 function losingDb(db: Db, lost: (sql: string) => boolean): Db {

@@ -17,8 +17,10 @@ import { createLogger } from '../../src/core/log.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { ReadCache } from '../../src/secrets/read-cache.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { isError } from '../helpers/errors.js';
 import { captureStream } from '../helpers/services.js';
+import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
 
 const admin = adminPrincipal('test-admin');
 const READS = 'FROM secrets s JOIN secret_versions v';
@@ -66,11 +68,11 @@ describe('ReadCache', () => {
 /** A database that counts the statements that read a secret's row. */
 function counting(db: Db): { db: Db; reads: () => number } {
   let reads = 0;
-  const query: Db['query'] = (sql, params) => {
+  const counted = interceptStatements(db, (sql, _params, run) => {
     if (sql.includes(READS)) reads++;
-    return db.query(sql, params);
-  };
-  return { db: { ...db, kind: db.kind, query, listen: (c, h) => db.listen(c, h), transaction: (fn) => db.transaction(fn), close: () => db.close() }, reads: () => reads };
+    return run();
+  });
+  return { db: counted, reads: () => reads };
 }
 
 async function openDaemon(db: Db, home: string): Promise<SupervisorApp> {
@@ -138,27 +140,22 @@ for (const backend of testBackends()) {
 }
 
 describe('two daemons on one PostgreSQL', { skip: await skipReason('postgres') }, () => {
-  let homes: string[] = [];
+  let shared: SharedDaemons;
   let a: SupervisorApp;
   let b: SupervisorApp;
-  let readsOnB: () => number;
+  let readsOnB: () => number = () => 0;
   before(async () => {
-    const shared = await openTestDb('postgres');
-    homes = [await mkdtemp(join(tmpdir(), 'supervisor-cache-a-')), await mkdtemp(join(tmpdir(), 'supervisor-cache-b-'))];
-    a = await openDaemon({ ...shared, kind: shared.kind, close: async () => undefined }, homes[0]!);
-    // B shares A's key files (one host, one data dir's keys): copy them in before it starts.
-    const { cp } = await import('node:fs/promises');
-    await cp(join(homes[0]!, 'keys'), join(homes[1]!, 'keys'), { recursive: true });
-    await cp(join(homes[0]!, 'master.key'), join(homes[1]!, 'master.key'));
-    const counted = counting(shared);
-    readsOnB = counted.reads;
-    b = await openDaemon(counted.db, homes[1]!);
+    shared = await openSharedDaemons(2, {
+      wrap: (db, i) => {
+        if (i === 0) return db;
+        const counted = counting(db);
+        readsOnB = counted.reads;
+        return counted.db;
+      },
+    });
+    [a, b] = shared.apps as [SupervisorApp, SupervisorApp];
   });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-    for (const h of homes) await rm(h, { recursive: true, force: true });
-  });
+  after(() => shared?.close());
 
   /** Reads on B until it sees `value` (bounded); the wait is what the notification took. */
   async function seenOnB(path: string, value: string): Promise<void> {

@@ -133,9 +133,23 @@ for (const backend of testBackends()) {
         ['project/odin/expired', ['expired']],
         ['project/odin/expiring', ['expiring']],
       ]);
+      // Each with its nearest deadline, whole days left and a state: overdue or due soon.
+      assert.deepEqual(due.items.map((d) => [d.state, d.dueAt.getTime() - now, d.daysLeft, d.rotateBy]), [
+        ['overdue', -1000, -1, null],
+        ['due_soon', 3 * 86_400_000, 3, null],
+      ]);
       s.clock.advance(25 * 86_400_000);
       const later = await s.secrets.due(odin, { withinDays: 14, limit: 50 });
-      assert.deepEqual(later.items.find((d) => d.path === 'project/odin/rotate')?.reasons, ['rotation_due']);
+      const rotate = later.items.find((d) => d.path === 'project/odin/rotate')!;
+      assert.deepEqual([rotate.reasons, rotate.state, rotate.daysLeft, rotate.rotateBy?.getTime()], [['rotation_due'], 'due_soon', 5, now + 30 * 86_400_000]);
+      // Due tomorrow, by the default window: not overdue, and the date says when.
+      s.clock.advance(4 * 86_400_000);
+      const tomorrow = (await s.secrets.due(odin, { withinDays: 14, limit: 50 })).items.find((d) => d.path === 'project/odin/rotate')!;
+      assert.deepEqual([tomorrow.reasons, tomorrow.state, tomorrow.daysLeft, tomorrow.dueAt.toISOString()], [['rotation_due'], 'due_soon', 1, new Date(now + 30 * 86_400_000).toISOString()]);
+      s.clock.advance(2 * 86_400_000);
+      const overdue = (await s.secrets.due(odin, { withinDays: 14, limit: 50 })).items.find((d) => d.path === 'project/odin/rotate')!;
+      assert.deepEqual([overdue.reasons, overdue.state, overdue.daysLeft], [['rotation_overdue'], 'overdue', -1]);
+      s.clock.advance(-6 * 86_400_000);
       const expired = await s.secrets.get(odin, { path: 'project/odin/expired' });
       assert.equal(expired.expired, true);
       s.clock.advance(-25 * 86_400_000);

@@ -1,4 +1,5 @@
 // GET /zones/{z}/dns_records filters and ordering (List DNS Records query parameters).
+import { domainToASCII } from 'node:url';
 import type { DnsRecord } from './types.js';
 
 type Predicate = (r: DnsRecord) => boolean;
@@ -73,7 +74,7 @@ export function filterRecords(records: DnsRecord[], query: Record<string, string
 }
 
 function normaliseName(raw: string, zoneName: string): string {
-  const name = lower(raw).replace(/\.$/, '');
+  const name = punycodeIfUnicode(lower(raw).replace(/\.$/, ''));
   return name === '@' ? zoneName : name;
 }
 
@@ -92,4 +93,10 @@ export function orderRecords(records: DnsRecord[], query: Record<string, string>
     return x < y ? -1 : x > y ? 1 : 0;
   });
   return query.direction === 'desc' ? sorted.reverse() : sorted;
+}
+
+/** Stored names are punycode, so a Unicode name in a filter is looked up as punycode. */
+function punycodeIfUnicode(name: string): string {
+  if (!/[^\x00-\x7f]/.test(name)) return name;
+  return domainToASCII(name) || name;
 }

@@ -1,5 +1,6 @@
 // DNS record input rules: name completion and per-field validation, in the API's words.
 import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { fail } from './envelope.js';
 
 const SUPPORTED_TYPES = new Set(['A', 'AAAA', 'CNAME', 'TXT']);
@@ -29,13 +30,22 @@ const invalidName = () => fail(400, 9000, 'DNS name is invalid.');
  */
 function completeName(raw: unknown, zoneName: string): string {
   if (typeof raw !== 'string') throw invalidName();
-  const name = raw.trim().toLowerCase().replace(/\.$/, '');
-  if (name === '') throw invalidName();
+  const trimmed = raw.trim().toLowerCase().replace(/\.$/, '');
+  if (trimmed === '') throw invalidName();
+  // Internationalised names are stored (and answered) in punycode: bücher → xn--bcher-kva.
+  const name = /[^\x00-\x7f]/.test(trimmed) ? punycode(trimmed) : trimmed;
   const full = name === '@' || name === zoneName ? zoneName : name.endsWith(`.${zoneName}`) ? name : `${name}.${zoneName}`;
   const labels = full.split('.');
   const wildcardOk = labels.every((label, i) => (label === '*' ? i === 0 : LABEL.test(label)));
   if (!wildcardOk || full.length > 253) throw invalidName();
   return full;
+}
+
+function punycode(name: string): string {
+  const wildcard = name.startsWith('*.');
+  const ascii = domainToASCII(wildcard ? name.slice(2) : name);
+  if (ascii === '') throw invalidName();
+  return wildcard ? `*.${ascii}` : ascii;
 }
 
 function isHostname(value: string): boolean {
@@ -78,19 +88,36 @@ function validateContent(type: string, raw: unknown, name: string): string {
   return type === 'TXT' ? (raw as string) : content;
 }
 
+/**
+ * "Comments are treated as graphic Unicode characters … However, comments do not support
+ * newline (\\n) or carriage return (\\r) characters." The code and wording of that refusal were
+ * not found; these are the fake's, in the API's validation-error form.
+ */
 function validateComment(raw: unknown): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
   if (typeof raw !== 'string') throw fail(400, 1004, 'DNS Validation Error');
   if (raw.length > COMMENT_MAX) {
     throw fail(400, 9313, `DNS record comment exceeds the maximum length of ${COMMENT_MAX} characters.`);
   }
+  if (/[\r\n]/.test(raw)) throw fail(400, 1004, 'DNS Validation Error', [{ code: 9314, message: 'DNS record comment must not contain newline or carriage return characters.' }]);
   return raw;
 }
+
+/**
+ * "Tags are treated as an array of name:value pairs … tag names are not case-sensitive and can
+ * only contain letters, numbers, -, and _. For tag values, the same character restrictions apply
+ * as for comments." Names are stored lower-case. Code and wording of the refusal are the fake's.
+ */
+const TAG = /^([A-Za-z0-9_-]+):([^\r\n]*)$/;
 
 function validateTags(raw: unknown): string[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw) || !raw.every((t): t is string => typeof t === 'string')) {
     throw fail(400, 1004, 'DNS Validation Error');
   }
-  return [...raw];
+  return raw.map((tag) => {
+    const match = TAG.exec(tag);
+    if (!match) throw fail(400, 1004, 'DNS Validation Error', [{ code: 9315, message: `DNS record tag ${JSON.stringify(tag)} must be name:value, the name made of letters, digits, - and _.` }]);
+    return `${(match[1] ?? '').toLowerCase()}:${match[2] ?? ''}`;
+  });
 }

@@ -40,8 +40,8 @@ export function tunnelRoutes(tunnels: TunnelStore): Route[] {
   const pattern = '/accounts/:account/cfd_tunnel/:tunnel/configurations';
   // Recorded shape: created_at is the time of the current version; a tunnel never configured
   // answers version 0 and config null.
-  const answer = (tunnelId: string, state: TunnelState) =>
-    ok({ tunnel_id: tunnelId, version: state.version, config: state.config, source: 'cloudflare', created_at: state.createdAt });
+  const answer = (accountId: string, tunnelId: string, state: TunnelState) =>
+    ok({ account_id: accountId, tunnel_id: tunnelId, version: state.version, config: state.config, source: 'cloudflare', created_at: state.createdAt });
   // 404 for unknown tunnels is relied on by the Terraform provider; code and wording are not recorded.
   const notFound = () => fail(404, 1003, 'Tunnel not found');
   return [
@@ -52,7 +52,7 @@ export function tunnelRoutes(tunnels: TunnelStore): Route[] {
       handle: ({ params }) => {
         const state = tunnels.get(params.account ?? '', params.tunnel ?? '');
         if (!state) throw notFound();
-        return answer(params.tunnel ?? '', state);
+        return answer(params.account ?? '', params.tunnel ?? '', state);
       },
     },
     {
@@ -63,7 +63,7 @@ export function tunnelRoutes(tunnels: TunnelStore): Route[] {
         const [account, tunnel] = [params.account ?? '', params.tunnel ?? ''];
         if (!tunnels.get(account, tunnel)) throw notFound();
         const config = validateTunnelConfig(bodyObject(body).config);
-        return answer(tunnel, tunnels.put(account, tunnel, config));
+        return answer(account, tunnel, tunnels.put(account, tunnel, config));
       },
     },
   ];

@@ -1,0 +1,30 @@
+import type { Held } from './db.js';
+import { KeyedLock } from './keyed-lock.js';
+
+/**
+ * The same locks for a database only one process can open (PGlite): every holder is
+ * in this process, so a lock in memory is the whole truth, and the database's single
+ * connection is never held while the caller works.
+ */
+export class LocalLocks {
+  private readonly waits = new KeyedLock();
+  private readonly holders = new Set<string>();
+
+  exclusive<T>(name: string, fn: (held: () => boolean) => Promise<T>): Promise<T> {
+    return this.waits.run(name, () => fn(() => true));
+  }
+
+  tryHold(name: string): Held | undefined {
+    if (this.holders.has(name)) return undefined;
+    this.holders.add(name);
+    let held = true;
+    return {
+      held: () => held,
+      backendPid: () => undefined,
+      release: async () => {
+        if (held) this.holders.delete(name);
+        held = false;
+      },
+    };
+  }
+}

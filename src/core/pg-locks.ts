@@ -1,0 +1,73 @@
+import pg from 'pg';
+import type { Held } from './db.js';
+
+/**
+ * Locks shared by every process on one PostgreSQL database: session advisory locks,
+ * each on a connection of its own (never a pooled one that queries need, and never
+ * PGlite's single connection), so a lock lives exactly as long as its connection —
+ * a daemon that dies or loses the database releases everything it held.
+ */
+export interface PgLockOptions {
+  connectionString: string;
+  /** Schema of this installation: lock names are qualified by it, so test schemas never contend. */
+  schema?: string;
+}
+
+const KEY = `hashtextextended($1, 0)`;
+
+async function lockConnection(options: PgLockOptions): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: options.connectionString, keepAlive: true, application_name: 'supervisor-lock' });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+const qualified = (options: PgLockOptions, name: string) => `${options.schema ?? 'public'}:${name}`;
+
+/**
+ * Runs `fn` while holding `name` across processes, waiting for it when another
+ * holds it. `fn` is told whether the lock is still held (its connection alive), so a
+ * write with no precondition of its own can refuse to go out once it is not.
+ */
+export async function pgExclusive<T>(options: PgLockOptions, name: string, fn: (held: () => boolean) => Promise<T>): Promise<T> {
+  const client = await lockConnection(options);
+  let alive = true;
+  client.on('end', () => (alive = false));
+  client.on('error', () => (alive = false));
+  try {
+    await client.query(`SELECT pg_advisory_lock(${KEY})`, [qualified(options, name)]);
+    return await fn(() => alive);
+  } finally {
+    // Closing the session releases the lock; an explicit unlock first keeps the server log quiet.
+    if (alive) await client.query(`SELECT pg_advisory_unlock(${KEY})`, [qualified(options, name)]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Becomes the one holder of `name` if nobody holds it; `onLost` runs if its connection dies while held. */
+export async function pgTryHold(options: PgLockOptions, name: string, onLost: () => void): Promise<Held | undefined> {
+  const client = await lockConnection(options);
+  const { rows } = await client.query<{ ok: boolean; pid: number }>(`SELECT pg_try_advisory_lock(${KEY}) AS ok, pg_backend_pid() AS pid`, [qualified(options, name)]);
+  if (!rows[0]?.ok) {
+    await client.end().catch(() => undefined);
+    return undefined;
+  }
+  let held = true;
+  const lost = () => {
+    if (!held) return;
+    held = false;
+    onLost();
+  };
+  client.on('end', lost);
+  client.on('error', lost);
+  const pid = rows[0].pid;
+  return {
+    held: () => held,
+    backendPid: () => (held ? pid : undefined),
+    async release() {
+      if (!held) return;
+      held = false;
+      await client.end().catch(() => undefined);
+    },
+  };
+}

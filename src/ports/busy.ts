@@ -1,0 +1,88 @@
+import type { Protocol } from './model.js';
+import type { Listener, RawSocket } from './probe.js';
+import { inRange, type PortRange } from './range.js';
+
+/** A port allocation passed over because something listens on it now, and who. */
+export interface SkippedPort {
+  port: number;
+  protocol: Protocol;
+  reason: string;
+  /** The processes listening on it (several when forked workers share the socket). */
+  processes: Array<{ pid: number; command: string | null }>;
+}
+
+/**
+ * The ports this host listens on right now (any address, IPv4 and IPv6), read from
+ * /proc/net once for a call or a batch: allocation skips them, for the protocol asked.
+ * Owners (pids, commands) are looked up only for the few ports a call reports.
+ */
+export class BusyPorts {
+  static readonly none = new BusyPorts([], async (sockets) => sockets.map((s) => ({ ...s, pid: null, command: null, processes: [] })));
+
+  private readonly byProtocol: Record<Protocol, number[]>;
+
+  constructor(
+    readonly sockets: RawSocket[],
+    private readonly owners: (sockets: RawSocket[]) => Promise<Listener[]>,
+  ) {
+    const ports = (protocol: Protocol) => [...new Set(sockets.filter((s) => s.protocol === protocol).map((s) => s.port))].sort((a, b) => a - b);
+    this.byProtocol = { tcp: ports('tcp'), udp: ports('udp') };
+  }
+
+  ports(protocol: Protocol): number[] {
+    return this.byProtocol[protocol];
+  }
+
+  has(protocol: Protocol, port: number): boolean {
+    return this.byProtocol[protocol].includes(port);
+  }
+
+  /** Busy ports of `protocol` as an int4multirange literal (integers only), leaving out `except`. */
+  multirange(protocol: Protocol, except?: number): string {
+    return portsMultirange(this.byProtocol[protocol].filter((p) => p !== except));
+  }
+
+  /** The same sockets less those on `port` of `protocol` (a service re-allocating the port it listens on). */
+  without(protocol: Protocol, port: number): BusyPorts {
+    return new BusyPorts(this.sockets.filter((s) => s.protocol !== protocol || s.port !== port), this.owners);
+  }
+
+  /** Busy ports of `protocol` in `range`. */
+  within(protocol: Protocol, range: PortRange): number[] {
+    return this.byProtocol[protocol].filter((p) => inRange(range, p));
+  }
+
+  /** The listening sockets on these ports, with their processes. */
+  async listeners(protocol: Protocol, ports: number[]): Promise<Listener[]> {
+    const wanted = new Set(ports);
+    return this.owners(this.sockets.filter((s) => s.protocol === protocol && wanted.has(s.port)));
+  }
+
+  /** Each port as a skip report: why, and which processes listen on it. */
+  async skipped(protocol: Protocol, ports: number[]): Promise<SkippedPort[]> {
+    const listeners = await this.listeners(protocol, ports);
+    return ports.map((port) => {
+      const here = listeners.filter((l) => l.port === port);
+      const processes = uniqueProcesses(here);
+      const addresses = [...new Set(here.map((l) => l.address))].join(', ');
+      return { port, protocol, reason: `listening now (${protocol} on ${addresses}) ${whoText(processes)}`, processes };
+    });
+  }
+}
+
+/** Ports as an int4multirange literal; integers only, so it is safe as a query parameter's text. */
+export function portsMultirange(ports: Iterable<number>): string {
+  return `{${[...ports].filter((p) => Number.isInteger(p)).map((p) => `[${p},${p + 1})`).join(',')}}`;
+}
+
+function uniqueProcesses(listeners: Listener[]): Array<{ pid: number; command: string | null }> {
+  const byPid = new Map<number, string | null>();
+  for (const l of listeners) for (const p of l.processes) byPid.set(p.pid, p.command);
+  return [...byPid].sort(([a], [b]) => a - b).map(([pid, command]) => ({ pid, command }));
+}
+
+/** "by pid 12 (node server.js)", or who cannot be seen. */
+export function whoText(processes: Array<{ pid: number; command: string | null }>): string {
+  if (processes.length === 0) return 'by a process this user cannot see';
+  return `by ${processes.map((p) => `pid ${p.pid}${p.command ? ` (${p.command.slice(0, 80)})` : ''}`).join(', ')}`;
+}

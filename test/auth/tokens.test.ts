@@ -1,0 +1,66 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuditLog } from '../../src/core/audit.js';
+import { ManualClock } from '../../src/core/clock.js';
+import type { Db } from '../../src/core/db.js';
+import { TokenService } from '../../src/auth/tokens.js';
+import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
+
+for (const backend of testBackends()) {
+  describe(`TokenService.verify [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let db: Db;
+    let tokens: TokenService;
+    const clock = new ManualClock(new Date('2026-11-23T10:00:00Z'));
+    const statements: string[] = [];
+    before(async () => {
+      db = await openTestDb(backend);
+      // Every statement the service sends, to count the lookups and last-used writes.
+      const counted = interceptStatements(db, (sql, _params, run) => {
+        statements.push(sql);
+        return run();
+      });
+      tokens = new TokenService(counted, clock, new AuditLog(db, clock));
+      // Listening for revocations, as the daemon does: only then are verified tokens remembered.
+      await tokens.start();
+    });
+    after(async () => {
+      await tokens.stop();
+      await db.close();
+    });
+
+    const count = (prefix: string) => statements.filter((s) => s.startsWith(prefix)).length;
+
+    test('last_used_at is written at most once a minute per token, however often the cache is refreshed', async () => {
+      const { token, id } = await tokens.create({ name: 'busy', project: 'consilio' });
+      statements.length = 0;
+      // Ten minutes of requests, one every 5 s: the 10 s cache is refreshed every other request.
+      for (let second = 0; second < 600; second += 5) {
+        assert.equal((await tokens.verify(token))?.actor, `token:busy(${id})`);
+        clock.advance(5_000);
+      }
+      assert.equal(count('UPDATE tokens'), 10, `one write per minute: ${count('UPDATE tokens')}`);
+      assert.equal(count('SELECT * FROM tokens'), 60, 'one lookup per cache expiry');
+      const [info] = await tokens.list({ project: 'consilio' });
+      assert.equal(info?.lastUsedAt?.getTime(), clock.now().getTime() - 60_000, 'the last write, at 9 minutes');
+    });
+
+    test('concurrent requests with an expired cache share one lookup and write last_used_at once', async () => {
+      const { token } = await tokens.create({ name: 'burst', project: 'consilio' });
+      await tokens.verify(token);
+      clock.advance(61_000);
+      statements.length = 0;
+      const principals = await Promise.all(Array.from({ length: 20 }, () => tokens.verify(token)));
+      assert.ok(principals.every((p) => p?.role === 'project'));
+      assert.deepEqual([count('SELECT * FROM tokens'), count('UPDATE tokens')], [1, 1]);
+    });
+
+    test('a wrong secret is refused and revocation takes effect at once', async () => {
+      const { token, id } = await tokens.create({ name: 'gone', project: 'consilio' });
+      assert.equal(await tokens.verify(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`), undefined);
+      assert.ok(await tokens.verify(token));
+      await tokens.revoke(id);
+      assert.equal(await tokens.verify(token), undefined);
+    });
+  });
+}

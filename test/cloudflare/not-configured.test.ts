@@ -1,0 +1,168 @@
+// Missing Cloudflare configuration through the operation catalog: one not_configured answer
+// lists everything missing (token, tunnel id, zones) with its command and whether a restart
+// is needed; dry runs work without a token where the plan is local and say what they did not
+// check; a token Cloudflare refuses, or one that cannot even be sent, fails at once.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { adminPrincipal } from '../../src/core/principal.js';
+import type { SupervisorError } from '../../src/core/errors.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { INITIAL_CONFIG, openCloudflareFixture, refusalRecorder, TOKEN, type CloudflareFixture } from './fixture.js';
+
+const admin = adminPrincipal('test-admin');
+const errorsSeen: SupervisorError[] = [];
+const refused = refusalRecorder(errorsSeen);
+
+interface Missing {
+  what: string;
+  fix: string;
+  restart: boolean;
+}
+const missingOf = (err: SupervisorError) => (err.details.missing as Missing[]).map((m) => m.what);
+
+for (const backend of testBackends()) {
+  describe(`nothing configured: no token, no tunnel id, no config.yml (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { storedToken: null, config: null, env: { SUPERVISOR_CLOUDFLARE_TUNNEL_ID: '' } });
+    });
+    after(() => f?.close());
+
+    test('add_tunnel_route names the token and the tunnel id in one answer, each with its command; no API call', async () => {
+      f.fake.resetCalls();
+      const err = await refused(f.invoke('add_tunnel_route', { hostname: 'api.consilio.example.com', port: 4001 }), 'not_configured');
+      assert.deepEqual(missingOf(err), ['api_token', 'tunnel_id']);
+      assert.match(err.message, /2 things are missing/);
+      assert.match(err.message, /supervisor secrets set meta\/cloudflare\/api_token/);
+      assert.match(err.message, /tunnel: <uuid>/);
+      assert.match(err.message, /SUPERVISOR_CLOUDFLARE_TUNNEL_ID/);
+      assert.equal(err.details.restartNeeded, false, 'both can be fixed without a restart');
+      assert.equal(err.httpStatus, 503);
+      assert.deepEqual(f.fake.calls, []);
+    });
+
+    test('the DNS operations and verify need only the token, and say so', async () => {
+      for (const [op, input] of [
+        ['create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }],
+        ['list_dns_records', {}],
+        ['verify_cloudflare', {}],
+      ] as const) {
+        const err = await refused(f.invoke(op, input), 'not_configured', /meta\/cloudflare\/api_token/);
+        assert.deepEqual(missingOf(err), ['api_token'], op);
+      }
+      assert.deepEqual(f.fake.calls, []);
+    });
+
+    test('a DNS dry run without a token shows the wanted record and says the existing ones were not checked', async () => {
+      const answer = await f.invoke('create_cname', { hostname: 'Pre.Example.com', target: 'origin.example.net', dryRun: true, comment: 'planned' });
+      const dns = answer as unknown as { applied: boolean; notChecked: string[]; plan: { create: Array<{ name: string; content: string; comment: string }> } };
+      assert.equal(dns.applied, false);
+      assert.deepEqual(dns.plan.create.map((r) => [r.name, r.content, r.comment]), [['pre.example.com', 'origin.example.net', 'managed-by:supervisor planned']]);
+      assert.match(dns.notChecked.join(' '), /existing DNS records \(no API token/);
+      assert.deepEqual(f.fake.calls, []);
+    });
+  });
+
+  describe(`no token, a tunnel in config.yml (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { storedToken: null, env: { SUPERVISOR_CLOUDFLARE_TUNNEL_ID: '' } });
+    });
+    after(() => f?.close());
+
+    test('add_tunnel_route dryRun plans the ingress from config.yml, writes nothing, calls nothing, and says DNS was not checked', async () => {
+      const before = await readFile(f.configPath, 'utf8');
+      const answer = (await f.invoke('add_tunnel_route', { hostname: 'api.consilio.example.com', port: 4001, dryRun: true })) as unknown as {
+        tunnelId: string;
+        routes: { add: Array<{ hostname: string; service: string }> };
+        changed: boolean;
+        written: boolean;
+        dns: { notChecked: string[]; plan: { create: Array<{ name: string; content: string }> } };
+      };
+      assert.equal(answer.tunnelId, f.tunnelId, 'the tunnel id comes from config.yml');
+      assert.deepEqual(answer.routes.add, [{ hostname: 'api.consilio.example.com', path: '', service: 'http://localhost:4001' }]);
+      assert.deepEqual([answer.changed, answer.written], [true, false]);
+      assert.deepEqual(answer.dns.plan.create.map((r) => [r.name, r.content]), [['api.consilio.example.com', `${f.tunnelId}.cfargotunnel.com`]]);
+      assert.match(answer.dns.notChecked.join(' '), /no API token/);
+      assert.equal(await readFile(f.configPath, 'utf8'), before);
+      assert.deepEqual(f.fake.calls, []);
+    });
+
+    test('without dryRun the same call is not_configured for the token alone', async () => {
+      const err = await refused(f.invoke('add_tunnel_route', { hostname: 'api.consilio.example.com', port: 4001 }), 'not_configured');
+      assert.deepEqual(missingOf(err), ['api_token']);
+      assert.equal(await readFile(f.configPath, 'utf8'), INITIAL_CONFIG(f.tunnelId));
+    });
+
+    test('once the token is stored, the same call works without a restart', async () => {
+      await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: TOKEN });
+      const answer = (await f.invoke('add_tunnel_route', { hostname: 'api.consilio.example.com', port: 4001 })) as unknown as { written: boolean; dns: { plan: { create: unknown[] } } };
+      assert.equal(answer.written, true);
+      assert.equal(answer.dns.plan.create.length, 1);
+    });
+  });
+
+  describe(`remote mode without a tunnel id, zones the token cannot see (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { mode: 'remote', config: null, env: { SUPERVISOR_CLOUDFLARE_TUNNEL_ID: '', SUPERVISOR_CLOUDFLARE_ZONES: 'other.org' } });
+    });
+    after(() => f?.close());
+
+    test('sync_tunnel lists the tunnel id (restart needed) and the zone, in one answer', async () => {
+      const err = await refused(f.invoke('sync_tunnel', {}), 'not_configured');
+      assert.deepEqual(missingOf(err), ['tunnel_id', 'zones']);
+      assert.equal(err.details.restartNeeded, true);
+      assert.match(err.message, /other\.org/);
+      assert.match(err.message, /then restart the daemon/);
+    });
+  });
+
+  describe(`a token Cloudflare refuses is not retried (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { storedToken: 'cf-wrong-token-0000000000000000' });
+      f.fake.addToken('cf-readonly-token-000000000000000', ['zone:read', 'dns:read']);
+    });
+    after(() => f?.close());
+
+    const useToken = async (value: string) => {
+      await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value });
+      f.services.clock.advance(60_000);
+      f.fake.resetCalls();
+      f.waits.length = 0;
+    };
+
+    test('a wrong token: unauthorized after one call, no wait, saying it is wrong and how to replace it', async () => {
+      f.fake.resetCalls();
+      const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'unauthorized', /wrong, expired or disabled/);
+      assert.match(err.message, /supervisor secrets set meta\/cloudflare\/api_token/);
+      assert.equal(f.fake.calls.length, 1);
+      assert.deepEqual(f.waits, []);
+      assert.ok(!err.message.includes('cf-wrong-token'));
+    });
+
+    test('a token that lacks a permission: forbidden after one call, naming the permissions', async () => {
+      await useToken('cf-readonly-token-000000000000000');
+      const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'forbidden', /lacks a permission/);
+      assert.match(err.message, /DNS Edit/);
+      assert.deepEqual(f.waits, []);
+      assert.equal(f.fake.calls.filter((c) => c.method === 'POST').length, 1);
+    });
+
+    test('a token with a line break inside cannot be sent: unauthorized at once, no call, no retry', async () => {
+      await useToken(`${TOKEN.slice(0, 10)}\n${TOKEN.slice(10)}`);
+      const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'unauthorized', /line break/);
+      assert.ok(!err.message.includes(TOKEN.slice(10)));
+      assert.deepEqual(f.fake.calls, []);
+      assert.deepEqual(f.waits, []);
+    });
+
+    test('a token stored with a trailing newline (echo) works', async () => {
+      await useToken(`${TOKEN}\n`);
+      const answer = await f.invoke('create_cname', { hostname: 'echoed.example.com', target: 'origin.example.net' });
+      assert.equal(answer.changed, true);
+    });
+  });
+}

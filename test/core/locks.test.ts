@@ -1,0 +1,172 @@
+/**
+ * Locks across daemons on one database: `exclusive` serialises a read-diff-write,
+ * `tryHold` and Leadership give one holder, and a holder whose connection dies
+ * releases what it held (and knows it).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import type { Db } from '../../src/core/db.js';
+import { Leadership } from '../../src/core/leadership.js';
+import { createLogger } from '../../src/core/log.js';
+import { SharedLock } from '../../src/core/shared-lock.js';
+import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { isError } from '../helpers/errors.js';
+import { captureStream } from '../helpers/services.js';
+import { within } from '../helpers/wait.js';
+
+const log = createLogger('warn', captureStream());
+const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function terminate(pid: number): Promise<void> {
+  const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await killer.connect();
+  await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+  await killer.end();
+}
+
+/** The same database as a second daemon sees it: PGlite has one process, PostgreSQL a second pool on the schema. */
+async function secondHandle(db: Db): Promise<{ db: Db; close(): Promise<void> }> {
+  if (db.kind === 'pglite') return { db, close: async () => undefined };
+  const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+  const other = await openTestDb('postgres', { schema });
+  return { db: other, close: () => other.close() };
+}
+
+for (const backend of testBackends()) {
+  describe(`locks across daemons [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let one: Db;
+    let two: { db: Db; close(): Promise<void> };
+    before(async () => {
+      one = await openTestDb(backend);
+      two = await secondHandle(one);
+    });
+    after(async () => {
+      await two?.close();
+      await one?.close();
+    });
+
+    test('exclusive: holders of one name never overlap, other names do not wait', async () => {
+      const events: string[] = [];
+      const work = (db: Db, who: string, name: string) =>
+        db.exclusive(name, async () => {
+          events.push(`${who}+`);
+          await tick(30);
+          events.push(`${who}-`);
+        });
+      await Promise.all([work(one, 'a', 'tunnel:t1'), work(two.db, 'b', 'tunnel:t1'), work(one, 'c', 'tunnel:t1')]);
+      for (let i = 0; i < events.length; i += 2) assert.equal(events[i]!.slice(0, 1), events[i + 1]!.slice(0, 1), `interleaved: ${events.join(' ')}`);
+      let otherRan = false;
+      await one.exclusive('tunnel:t2', async () => {
+        await two.db.exclusive('tunnel:t3', async () => void (otherRan = true));
+      });
+      assert.ok(otherRan);
+    });
+
+    test('tryHold: one holder at a time, free again once released', async () => {
+      const first = await one.tryHold('scheduler', () => undefined);
+      assert.ok(first);
+      assert.ok(first.held());
+      assert.equal(await two.db.tryHold('scheduler', () => undefined), undefined);
+      await first.release();
+      const second = await two.db.tryHold('scheduler', () => undefined);
+      assert.ok(second);
+      assert.ok(second.held());
+      await second.release();
+    });
+
+    test('Leadership: exactly one of three daemons leads; when it stops another takes over', async () => {
+      const leaders = [one, two.db, one].map((db) => new Leadership(db, 'jobs', log, { retryMs: 20 }));
+      await Promise.all(leaders.map((l) => l.start()));
+      assert.equal(leaders.filter((l) => l.leading).length, 1);
+      const first = leaders.find((l) => l.leading)!;
+      await first.stop();
+      await within(5_000, 'another daemon leads', () => leaders.filter((l) => l.leading).length === 1);
+      assert.equal(first.leading, false);
+      for (const l of leaders) await l.stop();
+    });
+  });
+}
+
+describe('a holder whose database connection dies [postgres]', { skip: await skipReason('postgres') }, () => {
+  let one: Db;
+  let two: Db;
+  before(async () => {
+    one = await openTestDb('postgres');
+    two = (await secondHandle(one)).db;
+  });
+  after(async () => {
+    await two?.close();
+    await one?.close();
+  });
+
+  test('tryHold is released by the database and the holder is told', async () => {
+    let told = false;
+    const held = await one.tryHold('scheduler', () => (told = true));
+    assert.ok(held);
+    await terminate(held.backendPid()!);
+    await within(5_000, 'the holder is told', () => told);
+    assert.equal(held.held(), false);
+    const next = await two.tryHold('scheduler', () => undefined);
+    assert.ok(next);
+    assert.ok(next.held(), 'another daemon can hold it at once');
+    await next.release();
+  });
+
+  test('Leadership moves to another daemon when the leader loses its connection', async () => {
+    const changes: string[] = [];
+    const a = new Leadership(one, 'jobs-lost', log, { retryMs: 20, onChange: (l) => changes.push(`a:${l}`) });
+    const b = new Leadership(two, 'jobs-lost', log, { retryMs: 20, onChange: (l) => changes.push(`b:${l}`) });
+    await a.start();
+    await b.start();
+    assert.deepEqual([a.leading, b.leading], [true, false]);
+    await terminate(a.backendPid()!);
+    await within(5_000, 'b leads', () => b.leading);
+    assert.ok(changes.includes('a:false'), `a was told it lost the lead: ${changes.join(' ')}`);
+    // a tries again, but b holds it now.
+    await tick(60);
+    assert.deepEqual([a.leading, b.leading], [false, true]);
+    await a.stop();
+    await b.stop();
+  });
+
+  test('a SharedLock holder that lost its lock stops before its next outside write', async () => {
+    const lock = new SharedLock(one);
+    let pid: number | undefined;
+    const run = lock.run('tunnel:fenced', async (assertHeld) => {
+      assertHeld();
+      const { rows } = await one.query<{ pid: number }>(
+        "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND a.application_name = 'supervisor-lock' AND l.granted",
+      );
+      pid = rows[0]?.pid;
+      assert.ok(pid, 'the lock is held on a connection of its own');
+      await terminate(pid);
+      await within(5_000, 'the holding connection is gone', () => {
+        try {
+          assertHeld();
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      assertHeld();
+    });
+    await assert.rejects(run, isError('unavailable', /lost the database lock on tunnel:fenced/));
+    // Someone else gets it right away.
+    await new SharedLock(two).run('tunnel:fenced', async (assertHeld) => assertHeld());
+  });
+
+  test('lock names are per installation: another schema on the same server does not contend', async () => {
+    const elsewhere = await openTestDb('postgres');
+    try {
+      const mine = await one.tryHold('scheduler-schema', () => undefined);
+      const theirs = await elsewhere.tryHold('scheduler-schema', () => undefined);
+      assert.ok(mine && theirs);
+      assert.ok(mine.held() && theirs.held());
+      await mine.release();
+      await theirs.release();
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
