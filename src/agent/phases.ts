@@ -21,8 +21,8 @@ export interface PhaseDeps {
   knowledge?: KnowledgeSearch;
   /** Every line the agent prints, as it prints it (a live status view). */
   onAgentLine?: (loopId: string, phase: Phase, line: StreamLine) => void;
-  /** The agent of a phase has started (its pid is its process group's id), so a restart can stop what a crash left. */
-  onAgentSpawn?: (loopId: string, phase: Phase, pid: number) => void;
+  /** A phase's agent or validation command has started (its pid is its process group's id), so a restart can stop what a crash left. */
+  onSpawn?: (loopId: string, phase: Phase, pid: number) => void;
 }
 
 export interface PhaseContext extends PhaseDeps {
@@ -101,6 +101,13 @@ async function validatePhase(c: PhaseContext): Promise<Outcome> {
     timeoutMs: state.settings.validationTimeoutMs,
     signal: c.signal,
     clock: c.clock,
+    onSpawn: (pid) => {
+      try {
+        c.onSpawn?.(state.id, 'validate', pid);
+      } catch {
+        // Bookkeeping only.
+      }
+    },
   });
   const made = (await c.git.changes()).map((ch) => ch.path).filter((p) => !before.has(p));
   const patch: Partial<PivState> = { validation: report, validationOutputs: [...new Set([...state.validationOutputs, ...made])] };
@@ -170,7 +177,7 @@ async function runAgent(c: PhaseContext, phase: Phase, artifact: string, prompt:
     signal: c.signal,
     onSpawn: (pid) => {
       try {
-        c.onAgentSpawn?.(c.state.id, phase, pid);
+        c.onSpawn?.(c.state.id, phase, pid);
       } catch {
         // Bookkeeping only: the run goes on.
       }

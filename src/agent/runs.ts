@@ -33,12 +33,15 @@ const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.
 export class Runs {
   constructor(private readonly db: Db) {}
 
-  /** A new queued loop; refused while the project has one queued or running. */
-  async insert(row: { id: string; project: string; feature: string; createdBy: string; at: Date }): Promise<void> {
+  /**
+   * A new loop, held by `owner` as running while it begins (so no daemon claims it before its
+   * state exists); refused while the project has one queued or running.
+   */
+  async insert(row: { id: string; project: string; feature: string; createdBy: string; owner: string; at: Date }): Promise<void> {
     try {
       await this.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $5)`,
-        [row.id, row.project, row.feature, row.createdBy, row.at],
+        `INSERT INTO piv_runs (id, project, feature, status, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', $4, $5, $6, $6)`,
+        [row.id, row.project, row.feature, row.owner, row.createdBy, row.at],
       );
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -63,6 +66,15 @@ export class Runs {
   async active(project: string): Promise<RunRow | undefined> {
     const { rows } = await this.db.query<RunRow>(`SELECT ${COLUMNS} FROM piv_runs WHERE project = $1 AND status IN ('queued', 'running')`, [project]);
     return rows[0] && normalise(rows[0]);
+  }
+
+  /** A queued or running loop of another project in this repository (two projects may share a checkout). */
+  async activeIn(repoDir: string, besides: string): Promise<{ id: string; project: string } | undefined> {
+    const { rows } = await this.db.query<{ id: string; project: string }>(
+      `SELECT id, project FROM piv_runs WHERE status IN ('queued', 'running') AND state->>'repoDir' = $1 AND project <> $2 LIMIT 1`,
+      [repoDir, besides],
+    );
+    return rows[0];
   }
 
   /** Takes the oldest queued loop for this daemon; another daemon never takes the same one. */

@@ -49,4 +49,6 @@ export const runOutput = z.object({
   plan: z.string().nullable().optional(),
   lastLines: z.array(z.string()).optional().describe("The agent's last output lines"),
   progress: z.array(z.object({ at: isoDate, phase: z.string(), message: z.string() })).optional().describe('Last progress log entries'),
+  artifacts: z.array(z.string()).optional().describe('Kept texts: context, plan, plan-agent, implement-<n>-agent (transcripts), validation-<n>'),
+  artifact: z.object({ name: z.string(), text: z.string() }).nullable().optional().describe('The artifact asked for'),
 });

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { conflict, forbidden, invalidInput } from '../core/errors.js';
+import { SupervisorError, conflict, forbidden, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, type Principal } from '../core/principal.js';
 import { ownStart, processStart, stillRuns } from '../core/process-info.js';
@@ -18,6 +18,7 @@ import type { ProjectService } from '../projects/index.js';
 import type { Complexity, TaskService } from '../tasks/index.js';
 import { ClaudeCodeRunner, type AgentRunner, type PermissionMode } from './agent.js';
 import { DbPivStore } from './db-store.js';
+import { Git } from './git.js';
 import { learningOf } from './learnings.js';
 import { PivLoop, type PhaseEvent } from './loop.js';
 import type { PivResult, PivState } from './model.js';
@@ -48,6 +49,8 @@ export interface AgentServiceDeps {
   knowledge: Pick<KnowledgeService, 'add' | 'search'>;
   /** Another agent runner (tests); default Claude Code at settings.agentCommand. */
   agent?: AgentRunner;
+  /** False in a CLI process without a daemon: loops are neither started nor resumed there. */
+  longRunning: boolean;
 }
 
 export interface StartPivRequest {
@@ -85,6 +88,7 @@ export class AgentService {
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly owner = `${hostname()}:${process.pid}:${ownStart ?? ''}`;
   private pumping: Promise<void> = Promise.resolve();
+  private starting: Promise<unknown> = Promise.resolve();
   private stopping = false;
 
   constructor(private readonly deps: AgentServiceDeps) {
@@ -100,27 +104,36 @@ export class AgentService {
    */
   async start(principal: Principal, req: StartPivRequest): Promise<RunView> {
     this.authorize(principal, req.project);
+    this.assertDaemon();
     if (this.stopping) throw conflict('the daemon is stopping; start the loop again once it is back');
     const project = await this.deps.projects.get(req.project);
     if (!project.directory) {
       throw invalidInput(`project ${req.project} has no directory on this host; set it with update_project (\`supervisor project update ${req.project} --directory /path\`)`, { project: req.project });
     }
+    const directory = project.directory;
     const id = randomUUID();
-    const now = this.deps.clock.now();
     const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));
-    await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, at: now });
-    try {
-      await this.loopFor(id, req.project).begin({
-        repoDir: project.directory,
-        feature: req.feature,
-        validationCommands,
-        baseBranch: req.baseBranch,
-        settings: this.loopSettings(req.maxRetries),
-      });
-    } catch (err) {
-      await this.runs.remove(id);
-      throw err;
-    }
+    // One start at a time in this daemon, so two projects sharing a checkout cannot both begin in it.
+    await this.serially(async () => {
+      const root = (await Git.open(directory)).root;
+      const other = await this.runs.activeIn(root, req.project);
+      if (other) throw conflict(`${root} is in use by PIV loop ${other.id} of project ${other.project}; one loop runs in a repository at a time`, { running: other.id });
+      await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() });
+      try {
+        await this.loopFor(id, req.project).begin({
+          repoDir: directory,
+          feature: req.feature,
+          validationCommands,
+          baseBranch: req.baseBranch,
+          settings: this.loopSettings(req.maxRetries),
+        });
+      } catch (err) {
+        await this.runs.remove(id);
+        throw err;
+      }
+      // Begun: now any daemon's pump may take it (unless it was cancelled meanwhile).
+      await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running']);
+    });
     await this.record(() => this.deps.tasks.start(SYSTEM, { id: `piv:${id}`, type: 'piv_run', project: req.project, description: req.feature, complexity: req.complexity }));
     await this.deps.audit.record({ actor: principal.actor, action: 'piv.start', target: req.project, outcome: 'ok', detail: { id } });
     this.pump();
@@ -128,12 +141,25 @@ export class AgentService {
     return this.status(principal, id);
   }
 
-  async status(principal: Principal, id: string): Promise<RunView> {
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.starting.then(fn, fn);
+    this.starting = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Where a loop is, or its result; with `artifact`, that kept text whole. */
+  async status(principal: Principal, id: string, artifact?: string): Promise<RunView> {
     const row = await this.runs.get(id);
     this.authorize(principal, row.project);
     const plan = await this.store.getArtifact(id, 'plan');
     const lines = this.active.get(id)?.lines ?? (await this.lastAgentLines(id, row.state));
-    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, 10) });
+    const artifacts = await this.store.artifactNames(id);
+    let asked: { name: string; text: string } | null | undefined;
+    if (artifact !== undefined) {
+      if (!artifacts.includes(artifact)) throw notFound(`loop ${id} has no artifact ${artifact}; it has ${artifacts.join(', ') || 'none yet'}`, { id, artifact });
+      asked = { name: artifact, text: (await this.store.getArtifact(id, artifact)) ?? '' };
+    }
+    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, 10), artifacts, artifact: asked });
   }
 
   async list(principal: Principal, filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunView>> {
@@ -218,6 +244,7 @@ export class AgentService {
   async resume(principal: Principal, id: string, waitSeconds = 0): Promise<RunView> {
     const row = await this.runs.get(id);
     this.authorize(principal, row.project);
+    this.assertDaemon();
     if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
     const orphaned = row.status === 'running' && !this.ownerRuns(row);
     if (row.status !== 'interrupted' && !orphaned) {
@@ -242,6 +269,7 @@ export class AgentService {
    * whose daemon still runs (another daemon on this database) is left to it.
    */
   async startup(): Promise<void> {
+    if (!this.deps.longRunning) return;
     for (const row of await this.runs.unfinished()) {
       if (row.status === 'running' && this.ownerRuns(row)) continue;
       this.killLeftAgent(row);
@@ -287,8 +315,8 @@ export class AgentService {
     const run: ActiveRun = { controller: new AbortController(), lines: [], done: Promise.resolve() };
     this.active.set(id, run);
     run.done = (async () => {
-      const row = await this.runs.get(id);
       try {
+        const row = await this.runs.get(id);
         const result = await this.loopFor(id, row.project, run).run(id, run.controller.signal);
         await this.finished(row, result, run);
       } catch (err) {
@@ -363,7 +391,7 @@ export class AgentService {
         run.lines.push(`[${phase}] ${line.summary}`);
         if (run.lines.length > LAST_LINES) run.lines.shift();
       },
-      onAgentSpawn: (_id, _phase, pid) => {
+      onSpawn: (_id, _phase, pid) => {
         void this.runs.setAgentGroup(id, `${pid}:${processStart(pid) ?? ''}`).catch(() => undefined);
       },
     });
@@ -406,7 +434,7 @@ export class AgentService {
     return between.split('\n').filter(Boolean).slice(-LAST_LINES);
   }
 
-  /** Stops the process group a crashed daemon's agent left running, if it still runs. */
+  /** Stops the process group (agent or validation command) a crashed daemon left running, if it still runs. */
   private killLeftAgent(row: RunRow): void {
     if (!row.agent_group) return;
     const [pid, started] = row.agent_group.split(':');
@@ -450,6 +478,12 @@ export class AgentService {
     } catch (err) {
       this.deps.log.warn({ err }, 'could not record PIV task timing or learnings');
     }
+  }
+
+  /** Loops run in the daemon; a CLI process without one would stop them when it exits. */
+  private assertDaemon(): void {
+    if (this.deps.longRunning) return;
+    throw new SupervisorError('unavailable', 'PIV loops run in the daemon, and it is not running; start it (`supervisor daemon`, or `npm start`) and call again');
   }
 
   private authorize(principal: Principal, project: string): void {

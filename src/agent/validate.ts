@@ -40,6 +40,8 @@ export interface RunValidationOptions {
   maxOutputChars?: number;
   signal?: AbortSignal;
   clock?: Clock;
+  /** Called with each command's pid (its process group's id) once it has started; must not throw. */
+  onSpawn?: (pid: number) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
@@ -129,6 +131,7 @@ async function runCommand(command: string, opts: RunValidationOptions): Promise<
   const keep = opts.maxOutputChars ?? DEFAULT_OUTPUT_CHARS;
   const started = clock.now().getTime();
   const proc = spawnGroup('/bin/sh', ['-c', command], { cwd: opts.cwd });
+  if (proc.child.pid !== undefined) opts.onSpawn?.(proc.child.pid);
   proc.child.stdin.end();
   let output = '';
   const collect = (chunk: string) => {

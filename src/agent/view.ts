@@ -28,11 +28,23 @@ export interface RunView {
   plan?: string | null;
   lastLines?: string[];
   progress?: ProgressEntry[];
+  artifacts?: string[];
+  artifact?: { name: string; text: string } | null;
 }
 
 const OUTPUT_CHARS = 4_000;
 
-export function runView(row: RunRow, extra: { now: Date; brief?: boolean; plan?: string; lines?: string[]; progress?: ProgressEntry[] }): RunView {
+export interface ViewExtra {
+  now: Date;
+  brief?: boolean;
+  plan?: string;
+  lines?: string[];
+  progress?: ProgressEntry[];
+  artifacts?: string[];
+  artifact?: { name: string; text: string } | null;
+}
+
+export function runView(row: RunRow, extra: ViewExtra): RunView {
   const state = row.state;
   const started = state?.startedAt ?? null;
   const end = state?.finishedAt ? Date.parse(state.finishedAt) : extra.now.getTime();
@@ -67,5 +79,7 @@ export function runView(row: RunRow, extra: { now: Date; brief?: boolean; plan?:
     plan: extra.plan ?? null,
     lastLines: extra.lines ?? [],
     progress: extra.progress ?? [],
+    artifacts: extra.artifacts ?? [],
+    ...(extra.artifact !== undefined ? { artifact: extra.artifact } : {}),
   };
 }

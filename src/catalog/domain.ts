@@ -38,6 +38,8 @@ export interface CoreDeps {
   sleep: (ms: number) => Promise<void>;
   /** What the domains hold about projects (the projects domain asks before removing one). */
   projectData: ProjectDataSources;
+  /** False in a CLI or stdio process that opened the app for one command: start no background work (loops, schedulers) there. */
+  longRunning: boolean;
 }
 
 export interface DomainDeps<S extends SettingsSpec, N extends Needs> {

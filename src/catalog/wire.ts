@@ -17,6 +17,11 @@ export interface AppOptions {
   clock?: Clock;
   /** How retries wait (Cloudflare backoff); tests record the waits instead of sitting through them. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Whether this process keeps running (the daemon; default true). The CLI and stdio MCP without
+   * a daemon open the app for one command or session: domains start no background work there.
+   */
+  longRunning?: boolean;
 }
 
 /** What the adapters use besides the domains' services. */
@@ -86,6 +91,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       baseUrl: httpUrl(config.host, config.port),
       defaultToolsets: (endpoint) => catalog.toolsets.filter((t) => t.defaultFor.includes(endpoint)).map((t) => t.id),
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
+      longRunning: options.longRunning ?? true,
       projectData: () => projectData,
     };
     for (const domain of domains) {

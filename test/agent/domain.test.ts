@@ -76,6 +76,11 @@ for (const backend of testBackends()) {
       assert.ok((done.progress as Json[]).some((e) => /committed [0-9a-f]{10} on feature\/greet-people-by-name/.test(String(e.message))));
       assert.ok((done.lastLines as string[]).length > 0, 'the last agent lines stay readable after the run');
       assert.equal(await git(p.dir, 'log', '--format=%s', 'main..feature/greet-people-by-name'), FEATURE);
+      // What was kept: the context, the plan, each agent's transcript, each validation's output.
+      assert.deepEqual([...(done.artifacts as string[])].sort(), ['context', 'implement-1-agent', 'plan', 'plan-agent', 'validation-1']);
+      const transcript = await admin.invoke('get_piv_status', { id: started.id, artifact: 'implement-1-agent' });
+      assert.match((transcript.artifact as Json).text as string, /^outcome: ok\nexit: 0; turns: 3/);
+      await assertRejects(admin.invoke('get_piv_status', { id: started.id, artifact: 'nope' }), 'not_found', /has no artifact nope; it has context, /);
 
       const listed = await admin.invoke('list_piv_runs', { project: p.name });
       assert.deepEqual((listed.items as Json[]).map((r) => [r.id, r.status]), [[started.id, 'succeeded']]);
@@ -136,6 +141,9 @@ for (const backend of testBackends()) {
       await git(p.dir, 'stash', '-u', '-q');
       const running = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
       await assertRejects(admin.invoke('start_piv', { project: p.name, feature: 'Another' }), 'conflict', new RegExp(`already has a PIV loop ${running.id}`));
+      // Another project registered on the same checkout cannot start one there either.
+      await admin.invoke('add_project', { project: `${p.name}-twin`, directory: p.dir });
+      await assertRejects(admin.invoke('start_piv', { project: `${p.name}-twin`, feature: 'Another' }), 'conflict', new RegExp(`is in use by PIV loop ${running.id} of project ${p.name}`));
       await admin.invoke('cancel_piv', { id: running.id });
     });
 
@@ -223,15 +231,21 @@ for (const backend of testBackends()) {
       assert.equal((gone.failure as Json).reason, 'cancelled');
     });
 
-    test("a project token starts and sees its own project's loops only", async (t) => {
+    test("a project token follows and cancels its own project's loops, but cannot start, resume or configure one", async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
       const p = await project(t);
       const own = new LocalInvoker(s, projectPrincipal(p.name, `token:${p.name}`), 'mcp');
       const other = new LocalInvoker(s, projectPrincipal('meta-not', 'token:other'), 'mcp');
-      const done = await own.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      // A loop runs the repository's code and commands as the daemon's user: starting one is an admin's call.
+      await assertRejects(own.invoke('start_piv', { project: p.name, feature: FEATURE }), 'forbidden', /start_piv needs an admin token/);
+      await assertRejects(own.invoke('configure_piv', { project: p.name, validationCommands: ['true'] }), 'forbidden');
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
       assert.equal(done.status, 'succeeded');
+      assert.equal((await own.invoke('get_piv_status', { id: done.id })).status, 'succeeded');
+      assert.deepEqual(((await own.invoke('list_piv_runs', {})).items as Json[]).map((r) => r.id), [done.id]);
+      await assertRejects(own.invoke('resume_piv', { id: done.id }), 'forbidden');
       await assertRejects(other.invoke('get_piv_status', { id: done.id }), 'forbidden');
-      await assertRejects(other.invoke('start_piv', { project: p.name, feature: FEATURE }), 'forbidden');
+      await assertRejects(other.invoke('cancel_piv', { id: done.id }), 'forbidden');
       assert.deepEqual((await other.invoke('list_piv_runs', {})).items, []);
     });
   });

@@ -38,6 +38,7 @@ describe('PIV loops across daemon restarts', () => {
       return parseJson(r);
     };
     return {
+      env,
       cli,
       async start(): Promise<CliProcess> {
         const daemon = startCli(['daemon'], { env, timeoutMs: 10 * 60_000 });
@@ -53,6 +54,18 @@ describe('PIV loops across daemon restarts', () => {
       },
     };
   }
+
+  test('without a daemon the CLI refuses to start a loop: it would die with the command', async (t) => {
+    await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t);
+    await home.cli('project', 'add', 'local', '--directory', repo);
+    const r = await runCli(['piv', 'start', 'local', FEATURE], { env: home.env });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /unavailable: PIV loops run in the daemon, and it is not running; start it/);
+    assert.deepEqual((await home.cli('piv', 'list')).items, []);
+    assert.deepEqual(await fake.calls(repo), []);
+  });
 
   test('killed with SIGKILL mid-implement: the next start kills the agent it left and resumes the loop from implement', async (t) => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
@@ -78,6 +91,30 @@ describe('PIV loops across daemon restarts', () => {
     const prompts = (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]);
     assert.deepEqual(prompts, ['PLAN phase.', 'IMPLEMENT phase.', 'IMPLEMENT phase.'], 'Plan is not run again');
     assert.equal((done.commits as unknown[]).length, 1);
+  });
+
+  test('killed with SIGKILL mid-validation: the next start kills the validation command it left and validates again', async (t) => {
+    const scratch = await tempDir(t);
+    const [marker, pidFile] = [join(scratch, 'validated-once'), join(scratch, 'validation.pid')];
+    // The first validation hangs (its shell's pid written down); the one after the restart passes.
+    const validation = `test -f ${marker} && node check.mjs || { touch ${marker}; echo $$ > ${pidFile}; sleep 600; }`;
+    await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t);
+    const first = await home.start();
+    await home.cli('project', 'add', 'hangs', '--directory', repo);
+    const started = await home.cli('piv', 'start', '--input', JSON.stringify({ project: 'hangs', feature: FEATURE, validationCommands: [validation] }));
+    const shell = await readPid(pidFile);
+
+    first.child.kill('SIGKILL');
+    await first.result;
+    assert.equal(await processGone(shell), false, 'the validation command outlives a crashed daemon');
+
+    await home.start();
+    const done = await home.until(started.id, (s) => !['queued', 'running'].includes(String(s.status)), 'the resumed loop to finish');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+    await waitFor(() => processGone(shell), `the validation command a crash left (pid ${shell}) to be stopped`);
+    assert.ok((done.progress as Json[]).some((e) => e.message === 'the daemon restarted; the loop resumes at validate'), JSON.stringify(done.progress));
   });
 
   test('stopped with SIGTERM mid-implement, started with resume-on-start off: interrupted, and resume_piv finishes it', async (t) => {
