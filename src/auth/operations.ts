@@ -48,7 +48,7 @@ export const authOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/tokens' },
-    cli: { command: ['token', 'list'] },
+    cli: { command: ['token', 'list'], columns: ['id', 'name', 'project', 'lastUsedAt', 'revokedAt'] },
     input: z.object({ project: projectName.optional().describe("Only this project's tokens"), includeRevoked: z.boolean().default(false).describe('Also list revoked tokens'), ...pageInput }),
     output: z.object({ items: z.array(tokenInfo), ...pageOutput }),
     handler: async ({ svc }, input) => pageArray(await svc.tokens.list(input), input, (t) => `${t.createdAt.toISOString()}/${t.id}`),
@@ -84,7 +84,7 @@ export const authOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/audit' },
-    cli: { command: ['audit', 'list'], args: ['target'] },
+    cli: { command: ['audit', 'list'], args: ['target'], columns: ['at', 'actor', 'action', 'target', 'outcome'] },
     input: z.object({
       target: z.string().max(256).optional().describe('Exact target, e.g. a secret path'),
       actor: z.string().max(200).optional().describe('Exact actor, e.g. token:deploy(0123456789ab)'),

@@ -37,7 +37,7 @@ export async function connect(app: AppDefinition, config: Config, options: { pro
   return connectLocal(app, config, project, options.via);
 }
 
-async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via): Promise<Connection> {
+export async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via): Promise<Connection> {
   // Loaded here so commands served by the daemon never pay for the database drivers.
   const [{ openDatabase }, { createLogger }, { LocalInvoker }] = await Promise.all([
     import('../core/open-db.js'),
