@@ -132,7 +132,9 @@ export function render(cmd: CommandSpec, output: Row, format: Format): string {
   const isList = 'items' in output && Array.isArray(output.items);
   if (!isList) return `${keyValues(output, format.now, new Set()).join('\n')}\n`;
   const rows = output.items as Row[];
-  const others = keyValues(output, format.now, new Set(['items', 'nextCursor', ...lists.filter((f) => f !== 'items')]));
+  // Beside the table, only what says something: `folders` of a listing, not an empty prefix.
+  const empty = Object.entries(output).filter(([, v]) => v === null || v === '' || (Array.isArray(v) && v.length === 0)).map(([k]) => k);
+  const others = keyValues(output, format.now, new Set(['items', 'nextCursor', ...empty, ...lists.filter((f) => f !== 'items')]));
   const parts = others.length > 0 ? [others.join('\n'), ''] : [];
   parts.push(rows.length === 0 ? '(none)' : table(rows, columnsFor(cmd, 'items', rows, format.wide), format.now, format.wide));
   return `${parts.join('\n')}\n`;

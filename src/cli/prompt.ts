@@ -6,10 +6,11 @@ import { SupervisorError } from '../core/errors.js';
  */
 export function promptHidden(prompt: string, input: NodeJS.ReadStream = process.stdin, out: NodeJS.WriteStream = process.stderr): Promise<string> {
   return new Promise((resolve, reject) => {
-    out.write(prompt);
     let value = '';
     const wasRaw = input.isRaw;
+    // Echo goes off before the prompt shows, so nothing typed after it is ever echoed.
     input.setRawMode(true);
+    out.write(prompt);
     input.setEncoding('utf8');
     const finish = (error?: Error) => {
       input.off('data', onData);
