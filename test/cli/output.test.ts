@@ -35,8 +35,8 @@ describe('CLI output', () => {
     await projects.add('test', { name: 'shop', description: 'The shop', directory: '/srv/shop' });
     await secrets.set(admin, { path: 'project/shop/database_url', value: 'postgres://shop', tags: ['db', 'prod'], description: 'main database' });
     // The test daemon's clock is 2026-11-23 10:00 UTC, so this one has expired by now.
-    await secrets.set(admin, { path: 'project/shop/api_key', value: 'k1', expiresAt: '2026-11-24T00:00:00.000Z' });
-    await secrets.set(admin, { path: 'project/shop/api_key', value: 'k2', expiresAt: '2026-11-24T00:00:00.000Z' });
+    await secrets.set(admin, { path: 'project/shop/api_key', value: 'k1', expiresAt: new Date('2026-11-24T00:00:00.000Z') });
+    await secrets.set(admin, { path: 'project/shop/api_key', value: 'k2', expiresAt: new Date('2026-11-24T00:00:00.000Z') });
     for (let i = 0; i < 5; i++) await secrets.set(admin, { path: `project/shop/many/key${i}`, value: `v${i}` });
     await ports.allocate(admin, { project: 'shop', service: 'api', hostname: 'api.shop.example.com' });
     await ports.allocate(admin, { project: 'shop', service: 'worker' });
