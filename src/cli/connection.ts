@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Invoker } from '../catalog/invoker.js';
-import { RemoteInvoker } from '../catalog/remote-invoker.js';
 import { readDaemonInfo, type DaemonInfo } from '../core/daemon-info.js';
+import { HttpInvoker } from './http-invoker.js';
 import type { CliSource } from './manifest.js';
 
 /** The data dir as every command finds it: SUPERVISOR_HOME, else ~/.local/share/supervisor. */
@@ -30,7 +30,7 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   const env = options.env ?? process.env;
   const daemon = await daemonTarget(env);
   if (daemon) {
-    return { invoker: new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via: 'cli', project: options.project }), close: async () => undefined };
+    return { invoker: new HttpInvoker({ baseUrl: daemon.url, token: daemon.token, project: options.project }), close: async () => undefined };
   }
   const [app, { connectLocal }] = await Promise.all([source.app(), import('./connect.js')]);
   const project = options.project && options.project !== 'meta' ? options.project : undefined;

@@ -1,7 +1,6 @@
 import type { Progress } from '../catalog/operation.js';
 import type { AppDefinition } from '../catalog/wire.js';
 import { SupervisorError } from '../core/errors.js';
-import { VERSION } from '../version.js';
 import { checkRequired, parseOperationArgs, usageError } from './args.js';
 import type { CommandSpec } from './commands.js';
 import { openCliConnection } from './connection.js';
@@ -96,7 +95,7 @@ export async function runCli(argv: string[], source: CliSource | AppDefinition, 
 async function dispatch(globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {
   const { help, rest } = globals;
   if (globals.version && rest.length === 0) {
-    out.write(`supervisor ${VERSION}\n`);
+    out.write(`supervisor ${(await import('../version.js')).VERSION}\n`);
     return 0;
   }
   const manifest = await source.manifest();
