@@ -2,6 +2,7 @@ import { authDomain } from './auth/index.js';
 import type { Domain } from './catalog/domain.js';
 import { defineApp, type App, type AppOptions } from './catalog/wire.js';
 import { cloudflareDomain } from './cloudflare/index.js';
+import { settingsDomain } from './settings/index.js';
 import type { Config } from './core/config.js';
 import { instructionsDomain } from './instructions/index.js';
 import { portsDomain } from './ports/index.js';
@@ -13,7 +14,7 @@ import { secretsDomain } from './secrets/index.js';
  * needs). The one place that names them all: wiring, the operation catalog,
  * settings, MCP toolsets and the docs come from this list.
  */
-export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain] as const satisfies readonly Domain[];
+export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain, settingsDomain] as const satisfies readonly Domain[];
 
 export type SupervisorApp = App<typeof DOMAINS>;
 

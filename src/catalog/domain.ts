@@ -4,6 +4,7 @@ import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import type { ProjectData, ProjectDataSources } from '../core/project-data.js';
 import type { SettingsSpec, SettingValues } from '../core/settings.js';
+import type { SettingsStore } from '../core/settings-store.js';
 import type { Operation } from './operation.js';
 
 /** The two kinds of MCP endpoint: `/mcp/meta` (admin) and `/mcp/<project>`. */
@@ -38,6 +39,8 @@ export interface CoreDeps {
   sleep: (ms: number) => Promise<void>;
   /** What the domains hold about projects (the projects domain asks before removing one). */
   projectData: ProjectDataSources;
+  /** Every setting, read and written through the config file; live ones applied at once. */
+  settings: SettingsStore;
 }
 
 export interface DomainDeps<S extends SettingsSpec, N extends Needs> {

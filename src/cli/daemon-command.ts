@@ -19,6 +19,7 @@ export async function runDaemonCommand(config: Config): Promise<number> {
     out.write(`\nAdmin token — shown once, store it now (only its hash is kept):\n  ${daemon.initialAdminToken}\n`);
     out.write(`Connect Claude Code:\n  claude mcp add --transport http meta ${daemon.url}/mcp/meta --header "Authorization: Bearer ${daemon.initialAdminToken}"\n`);
   }
+  for (const line of await daemon.services.settings.disagreements()) out.write(`Note: ${line}\n`);
   const cli = cliCommand();
   out.write(`\nConnect Claude Code to a project: ${cli} connect claude --project <name>\n`);
   out.write(`Lost the admin token? As the owner of the data dir: ${cli} token create <name> --admin\n`);

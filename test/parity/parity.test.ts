@@ -33,6 +33,7 @@ import { instructionsParity } from '../instructions/parity.js';
 import { portsParity } from '../ports/parity.js';
 import { projectsParity } from '../projects/parity.js';
 import { secretsParity } from '../secrets/parity.js';
+import { settingsParity } from '../settings/parity.js';
 import { call, IFACES, put, withoutInterfaceFolder, type Json, type ParityCase, type ParityContext } from './harness.js';
 
 const CF_TOKEN = 'parity-cloudflare-token-0000000000000000';
@@ -40,7 +41,7 @@ const TUNNEL_ID = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
 
 let cloudflare: FakeCloudflare;
 const ctx = {} as ParityContext;
-const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity].map((cases) => cases(ctx)));
+const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity, settingsParity].map((cases) => cases(ctx)));
 
 describe('REST, MCP and CLI give the same answers', () => {
   before(async () => {
