@@ -213,6 +213,10 @@ async function runBuiltin(name: string, words: string[], globals: Globals, sourc
       const { serviceInstall } = await import('./service.js');
       return serviceInstall(words, out);
     }
+    case 'storage copy': {
+      const [app, { storageCopy }] = await Promise.all([source.app(), import('./storage.js')]);
+      return storageCopy(words, app, globals.json, out, errOut);
+    }
     case 'completion': {
       const { completion } = await import('./completion.js');
       out.write(completion(words, await source.manifest()));

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, parseDocument } from 'yaml';
 import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from './config.js';
 import { invalidInput, notFound } from './errors.js';
 import { writeFileAtomic } from './files.js';
@@ -125,6 +125,8 @@ export class SettingsStore {
     const text = await readFile(this.file, 'utf8').catch(() => '');
     const doc = parseDocument(text);
     if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
+    // An empty file (or only comments) has no mapping yet.
+    if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
     if (value === null) doc.delete(entry.name);
     // Numbers and switches go in as YAML numbers and booleans; lists stay as written (a,b).
     else doc.set(entry.name, typeof parsed === 'number' || typeof parsed === 'boolean' ? parsed : value);
