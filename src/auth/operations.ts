@@ -27,7 +27,7 @@ export const authOperations = [
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/tokens' },
-    cli: { command: ['token', 'create'], args: ['name'] },
+    cli: { command: ['token', 'create'], args: ['name'], exactlyOne: ['project', 'admin'] },
     input: z.object({
       name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/, 'a token name is 1-64 letters, digits, space, . _ @ -').default('cli').describe('A name to recognise the token by in list_tokens and the audit log'),
       project: projectName.optional().describe('Project the token is for'),

@@ -52,6 +52,8 @@ function convert(cmd: CommandSpec, field: FieldSpec, shown: string, text: string
 
 export interface ParsedArgs {
   input: Record<string, unknown>;
+  /** `--input` was given: its JSON goes to the operation as written, which checks how its fields combine. */
+  structured: boolean;
   /** Fields given on the command line that are visible to other users (ps): the caller warns. */
   fromArgv: string[];
 }
@@ -132,17 +134,26 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     // `echo value | supervisor secrets set path` keeps the value out of shell history; drop echo's newline.
     merged[fromStdin] = (await stdin.read()).replace(/\r?\n$/, '');
   }
-  return { input: merged, fromArgv };
+  return { input: merged, fromArgv, structured: Object.keys(fromJson).length > 0 };
 }
 
 /** The first required field still missing, as a usage error naming it the way the command line spells it. */
-export function checkRequired(cmd: CommandSpec, input: Record<string, unknown>): void {
+export function checkRequired(cmd: CommandSpec, input: Record<string, unknown>, structured = false): void {
   for (const field of cmd.input) {
     if (!field.required || input[field.name] !== undefined) continue;
     const positional = (cmd.cli.args ?? []).includes(field.name);
     const shown = positional ? `<${argName(cmd, field.name)}>` : `--${kebab(field.name)}`;
     const viaStdin = field.name === cmd.cli.stdin ? ' (or pipe it on stdin)' : '';
     throw usageError(cmd, `missing ${positional ? 'argument' : 'flag'} ${shown}${viaStdin}`);
+  }
+  const choice = cmd.cli.exactlyOne;
+  if (choice && !structured && choice.filter((name) => input[name] !== undefined && input[name] !== false).length !== 1) {
+    const shown = choice.map((name) => {
+      const field = cmd.input.find((f) => f.name === name);
+      if ((cmd.cli.args ?? []).includes(name)) return `<${argName(cmd, name)}>`;
+      return field?.type === 'boolean' ? `--${kebab(name)}` : `--${kebab(name)} <${kebab(name)}>`;
+    });
+    throw usageError(cmd, `give exactly one of ${shown.join(' or ')}`);
   }
 }
 

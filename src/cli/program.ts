@@ -159,12 +159,12 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
     throw usageError(cmd, (err as Error).message);
   }
   checkField(cmd, field);
-  const { input, fromArgv } = await parseOperationArgs(cmd, own);
+  const { input, fromArgv, structured } = await parseOperationArgs(cmd, own);
   if (cmd.cli.stdin && input[cmd.cli.stdin] === undefined && process.stdin.isTTY && !(cmd.cli.files ?? []).includes(cmd.cli.stdin)) {
     const { promptHidden } = await import('./prompt.js');
     input[cmd.cli.stdin] = await promptHidden(`${cmd.cli.stdin[0]!.toUpperCase()}${cmd.cli.stdin.slice(1)} for ${String(input[cmd.cli.args?.[0] ?? ''] ?? cmd.cli.command.join(' '))}: `);
   }
-  checkRequired(cmd, input);
+  checkRequired(cmd, input, structured);
   for (const flag of fromArgv) errOut.write(`supervisor: warning: ${flag} on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead\n`);
   const paged = all && cmd.input.some((f) => f.name === 'cursor') && cmd.output.some((f) => f.name === 'nextCursor');
   if (all && !paged) throw usageError(cmd, '--all: this command answers in one page');

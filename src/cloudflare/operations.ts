@@ -141,7 +141,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/tunnel/routes' },
-    cli: { command: ['tunnel', 'add'], args: ['hostname', 'service'] },
+    cli: { command: ['tunnel', 'add'], args: ['hostname', 'service'], exactlyOne: ['service', 'port'] },
     input: z.object({
       hostname: hostnameInput,
       service: tunnelService.optional(),

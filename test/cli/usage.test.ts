@@ -90,6 +90,19 @@ describe('usage errors', () => {
     assert.match(r.stderr, /--overwrite is a switch and takes no value; write --overwrite or --no-overwrite \(or --overwrite=false\)/);
   });
 
+  test('flags of which exactly one is needed are named as the command line spells them', async () => {
+    const token = await runCli(['token', 'create', 'bot'], { env });
+    assert.equal(token.code, 2, describeResult(token));
+    assert.match(token.stderr, /^supervisor: token create: give exactly one of --project <project> or --admin\nusage: supervisor token create \[name\]/);
+    const both = await runCli(['token', 'create', 'bot', '--project', 'x', '--admin'], { env });
+    assert.equal(both.code, 2, describeResult(both));
+    const route = await runCli(['tunnel', 'add', 'a.example.com'], { env });
+    assert.equal(route.code, 2, describeResult(route));
+    assert.match(route.stderr, /give exactly one of <service> or --port <n>|give exactly one of <service> or --port <port>/);
+    assert.doesNotMatch(token.stderr + route.stderr, SCHEMA_WORDS);
+    assert.doesNotMatch(token.stderr, /admin=true/);
+  });
+
   test('secrets set refuses a value in the arguments and says how to give it', async () => {
     const r = await runCli(['secrets', 'set', 'project/x/key', 'hunter2'], { env });
     assert.equal(r.code, 2, describeResult(r));
