@@ -171,9 +171,16 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
 
   const connection = await openCliConnection(source);
   let output: Record<string, unknown>;
+  // On a terminal: a spinner while the call runs, step lines as they come (on stderr: stdout stays the answer, and scripts see neither).
+  const watching = process.stderr.isTTY && !globals.json;
+  const spinner = watching ? (await import('./spinner.js')).startSpinner(`${cmd.title}…`) : undefined;
   try {
-    // Step lines go to stderr on a terminal only: stdout stays the answer, and scripts see no noise.
-    const onProgress = process.stderr.isTTY && !globals.json ? (step: Progress) => errOut.write(`… ${step.message}\n`) : undefined;
+    const onProgress = watching
+      ? (step: Progress) => {
+          spinner?.stop();
+          errOut.write(`… ${step.message}\n`);
+        }
+      : undefined;
     output = await connection.invoker.invoke(cmd.name, input, { onProgress });
     if (paged) {
       const pages = [output];
@@ -181,6 +188,7 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
       output = mergePages(pages);
     }
   } finally {
+    spinner?.stop();
     await connection.close();
   }
   out.write(render(cmd, output, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
