@@ -64,14 +64,14 @@ export function localTime(iso: string): string {
 }
 
 function isTime(name: string, value: unknown): value is string {
-  return typeof value === 'string' && /At$/.test(name) && !Number.isNaN(Date.parse(value));
+  return typeof value === 'string' && (name === 'at' || /At$/.test(name)) && !Number.isNaN(Date.parse(value));
 }
 
 type Mode = 'cell' | 'wide' | 'long';
 
 /** One value in a table cell (`wide`: absolute times) or after `key:` (`long`). */
 function show(name: string, value: unknown, now: Date, mode: Mode): string {
-  if (value === null || value === undefined) return '-';
+  if (value === null || value === undefined || (value === '' && mode !== 'long')) return '-';
   if (isTime(name, value)) {
     const mark = name === 'expiresAt' && Date.parse(value) < now.getTime() ? 'EXPIRED ' : '';
     if (mode === 'long') return `${mark}${localTime(value)} (${relative(value, now)})`;

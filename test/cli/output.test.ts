@@ -40,6 +40,7 @@ describe('CLI output', () => {
     for (let i = 0; i < 5; i++) await secrets.set(admin, { path: `project/shop/many/key${i}`, value: `v${i}` });
     await ports.allocate(admin, { project: 'shop', service: 'api', hostname: 'api.shop.example.com' });
     await ports.allocate(admin, { project: 'shop', service: 'worker' });
+    await secrets.grant('test', { project: 'shop', prefix: 'meta/shared-db/', access: 'read' });
   });
 
   test('list commands print tables; the snapshot holds each one (UPDATE_SNAPSHOTS=1 rewrites it)', async () => {
@@ -51,6 +52,11 @@ describe('CLI output', () => {
       ['port', 'list', 'shop'],
       ['port', 'summary', 'shop'],
       ['keys', 'list'],
+      ['secrets', 'grants'],
+      ['token', 'list'],
+      ['audit', 'list', '--limit', '4'],
+      ['tunnel', 'routes'],
+      ['cloudflare', 'changes'],
     ];
     const sections: string[] = [];
     for (const args of commands) {

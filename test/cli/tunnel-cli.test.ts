@@ -50,7 +50,7 @@ describe('supervisor tunnel sync from the CLI', () => {
     // Nested lists are tables under their key.
     assert.match(out, /^dryRun: +true$/m);
     assert.match(out, /^ {4}HOSTNAME +PATH +SERVICE$/m);
-    assert.match(out, /^ {4}api\.shop\.example\.com +http:\/\/localhost:24000$/m);
+    assert.match(out, /^ {4}api\.shop\.example\.com +- +http:\/\/localhost:24000$/m);
     assert.match(out, new RegExp(`CNAME +api\\.shop\\.example\\.com +${tunnelId}\\.cfargotunnel\\.com`));
     assert.equal(await readFile(config, 'utf8'), before);
     assert.equal(fake.calls.filter((c) => c.method !== 'GET').length, 0);
