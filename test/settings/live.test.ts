@@ -80,6 +80,18 @@ describe('settings applied live', () => {
     assert.equal(await readFile(file, 'utf8'), text);
   });
 
+  test('the port deny list applies at once: check_port says a newly denied port is never handed out', async () => {
+    const beforeSet = await mcp('check_port', { port: 4321 });
+    assert.ok(beforeSet.ok, JSON.stringify(beforeSet));
+    assert.equal((beforeSet.output as { excluded: unknown }).excluded, null);
+    const set = await mcp('set_setting', { name: 'portDenyList', value: '22,5432,4321' });
+    assert.ok(set.ok, JSON.stringify(set));
+    assert.equal((set.output as { applied: string }).applied, 'live');
+    const after = await mcp('check_port', { port: 4321 });
+    assert.ok(after.ok, JSON.stringify(after));
+    assert.notEqual((after.output as { excluded: unknown }).excluded, null, JSON.stringify(after.output));
+  });
+
   test('a setting read only at start says it needs a restart; numbers are written as numbers', async () => {
     const set = await mcp('set_setting', { name: 'portBlockSize', value: '50' });
     assert.ok(set.ok, JSON.stringify(set));
