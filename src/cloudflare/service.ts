@@ -56,7 +56,7 @@ export class CloudflareService {
   constructor(private readonly deps: CloudflareDeps) {
     const { settings: config, db, clock } = deps;
     this.client = new CloudflareClient({ baseUrl: config.cloudflareApiUrl, token: () => this.apiToken(), clock, sleep: deps.sleep });
-    this.zones = new ZoneDirectory(this.client, config.cloudflareZones, clock);
+    this.zones = new ZoneDirectory(this.client, () => deps.settings.cloudflareZones, clock);
     this.changes = new ChangeLog(db, clock);
     this.mirror = new RecordMirror(db, clock);
     const lock = new KeyedLock();

@@ -31,6 +31,7 @@ describe('settings applied live', () => {
     fake = await startFakeCloudflare();
     fake.addToken(TOKEN, ['zone:read', 'dns:edit']);
     fake.addZone('example.com');
+    fake.addZone('other.org');
     scratch = await mkdtemp(join(tmpdir(), 'supervisor-live-'));
     cloudflared = join(scratch, 'cloudflared.yml');
     // No `tunnel:` key: sync_tunnel cannot know the tunnel until the setting is there.
@@ -90,6 +91,18 @@ describe('settings applied live', () => {
     const after = await mcp('check_port', { port: 4321 });
     assert.ok(after.ok, JSON.stringify(after));
     assert.notEqual((after.output as { excluded: unknown }).excluded, null, JSON.stringify(after.output));
+  });
+
+  test('the managed zones apply at once: a zone taken out of the setting is no longer used', async () => {
+    const plan = { hostname: 'api.example.com', target: 'origin.example.net', dryRun: true };
+    assert.ok((await mcp('create_cname', plan)).ok);
+    const set = await mcp('set_setting', { name: 'cloudflareZones', value: 'other.org' });
+    assert.equal((set.output as { applied: string }).applied, 'live');
+    const refused = await mcp('create_cname', plan);
+    assert.equal(refused.ok, false);
+    assert.match((refused as { message: string }).message, /no managed Cloudflare zone holds api\.example\.com; zones: other\.org/);
+    await mcp('set_setting', { name: 'cloudflareZones', unset: true });
+    assert.ok((await mcp('create_cname', plan)).ok);
   });
 
   test('a setting read only at start says it needs a restart; numbers are written as numbers', async () => {
