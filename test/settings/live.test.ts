@@ -97,6 +97,7 @@ describe('settings applied live', () => {
     const plan = { hostname: 'api.example.com', target: 'origin.example.net', dryRun: true };
     assert.ok((await mcp('create_cname', plan)).ok);
     const set = await mcp('set_setting', { name: 'cloudflareZones', value: 'other.org' });
+    assert.ok(set.ok, JSON.stringify(set));
     assert.equal((set.output as { applied: string }).applied, 'live');
     const refused = await mcp('create_cname', plan);
     assert.equal(refused.ok, false);
