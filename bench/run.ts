@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { startChildDaemon, CLI } from './daemon-child.js';
 import { benchMcpStdio } from './mcp-stdio.js';
+import { benchCli } from './cli.js';
 import { benchRest } from './rest.js';
 import { onEachBackend } from './backends.js';
 import { benchInProcessGet } from './secrets-inprocess.js';
@@ -44,12 +45,13 @@ if (!only || only === 'gcloud') {
   console.log('\n== GCloud: health of 50 VMs in 2 accounts in one call (fake Google over HTTP); daemon start ==');
   await benchGcloud();
 }
-if (!only || only === 'rest' || only === 'mcp') {
+if (!only || only === 'rest' || only === 'mcp' || only === 'cli') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
   const daemon = await startChildDaemon();
   try {
     if (!only || only === 'rest') await benchRest(daemon);
     if (!only || only === 'mcp') await benchMcpStdio(daemon);
+    if (!only || only === 'cli') await benchCli(daemon);
   } finally {
     await daemon.close();
   }

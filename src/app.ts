@@ -3,6 +3,7 @@ import { authDomain } from './auth/index.js';
 import type { Domain } from './catalog/domain.js';
 import { defineApp, type App, type AppOptions } from './catalog/wire.js';
 import { cloudflareDomain } from './cloudflare/index.js';
+import { settingsDomain } from './settings/index.js';
 import type { Config } from './core/config.js';
 import { gcloudDomain } from './gcloud/index.js';
 import { instructionsDomain } from './instructions/index.js';
@@ -17,7 +18,7 @@ import { tasksDomain } from './tasks/index.js';
  * needs). The one place that names them all: wiring, the operation catalog,
  * settings, MCP toolsets and the docs come from this list.
  */
-export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain, tasksDomain, knowledgeDomain, agentDomain, gcloudDomain] as const satisfies readonly Domain[];
+export const DOMAINS = [projectsDomain, authDomain, portsDomain, secretsDomain, cloudflareDomain, instructionsDomain, tasksDomain, knowledgeDomain, agentDomain, gcloudDomain, settingsDomain] as const satisfies readonly Domain[];
 
 export type SupervisorApp = App<typeof DOMAINS>;
 

@@ -27,7 +27,7 @@ export const authOperations = [
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/tokens' },
-    cli: { command: ['token', 'create'], args: ['name'] },
+    cli: { command: ['token', 'create'], args: ['name'], exactlyOne: ['project', 'admin'] },
     input: z.object({
       name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/, 'a token name is 1-64 letters, digits, space, . _ @ -').default('cli').describe('A name to recognise the token by in list_tokens and the audit log'),
       project: projectName.optional().describe('Project the token is for'),
@@ -48,7 +48,7 @@ export const authOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/tokens' },
-    cli: { command: ['token', 'list'] },
+    cli: { command: ['token', 'list'], columns: ['id', 'name', 'project', 'lastUsedAt', 'revokedAt'] },
     input: z.object({ project: projectName.optional().describe("Only this project's tokens"), includeRevoked: z.boolean().default(false).describe('Also list revoked tokens'), ...pageInput }),
     output: z.object({ items: z.array(tokenInfo), ...pageOutput }),
     handler: async ({ svc }, input) => pageArray(await svc.tokens.list(input), input, (t) => `${t.createdAt.toISOString()}/${t.id}`),
@@ -84,7 +84,7 @@ export const authOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/audit' },
-    cli: { command: ['audit', 'list'], args: ['target'] },
+    cli: { command: ['audit', 'list'], args: ['target'], columns: ['at', 'actor', 'action', 'target', 'outcome'] },
     input: z.object({
       target: z.string().max(256).optional().describe('Exact target, e.g. a secret path'),
       actor: z.string().max(200).optional().describe('Exact actor, e.g. token:deploy(0123456789ab)'),

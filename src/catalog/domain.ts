@@ -4,6 +4,7 @@ import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import type { ProjectData, ProjectDataSources } from '../core/project-data.js';
 import type { SettingsSpec, SettingValues } from '../core/settings.js';
+import type { SettingsStore } from '../core/settings-store.js';
 import type { Operation } from './operation.js';
 
 /** The two kinds of MCP endpoint: `/mcp/meta` (admin) and `/mcp/<project>`. */
@@ -40,6 +41,8 @@ export interface CoreDeps {
   projectData: ProjectDataSources;
   /** False in a CLI or stdio process that opened the app for one command: start no background work (loops, schedulers) there. */
   longRunning: boolean;
+  /** Every setting, read and written through the config file; live ones applied at once. */
+  settings: SettingsStore;
 }
 
 export interface DomainDeps<S extends SettingsSpec, N extends Needs> {

@@ -44,6 +44,10 @@ export interface CliSpec {
   flags?: Record<string, string>;
   /** A boolean output field that, when false, makes the command exit 1 after printing (checks for CI and cron). */
   okField?: string;
+  /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
+  columns?: string[];
+  /** Input fields of which the command line must give exactly one (`--project` or `--admin`): checked before calling. */
+  exactlyOne?: string[];
 }
 
 /** REST routes (`rest.path`) live under this prefix. */

@@ -5,6 +5,7 @@ import { httpUrl, readConfig, type Config } from '../core/config.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import { migrate } from '../core/migrate.js';
+import { SettingsStore } from '../core/settings-store.js';
 import type { ProjectData } from '../core/project-data.js';
 import { Catalog } from './catalog.js';
 import type { CoreDeps, Domain, Needs, ServicesOf } from './domain.js';
@@ -93,6 +94,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
       longRunning: options.longRunning ?? true,
       projectData: () => projectData,
+      settings: new SettingsStore(config, domains, log),
     };
     for (const domain of domains) {
       const needs = Object.fromEntries(Object.keys(domain.needs ?? {}).map((id) => [id, services.get(id)]));

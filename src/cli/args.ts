@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { coerceText, fieldTypes } from '../catalog/json-schema.js';
-import type { Operation } from '../catalog/operation.js';
+import type { CommandSpec, FieldSpec } from './commands.js';
+import { argName, kebab, usageLine } from './help.js';
 import { UsageError } from './usage-error.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-export const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export interface Stdin {
+  isTTY: boolean;
+  read(): Promise<string>;
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -12,80 +16,161 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+export const processStdin: Stdin = { isTTY: Boolean(process.stdin.isTTY), read: readStdin };
+
+/** A usage error for one command: the message, then its usage line and where to read more. */
+export function usageError(cmd: CommandSpec, message: string): UsageError {
+  return new UsageError(`${cmd.cli.command.join(' ')}: ${message}`, usageLine(cmd), `supervisor ${cmd.cli.command.join(' ')} --help`);
+}
+
+const WHOLE = /^-?\d+$/;
+
+/** Text from the command line as the type the operation wants, or a usage error naming the flag and what it takes. */
+function convert(cmd: CommandSpec, field: FieldSpec, shown: string, text: string): unknown {
+  const bad = (what: string) => usageError(cmd, `${shown} must be ${what}, not "${text}"`);
+  if (field.enum && !field.enum.includes(text)) throw bad(`one of ${field.enum.join(', ')}`);
+  switch (field.type) {
+    case 'integer':
+      if (!WHOLE.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw bad('a whole number');
+      return Number(text);
+    case 'number':
+      if (text.trim() === '' || !Number.isFinite(Number(text))) throw bad('a number');
+      return Number(text);
+    case 'boolean':
+      if (text !== 'true' && text !== 'false') throw bad('true or false');
+      return text === 'true';
+    case 'object':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw bad('a JSON object');
+      }
+    default:
+      return text;
+  }
+}
+
+export interface ParsedArgs {
+  input: Record<string, unknown>;
+  /** `--input` was given: its JSON goes to the operation as written, which checks how its fields combine. */
+  structured: boolean;
+  /** Fields given on the command line that are visible to other users (ps): the caller warns. */
+  fromArgv: string[];
+}
+
 /**
  * Builds an operation's input from the words after `supervisor <group> <verb>`:
  * positional args in the order the operation names them, `--field value`,
- * `--flag` / `--no-flag` for booleans, repeated or comma-separated lists, and
- * `--input '<json>'` for anything structured. Types come from the input schema.
+ * `--flag` / `--no-flag` for booleans, comma-separated lists, and
+ * `--input '<json>'` for anything structured. Every mistake is a usage error
+ * (exit 2) naming the argument as the command line spells it; values the
+ * operation refuses are its own error (exit 1).
  */
-export async function parseOperationArgs(op: Operation, argv: string[], stdin: { isTTY: boolean; read(): Promise<string> } = { isTTY: Boolean(process.stdin.isTTY), read: readStdin }): Promise<Record<string, unknown>> {
-  const types = fieldTypes(op);
+export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin: Stdin = processStdin): Promise<ParsedArgs> {
+  const fields = new Map(cmd.input.map((f) => [f.name, f]));
   const input: Record<string, unknown> = {};
   const positional: string[] = [];
-  const set = (field: string, text: string) => {
-    const type = types.get(field)!;
-    if (type === 'array') input[field] = [...((input[field] as unknown[]) ?? []), ...text.split(',').filter((v) => v !== '')];
-    else input[field] = coerceText(type, text);
-  };
+  const fromArgv: string[] = [];
+  let fromJson: Record<string, unknown> = {};
 
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
     if (!word.startsWith('--') || word === '--') {
-      positional.push(word);
+      if (word === '--') positional.push(...argv.slice(i + 1));
+      else positional.push(word);
+      if (word === '--') break;
       continue;
     }
     const [rawName, inline] = word.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     if (rawName === 'input') {
-      Object.assign(input, parseJsonInput(inline ?? argv[++i]));
+      fromJson = { ...fromJson, ...parseJsonInput(cmd, inline ?? argv[++i]) };
       continue;
     }
-    const alias = op.cli.flags?.[rawName];
+    const alias = cmd.cli.flags?.[rawName];
     if (alias !== undefined && inline === undefined) {
       input[alias] = true;
       continue;
     }
-    const negated = rawName.startsWith('no-') && types.get(camel(rawName.slice(3))) === 'boolean';
-    const field = camel(negated ? rawName.slice(3) : rawName);
-    const type = types.get(field);
-    if (!type) throw new UsageError(`unknown option --${rawName} for ${op.cli.command.join(' ')}; see --help`);
-    if (type === 'boolean' && inline === undefined) {
-      input[field] = !negated;
+    const negated = rawName.startsWith('no-') && fields.get(camel(rawName.slice(3)))?.type === 'boolean';
+    const field = fields.get(camel(negated ? rawName.slice(3) : rawName));
+    if (!field || rawName !== kebab(field.name).replace(/^/, negated ? 'no-' : '')) throw usageError(cmd, `unknown flag --${rawName}`);
+    const flag = `--${kebab(field.name)}`;
+    if (field.type === 'boolean') {
+      if (inline !== undefined) {
+        if (negated) throw usageError(cmd, `--${rawName} takes no value`);
+        input[field.name] = convert(cmd, field, flag, inline);
+        continue;
+      }
+      const next = argv[i + 1];
+      if (next === 'true' || next === 'false') throw usageError(cmd, `${flag} is a switch and takes no value; write ${flag} or --no-${kebab(field.name)} (or ${flag}=${next})`);
+      input[field.name] = !negated;
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`--${rawName} needs a value`);
-    set(field, value);
+    if (value === undefined || (inline === undefined && value.startsWith('--') && value.length > 2)) throw usageError(cmd, `${flag} needs a value`);
+    if (field.name === cmd.cli.stdin) fromArgv.push(flag);
+    if (field.type === 'array') input[field.name] = [...((input[field.name] as unknown[] | undefined) ?? []), ...value.split(',').map((v) => v.trim()).filter((v) => v !== '')];
+    else input[field.name] = convert(cmd, field, flag, value);
   }
 
-  const names = op.cli.args ?? [];
-  if (positional.length > names.length) throw new UsageError(`too many arguments for ${op.cli.command.join(' ')}: expected ${names.map((n) => `<${kebab(n)}>`).join(' ') || 'none'}`);
-  // A positional word for a file field names the file; the same field given as --field or in --input is the text itself.
+  const names = cmd.cli.args ?? [];
+  if (positional.length > names.length) {
+    if (cmd.cli.stdin && !(cmd.cli.files ?? []).includes(cmd.cli.stdin)) {
+      const flag = `--${kebab(cmd.cli.stdin)}`;
+      throw usageError(cmd, `too many arguments: the ${kebab(cmd.cli.stdin)} is read from stdin, or asked for on a terminal; ${flag} <${kebab(cmd.cli.stdin)}> puts it on the command line, where other users can see it`);
+    }
+    const extra = positional.slice(names.length).map((w) => `"${w}"`).join(' ');
+    throw usageError(cmd, names.length === 0 ? `takes no arguments, got ${extra}` : `too many arguments: ${extra} (expected ${names.map((n) => `<${argName(cmd, n)}>`).join(' ')})`);
+  }
   for (const [i, word] of positional.entries()) {
-    const field = names[i]!;
-    input[field] = (op.cli.files ?? []).includes(field) ? await readTextFile(word, stdin) : coerceText(types.get(field)!, word);
+    const name = names[i]!;
+    const field = fields.get(name)!;
+    // A positional word for a file field names the file; the same field given as --flag or in --input is the text itself.
+    input[name] = (cmd.cli.files ?? []).includes(name) ? await readTextFile(cmd, word, stdin) : convert(cmd, field, `<${argName(cmd, name)}>`, word);
   }
-  const fromStdin = op.cli.stdin;
-  if (fromStdin && input[fromStdin] === undefined && !stdin.isTTY) {
+  const merged = { ...fromJson, ...input };
+  const fromStdin = cmd.cli.stdin;
+  if (fromStdin && merged[fromStdin] === undefined && !stdin.isTTY) {
     // `echo value | supervisor secrets set path` keeps the value out of shell history; drop echo's newline.
-    input[fromStdin] = (await stdin.read()).replace(/\r?\n$/, '');
+    merged[fromStdin] = (await stdin.read()).replace(/\r?\n$/, '');
   }
-  return input;
+  return { input: merged, fromArgv, structured: Object.keys(fromJson).length > 0 };
 }
 
-async function readTextFile(path: string, stdin: { read(): Promise<string> }): Promise<string> {
+/** The first required field still missing, as a usage error naming it the way the command line spells it. */
+export function checkRequired(cmd: CommandSpec, input: Record<string, unknown>, structured = false): void {
+  for (const field of cmd.input) {
+    if (!field.required || input[field.name] !== undefined) continue;
+    const positional = (cmd.cli.args ?? []).includes(field.name);
+    const shown = positional ? `<${argName(cmd, field.name)}>` : `--${kebab(field.name)}`;
+    const viaStdin = field.name === cmd.cli.stdin ? ' (or pipe it on stdin)' : '';
+    throw usageError(cmd, `missing ${positional ? 'argument' : 'flag'} ${shown}${viaStdin}`);
+  }
+  const choice = cmd.cli.exactlyOne;
+  if (choice && !structured && choice.filter((name) => input[name] !== undefined && input[name] !== false).length !== 1) {
+    const shown = choice.map((name) => {
+      const field = cmd.input.find((f) => f.name === name);
+      if ((cmd.cli.args ?? []).includes(name)) return `<${argName(cmd, name)}>`;
+      return field?.type === 'boolean' ? `--${kebab(name)}` : `--${kebab(name)} <${kebab(name)}>`;
+    });
+    throw usageError(cmd, `give exactly one of ${shown.join(' or ')}`);
+  }
+}
+
+async function readTextFile(cmd: CommandSpec, path: string, stdin: Stdin): Promise<string> {
   if (path === '-') return stdin.read();
   return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read ${path}: ${err.code ?? err.message}`);
+    throw usageError(cmd, `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)}`);
   });
 }
 
-function parseJsonInput(text: string | undefined): Record<string, unknown> {
-  if (text === undefined) throw new UsageError('--input needs a JSON object');
+function parseJsonInput(cmd: CommandSpec, text: string | undefined): Record<string, unknown> {
+  if (text === undefined) throw usageError(cmd, '--input needs a JSON object');
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
     return parsed as Record<string, unknown>;
   } catch (err) {
-    throw new UsageError(`--input must be a JSON object (${(err as Error).message})`);
+    throw usageError(cmd, `--input must be a JSON object (${(err as Error).message})`);
   }
 }

@@ -37,7 +37,7 @@ export async function connect(app: AppDefinition, config: Config, options: { pro
   return connectLocal(app, config, project, options.via);
 }
 
-async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via): Promise<Connection> {
+export async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via): Promise<Connection> {
   // Loaded here so commands served by the daemon never pay for the database drivers.
   const [{ openDatabase }, { createLogger }, { LocalInvoker }] = await Promise.all([
     import('../core/open-db.js'),
@@ -50,6 +50,7 @@ async function connectLocal(app: AppDefinition, config: Config, project: string 
     const services = await app.open({ config, db: await openDatabase(config), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), longRunning: false });
     // PGlite gives the files it creates mode 0666 whatever the umask; the data dir is 0700 anyway.
     if (!config.databaseUrl) await tightenDataDir(config.home);
+    await noteDisagreements(services);
     const principal = project ? projectPrincipal(project, `${localUser()}@${project}`) : adminPrincipal(localUser());
     return {
       mode: 'local',
@@ -64,4 +65,15 @@ async function connectLocal(app: AppDefinition, config: Config, project: string 
     await lock?.release();
     throw err;
   }
+}
+
+/** When the environment and the config file disagree (DATABASE_URL above all), say which one this command used. */
+async function noteDisagreements(services: { serviceOf(id: string): unknown }): Promise<void> {
+  let store: { disagreements(): Promise<string[]> } | undefined;
+  try {
+    store = services.serviceOf('settings') as { disagreements(): Promise<string[]> };
+  } catch {
+    return; // an app without the settings domain (tests)
+  }
+  for (const line of await store.disagreements()) process.stderr.write(`supervisor: note: ${line}\n`);
 }

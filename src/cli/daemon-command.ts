@@ -1,7 +1,15 @@
 import type { Config } from '../core/config.js';
 import { startDaemon } from '../daemon.js';
+import { cliCommand } from './entry.js';
 
-/** `supervisor daemon` / `npm start`: runs until SIGINT or SIGTERM. */
+/** How long a stop may take (in-flight requests, flushes, closing the database) before the process exits anyway. */
+const STOP_LIMIT_MS = 30_000;
+
+/**
+ * `supervisor daemon` / `npm start`: runs until SIGINT or SIGTERM, then stops
+ * accepting, lets in-flight requests finish, flushes buffered audit rows, closes
+ * the database and removes daemon.json (all in daemon.close()), and exits 0.
+ */
 export async function runDaemonCommand(config: Config): Promise<number> {
   const daemon = await startDaemon(config);
   const out = process.stdout;
@@ -11,10 +19,23 @@ export async function runDaemonCommand(config: Config): Promise<number> {
     out.write(`\nAdmin token — shown once, store it now (only its hash is kept):\n  ${daemon.initialAdminToken}\n`);
     out.write(`Connect Claude Code:\n  claude mcp add --transport http meta ${daemon.url}/mcp/meta --header "Authorization: Bearer ${daemon.initialAdminToken}"\n`);
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+  for (const line of await daemon.services.settings.disagreements()) out.write(`Note: ${line}\n`);
+  const cli = cliCommand();
+  out.write(`\nConnect Claude Code to a project: ${cli} connect claude --project <name>\n`);
+  out.write(`Lost the admin token? As the owner of the data dir: ${cli} token create <name> --admin\n`);
+  out.write(`Stop: Ctrl-C, SIGTERM or ${cli} daemon stop${cli === 'supervisor' ? '' : '   (to type just `supervisor`: npm link in the clone)'}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  daemon.services.log.info({ signal }, 'stopping');
+  const limit = setTimeout(() => {
+    daemon.services.log.error({ limitMs: STOP_LIMIT_MS }, 'stop took too long; exiting without finishing it');
+    process.exit(1);
+  }, STOP_LIMIT_MS);
+  limit.unref();
   await daemon.close();
+  clearTimeout(limit);
+  process.stderr.write(`supervisor daemon stopped (${signal})\n`);
   return 0;
 }

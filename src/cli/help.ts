@@ -1,54 +1,127 @@
-import type { Catalog } from '../catalog/catalog.js';
-import { schemasOf, type JsonSchema } from '../catalog/json-schema.js';
-import type { Operation } from '../catalog/operation.js';
-import { kebab } from './args.js';
+import type { CommandManifest, CommandSpec, FieldSpec } from './commands.js';
 
-const GLOBAL = `Global options:
-  --json            print machine-readable JSON
-  --help, -h        show help
+export const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** How a positional field is named on the command line: `<file>` for fields read from a file, else the field in kebab case. */
+export const argName = (cmd: CommandSpec, field: string) => ((cmd.cli.files ?? []).includes(field) ? 'file' : kebab(field));
+
+export const GLOBAL_FLAGS = `Global flags:
+  --json            print JSON (errors too, on stderr)
+  -f, --field NAME  print one field of the answer, raw (one line per item for lists)
+  --wide            every column of a table
+  --all             follow nextCursor to the last page
+  --help, -h        show help;  --version, -V  show the version
 Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong.
 Environment: SUPERVISOR_HOME, SUPERVISOR_URL + SUPERVISOR_TOKEN (use a remote daemon); see README for all settings.`;
 
-/** The commands that are not catalog operations; the first line is the summary in the main help. */
-export const BUILTIN_HELP: Record<string, string> = {
-  daemon: 'daemon                          start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this\n\nRuns until SIGINT/SIGTERM. On first start it creates the data dir, the master key file and an admin token, printed once.',
-  mcp: 'mcp --project <name>            MCP server over stdio for Claude Code (meta = admin scope)\n\nOptions: --toolsets a,b (or all; default: the endpoint\'s default toolsets), --readonly (read-only tools only). Only protocol messages go to stdout. Uses the daemon when it runs, else opens the data dir under its lock.',
-  run: 'run --project <name> -- <cmd>   run a command with the project\'s secrets as environment variables\n\nOptions: --prefix <path> (default project/<name>/); --service <name> also sets PORT to that service\'s port (reserved on first use) and <SERVICE>_PORT for each service of the project; --allow NAME,... lets secrets set protected variables (PATH, LD_*, NODE_OPTIONS, …). Names are the last path segment upper-cased; signals are forwarded and the command\'s exit code returned.',
-};
+/** Commands that are not catalog operations: usage line, one-line summary, and the text of their help. */
+export interface Builtin {
+  group: string;
+  verb?: string;
+  usage: string;
+  summary: string;
+  help: string;
+}
 
-export function mainHelp(catalog: Catalog): string {
-  const groups = new Map<string, Operation[]>();
-  for (const op of catalog.all()) groups.set(op.cli.command[0], [...(groups.get(op.cli.command[0]) ?? []), op]);
-  const lines = [
-    'supervisor — secrets, ports, DNS and tunnels, VMs and agent instructions for many projects',
-    '',
-    'Usage: supervisor <command> [args] [options]',
-    '',
-    'Commands:',
-    ...Object.entries(BUILTIN_HELP).map(([, text]) => `  ${text.split('\n')[0]}`),
-  ];
-  const usages = [...groups.values()].flat().map((op) => [`${op.cli.command.join(' ')}${(op.cli.args ?? []).map((a) => ` <${kebab(a)}>`).join('')}`, op.title] as const);
-  const width = Math.max(...usages.map(([usage]) => usage.length)) + 2;
-  for (const [usage, title] of usages) lines.push(`  ${usage.padEnd(width)}${title}`);
-  lines.push('', 'Run `supervisor <group> <verb> --help` for a command\'s options.', '', GLOBAL);
+export const BUILTINS: Builtin[] = [
+  { group: 'daemon', usage: 'daemon', summary: 'start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this', help: 'Runs in the foreground until SIGINT/SIGTERM, then stops accepting, finishes in-flight requests, flushes audit rows, closes the database and removes daemon.json. On first start it creates the data dir, the master key file and an admin token, printed once.' },
+  { group: 'daemon', verb: 'status', usage: 'daemon status', summary: 'is the daemon running: pid, uptime, url, database, version', help: 'Exits 0 when the daemon of this data dir runs, 3 when it does not.' },
+  { group: 'daemon', verb: 'stop', usage: 'daemon stop [--timeout <seconds>]', summary: 'stop the daemon of this data dir (SIGTERM, then wait)', help: 'Sends SIGTERM and waits (default 30 s) until it has shut down cleanly. Exits 0 when it stopped or was not running.' },
+  { group: 'mcp', usage: 'mcp --project <name> [--toolsets a,b] [--readonly]', summary: 'MCP server over stdio for Claude Code (meta = admin scope)', help: "--toolsets a,b (or all; default: the endpoint's default toolsets), --readonly (read-only tools only). Only protocol messages go to stdout. Uses the daemon when it runs, else opens the data dir under its lock." },
+  { group: 'run', usage: 'run --project <name> [--service <name>] [--prefix <path>] [--allow NAME,...] -- <command> [args...]', summary: "run a command with the project's secrets as environment variables", help: "--prefix <path> (default project/<name>/); --service <name> also sets PORT to that service's port (reserved on first use) and <SERVICE>_PORT for each service of the project; --allow NAME,... lets secrets set protected variables (PATH, LD_*, NODE_OPTIONS, …). Names are the last path segment upper-cased; signals are forwarded and the command's exit code returned: 127 when the command is not found, 126 when it cannot be executed." },
+  { group: 'connect', verb: 'claude', usage: 'connect claude [--project <name>] [--stdio] [--run]', summary: 'the `claude mcp add …` line that connects Claude Code to this install', help: 'Prints the command; --run runs it. Without --stdio: HTTP to the running daemon, with a new token for the project (admin token for meta), passed to `claude mcp add` only. With --stdio: this checkout\'s CLI by absolute path (no token needed: it runs as you). Default project: meta.' },
+  { group: 'service', verb: 'install', usage: 'service install [--print] [--force]', summary: 'write a systemd user unit for the daemon and print the systemctl commands', help: 'Writes ~/.config/systemd/user/supervisor.service (Restart=on-failure, this data dir; no secrets in it). --print writes nothing and prints the unit; --force replaces a different unit.' },
+  { group: 'storage', verb: 'copy', usage: 'storage copy (--to <postgres-url> | --from <postgres-url>) [--force] [--no-switch]', summary: 'move everything between the embedded database and PostgreSQL', help: 'Stop the daemon first. --to copies the data dir\'s embedded database into an empty PostgreSQL database (--from the other way) in one consistent snapshot, compares row counts table by table, decrypts every current secret on the target, then sets databaseUrl in the config file (--from unsets it; --no-switch leaves it). A target holding rows is refused unless --force, which replaces them. The master keys stay in the data dir: back them up with the database.' },
+  { group: 'completion', usage: 'completion <bash|zsh|fish>', summary: 'shell completion script', help: 'bash: `source <(supervisor completion bash)` (or save it under ~/.local/share/bash-completion/completions/supervisor); zsh: `supervisor completion zsh > "${fpath[1]}/_supervisor"`; fish: `supervisor completion fish > ~/.config/fish/completions/supervisor.fish`.' },
+];
+
+export const builtinGroups = (): Set<string> => new Set(BUILTINS.map((b) => b.group));
+
+function placeholder(field: FieldSpec): string {
+  const flag = `--${kebab(field.name)}`;
+  if (field.type === 'boolean') return field.default === true ? `--no-${kebab(field.name)}` : flag;
+  if (field.enum) return `${flag} <${field.enum.join('|')}>`;
+  if (field.type === 'integer' || field.type === 'number') return `${flag} <n>`;
+  if (field.type === 'array') return `${flag} a,b`;
+  if (field.format === 'date-time') return `${flag} <time>`;
+  if (field.type === 'object') return `${flag} <json>`;
+  return `${flag} <${kebab(field.name)}>`;
+}
+
+/** `supervisor secrets set <path> [--if-version <n>] [--tags a,b] …`: positional args, required flags, then the optional ones. */
+export function usageLine(cmd: CommandSpec): string {
+  const args = cmd.cli.args ?? [];
+  const words = [`supervisor ${cmd.cli.command.join(' ')}`];
+  for (const name of args) {
+    const field = cmd.input.find((f) => f.name === name)!;
+    words.push(field.required ? `<${argName(cmd, name)}>` : `[${argName(cmd, name)}]`);
+  }
+  const flags = cmd.input.filter((f) => !args.includes(f.name) && f.name !== 'cursor' && f.name !== cmd.cli.stdin);
+  for (const f of flags.filter((f) => f.required)) words.push(placeholder(f));
+  for (const f of flags.filter((f) => !f.required)) words.push(`[${placeholder(f)}]`);
+  for (const flag of Object.keys(cmd.cli.flags ?? {})) words.push(`[--${flag}]`);
+  return words.join(' ');
+}
+
+function shortUsage(cmd: CommandSpec): string {
+  return [cmd.cli.command.join(' '), ...(cmd.cli.args ?? []).map((a) => (cmd.input.find((f) => f.name === a)?.required ? `<${argName(cmd, a)}>` : `[${argName(cmd, a)}]`))].join(' ');
+}
+
+function columns(rows: Array<[string, string]>, indent = '  '): string[] {
+  const width = Math.min(Math.max(...rows.map(([a]) => a.length)) + 2, 44);
+  return rows.map(([a, b]) => (a.length + 2 > width ? `${indent}${a}\n${indent}${' '.repeat(width)}${b}` : `${indent}${a.padEnd(width)}${b}`));
+}
+
+export function mainHelp(manifest: CommandManifest): string {
+  const lines = ['supervisor — secrets, ports, DNS and tunnels, VMs and agent instructions for many projects', '', 'Usage: supervisor <command> [verb] [args] [flags]', ''];
+  const groups = [...new Set(manifest.commands.map((c) => c.cli.command[0]))];
+  lines.push('Commands:');
+  for (const group of groups) lines.push(...columns(manifest.commands.filter((c) => c.cli.command[0] === group).map((c) => [shortUsage(c), c.title])));
+  lines.push('', 'Running the supervisor:');
+  lines.push(...columns(BUILTINS.map((b) => [b.usage.replace(/ \[--.*$/, '').replace(/ --project <name>.*$/, ' --project <name>'), b.summary])));
+  lines.push('', 'Run `supervisor <command> --help` for its verbs, `supervisor <command> <verb> --help` for its flags.', '', GLOBAL_FLAGS);
   return lines.join('\n');
 }
 
-export function operationHelp(op: Operation): string {
-  const input = schemasOf(op).input;
-  const properties = (input.properties ?? {}) as Record<string, JsonSchema>;
-  const required = new Set((input.required ?? []) as string[]);
-  const args = op.cli.args ?? [];
-  const lines = [`supervisor ${op.cli.command.join(' ')}${args.map((a) => (required.has(a) ? ` <${kebab(a)}>` : ` [${kebab(a)}]`)).join('')} [options]`, '', op.description, ''];
-  if (op.access === 'admin') lines.push('Needs admin scope.', '');
-  lines.push('Options:');
-  for (const [name, schema] of Object.entries(properties)) {
-    const type = schema.type ?? (schema.anyOf as JsonSchema[] | undefined)?.map((s) => s.type).join('|') ?? 'value';
-    const dflt = schema.default !== undefined ? ` (default ${JSON.stringify(schema.default)})` : required.has(name) ? ' (required)' : '';
-    lines.push(`  --${kebab(name)} <${String(type)}>`.padEnd(34) + `${(schema.description as string | undefined) ?? ''}${dflt}`);
+/** `supervisor secrets --help`: what the group is for and its verbs. */
+export function groupHelp(manifest: CommandManifest, group: string): string | undefined {
+  const commands = manifest.commands.filter((c) => c.cli.command[0] === group);
+  const builtins = BUILTINS.filter((b) => b.group === group);
+  if (commands.length === 0 && builtins.length === 0) return undefined;
+  if (commands.length === 0 && builtins.length === 1 && !builtins[0]!.verb) return builtinHelp(builtins[0]!);
+  const about = manifest.groups.find((g) => g.name === group)?.description;
+  const lines = [`supervisor ${group}${about ? ` — ${about}` : ''}`, '', `Usage: supervisor ${group} <verb> [args] [flags]`, '', 'Verbs:'];
+  lines.push(...columns([...commands.map((c): [string, string] => [shortUsage(c).slice(group.length + 1), c.title]), ...builtins.map((b): [string, string] => [b.verb ? b.usage.slice(group.length + 1) : `(no verb): supervisor ${b.usage}`, b.summary])]));
+  lines.push('', `Run \`supervisor ${group} <verb> --help\` for a verb's flags.`);
+  return lines.join('\n');
+}
+
+export function builtinHelp(b: Builtin): string {
+  return [`Usage: supervisor ${b.usage}`, '', `${b.summary[0]!.toUpperCase()}${b.summary.slice(1)}.`, '', b.help].join('\n');
+}
+
+export function operationHelp(cmd: CommandSpec): string {
+  const args = cmd.cli.args ?? [];
+  const lines = [`Usage: ${usageLine(cmd)}`, '', cmd.description, ''];
+  if (cmd.access === 'admin') lines.push('Needs admin scope.', '');
+  if (args.length > 0) {
+    lines.push('Arguments:');
+    lines.push(...columns(args.map((a) => [`<${argName(cmd, a)}>`, `${cmd.input.find((f) => f.name === a)?.description ?? ''}${(cmd.cli.files ?? []).includes(a) ? ' (a file to read; - for stdin)' : ''}`])));
+    lines.push('');
   }
-  for (const [flag, field] of Object.entries(op.cli.flags ?? {})) lines.push(`  --${flag}`.padEnd(34) + `same as --${kebab(field)}`);
-  if (op.cli.stdin) lines.push('', `${kebab(op.cli.stdin)} is read from stdin when not given.`);
-  lines.push(`  --input <json>`.padEnd(34) + 'all fields as one JSON object', '', `MCP tool: ${op.name}    REST: ${op.rest.method} /api/v1${op.rest.path}`, '', GLOBAL);
+  const flags = cmd.input;
+  lines.push('Flags:');
+  const rows: Array<[string, string]> = flags.map((f) => {
+    const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${JSON.stringify(f.default)})` : f.required && !args.includes(f.name) && f.name !== cmd.cli.stdin ? ' (required)' : '';
+    return [placeholder(f), `${f.description ?? ''}${dflt}`];
+  });
+  for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
+  rows.push(['--input <json>', 'every field as one JSON object']);
+  lines.push(...columns(rows));
+  if (cmd.cli.stdin) {
+    const name = kebab(cmd.cli.stdin);
+    lines.push('', (cmd.cli.files ?? []).includes(cmd.cli.stdin) ? `The ${name} is read from the file, or from stdin when no file is named.` : `The ${name} is read from stdin, or asked for with echo off on a terminal; --${name} takes it from the command line, where other users of this host can see it.`);
+  }
+  if (cmd.cli.okField) lines.push('', `Exits 1 when ${cmd.cli.okField} is false (for CI and cron).`);
+  lines.push('', `MCP tool: ${cmd.name}    REST: ${cmd.rest.method} /api/v1${cmd.rest.path}`, '', GLOBAL_FLAGS);
   return lines.join('\n');
 }

@@ -1,129 +1,273 @@
-import { stringify } from 'yaml';
 import type { Progress } from '../catalog/operation.js';
 import type { AppDefinition } from '../catalog/wire.js';
-import type { Config } from '../core/config.js';
-import { projectName } from '../core/names.js';
-import { parseOperationArgs } from './args.js';
-import { connect } from './connect.js';
-import { BUILTIN_HELP, mainHelp, operationHelp } from './help.js';
+import { SupervisorError } from '../core/errors.js';
+import { checkRequired, parseOperationArgs, usageError } from './args.js';
+import type { CommandSpec } from './commands.js';
+import { openCliConnection } from './connection.js';
+import { BUILTINS, builtinGroups, builtinHelp, groupHelp, mainHelp, operationHelp } from './help.js';
+import { appSource, type CliSource } from './manifest.js';
+import { checkField, mergePages, moreHint, render } from './output.js';
+import { didYouMean } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
-interface Globals {
-  json: boolean;
-  help: boolean;
-  rest: string[];
-}
-
-/** Pulls the global flags out; everything after `--` is left alone (it belongs to `run`'s command). */
-function splitGlobals(argv: string[]): Globals {
-  const end = argv.indexOf('--');
-  const head = end === -1 ? argv : argv.slice(0, end);
-  const tail = end === -1 ? [] : argv.slice(end);
-  return {
-    json: head.includes('--json'),
-    help: head.includes('--help') || head.includes('-h'),
-    rest: [...head.filter((w) => w !== '--json' && w !== '--help' && w !== '-h'), ...tail],
-  };
-}
-
-function takeOption(words: string[], name: string): string | undefined {
-  const i = words.findIndex((w) => w === `--${name}` || w.startsWith(`--${name}=`));
-  if (i === -1) return undefined;
-  const word = words[i]!;
-  const value = word.includes('=') ? word.slice(word.indexOf('=') + 1) : words[i + 1];
-  words.splice(i, word.includes('=') ? 1 : 2);
-  if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-  return value;
-}
-
-function requireProject(words: string[]): string {
-  const project = takeOption(words, 'project');
-  if (!project) throw new UsageError('--project <name> is required (use meta for the admin scope)');
-  const parsed = projectName.safeParse(project);
-  if (!parsed.success) throw new UsageError(`--project: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
-
-/** Where a command's answer goes: stdout, or in tests a buffer. */
+/** Where a command writes: stdout and stderr, or in tests buffers. */
 export interface Output {
   write(text: string): void;
 }
 
 const stdout: Output = { write: (text) => void process.stdout.write(text) };
+const stderr: Output = { write: (text) => void process.stderr.write(text) };
 
-function print(out: Output, output: Record<string, unknown>, json: boolean, rawField?: string): void {
-  if (json) out.write(`${JSON.stringify(output, null, 2)}\n`);
-  else if (rawField && typeof output[rawField] === 'string') out.write(output[rawField] as string);
-  else out.write(stringify(output));
+interface Globals {
+  json: boolean;
+  help: boolean;
+  version: boolean;
+  rest: string[];
+}
+
+/** Pulls out the flags every command takes; everything after `--` is left alone (it belongs to `run`'s command). */
+function splitGlobals(argv: string[]): Globals {
+  const end = argv.indexOf('--');
+  const head = end === -1 ? argv : argv.slice(0, end);
+  const tail = end === -1 ? [] : argv.slice(end);
+  const globals = new Set(['--json', '--help', '-h']);
+  // --version is the program's only before a command: `secrets get <path> --version 2` is the secret's.
+  const version = head[0] === '--version' || head[0] === '-V';
+  return {
+    json: head.includes('--json'),
+    help: head.includes('--help') || head.includes('-h'),
+    version,
+    rest: [...head.filter((w, i) => !globals.has(w) && !(version && i === 0)), ...tail],
+  };
+}
+
+/** Takes `--name value`, `--name=value` (and `-x value` for a short name) out of words. */
+export function takeOption(words: string[], name: string, short?: string): string | undefined {
+  const end = words.indexOf('--') === -1 ? words.length : words.indexOf('--');
+  const i = words.findIndex((w, at) => at < end && (w === `--${name}` || w.startsWith(`--${name}=`) || (short !== undefined && w === `-${short}`)));
+  if (i === -1) return undefined;
+  const word = words[i]!;
+  const inline = word.startsWith(`--${name}=`);
+  const value = inline ? word.slice(name.length + 3) : words[i + 1];
+  words.splice(i, inline ? 1 : 2);
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+  return value;
+}
+
+/** Takes a switch out of words (before `--`); true when it was there. */
+export function takeSwitch(words: string[], name: string): boolean {
+  const end = words.indexOf('--') === -1 ? words.length : words.indexOf('--');
+  const i = words.findIndex((w, at) => at < end && w === `--${name}`);
+  if (i === -1) return false;
+  words.splice(i, 1);
+  return true;
+}
+
+/** How an error reaches the user: one line (and the usage) for people, one JSON document with --json; the exit code. */
+function report(err: unknown, json: boolean, errOut: Output): number {
+  if (err instanceof UsageError) {
+    if (json) errOut.write(`${JSON.stringify({ error: { code: 'usage', message: err.message, ...(err.usage ? { usage: err.usage } : {}) } })}\n`);
+    else errOut.write(`supervisor: ${err.message}\n${err.usage ? `usage: ${err.usage}\n` : ''}${err.helpCommand ? `Run \`${err.helpCommand}\`${err.usage ? ' for more' : ' for the commands'}.\n` : ''}`);
+    return 2;
+  }
+  const error = err instanceof SupervisorError ? err : new SupervisorError('internal', (err as Error).message ?? String(err));
+  if (json) errOut.write(`${JSON.stringify(error.toJSON())}\n`);
+  else errOut.write(`supervisor: ${error.code}: ${error.message}\n`);
+  return 1;
 }
 
 /**
- * Runs one command line against `app` (the supervisor, or in tests an app with
- * more domains) and resolves with the exit code; -1 means the command keeps the
- * process running (stdio MCP). Throws UsageError (exit 2) or the operation's error (exit 1).
+ * Runs one command line and resolves with the exit code; -1 means the command
+ * keeps the process running (stdio MCP). `source` gives the commands (the build's
+ * manifest for the supervisor, or an app's catalog in tests) and the app to open
+ * when there is no daemon.
  */
-export async function runCli(argv: string[], app: AppDefinition, out: Output = stdout): Promise<number> {
-  const { catalog } = app;
-  const { json, help, rest } = splitGlobals(argv);
-  const [command, verb, ...args] = rest;
-  if (!command || command === 'help' || (help && !verb && !(command in BUILTIN_HELP))) {
-    out.write(`${mainHelp(catalog)}\n`);
-    return 0;
-  }
-
-  if (help && command in BUILTIN_HELP) {
-    out.write(`supervisor ${BUILTIN_HELP[command]!.replace(/ {2,}/, '\n\n')}\n`);
-    return 0;
-  }
-  const config = app.loadConfig();
-  if (command === 'daemon') {
-    const { runDaemonCommand } = await import('./daemon-command.js');
-    return runDaemonCommand(config);
-  }
-  if (command === 'mcp') {
-    const words = rest.slice(1);
-    const project = requireProject(words);
-    const toolsets = takeOption(words, 'toolsets');
-    const readonly = words.includes('--readonly');
-    const unexpected = words.filter((w) => w !== '--readonly');
-    if (unexpected.length > 0) throw new UsageError(`unexpected arguments: ${unexpected.join(' ')}`);
-    const [{ serveMcpOverStdio }, { parseToolsets }] = await Promise.all([import('../mcp/stdio.js'), import('../mcp/toolsets.js')]);
-    await serveMcpOverStdio(app, config, project, { toolsets: parseToolsets(toolsets), readonly });
-    return -1;
-  }
-  if (command === 'run') return runCommand(app, config, rest.slice(1));
-
-  const op = catalog.all().find((o) => o.cli.command[0] === command && o.cli.command[1] === verb);
-  if (!op) throw new UsageError(`unknown command "${[command, verb].filter(Boolean).join(' ')}"; run \`supervisor --help\``);
-  if (help) {
-    out.write(`${operationHelp(op)}\n`);
-    return 0;
-  }
-  const input = await parseOperationArgs(op, args);
-  const connection = await connect(app, config, { via: 'cli' });
+export async function runCli(argv: string[], source: CliSource | AppDefinition, out: Output = stdout, errOut: Output = stderr): Promise<number> {
+  const src = 'catalog' in source ? appSource(source) : source;
+  const globals = splitGlobals(argv);
   try {
-    // Step lines go to stderr on a terminal only: stdout stays the answer, and scripts see no noise.
-    const onProgress = process.stderr.isTTY ? (step: Progress) => process.stderr.write(`… ${step.message}\n`) : undefined;
-    const output = await connection.invoker.invoke(op.name, input, { onProgress });
-    print(out, output, json, op.cli.print);
-    return op.cli.okField && output[op.cli.okField] === false ? 1 : 0;
-  } finally {
-    await connection.close();
+    return await dispatch(globals, src, out, errOut);
+  } catch (err) {
+    return report(err, globals.json, errOut);
   }
 }
 
-async function runCommand(app: AppDefinition, config: Config, words: string[]): Promise<number> {
+async function dispatch(globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {
+  const { help, rest } = globals;
+  if (globals.version && rest.length === 0) {
+    out.write(`supervisor ${(await import('../version.js')).VERSION}\n`);
+    return 0;
+  }
+  const manifest = await source.manifest();
+  const [group, verb, ...args] = rest;
+  if (!group || group === 'help') {
+    const topic = group === 'help' ? verb : undefined;
+    out.write(`${(topic && groupHelp(manifest, topic)) || mainHelp(manifest)}\n`);
+    return 0;
+  }
+  if (group.startsWith('-')) throw new UsageError(`unknown flag ${group}`, undefined, 'supervisor --help');
+
+  const ofGroup = BUILTINS.filter((b) => b.group === group);
+  if (ofGroup.length > 0) {
+    const bare = ofGroup.find((b) => !b.verb);
+    const hasVerbs = ofGroup.some((b) => b.verb);
+    const noVerb = verb === undefined || verb.startsWith('-');
+    const chosen = ofGroup.find((b) => b.verb !== undefined && b.verb === verb) ?? (!hasVerbs || noVerb ? bare : undefined);
+    if (!chosen || (help && !chosen.verb && hasVerbs)) {
+      if (noVerb || help) {
+        out.write(`${groupHelp(manifest, group)}\n`);
+        return 0;
+      }
+      throw new UsageError(`unknown command "${group} ${verb}"${didYouMean(verb, ofGroup.flatMap((b) => (b.verb ? [b.verb] : [])))}`, undefined, `supervisor ${group} --help`);
+    }
+    if (help) {
+      out.write(`${builtinHelp(chosen)}\n`);
+      return 0;
+    }
+    return runBuiltin(`${group}${chosen.verb ? ` ${chosen.verb}` : ''}`, rest.slice(chosen.verb ? 2 : 1), globals, source, out, errOut);
+  }
+
+  const groups = new Set(manifest.commands.map((c) => c.cli.command[0]));
+  if (!groups.has(group)) throw new UsageError(`unknown command "${group}"${didYouMean(group, [...groups, ...builtinGroups()])}`, undefined, 'supervisor --help');
+  if (!verb || verb.startsWith('-')) {
+    out.write(`${groupHelp(manifest, group)}\n`);
+    return 0;
+  }
+  const cmd = manifest.commands.find((c) => c.cli.command[0] === group && c.cli.command[1] === verb);
+  if (!cmd) {
+    const verbs = manifest.commands.filter((c) => c.cli.command[0] === group).map((c) => c.cli.command[1]);
+    const hint = didYouMean(verb, verbs);
+    throw new UsageError(`unknown command "${group} ${verb}"${hint ? hint.replace(/"([^"]+)"/g, `"${group} $1"`) : ''}`, undefined, `supervisor ${group} --help`);
+  }
+  if (help) {
+    out.write(`${operationHelp(cmd)}\n`);
+    return 0;
+  }
+  return runOperation(cmd, args, globals, source, out, errOut);
+}
+
+async function runOperation(cmd: CommandSpec, words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {
+  const owns = (name: string) => cmd.input.some((f) => f.name === name);
+  const own = [...words];
+  // --all, --wide and --field are the command's own when its operation has such a field (instructions regenerate --all).
+  const all = !owns('all') && takeSwitch(own, 'all');
+  const wide = !owns('wide') && takeSwitch(own, 'wide');
+  let field: string | undefined;
+  try {
+    field = owns('field') ? undefined : takeOption(own, 'field', 'f');
+  } catch (err) {
+    throw usageError(cmd, (err as Error).message);
+  }
+  checkField(cmd, field);
+  const { input, fromArgv, structured } = await parseOperationArgs(cmd, own);
+  if (cmd.cli.stdin && input[cmd.cli.stdin] === undefined && process.stdin.isTTY && !(cmd.cli.files ?? []).includes(cmd.cli.stdin)) {
+    const { promptHidden } = await import('./prompt.js');
+    input[cmd.cli.stdin] = await promptHidden(`${cmd.cli.stdin[0]!.toUpperCase()}${cmd.cli.stdin.slice(1)} for ${String(input[cmd.cli.args?.[0] ?? ''] ?? cmd.cli.command.join(' '))}: `);
+  }
+  checkRequired(cmd, input, structured);
+  for (const flag of fromArgv) errOut.write(`supervisor: warning: ${flag} on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead\n`);
+  const paged = all && cmd.input.some((f) => f.name === 'cursor') && cmd.output.some((f) => f.name === 'nextCursor');
+  if (all && !paged) throw usageError(cmd, '--all: this command answers in one page');
+
+  const connection = await openCliConnection(source);
+  let output: Record<string, unknown>;
+  // On a terminal: a spinner while the call runs, step lines as they come (on stderr: stdout stays the answer, and scripts see neither).
+  const watching = process.stderr.isTTY && !globals.json;
+  const spinner = watching ? (await import('./spinner.js')).startSpinner(`${cmd.title}…`) : undefined;
+  try {
+    const onProgress = watching
+      ? (step: Progress) => {
+          spinner?.stop();
+          errOut.write(`… ${step.message}\n`);
+        }
+      : undefined;
+    output = await connection.invoker.invoke(cmd.name, input, { onProgress });
+    if (paged) {
+      const pages = [output];
+      while (typeof pages.at(-1)!.nextCursor === 'string') pages.push(await connection.invoker.invoke(cmd.name, { ...input, cursor: pages.at(-1)!.nextCursor }));
+      output = mergePages(pages);
+    }
+  } finally {
+    spinner?.stop();
+    await connection.close();
+  }
+  out.write(render(cmd, output, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
+  const more = !globals.json && field === undefined ? moreHint(output) : undefined;
+  if (more) errOut.write(`${more}\n`);
+  return cmd.cli.okField && output[cmd.cli.okField] === false ? 1 : 0;
+}
+
+async function runBuiltin(name: string, words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {
+  switch (name) {
+    case 'daemon': {
+      if (words.length > 0) throw new UsageError(`daemon: unexpected arguments: ${words.join(' ')}`, 'supervisor daemon | daemon status | daemon stop');
+      const [app, { runDaemonCommand }] = await Promise.all([source.app(), import('./daemon-command.js')]);
+      return runDaemonCommand(app.loadConfig());
+    }
+    case 'daemon status':
+    case 'daemon stop': {
+      const { daemonStatus, daemonStop } = await import('./daemon-control.js');
+      return name === 'daemon status' ? daemonStatus(words, globals.json, out) : daemonStop(words, globals.json, out, errOut);
+    }
+    case 'mcp':
+      return runMcp(words, source);
+    case 'run':
+      return runCommand(words, source, errOut);
+    case 'connect claude': {
+      const { connectClaude } = await import('./connect-claude.js');
+      return connectClaude(words, source, out, errOut);
+    }
+    case 'service install': {
+      const { serviceInstall } = await import('./service.js');
+      return serviceInstall(words, out);
+    }
+    case 'storage copy': {
+      const [app, { storageCopy }] = await Promise.all([source.app(), import('./storage.js')]);
+      return storageCopy(words, app, globals.json, out, errOut);
+    }
+    case 'completion': {
+      const { completion } = await import('./completion.js');
+      out.write(completion(words, await source.manifest()));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${name}"`);
+  }
+}
+
+const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
+
+function requireProject(words: string[], usage: string): string {
+  const project = takeOption(words, 'project');
+  if (!project) throw new UsageError(`${usage.split(' ')[0]}: missing flag --project <name> (meta for the admin scope)`, `supervisor ${usage}`);
+  if (!PROJECT.test(project)) throw new UsageError(`--project: a project name is 1-40 characters: lowercase letters, digits and -, starting with a letter (not "${project}")`, `supervisor ${usage}`);
+  return project;
+}
+
+async function runMcp(words: string[], source: CliSource): Promise<number> {
+  const usage = BUILTINS.find((b) => b.group === 'mcp')!.usage;
+  const project = requireProject(words, usage);
+  const toolsets = takeOption(words, 'toolsets');
+  const readonly = takeSwitch(words, 'readonly');
+  if (words.length > 0) throw new UsageError(`mcp: unexpected arguments: ${words.join(' ')}`, `supervisor ${usage}`);
+  const [app, { serveMcpOverStdio }, { parseToolsets }] = await Promise.all([source.app(), import('../mcp/stdio.js'), import('../mcp/toolsets.js')]);
+  await serveMcpOverStdio(app, app.loadConfig(), project, { toolsets: parseToolsets(toolsets), readonly });
+  return -1;
+}
+
+async function runCommand(words: string[], source: CliSource, errOut: Output): Promise<number> {
+  const usage = BUILTINS.find((b) => b.group === 'run')!.usage;
   const separator = words.indexOf('--');
-  if (separator === -1 || separator === words.length - 1) throw new UsageError('usage: supervisor run --project <name> [--service <name>] [--prefix <path>] [--allow NAME,...] -- <command> [args...]');
+  if (separator === -1 || separator === words.length - 1) throw new UsageError('run: missing the command to run after --', `supervisor ${usage}`);
   const options = words.slice(0, separator);
   const [cmd, ...cmdArgs] = words.slice(separator + 1) as [string, ...string[]];
-  const project = requireProject(options);
+  const project = requireProject(options, usage);
   const prefix = takeOption(options, 'prefix');
   const service = takeOption(options, 'service');
   const allow = takeOption(options, 'allow')?.split(',').filter((n) => n !== '') ?? [];
-  if (options.length > 0) throw new UsageError(`unexpected options before --: ${options.join(' ')}`);
+  if (options.length > 0) throw new UsageError(`run: unknown flag ${options[0]}`, `supervisor ${usage}`);
   const { runEnvironment, runWithEnvironment } = await import('./run.js');
-  const connection = await connect(app, config, { project, via: 'cli' });
+  const connection = await openCliConnection(source, { project });
   let env: Record<string, string>;
   try {
     env = await runEnvironment(connection.invoker, { project, service, prefix, allow });
@@ -131,5 +275,5 @@ async function runCommand(app: AppDefinition, config: Config, words: string[]): 
     // Released before the command starts, so a long-running command does not hold the data dir.
     await connection.close();
   }
-  return runWithEnvironment(cmd, cmdArgs, env);
+  return runWithEnvironment(cmd, cmdArgs, env, (line) => errOut.write(`supervisor: run: ${line}\n`));
 }

@@ -12,19 +12,27 @@ export async function runEnvironment(invoker: Invoker, input: { project: string;
 
 /**
  * Runs `command` with `env` added to this process's environment, passes signals
- * through, and resolves with the exit code to use: the child's, or 128 + signal.
+ * through, and resolves with the exit code to use, as a shell would: the child's,
+ * 128 + signal, 127 when the command is not found, 126 when it cannot be executed
+ * (`say` gets the one line explaining those two).
  */
-export function runWithEnvironment(command: string, args: string[], env: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
+export function runWithEnvironment(command: string, args: string[], env: Record<string, string>, say: (line: string) => void = () => undefined): Promise<number> {
+  return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     for (const signal of FORWARDED) process.on(signal, forward);
     const cleanup = () => {
       for (const signal of FORWARDED) process.off(signal, forward);
     };
-    child.on('error', (err) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
       cleanup();
-      reject(err);
+      if (err.code === 'ENOENT') {
+        say(`${command}: command not found`);
+        resolve(127);
+      } else {
+        say(`${command}: cannot execute (${err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message)})`);
+        resolve(126);
+      }
     });
     child.on('exit', (code, signal) => {
       cleanup();

@@ -120,7 +120,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/dns/records' },
-    cli: { command: ['dns', 'list'], args: ['zone'] },
+    cli: { command: ['dns', 'list'], args: ['zone'], columns: ['type', 'name', 'content', 'proxied', 'owned'] },
     input: z.object({
       zone: z.string().max(253).optional().describe('Zone name, e.g. example.com'),
       hostname: hostnameInput.optional(),
@@ -141,7 +141,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/tunnel/routes' },
-    cli: { command: ['tunnel', 'add'], args: ['hostname', 'service'] },
+    cli: { command: ['tunnel', 'add'], args: ['hostname', 'service'], exactlyOne: ['service', 'port'] },
     input: z.object({
       hostname: hostnameInput,
       service: tunnelService.optional(),
@@ -177,7 +177,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/tunnel/routes' },
-    cli: { command: ['tunnel', 'routes'] },
+    cli: { command: ['tunnel', 'routes'], columns: ['hostname', 'path', 'service', 'source', 'project'] },
     input: z.object({ ...pageInput }),
     output: z.object({ items: z.array(routeView), ...pageOutput }),
     handler: async ({ svc }, input) => {
@@ -234,7 +234,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/cloudflare/changes' },
-    cli: { command: ['cloudflare', 'changes'], args: ['target'] },
+    cli: { command: ['cloudflare', 'changes'], args: ['target'], columns: ['at', 'actor', 'action', 'target', 'outcome'] },
     input: z.object({ target: z.string().max(253).optional().describe('Only changes of this hostname or record'), ...pageInput }),
     output: z.object({
       items: z.array(z.object({

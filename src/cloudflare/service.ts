@@ -66,7 +66,7 @@ export class CloudflareService {
   constructor(private readonly deps: CloudflareDeps) {
     const { settings: config, db, clock } = deps;
     this.client = new CloudflareClient({ baseUrl: config.cloudflareApiUrl, token: () => this.apiToken(), clock, sleep: deps.sleep, tokenSource: TOKEN_FIX });
-    this.zones = new ZoneDirectory(this.client, config.cloudflareZones, clock);
+    this.zones = new ZoneDirectory(this.client, () => deps.settings.cloudflareZones, clock);
     this.changes = new ChangeLog(db, clock);
     this.mirror = new RecordMirror(db, clock);
     const lock = new SharedLock(db);
@@ -133,23 +133,23 @@ export class CloudflareService {
     } catch (err) {
       // A zone named in SUPERVISOR_CLOUDFLARE_ZONES that the token cannot see.
       if (!(err instanceof SupervisorError) || err.code !== 'not_found') throw err;
-      return { what: 'zones', fix: `${err.message}: give the token Zone Read and DNS Edit on it, or fix SUPERVISOR_CLOUDFLARE_ZONES (config.yaml: cloudflareZones)`, restart: false };
+      return { what: 'zones', fix: `${err.message}: give the token Zone Read and DNS Edit on it, or fix the zone list: \`supervisor config set cloudflareZones <a.com,b.com>\``, restart: false };
     }
     return listed
       ? undefined
-      : { what: 'zones', fix: 'the API token sees no zone: give it Zone Read and DNS Edit on the zones to manage (Cloudflare dashboard → API Tokens), or list them in SUPERVISOR_CLOUDFLARE_ZONES', restart: false };
+      : { what: 'zones', fix: 'the API token sees no zone: give it Zone Read and DNS Edit on the zones to manage (Cloudflare dashboard → API Tokens), or list them: `supervisor config set cloudflareZones <a.com,b.com>`', restart: false };
   }
 
   /** Why the tunnel to manage is unknown, with the fix; undefined when it is known. */
   private async tunnelProblem(): Promise<Missing | undefined> {
     const { settings: config } = this.deps;
     if (config.cloudflareTunnelId) return undefined;
-    const setting = 'set SUPERVISOR_CLOUDFLARE_TUNNEL_ID=<uuid> (or cloudflareTunnelId: <uuid> in config.yaml)';
-    if (config.cloudflareTunnelMode === 'remote') return { what: 'tunnel_id', fix: `${setting}; remote-managed tunnels are addressed by UUID (\`cloudflared tunnel list\` shows it)`, restart: true };
+    const setting = 'set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>` (set_setting over MCP)';
+    if (config.cloudflareTunnelMode === 'remote') return { what: 'tunnel_id', fix: `${setting}; remote-managed tunnels are addressed by UUID (\`cloudflared tunnel list\` shows it)`, restart: false };
     const file = await readLocalConfig(config.cloudflaredConfig);
     if (file.tunnel && UUID.test(file.tunnel)) return undefined;
     const says = file.tunnel ? ` (its tunnel: key says ${JSON.stringify(file.tunnel)}, a name, not the UUID)` : file.exists ? '' : ' (the file does not exist)';
-    return { what: 'tunnel_id', fix: `give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` line${says} — it is read on every sync — or ${setting} and restart; \`cloudflared tunnel list\` shows the UUID`, restart: false };
+    return { what: 'tunnel_id', fix: `give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` line${says} — it is read on every sync — or ${setting}; \`cloudflared tunnel list\` shows the UUID`, restart: false };
   }
 
   /** The routes with what is applied; nothing is applied while no tunnel is configured. */
@@ -174,7 +174,7 @@ export class CloudflareService {
   private async accountId(): Promise<string> {
     if (this.deps.settings.cloudflareAccountId) return this.deps.settings.cloudflareAccountId;
     const [zone] = await this.zones.all();
-    if (!zone) throw notConfigured([{ what: 'account_id', fix: 'set SUPERVISOR_CLOUDFLARE_ACCOUNT_ID (or cloudflareAccountId in config.yaml); there is no zone to take it from', restart: true }]);
+    if (!zone) throw notConfigured([{ what: 'account_id', fix: '`supervisor config set cloudflareAccountId <id>` (set_setting over MCP); there is no zone to take it from', restart: false }]);
     return zone.account.id;
   }
 

@@ -11,17 +11,22 @@ const REFRESH_AFTER_MS = 60_000;
  * example.com and dev.example.com, api.dev.example.com lands in dev.example.com.
  */
 export class ZoneDirectory {
-  private cache: { zones: Zone[]; at: number } | undefined;
+  private cache: { zones: Zone[]; at: number; names: readonly string[] } | undefined;
   private loading: Promise<Zone[]> | undefined;
 
   constructor(
     private readonly client: CloudflareClient,
-    private readonly names: readonly string[],
+    /** The configured zone names as they are now (a live setting): the cache is dropped when they change. */
+    private readonly configured: () => readonly string[],
     private readonly clock: Clock,
   ) {}
 
+  private get names(): readonly string[] {
+    return this.configured();
+  }
+
   async all(): Promise<Zone[]> {
-    if (this.cache) return this.cache.zones;
+    if (this.cache && this.cache.names === this.names) return this.cache.zones;
     return this.load();
   }
 
@@ -43,9 +48,10 @@ export class ZoneDirectory {
   }
 
   private load(): Promise<Zone[]> {
+    const names = this.names;
     this.loading ??= this.fetch().then(
       (zones) => {
-        this.cache = { zones, at: this.clock.now().getTime() };
+        this.cache = { zones, at: this.clock.now().getTime(), names };
         this.loading = undefined;
         return zones;
       },

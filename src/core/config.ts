@@ -13,7 +13,7 @@ import { defineSettings, parseSetting, rawSetting, readSettings, type SettingSou
  */
 export const CORE_SETTINGS = defineSettings({
   home: { env: 'SUPERVISOR_HOME', schema: z.string().min(1), default: join(homedir(), '.local/share/supervisor'), shownDefault: '~/.local/share/supervisor', doc: 'Data dir: embedded database, master key file, daemon lock and address.' },
-  databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.' },
+  databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.', sensitive: true },
   host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
   port: { env: 'SUPERVISOR_PORT', schema: z.coerce.number().int().min(0).max(65535), default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },
   allowedHosts: {
@@ -22,7 +22,7 @@ export const CORE_SETTINGS = defineSettings({
     default: '',
     doc: 'Other names the daemon answers to (e.g. behind a proxy), comma-separated; localhost, 127.0.0.1, ::1 and SUPERVISOR_HOST always work. Requests naming any other Host or Origin are refused (DNS rebinding).',
   },
-  logLevel: { env: 'SUPERVISOR_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level; logs go to stderr as JSON lines with secret values redacted.' },
+  logLevel: { env: 'SUPERVISOR_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level; logs go to stderr as JSON lines with secret values redacted.', live: true },
 });
 
 export type CoreConfig = SettingValues<typeof CORE_SETTINGS>;
@@ -39,6 +39,15 @@ export interface SettingsTable {
 export interface Config extends CoreConfig {
   /** Each domain's settings, by domain id. */
   readonly domains: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The config file this configuration was read from (or would be, when it does not exist). */
+  readonly configFile?: string;
+  /** The environment it was read with: a variable set there wins over the file. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The config file: SUPERVISOR_CONFIG, else config.yaml in the data dir. */
+export function configFilePath(env: NodeJS.ProcessEnv, home: string): string {
+  return env[CONFIG_FILE_ENV] ? resolve(env[CONFIG_FILE_ENV]) : join(home, 'config.yaml');
 }
 
 const CONFIG_FILE_ENV = 'SUPERVISOR_CONFIG';
@@ -80,10 +89,10 @@ export function readConfig(env: NodeJS.ProcessEnv, tables: readonly SettingsTabl
   const known = allSettings(tables);
   const home = resolve(parseSetting('home', CORE_SETTINGS.home, rawSetting('home', CORE_SETTINGS.home, { env, file: {} })) as string);
   const explicitFile = env[CONFIG_FILE_ENV];
-  const filePath = explicitFile ? resolve(explicitFile) : join(home, 'config.yaml');
+  const filePath = configFilePath(env, home);
   if (explicitFile && !existsSync(filePath)) throw invalidInput(`${CONFIG_FILE_ENV} names ${filePath}, which does not exist`);
   const sources: SettingSources = { env, file: existsSync(filePath) ? readConfigFile(filePath, known) : {} };
   const core = readSettings(CORE_SETTINGS, sources);
   const domains = Object.fromEntries(tables.map((t) => [t.id, readSettings(t.settings ?? {}, sources)]));
-  return { ...core, home, domains };
+  return { ...core, home, domains, configFile: filePath, env };
 }

@@ -15,6 +15,10 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   doc: string;
   /** The default as the docs show it, where the value depends on the machine (a home directory). */
   shownDefault?: string;
+  /** Read at each use, so `set_setting` applies it to a running daemon; otherwise a change needs a restart. */
+  live?: boolean;
+  /** Never shown by `list_settings` / `get_setting` (a key, or a URL that may carry a password). */
+  sensitive?: boolean;
 }
 
 export type SettingsSpec = Record<string, SettingDef>;

@@ -23,6 +23,8 @@ export const portsDomain = defineDomain({
       clock: core.clock,
       audit: core.audit,
       policy: { defaultBlockStart: settings.portBlockStart, blockSize: settings.portBlockSize, denyList: settings.portDenyList },
+      // Read at each use: set_setting portDenyList applies without a restart.
+      denyList: () => settings.portDenyList,
     }),
   operations: portOperations,
   projectData: (svc) => svc.projectData(),

@@ -64,7 +64,7 @@ export const portOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports' },
-    cli: { command: ['port', 'list'], args: ['project'] },
+    cli: { command: ['port', 'list'], args: ['project'], columns: ['project', 'service', 'port', 'protocol', 'hostname', 'status'] },
     input: z.object({
       project: project.optional(),
       service: serviceName.optional(),
@@ -102,7 +102,7 @@ export const portOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports/summary' },
-    cli: { command: ['port', 'summary'], args: ['project'] },
+    cli: { command: ['port', 'summary'], args: ['project'], columns: ['project', 'range', 'used', 'free', 'utilization'] },
     input: z.object({ project: project.optional(), ...pageInput }),
     output: z.object({
       items: z.array(z.object({

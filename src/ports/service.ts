@@ -31,6 +31,8 @@ export interface PortServiceDeps {
   listeners?: () => Promise<Listener[]>;
   /** Group commit of concurrent allocations (see AllocationStore.allocate): DEFAULT_BATCHING unless set, off with false. */
   allocationBatching?: GroupCommitOptions | false;
+  /** The deny list as it is now (a live setting); policy.denyList when not given. */
+  denyList?: () => number[];
 }
 
 export interface ProjectSummary {
@@ -82,7 +84,8 @@ export class PortService {
   readonly policy: PortPolicy;
   private readonly ranges: RangeRegistry;
   private readonly store: AllocationStore;
-  private exclusionsOnce: Promise<Exclusions> | undefined;
+  private ephemeralOnce: Promise<PortRange> | undefined;
+  private built: { denyList: number[]; exclusions: Exclusions } | undefined;
 
   constructor(private readonly deps: PortServiceDeps) {
     this.policy = { ...DEFAULT_POLICY, ...deps.policy };
@@ -92,10 +95,13 @@ export class PortService {
     this.store = new AllocationStore({ db: deps.db, clock: deps.clock, audit: deps.audit, exclusions, batching });
   }
 
-  /** Read once: the kernel setting changes rarely, and every allocation needs it. */
-  exclusions(): Promise<Exclusions> {
-    this.exclusionsOnce ??= (this.deps.ephemeralRange ?? (() => readEphemeralRange()))().then((ephemeral) => new Exclusions(this.policy.denyList, ephemeral));
-    return this.exclusionsOnce;
+  /** The ephemeral range is read once (the kernel setting changes rarely); the deny list is rebuilt when the setting changes. */
+  async exclusions(): Promise<Exclusions> {
+    this.ephemeralOnce ??= (this.deps.ephemeralRange ?? (() => readEphemeralRange()))();
+    const ephemeral = await this.ephemeralOnce;
+    const denyList = this.deps.denyList?.() ?? this.policy.denyList;
+    if (this.built?.denyList !== denyList) this.built = { denyList, exclusions: new Exclusions(denyList, ephemeral) };
+    return this.built.exclusions;
   }
 
   private listeners(): Promise<Listener[]> {

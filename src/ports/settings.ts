@@ -13,5 +13,5 @@ const portList = z
 export const portSettings = defineSettings({
   portBlockStart: { env: 'SUPERVISOR_PORT_BLOCK_START', schema: port, default: 3000, doc: 'First port of the default project blocks (meta gets the first block).' },
   portBlockSize: { env: 'SUPERVISOR_PORT_BLOCK_SIZE', schema: z.coerce.number().int().positive().max(10_000), default: 100, doc: 'Ports per default project block.' },
-  portDenyList: { env: 'SUPERVISOR_PORT_DENY_LIST', schema: portList, default: DEFAULT_DENY_LIST.join(','), doc: 'Comma-separated ports never handed out (infrastructure that may run on the host).' },
+  portDenyList: { env: 'SUPERVISOR_PORT_DENY_LIST', schema: portList, default: DEFAULT_DENY_LIST.join(','), doc: 'Comma-separated ports never handed out (infrastructure that may run on the host).', live: true },
 });

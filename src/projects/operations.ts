@@ -30,7 +30,7 @@ export const projectOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/projects' },
-    cli: { command: ['project', 'list'] },
+    cli: { command: ['project', 'list'], columns: ['name', 'description', 'directory'] },
     input: z.object({ ...pageInput }),
     output: z.object({ items: z.array(projectOutput), ...pageOutput }),
     handler: async ({ svc }, input) => {

@@ -59,7 +59,7 @@ export const secretOperations = [
     access: 'any',
     annotations: WRITE,
     rest: { method: 'PUT', path: '/secret' },
-    cli: { command: ['secrets', 'set'], args: ['path', 'value'], stdin: 'value' },
+    cli: { command: ['secrets', 'set'], args: ['path'], stdin: 'value' },
     sensitive,
     input: z.object({ path: secretPath, value: z.string().describe('The secret value (text)'), ifVersion, description, tags, expiresAt, rotationIntervalDays }),
     output: secretMeta.extend({ created: z.boolean().describe('True when the path had no live value before') }),
@@ -73,7 +73,7 @@ export const secretOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets' },
-    cli: { command: ['secrets', 'list'], args: ['prefix'] },
+    cli: { command: ['secrets', 'list'], args: ['prefix'], columns: ['path', 'version', 'tags', 'updatedAt', 'expiresAt'] },
     input: z.object({
       prefix: secretPrefix.optional(),
       recursive: z.boolean().default(true).describe('Include sub-folders'),
@@ -114,7 +114,7 @@ export const secretOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secret/history' },
-    cli: { command: ['secrets', 'history'], args: ['path'] },
+    cli: { command: ['secrets', 'history'], args: ['path'], columns: ['version', 'size', 'createdAt', 'createdBy', 'current'] },
     input: z.object({ path: secretPath, ...pageInput }),
     output: z.object({
       items: z.array(z.object({ version: z.number().int(), keyId: z.number().int(), size: z.number().int(), createdAt: isoDate, createdBy: z.string(), current: z.boolean() })),
@@ -141,7 +141,7 @@ export const secretOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets/due' },
-    cli: { command: ['secrets', 'due'] },
+    cli: { command: ['secrets', 'due'], columns: ['path', 'expiresAt', 'rotationIntervalDays', 'valueChangedAt', 'reasons'] },
     input: z.object({ withinDays: z.number().int().min(0).max(365).default(14).describe('Look ahead this many days'), ...pageInput }),
     output: z.object({
       items: z.array(secretMeta.extend({

@@ -6,7 +6,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { describeResult, runCli, startCli, useCliDaemon } from './run-cli.js';
@@ -81,6 +81,17 @@ describe('supervisor run', () => {
     const allowed = await runCli(['run', '--project', 'hijack', '--allow', 'PATH', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(allowed.code, 0, describeResult(allowed));
     assert.equal(await readFile(marker, 'utf8'), t.dir);
+  });
+
+  test('a command that is not found exits 127, one that cannot be executed 126, as a shell says', async () => {
+    const missing = await runCli(['run', '--project', 'x', '--', 'no-such-command-here'], { env: t.env });
+    assert.equal(missing.code, 127, describeResult(missing));
+    assert.equal(missing.stderr, 'supervisor: run: no-such-command-here: command not found\n');
+    const notExecutable = join(t.dir, 'not-executable.sh');
+    await writeFile(notExecutable, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+    const refused = await runCli(['run', '--project', 'x', '--', notExecutable], { env: t.env });
+    assert.equal(refused.code, 126, describeResult(refused));
+    assert.equal(refused.stderr, `supervisor: run: ${notExecutable}: cannot execute (permission denied)\n`);
   });
 
   test('a command line without -- <command> is a usage error', async () => {

@@ -47,10 +47,11 @@ describe('supervisor tunnel sync from the CLI', () => {
   test('--plan prints the routes and records it would add, and writes nothing', async () => {
     const before = await readFile(config, 'utf8');
     const out = await cli(['tunnel', 'sync', '--plan']);
-    assert.match(out, /dryRun: true/);
-    assert.match(out, /hostname: api\.shop\.example\.com/);
-    assert.match(out, /service: http:\/\/localhost:24000/);
-    assert.match(out, new RegExp(`content: ${tunnelId}\\.cfargotunnel\\.com`));
+    // Nested lists are tables under their key.
+    assert.match(out, /^dryRun: +true$/m);
+    assert.match(out, /^ {4}HOSTNAME +PATH +SERVICE$/m);
+    assert.match(out, /^ {4}api\.shop\.example\.com +- +http:\/\/localhost:24000$/m);
+    assert.match(out, new RegExp(`CNAME +api\\.shop\\.example\\.com +${tunnelId}\\.cfargotunnel\\.com`));
     assert.equal(await readFile(config, 'utf8'), before);
     assert.equal(fake.calls.filter((c) => c.method !== 'GET').length, 0);
   });

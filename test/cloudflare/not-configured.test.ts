@@ -36,7 +36,7 @@ for (const backend of testBackends()) {
       assert.match(err.message, /2 things are missing/);
       assert.match(err.message, /supervisor secrets set meta\/cloudflare\/api_token/);
       assert.match(err.message, /tunnel: <uuid>/);
-      assert.match(err.message, /SUPERVISOR_CLOUDFLARE_TUNNEL_ID/);
+      assert.match(err.message, /supervisor config set cloudflareTunnelId <uuid>/);
       assert.equal(err.details.restartNeeded, false, 'both can be fixed without a restart');
       assert.equal(err.httpStatus, 503);
       assert.deepEqual(f.fake.calls, []);
@@ -110,12 +110,13 @@ for (const backend of testBackends()) {
     });
     after(() => f?.close());
 
-    test('sync_tunnel lists the tunnel id (restart needed) and the zone, in one answer', async () => {
+    test('sync_tunnel lists the tunnel id and the zone, in one answer, each fixed without a restart', async () => {
       const err = await refused(f.invoke('sync_tunnel', {}), 'not_configured');
       assert.deepEqual(missingOf(err), ['tunnel_id', 'zones']);
-      assert.equal(err.details.restartNeeded, true);
+      assert.equal(err.details.restartNeeded, false);
       assert.match(err.message, /other\.org/);
-      assert.match(err.message, /then restart the daemon/);
+      assert.match(err.message, /supervisor config set cloudflareTunnelId <uuid>/);
+      assert.doesNotMatch(err.message, /then restart the daemon/);
     });
   });
 

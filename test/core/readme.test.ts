@@ -18,3 +18,12 @@ test('the README documents every MCP tool', () => {
 test('the README quick start is exactly npm install, npm start', () => {
   assert.match(readme, /## Quick start\s+```sh\nnpm install\nnpm start\n```/);
 });
+
+test('the README gets `supervisor` on PATH one documented way and never runs it through npx', () => {
+  assert.match(readme, /```sh\nnpm link\n```/);
+  assert.doesNotMatch(readme, /npx supervisor/);
+  // Stdio lines name this checkout's entry, not a package to fetch.
+  for (const line of readme.split('\n').filter((l) => l.startsWith('claude mcp add') && !l.includes('--transport http'))) {
+    assert.match(line, /-- node \/path\/to\/clone\/dist\/cli\/main\.js mcp --project [a-z]+$/, line);
+  }
+});

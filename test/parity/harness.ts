@@ -113,15 +113,15 @@ async function viaMcp(daemon: TestDaemon, op: Operation, input: Json): Promise<A
   return { ok: true, output: result.structuredContent };
 }
 
-/** CLI: `supervisor … --json`; an operation error is exit 1 with `supervisor: <code>: <message>` on stderr. */
+/** CLI: `supervisor … --json`; an operation error is exit 1 with `{"error":{code,message,details}}` on stderr. */
 async function viaCli(env: Record<string, string>, op: Operation, input: Json, args?: string[]): Promise<Answer> {
   const words = args ?? [...op.cli.command, '--input', JSON.stringify(input)];
   const r = await runCli([...words, '--json'], { env });
   if (r.code === 0) return { ok: true, output: parseJson(r) };
   assert.equal(r.code, 1, describeResult(r));
   assert.equal(r.stdout, '');
-  const [, code = '', message = ''] = /^supervisor: ([a-z_]+): (.*)\n$/s.exec(r.stderr) ?? [];
-  return { ok: false, code, message };
+  const { error } = JSON.parse(r.stderr) as { error: { code: string; message: string } };
+  return { ok: false, code: error.code, message: error.message };
 }
 
 /** One call through one interface, as the same admin against the same daemon. */

@@ -38,6 +38,7 @@ import { portsParity } from '../ports/parity.js';
 import { projectsParity } from '../projects/parity.js';
 import { secretsParity } from '../secrets/parity.js';
 import { tasksParity } from '../tasks/parity.js';
+import { settingsParity } from '../settings/parity.js';
 import { call, IFACES, put, withoutInterfaceFolder, type Json, type ParityCase, type ParityContext } from './harness.js';
 
 const CF_TOKEN = 'parity-cloudflare-token-0000000000000000';
@@ -47,7 +48,7 @@ let cloudflare: FakeCloudflare;
 let agent: FakeClaude;
 let google: Awaited<ReturnType<typeof startParityGoogle>> | undefined;
 const ctx = {} as ParityContext;
-const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity, tasksParity, knowledgeParity, agentParity, gcloudParity].map((cases) => cases(ctx)));
+const CASES: Record<string, ParityCase> = Object.assign({}, ...[projectsParity, authParity, portsParity, secretsParity, cloudflareParity, instructionsParity, tasksParity, knowledgeParity, agentParity, gcloudParity, settingsParity].map((cases) => cases(ctx)));
 
 describe('REST, MCP and CLI give the same answers', () => {
   before(async () => {

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
+import { daemonTarget, openCliConnection } from './connection.js';
+import { CLI_ENTRY, shellWord } from './entry.js';
+import type { CliSource } from './manifest.js';
+import type { Output } from './program.js';
+import { takeOption, takeSwitch } from './program.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = 'supervisor connect claude [--project <name>] [--stdio] [--run]';
+const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** The `claude mcp add` arguments for stdio: node and this checkout's entry by absolute path, so it works from any directory. */
+export function stdioArgs(project: string): string[] {
+  return ['mcp', 'add', project, '--', process.execPath, CLI_ENTRY, 'mcp', '--project', project];
+}
+
+/**
+ * `supervisor connect claude`: prints the exact `claude mcp add …` line for this
+ * install, or with --run runs it (the token then reaches Claude Code's config
+ * only through its own command). HTTP needs the daemon and makes a token for the
+ * project (an admin token for meta); --stdio needs no token.
+ */
+export async function connectClaude(words: string[], source: CliSource, out: Output, errOut: Output): Promise<number> {
+  const project = takeOption(words, 'project') ?? 'meta';
+  const stdio = takeSwitch(words, 'stdio');
+  const run = takeSwitch(words, 'run');
+  if (words.length > 0) throw new UsageError(`connect claude: unexpected arguments: ${words.join(' ')}`, USAGE);
+  if (!PROJECT.test(project)) throw new UsageError(`connect claude: --project ${project}: a project name is 1-40 characters: lowercase letters, digits and -, starting with a letter`, USAGE);
+
+  let args: string[];
+  if (stdio) args = stdioArgs(project);
+  else {
+    const daemon = await daemonTarget();
+    if (!daemon) throw new UsageError('connect claude: the daemon is not running; start it (`supervisor daemon`), or use --stdio', USAGE);
+    const connection = await openCliConnection(source);
+    const name = `claude-${project}-${userInfo().username}-${new Date().toISOString().slice(0, 10)}`.replace(/[^a-zA-Z0-9._-]/g, '-');
+    const token = (await connection.invoker.invoke('create_token', project === 'meta' ? { name, admin: true } : { name, project })) as { token: string };
+    await connection.close();
+    args = ['mcp', 'add', '--transport', 'http', project, `${daemon.url}/mcp/${project}`, '--header', `Authorization: Bearer ${token.token}`];
+  }
+  if (!run) {
+    out.write(`claude ${args.map(shellWord).join(' ')}\n`);
+    return 0;
+  }
+  return new Promise((resolve) => {
+    const child = spawn('claude', args, { stdio: 'inherit' });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      errOut.write(`supervisor: connect claude: claude: ${err.code === 'ENOENT' ? 'command not found; install Claude Code, or run without --run and paste the line' : err.message}\n`);
+      resolve(err.code === 'ENOENT' ? 127 : 126);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}

@@ -1,0 +1,25 @@
+import { realpathSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** This checkout's CLI entry (dist/cli/main.js) by absolute path: what Claude Code and systemd start. */
+export const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** A word for a shell command line: quoted when it holds anything but safe characters. */
+export const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * How to type this CLI so it works from any directory: `supervisor` when that name on
+ * PATH is this checkout (npm link), else node and the entry by absolute path.
+ */
+export function cliCommand(env: NodeJS.ProcessEnv = process.env): string {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      if (realpathSync(join(dir, 'supervisor')) === realpathSync(CLI_ENTRY)) return 'supervisor';
+    } catch {
+      // not there
+    }
+  }
+  return `node ${shellWord(CLI_ENTRY)}`;
+}

@@ -1,0 +1,156 @@
+import type { CommandSpec } from './commands.js';
+import { usageError } from './args.js';
+
+export interface Format {
+  json: boolean;
+  /** `--field NAME`: one field, raw. */
+  field?: string;
+  wide: boolean;
+  /** stdout is a terminal: raw values end with a newline only then. */
+  tty: boolean;
+  now: Date;
+}
+
+type Row = Record<string, unknown>;
+const isRow = (v: unknown): v is Row => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The array-of-objects fields of an answer: `items` for list operations, sections such as `ok`/`down` for reports. */
+function tableFields(cmd: CommandSpec): string[] {
+  return cmd.output.filter((f) => f.type === 'array' && f.items).map((f) => f.name);
+}
+
+/** The output fields `--field` may name: top-level ones, and the item fields of a list. */
+export function fieldNames(cmd: CommandSpec): string[] {
+  return [...new Set([...cmd.output.map((f) => f.name), ...cmd.output.flatMap((f) => (f.items ?? []).map((i) => i.name))])];
+}
+
+/** Refuses a `--field` the answer cannot have, before anything is called. */
+export function checkField(cmd: CommandSpec, field: string | undefined): void {
+  if (field === undefined) return;
+  const names = fieldNames(cmd);
+  if (!names.includes(field)) throw usageError(cmd, `--field ${field}: the answer has no such field; it has ${names.join(', ')}`);
+}
+
+function raw(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+const UNITS: Array<[number, string]> = [
+  [365 * 86_400_000, 'y'],
+  [30 * 86_400_000, 'mo'],
+  [86_400_000, 'd'],
+  [3_600_000, 'h'],
+  [60_000, 'm'],
+  [1_000, 's'],
+];
+
+/** "3h ago", "in 5d". */
+export function relative(iso: string, now: Date): string {
+  const diff = Date.parse(iso) - now.getTime();
+  const abs = Math.abs(diff);
+  if (abs < 1000) return 'now';
+  const [size, unit] = UNITS.find(([ms]) => abs >= ms)!;
+  const n = Math.floor(abs / size);
+  return diff < 0 ? `${n}${unit} ago` : `in ${n}${unit}`;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** Local time, to the second: 2026-11-29 22:30:05. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function isTime(name: string, value: unknown): value is string {
+  return typeof value === 'string' && (name === 'at' || /At$/.test(name)) && !Number.isNaN(Date.parse(value));
+}
+
+type Mode = 'cell' | 'wide' | 'long';
+
+/** One value in a table cell (`wide`: absolute times) or after `key:` (`long`). */
+function show(name: string, value: unknown, now: Date, mode: Mode): string {
+  if (value === null || value === undefined || (value === '' && mode !== 'long')) return '-';
+  if (isTime(name, value)) {
+    const mark = name === 'expiresAt' && Date.parse(value) < now.getTime() ? 'EXPIRED ' : '';
+    if (mode === 'long') return `${mark}${localTime(value)} (${relative(value, now)})`;
+    return `${mark}${mode === 'wide' ? localTime(value) : relative(value, now)}`;
+  }
+  if (Array.isArray(value)) return value.every((v) => !isRow(v)) ? value.map(String).join(',') || '-' : JSON.stringify(value);
+  if (isRow(value)) return JSON.stringify(value);
+  if (typeof value === 'string') return mode === 'long' ? value : value.replace(/\s+/g, ' ');
+  return String(value);
+}
+
+/** An aligned table: upper-case headers, the last column unpadded. */
+export function table(rows: Row[], columns: string[], now: Date, wide: boolean): string {
+  const header = columns.map((c) => c.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
+  const cells = rows.map((row) => columns.map((c) => show(c, row[c], now, wide ? 'wide' : 'cell')));
+  const widths = columns.map((_, i) => Math.max(header[i]!.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...cells.map(line)].join('\n');
+}
+
+function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean): string[] {
+  const declared = cmd.output.find((f) => f.name === field)?.items?.map((i) => i.name) ?? Object.keys(rows[0] ?? {});
+  if (wide) return declared;
+  if (field === 'items' && cmd.cli.columns) return cmd.cli.columns;
+  // Without a choice: the scalar fields, at most six.
+  const scalar = declared.filter((name) => rows.every((r) => !isRow(r[name]) && !(Array.isArray(r[name]) && (r[name] as unknown[]).some(isRow))));
+  return scalar.slice(0, 6);
+}
+
+function keyValues(obj: Row, now: Date, skip: Set<string>, indent = ''): string[] {
+  const entries = Object.entries(obj).filter(([k]) => !skip.has(k));
+  const width = Math.max(0, ...entries.map(([k]) => k.length)) + 2;
+  const lines: string[] = [];
+  for (const [key, value] of entries) {
+    if (isRow(value)) {
+      lines.push(`${indent}${key}:`, ...keyValues(value, now, new Set(), `${indent}  `));
+    } else if (Array.isArray(value) && value.some(isRow)) {
+      lines.push(`${indent}${key}:`, ...table(value as Row[], Object.keys(value[0] as Row), now, false).split('\n').map((l) => `${indent}  ${l}`));
+    } else {
+      const text = show(key, value, now, 'long');
+      lines.push(text.includes('\n') ? `${indent}${key}:\n${text.replace(/^/gm, `${indent}  `)}` : `${indent}${`${key}:`.padEnd(width)}${text}`);
+    }
+  }
+  return lines;
+}
+
+/** What a command prints on stdout for its answer. */
+export function render(cmd: CommandSpec, output: Row, format: Format): string {
+  if (format.json) return `${JSON.stringify(output, null, 2)}\n`;
+  const end = format.tty ? '\n' : '';
+  if (format.field !== undefined) {
+    if (format.field in output) return `${raw(output[format.field])}${end}`;
+    const list = tableFields(cmd).map((f) => output[f]).find((v): v is Row[] => Array.isArray(v));
+    return (list ?? []).map((row) => `${raw(row[format.field!])}\n`).join('');
+  }
+  if (cmd.cli.print && typeof output[cmd.cli.print] === 'string') return output[cmd.cli.print] as string;
+  const lists = tableFields(cmd).filter((f) => Array.isArray(output[f]));
+  const isList = 'items' in output && Array.isArray(output.items);
+  if (!isList) return `${keyValues(output, format.now, new Set()).join('\n')}\n`;
+  const rows = output.items as Row[];
+  // Beside the table, only what says something: `folders` of a listing, not an empty prefix.
+  const empty = Object.entries(output).filter(([, v]) => v === null || v === '' || (Array.isArray(v) && v.length === 0)).map(([k]) => k);
+  const others = keyValues(output, format.now, new Set(['items', 'nextCursor', ...empty, ...lists.filter((f) => f !== 'items')]));
+  const parts = others.length > 0 ? [others.join('\n'), ''] : [];
+  parts.push(rows.length === 0 ? '(none)' : table(rows, columnsFor(cmd, 'items', rows, format.wide), format.now, format.wide));
+  return `${parts.join('\n')}\n`;
+}
+
+/** The hint printed on stderr when a page is not the last. */
+export function moreHint(output: Row): string | undefined {
+  return typeof output.nextCursor === 'string' ? `more results: add --all, or --cursor ${output.nextCursor}` : undefined;
+}
+
+/** Concatenates the pages of a list: every array field appended, the last page's other fields kept. */
+export function mergePages(pages: Row[]): Row {
+  const merged: Row = { ...pages.at(-1)! };
+  for (const [key, value] of Object.entries(pages[0]!)) {
+    if (Array.isArray(value)) merged[key] = pages.flatMap((p) => (p[key] as unknown[] | undefined) ?? []);
+  }
+  merged.nextCursor = null;
+  return merged;
+}

@@ -1,0 +1,64 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SupervisorError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/files.js';
+import { dataDir } from './connection.js';
+import { CLI_ENTRY } from './entry.js';
+import type { Output } from './program.js';
+import { takeSwitch } from './program.js';
+import { UsageError } from './usage-error.js';
+
+/** A word of ExecStart=: quoted (systemd's rules) when it holds spaces, quotes, backslashes or specifiers. */
+const unitWord = (word: string) => (/^[\w@+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`);
+
+/**
+ * The systemd user unit of the daemon: node and this checkout's entry by
+ * absolute path, the data dir, restart on failure, SIGTERM for a clean stop.
+ * Settings and secrets stay in the data dir (config.yaml, master.key), never here.
+ */
+export function unitFile(home: string): string {
+  return `[Unit]
+Description=Supervisor daemon (secrets, ports, DNS and tunnels for many projects)
+Documentation=file://${join(dirname(CLI_ENTRY), '..', '..', 'README.md').replace(/%/g, '%%')}
+
+[Service]
+Type=simple
+ExecStart=${[process.execPath, CLI_ENTRY, 'daemon'].map(unitWord).join(' ')}
+Environment=${unitWord(`SUPERVISOR_HOME=${home}`)}
+Restart=on-failure
+RestartSec=5
+KillSignal=SIGTERM
+TimeoutStopSec=45
+UMask=0077
+
+[Install]
+WantedBy=default.target
+`;
+}
+
+export function unitPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'systemd', 'user', 'supervisor.service');
+}
+
+/** `supervisor service install [--print] [--force]`. */
+export async function serviceInstall(words: string[], out: Output): Promise<number> {
+  const print = takeSwitch(words, 'print');
+  const force = takeSwitch(words, 'force');
+  takeSwitch(words, 'user'); // the only kind there is; accepted so `--user` reads as systemctl does
+  if (words.length > 0) throw new UsageError(`service install: unknown flag ${words[0]}`, 'supervisor service install [--print] [--force]');
+  const unit = unitFile(dataDir());
+  if (print) {
+    out.write(unit);
+    return 0;
+  }
+  const path = unitPath();
+  const existing = await readFile(path, 'utf8').catch(() => undefined);
+  if (existing !== undefined && existing !== unit && !force) {
+    throw new SupervisorError('conflict', `${path} exists and differs from the unit for this install; compare with \`supervisor service install --print\`, then add --force to replace it`);
+  }
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  if (existing !== unit) await writeFileAtomic(path, unit, 0o644);
+  out.write(`${existing === unit ? 'unchanged' : 'wrote'} ${path}\n\nStart it now and at every login:\n  systemctl --user daemon-reload\n  systemctl --user enable --now supervisor\nKeep it running while you are logged out:\n  loginctl enable-linger ${process.env.USER ?? '$USER'}\nLogs: journalctl --user -u supervisor -f    Stop: systemctl --user stop supervisor\n`);
+  return 0;
+}

@@ -1,0 +1,27 @@
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps). */
+export function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known words closest to a typo (a prefix counts as close), best first; none when nothing is near. */
+export function suggest(word: string, known: Iterable<string>): string[] {
+  const scored = [...new Set(known)]
+    .map((k) => ({ k, d: k.startsWith(word) || word.startsWith(k) ? 1 : distance(word, k) }))
+    .filter(({ k, d }) => d <= Math.max(1, Math.floor(Math.min(word.length, k.length) / 3)))
+    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k));
+  return scored.slice(0, 3).map(({ k }) => k);
+}
+
+export function didYouMean(word: string, known: Iterable<string>): string {
+  const near = suggest(word, known);
+  return near.length === 0 ? '' : `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?`;
+}

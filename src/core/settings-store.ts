@@ -1,0 +1,160 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isMap, parseDocument } from 'yaml';
+import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from './config.js';
+import { invalidInput, notFound } from './errors.js';
+import { writeFileAtomic } from './files.js';
+import type { Logger } from './log.js';
+import { parseSetting, type SettingDef } from './settings.js';
+
+export interface SettingView {
+  name: string;
+  env: string;
+  domain: string;
+  /** What the running process uses, as text; null when unset; hidden for sensitive settings. */
+  value: string | null;
+  /** Where the value comes from: the environment wins over the config file, which wins over the default. */
+  source: 'env' | 'file' | 'default';
+  /** Applied to a running daemon by set_setting; otherwise a change takes a restart. */
+  live: boolean;
+  doc: string;
+}
+
+export interface SetOutcome {
+  setting: SettingView;
+  file: string;
+  /** live: the running process uses it now; restart: written, used from the next start; overridden: the environment wins. */
+  applied: 'live' | 'restart' | 'overridden';
+  message: string;
+}
+
+interface Entry {
+  name: string;
+  domain: string;
+  def: SettingDef;
+}
+
+function shown(def: SettingDef, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const text = Array.isArray(value) ? value.join(',') : String(value);
+  if (!def.sensitive) return text;
+  try {
+    const url = new URL(text);
+    if (url.password) url.password = '****';
+    return url.toString();
+  } catch {
+    return '(set, hidden)';
+  }
+}
+
+/**
+ * The settings of core and every domain, read and written through the config
+ * file (atomically, keeping its comments); live settings are applied to the
+ * running process at once. The environment still wins, and the answer says so.
+ */
+export class SettingsStore {
+  private readonly entries: Entry[];
+
+  constructor(
+    private readonly config: Config,
+    tables: readonly SettingsTable[],
+    private readonly log?: Logger,
+  ) {
+    this.entries = [
+      ...Object.entries(CORE_SETTINGS).map(([name, def]) => ({ name, domain: 'core', def: def as SettingDef })),
+      ...tables.flatMap((t) => Object.entries(t.settings ?? {}).map(([name, def]) => ({ name, domain: t.id, def }))),
+    ];
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return this.config.env ?? process.env;
+  }
+
+  private get file(): string {
+    return this.config.configFile ?? configFilePath(this.env, this.config.home);
+  }
+
+  /** A setting by file key (`cloudflareTunnelId`) or environment variable (`SUPERVISOR_CLOUDFLARE_TUNNEL_ID`). */
+  private find(name: string): Entry {
+    const entry = this.entries.find((e) => e.name === name || e.def.env === name);
+    if (!entry) throw notFound(`no setting ${name}; list_settings shows them all (by file key or environment variable)`);
+    return entry;
+  }
+
+  private current(entry: Entry): unknown {
+    const holder = entry.domain === 'core' ? (this.config as unknown as Record<string, unknown>) : this.config.domains[entry.domain];
+    return holder?.[entry.name];
+  }
+
+  private async fileValues(): Promise<Record<string, unknown>> {
+    const text = await readFile(this.file, 'utf8').catch(() => '');
+    return (parseDocument(text).toJSON() as Record<string, unknown> | null) ?? {};
+  }
+
+  private view(entry: Entry, file: Record<string, unknown>): SettingView {
+    const fromEnv = this.env[entry.def.env];
+    const source = fromEnv !== undefined && fromEnv !== '' ? 'env' : Object.hasOwn(file, entry.name) ? 'file' : 'default';
+    return { name: entry.name, env: entry.def.env, domain: entry.domain, value: shown(entry.def, this.current(entry)), source, live: entry.def.live === true, doc: entry.def.doc };
+  }
+
+  async list(): Promise<SettingView[]> {
+    const file = await this.fileValues();
+    return this.entries.map((e) => this.view(e, file));
+  }
+
+  /** Settings the environment sets to something other than the config file says: the environment's value is the one used. */
+  async disagreements(): Promise<string[]> {
+    const file = await this.fileValues();
+    return this.entries
+      .filter((e) => {
+        const fromEnv = this.env[e.def.env];
+        return fromEnv !== undefined && fromEnv !== '' && Object.hasOwn(file, e.name) && String(file[e.name]) !== fromEnv;
+      })
+      .map((e) => `${e.def.env} from the environment is used; ${e.name} in ${this.file} says otherwise (\`supervisor config get ${e.name}\`)`);
+  }
+
+  async get(name: string): Promise<SettingView> {
+    return this.view(this.find(name), await this.fileValues());
+  }
+
+  /** Writes one setting to the config file (null removes it, back to the default) and applies it now when it is live. */
+  async set(name: string, value: string | null): Promise<SetOutcome> {
+    const entry = this.find(name);
+    if (entry.name === 'home') throw invalidInput('home (SUPERVISOR_HOME) is where the config file lives, so it cannot be set in it; set the variable instead');
+    const parsed = parseSetting(entry.name, entry.def, value ?? entry.def.default);
+    const text = await readFile(this.file, 'utf8').catch(() => '');
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
+    // An empty file (or only comments) has no mapping yet.
+    if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
+    if (value === null) doc.delete(entry.name);
+    // Numbers and switches go in as YAML numbers and booleans; lists stay as written (a,b).
+    else doc.set(entry.name, typeof parsed === 'number' || typeof parsed === 'boolean' ? parsed : value);
+    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.file, String(doc), 0o600);
+
+    const fromEnv = this.env[entry.def.env];
+    let applied: SetOutcome['applied'];
+    let message: string;
+    if (fromEnv !== undefined && fromEnv !== '') {
+      applied = 'overridden';
+      message = `written to ${this.file}, but ${entry.def.env} is set in the environment and wins; unset it for the file to count`;
+    } else if (entry.def.live) {
+      this.apply(entry, parsed);
+      applied = 'live';
+      message = `written to ${this.file} and in use now`;
+    } else {
+      applied = 'restart';
+      message = `written to ${this.file}; restart the daemon to use it (\`supervisor daemon stop\`, then start it)`;
+    }
+    this.log?.info({ setting: entry.name, applied }, 'setting changed');
+    return { setting: this.view(entry, (await this.fileValues()) ?? {}), file: this.file, applied, message };
+  }
+
+  private apply(entry: Entry, value: unknown): void {
+    // Services hold these same objects and read live settings at each use.
+    const holder = entry.domain === 'core' ? (this.config as unknown as Record<string, unknown>) : (this.config.domains[entry.domain] as Record<string, unknown>);
+    holder[entry.name] = value;
+    if (entry.name === 'logLevel' && this.log) this.log.level = value as string;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The daemon as a service, as its owner runs it: `npm start` stopped by SIGTERM
+ * while it serves secret reads leaves no process, no lock and no daemon.json, and
+ * every read it acknowledged is in the audit log; `supervisor daemon status` and
+ * `daemon stop`; `supervisor service install` writes a unit systemd accepts.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli } from './run-cli.js';
+
+const stillRuns = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(100);
+  }
+}
+
+describe('the daemon as a service', () => {
+  let home: string;
+  let env: Record<string, string>;
+  before(async () => {
+    assertCliBuilt();
+    home = await mkdtemp(join(tmpdir(), 'supervisor-service-'));
+    env = cliEnv(home, { SUPERVISOR_PORT: '0' });
+  });
+  after(() => rm(home, { recursive: true, force: true }));
+
+  test('npm start, reads under load, SIGTERM: no process left, lock and daemon.json gone, every acknowledged read audited', async () => {
+    const status0 = await runCli(['daemon', 'status'], { env });
+    assert.equal(status0.code, 3, describeResult(status0));
+    assert.match(status0.stdout, /^not running/);
+
+    const npm = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: { ...env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let banner = '';
+    npm.stdout.setEncoding('utf8').on('data', (chunk: string) => (banner += chunk));
+    npm.stderr.setEncoding('utf8').on('data', (chunk: string) => (banner += chunk));
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    await waitFor('the banner', () => /Stop: Ctrl-C/.test(banner), 120_000);
+    assert.doesNotMatch(banner, /npx supervisor/);
+
+    const status = await runCli(['daemon', 'status', '--json'], { env });
+    assert.equal(status.code, 0, describeResult(status));
+    const facts = parseJson(status) as { running: boolean; pid: number; url: string; database: string; version: string; uptimeSeconds: number };
+    assert.equal(facts.running, true);
+    assert.equal(facts.database, 'pglite');
+    assert.match(facts.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(typeof facts.uptimeSeconds, 'number');
+    const human = await runCli(['daemon', 'status'], { env });
+    assert.match(human.stdout, new RegExp(`^pid: +${facts.pid}$`, 'm'));
+    const daemonPid = facts.pid;
+
+    const set = await runCli(['secrets', 'set', 'project/load/key'], { env, stdin: 'v' });
+    assert.equal(set.code, 0, describeResult(set));
+    const { token } = JSON.parse(await readFile(join(home, 'daemon.json'), 'utf8')) as { token: string };
+    let acknowledged = 0;
+    let stop = false;
+    const reader = async () => {
+      while (!stop) {
+        try {
+          const response = await fetch(`${facts.url}/api/v1/call/get_secret`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'project/load/key' }) });
+          if (response.status === 200 && ((await response.json()) as { value?: string }).value === 'v') acknowledged++;
+          else stop = true;
+        } catch {
+          stop = true;
+        }
+      }
+    };
+    const readers = Array.from({ length: 8 }, reader);
+    await waitFor('some reads', () => acknowledged >= 50);
+    npm.kill('SIGTERM');
+    await Promise.all(readers);
+    assert.equal(await exited, 0, banner);
+    await waitFor('the daemon process to exit', () => !stillRuns(daemonPid), 30_000);
+    assert.equal(existsSync(join(home, 'daemon.json')), false, 'daemon.json removed');
+    assert.equal(existsSync(join(home, 'supervisor.lock')), false, 'lock released');
+    assert.match(banner, /supervisor daemon stopped \(SIGTERM\)/);
+
+    // The data dir opens again (no daemon): every read that was answered is in the audit log.
+    const audit = await runCli(['audit', 'list', 'project/load/key', '--all', '--json'], { env });
+    assert.equal(audit.code, 0, describeResult(audit));
+    const reads = (parseJson(audit).items as Array<{ action: string; outcome: string }>).filter((row) => row.action === 'secret.read' && row.outcome === 'ok');
+    assert.ok(reads.length >= acknowledged, `${acknowledged} reads answered, ${reads.length} audited`);
+  });
+
+  test('daemon stop sends SIGTERM and waits until the daemon has exited; status then says not running', async () => {
+    const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    const stop = await runCli(['daemon', 'stop'], { env });
+    assert.equal(stop.code, 0, describeResult(stop));
+    assert.match(stop.stdout, /^stopped the daemon \(pid \d+\)\n$/);
+    const result = await daemon.result;
+    assert.equal(result.code, 0, describeResult(result));
+    assert.equal(existsSync(join(home, 'daemon.json')), false);
+    const status = await runCli(['daemon', 'status'], { env });
+    assert.equal(status.code, 3, describeResult(status));
+    const again = await runCli(['daemon', 'stop'], { env });
+    assert.equal(again.code, 0, describeResult(again));
+    assert.equal(again.stdout, 'not running\n');
+  });
+});
+
+describe('supervisor service install', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    assertCliBuilt();
+    dir = await mkdtemp(join(tmpdir(), 'supervisor-unit-'));
+    env = { ...cliEnv(join(dir, 'data dir')), HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), USER: 'someone' };
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const unitPath = () => join(dir, 'config', 'systemd', 'user', 'supervisor.service');
+
+  test('writes a user unit: absolute node and entry, the data dir, restart on failure, no secrets; prints the systemctl commands', async () => {
+    const r = await runCli(['service', 'install'], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /systemctl --user daemon-reload\n {2}systemctl --user enable --now supervisor/);
+    assert.match(r.stdout, /loginctl enable-linger someone/);
+    const unit = await readFile(unitPath(), 'utf8');
+    assert.ok(unit.includes(`ExecStart=${process.execPath} ${CLI_MAIN} daemon\n`), unit);
+    assert.match(unit, /^Environment="SUPERVISOR_HOME=.*\/data dir"$/m);
+    assert.match(unit, /^Restart=on-failure$/m);
+    assert.match(unit, /^KillSignal=SIGTERM$/m);
+    assert.match(unit, /^WantedBy=default\.target$/m);
+    assert.doesNotMatch(unit, /svt_|TOKEN|MASTER_KEY|DATABASE_URL|password/i);
+    assert.equal((await runCli(['service', 'install'], { env })).stdout.split('\n')[0], `unchanged ${unitPath()}`);
+  });
+
+  test('the unit passes systemd-analyze verify (structure checked instead when systemd-analyze is not installed)', async (t) => {
+    const unit = await readFile(unitPath(), 'utf8');
+    const sections = [...unit.matchAll(/^\[(\w+)\]$/gm)].map((m) => m[1]);
+    assert.deepEqual(sections, ['Unit', 'Service', 'Install']);
+    const analyze = spawnSync('systemd-analyze', ['verify', unitPath()], { encoding: 'utf8' });
+    if (analyze.error) {
+      t.diagnostic('systemd-analyze is not installed: checked the structure only');
+      return;
+    }
+    assert.equal(analyze.status, 0, `${analyze.stdout}${analyze.stderr}`);
+    assert.equal(analyze.stderr.trim(), '', analyze.stderr);
+  });
+
+  test('a different unit already there is kept unless --force; --print writes nothing', async () => {
+    await writeFile(unitPath(), '[Service]\nExecStart=/bin/true\n');
+    const refused = await runCli(['service', 'install'], { env });
+    assert.equal(refused.code, 1, describeResult(refused));
+    assert.match(refused.stderr, /exists and differs from the unit for this install; compare with `supervisor service install --print`, then add --force/);
+    const printed = await runCli(['service', 'install', '--print'], { env });
+    assert.equal(printed.code, 0);
+    assert.match(printed.stdout, /^\[Unit\]/);
+    assert.equal(await readFile(unitPath(), 'utf8'), '[Service]\nExecStart=/bin/true\n');
+    const forced = await runCli(['service', 'install', '--force'], { env });
+    assert.equal(forced.code, 0, describeResult(forced));
+    assert.equal(await readFile(unitPath(), 'utf8'), printed.stdout);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * Settings through a tool, applied without a restart: an agent told to set the
+ * tunnel id does it with set_setting over MCP, and sync_tunnel works at once;
+ * the config file holds it for the next start; the environment still wins, and
+ * the answer says so; a setting that needs a restart says that.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { catalog } from '../../src/app.js';
+import { daemonBackend } from '../cli/run-cli.js';
+import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { call, put, type Json, type ParityContext } from '../parity/harness.js';
+
+const TOKEN = 'live-settings-cloudflare-token-000000000';
+const TUNNEL_ID = '0b7c1f52-52f4-4a55-9d39-2f0fd8c3c0aa';
+
+describe('settings applied live', () => {
+  let fake: FakeCloudflare;
+  let scratch: string;
+  let cloudflared: string;
+  const ctx = {} as ParityContext;
+  let daemon: TestDaemon;
+  const mcp = (name: string, input: Json) => call(ctx, 'mcp', catalog.get(name)!, input);
+
+  before(async () => {
+    fake = await startFakeCloudflare();
+    fake.addToken(TOKEN, ['zone:read', 'dns:edit']);
+    fake.addZone('example.com');
+    fake.addZone('other.org');
+    scratch = await mkdtemp(join(tmpdir(), 'supervisor-live-'));
+    cloudflared = join(scratch, 'cloudflared.yml');
+    // No `tunnel:` key: sync_tunnel cannot know the tunnel until the setting is there.
+    await writeFile(cloudflared, 'ingress:\n  - service: http_status:404\n');
+    daemon = await startTestDaemon(await daemonBackend(), {
+      SUPERVISOR_CLOUDFLARE_API_URL: fake.url,
+      SUPERVISOR_CLOUDFLARED_CONFIG: cloudflared,
+      SUPERVISOR_CLOUDFLARED_RESTART: 'true',
+    });
+    Object.assign(ctx, { daemon, scratch, cliEnv: {} });
+    await put(ctx, 'meta/cloudflare/api_token', TOKEN);
+  });
+  after(async () => {
+    await daemon?.close();
+    await fake?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  test('set the tunnel id through MCP, then sync_tunnel works with no restart', async () => {
+    const before = await mcp('sync_tunnel', {});
+    assert.equal(before.ok, false);
+    assert.match((before as { message: string }).message, /tunnel id: .*supervisor config set cloudflareTunnelId <uuid>.*no restart needed/);
+
+    const set = await mcp('set_setting', { name: 'SUPERVISOR_CLOUDFLARE_TUNNEL_ID', value: TUNNEL_ID });
+    assert.ok(set.ok, JSON.stringify(set));
+    const answer = set.output as { applied: string; file: string; setting: { name: string; value: string; source: string } };
+    assert.equal(answer.applied, 'live');
+    assert.deepEqual([answer.setting.name, answer.setting.value, answer.setting.source], ['cloudflareTunnelId', TUNNEL_ID, 'file']);
+    assert.equal(answer.file, join(daemon.home, 'config.yaml'));
+    assert.deepEqual(parse(await readFile(answer.file, 'utf8')), { cloudflareTunnelId: TUNNEL_ID });
+
+    const sync = await mcp('sync_tunnel', {});
+    assert.ok(sync.ok, JSON.stringify(sync));
+    assert.equal((sync.output as { tunnelId: string }).tunnelId, TUNNEL_ID);
+  });
+
+  test('the environment wins over the file, and the answer says so; an invalid value is refused and nothing is written', async () => {
+    const overridden = await mcp('set_setting', { name: 'cloudflaredRestart', value: 'systemctl restart cloudflared' });
+    assert.ok(overridden.ok, JSON.stringify(overridden));
+    assert.equal((overridden.output as { applied: string }).applied, 'overridden');
+    assert.match((overridden.output as { message: string }).message, /SUPERVISOR_CLOUDFLARED_RESTART is set in the environment and wins/);
+    const file = join(daemon.home, 'config.yaml');
+    const text = await readFile(file, 'utf8');
+    const bad = await mcp('set_setting', { name: 'cloudflareTunnelMode', value: 'sideways' });
+    assert.equal(bad.ok, false);
+    assert.match((bad as { message: string }).message, /setting cloudflareTunnelMode \(SUPERVISOR_CLOUDFLARE_TUNNEL_MODE\) is invalid/);
+    assert.equal(await readFile(file, 'utf8'), text);
+  });
+
+  test('the port deny list applies at once: check_port says a newly denied port is never handed out', async () => {
+    const beforeSet = await mcp('check_port', { port: 4321 });
+    assert.ok(beforeSet.ok, JSON.stringify(beforeSet));
+    assert.equal((beforeSet.output as { excluded: unknown }).excluded, null);
+    const set = await mcp('set_setting', { name: 'portDenyList', value: '22,5432,4321' });
+    assert.ok(set.ok, JSON.stringify(set));
+    assert.equal((set.output as { applied: string }).applied, 'live');
+    const after = await mcp('check_port', { port: 4321 });
+    assert.ok(after.ok, JSON.stringify(after));
+    assert.notEqual((after.output as { excluded: unknown }).excluded, null, JSON.stringify(after.output));
+  });
+
+  test('the managed zones apply at once: a zone taken out of the setting is no longer used', async () => {
+    const plan = { hostname: 'api.example.com', target: 'origin.example.net', dryRun: true };
+    assert.ok((await mcp('create_cname', plan)).ok);
+    const set = await mcp('set_setting', { name: 'cloudflareZones', value: 'other.org' });
+    assert.ok(set.ok, JSON.stringify(set));
+    assert.equal((set.output as { applied: string }).applied, 'live');
+    const refused = await mcp('create_cname', plan);
+    assert.equal(refused.ok, false);
+    assert.match((refused as { message: string }).message, /no managed Cloudflare zone holds api\.example\.com; zones: other\.org/);
+    await mcp('set_setting', { name: 'cloudflareZones', unset: true });
+    assert.ok((await mcp('create_cname', plan)).ok);
+  });
+
+  test('a setting read only at start says it needs a restart; numbers are written as numbers', async () => {
+    const set = await mcp('set_setting', { name: 'portBlockSize', value: '50' });
+    assert.ok(set.ok, JSON.stringify(set));
+    assert.equal((set.output as { applied: string }).applied, 'restart');
+    assert.equal((parse(await readFile(join(daemon.home, 'config.yaml'), 'utf8')) as Record<string, unknown>).portBlockSize, 50);
+  });
+
+  test('list_settings hides keys and passwords', async () => {
+    const list = await mcp('list_settings', {});
+    assert.ok(list.ok);
+    const items = (list.output as { items: Array<{ name: string; value: string | null }> }).items;
+    assert.ok(items.some((i) => i.name === 'cloudflareTunnelId' && i.value === TUNNEL_ID));
+    assert.equal(JSON.stringify(items).includes(TOKEN), false);
+  });
+});
+
+describe('settings that must not be shown', () => {
+  test('the master key is hidden and a database URL loses its password', async () => {
+    const { loadConfig, DOMAINS } = await import('../../src/app.js');
+    const { SettingsStore } = await import('../../src/core/settings-store.js');
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-hidden-'));
+    try {
+      const config = loadConfig({ SUPERVISOR_HOME: home, DATABASE_URL: 'postgres://app:hunter2@db.example/supervisor', SUPERVISOR_MASTER_KEY: 'a'.repeat(64) });
+      const items = await new SettingsStore(config, DOMAINS).list();
+      assert.equal(items.find((i) => i.name === 'databaseUrl')?.value, 'postgres://app:****@db.example/supervisor');
+      assert.equal(items.find((i) => i.name === 'masterKey')?.value, '(set, hidden)');
+      assert.equal(JSON.stringify(items).includes('hunter2') || JSON.stringify(items).includes('a'.repeat(64)), false);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the environment and the config file disagree', () => {
+  test('a command run without the daemon says which one it used', async () => {
+    const { assertCliBuilt, cliEnv, runCli, describeResult } = await import('../cli/run-cli.js');
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-disagree-'));
+    try {
+      await writeFile(join(home, 'config.yaml'), 'logLevel: error\n');
+      const r = await runCli(['token', 'whoami'], { env: cliEnv(home, { SUPERVISOR_LOG_LEVEL: 'warn' }) });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.match(r.stderr, /^supervisor: note: SUPERVISOR_LOG_LEVEL from the environment is used; logLevel in .*config\.yaml says otherwise/m);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
