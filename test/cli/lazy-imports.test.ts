@@ -6,40 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
-
-/** Static imports of a source file (type-only imports are erased and cost nothing). */
-function staticImports(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^import\s+(?!type\b)[^'"]*?from\s+'([^']+)';/gm)].map((m) => m[1]!);
-}
-
-function closure(entry: string): string[] {
-  const seen = new Set<string>();
-  const stack = [entry];
-  while (stack.length > 0) {
-    const file = stack.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const spec of staticImports(file)) {
-      if (spec.startsWith('.')) stack.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-      else seen.add(spec);
-    }
-  }
-  return [...seen].map((m) => (m.startsWith(SRC) ? m.slice(SRC.length + 1) : m));
-}
+import { importClosure } from '../helpers/import-closure.js';
 
 test('the command line loads nothing heavy before it opens the data dir', () => {
   for (const entry of ['cli/main.ts', 'cli/program.ts', 'cli/manifest.ts']) {
-    const loaded = closure(join(SRC, entry));
+    const loaded = importClosure(entry);
     const heavy = loaded.filter(
       (m) =>
         /^(zod|yaml|pg|fastify|pino|@modelcontextprotocol\/|@electric-sql\/|@googleapis\/)/.test(m) ||
-        /^(app|daemon)\.ts$|^(auth|secrets|ports|cloudflare|projects|instructions|gcloud|http|mcp)\//.test(m) ||
+        /^(app|daemon)\.ts$|^(auth|secrets|ports|cloudflare|projects|instructions|gcloud|agent|tasks|knowledge|settings|http|mcp)\//.test(m) ||
         /^catalog\/(catalog|wire|json-schema|local-invoker|validate|docs)\.ts$/.test(m) ||
         /^core\/(config|settings|names|open-db|db-|log|migrate|lock-file)/.test(m),
     );
