@@ -1,16 +1,9 @@
 // The v4 envelope every answer uses, the error type handlers throw, and pagination.
 import { randomBytes } from 'node:crypto';
 import type { ErrorItem, ResultInfo } from '../../../src/cloudflare/wire.js';
+import type { Answer } from '../http-common.js';
 
-export type { ErrorItem, ResultInfo };
-
-export interface Answer {
-  status: number;
-  /** Serialised as JSON unless it is a string (edge HTML pages). */
-  body: unknown;
-  headers?: Record<string, string>;
-  contentType?: string;
-}
+export type { Answer, ErrorItem, ResultInfo };
 
 /** A refusal in Cloudflare's words; the server turns it into an error envelope. */
 export class ApiError extends Error {

@@ -1,6 +1,7 @@
 // Route table: method + path pattern (":name" segments) → handler and required access.
 import type { Access, Token } from './auth.js';
 import type { Answer } from './envelope.js';
+import { matchSegments } from '../http-common.js';
 
 export interface RequestContext {
   method: string;
@@ -24,21 +25,10 @@ export function matchRoute(routes: Route[], method: string, path: string): { rou
   const parts = path.split('/').filter(Boolean);
   for (const route of routes) {
     if (route.method !== method) continue;
-    const params = matchPattern(route.pattern.split('/').filter(Boolean), parts);
+    const params = matchSegments(route.pattern.split('/').filter(Boolean), parts);
     if (params) return { route, params };
   }
   return undefined;
-}
-
-function matchPattern(pattern: string[], parts: string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [i, segment] of pattern.entries()) {
-    const part = parts[i] ?? '';
-    if (segment.startsWith(':')) params[segment.slice(1)] = decodeURIComponent(part);
-    else if (segment !== part) return undefined;
-  }
-  return params;
 }
 
 /** Reads the body as a JSON object (or undefined when absent), as every write endpoint expects. */

@@ -7,6 +7,7 @@ import { faultAnswer, type FaultInjector } from './faults.js';
 import type { RateLimiter } from './ratelimit.js';
 import { matchRoute, type Route } from './router.js';
 import type { CallRecord } from './types.js';
+import { looseJson, readBody, sendAnswer } from '../http-common.js';
 
 export const API_PREFIX = '/client/v4';
 
@@ -22,7 +23,7 @@ export function createFakeServer(deps: ServerDeps): Server {
   return createServer((req, res) => {
     handle(deps, req, res).catch((err: unknown) => {
       // A bug in the fake itself: answer loudly rather than hang the client.
-      if (!res.headersSent) send(res, errorAnswer(fail(500, 10001, `fake cloudflare: ${String(err)}`)));
+      if (!res.headersSent) sendAnswer(res, errorAnswer(fail(500, 10001, `fake cloudflare: ${String(err)}`)), 'application/json');
     });
   });
 }
@@ -43,7 +44,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
   const answer = fault && 'status' in fault ? faultAnswer(fault) : dispatch(deps, method, url.pathname, query, req.headers.authorization, raw);
   call.status = answer.status;
-  send(res, answer);
+  sendAnswer(res, answer, 'application/json');
 }
 
 function dispatch(
@@ -89,28 +90,3 @@ function parseJson(raw: string): unknown {
   }
 }
 
-/** For the call log: the parsed body when it is JSON, the raw text otherwise. */
-function looseJson(raw: string): unknown {
-  if (raw === '') return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'Content-Type': answer.contentType ?? 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    ...answer.headers,
-  });
-  res.end(text);
-}

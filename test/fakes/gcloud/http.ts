@@ -5,14 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultInjector } from './faults.js';
 import type { CallRecord, Service } from './types.js';
+import { looseJson, matchSegments, readBody, sendAnswer, type Answer } from '../http-common.js';
 
-export interface Answer {
-  status: number;
-  /** Serialised as JSON unless it is a string. */
-  body: unknown;
-  headers?: Record<string, string>;
-  contentType?: string;
-}
+export type { Answer };
 
 export interface Request {
   method: string;
@@ -40,7 +35,7 @@ export async function startServiceServer(
 ): Promise<ServiceServer> {
   const server = createServer((req, res) => {
     serve(service, handler, deps, req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: { error: { code: 500, message: `fake google ${service}: ${String(err)}` } } });
+      if (!res.headersSent) sendAnswer(res, { status: 500, body: { error: { code: 500, message: `fake google ${service}: ${String(err)}` } } }, 'application/json; charset=UTF-8');
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -96,7 +91,7 @@ async function serve(
     answer = await handler(request);
   }
   call.status = answer.status;
-  send(res, answer);
+  sendAnswer(res, answer, 'application/json; charset=UTF-8');
 }
 
 /** What Google's front ends answer when throttling or failing, in each product's envelope. */
@@ -113,31 +108,6 @@ function faultAnswer(service: Service, status: 429 | 500 | 503): Answer {
   return { status, body: { error } };
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function looseJson(raw: string): unknown {
-  if (raw === '') return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'Content-Type': answer.contentType ?? 'application/json; charset=UTF-8',
-    'Content-Length': Buffer.byteLength(text),
-    ...answer.headers,
-  });
-  res.end(text);
-}
-
 /** Google's front end answers unknown paths with an HTML page, not a JSON envelope. */
 export function htmlNotFound(path: string): Answer {
   return {
@@ -149,14 +119,5 @@ export function htmlNotFound(path: string): Answer {
 
 /** Path segments matched against a pattern with ":name" placeholders. */
 export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/').filter(Boolean);
-  const got = path.split('/').filter(Boolean);
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [i, segment] of want.entries()) {
-    const part = got[i] ?? '';
-    if (segment.startsWith(':')) params[segment.slice(1)] = decodeURIComponent(part);
-    else if (segment !== part) return undefined;
-  }
-  return params;
+  return matchSegments(pattern.split('/').filter(Boolean), path.split('/').filter(Boolean));
 }
