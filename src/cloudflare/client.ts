@@ -6,7 +6,8 @@
 // from a callback on every attempt (it lives in the secret store and may be rotated) and is
 // never copied into an error, a log line or `details`.
 import { setTimeout as delay } from 'node:timers/promises';
-import { SupervisorError, type ErrorCode } from '../core/errors.js';
+import { SupervisorError } from '../core/errors.js';
+import { backoffMs, codeForHttpStatus } from '../core/http-retry.js';
 import type { Clock } from '../core/clock.js';
 import { RateBudget } from './rate-budget.js';
 import type { DnsBatch, DnsRecord as WireDnsRecord, DnsRecordInput, Envelope, ErrorItem, ResultInfo, TunnelConfig, TunnelConfigResult, Zone as WireZone } from './wire.js';
@@ -59,14 +60,6 @@ export interface DnsBatchResult {
   posts: DnsRecord[];
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'invalid_input',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-};
-
 // Cloudflare answers duplicate-record refusals with HTTP 400; callers need to tell "already
 // exists" apart from "malformed", so these codes become `conflict` whatever the status.
 const CONFLICT_CODES = new Set([81053, 81054, 81057, 81058]);
@@ -77,9 +70,6 @@ const CONFLICT_CODES = new Set([81053, 81054, 81057, 81058]);
 const BAD_TOKEN_CODES = new Set([1000, 6003, 6111, 9106]);
 const PERMISSION_CODES = new Set([10000]);
 const VERIFY_HINT = 'run `supervisor cloudflare verify` (verify_cloudflare) to see what the token can do';
-
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30_000;
 
 /** What went wrong on one attempt that may be retried. */
 interface Retryable {
@@ -119,7 +109,7 @@ export class CloudflareClient {
       const outcome = await this.attempt<T>(method, path, url, token, opts.body);
       if (!('cause' in outcome)) return outcome;
       last = { ...outcome, cause: redact(outcome.cause, token) };
-      if (attempt < attempts) await this.sleep(last.waitMs ?? backoff(attempt));
+      if (attempt < attempts) await this.sleep(last.waitMs ?? backoffMs(attempt));
     }
     throw new SupervisorError('unavailable', `Cloudflare API ${method} ${path} failed after ${attempts} attempts: ${last.cause}`, {
       attempts,
@@ -261,7 +251,7 @@ export class CloudflareClient {
     if (auth === 'missing_permission') {
       throw new SupervisorError('forbidden', redact(`the Cloudflare API token lacks a permission for ${method} ${path} (${said}): it needs Zone Read and DNS Edit on the zones, and Cloudflare Tunnel Edit on the account for remote tunnels; ${VERIFY_HINT}`, token), { ...details, auth });
     }
-    const code = cfErrors.some((e) => CONFLICT_CODES.has(e.code)) ? 'conflict' : (STATUS_CODES[status] ?? 'unavailable');
+    const code = cfErrors.some((e) => CONFLICT_CODES.has(e.code)) ? 'conflict' : codeForHttpStatus(status);
     throw new SupervisorError(code, redact(`Cloudflare rejected ${method} ${path}: ${said}`, token), details);
   }
 }
@@ -279,12 +269,6 @@ function authFailure(status: number, errors: Array<{ code: number; message: stri
   if (errors.some((e) => e.code === 9109)) return errors.some((e) => e.code === 9109 && /invalid/i.test(e.message)) ? 'bad_token' : 'missing_permission';
   if (errors.some((e) => PERMISSION_CODES.has(e.code))) return 'missing_permission';
   return undefined;
-}
-
-/** Exponential with "equal jitter": half fixed, half random, so clients that failed together spread out. */
-function backoff(attempt: number): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
 /** Retry-After is seconds from Cloudflare; an HTTP date is accepted too. */

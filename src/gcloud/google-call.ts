@@ -3,7 +3,8 @@
 // cache check and Google's), backoff on 429/5xx/network failures, and refusals mapped onto
 // SupervisorError codes with the account named and the token never quoted.
 import { setTimeout as delay } from 'node:timers/promises';
-import { SupervisorError, type ErrorCode } from '../core/errors.js';
+import { SupervisorError } from '../core/errors.js';
+import { backoffMs, codeForHttpStatus } from '../core/http-retry.js';
 import type { Logger } from '../core/log.js';
 import type { AccessTokenProvider } from './auth.js';
 
@@ -32,23 +33,6 @@ export interface CallPolicy {
   log?: Pick<Logger, 'warn'>;
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'invalid_input',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  412: 'conflict',
-};
-
-/** The SupervisorError code for an HTTP status Google answered (or put on a failed operation). */
-export function codeForStatus(status: number | undefined): ErrorCode {
-  return STATUS_CODES[status ?? 0] ?? 'unavailable';
-}
-
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30_000;
-
 const retryable = (f: GoogleFailure) => f.status === undefined || f.status === 429 || f.status >= 500;
 
 /**
@@ -76,7 +60,7 @@ export async function callGoogle<T>(what: string, tokens: AccessTokenProvider, a
       }
       if (retryable(failure) && retries < maxRetries) {
         retries += 1;
-        const waitMs = failure.retryAfterMs ?? backoff(retries);
+        const waitMs = failure.retryAfterMs ?? backoffMs(retries);
         policy.log?.warn({ call: what, status: failure.status ?? 'network', retry: retries, waitMs }, `google api call failed (${failure.message}); retrying`);
         await sleep(waitMs);
         continue;
@@ -92,7 +76,7 @@ function refusal(what: string, f: GoogleFailure, account: string, retries: numbe
   if (retryable(f)) {
     return new SupervisorError('unavailable', `${what} failed after ${retries + 1} attempts (${said}); try again later`, details);
   }
-  const code = codeForStatus(f.status);
+  const code = codeForHttpStatus(f.status);
   const hint =
     f.status === 401
       ? `; Google did not accept a fresh token for service account ${account} either, so check that the account and its key are enabled`
@@ -100,12 +84,6 @@ function refusal(what: string, f: GoogleFailure, account: string, retries: numbe
         ? `; service account ${account} lacks that permission: grant it a role that has it on the project`
         : '';
   return new SupervisorError(code, `${what} was refused (${said})${hint}`, details);
-}
-
-/** Exponential with equal jitter, as the Cloudflare client does, so callers that failed together spread out. */
-function backoff(retry: number): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
 /** Nothing Google or the network layer says may echo a bearer token back to a caller. */

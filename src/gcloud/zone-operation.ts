@@ -6,7 +6,8 @@ import { SupervisorError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { AccessTokenProvider } from './auth.js';
 import { dataOf, requestOptions, type ComputeApi, type compute_v1 } from './compute-api.js';
-import { callGoogle, codeForStatus, type CallPolicy } from './google-call.js';
+import { codeForHttpStatus } from '../core/http-retry.js';
+import { callGoogle, type CallPolicy } from './google-call.js';
 
 export interface OperationProgress {
   operation: string;
@@ -69,7 +70,7 @@ export async function waitForOperation(w: OperationWaiter, project: string, zone
   const errors = current.error?.errors ?? [];
   if (errors.length > 0) {
     const said = errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`.trim()).join('; ');
-    throw new SupervisorError(codeForStatus(current.httpErrorStatusCode ?? undefined), `${describe(current)} failed: ${said}`, {
+    throw new SupervisorError(codeForHttpStatus(current.httpErrorStatusCode ?? undefined), `${describe(current)} failed: ${said}`, {
       operation: name,
       project,
       zone,

@@ -50,7 +50,10 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.equal((await ok(['gcloud', 'add-account', 'other'], JSON.stringify(b))).clientEmail, b.client_email);
     const listed = await run(['gcloud', 'accounts']);
     assert.equal(listed.code, 0, describeResult(listed));
-    assert.match(listed.stdout, /account: host\n\s+projectId: cli-host-1/);
+    // A table for people: a header, then one row per account.
+    assert.match(listed.stdout, /^ACCOUNT\s+PROJECT ID\s+CLIENT EMAIL/);
+    assert.match(listed.stdout, /\nhost\s+cli-host-1\s+sa-\S+@cli-host-1\.iam\.gserviceaccount\.com\s/);
+    assert.ok(!listed.stdout.includes('PRIVATE KEY'), 'no key material in the table');
   });
 
   test('vm list and a dry-run resize with the cost change', async () => {
