@@ -39,8 +39,9 @@ test('check exits 1 once a port is allocated after the last regeneration, and 0 
 
   const stale = await cli(['instructions', 'check']);
   assert.equal(stale.code, 1, describeResult(stale));
-  assert.match(stale.stdout, /ok: false/);
-  assert.match(stale.stdout, /project: cli-a\n\s+state: stale/);
+  assert.match(stale.stdout, /ok:\s+false/);
+  assert.match(stale.stdout, /^\s+cli-a\s+stale\s/m);
+  assert.match(stale.stdout, /^\s+cli-b\s+current\s/m);
   const diff = await cli(['instructions', 'diff', 'cli-a']);
   assert.equal(diff.code, 0, describeResult(diff));
   assert.match(diff.stdout, /^# cli-a \(.*\)\n--- a\/CLAUDE\.md\n\+\+\+ b\/CLAUDE\.md\n@@ /);
