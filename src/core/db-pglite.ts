@@ -74,7 +74,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
 
   const run = async <T>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
     const res = await q.query<T>(sql, params as unknown[] | undefined);
-    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    // PGlite says 0 affected rows for a SELECT; pg counts the rows it returned, and so does Db.
+    return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
   };
 
   const locks = new LocalLocks();
