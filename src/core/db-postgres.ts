@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Db, ListenHandlers, Listening, QueryResult, Tx } from './db.js';
 import { parseInt8 } from './db.js';
 import { SupervisorError } from './errors.js';
+import { KeyedLock } from './keyed-lock.js';
 import { pgExclusive, pgTryHold } from './pg-locks.js';
 
 const INT8_OID = 20;
@@ -51,6 +52,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
   };
 
+  const waiting = new KeyedLock();
   return {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
@@ -73,7 +75,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       }
     },
     listen: (channel, handlers) => listenOn(options, channel, handlers),
-    exclusive: (name, fn) => pgExclusive(options, name, fn),
+    // Callers in this process queue here first, so waiting for a lock costs no connection.
+    exclusive: (name, fn) => waiting.run(name, () => pgExclusive(options, name, fn)),
     tryHold: (name, onLost) => pgTryHold(options, name, onLost),
     close: () => pool.end(),
   };
