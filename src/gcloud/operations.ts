@@ -29,10 +29,13 @@ import type { GcloudService } from './service.js';
 // Every gcloud operation but the stored-data reads reaches Google.
 const open = <T extends object>(a: T) => ({ ...a, openWorldHint: true });
 const operation = operationsOf<GcloudService>('gcloud');
-/** limit and cursor as pageInput has them, bounds checked by refinement (cheaper in the tool list). */
+/**
+ * limit and cursor as pageInput has them, shorter in the tool list: limit's bounds are a
+ * refinement (the list shows number bounds; string lengths it leaves out anyway).
+ */
 const page = {
   limit: z.number().int().refine((n) => n >= 1 && n <= 200, 'from 1 to 200').default(50).describe('Page size'),
-  cursor: z.string().refine((v) => v.length <= 1024, 'at most 1024 characters').optional().describe('From nextCursor'),
+  cursor: z.string().max(1024, 'at most 1024 characters').optional().describe('From nextCursor'),
 };
 const DEBIAN_12 = 'projects/debian-cloud/global/images/family/debian-12';
 
@@ -64,7 +67,7 @@ export const gcloudOperations = [
     rest: { method: 'POST', path: '/gcloud/accounts' },
     cli: { command: ['gcloud', 'add-account'], args: ['account', 'key'], files: ['key'], stdin: 'key' },
     sensitive: ['key'],
-    input: z.object({ account: accountName, key: z.string().refine((v) => v.length <= 20_000, 'at most 20000 characters').describe('Key JSON') }),
+    input: z.object({ account: accountName, key: z.string().max(20_000, 'at most 20000 characters').describe('Key JSON') }),
     output: accountSchema.extend({ created: z.boolean() }),
     handler: async ({ svc, principal }, input) => {
       const { row, created } = await svc.addAccount(principal, input);
@@ -157,10 +160,10 @@ export const gcloudOperations = [
     input: z.object({
       ...vmRef,
       machineType: machineType.describe('e.g. e2-medium'),
-      image: z.string().refine((v) => v.length <= 300, 'at most 300 characters').optional().describe('Default Debian 12'),
+      image: z.string().max(300, 'at most 300 characters').optional().describe('Default Debian 12'),
       diskSizeGb: z.number().int().refine((n) => n >= 10 && n <= 65_536, 'from 10 to 65536').optional().describe('Boot disk GB (10)'),
       labels: z.object({}).catchall(z.string()).optional().describe('Labels'),
-      startupScript: z.string().refine((v) => v.length <= 100_000, 'at most 100000 characters').optional().describe('Runs at boot'),
+      startupScript: z.string().max(100_000, 'at most 100000 characters').optional().describe('Runs at boot'),
       dryRun,
     }),
     output: z.object({ dryRun: z.boolean(), vm: vmView.nullable(), operation: operationView.nullable(), cost: costView.nullable(), note: z.string().optional() }),
