@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { TEST_DATABASE_URL } from '../test/helpers/db.js';
+import { DAEMON_NODE_FLAGS } from '../src/cli/entry.js';
 
 export const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
 
@@ -32,7 +33,7 @@ export async function startChildDaemon(options: { embedded?: { home: string } } 
   url.searchParams.set('options', `-c search_path=${schema}`);
   const env: NodeJS.ProcessEnv = { ...process.env, SUPERVISOR_HOME: home, SUPERVISOR_PORT: '0', SUPERVISOR_LOG_LEVEL: 'warn', DATABASE_URL: url.toString() };
   if (options.embedded) delete env.DATABASE_URL;
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'daemon'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'daemon'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const ready = await new Promise<{ url: string; token: string }>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {

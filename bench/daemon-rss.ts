@@ -4,22 +4,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startChildDaemon } from './daemon-child.js';
+import { startChildDaemon, type ChildDaemon } from './daemon-child.js';
 
 const IDLE_MS = 10_000;
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-/** One start of the daemon on the embedded database in `home`: time to ready, RSS then and after idling. */
-async function start(home: string): Promise<{ ms: number; ready: number; idle: number }> {
+/** An MCP tools/list on the meta endpoint with the daemon's local token: the first MCP request loads the SDK. */
+async function mcpToolsList(daemon: ChildDaemon): Promise<void> {
+  const { token } = JSON.parse(readFileSync(join(daemon.home, 'daemon.json'), 'utf8')) as { token: string };
+  const response = await fetch(`${daemon.url}/mcp/meta`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  if (!response.ok) throw new Error(`tools/list failed: ${response.status} ${await response.text()}`);
+  await response.text();
+}
+
+/**
+ * One start of the daemon on the embedded database in `home`: time to ready, RSS then, after
+ * idling, and after one MCP request (the MCP SDK is loaded by the first one) and idling again.
+ */
+async function start(home: string): Promise<{ ms: number; ready: number; idle: number; afterMcp: number }> {
   const began = performance.now();
   const daemon = await startChildDaemon({ embedded: { home } });
   const ms = performance.now() - began;
   const ready = rssMb(daemon.pid);
   await delay(IDLE_MS);
   const idle = rssMb(daemon.pid);
+  await mcpToolsList(daemon);
+  await delay(IDLE_MS / 2);
+  const afterMcp = rssMb(daemon.pid);
   await daemon.close();
-  return { ms, ready, idle };
+  return { ms, ready, idle, afterMcp };
 }
 
 /** The daemon on its embedded database: a first start (the cluster is created), then a restart. */
@@ -30,7 +48,7 @@ export async function benchDaemonRss(): Promise<void> {
     const restart = await start(home);
     console.log(`\n[pglite] daemon RSS, idle measured ${IDLE_MS / 1000} s after ready`);
     for (const [label, r] of [['first start', first], ['restart', restart]] as const) {
-      console.log(`  ${label.padEnd(12)} ready in ${(r.ms / 1000).toFixed(1)} s   RSS at ready ${r.ready.toFixed(0)} MB   idle ${r.idle.toFixed(0)} MB`);
+      console.log(`  ${label.padEnd(12)} ready in ${(r.ms / 1000).toFixed(1)} s   RSS at ready ${r.ready.toFixed(0)} MB   idle ${r.idle.toFixed(0)} MB   idle after an MCP tools/list ${r.afterMcp.toFixed(0)} MB`);
     }
     console.log(`  first start / restart (idle RSS) ${(first.idle / restart.idle).toFixed(2)}×`);
   } finally {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { SupervisorError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
 import { dataDir } from './connection.js';
-import { CLI_ENTRY } from './entry.js';
+import { CLI_ENTRY, DAEMON_NODE_FLAGS } from './entry.js';
 import type { Output } from './program.js';
 import { takeSwitch } from './program.js';
 import { UsageError } from './usage-error.js';
@@ -24,7 +24,7 @@ Documentation=file://${join(dirname(CLI_ENTRY), '..', '..', 'README.md').replace
 
 [Service]
 Type=simple
-ExecStart=${[process.execPath, CLI_ENTRY, 'daemon'].map(unitWord).join(' ')}
+ExecStart=${[process.execPath, ...DAEMON_NODE_FLAGS, CLI_ENTRY, 'daemon'].map(unitWord).join(' ')}
 Environment=${unitWord(`SUPERVISOR_HOME=${home}`)}
 Restart=on-failure
 RestartSec=5

@@ -4,8 +4,9 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { PGlite, types } from '@electric-sql/pglite';
-import { PGLITE_CONF } from './pglite-conf.js';
+import { PGLITE_CONF, PGLITE_WASM_TIERING_BUDGET } from './pglite-conf.js';
 import type { Db, QueryResult, Tx } from './db.js';
 import { parseInt8, toBuffer } from './db.js';
 import { LocalLocks } from './local-locks.js';
@@ -62,6 +63,8 @@ async function initCluster(dataDir: string): Promise<void> {
 
 export async function openPglite(options: PgliteOptions = {}): Promise<Db & { dump(): Promise<Blob> }> {
   if (options.dataDir) await initCluster(options.dataDir);
+  // Read when the module is instantiated (below), so it applies to this database; the process has no other sizeable WebAssembly.
+  setFlagsFromString(`--wasm-tiering-budget=${PGLITE_WASM_TIERING_BUDGET}`);
   const pglite = await PGlite.create({
     dataDir: options.dataDir,
     loadDataDir: options.loadDataDir,

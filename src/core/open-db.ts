@@ -1,12 +1,16 @@
 import type { Config } from './config.js';
 import type { Db } from './db.js';
 import { dataDirFiles } from './datadir.js';
-import { openPglite } from './db-pglite.js';
-import { openPostgres } from './db-postgres.js';
 
-/** PostgreSQL when DATABASE_URL is set, else the embedded database in the data dir (caller holds the lock). */
-export function openDatabase(config: Config): Promise<Db> {
-  return config.databaseUrl
-    ? openPostgres({ connectionString: config.databaseUrl })
-    : openPglite({ dataDir: dataDirFiles(config.home).db });
+/**
+ * PostgreSQL when DATABASE_URL is set, else the embedded database in the data dir (caller holds the lock).
+ * Only the backend in use is loaded: each client costs several MB of memory in a daemon that never uses it.
+ */
+export async function openDatabase(config: Config): Promise<Db> {
+  if (config.databaseUrl) {
+    const { openPostgres } = await import('./db-postgres.js');
+    return openPostgres({ connectionString: config.databaseUrl });
+  }
+  const { openPglite } = await import('./db-pglite.js');
+  return openPglite({ dataDir: dataDirFiles(config.home).db });
 }

@@ -1,11 +1,9 @@
 import { Readable } from 'node:stream';
-import { createMcpHandler } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../core/principal.js';
 import { LocalInvoker } from '../catalog/local-invoker.js';
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
-import { buildMcpServer } from '../mcp/server.js';
 import type { AppCore } from '../catalog/wire.js';
 import { parseReadonly, parseToolsets, type ToolSelection } from '../mcp/toolsets.js';
 import { narrow, principalOf } from './auth.js';
@@ -69,10 +67,10 @@ function selectionOf(request: FastifyRequest): ToolSelection {
  * the shared service pools. The principal is the caller's token narrowed to the project.
  */
 export function registerMcpRoutes(app: FastifyInstance, core: AppCore): void {
-  const handler = createMcpHandler((ctx) => {
-    const { principal, selection } = ctx.authInfo?.extra as { principal: Principal; selection: ToolSelection };
-    return buildMcpServer(core.catalog, principal, new LocalInvoker(core, principal, 'mcp'), selection);
-  }, { maxRequestBodySize: 16 * 1024 * 1024, onerror: (err) => core.log.debug({ err: err.message }, 'mcp request rejected') });
+  // The MCP SDK (and the tool listing built on it) is loaded by the first MCP request, not at start:
+  // a daemon serving only REST and the CLI never pays its memory.
+  let loading: Promise<McpHandler> | undefined;
+  const handlerOnce = () => (loading ??= createHandler(core));
 
   app.route({
     method: ['GET', 'POST', 'DELETE'],
@@ -81,6 +79,7 @@ export function registerMcpRoutes(app: FastifyInstance, core: AppCore): void {
       const parsed = projectName.safeParse((request.params as { project: string }).project);
       if (!parsed.success) throw invalidInput(`/mcp/<project>: ${parsed.error.issues[0]?.message}`);
       const principal = await narrow(core, principalOf(request), parsed.data, request);
+      const handler = await handlerOnce();
       const response = await handler.fetch(toWebRequest(request), {
         authInfo: { token: 'bearer', clientId: principal.actor, scopes: [], extra: { principal, selection: selectionOf(request) } },
         parsedBody: request.body,
@@ -88,5 +87,17 @@ export function registerMcpRoutes(app: FastifyInstance, core: AppCore): void {
       return sendWebResponse(reply, response);
     },
   });
-  app.addHook('onClose', () => handler.close());
+  app.addHook('onClose', async () => {
+    if (loading) await (await loading).close();
+  });
+}
+
+type McpHandler = ReturnType<typeof import('@modelcontextprotocol/server').createMcpHandler>;
+
+async function createHandler(core: AppCore): Promise<McpHandler> {
+  const [{ createMcpHandler }, { buildMcpServer }] = await Promise.all([import('@modelcontextprotocol/server'), import('../mcp/server.js')]);
+  return createMcpHandler((ctx) => {
+    const { principal, selection } = ctx.authInfo?.extra as { principal: Principal; selection: ToolSelection };
+    return buildMcpServer(core.catalog, principal, new LocalInvoker(core, principal, 'mcp'), selection);
+  }, { maxRequestBodySize: 16 * 1024 * 1024, onerror: (err) => core.log.debug({ err: err.message }, 'mcp request rejected') });
 }

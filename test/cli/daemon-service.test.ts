@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { DAEMON_NODE_FLAGS } from '../../src/cli/entry.js';
 import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli } from './run-cli.js';
 
 const stillRuns = (pid: number) => {
@@ -64,6 +65,9 @@ describe('the daemon as a service', () => {
     const human = await runCli(['daemon', 'status'], { env });
     assert.match(human.stdout, new RegExp(`^pid: +${facts.pid}$`, 'm'));
     const daemonPid = facts.pid;
+    // npm start runs node with the daemon's flags (DAEMON_NODE_FLAGS), as the systemd unit does.
+    const cmdline = (await readFile(`/proc/${daemonPid}/cmdline`, 'utf8')).split('\0');
+    assert.deepEqual(cmdline.slice(1, 1 + DAEMON_NODE_FLAGS.length), [...DAEMON_NODE_FLAGS], cmdline.join(' '));
 
     const set = await runCli(['secrets', 'set', 'project/load/key'], { env, stdin: 'v' });
     assert.equal(set.code, 0, describeResult(set));
@@ -133,7 +137,7 @@ describe('supervisor service install', () => {
     assert.match(r.stdout, /systemctl --user daemon-reload\n {2}systemctl --user enable --now supervisor/);
     assert.match(r.stdout, /loginctl enable-linger someone/);
     const unit = await readFile(unitPath(), 'utf8');
-    assert.ok(unit.includes(`ExecStart=${process.execPath} ${CLI_MAIN} daemon\n`), unit);
+    assert.ok(unit.includes(`ExecStart=${[process.execPath, ...DAEMON_NODE_FLAGS, CLI_MAIN].join(' ')} daemon\n`), unit);
     assert.match(unit, /^Environment="SUPERVISOR_HOME=.*\/data dir"$/m);
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^KillSignal=SIGTERM$/m);

@@ -21,3 +21,9 @@ test('the command line loads nothing heavy before it opens the data dir', () => 
     assert.deepEqual(heavy, [], `${entry} loads ${heavy.join(', ')}`);
   }
 });
+
+test('the daemon loads neither database client nor the MCP SDK at start: only the one in use, and the SDK at the first MCP request', () => {
+  const loaded = importClosure('daemon.ts');
+  const eager = loaded.filter((m) => /^(pg|@electric-sql\/pglite|@modelcontextprotocol\/)/.test(m) || /^core\/db-(postgres|pglite)\.ts$|^mcp\/server\.ts$/.test(m));
+  assert.deepEqual(eager, [], `daemon.ts loads ${eager.join(', ')} at start`);
+});
