@@ -38,10 +38,18 @@ export function schemasOf(op: Operation): { input: JsonSchema; output: JsonSchem
 }
 
 /** The JSON type of each top-level input field, used to read strings from query strings and argv. */
-export function fieldTypes(op: Operation): Map<string, string> {
-  const properties = (schemasOf(op).input.properties ?? {}) as Record<string, JsonSchema>;
-  return new Map(Object.entries(properties).map(([name, prop]) => [name, typeOf(prop)]));
+export function fieldTypes(op: Operation): ReadonlyMap<string, string> {
+  let types = fieldTypeCache.get(op);
+  if (!types) {
+    const properties = (schemasOf(op).input.properties ?? {}) as Record<string, JsonSchema>;
+    types = new Map(Object.entries(properties).map(([name, prop]) => [name, typeOf(prop)]));
+    fieldTypeCache.set(op, types);
+  }
+  return types;
 }
+
+/** Every REST GET reads its query through fieldTypes: computed once per operation. */
+const fieldTypeCache = new WeakMap<Operation, ReadonlyMap<string, string>>();
 
 function typeOf(prop: JsonSchema): string {
   if (typeof prop.type === 'string') return prop.type;

@@ -9,10 +9,13 @@ import { checkOutput, parseInput } from './validate.js';
 /** Field names redacted from call records whatever the operation says. */
 const ALWAYS_SENSITIVE = new Set(['value', 'token', 'secret', 'password', 'entries']);
 
+/** Copies the input only when a field must be hidden; the recorder bounds what it keeps either way. */
 function redactFor(op: Operation | undefined, input: unknown): Record<string, unknown> {
   if (!op || input === null || typeof input !== 'object' || Array.isArray(input)) return {};
-  const hidden = new Set([...ALWAYS_SENSITIVE, ...(op.sensitive ?? [])]);
-  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, hidden.has(k) ? '[redacted]' : v]));
+  const fields = input as Record<string, unknown>;
+  const hidden = (key: string) => ALWAYS_SENSITIVE.has(key) || (op.sensitive?.includes(key) ?? false);
+  if (!Object.keys(fields).some(hidden)) return fields;
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, hidden(k) ? '[redacted]' : v]));
 }
 
 /**

@@ -37,7 +37,10 @@ export function toJsonValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJsonValue);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toJsonValue(v);
+    for (const k in value) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined && Object.hasOwn(value, k)) out[k] = toJsonValue(v);
+    }
     return out;
   }
   return value;

@@ -26,16 +26,27 @@ export function principalOf(request: FastifyRequest): Principal {
 export const tokenDigest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
- * Resolves the bearer token to a principal, or throws 401 after auditing the
- * attempt. `localTokenDigest` is the digest of the daemon's per-run credential for the CLI and stdio
- * adapters on this host (read from the 0600 daemon.json).
+ * The daemon's per-run credential for the CLI and stdio adapters on this host (read from the
+ * 0600 daemon.json), as its digest. Its length is no secret (it is how the daemon makes them),
+ * and a presented token of another length (every `svt_` token) skips the hash.
  */
-export async function authenticate(request: FastifyRequest, services: Authenticator, localTokenDigest: Buffer): Promise<Principal> {
+export interface LocalToken {
+  digest: Buffer;
+  length: number;
+}
+
+export const localTokenOf = (token: string): LocalToken => ({ digest: tokenDigest(token), length: token.length });
+
+/**
+ * Resolves the bearer token to a principal, or throws 401 after auditing the
+ * attempt; the daemon's local token stands for an admin on this host.
+ */
+export async function authenticate(request: FastifyRequest, services: Authenticator, local: LocalToken): Promise<Principal> {
   const header = request.headers.authorization;
   // The scheme name is case-insensitive (RFC 9110 §11.1).
   const presented = header && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
   let principal: Principal | undefined;
-  if (presented && timingSafeEqual(tokenDigest(presented), localTokenDigest)) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
+  if (presented && presented.length === local.length && timingSafeEqual(tokenDigest(presented), local.digest)) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
   else if (presented) principal = await services.verifyToken(presented);
   if (!principal) {
     const reason = presented ? 'unknown or revoked token' : 'no bearer token';

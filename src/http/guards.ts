@@ -16,8 +16,10 @@ export function registerGuards(app: FastifyInstance, options: { host: string; al
   allowed.delete('0.0.0.0');
   allowed.delete('::');
 
+  // Host headers already found to name this daemon: clients send the same one on every request.
+  const knownHosts = new Set<string>();
   app.addHook('onRequest', async (request) => {
-    checkHost(request, allowed);
+    checkHost(request, allowed, knownHosts);
     checkQuery(request);
   });
 
@@ -56,10 +58,15 @@ const hostnameOf = (value: string): string | undefined => {
   }
 };
 
-function checkHost(request: FastifyRequest, allowed: ReadonlySet<string>): void {
-  const host = hostnameOf(request.headers.host ?? '');
-  if (!host || !allowed.has(host)) {
-    throw forbidden(`Host ${JSON.stringify((request.headers.host ?? '').slice(0, 100))} is not a name of this daemon; use http://127.0.0.1:<port>, or add the name to SUPERVISOR_ALLOWED_HOSTS`);
+function checkHost(request: FastifyRequest, allowed: ReadonlySet<string>, known: Set<string>): void {
+  const raw = request.headers.host ?? '';
+  if (!known.has(raw)) {
+    const host = hostnameOf(raw);
+    if (!host || !allowed.has(host)) {
+      throw forbidden(`Host ${JSON.stringify(raw.slice(0, 100))} is not a name of this daemon; use http://127.0.0.1:<port>, or add the name to SUPERVISOR_ALLOWED_HOSTS`);
+    }
+    // Bounded: the daemon's names with the ports clients reach it on are few.
+    if (known.size < 256) known.add(raw);
   }
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== 'null' && !allowed.has(hostnameOf(origin) ?? '')) {

@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { AppCore } from '../catalog/wire.js';
 import type { Principal } from '../core/principal.js';
-import { authenticate, tokenDigest } from './auth.js';
+import { authenticate, localTokenOf } from './auth.js';
 import { DenialLog } from './denials.js';
 import { dashboardHtml, faviconSvg } from './dashboard.js';
 import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
@@ -56,13 +56,14 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(new SupervisorError('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}; see ${API_PREFIX}/openapi.json`).toJSON()),
   );
-  const localTokenDigest = tokenDigest(options.localToken);
+  const localToken = localTokenOf(options.localToken);
   const authenticator = { verifyToken: options.verifyToken, audit: services.audit, denials: new DenialLog(services.audit, services.clock) };
   app.addHook('onRequest', async (request) => {
-    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, authenticator, localTokenDigest);
+    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, authenticator, localToken);
   });
   app.addHook('onClose', () => authenticator.denials.flush());
   app.addHook('onResponse', async (request, reply) => {
+    if (!services.log.isLevelEnabled('debug')) return;
     services.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
 
