@@ -6,7 +6,7 @@ import type { Db } from './core/db.js';
 import type { Clock } from './core/clock.js';
 import { openDatabase } from './core/open-db.js';
 import { buildHttpServer } from './http/server.js';
-import { openApp, type SupervisorApp } from './app.js';
+import { DOMAINS, openApp, type SupervisorApp } from './app.js';
 
 export interface RunningDaemon {
   url: string;
@@ -47,7 +47,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
   const lock = config.databaseUrl || inject.db ? undefined : await lockDataDir(config.home, 'daemon');
   let services: SupervisorApp | undefined;
   try {
-    services = await openApp({ config, db: inject.db ?? (await openDatabase(config)), log, clock: inject.clock });
+    services = await openApp({ config, db: inject.db ?? (await openDatabase(config, DOMAINS)), log, clock: inject.clock });
     // After the database is open: PGlite gives the files it creates mode 0666 whatever the umask.
     const tightened = await tightenDataDir(config.home);
     if (tightened > 0) log.info({ files: tightened }, 'took group and other permissions off files in the data dir');

@@ -128,6 +128,8 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
 /** An application made of a list of domains: its catalog, its configuration and how to open it. */
 export interface AppDefinition<A extends AppCore = AppCore> {
   catalog: Catalog;
+  /** In start order; their migrations are what a new database gets. */
+  domains: readonly Domain[];
   loadConfig(env?: NodeJS.ProcessEnv): Config;
   open(options: AppOptions): Promise<A>;
 }

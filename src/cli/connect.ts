@@ -47,7 +47,7 @@ export async function connectLocal(app: AppDefinition, config: Config, project: 
   await ensureDataDir(config.home);
   const lock = config.databaseUrl ? undefined : await lockDataDir(config.home, via === 'mcp' ? 'supervisor mcp' : 'supervisor cli');
   try {
-    const services = await app.open({ config, db: await openDatabase(config), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), longRunning: false });
+    const services = await app.open({ config, db: await openDatabase(config, app.domains), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), longRunning: false });
     // PGlite gives the files it creates mode 0666 whatever the umask; the data dir is 0700 anyway.
     if (!config.databaseUrl) await tightenDataDir(config.home);
     await noteDisagreements(services);

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPglite } from '../../src/core/db-pglite.js';
+import { DOMAINS } from '../../src/app.js';
 
 const roots: string[] = [];
 after(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
@@ -36,6 +37,24 @@ describe('the embedded database on first start', () => {
     const again = await openPglite({ dataDir });
     assert.deepEqual((await again.query('SELECT v FROM kept')).rows, [{ v: 'still here' }]);
     await again.close();
+  });
+
+  test('arrives migrated by the child that made it; a migration that fails leaves no cluster in place', async () => {
+    const root = await newRoot();
+    const db = await openPglite({ dataDir: join(root, 'db'), migrations: DOMAINS });
+    const { rows } = await db.query<{ domain: string }>('SELECT DISTINCT domain FROM domain_migrations ORDER BY domain');
+    const withMigrations = DOMAINS.filter((d) => d.migrations).map((d) => d.id).sort();
+    assert.deepEqual(rows.map((r) => r.domain), withMigrations);
+    assert.equal((await db.query('SELECT 1 FROM secrets')).rowCount, 0, 'baseline tables are there');
+    await db.close();
+
+    const broken = join(root, 'broken-migrations');
+    await mkdir(broken);
+    await writeFile(join(broken, '202611300000_broken.sql'), 'CREATE TABLE nope (;');
+    const dataDir = join(root, 'db2');
+    await assert.rejects(openPglite({ dataDir, migrations: [{ id: 'broken', migrations: new URL(`file://${broken}/`) }] }), /could not create the embedded database/);
+    assert.equal(existsSync(dataDir), false, 'nothing put in place');
+    assert.deepEqual((await readdir(root)).filter((n) => n.startsWith('.db2.init-')), [], 'no temp folder left');
   });
 
   test('a folder holding other files is refused, and its files are left alone', async () => {
