@@ -97,11 +97,6 @@ export class Keyring {
   }
 
   /** The key that decrypts values stored under `id`. */
-  /** An unwrapped data key already in memory (every key is, after init): no await on the read path. */
-  cachedKey(id: number): Buffer | undefined {
-    return this.unwrapped.get(id);
-  }
-
   async keyById(id: number, q: Queryable = this.db): Promise<Buffer> {
     const cached = this.unwrapped.get(id);
     if (cached) return cached;

@@ -245,8 +245,8 @@ export class SecretsService {
   }
 
   async get(principal: Principal, input: { path: string; version?: number }): Promise<SecretMeta & { value: string; expired: boolean }> {
-    // Access is checked on every read, cached or not (a path of one's own needs no await).
-    if (!ownsPath(principal, input.path)) await this.authorize(principal, input.path, 'read');
+    // Access is checked on every read, cached or not.
+    await this.authorize(principal, input.path, 'read');
     const now = this.deps.clock.now();
     const current = input.version === undefined;
     const generation = this.cache.generation(input.path);
@@ -260,8 +260,7 @@ export class SecretsService {
       await this.deps.audit.record({ actor: principal.actor, action: 'secret.read', target: input.path, outcome: 'error', detail: { code: 'not_found' } });
       throw await this.missing(input.path, input.version);
     }
-    const key = this.deps.keyring.cachedKey(row.key_id) ?? (await this.deps.keyring.keyById(row.key_id));
-    const plain = this.decryptWith(key, row);
+    const plain = await this.decrypt(row);
     this.deps.reads.track({ secretId: row.id, path: row.path, version: row.version, actor: principal.actor, at: now });
     // Reads counted here since the row was read from the database (other daemons' reads show after a write).
     const readCount = hit ? ++hit.readCount : row.read_count + this.deps.reads.pending(row.id);
@@ -375,10 +374,7 @@ export class SecretsService {
   }
 
   private async decrypt(row: SealedRow): Promise<Buffer> {
-    return this.decryptWith(await this.deps.keyring.keyById(row.key_id), row);
-  }
-
-  private decryptWith(key: Buffer, row: SealedRow): Buffer {
+    const key = await this.deps.keyring.keyById(row.key_id);
     return open(key, { iv: toBuffer(row.iv), ciphertext: toBuffer(row.ciphertext) }, aadFor(row.path, row.version, row.key_id));
   }
 
