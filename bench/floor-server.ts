@@ -1,6 +1,8 @@
-// The floor for an uncached read on this machine: bare fastify with one route doing one
-// prepared SELECT on a pg pool, nothing else (no auth, no catalog, no audit). Run as a
-// child process by bench/rest.ts; prints its URL on stdout.
+// Bare fastify, nothing else (no auth, no catalog, no audit), run as a child process by
+// bench/rest.ts; prints its URL on stdout. Two routes:
+// - /row: one prepared SELECT on a pg pool, the floor for an uncached read on this machine;
+// - /spin?us=N: spins N µs of CPU, then answers a constant. Its curve shows what N µs of
+//   handler work costs in requests/s on this machine, where the load generator shares the cores.
 import Fastify from 'fastify';
 import pg from 'pg';
 import { TEST_DATABASE_URL } from '../test/helpers/db.js';
@@ -10,6 +12,11 @@ const app = Fastify();
 app.get('/row', async () => {
   const { rows } = await pool.query({ name: 'floor', text: 'SELECT $1::text AS path, now() AS at', values: ['project/bench/api_key'] });
   return rows[0];
+});
+app.get('/spin', async (request) => {
+  const until = process.hrtime.bigint() + BigInt(Number((request.query as { us?: string }).us ?? 0) * 1000);
+  while (process.hrtime.bigint() < until);
+  return { status: 'ok' };
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
