@@ -69,24 +69,36 @@ function isTime(name: string, value: unknown): value is string {
 
 type Mode = 'cell' | 'wide' | 'long';
 
+/** How values are shown: the time they are relative to, and the units of number fields (CliSpec.units). */
+interface Style {
+  now: Date;
+  units: Record<string, string>;
+}
+
+/** A list of objects inside one cell or line: each object's values, the objects separated by commas (`CLAUDE.md stale, AGENTS.md current`). */
+function compactRows(rows: unknown[], style: Style): string {
+  return rows.map((row) => (isRow(row) ? Object.entries(row).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => show(k, v, style, 'cell')).join(' ') : String(row))).join(', ');
+}
+
 /** One value in a table cell (`wide`: absolute times) or after `key:` (`long`). */
-function show(name: string, value: unknown, now: Date, mode: Mode): string {
+function show(name: string, value: unknown, style: Style, mode: Mode): string {
+  const { now } = style;
   if (value === null || value === undefined || (value === '' && mode !== 'long')) return '-';
   if (isTime(name, value)) {
     const mark = name === 'expiresAt' && Date.parse(value) < now.getTime() ? 'EXPIRED ' : '';
     if (mode === 'long') return `${mark}${localTime(value)} (${relative(value, now)})`;
     return `${mark}${mode === 'wide' ? localTime(value) : relative(value, now)}`;
   }
-  if (Array.isArray(value)) return value.every((v) => !isRow(v)) ? value.map(String).join(',') || '-' : JSON.stringify(value);
+  if (Array.isArray(value)) return value.every((v) => !isRow(v)) ? value.map(String).join(',') || '-' : compactRows(value, style);
   if (isRow(value)) return JSON.stringify(value);
   if (typeof value === 'string') return mode === 'long' ? value : value.replace(/\s+/g, ' ');
-  return String(value);
+  return typeof value === 'number' ? `${value}${style.units[name] ?? ''}` : String(value);
 }
 
 /** An aligned table: upper-case headers, the last column unpadded. */
-export function table(rows: Row[], columns: string[], now: Date, wide: boolean): string {
+export function table(rows: Row[], columns: string[], style: Style, wide: boolean): string {
   const header = columns.map((c) => c.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
-  const cells = rows.map((row) => columns.map((c) => show(c, row[c], now, wide ? 'wide' : 'cell')));
+  const cells = rows.map((row) => columns.map((c) => show(c, row[c], style, wide ? 'wide' : 'cell')));
   const widths = columns.map((_, i) => Math.max(header[i]!.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...cells.map(line)].join('\n');
@@ -101,17 +113,17 @@ function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean)
   return scalar.slice(0, 6);
 }
 
-function keyValues(obj: Row, now: Date, skip: Set<string>, indent = ''): string[] {
+function keyValues(obj: Row, style: Style, skip: Set<string>, indent = ''): string[] {
   const entries = Object.entries(obj).filter(([k]) => !skip.has(k));
   const width = Math.max(0, ...entries.map(([k]) => k.length)) + 2;
   const lines: string[] = [];
   for (const [key, value] of entries) {
     if (isRow(value)) {
-      lines.push(`${indent}${key}:`, ...keyValues(value, now, new Set(), `${indent}  `));
+      lines.push(`${indent}${key}:`, ...keyValues(value, style, new Set(), `${indent}  `));
     } else if (Array.isArray(value) && value.some(isRow)) {
-      lines.push(`${indent}${key}:`, ...table(value as Row[], Object.keys(value[0] as Row), now, false).split('\n').map((l) => `${indent}  ${l}`));
+      lines.push(`${indent}${key}:`, ...table(value as Row[], Object.keys(value[0] as Row), style, false).split('\n').map((l) => `${indent}  ${l}`));
     } else {
-      const text = show(key, value, now, 'long');
+      const text = show(key, value, style, 'long');
       lines.push(text.includes('\n') ? `${indent}${key}:\n${text.replace(/^/gm, `${indent}  `)}` : `${indent}${`${key}:`.padEnd(width)}${text}`);
     }
   }
@@ -130,13 +142,14 @@ export function render(cmd: CommandSpec, output: Row, format: Format): string {
   if (cmd.cli.print && typeof output[cmd.cli.print] === 'string') return output[cmd.cli.print] as string;
   const lists = tableFields(cmd).filter((f) => Array.isArray(output[f]));
   const isList = 'items' in output && Array.isArray(output.items);
-  if (!isList) return `${keyValues(output, format.now, new Set()).join('\n')}\n`;
+  const style: Style = { now: format.now, units: cmd.cli.units ?? {} };
+  if (!isList) return `${keyValues(output, style, new Set()).join('\n')}\n`;
   const rows = output.items as Row[];
   // Beside the table, only what says something: `folders` of a listing, not an empty prefix.
   const empty = Object.entries(output).filter(([, v]) => v === null || v === '' || (Array.isArray(v) && v.length === 0)).map(([k]) => k);
-  const others = keyValues(output, format.now, new Set(['items', 'nextCursor', ...empty, ...lists.filter((f) => f !== 'items')]));
+  const others = keyValues(output, style, new Set(['items', 'nextCursor', ...empty, ...lists.filter((f) => f !== 'items')]));
   const parts = others.length > 0 ? [others.join('\n'), ''] : [];
-  parts.push(rows.length === 0 ? '(none)' : table(rows, columnsFor(cmd, 'items', rows, format.wide), format.now, format.wide));
+  parts.push(rows.length === 0 ? '(none)' : table(rows, columnsFor(cmd, 'items', rows, format.wide), style, format.wide));
   return `${parts.join('\n')}\n`;
 }
 

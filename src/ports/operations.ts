@@ -102,7 +102,7 @@ export const portOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports/summary' },
-    cli: { command: ['port', 'summary'], args: ['project'], columns: ['project', 'range', 'used', 'free', 'utilization'] },
+    cli: { command: ['port', 'summary'], args: ['project'], columns: ['project', 'range', 'used', 'free', 'utilization'], units: { utilization: '%' } },
     input: z.object({ project: project.optional(), ...pageInput }),
     output: z.object({
       items: z.array(z.object({

@@ -42,6 +42,9 @@ test('check exits 1 once a port is allocated after the last regeneration, and 0 
   assert.match(stale.stdout, /ok:\s+false/);
   assert.match(stale.stdout, /^\s+cli-a\s+stale\s/m);
   assert.match(stale.stdout, /^\s+cli-b\s+current\s/m);
+  // Each project's files in its row as "path state", not as JSON.
+  assert.match(stale.stdout, /^\s+cli-a\s+stale\s+\S*\/CLAUDE\.md stale(\s|$)/m, stale.stdout);
+  assert.doesNotMatch(stale.stdout, /[{}"]/);
   const diff = await cli(['instructions', 'diff', 'cli-a']);
   assert.equal(diff.code, 0, describeResult(diff));
   assert.match(diff.stdout, /^# cli-a \(.*\)\n--- a\/CLAUDE\.md\n\+\+\+ b\/CLAUDE\.md\n@@ /);
