@@ -65,7 +65,7 @@ function spinEquivalent(rps: number, curve: Array<{ us: number; rps: number }>):
     const [hi, lo] = [curve[i - 1]!, curve[i]!];
     if (rps <= hi.rps && rps >= lo.rps) return `~${(hi.us + ((hi.rps - rps) / (hi.rps - lo.rps)) * (lo.us - hi.us)).toFixed(0)} µs`;
   }
-  return rps > curve[0]!.rps ? `< ${curve[0]!.us} µs` : `> ${curve.at(-1)!.us} µs`;
+  return rps > curve[0]!.rps ? 'faster than the bare route spinning 0 µs' : `> ${curve.at(-1)!.us} µs`;
 }
 
 /**
