@@ -30,7 +30,17 @@ export class CallRecorder {
 
   /** Bounded on the way in: the buffer never holds a caller's whole input, and every record can be written. */
   record(call: CallRecord): void {
-    this.writer.push({ ...call, operation: boundedJson(call.operation) as string, input: boundedJson(call.input) as Record<string, unknown> });
+    // Written out rather than `{ ...call, operation, input }`: a spread followed by more keys takes V8's slow path, on every call.
+    this.writer.push({
+      at: call.at,
+      operation: boundedJson(call.operation) as string,
+      via: call.via,
+      actor: call.actor,
+      project: call.project,
+      outcome: call.outcome,
+      durationMs: call.durationMs,
+      input: boundedJson(call.input) as Record<string, unknown>,
+    });
   }
 
   flush(): Promise<void> {
