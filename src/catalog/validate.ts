@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { invalidInput, SupervisorError } from '../core/errors.js';
 import { describeProblem, findInputProblem } from '../core/input-shape.js';
+import { isoString } from '../core/iso-date.js';
 
 /** Describes the received value's type without echoing it (it may be a secret). */
 function received(issue: z.core.$ZodIssue): string {
@@ -33,7 +34,7 @@ function throwInvalid(message: string, fields: Array<{ field: string; message: s
 
 /** Dates become ISO strings so every interface returns the same JSON. */
 export function toJsonValue(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return isoString(value);
   if (Array.isArray(value)) return value.map(toJsonValue);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
