@@ -108,13 +108,19 @@ export class GcloudAccounts {
   }
 
   async remove(principal: Principal, account: string): Promise<AccountRow> {
-    const { rows } = await this.deps.db.query<AccountRow>('DELETE FROM gcloud_accounts WHERE name = $1 RETURNING *', [account]);
-    const row = rows[0];
-    if (!row) throw notFound(`no Google Cloud account ${account}; gcloud_list_accounts shows them`);
+    const missing = () => notFound(`no Google Cloud account ${account}; gcloud_list_accounts shows them`);
+    const { rows: found } = await this.deps.db.query('SELECT 1 FROM gcloud_accounts WHERE name = $1', [account]);
+    if (!found[0]) throw missing();
+    // The key goes first: should deleting it fail, the account is still listed and removing it
+    // again finishes the job, where the other order would leave a credential with no account to
+    // remove it by.
     await this.deps.secrets.delete(principal, { path: secretPathOf(account) }).catch((err: unknown) => {
       if (!(err instanceof SupervisorError && err.code === 'not_found')) throw err;
     });
     this.cache.delete(account);
+    const { rows } = await this.deps.db.query<AccountRow>('DELETE FROM gcloud_accounts WHERE name = $1 RETURNING *', [account]);
+    const row = rows[0];
+    if (!row) throw missing();
     await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.remove_account', target: account, outcome: 'ok', detail: { projectId: row.project_id } });
     return row;
   }

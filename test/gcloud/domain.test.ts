@@ -5,6 +5,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPrincipal } from '../../src/core/principal.js';
+import { SupervisorError } from '../../src/core/errors.js';
 import { quotaExceeded, type ServiceAccountKeyJson } from '../fakes/gcloud/index.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
@@ -153,6 +154,24 @@ for (const backend of testBackends()) {
       assert.match(String(row.lastFailure), /^unauthorized: Google refused an access token/);
       await f.call('gcloud_remove_account', { account: 'revoked', confirm: true });
       await assertRejects(f.call('get_secret', { path: 'meta/gcloud/revoked' }), 'not_found');
+    });
+
+    test('a key that cannot be deleted keeps its account listed, and removing it again finishes the job', async () => {
+      const { key } = f.fake.addServiceAccount({ projectId: 'flaky-proj', email: 'ops@flaky-proj.iam.gserviceaccount.com' });
+      await f.call('gcloud_add_account', { account: 'flaky', key: JSON.stringify(key) });
+      const secrets = f.s.secrets;
+      const del = secrets.delete;
+      secrets.delete = () => Promise.reject(new SupervisorError('unavailable', 'database not reachable'));
+      try {
+        await assertRejects(f.call('gcloud_remove_account', { account: 'flaky', confirm: true }), 'unavailable');
+      } finally {
+        secrets.delete = del;
+      }
+      const listed = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
+      assert.ok(listed.items.some((a) => a.account === 'flaky'), 'the account is still there to remove');
+      await f.call('gcloud_remove_account', { account: 'flaky', confirm: true });
+      await assertRejects(f.call('get_secret', { path: 'meta/gcloud/flaky' }), 'not_found');
+      await assertRejects(f.call('gcloud_remove_account', { account: 'flaky', confirm: true }), 'not_found', /no Google Cloud account flaky/);
     });
 
     test('bad input names the field, calls nothing and stores nothing', async () => {
