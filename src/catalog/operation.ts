@@ -46,6 +46,8 @@ export interface CliSpec {
   okField?: string;
   /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
   columns?: string[];
+  /** List fields whose every flag gives one item as written, never split at commas (shell commands): `--x 'a, b' --x c`. */
+  whole?: string[];
   /** Units printed after a number field's value in tables and key: value lines, e.g. `{ utilization: '%' }` (JSON stays a number). */
   units?: Record<string, string>;
   /** Input fields of which the command line must give exactly one (`--project` or `--admin`): checked before calling. */

@@ -58,10 +58,16 @@ export interface ParsedArgs {
   fromArgv: string[];
 }
 
+/** One list flag's items: comma-separated, or the value whole for fields the command keeps whole (CliSpec.whole). */
+function listItems(cmd: CommandSpec, field: FieldSpec, value: string): string[] {
+  if (cmd.cli.whole?.includes(field.name)) return value.trim() === '' ? [] : [value];
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
 /**
  * Builds an operation's input from the words after `supervisor <group> <verb>`:
  * positional args in the order the operation names them, `--field value`,
- * `--flag` / `--no-flag` for booleans, comma-separated lists, and
+ * `--flag` / `--no-flag` for booleans, comma-separated lists (repeated flags add to them), and
  * `--input '<json>'` for anything structured. Every mistake is a usage error
  * (exit 2) naming the argument as the command line spells it; values the
  * operation refuses are its own error (exit 1).
@@ -109,7 +115,7 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith('--') && value.length > 2)) throw usageError(cmd, `${flag} needs a value`);
     if (field.name === cmd.cli.stdin) fromArgv.push(flag);
-    if (field.type === 'array') input[field.name] = [...((input[field.name] as unknown[] | undefined) ?? []), ...value.split(',').map((v) => v.trim()).filter((v) => v !== '')];
+    if (field.type === 'array') input[field.name] = [...((input[field.name] as unknown[] | undefined) ?? []), ...listItems(cmd, field, value)];
     else input[field.name] = convert(cmd, field, flag, value);
   }
 

@@ -36,8 +36,10 @@ export const BUILTINS: Builtin[] = [
 
 export const builtinGroups = (): Set<string> => new Set(BUILTINS.map((b) => b.group));
 
-function placeholder(field: FieldSpec): string {
+function placeholder(cmd: CommandSpec, field: FieldSpec): string {
   const flag = `--${kebab(field.name)}`;
+  // A list kept whole takes one item per flag: `--validation-commands <…>...` says to repeat it.
+  if (field.type === 'array' && cmd.cli.whole?.includes(field.name)) return `${flag} <${kebab(field.name)}>...`;
   if (field.type === 'boolean') return field.default === true ? `--no-${kebab(field.name)}` : flag;
   if (field.enum) return `${flag} <${field.enum.join('|')}>`;
   if (field.type === 'integer' || field.type === 'number') return `${flag} <n>`;
@@ -56,8 +58,8 @@ export function usageLine(cmd: CommandSpec): string {
     words.push(field.required ? `<${argName(cmd, name)}>` : `[${argName(cmd, name)}]`);
   }
   const flags = cmd.input.filter((f) => !args.includes(f.name) && f.name !== 'cursor' && f.name !== cmd.cli.stdin);
-  for (const f of flags.filter((f) => f.required)) words.push(placeholder(f));
-  for (const f of flags.filter((f) => !f.required)) words.push(`[${placeholder(f)}]`);
+  for (const f of flags.filter((f) => f.required)) words.push(placeholder(cmd, f));
+  for (const f of flags.filter((f) => !f.required)) words.push(`[${placeholder(cmd, f)}]`);
   for (const flag of Object.keys(cmd.cli.flags ?? {})) words.push(`[--${flag}]`);
   return words.join(' ');
 }
@@ -112,7 +114,7 @@ export function operationHelp(cmd: CommandSpec): string {
   lines.push('Flags:');
   const rows: Array<[string, string]> = flags.map((f) => {
     const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${JSON.stringify(f.default)})` : f.required && !args.includes(f.name) && f.name !== cmd.cli.stdin ? ' (required)' : '';
-    return [placeholder(f), `${f.description ?? ''}${dflt}`];
+    return [placeholder(cmd, f), `${f.description ?? ''}${dflt}`];
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
   rows.push(['--input <json>', 'every field as one JSON object']);
