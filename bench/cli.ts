@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { CLI, type ChildDaemon } from './daemon-child.js';
+import { BIN, type ChildDaemon } from './daemon-child.js';
 
 const RUNS = 9;
 
@@ -23,11 +23,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * The goal is at most 3× node's own start.
  */
 export async function benchCli(daemon: ChildDaemon): Promise<void> {
-  await wall([CLI, 'secrets', 'set', 'project/bench/cli'], daemon.env, 'value');
+  await wall([BIN, 'secrets', 'set', 'project/bench/cli'], daemon.env, 'value');
   const cases: Array<[string, string[]]> = [
     ['node -e 0', ['-e', '0']],
-    ['supervisor --help', [CLI, '--help']],
-    ['supervisor secrets get', [CLI, 'secrets', 'get', 'project/bench/cli']],
+    ['supervisor --help', [BIN, '--help']],
+    ['supervisor secrets get', [BIN, 'secrets', 'get', 'project/bench/cli']],
   ];
   const times = cases.map(() => [] as number[]);
   for (let i = 0; i < RUNS; i++) for (const [index, [, args]] of cases.entries()) times[index]!.push(await wall(args, daemon.env));

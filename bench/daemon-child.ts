@@ -8,6 +8,8 @@ import { TEST_DATABASE_URL } from '../test/helpers/db.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/entry.js';
 
 export const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+/** The installed command (package.json bin): what people and Claude Code start. */
+export const BIN = new URL('../dist/cli/supervisor.cjs', import.meta.url).pathname;
 
 export interface ChildDaemon {
   pid: number;

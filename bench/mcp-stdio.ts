@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { CLI, type ChildDaemon } from './daemon-child.js';
+import { BIN, type ChildDaemon } from './daemon-child.js';
 
 const RUNS = 11;
 
@@ -20,7 +20,7 @@ function rssMb(pid: number): number {
 function once(daemon: ChildDaemon): Promise<{ ms: number; rss: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, 'mcp', '--project', 'meta'], { env: daemon.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [BIN, 'mcp', '--project', 'meta'], { env: daemon.env, stdio: ['pipe', 'pipe', 'inherit'] });
     let buffer = '';
     child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();

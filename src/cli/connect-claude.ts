@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { daemonTarget, openCliConnection } from './connection.js';
-import { CLI_ENTRY, shellWord } from './entry.js';
+import { CLI_BIN, shellWord } from './entry.js';
 import type { CliSource } from './manifest.js';
 import type { Output } from './program.js';
 import { takeOption, takeSwitch } from './program.js';
@@ -12,7 +12,7 @@ const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** The `claude mcp add` arguments for stdio: node and this checkout's entry by absolute path, so it works from any directory. */
 export function stdioArgs(project: string): string[] {
-  return ['mcp', 'add', project, '--', process.execPath, CLI_ENTRY, 'mcp', '--project', project];
+  return ['mcp', 'add', project, '--', process.execPath, CLI_BIN, 'mcp', '--project', project];
 }
 
 /**

@@ -2,8 +2,13 @@ import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** This checkout's CLI entry (dist/cli/main.js) by absolute path: what Claude Code and systemd start. */
+/** This checkout's CLI program (dist/cli/main.js) by absolute path: what the systemd unit starts. */
 export const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
+/**
+ * This checkout's installed command (package.json bin, dist/cli/supervisor.cjs) by absolute
+ * path: what people and Claude Code start (see launcher.ts for why it is a separate file).
+ */
+export const CLI_BIN = fileURLToPath(new URL('./supervisor.cjs', import.meta.url));
 
 /**
  * Node flags for the long-running daemon (npm start, the systemd unit). V8 grows the young
@@ -25,10 +30,10 @@ export function cliCommand(env: NodeJS.ProcessEnv = process.env): string {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
     try {
-      if (realpathSync(join(dir, 'supervisor')) === realpathSync(CLI_ENTRY)) return 'supervisor';
+      if (realpathSync(join(dir, 'supervisor')) === realpathSync(CLI_BIN)) return 'supervisor';
     } catch {
       // not there
     }
   }
-  return `node ${shellWord(CLI_ENTRY)}`;
+  return `node ${shellWord(CLI_BIN)}`;
 }

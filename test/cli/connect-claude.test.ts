@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_MAIN, cliEnv, describeResult, runCli, useCliDaemon } from './run-cli.js';
+import { CLI_BIN, cliEnv, describeResult, runCli, useCliDaemon } from './run-cli.js';
 
 /** A `claude` on PATH that records the arguments it was given. */
 async function fakeClaude(dir: string): Promise<{ path: string; calls: () => Promise<string[][]> }> {
@@ -31,9 +31,9 @@ describe('supervisor connect claude', () => {
   test('--stdio prints claude mcp add with node and this checkout\'s entry by absolute path', async () => {
     const r = await runCli(['connect', 'claude', '--stdio', '--project', 'demo'], { env: t.env });
     assert.equal(r.code, 0, describeResult(r));
-    assert.equal(r.stdout, `claude mcp add demo -- ${process.execPath} ${CLI_MAIN} mcp --project demo\n`);
+    assert.equal(r.stdout, `claude mcp add demo -- ${process.execPath} ${CLI_BIN} mcp --project demo\n`);
     const meta = await runCli(['connect', 'claude', '--stdio'], { env: t.env });
-    assert.equal(meta.stdout, `claude mcp add meta -- ${process.execPath} ${CLI_MAIN} mcp --project meta\n`);
+    assert.equal(meta.stdout, `claude mcp add meta -- ${process.execPath} ${CLI_BIN} mcp --project meta\n`);
   });
 
   test('over HTTP: the daemon URL and a new token scoped to the project', async () => {
@@ -50,7 +50,7 @@ describe('supervisor connect claude', () => {
     const claude = await fakeClaude(t.dir);
     const r = await runCli(['connect', 'claude', '--stdio', '--project', 'demo', '--run'], { env: { ...t.env, PATH: `${claude.path}:${t.env.PATH}` } });
     assert.equal(r.code, 0, describeResult(r));
-    assert.deepEqual(await claude.calls(), [['mcp', 'add', 'demo', '--', process.execPath, CLI_MAIN, 'mcp', '--project', 'demo']]);
+    assert.deepEqual(await claude.calls(), [['mcp', 'add', 'demo', '--', process.execPath, CLI_BIN, 'mcp', '--project', 'demo']]);
     const http = await runCli(['connect', 'claude', '--run'], { env: { ...t.env, PATH: `${claude.path}:${t.env.PATH}` } });
     assert.equal(http.code, 0, describeResult(http));
     assert.equal(http.stdout, '', 'the token is not printed when claude is run');

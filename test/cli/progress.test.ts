@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, runCli } from './run-cli.js';
+import { assertCliBuilt, CLI_BIN, cliEnv, describeResult, runCli } from './run-cli.js';
 
 const hasScript = spawnSync('script', ['--version']).error === undefined;
 
@@ -45,7 +45,7 @@ describe('progress on a terminal', () => {
   });
 
   test('a terminal: a spinner while waiting, erased before the answer', { skip: hasScript ? false : 'script(1) is not installed' }, async () => {
-    const command = [process.execPath, CLI_MAIN, 'token', 'whoami'].map((w) => `'${w}'`).join(' ');
+    const command = [process.execPath, CLI_BIN, 'token', 'whoami'].map((w) => `'${w}'`).join(' ');
     const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk));

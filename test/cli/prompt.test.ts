@@ -6,13 +6,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { CLI_MAIN, describeResult, parseJson, runCli, useCliDaemon } from './run-cli.js';
+import { CLI_BIN, describeResult, parseJson, runCli, useCliDaemon } from './run-cli.js';
 
 const hasScript = spawnSync('script', ['--version']).error === undefined;
 
 /** Runs the CLI under a pseudo-terminal; `answer` is typed once the prompt shows. Resolves with the terminal's output and the exit code. */
 function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number | null; screen: string }> {
-  const command = [process.execPath, CLI_MAIN, ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+  const command = [process.execPath, CLI_BIN, ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
   let typed = false;

@@ -1,5 +1,6 @@
 /**
- * Runs the built CLI (`dist/cli/main.js`) as a child process, the way a user or
+ * Runs the built CLI (`dist/cli/supervisor.cjs`, the installed bin, which hands every
+ * command but a relayed `mcp` to `dist/cli/main.js`) as a child process, the way a user or
  * an agent's shell runs `supervisor`: own environment, optional stdin, and the
  * exit code, stdout and stderr collected for assertions.
  */
@@ -14,12 +15,15 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { postgresUnavailable, skipReason, type Backend } from '../helpers/db.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The program (what the systemd unit runs). */
 export const CLI_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The installed command (package.json bin): what people and Claude Code start. */
+export const CLI_BIN = join(REPO_ROOT, 'dist', 'cli', 'supervisor.cjs');
 
 /** For a `before` hook: the CLI tests run the compiled CLI, so it has to be built. */
 export function assertCliBuilt(): void {
-  if (!existsSync(CLI_MAIN)) {
-    throw new Error(`${CLI_MAIN} is missing: run \`npm run build\` (npm install also builds it) before the CLI tests`);
+  for (const file of [CLI_MAIN, CLI_BIN]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm install also builds it) before the CLI tests`);
   }
 }
 
@@ -67,7 +71,7 @@ export interface CliProcess {
 
 /** Starts `supervisor <args...>` and returns at once; see `runCli` for the common run-to-completion case. */
 export function startCli(args: string[], options: CliOptions): CliProcess {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();

@@ -24,6 +24,6 @@ test('the README gets `supervisor` on PATH one documented way and never runs it 
   assert.doesNotMatch(readme, /npx supervisor/);
   // Stdio lines name this checkout's entry, not a package to fetch.
   for (const line of readme.split('\n').filter((l) => l.startsWith('claude mcp add') && !l.includes('--transport http'))) {
-    assert.match(line, /-- node \/path\/to\/clone\/dist\/cli\/main\.js mcp --project [a-z]+$/, line);
+    assert.match(line, /-- node \/path\/to\/clone\/dist\/cli\/supervisor\.cjs mcp --project [a-z]+$/, line);
   }
 });
