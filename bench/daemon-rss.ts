@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startChildDaemon, type ChildDaemon } from './daemon-child.js';
+import { rssMb } from './proc.js';
 
 const IDLE_MS = 10_000;
-
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /** An MCP tools/list on the meta endpoint with the daemon's local token: the first MCP request loads the SDK. */
 async function mcpToolsList(daemon: ChildDaemon): Promise<void> {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BIN, type ChildDaemon } from './daemon-child.js';
+import { rssMb } from './proc.js';
 
 const RUNS = 11;
 
@@ -10,11 +10,6 @@ const messages = [
   { jsonrpc: '2.0', method: 'notifications/initialized' },
   { jsonrpc: '2.0', id: 2, method: 'tools/list' },
 ];
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 /** One spawn of `supervisor mcp --project meta`: ms until the tools/list answer, and the process's RSS then. */
 function once(daemon: ChildDaemon): Promise<{ ms: number; rss: number }> {

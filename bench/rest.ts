@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { processCpuMicros } from '../src/core/process-info.js';
 import type { ChildDaemon } from './daemon-child.js';
 
 const CONNECTIONS = 32;
@@ -16,16 +16,7 @@ interface Load {
   cpuUs: number;
 }
 
-/** User + system CPU of a process in µs, from /proc/<pid>/stat (clock ticks of 10 ms). */
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return Number.NaN;
-  }
-}
+const cpuOf = (pid: number): number => processCpuMicros(pid) ?? Number.NaN;
 
 async function load(url: string, pid: number, token?: string): Promise<Load> {
   const before = cpuOf(pid);

@@ -1,14 +1,28 @@
 import { readFileSync } from 'node:fs';
 
-/** Start time of a running process in clock ticks since boot, or undefined without /proc. */
-export function processStart(pid: number): string | undefined {
+/** Clock ticks per second in /proc/<pid>/stat: USER_HZ, 100 on every Linux architecture userspace sees. */
+const USER_HZ = 100;
+
+/** /proc/<pid>/stat from field 3 (state) on, or undefined without /proc. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22; the command name (field 2) may hold spaces, so count from its closing parenthesis.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // The command name (field 2) may hold spaces, so count from its closing parenthesis.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Start time of a running process in clock ticks since boot (field 22), or undefined without /proc. */
+export function processStart(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** User + system CPU a process has used (fields 14 and 15), in µs to 10 ms, or undefined without /proc. */
+export function processCpuMicros(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields && ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / USER_HZ;
 }
 
 export const ownStart = processStart(process.pid);
@@ -41,9 +55,6 @@ function bootSeconds(): number | null {
   }
   return bootTime;
 }
-
-/** Clock ticks per second in /proc/<pid>/stat: USER_HZ, 100 on every Linux architecture userspace sees. */
-const USER_HZ = 100;
 
 /** When a process started, in epoch milliseconds (to 10 ms), or undefined without /proc. */
 export function processStartedAt(pid: number): number | undefined {
