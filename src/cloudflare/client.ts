@@ -231,7 +231,7 @@ export class CloudflareClient {
     }
 
     const envelope = parseEnvelope<T>(text);
-    const cfErrors = envelope?.errors.map(({ code, message }) => ({ code, message })) ?? [];
+    const cfErrors = envelope?.errors.map(errorItem) ?? [];
     if (status === 429 || status >= 500) {
       // 502/503 come from Cloudflare's edge as HTML, so there may be no envelope to quote.
       return { cause: `HTTP ${status}${cfErrors.length ? ` (${formatErrors(cfErrors)})` : ''}`, waitMs: status === 429 ? parseRetryAfter(retryAfter) : undefined };
@@ -295,7 +295,12 @@ function parseEnvelope<T>(text: string): Envelope<T> | undefined {
   return { success: raw.success, errors, messages: Array.isArray(raw.messages) ? raw.messages : [], result: raw.result as T, result_info: raw.result_info ?? undefined };
 }
 
-const formatErrors = (errors: ErrorItem[]) => errors.map((e) => `${e.code} ${e.message}`).join('; ');
+/** Code, message and the chain of causes; nothing else an error item may carry (documentation_url, source). */
+const errorItem = ({ code, message, error_chain }: ErrorItem): ErrorItem => (error_chain?.length ? { code, message, error_chain: error_chain.map(errorItem) } : { code, message });
+
+/** `6003 Invalid request headers (6111 Invalid format for Authorization header)`: the chain holds the cause a person can act on. */
+const formatErrors = (errors: ErrorItem[]): string =>
+  errors.map((e) => `${e.code} ${e.message}${e.error_chain?.length ? ` (${formatErrors(e.error_chain)})` : ''}`).join('; ');
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `timed out after ${timeoutMs} ms`;

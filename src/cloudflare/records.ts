@@ -75,8 +75,9 @@ export function desiredRecord(input: { type: RecordType; name: string; content: 
   if (ownedComment(comment).length > COMMENT_MAX) {
     throw invalidInput(`comment is too long: Cloudflare keeps ${COMMENT_MAX} characters and the ownership mark "${OWNER_MARK} " takes ${OWNER_MARK.length + 1}`);
   }
+  // 30–59 is left to Cloudflare: Enterprise zones take it, others refuse it with their reason (9021).
   if (!input.proxied && input.ttl !== 1 && (input.ttl < 30 || input.ttl > 86_400)) {
-    throw invalidInput(`ttl must be 1 (automatic) or 30 to 86400 seconds, got ${input.ttl}`);
+    throw invalidInput(`ttl must be 1 (automatic) or 60–86400 seconds (30–86400 on Enterprise zones), got ${input.ttl}`);
   }
   return { type: input.type, name, content: normalizeContent(input.type, input.content), proxied: input.proxied, ttl: input.proxied ? 1 : input.ttl, comment };
 }

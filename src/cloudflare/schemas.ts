@@ -9,7 +9,7 @@ export const hostnameInput = z.string().min(1).max(253).refine(noNul, 'must not 
 export const dryRun = z.boolean().default(false).describe('Only compute and return the plan; change nothing');
 export const force = z.boolean().default(false).describe('Also change or delete records and rules the supervisor did not make');
 export const proxied = z.boolean().default(true).describe("Through Cloudflare's proxy (orange cloud); proxied records always have TTL 1, automatic");
-export const ttl = z.number().int().min(1).max(86_400).default(1).describe('Seconds, 1 = automatic (30-86400 otherwise); ignored when proxied');
+export const ttl = z.number().int().min(1).max(86_400).default(1).describe('Seconds: 1 = automatic, else 60-86400 (30 on Enterprise zones); ignored when proxied');
 /** Cloudflare keeps COMMENT_MAX characters (Free plan) and refuses line breaks; the ownership mark and a space come first. */
 export const COMMENT_INPUT_MAX = COMMENT_MAX - OWNER_MARK.length - 1;
 export const comment = z

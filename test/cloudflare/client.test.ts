@@ -154,6 +154,16 @@ describe('refusals', () => {
     });
   });
 
+  test("an error's chain of causes is in the message: a token Cloudflare cannot parse names 6111, not only 6003", async () => {
+    const { cf } = client({ token: 'dotted.token-s3cret' });
+    await assert.rejects(cf.listZones(), (err: unknown) => {
+      assert.ok(isError('unauthorized')(err));
+      assert.match((err as SupervisorError).message, /6003 Invalid request headers \(6111 Invalid format for Authorization header\)/);
+      assert.ok(!(err as SupervisorError).message.includes('dotted.token-s3cret'));
+      return true;
+    });
+  });
+
   test('a wrong token is unauthorized (on verify and elsewhere), a missing permission forbidden, neither retried; the token never appears in the error', async () => {
     const secret = 'wrong-token-do-not-leak';
     const { cf, sleeps } = client({ token: secret });

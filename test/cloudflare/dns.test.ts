@@ -407,6 +407,19 @@ for (const backend of testBackends()) {
         assert.equal(named(f, root, 'ttl2.example.com')[0]!.ttl, 600);
       });
 
+      test('a TTL no zone accepts (0, 2–29, over 86400) is invalid_input with no API call; one only Enterprise zones take is refused by Cloudflare with its reason', async () => {
+        for (const ttl of [0, 2, 29, 86_401, 1.5]) {
+          f.fake.resetCalls();
+          await refused(cname(f, 'ttl3.example.com', 'origin.example.net', { proxied: false, ttl }), 'invalid_input', /ttl/);
+          await refused(aRecord(f, 'ttl3.example.com', '192.0.2.9', { proxied: false, ttl }), 'invalid_input', /ttl/);
+          assert.deepEqual(f.fake.calls, [], `no API call for ttl ${ttl}`);
+        }
+        // The fake's zones are not Enterprise: 45 s goes to Cloudflare, which refuses it (9021), and the caller reads why.
+        await refused(cname(f, 'ttl3.example.com', 'origin.example.net', { proxied: false, ttl: 45 }), 'invalid_input', /9021 Invalid TTL\. Must be between 60 and 86400/);
+        assert.deepEqual(named(f, root, 'ttl3.example.com'), []);
+        for (const ttl of [1, 60, 86_400]) assert.equal((await cname(f, `ttl-${ttl}.example.com`, 'origin.example.net', { proxied: false, ttl })).record?.ttl, ttl);
+      });
+
       test('a different target on our record is an update (PUT), not a duplicate', async () => {
         await cname(f, 'moved.example.com', 'old.example.net');
         const [before] = named(f, root, 'moved.example.com');

@@ -145,15 +145,15 @@ describe('dns records', () => {
       [{ type: 'A', name: 'v1', content: '300.1.1.1' }, [9005]],
       [{ type: 'AAAA', name: 'v1', content: '192.0.2.1' }, [9006]],
       [{ type: 'CNAME', name: 'v1', content: 'v1.example.com' }, [9007]],
-      [{ type: 'A', name: 'v1', content: '192.0.2.1', ttl: 30 }, [1004]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', ttl: 30 }, [9021]],
       [{ type: 'TXT', name: 'v1', content: 'x', proxied: true }, [9041]],
       [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'c'.repeat(101) }, [9313]],
-      [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'line1\nline2' }, [1004]],
-      [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'cr\r' }, [1004]],
-      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['no-colon'] }, [1004]],
-      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['bad name:x'] }, [1004]],
-      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['owner:a\nb'] }, [1004]],
-      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: [':value'] }, [1004]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'line1\nline2' }, [9314]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', comment: 'cr\r' }, [9314]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['no-colon'] }, [9315]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['bad name:x'] }, [9315]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: ['owner:a\nb'] }, [9315]],
+      [{ type: 'A', name: 'v1', content: '192.0.2.1', tags: [':value'] }, [9315]],
       [{ type: 'MX', name: 'v1', content: 'mx.example.com' }, [1004]],
     ];
     for (const [body, expected] of cases) {
@@ -161,8 +161,9 @@ describe('dns records', () => {
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.deepEqual(codes(r), expected, JSON.stringify(body));
     }
+    // The root cause is the error itself, as the API answers since October 2024, not a 1004 with an error_chain.
     const ttl = await call('POST', dns(), { body: { type: 'A', name: 'v1', content: '192.0.2.1', ttl: 30 } });
-    assert.equal(ttl.body.errors[0]?.error_chain?.[0]?.code, 9021);
+    assert.deepEqual(ttl.body.errors, [{ code: 9021, message: 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for automatic.' }]);
   });
 
   test('Unicode names are stored as punycode, tag names lower-case; both are found by the forms they were given in', async () => {

@@ -1,4 +1,8 @@
 // DNS record input rules: name completion and per-field validation, in the API's words.
+// Since October 2024 the API answers a DNS validation error with its root cause (9021 Invalid
+// TTL, …) as the error itself, no longer wrapped in 1004 "DNS Validation Error" with an
+// error_chain (Cloudflare's API deprecations page). The 1004s left are cases whose
+// root-cause code was not found.
 import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { fail } from './envelope.js';
@@ -62,13 +66,11 @@ export function validateFields(input: Record<string, unknown>, zoneName: string)
   const ttl = input.ttl ?? 1;
   // TTL 1 means automatic; otherwise 60..86400 (30 on Enterprise).
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || (ttl !== 1 && (ttl < 60 || ttl > 86400))) {
-    throw fail(400, 1004, 'DNS Validation Error', [
-      { code: 9021, message: 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for automatic.' },
-    ]);
+    throw fail(400, 9021, 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for automatic.');
   }
   const proxied = input.proxied ?? false;
   if (typeof proxied !== 'boolean') {
-    throw fail(400, 1004, 'DNS Validation Error', [{ code: 9003, message: "Invalid 'proxied' value, must be a boolean" }]);
+    throw fail(400, 9003, "Invalid 'proxied' value, must be a boolean");
   }
   if (proxied && !PROXIABLE_TYPES.has(type)) throw fail(400, 9041, 'This DNS record cannot be proxied.');
   return { type, name, content, ttl: proxied ? 1 : ttl, proxied, comment: validateComment(input.comment), tags: validateTags(input.tags) };
@@ -99,7 +101,7 @@ function validateComment(raw: unknown): string | null {
   if (raw.length > COMMENT_MAX) {
     throw fail(400, 9313, `DNS record comment exceeds the maximum length of ${COMMENT_MAX} characters.`);
   }
-  if (/[\r\n]/.test(raw)) throw fail(400, 1004, 'DNS Validation Error', [{ code: 9314, message: 'DNS record comment must not contain newline or carriage return characters.' }]);
+  if (/[\r\n]/.test(raw)) throw fail(400, 9314, 'DNS record comment must not contain newline or carriage return characters.');
   return raw;
 }
 
@@ -117,7 +119,7 @@ function validateTags(raw: unknown): string[] {
   }
   return raw.map((tag) => {
     const match = TAG.exec(tag);
-    if (!match) throw fail(400, 1004, 'DNS Validation Error', [{ code: 9315, message: `DNS record tag ${JSON.stringify(tag)} must be name:value, the name made of letters, digits, - and _.` }]);
+    if (!match) throw fail(400, 9315, `DNS record tag ${JSON.stringify(tag)} must be name:value, the name made of letters, digits, - and _.`);
     return `${(match[1] ?? '').toLowerCase()}:${match[2] ?? ''}`;
   });
 }
