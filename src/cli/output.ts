@@ -95,10 +95,29 @@ function show(name: string, value: unknown, style: Style, mode: Mode): string {
   return typeof value === 'number' ? `${value}${style.units[name] ?? ''}` : String(value);
 }
 
+/**
+ * A time column shown relative ("3h ago") unless that cannot tell two different times apart
+ * (a time series: every row "6d ago"); then it shows local times, like --wide.
+ */
+function timeModes(rows: Row[], columns: string[], style: Style): Mode[] {
+  return columns.map((c) => {
+    const seen = new Map<string, unknown>();
+    for (const row of rows) {
+      const value = row[c];
+      if (!isTime(c, value)) continue;
+      const text = relative(value, style.now);
+      if (seen.has(text) && seen.get(text) !== value) return 'wide';
+      seen.set(text, value);
+    }
+    return 'cell';
+  });
+}
+
 /** An aligned table: upper-case headers, the last column unpadded. */
 export function table(rows: Row[], columns: string[], style: Style, wide: boolean): string {
   const header = columns.map((c) => c.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
-  const cells = rows.map((row) => columns.map((c) => show(c, row[c], style, wide ? 'wide' : 'cell')));
+  const modes: Mode[] = wide ? columns.map(() => 'wide') : timeModes(rows, columns, style);
+  const cells = rows.map((row) => columns.map((c, i) => show(c, row[c], style, modes[i]!)));
   const widths = columns.map((_, i) => Math.max(header[i]!.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...cells.map(line)].join('\n');

@@ -2,7 +2,6 @@
 // minutes. For many VMs of one project the three metrics are read once each for the whole
 // project (three requests, however many VMs) and split by instance id; one VM's queries name
 // its instance. Each minute's values are kept for storing as samples.
-import type { Db } from '../core/db.js';
 import { CPU_METRIC, DISK_METRIC, MEMORY_METRIC, OPS_AGENT_INSTALL, summarize, type MonitoringClient, type TimeSeries, type VmHealth } from './monitoring.js';
 import type { VmInstance } from './instance.js';
 
@@ -96,19 +95,4 @@ function perMinute(series: TimeSeries[], scale: number): Map<number, number> {
   const out = new Map<number, number>();
   for (const s of series) for (const p of s.points) out.set(p.at.getTime(), Math.max(out.get(p.at.getTime()) ?? -Infinity, p.value * scale));
   return out;
-}
-
-/** Stores samples (a minute already stored is kept) and drops those past the retention; answers how many it was given. */
-export async function storeSamples(db: Db, samples: Sample[], prune: Date): Promise<number> {
-  for (let i = 0; i < samples.length; i += 5000) {
-    const chunk = samples.slice(i, i + 5000);
-    await db.query(
-      `INSERT INTO gcloud_health_samples (project_id, zone, instance_name, metric, at, value)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::float8[])
-       ON CONFLICT DO NOTHING`,
-      [chunk.map((s) => s.project), chunk.map((s) => s.zone), chunk.map((s) => s.instanceName), chunk.map((s) => s.metric), chunk.map((s) => s.at.toISOString()), chunk.map((s) => s.value)],
-    );
-  }
-  await db.query('DELETE FROM gcloud_health_samples WHERE at < $1', [prune]);
-  return samples.length;
 }

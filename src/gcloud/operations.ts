@@ -45,6 +45,7 @@ function confirmed(input: { confirm?: boolean }, what: string): void {
 }
 
 const vmAnswer = z.object({ vm: vmView, operation: operationView });
+const percent = z.number().nullable().describe('Percent; null without data');
 const costChange = z.object({ before: z.number().nullable(), after: z.number().nullable(), changeUsd: z.number().nullable().describe('Monthly, USD'), priceVersion: z.string().nullable(), note: z.string().optional() });
 const resizeReport = z.object({
   instance: z.string(),
@@ -225,6 +226,47 @@ export const gcloudOperations = [
       // One VM: its health at the top, as the seed reads it (health.cpu.average).
       return input.instanceName && vms[0] ? { ...vms[0], stored } : { vms, stored };
     },
+  }),
+  operation({
+    name: 'gcloud_health_history',
+    title: 'VM health history',
+    description: 'Stored CPU/memory/disk of a VM per time bucket (avg, max) for charts; no Google call.',
+    access: 'admin',
+    annotations: READ,
+    rest: { method: 'GET', path: '/gcloud/health/history' },
+    cli: {
+      command: ['vm', 'history'],
+      args: ['project', 'zone', 'instanceName'],
+      columns: ['at', 'cpuAverage', 'cpuMax', 'memoryAverage', 'memoryMax', 'diskAverage', 'diskMax'],
+      units: { cpuAverage: '%', cpuMax: '%', memoryAverage: '%', memoryMax: '%', diskAverage: '%', diskMax: '%' },
+    },
+    input: z.object({
+      ...vmRef,
+      minutes: z.number().int().refine((n) => n >= 1 && n <= 60_480, 'from 1 to 60480 (six weeks)').default(1440).describe('Window'),
+      points: z.number().int().refine((n) => n >= 1 && n <= 1440, 'from 1 to 1440').default(120).describe('Max buckets'),
+    }),
+    output: z.object({
+      project: z.string(),
+      zone: z.string(),
+      instanceName: z.string(),
+      from: z.string(),
+      to: z.string(),
+      stepMinutes: z.number().describe('Bucket width'),
+      items: z.array(
+        z.object({
+          at: z.string().describe('Bucket start'),
+          cpuAverage: percent,
+          cpuMax: percent,
+          memoryAverage: percent,
+          memoryMax: percent,
+          diskAverage: percent,
+          diskMax: percent,
+          samples: z.number().describe('Most samples of one metric (one a minute)'),
+        }),
+      ),
+      note: z.string().optional(),
+    }),
+    handler: ({ svc }, input) => svc.healthHistory(input),
   }),
   operation({
     name: 'gcloud_set_autoscale_policy',

@@ -17,7 +17,8 @@ import { Attachments, attachmentKey, type Attachment } from './attachments.js';
 import { decideScaling, DEFAULT_POLICY, type AutoscalePolicy, type MetricsSummary } from './autoscale.js';
 import { MACHINE_TYPES, SEED_LADDER } from './catalog.js';
 import type { MutationOptions, OperationOutcome } from './compute.js';
-import { readHealth, storeSamples, type VmHealthView } from './health.js';
+import { readHealth, type VmHealthView } from './health.js';
+import { readHistory, storeSamples, type HistoryPoint } from './samples.js';
 import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
 import { PriceBook } from './pricing.js';
@@ -203,6 +204,37 @@ export class GcloudService {
     const prune = new Date(end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000);
     const stored = await storeSamples(this.deps.db, results.flatMap((r) => r.samples), prune);
     return { vms: results.flatMap((r) => r.health), stored };
+  }
+
+  /**
+   * One VM's stored samples over the last `minutes`, in buckets of `stepMinutes` (at most
+   * `points` of them): the history behind a chart. Reads the database only, no Google call.
+   */
+  async healthHistory(input: { project: string; zone: string; instanceName: string; minutes: number; points: number }): Promise<{
+    project: string;
+    zone: string;
+    instanceName: string;
+    from: Date;
+    to: Date;
+    stepMinutes: number;
+    items: HistoryPoint[];
+    note?: string;
+  }> {
+    const account = await this.accounts.resolve(input.project);
+    const stepMinutes = Math.ceil(input.minutes / input.points);
+    const to = this.deps.clock.now();
+    const from = new Date(to.getTime() - input.minutes * 60_000);
+    const items = await readHistory(this.deps.db, { projectId: account.projectId, zone: input.zone, instanceName: input.instanceName, from, to, stepMinutes });
+    return {
+      project: account.projectId,
+      zone: input.zone,
+      instanceName: input.instanceName,
+      from,
+      to,
+      stepMinutes,
+      items,
+      ...(items.length === 0 ? { note: `no samples stored for ${input.instanceName} in ${input.zone} in the last ${input.minutes} minutes; they are stored when gcloud_vm_health or the auto-scaler reads its health` } : {}),
+    };
   }
 
   // ---- auto-scaling --------------------------------------------------------------------------

@@ -79,3 +79,19 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.equal((got.items as unknown[]).length, 1);
   });
 });
+
+describe('supervisor vm history', () => {
+  test('after a health read, the stored samples per bucket, for people and as JSON', async () => {
+    fake.setLoad('cli-host-1', 'web', { cpu: 0.25, memory: 60, disk: 40 });
+    await ok(['vm', 'health', 'host', ZONE, 'web', '--minutes', '120']);
+    const json = await ok(['vm', 'history', 'host', ZONE, 'web', '--minutes', '120', '--points', '4']);
+    assert.equal(json.stepMinutes, 30);
+    const items = json.items as Array<{ cpuAverage: number; memoryMax: number; diskAverage: number }>;
+    assert.deepEqual(items.map((r) => [r.cpuAverage, r.memoryMax, r.diskAverage]), [[25, 60, 40], [25, 60, 40], [25, 60, 40], [25, 60, 40]]);
+    const human = await run(['vm', 'history', 'host', ZONE, 'web', '--minutes', '120', '--points', '4']);
+    assert.equal(human.code, 0, describeResult(human));
+    // One row per bucket, the metrics side by side in percent.
+    assert.match(human.stdout, /AT\s+CPU AVERAGE\s+CPU MAX\s+MEMORY AVERAGE\s+MEMORY MAX\s+DISK AVERAGE\s+DISK MAX/);
+    assert.equal(human.stdout.match(/ 25%\s+25%\s+60%\s+60%\s+40%\s+40%/g)?.length, 4, human.stdout);
+  });
+});

@@ -106,6 +106,7 @@ export const gcloudParity: ParityCases = (ctx) => ({
   gcloud_delete_vm: ownVm('delete', {}, (name) => ({ ...ref(name), confirm: true }))(ctx),
   gcloud_resize_vm: ownVm('resize', { machineType: 'e2-medium' }, (name) => ({ ...ref(name), newMachineType: 'e2-small' }))(ctx),
   gcloud_vm_health: { input: async () => (await base(ctx), { ...ref('shared-vm'), minutes: 60 }) },
+  gcloud_health_history: { input: async () => (await base(ctx), { ...ref('shared-vm'), minutes: 60, points: 6 }) },
   gcloud_set_autoscale_policy: ownVm('policy', { machineType: 'e2-medium' }, (name) => ({ ...ref(name), mode: 'recommend', rules: { upMaxPercent: 90 } }))(ctx),
   gcloud_get_autoscale_policy: { input: async () => (await base(ctx), { project: ACCOUNT, instanceName: 'shared-vm' }) },
   gcloud_autoscale_run: ownVm('run', { machineType: 'e2-medium' }, (name) => ({ project: ACCOUNT, instanceName: name }), async (name, c) => {
