@@ -4,21 +4,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
+import type { HistoryPoint } from '../../src/gcloud/samples.js';
 import { openDomain, type DomainFixture } from './gfixture.js';
 
 const ZONE = 'us-central1-a';
 const MINUTE = 60_000;
 
-interface Row {
-  at: string;
-  cpuAverage: number | null;
-  cpuMax: number | null;
-  memoryAverage: number | null;
-  memoryMax: number | null;
-  diskAverage: number | null;
-  diskMax: number | null;
-  samples: number;
-}
+/** A bucket as the answer carries it: the time as ISO text. */
+type Row = Omit<HistoryPoint, 'at'> & { at: string };
 interface History {
   project: string;
   from: string;
