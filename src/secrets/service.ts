@@ -292,9 +292,18 @@ export class SecretsService {
     return bytes;
   }
 
+  /** An expiry already past is a mistake (a copied date, a wrong year): the secret would be due the moment it is stored. */
+  private checkExpiry(expiresAt: Date | null | undefined): void {
+    const now = this.deps.clock.now();
+    if (expiresAt && expiresAt.getTime() <= now.getTime()) {
+      throw invalidInput(`expiresAt: ${expiresAt.toISOString()} has already passed (now ${now.toISOString()}); give the time the credential stops working, or null for none`, { field: 'expiresAt' });
+    }
+  }
+
   async set(principal: Principal, input: SetSecretInput): Promise<SecretMeta & { created: boolean }> {
     await this.authorize(principal, input.path, 'write');
     const plain = this.checkValue(input.value);
+    this.checkExpiry(input.expiresAt);
     return this.changing([input.path], (tx) => this.writeIn(tx, principal, input, plain));
   }
 

@@ -67,7 +67,8 @@ export const secretsParity: ParityCases = (ctx) => ({
   },
   list_due_secrets: {
     async setup() {
-      await put(ctx, 'project/parity/secrets_due/expired', 'x', { expiresAt: new Date('2026-01-01T00:00:00Z') });
+      // Three days after the test daemon's clock (a past expiry cannot be stored).
+      await put(ctx, 'project/parity/secrets_due/expiring', 'x', { expiresAt: new Date('2026-11-26T10:00:00Z') });
       await put(ctx, 'project/parity/secrets_due/rotate_weekly', 'y', { rotationIntervalDays: 7 });
     },
     input: () => ({ withinDays: 14 }),

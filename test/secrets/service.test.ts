@@ -4,7 +4,7 @@ import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
-import { isError } from '../helpers/errors.js';
+import { assertRejects, isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
 const consilio = projectPrincipal('consilio', 'token:consilio');
@@ -122,9 +122,22 @@ for (const backend of testBackends()) {
       assert.deepEqual(shallow.folders, ['service/listing/sub/']);
     });
 
+    test('an expiry already past is refused, naming the field and now; nothing is stored', async () => {
+      const now = s.clock.now();
+      for (const expiresAt of [new Date(now.getTime() - 1000), now]) {
+        await assertRejects(s.secrets.set(admin, { path: 'project/odin/stale-expiry', value: 'x', expiresAt }), 'invalid_input', new RegExp(`^expiresAt: ${expiresAt.toISOString()} has already passed \\(now ${now.toISOString()}\\)`));
+      }
+      await assertRejects(s.secrets.get(admin, { path: 'project/odin/stale-expiry' }), 'not_found');
+      const set = await s.secrets.set(admin, { path: 'project/odin/stale-expiry', value: 'x', expiresAt: new Date(now.getTime() + 1000) });
+      assert.equal(set.version, 1);
+      await s.secrets.delete(admin, { path: 'project/odin/stale-expiry' });
+    });
+
     test('expiry and rotation: secrets_due reports expired, expiring and rotation_due', async () => {
+      // A past expiry cannot be stored: this one passes after it is.
+      await s.secrets.set(admin, { path: 'project/odin/expired', value: 'x', expiresAt: new Date(s.clock.now().getTime() + 1000) });
+      s.clock.advance(2000);
       const now = s.clock.now().getTime();
-      await s.secrets.set(admin, { path: 'project/odin/expired', value: 'x', expiresAt: new Date(now - 1000) });
       await s.secrets.set(admin, { path: 'project/odin/expiring', value: 'x', expiresAt: new Date(now + 3 * 86_400_000) });
       await s.secrets.set(admin, { path: 'project/odin/rotate', value: 'x', rotationIntervalDays: 30 });
       await s.secrets.set(admin, { path: 'project/odin/fine', value: 'x', expiresAt: new Date(now + 90 * 86_400_000), rotationIntervalDays: 365 });
