@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { invalidInput, SupervisorError } from '../core/errors.js';
 import { describeProblem, findInputProblem } from '../core/input-shape.js';
 import { isoString } from '../core/iso-date.js';
+import { didYouMean } from '../core/suggest.js';
 
 /** Describes the received value's type without echoing it (it may be a secret). */
 function received(issue: z.core.$ZodIssue): string {
@@ -18,6 +19,12 @@ export function parseInput(schema: z.ZodType, raw: unknown, operation: string): 
     const message = describeProblem(found.problem);
     throwInvalid(`invalid input for ${operation}: ${field}: ${message}`, [{ field, message }]);
   }
+  const unknown = unknownFields(schema, raw);
+  if (unknown) {
+    const fields = unknown.names.map((field) => ({ field, message: `not a field of ${operation}${didYouMean(field, unknown.known)}` }));
+    const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+    throwInvalid(`invalid input for ${operation}: ${summary} (its fields: ${unknown.known.join(', ') || 'none'})`, fields);
+  }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const fields = result.error.issues.map((issue) => ({
@@ -26,6 +33,18 @@ export function parseInput(schema: z.ZodType, raw: unknown, operation: string): 
   }));
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   return throwInvalid(`invalid input for ${operation}: ${summary}`, fields);
+}
+
+/**
+ * Top-level fields the operation does not have. They are refused rather than dropped: a
+ * misspelt optional field (`expires_at` for `expiresAt`) would otherwise be lost in silence.
+ */
+function unknownFields(schema: z.ZodType, raw: unknown): { names: string[]; known: string[] } | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('shape' in schema)) return undefined;
+  const shape = (schema as z.ZodObject).shape;
+  let names: string[] | undefined;
+  for (const key in raw) if (!Object.hasOwn(shape, key)) (names ??= []).push(key);
+  return names && { names, known: Object.keys(shape) };
 }
 
 function throwInvalid(message: string, fields: Array<{ field: string; message: string }>): never {

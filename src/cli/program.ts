@@ -7,7 +7,7 @@ import { openCliConnection } from './connection.js';
 import { BUILTINS, builtinGroups, builtinHelp, groupHelp, mainHelp, operationHelp } from './help.js';
 import { appSource, type CliSource } from './manifest.js';
 import { checkField, mergePages, moreHint, render } from './output.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import { UsageError } from './usage-error.js';
 
 /** Where a command writes: stdout and stderr, or in tests buffers. */

@@ -28,6 +28,14 @@ interface BadCall {
 
 const cases: BadCall[] = [
   {
+    // Dropped in silence, the secret would be stored without the expiry its writer meant.
+    name: 'a misspelt field',
+    tool: 'set_secret',
+    args: { path: 'project/x/typo', value: 'x', expires_at: '2030-01-01T00:00:00Z' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/typo', value: 'x', expires_at: '2030-01-01T00:00:00Z' } },
+    names: /expires_at: not a field of set_secret; did you mean "expiresAt"\?.*its fields: path, value, /,
+  },
+  {
     name: 'missing path',
     tool: 'get_secret',
     args: {},
