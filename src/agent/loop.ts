@@ -24,6 +24,11 @@ export interface PivLoopDeps extends Omit<PhaseDeps, 'clock'> {
   clock?: Clock;
   /** Told when each phase starts and finishes (task timing records them). Errors are logged, not thrown. */
   onPhase?: (event: PhaseEvent) => void | Promise<void>;
+  /**
+   * Called with the final state just before it is saved: what the caller records about the
+   * loop (task timing, the learning) is there by the time anyone reads it as finished.
+   */
+  beforeDone?: (state: PivState) => Promise<void>;
   /** The identity of the loop's commits; default the repository's own git configuration. */
   author?: GitAuthor;
   newId?: () => string;
@@ -139,6 +144,7 @@ export class PivLoop {
     if (state.next === 'commit') state = { ...state, next: 'validate' };
     while (state.next !== 'done') {
       state = await this.step(git, state, state.next, signal);
+      if (state.next === 'done') await this.deps.beforeDone?.(state);
       await this.deps.store.save(state);
     }
     return this.result(state);

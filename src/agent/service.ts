@@ -333,7 +333,7 @@ export class AgentService {
     })();
   }
 
-  /** Records the outcome: a loop stopped by the daemon's shutdown goes back in the queue instead. */
+  /** A loop stopped by the daemon's shutdown goes back in the queue (its end was not recorded: recordEnd). */
   private async finished(row: RunRow, result: PivResult, run: ActiveRun): Promise<void> {
     const state = (await this.store.load(row.id))!;
     if (result.status === 'cancelled' && run.stoppedBy === 'shutdown') {
@@ -342,13 +342,21 @@ export class AgentService {
       await this.store.save(resumable);
       await this.runs.setStatus(row.id, 'queued', this.deps.clock.now());
       await this.store.log(row.id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
-      return;
     }
-    const runTask = `piv:${row.id}`;
+  }
+
+  /**
+   * Task timing and the learning of a loop that ends here, recorded before its final state is
+   * saved (so get_piv_status never says finished without them). A loop the daemon's shutdown
+   * stopped is not finished: it goes back in the queue (finished()).
+   */
+  private async recordEnd(project: string, state: PivState, run: ActiveRun | undefined): Promise<void> {
+    if (state.status === 'cancelled' && run?.stoppedBy === 'shutdown') return;
+    const runTask = `piv:${state.id}`;
     await this.record(() =>
-      result.status === 'succeeded' ? this.deps.tasks.complete(SYSTEM, runTask) : this.deps.tasks.fail(SYSTEM, runTask, result.failure?.message ?? result.status),
+      state.status === 'succeeded' ? this.deps.tasks.complete(SYSTEM, runTask) : this.deps.tasks.fail(SYSTEM, runTask, state.failure?.message ?? state.status),
     );
-    if (result.status !== 'cancelled') await this.storeLearning(row.project, state);
+    if (state.status !== 'cancelled') await this.record(() => this.storeLearning(project, state));
   }
 
   /** Ends a loop that is not running in this process (queued, interrupted, or its daemon gone). */
@@ -370,8 +378,7 @@ export class AgentService {
       const text = await this.store.getArtifact(state.id, `validation-${attempt}`);
       if (text !== undefined) validations.set(attempt, text);
     }
-    const learning = learningOf(state, validations);
-    await this.record(() => this.deps.knowledge.add(SYSTEM, { project, ...learning, source: 'piv' }));
+    await this.deps.knowledge.add(SYSTEM, { project, ...learningOf(state, validations), source: 'piv' });
   }
 
   /** A loop bound to its project: knowledge primed from that project, phases recorded as its tasks. */
@@ -386,6 +393,7 @@ export class AgentService {
         return results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
       },
       onPhase: (event) => this.onPhase(project, event),
+      beforeDone: (state) => this.recordEnd(project, state, run),
       onAgentLine: (_id, phase, line) => {
         if (!run) return;
         run.lines.push(`[${phase}] ${line.summary}`);

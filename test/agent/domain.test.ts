@@ -104,6 +104,26 @@ for (const backend of testBackends()) {
       assert.match(String(found[0]?.text), /Outcome: succeeded on branch feature\/greet-people-by-name after 0 retries/);
     });
 
+    test('when get_piv_status first says succeeded, the run\'s task timing and its learning are already recorded', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      // A slow knowledge store widens the window in which a finished status could come before the learning.
+      const add = s.knowledge.add.bind(s.knowledge);
+      s.knowledge.add = async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return add(...args);
+      };
+      t.after(() => void (s.knowledge.add = add));
+      const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      let last: Json = {};
+      await waitFor(async () => !['queued', 'running'].includes(String((last = await status(started.id)).status)), 'the loop to finish', 30_000);
+      assert.equal(last.status, 'succeeded', JSON.stringify(last.failure));
+      const found = (await admin.invoke('search_knowledge', { query: 'greet people by name', project: p.name })).results as Json[];
+      assert.equal(found[0]?.title, `PIV loop: ${FEATURE}`, 'the learning is there as soon as the loop reads as finished');
+      const { groups } = (await admin.invoke('get_task_stats', { project: p.name, type: 'piv_run' })) as { groups: Json[] };
+      assert.deepEqual(groups.map((g) => [g.type, g.count, g.successRate]), [['piv_run', 1, 1]]);
+    });
+
     test('start_piv with waitSeconds answers with the finished result; a failed validation is retried, and the learning is primed into the next loop', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [bad('Hi there'), GOOD] }]);
       const p = await project(t);
