@@ -28,6 +28,8 @@ export interface AgentRunOptions {
   onLine?: (line: StreamLine) => void;
   /** Called once the agent has started, with its pid (also its process group's id); must not throw. */
   onSpawn?: (pid: number) => void;
+  /** Added to the agent's environment (the loop's mark: LOOP_ENV). */
+  env?: Record<string, string>;
 }
 
 export type AgentFailureReason =
@@ -77,7 +79,7 @@ const STDERR_TAIL = 4_000;
 const MESSAGE_TEXT = 500;
 
 /** The command line for one run; the prompt is not on it (it goes to stdin). */
-export function claudeArgs(opts: Omit<AgentRunOptions, 'cwd' | 'prompt' | 'firstOutputTimeoutMs' | 'idleTimeoutMs' | 'onSpawn'>): string[] {
+export function claudeArgs(opts: Omit<AgentRunOptions, 'cwd' | 'prompt' | 'firstOutputTimeoutMs' | 'idleTimeoutMs' | 'onSpawn' | 'env'>): string[] {
   // stream-json in print mode requires --verbose; without it the CLI refuses to start.
   const args = ['-p', '--output-format', 'stream-json', '--verbose'];
   if (opts.maxTurns !== undefined) args.push('--max-turns', String(opts.maxTurns));
@@ -102,7 +104,7 @@ export class ClaudeCodeRunner implements AgentRunner {
 
     const proc = spawnGroup(this.command, [...(this.opts.prefixArgs ?? []), ...claudeArgs(opts)], {
       cwd: opts.cwd,
-      env: { ...process.env, ...this.opts.env },
+      env: { ...process.env, ...this.opts.env, ...opts.env },
       graceMs: this.opts.graceMs,
     });
     if (proc.child.pid !== undefined) opts.onSpawn?.(proc.child.pid);

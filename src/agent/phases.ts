@@ -10,6 +10,7 @@ import type { FileChange, Git } from './git.js';
 import type { Phase, PivFailureReason, PivState, ValidationFailure } from './model.js';
 import { prime, renderContext, type KnowledgeSearch } from './prime.js';
 import { SYSTEM_PROMPT, implementPrompt, planPrompt, retryPrompt } from './prompts.js';
+import { loopEnv } from './process-group.js';
 import type { PivStore } from './store.js';
 import type { StreamLine } from './stream-json.js';
 import { failureSignature, runValidation, type ValidationReport } from './validate.js';
@@ -101,6 +102,7 @@ async function validatePhase(c: PhaseContext): Promise<Outcome> {
     timeoutMs: state.settings.validationTimeoutMs,
     signal: c.signal,
     clock: c.clock,
+    env: loopEnv(state.id),
     onSpawn: (pid) => {
       try {
         c.onSpawn?.(state.id, 'validate', pid);
@@ -175,6 +177,7 @@ async function runAgent(c: PhaseContext, phase: Phase, artifact: string, prompt:
     firstOutputTimeoutMs: s.firstOutputTimeoutMs,
     idleTimeoutMs: s.idleTimeoutMs,
     signal: c.signal,
+    env: loopEnv(c.state.id),
     onSpawn: (pid) => {
       try {
         c.onSpawn?.(c.state.id, phase, pid);

@@ -4,6 +4,14 @@
 // often holding the output pipe open so we would never see the end of the output either.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
+/**
+ * Every child of a PIV loop (the agent, validation commands) has its loop's id in this variable,
+ * and so does everything they start: a restart finds what a crashed daemon left running by it,
+ * even a group it had not yet recorded.
+ */
+export const LOOP_ENV = 'SUPERVISOR_PIV_LOOP';
+export const loopEnv = (loopId: string): Record<string, string> => ({ [LOOP_ENV]: loopId });
+
 export interface GroupExit {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -10,7 +10,7 @@ import type { Db } from '../core/db.js';
 import { SupervisorError, conflict, forbidden, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, type Principal } from '../core/principal.js';
-import { ownStart, processStart, stillRuns } from '../core/process-info.js';
+import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import type { KnowledgeService } from '../knowledge/index.js';
@@ -20,6 +20,7 @@ import { ClaudeCodeRunner, type AgentRunner, type PermissionMode } from './agent
 import { DbPivStore } from './db-store.js';
 import { Git } from './git.js';
 import { learningOf } from './learnings.js';
+import { LOOP_ENV } from './process-group.js';
 import { PivLoop, type PhaseEvent } from './loop.js';
 import type { PivResult, PivState } from './model.js';
 import { Runs, type RunRow, type RunStatus } from './runs.js';
@@ -442,17 +443,23 @@ export class AgentService {
     return between.split('\n').filter(Boolean).slice(-LAST_LINES);
   }
 
-  /** Stops the process group (agent or validation command) a crashed daemon left running, if it still runs. */
+  /**
+   * Stops the process groups (agent or validation command) a crashed daemon left running: the
+   * one it recorded, if it still runs, and any whose processes carry the loop's mark (LOOP_ENV),
+   * which also finds a group the daemon died before recording.
+   */
   private killLeftAgent(row: RunRow): void {
-    if (!row.agent_group) return;
-    const [pid, started] = row.agent_group.split(':');
-    const group = Number(pid);
-    if (!(group > 0) || !stillRuns(group, started || undefined)) return;
-    try {
-      process.kill(-group, 'SIGKILL');
-      this.deps.log.warn({ loop: row.id, pid: group }, 'stopped the agent a previous daemon left running');
-    } catch {
-      // Already gone.
+    const groups = new Set(processesWithEnv(`${LOOP_ENV}=${row.id}`).map((p) => p.group));
+    const [pid, started] = (row.agent_group ?? '').split(':');
+    const recorded = Number(pid);
+    if (recorded > 0 && stillRuns(recorded, started || undefined)) groups.add(recorded);
+    for (const group of groups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+        this.deps.log.warn({ loop: row.id, pid: group }, 'stopped the agent a previous daemon left running');
+      } catch {
+        // Already gone.
+      }
     }
   }
 

@@ -42,6 +42,8 @@ export interface RunValidationOptions {
   clock?: Clock;
   /** Called with each command's pid (its process group's id) once it has started; must not throw. */
   onSpawn?: (pid: number) => void;
+  /** Added to each command's environment (the loop's mark: LOOP_ENV). */
+  env?: Record<string, string>;
 }
 
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
@@ -130,7 +132,7 @@ async function runCommand(command: string, opts: RunValidationOptions): Promise<
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const keep = opts.maxOutputChars ?? DEFAULT_OUTPUT_CHARS;
   const started = clock.now().getTime();
-  const proc = spawnGroup('/bin/sh', ['-c', command], { cwd: opts.cwd });
+  const proc = spawnGroup('/bin/sh', ['-c', command], { cwd: opts.cwd, env: opts.env && { ...process.env, ...opts.env } });
   if (proc.child.pid !== undefined) opts.onSpawn?.(proc.child.pid);
   proc.child.stdin.end();
   let output = '';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second in /proc/<pid>/stat: USER_HZ, 100 on every Linux architecture userspace sees. */
 const USER_HZ = 100;
@@ -62,4 +62,31 @@ export function processStartedAt(pid: number): number | undefined {
   const boot = bootSeconds();
   if (ticks === undefined || boot === null || !/^\d+$/.test(ticks)) return undefined;
   return boot * 1000 + (Number(ticks) * 1000) / USER_HZ;
+}
+
+/**
+ * The processes (other than this one) whose environment holds `entry` (`NAME=value`), with
+ * their process groups; empty without /proc. Children inherit the environment, so this finds
+ * what a crashed daemon's child started even when nothing recorded it.
+ */
+export function processesWithEnv(entry: string): Array<{ pid: number; group: number }> {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: Array<{ pid: number; group: number }> = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry)) continue;
+    } catch {
+      continue; // gone, or another user's
+    }
+    const group = Number(statFields(pid)?.[2]);
+    if (group > 0) out.push({ pid, group });
+  }
+  return out;
 }

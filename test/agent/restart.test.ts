@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDaemonInfo } from '../../src/core/daemon-info.js';
+import { dataDirFiles } from '../../src/core/datadir.js';
+import { openPglite } from '../../src/core/db-pglite.js';
 import { assertCliBuilt, cliEnv, describeResult, parseJson, runCli, startCli, type CliProcess } from '../cli/run-cli.js';
 import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
 import { processGone, readPid, tempDir, waitFor } from './fixture.js';
@@ -38,6 +40,7 @@ describe('PIV loops across daemon restarts', () => {
       return parseJson(r);
     };
     return {
+      home,
       env,
       cli,
       async start(): Promise<CliProcess> {
@@ -93,7 +96,7 @@ describe('PIV loops across daemon restarts', () => {
     assert.equal((done.commits as unknown[]).length, 1);
   });
 
-  test('killed with SIGKILL mid-validation: the next start kills the validation command it left and validates again', async (t) => {
+  test('killed with SIGKILL mid-validation, before it recorded the command: the next start finds the command by its mark, kills it and validates again', async (t) => {
     const scratch = await tempDir(t);
     const [marker, pidFile] = [join(scratch, 'validated-once'), join(scratch, 'validation.pid')];
     // The first validation hangs (its shell's pid written down); the one after the restart passes.
@@ -109,6 +112,10 @@ describe('PIV loops across daemon restarts', () => {
     first.child.kill('SIGKILL');
     await first.result;
     assert.equal(await processGone(shell), false, 'the validation command outlives a crashed daemon');
+    // As if the daemon had died between starting the command and recording its process group.
+    const db = await openPglite({ dataDir: dataDirFiles(home.home).db });
+    await db.query('UPDATE piv_runs SET agent_group = NULL');
+    await db.close();
 
     await home.start();
     const done = await home.until(started.id, (s) => !['queued', 'running'].includes(String(s.status)), 'the resumed loop to finish');
