@@ -104,7 +104,7 @@ export class ClaudeCodeRunner implements AgentRunner {
 
     const proc = spawnGroup(this.command, [...(this.opts.prefixArgs ?? []), ...claudeArgs(opts)], {
       cwd: opts.cwd,
-      env: { ...process.env, ...this.opts.env, ...opts.env },
+      env: { ...this.opts.env, ...opts.env },
       graceMs: this.opts.graceMs,
     });
     if (proc.child.pid !== undefined) opts.onSpawn?.(proc.child.pid);

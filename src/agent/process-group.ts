@@ -32,6 +32,7 @@ export interface GroupChild {
 
 export interface SpawnGroupOptions {
   cwd: string;
+  /** Added to this process's environment (the child inherits the rest). */
   env?: NodeJS.ProcessEnv;
   /** Between SIGTERM and SIGKILL; default 3,000 ms. */
   graceMs?: number;
@@ -43,7 +44,7 @@ const DRAIN_MS = 1_000;
 
 export function spawnGroup(command: string, args: string[], opts: SpawnGroupOptions): GroupChild {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
-  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: 'pipe' });
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, detached: true, stdio: 'pipe' });
   // A child that exits without reading its stdin makes our write fail with EPIPE; the exit
   // status says what happened, the write error adds nothing.
   child.stdin.on('error', () => {});

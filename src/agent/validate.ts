@@ -132,7 +132,7 @@ async function runCommand(command: string, opts: RunValidationOptions): Promise<
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const keep = opts.maxOutputChars ?? DEFAULT_OUTPUT_CHARS;
   const started = clock.now().getTime();
-  const proc = spawnGroup('/bin/sh', ['-c', command], { cwd: opts.cwd, env: opts.env && { ...process.env, ...opts.env } });
+  const proc = spawnGroup('/bin/sh', ['-c', command], { cwd: opts.cwd, env: opts.env });
   if (proc.child.pid !== undefined) opts.onSpawn?.(proc.child.pid);
   proc.child.stdin.end();
   let output = '';
