@@ -22,7 +22,7 @@ import { Git } from './git.js';
 import { learningOf } from './learnings.js';
 import { LOOP_ENV } from './process-group.js';
 import { PivLoop, type PhaseEvent } from './loop.js';
-import type { PivResult, PivState } from './model.js';
+import type { PivState } from './model.js';
 import { Runs, type RunRow, type RunStatus } from './runs.js';
 import { runView, type RunView } from './view.js';
 
@@ -72,6 +72,9 @@ interface ActiveRun {
   lines: string[];
   done: Promise<void>;
 }
+
+/** A loop that ended cancelled because the daemon was stopping: not finished, it resumes at the next start. */
+const stoppedForShutdown = (status: string, run: ActiveRun | undefined): boolean => status === 'cancelled' && run?.stoppedBy === 'shutdown';
 
 const LAST_LINES = 20;
 const KNOWLEDGE_PRIMED = 5;
@@ -319,7 +322,7 @@ export class AgentService {
       try {
         const row = await this.runs.get(id);
         const result = await this.loopFor(id, row.project, run).run(id, run.controller.signal);
-        await this.finished(row, result, run);
+        if (stoppedForShutdown(result.status, run)) await this.requeue(row.id);
       } catch (err) {
         this.deps.log.error({ err, loop: id }, 'PIV loop failed outside its phases');
         await this.finishUnrun(await this.runs.get(id), 'failed', `the loop could not go on: ${(err as Error).message}`).catch((e: unknown) =>
@@ -334,25 +337,23 @@ export class AgentService {
     })();
   }
 
-  /** A loop stopped by the daemon's shutdown goes back in the queue (its end was not recorded: recordEnd). */
-  private async finished(row: RunRow, result: PivResult, run: ActiveRun): Promise<void> {
-    const state = (await this.store.load(row.id))!;
-    if (result.status === 'cancelled' && run.stoppedBy === 'shutdown') {
-      const phase = state.failure?.phase ?? 'prime';
-      const resumable: PivState = { ...state, status: 'running', next: phase, failure: undefined, finishedAt: undefined };
-      await this.store.save(resumable);
-      await this.runs.setStatus(row.id, 'queued', this.deps.clock.now());
-      await this.store.log(row.id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
-    }
+  /** A loop the daemon's shutdown stopped goes back in the queue, to resume at the phase it was in (its end was not recorded: recordEnd). */
+  private async requeue(id: string): Promise<void> {
+    const state = (await this.store.load(id))!;
+    const phase = state.failure?.phase ?? 'prime';
+    const resumable: PivState = { ...state, status: 'running', next: phase, failure: undefined, finishedAt: undefined };
+    await this.store.save(resumable);
+    await this.runs.setStatus(id, 'queued', this.deps.clock.now());
+    await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
   }
 
   /**
    * Task timing and the learning of a loop that ends here, recorded before its final state is
    * saved (so get_piv_status never says finished without them). A loop the daemon's shutdown
-   * stopped is not finished: it goes back in the queue (finished()).
+   * stopped is not finished: it goes back in the queue (requeue).
    */
   private async recordEnd(project: string, state: PivState, run: ActiveRun | undefined): Promise<void> {
-    if (state.status === 'cancelled' && run?.stoppedBy === 'shutdown') return;
+    if (stoppedForShutdown(state.status, run)) return;
     const runTask = `piv:${state.id}`;
     await this.record(() =>
       state.status === 'succeeded' ? this.deps.tasks.complete(SYSTEM, runTask) : this.deps.tasks.fail(SYSTEM, runTask, state.failure?.message ?? state.status),
