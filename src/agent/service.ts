@@ -380,7 +380,7 @@ export class AgentService {
       const text = await this.store.getArtifact(state.id, `validation-${attempt}`);
       if (text !== undefined) validations.set(attempt, text);
     }
-    await this.deps.knowledge.add(SYSTEM, { project, ...learningOf(state, validations), source: 'piv' });
+    await this.deps.knowledge.add(SYSTEM, { project, ...learningOf(state, validations), source: 'piv', key: `piv:${state.id}` });
   }
 
   /** A loop bound to its project: knowledge primed from that project, phases recorded as its tasks. */

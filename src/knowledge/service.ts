@@ -19,6 +19,8 @@ export interface AddKnowledgeInput {
   tags?: string[];
   /** `manual` (add_knowledge) or `piv` (a finished loop's learnings). */
   source?: string;
+  /** What the document is about, for documents the product writes (`piv:<loop id>`): a second add with the same key replaces the first. */
+  key?: string;
 }
 
 export interface KnowledgeHit {
@@ -87,9 +89,11 @@ export class KnowledgeService {
     if (chunks.length === 0) throw invalidInput('the text is empty; give the knowledge to store', { field: 'text' });
     const tags = [...new Set(input.tags ?? [])].sort();
     return this.deps.db.transaction(async (tx) => {
+      // Its chunks go with it (ON DELETE CASCADE).
+      if (input.key !== undefined) await tx.query('DELETE FROM knowledge_docs WHERE key = $1', [input.key]);
       const { rows } = await tx.query<{ id: number | string }>(
-        'INSERT INTO knowledge_docs (project, title, tags, source, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-        [input.project, input.title, tags, input.source ?? 'manual', principal.actor, this.deps.clock.now()],
+        'INSERT INTO knowledge_docs (project, title, tags, source, created_by, created_at, key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+        [input.project, input.title, tags, input.source ?? 'manual', principal.actor, this.deps.clock.now(), input.key ?? null],
       );
       const id = Number(rows[0]!.id);
       for (const [i, text] of chunks.entries()) {

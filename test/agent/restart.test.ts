@@ -124,6 +124,33 @@ describe('PIV loops across daemon restarts', () => {
     assert.ok((done.progress as Json[]).some((e) => e.message === 'the daemon restarted; the loop resumes at validate'), JSON.stringify(done.progress));
   });
 
+  test('killed with SIGKILL after recording its learning but before saving its final state: the resumed loop keeps one learning', async (t) => {
+    await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t);
+    const first = await home.start();
+    await home.cli('project', 'add', 'twice', '--directory', repo);
+    const started = await home.cli('piv', 'start', '--input', JSON.stringify({ project: 'twice', feature: FEATURE, validationCommands: ['node check.mjs'] }));
+    await home.until(started.id, (s) => s.status === 'succeeded', 'the loop to succeed');
+    first.child.kill('SIGKILL');
+    await first.result;
+    // What such a kill leaves: the learning and the commit made, the state saved last still
+    // the one before the commit phase, the row running under the dead daemon.
+    const db = await openPglite({ dataDir: dataDirFiles(home.home).db });
+    await db.query(
+      `UPDATE piv_runs SET status = 'running', phase = 'commit', finished_at = NULL,
+         state = jsonb_set(jsonb_set(state - 'finishedAt', '{status}', '"running"'), '{next}', '"commit"')`,
+    );
+    await db.close();
+
+    await home.start();
+    const done = await home.until(started.id, (s) => !['queued', 'running'].includes(String(s.status)), 'the resumed loop to finish');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+    assert.ok((done.progress as Json[]).some((e) => e.message === 'the commit was already made; not committing again'), JSON.stringify(done.progress));
+    const { results } = await home.cli('knowledge', 'search', '--input', JSON.stringify({ query: 'greet people by name', project: 'twice' }));
+    assert.deepEqual((results as Json[]).map((r) => r.title), [`PIV loop: ${FEATURE}`], 'one learning per loop');
+  });
+
   test('stopped with SIGTERM mid-implement, started with resume-on-start off: interrupted, and resume_piv finishes it', async (t) => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
     await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile }, GOOD] }]);

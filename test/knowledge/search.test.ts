@@ -111,6 +111,20 @@ for (const backend of testBackends()) {
       assert.match(hit!.snippet, /\*\*websocket\*\* \*\*reconnect\*\*/);
     });
 
+    test('a document the product writes under a key (a PIV loop\'s learning) is replaced, chunks and all, when written again', async () => {
+      const filler = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} of the first outcome, in ordinary words that fill a chunk.`).join('\n\n');
+      const first = await s.knowledge.add(adminPrincipal('system'), { project: 'odin', title: 'PIV loop: Send invoices', text: `${filler}\n\nOutcome: failed at validation.`, source: 'piv', key: 'piv:loop-1' });
+      assert.ok(first.chunks >= 2);
+      const second = await s.knowledge.add(adminPrincipal('system'), { project: 'odin', title: 'PIV loop: Send invoices', text: 'Outcome: succeeded after 1 retry.', source: 'piv', key: 'piv:loop-1' });
+      assert.notEqual(second.id, first.id);
+      const hits = await search(admin, { query: 'outcome invoices', project: 'odin', withText: true });
+      assert.deepEqual(hits.map((h) => h.text), ['Outcome: succeeded after 1 retry.']);
+      // add_knowledge has no key: two notes with the same title are two notes.
+      await admin.invoke('add_knowledge', { project: 'odin', title: 'Standup', text: 'Monday standup moved to ten.' });
+      await admin.invoke('add_knowledge', { project: 'odin', title: 'Standup', text: 'Friday standup cancelled.' });
+      assert.equal((await search(admin, { query: 'standup', project: 'odin' })).length, 2);
+    });
+
     test('a project that holds knowledge is removed only with force, and its knowledge goes with it', async () => {
       await s.projects.add('test', { name: 'gone' });
       await admin.invoke('add_knowledge', { project: 'gone', title: 'Temporary', text: 'Remember the milk.' });
