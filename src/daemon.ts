@@ -59,6 +59,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = httpUrl(config.host, port);
+    services.listeningAt(url);
     await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken });
     await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');

@@ -31,8 +31,11 @@ export interface CoreDeps {
   audit: AuditLog;
   /** The data dir (SUPERVISOR_HOME). */
   home: string;
-  /** The daemon's address as configured (http://host:port), for links such as MCP endpoints. */
-  baseUrl: string;
+  /**
+   * The daemon's address (http://host:port), for links such as MCP endpoints: where it listens
+   * once it does (a configured port 0 is the port it got), as configured until then.
+   */
+  baseUrl(): string;
   /** The toolsets an MCP endpoint serves when the client does not choose (what an agent there sees). */
   defaultToolsets(endpoint: Endpoint): string[];
   /** How retries wait; tests record the waits instead of sitting through them. */

@@ -36,6 +36,8 @@ export interface AppCore {
   catalog: Catalog;
   /** A domain's service by id: what its operations' handlers get as `ctx.svc`. */
   serviceOf(domain: string): unknown;
+  /** The daemon tells where it listens (core.baseUrl() answers it from then on). */
+  listeningAt(url: string): void;
   /** Stops the domains in reverse order, flushes call records and closes the database. */
   close(): Promise<void>;
 }
@@ -43,7 +45,7 @@ export interface AppCore {
 /** The running app: core, plus each domain's service under its id. */
 export type App<L extends readonly Domain[]> = AppCore & ServicesOf<L>;
 
-const RESERVED = new Set<string>(['config', 'db', 'clock', 'log', 'audit', 'calls', 'catalog', 'serviceOf', 'close']);
+const RESERVED = new Set<string>(['config', 'db', 'clock', 'log', 'audit', 'calls', 'catalog', 'serviceOf', 'listeningAt', 'close']);
 
 function checkOrder(domains: readonly Domain[]): void {
   const seen = new Set<string>();
@@ -71,6 +73,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   const projectData: Array<{ domain: string; data: ProjectData }> = [];
   const created: Domain[] = [];
   const calls = new CallRecorder(db, log);
+  let baseUrl = httpUrl(config.host, config.port);
 
   const stopAll = async () => {
     for (const domain of created.splice(0).reverse()) {
@@ -89,7 +92,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       log,
       audit,
       home: config.home,
-      baseUrl: httpUrl(config.host, config.port),
+      baseUrl: () => baseUrl,
       defaultToolsets: (endpoint) => catalog.toolsets.filter((t) => t.defaultFor.includes(endpoint)).map((t) => t.id),
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
       longRunning: options.longRunning ?? true,
@@ -115,6 +118,9 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       serviceOf(id) {
         if (!services.has(id)) throw new Error(`no domain ${id}`);
         return services.get(id);
+      },
+      listeningAt(url) {
+        baseUrl = url;
       },
       close: stopAll,
     };

@@ -15,7 +15,7 @@ export interface FactSources {
   /** Used for paths only: the listing carries metadata, never a value. */
   secrets: Pick<SecretsService, 'list'>;
   /** The daemon's address, for the project's MCP endpoint. */
-  baseUrl: string;
+  baseUrl(): string;
   defaultToolsets(endpoint: Endpoint): string[];
 }
 
@@ -30,7 +30,7 @@ export function factsFrom(sources: FactSources): (project: InstructionProject) =
   return async (project) => {
     const [ports, secretPaths] = await Promise.all([portFacts(sources.ports, project.name), secretPathsOf(sources.secrets, project.name)]);
     const endpoint: Endpoint = project.name === META ? 'meta' : 'project';
-    return { ...ports, secretPaths, mcp: { url: mcpEndpoint(sources.baseUrl, project.name), toolsets: sources.defaultToolsets(endpoint) } };
+    return { ...ports, secretPaths, mcp: { url: mcpEndpoint(sources.baseUrl(), project.name), toolsets: sources.defaultToolsets(endpoint) } };
   };
 }
 

@@ -32,7 +32,7 @@ export const instructionsDomain = defineDomain({
       audit: core.audit,
       projects: needs.projects,
       facts: factsFrom({ ports: needs.ports, secrets: needs.secrets, baseUrl: core.baseUrl, defaultToolsets: core.defaultToolsets }),
-      mcpUrl: (project) => mcpEndpoint(core.baseUrl, project),
+      mcpUrl: (project) => mcpEndpoint(core.baseUrl(), project),
     }),
   operations: instructionOperations,
 });

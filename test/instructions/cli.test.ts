@@ -3,6 +3,8 @@
 // prints a plain patch, write takes the layer text from stdin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from '../cli/run-cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -65,4 +67,18 @@ test('write takes the layer text from stdin; regenerate of one project, then che
 
   assert.match(inside(await host.claude('cli-b')), /Deploy with `make deploy`\./);
   assert.equal((await cli(['instructions', 'check', 'cli-b'])).code, 0);
+});
+
+test('on a daemon started with port 0, CLAUDE.md and .mcp.json name the port it got, not 0', async () => {
+  assert.ok((await cli(['instructions', 'init', '--json'])).code === 0);
+  const regenerated = await cli(['instructions', 'regenerate', 'cli-b', '--json']);
+  assert.equal(regenerated.code, 0, describeResult(regenerated));
+  const project = await daemon.services.projects.get('cli-b');
+  const endpoint = `${daemon.url}/mcp/cli-b`;
+  assert.doesNotMatch(daemon.url, /:0$/);
+  assert.ok((await readFile(join(project.directory!, 'CLAUDE.md'), 'utf8')).includes(endpoint), 'CLAUDE.md names the endpoint the daemon serves');
+  const written = await cli(['instructions', 'mcp-config', 'cli-b', '--json']);
+  assert.equal(written.code, 0, describeResult(written));
+  const config = JSON.parse(await readFile(join(project.directory!, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, { url: string }> };
+  assert.equal(Object.values(config.mcpServers)[0]?.url, endpoint);
 });
