@@ -30,7 +30,7 @@ export interface RoutePlan {
   add: Array<{ hostname: string; path: string; service: string }>;
   remove: Array<{ hostname: string; path: string; service: string }>;
   change: RouteChange[];
-  /** Wanted routes that a foreign rule already serves differently; left as they are unless forced. */
+  /** Wanted routes that a foreign rule already serves differently (left as they are unless forced), or that a stored route holds against an allocation (tunnel.ts). */
   conflicts: Array<{ hostname: string; path: string; wanted: string; existing: string }>;
   /** Foreign rules kept as they were. */
   kept: number;

@@ -61,7 +61,7 @@ export const routePlan = z.object({
   add: z.array(routeRef),
   remove: z.array(routeRef),
   change: z.array(z.object({ hostname: z.string(), path: z.string(), before: z.string(), after: z.string() })),
-  conflicts: z.array(z.object({ hostname: z.string(), path: z.string(), wanted: z.string(), existing: z.string() })).describe('Hostnames a rule not made by the supervisor already serves differently; kept without force'),
+  conflicts: z.array(z.object({ hostname: z.string(), path: z.string(), wanted: z.string(), existing: z.string() })).describe('Hostnames a rule not made by the supervisor already serves differently (kept without force), or a stored route holds against a port allocation (kept until removed)'),
   kept: z.number().int().describe('Rules not made by the supervisor, kept as they are'),
 });
 

@@ -79,7 +79,7 @@ export class CloudflareService {
       lock,
       setup: () => this.setup(),
       allocations: () => deps.ports.routedAllocations(),
-      zoneFor: (hostname) => this.zones.zoneFor(hostname),
+      findZone: (hostname) => this.zones.find(hostname),
     });
   }
 

@@ -30,8 +30,8 @@ export interface TunnelDeps {
   setup: () => Promise<TunnelSetup>;
   /** Allocations with a hostname (the ports domain). */
   allocations: () => Promise<Allocation[]>;
-  /** The managed zone a hostname belongs to. */
-  zoneFor: (hostname: string) => Promise<Zone>;
+  /** The managed zone a hostname belongs to; undefined when none holds it. */
+  findZone: (hostname: string) => Promise<Zone | undefined>;
 }
 
 export interface SyncOptions {
@@ -83,13 +83,32 @@ export class TunnelService {
 
   /** Every route the supervisor wants: allocations with a hostname, then stored routes. */
   async routes(): Promise<Route[]> {
-    const fromPorts: Route[] = (await this.deps.allocations())
-      .filter((a) => a.hostname && a.protocol === 'tcp')
-      .map((a) => ({ hostname: a.hostname!, path: '', service: allocationService(a), source: 'allocation', project: a.project, dns: true }));
-    const taken = new Set(fromPorts.map((r) => routeKey(r.hostname, r.path)));
-    const stored = await this.storedRoutes();
-    // An allocation wins over a stored route for the same hostname: the port registry is the source of truth.
-    return [...fromPorts, ...stored.filter((r) => !taken.has(routeKey(r.hostname, r.path)))];
+    return (await this.wantedRoutes()).routes;
+  }
+
+  /**
+   * The routes, and the allocations whose hostname a stored route (add_tunnel_route, import)
+   * already serves with another service. The stored route keeps it: a port allocated with a
+   * hostname, by a project token too, must not take over a route an admin made. An allocation
+   * for the same service is the same route.
+   */
+  private async wantedRoutes(): Promise<{ routes: Route[]; shadowed: RoutePlan['conflicts'] }> {
+    const stored = new Map((await this.storedRoutes()).map((r) => [routeKey(r.hostname, r.path), r]));
+    const fromPorts: Route[] = [];
+    const shadowed: RoutePlan['conflicts'] = [];
+    for (const a of await this.deps.allocations()) {
+      if (!a.hostname || a.protocol !== 'tcp') continue;
+      const route: Route = { hostname: a.hostname, path: '', service: allocationService(a), source: 'allocation', project: a.project, dns: true };
+      const key = routeKey(route.hostname, route.path);
+      const held = stored.get(key);
+      if (held && held.service !== route.service) {
+        shadowed.push({ hostname: route.hostname, path: route.path, wanted: route.service, existing: `${held.service} (${held.source} route; remove_tunnel_route it to route the port)` });
+        continue;
+      }
+      stored.delete(key);
+      fromPorts.push(route);
+    }
+    return { routes: [...fromPorts, ...stored.values()], shadowed };
   }
 
   /**
@@ -117,13 +136,15 @@ export class TunnelService {
   }
 
   private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, assertHeld: () => void): Promise<SyncOutcome> {
-    let wanted = await this.routes();
+    let { routes: wanted, shadowed } = await this.wantedRoutes();
+    if (options.adding) shadowed = shadowed.filter((c) => routeKey(c.hostname, c.path) !== routeKey(options.adding!.hostname, options.adding!.path));
     if (options.adding) wanted = [...wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.adding!.hostname, options.adding!.path)), options.adding];
     if (options.removing) wanted = wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.removing!.hostname, options.removing!.path));
 
     const current = await target.read();
     const owned = await this.ownedRules(tunnelId);
     const merged = mergeIngress(current, wanted, owned, options.force);
+    merged.plan.conflicts.push(...shadowed);
     const adding = options.adding && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === routeKey(options.adding!.hostname, options.adding!.path));
     if (adding && !options.dryRun) {
       throw conflict(`a rule not made by the supervisor already routes ${adding.hostname}${adding.path ? ` ${adding.path}` : ''} to ${adding.existing}; pass force to replace it`, { existing: adding.existing });
@@ -131,6 +152,23 @@ export class TunnelService {
     const problems = ingressProblems(merged.ingress);
     if (problems.length > 0) throw invalidInput(`the merged ingress would be invalid: ${problems.join('; ')}`, { problems });
     const changed = !sameIngress(current, merged.ingress);
+    const conflicted = new Set(merged.plan.conflicts.map((c) => routeKey(c.hostname, c.path)));
+    const cname = tunnelTarget(tunnelId);
+    let cnames = options.dns ? uniqueHostnames(wanted.filter((r) => r.dns && !conflicted.has(routeKey(r.hostname, r.path)))) : [];
+    let deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
+    // Found before anything is written: one hostname outside the managed zones must neither stop
+    // every other route's sync nor leave it half done.
+    const unmanaged = options.dnsUnchecked !== undefined && options.dryRun ? new Set<string>() : await this.unmanaged([...cnames, ...deletes.map((d) => d.name)]);
+    if (options.adding?.dns && unmanaged.has(options.adding.hostname)) {
+      throw invalidInput(`no managed Cloudflare zone holds ${options.adding.hostname}, so its CNAME cannot be made; pass dns: false (--no-dns) to route it and point its DNS at ${cname} yourself`, { field: 'hostname' });
+    }
+    cnames = cnames.filter((h) => !unmanaged.has(h));
+    deletes = deletes.filter((d) => !unmanaged.has(d.name));
+    const upserts = cnames.map((hostname) => desiredRecord({ type: 'CNAME', name: hostname, content: cname, proxied: true, ttl: 1, comment: `tunnel ${tunnelId}` }));
+    const unmanagedWarnings = [...unmanaged]
+      .filter((h) => wanted.some((r) => r.hostname === h))
+      .map((h) => `no managed Cloudflare zone holds ${h}: the tunnel routes it, but its CNAME is not made here; point it at ${cname} where its DNS lives, or manage its zone (SUPERVISOR_CLOUDFLARE_ZONES)`);
+    const request = { upserts, deletes, force: options.force, dryRun: options.dryRun };
     let written = false;
     let restarted = false;
 
@@ -165,21 +203,12 @@ export class TunnelService {
       }
     }
 
-    const conflicted = new Set(merged.plan.conflicts.map((c) => routeKey(c.hostname, c.path)));
-    const cname = tunnelTarget(tunnelId);
-    const upserts = options.dns
-      ? uniqueHostnames(wanted.filter((r) => r.dns && !conflicted.has(routeKey(r.hostname, r.path)))).map((hostname) =>
-          desiredRecord({ type: 'CNAME', name: hostname, content: cname, proxied: true, ttl: 1, comment: `tunnel ${tunnelId}` }),
-        )
-      : [];
-    const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
-    const request = { upserts, deletes, force: options.force, dryRun: options.dryRun };
     if (options.dnsUnchecked !== undefined && options.dryRun) {
-      return { tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns: this.deps.dns.unchecked(request, options.dnsUnchecked), warnings: [] };
+      return { tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns: this.deps.dns.unchecked(request, options.dnsUnchecked), warnings: unmanagedWarnings };
     }
     const dns = await this.deps.dns.apply(actor, operation, request);
     // Said once, when the record is made (or would be), not on every sync after.
-    const warnings = await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name));
+    const warnings = [...unmanagedWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
     return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
   }
 
@@ -205,13 +234,21 @@ export class TunnelService {
   private async certificateWarnings(hostnames: string[]): Promise<string[]> {
     const warnings: string[] = [];
     for (const hostname of hostnames) {
-      const zone = await this.deps.zoneFor(hostname);
+      const zone = await this.deps.findZone(hostname);
+      if (!zone) continue;
       const below = hostname.slice(0, -zone.name.length - 1).split('.').length;
       if (hostname !== zone.name && below > 1) {
         warnings.push(`${hostname} is ${below} levels below ${zone.name}: Universal SSL covers one level, so HTTPS needs an advanced certificate for it`);
       }
     }
     return warnings;
+  }
+
+  /** The hostnames no managed zone holds: their CNAMEs can be neither made nor deleted here. */
+  private async unmanaged(hostnames: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const hostname of new Set(hostnames)) if (!(await this.deps.findZone(hostname))) out.add(hostname);
+    return out;
   }
 
   private async ownedRules(tunnelId: string): Promise<Set<string>> {

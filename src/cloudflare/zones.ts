@@ -35,14 +35,17 @@ export class ZoneDirectory {
     return this.load();
   }
 
-  /** The zone a hostname (or `*.` wildcard) lives in. */
-  async zoneFor(hostname: string): Promise<Zone> {
+  /** The zone a hostname (or `*.` wildcard) lives in, or undefined when no managed zone holds it. */
+  async find(hostname: string): Promise<Zone | undefined> {
     const found = longestSuffix(await this.all(), hostname);
+    if (found || !this.cache || this.clock.now().getTime() - this.cache.at <= REFRESH_AFTER_MS) return found;
+    return longestSuffix(await this.load(), hostname);
+  }
+
+  /** The zone a hostname (or `*.` wildcard) lives in; not_found naming the managed zones when none holds it. */
+  async zoneFor(hostname: string): Promise<Zone> {
+    const found = await this.find(hostname);
     if (found) return found;
-    if (this.cache && this.clock.now().getTime() - this.cache.at > REFRESH_AFTER_MS) {
-      const again = longestSuffix(await this.load(), hostname);
-      if (again) return again;
-    }
     const known = (this.cache?.zones ?? []).map((z) => z.name);
     throw notFound(`no managed Cloudflare zone holds ${hostname}; zones: ${known.join(', ') || 'none'}${this.names.length ? ' (SUPERVISOR_CLOUDFLARE_ZONES)' : ''}`, { hostname, zones: known });
   }

@@ -281,3 +281,57 @@ test('a sync keeps the previous config.yml as config.yml.bak', async () => {
     await f.close();
   }
 });
+
+test('a hostname outside the managed zones: the others still sync, it is routed with a warning, and an explicit route for it with DNS is refused before anything is written', async () => {
+  const f = await openCloudflareFixture('pglite');
+  try {
+    await addProject(f.services, 'test', { name: 'ext', range: { start: 21200, end: 21209 } });
+    await f.services.ports.allocate(admin, { project: 'ext', service: 'out', hostname: 'ext.notmyzone.org' });
+    await f.services.ports.allocate(admin, { project: 'ext', service: 'in', hostname: 'in.example.com' });
+    const synced = await f.invoke('sync_tunnel', {});
+    assert.ok((await fileIngress(f)).some((r) => r.hostname === 'ext.notmyzone.org'), 'routed by the tunnel');
+    assert.equal(f.fake.records(f.zones.root.id).find((r) => r.name === 'in.example.com')?.content, `${f.tunnelId}.cfargotunnel.com`, 'the other hostname got its CNAME');
+    assert.deepEqual(
+      (synced.warnings as string[]).filter((w) => w.includes('notmyzone')),
+      [`no managed Cloudflare zone holds ext.notmyzone.org: the tunnel routes it, but its CNAME is not made here; point it at ${f.tunnelId}.cfargotunnel.com where its DNS lives, or manage its zone (SUPERVISOR_CLOUDFLARE_ZONES)`],
+    );
+    assert.equal((await f.invoke('sync_tunnel', { dryRun: true })).changed, false);
+
+    const before = await readFile(f.configPath, 'utf8');
+    await assert.rejects(f.invoke('add_tunnel_route', { hostname: 'route.notmyzone.org', port: 21201 }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'invalid_input');
+      assert.match(err.message, /no managed Cloudflare zone holds route\.notmyzone\.org, so its CNAME cannot be made; pass dns: false/);
+      return true;
+    });
+    assert.equal(await readFile(f.configPath, 'utf8'), before, 'config.yml untouched');
+    assert.equal(((await f.invoke('list_tunnel_routes', {})).items as Rule[]).some((r) => r.hostname === 'route.notmyzone.org'), false, 'route not stored');
+
+    await f.invoke('add_tunnel_route', { hostname: 'route.notmyzone.org', port: 21201, dns: false });
+    assert.equal((await f.invoke('remove_tunnel_route', { hostname: 'route.notmyzone.org' })).removed, true);
+    await f.services.ports.release(admin, { project: 'ext', service: 'out' });
+    const after = await f.invoke('sync_tunnel', {});
+    assert.deepEqual((after.routes as { remove: Rule[] }).remove.map((r) => r.hostname), ['ext.notmyzone.org']);
+  } finally {
+    await f.close();
+  }
+});
+
+test("a port allocated with the hostname of a stored route does not take the route over: it is a conflict until the route is removed", async () => {
+  const f = await openCloudflareFixture('pglite');
+  try {
+    await addProject(f.services, 'test', { name: 'grab', range: { start: 21300, end: 21309 } });
+    await f.invoke('add_tunnel_route', { hostname: 'ssh.example.com', service: 'ssh://localhost:22' });
+    await f.services.ports.allocate(admin, { project: 'grab', service: 'web', hostname: 'ssh.example.com' });
+    const synced = await f.invoke('sync_tunnel', {});
+    assert.ok((await fileIngress(f)).some((r) => r.hostname === 'ssh.example.com' && r.service === 'ssh://localhost:22'), 'the stored route stays');
+    assert.deepEqual((synced.routes as { conflicts: unknown[] }).conflicts, [
+      { hostname: 'ssh.example.com', path: '', wanted: 'http://localhost:21300', existing: 'ssh://localhost:22 (manual route; remove_tunnel_route it to route the port)' },
+    ]);
+
+    await f.invoke('remove_tunnel_route', { hostname: 'ssh.example.com', keepDns: true });
+    await f.invoke('sync_tunnel', {});
+    assert.ok((await fileIngress(f)).some((r) => r.hostname === 'ssh.example.com' && r.service === 'http://localhost:21300'), 'then the port is routed');
+  } finally {
+    await f.close();
+  }
+});
