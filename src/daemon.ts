@@ -20,7 +20,7 @@ export interface RunningDaemon {
 async function ensureAdminToken(services: SupervisorApp): Promise<string | undefined> {
   const admins = (await services.auth.tokens.list({})).filter((t) => t.project === null);
   if (admins.length > 0) return undefined;
-  return (await services.auth.tokens.create({ name: 'initial-admin', project: null })).token;
+  return (await services.auth.tokens.create({ name: 'initial-admin', project: null }, 'system:first-start')).token;
 }
 
 /**

@@ -34,11 +34,11 @@ export const authOperations = [
       admin: z.boolean().default(false).describe('Create an admin token instead of a project token'),
     }),
     output: tokenInfo.extend({ token: z.string().describe('The bearer token; shown only now') }),
-    handler: async ({ svc }, input) => {
+    handler: async ({ svc, principal }, input) => {
       if (input.admin === (input.project !== undefined)) {
         throw invalidInput('give exactly one of project (a project token) or admin=true (an admin token)', { fields: ['project', 'admin'] });
       }
-      return svc.tokens.create({ name: input.name, project: input.project ?? null });
+      return svc.tokens.create({ name: input.name, project: input.project ?? null }, principal.actor);
     },
   }),
   operation({
@@ -63,7 +63,7 @@ export const authOperations = [
     cli: { command: ['token', 'revoke'], args: ['id'] },
     input: z.object({ id: z.string().regex(/^[a-f0-9]{12}$/, 'a token id is 12 hex digits (see list_tokens)').describe('Token id from list_tokens (12 hex digits)') }),
     output: tokenInfo,
-    handler: ({ svc }, input) => svc.tokens.revoke(input.id),
+    handler: ({ svc, principal }, input) => svc.tokens.revoke(input.id, principal.actor),
   }),
   operation({
     name: 'get_identity',

@@ -101,15 +101,22 @@ export class TokenService {
     this.forgetAll();
   }
 
-  /** Creates a token; the returned `token` string is the only time the secret exists outside the caller. */
-  async create(input: { name: string; project: string | null }): Promise<TokenInfo & { token: string }> {
+  /**
+   * Creates a token, audited (who made which token for what scope; never the secret). The
+   * returned `token` string is the only time the secret exists outside the caller.
+   */
+  async create(input: { name: string; project: string | null }, actor = 'system'): Promise<TokenInfo & { token: string }> {
     if (input.project === META) throw invalidInput(`project "${META}" is the admin scope; create an admin token instead (--admin)`);
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    const { rows } = await this.db.query<TokenRow>(
-      `INSERT INTO tokens (id, name, project, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-      [id, input.name, input.project, hash(secret), this.clock.now()],
-    );
+    const { rows } = await this.db.transaction(async (tx) => {
+      const created = await tx.query<TokenRow>(
+        `INSERT INTO tokens (id, name, project, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+        [id, input.name, input.project, hash(secret), this.clock.now()],
+      );
+      await this.audit.record({ actor, action: 'token.create', target: id, outcome: 'ok', detail: { name: input.name, scope: input.project ?? 'admin' } }, tx);
+      return created;
+    });
     return { ...toInfo(rows[0]!), token: `svt_${id}_${secret}` };
   }
 
@@ -158,11 +165,18 @@ export class TokenService {
     return rows.map(toInfo);
   }
 
-  async revoke(id: string): Promise<TokenInfo> {
+  async revoke(id: string, actor = 'system'): Promise<TokenInfo> {
     // The notification goes out with the commit, so no daemon hears of a revocation that did not happen.
     const { rows } = await this.db.transaction(async (tx) => {
-      const result = await tx.query<TokenRow>('UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING *', [id, this.clock.now()]);
-      if (result.rows[0]) await tx.query('SELECT pg_notify($1, $2)', [TOKENS_CHANNEL, id]);
+      const result = await tx.query<TokenRow & { was_revoked: boolean }>(
+        `UPDATE tokens t SET revoked_at = COALESCE(t.revoked_at, $2) FROM (SELECT id, revoked_at IS NOT NULL AS was_revoked FROM tokens WHERE id = $1) before
+         WHERE t.id = before.id RETURNING t.*, before.was_revoked`,
+        [id, this.clock.now()],
+      );
+      const row = result.rows[0];
+      if (row) await tx.query('SELECT pg_notify($1, $2)', [TOKENS_CHANNEL, id]);
+      // Revoking a revoked token again changes nothing, and is not a second revocation.
+      if (row && !row.was_revoked) await this.audit.record({ actor, action: 'token.revoke', target: id, outcome: 'ok', detail: { name: row.name, scope: row.project ?? 'admin' } }, tx);
       return result;
     });
     if (!rows[0]) throw notFound(`no token with id ${id}; \`supervisor token list\` shows them`);

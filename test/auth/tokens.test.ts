@@ -62,5 +62,21 @@ for (const backend of testBackends()) {
       await tokens.revoke(id);
       assert.equal(await tokens.verify(token), undefined);
     });
+
+    test('creating and revoking a token are audited with who did it and the scope, never the secret; a second revoke is not', async () => {
+      const audit = new AuditLog(db, clock);
+      const { token, id } = await tokens.create({ name: 'deploy bot', project: null }, 'token:ops(aaaaaaaaaaaa)');
+      await tokens.revoke(id, 'token:ops(aaaaaaaaaaaa)');
+      await tokens.revoke(id, 'token:other(bbbbbbbbbbbb)');
+      const rows = await audit.list({ target: id, limit: 10 });
+      assert.deepEqual(
+        rows.map((r) => [r.actor, r.action, r.outcome, r.detail]).reverse(),
+        [
+          ['token:ops(aaaaaaaaaaaa)', 'token.create', 'ok', { name: 'deploy bot', scope: 'admin' }],
+          ['token:ops(aaaaaaaaaaaa)', 'token.revoke', 'ok', { name: 'deploy bot', scope: 'admin' }],
+        ],
+      );
+      assert.ok(!JSON.stringify(rows).includes(token.split('_')[2]!), 'the secret is not in the audit log');
+    });
   });
 }
