@@ -113,8 +113,10 @@ export function operationHelp(cmd: CommandSpec): string {
   const flags = cmd.input;
   lines.push('Flags:');
   const rows: Array<[string, string]> = flags.map((f) => {
+    // A boolean on by default is shown as its --no- flag, which does the opposite of the description.
+    const onByDefault = f.type === 'boolean' && f.default === true ? ` (on by default; ${placeholder(cmd, f)} turns it off)` : '';
     const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${JSON.stringify(f.default)})` : f.required && !args.includes(f.name) && f.name !== cmd.cli.stdin ? ' (required)' : '';
-    return [placeholder(cmd, f), `${f.description ?? ''}${dflt}`];
+    return [placeholder(cmd, f), `${f.description ?? ''}${onByDefault}${dflt}`];
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
   rows.push(['--input <json>', 'every field as one JSON object']);

@@ -147,6 +147,10 @@ describe('usage errors', () => {
     assert.match(r.stdout, /^Usage: supervisor secrets set <path> \[--if-version <n>\] \[--description <description>\] \[--tags a,b\] \[--expires-at <time>\]/);
     assert.match(r.stdout, /The value is read from stdin, or asked for with echo off on a terminal/);
     assert.match(r.stdout, /MCP tool: set_secret/);
+    // A switch on by default is shown as its --no- flag: the help says what the flag does, not the opposite.
+    const tunnel = await runCli(['tunnel', 'add', '--help'], { env });
+    assert.match(tunnel.stdout, /^ {2}--no-dns +Also create the proxied CNAME to <tunnel-id>\.cfargotunnel\.com \(on by default; --no-dns turns it off\)$/m);
+    assert.match(tunnel.stdout, /^ {2}--force +Also change or delete records and rules the supervisor did not make$/m);
   });
 
   const typos: Array<[string[], RegExp]> = [
