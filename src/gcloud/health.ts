@@ -32,13 +32,30 @@ const METRICS: Array<{ metric: MetricName; type: string; scale: number; agent: b
 
 const quote = (value: string) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 
+export interface HealthWindow {
+  start: Date;
+  end: Date;
+  minutes: number;
+}
+
+/**
+ * The last `minutes` up to the start of the current minute. Monitoring aligns its 60 s points
+ * back from the interval's end, so an end on a whole minute puts every read's points on whole
+ * minutes: a minute read twice is the same sample, stored once (an end at the request's
+ * millisecond gave each read its own timestamps, and each read stored a copy).
+ */
+export function healthWindow(now: Date, minutes: number): HealthWindow {
+  const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  return { start: new Date(end.getTime() - minutes * 60_000), end, minutes };
+}
+
 /** Health of `vms` (all in `project`), with the per-minute samples behind it. */
 export async function readHealth(
   monitoring: MonitoringClient,
   account: string,
   project: string,
   vms: VmInstance[],
-  window: { start: Date; end: Date; minutes: number },
+  window: HealthWindow,
 ): Promise<{ health: VmHealthView[]; samples: Sample[] }> {
   if (vms.length === 0) return { health: [], samples: [] };
   const only = vms.length === 1 ? vms[0] : undefined;

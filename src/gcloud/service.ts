@@ -17,7 +17,7 @@ import { Attachments, attachmentKey, type Attachment } from './attachments.js';
 import { decideScaling, DEFAULT_POLICY, type AutoscalePolicy, type MetricsSummary } from './autoscale.js';
 import { MACHINE_TYPES, SEED_LADDER } from './catalog.js';
 import type { MutationOptions, OperationOutcome } from './compute.js';
-import { readHealth, type VmHealthView } from './health.js';
+import { healthWindow, readHealth, type VmHealthView } from './health.js';
 import { readHistory, storeSamples, type HistoryPoint } from './samples.js';
 import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
@@ -193,15 +193,14 @@ export class GcloudService {
     if (input.instanceName && !input.project) throw invalidInput('project: needed with instanceName (the account or project id the VM is in)', { field: 'project' });
     if (input.instanceName && !input.zone) throw invalidInput('zone: needed with instanceName', { field: 'zone' });
     const accounts = input.project ? [await this.accounts.resolve(input.project)] : await this.everyProject();
-    const end = this.deps.clock.now();
-    const window = { start: new Date(end.getTime() - input.minutes * 60_000), end, minutes: input.minutes };
+    const window = healthWindow(this.deps.clock.now(), input.minutes);
     const results = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, (account) =>
       this.using(account, async (c) => {
         const vms = input.instanceName ? [await c.compute.get({ project: account.projectId, zone: input.zone!, name: input.instanceName })] : await c.compute.list(account.projectId, input.zone);
         return readHealth(c.monitoring, account.name, account.projectId, vms, window);
       }),
     );
-    const prune = new Date(end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000);
+    const prune = new Date(window.end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000);
     const stored = await storeSamples(this.deps.db, results.flatMap((r) => r.samples), prune);
     return { vms: results.flatMap((r) => r.health), stored };
   }
@@ -296,10 +295,9 @@ export class GcloudService {
       if (vm.status !== 'RUNNING') {
         return await this.policies.record({ ...base, machine_type: vm.machineType, action: 'none', target: null, rule: 'not_running', reason: `${ref.name} is ${vm.status}; only a running VM is scaled`, outcome: 'nothing', error: null, inputs });
       }
-      const end = now;
-      const window = { start: new Date(end.getTime() - rules.windowMinutes * 60_000), end, minutes: rules.windowMinutes };
+      const window = healthWindow(now, rules.windowMinutes);
       const { health, samples } = await this.using(account, () => readHealth(c.monitoring, account.name, ref.project, [vm!], window));
-      await storeSamples(this.deps.db, samples, new Date(end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000));
+      await storeSamples(this.deps.db, samples, new Date(window.end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000));
       const h = health[0]!;
       const metrics: MetricsSummary = { cpu: h.cpu, memory: h.memory, disk: h.disk };
       inputs = { ...inputs, metrics };

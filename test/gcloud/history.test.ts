@@ -69,6 +69,19 @@ for (const backend of testBackends()) {
       assert.ok(h.items.every((r, i) => i === 0 || Date.parse(r.at) - Date.parse(h.items[i - 1]!.at) === 12 * MINUTE), 'consecutive buckets');
     });
 
+    test('health read again and again within minutes stores each minute once: a sample a minute, not one per read', async () => {
+      f.fake.addInstance('charts-prod', ZONE, { name: 'busy', machineType: 'e2-medium' });
+      f.fake.setLoad('charts-prod', 'busy', { cpu: 0.5, memory: 30 });
+      // Reads at odd seconds, as people and the auto-scaler make them.
+      for (const step of [17_000, 20_000, 45_000, 3_000]) {
+        f.s.clock.advance(step);
+        await f.call('gcloud_vm_health', { project: 'charts', zone: ZONE, instanceName: 'busy', minutes: 10 });
+      }
+      const h = (await f.call('gcloud_health_history', { project: 'charts', zone: ZONE, instanceName: 'busy', minutes: 10, points: 10 })) as unknown as History;
+      assert.ok(h.items.length >= 8, `about ten minutes of data, got ${h.items.length}`);
+      assert.deepEqual([...new Set(h.items.map((r) => r.samples))], [1], JSON.stringify(h.items.map((r) => r.samples)));
+    });
+
     test('a VM with no stored samples answers empty series and says how samples get there', async () => {
       const h = (await f.call('gcloud_health_history', { project: 'charts', zone: ZONE, instanceName: 'never-read' })) as unknown as History;
       assert.deepEqual(h.items, []);
