@@ -5,7 +5,9 @@ import type { Via } from '../catalog/operation.js';
 import { RemoteInvoker } from '../catalog/remote-invoker.js';
 import type { AppDefinition } from '../catalog/wire.js';
 import type { Config } from '../core/config.js';
-import { ensureDataDir, lockDataDir, readDaemonInfo, tightenDataDir } from '../core/datadir.js';
+import { daemonTarget } from '../core/daemon-info.js';
+import { ensureDataDir, lockDataDir, tightenDataDir } from '../core/datadir.js';
+import { SupervisorError } from '../core/errors.js';
 import { META } from '../core/names.js';
 
 export interface Connection {
@@ -26,15 +28,28 @@ const localUser = () => `local:${userInfo().username}`;
 export async function connect(app: AppDefinition, config: Config, options: { project?: string; via: Via; env?: NodeJS.ProcessEnv }): Promise<Connection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== META ? options.project : undefined;
-  const explicit = env.SUPERVISOR_URL ? { url: env.SUPERVISOR_URL, token: env.SUPERVISOR_TOKEN ?? '' } : undefined;
-  const daemon = explicit ?? (await readDaemonInfo(config.home));
+  const daemon = await daemonTarget(env, config.home);
   if (daemon) {
-    const invoker = new RemoteInvoker({ baseUrl: daemon.url.replace(/\/$/, ''), token: daemon.token, via: options.via, project });
+    const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via: options.via, project });
     const me = (await invoker.invoke('get_identity', {})) as { role: 'admin' | 'project'; project: string; actor: string };
     const principal = me.role === 'admin' ? adminPrincipal(me.actor) : projectPrincipal(me.project, me.actor);
     return { mode: 'daemon', principal, invoker, close: async () => undefined };
   }
+  refuseTokenWithoutDaemon(env, config.home);
   return connectLocal(app, config, project, options.via);
+}
+
+/**
+ * Without a daemon a command opens the data dir itself, as its owner (admin). A token in the
+ * environment asked for that token's scope, which only a daemon can check: acting as the owner
+ * instead would widen the scope in silence.
+ */
+export function refuseTokenWithoutDaemon(env: NodeJS.ProcessEnv, home: string): void {
+  if (!env.SUPERVISOR_TOKEN) return;
+  throw new SupervisorError(
+    'unavailable',
+    `SUPERVISOR_TOKEN is set, but no daemon runs for ${home} to check it; start the daemon (\`supervisor daemon\`), set SUPERVISOR_URL to where it runs, or unset SUPERVISOR_TOKEN to act as the owner of the data dir`,
+  );
 }
 
 export async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via): Promise<Connection> {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Invoker } from '../catalog/invoker.js';
-import { readDaemonInfo, type DaemonInfo } from '../core/daemon-info.js';
+import { daemonTarget as findDaemon, type DaemonTarget } from '../core/daemon-info.js';
 import { HttpInvoker } from './http-invoker.js';
 import type { CliSource } from './manifest.js';
 
@@ -10,11 +10,9 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.SUPERVISOR_HOME || join(homedir(), '.local/share/supervisor'));
 }
 
-/** The daemon to talk to: SUPERVISOR_URL + SUPERVISOR_TOKEN, else the live daemon that wrote daemon.json. */
-export async function daemonTarget(env: NodeJS.ProcessEnv = process.env): Promise<Pick<DaemonInfo, 'url' | 'token'> | undefined> {
-  if (env.SUPERVISOR_URL) return { url: env.SUPERVISOR_URL.replace(/\/$/, ''), token: env.SUPERVISOR_TOKEN ?? '' };
-  const info = await readDaemonInfo(dataDir(env));
-  return info && { url: info.url.replace(/\/$/, ''), token: info.token };
+/** The daemon to talk to (see core's daemonTarget), under this environment's data dir. */
+export function daemonTarget(env: NodeJS.ProcessEnv = process.env): Promise<DaemonTarget | undefined> {
+  return findDaemon(env, dataDir(env));
 }
 
 export interface CliConnection {
@@ -32,7 +30,8 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   if (daemon) {
     return { invoker: new HttpInvoker({ baseUrl: daemon.url, token: daemon.token, project: options.project }), close: async () => undefined };
   }
-  const [app, { connectLocal }] = await Promise.all([source.app(), import('./connect.js')]);
+  const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
+  refuseTokenWithoutDaemon(env, dataDir(env));
   const project = options.project && options.project !== 'meta' ? options.project : undefined;
   return connectLocal(app, app.loadConfig(env), project, 'cli');
 }

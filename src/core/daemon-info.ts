@@ -25,6 +25,25 @@ function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   return { pid: pid as number, url, token, ...(processStart === undefined ? {} : { processStart }) };
 }
 
+export interface DaemonTarget {
+  url: string;
+  token: string;
+}
+
+/**
+ * The daemon a client process (the CLI, the stdio relay) talks to and the token it presents:
+ * SUPERVISOR_URL with SUPERVISOR_TOKEN; else the live daemon that wrote daemon.json, with
+ * SUPERVISOR_TOKEN when it is set (that token's scope: a project token in an agent's
+ * environment stays a project token), else the daemon's local credential (the data dir
+ * owner's admin access).
+ */
+export async function daemonTarget(env: NodeJS.ProcessEnv, home: string): Promise<DaemonTarget | undefined> {
+  const token = env.SUPERVISOR_TOKEN || undefined;
+  if (env.SUPERVISOR_URL) return { url: env.SUPERVISOR_URL.replace(/\/$/, ''), token: token ?? '' };
+  const info = await readDaemonInfo(home);
+  return info && { url: info.url.replace(/\/$/, ''), token: token ?? info.token };
+}
+
 /** The daemon that wrote daemon.json, if it still runs; a file left by a dead or replaced process is ignored. */
 export async function readDaemonInfo(home: string): Promise<DaemonInfo | undefined> {
   let info: DaemonInfo | undefined;

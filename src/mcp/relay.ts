@@ -9,7 +9,7 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readDaemonInfo } from '../core/daemon-info.js';
+import { daemonTarget } from '../core/daemon-info.js';
 import { InFlight, readFrames, rpcError, type JsonRpcMessage } from './stdio-frames.js';
 
 export interface RelayTarget {
@@ -42,13 +42,6 @@ function relayOptions(words: string[]): Omit<RelayTarget, 'url' | 'token'> | und
   return { project, toolsets: typeof options.toolsets === 'string' ? options.toolsets : undefined, readonly: options.readonly === true };
 }
 
-/** The daemon to relay to: SUPERVISOR_URL + SUPERVISOR_TOKEN, else the daemon.json of a live daemon. */
-async function daemonFor(env: NodeJS.ProcessEnv): Promise<{ url: string; token: string } | undefined> {
-  if (env.SUPERVISOR_URL) return { url: env.SUPERVISOR_URL.replace(/\/$/, ''), token: env.SUPERVISOR_TOKEN ?? '' };
-  const home = env.SUPERVISOR_HOME || join(homedir(), '.local/share/supervisor');
-  const info = await readDaemonInfo(home);
-  return info && { url: info.url.replace(/\/$/, ''), token: info.token };
-}
 
 /** An answer of the daemon, read whole (MCP answers here are small and end with the call). */
 interface Answer {
@@ -172,7 +165,7 @@ export class Relay {
  */
 export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const options = relayOptions(words);
-  const daemon = options && (await daemonFor(env));
+  const daemon = options && (await daemonTarget(env, env.SUPERVISOR_HOME || join(homedir(), '.local/share/supervisor')));
   if (!options || !daemon) return false;
   const relay = new Relay({ ...daemon, ...options }, (message) => process.stdout.write(`${JSON.stringify(message)}\n`));
   readFrames(

@@ -1,0 +1,48 @@
+// SUPERVISOR_TOKEN alone (no SUPERVISOR_URL), as an agent's environment has it for .mcp.json:
+// the CLI presents that token to the local daemon and acts with its scope, never as the data
+// dir's owner; without a daemon to check the token it refuses rather than widening the scope.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from './run-cli.js';
+
+let daemon: TestDaemon;
+let projectToken: string;
+let stopped = false;
+before(async () => {
+  assertCliBuilt();
+  daemon = await startTestDaemon(await daemonBackend());
+  await daemon.services.projects.add('test', { name: 'alpha' });
+  projectToken = await daemon.projectToken('alpha');
+});
+after(async () => {
+  if (!stopped) await daemon?.close();
+});
+
+const whoami = (extra: Record<string, string> = {}) => runCli(['token', 'whoami', '--json'], { env: cliEnv(daemon.home, extra) });
+
+test("with the daemon running, SUPERVISOR_TOKEN alone is presented to it: the token's scope, not the owner's", async () => {
+  const asProject = await whoami({ SUPERVISOR_TOKEN: projectToken });
+  assert.equal(asProject.code, 0, describeResult(asProject));
+  assert.deepEqual([parseJson(asProject).role, parseJson(asProject).project], ['project', 'alpha']);
+  const denied = await runCli(['secrets', 'get', 'meta/svc/key'], { env: cliEnv(daemon.home, { SUPERVISOR_TOKEN: projectToken }) });
+  assert.equal(denied.code, 1, describeResult(denied));
+  assert.match(denied.stderr, /forbidden/);
+
+  const garbage = await whoami({ SUPERVISOR_TOKEN: 'svt_000000000000_nope' });
+  assert.equal(garbage.code, 1, describeResult(garbage));
+  assert.match(garbage.stderr, /unauthorized/);
+
+  const owner = await whoami();
+  assert.equal(owner.code, 0, describeResult(owner));
+  assert.equal(parseJson(owner).role, 'admin', 'no token: the data dir owner, through the daemon');
+});
+
+test('without a daemon, SUPERVISOR_TOKEN is refused with what to do, before the data dir is opened', async () => {
+  const home = daemon.home;
+  await daemon.close();
+  stopped = true;
+  const refused = await runCli(['token', 'whoami'], { env: cliEnv(home, { SUPERVISOR_TOKEN: projectToken }) });
+  assert.equal(refused.code, 1, describeResult(refused));
+  assert.match(refused.stderr, /SUPERVISOR_TOKEN is set, but no daemon runs for .* to check it; start the daemon .*, set SUPERVISOR_URL .*, or unset SUPERVISOR_TOKEN/);
+});
