@@ -1,4 +1,5 @@
-import { defineDomain } from '../catalog/domain.js';
+import { defineDomain, need } from '../catalog/domain.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { authOperations } from './operations.js';
 import { tokenProjectData, type AuthService } from './service.js';
 import { TokenService } from './tokens.js';
@@ -13,7 +14,8 @@ export const authDomain = defineDomain({
   description: 'Tokens and audit: get_identity tells which scope this connection has; admins create and revoke tokens and read the audit log.',
   cliGroups: ['token', 'audit'],
   defaultFor: ['project', 'meta'],
-  create: ({ core }): AuthService => ({ tokens: new TokenService(core.db, core.clock, core.audit), audit: core.audit }),
+  needs: { projects: need<ProjectLookup>() },
+  create: ({ core, needs }): AuthService => ({ tokens: new TokenService(core.db, core.clock, core.audit), audit: core.audit, projects: needs.projects }),
   operations: authOperations,
   projectData: (svc) => tokenProjectData(svc.tokens),
   start: (svc) => svc.tokens.start(),

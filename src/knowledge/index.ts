@@ -1,4 +1,5 @@
-import { defineDomain } from '../catalog/domain.js';
+import { defineDomain, need } from '../catalog/domain.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { knowledgeOperations } from './operations.js';
 import { KnowledgeService } from './service.js';
 
@@ -11,7 +12,8 @@ export const knowledgeDomain = defineDomain({
   description: "Knowledge: a project's notes and the learnings of its PIV loops; search_knowledge before solving a problem twice, add_knowledge after solving one.",
   defaultFor: [],
   migrations: new URL('./migrations/', import.meta.url),
-  create: ({ core }) => new KnowledgeService({ db: core.db, clock: core.clock, audit: core.audit }),
+  needs: { projects: need<ProjectLookup>() },
+  create: ({ core, needs }) => new KnowledgeService({ db: core.db, clock: core.clock, audit: core.audit, projects: needs.projects }),
   operations: knowledgeOperations,
   projectData: (svc) => svc.projectData(),
 });

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
 import { forbidden, invalidInput } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import type { ProjectLookup } from '../projects/index.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import { chunkText } from './chunk.js';
 
@@ -10,6 +11,7 @@ export interface KnowledgeServiceDeps {
   db: Db;
   clock: Clock;
   audit: AuditLog;
+  projects: ProjectLookup;
 }
 
 export interface AddKnowledgeInput {
@@ -85,6 +87,7 @@ export class KnowledgeService {
 
   async add(principal: Principal, input: AddKnowledgeInput): Promise<{ id: number; project: string; title: string; chunks: number; tags: string[] }> {
     this.authorize(principal, input.project);
+    await this.deps.projects.get(input.project);
     const chunks = chunkText(input.text);
     if (chunks.length === 0) throw invalidInput('the text is empty; give the knowledge to store', { field: 'text' });
     const tags = [...new Set(input.tags ?? [])].sort();

@@ -5,6 +5,9 @@ import { ProjectService } from './service.js';
 export type { Project } from './model.js';
 export type { ProjectService } from './service.js';
 
+/** What a domain that stores things under a project name needs: `get` throws not_found for a name no project has (a typo must not make a ghost project). */
+export type ProjectLookup = Pick<import('./service.js').ProjectService, 'get'>;
+
 /** Projects: the names every other domain refers to, and each one's directory on this host. */
 export const projectsDomain = defineDomain({
   id: 'projects',

@@ -1,5 +1,6 @@
 import { defineDomain, need } from '../catalog/domain.js';
 import type { PortService } from '../ports/index.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { keyOperations } from './key-operations.js';
 import { Keyring } from './keyring.js';
 import { loadMasterKeys } from './master-key.js';
@@ -18,14 +19,14 @@ export const secretsDomain = defineDomain({
   cliGroups: ['keys'],
   defaultFor: ['project', 'meta'],
   settings: secretSettings,
-  needs: { ports: need<Pick<PortService, 'allocate' | 'projectAllocations'>>() },
+  needs: { projects: need<ProjectLookup>(), ports: need<Pick<PortService, 'allocate' | 'projectAllocations'>>() },
   create: async ({ core, settings, needs }) => {
     const reads = new ReadTracker(core.db, core.log);
     core.audit.addBufferedSource(reads);
     const keyring = new Keyring(core.db, await loadMasterKeys(core.home, settings.masterKey), core.clock, settings.keyRotateAfter);
     await keyring.init();
     const cacheLimits = { entries: settings.secretCacheEntries, bytes: settings.secretCacheBytes };
-    return new SecretsService({ db: core.db, keyring, clock: core.clock, audit: core.audit, reads, maxValueBytes: settings.secretMaxBytes, ports: needs.ports, cacheLimits });
+    return new SecretsService({ db: core.db, keyring, clock: core.clock, audit: core.audit, reads, maxValueBytes: settings.secretMaxBytes, ports: needs.ports, projects: needs.projects, cacheLimits });
   },
   operations: [...secretOperations, ...keyOperations],
   projectData: (svc) => svc.projectData(),

@@ -6,9 +6,10 @@ import { prefixBounds } from './paths.js';
 import { FORGET_ALL, SECRETS_CHANNEL } from './read-cache.js';
 
 /**
- * A project's secrets (its folder) and grants: listed before the project is
- * removed; with force the secrets are soft-deleted (restore_secret brings one
- * back) and the grants dropped.
+ * A project's secrets (its folder) and grants, its own and other projects' grants into its
+ * folder: listed before the project is removed; with force the secrets are soft-deleted
+ * (restore_secret brings one back) and the grants dropped (a grant into the folder would
+ * otherwise open a later project of the same name to the project it was given to).
  */
 export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetAll(): void }): ProjectData {
   return {
@@ -17,6 +18,7 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
         `SELECT item, count(*) OVER ()::int AS total FROM (
            SELECT path AS item FROM secrets WHERE path ~>=~ $1 AND path ~<~ $3 AND deleted_at IS NULL AND current_version > 0
            UNION ALL SELECT 'grant ' || prefix || ' (' || access || ')' FROM secret_grants WHERE project = $2
+           UNION ALL SELECT 'grant ' || prefix || ' to ' || project || ' (' || access || ')' FROM secret_grants WHERE project <> $2 AND prefix ~>=~ $1 AND prefix ~<~ $3
          ) owned ORDER BY item LIMIT 5`,
         [prefixBounds(projectFolder(project)).lower, project, prefixBounds(projectFolder(project)).upper],
       );
@@ -28,7 +30,11 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
         `UPDATE secrets SET deleted_at = $2, updated_at = $2 WHERE path ~>=~ $1 AND path ~<~ $3 AND deleted_at IS NULL AND current_version > 0`,
         [prefixBounds(projectFolder(project)).lower, now, prefixBounds(projectFolder(project)).upper],
       );
-      const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1', [project]);
+      const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1 OR (prefix ~>=~ $2 AND prefix ~<~ $3)', [
+        project,
+        prefixBounds(projectFolder(project)).lower,
+        prefixBounds(projectFolder(project)).upper,
+      ]);
       // Cached rows of the deleted secrets, here and on the other daemons.
       deps.forgetAll();
       await tx.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, FORGET_ALL]);

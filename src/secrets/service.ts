@@ -12,6 +12,7 @@ import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/
 import { folderOf, prefixBounds } from './paths.js';
 import { changePayload, FORGET_ALL, parseChange, ReadCache, SECRETS_CHANNEL, type CacheLimits } from './read-cache.js';
 import type { ProjectData } from '../core/project-data.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { secretProjectData } from './project-data.js';
 import { buildRunEnv, type RunEnvInput, type RunEnvPorts, type RunVariable } from './run-env.js';
 
@@ -147,6 +148,8 @@ export interface SecretsDeps {
   keyring: Keyring;
   /** For get_run_env's port variables. */
   ports?: RunEnvPorts;
+  /** A grant is given only to a project that exists. */
+  projects: ProjectLookup;
   clock: Clock;
   audit: AuditLog;
   reads: ReadTracker;
@@ -563,6 +566,7 @@ export class SecretsService {
 
   async grant(actor: string, grant: { project: string; prefix: string; access: AccessMode }): Promise<{ project: string; prefix: string; access: AccessMode }> {
     const prefix = folderOf(grant.prefix);
+    await this.deps.projects.get(grant.project);
     await this.db.query(
       `INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (project, prefix) DO UPDATE SET access = EXCLUDED.access`,

@@ -1,4 +1,5 @@
-import { defineDomain } from '../catalog/domain.js';
+import { defineDomain, need } from '../catalog/domain.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { taskOperations } from './operations.js';
 import { TaskService } from './service.js';
 
@@ -12,6 +13,7 @@ export const tasksDomain = defineDomain({
   description: 'Tasks: time work with start_task and complete_task/fail_task; estimate_task says how long similar work took (p50/p90).',
   defaultFor: [],
   migrations: new URL('./migrations/', import.meta.url),
-  create: ({ core }) => new TaskService({ db: core.db, clock: core.clock }),
+  needs: { projects: need<ProjectLookup>() },
+  create: ({ core, needs }) => new TaskService({ db: core.db, clock: core.clock, projects: needs.projects }),
   operations: taskOperations,
 });

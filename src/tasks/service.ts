@@ -3,11 +3,13 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, forbidden, notFound } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { FALLBACK_MS, FALLBACK_RULE, MIN_SAMPLES, TASK_COLUMNS, toTask, type Complexity, type Estimate, type Task, type TaskRow, type TaskStats } from './model.js';
 
 export interface TaskServiceDeps {
   db: Db;
   clock: Clock;
+  projects: ProjectLookup;
 }
 
 export interface StartTaskInput {
@@ -52,6 +54,7 @@ export class TaskService {
 
   async start(principal: Principal, input: StartTaskInput): Promise<{ task: Task; created: boolean }> {
     this.authorize(principal, input.project);
+    await this.deps.projects.get(input.project);
     const id = input.id ?? randomUUID();
     const { rows } = await this.deps.db.query<TaskRow>(
       `INSERT INTO tasks (id, type, project, description, complexity, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)

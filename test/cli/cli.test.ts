@@ -96,7 +96,11 @@ describe('supervisor CLI', () => {
       assert.deepEqual(parseJson(r).created, ['project/cli-input/api_key']);
     });
 
-    test('token create --project prints a token starting svt_', async () => {
+    test('token create --project prints a token starting svt_; a project that does not exist gets none', async () => {
+      const typo = await runCli(['token', 'create', '--project', 'consilo'], { env: t.env });
+      assert.equal(typo.code, 1, describeResult(typo));
+      assert.match(typo.stderr, /not_found: no project consilo; /);
+      await runCli(['project', 'add', 'consilio'], { env: t.env });
       const human = await runCli(['token', 'create', '--project', 'consilio'], { env: t.env });
       assert.equal(human.code, 0, describeResult(human));
       assert.match(human.stdout, /^token: +svt_[a-f0-9]{12}_[A-Za-z0-9_-]{43}$/m);

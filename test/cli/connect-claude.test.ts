@@ -37,6 +37,7 @@ describe('supervisor connect claude', () => {
   });
 
   test('over HTTP: the daemon URL and a new token scoped to the project', async () => {
+    await t.daemon.services.projects.add('test', { name: 'consilio' });
     const r = await runCli(['connect', 'claude', '--project', 'consilio'], { env: t.env });
     assert.equal(r.code, 0, describeResult(r));
     const match = /^claude mcp add --transport http consilio (http:\/\/127\.0\.0\.1:\d+)\/mcp\/consilio --header 'Authorization: Bearer (svt_[\w-]+)'\n$/.exec(r.stdout);

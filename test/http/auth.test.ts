@@ -35,6 +35,7 @@ for (const backend of testBackends()) {
       daemon = await startTestDaemon(backend);
       anonymous = new Rest(daemon.url, undefined);
       admin = anonymous.as(daemon.adminToken);
+      await daemon.services.projects.add('test', { name: 'odin' });
       odinToken = await daemon.projectToken('odin');
       odin = anonymous.as(odinToken);
       expectOk(await admin.put('secret', { path: 'project/consilio/x', value: 'consilio-only' }));

@@ -131,6 +131,8 @@ for (const backend of testBackends()) {
       await assertRejects(admin.invoke('remove_project', { project: 'gone' }), 'conflict', /knowledge: 1 \(knowledge "Temporary"\)/);
       await admin.invoke('remove_project', { project: 'gone', force: true });
       assert.deepEqual(await search(admin, { query: 'milk' }), []);
+      // Nor can knowledge wait under a name no project has for a project of that name to inherit it.
+      await assertRejects(admin.invoke('add_knowledge', { project: 'gone', title: 'Orphan', text: 'Nobody owns this.' }), 'not_found', /^no project gone; /);
     });
   });
 }

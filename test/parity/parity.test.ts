@@ -70,6 +70,8 @@ describe('REST, MCP and CLI give the same answers', () => {
       SUPERVISOR_PIV_CONCURRENCY: '8',
     });
     await put(ctx, 'meta/cloudflare/api_token', CF_TOKEN);
+    // Tokens and grants are made only for projects that exist.
+    for (const name of ['parity', 'parity-grantee', 'parity-lister']) await ctx.daemon.services.projects.add('test', { name });
     // The CLI uses the same admin token as the other two (not the daemon's local
     // credential), so answers that name the caller (get_identity, createdBy, audit actors) agree too.
     ctx.cliEnv = cliEnv(ctx.daemon.home, { SUPERVISOR_URL: ctx.daemon.url, SUPERVISOR_TOKEN: ctx.daemon.adminToken });
@@ -114,6 +116,7 @@ describe('REST, MCP and CLI give the same answers', () => {
       { op: 'list_secrets', input: { prefix: 'project/parity/', limit: 0 }, code: 'invalid_input' },
       { op: 'revoke_token', input: { id: '000000000000' }, code: 'not_found' },
       { op: 'create_token', input: { name: 'both', project: 'parity', admin: true }, code: 'invalid_input' },
+      { op: 'create_token', input: { name: 'typo', project: 'no-such-project' }, code: 'not_found' },
       { op: 'create_a_record', input: { hostname: 'bad.example.com', address: 'not-an-address' }, code: 'invalid_input' },
       { op: 'create_cname', input: { hostname: 'api.elsewhere.org', target: 'origin.example.net' }, code: 'not_found' },
       { op: 'gcloud_get_vm', input: { project: 'parity', zone: 'us-central-1', instanceName: 'vm' }, code: 'invalid_input' },

@@ -57,6 +57,8 @@ for (const backend of testBackends()) {
       await s.ports.allocate(admin, { project: 'consilio', service: 'api' });
       await s.secrets.set(admin, { path: 'project/consilio/database_url', value: 'postgres://c' });
       await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/smtp/', access: 'read' });
+      // Another project's grant into consilio's folder goes with consilio too.
+      await s.secrets.grant('test-admin', { project: 'later', prefix: 'project/consilio/db', access: 'read' });
       const token = await s.auth.tokens.create({ name: 'agent', project: 'consilio' });
       const got = await op.invoke('get_project', { project: 'consilio' });
       // Every domain that holds project data is listed; those holding nothing here say 0.
@@ -65,17 +67,18 @@ for (const backend of testBackends()) {
       assert.deepEqual(holdings.filter((h) => h.count > 0), [
         { domain: 'auth', count: 1, sample: [`token agent (${token.id})`] },
         { domain: 'ports', count: 1, sample: ['api:3100'] },
-        { domain: 'secrets', count: 2, sample: ['grant service/smtp/ (read)', 'project/consilio/database_url'] },
+        { domain: 'secrets', count: 3, sample: ['grant project/consilio/db/ to later (read)', 'grant service/smtp/ (read)', 'project/consilio/database_url'] },
       ]);
-      await assert.rejects(op.invoke('remove_project', { project: 'consilio' }), isError('conflict', /consilio still owns auth: 1 .*ports: 1 \(api:3100\); secrets: 2 .*--force/));
+      await assert.rejects(op.invoke('remove_project', { project: 'consilio' }), isError('conflict', /consilio still owns auth: 1 .*ports: 1 \(api:3100\); secrets: 3 .*--force/));
       assert.equal((await s.ports.getRange('consilio')).range.start, 3100, 'nothing released by the refusal');
 
       const removed = await op.invoke('remove_project', { project: 'consilio', force: true });
-      assert.deepEqual((removed.released as Array<{ domain: string; count: number }>).map((r) => [r.domain, r.count]), [['auth', 1], ['ports', 1], ['secrets', 2]]);
+      assert.deepEqual((removed.released as Array<{ domain: string; count: number }>).map((r) => [r.domain, r.count]), [['auth', 1], ['ports', 1], ['secrets', 3]]);
       await assert.rejects(op.invoke('get_project', { project: 'consilio' }), isError('not_found'));
       assert.equal(await s.auth.tokens.verify(token.token), undefined, 'its token no longer works');
       await assert.rejects(s.secrets.get(admin, { path: 'project/consilio/database_url' }), isError('not_found', /was deleted; `restore_secret` brings it back/));
       assert.deepEqual(await s.secrets.listGrants('consilio'), []);
+      assert.deepEqual(await s.secrets.listGrants('later'), [], 'a project of the same name added later is not open to later');
       // Its block is free again, and the project can come back.
       assert.deepEqual((await op.invoke('add_project', { project: 'consilio' })).notes, ['port range 3100-3199']);
     });

@@ -27,7 +27,7 @@ async function run(): Promise<void> {
   const db = await openTarget(target);
   const keyring = new Keyring(db, await loadMasterKeys(target.home, undefined), systemClock, 1_000_000);
   await keyring.init();
-  const secrets = new SecretsService({ db, keyring, clock: systemClock, audit: new AuditLog(db, systemClock), reads: new ReadTracker(db, createLogger('silent')), maxValueBytes: 1024 });
+  const secrets = new SecretsService({ db, keyring, clock: systemClock, audit: new AuditLog(db, systemClock), reads: new ReadTracker(db, createLogger('silent')), maxValueBytes: 1024, projects: { get: () => Promise.reject(new Error('this worker gives no grants')) } });
   send('ready');
   for (let round = 0; ; round++) {
     const path = PATHS[round % PATHS.length]!;

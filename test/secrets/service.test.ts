@@ -208,6 +208,9 @@ for (const backend of testBackends()) {
     test('grants open other prefixes: read grants read only, write grants both', async () => {
       await s.secrets.set(admin, { path: 'service/penpot/admin_password', value: 'penpot-pw' });
       await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), isError('forbidden'));
+      // A grant names a project that exists: a typo must not wait there for a project of that name.
+      await assert.rejects(s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' }), isError('not_found', /^no project consilio; /));
+      await s.projects.add('test', { name: 'consilio' });
       await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' });
       assert.equal((await s.secrets.get(consilio, { path: 'service/penpot/admin_password' })).value, 'penpot-pw');
       await assert.rejects(s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'x' }), isError('forbidden'));

@@ -39,6 +39,8 @@ for (const backend of testBackends()) {
       assert.deepEqual([done.status, done.durationMs, done.complexity], ['succeeded', 90_000, 'simple']);
       await assertRejects(admin.invoke('complete_task', { id: started.id }), 'conflict', /already succeeded; a task is finished once/);
       await assertRejects(admin.invoke('fail_task', { id: 'no-such-task' }), 'not_found');
+      // A typo in the project makes no ghost project that a later one of that name would inherit.
+      await assertRejects(admin.invoke('start_task', { type: 'review', project: 'alpah' }), 'not_found', /^no project alpah; /);
     });
 
     test('a start with the caller\'s own id is idempotent; another task under that id is refused', async () => {
