@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CommandSpec, FieldSpec } from './commands.js';
 import { argName, kebab, usageLine } from './help.js';
+import { SupervisorError } from '../core/errors.js';
 import { UsageError } from './usage-error.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -10,10 +11,22 @@ export interface Stdin {
   read(): Promise<string>;
 }
 
+/**
+ * Bytes as UTF-8 text, refused when they are not: Buffer's decoding would put U+FFFD in place of
+ * each bad byte, and a secret or a file would be stored altered without a word.
+ */
+function utf8(bytes: Buffer, where: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new SupervisorError('invalid_input', `${where} is not UTF-8 text; only text is stored (base64-encode binary data)`);
+  }
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return utf8(Buffer.concat(chunks), 'stdin');
 }
 
 export const processStdin: Stdin = { isTTY: Boolean(process.stdin.isTTY), read: readStdin };
@@ -137,8 +150,7 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
   const merged = { ...fromJson, ...input };
   const fromStdin = cmd.cli.stdin;
   if (fromStdin && merged[fromStdin] === undefined && !stdin.isTTY) {
-    // `echo value | supervisor secrets set path` keeps the value out of shell history; drop echo's newline.
-    merged[fromStdin] = (await stdin.read()).replace(/\r?\n$/, '');
+    merged[fromStdin] = oneLineWithoutNewline(await stdin.read());
   }
   return { input: merged, fromArgv, structured: Object.keys(fromJson).length > 0 };
 }
@@ -163,11 +175,22 @@ export function checkRequired(cmd: CommandSpec, input: Record<string, unknown>, 
   }
 }
 
+/**
+ * `echo value | supervisor secrets set path` keeps the value out of shell history: echo's
+ * newline after one line is dropped. Text of several lines (a PEM key, a certificate) is kept
+ * exactly, its final newline too.
+ */
+export function oneLineWithoutNewline(text: string): string {
+  const line = text.replace(/\r?\n$/, '');
+  return /[\r\n]/.test(line) ? text : line;
+}
+
 async function readTextFile(cmd: CommandSpec, path: string, stdin: Stdin): Promise<string> {
   if (path === '-') return stdin.read();
-  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
     throw usageError(cmd, `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)}`);
   });
+  return utf8(bytes, path);
 }
 
 function parseJsonInput(cmd: CommandSpec, text: string | undefined): Record<string, unknown> {

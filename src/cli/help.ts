@@ -123,7 +123,7 @@ export function operationHelp(cmd: CommandSpec): string {
   lines.push(...columns(rows));
   if (cmd.cli.stdin) {
     const name = kebab(cmd.cli.stdin);
-    lines.push('', (cmd.cli.files ?? []).includes(cmd.cli.stdin) ? `The ${name} is read from the file, or from stdin when no file is named.` : `The ${name} is read from stdin, or asked for with echo off on a terminal; --${name} takes it from the command line, where other users of this host can see it.`);
+    lines.push('', (cmd.cli.files ?? []).includes(cmd.cli.stdin) ? `The ${name} is read from the file, or from stdin when no file is named.` : `The ${name} is read from stdin (one line loses its final newline, several lines are kept exactly), or asked for with echo off on a terminal; --${name} takes it from the command line, where other users of this host can see it.`);
   }
   if (cmd.cli.okField) lines.push('', `Exits 1 when ${cmd.cli.okField} is false (for CI and cron).`);
   lines.push('', `MCP tool: ${cmd.name}    REST: ${cmd.rest.method} /api/v1${cmd.rest.path}`, '', GLOBAL_FLAGS);

@@ -66,6 +66,17 @@ describe('supervisor CLI', () => {
       assert.equal(secret.readCount, 1);
     });
 
+    test('stdin: text of several lines (a PEM key) is kept exactly; bytes that are not UTF-8 are refused, nothing stored', async () => {
+      const pem = '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n';
+      assert.equal((await runCli(['secrets', 'set', 'project/cli/tls_key'], { env: t.env, stdin: pem })).code, 0);
+      assert.equal(parseJson(await runCli(['secrets', 'get', 'project/cli/tls_key', '--json'], { env: t.env })).value, pem);
+
+      const binary = await runCli(['secrets', 'set', 'project/cli/binary'], { env: t.env, stdin: Buffer.from([0x61, 0x62, 0xff, 0xfe, 0x63, 0x64]) });
+      assert.equal(binary.code, 1, describeResult(binary));
+      assert.match(binary.stderr, /invalid_input: stdin is not UTF-8 text; only text is stored \(base64-encode binary data\)/);
+      assert.equal((await runCli(['secrets', 'get', 'project/cli/binary'], { env: t.env })).code, 1, 'nothing stored');
+    });
+
     test('--json output is one JSON document for every kind of answer', async () => {
       await runCli(['secrets', 'set', 'project/cli/nested/key'], { env: t.env, stdin: 'v' });
       for (const args of [

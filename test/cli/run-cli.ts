@@ -43,7 +43,7 @@ export interface CliOptions {
   /** Full environment of the child; build it with `cliEnv`. */
   env: Record<string, string>;
   /** Written to stdin, which is then closed. Without it stdin is closed empty (unless keepStdinOpen). */
-  stdin?: string;
+  stdin?: string | Buffer;
   /** Leave stdin open for the caller to write (MCP over stdio). */
   keepStdinOpen?: boolean;
   /** Kill the child and fail after this long (default 60 s: a first start on a loaded machine runs initdb). */

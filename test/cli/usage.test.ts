@@ -145,7 +145,7 @@ describe('usage errors', () => {
     const r = await runCli(['secrets', 'set', '--help'], { env });
     assert.equal(r.code, 0, describeResult(r));
     assert.match(r.stdout, /^Usage: supervisor secrets set <path> \[--if-version <n>\] \[--description <description>\] \[--tags a,b\] \[--expires-at <time>\]/);
-    assert.match(r.stdout, /The value is read from stdin, or asked for with echo off on a terminal/);
+    assert.match(r.stdout, /The value is read from stdin \(one line loses its final newline, several lines are kept exactly\), or asked for with echo off on a terminal/);
     assert.match(r.stdout, /MCP tool: set_secret/);
     // A switch on by default is shown as its --no- flag: the help says what the flag does, not the opposite.
     const tunnel = await runCli(['tunnel', 'add', '--help'], { env });
