@@ -63,8 +63,21 @@ export function takeSwitch(words: string[], name: string): boolean {
   return true;
 }
 
+/**
+ * An error message as a person at the command line reads it: the operations it names
+ * (`list_secrets`, release_port) become the commands that run them (`supervisor secrets
+ * list`). REST and MCP callers, and --json, get the message as the operation wrote it.
+ */
+export function inCliTerms(message: string, commands: readonly CommandSpec[]): string {
+  const byName = new Map(commands.map((c) => [c.name, `supervisor ${c.cli.command.join(' ')}`]));
+  return message.replace(/`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?/g, (whole, name: string) => {
+    const command = byName.get(name);
+    return command ? `\`${command}\`` : whole;
+  });
+}
+
 /** How an error reaches the user: one line (and the usage) for people, one JSON document with --json; the exit code. */
-function report(err: unknown, json: boolean, errOut: Output): number {
+async function report(err: unknown, json: boolean, errOut: Output, source: CliSource): Promise<number> {
   if (err instanceof UsageError) {
     if (json) errOut.write(`${JSON.stringify({ error: { code: 'usage', message: err.message, ...(err.usage ? { usage: err.usage } : {}) } })}\n`);
     else errOut.write(`supervisor: ${err.message}\n${err.usage ? `usage: ${err.usage}\n` : ''}${err.helpCommand ? `Run \`${err.helpCommand}\`${err.usage ? ' for more' : ' for the commands'}.\n` : ''}`);
@@ -72,7 +85,7 @@ function report(err: unknown, json: boolean, errOut: Output): number {
   }
   const error = err instanceof SupervisorError ? err : new SupervisorError('internal', (err as Error).message ?? String(err));
   if (json) errOut.write(`${JSON.stringify(error.toJSON())}\n`);
-  else errOut.write(`supervisor: ${error.code}: ${error.message}\n`);
+  else errOut.write(`supervisor: ${error.code}: ${inCliTerms(error.message, (await source.manifest().catch(() => undefined))?.commands ?? [])}\n`);
   return 1;
 }
 
@@ -88,7 +101,7 @@ export async function runCli(argv: string[], source: CliSource | AppDefinition, 
   try {
     return await dispatch(globals, src, out, errOut);
   } catch (err) {
-    return report(err, globals.json, errOut);
+    return report(err, globals.json, errOut, src);
   }
 }
 

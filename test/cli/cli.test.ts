@@ -99,6 +99,10 @@ describe('supervisor CLI', () => {
       assert.equal(r.code, 1, describeResult(r));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^supervisor: not_found: no secret at project\/cli\/missing/);
+      // The way out is named as a command here; --json keeps the operation's own words, as REST and MCP have them.
+      assert.match(r.stderr, /; `supervisor secrets list` shows the paths that exist\n$/);
+      const json = await runCli(['secrets', 'get', 'project/cli/missing', '--json'], { env: t.env });
+      assert.match(json.stderr, /`list_secrets` shows the paths that exist/);
     });
 
     test('--input carries every field, including text the command line otherwise reads from a file', async () => {
@@ -126,7 +130,7 @@ describe('supervisor CLI', () => {
   describe('bad input names the field', () => {
     // Exit 1: the command line was fine, the operation refused the input.
     const refused: Array<{ what: string; args: string[]; stdin?: string; message: RegExp }> = [
-      { what: 'a ../ path', args: ['secrets', 'get', 'project/cli/../meta/x'], message: /invalid input for get_secret: path: segment "\.\." is invalid/ },
+      { what: 'a ../ path', args: ['secrets', 'get', 'project/cli/../meta/x'], message: /invalid input for `supervisor secrets get`: path: segment "\.\." is invalid/ },
       { what: 'a path outside the roots', args: ['secrets', 'get', '../etc/passwd'], message: /path: must start with meta\/, project\/, service\// },
       { what: 'an empty segment (a//b)', args: ['secrets', 'get', 'project/cli//b'], message: /path: must not have empty segments \(a\/\/b\)/ },
       { what: 'an empty value', args: ['secrets', 'set', 'project/cli/empty'], stdin: '', message: /value: must not be empty/ },

@@ -1,0 +1,19 @@
+// Error messages name operations (list_secrets, release_port), as REST and MCP callers call them;
+// at the command line a person reads the command that runs each one instead.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { catalog } from '../../src/app.js';
+import { describeCommands } from '../../src/cli/commands.js';
+import { inCliTerms } from '../../src/cli/program.js';
+
+const commands = describeCommands(catalog).commands;
+
+test('operation names become the commands that run them; other words with underscores stay', () => {
+  assert.equal(
+    inCliTerms('no secret at project/a/api_key; `list_secrets` shows the paths that exist', commands),
+    'no secret at project/a/api_key; `supervisor secrets list` shows the paths that exist',
+  );
+  assert.equal(inCliTerms('port 3100 is allocated to api; release_port it first', commands), 'port 3100 is allocated to api; `supervisor port release` it first');
+  assert.equal(inCliTerms('no Google Cloud account named x; gcloud_list_accounts lists them', commands), 'no Google Cloud account named x; `supervisor gcloud accounts` lists them');
+  assert.equal(inCliTerms('set SUPERVISOR_CLOUDFLARE_ZONES or the tunnel_id setting', commands), 'set SUPERVISOR_CLOUDFLARE_ZONES or the tunnel_id setting');
+});
