@@ -13,6 +13,7 @@ const written = z.enum(['created', 'updated', 'unchanged']).describe('unchanged:
 export const layerInput = z.enum(LAYERS).describe('core: all projects, meta: meta only, project: one');
 
 export const regenerateOutput = z.object({
+  ok: z.boolean().describe('false when a project was refused or failed (nothing written there)'),
   counts: z.object({ updated: z.number().int(), unchanged: z.number().int(), refused: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
   results: z.array(
     z.object({

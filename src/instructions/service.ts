@@ -78,7 +78,7 @@ export class InstructionsService {
     actor: string,
     input: { project?: string; all: boolean; onHandEdit: OnHandEdit; agentsMd?: boolean },
     progress: (step: Progress) => void = () => undefined,
-  ): Promise<{ counts: Record<RegenerateRow['status'], number>; results: RegenerateRow[] }> {
+  ): Promise<{ ok: boolean; counts: Record<RegenerateRow['status'], number>; results: RegenerateRow[] }> {
     if ((input.project === undefined) !== input.all) throw invalidInput('give either project (one project) or all (every project)', { fields: ['project', 'all'] });
     if (input.agentsMd !== undefined) await this.chooseAgentsMd(actor, input.project, input.agentsMd);
     const targets = await this.targets.resolve(input.project);
@@ -90,7 +90,7 @@ export class InstructionsService {
     const results = byProject<RegenerateRow>([...report.results, ...targets.skipped.map((s) => ({ ...s, status: 'skipped' as const }))]);
     const counts = { ...report.counts, skipped: targets.skipped.length };
     await this.deps.audit.record({ actor, action: 'instructions.regenerate', target: input.project ?? '*', outcome: 'ok', detail: counts });
-    return { counts, results };
+    return { ok: counts.refused === 0 && counts.failed === 0, counts, results };
   }
 
   private async chooseAgentsMd(actor: string, project: string | undefined, agentsMd: boolean): Promise<void> {

@@ -82,3 +82,16 @@ test('on a daemon started with port 0, CLAUDE.md and .mcp.json name the port it 
   const config = JSON.parse(await readFile(join(project.directory!, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, { url: string }> };
   assert.equal(Object.values(config.mcpServers)[0]?.url, endpoint);
 });
+
+test('regenerate exits 1 when a project failed (its directory is gone), after printing what happened; ok says the same', async () => {
+  await daemon.services.projects.add('test', { name: 'cli-gone', directory: '/nonexistent/supervisor-test/cli-gone' });
+  const r = await cli(['instructions', 'regenerate', 'cli-gone', '--json']);
+  assert.equal(r.code, 1, describeResult(r));
+  const answer = parseJson(r) as { ok: boolean; results: Array<{ project: string; status: string }> };
+  assert.equal(answer.ok, false);
+  assert.deepEqual(answer.results.map((x) => [x.project, x.status]), [['cli-gone', 'failed']]);
+  await daemon.services.projects.remove('test', { name: 'cli-gone', force: true });
+  const fine = await cli(['instructions', 'regenerate', 'cli-b', '--json']);
+  assert.equal(fine.code, 0, describeResult(fine));
+  assert.equal(parseJson(fine).ok, true);
+});
