@@ -100,9 +100,9 @@ export class Git {
     return changes;
   }
 
-  /** Refuses a tree with uncommitted changes, naming them. */
-  async assertClean(): Promise<void> {
-    const paths = (await this.changes()).map((c) => c.path);
+  /** Refuses a tree with uncommitted changes (but those to `ignored` paths), naming them. */
+  async assertClean(ignored: readonly string[] = []): Promise<void> {
+    const paths = (await this.changes()).map((c) => c.path).filter((p) => !ignored.includes(p));
     if (paths.length === 0) return;
     const shown = paths.slice(0, 20).join(', ') + (paths.length > 20 ? `, … (${paths.length} in all)` : '');
     throw conflict(`${this.root} has uncommitted changes (${shown}); commit or stash them before starting a loop`, {

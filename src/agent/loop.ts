@@ -7,7 +7,7 @@ import { conflict, invalidInput } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Git, featureSlug, type GitAuthor } from './git.js';
 import { DEFAULT_SETTINGS, type LoopFailure, type Phase, type PhaseTiming, type PivResult, type PivSettings, type PivState } from './model.js';
-import { PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
+import { INSTRUCTION_FILES, PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
 import { detectValidationCommands } from './validate.js';
 
 export interface PhaseEvent {
@@ -88,7 +88,7 @@ export class PivLoop {
   private async create(git: Git, input: StartPivInput): Promise<PivState> {
     const feature = input.feature.trim();
     if (feature === '') throw invalidInput('describe the feature to build; the description is empty');
-    await git.assertClean();
+    await git.assertClean(INSTRUCTION_FILES);
     const baseBranch = await this.baseBranch(git, input.baseBranch);
     const validationCommands = input.validationCommands ?? (await detectValidationCommands(git.root));
     if (validationCommands.length === 0) {
@@ -153,7 +153,7 @@ export class PivLoop {
   /** A resumed loop continues on its own branch; someone else's uncommitted work is never carried over. */
   private async checkOut(git: Git, state: PivState): Promise<void> {
     if ((await git.currentBranch()) === state.branch) return;
-    await git.assertClean();
+    await git.assertClean(INSTRUCTION_FILES);
     await git.switchTo(state.branch);
   }
 

@@ -17,7 +17,9 @@ export interface InstructionProject {
   agentsMd?: boolean;
 }
 
-export type ManagedFileName = 'CLAUDE.md' | 'AGENTS.md';
+/** The files regenerate_instructions writes at a project's directory. */
+export const MANAGED_FILES = ['CLAUDE.md', 'AGENTS.md'] as const;
+export type ManagedFileName = (typeof MANAGED_FILES)[number];
 
 export interface ManagedOutput {
   file: ManagedFileName;

@@ -146,4 +146,20 @@ describe('PivLoop', () => {
     assert.equal(result.status, 'succeeded');
     assert.ok(s.store.progress(result.id).some((e) => e.message === 'the onPhase hook failed: tasks unavailable'));
   });
+
+  test('CLAUDE.md, which regenerate_instructions writes at any time, neither stops a loop from starting nor goes into its commit', async (t) => {
+    // Rewritten while the loop runs (here by the implement step, as a regeneration would), and left uncommitted before it.
+    const s = await setup(t, [{ ...GOOD, writes: { ...GOOD.writes, 'CLAUDE.md': '# Greeter\n\nregenerated during the loop\n' } }]);
+    await writeFiles(s.dir, { 'CLAUDE.md': '# Greeter\n\nregenerated before the loop\n' });
+    const result = await s.loop.start(s.input);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.deepEqual(result.filesChanged, ['greet.mjs']);
+    assert.equal(await git(s.dir, 'status', '--porcelain'), '?? CLAUDE.md', 'still there, uncommitted');
+    assert.ok(s.store.progress(result.id).some((e) => e.message === 'left uncommitted: CLAUDE.md (instructions the supervisor writes; commit them apart from the feature)'));
+
+    // Anything else left uncommitted still stops a loop.
+    const other = await setup(t, [GOOD]);
+    await writeFiles(other.dir, { 'notes.txt': 'mine\n' });
+    await assert.rejects(other.loop.start(other.input), isError('conflict', /has uncommitted changes \(notes\.txt\)/));
+  });
 });
