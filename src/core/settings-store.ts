@@ -13,8 +13,10 @@ export interface SettingView {
   domain: string;
   /** What the running process uses, as text; null when unset; hidden for sensitive settings. */
   value: string | null;
-  /** Where the value comes from: the environment wins over the config file, which wins over the default. */
+  /** Where the setting is taken from: the environment wins over the config file, which wins over the default. */
   source: 'env' | 'file' | 'default';
+  /** What the next start will use, when it differs from value (a setting changed that needs a restart). */
+  pending?: string | null;
   /** Applied to a running daemon by set_setting; otherwise a change takes a restart. */
   live: boolean;
   doc: string;
@@ -94,7 +96,27 @@ export class SettingsStore {
   private view(entry: Entry, file: Record<string, unknown>): SettingView {
     const fromEnv = this.env[entry.def.env];
     const source = fromEnv !== undefined && fromEnv !== '' ? 'env' : Object.hasOwn(file, entry.name) ? 'file' : 'default';
-    return { name: entry.name, env: entry.def.env, domain: entry.domain, value: shown(entry.def, this.current(entry)), source, live: entry.def.live === true, doc: entry.def.doc };
+    const value = shown(entry.def, this.current(entry));
+    const next = this.configured(entry, source === 'env' ? fromEnv : source === 'file' ? file[entry.name] : entry.def.default);
+    return {
+      name: entry.name,
+      env: entry.def.env,
+      domain: entry.domain,
+      value,
+      source,
+      ...(next !== undefined && next !== value ? { pending: next } : {}),
+      live: entry.def.live === true,
+      doc: entry.def.doc,
+    };
+  }
+
+  /** A setting's value as its source gives it now, shown as `value` is; undefined when the source does not parse (the start would refuse it). */
+  private configured(entry: Entry, raw: unknown): string | null | undefined {
+    try {
+      return shown(entry.def, parseSetting(entry.name, entry.def, raw));
+    } catch {
+      return undefined;
+    }
   }
 
   async list(): Promise<SettingView[]> {

@@ -13,6 +13,7 @@ const setting = z.object({
   domain: z.string(),
   value: z.string().nullable(),
   source: z.enum(['env', 'file', 'default']),
+  pending: z.string().nullable().optional().describe('What the next start uses, when it differs from value (restart to apply)'),
   live: z.boolean(),
   doc: z.string(),
 });

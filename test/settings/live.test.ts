@@ -81,6 +81,18 @@ describe('settings applied live', () => {
     assert.equal(await readFile(file, 'utf8'), text);
   });
 
+  test('a setting that needs a restart: the answer shows the value in use and the pending one, until the restart', async () => {
+    const set = await mcp('set_setting', { name: 'agentCommand', value: '/opt/claude/bin/claude' });
+    assert.ok(set.ok, JSON.stringify(set));
+    const output = set.output as { applied: string; setting: { value: string; source: string; pending?: string } };
+    assert.equal(output.applied, 'restart');
+    assert.deepEqual([output.setting.value, output.setting.source, output.setting.pending], ['claude', 'file', '/opt/claude/bin/claude']);
+    const got = await mcp('get_setting', { name: 'agentCommand' });
+    assert.equal((got.output as { pending?: string }).pending, '/opt/claude/bin/claude');
+    const live = await mcp('get_setting', { name: 'portDenyList' });
+    assert.equal(Object.hasOwn(live.output as object, 'pending'), false, 'no pending value when nothing waits for a restart');
+  });
+
   test('the port deny list applies at once: check_port says a newly denied port is never handed out', async () => {
     const beforeSet = await mcp('check_port', { port: 4321 });
     assert.ok(beforeSet.ok, JSON.stringify(beforeSet));
