@@ -15,6 +15,8 @@
 //      under the up-thresholds, unless already at the bottom;
 //   7. otherwise, steady.
 
+import { invalidInput } from '../core/errors.js';
+
 export interface LadderStep {
   machineType: string;
   /** Effective vCPUs (shared-core types count their sustained share: e2-small = 0.5). */
@@ -61,6 +63,20 @@ export const DEFAULT_POLICY: AutoscalePolicy = {
   cooldownMinutes: 60,
   warmupMinutes: 15,
 };
+
+/**
+ * Thresholds that contradict each other are refused: with a scale-down threshold at or over
+ * the matching scale-up one, one load could call for both, and the VM would step up and down.
+ */
+export function checkRules(overrides: Partial<AutoscalePolicy>): void {
+  const p = { ...DEFAULT_POLICY, ...overrides };
+  const problems: string[] = [];
+  if (p.downAveragePercent >= p.upAveragePercent) problems.push(`downAveragePercent ${p.downAveragePercent} must be under upAveragePercent ${p.upAveragePercent}`);
+  if (p.downMaxPercent >= p.upMaxPercent) problems.push(`downMaxPercent ${p.downMaxPercent} must be under upMaxPercent ${p.upMaxPercent}`);
+  if (problems.length > 0) {
+    throw invalidInput(`rules: ${problems.join('; ')} (defaults fill what the policy does not set: ${JSON.stringify(DEFAULT_POLICY)})`, { field: 'rules' });
+  }
+}
 
 export interface MetricWindow {
   average: number;

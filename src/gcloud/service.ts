@@ -14,7 +14,7 @@ import type { ProjectService } from '../projects/index.js';
 import type { SecretsService } from '../secrets/index.js';
 import { GcloudAccounts, type Account, type AccountClients, type AccountRow } from './accounts.js';
 import { Attachments, attachmentKey, type Attachment } from './attachments.js';
-import { decideScaling, DEFAULT_POLICY, type AutoscalePolicy, type MetricsSummary } from './autoscale.js';
+import { checkRules, decideScaling, DEFAULT_POLICY, type AutoscalePolicy, type MetricsSummary } from './autoscale.js';
 import { MACHINE_TYPES, SEED_LADDER } from './catalog.js';
 import type { MutationOptions, OperationOutcome } from './compute.js';
 import { healthWindow, readHealth, type VmHealthView } from './health.js';
@@ -241,6 +241,8 @@ export class GcloudService {
   async setPolicy(actor: string, args: VmArgs & { mode: Mode; ladder?: string[]; rules?: Partial<AutoscalePolicy> }): Promise<PolicyRow> {
     return this.withVm(args, async (c, ref) => {
       const existing = await this.policies.get(ref);
+      const rules = { ...(existing?.rules ?? {}), ...(args.rules ?? {}) };
+      checkRules(rules);
       const ladder = args.ladder ?? existing?.ladder;
       const vm = await c.compute.get(ref);
       const effective = ladder ?? (SEED_LADDER.includes(vm.machineType) ? SEED_LADDER : undefined);
@@ -248,7 +250,6 @@ export class GcloudService {
       if (!effective.includes(vm.machineType)) {
         throw invalidInput(`ladder: ${vm.machineType}, the current type of ${ref.name}, is not on it (${effective.join(', ')}); the auto-scaler only moves along the ladder`, { field: 'ladder' });
       }
-      const rules = { ...(existing?.rules ?? {}), ...(args.rules ?? {}) };
       const row = await this.policies.set(ref, { mode: args.mode, ladder: effective, rules }, actor, this.deps.clock.now());
       await this.deps.audit.record({ actor, action: 'gcloud.set_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: args.mode, ladder: effective } });
       return row;

@@ -182,6 +182,11 @@ for (const backend of testBackends()) {
         ['gcloud_start_vm', { project: 'vm-host', zone: 'mars-north1-a', instanceName: 'web' }, /zone: unknown region mars-north1/],
         ['gcloud_set_autoscale_policy', { project: 'vm-host', zone: ZONE, instanceName: 'web', mode: 'act', ladder: ['e2-small', 'e2-giant'] }, /ladder\.1: e2-giant is not a machine type/],
         ['gcloud_set_autoscale_policy', { project: 'vm-host', zone: ZONE, instanceName: 'web', mode: 'act', rules: { upAveragePercent: 170 } }, /rules\.upAveragePercent: must be from 1 to 100/],
+        [
+          'gcloud_set_autoscale_policy',
+          { project: 'vm-host', zone: ZONE, instanceName: 'web', mode: 'act', rules: { upAveragePercent: 10, downAveragePercent: 50 } },
+          /^rules: downAveragePercent 50 must be under upAveragePercent 10 \(defaults fill/,
+        ],
         ['gcloud_delete_vm', { project: 'vm-host', zone: ZONE, instanceName: 'web' }, /^confirm: deleting VM web/],
         ['gcloud_remove_account', { account: 'vm-host' }, /^confirm: /],
         ['gcloud_add_account', { account: 'broken', key: '{"type": "service_account", "private_key": "-----BEGIN' }, /key is not a usable service-account key: \(file\) is not valid JSON/],

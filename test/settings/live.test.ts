@@ -88,8 +88,10 @@ describe('settings applied live', () => {
     assert.equal(output.applied, 'restart');
     assert.deepEqual([output.setting.value, output.setting.source, output.setting.pending], ['claude', 'file', '/opt/claude/bin/claude']);
     const got = await mcp('get_setting', { name: 'agentCommand' });
+    assert.ok(got.ok, JSON.stringify(got));
     assert.equal((got.output as { pending?: string }).pending, '/opt/claude/bin/claude');
     const live = await mcp('get_setting', { name: 'portDenyList' });
+    assert.ok(live.ok, JSON.stringify(live));
     assert.equal(Object.hasOwn(live.output as object, 'pending'), false, 'no pending value when nothing waits for a restart');
   });
 
