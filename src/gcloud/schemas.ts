@@ -17,6 +17,21 @@ export const zone = z.string().describe('Zone').superRefine(check((v) => zonePro
 export const instanceName = z.string().describe('VM').superRefine(check(named('a VM name')));
 export const machineType = z.string().superRefine(check((v) => /^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$/.test(v) || 'must be a machine type such as e2-standard-2'));
 export const confirm = z.boolean().optional().describe('Must be true');
+
+const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
+const LABEL_VALUE = /^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u;
+/** VM labels as Compute Engine takes them (at most 64; keys and values lowercase, digits, _ and -, at most 63), refused here rather than by Google. */
+export const labels = z
+  .object({})
+  .catchall(z.string())
+  .superRefine((value, ctx) => {
+    const entries = Object.entries(value);
+    if (entries.length > 64) ctx.addIssue({ code: 'custom', message: `at most 64 labels, got ${entries.length}` });
+    for (const [key, v] of entries) {
+      if (!LABEL_KEY.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'a label key is 1-63 lowercase letters, digits, _ and -, starting with a lowercase letter' });
+      else if (!LABEL_VALUE.test(v)) ctx.addIssue({ code: 'custom', path: [key], message: 'a label value is at most 63 lowercase letters, digits, _ and -' });
+    }
+  });
 export const dryRun = z.boolean().optional().describe('Plan only');
 export const vmRef = { project, zone, instanceName };
 

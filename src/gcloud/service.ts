@@ -5,7 +5,7 @@ import type { Progress } from '../catalog/operation.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { invalidInput, SupervisorError } from '../core/errors.js';
+import { conflict, invalidInput, SupervisorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
 import type { Principal } from '../core/principal.js';
@@ -16,7 +16,7 @@ import { GcloudAccounts, type Account, type AccountClients, type AccountRow } fr
 import { Attachments, attachmentKey, type Attachment } from './attachments.js';
 import { checkRules, decideScaling, DEFAULT_POLICY, type AutoscalePolicy, type MetricsSummary } from './autoscale.js';
 import { MACHINE_TYPES, SEED_LADDER } from './catalog.js';
-import type { MutationOptions, OperationOutcome } from './compute.js';
+import type { ComputeClient, MutationOptions, OperationOutcome } from './compute.js';
 import { healthWindow, readHealth, type VmHealthView } from './health.js';
 import { readHistory, storeSamples, type HistoryPoint } from './samples.js';
 import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
@@ -125,7 +125,16 @@ export class GcloudService {
       const spec: InstanceSpec = { ...args, project: ref.project, zone: ref.zone, name: ref.name };
       const planned: VmInstance = { ...ref, id: '', status: 'RUNNING', machineType: spec.machineType, labels: spec.labels ?? {}, bootDiskGb: spec.diskSizeGb };
       const { cost, note } = await this.prices.vmCost(planned);
-      if (dryRun) return { dryRun, vm: null, operation: null, cost, ...(note ? { note } : {}) };
+      if (dryRun) {
+        // What Google would refuse, found now: a plan that says yes to a create that will fail is no plan.
+        await assertOffered(c, ref, spec.machineType, 'machineType');
+        const existing = await c.compute.get(ref).catch((err: unknown) => {
+          if (err instanceof SupervisorError && err.code === 'not_found') return undefined;
+          throw err;
+        });
+        if (existing) throw conflict(`a VM named ${ref.name} already exists in ${ref.zone} (${existing.status}, ${existing.machineType}); choose another name`, { field: 'instanceName' });
+        return { dryRun, vm: null, operation: null, cost, ...(note ? { note } : {}) };
+      }
       const operation = await c.compute.insert(spec, this.waiting(progress));
       const [vm] = await this.withAttachments([await c.compute.get(ref)]);
       await this.deps.audit.record({ actor, action: 'gcloud.create_vm', target: attachmentKey(ref), outcome: 'ok', detail: { machineType: spec.machineType, operation: operation.operation, account: c.account.name } });
@@ -147,10 +156,7 @@ export class GcloudService {
         ...(before.note || after.note ? { note: after.note ?? before.note } : {}),
       };
       if (dryRun) {
-        await c.compute.machineType(ref.project, ref.zone, args.newMachineType).catch((err: unknown) => {
-          if (err instanceof SupervisorError && err.code === 'not_found') throw invalidInput(`newMachineType: ${args.newMachineType} is not offered in ${ref.zone}`, { field: 'newMachineType' });
-          throw err;
-        });
+        await assertOffered(c, ref, args.newMachineType, 'newMachineType');
         const planned = vm.machineType === args.newMachineType ? [] : vm.status === 'RUNNING' ? ['stop', 'setMachineType', 'start'] : ['setMachineType'];
         return { dryRun, report: null, planned, from: vm.machineType, to: args.newMachineType, status: vm.status, cost };
       }
@@ -412,3 +418,11 @@ export class GcloudService {
 }
 
 const cents = (usd: number) => Math.round(usd * 100) / 100;
+
+/** A machine type the zone offers, else invalid_input naming the field (a dry run's check of what Google would refuse). */
+async function assertOffered(c: { compute: Pick<ComputeClient, 'machineType'> }, ref: { project: string; zone: string }, type: string, field: string): Promise<void> {
+  await c.compute.machineType(ref.project, ref.zone, type).catch((err: unknown) => {
+    if (err instanceof SupervisorError && err.code === 'not_found') throw invalidInput(`${field}: ${type} is not offered in ${ref.zone} (or there is no such zone)`, { field });
+    throw err;
+  });
+}

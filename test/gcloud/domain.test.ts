@@ -212,6 +212,17 @@ for (const backend of testBackends()) {
       assert.equal((await f.call('gcloud_get_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'web' })).attachedTo, null);
     });
 
+    test('create with dryRun: what Google would refuse is refused by the plan, and nothing is created', async () => {
+      const plan = { project: 'openhorizon', zone: ZONE, machineType: 'e2-small', dryRun: true };
+      const ok = await f.call('gcloud_create_vm', { ...plan, instanceName: 'planned' });
+      assert.deepEqual([ok.dryRun, ok.vm], [true, null]);
+      await assertRejects(f.call('gcloud_create_vm', { ...plan, instanceName: 'web' }), 'conflict', /^a VM named web already exists in us-central1-a \(RUNNING, e2-standard-2\); choose another name/);
+      await assertRejects(f.call('gcloud_create_vm', { ...plan, instanceName: 'planned', machineType: 'e2-bogus' }), 'invalid_input', /^machineType: e2-bogus is not offered in us-central1-a/);
+      await assertRejects(f.call('gcloud_create_vm', { ...plan, instanceName: 'planned', labels: { Env: 'Prod' } }), 'invalid_input', /labels\.Env: a label key is 1-63 lowercase letters/);
+      await assertRejects(f.call('gcloud_create_vm', { ...plan, instanceName: 'planned', labels: { env: 'Prod' } }), 'invalid_input', /labels\.env: a label value is at most 63 lowercase/);
+      assert.equal(f.fake.instance('openhorizon-prod', ZONE, 'planned'), undefined);
+    });
+
     test('create and delete: the new VM with its cost; delete needs confirm and waits', async () => {
       const created = await f.call('gcloud_create_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'api', machineType: 'e2-small', diskSizeGb: 20, labels: { team: 'ops' }, startupScript: 'echo hi' });
       assert.deepEqual([(created.vm as Json).status, (created.vm as Json).machineType, (created.vm as Json).labels], ['RUNNING', 'e2-small', { team: 'ops' }]);
