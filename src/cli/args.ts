@@ -37,10 +37,14 @@ export function usageError(cmd: CommandSpec, message: string): UsageError {
 }
 
 const WHOLE = /^-?\d+$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Text from the command line as the type the operation wants, or a usage error naming the flag and what it takes. */
 function convert(cmd: CommandSpec, field: FieldSpec, shown: string, text: string): unknown {
   const bad = (what: string) => usageError(cmd, `${shown} must be ${what}, not "${text}"`);
+  if (field.nullable && text === 'null') return null;
+  // A date alone is the start of that day in UTC; a time needs its offset (Z, +02:00) to mean one moment.
+  if (field.format === 'date-time' && DATE_ONLY.test(text)) return `${text}T00:00:00Z`;
   if (field.enum && !field.enum.includes(text)) throw bad(`one of ${field.enum.join(', ')}`);
   switch (field.type) {
     case 'integer':

@@ -12,6 +12,8 @@ export interface FieldSpec {
   default?: unknown;
   enum?: string[];
   format?: string;
+  /** null is a value it takes (clearing it): the word `null` on the command line. */
+  nullable?: boolean;
 }
 
 /**
@@ -58,6 +60,11 @@ function concrete(prop: JsonSchema): JsonSchema {
   return variants?.find((v) => v.type !== 'null') ?? prop;
 }
 
+function takesNull(prop: JsonSchema): boolean {
+  const variants = (prop.anyOf ?? prop.oneOf) as JsonSchema[] | undefined;
+  return (Array.isArray(prop.type) && (prop.type as unknown[]).includes('null')) || (variants?.some((v) => v.type === 'null') ?? false);
+}
+
 function fieldsOf(schema: JsonSchema): Array<{ name: string; type: string; format?: string }> {
   return Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>).map(([name, prop]) => {
     const format = concrete(prop).format as string | undefined;
@@ -78,6 +85,7 @@ export function describeCommand(op: Operation): CommandSpec {
       ...(prop.default !== undefined ? { default: prop.default } : {}),
       ...(Array.isArray(shape.enum) ? { enum: (shape.enum as unknown[]).map(String) } : {}),
       ...(typeof shape.format === 'string' ? { format: shape.format } : {}),
+      ...(takesNull(prop) ? { nullable: true } : {}),
     };
   });
   const outputs = Object.entries((output.properties ?? {}) as Record<string, JsonSchema>).map(([name, prop]) => {

@@ -116,7 +116,9 @@ export function operationHelp(cmd: CommandSpec): string {
     // A boolean on by default is shown as its --no- flag, which does the opposite of the description.
     const onByDefault = f.type === 'boolean' && f.default === true ? ` (on by default; ${placeholder(cmd, f)} turns it off)` : '';
     const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${JSON.stringify(f.default)})` : f.required && !args.includes(f.name) && f.name !== cmd.cli.stdin ? ' (required)' : '';
-    return [placeholder(cmd, f), `${f.description ?? ''}${onByDefault}${dflt}`];
+    const clears = f.nullable && !/\bnull\b/.test(f.description ?? '') ? '; null clears' : '';
+    const when = f.format === 'date-time' ? ' (ISO 8601 with its offset, e.g. 2027-01-31T09:00:00Z; a date alone is midnight UTC)' : '';
+    return [placeholder(cmd, f), `${f.description ?? ''}${clears}${when}${onByDefault}${dflt}`];
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
   rows.push(['--input <json>', 'every field as one JSON object']);

@@ -66,6 +66,22 @@ describe('supervisor CLI', () => {
       assert.equal(secret.readCount, 1);
     });
 
+    test('flags: null clears a field that takes null; a date alone is midnight UTC', async () => {
+      const path = 'project/cli/expiring';
+      const set = await runCli(['secrets', 'set', path, '--expires-at', '2099-01-31', '--rotation-interval-days', '30', '--description', 'the API key'], { env: t.env, stdin: 'v1\n' });
+      assert.equal(set.code, 0, describeResult(set));
+      const first = parseJson(await runCli(['secrets', 'get', path, '--json'], { env: t.env }));
+      assert.deepEqual([first.expiresAt, first.rotationIntervalDays, first.description], ['2099-01-31T00:00:00.000Z', 30, 'the API key']);
+      const cleared = await runCli(['secrets', 'set', path, '--expires-at', 'null', '--rotation-interval-days', 'null', '--description', 'null'], { env: t.env, stdin: 'v2\n' });
+      assert.equal(cleared.code, 0, describeResult(cleared));
+      const second = parseJson(await runCli(['secrets', 'get', path, '--json'], { env: t.env }));
+      assert.deepEqual([second.expiresAt, second.rotationIntervalDays, second.description], [null, null, null]);
+      // A time without its offset is still refused: it names no single moment.
+      const vague = await runCli(['secrets', 'set', path, '--expires-at', '2099-01-31T09:00:00'], { env: t.env, stdin: 'v3\n' });
+      assert.equal(vague.code, 1, describeResult(vague));
+      assert.match(vague.stderr, /expiresAt/);
+    });
+
     test('stdin: text of several lines (a PEM key) is kept exactly; bytes that are not UTF-8 are refused, nothing stored', async () => {
       const pem = '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n';
       assert.equal((await runCli(['secrets', 'set', 'project/cli/tls_key'], { env: t.env, stdin: pem })).code, 0);
