@@ -66,6 +66,7 @@ export const routePlan = z.object({
 });
 
 export const syncOutcome = z.object({
+  ok: z.boolean().describe('false when a wanted route or record is not in place: conflicts, records Cloudflare refused'),
   tunnelId: z.string(),
   mode: z.enum(['local', 'remote']),
   where: z.string().describe('config.yml path (local) or API path (remote)'),

@@ -50,6 +50,8 @@ export interface SyncOptions {
 }
 
 export interface SyncOutcome {
+  /** Everything wanted is in place (or, in a dry run, would be): no conflict, no refused record. */
+  ok: boolean;
   tunnelId: string;
   mode: 'local' | 'remote';
   where: string;
@@ -204,12 +206,13 @@ export class TunnelService {
     }
 
     if (options.dnsUnchecked !== undefined && options.dryRun) {
-      return { tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns: this.deps.dns.unchecked(request, options.dnsUnchecked), warnings: unmanagedWarnings };
+      const dns = this.deps.dns.unchecked(request, options.dnsUnchecked);
+      return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns, warnings: unmanagedWarnings };
     }
     const dns = await this.deps.dns.apply(actor, operation, request);
     // Said once, when the record is made (or would be), not on every sync after.
     const warnings = [...unmanagedWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
-    return { tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
+    return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
   }
 
   /**
@@ -261,3 +264,5 @@ export class TunnelService {
 function uniqueHostnames(routes: Route[]): string[] {
   return [...new Set(routes.map((r) => r.hostname))];
 }
+
+const allInPlace = (routes: RoutePlan, dns: DnsOutcome): boolean => routes.conflicts.length === 0 && dns.plan.conflicts.length === 0 && dns.failed.length === 0;

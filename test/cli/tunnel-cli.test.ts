@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
+import { startFakeCloudflare, type FakeCloudflare, type Zone } from '../fakes/cloudflare/index.js';
 import { assertCliBuilt, cliEnv, describeResult, runCli } from './run-cli.js';
 
 const TOKEN = 'cli-cloudflare-token-00000000000000000000';
@@ -19,6 +19,7 @@ describe('supervisor tunnel sync from the CLI', () => {
   let config: string;
   let env: Record<string, string>;
   const tunnelId = randomUUID();
+  let zone: Zone;
 
   const cli = async (args: string[], stdin?: string) => {
     const r = await runCli(args, { env, stdin });
@@ -30,7 +31,7 @@ describe('supervisor tunnel sync from the CLI', () => {
     assertCliBuilt();
     fake = await startFakeCloudflare();
     fake.addToken(TOKEN, ['zone:read', 'dns:edit']);
-    fake.addZone('example.com');
+    zone = fake.addZone('example.com');
     home = await mkdtemp(join(tmpdir(), 'supervisor-tunnel-cli-'));
     config = join(home, 'cloudflared.yml');
     await writeFile(config, `tunnel: ${tunnelId}\ncredentials-file: /etc/cloudflared/creds.json\ningress:\n  - service: http_status:404\n`);
@@ -63,5 +64,15 @@ describe('supervisor tunnel sync from the CLI', () => {
     const doc = parse(await readFile(config, 'utf8')) as { ingress: Array<{ hostname?: string; service: string }>; 'credentials-file': string };
     assert.deepEqual(doc.ingress, [{ hostname: 'api.shop.example.com', service: 'http://localhost:24000' }, { service: 'http_status:404' }]);
     assert.equal(doc['credentials-file'], '/etc/cloudflared/creds.json');
+  });
+
+  test('a hostname whose record is not ours is a conflict: the rest is synced, ok is false and the exit code 1, for cron', async () => {
+    fake.addRecord(zone.id, { type: 'CNAME', name: 'www.shop.example.com', content: 'elsewhere.example.net', proxied: false });
+    await cli(['port', 'allocate', 'shop', 'www', '--hostname', 'www.shop.example.com']);
+    const r = await runCli(['tunnel', 'sync', '--json'], { env });
+    assert.equal(r.code, 1, describeResult(r));
+    const answer = JSON.parse(r.stdout) as { ok: boolean; written: boolean; dns: { plan: { conflicts: Array<{ name: string }> } } };
+    assert.deepEqual([answer.ok, answer.written], [false, true]);
+    assert.deepEqual(answer.dns.plan.conflicts.map((c) => c.name), ['www.shop.example.com']);
   });
 });

@@ -289,6 +289,7 @@ test('a hostname outside the managed zones: the others still sync, it is routed 
     await f.services.ports.allocate(admin, { project: 'ext', service: 'out', hostname: 'ext.notmyzone.org' });
     await f.services.ports.allocate(admin, { project: 'ext', service: 'in', hostname: 'in.example.com' });
     const synced = await f.invoke('sync_tunnel', {});
+    assert.equal(synced.ok, true, 'a warning, not a conflict');
     assert.ok((await fileIngress(f)).some((r) => r.hostname === 'ext.notmyzone.org'), 'routed by the tunnel');
     assert.equal(f.fake.records(f.zones.root.id).find((r) => r.name === 'in.example.com')?.content, `${f.tunnelId}.cfargotunnel.com`, 'the other hostname got its CNAME');
     assert.deepEqual(
@@ -324,6 +325,7 @@ test("a port allocated with the hostname of a stored route does not take the rou
     await f.services.ports.allocate(admin, { project: 'grab', service: 'web', hostname: 'ssh.example.com' });
     const synced = await f.invoke('sync_tunnel', {});
     assert.ok((await fileIngress(f)).some((r) => r.hostname === 'ssh.example.com' && r.service === 'ssh://localhost:22'), 'the stored route stays');
+    assert.equal(synced.ok, false);
     assert.deepEqual((synced.routes as { conflicts: unknown[] }).conflicts, [
       { hostname: 'ssh.example.com', path: '', wanted: 'http://localhost:21300', existing: 'ssh://localhost:22 (manual route; remove_tunnel_route it to route the port)' },
     ]);
