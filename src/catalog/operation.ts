@@ -42,8 +42,12 @@ export interface CliSpec {
   print?: string;
   /** Extra boolean flags naming an input field: `{ plan: 'dryRun' }` makes `--plan` set dryRun. */
   flags?: Record<string, string>;
-  /** A boolean output field that, when false, makes the command exit 1 after printing (checks for CI and cron). */
-  okField?: string;
+  /**
+   * When the answer says the work failed, the command exits 1 after printing it (checks and
+   * batch runs for CI and cron): an output field and the values that mean failure
+   * (`{ field: 'ok', values: [false] }`, `{ field: 'status', values: ['failed'] }`).
+   */
+  failWhen?: { field: string; values: Array<string | boolean> };
   /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
   columns?: string[];
   /** List fields whose every flag gives one item as written, never split at commas (shell commands): `--x 'a, b' --x c`. */

@@ -207,7 +207,8 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
   out.write(render(cmd, output, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
   const more = !globals.json && field === undefined ? moreHint(output) : undefined;
   if (more) errOut.write(`${more}\n`);
-  return cmd.cli.okField && output[cmd.cli.okField] === false ? 1 : 0;
+  const fail = cmd.cli.failWhen;
+  return fail && fail.values.includes(output[fail.field] as string | boolean) ? 1 : 0;
 }
 
 async function runBuiltin(name: string, words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {

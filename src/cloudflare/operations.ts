@@ -192,7 +192,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/tunnel/sync' },
-    cli: { command: ['tunnel', 'sync'], flags: { plan: 'dryRun' }, okField: 'ok' },
+    cli: { command: ['tunnel', 'sync'], flags: { plan: 'dryRun' }, failWhen: { field: 'ok', values: [false] } },
     input: z.object({ dryRun, force, dns: z.boolean().default(true).describe('Also create the CNAMEs of the routed hostnames') }),
     output: syncOutcome,
     handler: ({ svc, principal }, input) => svc.sync(principal.actor, input),

@@ -22,7 +22,7 @@ export const instructionOperations = [
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/instructions/regenerate' },
-    cli: { command: ['instructions', 'regenerate'], args: ['project'], okField: 'ok' },
+    cli: { command: ['instructions', 'regenerate'], args: ['project'], failWhen: { field: 'ok', values: [false] } },
     input: z.object({
       project: project.optional(),
       all: z.boolean().default(false).describe('Every project'),
@@ -41,7 +41,7 @@ export const instructionOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/instructions/check' },
-    cli: { command: ['instructions', 'check'], args: ['project'], okField: 'ok' },
+    cli: { command: ['instructions', 'check'], args: ['project'], failWhen: { field: 'ok', values: [false] } },
     input: z.object({ project: someProject }),
     output: checkOutput,
     handler: ({ svc, principal }, input) => svc.check(principal, input.project),

@@ -70,6 +70,17 @@ describe('PIV loops across daemon restarts', () => {
     assert.deepEqual(await fake.calls(repo), []);
   });
 
+  test('piv start --wait-seconds: a loop that ends failed prints its answer and exits 1, for scripts', async (t) => {
+    await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+    const repo = await projectRepo(t, GREETER);
+    const home = await dataDir(t);
+    await home.start();
+    await home.cli('project', 'add', 'failing', '--directory', repo);
+    const r = await runCli(['piv', 'start', '--input', JSON.stringify({ project: 'failing', feature: FEATURE, validationCommands: ['exit 3'], maxRetries: 0, waitSeconds: 60 }), '--json'], { env: home.env });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.equal(parseJson(r).status, 'failed');
+  });
+
   test('killed with SIGKILL mid-implement: the next start kills the agent it left and resumes the loop from implement', async (t) => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
     await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile }, GOOD] }]);
