@@ -111,6 +111,16 @@ export class Git {
     });
   }
 
+  /** False in a repository whose branch has no commit yet (git init, nothing committed). */
+  async hasCommits(): Promise<boolean> {
+    try {
+      await this.git(['rev-parse', '--verify', '--quiet', 'HEAD']);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The checked-out branch; undefined on a detached HEAD. */
   async currentBranch(): Promise<string | undefined> {
     const name = (await this.git(['rev-parse', '--abbrev-ref', 'HEAD'])).trim();

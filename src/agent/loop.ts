@@ -88,6 +88,7 @@ export class PivLoop {
   private async create(git: Git, input: StartPivInput): Promise<PivState> {
     const feature = input.feature.trim();
     if (feature === '') throw invalidInput('describe the feature to build; the description is empty');
+    if (!(await git.hasCommits())) throw invalidInput(`${git.root} has no commits yet; commit what is there first, so the feature branch has a base`, { dir: git.root });
     await git.assertClean(INSTRUCTION_FILES);
     const baseBranch = await this.baseBranch(git, input.baseBranch);
     const validationCommands = input.validationCommands ?? (await detectValidationCommands(git.root));

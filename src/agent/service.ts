@@ -229,7 +229,7 @@ export class AgentService {
   async cancel(principal: Principal, id: string): Promise<RunView> {
     const row = await this.runs.get(id);
     this.authorize(principal, row.project);
-    if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} has already ${row.status}; nothing to cancel`, { id, status: row.status });
+    if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} is over (${row.status}); nothing to cancel`, { id, status: row.status });
     const running = this.active.get(id);
     if (running) {
       running.stoppedBy = 'cancel';

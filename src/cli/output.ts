@@ -75,6 +75,12 @@ interface Style {
   units: Record<string, string>;
 }
 
+/** Words (tags: `db,prod`) joined by commas; sentences (notes) by semicolons, so they read apart. */
+function joinWords(items: string[]): string {
+  if (items.length === 0) return '-';
+  return items.some((s) => /\s/.test(s)) ? items.join('; ') : items.join(',');
+}
+
 /** A list of objects inside one cell or line: each object's values, the objects separated by commas (`CLAUDE.md stale, AGENTS.md current`). */
 function compactRows(rows: unknown[], style: Style): string {
   return rows.map((row) => (isRow(row) ? Object.entries(row).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => show(k, v, style, 'cell')).join(' ') : String(row))).join(', ');
@@ -89,10 +95,12 @@ function show(name: string, value: unknown, style: Style, mode: Mode): string {
     if (mode === 'long') return `${mark}${localTime(value)} (${relative(value, now)})`;
     return `${mark}${mode === 'wide' ? localTime(value) : relative(value, now)}`;
   }
-  if (Array.isArray(value)) return value.every((v) => !isRow(v)) ? value.map(String).join(',') || '-' : compactRows(value, style);
-  if (isRow(value)) return JSON.stringify(value);
+  if (Array.isArray(value)) return value.every((v) => !isRow(v)) ? joinWords(value.map(String)) : compactRows(value, style);
+  // An object in a cell: its fields as name=value, not JSON braces and quotes.
+  if (isRow(value)) return Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k}=${show(k, v, style, 'cell')}`).join(' ') || '-';
   if (typeof value === 'string') return mode === 'long' ? value : value.replace(/\s+/g, ' ');
-  return typeof value === 'number' ? `${value}${style.units[name] ?? ''}` : String(value);
+  // Fractions to three decimals for reading (0.818, not 0.8181818181818182); --json keeps them whole.
+  return typeof value === 'number' ? `${Number.isInteger(value) ? value : Math.round(value * 1000) / 1000}${style.units[name] ?? ''}` : String(value);
 }
 
 /**

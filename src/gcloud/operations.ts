@@ -30,6 +30,8 @@ import type { GcloudService } from './service.js';
 // Every gcloud operation but the stored-data reads reaches Google.
 const open = <T extends object>(a: T) => ({ ...a, openWorldHint: true });
 const operation = operationsOf<GcloudService>('gcloud');
+/** An auto-scaler evaluation in a table: what it decided and why (inputs with --wide or --json). */
+const EVALUATION_COLUMNS = ['at', 'instanceName', 'machineType', 'action', 'target', 'outcome', 'reason'];
 /**
  * limit and cursor as pageInput has them, shorter in the tool list: limit's bounds are a
  * refinement (the list shows number bounds; string lengths it leaves out anyway).
@@ -300,7 +302,7 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: open(WRITE),
     rest: { method: 'POST', path: '/gcloud/autoscale/run' },
-    cli: { command: ['autoscale', 'run'], args: ['project', 'instanceName'] },
+    cli: { command: ['autoscale', 'run'], args: ['project', 'instanceName'], columns: EVALUATION_COLUMNS },
     input: z.object({ project: project.optional(), instanceName: instanceName.optional() }),
     output: z.object({ items: z.array(evaluationSchema) }),
     handler: async ({ svc, principal, progress }, input) => ({ items: (await svc.autoscaleRun(principal.actor, input, progress)).map(evaluationView) }),
@@ -312,7 +314,7 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/gcloud/autoscale/history' },
-    cli: { command: ['autoscale', 'history'], args: ['project', 'instanceName'] },
+    cli: { command: ['autoscale', 'history'], args: ['project', 'instanceName'], columns: EVALUATION_COLUMNS },
     input: z.object({ project: project.optional(), instanceName: instanceName.optional(), ...page }),
     output: z.object({ items: z.array(evaluationSchema), ...pageOutput }),
     handler: async ({ svc }, input) => {

@@ -22,7 +22,7 @@ export const instructionOperations = [
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/instructions/regenerate' },
-    cli: { command: ['instructions', 'regenerate'], args: ['project'], failWhen: { field: 'ok', values: [false] } },
+    cli: { command: ['instructions', 'regenerate'], args: ['project'], exactlyOne: ['project', 'all'], failWhen: { field: 'ok', values: [false] } },
     input: z.object({
       project: project.optional(),
       all: z.boolean().default(false).describe('Every project'),

@@ -285,12 +285,14 @@ export class SecretsService {
     return notFound(`the secret at ${path} has no version ${version} (current: ${row.current_version}); \`get_secret_history\` lists versions`);
   }
 
-  private checkValue(value: string): Buffer {
-    if (value.length === 0) throw invalidInput('value: must not be empty; use delete_secret to remove a secret', { field: 'value' });
-    if (value.includes('\0')) throw invalidInput('value: must not contain NUL bytes (secrets are text; base64-encode binary data)', { field: 'value' });
+  /** `from` names where the value came from: the value field, or one entry of an import's content. */
+  private checkValue(value: string, from: { field: string; label: string } = { field: 'value', label: 'value' }): Buffer {
+    const refuse = (reason: string) => invalidInput(`${from.label}: ${reason}`, { field: from.field });
+    if (value.length === 0) throw refuse('must not be empty; use delete_secret to remove a secret');
+    if (value.includes('\0')) throw refuse('must not contain NUL bytes (secrets are text; base64-encode binary data)');
     const bytes = Buffer.from(value, 'utf8');
     if (bytes.length > this.deps.maxValueBytes) {
-      throw invalidInput(`value: is ${bytes.length} bytes; secrets are limited to ${this.deps.maxValueBytes} bytes (SUPERVISOR_SECRET_MAX_BYTES)`, { field: 'value' });
+      throw refuse(`is ${bytes.length} bytes; secrets are limited to ${this.deps.maxValueBytes} bytes (SUPERVISOR_SECRET_MAX_BYTES)`);
     }
     return bytes;
   }
@@ -344,7 +346,7 @@ export class SecretsService {
    */
   async importMany(principal: Principal, prefix: string, entries: Array<{ path: string; value: string }>, overwrite: boolean): Promise<Record<'created' | 'updated' | 'unchanged' | 'skipped', string[]>> {
     await this.authorize(principal, folderOf(prefix), 'write', 'secret.import');
-    const plains = entries.map((e) => ({ ...e, plain: this.checkValue(e.value) }));
+    const plains = entries.map((e) => ({ ...e, plain: this.checkValue(e.value, { field: 'content', label: `content: the value for ${e.path}` }) }));
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], skipped: [] as string[] };
     await this.changing(plains.map((e) => e.path), async (tx) => {
       for (const entry of plains) {

@@ -9,7 +9,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { AgentRunner } from '../../src/agent/agent.js';
 import { PivLoop, type PhaseEvent } from '../../src/agent/loop.js';
 import { MemoryPivStore } from '../../src/agent/store.js';
-import { AUTHOR, fakeAgent, git, gitRepo, writeFiles } from './fixture.js';
+import { AUTHOR, fakeAgent, git, gitRepo, tempDir, writeFiles } from './fixture.js';
 import {FEATURE, GOOD, GREETER, PLAN, SETTINGS, planRule, setup} from './greeter.js';
 import { isError } from '../helpers/errors.js';
 
@@ -80,6 +80,14 @@ describe('PivLoop', () => {
     await git(s.dir, 'checkout', '-q', '--detach');
     await assert.rejects(s.loop.begin(s.input), isError('invalid_input', /HEAD is detached/));
     assert.equal(await git(s.dir, 'branch', '--list', 'feature/*'), '');
+  });
+
+  test('a repository without a commit is refused with what to do, not a git error', async (t) => {
+    const s = await setup(t, [GOOD]);
+    const empty = await tempDir(t, 'supervisor-piv-empty-');
+    await git(empty, 'init', '-q', '-b', 'main');
+    await writeFiles(empty, { 'README.md': '# new\n' });
+    await assert.rejects(s.loop.begin({ ...s.input, repoDir: empty }), isError('invalid_input', /has no commits yet; commit what is there first/));
   });
 
   test('files made by the validation commands are not committed', async (t) => {

@@ -128,7 +128,8 @@ describe('CLI output', () => {
 
   test('instructions regenerate --all is the command\'s own flag, not pagination', async () => {
     const r = await runCli(['instructions', 'regenerate', '--all', '--json'], { env });
-    assert.equal(r.code, 0, describeResult(r));
-    assert.ok(Array.isArray(parseJson(r).results));
+    // A project here has no checkout, so the run reports a failure (exit 1); what counts is that it ran for all.
+    assert.equal(r.code, 1, describeResult(r));
+    assert.deepEqual([parseJson(r).ok, Array.isArray(parseJson(r).results)], [false, true]);
   });
 });

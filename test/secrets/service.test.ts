@@ -237,7 +237,7 @@ for (const backend of testBackends()) {
       const r2 = await s.secrets.importMany(consilio, prefix, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }], true);
       assert.deepEqual(r2.unchanged, [`${prefix}a`]);
       assert.deepEqual(r2.updated, [`${prefix}b`]);
-      await assert.rejects(s.secrets.importMany(consilio, prefix, [{ path: `${prefix}c`, value: 'ok' }, { path: `${prefix}d`, value: '' }], true), isError('invalid_input'));
+      await assert.rejects(s.secrets.importMany(consilio, prefix, [{ path: `${prefix}c`, value: 'ok' }, { path: `${prefix}d`, value: '' }], true), isError('invalid_input', /^content: the value for project\/consilio\/env\/d: must not be empty/));
       await assert.rejects(s.secrets.get(consilio, { path: `${prefix}c` }), isError('not_found'));
       const values = await s.secrets.readMany(consilio, prefix, 100);
       assert.deepEqual(values, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }]);
