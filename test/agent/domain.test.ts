@@ -181,7 +181,7 @@ for (const backend of testBackends()) {
       assert.deepEqual(cancelled.commits, []);
       const grandchild = await readPid(pidFile);
       await waitFor(() => processGone(grandchild), `the agent's sleep (pid ${grandchild}) to be gone`);
-      await assertRejects(admin.invoke('cancel_piv', { id: started.id }), 'conflict', /has already cancelled/);
+      await assertRejects(admin.invoke('cancel_piv', { id: started.id }), 'conflict', /is over \(cancelled\); nothing to cancel/);
       const { groups } = (await admin.invoke('get_task_stats', { project: p.name, type: 'piv_run' })) as { groups: Json[] };
       assert.deepEqual([groups[0]?.count, groups[0]?.successRate], [1, 0]);
     });
