@@ -1,5 +1,4 @@
-import { userInfo } from 'node:os';
-import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
+import { adminPrincipal, localActor, projectPrincipal, type Principal } from '../core/principal.js';
 import type { Invoker } from '../catalog/invoker.js';
 import type { Via } from '../catalog/operation.js';
 import { RemoteInvoker } from '../catalog/remote-invoker.js';
@@ -17,7 +16,6 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-const localUser = () => `local:${userInfo().username}`;
 
 /**
  * How the CLI and the stdio MCP adapter reach the services: through the running
@@ -66,7 +64,7 @@ export async function connectLocal(app: AppDefinition, config: Config, project: 
     // PGlite gives the files it creates mode 0666 whatever the umask; the data dir is 0700 anyway.
     if (!config.databaseUrl) await tightenDataDir(config.home);
     await noteDisagreements(services);
-    const principal = project ? projectPrincipal(project, `${localUser()}@${project}`) : adminPrincipal(localUser());
+    const principal = project ? projectPrincipal(project, `${localActor()}@${project}`) : adminPrincipal(localActor());
     return {
       mode: 'local',
       principal,

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { META } from './names.js';
 import { forbidden } from './errors.js';
 
@@ -6,6 +7,12 @@ export type Principal = { role: 'admin'; actor: string } | { role: 'project'; pr
 
 export const adminPrincipal = (actor: string): Principal => ({ role: 'admin', actor });
 export const projectPrincipal = (project: string, actor: string): Principal => ({ role: 'project', project, actor });
+
+/**
+ * The data dir's owner acting without a token (the CLI on its own, or through the daemon with
+ * its local credential): one name in the audit log either way, the account's, not $USER.
+ */
+export const localActor = (): string => `local:${userInfo().username}`;
 
 /** The project a principal acts for (`meta` for admins). */
 export const scopeOf = (p: Principal): string => (p.role === 'admin' ? META : p.project);

@@ -1,6 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { adminPrincipal, principalForProject, type Principal } from '../core/principal.js';
+import { adminPrincipal, localActor, principalForProject, type Principal } from '../core/principal.js';
 import { SupervisorError } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import type { AuditLog } from '../core/audit.js';
@@ -46,7 +46,7 @@ export async function authenticate(request: FastifyRequest, services: Authentica
   // The scheme name is case-insensitive (RFC 9110 §11.1).
   const presented = header && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
   let principal: Principal | undefined;
-  if (presented && presented.length === local.length && timingSafeEqual(tokenDigest(presented), local.digest)) principal = adminPrincipal(`local:${process.env.USER ?? 'user'}`);
+  if (presented && presented.length === local.length && timingSafeEqual(tokenDigest(presented), local.digest)) principal = adminPrincipal(localActor());
   else if (presented) principal = await services.verifyToken(presented);
   if (!principal) {
     const reason = presented ? 'unknown or revoked token' : 'no bearer token';

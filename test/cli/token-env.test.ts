@@ -3,6 +3,7 @@
 // dir's owner; without a daemon to check the token it refuses rather than widening the scope.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { userInfo } from 'node:os';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from './run-cli.js';
 
@@ -33,9 +34,17 @@ test("with the daemon running, SUPERVISOR_TOKEN alone is presented to it: the to
   assert.equal(garbage.code, 1, describeResult(garbage));
   assert.match(garbage.stderr, /unauthorized/);
 
-  const owner = await whoami();
-  assert.equal(owner.code, 0, describeResult(owner));
-  assert.equal(parseJson(owner).role, 'admin', 'no token: the data dir owner, through the daemon');
+  // The owner is named by the account, as the CLI on its own names it, whatever $USER says.
+  const user = process.env.USER;
+  process.env.USER = 'not-the-account';
+  try {
+    const owner = await whoami();
+    assert.equal(owner.code, 0, describeResult(owner));
+    assert.deepEqual([parseJson(owner).role, parseJson(owner).actor], ['admin', `local:${userInfo().username}`], 'no token: the data dir owner, through the daemon');
+  } finally {
+    if (user === undefined) delete process.env.USER;
+    else process.env.USER = user;
+  }
 });
 
 test('without a daemon, SUPERVISOR_TOKEN is refused with what to do, before the data dir is opened', async () => {
