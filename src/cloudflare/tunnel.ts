@@ -8,7 +8,7 @@ import type { SharedLock } from '../core/shared-lock.js';
 import { LOCAL_HOST, type Allocation } from '../ports/index.js';
 import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
-import type { DnsOutcome, DnsService } from './dns.js';
+import type { DnsOutcome, DnsRequest, DnsService } from './dns.js';
 import { mergeIngress, routeKey, type Merged, type Route, type RoutePlan } from './ingress-merge.js';
 import { ingressProblems, sameIngress } from './ingress-rules.js';
 import { desiredRecord, type DeleteTarget } from './records.js';
@@ -154,23 +154,7 @@ export class TunnelService {
     const problems = ingressProblems(merged.ingress);
     if (problems.length > 0) throw invalidInput(`the merged ingress would be invalid: ${problems.join('; ')}`, { problems });
     const changed = !sameIngress(current, merged.ingress);
-    const conflicted = new Set(merged.plan.conflicts.map((c) => routeKey(c.hostname, c.path)));
-    const cname = tunnelTarget(tunnelId);
-    let cnames = options.dns ? uniqueHostnames(wanted.filter((r) => r.dns && !conflicted.has(routeKey(r.hostname, r.path)))) : [];
-    let deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
-    // Found before anything is written: one hostname outside the managed zones must neither stop
-    // every other route's sync nor leave it half done.
-    const unmanaged = options.dnsUnchecked !== undefined && options.dryRun ? new Set<string>() : await this.unmanaged([...cnames, ...deletes.map((d) => d.name)]);
-    if (options.adding?.dns && unmanaged.has(options.adding.hostname)) {
-      throw invalidInput(`no managed Cloudflare zone holds ${options.adding.hostname}, so its CNAME cannot be made; pass dns: false (--no-dns) to route it and point its DNS at ${cname} yourself`, { field: 'hostname' });
-    }
-    cnames = cnames.filter((h) => !unmanaged.has(h));
-    deletes = deletes.filter((d) => !unmanaged.has(d.name));
-    const upserts = cnames.map((hostname) => desiredRecord({ type: 'CNAME', name: hostname, content: cname, proxied: true, ttl: 1, comment: `tunnel ${tunnelId}` }));
-    const unmanagedWarnings = [...unmanaged]
-      .filter((h) => wanted.some((r) => r.hostname === h))
-      .map((h) => `no managed Cloudflare zone holds ${h}: the tunnel routes it, but its CNAME is not made here; point it at ${cname} where its DNS lives, or manage its zone (SUPERVISOR_CLOUDFLARE_ZONES)`);
-    const request = { upserts, deletes, force: options.force, dryRun: options.dryRun };
+    const { request, warnings: unmanagedWarnings } = await this.cnameChanges(tunnelId, merged, wanted, options);
     let written = false;
     let restarted = false;
 
@@ -213,6 +197,28 @@ export class TunnelService {
     // Said once, when the record is made (or would be), not on every sync after.
     const warnings = [...unmanagedWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
     return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
+  }
+
+  /**
+   * The CNAMEs this sync makes and deletes. Their zones are found before anything is written:
+   * a hostname outside the managed zones must neither stop every other route's sync nor leave
+   * it half done, so it is routed with a warning and its record left alone (a route being added
+   * with DNS for such a hostname is refused). A dry run without an API token cannot look.
+   */
+  private async cnameChanges(tunnelId: string, merged: Merged, wanted: Route[], options: SyncOptions): Promise<{ request: DnsRequest; warnings: string[] }> {
+    const conflicted = new Set(merged.plan.conflicts.map((c) => routeKey(c.hostname, c.path)));
+    const cname = tunnelTarget(tunnelId);
+    const cnames = options.dns ? uniqueHostnames(wanted.filter((r) => r.dns && !conflicted.has(routeKey(r.hostname, r.path)))) : [];
+    const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
+    const unmanaged = options.dnsUnchecked !== undefined && options.dryRun ? new Set<string>() : await this.unmanaged([...cnames, ...deletes.map((d) => d.name)]);
+    if (options.adding?.dns && unmanaged.has(options.adding.hostname)) {
+      throw invalidInput(`no managed Cloudflare zone holds ${options.adding.hostname}, so its CNAME cannot be made; pass dns: false (--no-dns) to route it and point its DNS at ${cname} yourself`, { field: 'hostname' });
+    }
+    const upserts = cnames.filter((h) => !unmanaged.has(h)).map((hostname) => desiredRecord({ type: 'CNAME', name: hostname, content: cname, proxied: true, ttl: 1, comment: `tunnel ${tunnelId}` }));
+    const warnings = [...unmanaged]
+      .filter((h) => wanted.some((r) => r.hostname === h))
+      .map((h) => `no managed Cloudflare zone holds ${h}: the tunnel routes it, but its CNAME is not made here; point it at ${cname} where its DNS lives, or manage its zone (SUPERVISOR_CLOUDFLARE_ZONES)`);
+    return { request: { upserts, deletes: deletes.filter((d) => !unmanaged.has(d.name)), force: options.force, dryRun: options.dryRun }, warnings };
   }
 
   /**
