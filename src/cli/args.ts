@@ -151,6 +151,14 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     // A positional word for a file field names the file; the same field given as --flag or in --input is the text itself.
     input[name] = (cmd.cli.files ?? []).includes(name) ? await readTextFile(cmd, word, stdin) : convert(cmd, field, `<${argName(cmd, name)}>`, word);
   }
+  // A field given twice (an argument or flag, and in --input) is a mistake to point out, not a silent choice of one.
+  for (const name of Object.keys(input)) {
+    if (Object.hasOwn(fromJson, name) && JSON.stringify(fromJson[name]) !== JSON.stringify(input[name])) {
+      const shown = names.includes(name) ? `<${argName(cmd, name)}>` : `--${kebab(name)}`;
+      throw usageError(cmd, `${shown} and --input give ${name} two different values; give it once`);
+    }
+  }
+  if (cmd.cli.stdin && fromJson[cmd.cli.stdin] !== undefined) fromArgv.push('--input');
   const merged = { ...fromJson, ...input };
   const fromStdin = cmd.cli.stdin;
   if (fromStdin && merged[fromStdin] === undefined && !stdin.isTTY) {

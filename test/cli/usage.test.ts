@@ -110,6 +110,12 @@ describe('usage errors', () => {
     assert.doesNotMatch(r.stderr, /hunter2/);
   });
 
+  test('a field given both as an argument and in --input with another value is refused, not settled in silence', async () => {
+    const r = await runCli(['secrets', 'set', 'project/x/key', '--input', JSON.stringify({ path: 'project/x/other', value: 'v' })], { env });
+    assert.equal(r.code, 2, describeResult(r));
+    assert.match(r.stderr, /secrets set: <path> and --input give path two different values; give it once/);
+  });
+
   test('--json: a usage error is one JSON document on stderr, still exit 2', async () => {
     const r = await runCli(['secrets', 'get', '--json'], { env });
     assert.equal(r.code, 2, describeResult(r));
