@@ -158,7 +158,6 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
       throw usageError(cmd, `${shown} and --input give ${name} two different values; give it once`);
     }
   }
-  if (cmd.cli.stdin && fromJson[cmd.cli.stdin] !== undefined) fromArgv.push('--input');
   const merged = { ...fromJson, ...input };
   const fromStdin = cmd.cli.stdin;
   if (fromStdin && merged[fromStdin] === undefined && !stdin.isTTY) {
