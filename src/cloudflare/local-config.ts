@@ -170,13 +170,39 @@ export async function writeLocalIngress(opts: WriteLocalIngressOptions, ingress:
   return result;
 }
 
-/** The same document with only `ingress` replaced; comments around the key survive. */
+/**
+ * The same document with only `ingress` replaced. Comments around the key survive, and a
+ * comment above a rule stays above that rule (by hostname and path) wherever it moves; the
+ * comment of a rule that is gone stays at the top of the list rather than being dropped. The
+ * YAML library keeps a comment above the first rule on the list itself, so it is taken as that
+ * rule's.
+ */
 function render(doc: Document.Parsed, ingress: IngressRule[]): string {
   const out = doc.clone();
   const old = out.get('ingress', true) as Node | undefined;
   const fresh = out.createNode(ingress.map(plainRule));
   if (old) {
-    fresh.commentBefore = old.commentBefore;
+    const byRule = new Map<string, { before?: string; after?: string }>();
+    const oldItems = isSeq(old) ? old.items : [];
+    oldItems.forEach((item, i) => {
+      if (!isMap(item)) return;
+      const before = (i === 0 ? old.commentBefore : item.commentBefore) ?? undefined;
+      const after = item.comment ?? undefined;
+      if (before !== undefined || after !== undefined) byRule.set(ruleKeyOf(item.toJS(out) as IngressRule), { before, after });
+    });
+    const unplaced = new Set(byRule.keys());
+    for (const item of fresh.items) {
+      if (!isMap(item)) continue;
+      const key = ruleKeyOf(item.toJS(out) as IngressRule);
+      const kept = byRule.get(key);
+      if (!kept) continue;
+      item.commentBefore = kept.before;
+      item.comment = kept.after;
+      unplaced.delete(key);
+    }
+    // A gone rule's comment is not lost: it stays at the top of the list.
+    const orphaned = [...unplaced].map((k) => byRule.get(k)?.before).filter((c): c is string => c !== undefined);
+    fresh.commentBefore = oldItems.length === 0 ? old.commentBefore : orphaned.join('\n') || undefined;
     fresh.comment = old.comment;
   }
   // On an empty (or comments-only) document, set() creates the top-level mapping.
@@ -184,6 +210,8 @@ function render(doc: Document.Parsed, ingress: IngressRule[]): string {
   // lineWidth 0: never fold the person's long values onto several lines.
   return out.toString({ lineWidth: 0 });
 }
+
+const ruleKeyOf = (rule: IngressRule): string => `${rule.hostname ?? ''}\u0000${rule.path ?? ''}`;
 
 /** Fixed key order and no undefined fields, so the file reads the same way every time. */
 function plainRule(rule: IngressRule): Record<string, unknown> {

@@ -130,6 +130,29 @@ describe('writeLocalIngress', () => {
     assert.equal(await readFile(`${b.config}.bak`, 'utf8'), SAMPLE);
   });
 
+  test("a comment above a rule stays above that rule when others are added before it; a removed rule's comment is kept at the top", async (t) => {
+    const b = await box(t, `tunnel: x
+ingress:
+  # written by hand
+  - hostname: legacy.example.com
+    service: http://localhost:8080
+  # the old api
+  - hostname: api.example.com
+    service: http://localhost:3000
+  - service: http_status:404
+`);
+    await writeLocalIngress({ path: b.config, restartCommand: '' }, [
+      { hostname: 'app.example.com', service: 'http://localhost:5000' },
+      { hostname: 'legacy.example.com', service: 'http://localhost:8080' },
+      { service: 'http_status:404' },
+    ]);
+    const lines = (await readFile(b.config, 'utf8')).split('\n').map((l) => l.trim());
+    assert.equal(lines[lines.indexOf('- hostname: legacy.example.com') - 1], '# written by hand', lines.join('\n'));
+    assert.notEqual(lines[lines.indexOf('- hostname: app.example.com') - 1], '# written by hand');
+    assert.ok(lines.includes('# the old api'), 'the comment of the rule that went is not lost');
+    assert.ok(lines.indexOf('# the old api') < lines.indexOf('- hostname: app.example.com'), 'it stays at the top of the list');
+  });
+
   test('the same rules again write nothing and do not restart', async (t) => {
     const b = await box(t);
     await writeLocalIngress({ path: b.config, restartCommand: b.countRestart }, NEW_INGRESS);
