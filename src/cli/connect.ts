@@ -16,7 +16,6 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-
 /**
  * How the CLI and the stdio MCP adapter reach the services: through the running
  * daemon (SUPERVISOR_URL + SUPERVISOR_TOKEN, or the daemon.json it published),

@@ -1,14 +1,9 @@
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Invoker } from '../catalog/invoker.js';
-import { daemonTarget as findDaemon, type DaemonTarget } from '../core/daemon-info.js';
+import { dataDir, daemonTarget as findDaemon, type DaemonTarget } from '../core/daemon-info.js';
 import { HttpInvoker } from './http-invoker.js';
 import type { CliSource } from './manifest.js';
 
-/** The data dir as every command finds it: SUPERVISOR_HOME, else ~/.local/share/supervisor. */
-export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.SUPERVISOR_HOME || join(homedir(), '.local/share/supervisor'));
-}
+export { dataDir };
 
 /** The daemon to talk to (see core's daemonTarget), under this environment's data dir. */
 export function daemonTarget(env: NodeJS.ProcessEnv = process.env): Promise<DaemonTarget | undefined> {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { stillRuns } from './process-info.js';
 
 /**
@@ -23,6 +24,11 @@ function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   if (!Number.isInteger(pid) || typeof url !== 'string' || !/^https?:\/\//.test(url) || typeof token !== 'string' || token === '') return undefined;
   if (processStart !== undefined && typeof processStart !== 'string') return undefined;
   return { pid: pid as number, url, token, ...(processStart === undefined ? {} : { processStart }) };
+}
+
+/** The data dir as every client process finds it: SUPERVISOR_HOME, else ~/.local/share/supervisor. */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.SUPERVISOR_HOME || join(homedir(), '.local/share/supervisor'));
 }
 
 export interface DaemonTarget {

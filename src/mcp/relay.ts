@@ -7,9 +7,7 @@
  * a session costs little more than starting node.
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { daemonTarget } from '../core/daemon-info.js';
+import { dataDir, daemonTarget } from '../core/daemon-info.js';
 import { InFlight, readFrames, rpcError, type JsonRpcMessage } from './stdio-frames.js';
 
 export interface RelayTarget {
@@ -41,7 +39,6 @@ function relayOptions(words: string[]): Omit<RelayTarget, 'url' | 'token'> | und
   if (typeof project !== 'string' || !PROJECT.test(project)) return undefined;
   return { project, toolsets: typeof options.toolsets === 'string' ? options.toolsets : undefined, readonly: options.readonly === true };
 }
-
 
 /** An answer of the daemon, read whole (MCP answers here are small and end with the call). */
 interface Answer {
@@ -165,7 +162,7 @@ export class Relay {
  */
 export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const options = relayOptions(words);
-  const daemon = options && (await daemonTarget(env, env.SUPERVISOR_HOME || join(homedir(), '.local/share/supervisor')));
+  const daemon = options && (await daemonTarget(env, dataDir(env)));
   if (!options || !daemon) return false;
   const relay = new Relay({ ...daemon, ...options }, (message) => process.stdout.write(`${JSON.stringify(message)}\n`));
   readFrames(
