@@ -142,7 +142,8 @@ async function validatePhase(c: PhaseContext): Promise<Outcome> {
 
 async function commitPhase(c: PhaseContext): Promise<Outcome> {
   const { state } = c;
-  const changes = await agentChanges(c);
+  const tree = await c.git.changes();
+  const changes = agentOnly(state, tree);
   if (changes.length > 0) {
     await c.git.stage(changes.filter((ch) => ch.unstaged).map((ch) => ch.path));
     const sha = await c.git.commit(commitMessage(state));
@@ -154,7 +155,7 @@ async function commitPhase(c: PhaseContext): Promise<Outcome> {
     return { patch: {}, failed: true, stop: { reason: 'no_changes', message: 'commit: there are no changes to commit' } };
   }
   if (state.validationOutputs.length > 0) await c.log(`left uncommitted, made by validation: ${state.validationOutputs.join(', ')}`);
-  const instructions = (await c.git.changes()).filter((ch) => INSTRUCTION_FILES.includes(ch.path)).map((ch) => ch.path);
+  const instructions = tree.filter((ch) => INSTRUCTION_FILES.includes(ch.path)).map((ch) => ch.path);
   if (instructions.length > 0) await c.log(`left uncommitted: ${instructions.join(', ')} (instructions the supervisor writes; commit them apart from the feature)`);
   return {
     patch: {
@@ -208,7 +209,6 @@ function agentFailed(phase: Phase, run: AgentRunResult, patch: Partial<PivState>
   return { patch, failed: true, stop: { reason: run.reason ?? 'error', message: `${phase}: ${run.message ?? 'the agent failed'}` } };
 }
 
-/** Changes in the tree that the agent made: everything but what validation commands produced. */
 /**
  * The instruction files the supervisor writes at the checkout's root (CLAUDE.md, AGENTS.md):
  * regenerate_instructions may rewrite them at any time, also while a loop runs, so a change to
@@ -216,9 +216,14 @@ function agentFailed(phase: Phase, run: AgentRunResult, patch: Partial<PivState>
  */
 export const INSTRUCTION_FILES: readonly string[] = MANAGED_FILES;
 
+/** Changes in the tree that the agent made: everything but what validation commands produced and the instruction files. */
 export async function agentChanges(c: Pick<PhaseContext, 'git' | 'state'>): Promise<FileChange[]> {
-  const outputs = new Set([...c.state.validationOutputs, ...INSTRUCTION_FILES]);
-  return (await c.git.changes()).filter((ch) => !outputs.has(ch.path));
+  return agentOnly(c.state, await c.git.changes());
+}
+
+function agentOnly(state: PivState, tree: FileChange[]): FileChange[] {
+  const outputs = new Set([...state.validationOutputs, ...INSTRUCTION_FILES]);
+  return tree.filter((ch) => !outputs.has(ch.path));
 }
 
 function commitMessage(state: PivState): string {

@@ -10,6 +10,7 @@ import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, type Node
 import { SupervisorError, invalidInput } from '../core/errors.js';
 import { writeFileLike } from '../core/files.js';
 import type { IngressRule } from './client.js';
+import { routeKey } from './ingress-merge.js';
 import { ingressProblems, sameIngress } from './ingress-rules.js';
 
 export interface LocalConfig {
@@ -188,12 +189,12 @@ function render(doc: Document.Parsed, ingress: IngressRule[]): string {
       if (!isMap(item)) return;
       const before = (i === 0 ? old.commentBefore : item.commentBefore) ?? undefined;
       const after = item.comment ?? undefined;
-      if (before !== undefined || after !== undefined) byRule.set(ruleKeyOf(item.toJS(out) as IngressRule), { before, after });
+      if (before !== undefined || after !== undefined) byRule.set(keyOf(item.toJS(out) as IngressRule), { before, after });
     });
     const unplaced = new Set(byRule.keys());
     for (const item of fresh.items) {
       if (!isMap(item)) continue;
-      const key = ruleKeyOf(item.toJS(out) as IngressRule);
+      const key = keyOf(item.toJS(out) as IngressRule);
       const kept = byRule.get(key);
       if (!kept) continue;
       item.commentBefore = kept.before;
@@ -211,7 +212,7 @@ function render(doc: Document.Parsed, ingress: IngressRule[]): string {
   return out.toString({ lineWidth: 0 });
 }
 
-const ruleKeyOf = (rule: IngressRule): string => `${rule.hostname ?? ''}\u0000${rule.path ?? ''}`;
+const keyOf = (rule: IngressRule): string => routeKey(rule.hostname, rule.path);
 
 /** Fixed key order and no undefined fields, so the file reads the same way every time. */
 function plainRule(rule: IngressRule): Record<string, unknown> {

@@ -139,15 +139,19 @@ export class TunnelService {
 
   private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, assertHeld: () => void): Promise<SyncOutcome> {
     let { routes: wanted, shadowed } = await this.wantedRoutes();
-    if (options.adding) shadowed = shadowed.filter((c) => routeKey(c.hostname, c.path) !== routeKey(options.adding!.hostname, options.adding!.path));
-    if (options.adding) wanted = [...wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.adding!.hostname, options.adding!.path)), options.adding];
+    const addingKey = options.adding && routeKey(options.adding.hostname, options.adding.path);
+    if (options.adding) {
+      // The route being added takes its hostname's place, from an allocation or an older stored route.
+      wanted = [...wanted.filter((r) => routeKey(r.hostname, r.path) !== addingKey), options.adding];
+      shadowed = shadowed.filter((c) => routeKey(c.hostname, c.path) !== addingKey);
+    }
     if (options.removing) wanted = wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.removing!.hostname, options.removing!.path));
 
     const current = await target.read();
     const owned = await this.ownedRules(tunnelId);
     const merged = mergeIngress(current, wanted, owned, options.force);
     merged.plan.conflicts.push(...shadowed);
-    const adding = options.adding && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === routeKey(options.adding!.hostname, options.adding!.path));
+    const adding = addingKey !== undefined && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === addingKey);
     if (adding && !options.dryRun) {
       throw conflict(`a rule not made by the supervisor already routes ${adding.hostname}${adding.path ? ` ${adding.path}` : ''} to ${adding.existing}; pass force to replace it`, { existing: adding.existing });
     }

@@ -14,27 +14,25 @@ import { FORGET_ALL, SECRETS_CHANNEL } from './read-cache.js';
 export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetAll(): void }): ProjectData {
   return {
     owned: async (project, q) => {
+      const { lower, upper } = prefixBounds(projectFolder(project));
       const { rows } = await q.query<{ item: string; total: number }>(
         `SELECT item, count(*) OVER ()::int AS total FROM (
            SELECT path AS item FROM secrets WHERE path ~>=~ $1 AND path ~<~ $3 AND deleted_at IS NULL AND current_version > 0
            UNION ALL SELECT 'grant ' || prefix || ' (' || access || ')' FROM secret_grants WHERE project = $2
            UNION ALL SELECT 'grant ' || prefix || ' to ' || project || ' (' || access || ')' FROM secret_grants WHERE project <> $2 AND prefix ~>=~ $1 AND prefix ~<~ $3
          ) owned ORDER BY item LIMIT 5`,
-        [prefixBounds(projectFolder(project)).lower, project, prefixBounds(projectFolder(project)).upper],
+        [lower, project, upper],
       );
       return { count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
     },
     release: async (project, tx, actor) => {
       const now = deps.clock.now();
+      const { lower, upper } = prefixBounds(projectFolder(project));
       const deleted = await tx.query(
         `UPDATE secrets SET deleted_at = $2, updated_at = $2 WHERE path ~>=~ $1 AND path ~<~ $3 AND deleted_at IS NULL AND current_version > 0`,
-        [prefixBounds(projectFolder(project)).lower, now, prefixBounds(projectFolder(project)).upper],
+        [lower, now, upper],
       );
-      const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1 OR (prefix ~>=~ $2 AND prefix ~<~ $3)', [
-        project,
-        prefixBounds(projectFolder(project)).lower,
-        prefixBounds(projectFolder(project)).upper,
-      ]);
+      const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1 OR (prefix ~>=~ $2 AND prefix ~<~ $3)', [project, lower, upper]);
       // Cached rows of the deleted secrets, here and on the other daemons.
       deps.forgetAll();
       await tx.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, FORGET_ALL]);
