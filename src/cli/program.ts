@@ -76,15 +76,43 @@ export function inCliTerms(message: string, commands: readonly CommandSpec[]): s
   });
 }
 
+/**
+ * Warnings for the person or script running the command. On a terminal each is a line on
+ * stderr when it arises; with --json they wait, so that stderr stays one JSON document:
+ * `{"warnings":[…]}` after a success, or a `warnings` member beside the error.
+ */
+class Warnings {
+  readonly held: string[] = [];
+  constructor(
+    private readonly json: boolean,
+    private readonly errOut: Output,
+  ) {}
+
+  add(message: string): void {
+    if (this.json) this.held.push(message);
+    else this.errOut.write(`supervisor: warning: ${message}\n`);
+  }
+
+  /** With --json, what an error document carries beside `error`. */
+  get member(): { warnings?: string[] } {
+    return this.held.length > 0 ? { warnings: this.held } : {};
+  }
+
+  /** With --json after a success: the held warnings as stderr's one document. */
+  flush(): void {
+    if (this.held.length > 0) this.errOut.write(`${JSON.stringify(this.member)}\n`);
+  }
+}
+
 /** How an error reaches the user: one line (and the usage) for people, one JSON document with --json; the exit code. */
-async function report(err: unknown, json: boolean, errOut: Output, source: CliSource): Promise<number> {
+async function report(err: unknown, json: boolean, errOut: Output, source: CliSource, warnings: Warnings): Promise<number> {
   if (err instanceof UsageError) {
-    if (json) errOut.write(`${JSON.stringify({ error: { code: 'usage', message: err.message, ...(err.usage ? { usage: err.usage } : {}) } })}\n`);
+    if (json) errOut.write(`${JSON.stringify({ error: { code: 'usage', message: err.message, ...(err.usage ? { usage: err.usage } : {}) }, ...warnings.member })}\n`);
     else errOut.write(`supervisor: ${err.message}\n${err.usage ? `usage: ${err.usage}\n` : ''}${err.helpCommand ? `Run \`${err.helpCommand}\`${err.usage ? ' for more' : ' for the commands'}.\n` : ''}`);
     return 2;
   }
   const error = err instanceof SupervisorError ? err : new SupervisorError('internal', (err as Error).message ?? String(err));
-  if (json) errOut.write(`${JSON.stringify(error.toJSON())}\n`);
+  if (json) errOut.write(`${JSON.stringify({ ...error.toJSON(), ...warnings.member })}\n`);
   else errOut.write(`supervisor: ${error.code}: ${inCliTerms(error.message, (await source.manifest().catch(() => undefined))?.commands ?? [])}\n`);
   return 1;
 }
@@ -98,14 +126,17 @@ async function report(err: unknown, json: boolean, errOut: Output, source: CliSo
 export async function runCli(argv: string[], source: CliSource | AppDefinition, out: Output = stdout, errOut: Output = stderr): Promise<number> {
   const src = 'catalog' in source ? appSource(source) : source;
   const globals = splitGlobals(argv);
+  const warnings = new Warnings(globals.json, errOut);
   try {
-    return await dispatch(globals, src, out, errOut);
+    const code = await dispatch(globals, src, out, errOut, warnings);
+    warnings.flush();
+    return code;
   } catch (err) {
-    return report(err, globals.json, errOut, src);
+    return report(err, globals.json, errOut, src, warnings);
   }
 }
 
-async function dispatch(globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {
+async function dispatch(globals: Globals, source: CliSource, out: Output, errOut: Output, warnings: Warnings): Promise<number> {
   const { help, rest } = globals;
   if (globals.version && rest.length === 0) {
     out.write(`supervisor ${(await import('../version.js')).VERSION}\n`);
@@ -156,10 +187,10 @@ async function dispatch(globals: Globals, source: CliSource, out: Output, errOut
     out.write(`${operationHelp(cmd)}\n`);
     return 0;
   }
-  return runOperation(cmd, args, globals, source, out, errOut);
+  return runOperation(cmd, args, globals, source, out, errOut, warnings);
 }
 
-async function runOperation(cmd: CommandSpec, words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {
+async function runOperation(cmd: CommandSpec, words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output, warnings: Warnings): Promise<number> {
   const owns = (name: string) => cmd.input.some((f) => f.name === name);
   const own = [...words];
   // --all, --wide and --field are the command's own when its operation has such a field (instructions regenerate --all).
@@ -178,7 +209,7 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
     input[cmd.cli.stdin] = await promptHidden(`${cmd.cli.stdin[0]!.toUpperCase()}${cmd.cli.stdin.slice(1)} for ${String(input[cmd.cli.args?.[0] ?? ''] ?? cmd.cli.command.join(' '))}: `);
   }
   checkRequired(cmd, input, structured);
-  for (const flag of fromArgv) errOut.write(`supervisor: warning: ${flag} on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead\n`);
+  for (const flag of fromArgv) warnings.add(`${flag} on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead`);
   const paged = all && cmd.input.some((f) => f.name === 'cursor') && cmd.output.some((f) => f.name === 'nextCursor');
   if (all && !paged) throw usageError(cmd, '--all: this command answers in one page');
 

@@ -59,4 +59,17 @@ describe('secrets set: where the value comes from', () => {
     assert.equal(r.code, 0, describeResult(r));
     assert.equal(r.stderr, 'supervisor: warning: --value on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead\n');
   });
+
+  test('with --json the warning is part of stderr\'s one JSON document, after a success and beside an error', async () => {
+    const warned = ['--value on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead'];
+    const ok = await runCli(['secrets', 'set', 'project/tty/argv-json', '--value', 'visible', '--json'], { env: t.env });
+    assert.equal(ok.code, 0, describeResult(ok));
+    assert.equal(parseJson(ok).created, true);
+    assert.deepEqual(JSON.parse(ok.stderr), { warnings: warned });
+    const failed = await runCli(['secrets', 'set', 'project/tty/argv-json', '--value', 'visible', '--expires-at', '2001-01-01', '--json'], { env: t.env });
+    assert.equal(failed.code, 1, describeResult(failed));
+    const document = JSON.parse(failed.stderr) as { error: { code: string }; warnings: string[] };
+    assert.equal(document.error.code, 'invalid_input');
+    assert.deepEqual(document.warnings, warned);
+  });
 });
