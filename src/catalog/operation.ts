@@ -50,6 +50,8 @@ export interface CliSpec {
   failWhen?: { field: string; values: Array<string | boolean> };
   /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
   columns?: string[];
+  /** Item fields shown as extra columns when some row has a value (`deletedAt` in a listing that includes deleted secrets). */
+  columnsWhenSet?: string[];
   /** List fields whose every flag gives one item as written, never split at commas (shell commands): `--x 'a, b' --x c`. */
   whole?: string[];
   /** Units printed after a number field's value in tables and key: value lines, e.g. `{ utilization: '%' }` (JSON stays a number). */

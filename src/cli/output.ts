@@ -134,7 +134,10 @@ export function table(rows: Row[], columns: string[], style: Style, wide: boolea
 function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean): string[] {
   const declared = cmd.output.find((f) => f.name === field)?.items?.map((i) => i.name) ?? Object.keys(rows[0] ?? {});
   if (wide) return declared;
-  if (field === 'items' && cmd.cli.columns) return cmd.cli.columns;
+  if (field === 'items' && cmd.cli.columns) {
+    const set = (cmd.cli.columnsWhenSet ?? []).filter((c) => rows.some((r) => r[c] !== null && r[c] !== undefined));
+    return [...cmd.cli.columns, ...set];
+  }
   // Without a choice: the scalar fields, at most six.
   const scalar = declared.filter((name) => rows.every((r) => !isRow(r[name]) && !(Array.isArray(r[name]) && (r[name] as unknown[]).some(isRow))));
   return scalar.slice(0, 6);

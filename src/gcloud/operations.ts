@@ -44,7 +44,7 @@ const DEBIAN_12 = 'projects/debian-cloud/global/images/family/debian-12';
 
 /** A refusal naming `confirm`, before anything is read or changed. */
 function confirmed(input: { confirm?: boolean }, what: string): void {
-  if (!input.confirm) throw invalidInput(`confirm: ${what} cannot be undone; call again with confirm: true`, { field: 'confirm' });
+  if (!input.confirm) throw invalidInput(`confirm: ${what} cannot be undone; call again with confirm: true (--confirm)`, { field: 'confirm' });
 }
 
 const vmAnswer = z.object({ vm: vmView, operation: operationView });
@@ -85,7 +85,7 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/gcloud/accounts' },
-    cli: { command: ['gcloud', 'accounts'] },
+    cli: { command: ['gcloud', 'accounts'], columns: ['account', 'projectId', 'clientEmail', 'lastSuccessAt'], columnsWhenSet: ['lastFailureAt', 'lastFailure'] },
     input: z.object({}),
     output: z.object({ items: z.array(accountSchema) }),
     handler: async ({ svc }) => ({ items: (await svc.listAccounts()).map(accountView) }),
@@ -112,7 +112,7 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/gcloud/vms' },
-    cli: { command: ['vm', 'list'], args: ['project', 'zone'] },
+    cli: { command: ['vm', 'list'], args: ['project', 'zone'], columns: ['name', 'zone', 'status', 'machineType', 'internalIp', 'externalIp', 'attachedTo'] },
     input: z.object({ project, zone: zone.optional() }),
     output: z.object({ account: z.string(), project: z.string(), items: z.array(vmView) }),
     handler: ({ svc }, input) => svc.listVms(input.project, input.zone),

@@ -59,7 +59,7 @@ export const configOperations = [
     input: z.object({ name, value: z.string().max(4096).optional().describe('The new value, as in the config file; omit with unset'), unset: z.boolean().default(false).describe('Remove it from the file (back to the default)') }),
     output: z.object({ setting, file: z.string(), applied: z.enum(['live', 'restart', 'overridden']), message: z.string() }),
     handler: ({ svc }, input) => {
-      if ((input.value === undefined) === !input.unset) throw invalidInput('give a value, or unset: true (not both)');
+      if ((input.value === undefined) === !input.unset) throw invalidInput('give a value, or unset: true (--unset), not both');
       return svc.set(input.name, input.unset ? null : input.value!);
     },
   }),

@@ -87,6 +87,17 @@ describe('CLI output', () => {
     assert.match(one.stdout, /^value: +k2$/m);
   });
 
+  test('a listing that includes deleted secrets marks them in a DELETED AT column; without one, no such column', async () => {
+    await t.daemon.services.secrets.set(admin, { path: 'project/shop/old/token', value: 'gone' });
+    await t.daemon.services.secrets.delete(admin, { path: 'project/shop/old/token' });
+    const listed = await runCli(['secrets', 'list', 'project/shop/old/', '--include-deleted'], { env });
+    assert.equal(listed.code, 0, describeResult(listed));
+    assert.match(listed.stdout, /^PATH +VERSION +TAGS +UPDATED AT +EXPIRES AT +DELETED AT$/m);
+    assert.match(listed.stdout, /^project\/shop\/old\/token +1 +- +\d+d ago +- +\d+d ago$/m);
+    const live = await runCli(['secrets', 'list', 'project/shop/', '--no-recursive', '--include-deleted'], { env });
+    assert.doesNotMatch(live.stdout, /DELETED AT/);
+  });
+
   test('--wide shows every field with absolute times', async () => {
     const r = await runCli(['secrets', 'list', 'project/shop/', '--no-recursive', '--wide'], { env });
     assert.match(r.stdout.split('\n').find((l) => l.startsWith('PATH')) ?? '', /^PATH +VERSION +DESCRIPTION +TAGS +EXPIRES AT +ROTATION INTERVAL DAYS +VALUE CHANGED AT +CREATED AT +UPDATED AT +DELETED AT +LAST READ AT +READ COUNT$/);

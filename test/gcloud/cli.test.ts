@@ -51,13 +51,19 @@ describe('supervisor gcloud / vm / autoscale', () => {
     const listed = await run(['gcloud', 'accounts']);
     assert.equal(listed.code, 0, describeResult(listed));
     // A table for people: a header, then one row per account.
-    assert.match(listed.stdout, /^ACCOUNT\s+PROJECT ID\s+CLIENT EMAIL/);
+    assert.match(listed.stdout, /^ACCOUNT\s+PROJECT ID\s+CLIENT EMAIL\s+LAST SUCCESS AT$/m);
     assert.match(listed.stdout, /\nhost\s+cli-host-1\s+sa-\S+@cli-host-1\.iam\.gserviceaccount\.com\s/);
     assert.ok(!listed.stdout.includes('PRIVATE KEY'), 'no key material in the table');
   });
 
   test('vm list and a dry-run resize with the cost change', async () => {
     assert.deepEqual(((await ok(['vm', 'list', 'host'])).items as Array<{ name: string }>).map((v) => v.name), ['web']);
+    // The table has what a person looks for: where it runs, its state and size, its addresses and the project it serves.
+    const table = await run(['vm', 'list', 'host']);
+    assert.match(table.stdout, /^NAME\s+ZONE\s+STATUS\s+MACHINE TYPE\s+INTERNAL IP\s+EXTERNAL IP\s+ATTACHED TO$/m);
+    assert.match(table.stdout, new RegExp(`^web\\s+${ZONE}\\s+RUNNING\\s+e2-medium\\s`, 'm'));
+    // After a call Google answered, the account's last success shows.
+    assert.match((await run(['gcloud', 'accounts'])).stdout, /^host\s+cli-host-1\s+\S+\s+(just now|\d+[smhd] ago)$/m);
     const plan = await ok(['vm', 'resize', 'cli-host-1', ZONE, 'web', 'e2-standard-2', '--dry-run']);
     assert.deepEqual(plan.planned, ['stop', 'setMachineType', 'start']);
     assert.equal((plan.cost as { changeUsd: number }).changeUsd, 24.46);
@@ -68,7 +74,7 @@ describe('supervisor gcloud / vm / autoscale', () => {
     fake.resetCalls();
     const r = await run(['vm', 'delete', 'host', ZONE, 'web']);
     assert.equal(r.code, 1, describeResult(r));
-    assert.match(r.stderr, /^supervisor: invalid_input: confirm: deleting VM web and its disk cannot be undone; call again with confirm: true\n$/);
+    assert.match(r.stderr, /^supervisor: invalid_input: confirm: deleting VM web and its disk cannot be undone; call again with confirm: true \(--confirm\)\n$/);
     assert.deepEqual(fake.calls, []);
   });
 
