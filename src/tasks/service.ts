@@ -63,8 +63,10 @@ export class TaskService {
     );
     if (rows[0]) return { task: toTask(rows[0]), created: true };
     const existing = await this.find(id);
-    if (!existing || existing.type !== input.type || existing.project !== input.project) {
-      throw conflict(`a task ${id} already exists${existing ? ` (${existing.type} in ${existing.project})` : ''}; use another id, or omit it to get a new one`, { id });
+    // A retry of the same start returns the task; the same id with other details is another task.
+    const differs = existing && (existing.type !== input.type || existing.project !== input.project || (input.description !== undefined && input.description !== existing.description) || (input.complexity !== undefined && input.complexity !== existing.complexity));
+    if (!existing || differs) {
+      throw conflict(`a task ${id} already exists${existing ? ` (${existing.type} in ${existing.project}: "${existing.description}", ${existing.complexity})` : ''}; use another id, or omit it to get a new one`, { id });
     }
     this.authorize(principal, existing.project);
     return { task: existing, created: false };

@@ -44,10 +44,14 @@ for (const backend of testBackends()) {
     });
 
     test('a start with the caller\'s own id is idempotent; another task under that id is refused', async () => {
-      const first = await admin.invoke('start_task', { id: 'ci-42', type: 'deploy', project: 'alpha' });
-      const again = await admin.invoke('start_task', { id: 'ci-42', type: 'deploy', project: 'alpha' });
-      assert.deepEqual([first.created, again.created, again.startedAt], [true, false, first.startedAt]);
-      await assertRejects(admin.invoke('start_task', { id: 'ci-42', type: 'review', project: 'alpha' }), 'conflict', /already exists \(deploy in alpha\)/);
+      const first = await admin.invoke('start_task', { id: 'ci-42', type: 'deploy', project: 'alpha', description: 'ship v2' });
+      const again = await admin.invoke('start_task', { id: 'ci-42', type: 'deploy', project: 'alpha', description: 'ship v2' });
+      const bare = await admin.invoke('start_task', { id: 'ci-42', type: 'deploy', project: 'alpha' });
+      assert.deepEqual([first.created, again.created, again.startedAt, bare.created], [true, false, first.startedAt, false]);
+      await assertRejects(admin.invoke('start_task', { id: 'ci-42', type: 'review', project: 'alpha' }), 'conflict', /already exists \(deploy in alpha: "ship v2", medium\)/);
+      // A reused id with another description or complexity is another piece of work, not a retry.
+      await assertRejects(admin.invoke('start_task', { id: 'ci-42', type: 'deploy', project: 'alpha', description: 'ship v3' }), 'conflict', /already exists/);
+      await assertRejects(admin.invoke('start_task', { id: 'ci-42', type: 'deploy', project: 'alpha', description: 'ship v2', complexity: 'complex' }), 'conflict', /already exists/);
       const failed = await admin.invoke('fail_task', { id: 'ci-42', error: 'health check failed' });
       assert.deepEqual([failed.status, failed.error], ['failed', 'health check failed']);
     });
