@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { operationsOf, READ, WRITE } from '../catalog/operation.js';
+import { DESTRUCTIVE, operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { projectName } from '../core/names.js';
 import type { KnowledgeService } from './service.js';
 
@@ -33,6 +33,18 @@ export const knowledgeOperations = [
       tags: z.array(z.string()),
     }),
     handler: ({ svc, principal }, input) => svc.add(principal, input),
+  }),
+  operation({
+    name: 'delete_knowledge',
+    title: 'Delete knowledge',
+    description: 'Delete a note that is wrong or outdated, with all its chunks (docId from search_knowledge or add_knowledge).',
+    access: 'any',
+    annotations: DESTRUCTIVE,
+    rest: { method: 'DELETE', path: '/knowledge' },
+    cli: { command: ['knowledge', 'delete'], args: ['id'] },
+    input: z.object({ id: z.number().int().positive().describe('The document id') }),
+    output: z.object({ id: z.number().int(), project: z.string(), title: z.string(), chunks: z.number().int().describe('Chunks deleted with it') }),
+    handler: ({ svc, principal }, input) => svc.delete(principal, input.id),
   }),
   operation({
     name: 'search_knowledge',

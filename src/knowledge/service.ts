@@ -1,7 +1,7 @@
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
-import { forbidden, invalidInput } from '../core/errors.js';
+import { forbidden, invalidInput, notFound } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
@@ -104,6 +104,22 @@ export class KnowledgeService {
       }
       await this.deps.audit.record({ actor: principal.actor, action: 'knowledge.add', target: input.project, outcome: 'ok', detail: { id, chunks: chunks.length } }, tx);
       return { id, project: input.project, title: input.title, chunks: chunks.length, tags };
+    });
+  }
+
+  /** Removes one document and its chunks: a note that is wrong or outdated would keep being found. */
+  async delete(principal: Principal, id: number): Promise<{ id: number; project: string; title: string; chunks: number }> {
+    return this.deps.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ project: string; title: string; chunks: number }>(
+        'SELECT d.project, d.title, (SELECT count(*)::int FROM knowledge_chunks c WHERE c.doc_id = d.id) AS chunks FROM knowledge_docs d WHERE d.id = $1 FOR UPDATE',
+        [id],
+      );
+      const doc = rows[0];
+      if (!doc) throw notFound(`no knowledge document ${id}; search_knowledge shows each result's docId`, { id });
+      this.authorize(principal, doc.project);
+      await tx.query('DELETE FROM knowledge_docs WHERE id = $1', [id]);
+      await this.deps.audit.record({ actor: principal.actor, action: 'knowledge.delete', target: doc.project, outcome: 'ok', detail: { id, title: doc.title } }, tx);
+      return { id, ...doc };
     });
   }
 

@@ -8,6 +8,14 @@ export const knowledgeParity: ParityCases = (ctx) => ({
     // Each call stores its own document.
     normalise: (o) => ({ ...o, id: typeof o.id }),
   },
+  delete_knowledge: {
+    async input(via) {
+      const { id } = await ctx.daemon.services.knowledge.add(setupActor, { project: 'meta', title: 'Parity doomed note', text: `Deleted through ${via}.` });
+      return { id };
+    },
+    // Each call deletes its own document.
+    normalise: (o) => ({ ...o, id: typeof o.id }),
+  },
   search_knowledge: {
     setup: async () => {
       await ctx.daemon.services.knowledge.add(setupActor, { project: 'meta', title: 'Parity search', text: 'The quokka is the happiest marsupial.' });

@@ -125,6 +125,21 @@ for (const backend of testBackends()) {
       assert.equal((await search(admin, { query: 'standup', project: 'odin' })).length, 2);
     });
 
+    test('delete_knowledge removes a note and all its chunks, audited; a project token deletes only its own project\'s notes', async () => {
+      const filler = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} says the staging bucket is called west-assets, in ordinary words.`).join('\n\n');
+      const added = await admin.invoke('add_knowledge', { project: 'consilio', title: 'Staging bucket', text: filler });
+      assert.ok((added.chunks as number) >= 2);
+      const odin = new LocalInvoker(s, projectPrincipal('odin', 'token:odin'), 'mcp');
+      await assertRejects(odin.invoke('delete_knowledge', { id: added.id }), 'forbidden');
+      const consilio = new LocalInvoker(s, projectPrincipal('consilio', 'token:consilio'), 'mcp');
+      const deleted = await consilio.invoke('delete_knowledge', { id: added.id });
+      assert.deepEqual(deleted, { id: added.id, project: 'consilio', title: 'Staging bucket', chunks: added.chunks });
+      assert.deepEqual(await search(admin, { query: 'staging bucket west-assets' }), []);
+      await assertRejects(admin.invoke('delete_knowledge', { id: added.id }), 'not_found', /no knowledge document \d+; search_knowledge shows/);
+      const audit = await s.audit.list({ action: 'knowledge.delete', limit: 10 });
+      assert.deepEqual(audit.map((a) => [a.actor, a.target, a.detail]), [['token:consilio', 'consilio', { id: added.id, title: 'Staging bucket' }]]);
+    });
+
     test('a project that holds knowledge is removed only with force, and its knowledge goes with it', async () => {
       await s.projects.add('test', { name: 'gone' });
       await admin.invoke('add_knowledge', { project: 'gone', title: 'Temporary', text: 'Remember the milk.' });
