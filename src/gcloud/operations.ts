@@ -99,10 +99,11 @@ export const gcloudOperations = [
     rest: { method: 'DELETE', path: '/gcloud/accounts' },
     cli: { command: ['gcloud', 'remove-account'], args: ['account'] },
     input: z.object({ account: accountName, confirm }),
-    output: accountSchema,
+    output: accountSchema.extend({ notes: z.array(z.string()) }),
     handler: async ({ svc, principal }, input) => {
       confirmed(input, `removing account ${input.account}`);
-      return accountView(await svc.removeAccount(principal, input.account));
+      const { account, notes } = await svc.removeAccount(principal, input.account);
+      return { ...accountView(account), notes };
     },
   }),
   operation({

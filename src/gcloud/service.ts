@@ -84,8 +84,22 @@ export class GcloudService {
     return this.accounts.list();
   }
 
-  removeAccount(principal: Principal, account: string): Promise<AccountRow> {
-    return this.accounts.remove(principal, account);
+  /**
+   * Forgets an account. Auto-scaling policies are kept (they are keyed by the Google project,
+   * and adding an account for it again resumes them), but a note says they stop running when no
+   * account is left for their project: removing one should not leave a VM silently unscaled.
+   */
+  async removeAccount(principal: Principal, account: string): Promise<{ account: AccountRow; notes: string[] }> {
+    const removed = await this.accounts.remove(principal, account);
+    const projectId = removed.project_id;
+    if ((await this.accounts.list()).some((a) => a.project_id === projectId)) return { account: removed, notes: [] };
+    const paused = await this.policies.list({ projects: [projectId], activeOnly: true });
+    if (paused.length === 0) return { account: removed, notes: [] };
+    const vms = paused.map((p) => `${p.zone}/${p.instance_name}`).join(', ');
+    return {
+      account: removed,
+      notes: [`auto-scaling of ${vms} (project ${projectId}) stops: no account is left for that project. The policies are kept and run again once an account for ${projectId} is added; set their mode to off to drop them.`],
+    };
   }
 
   // ---- VMs -----------------------------------------------------------------------------------

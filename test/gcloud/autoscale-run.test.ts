@@ -145,5 +145,22 @@ for (const backend of testBackends()) {
       const stored = await f.s.db.query<{ n: number }>("SELECT count(*)::int AS n FROM gcloud_health_samples WHERE instance_name = 'busy' AND metric = 'cpu'");
       assert.ok(stored.rows[0]!.n >= 120, 'the samples behind the decision are stored');
     });
+
+    test('removing the last account of a project says which VMs stop being scaled; adding one back resumes them', async () => {
+      const addAnother = async (account: string, email: string) => {
+        const { key } = f.fake.addServiceAccount({ projectId: PROJECT, email });
+        await f.call('gcloud_add_account', { account, key: JSON.stringify(key) });
+      };
+      await addAnother('scaler-2', `second@${PROJECT}.iam.gserviceaccount.com`);
+      // Another account for the project is left: nothing stops.
+      assert.deepEqual(((await f.call('gcloud_remove_account', { account: 'scaler-2', confirm: true })) as { notes: string[] }).notes, []);
+      const removed = (await f.call('gcloud_remove_account', { account: 'scaler', confirm: true })) as { notes: string[] };
+      assert.equal(removed.notes.length, 1);
+      assert.match(removed.notes[0]!, /^auto-scaling of us-central1-a\/advisory, us-central1-a\/booting, .* \(project scale-proj\) stops: no account is left for that project\./);
+      assert.doesNotMatch(removed.notes[0]!, /paused/, 'a policy that is off was not running');
+      assert.deepEqual(((await f.call('gcloud_autoscale_run', {})) as { items: unknown[] }).items, []);
+      await addAnother('scaler', `third@${PROJECT}.iam.gserviceaccount.com`);
+      assert.ok(((await f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'idle' })) as { items: unknown[] }).items.length === 1, 'the kept policy runs again');
+    });
   });
 }
