@@ -9,6 +9,11 @@ function received(issue: z.core.$ZodIssue): string {
   return issue.code === 'invalid_type' ? issue.message.replace(/^Invalid input: /, '') : issue.message;
 }
 
+/** How many unknown field names an error names, and how much of each; how many other problems. */
+const UNKNOWN_SHOWN = 5;
+const NAME_SHOWN = 64;
+const ISSUES_SHOWN = 10;
+
 /** Parses input, turning zod issues into one `invalid_input` error that names every bad field. */
 export function parseInput(schema: z.ZodType, raw: unknown, operation: string): unknown {
   if (raw === null || raw === undefined) raw = {};
@@ -21,17 +26,23 @@ export function parseInput(schema: z.ZodType, raw: unknown, operation: string): 
   }
   const unknown = unknownFields(schema, raw);
   if (unknown) {
-    const fields = unknown.names.map((field) => ({ field, message: `not a field of ${operation}${didYouMean(field, unknown.known)}` }));
-    const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+    // A few names, each cut short, are enough to fix a request; all of them would make an
+    // error as large as the body (200,000 unknown names answered 18 MB).
+    const shown = unknown.names.slice(0, UNKNOWN_SHOWN).map((name) => (name.length > NAME_SHOWN ? `${name.slice(0, NAME_SHOWN)}…` : name));
+    const fields = shown.map((field) => ({ field, message: `not a field of ${operation}${didYouMean(field, unknown.known)}` }));
+    const more = unknown.names.length - shown.length;
+    const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ') + (more > 0 ? `; and ${more} more unknown field${more === 1 ? '' : 's'}` : '');
     throwInvalid(`invalid input for ${operation}: ${summary} (its fields: ${unknown.known.join(', ') || 'none'})`, fields);
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const fields = result.error.issues.map((issue) => ({
+  const { issues } = result.error;
+  const fields = issues.slice(0, ISSUES_SHOWN).map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : '(input)',
     message: received(issue),
   }));
-  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  const more = issues.length - fields.length;
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ') + (more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'}` : '');
   return throwInvalid(`invalid input for ${operation}: ${summary}`, fields);
 }
 

@@ -12,13 +12,28 @@ export function distance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The known words closest to a typo (a prefix counts as close), best first; none when nothing is near. */
+/**
+ * The known words closest to a typo (a prefix counts as close), best first; none when nothing is near.
+ * Words whose lengths differ by more than the allowed distance are not compared: the distance
+ * is at least that difference, and the matrix of a 600 KB field name sent to the API against
+ * each field took seconds of the daemon's only thread.
+ */
 export function suggest(word: string, known: Iterable<string>): string[] {
-  const scored = [...new Set(known)]
-    .map((k) => ({ k, d: k.startsWith(word) || word.startsWith(k) ? 1 : distance(word, k) }))
-    .filter(({ k, d }) => d <= Math.max(1, Math.floor(Math.min(word.length, k.length) / 3)))
-    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k));
-  return scored.slice(0, 3).map(({ k }) => k);
+  const near = (k: string): number | undefined => {
+    if (k.startsWith(word) || word.startsWith(k)) return 1;
+    const allowed = Math.max(1, Math.floor(Math.min(word.length, k.length) / 3));
+    if (Math.abs(word.length - k.length) > allowed) return undefined;
+    const d = distance(word, k);
+    return d <= allowed ? d : undefined;
+  };
+  const scored = [...new Set(known)].flatMap((k) => {
+    const d = near(k);
+    return d === undefined ? [] : [{ k, d }];
+  });
+  return scored
+    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
+    .slice(0, 3)
+    .map(({ k }) => k);
 }
 
 export function didYouMean(word: string, known: Iterable<string>): string {

@@ -193,6 +193,15 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     });
   }
 
+  test('REST: a thousand long unknown fields → a short error naming the first few', async () => {
+    const json: Json = { path: 'project/x/flood', value: 'v' };
+    for (let i = 0; i < 1000; i++) json[`${'x'.repeat(1000)}${i}`] = i;
+    const unknown = await rest.request('PUT', 'secret', { json });
+    const error = expectError(unknown, 400, 'invalid_input');
+    assert.ok(unknown.text.length < 4000, `the error is ${unknown.text.length} bytes`);
+    assert.match(error.message, /^invalid input for set_secret: x{64}…: not a field of set_secret; .*; and 995 more unknown fields \(its fields: path, value, /);
+  });
+
   test('REST: an unknown route → 404 not_found naming the route and where the list is', async () => {
     const error = expectError(await rest.get('no-such-route'), 404, 'not_found');
     assert.match(error.message, /\/api\/v1\/no-such-route/);

@@ -1,0 +1,32 @@
+// Input validation's errors stay readable and small whatever the input: a few problems named,
+// the rest counted; suggestions for typos, none for names nothing like a field.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { parseInput } from '../../src/catalog/validate.js';
+import { SupervisorError } from '../../src/core/errors.js';
+import { suggest } from '../../src/core/suggest.js';
+
+const refusal = (schema: z.ZodType, raw: unknown): SupervisorError => {
+  try {
+    parseInput(schema, raw, 'toy_op');
+  } catch (err) {
+    assert.ok(err instanceof SupervisorError);
+    return err;
+  }
+  assert.fail('the input was taken');
+};
+
+test('fifty thousand bad items: ten named, the rest counted', () => {
+  const err = refusal(z.object({ ports: z.array(z.number()) }), { ports: Array.from({ length: 50_000 }, (_, i) => String(i)) });
+  assert.match(err.message, /^invalid input for toy_op: ports\.0: expected number, received string; .*ports\.9: .*; and 49990 more problems$/);
+  assert.equal((err.details.fields as unknown[]).length, 10);
+});
+
+test('suggestions: a typo gets the field, a name far longer or shorter than every field gets none', () => {
+  assert.deepEqual(suggest('expires_at', ['path', 'value', 'expiresAt']), ['expiresAt']);
+  assert.deepEqual(suggest('vaule', ['path', 'value']), ['value']);
+  assert.deepEqual(suggest('pathh', ['path', 'value']), ['path']);
+  assert.deepEqual(suggest('x'.repeat(600_000), ['path', 'value']), []);
+  assert.deepEqual(suggest('q', ['path', 'value']), []);
+});
