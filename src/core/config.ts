@@ -12,7 +12,14 @@ import { defineSettings, parseSetting, rawSetting, readSettings, type SettingSou
  * loader below reads core's and theirs from the same sources.
  */
 export const CORE_SETTINGS = defineSettings({
-  home: { env: 'SUPERVISOR_HOME', schema: z.string().min(1), default: join(homedir(), '.local/share/supervisor'), shownDefault: '~/.local/share/supervisor', doc: 'Data dir: embedded database, master key file, daemon lock and address.' },
+  home: {
+    env: 'SUPERVISOR_HOME',
+    schema: z.string().min(1),
+    default: join(homedir(), '.local/share/supervisor'),
+    shownDefault: '~/.local/share/supervisor',
+    doc: 'Data dir: embedded database, master key file, daemon lock and address.',
+    notSettable: 'home (SUPERVISOR_HOME) is where the config file lives, so it cannot be set in it; set the variable instead',
+  },
   databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.', sensitive: true },
   host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
   port: { env: 'SUPERVISOR_PORT', schema: z.coerce.number().int().min(0).max(65535), default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },
@@ -43,6 +50,8 @@ export interface Config extends CoreConfig {
   readonly configFile?: string;
   /** The environment it was read with: a variable set there wins over the file. */
   readonly env?: NodeJS.ProcessEnv;
+  /** The config file's settings as they were read, to say where a value in use came from after the file changed. */
+  readonly fileAtStart?: Readonly<Record<string, unknown>>;
 }
 
 /** The config file: SUPERVISOR_CONFIG, else config.yaml in the data dir. */
@@ -94,5 +103,5 @@ export function readConfig(env: NodeJS.ProcessEnv, tables: readonly SettingsTabl
   const sources: SettingSources = { env, file: existsSync(filePath) ? readConfigFile(filePath, known) : {} };
   const core = readSettings(CORE_SETTINGS, sources);
   const domains = Object.fromEntries(tables.map((t) => [t.id, readSettings(t.settings ?? {}, sources)]));
-  return { ...core, home, domains, configFile: filePath, env };
+  return { ...core, home, domains, configFile: filePath, env, fileAtStart: sources.file };
 }

@@ -13,7 +13,7 @@ export interface SettingView {
   domain: string;
   /** What the running process uses, as text; null when unset; hidden for sensitive settings. */
   value: string | null;
-  /** Where the setting is taken from: the environment wins over the config file, which wins over the default. */
+  /** Where the value in use is taken from: the environment wins over the config file, which wins over the default. */
   source: 'env' | 'file' | 'default';
   /** What the next start will use, when it differs from value (a setting changed that needs a restart). */
   pending?: string | null;
@@ -95,7 +95,8 @@ export class SettingsStore {
 
   private view(entry: Entry, file: Record<string, unknown>): SettingView {
     const fromEnv = this.env[entry.def.env];
-    const source = fromEnv !== undefined && fromEnv !== '' ? 'env' : Object.hasOwn(file, entry.name) ? 'file' : 'default';
+    const sourceIn = (f: Readonly<Record<string, unknown>>) => (fromEnv !== undefined && fromEnv !== '' ? 'env' : Object.hasOwn(f, entry.name) ? 'file' : 'default');
+    const source = sourceIn(file);
     const value = shown(entry.def, this.current(entry));
     const next = this.configured(entry, source === 'env' ? fromEnv : source === 'file' ? file[entry.name] : entry.def.default);
     return {
@@ -103,7 +104,8 @@ export class SettingsStore {
       env: entry.def.env,
       domain: entry.domain,
       value,
-      source,
+      // Where the value in use came from: for a setting that waits for a restart, the file as it was read at start.
+      source: entry.def.live || !this.config.fileAtStart ? source : sourceIn(this.config.fileAtStart),
       ...(next !== undefined && next !== value ? { pending: next } : {}),
       live: entry.def.live === true,
       doc: entry.def.doc,
@@ -142,7 +144,7 @@ export class SettingsStore {
   /** Writes one setting to the config file (null removes it, back to the default) and applies it now when it is live. */
   async set(name: string, value: string | null): Promise<SetOutcome> {
     const entry = this.find(name);
-    if (entry.name === 'home') throw invalidInput('home (SUPERVISOR_HOME) is where the config file lives, so it cannot be set in it; set the variable instead');
+    if (entry.def.notSettable) throw invalidInput(entry.def.notSettable);
     const parsed = parseSetting(entry.name, entry.def, value ?? entry.def.default);
     const text = await readFile(this.file, 'utf8').catch(() => '');
     const doc = parseDocument(text);

@@ -19,6 +19,8 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   live?: boolean;
   /** Never shown by `list_settings` / `get_setting` (a key, or a URL that may carry a password). */
   sensitive?: boolean;
+  /** Why `set_setting` refuses it, and how it is set instead (the data dir itself, the master key). */
+  notSettable?: string;
 }
 
 export type SettingsSpec = Record<string, SettingDef>;

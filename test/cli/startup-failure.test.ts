@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -84,6 +84,16 @@ for (const backend of testBackends()) {
       const wrong = { ...env, SUPERVISOR_MASTER_KEY: otherKey() };
       await failsAndExits(['daemon'], wrong, /needs master key [0-9a-f]{16}/);
       await failsAndExits(['secrets', 'list'], wrong, /needs master key [0-9a-f]{16}/);
+    });
+
+    test('a malformed master key written by hand in config.yaml: the message names the config file too, exit 1', async () => {
+      const file = join(home, 'config.yaml');
+      await writeFile(file, 'masterKey: abc\n');
+      try {
+        await failsAndExits(['secrets', 'list'], env, /the master key setting \(SUPERVISOR_MASTER_KEY, or masterKey in the config file\) must hold a 32-byte key/);
+      } finally {
+        await rm(file);
+      }
     });
 
     test('a master.key other users can read: refused, exit 1', async () => {

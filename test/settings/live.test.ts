@@ -86,13 +86,30 @@ describe('settings applied live', () => {
     assert.ok(set.ok, JSON.stringify(set));
     const output = set.output as { applied: string; setting: { value: string; source: string; pending?: string } };
     assert.equal(output.applied, 'restart');
-    assert.deepEqual([output.setting.value, output.setting.source, output.setting.pending], ['claude', 'file', '/opt/claude/bin/claude']);
+    // The value in use is still the default, and the source says so; the file's value waits for the restart.
+    assert.deepEqual([output.setting.value, output.setting.source, output.setting.pending], ['claude', 'default', '/opt/claude/bin/claude']);
     const got = await mcp('get_setting', { name: 'agentCommand' });
     assert.ok(got.ok, JSON.stringify(got));
     assert.equal((got.output as { pending?: string }).pending, '/opt/claude/bin/claude');
     const live = await mcp('get_setting', { name: 'portDenyList' });
     assert.ok(live.ok, JSON.stringify(live));
     assert.equal(Object.hasOwn(live.output as object, 'pending'), false, 'no pending value when nothing waits for a restart');
+  });
+
+  test('the master key and the data dir are refused, saying how they are set; the file is not touched', async () => {
+    const file = join(daemon.home, 'config.yaml');
+    const text = await readFile(file, 'utf8');
+    for (const [name, reason] of [
+      ['masterKey', /^masterKey is the key that opens every secret, so it is not a config-file setting: set SUPERVISOR_MASTER_KEY in the environment .*`rotate_master_key` changes it$/],
+      ['SUPERVISOR_MASTER_KEY', /^masterKey is the key that opens every secret/],
+      ['home', /^home \(SUPERVISOR_HOME\) is where the config file lives/],
+    ] as const) {
+      const refused = await mcp('set_setting', { name, value: 'abc' });
+      assert.equal(refused.ok, false);
+      assert.match((refused as { message: string }).message, reason);
+      assert.equal((await mcp('set_setting', { name, unset: true })).ok, false);
+    }
+    assert.equal(await readFile(file, 'utf8'), text);
   });
 
   test('the port deny list applies at once: check_port says a newly denied port is never handed out', async () => {
