@@ -97,18 +97,49 @@ function refusalOf(response: Answer, id: JsonRpcMessage['id']): JsonRpcMessage {
   return rpcError(id, -32001, `the supervisor daemon refused the request: ${reason}`);
 }
 
+/** Where the daemon is now and the credential to present: read again when a call finds the daemon gone or the credential refused. */
+export type FindDaemon = () => Promise<{ url: string; token: string } | undefined>;
+
 export class Relay {
   private protocolVersion: string | undefined;
   readonly inFlight = new InFlight();
   /** One connection reused for the session's calls, dropped after 30 s idle (before the daemon drops it, at 72 s); http only. */
   private readonly agent = new Agent({ keepAlive: true, timeout: 30_000 });
-  private readonly endpoint: URL;
+  private endpoint: URL;
 
   constructor(
-    private readonly target: RelayTarget,
+    private target: RelayTarget,
     private readonly write: (message: JsonRpcMessage) => void,
+    private readonly findDaemon: FindDaemon = async () => undefined,
   ) {
     this.endpoint = new URL(`${target.url}/mcp/${target.project}`);
+  }
+
+  /**
+   * After a restart the daemon listens on another port and presents another local credential
+   * (daemon.json has both): a relay that kept the old ones failed every call for the rest of
+   * the Claude Code session. True when there is a different daemon to try.
+   */
+  private async retarget(): Promise<boolean> {
+    const now = await this.findDaemon().catch(() => undefined);
+    if (!now || (now.url === this.target.url && now.token === this.target.token)) return false;
+    this.target = { ...this.target, ...now };
+    this.endpoint = new URL(`${now.url}/mcp/${this.target.project}`);
+    return true;
+  }
+
+  /** One POST of the message; after a refused connection or credential, once more to the daemon there is now. */
+  private async post(body: string): Promise<Answer> {
+    const once = () => post(this.endpoint, this.headers(), body, this.endpoint.protocol === 'http:' ? this.agent : undefined);
+    let answer: Answer;
+    try {
+      answer = await once();
+    } catch (err) {
+      // Neither was the request delivered nor did anything run: safe to send again.
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && (await this.retarget())) return once();
+      throw err;
+    }
+    return answer.status === 401 && (await this.retarget()) ? once() : answer;
   }
 
   private headers(): Record<string, string> {
@@ -135,7 +166,7 @@ export class Relay {
     const id = message.method !== undefined ? message.id : undefined;
     let response: Answer;
     try {
-      response = await post(this.endpoint, this.headers(), JSON.stringify(message), this.endpoint.protocol === 'http:' ? this.agent : undefined);
+      response = await this.post(JSON.stringify(message));
     } catch (err) {
       if (id !== undefined) this.send(rpcError(id, -32000, `the supervisor daemon at ${this.target.url} is not answering (${(err as Error).message}); is it running? \`supervisor daemon status\``));
       return;
@@ -164,7 +195,11 @@ export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = pr
   const options = relayOptions(words);
   const daemon = options && (await daemonTarget(env, dataDir(env)));
   if (!options || !daemon) return false;
-  const relay = new Relay({ ...daemon, ...options }, (message) => process.stdout.write(`${JSON.stringify(message)}\n`));
+  const relay = new Relay(
+    { ...daemon, ...options },
+    (message) => process.stdout.write(`${JSON.stringify(message)}\n`),
+    () => daemonTarget(env, dataDir(env)),
+  );
   readFrames(
     process.stdin,
     (frame) => {

@@ -73,6 +73,32 @@ describe('supervisor mcp (stdio) under a misbehaving client, through the daemon'
   });
 });
 
+describe('supervisor mcp (stdio) across a daemon restart', () => {
+  test('the next call after a restart (another port, another local credential) reaches the new daemon', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-restart-'));
+    let daemon = await startTestDaemon(await daemonBackend(), {}, { home });
+    try {
+      const client = new StdioClient(startCli(['mcp', '--project', 'meta'], { env: cliEnv(home), keepStdinOpen: true }));
+      await client.initialize();
+      const oldUrl = daemon.url;
+      await daemon.close();
+      client.writeRaw('{"jsonrpc":"2.0","id":"down","method":"tools/list"}\n');
+      assert.equal((await client.waitFor((m) => m.id === 'down')).error?.code, -32000, 'while no daemon runs, a clear error');
+      daemon = await startTestDaemon(await daemonBackend(), {}, { home });
+      assert.notEqual(daemon.url, oldUrl);
+      client.writeRaw('{"jsonrpc":"2.0","id":"up","method":"tools/call","params":{"name":"get_identity","arguments":{}}}\n');
+      const answer = await client.waitFor((m) => m.id === 'up');
+      assert.equal(answer.error, undefined, JSON.stringify(answer.error));
+      assert.match(JSON.stringify(answer.result), /admin/);
+      const { result } = await client.closeStdin();
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await daemon.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('supervisor mcp (stdio) under a misbehaving client, on its own', () => {
   let home: string;
   before(async () => {

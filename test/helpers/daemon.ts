@@ -16,19 +16,23 @@ export interface TestDaemon extends RunningDaemon {
   projectToken(project: string): Promise<string>;
 }
 
-/** A daemon on a free port with a fresh database and temp data dir; logs captured for leak scans. */
-export async function startTestDaemon(backend: Backend, env: Record<string, string> = {}): Promise<TestDaemon> {
-  const home = await mkdtemp(join(tmpdir(), 'supervisor-daemon-'));
+/**
+ * A daemon on a free port with a fresh database and temp data dir; logs captured for leak scans.
+ * With `home`, in that data dir (kept on close): a second start there is the daemon restarted.
+ */
+export async function startTestDaemon(backend: Backend, env: Record<string, string> = {}, options: { home?: string } = {}): Promise<TestDaemon> {
+  const home = options.home ?? (await mkdtemp(join(tmpdir(), 'supervisor-daemon-')));
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT: '0', SUPERVISOR_LOG_LEVEL: 'debug', ...env });
   const daemon = await startDaemon(config, { db: await openTestDb(backend), log: createLogger('debug', captureStream()), clock: new ManualClock(new Date('2026-11-23T10:00:00Z')) });
   return {
     ...daemon,
     home,
-    adminToken: daemon.initialAdminToken!,
+    // A start with a database that has an admin already prints none: '' then.
+    adminToken: daemon.initialAdminToken ?? '',
     projectToken: async (project) => (await daemon.services.auth.tokens.create({ name: `test-${project}`, project })).token,
     async close() {
       await daemon.close();
-      await rm(home, { recursive: true, force: true });
+      if (!options.home) await rm(home, { recursive: true, force: true });
     },
   };
 }
