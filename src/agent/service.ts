@@ -7,9 +7,9 @@ import { hostname } from 'node:os';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { SupervisorError, conflict, forbidden, invalidInput, notFound } from '../core/errors.js';
+import { SupervisorError, conflict, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { adminPrincipal, type Principal } from '../core/principal.js';
+import { adminPrincipal, assertOwnProject, type Principal } from '../core/principal.js';
 import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
@@ -503,7 +503,6 @@ export class AgentService {
   }
 
   private authorize(principal: Principal, project: string): void {
-    if (principal.role === 'admin' || principal.project === project) return;
-    throw forbidden(`this token belongs to project ${principal.project} and cannot use the PIV loops of project ${project}`);
+    assertOwnProject(principal, project, 'the PIV loops');
   }
 }

@@ -14,6 +14,12 @@ export const projectPrincipal = (project: string, actor: string): Principal => (
  */
 export const localActor = (): string => `local:${userInfo().username}`;
 
+/** A project token acts in its own project only (`what`: the project's things it asked for, "the tasks"). */
+export function assertOwnProject(principal: Principal, project: string, what: string): void {
+  if (principal.role === 'admin' || principal.project === project) return;
+  throw forbidden(`this token belongs to project ${principal.project} and cannot use ${what} of project ${project}`);
+}
+
 /** The project a principal acts for (`meta` for admins). */
 export const scopeOf = (p: Principal): string => (p.role === 'admin' ? META : p.project);
 

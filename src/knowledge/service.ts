@@ -1,8 +1,8 @@
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
-import { forbidden, invalidInput, notFound } from '../core/errors.js';
-import type { Principal } from '../core/principal.js';
+import { invalidInput, notFound } from '../core/errors.js';
+import { assertOwnProject, type Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import { chunkText } from './chunk.js';
@@ -161,8 +161,7 @@ export class KnowledgeService {
   }
 
   private authorize(principal: Principal, project: string): void {
-    if (principal.role === 'admin' || principal.project === project) return;
-    throw forbidden(`this token belongs to project ${principal.project} and cannot use the knowledge of project ${project}`);
+    assertOwnProject(principal, project, 'the knowledge');
   }
 
   private scope(principal: Principal, project: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { pageInput, pageOutput } from '../core/page.js';
+import { assertOwnProject } from '../core/principal.js';
 import { portRangeInput } from '../ports/index.js';
 import { description, directory, holdingsOutput, holdingsView, notesOutput, project, projectOutput, projectView } from './schemas.js';
 import type { ProjectService } from './service.js';
@@ -48,7 +49,9 @@ export const projectOperations = [
     cli: { command: ['project', 'get'], args: ['project'] },
     input: z.object({ project }),
     output: projectOutput.extend({ holdings: holdingsOutput }),
-    handler: async ({ svc }, input) => {
+    handler: async ({ svc, principal }, input) => {
+      // What another project holds (its secret paths, token names) is not a project token's to read.
+      assertOwnProject(principal, input.project, 'the details');
       const found = await svc.describe(input.project);
       return { ...projectView(found.project), holdings: holdingsView(found.holdings) };
     },

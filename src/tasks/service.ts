@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { conflict, forbidden, notFound } from '../core/errors.js';
-import type { Principal } from '../core/principal.js';
+import { conflict, notFound } from '../core/errors.js';
+import { assertOwnProject, type Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { FALLBACK_MS, FALLBACK_RULE, MIN_SAMPLES, TASK_COLUMNS, toTask, type Complexity, type Estimate, type Task, type TaskRow, type TaskStats } from './model.js';
 
@@ -181,8 +181,7 @@ export class TaskService {
   }
 
   private authorize(principal: Principal, project: string): void {
-    if (principal.role === 'admin' || principal.project === project) return;
-    throw forbidden(`this token belongs to project ${principal.project} and cannot use the tasks of project ${project}`);
+    assertOwnProject(principal, project, 'the tasks');
   }
 
   /** The project a listing is limited to: the asked one for admins, always the own one for a project token. */

@@ -83,12 +83,15 @@ for (const backend of testBackends()) {
       assert.deepEqual((await op.invoke('add_project', { project: 'consilio' })).notes, ['port range 3100-3199']);
     });
 
-    test('meta and shared cannot be removed; a project token cannot add or remove projects but can read them', async () => {
+    test('meta and shared cannot be removed; a project token cannot add or remove projects, and reads the details of its own only', async () => {
       await assert.rejects(op.invoke('remove_project', { project: 'meta', force: true }), isError('invalid_input', /built in/));
       const agent = new LocalInvoker(s, projectPrincipal('consilio', 'token:consilio'), 'internal');
       await assert.rejects(agent.invoke('add_project', { project: 'mine' }), isError('forbidden', /needs an admin token/));
       await assert.rejects(agent.invoke('remove_project', { project: 'later' }), isError('forbidden'));
       assert.equal((await agent.invoke('get_project', { project: 'consilio' })).name, 'consilio');
+      // Another project's holdings name its secret paths and tokens.
+      await op.invoke('add_project', { project: 'neighbour' });
+      await assert.rejects(agent.invoke('get_project', { project: 'neighbour' }), isError('forbidden', /cannot use the details of project neighbour/));
     });
 
     test('adding and removing are audited', async () => {
