@@ -8,6 +8,7 @@ import { daemonTarget } from '../core/daemon-info.js';
 import { ensureDataDir, lockDataDir, tightenDataDir } from '../core/datadir.js';
 import { SupervisorError } from '../core/errors.js';
 import { META } from '../core/names.js';
+import { inProject } from './connection.js';
 
 export interface Connection {
   mode: 'daemon' | 'local';
@@ -25,15 +26,19 @@ export interface Connection {
 export async function connect(app: AppDefinition, config: Config, options: { project?: string; via: Via; env?: NodeJS.ProcessEnv }): Promise<Connection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== META ? options.project : undefined;
+  return inProject(await reach(app, config, project, options.via, env), project);
+}
+
+async function reach(app: AppDefinition, config: Config, project: string | undefined, via: Via, env: NodeJS.ProcessEnv): Promise<Connection> {
   const daemon = await daemonTarget(env, config.home);
   if (daemon) {
-    const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via: options.via, project });
+    const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via, project });
     const me = (await invoker.invoke('get_identity', {})) as { role: 'admin' | 'project'; project: string; actor: string };
     const principal = me.role === 'admin' ? adminPrincipal(me.actor) : projectPrincipal(me.project, me.actor);
     return { mode: 'daemon', principal, invoker, close: async () => undefined };
   }
   refuseTokenWithoutDaemon(env, config.home);
-  return connectLocal(app, config, project, options.via);
+  return connectLocal(app, config, project, via);
 }
 
 /**

@@ -21,12 +21,26 @@ export interface CliConnection {
  */
 export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliConnection> {
   const env = options.env ?? process.env;
+  const project = options.project && options.project !== 'meta' ? options.project : undefined;
   const daemon = await daemonTarget(env);
-  if (daemon) {
-    return { invoker: new HttpInvoker({ baseUrl: daemon.url, token: daemon.token, project: options.project }), close: async () => undefined };
-  }
+  if (daemon) return inProject({ invoker: new HttpInvoker({ baseUrl: daemon.url, token: daemon.token, project: options.project }), close: async () => undefined }, project);
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
   refuseTokenWithoutDaemon(env, dataDir(env));
-  const project = options.project && options.project !== 'meta' ? options.project : undefined;
-  return connectLocal(app, app.loadConfig(env), project, 'cli');
+  return inProject(await connectLocal(app, app.loadConfig(env), project, 'cli'), project);
+}
+
+/**
+ * A connection narrowed to a project that does not exist is refused up front (a typo in
+ * `--project`, or in a `claude mcp add` line): served anyway, `run` ran without the secrets it
+ * was for and `mcp` filed what it wrote under a name no project has.
+ */
+export async function inProject<C extends CliConnection>(connection: C, project: string | undefined): Promise<C> {
+  if (!project) return connection;
+  try {
+    await connection.invoker.invoke('get_project', { project });
+    return connection;
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
 }

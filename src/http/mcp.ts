@@ -7,6 +7,7 @@ import { projectName } from '../core/names.js';
 import type { AppCore } from '../catalog/wire.js';
 import { parseReadonly, parseToolsets, type ToolSelection } from '../mcp/toolsets.js';
 import { narrow, principalOf } from './auth.js';
+import { assertProjectExists } from '../projects/index.js';
 
 /**
  * A body fastify could not parse never reaches the SDK; MCP clients expect JSON-RPC's own
@@ -79,6 +80,7 @@ export function registerMcpRoutes(app: FastifyInstance, core: AppCore): void {
       const parsed = projectName.safeParse((request.params as { project: string }).project);
       if (!parsed.success) throw invalidInput(`/mcp/<project>: ${parsed.error.issues[0]?.message}`);
       const principal = await narrow(core, principalOf(request), parsed.data, request);
+      await assertProjectExists(core, parsed.data);
       const handler = await handlerOnce();
       const response = await handler.fetch(toWebRequest(request), {
         authInfo: { token: 'bearer', clientId: principal.actor, scopes: [], extra: { principal, selection: selectionOf(request) } },

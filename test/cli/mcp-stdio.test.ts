@@ -14,7 +14,7 @@ import { adminPrincipal } from '../../src/core/principal.js';
 import { catalog } from '../../src/app.js';
 import { defaultToolNames } from '../helpers/tools.js';
 import { dataDirFiles } from '../../src/core/datadir.js';
-import { assertCliBuilt, cliEnv, startCli, useCliDaemon, type CliResult } from './run-cli.js';
+import { assertCliBuilt, cliEnv, describeResult, runCli, startCli, useCliDaemon, type CliResult } from './run-cli.js';
 import { assertOnlyProtocolOnStdout, StdioClient } from './stdio-client.js';
 
 /** Logs, when there are any, are pino JSON lines on stderr. */
@@ -31,6 +31,7 @@ describe('supervisor mcp (stdio) through the daemon', () => {
 
   before(async () => {
     const admin = adminPrincipal('test-setup');
+    await t.daemon.services.projects.add('test', { name: 'consilio' });
     await t.daemon.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: 'cf-token-value' });
     await t.daemon.services.secrets.set(admin, { path: 'project/consilio/database_url', value: 'postgres://consilio' });
   });
@@ -97,6 +98,15 @@ describe('supervisor mcp (stdio) through the daemon', () => {
     assert.equal(result.code, 0, result.stderr);
   });
 
+  test('a project that does not exist: the handshake gets a JSON-RPC error naming it, and nothing is served', async () => {
+    const client = new StdioClient(startCli(['mcp', '--project', 'consilo'], { env: t.env, keepStdinOpen: true }));
+    client.writeRaw(`${JSON.stringify({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } } })}\n`);
+    const answer = await client.waitFor((m) => m.id === 'init');
+    assert.match((answer.error as { message: string }).message, /not_found: no project consilo/);
+    const { result } = await client.closeStdin();
+    assert.equal(result.code, 0, result.stderr);
+  });
+
   test('a bad --project is a usage error before anything is served', async () => {
     const proc = startCli(['mcp', '--project', 'Not_A_Project'], { env: t.env });
     const result = await proc.result;
@@ -131,5 +141,13 @@ describe('supervisor mcp (stdio) without a daemon', () => {
     assertOnlyProtocolOnStdout(client, result);
     assertStderrIsLogsOnly(result);
     assert.equal(existsSync(dataDirFiles(home).lock), false, 'the lock is released, so the next CLI call can open the data dir');
+  });
+
+  test('a project that does not exist is refused before anything is served, and the lock is released', async () => {
+    const result = await runCli(['mcp', '--project', 'consilo'], { env: cliEnv(home), timeoutMs: 120_000 });
+    assert.equal(result.code, 1, describeResult(result));
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /not_found: no project consilo/);
+    assert.equal(existsSync(dataDirFiles(home).lock), false);
   });
 });

@@ -18,6 +18,7 @@ describe('supervisor run', () => {
   const t = useCliDaemon();
 
   before(async () => {
+    for (const name of ['x', 'other', 'clash', 'hijack']) await t.daemon.services.projects.add('test', { name });
     const set = (path: string, value: string) => t.daemon.services.secrets.set(admin, { path, value });
     await set('project/x/database_url', 'postgres://u:p@db/x');
     await set('project/x/api_token', 'tok "quoted" $and\nnewline');
@@ -92,6 +93,13 @@ describe('supervisor run', () => {
     const refused = await runCli(['run', '--project', 'x', '--', notExecutable], { env: t.env });
     assert.equal(refused.code, 126, describeResult(refused));
     assert.equal(refused.stderr, `supervisor: run: ${notExecutable}: cannot execute (permission denied)\n`);
+  });
+
+  test('a project that does not exist is refused and the command never starts', async () => {
+    const r = await runCli(['run', '--project', 'nosuchx', '--', process.execPath, '-e', 'process.stdout.write("ran")'], { env: t.env });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /not_found: no project nosuchx/);
   });
 
   test('a command line without -- <command> is a usage error', async () => {

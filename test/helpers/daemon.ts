@@ -12,7 +12,7 @@ export interface TestDaemon extends RunningDaemon {
   home: string;
   /** The first admin token (created on start). */
   adminToken: string;
-  /** Issues a project token through the services. */
+  /** Issues a project token through the services (the project is added when it does not exist). */
   projectToken(project: string): Promise<string>;
 }
 
@@ -29,7 +29,11 @@ export async function startTestDaemon(backend: Backend, env: Record<string, stri
     home,
     // A start with a database that has an admin already prints none: '' then.
     adminToken: daemon.initialAdminToken ?? '',
-    projectToken: async (project) => (await daemon.services.auth.tokens.create({ name: `test-${project}`, project })).token,
+    // As create_token does, for a project that exists (added here when it is not yet).
+    projectToken: async (project) => {
+      await daemon.services.projects.add('test', { name: project });
+      return (await daemon.services.auth.tokens.create({ name: `test-${project}`, project })).token;
+    },
     async close() {
       await daemon.close();
       if (!options.home) await rm(home, { recursive: true, force: true });
