@@ -4,7 +4,7 @@ import type { AppCore } from '../catalog/wire.js';
 import type { Principal } from '../core/principal.js';
 import { authenticate, localTokenOf } from './auth.js';
 import { DenialLog } from './denials.js';
-import { dashboardHtml, faviconSvg } from './dashboard.js';
+import { dashboardHeaders, dashboardHtml, faviconSvg } from './dashboard.js';
 import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
 import { API_PREFIX } from '../catalog/operation.js';
@@ -78,7 +78,7 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   });
   const openapi = openApiDocument(services.catalog);
   app.get(`${API_PREFIX}/openapi.json`, async () => openapi);
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardHtml));
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').headers(dashboardHeaders).send(dashboardHtml));
   for (const path of STATIC) {
     app.get(path, async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(faviconSvg));
   }
