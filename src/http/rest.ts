@@ -5,7 +5,7 @@ import { LocalInvoker } from '../catalog/local-invoker.js';
 import { API_PREFIX, type Operation, type Via } from '../catalog/operation.js';
 import type { AppCore } from '../catalog/wire.js';
 import { PROGRESS_LINES } from '../catalog/invoker.js';
-import { toSupervisorError } from '../core/errors.js';
+import { invalidInput, toSupervisorError } from '../core/errors.js';
 import { principalOf } from './auth.js';
 
 /** Which adapter a request came from, for the call record (the CLI and stdio MCP call through REST). */
@@ -14,8 +14,15 @@ function viaOf(request: FastifyRequest): Via {
   return via === 'cli' || via === 'mcp' ? via : 'rest';
 }
 
+/** Whether the request came with a body (parsed or not: fastify leaves a GET's unread). */
+const hasBody = (request: FastifyRequest) => Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+
 function inputOf(op: Operation, request: FastifyRequest): unknown {
   if (op.rest.method === 'GET' || op.rest.method === 'DELETE') {
+    // Ignored, a body's fields were lost in silence: a GET /secrets with {"prefix": …} listed every secret.
+    if (hasBody(request)) {
+      throw invalidInput(`${op.rest.method} ${API_PREFIX}${op.rest.path} takes its input in the query string, not a body; or POST the JSON to ${API_PREFIX}/call/${op.name}`);
+    }
     return coerceRecord(op, request.query as Record<string, string | string[] | undefined>);
   }
   return request.body ?? {};

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { skipReason, testBackends, type Backend } from '../helpers/db.js';
 import { connectMcp, expectError, expectOk, expectToolError, expectToolOk, mcpPost, Rest, type Json, type McpSession, type RestOptions } from './client.js';
@@ -200,6 +201,29 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     const error = expectError(unknown, 400, 'invalid_input');
     assert.ok(unknown.text.length < 4000, `the error is ${unknown.text.length} bytes`);
     assert.match(error.message, /^invalid input for set_secret: x{64}…: not a field of set_secret; .*; and 995 more unknown fields \(its fields: path, value, /);
+  });
+
+  test('REST: a body on a GET or DELETE → 400 saying where the input goes, and nothing is done', async () => {
+    for (const [method, path, json] of [
+      ['GET', 'secrets', { prefix: 'project/x/' }],
+      ['DELETE', 'secret', { path: 'project/x/exists' }],
+    ] as const) {
+      // fetch refuses a GET body; curl -X GET -d sends one, and so does node:http.
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const body = JSON.stringify(json);
+        const req = httpRequest(`${daemon.url}/api/v1/${path}`, { method, headers: { authorization: `Bearer ${daemon.adminToken}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(answer.status, 400, answer.text);
+      const error = (JSON.parse(answer.text) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'invalid_input');
+      assert.match(error.message, new RegExp(`^${method} /api/v1/${path} takes its input in the query string, not a body; or POST the JSON to /api/v1/call/`));
+    }
   });
 
   test('REST: an unknown route → 404 not_found naming the route and where the list is', async () => {

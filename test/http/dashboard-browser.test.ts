@@ -60,7 +60,7 @@ describe('the dashboard in a browser', { skip }, () => {
 
   test('a project token then: its own secrets only, and no audit rows left from the admin', async () => {
     await signIn(alphaToken);
-    await page.waitForFunction(() => document.getElementById('who')?.textContent?.includes('(project, alpha)'));
+    await page.locator('#who', { hasText: '(project, alpha)' }).waitFor();
     await page.waitForSelector('#secrets tbody tr');
     assert.deepEqual(await paths(), ['project/alpha/db_url']);
     assert.deepEqual(await rows('audit'), []);
@@ -69,13 +69,13 @@ describe('the dashboard in a browser', { skip }, () => {
 
   test('a refused token: an error a person can act on, nothing of the last view left, and it is not kept', async () => {
     await signIn('svt_not-a-real-token');
-    await page.waitForFunction(() => document.getElementById('error')?.textContent !== '');
+    await page.locator('#error', { hasText: /./ }).waitFor();
     assert.equal(await page.textContent('#error'), 'this token is unknown or revoked; paste a valid one');
     assert.equal(await page.textContent('#who'), '');
     assert.deepEqual([await rows('secrets'), await rows('audit')], [[], []]);
     // A reload signs in with the last accepted token, not the refused one.
     await page.reload();
-    await page.waitForFunction(() => document.getElementById('who')?.textContent?.includes('(project, alpha)'));
+    await page.locator('#who', { hasText: '(project, alpha)' }).waitFor();
   });
 
   test('sign out forgets the token: a reload shows nothing', async () => {
