@@ -1,7 +1,7 @@
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { conflict, notFound } from '../core/errors.js';
+import { conflict, invalidInput, notFound } from '../core/errors.js';
 import { GroupCommit, type GroupCommitOptions } from '../core/group-commit.js';
 import { CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, violates } from './db-errors.js';
 import { diagnoseRefusal } from './diagnose.js';
@@ -95,6 +95,10 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** A refusal the diagnosis cannot explain was a race with releases and allocations; one more try settles it. */
 const ATTEMPTS = 2;
 
+/** The tunnel routes HTTP and TCP: a UDP port given a hostname would be accepted and never routed. */
+const udpHostname = (who: string) =>
+  invalidInput(`hostname: ${who} is a udp port, and a Cloudflare tunnel routes http and tcp only; allocate it without a hostname`, { field: 'hostname' });
+
 /** Durable reservations of one port for one service; the database settles every race. */
 export class AllocationStore {
   /** The statements and the group commit for the exclusions last seen (a PortService reads them once). */
@@ -119,6 +123,7 @@ export class AllocationStore {
    * refused), the call tries again alone, so one bad request never fails the others.
    */
   async allocate(actor: string, req: AllocateRequest): Promise<Allocated> {
+    if (req.hostname && req.protocol === 'udp') throw udpHostname(`${req.project}/${req.service}`);
     const exclusions = await this.deps.exclusions();
     for (let attempt = 1; ; attempt++) {
       const row = attempt === 1 ? await this.firstTry(actor, req, exclusions) : await this.tryAllocate(actor, req, exclusions);
@@ -215,6 +220,7 @@ export class AllocationStore {
       throw conflict(`${who} already has port ${current.port}/${current.protocol}; use another service name for ${req.protocol}`, { port: current.port, protocol: current.protocol });
     }
     const changes = (['hostname', 'description', 'command'] as const).filter((field) => req[field] !== undefined && req[field] !== current[field]);
+    if (req.hostname && current.protocol === 'udp') throw udpHostname(who);
     if (changes.length === 0) return { ...current, created: false };
     return { ...(await this.update(actor, req, changes)), created: false };
   }

@@ -97,6 +97,10 @@ for (const backend of testBackends()) {
       assert.equal(dns.protocol, 'udp');
       await assert.rejects(allocate('odin', 'dns-tcp', { protocol: 'tcp', preferredPort: 7053 }), isError('conflict', /allocated to odin\/dns/));
       await assert.rejects(allocate('odin', 'dns', { protocol: 'tcp' }), isError('conflict', /already has port 7053\/udp/));
+      // The tunnel routes http and tcp: a hostname on a udp port would never be routed.
+      await assert.rejects(allocate('odin', 'voice', { protocol: 'udp', hostname: 'voice.odin.example.com' }), isError('invalid_input', /^hostname: odin\/voice is a udp port, and a Cloudflare tunnel routes http and tcp only/));
+      await assert.rejects(allocate('odin', 'dns', { hostname: 'dns.odin.example.com' }), isError('invalid_input', /^hostname: odin\/dns is a udp port/));
+      assert.equal((await allocate('odin', 'dns', {})).hostname, null);
     });
 
     test('a hostname routes to one port; a repeat call can add or change it', async () => {
