@@ -320,9 +320,12 @@ export class SecretsService {
     if (input.ifVersion !== undefined && input.ifVersion !== liveVersion) {
       throw conflict(`${input.path} is at version ${liveVersion}, not ${input.ifVersion}; read it again and retry with ifVersion ${liveVersion}`, { currentVersion: liveVersion });
     }
+    // The same value written again is a new version, but not a change of value: rotation is due
+    // from the last real change, or re-setting the old credential would hide it from list_due_secrets.
+    const sameValue = liveVersion > 0 && (await this.currentValue(tx, input.path))?.equals(plain) === true;
     const version = await this.storeVersion(tx, current.id, input.path, current.current_version + 1, plain, principal.actor, now);
     const { rows } = await tx.query<MetaRow>(
-      `UPDATE secrets s SET current_version = $2, value_changed_at = $3, updated_at = $3, deleted_at = NULL,
+      `UPDATE secrets s SET current_version = $2, value_changed_at = CASE WHEN $11::boolean THEN value_changed_at ELSE $3 END, updated_at = $3, deleted_at = NULL,
          description = CASE WHEN $4::boolean THEN $5 ELSE description END,
          tags = COALESCE($6::text[], tags),
          expires_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE expires_at END,
@@ -334,6 +337,7 @@ export class SecretsService {
         input.tags ?? null,
         input.expiresAt !== undefined, input.expiresAt ?? null,
         input.rotationIntervalDays !== undefined, input.rotationIntervalDays ?? null,
+        sameValue,
       ],
     );
     await this.deps.audit.record({ actor: principal.actor, action: 'secret.write', target: input.path, outcome: 'ok', detail: { version } }, tx);

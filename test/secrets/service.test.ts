@@ -168,6 +168,24 @@ for (const backend of testBackends()) {
       s.clock.advance(-25 * 86_400_000);
     });
 
+    test('writing the same value again is a new version, not a rotation: the value changed when it last differed', async () => {
+      const path = 'project/odin/resaved';
+      const first = await s.secrets.set(admin, { path, value: 'old-credential', rotationIntervalDays: 30 });
+      s.clock.advance(40 * 86_400_000);
+      const again = await s.secrets.set(admin, { path, value: 'old-credential' });
+      assert.deepEqual([again.version, again.valueChangedAt.getTime()], [2, first.valueChangedAt.getTime()]);
+      const due = await s.secrets.due(admin, { withinDays: 0, limit: 50 });
+      assert.deepEqual(due.items.find((d) => d.path === path)?.reasons, ['rotation_overdue'], 'still overdue for rotation');
+      const rotated = await s.secrets.set(admin, { path, value: 'new-credential' });
+      assert.equal(rotated.valueChangedAt.getTime(), s.clock.now().getTime());
+      // After a delete, the same value again is the secret coming back: a change.
+      await s.secrets.delete(admin, { path });
+      s.clock.advance(1000);
+      const back = await s.secrets.set(admin, { path, value: 'new-credential' });
+      assert.equal(back.valueChangedAt.getTime(), s.clock.now().getTime());
+      s.clock.advance(-(40 * 86_400_000 + 1000));
+    });
+
     test('access tracking counts reads and the audit log has one row per read and write, without values', async () => {
       const path = 'project/consilio/tracked';
       await s.secrets.set(consilio, { path, value: 'tracked-value-123' });
