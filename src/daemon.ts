@@ -38,7 +38,7 @@ async function reserveOwnPort(services: SupervisorApp, port: number): Promise<vo
 /**
  * Starts the daemon: data dir, database (embedded under an exclusive lock, or
  * PostgreSQL), services, HTTP (REST, MCP, dashboard); then publishes its address
- * and a per-run local credential in daemon.json for the CLI and stdio adapters.
+ * and a per-run local credential in daemons/<pid>.json for the CLI and stdio adapters.
  * Tests inject their own database, logger and clock.
  */
 export async function startDaemon(config: Config, inject: { db?: Db; log?: Logger; clock?: Clock } = {}): Promise<RunningDaemon> {

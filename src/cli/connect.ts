@@ -19,7 +19,7 @@ export interface Connection {
 
 /**
  * How the CLI and the stdio MCP adapter reach the services: through the running
- * daemon (SUPERVISOR_URL + SUPERVISOR_TOKEN, or the daemon.json it published),
+ * daemon (SUPERVISOR_URL + SUPERVISOR_TOKEN, or the daemons/<pid>.json it published),
  * else in this process, under the data dir's exclusive lock when the database is
  * embedded. `project` narrows the scope to one project (`meta` = admin).
  */

@@ -8,7 +8,7 @@ const STOP_LIMIT_MS = 30_000;
 /**
  * `supervisor daemon` / `npm start`: runs until SIGINT or SIGTERM, then stops
  * accepting, lets in-flight requests finish, flushes buffered audit rows, closes
- * the database and removes daemon.json (all in daemon.close()), and exits 0.
+ * the database and removes daemons/<pid>.json (all in daemon.close()), and exits 0.
  */
 export async function runDaemonCommand(config: Config): Promise<number> {
   const daemon = await startDaemon(config);

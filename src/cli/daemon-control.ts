@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { readDaemonInfo, type DaemonInfo } from '../core/daemon-info.js';
+import { readDaemonInfos, type DaemonInfo } from '../core/daemon-info.js';
 import { processStart, stillRuns } from '../core/process-info.js';
 import { dataDir } from './connection.js';
 import type { Output } from './program.js';
@@ -34,11 +34,15 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
   }
 }
 
-/** `supervisor daemon status`: exit 0 and the facts when the data dir's daemon runs, 3 (as `systemctl status`) when not. */
+/**
+ * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one
+ * commands go through; `others` names the rest when several share it), 3 (as `systemctl
+ * status`) when none does.
+ */
 export async function daemonStatus(words: string[], json: boolean, out: Output): Promise<number> {
   if (words.length > 0) throw new UsageError(`daemon status: unexpected arguments: ${words.join(' ')}`, 'supervisor daemon status');
   const home = dataDir();
-  const info = await readDaemonInfo(home);
+  const [info, ...others] = await readDaemonInfos(home);
   if (!info) {
     out.write(json ? `${JSON.stringify({ running: false, home })}\n` : `not running (data dir ${home}); start it with \`supervisor daemon\` or \`npm start\`\n`);
     return 3;
@@ -53,6 +57,7 @@ export async function daemonStatus(words: string[], json: boolean, out: Output):
     ready: ready?.status === 'ready',
     version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,
     home,
+    others: others.map((o) => ({ pid: o.pid, url: o.url })),
   };
   if (json) out.write(`${JSON.stringify(status, null, 2)}\n`);
   else {
@@ -64,13 +69,14 @@ export async function daemonStatus(words: string[], json: boolean, out: Output):
       ['database', status.database ?? '-'],
       ['version', status.version ?? '-'],
       ['data dir', home],
+      ...(others.length > 0 ? [['others', others.map((o) => `pid ${o.pid} at ${o.url}`).join(', ')] as [string, string]] : []),
     ];
     out.write(rows.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n') + '\n');
   }
   return 0;
 }
 
-/** `supervisor daemon stop`: SIGTERM to the data dir's daemon, then wait until it has exited (it removes daemon.json on the way). */
+/** `supervisor daemon stop`: SIGTERM to every daemon of the data dir, then wait until each has exited (each removes its file on the way). */
 export async function daemonStop(words: string[], json: boolean, out: Output, errOut: Output): Promise<number> {
   const usage = 'supervisor daemon stop [--timeout <seconds>]';
   let timeout = 30;
@@ -82,21 +88,24 @@ export async function daemonStop(words: string[], json: boolean, out: Output, er
     timeout = Number(value);
   }
   const home = dataDir();
-  const info = await readDaemonInfo(home);
-  if (!info) {
+  const infos = await readDaemonInfos(home);
+  if (infos.length === 0) {
     out.write(json ? `${JSON.stringify({ stopped: false, running: false })}\n` : 'not running\n');
     return 0;
   }
-  const started = processStart(info.pid);
-  process.kill(info.pid, 'SIGTERM');
+  const stopping = infos.map((info) => ({ pid: info.pid, started: processStart(info.pid) }));
+  for (const { pid } of stopping) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + timeout * 1000;
-  while (stillRuns(info.pid, started)) {
+  for (;;) {
+    const left = stopping.filter((d) => stillRuns(d.pid, d.started)).map((d) => d.pid);
+    if (left.length === 0) break;
     if (Date.now() > deadline) {
-      errOut.write(`supervisor: unavailable: the daemon (pid ${info.pid}) is still shutting down after ${timeout} s; wait, or \`kill -9 ${info.pid}\` as a last resort\n`);
+      errOut.write(`supervisor: unavailable: the daemon (pid ${left.join(', ')}) is still shutting down after ${timeout} s; wait, or \`kill -9 ${left.join(' ')}\` as a last resort\n`);
       return 1;
     }
     await delay(100);
   }
-  out.write(json ? `${JSON.stringify({ stopped: true, pid: info.pid })}\n` : `stopped the daemon (pid ${info.pid})\n`);
+  const pids = stopping.map((d) => d.pid);
+  out.write(json ? `${JSON.stringify({ stopped: true, pid: pids[0], pids })}\n` : `stopped the daemon (pid ${pids.join(', ')})\n`);
   return 0;
 }

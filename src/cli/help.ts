@@ -23,7 +23,7 @@ export interface Builtin {
 }
 
 export const BUILTINS: Builtin[] = [
-  { group: 'daemon', usage: 'daemon', summary: 'start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this', help: 'Runs in the foreground until SIGINT/SIGTERM, then stops accepting, finishes in-flight requests, flushes audit rows, closes the database and removes daemon.json. On first start it creates the data dir, the master key file and an admin token, printed once.' },
+  { group: 'daemon', usage: 'daemon', summary: 'start the daemon (REST, MCP over HTTP, dashboard); `npm start` runs this', help: 'Runs in the foreground until SIGINT/SIGTERM, then stops accepting, finishes in-flight requests, flushes audit rows, closes the database and removes daemons/<pid>.json. On first start it creates the data dir, the master key file and an admin token, printed once.' },
   { group: 'daemon', verb: 'status', usage: 'daemon status', summary: 'is the daemon running: pid, uptime, url, database, version', help: 'Exits 0 when the daemon of this data dir runs, 3 when it does not.' },
   { group: 'daemon', verb: 'stop', usage: 'daemon stop [--timeout <seconds>]', summary: 'stop the daemon of this data dir (SIGTERM, then wait)', help: 'Sends SIGTERM and waits (default 30 s) until it has shut down cleanly. Exits 0 when it stopped or was not running.' },
   { group: 'mcp', usage: 'mcp --project <name> [--toolsets a,b] [--readonly]', summary: 'MCP server over stdio for Claude Code (meta = admin scope)', help: "--toolsets a,b (or all; default: the endpoint's default toolsets), --readonly (read-only tools only). Only protocol messages go to stdout. Uses the daemon when it runs, else opens the data dir under its lock." },

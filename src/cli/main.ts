@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Everything this process creates (the embedded database, key files, daemon.json) is for its owner only.
+// Everything this process creates (the embedded database, key files, daemons/<pid>.json) is for its owner only.
 process.umask(0o077);
 
 /**

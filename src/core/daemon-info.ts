@@ -1,22 +1,25 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stillRuns } from './process-info.js';
 
 /**
- * daemon.json: the running daemon's address and its per-run local admin credential
- * (0600), written by the daemon, read by the CLI and the stdio relay. Checked by
- * hand rather than with zod so the relay starts without loading a validator.
+ * daemons/<pid>.json: a running daemon's address and its per-run local admin credential
+ * (0600), written by the daemon, read by the CLI and the stdio relay. One file per daemon:
+ * several daemons may share a data dir (over PostgreSQL), and one stopping must not hide
+ * the others. Checked by hand rather than with zod so the relay starts without loading a
+ * validator.
  */
 export interface DaemonInfo {
   pid: number;
-  /** The process's kernel start time: a daemon.json whose pid now belongs to another process is stale. */
+  /** The process's kernel start time: a daemons/<pid>.json whose pid now belongs to another process is stale. */
   processStart?: string;
   url: string;
   token: string;
 }
 
-export const daemonInfoFile = (home: string) => join(home, 'daemon.json');
+export const daemonInfoDir = (home: string) => join(home, 'daemons');
+export const daemonInfoFile = (home: string, pid: number) => join(daemonInfoDir(home), `${pid}.json`);
 
 function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   if (value === null || typeof value !== 'object') return undefined;
@@ -38,7 +41,7 @@ export interface DaemonTarget {
 
 /**
  * The daemon a client process (the CLI, the stdio relay) talks to and the token it presents:
- * SUPERVISOR_URL with SUPERVISOR_TOKEN; else the live daemon that wrote daemon.json, with
+ * SUPERVISOR_URL with SUPERVISOR_TOKEN; else the newest live daemon of the data dir, with
  * SUPERVISOR_TOKEN when it is set (that token's scope: a project token in an agent's
  * environment stays a project token), else the daemon's local credential (the data dir
  * owner's admin access).
@@ -50,13 +53,27 @@ export async function daemonTarget(env: NodeJS.ProcessEnv, home: string): Promis
   return info && { url: info.url.replace(/\/$/, ''), token: token ?? info.token };
 }
 
-/** The daemon that wrote daemon.json, if it still runs; a file left by a dead or replaced process is ignored. */
-export async function readDaemonInfo(home: string): Promise<DaemonInfo | undefined> {
-  let info: DaemonInfo | undefined;
+/** The daemons running on this data dir, the most recently started first; a file left by a dead or replaced process is ignored. */
+export async function readDaemonInfos(home: string): Promise<DaemonInfo[]> {
+  let names: string[];
   try {
-    info = asDaemonInfo(JSON.parse(await readFile(daemonInfoFile(home), 'utf8')));
+    names = await readdir(daemonInfoDir(home));
   } catch {
-    return undefined;
+    return [];
   }
-  return info && stillRuns(info.pid, info.processStart) ? info : undefined;
+  const read = async (name: string): Promise<DaemonInfo | undefined> => {
+    try {
+      const info = asDaemonInfo(JSON.parse(await readFile(join(daemonInfoDir(home), name), 'utf8')));
+      return info && name === `${info.pid}.json` && stillRuns(info.pid, info.processStart) ? info : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const infos = (await Promise.all(names.filter((n) => /^\d+\.json$/.test(n)).map(read))).filter((i): i is DaemonInfo => i !== undefined);
+  return infos.sort((a, b) => Number(b.processStart ?? 0) - Number(a.processStart ?? 0) || b.pid - a.pid);
+}
+
+/** The daemon a client talks to: the most recently started of those running on this data dir. */
+export async function readDaemonInfo(home: string): Promise<DaemonInfo | undefined> {
+  return (await readDaemonInfos(home))[0];
 }

@@ -2,11 +2,11 @@ import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
-import { daemonInfoFile, type DaemonInfo } from './daemon-info.js';
+import { daemonInfoDir, daemonInfoFile, readDaemonInfos, type DaemonInfo } from './daemon-info.js';
 import { tryLockFile, type HeldLock } from './lock-file.js';
 import { ownStart } from './process-info.js';
 
-export { readDaemonInfo, type DaemonInfo } from './daemon-info.js';
+export { readDaemonInfo, readDaemonInfos, type DaemonInfo } from './daemon-info.js';
 
 /** Names of the files the daemon and CLI keep in the data dir (SUPERVISOR_HOME). */
 export const dataDirFiles = (home: string) => ({
@@ -20,7 +20,8 @@ export const dataDirFiles = (home: string) => ({
   /** Where versions before the `keys` folder staged a rotation; adopted into `keys` at start. */
   legacyNextMasterKey: join(home, 'master.key.next'),
   lock: join(home, 'supervisor.lock'),
-  daemon: daemonInfoFile(home),
+  /** One `<pid>.json` per running daemon: its address and local credential. */
+  daemons: daemonInfoDir(home),
 });
 
 /**
@@ -78,13 +79,19 @@ export async function lockDataDir(home: string, role: string): Promise<HeldLock>
   );
 }
 
-/** The running daemon's address and its per-run local admin credential (0600). */
+/** This daemon's address and its per-run local admin credential (0600), beside those of other daemons on this data dir. */
 export async function writeDaemonInfo(home: string, info: Omit<DaemonInfo, 'processStart'>): Promise<void> {
-  await writeFileAtomic(daemonInfoFile(home), JSON.stringify({ ...info, processStart: ownStart }), 0o600);
+  const dir = daemonInfoDir(home);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(daemonInfoFile(home, info.pid), JSON.stringify({ ...info, processStart: ownStart }), 0o600);
+  // Files of daemons killed without a chance to remove theirs.
+  const live = new Set((await readDaemonInfos(home)).map((d) => `${d.pid}.json`));
+  for (const name of await readdir(dir)) if (/^\d+\.json$/.test(name) && !live.has(name)) await rm(join(dir, name), { force: true });
 }
 
-export async function removeDaemonInfo(home: string): Promise<void> {
-  await rm(dataDirFiles(home).daemon, { force: true });
+/** Removes this daemon's file only: others on the data dir keep being found. */
+export async function removeDaemonInfo(home: string, pid: number = process.pid): Promise<void> {
+  await rm(daemonInfoFile(home, pid), { force: true });
 }
 
 export async function fileMode(path: string): Promise<number | undefined> {

@@ -27,7 +27,7 @@ export const tokenDigest = (text: string): Buffer => createHash('sha256').update
 
 /**
  * The daemon's per-run credential for the CLI and stdio adapters on this host (read from the
- * 0600 daemon.json), as its digest. Its length is no secret (it is how the daemon makes them),
+ * 0600 daemons/<pid>.json), as its digest. Its length is no secret (it is how the daemon makes them),
  * and a presented token of another length (every `svt_` token) skips the hash.
  */
 export interface LocalToken {

@@ -117,7 +117,7 @@ export class Relay {
 
   /**
    * After a restart the daemon listens on another port and presents another local credential
-   * (daemon.json has both): a relay that kept the old ones failed every call for the rest of
+   * (daemons/<pid>.json has both): a relay that kept the old ones failed every call for the rest of
    * the Claude Code session. True when there is a different daemon to try.
    */
   private async retarget(): Promise<boolean> {

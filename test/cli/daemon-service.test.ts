@@ -7,12 +7,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DAEMON_NODE_FLAGS } from '../../src/cli/entry.js';
+import { readDaemonInfo } from '../../src/core/daemon-info.js';
+import pg from 'pg';
+import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli } from './run-cli.js';
 
 const stillRuns = (pid: number) => {
@@ -71,7 +75,7 @@ describe('the daemon as a service', () => {
 
     const set = await runCli(['secrets', 'set', 'project/load/key'], { env, stdin: 'v' });
     assert.equal(set.code, 0, describeResult(set));
-    const { token } = JSON.parse(await readFile(join(home, 'daemon.json'), 'utf8')) as { token: string };
+    const { token } = (await readDaemonInfo(home))!;
     let acknowledged = 0;
     let stop = false;
     const reader = async () => {
@@ -91,7 +95,7 @@ describe('the daemon as a service', () => {
     await Promise.all(readers);
     assert.equal(await exited, 0, banner);
     await waitFor('the daemon process to exit', () => !stillRuns(daemonPid), 30_000);
-    assert.equal(existsSync(join(home, 'daemon.json')), false, 'daemon.json removed');
+    assert.deepEqual(readdirSync(join(home, 'daemons')), [], 'its daemons/<pid>.json removed');
     assert.equal(existsSync(join(home, 'supervisor.lock')), false, 'lock released');
     assert.match(banner, /supervisor daemon stopped \(SIGTERM\)/);
 
@@ -110,7 +114,7 @@ describe('the daemon as a service', () => {
     assert.match(stop.stdout, /^stopped the daemon \(pid \d+\)\n$/);
     const result = await daemon.result;
     assert.equal(result.code, 0, describeResult(result));
-    assert.equal(existsSync(join(home, 'daemon.json')), false);
+    assert.deepEqual(readdirSync(join(home, 'daemons')), []);
     const status = await runCli(['daemon', 'status'], { env });
     assert.equal(status.code, 3, describeResult(status));
     const again = await runCli(['daemon', 'stop'], { env });
@@ -171,5 +175,55 @@ describe('supervisor service install', () => {
     const forced = await runCli(['service', 'install', '--force'], { env });
     assert.equal(forced.code, 0, describeResult(forced));
     assert.equal(await readFile(unitPath(), 'utf8'), printed.stdout);
+  });
+});
+
+describe('two daemons sharing one data dir over PostgreSQL', { skip: await skipReason('postgres') }, () => {
+  let home: string;
+  let env: Record<string, string>;
+  let schema: string;
+  before(async () => {
+    assertCliBuilt();
+    home = await mkdtemp(join(tmpdir(), 'supervisor-shared-home-'));
+    schema = `t_shared_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.end();
+    env = cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}` });
+  });
+  after(async () => {
+    await rm(home, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  });
+
+  test('the newer one stopping leaves the older one found by status, the CLI and the relay; daemon stop stops both', async () => {
+    const first = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    await first.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    const second = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    await second.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    const both = parseJson(await runCli(['daemon', 'status', '--json'], { env })) as { pid: number; others: Array<{ pid: number }> };
+    assert.deepEqual([both.pid, both.others.map((o) => o.pid)], [second.child.pid, [first.child.pid]], 'the newer is the one commands go through');
+
+    second.child.kill('SIGTERM');
+    assert.equal((await second.result).code, 0);
+    const left = await runCli(['daemon', 'status', '--json'], { env });
+    assert.equal(left.code, 0, describeResult(left));
+    assert.deepEqual([(parseJson(left) as { pid: number }).pid, (parseJson(left) as { others: unknown[] }).others], [first.child.pid, []]);
+    // A command goes through the daemon still running (its actor is the local credential's, via the daemon).
+    const set = await runCli(['secrets', 'set', 'project/shared/key'], { env, stdin: 'v' });
+    assert.equal(set.code, 0, describeResult(set));
+
+    const third = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    await third.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    const stop = await runCli(['daemon', 'stop', '--json'], { env });
+    assert.equal(stop.code, 0, describeResult(stop));
+    assert.deepEqual((parseJson(stop) as { pids: number[] }).pids.sort(), [first.child.pid, third.child.pid].sort());
+    assert.deepEqual([(await first.result).code, (await third.result).code], [0, 0]);
+    assert.deepEqual(readdirSync(join(home, 'daemons')), []);
+    assert.equal((await runCli(['daemon', 'status'], { env })).code, 3);
   });
 });

@@ -8,14 +8,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse } from 'yaml';
 import { loadConfig, openApp } from '../../src/app.js';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { ensureDataDir } from '../../src/core/datadir.js';
+import { ensureDataDir, removeDaemonInfo, writeDaemonInfo } from '../../src/core/datadir.js';
 import { createLogger } from '../../src/core/log.js';
 import { openDatabase } from '../../src/core/open-db.js';
 import { userTables } from '../../src/core/db-copy.js';
@@ -153,10 +153,10 @@ describe('supervisor storage copy', async () => {
     const forced = await runCli(['storage', 'copy', '--to', url, '--no-switch', '--force', '--json'], { env: cliEnv(second), timeoutMs: 120_000 });
     assert.equal(forced.code, 0, describeResult(forced));
     assert.equal((parseJson(forced) as { databaseUrl: string }).databaseUrl, 'unchanged');
-    // A running daemon holds the database (here: a daemon.json naming this live process).
-    await writeFile(join(second, 'daemon.json'), JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:9', token: 'x' }));
+    // A running daemon holds the database (here: a daemon file naming this live process).
+    await writeDaemonInfo(second, { pid: process.pid, url: 'http://127.0.0.1:9', token: 'x' });
     const running = await runCli(['storage', 'copy', '--to', url, '--force'], { env: cliEnv(second) });
-    await rm(join(second, 'daemon.json'));
+    await removeDaemonInfo(second);
     assert.equal(running.code, 1, describeResult(running));
     assert.match(running.stderr, /^supervisor: locked: the daemon is running and holds the database; stop it first \(`supervisor daemon stop`\)/);
     const usage = await runCli(['storage', 'copy'], { env: cliEnv(second) });

@@ -1,10 +1,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataDirFiles, ensureDataDir, readDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
+import { dataDirFiles, ensureDataDir, readDaemonInfo, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
+import { processStart } from '../../src/core/process-info.js';
 import { assertCliBuilt, cliEnv, describeResult, runCli } from '../cli/run-cli.js';
 
 const homes: string[] = [];
@@ -40,20 +41,27 @@ describe('the data dir', () => {
     assert.equal(await tightenDataDir(home), 0, 'a second start changes nothing');
   });
 
-  test('a daemon.json whose pid now belongs to another process is stale, and the CLI works without it', async () => {
+  test('a daemon file whose pid now belongs to another process is stale, and the CLI works without it', async () => {
     assertCliBuilt();
     const home = await newHome();
-    // A live process that is not a daemon, under the pid daemon.json names.
+    // A live process that is not a daemon, under the pid the daemon file names.
     const other = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       await ensureDataDir(home);
-      await writeDaemonInfo(home, { pid: other.pid!, url: 'http://127.0.0.1:9', token: 'stale' });
-      // writeDaemonInfo records our own start time; a different process under that pid must not match it.
-      const info = JSON.parse(await readFile(dataDirFiles(home).daemon, 'utf8')) as { processStart?: string };
-      if (info.processStart === undefined) return; // no /proc: only liveness can be checked
+      // As a daemon killed before it could remove its file leaves it: this process's start time, the other's pid.
+      const started = processStart(process.pid);
+      if (started === undefined) return; // no /proc: only liveness can be checked
+      await mkdir(dataDirFiles(home).daemons, { recursive: true });
+      await writeFile(join(dataDirFiles(home).daemons, `${other.pid}.json`), JSON.stringify({ pid: other.pid, url: 'http://127.0.0.1:9', token: 'stale', processStart: started }));
       assert.equal(await readDaemonInfo(home), undefined);
       const r = await runCli(['secrets', 'list', '--json'], { env: cliEnv(home), timeoutMs: 120_000 });
       assert.equal(r.code, 0, describeResult(r));
+      // The next daemon to start clears such files, and its own stays until it stops.
+      await writeDaemonInfo(home, { pid: process.pid, url: 'http://127.0.0.1:10', token: 'live' });
+      assert.deepEqual(await readdir(dataDirFiles(home).daemons), [`${process.pid}.json`]);
+      assert.equal((await readDaemonInfo(home))?.url, 'http://127.0.0.1:10');
+      await removeDaemonInfo(home);
+      assert.deepEqual(await readdir(dataDirFiles(home).daemons), []);
     } finally {
       other.kill();
     }

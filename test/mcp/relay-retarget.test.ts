@@ -1,5 +1,5 @@
 // The stdio relay follows a restarted daemon: a refused credential (the daemon restarted on the
-// same port with a new local token) is presented once more with what daemon.json says now; a
+// same port with a new local token) is presented once more with what daemons/<pid>.json says now; a
 // credential refused again, or no new daemon, reaches the client as the daemon's refusal.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,9 +38,9 @@ const ask = async (relay: Relay, written: JsonRpcMessage[], id: number) => {
   return written.find((m) => m.id === id)!;
 };
 
-test('a refused credential is presented again as daemon.json says now, once', async () => {
+test('a refused credential is presented again as daemons/<pid>.json says now, once', async () => {
   const written: JsonRpcMessage[] = [];
-  // Started with the credential of the daemon before the restart; daemon.json now holds the new one.
+  // Started with the credential of the daemon before the restart; daemons/<pid>.json now holds the new one.
   const relay = new Relay({ url, token: 'first-token', project: 'meta', readonly: false }, (m) => written.push(m), async () => ({ url, token: 'second-token' }));
   assert.deepEqual((await ask(relay, written, 1)).result, { token: 'second-token' });
   assert.deepEqual(seen.splice(0), ['first-token', 'second-token']);
