@@ -85,7 +85,7 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
     if (choice instanceof SupervisorError) return refuse(choice);
     const name = request.params.name;
     if (!served.has(name) && callable.has(name)) {
-      const text = `${name} is not served here (toolsets: ${enabled.map((t) => t.id).join(', ')}${selection.readonly ? ', read-only' : ''}); ask for its toolset ${catalog.get(name)!.domain} with the X-Supervisor-Toolsets header`;
+      const text = `${name} is not served here (toolsets: ${enabled.map((t) => t.id).join(', ')}${selection.readonly ? ', read-only' : ''}); ask for its toolset ${catalog.get(name)!.domain}: the X-Supervisor-Toolsets header over HTTP, --toolsets default,${catalog.get(name)!.domain} for supervisor mcp`;
       return { content: [{ type: 'text', text: `forbidden: ${text}` }], isError: true };
     }
     try {

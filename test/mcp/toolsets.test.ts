@@ -82,7 +82,7 @@ describe('MCP toolsets', () => {
     const session = await connectMcp(daemon.url, 'meta', daemon.adminToken, undefined, { headers: { 'X-Supervisor-Toolsets': 'ports', 'X-Supervisor-Readonly': 'true' } });
     try {
       const text = expectToolError(await session.call('get_secret', { path: 'meta/x/y' }), 'forbidden');
-      assert.match(text, /get_secret is not served here \(toolsets: ports, read-only\); ask for its toolset secrets/);
+      assert.match(text, /get_secret is not served here \(toolsets: ports, read-only\); ask for its toolset secrets: the X-Supervisor-Toolsets header over HTTP, --toolsets default,secrets for supervisor mcp$/);
       expectToolError(await session.call('allocate_port', { project: 'meta', service: 'x' }), 'forbidden');
       expectToolOk(await session.call('get_port_summary', {}));
     } finally {
