@@ -128,7 +128,7 @@ export const portOperations = [
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/ports/range' },
-    cli: { command: ['port', 'range'], args: ['project'] },
+    cli: { command: ['port', 'range'], args: ['project'], exactlyOne: ['size', 'range'] },
     input: z.object({
       project,
       size: z.number().int().min(1).max(65535).optional().describe('New number of ports, starting at the current first port'),

@@ -99,6 +99,9 @@ describe('usage errors', () => {
     const route = await runCli(['tunnel', 'add', 'a.example.com'], { env });
     assert.equal(route.code, 2, describeResult(route));
     assert.match(route.stderr, /give exactly one of <service> or --port <n>|give exactly one of <service> or --port <port>/);
+    const range = await runCli(['port', 'range', 'demo'], { env });
+    assert.equal(range.code, 2, describeResult(range));
+    assert.match(range.stderr, /^supervisor: port range: give exactly one of --size <size> or --range <range>/);
     assert.doesNotMatch(token.stderr + route.stderr, SCHEMA_WORDS);
     assert.doesNotMatch(token.stderr, /admin=true/);
   });
