@@ -47,14 +47,24 @@ export async function ensureDataDir(home: string): Promise<void> {
  */
 export async function tightenDataDir(home: string): Promise<number> {
   let changed = 0;
+  // Other processes come and go meanwhile (a command trying the lock writes and removes a temp
+  // file beside it): an entry gone between readdir and lstat is skipped, not an error.
+  const gone = (err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  };
   const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch((err: unknown) => (gone(err), []))) {
       if (entry.isSymbolicLink()) continue;
       const path = join(dir, entry.name);
-      const { mode } = await lstat(path);
-      if ((mode & 0o077) !== 0) {
-        await chmod(path, mode & 0o700);
-        changed++;
+      try {
+        const { mode } = await lstat(path);
+        if ((mode & 0o077) !== 0) {
+          await chmod(path, mode & 0o700);
+          changed++;
+        }
+      } catch (err) {
+        gone(err);
+        continue;
       }
       if (entry.isDirectory()) await walk(path);
     }

@@ -41,6 +41,26 @@ describe('the data dir', () => {
     assert.equal(await tightenDataDir(home), 0, 'a second start changes nothing');
   });
 
+  test('files appearing and vanishing meanwhile (other commands trying the lock) do not fail the tightening', async () => {
+    const home = await newHome();
+    await ensureDataDir(home);
+    for (let i = 0; i < 50; i++) await writeFile(join(home, `keep-${i}`), 'x', { mode: 0o600 });
+    let churning = true;
+    const churn = (async () => {
+      for (let i = 0; churning && i < 5000; i++) {
+        const path = join(home, `.supervisor.lock.${String(i).padStart(12, '0')}.tmp`);
+        await writeFile(path, '{}');
+        await rm(path, { force: true });
+      }
+    })();
+    try {
+      for (let i = 0; i < 200; i++) await tightenDataDir(home);
+    } finally {
+      churning = false;
+      await churn;
+    }
+  });
+
   test('a daemon file whose pid now belongs to another process is stale, and the CLI works without it', async () => {
     assertCliBuilt();
     const home = await newHome();
