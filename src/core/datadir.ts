@@ -81,12 +81,19 @@ export async function lockDataDir(home: string, role: string): Promise<HeldLock>
   const attempt = await tryLockFile(dataDirFiles(home).lock, role);
   if ('held' in attempt) return attempt.held;
   const { holder } = attempt;
-  throw new SupervisorError(
-    'locked',
-    `the data dir ${home} is in use by ${holder.role} (pid ${holder.pid}, since ${holder.startedAt}); ` +
-      'stop it, or start the daemon (`npm start`) so every command goes through it',
-    { pid: holder.pid, role: holder.role },
-  );
+  throw new SupervisorError('locked', `the data dir ${home} is in use by ${holder.role} (pid ${holder.pid}, since ${holder.startedAt}); ${lockedAdvice(holder, role)}`, {
+    pid: holder.pid,
+    role: holder.role,
+  });
+}
+
+/** What to do about the embedded database's holder: starting the daemon helps only once nothing else holds it. */
+function lockedAdvice(holder: { role: string; pid: number }, role: string): string {
+  // A running daemon publishes daemons/<pid>.json and commands go through it: one found holding the lock is starting or stopping.
+  if (holder.role === 'daemon') return 'it is starting up or shutting down: retry in a moment (commands go through it once it is up)';
+  const then = role === 'daemon' ? 'then start the daemon again' : 'or start the daemon (`npm start`) once it has ended';
+  const what = holder.role === 'supervisor mcp' ? `it is an MCP session opened without the daemon: end that Claude Code session (or \`kill ${holder.pid}\`), ` : 'wait for it to finish, ';
+  return `${what}${then}; with the daemon running, sessions and commands go through it and never hold the data dir`;
 }
 
 /** This daemon's address and its per-run local admin credential (0600), beside those of other daemons on this data dir. */

@@ -199,7 +199,18 @@ describe('supervisor CLI without a daemon', () => {
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^supervisor: locked: the data dir .* is in use by test \(pid (\d+), since /);
       assert.match(r.stderr, new RegExp(`\\(pid ${process.pid},`));
-      assert.match(r.stderr, /start the daemon \(`npm start`\)/);
+      assert.match(r.stderr, /wait for it to finish, or start the daemon \(`npm start`\) once it has ended/);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test('held by an MCP session without the daemon: the message says to end that session before the daemon can start', async () => {
+    const lock = await lockDataDir(home, 'supervisor mcp');
+    try {
+      const daemon = await runCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: '0' }) });
+      assert.equal(daemon.code, 1, describeResult(daemon));
+      assert.match(daemon.stderr, new RegExp(`in use by supervisor mcp \\(pid ${process.pid}, .*\\); it is an MCP session opened without the daemon: end that Claude Code session \\(or \`kill ${process.pid}\`\\), then start the daemon again;`));
     } finally {
       await lock.release();
     }
