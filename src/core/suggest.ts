@@ -19,11 +19,14 @@ export function distance(a: string, b: string): number {
  * each field took seconds of the daemon's only thread.
  */
 export function suggest(word: string, known: Iterable<string>): string[] {
-  const near = (k: string): number | undefined => {
-    if (k.startsWith(word) || word.startsWith(k)) return 1;
-    const allowed = Math.max(1, Math.floor(Math.min(word.length, k.length) / 3));
-    if (Math.abs(word.length - k.length) > allowed) return undefined;
-    const d = distance(word, k);
+  // Case does not count (`version` is near `toVersion`), and a known word that ends with the typo is near too.
+  const w = word.toLowerCase();
+  const near = (known: string): number | undefined => {
+    const k = known.toLowerCase();
+    if (k.startsWith(w) || w.startsWith(k) || (w.length >= 4 && k.endsWith(w))) return 1;
+    const allowed = Math.max(1, Math.floor(Math.min(w.length, k.length) / 3));
+    if (Math.abs(w.length - k.length) > allowed) return undefined;
+    const d = distance(w, k);
     return d <= allowed ? d : undefined;
   };
   const scored = [...new Set(known)].flatMap((k) => {

@@ -29,4 +29,7 @@ test('suggestions: a typo gets the field, a name far longer or shorter than ever
   assert.deepEqual(suggest('pathh', ['path', 'value']), ['path']);
   assert.deepEqual(suggest('x'.repeat(600_000), ['path', 'value']), []);
   assert.deepEqual(suggest('q', ['path', 'value']), []);
+  // Case aside, and the end of a longer field: rollback_secret's version is its toVersion.
+  assert.deepEqual(suggest('version', ['path', 'toVersion', 'ifVersion']), ['ifVersion', 'toVersion']);
+  assert.deepEqual(suggest('EXPIRESAT', ['path', 'expiresAt']), ['expiresAt']);
 });
