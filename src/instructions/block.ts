@@ -76,9 +76,15 @@ export function findBlock(text: string): FoundBlock {
   const begin = begins[0];
   const end = ends[0];
   if (begins.length !== 1 || ends.length !== 1 || !begin || !end || end.start < begin.next) {
+    const fix =
+      begins.length > 1 || ends.length > 1
+        ? 'remove the extra ones by hand'
+        : begins.length === 0 || ends.length === 0
+          ? `put the missing ${begins.length === 0 ? 'begin' : 'end'} marker back by hand (or delete the other to have the block written anew at the top)`
+          : 'move the end marker after the begin marker by hand';
     return {
       kind: 'malformed',
-      reason: `it has ${begins.length} begin and ${ends.length} end markers (or the end comes first); exactly one of each, in order, is needed: remove the extra ones by hand`,
+      reason: `it has ${begins.length} begin and ${ends.length} end markers${begins.length === 1 && ends.length === 1 ? ', the end first' : ''}; exactly one of each, in order, is needed: ${fix}`,
     };
   }
   const recordedHash = /(?:^| )sha256=([0-9a-f]{64})(?: |$)/.exec(begin.attributes)?.[1];

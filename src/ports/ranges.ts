@@ -29,6 +29,10 @@ const noRange = (project: string) =>
   notFound(`project ${project} has no port range (it does not exist, or no block was free when it was added); \`list_projects\` shows the projects, \`set_port_range\` gives one a range`);
 
 /** Each project's port range; the database keeps ranges disjoint and every allocation inside its range. */
+/** The way out a refused range names: a project being added can take the next free block; a range being set can move. */
+const ADDING = 'or omit the range to get the next free block';
+const MOVING = 'or move the project elsewhere with range first-last';
+
 export class RangeRegistry {
   constructor(private readonly deps: RangeRegistryDeps) {}
 
@@ -41,11 +45,11 @@ export class RangeRegistry {
    */
   async assign(tx: Tx, project: string, actor: string, explicit?: PortRange): Promise<string> {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [RANGES_LOCK]);
-    if (explicit) await this.refuseUnusable(explicit, 'range');
+    if (explicit) await this.refuseUnusable(explicit, 'range', ADDING);
     if (explicit) {
       // Checked under the lock every range change takes, so nothing can change between the check and the insert;
       // an exclusion violation would abort the transaction before the error could name the owners.
-      const overlap = await this.overlapError(project, explicit, tx);
+      const overlap = await this.overlapError(project, explicit, ADDING, tx);
       if (overlap) throw overlap;
     }
     const range = explicit ?? (project === SHARED ? this.deps.policy.sharedRange : await this.nextFreeBlock(tx));
@@ -67,13 +71,13 @@ export class RangeRegistry {
   }
 
   /** A range none of whose ports may ever be handed out would fail every allocation: refused up front. */
-  private async refuseUnusable(range: PortRange, field: 'range' | 'size'): Promise<void> {
+  private async refuseUnusable(range: PortRange, field: 'range' | 'size', otherwise: string): Promise<void> {
     const exclusions = await this.deps.exclusions();
     const { usable, excluded } = exclusions.usability(range);
     if (usable > 0) return;
     const { ephemeral } = exclusions;
     throw invalidInput(
-      `range ${formatRange(range)} has no port that may be handed out (${excluded}); choose ports below ${ephemeral.start} or above ${ephemeral.end} that are not on the deny list, or omit the range to get the next free block`,
+      `range ${formatRange(range)} has no port that may be handed out (${excluded}); choose ports below ${ephemeral.start} or above ${ephemeral.end} that are not on the deny list, ${otherwise}`,
       { field, range: formatRange(range), usable },
     );
   }
@@ -119,7 +123,7 @@ export class RangeRegistry {
         if (!current && !input.range) throw noRange(input.project);
         target = input.range ?? { start: current!.range.start, end: current!.range.start + input.size! - 1 };
         if (target.end > MAX_PORT) throw invalidInput(`size ${input.size} from ${target.start} would end past port ${MAX_PORT}`, { field: 'size' });
-        await this.refuseUnusable(target, input.range ? 'range' : 'size');
+        await this.refuseUnusable(target, input.range ? 'range' : 'size', MOVING);
         const { rows } = await tx.query<RangeRow>(
           current
             ? `UPDATE port_ranges SET port_range = int4range($2, $3, '[]') WHERE project = $1 RETURNING ${RANGE_COLUMNS}`
@@ -131,7 +135,7 @@ export class RangeRegistry {
       });
     } catch (err) {
       if (violates(err, FOREIGN_KEY_VIOLATION)) throw notFound(`no project ${input.project}; \`add_project\` creates it`);
-      if (target && violates(err, EXCLUSION_VIOLATION)) throw (await this.overlapError(input.project, target)) ?? err;
+      if (target && violates(err, EXCLUSION_VIOLATION)) throw (await this.overlapError(input.project, target, MOVING)) ?? err;
       if (target && violates(err, CHECK_VIOLATION, 'port_ranges_keep_allocations')) throw await this.orphanError(input.project, target);
       throw err;
     }
@@ -146,14 +150,14 @@ export class RangeRegistry {
     return `its port range is ${current ? formatRange(current.range) : 'not set'}, not ${formatRange(wanted)}; \`set_port_range\` changes it`;
   }
 
-  private async overlapError(project: string, range: PortRange, q: Queryable = this.deps.db) {
+  private async overlapError(project: string, range: PortRange, otherwise: string, q: Queryable = this.deps.db) {
     const { rows } = await q.query<RangeRow>(
       `SELECT ${RANGE_COLUMNS} FROM port_ranges WHERE port_range && int4range($1, $2, '[]') AND project <> $3 ORDER BY port_range`,
       [range.start, range.end, project],
     );
     if (rows.length === 0) return undefined;
     const owners = rows.map((r) => `${r.project} (${r.start}-${r.end})`).join(', ');
-    return conflict(`range ${formatRange(range)} for ${project} overlaps ${owners}; project ranges never overlap, so choose a free range (\`get_port_summary\` shows them) or omit the range to get the next free block`, {
+    return conflict(`range ${formatRange(range)} for ${project} overlaps ${owners}; project ranges never overlap, so choose a free range (\`get_port_summary\` shows them), ${otherwise}`, {
       range: formatRange(range),
       overlaps: rows.map((r) => r.project),
     });

@@ -124,7 +124,7 @@ describe('hand edits', () => {
 
     const alpha = report.results.find((r) => r.project === 'alpha')!;
     assert.equal(alpha.status, 'refused');
-    assert.match(alpha.status === 'refused' ? alpha.reason : '', /CLAUDE\.md was edited by hand inside the managed block; nothing was written.*adopt.*overwrite/);
+    assert.match(alpha.status === 'refused' ? alpha.reason : '', /CLAUDE\.md was edited by hand inside the managed block; nothing was written.*adopt: true \(--adopt; .*overwrite: true \(--overwrite; /);
     assert.equal(await readFile(file, 'utf8'), edited);
     assert.deepEqual(report.counts, { updated: 2, unchanged: 0, refused: 1, failed: 0 });
   });
@@ -218,7 +218,18 @@ describe('hand edits', () => {
 
     const beta = report.results.find((r) => r.project === 'beta')!;
     assert.equal(beta.status, 'refused');
-    assert.match(beta.status === 'refused' ? beta.reason : '', /CLAUDE\.md: it has 2 begin and 2 end markers/);
+    assert.match(beta.status === 'refused' ? beta.reason : '', /CLAUDE\.md: it has 2 begin and 2 end markers; .*: remove the extra ones by hand$/);
     assert.equal(await readFile(file, 'utf8'), text + text);
+  });
+
+  test('a missing end marker is refused with the fix for that, not for extra markers', async (t) => {
+    const tree = await makeTree(t);
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const file = join(tree.dir('beta'), 'CLAUDE.md');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace(/^<!-- supervisor:end.*$/m, ''));
+    const beta = (await regenerateInstructions(tree.ctx, tree.projects)).results.find((r) => r.project === 'beta')!;
+    assert.equal(beta.status, 'refused');
+    assert.match(beta.status === 'refused' ? beta.reason : '', /it has 1 begin and 0 end markers; exactly one of each, in order, is needed: put the missing end marker back by hand/);
   });
 });
