@@ -227,7 +227,8 @@ describe('hand edits', () => {
     await regenerateInstructions(tree.ctx, tree.projects);
     const file = join(tree.dir('beta'), 'CLAUDE.md');
     const text = await readFile(file, 'utf8');
-    await writeFile(file, text.replace(/^<!-- supervisor:end.*$/m, ''));
+    assert.match(text, /^<!-- supervisor-instructions:end -->$/m);
+    await writeFile(file, text.replace(/^<!-- supervisor-instructions:end -->$/m, ''));
     const beta = (await regenerateInstructions(tree.ctx, tree.projects)).results.find((r) => r.project === 'beta')!;
     assert.equal(beta.status, 'refused');
     assert.match(beta.status === 'refused' ? beta.reason : '', /it has 1 begin and 0 end markers; exactly one of each, in order, is needed: put the missing end marker back by hand/);
