@@ -169,7 +169,7 @@ export class SettingsStore {
       message = `written to ${this.file} and in use now`;
     } else {
       applied = 'restart';
-      message = `written to ${this.file}; restart the daemon to use it (\`supervisor daemon stop\`, then start it)`;
+      message = `written to ${this.file}; used from the daemon's next start (if it runs now: \`supervisor daemon stop\`, then start it)`;
     }
     this.log?.info({ setting: entry.name, applied }, 'setting changed');
     return { setting: this.view(entry, (await this.fileValues()) ?? {}), file: this.file, applied, message };
