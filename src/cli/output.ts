@@ -81,9 +81,14 @@ function joinWords(items: string[]): string {
   return items.some((s) => /\s/.test(s)) ? items.join('; ') : items.join(',');
 }
 
-/** A list of objects inside one cell or line: each object's values, the objects separated by commas (`CLAUDE.md stale, AGENTS.md current`). */
+/**
+ * A list of objects inside one cell or line: each object's values, the objects separated by commas
+ * (`CLAUDE.md stale, AGENTS.md current`). A list of objects inside those is left to --json:
+ * a socket's `processes` repeated its pid and command in every cell.
+ */
 function compactRows(rows: unknown[], style: Style): string {
-  return rows.map((row) => (isRow(row) ? Object.entries(row).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => show(k, v, style, 'cell')).join(' ') : String(row))).join(', ');
+  const shown = (v: unknown) => v !== null && v !== undefined && !(Array.isArray(v) && v.some(isRow));
+  return rows.map((row) => (isRow(row) ? Object.entries(row).filter(([, v]) => shown(v)).map(([k, v]) => show(k, v, style, 'cell')).join(' ') : String(row))).join(', ');
 }
 
 /** One value in a table cell (`wide`: absolute times) or after `key:` (`long`). */

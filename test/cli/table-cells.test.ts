@@ -15,3 +15,8 @@ test('an object in a cell is its fields as name=value; a fraction is rounded for
     'directory /srv/x does not exist on this host yet; port range 3500-3599',
   ]);
 });
+
+test('a list of objects in a cell shows each one\'s values once, leaving lists nested inside them to --json', () => {
+  const socket = { address: '0.0.0.0', pid: 11150, command: 'node server.js', processes: [{ pid: 11150, command: 'node server.js' }, { pid: 11151, command: 'node server.js' }] };
+  assert.deepEqual(cells({ port: 3001, sockets: [socket] }), ['3001', '0.0.0.0 11150 node server.js']);
+});
