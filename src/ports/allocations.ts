@@ -261,7 +261,8 @@ export class AllocationStore {
    */
   private async skippedFor(req: AllocateRequest, port: number): Promise<SkippedPort[]> {
     const protocol = req.protocol ?? 'tcp';
-    if (req.host !== LOCAL_HOST || !req.busy) return [];
+    // A preferred port is taken as asked: nothing below it was passed over.
+    if (req.host !== LOCAL_HOST || !req.busy || req.preferredPort !== undefined) return [];
     const below = req.busy.ports(protocol).filter((p) => p < port);
     if (below.length === 0) return [];
     const { rows } = await this.deps.db.query<{ port: number }>(

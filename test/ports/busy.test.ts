@@ -86,6 +86,9 @@ for (const backend of testBackends()) {
       // Asked again: the same port, nothing skipped this time.
       const again = await f.ports.allocate(admin, { project: 'busy', service: 'api' });
       assert.deepEqual([again.port, again.created, again.skipped], [base + 4, false, []]);
+      // A free preferred port above busy ones is taken as asked: nothing was passed over.
+      const preferred = await f.ports.allocate(admin, { project: 'busy', service: 'admin', preferredPort: base + 9 });
+      assert.deepEqual([preferred.port, preferred.skipped], [base + 9, []]);
       await closeAll(open);
     });
 
