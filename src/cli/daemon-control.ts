@@ -34,32 +34,27 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
   }
 }
 
+const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'database', 'ready', 'version', 'home', 'others'];
+
 /**
  * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one
  * commands go through; `others` names the rest when several share it), 3 (as `systemctl
  * status`) when none does.
  */
-export async function daemonStatus(words: string[], json: boolean, out: Output): Promise<number> {
-  if (words.length > 0) throw new UsageError(`daemon status: unexpected arguments: ${words.join(' ')}`, 'supervisor daemon status');
+export async function daemonStatus(words: string[], format: { json: boolean; field?: string; tty: boolean }, out: Output): Promise<number> {
+  const usage = 'supervisor daemon status [--field <name>]';
+  if (words.length > 0) throw new UsageError(`daemon status: unexpected arguments: ${words.join(' ')}`, usage);
+  const { field } = format;
+  if (field !== undefined && !STATUS_FIELDS.includes(field)) throw new UsageError(`daemon status: --field ${field}: not a field; its fields: ${STATUS_FIELDS.join(', ')}`, usage);
   const home = dataDir();
   const [info, ...others] = await readDaemonInfos(home);
-  if (!info) {
-    out.write(json ? `${JSON.stringify({ running: false, home })}\n` : `not running (data dir ${home}); start it with \`supervisor daemon\` or \`npm start\`\n`);
-    return 3;
-  }
-  const [ready, version] = await Promise.all([ask(info, '/readyz'), ask(info, '/api/v1/openapi.json')]);
-  const status = {
-    running: true,
-    pid: info.pid,
-    uptimeSeconds: uptimeSeconds(info.pid) ?? null,
-    url: info.url,
-    database: (ready?.database as string | undefined) ?? null,
-    ready: ready?.status === 'ready',
-    version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,
-    home,
-    others: others.map((o) => ({ pid: o.pid, url: o.url })),
-  };
-  if (json) out.write(`${JSON.stringify(status, null, 2)}\n`);
+  const status = info ? await statusOf(info, others, home) : { running: false, home };
+  if (field !== undefined) {
+    // As -f prints any field: raw, with a newline on a terminal only.
+    const value = (status as Record<string, unknown>)[field] ?? null;
+    out.write(`${value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value)}${format.tty ? '\n' : ''}`);
+  } else if (format.json) out.write(`${JSON.stringify(status, null, 2)}\n`);
+  else if (!('pid' in status)) out.write(`not running (data dir ${home}); start it with \`supervisor daemon\` or \`npm start\`\n`);
   else {
     const rows: Array<[string, string]> = [
       ['status', status.ready ? 'running' : 'running, database not ready'],
@@ -73,7 +68,22 @@ export async function daemonStatus(words: string[], json: boolean, out: Output):
     ];
     out.write(rows.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n') + '\n');
   }
-  return 0;
+  return info ? 0 : 3;
+}
+
+async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
+  const [ready, version] = await Promise.all([ask(info, '/readyz'), ask(info, '/api/v1/openapi.json')]);
+  return {
+    running: true,
+    pid: info.pid,
+    uptimeSeconds: uptimeSeconds(info.pid) ?? null,
+    url: info.url,
+    database: (ready?.database as string | undefined) ?? null,
+    ready: ready?.status === 'ready',
+    version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,
+    home,
+    others: others.map((o) => ({ pid: o.pid, url: o.url })),
+  };
 }
 
 /** `supervisor daemon stop`: SIGTERM to every daemon of the data dir, then wait until each has exited (each removes its file on the way). */

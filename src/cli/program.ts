@@ -252,7 +252,9 @@ async function runBuiltin(name: string, words: string[], globals: Globals, sourc
     case 'daemon status':
     case 'daemon stop': {
       const { daemonStatus, daemonStop } = await import('./daemon-control.js');
-      return name === 'daemon status' ? daemonStatus(words, globals.json, out) : daemonStop(words, globals.json, out, errOut);
+      if (name === 'daemon stop') return daemonStop(words, globals.json, out, errOut);
+      const field = takeOption(words, 'field', 'f');
+      return daemonStatus(words, { json: globals.json, field, tty: Boolean(process.stdout.isTTY) }, out);
     }
     case 'mcp':
       return runMcp(words, source);

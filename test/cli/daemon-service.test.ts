@@ -109,6 +109,12 @@ describe('the daemon as a service', () => {
   test('daemon stop sends SIGTERM and waits until the daemon has exited; status then says not running', async () => {
     const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
     await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    // One field raw, for scripts (as -f prints an operation's).
+    const pid = await runCli(['daemon', 'status', '-f', 'pid'], { env });
+    assert.deepEqual([pid.code, pid.stdout], [0, String(daemon.child.pid)]);
+    const unknown = await runCli(['daemon', 'status', '--field', 'colour'], { env });
+    assert.equal(unknown.code, 2, describeResult(unknown));
+    assert.match(unknown.stderr, /--field colour: not a field; its fields: running, pid, /);
     const stop = await runCli(['daemon', 'stop'], { env });
     assert.equal(stop.code, 0, describeResult(stop));
     assert.match(stop.stdout, /^stopped the daemon \(pid \d+\)\n$/);
@@ -117,6 +123,8 @@ describe('the daemon as a service', () => {
     assert.deepEqual(readdirSync(join(home, 'daemons')), []);
     const status = await runCli(['daemon', 'status'], { env });
     assert.equal(status.code, 3, describeResult(status));
+    const field = await runCli(['daemon', 'status', '-f', 'running'], { env });
+    assert.deepEqual([field.code, field.stdout], [3, 'false']);
     const again = await runCli(['daemon', 'stop'], { env });
     assert.equal(again.code, 0, describeResult(again));
     assert.equal(again.stdout, 'not running\n');
