@@ -146,7 +146,7 @@ describe('usage errors', () => {
     }
     const daemon = await runCli(['daemon', '--help'], { env });
     assert.equal(daemon.code, 0, describeResult(daemon));
-    assert.match(daemon.stdout, /^ {2}status +is the daemon running/m);
+    assert.match(daemon.stdout, /^ {2}status \[--field <name>\] +is the daemon running/m);
     assert.match(daemon.stdout, /^ {2}stop \[--timeout <seconds>\]/m);
   });
 
