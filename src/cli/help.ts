@@ -53,10 +53,7 @@ function placeholder(cmd: CommandSpec, field: FieldSpec): string {
 export function usageLine(cmd: CommandSpec): string {
   const args = cmd.cli.args ?? [];
   const words = [`supervisor ${cmd.cli.command.join(' ')}`];
-  for (const name of args) {
-    const field = cmd.input.find((f) => f.name === name)!;
-    words.push(field.required ? `<${argName(cmd, name)}>` : `[${argName(cmd, name)}]`);
-  }
+  for (const name of args) words.push(argWord(cmd, name));
   const flags = cmd.input.filter((f) => !args.includes(f.name) && f.name !== 'cursor' && f.name !== cmd.cli.stdin);
   for (const f of flags.filter((f) => f.required)) words.push(placeholder(cmd, f));
   for (const f of flags.filter((f) => !f.required)) words.push(`[${placeholder(cmd, f)}]`);
@@ -64,8 +61,14 @@ export function usageLine(cmd: CommandSpec): string {
   return words.join(' ');
 }
 
+/** `<path>` for an argument the command needs, `[name]` for one it can do without: optional, or read from stdin when omitted. */
+function argWord(cmd: CommandSpec, name: string): string {
+  const needed = cmd.input.find((f) => f.name === name)?.required === true && cmd.cli.stdin !== name;
+  return needed ? `<${argName(cmd, name)}>` : `[${argName(cmd, name)}]`;
+}
+
 function shortUsage(cmd: CommandSpec): string {
-  return [cmd.cli.command.join(' '), ...(cmd.cli.args ?? []).map((a) => (cmd.input.find((f) => f.name === a)?.required ? `<${argName(cmd, a)}>` : `[${argName(cmd, a)}]`))].join(' ');
+  return [cmd.cli.command.join(' '), ...(cmd.cli.args ?? []).map((a) => argWord(cmd, a))].join(' ');
 }
 
 function columns(rows: Array<[string, string]>, indent = '  '): string[] {

@@ -141,7 +141,7 @@ describe('usage errors', () => {
       assert.equal(r.code, 0, describeResult(r));
       assert.match(r.stdout, /^supervisor secrets — Secrets:/);
       assert.match(r.stdout, /^ {2}set <path> +Set secret$/m);
-      assert.match(r.stdout, /^ {2}import <file> +Import secrets from \.env$/m);
+      assert.match(r.stdout, /^ {2}import \[file\] +Import secrets from \.env$/m);
       assert.match(r.stdout, /^ {2}rollback <path> <to-version> /m);
     }
     const daemon = await runCli(['daemon', '--help'], { env });
