@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  /** A REST path called with a method it does not take: `details.allow` lists those it does. */
+  method_not_allowed: 405,
   conflict: 409,
   too_large: 413,
   locked: 423,

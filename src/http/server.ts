@@ -28,6 +28,23 @@ function fromFastifyError(err: FastifyError): SupervisorError {
   return toSupervisorError(err);
 }
 
+/** The methods each registered path takes (`:name` segments match any one segment), for a 405's Allow. */
+class RouteMethods {
+  private readonly routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+
+  add(url: string, method: string | string[]): void {
+    const pattern = new RegExp(`^${url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
+    const methods = (Array.isArray(method) ? method : [method]).filter((m) => m !== 'HEAD');
+    this.routes.push({ pattern, methods: new Set(methods) });
+  }
+
+  of(path: string): string[] {
+    const allowed = new Set<string>();
+    for (const route of this.routes) if (route.pattern.test(path)) for (const m of route.methods) allowed.add(m);
+    return [...allowed].sort();
+  }
+}
+
 export interface HttpOptions {
   /** The daemon's per-run credential for the CLI and stdio adapters on this host. */
   localToken: string;
@@ -53,9 +70,20 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
     if (error.code === 'rate_limited') void reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
     return reply.status(error.httpStatus).send(error.toJSON());
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(new SupervisorError('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}; see ${API_PREFIX}/openapi.json`).toJSON()),
-  );
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!.slice(0, 200);
+    // A path that exists under other methods is 405 with Allow (RFC 9110 §15.5.6), not a missing route.
+    const allow = routes.of(path);
+    if (allow.length > 0) {
+      return reply
+        .status(405)
+        .header('allow', allow.join(', '))
+        .send(new SupervisorError('method_not_allowed', `${path} takes ${allow.join(', ')}, not ${request.method}; see ${API_PREFIX}/openapi.json`, { allow }).toJSON());
+    }
+    return reply.status(404).send(new SupervisorError('not_found', `no route ${request.method} ${path}; see ${API_PREFIX}/openapi.json`).toJSON());
+  });
   const localToken = localTokenOf(options.localToken);
   const authenticator = { verifyToken: options.verifyToken, audit: services.audit, denials: new DenialLog(services.audit, services.clock) };
   app.addHook('onRequest', async (request) => {

@@ -230,7 +230,12 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     const error = expectError(await rest.get('no-such-route'), 404, 'not_found');
     assert.match(error.message, /\/api\/v1\/no-such-route/);
     assert.match(error.message, /openapi\.json/);
-    expectError(await rest.request('PATCH', 'secret', { json: { path: 'project/x/y', value: 'x' } }), 404, 'not_found');
+    // A path that exists, with a method it does not take: 405 naming the ones it does, in Allow too.
+    const patch = await rest.request('PATCH', 'secret', { json: { path: 'project/x/y', value: 'x' } });
+    const wrong = expectError(patch, 405, 'method_not_allowed');
+    assert.equal(wrong.message, '/api/v1/secret takes DELETE, GET, PUT, not PATCH; see /api/v1/openapi.json');
+    const call = expectError(await rest.get('call/get_secret'), 405, 'method_not_allowed');
+    assert.match(call.message, /^\/api\/v1\/call\/get_secret takes POST, not GET/);
   });
 
   test('MCP: an unknown tool → a tool error naming it and where the list is', async () => {
