@@ -48,8 +48,9 @@ export function registerRestRoutes(app: FastifyInstance, core: AppCore): void {
   app.post(CALL_PATH, async (request, reply) => {
     const { operation } = request.params as { operation: string };
     const invoker = new LocalInvoker(core, principalOf(request), viaOf(request));
-    // A client that wants the steps of long work (the CLI on a terminal) asks for JSON lines.
-    if (request.headers.accept === PROGRESS_LINES) return streamCall(reply, (onProgress) => invoker.invoke(operation, request.body ?? {}, { onProgress }));
+    // A client that wants the steps of long work (the CLI on a terminal) asks for JSON lines;
+    // an operation that does not exist is refused with its status before any line is sent.
+    if (request.headers.accept === PROGRESS_LINES && core.catalog.get(operation)) return streamCall(reply, (onProgress) => invoker.invoke(operation, request.body ?? {}, { onProgress }));
     return invoker.invoke(operation, request.body ?? {});
   });
 }

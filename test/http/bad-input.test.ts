@@ -238,6 +238,15 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     assert.match(call.message, /^\/api\/v1\/call\/get_secret takes POST, not GET/);
   });
 
+  test('REST: streamed progress for an operation that does not exist → its error status, not a 200 stream', async () => {
+    const unknown = await rest.request('POST', 'call/no_such_operation', { json: {}, headers: { accept: 'application/x-ndjson' } });
+    assert.ok(unknown.status >= 400 && unknown.status < 500, `${unknown.status}: ${unknown.text}`);
+    assert.match(String((unknown.body.error as { message?: string } | undefined)?.message), /no_such_operation/);
+    const known = await rest.request('POST', 'call/get_identity', { json: {}, headers: { accept: 'application/x-ndjson' } });
+    assert.equal(known.status, 200);
+    assert.match(known.text, /^\{"result":\{.*"role":"admin"/m);
+  });
+
   test('MCP: an unknown tool → a tool error naming it and where the list is', async () => {
     const text = expectToolError(await mcp.call('no_such_tool', { path: 'project/x/y', value: 'x' }), 'invalid_input');
     assert.match(text, /"no_such_tool"/);
