@@ -20,7 +20,13 @@ export function parseToolsets(text: string | undefined): ToolSelection['toolsets
   return words.includes('all') ? 'all' : words;
 }
 
-export const parseReadonly = (text: string | undefined): boolean => /^(1|true|yes)$/i.test((text ?? '').trim());
+/** X-Supervisor-Readonly / `readonly=`: a yes or a no; anything else is refused, as a misspelt toolset is (a typo must not serve the write tools). */
+export function parseReadonly(text: string | undefined): boolean {
+  const word = (text ?? '').trim().toLowerCase();
+  if (/^(1|true|yes|on)$/.test(word)) return true;
+  if (/^(|0|false|no|off)$/.test(word)) return false;
+  throw invalidInput(`readonly: "${word.slice(0, 40)}" is neither yes (true, 1, on) nor no (false, 0, off)`);
+}
 
 export const endpointOf = (project: string): Endpoint => (project === META ? 'meta' : 'project');
 

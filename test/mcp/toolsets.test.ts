@@ -78,6 +78,16 @@ describe('MCP toolsets', () => {
     }
   });
 
+  test('a read-only flag that is neither yes nor no is refused, not taken as no', async () => {
+    const answer = await fetch(`${daemon.url}/mcp/meta`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${daemon.adminToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-supervisor-readonly': 'banana' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(answer.status, 400);
+    assert.match(await answer.text(), /readonly: \\"banana\\" is neither yes \(true, 1, on\) nor no \(false, 0, off\)/);
+  });
+
   test('a tool left out by the selection is refused with the toolset to ask for; read-only refuses writes', async () => {
     const session = await connectMcp(daemon.url, 'meta', daemon.adminToken, undefined, { headers: { 'X-Supervisor-Toolsets': 'ports', 'X-Supervisor-Readonly': 'true' } });
     try {
