@@ -5,7 +5,7 @@ import { RemoteInvoker } from '../catalog/remote-invoker.js';
 import type { AppDefinition } from '../catalog/wire.js';
 import type { Config } from '../core/config.js';
 import { daemonTarget } from '../core/daemon-info.js';
-import { ensureDataDir, lockDataDir, tightenDataDir } from '../core/datadir.js';
+import { CLI_ROLE, ensureDataDir, lockDataDir, tightenDataDir } from '../core/datadir.js';
 import { SupervisorError } from '../core/errors.js';
 import { META } from '../core/names.js';
 import { inProject } from './connection.js';
@@ -62,7 +62,7 @@ export async function connectLocal(app: AppDefinition, config: Config, project: 
     import('../catalog/local-invoker.js'),
   ]);
   await ensureDataDir(config.home);
-  const lock = config.databaseUrl ? undefined : await lockDataDir(config.home, via === 'mcp' ? 'supervisor mcp' : 'supervisor cli');
+  const lock = config.databaseUrl ? undefined : await lockDataDir(config.home, via === 'mcp' ? 'supervisor mcp' : CLI_ROLE);
   try {
     const services = await app.open({ config, db: await openDatabase(config, app.domains), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), longRunning: false });
     // PGlite gives the files it creates mode 0666 whatever the umask; the data dir is 0700 anyway.

@@ -73,12 +73,23 @@ export async function tightenDataDir(home: string): Promise<number> {
   return changed;
 }
 
+/** The role of a command run without the daemon, and how long another waits for it before `locked`. */
+export const CLI_ROLE = 'supervisor cli';
+const COMMAND_WAIT_MS = 15_000;
+
 /**
  * Takes the exclusive lock on the embedded database (PGlite is single-process).
  * A lock left by a process that no longer runs is taken over.
  */
-export async function lockDataDir(home: string, role: string): Promise<HeldLock> {
-  const attempt = await tryLockFile(dataDirFiles(home).lock, role);
+export async function lockDataDir(home: string, role: string, waitForCommandMs = COMMAND_WAIT_MS): Promise<HeldLock> {
+  const deadline = Date.now() + waitForCommandMs;
+  let attempt = await tryLockFile(dataDirFiles(home).lock, role);
+  // Another command without the daemon is done in a moment: scripts that run a few at once
+  // queue behind it. A daemon or an MCP session holds the data dir for as long as it runs.
+  while ('holder' in attempt && attempt.holder.role === CLI_ROLE && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 40));
+    attempt = await tryLockFile(dataDirFiles(home).lock, role);
+  }
   if ('held' in attempt) return attempt.held;
   const { holder } = attempt;
   throw new SupervisorError('locked', `the data dir ${home} is in use by ${holder.role} (pid ${holder.pid}, since ${holder.startedAt}); ${lockedAdvice(holder, role)}`, {

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockDataDir } from '../../src/core/datadir.js';
-import { assertCliBuilt, cliEnv, describeResult, parseJson, runCli, useCliDaemon } from './run-cli.js';
+import { assertCliBuilt, cliEnv, describeResult, parseJson, runCli, startCli, useCliDaemon } from './run-cli.js';
 
 describe('supervisor CLI', () => {
   const t = useCliDaemon();
@@ -203,6 +203,16 @@ describe('supervisor CLI without a daemon', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  test('held by another command without the daemon: a command waits for it rather than failing at once', async () => {
+    // This process plays a command that finishes soon after the second one starts.
+    const lock = await lockDataDir(home, 'supervisor cli');
+    const second = startCli(['secrets', 'list', '--json'], { env: cliEnv(home), timeoutMs: 120_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await lock.release();
+    const r = await second.result;
+    assert.equal(r.code, 0, describeResult(r));
   });
 
   test('held by an MCP session without the daemon: the message says to end that session before the daemon can start', async () => {
