@@ -41,6 +41,14 @@ export function unitPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'systemd', 'user', 'supervisor.service');
 }
 
+/** Settings this shell's environment gives the daemon (SUPERVISOR_HOME is in the unit; the client's own SUPERVISOR_URL and SUPERVISOR_TOKEN are no settings). */
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv): string[] {
+  const client = new Set(['SUPERVISOR_HOME', 'SUPERVISOR_URL', 'SUPERVISOR_TOKEN']);
+  return Object.keys(env)
+    .filter((name) => env[name] && (name === 'DATABASE_URL' || (name.startsWith('SUPERVISOR_') && !client.has(name))))
+    .sort();
+}
+
 /** `supervisor service install [--print] [--force]`. */
 export async function serviceInstall(words: string[], out: Output): Promise<number> {
   const print = takeSwitch(words, 'print');
@@ -59,6 +67,9 @@ export async function serviceInstall(words: string[], out: Output): Promise<numb
   }
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   if (existing !== unit) await writeFileAtomic(path, unit, 0o644);
-  out.write(`${existing === unit ? 'unchanged' : 'wrote'} ${path}\n\nStart it now and at every login:\n  systemctl --user daemon-reload\n  systemctl --user enable --now supervisor\nKeep it running while you are logged out:\n  loginctl enable-linger ${process.env.USER ?? '$USER'}\nLogs: journalctl --user -u supervisor -f    Stop: systemctl --user stop supervisor\n`);
+  const left = settingsFromEnvironment(process.env);
+  // The unit starts the daemon with none of this shell's settings: one set here would not be there.
+  const warning = left.length === 0 ? '' : `\nwarning: the unit does not carry ${left.join(', ')} from this shell. Put settings in the config file (\`supervisor config set <name> <value>\`), and the master key in master.key or an EnvironmentFile= (0600) of a drop-in (\`systemctl --user edit supervisor\`).\n`;
+  out.write(`${existing === unit ? 'unchanged' : 'wrote'} ${path}\n${warning}\nStart it now and at every login:\n  systemctl --user daemon-reload\n  systemctl --user enable --now supervisor\nKeep it running while you are logged out:\n  loginctl enable-linger ${process.env.USER ?? '$USER'}\nLogs: journalctl --user -u supervisor -f    Stop: systemctl --user stop supervisor\n`);
   return 0;
 }

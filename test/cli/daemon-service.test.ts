@@ -171,6 +171,13 @@ describe('supervisor service install', () => {
     assert.equal(analyze.stderr.trim(), '', analyze.stderr);
   });
 
+  test('settings this shell sets for the daemon are named, since the unit does not carry them', async () => {
+    const r = await runCli(['service', 'install', '--force'], { env: { ...env, DATABASE_URL: 'postgres://db/x', SUPERVISOR_MASTER_KEY: 'k'.repeat(64), SUPERVISOR_URL: 'http://127.0.0.1:1' } });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /^warning: the unit does not carry DATABASE_URL, SUPERVISOR_LOG_LEVEL, SUPERVISOR_MASTER_KEY from this shell\. Put settings in the config file/m);
+    assert.doesNotMatch(r.stdout, /kkkk|postgres:\/\/db/, 'names only, never values');
+  });
+
   test('a different unit already there is kept unless --force; --print writes nothing', async () => {
     await writeFile(unitPath(), '[Service]\nExecStart=/bin/true\n');
     const refused = await runCli(['service', 'install'], { env });
