@@ -115,7 +115,8 @@ class FileMasterKeys implements MasterKeys, MasterKeyRotator {
     return new SupervisorError(
       'unavailable',
       `the keyring needs master key ${describeNeeds(needed)}, which is not in ${this.dir.keysDir}; ` +
-        'copy the key file there as <fingerprint>.key (mode 0600), from the data dir of the daemon that rotated it or from a backup of master.key, and try again ' +
+        'copy the key file there as <fingerprint>.key (mode 0600), from the data dir of the daemon that rotated it or from a backup of master.key, and try again; ' +
+        'or, if the daemons sharing this database take their key from SUPERVISOR_MASTER_KEY, set it to the same key here ' +
         `(this daemon has ${[...this.keys.keys()].join(', ')})`,
       { needed: [...needed.keys()], loaded: [...this.keys.keys()] },
     );
