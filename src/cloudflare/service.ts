@@ -188,7 +188,8 @@ export class CloudflareService {
       await this.requireConfigured({ tunnel: true });
       return { dnsUnchecked: `no API token; store one with ${TOKEN_FIX}` };
     }
-    await this.requireConfigured({ token: true, tunnel: true, zones: dns });
+    // Local mode without DNS writes config.yml and restarts cloudflared: no call to Cloudflare, so no token.
+    await this.requireConfigured({ token: dns || !local, tunnel: true, zones: dns });
     return {};
   }
 

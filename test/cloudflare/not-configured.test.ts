@@ -89,6 +89,20 @@ for (const backend of testBackends()) {
       assert.deepEqual(f.fake.calls, []);
     });
 
+    test('sync_tunnel without DNS needs no token in local mode: config.yml is written, Cloudflare is not called', async () => {
+      await f.services.projects.add('test', { name: 'offline' });
+      await f.services.ports.allocate(admin, { project: 'offline', service: 'web', hostname: 'web.offline.example.com' });
+      f.fake.resetCalls();
+      const answer = (await f.invoke('sync_tunnel', { dns: false })) as unknown as { written: boolean; ok: boolean };
+      assert.deepEqual([answer.written, answer.ok], [true, true]);
+      assert.match(await readFile(f.configPath, 'utf8'), /hostname: web\.offline\.example\.com/);
+      assert.deepEqual(f.fake.calls, []);
+      // With DNS it still needs the token.
+      assert.deepEqual(missingOf(await refused(f.invoke('sync_tunnel', {}), 'not_configured')), ['api_token']);
+      await f.services.ports.release(admin, { project: 'offline', service: 'web' });
+      await f.invoke('sync_tunnel', { dns: false });
+    });
+
     test('without dryRun the same call is not_configured for the token alone', async () => {
       const err = await refused(f.invoke('add_tunnel_route', { hostname: 'api.consilio.example.com', port: 4001 }), 'not_configured');
       assert.deepEqual(missingOf(err), ['api_token']);
