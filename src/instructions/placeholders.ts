@@ -36,6 +36,27 @@ interface Placeholder {
 const NONE = '- (none yet)';
 const bullets = (items: string[]) => (items.length === 0 ? NONE : items.map((item) => `- ${item}`).join('\n'));
 
+/** Secret paths listed one by one up to this many; past it a folder of more than FOLDER_LISTED is one bullet. */
+const PATHS_LISTED = 40;
+const FOLDER_LISTED = 5;
+
+/**
+ * The secret paths as bullets. Thousands of them (an imported .env per environment) made a
+ * CLAUDE.md of thousands of lines, which every agent session reads: past PATHS_LISTED a folder
+ * holding many is one bullet with its count, and list_secrets names them.
+ */
+function secretBullets(paths: readonly string[]): string[] {
+  const sorted = [...paths].sort(byCodeUnits);
+  if (sorted.length <= PATHS_LISTED) return sorted;
+  const folders = new Map<string, string[]>();
+  for (const path of sorted) {
+    const folder = path.slice(0, path.lastIndexOf('/') + 1);
+    folders.set(folder, [...(folders.get(folder) ?? []), path]);
+  }
+  const many = (items: string[]) => items.length > FOLDER_LISTED;
+  return [...folders].flatMap(([folder, items]) => (many(items) ? [`${folder} (${items.length} secrets; \`list_secrets\` with prefix ${folder} names them)`] : items));
+}
+
 export const PLACEHOLDERS: Record<string, Placeholder> = {
   'project.name': { doc: 'the project name', value: (p) => p.name },
   'project.directory': { doc: "the project's directory on this host", value: (p) => p.directory },
@@ -52,7 +73,7 @@ export const PLACEHOLDERS: Record<string, Placeholder> = {
           .map((s) => `${s.service}: ${s.port}${s.hostname ? ` (${s.hostname})` : ''}`),
       ),
   },
-  'secrets.paths': { doc: 'one bullet per secret path (names only, never values)', value: (_, f) => bullets([...f.secretPaths].sort(byCodeUnits)) },
+  'secrets.paths': { doc: `one bullet per secret path (names only, never values); past ${PATHS_LISTED}, folders of many as one bullet each`, value: (_, f) => bullets(secretBullets(f.secretPaths)) },
   'mcp.url': { doc: "the project's MCP endpoint", value: (_, f) => f.mcp.url },
   'mcp.toolsets': { doc: 'the toolsets that endpoint serves, comma-separated', value: (_, f) => f.mcp.toolsets.join(', ') || 'none' },
 };

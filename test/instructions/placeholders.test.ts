@@ -44,6 +44,19 @@ test('a project with nothing yet gets readable placeholders, not empty ones', ()
   assert.equal(render('{{ports.range}}|{{ports.services}}|{{secrets.paths}}|{{mcp.toolsets}}', empty), 'none yet|- (none yet)|- (none yet)|none');
 });
 
+test('thousands of secret paths: a folder of many is one bullet with its count, the few elsewhere are listed', () => {
+  const bulk = Array.from({ length: 3000 }, (_, i) => `project/consilio/bulk/key_${String(i).padStart(4, '0')}`);
+  const few = ['project/consilio/database_url', 'project/consilio/stripe_key'];
+  const lines = render('{{secrets.paths}}', { ...FACTS, secretPaths: [...bulk, ...few] }).split('\n');
+  assert.deepEqual(lines, [
+    '- project/consilio/bulk/ (3000 secrets; `list_secrets` with prefix project/consilio/bulk/ names them)',
+    '- project/consilio/database_url',
+    '- project/consilio/stripe_key',
+  ]);
+  // Up to 40 paths, each has its bullet, whatever the folders.
+  assert.equal(render('{{secrets.paths}}', { ...FACTS, secretPaths: bulk.slice(0, 40) }).split('\n').length, 40);
+});
+
 test('spaces inside the braces are allowed; a backslash keeps braces literal', () => {
   assert.equal(render('{{ project.name }} and \\{{ secrets.GITHUB_TOKEN }}'), 'consilio and {{ secrets.GITHUB_TOKEN }}');
 });
