@@ -38,6 +38,8 @@ export interface CliSpec {
   stdin?: string;
   /** Fields whose positional value names a file to read (`-` = stdin). */
   files?: string[];
+  /** Fields naming a path on this host: relative on the command line, it is taken from the current directory (the daemon's is elsewhere). */
+  hostPaths?: string[];
   /** An output field printed raw instead of the default table/JSON. */
   print?: string;
   /** Extra boolean flags naming an input field: `{ plan: 'dryRun' }` makes `--plan` set dryRun. */

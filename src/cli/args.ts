@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import type { CommandSpec, FieldSpec } from './commands.js';
 import { argName, kebab, usageLine } from './help.js';
 import { SupervisorError } from '../core/errors.js';
@@ -159,6 +160,10 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     }
   }
   const merged = { ...fromJson, ...input };
+  for (const name of cmd.cli.hostPaths ?? []) {
+    const value = merged[name];
+    if (typeof value === 'string' && value !== '' && !isAbsolute(value)) merged[name] = resolve(value);
+  }
   const fromStdin = cmd.cli.stdin;
   if (fromStdin && merged[fromStdin] === undefined && !stdin.isTTY) {
     merged[fromStdin] = oneLineWithoutNewline(await stdin.read());

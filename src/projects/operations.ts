@@ -16,7 +16,7 @@ export const projectOperations = [
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/projects' },
-    cli: { command: ['project', 'add'], args: ['project'] },
+    cli: { command: ['project', 'add'], args: ['project'], hostPaths: ['directory'] },
     input: z.object({ project, description: description.optional(), directory: directory.optional(), range: portRangeInput.optional() }),
     output: projectOutput.extend({ created: z.boolean().describe('False when it already existed'), notes: notesOutput }),
     handler: async ({ svc, principal }, input) => {
@@ -63,7 +63,7 @@ export const projectOperations = [
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'PUT', path: '/project' },
-    cli: { command: ['project', 'update'], args: ['project'] },
+    cli: { command: ['project', 'update'], args: ['project'], hostPaths: ['directory'] },
     input: z.object({ project, description: description.nullable().optional().describe('New description; null clears it'), directory: directory.nullable().optional().describe('New directory (absolute path); null clears it') }),
     output: projectOutput.extend({ notes: notesOutput }),
     handler: async ({ svc, principal }, input) => {

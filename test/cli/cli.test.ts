@@ -205,6 +205,19 @@ describe('supervisor CLI without a daemon', () => {
     }
   });
 
+  test('--directory . is the directory the command runs in, as a shell user means it', async () => {
+    const here = await mkdtemp(join(tmpdir(), 'supervisor-here-'));
+    try {
+      const r = await runCli(['project', 'add', 'here', '--directory', '.', '--json'], { env: cliEnv(home), cwd: here, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.equal(parseJson(r).directory, here);
+      const moved = await runCli(['project', 'update', 'here', '--directory', 'sub/dir', '--json'], { env: cliEnv(home), cwd: here, timeoutMs: 120_000 });
+      assert.equal(parseJson(moved).directory, join(here, 'sub/dir'));
+    } finally {
+      await rm(here, { recursive: true, force: true });
+    }
+  });
+
   test('held by another command without the daemon: a command waits for it rather than failing at once', async () => {
     // This process plays a command that finishes soon after the second one starts.
     const lock = await lockDataDir(home, 'supervisor cli');

@@ -48,6 +48,8 @@ export interface CliOptions {
   keepStdinOpen?: boolean;
   /** Kill the child and fail after this long (default 60 s: a first start on a loaded machine runs initdb). */
   timeoutMs?: number;
+  /** The directory it runs in (default: this process's). */
+  cwd?: string;
 }
 
 export interface CliResult {
@@ -71,7 +73,7 @@ export interface CliProcess {
 
 /** Starts `supervisor <args...>` and returns at once; see `runCli` for the common run-to-completion case. */
 export function startCli(args: string[], options: CliOptions): CliProcess {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();

@@ -47,14 +47,14 @@ test('a project with nothing yet gets readable placeholders, not empty ones', ()
 test('thousands of secret paths: a folder of many is one bullet with its count, the few elsewhere are listed', () => {
   const bulk = Array.from({ length: 3000 }, (_, i) => `project/consilio/bulk/key_${String(i).padStart(4, '0')}`);
   const few = ['project/consilio/database_url', 'project/consilio/stripe_key'];
-  const lines = render('{{secrets.paths}}', { ...FACTS, secretPaths: [...bulk, ...few] }).split('\n');
+  const lines = render('{{secrets.paths}}', { ...FACTS, secretPaths: [...bulk, ...few] })!.split('\n');
   assert.deepEqual(lines, [
     '- project/consilio/bulk/ (3000 secrets; `list_secrets` with prefix project/consilio/bulk/ names them)',
     '- project/consilio/database_url',
     '- project/consilio/stripe_key',
   ]);
   // Up to 40 paths, each has its bullet, whatever the folders.
-  assert.equal(render('{{secrets.paths}}', { ...FACTS, secretPaths: bulk.slice(0, 40) }).split('\n').length, 40);
+  assert.equal(render('{{secrets.paths}}', { ...FACTS, secretPaths: bulk.slice(0, 40) })!.split('\n').length, 40);
 });
 
 test('spaces inside the braces are allowed; a backslash keeps braces literal', () => {
