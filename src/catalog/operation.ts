@@ -52,8 +52,11 @@ export interface CliSpec {
   failWhen?: { field: string; values: Array<string | boolean> };
   /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
   columns?: string[];
-  /** Item fields shown as extra columns when some row has a value (`deletedAt` in a listing that includes deleted secrets). */
-  columnsWhenSet?: string[];
+  /**
+   * Item fields shown as extra columns when some row has another value than the one given
+   * (`deletedAt: null` in a listing that includes deleted secrets, `host: 'local'` for ports).
+   */
+  columnsUnless?: Record<string, string | null>;
   /** List fields whose every flag gives one item as written, never split at commas (shell commands): `--x 'a, b' --x c`. */
   whole?: string[];
   /** Units printed after a number field's value in tables and key: value lines, e.g. `{ utilization: '%' }` (JSON stays a number). */

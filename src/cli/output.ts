@@ -140,7 +140,7 @@ function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean)
   const declared = cmd.output.find((f) => f.name === field)?.items?.map((i) => i.name) ?? Object.keys(rows[0] ?? {});
   if (wide) return declared;
   if (field === 'items' && cmd.cli.columns) {
-    const set = (cmd.cli.columnsWhenSet ?? []).filter((c) => rows.some((r) => r[c] !== null && r[c] !== undefined));
+    const set = Object.entries(cmd.cli.columnsUnless ?? {}).flatMap(([c, usual]) => (rows.some((r) => (r[c] ?? null) !== usual) ? [c] : []));
     return [...cmd.cli.columns, ...set];
   }
   // Without a choice: the scalar fields, at most six.

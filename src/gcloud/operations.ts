@@ -85,7 +85,7 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/gcloud/accounts' },
-    cli: { command: ['gcloud', 'accounts'], columns: ['account', 'projectId', 'clientEmail', 'lastSuccessAt'], columnsWhenSet: ['lastFailureAt', 'lastFailure'] },
+    cli: { command: ['gcloud', 'accounts'], columns: ['account', 'projectId', 'clientEmail', 'lastSuccessAt'], columnsUnless: { lastFailureAt: null, lastFailure: null } },
     input: z.object({}),
     output: z.object({ items: z.array(accountSchema) }),
     handler: async ({ svc }) => ({ items: (await svc.listAccounts()).map(accountView) }),

@@ -64,7 +64,7 @@ export const portOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports' },
-    cli: { command: ['port', 'list'], args: ['project'], columns: ['project', 'service', 'port', 'protocol', 'hostname', 'status'] },
+    cli: { command: ['port', 'list'], args: ['project'], columns: ['project', 'service', 'port', 'protocol', 'hostname', 'status'], columnsUnless: { host: 'local' } },
     input: z.object({
       project: project.optional(),
       service: serviceName.optional(),

@@ -73,7 +73,7 @@ export const secretOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets' },
-    cli: { command: ['secrets', 'list'], args: ['prefix'], columns: ['path', 'version', 'tags', 'updatedAt', 'expiresAt'], columnsWhenSet: ['deletedAt'] },
+    cli: { command: ['secrets', 'list'], args: ['prefix'], columns: ['path', 'version', 'tags', 'updatedAt', 'expiresAt'], columnsUnless: { deletedAt: null } },
     input: z.object({
       prefix: secretPrefix.optional(),
       recursive: z.boolean().default(true).describe('Include sub-folders'),

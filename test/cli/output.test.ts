@@ -98,6 +98,17 @@ describe('CLI output', () => {
     assert.doesNotMatch(live.stdout, /DELETED AT/);
   });
 
+  test('ports on another host: a HOST column tells them from this host\'s (none while every port is local)', async () => {
+    const local = await runCli(['port', 'list', 'shop'], { env });
+    assert.doesNotMatch(local.stdout, /HOST\b(?! ?NAME)/);
+    await t.daemon.services.ports.allocate(admin, { project: 'shop', service: 'api', host: 'build-vm' });
+    const both = await runCli(['port', 'list', 'shop'], { env });
+    assert.match(both.stdout, /^PROJECT +SERVICE +PORT +PROTOCOL +HOSTNAME +STATUS +HOST$/m);
+    assert.match(both.stdout, /^shop +api +\d+ +tcp +- +\S+ +build-vm$/m);
+    assert.match(both.stdout, /^shop +api +\d+ +tcp +api\.shop\.example\.com +\S+ +local$/m);
+    await t.daemon.services.ports.release(admin, { project: 'shop', service: 'api', host: 'build-vm' });
+  });
+
   test('--wide shows every field with absolute times', async () => {
     const r = await runCli(['secrets', 'list', 'project/shop/', '--no-recursive', '--wide'], { env });
     assert.match(r.stdout.split('\n').find((l) => l.startsWith('PATH')) ?? '', /^PATH +VERSION +DESCRIPTION +TAGS +EXPIRES AT +ROTATION INTERVAL DAYS +VALUE CHANGED AT +CREATED AT +UPDATED AT +DELETED AT +LAST READ AT +READ COUNT$/);
