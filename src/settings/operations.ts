@@ -56,11 +56,16 @@ export const configOperations = [
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/setting' },
     cli: { command: ['config', 'set'], args: ['name', 'value'] },
-    input: z.object({ name, value: z.string().max(4096).optional().describe('The new value, as in the config file; omit with unset'), unset: z.boolean().default(false).describe('Remove it from the file (back to the default)') }),
+    input: z.object({
+      name,
+      // A number or switch as JSON (portBlockSize: 50) is taken as the text the file would hold.
+      value: z.union([z.string().max(4096), z.number(), z.boolean()]).optional().describe('The new value, as in the config file; omit with unset'),
+      unset: z.boolean().default(false).describe('Remove it from the file (back to the default)'),
+    }),
     output: z.object({ setting, file: z.string(), applied: z.enum(['live', 'restart', 'overridden']), message: z.string() }),
     handler: ({ svc }, input) => {
       if ((input.value === undefined) === !input.unset) throw invalidInput('give a value, or unset: true (--unset), not both');
-      return svc.set(input.name, input.unset ? null : input.value!);
+      return svc.set(input.name, input.unset ? null : String(input.value));
     },
   }),
 ];

@@ -142,6 +142,10 @@ describe('settings applied live', () => {
     assert.ok(set.ok, JSON.stringify(set));
     assert.equal((set.output as { applied: string }).applied, 'restart');
     assert.equal((parse(await readFile(join(daemon.home, 'config.yaml'), 'utf8')) as Record<string, unknown>).portBlockSize, 50);
+    // A number given as JSON is taken as the text the file would hold, as an agent would pass it.
+    const numeric = await mcp('set_setting', { name: 'portBlockSize', value: 60 });
+    assert.ok(numeric.ok, JSON.stringify(numeric));
+    assert.equal((parse(await readFile(join(daemon.home, 'config.yaml'), 'utf8')) as Record<string, unknown>).portBlockSize, 60);
   });
 
   test('list_settings hides keys and passwords', async () => {
