@@ -82,6 +82,18 @@ const KNOWLEDGE_PRIMED = 5;
 const SYSTEM = adminPrincipal('system:piv');
 const FINISHED: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
+/**
+ * A task's end recorded again is no failure: a loop resumed after its daemon died between
+ * recording its end and saving its final state ends its task a second time, and the first
+ * outcome stands.
+ */
+function finishedOnce(finishing: Promise<unknown>): Promise<unknown> {
+  return finishing.catch((err: unknown) => {
+    if (err instanceof SupervisorError && err.code === 'conflict' && err.details.status !== undefined) return undefined;
+    throw err;
+  });
+}
+
 export class AgentService {
   private readonly runs: Runs;
   private readonly store: DbPivStore;
@@ -356,7 +368,7 @@ export class AgentService {
     if (stoppedForShutdown(state.status, run)) return;
     const runTask = `piv:${state.id}`;
     await this.record(() =>
-      state.status === 'succeeded' ? this.deps.tasks.complete(SYSTEM, runTask) : this.deps.tasks.fail(SYSTEM, runTask, state.failure?.message ?? state.status),
+      finishedOnce(state.status === 'succeeded' ? this.deps.tasks.complete(SYSTEM, runTask) : this.deps.tasks.fail(SYSTEM, runTask, state.failure?.message ?? state.status)),
     );
     if (state.status !== 'cancelled') await this.record(() => this.storeLearning(project, state));
   }
