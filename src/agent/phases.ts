@@ -35,12 +35,15 @@ export interface PhaseContext extends PhaseDeps {
   log(message: string): Promise<void>;
 }
 
+/** Why a phase ends the loop, and what the person reading it needs to know. */
+type LoopStop = { reason: PivFailureReason; message: string };
+
 export interface Outcome {
   patch: Partial<PivState>;
   /** The phase did not do its job, though the loop may go on (validation failed, a retry follows). */
   failed?: boolean;
   /** Ends the loop. */
-  stop?: { reason: PivFailureReason; message: string };
+  stop?: LoopStop;
 }
 
 export const PHASES: Record<Phase, (c: PhaseContext) => Promise<Outcome>> = {
@@ -79,11 +82,8 @@ async function implementPhase(c: PhaseContext): Promise<Outcome> {
   const run = await runAgent(c, 'implement', `implement-${attempt}-agent`, prompt, state.settings.implementPermissionMode);
   const patch = { ...usageAfter(state, run), attempts: attempt };
 
-  const branch = await c.git.currentBranch();
-  if (branch !== state.branch) {
-    const message = `implement: the agent left the feature branch (now on ${branch ?? 'a detached HEAD'}); switch back to ${state.branch} and resume the loop`;
-    return { patch, failed: true, stop: { reason: 'error', message } };
-  }
+  const away = await backOnBranch(c, 'implement');
+  if (away) return { patch, failed: true, stop: away };
   if ((await c.git.sha()) !== state.baseSha) {
     await c.git.uncommitTo(state.baseSha);
     await c.log('the agent made commits of its own; they were undone (its changes kept) so that only validated work is committed');
@@ -142,6 +142,9 @@ async function validatePhase(c: PhaseContext): Promise<Outcome> {
 
 async function commitPhase(c: PhaseContext): Promise<Outcome> {
   const { state } = c;
+  // Validation commands (or a person) may have switched branches: what is committed goes on the loop's branch or nowhere.
+  const away = await backOnBranch(c, 'commit');
+  if (away) return { patch: {}, failed: true, stop: away };
   const tree = await c.git.changes();
   const changes = agentOnly(state, tree);
   if (changes.length > 0) {
@@ -165,6 +168,32 @@ async function commitPhase(c: PhaseContext): Promise<Outcome> {
       filesChanged: await c.git.filesChangedSince(state.baseSha),
       finishedAt: c.clock.now().toISOString(),
     },
+  };
+}
+
+/**
+ * The checkout moved off the loop's branch (the agent, a validation command or a person
+ * switched it). When it sits on the same commit, the branch is checked out again with the
+ * uncommitted work carried over (the tree is the one just built and validated); otherwise the
+ * loop stops, saying where the work is, rather than commit it onto another branch.
+ */
+async function backOnBranch(c: PhaseContext, phase: Phase): Promise<LoopStop | undefined> {
+  const { state, git } = c;
+  const branch = await git.currentBranch();
+  if (branch === state.branch) return undefined;
+  const where = branch ?? 'a detached HEAD';
+  if ((await git.sha()) === (await git.sha(state.branch))) {
+    try {
+      await git.switchTo(state.branch);
+      await c.log(`the checkout had moved to ${where}; ${state.branch} is checked out again, the uncommitted work carried over`);
+      return undefined;
+    } catch (err) {
+      return { reason: 'error', message: `${phase}: the checkout moved to ${where} and ${state.branch} could not be checked out again (${(err as Error).message.trim()}); the work is uncommitted in the tree, nothing was committed` };
+    }
+  }
+  return {
+    reason: 'error',
+    message: `${phase}: the checkout moved to ${where}, which is at another commit than ${state.branch}; nothing was committed, and the work is uncommitted in the tree. Check out ${state.branch} (git switch carries the work) and commit it, or start a new loop`,
   };
 }
 

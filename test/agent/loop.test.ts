@@ -99,6 +99,28 @@ describe('PivLoop', () => {
     assert.equal(await git(s.dir, 'status', '--porcelain', '--untracked-files=all'), '?? dist/out.txt');
   });
 
+  test('a validation command that checks out the base branch: the work is committed on the loop\'s branch, never on main', async (t) => {
+    const s = await setup(t, [GOOD]);
+    const mainBefore = await git(s.dir, 'rev-parse', 'main');
+    const result = await s.loop.start({ ...s.input, validationCommands: ['node check.mjs', 'git checkout -q main'] });
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.equal(await git(s.dir, 'rev-parse', 'main'), mainBefore, 'main is untouched');
+    assert.equal(await git(s.dir, 'rev-parse', '--abbrev-ref', 'HEAD'), result.branch);
+    assert.equal(await git(s.dir, 'log', '-1', '--format=%s', result.branch), FEATURE);
+    assert.ok(s.store.progress(result.id).some((e) => /the checkout had moved to main; feature\/greet-people-by-name is checked out again/.test(e.message)));
+  });
+
+  test('moved to a branch at another commit before the commit: nothing is committed anywhere, and the message says where the work is', async (t) => {
+    const s = await setup(t, [GOOD]);
+    const result = await s.loop.start({ ...s.input, validationCommands: ['node check.mjs', 'git checkout -q main && git commit -q --allow-empty -m elsewhere'] });
+    assert.equal(result.status, 'failed');
+    assert.match(result.failure?.message ?? '', /^commit: the checkout moved to main, which is at another commit than feature\/greet-people-by-name; nothing was committed/);
+    assert.doesNotMatch(result.failure?.message ?? '', /resume/);
+    assert.equal(await git(s.dir, 'log', '-1', '--format=%s', 'main'), 'elsewhere');
+    assert.equal(await git(s.dir, 'log', '-1', '--format=%s', result.branch), 'first');
+    assert.match(await git(s.dir, 'status', '--porcelain'), /M greet\.mjs/);
+  });
+
   test('one loop at a time in a repository', async (t) => {
     let running!: () => void;
     const started = new Promise<void>((resolve) => (running = resolve));
