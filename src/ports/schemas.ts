@@ -1,6 +1,7 @@
+import { hostname as machineName } from 'node:os';
 import { z } from 'zod';
 import type { WithDates } from '../catalog/operation.js';
-import type { Allocation, ProjectRange } from './model.js';
+import { LOCAL_HOST, type Allocation, type ProjectRange } from './model.js';
 import { formatRange, portNumber, rangeSize } from './range.js';
 
 /** Same rule as the port_allocations CHECK, so a bad name is refused before the database sees it. */
@@ -9,10 +10,14 @@ export const serviceName = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a service name is 1-63 characters: lowercase letters, digits, ., _ and -, starting with a letter or digit')
   .describe('Service name, e.g. api');
 
+/** Names of this machine itself: an allocation under one of them is on `local`, or two services here could get one port. */
+const THIS_MACHINE = new Set(['localhost', 'localhost.localdomain', '127.0.0.1', machineName().toLowerCase()]);
+
 export const host = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a host is 1-63 characters: lowercase letters, digits, . and -')
-  .describe('Machine: local (default) or a VM name');
+  .transform((name) => (THIS_MACHINE.has(name) ? LOCAL_HOST : name))
+  .describe('Machine: local (default; localhost and this host\'s name mean it too) or a VM name');
 
 const noNul = (s: string) => !s.includes('\0');
 export const hostname = z

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { schemasOf } from '../../src/catalog/json-schema.js';
+import { hostname } from 'node:os';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { portOperations } from '../../src/ports/operations.js';
 import { skipReason, testBackends } from '../helpers/db.js';
@@ -58,6 +59,19 @@ for (const backend of testBackends()) {
       await assert.rejects(admin.invoke(op, input), isError(code, pattern));
       assert.deepEqual(await tableCounts(s.db), before, `${op} ${JSON.stringify(input).slice(0, 80)} wrote something`);
     };
+
+    test('localhost, 127.0.0.1 and this machine\'s name are the local host: one port per service here, never two services on one port', async () => {
+      await admin.invoke('add_project', { project: 'hosts', range: '7500-7599' });
+      const api = await admin.invoke('get_port', { project: 'hosts', service: 'api' });
+      for (const host of ['localhost', '127.0.0.1', hostname().toLowerCase()]) {
+        const again = await admin.invoke('get_port', { project: 'hosts', service: 'api', host });
+        assert.deepEqual([again.port, again.host, again.created], [api.port, 'local', false], host);
+        const other = await admin.invoke('get_port', { project: 'hosts', service: `web-${host.replace(/[^a-z0-9]/g, '')}`, host });
+        assert.notEqual(other.port, api.port, host);
+      }
+      // A VM is another machine, with its own ports.
+      assert.equal((await admin.invoke('get_port', { project: 'hosts', service: 'api', host: 'vm-7' })).host, 'vm-7');
+    });
 
     test('ports outside 1-65535 or not integers are refused', async () => {
       for (const preferredPort of [0, 70000, -1, 1.5]) {
