@@ -17,7 +17,7 @@ export const host = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a host is 1-63 characters: lowercase letters, digits, . and -')
   .transform((name) => (THIS_MACHINE.has(name) ? LOCAL_HOST : name))
-  .describe('Machine: local (default; localhost and this host\'s name mean it too) or a VM name');
+  .describe('Machine: local (default) or a VM name');
 
 const noNul = (s: string) => !s.includes('\0');
 export const hostname = z
