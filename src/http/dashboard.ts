@@ -48,26 +48,39 @@ const clear = () => {
   fill('secrets', []);
   fill('audit', []);
 };
-async function load(token) {
-  clear();
+// Each sign-in, sign-out or reload starts a new view; answers that come back for an older one are
+// dropped, so a slow request can never fill the page after Sign out or under another token.
+let view = 0;
+async function load(token, typed) {
+  const mine = ++view;
+  const current = () => mine === view;
   $('error').textContent = '';
   try {
     const me = await api('/whoami', token);
+    if (!current()) return;
+    // Only a token the daemon accepted replaces the session (and its view).
     localStorage.setItem(KEY, token);
+    clear();
     $('who').textContent = 'Signed in as ' + me.actor + ' (' + me.role + ', ' + me.project + ')';
     $('signout').hidden = false;
     const secrets = await api('/secrets?limit=${SECRETS_SHOWN}', token);
+    if (!current()) return;
     fill('secrets', secrets.items.map((s) => [s.path, String(s.version), s.description, s.expiresAt, String(s.readCount), s.lastReadAt]));
     if (secrets.nextCursor) $('secrets-note').textContent = 'The first ${SECRETS_SHOWN} secrets; supervisor secrets list --all shows every one.';
     if (me.role === 'admin') {
       const audit = await api('/audit?limit=50', token);
+      if (!current()) return;
       fill('audit', audit.items.map((a) => [a.at, a.actor, a.action, a.target, a.outcome]));
     } else {
       $('audit-note').textContent = 'The audit log is shown to admin tokens only.';
     }
   } catch (err) {
-    clear();
-    if (err instanceof Refused && localStorage.getItem(KEY) === token) localStorage.removeItem(KEY);
+    if (!current()) return;
+    // A mistyped token leaves the session there was as it was; a stored one refused (revoked) ends it.
+    if (!typed) {
+      clear();
+      if (err instanceof Refused) localStorage.removeItem(KEY);
+    }
     $('error').textContent = err.message;
   }
 }
@@ -75,14 +88,16 @@ $('login').addEventListener('submit', (e) => {
   e.preventDefault();
   const token = $('token').value.trim();
   $('token').value = '';
-  load(token);
+  if (token === '') { $('error').textContent = 'paste a bearer token first (svt_…)'; return; }
+  load(token, true);
 });
 $('signout').addEventListener('click', () => {
+  view++;
   localStorage.removeItem(KEY);
   clear();
   $('error').textContent = '';
 });
-if (localStorage.getItem(KEY)) load(localStorage.getItem(KEY));
+if (localStorage.getItem(KEY)) load(localStorage.getItem(KEY), false);
 `;
 
 export const dashboardHtml = `<!doctype html>

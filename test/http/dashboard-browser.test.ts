@@ -67,15 +67,42 @@ describe('the dashboard in a browser', { skip }, () => {
     assert.equal(await page.textContent('#audit-note'), 'The audit log is shown to admin tokens only.');
   });
 
-  test('a refused token: an error a person can act on, nothing of the last view left, and it is not kept', async () => {
+  test('a mistyped token: an error a person can act on, and the session there was stays as it was', async () => {
     await signIn('svt_not-a-real-token');
     await page.locator('#error', { hasText: /./ }).waitFor();
     assert.equal(await page.textContent('#error'), 'this token is unknown or revoked; paste a valid one');
-    assert.equal(await page.textContent('#who'), '');
-    assert.deepEqual([await rows('secrets'), await rows('audit')], [[], []]);
+    assert.match(await page.textContent('#who') ?? '', /\(project, alpha\)/);
+    assert.deepEqual(await paths(), ['project/alpha/db_url']);
+    assert.equal(await page.isVisible('#signout'), true, 'the session can still be ended');
+    await signIn('');
+    assert.equal(await page.textContent('#error'), 'paste a bearer token first (svt_…)');
     // A reload signs in with the last accepted token, not the refused one.
     await page.reload();
     await page.locator('#who', { hasText: '(project, alpha)' }).waitFor();
+  });
+
+  test('answers still on their way are dropped: nothing shows after Sign out, and the last token entered wins', async () => {
+    // The admin's requests are slow; the project token's are not.
+    await page.route('**/api/v1/**', async (route) => {
+      if ((route.request().headers().authorization ?? '') === `Bearer ${daemon.adminToken}`) await new Promise((r) => setTimeout(r, 800));
+      await route.continue();
+    });
+    try {
+      await signIn(daemon.adminToken);
+      await page.click('#signout');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual([await page.textContent('#who'), await rows('secrets'), await rows('audit')], ['', [], []], 'nothing after Sign out');
+      assert.equal(await page.evaluate('localStorage.getItem("supervisor-token")'), null);
+
+      await signIn(daemon.adminToken);
+      await signIn(alphaToken);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.match(await page.textContent('#who') ?? '', /\(project, alpha\)/);
+      assert.deepEqual([await paths(), await rows('audit')], [['project/alpha/db_url'], []]);
+      assert.equal(await page.evaluate('localStorage.getItem("supervisor-token")'), alphaToken, 'the token entered last is the one kept');
+    } finally {
+      await page.unroute('**/api/v1/**');
+    }
   });
 
   test('sign out forgets the token: a reload shows nothing', async () => {
