@@ -85,7 +85,11 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
     if (choice instanceof SupervisorError) return refuse(choice);
     const name = request.params.name;
     if (!served.has(name) && callable.has(name)) {
-      const text = `${name} is not served here (toolsets: ${enabled.map((t) => t.id).join(', ')}${selection.readonly ? ', read-only' : ''}); ask for its toolset ${catalog.get(name)!.domain}: the X-Supervisor-Toolsets header over HTTP, --toolsets default,${catalog.get(name)!.domain} for supervisor mcp`;
+      const op = catalog.get(name)!;
+      // Left out by read-only mode when its toolset is on: asking for the toolset would not help.
+      const text = selection.readonly && !op.annotations.readOnlyHint && enabled.some((t) => t.id === op.domain)
+        ? `${name} changes things, and this session is read-only (X-Supervisor-Readonly over HTTP, --readonly for supervisor mcp); connect without it to call ${name}`
+        : `${name} is not served here (toolsets: ${enabled.map((t) => t.id).join(', ')}${selection.readonly ? ', read-only' : ''}); ask for its toolset ${op.domain}: the X-Supervisor-Toolsets header over HTTP, --toolsets default,${op.domain} for supervisor mcp`;
       return { content: [{ type: 'text', text: `forbidden: ${text}` }], isError: true };
     }
     try {

@@ -260,7 +260,8 @@ export const secretOperations = [
     title: 'Get run environment',
     description: "The environment `supervisor run` gives a project's command: its secrets as variables and, with service, PORT and <SERVICE>_PORT. Secrets never set PATH, LD_*, NODE_OPTIONS… unless in allow.",
     access: 'any',
-    annotations: READ,
+    // Not read-only: with service it reserves that service's port (get_port), which a read-only session must not do.
+    annotations: IDEMPOTENT_WRITE,
     rest: { method: 'GET', path: '/run-env' },
     cli: { command: ['secrets', 'env'], args: ['project'] },
     input: z.object({

@@ -93,8 +93,20 @@ describe('MCP toolsets', () => {
     try {
       const text = expectToolError(await session.call('get_secret', { path: 'meta/x/y' }), 'forbidden');
       assert.match(text, /get_secret is not served here \(toolsets: ports, read-only\); ask for its toolset secrets: the X-Supervisor-Toolsets header over HTTP, --toolsets default,secrets for supervisor mcp$/);
-      expectToolError(await session.call('allocate_port', { project: 'meta', service: 'x' }), 'forbidden');
+      // Its toolset is on: the refusal says read-only mode is why, not the toolset.
+      const write = expectToolError(await session.call('allocate_port', { project: 'meta', service: 'x' }), 'forbidden');
+      assert.match(write, /^forbidden: allocate_port changes things, and this session is read-only \(X-Supervisor-Readonly over HTTP, --readonly for supervisor mcp\)/);
       expectToolOk(await session.call('get_port_summary', {}));
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('read-only leaves out get_run_env too: given a service, it reserves that service\'s port', async () => {
+    const session = await connectMcp(daemon.url, 'meta', daemon.adminToken, undefined, { headers: { 'X-Supervisor-Toolsets': 'secrets', 'X-Supervisor-Readonly': 'true' } });
+    try {
+      assert.ok(!(await session.tools()).some((t) => t.name === 'get_run_env'));
+      expectToolError(await session.call('get_run_env', { project: 'meta', service: 'sneaky' }), 'forbidden');
     } finally {
       await session.close();
     }
