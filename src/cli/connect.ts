@@ -4,11 +4,11 @@ import type { Via } from '../catalog/operation.js';
 import { RemoteInvoker } from '../catalog/remote-invoker.js';
 import type { AppDefinition } from '../catalog/wire.js';
 import type { Config } from '../core/config.js';
-import { daemonTarget } from '../core/daemon-info.js';
+import { daemonTarget, type DaemonTarget } from '../core/daemon-info.js';
 import { CLI_ROLE, ensureDataDir, lockDataDir, tightenDataDir } from '../core/datadir.js';
 import { SupervisorError } from '../core/errors.js';
 import { META } from '../core/names.js';
-import { inProject } from './connection.js';
+import { daemonStarting, inProject } from './connection.js';
 
 export interface Connection {
   mode: 'daemon' | 'local';
@@ -31,14 +31,22 @@ export async function connect(app: AppDefinition, config: Config, options: { pro
 
 async function reach(app: AppDefinition, config: Config, project: string | undefined, via: Via, env: NodeJS.ProcessEnv): Promise<Connection> {
   const daemon = await daemonTarget(env, config.home);
-  if (daemon) {
-    const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via, project });
-    const me = (await invoker.invoke('get_identity', {})) as { role: 'admin' | 'project'; project: string; actor: string };
-    const principal = me.role === 'admin' ? adminPrincipal(me.actor) : projectPrincipal(me.project, me.actor);
-    return { mode: 'daemon', principal, invoker, close: async () => undefined };
-  }
+  if (daemon) return throughDaemon(daemon, project, via);
   refuseTokenWithoutDaemon(env, config.home);
-  return connectLocal(app, config, project, via);
+  try {
+    return await connectLocal(app, config, project, via);
+  } catch (err) {
+    const started = await daemonStarting(err, () => daemonTarget(env, config.home));
+    if (!started) throw err;
+    return throughDaemon(started, project, via);
+  }
+}
+
+async function throughDaemon(daemon: DaemonTarget, project: string | undefined, via: Via): Promise<Connection> {
+  const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via, project });
+  const me = (await invoker.invoke('get_identity', {})) as { role: 'admin' | 'project'; project: string; actor: string };
+  const principal = me.role === 'admin' ? adminPrincipal(me.actor) : projectPrincipal(me.project, me.actor);
+  return { mode: 'daemon', principal, invoker, close: async () => undefined };
 }
 
 /**

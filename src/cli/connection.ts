@@ -26,7 +26,33 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   if (daemon) return inProject({ invoker: new HttpInvoker({ baseUrl: daemon.url, token: daemon.token, project: options.project }), close: async () => undefined }, project);
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
   refuseTokenWithoutDaemon(env, dataDir(env));
-  return inProject(await connectLocal(app, app.loadConfig(env), project, 'cli'), project);
+  try {
+    return inProject(await connectLocal(app, app.loadConfig(env), project, 'cli'), project);
+  } catch (err) {
+    const started = await daemonStarting(err, () => daemonTarget(env));
+    if (!started) throw err;
+    return inProject({ invoker: new HttpInvoker({ baseUrl: started.url, token: started.token, project: options.project }), close: async () => undefined }, project);
+  }
+}
+
+/** How long a command waits for a daemon it finds starting up (it holds the data dir until it listens). */
+const DAEMON_START_WAIT_MS = 15_000;
+
+/**
+ * A command that found the data dir held by a daemon still starting (it opens the embedded
+ * database before it publishes where it listens) waits for it to come up and goes through it,
+ * rather than failing: systemd units and scripts start the daemon and its first clients together.
+ */
+export async function daemonStarting<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T | undefined> {
+  const details = (err as { code?: unknown; details?: { role?: unknown } }).details;
+  if ((err as { code?: unknown }).code !== 'locked' || details?.role !== 'daemon') return undefined;
+  const deadline = Date.now() + DAEMON_START_WAIT_MS;
+  while (Date.now() < deadline) {
+    const found = await find();
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
 }
 
 /**

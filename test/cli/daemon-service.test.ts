@@ -131,6 +131,26 @@ describe('the daemon as a service', () => {
   });
 });
 
+describe('a command run while the daemon starts', () => {
+  test('waits for it and goes through it, instead of failing on the data dir it holds', async () => {
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-starting-'));
+    const env = cliEnv(home, { SUPERVISOR_PORT: '0' });
+    // A first start creates the embedded database: seconds during which the daemon holds the data dir and listens nowhere yet.
+    const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    try {
+      await waitFor('the daemon to take the data dir', () => existsSync(join(home, 'supervisor.lock')), 60_000);
+      const r = await runCli(['secrets', 'list', '--json'], { env, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.ok(daemon.stdout().includes('Supervisor daemon on'), 'it was answered by the daemon, once up');
+    } finally {
+      daemon.child.kill('SIGTERM');
+      await daemon.result;
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('supervisor service install', () => {
   let dir: string;
   let env: Record<string, string>;
