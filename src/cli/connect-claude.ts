@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
-import { daemonTarget, openCliConnection } from './connection.js';
+import { delimiter, join, resolve } from 'node:path';
+import { dataDir, daemonTarget, openCliConnection } from './connection.js';
 import { CLI_BIN, shellWord } from './entry.js';
 import type { CliSource } from './manifest.js';
 import type { Output } from './program.js';
@@ -10,9 +12,27 @@ import { UsageError } from './usage-error.js';
 const USAGE = 'supervisor connect claude [--project <name>] [--stdio] [--run]';
 const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
 
-/** The `claude mcp add` arguments for stdio: node and this checkout's entry by absolute path, so it works from any directory. */
-export function stdioArgs(project: string): string[] {
-  return ['mcp', 'add', project, '--', process.execPath, CLI_BIN, 'mcp', '--project', project];
+/**
+ * The `claude mcp add` arguments for stdio: node and this checkout's entry by absolute path, so it
+ * works from any directory, and the data dir (and config file) named, so a Claude Code started
+ * with another environment opens this install rather than making a new, empty one.
+ */
+export function stdioArgs(project: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const vars = [`SUPERVISOR_HOME=${dataDir(env)}`, ...(env.SUPERVISOR_CONFIG ? [`SUPERVISOR_CONFIG=${resolve(env.SUPERVISOR_CONFIG)}`] : [])];
+  return ['mcp', 'add', project, ...vars.flatMap((v) => ['-e', v]), '--', process.execPath, CLI_BIN, 'mcp', '--project', project];
+}
+
+/** Whether `command` is an executable on PATH: --run checks before it makes a token nobody would receive. */
+function onPath(command: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.PATH ?? '').split(delimiter).some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
@@ -28,9 +48,16 @@ export async function connectClaude(words: string[], source: CliSource, out: Out
   if (words.length > 0) throw new UsageError(`connect claude: unexpected arguments: ${words.join(' ')}`, USAGE);
   if (!PROJECT.test(project)) throw new UsageError(`connect claude: --project ${project}: a project name is 1-40 characters: lowercase letters, digits and -, starting with a letter`, USAGE);
 
+  if (run && !onPath('claude')) {
+    errOut.write('supervisor: connect claude: claude: command not found; install Claude Code, or run without --run and paste the line\n');
+    return 127;
+  }
   let args: string[];
-  if (stdio) args = stdioArgs(project);
-  else {
+  if (stdio) {
+    // The project must exist, as the HTTP form checks when it makes the token.
+    await (await openCliConnection(source, { project })).close();
+    args = stdioArgs(project);
+  } else {
     const daemon = await daemonTarget();
     if (!daemon) throw new UsageError('connect claude: the daemon is not running; start it (`supervisor daemon`), or use --stdio', USAGE);
     const connection = await openCliConnection(source);

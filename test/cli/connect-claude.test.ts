@@ -28,12 +28,17 @@ async function fakeClaude(dir: string): Promise<{ path: string; calls: () => Pro
 describe('supervisor connect claude', () => {
   const t = useCliDaemon();
 
-  test('--stdio prints claude mcp add with node and this checkout\'s entry by absolute path', async () => {
+  test('--stdio prints claude mcp add with node and this checkout\'s entry by absolute path, and the data dir', async () => {
+    await t.daemon.services.projects.add('test', { name: 'demo' });
     const r = await runCli(['connect', 'claude', '--stdio', '--project', 'demo'], { env: t.env });
     assert.equal(r.code, 0, describeResult(r));
-    assert.equal(r.stdout, `claude mcp add demo -- ${process.execPath} ${CLI_BIN} mcp --project demo\n`);
+    // Claude Code may start it with another environment: the data dir is named, or it would open (and make) another.
+    assert.equal(r.stdout, `claude mcp add demo -e SUPERVISOR_HOME=${t.daemon.home} -- ${process.execPath} ${CLI_BIN} mcp --project demo\n`);
     const meta = await runCli(['connect', 'claude', '--stdio'], { env: t.env });
-    assert.equal(meta.stdout, `claude mcp add meta -- ${process.execPath} ${CLI_BIN} mcp --project meta\n`);
+    assert.equal(meta.stdout, `claude mcp add meta -e SUPERVISOR_HOME=${t.daemon.home} -- ${process.execPath} ${CLI_BIN} mcp --project meta\n`);
+    const typo = await runCli(['connect', 'claude', '--stdio', '--project', 'dmeo'], { env: t.env });
+    assert.equal(typo.code, 1, describeResult(typo));
+    assert.match(typo.stderr, /not_found: no project dmeo/);
   });
 
   test('over HTTP: the daemon URL and a new token scoped to the project', async () => {
@@ -51,7 +56,7 @@ describe('supervisor connect claude', () => {
     const claude = await fakeClaude(t.dir);
     const r = await runCli(['connect', 'claude', '--stdio', '--project', 'demo', '--run'], { env: { ...t.env, PATH: `${claude.path}:${t.env.PATH}` } });
     assert.equal(r.code, 0, describeResult(r));
-    assert.deepEqual(await claude.calls(), [['mcp', 'add', 'demo', '--', process.execPath, CLI_BIN, 'mcp', '--project', 'demo']]);
+    assert.deepEqual(await claude.calls(), [['mcp', 'add', 'demo', '-e', `SUPERVISOR_HOME=${t.daemon.home}`, '--', process.execPath, CLI_BIN, 'mcp', '--project', 'demo']]);
     const http = await runCli(['connect', 'claude', '--run'], { env: { ...t.env, PATH: `${claude.path}:${t.env.PATH}` } });
     assert.equal(http.code, 0, describeResult(http));
     assert.equal(http.stdout, '', 'the token is not printed when claude is run');
@@ -61,6 +66,11 @@ describe('supervisor connect claude', () => {
     const missing = await runCli(['connect', 'claude', '--stdio', '--run'], { env: { ...t.env, PATH: '/nonexistent' } });
     assert.equal(missing.code, 127, describeResult(missing));
     assert.match(missing.stderr, /claude: command not found; install Claude Code/);
+    // Over HTTP, no token is made for a claude that is not there to receive it.
+    const tokensBefore = (await t.daemon.services.auth.tokens.list({})).length;
+    const noClaude = await runCli(['connect', 'claude', '--run'], { env: { ...t.env, PATH: '/nonexistent' } });
+    assert.equal(noClaude.code, 127, describeResult(noClaude));
+    assert.equal((await t.daemon.services.auth.tokens.list({})).length, tokensBefore);
   });
 
   test('over HTTP without a running daemon: exit 2, pointing at --stdio', async () => {
