@@ -297,8 +297,14 @@ async function runMcp(words: string[], source: CliSource): Promise<number> {
   const toolsets = takeOption(words, 'toolsets');
   const readonly = takeSwitch(words, 'readonly');
   if (words.length > 0) throw new UsageError(`mcp: unexpected arguments: ${words.join(' ')}`, `supervisor ${usage}`);
-  const [app, { serveMcpOverStdio }, { parseToolsets }] = await Promise.all([source.app(), import('../mcp/stdio.js'), import('../mcp/toolsets.js')]);
-  await serveMcpOverStdio(app, app.loadConfig(), project, { toolsets: parseToolsets(toolsets), readonly });
+  const [app, { serveMcpOverStdio }, { checkToolsets, parseToolsets }] = await Promise.all([source.app(), import('../mcp/stdio.js'), import('../mcp/toolsets.js')]);
+  const selection = { toolsets: parseToolsets(toolsets), readonly };
+  try {
+    checkToolsets(app.catalog, selection.toolsets);
+  } catch (err) {
+    throw new UsageError(`mcp: --toolsets: ${(err as Error).message}`, `supervisor ${usage}`);
+  }
+  await serveMcpOverStdio(app, app.loadConfig(), project, selection);
   return -1;
 }
 

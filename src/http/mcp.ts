@@ -5,7 +5,7 @@ import { LocalInvoker } from '../catalog/local-invoker.js';
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import type { AppCore } from '../catalog/wire.js';
-import { parseReadonly, parseToolsets, type ToolSelection } from '../mcp/toolsets.js';
+import { checkToolsets, parseReadonly, parseToolsets, type ToolSelection } from '../mcp/toolsets.js';
 import { narrow, principalOf } from './auth.js';
 import { assertProjectExists } from '../projects/index.js';
 
@@ -81,9 +81,11 @@ export function registerMcpRoutes(app: FastifyInstance, core: AppCore): void {
       if (!parsed.success) throw invalidInput(`/mcp/<project>: ${parsed.error.issues[0]?.message}`);
       const principal = await narrow(core, principalOf(request), parsed.data, request);
       await assertProjectExists(core, parsed.data);
+      const selection = selectionOf(request);
+      checkToolsets(core.catalog, selection.toolsets);
       const handler = await handlerOnce();
       const response = await handler.fetch(toWebRequest(request), {
-        authInfo: { token: 'bearer', clientId: principal.actor, scopes: [], extra: { principal, selection: selectionOf(request) } },
+        authInfo: { token: 'bearer', clientId: principal.actor, scopes: [], extra: { principal, selection } },
         parsedBody: request.body,
       });
       return sendWebResponse(reply, response);

@@ -30,6 +30,16 @@ export function parseReadonly(text: string | undefined): boolean {
 
 export const endpointOf = (project: string): Endpoint => (project === META ? 'meta' : 'project');
 
+/** Refuses toolset names the catalog does not have, with the valid ones: checked when a session starts, not at its first call. */
+export function checkToolsets(catalog: Catalog, toolsets: ToolSelection['toolsets']): void {
+  if (!Array.isArray(toolsets)) return;
+  const all = catalog.toolsets;
+  const unknown = toolsets.filter((id) => id !== 'default' && !all.some((t) => t.id === id));
+  if (unknown.length > 0) {
+    throw invalidInput(`unknown toolset ${unknown.join(', ')}; valid toolsets: ${all.map((t) => t.id).join(', ')} (or all, or default plus others)`, { unknown, valid: all.map((t) => t.id) });
+  }
+}
+
 /**
  * The toolsets and tools an MCP endpoint serves: the chosen toolsets (or the
  * endpoint's defaults), then only what the principal may call, then only
@@ -42,10 +52,7 @@ export function selectTools(catalog: Catalog, principal: Principal, endpoint: En
   else if (selection.toolsets === 'default') toolsets = all.filter((t) => t.defaultFor.includes(endpoint));
   else {
     const wanted = selection.toolsets;
-    const unknown = wanted.filter((id) => id !== 'default' && !all.some((t) => t.id === id));
-    if (unknown.length > 0) {
-      throw invalidInput(`unknown toolset ${unknown.join(', ')}; valid toolsets: ${all.map((t) => t.id).join(', ')} (or all, or default plus others)`, { unknown, valid: all.map((t) => t.id) });
-    }
+    checkToolsets(catalog, wanted);
     // `default` among others: the endpoint's defaults and those named.
     const withDefaults = wanted.includes('default');
     toolsets = all.filter((t) => wanted.includes(t.id) || (withDefaults && t.defaultFor.includes(endpoint)));
@@ -58,6 +65,6 @@ export function selectTools(catalog: Catalog, principal: Principal, endpoint: En
 /** The server's instructions: who it serves, then one line per enabled toolset. */
 export function instructionsFor(project: string, toolsets: readonly Toolset[], others: readonly Toolset[]): string {
   const scope = project === META ? 'Supervisor meta server: infrastructure for all projects (admin).' : `Supervisor server for project ${project}: its secrets are under project/${project}/.`;
-  const more = others.length > 0 ? `More toolsets on request (header X-Supervisor-Toolsets): ${others.map((t) => t.id).join(', ')}.` : '';
+  const more = others.length > 0 ? `More toolsets on request (X-Supervisor-Toolsets header, or --toolsets over stdio): ${others.map((t) => t.id).join(', ')}.` : '';
   return [scope, ...toolsets.map((t) => t.description), 'List tools return pages: pass nextCursor back as cursor.', more].filter((l) => l !== '').join('\n');
 }

@@ -143,6 +143,13 @@ describe('supervisor mcp (stdio) without a daemon', () => {
     assert.equal(existsSync(dataDirFiles(home).lock), false, 'the lock is released, so the next CLI call can open the data dir');
   });
 
+  test('an unknown toolset is a usage error at start, naming the valid ones', async () => {
+    const result = await runCli(['mcp', '--project', 'meta', '--toolsets', 'secrets,bogus'], { env: cliEnv(home), timeoutMs: 120_000 });
+    assert.equal(result.code, 2, describeResult(result));
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^supervisor: mcp: --toolsets: unknown toolset bogus; valid toolsets: /);
+  });
+
   test('a project that does not exist is refused before anything is served, and the lock is released', async () => {
     const result = await runCli(['mcp', '--project', 'consilo'], { env: cliEnv(home), timeoutMs: 120_000 });
     assert.equal(result.code, 1, describeResult(result));
