@@ -16,4 +16,5 @@ export const tasksDomain = defineDomain({
   needs: { projects: need<ProjectLookup>() },
   create: ({ core, needs }) => new TaskService({ db: core.db, clock: core.clock, projects: needs.projects }),
   operations: taskOperations,
+  projectData: (svc) => svc.projectData(),
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
+import type { ProjectData } from '../core/project-data.js';
 import { conflict, notFound } from '../core/errors.js';
 import { assertOwnProject, type Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
@@ -66,7 +67,9 @@ export class TaskService {
     // A retry of the same start returns the task; the same id with other details is another task.
     const differs = existing && (existing.type !== input.type || existing.project !== input.project || (input.description !== undefined && input.description !== existing.description) || (input.complexity !== undefined && input.complexity !== existing.complexity));
     if (!existing || differs) {
-      throw conflict(`a task ${id} already exists${existing ? ` (${existing.type} in ${existing.project}: "${existing.description}", ${existing.complexity})` : ''}; use another id, or omit it to get a new one`, { id });
+      // Another project's task is described to an admin only: ids are one namespace, its details are not.
+      const seen = existing && (principal.role === 'admin' || principal.project === existing.project);
+      throw conflict(`a task ${id} already exists${seen ? ` (${existing.type} in ${existing.project}: "${existing.description}", ${existing.complexity})` : ''}; use another id, or omit it to get a new one`, { id });
     }
     this.authorize(principal, existing.project);
     return { task: existing, created: false };
@@ -114,6 +117,7 @@ export class TaskService {
   /** Count, success rate, mean, p50 and p90 per (type, project); durations of succeeded tasks, percentiles interpolated linearly. */
   async stats(principal: Principal, filter: { type?: string; project?: string }): Promise<TaskStats[]> {
     const project = this.scope(principal, filter.project);
+    if (filter.project !== undefined) await this.deps.projects.get(filter.project);
     const { rows } = await this.deps.db.query<StatsRow>(
       `SELECT type, project,
          count(*) FILTER (WHERE status <> 'running') AS finished,
@@ -151,7 +155,11 @@ export class TaskService {
    * answer says `insufficient_data` and gives the stated fallback rule's figures.
    */
   async estimate(principal: Principal, input: { type: string; project?: string; complexity?: Complexity }): Promise<Estimate> {
-    if (input.project !== undefined) this.authorize(principal, input.project);
+    if (input.project !== undefined) {
+      this.authorize(principal, input.project);
+      // A misspelt project would quietly get the figures of the wider bases.
+      await this.deps.projects.get(input.project);
+    }
     const complexity = input.complexity ?? 'medium';
     const project = input.project ?? (principal.role === 'project' ? principal.project : undefined);
     const base = { type: input.type, project: project ?? null, complexity };
@@ -178,6 +186,17 @@ export class TaskService {
   private async find(id: string): Promise<Task | undefined> {
     const { rows } = await this.deps.db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1`, [id]);
     return rows[0] && toTask(rows[0]);
+  }
+
+  /** Tasks belong to their project: counted before it is removed, deleted with it (a later project of that name starts with none). */
+  projectData(): ProjectData {
+    return {
+      owned: async (project, q) => {
+        const { rows } = await q.query<{ type: string; n: number | string }>('SELECT type, count(*) OVER () AS n FROM tasks WHERE project = $1 ORDER BY started_at DESC LIMIT 5', [project]);
+        return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `task ${r.type}`) };
+      },
+      release: async (project, tx) => (await tx.query('DELETE FROM tasks WHERE project = $1', [project])).rowCount,
+    };
   }
 
   private authorize(principal: Principal, project: string): void {

@@ -63,7 +63,7 @@ for (const backend of testBackends()) {
       const got = await op.invoke('get_project', { project: 'consilio' });
       // Every domain that holds project data is listed; those holding nothing here say 0.
       const holdings = got.holdings as Array<{ domain: string; count: number }>;
-      assert.deepEqual(holdings.filter((h) => h.count === 0).map((h) => h.domain), ['knowledge', 'agent', 'gcloud']);
+      assert.deepEqual(holdings.filter((h) => h.count === 0).map((h) => h.domain), ['tasks', 'knowledge', 'agent', 'gcloud']);
       assert.deepEqual(holdings.filter((h) => h.count > 0), [
         { domain: 'auth', count: 1, sample: [`token agent (${token.id})`] },
         { domain: 'ports', count: 1, sample: ['api:3100'] },

@@ -105,6 +105,24 @@ for (const backend of testBackends()) {
       // Without a project an estimate is still the token's own project's.
       const estimate = await alpha.invoke('estimate_task', { type: 'feature' });
       assert.deepEqual([estimate.project, estimate.sampleSize], ['alpha', 1]);
+      // An id another project uses is refused without telling what that task is.
+      await admin.invoke('start_task', { id: 'release-42', type: 'migrate', project: 'beta', description: 'rotate the Acme password' });
+      const taken = await assertRejects(alpha.invoke('start_task', { id: 'release-42', type: 'build', project: 'alpha' }), 'conflict');
+      assert.doesNotMatch(taken.message, /beta|Acme|migrate/);
+    });
+
+    test('a misspelt project in stats or an estimate is not_found, not the figures of the wider bases', async () => {
+      await assertRejects(admin.invoke('estimate_task', { type: 'feature', project: 'nosuch' }), 'not_found', /^no project nosuch; /);
+      await assertRejects(admin.invoke('get_task_stats', { project: 'nosuch' }), 'not_found', /^no project nosuch; /);
+    });
+
+    test('a project\'s tasks go with it: removed only with force, and a later project of that name starts with none', async () => {
+      await s.projects.add('test', { name: 'gone' });
+      await admin.invoke('start_task', { type: 'deploy', project: 'gone' });
+      await assertRejects(admin.invoke('remove_project', { project: 'gone' }), 'conflict', /tasks: 1 \(task deploy\)/);
+      await admin.invoke('remove_project', { project: 'gone', force: true });
+      await s.projects.add('test', { name: 'gone' });
+      assert.deepEqual(((await admin.invoke('get_task_stats', { project: 'gone' })) as { groups: Json[] }).groups, []);
     });
   });
 }
