@@ -8,12 +8,33 @@ export function envNameFor(path: string): string {
   return /^[0-9]/.test(name) ? `_${name}` : name;
 }
 
-/** `DATABASE_URL` under `project/consilio/` → `project/consilio/database_url`. */
-export function pathForKey(prefix: string, key: string): string {
-  const path = `${folderOf(prefix)}${key.toLowerCase()}`;
+/**
+ * `DATABASE_URL` under `project/consilio/` → `project/consilio/database_url`; a key an export
+ * mapped in a `# supervisor-path` comment (`mapped`) → the path it came from.
+ */
+export function pathForKey(prefix: string, key: string, mapped?: ReadonlyMap<string, string>): string {
+  const path = `${folderOf(prefix)}${mapped?.get(key) ?? key.toLowerCase()}`;
   const checked = secretPath.safeParse(path);
   if (!checked.success) throw invalidInput(`key ${key} does not make a valid secret path under ${prefix}: ${checked.error.issues[0]?.message}`, { field: 'content' });
   return path;
+}
+
+/** The comment an export writes for a variable whose name does not lead back to its path (stripe-key, nested/smtp_password). */
+const PATH_COMMENT = /^#[ \t]*supervisor-path[ \t]+([A-Za-z_][A-Za-z0-9_.-]*)[ \t]+(\S+)[ \t]*$/gm;
+
+/**
+ * Header lines (comments, so dotenv and every other reader skip them) that let an import put each
+ * variable back at the path it was exported from: STRIPE_KEY from `stripe-key` came back as
+ * `stripe_key`, beside the original, and a nested path came back one level up.
+ */
+export function pathComments(prefix: string, variables: ReadonlyArray<{ name: string; path: string }>): string[] {
+  const folder = folderOf(prefix);
+  return variables.filter((v) => pathForKey(prefix, v.name) !== v.path).map((v) => `supervisor-path ${v.name} ${v.path.slice(folder.length)}`);
+}
+
+/** The paths (relative to the imported prefix) that `# supervisor-path` comments give keys. */
+export function pathsFromComments(text: string): Map<string, string> {
+  return new Map([...text.matchAll(PATH_COMMENT)].map((m) => [m[1]!, m[2]!]));
 }
 
 /** Environment variables for secrets; two paths that give the same name are an error, never a silent overwrite. */

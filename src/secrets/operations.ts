@@ -3,7 +3,7 @@ import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../cat
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageOutput } from '../core/page.js';
-import { pathForKey, toVariables } from './env-names.js';
+import { pathComments, pathForKey, pathsFromComments, toVariables } from './env-names.js';
 import { formatEnvFile, parseEnvFile } from './envfile.js';
 import { serviceName } from '../ports/index.js';
 import { secretPath, secretPrefix } from './paths.js';
@@ -190,9 +190,10 @@ export const secretOperations = [
         seen.set(e.key.toLowerCase(), e.key);
       }
       const empty = entries.filter((e) => e.value === '');
-      const paths = entries.filter((e) => e.value !== '').map((e) => ({ path: pathForKey(input.prefix, e.key), value: e.value }));
+      const mapped = pathsFromComments(input.content);
+      const paths = entries.filter((e) => e.value !== '').map((e) => ({ path: pathForKey(input.prefix, e.key, mapped), value: e.value }));
       const result = await svc.importMany(principal, input.prefix, paths, input.overwrite);
-      const emptyPaths = empty.map((e) => pathForKey(input.prefix, e.key));
+      const emptyPaths = empty.map((e) => pathForKey(input.prefix, e.key, mapped));
       return { prefix: input.prefix, ...result, skipped: [...result.skipped, ...emptyPaths], empty: empty.map((e) => e.key) };
     },
   }),
@@ -214,7 +215,8 @@ export const secretOperations = [
     }),
     handler: async ({ svc, principal }, input) => {
       const variables = toVariables(await svc.readMany(principal, input.prefix, input.limit));
-      const { content, refused } = formatEnvFile(variables.map((v) => ({ key: v.name, value: v.value })), `exported from ${input.prefix}`);
+      const header = [`exported from ${input.prefix}`, ...pathComments(input.prefix, variables)].join('\n');
+      const { content, refused } = formatEnvFile(variables.map((v) => ({ key: v.name, value: v.value })), header);
       const pathOf = new Map(variables.map((v) => [v.name, v.path]));
       return { prefix: input.prefix, count: variables.length, variables, content, refused: refused.map((r) => ({ name: r.key, path: pathOf.get(r.key) ?? '', reason: r.reason })) };
     },

@@ -84,6 +84,25 @@ describe('secrets import / export round trip', () => {
     assert.deepEqual(pairsOf(exported.stdout), pairsOf(ENV_FILE));
   });
 
+  test('export then import into a fresh prefix puts every secret back at its path: dashes, dots, digits and nested folders', async () => {
+    await t.daemon.services.projects.add('test', { name: 'roundtrip' });
+    const paths = ['project/roundtrip/stripe-key', 'project/roundtrip/api.v2', 'project/roundtrip/2fa_seed', 'project/roundtrip/smtp/password', 'project/roundtrip/plain_key'];
+    for (const [i, path] of paths.entries()) await runCli(['secrets', 'set', path], { env: t.env, stdin: `value-${i}` });
+    const exported = await runCli(['secrets', 'export', 'project/roundtrip/'], { env: t.env });
+    assert.equal(exported.code, 0, describeResult(exported));
+    // The mapping is in comments: dotenv, and every other reader, sees only the variables.
+    assert.match(exported.stdout, /^# supervisor-path STRIPE_KEY stripe-key$/m);
+    assert.match(exported.stdout, /^# supervisor-path PASSWORD smtp\/password$/m);
+    assert.doesNotMatch(exported.stdout, /supervisor-path PLAIN_KEY/);
+    const file = await envFile('roundtrip.env', exported.stdout);
+    const imported = await runCli(['secrets', 'import', file, '--prefix', 'project/restored/', '--json'], { env: t.env });
+    assert.equal(imported.code, 0, describeResult(imported));
+    assert.deepEqual((parseJson(imported).created as string[]).sort(), paths.map((p) => p.replace('roundtrip', 'restored')).sort());
+    // Into the same prefix: every one unchanged, no twin beside it.
+    const same = parseJson(await runCli(['secrets', 'import', file, '--prefix', 'project/roundtrip/', '--json'], { env: t.env }));
+    assert.deepEqual([(same.unchanged as string[]).length, same.created], [paths.length, []]);
+  });
+
   test('importing the same file again reports every entry unchanged and writes nothing', async () => {
     const file = await envFile('again.env', ENV_FILE);
     const before = parseJson(await runCli(['secrets', 'history', 'project/x/pem', '--json'], { env: t.env }));
