@@ -4,7 +4,7 @@ import { SupervisorError } from '../core/errors.js';
 import { checkRequired, parseOperationArgs, usageError } from './args.js';
 import type { CommandSpec } from './commands.js';
 import { openCliConnection } from './connection.js';
-import { BUILTINS, builtinGroups, builtinHelp, groupHelp, mainHelp, operationHelp } from './help.js';
+import { BUILTINS, builtinGroups, builtinHelp, groupHelp, kebab, mainHelp, operationHelp } from './help.js';
 import { appSource, type CliSource } from './manifest.js';
 import { checkField, mergePages, moreHint, render } from './output.js';
 import { didYouMean } from '../core/suggest.js';
@@ -70,10 +70,14 @@ export function takeSwitch(words: string[], name: string): boolean {
  */
 export function inCliTerms(message: string, commands: readonly CommandSpec[]): string {
   const byName = new Map(commands.map((c) => [c.name, `supervisor ${c.cli.command.join(' ')}`]));
-  return message.replace(/`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?/g, (whole, name: string) => {
-    const command = byName.get(name);
-    return command ? `\`${command}\`` : whole;
-  });
+  // A switch as the operation spells it (`confirm: true`, `dns: false`) is the flag that sets it.
+  const switches = new Set(commands.flatMap((c) => c.input.filter((f) => f.type === 'boolean').map((f) => f.name)));
+  return message
+    .replace(/`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?/g, (whole, name: string) => {
+      const command = byName.get(name);
+      return command ? `\`${command}\`` : whole;
+    })
+    .replace(/\b([a-z][a-zA-Z0-9]*): (true|false)\b/g, (whole, name: string, value: string) => (switches.has(name) ? `${value === 'true' ? '--' : '--no-'}${kebab(name)}` : whole));
 }
 
 /**

@@ -216,7 +216,7 @@ export class TunnelService {
     const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
     const unmanaged = options.dnsUnchecked !== undefined && options.dryRun ? new Set<string>() : await this.unmanaged([...cnames, ...deletes.map((d) => d.name)]);
     if (options.adding?.dns && unmanaged.has(options.adding.hostname)) {
-      throw invalidInput(`no managed Cloudflare zone holds ${options.adding.hostname}, so its CNAME cannot be made; pass dns: false (--no-dns) to route it and point its DNS at ${cname} yourself`, { field: 'hostname' });
+      throw invalidInput(`no managed Cloudflare zone holds ${options.adding.hostname}, so its CNAME cannot be made; pass dns: false to route it and point its DNS at ${cname} yourself`, { field: 'hostname' });
     }
     const upserts = cnames.filter((h) => !unmanaged.has(h)).map((hostname) => desiredRecord({ type: 'CNAME', name: hostname, content: cname, proxied: true, ttl: 1, comment: `tunnel ${tunnelId}` }));
     const warnings = [...unmanaged]

@@ -44,7 +44,7 @@ const DEBIAN_12 = 'projects/debian-cloud/global/images/family/debian-12';
 
 /** A refusal naming `confirm`, before anything is read or changed. */
 function confirmed(input: { confirm?: boolean }, what: string): void {
-  if (!input.confirm) throw invalidInput(`confirm: ${what} cannot be undone; call again with confirm: true (--confirm)`, { field: 'confirm' });
+  if (!input.confirm) throw invalidInput(`confirm: ${what} cannot be undone; call again with confirm: true`, { field: 'confirm' });
 }
 
 const vmAnswer = z.object({ vm: vmView, operation: operationView });

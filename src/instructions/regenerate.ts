@@ -98,7 +98,7 @@ function refusalOf(plan: ProjectPlan, onHandEdit: OnHandEdit): string | undefine
   if (!edited || onHandEdit !== 'refuse') return undefined;
   return (
     `${edited.target.shown} was edited by hand inside the managed block; nothing was written. ` +
-    `Regenerate with adopt: true (--adopt; moves the added text into ${LAYER_DIRS.project}/) or overwrite: true (--overwrite; keeps a backup), or undo the edit`
+    `Regenerate with adopt: true (moves the added text into ${LAYER_DIRS.project}/) or overwrite: true (keeps a backup), or undo the edit`
   );
 }
 

@@ -64,7 +64,7 @@ export const configOperations = [
     }),
     output: z.object({ setting, file: z.string(), applied: z.enum(['live', 'restart', 'overridden']), message: z.string() }),
     handler: ({ svc }, input) => {
-      if ((input.value === undefined) === !input.unset) throw invalidInput('give a value, or unset: true (--unset), not both');
+      if ((input.value === undefined) === !input.unset) throw invalidInput('give a value, or unset: true, not both');
       return svc.set(input.name, input.unset ? null : String(input.value));
     },
   }),

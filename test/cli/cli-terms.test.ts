@@ -17,3 +17,10 @@ test('operation names become the commands that run them; other words with unders
   assert.equal(inCliTerms('no Google Cloud account named x; gcloud_list_accounts lists them', commands), 'no Google Cloud account named x; `supervisor gcloud accounts` lists them');
   assert.equal(inCliTerms('set SUPERVISOR_CLOUDFLARE_ZONES or the tunnel_id setting', commands), 'set SUPERVISOR_CLOUDFLARE_ZONES or the tunnel_id setting');
 });
+
+test('a switch as an operation spells it is the flag that sets it; other "name: true" text stays', () => {
+  assert.equal(inCliTerms('deleting VM web cannot be undone; call again with confirm: true', commands), 'deleting VM web cannot be undone; call again with --confirm');
+  assert.equal(inCliTerms('its CNAME cannot be made; pass dns: false to route it', commands), 'its CNAME cannot be made; pass --no-dns to route it');
+  assert.equal(inCliTerms('give a value, or unset: true, not both', commands), 'give a value, or --unset, not both');
+  assert.equal(inCliTerms('expected sha: true somewhere', commands), 'expected sha: true somewhere');
+});

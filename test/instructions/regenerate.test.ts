@@ -124,7 +124,7 @@ describe('hand edits', () => {
 
     const alpha = report.results.find((r) => r.project === 'alpha')!;
     assert.equal(alpha.status, 'refused');
-    assert.match(alpha.status === 'refused' ? alpha.reason : '', /CLAUDE\.md was edited by hand inside the managed block; nothing was written.*adopt: true \(--adopt; .*overwrite: true \(--overwrite; /);
+    assert.match(alpha.status === 'refused' ? alpha.reason : '', /CLAUDE\.md was edited by hand inside the managed block; nothing was written.*adopt: true \(moves.*overwrite: true \(keeps/);
     assert.equal(await readFile(file, 'utf8'), edited);
     assert.deepEqual(report.counts, { updated: 2, unchanged: 0, refused: 1, failed: 0 });
   });
