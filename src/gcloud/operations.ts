@@ -61,6 +61,9 @@ const resizeReport = z.object({
   finalMachineType: z.string(),
 });
 
+/** Accounts a fleet-wide read could not read (a revoked key), beside the others' answers. */
+const accountFailures = z.array(z.object({ account: z.string(), project: z.string(), error: z.string() })).describe('Accounts that could not be read');
+
 export const gcloudOperations = [
   operation({
     name: 'gcloud_add_account',
@@ -224,11 +227,11 @@ export const gcloudOperations = [
       instanceName: instanceName.optional(),
       minutes: z.number().int().refine((n) => n >= 1 && n <= 60_480, 'from 1 to 60480 (six weeks)').default(120).describe('Window'),
     }),
-    output: healthView.partial().extend({ vms: z.array(healthView).optional().describe('Without instanceName'), stored: z.number().describe('Samples stored') }),
+    output: healthView.partial().extend({ vms: z.array(healthView).optional().describe('Without instanceName'), stored: z.number().describe('Samples stored'), failed: accountFailures }),
     handler: async ({ svc }, input) => {
-      const { vms, stored } = await svc.health(input);
+      const { vms, stored, failed } = await svc.health(input);
       // One VM: its health at the top, as the seed reads it (health.cpu.average).
-      return input.instanceName && vms[0] ? { ...vms[0], stored } : { vms, stored };
+      return input.instanceName && vms[0] ? { ...vms[0], stored, failed } : { vms, stored, failed };
     },
   }),
   operation({
@@ -346,6 +349,7 @@ export const gcloudOperations = [
           vms: z.array(z.object({ zone: z.string(), name: z.string(), status: z.string(), machineType: z.string(), monthlyUsd: z.number().nullable(), cost: costView.nullable(), note: z.string().optional() })),
         }),
       ),
+      failed: accountFailures,
     }),
     handler: ({ svc }, input) => svc.cost(input.project),
   }),

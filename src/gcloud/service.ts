@@ -61,6 +61,13 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
+/** An account a fleet-wide read could not read, and why. */
+export interface AccountFailure {
+  account: string;
+  project: string;
+  error: string;
+}
+
 export class GcloudService {
   readonly accounts: GcloudAccounts;
   readonly attachments: Attachments;
@@ -209,12 +216,11 @@ export class GcloudService {
    * Health of one VM, of every VM of an account, or (no project) of every VM of every account;
    * the samples are stored. Accounts are read concurrently, each with three Monitoring calls.
    */
-  async health(input: { project?: string; zone?: string; instanceName?: string; minutes: number }): Promise<{ vms: VmHealthView[]; stored: number }> {
+  async health(input: { project?: string; zone?: string; instanceName?: string; minutes: number }): Promise<{ vms: VmHealthView[]; stored: number; failed: AccountFailure[] }> {
     if (input.instanceName && !input.project) throw invalidInput('project: needed with instanceName (the account or project id the VM is in)', { field: 'project' });
     if (input.instanceName && !input.zone) throw invalidInput('zone: needed with instanceName', { field: 'zone' });
-    const accounts = input.project ? [await this.accounts.resolve(input.project)] : await this.everyProject();
     const window = healthWindow(this.deps.clock.now(), input.minutes);
-    const results = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, (account) =>
+    const { results, failed } = await this.acrossAccounts(input.project, (account) =>
       this.using(account, async (c) => {
         const vms = input.instanceName ? [await c.compute.get({ project: account.projectId, zone: input.zone!, name: input.instanceName })] : await c.compute.list(account.projectId, input.zone);
         return readHealth(c.monitoring, account.name, account.projectId, vms, window);
@@ -222,7 +228,7 @@ export class GcloudService {
     );
     const prune = new Date(window.end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000);
     const stored = await storeSamples(this.deps.db, results.flatMap((r) => r.samples), prune);
-    return { vms: results.flatMap((r) => r.health), stored };
+    return { vms: results.flatMap((r) => r.health), stored, failed };
   }
 
   /**
@@ -358,9 +364,8 @@ export class GcloudService {
   // ---- cost ----------------------------------------------------------------------------------
 
   async cost(project?: string) {
-    const accounts = project ? [await this.accounts.resolve(project)] : await this.everyProject();
     const table = await this.prices.current();
-    const perAccount = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, (account) =>
+    const { results: perAccount, failed } = await this.acrossAccounts(project, (account) =>
       this.using(account, async (c) => {
         const vms = await c.compute.list(account.projectId);
         const items = await Promise.all(
@@ -372,16 +377,39 @@ export class GcloudService {
         return { account: account.name, project: account.projectId, monthlyUsd: cents(items.reduce((n, v) => n + (v.monthlyUsd ?? 0), 0)), unpriced: items.filter((v) => v.monthlyUsd === null).length, vms: items };
       }),
     );
-    return { priceVersion: table.version, asOf: table.asOf, currency: 'USD' as const, monthlyUsd: cents(perAccount.reduce((n, a) => n + a.monthlyUsd, 0)), accounts: perAccount };
+    return { priceVersion: table.version, asOf: table.asOf, currency: 'USD' as const, monthlyUsd: cents(perAccount.reduce((n, a) => n + a.monthlyUsd, 0)), accounts: perAccount, failed };
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
 
-  /** One account per Google Cloud project (two keys for one project would count its VMs twice). */
+  /**
+   * One account per Google Cloud project (two keys for one project would count its VMs twice):
+   * the one whose last call worked, so a revoked key beside a good one is not the one used.
+   */
   private async everyProject(): Promise<Account[]> {
+    const working = (r: AccountRow) => r.last_failure_at === null || (r.last_success_at !== null && r.last_success_at > r.last_failure_at);
+    const rows = [...(await this.accounts.list())].sort((a, b) => Number(working(b)) - Number(working(a)));
     const seen = new Map<string, Account>();
-    for (const r of await this.accounts.list()) if (!seen.has(r.project_id)) seen.set(r.project_id, { name: r.name, projectId: r.project_id, clientEmail: r.client_email });
+    for (const r of rows) if (!seen.has(r.project_id)) seen.set(r.project_id, { name: r.name, projectId: r.project_id, clientEmail: r.client_email });
     return [...seen.values()];
+  }
+
+  /**
+   * `read` for one account (named), or for every project's account. Across accounts, one whose
+   * key Google refuses (or that fails otherwise) is reported in `failed` beside the others'
+   * answers, rather than losing them all; named, its error is the answer.
+   */
+  private async acrossAccounts<T>(project: string | undefined, read: (account: Account) => Promise<T>): Promise<{ results: T[]; failed: AccountFailure[] }> {
+    if (project) return { results: [await read(await this.accounts.resolve(project))], failed: [] };
+    const outcomes = await mapLimit(await this.everyProject(), this.deps.settings.gcloudConcurrency, async (account): Promise<{ result: T } | { failure: AccountFailure }> => {
+      try {
+        return { result: await read(account) };
+      } catch (err) {
+        if (!(err instanceof SupervisorError)) throw err;
+        return { failure: { account: account.name, project: account.projectId, error: `${err.code}: ${err.message}` } };
+      }
+    });
+    return { results: outcomes.flatMap((o) => ('result' in o ? [o.result] : [])), failed: outcomes.flatMap((o) => ('failure' in o ? [o.failure] : [])) };
   }
 
   private resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report): Promise<ResizeReport> {

@@ -152,6 +152,20 @@ for (const backend of testBackends()) {
       const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
       const row = items.find((a) => a.account === 'revoked')!;
       assert.match(String(row.lastFailure), /^unauthorized: Google refused an access token/);
+      // Across the fleet, the other accounts' figures still come back; the revoked one is named.
+      for (const op of ['gcloud_cost', 'gcloud_vm_health']) {
+        const fleet = (await f.call(op, {})) as { failed: Json[]; accounts?: Json[]; vms?: Json[] };
+        assert.deepEqual(fleet.failed.map((x) => [x.account, x.project]), [['revoked', 'revoked-proj']], op);
+        assert.match(String(fleet.failed[0]!.error), /^unauthorized: Google refused an access token/);
+        assert.ok((fleet.accounts ?? fleet.vms ?? []).length > 0, `${op}: the others are there`);
+      }
+      // A second, working key for the same project is the one the fleet-wide reads use.
+      const good = f.fake.addServiceAccount({ projectId: 'revoked-proj', email: 'new@revoked-proj.iam.gserviceaccount.com' });
+      await f.call('gcloud_add_account', { account: 'renewed', key: JSON.stringify(good.key) });
+      const cost = (await f.call('gcloud_cost', {})) as { failed: Json[]; accounts: Json[] };
+      assert.deepEqual(cost.failed, []);
+      assert.ok(cost.accounts.some((a) => a.account === 'renewed'));
+      await f.call('gcloud_remove_account', { account: 'renewed', confirm: true });
       await f.call('gcloud_remove_account', { account: 'revoked', confirm: true });
       await assertRejects(f.call('get_secret', { path: 'meta/gcloud/revoked' }), 'not_found');
     });
