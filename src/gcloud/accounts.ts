@@ -82,6 +82,15 @@ export class GcloudAccounts {
    */
   async add(principal: Principal, input: { account: string; key: string }): Promise<{ row: AccountRow; created: boolean }> {
     const key = parseServiceAccountKey(input.key, 'key');
+    // A new key for an account is for the same Google project: another would silently move the
+    // account, and the VMs, policies and attachments of the old project would lose their key.
+    const { rows: existing } = await this.deps.db.query<{ project_id: string }>('SELECT project_id FROM gcloud_accounts WHERE name = $1', [input.account]);
+    if (existing[0] && existing[0].project_id !== key.project_id) {
+      throw conflict(`account ${input.account} is for Google project ${existing[0].project_id}, and this key is for ${key.project_id}; add it under another account name, or remove ${input.account} first (gcloud_remove_account)`, {
+        field: 'key',
+        project: existing[0].project_id,
+      });
+    }
     const tokens = this.tokensFor(key);
     await tokens.token();
     const now = this.deps.clock.now();

@@ -140,6 +140,19 @@ for (const backend of testBackends()) {
       assert.equal(f.fake.calls.filter((c) => c.status === 401).length, 1, 'one 401, then the refreshed token');
     });
 
+    test('a new key for an account is for its Google project: one for another project is refused, and nothing changes', async () => {
+      const first = f.fake.addServiceAccount({ projectId: 'move-a', email: 'ops@move-a.iam.gserviceaccount.com' });
+      await f.call('gcloud_add_account', { account: 'mover', key: JSON.stringify(first.key) });
+      const other = f.fake.addServiceAccount({ projectId: 'move-b', email: 'ops@move-b.iam.gserviceaccount.com' });
+      await assertRejects(f.call('gcloud_add_account', { account: 'mover', key: JSON.stringify(other.key) }), 'conflict', /^account mover is for Google project move-a, and this key is for move-b; add it under another account name/);
+      const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
+      assert.equal(items.find((a) => a.account === 'mover')?.projectId, 'move-a');
+      // A new key for the same project replaces the old one.
+      const rotated = f.fake.addServiceAccount({ projectId: 'move-a', email: 'ops2@move-a.iam.gserviceaccount.com' });
+      assert.equal(((await f.call('gcloud_add_account', { account: 'mover', key: JSON.stringify(rotated.key) })) as Json).created, false);
+      await f.call('gcloud_remove_account', { account: 'mover', confirm: true });
+    });
+
     test('a revoked key is a clear error naming the account, and the account shows the failure', async () => {
       const { email, key } = f.fake.addServiceAccount({ projectId: 'revoked-proj', email: 'old@revoked-proj.iam.gserviceaccount.com' });
       await f.call('gcloud_add_account', { account: 'revoked', key: JSON.stringify(key) });
@@ -203,7 +216,7 @@ for (const backend of testBackends()) {
         ],
         ['gcloud_delete_vm', { project: 'vm-host', zone: ZONE, instanceName: 'web' }, /^confirm: deleting VM web/],
         ['gcloud_remove_account', { account: 'vm-host' }, /^confirm: /],
-        ['gcloud_add_account', { account: 'broken', key: '{"type": "service_account", "private_key": "-----BEGIN' }, /key is not a usable service-account key: \(file\) is not valid JSON/],
+        ['gcloud_add_account', { account: 'broken', key: '{"type": "service_account", "private_key": "-----BEGIN' }, /key is not a usable service-account key: \(key\) is not valid JSON/],
         ['gcloud_add_account', { account: 'broken', key: JSON.stringify({ ...alpha.key, token_uri: 'http://evil.example.com/token' }) }, /token_uri must be an https URL/],
         ['gcloud_add_account', { account: 'Bad Name', key: '{}' }, /account: must be 1-40 lowercase/],
       ];
