@@ -115,8 +115,8 @@ export class KnowledgeService {
         [id],
       );
       const doc = rows[0];
-      if (!doc) throw notFound(`no knowledge document ${id}; search_knowledge shows each result's docId`, { id });
-      this.authorize(principal, doc.project);
+      // Another project's note is as absent to a project token as one that never was: its id tells nothing.
+      if (!doc || (principal.role === 'project' && principal.project !== doc.project)) throw notFound(`no knowledge document ${id}; search_knowledge shows each result's docId`, { id });
       await tx.query('DELETE FROM knowledge_docs WHERE id = $1', [id]);
       await this.deps.audit.record({ actor: principal.actor, action: 'knowledge.delete', target: doc.project, outcome: 'ok', detail: { id, title: doc.title } }, tx);
       return { id, ...doc };

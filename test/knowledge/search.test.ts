@@ -130,7 +130,7 @@ for (const backend of testBackends()) {
       const added = await admin.invoke('add_knowledge', { project: 'consilio', title: 'Staging bucket', text: filler });
       assert.ok((added.chunks as number) >= 2);
       const odin = new LocalInvoker(s, projectPrincipal('odin', 'token:odin'), 'mcp');
-      await assertRejects(odin.invoke('delete_knowledge', { id: added.id }), 'forbidden');
+      await assertRejects(odin.invoke('delete_knowledge', { id: added.id }), 'not_found', /^no knowledge document \d+; /);
       const consilio = new LocalInvoker(s, projectPrincipal('consilio', 'token:consilio'), 'mcp');
       const deleted = await consilio.invoke('delete_knowledge', { id: added.id });
       assert.deepEqual(deleted, { id: added.id, project: 'consilio', title: 'Staging bucket', chunks: added.chunks });
