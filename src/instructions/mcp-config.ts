@@ -4,6 +4,7 @@
 // unset variable is sent as the literal text, so the server answers 401). Other servers and
 // keys in the file are kept; the file is rewritten with two-space indentation.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { invalidInput } from '../core/errors.js';
 import { writeFileLike } from '../core/files.js';
@@ -35,6 +36,25 @@ export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: str
   const next = { ...config, mcpServers: { ...servers, [input.serverName]: entry } };
   await describingFsErrors('write', target.shown, () => writeFileLike(target.path, `${JSON.stringify(next, null, 2)}\n`, target.stats, NEW_FILE_MODE));
   return { path: target.shown, status: before === undefined ? 'created' : 'updated' };
+}
+
+/**
+ * Why the project's .mcp.json no longer leads to its endpoint (the daemon moved to another
+ * port, say), or undefined: a file without the supervisor's entry, or one not readable as JSON,
+ * is the owner's business. check_instructions reports it, since the agent's tools are lost.
+ */
+export async function mcpConfigDrift(input: McpConfigInput): Promise<string | undefined> {
+  const text = await readFile(join(input.directory, FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let servers: unknown;
+  try {
+    servers = (JSON.parse(text) as { mcpServers?: unknown }).mcpServers;
+  } catch {
+    return undefined;
+  }
+  const entry = isRecord(servers) ? servers[input.serverName] : undefined;
+  if (!isRecord(entry) || entry.url === input.url) return undefined;
+  return `its ${input.serverName} server points at ${typeof entry.url === 'string' ? entry.url : 'no url'}, and the endpoint is ${input.url}; write_mcp_config updates it`;
 }
 
 /** Refuses what it cannot read faithfully: rewriting a file we misparsed would lose its servers. */

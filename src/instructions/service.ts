@@ -13,7 +13,7 @@ import { checkInstructions, diffInstructions, type CheckResult } from './check.j
 import { AgentsMdChoices } from './choices.js';
 import type { OnHandEdit } from './hand-edits.js';
 import { LAYERS, listLayers, writeLayerFile, type Layer, type LayerListing } from './layers.js';
-import { writeMcpConfig } from './mcp-config.js';
+import { mcpConfigDrift, writeMcpConfig } from './mcp-config.js';
 import type { Facts } from './placeholders.js';
 import { regenerateInstructions, type InstructionsContext, type RegenerateResult } from './regenerate.js';
 import { initInstructionsRoot } from './starter.js';
@@ -104,8 +104,18 @@ export class InstructionsService {
   async check(principal: Principal, project: string | undefined): Promise<{ ok: boolean; results: CheckRow[] }> {
     const targets = await this.targets.resolve(await this.scope(principal, project, 'instructions.check'));
     const checked = await checkInstructions(this.ctx, targets.projects);
+    // CLAUDE.md current but .mcp.json pointing at the old address leaves the agent without its tools.
+    let ok = checked.ok;
+    for (const row of checked.results) {
+      const directory = targets.projects.find((p) => p.name === row.project)?.directory;
+      const drift = directory && (await mcpConfigDrift({ directory, serverName: MCP_SERVER, url: this.deps.mcpUrl(row.project) }));
+      if (!drift) continue;
+      row.files.push({ path: '.mcp.json', state: 'stale', reason: drift });
+      if (row.state === 'current' || row.state === 'missing') row.state = 'stale';
+      ok = false;
+    }
     const skipped = targets.skipped.map((s): CheckRow => ({ ...s, state: 'skipped', files: [], warnings: [] }));
-    return { ok: checked.ok, results: byProject<CheckRow>([...checked.results, ...skipped]) };
+    return { ok, results: byProject<CheckRow>([...checked.results, ...skipped]) };
   }
 
   /** What regeneration would change, as one patch: each project's diff after a `# <project> (<directory>)` line. */

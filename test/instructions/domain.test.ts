@@ -194,6 +194,23 @@ for (const backend of testBackends()) {
         supervisor: { type: 'http', url: answer.url, headers: { Authorization: 'Bearer ${SUPERVISOR_TOKEN}' } },
       });
       assert.equal((await admin.invoke('write_mcp_config', { project: 'mcp-cfg' })).status, 'unchanged');
+
+      // The daemon comes back on another port: CLAUDE.md is regenerated, but .mcp.json still leads to the old one.
+      await admin.invoke('regenerate_instructions', { project: 'mcp-cfg' });
+      const before = (answer.url as string).replace(/\/mcp\/mcp-cfg$/, '');
+      s.listeningAt('http://127.0.0.1:39999');
+      try {
+        await admin.invoke('regenerate_instructions', { project: 'mcp-cfg' });
+        const checked = await admin.invoke('check_instructions', { project: 'mcp-cfg' });
+        assert.equal(checked.ok, false);
+        const row = rowOf(checked, 'mcp-cfg') as unknown as { state: string; files: Array<{ path: string; state: string; reason?: string }> };
+        assert.equal(row.state, 'stale');
+        assert.match(row.files.find((f) => f.path === '.mcp.json')?.reason ?? '', /points at http:\/\/127\.0\.0\.1:\d+\/mcp\/mcp-cfg, and the endpoint is http:\/\/127\.0\.0\.1:39999\/mcp\/mcp-cfg; write_mcp_config updates it/);
+        await admin.invoke('write_mcp_config', { project: 'mcp-cfg' });
+        assert.equal((await admin.invoke('check_instructions', { project: 'mcp-cfg' })).ok, true);
+      } finally {
+        s.listeningAt(before);
+      }
     });
 
     test('layers: listing in assembly order, a project layer needs its project, unknown placeholders are refused with the list', async () => {
