@@ -37,6 +37,14 @@ const cases: BadCall[] = [
     names: /expires_at: not a field of set_secret; did you mean "expiresAt"\?.*its fields: path, value, /,
   },
   {
+    // The CLI takes a date alone; the API wants the time, and says how to write it.
+    name: 'a date without a time',
+    tool: 'set_secret',
+    args: { path: 'project/x/dated', value: 'x', expiresAt: '2030-01-01' },
+    rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/dated', value: 'x', expiresAt: '2030-01-01' } },
+    names: /expiresAt: expected an ISO 8601 time with its offset, e\.g\. 2030-01-01T00:00:00Z/,
+  },
+  {
     name: 'missing path',
     tool: 'get_secret',
     args: {},
