@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { readDaemonInfo } from '../src/core/daemon-info.js';
 import { startChildDaemon, type ChildDaemon } from './daemon-child.js';
 import { rssMb } from './proc.js';
 
@@ -11,7 +11,9 @@ const IDLE_MS = 10_000;
 
 /** An MCP tools/list on the meta endpoint with the daemon's local token: the first MCP request loads the SDK. */
 async function mcpToolsList(daemon: ChildDaemon): Promise<void> {
-  const { token } = JSON.parse(readFileSync(join(daemon.home, 'daemon.json'), 'utf8')) as { token: string };
+  const info = await readDaemonInfo(daemon.home);
+  if (!info) throw new Error(`no running daemon published in ${daemon.home}`);
+  const { token } = info;
   const response = await fetch(`${daemon.url}/mcp/meta`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
