@@ -82,6 +82,22 @@ function messagesOf(response: Answer): JsonRpcMessage[] {
   return out;
 }
 
+/**
+ * The answer's one message as the daemon serialized it, on one line: a JSON body, or the data of
+ * an SSE stream's only event. Undefined for anything else (a batch, several events, pretty JSON),
+ * which is read message by message.
+ */
+function oneMessageLine(response: Answer): string | undefined {
+  const { text } = response;
+  if ((response.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+    const data = text.split(/\r?\n/).filter((l) => l.startsWith('data:'));
+    if (data.length !== 1 || text.trimEnd().split(/\r?\n\r?\n/).length !== 1) return undefined;
+    const line = data[0]!.slice(5).trimStart();
+    return line.startsWith('{') ? line : undefined;
+  }
+  return text.startsWith('{') && !text.includes('\n') ? text : undefined;
+}
+
 function parseOrUndefined(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -109,7 +125,8 @@ export class Relay {
 
   constructor(
     private target: RelayTarget,
-    private readonly write: (message: JsonRpcMessage) => void,
+    /** Writes one serialized JSON-RPC message (no line end). */
+    private readonly writeLine: (line: string) => void,
     private readonly findDaemon: FindDaemon = async () => undefined,
   ) {
     this.endpoint = new URL(`${target.url}/mcp/${target.project}`);
@@ -157,7 +174,7 @@ export class Relay {
 
   private send(message: JsonRpcMessage): void {
     this.inFlight.settle(message);
-    this.write(message);
+    this.writeLine(JSON.stringify(message));
   }
 
   /** Passes one message on and writes every message that comes back. */
@@ -174,6 +191,14 @@ export class Relay {
     try {
       if ((response.status < 200 || response.status > 299) && response.status !== 202) {
         if (id !== undefined) this.send(refusalOf(response, id));
+        return;
+      }
+      // One JSON answer on one line goes out as the daemon wrote it: parsing and writing again the
+      // tools/list answer (150 KB with the output schemas) cost a fresh relay ~11 ms of every session's start.
+      const single = id !== undefined && message.method !== 'initialize' ? oneMessageLine(response) : undefined;
+      if (id !== undefined && single !== undefined) {
+        this.inFlight.settle({ jsonrpc: '2.0', id });
+        this.writeLine(single);
         return;
       }
       for (const answer of messagesOf(response)) {
@@ -197,7 +222,7 @@ export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = pr
   if (!options || !daemon) return false;
   const relay = new Relay(
     { ...daemon, ...options },
-    (message) => process.stdout.write(`${JSON.stringify(message)}\n`),
+    (line) => process.stdout.write(`${line}\n`),
     () => daemonTarget(env, dataDir(env)),
   );
   readFrames(

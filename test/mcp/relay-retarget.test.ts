@@ -41,7 +41,7 @@ const ask = async (relay: Relay, written: JsonRpcMessage[], id: number) => {
 test('a refused credential is presented again as daemons/<pid>.json says now, once', async () => {
   const written: JsonRpcMessage[] = [];
   // Started with the credential of the daemon before the restart; daemons/<pid>.json now holds the new one.
-  const relay = new Relay({ url, token: 'first-token', project: 'meta', readonly: false }, (m) => written.push(m), async () => ({ url, token: 'second-token' }));
+  const relay = new Relay({ url, token: 'first-token', project: 'meta', readonly: false }, (line) => written.push(JSON.parse(line) as JsonRpcMessage), async () => ({ url, token: 'second-token' }));
   assert.deepEqual((await ask(relay, written, 1)).result, { token: 'second-token' });
   assert.deepEqual(seen.splice(0), ['first-token', 'second-token']);
   // The next call goes straight to the new credential.
