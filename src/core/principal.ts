@@ -14,10 +14,13 @@ export const projectPrincipal = (project: string, actor: string): Principal => (
  */
 export const localActor = (): string => `local:${userInfo().username}`;
 
+/** Whether the principal may act in `project`: an admin anywhere, a project token in its own project only. */
+export const mayUse = (principal: Principal, project: string): boolean => principal.role === 'admin' || principal.project === project;
+
 /** A project token acts in its own project only (`what`: the project's things it asked for, "the tasks"). */
 export function assertOwnProject(principal: Principal, project: string, what: string): void {
-  if (principal.role === 'admin' || principal.project === project) return;
-  throw forbidden(`this token belongs to project ${principal.project} and cannot use ${what} of project ${project}`);
+  if (mayUse(principal, project)) return;
+  throw forbidden(`this token belongs to project ${scopeOf(principal)} and cannot use ${what} of project ${project}`);
 }
 
 /** The project a principal acts for (`meta` for admins). */

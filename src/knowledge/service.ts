@@ -2,7 +2,7 @@ import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
 import { invalidInput, notFound } from '../core/errors.js';
-import { assertOwnProject, type Principal } from '../core/principal.js';
+import { assertOwnProject, mayUse, type Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import { chunkText } from './chunk.js';
@@ -116,7 +116,7 @@ export class KnowledgeService {
       );
       const doc = rows[0];
       // Another project's note is as absent to a project token as one that never was: its id tells nothing.
-      if (!doc || (principal.role === 'project' && principal.project !== doc.project)) throw notFound(`no knowledge document ${id}; search_knowledge shows each result's docId`, { id });
+      if (!doc || !mayUse(principal, doc.project)) throw notFound(`no knowledge document ${id}; search_knowledge shows each result's docId`, { id });
       await tx.query('DELETE FROM knowledge_docs WHERE id = $1', [id]);
       await this.deps.audit.record({ actor: principal.actor, action: 'knowledge.delete', target: doc.project, outcome: 'ok', detail: { id, title: doc.title } }, tx);
       return { id, ...doc };

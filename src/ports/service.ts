@@ -1,4 +1,4 @@
-import type { Principal } from '../core/principal.js';
+import { mayUse, scopeOf, type Principal } from '../core/principal.js';
 import type { ProjectData } from '../core/project-data.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
@@ -126,9 +126,9 @@ export class PortService {
 
   /** A project token acts only in its own project; the refusal is audited like a secret denial. */
   private async authorize(principal: Principal, project: string, action: string): Promise<void> {
-    if (principal.role === 'admin' || principal.project === project) return;
+    if (mayUse(principal, project)) return;
     await this.deps.audit.record({ actor: principal.actor, action, target: project, outcome: 'denied' });
-    throw forbidden(`this token belongs to project ${principal.project} and cannot ${action.replace(/^port\./, '')} ports of project ${project}`);
+    throw forbidden(`this token belongs to project ${scopeOf(principal)} and cannot ${action.replace(/^port\./, '')} ports of project ${project}`);
   }
 
   /** The project a project-scoped report covers: its own, unless an admin asks for another or for all. */

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import type { ProjectData } from '../core/project-data.js';
 import { conflict, notFound } from '../core/errors.js';
-import { assertOwnProject, type Principal } from '../core/principal.js';
+import { assertOwnProject, mayUse, type Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { FALLBACK_MS, FALLBACK_RULE, MIN_SAMPLES, TASK_COLUMNS, toTask, type Complexity, type Estimate, type Task, type TaskRow, type TaskStats } from './model.js';
 
@@ -68,7 +68,7 @@ export class TaskService {
     const differs = existing && (existing.type !== input.type || existing.project !== input.project || (input.description !== undefined && input.description !== existing.description) || (input.complexity !== undefined && input.complexity !== existing.complexity));
     if (!existing || differs) {
       // Another project's task is described to an admin only: ids are one namespace, its details are not.
-      const seen = existing && (principal.role === 'admin' || principal.project === existing.project);
+      const seen = existing && mayUse(principal, existing.project);
       throw conflict(`a task ${id} already exists${seen ? ` (${existing.type} in ${existing.project}: "${existing.description}", ${existing.complexity})` : ''}; use another id, or omit it to get a new one`, { id });
     }
     this.authorize(principal, existing.project);
