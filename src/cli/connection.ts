@@ -22,8 +22,9 @@ export interface CliConnection {
 export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliConnection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== 'meta' ? options.project : undefined;
+  const throughDaemon = (d: DaemonTarget) => inProject({ invoker: new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project }), close: async () => undefined }, project);
   const daemon = await daemonTarget(env);
-  if (daemon) return inProject({ invoker: new HttpInvoker({ baseUrl: daemon.url, token: daemon.token, project: options.project }), close: async () => undefined }, project);
+  if (daemon) return throughDaemon(daemon);
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
   refuseTokenWithoutDaemon(env, dataDir(env));
   try {
@@ -31,7 +32,7 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   } catch (err) {
     const started = await daemonStarting(err, () => daemonTarget(env));
     if (!started) throw err;
-    return inProject({ invoker: new HttpInvoker({ baseUrl: started.url, token: started.token, project: options.project }), close: async () => undefined }, project);
+    return throughDaemon(started);
   }
 }
 

@@ -21,8 +21,8 @@ export function distance(a: string, b: string): number {
 export function suggest(word: string, known: Iterable<string>): string[] {
   // Case does not count (`version` is near `toVersion`), and a known word that ends with the typo is near too.
   const w = word.toLowerCase();
-  const near = (known: string): number | undefined => {
-    const k = known.toLowerCase();
+  const near = (candidate: string): number | undefined => {
+    const k = candidate.toLowerCase();
     if (k.startsWith(w) || w.startsWith(k) || (w.length >= 4 && k.endsWith(w))) return 1;
     const allowed = Math.max(1, Math.floor(Math.min(w.length, k.length) / 3));
     if (Math.abs(w.length - k.length) > allowed) return undefined;

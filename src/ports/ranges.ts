@@ -28,11 +28,11 @@ export interface RangeRegistryDeps {
 const noRange = (project: string) =>
   notFound(`project ${project} has no port range (it does not exist, or no block was free when it was added); \`list_projects\` shows the projects, \`set_port_range\` gives one a range`);
 
-/** Each project's port range; the database keeps ranges disjoint and every allocation inside its range. */
 /** The way out a refused range names: a project being added can take the next free block; a range being set can move. */
 const ADDING = 'or omit the range to get the next free block';
 const MOVING = 'or move the project elsewhere with range first-last';
 
+/** Each project's port range; the database keeps ranges disjoint and every allocation inside its range. */
 export class RangeRegistry {
   constructor(private readonly deps: RangeRegistryDeps) {}
 
