@@ -1,5 +1,6 @@
 import { BatchWriter } from '../core/batch-writer.js';
 import { boundedJson } from '../core/bounded-json.js';
+import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 
@@ -14,16 +15,23 @@ export interface CallRecord {
   input: Record<string, unknown>;
 }
 
+/** Records past the retention are deleted at most this often, after a write. */
+const PRUNE_EVERY_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
 /**
  * Writes operation call records in batches, off the request path: a call costs
- * an array push, and a second of records costs one INSERT.
+ * an array push, and a second of records costs one INSERT. Records older than
+ * the retention are deleted as it goes, so a busy daemon's table stays bounded.
  */
 export class CallRecorder {
   private readonly writer: BatchWriter<CallRecord>;
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
+    private readonly retention: { clock: Clock; days: () => number },
   ) {
     this.writer = new BatchWriter({ flushMs: 1000, flushAt: 200, write: (batch) => this.write(batch) });
   }
@@ -65,6 +73,18 @@ export class CallRecorder {
       );
     } catch (err) {
       this.log.warn({ err, dropped: batch.length }, 'could not write operation call records');
+    }
+    await this.prune();
+  }
+
+  private async prune(): Promise<void> {
+    const now = this.retention.clock.now().getTime();
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    try {
+      await this.db.query('DELETE FROM operation_calls WHERE at < $1', [new Date(now - this.retention.days() * DAY_MS)]);
+    } catch (err) {
+      this.log.warn({ err }, 'could not delete old operation call records');
     }
   }
 }

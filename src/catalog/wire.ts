@@ -72,7 +72,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   const services = new Map<string, unknown>();
   const projectData: Array<{ domain: string; data: ProjectData }> = [];
   const created: Domain[] = [];
-  const calls = new CallRecorder(db, log);
+  const calls = new CallRecorder(db, log, { clock, days: () => config.callRetentionDays });
   let baseUrl = httpUrl(config.host, config.port);
 
   const stopAll = async () => {

@@ -29,6 +29,13 @@ export const CORE_SETTINGS = defineSettings({
     default: '',
     doc: 'Other names the daemon answers to (e.g. behind a proxy), comma-separated; localhost, 127.0.0.1, ::1 and SUPERVISOR_HOST always work. Requests naming any other Host or Origin are refused (DNS rebinding).',
   },
+  callRetentionDays: {
+    env: 'SUPERVISOR_CALL_RETENTION_DAYS',
+    schema: z.coerce.number().int().min(1).max(3650),
+    default: 30,
+    doc: 'Days the record of each operation call (who called what, through which interface, outcome, duration; secret fields redacted) is kept. The audit log is kept apart, in full.',
+    live: true,
+  },
   logLevel: { env: 'SUPERVISOR_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level; logs go to stderr as JSON lines with secret values redacted.', live: true },
 });
 
