@@ -1,14 +1,10 @@
 import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_BIN, cliByPath } from '../core/cli-path.js';
 
 /** This checkout's CLI program (dist/cli/main.js) by absolute path: what the systemd unit starts. */
 export const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
-/**
- * This checkout's installed command (package.json bin, dist/cli/supervisor.cjs) by absolute
- * path: what people and Claude Code start (see launcher.ts for why it is a separate file).
- */
-export const CLI_BIN = fileURLToPath(new URL('./supervisor.cjs', import.meta.url));
 
 /**
  * Node flags for the long-running daemon (npm start, the systemd unit). V8 grows the young
@@ -18,9 +14,6 @@ export const CLI_BIN = fileURLToPath(new URL('./supervisor.cjs', import.meta.url
  * them (a test holds the two equal).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
-
-/** A word for a shell command line: quoted when it holds anything but safe characters. */
-export const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
 /**
  * How to type this CLI so it works from any directory: `supervisor` when that name on
@@ -35,5 +28,5 @@ export function cliCommand(env: NodeJS.ProcessEnv = process.env): string {
       // not there
     }
   }
-  return `node ${shellWord(CLI_BIN)}`;
+  return cliByPath();
 }

@@ -6,6 +6,7 @@
 // Lists (services, secrets) come preformatted as Markdown bullet lines, so templates need no
 // loops. A name that is not in the table is an error, never left in the output: a typo would
 // otherwise reach every agent as literal braces.
+import { cliByPath } from '../core/cli-path.js';
 import { invalidInput } from '../core/errors.js';
 import { byCodeUnits } from './text.js';
 
@@ -76,6 +77,7 @@ export const PLACEHOLDERS: Record<string, Placeholder> = {
   'secrets.paths': { doc: `one bullet per secret path (names only, never values); past ${PATHS_LISTED}, folders of many as one bullet each`, value: (_, f) => bullets(secretBullets(f.secretPaths)) },
   'mcp.url': { doc: "the project's MCP endpoint", value: (_, f) => f.mcp.url },
   'mcp.toolsets': { doc: 'the toolsets that endpoint serves, comma-separated', value: (_, f) => f.mcp.toolsets.join(', ') || 'none' },
+  'supervisor.command': { doc: 'the supervisor CLI on this host: node and its entry by absolute path, so it works in any shell', value: () => cliByPath() },
 };
 
 /** `{{ name }}`, optionally escaped with a backslash; no braces or line breaks inside. */

@@ -41,6 +41,10 @@ This project's secrets (paths only):
   name): the answer never changes and the port stays reserved while the service is down.
 - \`allocate_port\` takes options (a preferred port in the range, a public hostname);
   \`list_ports\` shows what is reserved.
+- Start a service with its port and this project's secrets in its environment (\`PORT\`, and each
+  secret as its upper-cased last path segment):
+  \`{{supervisor.command}} run --project {{project.name}} --service <name> -- <command>\`.
+  Over MCP, \`get_run_env\` gives the same environment.
 
 Port range: {{ports.range}}. Services:
 {{ports.services}}

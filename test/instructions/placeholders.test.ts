@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PLACEHOLDERS, renderLayers, unknownPlaceholders, type Facts } from '../../src/instructions/placeholders.js';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
+import { CLI_BIN } from '../../src/core/cli-path.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { makeTree } from './fixture.js';
 
@@ -35,6 +36,7 @@ test('every placeholder is filled from the facts; lists are sorted Markdown bull
       '- project/consilio/stripe_key',
       'mcp.url: http://127.0.0.1:3000/mcp/consilio',
       'mcp.toolsets: secrets, ports',
+      `supervisor.command: node ${CLI_BIN}`,
     ].join('\n'),
   );
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI_BIN } from '../../src/core/cli-path.js';
 import { readSharedLayers } from '../../src/instructions/layers.js';
 import { renderLayers } from '../../src/instructions/placeholders.js';
 import { initInstructionsRoot, STARTER_FILES } from '../../src/instructions/starter.js';
@@ -37,6 +38,8 @@ test("the starter set renders for a project, names this supervisor's tools and s
     assert.match(text, new RegExp(`\`${tool}\``), tool);
   }
   assert.match(text, /`project\/consilio\/database_url`/);
+  // How to start a service with its port and secrets, by a command that works whatever PATH holds.
+  assert.ok(text.includes(`\`node ${CLI_BIN} run --project consilio --service <name> -- <command>\``), text);
   assert.match(text, /Port range: 4000-4099\. Services:\n- web: 4001 \(consilio\.example\.com\)/);
   assert.ok(text.split('\n').length < 80, 'the starter set leaves room for each project under ~200 lines');
   assert.equal(shared.meta.files.length, 1);
