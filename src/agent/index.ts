@@ -20,7 +20,7 @@ export const agentDomain = defineDomain({
   settings: agentSettings,
   needs: {
     projects: need<Pick<ProjectService, 'get'>>(),
-    tasks: need<Pick<TaskService, 'start' | 'complete' | 'fail' | 'failRunning'>>(),
+    tasks: need<Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'failRunning'>>(),
     knowledge: need<Pick<KnowledgeService, 'add' | 'search'>>(),
   },
   migrations: new URL('./migrations/', import.meta.url),

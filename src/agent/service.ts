@@ -46,7 +46,7 @@ export interface AgentServiceDeps {
   audit: AuditLog;
   settings: AgentSettings;
   projects: Pick<ProjectService, 'get'>;
-  tasks: Pick<TaskService, 'start' | 'complete' | 'fail' | 'failRunning'>;
+  tasks: Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'failRunning'>;
   knowledge: Pick<KnowledgeService, 'add' | 'search'>;
   /** Another agent runner (tests); default Claude Code at settings.agentCommand. */
   agent?: AgentRunner;
@@ -368,7 +368,7 @@ export class AgentService {
     if (stoppedForShutdown(state.status, run)) return;
     const runTask = `piv:${state.id}`;
     await this.record(() =>
-      finishedOnce(state.status === 'succeeded' ? this.deps.tasks.complete(SYSTEM, runTask) : this.deps.tasks.fail(SYSTEM, runTask, state.failure?.message ?? state.status)),
+      finishedOnce(this.endTask(runTask, state.status === 'succeeded' || state.status === 'cancelled' ? state.status : 'failed', state.failure?.message ?? state.status)),
     );
     if (state.status !== 'cancelled') await this.record(() => this.storeLearning(project, state));
   }
@@ -383,7 +383,7 @@ export class AgentService {
     } else {
       await this.runs.setStatus(row.id, status, this.deps.clock.now());
     }
-    await this.record(() => this.deps.tasks.fail(SYSTEM, `piv:${row.id}`, message));
+    await this.record(() => this.endTask(`piv:${row.id}`, status, message));
   }
 
   private async storeLearning(project: string, state: PivState): Promise<void> {
@@ -432,7 +432,14 @@ export class AgentService {
     const id = this.phaseTasks.get(event.loopId);
     this.phaseTasks.delete(event.loopId);
     if (id === undefined) return;
-    await this.record(() => (event.timing?.outcome === 'ok' ? this.deps.tasks.complete(SYSTEM, id) : this.deps.tasks.fail(SYSTEM, id, event.timing?.outcome ?? 'failed')));
+    const outcome = event.timing?.outcome ?? 'failed';
+    await this.record(() => this.endTask(id, outcome === 'ok' ? 'succeeded' : outcome, outcome));
+  }
+
+  /** A loop's or a phase's task ends as the loop did: a cancel is neither a success nor a failure in the stats. */
+  private endTask(id: string, status: 'succeeded' | 'failed' | 'cancelled', message: string): Promise<unknown> {
+    if (status === 'succeeded') return this.deps.tasks.complete(SYSTEM, id);
+    return status === 'cancelled' ? this.deps.tasks.cancel(SYSTEM, id, message) : this.deps.tasks.fail(SYSTEM, id, message);
   }
 
   /** Resolves when the loop finishes here, or after `ms`. */

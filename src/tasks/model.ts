@@ -1,7 +1,7 @@
 // Tasks as stored and answered. Durations are whole milliseconds from start to finish.
 export const COMPLEXITIES = ['simple', 'medium', 'complex'] as const;
 export type Complexity = (typeof COMPLEXITIES)[number];
-export type TaskStatus = 'running' | 'succeeded' | 'failed';
+export type TaskStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface Task {
   id: string;
@@ -48,10 +48,11 @@ export const toTask = (r: TaskRow): Task => ({
 export interface TaskStats {
   type: string;
   project: string;
-  /** Finished tasks (succeeded + failed). */
+  /** Finished tasks (succeeded + failed); cancelled ones are counted apart. */
   count: number;
   succeeded: number;
   failed: number;
+  cancelled: number;
   running: number;
   /** succeeded / count; null before any finished. */
   successRate: number | null;

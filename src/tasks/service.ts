@@ -5,7 +5,7 @@ import type { ProjectData } from '../core/project-data.js';
 import { conflict, notFound } from '../core/errors.js';
 import { assertOwnProject, mayUse, type Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
-import { FALLBACK_MS, FALLBACK_RULE, MIN_SAMPLES, TASK_COLUMNS, toTask, type Complexity, type Estimate, type Task, type TaskRow, type TaskStats } from './model.js';
+import { FALLBACK_MS, FALLBACK_RULE, MIN_SAMPLES, TASK_COLUMNS, toTask, type Complexity, type Estimate, type Task, type TaskRow, type TaskStats, type TaskStatus } from './model.js';
 
 export interface TaskServiceDeps {
   db: Db;
@@ -28,6 +28,7 @@ interface StatsRow {
   finished: number | string;
   succeeded: number | string;
   failed: number | string;
+  cancelled: number | string;
   running: number | string;
   mean: number | null;
   p50: number | null;
@@ -83,7 +84,12 @@ export class TaskService {
     return this.finish(principal, id, 'failed', error ?? null);
   }
 
-  private async finish(principal: Principal, id: string, status: 'succeeded' | 'failed', error: string | null): Promise<Task> {
+  /** Ends a task that was stopped on purpose: it counts neither as a success nor as a failure. */
+  cancel(principal: Principal, id: string, reason: string): Promise<Task> {
+    return this.finish(principal, id, 'cancelled', reason);
+  }
+
+  private async finish(principal: Principal, id: string, status: Exclude<TaskStatus, 'running'>, error: string | null): Promise<Task> {
     const task = await this.find(id);
     if (!task) throw notFound(`no task ${id}; start_task returns the id to use`, { id });
     this.authorize(principal, task.project);
@@ -120,9 +126,10 @@ export class TaskService {
     if (filter.project !== undefined) await this.deps.projects.get(filter.project);
     const { rows } = await this.deps.db.query<StatsRow>(
       `SELECT type, project,
-         count(*) FILTER (WHERE status <> 'running') AS finished,
+         count(*) FILTER (WHERE status IN ('succeeded', 'failed')) AS finished,
          count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
          count(*) FILTER (WHERE status = 'failed') AS failed,
+         count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
          count(*) FILTER (WHERE status = 'running') AS running,
          avg(duration_ms) FILTER (WHERE status = 'succeeded')::float8 AS mean,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE status = 'succeeded') AS p50,
@@ -140,6 +147,7 @@ export class TaskService {
         count,
         succeeded,
         failed: Number(r.failed),
+        cancelled: Number(r.cancelled),
         running: Number(r.running),
         successRate: count === 0 ? null : succeeded / count,
         meanMs: round(r.mean),
