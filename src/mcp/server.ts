@@ -1,5 +1,5 @@
 import { ProtocolError, Server, type Tool } from '@modelcontextprotocol/server';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, Toolset } from '../catalog/catalog.js';
 import type { Invoker } from '../catalog/invoker.js';
 import { schemasOf } from '../catalog/json-schema.js';
 import type { Operation, Progress } from '../catalog/operation.js';
@@ -69,8 +69,12 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
   const project = scopeOf(principal);
   const choice = selected(catalog, principal, selection);
   const enabled = choice instanceof SupervisorError ? [] : choice.toolsets;
-  const others = catalog.toolsets.filter((t) => !enabled.includes(t));
-  const server = new Server({ name: `supervisor-${project}`, version: VERSION }, { capabilities: { tools: {} }, instructions: instructionsFor(project, enabled, others) });
+  const callable = new Set(catalog.visibleTo(principal).map((op) => op.name));
+  // The instructions describe a toolset only when it gives this session a tool: a project token on the
+  // `all` toolsets, or a read-only session, is not told about tools it would be refused.
+  const offers = (t: Toolset) => t.operations.some((op) => callable.has(op.name) && (!selection.readonly || op.annotations.readOnlyHint));
+  const others = catalog.toolsets.filter((t) => !enabled.includes(t) && offers(t));
+  const server = new Server({ name: `supervisor-${project}`, version: VERSION }, { capabilities: { tools: {} }, instructions: instructionsFor(project, enabled.filter(offers), others) });
   const refuse = (error: SupervisorError): never => {
     throw new ProtocolError(INVALID_PARAMS, error.message, error.details);
   };
@@ -79,7 +83,6 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
   const served = new Set(tools.map((op) => op.name));
   // An operation the principal may call but this selection leaves out gets a pointer to its toolset;
   // one it may not call at all goes to the invoker, whose refusal says why.
-  const callable = new Set(catalog.visibleTo(principal).map((op) => op.name));
   server.setRequestHandler('tools/list', async () => (choice instanceof SupervisorError ? refuse(choice) : { tools: definitions }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     if (choice instanceof SupervisorError) return refuse(choice);

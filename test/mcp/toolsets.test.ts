@@ -45,6 +45,26 @@ describe('MCP toolsets', () => {
     assert.match(served.instructions, /Supervisor server for project consilio/);
   });
 
+  test('the instructions describe only toolsets that give the session a tool: a project token asking for all, a read-only session', async () => {
+    const offered = (instructions: string) => catalog.toolsets.filter((t) => instructions.includes(t.description)).map((t) => t.id);
+    const adminOnly = catalog.toolsets.filter((t) => t.operations.every((op) => op.access === 'admin')).map((t) => t.id);
+    assert.ok(adminOnly.includes('gcloud'), `toolsets with admin tools only: ${adminOnly.join(', ')}`);
+    const all = await list('consilio', consilioToken, { headers: { 'X-Supervisor-Toolsets': 'all' } });
+    assert.deepEqual(offered(all.instructions).filter((id) => adminOnly.includes(id)), []);
+    assert.ok(offered(all.instructions).includes('secrets'));
+    // Nor are they offered "on request" to a project's session.
+    const defaults = await list('consilio', consilioToken);
+    const onRequest = /More toolsets on request[^:]*: (.*)\./.exec(defaults.instructions)?.[1]?.split(', ') ?? [];
+    assert.deepEqual(onRequest.filter((id) => adminOnly.includes(id)), []);
+    // A read-only session is not told about a toolset whose every tool writes.
+    const writesOnly = catalog.toolsets.filter((t) => t.defaultFor.includes('meta') && t.operations.every((op) => !op.annotations.readOnlyHint)).map((t) => t.id);
+    const readonly = await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Readonly': 'true' } });
+    assert.deepEqual(offered(readonly.instructions).filter((id) => writesOnly.includes(id)), []);
+    // An admin on meta still hears of every toolset: its defaults described, the others on request.
+    const meta = await list('meta', daemon.adminToken);
+    assert.ok(catalog.toolsets.every((t) => meta.instructions.includes(t.description) || meta.instructions.includes(t.id)));
+  });
+
   test('X-Supervisor-Toolsets and ?toolsets= choose; all means all', async () => {
     assert.deepEqual((await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'secrets,ports' } })).names, namesOf(['secrets', 'ports']));
     assert.deepEqual((await list('meta', daemon.adminToken, { query: 'toolsets=cloudflare' })).names, namesOf(['cloudflare']));
