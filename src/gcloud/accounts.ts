@@ -18,6 +18,8 @@ import type { GcloudSettings } from './settings.js';
 export const secretPathOf = (account: string) => `meta/gcloud/${account}`;
 const KEY_RECHECK_MS = 30_000;
 const SYSTEM = adminPrincipal('system:gcloud');
+/** The lock under which an account name is added or removed. */
+const accountLock = (account: string) => `gcloud-account:${account}`;
 
 export interface AccountRow {
   name: string;
@@ -82,33 +84,37 @@ export class GcloudAccounts {
    */
   async add(principal: Principal, input: { account: string; key: string }): Promise<{ row: AccountRow; created: boolean }> {
     const key = parseServiceAccountKey(input.key, 'key');
-    // A new key for an account is for the same Google project: another would silently move the
-    // account, and the VMs, policies and attachments of the old project would lose their key.
-    const { rows: existing } = await this.deps.db.query<{ project_id: string }>('SELECT project_id FROM gcloud_accounts WHERE name = $1', [input.account]);
-    if (existing[0] && existing[0].project_id !== key.project_id) {
-      throw conflict(`account ${input.account} is for Google project ${existing[0].project_id}, and this key is for ${key.project_id}; add it under another account name, or remove ${input.account} first (gcloud_remove_account)`, {
-        field: 'key',
-        project: existing[0].project_id,
-      });
-    }
-    const tokens = this.tokensFor(key);
-    await tokens.token();
-    const now = this.deps.clock.now();
-    const stored = await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
-    // The clients start with the token just granted: the first VM call needs no second grant.
-    const account = { name: input.account, projectId: key.project_id, clientEmail: key.client_email };
-    this.cache.set(input.account, { version: stored.version, checkedAt: now.getTime(), clients: this.build(account, tokens) });
-    const { rows } = await this.deps.db.query<AccountRow & { inserted: boolean }>(
-      `INSERT INTO gcloud_accounts (name, project_id, client_email, key_id, created_at, updated_at, last_success_at)
-       VALUES ($1, $2, $3, $4, $5, $5, $6)
-       ON CONFLICT (name) DO UPDATE SET project_id = $2, client_email = $3, key_id = $4, updated_at = $5,
-         last_success_at = COALESCE($6, gcloud_accounts.last_success_at), last_failure_at = NULL, last_failure = NULL
-       RETURNING *, (xmax = 0) AS inserted`,
-      [input.account, key.project_id, key.client_email, key.private_key_id, now, now],
-    );
-    const { inserted, ...row } = rows[0]!;
-    await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.add_account', target: input.account, outcome: 'ok', detail: { projectId: key.project_id, clientEmail: key.client_email, keyId: key.private_key_id } });
-    return { row, created: inserted };
+    // One add or remove of a name at a time, across daemons: two keys for different Google
+    // projects added under one new name at once would both pass the check below.
+    return this.deps.db.exclusive(accountLock(input.account), async () => {
+      // A new key for an account is for the same Google project: another would silently move the
+      // account, and the VMs, policies and attachments of the old project would lose their key.
+      const { rows: existing } = await this.deps.db.query<{ project_id: string }>('SELECT project_id FROM gcloud_accounts WHERE name = $1', [input.account]);
+      if (existing[0] && existing[0].project_id !== key.project_id) {
+        throw conflict(`account ${input.account} is for Google project ${existing[0].project_id}, and this key is for ${key.project_id}; add it under another account name, or remove ${input.account} first (gcloud_remove_account)`, {
+          field: 'key',
+          project: existing[0].project_id,
+        });
+      }
+      const tokens = this.tokensFor(key);
+      await tokens.token();
+      const now = this.deps.clock.now();
+      const stored = await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
+      // The clients start with the token just granted: the first VM call needs no second grant.
+      const account = { name: input.account, projectId: key.project_id, clientEmail: key.client_email };
+      this.cache.set(input.account, { version: stored.version, checkedAt: now.getTime(), clients: this.build(account, tokens) });
+      const { rows } = await this.deps.db.query<AccountRow & { inserted: boolean }>(
+        `INSERT INTO gcloud_accounts (name, project_id, client_email, key_id, created_at, updated_at, last_success_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $6)
+         ON CONFLICT (name) DO UPDATE SET project_id = $2, client_email = $3, key_id = $4, updated_at = $5,
+           last_success_at = COALESCE($6, gcloud_accounts.last_success_at), last_failure_at = NULL, last_failure = NULL
+         RETURNING *, (xmax = 0) AS inserted`,
+        [input.account, key.project_id, key.client_email, key.private_key_id, now, now],
+      );
+      const { inserted, ...row } = rows[0]!;
+      await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.add_account', target: input.account, outcome: 'ok', detail: { projectId: key.project_id, clientEmail: key.client_email, keyId: key.private_key_id } });
+      return { row, created: inserted };
+    });
   }
 
   async list(): Promise<AccountRow[]> {
@@ -118,20 +124,22 @@ export class GcloudAccounts {
 
   async remove(principal: Principal, account: string): Promise<AccountRow> {
     const missing = () => notFound(`no Google Cloud account ${account}; gcloud_list_accounts shows them`);
-    const { rows: found } = await this.deps.db.query('SELECT 1 FROM gcloud_accounts WHERE name = $1', [account]);
-    if (!found[0]) throw missing();
-    // The key goes first: should deleting it fail, the account is still listed and removing it
-    // again finishes the job, where the other order would leave a credential with no account to
-    // remove it by.
-    await this.deps.secrets.delete(principal, { path: secretPathOf(account) }).catch((err: unknown) => {
-      if (!(err instanceof SupervisorError && err.code === 'not_found')) throw err;
+    return this.deps.db.exclusive(accountLock(account), async () => {
+      const { rows: found } = await this.deps.db.query('SELECT 1 FROM gcloud_accounts WHERE name = $1', [account]);
+      if (!found[0]) throw missing();
+      // The key goes first: should deleting it fail, the account is still listed and removing it
+      // again finishes the job, where the other order would leave a credential with no account to
+      // remove it by.
+      await this.deps.secrets.delete(principal, { path: secretPathOf(account) }).catch((err: unknown) => {
+        if (!(err instanceof SupervisorError && err.code === 'not_found')) throw err;
+      });
+      this.cache.delete(account);
+      const { rows } = await this.deps.db.query<AccountRow>('DELETE FROM gcloud_accounts WHERE name = $1 RETURNING *', [account]);
+      const row = rows[0];
+      if (!row) throw missing();
+      await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.remove_account', target: account, outcome: 'ok', detail: { projectId: row.project_id } });
+      return row;
     });
-    this.cache.delete(account);
-    const { rows } = await this.deps.db.query<AccountRow>('DELETE FROM gcloud_accounts WHERE name = $1 RETURNING *', [account]);
-    const row = rows[0];
-    if (!row) throw missing();
-    await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.remove_account', target: account, outcome: 'ok', detail: { projectId: row.project_id } });
-    return row;
   }
 
   /** The account a VM call means: the one with that name, else the one whose project id it is. */

@@ -153,6 +153,23 @@ for (const backend of testBackends()) {
       await f.call('gcloud_remove_account', { account: 'mover', confirm: true });
     });
 
+    test('two keys for different Google projects added under one new name at once: one wins, the other is refused, the stored key is the winner\'s', async () => {
+      for (let round = 0; round < 3; round++) {
+        const name = `racer-${round}`;
+        const keys = ['race-a', 'race-b'].map((projectId) => f.fake.addServiceAccount({ projectId, email: `ops${round}@${projectId}.iam.gserviceaccount.com` }).key);
+        const results = await Promise.allSettled(keys.map((key) => f.call('gcloud_add_account', { account: name, key: JSON.stringify(key) })));
+        assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'], JSON.stringify(results));
+        const refused = results.find((r) => r.status === 'rejected')!.reason as { code?: string };
+        assert.equal(refused.code, 'conflict');
+        const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
+        const listed = items.find((a) => a.account === name)!;
+        // The row and the stored key agree: the key in the secret (its description names its service account) is for the listed project.
+        const { items: secrets } = (await f.call('list_secrets', { prefix: 'meta/gcloud/' })) as { items: Json[] };
+        assert.match(String(secrets.find((s) => s.path === `meta/gcloud/${name}`)?.description), new RegExp(`@${String(listed.projectId)}\\.iam`));
+        await f.call('gcloud_remove_account', { account: name, confirm: true });
+      }
+    });
+
     test('a revoked key is a clear error naming the account, and the account shows the failure', async () => {
       const { email, key } = f.fake.addServiceAccount({ projectId: 'revoked-proj', email: 'old@revoked-proj.iam.gserviceaccount.com' });
       await f.call('gcloud_add_account', { account: 'revoked', key: JSON.stringify(key) });
