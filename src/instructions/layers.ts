@@ -12,7 +12,8 @@ import { writeFileLike } from '../core/files.js';
 import { describingFsErrors, errnoCode, fsFailure } from './fs-errors.js';
 import { resolveInside } from './inside.js';
 import { knownPlaceholdersHint, unknownPlaceholders } from './placeholders.js';
-import { byCodeUnits, lineCount } from './text.js';
+import { byCodeUnits } from '../core/order.js';
+import { lineCount } from './text.js';
 
 export const LAYERS = ['core', 'meta', 'project'] as const;
 export type Layer = (typeof LAYERS)[number];

@@ -8,7 +8,7 @@
 // otherwise reach every agent as literal braces.
 import { cliByPath } from '../core/cli-path.js';
 import { invalidInput } from '../core/errors.js';
-import { byCodeUnits } from './text.js';
+import { byCodeUnits } from '../core/order.js';
 
 /**
  * What the database knows about one project, as its instructions may show it. Secrets are

@@ -18,7 +18,7 @@ import type { Facts } from './placeholders.js';
 import { regenerateInstructions, type InstructionsContext, type RegenerateResult } from './regenerate.js';
 import { initInstructionsRoot } from './starter.js';
 import { TargetResolver, type Skipped } from './targets.js';
-import { byCodeUnits } from './text.js';
+import { byCodeUnits } from '../core/order.js';
 
 export interface InstructionsServiceDeps {
   /** Holds .supervisor-core/ and .supervisor-meta/. */

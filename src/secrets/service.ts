@@ -12,6 +12,7 @@ import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/
 import { folderOf, prefixBounds } from './paths.js';
 import { changePayload, FORGET_ALL, parseChange, ReadCache, SECRETS_CHANNEL, type CacheLimits } from './read-cache.js';
 import type { ProjectData } from '../core/project-data.js';
+import { byCodeUnits } from '../core/order.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { secretProjectData } from './project-data.js';
 import { buildRunEnv, type RunEnvInput, type RunEnvPorts, type RunVariable } from './run-env.js';
@@ -68,6 +69,12 @@ interface SealedRow {
 }
 
 type ValueRow = MetaRow & SealedRow;
+
+/** A row locked for a write, with its live value (none for a new or deleted secret). */
+interface Locked {
+  row: MetaRow;
+  value?: Buffer;
+}
 
 const META_COLUMNS = `s.id, s.path, s.current_version, s.description, s.tags, s.expires_at, s.rotation_interval_days,
   s.value_changed_at, s.created_at, s.updated_at, s.deleted_at, s.last_read_at, s.read_count`;
@@ -312,17 +319,20 @@ export class SecretsService {
     return this.changing([input.path], (tx) => this.writeIn(tx, principal, input, plain));
   }
 
-  /** One write inside the caller's transaction: lock (or create) the row, check ifVersion, store a new version. */
-  private async writeIn(tx: Queryable, principal: Principal, input: SetSecretInput, plain: Buffer): Promise<SecretMeta & { created: boolean }> {
+  /**
+   * One write inside the caller's transaction: lock (or create) the row, check ifVersion, store a
+   * new version. `locked` is the row and its live value when the caller has locked it already.
+   */
+  private async writeIn(tx: Queryable, principal: Principal, input: SetSecretInput, plain: Buffer, locked?: Locked): Promise<SecretMeta & { created: boolean }> {
     const now = this.deps.clock.now();
-    const current = await this.lockForWrite(tx, input.path, now);
+    const { row: current, value } = locked ?? (await this.lockAndRead(tx, input.path, now));
     const liveVersion = current.deleted_at ? 0 : current.current_version;
     if (input.ifVersion !== undefined && input.ifVersion !== liveVersion) {
       throw conflict(`${input.path} is at version ${liveVersion}, not ${input.ifVersion}; read it again and retry with ifVersion ${liveVersion}`, { currentVersion: liveVersion });
     }
     // The same value written again is a new version, but not a change of value: rotation is due
     // from the last real change, or re-setting the old credential would hide it from list_due_secrets.
-    const sameValue = liveVersion > 0 && (await this.currentValue(tx, input.path))?.equals(plain) === true;
+    const sameValue = value?.equals(plain) === true;
     const version = await this.storeVersion(tx, current.id, input.path, current.current_version + 1, plain, principal.actor, now);
     const { rows } = await tx.query<MetaRow>(
       `UPDATE secrets s SET current_version = $2, value_changed_at = CASE WHEN $11::boolean THEN value_changed_at ELSE $3 END, updated_at = $3, deleted_at = NULL,
@@ -353,16 +363,23 @@ export class SecretsService {
     const plains = entries.map((e) => ({ ...e, plain: this.checkValue(e.value, { field: 'content', label: `content: the value for ${e.path}` }) }));
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], skipped: [] as string[] };
     await this.changing(plains.map((e) => e.path), async (tx) => {
-      for (const entry of plains) {
-        const current = await this.currentValue(tx, entry.path);
-        if (current !== undefined && !overwrite) result.skipped.push(entry.path);
-        else if (current !== undefined && current.equals(entry.plain)) result.unchanged.push(entry.path);
+      // Rows are locked before their value is compared (a concurrent import's write is seen, never
+      // overwritten against --no-overwrite), and in path order, so two imports cannot deadlock.
+      for (const entry of [...plains].sort((a, b) => byCodeUnits(a.path, b.path))) {
+        const locked = await this.lockAndRead(tx, entry.path, this.deps.clock.now());
+        if (locked.value !== undefined && !overwrite) result.skipped.push(entry.path);
+        else if (locked.value?.equals(entry.plain)) result.unchanged.push(entry.path);
         else {
-          const written = await this.writeIn(tx, principal, { path: entry.path, value: entry.value }, entry.plain);
+          const written = await this.writeIn(tx, principal, { path: entry.path, value: entry.value }, entry.plain, locked);
           (written.created ? result.created : result.updated).push(entry.path);
         }
       }
     });
+    const inFileOrder = (paths: string[]) => {
+      const taken = new Set(paths);
+      return plains.map((e) => e.path).filter((path) => taken.has(path));
+    };
+    for (const key of ['created', 'updated', 'unchanged', 'skipped'] as const) result[key] = inFileOrder(result[key]);
     return result;
   }
 
@@ -380,14 +397,16 @@ export class SecretsService {
     return { checked: rows.length, failed };
   }
 
-  private async currentValue(tx: Queryable, path: string): Promise<Buffer | undefined> {
+  /** Locks (or creates) the row, then reads its live value: undefined for a new or deleted secret. */
+  private async lockAndRead(tx: Queryable, path: string, now: Date): Promise<Locked> {
+    const row = await this.lockForWrite(tx, path, now);
+    if (row.deleted_at || row.current_version === 0) return { row };
     const { rows } = await tx.query<SealedRow>(
       `SELECT s.path, v.version, v.key_id, v.iv, v.ciphertext FROM secrets s
-       JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
-       WHERE s.path = $1 AND s.deleted_at IS NULL`,
-      [path],
+       JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version WHERE s.id = $1`,
+      [row.id],
     );
-    return rows[0] ? this.decrypt(rows[0]) : undefined;
+    return { row, value: rows[0] && (await this.decrypt(rows[0])) };
   }
 
   private async decrypt(row: SealedRow): Promise<Buffer> {

@@ -84,6 +84,26 @@ for (const backend of testBackends()) {
       assert.deepEqual(history.items.map((h) => h.version), [4, 3, 2, 1]);
     });
 
+    test('imports racing on the same new paths: one without overwrite never replaces what the other stored; files in other orders do not deadlock', async () => {
+      for (let round = 0; round < 4; round++) {
+        // Outside consilio's folder, whose listings other tests count.
+        const prefix = `meta/import-race/r${round}/`;
+        const keys = Array.from({ length: 60 }, (_, i) => `${prefix}k_${String(i).padStart(2, '0')}`);
+        const a = keys.map((path) => ({ path, value: `A ${path}` }));
+        // B's file lists the keys the other way round: the two lock rows in path order either way.
+        const b = keys.map((path) => ({ path, value: `B ${path}` })).reverse();
+        const [byA, byB] = await Promise.all([s.secrets.importMany(admin, prefix, a, true), s.secrets.importMany(admin, prefix, b, false)]);
+        // Whichever ran first, A (overwrite) has the last word and B (no overwrite) replaced nothing.
+        assert.deepEqual(byB.updated, [], `round ${round}: B updated ${byB.updated.join(', ')}`);
+        assert.ok(byB.skipped.length === keys.length || byB.created.length === keys.length, `round ${round}: B ${JSON.stringify(byB)}`);
+        assert.equal(byA.created.length + byA.updated.length, keys.length);
+        const values = await s.secrets.readMany(admin, prefix, 100);
+        assert.deepEqual(values.filter((v) => !v.value.startsWith('A ')), [], `round ${round}`);
+        // The answer lists paths in the file's order.
+        assert.deepEqual(byB.created.length ? byB.created : byB.skipped, [...keys].reverse());
+      }
+    });
+
     test('soft delete hides the secret; restore brings it back with its versions', async () => {
       const path = 'project/consilio/temp';
       await s.secrets.set(consilio, { path, value: 'x' });
