@@ -5,7 +5,7 @@ import { portSettings } from './settings.js';
 
 export { LOCAL_HOST, type Allocation } from './model.js';
 export type { PortService } from './service.js';
-export { portVariables } from './env.js';
+export { portVariableName, portVariables } from './env.js';
 export { serviceName } from './schemas.js';
 export { portRangeInput } from './range.js';
 

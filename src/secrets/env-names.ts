@@ -37,14 +37,18 @@ export function pathsFromComments(text: string): Map<string, string> {
   return new Map([...text.matchAll(PATH_COMMENT)].map((m) => [m[1]!, m[2]!]));
 }
 
-/** Environment variables for secrets; two paths that give the same name are an error, never a silent overwrite. */
-export function toVariables(secrets: Array<{ path: string; value: string }>): Array<{ name: string; path: string; value: string }> {
+/** Environment variable names for secret paths; two paths that give the same name are an error, never a silent overwrite. */
+export function variableNames(paths: readonly string[]): Array<{ name: string; path: string }> {
   const seen = new Map<string, string>();
-  return secrets.map(({ path, value }) => {
+  return paths.map((path) => {
     const name = envNameFor(path);
     const other = seen.get(name);
     if (other) throw conflict(`${other} and ${path} both become the variable ${name}; rename one of them or narrow the prefix`, { name, paths: [other, path] });
     seen.set(name, path);
-    return { name, path, value };
+    return { name, path };
   });
 }
+
+/** Environment variables for secrets (names as variableNames gives them). */
+export const toVariables = (secrets: ReadonlyArray<{ path: string; value: string }>): Array<{ name: string; path: string; value: string }> =>
+  secrets.map(({ path, value }) => ({ name: envNameFor(path), path, value }));

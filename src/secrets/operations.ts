@@ -3,7 +3,7 @@ import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../cat
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageOutput } from '../core/page.js';
-import { pathComments, pathForKey, pathsFromComments, toVariables } from './env-names.js';
+import { pathComments, pathForKey, pathsFromComments, toVariables, variableNames } from './env-names.js';
 import { formatEnvFile, parseEnvFile } from './envfile.js';
 import { serviceName } from '../ports/index.js';
 import { secretPath, secretPrefix } from './paths.js';
@@ -214,7 +214,7 @@ export const secretOperations = [
       refused: z.array(z.object({ name: z.string(), path: z.string(), reason: z.string() })).describe('Secrets left out of content because dotenv could not read their value back exactly (they are still in variables)'),
     }),
     handler: async ({ svc, principal }, input) => {
-      const variables = toVariables(await svc.readMany(principal, input.prefix, input.limit));
+      const variables = toVariables(await svc.readMany(principal, input.prefix, input.limit, (paths) => void variableNames(paths)));
       const header = [`exported from ${input.prefix}`, ...pathComments(input.prefix, variables)].join('\n');
       const { content, refused } = formatEnvFile(variables.map((v) => ({ key: v.name, value: v.value })), header);
       const pathOf = new Map(variables.map((v) => [v.name, v.path]));

@@ -1,9 +1,9 @@
-import { forbidden } from '../core/errors.js';
+import { conflict, forbidden } from '../core/errors.js';
 import { META } from '../core/names.js';
 import type { Principal } from '../core/principal.js';
-import { LOCAL_HOST, portVariables, type PortService } from '../ports/index.js';
+import { LOCAL_HOST, portVariableName, portVariables, type PortService } from '../ports/index.js';
 import { projectFolder } from './access.js';
-import { toVariables } from './env-names.js';
+import { toVariables, variableNames } from './env-names.js';
 
 /** What `get_run_env` uses of the ports domain. */
 export type RunEnvPorts = Pick<PortService, 'allocate' | 'projectAllocations'>;
@@ -37,7 +37,7 @@ export interface RunVariable {
 }
 
 export interface RunEnvDeps {
-  readMany(principal: Principal, prefix: string, limit: number): Promise<Array<{ path: string; value: string }>>;
+  readMany(principal: Principal, prefix: string, limit: number, check: (paths: readonly string[]) => void): Promise<Array<{ path: string; value: string }>>;
   ports: RunEnvPorts;
 }
 
@@ -48,23 +48,36 @@ const MAX_SECRETS = 500;
  * The environment `supervisor run` starts a command with: the secrets under the
  * prefix as variables (each read audited like get_secret), and with a service,
  * PORT (reserved on first use) and <SERVICE>_PORT for each service of the project.
- * Port variables win over secrets of the same name.
+ * A secret that would set one of those port variables is refused, never overridden in silence.
+ * Every refusal comes from the paths alone, before any value is read (and audited as read).
  */
 export async function buildRunEnv(deps: RunEnvDeps, principal: Principal, input: RunEnvInput): Promise<RunVariable[]> {
   const prefix = input.prefix ?? (input.project === META ? `${META}/` : projectFolder(input.project));
-  const secrets = toVariables(await deps.readMany(principal, prefix, MAX_SECRETS));
-  const refused = secrets.filter((v) => isProtected(v.name) && !input.allow.includes(v.name));
+  const localAllocations = async () => (await deps.ports.projectAllocations(input.project)).filter((a) => a.host === LOCAL_HOST);
+  const portNames = input.service ? new Set(['PORT', portVariableName(input.service), ...(await localAllocations()).map((a) => portVariableName(a.service))]) : new Set<string>();
+  const secrets = toVariables(await deps.readMany(principal, prefix, MAX_SECRETS, (paths) => checkNames(variableNames(paths), input, portNames)));
+  const variables: RunVariable[] = secrets.map((v) => ({ ...v, source: 'secret' }));
+  if (input.service) {
+    await deps.ports.allocate(principal, { project: input.project, service: input.service });
+    for (const [name, value] of Object.entries(portVariables(await localAllocations(), input.service))) variables.push({ name, value, source: 'port', path: null });
+  }
+  return variables;
+}
+
+/** Refuses secrets that would set a protected variable (unless allowed) or one of the service's port variables. */
+function checkNames(names: Array<{ name: string; path: string }>, input: RunEnvInput, portNames: ReadonlySet<string>): void {
+  const refused = names.filter((v) => isProtected(v.name) && !input.allow.includes(v.name));
   if (refused.length > 0) {
     const list = refused.map((v) => `${v.name} (from ${v.path})`).join(', ');
     throw forbidden(`secrets may not set ${list}: these variables control how the command starts; rename the secret, or allow it explicitly (\`supervisor run --allow ${refused[0]!.name}\`, get_run_env allow)`, {
       variables: refused.map((v) => ({ name: v.name, path: v.path })),
     });
   }
-  const variables = new Map<string, RunVariable>(secrets.map((v) => [v.name, { ...v, source: 'secret' as const }]));
-  if (input.service) {
-    await deps.ports.allocate(principal, { project: input.project, service: input.service });
-    const local = (await deps.ports.projectAllocations(input.project)).filter((a) => a.host === LOCAL_HOST);
-    for (const [name, value] of Object.entries(portVariables(local, input.service))) variables.set(name, { name, value, source: 'port', path: null });
+  const taken = names.filter((v) => portNames.has(v.name));
+  if (taken.length > 0) {
+    const list = taken.map((v) => `${v.path} (${v.name})`).join(', ');
+    throw conflict(`${list}: with service ${input.service} these variables hold the project's ports; rename or delete the secret, narrow the prefix, or leave out the service`, {
+      variables: taken.map((v) => ({ name: v.name, path: v.path })),
+    });
   }
-  return [...variables.values()];
 }

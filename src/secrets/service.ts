@@ -235,7 +235,7 @@ export class SecretsService {
   /** The environment `supervisor run` gives a project's command (see run-env.ts). */
   runEnv(principal: Principal, input: RunEnvInput): Promise<RunVariable[]> {
     if (!this.deps.ports) throw new SupervisorError('unavailable', 'port variables need the ports domain, which is not wired here');
-    return buildRunEnv({ readMany: (p, prefix, limit) => this.readMany(p, prefix, limit), ports: this.deps.ports }, principal, input);
+    return buildRunEnv({ readMany: (p, prefix, limit, check) => this.readMany(p, prefix, limit, check), ports: this.deps.ports }, principal, input);
   }
 
   private get db(): Db {
@@ -415,13 +415,18 @@ export class SecretsService {
   }
 
   /** Current values under a prefix (recursive), each read tracked and audited like get_secret. */
-  async readMany(principal: Principal, prefix: string, limit: number): Promise<Array<{ path: string; value: string }>> {
+  /**
+   * `check` sees the paths before any value is decrypted or any read recorded: a refusal it
+   * throws (two paths giving one variable, a protected name) reads nothing.
+   */
+  async readMany(principal: Principal, prefix: string, limit: number, check?: (paths: readonly string[]) => void): Promise<Array<{ path: string; value: string }>> {
     const folder = folderOf(prefix);
     await this.authorize(principal, folder, 'read', 'secret.export');
     const bounds = prefixBounds(folder);
     const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NULL AND current_version > 0`, [bounds.lower, bounds.upper]);
     if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
     const { rows } = await this.db.query<SealedRow & { id: number }>(READ_MANY_SQL, [bounds.lower, limit, bounds.upper]);
+    check?.(rows.map((r) => r.path));
     const now = this.deps.clock.now();
     return Promise.all(
       rows.map(async (r) => {
