@@ -291,14 +291,17 @@ export class PortService {
   /**
    * Reserves the daemon's own port at start: in whichever project's range holds it, as
    * <project>/supervisor (meta/supervisor in meta's range), so no service is ever handed it,
-   * even while the daemon is down. A reservation of an earlier run on another port that
-   * nothing listens on any more is released. Returns what happened, for the log.
+   * even while the daemon is down. Another daemon on this host (sharing the database) that
+   * holds that name already listens on its own port: this one's is <project>/supervisor-<port>.
+   * A reservation of an earlier run on another port that nothing listens on any more is
+   * released. Returns what happened, for the log.
    */
   async reserveDaemonPort(actor: string, port: number): Promise<{ reserved: Allocation | null; released: Allocation[]; problem: string | null }> {
     this.daemonPort = { port, pid: process.pid };
     const listening = await this.busy();
     const { rows } = await this.deps.db.query<AllocationRow>(
-      `SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE host = $1 AND service = $2 AND description = $3 AND port <> $4 ORDER BY port`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM port_allocations
+        WHERE host = $1 AND (service = $2 OR starts_with(service, $2 || '-')) AND description = $3 AND port <> $4 ORDER BY port`,
       [LOCAL_HOST, DAEMON_SERVICE, DAEMON_DESCRIPTION, port],
     );
     const released: Allocation[] = [];
@@ -312,9 +315,15 @@ export class PortService {
     const project = holders[0]?.project;
     if (project === undefined) return { reserved: null, released, problem: null };
     const command = ownerCommand(await ownCommandLine()) ?? 'supervisor';
+    const { rows: named } = await this.deps.db.query<{ service: string; port: number }>(
+      `SELECT service, port FROM port_allocations WHERE project = $1 AND host = $2 AND (service = $3 OR port = $4) AND description = $5`,
+      [project, LOCAL_HOST, DAEMON_SERVICE, port, DAEMON_DESCRIPTION],
+    );
+    // This port's own reservation from an earlier run keeps its name; else the plain name, unless another daemon holds it.
+    const service = named.find((r) => r.port === port)?.service ?? (named.length > 0 ? `${DAEMON_SERVICE}-${port}` : DAEMON_SERVICE);
     try {
       // No busy ports: the daemon itself listens on this one.
-      const done = await this.store.allocate(actor, { project, service: DAEMON_SERVICE, host: LOCAL_HOST, protocol: 'tcp', preferredPort: port, description: DAEMON_DESCRIPTION, command });
+      const done = await this.store.allocate(actor, { project, service, host: LOCAL_HOST, protocol: 'tcp', preferredPort: port, description: DAEMON_DESCRIPTION, command });
       return { reserved: done, released, problem: null };
     } catch (err) {
       if (!(err instanceof SupervisorError)) throw err;

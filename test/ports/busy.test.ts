@@ -208,5 +208,28 @@ for (const backend of testBackends()) {
         await closeAll(open);
       }
     });
+
+    test('two daemons on this host sharing the database: each reserves its own port (the second as supervisor-<port>), kept while it is down', async () => {
+      const [first, second] = [base + 60, base + 61];
+      open.push(await listen(first, '127.0.0.1'), await listen(second, '127.0.0.1'));
+      try {
+        assert.equal((await f.ports.reserveDaemonPort('daemon', first)).reserved?.service, 'supervisor');
+        const other = await f.ports.reserveDaemonPort('daemon', second);
+        assert.deepEqual([other.reserved?.service, other.reserved?.port, other.problem, other.released], [`supervisor-${second}`, second, null, []]);
+        // The second daemon stops: its port stays reserved, no service is given it.
+        await closeAll(open.splice(1));
+        for (let i = 0; i < 8; i++) assert.notEqual((await f.ports.allocate(admin, { project: 'quiet', service: `filler${i}` })).port, second);
+        // It starts again on the same port: the same reservation, nothing released.
+        open.push(await listen(second, '127.0.0.1'));
+        const again = await f.ports.reserveDaemonPort('daemon', second);
+        assert.deepEqual([again.reserved?.service, again.released.map((a) => a.port)], [`supervisor-${second}`, []]);
+        // The first one is gone for good; the next start of the second releases its reservation and keeps its own.
+        await closeAll(open.splice(0, 1));
+        const later = await f.ports.reserveDaemonPort('daemon', second);
+        assert.deepEqual([later.reserved?.service, later.released.map((a) => `${a.service}:${a.port}`)], [`supervisor-${second}`, [`supervisor:${first}`]]);
+      } finally {
+        await closeAll(open);
+      }
+    });
   });
 }
