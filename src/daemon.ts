@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { httpUrl, type Config } from './core/config.js';
 import { ensureDataDir, lockDataDir, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
+import { SupervisorError } from './core/errors.js';
 import { createLogger, type Logger } from './core/log.js';
 import type { Db } from './core/db.js';
 import type { Clock } from './core/clock.js';
@@ -55,7 +56,13 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     const localToken = randomBytes(32).toString('base64url');
     const tokens = services.auth.tokens;
     const app = await buildHttpServer(services, { localToken, verifyToken: (token) => tokens.verify(token) });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port }).catch((err: NodeJS.ErrnoException) => {
+      // The one start failure a person fixes by choosing: say which port and how, not "internal".
+      if (err.code === 'EADDRINUSE') {
+        throw new SupervisorError('conflict', `port ${config.port} on ${config.host} is in use (another daemon? \`supervisor daemon status\`, or \`supervisor port check ${config.port}\`); stop what holds it, or start on another port with SUPERVISOR_PORT`, { port: config.port });
+      }
+      throw err;
+    });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = httpUrl(config.host, port);

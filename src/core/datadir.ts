@@ -100,6 +100,10 @@ export async function lockDataDir(home: string, role: string, waitForCommandMs =
 
 /** What to do about the embedded database's holder: starting the daemon helps only once nothing else holds it. */
 function lockedAdvice(holder: { role: string; pid: number }, role: string): string {
+  // The embedded database serves one daemon: a second one on the data dir is never let in.
+  if (holder.role === 'daemon' && role === 'daemon') {
+    return 'a daemon already runs on this data dir (`supervisor daemon status` shows its address), and the embedded database serves one; run several daemons on PostgreSQL (DATABASE_URL)';
+  }
   // A running daemon publishes daemons/<pid>.json and commands go through it: one found holding the lock is starting or stopping.
   if (holder.role === 'daemon') return 'it is starting up or shutting down: retry in a moment (commands go through it once it is up)';
   const then = role === 'daemon' ? 'then start the daemon again' : 'or start the daemon (`npm start`) once it has ended';

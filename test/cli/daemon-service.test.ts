@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -109,6 +110,10 @@ describe('the daemon as a service', () => {
   test('daemon stop sends SIGTERM and waits until the daemon has exited; status then says not running', async () => {
     const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
     await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    // A second daemon on the embedded database is told one already runs, not to retry.
+    const second = await runCli(['daemon'], { env, timeoutMs: 60_000 });
+    assert.notEqual(second.code, 0, describeResult(second));
+    assert.match(second.stderr, /^supervisor: locked: .* in use by daemon .*; a daemon already runs on this data dir \(`supervisor daemon status` shows its address\), and the embedded database serves one; run several daemons on PostgreSQL/);
     // One field raw, for scripts (as -f prints an operation's).
     const pid = await runCli(['daemon', 'status', '-f', 'pid'], { env });
     assert.deepEqual([pid.code, pid.stdout], [0, String(daemon.child.pid)]);
@@ -128,6 +133,24 @@ describe('the daemon as a service', () => {
     const again = await runCli(['daemon', 'stop'], { env });
     assert.equal(again.code, 0, describeResult(again));
     assert.equal(again.stdout, 'not running\n');
+  });
+});
+
+describe('a daemon whose port is taken', () => {
+  test('says which port and what to do, as a conflict, not an internal error', async () => {
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-port-taken-'));
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: String(port) }), timeoutMs: 120_000 });
+      assert.notEqual(r.code, 0, describeResult(r));
+      assert.match(r.stderr, new RegExp(`^supervisor: conflict: port ${port} on 127\\.0\\.0\\.1 is in use .*start on another port with SUPERVISOR_PORT`));
+    } finally {
+      squatter.close();
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
 
