@@ -63,10 +63,11 @@ interface HitRow {
 /**
  * Any of the query's words may match (a realistic question rarely has every word in the right
  * chunk); ts_rank orders chunks that match more of them, and in the title, first. Stop words are
- * dropped and words stemmed as the chunks' are (English configuration).
+ * dropped and words stemmed as the chunks' are (English configuration). A dotted name or path
+ * in the query also matches by its parts, as the chunks are indexed (see the migration).
  */
 const SEARCH_SQL = `
-  WITH q AS (SELECT replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery AS query)
+  WITH q AS (SELECT replace((plainto_tsquery('english', $1) || plainto_tsquery('english', translate($1, './', '  ')))::text, ' & ', ' | ')::tsquery AS query)
   SELECT c.doc_id, c.id AS chunk_id, c.project, c.title, c.chunk_index, c.tags,
          ts_rank(c.search, q.query) AS rank,
          ts_headline('english', c.text, q.query, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "') AS snippet,

@@ -76,6 +76,18 @@ for (const backend of testBackends()) {
       });
     }
 
+    test('dotted names and paths are found by their parts and whole: express, checkout, req.body, src/routes/checkout.ts', async () => {
+      await admin.invoke('add_knowledge', {
+        project: 'odin',
+        title: 'Webhook body parsing',
+        text: 'Call express.raw() on the route. The handler lives in src/routes/checkout.ts and reads req.body.amount.',
+      });
+      for (const query of ['express', 'checkout', 'amount', 'req.body', 'checkout.ts', 'src/routes/checkout.ts', 'express.raw']) {
+        const hits = await search(admin, { query, project: 'odin' });
+        assert.equal(hits[0]?.title, 'Webhook body parsing', `${query}: ${JSON.stringify(hits.map((h) => h.title))}`);
+      }
+    });
+
     test('without a project filter an admin searches every project; with one, never another project\'s chunks', async () => {
       const everywhere = await search(admin, { query: 'login database migrations pool', limit: 50 });
       assert.deepEqual([...new Set(everywhere.map((h) => h.project))].sort(), ['consilio', 'odin']);
