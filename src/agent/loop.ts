@@ -10,6 +10,9 @@ import { DEFAULT_SETTINGS, type LoopFailure, type Phase, type PhaseTiming, type 
 import { INSTRUCTION_FILES, PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
 import { detectValidationCommands } from './validate.js';
 
+/** The abort reason of a loop stopped by the daemon's shutdown (a person's cancel gives none). */
+export const SHUTDOWN = 'shutdown';
+
 export interface PhaseEvent {
   loopId: string;
   phase: Phase;
@@ -159,7 +162,7 @@ export class PivLoop {
   }
 
   private async step(git: Git, state: PivState, phase: Phase, signal: AbortSignal | undefined): Promise<PivState> {
-    if (signal?.aborted) return this.stop(git, state, { phase, reason: 'cancelled', message: `the loop was cancelled before ${phase}` });
+    if (signal?.aborted) return this.stop(git, state, { phase, reason: 'cancelled', message: `the loop was cancelled before ${phase}` }, signal);
     const attempt = phase === 'implement' ? state.attempts + 1 : state.attempts;
     const started = this.clock.now();
     await this.log(state, phase, phase === 'implement' ? `${phase} started (attempt ${attempt})` : `${phase} started`);
@@ -179,7 +182,7 @@ export class PivLoop {
     await this.emit({ loopId: state.id, phase, attempt, event: 'finished', at: finished, timing });
 
     const next: PivState = { ...state, ...outcome.patch, timings: [...state.timings, timing] };
-    return outcome.stop ? this.stop(git, next, { phase, ...outcome.stop }) : next;
+    return outcome.stop ? this.stop(git, next, { phase, ...outcome.stop }, signal) : next;
   }
 
   /** Runs the phase; anything it throws (git, the file system) ends the loop as failed, with the reason. */
@@ -192,8 +195,10 @@ export class PivLoop {
   }
 
   /** Ends the loop; the agent's uncommitted changes stay in the tree for a person to look at. */
-  private async stop(git: Git, state: PivState, failure: LoopFailure): Promise<PivState> {
-    await this.log(state, failure.phase, `loop ${failure.reason === 'cancelled' ? 'cancelled' : 'failed'}: ${failure.message}`);
+  private async stop(git: Git, state: PivState, failure: LoopFailure, signal: AbortSignal | undefined): Promise<PivState> {
+    // Stopped by the daemon's shutdown, the loop is not over: it resumes at this phase at the next start.
+    const what = failure.reason !== 'cancelled' ? 'failed' : signal?.reason === SHUTDOWN ? `stopped by the daemon's shutdown` : 'cancelled';
+    await this.log(state, failure.phase, `loop ${what}: ${failure.message}`);
     // When git itself is what failed, the list stays empty rather than replacing that failure with another.
     const left = await agentChanges({ git, state }).catch(() => []);
     return {

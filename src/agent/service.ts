@@ -21,7 +21,7 @@ import { DbPivStore } from './db-store.js';
 import { Git } from './git.js';
 import { learningOf } from './learnings.js';
 import { LOOP_ENV } from './process-group.js';
-import { PivLoop, type PhaseEvent } from './loop.js';
+import { PivLoop, SHUTDOWN, type PhaseEvent } from './loop.js';
 import type { PivState } from './model.js';
 import { Runs, type RunRow, type RunStatus } from './runs.js';
 import { runView, type RunView } from './view.js';
@@ -308,7 +308,7 @@ export class AgentService {
     this.stopping = true;
     for (const run of this.active.values()) {
       run.stoppedBy ??= 'shutdown';
-      run.controller.abort();
+      run.controller.abort(run.stoppedBy === 'shutdown' ? SHUTDOWN : undefined);
     }
     await Promise.all([...this.active.values()].map((r) => r.done));
     await this.pumping;
@@ -353,7 +353,10 @@ export class AgentService {
   private async requeue(id: string): Promise<void> {
     const state = (await this.store.load(id))!;
     const phase = state.failure?.phase ?? 'prime';
-    const resumable: PivState = { ...state, status: 'running', next: phase, failure: undefined, finishedAt: undefined };
+    // An implement cut short by the shutdown was no attempt: it is not counted against maxRetries.
+    const cut = state.timings.at(-1);
+    const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'cancelled' ? cut.attempt - 1 : state.attempts;
+    const resumable: PivState = { ...state, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined };
     await this.store.save(resumable);
     await this.runs.setStatus(id, 'queued', this.deps.clock.now());
     await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });

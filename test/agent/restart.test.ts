@@ -187,6 +187,11 @@ describe('PIV loops across daemon restarts', () => {
 
     const resumed = await home.cli('piv', 'resume', String(started.id), '--wait-seconds', '60');
     assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed.failure));
+    // The implement the shutdown cut short was no attempt, and no cancel: no retry is used up, the log says why it stopped.
+    assert.equal(resumed.retries, 0);
+    const messages = (interrupted.progress as Json[]).map((e) => String(e.message));
+    assert.ok(messages.some((m) => m.startsWith("loop stopped by the daemon's shutdown: ")), messages.join('\n'));
+    assert.ok(!messages.some((m) => m.startsWith('loop cancelled')), messages.join('\n'));
     assert.deepEqual(
       (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]),
       ['PLAN phase.', 'IMPLEMENT phase.', 'IMPLEMENT phase.'],
