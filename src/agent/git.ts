@@ -54,6 +54,9 @@ export function featureSlug(description: string): string {
   return slug || (words[0] ?? 'change').slice(0, SLUG_MAX);
 }
 
+/** The git config key (under branch.<name>) recording the branch a loop's branch was made from. */
+const BASE_KEY = 'supervisorBase';
+
 export class Git {
   private constructor(
     /** The repository's top folder, symlinks resolved. */
@@ -72,7 +75,7 @@ export class Git {
     return new Git(await realpath(top), author);
   }
 
-  /** Runs git in the repository and returns its stdout. */
+  /** Runs git in the repository and returns its stdout (a failure, any non-zero exit, throws). */
   private async git(args: string[]): Promise<string> {
     const identity = this.author ? ['-c', `user.name=${this.author.name}`, '-c', `user.email=${this.author.email}`] : [];
     try {
@@ -100,9 +103,9 @@ export class Git {
     return changes;
   }
 
-  /** Refuses a tree with uncommitted changes (but those to `ignored` paths), naming them. */
-  async assertClean(ignored: readonly string[] = []): Promise<void> {
-    const paths = (await this.changes()).map((c) => c.path).filter((p) => !ignored.includes(p));
+  /** Refuses a tree with uncommitted changes (but those to paths `ignored` accepts), naming them. */
+  async assertClean(ignored: (path: string) => boolean = () => false): Promise<void> {
+    const paths = (await this.changes()).map((c) => c.path).filter((p) => !ignored(p));
     if (paths.length === 0) return;
     const shown = paths.slice(0, 20).join(', ') + (paths.length > 20 ? `, … (${paths.length} in all)` : '');
     throw conflict(`${this.root} has uncommitted changes (${shown}); commit or stash them before starting a loop`, {
@@ -150,8 +153,19 @@ export class Git {
   }
 
   /** Creates `name` at `from` and checks it out. */
+  /** Creates `name` from `from` and checks it out, noting `from` as its base (baseOf). */
   async createBranch(name: string, from: string): Promise<void> {
     await this.git(['switch', '--quiet', '--create', name, from]);
+    await this.git(['config', `branch.${name}.${BASE_KEY}`, from]);
+  }
+
+  /** The branch a loop's branch was made from (createBranch); undefined for any other branch. */
+  async baseOf(name: string): Promise<string | undefined> {
+    try {
+      return (await this.git(['config', '--get', `branch.${name}.${BASE_KEY}`])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async switchTo(name: string): Promise<void> {

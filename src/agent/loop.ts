@@ -7,7 +7,8 @@ import { conflict, invalidInput } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Git, featureSlug, type GitAuthor } from './git.js';
 import { DEFAULT_SETTINGS, type LoopFailure, type Phase, type PhaseTiming, type PivResult, type PivSettings, type PivState } from './model.js';
-import { INSTRUCTION_FILES, PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
+import { isSupervisorWritten } from '../instructions/index.js';
+import { PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
 import { detectValidationCommands } from './validate.js';
 
 /** The abort reason of a loop stopped by the daemon's shutdown (a person's cancel gives none). */
@@ -92,7 +93,7 @@ export class PivLoop {
     const feature = input.feature.trim();
     if (feature === '') throw invalidInput('describe the feature to build; the description is empty');
     if (!(await git.hasCommits())) throw invalidInput(`${git.root} has no commits yet; commit what is there first, so the feature branch has a base`, { dir: git.root });
-    await git.assertClean(INSTRUCTION_FILES);
+    await git.assertClean(isSupervisorWritten);
     const baseBranch = await this.baseBranch(git, input.baseBranch);
     const validationCommands = input.validationCommands ?? (await detectValidationCommands(git.root));
     if (validationCommands.length === 0) {
@@ -129,8 +130,15 @@ export class PivLoop {
     return state;
   }
 
+  /**
+   * The branch asked for, else the one checked out, unless that is an earlier loop's branch (left
+   * checked out when it finished, and not merged yet): then that loop's base, so features do not
+   * stack on each other unasked.
+   */
   private async baseBranch(git: Git, asked: string | undefined): Promise<string> {
-    const base = asked ?? (await git.currentBranch());
+    const current = asked === undefined ? await git.currentBranch() : undefined;
+    const earlierBase = current === undefined ? undefined : await git.baseOf(current);
+    const base = asked ?? (earlierBase !== undefined && (await git.branchExists(earlierBase)) ? earlierBase : current);
     if (base === undefined) {
       throw invalidInput(`HEAD is detached in ${git.root}; check out the branch the feature should start from, or name it as the base branch`, {
         dir: git.root,
@@ -157,7 +165,7 @@ export class PivLoop {
   /** A resumed loop continues on its own branch; someone else's uncommitted work is never carried over. */
   private async checkOut(git: Git, state: PivState): Promise<void> {
     if ((await git.currentBranch()) === state.branch) return;
-    await git.assertClean(INSTRUCTION_FILES);
+    await git.assertClean(isSupervisorWritten);
     await git.switchTo(state.branch);
   }
 

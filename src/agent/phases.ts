@@ -5,7 +5,7 @@
 // passed. Implement leaves its changes uncommitted in the working tree (an agent that commits
 // on its own has its commits undone, its changes kept), so failing work is never committed.
 import type { Clock } from '../core/clock.js';
-import { MANAGED_FILES } from '../instructions/index.js';
+import { isSupervisorWritten } from '../instructions/index.js';
 import type { AgentRunResult, AgentRunner, PermissionMode } from './agent.js';
 import type { FileChange, Git } from './git.js';
 import type { Phase, PivFailureReason, PivState, ValidationFailure } from './model.js';
@@ -158,8 +158,8 @@ async function commitPhase(c: PhaseContext): Promise<Outcome> {
     return { patch: {}, failed: true, stop: { reason: 'no_changes', message: 'commit: there are no changes to commit' } };
   }
   if (state.validationOutputs.length > 0) await c.log(`left uncommitted, made by validation: ${state.validationOutputs.join(', ')}`);
-  const instructions = tree.filter((ch) => INSTRUCTION_FILES.includes(ch.path)).map((ch) => ch.path);
-  if (instructions.length > 0) await c.log(`left uncommitted: ${instructions.join(', ')} (instructions the supervisor writes; commit them apart from the feature)`);
+  const instructions = tree.filter((ch) => isSupervisorWritten(ch.path)).map((ch) => ch.path);
+  if (instructions.length > 0) await c.log(`left uncommitted: ${instructions.join(', ')} (files the supervisor writes; commit them apart from the feature)`);
   return {
     patch: {
       next: 'done',
@@ -238,12 +238,6 @@ function agentFailed(phase: Phase, run: AgentRunResult, patch: Partial<PivState>
   return { patch, failed: true, stop: { reason: run.reason ?? 'error', message: `${phase}: ${run.message ?? 'the agent failed'}` } };
 }
 
-/**
- * The instruction files the supervisor writes at the checkout's root (CLAUDE.md, AGENTS.md):
- * regenerate_instructions may rewrite them at any time, also while a loop runs, so a change to
- * them is never the feature's. A loop neither refuses to start for them nor commits them.
- */
-export const INSTRUCTION_FILES: readonly string[] = MANAGED_FILES;
 
 /** Changes in the tree that the agent made: everything but what validation commands produced and the instruction files. */
 export async function agentChanges(c: Pick<PhaseContext, 'git' | 'state'>): Promise<FileChange[]> {
@@ -251,8 +245,8 @@ export async function agentChanges(c: Pick<PhaseContext, 'git' | 'state'>): Prom
 }
 
 function agentOnly(state: PivState, tree: FileChange[]): FileChange[] {
-  const outputs = new Set([...state.validationOutputs, ...INSTRUCTION_FILES]);
-  return tree.filter((ch) => !outputs.has(ch.path));
+  const outputs = new Set(state.validationOutputs);
+  return tree.filter((ch) => !outputs.has(ch.path) && !isSupervisorWritten(ch.path));
 }
 
 function commitMessage(state: PivState): string {

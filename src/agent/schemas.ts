@@ -17,7 +17,7 @@ export const startInput = z.object({
   project,
   feature: z.string().min(1).max(8000).refine(noNul, 'must not contain NUL bytes').describe('The feature to build, as you would tell a developer'),
   validationCommands: validationCommands.optional().describe("Shell commands that must pass (default: the project's, see configure_piv, else detected)"),
-  baseBranch: z.string().max(200).optional().describe('Branch to start from (default: the one checked out)'),
+  baseBranch: z.string().max(200).optional().describe("Branch to start from (default: the one checked out, or the base of the earlier loop's branch checked out)"),
   maxRetries: z.number().int().min(0).max(10).optional().describe('Implement retries after failed validation (default 3)'),
   complexity: z.enum(['simple', 'medium', 'complex']).optional().describe('For task timing'),
   waitSeconds,

@@ -9,7 +9,7 @@ import { InstructionsService } from './service.js';
 import { instructionSettings } from './settings.js';
 
 export type { InstructionsService } from './service.js';
-export { MANAGED_FILES } from './assemble.js';
+export { isSupervisorWritten } from './written-files.js';
 
 /** Instructions: every project's CLAUDE.md assembled from shared and own layers, with live facts. */
 export const instructionsDomain = defineDomain({

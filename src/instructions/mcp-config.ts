@@ -12,7 +12,7 @@ import { describingFsErrors } from './fs-errors.js';
 import { resolveInside } from './inside.js';
 
 export const TOKEN_ENV = 'SUPERVISOR_TOKEN';
-const FILE = '.mcp.json';
+export const MCP_CONFIG_FILE = '.mcp.json';
 const NEW_FILE_MODE = 0o644;
 
 export interface McpConfigInput {
@@ -25,7 +25,7 @@ export interface McpConfigInput {
 }
 
 export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: string; status: 'created' | 'updated' | 'unchanged' }> {
-  const target = await resolveInside(input.directory, FILE, 'project directory');
+  const target = await resolveInside(input.directory, MCP_CONFIG_FILE, 'project directory');
   const before = target.stats ? await describingFsErrors('read', target.shown, () => readFile(target.path, 'utf8')) : undefined;
   const config = before === undefined ? {} : parseConfig(before, target.shown);
   const servers = config.mcpServers ?? {};
@@ -44,7 +44,7 @@ export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: str
  * is the owner's business. check_instructions reports it, since the agent's tools are lost.
  */
 export async function mcpConfigDrift(input: McpConfigInput): Promise<string | undefined> {
-  const text = await readFile(join(input.directory, FILE), 'utf8').catch(() => undefined);
+  const text = await readFile(join(input.directory, MCP_CONFIG_FILE), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   let servers: unknown;
   try {

@@ -13,7 +13,7 @@ import { checkInstructions, diffInstructions, type CheckResult } from './check.j
 import { AgentsMdChoices } from './choices.js';
 import type { OnHandEdit } from './hand-edits.js';
 import { LAYERS, listLayers, writeLayerFile, type Layer, type LayerListing } from './layers.js';
-import { mcpConfigDrift, writeMcpConfig } from './mcp-config.js';
+import { MCP_CONFIG_FILE, mcpConfigDrift, writeMcpConfig } from './mcp-config.js';
 import type { Facts } from './placeholders.js';
 import { regenerateInstructions, type InstructionsContext, type RegenerateResult } from './regenerate.js';
 import { initInstructionsRoot } from './starter.js';
@@ -110,7 +110,7 @@ export class InstructionsService {
       const directory = targets.projects.find((p) => p.name === row.project)?.directory;
       const drift = directory && (await mcpConfigDrift({ directory, serverName: MCP_SERVER, url: this.deps.mcpUrl(row.project) }));
       if (!drift) continue;
-      row.files.push({ path: '.mcp.json', state: 'stale', reason: drift });
+      row.files.push({ path: MCP_CONFIG_FILE, state: 'stale', reason: drift });
       if (row.state === 'current' || row.state === 'missing') row.state = 'stale';
       ok = false;
     }

@@ -65,6 +65,20 @@ describe('PivLoop', () => {
     assert.ok(implement?.argv.includes('--append-system-prompt'));
   });
 
+  test("the next loop without a base branch starts from the base of the earlier loop's branch left checked out, not on top of it", async (t) => {
+    const s = await setup(t, [GOOD]);
+    const first = await s.loop.start(s.input);
+    assert.equal(first.status, 'succeeded', JSON.stringify(first.failure));
+    assert.equal(await git(s.dir, 'rev-parse', '--abbrev-ref', 'HEAD'), first.branch);
+    const second = await s.loop.begin({ ...s.input, feature: 'Say goodbye too' });
+    assert.equal(second.baseBranch, 'main');
+    assert.equal(second.baseSha, await git(s.dir, 'rev-parse', 'main'));
+    // Asked for, an earlier loop's branch is a base like any other.
+    await git(s.dir, 'switch', '--quiet', first.branch);
+    const stacked = await s.loop.begin({ ...s.input, feature: 'Wave as well', baseBranch: first.branch });
+    assert.equal(stacked.baseBranch, first.branch);
+  });
+
   test('a dirty tree is refused and nothing starts', async (t) => {
     const s = await setup(t, [GOOD]);
     await writeFiles(s.dir, { 'notes.txt': 'mine\n' });
@@ -177,15 +191,15 @@ describe('PivLoop', () => {
     assert.ok(s.store.progress(result.id).some((e) => e.message === 'the onPhase hook failed: tasks unavailable'));
   });
 
-  test('CLAUDE.md, which regenerate_instructions writes at any time, neither stops a loop from starting nor goes into its commit', async (t) => {
-    // Rewritten while the loop runs (here by the implement step, as a regeneration would), and left uncommitted before it.
+  test('files the supervisor writes (CLAUDE.md, .mcp.json, a hand-edit backup) neither stop a loop from starting nor go into its commit', async (t) => {
+    // CLAUDE.md rewritten while the loop runs (here by the implement step, as a regeneration would), and all three left uncommitted before it.
     const s = await setup(t, [{ ...GOOD, writes: { ...GOOD.writes, 'CLAUDE.md': '# Greeter\n\nregenerated during the loop\n' } }]);
-    await writeFiles(s.dir, { 'CLAUDE.md': '# Greeter\n\nregenerated before the loop\n' });
+    await writeFiles(s.dir, { 'CLAUDE.md': '# Greeter\n\nregenerated before the loop\n', '.mcp.json': '{"mcpServers":{}}\n', 'CLAUDE.md.20260101-120000.bak': 'old\n' });
     const result = await s.loop.start(s.input);
     assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
     assert.deepEqual(result.filesChanged, ['greet.mjs']);
-    assert.equal(await git(s.dir, 'status', '--porcelain'), '?? CLAUDE.md', 'still there, uncommitted');
-    assert.ok(s.store.progress(result.id).some((e) => e.message === 'left uncommitted: CLAUDE.md (instructions the supervisor writes; commit them apart from the feature)'));
+    assert.equal(await git(s.dir, 'status', '--porcelain'), '?? .mcp.json\n?? CLAUDE.md\n?? CLAUDE.md.20260101-120000.bak', 'still there, uncommitted');
+    assert.ok(s.store.progress(result.id).some((e) => e.message === 'left uncommitted: .mcp.json, CLAUDE.md, CLAUDE.md.20260101-120000.bak (files the supervisor writes; commit them apart from the feature)'));
 
     // Anything else left uncommitted still stops a loop.
     const other = await setup(t, [GOOD]);
