@@ -53,7 +53,7 @@ export const instructionOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/instructions/diff' },
-    cli: { command: ['instructions', 'diff'], args: ['project'], print: 'patch' },
+    cli: { command: ['instructions', 'diff'], args: ['project'], print: 'patch', failWhen: { field: 'failed', values: [true] } },
     input: z.object({ project: someProject }),
     output: diffOutput,
     handler: ({ svc, principal }, input) => svc.diff(principal, input.project),

@@ -53,6 +53,7 @@ export const diffOutput = z.object({
       reason: z.string().optional().describe('Why no diff could be made'),
     }),
   ),
+  failed: z.boolean().describe('True when a diff could not be made for some project (see reason)'),
 });
 
 export const layersOutput = z.object({

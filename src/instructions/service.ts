@@ -119,13 +119,21 @@ export class InstructionsService {
   }
 
   /** What regeneration would change, as one patch: each project's diff after a `# <project> (<directory>)` line. */
-  async diff(principal: Principal, project: string | undefined): Promise<{ patch: string; results: DiffRow[] }> {
+  async diff(principal: Principal, project: string | undefined): Promise<{ patch: string; results: DiffRow[]; failed: boolean }> {
     const targets = await this.targets.resolve(await this.scope(principal, project, 'instructions.diff'));
     const { results } = await diffInstructions(this.ctx, targets.projects);
     const directories = new Map(targets.projects.map((p) => [p.name, p.directory]));
-    const patch = results.map((r) => (r.diff === '' ? '' : `# ${r.project} (${directories.get(r.project)})\n${r.diff}`)).join('');
-    const rows = results.map(({ diff, ...rest }): DiffRow => ({ ...rest, changes: diff !== '' }));
-    return { patch, results: byProject<DiffRow>([...rows, ...targets.skipped.map(skippedDiff)]) };
+    const rows = byProject<DiffRow>([...results.map(({ diff, ...rest }): DiffRow => ({ ...rest, changes: diff !== '' })), ...targets.skipped.map(skippedDiff)]);
+    const diffs = new Map(results.map((r) => [r.project, r.diff]));
+    // A project with no diff to show says why in the patch too: the CLI prints only the patch.
+    const patch = rows
+      .map((row) => {
+        const notes = [row.reason && `# no diff: ${row.reason}`, row.refused && `# regenerate refuses this as it is (${row.refused}); the diff is what overwrite would write`].filter(Boolean);
+        const diff = diffs.get(row.project) ?? '';
+        return diff === '' && notes.length === 0 ? '' : `# ${row.project} (${directories.get(row.project) ?? 'no directory'})\n${notes.map((n) => `${n}\n`).join('')}${diff}`;
+      })
+      .join('');
+    return { patch, results: rows, failed: rows.some((row) => row.reason !== undefined) };
   }
 
   /** The shared layer files, or with a project the files assembled for it (its own layer included); every page names the problems. */

@@ -3,8 +3,8 @@
 // prints a plain patch, write takes the layer text from stdin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { assertCliBuilt, cliEnv, daemonBackend, describeResult, parseJson, runCli } from '../cli/run-cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -94,4 +94,24 @@ test('regenerate exits 1 when a project failed (its directory is gone), after pr
   const fine = await cli(['instructions', 'regenerate', 'cli-b', '--json']);
   assert.equal(fine.code, 0, describeResult(fine));
   assert.equal(parseJson(fine).ok, true);
+});
+
+test('diff says why it shows nothing (an unknown placeholder) and exits 1; a hand edit is named above the diff that overwrite would write', async () => {
+  // Edited in the checkout (write refuses an unknown placeholder).
+  const layer = join(host.dir('cli-b'), '.claude-specific', 'typo.md');
+  await mkdir(dirname(layer), { recursive: true });
+  await writeFile(layer, 'Name: {{project.nme}}\n');
+  const diff = await cli(['instructions', 'diff', 'cli-b']);
+  assert.equal(diff.code, 1, describeResult(diff));
+  assert.match(diff.stdout, /^# cli-b \(.*\)\n# no diff: .*project\.nme/);
+  await writeFile(layer, 'Name: {{project.name}}\n');
+  assert.equal((await cli(['instructions', 'regenerate', 'cli-b'])).code, 0);
+
+  // Edited by hand inside the block: regenerate would refuse, and the diff says so before the patch.
+  const file = join(host.dir('cli-b'), 'CLAUDE.md');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('Name: cli-b', 'Name: edited by hand'));
+  const edited = await cli(['instructions', 'diff', 'cli-b']);
+  assert.equal(edited.code, 0, describeResult(edited));
+  assert.match(edited.stdout, /^# cli-b \(.*\)\n# regenerate refuses this as it is \(.*\); the diff is what overwrite would write\n--- a\/CLAUDE\.md/);
+  assert.match(edited.stdout, /^-Name: edited by hand$/m);
 });
