@@ -3,7 +3,7 @@ import { conflict, invalidInput, notFound, type SupervisorError } from '../core/
 import type { AllocateRequest } from './allocations.js';
 import { ALLOCATION_COLUMNS, LOCAL_HOST, RANGE_COLUMNS, toAllocation, toRange, type AllocationRow, type RangeRow } from './model.js';
 import type { Exclusions } from './policy.js';
-import { formatRange, inRange, rangeSize } from './range.js';
+import { formatRange, inRange, MAX_PORT, rangeSize } from './range.js';
 
 const EXCLUDED_BECAUSE = {
   deny_list: 'is on the deny list (ports of infrastructure such as databases)',
@@ -61,15 +61,30 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
     const shown = busy.slice(0, 10).join(', ');
     return conflict(
       `project ${req.project} has no free port on host ${req.host}: of range ${range}'s ${capacity} usable ports, ${used} are allocated and ${listening} have a ${protocol} listener without an allocation (${shown}${busy.length > 10 ? ', …' : ''}); ` +
-        `audit_ports shows who listens there (import_ports adopts them), or grow the range with \`supervisor port range ${req.project} --size ${rangeSize(project.range) + Math.max(100, rangeSize(project.range))}\` (set_port_range)`,
+        `audit_ports shows who listens there (import_ports adopts them), or ${await growAdvice(q, req.project, project.range)}`,
       { project: req.project, range, used, listening, capacity },
     );
   }
   const utilization = capacity === 0 ? 100 : Math.round((used / capacity) * 1000) / 10;
-  const grown = rangeSize(project.range) + Math.max(100, rangeSize(project.range));
   return conflict(
     `project ${req.project} has no free port on host ${req.host}: range ${range} is ${utilization}% used (${used} of ${capacity} usable ports); ` +
-      `grow it with \`supervisor port range ${req.project} --size ${grown}\` (set_port_range), or release a port it no longer needs`,
+      `release a port it no longer needs, or ${await growAdvice(q, req.project, project.range)}`,
     { project: req.project, range, used, capacity, utilization },
   );
+}
+
+/**
+ * How a full range can grow: a range grows from its first port (set_port_range --size), so never
+ * past the next project's range; said plainly when that range starts right after it.
+ */
+async function growAdvice(q: Queryable, project: string, range: { start: number; end: number }): Promise<string> {
+  const { rows } = await q.query<{ project: string; start: number }>(
+    'SELECT project, lower(port_range) AS start FROM port_ranges WHERE lower(port_range) > $1 ORDER BY lower(port_range) LIMIT 1',
+    [range.end],
+  );
+  const next = rows[0];
+  const size = rangeSize(range);
+  const grown = Math.min(size + Math.max(100, size), (next?.start ?? MAX_PORT + 1) - range.start);
+  if (grown > size) return `have an admin grow the range: \`supervisor port range ${project} --size ${grown}\` (set_port_range)`;
+  return `note that the range cannot grow: project ${next!.project}'s range starts right after it, at ${next!.start}`;
 }

@@ -218,5 +218,21 @@ for (const backend of testBackends()) {
       assert.equal(new Set(same.map((a) => a.port)).size, 1);
       assert.equal(same.filter((a) => a.created).length, 1);
     });
+
+    test("a full range's advice never grows it into the next project's range: up to it, or that it cannot grow", async () => {
+      await addProject(f, admin.actor, { name: 'boxed', range: { start: 5600, end: 5601 } });
+      await addProject(f, admin.actor, { name: 'gap-after', range: { start: 5610, end: 5619 } });
+      await addProject(f, admin.actor, { name: 'squeezed', range: { start: 5620, end: 5621 } });
+      await addProject(f, admin.actor, { name: 'right-after', range: { start: 5622, end: 5629 } });
+      for (const s of ['a', 'b']) {
+        await allocate('boxed', s);
+        await allocate('squeezed', s);
+      }
+      // Room up to 5609: size 10, not the 102 a free space would get.
+      await assert.rejects(allocate('boxed', 'c'), isError('conflict', /release a port it no longer needs, or have an admin grow the range: `supervisor port range boxed --size 10` \(set_port_range\)$/));
+      const grown = await f.ports.setRange(admin.actor, { project: 'boxed', size: 10 });
+      assert.equal(grown.range.end, 5609);
+      await assert.rejects(allocate('squeezed', 'c'), isError('conflict', /release a port it no longer needs, or note that the range cannot grow: project right-after's range starts right after it, at 5622$/));
+    });
   });
 }
