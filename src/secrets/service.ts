@@ -114,7 +114,7 @@ ORDER BY s.path LIMIT $2`;
 export const LIST_SQL = `SELECT ${META_COLUMNS} FROM secrets s
        WHERE s.path ~>=~ $1 AND s.path ~<~ $7 AND s.path > $2 AND s.current_version > 0 AND ($3 OR s.deleted_at IS NULL)
          AND ($4 OR position('/' IN substr(s.path, length($1) + 1)) = 0)
-         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE starts_with(s.path, f.folder)))
+         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE starts_with(s.path, f.folder) OR s.path = rtrim(f.folder, '/')))
        ORDER BY s.path LIMIT $5`;
 
 export type DueReason = 'expired' | 'expiring' | 'rotation_overdue' | 'rotation_due';

@@ -260,6 +260,19 @@ for (const backend of testBackends()) {
       await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), isError('forbidden'));
     });
 
+    test('a grant of one secret (its path as the prefix) lists it, beside what it reads', async () => {
+      await s.secrets.set(admin, { path: 'service/smtp/password', value: 'smtp-pw' });
+      await s.secrets.set(admin, { path: 'service/smtp/password_old', value: 'old' });
+      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/smtp/password', access: 'read' });
+      assert.equal((await s.secrets.get(consilio, { path: 'service/smtp/password' })).value, 'smtp-pw');
+      await assert.rejects(s.secrets.get(consilio, { path: 'service/smtp/password_old' }), isError('forbidden'));
+      for (const recursive of [true, false]) {
+        const listed = await s.secrets.list(consilio, { prefix: 'service/smtp/', recursive, includeDeleted: false, limit: 50 });
+        assert.deepEqual(listed.items.map((i) => i.path), ['service/smtp/password'], `recursive ${recursive}`);
+      }
+      await s.secrets.revokeGrant('test-admin', { project: 'consilio', prefix: 'service/smtp/password' });
+    });
+
     test('bad values are refused with the field named and nothing stored', async () => {
       const path = 'project/consilio/bad';
       await assert.rejects(s.secrets.set(consilio, { path, value: '' }), isError('invalid_input', /^value: must not be empty/));
