@@ -56,7 +56,7 @@ export interface AgentRunResult {
   sessionId?: string;
   /** Summaries of the last lines of output, oldest first. */
   lines: string[];
-  /** The end of stderr. */
+  /** Stderr: its first 1,000 and last 4,000 characters when longer. */
   stderr: string;
 }
 
@@ -75,6 +75,7 @@ export interface ClaudeCodeRunnerOptions {
   graceMs?: number;
 }
 
+const STDERR_HEAD = 1_000;
 const STDERR_TAIL = 4_000;
 const MESSAGE_TEXT = 500;
 
@@ -118,7 +119,10 @@ export class ClaudeCodeRunner implements AgentRunner {
     const onAbort = () => stopFor('cancelled');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-    let stderr = '';
+    // Its start (where a crash names its error) and its end, whatever comes in between.
+    let stderrHead = '';
+    let stderrTail = '';
+    let stderrLength = 0;
     proc.child.stdout.setEncoding('utf8');
     proc.child.stdout.on('data', (chunk: string) => {
       clearTimeout(timer);
@@ -127,7 +131,9 @@ export class ClaudeCodeRunner implements AgentRunner {
     });
     proc.child.stderr.setEncoding('utf8');
     proc.child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_TAIL);
+      if (stderrHead.length < STDERR_HEAD) stderrHead += chunk.slice(0, STDERR_HEAD - stderrHead.length);
+      stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL);
+      stderrLength += chunk.length;
     });
     proc.child.stdin.end(opts.prompt);
 
@@ -135,6 +141,10 @@ export class ClaudeCodeRunner implements AgentRunner {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
     for (const line of reader.end()) opts.onLine?.(line);
+    let stderr = stderrTail;
+    if (stderrLength > STDERR_HEAD + STDERR_TAIL) stderr = `${stderrHead}\n…\n${stderrTail}`;
+    // Head and tail overlap: the head, then the tail from where the head ends.
+    else if (stderrLength > STDERR_TAIL) stderr = stderrHead + stderrTail.slice(STDERR_HEAD + STDERR_TAIL - stderrLength);
     return judge(this.command, opts, exit, stoppedFor, reader, stderr);
   }
 }
@@ -188,8 +198,19 @@ interface Failure {
   stderr: string;
 }
 
+/**
+ * Long stderr as its start and its end: a crash names its error first and its stack after it,
+ * so the end alone lost what went wrong.
+ */
+function headAndTail(text: string, max: number): string {
+  const trimmed = text.trim();
+  if (trimmed.length <= max) return trimmed;
+  const head = Math.floor(max * 0.4);
+  return `${trimmed.slice(0, head)} … ${trimmed.slice(-(max - head))}`;
+}
+
 function describe(reason: AgentFailureReason, f: Failure): string {
-  const stderr = f.stderr ? ` (stderr: ${f.stderr.slice(-MESSAGE_TEXT)})` : '';
+  const stderr = f.stderr ? ` (stderr: ${headAndTail(f.stderr, MESSAGE_TEXT)})` : '';
   switch (reason) {
     case 'cancelled':
       return 'the run was cancelled; the agent and everything it started were stopped';

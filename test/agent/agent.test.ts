@@ -2,6 +2,7 @@
 // spawning code: what counts as a failed run, and that a stopped run leaves no process behind.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClaudeCodeRunner, claudeArgs, type AgentRunOptions } from '../../src/agent/agent.js';
 import type { StreamLine } from '../../src/agent/stream-json.js';
@@ -170,6 +171,16 @@ describe('ClaudeCodeRunner', () => {
     assert.equal(result.ok, true);
     const grandchild = await readPid(pidFile);
     await waitFor(() => processGone(grandchild), `the agent's sleep (pid ${grandchild}) to be gone`);
+  });
+
+  test('a crash with a long stack: the message keeps the error line at the start of stderr, and its end', async (t) => {
+    const dir = await tempDir(t);
+    const command = join(dir, 'crashing-claude');
+    const frames = 'i=0; while [ $i -lt 400 ]; do echo "    at frame $i (/app/file.js:1:1)" >&2; i=$((i+1)); done';
+    await writeFile(command, `#!/bin/sh\ncat > /dev/null\necho "Error: Command failed: git commit -m x" >&2\n${frames}\nexit 1\n`, { mode: 0o755 });
+    const result = await new ClaudeCodeRunner({ command }).run(options(dir));
+    assert.equal(result.reason, 'exit_code');
+    assert.match(result.message ?? '', /exited with code 1 \(stderr: Error: Command failed: git commit -m x\n {4}at frame 0 .* … .*at frame 399 \(\/app\/file\.js:1:1\)\)$/s);
   });
 
   test('a command that cannot be started is reported as such', async (t) => {
