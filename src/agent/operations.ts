@@ -40,9 +40,13 @@ export const agentOperations = [
     annotations: READ,
     rest: { method: 'GET', path: '/piv' },
     cli: { command: ['piv', 'status'], args: ['id'] },
-    input: z.object({ id: runId, artifact: z.string().max(100).optional().describe('Also answer this artifact whole (see artifacts)') }),
+    input: z.object({
+      id: runId,
+      artifact: z.string().max(100).optional().describe('Also answer this artifact whole (see artifacts)'),
+      progressEntries: z.number().int().min(1).max(1000).default(10).describe('How many of the last progress log entries to answer'),
+    }),
     output: runOutput,
-    handler: ({ svc, principal }, input) => svc.status(principal, input.id, input.artifact),
+    handler: ({ svc, principal }, input) => svc.status(principal, input.id, input.artifact, input.progressEntries),
   }),
   operation({
     name: 'list_piv_runs',

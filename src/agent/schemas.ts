@@ -48,7 +48,7 @@ export const runOutput = z.object({
   timings: z.array(z.object({ phase: z.string(), attempt: z.number().int(), durationMs: z.number().int(), outcome: z.string() })).optional(),
   plan: z.string().nullable().optional(),
   lastLines: z.array(z.string()).optional().describe("The agent's last output lines"),
-  progress: z.array(z.object({ at: isoDate, phase: z.string(), message: z.string() })).optional().describe('Last progress log entries'),
+  progress: z.array(z.object({ at: isoDate, phase: z.string(), message: z.string() })).optional().describe('The last progressEntries (default 10) entries of the progress log, oldest first'),
   artifacts: z.array(z.string()).optional().describe('Kept texts: context, plan, plan-agent, implement-<n>-agent (transcripts), validation-<n>'),
   artifact: z.object({ name: z.string(), text: z.string() }).nullable().optional().describe('The artifact asked for'),
 });

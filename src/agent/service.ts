@@ -164,7 +164,7 @@ export class AgentService {
   }
 
   /** Where a loop is, or its result; with `artifact`, that kept text whole. */
-  async status(principal: Principal, id: string, artifact?: string): Promise<RunView> {
+  async status(principal: Principal, id: string, artifact?: string, progressEntries = 10): Promise<RunView> {
     const row = await this.runs.get(id);
     this.authorize(principal, row.project);
     const plan = await this.store.getArtifact(id, 'plan');
@@ -175,7 +175,7 @@ export class AgentService {
       if (!artifacts.includes(artifact)) throw notFound(`loop ${id} has no artifact ${artifact}; it has ${artifacts.join(', ') || 'none yet'}`, { id, artifact });
       asked = { name: artifact, text: (await this.store.getArtifact(id, artifact)) ?? '' };
     }
-    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, 10), artifacts, artifact: asked });
+    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked });
   }
 
   async list(principal: Principal, filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunView>> {

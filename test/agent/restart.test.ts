@@ -189,7 +189,10 @@ describe('PIV loops across daemon restarts', () => {
     assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed.failure));
     // The implement the shutdown cut short was no attempt, and no cancel: no retry is used up, the log says why it stopped.
     assert.equal(resumed.retries, 0);
-    const messages = (interrupted.progress as Json[]).map((e) => String(e.message));
+    // The whole log (progressEntries), not only its last 10 entries.
+    const whole = await home.cli('piv', 'status', String(started.id), '--progress-entries', '100');
+    assert.ok((whole.progress as Json[]).length > 10);
+    const messages = (whole.progress as Json[]).map((e) => String(e.message));
     assert.ok(messages.some((m) => m.startsWith("loop stopped by the daemon's shutdown: ")), messages.join('\n'));
     assert.ok(!messages.some((m) => m.startsWith('loop cancelled')), messages.join('\n'));
     assert.deepEqual(
