@@ -116,12 +116,13 @@ export function operationHelp(cmd: CommandSpec): string {
   const flags = cmd.input;
   lines.push('Flags:');
   const rows: Array<[string, string]> = flags.map((f) => {
-    // A boolean on by default is shown as its --no- flag, which does the opposite of the description.
-    const onByDefault = f.type === 'boolean' && f.default === true ? ` (on by default; ${placeholder(cmd, f)} turns it off)` : '';
+    const description = f.description ?? '';
+    // A boolean on by default is shown as its --no- flag, which does the opposite of the description: say so first.
+    if (f.type === 'boolean' && f.default === true) return [placeholder(cmd, f), `Turns off what is on by default: ${description.charAt(0).toLowerCase()}${description.slice(1)}`];
     const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${JSON.stringify(f.default)})` : f.required && !args.includes(f.name) && f.name !== cmd.cli.stdin ? ' (required)' : '';
-    const clears = f.nullable && !/\bnull\b/.test(f.description ?? '') ? '; null clears' : '';
+    const clears = f.nullable && !/\bnull\b/.test(description) ? '; null clears' : '';
     const when = f.format === 'date-time' ? ' (ISO 8601 with its offset, e.g. 2027-01-31T09:00:00Z; a date alone is midnight UTC)' : '';
-    return [placeholder(cmd, f), `${f.description ?? ''}${clears}${when}${onByDefault}${dflt}`];
+    return [placeholder(cmd, f), `${description}${clears}${when}${dflt}`];
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
   rows.push(['--input <json>', 'every field as one JSON object']);

@@ -158,7 +158,9 @@ describe('usage errors', () => {
     assert.match(r.stdout, /MCP tool: set_secret/);
     // A switch on by default is shown as its --no- flag: the help says what the flag does, not the opposite.
     const tunnel = await runCli(['tunnel', 'add', '--help'], { env });
-    assert.match(tunnel.stdout, /^ {2}--no-dns +Also create the proxied CNAME to <tunnel-id>\.cfargotunnel\.com \(on by default; --no-dns turns it off\)$/m);
+    assert.match(tunnel.stdout, /^ {2}--no-dns +Turns off what is on by default: also create the proxied CNAME to <tunnel-id>\.cfargotunnel\.com$/m);
+    const imports = await runCli(['secrets', 'import', '--help'], { env });
+    assert.match(imports.stdout, /^ {2}--no-overwrite +Turns off what is on by default: replace existing values$/m);
     assert.match(tunnel.stdout, /^ {2}--force +Also change or delete records and rules the supervisor did not make$/m);
   });
 
