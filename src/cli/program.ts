@@ -328,6 +328,11 @@ async function runCommand(words: string[], source: CliSource, errOut: Output): P
   let env: Record<string, string>;
   try {
     env = await runEnvironment(connection.invoker, { project, service, prefix, allow });
+  } catch (err) {
+    // The person typed `supervisor run`: name it, not the operation behind it (`supervisor secrets env`).
+    if (!(err instanceof SupervisorError)) throw err;
+    const message = err.message.replace(/^invalid input for get_run_env:/, 'invalid input for `supervisor run`:').replace(/, get_run_env allow\)/, ')');
+    throw new SupervisorError(err.code, message, err.details);
   } finally {
     // Released before the command starts, so a long-running command does not hold the data dir.
     await connection.close();

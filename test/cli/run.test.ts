@@ -77,7 +77,10 @@ describe('supervisor run', () => {
     const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, process.env.PATH)`;
     const refused = await runCli(['run', '--project', 'hijack', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(refused.code, 1, describeResult(refused));
-    assert.match(refused.stderr, /^supervisor: forbidden: secrets may not set PATH \(from project\/hijack\/path\).*--allow PATH/);
+    assert.match(refused.stderr, /^supervisor: forbidden: secrets may not set PATH \(from project\/hijack\/path\).*\(`supervisor run --allow PATH`\)\n$/);
+    // Errors name the command typed, not the operation behind it.
+    const bad = await runCli(['run', '--project', 'hijack', '--allow', 'path', '--', 'true'], { env: t.env });
+    assert.match(bad.stderr, /^supervisor: invalid_input: invalid input for `supervisor run`: allow\.0: a variable name such as PATH/);
     assert.equal(existsSync(marker), false, 'the command must not have run');
     const allowed = await runCli(['run', '--project', 'hijack', '--allow', 'PATH', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(allowed.code, 0, describeResult(allowed));
