@@ -1,4 +1,5 @@
 import type { Db, Queryable } from './db.js';
+import { openPglite } from './db-pglite.js';
 import { conflict, SupervisorError } from './errors.js';
 
 /** Tables the migrator keeps for itself: the target's own migration run fills them. */
@@ -41,6 +42,17 @@ export interface CopyOutcome {
   tables: Array<{ table: string; rows: number }>;
 }
 
+/** Row counts of a database that only its migrations wrote (a fresh in-memory one). */
+async function seededCounts(migrate: (db: Db) => Promise<void>): Promise<Record<string, number>> {
+  const fresh = await openPglite();
+  try {
+    await migrate(fresh);
+    return await rowCounts(fresh, await userTables(fresh));
+  } finally {
+    await fresh.close();
+  }
+}
+
 /**
  * Copies every table of `source` into `target` in one consistent snapshot (a
  * repeatable-read transaction on the source, one transaction on the target that
@@ -52,7 +64,13 @@ export interface CopyOutcome {
 export async function copyDatabase(source: Db, target: Db, options: { force: boolean; migrate(db: Db): Promise<void>; progress?(line: string): void }): Promise<CopyOutcome> {
   const say = options.progress ?? (() => undefined);
   const existing = await userTables(target);
-  const filled = Object.entries(await rowCounts(target, existing)).filter(([, n]) => n > 0);
+  let filled = Object.entries(await rowCounts(target, existing)).filter(([, n]) => n > 0);
+  if (filled.length > 0 && !options.force) {
+    // Rows the migrations write themselves (the price tables) are no one's data: a target an earlier,
+    // interrupted copy migrated holds them, and copying again must not need --force.
+    const seeded = await seededCounts(options.migrate);
+    filled = filled.filter(([table, n]) => seeded[table] !== n);
+  }
   if (filled.length > 0 && !options.force) {
     throw conflict(`the target database is not empty (${filled.map(([t, n]) => `${t}: ${n}`).join(', ')}); copy into an empty database, or add --force to replace what it holds`, { tables: Object.fromEntries(filled) });
   }

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse } from 'yaml';
-import { loadConfig, openApp } from '../../src/app.js';
+import { DOMAINS, loadConfig, openApp } from '../../src/app.js';
+import { openPostgres } from '../../src/core/db-postgres.js';
+import { migrate } from '../../src/core/migrate.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { ensureDataDir, removeDaemonInfo, writeDaemonInfo } from '../../src/core/datadir.js';
 import { createLogger } from '../../src/core/log.js';
@@ -159,6 +161,20 @@ describe('supervisor storage copy', async () => {
     await removeDaemonInfo(second);
     assert.equal(running.code, 1, describeResult(running));
     assert.match(running.stderr, /^supervisor: locked: the daemon is running and holds the database; stop it first \(`supervisor daemon stop`\)/);
+    // A target that holds only what its migrations wrote (a copy killed after migrating it) is empty: no --force needed.
+    const other = `copy_${randomBytes(4).toString('hex')}`;
+    await admin_.query(`CREATE SCHEMA ${other}`);
+    try {
+      const migratedOnly = await openPostgres({ connectionString: TEST_DATABASE_URL, schema: other, maxConnections: 2 });
+      await migrate(migratedOnly, DOMAINS);
+      await migratedOnly.close();
+      const otherUrl = new URL(TEST_DATABASE_URL);
+      otherUrl.searchParams.set('options', `-c search_path=${other}`);
+      const retried = await runCli(['storage', 'copy', '--to', otherUrl.toString(), '--no-switch', '--json'], { env: cliEnv(second), timeoutMs: 120_000 });
+      assert.equal(retried.code, 0, describeResult(retried));
+    } finally {
+      await admin_.query(`DROP SCHEMA ${other} CASCADE`);
+    }
     const usage = await runCli(['storage', 'copy'], { env: cliEnv(second) });
     assert.equal(usage.code, 2, describeResult(usage));
     assert.match(usage.stderr, /give exactly one of --to <postgres-url> .* or --from <postgres-url>/);
