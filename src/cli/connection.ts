@@ -36,8 +36,21 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   }
 }
 
-/** How long a command waits for a daemon it finds starting up (it holds the data dir until it listens). */
-const DAEMON_START_WAIT_MS = 15_000;
+/**
+ * How long a command waits for a daemon it finds starting up (it holds the data dir until it
+ * listens): a first start creates the embedded database, tens of seconds on a busy small VM.
+ */
+const DAEMON_START_WAIT_MS = 60_000;
+
+const alive = (pid: unknown): boolean => {
+  if (typeof pid !== 'number') return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
 
 /**
  * A command that found the data dir held by a daemon still starting (it opens the embedded
@@ -45,10 +58,11 @@ const DAEMON_START_WAIT_MS = 15_000;
  * rather than failing: systemd units and scripts start the daemon and its first clients together.
  */
 export async function daemonStarting<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T | undefined> {
-  const details = (err as { code?: unknown; details?: { role?: unknown } }).details;
+  const details = (err as { code?: unknown; details?: { role?: unknown; pid?: unknown } }).details;
   if ((err as { code?: unknown }).code !== 'locked' || details?.role !== 'daemon') return undefined;
   const deadline = Date.now() + DAEMON_START_WAIT_MS;
-  while (Date.now() < deadline) {
+  // A daemon that exits (its start failed) is not waited for any longer.
+  while (Date.now() < deadline && alive(details.pid)) {
     const found = await find();
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 100));
