@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound } from '../core/errors.js';
 import { GroupCommit, type GroupCommitOptions } from '../core/group-commit.js';
+import { byCodeUnits } from '../core/order.js';
 import { CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, violates } from './db-errors.js';
 import { diagnoseRefusal } from './diagnose.js';
 import { ALLOCATION_COLUMNS, LOCAL_HOST, toAllocation, type Allocation, type AllocationRow, type Protocol } from './model.js';
@@ -90,8 +91,6 @@ function busyUnion(queued: Queued[]): string {
   return portsMultirange(ports);
 }
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** A refusal the diagnosis cannot explain was a race with releases and allocations; one more try settles it. */
 const ATTEMPTS = 2;
 
@@ -157,7 +156,7 @@ export class AllocationStore {
     // range once), and every batch in the same order: two batches that wait for each other's
     // uncommitted rows of the same services then wait one way only, never in a cycle.
     const order = queued.map((q, n) => ({ ...q.req, actor: q.actor, n }));
-    order.sort((a, b) => compare(a.project, b.project) || compare(a.host, b.host) || compare(a.service, b.service) || a.n - b.n);
+    order.sort((a, b) => byCodeUnits(a.project, b.project) || byCodeUnits(a.host, b.host) || byCodeUnits(a.service, b.service) || a.n - b.n);
     const column = <T>(get: (r: (typeof order)[number]) => T) => order.map(get);
     let rows: Array<AllocatedRow & { i: number }>;
     try {
