@@ -152,7 +152,6 @@ export class Git {
     }
   }
 
-  /** Creates `name` at `from` and checks it out. */
   /** Creates `name` from `from` and checks it out, noting `from` as its base (baseOf). */
   async createBranch(name: string, from: string): Promise<void> {
     await this.git(['switch', '--quiet', '--create', name, from]);

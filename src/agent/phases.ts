@@ -158,8 +158,8 @@ async function commitPhase(c: PhaseContext): Promise<Outcome> {
     return { patch: {}, failed: true, stop: { reason: 'no_changes', message: 'commit: there are no changes to commit' } };
   }
   if (state.validationOutputs.length > 0) await c.log(`left uncommitted, made by validation: ${state.validationOutputs.join(', ')}`);
-  const instructions = tree.filter((ch) => isSupervisorWritten(ch.path)).map((ch) => ch.path);
-  if (instructions.length > 0) await c.log(`left uncommitted: ${instructions.join(', ')} (files the supervisor writes; commit them apart from the feature)`);
+  const written = tree.filter((ch) => isSupervisorWritten(ch.path)).map((ch) => ch.path);
+  if (written.length > 0) await c.log(`left uncommitted: ${written.join(', ')} (files the supervisor writes; commit them apart from the feature)`);
   return {
     patch: {
       next: 'done',
@@ -238,8 +238,7 @@ function agentFailed(phase: Phase, run: AgentRunResult, patch: Partial<PivState>
   return { patch, failed: true, stop: { reason: run.reason ?? 'error', message: `${phase}: ${run.message ?? 'the agent failed'}` } };
 }
 
-
-/** Changes in the tree that the agent made: everything but what validation commands produced and the instruction files. */
+/** Changes in the tree that the agent made: everything but what validation commands produced and the files the supervisor writes. */
 export async function agentChanges(c: Pick<PhaseContext, 'git' | 'state'>): Promise<FileChange[]> {
   return agentOnly(c.state, await c.git.changes());
 }
