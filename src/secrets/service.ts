@@ -362,24 +362,22 @@ export class SecretsService {
     await this.authorize(principal, folderOf(prefix), 'write', 'secret.import');
     const plains = entries.map((e) => ({ ...e, plain: this.checkValue(e.value, { field: 'content', label: `content: the value for ${e.path}` }) }));
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], skipped: [] as string[] };
+    const outcome = new Map<string, keyof typeof result>();
     await this.changing(plains.map((e) => e.path), async (tx) => {
       // Rows are locked before their value is compared (a concurrent import's write is seen, never
       // overwritten against --no-overwrite), and in path order, so two imports cannot deadlock.
       for (const entry of [...plains].sort((a, b) => byCodeUnits(a.path, b.path))) {
         const locked = await this.lockAndRead(tx, entry.path, this.deps.clock.now());
-        if (locked.value !== undefined && !overwrite) result.skipped.push(entry.path);
-        else if (locked.value?.equals(entry.plain)) result.unchanged.push(entry.path);
+        if (locked.value !== undefined && !overwrite) outcome.set(entry.path, 'skipped');
+        else if (locked.value?.equals(entry.plain)) outcome.set(entry.path, 'unchanged');
         else {
           const written = await this.writeIn(tx, principal, { path: entry.path, value: entry.value }, entry.plain, locked);
-          (written.created ? result.created : result.updated).push(entry.path);
+          outcome.set(entry.path, written.created ? 'created' : 'updated');
         }
       }
     });
-    const inFileOrder = (paths: string[]) => {
-      const taken = new Set(paths);
-      return plains.map((e) => e.path).filter((path) => taken.has(path));
-    };
-    for (const key of ['created', 'updated', 'unchanged', 'skipped'] as const) result[key] = inFileOrder(result[key]);
+    // The answer lists paths in the file's order.
+    for (const { path } of plains) result[outcome.get(path)!].push(path);
     return result;
   }
 
