@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CLI_BIN, shellWord } from '../core/cli-path.js';
 import { dataDir, daemonTarget, openCliConnection } from './connection.js';
+import { onPath } from './entry.js';
 import type { CliSource } from './manifest.js';
 import type { Output } from './program.js';
 import { takeOption, takeSwitch } from './program.js';
@@ -22,18 +23,11 @@ export function stdioArgs(project: string, env: NodeJS.ProcessEnv = process.env)
   return ['mcp', 'add', project, ...vars.flatMap((v) => ['-e', v]), '--', process.execPath, CLI_BIN, 'mcp', '--project', project];
 }
 
-/** Whether `command` is an executable on PATH: --run checks before it makes a token nobody would receive. */
-function onPath(command: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env.PATH ?? '').split(delimiter).some((dir) => {
-    if (dir === '') return false;
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+/** Whether a file can be executed (accessSync throws when not): --run checks claude before it makes a token nobody would receive. */
+const executable = (file: string): boolean => {
+  accessSync(file, constants.X_OK);
+  return true;
+};
 
 /**
  * `supervisor connect claude`: prints the exact `claude mcp add …` line for this
@@ -48,7 +42,7 @@ export async function connectClaude(words: string[], source: CliSource, out: Out
   if (words.length > 0) throw new UsageError(`connect claude: unexpected arguments: ${words.join(' ')}`, USAGE);
   if (!PROJECT.test(project)) throw new UsageError(`connect claude: --project ${project}: a project name is 1-40 characters: lowercase letters, digits and -, starting with a letter`, USAGE);
 
-  if (run && !onPath('claude')) {
+  if (run && !onPath('claude', executable)) {
     errOut.write('supervisor: connect claude: claude: command not found; install Claude Code, or run without --run and paste the line\n');
     return 127;
   }

@@ -20,13 +20,18 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
  * PATH is this checkout (npm link), else node and the entry by absolute path.
  */
 export function cliCommand(env: NodeJS.ProcessEnv = process.env): string {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
+  const isThisCheckout = (file: string) => realpathSync(file) === realpathSync(CLI_BIN);
+  return onPath('supervisor', isThisCheckout, env) ? 'supervisor' : cliByPath();
+}
+
+/** Whether some `<dir>/<command>` of PATH passes `test` (a file that is missing, or that `test` throws on, does not). */
+export function onPath(command: string, test: (file: string) => boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.PATH ?? '').split(delimiter).some((dir) => {
+    if (dir === '') return false;
     try {
-      if (realpathSync(join(dir, 'supervisor')) === realpathSync(CLI_BIN)) return 'supervisor';
+      return test(join(dir, command));
     } catch {
-      // not there
+      return false;
     }
-  }
-  return cliByPath();
+  });
 }
