@@ -8,7 +8,7 @@ import { daemonTarget, type DaemonTarget } from '../core/daemon-info.js';
 import { CLI_ROLE, ensureDataDir, lockDataDir, tightenDataDir } from '../core/datadir.js';
 import { SupervisorError } from '../core/errors.js';
 import { META } from '../core/names.js';
-import { daemonStarting, inProject } from './connection.js';
+import { inProject, localUnlessDaemonStarting } from './connection.js';
 
 export interface Connection {
   mode: 'daemon' | 'local';
@@ -33,13 +33,11 @@ async function reach(app: AppDefinition, config: Config, project: string | undef
   const daemon = await daemonTarget(env, config.home);
   if (daemon) return throughDaemon(daemon, project, via);
   refuseTokenWithoutDaemon(env, config.home);
-  try {
-    return await connectLocal(app, config, project, via);
-  } catch (err) {
-    const started = await daemonStarting(err, () => daemonTarget(env, config.home));
-    if (!started) throw err;
-    return throughDaemon(started, project, via);
-  }
+  return localUnlessDaemonStarting(
+    () => connectLocal(app, config, project, via),
+    () => daemonTarget(env, config.home),
+    (started) => throughDaemon(started, project, via),
+  );
 }
 
 async function throughDaemon(daemon: DaemonTarget, project: string | undefined, via: Via): Promise<Connection> {

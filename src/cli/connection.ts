@@ -27,13 +27,11 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   if (daemon) return throughDaemon(daemon);
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
   refuseTokenWithoutDaemon(env, dataDir(env));
-  try {
-    return inProject(await connectLocal(app, app.loadConfig(env), project, 'cli'), project);
-  } catch (err) {
-    const started = await daemonStarting(err, () => daemonTarget(env));
-    if (!started) throw err;
-    return throughDaemon(started);
-  }
+  return localUnlessDaemonStarting<CliConnection, DaemonTarget>(
+    async () => inProject(await connectLocal(app, app.loadConfig(env), project, 'cli'), project),
+    () => daemonTarget(env),
+    throughDaemon,
+  );
 }
 
 /**
@@ -53,11 +51,23 @@ const alive = (pid: unknown): boolean => {
 };
 
 /**
- * A command that found the data dir held by a daemon still starting (it opens the embedded
- * database before it publishes where it listens) waits for it to come up and goes through it,
- * rather than failing: systemd units and scripts start the daemon and its first clients together.
+ * `local()`, unless it found the data dir held by a daemon still starting (it opens the embedded
+ * database before it publishes where it listens): then wait for that daemon to come up and go
+ * through it, rather than fail. systemd units and scripts start the daemon and its first clients
+ * together.
  */
-export async function daemonStarting<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T | undefined> {
+export async function localUnlessDaemonStarting<C, T>(local: () => Promise<C>, find: () => Promise<T | undefined>, through: (daemon: T) => Promise<C>): Promise<C> {
+  try {
+    return await local();
+  } catch (err) {
+    const started = await startedDaemon(err, find);
+    if (!started) throw err;
+    return through(started);
+  }
+}
+
+/** The daemon `find` finds once it is up, when `err` says one is starting; undefined otherwise or when it never comes up. */
+async function startedDaemon<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T | undefined> {
   const details = (err as { code?: unknown; details?: { role?: unknown; pid?: unknown } }).details;
   if ((err as { code?: unknown }).code !== 'locked' || details?.role !== 'daemon') return undefined;
   const deadline = Date.now() + DAEMON_START_WAIT_MS;
