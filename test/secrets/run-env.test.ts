@@ -34,6 +34,12 @@ for (const backend of testBackends()) {
     });
     after(() => s.close());
 
+    /** The secret.read audit rows of paths under `folder`, written out first (reads are buffered). */
+    const readsUnder = async (folder: string) => {
+      await s.secrets.flush();
+      return (await s.audit.list({ action: 'secret.read', limit: 200 })).filter((r) => r.target?.startsWith(folder));
+    };
+
     test("the project's secrets as variables, plus PORT and <SERVICE>_PORT with a service", async () => {
       const answer = await asAdmin.invoke('get_run_env', { project: 'shop', service: 'web' });
       const web = await s.ports.allocate(admin, { project: 'shop', service: 'web' });
@@ -55,8 +61,7 @@ for (const backend of testBackends()) {
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'evil' }), isError('forbidden', /secrets may not set LD_PRELOAD \(from project\/evil\/ld_preload\), PATH \(from project\/evil\/path\)/));
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'evil', allow: ['PATH'] }), isError('forbidden', /LD_PRELOAD/));
       // A refusal reads nothing: no value was given out, so none is audited or counted as read.
-      await s.secrets.flush();
-      assert.deepEqual((await s.audit.list({ action: 'secret.read', limit: 50 })).filter((r) => r.target?.startsWith('project/evil/')), []);
+      assert.deepEqual(await readsUnder('project/evil/'), []);
       assert.equal((await s.secrets.list(admin, { prefix: 'project/evil/', recursive: true, includeDeleted: false, limit: 10 })).items.every((i) => i.readCount === 0), true);
       const allowed = await asAdmin.invoke('get_run_env', { project: 'evil', allow: ['PATH', 'LD_PRELOAD'] });
       assert.deepEqual((allowed.variables as Array<{ name: string }>).map((v) => v.name), ['LD_PRELOAD', 'PATH']);
@@ -70,14 +75,12 @@ for (const backend of testBackends()) {
       // Without a service nothing sets them: the secrets are the variables.
       const plain = await asAdmin.invoke('get_run_env', { project: 'clash' });
       assert.deepEqual((plain.variables as Array<{ name: string; value: string }>).map((v) => `${v.name}=${v.value}`), ['API_PORT=7777', 'PORT=9999']);
-      await s.secrets.flush();
-      const reads = (await s.audit.list({ action: 'secret.read', limit: 200 })).filter((r) => r.target?.startsWith('project/clash/')).length;
+      const reads = (await readsUnder('project/clash/')).length;
       await assert.rejects(
         asAdmin.invoke('get_run_env', { project: 'clash', service: 'web' }),
         isError('conflict', /^project\/clash\/api_port \(API_PORT\), project\/clash\/port \(PORT\): with service web these variables hold the project's ports; rename or delete the secret/),
       );
-      await s.secrets.flush();
-      assert.equal((await s.audit.list({ action: 'secret.read', limit: 200 })).filter((r) => r.target?.startsWith('project/clash/')).length, reads);
+      assert.equal((await readsUnder('project/clash/')).length, reads);
       // Nor was web's port reserved by the refused call.
       assert.deepEqual((await s.ports.projectAllocations('clash')).map((a) => a.service), ['api']);
     });
@@ -89,8 +92,7 @@ for (const backend of testBackends()) {
       const both = /^project\/twins\/a\/token and project\/twins\/b\/token both become the variable TOKEN/;
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'twins' }), isError('conflict', both));
       await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/twins/' }), isError('conflict', both));
-      await s.secrets.flush();
-      assert.deepEqual((await s.audit.list({ action: 'secret.read', limit: 200 })).filter((r) => r.target?.startsWith('project/twins/')), []);
+      assert.deepEqual(await readsUnder('project/twins/'), []);
     });
 
     test("a project token gets its own environment, not another project's", async () => {
