@@ -1,3 +1,4 @@
+import { viewProcesses, wholeCommand, type CommandView } from './command-view.js';
 import type { Protocol } from './model.js';
 import type { Listener, RawSocket } from './probe.js';
 import { inRange, type PortRange } from './range.js';
@@ -24,6 +25,8 @@ export class BusyPorts {
   constructor(
     readonly sockets: RawSocket[],
     private readonly owners: (sockets: RawSocket[]) => Promise<Listener[]>,
+    /** How skip reports show commands to the caller; listeners() keeps them whole, for matching. */
+    private readonly view: CommandView = wholeCommand,
   ) {
     const ports = (protocol: Protocol) => [...new Set(sockets.filter((s) => s.protocol === protocol).map((s) => s.port))].sort((a, b) => a - b);
     this.byProtocol = { tcp: ports('tcp'), udp: ports('udp') };
@@ -44,7 +47,12 @@ export class BusyPorts {
 
   /** The same sockets less those on `port` of `protocol` (a service re-allocating the port it listens on). */
   without(protocol: Protocol, port: number): BusyPorts {
-    return new BusyPorts(this.sockets.filter((s) => s.protocol !== protocol || s.port !== port), this.owners);
+    return new BusyPorts(this.sockets.filter((s) => s.protocol !== protocol || s.port !== port), this.owners, this.view);
+  }
+
+  /** The same sockets, their skip reports showing commands as `view` does. */
+  shownWith(view: CommandView): BusyPorts {
+    return new BusyPorts(this.sockets, this.owners, view);
   }
 
   /** Busy ports of `protocol` in `range`. */
@@ -63,7 +71,7 @@ export class BusyPorts {
     const listeners = await this.listeners(protocol, ports);
     return ports.map((port) => {
       const here = listeners.filter((l) => l.port === port);
-      const processes = uniqueProcesses(here);
+      const processes = viewProcesses(uniqueProcesses(here), this.view);
       const addresses = [...new Set(here.map((l) => l.address))].join(', ');
       return { port, protocol, reason: `listening now (${protocol} on ${addresses}) ${whoText(processes)}`, processes };
     });

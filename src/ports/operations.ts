@@ -162,8 +162,8 @@ export const portOperations = [
       listening: z.boolean().nullable().describe('null for another host: only this host can be probed'),
       sockets: z.array(socketOutput.extend({ protocol })),
     }),
-    handler: async ({ svc }, input) => {
-      const result = await svc.check(input);
+    handler: async ({ svc, principal }, input) => {
+      const result = await svc.check(principal, input);
       return { ...result, project: result.project && rangeView(result.project), allocations: result.allocations.map(allocationView) };
     },
   }),

@@ -63,7 +63,7 @@ export const socketOutput = z.object({
   address: z.string(),
   family: z.union([z.literal(4), z.literal(6)]),
   pid: z.number().int().nullable().describe('Owning process (the lowest pid when several share the socket); null when it belongs to another user'),
-  command: z.string().nullable().describe("That process's command line"),
+  command: z.string().nullable().describe("That process's command line; a project token is shown its program only (arguments can carry credentials)"),
   processes: z.array(z.object({ pid: z.number().int(), command: z.string().nullable() })).describe('Every process holding the socket, as `ss -p` lists them: a forked worker shares its parent\'s'),
 });
 

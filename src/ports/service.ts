@@ -12,9 +12,10 @@ import { ALLOCATION_COLUMNS, LOCAL_HOST, toAllocation, type Allocation, type All
 import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from './policy.js';
 import { attachOwners, readSockets, type Listener, type RawSocket } from './probe.js';
 import { BusyPorts } from './busy.js';
+import { commandViewFor, viewSocket } from './command-view.js';
 import { RangeRegistry } from './ranges.js';
 import type { PortRange } from './range.js';
-import { DAEMON_DESCRIPTION, reconcile, toSocket, type AuditGroups, type OwnershipEvidence, type Socket } from './reconcile.js';
+import { DAEMON_DESCRIPTION, reconcile, toSocket, type AuditGroups, type AuditItem, type OwnershipEvidence, type Socket } from './reconcile.js';
 import { processStartedAt } from '../core/process-info.js';
 import { ownerCommand } from './adopt.js';
 import { readFile } from 'node:fs/promises';
@@ -172,7 +173,8 @@ export class PortService {
   async allocate(principal: Principal, req: Omit<AllocateRequest, 'host' | 'busy'> & { host?: string }): Promise<Allocated> {
     await this.authorize(principal, req.project, 'port.allocate');
     const host = req.host ?? LOCAL_HOST;
-    return this.store.allocate(principal.actor, { ...req, host, busy: host === LOCAL_HOST ? await this.busyFor(req) : undefined });
+    const busy = host === LOCAL_HOST ? (await this.busyFor(req)).shownWith(commandViewFor(principal)) : undefined;
+    return this.store.allocate(principal.actor, { ...req, host, busy });
   }
 
   /**
@@ -228,7 +230,7 @@ export class PortService {
   }
 
   /** Who owns port N, whether it may be handed out, and (on this host) whether anything listens on it now. */
-  async check(input: { port: number; host?: string; protocol?: Protocol }): Promise<PortCheck> {
+  async check(principal: Principal, input: { port: number; host?: string; protocol?: Protocol }): Promise<PortCheck> {
     const host = input.host ?? LOCAL_HOST;
     const owners = await portOwners(this.deps.db, input.port, host);
     const allocations = owners.allocations.filter((a) => !input.protocol || a.protocol === input.protocol);
@@ -236,7 +238,7 @@ export class PortService {
     if (host !== LOCAL_HOST) return { port: input.port, host, project: owners.project, allocations, excluded, daemon: false, listening: null, sockets: [] };
     const sockets = (await this.listeners())
       .filter((l) => l.port === input.port && (!input.protocol || l.protocol === input.protocol))
-      .map((l) => ({ protocol: l.protocol, ...toSocket(l) }));
+      .map((l) => viewSocket({ protocol: l.protocol, ...toSocket(l) }, commandViewFor(principal)));
     const daemon = this.daemonPort?.port === input.port && (!input.protocol || input.protocol === 'tcp');
     return { port: input.port, host, project: owners.project, allocations, excluded, daemon, listening: sockets.length > 0, sockets };
   }
@@ -246,7 +248,8 @@ export class PortService {
     const project = await this.scopeOf(principal, input.project, 'port.audit');
     const groups = await this.groups(project);
     const counts = { ok: groups.ok.length, down: groups.down.length, conflict: groups.conflict.length, unknown: groups.unknown.length };
-    const cut = <T>(items: T[]) => items.slice(0, input.limit);
+    const view = commandViewFor(principal);
+    const cut = (items: AuditItem[]) => items.slice(0, input.limit).map((item) => ({ ...item, sockets: item.sockets.map((s) => viewSocket(s, view)) }));
     return {
       project: project ?? null,
       counts,

@@ -162,16 +162,16 @@ for (const backend of testBackends()) {
 
     test('check: owner project, allocations, exclusions, live listeners', async () => {
       listening = [listener(4000)];
-      const api = await f.ports.check({ port: 4000 });
+      const api = await f.ports.check(admin, { port: 4000 });
       assert.equal(api.project?.project, 'consilio');
       assert.deepEqual(api.allocations.map((a) => a.service), ['api']);
       assert.equal(api.listening, true);
       assert.equal(api.sockets[0]?.pid, 1);
-      const denied = await f.ports.check({ port: 5432 });
+      const denied = await f.ports.check(admin, { port: 5432 });
       assert.deepEqual([denied.project?.project, denied.excluded, denied.listening], ['tiny', 'deny_list', false]);
-      const remote = await f.ports.check({ port: 4000, host: 'vm-1' });
+      const remote = await f.ports.check(admin, { port: 4000, host: 'vm-1' });
       assert.deepEqual([remote.allocations[0]?.host, remote.listening], ['vm-1', null]);
-      const nobody = await f.ports.check({ port: 50000 });
+      const nobody = await f.ports.check(admin, { port: 50000 });
       assert.deepEqual([nobody.project, nobody.excluded, nobody.allocations], [null, 'ephemeral', []]);
     });
 

@@ -120,10 +120,10 @@ for (const backend of testBackends()) {
     });
 
     test('check_port and list_ports see the same sockets', async () => {
-      const checked = await f.ports.check({ port: ports.api });
+      const checked = await f.ports.check(admin, { port: ports.api });
       assert.equal(checked.listening, true);
       assert.deepEqual(new Set(checked.sockets.map((s) => s.pid)), new Set([process.pid]));
-      assert.equal((await f.ports.check({ port: ports.idle })).listening, false);
+      assert.equal((await f.ports.check(admin, { port: ports.idle })).listening, false);
       const listed = await f.ports.list({ project: 'audited', probe: true, limit: 50 });
       assert.deepEqual(listed.items.map((a) => [a.service, a.status]), [['api', 'up'], ['dns', 'up'], ['idle', 'down'], ['web', 'up']]);
     });

@@ -4,7 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
-import { adminPrincipal } from '../../src/core/principal.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { listListeners } from '../../src/ports/probe.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openPorts, type PortsFixture } from './fixture.js';
@@ -143,7 +146,7 @@ for (const backend of testBackends()) {
       open.push(server);
       const child = await shareWithChild(server);
       try {
-        const checked = await f.ports.check({ port });
+        const checked = await f.ports.check(admin, { port });
         assert.equal(checked.sockets.length, 1);
         assert.deepEqual(checked.sockets[0]!.processes.map((p) => p.pid), [process.pid, child.pid!].sort((a, b) => a - b));
         const report = await f.ports.audit(admin, { project: 'busy', limit: 200 });
@@ -188,7 +191,7 @@ for (const backend of testBackends()) {
       try {
         const done = await f.ports.reserveDaemonPort('daemon', own);
         assert.deepEqual([done.reserved?.project, done.reserved?.service, done.reserved?.port, done.problem], ['busy', 'supervisor', own, null]);
-        const checked = await f.ports.check({ port: own });
+        const checked = await f.ports.check(admin, { port: own });
         assert.equal(checked.daemon, true);
         assert.deepEqual(checked.allocations.map((a) => `${a.project}/${a.service}`), ['busy/supervisor']);
         const report = await f.ports.audit(admin, { project: 'busy', limit: 200 });
@@ -229,6 +232,44 @@ for (const backend of testBackends()) {
         assert.deepEqual([later.reserved?.service, later.released.map((a) => `${a.service}:${a.port}`)], [`supervisor-${second}`, [`supervisor:${first}`]]);
       } finally {
         await closeAll(open);
+      }
+    });
+
+    test('a project token is shown the program of a listening process, never its arguments (they can carry credentials); an admin the whole line', async () => {
+      const [port, range] = [base + 42, { start: base + 42, end: base + 44 }];
+      await addProject(f, admin.actor, { name: 'argv', range });
+      const dir = await mkdtemp(join(tmpdir(), 'ports-argv-'));
+      const script = join(dir, 'listener.cjs');
+      await writeFile(script, "require('net').createServer().listen(Number(process.argv[3]), '127.0.0.1', () => process.send('up'));");
+      const child = spawn(process.execPath, [script, '--db-password=hunter2', String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      try {
+        await once(child, 'message');
+        const owner = projectPrincipal('argv', 'token:argv');
+        const stranger = projectPrincipal('quiet', 'token:quiet');
+        const commands = (sockets: Array<{ command: string | null; processes: Array<{ command: string | null }> }>) => sockets.map((s) => [s.command, ...s.processes.map((p) => p.command)]);
+        // check_port, by another project's token and by the range's own.
+        for (const who of [stranger, owner]) assert.deepEqual(commands((await f.ports.check(who, { port })).sockets), [[script, script]]);
+        assert.match((await f.ports.check(admin, { port })).sockets[0]!.command ?? '', /--db-password=hunter2/);
+        // audit_ports: the listener is unknown in argv's range.
+        const report = await f.ports.audit(owner, { limit: 200 });
+        assert.deepEqual(commands(report.unknown.find((i) => i.port === port)!.sockets), [[script, script]]);
+        assert.match(JSON.stringify(await f.ports.audit(admin, { project: 'argv', limit: 200 })), /hunter2/);
+        // get_port skipping it, and a refused preferredPort, name the program only.
+        const got = await f.ports.allocate(owner, { project: 'argv', service: 'api' });
+        assert.deepEqual([got.port, got.skipped.map((s) => s.port)], [port + 1, [port]]);
+        assert.deepEqual(got.skipped[0]!.processes.map((p) => p.command), [script]);
+        assert.ok(got.skipped[0]!.reason.endsWith(`by pid ${child.pid} (${script})`), got.skipped[0]!.reason);
+        const refused = await f.ports.allocate(owner, { project: 'argv', service: 'web', preferredPort: port }).then(() => assert.fail('allocated a busy port'), (err: Error) => err.message);
+        assert.match(refused, /is in use: listening now/);
+        assert.doesNotMatch(refused, /hunter2/);
+        // The whole line still decides ownership: the listener's own arguments reclaim its port.
+        const reclaimed = await f.ports.allocate(owner, { project: 'argv', service: 'listener', preferredPort: port, command: `${script} --db-password=hunter2` });
+        assert.deepEqual([reclaimed.port, reclaimed.created], [port, true]);
+        const audited = await f.ports.audit(owner, { limit: 200 });
+        assert.deepEqual(commands(audited.ok.find((i) => i.port === port)!.sockets), [[script, script]]);
+      } finally {
+        child.kill();
+        await rm(dir, { recursive: true, force: true });
       }
     });
   });
