@@ -148,6 +148,17 @@ function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean)
   return scalar.slice(0, 6);
 }
 
+/** Whether some row holds text of several lines in a column shown, which a table cell would run together. */
+const hasLines = (rows: Row[], columns?: string[]): boolean =>
+  rows.some((row) => (columns ?? Object.keys(row)).some((c) => typeof row[c] === 'string' && (row[c] as string).includes('\n')));
+
+/** Rows one after another as `key: value` lines, a blank line apart: text keeps its lines (a note, a code block). */
+function records(rows: Row[], style: Style, indent = ''): string[] {
+  return rows.flatMap((row, i) => [...(i > 0 ? [''] : []), ...keyValues(row, style, new Set(), indent)]);
+}
+
+const pick = (row: Row, columns: string[]): Row => Object.fromEntries(columns.map((c) => [c, row[c]]));
+
 function keyValues(obj: Row, style: Style, skip: Set<string>, indent = ''): string[] {
   const entries = Object.entries(obj).filter(([k]) => !skip.has(k));
   const width = Math.max(0, ...entries.map(([k]) => k.length)) + 2;
@@ -156,10 +167,12 @@ function keyValues(obj: Row, style: Style, skip: Set<string>, indent = ''): stri
     if (isRow(value)) {
       lines.push(`${indent}${key}:`, ...keyValues(value, style, new Set(), `${indent}  `));
     } else if (Array.isArray(value) && value.some(isRow)) {
-      lines.push(`${indent}${key}:`, ...table(value as Row[], Object.keys(value[0] as Row), style, false).split('\n').map((l) => `${indent}  ${l}`));
+      const rows = value as Row[];
+      lines.push(`${indent}${key}:`, ...(hasLines(rows) ? records(rows, style, `${indent}  `) : table(rows, Object.keys(rows[0]!), style, false).split('\n').map((l) => `${indent}  ${l}`)));
     } else {
       const text = show(key, value, style, 'long');
-      lines.push(text.includes('\n') ? `${indent}${key}:\n${text.replace(/^/gm, `${indent}  `)}` : `${indent}${`${key}:`.padEnd(width)}${text}`);
+      // Blank lines of the text stay empty, without the indent's trailing spaces.
+      lines.push(text.includes('\n') ? `${indent}${key}:\n${text.replace(/^(?=.)/gm, `${indent}  `)}` : `${indent}${`${key}:`.padEnd(width)}${text}`);
     }
   }
   return lines;
@@ -184,7 +197,9 @@ export function render(cmd: CommandSpec, output: Row, format: Format): string {
   const empty = Object.entries(output).filter(([, v]) => v === null || v === '' || (Array.isArray(v) && v.length === 0)).map(([k]) => k);
   const others = keyValues(output, style, new Set(['items', 'nextCursor', ...empty, ...lists.filter((f) => f !== 'items')]));
   const parts = others.length > 0 ? [others.join('\n'), ''] : [];
-  parts.push(rows.length === 0 ? '(none)' : table(rows, columnsFor(cmd, 'items', rows, format.wide), style, format.wide));
+  const columns = columnsFor(cmd, 'items', rows, format.wide);
+  if (rows.length === 0) parts.push('(none)');
+  else parts.push(hasLines(rows, columns) ? records(rows.map((row) => pick(row, columns)), style).join('\n') : table(rows, columns, style, format.wide));
   return `${parts.join('\n')}\n`;
 }
 
