@@ -327,7 +327,7 @@ async function runCommand(words: string[], source: CliSource, errOut: Output): P
   const connection = await openCliConnection(source, { project });
   let env: Record<string, string>;
   try {
-    env = await runEnvironment(connection.invoker, { project, service, prefix, allow });
+    env = await runEnvironment(connection.invoker, { project, service, prefix, allow }, (line) => errOut.write(`supervisor: run: ${line}\n`));
   } catch (err) {
     // The person typed `supervisor run`: name it, not the operation behind it (`supervisor secrets env`).
     if (!(err instanceof SupervisorError)) throw err;

@@ -4,9 +4,14 @@ import type { Invoker } from '../catalog/invoker.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-/** The environment a project's command runs with, as get_run_env builds it. */
-export async function runEnvironment(invoker: Invoker, input: { project: string; service?: string; prefix?: string; allow: string[] }): Promise<Record<string, string>> {
-  const answer = (await invoker.invoke('get_run_env', input)) as { variables: Array<{ name: string; value: string }> };
+/** The environment a project's command runs with, as get_run_env builds it; `say` is told of each expired secret in it. */
+export async function runEnvironment(
+  invoker: Invoker,
+  input: { project: string; service?: string; prefix?: string; allow: string[] },
+  say: (line: string) => void,
+): Promise<Record<string, string>> {
+  const answer = (await invoker.invoke('get_run_env', input)) as { variables: Array<{ name: string; value: string }>; expired: Array<{ name: string; path: string; expiresAt: string }> };
+  for (const e of answer.expired) say(`warning: ${e.name} (${e.path}) expired at ${e.expiresAt}; the credential may no longer work`);
   return Object.fromEntries(answer.variables.map((v) => [v.name, v.value]));
 }
 

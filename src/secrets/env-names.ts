@@ -50,5 +50,4 @@ export function variableNames(paths: readonly string[]): Array<{ name: string; p
 }
 
 /** Environment variables for secrets (names as variableNames gives them). */
-export const toVariables = (secrets: ReadonlyArray<{ path: string; value: string }>): Array<{ name: string; path: string; value: string }> =>
-  secrets.map(({ path, value }) => ({ name: envNameFor(path), path, value }));
+export const toVariables = <S extends { path: string }>(secrets: readonly S[]): Array<S & { name: string }> => secrets.map((s) => ({ ...s, name: envNameFor(s.path) }));

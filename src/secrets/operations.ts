@@ -5,11 +5,16 @@ import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageOutput } from '../core/page.js';
 import { pathComments, pathForKey, pathsFromComments, toVariables, variableNames } from './env-names.js';
 import { formatEnvFile, parseEnvFile } from './envfile.js';
+import { expiredAmong } from './run-env.js';
 import { serviceName } from '../ports/index.js';
 import { secretPath, secretPrefix } from './paths.js';
 import type { SecretsService } from './service.js';
 
 const isoDate = z.string().describe('ISO 8601 timestamp');
+/** Secrets handed out whose expiresAt has passed, so a caller starting a service hears of it (get_secret says `expired`). */
+const expired = z
+  .array(z.object({ name: z.string(), path: z.string(), expiresAt: isoDate }))
+  .describe('Secrets among these whose expiresAt has passed: the credentials may no longer work; set a new value with a new expiresAt (or null)');
 
 const secretMeta = z.object({
   path: z.string(),
@@ -31,7 +36,7 @@ const ifVersion = z.number().int().min(0).optional().describe('Write only if the
 const noNul = (s: string) => !s.includes('\0');
 const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').nullable().optional().describe('What the secret is for');
 const tags = z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,39}$/, 'tags are lowercase [a-z0-9._-], up to 40 characters')).max(20).optional().describe('Labels shown in list_secrets, e.g. db, prod');
-const expiresAt = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with its offset, e.g. 2030-01-01T00:00:00Z' }).nullable().optional().describe('When the credential expires (in the future); null clears');
+const expiresAt = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with its offset, e.g. 2030-01-01T00:00:00Z' }).nullable().optional().describe('When the credential expires (in the future); null clears. A new value given none keeps an expiry still ahead and drops one already passed');
 const rotationIntervalDays = z.number().int().min(1).max(3650).nullable().optional().describe('Rotate this many days after a change; null clears');
 const toDate = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));
 
@@ -212,13 +217,17 @@ export const secretOperations = [
       variables: z.array(z.object({ name: z.string(), path: z.string(), value: z.string() })),
       content: z.string(),
       refused: z.array(z.object({ name: z.string(), path: z.string(), reason: z.string() })).describe('Secrets left out of content because dotenv could not read their value back exactly (they are still in variables)'),
+      expired,
     }),
     handler: async ({ svc, principal }, input) => {
-      const variables = toVariables(await svc.readMany(principal, input.prefix, input.limit, (paths) => void variableNames(paths)));
-      const header = [`exported from ${input.prefix}`, ...pathComments(input.prefix, variables)].join('\n');
+      const secrets = toVariables(await svc.readMany(principal, input.prefix, input.limit, (paths) => void variableNames(paths)));
+      const variables = secrets.map((s) => ({ name: s.name, path: s.path, value: s.value }));
+      const lapsed = expiredAmong(secrets);
+      const warnings = lapsed.map((e) => `${e.name} expired at ${e.expiresAt.toISOString()}: the credential may no longer work`);
+      const header = [`exported from ${input.prefix}`, ...warnings, ...pathComments(input.prefix, variables)].join('\n');
       const { content, refused } = formatEnvFile(variables.map((v) => ({ key: v.name, value: v.value })), header);
       const pathOf = new Map(variables.map((v) => [v.name, v.path]));
-      return { prefix: input.prefix, count: variables.length, variables, content, refused: refused.map((r) => ({ name: r.key, path: pathOf.get(r.key) ?? '', reason: r.reason })) };
+      return { prefix: input.prefix, count: variables.length, variables, content, refused: refused.map((r) => ({ name: r.key, path: pathOf.get(r.key) ?? '', reason: r.reason })), expired: lapsed };
     },
   }),
   operation({
@@ -275,7 +284,8 @@ export const secretOperations = [
     output: z.object({
       project: z.string(),
       variables: z.array(z.object({ name: z.string(), value: z.string(), source: z.enum(['secret', 'port']), path: z.string().nullable().describe('The secret it comes from') })),
+      expired,
     }),
-    handler: async ({ svc, principal }, input) => ({ project: input.project, variables: await svc.runEnv(principal, input) }),
+    handler: async ({ svc, principal }, input) => ({ project: input.project, ...(await svc.runEnv(principal, input)) }),
   }),
 ];

@@ -36,8 +36,32 @@ export interface RunVariable {
   path: string | null;
 }
 
+/** A secret read for an environment or an export: its current value, and whether its expiresAt has passed. */
+export interface ReadSecret {
+  path: string;
+  value: string;
+  expiresAt: Date | null;
+  expired: boolean;
+}
+
+/** The variables, and the secrets among them whose credentials may no longer work (expiresAt passed). */
+export interface RunEnv {
+  variables: RunVariable[];
+  expired: ExpiredSecret[];
+}
+
+export interface ExpiredSecret {
+  name: string;
+  path: string;
+  expiresAt: Date;
+}
+
+/** The expired ones among secrets turned into variables, for the answer to say so (get_secret's `expired`). */
+export const expiredAmong = (secrets: ReadonlyArray<ReadSecret & { name: string }>): ExpiredSecret[] =>
+  secrets.filter((s) => s.expired && s.expiresAt !== null).map((s) => ({ name: s.name, path: s.path, expiresAt: s.expiresAt! }));
+
 export interface RunEnvDeps {
-  readMany(principal: Principal, prefix: string, limit: number, check: (paths: readonly string[]) => void): Promise<Array<{ path: string; value: string }>>;
+  readMany(principal: Principal, prefix: string, limit: number, check: (paths: readonly string[]) => void): Promise<ReadSecret[]>;
   ports: RunEnvPorts;
 }
 
@@ -51,17 +75,17 @@ const MAX_SECRETS = 500;
  * A secret that would set one of those port variables is refused, never overridden in silence.
  * Every refusal comes from the paths alone, before any value is read (and audited as read).
  */
-export async function buildRunEnv(deps: RunEnvDeps, principal: Principal, input: RunEnvInput): Promise<RunVariable[]> {
+export async function buildRunEnv(deps: RunEnvDeps, principal: Principal, input: RunEnvInput): Promise<RunEnv> {
   const prefix = input.prefix ?? (input.project === META ? `${META}/` : projectFolder(input.project));
   const localAllocations = async () => (await deps.ports.projectAllocations(input.project)).filter((a) => a.host === LOCAL_HOST);
   const portNames = input.service ? new Set(['PORT', portVariableName(input.service), ...(await localAllocations()).map((a) => portVariableName(a.service))]) : new Set<string>();
   const secrets = toVariables(await deps.readMany(principal, prefix, MAX_SECRETS, (paths) => checkNames(variableNames(paths), input, portNames)));
-  const variables: RunVariable[] = secrets.map((v) => ({ ...v, source: 'secret' }));
+  const variables: RunVariable[] = secrets.map((v) => ({ name: v.name, value: v.value, source: 'secret', path: v.path }));
   if (input.service) {
     await deps.ports.allocate(principal, { project: input.project, service: input.service });
     for (const [name, value] of Object.entries(portVariables(await localAllocations(), input.service))) variables.push({ name, value, source: 'port', path: null });
   }
-  return variables;
+  return { variables, expired: expiredAmong(secrets) };
 }
 
 /** Refuses secrets that would set a protected variable (unless allowed) or one of the service's port variables. */

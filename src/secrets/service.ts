@@ -15,7 +15,7 @@ import type { ProjectData } from '../core/project-data.js';
 import { byCodeUnits } from '../core/order.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { secretProjectData } from './project-data.js';
-import { buildRunEnv, type RunEnvInput, type RunEnvPorts, type RunVariable } from './run-env.js';
+import { buildRunEnv, type ReadSecret, type RunEnv, type RunEnvInput, type RunEnvPorts } from './run-env.js';
 
 export interface SecretMeta {
   path: string;
@@ -105,7 +105,7 @@ WHERE s.path = $1 AND s.deleted_at IS NULL`;
 
 /** readMany's statement: every live secret under a folder. */
 const READ_MANY_SQL = `
-SELECT s.id, s.path, v.version, v.key_id, v.iv, v.ciphertext
+SELECT s.id, s.path, s.expires_at, v.version, v.key_id, v.iv, v.ciphertext
 FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
 WHERE s.path ~>=~ $1 AND s.path ~<~ $3 AND s.deleted_at IS NULL
 ORDER BY s.path LIMIT $2`;
@@ -233,7 +233,7 @@ export class SecretsService {
   }
 
   /** The environment `supervisor run` gives a project's command (see run-env.ts). */
-  runEnv(principal: Principal, input: RunEnvInput): Promise<RunVariable[]> {
+  runEnv(principal: Principal, input: RunEnvInput): Promise<RunEnv> {
     if (!this.deps.ports) throw new SupervisorError('unavailable', 'port variables need the ports domain, which is not wired here');
     return buildRunEnv({ readMany: (p, prefix, limit, check) => this.readMany(p, prefix, limit, check), ports: this.deps.ports }, principal, input);
   }
@@ -333,12 +333,14 @@ export class SecretsService {
     // The same value written again is a new version, but not a change of value: rotation is due
     // from the last real change, or re-setting the old credential would hide it from list_due_secrets.
     const sameValue = value?.equals(plain) === true;
+    // An expiry that has passed was the old credential's: a new value given no expiresAt starts
+    // without one, or it would be expired the moment it is stored (set_secret refuses such a date).
     const version = await this.storeVersion(tx, current.id, input.path, current.current_version + 1, plain, principal.actor, now);
     const { rows } = await tx.query<MetaRow>(
       `UPDATE secrets s SET current_version = $2, value_changed_at = CASE WHEN $11::boolean THEN value_changed_at ELSE $3 END, updated_at = $3, deleted_at = NULL,
          description = CASE WHEN $4::boolean THEN $5 ELSE description END,
          tags = COALESCE($6::text[], tags),
-         expires_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE expires_at END,
+         expires_at = CASE WHEN $7::boolean THEN $8::timestamptz WHEN NOT $11::boolean AND expires_at <= $3 THEN NULL ELSE expires_at END,
          rotation_interval_days = CASE WHEN $9::boolean THEN $10::int ELSE rotation_interval_days END
        WHERE id = $1 RETURNING ${META_COLUMNS}`,
       [
@@ -417,20 +419,20 @@ export class SecretsService {
    * `check` sees the paths before any value is decrypted or any read recorded: a refusal it
    * throws (two paths giving one variable, a protected name) reads nothing.
    */
-  async readMany(principal: Principal, prefix: string, limit: number, check?: (paths: readonly string[]) => void): Promise<Array<{ path: string; value: string }>> {
+  async readMany(principal: Principal, prefix: string, limit: number, check?: (paths: readonly string[]) => void): Promise<ReadSecret[]> {
     const folder = folderOf(prefix);
     await this.authorize(principal, folder, 'read', 'secret.export');
     const bounds = prefixBounds(folder);
     const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NULL AND current_version > 0`, [bounds.lower, bounds.upper]);
     if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
-    const { rows } = await this.db.query<SealedRow & { id: number }>(READ_MANY_SQL, [bounds.lower, limit, bounds.upper]);
+    const { rows } = await this.db.query<SealedRow & { id: number; expires_at: Date | null }>(READ_MANY_SQL, [bounds.lower, limit, bounds.upper]);
     check?.(rows.map((r) => r.path));
     const now = this.deps.clock.now();
     return Promise.all(
       rows.map(async (r) => {
         const value = (await this.decrypt(r)).toString('utf8');
         this.deps.reads.track({ secretId: r.id, path: r.path, version: r.version, actor: principal.actor, at: now });
-        return { path: r.path, value };
+        return { path: r.path, value, expiresAt: r.expires_at, expired: r.expires_at !== null && r.expires_at <= now };
       }),
     );
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ManualClock } from '../../src/core/clock.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { describeResult, runCli, startCli, useCliDaemon } from './run-cli.js';
 import { addProject } from '../helpers/projects.js';
@@ -96,6 +97,19 @@ describe('supervisor run', () => {
     const refused = await runCli(['run', '--project', 'x', '--', notExecutable], { env: t.env });
     assert.equal(refused.code, 126, describeResult(refused));
     assert.equal(refused.stderr, `supervisor: run: ${notExecutable}: cannot execute (permission denied)\n`);
+  });
+
+  test('a secret whose expiresAt has passed is still given, with a warning on stderr naming it', async () => {
+    await t.daemon.services.projects.add('test', { name: 'lapsed' });
+    const clock = t.daemon.services.clock as ManualClock;
+    const expiresAt = new Date(clock.now().getTime() + 1000);
+    await t.daemon.services.secrets.set(admin, { path: 'project/lapsed/short_token', value: 'tmp-cred', expiresAt });
+    clock.advance(2000);
+    const r = await runCli(['run', '--project', 'lapsed', '--', process.execPath, '-e', 'process.stdout.write(process.env.SHORT_TOKEN)'], { env: t.env });
+    clock.advance(-2000);
+    assert.equal(r.code, 0, describeResult(r));
+    assert.equal(r.stdout, 'tmp-cred');
+    assert.equal(r.stderr, `supervisor: run: warning: SHORT_TOKEN (project/lapsed/short_token) expired at ${expiresAt.toISOString()}; the credential may no longer work\n`);
   });
 
   test('a project that does not exist is refused and the command never starts', async () => {

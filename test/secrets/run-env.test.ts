@@ -102,6 +102,26 @@ for (const backend of testBackends()) {
       await assert.rejects(shop.invoke('get_run_env', { project: 'shop', prefix: 'meta/' }), isError('forbidden'));
     });
 
+    test('secrets whose expiresAt has passed are still given, and named in expired (get_run_env, export_secrets)', async () => {
+      await addProject(s, admin.actor, { name: 'lapsed' });
+      const expiresAt = new Date(s.clock.now().getTime() + 1000);
+      await s.secrets.set(admin, { path: 'project/lapsed/short_token', value: 'tmp-cred', expiresAt });
+      await s.secrets.set(admin, { path: 'project/lapsed/long_token', value: 'ok', expiresAt: new Date(s.clock.now().getTime() + 86_400_000) });
+      const fresh = await asAdmin.invoke('get_run_env', { project: 'lapsed' });
+      assert.deepEqual([(fresh.variables as unknown[]).length, fresh.expired], [2, []]);
+      s.clock.advance(2000);
+      try {
+        const env = await asAdmin.invoke('get_run_env', { project: 'lapsed' });
+        assert.deepEqual((env.variables as Array<{ name: string }>).map((v) => v.name), ['LONG_TOKEN', 'SHORT_TOKEN']);
+        assert.deepEqual(env.expired, [{ name: 'SHORT_TOKEN', path: 'project/lapsed/short_token', expiresAt: expiresAt.toISOString() }]);
+        const exported = await asAdmin.invoke('export_secrets', { prefix: 'project/lapsed/' });
+        assert.deepEqual(exported.expired, env.expired);
+        assert.match(exported.content as string, new RegExp(`^# SHORT_TOKEN expired at ${expiresAt.toISOString()}: the credential may no longer work$`, 'm'));
+      } finally {
+        s.clock.advance(-2000);
+      }
+    });
+
     test('a bad variable name in allow is invalid input naming the field', async () => {
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'shop', allow: ['path'] }), isError('invalid_input', /allow\.0: a variable name such as PATH/));
     });

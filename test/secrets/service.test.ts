@@ -188,6 +188,22 @@ for (const backend of testBackends()) {
       s.clock.advance(-25 * 86_400_000);
     });
 
+    test('a new value for a secret whose expiry has passed starts without one; the same value keeps it; an expiry still ahead is kept', async () => {
+      const path = 'project/odin/lapsing';
+      const expiresAt = new Date(s.clock.now().getTime() + 1000);
+      await s.secrets.set(admin, { path, value: 'old-credential', expiresAt });
+      s.clock.advance(2000);
+      const resaved = await s.secrets.set(admin, { path, value: 'old-credential' });
+      assert.equal(resaved.expiresAt?.getTime(), expiresAt.getTime(), 'the same credential is still expired');
+      const renewed = await s.secrets.set(admin, { path, value: 'new-credential' });
+      assert.equal(renewed.expiresAt, null);
+      assert.equal((await s.secrets.get(admin, { path })).expired, false);
+      const later = new Date(s.clock.now().getTime() + 86_400_000);
+      await s.secrets.set(admin, { path, value: 'third', expiresAt: later });
+      assert.equal((await s.secrets.set(admin, { path, value: 'fourth' })).expiresAt?.getTime(), later.getTime());
+      s.clock.advance(-2000);
+    });
+
     test('writing the same value again is a new version, not a rotation: the value changed when it last differed', async () => {
       const path = 'project/odin/resaved';
       const first = await s.secrets.set(admin, { path, value: 'old-credential', rotationIntervalDays: 30 });
@@ -291,7 +307,7 @@ for (const backend of testBackends()) {
       await assert.rejects(s.secrets.importMany(consilio, prefix, [{ path: `${prefix}c`, value: 'ok' }, { path: `${prefix}d`, value: '' }], true), isError('invalid_input', /^content: the value for project\/consilio\/env\/d: must not be empty/));
       await assert.rejects(s.secrets.get(consilio, { path: `${prefix}c` }), isError('not_found'));
       const values = await s.secrets.readMany(consilio, prefix, 100);
-      assert.deepEqual(values, [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }]);
+      assert.deepEqual(values.map((v) => ({ path: v.path, value: v.value })), [{ path: `${prefix}a`, value: '1' }, { path: `${prefix}b`, value: '3' }]);
       await assert.rejects(s.secrets.readMany(consilio, 'meta/', 100), isError('forbidden'));
     });
 
