@@ -67,7 +67,9 @@ export function findBlock(text: string): FoundBlock {
     const line = text.slice(start, newline === -1 ? text.length : newline);
     if (MARKER.test(line)) {
       const begin = BEGIN_LINE.exec(line);
-      if (begin) begins.push({ start, next, attributes: begin[1] ?? '', eol: line.endsWith('\r') ? '\r\n' : '\n' });
+      // A byte-order mark before the first line's marker is the file's, not the block's (JS's \s matches it).
+      const mark = start === 0 && line.startsWith('\uFEFF') ? 1 : 0;
+      if (begin) begins.push({ start: start + mark, next, attributes: begin[1] ?? '', eol: line.endsWith('\r') ? '\r\n' : '\n' });
       else if (END_LINE.test(line)) ends.push({ start, end: start + line.indexOf('-->') + 3 });
     }
     start = next;

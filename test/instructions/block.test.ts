@@ -24,6 +24,10 @@ test('a CRLF file gets a CRLF block; a byte-order mark stays first', () => {
   assert.ok(text.startsWith('\uFEFF<!-- supervisor-instructions:begin'));
   assert.ok(text.endsWith('-->\r\n\r\n# Own\r\nline\r\n'));
   assert.equal(text.replace(/\r\n/g, '').includes('\n'), false);
+  // Placed again (the next regenerate, or a check comparing what it would write): the mark stays, nothing changes.
+  assert.equal(place(text), text);
+  const newer = place(text, blockBody('alpha', 'Use get_port, always.'));
+  assert.ok(newer.startsWith('\uFEFF<!-- supervisor-instructions:begin'), JSON.stringify(newer.slice(0, 10)));
 });
 
 test('replacing a block keeps the text before and after it byte for byte', () => {
