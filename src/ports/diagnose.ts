@@ -40,8 +40,12 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
     const protocol = req.protocol ?? 'tcp';
     if (req.host === LOCAL_HOST && req.busy?.has(protocol, preferred)) {
       const [skip] = await req.busy.skipped(protocol, [preferred]);
+      // Given a command, the listener does not run it (busyFor let a match through): say so, not "pass its command".
+      const advice = req.command
+        ? `command "${req.command}" is not whole words of that process's command line (its script, e.g. server.js, or program and arguments)`
+        : 'if that process is this service, pass its command (command) to reserve the port it listens on';
       return conflict(
-        `preferredPort ${preferred} is in use: ${skip!.reason}. Omit preferredPort to get a free one; if that process is this service, pass its command (command) to reserve the port it listens on, or adopt it with import_ports`,
+        `preferredPort ${preferred} is in use: ${skip!.reason}. Omit preferredPort to get a free one; ${advice}, or adopt it with import_ports`,
         { port: preferred, protocol, pids: skip!.processes.map((p) => p.pid) },
       );
     }

@@ -1,5 +1,6 @@
 import type { Allocation, ProjectRange, Protocol } from './model.js';
 import type { Listener } from './probe.js';
+import { commandRuns } from './command-match.js';
 import { inRange } from './range.js';
 
 /** One socket as the audit reports it. */
@@ -76,7 +77,7 @@ function strangerReason(allocation: Allocation, listener: Listener, evidence: Ow
   if (allocation.command !== null) {
     const expected = allocation.command;
     const seen = processes.filter((p) => p.command !== null);
-    if (seen.length === 0 || seen.some((p) => p.command!.includes(expected))) return null;
+    if (seen.length === 0 || seen.some((p) => commandRuns(p.command!, expected))) return null;
     return `no process on it runs "${expected}" (the allocation's command)`;
   }
   const allocatedAt = allocation.createdAt.getTime();

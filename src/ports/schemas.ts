@@ -28,10 +28,10 @@ export const hostname = z
 export const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').describe('What the port is for');
 export const command = z
   .string()
-  .min(1)
   .max(200)
+  .refine((c) => c.trim() !== '', 'must name the program or script the owner runs, e.g. server.js')
   .refine(noNul, 'must not contain NUL bytes')
-  .describe("Part of the owner's command line; audit_ports calls other processes on the port conflicts");
+  .describe("Whole words of the owner's command line, such as its script (server.js) or program and arguments (python3 -m http.server); audit_ports calls other processes on the port conflicts");
 export const protocol = z.enum(['tcp', 'udp']);
 export const port = portNumber.describe('Port number, 1-65535');
 

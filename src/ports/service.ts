@@ -12,6 +12,7 @@ import { ALLOCATION_COLUMNS, LOCAL_HOST, toAllocation, type Allocation, type All
 import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from './policy.js';
 import { attachOwners, readSockets, type Listener, type RawSocket } from './probe.js';
 import { BusyPorts } from './busy.js';
+import { commandRuns } from './command-match.js';
 import { commandViewFor, viewSocket } from './command-view.js';
 import { RangeRegistry } from './ranges.js';
 import type { PortRange } from './range.js';
@@ -190,7 +191,7 @@ export class PortService {
     const listeners = await busy.listeners(protocol, [preferred]);
     const command = req.command;
     const processes = listeners.flatMap((l) => l.processes);
-    const same = processes.length > 0 && listeners.every((l) => l.processes.length > 0) && processes.every((p) => p.command?.includes(command));
+    const same = processes.length > 0 && listeners.every((l) => l.processes.length > 0) && processes.every((p) => p.command !== null && commandRuns(p.command, command));
     return same ? busy.without(protocol, preferred) : busy;
   }
 

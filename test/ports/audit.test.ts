@@ -14,8 +14,8 @@ import { addProject } from '../helpers/projects.js';
 import { isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
-/** A piece of this test process's command line (node … test/ports/audit.test.ts). */
-const OUR_COMMAND = 'ports/audit.test';
+/** Whole words of this test process's command line, a path's end (node … test/ports/audit.test.ts). */
+const OUR_COMMAND = 'ports/audit.test.ts';
 
 function listen(port: number, host: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {

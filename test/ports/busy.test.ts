@@ -15,8 +15,8 @@ import { addProject } from '../helpers/projects.js';
 import { isError } from '../helpers/errors.js';
 
 const admin = adminPrincipal('test-admin');
-/** A piece of this test process's command line (node … test/ports/busy.test.ts). */
-const OUR_COMMAND = 'ports/busy.test';
+/** Whole words of this test process's command line, a path's end (node … test/ports/busy.test.ts). */
+const OUR_COMMAND = 'ports/busy.test.ts';
 
 function listen(port: number, host: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {
@@ -114,7 +114,12 @@ for (const backend of testBackends()) {
         f.ports.allocate(admin, { project: 'busy', service: 'taken', preferredPort: port }),
         isError('conflict', new RegExp(`preferredPort ${port} is in use: listening now \\(tcp on 127\\.0\\.0\\.1\\) by pid ${process.pid}`)),
       );
-      await assert.rejects(f.ports.allocate(admin, { project: 'busy', service: 'taken', preferredPort: port, command: 'some-other-program' }), isError('conflict'));
+      await assert.rejects(
+        f.ports.allocate(admin, { project: 'busy', service: 'taken', preferredPort: port, command: 'some-other-program' }),
+        isError('conflict', /; command "some-other-program" is not whole words of that process's command line/),
+      );
+      // A piece of a word of it is not its command either.
+      await assert.rejects(f.ports.allocate(admin, { project: 'busy', service: 'taken', preferredPort: port, command: 'e' }), isError('conflict', /command "e" is not whole words/));
       const mine = await f.ports.allocate(admin, { project: 'busy', service: 'taken', preferredPort: port, command: OUR_COMMAND });
       assert.deepEqual([mine.port, mine.created], [port, true]);
       await closeAll(open);

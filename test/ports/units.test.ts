@@ -118,6 +118,16 @@ describe('reconcile', () => {
     assert.deepEqual(groups.unknown.map((i) => [i.port, i.protocol, i.service]), [[20050, 'tcp', null], [20050, 'udp', null]]);
   });
 
+  test("a recorded command matches whole words of the owner's command line, never a piece of a word", () => {
+    const owner = (command: string, line: string) => reconcile([allocation('web', 20001, { command })], [demo], [listener(20001, 11, line)]).ok.length === 1;
+    const line = '/usr/bin/python3 -m http.server 20001 --directory /srv/site';
+    for (const command of ['python3', '/usr/bin/python3', 'python3 -m http.server', 'http.server 20001', '-m']) assert.equal(owner(command, line), true, command);
+    for (const command of ['e', 'py', 'http', 'server', 'python3 http.server', 'bin/python', '/bin/python3']) assert.equal(owner(command, line), false, command);
+    assert.equal(owner('server.js', 'node /srv/app/dist/server.js --port 20001'), true);
+    assert.equal(owner('dist/server.js', 'node dist/server.js'), true);
+    assert.equal(owner('server.js', 'node /srv/app/dist/my-server.js'), false);
+  });
+
   test('a socket whose process cannot be seen is not called a conflict', () => {
     const groups = reconcile([allocation('api', 20000, { command: 'api-server' })], [demo], [listener(20000, null, null)]);
     assert.equal(groups.ok.length, 1);
