@@ -127,6 +127,10 @@ for (const backend of testBackends()) {
       assert.deepEqual([got.port, got.created, got.createdAt], [3100, true, '2026-11-23T10:00:00.000Z']);
       const web = await admin.invoke('allocate_port', { project: 'flow', service: 'web', protocol: 'tcp', hostname: 'flow.example.com', description: 'site', command: 'node web.js' });
       assert.deepEqual([web.port, web.hostname], [3101, 'flow.example.com']);
+      // null un-publishes the service and clears the others, keeping the port; leaving a field out keeps it.
+      const cleared = await admin.invoke('allocate_port', { project: 'flow', service: 'web', hostname: null, command: null });
+      assert.deepEqual([cleared.port, cleared.created, cleared.hostname, cleared.command, cleared.description], [3101, false, null, null, 'site']);
+      await admin.invoke('allocate_port', { project: 'flow', service: 'web', hostname: 'flow.example.com', command: 'node web.js' });
       const listed = await admin.invoke('list_ports', { project: 'flow' });
       assert.deepEqual((listed.items as Array<{ service: string; status: string }>).map((i) => [i.service, i.status]), [['api', 'unknown'], ['web', 'unknown']]);
       const summary = await admin.invoke('get_port_summary', { project: 'flow' });
