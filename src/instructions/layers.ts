@@ -6,11 +6,11 @@
 //   <root>/.supervisor-meta/*.md        the meta project only
 //   <project>/.claude-specific/*.md     that project only
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { SupervisorError, invalidInput } from '../core/errors.js';
 import { writeFileLike } from '../core/files.js';
-import { describingFsErrors, errnoCode, fsFailure } from './fs-errors.js';
-import { resolveInside } from './inside.js';
+import { describingFsErrors, errnoCode, fsFailure } from '../core/fs-errors.js';
+import { folderInside, readInside, resolveInside } from '../core/inside.js';
 import { knownPlaceholdersHint, unknownPlaceholders } from './placeholders.js';
 import { byCodeUnits } from '../core/order.js';
 import { lineCount } from './text.js';
@@ -59,7 +59,16 @@ const projectLayerDir = (directory: string) => join(directory, LAYER_DIRS.projec
  * The files of one layer folder in name order. A missing folder is an empty layer, except the
  * core layer: without it every project would silently lose its shared instructions.
  */
-export async function readLayer(layer: Layer, dir: string): Promise<LayerRead> {
+export async function readLayer(layer: Layer, dir: string, inside?: Inside): Promise<LayerRead> {
+  if (inside) {
+    // The project's own folder: a link leading out of the project is not read (nor its file names listed).
+    try {
+      if ((await folderInside(inside.base, dir, inside.what)) === undefined) return { files: [], problems: [] };
+    } catch (err) {
+      if (err instanceof SupervisorError && err.code === 'not_found') return { files: [], problems: [] };
+      return { files: [], problems: [(err as Error).message] };
+    }
+  }
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -70,18 +79,26 @@ export async function readLayer(layer: Layer, dir: string): Promise<LayerRead> {
   }
   // Dot files are editors' and our own temp files.
   const names = entries.map((e) => e.name).filter((name) => name.endsWith('.md') && !name.startsWith('.')).sort(byCodeUnits);
-  const read = await Promise.all(names.map((name) => readLayerFile(layer, dir, name)));
+  const read = await Promise.all(names.map((name) => readLayerFile(layer, dir, name, inside)));
   return {
     files: read.filter((r): r is LayerFile => typeof r !== 'string'),
     problems: read.filter((r): r is string => typeof r === 'string'),
   };
 }
 
-async function readLayerFile(layer: Layer, dir: string, name: string): Promise<LayerFile | string> {
+/** Where a layer's files must stay: the project's own layer inside the project's directory. */
+interface Inside {
+  base: string;
+  what: string;
+}
+
+async function readLayerFile(layer: Layer, dir: string, name: string, inside?: Inside): Promise<LayerFile | string> {
   const path = join(dir, name);
   if (!FILE_NAME.test(name)) return `${path}: ${nameRule}`;
   try {
-    const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+    const raw = inside ? await readInside(inside.base, relative(inside.base, path), inside.what) : await readFile(path, 'utf8');
+    if (raw === undefined) return `${path}: removed while it was being read`;
+    const text = raw.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
     return { layer, name, source: `${layer}/${name}`, path, text };
   } catch (err) {
     return (fsFailure('read', path, err) as Error).message;
@@ -103,7 +120,7 @@ export async function readSharedLayers(root: string): Promise<SharedLayers> {
 
 /** Every layer that applies to `owner`, in assembly order. */
 export async function layersFor(shared: SharedLayers, owner: LayerOwner): Promise<LayerRead> {
-  const project = await readLayer('project', projectLayerDir(owner.directory));
+  const project = await readLayer('project', projectLayerDir(owner.directory), { base: owner.directory, what: 'project directory' });
   const parts = owner.isMeta ? [shared.core, shared.meta, project] : [shared.core, project];
   return { files: parts.flatMap((p) => p.files), problems: parts.flatMap((p) => p.problems) };
 }

@@ -4,12 +4,11 @@
 // unset variable is sent as the literal text, so the server answers 401). Other servers and
 // keys in the file are kept; the file is rewritten with two-space indentation.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { invalidInput } from '../core/errors.js';
 import { writeFileLike } from '../core/files.js';
-import { describingFsErrors } from './fs-errors.js';
-import { resolveInside } from './inside.js';
+import { describingFsErrors } from '../core/fs-errors.js';
+import { readInside, resolveInside } from '../core/inside.js';
 
 export const TOKEN_ENV = 'SUPERVISOR_TOKEN';
 export const MCP_CONFIG_FILE = '.mcp.json';
@@ -44,7 +43,8 @@ export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: str
  * is the owner's business. check_instructions reports it, since the agent's tools are lost.
  */
 export async function mcpConfigDrift(input: McpConfigInput): Promise<string | undefined> {
-  const text = await readFile(join(input.directory, MCP_CONFIG_FILE), 'utf8').catch(() => undefined);
+  // A file linked from outside the project is not read (and so not reported on) either.
+  const text = await readInside(input.directory, MCP_CONFIG_FILE, 'project directory').catch(() => undefined);
   if (text === undefined) return undefined;
   let servers: unknown;
   try {

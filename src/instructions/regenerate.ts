@@ -7,7 +7,7 @@ import { writeFileLike } from '../core/files.js';
 import type { KeyedLock } from '../core/keyed-lock.js';
 import type { InstructionProject } from './assemble.js';
 import { forEachProject } from './each-project.js';
-import { describingFsErrors } from './fs-errors.js';
+import { describingFsErrors } from '../core/fs-errors.js';
 import { keepHandEdits, type OnHandEdit } from './hand-edits.js';
 import { LAYER_DIRS, readSharedLayers, type SharedLayers } from './layers.js';
 import { planProject, type FilePlan, type ProjectPlan } from './plan.js';

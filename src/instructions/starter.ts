@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileExclusive } from '../core/files.js';
-import { describingFsErrors } from './fs-errors.js';
+import { describingFsErrors } from '../core/fs-errors.js';
 import { sharedLayerDir } from './layers.js';
 
 export const STARTER_FILES: Array<{ layer: 'core' | 'meta'; name: string; text: string }> = [

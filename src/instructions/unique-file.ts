@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createFileExclusive } from '../core/files.js';
-import { describingFsErrors } from './fs-errors.js';
+import { describingFsErrors } from '../core/fs-errors.js';
 
 /** Attempts before giving up; only reached if something keeps creating files with our names. */
 const MAX_ATTEMPTS = 100;

@@ -1,6 +1,10 @@
 // Prime gathers the same context from the same repository, within bounds.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import { Git } from '../../src/agent/git.js';
 import { prime, renderContext } from '../../src/agent/prime.js';
 import { gitRepo } from './fixture.js';
@@ -54,5 +58,20 @@ describe('prime', () => {
     assert.ok((ctx.readme?.text.length ?? 0) < 4_100);
     assert.deepEqual(ctx.knowledge, []);
     assert.doesNotMatch(renderContext(ctx), /package\.json scripts|Related knowledge/);
+  });
+
+  test("a README or package.json linked out of the repository (to the supervisor's master key) is not read into the context", async (t) => {
+    const dir = await gitRepo(t, { 'src/greet.js': 'export const greet = () => "hi";\n' });
+    const outside = join(dir, '..', `${basename(dir)}-master.key`);
+    await writeFile(outside, 'KEY-MATERIAL-NOT-FOR-AGENTS\n');
+    t.after(() => rm(outside, { force: true }));
+    await symlink(outside, join(dir, 'README.md'));
+    await symlink(outside, join(dir, 'package.json'));
+    await promisify(execFile)('git', ['-C', dir, 'add', 'README.md', 'package.json']);
+    await promisify(execFile)('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'links']);
+    const ctx = await prime({ git: await Git.open(dir), feature: 'Greet by name', knowledge: async () => [] });
+    assert.equal(ctx.fileCount, 3);
+    assert.deepEqual([ctx.readme, ctx.scripts], [undefined, {}]);
+    assert.doesNotMatch(renderContext(ctx), /KEY-MATERIAL/);
   });
 });

@@ -7,6 +7,7 @@ import { chmod, chown, lstat, mkdir, readdir, readFile, rm, symlink, writeFile }
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { listLayers } from '../../src/instructions/layers.js';
 import { regenerateInstructions, type RegenerateReport, type RegenerateResult } from '../../src/instructions/regenerate.js';
 import { makeTree, type Tree } from './fixture.js';
 
@@ -116,8 +117,34 @@ test('a .claude-specific folder linked out of the project is not adopted into', 
 
   const report = await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' });
 
-  assert.match(reasonOf(report, 'alpha'), /^failed: .*\.claude-specific\/adopted-2026-03-04\.md leads to .*shared-layer.*, outside the project directory/);
+  assert.match(reasonOf(report, 'alpha'), /^failed: layer files could not be used: .*\.claude-specific leads to .*shared-layer.*, outside the project directory/);
   assert.deepEqual(await readdir(join(tree.base, 'shared-layer')), []);
+});
+
+test("a project layer file linked out of the project (to the supervisor's master key) is not read: a problem names it, and its text goes nowhere", async (t) => {
+  const tree = await makeTree(t, { specific: { alpha: { 'own.md': 'Our own rule.\n' } } });
+  await writeFile(join(tree.base, 'master.key'), 'KEY-MATERIAL-NOT-FOR-AGENTS\n');
+  await symlink(join(tree.base, 'master.key'), join(tree.dir('alpha'), '.claude-specific', 'zz-key.md'));
+  // A link that stays inside the project is read as before.
+  await mkdir(join(tree.dir('alpha'), 'docs'));
+  await writeFile(join(tree.dir('alpha'), 'docs', 'notes.md'), 'Linked notes.\n');
+  await symlink(join('..', 'docs', 'notes.md'), join(tree.dir('alpha'), '.claude-specific', 'notes.md'));
+
+  const listed = await listLayers(tree.root, tree.projects[1]!);
+  assert.deepEqual(listed.files.filter((f) => f.layer === 'project').map((f) => f.name), ['notes.md', 'own.md']);
+  assert.equal(listed.problems.length, 1);
+  assert.match(listed.problems[0]!, /zz-key\.md leads to .*master\.key, outside the project directory/);
+
+  const report = await regenerateInstructions(tree.ctx, tree.projects);
+  assert.match(reasonOf(report, 'alpha'), /^failed: layer files could not be used: .*zz-key\.md leads to .*master\.key/);
+  assert.doesNotMatch(JSON.stringify(report), /KEY-MATERIAL/);
+  assert.doesNotMatch(await readFile(join(tree.dir('alpha'), 'CLAUDE.md'), 'utf8').catch(() => ''), /KEY-MATERIAL/);
+  // A folder linked out of the project: neither its files nor their names are read.
+  await rm(join(tree.dir('beta'), '.claude-specific'), { recursive: true, force: true });
+  await symlink(tree.base, join(tree.dir('beta'), '.claude-specific'));
+  const beta = await listLayers(tree.root, tree.projects[2]!);
+  assert.deepEqual([beta.files.filter((f) => f.layer === 'project'), beta.problems.length], [[], 1]);
+  assert.doesNotMatch(beta.problems[0]!, /master\.key/);
 });
 
 test('two projects sharing one directory both fail instead of overwriting each other', async (t) => {

@@ -1,11 +1,12 @@
-// Where a file the supervisor writes for a project really is. Project directories belong to
-// agents and people: a CLAUDE.md (or .claude-specific/) may be a symlink, and one that leads
-// out of the project (into another project, /etc, a home directory) must not be written
-// through. Links that stay inside are followed, so a linked file stays a link.
+// Where a file the supervisor reads or writes in a project really is. Project directories belong
+// to agents and people: a CLAUDE.md (or .claude-specific/, a README) may be a symlink, and one that
+// leads out of the project (into another project, /etc, the supervisor's own master key) must not
+// be written through, nor read back into a CLAUDE.md, an agent's prompt or a project token's
+// answer. Links that stay inside are followed, so a linked file stays a link.
 import type { Stats } from 'node:fs';
-import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { forbidden, invalidInput, notFound } from '../core/errors.js';
+import { forbidden, invalidInput, notFound } from './errors.js';
 import { errnoCode, fsFailure } from './fs-errors.js';
 
 export interface ResolvedFile {
@@ -62,6 +63,38 @@ export async function resolveInside(base: string, relativePath: string, what: st
   return { shown, path: real, stats };
 }
 
+/**
+ * The text of `relativePath` under `base`, or undefined when there is none; `forbidden` when it
+ * (or a folder on its way) leads outside `base`. The open file itself is checked again, so a link
+ * swapped in after the check is not read through either.
+ */
+export async function readInside(base: string, relativePath: string, what: string): Promise<string | undefined> {
+  const target = await resolveInside(base, relativePath, what);
+  if (!target.stats) return undefined;
+  const handle = await open(target.path, 'r');
+  try {
+    const opened = await realpath(`/proc/self/fd/${handle.fd}`).catch(() => target.path);
+    mustBeInside(await realDirectory(base, what), opened, target.shown, what);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `dir` under `base`, refused (`forbidden`) when it leads outside; undefined when it does not exist. */
+export async function folderInside(base: string, dir: string, what: string): Promise<string | undefined> {
+  const baseReal = await realDirectory(base, what);
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw fsFailure('open', dir, err);
+  }
+  mustBeInside(baseReal, real, dir, what);
+  return real;
+}
+
 async function nearestExisting(dir: string): Promise<{ real: string; rest: string }> {
   let rest = '';
   for (;;) {
@@ -78,7 +111,7 @@ async function nearestExisting(dir: string): Promise<{ real: string; rest: strin
 function mustBeInside(baseReal: string, real: string, shown: string, what: string): void {
   const rel = relative(baseReal, real);
   if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) return;
-  throw forbidden(`${shown} leads to ${real}, outside the ${what} ${baseReal}; the supervisor writes only inside it: replace the symlink with a file or point it inside`, {
+  throw forbidden(`${shown} leads to ${real}, outside the ${what} ${baseReal}; the supervisor reads and writes only inside it: replace the symlink with a file or point it inside`, {
     path: shown,
     target: real,
   });

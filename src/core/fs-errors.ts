@@ -1,4 +1,4 @@
-import { SupervisorError, type ErrorCode } from '../core/errors.js';
+import { SupervisorError, type ErrorCode } from './errors.js';
 
 const REASONS: Record<string, { reason: string; code: ErrorCode }> = {
   EACCES: { reason: 'permission denied', code: 'forbidden' },
