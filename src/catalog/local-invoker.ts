@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
 import { scopeOf, type Principal } from '../core/principal.js';
 import { forbidden, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { InvokeOptions, Invoker } from './invoker.js';
@@ -9,11 +10,16 @@ import { checkOutput, parseInput } from './validate.js';
 /** Field names redacted from call records whatever the operation says. */
 const ALWAYS_SENSITIVE = new Set(['value', 'token', 'secret', 'password', 'entries']);
 
-/** Copies the input only when a field must be hidden; the recorder bounds what it keeps either way. */
+/**
+ * Copies the input only when a field must be hidden; the recorder bounds what it keeps either way.
+ * A field the operation does not have is hidden too: a misspelt `vaule` or `Value` carries the
+ * secret the caller meant to send, and the call is refused without it being recognised as one.
+ */
 function redactFor(op: Operation | undefined, input: unknown): Record<string, unknown> {
   if (!op || input === null || typeof input !== 'object' || Array.isArray(input)) return {};
   const fields = input as Record<string, unknown>;
-  const hidden = (key: string) => ALWAYS_SENSITIVE.has(key) || (op.sensitive?.includes(key) ?? false);
+  const known = 'shape' in op.input ? (op.input as z.ZodObject).shape : {};
+  const hidden = (key: string) => ALWAYS_SENSITIVE.has(key) || (op.sensitive?.includes(key) ?? false) || !Object.hasOwn(known, key);
   if (!Object.keys(fields).some(hidden)) return fields;
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, hidden(k) ? '[redacted]' : v]));
 }

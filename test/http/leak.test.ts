@@ -105,6 +105,10 @@ describe(`secret values do not leak [${backend}]`, () => {
     expectError(await consilio.request('PUT', 'secret', { raw: `{"path": "project/consilio/raw", "value": "${canary('rest-truncated')}` }), 400, 'invalid_input');
     expectError(await consilio.request('PUT', 'secret', { raw: canary('rest-text-body'), contentType: 'text/plain' }), 400, 'invalid_input');
     expectError(await consilio.put('secretz', { path, value: canary('rest-unknown-route') }), 404, 'not_found');
+    // A misspelt field is refused, and what it carried is not kept in the call record either.
+    expectError(await consilio.put('secret', { path, vaule: canary('rest-misspelt') }), 400, 'invalid_input');
+    expectError(await consilio.put('secret', { path, Value: canary('rest-capitalised') }), 400, 'invalid_input');
+    expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', contents: `X=${canary('rest-import-misspelt')}\n` }), 400, 'invalid_input');
     expectError(await consilio.as(canary('rest-token-like')).put('secret', { path, value: 'x' }), 401, 'unauthorized');
     expectError(await odin.post('secrets/import', { prefix: 'project/consilio/', content: `X=${canary('rest-import-forbidden')}\n` }), 403, 'forbidden');
     expectError(await consilio.post('secrets/import', { prefix: 'project/consilio/', content: `lower key=${canary('rest-import-badkey')}\n` }), 400, 'invalid_input');
