@@ -15,6 +15,8 @@ export interface OwnedItems {
 export interface ProjectOptions {
   /** Ports: an explicit port range instead of the next free block. */
   portRange?: { start: number; end: number };
+  /** Secrets: what becomes of deleted secrets already under the new project's folder (an earlier project's of that name). */
+  deletedSecrets?: 'keep' | 'discard';
 }
 
 /**

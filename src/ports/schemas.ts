@@ -31,7 +31,7 @@ export const command = z
   .max(200)
   .refine((c) => c.trim() !== '', 'must name the program or script the owner runs, e.g. server.js')
   .refine(noNul, 'must not contain NUL bytes')
-  .describe("Whole words of the owner's command line, such as its script (server.js) or program and arguments (python3 -m http.server); audit_ports calls other processes on the port conflicts");
+  .describe("Whole words of the owner's command line (its script: server.js); audit_ports calls other processes on the port conflicts");
 export const protocol = z.enum(['tcp', 'udp']);
 export const port = portNumber.describe('Port number, 1-65535');
 

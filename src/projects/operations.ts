@@ -17,10 +17,17 @@ export const projectOperations = [
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/projects' },
     cli: { command: ['project', 'add'], args: ['project'], hostPaths: ['directory'] },
-    input: z.object({ project, description: description.optional(), directory: directory.optional(), range: portRangeInput.optional() }),
+    input: z.object({
+      project,
+      description: description.optional(),
+      directory: directory.optional(),
+      range: portRangeInput.optional(),
+      deletedSecrets: z.enum(['keep', 'discard']).optional().describe('Deleted secrets already under its folder (an earlier project of the name): keep or discard'),
+    }),
     output: projectOutput.extend({ created: z.boolean().describe('False when it already existed'), notes: notesOutput }),
     handler: async ({ svc, principal }, input) => {
-      const added = await svc.add(principal.actor, { name: input.project, description: input.description, directory: input.directory, options: { portRange: input.range } });
+      const options = { portRange: input.range, deletedSecrets: input.deletedSecrets };
+      const added = await svc.add(principal.actor, { name: input.project, description: input.description, directory: input.directory, options });
       return { ...projectView(added.project), created: added.created, notes: added.notes };
     },
   }),

@@ -1,5 +1,7 @@
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
+import { conflict } from '../core/errors.js';
+import type { Tx } from '../core/db.js';
 import type { ProjectData } from '../core/project-data.js';
 import { projectFolder } from './access.js';
 import { prefixBounds } from './paths.js';
@@ -13,6 +15,7 @@ import { FORGET_ALL, SECRETS_CHANNEL } from './read-cache.js';
  */
 export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetAll(): void }): ProjectData {
   return {
+    added: (project, tx, actor, options) => settleDeleted(deps, project, tx, actor, options.deletedSecrets),
     owned: async (project, q) => {
       const { lower, upper } = prefixBounds(projectFolder(project));
       const { rows } = await q.query<{ item: string; total: number }>(
@@ -42,4 +45,33 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
       return deleted.rowCount + grants.rowCount;
     },
   };
+}
+
+/**
+ * Deleted secrets under a new project's folder: an earlier project's of that name (removed with
+ * force), or deleted before. The new project's token could restore them, and read old versions
+ * through a new one, so the admin adding it decides: keep them (the same project coming back)
+ * or discard them for good. Live secrets there were put in place for it and stay.
+ */
+async function settleDeleted(deps: { audit: AuditLog }, project: string, tx: Tx, actor: string, choice: 'keep' | 'discard' | undefined): Promise<string | undefined> {
+  const folder = projectFolder(project);
+  const { lower, upper } = prefixBounds(folder);
+  const { rows } = await tx.query<{ path: string; total: number }>(
+    `SELECT path, count(*) OVER ()::int AS total FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NOT NULL ORDER BY path LIMIT 3`,
+    [lower, upper],
+  );
+  const total = rows[0]?.total ?? 0;
+  if (total === 0) return undefined;
+  const some = `${rows.map((r) => r.path).join(', ')}${total > rows.length ? ', …' : ''}`;
+  if (choice === undefined) {
+    throw conflict(
+      `${folder} holds ${total} deleted secret${total === 1 ? '' : 's'} (${some}), left by an earlier project ${project} or deleted before: its token could restore them. ` +
+        'Add it with deletedSecrets keep (the same project coming back) or discard (deleted for good; --deleted-secrets discard)',
+      { folder, deleted: total },
+    );
+  }
+  if (choice === 'keep') return `kept ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} (restore_secret brings one back)`;
+  await tx.query('DELETE FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NOT NULL', [lower, upper]);
+  await deps.audit.record({ actor, action: 'secret.discard_deleted', target: folder, outcome: 'ok', detail: { discarded: total } }, tx);
+  return `discarded ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} for good`;
 }

@@ -79,8 +79,24 @@ for (const backend of testBackends()) {
       await assert.rejects(s.secrets.get(admin, { path: 'project/consilio/database_url' }), isError('not_found', /was deleted; `restore_secret` brings it back/));
       assert.deepEqual(await s.secrets.listGrants('consilio'), []);
       assert.deepEqual(await s.secrets.listGrants('later'), [], 'a project of the same name added later is not open to later');
-      // Its block is free again, and the project can come back.
-      assert.deepEqual((await op.invoke('add_project', { project: 'consilio' })).notes, ['port range 3100-3199']);
+      // Its block is free again, and the project can come back; its deleted secrets do not come with it unasked.
+      await assert.rejects(
+        op.invoke('add_project', { project: 'consilio' }),
+        isError('conflict', /^project\/consilio\/ holds 1 deleted secret \(project\/consilio\/database_url\), left by an earlier project consilio .*: its token could restore them\. Add it with deletedSecrets keep .* or discard/),
+      );
+      await assert.rejects(op.invoke('get_project', { project: 'consilio' }), isError('not_found'), 'the refused add left nothing');
+      const back = await op.invoke('add_project', { project: 'consilio', deletedSecrets: 'discard' });
+      assert.deepEqual(back.notes, ['port range 3100-3199', 'discarded 1 deleted secret under project/consilio/ for good']);
+      const newcomer = projectPrincipal('consilio', 'token:consilio-2');
+      await assert.rejects(s.secrets.restore(newcomer, { path: 'project/consilio/database_url' }), isError('not_found'));
+      // A project coming back keeps them when asked: then they are its own to restore.
+      await s.secrets.set(admin, { path: 'project/later/api_key', value: 'k' });
+      await op.invoke('remove_project', { project: 'later', force: true });
+      const kept = await op.invoke('add_project', { project: 'later', deletedSecrets: 'keep' });
+      assert.match((kept.notes as string[]).at(-1)!, /^kept 1 deleted secret under project\/later\//);
+      assert.equal((await s.secrets.restore(projectPrincipal('later', 'token:later'), { path: 'project/later/api_key' })).path, 'project/later/api_key');
+      // Without deleted secrets under its folder the choice is not needed, and given, changes nothing.
+      assert.deepEqual((await op.invoke('add_project', { project: 'fresh', deletedSecrets: 'discard' })).notes, ['port range 3300-3399: 99 of 100 ports usable (3306 is on the deny list: never handed out)']);
     });
 
     test('meta and shared cannot be removed; a project token cannot add or remove projects, and reads the details of its own only', async () => {
