@@ -31,8 +31,10 @@ const secretMeta = z.object({
   readCount: z.number().int(),
 });
 
-const version = z.number().int().min(1);
-const ifVersion = z.number().int().min(0).optional().describe('Write only if the current version is this (0 = new)');
+/** Versions are stored as 32-bit integers: a larger number is no version, not a database error. */
+const MAX_VERSION = 2_147_483_647;
+const version = z.number().int().min(1).max(MAX_VERSION);
+const ifVersion = z.number().int().min(0).max(MAX_VERSION).optional().describe('Write only if the current version is this (0 = new)');
 const noNul = (s: string) => !s.includes('\0');
 const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').nullable().optional().describe('What the secret is for');
 const tags = z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,39}$/, 'tags are lowercase [a-z0-9._-], up to 40 characters')).max(20).optional().describe('Labels shown in list_secrets, e.g. db, prod');

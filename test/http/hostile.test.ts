@@ -78,6 +78,16 @@ describe('hostile requests', () => {
     assert.match((await errorOf(response)).message, /cursor: not a cursor returned by a previous page/);
   });
 
+  test('a version past the 32-bit column is invalid input naming the field, not a server error', async () => {
+    await daemon.services.secrets.set({ role: 'admin', actor: 'test' }, { path: 'project/h/v', value: 'v' });
+    const got = await raw('/api/v1/secret?path=project/h/v&version=2147483648', { headers: auth() });
+    assert.equal(got.status, 400);
+    assert.match((await errorOf(got)).message, /version: .*2147483647/);
+    const rolled = await raw('/api/v1/secret/rollback', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ path: 'project/h/v', toVersion: 9007199254740991 }) });
+    assert.equal(rolled.status, 400);
+    assert.match((await errorOf(rolled)).message, /toVersion: /);
+  });
+
   test('text that would not come back as sent is refused: invalid UTF-8, a lone surrogate, a broken %-escape', async () => {
     const body = Buffer.concat([Buffer.from('{"path":"project/h/utf","value":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
     const bytes = await raw('/api/v1/secret', { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' }, body });
