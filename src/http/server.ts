@@ -50,10 +50,23 @@ export interface HttpOptions {
   localToken: string;
   /** The auth domain's token check. */
   verifyToken(token: string): Promise<Principal | undefined>;
+  /** How long a client may take to send a whole request (tests shorten it). */
+  requestTimeoutMs?: number;
 }
 
+/**
+ * A request must arrive whole within this: a client that sends its headers and then a body more
+ * slowly than that (or never) is answered 408 and its connection closed, instead of being held
+ * open for as long as it likes. Answers may take longer; streams of progress lines are answers.
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export async function buildHttpServer(services: AppCore, options: HttpOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // Node looks for late requests this often (30 s by default): a short timeout needs a shorter look.
+  // Its headers timeout (60 s) must not exceed the request timeout, or it decides alone.
+  const http = { connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 2)), headersTimeout: Math.min(60_000, requestTimeout) };
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, requestTimeout, http });
   registerGuards(app, { host: services.config.host, allowedHosts: services.config.allowedHosts });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
