@@ -74,5 +74,14 @@ describe('supervisor tunnel sync from the CLI', () => {
     const answer = JSON.parse(r.stdout) as { ok: boolean; written: boolean; dns: { plan: { conflicts: Array<{ name: string }> } } };
     assert.deepEqual([answer.ok, answer.written], [false, true]);
     assert.deepEqual(answer.dns.plan.conflicts.map((c) => c.name), ['www.shop.example.com']);
+    // tunnel add and tunnel remove sync the same way, and exit the same way while a route is not in place.
+    const blog = JSON.parse(await cli(['port', 'allocate', 'shop', 'blog', '--json'])) as { port: number };
+    const added = await runCli(['tunnel', 'add', 'blog.shop.example.com', '--port', String(blog.port), '--json'], { env });
+    assert.equal(added.code, 1, describeResult(added));
+    assert.equal((JSON.parse(added.stdout) as { ok: boolean }).ok, false);
+    const removed = await runCli(['tunnel', 'remove', 'blog.shop.example.com', '--json'], { env });
+    assert.equal(removed.code, 1, describeResult(removed));
+    assert.deepEqual(await cli(['port', 'allocate', 'shop', 'www', '--hostname', 'null', '--json']).then((out) => (JSON.parse(out) as { hostname: unknown }).hostname), null);
+    assert.equal((await runCli(['tunnel', 'sync'], { env })).code, 0, 'all in place again');
   });
 });
