@@ -148,6 +148,9 @@ function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean)
   return scalar.slice(0, 6);
 }
 
+/** Every field some row has, in the order they first appear: a field only later rows have (a failed project's reason) is a column too. */
+const keysOf = (rows: Row[]): string[] => [...new Set(rows.flatMap((row) => Object.keys(row)))];
+
 /** Whether some row holds text of several lines in a column shown, which a table cell would run together. */
 const hasLines = (rows: Row[], columns?: string[]): boolean =>
   rows.some((row) => (columns ?? Object.keys(row)).some((c) => typeof row[c] === 'string' && (row[c] as string).includes('\n')));
@@ -168,7 +171,7 @@ function keyValues(obj: Row, style: Style, skip: Set<string>, indent = ''): stri
       lines.push(`${indent}${key}:`, ...keyValues(value, style, new Set(), `${indent}  `));
     } else if (Array.isArray(value) && value.some(isRow)) {
       const rows = value as Row[];
-      lines.push(`${indent}${key}:`, ...(hasLines(rows) ? records(rows, style, `${indent}  `) : table(rows, Object.keys(rows[0]!), style, false).split('\n').map((l) => `${indent}  ${l}`)));
+      lines.push(`${indent}${key}:`, ...(hasLines(rows) ? records(rows, style, `${indent}  `) : table(rows, keysOf(rows), style, false).split('\n').map((l) => `${indent}  ${l}`)));
     } else {
       const text = show(key, value, style, 'long');
       // Blank lines of the text stay empty, without the indent's trailing spaces.

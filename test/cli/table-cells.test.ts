@@ -44,3 +44,15 @@ describe('a list whose shown text runs over several lines', () => {
     assert.match(tokens, /^ID {2}NAME {2}PROJECT/);
   });
 });
+
+test('a nested list shows every field some row has, so a reason only a failed row gives is a column', () => {
+  const out = render(describeCommands(supervisor.catalog).commands.find((c) => c.name === 'regenerate_instructions')!, {
+    ok: false,
+    results: [
+      { project: 'alpha', status: 'updated', files: ['CLAUDE.md'] },
+      { project: 'conc', status: 'failed', reason: 'project directory /srv/conc does not exist' },
+    ],
+  }, { json: false, wide: false, tty: true, now: style.now });
+  assert.match(out, /^ {2}PROJECT +STATUS +FILES +REASON$/m);
+  assert.match(out, /^ {2}conc +failed +- +project directory \/srv\/conc does not exist$/m);
+});
