@@ -108,7 +108,13 @@ export class Git {
     const paths = (await this.changes()).map((c) => c.path).filter((p) => !ignored(p));
     if (paths.length === 0) return;
     const shown = paths.slice(0, 20).join(', ') + (paths.length > 20 ? `, … (${paths.length} in all)` : '');
-    throw conflict(`${this.root} has uncommitted changes (${shown}); commit or stash them before starting a loop`, {
+    const branch = await this.currentBranch();
+    // A loop that failed or was cancelled leaves its agent's work on its branch: usually to be thrown away, not kept.
+    const advice =
+      branch !== undefined && (await this.baseOf(branch)) !== undefined
+        ? `they are on ${branch}, the branch of an earlier PIV loop, which leaves its agent's changes there when it fails or is cancelled: discard them (git checkout -- . && git clean -fd), set them aside (git stash -u), or commit them on ${branch}, before starting a loop`
+        : 'commit them, or set them aside (git stash -u, which keeps new files too), before starting a loop';
+    throw conflict(`${this.root} has uncommitted changes (${shown}); ${advice}`, {
       dir: this.root,
       files: paths,
     });

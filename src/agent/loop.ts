@@ -209,6 +209,10 @@ export class PivLoop {
     await this.log(state, failure.phase, `loop ${what}: ${failure.message}`);
     // When git itself is what failed, the list stays empty rather than replacing that failure with another.
     const left = await agentChanges({ git, state }).catch(() => []);
+    if (left.length > 0) {
+      const files = left.slice(0, 10).map((c) => c.path).join(', ') + (left.length > 10 ? `, … (${left.length} files)` : '');
+      await this.log(state, failure.phase, `left uncommitted on ${state.branch}: ${files}; discard them (git checkout -- . && git clean -fd) or commit them before another loop starts in this repository`);
+    }
     return {
       ...state,
       status: failure.reason === 'cancelled' ? 'cancelled' : 'failed',

@@ -1,6 +1,7 @@
 // Files the instructions domain writes into a project's checkout. Other domains (the PIV loop)
 // must tell them from a person's or an agent's work: they are never a feature's change.
 import { MANAGED_FILES } from './assemble.js';
+import { LAYER_DIRS } from './layers.js';
 import { MCP_CONFIG_FILE } from './mcp-config.js';
 
 /** `CLAUDE.md.20260101-120000.bak` (or `…-2.bak`): the copy of a hand-edited file kept by an overwrite (hand-edits.ts). */
@@ -9,6 +10,9 @@ const BACKUP = new RegExp(`^(${MANAGED_FILES.map((f) => f.replace('.', '\\.')).j
 /**
  * Whether a path (relative to the checkout's root) is one the supervisor writes there: the
  * instructions domain may write these at any time, also while a PIV loop runs, so a change to
- * one is never a feature's (a loop neither refuses to start for them nor commits them).
+ * one is never a feature's (a loop neither refuses to start for them nor commits them). The
+ * project's own layer folder is among them: write_instruction_layer and an adopted hand edit
+ * put files there.
  */
-export const isSupervisorWritten = (path: string): boolean => (MANAGED_FILES as readonly string[]).includes(path) || path === MCP_CONFIG_FILE || BACKUP.test(path);
+export const isSupervisorWritten = (path: string): boolean =>
+  (MANAGED_FILES as readonly string[]).includes(path) || path === MCP_CONFIG_FILE || BACKUP.test(path) || path.startsWith(`${LAYER_DIRS.project}/`);

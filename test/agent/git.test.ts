@@ -32,7 +32,13 @@ describe('Git', () => {
     await writeFile(join(dir, 'a.txt'), 'changed\n');
     await writeFiles(dir, { 'new/b.txt': 'b\n' });
     const repo = await Git.open(dir);
-    await assert.rejects(repo.assertClean(), isError('conflict', /has uncommitted changes \(a\.txt, new\/b\.txt\); commit or stash them/));
+    await assert.rejects(repo.assertClean(), isError('conflict', /has uncommitted changes \(a\.txt, new\/b\.txt\); commit them, or set them aside \(git stash -u/));
+    // On a loop's branch, what is left is most likely a failed loop's work: the advice says how to discard it.
+    await repo.createBranch('feature/greet', 'main');
+    await assert.rejects(
+      repo.assertClean(),
+      isError('conflict', /; they are on feature\/greet, the branch of an earlier PIV loop, .*: discard them \(git checkout -- \. && git clean -fd\), set them aside \(git stash -u\), or commit them on feature\/greet/),
+    );
   });
 
   test('a clean tree passes', async (t) => {

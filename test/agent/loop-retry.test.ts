@@ -41,8 +41,12 @@ describe('PivLoop failures and retries', () => {
     assert.match(result.validation?.failed?.outputTail ?? '', /got "four"/);
     assert.deepEqual(result.commits, []);
     assert.equal(await git(s.dir, 'log', '--format=%s', 'main..HEAD'), '');
-    // The last attempt is left in the tree for a person to look at.
+    // The last attempt is left in the tree for a person to look at; the log says where and what to do with it.
     assert.deepEqual(result.filesChanged, ['greet.mjs']);
+    assert.ok(
+      s.store.progress(result.id).some((e) => e.message === `left uncommitted on ${result.branch}: greet.mjs; discard them (git checkout -- . && git clean -fd) or commit them before another loop starts in this repository`),
+      JSON.stringify(s.store.progress(result.id).map((e) => e.message)),
+    );
     assert.equal((await s.calls()).length, 1 + 4);
   });
 

@@ -191,15 +191,20 @@ describe('PivLoop', () => {
     assert.ok(s.store.progress(result.id).some((e) => e.message === 'the onPhase hook failed: tasks unavailable'));
   });
 
-  test('files the supervisor writes (CLAUDE.md, .mcp.json, a hand-edit backup) neither stop a loop from starting nor go into its commit', async (t) => {
-    // CLAUDE.md rewritten while the loop runs (here by the implement step, as a regeneration would), and all three left uncommitted before it.
+  test('files the supervisor writes (CLAUDE.md, .mcp.json, a hand-edit backup, the project layer) neither stop a loop from starting nor go into its commit', async (t) => {
+    // CLAUDE.md rewritten while the loop runs (here by the implement step, as a regeneration would), and all four left uncommitted before it.
     const s = await setup(t, [{ ...GOOD, writes: { ...GOOD.writes, 'CLAUDE.md': '# Greeter\n\nregenerated during the loop\n' } }]);
-    await writeFiles(s.dir, { 'CLAUDE.md': '# Greeter\n\nregenerated before the loop\n', '.mcp.json': '{"mcpServers":{}}\n', 'CLAUDE.md.20260101-120000.bak': 'old\n' });
+    await writeFiles(s.dir, {
+      'CLAUDE.md': '# Greeter\n\nregenerated before the loop\n',
+      '.mcp.json': '{"mcpServers":{}}\n',
+      'CLAUDE.md.20260101-120000.bak': 'old\n',
+      '.claude-specific/50-local.md': 'Our own rule.\n',
+    });
     const result = await s.loop.start(s.input);
     assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
     assert.deepEqual(result.filesChanged, ['greet.mjs']);
-    assert.equal(await git(s.dir, 'status', '--porcelain'), '?? .mcp.json\n?? CLAUDE.md\n?? CLAUDE.md.20260101-120000.bak', 'still there, uncommitted');
-    assert.ok(s.store.progress(result.id).some((e) => e.message === 'left uncommitted: .mcp.json, CLAUDE.md, CLAUDE.md.20260101-120000.bak (files the supervisor writes; commit them apart from the feature)'));
+    assert.equal(await git(s.dir, 'status', '--porcelain'), '?? .claude-specific/\n?? .mcp.json\n?? CLAUDE.md\n?? CLAUDE.md.20260101-120000.bak', 'still there, uncommitted');
+    assert.ok(s.store.progress(result.id).some((e) => e.message === 'left uncommitted: .claude-specific/50-local.md, .mcp.json, CLAUDE.md, CLAUDE.md.20260101-120000.bak (files the supervisor writes; commit them apart from the feature)'), JSON.stringify(s.store.progress(result.id).map((e) => e.message)));
 
     // Anything else left uncommitted still stops a loop.
     const other = await setup(t, [GOOD]);
