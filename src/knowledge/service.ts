@@ -64,12 +64,14 @@ interface HitRow {
  * Any of the query's words may match (a realistic question rarely has every word in the right
  * chunk); ts_rank orders chunks that match more of them, and in the title, first. Stop words are
  * dropped and words stemmed as the chunks' are (English configuration). A dotted name or path
- * in the query also matches by its parts, as the chunks are indexed (see the migration).
+ * in the query also matches by its parts, as the chunks are indexed (see the migration). The
+ * parts alone would rank every file of a folder above the note that names the file: each name
+ * of the query (a word with . / or _) found as written adds 1 to a chunk's rank.
  */
 const SEARCH_SQL = `
   WITH q AS (SELECT replace((plainto_tsquery('english', $1) || plainto_tsquery('english', translate($1, './', '  ')))::text, ' & ', ' | ')::tsquery AS query)
   SELECT c.doc_id, c.id AS chunk_id, c.project, c.title, c.chunk_index, c.tags,
-         ts_rank(c.search, q.query) AS rank,
+         ts_rank(c.search, q.query) + (SELECT count(*) FROM unnest($5::text[]) AS name WHERE strpos(lower(c.title || ' ' || c.text), name) > 0) AS rank,
          ts_headline('english', c.text, q.query, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "') AS snippet,
          c.text
   FROM knowledge_chunks c, q
@@ -78,6 +80,12 @@ const SEARCH_SQL = `
   LIMIT $4`;
 
 const DEFAULT_LIMIT = 5;
+
+/** The names in a query as a chunk would hold them: words with a dot, slash or underscore (DATABASE_URL, req.body, src/app.ts), lower-cased. */
+export function namesIn(query: string): string[] {
+  const words = query.split(/\s+/).map((w) => w.replace(/^[^\w./]+|[^\w/]+$/g, '').toLowerCase());
+  return [...new Set(words.filter((w) => w.length >= 3 && /[./_]/.test(w) && /\w/.test(w)))];
+}
 
 /**
  * A local knowledge base per project: notes and the learnings of finished PIV loops, searched
@@ -127,7 +135,7 @@ export class KnowledgeService {
   /** The best-ranked chunks for a query; a project token's search is always limited to its own project. */
   async search(principal: Principal, input: SearchInput): Promise<{ query: string; results: KnowledgeHit[] }> {
     const project = this.scope(principal, input.project);
-    const { rows } = await this.deps.db.query<HitRow>(SEARCH_SQL, [input.query, project ?? null, input.tags?.length ? input.tags : null, input.limit ?? DEFAULT_LIMIT]);
+    const { rows } = await this.deps.db.query<HitRow>(SEARCH_SQL, [input.query, project ?? null, input.tags?.length ? input.tags : null, input.limit ?? DEFAULT_LIMIT, namesIn(input.query)]);
     return {
       query: input.query,
       results: rows.map((r) => ({

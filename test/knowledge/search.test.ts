@@ -161,6 +161,23 @@ for (const backend of testBackends()) {
       // Nor can knowledge wait under a name no project has for a project of that name to inherit it.
       await assertRejects(admin.invoke('add_knowledge', { project: 'gone', title: 'Orphan', text: 'Nobody owns this.' }), 'not_found', /^no project gone; /);
     });
+
+    test('a chunk holding a queried name or path as written ranks above chunks that only share its parts', async () => {
+      await s.projects.add('test', { name: 'kq' });
+      await admin.invoke('add_knowledge', { project: 'kq', title: 'Ports note', text: 'The helper is called diagnoseRefusal in src/ports/diagnose.ts. Set DATABASE_URL before the tests.' });
+      await admin.invoke('add_knowledge', { project: 'kq', title: 'Database migrations gotcha', text: 'Run the database migrations before the database seeds; the database must be empty.' });
+      // Code files as a project indexes them: the path as the title, and text full of the same words.
+      for (const file of ['allocations', 'service', 'reports', 'ranges']) {
+        const text = Array.from({ length: 6 }, (_, i) => `import { x${i} } from 'src/ports/${file}-${i}.ts'; // ports of the src tree, diagnosed per ${file}`).join('\n');
+        await admin.invoke('add_knowledge', { project: 'kq', title: `src/ports/${file}.ts`, text });
+      }
+      for (const query of ['src/ports/diagnose.ts', 'diagnose.ts', 'DATABASE_URL', 'where is DATABASE_URL set?']) {
+        const hits = await search(admin, { query, project: 'kq', limit: 10 });
+        assert.equal(hits[0]?.title, 'Ports note', `${query}: ${JSON.stringify(hits.map((h) => [h.title, h.rank]))}`);
+      }
+      // Words without a name in them rank as before.
+      assert.equal((await search(admin, { query: 'database migrations', project: 'kq' }))[0]?.title, 'Database migrations gotcha');
+    });
   });
 }
 
