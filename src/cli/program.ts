@@ -72,7 +72,12 @@ export function inCliTerms(message: string, commands: readonly CommandSpec[]): s
   const byName = new Map(commands.map((c) => [c.name, `supervisor ${c.cli.command.join(' ')}`]));
   // A switch as the operation spells it (`confirm: true`, `dns: false`) is the flag that sets it.
   const switches = new Set(commands.flatMap((c) => c.input.filter((f) => f.type === 'boolean').map((f) => f.name)));
+  const fields = new Set(commands.flatMap((c) => c.input.map((f) => f.name)));
   return message
+    // "pass force to replace it": the switch given on its own.
+    .replace(/\bpass ([a-z][a-zA-Z0-9]*)\b(?!:)/g, (whole, name: string) => (switches.has(name) ? `pass --${kebab(name)}` : whole))
+    // "pass its command (command)": a field named in parentheses is its flag.
+    .replace(/\(([a-z][a-zA-Z0-9]*)\)/g, (whole, name: string) => (fields.has(name) ? `(--${kebab(name)})` : whole))
     .replace(/`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?/g, (whole, name: string) => {
       const command = byName.get(name);
       return command ? `\`${command}\`` : whole;

@@ -24,3 +24,10 @@ test('a switch as an operation spells it is the flag that sets it; other "name: 
   assert.equal(inCliTerms('give a value, or unset: true, not both', commands), 'give a value, or --unset, not both');
   assert.equal(inCliTerms('expected sha: true somewhere', commands), 'expected sha: true somewhere');
 });
+
+test('"pass force" and a field named in parentheses become the flags; other words stay', () => {
+  assert.equal(inCliTerms('a rule not made by the supervisor already routes a.example.com; pass force to replace it', commands), 'a rule not made by the supervisor already routes a.example.com; pass --force to replace it');
+  assert.equal(inCliTerms('if that process is this service, pass its command (command) to reserve it', commands), 'if that process is this service, pass its command (--command) to reserve it');
+  assert.equal(inCliTerms('pass it on (twice) and pass the test', commands), 'pass it on (twice) and pass the test');
+  assert.equal(inCliTerms('pass dns: false to route it', commands), 'pass --no-dns to route it');
+});
