@@ -208,7 +208,14 @@ export class PortService {
   /** Allocations, optionally with their live status (a /proc probe, so only when asked or filtered on). */
   async list(filter: ListFilter & { probe?: boolean }): Promise<Page<Allocation & { status: PortStatus }>> {
     const listening = filter.probe || filter.status ? await this.listening() : null;
-    return listAllocations(this.deps.db, filter, listening);
+    const page = await listAllocations(this.deps.db, filter, listening);
+    await this.knownProject(filter.project, page.items.length);
+    return page;
+  }
+
+  /** An empty answer for a project filter is checked: a misspelt project is not_found, not a project with nothing. */
+  private async knownProject(project: string | undefined, found: number): Promise<void> {
+    if (project !== undefined && found === 0) await this.ranges.get(project);
   }
 
   private async listening(): Promise<Listening> {
@@ -220,6 +227,7 @@ export class PortService {
   async summary(filter: { project?: string; limit: number; cursor?: string }): Promise<Page<ProjectSummary>> {
     const exclusions = await this.exclusions();
     const page = await projectUsage(this.deps.db, filter);
+    await this.knownProject(filter.project, page.items.length);
     return {
       nextCursor: page.nextCursor,
       items: page.items.map(({ project, used }) => {

@@ -133,6 +133,10 @@ for (const backend of testBackends()) {
       await admin.invoke('allocate_port', { project: 'flow', service: 'web', hostname: 'flow.example.com', command: 'node web.js' });
       const listed = await admin.invoke('list_ports', { project: 'flow' });
       assert.deepEqual((listed.items as Array<{ service: string; status: string }>).map((i) => [i.service, i.status]), [['api', 'unknown'], ['web', 'unknown']]);
+      // A project that does not exist is not_found, not an empty list; one without allocations lists none.
+      for (const name of ['list_ports', 'get_port_summary']) await assert.rejects(admin.invoke(name, { project: 'flwo' }), isError('not_found', /project flwo has no port range/));
+      await admin.invoke('add_project', { project: 'empty' });
+      assert.deepEqual((await admin.invoke('list_ports', { project: 'empty' })).items, []);
       const summary = await admin.invoke('get_port_summary', { project: 'flow' });
       assert.deepEqual(summary.items, [{ project: 'flow', range: '3100-3249', size: 150, capacity: 150, used: 2, free: 148, utilization: 1.3 }]);
       const checked = await admin.invoke('check_port', { port: 3101, host: 'local' });
