@@ -57,10 +57,12 @@ export class Runs {
     await this.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
   }
 
-  async get(id: string, q: Queryable = this.db): Promise<RunRow> {
+  /** `visible` says whether the caller may see the loop: another project's is as absent to it as one that never was. */
+  async get(id: string, q: Queryable = this.db, visible: (row: RunRow) => boolean = () => true): Promise<RunRow> {
     const { rows } = await q.query<RunRow>(`SELECT ${COLUMNS} FROM piv_runs WHERE id = $1`, [id]);
-    if (!rows[0]) throw notFound(`there is no PIV loop ${id}; list_piv_runs lists them`, { id });
-    return normalise(rows[0]);
+    const row = rows[0] && normalise(rows[0]);
+    if (!row || !visible(row)) throw notFound(`there is no PIV loop ${id}; list_piv_runs lists them`, { id });
+    return row;
   }
 
   async active(project: string): Promise<RunRow | undefined> {

@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { SupervisorError, conflict, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { adminPrincipal, assertOwnProject, type Principal } from '../core/principal.js';
+import { adminPrincipal, assertOwnProject, mayUse, type Principal } from '../core/principal.js';
 import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
@@ -165,8 +165,7 @@ export class AgentService {
 
   /** Where a loop is, or its result; with `artifact`, that kept text whole. */
   async status(principal: Principal, id: string, artifact?: string, progressEntries = 10): Promise<RunView> {
-    const row = await this.runs.get(id);
-    this.authorize(principal, row.project);
+    const row = await this.runs.get(id, undefined, (r) => mayUse(principal, r.project));
     const plan = await this.store.getArtifact(id, 'plan');
     const lines = this.active.get(id)?.lines ?? (await this.lastAgentLines(id, row.state));
     const artifacts = await this.store.artifactNames(id);
@@ -239,8 +238,7 @@ export class AgentService {
 
   /** Stops a loop: a queued one never starts; a running one has its agent's process group killed. */
   async cancel(principal: Principal, id: string): Promise<RunView> {
-    const row = await this.runs.get(id);
-    this.authorize(principal, row.project);
+    const row = await this.runs.get(id, undefined, (r) => mayUse(principal, r.project));
     if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} is over (${row.status}); nothing to cancel`, { id, status: row.status });
     const running = this.active.get(id);
     if (running) {
@@ -258,8 +256,7 @@ export class AgentService {
 
   /** Continues an interrupted loop (or one whose daemon is gone) from the phase after the last that finished. */
   async resume(principal: Principal, id: string, waitSeconds = 0): Promise<RunView> {
-    const row = await this.runs.get(id);
-    this.authorize(principal, row.project);
+    const row = await this.runs.get(id, undefined, (r) => mayUse(principal, r.project));
     this.assertDaemon();
     if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
     const orphaned = row.status === 'running' && !this.ownerRuns(row);

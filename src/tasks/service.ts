@@ -90,9 +90,8 @@ export class TaskService {
   }
 
   private async finish(principal: Principal, id: string, status: Exclude<TaskStatus, 'running'>, error: string | null): Promise<Task> {
-    const task = await this.find(id);
+    const task = await this.visible(principal, id);
     if (!task) throw notFound(`no task ${id}; start_task returns the id to use`, { id });
-    this.authorize(principal, task.project);
     const now = this.deps.clock.now();
     const { rows } = await this.deps.db.query<TaskRow>(
       `UPDATE tasks SET status = $2, finished_at = $3, error = $4,
@@ -114,10 +113,15 @@ export class TaskService {
   }
 
   async get(principal: Principal, id: string): Promise<Task> {
-    const task = await this.find(id);
+    const task = await this.visible(principal, id);
     if (!task) throw notFound(`no task ${id}`, { id });
-    this.authorize(principal, task.project);
     return task;
+  }
+
+  /** The task, if the principal may see it: another project's is as absent to a project token as one that never was. */
+  private async visible(principal: Principal, id: string): Promise<Task | undefined> {
+    const task = await this.find(id);
+    return task && mayUse(principal, task.project) ? task : undefined;
   }
 
   /** Count, success rate, mean, p50 and p90 per (type, project); durations of succeeded tasks, percentiles interpolated linearly. */

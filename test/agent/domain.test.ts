@@ -267,8 +267,8 @@ for (const backend of testBackends()) {
       assert.equal((await own.invoke('get_piv_status', { id: done.id })).status, 'succeeded');
       assert.deepEqual(((await own.invoke('list_piv_runs', {})).items as Json[]).map((r) => r.id), [done.id]);
       await assertRejects(own.invoke('resume_piv', { id: done.id }), 'forbidden');
-      await assertRejects(other.invoke('get_piv_status', { id: done.id }), 'forbidden');
-      await assertRejects(other.invoke('cancel_piv', { id: done.id }), 'forbidden');
+      await assertRejects(other.invoke('get_piv_status', { id: done.id }), 'not_found');
+      await assertRejects(other.invoke('cancel_piv', { id: done.id }), 'not_found');
       assert.deepEqual((await other.invoke('list_piv_runs', {})).items, []);
     });
   });

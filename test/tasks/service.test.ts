@@ -105,7 +105,9 @@ for (const backend of testBackends()) {
       assert.ok(groups.length > 0 && groups.every((g) => g.project === 'alpha'));
       await assertRejects(alpha.invoke('get_task_stats', { project: 'beta' }), 'forbidden');
       const betaTask = await admin.invoke('start_task', { type: 'feature', project: 'beta' });
-      await assertRejects(alpha.invoke('complete_task', { id: betaTask.id }), 'forbidden');
+      // Another project's task is as absent as one that never was: the answer does not tell it exists.
+      await assertRejects(alpha.invoke('complete_task', { id: betaTask.id }), 'not_found');
+      await assertRejects(alpha.invoke('fail_task', { id: betaTask.id }), 'not_found');
       // Without a project an estimate is still the token's own project's.
       const estimate = await alpha.invoke('estimate_task', { type: 'feature' });
       assert.deepEqual([estimate.project, estimate.sampleSize], ['alpha', 1]);
