@@ -31,6 +31,7 @@ export const knowledgeOperations = [
       title: z.string(),
       chunks: z.number().int().describe('Chunks the text was cut into'),
       tags: z.array(z.string()),
+      created: z.boolean().describe('False when the same note (title, text and tags) was already stored: its id, nothing added'),
     }),
     handler: ({ svc, principal }, input) => svc.add(principal, input),
   }),

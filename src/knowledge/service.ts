@@ -94,7 +94,7 @@ export function namesIn(query: string): string[] {
 export class KnowledgeService {
   constructor(private readonly deps: KnowledgeServiceDeps) {}
 
-  async add(principal: Principal, input: AddKnowledgeInput): Promise<{ id: number; project: string; title: string; chunks: number; tags: string[] }> {
+  async add(principal: Principal, input: AddKnowledgeInput): Promise<{ id: number; project: string; title: string; chunks: number; tags: string[]; created: boolean }> {
     this.authorize(principal, input.project);
     await this.deps.projects.get(input.project);
     const chunks = chunkText(input.text);
@@ -103,6 +103,11 @@ export class KnowledgeService {
     return this.deps.db.transaction(async (tx) => {
       // Its chunks go with it (ON DELETE CASCADE).
       if (input.key !== undefined) await tx.query('DELETE FROM knowledge_docs WHERE key = $1', [input.key]);
+      // The same note stored again (a retried call, an agent saving what it saved before) would only crowd the results.
+      else {
+        const same = await this.sameNote(tx, input.project, input.title, tags, chunks);
+        if (same !== undefined) return { id: same, project: input.project, title: input.title, chunks: chunks.length, tags, created: false };
+      }
       const { rows } = await tx.query<{ id: number | string }>(
         'INSERT INTO knowledge_docs (project, title, tags, source, created_by, created_at, key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
         [input.project, input.title, tags, input.source ?? 'manual', principal.actor, this.deps.clock.now(), input.key ?? null],
@@ -112,8 +117,19 @@ export class KnowledgeService {
         await tx.query('INSERT INTO knowledge_chunks (doc_id, project, chunk_index, title, text, tags) VALUES ($1, $2, $3, $4, $5, $6)', [id, input.project, i, input.title, text, tags]);
       }
       await this.deps.audit.record({ actor: principal.actor, action: 'knowledge.add', target: input.project, outcome: 'ok', detail: { id, chunks: chunks.length } }, tx);
-      return { id, project: input.project, title: input.title, chunks: chunks.length, tags };
+      return { id, project: input.project, title: input.title, chunks: chunks.length, tags, created: true };
     });
+  }
+
+  private async sameNote(q: Queryable, project: string, title: string, tags: string[], chunks: string[]): Promise<number | undefined> {
+    const { rows } = await q.query<{ id: number | string }>(
+      `SELECT d.id FROM knowledge_docs d
+       WHERE d.project = $1 AND d.title = $2 AND d.tags = $3::text[] AND d.key IS NULL
+         AND (SELECT array_agg(c.text ORDER BY c.chunk_index) FROM knowledge_chunks c WHERE c.doc_id = d.id) = $4::text[]
+       ORDER BY d.id LIMIT 1`,
+      [project, title, tags, chunks],
+    );
+    return rows[0] && Number(rows[0].id);
   }
 
   /** Removes one document and its chunks: a note that is wrong or outdated would keep being found. */

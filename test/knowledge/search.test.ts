@@ -152,6 +152,20 @@ for (const backend of testBackends()) {
       assert.deepEqual(audit.map((a) => [a.actor, a.target, a.detail]), [['token:consilio', 'consilio', { id: added.id, title: 'Staging bucket' }]]);
     });
 
+    test('the same note stored again answers the first one and adds nothing; another title, text or tags is another note', async () => {
+      const note = { project: 'odin', title: 'Retry budget', text: 'Retries stop after five attempts.', tags: ['ops'] };
+      const first = await admin.invoke('add_knowledge', note);
+      const again = await admin.invoke('add_knowledge', { ...note, tags: ['ops', 'ops'] });
+      assert.deepEqual([first.created, again.created, again.id], [true, false, first.id]);
+      assert.equal((await search(admin, { query: 'retries attempts', project: 'odin', limit: 50 })).filter((h) => h.title === 'Retry budget').length, 1);
+      for (const other of [{ ...note, title: 'Retry budget v2' }, { ...note, text: 'Retries stop after six attempts.' }, { ...note, tags: [] }]) {
+        const added = await admin.invoke('add_knowledge', other);
+        assert.equal(added.created, true, JSON.stringify(other));
+        await admin.invoke('delete_knowledge', { id: added.id });
+      }
+      await admin.invoke('delete_knowledge', { id: first.id });
+    });
+
     test('a project that holds knowledge is removed only with force, and its knowledge goes with it', async () => {
       await s.projects.add('test', { name: 'gone' });
       await admin.invoke('add_knowledge', { project: 'gone', title: 'Temporary', text: 'Remember the milk.' });
