@@ -1,5 +1,7 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { SupervisorError, toSupervisorError } from '../core/errors.js';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { invalidInput, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { AppCore } from '../catalog/wire.js';
 import type { Principal } from '../core/principal.js';
 import { authenticate, localTokenOf } from './auth.js';
@@ -26,6 +28,36 @@ function fromFastifyError(err: FastifyError): SupervisorError {
   if (err.statusCode === 400) return new SupervisorError('invalid_input', `request body is not valid JSON: ${err.message}`);
   if (err.statusCode === 404) return new SupervisorError('not_found', err.message);
   return toSupervisorError(err);
+}
+
+/** Errors fastify's router answers before any handler (a bad %-escape, an overlong name in the path), in our error format. */
+function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a name in the URL path is longer than ${MAX_PARAM_LENGTH} characters` : 'the URL path is not valid: a %-escape in it does not decode';
+  void reply.status(400).send(invalidInput(message).toJSON());
+}
+
+/** fastify's limit on one name in a path (`/api/v1/call/<operation>`, `/mcp/<project>`). */
+const MAX_PARAM_LENGTH = 100;
+
+/**
+ * Requests Node refuses before fastify sees them (headers too large, not arriving in time, not
+ * HTTP), answered in our error format with the status that says why, then the connection closed.
+ */
+function clientError(requestTimeoutMs: number) {
+  return (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, error] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, invalidInput(`the request did not arrive whole within ${requestTimeoutMs / 1000} s`)]
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, new SupervisorError('too_large', 'the request headers are too large')]
+          : [400, invalidInput('the request is not valid HTTP')];
+    if (socket.writable) {
+      const body = JSON.stringify(error.toJSON());
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
 }
 
 /** The methods each registered path takes (`:name` segments match any one segment), for a 405's Allow. */
@@ -66,7 +98,7 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   // Node looks for late requests this often (30 s by default): a short timeout needs a shorter look.
   // Its headers timeout (60 s) must not exceed the request timeout, or it decides alone.
   const http = { connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 2)), headersTimeout: Math.min(60_000, requestTimeout) };
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, requestTimeout, http });
+  const app = Fastify({ bodyLimit: BODY_LIMIT, maxParamLength: MAX_PARAM_LENGTH, logger: false, requestTimeout, http, frameworkErrors, clientErrorHandler: clientError(requestTimeout) });
   registerGuards(app, { host: services.config.host, allowedHosts: services.config.allowedHosts });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

@@ -6,6 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { daemonBackend } from '../cli/run-cli.js';
 import { capturedLogLines } from '../helpers/services.js';
@@ -76,6 +78,24 @@ describe('hostile requests', () => {
     const response = await raw(`/api/v1/secret/history?path=project/h/x&cursor=${cursor}`, { headers: auth() });
     assert.equal(response.status, 400);
     assert.match((await errorOf(response)).message, /cursor: not a cursor returned by a previous page/);
+  });
+
+  test("what the router or Node refuses before any handler is answered in the API's error format, with the status that says why", async () => {
+    const long = await raw(`/api/v1/call/${'a'.repeat(101)}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(long.status, 400);
+    assert.deepEqual(await errorOf(long), { code: 'invalid_input', message: 'a name in the URL path is longer than 100 characters', details: {} });
+    const badEscape = await raw('/api/v1/call/%E0%A4%A', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(badEscape.status, 400);
+    assert.equal((await errorOf(badEscape)).code, 'invalid_input');
+    // Headers past Node's limit (16 KiB): 431, and the connection is closed.
+    const socket = net.connect(Number(new URL(daemon.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    await once(socket, 'close');
+    assert.match(answer, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { error: { code: 'too_large', message: 'the request headers are too large', details: {} } });
   });
 
   test('a version past the 32-bit column is invalid input naming the field, not a server error', async () => {

@@ -31,6 +31,7 @@ test('a request whose body does not all arrive in time is answered 408 and its c
   socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
   await once(socket, 'close');
   assert.match(answer, /^HTTP\/1\.1 408 /);
+  assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { error: { code: 'invalid_input', message: 'the request did not arrive whole within 0.5 s', details: {} } });
   assert.ok(Date.now() - started < 5_000, `closed after ${Date.now() - started} ms`);
 });
 
