@@ -126,6 +126,11 @@ describe('hostile requests', () => {
     const response = await raw('/api/v1/secret', { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"path":"project/h/p","value":"v","__proto__":{"admin":true}}' });
     assert.equal(response.status, 400);
     assert.match((await errorOf(response)).message, /"__proto__" .* key, which is refused/);
+    // In a query string, where the parser drops it without a word.
+    const queried = await raw('/api/v1/secret?path=project/h/p&__proto__=x', { headers: auth() });
+    assert.equal(queried.status, 400);
+    assert.match((await errorOf(queried)).message, /query string has a "__proto__" field, which is refused/);
+    assert.equal((await raw('/api/v1/secret?path=project/h/p&__pr%6Fto__=x', { headers: auth() })).status, 400, 'spelt with %-escapes');
   });
 
   test('a DELETE with a JSON content type and no body is fine', async () => {
