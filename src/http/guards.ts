@@ -23,6 +23,8 @@ export function registerGuards(app: FastifyInstance, options: { host: string; al
     checkQuery(request);
   });
 
+  // Bodies are JSON: text/plain would arrive as one string, refused as "expected object, received string".
+  app.removeContentTypeParser('text/plain');
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {

@@ -133,6 +133,12 @@ describe('hostile requests', () => {
     assert.equal((await raw('/api/v1/secret?path=project/h/p&__pr%6Fto__=x', { headers: auth() })).status, 400, 'spelt with %-escapes');
   });
 
+  test('a JSON body sent as text/plain is told to come as application/json', async () => {
+    const response = await raw('/api/v1/secret', { method: 'PUT', headers: { ...auth(), 'content-type': 'text/plain' }, body: '{"path":"project/h/t","value":"v"}' });
+    assert.equal(response.status, 400);
+    assert.deepEqual(await errorOf(response), { code: 'invalid_input', message: 'send the body as application/json', details: {} });
+  });
+
   test('a DELETE with a JSON content type and no body is fine', async () => {
     const response = await raw('/api/v1/secret?path=project/h/none', { method: 'DELETE', headers: { ...auth(), 'content-type': 'application/json' } });
     assert.equal(response.status, 404);
