@@ -31,5 +31,12 @@ test('an unknown key in the config file is refused, listing the known ones', () 
 test('port policy settings: block start and size, and a comma-separated deny list', () => {
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_BLOCK_START: '4000', SUPERVISOR_PORT_BLOCK_SIZE: '50', SUPERVISOR_PORT_DENY_LIST: '5432, 6379' });
   assert.deepEqual(config.domains.ports, { portBlockStart: 4000, portBlockSize: 50, portDenyList: [5432, 6379] });
-  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_DENY_LIST: '5432,99999' }), /portDenyList \(SUPERVISOR_PORT_DENY_LIST\)/);
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_DENY_LIST: '5432,99999' }), /portDenyList \(SUPERVISOR_PORT_DENY_LIST\) is invalid: "99999" is not a port \(1-65535\)/);
+  // The message names the item that is not a port, not "expected number, received NaN".
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_DENY_LIST: '22,abc' }), /is invalid: "abc" is not a port \(1-65535\)$/);
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_DENY_LIST: '22,3.5' }), /"3\.5" is not a port/);
+  // A YAML list in the config file is read as well.
+  const file = join(home, 'deny.yaml');
+  writeFileSync(file, 'portDenyList: [22, 5432]\n');
+  assert.deepEqual(loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }).domains.ports.portDenyList, [22, 5432]);
 });
