@@ -12,7 +12,7 @@ import type { InstructionProject } from './assemble.js';
 import { checkInstructions, diffInstructions, type CheckResult } from './check.js';
 import { AgentsMdChoices } from './choices.js';
 import type { OnHandEdit } from './hand-edits.js';
-import { LAYERS, listLayers, writeLayerFile, type Layer, type LayerListing } from './layers.js';
+import { LAYER_DIRS, LAYERS, listLayers, writeLayerFile, type Layer, type LayerListing } from './layers.js';
 import { MCP_CONFIG_FILE, mcpConfigDrift, writeMcpConfig } from './mcp-config.js';
 import type { Facts } from './placeholders.js';
 import { regenerateInstructions, type InstructionsContext, type RegenerateResult } from './regenerate.js';
@@ -148,8 +148,12 @@ export class InstructionsService {
 
   /** Writes or replaces a layer file; its text always ends with a line end (stdin loses the last one). */
   async writeLayer(actor: string, input: { layer: Layer; name: string; text: string; project?: string }): Promise<{ path: string; status: 'created' | 'updated' | 'unchanged' }> {
-    if ((input.layer === 'project') !== (input.project !== undefined)) {
-      throw invalidInput('project goes with layer project (one project\'s own file), and only with it', { fields: ['layer', 'project'] });
+    if (input.layer === 'project' && input.project === undefined) {
+      throw invalidInput(`layer project needs the project whose ${LAYER_DIRS.project}/ gets the file (project)`, { fields: ['layer', 'project'] });
+    }
+    if (input.layer !== 'project' && input.project !== undefined) {
+      const whose = input.layer === 'core' ? 'every project' : 'the meta project';
+      throw invalidInput(`project goes only with layer project; a ${input.layer} layer file is read by ${whose}`, { fields: ['layer', 'project'] });
     }
     const owner = input.project === undefined ? undefined : await this.targets.one(input.project);
     const text = input.text.endsWith('\n') ? input.text : `${input.text}\n`;

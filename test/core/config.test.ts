@@ -38,5 +38,5 @@ test('port policy settings: block start and size, and a comma-separated deny lis
   // A YAML list in the config file is read as well.
   const file = join(home, 'deny.yaml');
   writeFileSync(file, 'portDenyList: [22, 5432]\n');
-  assert.deepEqual(loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }).domains.ports.portDenyList, [22, 5432]);
+  assert.deepEqual(loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }).domains.ports?.portDenyList, [22, 5432]);
 });

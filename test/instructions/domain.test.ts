@@ -222,7 +222,8 @@ for (const backend of testBackends()) {
       assert.deepEqual([...new Set(files.map((f) => f.layer))], ['core', 'project']);
       assert.ok((await admin.invoke('list_instruction_layers', {})).files);
 
-      await assertRejects(admin.invoke('write_instruction_layer', { layer: 'project', name: 'x.md', text: 'x' }), 'invalid_input', /project goes with layer project/);
+      await assertRejects(admin.invoke('write_instruction_layer', { layer: 'project', name: 'x.md', text: 'x' }), 'invalid_input', /^layer project needs the project whose \.claude-specific\/ gets the file \(project\)$/);
+      await assertRejects(admin.invoke('write_instruction_layer', { layer: 'core', name: 'x.md', text: 'x', project: 'meta' }), 'invalid_input', /^project goes only with layer project; a core layer file is read by every project$/);
       await assertRejects(
         admin.invoke('write_instruction_layer', { layer: 'core', name: 'bad.md', text: 'Hi {{project.nmae}} on {{port.range}}\n' }),
         'invalid_input',
