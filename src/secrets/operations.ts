@@ -3,9 +3,9 @@ import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../cat
 import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageOutput } from '../core/page.js';
-import { pathComments, pathForKey, pathsFromComments, toVariables, variableNames } from './env-names.js';
+import { envNameFor, pathComments, pathForKey, pathsFromComments, toVariables, variableNames } from './env-names.js';
 import { formatEnvFile, parseEnvFile } from './envfile.js';
-import { expiredAmong } from './run-env.js';
+import { expiredAmong, isProtected } from './run-env.js';
 import { serviceName } from '../ports/index.js';
 import { secretPath, secretPrefix } from './paths.js';
 import type { SecretsService } from './service.js';
@@ -183,6 +183,7 @@ export const secretOperations = [
       unchanged: z.array(z.string()),
       skipped: z.array(z.string()).describe('Paths not written: they exist and overwrite is false, or the value is empty'),
       empty: z.array(z.string()).describe('Keys with an empty value (skipped: secrets cannot be empty)'),
+      warnings: z.array(z.string()).describe('Stored, but get_run_env and supervisor run refuse to set these variables unless allowed (PATH, NODE_OPTIONS…)'),
     }),
     handler: async ({ svc, principal }, input) => {
       const entries = parseEnvFile(input.content);
@@ -201,7 +202,12 @@ export const secretOperations = [
       const paths = entries.filter((e) => e.value !== '').map((e) => ({ path: pathForKey(input.prefix, e.key, mapped), value: e.value }));
       const result = await svc.importMany(principal, input.prefix, paths, input.overwrite);
       const emptyPaths = empty.map((e) => pathForKey(input.prefix, e.key, mapped));
-      return { prefix: input.prefix, ...result, skipped: [...result.skipped, ...emptyPaths], empty: empty.map((e) => e.key) };
+      // Written as asked, but said now: the project's next `supervisor run` would be refused for them.
+      const warnings = paths
+        .map((p) => ({ path: p.path, name: envNameFor(p.path) }))
+        .filter((v) => isProtected(v.name))
+        .map((v) => `${v.path} becomes ${v.name}, which get_run_env and supervisor run refuse to set unless allowed (allow ${v.name}); rename the key if it is not meant to replace it`);
+      return { prefix: input.prefix, ...result, skipped: [...result.skipped, ...emptyPaths], empty: empty.map((e) => e.key), warnings };
     },
   }),
   operation({

@@ -122,6 +122,16 @@ for (const backend of testBackends()) {
       }
     });
 
+    test('import_secrets stores a key that would set a protected variable, and says the run environment will refuse it', async () => {
+      await addProject(s, admin.actor, { name: 'imported' });
+      const answer = await asAdmin.invoke('import_secrets', { prefix: 'project/imported/', content: 'FOO=bar\nPATH=/evil\nNODE_OPTIONS=--inspect\n' });
+      assert.deepEqual(answer.created, ['project/imported/foo', 'project/imported/path', 'project/imported/node_options']);
+      assert.deepEqual((answer.warnings as string[]).map((w) => w.split(' becomes ')[0]), ['project/imported/path', 'project/imported/node_options']);
+      assert.match((answer.warnings as string[])[0]!, /becomes PATH, which get_run_env and supervisor run refuse to set unless allowed \(allow PATH\)/);
+      await assert.rejects(asAdmin.invoke('get_run_env', { project: 'imported' }), isError('forbidden', /secrets may not set NODE_OPTIONS .*, PATH /));
+      assert.deepEqual((await asAdmin.invoke('import_secrets', { prefix: 'project/imported/', content: 'FOO=bar\n' })).warnings, []);
+    });
+
     test('a bad variable name in allow is invalid input naming the field', async () => {
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'shop', allow: ['path'] }), isError('invalid_input', /allow\.0: a variable name such as PATH/));
     });
