@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, chown, link, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 /** `.<name>.<random>.tmp` beside `path`: hidden, and recognisable as ours by removeStrayTempFiles. */
@@ -16,6 +16,9 @@ async function writeTemp(path: string, data: string | Buffer, mode: number): Pro
   try {
     const handle = await open(tmp, 'wx', mode);
     try {
+      // The mode asked for, whatever the umask (the CLI runs with 077): a project's CLAUDE.md or
+      // layer file must stay readable by its agents' users and by git, a key file by no one else.
+      await handle.chmod(mode);
       await handle.writeFile(data);
       await handle.sync();
     } finally {
@@ -46,14 +49,13 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
 
 /**
  * writeFileAtomic for a file people also edit: the new file gets the mode (and, when running
- * as root, the owner) of `like`, the file it replaces, or `newFileMode` when there was none.
- * The open() mode is reduced by the umask, and a replaced inode would otherwise belong to us.
+ * as root, the owner) of `like`, the file it replaces, or `newFileMode` when there was none:
+ * a replaced inode would otherwise belong to us.
  */
 export async function writeFileLike(path: string, data: string | Buffer, like: Stats | undefined, newFileMode: number): Promise<void> {
   const mode = like ? like.mode & 0o7777 : newFileMode;
   await writeFileAtomic(path, data, mode);
   const now = await stat(path);
-  if ((now.mode & 0o7777) !== mode) await chmod(path, mode);
   if (like && process.getuid?.() === 0 && (now.uid !== like.uid || now.gid !== like.gid)) {
     await chown(path, like.uid, like.gid);
   }
@@ -116,5 +118,15 @@ export async function syncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** mkdir -p where every folder it creates gets `mode`, whatever the umask (see writeTemp). */
+export async function makeDirectory(dir: string, mode: number): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await chmod(d, mode);
+    if (d === first || dirname(d) === d) break;
   }
 }

@@ -1,10 +1,10 @@
 // What happens to text a person wrote inside a managed block before it is regenerated:
 // overwrite keeps the whole file as a backup; adopt moves the added lines into the project's
 // own layer, where the next generation includes them once.
-import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { InstructionProject } from './assemble.js';
+import { makeDirectory } from '../core/files.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { resolveInside } from '../core/inside.js';
 import { LAYER_DIRS } from './layers.js';
@@ -13,6 +13,7 @@ import type { FilePlan } from './plan.js';
 import { createUniqueFile } from './unique-file.js';
 
 const LAYER_FILE_MODE = 0o644;
+const LAYER_DIR_MODE = 0o755;
 
 /** `CLAUDE.md.20260101-120000.bak` next to the file (its real location when it is a link). */
 async function backupFile(clock: Clock, plan: FilePlan): Promise<string> {
@@ -68,7 +69,7 @@ async function writeAdopted(clock: Clock, project: InstructionProject, added: st
   // Checked like any write into the project: .claude-specific/ may be a link out of it.
   const probe = await resolveInside(project.directory, join(LAYER_DIRS.project, `adopted-${date}.md`), 'project directory');
   const dir = dirname(probe.path);
-  await describingFsErrors('create', dir, () => mkdir(dir, { recursive: true }));
+  await describingFsErrors('create', dir, () => makeDirectory(dir, LAYER_DIR_MODE));
   // The text was rendered output: braces in it are literal, not placeholders.
   const text = `${added.join('\n\n').replace(/\{\{/g, '\\{{')}\n`;
   return createUniqueFile(dir, `adopted-${date}`, '.md', text, LAYER_FILE_MODE);

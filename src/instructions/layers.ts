@@ -5,10 +5,10 @@
 //   <root>/.supervisor-core/*.md        every project
 //   <root>/.supervisor-meta/*.md        the meta project only
 //   <project>/.claude-specific/*.md     that project only
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { SupervisorError, invalidInput } from '../core/errors.js';
-import { writeFileLike } from '../core/files.js';
+import { makeDirectory, writeFileLike } from '../core/files.js';
 import { describingFsErrors, errnoCode, fsFailure } from '../core/fs-errors.js';
 import { folderInside, readInside, resolveInside } from '../core/inside.js';
 import { knownPlaceholdersHint, unknownPlaceholders } from './placeholders.js';
@@ -29,6 +29,7 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,96}\.md$/;
 const MAX_LAYER_BYTES = 64 * 1024;
 /** Layer files are instructions, not secrets: readable by the agents' users and by git. */
 const NEW_FILE_MODE = 0o644;
+const NEW_DIR_MODE = 0o755;
 
 export interface LayerFile {
   layer: Layer;
@@ -178,7 +179,7 @@ export async function writeLayerFile(input: WriteLayerInput): Promise<{ path: st
   const current = target.stats ? await describingFsErrors('read', target.shown, () => readFile(target.path, 'utf8')) : undefined;
   if (current === input.text) return { path: target.shown, status: 'unchanged' };
   await describingFsErrors('write', target.shown, async () => {
-    await mkdir(dirname(target.path), { recursive: true });
+    await makeDirectory(dirname(target.path), NEW_DIR_MODE);
     await writeFileLike(target.path, input.text, target.stats, NEW_FILE_MODE);
   });
   return { path: target.shown, status: current === undefined ? 'created' : 'updated' };

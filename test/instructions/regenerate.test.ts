@@ -3,7 +3,7 @@
 // nothing, and hand edits inside a block are never lost.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
 import { count, inside, makeTree, outside } from './fixture.js';
@@ -146,6 +146,26 @@ describe('hand edits', () => {
     // Settled: the next run has nothing to do.
     const again = await regenerateInstructions(tree.ctx, tree.projects);
     assert.deepEqual(again.counts, { updated: 0, unchanged: 3, refused: 0, failed: 0 });
+  });
+
+  test("under the CLI's umask (077) the files put in a checkout stay readable by the project's users and git: 0644, folders 0755", async (t) => {
+    const { tree, file } = await editedTree(t);
+    await rm(join(tree.dir('alpha'), '.claude-specific'), { recursive: true, force: true });
+    await chmod(file, 0o644);
+    const before = process.umask(0o077);
+    try {
+      const adopted = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+      assert.equal(adopted.status, 'updated');
+      const path = adopted.status === 'updated' ? adopted.adopted! : '';
+      assert.deepEqual([(await stat(path)).mode & 0o777, (await stat(join(tree.dir('alpha'), '.claude-specific'))).mode & 0o777], [0o644, 0o755]);
+      assert.equal((await stat(file)).mode & 0o777, 0o644, 'CLAUDE.md keeps its mode');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('## Secrets', 'Another edit.\n\n## Secrets'));
+      const overwritten = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'overwrite' })).results.find((r) => r.project === 'alpha')!;
+      const backup = overwritten.status === 'updated' ? overwritten.backups[0]! : '';
+      assert.equal((await stat(backup)).mode & 0o777, 0o644, 'the backup has the mode of the file it copies');
+    } finally {
+      process.umask(before);
+    }
   });
 
   test('overwrite regenerates the block and keeps the edited file as a backup', async (t) => {
