@@ -14,6 +14,8 @@ export interface RunningDaemon {
   services: SupervisorApp;
   /** Set on the first start only: the admin token, shown once. */
   initialAdminToken?: string;
+  /** Why the daemon's own port could not be reserved (another service holds it), for the banner. */
+  portProblem: string | null;
   close(): Promise<void>;
 }
 
@@ -29,11 +31,12 @@ async function ensureAdminToken(services: SupervisorApp): Promise<string | undef
  * when it falls in a project's range, so no service is ever handed it; a clash is
  * reported, not fatal.
  */
-async function reserveOwnPort(services: SupervisorApp, port: number): Promise<void> {
+async function reserveOwnPort(services: SupervisorApp, port: number): Promise<string | null> {
   const { reserved, released, problem } = await services.ports.reserveDaemonPort('daemon', port);
   for (const old of released) services.log.info({ port: old.port, project: old.project }, 'released the reservation of an earlier run on another port');
   if (reserved) services.log.info({ port, project: reserved.project, service: reserved.service }, 'reserved the daemon port');
   if (problem) services.log.warn({ port, reason: problem }, 'could not reserve the daemon port');
+  return problem;
 }
 
 /**
@@ -68,13 +71,14 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     const url = httpUrl(config.host, port);
     services.listeningAt(url);
     await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken });
-    await reserveOwnPort(services, port);
+    const portProblem = await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');
     const running = services;
     return {
       url,
       services: running,
       initialAdminToken,
+      portProblem,
       async close() {
         await app.close();
         await removeDaemonInfo(config.home);

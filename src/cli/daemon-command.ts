@@ -20,6 +20,8 @@ export async function runDaemonCommand(config: Config): Promise<number> {
     out.write(`Connect Claude Code:\n  claude mcp add --transport http meta ${daemon.url}/mcp/meta --header "Authorization: Bearer ${daemon.initialAdminToken}"\n`);
   }
   for (const line of await daemon.services.settings.disagreements()) out.write(`Note: ${line}\n`);
+  // Said where the person looks: the audit will call this port a conflict until one of them moves.
+  if (daemon.portProblem) out.write(`Warning: this daemon's port ${new URL(daemon.url).port} is not reserved for it: ${daemon.portProblem}\n`);
   const cli = cliCommand();
   out.write(`\nConnect Claude Code to a project: ${cli} connect claude --project <name>\n`);
   out.write(`Lost the admin token? As the owner of the data dir: ${cli} token create <name> --admin\n`);

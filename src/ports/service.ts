@@ -339,7 +339,10 @@ export class PortService {
       return { reserved: done, released, problem: null };
     } catch (err) {
       if (!(err instanceof SupervisorError)) throw err;
-      return { reserved: null, released, problem: err.message };
+      const owner = typeof err.details.owner === 'string' ? err.details.owner : undefined;
+      // Not the allocation's own advice (omit preferredPort): the daemon's port is chosen by its setting.
+      const problem = owner ? `it is allocated to ${owner}; start the daemon on another port (SUPERVISOR_PORT), or give ${owner} another (release_port it, then get_port)` : err.message;
+      return { reserved: null, released, problem };
     }
   }
 

@@ -154,6 +154,28 @@ describe('a daemon whose port is taken', () => {
   });
 });
 
+describe("a daemon on a port allocated to a service", () => {
+  test('says so in its banner, and how to settle it', async () => {
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-port-held-'));
+    const env = cliEnv(home);
+    try {
+      // A free port of meta's range (3000-3099), allocated to a service while nothing listens on it.
+      const web = parseJson(await runCli(['port', 'allocate', 'meta', 'web', '--json'], { env })) as { port: number };
+      const daemon = startCli(['daemon'], { env: { ...env, SUPERVISOR_PORT: String(web.port) }, timeoutMs: 120_000 });
+      try {
+        await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
+        assert.match(daemon.stdout(), new RegExp(`^Warning: this daemon's port ${web.port} is not reserved for it: it is allocated to meta/web; start the daemon on another port \\(SUPERVISOR_PORT\\), or give meta/web another`, 'm'));
+      } finally {
+        daemon.child.kill('SIGTERM');
+        await daemon.result;
+      }
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a command run while the daemon starts', () => {
   test('waits for it and goes through it, instead of failing on the data dir it holds', async () => {
     assertCliBuilt();
