@@ -59,9 +59,14 @@ export function planAdoptions(unknown: AuditItem[], exclusions: Exclusions): { a
     const where = { project: item.project, port: item.port, protocol: item.protocol };
     const excluded = exclusions.reason(item.port);
     const socket = item.sockets.find((s) => s.pid !== null) ?? item.sockets[0];
+    // Processes of different programs on one port (one on 127.0.0.1, another on ::1): whichever were
+    // recorded as the owner, the next audit would call the other a conflict.
+    const programs = [...new Set(item.sockets.flatMap((s) => s.processes).map((p) => ownerCommand(p.command)).filter((c): c is string => c !== null))];
     if (excluded) skipped.push({ ...where, reason: excluded === 'deny_list' ? 'on the deny list' : 'in the ephemeral range' });
     else if (ports.has(item.port)) skipped.push({ ...where, reason: 'the same port is adopted for the other protocol' });
-    else {
+    else if (programs.length > 1) {
+      skipped.push({ ...where, reason: `several programs listen on it (${programs.join(', ')}); stop the one that should not, or allocate the port to the right one with its command (allocate_port)` });
+    } else {
       ports.add(item.port);
       const command = socket?.command ?? null;
       adopt.push({ ...where, service: serviceNameFor(command, item.port), command: ownerCommand(command), pid: socket?.pid ?? null });

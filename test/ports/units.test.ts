@@ -140,6 +140,18 @@ describe('reconcile', () => {
     assert.deepEqual(plan.adopt.map((a) => [a.service, a.port, a.protocol, a.command, a.pid]), [['srv-20050', 20050, 'tcp', 'srv.js', 13]]);
     assert.deepEqual(plan.skipped.map((s) => [s.port, s.protocol, s.reason]), [[20050, 'udp', 'the same port is adopted for the other protocol'], [20060, 'tcp', 'on the deny list']]);
   });
+
+  test('a port two programs listen on (node on 127.0.0.1, python3 on ::1) is not adopted: the audit would call one of them a conflict', () => {
+    const { unknown } = reconcile([], [demo], [
+      listener(20070, 15, 'node srv.js'),
+      listener(20070, 16, 'python3 -m http.server 20070', { family: 6, address: '::1' }),
+      // Forked workers of one program are one owner.
+      listener(20071, 17, 'node srv.js', { processes: [{ pid: 17, command: 'node srv.js' }, { pid: 18, command: 'node srv.js' }] }),
+    ]);
+    const plan = planAdoptions(unknown, new Exclusions([], LINUX_DEFAULT_EPHEMERAL));
+    assert.deepEqual(plan.adopt.map((a) => a.port), [20071]);
+    assert.deepEqual(plan.skipped.map((s) => [s.port, s.reason]), [[20070, 'several programs listen on it (srv.js, http.server); stop the one that should not, or allocate the port to the right one with its command (allocate_port)']]);
+  });
 });
 
 describe('run environment', () => {
