@@ -82,7 +82,9 @@ export function inCliTerms(message: string, commands: readonly CommandSpec[]): s
       const command = byName.get(name);
       return command ? `\`${command}\`` : whole;
     })
-    .replace(/\b([a-z][a-zA-Z0-9]*): (true|false)\b/g, (whole, name: string, value: string) => (switches.has(name) ? `${value === 'true' ? '--' : '--no-'}${kebab(name)}` : whole));
+    .replace(/\b([a-z][a-zA-Z0-9]*): (true|false)\b/g, (whole, name: string, value: string) => (switches.has(name) ? `${value === 'true' ? '--' : '--no-'}${kebab(name)}` : whole))
+    // "`supervisor config set x` (set_setting over MCP)": the MCP aside, now naming the same command, goes.
+    .replace(/ \(`supervisor [^`]+` over MCP\)/g, '');
 }
 
 /**

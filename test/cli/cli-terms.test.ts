@@ -31,3 +31,10 @@ test('"pass force" and a field named in parentheses become the flags; other word
   assert.equal(inCliTerms('pass it on (twice) and pass the test', commands), 'pass it on (twice) and pass the test');
   assert.equal(inCliTerms('pass dns: false to route it', commands), 'pass --no-dns to route it');
 });
+
+test('an MCP aside that names the operation a command already given runs is dropped', () => {
+  assert.equal(
+    inCliTerms('set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>` (set_setting over MCP)', commands),
+    'set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>`',
+  );
+});
