@@ -87,6 +87,20 @@ export function inCliTerms(message: string, commands: readonly CommandSpec[]): s
     .replace(/ \(`supervisor [^`]+` over MCP\)/g, '');
 }
 
+/** Answer fields that advise a person, whose operation and field names become commands and flags at the command line. */
+const ADVICE_FIELDS = new Set(['reason', 'reasons', 'warnings', 'notes', 'message', 'problems']);
+
+/** The answer with inCliTerms applied to the text of its advice fields, at any depth; --json keeps the answer as it is. */
+export function adviceInCliTerms(value: Record<string, unknown>, commands: readonly CommandSpec[]): Record<string, unknown> {
+  const walk = (v: unknown, advice: boolean): unknown => {
+    if (typeof v === 'string') return advice ? inCliTerms(v, commands) : v;
+    if (Array.isArray(v)) return v.map((item) => walk(item, advice));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, walk(inner, ADVICE_FIELDS.has(k))]));
+    return v;
+  };
+  return walk(value, false) as Record<string, unknown>;
+}
+
 /**
  * Warnings for the person or script running the command. On a terminal each is a line on
  * stderr when it arises; with --json they wait, so that stderr stays one JSON document:
@@ -246,7 +260,9 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
     spinner?.stop();
     await connection.close();
   }
-  out.write(render(cmd, output, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
+  // Advice in the answer for a person (a refused project's reason, a warning) names commands, as errors do.
+  const shown = globals.json || field !== undefined ? output : adviceInCliTerms(output, (await source.manifest()).commands);
+  out.write(render(cmd, shown, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
   const more = !globals.json && field === undefined ? moreHint(output) : undefined;
   if (more) errOut.write(`${more}\n`);
   const fail = cmd.cli.failWhen;

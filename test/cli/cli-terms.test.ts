@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { catalog } from '../../src/app.js';
 import { describeCommands } from '../../src/cli/commands.js';
-import { inCliTerms } from '../../src/cli/program.js';
+import { adviceInCliTerms, inCliTerms } from '../../src/cli/program.js';
 
 const commands = describeCommands(catalog).commands;
 
@@ -37,4 +37,23 @@ test('an MCP aside that names the operation a command already given runs is drop
     inCliTerms('set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>` (set_setting over MCP)', commands),
     'set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>`',
   );
+});
+
+test("an answer's advice (a refused project's reason, a check's reasons) names flags and commands; its data stays as stored", () => {
+  const answer = {
+    ok: false,
+    results: [
+      { project: 'alpha', status: 'refused', reason: 'CLAUDE.md was edited by hand. Regenerate with adopt: true (moves it) or overwrite: true (keeps a backup)' },
+      { project: 'beta', status: 'stale', reasons: ['its supervisor server points at http://x; write_mcp_config updates it'] },
+    ],
+    items: [{ action: 'op.list_secrets', target: 'project/a/api_key' }],
+  };
+  assert.deepEqual(adviceInCliTerms(answer, commands), {
+    ok: false,
+    results: [
+      { project: 'alpha', status: 'refused', reason: 'CLAUDE.md was edited by hand. Regenerate with --adopt (moves it) or --overwrite (keeps a backup)' },
+      { project: 'beta', status: 'stale', reasons: ['its supervisor server points at http://x; `supervisor instructions mcp-config` updates it'] },
+    ],
+    items: [{ action: 'op.list_secrets', target: 'project/a/api_key' }],
+  });
 });
