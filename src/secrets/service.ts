@@ -68,7 +68,8 @@ interface SealedRow {
   ciphertext: Buffer;
 }
 
-type ValueRow = MetaRow & SealedRow;
+/** version_created_at: when the version read was written (an older one's value changed then). */
+type ValueRow = MetaRow & SealedRow & { version_created_at: Date };
 
 /** A row locked for a write, with its live value (none for a new or deleted secret). */
 interface Locked {
@@ -99,7 +100,7 @@ const aadFor = (path: string, version: number, keyId: number) => Buffer.from(`${
 
 /** The current (or a given) version of a live secret: one SELECT; tracking and audit go to the ReadTracker. */
 const READ_SQL = `
-SELECT ${META_COLUMNS}, v.version, v.key_id, v.iv, v.ciphertext
+SELECT ${META_COLUMNS}, v.version, v.key_id, v.iv, v.ciphertext, v.created_at AS version_created_at
 FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE($2::int, s.current_version)
 WHERE s.path = $1 AND s.deleted_at IS NULL`;
 
@@ -277,6 +278,8 @@ export class SecretsService {
     if (current && !hit) this.cache.put(input.path, generation, row, readCount);
     const meta = toMeta(row);
     meta.version = row.version;
+    // An older version's value is the one written then, not the current value's change.
+    if (!current) meta.valueChangedAt = row.version_created_at;
     meta.lastReadAt = now;
     meta.readCount = readCount;
     // Not `{ ...toMeta(row), … }`: a spread followed by more keys takes V8's slow path, which cost

@@ -38,9 +38,17 @@ for (const backend of testBackends()) {
 
     test('each write adds a version; old versions stay readable; history lists them newest first', async () => {
       const path = 'project/consilio/api_key';
-      for (const v of ['one', 'two', 'three']) await s.secrets.set(consilio, { path, value: v });
-      assert.equal((await s.secrets.get(consilio, { path })).value, 'three');
-      assert.equal((await s.secrets.get(consilio, { path, version: 1 })).value, 'one');
+      const written: Date[] = [];
+      for (const v of ['one', 'two', 'three']) {
+        written.push(s.clock.now());
+        await s.secrets.set(consilio, { path, value: v });
+        s.clock.advance(60_000);
+      }
+      const current = await s.secrets.get(consilio, { path });
+      assert.deepEqual([current.value, current.valueChangedAt.getTime()], ['three', written[2]!.getTime()]);
+      // An older version comes with the time its value was written, not the current value's.
+      const first = await s.secrets.get(consilio, { path, version: 1 });
+      assert.deepEqual([first.value, first.version, first.valueChangedAt.getTime()], ['one', 1, written[0]!.getTime()]);
       const history = await s.secrets.history(consilio, { path, limit: 2 });
       assert.deepEqual(history.items.map((h) => h.version), [3, 2]);
       assert.equal(history.items[0]!.current, true);
