@@ -12,6 +12,26 @@ export interface Format {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * Terminal controls (C0 and C1 but tab and line feed, DEL; a carriage return unless a line feed
+ * follows, as in CRLF text) and the marks that reverse text direction.
+ */
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g;
+
+/**
+ * Text as a person's terminal should show it: control characters written out (\x1b, \u202e)
+ * instead of acted on. Descriptions, names and reasons come from whoever wrote them (a project
+ * token, an agent), and an escape sequence in one could clear the admin's screen, forge a line
+ * or hide what follows. --json and output piped to a program stay exact.
+ */
+export function visible(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 const isRow = (v: unknown): v is Row => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The array-of-objects fields of an answer: `items` for list operations, sections such as `ok`/`down` for reports. */
@@ -100,10 +120,10 @@ function show(name: string, value: unknown, style: Style, mode: Mode): string {
     if (mode === 'long') return `${mark}${localTime(value)} (${relative(value, now)})`;
     return `${mark}${mode === 'wide' ? localTime(value) : relative(value, now)}`;
   }
-  if (Array.isArray(value)) return value.every((v) => !isRow(v)) ? joinWords(value.map(String)) : compactRows(value, style);
+  if (Array.isArray(value)) return value.every((v) => !isRow(v)) ? joinWords(value.map((v) => visible(String(v)))) : compactRows(value, style);
   // An object in a cell: its fields as name=value, not JSON braces and quotes.
   if (isRow(value)) return Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k}=${show(k, v, style, 'cell')}`).join(' ') || '-';
-  if (typeof value === 'string') return mode === 'long' ? value : value.replace(/\s+/g, ' ');
+  if (typeof value === 'string') return visible(mode === 'long' ? value : value.replace(/\s+/g, ' '));
   // Fractions to three decimals for reading (0.818, not 0.8181818181818182); --json keeps them whole.
   return typeof value === 'number' ? `${Number.isInteger(value) ? value : Math.round(value * 1000) / 1000}${style.units[name] ?? ''}` : String(value);
 }
@@ -185,12 +205,14 @@ function keyValues(obj: Row, style: Style, skip: Set<string>, indent = ''): stri
 export function render(cmd: CommandSpec, output: Row, format: Format): string {
   if (format.json) return `${JSON.stringify(output, null, 2)}\n`;
   const end = format.tty ? '\n' : '';
+  // Raw values are exact for a program reading them; a terminal is shown their controls.
+  const exact = (text: string) => (format.tty ? visible(text) : text);
   if (format.field !== undefined) {
-    if (format.field in output) return `${raw(output[format.field])}${end}`;
+    if (format.field in output) return `${exact(raw(output[format.field]))}${end}`;
     const list = tableFields(cmd).map((f) => output[f]).find((v): v is Row[] => Array.isArray(v));
-    return (list ?? []).map((row) => `${raw(row[format.field!])}\n`).join('');
+    return (list ?? []).map((row) => `${exact(raw(row[format.field!]))}\n`).join('');
   }
-  if (cmd.cli.print && typeof output[cmd.cli.print] === 'string') return output[cmd.cli.print] as string;
+  if (cmd.cli.print && typeof output[cmd.cli.print] === 'string') return exact(output[cmd.cli.print] as string);
   const lists = tableFields(cmd).filter((f) => Array.isArray(output[f]));
   const isList = 'items' in output && Array.isArray(output.items);
   const style: Style = { now: format.now, units: cmd.cli.units ?? {} };

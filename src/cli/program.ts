@@ -6,7 +6,7 @@ import type { CommandSpec } from './commands.js';
 import { openCliConnection } from './connection.js';
 import { BUILTINS, builtinGroups, builtinHelp, groupHelp, kebab, mainHelp, operationHelp } from './help.js';
 import { appSource, type CliSource } from './manifest.js';
-import { checkField, mergePages, moreHint, render } from './output.js';
+import { checkField, mergePages, moreHint, render, visible } from './output.js';
 import { didYouMean } from '../core/suggest.js';
 import { UsageError } from './usage-error.js';
 
@@ -115,7 +115,7 @@ class Warnings {
 
   add(message: string): void {
     if (this.json) this.held.push(message);
-    else this.errOut.write(`supervisor: warning: ${message}\n`);
+    else this.errOut.write(`supervisor: warning: ${visible(message)}\n`);
   }
 
   /** With --json, what an error document carries beside `error`. */
@@ -138,7 +138,7 @@ async function report(err: unknown, json: boolean, errOut: Output, source: CliSo
   }
   const error = err instanceof SupervisorError ? err : new SupervisorError('internal', (err as Error).message ?? String(err));
   if (json) errOut.write(`${JSON.stringify({ ...error.toJSON(), ...warnings.member })}\n`);
-  else errOut.write(`supervisor: ${error.code}: ${inCliTerms(error.message, (await source.manifest().catch(() => undefined))?.commands ?? [])}\n`);
+  else errOut.write(`supervisor: ${error.code}: ${visible(inCliTerms(error.message, (await source.manifest().catch(() => undefined))?.commands ?? []))}\n`);
   return 1;
 }
 
@@ -247,7 +247,7 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
     const onProgress = watching
       ? (step: Progress) => {
           spinner?.stop();
-          errOut.write(`… ${step.message}\n`);
+          errOut.write(`… ${visible(step.message)}\n`);
         }
       : undefined;
     output = await connection.invoker.invoke(cmd.name, input, { onProgress });

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { supervisor } from '../../src/app.js';
 import { describeCommands } from '../../src/cli/commands.js';
-import { render, table } from '../../src/cli/output.js';
+import { render, table, visible } from '../../src/cli/output.js';
 
 const style = { now: new Date('2026-11-29T12:00:00Z'), units: {} };
 const cells = (row: Record<string, unknown>) => table([row], Object.keys(row), style, false).split('\n')[1]!.split(/\s{2,}/);
@@ -55,4 +55,19 @@ test('a nested list shows every field some row has, so a reason only a failed ro
   }, { json: false, wide: false, tty: true, now: style.now });
   assert.match(out, /^ {2}PROJECT +STATUS +FILES +REASON$/m);
   assert.match(out, /^ {2}conc +failed +- +project directory \/srv\/conc does not exist$/m);
+});
+
+test('terminal controls in text a project wrote are shown, not acted on: in cells, key: value lines, lists and raw values on a terminal', () => {
+  const forged = '\u001b[2J\u001b[Hsupervisor: all secrets rotated OK\u001b[8m';
+  assert.deepEqual(cells({ path: 'project/esc/k', description: forged }), ['project/esc/k', '\\x1b[2J\\x1b[Hsupervisor: all secrets rotated OK\\x1b[8m']);
+  const spec = describeCommands(supervisor.catalog).commands.find((c) => c.name === 'get_secret')!;
+  const answer = { path: 'project/esc/k', value: 'v', description: `title\u0007\u009b31m\r over\u202egnp.exe`, tags: ['a\u001bb'] };
+  const shown = render(spec, answer, { json: false, wide: false, tty: true, now: style.now });
+  assert.match(shown, /^description: title\\x07\\x9b31m\\x0d over\\u202egnp\.exe$/m);
+  assert.match(shown, /^tags: +a\\x1bb$/m);
+  // Line ends stay line ends, CRLF included; a raw value is exact when piped, shown when on a terminal.
+  assert.equal(visible('a\r\nb\n\tc'), 'a\r\nb\n\tc');
+  assert.equal(render(spec, answer, { json: false, field: 'description', wide: false, tty: false, now: style.now }), answer.description);
+  assert.equal(render(spec, answer, { json: false, field: 'description', wide: false, tty: true, now: style.now }), 'title\\x07\\x9b31m\\x0d over\\u202egnp.exe\n');
+  assert.equal(JSON.parse(render(spec, answer, { json: true, wide: false, tty: true, now: style.now })).description, answer.description);
 });
