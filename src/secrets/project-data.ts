@@ -61,7 +61,8 @@ async function settleDeleted(deps: { audit: AuditLog }, project: string, tx: Tx,
     [lower, upper],
   );
   const total = rows[0]?.total ?? 0;
-  if (total === 0) return undefined;
+  const live = await liveNote(tx, folder, lower, upper);
+  if (total === 0) return live;
   const some = `${rows.map((r) => r.path).join(', ')}${total > rows.length ? ', …' : ''}`;
   if (choice === undefined) {
     throw conflict(
@@ -70,8 +71,24 @@ async function settleDeleted(deps: { audit: AuditLog }, project: string, tx: Tx,
       { folder, deleted: total },
     );
   }
-  if (choice === 'keep') return `kept ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} (restore_secret brings one back)`;
+  const joined = (note: string) => (live ? `${note}; ${live}` : note);
+  if (choice === 'keep') return joined(`kept ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} (restore_secret brings one back)`);
   await tx.query('DELETE FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NOT NULL', [lower, upper]);
   await deps.audit.record({ actor, action: 'secret.discard_deleted', target: folder, outcome: 'ok', detail: { discarded: total } }, tx);
-  return `discarded ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} for good`;
+  return joined(`discarded ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} for good`);
+}
+
+/**
+ * Live secrets already in the folder (put there for the project before it was added, or written
+ * while an earlier project of the name was being removed): the new project's token reads them, so
+ * the answer names them.
+ */
+async function liveNote(tx: Tx, folder: string, lower: string, upper: string): Promise<string | undefined> {
+  const { rows } = await tx.query<{ path: string; total: number }>(
+    `SELECT path, count(*) OVER ()::int AS total FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NULL AND current_version > 0 ORDER BY path LIMIT 3`,
+    [lower, upper],
+  );
+  const total = rows[0]?.total ?? 0;
+  if (total === 0) return undefined;
+  return `${folder} already holds ${total} secret${total === 1 ? '' : 's'} (${rows.map((r) => r.path).join(', ')}${total > rows.length ? ', …' : ''}), which this project's token can read`;
 }

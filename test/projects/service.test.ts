@@ -95,8 +95,11 @@ for (const backend of testBackends()) {
       const kept = await op.invoke('add_project', { project: 'later', deletedSecrets: 'keep' });
       assert.match((kept.notes as string[]).at(-1)!, /^kept 1 deleted secret under project\/later\//);
       assert.equal((await s.secrets.restore(projectPrincipal('later', 'token:later'), { path: 'project/later/api_key' })).path, 'project/later/api_key');
+      // Live secrets already in a new project's folder are named: its token will read them.
+      await s.secrets.set(admin, { path: 'project/provisioned/database_url', value: 'postgres://p' });
+      assert.deepEqual(((await op.invoke('add_project', { project: 'provisioned' })).notes as string[]).at(-1), 'project/provisioned/ already holds 1 secret (project/provisioned/database_url), which this project\'s token can read');
       // Without deleted secrets under its folder the choice is not needed, and given, changes nothing.
-      assert.deepEqual((await op.invoke('add_project', { project: 'fresh', deletedSecrets: 'discard' })).notes, ['port range 3300-3399: 99 of 100 ports usable (3306 is on the deny list: never handed out)']);
+      assert.deepEqual((await op.invoke('add_project', { project: 'fresh', deletedSecrets: 'discard' })).notes, ['port range 3400-3499']);
     });
 
     test('meta and shared cannot be removed; a project token cannot add or remove projects, and reads the details of its own only', async () => {
