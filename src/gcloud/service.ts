@@ -5,7 +5,7 @@ import type { Progress } from '../catalog/operation.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { conflict, invalidInput, SupervisorError } from '../core/errors.js';
+import { conflict, invalidInput, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
 import type { Principal } from '../core/principal.js';
@@ -133,11 +133,12 @@ export class GcloudService {
   async deleteVm(actor: string, args: VmArgs, progress: Report): Promise<{ deleted: true; operation: OperationOutcome; detachedFrom: string | null }> {
     return this.withVm(args, async (c, ref) => {
       const attachedTo = (await this.attachments.lookup([ref.project])).get(attachmentKey(ref)) ?? null;
-      const operation = await c.compute.delete(ref, this.waiting(progress));
-      await this.attachments.detach(ref);
-      await this.policies.forget(ref);
-      await this.deps.audit.record({ actor, action: 'gcloud.delete_vm', target: attachmentKey(ref), outcome: 'ok', detail: { operation: operation.operation, account: c.account.name } });
-      return { deleted: true as const, operation, detachedFrom: attachedTo };
+      return this.audited(actor, 'gcloud.delete_vm', ref, c.account.name, async () => {
+        const operation = await c.compute.delete(ref, this.waiting(progress));
+        await this.attachments.detach(ref);
+        await this.policies.forget(ref);
+        return { result: { deleted: true as const, operation, detachedFrom: attachedTo }, detail: { operation: operation.operation } };
+      });
     });
   }
 
@@ -156,10 +157,11 @@ export class GcloudService {
         if (existing) throw conflict(`a VM named ${ref.name} already exists in ${ref.zone} (${existing.status}, ${existing.machineType}); choose another name`, { field: 'instanceName' });
         return { dryRun, vm: null, operation: null, cost, ...(note ? { note } : {}) };
       }
-      const operation = await c.compute.insert(spec, this.waiting(progress));
-      const [vm] = await this.withAttachments([await c.compute.get(ref)]);
-      await this.deps.audit.record({ actor, action: 'gcloud.create_vm', target: attachmentKey(ref), outcome: 'ok', detail: { machineType: spec.machineType, operation: operation.operation, account: c.account.name } });
-      return { dryRun, vm: vm!, operation, cost, ...(note ? { note } : {}) };
+      return this.audited(actor, 'gcloud.create_vm', ref, c.account.name, async () => {
+        const operation = await c.compute.insert(spec, this.waiting(progress));
+        const [vm] = await this.withAttachments([await c.compute.get(ref)]);
+        return { result: { dryRun, vm: vm!, operation, cost, ...(note ? { note } : {}) }, detail: { machineType: spec.machineType, operation: operation.operation } };
+      });
     });
   }
 
@@ -181,10 +183,12 @@ export class GcloudService {
         const planned = vm.machineType === args.newMachineType ? [] : vm.status === 'RUNNING' ? ['stop', 'setMachineType', 'start'] : ['setMachineType'];
         return { dryRun, report: null, planned, from: vm.machineType, to: args.newMachineType, status: vm.status, cost };
       }
-      const report = await this.resizeWithProgress(c, ref, args.newMachineType, progress);
-      if (report.changed) await this.policies.changed(ref, this.deps.clock.now());
-      await this.deps.audit.record({ actor, action: 'gcloud.resize_vm', target: attachmentKey(ref), outcome: 'ok', detail: { from: report.from, to: report.to, account: c.account.name } });
-      return { dryRun, report, planned: report.steps.map((s) => s.step), from: report.from, to: report.to, status: report.finalStatus, cost };
+      return this.audited(actor, 'gcloud.resize_vm', ref, c.account.name, async () => {
+        const report = await this.resizeWithProgress(c, ref, args.newMachineType, progress);
+        if (report.changed) await this.policies.changed(ref, this.deps.clock.now());
+        const result = { dryRun, report, planned: report.steps.map((s) => s.step), from: report.from, to: report.to, status: report.finalStatus, cost };
+        return { result, detail: { from: report.from, to: report.to } };
+      });
     });
   }
 
@@ -424,12 +428,32 @@ export class GcloudService {
   }
 
   private async change(actor: string, verb: 'start' | 'stop', args: VmArgs, progress: Report, act: (c: AccountClients, ref: InstanceRef, o: MutationOptions) => Promise<OperationOutcome>) {
-    return this.withVm(args, async (c, ref) => {
-      const operation = await act(c, ref, this.waiting(progress));
-      const [vm] = await this.withAttachments([await c.compute.get(ref)]);
-      await this.deps.audit.record({ actor, action: `gcloud.${verb}_vm`, target: attachmentKey(ref), outcome: 'ok', detail: { operation: operation.operation, account: c.account.name } });
-      return { vm: vm!, operation };
-    });
+    return this.withVm(args, (c, ref) =>
+      this.audited(actor, `gcloud.${verb}_vm`, ref, c.account.name, async () => {
+        const operation = await act(c, ref, this.waiting(progress));
+        const [vm] = await this.withAttachments([await c.compute.get(ref)]);
+        return { result: { vm: vm!, operation }, detail: { operation: operation.operation } };
+      }),
+    );
+  }
+
+  /**
+   * Runs a change to a VM and audits it either way: one that fails or times out may still have
+   * changed the VM (a resize stops it first; a stop Google carries out after our wait), so the
+   * attempt is in the audit log with the error, which names the steps that were taken.
+   */
+  private async audited<T>(actor: string, action: string, ref: InstanceRef, account: string, run: () => Promise<{ result: T; detail: Record<string, unknown> }>): Promise<T> {
+    const target = attachmentKey(ref);
+    let done: { result: T; detail: Record<string, unknown> };
+    try {
+      done = await run();
+    } catch (err) {
+      const error = toSupervisorError(err);
+      await this.deps.audit.record({ actor, action, target, outcome: 'error', detail: { account, code: error.code, message: error.message.slice(0, 2000) } });
+      throw err;
+    }
+    await this.deps.audit.record({ actor, action, target, outcome: 'ok', detail: { ...done.detail, account } });
+    return done.result;
   }
 
   private async withAttachments(vms: VmInstance[]): Promise<Array<VmInstance & { attachedTo: string | null }>> {

@@ -128,6 +128,11 @@ for (const backend of testBackends()) {
       assert.deepEqual(mutations(f).map((c) => c.path.split('/').pop()), ['stop', 'setMachineType', 'start']);
       const vm = f.fake.instance('vm-host-4711', ZONE, 'quota')!;
       assert.deepEqual([vm.status, String(vm.machineType).split('/').pop()], ['RUNNING', 'e2-medium']);
+      // The VM was stopped and started again: the attempt is audited, with the error naming the steps.
+      const rows = await f.s.audit.list({ action: 'gcloud.resize_vm', limit: 10 });
+      const row = rows.find((r) => r.target === `vm-host-4711/${ZONE}/quota`);
+      assert.deepEqual([row?.outcome, row?.detail.code, row?.detail.account], ['error', 'forbidden', 'vm-host'], JSON.stringify(rows));
+      assert.match(String(row?.detail.message), /failed at setMachineType/);
     });
 
     test('an expired token is refreshed once and the call succeeds', async () => {
