@@ -60,7 +60,11 @@ export function refuseTokenWithoutDaemon(env: NodeJS.ProcessEnv, home: string): 
   );
 }
 
-export async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via): Promise<Connection> {
+/**
+ * `onLog` gets each log line as a sentence (the CLI shows them as warnings, held with --json so
+ * stderr stays one JSON document); without it they go to stderr as JSON, as the daemon's do.
+ */
+export async function connectLocal(app: AppDefinition, config: Config, project: string | undefined, via: Via, onLog?: (line: string) => void): Promise<Connection> {
   // Loaded here so commands served by the daemon never pay for the database drivers.
   const [{ openDatabase }, { createLogger }, { LocalInvoker }] = await Promise.all([
     import('../core/open-db.js'),
@@ -70,7 +74,9 @@ export async function connectLocal(app: AppDefinition, config: Config, project: 
   await ensureDataDir(config.home);
   const lock = config.databaseUrl ? undefined : await lockDataDir(config.home, via === 'mcp' ? 'supervisor mcp' : CLI_ROLE);
   try {
-    const services = await app.open({ config, db: await openDatabase(config, app.domains), log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), longRunning: false });
+    const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
+    const log = createLogger(level, onLog ? { write: (line: string) => onLog(logSentence(line)) } : undefined);
+    const services = await app.open({ config, db: await openDatabase(config, app.domains), log, longRunning: false });
     // PGlite gives the files it creates mode 0666 whatever the umask; the data dir is 0700 anyway.
     if (!config.databaseUrl) await tightenDataDir(config.home);
     await noteDisagreements(services);
@@ -99,4 +105,15 @@ async function noteDisagreements(services: { serviceOf(id: string): unknown }): 
     return; // an app without the settings domain (tests)
   }
   for (const line of await store.disagreements()) process.stderr.write(`supervisor: note: ${line}\n`);
+}
+
+/** A JSON log line as a person reads it: its message, and the error's when it carries one. */
+function logSentence(line: string): string {
+  try {
+    const record = JSON.parse(line) as { msg?: unknown; err?: { message?: unknown } };
+    const err = typeof record.err?.message === 'string' ? `: ${record.err.message}` : '';
+    return `${typeof record.msg === 'string' ? record.msg : 'log'}${err}`;
+  } catch {
+    return line.trim();
+  }
 }

@@ -19,7 +19,7 @@ export interface CliConnection {
  * A command's way to the operations: through the daemon when it runs (loading
  * nothing more), else the app opened in this process under the data dir's lock.
  */
-export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliConnection> {
+export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv; onLog?: (line: string) => void } = {}): Promise<CliConnection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== 'meta' ? options.project : undefined;
   const throughDaemon = (d: DaemonTarget) => inProject({ invoker: new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project }), close: async () => undefined }, project);
@@ -28,7 +28,7 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
   refuseTokenWithoutDaemon(env, dataDir(env));
   return localUnlessDaemonStarting<CliConnection, DaemonTarget>(
-    async () => inProject(await connectLocal(app, app.loadConfig(env), project, 'cli'), project),
+    async () => inProject(await connectLocal(app, app.loadConfig(env), project, 'cli', options.onLog), project),
     () => daemonTarget(env),
     throughDaemon,
   );

@@ -238,7 +238,7 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
   const paged = all && cmd.input.some((f) => f.name === 'cursor') && cmd.output.some((f) => f.name === 'nextCursor');
   if (all && !paged) throw usageError(cmd, '--all: this command answers in one page');
 
-  const connection = await openCliConnection(source);
+  const connection = await openCliConnection(source, { onLog: (line) => warnings.add(line) });
   let output: Record<string, unknown>;
   // On a terminal: a spinner while the call runs, step lines as they come (on stderr: stdout stays the answer, and scripts see neither).
   const watching = process.stderr.isTTY && !globals.json;
