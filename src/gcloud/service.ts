@@ -105,7 +105,7 @@ export class GcloudService {
     const vms = paused.map((p) => `${p.zone}/${p.instance_name}`).join(', ');
     return {
       account: removed,
-      notes: [`auto-scaling of ${vms} (project ${projectId}) stops: no account is left for that project. The policies are kept and run again once an account for ${projectId} is added; set their mode to off to drop them.`],
+      notes: [`auto-scaling of ${vms} (project ${projectId}) stops: no account is left for that project. The policies are kept and run again once an account for ${projectId} is added; to stop one for good, set its mode to off by the project id (autoscale set ${projectId} <zone> <vm> off).`],
     };
   }
 
@@ -269,6 +269,10 @@ export class GcloudService {
   // ---- auto-scaling --------------------------------------------------------------------------
 
   async setPolicy(actor: string, args: VmArgs & { mode: Mode; ladder?: string[]; rules?: Partial<AutoscalePolicy> }): Promise<PolicyRow> {
+    if (args.mode === 'off') {
+      const orphan = await this.turnOffOrphan(actor, args);
+      if (orphan) return orphan;
+    }
     return this.withVm(args, async (c, ref) => {
       const existing = await this.policies.get(ref);
       const rules = { ...(existing?.rules ?? {}), ...(args.rules ?? {}) };
@@ -284,6 +288,24 @@ export class GcloudService {
       await this.deps.audit.record({ actor, action: 'gcloud.set_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: args.mode, ladder: effective } });
       return row;
     });
+  }
+
+  /**
+   * A policy whose account was removed can still be turned off, by its Google project id: turning
+   * one off needs no call to Google, and the removal's note says to do it this way.
+   */
+  private async turnOffOrphan(actor: string, args: VmArgs): Promise<PolicyRow | undefined> {
+    const resolved = await this.accounts.resolve(args.project).catch((err: unknown) => {
+      if (err instanceof SupervisorError && err.code === 'not_found') return undefined;
+      throw err;
+    });
+    if (resolved) return undefined;
+    const ref = { project: args.project, zone: args.zone, name: args.instanceName };
+    const existing = await this.policies.get(ref);
+    if (!existing) return undefined;
+    const row = await this.policies.set(ref, { mode: 'off', ladder: existing.ladder, rules: existing.rules }, actor, this.deps.clock.now());
+    await this.deps.audit.record({ actor, action: 'gcloud.set_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: 'off', ladder: existing.ladder, account: null } });
+    return row;
   }
 
   async getPolicies(filter: { project?: string; instanceName?: string }): Promise<PolicyRow[]> {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { LoadProfile } from '../fakes/gcloud/index.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openDomain, type DomainFixture, type Json } from './gfixture.js';
+import { assertRejects } from '../helpers/errors.js';
 
 const PROJECT = 'scale-proj';
 const ZONE = 'us-central1-a';
@@ -159,6 +160,13 @@ for (const backend of testBackends()) {
       assert.match(removed.notes[0]!, /^auto-scaling of us-central1-a\/advisory, us-central1-a\/booting, .* \(project scale-proj\) stops: no account is left for that project\./);
       assert.doesNotMatch(removed.notes[0]!, /paused/, 'a policy that is off was not running');
       assert.deepEqual(((await f.call('gcloud_autoscale_run', {})) as { items: unknown[] }).items, []);
+      // The note's way to stop one for good works without an account: by the project id, mode off, no call to Google.
+      assert.match(removed.notes[0]!, /set its mode to off by the project id \(autoscale set scale-proj <zone> <vm> off\)/);
+      const calls = f.fake.calls.length;
+      const off = (await f.call('gcloud_set_autoscale_policy', { project: PROJECT, zone: 'us-central1-a', instanceName: 'booting', mode: 'off' })) as { mode: string };
+      assert.deepEqual([off.mode, f.fake.calls.length], ['off', calls]);
+      // Any other change still needs the account.
+      await assertRejects(f.call('gcloud_set_autoscale_policy', { project: PROJECT, zone: 'us-central1-a', instanceName: 'booting', mode: 'act' }), 'not_found');
       await addAnother('scaler', `third@${PROJECT}.iam.gserviceaccount.com`);
       assert.ok(((await f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'idle' })) as { items: unknown[] }).items.length === 1, 'the kept policy runs again');
     });
