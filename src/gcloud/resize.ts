@@ -48,9 +48,7 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
   const from = vm.machineType;
   const report: ResizeReport = { instance, from, to: machineType, wasRunning: vm.status === 'RUNNING', changed: false, steps: [], finalStatus: vm.status, finalMachineType: from };
   if (from === machineType) return report;
-  if (vm.status !== 'RUNNING' && vm.status !== 'TERMINATED') {
-    throw conflict(`${ref.name} is ${vm.status}; a resize needs it RUNNING or TERMINATED, so try again once it has settled`, { instance, status: vm.status });
-  }
+  assertResizable(ref, vm.status);
   await offered(compute, ref, machineType);
 
   let firstError: SupervisorError | undefined;
@@ -120,4 +118,15 @@ async function failed(compute: ResizeCompute, ref: InstanceRef, report: ResizeRe
     `resizing ${ref.name} from ${report.from} to ${report.to} failed at ${failedStep?.step ?? 'an unknown step'}. Steps: ${steps}. The VM was ${report.wasRunning ? 'RUNNING' : 'TERMINATED'} before; ${left}.`,
     { report },
   );
+}
+
+/**
+ * A resize stops a RUNNING VM or changes a TERMINATED one; any other state is refused, by the
+ * plan (dry run) as by the resize. SUSPENDED does not settle by itself: it needs a resume.
+ */
+export function assertResizable(ref: InstanceRef, status: string): void {
+  if (status === 'RUNNING' || status === 'TERMINATED') return;
+  const instance = `projects/${ref.project}/zones/${ref.zone}/instances/${ref.name}`;
+  const next = status === 'SUSPENDED' || status === 'SUSPENDING' ? 'resume it (or stop it) first' : 'try again once it has settled';
+  throw conflict(`${ref.name} is ${status}; a resize needs it RUNNING or TERMINATED, so ${next}`, { instance, status });
 }

@@ -22,7 +22,7 @@ import { readHistory, storeSamples, type HistoryPoint } from './samples.js';
 import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
 import { PriceBook } from './pricing.js';
-import { resize, type ResizeReport } from './resize.js';
+import { assertResizable, resize, type ResizeReport } from './resize.js';
 import type { GcloudSettings } from './settings.js';
 
 export interface GcloudDeps {
@@ -180,6 +180,8 @@ export class GcloudService {
       };
       if (dryRun) {
         await assertOffered(c, ref, args.newMachineType, 'newMachineType');
+        // What the resize would refuse, the plan refuses: a plan that says yes to it is no plan.
+        if (vm.machineType !== args.newMachineType) assertResizable(ref, vm.status);
         const planned = vm.machineType === args.newMachineType ? [] : vm.status === 'RUNNING' ? ['stop', 'setMachineType', 'start'] : ['setMachineType'];
         return { dryRun, report: null, planned, from: vm.machineType, to: args.newMachineType, status: vm.status, cost };
       }

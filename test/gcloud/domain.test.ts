@@ -120,6 +120,18 @@ for (const backend of testBackends()) {
       assert.deepEqual(mutations(f), []);
     });
 
+    test('a dry-run resize of a SUSPENDED VM is refused as the resize would be, saying to resume it first', async () => {
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'napping', machineType: 'e2-medium', status: 'SUSPENDED' });
+      for (const dryRun of [true, false]) {
+        await assertRejects(
+          f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'napping', newMachineType: 'e2-standard-2', dryRun }),
+          'conflict',
+          /^napping is SUSPENDED; a resize needs it RUNNING or TERMINATED, so resume it \(or stop it\) first$/,
+        );
+      }
+      assert.deepEqual(mutations(f), []);
+    });
+
     test('a resize failing midway leaves the VM running on its old type and says so', async () => {
       f.fake.failOperations({ operationType: 'setMachineType', instance: 'quota' }, quotaExceeded('CPUS', 4, 'us-central1'));
       const err = await assertRejects(f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'quota', newMachineType: 'e2-standard-8' }), 'forbidden', /failed at setMachineType/);
