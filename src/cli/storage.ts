@@ -9,15 +9,6 @@ import { UsageError } from './usage-error.js';
 
 const USAGE = 'supervisor storage copy (--to <postgres-url> | --from <postgres-url>) [--force] [--no-switch]';
 
-const hidePassword = (url: string) => {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '****';
-    return u.toString();
-  } catch {
-    return '(the URL given)';
-  }
-};
 
 /**
  * `supervisor storage copy --to postgres://…`: everything in the data dir's embedded
@@ -37,7 +28,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`storage copy: ${to ? '--to' : '--from'} must be a postgres:// URL`, USAGE);
   if (await daemonTarget()) throw new SupervisorError('locked', 'the daemon is running and holds the database; stop it first (`supervisor daemon stop`), copy, then start it again');
 
-  const [{ openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }] = await Promise.all([
+  const [{ openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }, { forgetPostgres, withoutPassword }] = await Promise.all([
     import('../core/db-pglite.js'),
     import('../core/db-postgres.js'),
     import('../core/datadir.js'),
@@ -45,6 +36,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
     import('../core/db-copy.js'),
     import('../core/settings-store.js'),
     import('../core/log.js'),
+    import('../core/open-db.js'),
   ]);
   const config = app.loadConfig();
   const domains = app.domains ?? [];
@@ -77,8 +69,9 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
     if (!noSwitch) {
       const store = new SettingsStore(config, []);
       switched = (await store.set('databaseUrl', to ? url : null)).message;
+      if (!to) await forgetPostgres(config.home);
     }
-    const answer = { from: to ? 'embedded' : hidePassword(url), to: to ? hidePassword(url) : 'embedded', tables: outcome.tables, secretsDecrypted: verified.checked, databaseUrl: noSwitch ? 'unchanged' : to ? 'set' : 'unset', note: switched ?? null };
+    const answer = { from: to ? 'embedded' : withoutPassword(url), to: to ? withoutPassword(url) : 'embedded', tables: outcome.tables, secretsDecrypted: verified.checked, databaseUrl: noSwitch ? 'unchanged' : to ? 'set' : 'unset', note: switched ?? null };
     if (json) out.write(`${JSON.stringify(answer, null, 2)}\n`);
     else {
       const width = Math.max(...outcome.tables.map((t) => t.table.length));

@@ -20,6 +20,8 @@ export const dataDirFiles = (home: string) => ({
   /** Where versions before the `keys` folder staged a rotation; adopted into `keys` at start. */
   legacyNextMasterKey: join(home, 'master.key.next'),
   lock: join(home, 'supervisor.lock'),
+  /** Present while the data dir's database is PostgreSQL (open-db.ts): the URL, password masked. */
+  postgresMarker: join(home, 'postgres.json'),
   /** One `<pid>.json` per running daemon: its address and local credential. */
   daemons: daemonInfoDir(home),
 });

@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -127,6 +128,8 @@ describe('supervisor storage copy', async () => {
     const read = await runCli(['secrets', 'get', 'project/shop/db', '-f', 'value'], { env: cliEnv(first) });
     assert.equal(read.code, 0, describeResult(read));
     assert.equal(read.stdout, 'postgres://two');
+    // It remembers so: a command without the URL (here the config file's, hidden) would not open an empty embedded database.
+    assert.equal(existsSync(join(first, 'postgres.json')), true);
 
     // Back into a fresh data dir that has the same master keys.
     await cp(join(first, 'master.key'), join(second, 'master.key'));

@@ -1,0 +1,38 @@
+// A data dir whose database is PostgreSQL remembers it: a command run without DATABASE_URL is
+// refused, saying how to go on, instead of opening a new, empty embedded database there.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/app.js';
+import { dataDirFiles, ensureDataDir } from '../../src/core/datadir.js';
+import { forgetPostgres, openDatabase, withoutPassword } from '../../src/core/open-db.js';
+import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { isError } from '../helpers/errors.js';
+
+let home: string;
+before(async () => {
+  home = await mkdtemp(join(tmpdir(), 'supervisor-open-db-'));
+  await ensureDataDir(home);
+});
+after(() => rm(home, { recursive: true, force: true }));
+
+test('opened on PostgreSQL, the data dir refuses to open an embedded database until the data is copied back', { skip: await skipReason('postgres') }, async () => {
+  const url = new URL(TEST_DATABASE_URL);
+  url.password = 'hunter2';
+  const withUrl = loadConfig({ SUPERVISOR_HOME: home, DATABASE_URL: TEST_DATABASE_URL });
+  await (await openDatabase(withUrl)).close();
+  const marker = dataDirFiles(home).postgresMarker;
+  assert.deepEqual(JSON.parse(await readFile(marker, 'utf8')), { database: withoutPassword(TEST_DATABASE_URL) });
+  assert.equal(withoutPassword(url.toString()).includes('hunter2'), false, 'a password is never written');
+
+  await assert.rejects(openDatabase(loadConfig({ SUPERVISOR_HOME: home })), isError('not_configured', /^this data dir's database is postgres.* \(opened with DATABASE_URL\), and DATABASE_URL is not set here: .*Set DATABASE_URL as the daemon has it/));
+  assert.equal(existsSync(dataDirFiles(home).db), false, 'no embedded database was created');
+
+  await forgetPostgres(home);
+  const embedded = await openDatabase(loadConfig({ SUPERVISOR_HOME: home }));
+  await embedded.close();
+  assert.equal(existsSync(dataDirFiles(home).db), true);
+});
