@@ -19,6 +19,8 @@ export interface ResizeStep {
   ok: boolean;
   operation?: string;
   error?: string;
+  /** The wait for its operation ended first: Google may still carry it out. */
+  pending?: boolean;
 }
 
 export interface ResizeReport {
@@ -61,7 +63,8 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
     } catch (err) {
       const error = err instanceof SupervisorError ? err : new SupervisorError('internal', `${step} failed unexpectedly`);
       firstError ??= error;
-      report.steps.push({ step, machineType: type, ok: false, error: error.message });
+      const pending = error.code === 'unavailable' && typeof error.details.operation === 'string';
+      report.steps.push({ step, machineType: type, ok: false, error: error.message, ...(pending ? { pending } : {}) });
       return false;
     }
   };
@@ -109,10 +112,13 @@ async function failed(compute: ResizeCompute, ref: InstanceRef, report: ResizeRe
   }
   const failedStep = report.steps.find((s) => !s.ok);
   const steps = report.steps.map((s) => `${s.step} (${s.machineType}) ${s.ok ? 'ok' : `failed: ${s.error}`}`).join('; ');
+  // A type change whose wait ran out may still be applied after the VM was read: then what was read is not the end.
+  const pending = report.steps.find((s) => s.pending && (s.step === 'setMachineType' || s.step === 'restoreMachineType'));
+  const maybe = pending ? `, as read right after; the ${pending.step} to ${pending.machineType} had not finished and may still take effect: read the VM again (vm get) before retrying` : '';
   const left =
     report.finalStatus === 'UNKNOWN'
       ? 'its state could not be read afterwards; check it in the Cloud console'
-      : `it is now ${report.finalStatus} on ${report.finalMachineType}${report.wasRunning && report.finalStatus !== 'RUNNING' ? ', not running: start it by hand' : ''}`;
+      : `it is now ${report.finalStatus} on ${report.finalMachineType}${maybe}${report.wasRunning && report.finalStatus !== 'RUNNING' ? `${maybe ? '; it is' : ','} not running: start it by hand` : ''}`;
   throw new SupervisorError(
     cause?.code ?? 'unavailable',
     `resizing ${ref.name} from ${report.from} to ${report.to} failed at ${failedStep?.step ?? 'an unknown step'}. Steps: ${steps}. The VM was ${report.wasRunning ? 'RUNNING' : 'TERMINATED'} before; ${left}.`,

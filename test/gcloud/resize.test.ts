@@ -2,7 +2,7 @@
 // fails midway: the VM goes back to running on its old type and the error tells every step.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SupervisorError } from '../../src/core/errors.js';
+import { SupervisorError } from '../../src/core/errors.js';
 import { resize, type ResizeReport, type ResizeStepName } from '../../src/gcloud/resize.js';
 import { quotaExceeded } from '../fakes/gcloud/index.js';
 import { ALPHA, openGoogle, ZONE, type GoogleFixture } from './fixture.js';
@@ -105,6 +105,21 @@ describe('resize', () => {
     const err = await expectRefusal(resize(g.compute(g.alpha), ref('stuck'), 'e2-standard-16'), 'unavailable');
     assert.match(err.message, /it is now TERMINATED on e2-medium, not running: start it by hand\.$/);
     assert.equal(vmState('stuck'), 'TERMINATED e2-medium');
+  });
+
+  test('a type change whose wait ran out: the error says the type read may not be the last word', async () => {
+    // resize() needs only get/stop/start/setMachineType, so a stub stands in for the client here.
+    const compute = {
+      get: async () => ({ ...ref('slow'), id: '1', status: 'TERMINATED', machineType: 'e2-medium', labels: {} }),
+      machineType: async () => ({ name: 'e2-standard-2', guestCpus: 2, memoryMb: 8192, sharedCpu: false }),
+      stop: async () => assert.fail('a stopped VM is not stopped'),
+      start: async () => assert.fail('a stopped VM is not started'),
+      setMachineType: async () => {
+        throw new SupervisorError('unavailable', 'setMachineType of slow is still RUNNING after 3 s; it may yet finish', { operation: 'op-1', status: 'RUNNING' });
+      },
+    };
+    const err = await expectRefusal(resize(compute, ref('slow'), 'e2-standard-2'), 'unavailable');
+    assert.match(err.message, /it is now TERMINATED on e2-medium, as read right after; the setMachineType to e2-standard-2 had not finished and may still take effect: read the VM again \(vm get\) before retrying\.$/);
   });
 
   test('a VM between states is not touched', async () => {
