@@ -5,7 +5,7 @@ import type { Progress } from '../catalog/operation.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { conflict, invalidInput, SupervisorError, toSupervisorError } from '../core/errors.js';
+import { conflict, invalidInput, notFound, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
 import type { Principal } from '../core/principal.js';
@@ -320,6 +320,10 @@ export class GcloudService {
     if (filter.instanceName && !filter.project) throw invalidInput('project: needed with instanceName', { field: 'project' });
     const accounts = new Map((filter.project ? [await this.accounts.resolve(filter.project)] : await this.everyProject()).map((a) => [a.projectId, a]));
     const policies = await this.policies.list({ projects: [...accounts.keys()], instanceName: filter.instanceName, activeOnly: true });
+    // One VM asked for by name: none to evaluate is a mistake to name (a typo), not an empty run.
+    if (filter.instanceName && policies.length === 0) {
+      throw notFound(`${filter.instanceName} has no auto-scaling policy that is on in ${filter.project}; gcloud_get_autoscale_policy lists the policies`, { instanceName: filter.instanceName });
+    }
     const out: EvaluationRow[] = [];
     for (const [i, policy] of policies.entries()) {
       progress({ message: `evaluating ${policy.project_id}/${policy.zone}/${policy.instance_name}`, progress: i, total: policies.length });

@@ -160,6 +160,10 @@ for (const backend of testBackends()) {
       assert.match(removed.notes[0]!, /^auto-scaling of us-central1-a\/advisory, us-central1-a\/booting, .* \(project scale-proj\) stops: no account is left for that project\./);
       assert.doesNotMatch(removed.notes[0]!, /paused/, 'a policy that is off was not running');
       assert.deepEqual(((await f.call('gcloud_autoscale_run', {})) as { items: unknown[] }).items, []);
+      // One VM asked for by name that has no policy on is named, not an empty run.
+      await addAnother('scaler-3', `fourth@${PROJECT}.iam.gserviceaccount.com`);
+      await assertRejects(f.call('gcloud_autoscale_run', { project: 'scaler-3', instanceName: 'nope' }), 'not_found', /^nope has no auto-scaling policy that is on in scaler-3; /);
+      await f.call('gcloud_remove_account', { account: 'scaler-3', confirm: true });
       // The note's way to stop one for good works without an account: by the project id, mode off, no call to Google.
       assert.match(removed.notes[0]!, /set its mode to off by the project id \(autoscale set scale-proj <zone> <vm> off\)/);
       const calls = f.fake.calls.length;
