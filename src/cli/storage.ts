@@ -28,7 +28,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`storage copy: ${to ? '--to' : '--from'} must be a postgres:// URL`, USAGE);
   if (await daemonTarget()) throw new SupervisorError('locked', 'the daemon is running and holds the database; stop it first (`supervisor daemon stop`), copy, then start it again');
 
-  const [{ openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }, { forgetPostgres, withoutPassword }] = await Promise.all([
+  const [{ openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }, { forgetPostgres }, { withoutPassword }] = await Promise.all([
     import('../core/db-pglite.js'),
     import('../core/db-postgres.js'),
     import('../core/datadir.js'),
@@ -37,6 +37,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
     import('../core/settings-store.js'),
     import('../core/log.js'),
     import('../core/open-db.js'),
+    import('../core/masked-url.js'),
   ]);
   const config = app.loadConfig();
   const domains = app.domains ?? [];

@@ -4,18 +4,8 @@ import type { Db } from './db.js';
 import { dataDirFiles } from './datadir.js';
 import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
+import { withoutPassword } from './masked-url.js';
 import type { DomainMigrations } from './migrate.js';
-
-/** A database URL to show: its password masked. */
-export function withoutPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '****';
-    return u.toString();
-  } catch {
-    return '(the URL given)';
-  }
-}
 
 /**
  * PostgreSQL when DATABASE_URL is set, else the embedded database in the data dir (caller holds the lock);

@@ -5,6 +5,7 @@ import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from '
 import { invalidInput, notFound } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import type { Logger } from './log.js';
+import { withoutPassword } from './masked-url.js';
 import { parseSetting, type SettingDef } from './settings.js';
 
 export interface SettingView {
@@ -39,14 +40,7 @@ interface Entry {
 function shown(def: SettingDef, value: unknown): string | null {
   if (value === undefined || value === null) return null;
   const text = Array.isArray(value) ? value.join(',') : String(value);
-  if (!def.sensitive) return text;
-  try {
-    const url = new URL(text);
-    if (url.password) url.password = '****';
-    return url.toString();
-  } catch {
-    return '(set, hidden)';
-  }
+  return def.sensitive ? withoutPassword(text, '(set, hidden)') : text;
 }
 
 /**

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/app.js';
 import { dataDirFiles, ensureDataDir } from '../../src/core/datadir.js';
-import { forgetPostgres, openDatabase, withoutPassword } from '../../src/core/open-db.js';
+import { withoutPassword } from '../../src/core/masked-url.js';
+import { forgetPostgres, openDatabase } from '../../src/core/open-db.js';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 
