@@ -1,8 +1,7 @@
 // Prime: the context the agent starts from, gathered locally and deterministically (the same
 // repository gives the same text): a summary of the tracked files, the start of the README, the
 // package scripts, recent commits, and related knowledge from a search the caller provides.
-import { SupervisorError } from '../core/errors.js';
-import { readInside } from '../core/inside.js';
+import { readInsideIfThere } from '../core/inside.js';
 import type { Commit, Git } from './git.js';
 
 export interface PrimeContext {
@@ -60,32 +59,19 @@ function summariseTree(files: string[]): string {
   return [...folders, '', ...listed, ...more].join('\n');
 }
 
-/**
- * A file of the repository, or undefined when it is not there or is a link leading out of it: a
- * README linked to the supervisor's master key must not reach the prompt or the stored context.
- */
-async function readInRepository(root: string, path: string): Promise<string | undefined> {
-  try {
-    return await readInside(root, path, 'repository');
-  } catch (err) {
-    if (err instanceof SupervisorError) return undefined;
-    throw err;
-  }
-}
-
 /** A README at the top of the repository, preferring README.md; its first characters only. */
 async function readReadme(root: string, files: string[]): Promise<PrimeContext['readme']> {
   const candidates = files.filter((f) => !f.includes('/') && /^readme(\.(md|markdown|rst|txt))?$/i.test(f));
   const path = candidates.find((f) => /\.md$/i.test(f)) ?? candidates[0];
   if (path === undefined) return undefined;
-  const text = await readInRepository(root, path);
+  const text = await readInsideIfThere(root, path, 'repository');
   return text === undefined ? undefined : { path, text: clip(text, README_CHARS) };
 }
 
 async function packageScripts(root: string, files: string[]): Promise<Record<string, string>> {
   if (!files.includes('package.json')) return {};
   try {
-    const { scripts } = JSON.parse((await readInRepository(root, 'package.json')) ?? '{}') as { scripts?: Record<string, unknown> };
+    const { scripts } = JSON.parse((await readInsideIfThere(root, 'package.json', 'repository')) ?? '{}') as { scripts?: Record<string, unknown> };
     return Object.fromEntries(
       Object.entries(scripts ?? {})
         .filter((e): e is [string, string] => typeof e[1] === 'string')

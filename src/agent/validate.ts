@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { invalidInput, SupervisorError } from '../core/errors.js';
-import { readInside } from '../core/inside.js';
+import { invalidInput } from '../core/errors.js';
+import { readInsideIfThere } from '../core/inside.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { spawnGroup } from './process-group.js';
 
@@ -61,7 +61,7 @@ export async function detectValidationCommands(dir: string): Promise<string[]> {
 }
 
 async function fromPackageJson(dir: string): Promise<string[] | undefined> {
-  const text = await readIfExists(dir, 'package.json');
+  const text = await readInsideIfThere(dir, 'package.json', 'project directory');
   if (text === undefined) return undefined;
   let scripts: unknown;
   try {
@@ -84,7 +84,7 @@ function packageRunner(dir: string): string {
 }
 
 async function fromMakefile(dir: string): Promise<string[] | undefined> {
-  const text = (await readIfExists(dir, 'Makefile')) ?? (await readIfExists(dir, 'makefile'));
+  const text = (await readInsideIfThere(dir, 'Makefile', 'project directory')) ?? (await readInsideIfThere(dir, 'makefile', 'project directory'));
   if (text === undefined) return undefined;
   // A rule line is `target:` or `target: deps`; `x := 1` and `x ::= 1` are variables.
   const targets = new Set([...text.matchAll(/^([A-Za-z0-9_.-]+)\s*:(?![:=])/gm)].map((m) => m[1]));
@@ -94,22 +94,13 @@ async function fromMakefile(dir: string): Promise<string[] | undefined> {
 }
 
 async function fromPyproject(dir: string): Promise<string[] | undefined> {
-  const text = await readIfExists(dir, 'pyproject.toml');
+  const text = await readInsideIfThere(dir, 'pyproject.toml', 'project directory');
   if (text === undefined) return undefined;
   const has = (table: string) => new RegExp(`^\\[tool\\.${table}[.\\]]`, 'm').test(text);
   const found = [has('ruff') && 'ruff check .', has('mypy') && 'mypy .', has('pytest') && 'pytest'].filter((c): c is string => Boolean(c));
   return found.length > 0 ? found : undefined;
 }
 
-/** A file of the project, or undefined when it is not there; one that leads out of the project is taken as not there. */
-async function readIfExists(dir: string, name: string): Promise<string | undefined> {
-  try {
-    return await readInside(dir, name, 'project directory');
-  } catch (err) {
-    if (err instanceof SupervisorError && err.code === 'forbidden') return undefined;
-    throw err;
-  }
-}
 
 /** Runs the commands in order, stopping at the first that fails (a broken build makes the tests noise). */
 export async function runValidation(commands: string[], opts: RunValidationOptions): Promise<ValidationReport> {

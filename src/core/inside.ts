@@ -6,7 +6,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, open, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { forbidden, invalidInput, notFound } from './errors.js';
+import { forbidden, invalidInput, notFound, SupervisorError } from './errors.js';
 import { errnoCode, fsFailure } from './fs-errors.js';
 
 export interface ResolvedFile {
@@ -35,7 +35,11 @@ export async function realDirectory(dir: string, what: string): Promise<string> 
 
 /** `relativePath` under `base`, refused when it (or a folder on the way) leads outside `base`. */
 export async function resolveInside(base: string, relativePath: string, what: string): Promise<ResolvedFile> {
-  const baseReal = await realDirectory(base, what);
+  return resolveUnder(await realDirectory(base, what), base, relativePath, what);
+}
+
+/** resolveInside with `base` already resolved to `baseReal`. */
+async function resolveUnder(baseReal: string, base: string, relativePath: string, what: string): Promise<ResolvedFile> {
   const shown = join(base, relativePath);
   const named = join(baseReal, relativePath);
   try {
@@ -69,15 +73,29 @@ export async function resolveInside(base: string, relativePath: string, what: st
  * swapped in after the check is not read through either.
  */
 export async function readInside(base: string, relativePath: string, what: string): Promise<string | undefined> {
-  const target = await resolveInside(base, relativePath, what);
+  const baseReal = await realDirectory(base, what);
+  const target = await resolveUnder(baseReal, base, relativePath, what);
   if (!target.stats) return undefined;
   const handle = await open(target.path, 'r');
   try {
     const opened = await realpath(`/proc/self/fd/${handle.fd}`).catch(() => target.path);
-    mustBeInside(await realDirectory(base, what), opened, target.shown, what);
+    mustBeInside(baseReal, opened, target.shown, what);
     return await handle.readFile('utf8');
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * readInside for a file a checkout may or may not have (a README, a package.json): one that
+ * leads out of `base`, a dangling link or something that is not a regular file counts as absent.
+ */
+export async function readInsideIfThere(base: string, relativePath: string, what: string): Promise<string | undefined> {
+  try {
+    return await readInside(base, relativePath, what);
+  } catch (err) {
+    if (err instanceof SupervisorError && (err.code === 'forbidden' || err.code === 'invalid_input')) return undefined;
+    throw err;
   }
 }
 

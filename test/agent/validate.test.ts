@@ -2,6 +2,7 @@
 // and a failure recognised when a retry changes nothing.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SupervisorError } from '../../src/core/errors.js';
 import { detectValidationCommands, failureSignature, runValidation, type CommandRun } from '../../src/agent/validate.js';
@@ -30,6 +31,16 @@ describe('detectValidationCommands', () => {
       Makefile: 'CC := gcc\n.PHONY: build test\nbuild: main.o\n\t$(CC) main.o\nlint:\n\tclang-tidy *.c\ntest: build\n\t./run-tests\ncheck: test\n',
     });
     assert.deepEqual(await detectValidationCommands(dir), ['make build', 'make lint', 'make test']);
+  });
+
+  test('a file linked out of the project, or a dangling link, counts as absent: the others still decide', async (t) => {
+    const dir = await tempDir(t);
+    const outside = await tempDir(t);
+    await writeFiles(outside, { Makefile: 'test:\n\t./steal\n' });
+    await writeFiles(dir, { 'pyproject.toml': '[tool.pytest.ini_options]\n' });
+    await symlink(join(dir, 'no-such-file'), join(dir, 'package.json'));
+    await symlink(join(outside, 'Makefile'), join(dir, 'Makefile'));
+    assert.deepEqual(await detectValidationCommands(dir), ['pytest']);
   });
 
   test('make check when there is no test target', async (t) => {
