@@ -55,10 +55,9 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
 export async function writeFileLike(path: string, data: string | Buffer, like: Stats | undefined, newFileMode: number): Promise<void> {
   const mode = like ? like.mode & 0o7777 : newFileMode;
   await writeFileAtomic(path, data, mode);
+  if (!like || process.getuid?.() !== 0) return;
   const now = await stat(path);
-  if (like && process.getuid?.() === 0 && (now.uid !== like.uid || now.gid !== like.gid)) {
-    await chown(path, like.uid, like.gid);
-  }
+  if (now.uid !== like.uid || now.gid !== like.gid) await chown(path, like.uid, like.gid);
 }
 
 /**

@@ -8,17 +8,16 @@ import { makeDirectory } from '../core/files.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { resolveInside } from '../core/inside.js';
 import { LAYER_DIRS } from './layers.js';
+import { CHECKOUT_DIR_MODE, CHECKOUT_FILE_MODE } from './modes.js';
 import { addedRuns } from './line-diff.js';
 import type { FilePlan } from './plan.js';
 import { createUniqueFile } from './unique-file.js';
 
-const LAYER_FILE_MODE = 0o644;
-const LAYER_DIR_MODE = 0o755;
 
 /** `CLAUDE.md.20260101-120000.bak` next to the file (its real location when it is a link). */
 async function backupFile(clock: Clock, plan: FilePlan): Promise<string> {
   const stamp = clock.now().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const mode = plan.target.stats ? plan.target.stats.mode & 0o777 : LAYER_FILE_MODE;
+  const mode = plan.target.stats ? plan.target.stats.mode & 0o777 : CHECKOUT_FILE_MODE;
   return createUniqueFile(dirname(plan.target.path), `${basename(plan.target.path)}.${stamp}`, '.bak', plan.before, mode);
 }
 
@@ -69,8 +68,8 @@ async function writeAdopted(clock: Clock, project: InstructionProject, added: st
   // Checked like any write into the project: .claude-specific/ may be a link out of it.
   const probe = await resolveInside(project.directory, join(LAYER_DIRS.project, `adopted-${date}.md`), 'project directory');
   const dir = dirname(probe.path);
-  await describingFsErrors('create', dir, () => makeDirectory(dir, LAYER_DIR_MODE));
+  await describingFsErrors('create', dir, () => makeDirectory(dir, CHECKOUT_DIR_MODE));
   // The text was rendered output: braces in it are literal, not placeholders.
   const text = `${added.join('\n\n').replace(/\{\{/g, '\\{{')}\n`;
-  return createUniqueFile(dir, `adopted-${date}`, '.md', text, LAYER_FILE_MODE);
+  return createUniqueFile(dir, `adopted-${date}`, '.md', text, CHECKOUT_FILE_MODE);
 }

@@ -13,6 +13,7 @@ import { describingFsErrors, errnoCode, fsFailure } from '../core/fs-errors.js';
 import { folderInside, readInside, resolveInside } from '../core/inside.js';
 import { knownPlaceholdersHint, unknownPlaceholders } from './placeholders.js';
 import { byCodeUnits } from '../core/order.js';
+import { CHECKOUT_DIR_MODE, CHECKOUT_FILE_MODE } from './modes.js';
 import { lineCount } from './text.js';
 
 export const LAYERS = ['core', 'meta', 'project'] as const;
@@ -27,9 +28,6 @@ export const LAYER_DIRS: Record<Layer, string> = {
 /** Letters, digits, dot, dash and underscore, ending in .md: safe in paths and in block markers. */
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,96}\.md$/;
 const MAX_LAYER_BYTES = 64 * 1024;
-/** Layer files are instructions, not secrets: readable by the agents' users and by git. */
-const NEW_FILE_MODE = 0o644;
-const NEW_DIR_MODE = 0o755;
 
 export interface LayerFile {
   layer: Layer;
@@ -179,8 +177,8 @@ export async function writeLayerFile(input: WriteLayerInput): Promise<{ path: st
   const current = target.stats ? await describingFsErrors('read', target.shown, () => readFile(target.path, 'utf8')) : undefined;
   if (current === input.text) return { path: target.shown, status: 'unchanged' };
   await describingFsErrors('write', target.shown, async () => {
-    await makeDirectory(dirname(target.path), NEW_DIR_MODE);
-    await writeFileLike(target.path, input.text, target.stats, NEW_FILE_MODE);
+    await makeDirectory(dirname(target.path), CHECKOUT_DIR_MODE);
+    await writeFileLike(target.path, input.text, target.stats, CHECKOUT_FILE_MODE);
   });
   return { path: target.shown, status: current === undefined ? 'created' : 'updated' };
 }

@@ -9,10 +9,10 @@ import { invalidInput } from '../core/errors.js';
 import { writeFileLike } from '../core/files.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { readInside, resolveInside } from '../core/inside.js';
+import { CHECKOUT_FILE_MODE } from './modes.js';
 
 export const TOKEN_ENV = 'SUPERVISOR_TOKEN';
 export const MCP_CONFIG_FILE = '.mcp.json';
-const NEW_FILE_MODE = 0o644;
 
 export interface McpConfigInput {
   /** The project's directory; .mcp.json goes at its top. */
@@ -33,7 +33,7 @@ export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: str
   if (isDeepStrictEqual(servers[input.serverName], entry)) return { path: target.shown, status: 'unchanged' };
   // Replaced whole: an older stdio entry's command must not survive next to a url.
   const next = { ...config, mcpServers: { ...servers, [input.serverName]: entry } };
-  await describingFsErrors('write', target.shown, () => writeFileLike(target.path, `${JSON.stringify(next, null, 2)}\n`, target.stats, NEW_FILE_MODE));
+  await describingFsErrors('write', target.shown, () => writeFileLike(target.path, `${JSON.stringify(next, null, 2)}\n`, target.stats, CHECKOUT_FILE_MODE));
   return { path: target.shown, status: before === undefined ? 'created' : 'updated' };
 }
 

@@ -11,6 +11,7 @@ import { describingFsErrors } from '../core/fs-errors.js';
 import { keepHandEdits, type OnHandEdit } from './hand-edits.js';
 import { LAYER_DIRS, readSharedLayers, type SharedLayers } from './layers.js';
 import { planProject, type FilePlan, type ProjectPlan } from './plan.js';
+import { CHECKOUT_FILE_MODE } from './modes.js';
 import type { Facts } from './placeholders.js';
 
 export interface InstructionsContext {
@@ -39,9 +40,6 @@ export interface RegenerateReport {
   results: RegenerateResult[];
   counts: Record<RegenerateStatus, number>;
 }
-
-/** A new CLAUDE.md or AGENTS.md: read by agents and committed with the project. */
-const NEW_FILE_MODE = 0o644;
 
 export async function regenerateInstructions(
   ctx: InstructionsContext,
@@ -104,5 +102,5 @@ function refusalOf(plan: ProjectPlan, onHandEdit: OnHandEdit): string | undefine
 
 /** Outputs are planned AGENTS.md first, so a CLAUDE.md importing it never points at nothing. */
 async function writePlanned(file: FilePlan): Promise<void> {
-  await describingFsErrors('write', file.target.shown, () => writeFileLike(file.target.path, file.after!, file.target.stats, NEW_FILE_MODE));
+  await describingFsErrors('write', file.target.shown, () => writeFileLike(file.target.path, file.after!, file.target.stats, CHECKOUT_FILE_MODE));
 }
