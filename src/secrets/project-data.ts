@@ -51,44 +51,44 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
  * Deleted secrets under a new project's folder: an earlier project's of that name (removed with
  * force), or deleted before. The new project's token could restore them, and read old versions
  * through a new one, so the admin adding it decides: keep them (the same project coming back)
- * or discard them for good. Live secrets there were put in place for it and stay.
+ * or discard them for good. Live secrets already there (put in place for it, or written while an
+ * earlier project of the name was being removed) stay; the answer names them, since its token reads them.
  */
 async function settleDeleted(deps: { audit: AuditLog }, project: string, tx: Tx, actor: string, choice: 'keep' | 'discard' | undefined): Promise<string | undefined> {
   const folder = projectFolder(project);
   const { lower, upper } = prefixBounds(folder);
-  const { rows } = await tx.query<{ path: string; total: number }>(
-    `SELECT path, count(*) OVER ()::int AS total FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NOT NULL ORDER BY path LIMIT 3`,
-    [lower, upper],
-  );
-  const total = rows[0]?.total ?? 0;
-  const live = await liveNote(tx, folder, lower, upper);
-  if (total === 0) return live;
-  const some = `${rows.map((r) => r.path).join(', ')}${total > rows.length ? ', …' : ''}`;
+  const deleted = await sample(tx, lower, upper, true);
+  const live = await sample(tx, lower, upper, false);
+  const liveNote = live && `${folder} already holds ${live.total} secret${plural(live.total)} (${live.named}), which this project's token can read`;
+  if (!deleted) return liveNote;
+  const { total } = deleted;
   if (choice === undefined) {
     throw conflict(
-      `${folder} holds ${total} deleted secret${total === 1 ? '' : 's'} (${some}), left by an earlier project ${project} or deleted before: its token could restore them. ` +
+      `${folder} holds ${total} deleted secret${plural(total)} (${deleted.named}), left by an earlier project ${project} or deleted before: its token could restore them. ` +
         'Add it with deletedSecrets keep (the same project coming back) or discard (deleted for good; --deleted-secrets discard)',
       { folder, deleted: total },
     );
   }
-  const joined = (note: string) => (live ? `${note}; ${live}` : note);
-  if (choice === 'keep') return joined(`kept ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} (restore_secret brings one back)`);
-  await tx.query('DELETE FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NOT NULL', [lower, upper]);
-  await deps.audit.record({ actor, action: 'secret.discard_deleted', target: folder, outcome: 'ok', detail: { discarded: total } }, tx);
-  return joined(`discarded ${total} deleted secret${total === 1 ? '' : 's'} under ${folder} for good`);
+  let note = `kept ${total} deleted secret${plural(total)} under ${folder} (restore_secret brings one back)`;
+  if (choice === 'discard') {
+    await tx.query('DELETE FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NOT NULL', [lower, upper]);
+    await deps.audit.record({ actor, action: 'secret.discard_deleted', target: folder, outcome: 'ok', detail: { discarded: total } }, tx);
+    note = `discarded ${total} deleted secret${plural(total)} under ${folder} for good`;
+  }
+  return liveNote ? `${note}; ${liveNote}` : note;
 }
 
-/**
- * Live secrets already in the folder (put there for the project before it was added, or written
- * while an earlier project of the name was being removed): the new project's token reads them, so
- * the answer names them.
- */
-async function liveNote(tx: Tx, folder: string, lower: string, upper: string): Promise<string | undefined> {
+const plural = (n: number) => (n === 1 ? '' : 's');
+
+/** How many of the folder's secrets are deleted (or live), and the first few by path; undefined for none. */
+async function sample(tx: Tx, lower: string, upper: string, deleted: boolean): Promise<{ total: number; named: string } | undefined> {
   const { rows } = await tx.query<{ path: string; total: number }>(
-    `SELECT path, count(*) OVER ()::int AS total FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NULL AND current_version > 0 ORDER BY path LIMIT 3`,
-    [lower, upper],
+    `SELECT path, count(*) OVER ()::int AS total FROM secrets
+      WHERE path ~>=~ $1 AND path ~<~ $2 AND (CASE WHEN $3 THEN deleted_at IS NOT NULL ELSE deleted_at IS NULL AND current_version > 0 END)
+      ORDER BY path LIMIT 3`,
+    [lower, upper, deleted],
   );
   const total = rows[0]?.total ?? 0;
   if (total === 0) return undefined;
-  return `${folder} already holds ${total} secret${total === 1 ? '' : 's'} (${rows.map((r) => r.path).join(', ')}${total > rows.length ? ', …' : ''}), which this project's token can read`;
+  return { total, named: `${rows.map((r) => r.path).join(', ')}${total > rows.length ? ', …' : ''}` };
 }
