@@ -69,11 +69,16 @@ export function takeSwitch(words: string[], name: string): boolean {
  * list`). REST and MCP callers, and --json, get the message as the operation wrote it.
  */
 export function inCliTerms(message: string, commands: readonly CommandSpec[]): string {
+  return cliTerms(commands)(message);
+}
+
+/** inCliTerms for many messages: the names of the commands, switches and fields are gathered once. */
+function cliTerms(commands: readonly CommandSpec[]): (message: string) => string {
   const byName = new Map(commands.map((c) => [c.name, `supervisor ${c.cli.command.join(' ')}`]));
   // A switch as the operation spells it (`confirm: true`, `dns: false`) is the flag that sets it.
   const switches = new Set(commands.flatMap((c) => c.input.filter((f) => f.type === 'boolean').map((f) => f.name)));
   const fields = new Set(commands.flatMap((c) => c.input.map((f) => f.name)));
-  return message
+  return (message) => message
     // "pass force to replace it": the switch given on its own.
     .replace(/\bpass ([a-z][a-zA-Z0-9]*)\b(?!:)/g, (whole, name: string) => (switches.has(name) ? `pass --${kebab(name)}` : whole))
     // "pass its command (command)": a field named in parentheses is its flag.
@@ -92,8 +97,9 @@ const ADVICE_FIELDS = new Set(['reason', 'reasons', 'warnings', 'notes', 'messag
 
 /** The answer with inCliTerms applied to the text of its advice fields, at any depth; --json keeps the answer as it is. */
 export function adviceInCliTerms(value: Record<string, unknown>, commands: readonly CommandSpec[]): Record<string, unknown> {
+  const translate = cliTerms(commands);
   const walk = (v: unknown, advice: boolean): unknown => {
-    if (typeof v === 'string') return advice ? inCliTerms(v, commands) : v;
+    if (typeof v === 'string') return advice ? translate(v) : v;
     if (Array.isArray(v)) return v.map((item) => walk(item, advice));
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, walk(inner, ADVICE_FIELDS.has(k))]));
     return v;
@@ -212,10 +218,11 @@ async function dispatch(globals: Globals, source: CliSource, out: Output, errOut
     out.write(`${operationHelp(cmd)}\n`);
     return 0;
   }
-  return runOperation(cmd, args, globals, source, out, errOut, warnings);
+  return runOperation(cmd, manifest.commands, args, globals, source, out, errOut, warnings);
 }
 
-async function runOperation(cmd: CommandSpec, words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output, warnings: Warnings): Promise<number> {
+/** `commands`: every command of the manifest `cmd` came from, which advice in the answer may name. */
+async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output, warnings: Warnings): Promise<number> {
   const owns = (name: string) => cmd.input.some((f) => f.name === name);
   const own = [...words];
   // --all, --wide and --field are the command's own when its operation has such a field (instructions regenerate --all).
@@ -261,7 +268,7 @@ async function runOperation(cmd: CommandSpec, words: string[], globals: Globals,
     await connection.close();
   }
   // Advice in the answer for a person (a refused project's reason, a warning) names commands, as errors do.
-  const shown = globals.json || field !== undefined ? output : adviceInCliTerms(output, (await source.manifest()).commands);
+  const shown = globals.json || field !== undefined ? output : adviceInCliTerms(output, commands);
   out.write(render(cmd, shown, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
   const more = !globals.json && field === undefined ? moreHint(output) : undefined;
   if (more) errOut.write(`${more}\n`);
