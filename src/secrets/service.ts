@@ -98,6 +98,9 @@ const toMeta = (r: MetaRow): SecretMeta => ({
 /** The AAD binds a ciphertext to its path, version and key, so it cannot be replayed elsewhere. */
 const aadFor = (path: string, version: number, keyId: number) => Buffer.from(`${path}\0${version}\0${keyId}`);
 
+/** Whether a secret's expiresAt has passed at `now` (what get_secret, get_run_env and export_secrets call expired). */
+const hasExpired = (expiresAt: Date | null, now: Date): boolean => expiresAt !== null && expiresAt <= now;
+
 /** The current (or a given) version of a live secret: one SELECT; tracking and audit go to the ReadTracker. */
 const READ_SQL = `
 SELECT ${META_COLUMNS}, v.version, v.key_id, v.iv, v.ciphertext, v.created_at AS version_created_at
@@ -284,7 +287,7 @@ export class SecretsService {
     meta.readCount = readCount;
     // Not `{ ...toMeta(row), … }`: a spread followed by more keys takes V8's slow path, which cost
     // ~2 µs here and made every later step on the answer (validation, JSON) slower, on the hottest read.
-    return Object.assign(meta, { value: plain.toString('utf8'), expired: row.expires_at !== null && row.expires_at <= now });
+    return Object.assign(meta, { value: plain.toString('utf8'), expired: hasExpired(row.expires_at, now) });
   }
 
   private async missing(path: string, version?: number): Promise<SupervisorError> {
@@ -336,9 +339,9 @@ export class SecretsService {
     // The same value written again is a new version, but not a change of value: rotation is due
     // from the last real change, or re-setting the old credential would hide it from list_due_secrets.
     const sameValue = value?.equals(plain) === true;
+    const version = await this.storeVersion(tx, current.id, input.path, current.current_version + 1, plain, principal.actor, now);
     // An expiry that has passed was the old credential's: a new value given no expiresAt starts
     // without one, or it would be expired the moment it is stored (set_secret refuses such a date).
-    const version = await this.storeVersion(tx, current.id, input.path, current.current_version + 1, plain, principal.actor, now);
     const { rows } = await tx.query<MetaRow>(
       `UPDATE secrets s SET current_version = $2, value_changed_at = CASE WHEN $11::boolean THEN value_changed_at ELSE $3 END, updated_at = $3, deleted_at = NULL,
          description = CASE WHEN $4::boolean THEN $5 ELSE description END,
@@ -435,7 +438,7 @@ export class SecretsService {
       rows.map(async (r) => {
         const value = (await this.decrypt(r)).toString('utf8');
         this.deps.reads.track({ secretId: r.id, path: r.path, version: r.version, actor: principal.actor, at: now });
-        return { path: r.path, value, expiresAt: r.expires_at, expired: r.expires_at !== null && r.expires_at <= now };
+        return { path: r.path, value, expiresAt: r.expires_at, expired: hasExpired(r.expires_at, now) };
       }),
     );
   }
