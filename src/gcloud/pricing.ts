@@ -8,6 +8,10 @@ import type { VmInstance } from './instance.js';
 
 const RELOAD_MS = 60_000;
 
+const isSuspended = (status: string) => status === 'SUSPENDED' || status === 'SUSPENDING';
+/** Google charges vCPUs and memory from PROVISIONING until the VM stops; STOPPING ends in TERMINATED. */
+const billedAsRunning = (status: string) => status !== 'TERMINATED' && status !== 'STOPPING' && !isSuspended(status);
+
 export class PriceBook {
   private table?: { value: PriceTable & { asOf: string }; at: number };
 
@@ -37,14 +41,16 @@ export class PriceBook {
   }
 
   /**
-   * A VM's monthly cost on `machineType` (default its own): all hours when it runs, none when
-   * it is stopped (its disk is paid either way). The boot disk is taken as pd-balanced, the
-   * default of gcloud_create_vm. Null with the reason when the table has no price for it.
+   * A VM's monthly cost on `machineType` (default its own): all hours when it runs or is on its
+   * way up, none when it is stopped, stopping or suspended (its disk is paid either way). The boot
+   * disk is taken as pd-balanced, the default of gcloud_create_vm. Null with the reason when the
+   * table has no price for it.
    */
-  async vmCost(vm: VmInstance, machineType = vm.machineType, running = vm.status !== 'TERMINATED'): Promise<{ cost: CostEstimate | null; note?: string }> {
+  async vmCost(vm: VmInstance, machineType = vm.machineType, running = billedAsRunning(vm.status)): Promise<{ cost: CostEstimate | null; note?: string }> {
     try {
       const cost = estimateMonthlyCost(await this.current(), { machineType, location: vm.zone, diskGb: vm.bootDiskGb ?? 10, runningHours: running ? HOURS_PER_MONTH : 0 });
-      return { cost };
+      // Google bills a suspended VM's preserved memory too; the table has no price for that.
+      return isSuspended(vm.status) ? { cost, note: `${vm.status}: its preserved memory is billed as well, not counted here` } : { cost };
     } catch (err) {
       if (err instanceof SupervisorError && err.code === 'not_found') return { cost: null, note: err.message };
       throw err;

@@ -302,5 +302,18 @@ for (const backend of testBackends()) {
       const eu = host.vms.find((v) => v.name === 'eu-worker')!;
       assert.equal(eu.monthlyUsd, Math.round((Math.round(0.01675 * 1.1 * 1e5) / 1e5) * 730 * 100 + 10 * 0.1 * 100) / 100);
     });
+
+    test('a VM stopping or suspended costs its disk only; a suspended one is noted for its preserved memory', async () => {
+      for (const [name, status] of [['winding-down', 'STOPPING'], ['asleep', 'SUSPENDED'], ['waking', 'STAGING']] as const) {
+        f.fake.addInstance('openhorizon-prod', 'europe-west1-b', { name, machineType: 'e2-medium', status });
+      }
+      const cost = (await f.call('gcloud_cost', { project: 'openhorizon' })) as { accounts: Array<{ vms: Json[] }> };
+      const vm = (name: string) => cost.accounts[0]!.vms.find((v) => v.name === name)!;
+      const disk = 10 * 0.1;
+      assert.deepEqual([vm('winding-down').monthlyUsd, vm('winding-down').note], [disk, undefined]);
+      assert.equal(vm('asleep').monthlyUsd, disk);
+      assert.match(String(vm('asleep').note), /^SUSPENDED: its preserved memory is billed as well, not counted here$/);
+      assert.ok((vm('waking').monthlyUsd as number) > 20, 'a VM on its way up is billed as running');
+    });
   });
 }
