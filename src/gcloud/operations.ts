@@ -306,10 +306,13 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: open(WRITE),
     rest: { method: 'POST', path: '/gcloud/autoscale/run' },
-    cli: { command: ['autoscale', 'run'], args: ['project', 'instanceName'], columns: EVALUATION_COLUMNS },
+    cli: { command: ['autoscale', 'run'], args: ['project', 'instanceName'], columns: EVALUATION_COLUMNS, failWhen: { field: 'ok', values: [false] } },
     input: z.object({ project: project.optional(), instanceName: instanceName.optional() }),
-    output: z.object({ items: z.array(evaluationSchema) }),
-    handler: async ({ svc, principal, progress }, input) => ({ items: (await svc.autoscaleRun(principal.actor, input, progress)).map(evaluationView) }),
+    output: z.object({ ok: z.boolean().describe('false when an evaluation failed'), items: z.array(evaluationSchema) }),
+    handler: async ({ svc, principal, progress }, input) => {
+      const items = (await svc.autoscaleRun(principal.actor, input, progress)).map(evaluationView);
+      return { ok: items.every((e) => e.outcome !== 'failed'), items };
+    },
   }),
   operation({
     name: 'gcloud_autoscale_history',

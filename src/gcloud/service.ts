@@ -271,9 +271,11 @@ export class GcloudService {
   // ---- auto-scaling --------------------------------------------------------------------------
 
   async setPolicy(actor: string, args: VmArgs & { mode: Mode; ladder?: string[]; rules?: Partial<AutoscalePolicy> }): Promise<PolicyRow> {
-    if (args.mode === 'off') {
-      const orphan = await this.turnOffOrphan(actor, args);
-      if (orphan) return orphan;
+    // Turning a policy off needs nothing from Google: it works for a VM deleted in the console, and by
+    // the project id for one whose account was removed (both failures' messages say to do this).
+    if (args.mode === 'off' && !args.ladder && !args.rules) {
+      const off = await this.turnOff(actor, args);
+      if (off) return off;
     }
     return this.withVm(args, async (c, ref) => {
       const existing = await this.policies.get(ref);
@@ -292,21 +294,17 @@ export class GcloudService {
     });
   }
 
-  /**
-   * A policy whose account was removed can still be turned off, by its Google project id: turning
-   * one off needs no call to Google, and the removal's note says to do it this way.
-   */
-  private async turnOffOrphan(actor: string, args: VmArgs): Promise<PolicyRow | undefined> {
-    const resolved = await this.accounts.resolve(args.project).catch((err: unknown) => {
+  /** Turns an existing policy off, or answers undefined when there is none (by account or by project id). */
+  private async turnOff(actor: string, args: VmArgs): Promise<PolicyRow | undefined> {
+    const account = await this.accounts.resolve(args.project).catch((err: unknown) => {
       if (err instanceof SupervisorError && err.code === 'not_found') return undefined;
       throw err;
     });
-    if (resolved) return undefined;
-    const ref = { project: args.project, zone: args.zone, name: args.instanceName };
+    const ref = { project: account?.projectId ?? args.project, zone: args.zone, name: args.instanceName };
     const existing = await this.policies.get(ref);
     if (!existing) return undefined;
     const row = await this.policies.set(ref, { mode: 'off', ladder: existing.ladder, rules: existing.rules }, actor, this.deps.clock.now());
-    await this.deps.audit.record({ actor, action: 'gcloud.set_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: 'off', ladder: existing.ladder, account: null } });
+    await this.deps.audit.record({ actor, action: 'gcloud.set_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: 'off', ladder: existing.ladder, account: account?.name ?? null } });
     return row;
   }
 
@@ -389,7 +387,9 @@ export class GcloudService {
       return await this.policies.record({ ...decided, outcome: 'resized', error: null });
     } catch (err) {
       if (!(err instanceof SupervisorError)) throw err;
-      return this.policies.record({ ...base, machine_type: vm?.machineType ?? null, action: 'none', target: null, rule: 'error', reason: `could not evaluate ${ref.name}: ${err.message}`, outcome: 'failed', error: err.message, inputs });
+      // A VM deleted in the console fails every run until its policy is turned off: say so.
+      const gone = !vm && err.code === 'not_found' ? "; if the VM was deleted, set its policy's mode to off (gcloud_set_autoscale_policy)" : '';
+      return this.policies.record({ ...base, machine_type: vm?.machineType ?? null, action: 'none', target: null, rule: 'error', reason: `could not evaluate ${ref.name}: ${err.message}${gone}`, outcome: 'failed', error: err.message, inputs });
     }
   }
 

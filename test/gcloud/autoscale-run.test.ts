@@ -147,6 +147,21 @@ for (const backend of testBackends()) {
       assert.ok(stored.rows[0]!.n >= 120, 'the samples behind the decision are stored');
     });
 
+    test('a VM deleted outside: its evaluation fails, says how to stop it, and the run is not ok', async () => {
+      f.fake.addInstance(PROJECT, ZONE, { name: 'doomed', machineType: 'e2-medium' });
+      await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'doomed', mode: 'act' });
+      assert.equal(((await f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'doomed' })) as { ok: boolean }).ok, true);
+      f.fake.removeInstance(PROJECT, ZONE, 'doomed');
+      const run = (await f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'doomed' })) as { ok: boolean; items: Evaluation[] };
+      assert.deepEqual([run.ok, run.items[0]!.outcome, run.items[0]!.rule], [false, 'failed', 'error']);
+      assert.match(run.items[0]!.reason, /^could not evaluate doomed: .*; if the VM was deleted, set its policy's mode to off \(gcloud_set_autoscale_policy\)$/);
+      // The advice works: turning the policy off asks nothing of Google, so the VM's absence does not stop it.
+      const calls = f.fake.calls.length;
+      const off = (await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'doomed', mode: 'off' })) as { mode: string };
+      assert.deepEqual([off.mode, f.fake.calls.length], ['off', calls]);
+      await assertRejects(f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'doomed' }), 'not_found');
+    });
+
     test('removing the last account of a project says which VMs stop being scaled; adding one back resumes them', async () => {
       const addAnother = async (account: string, email: string) => {
         const { key } = f.fake.addServiceAccount({ projectId: PROJECT, email });

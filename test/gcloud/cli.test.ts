@@ -84,6 +84,16 @@ describe('supervisor gcloud / vm / autoscale', () => {
     const got = await ok(['autoscale', 'get', 'host']);
     assert.equal((got.items as unknown[]).length, 1);
   });
+
+  test('autoscale run exits 1 when an evaluation failed (a VM deleted in the console); turning its policy off still works', async () => {
+    fake.addInstance('cli-host-1', ZONE, { name: 'gone', machineType: 'e2-medium' });
+    await ok(['autoscale', 'set', 'host', ZONE, 'gone', 'recommend']);
+    fake.removeInstance('cli-host-1', ZONE, 'gone');
+    const r = await run(['autoscale', 'run', 'host', 'gone']);
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stdout, /if the VM was deleted, set its policy's mode to off/);
+    assert.equal((await ok(['autoscale', 'set', 'host', ZONE, 'gone', 'off'])).mode, 'off');
+  });
 });
 
 describe('supervisor vm history', () => {

@@ -74,6 +74,8 @@ export interface FakeGoogle {
 
   addInstance(project: string, zone: string, seed: SeedInstance): Record<string, unknown>;
   instance(project: string, zone: string, name: string): Record<string, unknown> | undefined;
+  /** Deletes an instance at once, as someone in the Cloud Console would: no operation, no call recorded. */
+  removeInstance(project: string, zone: string, name: string): void;
   operations(): OperationSummary[];
   /** The next `count` operations that match end DONE with this error instead of taking effect. */
   failOperations(match: OperationFaultMatch, failure: OperationFailure, count?: number): void;
@@ -170,6 +172,11 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
       operations.advance();
       const found = instances.get(project, zone, name);
       return found ? instanceResource(found) : undefined;
+    },
+    removeInstance: (project, zone, name) => {
+      const found = instances.get(project, zone, name);
+      if (!found) throw new Error(`fake google: no instance ${name} in ${project}/${zone}`);
+      instances.remove(found);
     },
     operations: () => {
       operations.advance();
