@@ -55,7 +55,9 @@ Port range: {{ports.range}}. Services:
     name: '30-hostnames.md',
     text: `## Public hostnames
 
-- A service gets a public hostname through \`allocate_port\` with \`hostname\`.
+- A service gets a public hostname through \`allocate_port\` with \`hostname\`. A project
+  names hostnames that carry its own name as a label (\`api.{{project.name}}.example.com\`);
+  any other is given by the meta supervisor.
 - After a hostname is added or changed, the tunnel serves it only once \`sync_tunnel\` has run
   (it also creates the DNS record). \`sync_tunnel\` and \`create_cname\` need an admin token:
   from a project, ask the meta supervisor to run them.

@@ -13,6 +13,7 @@ import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from 
 import { attachOwners, readSockets, type Listener, type RawSocket } from './probe.js';
 import { BusyPorts } from './busy.js';
 import { commandRuns } from './command-match.js';
+import { isProjectHostname, projectHostnameRule } from './hostname-scope.js';
 import { commandViewFor, viewSocket } from './command-view.js';
 import { RangeRegistry } from './ranges.js';
 import type { PortRange } from './range.js';
@@ -174,8 +175,17 @@ export class PortService {
   async allocate(principal: Principal, req: Omit<AllocateRequest, 'host' | 'busy'> & { host?: string }): Promise<Allocated> {
     await this.authorize(principal, req.project, 'port.allocate');
     const host = req.host ?? LOCAL_HOST;
+    if (principal.role === 'project' && req.hostname && !isProjectHostname(req.hostname, principal.project)) await this.assertHostnameKept(principal, { ...req, host, hostname: req.hostname });
     const busy = host === LOCAL_HOST ? (await this.busyFor(req)).shownWith(commandViewFor(principal)) : undefined;
     return this.store.allocate(principal.actor, { ...req, host, busy });
+  }
+
+  /** A hostname outside the project's own is refused to its token, unless the allocation has it already (an admin gave it). */
+  private async assertHostnameKept(principal: Principal, req: { project: string; service: string; host: string; hostname: string }): Promise<void> {
+    const { rows } = await this.deps.db.query<{ hostname: string | null }>('SELECT hostname FROM port_allocations WHERE project = $1 AND service = $2 AND host = $3', [req.project, req.service, req.host]);
+    if (rows[0]?.hostname === req.hostname) return;
+    await this.deps.audit.record({ actor: principal.actor, action: 'port.allocate', target: `${req.project}/${req.service}`, outcome: 'denied', detail: { hostname: req.hostname } });
+    throw forbidden(`hostname: ${req.hostname} is not one of project ${req.project}'s; ${projectHostnameRule(req.project)}`, { field: 'hostname' });
   }
 
   /**

@@ -119,6 +119,29 @@ for (const backend of testBackends()) {
       assert.ok(((await consilio.invoke('list_ports', {})).items as unknown[]).length >= 1);
     });
 
+    test("a project token names only its own hostnames (its name as a label); an admin's hostname stays when it calls again", async () => {
+      for (const hostname of ['consilio.example.com', 'api.consilio.example.com', 'consilio.se']) {
+        const got = await consilio.invoke('allocate_port', { project: 'consilio', service: 'site', hostname });
+        assert.equal(got.hostname, hostname);
+      }
+      for (const hostname of ['example.com', 'admin.example.com', 'odin.example.com', 'consilio-api.example.com', 'api.example.consilio']) {
+        const before = await tableCounts(s.db);
+        await assert.rejects(
+          consilio.invoke('allocate_port', { project: 'consilio', service: 'grab', hostname }),
+          isError('forbidden', new RegExp(`^hostname: ${hostname.replaceAll('.', '\\.')} is not one of project consilio's; a project token may name hostnames that carry its project's name as a label \\(consilio\\.example\\.com, api\\.consilio\\.example\\.com\\); an admin can allocate any other$`)),
+        );
+        assert.deepEqual(await tableCounts(s.db), before, `${hostname}: no allocation written`);
+      }
+      const denied = await s.db.query<{ outcome: string; detail: { hostname: string } }>("SELECT outcome, detail FROM audit_log WHERE action = 'port.allocate' AND target = 'consilio/grab'");
+      assert.deepEqual(denied.rows.map((r) => [r.outcome, r.detail.hostname]).at(-1), ['denied', 'api.example.consilio']);
+      // An admin gives the project a hostname outside its own; the project's deploy, run again, keeps it.
+      await admin.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: 'www.example.com' });
+      const again = await consilio.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: 'www.example.com', description: 'front page' });
+      assert.deepEqual([again.hostname, again.description], ['www.example.com', 'front page']);
+      await assert.rejects(consilio.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: 'www2.example.com' }), isError('forbidden'));
+      assert.equal((await consilio.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: null })).hostname, null, 'dropping a hostname is always its own call');
+    });
+
     test('every operation answers what its output schema promises', async () => {
       const added = await admin.invoke('add_project', { project: 'flow', description: 'walkthrough' });
       assert.deepEqual([added.notes, added.created], [['port range 3100-3199'], true]);
