@@ -55,7 +55,6 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     // After the database is open: PGlite gives the files it creates mode 0666 whatever the umask.
     const tightened = await tightenDataDir(config.home);
     if (tightened > 0) log.info({ files: tightened }, 'took group and other permissions off files in the data dir');
-    const initialAdminToken = await ensureAdminToken(services);
     const localToken = randomBytes(32).toString('base64url');
     const tokens = services.auth.tokens;
     const app = await buildHttpServer(services, { localToken, verifyToken: (token) => tokens.verify(token) });
@@ -73,6 +72,8 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken });
     const portProblem = await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');
+    // Last, once nothing can fail: a start that fails (its port taken) must not make the token it never shows.
+    const initialAdminToken = await ensureAdminToken(services);
     const running = services;
     return {
       url,
