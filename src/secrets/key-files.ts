@@ -101,33 +101,44 @@ export class MasterKeyDir {
 
   /**
    * Call under `exclusive`, before anything else: removes what killed writers left,
-   * copies master.key into keys/, adopts a rotation staged by an older version
-   * (master.key.next) and creates master.key on first start. Answers master.key.
+   * copies master.key into keys/ and adopts a rotation staged by an older version
+   * (master.key.next). Creates nothing when there is no master.key: only an empty
+   * keyring needs one (`createPrimary`), and a data dir whose keys come from
+   * SUPERVISOR_MASTER_KEY must not get a stray key of no use beside its database.
    */
-  async prepare(): Promise<MasterKey> {
-    await mkdir(this.keysDir, { recursive: true, mode: 0o700 });
+  async prepare(): Promise<void> {
     await removeStrayTempFiles(this.keysDir);
     await removeStrayTempFiles(this.home, [this.files.masterKey, this.files.legacyNextMasterKey, this.files.masterKeysLock].map((f) => basename(f)));
-    const primary = await this.readOrCreatePrimary();
+    const key = await readKeyFile(this.files.masterKey);
+    if (!key) return;
+    const primary = { id: keyFingerprint(key), key };
     // Before anything can replace master.key.
     await this.keep(primary);
     await this.adoptLegacyNext(primary);
-    return primary;
   }
 
-  private async readOrCreatePrimary(): Promise<MasterKey> {
+  /** Call under `exclusive`: master.key, created when missing (the first key of an empty keyring). */
+  async createPrimary(): Promise<MasterKey> {
     let key = await readKeyFile(this.files.masterKey);
     if (!key) {
       // Exclusive even under the lock: a process of an older version takes no lock.
       await createFileExclusive(this.files.masterKey, encode(generateKey()));
       key = (await readKeyFile(this.files.masterKey))!;
     }
-    return { id: keyFingerprint(key), key };
+    const primary = { id: keyFingerprint(key), key };
+    await this.keep(primary);
+    return primary;
   }
 
   /** Makes sure keys/ holds this key. */
   private async keep({ id, key }: MasterKey): Promise<void> {
-    if (!existsSync(this.keyPath(id))) await writeFileAtomic(this.keyPath(id), encode(key), 0o600);
+    if (existsSync(this.keyPath(id))) return;
+    await this.makeKeysDir();
+    await writeFileAtomic(this.keyPath(id), encode(key), 0o600);
+  }
+
+  private async makeKeysDir(): Promise<void> {
+    await mkdir(this.keysDir, { recursive: true, mode: 0o700 });
   }
 
   /** master.key.next was the staged key of a rotation from master.key: record it as one. */
@@ -169,6 +180,7 @@ export class MasterKeyDir {
   async stage(from: string[]): Promise<MasterKey> {
     const key = generateKey();
     const id = keyFingerprint(key);
+    await this.makeKeysDir();
     await this.writePending({ from, to: id });
     await writeFileAtomic(this.keyPath(id), encode(key), 0o600);
     if (!(await readKeyFile(this.keyPath(id)))?.equals(key)) {

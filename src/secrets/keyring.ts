@@ -62,12 +62,17 @@ export class Keyring {
       const rotator = this.master.rotator();
       await rotator.exclusive(() => this.settle(rotator));
     }
-    await this.db.query(
-      `INSERT INTO secret_keys (id, wrapped, master_key_id, status, created_at)
-       SELECT 1, $1, $2, 'active', $3 WHERE NOT EXISTS (SELECT 1 FROM secret_keys)
-       ON CONFLICT DO NOTHING`,
-      [wrapDataKey(this.master.initial.key, 1, generateKey()), this.master.initial.id, this.clock.now()],
-    );
+    const { rows } = await this.db.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM secret_keys) AS empty');
+    // Only an empty keyring takes the initial key (in file mode, making master.key).
+    if (rows[0]!.empty) {
+      const initial = await this.master.initial();
+      await this.db.query(
+        `INSERT INTO secret_keys (id, wrapped, master_key_id, status, created_at)
+         SELECT 1, $1, $2, 'active', $3 WHERE NOT EXISTS (SELECT 1 FROM secret_keys)
+         ON CONFLICT DO NOTHING`,
+        [wrapDataKey(initial.key, 1, generateKey()), initial.id, this.clock.now()],
+      );
+    }
     await this.unwrapAll();
   }
 
@@ -148,7 +153,7 @@ export class Keyring {
   private async currentMaster(tx: Queryable): Promise<MasterKey> {
     const { rows } = await tx.query<{ id: number; master_key_id: string }>(`SELECT id, master_key_id FROM secret_keys ORDER BY status = 'active' DESC, id DESC LIMIT 1`);
     const row = rows[0];
-    if (!row) return this.master.initial;
+    if (!row) return this.master.initial();
     const key = await this.master.find(row.master_key_id);
     if (!key) throw this.master.missing(new Map([[row.master_key_id, [row.id]]]));
     return { id: row.master_key_id, key };

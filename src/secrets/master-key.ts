@@ -14,8 +14,8 @@ export type MissingMasterKeys = ReadonlyMap<string, readonly number[]>;
  */
 export interface MasterKeys {
   readonly mode: 'env' | 'file';
-  /** The key the first data key of an empty keyring is wrapped with. */
-  readonly initial: MasterKey;
+  /** The key the first data key of an empty keyring is wrapped with (in file mode master.key, made now if missing). */
+  initial(): Promise<MasterKey>;
   /**
    * The key with this fingerprint. In file mode the key files are read again when it
    * is not loaded yet: another daemon sharing them may have rotated.
@@ -47,30 +47,34 @@ const describeNeeds = (needed: MissingMasterKeys) =>
 export async function loadMasterKeys(home: string, fromEnv: string | undefined): Promise<MasterKeys> {
   if (fromEnv) return new EnvMasterKeys(home, parseKey(fromEnv, 'the master key setting (SUPERVISOR_MASTER_KEY, or masterKey in the config file)'));
   const dir = new MasterKeyDir(home);
-  const initial = await dir.exclusive(() => dir.prepare());
-  return new FileMasterKeys(dir, initial, await dir.readAll());
+  await dir.exclusive(() => dir.prepare());
+  return new FileMasterKeys(dir, await dir.readAll());
 }
 
 class EnvMasterKeys implements MasterKeys {
   readonly mode = 'env';
-  readonly initial: MasterKey;
+  private readonly key: MasterKey;
 
   constructor(
     private readonly home: string,
     key: Buffer,
   ) {
-    this.initial = { id: keyFingerprint(key), key };
+    this.key = { id: keyFingerprint(key), key };
+  }
+
+  initial(): Promise<MasterKey> {
+    return Promise.resolve(this.key);
   }
 
   find(id: string): Promise<Buffer | undefined> {
-    return Promise.resolve(id === this.initial.id ? this.initial.key : undefined);
+    return Promise.resolve(id === this.key.id ? this.key.key : undefined);
   }
 
   missing(needed: MissingMasterKeys): SupervisorError {
     return new SupervisorError(
       'unavailable',
-      `the keyring needs master key ${describeNeeds(needed)}, but SUPERVISOR_MASTER_KEY holds ${this.initial.id}; set SUPERVISOR_MASTER_KEY to the key with that fingerprint, as on the daemons that share this database`,
-      { needed: [...needed.keys()], loaded: [this.initial.id] },
+      `the keyring needs master key ${describeNeeds(needed)}, but SUPERVISOR_MASTER_KEY holds ${this.key.id}; set SUPERVISOR_MASTER_KEY to the key with that fingerprint, as on the daemons that share this database`,
+      { needed: [...needed.keys()], loaded: [this.key.id] },
     );
   }
 
@@ -91,9 +95,14 @@ class FileMasterKeys implements MasterKeys, MasterKeyRotator {
 
   constructor(
     private readonly dir: MasterKeyDir,
-    readonly initial: MasterKey,
     private readonly keys: Map<string, Buffer>,
   ) {}
+
+  async initial(): Promise<MasterKey> {
+    const primary = await this.dir.exclusive(() => this.dir.createPrimary());
+    this.keys.set(primary.id, primary.key);
+    return primary;
+  }
 
   async find(id: string): Promise<Buffer | undefined> {
     if (!this.keys.has(id)) await this.reload();
@@ -117,7 +126,7 @@ class FileMasterKeys implements MasterKeys, MasterKeyRotator {
       `the keyring needs master key ${describeNeeds(needed)}, which is not in ${this.dir.keysDir}; ` +
         'copy the key file there as <fingerprint>.key (mode 0600), from the data dir of the daemon that rotated it or from a backup of master.key, and try again; ' +
         'or, if the daemons sharing this database take their key from SUPERVISOR_MASTER_KEY, set it to the same key here ' +
-        `(this daemon has ${[...this.keys.keys()].join(', ')})`,
+        `(this process has ${this.keys.size > 0 ? [...this.keys.keys()].join(', ') : 'no key file'})`,
       { needed: [...needed.keys()], loaded: [...this.keys.keys()] },
     );
   }

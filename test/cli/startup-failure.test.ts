@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,3 +114,18 @@ for (const backend of testBackends()) {
   });
 }
 
+
+test('a data dir whose key comes from SUPERVISOR_MASTER_KEY, opened without it: refused, and no stray key file is left there', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'supervisor-envkey-'));
+  try {
+    const withKey = cliEnv(home, { SUPERVISOR_PORT: '0', SUPERVISOR_MASTER_KEY: otherKey() });
+    const first = await runCli(['secrets', 'list', '--json'], { env: withKey, timeoutMs: 120_000 });
+    assert.equal(first.code, 0, describeResult(first));
+    const keyFiles = () => [...readdirSync(home).filter((f) => f.startsWith('master.key')), ...(existsSync(join(home, 'keys')) ? readdirSync(join(home, 'keys')) : [])];
+    assert.deepEqual(keyFiles(), []);
+    await failsAndExits(['secrets', 'list'], cliEnv(home, { SUPERVISOR_PORT: '0' }), /needs master key [0-9a-f]{16} \(wraps data key 1\), which is not in .*\(this process has no key file\)/);
+    assert.deepEqual(keyFiles(), [], 'the refused command wrote no key of its own');
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});
