@@ -23,7 +23,7 @@ export const secretsDomain = defineDomain({
   create: async ({ core, settings, needs }) => {
     const reads = new ReadTracker(core.db, core.log);
     core.audit.addBufferedSource(reads);
-    const keyring = new Keyring(core.db, await loadMasterKeys(core.home, settings.masterKey), core.clock, settings.keyRotateAfter);
+    const keyring = new Keyring(core.db, await loadMasterKeys(core.home, settings.masterKey), core.clock, settings.keyRotateAfter, core.audit);
     await keyring.init();
     const cacheLimits = { entries: settings.secretCacheEntries, bytes: settings.secretCacheBytes };
     return new SecretsService({ db: core.db, keyring, clock: core.clock, audit: core.audit, reads, maxValueBytes: settings.secretMaxBytes, ports: needs.ports, projects: needs.projects, cacheLimits });

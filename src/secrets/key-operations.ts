@@ -17,7 +17,7 @@ export const keyOperations = [
     cli: { command: ['keys', 'rotate-data'] },
     input: z.object({}),
     output: z.object({ activeKeyId: z.number().int(), retiredKeyId: z.number().int().nullable() }),
-    handler: ({ svc }) => svc.keyring.rotateDataKey(),
+    handler: ({ svc, principal }) => svc.keyring.rotateDataKey(principal.actor),
   }),
   operation({
     name: 'rotate_master_key',
@@ -29,7 +29,7 @@ export const keyOperations = [
     cli: { command: ['keys', 'rotate-master'] },
     input: z.object({}),
     output: z.object({ masterKeyId: z.string().describe('Fingerprint of the new master key (not the key)'), rewrapped: z.number().int() }),
-    handler: ({ svc }) => svc.keyring.rotateMasterKey(),
+    handler: ({ svc, principal }) => svc.keyring.rotateMasterKey(principal.actor),
   }),
   operation({
     name: 'list_keys',

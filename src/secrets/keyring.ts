@@ -1,4 +1,5 @@
 import { generateKey, open, pack, seal, unpack } from '../core/crypto.js';
+import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import { toBuffer, type Db, type Queryable } from '../core/db.js';
 import { SupervisorError } from '../core/errors.js';
@@ -51,6 +52,7 @@ export class Keyring {
     private readonly master: MasterKeys,
     private readonly clock: Clock,
     private readonly rotateAfter: number,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -126,6 +128,7 @@ export class Keyring {
       if (row.encryptions >= this.rotateAfter && (await tryLockKeyring(tx))) {
         const fresh = await this.startNewKey(tx);
         await tx.query('UPDATE secret_keys SET encryptions = 1 WHERE id = $1', [fresh.id]);
+        await this.audit.record({ actor: 'system:key-rotate-after', action: 'keys.rotate_data', outcome: 'ok', detail: { activeKeyId: fresh.id, retiredKeyId: row.id, encryptions: row.encryptions } }, tx);
         return fresh;
       }
       return { id: row.id, key: await this.unwrap(row) };
@@ -159,12 +162,14 @@ export class Keyring {
     return { id: row.master_key_id, key };
   }
 
-  async rotateDataKey(): Promise<{ activeKeyId: number; retiredKeyId: number | null }> {
+  async rotateDataKey(actor: string): Promise<{ activeKeyId: number; retiredKeyId: number | null }> {
     return this.db.transaction(async (tx) => {
       await lockKeyring(tx);
       const before = await tx.query<{ id: number }>(`SELECT id FROM secret_keys WHERE status = 'active' FOR UPDATE`);
       const fresh = await this.startNewKey(tx);
-      return { activeKeyId: fresh.id, retiredKeyId: before.rows[0]?.id ?? null };
+      const rotated = { activeKeyId: fresh.id, retiredKeyId: before.rows[0]?.id ?? null };
+      await this.audit.record({ actor, action: 'keys.rotate_data', outcome: 'ok', detail: rotated }, tx);
+      return rotated;
     });
   }
 
@@ -174,19 +179,19 @@ export class Keyring {
    * (advisory lock); the new key is on disk before any data key is wrapped with
    * it, and the old one is removed only once the database shows nothing uses it.
    */
-  async rotateMasterKey(): Promise<{ masterKeyId: string; rewrapped: number }> {
+  async rotateMasterKey(actor: string): Promise<{ masterKeyId: string; rewrapped: number }> {
     const rotator = this.master.rotator();
     return rotator.exclusive(async () => {
       await this.settle(rotator);
       try {
-        return await this.rewrapAll(rotator);
+        return await this.rewrapAll(rotator, actor);
       } finally {
         await this.settle(rotator);
       }
     });
   }
 
-  private rewrapAll(rotator: MasterKeyRotator): Promise<{ masterKeyId: string; rewrapped: number }> {
+  private rewrapAll(rotator: MasterKeyRotator, actor: string): Promise<{ masterKeyId: string; rewrapped: number }> {
     return this.db.transaction(async (tx) => {
       await lockKeyring(tx);
       const { rows } = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM secret_keys ORDER BY id FOR UPDATE`);
@@ -196,6 +201,8 @@ export class Keyring {
       for (const [i, row] of rows.entries()) {
         await tx.query('UPDATE secret_keys SET wrapped = $2, master_key_id = $3 WHERE id = $1', [row.id, wrapDataKey(next.key, row.id, keys[i]!), next.id]);
       }
+      // Fingerprints only: they name the key files, never the keys.
+      await this.audit.record({ actor, action: 'keys.rotate_master', outcome: 'ok', detail: { from: [...new Set(rows.map((r) => r.master_key_id))], to: next.id, rewrapped: rows.length } }, tx);
       return { masterKeyId: next.id, rewrapped: rows.length };
     });
   }

@@ -88,7 +88,7 @@ for (const backend of testBackends()) {
         await write(s, path, 'one');
         const writing = write(s, path, 'two');
         await new Promise((resolve) => setTimeout(resolve, 100));
-        await Promise.all([writing, s.secrets.keyring.rotateDataKey()]);
+        await Promise.all([writing, s.secrets.keyring.rotateDataKey('test-admin')]);
         assert.deepEqual([...(await readEveryVersion(s)).values()], ['one', 'two']);
       },
     );
@@ -98,10 +98,10 @@ for (const backend of testBackends()) {
       await write(s, 'project/k/a', 'first');
       for (let round = 0; round < 3; round++) {
         const results = await Promise.allSettled([
-          s.secrets.keyring.rotateMasterKey(),
-          s.secrets.keyring.rotateMasterKey(),
-          s.secrets.keyring.rotateMasterKey(),
-          s.secrets.keyring.rotateDataKey(),
+          s.secrets.keyring.rotateMasterKey('test-admin'),
+          s.secrets.keyring.rotateMasterKey('test-admin'),
+          s.secrets.keyring.rotateMasterKey('test-admin'),
+          s.secrets.keyring.rotateDataKey('test-admin'),
           write(s, 'project/k/a', `round-${round}`),
         ]);
         assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)), []);
@@ -112,6 +112,23 @@ for (const backend of testBackends()) {
       assert.deepEqual(await leftovers(db, home), []);
     });
 
+    test('every rotation is audited in its transaction: by whom, which keys (fingerprints, never keys); the rotate-after rollover too', async () => {
+      const { rows: [mark] } = await db.query<{ id: number }>('SELECT COALESCE(MAX(id), 0)::int AS id FROM audit_log');
+      const s = await start({ SUPERVISOR_KEY_ROTATE_AFTER: '2' });
+      const firstMaster = await masterKeyFileId(home);
+      await s.secrets.keyring.rotateDataKey('token:ops');
+      const { masterKeyId } = await s.secrets.keyring.rotateMasterKey('token:ops');
+      for (const value of ['a', 'b', 'c']) await write(s, 'project/k/rolled', value);
+      const { rows } = await db.query<{ actor: string; action: string; detail: Record<string, unknown> }>("SELECT actor, action, detail FROM audit_log WHERE id > $1 AND action LIKE 'keys.%' ORDER BY id", [mark!.id]);
+      assert.deepEqual(rows.slice(0, 3), [
+        { actor: 'token:ops', action: 'keys.rotate_data', detail: { activeKeyId: 2, retiredKeyId: 1 } },
+        { actor: 'token:ops', action: 'keys.rotate_master', detail: { from: [firstMaster], to: masterKeyId, rewrapped: 2 } },
+        { actor: 'system:key-rotate-after', action: 'keys.rotate_data', detail: { activeKeyId: 3, retiredKeyId: 2, encryptions: 2 } },
+      ]);
+      const keys = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM secret_keys');
+      assert.equal(rows.filter((r) => r.action === 'keys.rotate_data').length, keys.rows[0]!.n - 1, 'one row per data key started after the first');
+    });
+
     test('a data key id the keyring does not have is an integrity error naming it', async () => {
       const s = await start();
       await assert.rejects(s.secrets.keyring.keyById(999), isError('integrity', /data key 999 is missing from the keyring/));
@@ -120,8 +137,8 @@ for (const backend of testBackends()) {
     test('a restart without the master key the data keys need is refused, naming it and where it goes; the key file back under any name, it starts', async () => {
       const s = await start();
       await write(s, 'project/k/lost', 'still here');
-      await s.secrets.keyring.rotateDataKey();
-      const { masterKeyId } = await s.secrets.keyring.rotateMasterKey();
+      await s.secrets.keyring.rotateDataKey('test-admin');
+      const { masterKeyId } = await s.secrets.keyring.rotateMasterKey('test-admin');
       const saved = await readFile(join(home, 'keys', `${masterKeyId}.key`));
       await rm(join(home, 'keys', `${masterKeyId}.key`));
       await rm(join(home, 'master.key'));
@@ -142,8 +159,8 @@ for (const backend of testBackends()) {
       );
       const fromEnv = await start({ SUPERVISOR_MASTER_KEY: fileKey });
       assert.equal((await readEveryVersion(fromEnv)).get('project/k/env@1'), 'from env');
-      await assert.rejects(fromEnv.secrets.keyring.rotateMasterKey(), isError('invalid_input', /To rotate it: stop the daemons/));
-      await fromEnv.secrets.keyring.rotateDataKey();
+      await assert.rejects(fromEnv.secrets.keyring.rotateMasterKey('test-admin'), isError('invalid_input', /To rotate it: stop the daemons/));
+      await fromEnv.secrets.keyring.rotateDataKey('test-admin');
       assert.deepEqual(await referencedMasterKeys(db), [fileKeyId]);
     });
 
@@ -153,7 +170,7 @@ for (const backend of testBackends()) {
         await write(s, 'project/k/cut', 'before');
         const before = await masterKeyFileId(home);
         const cut = await start({}, losingDb(db, lost));
-        await assert.rejects(cut.secrets.keyring.rotateMasterKey(), /connection lost/);
+        await assert.rejects(cut.secrets.keyring.rotateMasterKey('test-admin'), /connection lost/);
         return before;
       };
 
@@ -188,7 +205,7 @@ for (const backend of testBackends()) {
         const s = await start();
         await write(s, 'project/k/cut', 'before');
         const oldKey = await readFile(join(home, 'master.key'));
-        const { masterKeyId } = await s.secrets.keyring.rotateMasterKey();
+        const { masterKeyId } = await s.secrets.keyring.rotateMasterKey('test-admin');
         // The data dir as the older version left it after a crash between its commit and its rename.
         await writeFile(join(home, 'master.key.next'), await readFile(join(home, 'master.key')), { mode: 0o600 });
         await writeFile(join(home, 'master.key'), oldKey, { mode: 0o600 });

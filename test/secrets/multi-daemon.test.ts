@@ -60,8 +60,8 @@ describe('several daemons on one database [postgres]', { skip: await skipReason(
     for (let round = 0; round < 6; round++) {
       const [x, y] = round % 2 === 0 ? [a, b] : [b, a];
       const results = await Promise.all([
-        x.secrets.keyring.rotateMasterKey(),
-        y.secrets.keyring.rotateDataKey(),
+        x.secrets.keyring.rotateMasterKey('test-admin'),
+        y.secrets.keyring.rotateDataKey('test-admin'),
         x.secrets.set(admin, { path: 'project/multi/x', value: `x ${round}` }),
         y.secrets.set(admin, { path: 'project/multi/y', value: `y ${round}` }),
       ]);
@@ -86,19 +86,19 @@ describe('several daemons on one database [postgres]', { skip: await skipReason(
     const b = await start(homeB);
     await b.secrets.set(admin, { path: 'project/multi/before', value: 'before' });
 
-    const { masterKeyId } = await a.secrets.keyring.rotateMasterKey();
+    const { masterKeyId } = await a.secrets.keyring.rotateMasterKey('test-admin');
     const needs = (err: unknown) => err instanceof SupervisorError && err.code === 'unavailable' && err.message.includes(`needs master key ${masterKeyId}`);
-    await assert.rejects(b.secrets.keyring.rotateDataKey(), needs);
+    await assert.rejects(b.secrets.keyring.rotateDataKey('test-admin'), needs);
     // What B has unwrapped keeps working; nothing is wrapped by its old key.
     await b.secrets.set(admin, { path: 'project/multi/during', value: 'during' });
-    await a.secrets.keyring.rotateDataKey();
+    await a.secrets.keyring.rotateDataKey('test-admin');
     await assert.rejects(b.secrets.set(admin, { path: 'project/multi/during', value: 'unwritable' }), needs);
     await assert.rejects(start(homeB), needs);
     assert.deepEqual(await referencedMasterKeys(a.db), [masterKeyId]);
 
     await copyFile(join(homeA, 'master.key'), join(homeB, 'keys', 'copied-from-a.key'));
     await b.secrets.set(admin, { path: 'project/multi/after', value: 'after' });
-    await b.secrets.keyring.rotateDataKey();
+    await b.secrets.keyring.rotateDataKey('test-admin');
     const everything = await readEveryVersion(a);
     assert.deepEqual([...everything.values()], ['after', 'before', 'during']);
     assert.deepEqual(await readEveryVersion(b), everything);
@@ -111,11 +111,11 @@ describe('several daemons on one database [postgres]', { skip: await skipReason(
     const env = { SUPERVISOR_MASTER_KEY: generateKey().toString('base64') };
     const [a, b] = [await start(await newHome(), env), await start(await newHome(), env)];
     await a.secrets.set(admin, { path: 'project/multi/env', value: 'one' });
-    await b.secrets.keyring.rotateDataKey();
+    await b.secrets.keyring.rotateDataKey('test-admin');
     await b.secrets.set(admin, { path: 'project/multi/env', value: 'two' });
-    await a.secrets.keyring.rotateDataKey();
+    await a.secrets.keyring.rotateDataKey('test-admin');
     assert.deepEqual([...(await readEveryVersion(a)).values()], ['one', 'two']);
     assert.deepEqual(await readEveryVersion(b), await readEveryVersion(a));
-    await assert.rejects(b.secrets.keyring.rotateMasterKey(), /SUPERVISOR_MASTER_KEY, so the daemon cannot replace it/);
+    await assert.rejects(b.secrets.keyring.rotateMasterKey('test-admin'), /SUPERVISOR_MASTER_KEY, so the daemon cannot replace it/);
   });
 });

@@ -125,8 +125,8 @@ for (const backend of testBackends()) {
       const path = 'project/c/rotated';
       await app.secrets.set(admin, { path, value: 'before rotation' });
       await app.secrets.get(admin, { path });
-      await app.secrets.keyring.rotateMasterKey();
-      await app.secrets.keyring.rotateDataKey();
+      await app.secrets.keyring.rotateMasterKey('test-admin');
+      await app.secrets.keyring.rotateDataKey('test-admin');
       assert.equal((await app.secrets.get(admin, { path })).value, 'before rotation');
       await app.secrets.set(admin, { path, value: 'after rotation' });
       assert.equal((await app.secrets.get(admin, { path })).value, 'after rotation');

@@ -25,17 +25,18 @@ const describe = (err: unknown) => (err instanceof SupervisorError ? `${err.code
 
 async function run(): Promise<void> {
   const db = await openTarget(target);
-  const keyring = new Keyring(db, await loadMasterKeys(target.home, undefined), systemClock, 1_000_000);
+  const audit = new AuditLog(db, systemClock);
+  const keyring = new Keyring(db, await loadMasterKeys(target.home, undefined), systemClock, 1_000_000, audit);
   await keyring.init();
-  const secrets = new SecretsService({ db, keyring, clock: systemClock, audit: new AuditLog(db, systemClock), reads: new ReadTracker(db, createLogger('silent')), maxValueBytes: 1024, projects: { get: () => Promise.reject(new Error('this worker gives no grants')) } });
+  const secrets = new SecretsService({ db, keyring, clock: systemClock, audit, reads: new ReadTracker(db, createLogger('silent')), maxValueBytes: 1024, projects: { get: () => Promise.reject(new Error('this worker gives no grants')) } });
   send('ready');
   for (let round = 0; ; round++) {
     const path = PATHS[round % PATHS.length]!;
     const settled = await Promise.allSettled([
-      keyring.rotateMasterKey(),
-      keyring.rotateMasterKey(),
-      keyring.rotateMasterKey(),
-      keyring.rotateDataKey(),
+      keyring.rotateMasterKey('test-admin'),
+      keyring.rotateMasterKey('test-admin'),
+      keyring.rotateMasterKey('test-admin'),
+      keyring.rotateDataKey('test-admin'),
       secrets.set(admin, { path, value: `${path} by ${process.pid}, round ${round}` }),
     ]);
     for (const outcome of settled) if (outcome.status === 'rejected') send({ error: describe(outcome.reason) });

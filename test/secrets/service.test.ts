@@ -322,10 +322,10 @@ for (const backend of testBackends()) {
     test('after data-key and master-key rotation every old version still decrypts', async () => {
       const path = 'project/consilio/rotated';
       await s.secrets.set(consilio, { path, value: 'before-any-rotation' });
-      const first = await s.secrets.keyring.rotateDataKey();
+      const first = await s.secrets.keyring.rotateDataKey('test-admin');
       assert.equal(first.activeKeyId, first.retiredKeyId! + 1);
       await s.secrets.set(consilio, { path, value: 'after-data-rotation' });
-      const master = await s.secrets.keyring.rotateMasterKey();
+      const master = await s.secrets.keyring.rotateMasterKey('test-admin');
       assert.ok(master.rewrapped >= 2);
       await s.secrets.set(consilio, { path, value: 'after-master-rotation' });
       const keys = await s.secrets.keyring.list();
