@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLError } from 'yaml';
 import { z } from 'zod';
 import { invalidInput } from './errors.js';
 import { defineSettings, parseSetting, rawSetting, readSettings, type SettingSources, type SettingsSpec, type SettingValues } from './settings.js';
@@ -84,7 +84,14 @@ function allSettings(tables: readonly SettingsTable[]): Map<string, { owner: str
 }
 
 function readConfigFile(path: string, known: Map<string, unknown>): Record<string, unknown> {
-  const parsed: unknown = parseYaml(readFileSync(path, 'utf8'));
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    // The yaml library's error names a line but not the file; every command reads this file first.
+    if (!(err instanceof YAMLError)) throw err;
+    throw invalidInput(`config file ${path} is not valid YAML (${err.message.split('\n')[0]}); fix it by hand, or move it away to start from the defaults`);
+  }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw invalidInput(`config file ${path} must hold a mapping of setting: value`);
@@ -107,7 +114,7 @@ export function readConfig(env: NodeJS.ProcessEnv, tables: readonly SettingsTabl
   const explicitFile = env[CONFIG_FILE_ENV];
   const filePath = configFilePath(env, home);
   if (explicitFile && !existsSync(filePath)) throw invalidInput(`${CONFIG_FILE_ENV} names ${filePath}, which does not exist`);
-  const sources: SettingSources = { env, file: existsSync(filePath) ? readConfigFile(filePath, known) : {} };
+  const sources: SettingSources = { env, file: existsSync(filePath) ? readConfigFile(filePath, known) : {}, fileName: filePath };
   const core = readSettings(CORE_SETTINGS, sources);
   const domains = Object.fromEntries(tables.map((t) => [t.id, readSettings(t.settings ?? {}, sources)]));
   return { ...core, home, domains, configFile: filePath, env, fileAtStart: sources.file };

@@ -34,6 +34,8 @@ export const defineSettings = <const S extends SettingsSpec>(spec: S): S => spec
 export interface SettingSources {
   env: NodeJS.ProcessEnv;
   file: Record<string, unknown>;
+  /** The config file's path, to name it in errors. */
+  fileName?: string;
 }
 
 /** The raw value a setting gets from the environment, the file or its default, in that order. */
@@ -43,12 +45,15 @@ export function rawSetting(name: string, def: SettingDef, sources: SettingSource
   return Object.hasOwn(sources.file, name) ? sources.file[name] : def.default;
 }
 
-/** Parses one setting's raw value, or throws `invalid_input` naming the setting and its variable. */
-export function parseSetting(name: string, def: SettingDef, raw: unknown): unknown {
+/**
+ * Parses one setting's raw value, or throws `invalid_input` naming the setting and where the
+ * value came from (its variable unless told: a bad value in the config file is fixed there).
+ */
+export function parseSetting(name: string, def: SettingDef, raw: unknown, from: string = def.env): unknown {
   const result = def.schema.safeParse(raw);
   if (!result.success) {
     const reason = result.error.issues[0]?.message ?? 'invalid value';
-    throw invalidInput(`setting ${name} (${def.env}) is invalid: ${reason}`);
+    throw invalidInput(`setting ${name} (${from}) is invalid: ${reason}`);
   }
   return result.data;
 }
@@ -56,6 +61,10 @@ export function parseSetting(name: string, def: SettingDef, raw: unknown): unkno
 /** Reads every setting of one table. */
 export function readSettings<S extends SettingsSpec>(spec: S, sources: SettingSources): SettingValues<S> {
   const values: Record<string, unknown> = {};
-  for (const [name, def] of Object.entries(spec)) values[name] = parseSetting(name, def, rawSetting(name, def, sources));
+  for (const [name, def] of Object.entries(spec)) {
+    const fromEnv = sources.env[def.env] !== undefined && sources.env[def.env] !== '';
+    const from = !fromEnv && Object.hasOwn(sources.file, name) ? `${name} in ${sources.fileName ?? 'the config file'}` : def.env;
+    values[name] = parseSetting(name, def, rawSetting(name, def, sources), from);
+  }
   return values as SettingValues<S>;
 }

@@ -22,6 +22,16 @@ test('a bad value is a clear error naming the setting and its variable', () => {
   assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'loud' }), /logLevel \(SUPERVISOR_LOG_LEVEL\)/);
 });
 
+test('a broken config file is named: YAML that does not parse, and a bad value in it (not blamed on the variable)', () => {
+  const file = join(home, 'broken.yaml');
+  writeFileSync(file, 'portBlockSize: [oops\n');
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }), (err) => err instanceof SupervisorError && err.code === 'invalid_input' && err.message.startsWith(`config file ${file} is not valid YAML (`) && !err.message.includes('\n'));
+  writeFileSync(file, 'port: abc\n');
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }), (err) => err instanceof SupervisorError && err.message.startsWith(`setting port (port in ${file}) is invalid`));
+  // Set in both, the variable's value is the one used, and the one named.
+  assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file, SUPERVISOR_PORT: 'xyz' }), /setting port \(SUPERVISOR_PORT\) is invalid/);
+});
+
 test('an unknown key in the config file is refused, listing the known ones', () => {
   const file = join(home, 'other.yaml');
   writeFileSync(file, 'prot: 1\n');
