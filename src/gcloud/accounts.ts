@@ -122,11 +122,13 @@ export class GcloudAccounts {
     return rows;
   }
 
-  async remove(principal: Principal, account: string): Promise<AccountRow> {
+  /** `confirmed` throws unless the caller confirmed: asked after the account is found, so a typo is named first. */
+  async remove(principal: Principal, account: string, confirmed: () => void): Promise<AccountRow> {
     const missing = () => notFound(`no Google Cloud account ${account}; gcloud_list_accounts shows them`);
     return this.deps.db.exclusive(accountLock(account), async () => {
       const { rows: found } = await this.deps.db.query('SELECT 1 FROM gcloud_accounts WHERE name = $1', [account]);
       if (!found[0]) throw missing();
+      confirmed();
       // The key goes first: should deleting it fail, the account is still listed and removing it
       // again finishes the job, where the other order would leave a credential with no account to
       // remove it by.

@@ -104,8 +104,7 @@ export const gcloudOperations = [
     input: z.object({ account: accountName, confirm }),
     output: accountSchema.extend({ notes: z.array(z.string()) }),
     handler: async ({ svc, principal }, input) => {
-      confirmed(input, `removing account ${input.account}`);
-      const { account, notes } = await svc.removeAccount(principal, input.account);
+      const { account, notes } = await svc.removeAccount(principal, input.account, () => confirmed(input, `removing account ${input.account}`));
       return { ...accountView(account), notes };
     },
   }),

@@ -96,8 +96,8 @@ export class GcloudService {
    * and adding an account for it again resumes them), but a note says they stop running when no
    * account is left for their project: removing one should not leave a VM silently unscaled.
    */
-  async removeAccount(principal: Principal, account: string): Promise<{ account: AccountRow; notes: string[] }> {
-    const removed = await this.accounts.remove(principal, account);
+  async removeAccount(principal: Principal, account: string, confirmed: () => void): Promise<{ account: AccountRow; notes: string[] }> {
+    const removed = await this.accounts.remove(principal, account, confirmed);
     const projectId = removed.project_id;
     if ((await this.accounts.list()).some((a) => a.project_id === projectId)) return { account: removed, notes: [] };
     const paused = await this.policies.list({ projects: [projectId], activeOnly: true });

@@ -167,7 +167,10 @@ for (const backend of testBackends()) {
       // A new key for the same project replaces the old one.
       const rotated = f.fake.addServiceAccount({ projectId: 'move-a', email: 'ops2@move-a.iam.gserviceaccount.com' });
       assert.equal(((await f.call('gcloud_add_account', { account: 'mover', key: JSON.stringify(rotated.key) })) as Json).created, false);
+      await assertRejects(f.call('gcloud_remove_account', { account: 'mover' }), 'invalid_input', /^confirm: removing account mover cannot be undone/);
       await f.call('gcloud_remove_account', { account: 'mover', confirm: true });
+      // An account that is not there is named before any confirmation is asked for.
+      await assertRejects(f.call('gcloud_remove_account', { account: 'mover' }), 'not_found', /^no Google Cloud account mover; /);
     });
 
     test('two keys for different Google projects added under one new name at once: one wins, the other is refused, the stored key is the winner\'s', async () => {
