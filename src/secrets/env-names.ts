@@ -1,4 +1,5 @@
 import { conflict, invalidInput } from '../core/errors.js';
+import { commentLines } from './envfile.js';
 import { folderOf, secretPath } from './paths.js';
 
 /** `project/consilio/database_url` → `DATABASE_URL`: the last segment, upper-cased, made a valid variable name. */
@@ -20,7 +21,7 @@ export function pathForKey(prefix: string, key: string, mapped?: ReadonlyMap<str
 }
 
 /** The comment an export writes for a variable whose name does not lead back to its path (stripe-key, nested/smtp_password). */
-const PATH_COMMENT = /^#[ \t]*supervisor-path[ \t]+([A-Za-z_][A-Za-z0-9_.-]*)[ \t]+(\S+)[ \t]*$/gm;
+const PATH_COMMENT = /^#[ \t]*supervisor-path[ \t]+([A-Za-z_][A-Za-z0-9_.-]*)[ \t]+(\S+)[ \t]*$/;
 
 /**
  * Header lines (comments, so dotenv and every other reader skip them) that let an import put each
@@ -32,9 +33,16 @@ export function pathComments(prefix: string, variables: ReadonlyArray<{ name: st
   return variables.filter((v) => pathForKey(prefix, v.name) !== v.path).map((v) => `supervisor-path ${v.name} ${v.path.slice(folder.length)}`);
 }
 
-/** The paths (relative to the imported prefix) that `# supervisor-path` comments give keys. */
+/**
+ * The paths (relative to the imported prefix) that `# supervisor-path` comments give keys. Only
+ * real comment lines count: export writes multi-line values raw, so a line inside one may look
+ * like a mapping and would otherwise move another secret.
+ */
 export function pathsFromComments(text: string): Map<string, string> {
-  return new Map([...text.matchAll(PATH_COMMENT)].map((m) => [m[1]!, m[2]!]));
+  return new Map(commentLines(text).flatMap((line) => {
+    const m = PATH_COMMENT.exec(line);
+    return m ? [[m[1]!, m[2]!] as const] : [];
+  }));
 }
 
 /** Environment variable names for secret paths; two paths that give the same name are an error, never a silent overwrite. */

@@ -49,6 +49,32 @@ export function parseEnvFile(text: string): EnvEntry[] {
 }
 
 /**
+ * The expression `dotenv.parse` reads KEY=value lines with (dotenv 18's LINE,
+ * used when parse is given no options), with `d` for match indices: group 2
+ * is a value, spanning every line a quoted value runs over.
+ */
+const DOTENV_LINE = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
+
+/**
+ * The lines of `.env` text that start with `#` and lie outside every value,
+ * found the way dotenv finds values: a `#` line inside a multi-line quoted
+ * value is part of that value, not a comment.
+ */
+export function commentLines(text: string): string[] {
+  // dotenv reads \r\n and lone \r as line breaks before matching.
+  const normalized = text.replace(/\r\n?/g, '\n');
+  const values = [...normalized.matchAll(DOTENV_LINE)].flatMap((m) => (m.indices?.[2] ? [m.indices[2]] : []));
+  const comments: string[] = [];
+  let offset = 0;
+  for (const line of normalized.split('\n')) {
+    // A value starts after `KEY=`, so a line starting past a value's start and before its end is inside it.
+    if (line.startsWith('#') && !values.some(([start, end]) => offset > start && offset < end)) comments.push(line);
+    offset += line.length + 1;
+  }
+  return comments;
+}
+
+/**
  * How `value` is written after `KEY=` so that `dotenv.parse` returns it
  * exactly, or undefined when no dotenv quoting can hold it. Quoted forms are
  * preferred in this order: literal single quotes on one line, double quotes

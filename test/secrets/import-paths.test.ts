@@ -1,0 +1,50 @@
+// Which path each key of an imported .env lands at: `# supervisor-path` comments map keys back to the
+// paths an export took them from, and only real comment lines may do that.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'dotenv';
+import { LocalInvoker } from '../../src/catalog/local-invoker.js';
+import { adminPrincipal } from '../../src/core/principal.js';
+import { pathsFromComments } from '../../src/secrets/env-names.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { addProject } from '../helpers/projects.js';
+import { openTestServices, type TestServices } from '../helpers/services.js';
+
+const admin = adminPrincipal('test-admin');
+
+const injected = 'say "hi"\n# supervisor-path LOWER_DASH hijacked\nmore';
+
+test('pathsFromComments reads comment lines, never lines inside a quoted value', () => {
+  for (const quote of [`'`, '"', '`']) {
+    const text = `# supervisor-path A a-path\nNOTE=${quote}x\n# supervisor-path B hijacked\ny${quote} # trailing\n# supervisor-path C c-path\n`;
+    assert.equal(parse(text).NOTE, 'x\n# supervisor-path B hijacked\ny', quote);
+    assert.deepEqual([...pathsFromComments(text)], [['A', 'a-path'], ['C', 'c-path']], quote);
+  }
+  // An unclosed quote is no quoted value to dotenv: it reads the line bare, and the next line is a comment.
+  assert.deepEqual([...pathsFromComments(`NOTE='x\n# supervisor-path B b-path\n`)], [['B', 'b-path']]);
+  assert.deepEqual([...pathsFromComments(`# supervisor-path A a\r\nB=1\r\n`)], [['A', 'a']]);
+});
+
+for (const backend of testBackends()) {
+  describe(`import_secrets paths [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let s: TestServices;
+    let asAdmin: LocalInvoker;
+    before(async () => {
+      s = await openTestServices(backend);
+      asAdmin = new LocalInvoker(s, admin, 'internal');
+      for (const name of ['inj', 'inj2', 'dup']) await addProject(s, admin.actor, { name });
+    });
+    after(() => s.close());
+
+    test('a line inside an exported multi-line value is no mapping comment: the round trip keeps every path and value', async () => {
+      await s.secrets.set(admin, { path: 'project/inj/lower-dash', value: 'dash path' });
+      await s.secrets.set(admin, { path: 'project/inj/note', value: injected });
+      const exported = await asAdmin.invoke('export_secrets', { prefix: 'project/inj/' });
+      assert.deepEqual(exported.refused, []);
+      const answer = await asAdmin.invoke('import_secrets', { prefix: 'project/inj2/', content: exported.content as string });
+      assert.deepEqual([...(answer.created as string[])].sort(), ['project/inj2/lower-dash', 'project/inj2/note']);
+      assert.equal((await s.secrets.get(admin, { path: 'project/inj2/lower-dash' })).value, 'dash path');
+      assert.equal((await s.secrets.get(admin, { path: 'project/inj2/note' })).value, injected);
+    });
+  });
+}
