@@ -197,11 +197,19 @@ export const secretOperations = [
         if (earlier) throw invalidInput(`content: ${earlier} and ${e.key} are the same secret (keys are lower-cased into paths); keep one`, { field: 'content', keys: [earlier, e.key] });
         seen.set(e.key.toLowerCase(), e.key);
       }
-      const empty = entries.filter((e) => e.value === '');
       const mapped = pathsFromComments(input.content);
-      const paths = entries.filter((e) => e.value !== '').map((e) => ({ path: pathForKey(input.prefix, e.key, mapped), value: e.value }));
+      const located = entries.map((e) => ({ ...e, path: pathForKey(input.prefix, e.key, mapped) }));
+      const keyAt = new Map<string, string>();
+      for (const e of located) {
+        // Two `# supervisor-path` comments (or one and a plain key) naming one path: both would write it, one as an update of the other.
+        const earlier = keyAt.get(e.path);
+        if (earlier) throw invalidInput(`content: ${earlier} and ${e.key} are the same secret (a # supervisor-path comment maps them both to ${e.path}); keep one`, { field: 'content', keys: [earlier, e.key] });
+        keyAt.set(e.path, e.key);
+      }
+      const empty = located.filter((e) => e.value === '');
+      const paths = located.filter((e) => e.value !== '').map((e) => ({ path: e.path, value: e.value }));
       const result = await svc.importMany(principal, input.prefix, paths, input.overwrite);
-      const emptyPaths = empty.map((e) => pathForKey(input.prefix, e.key, mapped));
+      const emptyPaths = empty.map((e) => e.path);
       // Written as asked, but said now: the project's next `supervisor run` would be refused for them.
       const warnings = paths
         .map((p) => ({ path: p.path, name: envNameFor(p.path) }))

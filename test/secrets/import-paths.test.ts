@@ -7,6 +7,7 @@ import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { pathsFromComments } from '../../src/secrets/env-names.js';
 import { skipReason, testBackends } from '../helpers/db.js';
+import { isError } from '../helpers/errors.js';
 import { addProject } from '../helpers/projects.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 
@@ -45,6 +46,25 @@ for (const backend of testBackends()) {
       assert.deepEqual([...(answer.created as string[])].sort(), ['project/inj2/lower-dash', 'project/inj2/note']);
       assert.equal((await s.secrets.get(admin, { path: 'project/inj2/lower-dash' })).value, 'dash path');
       assert.equal((await s.secrets.get(admin, { path: 'project/inj2/note' })).value, injected);
+    });
+
+    test('keys that supervisor-path comments put at one path are refused as one secret, before anything is written', async () => {
+      const collisions = [
+        '# supervisor-path A same\n# supervisor-path B same\nA=one\nB=two\n',
+        // A mapping onto the path a plain key lands at.
+        '# supervisor-path A same\nA=one\nSAME=two\n',
+        // An empty value is skipped, but at the same path it would still be reported beside the other.
+        '# supervisor-path A same\n# supervisor-path B same\nA=one\nB=\n',
+      ];
+      for (const content of collisions) {
+        for (const overwrite of [true, false]) {
+          await assert.rejects(
+            asAdmin.invoke('import_secrets', { prefix: 'project/dup/', content, overwrite }),
+            isError('invalid_input', /^content: A and (B|SAME) are the same secret \(a # supervisor-path comment maps them both to project\/dup\/same\); keep one$/),
+          );
+        }
+      }
+      assert.deepEqual((await s.secrets.list(admin, { prefix: 'project/dup/', recursive: true, includeDeleted: true, limit: 10 })).items, []);
     });
   });
 }
