@@ -48,30 +48,42 @@ export function parseEnvFile(text: string): EnvEntry[] {
   return Object.entries(parse(text)).map(([key, value]) => ({ key, value }));
 }
 
-/**
- * The expression `dotenv.parse` reads KEY=value lines with (dotenv 18's LINE,
- * used when parse is given no options), with `d` for match indices: group 2
- * is a value, spanning every line a quoted value runs over.
- */
-const DOTENV_LINE = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
+/** A KEY=value (or `KEY: value`) line whose value opens a quote: group 1 is the quote. */
+const QUOTED_ASSIGNMENT = /^\s*(?:export\s+)?[\w.-]+(?:\s*=|:\s)\s*(['"`])/;
+/** What may follow a closing quote on its line for dotenv to take it as the end of the value. */
+const AFTER_CLOSING = /^\s*(?:#.*)?$/;
 
 /**
- * The lines of `.env` text that start with `#` and lie outside every value,
- * found the way dotenv finds values: a `#` line inside a multi-line quoted
- * value is part of that value, not a comment.
+ * The lines of `.env` text that start with `#` and lie outside every value: a `#` line inside
+ * a multi-line quoted value is part of that value to dotenv, not a comment. A quoted value ends
+ * at the first unescaped quote with nothing but spaces or a comment after it on its line; one
+ * that never closes is read by dotenv as a bare one-line value.
  */
 export function commentLines(text: string): string[] {
-  // dotenv reads \r\n and lone \r as line breaks before matching.
-  const normalized = text.replace(/\r\n?/g, '\n');
-  const values = [...normalized.matchAll(DOTENV_LINE)].flatMap((m) => (m.indices?.[2] ? [m.indices[2]] : []));
+  // dotenv reads \r\n and a lone \r as line breaks.
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const comments: string[] = [];
-  let offset = 0;
-  for (const line of normalized.split('\n')) {
-    // A value starts after `KEY=`, so a line starting past a value's start and before its end is inside it.
-    if (line.startsWith('#') && !values.some(([start, end]) => offset > start && offset < end)) comments.push(line);
-    offset += line.length + 1;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('#')) {
+      comments.push(line);
+      continue;
+    }
+    const open = QUOTED_ASSIGNMENT.exec(line);
+    // The lines up to the closing quote are the value's: skip them.
+    if (open) i = closingLine(lines, i, open[0].length, open[1]!) ?? i;
   }
   return comments;
+}
+
+function closingLine(lines: readonly string[], start: number, from: number, quote: string): number | undefined {
+  for (let j = start; j < lines.length; j++) {
+    const line = lines[j]!;
+    for (let k = line.indexOf(quote, j === start ? from : 0); k !== -1; k = line.indexOf(quote, k + 1)) {
+      if (line[k - 1] !== '\\' && AFTER_CLOSING.test(line.slice(k + 1))) return j;
+    }
+  }
+  return undefined;
 }
 
 /**
