@@ -37,7 +37,18 @@ const version = z.number().int().min(1).max(MAX_VERSION);
 const ifVersion = z.number().int().min(0).max(MAX_VERSION).optional().describe('Write only if the current version is this (0 = new)');
 const noNul = (s: string) => !s.includes('\0');
 const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').nullable().optional().describe('What the secret is for');
-const tags = z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,39}$/, 'tags are lowercase [a-z0-9._-], up to 40 characters')).max(20).optional().describe('Labels shown in list_secrets, e.g. db, prod');
+const tags = z
+  .array(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,39}$/, 'tags are lowercase [a-z0-9._-], up to 40 characters')
+      // `--tags null` reads as "clear" elsewhere in the CLI (fields that take null); tags clear with [] (`--tags ''`).
+      .refine((t) => t !== 'null', "null is not a tag; an empty list ([], --tags '') clears the tags"),
+  )
+  .max(20)
+  .refine((t) => new Set(t).size === t.length, 'each tag once')
+  .optional()
+  .describe('Labels shown in list_secrets, e.g. db, prod');
 const expiresAt = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with its offset, e.g. 2030-01-01T00:00:00Z' }).nullable().optional().describe('When the credential expires (in the future); null clears. A new value without one drops a passed expiry');
 const rotationIntervalDays = z.number().int().min(1).max(3650).nullable().optional().describe('Rotate this many days after a change; null clears');
 const toDate = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));
