@@ -237,8 +237,10 @@ export class SecretsService {
   }
 
   /** The environment `supervisor run` gives a project's command (see run-env.ts). */
-  runEnv(principal: Principal, input: RunEnvInput): Promise<RunEnv> {
+  async runEnv(principal: Principal, input: RunEnvInput): Promise<RunEnv> {
     if (!this.deps.ports) throw new SupervisorError('unavailable', 'port variables need the ports domain, which is not wired here');
+    // A misspelt project is named, not answered with an empty environment.
+    await this.deps.projects.get(input.project);
     return buildRunEnv({ readMany: (p, prefix, limit, check) => this.readMany(p, prefix, limit, check), ports: this.deps.ports }, principal, input);
   }
 

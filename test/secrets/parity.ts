@@ -143,6 +143,7 @@ export const secretsParity: ParityCases = (ctx) => ({
   get_run_env: {
     async input(via) {
       const project = `env-via-${via}`;
+      await ctx.daemon.services.projects.add('test', { name: project });
       await put(ctx, `project/${project}/database_url`, 'postgres://env');
       await put(ctx, `project/${project}/api_key`, 'k-env');
       return { project };

@@ -51,6 +51,10 @@ for (const backend of testBackends()) {
       ]);
     });
 
+    test('a project that does not exist is not_found, not an empty environment', async () => {
+      await assert.rejects(asAdmin.invoke('get_run_env', { project: 'shpo' }), isError('not_found', /shpo/));
+    });
+
     test('each secret read is audited like get_secret', async () => {
       const rows = await s.audit.list({ action: 'secret.read', limit: 50 });
       assert.ok(rows.some((r) => r.target === 'project/shop/database_url'));
