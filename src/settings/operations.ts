@@ -64,7 +64,8 @@ export const configOperations = [
     }),
     output: z.object({ setting, file: z.string(), applied: z.enum(['live', 'restart', 'overridden']), message: z.string() }),
     handler: ({ svc }, input) => {
-      if ((input.value === undefined) === !input.unset) throw invalidInput('give a value, or unset: true, not both');
+      if (input.value === undefined && !input.unset) throw invalidInput(`value: missing; give ${input.name} a value, or unset: true for its default`, { field: 'value' });
+      if (input.value !== undefined && input.unset) throw invalidInput('give a value, or unset: true, not both');
       return svc.set(input.name, input.unset ? null : String(input.value));
     },
   }),

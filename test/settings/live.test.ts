@@ -78,6 +78,9 @@ describe('settings applied live', () => {
     const bad = await mcp('set_setting', { name: 'cloudflareTunnelMode', value: 'sideways' });
     assert.equal(bad.ok, false);
     assert.match((bad as { message: string }).message, /setting cloudflareTunnelMode \(SUPERVISOR_CLOUDFLARE_TUNNEL_MODE\) is invalid/);
+    // Neither a value nor unset: the value is what is missing (it said "not both").
+    const neither = await mcp('set_setting', { name: 'logLevel' });
+    assert.match((neither as { message: string }).message, /value: missing; give logLevel a value, or unset: true for its default/);
     assert.equal(await readFile(file, 'utf8'), text);
   });
 
