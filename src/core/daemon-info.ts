@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SupervisorError } from './errors.js';
 import { stillRuns } from './process-info.js';
 
 /**
@@ -48,7 +49,11 @@ export interface DaemonTarget {
  */
 export async function daemonTarget(env: NodeJS.ProcessEnv, home: string): Promise<DaemonTarget | undefined> {
   const token = env.SUPERVISOR_TOKEN || undefined;
-  if (env.SUPERVISOR_URL) return { url: env.SUPERVISOR_URL.replace(/\/$/, ''), token: token ?? '' };
+  if (env.SUPERVISOR_URL) {
+    // Another daemon's URL alone would only be answered "no bearer token", in HTTP's terms.
+    if (!token) throw new SupervisorError('unauthorized', `SUPERVISOR_URL (${env.SUPERVISOR_URL}) is set without SUPERVISOR_TOKEN; set it to a token of that daemon (\`supervisor token create\` there), or unset SUPERVISOR_URL to use this data dir's daemon`);
+    return { url: env.SUPERVISOR_URL.replace(/\/$/, ''), token };
+  }
   const info = await readDaemonInfo(home);
   return info && { url: info.url.replace(/\/$/, ''), token: token ?? info.token };
 }

@@ -47,6 +47,12 @@ test("with the daemon running, SUPERVISOR_TOKEN alone is presented to it: the to
   }
 });
 
+test('SUPERVISOR_URL without SUPERVISOR_TOKEN is refused naming the missing token, not in HTTP terms', async () => {
+  const refused = await runCli(['token', 'whoami'], { env: cliEnv(daemon.home, { SUPERVISOR_URL: 'http://127.0.0.1:1' }) });
+  assert.equal(refused.code, 1, describeResult(refused));
+  assert.match(refused.stderr, /SUPERVISOR_URL \(http:\/\/127\.0\.0\.1:1\) is set without SUPERVISOR_TOKEN; set it to a token of that daemon/);
+});
+
 test('without a daemon, SUPERVISOR_TOKEN is refused with what to do, before the data dir is opened', async () => {
   const home = daemon.home;
   await daemon.close();
