@@ -180,12 +180,17 @@ export class Git {
   /** Stages exactly these paths (additions, edits and deletions); refuses any outside the repository. */
   async stage(paths: string[]): Promise<void> {
     if (paths.length === 0) return;
-    await this.git(['add', '--', ...paths.map((p) => this.inside(p))]);
+    // Literal: a file named `*.txt` or `:(glob)x` is that file, not a pattern.
+    await this.git(['--literal-pathspecs', 'add', '--', ...paths.map((p) => this.inside(p))]);
   }
 
-  /** Commits what is staged; returns the new commit's sha. */
-  async commit(message: string): Promise<string> {
-    await this.git(['commit', '--quiet', '--message', message]);
+  /**
+   * Commits exactly these paths, as they are in the working tree (each must be tracked or staged:
+   * stage new files first); returns the new commit's sha. Anything else in the index (a person's
+   * `git add`, what an agent staged before its commit was undone) is left staged, not committed.
+   */
+  async commit(message: string, paths: string[]): Promise<string> {
+    await this.git(['--literal-pathspecs', 'commit', '--quiet', '--only', '--message', message, '--', ...paths.map((p) => this.inside(p))]);
     return this.sha();
   }
 

@@ -149,7 +149,10 @@ async function commitPhase(c: PhaseContext): Promise<Outcome> {
   const changes = agentOnly(state, tree);
   if (changes.length > 0) {
     await c.git.stage(changes.filter((ch) => ch.unstaged).map((ch) => ch.path));
-    const sha = await c.git.commit(commitMessage(state));
+    // Read again: staging drops a file that was added and then deleted, which git would no longer know by name.
+    const chosen = agentOnly(state, await c.git.changes()).flatMap((ch) => (ch.from === undefined ? [ch.path] : [ch.from, ch.path]));
+    // Only the chosen paths: the index may also hold a staged CLAUDE.md or validation output, which must stay out.
+    const sha = await c.git.commit(commitMessage(state), chosen);
     await c.log(`committed ${sha.slice(0, 10)} on ${state.branch} (${changes.length} ${plural(changes.length, 'file', 'files')})`);
   } else if ((await c.git.commitsSince(state.baseSha)).length > 0) {
     // Resumed after the commit was made but before the state saying so was saved.

@@ -26,7 +26,7 @@ export interface FakeStep {
   text?: string;
   result?: string;
   writes?: Record<string, string | null>;
-  commit?: boolean;
+  commit?: boolean | 'all';
   silent?: boolean;
   hang?: boolean;
   omitResult?: boolean;

@@ -75,7 +75,7 @@ describe('Git', () => {
       ['a.txt', 'gone.txt', 'dist/out.js', 'src/new.js'],
     );
     await repo.stage(['a.txt', 'gone.txt', 'src/new.js']);
-    const sha = await repo.commit('Greet people');
+    const sha = await repo.commit('Greet people', ['a.txt', 'gone.txt', 'src/new.js']);
 
     assert.equal(sha, await repo.sha('HEAD'));
     assert.deepEqual(await repo.commitsSince(base), [{ sha, subject: 'Greet people' }]);
@@ -84,6 +84,21 @@ describe('Git', () => {
       ['dist/out.js'],
     );
     assert.equal(await git(dir, 'log', '-1', '--format=%an <%ae>'), `${AUTHOR.name} <${AUTHOR.email}>`);
+  });
+
+  test('commits only the paths named: a staged rename, odd names, and other staged files stay staged, uncommitted', async (t) => {
+    const dir = await gitRepo(t, { 'old.txt': 'same\n', 'CLAUDE.md': '# p\n', 'gone me.txt': 'x\n' });
+    const repo = await Git.open(dir, AUTHOR);
+    await git(dir, 'mv', 'old.txt', 'new.txt');
+    await rm(join(dir, 'gone me.txt'));
+    await writeFiles(dir, { 'CLAUDE.md': '# p\nedited\n', '.mcp.json': '{}\n', 'naïve café.txt': 'ü\n', '*.txt': 'star\n' });
+    await git(dir, 'add', 'CLAUDE.md', '.mcp.json');
+    // As the commit phase does: stages what is not staged yet, then commits those and both sides of the rename.
+    await repo.stage(['gone me.txt', 'naïve café.txt', '*.txt']);
+    await repo.commit('Feature', ['old.txt', 'new.txt', 'gone me.txt', 'naïve café.txt', '*.txt']);
+
+    assert.deepEqual((await git(dir, '-c', 'core.quotepath=off', 'show', '--no-renames', '--name-status', '--format=', 'HEAD')).split('\n').sort(), ['A\t*.txt', 'D\tgone me.txt', 'D\told.txt', 'A\tnaïve café.txt', 'A\tnew.txt'].sort());
+    assert.equal(await git(dir, 'status', '--porcelain'), 'A  .mcp.json\nM  CLAUDE.md');
   });
 
   test('reports a staged rename with its old path', async (t) => {
@@ -107,7 +122,7 @@ describe('Git', () => {
     const base = await repo.sha();
     await writeFile(join(dir, 'a.txt'), 'changed\n');
     await repo.stage(['a.txt']);
-    await repo.commit('too early');
+    await repo.commit('too early', ['a.txt']);
 
     await repo.uncommitTo(base);
 
@@ -121,7 +136,7 @@ describe('Git', () => {
     await repo.createBranch('feature/x', 'main');
     await writeFiles(dir, { 'b.txt': 'b\n' });
     await repo.stage(['b.txt']);
-    await repo.commit('Add b');
+    await repo.commit('Add b', ['b.txt']);
 
     assert.deepEqual(
       (await repo.commitsSince('main')).map((c) => c.subject),

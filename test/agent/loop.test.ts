@@ -211,4 +211,21 @@ describe('PivLoop', () => {
     await writeFiles(other.dir, { 'notes.txt': 'mine\n' });
     await assert.rejects(other.loop.start(other.input), isError('conflict', /has uncommitted changes \(notes\.txt\)/));
   });
+
+  test('staged supervisor files stay out of the commit: staged by a person before the loop, or by the agent committing everything', async (t) => {
+    for (const commit of [undefined, 'all'] as const) {
+      const s = await setup(t, [{ ...GOOD, writes: { ...GOOD.writes, '.mcp.json': '{"mcpServers":{}}\n' }, commit }]);
+      await writeFiles(s.dir, { 'CLAUDE.md': '# Greeter\n' });
+      await git(s.dir, 'add', 'CLAUDE.md');
+      await git(s.dir, 'commit', '-qm', 'track CLAUDE.md');
+      await writeFiles(s.dir, { 'CLAUDE.md': '# Greeter\n\nregenerated\n' });
+      await git(s.dir, 'add', 'CLAUDE.md');
+      const result = await s.loop.start(s.input);
+      assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+      assert.deepEqual(result.filesChanged, ['greet.mjs'], `commit: ${commit}`);
+      assert.deepEqual(result.commits.length, 1);
+      assert.match(await git(s.dir, 'status', '--porcelain'), /^M. CLAUDE\.md$/m, 'still changed, uncommitted');
+      assert.match(await git(s.dir, 'status', '--porcelain'), /^(\?\?|A.) \.mcp\.json$/m);
+    }
+  });
 });

@@ -14,7 +14,8 @@
 //   text            assistant text (default "Working on it.")
 //   result          result text (default: text)
 //   writes          { "relative/path": "content" | null }  null deletes the file
-//   commit          true: `git commit -am` its own changes (which the loop must undo)
+//   commit          true: `git commit -am` its own changes (which the loop must undo);
+//                   "all": `git add -A` first, so new and supervisor-written files go in too
 //   silent          true: print nothing and hang
 //   hang            true: print the first lines, then hang without a result
 //   omitResult      true: exit without a result line
@@ -71,6 +72,7 @@ emit(assistant([{ type: 'text', text }]));
 if (step.hang) await hang();
 
 for (const [path, content] of Object.entries(step.writes ?? {})) writeFile(path, content);
+if (step.commit === 'all') execFileSync('git', ['add', '-A'], { stdio: 'ignore' });
 if (step.commit) execFileSync('git', ['commit', '-qam', 'agent commit'], { stdio: 'ignore' });
 if (step.omitResult) process.exit(step.exitCode ?? 0);
 
