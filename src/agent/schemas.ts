@@ -9,7 +9,8 @@ const noNul = (s: string) => !s.includes('\0');
 export const waitSeconds = z.number().int().min(0).max(600).default(0).describe('Wait up to this long for the end (0: answer now)');
 
 export const validationCommands = z
-  .array(z.string().min(1).max(1000).refine(noNul, 'must not contain NUL bytes'))
+  // A blank command runs nothing and passes: a loop "validated" by it would be validated by nothing.
+  .array(z.string().min(1).max(1000).refine(noNul, 'must not contain NUL bytes').refine((s) => s.trim() !== '', 'must not be blank'))
   .max(20)
   .describe('Shell commands that must pass, in order (build, lint, tests)');
 

@@ -78,7 +78,8 @@ export interface ParsedArgs {
 
 /** One list flag's items: comma-separated, or the value whole for fields the command keeps whole (CliSpec.whole). */
 function listItems(cmd: CommandSpec, field: FieldSpec, value: string): string[] {
-  if (cmd.cli.whole?.includes(field.name)) return value.trim() === '' ? [] : [value];
+  // Kept as given, blank too: the operation's schema refuses a blank item, the same for every interface.
+  if (cmd.cli.whole?.includes(field.name)) return [value];
   return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
 }
 

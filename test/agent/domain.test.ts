@@ -241,6 +241,11 @@ for (const backend of testBackends()) {
       const detected = await admin.invoke('start_piv', { project: p.name, feature: 'Greet again', waitSeconds: 60 });
       assert.deepEqual((detected.validation as Json).commands, ['npm run test']);
       await assertRejects(admin.invoke('configure_piv', { project: p.name, validationCommands: [] }), 'invalid_input', /at least one validation command/);
+      // A blank command would run nothing and pass: refused by both, naming the field, and nothing is stored or started.
+      await assertRejects(admin.invoke('configure_piv', { project: p.name, validationCommands: ['node check.mjs', ' \t '] }), 'invalid_input', /validationCommands.*1.*must not be blank/);
+      await git(p.dir, 'switch', '-q', 'main');
+      await assertRejects(admin.invoke('start_piv', { project: p.name, feature: 'Greet blankly', validationCommands: ['   '] }), 'invalid_input', /validationCommands.*0.*must not be blank/);
+      assert.equal(((await admin.invoke('list_piv_runs', { project: p.name })).items as Json[]).length, 2);
     });
 
     test('a project with an active loop is removed only with force, which cancels the loop', async (t) => {

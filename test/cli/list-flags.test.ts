@@ -22,6 +22,13 @@ test('validation commands keep their commas: one command per flag, in order', as
   assert.deepEqual(started.input.validationCommands, ['make a,b']);
 });
 
+test('a blank validation command reaches the schema whole, which refuses it naming the field', async () => {
+  const { input } = await parseOperationArgs(command('start_piv'), ['shop', 'add a page', '--validation-commands', '   '], noStdin);
+  assert.deepEqual(input.validationCommands, ['   ']);
+  const parsed = catalog.require('start_piv').input.safeParse(input);
+  assert.deepEqual(parsed.error?.issues.map((i) => [i.path.join('.'), i.message]), [['validationCommands.0', 'must not be blank']]);
+});
+
 test('the usage line says which list flags repeat and which take a,b', () => {
   assert.match(usageLine(command('configure_piv')), / --validation-commands <validation-commands>\.\.\.( |$)/);
   assert.match(usageLine(command('set_secret')), /\[--tags a,b\]/);
