@@ -64,15 +64,26 @@ export class Git {
     private readonly author: GitAuthor | undefined,
   ) {}
 
-  /** Opens the repository `dir` is in; refuses a folder that is not in one. */
+  /**
+   * Opens the repository whose top folder `dir` is; refuses a folder that is not in one, and a
+   * folder inside another repository (a subfolder, or a plain folder in someone's checkout): a
+   * loop there would run its agent, validation and commits at that repository's root instead.
+   */
   static async open(dir: string, author?: GitAuthor): Promise<Git> {
     let top: string;
     try {
-      top = (await exec('git', ['rev-parse', '--show-toplevel'], { cwd: dir, env: gitEnv() })).stdout.trim();
+      top = await realpath((await exec('git', ['rev-parse', '--show-toplevel'], { cwd: dir, env: gitEnv() })).stdout.trim());
     } catch (err) {
       throw invalidInput(`${dir} is not inside a git repository (${firstLine(err)}); run \`git init\` there first`, { dir });
     }
-    return new Git(await realpath(top), author);
+    if ((await realpath(dir)) !== top) {
+      throw invalidInput(
+        `${dir} is not the top folder of its git repository but inside ${top}, so a loop would work on all of ${top}; ` +
+          `make the project's directory the repository's root (${top}), or run \`git init\` in ${dir} to give it a repository of its own`,
+        { dir, root: top },
+      );
+    }
+    return new Git(top, author);
   }
 
   /** Runs git in the repository and returns its stdout (a failure, any non-zero exit, throws). */

@@ -263,6 +263,9 @@ export class AgentService {
     if (row.status !== 'interrupted' && !orphaned) {
       throw conflict(`PIV loop ${id} is ${row.status}; only an interrupted loop can be resumed`, { id, status: row.status });
     }
+    // The loop's saved repoDir is already its repository's root: the project's directory says whether that root is the project.
+    const { directory } = await this.deps.projects.get(row.project);
+    if (directory) await Git.open(directory);
     this.killLeftAgent(row);
     try {
       await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['interrupted', 'running']);

@@ -248,6 +248,40 @@ for (const backend of testBackends()) {
       assert.equal(((await admin.invoke('list_piv_runs', { project: p.name })).items as Json[]).length, 2);
     });
 
+    /**
+     * A loop begun but not run, made `interrupted` as a daemon that restarts with resuming at start
+     * off leaves it: both slots are held by hanging loops while it is started, so it stays queued.
+     */
+    const interruptedLoop = async (t: Parameters<typeof projectRepo>[0]) => {
+      await fake.script([{ match: 'Feature: Wait for ever', hang: true }, planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const holders = [];
+      for (let i = 0; i < 2; i++) holders.push((await admin.invoke('start_piv', { project: (await project(t)).name, feature: 'Wait for ever', validationCommands: ['node check.mjs'] })).id);
+      for (const id of holders) await until(id, (x) => x.status === 'running', 'a hanging loop to hold a slot');
+      const p = await project(t);
+      const { id } = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await s.db.query(`UPDATE piv_runs SET status = 'interrupted' WHERE id = $1 AND status = 'queued'`, [id]);
+      for (const holder of holders) await admin.invoke('cancel_piv', { id: holder });
+      assert.equal((await status(id)).status, 'interrupted');
+      return { ...p, id };
+    };
+
+    test('a project directory inside a repository, not its top, is refused by start_piv and resume_piv, saying what to do', async (t) => {
+      const p = await project(t);
+      await writeFiles(p.dir, { 'inner/README.md': 'inner\n' });
+      await admin.invoke('update_project', { project: p.name, directory: join(p.dir, 'inner') });
+      const refusal = /inner is not the top folder of its git repository .*make the project's directory the repository's root .*or run `git init` in /;
+      await assertRejects(admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] }), 'invalid_input', refusal);
+      assert.equal(await git(p.dir, 'branch', '--list', 'feature/*'), '');
+
+      const left = await interruptedLoop(t);
+      await writeFiles(left.dir, { 'inner/README.md': 'inner\n' });
+      await admin.invoke('update_project', { project: left.name, directory: join(left.dir, 'inner') });
+      await assertRejects(admin.invoke('resume_piv', { id: left.id }), 'invalid_input', refusal);
+      assert.equal((await status(left.id)).status, 'interrupted');
+      await admin.invoke('update_project', { project: left.name, directory: left.dir });
+      assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 60 })).status, 'succeeded');
+    });
+
     test('a project with an active loop is removed only with force, which cancels the loop', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
       const p = await project(t);

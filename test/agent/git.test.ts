@@ -1,7 +1,7 @@
 // The loop's git steps on real temporary repositories.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Git, featureSlug } from '../../src/agent/git.js';
 import { AUTHOR, git, gitRepo, tempDir, writeFiles } from './fixture.js';
@@ -25,6 +25,17 @@ describe('Git', () => {
   test('refuses a folder that is not a repository', async (t) => {
     const dir = await tempDir(t);
     await assert.rejects(Git.open(dir), isError('invalid_input', /is not inside a git repository.*run `git init` there first/));
+  });
+
+  test('refuses a folder inside a repository, not its top; a symlink to the top is the top', async (t) => {
+    const dir = await gitRepo(t, { 'sub/a.txt': 'a\n' });
+    await mkdir(join(dir, 'plain'));
+    for (const inner of ['sub', 'plain']) {
+      await assert.rejects(Git.open(join(dir, inner)), isError('invalid_input', /is not the top folder of its git repository but inside .*make the project's directory the repository's root .*or run `git init` in /));
+    }
+    const link = join(await tempDir(t), 'link');
+    await symlink(dir, link);
+    assert.equal((await Git.open(link)).root, await realpath(dir));
   });
 
   test('a dirty tree is refused, naming the files', async (t) => {
