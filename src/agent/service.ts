@@ -13,6 +13,7 @@ import { adminPrincipal, assertOwnProject, mayUse, type Principal } from '../cor
 import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
+import { isSupervisorWritten } from '../instructions/index.js';
 import type { KnowledgeService } from '../knowledge/index.js';
 import type { ProjectService } from '../projects/index.js';
 import type { Complexity, TaskService } from '../tasks/index.js';
@@ -266,6 +267,12 @@ export class AgentService {
     // The loop's saved repoDir is already its repository's root: the project's directory says whether that root is the project.
     const { directory } = await this.deps.projects.get(row.project);
     if (directory) await Git.open(directory);
+    // The loop would refuse someone else's uncommitted work when checking its branch out again, and
+    // fail for good; refused here instead, it stays interrupted, to be resumed once the tree is clean.
+    if (row.state && row.state.status === 'running') {
+      const git = await Git.open(row.state.repoDir);
+      if ((await git.currentBranch()) !== row.state.branch) await git.assertClean(isSupervisorWritten);
+    }
     this.killLeftAgent(row);
     try {
       await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['interrupted', 'running']);

@@ -282,6 +282,18 @@ for (const backend of testBackends()) {
       assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 60 })).status, 'succeeded');
     });
 
+    test('resuming an interrupted loop over a dirty tree is refused, and the loop stays interrupted to be resumed later', async (t) => {
+      const left = await interruptedLoop(t);
+      await git(left.dir, 'switch', '-q', 'main');
+      await writeFiles(left.dir, { 'notes.txt': 'mine\n' });
+      for (let i = 0; i < 2; i++) {
+        await assertRejects(admin.invoke('resume_piv', { id: left.id }), 'conflict', /uncommitted changes \(notes\.txt\)/);
+        assert.equal((await status(left.id)).status, 'interrupted');
+      }
+      await git(left.dir, 'clean', '-fdq');
+      assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 60 })).status, 'succeeded');
+    });
+
     test('a project with an active loop is removed only with force, which cancels the loop', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
       const p = await project(t);
