@@ -53,8 +53,9 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
   try {
     services = await openApp({ config, db: inject.db ?? (await openDatabase(config, DOMAINS)), log, clock: inject.clock });
     // After the database is open: PGlite gives the files it creates mode 0666 whatever the umask.
+    // Routine at every start (the files PGlite made since the last one), so not worth an info line.
     const tightened = await tightenDataDir(config.home);
-    if (tightened > 0) log.info({ files: tightened }, 'took group and other permissions off files in the data dir');
+    if (tightened > 0) log.debug({ files: tightened }, 'took group and other permissions off files in the data dir');
     const localToken = randomBytes(32).toString('base64url');
     const tokens = services.auth.tokens;
     const app = await buildHttpServer(services, { localToken, verifyToken: (token) => tokens.verify(token) });
