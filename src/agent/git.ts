@@ -86,14 +86,17 @@ export class Git {
     return new Git(top, author);
   }
 
-  /** Runs git in the repository and returns its stdout (a failure, any non-zero exit, throws). */
-  private async git(args: string[]): Promise<string> {
+  /**
+   * Runs git in the repository and returns its stdout. A failure (any non-zero exit) throws
+   * `unavailable`, or what `refusal` makes of git's reason when the failure is the repository's state.
+   */
+  private async git(args: string[], refusal?: (reason: string) => SupervisorError): Promise<string> {
     const identity = this.author ? ['-c', `user.name=${this.author.name}`, '-c', `user.email=${this.author.email}`] : [];
     try {
       const { stdout } = await exec('git', [...identity, ...args], { cwd: this.root, env: gitEnv(), timeout: TIMEOUT_MS, maxBuffer: MAX_BUFFER });
       return stdout;
     } catch (err) {
-      throw new SupervisorError('unavailable', `git ${args[0]} failed in ${this.root}: ${firstLine(err)}`, { dir: this.root, args });
+      throw refusal?.(firstLine(err)) ?? new SupervisorError('unavailable', `git ${args[0]} failed in ${this.root}: ${firstLine(err)}`, { dir: this.root, args });
     }
   }
 
@@ -171,7 +174,7 @@ export class Git {
 
   /** Creates `name` from `from` and checks it out, noting `from` as its base (baseOf). */
   async createBranch(name: string, from: string): Promise<void> {
-    await this.git(['switch', '--quiet', '--create', name, from]);
+    await this.switch(['--create', name, from], name);
     await this.git(['config', `branch.${name}.${BASE_KEY}`, from]);
   }
 
@@ -185,7 +188,23 @@ export class Git {
   }
 
   async switchTo(name: string): Promise<void> {
-    await this.git(['switch', '--quiet', name]);
+    await this.switch([name], name);
+  }
+
+  /**
+   * `git switch`, whose refusals are the repository's state, not an outage: the branch exists
+   * already, is checked out in another worktree, is gone, or local changes are in the way.
+   */
+  private async switch(args: string[], branch: string): Promise<void> {
+    await this.git(['switch', '--quiet', ...args], (reason) => {
+      const worktree = /already (?:checked out|used by worktree) at '([^']+)'/.exec(reason)?.[1];
+      const advice = worktree
+        ? `a loop works on its branch in ${this.root} itself: in ${worktree}, switch to another branch (git -C ${worktree} switch --detach) or remove that worktree (git worktree remove ${worktree})`
+        : /already exists/.test(reason)
+          ? `rename the branch there is (git branch -m ${branch} ${branch}-old), or delete it (git branch -D ${branch}) if it is not needed`
+          : `check out ${branch} by hand in ${this.root} to see what stops it`;
+      return conflict(`cannot check out branch ${branch} in ${this.root}: ${reason}; ${advice}`, { dir: this.root, branch, ...(worktree ? { worktree } : {}) });
+    });
   }
 
   /** Stages exactly these paths (additions, edits and deletions); refuses any outside the repository. */

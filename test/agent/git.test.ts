@@ -67,6 +67,19 @@ describe('Git', () => {
     assert.equal(await repo.currentBranch(), 'feature/greet-2');
   });
 
+  test('a branch that is taken is a conflict naming it and saying what to do: it exists already, or is checked out in another worktree', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+    await git(dir, 'branch', 'feature/greet');
+    const repo = await Git.open(dir);
+    await assert.rejects(repo.createBranch('feature/greet', 'main'), isError('conflict', /cannot check out branch feature\/greet in .*already exists; rename the branch there is \(git branch -m feature\/greet feature\/greet-old\)/));
+    const other = join(await tempDir(t), 'wt');
+    await git(dir, 'worktree', 'add', '-q', other, 'feature/greet');
+    await assert.rejects(
+      repo.switchTo('feature/greet'),
+      isError('conflict', new RegExp(`cannot check out branch feature/greet in .*already (checked out|used by worktree) at '${other}'.*in ${other}, switch to another branch \\(git -C ${other} switch --detach\\) or remove that worktree`)),
+    );
+  });
+
   test('reports a detached HEAD as no branch', async (t) => {
     const dir = await gitRepo(t, { 'a.txt': 'a\n' });
     await git(dir, 'checkout', '-q', '--detach');
