@@ -28,6 +28,8 @@ export interface FileChange {
   staged: boolean;
   /** Some of the change is only in the working tree (an untracked file counts). */
   unstaged: boolean;
+  /** New and not in the index: git does not know the file yet. */
+  untracked: boolean;
 }
 
 const TIMEOUT_MS = 60_000;
@@ -109,29 +111,12 @@ export class Git {
       const entry = fields[i] ?? '';
       if (entry.length < 4) continue;
       const [x, y] = [entry[0], entry[1]];
-      const change: FileChange = { path: entry.slice(3), staged: x !== ' ' && x !== '?', unstaged: y !== ' ' };
+      const change: FileChange = { path: entry.slice(3), staged: x !== ' ' && x !== '?', unstaged: y !== ' ', untracked: x === '?' };
       // -z puts a rename's old path in the next field.
       if (x === 'R' || x === 'C') change.from = fields[++i];
       changes.push(change);
     }
     return changes;
-  }
-
-  /** Refuses a tree with uncommitted changes (but those to paths `ignored` accepts), naming them. */
-  async assertClean(ignored: (path: string) => boolean = () => false): Promise<void> {
-    const paths = (await this.changes()).map((c) => c.path).filter((p) => !ignored(p));
-    if (paths.length === 0) return;
-    const shown = paths.slice(0, 20).join(', ') + (paths.length > 20 ? `, … (${paths.length} in all)` : '');
-    const branch = await this.currentBranch();
-    // A loop that failed or was cancelled leaves its agent's work on its branch: usually to be thrown away, not kept.
-    const advice =
-      branch !== undefined && (await this.baseOf(branch)) !== undefined
-        ? `they are on ${branch}, the branch of an earlier PIV loop, which leaves its agent's changes there when it fails or is cancelled: discard them (git checkout -- . && git clean -fd), set them aside (git stash -u), or commit them on ${branch}, before starting a loop`
-        : 'commit them, or set them aside (git stash -u, which keeps new files too), before starting a loop';
-    throw conflict(`${this.root} has uncommitted changes (${shown}); ${advice}`, {
-      dir: this.root,
-      files: paths,
-    });
   }
 
   /** False in a repository whose branch has no commit yet (git init, nothing committed). */

@@ -1,15 +1,18 @@
-// The PIV loop engine: begin (refuse a dirty tree, create feature/<slug> from the base branch),
-// then run the phases prime → plan → implement → validate (→ implement again with the failure,
+// The PIV loop engine: begin (refuse a dirty tree, name feature/<slug>), then, when the loop first
+// runs, create that branch from the base branch (the tree still clean), and run the phases prime → plan → implement → validate (→ implement again with the failure,
 // up to maxRetries) → commit. After every phase the state is saved, so `run(id)` resumes a loop
 // from the phase after the last one that finished; a phase that was cut off runs again whole.
 import { randomUUID } from 'node:crypto';
-import { conflict, invalidInput } from '../core/errors.js';
+import { SupervisorError, conflict, invalidInput } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Git, featureSlug, type GitAuthor } from './git.js';
 import { DEFAULT_SETTINGS, type LoopFailure, type Phase, type PhaseTiming, type PivResult, type PivSettings, type PivState } from './model.js';
-import { isSupervisorWritten } from '../instructions/index.js';
 import { PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
+import { CheckoutRefused, assertClean, assertOwnTree, cleanUpCommands, treePrint } from './tree.js';
 import { detectValidationCommands } from './validate.js';
+
+/** The phases whose work is uncommitted changes in the tree (see PivState.inPhase). */
+const WRITES_TREE: readonly Phase[] = ['implement', 'validate'];
 
 /** The abort reason of a loop stopped by the daemon's shutdown (a person's cancel gives none). */
 export const SHUTDOWN = 'shutdown';
@@ -35,6 +38,8 @@ export interface PivLoopDeps extends Omit<PhaseDeps, 'clock'> {
   beforeDone?: (state: PivState) => Promise<void>;
   /** The identity of the loop's commits; default the repository's own git configuration. */
   author?: GitAuthor;
+  /** What to do once a refused checkout is clean again, for a loop that runs (or resumes) later; default: run it again. */
+  whenClean?: (loopId: string) => string;
   newId?: () => string;
 }
 
@@ -63,7 +68,7 @@ export class PivLoop {
     return this.exclusive(git, async () => this.drive(git, await this.create(git, input), signal));
   }
 
-  /** Checks the repository, creates the feature branch and saves the new loop, without running it. */
+  /** Checks the repository, names the feature branch and saves the new loop, without running it or touching the checkout. */
   async begin(input: StartPivInput): Promise<PivState> {
     const git = await Git.open(input.repoDir, this.deps.author);
     return this.exclusive(git, () => this.create(git, input));
@@ -93,7 +98,7 @@ export class PivLoop {
     const feature = input.feature.trim();
     if (feature === '') throw invalidInput('describe the feature to build; the description is empty');
     if (!(await git.hasCommits())) throw invalidInput(`${git.root} has no commits yet; commit what is there first, so the feature branch has a base`, { dir: git.root });
-    await git.assertClean(isSupervisorWritten);
+    await assertClean(git, 'then start the loop again');
     const baseBranch = await this.baseBranch(git, input.baseBranch);
     const validationCommands = input.validationCommands ?? (await detectValidationCommands(git.root));
     if (validationCommands.length === 0) {
@@ -105,7 +110,6 @@ export class PivLoop {
     }
     const baseSha = await git.sha(baseBranch);
     const branch = await git.freeBranchName(`feature/${featureSlug(feature)}`);
-    await git.createBranch(branch, baseBranch);
     const state: PivState = {
       id: (this.deps.newId ?? randomUUID)(),
       repoDir: git.root,
@@ -113,6 +117,7 @@ export class PivLoop {
       baseBranch,
       baseSha,
       branch,
+      branchPending: true,
       settings: { ...DEFAULT_SETTINGS, ...definedOnly(input.settings ?? {}), validationCommands },
       status: 'running',
       next: 'prime',
@@ -126,7 +131,7 @@ export class PivLoop {
       startedAt: this.clock.now().toISOString(),
     };
     await this.deps.store.save(state);
-    await this.log(state, 'prime', `branch ${branch} created from ${baseBranch} at ${baseSha.slice(0, 10)}`);
+    await this.log(state, 'prime', `the loop will work on branch ${branch}, created from ${baseBranch} when it starts`);
     return state;
   }
 
@@ -151,22 +156,45 @@ export class PivLoop {
   private async drive(git: Git, saved: PivState, signal: AbortSignal | undefined): Promise<PivResult> {
     let state = saved;
     if (state.status !== 'running') return this.result(state);
-    await this.checkOut(git, state);
+    state = await this.takeCheckout(git, state);
     // The tree may have changed while no loop was watching it: validate again before committing.
     if (state.next === 'commit') state = { ...state, next: 'validate' };
     while (state.next !== 'done') {
-      state = await this.step(git, state, state.next, signal);
+      const phase = state.next;
+      if (WRITES_TREE.includes(phase)) {
+        state = { ...state, inPhase: phase };
+        await this.deps.store.save(state);
+      }
+      state = await this.step(git, state, phase, signal);
       if (state.next === 'done') await this.deps.beforeDone?.(state);
+      else state = { ...state, tree: await treePrint(git), inPhase: undefined };
       await this.deps.store.save(state);
     }
     return this.result(state);
   }
 
-  /** A resumed loop continues on its own branch; someone else's uncommitted work is never carried over. */
-  private async checkOut(git: Git, state: PivState): Promise<void> {
-    if ((await git.currentBranch()) === state.branch) return;
-    await git.assertClean(isSupervisorWritten);
-    await git.switchTo(state.branch);
+  /**
+   * Readies the checkout for the loop's work, refusing (CheckoutRefused) someone else's
+   * uncommitted changes: a loop's first run creates its branch from a clean tree; a loop that goes
+   * on finds only what it left, and its branch checked out (again).
+   */
+  private async takeCheckout(git: Git, state: PivState): Promise<PivState> {
+    const then = this.deps.whenClean?.(state.id) ?? 'then run the loop again';
+    await assertOwnTree(git, state, then);
+    if (!state.branchPending) {
+      if ((await git.currentBranch()) !== state.branch) await refusedWith(then, git.switchTo(state.branch));
+      return state;
+    }
+    if (!(await git.branchExists(state.baseBranch))) {
+      throw conflict(`branch ${state.baseBranch}, which PIV loop ${state.id} was to start from, is gone from ${git.root}; start the loop again from another branch`, { dir: git.root, base: state.baseBranch });
+    }
+    // Created now from where the base is now: work committed on it while the loop was queued is in.
+    const baseSha = await git.sha(state.baseBranch);
+    await refusedWith(then, git.createBranch(state.branch, state.baseBranch));
+    const begun: PivState = { ...state, baseSha, branchPending: undefined, tree: {} };
+    await this.deps.store.save(begun);
+    await this.log(begun, 'prime', `branch ${state.branch} created from ${state.baseBranch} at ${baseSha.slice(0, 10)}`);
+    return begun;
   }
 
   private async step(git: Git, state: PivState, phase: Phase, signal: AbortSignal | undefined): Promise<PivState> {
@@ -211,7 +239,8 @@ export class PivLoop {
     const left = await agentChanges({ git, state }).catch(() => []);
     if (left.length > 0) {
       const files = left.slice(0, 10).map((c) => c.path).join(', ') + (left.length > 10 ? `, … (${left.length} files)` : '');
-      await this.log(state, failure.phase, `left uncommitted on ${state.branch}: ${files}; discard them (git checkout -- . && git clean -fd) or commit them before another loop starts in this repository`);
+      const { discard, keep } = cleanUpCommands(left);
+      await this.log(state, failure.phase, `left uncommitted on ${state.branch}: ${files}; before another loop starts in this repository, discard them (${discard}) or commit them (${keep})`);
     }
     return {
       ...state,
@@ -255,6 +284,16 @@ export class PivLoop {
     if (state.validation) result.validation = state.validation;
     if (state.finishedAt) result.finishedAt = state.finishedAt;
     return result;
+  }
+}
+
+/** A branch git cannot check out (taken, in another worktree) is a checkout a person frees, like a dirty tree. */
+async function refusedWith(then: string, switching: Promise<void>): Promise<void> {
+  try {
+    await switching;
+  } catch (err) {
+    if (err instanceof SupervisorError && err.code === 'conflict') throw new CheckoutRefused(`${err.message}; ${then}`, err.details);
+    throw err;
   }
 }
 

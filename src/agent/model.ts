@@ -81,6 +81,22 @@ export interface PivState {
   /** Where the feature branch starts; the loop's commit comes right after it. */
   baseSha: string;
   branch: string;
+  /**
+   * From start_piv until the loop first runs: the branch is named but not created, and the
+   * checkout is untouched (a queued loop must not switch a checkout someone may still work in).
+   */
+  branchPending?: boolean;
+  /**
+   * The uncommitted changes as the loop last left them (path → content hash, see tree.ts): the
+   * loop goes on only over these, so it never commits a change it did not make.
+   */
+  tree?: Record<string, string>;
+  /**
+   * The phase running when this was saved: set just before a phase that writes to the tree
+   * (implement, validate) starts, cleared when it is saved done. Still set when the loop is next
+   * run, its run was cut off (a crash, a shutdown), and what is in the tree is that phase's work.
+   */
+  inPhase?: Phase;
   settings: PivSettings;
   status: LoopStatus;
   /** The phase to run next: where a resumed loop starts. */

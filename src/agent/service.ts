@@ -13,7 +13,6 @@ import { adminPrincipal, assertOwnProject, mayUse, type Principal } from '../cor
 import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
-import { isSupervisorWritten } from '../instructions/index.js';
 import type { KnowledgeService } from '../knowledge/index.js';
 import type { ProjectService } from '../projects/index.js';
 import type { Complexity, TaskService } from '../tasks/index.js';
@@ -25,6 +24,7 @@ import { LOOP_ENV } from './process-group.js';
 import { PivLoop, SHUTDOWN, type PhaseEvent } from './loop.js';
 import type { PivState } from './model.js';
 import { Runs, type RunRow, type RunStatus } from './runs.js';
+import { CheckoutRefused, assertOwnTree } from './tree.js';
 import { runView, type RunView } from './view.js';
 
 export interface AgentSettings {
@@ -115,8 +115,8 @@ export class AgentService {
   }
 
   /**
-   * Checks the project's repository (clean tree, base branch), creates the feature branch and
-   * queues the loop; answers at once with its id (or, with waitSeconds, when it finished or the
+   * Checks the project's repository (clean tree, base branch), names the feature branch and
+   * queues the loop (the branch is created, the checkout switched, when the loop starts); answers at once with its id (or, with waitSeconds, when it finished or the
    * time ran out). A dirty tree, a missing directory or a loop already active are refused here.
    */
   async start(principal: Principal, req: StartPivRequest): Promise<RunView> {
@@ -267,12 +267,9 @@ export class AgentService {
     // The loop's saved repoDir is already its repository's root: the project's directory says whether that root is the project.
     const { directory } = await this.deps.projects.get(row.project);
     if (directory) await Git.open(directory);
-    // The loop would refuse someone else's uncommitted work when checking its branch out again, and
-    // fail for good; refused here instead, it stays interrupted, to be resumed once the tree is clean.
-    if (row.state && row.state.status === 'running') {
-      const git = await Git.open(row.state.repoDir);
-      if ((await git.currentBranch()) !== row.state.branch) await git.assertClean(isSupervisorWritten);
-    }
+    // The loop would refuse someone else's uncommitted work (and be interrupted again) when it
+    // starts; refused here instead, the caller hears it, and the loop stays interrupted until the tree is clean.
+    if (row.state && row.state.status === 'running') await assertOwnTree(await Git.open(row.state.repoDir), row.state, `then resume_piv ${id} again`);
     this.killLeftAgent(row);
     try {
       await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['interrupted', 'running']);
@@ -343,6 +340,10 @@ export class AgentService {
         const result = await this.loopFor(id, row.project, run).run(id, run.controller.signal);
         if (stoppedForShutdown(result.status, run)) await this.requeue(row.id);
       } catch (err) {
+        if (err instanceof CheckoutRefused) {
+          await this.interrupt(id, err.message);
+          return;
+        }
         this.deps.log.error({ err, loop: id }, 'PIV loop failed outside its phases');
         await this.finishUnrun(await this.runs.get(id), 'failed', `the loop could not go on: ${(err as Error).message}`).catch((e: unknown) =>
           this.deps.log.error({ err: e, loop: id }, 'could not record the failure of a PIV loop'),
@@ -354,6 +355,13 @@ export class AgentService {
         this.pump();
       }
     })();
+  }
+
+  /** A loop that cannot start (or go on) in its checkout as it is waits, interrupted, for a person to clean it and resume it. */
+  private async interrupt(id: string, why: string): Promise<void> {
+    const state = await this.store.load(id);
+    await this.runs.setStatus(id, 'interrupted', this.deps.clock.now(), ['running']);
+    await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase: state && state.next !== 'done' ? state.next : 'prime', message: `interrupted before it touched the checkout: ${why}` });
   }
 
   /** A loop the daemon's shutdown stopped goes back in the queue, to resume at the phase it was in (its end was not recorded: recordEnd). */
@@ -417,6 +425,7 @@ export class AgentService {
         return results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
       },
       onPhase: (event) => this.onPhase(project, event),
+      whenClean: (loopId) => `then resume the loop: resume_piv ${loopId} (supervisor piv resume ${loopId})`,
       beforeDone: (state) => this.recordEnd(project, state, run),
       onAgentLine: (_id, phase, line) => {
         if (!run) return;

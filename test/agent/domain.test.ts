@@ -4,6 +4,7 @@
 // knowledge learn from every loop.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
@@ -279,6 +280,9 @@ for (const backend of testBackends()) {
       await assertRejects(admin.invoke('resume_piv', { id: left.id }), 'invalid_input', refusal);
       assert.equal((await status(left.id)).status, 'interrupted');
       await admin.invoke('update_project', { project: left.name, directory: left.dir });
+      // The loop has not touched the checkout yet: the folder made for this test would be committed as its work.
+      await assertRejects(admin.invoke('resume_piv', { id: left.id }), 'conflict', /uncommitted changes \(inner\/README\.md\)/);
+      await rm(join(left.dir, 'inner'), { recursive: true });
       assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 60 })).status, 'succeeded');
     });
 
@@ -292,6 +296,35 @@ for (const backend of testBackends()) {
       }
       await git(left.dir, 'clean', '-fdq');
       assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 60 })).status, 'succeeded');
+    });
+
+    test('a queued loop leaves the checkout alone until it starts; what someone changed there meanwhile interrupts it, untouched and uncommitted', async (t) => {
+      await fake.script([{ match: 'Feature: Wait for ever', hang: true }, planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const holders = [];
+      for (let i = 0; i < 2; i++) holders.push((await admin.invoke('start_piv', { project: (await project(t)).name, feature: 'Wait for ever', validationCommands: ['node check.mjs'] })).id);
+      for (const id of holders) await until(id, (x) => x.status === 'running', 'a hanging loop to hold a slot');
+      const p = await project(t);
+      const queued = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      assert.equal(queued.status, 'queued');
+      assert.equal(queued.branch, 'feature/greet-people-by-name', 'named at once');
+      assert.equal(await git(p.dir, 'branch', '--show-current'), 'main', 'the checkout is not switched while the loop waits');
+      assert.equal(await git(p.dir, 'branch', '--list', 'feature/*'), '');
+
+      // The person goes on working in the checkout while the loop waits.
+      await writeFiles(p.dir, { 'notes.txt': 'mine\n', 'check.mjs': "console.log('my own check');\n" });
+      for (const holder of holders) await admin.invoke('cancel_piv', { id: holder });
+      const interrupted = await until(queued.id, (x) => x.status === 'interrupted', 'the loop to be interrupted');
+      const said = (interrupted.progress as Json[]).map((e) => String(e.message)).join('\n');
+      assert.match(said, /interrupted before it touched the checkout: .* has uncommitted changes \(check\.mjs, notes\.txt\); a loop would commit them as its own\./);
+      assert.match(said, new RegExp(`then resume the loop: resume_piv ${queued.id} \\(supervisor piv resume ${queued.id}\\)`));
+      assert.equal(await git(p.dir, 'branch', '--show-current'), 'main');
+      assert.equal(await git(p.dir, 'status', '--porcelain'), 'M check.mjs\n?? notes.txt', 'their work is left as it was');
+      await assertRejects(admin.invoke('resume_piv', { id: queued.id }), 'conflict', /uncommitted changes \(check\.mjs, notes\.txt\)/);
+
+      await git(p.dir, 'stash', 'push', '--include-untracked', '-q');
+      const done = await admin.invoke('resume_piv', { id: queued.id, waitSeconds: 60 });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+      assert.deepEqual(done.filesChanged, ['greet.mjs'], 'only the agent\'s work is committed');
     });
 
     test('a project with an active loop is removed only with force, which cancels the loop', async (t) => {

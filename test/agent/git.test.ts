@@ -3,9 +3,15 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Git, featureSlug } from '../../src/agent/git.js';
+import { assertClean, changesToCheck, cleanUpCommands } from '../../src/agent/tree.js';
+import type { SupervisorError } from '../../src/core/errors.js';
 import { AUTHOR, git, gitRepo, tempDir, writeFiles } from './fixture.js';
 import { isError } from '../helpers/errors.js';
+
+const run = promisify(execFile);
 
 
 describe('featureSlug', () => {
@@ -38,23 +44,40 @@ describe('Git', () => {
     assert.equal((await Git.open(link)).root, await realpath(dir));
   });
 
-  test('a dirty tree is refused, naming the files', async (t) => {
-    const dir = await gitRepo(t, { 'a.txt': 'a\n' });
+  test('a dirty tree is refused, naming the files and the commands that commit, set aside or discard exactly those', async (t) => {
+    const dir = await gitRepo(t, { 'a.txt': 'a\n', 'old name.txt': 'o\n' });
     await writeFile(join(dir, 'a.txt'), 'changed\n');
-    await writeFiles(dir, { 'new/b.txt': 'b\n' });
+    await writeFiles(dir, { 'new/b.txt': 'b\n', 'CLAUDE.md': '# written by the supervisor\n' });
     const repo = await Git.open(dir);
-    await assert.rejects(repo.assertClean(), isError('conflict', /has uncommitted changes \(a\.txt, new\/b\.txt\); commit them, or set them aside \(git stash -u/));
-    // On a loop's branch, what is left is most likely a failed loop's work: the advice says how to discard it.
+    const refused = await assertClean(repo, 'then start the loop again').then(() => undefined, (err: SupervisorError) => err);
+    assert.equal(refused?.code, 'conflict');
+    assert.equal(
+      refused?.message,
+      `${repo.root} has uncommitted changes (a.txt, new/b.txt); a loop would commit them as its own. In ${repo.root}, ` +
+        'commit them on main (git add -- a.txt new/b.txt && git commit -m "…"), ' +
+        'set them aside (git stash push --include-untracked -- a.txt new/b.txt; git stash pop brings them back) ' +
+        'or discard them (git restore --source=HEAD --staged --worktree -- a.txt && git clean -f -- new/b.txt); then start the loop again',
+    );
+    assert.deepEqual(refused?.details.files, ['a.txt', 'new/b.txt']);
+    // The commands work as given: a path with a space is quoted.
+    await git(dir, 'mv', 'old name.txt', 'new name.txt');
+    const { discard } = cleanUpCommands(await changesToCheck(repo));
+    assert.equal(discard, "git restore --source=HEAD --staged --worktree -- a.txt 'old name.txt' 'new name.txt' && git clean -f -- new/b.txt");
+    await run('sh', ['-c', discard], { cwd: dir });
+    assert.equal(await git(dir, 'status', '--porcelain'), '?? CLAUDE.md');
+
+    // On a loop's branch, what is left is most likely a failed loop's work: discarding it comes first.
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
     await repo.createBranch('feature/greet', 'main');
     await assert.rejects(
-      repo.assertClean(),
-      isError('conflict', /; they are on feature\/greet, the branch of an earlier PIV loop, .*: discard them \(git checkout -- \. && git clean -fd\), set them aside \(git stash -u\), or commit them on feature\/greet/),
+      assertClean(repo, 'then start the loop again'),
+      isError('conflict', /\(a\.txt\); they are on feature\/greet, the branch of an earlier PIV loop, .*\. In .*, discard them \(git restore --source=HEAD --staged --worktree -- a\.txt\), set them aside \(.*\) or commit them on feature\/greet \(git add -- a\.txt && git commit -m "…"\); then start the loop again$/),
     );
   });
 
   test('a clean tree passes', async (t) => {
     const repo = await Git.open(await gitRepo(t, { 'a.txt': 'a\n' }));
-    await repo.assertClean();
+    await assertClean(repo, 'then go on');
   });
 
   test('creates a feature branch, with a free name when one is taken', async (t) => {
@@ -128,7 +151,7 @@ describe('Git', () => {
   test('reports a staged rename with its old path', async (t) => {
     const dir = await gitRepo(t, { 'old.txt': 'same\n' });
     await git(dir, 'mv', 'old.txt', 'new.txt');
-    assert.deepEqual(await (await Git.open(dir)).changes(), [{ path: 'new.txt', from: 'old.txt', staged: true, unstaged: false }]);
+    assert.deepEqual(await (await Git.open(dir)).changes(), [{ path: 'new.txt', from: 'old.txt', staged: true, unstaged: false, untracked: false }]);
   });
 
   test('refuses to stage paths outside the repository or inside .git', async (t) => {
@@ -151,7 +174,7 @@ describe('Git', () => {
     await repo.uncommitTo(base);
 
     assert.equal(await repo.sha(), base);
-    assert.deepEqual(await repo.changes(), [{ path: 'a.txt', staged: true, unstaged: false }]);
+    assert.deepEqual(await repo.changes(), [{ path: 'a.txt', staged: true, unstaged: false, untracked: false }]);
   });
 
   test('lists commits and changed files since the base, and recent commits', async (t) => {

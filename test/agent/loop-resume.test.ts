@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PivLoop } from '../../src/agent/loop.js';
 import type { PivState } from '../../src/agent/model.js';
 import { MemoryPivStore } from '../../src/agent/store.js';
-import { AUTHOR, fakeAgent, git, gitRepo } from './fixture.js';
+import { AUTHOR, fakeAgent, git, gitRepo, writeFiles } from './fixture.js';
 import {FEATURE, GOOD, GREETER, PLAN, SETTINGS, planRule, setup} from './greeter.js';
 import { isError } from '../helpers/errors.js';
 
@@ -60,6 +60,34 @@ describe('PivLoop resume', () => {
     assert.equal(result.commits.length, 1);
     assert.equal(await git(dir, 'log', '--format=%s', 'main..HEAD'), FEATURE);
     assert.ok(store.progress(begun.id).some((e) => e.message === 'the commit was already made; not committing again'));
+  });
+
+  test('goes on only over the changes it left: an edit made while it was stopped is refused, naming the file, and never committed', async (t) => {
+    const dir = await gitRepo(t, GREETER);
+    const agent = await fakeAgent(t, [planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+    // Stopped between Implement (saved, its change recorded) and Validate.
+    const store = new CrashingStore((s) => s.inPhase === 'validate');
+    const input = { repoDir: dir, feature: FEATURE, validationCommands: ['node check.mjs'], settings: SETTINGS };
+    const begun = await new PivLoop({ agent: agent.runner, store, author: AUTHOR }).begin(input);
+    await assert.rejects(new PivLoop({ agent: agent.runner, store, author: AUTHOR }).run(begun.id), /supervisor stopped/);
+    assert.equal(await git(dir, 'status', '--porcelain'), 'M greet.mjs', "the agent's change, on the loop's branch");
+
+    // Someone works in the checkout meanwhile: a new file, an edit, and an edit to the agent's own file.
+    await writeFiles(dir, { 'notes.txt': 'mine\n', 'check.mjs': `${GREETER['check.mjs']}// mine\n` });
+    const loop = new PivLoop({ agent: agent.runner, store, author: AUTHOR, whenClean: (id) => `then resume_piv ${id}` });
+    await assert.rejects(
+      loop.run(begun.id),
+      isError('conflict', new RegExp(`has uncommitted changes that PIV loop ${begun.id} did not make \\(check\\.mjs, notes\\.txt\\);.*; then resume_piv ${begun.id}$`)),
+    );
+    await git(dir, 'restore', 'check.mjs');
+    await writeFiles(dir, { 'greet.mjs': 'export const greet = () => "edited by hand";\n' });
+    await assert.rejects(loop.run(begun.id), isError('conflict', /did not make \(greet\.mjs, notes\.txt\)/));
+
+    await writeFiles(dir, GOOD.writes as Record<string, string>);
+    await git(dir, 'clean', '-fq');
+    const result = await loop.run(begun.id);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.deepEqual(result.filesChanged, ['greet.mjs']);
   });
 
   test('a finished loop returns its result without running anything', async (t) => {

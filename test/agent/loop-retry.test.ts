@@ -44,7 +44,7 @@ describe('PivLoop failures and retries', () => {
     // The last attempt is left in the tree for a person to look at; the log says where and what to do with it.
     assert.deepEqual(result.filesChanged, ['greet.mjs']);
     assert.ok(
-      s.store.progress(result.id).some((e) => e.message === `left uncommitted on ${result.branch}: greet.mjs; discard them (git checkout -- . && git clean -fd) or commit them before another loop starts in this repository`),
+      s.store.progress(result.id).some((e) => e.message === `left uncommitted on ${result.branch}: greet.mjs; before another loop starts in this repository, discard them (git restore --source=HEAD --staged --worktree -- greet.mjs) or commit them (git add -- greet.mjs && git commit -m "…")`),
       JSON.stringify(s.store.progress(result.id).map((e) => e.message)),
     );
     assert.equal((await s.calls()).length, 1 + 4);
