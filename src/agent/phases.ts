@@ -12,6 +12,7 @@ import type { Phase, PivFailureReason, PivState, ValidationFailure } from './mod
 import { prime, renderContext, type KnowledgeSearch } from './prime.js';
 import { SYSTEM_PROMPT, implementPrompt, planPrompt, retryPrompt } from './prompts.js';
 import { loopEnv } from './process-group.js';
+import { contentHash } from './tree.js';
 import type { PivStore } from './store.js';
 import type { StreamLine } from './stream-json.js';
 import { failureSignature, runValidation, type ValidationReport } from './validate.js';
@@ -80,7 +81,8 @@ async function implementPhase(c: PhaseContext): Promise<Outcome> {
     ? retryPrompt(state.feature, plan, commands, state.lastFailure, attempt - 1, state.settings.maxRetries)
     : implementPrompt(state.feature, plan, commands);
   const run = await runAgent(c, 'implement', `implement-${attempt}-agent`, prompt, state.settings.implementPermissionMode);
-  const patch = { ...usageAfter(state, run), attempts: attempt };
+  const validationOutputs = await untouchedOutputs(c);
+  const patch = { ...usageAfter(state, run), attempts: attempt, validationOutputs };
 
   const away = await backOnBranch(c, 'implement');
   if (away) return { patch, failed: true, stop: away };
@@ -89,7 +91,7 @@ async function implementPhase(c: PhaseContext): Promise<Outcome> {
     await c.log('the agent made commits of its own; they were undone (its changes kept) so that only validated work is committed');
   }
   if (!run.ok) return agentFailed('implement', run, patch);
-  if ((await agentChanges(c)).length === 0) {
+  if ((await agentChanges({ git: c.git, state: { ...state, validationOutputs } })).length === 0) {
     return { patch, failed: true, stop: { reason: 'no_changes', message: 'implement: the agent finished without changing any file' } };
   }
   return { patch: { ...patch, next: 'validate' } };
@@ -239,6 +241,18 @@ function usageAfter(state: PivState, run: AgentRunResult): Partial<PivState> {
 
 function agentFailed(phase: Phase, run: AgentRunResult, patch: Partial<PivState>): Outcome {
   return { patch, failed: true, stop: { reason: run.reason ?? 'error', message: `${phase}: ${run.message ?? 'the agent failed'}` } };
+}
+
+/**
+ * The files validation made that are still as it left them (recorded in the tree's print after
+ * validate). One the agent has since edited (a generated file it changed) is its work: committed.
+ */
+async function untouchedOutputs(c: Pick<PhaseContext, 'git' | 'state'>): Promise<string[]> {
+  const left = c.state.tree;
+  if (left === undefined) return c.state.validationOutputs;
+  const untouched: string[] = [];
+  for (const path of c.state.validationOutputs) if ((await contentHash(c.git.root, path)) === left[path]) untouched.push(path);
+  return untouched;
 }
 
 /** Changes in the tree that the agent made: everything but what validation commands produced and the files the supervisor writes. */

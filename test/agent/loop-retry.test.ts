@@ -26,6 +26,20 @@ describe('PivLoop failures and retries', () => {
     assert.match(await git(s.dir, 'show', 'HEAD:greet.mjs'), /Hello, \$\{name\}!/);
   });
 
+  test("a file validation made and the agent then edited is the agent's work, committed; what validation alone wrote stays out", async (t) => {
+    // The retry fixes greet.mjs and also edits the settings file the first validation generated.
+    const s = await setup(t, [bad('Hi there'), { ...GOOD, writes: { ...GOOD.writes, 'settings.json': '{"greeting":"Hello"}\n' } }]);
+    const validation = 'test -f settings.json || echo "{}" > settings.json; echo run > build.log; node check.mjs';
+
+    const result = await s.loop.start({ ...s.input, validationCommands: [validation] });
+
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
+    assert.equal(result.retries, 1);
+    assert.deepEqual(result.filesChanged, ['greet.mjs', 'settings.json']);
+    assert.equal(await git(s.dir, 'show', 'HEAD:settings.json'), '{"greeting":"Hello"}');
+    assert.equal(await git(s.dir, 'status', '--porcelain'), '?? build.log', "validation's own output is left uncommitted");
+  });
+
   test('validation fails every time: failure after the retries, with the last output, and nothing committed', async (t) => {
     const s = await setup(t, [bad('one'), bad('two'), bad('three'), bad('four'), GOOD]);
 
