@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import type { ProjectData } from '../core/project-data.js';
-import { conflict, notFound } from '../core/errors.js';
+import { conflict, forbidden, notFound } from '../core/errors.js';
 import { assertOwnProject, mayUse, type Principal } from '../core/principal.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { FALLBACK_MS, FALLBACK_RULE, MIN_SAMPLES, TASK_COLUMNS, toTask, type Complexity, type Estimate, type Task, type TaskRow, type TaskStats, type TaskStatus } from './model.js';
@@ -45,6 +45,9 @@ const LEVELS: Array<{ basis: string; project: boolean; complexity: boolean }> = 
 
 const STATS_GROUPS = 200;
 const round = (n: number | null) => (n === null ? null : Math.round(Number(n)));
+
+/** How the supervisor's own principals are named (adminPrincipal('system:piv')): no token's actor looks like it (token:<name>(<id>)). */
+const SYSTEM_ACTOR = 'system:';
 
 /**
  * Task timing (the earlier implementation's TaskTimer): tasks are started and then completed
@@ -92,6 +95,7 @@ export class TaskService {
   private async finish(principal: Principal, id: string, status: Exclude<TaskStatus, 'running'>, error: string | null): Promise<Task> {
     const task = await this.visible(principal, id);
     if (!task) throw notFound(`no task ${id}; start_task returns the id to use`, { id });
+    await this.assertMayEnd(principal, id);
     const now = this.deps.clock.now();
     const { rows } = await this.deps.db.query<TaskRow>(
       `UPDATE tasks SET status = $2, finished_at = $3, error = $4,
@@ -101,6 +105,17 @@ export class TaskService {
     );
     if (!rows[0]) throw conflict(`task ${id} has already ${task.status}; a task is finished once`, { id, status: task.status });
     return toTask(rows[0]);
+  }
+
+  /**
+   * A task the supervisor started itself (a PIV loop's run and phases) is ended by the same
+   * actor only: ended by hand, its duration and outcome would be the caller's word, not the work's.
+   */
+  private async assertMayEnd(principal: Principal, id: string): Promise<void> {
+    const { rows } = await this.deps.db.query<{ started_by: string }>('SELECT started_by FROM tasks WHERE id = $1', [id]);
+    const owner = rows[0]?.started_by ?? '';
+    if (!owner.startsWith(SYSTEM_ACTOR) || owner === principal.actor) return;
+    throw forbidden(`task ${id} was started by the supervisor itself (${owner}) and ends with the work it times, not by a call; to stop that work, stop it (a PIV loop: cancel_piv)`, { id, startedBy: owner });
   }
 
   /** Fails every task still running whose id starts with `prefix` (a loop's phases cut off by a crash); returns how many. */

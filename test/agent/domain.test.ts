@@ -327,6 +327,22 @@ for (const backend of testBackends()) {
       assert.deepEqual(done.filesChanged, ['greet.mjs'], 'only the agent\'s work is committed');
     });
 
+    test("a loop's tasks are its own: no token completes, fails or cancels them by hand; the loop ends them", async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      const p = await project(t);
+      const own = new LocalInvoker(s, projectPrincipal(p.name, `token:${p.name}`), 'mcp');
+      const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await until(started.id, (x) => x.phase === 'implement', 'the loop to implement');
+      const refusal = new RegExp(`task piv:${started.id} was started by the supervisor itself \\(system:piv\\) and ends with the work it times.*cancel_piv`);
+      await assertRejects(own.invoke('complete_task', { id: `piv:${started.id}` }), 'forbidden', refusal);
+      await assertRejects(own.invoke('fail_task', { id: `piv:${started.id}`, error: 'no' }), 'forbidden', refusal);
+      await assertRejects(admin.invoke('complete_task', { id: `piv:${started.id}` }), 'forbidden', refusal);
+
+      await admin.invoke('cancel_piv', { id: started.id });
+      const { groups } = (await admin.invoke('get_task_stats', { project: p.name, type: 'piv_run' })) as { groups: Json[] };
+      assert.deepEqual(groups.map((g) => [g.count, g.cancelled]), [[0, 1]], 'ended by the loop, as cancelled');
+    });
+
     test('a project with an active loop is removed only with force, which cancels the loop', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
       const p = await project(t);
