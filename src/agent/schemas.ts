@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { projectName } from '../core/names.js';
+import { PLAN_CHARS } from './view.js';
 
 const isoDate = z.string().describe('ISO 8601 timestamp');
 export const runId = z.string().regex(/^[0-9a-f-]{36}$/, 'a loop id is the UUID start_piv answered').describe('Loop id (from start_piv)');
@@ -47,7 +48,8 @@ export const runOutput = z.object({
     .nullable()
     .optional(),
   timings: z.array(z.object({ phase: z.string(), attempt: z.number().int(), durationMs: z.number().int(), outcome: z.string() })).optional(),
-  plan: z.string().nullable().optional(),
+  plan: z.string().nullable().optional().describe(`Its first ${PLAN_CHARS.toLocaleString('en')} characters; artifact "plan" gives it whole`),
+  planChars: z.number().int().optional().describe("The whole plan's length"),
   lastLines: z.array(z.string()).optional().describe("The agent's last output lines"),
   progress: z.array(z.object({ at: isoDate, phase: z.string(), message: z.string() })).optional().describe('The last progressEntries (default 10) entries of the progress log, oldest first'),
   artifacts: z.array(z.string()).optional().describe('Kept texts: context, plan, plan-agent, implement-<n>-agent (transcripts), validation-<n>'),

@@ -26,6 +26,7 @@ export interface RunView {
   validation?: { ok: boolean; commands: string[]; failedCommand: string | null; output: string } | null;
   timings?: Array<{ phase: string; attempt: number; durationMs: number; outcome: string }>;
   plan?: string | null;
+  planChars?: number;
   lastLines?: string[];
   progress?: ProgressEntry[];
   artifacts?: string[];
@@ -33,6 +34,16 @@ export interface RunView {
 }
 
 const OUTPUT_CHARS = 4_000;
+/** A plan can run to pages: a status answered again and again gives its start, the artifact gives it whole. */
+export const PLAN_CHARS = 2_000;
+
+/** The plan's first PLAN_CHARS characters, cut at a line end when one is near, saying how to get the rest. */
+function planStart(plan: string): string {
+  if (plan.length <= PLAN_CHARS) return plan;
+  const cut = plan.lastIndexOf('\n', PLAN_CHARS);
+  const start = plan.slice(0, cut > PLAN_CHARS / 2 ? cut : PLAN_CHARS);
+  return `${start}\n… (${plan.length - start.length} more characters; get_piv_status with artifact "plan" answers it whole)`;
+}
 
 export interface ViewExtra {
   now: Date;
@@ -76,7 +87,8 @@ export function runView(row: RunRow, extra: ViewExtra): RunView {
       ? { ok: report.ok, commands: report.runs.map((r) => r.command), failedCommand: report.failed?.command ?? null, output: (shown?.outputTail ?? '').slice(-OUTPUT_CHARS) }
       : null,
     timings: state.timings.map((t) => ({ phase: t.phase, attempt: t.attempt, durationMs: t.durationMs, outcome: t.outcome })),
-    plan: extra.plan ?? null,
+    plan: extra.plan === undefined ? null : planStart(extra.plan),
+    ...(extra.plan === undefined ? {} : { planChars: extra.plan.length }),
     lastLines: extra.lines ?? [],
     progress: extra.progress ?? [],
     artifacts: extra.artifacts ?? [],

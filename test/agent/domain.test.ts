@@ -125,6 +125,20 @@ for (const backend of testBackends()) {
       assert.deepEqual(groups.map((g) => [g.type, g.count, g.successRate]), [['piv_run', 1, 1]]);
     });
 
+    test('get_piv_status answers the start of a long plan and its length; the artifact gives it whole', async (t) => {
+      const long = Array.from({ length: 200 }, (_, i) => `${i + 1}. Change line ${i + 1} of greet.mjs, carefully.`).join('\n');
+      await fake.script([{ ...planRule, text: long }, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+      const plan = String(done.plan);
+      assert.ok(plan.length < 2_200, `${plan.length} characters`);
+      assert.ok(long.startsWith(plan.slice(0, plan.lastIndexOf('\n'))), 'whole lines from the start');
+      assert.match(plan, /\n… \(\d+ more characters; get_piv_status with artifact "plan" answers it whole\)$/);
+      assert.equal(done.planChars, long.length);
+      assert.equal(((await admin.invoke('get_piv_status', { id: done.id, artifact: 'plan' })).artifact as Json).text, long);
+    });
+
     test('start_piv with waitSeconds answers with the finished result; a failed validation is retried, and the learning is primed into the next loop', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [bad('Hi there'), GOOD] }]);
       const p = await project(t);
