@@ -7,7 +7,15 @@ export const runId = z.string().regex(/^[0-9a-f-]{36}$/, 'a loop id is the UUID 
 export const project = projectName.describe('Project name');
 export const runStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
 const noNul = (s: string) => !s.includes('\0');
-export const waitSeconds = z.number().int().min(0).max(600).default(0).describe('Wait up to this long for the end (0: answer now)');
+/** Under the 60 s after which MCP clients give up on a request (the SDKs' default), so a waiting call is answered, not dropped. */
+export const MAX_WAIT_SECONDS = 50;
+export const waitSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_WAIT_SECONDS, `at most ${MAX_WAIT_SECONDS}: MCP clients give up on a call after 60 s; to wait longer, call get_piv_status again`)
+  .default(0)
+  .describe(`Wait up to this long (max ${MAX_WAIT_SECONDS}) for the end (0: answer now)`);
 
 export const validationCommands = z
   // A blank command runs nothing and passes: a loop "validated" by it would be validated by nothing.

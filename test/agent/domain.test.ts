@@ -143,7 +143,7 @@ for (const backend of testBackends()) {
       await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [bad('Hi there'), GOOD] }]);
       const p = await project(t);
 
-      const first = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      const first = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 });
       assert.equal(first.status, 'succeeded', JSON.stringify(first.failure));
       assert.equal(first.retries, 1);
 
@@ -155,7 +155,7 @@ for (const backend of testBackends()) {
       // The next loop in this project starts from a clean tree on main and is told what was learnt.
       await git(p.dir, 'switch', '-q', 'main');
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
-      const second = await admin.invoke('start_piv', { project: p.name, feature: 'Greet people by name again', validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      const second = await admin.invoke('start_piv', { project: p.name, feature: 'Greet people by name again', validationCommands: ['node check.mjs'], waitSeconds: 50 });
       assert.equal(second.status, 'succeeded', JSON.stringify(second.failure));
       const plans = (await fake.calls(p.dir)).filter((c) => c.prompt.startsWith('PLAN phase'));
       assert.match(plans.at(-1)!.prompt, /## Related knowledge from earlier work\n\n- PIV loop: Greet people by name: Feature: Greet people by name/);
@@ -172,6 +172,10 @@ for (const backend of testBackends()) {
 
       await admin.invoke('add_project', { project: 'nodir' });
       await assertRejects(admin.invoke('start_piv', { project: 'nodir', feature: FEATURE }), 'invalid_input', /has no directory on this host; set it with update_project/);
+      // An MCP client gives up on a call after 60 s: a longer wait would answer no one.
+      const tooLong = /waitSeconds.*at most 50: MCP clients give up on a call after 60 s; to wait longer, call get_piv_status again/;
+      await assertRejects(admin.invoke('start_piv', { project: p.name, feature: FEATURE, waitSeconds: 60 }), 'invalid_input', tooLong);
+      await assertRejects(admin.invoke('resume_piv', { id: '00000000-0000-0000-0000-000000000000', waitSeconds: 600 }), 'invalid_input', tooLong);
 
       await git(p.dir, 'stash', '-u', '-q');
       const running = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
@@ -208,7 +212,7 @@ for (const backend of testBackends()) {
       const pidFile = join(await tempDir(t), 'grandchild.pid');
       await fake.script([{ match: 'PLAN phase', silent: true, grandchild: pidFile }]);
       const p = await project(t);
-      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 });
       assert.equal(done.status, 'failed');
       assert.deepEqual([(done.failure as Json).phase, (done.failure as Json).reason], ['plan', 'first_output_timeout']);
       const grandchild = await readPid(pidFile);
@@ -218,13 +222,13 @@ for (const backend of testBackends()) {
     test('exit 0 with is_error: true fails the loop; so does an exit without a result line', async (t) => {
       await fake.script([{ match: 'PLAN phase', isError: true, text: 'API Error: 529 overloaded' }]);
       const p = await project(t);
-      const isError = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      const isError = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 });
       assert.deepEqual([isError.status, (isError.failure as Json).reason], ['failed', 'is_error']);
       assert.match(String((isError.failure as Json).message), /API Error: 529 overloaded/);
 
       await git(p.dir, 'switch', '-q', 'main');
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD, omitResult: true }]);
-      const noResult = await admin.invoke('start_piv', { project: p.name, feature: 'Greet by name, take two', validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      const noResult = await admin.invoke('start_piv', { project: p.name, feature: 'Greet by name, take two', validationCommands: ['node check.mjs'], waitSeconds: 50 });
       assert.deepEqual([noResult.status, (noResult.failure as Json).reason], ['failed', 'no_result']);
       assert.deepEqual(noResult.commits, []);
     });
@@ -247,13 +251,13 @@ for (const backend of testBackends()) {
       const p = await project(t);
       const configured = await admin.invoke('configure_piv', { project: p.name, validationCommands: ['node check.mjs', 'test -f greet.mjs'] });
       assert.deepEqual(configured.validationCommands, ['node check.mjs', 'test -f greet.mjs']);
-      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, waitSeconds: 60 });
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, waitSeconds: 50 });
       assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
       assert.deepEqual((done.validation as Json).commands, ['node check.mjs', 'test -f greet.mjs']);
 
       await git(p.dir, 'switch', '-q', 'main');
       await admin.invoke('configure_piv', { project: p.name, validationCommands: null });
-      const detected = await admin.invoke('start_piv', { project: p.name, feature: 'Greet again', waitSeconds: 60 });
+      const detected = await admin.invoke('start_piv', { project: p.name, feature: 'Greet again', waitSeconds: 50 });
       assert.deepEqual((detected.validation as Json).commands, ['npm run test']);
       await assertRejects(admin.invoke('configure_piv', { project: p.name, validationCommands: [] }), 'invalid_input', /at least one validation command/);
       // A blank command would run nothing and pass: refused by both, naming the field, and nothing is stored or started.
@@ -297,7 +301,7 @@ for (const backend of testBackends()) {
       // The loop has not touched the checkout yet: the folder made for this test would be committed as its work.
       await assertRejects(admin.invoke('resume_piv', { id: left.id }), 'conflict', /uncommitted changes \(inner\/README\.md\)/);
       await rm(join(left.dir, 'inner'), { recursive: true });
-      assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 60 })).status, 'succeeded');
+      assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 50 })).status, 'succeeded');
     });
 
     test('resuming an interrupted loop over a dirty tree is refused, and the loop stays interrupted to be resumed later', async (t) => {
@@ -309,7 +313,7 @@ for (const backend of testBackends()) {
         assert.equal((await status(left.id)).status, 'interrupted');
       }
       await git(left.dir, 'clean', '-fdq');
-      assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 60 })).status, 'succeeded');
+      assert.equal((await admin.invoke('resume_piv', { id: left.id, waitSeconds: 50 })).status, 'succeeded');
     });
 
     test('a queued loop leaves the checkout alone until it starts; what someone changed there meanwhile interrupts it, untouched and uncommitted', async (t) => {
@@ -336,7 +340,7 @@ for (const backend of testBackends()) {
       await assertRejects(admin.invoke('resume_piv', { id: queued.id }), 'conflict', /uncommitted changes \(check\.mjs, notes\.txt\)/);
 
       await git(p.dir, 'stash', 'push', '--include-untracked', '-q');
-      const done = await admin.invoke('resume_piv', { id: queued.id, waitSeconds: 60 });
+      const done = await admin.invoke('resume_piv', { id: queued.id, waitSeconds: 50 });
       assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
       assert.deepEqual(done.filesChanged, ['greet.mjs'], 'only the agent\'s work is committed');
     });
@@ -376,7 +380,7 @@ for (const backend of testBackends()) {
       // A loop runs the repository's code and commands as the daemon's user: starting one is an admin's call.
       await assertRejects(own.invoke('start_piv', { project: p.name, feature: FEATURE }), 'forbidden', /start_piv needs an admin token/);
       await assertRejects(own.invoke('configure_piv', { project: p.name, validationCommands: ['true'] }), 'forbidden');
-      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 });
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 });
       assert.equal(done.status, 'succeeded');
       assert.equal((await own.invoke('get_piv_status', { id: done.id })).status, 'succeeded');
       assert.deepEqual(((await own.invoke('list_piv_runs', {})).items as Json[]).map((r) => r.id), [done.id]);

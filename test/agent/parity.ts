@@ -49,7 +49,7 @@ export const agentParity: ParityCases = (ctx) => {
   let finished = '';
   return {
     start_piv: {
-      input: async (via) => ({ project: await repoProject(ctx, 'ps', via), feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 }),
+      input: async (via) => ({ project: await repoProject(ctx, 'ps', via), feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 }),
       normalise: withoutIds,
     },
     configure_piv: {
@@ -58,7 +58,7 @@ export const agentParity: ParityCases = (ctx) => {
     get_piv_status: {
       async setup() {
         const project = await repoProject(ctx, 'pg', 'all');
-        finished = (await ctx.daemon.services.agent.start(setupActor, { project, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 60 })).id;
+        finished = (await ctx.daemon.services.agent.start(setupActor, { project, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 })).id;
       },
       input: () => ({ id: finished }),
     },

@@ -76,7 +76,7 @@ describe('PIV loops across daemon restarts', () => {
     const home = await dataDir(t);
     await home.start();
     await home.cli('project', 'add', 'failing', '--directory', repo);
-    const r = await runCli(['piv', 'start', '--input', JSON.stringify({ project: 'failing', feature: FEATURE, validationCommands: ['exit 3'], maxRetries: 0, waitSeconds: 60 }), '--json'], { env: home.env });
+    const r = await runCli(['piv', 'start', '--input', JSON.stringify({ project: 'failing', feature: FEATURE, validationCommands: ['exit 3'], maxRetries: 0, waitSeconds: 50 }), '--json'], { env: home.env });
     assert.equal(r.code, 1, describeResult(r));
     assert.equal(parseJson(r).status, 'failed');
   });
@@ -185,7 +185,7 @@ describe('PIV loops across daemon restarts', () => {
     assert.equal(interrupted.status, 'interrupted');
     assert.equal(interrupted.phase, 'implement');
 
-    const resumed = await home.cli('piv', 'resume', String(started.id), '--wait-seconds', '60');
+    const resumed = await home.cli('piv', 'resume', String(started.id), '--wait-seconds', '50');
     assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed.failure));
     // The implement the shutdown cut short was no attempt, and no cancel: no retry is used up, the log says why it stopped.
     assert.equal(resumed.retries, 0);
