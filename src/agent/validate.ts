@@ -71,8 +71,16 @@ async function fromPackageJson(dir: string): Promise<string[] | undefined> {
   }
   if (typeof scripts !== 'object' || scripts === null) return undefined;
   const runner = packageRunner(dir);
-  const found = NPM_SCRIPTS.filter((s) => typeof (scripts as Record<string, unknown>)[s] === 'string').map((s) => `${runner} run ${s}`);
+  const found = NPM_SCRIPTS.filter((s) => isRealScript((scripts as Record<string, unknown>)[s])).map((s) => `${runner} run ${s}`);
   return found.length > 0 ? found : undefined;
+}
+
+/**
+ * A script that checks something: not blank, and not the stub `npm init` writes
+ * (`echo "Error: no test specified" && exit 1`), which fails every time and would fail every loop.
+ */
+function isRealScript(script: unknown): boolean {
+  return typeof script === 'string' && script.trim() !== '' && !/no test specified/i.test(script);
 }
 
 /** The package manager whose lockfile is there, so scripts run the way the project runs them. */

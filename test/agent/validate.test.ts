@@ -18,6 +18,15 @@ describe('detectValidationCommands', () => {
     assert.deepEqual(await detectValidationCommands(dir), ['npm run build', 'npm run lint', 'npm run test']);
   });
 
+  test("npm init's placeholder test script (it always fails) and a blank script are not validation commands", async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, { 'package.json': JSON.stringify({ scripts: { test: 'echo "Error: no test specified" && exit 1', lint: ' ', build: 'tsc' } }) });
+    assert.deepEqual(await detectValidationCommands(dir), ['npm run build']);
+    // With nothing else there, nothing is detected: start_piv then asks for the commands.
+    await writeFiles(dir, { 'package.json': JSON.stringify({ scripts: { test: 'echo "Error: no test specified" && exit 1' } }) });
+    assert.deepEqual(await detectValidationCommands(dir), []);
+  });
+
   test('runs scripts with the package manager whose lockfile is there', async (t) => {
     const dir = await tempDir(t);
     await writeFiles(dir, { 'package.json': JSON.stringify({ scripts: { test: 'vitest run' } }), 'pnpm-lock.yaml': '' });
