@@ -180,7 +180,11 @@ export class AgentService {
 
   async list(principal: Principal, filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunView>> {
     const project = principal.role === 'admin' ? filter.project : principal.project;
-    if (filter.project !== undefined) this.authorize(principal, filter.project);
+    if (filter.project !== undefined) {
+      this.authorize(principal, filter.project);
+      // A misspelt project would list nothing, as if it had no loops.
+      await this.deps.projects.get(filter.project);
+    }
     const page = await this.runs.list({ ...filter, project });
     const now = this.deps.clock.now();
     return { items: page.items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };

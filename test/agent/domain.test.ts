@@ -85,6 +85,7 @@ for (const backend of testBackends()) {
 
       const listed = await admin.invoke('list_piv_runs', { project: p.name });
       assert.deepEqual((listed.items as Json[]).map((r) => [r.id, r.status]), [[started.id, 'succeeded']]);
+      await assertRejects(admin.invoke('list_piv_runs', { project: 'nope' }), 'not_found', /^no project nope; /);
 
       // Task timing recorded the run and each phase.
       const { groups } = (await admin.invoke('get_task_stats', { project: p.name })) as { groups: Json[] };
