@@ -429,7 +429,7 @@ export class AgentService {
         return results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
       },
       onPhase: (event) => this.onPhase(project, event),
-      whenClean: (loopId) => `then resume the loop: resume_piv ${loopId} (supervisor piv resume ${loopId})`,
+      whenClean: (loopId) => `then resume the loop: resume_piv ${loopId}`,
       beforeDone: (state) => this.recordEnd(project, state, run),
       onAgentLine: (_id, phase, line) => {
         if (!run) return;
