@@ -72,7 +72,7 @@ export const knowledgeOperations = [
           title: z.string(),
           chunk: z.number().int(),
           tags: z.array(z.string()),
-          rank: z.number(),
+          rank: z.number().describe('Distinct query words matched, plus a fraction for how well: higher first'),
           snippet: z.string().describe('Best passages, matches between ** and **'),
           text: z.string().optional(),
         }),

@@ -60,23 +60,45 @@ interface HitRow {
   text: string;
 }
 
+/** A tsquery matching any word of `text`, whole or, for a dotted name or path, by its parts. */
+const anyOf = (text: string) => `replace((plainto_tsquery('english', ${text}) || plainto_tsquery('english', translate(${text}, './', '  ')))::text, ' & ', ' | ')::tsquery`;
+const HEADLINE = `'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "'`;
+
 /**
  * Any of the query's words may match (a realistic question rarely has every word in the right
- * chunk); ts_rank orders chunks that match more of them, and in the title, first. Stop words are
- * dropped and words stemmed as the chunks' are (English configuration). A dotted name or path
- * in the query also matches by its parts, as the chunks are indexed (see the migration). The
- * parts alone would rank every file of a folder above the note that names the file: each name
- * of the query (a word with . / or _) found as written adds 1 to a chunk's rank.
+ * chunk). Chunks that match more of the query's distinct terms come first: a title holding one
+ * word must not outrank a text holding them all, as ts_rank alone (title weighted 2.5 times the
+ * text) let it. Within the same count, ts_rank orders them, the title first. Stop words are
+ * dropped and words stemmed as the chunks' are (English configuration); accents are folded out
+ * of both sides by knowledge_fold (see the migration). A dotted name or path in the query also
+ * matches by its parts, as the chunks are indexed. The parts alone would rank every file of a
+ * folder above the note that names the file: each name of the query (a word with . / or _) found
+ * as written adds 1 to the tie-break. rank = terms matched + tie-break / (tie-break + 1), so the
+ * figure alone orders the results.
+ *
+ * The snippet is cut from the text as written, so ts_headline, which knows nothing of folding,
+ * is also given the chunk's accented words that fold to a query word ("café" for a search of
+ * "cafe"): those are highlighted too.
  */
 const SEARCH_SQL = `
-  WITH q AS (SELECT replace((plainto_tsquery('english', $1) || plainto_tsquery('english', translate($1, './', '  ')))::text, ' & ', ' | ')::tsquery AS query)
-  SELECT c.doc_id, c.id AS chunk_id, c.project, c.title, c.chunk_index, c.tags,
-         ts_rank(c.search, q.query) + (SELECT count(*) FROM unnest($5::text[]) AS name WHERE strpos(lower(c.title || ' ' || c.text), name) > 0) AS rank,
-         ts_headline('english', c.text, q.query, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "') AS snippet,
-         c.text
-  FROM knowledge_chunks c, q
-  WHERE c.search @@ q.query AND ($2::text IS NULL OR c.project = $2) AND ($3::text[] IS NULL OR c.tags @> $3)
-  ORDER BY rank DESC, c.id
+  WITH q AS (SELECT ${anyOf('knowledge_fold($1)')} AS query),
+  terms AS (
+    SELECT DISTINCT term FROM regexp_split_to_table(knowledge_fold($1), '\\s+') AS word,
+      LATERAL (SELECT plainto_tsquery('english', word) || plainto_tsquery('english', translate(word, './', '  ')) AS term) t
+    WHERE numnode(term) > 0)
+  SELECT h.doc_id, h.chunk_id, h.project, h.title, h.chunk_index, h.tags, h.terms + h.score / (h.score + 1) AS rank,
+         ts_headline('english', h.text, q.query || ${anyOf(`COALESCE((
+           SELECT string_agg(w.lexeme, ' ') FROM unnest(to_tsvector('simple', h.text)) AS w
+           WHERE w.lexeme <> knowledge_fold(w.lexeme) AND to_tsvector('english', knowledge_fold(w.lexeme)) @@ q.query), '')`)}, ${HEADLINE}) AS snippet,
+         h.text
+  FROM q, (
+    SELECT c.doc_id, c.id AS chunk_id, c.project, c.title, c.chunk_index, c.tags, c.text,
+           (SELECT count(*) FROM terms WHERE c.search @@ terms.term) AS terms,
+           ts_rank(c.search, q.query) + (SELECT count(*) FROM unnest($5::text[]) AS name WHERE strpos(knowledge_fold(lower(c.title || ' ' || c.text)), knowledge_fold(name)) > 0) AS score
+    FROM knowledge_chunks c, q
+    WHERE c.search @@ q.query AND ($2::text IS NULL OR c.project = $2) AND ($3::text[] IS NULL OR c.tags @> $3)
+  ) h
+  ORDER BY rank DESC, h.chunk_id
   LIMIT $4`;
 
 const DEFAULT_LIMIT = 5;

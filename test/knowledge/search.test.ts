@@ -192,6 +192,31 @@ for (const backend of testBackends()) {
       // Words without a name in them rank as before.
       assert.equal((await search(admin, { query: 'database migrations', project: 'kq' }))[0]?.title, 'Database migrations gotcha');
     });
+
+    test('a chunk whose text holds every query word ranks above a chunk whose title holds one of them', async () => {
+      await s.projects.add('test', { name: 'kr' });
+      await admin.invoke('add_knowledge', { project: 'kr', title: 'Opening hours', text: 'Reception is staffed from eight to six.' });
+      await admin.invoke('add_knowledge', { project: 'kr', title: 'Staff canteen', text: 'The kitchen hours change in August: it closes at two.' });
+      const hits = await search(admin, { query: 'kitchen hours', project: 'kr' });
+      assert.deepEqual(hits.map((h) => h.title), ['Staff canteen', 'Opening hours'], JSON.stringify(hits.map((h) => [h.title, h.rank])));
+      assert.ok(hits[0]!.rank > hits[1]!.rank);
+    });
+
+    test('accents are folded on both sides: cafe finds café, café finds cafe, and the snippet highlights the match', async () => {
+      await s.projects.add('test', { name: 'ka' });
+      await admin.invoke('add_knowledge', { project: 'ka', title: 'Menu', text: 'The café on the corner opens at nine; order the crème brûlée.' });
+      await admin.invoke('add_knowledge', { project: 'ka', title: 'Hours', text: 'The cafe closes at five.' });
+      const titles = async (query: string) => (await search(admin, { query, project: 'ka' })).map((h) => h.title).sort();
+      assert.deepEqual(await titles('cafe'), ['Hours', 'Menu']);
+      assert.deepEqual(await titles('café'), ['Hours', 'Menu']);
+      assert.deepEqual(await titles('CRÈME brulee'), ['Menu']);
+      // Typed with its accent, the word is highlighted in the text as written.
+      const [accented] = await search(admin, { query: 'brûlée', project: 'ka' });
+      assert.match(accented!.snippet, /\*\*brûlée\*\*/);
+      // Typed without it, the snippet is still the text as written, the accented words highlighted.
+      const menu = (await search(admin, { query: 'cafe corner creme brulee', project: 'ka' })).find((h) => h.title === 'Menu');
+      assert.match(menu!.snippet, /\*\*café\*\* on the \*\*corner\*\*.*\*\*crème\*\* \*\*brûlée\*\*/);
+    });
   });
 }
 
