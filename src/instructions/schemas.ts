@@ -57,7 +57,7 @@ export const diffOutput = z.object({
 });
 
 export const layersOutput = z.object({
-  root: path.describe('The instructions root'),
+  root: z.string().describe('The instructions root; a project token sees <instructions root>'),
   files: z.array(z.object({ layer: z.enum(LAYERS), name: z.string(), path, lines: z.number().int(), bytes: z.number().int() })).describe('In assembly order'),
   problems: z.array(z.string()).describe('Files or folders that could not be read'),
   ...pageOutput,

@@ -16,6 +16,7 @@ import { LAYER_DIRS, LAYERS, listLayers, writeLayerFile, type Layer, type LayerL
 import { MCP_CONFIG_FILE, mcpConfigDrift, writeMcpConfig } from './mcp-config.js';
 import type { Facts } from './placeholders.js';
 import { regenerateInstructions, type InstructionsContext, type RegenerateResult } from './regenerate.js';
+import { rootShownTo } from './hidden-root.js';
 import { initInstructionsRoot } from './starter.js';
 import { TargetResolver, type Skipped } from './targets.js';
 import { byCodeUnits } from '../core/order.js';
@@ -115,7 +116,8 @@ export class InstructionsService {
       ok = false;
     }
     const skipped = targets.skipped.map((s): CheckRow => ({ ...s, state: 'skipped', files: [], warnings: [] }));
-    return { ok, results: byProject<CheckRow>([...checked.results, ...skipped]) };
+    const shown = rootShownTo(principal, this.deps.root);
+    return { ok, results: byProject([...checked.results.map((row) => checkRowShown(row, shown)), ...skipped]) };
   }
 
   /** What regeneration would change, as one patch: each project's diff after a `# <project> (<directory>)` line. */
@@ -123,7 +125,8 @@ export class InstructionsService {
     const targets = await this.targets.resolve(await this.scope(principal, project, 'instructions.diff'));
     const { results } = await diffInstructions(this.ctx, targets.projects);
     const directories = new Map(targets.projects.map((p) => [p.name, p.directory]));
-    const rows = byProject<DiffRow>([...results.map(({ diff, ...rest }): DiffRow => ({ ...rest, changes: diff !== '' })), ...targets.skipped.map(skippedDiff)]);
+    const shown = rootShownTo(principal, this.deps.root);
+    const rows = byProject<DiffRow>([...results.map(({ diff, ...rest }): DiffRow => diffRowShown({ ...rest, changes: diff !== '' }, shown)), ...targets.skipped.map(skippedDiff)]);
     const diffs = new Map(results.map((r) => [r.project, r.diff]));
     // A project with no diff to show says why in the patch too: the CLI prints only the patch.
     const patch = rows
@@ -143,7 +146,10 @@ export class InstructionsService {
     const listed = await listLayers(this.deps.root, owner);
     // Assembly order is layer order, then name: the cursor key sorts the same way.
     const page = pageArray(listed.files, input, (f) => `${LAYERS.indexOf(f.layer)}/${f.name}`);
-    return { root: this.deps.root, files: page.items, problems: listed.problems, nextCursor: page.nextCursor };
+    const shown = rootShownTo(principal, this.deps.root);
+    // The project layer is in the project's own directory, which its token may know (even inside the root).
+    const files = page.items.map((f) => (f.layer === 'project' ? f : { ...f, path: shown(f.path) }));
+    return { root: shown(this.deps.root), files, problems: listed.problems.map(shown), nextCursor: page.nextCursor };
   }
 
   /** Writes or replaces a layer file; its text always ends with a line end (stdin loses the last one). */
@@ -178,6 +184,20 @@ export class InstructionsService {
     await this.deps.audit.record({ actor: principal.actor, action, target: project, outcome: 'denied' });
     throw forbidden(`this token belongs to project ${principal.project} and cannot read the instructions of project ${project}`);
   }
+}
+
+/** A checked or diffed project's reasons and warnings, the root's path in them as `shown` has it. */
+function checkRowShown(row: CheckResult, shown: (text: string) => string): CheckResult {
+  return {
+    ...row,
+    ...(row.reason === undefined ? {} : { reason: shown(row.reason) }),
+    files: row.files.map((f) => (f.reason === undefined ? f : { ...f, reason: shown(f.reason) })),
+    warnings: row.warnings.map(shown),
+  };
+}
+
+function diffRowShown(row: DiffRow, shown: (text: string) => string): DiffRow {
+  return { ...row, ...(row.reason === undefined ? {} : { reason: shown(row.reason) }), ...(row.refused === undefined ? {} : { refused: shown(row.refused) }) };
 }
 
 const skippedDiff = (s: Skipped): DiffRow => ({ project: s.project, changes: false, reason: s.reason });

@@ -3,7 +3,7 @@
 // engine over them. The seed's workflow is the first test.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { Progress } from '../../src/catalog/operation.js';
@@ -251,6 +251,36 @@ for (const backend of testBackends()) {
         ['init_instructions', {}],
       ] as const) {
         await assertRejects(own.invoke(op, input), 'forbidden', new RegExp(`${op} needs an admin token`));
+      }
+    });
+
+    test("a project token's layer listing names no host path outside its project; an admin's names them all", async () => {
+      await addProject('tok-paths');
+      await admin.invoke('write_instruction_layer', { layer: 'project', project: 'tok-paths', name: 'own.md', text: 'Own.\n' });
+      const own = new LocalInvoker(s, projectPrincipal('tok-paths', 'token:tok-paths'), 'internal');
+      const listed = await own.invoke('list_instruction_layers', {});
+      const files = listed.files as Array<{ layer: string; name: string; path: string }>;
+      assert.ok(!JSON.stringify(listed).includes(host.root), JSON.stringify(listed));
+      assert.equal(listed.root, '<instructions root>');
+      assert.ok(files.some((f) => f.path === `<instructions root>/.supervisor-core/${f.name}`), JSON.stringify(files));
+      // Its own layer is in its own directory, which it knows.
+      const directory = ((await admin.invoke('get_project', { project: 'tok-paths' })) as { directory: string }).directory;
+      assert.deepEqual(files.filter((f) => f.layer === 'project').map((f) => f.path), [join(directory, '.claude-specific', 'own.md')]);
+      const byAdmin = await admin.invoke('list_instruction_layers', { project: 'tok-paths' });
+      assert.equal(byAdmin.root, host.root);
+
+      // A shared layer file that cannot be used is named in problems and reasons, root hidden.
+      const bad = join(host.root, '.supervisor-core', 'bad name.md');
+      await writeFile(bad, 'x\n');
+      try {
+        const answers = [await own.invoke('list_instruction_layers', {}), await own.invoke('check_instructions', {}), await own.invoke('diff_instructions', {})];
+        for (const answer of answers) {
+          assert.match(JSON.stringify(answer), /<instructions root>\/\.supervisor-core\/bad name\.md/);
+          assert.ok(!JSON.stringify(answer).includes(host.root), JSON.stringify(answer));
+        }
+        assert.ok(JSON.stringify(await admin.invoke('check_instructions', { project: 'tok-paths' })).includes(bad));
+      } finally {
+        await rm(bad);
       }
     });
 
