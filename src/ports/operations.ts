@@ -5,7 +5,7 @@ import { pageInput, pageOutput } from '../core/page.js';
 import type { Allocated } from './allocations.js';
 import type { PortService } from './service.js';
 import { formatRange, portRangeInput } from './range.js';
-import { allocationOutput, allocationView, auditItemOutput, command, description, host, hostname, port, protocol, rangeOutput, rangeView, serviceName, socketOutput } from './schemas.js';
+import { allocationOutput, allocationView, auditItemOutput, command, description, host, hostname, newHost, port, protocol, rangeOutput, rangeView, serviceName, socketOutput } from './schemas.js';
 
 const created = z.boolean().describe('True when this call made it; false when it already existed');
 const project = projectName.describe('Project name');
@@ -22,6 +22,8 @@ const skipped = z
 const allocated = allocationOutput.extend({ created, skipped });
 const allocatedView = (a: Allocated) => ({ ...allocationView(a), created: a.created, skipped: a.skipped });
 const allocationKey = { project, service: serviceName, host: host.optional() };
+/** get_port and allocate_port may create the allocation: its host must be one the tunnel can route to. */
+const newAllocationKey = { ...allocationKey, host: newHost.optional() };
 
 const operation = operationsOf<PortService>('ports');
 
@@ -34,7 +36,7 @@ export const portOperations = [
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/port' },
     cli: { command: ['port', 'get'], args: ['project', 'service'] },
-    input: z.object(allocationKey),
+    input: z.object(newAllocationKey),
     output: allocated,
     handler: async ({ svc, principal }, input) => allocatedView(await svc.allocate(principal, input)),
   }),
@@ -47,7 +49,7 @@ export const portOperations = [
     rest: { method: 'POST', path: '/ports' },
     cli: { command: ['port', 'allocate'], args: ['project', 'service'] },
     input: z.object({
-      ...allocationKey,
+      ...newAllocationKey,
       protocol: protocol.optional().describe('tcp (default) or udp'),
       preferredPort: port.optional().describe("A free port in the project's range; refused while another process listens on it (unless command matches that process)"),
       hostname: hostname.nullable().optional().describe('Public hostname the tunnel routes here; null removes it'),

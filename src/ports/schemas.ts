@@ -2,6 +2,7 @@ import { hostname as machineName } from 'node:os';
 import { z } from 'zod';
 import type { WithDates } from '../catalog/operation.js';
 import { LOCAL_HOST, type Allocation, type ProjectRange } from './model.js';
+import { hostProblem } from './host-name.js';
 import { formatRange, portNumber, rangeSize } from './range.js';
 
 /** Same rule as the port_allocations CHECK, so a bad name is refused before the database sees it. */
@@ -13,11 +14,21 @@ export const serviceName = z
 /** Names of this machine itself: an allocation under one of them is on `local`, or two services here could get one port. */
 const THIS_MACHINE = new Set(['localhost', 'localhost.localdomain', '127.0.0.1', machineName().toLowerCase()]);
 
-export const host = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a host is 1-63 characters: lowercase letters, digits, . and -')
-  .transform((name) => (THIS_MACHINE.has(name) ? LOCAL_HOST : name))
-  .describe('Machine: local (default) or a VM name');
+const hostText = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a host is 1-63 characters: lowercase letters, digits, . and -');
+const onThisMachine = (name: string) => (THIS_MACHINE.has(name) ? LOCAL_HOST : name);
+const hostDescription = 'Machine: local (default) or a VM name';
+
+/** A host an allocation is looked up by: lenient, so a row stored before names were checked can still be listed and released. */
+export const host = hostText.transform(onThisMachine).describe(hostDescription);
+
+/** A host a new allocation is made on: a name the tunnel can route to. */
+export const newHost = hostText
+  .superRefine((name, ctx) => {
+    const problem = name === LOCAL_HOST ? undefined : hostProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform(onThisMachine)
+  .describe(hostDescription);
 
 const noNul = (s: string) => !s.includes('\0');
 export const hostname = z

@@ -73,6 +73,22 @@ for (const backend of testBackends()) {
       assert.equal((await admin.invoke('get_port', { project: 'hosts', service: 'api', host: 'vm-7' })).host, 'vm-7');
     });
 
+    test('a host a new allocation is made on is a machine name or an IPv4 address, or it is refused with the reason', async () => {
+      for (const host of ['a..b', 'vm-', '-vm', 'vm-.internal', '.vm', 'vm.']) {
+        await refuses('get_port', { project: 'consilio', service: 'api', host }, 'invalid_input', new RegExp(`invalid input for get_port: host: .*${host.replace(/\./g, '\\.')} is not a machine name: each dot-separated part is letters and digits`));
+      }
+      for (const host of ['1.2.3.999', '0', '10.1', 'vm.123']) {
+        await refuses('allocate_port', { project: 'consilio', service: 'api', host }, 'invalid_input', new RegExp(`host: ${host.replace(/\./g, '\\.')} is neither a machine name nor an IPv4 address`));
+      }
+      await refuses('get_port', { project: 'consilio', service: 'api', host: 'VM_1' }, 'invalid_input', /host: a host is 1-63 characters/);
+      for (const host of ['vm-1', 'vm-1.internal', '10.0.0.7', '3vm']) {
+        assert.equal((await admin.invoke('get_port', { project: 'consilio', service: 'hosted', host })).host, host);
+      }
+      // An allocation stored before hosts were checked can still be found and released.
+      await s.db.query(`INSERT INTO port_allocations (project, service, host, port, protocol, created_at) VALUES ('consilio', 'old', 'a..b', 4090, 'tcp', now())`);
+      assert.equal((await admin.invoke('release_port', { project: 'consilio', service: 'old', host: 'a..b' })).released, true);
+    });
+
     test('ports outside 1-65535 or not integers are refused', async () => {
       for (const preferredPort of [0, 70000, -1, 1.5]) {
         await refuses('allocate_port', { project: 'consilio', service: 'api', preferredPort }, 'invalid_input', /invalid input for allocate_port: preferredPort: /);
