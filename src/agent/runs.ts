@@ -114,7 +114,7 @@ export class Runs {
 
   /** Newest first. */
   async list(filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunRow>> {
-    const before = filter.cursor ? decodeIntCursor(filter.cursor, Number.MAX_SAFE_INTEGER) : null;
+    const before = filter.cursor !== undefined ? decodeIntCursor(filter.cursor, Number.MAX_SAFE_INTEGER) : null;
     const { rows } = await this.db.query<RunRow>(
       `SELECT ${COLUMNS} FROM piv_runs
        WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR seq < $3)

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { invalidInput } from '../core/errors.js';
 
@@ -7,17 +8,31 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Cursors are opaque to callers: the last key of the previous page, base64url-encoded. */
-export const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
+/**
+ * Cursors are opaque to callers: the last key of the previous page behind a check tag, base64url-
+ * encoded. Without the tag any base64url string decoded to some key, so a made-up cursor ("AA",
+ * "page2") or one from before an upgrade silently answered a page (often the first) instead of
+ * being refused. The tag is a keyed hash under a fixed label: it catches strings this code did
+ * not make, it does not hide the key (the key is no secret: it is the last item shown).
+ */
+const TAG_BYTES = 8;
+const tagOf = (key: Buffer) => createHmac('sha256', 'supervisor list cursor v1').update(key).digest().subarray(0, TAG_BYTES);
 
-const badCursor = () => invalidInput('cursor: not a cursor returned by a previous page; pass nextCursor unchanged, or omit it for the first page', { field: 'cursor' });
+export const encodeCursor = (key: string): string => {
+  const bytes = Buffer.from(key, 'utf8');
+  return Buffer.concat([tagOf(bytes), bytes]).toString('base64url');
+};
 
-/** Refuses anything that is not a cursor we issued: wrong alphabet, bytes that are not UTF-8 text, NUL. */
+export const badCursor = () =>
+  invalidInput('cursor: not one this server issued; pass a nextCursor of the same list unchanged, or omit cursor for the first page', { field: 'cursor' });
+
+/** The key of a cursor we issued; anything else is refused: wrong alphabet, a wrong or missing tag, bytes that are not UTF-8 text. */
 export function decodeCursor(cursor: string): string {
-  if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw badCursor();
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (key.includes('\0')) throw badCursor();
-  if (encodeCursor(key) !== cursor) throw badCursor();
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw badCursor();
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (bytes.length < TAG_BYTES || !bytes.subarray(0, TAG_BYTES).equals(tagOf(bytes.subarray(TAG_BYTES)))) throw badCursor();
+  const key = bytes.subarray(TAG_BYTES).toString('utf8');
+  if (key.includes('\0') || encodeCursor(key) !== cursor) throw badCursor();
   return key;
 }
 
@@ -40,7 +55,7 @@ export const pageOutput = {
 
 /** Pages a short list that is loaded whole and sorted by `key` (grants, tokens, keys). */
 export function pageArray<T>(all: T[], page: { limit: number; cursor?: string }, key: (item: T) => string): Page<T> {
-  const after = page.cursor ? decodeCursor(page.cursor) : '';
+  const after = page.cursor !== undefined ? decodeCursor(page.cursor) : '';
   const rest = all.filter((item) => key(item) > after);
   const items = rest.slice(0, page.limit);
   const last = items.at(-1);
@@ -55,7 +70,7 @@ export async function pageNewestFirst<T extends { id: number }>(
   page: { limit: number; cursor?: string },
   fetch: (before: number | undefined, limit: number) => Promise<T[]>,
 ): Promise<Page<T>> {
-  const rows = await fetch(page.cursor ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined, page.limit + 1);
+  const rows = await fetch(page.cursor !== undefined ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined, page.limit + 1);
   const items = rows.slice(0, page.limit);
   return { items, nextCursor: rows.length > page.limit ? encodeCursor(String(items.at(-1)!.id)) : null };
 }

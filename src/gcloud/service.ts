@@ -332,7 +332,7 @@ export class GcloudService {
 
   async history(filter: { project?: string; instanceName?: string }, page: { limit: number; cursor?: string }): Promise<Page<EvaluationRow>> {
     const projects = filter.project ? [(await this.accounts.resolve(filter.project)).projectId] : undefined;
-    const before = page.cursor ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined;
+    const before = page.cursor !== undefined ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined;
     const rows = await this.policies.history({ projects, instanceName: filter.instanceName }, before, page.limit + 1);
     const items = rows.slice(0, page.limit);
     return { items, nextCursor: rows.length > page.limit ? encodeCursor(String(items.at(-1)!.id)) : null };

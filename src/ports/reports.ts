@@ -1,6 +1,5 @@
 import type { Queryable } from '../core/db.js';
-import { decodeCursor, encodeCursor, type Page } from '../core/page.js';
-import { invalidInput } from '../core/errors.js';
+import { badCursor, decodeCursor, encodeCursor, type Page } from '../core/page.js';
 import { ALLOCATION_COLUMNS, LOCAL_HOST, RANGE_COLUMNS, toAllocation, toRange, type Allocation, type AllocationRow, type ProjectRange, type RangeRow } from './model.js';
 
 export type PortStatus = 'up' | 'down' | 'unknown';
@@ -23,16 +22,14 @@ export interface Listening {
 
 /** Keyset pages: the cursor is the last row's key, so pages stay stable while rows are added. */
 function keyCursor(cursor: string | undefined, parts: number): string[] {
-  if (!cursor) return Array<string>(parts).fill('');
+  if (cursor === undefined) return Array<string>(parts).fill('');
   let key: unknown;
   try {
     key = JSON.parse(decodeCursor(cursor));
   } catch {
     key = undefined;
   }
-  if (!Array.isArray(key) || key.length !== parts || !key.every((k) => typeof k === 'string')) {
-    throw invalidInput('cursor: not a cursor returned by a previous page', { field: 'cursor' });
-  }
+  if (!Array.isArray(key) || key.length !== parts || !key.every((k) => typeof k === 'string')) throw badCursor();
   return key as string[];
 }
 

@@ -101,7 +101,7 @@ export class ProjectService {
   }
 
   async list(page: { limit: number; cursor?: string }): Promise<Page<Project>> {
-    const after = page.cursor ? decodeCursor(page.cursor) : '';
+    const after = page.cursor !== undefined ? decodeCursor(page.cursor) : '';
     const { rows } = await this.deps.db.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE name > $1 ORDER BY name LIMIT $2`, [after, page.limit + 1]);
     const items = rows.slice(0, page.limit).map(toProject);
     return { items, nextCursor: rows.length > page.limit ? encodeCursor(items.at(-1)!.name) : null };

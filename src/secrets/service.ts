@@ -511,7 +511,7 @@ export class SecretsService {
 
   async history(principal: Principal, input: { path: string; limit: number; cursor?: string }): Promise<Page<{ version: number; keyId: number; size: number; createdAt: Date; createdBy: string; current: boolean }>> {
     await this.authorize(principal, input.path, 'read', 'secret.history');
-    const before = input.cursor ? decodeIntCursor(input.cursor) : null;
+    const before = input.cursor !== undefined ? decodeIntCursor(input.cursor) : null;
     const { rows } = await this.db.query<{ version: number; key_id: number; size: number; created_at: Date; created_by: string; current_version: number }>(
       `SELECT v.version, v.key_id, v.size, v.created_at, v.created_by, s.current_version
        FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
@@ -534,7 +534,7 @@ export class SecretsService {
     const prefix = input.prefix ? folderOf(input.prefix) : principal.role === 'admin' ? '' : projectFolder(principal.project);
     await this.deps.reads.flush();
     const visible = await this.visibility(principal, prefix);
-    const after = input.cursor ? decodeCursor(input.cursor) : '';
+    const after = input.cursor !== undefined ? decodeCursor(input.cursor) : '';
     const bounds = prefixBounds(prefix);
     const { rows } = await this.db.query<MetaRow>(LIST_SQL, [bounds.lower, after, input.includeDeleted, input.recursive, input.limit + 1, visible, bounds.upper]);
     const page = rows.slice(0, input.limit);
@@ -587,7 +587,7 @@ export class SecretsService {
     const horizon = new Date(now.getTime() + input.withinDays * 86_400_000);
     const scope = principal.role === 'admin' ? '' : projectFolder(principal.project);
     await this.deps.reads.flush();
-    const after = input.cursor ? decodeCursor(input.cursor) : '';
+    const after = input.cursor !== undefined ? decodeCursor(input.cursor) : '';
     const { rows } = await this.db.query<MetaRow>(
       `SELECT ${META_COLUMNS} FROM secrets s
        WHERE s.deleted_at IS NULL AND s.current_version > 0 AND s.path ~>=~ $1 AND s.path ~<~ $5 AND s.path > $2

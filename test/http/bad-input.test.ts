@@ -152,6 +152,22 @@ const cases: BadCall[] = [
     names: /\bcursor\b/,
   },
   {
+    // Base64url of a bare key, as cursors were before they carried a check tag: it was read as a key.
+    name: 'a cursor that no page returned (list_projects, a bare key)',
+    tool: 'list_projects',
+    args: { cursor: Buffer.from('a').toString('base64url') },
+    rest: { method: 'GET', path: 'projects', query: { cursor: Buffer.from('a').toString('base64url') } },
+    names: /\bcursor: not one this server issued\b/,
+  },
+  {
+    // Read as "no cursor" before: the first page again, for ever, to a caller looping on nextCursor.
+    name: 'an empty cursor (list_projects)',
+    tool: 'list_projects',
+    args: { cursor: '' },
+    rest: { method: 'GET', path: 'projects', query: { cursor: '' } },
+    names: /\bcursor: not one this server issued\b/,
+  },
+  {
     name: 'a NUL byte in an audit filter',
     tool: 'list_audit',
     args: { target: 'project/x/\0' },
