@@ -30,6 +30,8 @@ export interface Annotations {
 }
 
 /** How the CLI maps words to input: `supervisor <group> <verb> [args...] [--field value...]`. */
+export type NumberFormat = 'usd' | 'ms' | 'fraction';
+
 export interface CliSpec {
   command: [group: string, verb: string];
   /** Input fields taken positionally, in order. */
@@ -61,6 +63,18 @@ export interface CliSpec {
   whole?: string[];
   /** Units printed after a number field's value in tables and key: value lines, e.g. `{ utilization: '%' }` (JSON stays a number). */
   units?: Record<string, string>;
+  /**
+   * Number fields shown in a unit a person reads (JSON stays the number): `usd` ($1,234.50),
+   * `ms` (a duration: 850ms, 12.5s, 4m 05s, 2h 03m), `fraction` (0.818 as 81.8%). A table header
+   * drops the field's own unit suffix the value now carries (meanMs: MEAN).
+   */
+  formats?: Record<string, NumberFormat>;
+  /** Table headers other than the field's name, where the name alone would be unclear: `{ count: 'finished' }`. */
+  headers?: Record<string, string>;
+  /** For a list inside the answer (not `items`): the columns of its table, `{ vms: ['name', 'monthlyUsd'] }` (`--wide` shows every field). */
+  nestedColumns?: Record<string, string[]>;
+  /** In the answer to a dry run (its `applied` is false), these fields are printed under another label: `{ deleted: 'would delete' }`. */
+  dryRunLabels?: Record<string, string>;
   /** Input fields of which the command line must give exactly one (`--project` or `--admin`): checked before calling. */
   exactlyOne?: string[];
 }

@@ -1,5 +1,7 @@
+import type { NumberFormat } from '../catalog/operation.js';
 import type { CommandSpec } from './commands.js';
 import { usageError } from './args.js';
+import { NUMBER_FORMATS } from './number-formats.js';
 
 export interface Format {
   json: boolean;
@@ -83,16 +85,22 @@ export function localTime(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** A time field: named at, …At or …By (rotateBy), holding an ISO date. */
 function isTime(name: string, value: unknown): value is string {
-  return typeof value === 'string' && (name === 'at' || /At$/.test(name)) && !Number.isNaN(Date.parse(value));
+  return typeof value === 'string' && (name === 'at' || /(At|By)$/.test(name)) && /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 type Mode = 'cell' | 'wide' | 'long';
 
-/** How values are shown: the time they are relative to, and the units of number fields (CliSpec.units). */
+/** How values are shown: the time they are relative to, and the command's presentation of its fields (CliSpec). */
 interface Style {
   now: Date;
   units: Record<string, string>;
+  formats?: Record<string, NumberFormat>;
+  headers?: Record<string, string>;
+  nestedColumns?: Record<string, string[]>;
+  /** --wide: every field of a nested list too. */
+  wide?: boolean;
 }
 
 /** Words (tags: `db,prod`) joined by commas; sentences (notes) by semicolons, so they read apart. */
@@ -124,8 +132,11 @@ function show(name: string, value: unknown, style: Style, mode: Mode): string {
   // An object in a cell: its fields as name=value, not JSON braces and quotes.
   if (isRow(value)) return Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k}=${show(k, v, style, 'cell')}`).join(' ') || '-';
   if (typeof value === 'string') return visible(mode === 'long' ? value : value.replace(/\s+/g, ' '));
+  if (typeof value !== 'number') return String(value);
+  const format = style.formats?.[name];
+  if (format) return NUMBER_FORMATS[format].show(value);
   // Fractions to three decimals for reading (0.818, not 0.8181818181818182); --json keeps them whole.
-  return typeof value === 'number' ? `${Number.isInteger(value) ? value : Math.round(value * 1000) / 1000}${style.units[name] ?? ''}` : String(value);
+  return `${Number.isInteger(value) ? value : Math.round(value * 1000) / 1000}${style.units[name] ?? ''}`;
 }
 
 /**
@@ -146,13 +157,30 @@ function timeModes(rows: Row[], columns: string[], style: Style): Mode[] {
   });
 }
 
-/** An aligned table: upper-case headers, the last column unpadded. */
+/**
+ * A column's header: the command's own label, or the field name in words (p50Ms: P50 MS), less
+ * the unit its format now shows in every cell (monthlyUsd as $117.83: MONTHLY).
+ */
+function headerOf(column: string, style: Style): string {
+  const label = style.headers?.[column];
+  if (label !== undefined) return label.toUpperCase();
+  const format = style.formats?.[column];
+  const unit = format && NUMBER_FORMATS[format].nameUnit;
+  const name = unit && unit.test(column) && column.replace(unit, '') !== '' ? column.replace(unit, '') : column;
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toUpperCase();
+}
+
+/** Numbers line up on their last digit: a column whose values are all numbers (or missing) is right-aligned. */
+const isNumberColumn = (rows: Row[], column: string) => rows.some((r) => typeof r[column] === 'number') && rows.every((r) => r[column] === null || r[column] === undefined || typeof r[column] === 'number');
+
+/** An aligned table: upper-case headers, numbers right-aligned, the last column unpadded. */
 export function table(rows: Row[], columns: string[], style: Style, wide: boolean): string {
-  const header = columns.map((c) => c.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
+  const header = columns.map((c) => headerOf(c, style));
   const modes: Mode[] = wide ? columns.map(() => 'wide') : timeModes(rows, columns, style);
   const cells = rows.map((row) => columns.map((c, i) => show(c, row[c], style, modes[i]!)));
   const widths = columns.map((_, i) => Math.max(header[i]!.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const right = columns.map((c) => isNumberColumn(rows, c));
+  const line = (r: string[]) => r.map((cell, i) => (right[i] ? cell.padStart(widths[i]!) : i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...cells.map(line)].join('\n');
 }
 
@@ -171,6 +199,16 @@ function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean)
 /** Every field some row has, in the order they first appear: a field only later rows have (a failed project's reason) is a column too. */
 const keysOf = (rows: Row[]): string[] => [...new Set(rows.flatMap((row) => Object.keys(row)))];
 
+/** Whether some row holds a list of objects of its own (an account's VMs), which one table cell would run together. */
+const hasNestedList = (rows: Row[]): boolean => rows.some((row) => Object.values(row).some((v) => Array.isArray(v) && v.some(isRow)));
+
+/** The columns of a list inside the answer: those the command chose that some row has, else every field. */
+function nestedColumns(key: string, rows: Row[], style: Style): string[] {
+  const all = keysOf(rows);
+  const chosen = style.wide ? undefined : style.nestedColumns?.[key];
+  return chosen ? chosen.filter((c) => all.includes(c)) : all;
+}
+
 /** Whether some row holds text of several lines in a column shown, which a table cell would run together. */
 const hasLines = (rows: Row[], columns?: string[]): boolean =>
   rows.some((row) => (columns ?? Object.keys(row)).some((c) => typeof row[c] === 'string' && (row[c] as string).includes('\n')));
@@ -182,20 +220,23 @@ function records(rows: Row[], style: Style, indent = ''): string[] {
 
 const pick = (row: Row, columns: string[]): Row => Object.fromEntries(columns.map((c) => [c, row[c]]));
 
-function keyValues(obj: Row, style: Style, skip: Set<string>, indent = ''): string[] {
-  const entries = Object.entries(obj).filter(([k]) => !skip.has(k));
-  const width = Math.max(0, ...entries.map(([k]) => k.length)) + 2;
+/** `labels`: what to print for some keys instead of their names (CliSpec.dryRunLabels). */
+function keyValues(obj: Row, style: Style, skip: Set<string>, indent = '', labels: Record<string, string> = {}): string[] {
+  const entries = Object.entries(obj).filter(([k]) => !skip.has(k)).map(([k, v]): [string, string, unknown] => [k, labels[k] ?? k, v]);
+  const width = Math.max(0, ...entries.map(([, label]) => label.length)) + 2;
   const lines: string[] = [];
-  for (const [key, value] of entries) {
+  for (const [key, label, value] of entries) {
     if (isRow(value)) {
-      lines.push(`${indent}${key}:`, ...keyValues(value, style, new Set(), `${indent}  `));
+      lines.push(`${indent}${label}:`, ...keyValues(value, style, new Set(), `${indent}  `));
     } else if (Array.isArray(value) && value.some(isRow)) {
       const rows = value as Row[];
-      lines.push(`${indent}${key}:`, ...(hasLines(rows) ? records(rows, style, `${indent}  `) : table(rows, keysOf(rows), style, false).split('\n').map((l) => `${indent}  ${l}`)));
+      // Rows holding lists of their own are records, each list a table of its own below them.
+      const asRecords = hasLines(rows) || hasNestedList(rows);
+      lines.push(`${indent}${label}:`, ...(asRecords ? records(rows, style, `${indent}  `) : table(rows, nestedColumns(key, rows, style), style, false).split('\n').map((l) => `${indent}  ${l}`)));
     } else {
       const text = show(key, value, style, 'long');
       // Blank lines of the text stay empty, without the indent's trailing spaces.
-      lines.push(text.includes('\n') ? `${indent}${key}:\n${text.replace(/^(?=.)/gm, `${indent}  `)}` : `${indent}${`${key}:`.padEnd(width)}${text}`);
+      lines.push(text.includes('\n') ? `${indent}${label}:\n${text.replace(/^(?=.)/gm, `${indent}  `)}` : `${indent}${`${label}:`.padEnd(width)}${text}`);
     }
   }
   return lines;
@@ -215,8 +256,11 @@ export function render(cmd: CommandSpec, output: Row, format: Format): string {
   if (cmd.cli.print && typeof output[cmd.cli.print] === 'string') return exact(output[cmd.cli.print] as string);
   const lists = tableFields(cmd).filter((f) => Array.isArray(output[f]));
   const isList = 'items' in output && Array.isArray(output.items);
-  const style: Style = { now: format.now, units: cmd.cli.units ?? {} };
-  if (!isList) return `${keyValues(output, style, new Set()).join('\n')}\n`;
+  const { units = {}, formats, headers, nestedColumns } = cmd.cli;
+  const style: Style = { now: format.now, units, formats, headers, nestedColumns, wide: format.wide };
+  // A dry run's answer says what would happen, not what did (deleted: 1 when nothing was).
+  const labels = output.applied === false ? (cmd.cli.dryRunLabels ?? {}) : {};
+  if (!isList) return `${keyValues(output, style, new Set(), '', labels).join('\n')}\n`;
   const rows = output.items as Row[];
   // Beside the table, only what says something: `folders` of a listing, not an empty prefix.
   const empty = Object.entries(output).filter(([, v]) => v === null || v === '' || (Array.isArray(v) && v.length === 0)).map(([k]) => k);

@@ -36,6 +36,9 @@ const recordAnswer = z.object({
   ...dnsOutcome.shape,
 });
 
+/** A dry run's answer to create_cname and create_a_record names the write it did not make. */
+const RECORD_DRY_RUN = { changed: 'would change', record: 'would write' };
+
 function answer(hostname: string, outcome: DnsOutcome) {
   const { plan } = outcome;
   const changed = plan.create.length + plan.update.length + plan.delete.length > 0;
@@ -71,7 +74,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/dns/cname' },
-    cli: { command: ['dns', 'cname'], args: ['hostname', 'target'] },
+    cli: { command: ['dns', 'cname'], args: ['hostname', 'target'], dryRunLabels: RECORD_DRY_RUN },
     input: z.object({ hostname: hostnameInput, target: hostnameInput.describe('The name it points at, e.g. <tunnel-id>.cfargotunnel.com'), proxied, ttl, comment: comment.optional(), force, dryRun }),
     output: recordAnswer,
     handler: async ({ svc, principal }, input) => {
@@ -86,7 +89,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/dns/a' },
-    cli: { command: ['dns', 'a'], args: ['hostname', 'address'] },
+    cli: { command: ['dns', 'a'], args: ['hostname', 'address'], dryRunLabels: RECORD_DRY_RUN },
     input: z.object({ hostname: hostnameInput, address: z.string().min(1).max(64).describe('IPv4 or IPv6 address'), proxied, ttl, comment: comment.optional(), force, dryRun }),
     output: recordAnswer,
     handler: async ({ svc, principal }, input) => {
@@ -104,7 +107,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(DESTRUCTIVE),
     rest: { method: 'DELETE', path: '/dns/records' },
-    cli: { command: ['dns', 'delete'], args: ['hostname'] },
+    cli: { command: ['dns', 'delete'], args: ['hostname'], dryRunLabels: { deleted: 'would delete' } },
     input: z.object({ hostname: hostnameInput, type: z.enum(RECORD_TYPES).optional().describe('Only records of this type'), force, dryRun }),
     output: z.object({ hostname: z.string(), deleted: z.number().int().describe('Records deleted (or, in a dry run, that would be)'), ...dnsOutcome.shape }),
     handler: async ({ svc, principal }, input) => {
@@ -120,7 +123,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/dns/records' },
-    cli: { command: ['dns', 'list'], args: ['zone'], columns: ['type', 'name', 'content', 'proxied', 'owned'] },
+    cli: { command: ['dns', 'list'], args: ['zone'], columns: ['zone', 'type', 'name', 'content', 'proxied', 'owned'] },
     input: z.object({
       zone: z.string().max(253).optional().describe('Zone name, e.g. example.com'),
       hostname: hostnameInput.optional(),

@@ -335,7 +335,12 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/gcloud/cost' },
-    cli: { command: ['gcloud', 'cost'], args: ['project'] },
+    cli: {
+      command: ['gcloud', 'cost'],
+      args: ['project'],
+      formats: { monthlyUsd: 'usd', computeUsd: 'usd', diskUsd: 'usd', totalUsd: 'usd' },
+      nestedColumns: { vms: ['zone', 'name', 'status', 'machineType', 'monthlyUsd', 'note'] },
+    },
     input: z.object({ project: project.optional() }),
     output: z.object({
       priceVersion: z.string(),

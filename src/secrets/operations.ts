@@ -159,7 +159,7 @@ export const secretOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets/due' },
-    cli: { command: ['secrets', 'due'], columns: ['path', 'expiresAt', 'rotationIntervalDays', 'valueChangedAt', 'reasons'] },
+    cli: { command: ['secrets', 'due'], columns: ['path', 'state', 'dueAt', 'reasons', 'expiresAt', 'rotateBy'] },
     input: z.object({ withinDays: z.number().int().min(0).max(365).default(14).describe('Look ahead this many days'), ...pageInput }),
     output: z.object({
       items: z.array(secretMeta.extend({

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
+import { IDEMPOTENT_WRITE, operationsOf, READ, WRITE, type CliSpec } from '../catalog/operation.js';
 import { complexity, description, errorText, estimateOutput, project, statsOutput, taskId, taskOutput, taskType } from './schemas.js';
 import type { TaskService } from './service.js';
+
+/** Durations read as 2h 03m, not 7380000; the success rate as a percentage. */
+const TASK_FORMATS: CliSpec['formats'] = { durationMs: 'ms', meanMs: 'ms', p50Ms: 'ms', p90Ms: 'ms', successRate: 'fraction' };
 
 const operation = operationsOf<TaskService>('tasks');
 
@@ -28,7 +31,7 @@ export const taskOperations = [
     access: 'any',
     annotations: WRITE,
     rest: { method: 'POST', path: '/tasks/complete' },
-    cli: { command: ['tasks', 'complete'], args: ['id'] },
+    cli: { command: ['tasks', 'complete'], args: ['id'], formats: TASK_FORMATS },
     input: z.object({ id: taskId }),
     output: taskOutput,
     handler: ({ svc, principal }, input) => svc.complete(principal, input.id),
@@ -40,7 +43,7 @@ export const taskOperations = [
     access: 'any',
     annotations: WRITE,
     rest: { method: 'POST', path: '/tasks/fail' },
-    cli: { command: ['tasks', 'fail'], args: ['id', 'error'] },
+    cli: { command: ['tasks', 'fail'], args: ['id', 'error'], formats: TASK_FORMATS },
     input: z.object({ id: taskId, error: errorText.optional() }),
     output: taskOutput,
     handler: ({ svc, principal }, input) => svc.fail(principal, input.id, input.error),
@@ -52,7 +55,7 @@ export const taskOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/tasks/stats' },
-    cli: { command: ['tasks', 'stats'], args: ['type'] },
+    cli: { command: ['tasks', 'stats'], args: ['type'], formats: TASK_FORMATS, headers: { count: 'finished' } },
     input: z.object({ type: taskType.optional(), project: project.optional() }),
     output: statsOutput,
     handler: async ({ svc, principal }, input) => ({ groups: await svc.stats(principal, input) }),
@@ -64,7 +67,7 @@ export const taskOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/tasks/estimate' },
-    cli: { command: ['tasks', 'estimate'], args: ['type'] },
+    cli: { command: ['tasks', 'estimate'], args: ['type'], formats: TASK_FORMATS },
     input: z.object({ type: taskType, project: project.optional(), complexity: complexity.optional() }),
     output: estimateOutput,
     handler: ({ svc, principal }, input) => svc.estimate(principal, input),

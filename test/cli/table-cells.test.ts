@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { supervisor } from '../../src/app.js';
 import { describeCommands } from '../../src/cli/commands.js';
 import { render, table, visible } from '../../src/cli/output.js';
+import { duration } from '../../src/cli/number-formats.js';
 
 const style = { now: new Date('2026-11-29T12:00:00Z'), units: {} };
 const cells = (row: Record<string, unknown>) => table([row], Object.keys(row), style, false).split('\n')[1]!.split(/\s{2,}/);
@@ -70,4 +71,77 @@ test('terminal controls in text a project wrote are shown, not acted on: in cell
   assert.equal(render(spec, answer, { json: false, field: 'description', wide: false, tty: false, now: style.now }), answer.description);
   assert.equal(render(spec, answer, { json: false, field: 'description', wide: false, tty: true, now: style.now }), 'title\\x07\\x9b31m\\x0d over\\u202egnp.exe\n');
   assert.equal(JSON.parse(render(spec, answer, { json: true, wide: false, tty: true, now: style.now })).description, answer.description);
+});
+
+describe('answers that say what they are', () => {
+  const manifest = describeCommands(supervisor.catalog);
+  const spec = (name: string) => manifest.commands.find((c) => c.name === name)!;
+  const format = { json: false, wide: false, tty: true, now: style.now };
+  const lines = (text: string) => text.trimEnd().split('\n');
+
+  test('gcloud cost: each account a record with its VMs as a table, money in dollars with cents, right-aligned, the breakdown left to --wide', () => {
+    const cost = (totalUsd: number) => ({ priceVersion: 'v1', currency: 'USD', region: 'us-central1', machineType: 'e2-medium', hourlyUsd: 0.0335, runningHours: 730, computeUsd: totalUsd - 2, diskType: 'pd-balanced', diskGb: 20, diskUsd: 2, totalUsd });
+    const answer = {
+      priceVersion: 'v1', asOf: '2025-01-01', currency: 'USD', monthlyUsd: 1144.5,
+      accounts: [{
+        account: 'main', project: 'main-prod', monthlyUsd: 1144.5, unpriced: 1,
+        vms: [
+          { zone: 'us-central1-a', name: 'web', status: 'RUNNING', machineType: 'e2-medium', monthlyUsd: 26.5, cost: cost(26.5) },
+          { zone: 'us-central1-a', name: 'build-runner', status: 'RUNNING', machineType: 'n2-standard-32', monthlyUsd: 1118, cost: cost(1118) },
+          { zone: 'us-central1-b', name: 'gpu', status: 'TERMINATED', machineType: 'a2-highgpu-1g', monthlyUsd: null, cost: null, note: 'no price for a2-highgpu-1g' },
+        ],
+      }],
+      failed: [],
+    };
+    const out = render(spec('gcloud_cost'), answer, format);
+    assert.match(out, /^monthlyUsd: +\$1,144\.50$/m);
+    assert.deepEqual(lines(out).slice(lines(out).indexOf('  vms:') + 1), [
+      '    ZONE           NAME          STATUS      MACHINE TYPE      MONTHLY  NOTE',
+      '    us-central1-a  web           RUNNING     e2-medium          $26.50  -',
+      '    us-central1-a  build-runner  RUNNING     n2-standard-32  $1,118.00  -',
+      '    us-central1-b  gpu           TERMINATED  a2-highgpu-1g           -  no price for a2-highgpu-1g',
+      'failed:       -',
+    ]);
+    assert.match(render(spec('gcloud_cost'), answer, { ...format, wide: true }), /^ {4}ZONE .* COST +NOTE$/m);
+  });
+
+  test('secrets due: what is due, when and why, with the deadlines it comes from', () => {
+    const item = { path: 'project/shop/db', version: 3, description: null, tags: [], createdAt: '2026-09-01T00:00:00Z', updatedAt: '2026-09-01T00:00:00Z', valueChangedAt: '2026-09-01T00:00:00Z', expiresAt: null, rotationIntervalDays: 90, deletedAt: null, reasons: ['rotation_due'], state: 'due_soon', dueAt: '2026-11-30T00:00:00Z', daysLeft: 0, rotateBy: '2026-11-30T00:00:00Z' };
+    assert.deepEqual(lines(render(spec('list_due_secrets'), { items: [item], nextCursor: null }, format)), [
+      'PATH             STATE     DUE AT  REASONS       EXPIRES AT  ROTATE BY',
+      'project/shop/db  due_soon  in 12h  rotation_due  -           in 12h',
+    ]);
+  });
+
+  test('dns list names each record\'s zone', () => {
+    const record = (zone: string, name: string) => ({ id: 'r1', zone, type: 'CNAME', name, content: 't.cfargotunnel.com', proxied: true, ttl: 1, comment: null, owned: true });
+    assert.deepEqual(lines(render(spec('list_dns_records'), { items: [record('example.com', 'api.example.com'), record('dev.example.com', 'web.dev.example.com')], nextCursor: null }, format)), [
+      'ZONE             TYPE   NAME                 CONTENT             PROXIED  OWNED',
+      'example.com      CNAME  api.example.com      t.cfargotunnel.com  true     true',
+      'dev.example.com  CNAME  web.dev.example.com  t.cfargotunnel.com  true     true',
+    ]);
+  });
+
+  test('a dry run says what would be deleted or written, not that it was', () => {
+    const record = { id: 'r1', zone: 'example.com', type: 'A', name: 'a.example.com', content: '192.0.2.1', proxied: false, ttl: 1, comment: null, owned: true };
+    const outcome = (applied: boolean) => ({ plan: { create: [], update: [], delete: [record], unchanged: 0, conflicts: [] }, applied, failed: [], notChecked: [] });
+    const dry = render(spec('delete_dns_record'), { hostname: 'a.example.com', deleted: 1, ...outcome(false) }, format);
+    assert.match(dry, /^would delete: 1$/m);
+    assert.doesNotMatch(dry, /^deleted:/m);
+    assert.match(render(spec('delete_dns_record'), { hostname: 'a.example.com', deleted: 1, ...outcome(true) }, format), /^deleted: +1$/m);
+    const cname = render(spec('create_cname'), { hostname: 'a.example.com', changed: true, record, ...outcome(false) }, format);
+    assert.match(cname, /^would change: true$/m);
+    assert.match(cname, /^would write:$/m);
+  });
+
+  test('tasks stats: finished count, success rate as a percentage, durations in units a person reads', () => {
+    const group = { type: 'build', project: 'shop', count: 11, succeeded: 9, failed: 2, cancelled: 1, running: 0, successRate: 9 / 11, meanMs: 7_380_000, p50Ms: 65_000, p90Ms: 850 };
+    assert.deepEqual(lines(render(spec('get_task_stats'), { groups: [group, { ...group, type: 'lint', count: 0, succeeded: 0, failed: 0, successRate: null, meanMs: null, p50Ms: null, p90Ms: null }] }, format)), [
+      'groups:',
+      '  TYPE   PROJECT  FINISHED  SUCCEEDED  FAILED  CANCELLED  RUNNING  SUCCESS RATE    MEAN     P50    P90',
+      '  build  shop           11          9       2          1        0         81.8%  2h 03m  1m 05s  850ms',
+      '  lint   shop            0          0       0          1        0             -       -       -      -',
+    ]);
+    assert.deepEqual([0, 999.6, 1_500, 59_960, 3_599_600, 90_000_000].map(duration), ['0ms', '1s', '1.5s', '1m 00s', '1h 00m', '1d 01h']);
+  });
 });
