@@ -32,6 +32,7 @@ export async function startServiceServer(
   service: Service,
   handler: Handler,
   deps: { calls: CallRecord[]; faults: FaultInjector },
+  port = 0,
 ): Promise<ServiceServer> {
   const server = createServer((req, res) => {
     serve(service, handler, deps, req, res).catch((err: unknown) => {
@@ -40,12 +41,11 @@ export async function startServiceServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
   return {
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -37,6 +37,8 @@ export interface FakeGoogleOptions {
   waitDeadlineMs?: number;
   /** expires_in of issued tokens. Default 3599, as Google answers. */
   tokenLifetimeSeconds?: number;
+  /** OAuth listens on this port, Compute on the next, Monitoring on the one after; default: any free ports. */
+  port?: number;
 }
 
 export interface OperationSummary {
@@ -125,10 +127,10 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
   const profiles: ProfiledInstance[] = [];
   const shared = { calls, faults };
 
-  const oauth = await startServiceServer('oauth', oauthHandler({ accounts, tokens, grants, now, tokenUri: () => urls.tokenUri, lifetimeSeconds }), shared);
+  const oauth = await startServiceServer('oauth', oauthHandler({ accounts, tokens, grants, now, tokenUri: () => urls.tokenUri, lifetimeSeconds }), shared, options.port);
   urls.tokenUri = `${oauth.url}${TOKEN_PATH}`;
-  const compute = await startServiceServer('compute', computeHandler({ accounts, tokens, instances, operations, now, waitDeadlineMs: options.waitDeadlineMs ?? 2000 }), shared);
-  const monitoring = await startServiceServer('monitoring', monitoringHandler({ accounts, tokens, profiles: () => profiles }), shared);
+  const compute = await startServiceServer('compute', computeHandler({ accounts, tokens, instances, operations, now, waitDeadlineMs: options.waitDeadlineMs ?? 2000 }), shared, options.port && options.port + 1);
+  const monitoring = await startServiceServer('monitoring', monitoringHandler({ accounts, tokens, profiles: () => profiles }), shared, options.port && options.port + 2);
 
   return {
     tokenUri: urls.tokenUri,
