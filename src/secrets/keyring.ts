@@ -5,13 +5,20 @@ import { toBuffer, type Db, type Queryable } from '../core/db.js';
 import { SupervisorError } from '../core/errors.js';
 import type { MasterKey, MasterKeyRotator, MasterKeys } from './master-key.js';
 
-/** Serialises key rotations across processes sharing the database. */
-const KEYRING_LOCK_KEY = 7_420_002;
+/**
+ * Serialises key rotations across processes sharing the database: a rotation holds
+ * it exclusively, every encryption shared (see keyForEncryption). Named per schema:
+ * the keyring is the schema's, and installations (test runs) in other schemas never contend.
+ */
+const KEYRING_LOCK = `hashtextextended(current_schema() || ':secret-keyring', 0)`;
 
-const lockKeyring = (tx: Queryable) => tx.query('SELECT pg_advisory_xact_lock($1)', [KEYRING_LOCK_KEY]);
+const lockKeyring = (tx: Queryable) => tx.query(`SELECT pg_advisory_xact_lock(${KEYRING_LOCK})`);
+
+/** Waits for a rotation under way to commit, then keeps rotations out until the caller's transaction ends; writers share it. */
+const shareKeyring = (tx: Queryable) => tx.query(`SELECT pg_advisory_xact_lock_shared(${KEYRING_LOCK})`);
 
 async function tryLockKeyring(tx: Queryable): Promise<boolean> {
-  const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [KEYRING_LOCK_KEY]);
+  const { rows } = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${KEYRING_LOCK}) AS locked`);
   return rows[0]!.locked;
 }
 
@@ -115,25 +122,27 @@ export class Keyring {
   /**
    * The active key for one new encryption, counted inside the caller's
    * transaction; starts a new key when the count reaches the limit.
+   *
+   * The shared keyring lock comes first, in a statement of its own so the UPDATE's
+   * snapshot is taken after any rotation under way has committed. Without it a write
+   * racing rotations found the key it waited on retired (and kept a lock on that row,
+   * which a master-key rotation then waits for): retrying lost to a run of rotations.
+   * Holding it, this transaction never meets a rotation, and a rotation never waits for
+   * a key row a writer holds (writers holding rows hold the lock too).
    */
   async keyForEncryption(tx: Queryable): Promise<{ id: number; key: Buffer }> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await tx.query<KeyRow>(`UPDATE secret_keys SET encryptions = encryptions + 1 WHERE status = 'active' RETURNING ${KEY_COLUMNS}`);
-      const row = rows[0];
-      // Empty when a concurrent rotation retired the row we waited on: look again.
-      if (!row) continue;
-      // A rotation holding the keyring lock waits for the row this transaction now
-      // holds, so waiting for the lock here would deadlock: when it is taken, this
-      // write uses the current key and a later one starts the new key.
-      if (row.encryptions >= this.rotateAfter && (await tryLockKeyring(tx))) {
-        const fresh = await this.startNewKey(tx);
-        await tx.query('UPDATE secret_keys SET encryptions = 1 WHERE id = $1', [fresh.id]);
-        await this.audit.record({ actor: 'system:key-rotate-after', action: 'keys.rotate_data', outcome: 'ok', detail: { activeKeyId: fresh.id, retiredKeyId: row.id, encryptions: row.encryptions } }, tx);
-        return fresh;
-      }
-      return { id: row.id, key: await this.unwrap(row) };
+    await shareKeyring(tx);
+    const { rows } = await tx.query<KeyRow>(`UPDATE secret_keys SET encryptions = encryptions + 1 WHERE status = 'active' RETURNING ${KEY_COLUMNS}`);
+    const row = rows[0];
+    if (!row) throw new SupervisorError('integrity', 'the keyring has no active data key');
+    // Taken only when no other writer shares the lock, so nobody holds the row the new key retires.
+    if (row.encryptions >= this.rotateAfter && (await tryLockKeyring(tx))) {
+      const fresh = await this.startNewKey(tx);
+      await tx.query('UPDATE secret_keys SET encryptions = 1 WHERE id = $1', [fresh.id]);
+      await this.audit.record({ actor: 'system:key-rotate-after', action: 'keys.rotate_data', outcome: 'ok', detail: { activeKeyId: fresh.id, retiredKeyId: row.id, encryptions: row.encryptions } }, tx);
+      return fresh;
     }
-    throw new SupervisorError('unavailable', 'no active data key; the keyring is being rotated, try again');
+    return { id: row.id, key: await this.unwrap(row) };
   }
 
   /** Caller holds the keyring lock. */

@@ -93,6 +93,29 @@ for (const backend of testBackends()) {
       },
     );
 
+    test(
+      'a write racing a run of data-key rotations waits for them and succeeds, never unavailable; each rotation starts its own key',
+      { skip: backend === 'pglite' ? 'PGlite runs one transaction at a time' : undefined },
+      async () => {
+        // Each rotation holds the active key's row a while; a write that found it retired (as it once could) pauses, so the next rotation takes the new row first.
+        const paused = aroundStatements(db, async (sql, run) => {
+          const result = await run();
+          const missed = sql.startsWith('UPDATE secret_keys SET encryptions = encryptions + 1') && (result as { rowCount: number }).rowCount === 0;
+          if (missed || sql.includes("WHERE status = 'active' FOR UPDATE")) await new Promise((resolve) => setTimeout(resolve, missed ? 100 : 300));
+          return result;
+        });
+        const s = await start({}, paused);
+        await write(s, 'project/k/during', 'before');
+        const rotations = [1, 2, 3, 4].map(() => s.secrets.keyring.rotateDataKey('test-admin'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const results = await Promise.allSettled([write(s, 'project/k/during', 'during'), ...rotations]);
+        assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)), []);
+        const ids = results.slice(1).map((r) => (r as PromiseFulfilledResult<{ activeKeyId: number }>).value.activeKeyId);
+        assert.equal(new Set(ids).size, 4, 'each rotation started its own key');
+        assert.deepEqual([...(await readEveryVersion(s)).values()], ['before', 'during']);
+      },
+    );
+
     test('concurrent master rotations, data rotations and writes all succeed; a restart reads every version and finds no leftover key', async () => {
       const s = await start();
       await write(s, 'project/k/a', 'first');
