@@ -9,12 +9,15 @@ export function envNameFor(path: string): string {
   return /^[0-9]/.test(name) ? `_${name}` : name;
 }
 
+/** The path a key lands at under `prefix`, unchecked. */
+const joinKey = (prefix: string, key: string, mapped?: ReadonlyMap<string, string>): string => `${folderOf(prefix)}${mapped?.get(key) ?? key.toLowerCase()}`;
+
 /**
  * `DATABASE_URL` under `project/consilio/` → `project/consilio/database_url`; a key an export
  * mapped in a `# supervisor-path` comment (`mapped`) → the path it came from.
  */
 export function pathForKey(prefix: string, key: string, mapped?: ReadonlyMap<string, string>): string {
-  const path = `${folderOf(prefix)}${mapped?.get(key) ?? key.toLowerCase()}`;
+  const path = joinKey(prefix, key, mapped);
   const checked = secretPath.safeParse(path);
   if (!checked.success) throw invalidInput(`key ${key} does not make a valid secret path under ${prefix}: ${checked.error.issues[0]?.message}`, { field: 'content' });
   return path;
@@ -30,7 +33,8 @@ const PATH_COMMENT = /^#[ \t]*supervisor-path[ \t]+([A-Za-z_][A-Za-z0-9_.-]*)[ \
  */
 export function pathComments(prefix: string, variables: ReadonlyArray<{ name: string; path: string }>): string[] {
   const folder = folderOf(prefix);
-  return variables.filter((v) => pathForKey(prefix, v.name) !== v.path).map((v) => `supervisor-path ${v.name} ${v.path.slice(folder.length)}`);
+  // The secret the prefix itself names (project/x/key exported as KEY) has no path below the prefix to give.
+  return variables.filter((v) => v.path.startsWith(folder) && joinKey(prefix, v.name) !== v.path).map((v) => `supervisor-path ${v.name} ${v.path.slice(folder.length)}`);
 }
 
 /**

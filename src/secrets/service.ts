@@ -107,18 +107,31 @@ SELECT ${META_COLUMNS}, v.version, v.key_id, v.iv, v.ciphertext, v.created_at AS
 FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE($2::int, s.current_version)
 WHERE s.path = $1 AND s.deleted_at IS NULL`;
 
-/** readMany's statement: every live secret under a folder. */
+/**
+ * The paths `folders` ($n, text[]) lets through: each folder and the secret it names
+ * (a grant of project/x/key covers that secret and what is under it, as isUnder says);
+ * an empty array lets everything through.
+ */
+const VISIBLE = (n: number) =>
+  `(cardinality($${n}::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($${n}::text[]) AS f(folder) WHERE starts_with(s.path, f.folder) OR s.path = rtrim(f.folder, '/')))`;
+
+/** readMany's scope: every live secret under the folder ($1 <= path < $2) or named by it ($3), that the principal may read ($4). */
+const READ_MANY_SCOPE = `((s.path ~>=~ $1 AND s.path ~<~ $2) OR s.path = $3) AND s.deleted_at IS NULL AND ${VISIBLE(4)}`;
+
+const READ_MANY_COUNT_SQL = `SELECT count(*)::int AS n FROM secrets s WHERE ${READ_MANY_SCOPE} AND s.current_version > 0`;
+
+/** readMany's statement. */
 const READ_MANY_SQL = `
 SELECT s.id, s.path, s.expires_at, v.version, v.key_id, v.iv, v.ciphertext
 FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
-WHERE s.path ~>=~ $1 AND s.path ~<~ $3 AND s.deleted_at IS NULL
-ORDER BY s.path LIMIT $2`;
+WHERE ${READ_MANY_SCOPE}
+ORDER BY s.path LIMIT $5`;
 
 /** list's statement; exported for the test that checks its generic plan uses the path index. */
 export const LIST_SQL = `SELECT ${META_COLUMNS} FROM secrets s
        WHERE s.path ~>=~ $1 AND s.path ~<~ $7 AND s.path > $2 AND s.current_version > 0 AND ($3 OR s.deleted_at IS NULL)
          AND ($4 OR position('/' IN substr(s.path, length($1) + 1)) = 0)
-         AND (cardinality($6::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest($6::text[]) AS f(folder) WHERE starts_with(s.path, f.folder) OR s.path = rtrim(f.folder, '/')))
+         AND ${VISIBLE(6)}
        ORDER BY s.path LIMIT $5`;
 
 export type DueReason = 'expired' | 'expiring' | 'rotation_overdue' | 'rotation_due';
@@ -422,18 +435,21 @@ export class SecretsService {
     return open(key, { iv: toBuffer(row.iv), ciphertext: toBuffer(row.ciphertext) }, aadFor(row.path, row.version, row.key_id));
   }
 
-  /** Current values under a prefix (recursive), each read tracked and audited like get_secret. */
   /**
+   * Current values under a prefix (recursive, and the secret the prefix itself names), each
+   * read tracked and audited like get_secret. A project token reading above its folder and
+   * its grants gets just those (a grant may be one secret); with none there, forbidden.
    * `check` sees the paths before any value is decrypted or any read recorded: a refusal it
    * throws (two paths giving one variable, a protected name) reads nothing.
    */
   async readMany(principal: Principal, prefix: string, limit: number, check?: (paths: readonly string[]) => void): Promise<ReadSecret[]> {
     const folder = folderOf(prefix);
-    await this.authorize(principal, folder, 'read', 'secret.export');
+    const visible = await this.visibility(principal, folder, () => this.authorize(principal, folder, 'read', 'secret.export'));
     const bounds = prefixBounds(folder);
-    const { rows: counted } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM secrets WHERE path ~>=~ $1 AND path ~<~ $2 AND deleted_at IS NULL AND current_version > 0`, [bounds.lower, bounds.upper]);
+    const scope = [bounds.lower, bounds.upper, folder.slice(0, -1), visible];
+    const { rows: counted } = await this.db.query<{ n: number }>(READ_MANY_COUNT_SQL, scope);
     if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
-    const { rows } = await this.db.query<SealedRow & { id: number; expires_at: Date | null }>(READ_MANY_SQL, [bounds.lower, limit, bounds.upper]);
+    const { rows } = await this.db.query<SealedRow & { id: number; expires_at: Date | null }>(READ_MANY_SQL, [...scope, limit]);
     check?.(rows.map((r) => r.path));
     const now = this.deps.clock.now();
     return Promise.all(
@@ -533,7 +549,10 @@ export class SecretsService {
   async list(principal: Principal, input: { prefix?: string; recursive: boolean; includeDeleted: boolean; limit: number; cursor?: string }): Promise<Page<SecretMeta> & { prefix: string; folders: string[] }> {
     const prefix = input.prefix ? folderOf(input.prefix) : principal.role === 'admin' ? '' : projectFolder(principal.project);
     await this.deps.reads.flush();
-    const visible = await this.visibility(principal, prefix);
+    const visible = await this.visibility(principal, prefix, async (project) => {
+      await this.deps.audit.record({ actor: principal.actor, action: 'secret.list', target: prefix, outcome: 'denied' });
+      throw forbidden(`project ${project} may not list ${prefix}: a project token lists ${projectFolder(project)} and paths granted to it`);
+    });
     const after = input.cursor !== undefined ? decodeCursor(input.cursor) : '';
     const bounds = prefixBounds(prefix);
     const { rows } = await this.db.query<MetaRow>(LIST_SQL, [bounds.lower, after, input.includeDeleted, input.recursive, input.limit + 1, visible, bounds.upper]);
@@ -548,21 +567,19 @@ export class SecretsService {
   }
 
   /**
-   * The folders under `prefix` a principal may list: everything for admins; for a
-   * project, its own folder and read grants. Empty array means "no restriction".
+   * The folders under `prefix` a principal may read: everything for admins; for a
+   * project, its own folder and its grants (a grant of one secret is that secret's
+   * folder). Empty array means "no restriction"; with nothing readable, `deny` throws.
    */
-  private async visibility(principal: Principal, prefix: string): Promise<string[]> {
+  private async visibility(principal: Principal, prefix: string, deny: (project: string) => Promise<void>): Promise<string[]> {
     if (principal.role === 'admin') return [];
     const own = projectFolder(principal.project);
     if (prefix.startsWith(own)) return [];
     const grants = await grantsFor(this.db, principal.project);
     if (grants.some((g) => prefix.startsWith(folderOf(g.prefix)))) return [];
-    // A listing above the project's folders shows only what it may read.
+    // Reading above the project's folders gives only what it may read.
     const reachable = [own, ...grants.map((g) => folderOf(g.prefix))].filter((f) => f.startsWith(prefix));
-    if (reachable.length === 0) {
-      await this.deps.audit.record({ actor: principal.actor, action: 'secret.list', target: prefix, outcome: 'denied' });
-      throw forbidden(`project ${principal.project} may not list ${prefix}: a project token lists ${own} and paths granted to it`);
-    }
+    if (reachable.length === 0) await deny(principal.project);
     return reachable;
   }
 

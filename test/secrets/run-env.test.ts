@@ -106,6 +106,29 @@ for (const backend of testBackends()) {
       await assert.rejects(shop.invoke('get_run_env', { project: 'shop', prefix: 'meta/' }), isError('forbidden'));
     });
 
+    test('a grant of one secret: get_run_env and export_secrets give exactly it, whether the prefix names the secret or a folder above it', async () => {
+      await addProject(s, admin.actor, { name: 'granter' });
+      await addProject(s, admin.actor, { name: 'grantee' });
+      await s.secrets.set(admin, { path: 'project/granter/api_key', value: 'granted' });
+      await s.secrets.set(admin, { path: 'project/granter/db_password', value: 'not granted' });
+      await s.secrets.set(admin, { path: 'project/grantee/own_token', value: 'own' });
+      await asAdmin.invoke('grant_secret_access', { project: 'grantee', prefix: 'project/granter/api_key', access: 'read' });
+      const grantee = new LocalInvoker(s, projectPrincipal('grantee', 'token:grantee'), 'internal');
+      const variables = async (prefix: string) => ((await grantee.invoke('get_run_env', { project: 'grantee', prefix })).variables as Array<{ name: string; value: string; path: string }>).map((v) => `${v.name}=${v.value} (${v.path})`);
+      const exported = async (prefix: string) => ((await grantee.invoke('export_secrets', { prefix })).variables as Array<{ name: string; value: string }>).map((v) => `${v.name}=${v.value}`);
+      for (const prefix of ['project/granter/api_key', 'project/granter/', 'project/granter']) {
+        assert.deepEqual(await variables(prefix), ['API_KEY=granted (project/granter/api_key)'], prefix);
+        assert.deepEqual(await exported(prefix), ['API_KEY=granted'], prefix);
+      }
+      // Above both folders: the project's own secrets and the granted one, nothing else.
+      assert.deepEqual(await exported('project/'), ['OWN_TOKEN=own', 'API_KEY=granted']);
+      assert.doesNotMatch((await grantee.invoke('export_secrets', { prefix: 'project/' })).content as string, /not granted/);
+      await assert.rejects(grantee.invoke('export_secrets', { prefix: 'project/granter/db_password' }), isError('forbidden', /project grantee may not read project\/granter\/db_password\//));
+      await assert.rejects(grantee.invoke('get_run_env', { project: 'grantee', prefix: 'project/shop/' }), isError('forbidden'));
+      // An admin's export of a prefix naming a secret gives that secret too.
+      assert.deepEqual(((await asAdmin.invoke('export_secrets', { prefix: 'project/granter/api_key' })).variables as Array<{ name: string }>).map((v) => v.name), ['API_KEY']);
+    });
+
     test('secrets whose expiresAt has passed are still given, and named in expired (get_run_env, export_secrets)', async () => {
       await addProject(s, admin.actor, { name: 'lapsed' });
       const expiresAt = new Date(s.clock.now().getTime() + 1000);
