@@ -32,6 +32,8 @@ const secretMeta = z.object({
 });
 
 /** Versions are stored as 32-bit integers: a larger number is no version, not a database error. */
+/** The most secrets one export gives (its limit goes up to this). */
+const MAX_EXPORT = 500;
 const MAX_VERSION = 2_147_483_647;
 const version = z.number().int().min(1).max(MAX_VERSION);
 const ifVersion = z.number().int().min(0).max(MAX_VERSION).optional().describe('Write only if the current version is this (0 = new)');
@@ -237,7 +239,7 @@ export const secretOperations = [
     annotations: READ,
     rest: { method: 'GET', path: '/secrets/export' },
     cli: { command: ['secrets', 'export'], args: ['prefix'], print: 'content' },
-    input: z.object({ prefix: secretPrefix, limit: z.number().int().min(1).max(500).default(200).describe('Refuse above this many secrets') }),
+    input: z.object({ prefix: secretPrefix, limit: z.number().int().min(1).max(MAX_EXPORT).default(200).describe('Refuse above this many secrets') }),
     output: z.object({
       prefix: z.string(),
       count: z.number().int(),
@@ -247,7 +249,7 @@ export const secretOperations = [
       expired,
     }),
     handler: async ({ svc, principal }, input) => {
-      const secrets = toVariables(await svc.readMany(principal, input.prefix, input.limit, (paths) => void variableNames(paths)));
+      const secrets = toVariables(await svc.readMany(principal, input.prefix, input.limit, (paths) => void variableNames(paths), MAX_EXPORT));
       const variables = secrets.map((s) => ({ name: s.name, path: s.path, value: s.value }));
       const lapsed = expiredAmong(secrets);
       const warnings = lapsed.map((e) => `${e.name} expired at ${e.expiresAt.toISOString()}: the credential may no longer work`);

@@ -10,6 +10,7 @@ import type { Keyring } from './keyring.js';
 import type { ReadTracker } from './read-tracker.js';
 import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
 import { folderOf, prefixBounds } from './paths.js';
+import { tooManySecrets, type Spread } from './too-many.js';
 import { changePayload, FORGET_ALL, parseChange, ReadCache, SECRETS_CHANNEL, type CacheLimits } from './read-cache.js';
 import type { ProjectData } from '../core/project-data.js';
 import { byCodeUnits } from '../core/order.js';
@@ -119,6 +120,12 @@ const VISIBLE = (n: number) =>
 const READ_MANY_SCOPE = `((s.path ~>=~ $1 AND s.path ~<~ $2) OR s.path = $3) AND s.deleted_at IS NULL AND ${VISIBLE(4)}`;
 
 const READ_MANY_COUNT_SQL = `SELECT count(*)::int AS n FROM secrets s WHERE ${READ_MANY_SCOPE} AND s.current_version > 0`;
+
+/** The same secrets counted per sub-folder of the folder ($5); the folder NULL for those directly in it. */
+const READ_MANY_SPREAD_SQL = `
+SELECT CASE WHEN position('/' IN substr(s.path, length($5) + 1)) > 0 THEN $5 || split_part(substr(s.path, length($5) + 1), '/', 1) || '/' END AS folder, count(*)::int AS n
+FROM secrets s WHERE ${READ_MANY_SCOPE} AND s.current_version > 0
+GROUP BY 1 ORDER BY 2 DESC, 1`;
 
 /** readMany's statement. */
 const READ_MANY_SQL = `
@@ -440,15 +447,16 @@ export class SecretsService {
    * read tracked and audited like get_secret. A project token reading above its folder and
    * its grants gets just those (a grant may be one secret); with none there, forbidden.
    * `check` sees the paths before any value is decrypted or any read recorded: a refusal it
-   * throws (two paths giving one variable, a protected name) reads nothing.
+   * throws (two paths giving one variable, a protected name) reads nothing. Above `limit` the
+   * refusal says how to narrow the prefix, and to raise the limit when the caller takes up to `most`.
    */
-  async readMany(principal: Principal, prefix: string, limit: number, check?: (paths: readonly string[]) => void): Promise<ReadSecret[]> {
+  async readMany(principal: Principal, prefix: string, limit: number, check?: (paths: readonly string[]) => void, most = limit): Promise<ReadSecret[]> {
     const folder = folderOf(prefix);
     const visible = await this.visibility(principal, folder, () => this.authorize(principal, folder, 'read', 'secret.export'));
     const bounds = prefixBounds(folder);
     const scope = [bounds.lower, bounds.upper, folder.slice(0, -1), visible];
     const { rows: counted } = await this.db.query<{ n: number }>(READ_MANY_COUNT_SQL, scope);
-    if (counted[0]!.n > limit) throw invalidInput(`${counted[0]!.n} secrets under ${folder}, more than ${limit}; narrow the prefix`, { field: 'prefix' });
+    if (counted[0]!.n > limit) throw tooManySecrets(await this.spread(scope, folder), limit, most);
     const { rows } = await this.db.query<SealedRow & { id: number; expires_at: Date | null }>(READ_MANY_SQL, [...scope, limit]);
     check?.(rows.map((r) => r.path));
     const now = this.deps.clock.now();
@@ -459,6 +467,13 @@ export class SecretsService {
         return { path: r.path, value, expiresAt: r.expires_at, expired: hasExpired(r.expires_at, now) };
       }),
     );
+  }
+
+  /** How the secrets readMany would take are spread over the folder's sub-folders, for advice on narrowing it. */
+  private async spread(scope: unknown[], folder: string): Promise<Spread> {
+    const { rows } = await this.db.query<{ folder: string | null; n: number }>(READ_MANY_SPREAD_SQL, [...scope, folder]);
+    const folders = rows.flatMap((r) => (r.folder === null ? [] : [{ folder: r.folder, count: r.n }]));
+    return { folder, count: rows.reduce((sum, r) => sum + r.n, 0), direct: rows.find((r) => r.folder === null)?.n ?? 0, folders };
   }
 
   /** Locks the row for the path, creating an empty one (version 0) when the path is new. */

@@ -159,6 +159,27 @@ for (const backend of testBackends()) {
       assert.deepEqual((await asAdmin.invoke('import_secrets', { prefix: 'project/imported/', content: 'FOO=bar\n' })).warnings, []);
     });
 
+    test('more secrets than the limit: the refusal says how to get them, raising the limit where it can go higher, or which folder to narrow to', async () => {
+      await addProject(s, admin.actor, { name: 'crowded' });
+      const put = (prefix: string, n: number) => s.secrets.importMany(admin, prefix, Array.from({ length: n }, (_, i) => ({ path: `${prefix}${prefix.split('/').at(-2)}_${i}`, value: 'v' })), true);
+      await put('project/crowded/', 480);
+      await put('project/crowded/web/', 30);
+      await put('project/crowded/jobs/', 10);
+      // 520 in all: beyond what one export or environment takes.
+      const tooMany = /^520 secrets under project\/crowded\/, more than (200|500); narrow the prefix \(prefix\) to one of its folders: project\/crowded\/web\/ \(30\), project\/crowded\/jobs\/ \(10\)$/;
+      await assert.rejects(asAdmin.invoke('get_run_env', { project: 'crowded' }), isError('invalid_input', tooMany));
+      await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/crowded/' }), isError('invalid_input', tooMany));
+      // Within what export takes: its limit can be raised.
+      await s.secrets.delete(admin, { path: 'project/crowded/crowded_0' });
+      await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/crowded/', limit: 100 }), isError('invalid_input', /^519 secrets under project\/crowded\/, more than 100; narrow the prefix/));
+      for (let i = 1; i < 30; i++) await s.secrets.delete(admin, { path: `project/crowded/crowded_${i}` });
+      await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/crowded/' }), isError('invalid_input', /^490 secrets under project\/crowded\/, more than 200; raise the limit up to 500 \(limit\), or narrow the prefix \(prefix\) to one of its folders: /));
+      assert.equal((await asAdmin.invoke('export_secrets', { prefix: 'project/crowded/', limit: 500 })).count, 490);
+      // Directly in the folder, more than any prefix can take: said, since narrowing cannot help.
+      await put('project/crowded/big/', 501);
+      await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/crowded/big/', limit: 500 }), isError('invalid_input', /^501 secrets under project\/crowded\/big\/, more than 500; the 501 directly in project\/crowded\/big\/ are more than 500 whatever the prefix: move some into sub-folders/));
+    });
+
     test('a bad variable name in allow is invalid input naming the field', async () => {
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'shop', allow: ['path'] }), isError('invalid_input', /allow\.0: a variable name such as PATH/));
     });
