@@ -78,6 +78,9 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
   // A switch as the operation spells it (`confirm: true`, `dns: false`) is the flag that sets it.
   const switches = new Set(commands.flatMap((c) => c.input.filter((f) => f.type === 'boolean').map((f) => f.name)));
   const fields = new Set(commands.flatMap((c) => c.input.map((f) => f.name)));
+  // A choice as the operation spells it (`deletedSecrets: discard`) is the flag with that value.
+  const choices = new Map<string, Set<string>>();
+  for (const f of commands.flatMap((c) => c.input)) if (f.enum) choices.set(f.name, new Set([...(choices.get(f.name) ?? []), ...f.enum]));
   return (message) => message
     // "pass force to replace it": the switch given on its own.
     .replace(/\bpass ([a-z][a-zA-Z0-9]*)\b(?!:)/g, (whole, name: string) => (switches.has(name) ? `pass --${kebab(name)}` : whole))
@@ -88,6 +91,7 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
       return command ? `\`${command}\`` : whole;
     })
     .replace(/\b([a-z][a-zA-Z0-9]*): (true|false)\b/g, (whole, name: string, value: string) => (switches.has(name) ? `${value === 'true' ? '--' : '--no-'}${kebab(name)}` : whole))
+    .replace(/\b([a-z][a-zA-Z0-9]*): ([a-z][a-z0-9_-]*)\b/g, (whole, name: string, value: string) => (choices.get(name)?.has(value) ? `--${kebab(name)} ${value}` : whole))
     // "`supervisor config set x` (set_setting over MCP)": the MCP aside, now naming the same command, goes.
     .replace(/ \(`supervisor [^`]+` over MCP\)/g, '');
 }

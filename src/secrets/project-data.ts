@@ -65,7 +65,7 @@ async function settleDeleted(deps: { audit: AuditLog }, project: string, tx: Tx,
   if (choice === undefined) {
     throw conflict(
       `${folder} holds ${total} deleted secret${plural(total)} (${deleted.named}), left by an earlier project ${project} or deleted before: its token could restore them. ` +
-        'Add it with deletedSecrets keep (the same project coming back) or discard (deleted for good; --deleted-secrets discard)',
+        'Add it with deletedSecrets: keep (the same project coming back) or deletedSecrets: discard (deleted for good)',
       { folder, deleted: total },
     );
   }

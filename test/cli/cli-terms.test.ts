@@ -25,6 +25,15 @@ test('a switch as an operation spells it is the flag that sets it; other "name: 
   assert.equal(inCliTerms('expected sha: true somewhere', commands), 'expected sha: true somewhere');
 });
 
+test('a choice as an operation spells it is the flag with that value; a value the field does not take, or a validation message, stays', () => {
+  assert.equal(
+    inCliTerms('Add it with deletedSecrets: keep (the same project coming back) or deletedSecrets: discard (deleted for good)', commands),
+    'Add it with --deleted-secrets keep (the same project coming back) or --deleted-secrets discard (deleted for good)',
+  );
+  assert.equal(inCliTerms('deletedSecrets: maybe is not a choice', commands), 'deletedSecrets: maybe is not a choice');
+  assert.equal(inCliTerms('invalid input for add_project: deletedSecrets: Invalid option', commands), 'invalid input for `supervisor project add`: deletedSecrets: Invalid option');
+});
+
 test('"pass force" and a field named in parentheses become the flags; other words stay', () => {
   assert.equal(inCliTerms('a rule not made by the supervisor already routes a.example.com; pass force to replace it', commands), 'a rule not made by the supervisor already routes a.example.com; pass --force to replace it');
   assert.equal(inCliTerms('if that process is this service, pass its command (command) to reserve it', commands), 'if that process is this service, pass its command (--command) to reserve it');

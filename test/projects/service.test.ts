@@ -82,7 +82,7 @@ for (const backend of testBackends()) {
       // Its block is free again, and the project can come back; its deleted secrets do not come with it unasked.
       await assert.rejects(
         op.invoke('add_project', { project: 'consilio' }),
-        isError('conflict', /^project\/consilio\/ holds 1 deleted secret \(project\/consilio\/database_url\), left by an earlier project consilio .*: its token could restore them\. Add it with deletedSecrets keep .* or discard/),
+        isError('conflict', /^project\/consilio\/ holds 1 deleted secret \(project\/consilio\/database_url\), left by an earlier project consilio .*: its token could restore them\. Add it with deletedSecrets: keep \(the same project coming back\) or deletedSecrets: discard \(deleted for good\)$/),
       );
       await assert.rejects(op.invoke('get_project', { project: 'consilio' }), isError('not_found'), 'the refused add left nothing');
       const back = await op.invoke('add_project', { project: 'consilio', deletedSecrets: 'discard' });
