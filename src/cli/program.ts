@@ -66,7 +66,8 @@ export function takeSwitch(words: string[], name: string): boolean {
 /**
  * An error message as a person at the command line reads it: the operations it names
  * (`list_secrets`, release_port) become the commands that run them (`supervisor secrets
- * list`). REST and MCP callers, and --json, get the message as the operation wrote it.
+ * list`), in a person's line and in --json's error alike. REST and MCP callers get the
+ * message as the operation wrote it.
  */
 export function inCliTerms(message: string, commands: readonly CommandSpec[]): string {
   return cliTerms(commands)(message);
@@ -147,8 +148,10 @@ async function report(err: unknown, json: boolean, errOut: Output, source: CliSo
     return 2;
   }
   const error = err instanceof SupervisorError ? err : new SupervisorError('internal', (err as Error).message ?? String(err));
-  if (json) errOut.write(`${JSON.stringify({ ...error.toJSON(), ...warnings.member })}\n`);
-  else errOut.write(`supervisor: ${error.code}: ${visible(inCliTerms(error.message, (await source.manifest().catch(() => undefined))?.commands ?? []))}\n`);
+  // The message names commands and flags either way: a script's user acts on it at the command line too. Code and details stay the operation's.
+  const message = inCliTerms(error.message, (await source.manifest().catch(() => undefined))?.commands ?? []);
+  if (json) errOut.write(`${JSON.stringify({ error: { ...error.toJSON().error, message }, ...warnings.member })}\n`);
+  else errOut.write(`supervisor: ${error.code}: ${visible(message)}\n`);
   return 1;
 }
 

@@ -115,10 +115,10 @@ describe('supervisor CLI', () => {
       assert.equal(r.code, 1, describeResult(r));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^supervisor: not_found: no secret at project\/cli\/missing/);
-      // The way out is named as a command here; --json keeps the operation's own words, as REST and MCP have them.
+      // The way out is named as a command here, and in --json's message too (REST and MCP keep the operation's words).
       assert.match(r.stderr, /; `supervisor secrets list` shows the paths that exist\n$/);
       const json = await runCli(['secrets', 'get', 'project/cli/missing', '--json'], { env: t.env });
-      assert.match(json.stderr, /`list_secrets` shows the paths that exist/);
+      assert.match(json.stderr, /`supervisor secrets list` shows the paths that exist/);
     });
 
     test('--input carries every field, including text the command line otherwise reads from a file', async () => {

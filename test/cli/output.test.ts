@@ -141,11 +141,12 @@ describe('CLI output', () => {
     assert.equal(all.stderr, '');
   });
 
-  test('--json: the answer on stdout; an operation error as {"error":…} on stderr with exit 1', async () => {
+  test('--json: the answer on stdout; an operation error as {"error":…} on stderr with exit 1, its message in CLI terms', async () => {
     const r = await runCli(['secrets', 'get', 'project/shop/nope', '--json'], { env });
     assert.equal(r.code, 1, describeResult(r));
     assert.equal(r.stdout, '');
-    assert.deepEqual(JSON.parse(r.stderr), { error: { code: 'not_found', message: 'no secret at project/shop/nope; `list_secrets` shows the paths that exist', details: {} } });
+    // The message names the command to run, as the line a person reads does: not the MCP tool.
+    assert.deepEqual(JSON.parse(r.stderr), { error: { code: 'not_found', message: 'no secret at project/shop/nope; `supervisor secrets list` shows the paths that exist', details: {} } });
   });
 
   test('instructions regenerate --all is the command\'s own flag, not pagination', async () => {

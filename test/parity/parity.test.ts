@@ -24,6 +24,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catalog } from '../../src/app.js';
+import { describeCommands } from '../../src/cli/commands.js';
+import { inCliTerms } from '../../src/cli/program.js';
 import { agentParity, PARITY_AGENT_RULES } from '../agent/parity.js';
 import { fakeClaude, type FakeClaude } from '../agent/domain-fixture.js';
 import { authParity } from '../auth/parity.js';
@@ -108,7 +110,8 @@ describe('REST, MCP and CLI give the same answers', () => {
     });
   }
 
-  test('errors are the same too: code and message', async () => {
+  test('errors are the same too: code and message (at the command line, in its terms)', async () => {
+    const commands = describeCommands(catalog).commands;
     const failing: Array<{ op: string; input: Json; code: string }> = [
       { op: 'get_secret', input: { path: 'project/parity/errors/missing' }, code: 'not_found' },
       { op: 'set_secret', input: { path: 'project/parity//x', value: 'v' }, code: 'invalid_input' },
@@ -129,7 +132,8 @@ describe('REST, MCP and CLI give the same answers', () => {
       const [rest, mcp, cli] = answers;
       assert.deepEqual(rest, { ok: false, code: f.code, message: (rest as { message: string }).message }, `${f.op} via REST`);
       assert.deepEqual(mcp, rest, `${f.op}: MCP error differs from REST`);
-      assert.deepEqual(cli, rest, `${f.op}: CLI error differs from REST`);
+      // The CLI says the same in its own terms (commands and flags for operations and fields), --json too.
+      assert.deepEqual(cli, { ...rest, message: inCliTerms((rest as { message: string }).message, commands) }, `${f.op}: CLI error differs from REST`);
     }
   });
 });
