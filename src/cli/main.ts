@@ -9,12 +9,17 @@ process.umask(0o077);
  * commands from the build's manifest and the app only when it opens the data dir.
  */
 async function main(argv: string[]): Promise<number> {
+  let refused: unknown;
   if (argv[0] === 'mcp') {
     const { relayIfDaemon } = await import('../mcp/relay.js');
-    if (await relayIfDaemon(argv.slice(1))) return -1;
+    try {
+      if (await relayIfDaemon(argv.slice(1))) return -1;
+    } catch (err) {
+      refused = err;
+    }
   }
-  const [{ runCli }, { supervisorSource }] = await Promise.all([import('./program.js'), import('./manifest.js')]);
-  return runCli(argv, supervisorSource);
+  const [{ mcpRefusedByDaemon, runCli }, { supervisorSource }] = await Promise.all([import('./program.js'), import('./manifest.js')]);
+  return refused === undefined ? runCli(argv, supervisorSource) : mcpRefusedByDaemon(refused, supervisorSource);
 }
 
 main(process.argv.slice(2)).then(

@@ -349,6 +349,18 @@ async function runMcp(words: string[], source: CliSource): Promise<number> {
   return -1;
 }
 
+/**
+ * `supervisor mcp` whose endpoint the running daemon refused (relayIfDaemon): said as the
+ * command says it without a daemon, on stderr with its exit code (an unknown toolset is
+ * a usage error), before anything reaches stdout, which stays the protocol's.
+ */
+export function mcpRefusedByDaemon(err: unknown, source: CliSource, errOut: Output = stderr): Promise<number> {
+  const usage = BUILTINS.find((b) => b.group === 'mcp')!.usage;
+  const toolsets = err instanceof SupervisorError && err.code === 'invalid_input' && Array.isArray(err.details.valid);
+  const shown = toolsets ? new UsageError(`mcp: --toolsets: ${err.message}`, `supervisor ${usage}`) : err;
+  return report(shown, false, errOut, source, new Warnings(false, errOut));
+}
+
 async function runCommand(words: string[], source: CliSource, errOut: Output): Promise<number> {
   const usage = BUILTINS.find((b) => b.group === 'run')!.usage;
   const separator = words.indexOf('--');

@@ -8,6 +8,7 @@
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { dataDir, daemonTarget } from '../core/daemon-info.js';
+import { isErrorCode, SupervisorError } from '../core/errors.js';
 import { InFlight, readFrames, rpcError, type JsonRpcMessage } from './stdio-frames.js';
 
 export interface RelayTarget {
@@ -48,14 +49,15 @@ interface Answer {
 }
 
 /**
- * POSTs with node:http rather than fetch: fetch loads undici on first use, ~50 ms and
+ * Sends with node:http rather than fetch: fetch loads undici on first use, ~50 ms and
  * ~5 MB that every Claude Code session would pay at start. https (a daemon elsewhere)
- * loads node:https when asked for.
+ * loads node:https when asked for. No body: a GET.
  */
-async function post(url: URL, headers: Record<string, string>, body: string, agent: Agent | undefined): Promise<Answer> {
-  const send = url.protocol === 'https:' ? (await import('node:https')).request : request;
+async function send(url: URL, headers: Record<string, string>, body: string | undefined, agent: Agent | undefined): Promise<Answer> {
+  const sendOn = url.protocol === 'https:' ? (await import('node:https')).request : request;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
+    const method = body === undefined ? 'GET' : 'POST';
+    const req = sendOn(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
@@ -106,12 +108,23 @@ function parseOrUndefined(text: string): unknown {
   }
 }
 
+/** The daemon's own refusal of a request (our REST error shape, not the MCP SDK's JSON-RPC one), if the answer is one. */
+function restErrorOf(response: Answer): { code: string; message: string; details?: Record<string, unknown> } | undefined {
+  const body = parseOrUndefined(response.text) as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined;
+  const error = body?.error;
+  if (typeof error?.code !== 'string' || typeof error.message !== 'string') return undefined;
+  return { code: error.code, message: error.message, details: error.details as Record<string, unknown> | undefined };
+}
+
 /** An HTTP refusal (our REST error shape) as the JSON-RPC error the client is waiting for. */
 function refusalOf(response: Answer, id: JsonRpcMessage['id']): JsonRpcMessage {
-  const body = parseOrUndefined(response.text) as { error?: { code?: unknown; message?: unknown } } | undefined;
-  const reason = typeof body?.error?.message === 'string' ? `${String(body.error.code)}: ${body.error.message}` : `HTTP ${response.status}`;
+  const error = restErrorOf(response);
+  const reason = error ? `${error.code}: ${error.message}` : `HTTP ${response.status}`;
   return rpcError(id, -32001, `the supervisor daemon refused the request: ${reason}`);
 }
+
+/** Refusals of the endpoint itself (token, project, toolsets): no call of the session could succeed. */
+const ENDPOINT_REFUSALS = new Set(['invalid_input', 'unauthorized', 'forbidden', 'not_found']);
 
 /** Where the daemon is now and the credential to present: read again when a call finds the daemon gone or the credential refused. */
 export type FindDaemon = () => Promise<{ url: string; token: string } | undefined>;
@@ -145,9 +158,9 @@ export class Relay {
     return true;
   }
 
-  /** One POST of the message; after a refused connection or credential, once more to the daemon there is now. */
-  private async post(body: string): Promise<Answer> {
-    const once = () => post(this.endpoint, this.headers(), body, this.endpoint.protocol === 'http:' ? this.agent : undefined);
+  /** One POST of the message (a GET without one); after a refused connection or credential, once more to the daemon there is now. */
+  private async exchange(body: string | undefined): Promise<Answer> {
+    const once = () => send(this.endpoint, this.headers(), body, this.endpoint.protocol === 'http:' ? this.agent : undefined);
     let answer: Answer;
     try {
       answer = await once();
@@ -177,13 +190,28 @@ export class Relay {
     this.writeLine(JSON.stringify(message));
   }
 
+  /**
+   * Asks the daemon whether it serves this endpoint, before the session starts: a GET, which
+   * the daemon checks (token, project, toolsets) as it does every message and the stateless
+   * MCP server then declines (405). The daemon's refusal comes back, to be said on stderr
+   * with a failing exit: answered message by message instead, it left the relay running and
+   * exiting 0 for a project or toolset that does not exist. A daemon that does not answer
+   * is no refusal: each call then says so, as later in a session.
+   */
+  async check(): Promise<SupervisorError | undefined> {
+    const answer = await this.exchange(undefined).catch(() => undefined);
+    const error = answer && restErrorOf(answer);
+    if (!error || !ENDPOINT_REFUSALS.has(error.code) || !isErrorCode(error.code)) return undefined;
+    return new SupervisorError(error.code, error.message, error.details ?? {});
+  }
+
   /** Passes one message on and writes every message that comes back. */
   async forward(message: JsonRpcMessage): Promise<void> {
     this.inFlight.begin(message);
     const id = message.method !== undefined ? message.id : undefined;
     let response: Answer;
     try {
-      response = await this.post(JSON.stringify(message));
+      response = await this.exchange(JSON.stringify(message));
     } catch (err) {
       if (id !== undefined) this.send(rpcError(id, -32000, `the supervisor daemon at ${this.target.url} is not answering (${(err as Error).message}); is it running? \`supervisor daemon status\``));
       return;
@@ -214,7 +242,9 @@ export class Relay {
 
 /**
  * Relays stdio to the daemon when one runs and the arguments are plain; resolves
- * false (doing nothing) otherwise, so the full CLI can serve or explain.
+ * false (doing nothing) otherwise, so the full CLI can serve or explain. Throws the
+ * daemon's refusal of the endpoint (a project or toolset it does not have, a token it
+ * refuses) before reading stdin: the caller says it on stderr and exits non-zero.
  */
 export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const options = relayOptions(words);
@@ -225,6 +255,8 @@ export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = pr
     (line) => process.stdout.write(`${line}\n`),
     () => daemonTarget(env, dataDir(env)),
   );
+  const refused = await relay.check();
+  if (refused) throw refused;
   readFrames(
     process.stdin,
     (frame) => {

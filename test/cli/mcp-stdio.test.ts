@@ -98,13 +98,27 @@ describe('supervisor mcp (stdio) through the daemon', () => {
     assert.equal(result.code, 0, result.stderr);
   });
 
-  test('a project that does not exist: the handshake gets a JSON-RPC error naming it, and nothing is served', async () => {
-    const client = new StdioClient(startCli(['mcp', '--project', 'consilo'], { env: t.env, keepStdinOpen: true }));
-    client.writeRaw(`${JSON.stringify({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } } })}\n`);
-    const answer = await client.waitFor((m) => m.id === 'init');
-    assert.match((answer.error as { message: string }).message, /not_found: no project consilo/);
-    const { result } = await client.closeStdin();
-    assert.equal(result.code, 0, result.stderr);
+  test('a project that does not exist is refused at start: stderr names it, exit 1, nothing on stdout, as without a daemon', async () => {
+    // stdin stays open, as Claude Code keeps it: the refusal may not wait for the client to leave.
+    const result = await runCli(['mcp', '--project', 'consilo'], { env: t.env, keepStdinOpen: true, timeoutMs: 20_000 });
+    assert.equal(result.code, 1, describeResult(result));
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, 'supervisor: not_found: no project consilo; `supervisor project list` shows the projects, `supervisor project add` creates one\n');
+  });
+
+  test('an unknown toolset is a usage error at start naming the valid ones, as without a daemon', async () => {
+    const result = await runCli(['mcp', '--project', 'meta', '--toolsets', 'secrets,bogus'], { env: t.env, keepStdinOpen: true, timeoutMs: 20_000 });
+    assert.equal(result.code, 2, describeResult(result));
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^supervisor: mcp: --toolsets: unknown toolset bogus; valid toolsets: .*\nusage: supervisor mcp --project <name>/);
+  });
+
+  test('a token the daemon refuses for the project is refused at start, naming why', async () => {
+    const { token } = await t.daemon.services.auth.tokens.create({ name: 'consilio-relay', project: 'consilio' });
+    const result = await runCli(['mcp', '--project', 'meta'], { env: { ...t.env, SUPERVISOR_URL: t.daemon.url, SUPERVISOR_TOKEN: token }, keepStdinOpen: true, timeoutMs: 20_000 });
+    assert.equal(result.code, 1, describeResult(result));
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^supervisor: forbidden: /);
   });
 
   test('a bad --project is a usage error before anything is served', async () => {
