@@ -7,6 +7,7 @@ import { writeFileAtomic } from './files.js';
 import type { Logger } from './log.js';
 import { withoutPassword } from './masked-url.js';
 import { parseSetting, type SettingDef } from './settings.js';
+import { unsetKeepingComments, yamlText } from './yaml-unset.js';
 
 export interface SettingView {
   name: string;
@@ -145,11 +146,11 @@ export class SettingsStore {
     if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
     // An empty file (or only comments) has no mapping yet.
     if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
-    if (value === null) doc.delete(entry.name);
+    if (value === null) unsetKeepingComments(doc, entry.name);
     // Numbers and switches go in as YAML numbers and booleans; lists stay as written (a,b).
     else doc.set(entry.name, typeof parsed === 'number' || typeof parsed === 'boolean' ? parsed : value);
     await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, String(doc), 0o600);
+    await writeFileAtomic(this.file, yamlText(doc), 0o600);
 
     const fromEnv = this.env[entry.def.env];
     let applied: SetOutcome['applied'];

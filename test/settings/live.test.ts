@@ -140,6 +140,22 @@ describe('settings applied live', () => {
     assert.ok((await mcp('create_cname', plan)).ok);
   });
 
+  test("unsetting keeps the file's comments: the header above the first key, and above the last one left", async () => {
+    const file = join(daemon.home, 'config.yaml');
+    const before = await readFile(file, 'utf8').catch(() => '');
+    try {
+      await writeFile(file, '# settings of this host\n# ask ops before changing\nportBlockSize: 50 # for the small VM\nportBlockStart: 4000\n');
+      assert.ok((await mcp('set_setting', { name: 'portBlockSize', unset: true })).ok);
+      assert.equal(await readFile(file, 'utf8'), '# settings of this host\n# ask ops before changing\nportBlockStart: 4000\n');
+      assert.ok((await mcp('set_setting', { name: 'portBlockStart', unset: true })).ok);
+      assert.equal(await readFile(file, 'utf8'), '# settings of this host\n# ask ops before changing\n');
+      assert.ok((await mcp('set_setting', { name: 'portBlockSize', value: '60' })).ok);
+      assert.equal(await readFile(file, 'utf8'), '# settings of this host\n# ask ops before changing\n\nportBlockSize: 60\n');
+    } finally {
+      await writeFile(file, before);
+    }
+  });
+
   test('a setting read only at start says it needs a restart; numbers are written as numbers', async () => {
     const set = await mcp('set_setting', { name: 'portBlockSize', value: '50' });
     assert.ok(set.ok, JSON.stringify(set));
