@@ -78,9 +78,10 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.deepEqual(fake.calls, []);
   });
 
-  test('autoscale set takes the ladder as a list; autoscale get shows it', async () => {
-    const policy = await ok(['autoscale', 'set', 'host', ZONE, 'web', 'recommend', '--ladder', 'e2-small,e2-medium,e2-standard-2']);
+  test('autoscale set takes the ladder as a list and the rules as --rules (as README and --help say); autoscale get shows it', async () => {
+    const policy = await ok(['autoscale', 'set', 'host', ZONE, 'web', 'recommend', '--ladder', 'e2-small,e2-medium,e2-standard-2', '--rules', '{"upMaxPercent":90}']);
     assert.deepEqual([policy.mode, policy.ladder], ['recommend', ['e2-small', 'e2-medium', 'e2-standard-2']]);
+    assert.equal((policy.rules as { upMaxPercent: number }).upMaxPercent, 90);
     const got = await ok(['autoscale', 'get', 'host']);
     assert.equal((got.items as unknown[]).length, 1);
   });
