@@ -199,8 +199,13 @@ function columnsFor(cmd: CommandSpec, field: string, rows: Row[], wide: boolean)
 /** Every field some row has, in the order they first appear: a field only later rows have (a failed project's reason) is a column too. */
 const keysOf = (rows: Row[]): string[] => [...new Set(rows.flatMap((row) => Object.keys(row)))];
 
-/** Whether some row holds a list of objects of its own (an account's VMs), which one table cell would run together. */
-const hasNestedList = (rows: Row[]): boolean => rows.some((row) => Object.values(row).some((v) => Array.isArray(v) && v.some(isRow)));
+/**
+ * Whether some row holds a list of objects the command gave a table of its own (CliSpec.nestedColumns:
+ * an account's VMs, too many fields for one cell). Other lists stay name=value cells of their row, so
+ * a check of 60 projects stays a line per project.
+ */
+const hasNestedTable = (rows: Row[], style: Style): boolean =>
+  rows.some((row) => Object.entries(row).some(([k, v]) => style.nestedColumns?.[k] !== undefined && Array.isArray(v) && v.some(isRow)));
 
 /** The columns of a list inside the answer: those the command chose that some row has, else every field. */
 function nestedColumns(key: string, rows: Row[], style: Style): string[] {
@@ -230,8 +235,8 @@ function keyValues(obj: Row, style: Style, skip: Set<string>, indent = '', label
       lines.push(`${indent}${label}:`, ...keyValues(value, style, new Set(), `${indent}  `));
     } else if (Array.isArray(value) && value.some(isRow)) {
       const rows = value as Row[];
-      // Rows holding lists of their own are records, each list a table of its own below them.
-      const asRecords = hasLines(rows) || hasNestedList(rows);
+      // Rows holding lists the command tabulates are records, each list a table of its own below them.
+      const asRecords = hasLines(rows) || hasNestedTable(rows, style);
       lines.push(`${indent}${label}:`, ...(asRecords ? records(rows, style, `${indent}  `) : table(rows, nestedColumns(key, rows, style), style, false).split('\n').map((l) => `${indent}  ${l}`)));
     } else {
       const text = show(key, value, style, 'long');
