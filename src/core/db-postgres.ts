@@ -84,11 +84,31 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
 
 /** Waits between reconnection attempts of a lost LISTEN connection. */
 const RELISTEN_MS = [100, 500, 1000, 2000, 5000];
+/**
+ * A LISTEN connection is asked to answer this often, and has this long to: one that went
+ * silent without being closed (a NAT or firewall forgot it, the network went) says nothing
+ * about notifications it no longer gets, so it is given up within their sum — below the
+ * second in which a revoked token must be refused everywhere.
+ */
+const HEARTBEAT_MS = 250;
+const ANSWER_MS = 500;
+/** Longest a (re)connection, its LISTEN included, may take before it is abandoned and tried again. */
+const CONNECT_MS = 5_000;
+
+/** Closes a client at once, whether or not the server still answers (end() waits for it). */
+const drop = (client: pg.Client) => client.connection.stream.destroy();
+
+/** Closes a client politely, or drops it if the server does not answer in time (a daemon must stop whatever the network does). */
+async function close(client: pg.Client): Promise<void> {
+  const silent = setTimeout(() => drop(client), ANSWER_MS);
+  await client.end().catch(() => undefined);
+  clearTimeout(silent);
+}
 
 /**
  * LISTEN on a client of its own (a pooled connection would be handed to other
- * queries). When that connection is lost the caller is told at once, and it is
- * re-established in the background until `stop`.
+ * queries). When that connection is lost, or stops answering, the caller is told
+ * at once, and it is re-established in the background until `stop`.
  */
 async function listenOn(options: PostgresOptions, channel: string, handlers: ListenHandlers): Promise<Listening> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
@@ -96,6 +116,17 @@ async function listenOn(options: PostgresOptions, channel: string, handlers: Lis
   let client: pg.Client | undefined;
   let pid: number | undefined;
   let attempt = 0;
+  const heartbeat = (of: pg.Client): void => {
+    const timer = setTimeout(() => {
+      if (client !== of) return;
+      const silent = setTimeout(() => drop(of), ANSWER_MS);
+      of.query('SELECT 1').then(
+        () => (clearTimeout(silent), heartbeat(of)),
+        () => clearTimeout(silent),
+      );
+    }, HEARTBEAT_MS);
+    timer.unref();
+  };
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: options.connectionString, options: options.schema ? `-c search_path=${options.schema},public` : undefined });
     next.on('notification', (n) => n.channel === channel && handlers.message(n.payload ?? ''));
@@ -106,13 +137,22 @@ async function listenOn(options: PostgresOptions, channel: string, handlers: Lis
       handlers.state(false);
       void retry();
     });
-    await next.connect();
-    await next.query(`LISTEN ${channel}`);
-    if (stopped) return void (await next.end().catch(() => undefined));
-    pid = (await next.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const slow = setTimeout(() => drop(next), CONNECT_MS);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+      if (stopped) return void (await close(next));
+      pid = (await next.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    } catch (err) {
+      drop(next);
+      throw err;
+    } finally {
+      clearTimeout(slow);
+    }
     client = next;
     attempt = 0;
     handlers.state(true);
+    heartbeat(next);
   };
   const retry = async (): Promise<void> => {
     while (!stopped && !client) {
@@ -126,8 +166,9 @@ async function listenOn(options: PostgresOptions, channel: string, handlers: Lis
     backendPid: () => (client ? pid : undefined),
     async stop() {
       stopped = true;
-      await client?.end().catch(() => undefined);
+      const last = client;
       client = undefined;
+      if (last) await close(last);
     },
   };
 }

@@ -81,11 +81,11 @@ async function pgliteTemplate(): Promise<Blob> {
  * A fresh database: in-memory PGlite, or a new schema in the test PostgreSQL database
  * (dropped on close); migrated unless `empty` (upgrade tests run older migrations first).
  * `schema` joins an existing schema instead (another daemon on the same database): its
- * owner drops it.
+ * owner drops it; `url` reaches it another way (through a proxy that injects faults).
  */
-export async function openTestDb(backend: Backend, options: { empty?: boolean; schema?: string } = {}): Promise<Db> {
+export async function openTestDb(backend: Backend, options: { empty?: boolean; schema?: string; url?: string } = {}): Promise<Db> {
   if (backend === 'pglite') return options.empty ? openPglite() : openPglite({ loadDataDir: await pgliteTemplate() });
-  if (options.schema) return openPostgres({ connectionString: TEST_DATABASE_URL, schema: options.schema, maxConnections: 25 });
+  if (options.schema) return openPostgres({ connectionString: options.url ?? TEST_DATABASE_URL, schema: options.schema, maxConnections: 25 });
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();

@@ -20,9 +20,13 @@ export interface SharedDaemons {
  * `count` daemons (apps in this process, each with its own pool, data dir and
  * notification connections) on one fresh PostgreSQL schema, as on hosts sharing a
  * database. They share the first one's key files, as hosts sharing secrets must.
- * `wrap` lets a test watch one daemon's statements.
+ * `wrap` lets a test watch one daemon's statements; `url` reaches the database another
+ * way for some of them (through a proxy that injects faults; not the first).
  */
-export async function openSharedDaemons(count: number, options: { wrap?: (db: Db, index: number) => Db; env?: Record<string, string> } = {}): Promise<SharedDaemons> {
+export async function openSharedDaemons(
+  count: number,
+  options: { wrap?: (db: Db, index: number) => Db; env?: Record<string, string>; url?: (index: number) => string | undefined } = {},
+): Promise<SharedDaemons> {
   const first = await openTestDb('postgres');
   const schema = (await first.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
   const homes: string[] = [];
@@ -36,7 +40,7 @@ export async function openSharedDaemons(count: number, options: { wrap?: (db: Db
         await cp(join(homes[0]!, 'keys'), join(home, 'keys'), { recursive: true });
         await cp(join(homes[0]!, 'master.key'), join(home, 'master.key'));
       }
-      const own = i === 0 ? first : await openTestDb('postgres', { schema });
+      const own = i === 0 ? first : await openTestDb('postgres', { schema, url: options.url?.(i) });
       if (i > 0) dbs.push(own);
       const db = options.wrap ? options.wrap(own, i) : own;
       const config = loadConfig({ SUPERVISOR_HOME: home, ...options.env });

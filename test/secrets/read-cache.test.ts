@@ -21,6 +21,8 @@ import { interceptStatements } from '../helpers/db-intercept.js';
 import { isError } from '../helpers/errors.js';
 import { captureStream } from '../helpers/services.js';
 import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import { startSilencingProxy, type SilencingProxy } from '../helpers/tcp-proxy.js';
+import { within } from '../helpers/wait.js';
 
 const admin = adminPrincipal('test-admin');
 const READS = 'FROM secrets s JOIN secret_versions v';
@@ -203,5 +205,38 @@ describe('two daemons on one PostgreSQL', { skip: await skipReason('postgres') }
     assert.equal((await b.secrets.get(admin, { path })).value, 'during the outage');
     await a.secrets.set(admin, { path, value: 'after' });
     await seenOnB(path, 'after');
+  });
+});
+
+describe('a daemon whose notification connection goes silent [postgres]', { skip: await skipReason('postgres') }, () => {
+  let proxy: SilencingProxy;
+  let shared: SharedDaemons;
+  before(async () => {
+    proxy = await startSilencingProxy();
+    shared = await openSharedDaemons(2, { url: (i) => (i === 1 ? proxy.url : undefined) });
+  });
+  after(async () => {
+    // The proxy first: a silenced connection would keep the daemon waiting for its goodbye.
+    await proxy?.close();
+    await shared?.close();
+  });
+
+  test('stops serving its cache within 1 s (no stale read after a write on A), and listens again by itself', async () => {
+    const [a, b] = shared.apps as [SupervisorApp, SupervisorApp];
+    const path = 'project/c/silent';
+    await a.secrets.set(admin, { path, value: 'before' });
+    // B caches the row once it has heard of that write (which would evict it).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await b.secrets.get(admin, { path })).value, 'before');
+    assert.equal(b.secrets.cacheStatus().entries, 1, 'B caches the row');
+    const pid = b.secrets.cacheStatus().listenerPid;
+    assert.ok(pid, 'B listens');
+    // No reset, no error: only silence, as when a NAT forgets an idle connection.
+    await proxy.silence(pid);
+    await a.secrets.set(admin, { path, value: 'after' });
+    await within(1_000, 'B reads the new value', async () => (await b.secrets.get(admin, { path })).value === 'after');
+    await within(10_000, 'B listens again', () => ![undefined, pid].includes(b.secrets.cacheStatus().listenerPid));
+    await a.secrets.set(admin, { path, value: 'later' });
+    await within(1_000, 'B hears writes again', async () => (await b.secrets.get(admin, { path })).value === 'later');
   });
 });

@@ -1,0 +1,57 @@
+import net from 'node:net';
+import pg from 'pg';
+import { TEST_DATABASE_URL } from './db.js';
+
+export interface SilencingProxy {
+  /** TEST_DATABASE_URL through the proxy. */
+  url: string;
+  /**
+   * The connection of server process `pid` goes silent: nothing passes either way and
+   * neither end is told (a NAT or firewall that dropped an idle connection, a cable pulled).
+   */
+  silence(pid: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy in front of the test PostgreSQL whose connections can be made to go silent one by one. */
+export async function startSilencingProxy(): Promise<SilencingProxy> {
+  const target = new URL(TEST_DATABASE_URL);
+  const pairs = new Set<{ down: net.Socket; up: net.Socket }>();
+  const server = net.createServer((down) => {
+    const up = net.connect(Number(target.port || 5432), target.hostname);
+    const pair = { down, up };
+    pairs.add(pair);
+    down.pipe(up);
+    up.pipe(down);
+    const close = () => {
+      pairs.delete(pair);
+      down.destroy();
+      up.destroy();
+    };
+    for (const socket of [down, up]) socket.on('close', close).on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(TEST_DATABASE_URL);
+  url.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return {
+    url: url.toString(),
+    async silence(pid) {
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      const { rows } = await admin.query<{ port: number }>('SELECT client_port AS port FROM pg_stat_activity WHERE pid = $1', [pid]).finally(() => admin.end());
+      const pair = [...pairs].find((p) => p.up.localPort === rows[0]?.port);
+      if (!pair) throw new Error(`no proxied connection for server process ${pid}`);
+      pair.down.unpipe(pair.up);
+      pair.up.unpipe(pair.down);
+      pair.down.pause();
+      pair.up.pause();
+    },
+    async close() {
+      for (const { down, up } of pairs) {
+        down.destroy();
+        up.destroy();
+      }
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
