@@ -58,6 +58,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     query: (sql, params) => run(pool, sql, params),
     async transaction(fn) {
       const client = await pool.connect();
+      // The pool listens for a connection's errors only while it is idle: one lost while
+      // checked out (its server process terminated mid-transaction) would crash the daemon.
+      let broken: Error | undefined;
+      const onError = (err: Error) => (broken = err);
+      client.on('error', onError);
       const tx: Tx = {
         query: (sql, params) => run(client, sql, params),
         exec: async (sql) => void (await client.query(sql)),
@@ -71,7 +76,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A broken connection is closed, not handed to the next caller.
+        client.release(broken);
       }
     },
     listen: (channel, handlers) => listenOn(options, channel, handlers),

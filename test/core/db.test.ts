@@ -4,8 +4,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
-import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
+import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { within } from '../helpers/wait.js';
 
 for (const backend of testBackends()) {
   describe(`Db results [${backend}]`, { skip: await skipReason(backend) }, () => {
@@ -25,3 +27,33 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+describe('a pooled connection lost mid-statement [postgres]', { skip: await skipReason('postgres') }, () => {
+  let db: Db;
+  before(async () => {
+    db = await openTestDb('postgres');
+  });
+  after(() => db?.close());
+
+  /** What `statement` (which must contain `tag`) throws when its server process is terminated while it runs. */
+  async function terminatedDuring(tag: string, statement: Promise<unknown>): Promise<unknown> {
+    const outcome = statement.then(() => undefined, (err: unknown) => err);
+    const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await killer.connect();
+    try {
+      await within(5_000, 'the statement runs', async () => {
+        const { rowCount } = await killer.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()', [`%${tag}%`]);
+        return (rowCount ?? 0) > 0;
+      });
+    } finally {
+      await killer.end();
+    }
+    return outcome;
+  }
+
+  test('a transaction whose connection is terminated fails, the process lives on, and the next statement gets a new connection', async () => {
+    const err = await terminatedDuring('lost_tx', db.transaction((tx) => tx.query('SELECT pg_sleep(5) AS lost_tx')));
+    assert.ok(err instanceof Error, 'the transaction failed');
+    assert.equal((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 1);
+  });
+});
