@@ -21,6 +21,27 @@ function typeParser(oid: number, format?: string): (value: string) => unknown {
     : pg.types.getTypeParser(oid, 'text');
 }
 
+/** Node's socket errors that mean the server could not be reached or the connection broke. */
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether `err` says the database went away rather than refused a statement: the server
+ * shutting down or terminating the session (57P01-57P03), a connection exception (class
+ * 08), a broken socket, or pg's own words for a connection lost in the middle.
+ */
+function connectionLost(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof SupervisorError) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (/^(08|57P0[123])/.test(code) || SOCKET_ERRORS.has(code))) return true;
+  return /^Connection terminated|^timeout expired|not queryable/.test(err.message);
+}
+
+/** A lost database is the daemon unavailable for now (503, try again), not an internal error (500). */
+function unavailableIfLost(err: unknown): unknown {
+  if (!connectionLost(err)) return err;
+  return new SupervisorError('unavailable', `lost the connection to PostgreSQL (${(err as Error).message}); the daemon reconnects by itself, try again`);
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -46,10 +67,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     return name;
   };
   const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
-    const res = params && params.length > 0
-      ? await q.query({ name: nameOf(sql), text: sql, values: params as unknown[] })
-      : await q.query(sql);
-    return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+    try {
+      const res = params && params.length > 0
+        ? await q.query({ name: nameOf(sql), text: sql, values: params as unknown[] })
+        : await q.query(sql);
+      return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+    } catch (err) {
+      throw unavailableIfLost(err);
+    }
   };
 
   const waiting = new KeyedLock();
@@ -57,7 +82,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => Promise.reject(unavailableIfLost(err)));
       // The pool listens for a connection's errors only while it is idle: one lost while
       // checked out (its server process terminated mid-transaction) would crash the daemon.
       let broken: Error | undefined;
@@ -65,7 +90,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       client.on('error', onError);
       const tx: Tx = {
         query: (sql, params) => run(client, sql, params),
-        exec: async (sql) => void (await client.query(sql)),
+        exec: async (sql) => void (await client.query(sql).catch((err: unknown) => Promise.reject(unavailableIfLost(err)))),
       };
       try {
         await client.query('BEGIN');
@@ -74,7 +99,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        throw unavailableIfLost(err);
       } finally {
         client.off('error', onError);
         // A broken connection is closed, not handed to the next caller.

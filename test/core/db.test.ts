@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { isError } from '../helpers/errors.js';
 import { within } from '../helpers/wait.js';
 
 for (const backend of testBackends()) {
@@ -55,5 +56,11 @@ describe('a pooled connection lost mid-statement [postgres]', { skip: await skip
     const err = await terminatedDuring('lost_tx', db.transaction((tx) => tx.query('SELECT pg_sleep(5) AS lost_tx')));
     assert.ok(err instanceof Error, 'the transaction failed');
     assert.equal((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 1);
+  });
+
+  test('a lost connection is unavailable (503, try again), not an internal error', async () => {
+    const lost = isError('unavailable', /lost the connection to PostgreSQL/);
+    assert.ok(lost(await terminatedDuring('lost_query', db.query('SELECT pg_sleep(5) AS lost_query'))));
+    assert.ok(lost(await terminatedDuring('lost_in_tx', db.transaction((tx) => tx.query('SELECT pg_sleep(5) AS lost_in_tx')))));
   });
 });
