@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Db, Tx } from './db.js';
+import { SupervisorError } from './errors.js';
 
 /** Shared by every process that migrates the same database, so two starting at once take turns. */
 const MIGRATION_LOCK_KEY = 7_420_001;
@@ -32,6 +33,24 @@ async function loadDir(dir: string, pattern: RegExp): Promise<Migration[]> {
   if (!existsSync(dir)) return [];
   const files = (await readdir(dir)).filter((f) => pattern.test(f)).sort();
   return Promise.all(files.map(async (file) => ({ name: file.replace(/\.sql$/, ''), sql: await readFile(`${dir}/${file}`, 'utf8') })));
+}
+
+/**
+ * Migrations the database has and this build does not (of the baseline, and of the domains
+ * it runs): a newer Supervisor migrated it, and this older one would read and write tables
+ * it does not know the shape of.
+ */
+async function unknownApplied(tx: Tx, baselineDir: string, domains: readonly DomainMigrations[]): Promise<string[]> {
+  const known = new Set((await loadDir(baselineDir, BASELINE_FILE)).map((m) => Number(m.name.slice(0, 4))));
+  const { rows: baseline } = await tx.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+  const unknown = baseline.filter((r) => !known.has(r.version)).map((r) => r.name);
+  for (const domain of domains) {
+    if (!domain.migrations) continue;
+    const names = new Set((await loadDir(fileURLToPath(domain.migrations), DOMAIN_FILE)).map((m) => m.name));
+    const { rows } = await tx.query<{ name: string }>('SELECT name FROM domain_migrations WHERE domain = $1 ORDER BY name', [domain.id]);
+    unknown.push(...rows.filter((r) => !names.has(r.name)).map((r) => `${domain.id}/${r.name}`));
+  }
+  return unknown;
 }
 
 async function applyBaseline(tx: Tx, dir: string): Promise<string[]> {
@@ -70,7 +89,8 @@ async function applyDomain(tx: Tx, domain: DomainMigrations): Promise<string[]> 
 /**
  * Applies pending migrations — the baseline, then each domain's in domain order —
  * in one transaction under an advisory lock, so a half-applied schema is
- * impossible and concurrent starts are safe. Returns the names applied by this call.
+ * impossible and concurrent starts are safe. Refused (nothing applied) when the database
+ * holds migrations this build does not know. Returns the names applied by this call.
  */
 export async function migrate(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<string[]> {
   return db.transaction(async (tx) => {
@@ -82,6 +102,14 @@ export async function migrate(db: Db, domains: readonly DomainMigrations[] = [],
       applied_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (domain, name)
     )`);
+    const unknown = await unknownApplied(tx, baselineDir, domains);
+    if (unknown.length > 0) {
+      throw new SupervisorError(
+        'conflict',
+        `the database was migrated by a newer Supervisor (${unknown.join(', ')} unknown to this one): run the newer version here too; an older daemon would misread tables whose shape changed`,
+        { unknown },
+      );
+    }
     for (const domain of domains) applied.push(...(await applyDomain(tx, domain)));
     return applied;
   });

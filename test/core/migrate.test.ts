@@ -1,10 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { DOMAINS } from '../../src/app.js';
 import { openPostgres } from '../../src/core/db-postgres.js';
 import { migrate } from '../../src/core/migrate.js';
-import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { openTestDb, skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { isError } from '../helpers/errors.js';
 
 test('migrations started by several processes at once apply exactly once', { skip: await skipReason('postgres') }, async () => {
   const schema = `t_mig_${randomBytes(4).toString('hex')}`;
@@ -23,5 +29,24 @@ test('migrations started by several processes at once apply exactly once', { ski
     await Promise.all(dbs.map((db) => db.close()));
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
+  }
+});
+
+test('a build older than the database (a newer daemon migrated it) is refused, naming what it does not know; nothing is applied', { skip: await skipReason('postgres') }, async () => {
+  const db = await openTestDb('postgres');
+  try {
+    await db.query("INSERT INTO domain_migrations (domain, name) VALUES ('tasks', '209912010000_from_a_newer_build')");
+    await db.query("INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_from_a_newer_build')");
+    const tasksMigrations = DOMAINS.find((d) => d.id === 'tasks')!.migrations!;
+    const pending = await mkdtemp(join(tmpdir(), 'supervisor-migrations-'));
+    await cp(fileURLToPath(tasksMigrations), pending, { recursive: true });
+    await writeFile(join(pending, '209912020000_never_applied.sql'), 'CREATE TABLE never_applied (x int);');
+    const domains = DOMAINS.map((d) => (d.id === 'tasks' ? { ...d, migrations: pathToFileURL(`${pending}/`) } : d));
+    await assert.rejects(migrate(db, domains), isError('conflict', /migrated by a newer Supervisor \(9999_from_a_newer_build, tasks\/209912010000_from_a_newer_build unknown/));
+    const { rows } = await db.query<{ t: string | null }>("SELECT to_regclass('never_applied')::text AS t");
+    assert.equal(rows[0]!.t, null, 'nothing applied');
+    await rm(pending, { recursive: true, force: true });
+  } finally {
+    await db.close();
   }
 });
