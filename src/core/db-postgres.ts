@@ -12,6 +12,12 @@ export interface PostgresOptions {
   /** Schema put first on the search_path of every connection (tests use one per run). */
   schema?: string;
   maxConnections?: number;
+  /**
+   * Longest wait for a connection (a new one, or a free one of the pool) before the statement
+   * fails as unavailable; a database that stopped answering would otherwise hold every request
+   * for ever. Default 15 s.
+   */
+  connectTimeoutMs?: number;
 }
 
 function typeParser(oid: number, format?: string): (value: string) => unknown {
@@ -33,7 +39,7 @@ function connectionLost(err: unknown): boolean {
   if (!(err instanceof Error) || err instanceof SupervisorError) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && (/^(08|57P0[123])/.test(code) || SOCKET_ERRORS.has(code))) return true;
-  return /^Connection terminated|^timeout expired|not queryable/.test(err.message);
+  return /^Connection terminated|^timeout (expired|exceeded when trying to connect)|not queryable/.test(err.message);
 }
 
 /** A lost database is the daemon unavailable for now (503, try again), not an internal error (500). */
@@ -46,6 +52,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
     options: options.schema ? `-c search_path=${options.schema},public` : undefined,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });

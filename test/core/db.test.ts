@@ -6,8 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
+import { openPostgres } from '../../src/core/db-postgres.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
+import { startSilencingProxy } from '../helpers/tcp-proxy.js';
 import { within } from '../helpers/wait.js';
 
 for (const backend of testBackends()) {
@@ -62,5 +64,26 @@ describe('a pooled connection lost mid-statement [postgres]', { skip: await skip
     const lost = isError('unavailable', /lost the connection to PostgreSQL/);
     assert.ok(lost(await terminatedDuring('lost_query', db.query('SELECT pg_sleep(5) AS lost_query'))));
     assert.ok(lost(await terminatedDuring('lost_in_tx', db.transaction((tx) => tx.query('SELECT pg_sleep(5) AS lost_in_tx')))));
+  });
+});
+
+describe('a database that stops answering new connections [postgres]', { skip: await skipReason('postgres') }, () => {
+  test('a statement that needs a new connection fails as unavailable after the connect timeout instead of waiting for ever', async () => {
+    const owner = await openTestDb('postgres');
+    const proxy = await startSilencingProxy();
+    const schema = (await owner.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+    const db = await openPostgres({ connectionString: proxy.url, schema, connectTimeoutMs: 300 });
+    try {
+      proxy.silenceNew(true);
+      // The pool's one connection is busy: the second statement needs another.
+      const busy = db.query('SELECT pg_sleep(0.5)');
+      const answer = await Promise.race([db.query('SELECT 1').then(() => 'answered', (err: unknown) => err), new Promise((resolve) => setTimeout(resolve, 3_000, 'still waiting'))]);
+      assert.ok(isError('unavailable', /lost the connection to PostgreSQL \(timeout/)(answer));
+      await busy;
+    } finally {
+      await proxy.close();
+      await db.close().catch(() => undefined);
+      await owner.close();
+    }
   });
 });

@@ -10,6 +10,8 @@ export interface SilencingProxy {
    * neither end is told (a NAT or firewall that dropped an idle connection, a cable pulled).
    */
   silence(pid: number): Promise<void>;
+  /** Connections made from now on are accepted and never answered (a database host gone dark); false undoes it. */
+  silenceNew(silent: boolean): void;
   close(): Promise<void>;
 }
 
@@ -17,7 +19,13 @@ export interface SilencingProxy {
 export async function startSilencingProxy(): Promise<SilencingProxy> {
   const target = new URL(TEST_DATABASE_URL);
   const pairs = new Set<{ down: net.Socket; up: net.Socket }>();
+  const unanswered = new Set<net.Socket>();
+  let dark = false;
   const server = net.createServer((down) => {
+    if (dark) {
+      unanswered.add(down.on('error', () => undefined).pause());
+      return;
+    }
     const up = net.connect(Number(target.port || 5432), target.hostname);
     const pair = { down, up };
     pairs.add(pair);
@@ -46,7 +54,11 @@ export async function startSilencingProxy(): Promise<SilencingProxy> {
       pair.down.pause();
       pair.up.pause();
     },
+    silenceNew(silent) {
+      dark = silent;
+    },
     async close() {
+      for (const socket of unanswered) socket.destroy();
       for (const { down, up } of pairs) {
         down.destroy();
         up.destroy();
