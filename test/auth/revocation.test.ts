@@ -10,8 +10,7 @@ import type { SupervisorApp } from '../../src/app.js';
 import type { Db } from '../../src/core/db.js';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
-import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
-import { startSilencingProxy, type SilencingProxy } from '../helpers/tcp-proxy.js';
+import { daemonsWithSilenceableSecond, openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
 import { within } from '../helpers/wait.js';
 
 /** Counts one daemon's token lookups; `hold` (when set) keeps the next lookup's answer until it resolves. */
@@ -96,26 +95,16 @@ describe('token revocation across daemons on one PostgreSQL', { skip: await skip
 });
 
 describe('a daemon whose notification connection goes silent [postgres]', { skip: await skipReason('postgres') }, () => {
-  let proxy: SilencingProxy;
-  let shared: SharedDaemons;
-  before(async () => {
-    proxy = await startSilencingProxy();
-    shared = await openSharedDaemons(2, { url: (i) => (i === 1 ? proxy.url : undefined) });
-  });
-  after(async () => {
-    // The proxy first: a silenced connection would keep the daemon waiting for its goodbye.
-    await proxy?.close();
-    await shared?.close();
-  });
+  const daemons = daemonsWithSilenceableSecond();
 
   test('refuses a token revoked meanwhile within 1 s, and listens again by itself', async () => {
-    const [a, b] = shared.apps as [SupervisorApp, SupervisorApp];
+    const [a, b] = daemons.apps();
     const { id, token } = await a.auth.tokens.create({ name: 'silent', project: 'consilio' });
     assert.ok(await b.auth.tokens.verify(token));
     const pid = b.auth.tokens.cacheStatus().listenerPid;
     assert.ok(pid, 'B listens');
     // No reset, no error: only silence, as when a NAT forgets an idle connection.
-    await proxy.silence(pid);
+    await daemons.proxy().silence(pid);
     await a.auth.tokens.revoke(id);
     await within(1_000, 'B refuses the token revoked while it could not hear', async () => (await b.auth.tokens.verify(token)) === undefined);
     await within(10_000, 'B listens again', () => ![undefined, pid].includes(b.auth.tokens.cacheStatus().listenerPid));

@@ -1,4 +1,5 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, openApp, type SupervisorApp } from '../../src/app.js';
@@ -8,6 +9,7 @@ import { createLogger } from '../../src/core/log.js';
 import { openTestDb } from './db.js';
 import { keepOpen } from './db-intercept.js';
 import { captureStream } from './services.js';
+import { startSilencingProxy, type SilencingProxy } from './tcp-proxy.js';
 
 export interface SharedDaemons {
   apps: SupervisorApp[];
@@ -59,4 +61,23 @@ export async function openSharedDaemons(
       for (const home of homes) await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Two daemons on one PostgreSQL, the second reaching it through a silencing proxy: registers
+ * the suite's before and after hooks and returns what the tests use once they have run.
+ */
+export function daemonsWithSilenceableSecond(): { proxy: () => SilencingProxy; apps: () => [SupervisorApp, SupervisorApp] } {
+  let proxy: SilencingProxy | undefined;
+  let shared: SharedDaemons | undefined;
+  before(async () => {
+    proxy = await startSilencingProxy();
+    shared = await openSharedDaemons(2, { url: (i) => (i === 1 ? proxy!.url : undefined) });
+  });
+  after(async () => {
+    // The proxy first: a silenced connection would keep the daemon waiting for its goodbye.
+    await proxy?.close();
+    await shared?.close();
+  });
+  return { proxy: () => proxy!, apps: () => shared!.apps as [SupervisorApp, SupervisorApp] };
 }

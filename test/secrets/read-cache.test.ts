@@ -20,8 +20,7 @@ import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../help
 import { interceptStatements } from '../helpers/db-intercept.js';
 import { isError } from '../helpers/errors.js';
 import { captureStream } from '../helpers/services.js';
-import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
-import { startSilencingProxy, type SilencingProxy } from '../helpers/tcp-proxy.js';
+import { daemonsWithSilenceableSecond, openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
 import { within } from '../helpers/wait.js';
 
 const admin = adminPrincipal('test-admin');
@@ -209,20 +208,10 @@ describe('two daemons on one PostgreSQL', { skip: await skipReason('postgres') }
 });
 
 describe('a daemon whose notification connection goes silent [postgres]', { skip: await skipReason('postgres') }, () => {
-  let proxy: SilencingProxy;
-  let shared: SharedDaemons;
-  before(async () => {
-    proxy = await startSilencingProxy();
-    shared = await openSharedDaemons(2, { url: (i) => (i === 1 ? proxy.url : undefined) });
-  });
-  after(async () => {
-    // The proxy first: a silenced connection would keep the daemon waiting for its goodbye.
-    await proxy?.close();
-    await shared?.close();
-  });
+  const daemons = daemonsWithSilenceableSecond();
 
   test('stops serving its cache within 1 s (no stale read after a write on A), and listens again by itself', async () => {
-    const [a, b] = shared.apps as [SupervisorApp, SupervisorApp];
+    const [a, b] = daemons.apps();
     const path = 'project/c/silent';
     await a.secrets.set(admin, { path, value: 'before' });
     // B caches the row once it has heard of that write (which would evict it).
@@ -232,7 +221,7 @@ describe('a daemon whose notification connection goes silent [postgres]', { skip
     const pid = b.secrets.cacheStatus().listenerPid;
     assert.ok(pid, 'B listens');
     // No reset, no error: only silence, as when a NAT forgets an idle connection.
-    await proxy.silence(pid);
+    await daemons.proxy().silence(pid);
     await a.secrets.set(admin, { path, value: 'after' });
     await within(1_000, 'B reads the new value', async () => (await b.secrets.get(admin, { path })).value === 'after');
     await within(10_000, 'B listens again', () => ![undefined, pid].includes(b.secrets.cacheStatus().listenerPid));
