@@ -3,9 +3,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Db, Tx } from './db.js';
 import { SupervisorError } from './errors.js';
+import { schemaLockKey } from './schema-lock.js';
 
 /** Shared by every process that migrates the same database, so two starting at once take turns. */
-const MIGRATION_LOCK_KEY = 7_420_001;
+const MIGRATION_LOCK = schemaLockKey('migrations');
 
 /**
  * The baseline: the numbered migrations written before domains had their own
@@ -94,7 +95,7 @@ async function applyDomain(tx: Tx, domain: DomainMigrations): Promise<string[]> 
  */
 export async function migrate(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<string[]> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     const applied = await applyBaseline(tx, baselineDir);
     await tx.exec(`CREATE TABLE IF NOT EXISTS domain_migrations (
       domain text NOT NULL,

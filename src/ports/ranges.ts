@@ -2,6 +2,7 @@ import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable, Tx } from '../core/db.js';
 import { conflict, invalidInput, notFound } from '../core/errors.js';
+import { schemaLockKey } from '../core/schema-lock.js';
 import { SHARED } from '../core/names.js';
 import type { OwnedItems } from '../core/project-data.js';
 import { CHECK_VIOLATION, EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, violates } from './db-errors.js';
@@ -15,7 +16,7 @@ import { formatRange, MAX_PORT, overlapSize, type PortRange } from './range.js';
  * taken in turn, the second one gets a clean exclusion violation. It also makes two
  * projects added at once pick different blocks. Range changes are rare.
  */
-const RANGES_LOCK = 7_420_201;
+const RANGES_LOCK = schemaLockKey('port-ranges');
 
 export interface RangeRegistryDeps {
   db: Db;
@@ -44,7 +45,7 @@ export class RangeRegistry {
    * is added without one, and the note says how to give it one.
    */
   async assign(tx: Tx, project: string, actor: string, explicit?: PortRange): Promise<string> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [RANGES_LOCK]);
+    await tx.query(`SELECT pg_advisory_xact_lock(${RANGES_LOCK})`);
     if (explicit) await this.refuseUnusable(explicit, 'range', ADDING);
     if (explicit) {
       // Checked under the lock every range change takes, so nothing can change between the check and the insert;
@@ -115,7 +116,7 @@ export class RangeRegistry {
     let target: PortRange | undefined;
     try {
       return await this.deps.db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [RANGES_LOCK]);
+        await tx.query(`SELECT pg_advisory_xact_lock(${RANGES_LOCK})`);
         // Not FOR UPDATE: allocation inserts hold a key-share lock on this row while the range
         // trigger waits for them, and FOR UPDATE would make that a deadlock.
         const { rows: found } = await tx.query<RangeRow>(`SELECT ${RANGE_COLUMNS} FROM port_ranges WHERE project = $1 FOR NO KEY UPDATE`, [input.project]);

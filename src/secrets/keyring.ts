@@ -3,6 +3,7 @@ import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import { toBuffer, type Db, type Queryable } from '../core/db.js';
 import { SupervisorError } from '../core/errors.js';
+import { schemaLockKey } from '../core/schema-lock.js';
 import type { MasterKey, MasterKeyRotator, MasterKeys } from './master-key.js';
 
 /**
@@ -10,7 +11,7 @@ import type { MasterKey, MasterKeyRotator, MasterKeys } from './master-key.js';
  * it exclusively, every encryption shared (see keyForEncryption). Named per schema:
  * the keyring is the schema's, and installations (test runs) in other schemas never contend.
  */
-const KEYRING_LOCK = `hashtextextended(current_schema() || ':secret-keyring', 0)`;
+const KEYRING_LOCK = schemaLockKey('secret-keyring');
 
 const lockKeyring = (tx: Queryable) => tx.query(`SELECT pg_advisory_xact_lock(${KEYRING_LOCK})`);
 

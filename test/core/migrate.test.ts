@@ -50,3 +50,28 @@ test('a build older than the database (a newer daemon migrated it) is refused, n
     await db.close();
   }
 });
+
+test('a migration under way in another schema of the same database does not hold this one up', { skip: await skipReason('postgres') }, async () => {
+  // Two installations (two test runs, two supervisors on one server) in schemas of one database.
+  const [other, own] = await Promise.all([openTestDb('postgres', { empty: true }), openTestDb('postgres', { empty: true })]);
+  const slow = await mkdtemp(join(tmpdir(), 'supervisor-migrations-'));
+  const marker = `slow migration ${randomBytes(4).toString('hex')}`;
+  await writeFile(join(slow, '209901010000_slow.sql'), `SELECT pg_sleep(4) /* ${marker} */;`);
+  try {
+    let otherDone = false;
+    const otherMigrating = migrate(other, [{ id: 'slow', migrations: pathToFileURL(`${slow}/`) }]).then(() => (otherDone = true));
+    // The other installation holds its migration lock while it sleeps in its last migration.
+    for (let tries = 0; ; tries++) {
+      const { rows } = await own.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker}%' AND pid <> pg_backend_pid()`);
+      if (rows[0]!.n > 0) break;
+      assert.ok(tries < 200, 'the other migration reaches its slow step');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.ok((await migrate(own)).length > 0, 'this schema migrated');
+    assert.equal(otherDone, false, 'while the other was still migrating');
+    await otherMigrating;
+  } finally {
+    await Promise.all([other.close(), own.close()]);
+    await rm(slow, { recursive: true, force: true });
+  }
+});
