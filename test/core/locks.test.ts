@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
 import { Leadership } from '../../src/core/leadership.js';
+import { lockConnection } from '../../src/core/pg-locks.js';
 import { createLogger } from '../../src/core/log.js';
 import { SharedLock } from '../../src/core/shared-lock.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
@@ -169,4 +170,16 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
       await elsewhere.close();
     }
   });
+});
+
+test('a lock connection has the server probe it, so a holder whose host vanished loses its locks in ~25 s, not hours [postgres]', { skip: await skipReason('postgres') }, async () => {
+  const client = await lockConnection({ connectionString: TEST_DATABASE_URL });
+  try {
+    const { rows } = await client.query<{ idle: string; interval: string; count: string }>(
+      "SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_interval') AS interval, current_setting('tcp_keepalives_count') AS count",
+    );
+    assert.deepEqual(rows[0], { idle: '10', interval: '5', count: '3' });
+  } finally {
+    await client.end();
+  }
 });
