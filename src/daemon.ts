@@ -21,9 +21,7 @@ export interface RunningDaemon {
 
 /** Creates the first admin token when none exists; its secret is returned once and stored hashed. */
 async function ensureAdminToken(services: SupervisorApp): Promise<string | undefined> {
-  const admins = (await services.auth.tokens.list({})).filter((t) => t.project === null);
-  if (admins.length > 0) return undefined;
-  return (await services.auth.tokens.create({ name: 'initial-admin', project: null }, 'system:first-start')).token;
+  return (await services.auth.tokens.createFirstAdmin('system:first-start'))?.token;
 }
 
 /**

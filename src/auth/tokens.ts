@@ -4,6 +4,7 @@ import type { AuditLog } from '../core/audit.js';
 import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
 import { invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
+import { schemaLockKey } from '../core/schema-lock.js';
 import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
 
 /** Tokens look like `svt_<id>_<secret>`: the id finds the row, the secret is compared by hash. */
@@ -21,6 +22,8 @@ export const TOKENS_CHANNEL = 'supervisor_tokens';
 const FORGET_ALL = '*';
 /** last_used_at is written at most this often per token. */
 const TOUCH_MS = 60_000;
+/** Taken while a first start looks for an admin token and makes one. */
+const FIRST_ADMIN_LOCK = schemaLockKey('first-admin-token');
 
 export interface TokenInfo {
   id: string;
@@ -107,16 +110,30 @@ export class TokenService {
    */
   async create(input: { name: string; project: string | null }, actor = 'system'): Promise<TokenInfo & { token: string }> {
     if (input.project === META) throw invalidInput(`project "${META}" is the admin scope; create an admin token instead (--admin)`);
+    return this.db.transaction((tx) => this.insert(tx, input, actor));
+  }
+
+  /**
+   * The first admin token, when no admin token is in use: what a daemon's first start prints.
+   * Checked and made under a lock in one transaction, so daemons starting together on an empty
+   * database make one, not one each.
+   */
+  async createFirstAdmin(actor: string): Promise<(TokenInfo & { token: string }) | undefined> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${FIRST_ADMIN_LOCK})`);
+      const admins = (await this.listIn(tx, {})).filter((t) => t.project === null);
+      return admins.length > 0 ? undefined : this.insert(tx, { name: 'initial-admin', project: null }, actor);
+    });
+  }
+
+  private async insert(tx: Queryable, input: { name: string; project: string | null }, actor: string): Promise<TokenInfo & { token: string }> {
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    const { rows } = await this.db.transaction(async (tx) => {
-      const created = await tx.query<TokenRow>(
-        `INSERT INTO tokens (id, name, project, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-        [id, input.name, input.project, hash(secret), this.clock.now()],
-      );
-      await this.audit.record({ actor, action: 'token.create', target: id, outcome: 'ok', detail: { name: input.name, scope: input.project ?? 'admin' } }, tx);
-      return created;
-    });
+    const { rows } = await tx.query<TokenRow>(
+      `INSERT INTO tokens (id, name, project, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      [id, input.name, input.project, hash(secret), this.clock.now()],
+    );
+    await this.audit.record({ actor, action: 'token.create', target: id, outcome: 'ok', detail: { name: input.name, scope: input.project ?? 'admin' } }, tx);
     return { ...toInfo(rows[0]!), token: `svt_${id}_${secret}` };
   }
 

@@ -80,3 +80,29 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+describe('the first admin token, daemons starting together on an empty database [postgres]', { skip: await skipReason('postgres') }, () => {
+  test('one daemon makes it, the others find it', async () => {
+    const first = await openTestDb('postgres');
+    const schema = (await first.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+    // Pools of their own, as separate daemons have.
+    const others = await Promise.all([1, 2].map(() => openTestDb('postgres', { schema })));
+    const clock = new ManualClock(new Date('2026-11-23T10:00:00Z'));
+    const services = [first, ...others].map((db) => new TokenService(db, clock, new AuditLog(db, clock)));
+    try {
+      for (let round = 0; round < 10; round++) {
+        const made = (await Promise.all(services.map((s) => s.createFirstAdmin('system:first-start')))).filter((t) => t !== undefined);
+        assert.equal(made.length, 1, `round ${round}: one first admin token, not one per daemon`);
+        // The next round starts again with no admin token in use.
+        await first.query('UPDATE tokens SET revoked_at = now() WHERE project IS NULL');
+      }
+      // A project token is not an admin token: it does not stop the first start from making one.
+      await services[0]!.create({ name: 'p', project: 'consilio' });
+      assert.ok(await services[1]!.createFirstAdmin('system:first-start'));
+      assert.equal(await services[2]!.createFirstAdmin('system:first-start'), undefined);
+    } finally {
+      await Promise.all(others.map((db) => db.close()));
+      await first.close();
+    }
+  });
+});
