@@ -85,6 +85,11 @@ export class CloudflareClient {
   private readonly timeoutMs: number;
   private readonly budget: RateBudget;
 
+  /** How long one attempt may take before it is given up (what a request still on the wire can take to land). */
+  get attemptTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
   constructor(private readonly options: CloudflareClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.maxRetries = options.maxRetries ?? 4;

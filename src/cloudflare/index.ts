@@ -15,6 +15,7 @@ export const cloudflareDomain = defineDomain({
   cliGroups: ['dns', 'tunnel'],
   defaultFor: ['meta'],
   settings: cloudflareSettings,
+  migrations: new URL('./migrations/', import.meta.url),
   needs: {
     secrets: need<Pick<SecretsService, 'get'>>(),
     ports: need<Pick<PortService, 'routedAllocations'>>(),

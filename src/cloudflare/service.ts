@@ -6,6 +6,7 @@ import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound, SupervisorError } from '../core/errors.js';
 import { notConfigured, type Missing } from './configured.js';
 import { SharedLock } from '../core/shared-lock.js';
+import { WriteFence } from './write-fence.js';
 import type { PortService } from '../ports/index.js';
 import type { SecretsService } from '../secrets/index.js';
 import type { CloudflareSettings } from './settings.js';
@@ -70,6 +71,8 @@ export class CloudflareService {
     this.changes = new ChangeLog(db, clock);
     this.mirror = new RecordMirror(db, clock);
     const lock = new SharedLock(db);
+    // A write a dead daemon sent can land until its attempt times out; a live writer says it is alive every 5 s.
+    const fence = new WriteFence(db, { landMs: this.client.attemptTimeoutMs + 5_000, heartbeatMs: 5_000, pollMs: 250 });
     this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock });
     this.tunnel = new TunnelService({
       db,
@@ -77,6 +80,7 @@ export class CloudflareService {
       dns: this.dns,
       changes: this.changes,
       lock,
+      fence,
       setup: () => this.setup(),
       allocations: () => deps.ports.routedAllocations(),
       findZone: (hostname) => this.zones.find(hostname),

@@ -13,6 +13,7 @@ import { mergeIngress, routeKey, type Merged, type Route, type RoutePlan } from 
 import { ingressProblems, sameIngress } from './ingress-rules.js';
 import { desiredRecord, type DeleteTarget } from './records.js';
 import type { IngressTarget } from './tunnel-target.js';
+import type { WriteFence } from './write-fence.js';
 
 export interface TunnelSetup {
   tunnelId: string;
@@ -26,6 +27,8 @@ export interface TunnelDeps {
   changes: ChangeLog;
   /** Shared by every daemon on the database: a tunnel's configuration has no write precondition. */
   lock: SharedLock;
+  /** Remote writes an earlier holder of the lock sent, waited for before reading the configuration. */
+  fence: WriteFence;
   /** Resolved per sync: the tunnel id may come from config.yml, the account from the zones. */
   setup: () => Promise<TunnelSetup>;
   /** Allocations with a hostname (the ports domain). */
@@ -134,7 +137,12 @@ export class TunnelService {
 
   async sync(actor: string, operation: string, options: SyncOptions): Promise<SyncOutcome> {
     const { tunnelId, target } = await this.deps.setup();
-    return this.deps.lock.run(`tunnel:${tunnelId}`, (assertHeld) => this.syncLocked(actor, operation, tunnelId, target, options, assertHeld));
+    const key = `tunnel:${tunnelId}`;
+    return this.deps.lock.run(key, async (assertHeld) => {
+      // Before reading: a PUT a daemon sent before it died (and lost the lock) may still land.
+      await this.deps.fence.settle(key);
+      return this.syncLocked(actor, operation, tunnelId, target, options, assertHeld);
+    });
   }
 
   private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, assertHeld: () => void): Promise<SyncOutcome> {
@@ -168,7 +176,9 @@ export class TunnelService {
         const counts = { added: merged.plan.add.length, removed: merged.plan.remove.length, changed: merged.plan.change.length, rules: merged.ingress.length };
         try {
           assertHeld();
-          ({ written, restarted } = await target.write(merged.ingress));
+          // Only a remote PUT can land after its sender is gone; a local file is written whole or not at all.
+          const write = () => target.write(merged.ingress);
+          ({ written, restarted } = await (target.mode === 'remote' ? this.deps.fence.send(`tunnel:${tunnelId}`, write) : write()));
         } catch (err) {
           await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'error', detail: { where: target.where, ...counts, error: err instanceof Error ? err.message : String(err) } }]);
           throw err;
