@@ -15,6 +15,9 @@ import { desiredRecord, type DeleteTarget } from './records.js';
 import type { IngressTarget } from './tunnel-target.js';
 import type { WriteFence } from './write-fence.js';
 
+/** What serialises a tunnel's syncs across daemons, and names its writes in flight. */
+const lockKey = (tunnelId: string) => `tunnel:${tunnelId}`;
+
 export interface TunnelSetup {
   tunnelId: string;
   target: IngressTarget;
@@ -137,7 +140,7 @@ export class TunnelService {
 
   async sync(actor: string, operation: string, options: SyncOptions): Promise<SyncOutcome> {
     const { tunnelId, target } = await this.deps.setup();
-    const key = `tunnel:${tunnelId}`;
+    const key = lockKey(tunnelId);
     return this.deps.lock.run(key, async (assertHeld) => {
       // Before reading: a PUT a daemon sent before it died (and lost the lock) may still land.
       await this.deps.fence.settle(key);
@@ -178,7 +181,7 @@ export class TunnelService {
           assertHeld();
           // Only a remote PUT can land after its sender is gone; a local file is written whole or not at all.
           const write = () => target.write(merged.ingress);
-          ({ written, restarted } = await (target.mode === 'remote' ? this.deps.fence.send(`tunnel:${tunnelId}`, write) : write()));
+          ({ written, restarted } = await (target.mode === 'remote' ? this.deps.fence.send(lockKey(tunnelId), write) : write()));
         } catch (err) {
           await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'error', detail: { where: target.where, ...counts, error: err instanceof Error ? err.message : String(err) } }]);
           throw err;
