@@ -8,6 +8,7 @@ import type { CloudflareClient, DnsBatch, DnsRecord, Zone } from './client.js';
 import type { Change, ChangeLog, RecordMirror } from './changes.js';
 import { isOwned, orderOps, planZone, recordInput, sameContent, sameRecord, viewOf, viewOfDesired, type DeleteTarget, type DesiredRecord, type RecordConflict, type RecordOp, type RecordView } from './records.js';
 import type { ZoneDirectory } from './zones.js';
+import type { WriteFence } from './write-fence.js';
 
 /** The Free plan's limit; paid plans allow more, but 200 works everywhere. */
 export const BATCH_MAX = 200;
@@ -54,10 +55,14 @@ export interface DnsDeps {
   db: Db;
   changes: ChangeLog;
   mirror: RecordMirror;
-  /** Per zone: a read-diff-write must not interleave with another for the same zone. */
   /** Shared by every daemon on the database: a zone's read-diff-write must not interleave. */
   lock: SharedLock;
+  /** Writes an earlier holder of a zone's lock sent, waited for before reading the zone. */
+  fence: WriteFence;
 }
+
+/** What serialises a zone's read-diff-writes across daemons, and names its writes in flight. */
+const zoneLockKey = (zone: Zone) => `zone:${zone.id}`;
 
 interface Settled {
   done: Done[];
@@ -99,7 +104,9 @@ export class DnsService {
     const outcome: DnsOutcome = { plan: emptyPlan(), applied: !req.dryRun, failed: [], notChecked: [] };
     const groups = await this.byZone(req);
     for (const { zone, upserts, deletes } of [...groups.values()].sort((a, b) => a.zone.name.localeCompare(b.zone.name))) {
-      await this.deps.lock.run(`zone:${zone.id}`, async (assertHeld) => {
+      await this.deps.lock.run(zoneLockKey(zone), async (assertHeld) => {
+        // Before reading: a write a daemon sent before it died (and lost the lock) may still land.
+        await this.deps.fence.settle(zoneLockKey(zone));
         const names = new Set([...upserts.map((r) => r.name), ...deletes.map((d) => d.name)]);
         const existing = await this.read(zone, names);
         const plan = planZone(zone.name, existing, upserts, deletes, req.force);
@@ -141,22 +148,25 @@ export class DnsService {
     for (let i = 0; i < ops.length; i += BATCH_MAX) {
       assertHeld();
       const chunk = ops.slice(i, i + BATCH_MAX);
-      let settled: Settled;
-      try {
-        settled = chunk.length === 1 ? { done: [await this.one(zone, chunk[0]!)], failed: [] } : { done: await this.batch(zone, chunk), failed: [] };
-      } catch (err) {
-        if (isFatal(err)) settled = { done: [], failed: [], fatal: { err, untried: chunk } };
-        else if (chunk.length === 1) settled = { done: [], failed: [{ op: chunk[0]!, err }] };
-        // The batch was refused as a whole (one transaction): find the bad record one by one.
-        else settled = await this.oneByOne(zone, chunk);
-      }
-      const { done, failed, fatal } = settled;
+      const { done, failed, fatal } = await this.deps.fence.send(zoneLockKey(zone), () => this.send(zone, chunk));
       const errors = [...failed, ...(fatal ? fatal.untried.map((op) => ({ op, err: fatal.err })) : [])];
       await this.remember(actor, operation, zone, done, errors);
       failures.push(...failed.map(({ op, err }) => failureOf(op, err)));
       if (fatal) throw fatal.err;
     }
     return failures;
+  }
+
+  /** One chunk of ops: a call for one, a batch for more, and one by one when the batch is refused as a whole. */
+  private async send(zone: Zone, chunk: RecordOp[]): Promise<Settled> {
+    try {
+      return chunk.length === 1 ? { done: [await this.one(zone, chunk[0]!)], failed: [] } : { done: await this.batch(zone, chunk), failed: [] };
+    } catch (err) {
+      if (isFatal(err)) return { done: [], failed: [], fatal: { err, untried: chunk } };
+      if (chunk.length === 1) return { done: [], failed: [{ op: chunk[0]!, err }] };
+      // The batch was refused as a whole (one transaction): find the bad record one by one.
+      return this.oneByOne(zone, chunk);
+    }
   }
 
   /** What reached Cloudflare goes into the mirror; every attempt, done or not, into the change log. */

@@ -73,7 +73,7 @@ export class CloudflareService {
     const lock = new SharedLock(db);
     // A write a dead daemon sent can land until its attempt times out; a live writer says it is alive every 5 s.
     const fence = new WriteFence(db, { landMs: this.client.attemptTimeoutMs + 5_000, heartbeatMs: 5_000, pollMs: 250 });
-    this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock });
+    this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock, fence });
     this.tunnel = new TunnelService({
       db,
       clock,
