@@ -1,4 +1,4 @@
--- Cloudflare writes a daemon has sent and not yet seen answered (a tunnel configuration PUT).
+-- Cloudflare writes a daemon has sent and not yet seen answered (a tunnel configuration PUT, a DNS change).
 -- Cloudflare takes no precondition, and the database lock that serialises syncs cannot stop a
 -- request already on the wire: a daemon that dies with one in flight could have it land after
 -- the next holder's write and undo it. The next holder waits until the row is gone (the writer
