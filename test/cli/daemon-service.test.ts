@@ -47,7 +47,7 @@ describe('the daemon as a service', () => {
   });
   after(() => rm(home, { recursive: true, force: true }));
 
-  test('npm start, reads under load, SIGTERM: no process left, lock and daemon.json gone, every acknowledged read audited', async () => {
+  test('npm start, reads under load, SIGTERM: no process left, lock and daemon.json gone, every acknowledged read audited', async (t) => {
     const status0 = await runCli(['daemon', 'status'], { env });
     assert.equal(status0.code, 3, describeResult(status0));
     assert.match(status0.stdout, /^not running/);
@@ -58,6 +58,8 @@ describe('the daemon as a service', () => {
     npm.stdout.setEncoding('utf8').on('data', (chunk: string) => (banner += chunk));
     npm.stderr.setEncoding('utf8').on('data', (chunk: string) => (banner += chunk));
     const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    // A failed assertion must not leave the daemon running (npm passes SIGTERM on to it).
+    t.after(() => void (npm.exitCode === null && npm.kill('SIGTERM')));
     await waitFor('the banner', () => /Stop: Ctrl-C/.test(banner), 120_000);
     assert.doesNotMatch(banner, /npx supervisor/);
     // Tightening the modes of the files PGlite made is routine at every start, not news.
