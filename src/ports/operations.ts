@@ -31,7 +31,7 @@ export const portOperations = [
   operation({
     name: 'get_port',
     title: 'Get port',
-    description: "The port of a project's service, reserved on the first call and the same ever after (also while the service is down). Use it instead of picking or hard-coding a port. A new port is never one something listens on now; skipped says which were passed over and why.",
+    description: "The port of a project's service, reserved on the first call, the same ever after (also while the service is down). Use it instead of picking or hard-coding a port. A new port is never one something listens on now; skipped says which were passed over and why.",
     access: 'any',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/port' },
@@ -172,7 +172,7 @@ export const portOperations = [
   operation({
     name: 'audit_ports',
     title: 'Audit ports',
-    description: "Compare allocations with this host's listening sockets: ok (its owner listens), down (nothing listening; still reserved), conflict (another process on the port, with the reason), unknown (listening in a range without an allocation).",
+    description: "Compare allocations with this host's listening sockets: ok (its owner listens), down (nothing listening; still reserved), conflict (another process on it, with the reason), unknown (listening in a range without an allocation).",
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports/audit' },

@@ -14,10 +14,14 @@ const joinKey = (prefix: string, key: string, mapped?: ReadonlyMap<string, strin
 
 /**
  * `DATABASE_URL` under `project/consilio/` → `project/consilio/database_url`; a key an export
- * mapped in a `# supervisor-path` comment (`mapped`) → the path it came from.
+ * mapped in a `# supervisor-path` comment (`mapped`) → the path it came from. Under a prefix
+ * without the trailing slash, the variable that prefix exports as (`DATABASE_URL` under
+ * `project/consilio/database_url`) is that secret: an export of one secret imports back to it,
+ * not to `…/database_url/database_url`.
  */
 export function pathForKey(prefix: string, key: string, mapped?: ReadonlyMap<string, string>): string {
-  const path = joinKey(prefix, key, mapped);
+  const namesPrefix = !prefix.endsWith('/') && !mapped?.has(key) && envNameFor(prefix) === key;
+  const path = namesPrefix ? prefix : joinKey(prefix, key, mapped);
   const checked = secretPath.safeParse(path);
   if (!checked.success) throw invalidInput(`key ${key} does not make a valid secret path under ${prefix}: ${checked.error.issues[0]?.message}`, { field: 'content' });
   return path;

@@ -178,7 +178,7 @@ export const secretOperations = [
   operation({
     name: 'import_secrets',
     title: 'Import secrets from .env',
-    description: 'Store each KEY=value of .env text, read as the dotenv package reads it, under a prefix (key lower-cased), all or nothing; empty values are skipped.',
+    description: 'Store each KEY=value of .env text (as dotenv reads it) under a prefix, key lower-cased; all or nothing; empty values skipped. A secret\'s path as prefix takes back its variable.',
     access: 'any',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/secrets/import' },
@@ -234,7 +234,7 @@ export const secretOperations = [
   operation({
     name: 'export_secrets',
     title: 'Export secrets as .env',
-    description: 'Secrets under a prefix as .env text (NAME = upper-cased last path segment), quoted so dotenv reads every value back exactly; a value it cannot hold is left out and listed in refused. Audited.',
+    description: 'Secrets under a prefix as .env text (NAME = upper-cased last path segment), quoted so dotenv reads every value back exactly; one it cannot hold is left out, listed in refused. Audited.',
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/secrets/export' },

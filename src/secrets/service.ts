@@ -389,7 +389,9 @@ export class SecretsService {
    * equal to the current one is left alone, so importing the same file twice is a no-op.
    */
   async importMany(principal: Principal, prefix: string, entries: Array<{ path: string; value: string }>, overwrite: boolean): Promise<Record<'created' | 'updated' | 'unchanged' | 'skipped', string[]>> {
-    await this.authorize(principal, folderOf(prefix), 'write', 'secret.import');
+    // The folder's paths, and the secret the prefix itself names (see pathForKey), each as its own access.
+    if (entries.length === 0 || entries.some((e) => e.path !== prefix)) await this.authorize(principal, folderOf(prefix), 'write', 'secret.import');
+    if (entries.some((e) => e.path === prefix)) await this.authorize(principal, prefix, 'write', 'secret.import');
     const plains = entries.map((e) => ({ ...e, plain: this.checkValue(e.value, { field: 'content', label: `content: the value for ${e.path}` }) }));
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], skipped: [] as string[] };
     const outcome = new Map<string, keyof typeof result>();

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'dotenv';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
-import { adminPrincipal } from '../../src/core/principal.js';
+import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { pathsFromComments } from '../../src/secrets/env-names.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
@@ -33,7 +33,7 @@ for (const backend of testBackends()) {
     before(async () => {
       s = await openTestServices(backend);
       asAdmin = new LocalInvoker(s, admin, 'internal');
-      for (const name of ['inj', 'inj2', 'dup']) await addProject(s, admin.actor, { name });
+      for (const name of ['inj', 'inj2', 'dup', 'one', 'granter', 'grantee']) await addProject(s, admin.actor, { name });
     });
     after(() => s.close());
 
@@ -65,6 +65,36 @@ for (const backend of testBackends()) {
         }
       }
       assert.deepEqual((await s.secrets.list(admin, { prefix: 'project/dup/', recursive: true, includeDeleted: true, limit: 10 })).items, []);
+    });
+
+    test('an export of one secret imports back to that secret under the same prefix, not to a path below it', async () => {
+      await s.secrets.set(admin, { path: 'project/one/stripe-key', value: 'sk_1' });
+      const exported = await asAdmin.invoke('export_secrets', { prefix: 'project/one/stripe-key' });
+      assert.match(exported.content as string, /^STRIPE_KEY=/m);
+      const again = await asAdmin.invoke('import_secrets', { prefix: 'project/one/stripe-key', content: exported.content as string });
+      assert.deepEqual(again.unchanged, ['project/one/stripe-key']);
+      const changed = await asAdmin.invoke('import_secrets', { prefix: 'project/one/stripe-key', content: 'STRIPE_KEY=sk_2\n' });
+      assert.deepEqual(changed.updated, ['project/one/stripe-key']);
+      assert.equal((await s.secrets.get(admin, { path: 'project/one/stripe-key' })).value, 'sk_2');
+      // Other keys, and any key under the folder form of the prefix, still go below it.
+      const below = await asAdmin.invoke('import_secrets', { prefix: 'project/one/stripe-key', content: 'OTHER=o\n' });
+      assert.deepEqual(below.created, ['project/one/stripe-key/other']);
+      const folder = await asAdmin.invoke('import_secrets', { prefix: 'project/one/stripe-key/', content: 'STRIPE_KEY=sk_3\n' });
+      assert.deepEqual(folder.created, ['project/one/stripe-key/stripe_key']);
+    });
+
+    test('a project with write access to one secret of another project imports that secret back; a project without access is refused', async () => {
+      await s.secrets.set(admin, { path: 'project/granter/api_key', value: 'a1' });
+      await asAdmin.invoke('grant_secret_access', { project: 'grantee', prefix: 'project/granter/api_key', access: 'write' });
+      const grantee = new LocalInvoker(s, projectPrincipal('grantee', 'token:grantee'), 'internal');
+      const exported = await grantee.invoke('export_secrets', { prefix: 'project/granter/api_key' });
+      const content = (exported.content as string).replace('a1', 'a2');
+      const answer = await grantee.invoke('import_secrets', { prefix: 'project/granter/api_key', content });
+      assert.deepEqual(answer.updated, ['project/granter/api_key']);
+      assert.equal((await s.secrets.get(admin, { path: 'project/granter/api_key' })).value, 'a2');
+      const stranger = new LocalInvoker(s, projectPrincipal('one', 'token:one'), 'internal');
+      await assert.rejects(stranger.invoke('import_secrets', { prefix: 'project/granter/api_key', content: 'API_KEY=a3\n' }), isError('forbidden', /^project one may not write project\/granter\/api_key:/));
+      assert.equal((await s.secrets.get(admin, { path: 'project/granter/api_key' })).value, 'a2');
     });
   });
 }
