@@ -24,7 +24,7 @@ import { LOOP_ENV } from './process-group.js';
 import { PivLoop, SHUTDOWN, type PhaseEvent } from './loop.js';
 import type { PivState } from './model.js';
 import { Runs, type RunRow, type RunStatus } from './runs.js';
-import { CheckoutRefused, assertOwnTree } from './tree.js';
+import { CheckoutRefused, assertOwnTree, treePrint } from './tree.js';
 import { runView, type RunView } from './view.js';
 
 export interface AgentSettings {
@@ -298,6 +298,7 @@ export class AgentService {
       if (row.status === 'running' && this.ownerRuns(row)) continue;
       this.killLeftAgent(row);
       await this.record(() => this.deps.tasks.failRunning(`piv:${row.id}:`, 'interrupted: the daemon stopped during this phase'));
+      await this.printCutOffTree(row);
       const phase = row.state && row.state.next !== 'done' ? row.state.next : 'prime';
       const at = this.deps.clock.now();
       if (this.deps.settings.pivResumeOnStart) {
@@ -309,6 +310,22 @@ export class AgentService {
       }
     }
     this.pump();
+  }
+
+  /**
+   * A loop cut off in the middle of a phase that writes (inPhase) left that phase's work in its
+   * checkout unrecorded, and would take whatever it finds there as its own. Printed at the first
+   * start after (its agent just killed), that work is the loop's; a change someone makes later,
+   * while the loop waits to be resumed, is refused like any other it did not make.
+   */
+  private async printCutOffTree(row: RunRow): Promise<void> {
+    const state = row.state;
+    if (!state || state.status !== 'running' || state.inPhase === undefined || state.branchPending) return;
+    try {
+      await this.store.save({ ...state, tree: await treePrint(await Git.open(state.repoDir)), inPhase: undefined });
+    } catch (err) {
+      this.deps.log.warn({ err, loop: row.id }, 'could not record what a PIV loop cut off mid-phase left in its checkout; it takes the checkout as it finds it');
+    }
   }
 
   /** Daemon stop: running loops are stopped (their agents' process groups killed) and queued to resume at the next start. */

@@ -56,7 +56,8 @@ export async function assertClean(git: Git, then: string): Promise<void> {
 /**
  * Refuses a tree with changes the loop did not leave as they are (before it goes on after a
  * stop): a file changed since, or new. A loop cut off in the middle of a phase that writes
- * (inPhase) takes the tree as it is: what that phase did is not recorded. A loop saved before
+ * (inPhase) takes the tree as it is: what that phase did is not recorded (the daemon's next start
+ * prints it, see PivService.printCutOffTree, so this is left for when it could not). A loop saved before
  * prints were kept (no `tree`) only checks what the old versions did: a clean tree when its
  * branch is not checked out.
  */

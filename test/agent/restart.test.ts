@@ -4,7 +4,7 @@
 // Implement, then started again on the same data dir.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDaemonInfo } from '../../src/core/daemon-info.js';
@@ -164,7 +164,7 @@ describe('PIV loops across daemon restarts', () => {
     assert.deepEqual((results as Json[]).map((r) => r.title), [`PIV loop: ${FEATURE}`], 'one learning per loop');
   });
 
-  test('stopped with SIGTERM mid-implement, started with resume-on-start off: interrupted, and resume_piv finishes it', async (t) => {
+  test('stopped with SIGTERM mid-implement, started with resume-on-start off: interrupted, a file someone adds meanwhile refused, and resume_piv finishes it', async (t) => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
     await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile }, GOOD] }]);
     const repo = await projectRepo(t, GREETER);
@@ -184,6 +184,14 @@ describe('PIV loops across daemon restarts', () => {
     const interrupted = await home.status(started.id);
     assert.equal(interrupted.status, 'interrupted');
     assert.equal(interrupted.phase, 'implement');
+
+    // Someone works in the checkout while the loop waits: not the cut-off phase's work, so not the loop's to commit.
+    await writeFile(join(repo, 'notes.txt'), 'mine\n');
+    const refused = await runCli(['piv', 'resume', String(started.id), '--json'], { env: home.env });
+    assert.notEqual(refused.code, 0, describeResult(refused));
+    assert.match(refused.stderr, new RegExp(`has uncommitted changes that PIV loop ${started.id} did not make \\(notes\\.txt\\)`), describeResult(refused));
+    assert.equal((await home.status(started.id)).status, 'interrupted');
+    await rm(join(repo, 'notes.txt'));
 
     const resumed = await home.cli('piv', 'resume', String(started.id), '--wait-seconds', '50');
     assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed.failure));
