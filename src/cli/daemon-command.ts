@@ -1,9 +1,9 @@
 import type { Config } from '../core/config.js';
 import { startDaemon } from '../daemon.js';
+import { DAEMON_STOP_LIMIT_S } from './daemon-control.js';
 import { cliCommand } from './entry.js';
 
-/** How long a stop may take (in-flight requests, flushes, closing the database) before the process exits anyway. */
-const STOP_LIMIT_MS = 30_000;
+const STOP_LIMIT_MS = DAEMON_STOP_LIMIT_S * 1000;
 
 /**
  * `supervisor daemon` / `npm start`: runs until SIGINT or SIGTERM, then stops
