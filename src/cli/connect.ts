@@ -8,7 +8,7 @@ import { daemonTarget, type DaemonTarget } from '../core/daemon-info.js';
 import { CLI_ROLE, ensureDataDir, lockDataDir, tightenDataDir } from '../core/datadir.js';
 import { SupervisorError } from '../core/errors.js';
 import { META } from '../core/names.js';
-import { inProject, localUnlessDaemonStarting } from './connection.js';
+import { inEnvTerms, inProject, localUnlessDaemonStarting } from './connection.js';
 
 export interface Connection {
   mode: 'daemon' | 'local';
@@ -31,17 +31,17 @@ export async function connect(app: AppDefinition, config: Config, options: { pro
 
 async function reach(app: AppDefinition, config: Config, project: string | undefined, via: Via, env: NodeJS.ProcessEnv): Promise<Connection> {
   const daemon = await daemonTarget(env, config.home);
-  if (daemon) return throughDaemon(daemon, project, via);
+  if (daemon) return throughDaemon(daemon, project, via, env);
   refuseTokenWithoutDaemon(env, config.home);
   return localUnlessDaemonStarting(
     () => connectLocal(app, config, project, via),
     () => daemonTarget(env, config.home),
-    (started) => throughDaemon(started, project, via),
+    (started) => throughDaemon(started, project, via, env),
   );
 }
 
-async function throughDaemon(daemon: DaemonTarget, project: string | undefined, via: Via): Promise<Connection> {
-  const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via, project });
+async function throughDaemon(daemon: DaemonTarget, project: string | undefined, via: Via, env: NodeJS.ProcessEnv): Promise<Connection> {
+  const invoker = inEnvTerms(new RemoteInvoker({ baseUrl: daemon.url, token: daemon.token, via, project }), env);
   const me = (await invoker.invoke('get_identity', {})) as { role: 'admin' | 'project'; project: string; actor: string };
   const principal = me.role === 'admin' ? adminPrincipal(me.actor) : projectPrincipal(me.project, me.actor);
   return { mode: 'daemon', principal, invoker, close: async () => undefined };

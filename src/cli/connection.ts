@@ -1,5 +1,5 @@
 import type { Invoker } from '../catalog/invoker.js';
-import { dataDir, daemonTarget as findDaemon, type DaemonTarget } from '../core/daemon-info.js';
+import { dataDir, daemonTarget as findDaemon, refusedTokenInEnvTerms, type DaemonTarget } from '../core/daemon-info.js';
 import { HttpInvoker } from './http-invoker.js';
 import type { CliSource } from './manifest.js';
 
@@ -22,7 +22,7 @@ export interface CliConnection {
 export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv; onLog?: (line: string) => void } = {}): Promise<CliConnection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== 'meta' ? options.project : undefined;
-  const throughDaemon = (d: DaemonTarget) => inProject({ invoker: new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project }), close: async () => undefined }, project);
+  const throughDaemon = (d: DaemonTarget) => inProject({ invoker: inEnvTerms(new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project }), env), close: async () => undefined }, project);
   const daemon = await daemonTarget(env);
   if (daemon) return throughDaemon(daemon);
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
@@ -32,6 +32,16 @@ export async function openCliConnection(source: CliSource, options: { project?: 
     () => daemonTarget(env),
     throughDaemon,
   );
+}
+
+/** The invoker, its refusals of SUPERVISOR_TOKEN said in the environment's terms. */
+export function inEnvTerms(invoker: Invoker, env: NodeJS.ProcessEnv): Invoker {
+  return {
+    invoke: (name, input, options) =>
+      invoker.invoke(name, input, options).catch((err: unknown) => {
+        throw refusedTokenInEnvTerms(err, env);
+      }),
+  };
 }
 
 /**

@@ -58,6 +58,24 @@ export async function daemonTarget(env: NodeJS.ProcessEnv, home: string): Promis
   return info && { url: info.url.replace(/\/$/, ''), token: token ?? info.token };
 }
 
+/**
+ * The daemon's refusal of the token a client presented, in the words of the environment it took
+ * that token from: the daemon tells an HTTP client to send an Authorization header, which a person
+ * who set SUPERVISOR_TOKEN cannot act on. Anything else (an operation's own `unauthorized`, such as
+ * a Cloudflare token refused) is returned as it is.
+ */
+export function refusedTokenInEnvTerms(err: unknown, env: NodeJS.ProcessEnv): unknown {
+  const details = (err as { details?: { credential?: unknown } } | undefined)?.details;
+  if (!env.SUPERVISOR_TOKEN || !(err instanceof SupervisorError) || err.code !== 'unauthorized' || details?.credential !== 'refused') return err;
+  const daemon = env.SUPERVISOR_URL ? `the daemon at ${env.SUPERVISOR_URL}` : 'the daemon';
+  const otherwise = env.SUPERVISOR_URL ? "unset SUPERVISOR_URL and SUPERVISOR_TOKEN to use this data dir's daemon as its owner" : 'unset it to act as the owner of the data dir';
+  return new SupervisorError(
+    'unauthorized',
+    `SUPERVISOR_TOKEN is unknown to ${daemon} or revoked; set it to a valid token (an admin creates one with \`supervisor token create <token-name> --project <project>\`), or ${otherwise}`,
+    err.details,
+  );
+}
+
 /** The daemons running on this data dir, the most recently started first; a file left by a dead or replaced process is ignored. */
 export async function readDaemonInfos(home: string): Promise<DaemonInfo[]> {
   let names: string[];

@@ -7,7 +7,7 @@
  * a session costs little more than starting node.
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
-import { dataDir, daemonTarget } from '../core/daemon-info.js';
+import { dataDir, daemonTarget, refusedTokenInEnvTerms } from '../core/daemon-info.js';
 import { isErrorCode, SupervisorError } from '../core/errors.js';
 import { InFlight, readFrames, rpcError, type JsonRpcMessage } from './stdio-frames.js';
 
@@ -116,9 +116,10 @@ function restErrorOf(response: Answer): { code: string; message: string; details
   return { code: error.code, message: error.message, details: error.details as Record<string, unknown> | undefined };
 }
 
-/** An HTTP refusal (our REST error shape) as the JSON-RPC error the client is waiting for. */
-function refusalOf(response: Answer, id: JsonRpcMessage['id']): JsonRpcMessage {
-  const error = restErrorOf(response);
+/** An HTTP refusal (our REST error shape) as the JSON-RPC error the client is waiting for; a refused SUPERVISOR_TOKEN named as such. */
+function refusalOf(response: Answer, id: JsonRpcMessage['id'], env: NodeJS.ProcessEnv): JsonRpcMessage {
+  const said = restErrorOf(response);
+  const error = said && isErrorCode(said.code) ? (refusedTokenInEnvTerms(new SupervisorError(said.code, said.message, said.details ?? {}), env) as SupervisorError) : said;
   const reason = error ? `${error.code}: ${error.message}` : `HTTP ${response.status}`;
   return rpcError(id, -32001, `the supervisor daemon refused the request: ${reason}`);
 }
@@ -141,6 +142,8 @@ export class Relay {
     /** Writes one serialized JSON-RPC message (no line end). */
     private readonly writeLine: (line: string) => void,
     private readonly findDaemon: FindDaemon = async () => undefined,
+    /** Where SUPERVISOR_TOKEN came from, if the token presented is that one: its refusal is said in those terms. */
+    private readonly env: NodeJS.ProcessEnv = {},
   ) {
     this.endpoint = new URL(`${target.url}/mcp/${target.project}`);
   }
@@ -202,7 +205,7 @@ export class Relay {
     const answer = await this.exchange(undefined).catch(() => undefined);
     const error = answer && restErrorOf(answer);
     if (!error || !ENDPOINT_REFUSALS.has(error.code) || !isErrorCode(error.code)) return undefined;
-    return new SupervisorError(error.code, error.message, error.details ?? {});
+    return refusedTokenInEnvTerms(new SupervisorError(error.code, error.message, error.details ?? {}), this.env) as SupervisorError;
   }
 
   /** Passes one message on and writes every message that comes back. */
@@ -218,7 +221,7 @@ export class Relay {
     }
     try {
       if ((response.status < 200 || response.status > 299) && response.status !== 202) {
-        if (id !== undefined) this.send(refusalOf(response, id));
+        if (id !== undefined) this.send(refusalOf(response, id, this.env));
         return;
       }
       // One JSON answer on one line goes out as the daemon wrote it: parsing and writing again the
@@ -254,6 +257,7 @@ export async function relayIfDaemon(words: string[], env: NodeJS.ProcessEnv = pr
     { ...daemon, ...options },
     (line) => process.stdout.write(`${line}\n`),
     () => daemonTarget(env, dataDir(env)),
+    env,
   );
   const refused = await relay.check();
   if (refused) throw refused;

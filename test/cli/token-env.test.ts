@@ -53,6 +53,19 @@ test('SUPERVISOR_URL without SUPERVISOR_TOKEN is refused naming the missing toke
   assert.match(refused.stderr, /SUPERVISOR_URL \(http:\/\/127\.0\.0\.1:1\) is set without SUPERVISOR_TOKEN; set it to a token of that daemon/);
 });
 
+test('a SUPERVISOR_TOKEN the daemon refuses is named, with what to do, not in HTTP terms', async () => {
+  const env = cliEnv(daemon.home, { SUPERVISOR_TOKEN: 'svt_000000000000_nope' });
+  const command = await runCli(['token', 'whoami'], { env });
+  assert.equal(command.code, 1, describeResult(command));
+  assert.match(command.stderr, /^supervisor: unauthorized: SUPERVISOR_TOKEN is unknown to the daemon or revoked; set it to a valid token \(an admin creates one with `supervisor token create <token-name> --project <project>`\), or unset it to act as the owner of the data dir\n$/);
+
+  const mcp = await runCli(['mcp', '--project', 'alpha'], { env });
+  assert.equal(mcp.code, 1, describeResult(mcp));
+  assert.equal(mcp.stdout, '');
+  assert.match(mcp.stderr, /SUPERVISOR_TOKEN is unknown to the daemon or revoked/);
+  assert.doesNotMatch(command.stderr + mcp.stderr, /Authorization: Bearer/);
+});
+
 test('without a daemon, SUPERVISOR_TOKEN is refused with what to do, before the data dir is opened', async () => {
   const home = daemon.home;
   await daemon.close();

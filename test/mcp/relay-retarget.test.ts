@@ -24,7 +24,7 @@ before(async () => {
       res.setHeader('content-type', 'application/json');
       if (token !== valid) {
         res.statusCode = 401;
-        res.end(JSON.stringify({ error: { code: 'unauthorized', message: 'unknown or revoked token' } }));
+        res.end(JSON.stringify({ error: { code: 'unauthorized', message: 'unknown or revoked token: send "Authorization: Bearer <token>"', details: { credential: 'refused' } } }));
       } else res.end(JSON.stringify({ jsonrpc: '2.0', id, result: { token } }));
     });
   });
@@ -53,4 +53,16 @@ test('a refused credential is presented again as daemons/<pid>.json says now, on
   assert.equal(refused.code, -32001);
   assert.match(refused.message, /the supervisor daemon refused the request: unauthorized: unknown or revoked token/);
   assert.deepEqual(seen.splice(0), ['second-token']);
+});
+
+test('a SUPERVISOR_TOKEN revoked during the session is named in the refusal, not an HTTP header', async () => {
+  const written: JsonRpcMessage[] = [];
+  valid = 'some-other-token';
+  const env = { SUPERVISOR_TOKEN: 'agent-token' };
+  const relay = new Relay({ url, token: 'agent-token', project: 'alpha', readonly: false }, (line) => written.push(JSON.parse(line) as JsonRpcMessage), async () => ({ url, token: 'agent-token' }), env);
+  const refused = (await ask(relay, written, 1)).error as { code: number; message: string };
+  assert.equal(refused.code, -32001);
+  assert.match(refused.message, /^the supervisor daemon refused the request: unauthorized: SUPERVISOR_TOKEN is unknown to the daemon or revoked; set it to a valid token/);
+  assert.doesNotMatch(refused.message, /Authorization/);
+  seen.splice(0);
 });
