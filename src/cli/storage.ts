@@ -47,7 +47,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   try {
     const embedded = await openPglite({ dataDir: dataDirFiles(config.home).db });
     opened.push(embedded);
-    const server = await openPostgres({ connectionString: url });
+    const server = await openPostgres({ connectionString: url, urlSource: `the URL given to ${to ? '--to' : '--from'}` });
     opened.push(server);
     const [source, target] = to ? [embedded, server] : [server, embedded];
     const progress = process.stderr.isTTY && !json ? (line: string) => errOut.write(`… ${line}\n`) : undefined;

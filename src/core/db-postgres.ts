@@ -18,6 +18,8 @@ export interface PostgresOptions {
    * for ever. Default 15 s.
    */
   connectTimeoutMs?: number;
+  /** Where the URL was given, which a failure to connect tells the person to check (default DATABASE_URL). */
+  urlSource?: string;
 }
 
 function typeParser(oid: number, format?: string): (value: string) => unknown {
@@ -62,7 +64,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new SupervisorError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}; check DATABASE_URL`);
+    throw new SupervisorError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}; check ${options.urlSource ?? 'DATABASE_URL'}`);
   }
 
   // Parameterized statements are prepared once per connection and reused (pg names them),

@@ -183,3 +183,16 @@ describe('supervisor storage copy', async () => {
     assert.match(usage.stderr, /give exactly one of --to <postgres-url> .* or --from <postgres-url>/);
   });
 });
+
+test('a PostgreSQL URL that cannot be reached is named by its flag, not by DATABASE_URL', async () => {
+  assertCliBuilt();
+  const home = await mkdtemp(join(tmpdir(), 'supervisor-storage-unreachable-'));
+  try {
+    const r = await runCli(['storage', 'copy', '--to', 'postgres://nobody@127.0.0.1:1/nothing'], { env: cliEnv(home), timeoutMs: 120_000 });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /^supervisor: unavailable: cannot connect to PostgreSQL: .*; check the URL given to --to\n$/);
+    assert.doesNotMatch(r.stderr, /DATABASE_URL/);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});
