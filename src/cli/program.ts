@@ -87,6 +87,8 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
     .replace(/\bpass ([a-z][a-zA-Z0-9]*)\b(?!:)/g, (whole, name: string) => (switches.has(name) ? `pass --${kebab(name)}` : whole))
     // "pass its command (command)": a field named in parentheses is its flag.
     .replace(/\(([a-z][a-zA-Z0-9]*)\)/g, (whole, name: string) => (fields.has(name) ? `(--${kebab(name)})` : whole))
+    // "retry with ifVersion 3": a field given a number is its flag with that number.
+    .replace(/\bwith ([a-z][a-z0-9]*[A-Z][a-zA-Z0-9]*) (\d+)\b/g, (whole, name: string, value: string) => (fields.has(name) ? `with --${kebab(name)} ${value}` : whole))
     .replace(/`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?/g, (whole, name: string) => {
       const command = byName.get(name);
       return command ? `\`${command}\`` : whole;

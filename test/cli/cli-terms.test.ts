@@ -41,6 +41,14 @@ test('"pass force" and a field named in parentheses become the flags; other word
   assert.equal(inCliTerms('pass dns: false to route it', commands), 'pass --no-dns to route it');
 });
 
+test('a field given a number ("retry with ifVersion 3") is its flag with that number; other words stay', () => {
+  assert.equal(
+    inCliTerms('project/a/db_url is at version 3, not 2; read it again and retry with ifVersion 3', commands),
+    'project/a/db_url is at version 3, not 2; read it again and retry with --if-version 3',
+  );
+  assert.equal(inCliTerms('a port with fooBar 3 stays; so does with version 3', commands), 'a port with fooBar 3 stays; so does with version 3');
+});
+
 test('an MCP aside that names the operation a command already given runs is dropped', () => {
   assert.equal(
     inCliTerms('set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>` (set_setting over MCP)', commands),
