@@ -36,10 +36,17 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Whether the process that recorded `pid` (and `started`, its start time) still runs: not gone, and not a new process with a reused pid. */
+/**
+ * Whether the process that recorded `pid` (and `started`, its start time) still runs: not gone,
+ * not a new process with a reused pid, and not a zombie — a process that has exited and waits for
+ * its parent to collect it (a daemon killed while the shell or script that started it is busy)
+ * holds no lock and serves nothing, though signal 0 still reaches it.
+ */
 export function stillRuns(pid: number, started: string | undefined): boolean {
   if (!isAlive(pid)) return false;
-  return started === undefined || processStart(pid) === started;
+  const fields = statFields(pid);
+  if (fields && (fields[0] === 'Z' || fields[0] === 'X')) return false;
+  return started === undefined || fields?.[19] === started;
 }
 
 /** /proc/stat's btime (boot time, epoch seconds), read once. */

@@ -1,7 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataDirFiles, ensureDataDir, readDaemonInfo, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
@@ -84,6 +85,33 @@ describe('the data dir', () => {
       assert.deepEqual(await readdir(dataDirFiles(home).daemons), []);
     } finally {
       other.kill();
+    }
+  });
+
+  test('a daemon that died but whose parent has not collected it yet (a zombie) is not running: status says so, and the data dir is free', async () => {
+    assertCliBuilt();
+    const home = await newHome();
+    // sh starts the "daemon" in the background, prints its pid, then becomes a sleep that never collects it.
+    const parent = spawn('sh', ['-c', 'sleep 60 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+      const started = processStart(pid);
+      if (started === undefined) return; // no /proc: only liveness can be checked
+      await ensureDataDir(home);
+      await mkdir(dataDirFiles(home).daemons, { recursive: true });
+      await writeFile(join(dataDirFiles(home).daemons, `${pid}.json`), JSON.stringify({ pid, url: 'http://127.0.0.1:9', token: 'dead', processStart: started }));
+      // As it holds the data dir's lock while it runs.
+      await writeFile(join(home, 'supervisor.lock'), JSON.stringify({ pid, role: 'daemon', startedAt: new Date().toISOString(), processStart: started, nonce: '00' }));
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && !/^\S+ \(.*\) Z/.test(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')); i++) await delay(20);
+
+      const status = await runCli(['daemon', 'status'], { env: cliEnv(home) });
+      assert.equal(status.code, 3, describeResult(status));
+      assert.match(status.stdout, /^not running/);
+      const r = await runCli(['secrets', 'list', '--json'], { env: cliEnv(home), timeoutMs: 120_000 });
+      assert.equal(r.code, 0, describeResult(r));
+    } finally {
+      parent.kill('SIGKILL');
     }
   });
 
