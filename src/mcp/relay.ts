@@ -21,6 +21,18 @@ export interface RelayTarget {
 
 /** How long closing stdin waits for answers still on their way. */
 const DRAIN_MS = 10_000;
+
+/**
+ * A call the daemon takes long over is legitimate (a PIV loop waited for, a VM change); a daemon
+ * that stopped answering is not (stopped with SIGSTOP, hung, its host gone without a reset): the
+ * call waited for ever. While a call is out, /healthz is asked every `everyMs`; no answer to it
+ * within `answerMs` ends the call with an error.
+ */
+export interface Liveness {
+  everyMs: number;
+  answerMs: number;
+}
+const LIVENESS: Liveness = { everyMs: 15_000, answerMs: 10_000 };
 const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** `--project p [--toolsets a,b] [--readonly]`, or undefined when the words are not exactly that (the full CLI then explains). */
@@ -53,11 +65,11 @@ interface Answer {
  * ~5 MB that every Claude Code session would pay at start. https (a daemon elsewhere)
  * loads node:https when asked for. No body: a GET.
  */
-async function send(url: URL, headers: Record<string, string>, body: string | undefined, agent: Agent | undefined): Promise<Answer> {
+async function send(url: URL, headers: Record<string, string>, body: string | undefined, agent: Agent | undefined, signal: AbortSignal): Promise<Answer> {
   const sendOn = url.protocol === 'https:' ? (await import('node:https')).request : request;
   return new Promise((resolve, reject) => {
     const method = body === undefined ? 'GET' : 'POST';
-    const req = sendOn(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
+    const req = sendOn(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) }, agent, signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
@@ -144,6 +156,7 @@ export class Relay {
     private readonly findDaemon: FindDaemon = async () => undefined,
     /** Where SUPERVISOR_TOKEN came from, if the token presented is that one: its refusal is said in those terms. */
     private readonly env: NodeJS.ProcessEnv = {},
+    private readonly liveness: Liveness = LIVENESS,
   ) {
     this.endpoint = new URL(`${target.url}/mcp/${target.project}`);
   }
@@ -161,18 +174,50 @@ export class Relay {
     return true;
   }
 
-  /** One POST of the message (a GET without one); after a refused connection or credential, once more to the daemon there is now. */
+  /**
+   * One POST of the message (a GET without one); after a refused connection or credential, once
+   * more to the daemon there is now. Given up when the daemon stops answering (see Liveness).
+   */
   private async exchange(body: string | undefined): Promise<Answer> {
-    const once = () => send(this.endpoint, this.headers(), body, this.endpoint.protocol === 'http:' ? this.agent : undefined);
-    let answer: Answer;
+    const stalled = new AbortController();
+    const unwatch = this.watch(stalled);
+    const once = () => send(this.endpoint, this.headers(), body, this.endpoint.protocol === 'http:' ? this.agent : undefined, stalled.signal);
     try {
-      answer = await once();
+      let answer: Answer;
+      try {
+        answer = await once();
+      } catch (err) {
+        // Neither was the request delivered nor did anything run: safe to send again.
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && (await this.retarget())) return await once();
+        throw err;
+      }
+      return answer.status === 401 && (await this.retarget()) ? await once() : answer;
     } catch (err) {
-      // Neither was the request delivered nor did anything run: safe to send again.
-      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && (await this.retarget())) return once();
-      throw err;
+      throw stalled.signal.aborted ? stalled.signal.reason : err;
+    } finally {
+      unwatch();
     }
-    return answer.status === 401 && (await this.retarget()) ? once() : answer;
+  }
+
+  /** Asks /healthz every `everyMs` until stopped; aborts `stalled` when it goes unanswered. Returns the stop. */
+  private watch(stalled: AbortController): () => void {
+    const { everyMs, answerMs } = this.liveness;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const next = () => {
+      timer = setTimeout(() => {
+        // Any answer, whatever its status, is a daemon at work; only silence is not.
+        send(new URL('/healthz', this.target.url), {}, undefined, undefined, AbortSignal.timeout(answerMs)).then(
+          () => void (stopped || next()),
+          () => void (stopped || stalled.abort(new Error(`it has not answered /healthz within ${answerMs / 1000} s while a call was waiting`))),
+        );
+      }, everyMs);
+    };
+    next();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   private headers(): Record<string, string> {
