@@ -1,5 +1,6 @@
 // Bundles dist/cli/launcher.js (tsc's output, so type-checked) and the relay it loads into
 // one CommonJS file, dist/cli/supervisor.cjs: the `supervisor` bin (see src/cli/launcher.ts).
+import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 await build({
@@ -14,3 +15,5 @@ await build({
   define: { 'import.meta.url': 'importMetaUrl' },
   logLevel: 'warning',
 });
+// Runnable as it is (./dist/cli/supervisor.cjs), as npm makes a bin it links.
+await chmod('dist/cli/supervisor.cjs', 0o755);

@@ -1,10 +1,12 @@
 // How the CLI names itself in what it prints (the daemon's banner): `supervisor` when that name
 // on PATH is this checkout's command, else node and the entry by absolute path.
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { assertCliBuilt, CLI_BIN } from './run-cli.js';
 
 // The built module: its CLI_BIN is dist/cli/supervisor.cjs, which exists (the source's is only a name).
@@ -30,4 +32,10 @@ test('supervisor on PATH linked to this checkout is typed as supervisor; another
   // A test that throws (a missing file) is a no, as is an empty PATH entry.
   assert.equal(entry.onPath('supervisor', () => true, { PATH: `${empty}:` }), true, 'the test decides, even for a missing file');
   assert.equal(entry.onPath('supervisor', () => { throw new Error('no'); }, { PATH: linked }), false);
+});
+
+test('the built supervisor command runs as a program of its own, without node in front', async () => {
+  assertCliBuilt();
+  const { stdout } = await promisify(execFile)(CLI_BIN, ['--version']);
+  assert.match(stdout, /^supervisor \d+\.\d+\.\d+/);
 });
