@@ -4,6 +4,11 @@ import { conflict, SupervisorError } from './errors.js';
 
 /** Tables the migrator keeps for itself: the target's own migration run fills them. */
 const MIGRATION_TABLES = new Set(['schema_migrations', 'domain_migrations']);
+/**
+ * Rows per statement. The copy is not exempt from the statement time limit (it fails as a whole,
+ * writing nothing, and can be run again): every statement is one batch or one count, seconds at
+ * most for the tables a supervisor keeps, and a silent database fails the copy instead of hanging it.
+ */
 const BATCH = 500;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -3,6 +3,7 @@ import type { Db, ListenHandlers, Listening, QueryResult, Tx } from './db.js';
 import { parseInt8 } from './db.js';
 import { SupervisorError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
+import { answered } from './pg-answer.js';
 import { pgExclusive, pgTryHold } from './pg-locks.js';
 
 const INT8_OID = 20;
@@ -20,6 +21,15 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
   /** Where the URL was given, which a failure to connect tells the person to check (default DATABASE_URL). */
   urlSource?: string;
+  /**
+   * Longest a statement on a pooled connection may run: the server cancels it then (its
+   * statement_timeout), and a connection that has not answered shortly after (silentAfterMs) is
+   * taken for silent and dropped. Either way the statement fails as unavailable. Default 30 s:
+   * past any statement a request makes (they touch a few rows; the longest wait for a lock held
+   * by another short transaction), well before an HTTP client gives up on the daemon. Work that
+   * may run longer runs unbounded (TransactionOptions) or on a connection of its own (locks).
+   */
+  statementTimeoutMs?: number;
 }
 
 function typeParser(oid: number, format?: string): (value: string) => unknown {
@@ -44,17 +54,32 @@ function connectionLost(err: unknown): boolean {
   return /^Connection terminated|^timeout (expired|exceeded when trying to connect)|not queryable/.test(err.message);
 }
 
-/** A lost database is the daemon unavailable for now (503, try again), not an internal error (500). */
+/** The server cancelled a statement that ran past its statement_timeout. */
+const timedOut = (err: unknown): boolean => err instanceof Error && (err as { code?: unknown }).code === '57014' && /statement timeout/.test(err.message);
+
+/**
+ * A lost database is the daemon unavailable for now (503, try again), not an internal error
+ * (500); so is a statement the server gave up on (overloaded, or waiting for a lock too long).
+ */
 function unavailableIfLost(err: unknown): unknown {
+  if (timedOut(err)) return new SupervisorError('unavailable', `PostgreSQL cancelled a statement that ran too long (${(err as Error).message}); the database may be overloaded, try again`);
   if (!connectionLost(err)) return err;
   return new SupervisorError('unavailable', `lost the connection to PostgreSQL (${(err as Error).message}); the daemon reconnects by itself, try again`);
 }
 
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
+/** One statement on a lent connection. */
+type Run = <T>(sql: string, params?: readonly unknown[]) => Promise<QueryResult<T>>;
+
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const limitMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
+    // The server stops work the client has given up on (the watchdog waits a little longer).
+    statement_timeout: limitMs,
     options: options.schema ? `-c search_path=${options.schema},public` : undefined,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
@@ -75,46 +100,58 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     if (!name) names.set(sql, (name = `s${names.size}`));
     return name;
   };
-  const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+
+  /**
+   * Lends a pooled connection to `use`, which runs its statements (or scripts, without params)
+   * with `run`, each waited for at most about `limit` ms (0: no limit). A broken connection is
+   * closed, not handed to the next caller.
+   */
+  const borrow = async <T>(limit: number, use: (run: Run) => Promise<T>): Promise<T> => {
+    const client = await pool.connect().catch((err: unknown) => Promise.reject(unavailableIfLost(err)));
+    // The pool listens for a connection's errors only while it is idle: one lost while lent
+    // (its server process terminated, the watchdog dropped it) would crash the daemon.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
+    const run: Run = async <R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
+      try {
+        const res = await answered(client, limit, () =>
+          params && params.length > 0 ? client.query({ name: nameOf(sql), text: sql, values: params as unknown[] }) : client.query(sql),
+        );
+        return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+      } catch (err) {
+        // A terminated server process says so before it closes the socket: the statement fails
+        // before the connection does, and must not go back to the pool meanwhile.
+        if (connectionLost(err)) broken ??= err as Error;
+        throw unavailableIfLost(err);
+      }
+    };
     try {
-      const res = params && params.length > 0
-        ? await q.query({ name: nameOf(sql), text: sql, values: params as unknown[] })
-        : await q.query(sql);
-      return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
-    } catch (err) {
-      throw unavailableIfLost(err);
+      return await use(run);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
     }
   };
 
   const waiting = new KeyedLock();
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
-    async transaction(fn) {
-      const client = await pool.connect().catch((err: unknown) => Promise.reject(unavailableIfLost(err)));
-      // The pool listens for a connection's errors only while it is idle: one lost while
-      // checked out (its server process terminated mid-transaction) would crash the daemon.
-      let broken: Error | undefined;
-      const onError = (err: Error) => (broken = err);
-      client.on('error', onError);
-      const tx: Tx = {
-        query: (sql, params) => run(client, sql, params),
-        exec: async (sql) => void (await client.query(sql).catch((err: unknown) => Promise.reject(unavailableIfLost(err)))),
-      };
-      try {
-        await client.query('BEGIN');
-        const result = await fn(tx);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw unavailableIfLost(err);
-      } finally {
-        client.off('error', onError);
-        // A broken connection is closed, not handed to the next caller.
-        client.release(broken);
-      }
-    },
+    query: (sql, params) => borrow(limitMs, (run) => run(sql, params)),
+    transaction: (fn, txOptions) =>
+      borrow(txOptions?.unbounded ? 0 : limitMs, async (run) => {
+        const tx: Tx = { query: run, exec: async (sql) => void (await run(sql)) };
+        try {
+          // The server's statement_timeout is lifted with the client's watchdog, for this transaction only.
+          await run(txOptions?.unbounded ? 'BEGIN; SET LOCAL statement_timeout = 0' : 'BEGIN');
+          const result = await fn(tx);
+          await run('COMMIT');
+          return result;
+        } catch (err) {
+          await run('ROLLBACK').catch(() => undefined);
+          throw unavailableIfLost(err);
+        }
+      }),
     listen: (channel, handlers) => listenOn(options, channel, handlers),
     // Callers in this process queue here first, so waiting for a lock costs no connection.
     exclusive: (name, fn) => waiting.run(name, () => pgExclusive(options, name, fn)),

@@ -43,10 +43,20 @@ export interface Held {
   release(): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * Its statements may run (or wait for a lock) as long as they take, exempt from the
+   * statement time limit of PostgreSQL connections: migrations, which wait for another
+   * daemon's migration and may build an index over a big table. Only for work no request
+   * waits on: a connection that goes silent meanwhile holds it up for as long as TCP does.
+   */
+  unbounded?: boolean;
+}
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Notifications sent on `channel` by other processes (PostgreSQL LISTEN on a
    * connection of its own, reconnected when lost). PGlite belongs to one process:

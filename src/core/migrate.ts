@@ -92,6 +92,8 @@ async function applyDomain(tx: Tx, domain: DomainMigrations): Promise<string[]> 
  * in one transaction under an advisory lock, so a half-applied schema is
  * impossible and concurrent starts are safe. Refused (nothing applied) when the database
  * holds migrations this build does not know. Returns the names applied by this call.
+ * Unbounded (no statement time limit): the lock waits for another daemon's whole migration,
+ * and a migration may rewrite or index a big table; a limit would fail the start every time.
  */
 export async function migrate(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<string[]> {
   return db.transaction(async (tx) => {
@@ -113,5 +115,5 @@ export async function migrate(db: Db, domains: readonly DomainMigrations[] = [],
     }
     for (const domain of domains) applied.push(...(await applyDomain(tx, domain)));
     return applied;
-  });
+  }, { unbounded: true });
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminPrincipal } from '../../src/core/principal.js';
-import type { Db, Tx } from '../../src/core/db.js';
+import type { Db, TransactionOptions, Tx } from '../../src/core/db.js';
 import { testBackends, skipReason } from '../helpers/db.js';
 import { openCloudflareFixture, type CloudflareFixture } from './fixture.js';
 import { addProject } from '../helpers/projects.js';
@@ -23,15 +23,17 @@ function countOwnedWrites(db: Db): { count: number } {
       note(sql);
       return query<T>(sql, params);
     },
-    transaction: <T>(fn: (tx: Tx) => Promise<T>) =>
-      transaction((tx) =>
-        fn({
-          exec: (sql) => tx.exec(sql),
-          query: <R>(sql: string, params?: readonly unknown[]) => {
-            note(sql);
-            return tx.query<R>(sql, params);
-          },
-        }),
+    transaction: <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) =>
+      transaction(
+        (tx) =>
+          fn({
+            exec: (sql) => tx.exec(sql),
+            query: <R>(sql: string, params?: readonly unknown[]) => {
+              note(sql);
+              return tx.query<R>(sql, params);
+            },
+          }),
+        options,
       ),
   });
   return seen;

@@ -75,3 +75,20 @@ test('a migration under way in another schema of the same database does not hold
     await rm(slow, { recursive: true, force: true });
   }
 });
+
+test('a migration, and the wait for another daemon migrating, may take longer than the statement limit', { skip: await skipReason('postgres') }, async () => {
+  const owner = await openTestDb('postgres', { empty: true });
+  const schema = (await owner.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+  // Two daemons starting together, each allowed 0.5 s per ordinary statement.
+  const daemons = await Promise.all([0, 1].map(() => openPostgres({ connectionString: TEST_DATABASE_URL, schema, statementTimeoutMs: 500 })));
+  const slow = await mkdtemp(join(tmpdir(), 'supervisor-migrations-'));
+  await writeFile(join(slow, '209901010000_slow.sql'), 'SELECT pg_sleep(1);');
+  try {
+    const applied = await Promise.all(daemons.map((db) => migrate(db, [{ id: 'slow', migrations: pathToFileURL(`${slow}/`) }])));
+    assert.deepEqual(applied.flat().filter((name) => name.startsWith('slow/')), ['slow/209901010000_slow']);
+  } finally {
+    await Promise.all(daemons.map((db) => db.close()));
+    await owner.close();
+    await rm(slow, { recursive: true, force: true });
+  }
+});

@@ -13,7 +13,7 @@ export function interceptStatements(db: Db, around: Around, options: { keepOpen?
     ...db,
     kind: db.kind,
     query: (sql, params) => around(sql, params, () => db.query(sql, params)),
-    transaction: (fn) => db.transaction((tx) => fn({ query: (sql, params) => around(sql, params, () => tx.query(sql, params)), exec: (sql) => tx.exec(sql) })),
+    transaction: (fn, options) => db.transaction((tx) => fn({ query: (sql, params) => around(sql, params, () => tx.query(sql, params)), exec: (sql) => tx.exec(sql) }), options),
     close: options.keepOpen ? async () => undefined : () => db.close(),
   };
 }
