@@ -47,7 +47,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   try {
     const embedded = await openPglite({ dataDir: dataDirFiles(config.home).db });
     opened.push(embedded);
-    const server = await openPostgres({ connectionString: url, urlSource: `the URL given to ${to ? '--to' : '--from'}` });
+    const server = await openPostgres({ connectionString: url, urlSource: `the URL given to ${to ? '--to' : '--from'}`, statementTimeoutMs: config.databaseStatementTimeoutMs });
     opened.push(server);
     const [source, target] = to ? [embedded, server] : [server, embedded];
     const progress = process.stderr.isTTY && !json ? (line: string) => errOut.write(`… ${line}\n`) : undefined;
@@ -56,7 +56,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
 
     // The target, opened as the supervisor opens it: every current secret must decrypt with this data dir's keys.
     progress?.('decrypting every current secret on the target');
-    const targetDb = to ? await openPostgres({ connectionString: url }) : await openPglite({ dataDir: dataDirFiles(config.home).db });
+    const targetDb = to ? await openPostgres({ connectionString: url, statementTimeoutMs: config.databaseStatementTimeoutMs }) : await openPglite({ dataDir: dataDirFiles(config.home).db });
     const services = await app.open({ config, db: targetDb, log: createLogger('warn') });
     let verified: { checked: number; failed: string[] };
     try {

@@ -21,6 +21,12 @@ export const CORE_SETTINGS = defineSettings({
     notSettable: 'home (SUPERVISOR_HOME) is where the config file lives, so it cannot be set in it; set the variable instead',
   },
   databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.', sensitive: true },
+  databaseStatementTimeoutMs: {
+    env: 'SUPERVISOR_DATABASE_STATEMENT_TIMEOUT_MS',
+    schema: z.coerce.number().int().min(100).max(3_600_000),
+    default: 30_000,
+    doc: 'PostgreSQL: longest a statement may run (the server cancels it) or wait for an answer (a connection gone silent is dropped and replaced); the request fails as unavailable (503). Migrations are exempt.',
+  },
   host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
   port: { env: 'SUPERVISOR_PORT', schema: z.coerce.number().int().min(0).max(65535), default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },
   allowedHosts: {

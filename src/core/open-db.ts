@@ -15,7 +15,7 @@ import type { DomainMigrations } from './migrate.js';
 export async function openDatabase(config: Config, migrations: readonly DomainMigrations[] = []): Promise<Db> {
   if (config.databaseUrl) {
     const { openPostgres } = await import('./db-postgres.js');
-    const db = await openPostgres({ connectionString: config.databaseUrl });
+    const db = await openPostgres({ connectionString: config.databaseUrl, statementTimeoutMs: config.databaseStatementTimeoutMs });
     await notePostgres(config.home, config.databaseUrl);
     return db;
   }

@@ -37,3 +37,14 @@ test('opened on PostgreSQL, the data dir refuses to open an embedded database un
   await embedded.close();
   assert.equal(existsSync(dataDirFiles(home).db), true);
 });
+
+test('the daemon database limits its statements to databaseStatementTimeoutMs, on the server too', { skip: await skipReason('postgres') }, async () => {
+  const own = await mkdtemp(join(tmpdir(), 'supervisor-open-db-'));
+  const db = await openDatabase(loadConfig({ SUPERVISOR_HOME: own, DATABASE_URL: TEST_DATABASE_URL, SUPERVISOR_DATABASE_STATEMENT_TIMEOUT_MS: '1500' }));
+  try {
+    assert.equal((await db.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout, '1500ms');
+  } finally {
+    await db.close();
+    await rm(own, { recursive: true, force: true });
+  }
+});
