@@ -6,7 +6,7 @@ import { SupervisorError } from './errors.js';
  * (its statement_timeout): a tenth longer, at most 2 s, so the server's own cancel arrives
  * first whenever the connection works, and only a silent connection reaches the watchdog.
  */
-export const silentAfterMs = (limitMs: number): number => limitMs + Math.min(limitMs / 10, 2_000);
+const silentAfterMs = (limitMs: number): number => limitMs + Math.min(limitMs / 10, 2_000);
 
 /**
  * Sends one statement on `client` and gives up on the connection when no answer comes in time
