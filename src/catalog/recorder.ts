@@ -3,6 +3,7 @@ import { boundedJson } from '../core/bounded-json.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
+import { deleteOlderThan } from '../core/prune.js';
 
 export interface CallRecord {
   at: Date;
@@ -82,7 +83,7 @@ export class CallRecorder {
     if (now - this.prunedAt < PRUNE_EVERY_MS) return;
     this.prunedAt = now;
     try {
-      await this.db.query('DELETE FROM operation_calls WHERE at < $1', [new Date(now - this.retention.days() * DAY_MS)]);
+      await deleteOlderThan(this.db, 'operation_calls', new Date(now - this.retention.days() * DAY_MS));
     } catch (err) {
       this.log.warn({ err }, 'could not delete old operation call records');
     }

@@ -1,6 +1,7 @@
 // The stored per-minute health samples: written by every health read (gcloud_vm_health and
 // the auto-scaler), read back as history for charts without a call to Google.
 import type { Db } from '../core/db.js';
+import { deleteOlderThan } from '../core/prune.js';
 import type { Sample } from './health.js';
 
 /** Stores samples (a minute already stored is kept) and drops those past the retention; answers how many it was given. */
@@ -14,7 +15,7 @@ export async function storeSamples(db: Db, samples: Sample[], prune: Date): Prom
       [chunk.map((s) => s.project), chunk.map((s) => s.zone), chunk.map((s) => s.instanceName), chunk.map((s) => s.metric), chunk.map((s) => s.at.toISOString()), chunk.map((s) => s.value)],
     );
   }
-  await db.query('DELETE FROM gcloud_health_samples WHERE at < $1', [prune]);
+  await deleteOlderThan(db, 'gcloud_health_samples', prune);
   return samples.length;
 }
 

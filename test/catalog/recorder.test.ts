@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { Db } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/log.js';
 import { openTestDb, skipReason, testBackends } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 
 const DAY = 86_400_000;
 
@@ -42,6 +43,27 @@ for (const backend of testBackends()) {
       recorder.record(call(clock.now(), 'later'));
       await recorder.flush();
       assert.deepEqual(await operations(), ['now', 'later']);
+    });
+
+    test('a prune far behind deletes in bounded statements, so none runs past the database statement limit', { skip }, async () => {
+      await db.query('DELETE FROM operation_calls');
+      const clock = new ManualClock(new Date('2026-06-01T12:00:00Z'));
+      await db.query(
+        `INSERT INTO operation_calls (at, operation, interface, actor, outcome, duration_ms)
+         SELECT $1::timestamptz - make_interval(secs => i), 'old', 'rest', 'token:t', 'ok', 1 FROM generate_series(1, 12000) AS i`,
+        [new Date(clock.now().getTime() - 40 * DAY)],
+      );
+      const deletes: number[] = [];
+      const counted = interceptStatements(db, async (sql, params, run) => {
+        const result = await run();
+        if (/^DELETE FROM operation_calls/.test(sql)) deletes.push(result.rowCount);
+        return result;
+      }, { keepOpen: true });
+      const recorder = new CallRecorder(counted, createLogger('silent'), { clock, days: () => 30 });
+      recorder.record(call(clock.now(), 'now'));
+      await recorder.flush();
+      assert.deepEqual(await operations(), ['now']);
+      assert.deepEqual(deletes, [5000, 5000, 2000]);
     });
   });
 }
