@@ -4,7 +4,7 @@ import { parseInt8 } from './db.js';
 import { SupervisorError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { answered } from './pg-answer.js';
-import { pgExclusive, pgTryHold } from './pg-locks.js';
+import { pgExclusive, pgTryHold, SERVER_KEEPALIVE } from './pg-locks.js';
 
 const INT8_OID = 20;
 
@@ -78,6 +78,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
+    // The client probes its idle connections too: one whose server vanished leaves the pool before it is lent.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     // The server stops work the client has given up on (the watchdog waits a little longer).
     statement_timeout: limitMs,
     options: options.schema ? `-c search_path=${options.schema},public` : undefined,
@@ -85,6 +88,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   });
   // An idle client losing its connection must not crash the daemon.
   pool.on('error', () => undefined);
+  // A transaction whose client went silent (its connection dropped by the watchdog, its host gone)
+  // would hold its row locks on the server for hours, every other daemon's statement on those rows
+  // failing meanwhile. Queued before the first statement the connection is lent for.
+  pool.on('connect', (client) => void client.query(SERVER_KEEPALIVE).catch(() => undefined));
   try {
     await pool.query('SELECT 1');
   } catch (err) {

@@ -16,13 +16,14 @@ export interface PgLockOptions {
 const KEY = `hashtextextended($1, 0)`;
 
 /**
- * How the server probes a lock connection that has gone quiet: after 10 s idle, every 5 s, given
- * up after 3 unanswered. A holder whose host vanished (power cut, network gone) sends no FIN, and
- * with the system's defaults PostgreSQL would keep its locks for about two hours; this way
- * another daemon takes over within ~25 s. Set per session: the connection string's own options
- * take precedence over any given here, and these GUCs are any user's to set.
+ * How the server probes a connection that has gone quiet (a lock connection, a pooled one in a
+ * transaction): after 10 s idle, every 5 s, given up after 3 unanswered. A client whose host
+ * vanished (power cut, network gone) sends no FIN, and with the system's defaults PostgreSQL
+ * would keep its session and locks for about two hours; this way they are released within ~25 s.
+ * Set per session, by statements rather than startup options (poolers such as PgBouncer refuse
+ * those); these GUCs are any user's to set.
  */
-const SERVER_KEEPALIVE = 'SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3';
+export const SERVER_KEEPALIVE = 'SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3';
 
 /** A connection of its own for one lock (exported for its test). */
 export async function lockConnection(options: PgLockOptions): Promise<pg.Client> {

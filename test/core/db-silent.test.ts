@@ -67,6 +67,13 @@ describe('a pooled connection that goes silent [postgres]', { skip: await skipRe
     assert.deepEqual((await owner.query<{ v: number }>('SELECT v FROM silent_rows')).rows, [{ v: 3 }]);
   });
 
+  test("the server probes every pooled connection, so a silent client's session and locks go within ~25 s, not hours", async () => {
+    const { rows } = await db.query<{ idle: string; interval: string; count: string }>(
+      "SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_interval') AS interval, current_setting('tcp_keepalives_count') AS count",
+    );
+    assert.deepEqual(rows[0], { idle: '10', interval: '5', count: '3' });
+  });
+
   test('a statement that takes most of the limit still answers', async () => {
     assert.equal((await db.query<{ done: string }>("SELECT pg_sleep(0.7), 'done' AS done")).rows[0]!.done, 'done');
   });
