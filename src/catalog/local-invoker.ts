@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import { scopeOf, type Principal } from '../core/principal.js';
 import { forbidden, SupervisorError, toSupervisorError } from '../core/errors.js';
+import { bindCursor, unbindCursor } from '../core/page.js';
 import type { InvokeOptions, Invoker } from './invoker.js';
 import type { Operation, Via } from './operation.js';
 import type { AppCore } from './wire.js';
@@ -24,9 +25,21 @@ function redactFor(op: Operation | undefined, input: unknown): Record<string, un
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, hidden(k) ? '[redacted]' : v]));
 }
 
+/** The input with its cursor as the list's own code issued it; a cursor another list issued is refused (see bindCursor). */
+function withListCursor(list: string, input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || !('cursor' in input) || typeof input.cursor !== 'string') return input;
+  return { ...input, cursor: unbindCursor(list, input.cursor) };
+}
+
+/** The output with its nextCursor bound to the list that issued it. */
+function withBoundCursor(list: string, output: Record<string, unknown>): Record<string, unknown> {
+  return typeof output.nextCursor === 'string' ? { ...output, nextCursor: bindCursor(list, output.nextCursor) } : output;
+}
+
 /**
  * Runs operations in this process for one principal: look up, authorize,
- * validate, call, check the output, record the call. Every adapter ends here.
+ * validate, call, check the output, record the call. Every adapter ends here, so list cursors
+ * are bound to their operation here.
  */
 export class LocalInvoker implements Invoker {
   constructor(
@@ -41,10 +54,10 @@ export class LocalInvoker implements Invoker {
     try {
       const op = this.app.catalog.require(name);
       await this.authorize(op);
-      const input = parseInput(op.input, rawInput, op.name);
+      const input = withListCursor(op.name, parseInput(op.input, rawInput, op.name));
       const progress = options.onProgress ?? (() => undefined);
       const output = await op.handler({ principal: this.principal, svc: this.app.serviceOf(op.domain), via: this.via, progress }, input);
-      return checkOutput(op.output, output, op.name);
+      return withBoundCursor(op.name, checkOutput(op.output, output, op.name));
     } catch (err) {
       const error = toSupervisorError(err);
       outcome = error.code;

@@ -12,29 +12,50 @@ export interface Page<T> {
  * Cursors are opaque to callers: the last key of the previous page behind a check tag, base64url-
  * encoded. Without the tag any base64url string decoded to some key, so a made-up cursor ("AA",
  * "page2") or one from before an upgrade silently answered a page (often the first) instead of
- * being refused. The tag is a keyed hash under a fixed label: it catches strings this code did
- * not make, it does not hide the key (the key is no secret: it is the last item shown).
+ * being refused. The tag is a keyed hash under a label: it catches strings this code did not
+ * make, it does not hide the key (the key is no secret: it is the last item shown).
  */
 const TAG_BYTES = 8;
-const tagOf = (key: Buffer) => createHmac('sha256', 'supervisor list cursor v1').update(key).digest().subarray(0, TAG_BYTES);
+const tagOf = (label: string, key: Buffer) => createHmac('sha256', label).update(key).digest().subarray(0, TAG_BYTES);
 
-export const encodeCursor = (key: string): string => {
+function seal(label: string, key: string): string {
   const bytes = Buffer.from(key, 'utf8');
-  return Buffer.concat([tagOf(bytes), bytes]).toString('base64url');
-};
+  return Buffer.concat([tagOf(label, bytes), bytes]).toString('base64url');
+}
 
 export const badCursor = () =>
   invalidInput('cursor: not one this server issued; pass a nextCursor of the same list unchanged, or omit cursor for the first page', { field: 'cursor' });
 
-/** The key of a cursor we issued; anything else is refused: wrong alphabet, a wrong or missing tag, bytes that are not UTF-8 text. */
-export function decodeCursor(cursor: string): string {
+/** The key of a cursor sealed under `label`; anything else is refused: wrong alphabet, a wrong or missing tag, bytes that are not UTF-8 text. */
+function unseal(label: string, cursor: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw badCursor();
   const bytes = Buffer.from(cursor, 'base64url');
-  if (bytes.length < TAG_BYTES || !bytes.subarray(0, TAG_BYTES).equals(tagOf(bytes.subarray(TAG_BYTES)))) throw badCursor();
+  if (bytes.length < TAG_BYTES || !bytes.subarray(0, TAG_BYTES).equals(tagOf(label, bytes.subarray(TAG_BYTES)))) throw badCursor();
   const key = bytes.subarray(TAG_BYTES).toString('utf8');
-  if (key.includes('\0') || encodeCursor(key) !== cursor) throw badCursor();
+  if (key.includes('\0') || seal(label, key) !== cursor) throw badCursor();
   return key;
 }
+
+/** The label of the cursors list code issues and reads, whichever list it is. */
+const ANY_LIST = 'supervisor list cursor v1';
+
+export const encodeCursor = (key: string): string => seal(ANY_LIST, key);
+
+/** The key of a cursor list code issued; anything else is refused. */
+export const decodeCursor = (cursor: string): string => unseal(ANY_LIST, cursor);
+
+/**
+ * A cursor as the list operation `list` hands it out, and back. The tag above tells our cursors
+ * from made-up ones, not one list's from another's: list A's cursor given to list B with keys of
+ * the same shape (two logs paged by int id, two lists paged by name) answered some page of B. So
+ * the catalog, where every operation is called, re-seals each nextCursor under the operation's
+ * name and opens a cursor only under that name: lists need not name themselves, and a new one
+ * cannot forget to. Same length as the list's own cursor; other filters on the same list stay
+ * harmless, keyset paging only starts after the key.
+ */
+const labelOf = (list: string) => `supervisor list cursor v2 ${list}`;
+export const bindCursor = (list: string, cursor: string): string => seal(labelOf(list), decodeCursor(cursor));
+export const unbindCursor = (list: string, cursor: string): string => encodeCursor(unseal(labelOf(list), cursor));
 
 /** A cursor whose key is a row id or version number, at most `max` (an int4 column's limit by default). */
 export function decodeIntCursor(cursor: string, max = 2 ** 31 - 1): number {

@@ -2,7 +2,7 @@
 // before the check tag, is refused as invalid_input, never read as some page.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCursor, decodeIntCursor, encodeCursor, pageArray, pageNewestFirst } from '../../src/core/page.js';
+import { bindCursor, decodeCursor, decodeIntCursor, encodeCursor, pageArray, pageNewestFirst, unbindCursor } from '../../src/core/page.js';
 import { isError } from '../helpers/errors.js';
 
 const refused = isError('invalid_input', /^cursor: not one this server issued; pass a nextCursor of the same list unchanged, or omit cursor for the first page$/);
@@ -28,5 +28,16 @@ describe('list cursors', () => {
       await assert.rejects(pageNewestFirst({ limit: 2, cursor }, async () => []), refused, JSON.stringify(cursor));
     }
     assert.throws(() => decodeIntCursor(encodeCursor('99999999999999')), refused);
+  });
+
+  test('a cursor bound to the list that issued it comes back from that list only, and is no longer', () => {
+    const issued = encodeCursor('42');
+    const bound = bindCursor('list_audit', issued);
+    assert.equal(unbindCursor('list_audit', bound), issued);
+    assert.equal(bound.length, issued.length);
+    // Another list, the list's own unbound cursor (as every cursor was before), a made-up one.
+    assert.throws(() => unbindCursor('list_cloudflare_changes', bound), refused);
+    assert.throws(() => unbindCursor('list_audit', issued), refused);
+    assert.throws(() => unbindCursor('list_audit', 'AA'), refused);
   });
 });

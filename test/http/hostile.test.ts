@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { daemonBackend } from '../cli/run-cli.js';
 import { capturedLogLines } from '../helpers/services.js';
-import { encodeCursor } from '../../src/core/page.js';
+import { bindCursor, encodeCursor } from '../../src/core/page.js';
 
 describe('hostile requests', () => {
   let daemon: TestDaemon;
@@ -75,8 +75,8 @@ describe('hostile requests', () => {
 
   test('a cursor past a column’s range is an invalid cursor, not a server error', async () => {
     await daemon.services.secrets.set({ role: 'admin', actor: 'test' }, { path: 'project/h/x', value: 'v' });
-    // Well formed (as a page would issue it), but the version is past int4.
-    const cursor = encodeCursor('99999999999999');
+    // Well formed (as a page of this list would issue it), but the version is past int4.
+    const cursor = bindCursor('get_secret_history', encodeCursor('99999999999999'));
     const response = await raw(`/api/v1/secret/history?path=project/h/x&cursor=${cursor}`, { headers: auth() });
     assert.equal(response.status, 400);
     assert.match((await errorOf(response)).message, /cursor: not one this server issued/);

@@ -1,7 +1,7 @@
 // Parity cases of the ports domain: see test/parity/harness.ts. Allocations go to one
 // project on a host per interface (ports are numbered per host, so the three answers carry
 // the same port numbers); range changes use a project per interface.
-import { decodeCursor } from '../../src/core/page.js';
+import { decodeCursor, unbindCursor } from '../../src/core/page.js';
 import { addProject } from '../helpers/projects.js';
 import { IFACES, setupActor, type ParityCases, type ParityContext } from '../parity/harness.js';
 
@@ -35,7 +35,7 @@ export const portsParity: ParityCases = (ctx) => ({
       return { project: 'parity-ports', host: `list-via-${via}`, limit: 1 };
     },
     // The cursor holds the host, so holds the interface's name: compare it decoded.
-    normalise: (o) => ({ ...o, nextCursor: typeof o.nextCursor === 'string' ? decodeCursor(o.nextCursor) : o.nextCursor }),
+    normalise: (o) => ({ ...o, nextCursor: typeof o.nextCursor === 'string' ? decodeCursor(unbindCursor('list_ports', o.nextCursor)) : o.nextCursor }),
   },
   release_port: {
     async input(via) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeCursor } from '../../src/core/page.js';
+import { decodeCursor, unbindCursor } from '../../src/core/page.js';
 import { folder, put, setupActor, type ParityCases } from '../parity/harness.js';
 
 export const secretsParity: ParityCases = (ctx) => ({
@@ -32,7 +32,7 @@ export const secretsParity: ParityCases = (ctx) => ({
       return { prefix: `${dir}/`, recursive: false, limit: 1 };
     },
     // The cursor is the last path, base64url-encoded, and so holds the interface's folder: compare it decoded.
-    normalise: (o) => ({ ...o, nextCursor: typeof o.nextCursor === 'string' ? decodeCursor(o.nextCursor) : o.nextCursor }),
+    normalise: (o) => ({ ...o, nextCursor: typeof o.nextCursor === 'string' ? decodeCursor(unbindCursor('list_secrets', o.nextCursor)) : o.nextCursor }),
   },
   delete_secret: {
     async input(via) {
