@@ -88,10 +88,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   });
   // An idle client losing its connection must not crash the daemon.
   pool.on('error', () => undefined);
-  // A transaction whose client went silent (its connection dropped by the watchdog, its host gone)
-  // would hold its row locks on the server for hours, every other daemon's statement on those rows
-  // failing meanwhile. Queued before the first statement the connection is lent for.
-  pool.on('connect', (client) => void client.query(SERVER_KEEPALIVE).catch(() => undefined));
   try {
     await pool.query('SELECT 1');
   } catch (err) {
@@ -113,6 +109,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
    * with `run`, each waited for at most about `limit` ms (0: no limit). A broken connection is
    * closed, not handed to the next caller.
    */
+  /** Connections the server has been told to probe (see below). */
+  const probed = new WeakSet<pg.PoolClient>();
   const borrow = async <T>(limit: number, use: (run: Run) => Promise<T>): Promise<T> => {
     const client = await pool.connect().catch((err: unknown) => Promise.reject(unavailableIfLost(err)));
     // The pool listens for a connection's errors only while it is idle: one lost while lent
@@ -134,6 +132,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       }
     };
     try {
+      // A transaction whose client went silent (the watchdog dropped its connection, its host
+      // vanished) would hold its row locks on the server for hours, every other daemon's statement
+      // on those rows failing meanwhile. Set before a new connection's first statement (not from the
+      // pool's connect event: a statement sent while that one runs is queued, which pg deprecates).
+      if (!probed.has(client)) {
+        await run(SERVER_KEEPALIVE);
+        probed.add(client);
+      }
       return await use(run);
     } finally {
       client.off('error', onError);

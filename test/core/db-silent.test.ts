@@ -4,7 +4,9 @@
  * limit, instead of holding it (and the request behind it) for as long as TCP retransmits;
  * the connection is discarded and the pool carries on with a new one.
  */
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
@@ -72,6 +74,17 @@ describe('a pooled connection that goes silent [postgres]', { skip: await skipRe
       "SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_interval') AS interval, current_setting('tcp_keepalives_count') AS count",
     );
     assert.deepEqual(rows[0], { idle: '10', interval: '5', count: '3' });
+  });
+
+  test('new connections are readied without sending a statement while another runs (pg warns of that on the daemon\'s stderr)', async () => {
+    // In a process of its own: Node says a deprecation once per process, and this one has used pools already.
+    const script = `
+      const { openPostgres } = await import(${JSON.stringify(new URL('../../src/core/db-postgres.ts', import.meta.url).href)});
+      const db = await openPostgres({ connectionString: ${JSON.stringify(TEST_DATABASE_URL)}, maxConnections: 4 });
+      await Promise.all(Array.from({ length: 8 }, (_, i) => db.query('SELECT $1::int AS i', [i])));
+      await db.close();`;
+    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    assert.equal(stderr, '');
   });
 
   test('a statement that takes most of the limit still answers', async () => {
