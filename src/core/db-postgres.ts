@@ -104,13 +104,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     return name;
   };
 
+  /** Connections the server has been told to probe (see borrow). */
+  const probed = new WeakSet<pg.PoolClient>();
   /**
    * Lends a pooled connection to `use`, which runs its statements (or scripts, without params)
    * with `run`, each waited for at most about `limit` ms (0: no limit). A broken connection is
    * closed, not handed to the next caller.
    */
-  /** Connections the server has been told to probe (see below). */
-  const probed = new WeakSet<pg.PoolClient>();
   const borrow = async <T>(limit: number, use: (run: Run) => Promise<T>): Promise<T> => {
     const client = await pool.connect().catch((err: unknown) => Promise.reject(unavailableIfLost(err)));
     // The pool listens for a connection's errors only while it is idle: one lost while lent
