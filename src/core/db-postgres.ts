@@ -81,8 +81,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     // The client probes its idle connections too: one whose server vanished leaves the pool before it is lent.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    // The server stops work the client has given up on (the watchdog waits a little longer).
-    statement_timeout: limitMs,
     options: options.schema ? `-c search_path=${options.schema},public` : undefined,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
@@ -104,8 +102,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     return name;
   };
 
-  /** Connections the server has been told to probe (see borrow). */
-  const probed = new WeakSet<pg.PoolClient>();
+  /**
+   * What every new connection is told before its first statement: the statement limit (the server
+   * stops work the client has given up on; the watchdog waits a little longer) and to probe the
+   * connection (below). Statements, not startup parameters: poolers such as PgBouncer refuse a
+   * connection whose startup packet carries parameters they do not know.
+   */
+  const sessionSetup = `SET statement_timeout = ${Math.round(limitMs)}; ${SERVER_KEEPALIVE}`;
+  /** Connections told `sessionSetup`. */
+  const readied = new WeakSet<pg.PoolClient>();
   /**
    * Lends a pooled connection to `use`, which runs its statements (or scripts, without params)
    * with `run`, each waited for at most about `limit` ms (0: no limit). A broken connection is
@@ -132,13 +137,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       }
     };
     try {
-      // A transaction whose client went silent (the watchdog dropped its connection, its host
-      // vanished) would hold its row locks on the server for hours, every other daemon's statement
-      // on those rows failing meanwhile. Set before a new connection's first statement (not from the
-      // pool's connect event: a statement sent while that one runs is queued, which pg deprecates).
-      if (!probed.has(client)) {
-        await run(SERVER_KEEPALIVE);
-        probed.add(client);
+      // Probed, a transaction whose client went silent (the watchdog dropped its connection, its
+      // host vanished) does not hold its row locks on the server for hours, every other daemon's
+      // statement on those rows failing meanwhile. Sent here, not from the pool's connect event: a
+      // statement lent meanwhile would be queued behind it, which pg deprecates with a warning.
+      if (!readied.has(client)) {
+        await run(sessionSetup);
+        readied.add(client);
       }
       return await use(run);
     } finally {
