@@ -36,35 +36,54 @@ async function loadDir(dir: string, pattern: RegExp): Promise<Migration[]> {
   return Promise.all(files.map(async (file) => ({ name: file.replace(/\.sql$/, ''), sql: await readFile(`${dir}/${file}`, 'utf8') })));
 }
 
+/** The migrations this build has: the baseline's, and each domain's. Read once per migrate. */
+interface Known {
+  baseline: Migration[];
+  domains: Array<{ id: string; files: Migration[] }>;
+}
+
+async function loadKnown(baselineDir: string, domains: readonly DomainMigrations[]): Promise<Known> {
+  return {
+    baseline: await loadDir(baselineDir, BASELINE_FILE),
+    domains: await Promise.all(domains.map(async (d) => ({ id: d.id, files: d.migrations ? await loadDir(fileURLToPath(d.migrations), DOMAIN_FILE) : [] }))),
+  };
+}
+
+const versionOf = (m: Migration) => Number(m.name.slice(0, 4));
+
+/** What the database has applied: baseline versions (with their names), and names per domain. */
+interface Applied {
+  baseline: Map<number, string>;
+  domains: Map<string, Set<string>>;
+}
+
+async function readApplied(tx: Tx): Promise<Applied> {
+  const { rows: baseline } = await tx.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+  const { rows } = await tx.query<{ domain: string; name: string }>('SELECT domain, name FROM domain_migrations ORDER BY domain, name');
+  const domains = new Map<string, Set<string>>();
+  for (const r of rows) domains.set(r.domain, (domains.get(r.domain) ?? new Set()).add(r.name));
+  return { baseline: new Map(baseline.map((r) => [r.version, r.name])), domains };
+}
+
 /**
  * Migrations the database has and this build does not (of the baseline, and of the domains
  * it runs): a newer Supervisor migrated it, and this older one would read and write tables
  * it does not know the shape of.
  */
-async function unknownApplied(tx: Tx, baselineDir: string, domains: readonly DomainMigrations[]): Promise<string[]> {
-  const known = new Set((await loadDir(baselineDir, BASELINE_FILE)).map((m) => Number(m.name.slice(0, 4))));
-  const { rows: baseline } = await tx.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
-  const unknown = baseline.filter((r) => !known.has(r.version)).map((r) => r.name);
-  for (const domain of domains) {
-    if (!domain.migrations) continue;
-    const names = new Set((await loadDir(fileURLToPath(domain.migrations), DOMAIN_FILE)).map((m) => m.name));
-    const { rows } = await tx.query<{ name: string }>('SELECT name FROM domain_migrations WHERE domain = $1 ORDER BY name', [domain.id]);
-    unknown.push(...rows.filter((r) => !names.has(r.name)).map((r) => `${domain.id}/${r.name}`));
+function unknownApplied(known: Known, applied: Applied): string[] {
+  const versions = new Set(known.baseline.map(versionOf));
+  const unknown = [...applied.baseline].filter(([version]) => !versions.has(version)).map(([, name]) => name);
+  for (const domain of known.domains) {
+    const names = new Set(domain.files.map((m) => m.name));
+    unknown.push(...[...(applied.domains.get(domain.id) ?? [])].filter((name) => !names.has(name)).map((name) => `${domain.id}/${name}`));
   }
   return unknown;
 }
 
-async function applyBaseline(tx: Tx, dir: string): Promise<string[]> {
-  await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
-  const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
-  const done = new Set(rows.map((r) => r.version));
+async function applyBaseline(tx: Tx, files: Migration[], done: Applied['baseline']): Promise<string[]> {
   const applied: string[] = [];
-  for (const m of await loadDir(dir, BASELINE_FILE)) {
-    const version = Number(m.name.slice(0, 4));
+  for (const m of files) {
+    const version = versionOf(m);
     if (done.has(version)) continue;
     await tx.exec(m.sql);
     await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [version, m.name]);
@@ -73,12 +92,9 @@ async function applyBaseline(tx: Tx, dir: string): Promise<string[]> {
   return applied;
 }
 
-async function applyDomain(tx: Tx, domain: DomainMigrations): Promise<string[]> {
-  if (!domain.migrations) return [];
-  const { rows } = await tx.query<{ name: string }>('SELECT name FROM domain_migrations WHERE domain = $1', [domain.id]);
-  const done = new Set(rows.map((r) => r.name));
+async function applyDomain(tx: Tx, domain: Known['domains'][number], done: ReadonlySet<string>): Promise<string[]> {
   const applied: string[] = [];
-  for (const m of await loadDir(fileURLToPath(domain.migrations), DOMAIN_FILE)) {
+  for (const m of domain.files) {
     if (done.has(m.name)) continue;
     await tx.exec(m.sql);
     await tx.query('INSERT INTO domain_migrations (domain, name) VALUES ($1, $2)', [domain.id, m.name]);
@@ -96,16 +112,22 @@ async function applyDomain(tx: Tx, domain: DomainMigrations): Promise<string[]> 
  * and a migration may rewrite or index a big table; a limit would fail the start every time.
  */
 export async function migrate(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<string[]> {
+  const known = await loadKnown(baselineDir, domains);
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-    const applied = await applyBaseline(tx, baselineDir);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
     await tx.exec(`CREATE TABLE IF NOT EXISTS domain_migrations (
       domain text NOT NULL,
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (domain, name)
     )`);
-    const unknown = await unknownApplied(tx, baselineDir, domains);
+    const done = await readApplied(tx);
+    const unknown = unknownApplied(known, done);
     if (unknown.length > 0) {
       throw new SupervisorError(
         'conflict',
@@ -113,7 +135,8 @@ export async function migrate(db: Db, domains: readonly DomainMigrations[] = [],
         { unknown },
       );
     }
-    for (const domain of domains) applied.push(...(await applyDomain(tx, domain)));
+    const applied = await applyBaseline(tx, known.baseline, done.baseline);
+    for (const domain of known.domains) applied.push(...(await applyDomain(tx, domain, done.domains.get(domain.id) ?? new Set())));
     return applied;
   }, { unbounded: true });
 }
