@@ -128,10 +128,16 @@ function restErrorOf(response: Answer): { code: string; message: string; details
   return { code: error.code, message: error.message, details: error.details as Record<string, unknown> | undefined };
 }
 
-/** An HTTP refusal (our REST error shape) as the JSON-RPC error the client is waiting for; a refused SUPERVISOR_TOKEN named as such. */
-function refusalOf(response: Answer, id: JsonRpcMessage['id'], env: NodeJS.ProcessEnv): JsonRpcMessage {
+/** The daemon's refusal as our error, a refused SUPERVISOR_TOKEN named as such (see refusedTokenInEnvTerms); a code this build does not know as the daemon said it. */
+function refusalIn(response: Answer, env: NodeJS.ProcessEnv): ReturnType<typeof restErrorOf> {
   const said = restErrorOf(response);
-  const error = said && isErrorCode(said.code) ? (refusedTokenInEnvTerms(new SupervisorError(said.code, said.message, said.details ?? {}), env) as SupervisorError) : said;
+  if (!said || !isErrorCode(said.code)) return said;
+  return refusedTokenInEnvTerms(new SupervisorError(said.code, said.message, said.details ?? {}), env) as SupervisorError;
+}
+
+/** An HTTP refusal (our REST error shape) as the JSON-RPC error the client is waiting for. */
+function refusalOf(response: Answer, id: JsonRpcMessage['id'], env: NodeJS.ProcessEnv): JsonRpcMessage {
+  const error = refusalIn(response, env);
   const reason = error ? `${error.code}: ${error.message}` : `HTTP ${response.status}`;
   return rpcError(id, -32001, `the supervisor daemon refused the request: ${reason}`);
 }
@@ -248,9 +254,8 @@ export class Relay {
    */
   async check(): Promise<SupervisorError | undefined> {
     const answer = await this.exchange(undefined).catch(() => undefined);
-    const error = answer && restErrorOf(answer);
-    if (!error || !ENDPOINT_REFUSALS.has(error.code) || !isErrorCode(error.code)) return undefined;
-    return refusedTokenInEnvTerms(new SupervisorError(error.code, error.message, error.details ?? {}), this.env) as SupervisorError;
+    const error = answer && refusalIn(answer, this.env);
+    return error instanceof SupervisorError && ENDPOINT_REFUSALS.has(error.code) ? error : undefined;
   }
 
   /** Passes one message on and writes every message that comes back. */
