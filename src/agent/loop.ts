@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { Git, featureSlug, type GitAuthor } from './git.js';
 import { DEFAULT_SETTINGS, type LoopFailure, type Phase, type PhaseTiming, type PivResult, type PivSettings, type PivState } from './model.js';
 import { PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
-import { CheckoutRefused, assertClean, assertOwnTree, cleanUpCommands, treePrint } from './tree.js';
+import { CheckoutRefused, assertClean, assertOwnTree, cleanUpCommands, ownTreeNow } from './tree.js';
 import { detectValidationCommands } from './validate.js';
 
 /** The phases whose work is uncommitted changes in the tree (see PivState.inPhase). */
@@ -167,7 +167,7 @@ export class PivLoop {
       }
       state = await this.step(git, state, phase, signal);
       if (state.next === 'done') await this.deps.beforeDone?.(state);
-      else state = { ...state, tree: await treePrint(git), inPhase: undefined };
+      else state = await ownTreeNow(git, state);
       await this.deps.store.save(state);
     }
     return this.result(state);

@@ -24,7 +24,7 @@ import { LOOP_ENV } from './process-group.js';
 import { PivLoop, SHUTDOWN, type PhaseEvent } from './loop.js';
 import type { PivState } from './model.js';
 import { Runs, type RunRow, type RunStatus } from './runs.js';
-import { CheckoutRefused, assertOwnTree, treePrint } from './tree.js';
+import { CheckoutRefused, assertOwnTree, ownTreeNow } from './tree.js';
 import { runView, type RunView } from './view.js';
 
 export interface AgentSettings {
@@ -322,7 +322,7 @@ export class AgentService {
     const state = row.state;
     if (!state || state.status !== 'running' || state.inPhase === undefined || state.branchPending) return;
     try {
-      await this.store.save({ ...state, tree: await treePrint(await Git.open(state.repoDir)), inPhase: undefined });
+      await this.store.save(await ownTreeNow(await Git.open(state.repoDir), state));
     } catch (err) {
       this.deps.log.warn({ err, loop: row.id }, 'could not record what a PIV loop cut off mid-phase left in its checkout; it takes the checkout as it finds it');
     }

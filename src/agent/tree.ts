@@ -26,10 +26,15 @@ export async function changesToCheck(git: Git): Promise<FileChange[]> {
   return (await git.changes()).filter((ch) => !isSupervisorWritten(ch.path));
 }
 
-export async function treePrint(git: Git): Promise<TreePrint> {
+async function treePrint(git: Git): Promise<TreePrint> {
   const print: TreePrint = {};
   for (const change of await changesToCheck(git)) print[change.path] = await contentHash(git.root, change.path);
   return print;
+}
+
+/** The loop's state with the tree as it is now recorded as the loop's own (after a phase, or what a cut-off phase left). */
+export async function ownTreeNow<S extends PivState>(git: Git, state: S): Promise<S> {
+  return { ...state, tree: await treePrint(git), inPhase: undefined };
 }
 
 /** What a file holds now, as a hash: its bytes, a symlink's target, or '-' when it is gone. */
