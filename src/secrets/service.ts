@@ -537,6 +537,8 @@ export class SecretsService {
   /** Writes the value of an older version as a new version; history keeps everything. */
   async rollback(principal: Principal, input: { path: string; toVersion: number; ifVersion?: number }): Promise<SecretMeta> {
     const old = await this.get(principal, { path: input.path, version: input.toVersion });
+    // The read of the old value is counted in the answer always, not only when its buffered flush wins the race with the write.
+    await this.deps.reads.flush();
     const { created: _created, ...meta } = await this.set(principal, { path: input.path, value: old.value, ifVersion: input.ifVersion });
     await this.deps.audit.record({ actor: principal.actor, action: 'secret.rollback', target: input.path, outcome: 'ok', detail: { from: input.toVersion, version: meta.version } });
     return meta;

@@ -64,6 +64,9 @@ for (const backend of testBackends()) {
       await s.secrets.set(consilio, { path, value: 'bad' });
       const rolled = await s.secrets.rollback(consilio, { path, toVersion: 1 });
       assert.equal(rolled.version, 3);
+      // Its read of version 1 is in the answer every time (a buffered read once raced the write).
+      assert.equal(rolled.readCount, 1);
+      assert.notEqual(rolled.lastReadAt, null);
       assert.equal((await s.secrets.get(consilio, { path })).value, 'good');
     });
 
