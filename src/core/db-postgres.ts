@@ -215,9 +215,14 @@ async function listenOn(options: PostgresOptions, channel: string, handlers: Lis
   const heartbeat = (of: pg.Client): void => {
     const timer = setTimeout(() => {
       if (client !== of) return;
-      const silent = setTimeout(() => drop(of), ANSWER_MS);
+      let answered = false;
+      // A process starved of CPU past ANSWER_MS (a busy small VM) runs this timer before it
+      // reads an answer already waiting on the socket. The verdict waits for the next poll
+      // for I/O (setImmediate runs after it), so it is the server's silence that is judged,
+      // not ours: dropping here would bypass every cache for a reconnection, for nothing.
+      const silent = setTimeout(() => setImmediate(() => answered || drop(of)), ANSWER_MS);
       of.query('SELECT 1').then(
-        () => (clearTimeout(silent), heartbeat(of)),
+        () => ((answered = true), clearTimeout(silent), heartbeat(of)),
         () => clearTimeout(silent),
       );
     }, HEARTBEAT_MS);
