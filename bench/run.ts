@@ -13,6 +13,7 @@ import { benchInstructions } from './instructions.js';
 import { benchDaemonRss } from './daemon-rss.js';
 import { benchInvalidation } from './invalidation.js';
 import { benchGcloud } from './gcloud.js';
+import { benchStorageCopy } from './storage-copy.js';
 
 const only = process.argv[2];
 
@@ -35,6 +36,10 @@ if (!only || only === 'instructions') {
 if (!only || only === 'invalidation') {
   console.log('\n== Several daemons: invalidation latency ==');
   await onEachBackend(() => benchInvalidation(), ['postgres']);
+}
+if (!only || only === 'copy') {
+  console.log('\n== storage copy: an audit log of 25k and 100k rows between the two engines ==');
+  await onEachBackend(() => benchStorageCopy(), ['postgres']);
 }
 if (!only || only === 'rss') {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
