@@ -38,8 +38,7 @@ export const authOperations = [
       if (input.admin === (input.project !== undefined)) {
         throw invalidInput('give exactly one of project (a project token) or admin=true (an admin token)', { fields: ['project', 'admin'] });
       }
-      if (input.project !== undefined) await svc.projects.get(input.project);
-      return svc.tokens.create({ name: input.name, project: input.project ?? null }, principal.actor);
+      return svc.tokens.create({ name: input.name, project: input.project ?? null }, principal.actor, (project, tx) => svc.projects.hold(project, tx));
     },
   }),
   operation({

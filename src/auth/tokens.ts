@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { AuditLog } from '../core/audit.js';
-import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
+import { toBuffer, type Db, type Listening, type Queryable, type Tx } from '../core/db.js';
 import { invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
 import { schemaLockKey } from '../core/schema-lock.js';
@@ -108,9 +108,15 @@ export class TokenService {
    * Creates a token, audited (who made which token for what scope; never the secret). The
    * returned `token` string is the only time the secret exists outside the caller.
    */
-  async create(input: { name: string; project: string | null }, actor = 'system'): Promise<TokenInfo & { token: string }> {
+  async create(input: { name: string; project: string | null }, actor = 'system', holdProject?: (project: string, tx: Tx) => Promise<unknown>): Promise<TokenInfo & { token: string }> {
     if (input.project === META) throw invalidInput(`project "${META}" is the admin scope; create an admin token instead (--admin)`);
-    return this.db.transaction((tx) => this.insert(tx, input, actor));
+    const project = input.project;
+    return this.db.transaction(async (tx) => {
+      // In the inserting transaction: a project removed meanwhile must not leave a live token that
+      // a later project of its name would inherit.
+      if (project !== null) await holdProject?.(project, tx);
+      return this.insert(tx, input, actor);
+    });
   }
 
   /**

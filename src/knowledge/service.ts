@@ -118,11 +118,11 @@ export class KnowledgeService {
 
   async add(principal: Principal, input: AddKnowledgeInput): Promise<{ id: number; project: string; title: string; chunks: number; tags: string[]; created: boolean }> {
     this.authorize(principal, input.project);
-    await this.deps.projects.get(input.project);
     const chunks = chunkText(input.text);
     if (chunks.length === 0) throw invalidInput('the text is empty; give the knowledge to store', { field: 'text' });
     const tags = [...new Set(input.tags ?? [])].sort();
     return this.deps.db.transaction(async (tx) => {
+      await this.deps.projects.hold(input.project, tx);
       // Its chunks go with it (ON DELETE CASCADE).
       if (input.key !== undefined) await tx.query('DELETE FROM knowledge_docs WHERE key = $1', [input.key]);
       // The same note stored again (a retried call, an agent saving what it saved before) would only crowd the results.

@@ -7,8 +7,12 @@ import { ProjectService } from './service.js';
 export type { Project } from './model.js';
 export type { ProjectService } from './service.js';
 
-/** What a domain that stores things under a project name needs: `get` throws not_found for a name no project has (a typo must not make a ghost project). */
-export type ProjectLookup = Pick<import('./service.js').ProjectService, 'get'>;
+/**
+ * What a domain that stores things under a project name needs: `get` throws not_found for a name
+ * no project has (a typo must not make a ghost project); `hold` does too, inside the transaction
+ * that writes, so a removal cannot slip in between the check and the write.
+ */
+export type ProjectLookup = Pick<import('./service.js').ProjectService, 'get' | 'hold'>;
 
 /**
  * An adapter narrowed to a project (`/mcp/<project>`, `supervisor mcp --project`, a CLI

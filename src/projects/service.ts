@@ -94,6 +94,19 @@ export class ProjectService {
     return project;
   }
 
+  /**
+   * For a transaction that writes something under `name` (a token, a grant, a task): the project
+   * exists, and stays until that transaction ends. A removal under way is waited for, and then the
+   * project is gone (not_found); a removal that starts later waits, then finds what was written
+   * and releases or refuses it. Checked before the transaction instead, a write racing a removal
+   * was left behind, and a later project of that name inherited it (a token, a grant).
+   */
+  async hold(name: string, tx: Queryable): Promise<Project> {
+    const project = await this.find(name, tx, 'FOR KEY SHARE');
+    if (!project) throw noProject(name);
+    return project;
+  }
+
   /** A project and what each domain holds for it. */
   async describe(name: string): Promise<{ project: Project; holdings: Holdings[] }> {
     const project = await this.get(name);
@@ -152,7 +165,7 @@ export class ProjectService {
   }
 
   /** No outer-handle query inside a transaction: PGlite has one connection, and it would wait forever. */
-  private async find(name: string, q: Queryable, lock: '' | 'FOR UPDATE' = ''): Promise<Project | undefined> {
+  private async find(name: string, q: Queryable, lock: '' | 'FOR UPDATE' | 'FOR KEY SHARE' = ''): Promise<Project | undefined> {
     const { rows } = await q.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE name = $1 ${lock}`, [name]);
     return rows[0] && toProject(rows[0]);
   }

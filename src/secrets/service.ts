@@ -640,13 +640,16 @@ export class SecretsService {
 
   async grant(actor: string, grant: { project: string; prefix: string; access: AccessMode }): Promise<{ project: string; prefix: string; access: AccessMode }> {
     const prefix = folderOf(grant.prefix);
-    await this.deps.projects.get(grant.project);
-    await this.db.query(
-      `INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (project, prefix) DO UPDATE SET access = EXCLUDED.access`,
-      [grant.project, prefix, grant.access, this.deps.clock.now()],
-    );
-    await this.deps.audit.record({ actor, action: 'secret.grant', target: prefix, outcome: 'ok', detail: { project: grant.project, access: grant.access } });
+    await this.db.transaction(async (tx) => {
+      // A grant left behind by a removal would open the folder to a later project of that name.
+      await this.deps.projects.hold(grant.project, tx);
+      await tx.query(
+        `INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project, prefix) DO UPDATE SET access = EXCLUDED.access`,
+        [grant.project, prefix, grant.access, this.deps.clock.now()],
+      );
+      await this.deps.audit.record({ actor, action: 'secret.grant', target: prefix, outcome: 'ok', detail: { project: grant.project, access: grant.access } }, tx);
+    });
     return { ...grant, prefix };
   }
 

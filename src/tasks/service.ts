@@ -59,13 +59,15 @@ export class TaskService {
 
   async start(principal: Principal, input: StartTaskInput): Promise<{ task: Task; created: boolean }> {
     this.authorize(principal, input.project);
-    await this.deps.projects.get(input.project);
     const id = input.id ?? randomUUID();
-    const { rows } = await this.deps.db.query<TaskRow>(
-      `INSERT INTO tasks (id, type, project, description, complexity, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (id) DO NOTHING RETURNING ${TASK_COLUMNS}`,
-      [id, input.type, input.project, input.description ?? '', input.complexity ?? 'medium', this.deps.clock.now(), principal.actor],
-    );
+    const { rows } = await this.deps.db.transaction(async (tx) => {
+      await this.deps.projects.hold(input.project, tx);
+      return tx.query<TaskRow>(
+        `INSERT INTO tasks (id, type, project, description, complexity, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO NOTHING RETURNING ${TASK_COLUMNS}`,
+        [id, input.type, input.project, input.description ?? '', input.complexity ?? 'medium', this.deps.clock.now(), principal.actor],
+      );
+    });
     if (rows[0]) return { task: toTask(rows[0]), created: true };
     const existing = await this.find(id);
     // A retry of the same start returns the task; the same id with other details is another task.

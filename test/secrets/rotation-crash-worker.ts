@@ -28,7 +28,7 @@ async function run(): Promise<void> {
   const audit = new AuditLog(db, systemClock);
   const keyring = new Keyring(db, await loadMasterKeys(target.home, undefined), systemClock, 1_000_000, audit);
   await keyring.init();
-  const secrets = new SecretsService({ db, keyring, clock: systemClock, audit, reads: new ReadTracker(db, createLogger('silent')), maxValueBytes: 1024, projects: { get: () => Promise.reject(new Error('this worker gives no grants')) } });
+  const secrets = new SecretsService({ db, keyring, clock: systemClock, audit, reads: new ReadTracker(db, createLogger('silent')), maxValueBytes: 1024, projects: { get: () => Promise.reject(new Error('this worker gives no grants')), hold: () => Promise.reject(new Error('this worker gives no grants')) } });
   send('ready');
   for (let round = 0; ; round++) {
     const path = PATHS[round % PATHS.length]!;
