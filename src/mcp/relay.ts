@@ -31,8 +31,14 @@ const DRAIN_MS = 10_000;
 export interface Liveness {
   everyMs: number;
   answerMs: number;
+  /**
+   * How long the start's check of the endpoint waits. A daemon alive answers it at once; one
+   * that does not is no refusal (the session starts, and its calls say the daemon is silent),
+   * but waiting the calls' whole limit held Claude Code's start of the session ~25 s.
+   */
+  checkMs: number;
 }
-const LIVENESS: Liveness = { everyMs: 15_000, answerMs: 10_000 };
+const LIVENESS: Liveness = { everyMs: 15_000, answerMs: 10_000, checkMs: 3_000 };
 const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** `--project p [--toolsets a,b] [--readonly]`, or undefined when the words are not exactly that (the full CLI then explains). */
@@ -154,6 +160,8 @@ export class Relay {
   /** One connection reused for the session's calls, dropped after 30 s idle (before the daemon drops it, at 72 s); http only. */
   private readonly agent = new Agent({ keepAlive: true, timeout: 30_000 });
   private endpoint: URL;
+  /** The daemon let the start's check go unanswered, and has said nothing since: calls ask /healthz at once. */
+  private silent = false;
 
   constructor(
     private target: RelayTarget,
@@ -184,10 +192,11 @@ export class Relay {
    * One POST of the message (a GET without one); after a refused connection or credential, once
    * more to the daemon there is now. Given up when the daemon stops answering (see Liveness).
    */
-  private async exchange(body: string | undefined): Promise<Answer> {
+  private async exchange(body: string | undefined, deadline?: AbortSignal): Promise<Answer> {
     const stalled = new AbortController();
     const unwatch = this.watch(stalled);
-    const once = () => send(this.endpoint, this.headers(), body, this.endpoint.protocol === 'http:' ? this.agent : undefined, stalled.signal);
+    const signal = deadline ? AbortSignal.any([stalled.signal, deadline]) : stalled.signal;
+    const once = () => send(this.endpoint, this.headers(), body, this.endpoint.protocol === 'http:' ? this.agent : undefined, signal);
     try {
       let answer: Answer;
       try {
@@ -197,6 +206,7 @@ export class Relay {
         if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && (await this.retarget())) return await once();
         throw err;
       }
+      this.silent = false;
       return answer.status === 401 && (await this.retarget()) ? await once() : answer;
     } catch (err) {
       throw stalled.signal.aborted ? stalled.signal.reason : err;
@@ -210,16 +220,16 @@ export class Relay {
     const { everyMs, answerMs } = this.liveness;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
-    const next = () => {
+    const next = (delayMs: number) => {
       timer = setTimeout(() => {
         // Any answer, whatever its status, is a daemon at work; only silence is not.
         send(new URL('/healthz', this.target.url), {}, undefined, undefined, AbortSignal.timeout(answerMs)).then(
-          () => void (stopped || next()),
+          () => void (stopped || next(everyMs)),
           () => void (stopped || stalled.abort(new Error(`it has not answered /healthz within ${answerMs / 1000} s while a call was waiting`))),
         );
-      }, everyMs);
+      }, delayMs);
     };
-    next();
+    next(this.silent ? 0 : everyMs);
     return () => {
       stopped = true;
       clearTimeout(timer);
@@ -253,7 +263,11 @@ export class Relay {
    * is no refusal: each call then says so, as later in a session.
    */
   async check(): Promise<SupervisorError | undefined> {
-    const answer = await this.exchange(undefined).catch(() => undefined);
+    const deadline = AbortSignal.timeout(this.liveness.checkMs);
+    const answer = await this.exchange(undefined, deadline).catch(() => {
+      if (deadline.aborted) this.silent = true;
+      return undefined;
+    });
     const error = answer && refusalIn(answer, this.env);
     return error instanceof SupervisorError && ENDPOINT_REFUSALS.has(error.code) ? error : undefined;
   }

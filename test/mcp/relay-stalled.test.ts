@@ -13,6 +13,7 @@ let url: string;
 /** Whether the fake daemon answers /healthz; MCP calls are answered only when `finish` is called. */
 let healthy = true;
 const waiting: Array<{ id: unknown; res: ServerResponse }> = [];
+const hanging: ServerResponse[] = [];
 const finish = () => {
   for (const { id, res } of waiting.splice(0)) res.setHeader('content-type', 'application/json').end(JSON.stringify({ jsonrpc: '2.0', id, result: { done: true } }));
 };
@@ -23,6 +24,8 @@ before(async () => {
       if (healthy) res.setHeader('content-type', 'application/json').end('{"status":"ok"}');
       return;
     }
+    // The start's check (a GET): answered only by a daemon that answers at all, never in this file.
+    if (req.method === 'GET') return void hanging.push(res);
     let body = '';
     req.on('data', (c: Buffer) => (body += c));
     req.on('end', () => waiting.push({ id: (JSON.parse(body) as JsonRpcMessage).id, res }));
@@ -35,8 +38,8 @@ after(() => {
   return new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const relayTo = (written: JsonRpcMessage[]) =>
-  new Relay({ url, token: 't', project: 'meta', readonly: false }, (line) => written.push(JSON.parse(line) as JsonRpcMessage), async () => undefined, {}, { everyMs: 50, answerMs: 100 });
+const relayTo = (written: JsonRpcMessage[], liveness = { everyMs: 50, answerMs: 100, checkMs: 200 }) =>
+  new Relay({ url, token: 't', project: 'meta', readonly: false }, (line) => written.push(JSON.parse(line) as JsonRpcMessage), async () => undefined, {}, liveness);
 
 test('a slow call to a daemon that still answers /healthz is waited for, and its answer relayed', async () => {
   healthy = true;
@@ -62,4 +65,20 @@ test('a call to a daemon that stops answering /healthz as well ends with an erro
   assert.equal(error.code, -32000);
   assert.match(error.message, /^the supervisor daemon at http:\/\/127\.0\.0\.1:\d+ is not answering \(it has not answered \/healthz within 0\.1 s while a call was waiting\); is it running\?/);
   waiting.splice(0);
+});
+
+test('a daemon silent at the start: the check gives up after its own short limit, and the first call asks /healthz at once', { timeout: 10_000 }, async () => {
+  healthy = false;
+  const written: JsonRpcMessage[] = [];
+  // /healthz is asked every 5 s during a call; a daemon already found silent is asked at once.
+  const relay = relayTo(written, { everyMs: 5_000, answerMs: 100, checkMs: 200 });
+  let started = Date.now();
+  assert.equal(await relay.check(), undefined, 'silence is no refusal: the session starts');
+  assert.ok(Date.now() - started < 2_000, `the check waited ${Date.now() - started} ms`);
+  started = Date.now();
+  await relay.forward({ jsonrpc: '2.0', id: 3, method: 'initialize', params: {} });
+  assert.ok(Date.now() - started < 2_000, `the first call waited ${Date.now() - started} ms`);
+  assert.match((written[0]!.error as { message: string }).message, /is not answering \(it has not answered \/healthz within 0\.1 s/);
+  waiting.splice(0);
+  for (const res of hanging.splice(0)) res.destroy();
 });
