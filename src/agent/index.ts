@@ -1,6 +1,6 @@
 import { defineDomain, need } from '../catalog/domain.js';
 import type { KnowledgeService } from '../knowledge/index.js';
-import type { ProjectService } from '../projects/index.js';
+import type { ProjectLookup } from '../projects/index.js';
 import type { TaskService } from '../tasks/index.js';
 import { agentOperations } from './operations.js';
 import { AgentService } from './service.js';
@@ -19,7 +19,7 @@ export const agentDomain = defineDomain({
   defaultFor: [],
   settings: agentSettings,
   needs: {
-    projects: need<Pick<ProjectService, 'get'>>(),
+    projects: need<ProjectLookup>(),
     tasks: need<Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'failRunning'>>(),
     knowledge: need<Pick<KnowledgeService, 'add' | 'search'>>(),
   },

@@ -14,7 +14,7 @@ import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/pro
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import type { KnowledgeService } from '../knowledge/index.js';
-import type { ProjectService } from '../projects/index.js';
+import type { ProjectLookup } from '../projects/index.js';
 import type { Complexity, TaskService } from '../tasks/index.js';
 import { ClaudeCodeRunner, type AgentRunner, type PermissionMode } from './agent.js';
 import { DbPivStore } from './db-store.js';
@@ -46,7 +46,7 @@ export interface AgentServiceDeps {
   log: Logger;
   audit: AuditLog;
   settings: AgentSettings;
-  projects: Pick<ProjectService, 'get'>;
+  projects: ProjectLookup;
   tasks: Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'failRunning'>;
   knowledge: Pick<KnowledgeService, 'add' | 'search'>;
   /** Another agent runner (tests); default Claude Code at settings.agentCommand. */
@@ -135,7 +135,7 @@ export class AgentService {
       const root = (await Git.open(directory)).root;
       const other = await this.runs.activeIn(root, req.project);
       if (other) throw conflict(`${root} is in use by PIV loop ${other.id} of project ${other.project}; one loop runs in a repository at a time`, { running: other.id });
-      await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() });
+      await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() }, (name, tx) => this.deps.projects.hold(name, tx));
       try {
         await this.loopFor(id, req.project).begin({
           repoDir: directory,
@@ -193,18 +193,19 @@ export class AgentService {
   /** A project's own validation commands (null clears them: detection again). */
   async configure(principal: Principal, project: string, validationCommands: string[] | null): Promise<{ project: string; validationCommands: string[] | null }> {
     this.authorize(principal, project);
-    await this.deps.projects.get(project);
-    if (validationCommands === null) {
-      await this.deps.db.query('DELETE FROM piv_projects WHERE project = $1', [project]);
-    } else {
-      if (validationCommands.length === 0) throw invalidInput('give at least one validation command, or null to go back to detecting them', { field: 'validationCommands' });
-      await this.deps.db.query(
-        `INSERT INTO piv_projects (project, validation_commands, updated_by, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (project) DO UPDATE SET validation_commands = EXCLUDED.validation_commands, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
-        [project, JSON.stringify(validationCommands), principal.actor, this.deps.clock.now()],
-      );
-    }
-    await this.deps.audit.record({ actor: principal.actor, action: 'piv.configure', target: project, outcome: 'ok', detail: { commands: validationCommands?.length ?? null } });
+    if (validationCommands?.length === 0) throw invalidInput('give at least one validation command, or null to go back to detecting them', { field: 'validationCommands' });
+    await this.deps.db.transaction(async (tx) => {
+      await this.deps.projects.hold(project, tx);
+      if (validationCommands === null) await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);
+      else {
+        await tx.query(
+          `INSERT INTO piv_projects (project, validation_commands, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (project) DO UPDATE SET validation_commands = EXCLUDED.validation_commands, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
+          [project, JSON.stringify(validationCommands), principal.actor, this.deps.clock.now()],
+        );
+      }
+      await this.deps.audit.record({ actor: principal.actor, action: 'piv.configure', target: project, outcome: 'ok', detail: { commands: validationCommands?.length ?? null } }, tx);
+    });
     return { project, validationCommands };
   }
 
