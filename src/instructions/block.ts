@@ -33,6 +33,8 @@ export type FoundBlock =
       recordedHash?: string;
       /** The body with `\n` line ends. */
       body: string;
+      /** The lines (from 1) of the begin and end markers. */
+      lines: [number, number];
       eol: '\n' | '\r\n';
     };
 
@@ -57,11 +59,35 @@ export function renderBlock(sources: string[], body: string, eol: '\n' | '\r\n')
   return eol === '\n' ? text : text.replace(/\n/g, eol);
 }
 
+/**
+ * The numbers (from 1) of the lines of `text` that a managed block's begin or end marker would
+ * be taken from. A layer must have none: copied into the block, such a line ends it early, and
+ * the rest of the layer lands in the project's own text.
+ */
+export function markerLines(text: string): number[] {
+  const found: number[] = [];
+  text.split('\n').forEach((line, i) => (BEGIN_LINE.test(line) || END_LINE.test(line)) && found.push(i + 1));
+  return found;
+}
+
+/** Why a layer's marker lines are refused (empty when it has none). */
+export function markerLinesProblem(name: string, text: string): string | undefined {
+  const lines = markerLines(text);
+  if (lines.length === 0) return undefined;
+  return (
+    `${name} has a line of its own that is a marker of the generated block (<!-- ${BEGIN} … --> or <!-- ${END} -->) on line ${lines.join(', ')}: ` +
+    `in a CLAUDE.md it would end the block early and leave the rest of the layer in the project's own text. Put other text on that line (wrap the marker in backticks)`
+  );
+}
+
+/** "lines 3 and 9", "line 4", "no line". */
+const linesPhrase = (lines: number[]) => (lines.length === 0 ? 'no line' : `line${lines.length > 1 ? 's' : ''} ${lines.slice(0, -1).join(', ')}${lines.length > 1 ? ' and ' : ''}${lines.at(-1)}`);
+
 /** The one managed block of `text`, or why there is no usable one. */
 export function findBlock(text: string): FoundBlock {
-  const begins: Array<{ start: number; next: number; attributes: string; eol: '\n' | '\r\n' }> = [];
-  const ends: Array<{ start: number; end: number }> = [];
-  for (let start = 0; start < text.length; ) {
+  const begins: Array<{ start: number; next: number; attributes: string; eol: '\n' | '\r\n'; line: number }> = [];
+  const ends: Array<{ start: number; end: number; line: number }> = [];
+  for (let start = 0, lineNo = 1; start < text.length; lineNo++) {
     const newline = text.indexOf('\n', start);
     const next = newline === -1 ? text.length : newline + 1;
     const line = text.slice(start, newline === -1 ? text.length : newline);
@@ -69,8 +95,8 @@ export function findBlock(text: string): FoundBlock {
       const begin = BEGIN_LINE.exec(line);
       // A byte-order mark before the first line's marker is the file's, not the block's (JS's \s matches it).
       const mark = start === 0 && line.startsWith('\uFEFF') ? 1 : 0;
-      if (begin) begins.push({ start: start + mark, next, attributes: begin[1] ?? '', eol: line.endsWith('\r') ? '\r\n' : '\n' });
-      else if (END_LINE.test(line)) ends.push({ start, end: start + line.indexOf('-->') + 3 });
+      if (begin) begins.push({ start: start + mark, next, attributes: begin[1] ?? '', eol: line.endsWith('\r') ? '\r\n' : '\n', line: lineNo });
+      else if (END_LINE.test(line)) ends.push({ start, end: start + line.indexOf('-->') + 3, line: lineNo });
     }
     start = next;
   }
@@ -86,12 +112,14 @@ export function findBlock(text: string): FoundBlock {
           : 'move the end marker after the begin marker by hand';
     return {
       kind: 'malformed',
-      reason: `it has ${begins.length} begin and ${ends.length} end markers${begins.length === 1 && ends.length === 1 ? ', the end first' : ''}; exactly one of each, in order, is needed: ${fix}`,
+      reason:
+        `it has ${begins.length} begin and ${ends.length} end markers${begins.length === 1 && ends.length === 1 ? ', the end first' : ''} ` +
+        `(begin on ${linesPhrase(begins.map((b) => b.line))}, end on ${linesPhrase(ends.map((e) => e.line))}); exactly one of each, on a line of its own, in order, is needed: ${fix}`,
     };
   }
   const recordedHash = /(?:^| )sha256=([0-9a-f]{64})(?: |$)/.exec(begin.attributes)?.[1];
   const body = text.slice(begin.next, end.start).replace(/\r\n/g, '\n');
-  return { kind: 'block', start: begin.start, end: end.end, body, eol: begin.eol, ...(recordedHash ? { recordedHash } : {}) };
+  return { kind: 'block', start: begin.start, end: end.end, body, eol: begin.eol, lines: [begin.line, end.line], ...(recordedHash ? { recordedHash } : {}) };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { InstructionProject } from './assemble.js';
 import { forEachProject } from './each-project.js';
 import { readSharedLayers } from './layers.js';
 import { unifiedDiff } from './line-diff.js';
-import { planProject, type FileState, type ProjectPlan } from './plan.js';
+import { handEditReason, planProject, type FileState, type ProjectPlan } from './plan.js';
 import type { InstructionsContext } from './regenerate.js';
 
 type ReadContext = Pick<InstructionsContext, 'root' | 'facts'>;
@@ -54,7 +54,7 @@ export async function diffInstructions(ctx: ReadContext, projects: InstructionPr
 
 function diffResult(plan: ProjectPlan): DiffResult {
   const diff = plan.files.map((f) => (f.after === undefined ? '' : unifiedDiff(`a/${f.file}`, `b/${f.file}`, f.before, f.after))).join('');
-  const refused = plan.files.filter((f) => f.state === 'hand-edited' || f.state === 'malformed').map((f) => f.reason ?? `${f.target.shown} was edited by hand inside the managed block`);
+  const refused = plan.files.filter((f) => f.state === 'hand-edited' || f.state === 'malformed').map((f) => f.reason ?? `${f.target.shown} ${handEditReason(f)}`);
   return { project: plan.project.name, diff, ...(refused.length > 0 ? { refused: refused.join('; ') } : {}) };
 }
 

@@ -31,6 +31,24 @@ export interface FilePlan {
   output: ManagedOutput;
   /** hand-edited: the body as found in the file. */
   editedBody?: string;
+  /** hand-edited: the lines of its markers, and whether the begin marker carries a hash (every one the supervisor writes does). */
+  markers?: { lines: [number, number]; hashed: boolean };
+}
+
+/**
+ * Why a file counts as edited by hand. Markers without a hash were never written as they are:
+ * a hash removed, or markers quoted in the project's own text (an example), which adopting or
+ * overwriting would take for the block.
+ */
+export function handEditReason(file: Pick<FilePlan, 'markers'>): string {
+  const where = file.markers ? ` (markers on lines ${file.markers.lines[0]} and ${file.markers.lines[1]})` : '';
+  if (file.markers?.hashed === false) {
+    return (
+      `has block markers${where} without the sha256= the supervisor writes into every block: its hash was removed, or the markers are quoted in the project's own text. ` +
+      'If they are an example, put other text on their lines (wrap them in backticks): adopt or overwrite would take what is between them for the generated block'
+    );
+  }
+  return `was edited by hand inside the managed block${where}`;
 }
 
 export interface ProjectPlan {
@@ -64,7 +82,9 @@ async function planFile(target: ResolvedFile, output: ManagedOutput): Promise<Fi
   if (found.kind === 'none') return { ...base, state: 'missing', after };
   if (before.slice(found.start, found.end) === renderBlock(output.sources, output.body, found.eol)) return { ...base, state: 'current', after };
   // A hand edit that happens to equal the new text loses nothing when replaced.
-  if (found.body !== output.body && isHandEdited(found)) return { ...base, state: 'hand-edited', after, editedBody: found.body };
+  if (found.body !== output.body && isHandEdited(found)) {
+    return { ...base, state: 'hand-edited', after, editedBody: found.body, markers: { lines: found.lines, hashed: found.recordedHash !== undefined } };
+  }
   return { ...base, state: 'stale', after };
 }
 

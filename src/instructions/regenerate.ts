@@ -10,7 +10,7 @@ import { forEachProject } from './each-project.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { keepHandEdits, type OnHandEdit } from './hand-edits.js';
 import { LAYER_DIRS, readSharedLayers, type SharedLayers } from './layers.js';
-import { planProject, type FilePlan, type ProjectPlan } from './plan.js';
+import { handEditReason, planProject, type FilePlan, type ProjectPlan } from './plan.js';
 import { CHECKOUT_FILE_MODE } from './modes.js';
 import type { Facts } from './placeholders.js';
 
@@ -94,10 +94,7 @@ function refusalOf(plan: ProjectPlan, onHandEdit: OnHandEdit): string | undefine
   if (malformed) return malformed.reason;
   const edited = plan.files.find((f) => f.state === 'hand-edited');
   if (!edited || onHandEdit !== 'refuse') return undefined;
-  return (
-    `${edited.target.shown} was edited by hand inside the managed block; nothing was written. ` +
-    `Regenerate with adopt: true (moves the added text into ${LAYER_DIRS.project}/) or overwrite: true (keeps a backup), or undo the edit`
-  );
+  return `${edited.target.shown} ${handEditReason(edited)}; nothing was written. Regenerate with adopt: true (moves the added text into ${LAYER_DIRS.project}/) or overwrite: true (keeps a backup), or undo the edit`;
 }
 
 /** Outputs are planned AGENTS.md first, so a CLAUDE.md importing it never points at nothing. */

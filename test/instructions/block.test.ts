@@ -66,7 +66,7 @@ test('markers that are missing, doubled or out of order are malformed', () => {
   for (const text of [`${block}\n${block}\n`, `${begin}\nno end\n`, `${end}\n${begin}\n`, `text\n${end}\n`]) {
     const found = findBlock(text);
     assert.equal(found.kind, 'malformed', text);
-    assert.match(found.kind === 'malformed' ? found.reason : '', /exactly one of each, in order, is needed/);
+    assert.match(found.kind === 'malformed' ? found.reason : '', /exactly one of each, on a line of its own, in order, is needed/);
   }
 });
 

@@ -124,7 +124,7 @@ describe('hand edits', () => {
 
     const alpha = report.results.find((r) => r.project === 'alpha')!;
     assert.equal(alpha.status, 'refused');
-    assert.match(alpha.status === 'refused' ? alpha.reason : '', /CLAUDE\.md was edited by hand inside the managed block; nothing was written.*adopt: true \(moves.*overwrite: true \(keeps/);
+    assert.match(alpha.status === 'refused' ? alpha.reason : '', /CLAUDE\.md was edited by hand inside the managed block \(markers on lines 1 and \d+\); nothing was written.*adopt: true \(moves.*overwrite: true \(keeps/);
     assert.equal(await readFile(file, 'utf8'), edited);
     assert.deepEqual(report.counts, { updated: 2, unchanged: 0, refused: 1, failed: 0 });
   });
@@ -238,7 +238,7 @@ describe('hand edits', () => {
 
     const beta = report.results.find((r) => r.project === 'beta')!;
     assert.equal(beta.status, 'refused');
-    assert.match(beta.status === 'refused' ? beta.reason : '', /CLAUDE\.md: it has 2 begin and 2 end markers; .*: remove the extra ones by hand$/);
+    assert.match(beta.status === 'refused' ? beta.reason : '', /CLAUDE\.md: it has 2 begin and 2 end markers \(begin on lines 1 and \d+, end on lines \d+ and \d+\); .*: remove the extra ones by hand$/);
     assert.equal(await readFile(file, 'utf8'), text + text);
   });
 
@@ -251,6 +251,6 @@ describe('hand edits', () => {
     await writeFile(file, text.replace(/^<!-- supervisor-instructions:end -->$/m, ''));
     const beta = (await regenerateInstructions(tree.ctx, tree.projects)).results.find((r) => r.project === 'beta')!;
     assert.equal(beta.status, 'refused');
-    assert.match(beta.status === 'refused' ? beta.reason : '', /it has 1 begin and 0 end markers; exactly one of each, in order, is needed: put the missing end marker back by hand/);
+    assert.match(beta.status === 'refused' ? beta.reason : '', /it has 1 begin and 0 end markers \(begin on line 1, end on no line\); exactly one of each, on a line of its own, in order, is needed: put the missing end marker back by hand/);
   });
 });
