@@ -1,5 +1,6 @@
 // Runs one piece of work per project so that a failure in one (a missing directory, a bad
 // layer file, no write permission) is reported for that project and the others still run.
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { InstructionProject } from './assemble.js';
 
@@ -13,16 +14,19 @@ export async function forEachProject<T>(
   /** Called as each project finishes, in completion order (progress for whoever watches). */
   onDone?: (result: T) => void,
 ): Promise<T[]> {
-  const shared = sharedDirectories(projects);
+  const shared = await sharedDirectories(projects);
   const results = new Array<T>(projects.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < projects.length; i = next++) {
       const project = projects[i]!;
-      const others = shared.get(resolve(project.directory))!.filter((name) => name !== project.name);
+      const others = shared.get(project.name)!;
       try {
         // Two projects writing one CLAUDE.md would overwrite each other's block on every run.
-        if (others.length > 0) throw new Error(`its directory ${project.directory} is also the directory of ${others.join(', ')}; give each project its own`);
+        if (others.length > 0) {
+          const how = others.some((o) => o.directory !== project.directory) ? ` (the same folder, reached through a link: ${others.map((o) => o.directory).join(', ')})` : '';
+          throw new Error(`its directory ${project.directory} is also the directory of ${others.map((o) => o.name).join(', ')}${how}; give each project its own`);
+        }
         results[i] = await work(project);
       } catch (err) {
         results[i] = failed(project, err instanceof Error ? err.message : String(err));
@@ -34,11 +38,21 @@ export async function forEachProject<T>(
   return results;
 }
 
-function sharedDirectories(projects: InstructionProject[]): Map<string, string[]> {
-  const byDirectory = new Map<string, string[]>();
-  for (const project of projects) {
-    const key = resolve(project.directory);
-    byDirectory.set(key, [...(byDirectory.get(key) ?? []), project.name]);
-  }
-  return byDirectory;
+/**
+ * For each project, the others whose directory is the same folder: the same path, or another
+ * path to it (a symlink, a bind mount), told by device and inode. A directory that cannot be
+ * looked at is compared by its path; its own work then says what is wrong with it.
+ */
+async function sharedDirectories(projects: InstructionProject[]): Promise<Map<string, InstructionProject[]>> {
+  const keys = await Promise.all(
+    projects.map((project) =>
+      stat(project.directory).then(
+        (s) => `inode ${s.dev}:${s.ino}`,
+        () => `path ${resolve(project.directory)}`,
+      ),
+    ),
+  );
+  const byKey = new Map<string, InstructionProject[]>();
+  projects.forEach((project, i) => byKey.set(keys[i]!, [...(byKey.get(keys[i]!) ?? []), project]));
+  return new Map(projects.map((project, i) => [project.name, byKey.get(keys[i]!)!.filter((other) => other.name !== project.name)]));
 }

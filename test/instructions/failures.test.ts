@@ -157,6 +157,19 @@ test('two projects sharing one directory both fail instead of overwriting each o
   assert.equal(reasonOf(report, 'beta'), 'updated');
 });
 
+test('a directory reached through a symlink is the same directory: both projects fail, and the reason names the link', async (t) => {
+  const tree = await makeTree(t);
+  const linked = join(tree.base, 'alpha-link');
+  await symlink(tree.dir('alpha'), linked);
+  const twin = { ...tree.projects[1]!, name: 'alpha-twin', directory: linked };
+  tree.facts.set('alpha-twin', tree.facts.get('alpha')!);
+  const report = await regenerateInstructions(tree.ctx, [...tree.projects, twin]);
+  assert.match(reasonOf(report, 'alpha'), new RegExp(`is also the directory of alpha-twin \\(the same folder, reached through a link: ${escape(linked)}\\)`));
+  assert.match(reasonOf(report, 'alpha-twin'), /is also the directory of alpha /);
+  assert.equal(reasonOf(report, 'beta'), 'updated');
+  assert.equal(await readFile(join(tree.dir('alpha'), 'CLAUDE.md'), 'utf8').catch(() => 'none'), 'none', 'neither wrote the shared CLAUDE.md');
+});
+
 test('a failing facts lookup fails only that project', async (t) => {
   const tree = await makeTree(t);
   const facts = tree.ctx.facts;
