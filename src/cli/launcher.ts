@@ -7,10 +7,12 @@
  * `mcp` without a daemon, is main.js, imported from here.
  */
 import { relayIfDaemon } from '../mcp/relay.js';
+import { endQuietlyWhenOutputCloses } from './closed-pipe.js';
 
 const argv = process.argv.slice(2);
 
 async function launch(): Promise<void> {
+  if (argv[0] !== 'daemon') endQuietlyWhenOutputCloses();
   // A refusal of the daemon's is said by main.js, which asks again, in the full CLI's words.
   if (argv[0] === 'mcp' && (await relayIfDaemon(argv.slice(1)).catch(() => false))) return;
   // A specifier the bundler leaves alone: main.js stays the ES module program it is.

@@ -9,6 +9,7 @@ process.umask(0o077);
  * commands from the build's manifest and the app only when it opens the data dir.
  */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] !== 'daemon') (await import('./closed-pipe.js')).endQuietlyWhenOutputCloses();
   let refused: unknown;
   if (argv[0] === 'mcp') {
     const { relayIfDaemon } = await import('../mcp/relay.js');
