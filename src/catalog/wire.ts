@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AuditLog } from '../core/audit.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { httpUrl, readConfig, type Config } from '../core/config.js';
+import { SupervisorError } from '../core/errors.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import { migrate } from '../core/migrate.js';
@@ -73,7 +74,9 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   const projectData: Array<{ domain: string; data: ProjectData }> = [];
   const created: Domain[] = [];
   const calls = new CallRecorder(db, log, { clock, days: () => config.callRetentionDays });
-  let baseUrl = httpUrl(config.host, config.port);
+  // Port 0 is a free port picked at each start: until a daemon in this process says which,
+  // there is no address to give (instructions wrote http://127.0.0.1:0/mcp/... into CLAUDE.md).
+  let baseUrl = config.port === 0 ? undefined : httpUrl(config.host, config.port);
 
   const stopAll = async () => {
     for (const domain of created.splice(0).reverse()) {
@@ -92,7 +95,15 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       log,
       audit,
       home: config.home,
-      baseUrl: () => baseUrl,
+      baseUrl: () => {
+        if (baseUrl === undefined) {
+          throw new SupervisorError(
+            'unavailable',
+            "the daemon's address is not known here: port is 0 (a free port at each start) and no daemon is answering for this data dir. Start it (`supervisor daemon start`; commands then go through it), or set a fixed port (`supervisor config set port 3000`)",
+          );
+        }
+        return baseUrl;
+      },
       defaultToolsets: (endpoint) => catalog.toolsets.filter((t) => t.defaultFor.includes(endpoint)).map((t) => t.id),
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
       longRunning: options.longRunning ?? true,
