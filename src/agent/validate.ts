@@ -10,6 +10,7 @@ import { invalidInput } from '../core/errors.js';
 import { readInsideIfThere } from '../core/inside.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { spawnGroup } from './process-group.js';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 export interface CommandRun {
   command: string;
@@ -67,7 +68,7 @@ async function fromPackageJson(dir: string): Promise<string[] | undefined> {
   try {
     scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;
   } catch (err) {
-    throw invalidInput(`${join(dir, 'package.json')} is not valid JSON (${(err as Error).message}); fix it or pass the validation commands`, { dir });
+    throw invalidInput(`${join(dir, 'package.json')} is not valid JSON (${jsonSyntaxReason(err)}); fix it or pass the validation commands`, { dir });
   }
   if (typeof scripts !== 'object' || scripts === null) return undefined;
   const runner = packageRunner(dir);

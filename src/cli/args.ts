@@ -4,6 +4,7 @@ import type { CommandSpec, FieldSpec } from './commands.js';
 import { argName, kebab, usageLine } from './help.js';
 import { SupervisorError } from '../core/errors.js';
 import { UsageError } from './usage-error.js';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -217,6 +218,6 @@ function parseJsonInput(cmd: CommandSpec, text: string | undefined): Record<stri
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
     return parsed as Record<string, unknown>;
   } catch (err) {
-    throw usageError(cmd, `--input must be a JSON object (${(err as Error).message})`);
+    throw usageError(cmd, `--input must be a JSON object (${jsonSyntaxReason(err)})`);
   }
 }

@@ -10,6 +10,7 @@ import { writeFileLike } from '../core/files.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { readInside, resolveInside } from '../core/inside.js';
 import { CHECKOUT_FILE_MODE } from './modes.js';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 export const TOKEN_ENV = 'SUPERVISOR_TOKEN';
 export const MCP_CONFIG_FILE = '.mcp.json';
@@ -63,7 +64,7 @@ function parseConfig(text: string, shown: string): Record<string, unknown> & { m
   try {
     parsed = text.trim() === '' ? {} : JSON.parse(text);
   } catch (err) {
-    throw invalidInput(`${shown} is not valid JSON (${(err as Error).message}); fix it by hand, nothing was written`, { path: shown });
+    throw invalidInput(`${shown} is not valid JSON (${jsonSyntaxReason(err)}); fix it by hand, nothing was written`, { path: shown });
   }
   if (!isRecord(parsed)) throw invalidInput(`${shown} must hold a JSON object; fix it by hand, nothing was written`, { path: shown });
   return parsed;

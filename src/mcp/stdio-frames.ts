@@ -5,6 +5,7 @@
  * server deaf. No dependencies: the stdio relay loads this and little else.
  */
 import type { Readable } from 'node:stream';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 /** The daemon's HTTP body limit; a line larger than this could not be answered anyway. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -39,7 +40,7 @@ export function frameOf(bytes: Buffer): Frame | undefined {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return { kind: 'refused', reply: rpcError(null, PARSE_ERROR, `Parse error: ${(err as Error).message}`) };
+    return { kind: 'refused', reply: rpcError(null, PARSE_ERROR, `Parse error: ${jsonSyntaxReason(err)}`) };
   }
   if (Array.isArray(parsed)) {
     return { kind: 'refused', reply: rpcError(null, INVALID_REQUEST, 'Invalid Request: JSON-RPC batches are not supported (MCP 2025-06-18 and later); send one message per line') };

@@ -23,6 +23,9 @@ async function shrugsOff(client: StdioClient): Promise<void> {
   await client.initialize(60_000);
   client.writeRaw('this is not json\n');
   assert.match((await client.waitFor(isError(-32700))).error!.message, /Parse error/);
+  // A broken line holding a value: the error names what is wrong, and quotes none of the line.
+  client.writeRaw('{"jsonrpc":"2.0","id":93,"method":"tools/call","params":{"name":"set_secret","arguments":{"value":hunter2LEAK}}}\n');
+  assert.equal((await client.waitFor(isError(-32700))).error!.message, 'Parse error: an unexpected character');
   client.writeRaw('[{"jsonrpc":"2.0","id":90,"method":"ping"},{"jsonrpc":"2.0","id":91,"method":"ping"}]\n');
   assert.match((await client.waitFor(isError(-32600))).error!.message, /batches are not supported/);
   // 17 MB on one line: over the limit, dropped as it streams in, answered with an error.
