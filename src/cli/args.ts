@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { CommandSpec, FieldSpec } from './commands.js';
 import { argName, kebab, usageLine } from './help.js';
 import { SupervisorError } from '../core/errors.js';
@@ -162,9 +162,11 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     }
   }
   const merged = { ...fromJson, ...input };
+  // A path typed at the shell: relative to where it runs, and tidied as the shell user means it
+  // (tab completion's trailing slash, `..`); the API itself takes normalised absolute paths only.
   for (const name of cmd.cli.hostPaths ?? []) {
     const value = merged[name];
-    if (typeof value === 'string' && value !== '' && !isAbsolute(value)) merged[name] = resolve(value);
+    if (typeof value === 'string' && value !== '') merged[name] = resolve(value);
   }
   const fromStdin = cmd.cli.stdin;
   if (fromStdin && merged[fromStdin] === undefined && !stdin.isTTY) {

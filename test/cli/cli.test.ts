@@ -207,7 +207,7 @@ describe('supervisor CLI without a daemon', () => {
     }
   });
 
-  test('--directory . is the directory the command runs in, as a shell user means it', async () => {
+  test('--directory . is the directory the command runs in, and a/b/ is a/b, as a shell user means it', async () => {
     const here = await mkdtemp(join(tmpdir(), 'supervisor-here-'));
     try {
       const r = await runCli(['project', 'add', 'here', '--directory', '.', '--json'], { env: cliEnv(home), cwd: here, timeoutMs: 120_000 });
@@ -215,6 +215,9 @@ describe('supervisor CLI without a daemon', () => {
       assert.equal(parseJson(r).directory, here);
       const moved = await runCli(['project', 'update', 'here', '--directory', 'sub/dir', '--json'], { env: cliEnv(home), cwd: here, timeoutMs: 120_000 });
       assert.equal(parseJson(moved).directory, join(here, 'sub/dir'));
+      // Tab completion leaves a trailing slash on an absolute path too.
+      const completed = await runCli(['project', 'update', 'here', '--directory', `${here}/sub/`, '--json'], { env: cliEnv(home), timeoutMs: 120_000 });
+      assert.equal(parseJson(completed).directory, join(here, 'sub'), describeResult(completed));
     } finally {
       await rm(here, { recursive: true, force: true });
     }
