@@ -173,6 +173,8 @@ export class KnowledgeService {
   /** The best-ranked chunks for a query; a project token's search is always limited to its own project. */
   async search(principal: Principal, input: SearchInput): Promise<{ query: string; results: KnowledgeHit[] }> {
     const project = this.scope(principal, input.project);
+    // A misspelt project would answer "nothing found", as if it had no notes.
+    if (input.project !== undefined) await this.deps.projects.get(input.project);
     const { rows } = await this.deps.db.query<HitRow>(SEARCH_SQL, [input.query, project ?? null, input.tags?.length ? input.tags : null, input.limit ?? DEFAULT_LIMIT, namesIn(input.query)]);
     return {
       query: input.query,

@@ -96,6 +96,8 @@ for (const backend of testBackends()) {
         assert.ok(hits.length > 0);
         assert.deepEqual(hits.filter((h) => h.project !== project), []);
       }
+      // A misspelt project is named, not answered with "nothing found".
+      await assertRejects(admin.invoke('search_knowledge', { query: 'login', project: 'consillio' }), 'not_found', /^no project consillio/);
     });
 
     test("a project token searches its own project only, whatever it asks", async () => {
