@@ -221,11 +221,14 @@ export class PivLoop {
     return outcome.stop ? this.stop(git, next, { phase, ...outcome.stop }, signal) : next;
   }
 
-  /** Runs the phase; anything it throws (git, the file system) ends the loop as failed, with the reason. */
+  /** Runs the phase; anything it throws (git, the file system) ends the loop as failed, with the reason (as cancelled once it is). */
   private async attempt(git: Git, state: PivState, phase: Phase, signal: AbortSignal | undefined): Promise<Outcome> {
     try {
       return await PHASES[phase]({ ...this.deps, clock: this.clock, git, state, signal, log: (m) => this.log(state, phase, m) });
     } catch (err) {
+      // Once the loop is cancelled, what fails next fails because of it (its agent killed, its
+      // project removed): the loop was cancelled, and a failure recorded now would replace that.
+      if (signal?.aborted) return { patch: {}, stop: { reason: 'cancelled', message: `${phase}: the loop was cancelled (${(err as Error).message})` } };
       return { patch: {}, failed: true, stop: { reason: 'error', message: `${phase}: ${(err as Error).message}` } };
     }
   }

@@ -53,7 +53,10 @@ for (const backend of testBackends()) {
     const status = (id: unknown) => admin.invoke('get_piv_status', { id });
     const until = async (id: unknown, check: (s: Json) => boolean, what: string) => {
       let last: Json = {};
-      await waitFor(async () => check((last = await status(id))), `${what} (last status: ${JSON.stringify(last).slice(0, 400)})`, 30_000);
+      // The last status is read when giving up, not when starting to wait.
+      await waitFor(async () => check((last = await status(id))), what, 30_000).catch((err: Error) => {
+        throw new Error(`${err.message} (last status: ${JSON.stringify(last).slice(0, 1000)})`);
+      });
       return last;
     };
 

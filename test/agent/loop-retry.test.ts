@@ -89,6 +89,24 @@ describe('PivLoop failures and retries', () => {
     assert.deepEqual(result.commits, []);
   });
 
+  test('a phase that fails once the loop is cancelled (its project removed meanwhile) ends it cancelled, not failed', async (t) => {
+    const cancel = new AbortController();
+    // What removing the project does to a loop in Prime: it cancels the loop, then the project is gone.
+    const s = await setup(t, [GOOD], {
+      knowledge: async () => {
+        cancel.abort();
+        throw new Error('no project greeter');
+      },
+    });
+
+    const result = await s.loop.start(s.input, cancel.signal);
+
+    assert.equal(result.status, 'cancelled');
+    assert.deepEqual([result.failure?.phase, result.failure?.reason], ['prime', 'cancelled']);
+    assert.match(result.failure?.message ?? '', /^prime: the loop was cancelled \(no project greeter\)$/);
+    assert.equal(result.timings.at(-1)?.outcome, 'cancelled');
+  });
+
   test('an agent failure in Plan ends the loop there', async (t) => {
     const s = await setup(t, [GOOD], {}, [{ match: 'PLAN phase', isError: true, text: 'Credit balance is too low' }]);
     const result = await s.loop.start(s.input);
