@@ -60,24 +60,18 @@ export function renderBlock(sources: string[], body: string, eol: '\n' | '\r\n')
 }
 
 /**
- * The numbers (from 1) of the lines of `text` that a managed block's begin or end marker would
- * be taken from. A layer must have none: copied into the block, such a line ends it early, and
- * the rest of the layer lands in the project's own text.
+ * The lines (from 1) of a layer's `text` that a managed block's begin or end marker would be
+ * taken from, and why they are refused; undefined when it has none. Copied into the block, such
+ * a line ends it early, and the rest of the layer lands in the project's own text.
  */
-export function markerLines(text: string): number[] {
-  const found: number[] = [];
-  text.split('\n').forEach((line, i) => (BEGIN_LINE.test(line) || END_LINE.test(line)) && found.push(i + 1));
-  return found;
-}
-
-/** Why a layer's marker lines are refused (empty when it has none). */
-export function markerLinesProblem(name: string, text: string): string | undefined {
-  const lines = markerLines(text);
+export function markerLinesProblem(name: string, text: string): { lines: number[]; message: string } | undefined {
+  const lines: number[] = [];
+  text.split('\n').forEach((line, i) => (BEGIN_LINE.test(line) || END_LINE.test(line)) && lines.push(i + 1));
   if (lines.length === 0) return undefined;
-  return (
+  const message =
     `${name} has a line of its own that is a marker of the generated block (<!-- ${BEGIN} … --> or <!-- ${END} -->) on line ${lines.join(', ')}: ` +
-    `in a CLAUDE.md it would end the block early and leave the rest of the layer in the project's own text. Put other text on that line (wrap the marker in backticks)`
-  );
+    `in a CLAUDE.md it would end the block early and leave the rest of the layer in the project's own text. Put other text on that line (wrap the marker in backticks)`;
+  return { lines, message };
 }
 
 /** "lines 3 and 9", "line 4", "no line". */

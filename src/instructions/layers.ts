@@ -11,7 +11,7 @@ import { SupervisorError, invalidInput } from '../core/errors.js';
 import { makeDirectory, writeFileLike } from '../core/files.js';
 import { describingFsErrors, errnoCode, fsFailure } from '../core/fs-errors.js';
 import { folderInside, readInside, resolveInside } from '../core/inside.js';
-import { markerLines, markerLinesProblem } from './block.js';
+import { markerLinesProblem } from './block.js';
 import { knownPlaceholdersHint, unknownPlaceholders } from './placeholders.js';
 import { byCodeUnits } from '../core/order.js';
 import { CHECKOUT_DIR_MODE, CHECKOUT_FILE_MODE } from './modes.js';
@@ -99,7 +99,7 @@ async function readLayerFile(layer: Layer, dir: string, name: string, inside?: I
     const raw = inside ? await readInside(inside.base, relative(inside.base, path), inside.what) : await readFile(path, 'utf8');
     if (raw === undefined) return `${path}: removed while it was being read`;
     const text = raw.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
-    return markerLinesProblem(path, text) ?? { layer, name, source: `${layer}/${name}`, path, text };
+    return markerLinesProblem(path, text)?.message ?? { layer, name, source: `${layer}/${name}`, path, text };
   } catch (err) {
     return (fsFailure('read', path, err) as Error).message;
   }
@@ -170,7 +170,7 @@ export async function writeLayerFile(input: WriteLayerInput): Promise<{ path: st
     throw new SupervisorError('too_large', `${input.name} is over ${MAX_LAYER_BYTES / 1024} KiB; instructions that long cost every session context: split or shorten it`);
   }
   const markers = markerLinesProblem(input.name, input.text);
-  if (markers) throw invalidInput(markers, { field: 'text', lines: markerLines(input.text) });
+  if (markers) throw invalidInput(markers.message, { field: 'text', lines: markers.lines });
   const unknown = unknownPlaceholders(input.text);
   if (unknown.length > 0) {
     const listed = unknown.map((u) => `{{${u.name}}} on line ${u.line}`).join(', ');
