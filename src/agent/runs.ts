@@ -1,6 +1,7 @@
 // The piv_runs rows as the agent service sees them: created before the loop begins (so the
 // database refuses a second active loop in a project), claimed for running, listed, finished.
-import type { Db, Queryable, Tx } from '../core/db.js';
+import type { Db, Queryable } from '../core/db.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { conflict, notFound } from '../core/errors.js';
 import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
 import type { PivState } from './model.js';
@@ -37,12 +38,12 @@ export class Runs {
    * A new loop, held by `owner` as running while it begins (so no daemon claims it before its
    * state exists); refused while the project has one queued or running.
    */
-  async insert(row: { id: string; project: string; feature: string; createdBy: string; owner: string; at: Date }, holdProject: (project: string, tx: Tx) => Promise<unknown>): Promise<void> {
+  async insert(row: { id: string; project: string; feature: string; createdBy: string; owner: string; at: Date }, projects: Pick<ProjectLookup, 'hold'>): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
         // With the project held: a removal racing the start either sees this loop (and cancels
         // it, or refuses), or has removed the project first, and no agent runs for it.
-        await holdProject(row.project, tx);
+        await projects.hold(row.project, tx);
         await tx.query(
           `INSERT INTO piv_runs (id, project, feature, status, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', $4, $5, $6, $6)`,
           [row.id, row.project, row.feature, row.owner, row.createdBy, row.at],

@@ -135,7 +135,7 @@ export class AgentService {
       const root = (await Git.open(directory)).root;
       const other = await this.runs.activeIn(root, req.project);
       if (other) throw conflict(`${root} is in use by PIV loop ${other.id} of project ${other.project}; one loop runs in a repository at a time`, { running: other.id });
-      await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() }, (name, tx) => this.deps.projects.hold(name, tx));
+      await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() }, this.deps.projects);
       try {
         await this.loopFor(id, req.project).begin({
           repoDir: directory,

@@ -38,7 +38,7 @@ export const authOperations = [
       if (input.admin === (input.project !== undefined)) {
         throw invalidInput('give exactly one of project (a project token) or admin=true (an admin token)', { fields: ['project', 'admin'] });
       }
-      return svc.tokens.create({ name: input.name, project: input.project ?? null }, principal.actor, (project, tx) => svc.projects.hold(project, tx));
+      return svc.tokens.create({ name: input.name, project: input.project ?? null }, principal.actor, svc.projects);
     },
   }),
   operation({

@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { AuditLog } from '../core/audit.js';
-import { toBuffer, type Db, type Listening, type Queryable, type Tx } from '../core/db.js';
+import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
 import { invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
+import type { ProjectLookup } from '../projects/index.js';
 import { schemaLockKey } from '../core/schema-lock.js';
 import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
 
@@ -108,13 +109,13 @@ export class TokenService {
    * Creates a token, audited (who made which token for what scope; never the secret). The
    * returned `token` string is the only time the secret exists outside the caller.
    */
-  async create(input: { name: string; project: string | null }, actor = 'system', holdProject?: (project: string, tx: Tx) => Promise<unknown>): Promise<TokenInfo & { token: string }> {
+  async create(input: { name: string; project: string | null }, actor = 'system', projects?: Pick<ProjectLookup, 'hold'>): Promise<TokenInfo & { token: string }> {
     if (input.project === META) throw invalidInput(`project "${META}" is the admin scope; create an admin token instead (--admin)`);
     const project = input.project;
     return this.db.transaction(async (tx) => {
       // In the inserting transaction: a project removed meanwhile must not leave a live token that
       // a later project of its name would inherit.
-      if (project !== null) await holdProject?.(project, tx);
+      if (project !== null) await projects?.hold(project, tx);
       return this.insert(tx, input, actor);
     });
   }
