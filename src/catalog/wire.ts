@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AuditLog } from '../core/audit.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { httpUrl, readConfig, type Config } from '../core/config.js';
+import { CORE_SETTINGS, httpUrl, readConfig, type Config } from '../core/config.js';
 import { SupervisorError } from '../core/errors.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
@@ -99,7 +99,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
         if (baseUrl === undefined) {
           throw new SupervisorError(
             'unavailable',
-            "the daemon's address is not known here: port is 0 (a free port at each start) and no daemon is answering for this data dir. Start it (`supervisor daemon start`; commands then go through it), or set a fixed port (`supervisor config set port 3000`)",
+            `the daemon's address is not known here: port is 0 (a free port at each start) and no daemon is answering for this data dir. Start it (\`supervisor daemon start\`; commands then go through it), or set a fixed port (\`supervisor config set port ${CORE_SETTINGS.port.default}\`)`,
           );
         }
         return baseUrl;
