@@ -3,12 +3,11 @@
 // so one bad record cannot block the rest (and is named in the answer).
 import type { Db } from '../core/db.js';
 import { SupervisorError, type ErrorCode } from '../core/errors.js';
-import type { SharedLock } from '../core/shared-lock.js';
 import type { CloudflareClient, DnsBatch, DnsRecord, Zone } from './client.js';
 import type { Change, ChangeLog, RecordMirror } from './changes.js';
 import { isOwned, orderOps, planZone, recordInput, sameContent, sameRecord, viewOf, viewOfDesired, type DeleteTarget, type DesiredRecord, type RecordConflict, type RecordOp, type RecordView } from './records.js';
 import type { ZoneDirectory } from './zones.js';
-import type { WriteFence } from './write-fence.js';
+import type { Fenced, WriteFence } from './write-fence.js';
 
 /** The Free plan's limit; paid plans allow more, but 200 works everywhere. */
 export const BATCH_MAX = 200;
@@ -55,9 +54,7 @@ export interface DnsDeps {
   db: Db;
   changes: ChangeLog;
   mirror: RecordMirror;
-  /** Shared by every daemon on the database: a zone's read-diff-write must not interleave. */
-  lock: SharedLock;
-  /** Writes an earlier holder of a zone's lock sent, waited for before reading the zone. */
+  /** Shared by every daemon on the database: a zone's read-diff-write must not interleave (fenced against an earlier holder's writes). */
   fence: WriteFence;
 }
 
@@ -104,16 +101,14 @@ export class DnsService {
     const outcome: DnsOutcome = { plan: emptyPlan(), applied: !req.dryRun, failed: [], notChecked: [] };
     const groups = await this.byZone(req);
     for (const { zone, upserts, deletes } of [...groups.values()].sort((a, b) => a.zone.name.localeCompare(b.zone.name))) {
-      await this.deps.lock.run(zoneLockKey(zone), async (assertHeld) => {
-        // Before reading: a write a daemon sent before it died (and lost the lock) may still land.
-        await this.deps.fence.settle(zoneLockKey(zone));
+      await this.deps.fence.run(zoneLockKey(zone), async (fenced) => {
         const names = new Set([...upserts.map((r) => r.name), ...deletes.map((d) => d.name)]);
         const existing = await this.read(zone, names);
         const plan = planZone(zone.name, existing, upserts, deletes, req.force);
         addToPlan(outcome.plan, zone.name, plan.ops);
         outcome.plan.unchanged += plan.unchanged;
         outcome.plan.conflicts.push(...plan.conflicts);
-        if (!req.dryRun && plan.ops.length > 0) outcome.failed.push(...(await this.execute(actor, operation, zone, orderOps(plan.ops), assertHeld)));
+        if (!req.dryRun && plan.ops.length > 0) outcome.failed.push(...(await this.execute(actor, operation, zone, orderOps(plan.ops), fenced)));
       });
     }
     return outcome;
@@ -143,14 +138,17 @@ export class DnsService {
    * as soon as each call returns, so an outage midway leaves the database describing exactly
    * the part that reached Cloudflare.
    */
-  private async execute(actor: string, operation: string, zone: Zone, ops: RecordOp[], assertHeld: () => void): Promise<DnsFailure[]> {
+  private async execute(actor: string, operation: string, zone: Zone, ops: RecordOp[], fenced: Fenced): Promise<DnsFailure[]> {
     const failures: DnsFailure[] = [];
     for (let i = 0; i < ops.length; i += BATCH_MAX) {
-      assertHeld();
       const chunk = ops.slice(i, i + BATCH_MAX);
-      const { done, failed, fatal } = await this.deps.fence.send(zoneLockKey(zone), () => this.send(zone, chunk));
-      const errors = [...failed, ...(fatal ? fatal.untried.map((op) => ({ op, err: fatal.err })) : [])];
-      await this.remember(actor, operation, zone, done, errors);
+      // Remembered before the next holder may read: the mirror then follows Cloudflare's order of changes.
+      const { failed, fatal } = await fenced(async () => {
+        const { done, failed, fatal } = await this.send(zone, chunk);
+        const errors = [...failed, ...(fatal ? fatal.untried.map((op) => ({ op, err: fatal.err })) : [])];
+        await this.remember(actor, operation, zone, done, errors);
+        return { failed, fatal };
+      });
       failures.push(...failed.map(({ op, err }) => failureOf(op, err)));
       if (fatal) throw fatal.err;
     }

@@ -5,7 +5,6 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound, SupervisorError } from '../core/errors.js';
 import { notConfigured, type Missing } from './configured.js';
-import { SharedLock } from '../core/shared-lock.js';
 import { WriteFence } from './write-fence.js';
 import type { PortService } from '../ports/index.js';
 import type { SecretsService } from '../secrets/index.js';
@@ -70,16 +69,14 @@ export class CloudflareService {
     this.zones = new ZoneDirectory(this.client, () => deps.settings.cloudflareZones, clock);
     this.changes = new ChangeLog(db, clock);
     this.mirror = new RecordMirror(db, clock);
-    const lock = new SharedLock(db);
     // A write a dead daemon sent can land until its attempt times out; a live writer says it is alive every 5 s.
     const fence = new WriteFence(db, { landMs: this.client.attemptTimeoutMs + 5_000, heartbeatMs: 5_000, pollMs: 250 });
-    this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, lock, fence });
+    this.dns = new DnsService({ client: this.client, zones: this.zones, db, changes: this.changes, mirror: this.mirror, fence });
     this.tunnel = new TunnelService({
       db,
       clock,
       dns: this.dns,
       changes: this.changes,
-      lock,
       fence,
       setup: () => this.setup(),
       allocations: () => deps.ports.routedAllocations(),

@@ -4,7 +4,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
 import { conflict, invalidInput } from '../core/errors.js';
-import type { SharedLock } from '../core/shared-lock.js';
 import { LOCAL_HOST, type Allocation } from '../ports/index.js';
 import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
@@ -12,8 +11,8 @@ import type { DnsOutcome, DnsRequest, DnsService } from './dns.js';
 import { mergeIngress, routeKey, type Merged, type Route, type RoutePlan } from './ingress-merge.js';
 import { ingressProblems, sameIngress } from './ingress-rules.js';
 import { desiredRecord, type DeleteTarget } from './records.js';
-import type { IngressTarget } from './tunnel-target.js';
-import type { WriteFence } from './write-fence.js';
+import type { IngressTarget, IngressWrite } from './tunnel-target.js';
+import type { Fenced, WriteFence } from './write-fence.js';
 
 /** What serialises a tunnel's syncs across daemons, and names its writes in flight. */
 const lockKey = (tunnelId: string) => `tunnel:${tunnelId}`;
@@ -29,8 +28,7 @@ export interface TunnelDeps {
   dns: DnsService;
   changes: ChangeLog;
   /** Shared by every daemon on the database: a tunnel's configuration has no write precondition. */
-  lock: SharedLock;
-  /** Remote writes an earlier holder of the lock sent, waited for before reading the configuration. */
+  /** One sync of a tunnel at a time across daemons, fenced against an earlier holder's writes. */
   fence: WriteFence;
   /** Resolved per sync: the tunnel id may come from config.yml, the account from the zones. */
   setup: () => Promise<TunnelSetup>;
@@ -140,15 +138,10 @@ export class TunnelService {
 
   async sync(actor: string, operation: string, options: SyncOptions): Promise<SyncOutcome> {
     const { tunnelId, target } = await this.deps.setup();
-    const key = lockKey(tunnelId);
-    return this.deps.lock.run(key, async (assertHeld) => {
-      // Before reading: a PUT a daemon sent before it died (and lost the lock) may still land.
-      await this.deps.fence.settle(key);
-      return this.syncLocked(actor, operation, tunnelId, target, options, assertHeld);
-    });
+    return this.deps.fence.run(lockKey(tunnelId), (fenced) => this.syncLocked(actor, operation, tunnelId, target, options, fenced));
   }
 
-  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, assertHeld: () => void): Promise<SyncOutcome> {
+  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, fenced: Fenced): Promise<SyncOutcome> {
     let { routes: wanted, shadowed } = await this.wantedRoutes();
     const addingKey = options.adding && routeKey(options.adding.hostname, options.adding.path);
     if (options.adding) {
@@ -174,36 +167,19 @@ export class TunnelService {
     let restarted = false;
 
     if (!options.dryRun) {
-      if (changed) {
-        const action = target.mode === 'local' ? 'tunnel.write' : 'tunnel.put';
-        const counts = { added: merged.plan.add.length, removed: merged.plan.remove.length, changed: merged.plan.change.length, rules: merged.ingress.length };
-        try {
-          assertHeld();
-          // Only a remote PUT can land after its sender is gone; a local file is written whole or not at all.
-          const write = () => target.write(merged.ingress);
-          ({ written, restarted } = await (target.mode === 'remote' ? this.deps.fence.send(lockKey(tunnelId), write) : write()));
-        } catch (err) {
-          await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'error', detail: { where: target.where, ...counts, error: err instanceof Error ? err.message : String(err) } }]);
-          throw err;
-        }
-        await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'ok', detail: { where: target.where, ...counts, restarted } }]);
-      }
       // The owned set is rewritten only when it differs, and in one statement: a sync of 500
       // routes that changes nothing must not cost 500 INSERTs.
       const ownedChanged = merged.owned.length !== owned.size || merged.owned.some((r) => !owned.has(routeKey(r.hostname, r.path)));
-      if (ownedChanged || options.commit) {
-        await this.deps.db.transaction(async (tx) => {
-          if (ownedChanged) {
-            await tx.query('DELETE FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
-            await tx.query('INSERT INTO tunnel_owned_rules (tunnel_id, hostname, path) SELECT $1, h, p FROM unnest($2::text[], $3::text[]) AS t(h, p)', [
-              tunnelId,
-              merged.owned.map((r) => r.hostname),
-              merged.owned.map((r) => r.path),
-            ]);
-          }
-          await options.commit?.(tx);
-        });
-      }
+      const store = () => this.storeOwned(tunnelId, merged, ownedChanged, options.commit);
+      if (changed) {
+        // The write and its record go out together: until the rules written are stored as ours,
+        // the next holder would take them for foreign ones (or drop them, owned but not wanted).
+        ({ written, restarted } = await fenced(async () => {
+          const outcome = await this.writeIngress(actor, operation, tunnelId, target, merged);
+          await store();
+          return outcome;
+        }));
+      } else await store();
     }
 
     if (options.dnsUnchecked !== undefined && options.dryRun) {
@@ -214,6 +190,37 @@ export class TunnelService {
     // Said once, when the record is made (or would be), not on every sync after.
     const warnings = [...unmanagedWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
     return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
+  }
+
+  /** Writes the merged ingress, and logs the write whether it went through or not. */
+  private async writeIngress(actor: string, operation: string, tunnelId: string, target: IngressTarget, merged: Merged): Promise<IngressWrite> {
+    const action = target.mode === 'local' ? 'tunnel.write' : 'tunnel.put';
+    const counts = { added: merged.plan.add.length, removed: merged.plan.remove.length, changed: merged.plan.change.length, rules: merged.ingress.length };
+    let outcome: IngressWrite;
+    try {
+      outcome = await target.write(merged.ingress);
+    } catch (err) {
+      await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'error', detail: { where: target.where, ...counts, error: err instanceof Error ? err.message : String(err) } }]);
+      throw err;
+    }
+    await this.deps.changes.record(actor, operation, [{ action, target: tunnelId, outcome: 'ok', detail: { where: target.where, ...counts, restarted: outcome.restarted } }]);
+    return outcome;
+  }
+
+  /** The rules this tunnel's ingress now has from us, and what the operation stores with them, in one transaction. */
+  private async storeOwned(tunnelId: string, merged: Merged, ownedChanged: boolean, commit: SyncOptions['commit']): Promise<void> {
+    if (!ownedChanged && !commit) return;
+    await this.deps.db.transaction(async (tx) => {
+      if (ownedChanged) {
+        await tx.query('DELETE FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
+        await tx.query('INSERT INTO tunnel_owned_rules (tunnel_id, hostname, path) SELECT $1, h, p FROM unnest($2::text[], $3::text[]) AS t(h, p)', [
+          tunnelId,
+          merged.owned.map((r) => r.hostname),
+          merged.owned.map((r) => r.path),
+        ]);
+      }
+      await commit?.(tx);
+    });
   }
 
   /**

@@ -107,7 +107,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
       handlers.state(true);
       return { backendPid: () => undefined, stop: async () => undefined };
     },
-    exclusive: (name, fn) => locks.exclusive(name, fn),
+    exclusive: (name, fn) => locks.exclusive(name, { query: async (sql, params) => void (await run(pglite, sql, params)) }, fn),
     tryHold: async (name) => locks.tryHold(name),
     close: () => pglite.close(),
     dump: () => pglite.dumpDataDir('none'),

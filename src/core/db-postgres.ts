@@ -4,7 +4,8 @@ import { parseInt8 } from './db.js';
 import { SupervisorError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { answered } from './pg-answer.js';
-import { pgExclusive, pgTryHold, SERVER_KEEPALIVE } from './pg-locks.js';
+import { connectionLost } from './pg-errors.js';
+import { pgExclusive, pgTryHold, searchPathOption, SERVER_KEEPALIVE } from './pg-locks.js';
 
 const INT8_OID = 20;
 
@@ -39,21 +40,6 @@ function typeParser(oid: number, format?: string): (value: string) => unknown {
     : pg.types.getTypeParser(oid, 'text');
 }
 
-/** Node's socket errors that mean the server could not be reached or the connection broke. */
-const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/**
- * Whether `err` says the database went away rather than refused a statement: the server
- * shutting down or terminating the session (57P01-57P03), a connection exception (class
- * 08), a broken socket, or pg's own words for a connection lost in the middle.
- */
-function connectionLost(err: unknown): boolean {
-  if (!(err instanceof Error) || err instanceof SupervisorError) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (/^(08|57P0[123])/.test(code) || SOCKET_ERRORS.has(code))) return true;
-  return /^Connection terminated|^timeout (expired|exceeded when trying to connect)|not queryable/.test(err.message);
-}
-
 /** The server cancelled a statement that ran past its statement_timeout. */
 const timedOut = (err: unknown): boolean => err instanceof Error && (err as { code?: unknown }).code === '57014' && /statement timeout/.test(err.message);
 
@@ -81,7 +67,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     // The client probes its idle connections too: one whose server vanished leaves the pool before it is lent.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    options: options.schema ? `-c search_path=${options.schema},public` : undefined,
+    options: searchPathOption(options.schema),
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
   // An idle client losing its connection must not crash the daemon.
@@ -229,7 +215,7 @@ async function listenOn(options: PostgresOptions, channel: string, handlers: Lis
     timer.unref();
   };
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: options.connectionString, options: options.schema ? `-c search_path=${options.schema},public` : undefined });
+    const next = new pg.Client({ connectionString: options.connectionString, options: searchPathOption(options.schema) });
     next.on('notification', (n) => n.channel === channel && handlers.message(n.payload ?? ''));
     next.on('error', () => undefined);
     next.on('end', () => {

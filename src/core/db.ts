@@ -43,6 +43,16 @@ export interface Held {
   release(): Promise<void>;
 }
 
+/** What the holder of an `exclusive` lock is given. */
+export interface Holding {
+  /**
+   * Runs a statement on the lock's own session, so it takes effect only while the lock is
+   * still held: once the lock is lost (its connection died, and another process may hold it
+   * now), it rejects as `unavailable`, whether or not this process has noticed yet.
+   */
+  query(sql: string, params?: readonly unknown[]): Promise<void>;
+}
+
 export interface TransactionOptions {
   /**
    * Its statements may run (or wait for a lock) as long as they take, exempt from the
@@ -66,10 +76,10 @@ export interface Db extends Queryable {
   /**
    * Runs `fn` while holding the lock `name` across every process on this database,
    * waiting for other holders (read-diff-write against an outside system with no
-   * precondition, such as a tunnel's configuration). `held()` turns false if the lock
-   * is lost underneath (its connection died): check it before each outside write.
+   * precondition, such as a tunnel's configuration). The lock can be lost underneath (its
+   * connection died): what must happen only while it is held goes through `holding.query`.
    */
-  exclusive<T>(name: string, fn: (held: () => boolean) => Promise<T>): Promise<T>;
+  exclusive<T>(name: string, fn: (holding: Holding) => Promise<T>): Promise<T>;
   /**
    * Becomes the one holder of `name` across every process on this database, or
    * undefined when someone else is (a scheduler that must run once). Released by

@@ -1,4 +1,4 @@
-import type { Held } from './db.js';
+import type { Held, Holding } from './db.js';
 import { KeyedLock } from './keyed-lock.js';
 
 /**
@@ -10,8 +10,9 @@ export class LocalLocks {
   private readonly waits = new KeyedLock();
   private readonly holders = new Set<string>();
 
-  exclusive<T>(name: string, fn: (held: () => boolean) => Promise<T>): Promise<T> {
-    return this.waits.run(name, () => fn(() => true));
+  /** `holding` runs statements on the database: a lock in this process cannot be lost. */
+  exclusive<T>(name: string, holding: Holding, fn: (holding: Holding) => Promise<T>): Promise<T> {
+    return this.waits.run(name, () => fn(holding));
   }
 
   tryHold(name: string): Held | undefined {

@@ -1,5 +1,7 @@
 import pg from 'pg';
-import type { Held } from './db.js';
+import type { Held, Holding } from './db.js';
+import { SupervisorError } from './errors.js';
+import { connectionLost } from './pg-errors.js';
 
 /**
  * Locks shared by every process on one PostgreSQL database: session advisory locks,
@@ -25,10 +27,20 @@ const KEY = `hashtextextended($1, 0)`;
  */
 export const SERVER_KEEPALIVE = 'SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3';
 
+/** The connection option that makes an installation's schema the one its statements see. */
+export const searchPathOption = (schema: string | undefined): string | undefined => (schema ? `-c search_path=${schema},public` : undefined);
+
 /** A connection of its own for one lock (exported for its test). */
 export async function lockConnection(options: PgLockOptions): Promise<pg.Client> {
   // The client probes too, so a holder learns it lost the lock as soon as the server can have released it.
-  const client = new pg.Client({ connectionString: options.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: 'supervisor-lock' });
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: 'supervisor-lock',
+    // The installation's tables, as the pool sees them: a holder writes on this session (Holding).
+    options: searchPathOption(options.schema),
+  });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -43,18 +55,27 @@ export async function lockConnection(options: PgLockOptions): Promise<pg.Client>
 const qualified = (options: PgLockOptions, name: string) => `${options.schema ?? 'public'}:${name}`;
 
 /**
- * Runs `fn` while holding `name` across processes, waiting for it when another
- * holds it. `fn` is told whether the lock is still held (its connection alive), so a
- * write with no precondition of its own can refuse to go out once it is not.
+ * Runs `fn` while holding `name` across processes, waiting for it when another holds it.
+ * `fn`'s statements on the lock's session run only while the session (so the lock) lives.
  */
-export async function pgExclusive<T>(options: PgLockOptions, name: string, fn: (held: () => boolean) => Promise<T>): Promise<T> {
+export async function pgExclusive<T>(options: PgLockOptions, name: string, fn: (holding: Holding) => Promise<T>): Promise<T> {
   const client = await lockConnection(options);
   let alive = true;
   client.on('end', () => (alive = false));
   client.on('error', () => (alive = false));
+  const holding: Holding = {
+    async query(sql, params) {
+      try {
+        await client.query(sql, params as unknown[] | undefined);
+      } catch (err) {
+        if (alive && !connectionLost(err)) throw err;
+        throw new SupervisorError('unavailable', `lost the database lock on ${name} (its connection to the database dropped); nothing more was written — run it again`);
+      }
+    },
+  };
   try {
     await client.query(`SELECT pg_advisory_lock(${KEY})`, [qualified(options, name)]);
-    return await fn(() => alive);
+    return await fn(holding);
   } finally {
     // Closing the session releases the lock; an explicit unlock first keeps the server log quiet.
     if (alive) await client.query(`SELECT pg_advisory_unlock(${KEY})`, [qualified(options, name)]).catch(() => undefined);

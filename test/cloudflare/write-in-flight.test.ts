@@ -14,6 +14,8 @@ import { WriteFence } from '../../src/cloudflare/write-fence.js';
 import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
 import { ACCOUNT, ALL_PERMISSIONS, TOKEN } from './fixture.js';
 import { skipReason } from '../helpers/db.js';
+import { lockHolderPid } from '../helpers/lock-session.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
 import { within } from '../helpers/wait.js';
 
@@ -21,11 +23,9 @@ const admin = adminPrincipal('test-admin');
 
 /** Ends the database session holding the lock `name` of the shared schema: its holder loses it, whatever it has sent. */
 async function endLockSession(db: Db, name: string): Promise<void> {
-  const { rows } = await db.query<{ ended: boolean }>(
-    `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks
-     WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(current_schema() || ':' || $1::text, 0)`,
-    [name],
-  );
+  const pid = await lockHolderPid(db, name);
+  assert.ok(pid, `a session holds ${name}`);
+  const { rows } = await db.query<{ ended: boolean }>('SELECT pg_terminate_backend($1) AS ended', [pid]);
   assert.deepEqual(rows, [{ ended: true }], `the session holding ${name} ended`);
 }
 
@@ -36,6 +36,8 @@ describe('a Cloudflare write still in flight when its daemon lost the sync lock 
   let shared: SharedDaemons;
   let tunnelId: string;
   let zoneId: string;
+  /** While set, daemon A's statement storing a tunnel route waits for it: A's record of a write it has made, held up. */
+  let routeStore: Promise<void> | undefined;
   before(async () => {
     fake = await startFakeCloudflare();
     fake.addToken(TOKEN, ALL_PERMISSIONS);
@@ -43,6 +45,13 @@ describe('a Cloudflare write still in flight when its daemon lost the sync lock 
     tunnelId = randomUUID();
     fake.addTunnel(ACCOUNT, tunnelId);
     shared = await openSharedDaemons(2, {
+      wrap: (db, index) =>
+        index > 0
+          ? db
+          : interceptStatements(db, async (sql, _params, run) => {
+              if (routeStore && sql.startsWith('INSERT INTO tunnel_routes')) await routeStore;
+              return run();
+            }),
       env: { SUPERVISOR_CLOUDFLARE_API_URL: fake.url, SUPERVISOR_CLOUDFLARE_TUNNEL_MODE: 'remote', SUPERVISOR_CLOUDFLARE_TUNNEL_ID: tunnelId, SUPERVISOR_CLOUDFLARE_ACCOUNT_ID: ACCOUNT },
     });
     await shared.apps[0]!.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: TOKEN });
@@ -65,6 +74,40 @@ describe('a Cloudflare write still in flight when its daemon lost the sync lock 
     assert.deepEqual(hostnames.sort(), ['a.example.com', 'b.example.com'], 'both routes are in the tunnel');
   });
 
+  test("the next holder waits for the earlier holder's record of its write too, or it takes that holder's route for someone else's and drops it", async () => {
+    const [a, b] = shared.apps.map((app: SupervisorApp) => new LocalInvoker(app, admin, 'internal')) as [LocalInvoker, LocalInvoker];
+    const puts = () => fake.calls.filter((c) => c.method === 'PUT' && c.path.includes('/configurations') && c.status !== 0).length;
+    const before = puts();
+    // A's PUT lands at once; storing its route in the database is held up until B is reading the
+    // tunnel (its GET held 1 s at Cloudflare), so it commits between B's reading of the routes and
+    // of the rules the supervisor owns; or, if B waits for it, until 2 s have passed.
+    let release!: () => void;
+    routeStore = new Promise<void>((resolve) => (release = resolve));
+    const releaseLater = setTimeout(release, 2_000);
+    let watch: NodeJS.Timeout | undefined;
+    try {
+      const first = a.invoke('add_tunnel_route', { hostname: 'c.example.com', service: 'http://localhost:4003' });
+      await within(5_000, "A's PUT has landed", () => puts() > before);
+      await endLockSession(shared.db, `tunnel:${tunnelId}`);
+      fake.failNext(1, { delayMs: 1_000 }, `/cfd_tunnel/${tunnelId}/configurations`);
+      watch = setInterval(() => pending(fake, 'GET', '/configurations') && release(), 5);
+      await b.invoke('add_tunnel_route', { hostname: 'd.example.com', service: 'http://localhost:4004' });
+      await first;
+    } finally {
+      clearInterval(watch);
+      clearTimeout(releaseLater);
+      release();
+      routeStore = undefined;
+    }
+    const hostnames = fake.tunnelConfig(ACCOUNT, tunnelId)!.config.ingress.map((r) => r.hostname);
+    assert.ok(hostnames.includes('c.example.com') && hostnames.includes('d.example.com'), `both routes are in the tunnel: ${hostnames.join(', ')}`);
+    const { items } = (await b.invoke('list_tunnel_routes', {})) as { items: Array<{ hostname: string; applied: { ingress: boolean } }> };
+    const notApplied = items.filter((r) => !r.applied.ingress).map((r) => r.hostname);
+    assert.deepEqual(notApplied, [], 'every route is known to be in the tunnel (a rule of ours taken for a foreign one cannot be updated or removed later)');
+    const sync = (await a.invoke('sync_tunnel', { dryRun: true })) as { ok: boolean; routes: { conflicts: unknown[] } };
+    assert.deepEqual(sync.routes.conflicts, [], 'nothing in the tunnel conflicts with the routes');
+  });
+
   test("a DNS change: the next holder reads the zone after it has landed, so the last change asked for is the one that stays", async () => {
     const [a, b] = shared.apps.map((app: SupervisorApp) => new LocalInvoker(app, admin, 'internal')) as [LocalInvoker, LocalInvoker];
     await a.invoke('create_cname', { hostname: 'www.example.com', target: 'first.example.net' });
@@ -84,10 +127,12 @@ describe('a Cloudflare write still in flight when its daemon lost the sync lock 
     // What a daemon killed mid-PUT leaves: its mark, which no heartbeat moves and no answer removes.
     await shared.db.query("INSERT INTO cloudflare_writes_in_flight (lock_key, writer, landed_by) VALUES ('test:dead', 'dead', now() + interval '800 milliseconds')");
     const started = Date.now();
-    await fence.settle('test:dead');
-    assert.ok(Date.now() - started >= 700, `settled after ${Date.now() - started} ms, before the write could no longer land`);
-    // A write of its own afterwards marks and unmarks the key.
-    assert.equal(await fence.send('test:dead', async () => 'sent'), 'sent');
+    // The next holder: it starts once the mark is waited out, and a write of its own marks and unmarks the key.
+    const sent = await fence.run('test:dead', (fenced) => {
+      assert.ok(Date.now() - started >= 700, `went ahead after ${Date.now() - started} ms, before the write could no longer land`);
+      return fenced(async () => 'sent');
+    });
+    assert.equal(sent, 'sent');
     const { rows } = await shared.db.query("SELECT 1 FROM cloudflare_writes_in_flight WHERE lock_key = 'test:dead'");
     assert.equal(rows.length, 0, 'no mark left once the write has answered');
   });

@@ -10,9 +10,9 @@ import type { Db } from '../../src/core/db.js';
 import { Leadership } from '../../src/core/leadership.js';
 import { lockConnection } from '../../src/core/pg-locks.js';
 import { createLogger } from '../../src/core/log.js';
-import { SharedLock } from '../../src/core/shared-lock.js';
 import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
+import { lockHolderPid } from '../helpers/lock-session.js';
 import { captureStream } from '../helpers/services.js';
 import { within } from '../helpers/wait.js';
 
@@ -62,6 +62,15 @@ for (const backend of testBackends()) {
         await two.db.exclusive('tunnel:t3', async () => void (otherRan = true));
       });
       assert.ok(otherRan);
+    });
+
+    test("exclusive: the holder's statements run on the installation's tables; a bad one fails as itself, not as a lost lock", async () => {
+      await one.exclusive('tunnel:tables', async (holding) => {
+        await holding.query("INSERT INTO cloudflare_writes_in_flight (lock_key, writer, landed_by) VALUES ('tunnel:tables', 'w', now())");
+        await assert.rejects(holding.query('SELECT no_such_column FROM cloudflare_writes_in_flight'), (err: Error) => /no_such_column/.test(err.message) && !/lost the database lock/.test(err.message));
+      });
+      const { rows } = await two.db.query("SELECT writer FROM cloudflare_writes_in_flight WHERE lock_key = 'tunnel:tables'");
+      assert.deepEqual(rows, [{ writer: 'w' }]);
     });
 
     test('tryHold: one holder at a time, free again once released', async () => {
@@ -135,30 +144,21 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
     assert.deepEqual([a.leading, b.leading], [false, true]);
   });
 
-  test('a SharedLock holder that lost its lock stops before its next outside write', async () => {
-    const lock = new SharedLock(one);
-    let pid: number | undefined;
-    const run = lock.run('tunnel:fenced', async (assertHeld) => {
-      assertHeld();
-      const { rows } = await one.query<{ pid: number }>(
-        "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND a.application_name = 'supervisor-lock' AND l.granted",
-      );
-      pid = rows[0]?.pid;
-      assert.ok(pid, 'the lock is held on a connection of its own');
-      await terminate(pid);
-      await within(5_000, 'the holding connection is gone', () => {
-        try {
-          assertHeld();
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      assertHeld();
+  test("a holder's statements on the lock's session are refused once the lock is lost, before it has noticed", async () => {
+    const run = one.exclusive('tunnel:fenced', async (holding) => {
+      await holding.query('SELECT 1');
+      const pid = await lockHolderPid(one, 'tunnel:fenced');
+      const { rows } = await one.query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = $1', [pid]);
+      assert.deepEqual(rows, [{ name: 'supervisor-lock' }], 'the lock is held on a connection of its own');
+      await terminate(pid!);
+      // No wait for the client to hear of it: the session is gone, so the statement cannot run.
+      await holding.query("INSERT INTO cloudflare_writes_in_flight (lock_key, writer, landed_by) VALUES ('tunnel:fenced', 'late', now())");
     });
     await assert.rejects(run, isError('unavailable', /lost the database lock on tunnel:fenced/));
+    const { rows } = await one.query("SELECT 1 FROM cloudflare_writes_in_flight WHERE lock_key = 'tunnel:fenced'");
+    assert.equal(rows.length, 0, 'nothing was written');
     // Someone else gets it right away.
-    await new SharedLock(two).run('tunnel:fenced', async (assertHeld) => assertHeld());
+    await two.exclusive('tunnel:fenced', (holding) => holding.query('SELECT 1'));
   });
 
   test('lock names are per installation: another schema on the same server does not contend', async () => {
