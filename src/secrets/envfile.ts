@@ -48,32 +48,44 @@ export function parseEnvFile(text: string): EnvEntry[] {
   return Object.entries(parse(text)).map(([key, value]) => ({ key, value }));
 }
 
-/** A KEY=value (or `KEY: value`) line whose value opens a quote: group 1 is the quote. */
-const QUOTED_ASSIGNMENT = /^\s*(?:export\s+)?[\w.-]+(?:\s*=|:\s)\s*(['"`])/;
+/** The start of a line dotenv reads as an assignment: `KEY=`, `KEY =`, `KEY: ` (optionally after `export `). */
+const ASSIGNMENT = /^\s*(?:export\s+)?[\w.-]+(?:\s*=|:\s)/;
+/** An assignment whose value opens a quote: group 1 is the quote. */
+const QUOTED_ASSIGNMENT = new RegExp(`${ASSIGNMENT.source}\\s*(['"\`])`);
 /** What may follow a closing quote on its line for dotenv to take it as the end of the value. */
 const AFTER_CLOSING = /^\s*(?:#.*)?$/;
 
 /**
- * The lines of `.env` text that start with `#` and lie outside every value: a `#` line inside
- * a multi-line quoted value is part of that value to dotenv, not a comment. A quoted value ends
- * at the first unescaped quote with nothing but spaces or a comment after it on its line; one
- * that never closes is read by dotenv as a bare one-line value.
+ * The lines of `.env` text that start outside every value, with their numbers (from 1): a line
+ * inside a multi-line quoted value is part of that value to dotenv, whatever it looks like. A
+ * quoted value ends at the first unescaped quote with nothing but spaces or a comment after it
+ * on its line; one that never closes is read by dotenv as a bare one-line value.
  */
-export function commentLines(text: string): string[] {
+function linesOutsideValues(text: string): Array<{ line: string; number: number }> {
   // dotenv reads \r\n and a lone \r as line breaks.
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const comments: string[] = [];
+  const outside: Array<{ line: string; number: number }> = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.startsWith('#')) {
-      comments.push(line);
-      continue;
-    }
+    outside.push({ line, number: i + 1 });
     const open = QUOTED_ASSIGNMENT.exec(line);
     // The lines up to the closing quote are the value's: skip them.
     if (open) i = closingLine(lines, i, open[0].length, open[1]!) ?? i;
   }
-  return comments;
+  return outside;
+}
+
+/** The lines of `.env` text that start with `#` and lie outside every value (comments, to dotenv). */
+export function commentLines(text: string): string[] {
+  return linesOutsideValues(text).flatMap(({ line }) => (line.startsWith('#') ? [line] : []));
+}
+
+/**
+ * The numbers of the lines dotenv skips without a word: neither blank, nor a comment, nor an
+ * assignment (a space in the key, no `=`). An import says so, naming lines, never their text.
+ */
+export function unreadLines(text: string): number[] {
+  return linesOutsideValues(text).flatMap(({ line, number }) => (/^\s*(?:#|$)/.test(line) || ASSIGNMENT.test(line) ? [] : [number]));
 }
 
 function closingLine(lines: readonly string[], start: number, from: number, quote: string): number | undefined {

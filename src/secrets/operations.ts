@@ -4,7 +4,7 @@ import { invalidInput } from '../core/errors.js';
 import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageOutput } from '../core/page.js';
 import { envNameFor, pathComments, pathForKey, pathsFromComments, toVariables, variableNames } from './env-names.js';
-import { formatEnvFile, parseEnvFile } from './envfile.js';
+import { formatEnvFile, parseEnvFile, unreadLines } from './envfile.js';
 import { expiredAmong, isProtected } from './run-env.js';
 import { serviceName } from '../ports/index.js';
 import { secretPath, secretPrefix } from './paths.js';
@@ -196,7 +196,7 @@ export const secretOperations = [
       unchanged: z.array(z.string()),
       skipped: z.array(z.string()).describe('Paths not written: they exist and overwrite is false, or the value is empty'),
       empty: z.array(z.string()).describe('Keys with an empty value (skipped: secrets cannot be empty)'),
-      warnings: z.array(z.string()).describe('Stored, but get_run_env and supervisor run refuse to set these variables unless allowed (PATH, NODE_OPTIONS…)'),
+      warnings: z.array(z.string()).describe('Lines dotenv skips (by number), and stored variables get_run_env refuses unless allowed (PATH…)'),
     }),
     handler: async ({ svc, principal }, input) => {
       const entries = parseEnvFile(input.content);
@@ -224,10 +224,16 @@ export const secretOperations = [
       const result = await svc.importMany(principal, input.prefix, paths, input.overwrite);
       const emptyPaths = empty.map((e) => e.path);
       // Written as asked, but said now: the project's next `supervisor run` would be refused for them.
-      const warnings = paths
+      const protectedNames = paths
         .map((p) => ({ path: p.path, name: envNameFor(p.path) }))
         .filter((v) => isProtected(v.name))
         .map((v) => `${v.path} becomes ${v.name}, which get_run_env and supervisor run refuse to set unless allowed (allow ${v.name}); rename the key if it is not meant to replace it`);
+      // Skipped as dotenv skips them, but never in silence: a key with a space or no `=` is a secret lost.
+      const unread = unreadLines(input.content);
+      const warnings = [
+        ...(unread.length > 0 ? [`line${unread.length > 1 ? 's' : ''} ${unread.join(', ')}: not KEY=value as dotenv reads it (a space in the key, no =?), so not imported`] : []),
+        ...protectedNames,
+      ];
       return { prefix: input.prefix, ...result, skipped: [...result.skipped, ...emptyPaths], empty: empty.map((e) => e.key), warnings };
     },
   }),

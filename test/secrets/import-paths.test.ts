@@ -6,6 +6,7 @@ import { parse } from 'dotenv';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { pathsFromComments } from '../../src/secrets/env-names.js';
+import { unreadLines } from '../../src/secrets/envfile.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 import { addProject } from '../helpers/projects.js';
@@ -24,6 +25,35 @@ test('pathsFromComments reads comment lines, never lines inside a quoted value',
   // An unclosed quote is no quoted value to dotenv: it reads the line bare, and the next line is a comment.
   assert.deepEqual([...pathsFromComments(`NOTE='x\n# supervisor-path B b-path\n`)], [['B', 'b-path']]);
   assert.deepEqual([...pathsFromComments(`# supervisor-path A a\r\nB=1\r\n`)], [['A', 'a']]);
+});
+
+/** A file with lines dotenv skips (3, 5, 8, 11) among every kind it reads: numbers from 1. */
+const WITH_UNREAD = [
+  'GOOD=1', // 1
+  '', // 2
+  'MY KEY=hunter2', // 3: a space in the key
+  'export EXPORTED=2', // 4
+  'JUSTAKEY', // 5: no =
+  'COLON: 3', // 6
+  '  # an indented comment', // 7
+  '= no key', // 8
+  "NOTE='a value over lines", // 9
+  'this line is the value', // 10
+  "still it'", // 11: the quote closes
+  'LAST=4', // 12
+].join('\n');
+
+test('unreadLines names the lines dotenv skips, judged by dotenv itself', () => {
+  const unread = unreadLines(WITH_UNREAD);
+  const lines = WITH_UNREAD.split('\n');
+  // dotenv reads the same without them, and a line inside a quoted value is never one of them.
+  const kept = lines.filter((_, i) => !unread.includes(i + 1)).join('\n');
+  assert.deepEqual(parse(kept), parse(WITH_UNREAD));
+  assert.equal(parse(WITH_UNREAD).NOTE, "a value over lines\nthis line is the value\nstill it");
+  assert.deepEqual(unread, [3, 5, 8]);
+  // Each one is really skipped: dotenv reads no key from it alone.
+  for (const n of unread) assert.deepEqual(parse(lines[n - 1]!), {}, `line ${n}`);
+  assert.deepEqual(unreadLines('A=1\r\nnot one\r\nB=2'), [2]);
 });
 
 for (const backend of testBackends()) {
@@ -46,6 +76,15 @@ for (const backend of testBackends()) {
       assert.deepEqual([...(answer.created as string[])].sort(), ['project/inj2/lower-dash', 'project/inj2/note']);
       assert.equal((await s.secrets.get(admin, { path: 'project/inj2/lower-dash' })).value, 'dash path');
       assert.equal((await s.secrets.get(admin, { path: 'project/inj2/note' })).value, injected);
+    });
+
+    test('lines dotenv skips are imported as it reads them, and named by number in warnings, never by their text', async () => {
+      await addProject(s, admin.actor, { name: 'unread' });
+      const answer = await asAdmin.invoke('import_secrets', { prefix: 'project/unread/', content: WITH_UNREAD });
+      assert.deepEqual([...(answer.created as string[])].sort(), ['project/unread/colon', 'project/unread/exported', 'project/unread/good', 'project/unread/last', 'project/unread/note']);
+      assert.deepEqual(answer.warnings, ['lines 3, 5, 8: not KEY=value as dotenv reads it (a space in the key, no =?), so not imported']);
+      const clean = await asAdmin.invoke('import_secrets', { prefix: 'project/unread/', content: 'GOOD=1\n\n# comment\n' });
+      assert.deepEqual(clean.warnings, [], 'blank and comment lines are no warning');
     });
 
     test('keys that supervisor-path comments put at one path are refused as one secret, before anything is written', async () => {
