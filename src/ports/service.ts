@@ -13,7 +13,7 @@ import { DEFAULT_POLICY, Exclusions, readEphemeralRange, type PortPolicy } from 
 import { attachOwners, readSockets, type Listener, type RawSocket } from './probe.js';
 import { BusyPorts } from './busy.js';
 import { commandRuns } from './command-match.js';
-import { isProjectHostname, projectHostnameRule } from './hostname-scope.js';
+import { labelsAbove, projectHostnameRule } from './hostname-scope.js';
 import { commandViewFor, viewSocket } from './command-view.js';
 import { RangeRegistry } from './ranges.js';
 import type { PortRange } from './range.js';
@@ -175,9 +175,19 @@ export class PortService {
   async allocate(principal: Principal, req: Omit<AllocateRequest, 'host' | 'busy'> & { host?: string }): Promise<Allocated> {
     await this.authorize(principal, req.project, 'port.allocate');
     const host = req.host ?? LOCAL_HOST;
-    if (principal.role === 'project' && req.hostname && !isProjectHostname(req.hostname, principal.project)) await this.assertHostnameKept(principal, { ...req, host, hostname: req.hostname });
+    if (principal.role === 'project' && req.hostname && !(await this.isProjectHostname(req.hostname, principal.project))) {
+      await this.assertHostnameKept(principal, { ...req, host, hostname: req.hostname });
+    }
     const busy = host === LOCAL_HOST ? (await this.busyFor(req)).shownWith(commandViewFor(principal)) : undefined;
     return this.store.allocate(principal.actor, { ...req, host, busy });
+  }
+
+  /** Whether `hostname` is one of `project`'s own (see hostname-scope.ts): every project has a port range, so its name is found there. */
+  private async isProjectHostname(hostname: string, project: string): Promise<boolean> {
+    const above = labelsAbove(hostname, project);
+    if (!above) return false;
+    const { rows } = await this.deps.db.query('SELECT 1 FROM port_ranges WHERE project = ANY($1::text[]) LIMIT 1', [above]);
+    return rows.length === 0;
   }
 
   /** A hostname outside the project's own is refused to its token, unless the allocation has it already (an admin gave it). */

@@ -135,21 +135,21 @@ for (const backend of testBackends()) {
       assert.ok(((await consilio.invoke('list_ports', {})).items as unknown[]).length >= 1);
     });
 
-    test("a project token names only its own hostnames (its name as a label); an admin's hostname stays when it calls again", async () => {
-      for (const hostname of ['consilio.example.com', 'api.consilio.example.com', 'consilio.se']) {
+    test("a project token names only its own hostnames (its name as a label, not under another project's); an admin's hostname stays when it calls again", async () => {
+      for (const hostname of ['consilio.example.com', 'api.consilio.example.com', 'consilio.se', 'odin.consilio.example.com']) {
         const got = await consilio.invoke('allocate_port', { project: 'consilio', service: 'site', hostname });
         assert.equal(got.hostname, hostname);
       }
-      for (const hostname of ['example.com', 'admin.example.com', 'odin.example.com', 'consilio-api.example.com', 'api.example.consilio']) {
+      for (const hostname of ['example.com', 'admin.example.com', 'odin.example.com', 'consilio-api.example.com', 'api.example.consilio', 'consilio.odin.example.com', 'api.consilio.odin.example.com']) {
         const before = await tableCounts(s.db);
         await assert.rejects(
           consilio.invoke('allocate_port', { project: 'consilio', service: 'grab', hostname }),
-          isError('forbidden', new RegExp(`^hostname: ${hostname.replaceAll('.', '\\.')} is not one of project consilio's; a project token may name hostnames that carry its project's name as a label \\(consilio\\.example\\.com, api\\.consilio\\.example\\.com\\); an admin can allocate any other$`)),
+          isError('forbidden', new RegExp(`^hostname: ${hostname.replaceAll('.', '\\.')} is not one of project consilio's; a project token may name hostnames that carry its project's name as a label \\(consilio\\.example\\.com, api\\.consilio\\.example\\.com\\), not under another project's name \\(consilio\\.other\\.example\\.com\\); an admin can allocate any other$`)),
         );
         assert.deepEqual(await tableCounts(s.db), before, `${hostname}: no allocation written`);
       }
       const denied = await s.db.query<{ outcome: string; detail: { hostname: string } }>("SELECT outcome, detail FROM audit_log WHERE action = 'port.allocate' AND target = 'consilio/grab'");
-      assert.deepEqual(denied.rows.map((r) => [r.outcome, r.detail.hostname]).at(-1), ['denied', 'api.example.consilio']);
+      assert.deepEqual(denied.rows.map((r) => [r.outcome, r.detail.hostname]).at(-1), ['denied', 'api.consilio.odin.example.com']);
       // An admin gives the project a hostname outside its own; the project's deploy, run again, keeps it.
       await admin.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: 'www.example.com' });
       const again = await consilio.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: 'www.example.com', description: 'front page' });
