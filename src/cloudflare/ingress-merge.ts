@@ -3,7 +3,9 @@
 // Rules in the existing ingress fall in three kinds: ours from an earlier sync (their
 // hostname+path is in `owned`), which are replaced by what is wanted now or dropped; foreign
 // (written by hand or by another tool), which are always kept; and the catch-all, kept when
-// present so a hand-chosen fallback survives, else http_status:404.
+// present so a hand-chosen fallback survives, else http_status:404. A route manages its rule's
+// hostname, path and service only: settings found on the rule (originRequest, written by hand
+// or adopted by an import) stay, or a sync would turn off the noTLSVerify a service needs.
 import type { IngressRule } from './client.js';
 import { CATCH_ALL, isCatchAll, sortIngress } from './ingress-rules.js';
 
@@ -79,14 +81,14 @@ export function mergeIngress(existing: IngressRule[], wanted: Route[], owned: Re
     want.delete(key);
   }
 
+  const ours: IngressRule[] = [];
   for (const [key, route] of want) {
     const before = present.get(key);
     if (!before) plan.add.push({ hostname: route.hostname, path: route.path, service: route.service });
-    else if (before.service !== route.service || before.originRequest !== undefined) {
-      plan.change.push({ hostname: route.hostname, path: route.path, before: before.service, after: route.service });
-    }
+    else if (before.service !== route.service) plan.change.push({ hostname: route.hostname, path: route.path, before: before.service, after: route.service });
+    ours.push(before?.originRequest === undefined ? ruleOf(route) : { ...ruleOf(route), originRequest: before.originRequest });
   }
 
-  const ingress = sortIngress([...foreign, ...[...want.values()].map(ruleOf), catchAll]);
+  const ingress = sortIngress([...foreign, ...ours, catchAll]);
   return { ingress, plan, owned: [...want.values()].map((r) => ({ hostname: r.hostname, path: r.path })) };
 }

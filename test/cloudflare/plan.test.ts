@@ -142,6 +142,22 @@ describe('mergeIngress', () => {
     assert.deepEqual(adopted.owned, [{ hostname: 'hand.example.com', path: '' }]);
   });
 
+  test("a rule's own settings (originRequest) stay when a route takes it over or changes its service", () => {
+    const withSettings: IngressRule[] = [
+      { hostname: 'grafana.example.com', service: 'https://localhost:3443', originRequest: { noTLSVerify: true, connectTimeout: '10s' } },
+      { hostname: 'api.example.com', service: 'http://localhost:4000', originRequest: { keepAliveTimeout: '90s' } },
+      { service: 'http_status:404' },
+    ];
+    // grafana: a hand-written rule adopted by an import (now ours); api: ours, its port changed.
+    const merged = mergeIngress(withSettings, [route('grafana.example.com', 'https://localhost:3443'), route('api.example.com', 'http://localhost:4100')], owned(['grafana.example.com'], ['api.example.com']), false);
+    assert.deepEqual(merged.ingress, [
+      { hostname: 'api.example.com', service: 'http://localhost:4100', originRequest: { keepAliveTimeout: '90s' } },
+      { hostname: 'grafana.example.com', service: 'https://localhost:3443', originRequest: { noTLSVerify: true, connectTimeout: '10s' } },
+      { service: 'http_status:404' },
+    ]);
+    assert.deepEqual(merged.plan.change, [{ hostname: 'api.example.com', path: '', before: 'http://localhost:4000', after: 'http://localhost:4100' }], 'only the service change is a change');
+  });
+
   test('an empty ingress gets the 404 catch-all last; merging the result again changes nothing', () => {
     const first = mergeIngress([], [route('*.example.com', 'http://localhost:1'), route('a.example.com', 'http://localhost:2'), route('*.b.example.com', 'http://localhost:3')], owned(), false);
     assert.deepEqual(first.ingress.map((r) => r.hostname ?? r.service), ['a.example.com', '*.b.example.com', '*.example.com', 'http_status:404']);

@@ -237,6 +237,19 @@ for (const backend of testBackends()) {
       assert.ok(ingress.some((r) => r.hostname === 'dash.example.com' && r.service === 'http://localhost:9999'));
       assert.ok(ingress.some((r) => r.hostname === 'late.example.com'));
     });
+
+    test("a rule's originRequest survives its import and every sync after, a service change included", async () => {
+      const current = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config;
+      const grafana = { hostname: 'grafana.example.com', service: 'https://localhost:3443', originRequest: { noTLSVerify: true, connectTimeout: '10s' } };
+      await f.services.cloudflare.client.putTunnelConfig('acc0000000000000000000000000000a', f.tunnelId, { ...current, ingress: [grafana, ...current.ingress] });
+      await f.invoke('import_cloudflare', {});
+      const plan = await f.invoke('sync_tunnel', { dryRun: true });
+      assert.deepEqual((plan.routes as { change: unknown[] }).change, [], 'nothing to change');
+      await f.invoke('sync_tunnel', {});
+      await f.invoke('add_tunnel_route', { hostname: 'grafana.example.com', service: 'https://localhost:3444' });
+      const rule = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config.ingress.find((r) => r.hostname === 'grafana.example.com');
+      assert.deepEqual(rule, { ...grafana, service: 'https://localhost:3444' });
+    });
   });
 }
 
