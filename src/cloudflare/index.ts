@@ -17,7 +17,7 @@ export const cloudflareDomain = defineDomain({
   settings: cloudflareSettings,
   migrations: new URL('./migrations/', import.meta.url),
   needs: {
-    secrets: need<Pick<SecretsService, 'get'>>(),
+    secrets: need<Pick<SecretsService, 'get' | 'changeMark'>>(),
     ports: need<Pick<PortService, 'routedAllocations'>>(),
   },
   create: ({ core, settings, needs }) => new CloudflareService({ settings, db: core.db, clock: core.clock, secrets: needs.secrets, ports: needs.ports, sleep: core.sleep }),

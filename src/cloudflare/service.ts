@@ -7,7 +7,7 @@ import { conflict, invalidInput, notFound, SupervisorError } from '../core/error
 import { notConfigured, type Missing } from './configured.js';
 import { WriteFence } from './write-fence.js';
 import type { PortService } from '../ports/index.js';
-import type { SecretsService } from '../secrets/index.js';
+import { readStamp, stillCurrent, type ReadStamp, type SecretsService } from '../secrets/index.js';
 import type { CloudflareSettings } from './settings.js';
 import { ChangeLog, RecordMirror } from './changes.js';
 import { CloudflareClient, type DnsRecord } from './client.js';
@@ -24,7 +24,7 @@ import { verifyCloudflare, type VerifyReport } from './verify.js';
 import { ZoneDirectory } from './zones.js';
 
 export const API_TOKEN_SECRET = 'meta/cloudflare/api_token';
-/** A rotated token is picked up within this long; every fetch is an audited secret read. */
+/** A token stored on another daemon is picked up within this long while its writes cannot be heard (else at once); every fetch is an audited secret read. */
 const TOKEN_CACHE_MS = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN_FIX = `\`supervisor secrets set ${API_TOKEN_SECRET}\` with the token on stdin (a Cloudflare API token with Zone Read and DNS Edit on the zones, and Cloudflare Tunnel Edit for remote tunnels)`;
@@ -41,7 +41,7 @@ export interface CloudflareDeps {
   settings: CloudflareSettings;
   db: Db;
   clock: Clock;
-  secrets: Pick<SecretsService, 'get'>;
+  secrets: Pick<SecretsService, 'get' | 'changeMark'>;
   ports: Pick<PortService, 'routedAllocations'>;
   /** Tests shorten retry waits. */
   sleep?: (ms: number) => Promise<void>;
@@ -61,7 +61,7 @@ export class CloudflareService {
   readonly tunnel: TunnelService;
   readonly changes: ChangeLog;
   private readonly mirror: RecordMirror;
-  private token: { value: string; at: number } | undefined;
+  private token: { value: string; stamp: ReadStamp } | undefined;
 
   constructor(private readonly deps: CloudflareDeps) {
     const { settings: config, db, clock } = deps;
@@ -85,12 +85,17 @@ export class CloudflareService {
   }
 
   private async apiToken(): Promise<string> {
-    const now = this.deps.clock.now().getTime();
-    if (this.token && now - this.token.at < TOKEN_CACHE_MS) return this.token.value;
+    if (this.tokenCurrent()) return this.token!.value;
+    const stamp = readStamp(this.deps.secrets, API_TOKEN_SECRET, this.deps.clock.now().getTime());
     const value = await this.storedToken();
     if (value === undefined) throw notConfigured([TOKEN_MISSING]);
-    this.token = { value, at: now };
+    this.token = { value, stamp };
     return value;
+  }
+
+  /** Whether the token read last is still the stored one: a token just stored is used by the next call (`secrets set`, then `cloudflare verify`). */
+  private tokenCurrent(): boolean {
+    return this.token !== undefined && stillCurrent(this.deps.secrets, API_TOKEN_SECRET, this.token.stamp, this.deps.clock.now().getTime(), TOKEN_CACHE_MS);
   }
 
   private async storedToken(): Promise<string | undefined> {
@@ -103,7 +108,7 @@ export class CloudflareService {
   }
 
   private async hasToken(): Promise<boolean> {
-    if (this.token && this.deps.clock.now().getTime() - this.token.at < TOKEN_CACHE_MS) return true;
+    if (this.tokenCurrent()) return true;
     return (await this.storedToken()) !== undefined;
   }
 

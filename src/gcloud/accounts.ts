@@ -1,14 +1,15 @@
 // Google Cloud accounts: each a service-account key stored as the secret meta/gcloud/<name>,
 // with a row saying what may be shown about it. API clients are built per account from the
-// key and kept while the secret's version stays the same, so the OAuth token cache survives
-// between calls and a key stored again (rotated) is picked up within KEY_RECHECK_MS.
+// key and kept while the secret stays the same, so the OAuth token cache survives between
+// calls and a key stored again (rotated) is picked up by the next call (within KEY_RECHECK_MS
+// while other daemons' writes cannot be heard).
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, notFound, SupervisorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, type Principal } from '../core/principal.js';
-import type { SecretsService } from '../secrets/index.js';
+import { readStamp, stillCurrent, type ReadStamp, type SecretsService } from '../secrets/index.js';
 import { ServiceAccountTokenSource } from './auth.js';
 import { ComputeClient } from './compute.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './key.js';
@@ -47,7 +48,7 @@ export interface AccountClients {
 
 interface Cached {
   version: number;
-  checkedAt: number;
+  stamp: ReadStamp;
   clients: AccountClients;
 }
 
@@ -56,7 +57,7 @@ export interface AccountsDeps {
   clock: Clock;
   audit: AuditLog;
   log: Logger;
-  secrets: Pick<SecretsService, 'get' | 'set' | 'delete'>;
+  secrets: Pick<SecretsService, 'get' | 'set' | 'delete' | 'changeMark'>;
   settings: GcloudSettings;
   sleep: (ms: number) => Promise<void>;
 }
@@ -102,7 +103,7 @@ export class GcloudAccounts {
       const stored = await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
       // The clients start with the token just granted: the first VM call needs no second grant.
       const account = { name: input.account, projectId: key.project_id, clientEmail: key.client_email };
-      this.cache.set(input.account, { version: stored.version, checkedAt: now.getTime(), clients: this.build(account, tokens) });
+      this.cache.set(input.account, { version: stored.version, stamp: readStamp(this.deps.secrets, secretPathOf(input.account), now.getTime()), clients: this.build(account, tokens) });
       const { rows } = await this.deps.db.query<AccountRow & { inserted: boolean }>(
         `INSERT INTO gcloud_accounts (name, project_id, client_email, key_id, created_at, updated_at, last_success_at)
          VALUES ($1, $2, $3, $4, $5, $5, $6)
@@ -159,27 +160,30 @@ export class GcloudAccounts {
     return { name: first.name, projectId: first.project_id, clientEmail: first.client_email };
   }
 
-  /** Clients for an account, from its stored key (re-read at most every 30 s). */
+  /** Clients for an account, from its stored key (re-read once it may have changed). */
   async clients(account: Account): Promise<AccountClients> {
     const now = this.deps.clock.now().getTime();
+    const path = secretPathOf(account.name);
     const cached = this.cache.get(account.name);
-    if (cached && now - cached.checkedAt < KEY_RECHECK_MS && cached.clients.account.projectId === account.projectId) return cached.clients;
+    const sameProject = cached?.clients.account.projectId === account.projectId;
+    if (cached && sameProject && stillCurrent(this.deps.secrets, path, cached.stamp, now, KEY_RECHECK_MS)) return cached.clients;
+    const stamp = readStamp(this.deps.secrets, path, now);
     let secret: { value: string; version: number };
     try {
-      secret = await this.deps.secrets.get(SYSTEM, { path: secretPathOf(account.name) });
+      secret = await this.deps.secrets.get(SYSTEM, { path });
     } catch (err) {
       if (err instanceof SupervisorError && err.code === 'not_found') {
-        throw notFound(`the key of Google Cloud account ${account.name} is missing (secret ${secretPathOf(account.name)}); store it again with gcloud_add_account`);
+        throw notFound(`the key of Google Cloud account ${account.name} is missing (secret ${path}); store it again with gcloud_add_account`);
       }
       throw err;
     }
-    if (cached && cached.version === secret.version && cached.clients.account.projectId === account.projectId) {
-      cached.checkedAt = now;
+    if (cached && sameProject && cached.version === secret.version) {
+      cached.stamp = stamp;
       return cached.clients;
     }
-    const key = parseServiceAccountKey(secret.value, `secret ${secretPathOf(account.name)}`);
+    const key = parseServiceAccountKey(secret.value, `secret ${path}`);
     const clients = this.build(account, this.tokensFor(key));
-    this.cache.set(account.name, { version: secret.version, checkedAt: now, clients });
+    this.cache.set(account.name, { version: secret.version, stamp, clients });
     return clients;
   }
 

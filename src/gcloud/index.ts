@@ -18,7 +18,7 @@ export const gcloudDomain = defineDomain({
   settings: gcloudSettings,
   needs: {
     projects: need<Pick<ProjectService, 'get'>>(),
-    secrets: need<Pick<SecretsService, 'get' | 'set' | 'delete'>>(),
+    secrets: need<Pick<SecretsService, 'get' | 'set' | 'delete' | 'changeMark'>>(),
   },
   migrations: new URL('./migrations/', import.meta.url),
   create: ({ core, settings, needs }) =>

@@ -31,7 +31,7 @@ export interface GcloudDeps {
   audit: AuditLog;
   log: Logger;
   settings: GcloudSettings;
-  secrets: Pick<SecretsService, 'get' | 'set' | 'delete'>;
+  secrets: Pick<SecretsService, 'get' | 'set' | 'delete' | 'changeMark'>;
   projects: Pick<ProjectService, 'get'>;
   sleep: (ms: number) => Promise<void>;
 }

@@ -10,6 +10,7 @@ import { SecretsService } from './service.js';
 import { secretSettings } from './settings.js';
 
 export type { SecretsService } from './service.js';
+export { readStamp, stillCurrent, type ReadStamp } from './freshness.js';
 
 /** Secrets: encrypted values at hierarchical paths, versions, grants, .env in and out, and the keys behind them. */
 export const secretsDomain = defineDomain({

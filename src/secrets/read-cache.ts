@@ -48,6 +48,11 @@ export class ReadCache<R extends { ciphertext: Buffer }> {
     return this.trusted && this.limits.entries > 0 && this.limits.bytes > 0;
   }
 
+  /** Whether writes by other daemons are heard now (so a path's generation moves with them). */
+  get hearing(): boolean {
+    return this.trusted;
+  }
+
   /** Whether notifications are heard; untrusted, the cache is empty and unused. */
   setTrusted(trusted: boolean): void {
     this.trusted = trusted;

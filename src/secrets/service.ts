@@ -211,6 +211,16 @@ export class SecretsService {
     });
   }
 
+  /**
+   * A mark that changes whenever the secret at `path` may have been written, here or (heard by
+   * notification) by another daemon; undefined while other daemons' writes cannot be heard. A
+   * caller keeping a value it read (Cloudflare's API token) compares marks, so a new value is
+   * used at once rather than after some time.
+   */
+  changeMark(path: string): string | undefined {
+    return this.cache.hearing ? this.cache.generation(path) : undefined;
+  }
+
   /** How the read cache stands (health checks, tests). */
   cacheStatus(): { enabled: boolean; entries: number; listenerPid: number | undefined } {
     return { enabled: this.cache.enabled, entries: this.cache.size, listenerPid: this.listening?.backendPid() };

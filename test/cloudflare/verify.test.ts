@@ -106,6 +106,17 @@ for (const backend of testBackends()) {
       assert.ok(!err.message.includes(value));
     });
 
+    test('a token just stored is the one the next call uses, with no time passing', async () => {
+      const good = await useToken(f, ALL_PERMISSIONS, 'good');
+      assert.equal((await verify(f)).ok, true);
+      const wrong = `cf-wrong-${'x'.repeat(24)}`;
+      tokensUsed.add(wrong);
+      await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: wrong });
+      await refused(f.invoke('verify_cloudflare', {}), 'unauthorized', /Invalid API Token/);
+      await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: good });
+      assert.equal((await verify(f)).ok, true, 'back to the good token at once');
+    });
+
     test('neither token appears in an error or a log line', () => {
       assert.ok(errorsSeen.length > 0);
       const texts = [...errorsSeen.map((e) => JSON.stringify({ message: e.message, details: e.details })), ...capturedLogLines];

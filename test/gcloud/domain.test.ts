@@ -173,6 +173,17 @@ for (const backend of testBackends()) {
       await assertRejects(f.call('gcloud_remove_account', { account: 'mover' }), 'not_found', /^no Google Cloud account mover; /);
     });
 
+    test("a key stored again as the account's secret (secrets set) is the one the next call uses, with no time passing", async () => {
+      const first = await f.account('swapper', 'swap-p');
+      f.fake.addInstance('swap-p', ZONE, { name: 'box', machineType: 'e2-small' });
+      await f.call('gcloud_get_vm', { project: 'swapper', zone: ZONE, instanceName: 'box' });
+      const second = f.fake.addServiceAccount({ projectId: 'swap-p', email: 'ops2@swap-p.iam.gserviceaccount.com' });
+      await f.s.secrets.set(adminPrincipal('test-admin'), { path: 'meta/gcloud/swapper', value: JSON.stringify(second.key) });
+      f.fake.revokeKey(first.email);
+      await f.call('gcloud_get_vm', { project: 'swapper', zone: ZONE, instanceName: 'box' });
+      assert.equal(f.fake.grantCount(second.email), 1, 'a token was granted for the new key');
+    });
+
     test('two keys for different Google projects added under one new name at once: one wins, the other is refused, the stored key is the winner\'s', async () => {
       for (let round = 0; round < 3; round++) {
         const name = `racer-${round}`;
