@@ -6,7 +6,9 @@
 // Rules, in the order they are checked:
 //   1. a type not on the ladder is never changed;
 //   2. nothing happens in the first minutes after a start (boot load is not demand);
-//   3. nothing happens during the cooldown after any change;
+//   3. nothing happens during the cooldown after any change, nor until the window holds only
+//      the current type's load (the window's figures from before a change are another type's:
+//      the load that made it scale up would make it scale up again);
 //   4. nothing happens without enough CPU data (coverage of the window);
 //   5. up one step when CPU average and max are both over the thresholds (seed: 70 % / 85 %
 //      over 2 h), unless already at the top ("at top of ladder");
@@ -140,6 +142,9 @@ export function decideScaling(input: AutoscaleInput): AutoscaleDecision {
   const sinceChange = minutesBetween(input.lastChangeAt, input.now);
   if (sinceChange !== undefined && sinceChange < policy.cooldownMinutes) {
     return none('cooldown', `machine type changed ${fmt(sinceChange)} min ago; cooldown is ${policy.cooldownMinutes} min`);
+  }
+  if (sinceChange !== undefined && sinceChange < policy.windowMinutes) {
+    return none('cooldown', `machine type changed ${fmt(sinceChange)} min ago; waiting until the ${policy.windowMinutes}-min window holds only ${from}'s load`);
   }
 
   const { cpu, memory, disk } = input.metrics;

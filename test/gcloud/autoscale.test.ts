@@ -53,10 +53,19 @@ describe('holding back', () => {
   });
 
   test('no change during the cooldown after any change', () => {
-    const d = decideScaling(input({ lastChangeAt: minutesAgo(59) }, { cpu: m(95, 100) }));
+    const d = decideScaling(input({ lastChangeAt: minutesAgo(59), policy: { windowMinutes: 30 } }, { cpu: m(95, 100) }));
     assert.deepEqual([d.action, d.rule], ['none', 'cooldown']);
-    assert.equal(decideScaling(input({ lastChangeAt: minutesAgo(60) }, { cpu: m(95, 100) })).action, 'up');
-    assert.equal(decideScaling(input({ lastChangeAt: minutesAgo(30), policy: { cooldownMinutes: 20 } }, { cpu: m(95, 100) })).action, 'up');
+    assert.match(d.reason, /changed 59 min ago; cooldown is 60 min/);
+    assert.equal(decideScaling(input({ lastChangeAt: minutesAgo(60), policy: { windowMinutes: 30 } }, { cpu: m(95, 100) })).action, 'up');
+    assert.equal(decideScaling(input({ lastChangeAt: minutesAgo(30), policy: { cooldownMinutes: 20, windowMinutes: 30 } }, { cpu: m(95, 100) })).action, 'up');
+  });
+
+  test("nor until the window holds only the current type's load: the old type's would scale it up again", () => {
+    // Cooldown (60 min) over, but half of the 2-h window is still the smaller type's load.
+    const d = decideScaling(input({ lastChangeAt: minutesAgo(90) }, { cpu: m(80, 92) }));
+    assert.deepEqual([d.action, d.rule], ['none', 'cooldown']);
+    assert.match(d.reason, /changed 90 min ago; waiting until the 120-min window holds only e2-standard-2's load/);
+    assert.equal(decideScaling(input({ lastChangeAt: minutesAgo(120) }, { cpu: m(80, 92) })).action, 'up');
   });
 
   test('too little data, or none, means no action', () => {
