@@ -156,13 +156,16 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** undici says "fetch failed" and keeps the useful part (ECONNREFUSED, …) in `cause`. */
+/**
+ * undici says "fetch failed" and keeps the useful part (ECONNREFUSED, …) in `cause`; a library
+ * wrapping it (gaxios) adds a level: the first error code down the chain is the one to name.
+ */
 export function networkCause(err: unknown): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timed out';
-  const cause = err instanceof Error ? err.cause : undefined;
-  if (cause instanceof Error) {
-    const code = (cause as Error & { code?: unknown }).code;
-    return typeof code === 'string' ? code : cause.message;
+  for (let e: unknown = err instanceof Error ? err.cause : undefined, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as Error & { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (!(e.cause instanceof Error)) return e.message;
   }
   return err instanceof Error ? err.message : String(err);
 }

@@ -5,6 +5,7 @@
 // so it is imported inside the function that needs it. The `import type` below is erased at
 // compile time and costs nothing at run time.
 import type { compute_v1 } from '@googleapis/compute';
+import { networkCause } from './auth.js';
 import { envelopeFailure, GoogleHttpError } from './google-call.js';
 
 export type ComputeApi = compute_v1.Compute;
@@ -59,9 +60,11 @@ function toHttpError(err: unknown): unknown {
     const body = typeof e.response?.data === 'string' ? parseJson(e.response.data) : e.response?.data;
     return new GoogleHttpError(envelopeFailure(status, body, e.response?.headers?.get?.('retry-after')));
   }
-  // No HTTP answer: a network failure or timeout, which gaxios reports with a string code.
-  if (typeof e.code === 'string' || e.name === 'TimeoutError' || e.name === 'AbortError') {
-    return new GoogleHttpError({ message: `network error: ${typeof e.code === 'string' ? e.code : e.name}` });
+  // No HTTP answer: a network failure or timeout, which gaxios reports with a string code, or
+  // (on the platform fetch) as "fetch failed" with the code further down its causes.
+  if (typeof e.code === 'string') return new GoogleHttpError({ message: `network error: ${e.code}` });
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.cause instanceof Error) {
+    return new GoogleHttpError({ message: `network error: ${networkCause(err)}` });
   }
   return err;
 }

@@ -3,6 +3,8 @@
 // retries, 401 refresh, quota errors, and no key or token in any error or log line.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SupervisorError } from '../../src/core/errors.js';
 import type { OperationProgress } from '../../src/gcloud/compute.js';
 import { quotaExceeded } from '../fakes/gcloud/index.js';
@@ -137,6 +139,15 @@ describe('mutations', () => {
     g.fake.failAlways({ status: 503 }, { service: 'compute' });
     const err = await expectRefusal(g.compute(g.alpha, { maxRetries: 2 }).get(ref('a-1')), 'unavailable', /failed after 3 attempts \(HTTP 503 backendError/);
     assert.equal(err.details.retries, 2);
+  });
+
+  test('Compute Engine not answering at all (connection refused) is unavailable after the retries, not an internal error', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const err = await expectRefusal(g.compute(g.alpha, { rootUrl: `http://127.0.0.1:${port}/`, maxRetries: 1 }).get(ref('a-1')), 'unavailable', /failed after 2 attempts \(no answer: network error: ECONNREFUSED\)/);
+    assert.equal(err.details.retries, 1);
   });
 
   test('a quota error on the operation is surfaced, and the VM is not created', async () => {
