@@ -2,7 +2,7 @@
 // arguments, never parsed by a shell). Files are staged by name only; nothing here ever runs
 // `git add -A` or `git add .`, so a stray build output or secret file is never committed blindly.
 import { execFile } from 'node:child_process';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { SupervisorError, conflict, invalidInput } from '../core/errors.js';
@@ -72,6 +72,10 @@ export class Git {
    * loop there would run its agent, validation and commits at that repository's root instead.
    */
   static async open(dir: string, author?: GitAuthor): Promise<Git> {
+    // git would say ENOENT for the missing working folder, which reads as "git is not installed".
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+      throw invalidInput(`${dir} is not a folder on this host; create it, or point the project at its checkout (\`supervisor project update <project> --directory /path\`)`, { dir });
+    }
     let top: string;
     try {
       top = await realpath((await exec('git', ['rev-parse', '--show-toplevel'], { cwd: dir, env: gitEnv() })).stdout.trim());

@@ -33,6 +33,13 @@ describe('Git', () => {
     await assert.rejects(Git.open(dir), isError('invalid_input', /is not inside a git repository.*run `git init` there first/));
   });
 
+  test('a folder that does not exist is named as missing, not blamed on git', async (t) => {
+    const dir = join(await tempDir(t), 'gone');
+    await assert.rejects(Git.open(dir), isError('invalid_input', /gone is not a folder on this host; create it, or point the project at its checkout/));
+    await writeFile(dir, 'a file\n');
+    await assert.rejects(Git.open(dir), isError('invalid_input', /gone is not a folder on this host/));
+  });
+
   test('refuses a folder inside a repository, not its top; a symlink to the top is the top', async (t) => {
     const dir = await gitRepo(t, { 'sub/a.txt': 'a\n' });
     await mkdir(join(dir, 'plain'));
