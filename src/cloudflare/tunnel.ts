@@ -186,9 +186,9 @@ export class TunnelService {
       const dns = this.deps.dns.unchecked(request, options.dnsUnchecked);
       return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns, warnings: unmanagedWarnings };
     }
-    const dns = await this.deps.dns.apply(actor, operation, request);
+    const { dns, warnings: leftWarnings } = leaveForeignCnames(await this.deps.dns.apply(actor, operation, request), request.deletes);
     // Said once, when the record is made (or would be), not on every sync after.
-    const warnings = [...unmanagedWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
+    const warnings = [...unmanagedWarnings, ...leftWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
     return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
   }
 
@@ -296,3 +296,18 @@ function uniqueHostnames(routes: Route[]): string[] {
 }
 
 const allInPlace = (routes: RoutePlan, dns: DnsOutcome): boolean => routes.conflicts.length === 0 && dns.plan.conflicts.length === 0 && dns.failed.length === 0;
+
+/**
+ * A CNAME to the tunnel the supervisor did not make (the record of a route an import adopted)
+ * stays when its route goes, and is said, rather than a conflict only force could clear:
+ * removing a route takes no force, and the route is gone either way.
+ */
+function leaveForeignCnames(dns: DnsOutcome, deletes: DeleteTarget[]): { dns: DnsOutcome; warnings: string[] } {
+  const dropped = new Set(deletes.map((d) => d.name));
+  const left = dns.plan.conflicts.filter((c) => dropped.has(c.name) && c.type === 'CNAME' && !c.existing.owned);
+  if (left.length === 0) return { dns, warnings: [] };
+  return {
+    dns: { ...dns, plan: { ...dns.plan, conflicts: dns.plan.conflicts.filter((c) => !left.includes(c)) } },
+    warnings: left.map((c) => `CNAME ${c.name} → ${c.existing.content} was not made by the supervisor, so it stays; \`supervisor dns delete ${c.name} --type CNAME --force\` (delete_dns_record with force) removes it`),
+  };
+}

@@ -238,6 +238,21 @@ for (const backend of testBackends()) {
       assert.ok(ingress.some((r) => r.hostname === 'late.example.com'));
     });
 
+    test('removing an imported route whose CNAME the supervisor did not make: the route goes, the CNAME stays, and that is said, not failed', async () => {
+      const current = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config;
+      await f.services.cloudflare.client.putTunnelConfig('acc0000000000000000000000000000a', f.tunnelId, { ...current, ingress: [{ hostname: 'handmade.example.com', service: 'http://localhost:7070' }, ...current.ingress] });
+      f.fake.addRecord(f.zones.root.id, { type: 'CNAME', name: 'handmade.example.com', content: `${f.tunnelId}.cfargotunnel.com`, proxied: true });
+      await f.invoke('import_cloudflare', {});
+      const removed = await f.invoke('remove_tunnel_route', { hostname: 'handmade.example.com' });
+      assert.equal(removed.ok, true, JSON.stringify(removed.dns));
+      assert.deepEqual((removed.dns as { plan: { conflicts: unknown[] } }).plan.conflicts, []);
+      assert.deepEqual(removed.warnings, [
+        `CNAME handmade.example.com → ${f.tunnelId}.cfargotunnel.com was not made by the supervisor, so it stays; \`supervisor dns delete handmade.example.com --type CNAME --force\` (delete_dns_record with force) removes it`,
+      ]);
+      assert.equal(f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config.ingress.some((r) => r.hostname === 'handmade.example.com'), false);
+      assert.equal(f.fake.records(f.zones.root.id).filter((r) => r.name === 'handmade.example.com').length, 1);
+    });
+
     test("a rule's originRequest survives its import and every sync after, a service change included", async () => {
       const current = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config;
       const grafana = { hostname: 'grafana.example.com', service: 'https://localhost:3443', originRequest: { noTLSVerify: true, connectTimeout: '10s' } };
