@@ -83,6 +83,15 @@ export class PolicyStore {
     return rows[0];
   }
 
+  /** Whether a policy or an evaluation is stored for this Google project id. */
+  async knowsProject(projectId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'SELECT 1 FROM gcloud_autoscale_policies WHERE project_id = $1 UNION ALL SELECT 1 FROM gcloud_autoscale_evaluations WHERE project_id = $1 LIMIT 1',
+      [projectId],
+    );
+    return rows.length > 0;
+  }
+
   async list(filter: { projects?: string[]; instanceName?: string; activeOnly?: boolean }): Promise<PolicyRow[]> {
     const { rows } = await this.db.query<PolicyRow>(
       `SELECT * FROM gcloud_autoscale_policies

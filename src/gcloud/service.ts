@@ -279,7 +279,8 @@ export class GcloudService {
     }
     return this.withVm(args, async (c, ref) => {
       const existing = await this.policies.get(ref);
-      const rules = { ...(existing?.rules ?? {}), ...(args.rules ?? {}) };
+      // The overrides given replace the stored ones ({} brings back the defaults); omitted, they are kept.
+      const rules = args.rules ?? existing?.rules ?? {};
       checkRules(rules);
       const ladder = args.ladder ?? existing?.ladder;
       const vm = await c.compute.get(ref);
@@ -309,8 +310,22 @@ export class GcloudService {
   }
 
   async getPolicies(filter: { project?: string; instanceName?: string }): Promise<PolicyRow[]> {
-    const projects = filter.project ? [(await this.accounts.resolve(filter.project)).projectId] : undefined;
-    return this.policies.list({ projects, instanceName: filter.instanceName });
+    return this.policies.list({ projects: await this.storedProjects(filter.project), instanceName: filter.instanceName });
+  }
+
+  /**
+   * The Google project ids a filter of stored policies and evaluations names: an account's, or a
+   * project id that policies are stored for even with no account now (one removed: its policies
+   * are listed, and turned off, by the project id). Anything else is not_found, as a typo should be.
+   */
+  private async storedProjects(project: string | undefined): Promise<string[] | undefined> {
+    if (project === undefined) return undefined;
+    try {
+      return [(await this.accounts.resolve(project)).projectId];
+    } catch (err) {
+      if (!(err instanceof SupervisorError && err.code === 'not_found') || !(await this.policies.knowsProject(project))) throw err;
+      return [project];
+    }
   }
 
   /** Evaluates now every policy that is not off (or those of one account, or one VM's). */
@@ -331,7 +346,7 @@ export class GcloudService {
   }
 
   async history(filter: { project?: string; instanceName?: string }, page: { limit: number; cursor?: string }): Promise<Page<EvaluationRow>> {
-    const projects = filter.project ? [(await this.accounts.resolve(filter.project)).projectId] : undefined;
+    const projects = await this.storedProjects(filter.project);
     const before = page.cursor !== undefined ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined;
     const rows = await this.policies.history({ projects, instanceName: filter.instanceName }, before, page.limit + 1);
     const items = rows.slice(0, page.limit);

@@ -69,6 +69,19 @@ for (const backend of testBackends()) {
       assert.deepEqual(items[0]!.rules, { windowMinutes: 120, upAveragePercent: 70, upMaxPercent: 85, downAveragePercent: 20, downMaxPercent: 40, minCoverage: 0.8, cooldownMinutes: 60, warmupMinutes: 15 });
     });
 
+    test("rules given replace the stored overrides ({} brings the defaults back); left out, they are kept", async () => {
+      // Its mode as before (act): only the rules change here.
+      const set = (extra: Json) => f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'idle', mode: 'act', ...extra });
+      const rulesOf = async () => ((await f.call('gcloud_get_autoscale_policy', { project: 'scaler', instanceName: 'idle' })) as { items: Json[] }).items[0]!.rules as Json;
+      await set({ rules: { upAveragePercent: 95, upMaxPercent: 97 } });
+      await set({ rules: { upMaxPercent: 90 } });
+      assert.deepEqual([(await rulesOf()).upAveragePercent, (await rulesOf()).upMaxPercent], [70, 90], 'the new overrides replace the old ones');
+      await set({});
+      assert.equal((await rulesOf()).upMaxPercent, 90, 'kept when left out');
+      await set({ rules: {} });
+      assert.deepEqual(await rulesOf(), { windowMinutes: 120, upAveragePercent: 70, upMaxPercent: 85, downAveragePercent: 20, downMaxPercent: 40, minCoverage: 0.8, cooldownMinutes: 60, warmupMinutes: 15 });
+    });
+
     test('sustained high load: one step up, through stop → setMachineType → start', () => {
       const e = first.get('busy')!;
       assert.deepEqual([e.action, e.target, e.rule, e.outcome], ['up', 'e2-standard-2', 'scale_up', 'resized']);
@@ -186,6 +199,11 @@ for (const backend of testBackends()) {
       assert.deepEqual([off.mode, f.fake.calls.length], ['off', calls]);
       // Any other change still needs the account.
       await assertRejects(f.call('gcloud_set_autoscale_policy', { project: PROJECT, zone: 'us-central1-a', instanceName: 'booting', mode: 'act' }), 'not_found');
+      // What is stored for the project is read by its id too, with no account; a name nothing is stored for is still not_found.
+      const policies = (await f.call('gcloud_get_autoscale_policy', { project: PROJECT, instanceName: 'booting' })) as { items: Json[] };
+      assert.deepEqual(policies.items.map((p) => p.mode), ['off']);
+      assert.ok(((await f.call('gcloud_autoscale_history', { project: PROJECT })) as { items: unknown[] }).items.length > 0);
+      await assertRejects(f.call('gcloud_get_autoscale_policy', { project: 'scale-prj' }), 'not_found', /no Google Cloud account named scale-prj/);
       await addAnother('scaler', `third@${PROJECT}.iam.gserviceaccount.com`);
       assert.ok(((await f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'idle' })) as { items: unknown[] }).items.length === 1, 'the kept policy runs again');
     });
