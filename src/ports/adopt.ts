@@ -51,18 +51,22 @@ export function serviceNameFor(command: string | null, port: number): string {
 }
 
 /** What an import would do with the unknown listeners: adopt each port once, skip what is never handed out. */
-export function planAdoptions(unknown: AuditItem[], exclusions: Exclusions): { adopt: Adoption[]; skipped: Skipped[] } {
+export function planAdoptions(unknown: AuditItem[], exclusions: Exclusions, allocated: AuditItem[]): { adopt: Adoption[]; skipped: Skipped[] } {
   const adopt: Adoption[] = [];
   const skipped: Skipped[] = [];
   const ports = new Set<number>();
+  // A number is held once for tcp and udp: a listener on a number allocated for the other protocol cannot be adopted.
+  const holders = new Map(allocated.map((a) => [a.port, a]));
   for (const item of unknown) {
     const where = { project: item.project, port: item.port, protocol: item.protocol };
     const excluded = exclusions.reason(item.port);
+    const holder = holders.get(item.port);
     const socket = item.sockets.find((s) => s.pid !== null) ?? item.sockets[0];
     // Processes of different programs on one port (one on 127.0.0.1, another on ::1): whichever were
     // recorded as the owner, the next audit would call the other a conflict.
     const programs = [...new Set(item.sockets.flatMap((s) => s.processes).map((p) => ownerCommand(p.command)).filter((c): c is string => c !== null))];
     if (excluded) skipped.push({ ...where, reason: excluded === 'deny_list' ? 'on the deny list' : 'in the ephemeral range' });
+    else if (holder) skipped.push({ ...where, reason: `port ${item.port} is allocated to ${holder.project}/${holder.service ?? '?'} for ${holder.protocol}, and a port number is held once for tcp and udp` });
     else if (ports.has(item.port)) skipped.push({ ...where, reason: 'the same port is adopted for the other protocol' });
     else if (programs.length > 1) {
       skipped.push({ ...where, reason: `several programs listen on it (${programs.join(', ')}); stop the one that should not, or allocate the port to the right one with its command (allocate_port)` });

@@ -84,10 +84,10 @@ interface Prepared {
 /** A batch statement that failed as a whole: it says nothing about any one of its requests. */
 class BatchFailed extends Error {}
 
-/** The busy tcp ports of a batch's requests (each read them when it was made; usually one read serves them all). */
+/** The busy ports of a batch's requests (each read them when it was made; usually one read serves them all). */
 function busyUnion(queued: Queued[]): string {
   const ports = new Set<number>();
-  for (const q of new Set(queued.map((x) => x.req.busy))) for (const p of q?.ports('tcp') ?? []) ports.add(p);
+  for (const q of new Set(queued.map((x) => x.req.busy))) for (const p of q?.ports() ?? []) ports.add(p);
   return portsMultirange(ports);
 }
 
@@ -194,7 +194,7 @@ export class AllocationStore {
       const { rows } = await this.deps.db.query<AllocatedRow>(this.prepare(exclusions).text, [
         req.project, req.service, req.host, req.protocol ?? 'tcp', req.preferredPort ?? null,
         req.hostname ?? null, req.description ?? null, req.command ?? null, this.deps.clock.now(), actor,
-        req.host === LOCAL_HOST ? (req.busy ?? BusyPorts.none).multirange(req.protocol ?? 'tcp') : '{}',
+        req.host === LOCAL_HOST ? (req.busy ?? BusyPorts.none).multirange() : '{}',
       ]);
       return rows[0];
     } catch (err) {
@@ -259,10 +259,9 @@ export class AllocationStore {
    * they were listening: busy, neither excluded nor allocated on this host.
    */
   private async skippedFor(req: AllocateRequest, port: number): Promise<SkippedPort[]> {
-    const protocol = req.protocol ?? 'tcp';
     // A preferred port is taken as asked: nothing below it was passed over.
     if (req.host !== LOCAL_HOST || !req.busy || req.preferredPort !== undefined) return [];
-    const below = req.busy.ports(protocol).filter((p) => p < port);
+    const below = req.busy.ports().filter((p) => p < port);
     if (below.length === 0) return [];
     const { rows } = await this.deps.db.query<{ port: number }>(
       `SELECT p AS port FROM unnest($1::int[]) AS p JOIN port_ranges r ON r.project = $2 AND r.port_range @> p
@@ -271,7 +270,7 @@ export class AllocationStore {
     );
     const exclusions = await this.deps.exclusions();
     const passed = rows.map((r) => r.port).filter((p) => exclusions.reason(p) === null);
-    return passed.length === 0 ? [] : req.busy.skipped(protocol, passed);
+    return passed.length === 0 ? [] : req.busy.skipped(passed);
   }
 
   /** Frees a port: the only way a reservation ends. Releasing what is not allocated answers released: false. */

@@ -14,13 +14,16 @@ export interface SkippedPort {
 
 /**
  * The ports this host listens on right now (any address, IPv4 and IPv6), read from
- * /proc/net once for a call or a batch: allocation skips them, for the protocol asked.
- * Owners (pids, commands) are looked up only for the few ports a call reports.
+ * /proc/net once for a call or a batch: allocation skips them. Whatever the protocol: the
+ * registry holds one number per host for tcp and udp alike (a port allocated for udp cannot be
+ * allocated for tcp), so a udp allocation must not get the number a tcp server listens on, or
+ * that server could never be registered. Owners (pids, commands) are looked up only for the few
+ * ports a call reports.
  */
 export class BusyPorts {
   static readonly none = new BusyPorts([], async (sockets) => sockets.map((s) => ({ ...s, pid: null, command: null, processes: [] })));
 
-  private readonly byProtocol: Record<Protocol, number[]>;
+  private readonly numbers: number[];
 
   constructor(
     readonly sockets: RawSocket[],
@@ -28,21 +31,20 @@ export class BusyPorts {
     /** How skip reports show commands to the caller; listeners() keeps them whole, for matching. */
     private readonly view: CommandView = wholeCommand,
   ) {
-    const ports = (protocol: Protocol) => [...new Set(sockets.filter((s) => s.protocol === protocol).map((s) => s.port))].sort((a, b) => a - b);
-    this.byProtocol = { tcp: ports('tcp'), udp: ports('udp') };
+    this.numbers = [...new Set(sockets.map((s) => s.port))].sort((a, b) => a - b);
   }
 
-  ports(protocol: Protocol): number[] {
-    return this.byProtocol[protocol];
+  ports(): number[] {
+    return this.numbers;
   }
 
-  has(protocol: Protocol, port: number): boolean {
-    return this.byProtocol[protocol].includes(port);
+  has(port: number): boolean {
+    return this.numbers.includes(port);
   }
 
-  /** Busy ports of `protocol` as an int4multirange literal (integers only), leaving out `except`. */
-  multirange(protocol: Protocol, except?: number): string {
-    return portsMultirange(this.byProtocol[protocol].filter((p) => p !== except));
+  /** Busy ports as an int4multirange literal (integers only). */
+  multirange(): string {
+    return portsMultirange(this.numbers);
   }
 
   /** The same sockets less those on `port` of `protocol` (a service re-allocating the port it listens on). */
@@ -55,25 +57,25 @@ export class BusyPorts {
     return new BusyPorts(this.sockets, this.owners, view);
   }
 
-  /** Busy ports of `protocol` in `range`. */
-  within(protocol: Protocol, range: PortRange): number[] {
-    return this.byProtocol[protocol].filter((p) => inRange(range, p));
+  /** Busy ports in `range`. */
+  within(range: PortRange): number[] {
+    return this.numbers.filter((p) => inRange(range, p));
   }
 
-  /** The listening sockets on these ports, with their processes. */
-  async listeners(protocol: Protocol, ports: number[]): Promise<Listener[]> {
+  /** The listening sockets on these ports (of `protocol`, or of any), with their processes. */
+  async listeners(ports: number[], protocol?: Protocol): Promise<Listener[]> {
     const wanted = new Set(ports);
-    return this.owners(this.sockets.filter((s) => s.protocol === protocol && wanted.has(s.port)));
+    return this.owners(this.sockets.filter((s) => (protocol === undefined || s.protocol === protocol) && wanted.has(s.port)));
   }
 
   /** Each port as a skip report: why, and which processes listen on it. */
-  async skipped(protocol: Protocol, ports: number[]): Promise<SkippedPort[]> {
-    const listeners = await this.listeners(protocol, ports);
+  async skipped(ports: number[]): Promise<SkippedPort[]> {
+    const listeners = await this.listeners(ports);
     return ports.map((port) => {
       const here = listeners.filter((l) => l.port === port);
       const processes = viewProcesses(uniqueProcesses(here), this.view);
-      const addresses = [...new Set(here.map((l) => l.address))].join(', ');
-      return { port, protocol, reason: `listening now (${protocol} on ${addresses}) ${whoText(processes)}`, processes };
+      const on = [...new Set(here.map((l) => `${l.protocol} on ${l.address}`))].join(', ');
+      return { port, protocol: here[0]?.protocol ?? 'tcp', reason: `listening now (${on}) ${whoText(processes)}`, processes };
     });
   }
 }

@@ -37,16 +37,15 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
     const { rows } = await q.query<AllocationRow>(`SELECT ${ALLOCATION_COLUMNS} FROM port_allocations WHERE host = $1 AND port = $2`, [req.host, preferred]);
     const owner = rows[0] && toAllocation(rows[0]);
     if (owner) return conflict(`port ${preferred} on host ${req.host} is allocated to ${owner.project}/${owner.service}; omit preferredPort to get a free one`, { port: preferred, owner: `${owner.project}/${owner.service}` });
-    const protocol = req.protocol ?? 'tcp';
-    if (req.host === LOCAL_HOST && req.busy?.has(protocol, preferred)) {
-      const [skip] = await req.busy.skipped(protocol, [preferred]);
+    if (req.host === LOCAL_HOST && req.busy?.has(preferred)) {
+      const [skip] = await req.busy.skipped([preferred]);
       // Given a command, the listener does not run it (busyFor let a match through): say so, not "pass its command".
       const advice = req.command
         ? `command "${req.command}" is not whole words of that process's command line (its script, e.g. server.js, or program and arguments)`
         : 'if that process is this service, pass its command (command) to reserve the port it listens on';
       return conflict(
         `preferredPort ${preferred} is in use: ${skip!.reason}. Omit preferredPort to get a free one; ${advice}, or adopt it with import_ports`,
-        { port: preferred, protocol, pids: skip!.processes.map((p) => p.pid) },
+        { port: preferred, protocol: skip!.protocol, pids: skip!.processes.map((p) => p.pid) },
       );
     }
     return undefined;
@@ -56,15 +55,14 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
   const used = counted[0]!.used;
   const capacity = exclusions.capacity(project.range);
   // Listening without an allocation: not used in the registry, but never handed out while they listen.
-  const protocol = req.protocol ?? 'tcp';
-  const busy = req.host === LOCAL_HOST && req.busy ? req.busy.within(protocol, project.range).filter((p) => exclusions.reason(p) === null) : [];
+  const busy = req.host === LOCAL_HOST && req.busy ? req.busy.within(project.range).filter((p) => exclusions.reason(p) === null) : [];
   const { rows: allocatedBusy } = busy.length === 0 ? { rows: [] } : await q.query<{ n: number }>('SELECT count(*)::int AS n FROM port_allocations WHERE host = $1 AND port = ANY($2::int[])', [req.host, busy]);
   const listening = busy.length - (allocatedBusy[0]?.n ?? 0);
   if (used + listening < capacity) return undefined;
   if (listening > 0) {
     const shown = busy.slice(0, 10).join(', ');
     return conflict(
-      `project ${req.project} has no free port on host ${req.host}: of range ${range}'s ${capacity} usable ports, ${used} are allocated and ${listening} have a ${protocol} listener without an allocation (${shown}${busy.length > 10 ? ', …' : ''}); ` +
+      `project ${req.project} has no free port on host ${req.host}: of range ${range}'s ${capacity} usable ports, ${used} are allocated and ${listening} have a listener without an allocation (${shown}${busy.length > 10 ? ', …' : ''}); ` +
         `audit_ports shows who listens there (import_ports adopts them), or ${await growAdvice(q, req.project, project.range)}`,
       { project: req.project, range, used, listening, capacity },
     );

@@ -207,8 +207,8 @@ export class PortService {
     const busy = await this.busy();
     const protocol = req.protocol ?? 'tcp';
     const preferred = req.preferredPort;
-    if (preferred === undefined || !req.command || !busy.has(protocol, preferred)) return busy;
-    const listeners = await busy.listeners(protocol, [preferred]);
+    if (preferred === undefined || !req.command || !busy.has(preferred)) return busy;
+    const listeners = await busy.listeners([preferred], protocol);
     const command = req.command;
     const processes = listeners.flatMap((l) => l.processes);
     const same = processes.length > 0 && listeners.every((l) => l.processes.length > 0) && processes.every((p) => p.command !== null && commandRuns(p.command, command));
@@ -301,7 +301,8 @@ export class PortService {
    */
   async importListeners(principal: Principal, input: { project?: string; apply: boolean }): Promise<{ applied: boolean; adoptions: Array<Adoption & { allocated: boolean }>; skipped: Skipped[] }> {
     const project = await this.scopeOf(principal, input.project, 'port.import');
-    const plan = planAdoptions((await this.groups(project)).unknown, await this.exclusions());
+    const groups = await this.groups(project);
+    const plan = planAdoptions(groups.unknown, await this.exclusions(), [...groups.ok, ...groups.down, ...groups.conflict]);
     if (!input.apply) return { applied: false, adoptions: plan.adopt.map((a) => ({ ...a, allocated: false })), skipped: plan.skipped };
     const adoptions: Array<Adoption & { allocated: boolean }> = [];
     const skipped = [...plan.skipped];
@@ -339,7 +340,7 @@ export class PortService {
     const released: Allocation[] = [];
     for (const stale of rows.map(toAllocation)) {
       // Still listening: another daemon on this host (sharing the database) holds it.
-      if (listening.has('tcp', stale.port)) continue;
+      if (listening.has(stale.port)) continue;
       const done = await this.store.release(actor, { project: stale.project, service: stale.service, host: LOCAL_HOST });
       if (done.allocation) released.push(done.allocation);
     }

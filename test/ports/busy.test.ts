@@ -95,15 +95,21 @@ for (const backend of testBackends()) {
       await closeAll(open);
     });
 
-    test('udp: a udp allocation skips bound udp ports (IPv4 and IPv6); tcp ones skip tcp listeners only', async () => {
+    test('udp: a udp allocation skips bound udp ports (IPv4 and IPv6), and a tcp one skips them too: one number per host', async () => {
       const start = base + 50;
       open.push(await bindUdp(start, 'udp4', '127.0.0.1'), await bindUdp(start + 1, 'udp6', '::1'));
       const dns = await f.ports.allocate(admin, { project: 'quiet', service: 'dns', protocol: 'udp' });
       assert.equal(dns.port, start + 2);
       assert.deepEqual(dns.skipped.map((s) => [s.port, s.protocol]), [[start, 'udp'], [start + 1, 'udp']]);
-      // As the protocol asks: a tcp allocation may have a port only udp is bound on.
+      // The registry holds a number once for tcp and udp: had web taken start, the udp server bound there could never be registered.
       const web = await f.ports.allocate(admin, { project: 'quiet', service: 'web' });
-      assert.deepEqual([web.port, web.skipped], [start, []]);
+      assert.equal(web.port, start + 3);
+      assert.deepEqual(web.skipped.map((s) => [s.port, s.protocol]), [[start, 'udp'], [start + 1, 'udp']]);
+      assert.match(web.skipped[0]!.reason, /^listening now \(udp on 127\.0\.0\.1\)/);
+      // And a udp allocation skips a tcp listener's number.
+      open.push(await listen(start + 4, '127.0.0.1'));
+      const metrics = await f.ports.allocate(admin, { project: 'quiet', service: 'metrics', protocol: 'udp' });
+      assert.equal(metrics.port, start + 5);
       await closeAll(open);
     });
 
@@ -139,7 +145,7 @@ for (const backend of testBackends()) {
       open.push(await listen(base + 41, '127.0.0.1'));
       await assert.rejects(
         f.ports.allocate(admin, { project: 'crowded', service: 'two' }),
-        isError('conflict', new RegExp(`no free port on host local: of range ${base + 40}-${base + 41}'s 2 usable ports, 1 are allocated and 1 have a tcp listener without an allocation \\(${base + 41}\\)`)),
+        isError('conflict', new RegExp(`no free port on host local: of range ${base + 40}-${base + 41}'s 2 usable ports, 1 are allocated and 1 have a listener without an allocation \\(${base + 41}\\)`)),
       );
       await closeAll(open);
     });

@@ -136,9 +136,17 @@ describe('reconcile', () => {
 
   test('the import plan adopts each port once and skips excluded ones', () => {
     const { unknown } = reconcile([], [demo], [listener(20050, 13, 'node srv.js'), listener(20050, 13, 'node srv.js', { protocol: 'udp' }), listener(20060, 14, 'pg')]);
-    const plan = planAdoptions(unknown, new Exclusions([20060], LINUX_DEFAULT_EPHEMERAL));
+    const plan = planAdoptions(unknown, new Exclusions([20060], LINUX_DEFAULT_EPHEMERAL), []);
     assert.deepEqual(plan.adopt.map((a) => [a.service, a.port, a.protocol, a.command, a.pid]), [['srv-20050', 20050, 'tcp', 'srv.js', 13]]);
     assert.deepEqual(plan.skipped.map((s) => [s.port, s.protocol, s.reason]), [[20050, 'udp', 'the same port is adopted for the other protocol'], [20060, 'tcp', 'on the deny list']]);
+  });
+
+  test('a listener on a number allocated for the other protocol is skipped by the plan, as the apply would refuse it', () => {
+    const groups = reconcile([allocation('metrics', 20080, { protocol: 'udp' })], [demo], [listener(20080, 19, 'node listen.js')]);
+    assert.deepEqual(groups.unknown.map((u) => [u.port, u.protocol]), [[20080, 'tcp']]);
+    const plan = planAdoptions(groups.unknown, new Exclusions([], LINUX_DEFAULT_EPHEMERAL), [...groups.ok, ...groups.down, ...groups.conflict]);
+    assert.deepEqual(plan.adopt, []);
+    assert.deepEqual(plan.skipped.map((s) => [s.port, s.protocol, s.reason]), [[20080, 'tcp', 'port 20080 is allocated to demo/metrics for udp, and a port number is held once for tcp and udp']]);
   });
 
   test('a port two programs listen on (node on 127.0.0.1, python3 on ::1) is not adopted: the audit would call one of them a conflict', () => {
@@ -148,7 +156,7 @@ describe('reconcile', () => {
       // Forked workers of one program are one owner.
       listener(20071, 17, 'node srv.js', { processes: [{ pid: 17, command: 'node srv.js' }, { pid: 18, command: 'node srv.js' }] }),
     ]);
-    const plan = planAdoptions(unknown, new Exclusions([], LINUX_DEFAULT_EPHEMERAL));
+    const plan = planAdoptions(unknown, new Exclusions([], LINUX_DEFAULT_EPHEMERAL), []);
     assert.deepEqual(plan.adopt.map((a) => a.port), [20071]);
     assert.deepEqual(plan.skipped.map((s) => [s.port, s.reason]), [[20070, 'several programs listen on it (srv.js, http.server); stop the one that should not, or allocate the port to the right one with its command (allocate_port)']]);
   });
