@@ -162,7 +162,14 @@ export class TunnelService {
     const problems = ingressProblems(merged.ingress);
     if (problems.length > 0) throw invalidInput(`the merged ingress would be invalid: ${problems.join('; ')}`, { problems });
     const changed = !sameIngress(current, merged.ingress);
-    const { request, warnings: unmanagedWarnings } = await this.cnameChanges(tunnelId, merged, wanted, options);
+    const { request, warnings: cnameWarnings } = await this.cnameChanges(tunnelId, merged, wanted, options);
+    const { add, remove, change } = merged.plan;
+    // A write with nothing in the plan would otherwise go (and restart cloudflared) unexplained.
+    const orderWarning =
+      changed && add.length + remove.length + change.length === 0
+        ? ["the ingress is written though no route changes: its rules are put in the order every sync keeps (exact hostnames first, then deeper wildcards, the catch-all last; by name within each), which moves rules written out of it"]
+        : [];
+    const unmanagedWarnings = [...orderWarning, ...cnameWarnings];
     let written = false;
     let restarted = false;
 

@@ -238,6 +238,20 @@ for (const backend of testBackends()) {
       assert.ok(ingress.some((r) => r.hostname === 'late.example.com'));
     });
 
+    test('a write that only puts the rules in order says so in the plan and the answer', async () => {
+      const current = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config;
+      // A hand-written hostname last, after names it sorts before: out of the order a sync keeps.
+      const body = current.ingress.slice(0, -1);
+      await f.services.cloudflare.client.putTunnelConfig('acc0000000000000000000000000000a', f.tunnelId, { ...current, ingress: [...body, { hostname: 'aaa.example.com', service: 'http://localhost:7171' }, current.ingress.at(-1)!] });
+      const plan = await f.invoke('sync_tunnel', { dryRun: true });
+      const routes = plan.routes as { add: unknown[]; remove: unknown[]; change: unknown[] };
+      assert.deepEqual([plan.changed, routes.add, routes.remove, routes.change], [true, [], [], []]);
+      assert.ok((plan.warnings as string[]).some((w) => /^the ingress is written though no route changes: its rules are put in the order every sync keeps/.test(w)), JSON.stringify(plan.warnings));
+      const done = await f.invoke('sync_tunnel', {});
+      assert.equal(done.written, true);
+      assert.equal((await f.invoke('sync_tunnel', { dryRun: true })).changed, false, 'in order once written');
+    });
+
     test('removing an imported route whose CNAME the supervisor did not make: the route goes, the CNAME stays, and that is said, not failed', async () => {
       const current = f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId)!.config;
       await f.services.cloudflare.client.putTunnelConfig('acc0000000000000000000000000000a', f.tunnelId, { ...current, ingress: [{ hostname: 'handmade.example.com', service: 'http://localhost:7070' }, ...current.ingress] });
