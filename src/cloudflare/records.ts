@@ -1,7 +1,7 @@
 // DNS records as the supervisor wants them, compared with what Cloudflare has, giving the
 // changes for one zone. Pure: no I/O, so the plan a dry run shows is the plan apply runs.
 import { isIP } from 'node:net';
-import { invalidInput } from '../core/errors.js';
+import { invalidInput, SupervisorError } from '../core/errors.js';
 import type { DnsRecord, DnsRecordInput } from './client.js';
 import { normalizeHostname } from './ingress-rules.js';
 
@@ -79,14 +79,22 @@ export function desiredRecord(input: { type: RecordType; name: string; content: 
   if (!input.proxied && input.ttl !== 1 && (input.ttl < 30 || input.ttl > 86_400)) {
     throw invalidInput(`ttl must be 1 (automatic) or 60–86400 seconds (30–86400 on Enterprise zones), got ${input.ttl}`);
   }
-  return { type: input.type, name, content: normalizeContent(input.type, input.content), proxied: input.proxied, ttl: input.proxied ? 1 : input.ttl, comment };
+  const content = normalizeContent(input.type, input.content);
+  if (input.type === 'CNAME' && content === name) throw invalidInput(`a CNAME cannot point at its own name (${name})`, { field: 'target' });
+  return { type: input.type, name, content, proxied: input.proxied, ttl: input.proxied ? 1 : input.ttl, comment };
 }
 
 function normalizeContent(type: RecordType, content: string): string {
   const value = content.trim();
   if (type === 'CNAME') {
-    if (value.startsWith('*')) throw invalidInput(`a CNAME target cannot be a wildcard: ${content}`);
-    return normalizeHostname(value);
+    if (value.startsWith('*')) throw invalidInput(`a CNAME target cannot be a wildcard: ${content}`, { field: 'target' });
+    try {
+      return normalizeHostname(value);
+    } catch (err) {
+      // normalizeHostname speaks of "hostname": here it is the target that is wrong.
+      if (!(err instanceof SupervisorError)) throw err;
+      throw invalidInput(`target: ${err.message.replace(/^hostname\b/, 'the CNAME target')}`, { field: 'target' });
+    }
   }
   const family = type === 'A' ? 4 : 6;
   // A zone index (fe80::1%eth0) passes isIP but means nothing in DNS (and breaks canonicalIpv6).

@@ -1,6 +1,7 @@
 // The pure planning steps: which DNS records change and how our routes merge into an
 // existing ingress. The integration tests go through the API; these pin the rules.
 import assert from 'node:assert/strict';
+import { SupervisorError } from '../../src/core/errors.js';
 import { describe, test } from 'node:test';
 import type { DnsRecord, IngressRule } from '../../src/cloudflare/client.js';
 import { mergeIngress, routeKey, type Route } from '../../src/cloudflare/ingress-merge.js';
@@ -101,6 +102,12 @@ describe('planZone', () => {
     assert.throws(() => desiredRecord({ type: 'A', name: 'a.example.com', content: '192.0.2.1', proxied: false, ttl: 5 }), /ttl/);
     assert.throws(() => desiredRecord({ type: 'CNAME', name: 'a.example.com', content: 't.example.net', proxied: true, ttl: 1, comment: 'x'.repeat(90) }), /too long/);
     assert.equal(desiredRecord({ type: 'AAAA', name: 'a.example.com', content: '2001:DB8:0:0:0:0:0:1', proxied: true, ttl: 1 }).content, '2001:db8::1');
+  });
+
+  test("a bad CNAME target is named as the target, and a CNAME to its own name is refused before Cloudflare's 9007", () => {
+    const target = (err: unknown) => err instanceof SupervisorError && (err.details as { field?: string }).field === 'target';
+    assert.throws(() => desiredRecord({ type: 'CNAME', name: 'ok.example.com', content: 'not a host', proxied: true, ttl: 1 }), (err) => target(err) && /^target: the CNAME target "not a host" has an invalid label/.test((err as Error).message));
+    assert.throws(() => desiredRecord({ type: 'CNAME', name: 'ok.example.com', content: 'OK.example.com.', proxied: true, ttl: 1 }), (err) => target(err) && /a CNAME cannot point at its own name \(ok\.example\.com\)/.test((err as Error).message));
   });
 });
 
