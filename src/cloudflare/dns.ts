@@ -105,10 +105,10 @@ export class DnsService {
         const names = new Set([...upserts.map((r) => r.name), ...deletes.map((d) => d.name)]);
         const existing = await this.read(zone, names);
         const plan = planZone(zone.name, existing, upserts, deletes, req.force);
-        addToPlan(outcome.plan, zone.name, plan.ops);
+        const created = addToPlan(outcome.plan, zone.name, plan.ops);
         outcome.plan.unchanged += plan.unchanged;
         outcome.plan.conflicts.push(...plan.conflicts);
-        if (!req.dryRun && plan.ops.length > 0) outcome.failed.push(...(await this.execute(actor, operation, zone, orderOps(plan.ops), fenced)));
+        if (!req.dryRun && plan.ops.length > 0) outcome.failed.push(...(await this.execute(actor, operation, zone, orderOps(plan.ops), fenced, created)));
       });
     }
     return outcome;
@@ -138,17 +138,23 @@ export class DnsService {
    * as soon as each call returns, so an outage midway leaves the database describing exactly
    * the part that reached Cloudflare.
    */
-  private async execute(actor: string, operation: string, zone: Zone, ops: RecordOp[], fenced: Fenced): Promise<DnsFailure[]> {
+  /** `created` holds the plan's view of each create: it gets the id Cloudflare gave the record. */
+  private async execute(actor: string, operation: string, zone: Zone, ops: RecordOp[], fenced: Fenced, created: Map<RecordOp, RecordView>): Promise<DnsFailure[]> {
     const failures: DnsFailure[] = [];
     for (let i = 0; i < ops.length; i += BATCH_MAX) {
       const chunk = ops.slice(i, i + BATCH_MAX);
       // Remembered before the next holder may read: the mirror then follows Cloudflare's order of changes.
-      const { failed, fatal } = await fenced(async () => {
-        const { done, failed, fatal } = await this.send(zone, chunk);
-        const errors = [...failed, ...(fatal ? fatal.untried.map((op) => ({ op, err: fatal.err })) : [])];
-        await this.remember(actor, operation, zone, done, errors);
-        return { failed, fatal };
+      const { done, failed, fatal } = await fenced(async () => {
+        const settled = await this.send(zone, chunk);
+        const { fatal } = settled;
+        const errors = [...settled.failed, ...(fatal ? fatal.untried.map((op) => ({ op, err: fatal.err })) : [])];
+        await this.remember(actor, operation, zone, settled.done, errors);
+        return settled;
       });
+      for (const d of done) {
+        const view = created.get(d.op);
+        if (view && d.record) view.id = d.record.id;
+      }
       failures.push(...failed.map(({ op, err }) => failureOf(op, err)));
       if (fatal) throw fatal.err;
     }
@@ -240,12 +246,18 @@ function rejectDuplicates(upserts: DesiredRecord[]): void {
   }
 }
 
-function addToPlan(plan: DnsPlan, zone: string, ops: RecordOp[]): void {
+/** Adds the ops to the plan; returns each create's view, to be given its id once it is made. */
+function addToPlan(plan: DnsPlan, zone: string, ops: RecordOp[]): Map<RecordOp, RecordView> {
+  const created = new Map<RecordOp, RecordView>();
   for (const op of ops) {
-    if (op.action === 'create') plan.create.push(viewOfDesired(zone, op.record));
-    else if (op.action === 'update') plan.update.push({ before: viewOf(zone, op.before), after: viewOfDesired(zone, op.record, op.id) });
+    if (op.action === 'create') {
+      const view = viewOfDesired(zone, op.record);
+      created.set(op, view);
+      plan.create.push(view);
+    } else if (op.action === 'update') plan.update.push({ before: viewOf(zone, op.before), after: viewOfDesired(zone, op.record, op.id) });
     else plan.delete.push(viewOf(zone, op.before));
   }
+  return created;
 }
 
 const opName = (op: RecordOp) => (op.action === 'delete' ? op.before.name : op.record.name);

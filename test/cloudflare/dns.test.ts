@@ -367,6 +367,7 @@ for (const backend of testBackends()) {
       test('the same create_cname twice: the second makes no write call', async () => {
         const first = await cname(f, 'twice.example.com', 'origin.example.net');
         assert.equal(first.changed, true);
+        assert.equal(first.record?.id, named(f, root, 'twice.example.com')[0]!.id, 'a record just created is answered with its id');
         f.fake.resetCalls();
         const second = await cname(f, 'twice.example.com', 'origin.example.net');
         assert.equal(second.changed, false);
