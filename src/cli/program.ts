@@ -96,7 +96,9 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
     .replace(/\b([a-z][a-zA-Z0-9]*): (true|false)\b/g, (whole, name: string, value: string) => (switches.has(name) ? `${value === 'true' ? '--' : '--no-'}${kebab(name)}` : whole))
     .replace(/\b([a-z][a-zA-Z0-9]*): ([a-z][a-z0-9_-]*)\b/g, (whole, name: string, value: string) => (choices.get(name)?.has(value) ? `--${kebab(name)} ${value}` : whole))
     // "`supervisor config set x` (set_setting over MCP)": the MCP aside, now naming the same command, goes.
-    .replace(/ \(`supervisor [^`]+` over MCP\)/g, '');
+    .replace(/ \(`supervisor [^`]+` over MCP\)/g, '')
+    // "run `supervisor cloudflare verify` (verify_cloudflare)": the operation's name, now that command, goes.
+    .replace(/(`supervisor [^`]+`) \(\1\)/g, '$1');
 }
 
 /** Answer fields that advise a person, whose operation and field names become commands and flags at the command line. */

@@ -56,6 +56,13 @@ test('an MCP aside that names the operation a command already given runs is drop
   );
 });
 
+test('an operation named beside the command that runs it is not said twice', () => {
+  assert.equal(
+    inCliTerms('Cloudflare refused the API token; run `supervisor cloudflare verify` (verify_cloudflare) to see what the token can do', commands),
+    'Cloudflare refused the API token; run `supervisor cloudflare verify` to see what the token can do',
+  );
+});
+
 test("an answer's advice (a refused project's reason, a check's reasons) names flags and commands; its data stays as stored", () => {
   const answer = {
     ok: false,
