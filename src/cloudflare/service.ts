@@ -211,6 +211,7 @@ export class CloudflareService {
 
   /** Applies DNS changes of one operation; conflicts and failed records of a single-record call are errors. */
   async changeRecords(actor: string, operation: string, req: DnsRequest): Promise<DnsOutcome> {
+    if (!req.force) await this.refuseRoutedNames([...req.upserts.map((r) => r.name), ...req.deletes.map((d) => d.name)]);
     if (req.dryRun && !(await this.hasToken())) return this.dns.unchecked(req, `no API token; store one with ${TOKEN_FIX}`);
     await this.requireConfigured({ token: true, zones: true });
     const outcome = await this.dns.apply(actor, operation, req);
@@ -220,6 +221,19 @@ export class CloudflareService {
     const [failed] = outcome.failed;
     if (failed) throw new SupervisorError(failed.code === 'internal' ? 'invalid_input' : failed.code, `Cloudflare refused ${failed.action} of ${failed.type} ${failed.name}: ${failed.error}`, { failed: outcome.failed });
     return outcome;
+  }
+
+  /**
+   * A tunnel route's hostname has its CNAME to the tunnel made by the sync: a record written or
+   * deleted by hand there would take the route's traffic elsewhere until the next sync quietly
+   * put it back. Refused unless forced; the route is the thing to change.
+   */
+  private async refuseRoutedNames(names: string[]): Promise<void> {
+    const routed = new Set((await this.tunnel.routes()).filter((r) => r.dns).map((r) => r.hostname));
+    const name = names.find((n) => routed.has(n));
+    if (name) {
+      throw conflict(`${name} is a tunnel route's hostname, whose CNAME sync_tunnel keeps pointing at the tunnel; change or remove the route (remove_tunnel_route), or pass force`, { name });
+    }
   }
 
   async listRecords(filter: { zone?: string; name?: string; type?: string; ownedOnly: boolean }): Promise<RecordView[]> {

@@ -232,6 +232,26 @@ for (const backend of testBackends()) {
       });
     });
 
+    describe("a tunnel route's hostname", () => {
+      test('its CNAME is not re-pointed nor deleted by hand without force: the next sync would quietly put it back', async () => {
+        await f.invoke('add_tunnel_route', { hostname: 'routed.example.com', service: 'http://localhost:4321' });
+        const before = named(f, root, 'routed.example.com');
+        assert.equal(before.length, 1);
+        f.fake.resetCalls();
+        const said = /^routed\.example\.com is a tunnel route's hostname, whose CNAME sync_tunnel keeps pointing at the tunnel; change or remove the route/;
+        await refused(cname(f, 'routed.example.com', 'elsewhere.example.net'), 'conflict', said);
+        await refused(aRecord(f, 'routed.example.com', '192.0.2.44'), 'conflict', said);
+        await refused(del(f, { hostname: 'routed.example.com' }), 'conflict', said);
+        assert.deepEqual(writes(f), []);
+        assert.deepEqual(named(f, root, 'routed.example.com'), before);
+        // Forced, it is the admin's call.
+        await cname(f, 'routed.example.com', 'elsewhere.example.net', { force: true });
+        assert.equal(named(f, root, 'routed.example.com')[0]!.content, 'elsewhere.example.net');
+        await f.invoke('remove_tunnel_route', { hostname: 'routed.example.com', keepDns: true });
+        await del(f, { hostname: 'routed.example.com' });
+      });
+    });
+
     describe('records made by someone else', () => {
       test('not changed by create_cname or create_a_record, not deleted without force (conflict naming the record)', async () => {
         f.fake.addRecord(root, { type: 'CNAME', name: 'handmade.example.com', content: 'someone.else.net', ttl: 300 });
