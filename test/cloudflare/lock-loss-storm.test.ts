@@ -9,16 +9,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
-import { ACCOUNT, ALL_PERMISSIONS, TOKEN } from './fixture.js';
+import type { FakeCloudflare } from '../fakes/cloudflare/index.js';
+import { ACCOUNT } from './fixture.js';
+import { openSharedCloudflare, type SharedCloudflare } from './shared-fixture.js';
 import { skipReason } from '../helpers/db.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
-import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import type { SharedDaemons } from '../helpers/shared-daemons.js';
 
 const admin = adminPrincipal('test-admin');
 const ROUTES_EACH = 4;
@@ -30,21 +30,12 @@ describe('tunnel routes while sync locks are lost [postgres]', { skip: await ski
   let shared: SharedDaemons;
   let tunnelId: string;
   let zoneId: string;
+  let all: SharedCloudflare | undefined;
   before(async () => {
-    fake = await startFakeCloudflare();
-    fake.addToken(TOKEN, ALL_PERMISSIONS);
-    zoneId = fake.addZone('example.com', { accountId: ACCOUNT }).id;
-    tunnelId = randomUUID();
-    fake.addTunnel(ACCOUNT, tunnelId);
-    shared = await openSharedDaemons(3, {
-      env: { SUPERVISOR_CLOUDFLARE_API_URL: fake.url, SUPERVISOR_CLOUDFLARE_TUNNEL_MODE: 'remote', SUPERVISOR_CLOUDFLARE_TUNNEL_ID: tunnelId, SUPERVISOR_CLOUDFLARE_ACCOUNT_ID: ACCOUNT },
-    });
-    await shared.apps[0]!.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: TOKEN });
+    all = await openSharedCloudflare(3);
+    ({ fake, shared, tunnelId, zoneId } = all);
   });
-  after(async () => {
-    await shared?.close();
-    await fake?.close();
-  });
+  after(() => all?.close());
 
   test('the tunnel, the stored routes and the CNAMEs agree once every caller is done', async (t) => {
     const invokers = shared.apps.map((app) => new LocalInvoker(app, admin, 'internal'));

@@ -5,18 +5,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import type { SupervisorApp } from '../../src/app.js';
 import type { Db } from '../../src/core/db.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { WriteFence } from '../../src/cloudflare/write-fence.js';
-import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
-import { ACCOUNT, ALL_PERMISSIONS, TOKEN } from './fixture.js';
+import type { FakeCloudflare } from '../fakes/cloudflare/index.js';
+import { ACCOUNT } from './fixture.js';
+import { openSharedCloudflare, type SharedCloudflare } from './shared-fixture.js';
 import { skipReason } from '../helpers/db.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
-import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import type { SharedDaemons } from '../helpers/shared-daemons.js';
 import { within } from '../helpers/wait.js';
 
 const admin = adminPrincipal('test-admin');
@@ -38,13 +38,9 @@ describe('a Cloudflare write still in flight when its daemon lost the sync lock 
   let zoneId: string;
   /** While set, daemon A's statement storing a tunnel route waits for it: A's record of a write it has made, held up. */
   let routeStore: Promise<void> | undefined;
+  let all: SharedCloudflare | undefined;
   before(async () => {
-    fake = await startFakeCloudflare();
-    fake.addToken(TOKEN, ALL_PERMISSIONS);
-    zoneId = fake.addZone('example.com', { accountId: ACCOUNT }).id;
-    tunnelId = randomUUID();
-    fake.addTunnel(ACCOUNT, tunnelId);
-    shared = await openSharedDaemons(2, {
+    all = await openSharedCloudflare(2, {
       wrap: (db, index) =>
         index > 0
           ? db
@@ -52,14 +48,10 @@ describe('a Cloudflare write still in flight when its daemon lost the sync lock 
               if (routeStore && sql.startsWith('INSERT INTO tunnel_routes')) await routeStore;
               return run();
             }),
-      env: { SUPERVISOR_CLOUDFLARE_API_URL: fake.url, SUPERVISOR_CLOUDFLARE_TUNNEL_MODE: 'remote', SUPERVISOR_CLOUDFLARE_TUNNEL_ID: tunnelId, SUPERVISOR_CLOUDFLARE_ACCOUNT_ID: ACCOUNT },
     });
-    await shared.apps[0]!.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: TOKEN });
+    ({ fake, shared, tunnelId, zoneId } = all);
   });
-  after(async () => {
-    await shared?.close();
-    await fake?.close();
-  });
+  after(() => all?.close());
 
   test("the next holder waits for it, and neither daemon's route is lost", async () => {
     const [a, b] = shared.apps.map((app: SupervisorApp) => new LocalInvoker(app, admin, 'internal')) as [LocalInvoker, LocalInvoker];

@@ -6,15 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import type { SupervisorApp } from '../../src/app.js';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
-import { ACCOUNT, ALL_PERMISSIONS, TOKEN } from '../cloudflare/fixture.js';
+import type { FakeCloudflare } from '../fakes/cloudflare/index.js';
+import { ACCOUNT } from '../cloudflare/fixture.js';
+import { openSharedCloudflare, type SharedCloudflare } from '../cloudflare/shared-fixture.js';
 import { skipReason } from '../helpers/db.js';
 import { addProject } from '../helpers/projects.js';
-import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import type { SharedDaemons } from '../helpers/shared-daemons.js';
 import { within } from '../helpers/wait.js';
 
 const admin = adminPrincipal('test-admin');
@@ -25,23 +25,14 @@ describe('three daemons on one PostgreSQL', { skip: await skipReason('postgres')
   let shared: SharedDaemons;
   let apps: SupervisorApp[];
   let tunnelId: string;
+  let all: SharedCloudflare | undefined;
   before(async () => {
-    fake = await startFakeCloudflare();
-    fake.addToken(TOKEN, ALL_PERMISSIONS);
-    fake.addZone('example.com', { accountId: ACCOUNT });
-    tunnelId = randomUUID();
-    fake.addTunnel(ACCOUNT, tunnelId);
-    shared = await openSharedDaemons(3, {
-      env: { SUPERVISOR_CLOUDFLARE_API_URL: fake.url, SUPERVISOR_CLOUDFLARE_TUNNEL_MODE: 'remote', SUPERVISOR_CLOUDFLARE_TUNNEL_ID: tunnelId, SUPERVISOR_CLOUDFLARE_ACCOUNT_ID: ACCOUNT },
-    });
+    all = await openSharedCloudflare(3);
+    ({ fake, shared, tunnelId } = all);
     apps = shared.apps;
-    await apps[0]!.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: TOKEN });
     await addProject(apps[0]!, 'test', { name: 'consilio' });
   });
-  after(async () => {
-    await shared?.close();
-    await fake?.close();
-  });
+  after(() => all?.close());
 
   test('everything at once stays consistent', async () => {
     const invokers = apps.map((app) => new LocalInvoker(app, admin, 'internal'));
