@@ -18,7 +18,8 @@ export const projectOperations = [
     rest: { method: 'POST', path: '/projects' },
     cli: { command: ['project', 'add'], args: ['project'], hostPaths: ['directory'] },
     input: z.object({
-      project,
+      // Checked for new names only: a name made before this rule stays addressable everywhere.
+      project: project.refine((name) => !name.endsWith('-'), 'a project name cannot end with -: it is a label of its hostnames (api.<project>.example.com)'),
       description: description.optional(),
       directory: directory.optional(),
       range: portRangeInput.optional(),

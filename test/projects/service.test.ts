@@ -46,6 +46,10 @@ for (const backend of testBackends()) {
       assert.deepEqual(added.notes, ['directory /srv/not-yet-here does not exist on this host yet', 'port range 3200-3299']);
     });
 
+    test('a new name cannot end with -: it is a label of the project\'s hostnames', async () => {
+      await assert.rejects(op.invoke('add_project', { project: 'trailing-' }), isError('invalid_input', /project: a project name cannot end with -/));
+    });
+
     test('update changes description and directory; null clears; an unknown project is not_found', async () => {
       const updated = await op.invoke('update_project', { project: 'later', description: 'now', directory: null });
       assert.deepEqual([updated.description, updated.directory], ['now', null]);
