@@ -86,6 +86,11 @@ for (const backend of testBackends()) {
         const hits = await search(admin, { query, project: 'odin' });
         assert.equal(hits[0]?.title, 'Webhook body parsing', `${query}: ${JSON.stringify(hits.map((h) => h.title))}`);
       }
+      // The snippet marks the written name the query's name is part of.
+      const snippet = async (query: string) => (await search(admin, { query, project: 'odin' }))[0]!.snippet;
+      assert.match(await snippet('req.body'), /\*\*req\.body\.amount\*\*/);
+      assert.match(await snippet('checkout.ts'), /\*\*src\/routes\/checkout\.ts\*\*/);
+      assert.match(await snippet('express.raw'), /\*\*express\.raw\*\*/);
     });
 
     test('without a project filter an admin searches every project; with one, never another project\'s chunks', async () => {
