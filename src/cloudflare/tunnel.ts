@@ -27,8 +27,7 @@ export interface TunnelDeps {
   clock: Clock;
   dns: DnsService;
   changes: ChangeLog;
-  /** Shared by every daemon on the database: a tunnel's configuration has no write precondition. */
-  /** One sync of a tunnel at a time across daemons, fenced against an earlier holder's writes. */
+  /** One sync of a tunnel at a time across daemons (its configuration has no write precondition), fenced against an earlier holder's writes. */
   fence: WriteFence;
   /** Resolved per sync: the tunnel id may come from config.yml, the account from the zones. */
   setup: () => Promise<TunnelSetup>;
@@ -169,7 +168,7 @@ export class TunnelService {
       changed && add.length + remove.length + change.length === 0
         ? ["the ingress is written though no route changes: its rules are put in the order every sync keeps (exact hostnames first, then deeper wildcards, the catch-all last; by name within each), which moves rules written out of it"]
         : [];
-    const unmanagedWarnings = [...orderWarning, ...cnameWarnings];
+    const planWarnings = [...orderWarning, ...cnameWarnings];
     let written = false;
     let restarted = false;
 
@@ -191,11 +190,11 @@ export class TunnelService {
 
     if (options.dnsUnchecked !== undefined && options.dryRun) {
       const dns = this.deps.dns.unchecked(request, options.dnsUnchecked);
-      return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns, warnings: unmanagedWarnings };
+      return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns, warnings: planWarnings };
     }
     const { dns, warnings: leftWarnings } = leaveForeignCnames(await this.deps.dns.apply(actor, operation, request), request.deletes);
     // Said once, when the record is made (or would be), not on every sync after.
-    const warnings = [...unmanagedWarnings, ...leftWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
+    const warnings = [...planWarnings, ...leftWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
     return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
   }
 
