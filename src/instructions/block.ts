@@ -14,6 +14,7 @@
 // Everything before the begin line and after the end marker belongs to the project and is
 // kept byte for byte, including its line ends and a missing final newline.
 import { createHash } from 'node:crypto';
+import { linesPhrase } from '../core/lines-phrase.js';
 
 const BEGIN = 'supervisor-instructions:begin';
 const END = 'supervisor-instructions:end';
@@ -69,13 +70,10 @@ export function markerLinesProblem(name: string, text: string): { lines: number[
   text.split('\n').forEach((line, i) => (BEGIN_LINE.test(line) || END_LINE.test(line)) && lines.push(i + 1));
   if (lines.length === 0) return undefined;
   const message =
-    `${name} has a line of its own that is a marker of the generated block (<!-- ${BEGIN} … --> or <!-- ${END} -->) on line ${lines.join(', ')}: ` +
+    `${name} has a line of its own that is a marker of the generated block (<!-- ${BEGIN} … --> or <!-- ${END} -->) on ${linesPhrase(lines)}: ` +
     `in a CLAUDE.md it would end the block early and leave the rest of the layer in the project's own text. Put other text on that line (wrap the marker in backticks)`;
   return { lines, message };
 }
-
-/** "lines 3 and 9", "line 4", "no line". */
-const linesPhrase = (lines: number[]) => (lines.length === 0 ? 'no line' : `line${lines.length > 1 ? 's' : ''} ${lines.slice(0, -1).join(', ')}${lines.length > 1 ? ' and ' : ''}${lines.at(-1)}`);
 
 /** The one managed block of `text`, or why there is no usable one. */
 export function findBlock(text: string): FoundBlock {

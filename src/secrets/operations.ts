@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { invalidInput } from '../core/errors.js';
+import { linesPhrase } from '../core/lines-phrase.js';
 import { projectName } from '../core/names.js';
 import { pageArray, pageInput, pageOutput } from '../core/page.js';
 import { envNameFor, pathComments, pathForKey, pathsFromComments, toVariables, variableNames } from './env-names.js';
@@ -231,7 +232,7 @@ export const secretOperations = [
       // Skipped as dotenv skips them, but never in silence: a key with a space or no `=` is a secret lost.
       const unread = unreadLines(input.content);
       const warnings = [
-        ...(unread.length > 0 ? [`line${unread.length > 1 ? 's' : ''} ${unread.join(', ')}: not KEY=value as dotenv reads it (a space in the key, no =?), so not imported`] : []),
+        ...(unread.length > 0 ? [`${linesPhrase(unread)}: not KEY=value as dotenv reads it (a space in the key, no =?), so not imported`] : []),
         ...protectedNames,
       ];
       return { prefix: input.prefix, ...result, skipped: [...result.skipped, ...emptyPaths], empty: empty.map((e) => e.key), warnings };

@@ -82,7 +82,7 @@ for (const backend of testBackends()) {
       await addProject(s, admin.actor, { name: 'unread' });
       const answer = await asAdmin.invoke('import_secrets', { prefix: 'project/unread/', content: WITH_UNREAD });
       assert.deepEqual([...(answer.created as string[])].sort(), ['project/unread/colon', 'project/unread/exported', 'project/unread/good', 'project/unread/last', 'project/unread/note']);
-      assert.deepEqual(answer.warnings, ['lines 3, 5, 8: not KEY=value as dotenv reads it (a space in the key, no =?), so not imported']);
+      assert.deepEqual(answer.warnings, ['lines 3, 5 and 8: not KEY=value as dotenv reads it (a space in the key, no =?), so not imported']);
       const clean = await asAdmin.invoke('import_secrets', { prefix: 'project/unread/', content: 'GOOD=1\n\n# comment\n' });
       assert.deepEqual(clean.warnings, [], 'blank and comment lines are no warning');
     });
