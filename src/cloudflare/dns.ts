@@ -136,9 +136,9 @@ export class DnsService {
   /**
    * Sends the ops: one call when there is one, else batches in order. Records what was done
    * as soon as each call returns, so an outage midway leaves the database describing exactly
-   * the part that reached Cloudflare.
+   * the part that reached Cloudflare. `created` holds the plan's view of each create: it gets
+   * the id Cloudflare gave the record.
    */
-  /** `created` holds the plan's view of each create: it gets the id Cloudflare gave the record. */
   private async execute(actor: string, operation: string, zone: Zone, ops: RecordOp[], fenced: Fenced, created: Map<RecordOp, RecordView>): Promise<DnsFailure[]> {
     const failures: DnsFailure[] = [];
     for (let i = 0; i < ops.length; i += BATCH_MAX) {
