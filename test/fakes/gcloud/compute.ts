@@ -2,6 +2,7 @@
 // setMachineType) and zone operations (get, wait). Every call needs a bearer token issued by
 // the fake OAuth server to an account allowed on the project in the path.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { InstanceStatus } from './types.js';
 import type { AccountStore } from './accounts.js';
 import { instancePath, MACHINE_SPECS, zoneLink, ZONES } from './compute-catalog.js';
 import { operationResource, type Effects, type FakeOperation, type OperationStore, type OperationType } from './compute-operations.js';
@@ -256,20 +257,24 @@ function emptyBody(req: Request): void {
   if (req.raw.trim() !== '') throw invalid('The request body must be empty.');
 }
 
-function start(ctx: Ctx): Answer {
+/**
+ * start and stop: nothing to do when the VM already is in the end state; else it passes through
+ * a transitional status while the operation runs, and goes back to where it was if that fails.
+ */
+function powerChange(ctx: Ctx, kind: 'start' | 'stop', states: { passing: InstanceStatus; end: InstanceStatus; stamp: 'lastStartTimestamp' | 'lastStopTimestamp' }): Answer {
   emptyBody(ctx.req);
-  return mutate(ctx, 'start', () => {
+  return mutate(ctx, kind, () => {
     const instance = instanceOr404(ctx.deps, ctx.params);
     notBusy(ctx.deps, instance);
-    if (instance.status === 'RUNNING') return { instance, effects: { done: () => undefined } };
+    if (instance.status === states.end) return { instance, effects: { done: () => undefined } };
     const before = instance.status;
     return {
       instance,
       effects: {
-        running: () => void (instance.status = 'STAGING'),
+        running: () => void (instance.status = states.passing),
         done: () => {
-          instance.status = 'RUNNING';
-          instance.lastStartTimestamp = googleTimestamp(ctx.deps.now());
+          instance.status = states.end;
+          instance[states.stamp] = googleTimestamp(ctx.deps.now());
         },
         fail: () => void (instance.status = before),
       },
@@ -277,25 +282,12 @@ function start(ctx: Ctx): Answer {
   });
 }
 
+function start(ctx: Ctx): Answer {
+  return powerChange(ctx, 'start', { passing: 'STAGING', end: 'RUNNING', stamp: 'lastStartTimestamp' });
+}
+
 function stop(ctx: Ctx): Answer {
-  emptyBody(ctx.req);
-  return mutate(ctx, 'stop', () => {
-    const instance = instanceOr404(ctx.deps, ctx.params);
-    notBusy(ctx.deps, instance);
-    if (instance.status === 'TERMINATED') return { instance, effects: { done: () => undefined } };
-    const before = instance.status;
-    return {
-      instance,
-      effects: {
-        running: () => void (instance.status = 'STOPPING'),
-        done: () => {
-          instance.status = 'TERMINATED';
-          instance.lastStopTimestamp = googleTimestamp(ctx.deps.now());
-        },
-        fail: () => void (instance.status = before),
-      },
-    };
-  });
+  return powerChange(ctx, 'stop', { passing: 'STOPPING', end: 'TERMINATED', stamp: 'lastStopTimestamp' });
 }
 
 function setMachineType(ctx: Ctx): Answer {
