@@ -26,8 +26,8 @@ export interface CheckResult {
 const SEVERITY: CheckState[] = ['current', 'missing', 'stale', 'hand-edited', 'malformed', 'failed'];
 
 /** `ok` is false when any block is not current: what `--check` turns into a non-zero exit. */
-export async function checkInstructions(ctx: ReadContext, projects: InstructionProject[]): Promise<{ ok: boolean; results: CheckResult[] }> {
-  const results = await eachPlan(ctx, projects, checkResult, (project, reason): CheckResult => ({ project: project.name, state: 'failed', files: [], reason, warnings: [] }));
+export async function checkInstructions(ctx: ReadContext, projects: InstructionProject[], among?: InstructionProject[]): Promise<{ ok: boolean; results: CheckResult[] }> {
+  const results = await eachPlan(ctx, { projects, among }, checkResult, (project, reason): CheckResult => ({ project: project.name, state: 'failed', files: [], reason, warnings: [] }));
   return { ok: results.every((r) => r.state === 'current'), results };
 }
 
@@ -47,8 +47,8 @@ export interface DiffResult {
   reason?: string;
 }
 
-export async function diffInstructions(ctx: ReadContext, projects: InstructionProject[]): Promise<{ results: DiffResult[] }> {
-  const results = await eachPlan(ctx, projects, diffResult, (project, reason): DiffResult => ({ project: project.name, diff: '', reason }));
+export async function diffInstructions(ctx: ReadContext, projects: InstructionProject[], among?: InstructionProject[]): Promise<{ results: DiffResult[] }> {
+  const results = await eachPlan(ctx, { projects, among }, diffResult, (project, reason): DiffResult => ({ project: project.name, diff: '', reason }));
   return { results };
 }
 
@@ -58,7 +58,12 @@ function diffResult(plan: ProjectPlan): DiffResult {
   return { project: plan.project.name, diff, ...(refused.length > 0 ? { refused: refused.join('; ') } : {}) };
 }
 
-async function eachPlan<T>(ctx: ReadContext, projects: InstructionProject[], view: (plan: ProjectPlan) => T, failed: (project: InstructionProject, reason: string) => T): Promise<T[]> {
+async function eachPlan<T>(
+  ctx: ReadContext,
+  targets: { projects: InstructionProject[]; among?: InstructionProject[] },
+  view: (plan: ProjectPlan) => T,
+  failed: (project: InstructionProject, reason: string) => T,
+): Promise<T[]> {
   const shared = await readSharedLayers(ctx.root);
-  return forEachProject(projects, async (project) => view(await planProject({ shared, facts: ctx.facts }, project)), failed);
+  return forEachProject(targets.projects, async (project) => view(await planProject({ shared, facts: ctx.facts }, project)), failed, { among: targets.among });
 }

@@ -11,10 +11,14 @@ export async function forEachProject<T>(
   projects: InstructionProject[],
   work: (project: InstructionProject) => Promise<T>,
   failed: (project: InstructionProject, reason: string) => T,
-  /** Called as each project finishes, in completion order (progress for whoever watches). */
-  onDone?: (result: T) => void,
+  options: {
+    /** Called as each project finishes, in completion order (progress for whoever watches). */
+    onDone?: (result: T) => void;
+    /** The projects whose directories those of the call must not share (they themselves by default). */
+    among?: InstructionProject[];
+  } = {},
 ): Promise<T[]> {
-  const shared = await sharedDirectories(projects);
+  const shared = await sharedDirectories(projects, options.among ?? projects);
   const results = new Array<T>(projects.length);
   let next = 0;
   const worker = async () => {
@@ -24,14 +28,15 @@ export async function forEachProject<T>(
       try {
         // Two projects writing one CLAUDE.md would overwrite each other's block on every run.
         if (others.length > 0) {
-          const how = others.some((o) => o.directory !== project.directory) ? ` (the same folder, reached through a link: ${others.map((o) => o.directory).join(', ')})` : '';
+          const elsewhere = [...new Set(others.map((o) => o.directory).filter((d) => d !== project.directory))];
+          const how = elsewhere.length > 0 ? ` (the same folder, reached through a link: ${elsewhere.join(', ')})` : '';
           throw new Error(`its directory ${project.directory} is also the directory of ${others.map((o) => o.name).join(', ')}${how}; give each project its own`);
         }
         results[i] = await work(project);
       } catch (err) {
         results[i] = failed(project, err instanceof Error ? err.message : String(err));
       }
-      onDone?.(results[i]!);
+      options.onDone?.(results[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, projects.length) }, worker));
@@ -39,13 +44,14 @@ export async function forEachProject<T>(
 }
 
 /**
- * For each project, the others whose directory is the same folder: the same path, or another
- * path to it (a symlink, a bind mount), told by device and inode. A directory that cannot be
- * looked at is compared by its path; its own work then says what is wrong with it.
+ * For each project, the others of `among` whose directory is the same folder: the same path, or
+ * another path to it (a symlink, a bind mount), told by device and inode. A directory that cannot
+ * be looked at is compared by its path; its own work then says what is wrong with it.
  */
-async function sharedDirectories(projects: InstructionProject[]): Promise<Map<string, InstructionProject[]>> {
+async function sharedDirectories(projects: InstructionProject[], among: InstructionProject[]): Promise<Map<string, InstructionProject[]>> {
+  const everyone = [...new Map([...among, ...projects].map((project) => [project.name, project])).values()];
   const keys = await Promise.all(
-    projects.map((project) =>
+    everyone.map((project) =>
       stat(project.directory).then(
         (s) => `inode ${s.dev}:${s.ino}`,
         () => `path ${resolve(project.directory)}`,
@@ -53,6 +59,10 @@ async function sharedDirectories(projects: InstructionProject[]): Promise<Map<st
     ),
   );
   const byKey = new Map<string, InstructionProject[]>();
-  projects.forEach((project, i) => byKey.set(keys[i]!, [...(byKey.get(keys[i]!) ?? []), project]));
-  return new Map(projects.map((project, i) => [project.name, byKey.get(keys[i]!)!.filter((other) => other.name !== project.name)]));
+  const keyOf = new Map<string, string>();
+  everyone.forEach((project, i) => {
+    keyOf.set(project.name, keys[i]!);
+    byKey.set(keys[i]!, [...(byKey.get(keys[i]!) ?? []), project]);
+  });
+  return new Map(projects.map((project) => [project.name, byKey.get(keyOf.get(project.name)!)!.filter((other) => other.name !== project.name)]));
 }

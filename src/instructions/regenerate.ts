@@ -44,7 +44,7 @@ export interface RegenerateReport {
 export async function regenerateInstructions(
   ctx: InstructionsContext,
   projects: InstructionProject[],
-  options: { onHandEdit?: OnHandEdit; onResult?: (result: RegenerateResult) => void } = {},
+  options: { onHandEdit?: OnHandEdit; onResult?: (result: RegenerateResult) => void; among?: InstructionProject[] } = {},
 ): Promise<RegenerateReport> {
   const shared = await readSharedLayers(ctx.root);
   const onHandEdit = options.onHandEdit ?? 'refuse';
@@ -52,7 +52,7 @@ export async function regenerateInstructions(
     projects,
     (project) => ctx.lock.run(resolve(project.directory), () => regenerateProject(ctx, shared, project, onHandEdit)),
     (project, reason): RegenerateResult => ({ project: project.name, status: 'failed', reason }),
-    options.onResult,
+    { onDone: options.onResult, among: options.among },
   );
   const counts: Record<RegenerateStatus, number> = { updated: 0, unchanged: 0, refused: 0, failed: 0 };
   for (const result of results) counts[result.status]++;

@@ -87,6 +87,7 @@ export class InstructionsService {
     const report = await regenerateInstructions(this.ctx, targets.projects, {
       onHandEdit: input.onHandEdit,
       onResult: (r) => progress({ message: `${r.project}: ${r.status}`, progress: ++done, total: targets.projects.length }),
+      among: targets.among,
     });
     const results = byProject<RegenerateRow>([...report.results, ...targets.skipped.map((s) => ({ ...s, status: 'skipped' as const }))]);
     const counts = { ...report.counts, skipped: targets.skipped.length };
@@ -104,7 +105,7 @@ export class InstructionsService {
   /** `ok` is false when any block is stale, hand-edited, missing or malformed, or a project failed. */
   async check(principal: Principal, project: string | undefined): Promise<{ ok: boolean; results: CheckRow[] }> {
     const targets = await this.targets.resolve(await this.scope(principal, project, 'instructions.check'));
-    const checked = await checkInstructions(this.ctx, targets.projects);
+    const checked = await checkInstructions(this.ctx, targets.projects, targets.among);
     // CLAUDE.md current but .mcp.json pointing at the old address leaves the agent without its tools.
     let ok = checked.ok;
     for (const row of checked.results) {
@@ -123,7 +124,7 @@ export class InstructionsService {
   /** What regeneration would change, as one patch: each project's diff after a `# <project> (<directory>)` line. */
   async diff(principal: Principal, project: string | undefined): Promise<{ patch: string; results: DiffRow[]; failed: boolean }> {
     const targets = await this.targets.resolve(await this.scope(principal, project, 'instructions.diff'));
-    const { results } = await diffInstructions(this.ctx, targets.projects);
+    const { results } = await diffInstructions(this.ctx, targets.projects, targets.among);
     const directories = new Map(targets.projects.map((p) => [p.name, p.directory]));
     const shown = rootShownTo(principal, this.deps.root);
     const rows = byProject<DiffRow>([...results.map(({ diff, ...rest }): DiffRow => diffRowShown({ ...rest, changes: diff !== '' }, shown)), ...targets.skipped.map(skippedDiff)]);

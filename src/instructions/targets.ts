@@ -16,6 +16,11 @@ export interface Skipped {
 export interface Targets {
   projects: InstructionProject[];
   skipped: Skipped[];
+  /**
+   * Every project with a directory here, those of the call included: a call naming one project
+   * must still see another whose directory is the same folder, or it writes that project's file.
+   */
+  among: InstructionProject[];
 }
 
 const PAGE = 200;
@@ -38,14 +43,12 @@ export class TargetResolver {
 
   /** `name`, or every project when it is undefined. */
   async resolve(name: string | undefined): Promise<Targets> {
-    if (name !== undefined) return { projects: [await this.one(name)], skipped: [] };
+    const named = name === undefined ? undefined : await this.one(name);
     const [all, agentsMd] = await Promise.all([this.all(), this.agentsMd()]);
-    const targets: Targets = { projects: [], skipped: [] };
-    for (const project of all) {
-      if (project.directory) targets.projects.push(toTarget(project, project.directory, agentsMd));
-      else targets.skipped.push({ project: project.name, reason: noDirectory(project.name) });
-    }
-    return targets;
+    const among = all.flatMap((project) => (project.directory ? [toTarget(project, project.directory, agentsMd)] : []));
+    if (named) return { projects: [named], skipped: [], among };
+    const skipped = all.filter((project) => !project.directory).map((project) => ({ project: project.name, reason: noDirectory(project.name) }));
+    return { projects: among, skipped, among };
   }
 
   private all(): Promise<Project[]> {

@@ -33,6 +33,14 @@ async function directoryNote(directory: string | null | undefined): Promise<stri
   return found.isDirectory() ? undefined : `${directory} is not a directory`;
 }
 
+/** Another project at the same path: the two would write one CLAUDE.md, so instructions refuse both. */
+async function sharedNote(q: Queryable, name: string, directory: string | null | undefined): Promise<string | undefined> {
+  if (!directory) return undefined;
+  const { rows } = await q.query<{ name: string }>('SELECT name FROM projects WHERE directory = $1 AND name <> $2 ORDER BY name', [directory, name]);
+  if (rows.length === 0) return undefined;
+  return `${directory} is also the directory of ${rows.map((r) => r.name).join(', ')}: instructions are refused for each project sharing a directory until each has its own`;
+}
+
 function describeHoldings(held: Holdings[]): string {
   return held.map((h) => `${h.domain}: ${h.count} (${h.sample.join(', ')}${h.count > h.sample.length ? ', …' : ''})`).join('; ');
 }
@@ -65,7 +73,8 @@ export class ProjectService {
         [input.name, input.description ?? null, input.directory ?? null, now],
       );
       if (!rows[0]) return { project: await this.unchanged(tx, await this.find(input.name, tx), input), created: false, notes: [] };
-      const notes = note ? [note] : [];
+      const shared = await sharedNote(tx, input.name, input.directory);
+      const notes = [note, shared].filter((n) => n !== undefined);
       for (const { data } of this.deps.data()) {
         const added = await data.added?.(input.name, tx, actor, input.options ?? {});
         if (added) notes.push(added);
@@ -131,7 +140,8 @@ export class ProjectService {
     );
     if (!rows[0]) throw noProject(name);
     await this.deps.audit.record({ actor, action: 'project.update', target: name, outcome: 'ok', detail: { fields: Object.keys(change) } });
-    return { project: toProject(rows[0]), notes: note ? [note] : [] };
+    const shared = await sharedNote(this.deps.db, name, change.directory);
+    return { project: toProject(rows[0]), notes: [note, shared].filter((n) => n !== undefined) };
   }
 
   /**

@@ -284,6 +284,28 @@ for (const backend of testBackends()) {
       }
     });
 
+    test("a project added at another's directory is told so, and regenerating, checking or diffing it by name refuses instead of writing the other's CLAUDE.md", async () => {
+      await addProject('solo', '# Solo\n');
+      await admin.invoke('regenerate_instructions', { project: 'solo' });
+      const before = await host.claude('solo');
+      const directory = (await admin.invoke('get_project', { project: 'solo' })).directory as string;
+      const added = await admin.invoke('add_project', { project: 'solo-twin', directory });
+      assert.deepEqual((added.notes as string[]).filter((n) => !n.startsWith('port range')), [`${directory} is also the directory of solo: instructions are refused for each project sharing a directory until each has its own`]);
+      try {
+        const shared = new RegExp(`^its directory ${directory.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is also the directory of solo; give each project its own$`);
+        const regenerated = await admin.invoke('regenerate_instructions', { project: 'solo-twin' });
+        assert.equal(rowOf(regenerated, 'solo-twin').status, 'failed');
+        assert.match(rowOf(regenerated, 'solo-twin').reason!, shared);
+        assert.equal(await host.claude('solo'), before, "solo's CLAUDE.md still names solo");
+        for (const operation of ['check_instructions', 'diff_instructions']) {
+          const row = rowOf(await admin.invoke(operation, { project: 'solo-twin' }), 'solo-twin');
+          assert.match(row.reason!, shared, operation);
+        }
+      } finally {
+        await admin.invoke('remove_project', { project: 'solo-twin' });
+      }
+    });
+
     test('regenerate needs one project or all, and adopt or overwrite, not both', async () => {
       await assertRejects(admin.invoke('regenerate_instructions', {}), 'invalid_input', /give either project .* or all/);
       await assertRejects(admin.invoke('regenerate_instructions', { project: 'meta', all: true }), 'invalid_input', /give either project/);

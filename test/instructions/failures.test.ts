@@ -170,6 +170,21 @@ test('a directory reached through a symlink is the same directory: both projects
   assert.equal(await readFile(join(tree.dir('alpha'), 'CLAUDE.md'), 'utf8').catch(() => 'none'), 'none', 'neither wrote the shared CLAUDE.md');
 });
 
+test('a call naming one project still sees the other projects sharing its directory: it fails, and their file is not written', async (t) => {
+  const tree = await makeTree(t);
+  const linked = join(tree.base, 'alpha-link');
+  await symlink(tree.dir('alpha'), linked);
+  const twin = { ...tree.projects[1]!, name: 'alpha-twin' };
+  const viaLink = { ...tree.projects[1]!, name: 'alpha-link', directory: linked };
+  for (const name of ['alpha-twin', 'alpha-link']) tree.facts.set(name, tree.facts.get('alpha')!);
+  const among = [...tree.projects, twin, viaLink];
+  const report = await regenerateInstructions(tree.ctx, [viaLink], { among });
+  assert.equal(report.results.length, 1);
+  // The folder reached through the link is named once, though two projects sit there.
+  assert.equal(reasonOf(report, 'alpha-link'), `failed: its directory ${linked} is also the directory of alpha, alpha-twin (the same folder, reached through a link: ${tree.dir('alpha')}); give each project its own`);
+  assert.equal(await readFile(join(tree.dir('alpha'), 'CLAUDE.md'), 'utf8').catch(() => 'none'), 'none', 'alpha-link did not write the shared CLAUDE.md');
+});
+
 test('a failing facts lookup fails only that project', async (t) => {
   const tree = await makeTree(t);
   const facts = tree.ctx.facts;
