@@ -287,7 +287,10 @@ export class SecretsService {
     const hint = path.startsWith('meta/')
       ? 'meta/ paths need an admin token'
       : `a project token may use ${projectFolder(project)} and paths granted to it`;
-    throw forbidden(`project ${project} may not ${mode} ${path}: ${hint}; an admin can run \`supervisor secrets grant ${project} ${path} --access ${mode}\``);
+    // A grant is a prefix: granting a secret's path also grants any secret stored under it, which the advice must say.
+    throw forbidden(
+      `project ${project} may not ${mode} ${path}: ${hint}; an admin can run \`supervisor secrets grant ${project} ${path} --access ${mode}\` (it covers ${folderOf(path)} too, like any grant)`,
+    );
   }
 
   async get(principal: Principal, input: { path: string; version?: number }): Promise<SecretMeta & { value: string; expired: boolean }> {

@@ -67,6 +67,8 @@ for (const backend of testBackends()) {
     test("odin's token cannot read consilio's secret over REST: 403, audited as a denied secret.read", async () => {
       const error = expectError(await odin.get('secret', { path: 'project/consilio/x' }), 403, 'forbidden');
       assert.match(error.message, /project odin may not read project\/consilio\/x/);
+      // The advice grants a prefix, and says what else that covers.
+      assert.match(error.message, /`supervisor secrets grant odin project\/consilio\/x --access read` \(it covers project\/consilio\/x\/ too, like any grant\)$/);
       assert.doesNotMatch(error.message, /consilio-only/);
       findRow(await audit(daemon), { action: 'secret.read', target: 'project/consilio/x', outcome: 'denied', actor: /odin/ });
     });
