@@ -5,6 +5,7 @@ import { argName, kebab, usageLine } from './help.js';
 import { SupervisorError } from '../core/errors.js';
 import { UsageError } from './usage-error.js';
 import { jsonSyntaxReason } from '../core/json-syntax.js';
+import { utf8Text } from '../core/utf8.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -13,16 +14,11 @@ export interface Stdin {
   read(): Promise<string>;
 }
 
-/**
- * Bytes as UTF-8 text, refused when they are not: Buffer's decoding would put U+FFFD in place of
- * each bad byte, and a secret or a file would be stored altered without a word.
- */
+/** Bytes as UTF-8 text (see utf8Text), refused when they are not. */
 function utf8(bytes: Buffer, where: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new SupervisorError('invalid_input', `${where} is not UTF-8 text; only text is stored (base64-encode binary data)`);
-  }
+  const text = utf8Text(bytes);
+  if (text === undefined) throw new SupervisorError('invalid_input', `${where} is not UTF-8 text; only text is stored (base64-encode binary data)`);
+  return text;
 }
 
 async function readStdin(): Promise<string> {

@@ -8,6 +8,7 @@ import { lstat, open, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { forbidden, invalidInput, notFound, SupervisorError } from './errors.js';
 import { errnoCode, fsFailure } from './fs-errors.js';
+import { utf8Text } from './utf8.js';
 
 export interface ResolvedFile {
   /** The path as named under the base, for messages. */
@@ -80,7 +81,9 @@ export async function readInside(base: string, relativePath: string, what: strin
   try {
     const opened = await realpath(`/proc/self/fd/${handle.fd}`).catch(() => target.path);
     mustBeInside(baseReal, opened, target.shown, what);
-    return await handle.readFile('utf8');
+    const text = utf8Text(await handle.readFile());
+    if (text === undefined) throw invalidInput(`${target.shown} is not UTF-8 text; convert it to UTF-8`, { path: target.shown });
+    return text;
   } finally {
     await handle.close();
   }

@@ -16,6 +16,7 @@ import { knownPlaceholdersHint, unknownPlaceholders } from './placeholders.js';
 import { byCodeUnits } from '../core/order.js';
 import { CHECKOUT_DIR_MODE, CHECKOUT_FILE_MODE } from './modes.js';
 import { lineCount } from './text.js';
+import { utf8Text } from '../core/utf8.js';
 
 export const LAYERS = ['core', 'meta', 'project'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -96,8 +97,8 @@ async function readLayerFile(layer: Layer, dir: string, name: string, inside?: I
   const path = join(dir, name);
   if (!FILE_NAME.test(name)) return `${path}: ${nameRule}`;
   try {
-    const raw = inside ? await readInside(inside.base, relative(inside.base, path), inside.what) : await readFile(path, 'utf8');
-    if (raw === undefined) return `${path}: removed while it was being read`;
+    const raw = inside ? await readInside(inside.base, relative(inside.base, path), inside.what) : utf8Text(await readFile(path));
+    if (raw === undefined) return inside ? `${path}: removed while it was being read` : `${path} is not UTF-8 text; convert it to UTF-8`;
     const text = raw.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
     return markerLinesProblem(path, text)?.message ?? { layer, name, source: `${layer}/${name}`, path, text };
   } catch (err) {

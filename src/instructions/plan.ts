@@ -9,6 +9,7 @@ import { realDirectory, resolveInside, type ResolvedFile } from '../core/inside.
 import type { SharedLayers } from './layers.js';
 import { lintLength, lintRepeats } from './lint.js';
 import type { Facts } from './placeholders.js';
+import { utf8Text } from '../core/utf8.js';
 
 /**
  * current: the block is what would be generated now; stale: generated earlier, layers or facts
@@ -91,7 +92,7 @@ async function planFile(target: ResolvedFile, output: ManagedOutput): Promise<Fi
 /** The file as text, refused when it is not UTF-8: rewriting it would change bytes outside the block. */
 async function readText(target: ResolvedFile): Promise<string> {
   const bytes = await describingFsErrors('read', target.shown, () => readFile(target.path));
-  const text = bytes.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(bytes)) throw invalidInput(`${target.shown} is not UTF-8 text; convert it to UTF-8 so its own text can be kept byte for byte`, { path: target.shown });
+  const text = utf8Text(bytes);
+  if (text === undefined) throw invalidInput(`${target.shown} is not UTF-8 text; convert it to UTF-8 so its own text can be kept byte for byte`, { path: target.shown });
   return text;
 }

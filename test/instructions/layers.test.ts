@@ -1,7 +1,7 @@
 // Layer files: read in a fixed order, listed per project, and written only where they belong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listLayers, readLayer, writeLayerFile } from '../../src/instructions/layers.js';
 import { makeTree, writeFiles } from './fixture.js';
@@ -34,6 +34,18 @@ test('listLayers: shared layers without a project; core, meta (for meta only) an
   assert.deepEqual(names(alpha.files), ['core/10-ports.md', 'core/20-secrets.md', 'project/own.md']);
   assert.deepEqual(alpha.files.at(-1), { layer: 'project', name: 'own.md', path: join(tree.dir('alpha'), '.claude-specific', 'own.md'), lines: 2, bytes: 8 });
   assert.deepEqual(names((await listLayers(tree.root, tree.projects[0]!)).files), ['core/10-ports.md', 'core/20-secrets.md', 'meta/00-meta.md']);
+});
+
+test('a layer file that is not UTF-8 is a problem, shared or in the project, not text with U+FFFD in it', async (t) => {
+  const tree = await makeTree(t);
+  const bad = Buffer.from('## bad \xff\xfe here\n', 'latin1');
+  const core = join(tree.root, '.supervisor-core', '80-bad.md');
+  const own = join(tree.dir('alpha'), '.claude-specific', '80-bad.md');
+  await mkdir(join(tree.dir('alpha'), '.claude-specific'), { recursive: true });
+  for (const path of [core, own]) await writeFile(path, bad);
+  const alpha = await listLayers(tree.root, tree.projects[1]!);
+  assert.ok(!alpha.files.some((f) => f.name === '80-bad.md'), 'neither file is used');
+  assert.deepEqual(alpha.problems, [`${core} is not UTF-8 text; convert it to UTF-8`, `${own} is not UTF-8 text; convert it to UTF-8`]);
 });
 
 test('writeLayerFile creates, replaces (keeping the mode) and leaves an identical file alone', async (t) => {
