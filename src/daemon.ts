@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { httpUrl, type Config } from './core/config.js';
 import { ensureDataDir, lockDataDir, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
-import { SupervisorError } from './core/errors.js';
+import { invalidInput, SupervisorError } from './core/errors.js';
 import { createLogger, type Logger } from './core/log.js';
 import type { Db } from './core/db.js';
 import type { Clock } from './core/clock.js';
@@ -61,6 +61,11 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
       // The one start failure a person fixes by choosing: say which port and how, not "internal".
       if (err.code === 'EADDRINUSE') {
         throw new SupervisorError('conflict', `port ${config.port} on ${config.host} is in use (another daemon? \`supervisor daemon status\`, or \`supervisor port check ${config.port}\`); stop what holds it, or start on another port with SUPERVISOR_PORT`, { port: config.port });
+      }
+      // A host name that does not resolve, or an address no interface here has: the setting is wrong.
+      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EADDRNOTAVAIL') {
+        const why = err.code === 'EADDRNOTAVAIL' ? 'is not an address of this host' : 'does not resolve to an address';
+        throw invalidInput(`setting host (SUPERVISOR_HOST) is invalid: ${config.host} ${why} (${err.code}); use 127.0.0.1, ::1, 0.0.0.0 or an address of this host`, { field: 'host' });
       }
       throw err;
     });

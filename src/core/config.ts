@@ -121,6 +121,8 @@ export function readConfig(env: NodeJS.ProcessEnv, tables: readonly SettingsTabl
   const filePath = configFilePath(env, home);
   if (explicitFile && !existsSync(filePath)) throw invalidInput(`${CONFIG_FILE_ENV} names ${filePath}, which does not exist`);
   const sources: SettingSources = { env, file: existsSync(filePath) ? readConfigFile(filePath, known) : {}, fileName: filePath };
+  // The data dir was chosen above, before the file could be read: a home in it would be shown as used and never be.
+  if (Object.hasOwn(sources.file, 'home')) throw invalidInput(`config file ${filePath} sets home: ${CORE_SETTINGS.home.notSettable}`);
   const core = readSettings(CORE_SETTINGS, sources);
   const domains = Object.fromEntries(tables.map((t) => [t.id, readSettings(t.settings ?? {}, sources)]));
   return { ...core, home, domains, configFile: filePath, env, fileAtStart: sources.file };

@@ -51,11 +51,26 @@ export function rawSetting(name: string, def: SettingDef, sources: SettingSource
  */
 export function parseSetting(name: string, def: SettingDef, raw: unknown, from: string = def.env): unknown {
   const result = def.schema.safeParse(raw);
-  if (!result.success) {
-    const reason = result.error.issues[0]?.message ?? 'invalid value';
-    throw invalidInput(`setting ${name} (${from}) is invalid: ${reason}`);
-  }
+  if (!result.success) throw invalidInput(`setting ${name} (${from}) is invalid: ${reasonOf(result.error.issues[0], raw)}`);
   return result.data;
+}
+
+/**
+ * zod's words for a setting's value, in the value's terms where they are not: "expected number,
+ * received NaN" for `abc`, "expected int, received number" for `1.5`, and "Invalid input" for
+ * a word a union of true/false refused.
+ */
+function reasonOf(issue: z.core.$ZodIssue | undefined, raw: unknown): string {
+  if (!issue) return 'invalid value';
+  const shown = JSON.stringify(raw);
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return `${shown} is not a number`;
+  if (issue.code === 'invalid_type' && issue.expected === 'int') return `${shown} is not a whole number`;
+  if (issue.code === 'invalid_value') return `${shown} is not one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'invalid_union') {
+    const options = issue.errors.flat().find((i) => i.code === 'invalid_value');
+    if (options) return reasonOf(options, raw);
+  }
+  return issue.message;
 }
 
 /** Reads every setting of one table. */

@@ -159,6 +159,21 @@ describe('a daemon whose port is taken', () => {
   });
 });
 
+describe('a daemon on an address this host does not have', () => {
+  test('names the host setting and what to use, not an internal error', async () => {
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-bad-host-'));
+    try {
+      // 192.0.2.1 is TEST-NET-1: no host has it.
+      const r = await runCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_HOST: '192.0.2.1', SUPERVISOR_PORT: '0' }), timeoutMs: 120_000 });
+      assert.equal(r.code, 1, describeResult(r));
+      assert.match(r.stderr, /^supervisor: invalid_input: setting host \(SUPERVISOR_HOST\) is invalid: 192\.0\.2\.1 is not an address of this host \(EADDRNOTAVAIL\); use 127\.0\.0\.1, ::1, 0\.0\.0\.0 or an address of this host/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a daemon on a port allocated to a service", () => {
   test('says so in its banner, and how to settle it', async () => {
     assertCliBuilt();

@@ -38,6 +38,23 @@ test('an unknown key in the config file is refused, listing the known ones', () 
   assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }), /unknown settings: prot; known: home/);
 });
 
+test('home in a config file is refused: the data dir is chosen before the file is read, so it would be shown as used and never be', () => {
+  const file = join(home, 'with-home.yaml');
+  writeFileSync(file, `home: ${join(home, 'elsewhere')}\n`);
+  assert.throws(
+    () => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }),
+    (err) => err instanceof SupervisorError && err.code === 'invalid_input' && err.message === `config file ${file} sets home: home (SUPERVISOR_HOME) is where the config file lives, so it cannot be set in it; set the variable instead`,
+  );
+});
+
+test("a value of the wrong kind is named in the value's terms, with the accepted words where there are some", () => {
+  const refused = (env: Record<string, string>, reason: string) => assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, ...env }), (err) => err instanceof Error && err.message.endsWith(` is invalid: ${reason}`));
+  refused({ SUPERVISOR_PORT: 'abc' }, '"abc" is not a number');
+  refused({ SUPERVISOR_SECRET_CACHE_BYTES: '1.5' }, '"1.5" is not a whole number');
+  refused({ SUPERVISOR_PIV_RESUME_ON_START: 'maybe' }, '"maybe" is not one of true, false');
+  refused({ SUPERVISOR_LOG_LEVEL: 'loud' }, '"loud" is not one of fatal, error, warn, info, debug, trace, silent');
+});
+
 test('port policy settings: block start and size, and a comma-separated deny list', () => {
   const config = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT_BLOCK_START: '4000', SUPERVISOR_PORT_BLOCK_SIZE: '50', SUPERVISOR_PORT_DENY_LIST: '5432, 6379' });
   assert.deepEqual(config.domains.ports, { portBlockStart: 4000, portBlockSize: 50, portDenyList: [5432, 6379] });
