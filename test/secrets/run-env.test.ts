@@ -51,6 +51,13 @@ for (const backend of testBackends()) {
       ]);
     });
 
+    test("meta's command gets the meta/ secrets by default (its own folder), not project/meta/", async () => {
+      await s.secrets.set(admin, { path: 'meta/mail/smtp_password', value: 'smtp-1' });
+      await s.secrets.set(admin, { path: 'project/meta/greeting', value: 'hello' });
+      const answer = (await asAdmin.invoke('get_run_env', { project: 'meta' })) as { variables: Array<{ name: string; path: string | null }> };
+      assert.deepEqual(answer.variables.map((v) => [v.name, v.path]), [['SMTP_PASSWORD', 'meta/mail/smtp_password']]);
+    });
+
     test('a project that does not exist is not_found, not an empty environment', async () => {
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'shpo' }), isError('not_found', /shpo/));
     });
