@@ -197,7 +197,7 @@ export const secretOperations = [
       unchanged: z.array(z.string()),
       skipped: z.array(z.string()).describe('Paths not written: they exist and overwrite is false, or the value is empty'),
       empty: z.array(z.string()).describe('Keys with an empty value (skipped: secrets cannot be empty)'),
-      warnings: z.array(z.string()).describe('Lines dotenv skips (by number), and stored variables get_run_env refuses unless allowed (PATH…)'),
+      warnings: z.array(z.string()).describe('Lines dotenv skips, keys that come back renamed, and variables get_run_env refuses unless allowed (PATH…)'),
     }),
     handler: async ({ svc, principal }, input) => {
       const entries = parseEnvFile(input.content);
@@ -229,10 +229,16 @@ export const secretOperations = [
         .map((p) => ({ path: p.path, name: envNameFor(p.path) }))
         .filter((v) => isProtected(v.name))
         .map((v) => `${v.path} becomes ${v.name}, which get_run_env and supervisor run refuse to set unless allowed (allow ${v.name}); rename the key if it is not meant to replace it`);
+      // Paths are lower-case and variables [A-Z0-9_]: MiXeD, DOT.NAME or 1ST would come back as MIXED, DOT_NAME, _1ST.
+      const renamed = paths
+        .map((p) => ({ key: keyAt.get(p.path)!, path: p.path, name: envNameFor(p.path) }))
+        .filter((v) => v.name !== v.key)
+        .map((v) => `${v.key} is stored at ${v.path}, which get_run_env, supervisor run and export_secrets give as ${v.name}`);
       // Skipped as dotenv skips them, but never in silence: a key with a space or no `=` is a secret lost.
       const unread = unreadLines(input.content);
       const warnings = [
         ...(unread.length > 0 ? [`${linesPhrase(unread)}: not KEY=value as dotenv reads it (a space in the key, no =?), so not imported`] : []),
+        ...renamed,
         ...protectedNames,
       ];
       return { prefix: input.prefix, ...result, skipped: [...result.skipped, ...emptyPaths], empty: empty.map((e) => e.key), warnings };

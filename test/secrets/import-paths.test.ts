@@ -87,6 +87,18 @@ for (const backend of testBackends()) {
       assert.deepEqual(clean.warnings, [], 'blank and comment lines are no warning');
     });
 
+    test('a key that would come back under another name is imported and said so; one that comes back as it is, is not', async () => {
+      await addProject(s, admin.actor, { name: 'names' });
+      const answer = await asAdmin.invoke('import_secrets', { prefix: 'project/names/', content: 'MiXeD=a\nDOT.NAME=b\n1START=c\nPLAIN_KEY=d\n# supervisor-path STRIPE_KEY stripe-key\nSTRIPE_KEY=e\n' });
+      assert.deepEqual(answer.warnings, [
+        'MiXeD is stored at project/names/mixed, which get_run_env, supervisor run and export_secrets give as MIXED',
+        'DOT.NAME is stored at project/names/dot.name, which get_run_env, supervisor run and export_secrets give as DOT_NAME',
+        '1START is stored at project/names/1start, which get_run_env, supervisor run and export_secrets give as _1START',
+      ]);
+      const run = (await asAdmin.invoke('get_run_env', { project: 'names' })) as { variables: Array<{ name: string }> };
+      assert.deepEqual(run.variables.map((v) => v.name).sort(), ['DOT_NAME', 'MIXED', 'PLAIN_KEY', 'STRIPE_KEY', '_1START'], 'the names the warnings gave');
+    });
+
     test('keys that supervisor-path comments put at one path are refused as one secret, before anything is written', async () => {
       const collisions = [
         '# supervisor-path A same\n# supervisor-path B same\nA=one\nB=two\n',
