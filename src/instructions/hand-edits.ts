@@ -4,7 +4,7 @@
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { InstructionProject } from './assemble.js';
-import { makeDirectory } from '../core/files.js';
+import { createFileExclusive, makeDirectory } from '../core/files.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { resolveInside } from '../core/inside.js';
 import { LAYER_DIRS } from './layers.js';
@@ -41,7 +41,7 @@ export async function keepHandEdits(clock: Clock, project: InstructionProject, e
 }
 
 /**
- * Writes the lines added by hand to `.claude-specific/adopted-<date>.md`. Lines are compared
+ * Writes the lines added by hand to `.claude-specific/adopted-<date>.md` (`adopted-<date>_<hhmmss>.md` after the day's first). Lines are compared
  * with what the block would contain now, so when layers also changed since the edit, their old
  * text can come along: the file is named in the result for a person to review.
  */
@@ -64,12 +64,17 @@ async function adoptEdits(clock: Clock, project: InstructionProject, edited: Fil
 }
 
 async function writeAdopted(clock: Clock, project: InstructionProject, added: string[]): Promise<string> {
-  const date = clock.now().toISOString().slice(0, 10);
+  const now = clock.now().toISOString();
+  const date = now.slice(0, 10);
   // Checked like any write into the project: .claude-specific/ may be a link out of it.
   const probe = await resolveInside(project.directory, join(LAYER_DIRS.project, `adopted-${date}.md`), 'project directory');
   const dir = dirname(probe.path);
   await describingFsErrors('create', dir, () => makeDirectory(dir, CHECKOUT_DIR_MODE));
   // The text was rendered output: braces in it are literal, not placeholders.
   const text = `${added.join('\n\n').replace(/\{\{/g, '\\{{')}\n`;
-  return createUniqueFile(dir, `adopted-${date}`, '.md', text, CHECKOUT_FILE_MODE);
+  const first = join(dir, `adopted-${date}.md`);
+  if (await describingFsErrors('create', first, () => createFileExclusive(first, text, CHECKOUT_FILE_MODE))) return first;
+  // Layers are assembled in name order: a later adoption that day is named by its time after "_",
+  // which sorts after the day's first ("_" after ".") and after the earlier ones, where "-2" sorted before.
+  return createUniqueFile(dir, `adopted-${date}_${now.slice(11, 19).replace(/:/g, '')}`, '.md', text, CHECKOUT_FILE_MODE);
 }

@@ -4,7 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
 import { count, inside, makeTree, outside } from './fixture.js';
 
@@ -146,6 +146,23 @@ describe('hand edits', () => {
     // Settled: the next run has nothing to do.
     const again = await regenerateInstructions(tree.ctx, tree.projects);
     assert.deepEqual(again.counts, { updated: 0, unchanged: 3, refused: 0, failed: 0 });
+  });
+
+  test('adoptions on one day are assembled in the order they were made: a later one is named by its time, after the first', async (t) => {
+    const { tree, file } = await editedTree(t);
+    const adopt = async () => {
+      const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+      return alpha.status === 'updated' ? basename(alpha.adopted!) : alpha.status;
+    };
+    assert.equal(await adopt(), 'adopted-2026-03-04.md');
+    for (const [edit, at] of [['Second edit.', '2026-03-04T09:30:00Z'], ['Third edit.', '2026-03-04T21:00:00Z']] as const) {
+      tree.clock.set(new Date(at));
+      await writeFile(file, (await readFile(file, 'utf8')).replace('Read credentials with', `${edit}\n\nRead credentials with`));
+      await adopt();
+    }
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /sources=[^ ]*,project\/adopted-2026-03-04\.md,project\/adopted-2026-03-04_093000\.md,project\/adopted-2026-03-04_210000\.md /);
+    assert.ok(text.indexOf(EDIT) < text.indexOf('Second edit.') && text.indexOf('Second edit.') < text.indexOf('Third edit.'), 'the edits in the order they were made');
   });
 
   test("under the CLI's umask (077) the files put in a checkout stay readable by the project's users and git: 0644, folders 0755", async (t) => {
