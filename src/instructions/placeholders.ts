@@ -55,7 +55,7 @@ function secretBullets(paths: readonly string[]): string[] {
     folders.set(folder, [...(folders.get(folder) ?? []), path]);
   }
   const many = (items: string[]) => items.length > FOLDER_LISTED;
-  return [...folders].flatMap(([folder, items]) => (many(items) ? [`${folder} (${items.length} secrets; \`list_secrets\` with prefix ${folder} names them)`] : items));
+  return [...folders].flatMap(([folder, items]) => (many(items) ? [`${folder} (${items.length} secrets directly in it; \`list_secrets\` with prefix ${folder} and recursive false names them)`] : items));
 }
 
 export const PLACEHOLDERS: Record<string, Placeholder> = {

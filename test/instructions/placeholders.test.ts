@@ -46,12 +46,15 @@ test('a project with nothing yet gets readable placeholders, not empty ones', ()
   assert.equal(render('{{ports.range}}|{{ports.services}}|{{secrets.paths}}|{{mcp.toolsets}}', empty), 'none yet|- (none yet)|- (none yet)|none');
 });
 
-test('thousands of secret paths: a folder of many is one bullet with its count, the few elsewhere are listed', () => {
+test('thousands of secret paths: a folder of many is one bullet with the count directly in it, the few elsewhere are listed', () => {
   const bulk = Array.from({ length: 3000 }, (_, i) => `project/consilio/bulk/key_${String(i).padStart(4, '0')}`);
+  const deeper = Array.from({ length: 6 }, (_, i) => `project/consilio/bulk/old/key_${i}`);
   const few = ['project/consilio/database_url', 'project/consilio/stripe_key'];
-  const lines = render('{{secrets.paths}}', { ...FACTS, secretPaths: [...bulk, ...few] })!.split('\n');
+  const lines = render('{{secrets.paths}}', { ...FACTS, secretPaths: [...bulk, ...deeper, ...few] })!.split('\n');
+  // The count and the list the hint gives agree: list_secrets is recursive unless told.
   assert.deepEqual(lines, [
-    '- project/consilio/bulk/ (3000 secrets; `list_secrets` with prefix project/consilio/bulk/ names them)',
+    '- project/consilio/bulk/ (3000 secrets directly in it; `list_secrets` with prefix project/consilio/bulk/ and recursive false names them)',
+    '- project/consilio/bulk/old/ (6 secrets directly in it; `list_secrets` with prefix project/consilio/bulk/old/ and recursive false names them)',
     '- project/consilio/database_url',
     '- project/consilio/stripe_key',
   ]);
