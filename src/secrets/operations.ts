@@ -266,6 +266,8 @@ export const secretOperations = [
       const variables = secrets.map((s) => ({ name: s.name, path: s.path, value: s.value }));
       const lapsed = expiredAmong(secrets);
       const warnings = lapsed.map((e) => `${e.name} expired at ${e.expiresAt.toISOString()}: the credential may no longer work`);
+      // An empty export is answered, but said: a prefix with a typo in it looks like a folder with nothing in it.
+      if (variables.length === 0) warnings.push(`no secret under ${input.prefix} that this token may read: nothing exported`);
       const header = [`exported from ${input.prefix}`, ...warnings, ...pathComments(input.prefix, variables)].join('\n');
       const { content, refused } = formatEnvFile(variables.map((v) => ({ key: v.name, value: v.value })), header);
       const pathOf = new Map(variables.map((v) => [v.name, v.path]));

@@ -58,6 +58,13 @@ for (const backend of testBackends()) {
       assert.deepEqual(answer.variables.map((v) => [v.name, v.path]), [['SMTP_PASSWORD', 'meta/mail/smtp_password']]);
     });
 
+    test('an export that finds nothing says so in its content, where a typo in the prefix would otherwise look like an empty folder', async () => {
+      const answer = await asAdmin.invoke('export_secrets', { prefix: 'project/shop/databse_url' });
+      assert.equal(answer.count, 0);
+      assert.equal(answer.content, '# exported from project/shop/databse_url\n# no secret under project/shop/databse_url that this token may read: nothing exported\n');
+      assert.doesNotMatch((await asAdmin.invoke('export_secrets', { prefix: 'project/shop/' })).content as string, /nothing exported/);
+    });
+
     test('a project that does not exist is not_found, not an empty environment', async () => {
       await assert.rejects(asAdmin.invoke('get_run_env', { project: 'shpo' }), isError('not_found', /shpo/));
     });
