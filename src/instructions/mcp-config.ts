@@ -39,23 +39,24 @@ export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: str
 }
 
 /**
- * Why the project's .mcp.json no longer leads to its endpoint (the daemon moved to another
- * port, say), or undefined: a file without the supervisor's entry, or one not readable as JSON,
- * is the owner's business. check_instructions reports it, since the agent's tools are lost.
+ * How the project's .mcp.json stands against its endpoint: `stale` when the supervisor's entry
+ * leads elsewhere (the daemon moved to another port, say), which write_mcp_config mends; `broken`
+ * when it is not JSON Claude Code can read, so no server in it loads, ours included (only a person
+ * can mend that). Undefined when it is fine, absent, or has no entry of ours: that is the owner's business.
  */
-export async function mcpConfigDrift(input: McpConfigInput): Promise<string | undefined> {
+export async function mcpConfigDrift(input: McpConfigInput): Promise<{ stale: string } | { broken: string } | undefined> {
   // A file linked from outside the project is not read (and so not reported on) either.
   const text = await readInside(input.directory, MCP_CONFIG_FILE, 'project directory').catch(() => undefined);
-  if (text === undefined) return undefined;
+  if (text === undefined || text.trim() === '') return undefined;
   let servers: unknown;
   try {
     servers = (JSON.parse(text) as { mcpServers?: unknown }).mcpServers;
-  } catch {
-    return undefined;
+  } catch (err) {
+    return { broken: `${MCP_CONFIG_FILE} is not valid JSON (${jsonSyntaxReason(err)}): Claude Code loads none of its MCP servers, ${input.serverName} included; fix it by hand` };
   }
   const entry = isRecord(servers) ? servers[input.serverName] : undefined;
   if (!isRecord(entry) || entry.url === input.url) return undefined;
-  return `its ${input.serverName} server points at ${typeof entry.url === 'string' ? entry.url : 'no url'}, and the endpoint is ${input.url}; write_mcp_config updates it`;
+  return { stale: `its ${input.serverName} server points at ${typeof entry.url === 'string' ? entry.url : 'no url'}, and the endpoint is ${input.url}; write_mcp_config updates it` };
 }
 
 /** Refuses what it cannot read faithfully: rewriting a file we misparsed would lose its servers. */

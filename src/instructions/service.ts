@@ -112,7 +112,11 @@ export class InstructionsService {
       const directory = targets.projects.find((p) => p.name === row.project)?.directory;
       const drift = directory && (await mcpConfigDrift({ directory, serverName: MCP_SERVER, url: this.deps.mcpUrl(row.project) }));
       if (!drift) continue;
-      row.files.push({ path: MCP_CONFIG_FILE, state: 'stale', reason: drift });
+      if ('broken' in drift) {
+        row.warnings.push(drift.broken);
+        continue;
+      }
+      row.files.push({ path: MCP_CONFIG_FILE, state: 'stale', reason: drift.stale });
       if (row.state === 'current' || row.state === 'missing') row.state = 'stale';
       ok = false;
     }

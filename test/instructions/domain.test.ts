@@ -211,6 +211,15 @@ for (const backend of testBackends()) {
       } finally {
         s.listeningAt(before);
       }
+
+      // A .mcp.json Claude Code cannot read loads no server, ours included: only a person mends it, so it is a warning.
+      const file = join(host.dir('mcp-cfg'), '.mcp.json');
+      await writeFile(file, '{bad json');
+      const checked = await admin.invoke('check_instructions', { project: 'mcp-cfg' });
+      const row = rowOf(checked, 'mcp-cfg') as unknown as { files: Array<{ path: string }>; warnings: string[] };
+      assert.deepEqual(row.warnings, [".mcp.json is not valid JSON (Expected property name or '}' in JSON at position 1): Claude Code loads none of its MCP servers, supervisor included; fix it by hand"]);
+      assert.ok(!row.files.some((f) => f.path === '.mcp.json'), 'not a file regenerate or write_mcp_config would mend');
+      await assertRejects(admin.invoke('write_mcp_config', { project: 'mcp-cfg' }), 'invalid_input', /is not valid JSON/);
     });
 
     test('layers: listing in assembly order, a project layer needs its project, unknown placeholders are refused with the list', async () => {
