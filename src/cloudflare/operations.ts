@@ -55,7 +55,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/cloudflare/verify' },
-    cli: { command: ['cloudflare', 'verify'] },
+    cli: { command: ['cloudflare', 'verify'], failWhen: { field: 'ok', values: [false] } },
     input: z.object({}),
     output: z.object({
       ok: z.boolean(),

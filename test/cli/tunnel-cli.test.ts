@@ -84,4 +84,19 @@ describe('supervisor tunnel sync from the CLI', () => {
     assert.deepEqual(await cli(['port', 'allocate', 'shop', 'www', '--hostname', 'null', '--json']).then((out) => (JSON.parse(out) as { hostname: unknown }).hostname), null);
     assert.equal((await runCli(['tunnel', 'sync'], { env })).code, 0, 'all in place again');
   });
+  test('cloudflare verify exits 1 when a permission is missing, after printing what to add (for CI and cron)', async () => {
+    assert.match(await cli(['cloudflare', 'verify', '-f', 'ok']), /^true/);
+    const weak = 'cli-cloudflare-weak-token-000000000000000000';
+    fake.addToken(weak, ['zone:read']);
+    await cli(['secrets', 'set', 'meta/cloudflare/api_token'], weak);
+    try {
+      const r = await runCli(['cloudflare', 'verify', '--json'], { env });
+      assert.equal(r.code, 1, describeResult(r));
+      const answer = JSON.parse(r.stdout) as { ok: boolean; missing: string[] };
+      assert.equal(answer.ok, false);
+      assert.ok(answer.missing.length > 0, r.stdout);
+    } finally {
+      await cli(['secrets', 'set', 'meta/cloudflare/api_token'], TOKEN);
+    }
+  });
 });
