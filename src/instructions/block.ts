@@ -100,7 +100,7 @@ export function findBlock(text: string): FoundBlock {
       begins.length > 1 || ends.length > 1
         ? 'remove the extra ones by hand'
         : begins.length === 0 || ends.length === 0
-          ? `put the missing ${begins.length === 0 ? 'begin' : 'end'} marker back by hand (or delete the other to have the block written anew at the top)`
+          ? `put the missing ${begins.length === 0 ? 'begin' : 'end'} marker back by hand; or, if that line only quotes a marker (a file that never had a block), put other text on it (wrap the marker in backticks) and the block is written anew at the top`
           : 'move the end marker after the begin marker by hand';
     return {
       kind: 'malformed',

@@ -268,6 +268,6 @@ describe('hand edits', () => {
     await writeFile(file, text.replace(/^<!-- supervisor-instructions:end -->$/m, ''));
     const beta = (await regenerateInstructions(tree.ctx, tree.projects)).results.find((r) => r.project === 'beta')!;
     assert.equal(beta.status, 'refused');
-    assert.match(beta.status === 'refused' ? beta.reason : '', /it has 1 begin and 0 end markers \(begin on line 1, end on no line\); exactly one of each, on a line of its own, in order, is needed: put the missing end marker back by hand/);
+    assert.match(beta.status === 'refused' ? beta.reason : '', /it has 1 begin and 0 end markers \(begin on line 1, end on no line\); exactly one of each, on a line of its own, in order, is needed: put the missing end marker back by hand; or, if that line only quotes a marker \(a file that never had a block\), put other text on it \(wrap the marker in backticks\) and the block is written anew at the top$/);
   });
 });
