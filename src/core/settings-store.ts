@@ -6,7 +6,7 @@ import { invalidInput, notFound } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import type { Logger } from './log.js';
 import { withoutPassword } from './masked-url.js';
-import { parseSetting, type SettingDef } from './settings.js';
+import { parseSetting, settingPath, type SettingDef } from './settings.js';
 import { unsetKeepingComments, yamlText } from './yaml-unset.js';
 
 export interface SettingView {
@@ -80,7 +80,9 @@ export class SettingsStore {
 
   private current(entry: Entry): unknown {
     const holder = entry.domain === 'core' ? (this.config as unknown as Record<string, unknown>) : this.config.domains[entry.domain];
-    return holder?.[entry.name];
+    const value = holder?.[entry.name];
+    // Unset, a path in the data dir is the path in use, not "-".
+    return value === undefined && entry.def.inDataDir !== undefined ? settingPath(entry.def, undefined, this.config.home) : value;
   }
 
   private async fileValues(): Promise<Record<string, unknown>> {
@@ -110,7 +112,8 @@ export class SettingsStore {
   /** A setting's value as its source gives it now, shown as `value` is; undefined when the source does not parse (the start would refuse it). */
   private configured(entry: Entry, raw: unknown): string | null | undefined {
     try {
-      return shown(entry.def, parseSetting(entry.name, entry.def, raw));
+      const parsed = parseSetting(entry.name, entry.def, raw);
+      return shown(entry.def, parsed === undefined && entry.def.inDataDir !== undefined ? settingPath(entry.def, undefined, this.config.home) : parsed);
     } catch {
       return undefined;
     }

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { invalidInput } from './errors.js';
 
@@ -15,6 +16,11 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   doc: string;
   /** The default as the docs show it, where the value depends on the machine (a home directory). */
   shownDefault?: string;
+  /**
+   * Unset, the setting is this path in the data dir. It cannot be the default: the data dir is a
+   * setting too. Whoever uses the setting, and list_settings, resolve it with settingPath.
+   */
+  inDataDir?: string;
   /** Read at each use, so `set_setting` applies it to a running daemon; otherwise a change needs a restart. */
   live?: boolean;
   /** Never shown by `list_settings` / `get_setting` (a key, or a URL that may carry a password). */
@@ -71,6 +77,12 @@ function reasonOf(issue: z.core.$ZodIssue | undefined, raw: unknown): string {
     if (options) return reasonOf(options, raw);
   }
   return issue.message;
+}
+
+/** A path setting's value, or its place in the data dir `home` when it is unset (SettingDef.inDataDir). */
+export function settingPath(def: SettingDef, value: string | undefined, home: string): string | undefined {
+  if (value !== undefined) return resolve(value);
+  return def.inDataDir === undefined ? undefined : join(home, def.inDataDir);
 }
 
 /** Reads every setting of one table. */

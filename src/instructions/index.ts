@@ -1,5 +1,5 @@
-import { join, resolve } from 'node:path';
 import { defineDomain, need } from '../catalog/domain.js';
+import { settingPath } from '../core/settings.js';
 import type { PortService } from '../ports/index.js';
 import type { ProjectService } from '../projects/index.js';
 import type { SecretsService } from '../secrets/index.js';
@@ -27,7 +27,7 @@ export const instructionsDomain = defineDomain({
   migrations: new URL('./migrations/', import.meta.url),
   create: ({ core, settings, needs }) =>
     new InstructionsService({
-      root: resolve(settings.instructionsRoot ?? join(core.home, 'instructions')),
+      root: settingPath(instructionSettings.instructionsRoot, settings.instructionsRoot, core.home)!,
       db: core.db,
       clock: core.clock,
       audit: core.audit,

@@ -176,6 +176,23 @@ describe('settings applied live', () => {
   });
 });
 
+describe('a path setting left unset', () => {
+  test('shows the place in the data dir it is, the one the domain uses, not "-"', async () => {
+    const { loadConfig, DOMAINS } = await import('../../src/app.js');
+    const { SettingsStore } = await import('../../src/core/settings-store.js');
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-in-home-'));
+    try {
+      const items = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home }), DOMAINS).list();
+      const root = items.find((i) => i.name === 'instructionsRoot');
+      assert.deepEqual([root?.value, root?.source, root && 'pending' in root], [join(home, 'instructions'), 'default', false]);
+      const set = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_INSTRUCTIONS_ROOT: '/srv/layers' }), DOMAINS).list();
+      assert.equal(set.find((i) => i.name === 'instructionsRoot')?.value, '/srv/layers');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('settings that must not be shown', () => {
   test('the master key is hidden and a database URL loses its password', async () => {
     const { loadConfig, DOMAINS } = await import('../../src/app.js');
