@@ -94,6 +94,14 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
   const positional: string[] = [];
   const fromArgv: string[] = [];
   let fromJson: Record<string, unknown> = {};
+  /** How each field was given on the command line, to refuse a second, different value (`--agents-md --no-agents-md`) rather than keep the last. */
+  const givenAs = new Map<string, string>();
+  const setFlag = (name: string, value: unknown, typed: string) => {
+    const earlier = givenAs.get(name);
+    if (earlier !== undefined && JSON.stringify(input[name]) !== JSON.stringify(value)) throw usageError(cmd, `${earlier} and ${typed} give ${kebab(name)} two different values; give one`);
+    givenAs.set(name, typed);
+    input[name] = value;
+  };
 
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
@@ -110,7 +118,7 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     }
     const alias = cmd.cli.flags?.[rawName];
     if (alias !== undefined && inline === undefined) {
-      input[alias] = true;
+      setFlag(alias, true, `--${rawName}`);
       continue;
     }
     const negated = rawName.startsWith('no-') && fields.get(camel(rawName.slice(3)))?.type === 'boolean';
@@ -120,19 +128,23 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     if (field.type === 'boolean') {
       if (inline !== undefined) {
         if (negated) throw usageError(cmd, `--${rawName} takes no value`);
-        input[field.name] = convert(cmd, field, flag, inline);
+        setFlag(field.name, convert(cmd, field, flag, inline), word);
         continue;
       }
       const next = argv[i + 1];
-      if (next === 'true' || next === 'false') throw usageError(cmd, `${flag} is a switch and takes no value; write ${flag} or --no-${kebab(field.name)} (or ${flag}=${next})`);
-      input[field.name] = !negated;
+      if (next === 'true' || next === 'false') {
+        // Named as typed: `--no-overwrite false` is not about a flag the user did not write.
+        const instead = negated ? `write --${rawName} alone, or ${flag}` : `write ${flag} or --no-${kebab(field.name)} (or ${flag}=${next})`;
+        throw usageError(cmd, `--${rawName} is a switch and takes no value; ${instead}`);
+      }
+      setFlag(field.name, !negated, `--${rawName}`);
       continue;
     }
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith('--') && value.length > 2)) throw usageError(cmd, `${flag} needs a value`);
     if (field.name === cmd.cli.stdin) fromArgv.push(flag);
     if (field.type === 'array') input[field.name] = [...((input[field.name] as unknown[] | undefined) ?? []), ...listItems(cmd, field, value)];
-    else input[field.name] = convert(cmd, field, flag, value);
+    else setFlag(field.name, convert(cmd, field, flag, value), flag);
   }
 
   const names = cmd.cli.args ?? [];
