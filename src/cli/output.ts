@@ -73,8 +73,10 @@ export function relative(iso: string, now: Date): string {
   const diff = Date.parse(iso) - now.getTime();
   const abs = Math.abs(diff);
   if (abs < 1000) return 'now';
-  const [size, unit] = UNITS.find(([ms]) => abs >= ms)!;
-  const n = Math.floor(abs / size);
+  // Whole units, less a hundredth of one: a time set 3 days ahead is "in 3d" a moment later, where
+  // flooring 2.99999 days said "in 2d" (and a 30-day rotation "in 29d") as soon as it was set.
+  const [size, unit] = UNITS.find(([ms]) => abs >= ms * 0.99)!;
+  const n = Math.floor(abs / size + 0.01);
   return diff < 0 ? `${n}${unit} ago` : `in ${n}${unit}`;
 }
 
