@@ -139,6 +139,7 @@ export const secretOperations = [
     input: z.object({ path: secretPath, ...pageInput }),
     output: z.object({
       items: z.array(z.object({ version: z.number().int(), keyId: z.number().int(), size: z.number().int(), createdAt: isoDate, createdBy: z.string(), current: z.boolean() })),
+      deletedAt: isoDate.nullable().describe('When the secret was deleted (its current version is what restore_secret brings back); null while it is live'),
       ...pageOutput,
     }),
     handler: ({ svc, principal }, input) => svc.history(principal, input),

@@ -557,11 +557,14 @@ export class SecretsService {
     return meta;
   }
 
-  async history(principal: Principal, input: { path: string; limit: number; cursor?: string }): Promise<Page<{ version: number; keyId: number; size: number; createdAt: Date; createdBy: string; current: boolean }>> {
+  async history(
+    principal: Principal,
+    input: { path: string; limit: number; cursor?: string },
+  ): Promise<Page<{ version: number; keyId: number; size: number; createdAt: Date; createdBy: string; current: boolean }> & { deletedAt: Date | null }> {
     await this.authorize(principal, input.path, 'read', 'secret.history');
     const before = input.cursor !== undefined ? decodeIntCursor(input.cursor) : null;
-    const { rows } = await this.db.query<{ version: number; key_id: number; size: number; created_at: Date; created_by: string; current_version: number }>(
-      `SELECT v.version, v.key_id, v.size, v.created_at, v.created_by, s.current_version
+    const { rows } = await this.db.query<{ version: number; key_id: number; size: number; created_at: Date; created_by: string; current_version: number; deleted_at: Date | null }>(
+      `SELECT v.version, v.key_id, v.size, v.created_at, v.created_by, s.current_version, s.deleted_at
        FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
        WHERE s.path = $1 AND ($2::int IS NULL OR v.version < $2) ORDER BY v.version DESC LIMIT $3`,
       [input.path, before, input.limit + 1],
@@ -570,8 +573,15 @@ export class SecretsService {
     const page = rows.slice(0, input.limit);
     return {
       items: page.map((r) => ({ version: r.version, keyId: r.key_id, size: r.size, createdAt: r.created_at, createdBy: r.created_by, current: r.version === r.current_version })),
+      // Read with the versions; a page past the last version has no row to read it from.
+      deletedAt: rows.length > 0 ? rows[0]!.deleted_at : await this.deletedAt(input.path),
       nextCursor: rows.length > input.limit ? encodeCursor(String(page.at(-1)!.version)) : null,
     };
+  }
+
+  private async deletedAt(path: string): Promise<Date | null> {
+    const { rows } = await this.db.query<{ deleted_at: Date | null }>('SELECT deleted_at FROM secrets WHERE path = $1', [path]);
+    return rows[0]?.deleted_at ?? null;
   }
 
   /**

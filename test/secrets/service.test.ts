@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { SupervisorError } from '../../src/core/errors.js';
+import { encodeCursor } from '../../src/core/page.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 import { assertRejects, isError } from '../helpers/errors.js';
@@ -124,8 +125,14 @@ for (const backend of testBackends()) {
       assert.ok(!listed.items.some((i) => i.path === path));
       const withDeleted = await s.secrets.list(consilio, { prefix: 'project/consilio/', recursive: true, includeDeleted: true, limit: 200 });
       assert.ok(withDeleted.items.some((i) => i.path === path && i.deletedAt !== null));
+      // The history says the secret is deleted, on every page, not only that a version is current.
+      const deletedAt = withDeleted.items.find((i) => i.path === path)!.deletedAt;
+      assert.deepEqual((await s.secrets.history(consilio, { path, limit: 10 })).deletedAt, deletedAt);
+      const past = await s.secrets.history(consilio, { path, limit: 1, cursor: encodeCursor('1') });
+      assert.deepEqual([past.items, past.deletedAt], [[], deletedAt]);
       await s.secrets.restore(consilio, { path });
       assert.equal((await s.secrets.get(consilio, { path })).value, 'x');
+      assert.equal((await s.secrets.history(consilio, { path, limit: 10 })).deletedAt, null);
       await assert.rejects(s.secrets.restore(consilio, { path }), isError('conflict', /not deleted/));
     });
 
