@@ -6,7 +6,8 @@ import { z } from 'zod';
  * `[a-z0-9._-]` and never start with a dot, which rules out `.`, `..` and hidden names.
  */
 export const ROOTS = ['meta', 'project', 'service'] as const;
-const SEGMENT = /^[a-z0-9_-][a-z0-9._-]*$/;
+const SEGMENT_TEXT = '[a-z0-9_-][a-z0-9._-]*';
+const SEGMENT = new RegExp(`^${SEGMENT_TEXT}$`);
 export const MAX_PATH_LENGTH = 256;
 export const MAX_DEPTH = 8;
 
@@ -29,10 +30,20 @@ function pathProblem(path: string, { allowPrefix }: { allowPrefix: boolean }): s
   return undefined;
 }
 
+/**
+ * The rules above as a JSON Schema pattern, for OpenAPI and other schema readers (the MCP tool list
+ * leaves patterns out). The check itself stays pathProblem's, whose messages say what is wrong.
+ */
+function pathPattern(allowPrefix: boolean): string {
+  const more = allowPrefix ? `{0,${MAX_DEPTH - 1}}/?` : `{2,${MAX_DEPTH - 1}}`;
+  return `^(${ROOTS.join('|')})(/${SEGMENT_TEXT})${more}$`;
+}
+
 const pathSchema = (allowPrefix: boolean, describe: string) =>
   z
     .string()
     .describe(describe)
+    .meta({ pattern: pathPattern(allowPrefix), maxLength: MAX_PATH_LENGTH })
     .superRefine((value, ctx) => {
       const problem = pathProblem(value, { allowPrefix });
       if (problem) ctx.addIssue({ code: 'custom', message: problem });

@@ -90,6 +90,18 @@ describe(`OpenAPI document [${backend}]`, () => {
     assert.equal(path?.required, true);
   });
 
+  test("a secret path's pattern and length are listed, and the pattern says yes and no where the daemon does", async () => {
+    const schema = (operation('/secret', 'GET').parameters?.find((p) => p.name === 'path') as { schema?: { pattern?: string; maxLength?: number } } | undefined)?.schema;
+    assert.equal(schema?.maxLength, 256);
+    const pattern = new RegExp(schema?.pattern ?? '(?!)');
+    const paths = ['project/a/b', 'meta/cloudflare/api_token', 'service/x/y.z', 'project/a/b/c/d/e/f/g', 'project/a', 'project/a/b/c/d/e/f/g/h', 'project/.env/x', 'Project/a/b', 'project//b', 'project/a/b/', 'other/a/b', 'project/a b/c'];
+    for (const p of paths) {
+      const answer = await rest.get('secret', { path: p });
+      const refusedAsInput = answer.status === 400;
+      assert.equal(pattern.test(p), !refusedAsInput, `${p}: pattern ${pattern.test(p)}, daemon ${answer.status}`);
+    }
+  });
+
   test('set_secret then get_secret answer what the document promises', async () => {
     const setSchema = okSchema('/secret', 'PUT');
     assertMatches(operation('/secret', 'PUT').requestBody!.content['application/json'].schema, { path: 'project/consilio/api_key', value: 's3cret' }, 'the request');
