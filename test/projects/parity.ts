@@ -41,7 +41,7 @@ export const projectsParity: ParityCases = (ctx) => ({
   update_project: {
     async input(via) {
       await addProject(ctx.daemon.services, setupActor.actor, { name: `pu-via-${via}` });
-      return { project: `pu-via-${via}`, description: 'changed', directory: '/srv/parity' };
+      return { project: `pu-via-${via}`, description: 'changed', directory: `/srv/parity/via-${via}` };
     },
   },
 });
