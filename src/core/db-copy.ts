@@ -90,22 +90,28 @@ export async function copyDatabase(source: Db, target: Db, options: { force: boo
     await from.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     const expected = await rowCounts(from, tables);
     return target.transaction(async (to) => {
+      // Read from the catalogs before the TRUNCATE's locks are held (see storedColumns).
+      const stored = new Map<string, string>();
+      for (const table of tables) stored.set(table, (await storedColumns(to, table)).map(ident).join(', '));
+      const sequences = await serialColumns(to);
       await to.query(`TRUNCATE ${targetTables.map(ident).join(', ')} CASCADE`);
       for (const table of tables) {
         say(`copying ${table} (${expected[table]} rows)`);
         // One scan of the table, fetched a batch at a time: a batch found by OFFSET (or by ctid,
         // which the planner sorts) reads every row after it again, and a million call records
         // took hours.
+        // Generated columns (knowledge's search vector) are computed by the target, which refuses a value for them.
+        const columns = stored.get(table)!;
         await from.query(`DECLARE copy_rows NO SCROLL CURSOR FOR SELECT row_to_json(r)::text AS j FROM ${ident(table)} r`);
         for (;;) {
           const { rows } = await from.query<{ j: string }>(`FETCH ${BATCH} FROM copy_rows`);
           if (rows.length === 0) break;
           const batch = `[${rows.map((r) => r.j).join(',')}]`;
-          await to.query(`INSERT INTO ${ident(table)} OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_recordset(NULL::${ident(table)}, $1::json)`, [batch]);
+          await to.query(`INSERT INTO ${ident(table)} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM json_populate_recordset(NULL::${ident(table)}, $1::json)`, [batch]);
         }
         await from.query('CLOSE copy_rows');
       }
-      await resetSequences(to);
+      await continueSequences(from, to, sequences);
       const copied = await rowCounts(to, tables);
       const wrong = tables.filter((t) => copied[t] !== expected[t]);
       if (wrong.length > 0) throw new SupervisorError('integrity', `row counts differ after the copy (${wrong.map((t) => `${t}: ${expected[t]} → ${copied[t]}`).join(', ')}); nothing was written`);
@@ -114,15 +120,58 @@ export async function copyDatabase(source: Db, target: Db, options: { force: boo
   });
 }
 
-/** Serial columns continue after the highest copied id. */
-async function resetSequences(q: Queryable): Promise<void> {
-  const { rows } = await q.query<{ table_name: string; column_name: string }>(
-    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'`,
+/**
+ * The columns of `table` that take a value: all but the generated ones. From pg_catalog, not
+ * information_schema: its views call pg_get_expr, which locks every table of every schema they
+ * pass, and two copies at once on one server (each holding its own tables) deadlocked on it.
+ */
+async function storedColumns(q: Queryable, table: string): Promise<string[]> {
+  const { rows } = await q.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relname = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
+    [table],
   );
-  for (const { table_name: table, column_name: column } of rows) {
-    await q.query(
-      `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT max(${ident(column)}) FROM ${ident(table)}), 1), (SELECT max(${ident(column)}) FROM ${ident(table)}) IS NOT NULL)`,
-      [ident(table), column],
+  return rows.map((r) => r.name);
+}
+
+interface SerialColumn {
+  table: string;
+  column: string;
+  /** The sequence, schema-qualified and quoted as PostgreSQL writes it. */
+  sequence: string;
+}
+
+/** The columns of the current schema that take their values from a sequence they own (serial, identity); pg_catalog only, as storedColumns. */
+async function serialColumns(q: Queryable): Promise<SerialColumn[]> {
+  const { rows } = await q.query<SerialColumn>(
+    `SELECT t.relname AS "table", a.attname AS "column", quote_ident(n.nspname) || '.' || quote_ident(s.relname) AS sequence
+       FROM pg_class s JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+       JOIN pg_class t ON t.oid = d.refobjid JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+       JOIN pg_namespace n ON n.oid = s.relnamespace
+      WHERE s.relkind = 'S' AND n.nspname = current_schema()`,
+  );
+  return rows;
+}
+
+/**
+ * Serial columns continue where the source's sequences were, or after the highest copied id when
+ * that is higher: ids deleted before the copy are not handed out again (a knowledge note's docId
+ * someone kept must not come to name another note).
+ */
+async function continueSequences(from: Queryable, to: Queryable, sequences: SerialColumn[]): Promise<void> {
+  const bySource = new Map((await serialColumns(from)).map((s) => [`${s.table}.${s.column}`, s.sequence]));
+  for (const { table, column, sequence } of sequences) {
+    const source = bySource.get(`${table}.${column}`);
+    const used = source ? await lastUsed(from, source) : 0;
+    await to.query(
+      `SELECT setval($1::regclass, GREATEST(COALESCE((SELECT max(${ident(column)}) FROM ${ident(table)}), 1), $2::bigint), (SELECT max(${ident(column)}) FROM ${ident(table)}) IS NOT NULL OR $2::bigint > 0)`,
+      [sequence, used],
     );
   }
+}
+
+/** The last value a sequence handed out; 0 when it has handed out none. */
+async function lastUsed(q: Queryable, sequence: string): Promise<number> {
+  const { rows } = await q.query<{ last_value: string; is_called: boolean }>(`SELECT last_value, is_called FROM ${sequence}`);
+  return rows[0]?.is_called ? Number(rows[0].last_value) : 0;
 }

@@ -89,6 +89,8 @@ describe('supervisor storage copy', async () => {
       await app.db.query(`INSERT INTO tunnel_owned_rules VALUES ('t', 'x.example.com', '')`);
       await app.db.query(`INSERT INTO cloudflare_changes (at, actor, operation, action, target, outcome, detail) VALUES ($1, 'test', 'sync_tunnel', 'create', 'x.example.com', 'ok', '{"n":1}')`, [now]);
       await app.db.query(`INSERT INTO instruction_projects VALUES ('shop', true, $1)`, [now]);
+      // Knowledge chunks have a generated search column, which the target computes itself.
+      await app.knowledge.add(admin, { project: 'shop', title: 'Checkout', text: 'The checkout retries a declined card once.' });
     } finally {
       await app.close();
     }
@@ -103,7 +105,7 @@ describe('supervisor storage copy', async () => {
 
   test('PGlite → PostgreSQL → PGlite: identical contents table by table, every secret decrypts', { skip: reason }, async () => {
     const original = await withEmbedded(first, contents);
-    for (const table of ['projects', 'port_allocations', 'secrets', 'secret_versions', 'secret_keys', 'secret_grants', 'tokens', 'audit_log', 'dns_records', 'tunnel_routes', 'tunnel_owned_rules', 'cloudflare_changes', 'instruction_projects']) {
+    for (const table of ['projects', 'port_allocations', 'secrets', 'secret_versions', 'secret_keys', 'secret_grants', 'tokens', 'audit_log', 'dns_records', 'tunnel_routes', 'tunnel_owned_rules', 'cloudflare_changes', 'instruction_projects', 'knowledge_docs', 'knowledge_chunks']) {
       assert.ok((original[table] ?? []).length > 0, `the seed left ${table} empty`);
     }
 
@@ -128,6 +130,9 @@ describe('supervisor storage copy', async () => {
     const read = await runCli(['secrets', 'get', 'project/shop/db', '-f', 'value'], { env: cliEnv(first) });
     assert.equal(read.code, 0, describeResult(read));
     assert.equal(read.stdout, 'postgres://two');
+    const found = await runCli(['knowledge', 'search', 'declined', '--json'], { env: cliEnv(first) });
+    assert.equal(found.code, 0, describeResult(found));
+    assert.equal((parseJson(found) as { results: unknown[] }).results.length, 1, 'the copied note is found by search on PostgreSQL');
     // It remembers so: a command without the URL (here the config file's, hidden) would not open an empty embedded database.
     assert.equal(existsSync(join(first, 'postgres.json')), true);
 
