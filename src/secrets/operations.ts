@@ -35,6 +35,11 @@ const secretMeta = z.object({
 /** Versions are stored as 32-bit integers: a larger number is no version, not a database error. */
 /** The most secrets one export gives (its limit goes up to this). */
 const MAX_EXPORT = 500;
+/**
+ * The most variables one import stores. The import is one transaction, and on the embedded
+ * database every other request waits for it: 50,000 lines held the daemon for minutes.
+ */
+const MAX_IMPORT = 500;
 const MAX_VERSION = 2_147_483_647;
 const version = z.number().int().min(1).max(MAX_VERSION);
 const ifVersion = z.number().int().min(0).max(MAX_VERSION).optional().describe('Write only if the current version is this (0 = new)');
@@ -204,6 +209,9 @@ export const secretOperations = [
       const entries = parseEnvFile(input.content);
       if (entries.length === 0 && /^[ \t]*[^\s#]/m.test(input.content)) {
         throw invalidInput('content: no KEY=value line that dotenv reads; nothing to import', { field: 'content' });
+      }
+      if (entries.length > MAX_IMPORT) {
+        throw invalidInput(`content: ${entries.length} variables; one import stores at most ${MAX_IMPORT} (as one export gives at most ${MAX_EXPORT}): split the file`, { field: 'content' });
       }
       const seen = new Map<string, string>();
       for (const e of entries) {

@@ -99,6 +99,14 @@ for (const backend of testBackends()) {
       assert.deepEqual(run.variables.map((v) => v.name).sort(), ['DOT_NAME', 'MIXED', 'PLAIN_KEY', 'STRIPE_KEY', '_1START'], 'the names the warnings gave');
     });
 
+    test('an import of more than 500 variables is refused before anything is written (it would hold the embedded database for as long as it runs)', async () => {
+      await addProject(s, admin.actor, { name: 'bulk' });
+      const lines = (n: number) => Array.from({ length: n }, (_, i) => `K${i}=v`).join('\n');
+      await assert.rejects(asAdmin.invoke('import_secrets', { prefix: 'project/bulk/', content: lines(501) }), isError('invalid_input', /^content: 501 variables; one import stores at most 500 .*split the file$/));
+      assert.equal((await s.secrets.list(admin, { prefix: 'project/bulk/', recursive: true, includeDeleted: true, limit: 10 })).items.length, 0);
+      assert.equal(((await asAdmin.invoke('import_secrets', { prefix: 'project/bulk/', content: lines(500) })).created as string[]).length, 500);
+    });
+
     test('keys that supervisor-path comments put at one path are refused as one secret, before anything is written', async () => {
       const collisions = [
         '# supervisor-path A same\n# supervisor-path B same\nA=one\nB=two\n',
