@@ -45,6 +45,12 @@ export async function benchInstructions(): Promise<void> {
     await time(`check ${PROJECTS} projects`, () => checkInstructions(tree.ctx, tree.projects));
     await writeFile(tree.corePath('90-bench.md'), 'Changed for the diff.\n');
     await time(`diff ${PROJECTS} projects, core changed`, () => diffInstructions(tree.ctx, tree.projects));
+    // One project whose folder holds 50,000 secrets: {{secrets.paths}} sums the folder up in one line.
+    const many = Array.from({ length: 50_000 }, (_, i) => `project/meta/bulk/key_${i}`);
+    const facts = tree.facts.get('meta')!;
+    tree.facts.set('meta', { ...facts, secretPaths: many });
+    await time('check meta with 50,000 secrets in one folder', () => checkInstructions(tree.ctx, [tree.projects[0]!]));
+    tree.facts.set('meta', facts);
   } finally {
     for (const cleanup of cleanups) await cleanup();
   }

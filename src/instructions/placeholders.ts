@@ -52,7 +52,10 @@ function secretBullets(paths: readonly string[]): string[] {
   const folders = new Map<string, string[]>();
   for (const path of sorted) {
     const folder = path.slice(0, path.lastIndexOf('/') + 1);
-    folders.set(folder, [...(folders.get(folder) ?? []), path]);
+    // Pushed, not copied: a copy per path made 50,000 secrets in one folder take minutes.
+    const items = folders.get(folder);
+    if (items) items.push(path);
+    else folders.set(folder, [path]);
   }
   const many = (items: string[]) => items.length > FOLDER_LISTED;
   return [...folders].flatMap(([folder, items]) => (many(items) ? [`${folder} (${items.length} secrets directly in it; \`list_secrets\` with prefix ${folder} and recursive false names them)`] : items));
