@@ -113,6 +113,8 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
       services.log[level]({ err, url: request.url.split('?')[0]?.slice(0, 200) }, 'request failed');
     }
     if (error.code === 'rate_limited') void reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
+    // RFC 9110 §15.5.2: a 401 names its scheme. RFC 6750 §3.1: invalid_token when a token was sent and refused.
+    if (error.httpStatus === 401) void reply.header('www-authenticate', error.details.credential === 'refused' ? 'Bearer realm="supervisor", error="invalid_token"' : 'Bearer realm="supervisor"');
     return reply.status(error.httpStatus).send(error.toJSON());
   });
   const routes = new RouteMethods();
@@ -132,7 +134,10 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   const localToken = localTokenOf(options.localToken);
   const authenticator = { verifyToken: options.verifyToken, audit: services.audit, denials: new DenialLog(services.audit, services.clock) };
   app.addHook('onRequest', async (request) => {
-    if (!PUBLIC.has(request.url.split('?')[0]!)) await authenticate(request, authenticator, localToken);
+    const path = request.url.split('?')[0]!;
+    // /.well-known/ is where an MCP client looks for OAuth metadata after a 401: a 404 there tells it
+    // this server takes no OAuth (its tokens are configured), where a 401 sent it round again.
+    if (!PUBLIC.has(path) && !path.startsWith('/.well-known/')) await authenticate(request, authenticator, localToken);
   });
   app.addHook('onClose', () => authenticator.denials.flush());
   app.addHook('onResponse', async (request, reply) => {

@@ -54,6 +54,17 @@ for (const backend of testBackends()) {
       findRow(await audit(daemon), { action: 'auth.denied', target: 'POST /mcp/meta', outcome: 'denied', detail: { reason: 'no bearer token' } });
     });
 
+    test('a 401 names its scheme (invalid_token when one was sent), and OAuth discovery finds nothing rather than another 401', async () => {
+      const none = await fetch(`${daemon.url}/mcp/odin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.deepEqual([none.status, none.headers.get('www-authenticate')], [401, 'Bearer realm="supervisor"']);
+      const bad = await fetch(`${daemon.url}/api/v1/whoami`, { headers: { authorization: 'Bearer hunter2' } });
+      assert.deepEqual([bad.status, bad.headers.get('www-authenticate')], [401, 'Bearer realm="supervisor", error="invalid_token"']);
+      // Where an MCP client looks after a 401 (RFC 9728, RFC 8414): this server takes configured tokens, no OAuth.
+      for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp/odin', '/.well-known/oauth-authorization-server']) {
+        assert.equal((await fetch(`${daemon.url}${path}`)).status, 404, path);
+      }
+    });
+
     test('a garbage token is refused on REST and MCP, and audited as unknown', async () => {
       const garbage = anonymous.as('svt_000000000000_not-a-real-secret-not-a-real-secret-not-a-real');
       expectError(await garbage.get('secrets'), 401, 'unauthorized');
