@@ -4,9 +4,11 @@ import { describeProblem, findInputProblem } from '../core/input-shape.js';
 import { isoString } from '../core/iso-date.js';
 import { didYouMean } from '../core/suggest.js';
 
-/** Describes the received value's type without echoing it (it may be a secret). */
+/** Describes the received value's type without echoing it (it may be a secret); a field left out is "required". */
 function received(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_type' ? issue.message.replace(/^Invalid input: /, '') : issue.message;
+  if (issue.code !== 'invalid_type') return issue.message;
+  const described = issue.message.replace(/^Invalid input: /, '');
+  return /, received undefined$/.test(described) ? `is required (${described.replace(/, received undefined$/, '')})` : described;
 }
 
 /** How many unknown field names an error names, and how much of each; how many other problems. */
@@ -36,7 +38,12 @@ export function parseInput(schema: z.ZodType, raw: unknown, operation: string): 
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const { issues } = result.error;
+  // One line per field and message: two checks of one rule (a port's range, its whole-number test) fail alike.
+  const seen = new Set<string>();
+  const issues = result.error.issues.filter((issue) => {
+    const key = `${issue.path.join('.')}\0${received(issue)}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
   const fields = issues.slice(0, ISSUES_SHOWN).map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : '(input)',
     message: received(issue),

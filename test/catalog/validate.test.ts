@@ -33,3 +33,14 @@ test('suggestions: a typo gets the field, a name far longer or shorter than ever
   assert.deepEqual(suggest('version', ['path', 'toVersion', 'ifVersion']), ['ifVersion', 'toVersion']);
   assert.deepEqual(suggest('EXPIRESAT', ['path', 'expiresAt']), ['expiresAt']);
 });
+
+test('a field left out is named as required, with the kind it takes', () => {
+  const err = refusal(z.object({ path: z.string(), limit: z.number().optional() }), {});
+  assert.equal(err.message, 'invalid input for toy_op: path: is required (expected string)');
+});
+
+test('two checks of one field that fail alike are one line, not the same sentence twice', () => {
+  const port = z.number().int('a port is a whole number from 1 to 65535').min(1, 'a port is a whole number from 1 to 65535').max(65535, 'a port is a whole number from 1 to 65535');
+  const err = refusal(z.object({ port }), { port: 1e308 });
+  assert.equal(err.message, 'invalid input for toy_op: port: a port is a whole number from 1 to 65535');
+});
