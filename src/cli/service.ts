@@ -9,8 +9,10 @@ import type { Output } from './program.js';
 import { takeSwitch } from './program.js';
 import { UsageError } from './usage-error.js';
 
-/** A word of ExecStart=: quoted (systemd's rules) when it holds spaces, quotes, backslashes or specifiers. */
-const unitWord = (word: string) => (/^[\w@+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`);
+/** A word of Environment=: quoted (systemd's rules) when it holds spaces, quotes, backslashes, `$` or specifiers (`%`). */
+const envWord = (word: string) => (/^[\w@+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1').replace(/%/g, '%%')}"`);
+/** A word of ExecStart=, where `$` also expands variables (systemd.service "Command lines"): written `$$`. Environment= takes `$` as it is. */
+const execWord = (word: string) => envWord(word.replace(/\$/g, '$$$$'));
 
 /**
  * The systemd user unit of the daemon: node and this checkout's entry by
@@ -24,8 +26,8 @@ Documentation=file://${join(dirname(CLI_ENTRY), '..', '..', 'README.md').replace
 
 [Service]
 Type=simple
-ExecStart=${[process.execPath, ...DAEMON_NODE_FLAGS, CLI_ENTRY, 'daemon'].map(unitWord).join(' ')}
-Environment=${unitWord(`SUPERVISOR_HOME=${home}`)}
+ExecStart=${[process.execPath, ...DAEMON_NODE_FLAGS, CLI_ENTRY, 'daemon'].map(execWord).join(' ')}
+Environment=${envWord(`SUPERVISOR_HOME=${home}`)}
 Restart=on-failure
 RestartSec=5
 KillSignal=SIGTERM

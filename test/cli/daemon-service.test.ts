@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DAEMON_NODE_FLAGS } from '../../src/cli/entry.js';
+import { unitFile } from '../../src/cli/service.js';
 import { readDaemonInfo } from '../../src/core/daemon-info.js';
 import pg from 'pg';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
@@ -243,6 +244,13 @@ describe('supervisor service install', () => {
     assert.match(unit, /^WantedBy=default\.target$/m);
     assert.doesNotMatch(unit, /svt_|TOKEN|MASTER_KEY|DATABASE_URL|password/i);
     assert.equal((await runCli(['service', 'install'], { env })).stdout.split('\n')[0], `unchanged ${unitPath()}`);
+  });
+
+  test('a data dir with $ and % in its name: Environment= takes $ as it is (systemd expands no variables there), % is doubled everywhere', () => {
+    const home = '/srv/we ird$HOME%h"q';
+    const unit = unitFile(home);
+    assert.match(unit, /^Environment="SUPERVISOR_HOME=\/srv\/we ird\$HOME%%h\\"q"$/m);
+    assert.doesNotMatch(unit.split('\n').find((l) => l.startsWith('Environment='))!, /\$\$/);
   });
 
   test('the unit passes systemd-analyze verify (structure checked instead when systemd-analyze is not installed)', async (t) => {
