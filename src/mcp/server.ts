@@ -74,7 +74,8 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
   // `all` toolsets, or a read-only session, is not told about tools it would be refused.
   const offers = (t: Toolset) => t.operations.some((op) => callable.has(op.name) && (!selection.readonly || op.annotations.readOnlyHint));
   const others = catalog.toolsets.filter((t) => !enabled.includes(t) && offers(t));
-  const server = new Server({ name: `supervisor-${project}`, version: VERSION }, { capabilities: { tools: {} }, instructions: instructionsFor(project, enabled.filter(offers), others) });
+  const names = { tools: new Set(catalog.all().map((op) => op.name)), served: new Set(choice instanceof SupervisorError ? [] : choice.tools.map((op) => op.name)) };
+  const server = new Server({ name: `supervisor-${project}`, version: VERSION }, { capabilities: { tools: {} }, instructions: instructionsFor(project, enabled.filter(offers), others, names) });
   const refuse = (error: SupervisorError): never => {
     throw new ProtocolError(INVALID_PARAMS, error.message, error.details);
   };

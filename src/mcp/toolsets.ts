@@ -62,9 +62,37 @@ export function selectTools(catalog: Catalog, principal: Principal, endpoint: En
   return { toolsets, tools };
 }
 
-/** The server's instructions: who it serves, then one line per enabled toolset. */
-export function instructionsFor(project: string, toolsets: readonly Toolset[], others: readonly Toolset[]): string {
+/** A snake_case word: how tools are named in a toolset's description. */
+const TOOL_WORD = /\b[a-z]+(?:_[a-z]+)+\b/g;
+
+/**
+ * A toolset's description without its sentences (or `;` clauses) that name a tool this session is
+ * not given: a project token on the instructions toolset was told to call write_instruction_layer,
+ * a read-only session to call get_port, and each call was refused.
+ */
+function describeServed(description: string, tools: ReadonlySet<string>, served: ReadonlySet<string>): string {
+  const parts = description.split(/(?<=[.;])\s+/);
+  const names = (part: string) => (part.match(TOOL_WORD) ?? []).some((word) => tools.has(word) && !served.has(word));
+  // A clause whose next one goes ends its sentence there.
+  return parts
+    .map((part, i) => (names(part) ? '' : i + 1 < parts.length && names(parts[i + 1]!) ? part.replace(/;$/, '.') : part))
+    .filter((part) => part !== '')
+    .join(' ')
+    .replace(/;$/, '.');
+}
+
+/**
+ * The server's instructions: who it serves, then one line per enabled toolset, naming only tools
+ * in `served`; `tools` is every tool name there is (other snake_case words are left alone).
+ */
+export function instructionsFor(
+  project: string,
+  toolsets: readonly Toolset[],
+  others: readonly Toolset[],
+  names: { tools: ReadonlySet<string>; served: ReadonlySet<string> },
+): string {
   const scope = project === META ? 'Supervisor meta server: infrastructure for all projects (admin).' : `Supervisor server for project ${project}: its secrets are under project/${project}/.`;
   const more = others.length > 0 ? `More toolsets on request (X-Supervisor-Toolsets header, or --toolsets over stdio): ${others.map((t) => t.id).join(', ')}.` : '';
-  return [scope, ...toolsets.map((t) => t.description), 'List tools return pages: pass nextCursor back as cursor.', more].filter((l) => l !== '').join('\n');
+  const described = toolsets.map((t) => describeServed(t.description, names.tools, names.served));
+  return [scope, ...described, 'List tools return pages: pass nextCursor back as cursor.', more].filter((l) => l !== '').join('\n');
 }

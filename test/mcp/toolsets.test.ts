@@ -65,6 +65,24 @@ describe('MCP toolsets', () => {
     assert.ok(catalog.toolsets.every((t) => meta.instructions.includes(t.description) || meta.instructions.includes(t.id)));
   });
 
+  test('the instructions name only tools the session is given: a project token on all, read-only sessions, the defaults', async () => {
+    const tools = new Set(catalog.all().map((op) => op.name));
+    const sessions = [
+      await list('consilio', consilioToken, { headers: { 'X-Supervisor-Toolsets': 'all' } }),
+      await list('consilio', consilioToken, { headers: { 'X-Supervisor-Toolsets': 'default,knowledge', 'X-Supervisor-Readonly': 'true' } }),
+      await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Readonly': 'true' } }),
+      await list('consilio', consilioToken),
+      await list('meta', daemon.adminToken),
+    ];
+    for (const session of sessions) {
+      const named = (session.instructions.match(/\b[a-z]+(?:_[a-z]+)+\b/g) ?? []).filter((word) => tools.has(word));
+      assert.deepEqual(named.filter((name) => !session.names.includes(name)), [], session.instructions);
+    }
+    // What is left of a toolset still says what it is for.
+    assert.match(sessions[1]!.instructions, /^Ports: each project owns a range\. Never hard-code a port\.$/m);
+    assert.match(sessions[0]!.instructions, /^Instructions: each project's CLAUDE\.md is built from layer files/m);
+  });
+
   test('X-Supervisor-Toolsets and ?toolsets= choose; all means all', async () => {
     assert.deepEqual((await list('meta', daemon.adminToken, { headers: { 'X-Supervisor-Toolsets': 'secrets,ports' } })).names, namesOf(['secrets', 'ports']));
     assert.deepEqual((await list('meta', daemon.adminToken, { query: 'toolsets=cloudflare' })).names, namesOf(['cloudflare']));
