@@ -88,6 +88,8 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
   server.setRequestHandler('tools/call', async (request, ctx) => {
     if (choice instanceof SupervisorError) return refuse(choice);
     const name = request.params.name;
+    // A tool that does not exist is a protocol error (MCP: tools/call with an unknown name is -32602), not a tool's failure.
+    if (!catalog.get(name)) throw new ProtocolError(INVALID_PARAMS, `unknown tool ${JSON.stringify(name.slice(0, 100))}; tools/list shows the tools of this session`);
     if (!served.has(name) && callable.has(name)) {
       const op = catalog.get(name)!;
       // Left out by read-only mode when its toolset is on: asking for the toolset would not help.

@@ -130,6 +130,13 @@ describe('MCP toolsets', () => {
       const write = expectToolError(await session.call('allocate_port', { project: 'meta', service: 'x' }), 'forbidden');
       assert.match(write, /^forbidden: allocate_port changes things, and this session is read-only \(X-Supervisor-Readonly over HTTP, --readonly for supervisor mcp\)/);
       expectToolOk(await session.call('get_port_summary', {}));
+      // A tool no toolset has is the protocol's error (-32602), not a tool's failure.
+      await assert.rejects(session.client.callTool({ name: 'nonexistent_tool', arguments: {} }), (err: unknown) => {
+        assert.ok(err instanceof Error && 'code' in err, String(err));
+        assert.equal(err.code, -32602);
+        assert.match(err.message, /unknown tool "nonexistent_tool"; tools\/list shows the tools of this session/);
+        return true;
+      });
     } finally {
       await session.close();
     }
