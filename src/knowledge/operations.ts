@@ -56,7 +56,7 @@ export const knowledgeOperations = [
     rest: { method: 'GET', path: '/knowledge/search' },
     cli: { command: ['knowledge', 'search'], args: ['query'] },
     input: z.object({
-      query: z.string().min(1).max(500).refine(noNul, 'must not contain NUL bytes').describe('Words or a question'),
+      query: z.string().max(500).refine((q) => q.trim() !== '', 'must hold a word to search for').refine(noNul, 'must not contain NUL bytes').describe('Words or a question'),
       project: project.optional().describe('Only this project (a project token: always its own)'),
       tags: tags.optional().describe('Only chunks with all these tags'),
       limit: z.number().int().min(1).max(50).default(5).describe('Results'),

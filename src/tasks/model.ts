@@ -61,7 +61,7 @@ export interface TaskStats {
   p90Ms: number | null;
 }
 
-/** Fewer similar finished tasks than this and an estimate is `insufficient_data`. */
+/** Fewer similar succeeded tasks than this and an estimate is `insufficient_data` (a failed task says nothing of how long the work takes). */
 export const MIN_SAMPLES = 5;
 
 /** The stated fallback when there are not enough samples: durations by complexity (p50, p90). */
@@ -72,7 +72,7 @@ export const FALLBACK_MS: Record<Complexity, { p50: number; p90: number }> = {
 };
 
 export const FALLBACK_RULE =
-  'fewer than 5 similar finished tasks: default durations by complexity (p50/p90: simple 15/30 min, medium 60/120 min, complex 240/480 min)';
+  'fewer than 5 similar succeeded tasks: default durations by complexity (p50/p90: simple 15/30 min, medium 60/120 min, complex 240/480 min)';
 
 export interface Estimate {
   status: 'ok' | 'insufficient_data';

@@ -103,6 +103,8 @@ for (const backend of testBackends()) {
       }
       // A misspelt project is named, not answered with "nothing found".
       await assertRejects(admin.invoke('search_knowledge', { query: 'login', project: 'consillio' }), 'not_found', /^no project consillio/);
+      // A query of spaces is no query: refused like an empty one, not answered with nothing found.
+      for (const query of ['', '   ', '\t\n']) await assertRejects(admin.invoke('search_knowledge', { query }), 'invalid_input', /query: must hold a word to search for/);
     });
 
     test("a project token searches its own project only, whatever it asks", async () => {

@@ -92,7 +92,7 @@ for (const backend of testBackends()) {
       assert.equal(estimate.status, 'insufficient_data');
       assert.equal(estimate.sampleSize, 4);
       assert.deepEqual([estimate.p50Ms, estimate.p90Ms], [240 * 60_000, 480 * 60_000]);
-      assert.match(String(estimate.rule), /fewer than 5 similar finished tasks: default durations by complexity/);
+      assert.match(String(estimate.rule), /fewer than 5 similar succeeded tasks: default durations by complexity/);
       await timed({ type: 'migration', project: 'alpha', complexity: 'complex' }, 120);
       const enough = await admin.invoke('estimate_task', { type: 'migration', project: 'alpha', complexity: 'complex' });
       assert.deepEqual([enough.status, enough.sampleSize, enough.p50Ms], ['ok', 5, 60_000]);
