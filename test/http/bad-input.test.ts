@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { skipReason, testBackends, type Backend } from '../helpers/db.js';
-import { connectMcp, expectError, expectOk, expectToolError, expectToolOk, mcpPost, Rest, type Json, type McpSession, type RestOptions } from './client.js';
+import { connectMcp, expectError, expectOk, expectToolOk, mcpPost, Rest, type Json, type McpSession, type RestOptions } from './client.js';
 
 const backend: Backend = testBackends().includes('postgres') && !(await skipReason('postgres')) ? 'postgres' : 'pglite';
 
@@ -271,10 +271,13 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     assert.match(known.text, /^\{"result":\{.*"role":"admin"/m);
   });
 
-  test('MCP: an unknown tool → a tool error naming it and where the list is', async () => {
-    const text = expectToolError(await mcp.call('no_such_tool', { path: 'project/x/y', value: 'x' }), 'invalid_input');
-    assert.match(text, /"no_such_tool"/);
-    assert.match(text, /tools\/list/);
+  test('MCP: an unknown tool → the protocol error for it (-32602), naming it and where the list is', async () => {
+    await assert.rejects(mcp.call('no_such_tool', { path: 'project/x/y', value: 'x' }), (err: unknown) => {
+      assert.ok(err instanceof Error && 'code' in err && err.code === -32602, String(err));
+      assert.match(err.message, /"no_such_tool"/);
+      assert.match(err.message, /tools\/list/);
+      return true;
+    });
   });
 
   test('REST: a body that is not JSON → 400 invalid_input saying so', async () => {
