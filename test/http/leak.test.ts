@@ -140,7 +140,9 @@ describe(`secret values do not leak [${backend}]`, () => {
     expectToolError(await mcp.call('set_secret', { path, value: `\0${canary('mcp-nul')}` }), 'invalid_input');
     expectToolError(await mcp.call('set_secret', { path, value: canary('mcp-big').repeat(3000) }), 'invalid_input');
     expectToolError(await mcp.call('set_secret', { path, value: canary('mcp-bad-expiry'), expiresAt: 'tomorrow' }), 'invalid_input');
-    expectToolError(await mcp.call('no_such_tool', { value: canary('mcp-unknown-tool') }), 'invalid_input');
+    // An unknown tool is a protocol error (-32602): sent raw, so its answer is in the transcript too.
+    const unknownTool = await mcpPost(daemon.url, 'consilio', consilioToken, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'no_such_tool', arguments: { value: canary('mcp-unknown-tool') } } }), transcript);
+    assert.match(unknownTool.text, /-32602/);
     expectToolError(await mcp.call('create_token', { name: 'x', secret: canary('mcp-admin-only') }), 'forbidden');
     expectToolError(await mcp.call('import_secrets', { prefix: 'meta/x/', content: `A=${canary('mcp-import-forbidden')}\n` }), 'forbidden');
     expectToolError(await mcp.call('import_secrets', { prefix: 'project/consilio/', content: `.BAD=${canary('mcp-import-badkey')}\n` }), 'invalid_input');
