@@ -8,10 +8,13 @@ export const taskId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/, 'a task id is 1-128 characters: letters, digits, :, ., _ and -')
   .describe('Task id (from start_task)');
+/** Task types the PIV loop records itself (piv_run, piv_plan, …); start_task refuses them. */
+export const PIV_TYPE_PREFIX = 'piv_';
+
 export const taskType = z
   .string()
   .regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a task type is 1-63 characters: lowercase letters, digits, _, . and -, starting with a letter')
-  .describe('Kind of work, e.g. bug_fix, feature, piv_implement');
+  .describe('Kind of work, e.g. bug_fix, feature (piv_* are the PIV loop\'s)');
 export const complexity = z.enum(COMPLEXITIES).describe('simple, medium (default) or complex');
 export const project = projectName.describe('Project name');
 

@@ -41,6 +41,11 @@ for (const backend of testBackends()) {
       await assertRejects(admin.invoke('fail_task', { id: 'no-such-task' }), 'not_found');
       // A typo in the project makes no ghost project that a later one of that name would inherit.
       await assertRejects(admin.invoke('start_task', { type: 'review', project: 'alpah' }), 'not_found', /^no project alpah; /);
+      // The PIV loop's own types are its to record: a hand-made piv_run would count in its estimates.
+      for (const type of ['piv_run', 'piv_implement']) {
+        await assertRejects(admin.invoke('start_task', { type, project: 'alpha' }), 'forbidden', /^type: piv_\* types are the PIV loop's own, recorded as it runs; name your work another type/);
+      }
+      assert.equal((await admin.invoke('estimate_task', { type: 'piv_run', project: 'alpha' })).type, 'piv_run', 'still estimated');
     });
 
     test('a start with the caller\'s own id is idempotent; another task under that id is refused', async () => {
