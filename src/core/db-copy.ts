@@ -90,18 +90,18 @@ export async function copyDatabase(source: Db, target: Db, options: { force: boo
     await from.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     const expected = await rowCounts(from, tables);
     return target.transaction(async (to) => {
-      // Read from the catalogs before the TRUNCATE's locks are held (see storedColumns).
+      // Read from the catalogs before the TRUNCATE's locks are held (see storedColumns). Generated
+      // columns (knowledge's search vector) are left out: the target computes them and refuses a value.
       const stored = new Map<string, string>();
       for (const table of tables) stored.set(table, (await storedColumns(to, table)).map(ident).join(', '));
       const sequences = await serialColumns(to);
       await to.query(`TRUNCATE ${targetTables.map(ident).join(', ')} CASCADE`);
       for (const table of tables) {
         say(`copying ${table} (${expected[table]} rows)`);
+        const columns = stored.get(table)!;
         // One scan of the table, fetched a batch at a time: a batch found by OFFSET (or by ctid,
         // which the planner sorts) reads every row after it again, and a million call records
         // took hours.
-        // Generated columns (knowledge's search vector) are computed by the target, which refuses a value for them.
-        const columns = stored.get(table)!;
         await from.query(`DECLARE copy_rows NO SCROLL CURSOR FOR SELECT row_to_json(r)::text AS j FROM ${ident(table)} r`);
         for (;;) {
           const { rows } = await from.query<{ j: string }>(`FETCH ${BATCH} FROM copy_rows`);

@@ -80,8 +80,11 @@ export class SettingsStore {
 
   private current(entry: Entry): unknown {
     const holder = entry.domain === 'core' ? (this.config as unknown as Record<string, unknown>) : this.config.domains[entry.domain];
-    const value = holder?.[entry.name];
-    // Unset, a path in the data dir is the path in use, not "-".
+    return this.inUse(entry, holder?.[entry.name]);
+  }
+
+  /** Unset, a path setting that lives in the data dir is that path: what is in use, not "-". */
+  private inUse(entry: Entry, value: unknown): unknown {
     return value === undefined && entry.def.inDataDir !== undefined ? settingPath(entry.def, undefined, this.config.home) : value;
   }
 
@@ -112,8 +115,7 @@ export class SettingsStore {
   /** A setting's value as its source gives it now, shown as `value` is; undefined when the source does not parse (the start would refuse it). */
   private configured(entry: Entry, raw: unknown): string | null | undefined {
     try {
-      const parsed = parseSetting(entry.name, entry.def, raw);
-      return shown(entry.def, parsed === undefined && entry.def.inDataDir !== undefined ? settingPath(entry.def, undefined, this.config.home) : parsed);
+      return shown(entry.def, this.inUse(entry, parseSetting(entry.name, entry.def, raw)));
     } catch {
       return undefined;
     }
