@@ -353,18 +353,30 @@ export class SecretsService {
     }
   }
 
-  async set(principal: Principal, input: SetSecretInput): Promise<SecretMeta & { created: boolean }> {
+  set(principal: Principal, input: SetSecretInput): Promise<SecretMeta & { created: boolean }> {
+    return this.write(principal, input);
+  }
+
+  /** `valueSince`: when the value was first stored, for a value written again (a rollback), not new now. */
+  private async write(principal: Principal, input: SetSecretInput, valueSince?: Date): Promise<SecretMeta & { created: boolean }> {
     await this.authorize(principal, input.path, 'write');
     const plain = this.checkValue(input.value);
     this.checkExpiry(input.expiresAt);
-    return this.changing([input.path], (tx) => this.writeIn(tx, principal, input, plain));
+    return this.changing([input.path], (tx) => this.writeIn(tx, principal, input, plain, { valueSince }));
   }
 
   /**
    * One write inside the caller's transaction: lock (or create) the row, check ifVersion, store a
-   * new version. `locked` is the row and its live value when the caller has locked it already.
+   * new version. `locked` is the row and its live value when the caller has locked it already;
+   * `valueSince` is when the value was first stored (now, unless it is an old one written again).
    */
-  private async writeIn(tx: Queryable, principal: Principal, input: SetSecretInput, plain: Buffer, locked?: Locked): Promise<SecretMeta & { created: boolean }> {
+  private async writeIn(
+    tx: Queryable,
+    principal: Principal,
+    input: SetSecretInput,
+    plain: Buffer,
+    { locked, valueSince }: { locked?: Locked; valueSince?: Date } = {},
+  ): Promise<SecretMeta & { created: boolean }> {
     const now = this.deps.clock.now();
     const { row: current, value } = locked ?? (await this.lockAndRead(tx, input.path, now));
     const liveVersion = current.deleted_at ? 0 : current.current_version;
@@ -378,7 +390,7 @@ export class SecretsService {
     // An expiry that has passed was the old credential's: a new value given no expiresAt starts
     // without one, or it would be expired the moment it is stored (set_secret refuses such a date).
     const { rows } = await tx.query<MetaRow>(
-      `UPDATE secrets s SET current_version = $2, value_changed_at = CASE WHEN $11::boolean THEN value_changed_at ELSE $3 END, updated_at = $3, deleted_at = NULL,
+      `UPDATE secrets s SET current_version = $2, value_changed_at = CASE WHEN $11::boolean THEN value_changed_at ELSE $12 END, updated_at = $3, deleted_at = NULL,
          description = CASE WHEN $4::boolean THEN $5 ELSE description END,
          tags = COALESCE($6::text[], tags),
          expires_at = CASE WHEN $7::boolean THEN $8::timestamptz WHEN NOT $11::boolean AND expires_at <= $3 THEN NULL ELSE expires_at END,
@@ -390,7 +402,7 @@ export class SecretsService {
         input.tags ?? null,
         input.expiresAt !== undefined, input.expiresAt ?? null,
         input.rotationIntervalDays !== undefined, input.rotationIntervalDays ?? null,
-        sameValue,
+        sameValue, valueSince ?? now,
       ],
     );
     await this.deps.audit.record({ actor: principal.actor, action: 'secret.write', target: input.path, outcome: 'ok', detail: { version } }, tx);
@@ -416,7 +428,7 @@ export class SecretsService {
         if (locked.value !== undefined && !overwrite) outcome.set(entry.path, 'skipped');
         else if (locked.value?.equals(entry.plain)) outcome.set(entry.path, 'unchanged');
         else {
-          const written = await this.writeIn(tx, principal, { path: entry.path, value: entry.value }, entry.plain, locked);
+          const written = await this.writeIn(tx, principal, { path: entry.path, value: entry.value }, entry.plain, { locked });
           outcome.set(entry.path, written.created ? 'created' : 'updated');
         }
       }
@@ -547,12 +559,16 @@ export class SecretsService {
     return rows[0];
   }
 
-  /** Writes the value of an older version as a new version; history keeps everything. */
+  /**
+   * Writes the value of an older version as a new version; history keeps everything. The value
+   * changed when that version was written: the old credential back in use is as due for rotation
+   * as it was then, not fresh.
+   */
   async rollback(principal: Principal, input: { path: string; toVersion: number; ifVersion?: number }): Promise<SecretMeta> {
     const old = await this.get(principal, { path: input.path, version: input.toVersion });
     // The read of the old value is counted in the answer always, not only when its buffered flush wins the race with the write.
     await this.deps.reads.flush();
-    const { created: _created, ...meta } = await this.set(principal, { path: input.path, value: old.value, ifVersion: input.ifVersion });
+    const { created: _created, ...meta } = await this.write(principal, { path: input.path, value: old.value, ifVersion: input.ifVersion }, old.valueChangedAt);
     await this.deps.audit.record({ actor: principal.actor, action: 'secret.rollback', target: input.path, outcome: 'ok', detail: { from: input.toVersion, version: meta.version } });
     return meta;
   }

@@ -71,6 +71,22 @@ for (const backend of testBackends()) {
       assert.equal((await s.secrets.get(consilio, { path })).value, 'good');
     });
 
+    test('a rollback puts the old credential back as old as it is: due for rotation from when it was written', async () => {
+      const path = 'project/odin/rolled-back';
+      const first = await s.secrets.set(admin, { path, value: 'old-credential', rotationIntervalDays: 30 });
+      s.clock.advance(40 * 86_400_000);
+      await s.secrets.set(admin, { path, value: 'new-credential' });
+      s.clock.advance(1000);
+      const rolled = await s.secrets.rollback(admin, { path, toVersion: 1 });
+      assert.deepEqual([rolled.version, rolled.valueChangedAt.toISOString()], [3, first.valueChangedAt.toISOString()]);
+      const due = await s.secrets.due(admin, { withinDays: 0, limit: 50 });
+      assert.deepEqual(due.items.find((d) => d.path === path)?.reasons, ['rotation_overdue']);
+      // Rolled forward again, the newer credential's age is its own.
+      const forward = await s.secrets.rollback(admin, { path, toVersion: 2 });
+      assert.equal(forward.valueChangedAt.getTime(), s.clock.now().getTime() - 1000);
+      s.clock.advance(-(40 * 86_400_000 + 1000));
+    });
+
     test('ifVersion: compare-and-set refuses a stale version with conflict', async () => {
       const path = 'project/consilio/cas';
       await s.secrets.set(consilio, { path, value: 'a', ifVersion: 0 });
