@@ -18,8 +18,11 @@ const execWord = (word: string) => envWord(word.replace(/\$/g, '$$$$'));
  * The systemd user unit of the daemon: node and this checkout's entry by
  * absolute path, the data dir, restart on failure, SIGTERM for a clean stop.
  * Settings and secrets stay in the data dir (config.yaml, master.key), never here.
+ * `path` is the installing shell's PATH: the daemon runs programs by name (the PIV loop's
+ * `claude`, git, a cloudflared restart), and a user manager's PATH lacks ~/.local/bin,
+ * where Claude Code installs itself.
  */
-export function unitFile(home: string): string {
+export function unitFile(home: string, path: string | undefined): string {
   return `[Unit]
 Description=Supervisor daemon (secrets, ports, DNS and tunnels for many projects)
 Documentation=file://${join(dirname(CLI_ENTRY), '..', '..', 'README.md').replace(/%/g, '%%')}
@@ -28,7 +31,7 @@ Documentation=file://${join(dirname(CLI_ENTRY), '..', '..', 'README.md').replace
 Type=simple
 ExecStart=${[process.execPath, ...DAEMON_NODE_FLAGS, CLI_ENTRY, 'daemon'].map(execWord).join(' ')}
 Environment=${envWord(`SUPERVISOR_HOME=${home}`)}
-Restart=on-failure
+${path ? `Environment=${envWord(`PATH=${path}`)}\n` : ''}Restart=on-failure
 RestartSec=5
 KillSignal=SIGTERM
 TimeoutStopSec=45
@@ -57,7 +60,7 @@ export async function serviceInstall(words: string[], out: Output): Promise<numb
   const force = takeSwitch(words, 'force');
   takeSwitch(words, 'user'); // the only kind there is; accepted so `--user` reads as systemctl does
   if (words.length > 0) throw new UsageError(`service install: unknown flag ${words[0]}`, 'supervisor service install [--print] [--force]');
-  const unit = unitFile(dataDir());
+  const unit = unitFile(dataDir(), process.env.PATH);
   if (print) {
     out.write(unit);
     return 0;

@@ -239,6 +239,8 @@ describe('supervisor service install', () => {
     const unit = await readFile(unitPath(), 'utf8');
     assert.ok(unit.includes(`ExecStart=${[process.execPath, ...DAEMON_NODE_FLAGS, CLI_MAIN].join(' ')} daemon\n`), unit);
     assert.match(unit, /^Environment="SUPERVISOR_HOME=.*\/data dir"$/m);
+    // The daemon finds `claude`, git and cloudflared where this shell does.
+    assert.ok(unit.includes(`\nEnvironment=PATH=${process.env.PATH}\n`), unit);
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^KillSignal=SIGTERM$/m);
     assert.match(unit, /^WantedBy=default\.target$/m);
@@ -248,9 +250,11 @@ describe('supervisor service install', () => {
 
   test('a data dir with $ and % in its name: Environment= takes $ as it is (systemd expands no variables there), % is doubled everywhere', () => {
     const home = '/srv/we ird$HOME%h"q';
-    const unit = unitFile(home);
+    const unit = unitFile(home, '/home/u/.local/bin:/opt/a b/bin:/usr/bin');
     assert.match(unit, /^Environment="SUPERVISOR_HOME=\/srv\/we ird\$HOME%%h\\"q"$/m);
     assert.doesNotMatch(unit.split('\n').find((l) => l.startsWith('Environment='))!, /\$\$/);
+    assert.match(unit, /^Environment="PATH=\/home\/u\/\.local\/bin:\/opt\/a b\/bin:\/usr\/bin"$/m);
+    assert.doesNotMatch(unitFile(home, undefined), /PATH=/, 'no PATH line when the shell has none');
   });
 
   test('the unit passes systemd-analyze verify (structure checked instead when systemd-analyze is not installed)', async (t) => {
