@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AppDefinition } from '../catalog/wire.js';
 import type { Domain } from '../catalog/domain.js';
 import type { Db } from '../core/db.js';
@@ -41,11 +43,17 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   ]);
   const config = app.loadConfig();
   const domains = app.domains ?? [];
+  // Checked before the data dir is made: a mistyped SUPERVISOR_HOME would copy a new, empty
+  // database (and with --force, empty the target).
+  const embeddedDb = dataDirFiles(config.home).db;
+  if (to && !existsSync(join(embeddedDb, 'PG_VERSION'))) {
+    throw new SupervisorError('not_found', `there is no embedded database to copy in ${config.home} (no ${embeddedDb}); is SUPERVISOR_HOME the daemon's data dir?`);
+  }
   await ensureDataDir(config.home);
   const lock = await lockDataDir(config.home, 'supervisor storage copy');
   const opened: Db[] = [];
   try {
-    const embedded = await openPglite({ dataDir: dataDirFiles(config.home).db });
+    const embedded = await openPglite({ dataDir: embeddedDb });
     opened.push(embedded);
     const server = await openPostgres({ connectionString: url, urlSource: `the URL given to ${to ? '--to' : '--from'}`, statementTimeoutMs: config.databaseStatementTimeoutMs });
     opened.push(server);
@@ -56,7 +64,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
 
     // The target, opened as the supervisor opens it: every current secret must decrypt with this data dir's keys.
     progress?.('decrypting every current secret on the target');
-    const targetDb = to ? await openPostgres({ connectionString: url, statementTimeoutMs: config.databaseStatementTimeoutMs }) : await openPglite({ dataDir: dataDirFiles(config.home).db });
+    const targetDb = to ? await openPostgres({ connectionString: url, statementTimeoutMs: config.databaseStatementTimeoutMs }) : await openPglite({ dataDir: embeddedDb });
     const services = await app.open({ config, db: targetDb, log: createLogger('warn') });
     let verified: { checked: number; failed: string[] };
     try {

@@ -193,11 +193,25 @@ test('a PostgreSQL URL that cannot be reached is named by its flag, not by DATAB
   assertCliBuilt();
   const home = await mkdtemp(join(tmpdir(), 'supervisor-storage-unreachable-'));
   try {
-    const r = await runCli(['storage', 'copy', '--to', 'postgres://nobody@127.0.0.1:1/nothing'], { env: cliEnv(home), timeoutMs: 120_000 });
+    const r = await runCli(['storage', 'copy', '--from', 'postgres://nobody@127.0.0.1:1/nothing'], { env: cliEnv(home), timeoutMs: 120_000 });
     assert.equal(r.code, 1, describeResult(r));
-    assert.match(r.stderr, /^supervisor: unavailable: cannot connect to PostgreSQL: .*; check the URL given to --to\n$/);
+    assert.match(r.stderr, /^supervisor: unavailable: cannot connect to PostgreSQL: .*; check the URL given to --from\n$/);
     assert.doesNotMatch(r.stderr, /DATABASE_URL/);
   } finally {
     await rm(home, { recursive: true, force: true });
+  }
+});
+
+test('--to from a data dir with no embedded database (a mistyped SUPERVISOR_HOME) is refused before anything is made or copied', async () => {
+  assertCliBuilt();
+  const parent = await mkdtemp(join(tmpdir(), 'supervisor-storage-typo-'));
+  const home = join(parent, 'not-the-data-dir');
+  try {
+    const r = await runCli(['storage', 'copy', '--to', 'postgres://nobody@127.0.0.1:1/nothing', '--force'], { env: cliEnv(home), timeoutMs: 120_000 });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /^supervisor: not_found: there is no embedded database to copy in .*not-the-data-dir \(no .*db\); is SUPERVISOR_HOME the daemon's data dir\?\n$/);
+    assert.equal(existsSync(home), false, 'no data dir was made');
+  } finally {
+    await rm(parent, { recursive: true, force: true });
   }
 });
