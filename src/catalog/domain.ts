@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import type { ProjectData, ProjectDataSources } from '../core/project-data.js';
+import type { PortClaims, PortClaimSources } from '../core/port-claims.js';
 import type { SettingsSpec, SettingValues } from '../core/settings.js';
 import type { SettingsStore } from '../core/settings-store.js';
 import type { Operation } from './operation.js';
@@ -42,6 +43,8 @@ export interface CoreDeps {
   sleep: (ms: number) => Promise<void>;
   /** What the domains hold about projects (the projects domain asks before removing one). */
   projectData: ProjectDataSources;
+  /** Ports other domains send traffic to (tunnel routes): the ports domain hands none of them out. */
+  portClaims: PortClaimSources;
   /** False in a CLI or stdio process that opened the app for one command: start no background work (loops, schedulers) there. */
   longRunning: boolean;
   /** Every setting, read and written through the config file; live ones applied at once. */
@@ -73,6 +76,8 @@ export interface DomainDef<Id extends string, Svc, S extends SettingsSpec, N ext
   operations: readonly Operation[];
   /** What this domain holds about a project: listed before a project is removed, released with it. */
   projectData?(svc: Svc): ProjectData;
+  /** Ports of this host this domain sends traffic to, besides the allocations' own. */
+  portClaims?(svc: Svc): PortClaims;
   /** Runs after every domain is created (schedulers, loops, supervised processes). */
   start?(svc: Svc): Promise<void>;
   /** Runs on close, in reverse domain order. */

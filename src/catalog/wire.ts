@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.js';
 import { migrate } from '../core/migrate.js';
 import { SettingsStore } from '../core/settings-store.js';
 import type { ProjectData } from '../core/project-data.js';
+import type { PortClaims } from '../core/port-claims.js';
 import { Catalog } from './catalog.js';
 import type { CoreDeps, Domain, Needs, ServicesOf } from './domain.js';
 import { CallRecorder } from './recorder.js';
@@ -72,6 +73,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   const clock = options.clock ?? systemClock;
   const services = new Map<string, unknown>();
   const projectData: Array<{ domain: string; data: ProjectData }> = [];
+  const portClaims: Array<{ domain: string; claims: PortClaims }> = [];
   const created: Domain[] = [];
   const calls = new CallRecorder(db, log, { clock, days: () => config.callRetentionDays });
   // Port 0 is a free port picked at each start: until a daemon in this process says which,
@@ -108,6 +110,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
       longRunning: options.longRunning ?? true,
       projectData: () => projectData,
+      portClaims: () => portClaims,
       settings: new SettingsStore(config, domains, log),
     };
     for (const domain of domains) {
@@ -116,6 +119,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       services.set(domain.id, svc);
       created.push(domain);
       if (domain.projectData) projectData.push({ domain: domain.id, data: domain.projectData(svc) });
+      if (domain.portClaims) portClaims.push({ domain: domain.id, claims: domain.portClaims(svc) });
     }
     for (const domain of domains) await domain.start?.(services.get(domain.id));
     const app: AppCore = {

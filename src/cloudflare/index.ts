@@ -22,4 +22,5 @@ export const cloudflareDomain = defineDomain({
   },
   create: ({ core, settings, needs }) => new CloudflareService({ settings, db: core.db, clock: core.clock, secrets: needs.secrets, ports: needs.ports, sleep: core.sleep }),
   operations: cloudflareOperations,
+  portClaims: (svc) => ({ claimed: () => svc.tunnel.portClaims() }),
 });

@@ -42,7 +42,7 @@ export interface Merged {
   ingress: IngressRule[];
   plan: RoutePlan;
   /** The rules that are ours after this merge (what tunnel_owned_rules should hold). */
-  owned: Array<{ hostname: string; path: string }>;
+  owned: Array<{ hostname: string; path: string; service: string }>;
 }
 
 export const routeKey = (hostname: string | undefined, path: string | undefined) => `${hostname ?? ''}\u0000${path ?? ''}`;
@@ -90,5 +90,5 @@ export function mergeIngress(existing: IngressRule[], wanted: Route[], owned: Re
   }
 
   const ingress = sortIngress([...foreign, ...ours, catchAll]);
-  return { ingress, plan, owned: [...want.values()].map((r) => ({ hostname: r.hostname, path: r.path })) };
+  return { ingress, plan, owned: [...want.values()].map((r) => ({ hostname: r.hostname, path: r.path, service: r.service })) };
 }

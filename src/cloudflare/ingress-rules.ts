@@ -333,3 +333,18 @@ function deepEqual(a: unknown, b: unknown): boolean {
   }
   return false;
 }
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443 };
+
+/** The port of this host a rule's service sends traffic to (http://localhost:3107 → 3107); undefined for any other host or kind. */
+export function localPort(service: string): number | undefined {
+  let url: URL;
+  try {
+    url = new URL(service);
+  } catch {
+    return undefined;
+  }
+  if (!LOOPBACK.has(url.hostname)) return undefined;
+  return url.port === '' ? DEFAULT_PORTS[url.protocol] : Number(url.port);
+}

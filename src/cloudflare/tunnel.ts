@@ -9,7 +9,8 @@ import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
 import type { DnsOutcome, DnsRequest, DnsService } from './dns.js';
 import { mergeIngress, routeKey, type Merged, type Route, type RoutePlan } from './ingress-merge.js';
-import { ingressProblems, sameIngress } from './ingress-rules.js';
+import { ingressProblems, localPort, sameIngress } from './ingress-rules.js';
+import type { PortClaim } from '../core/port-claims.js';
 import { desiredRecord, type DeleteTarget } from './records.js';
 import type { IngressTarget, IngressWrite } from './tunnel-target.js';
 import type { Fenced, WriteFence } from './write-fence.js';
@@ -95,10 +96,12 @@ export class TunnelService {
    * The routes, and the allocations whose hostname a stored route (add_tunnel_route, import)
    * already serves with another service. The stored route keeps it: a port allocated with a
    * hostname, by a project token too, must not take over a route an admin made. An allocation
-   * for the same service is the same route.
+   * for the same service is the same route. `removing` is a stored route on its way out: an
+   * allocation it held back takes its hostname in the same write.
    */
-  private async wantedRoutes(): Promise<{ routes: Route[]; shadowed: RoutePlan['conflicts'] }> {
+  private async wantedRoutes(removing?: { hostname: string; path: string }): Promise<{ routes: Route[]; shadowed: RoutePlan['conflicts'] }> {
     const stored = new Map((await this.storedRoutes()).map((r) => [routeKey(r.hostname, r.path), r]));
+    if (removing) stored.delete(routeKey(removing.hostname, removing.path));
     const fromPorts: Route[] = [];
     const shadowed: RoutePlan['conflicts'] = [];
     for (const a of await this.deps.allocations()) {
@@ -122,7 +125,7 @@ export class TunnelService {
    */
   async routesWithStatus(tunnelId: string | undefined): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
     const routes = await this.routes();
-    const ingress = tunnelId ? await this.ownedRules(tunnelId) : new Set<string>();
+    const ingress = tunnelId ? await this.ownedRules(tunnelId) : new Map<string, string | null>();
     const { rows } = tunnelId
       ? await this.deps.db.query<{ name: string }>(`SELECT DISTINCT name FROM dns_records WHERE type = 'CNAME' AND content = $1`, [tunnelTarget(tunnelId.toLowerCase())])
       : { rows: [] };
@@ -141,18 +144,17 @@ export class TunnelService {
   }
 
   private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, fenced: Fenced): Promise<SyncOutcome> {
-    let { routes: wanted, shadowed } = await this.wantedRoutes();
+    let { routes: wanted, shadowed } = await this.wantedRoutes(options.removing);
     const addingKey = options.adding && routeKey(options.adding.hostname, options.adding.path);
     if (options.adding) {
       // The route being added takes its hostname's place, from an allocation or an older stored route.
       wanted = [...wanted.filter((r) => routeKey(r.hostname, r.path) !== addingKey), options.adding];
       shadowed = shadowed.filter((c) => routeKey(c.hostname, c.path) !== addingKey);
     }
-    if (options.removing) wanted = wanted.filter((r) => routeKey(r.hostname, r.path) !== routeKey(options.removing!.hostname, options.removing!.path));
 
     const current = await target.read();
     const owned = await this.ownedRules(tunnelId);
-    const merged = mergeIngress(current, wanted, owned, options.force);
+    const merged = mergeIngress(current, wanted, new Set(owned.keys()), options.force);
     merged.plan.conflicts.push(...shadowed);
     const adding = addingKey !== undefined && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === addingKey);
     if (adding && !options.dryRun) {
@@ -175,7 +177,7 @@ export class TunnelService {
     if (!options.dryRun) {
       // The owned set is rewritten only when it differs, and in one statement: a sync of 500
       // routes that changes nothing must not cost 500 INSERTs.
-      const ownedChanged = merged.owned.length !== owned.size || merged.owned.some((r) => !owned.has(routeKey(r.hostname, r.path)));
+      const ownedChanged = merged.owned.length !== owned.size || merged.owned.some((r) => owned.get(routeKey(r.hostname, r.path)) !== r.service);
       const store = () => this.storeOwned(tunnelId, merged, ownedChanged, options.commit);
       if (changed) {
         // The write and its record go out together: until the rules written are stored as ours,
@@ -219,10 +221,11 @@ export class TunnelService {
     await this.deps.db.transaction(async (tx) => {
       if (ownedChanged) {
         await tx.query('DELETE FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
-        await tx.query('INSERT INTO tunnel_owned_rules (tunnel_id, hostname, path) SELECT $1, h, p FROM unnest($2::text[], $3::text[]) AS t(h, p)', [
+        await tx.query('INSERT INTO tunnel_owned_rules (tunnel_id, hostname, path, service) SELECT $1, h, p, s FROM unnest($2::text[], $3::text[], $4::text[]) AS t(h, p, s)', [
           tunnelId,
           merged.owned.map((r) => r.hostname),
           merged.owned.map((r) => r.path),
+          merged.owned.map((r) => r.service),
         ]);
       }
       await commit?.(tx);
@@ -290,9 +293,29 @@ export class TunnelService {
     return out;
   }
 
-  private async ownedRules(tunnelId: string): Promise<Set<string>> {
-    const { rows } = await this.deps.db.query<{ hostname: string; path: string }>('SELECT hostname, path FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
-    return new Set(rows.map((r) => routeKey(r.hostname, r.path)));
+  /** This tunnel's rules from the last sync, each with the service it routes to (null: written before services were kept). */
+  private async ownedRules(tunnelId: string): Promise<Map<string, string | null>> {
+    const { rows } = await this.deps.db.query<{ hostname: string; path: string; service: string | null }>('SELECT hostname, path, service FROM tunnel_owned_rules WHERE tunnel_id = $1', [tunnelId]);
+    return new Map(rows.map((r) => [routeKey(r.hostname, r.path), r.service]));
+  }
+
+  /**
+   * Ports of this host that tunnel traffic goes to besides the allocations' own: routes added by
+   * hand or imported, and rules the last sync wrote (a released allocation's stays until the next).
+   */
+  async portClaims(): Promise<PortClaim[]> {
+    const { rows } = await this.deps.db.query<{ hostname: string; path: string; service: string; kind: string }>(
+      `SELECT hostname, path, service, source AS kind FROM tunnel_routes
+       UNION ALL SELECT o.hostname, o.path, o.service, 'synced' FROM tunnel_owned_rules o
+        WHERE o.service IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tunnel_routes r WHERE r.hostname = o.hostname AND r.path = o.path AND r.service = o.service)`,
+    );
+    const claims: PortClaim[] = [];
+    for (const r of rows) {
+      const port = localPort(r.service);
+      const what = r.kind === 'synced' ? 'tunnel rule (as last synced)' : `${r.kind} tunnel route`;
+      if (port !== undefined) claims.push({ port, hostname: r.hostname, by: `${what} ${r.hostname}${r.path ? ` ${r.path}` : ''} → ${r.service}` });
+    }
+    return claims;
   }
 }
 

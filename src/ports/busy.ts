@@ -1,6 +1,7 @@
 import { viewProcesses, wholeCommand, type CommandView } from './command-view.js';
 import type { Protocol } from './model.js';
 import type { Listener, RawSocket } from './probe.js';
+import type { PortClaim } from '../core/port-claims.js';
 import { inRange, type PortRange } from './range.js';
 
 /** A port allocation passed over because something listens on it now, and who. */
@@ -14,7 +15,8 @@ export interface SkippedPort {
 
 /**
  * The ports this host listens on right now (any address, IPv4 and IPv6), read from
- * /proc/net once for a call or a batch: allocation skips them. Whatever the protocol: the
+ * /proc/net once for a call or a batch, and the ports a tunnel routes to (PortClaim):
+ * allocation skips them. Whatever the protocol: the
  * registry holds one number per host for tcp and udp alike (a port allocated for udp cannot be
  * allocated for tcp), so a udp allocation must not get the number a tcp server listens on, or
  * that server could never be registered. Owners (pids, commands) are looked up only for the few
@@ -30,8 +32,19 @@ export class BusyPorts {
     private readonly owners: (sockets: RawSocket[]) => Promise<Listener[]>,
     /** How skip reports show commands to the caller; listeners() keeps them whole, for matching. */
     private readonly view: CommandView = wholeCommand,
+    private readonly claims: readonly PortClaim[] = [],
   ) {
-    this.numbers = [...new Set(sockets.map((s) => s.port))].sort((a, b) => a - b);
+    this.numbers = [...new Set([...sockets.map((s) => s.port), ...claims.map((c) => c.port)])].sort((a, b) => a - b);
+  }
+
+  /** Who routes traffic to `port` (none when only a listener makes it busy). */
+  claimsOn(port: number): PortClaim[] {
+    return this.claims.filter((c) => c.port === port);
+  }
+
+  /** The same, less the routes for `hostname`: an allocation asking for that hostname may take its port back. */
+  withoutClaimsFor(hostname: string): BusyPorts {
+    return new BusyPorts(this.sockets, this.owners, this.view, this.claims.filter((c) => c.hostname !== hostname));
   }
 
   ports(): number[] {
@@ -49,12 +62,12 @@ export class BusyPorts {
 
   /** The same sockets less those on `port` of `protocol` (a service re-allocating the port it listens on). */
   without(protocol: Protocol, port: number): BusyPorts {
-    return new BusyPorts(this.sockets.filter((s) => s.protocol !== protocol || s.port !== port), this.owners, this.view);
+    return new BusyPorts(this.sockets.filter((s) => s.protocol !== protocol || s.port !== port), this.owners, this.view, this.claims);
   }
 
   /** The same sockets, their skip reports showing commands as `view` does. */
   shownWith(view: CommandView): BusyPorts {
-    return new BusyPorts(this.sockets, this.owners, view);
+    return new BusyPorts(this.sockets, this.owners, view, this.claims);
   }
 
   /** Busy ports in `range`. */
@@ -75,7 +88,9 @@ export class BusyPorts {
       const here = listeners.filter((l) => l.port === port);
       const processes = viewProcesses(uniqueProcesses(here), this.view);
       const on = [...new Set(here.map((l) => `${l.protocol} on ${l.address}`))].join(', ');
-      return { port, protocol: here[0]?.protocol ?? 'tcp', reason: `listening now (${on}) ${whoText(processes)}`, processes };
+      const routed = this.claimsOn(port).map((c) => c.by);
+      const reasons = [...(here.length > 0 || routed.length === 0 ? [`listening now (${on}) ${whoText(processes)}`] : []), ...(routed.length > 0 ? [`traffic is routed to it: ${routed.join('; ')}`] : [])];
+      return { port, protocol: here[0]?.protocol ?? 'tcp', reason: reasons.join('; '), processes };
     });
   }
 }

@@ -40,11 +40,16 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
     if (req.host === LOCAL_HOST && req.busy?.has(preferred)) {
       const [skip] = await req.busy.skipped([preferred]);
       // Given a command, the listener does not run it (busyFor let a match through): say so, not "pass its command".
-      const advice = req.command
-        ? `command "${req.command}" is not whole words of that process's command line (its script, e.g. server.js, or program and arguments)`
-        : 'if that process is this service, pass its command (command) to reserve the port it listens on';
+      const routedOnly = skip!.processes.length === 0 && req.busy.claimsOn(preferred).length > 0;
+      const advice = routedOnly
+        ? 'or free it: remove_tunnel_route a route added by hand, sync_tunnel for a released allocation\'s rule, or ask with the hostname it routes'
+        : `${
+            req.command
+              ? `command "${req.command}" is not whole words of that process's command line (its script, e.g. server.js, or program and arguments)`
+              : 'if that process is this service, pass its command (command) to reserve the port it listens on'
+          }, or adopt it with import_ports`;
       return conflict(
-        `preferredPort ${preferred} is in use: ${skip!.reason}. Omit preferredPort to get a free one; ${advice}, or adopt it with import_ports`,
+        `preferredPort ${preferred} is in use: ${skip!.reason}. Omit preferredPort to get a free one; ${advice}`,
         { port: preferred, protocol: skip!.protocol, pids: skip!.processes.map((p) => p.pid) },
       );
     }
@@ -54,7 +59,7 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
   const { rows: counted } = await q.query<{ used: number }>('SELECT count(DISTINCT port)::int AS used FROM port_allocations WHERE project = $1 AND host = $2', [req.project, req.host]);
   const used = counted[0]!.used;
   const capacity = exclusions.capacity(project.range);
-  // Listening without an allocation: not used in the registry, but never handed out while they listen.
+  // Listening or routed to without an allocation: not used in the registry, but never handed out while they are.
   const busy = req.host === LOCAL_HOST && req.busy ? req.busy.within(project.range).filter((p) => exclusions.reason(p) === null) : [];
   const { rows: allocatedBusy } = busy.length === 0 ? { rows: [] } : await q.query<{ n: number }>('SELECT count(*)::int AS n FROM port_allocations WHERE host = $1 AND port = ANY($2::int[])', [req.host, busy]);
   const listening = busy.length - (allocatedBusy[0]?.n ?? 0);
@@ -62,7 +67,7 @@ export async function diagnoseRefusal(q: Queryable, req: AllocateRequest, exclus
   if (listening > 0) {
     const shown = busy.slice(0, 10).join(', ');
     return conflict(
-      `project ${req.project} has no free port on host ${req.host}: of range ${range}'s ${capacity} usable ports, ${used} are allocated and ${listening} have a listener without an allocation (${shown}${busy.length > 10 ? ', …' : ''}); ` +
+      `project ${req.project} has no free port on host ${req.host}: of range ${range}'s ${capacity} usable ports, ${used} ${used === 1 ? 'is' : 'are'} allocated and ${listening} ${listening === 1 ? 'is' : 'are'} in use without an allocation, listened on or routed to by the tunnel (${shown}${busy.length > 10 ? ', …' : ''}); ` +
         `audit_ports shows who listens there (import_ports adopts them), or ${await growAdvice(q, req.project, project.range)}`,
       { project: req.project, range, used, listening, capacity },
     );

@@ -1,4 +1,5 @@
 import { defineDomain } from '../catalog/domain.js';
+import { allClaims } from '../core/port-claims.js';
 import { portOperations } from './operations.js';
 import { PortService } from './service.js';
 import { portSettings } from './settings.js';
@@ -25,6 +26,7 @@ export const portsDomain = defineDomain({
       policy: { defaultBlockStart: settings.portBlockStart, blockSize: settings.portBlockSize, denyList: settings.portDenyList },
       // Read at each use: set_setting portDenyList applies without a restart.
       denyList: () => settings.portDenyList,
+      claims: () => allClaims(core.portClaims),
     }),
   operations: portOperations,
   projectData: (svc) => svc.projectData(),

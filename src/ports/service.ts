@@ -14,7 +14,8 @@ import { attachOwners, readSockets, type Listener, type RawSocket } from './prob
 import { BusyPorts } from './busy.js';
 import { commandRuns } from './command-match.js';
 import { labelsAbove, projectHostnameRule } from './hostname-scope.js';
-import { commandViewFor, viewSocket } from './command-view.js';
+import { commandViewFor, viewSocket, wholeCommand } from './command-view.js';
+import type { PortClaim } from '../core/port-claims.js';
 import { RangeRegistry } from './ranges.js';
 import type { PortRange } from './range.js';
 import { DAEMON_DESCRIPTION, reconcile, toSocket, type AuditGroups, type AuditItem, type OwnershipEvidence, type Socket } from './reconcile.js';
@@ -36,6 +37,8 @@ export interface PortServiceDeps {
   allocationBatching?: GroupCommitOptions | false;
   /** The deny list as it is now (a live setting); policy.denyList when not given. */
   denyList?: () => number[];
+  /** Ports other domains send traffic to (tunnel routes): new local allocations skip them like listening ones. */
+  claims?: () => Promise<PortClaim[]>;
 }
 
 export interface ProjectSummary {
@@ -121,10 +124,11 @@ export class PortService {
     return this.socketsInFlight;
   }
 
-  /** What listens on this host now: the ports a new local allocation skips. */
+  /** What listens on this host now, and what a tunnel routes to: the ports a new local allocation skips. */
   private async busy(): Promise<BusyPorts> {
     const owners = this.deps.listeners ? async (sockets: RawSocket[]) => sockets as Listener[] : (sockets: RawSocket[]) => attachOwners(sockets);
-    return new BusyPorts(await this.sockets(), owners);
+    const [sockets, claims] = await Promise.all([this.sockets(), this.deps.claims?.() ?? []]);
+    return new BusyPorts(sockets, owners, wholeCommand, claims);
   }
 
   /** A project token acts only in its own project; the refusal is audited like a secret denial. */
@@ -203,8 +207,9 @@ export class PortService {
    * refused unless the caller names the listener's command: then it is the same service
    * taking back the port it listens on (after a release, or reserving a running server's port).
    */
-  private async busyFor(req: { protocol?: Protocol; preferredPort?: number; command?: string | null }): Promise<BusyPorts> {
-    const busy = await this.busy();
+  private async busyFor(req: { protocol?: Protocol; preferredPort?: number; command?: string | null; hostname?: string | null }): Promise<BusyPorts> {
+    // A route for the hostname asked for is that service's own (released and allocated again before a sync).
+    const busy = req.hostname ? (await this.busy()).withoutClaimsFor(req.hostname) : await this.busy();
     const protocol = req.protocol ?? 'tcp';
     const preferred = req.preferredPort;
     if (preferred === undefined || !req.command || !busy.has(preferred)) return busy;

@@ -131,7 +131,7 @@ describe('mergeIngress', () => {
     assert.deepEqual(merged.plan.add.map((r) => r.hostname), ['new.example.com']);
     assert.deepEqual(merged.plan.remove.map((r) => r.hostname), ['old.example.com']);
     assert.equal(merged.plan.kept, 1);
-    assert.deepEqual(merged.owned, [{ hostname: 'new.example.com', path: '' }]);
+    assert.deepEqual(merged.owned, [{ hostname: 'new.example.com', path: '', service: 'http://localhost:4002' }]);
   });
 
   test('a foreign rule for a wanted hostname wins unless forced; the same service is adopted', () => {
@@ -146,7 +146,7 @@ describe('mergeIngress', () => {
 
     const adopted = mergeIngress(existing, [route('hand.example.com', 'http://localhost:8080')], owned(), false);
     assert.deepEqual(adopted.plan.conflicts, []);
-    assert.deepEqual(adopted.owned, [{ hostname: 'hand.example.com', path: '' }]);
+    assert.deepEqual(adopted.owned, [{ hostname: 'hand.example.com', path: '', service: 'http://localhost:8080' }]);
   });
 
   test("a rule's own settings (originRequest) stay when a route takes it over or changes its service", () => {

@@ -379,3 +379,52 @@ test("a port allocated with the hostname of a stored route does not take the rou
     await f.close();
   }
 });
+
+test('a port a tunnel still routes to is not handed to another service: a route added by hand, or a released allocation\'s rule until the next sync', async () => {
+  const f = await openCloudflareFixture('pglite');
+  try {
+    await addProject(f.services, 'test', { name: 'claim', range: { start: 21400, end: 21409 } });
+    await f.invoke('add_tunnel_route', { hostname: 'docs.example.com', port: 21400 });
+    const first = await f.services.ports.allocate(admin, { project: 'claim', service: 'internal' });
+    assert.equal(first.port, 21401, 'the hand-made route keeps 21400 from a private service');
+    assert.deepEqual(first.skipped.map((s) => [s.port, s.reason]), [[21400, 'traffic is routed to it: manual tunnel route docs.example.com → http://localhost:21400']]);
+    await assert.rejects(
+      f.services.ports.allocate(admin, { project: 'claim', service: 'other', preferredPort: 21400 }),
+      (err: Error) => /preferredPort 21400 is in use: traffic is routed to it: manual tunnel route docs\.example\.com .*; or free it: remove_tunnel_route a route added by hand/.test(err.message),
+    );
+
+    const man = await f.services.ports.allocate(admin, { project: 'claim', service: 'man', hostname: 'man.example.com' });
+    await f.invoke('sync_tunnel', {});
+    await f.services.ports.release(admin, { project: 'claim', service: 'man' });
+    // Until a sync takes its rule out, man.example.com's traffic still reaches the port.
+    const next = await f.services.ports.allocate(admin, { project: 'claim', service: 'admin-panel' });
+    assert.notEqual(next.port, man.port);
+    // The same hostname takes its port back.
+    const back = await f.services.ports.allocate(admin, { project: 'claim', service: 'man2', hostname: 'man.example.com', preferredPort: man.port });
+    assert.equal(back.port, man.port);
+    await f.services.ports.release(admin, { project: 'claim', service: 'man2' });
+    await f.invoke('sync_tunnel', {});
+    const after = await f.services.ports.allocate(admin, { project: 'claim', service: 'later', preferredPort: man.port });
+    assert.equal(after.port, man.port, 'synced away, the port is free again');
+  } finally {
+    await f.close();
+  }
+});
+
+test('removing a route that held an allocation back routes the allocation in the same write: its hostname stays up, no conflict', async () => {
+  const f = await openCloudflareFixture('pglite');
+  try {
+    await addProject(f.services, 'test', { name: 'handover', range: { start: 21500, end: 21509 } });
+    await f.invoke('add_tunnel_route', { hostname: 'rr.example.com', port: 21509 });
+    const a = await f.services.ports.allocate(admin, { project: 'handover', service: 'rr', hostname: 'rr.example.com' });
+    assert.equal((await f.invoke('sync_tunnel', {})).ok, false, 'the stored route holds the hostname: a conflict');
+    const removed = await f.invoke('remove_tunnel_route', { hostname: 'rr.example.com' });
+    assert.equal(removed.ok, true, JSON.stringify(removed.routes));
+    assert.deepEqual((removed.routes as { conflicts: unknown[] }).conflicts, []);
+    assert.ok((await fileIngress(f)).some((r) => r.hostname === 'rr.example.com' && r.service === `http://localhost:${a.port}`), 'routed to the allocation');
+    assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'rr.example.com'), 'its CNAME stays');
+    assert.equal((await f.invoke('sync_tunnel', {})).changed, false, 'nothing left for the next sync');
+  } finally {
+    await f.close();
+  }
+});

@@ -145,7 +145,7 @@ for (const backend of testBackends()) {
       open.push(await listen(base + 41, '127.0.0.1'));
       await assert.rejects(
         f.ports.allocate(admin, { project: 'crowded', service: 'two' }),
-        isError('conflict', new RegExp(`no free port on host local: of range ${base + 40}-${base + 41}'s 2 usable ports, 1 are allocated and 1 have a listener without an allocation \\(${base + 41}\\)`)),
+        isError('conflict', new RegExp(`no free port on host local: of range ${base + 40}-${base + 41}'s 2 usable ports, 1 is allocated and 1 is in use without an allocation, listened on or routed to by the tunnel \\(${base + 41}\\)`)),
       );
       await closeAll(open);
     });
