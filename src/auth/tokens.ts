@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { AuditLog } from '../core/audit.js';
 import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
-import { invalidInput, notFound } from '../core/errors.js';
+import { conflict, invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { schemaLockKey } from '../core/schema-lock.js';
@@ -128,8 +128,10 @@ export class TokenService {
   async createFirstAdmin(actor: string): Promise<(TokenInfo & { token: string }) | undefined> {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(${FIRST_ADMIN_LOCK})`);
-      const admins = (await this.listIn(tx, {})).filter((t) => t.project === null);
-      return admins.length > 0 ? undefined : this.insert(tx, { name: 'initial-admin', project: null }, actor);
+      // Any admin token ever made, revoked too: admin tokens revoked after a leak must not come
+      // back as a new one printed at the next start (`token create --admin` makes another).
+      const { rows } = await tx.query('SELECT 1 FROM tokens WHERE project IS NULL LIMIT 1');
+      return rows.length > 0 ? undefined : this.insert(tx, { name: 'initial-admin', project: null }, actor);
     });
   }
 
@@ -192,6 +194,7 @@ export class TokenService {
   async revoke(id: string, actor = 'system'): Promise<TokenInfo> {
     // The notification goes out with the commit, so no daemon hears of a revocation that did not happen.
     const { rows } = await this.db.transaction(async (tx) => {
+      await this.keepAnAdmin(tx, id);
       const result = await tx.query<TokenRow & { was_revoked: boolean }>(
         `UPDATE tokens t SET revoked_at = COALESCE(t.revoked_at, $2) FROM (SELECT id, revoked_at IS NOT NULL AS was_revoked FROM tokens WHERE id = $1) before
          WHERE t.id = before.id RETURNING t.*, before.was_revoked`,
@@ -206,6 +209,21 @@ export class TokenService {
     if (!rows[0]) throw notFound(`no token with id ${id}; \`supervisor token list\` shows them`);
     this.forget(id);
     return toInfo(rows[0]);
+  }
+
+  /**
+   * Refuses to revoke the last admin token in use: every admin client (the dashboard, scripts,
+   * this caller) would be locked out at once. Under the first-admin lock, so two revocations of
+   * the last two cannot both pass.
+   */
+  private async keepAnAdmin(tx: Queryable, id: string): Promise<void> {
+    const { rows: target } = await tx.query<{ admin: boolean }>('SELECT project IS NULL AND revoked_at IS NULL AS admin FROM tokens WHERE id = $1', [id]);
+    if (!target[0]?.admin) return;
+    await tx.query(`SELECT pg_advisory_xact_lock(${FIRST_ADMIN_LOCK})`);
+    const { rows } = await tx.query('SELECT 1 FROM tokens WHERE project IS NULL AND revoked_at IS NULL AND id <> $1 LIMIT 1', [id]);
+    if (rows.length === 0) {
+      throw conflict(`token ${id} is the last admin token in use; revoked, no admin could call the daemon. Make another first (\`supervisor token create <name> --admin\`), then revoke this one`);
+    }
   }
 
   /** Revokes every token of a project (it is being removed), inside the caller's transaction. */

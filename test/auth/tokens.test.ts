@@ -65,6 +65,8 @@ for (const backend of testBackends()) {
 
     test('creating and revoking a token are audited with who did it and the scope, never the secret; a second revoke is not', async () => {
       const audit = new AuditLog(db, clock);
+      // Another admin token stays in use: the last one cannot be revoked.
+      await tokens.create({ name: 'ops', project: null });
       const { token, id } = await tokens.create({ name: 'deploy bot', project: null }, 'token:ops(aaaaaaaaaaaa)');
       await tokens.revoke(id, 'token:ops(aaaaaaaaaaaa)');
       await tokens.revoke(id, 'token:other(bbbbbbbbbbbb)');
@@ -84,6 +86,42 @@ for (const backend of testBackends()) {
   });
 }
 
+for (const backend of testBackends()) {
+  describe(`admin tokens are never all gone by accident [${backend}]`, { skip: await skipReason(backend) }, () => {
+    test('the last admin token in use cannot be revoked; two revoked at once leave one', async () => {
+      const db = await openTestDb(backend);
+      const clock = new ManualClock(new Date('2026-11-23T10:00:00Z'));
+      const tokens = new TokenService(db, clock, new AuditLog(db, clock));
+      try {
+        const first = (await tokens.createFirstAdmin('system:first-start'))!;
+        const project = await tokens.create({ name: 'p', project: 'consilio' });
+        await assert.rejects(tokens.revoke(first.id), (err: Error) => /^token \w+ is the last admin token in use; .*supervisor token create <name> --admin/.test(err.message));
+        await tokens.revoke(project.id);
+        const second = await tokens.create({ name: 'second', project: null });
+        const both = await Promise.allSettled([tokens.revoke(first.id), tokens.revoke(second.id)]);
+        assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1, 'one of the two stays');
+        assert.equal((await tokens.list({})).filter((t) => t.project === null).length, 1);
+      } finally {
+        await db.close();
+      }
+    });
+
+    test('a start finds revoked admin tokens and makes none: they were revoked on purpose', async () => {
+      const db = await openTestDb(backend);
+      const clock = new ManualClock(new Date('2026-11-23T10:00:00Z'));
+      const tokens = new TokenService(db, clock, new AuditLog(db, clock));
+      try {
+        assert.ok(await tokens.createFirstAdmin('system:first-start'));
+        // As a database from before the last-admin rule could be left.
+        await db.query('UPDATE tokens SET revoked_at = now() WHERE project IS NULL');
+        assert.equal(await tokens.createFirstAdmin('system:first-start'), undefined);
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
+
 describe('the first admin token, daemons starting together on an empty database [postgres]', { skip: await skipReason('postgres') }, () => {
   test('one daemon makes it, the others find it', async () => {
     const first = await openTestDb('postgres');
@@ -96,8 +134,8 @@ describe('the first admin token, daemons starting together on an empty database 
       for (let round = 0; round < 10; round++) {
         const made = (await Promise.all(services.map((s) => s.createFirstAdmin('system:first-start')))).filter((t) => t !== undefined);
         assert.equal(made.length, 1, `round ${round}: one first admin token, not one per daemon`);
-        // The next round starts again with no admin token in use.
-        await first.query('UPDATE tokens SET revoked_at = now() WHERE project IS NULL');
+        // The next round starts again with no admin token.
+        await first.query('DELETE FROM tokens WHERE project IS NULL');
       }
       // A project token is not an admin token: it does not stop the first start from making one.
       await services[0]!.create({ name: 'p', project: 'consilio' });
