@@ -25,15 +25,15 @@ function redactFor(op: Operation | undefined, input: unknown): Record<string, un
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, hidden(k) ? '[redacted]' : v]));
 }
 
-/** The input with its cursor as the list's own code issued it; a cursor another list issued is refused (see bindCursor). */
+/** The input with its cursor as the list's own code issued it; a cursor another list or other fields were given is refused (see bindCursor). */
 function withListCursor(list: string, input: unknown): unknown {
   if (typeof input !== 'object' || input === null || !('cursor' in input) || typeof input.cursor !== 'string') return input;
-  return { ...input, cursor: unbindCursor(list, input.cursor) };
+  return { ...input, cursor: unbindCursor(list, input.cursor, input) };
 }
 
-/** The output with its nextCursor bound to the list that issued it. */
-function withBoundCursor(list: string, output: Record<string, unknown>): Record<string, unknown> {
-  return typeof output.nextCursor === 'string' ? { ...output, nextCursor: bindCursor(list, output.nextCursor) } : output;
+/** The output with its nextCursor bound to the list and the fields (`input`) that issued it. */
+function withBoundCursor(list: string, input: unknown, output: Record<string, unknown>): Record<string, unknown> {
+  return typeof output.nextCursor === 'string' ? { ...output, nextCursor: bindCursor(list, output.nextCursor, input) } : output;
 }
 
 /**
@@ -54,10 +54,11 @@ export class LocalInvoker implements Invoker {
     try {
       const op = this.app.catalog.require(name);
       await this.authorize(op);
-      const input = withListCursor(op.name, parseInput(op.input, rawInput, op.name));
+      const parsed = parseInput(op.input, rawInput, op.name);
+      const input = withListCursor(op.name, parsed);
       const progress = options.onProgress ?? (() => undefined);
       const output = await op.handler({ principal: this.principal, svc: this.app.serviceOf(op.domain), via: this.via, progress }, input);
-      return withBoundCursor(op.name, checkOutput(op.output, output, op.name));
+      return withBoundCursor(op.name, parsed, checkOutput(op.output, output, op.name));
     } catch (err) {
       const error = toSupervisorError(err);
       outcome = error.code;

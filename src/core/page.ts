@@ -24,7 +24,9 @@ function seal(label: string, key: string): string {
 }
 
 export const badCursor = () =>
-  invalidInput('cursor: not one this server issued; pass a nextCursor of the same list unchanged, or omit cursor for the first page', { field: 'cursor' });
+  invalidInput('cursor: not one this server issued for this list and these fields; pass a nextCursor unchanged, to the same list with the same fields (limit may change), or omit cursor for the first page', {
+    field: 'cursor',
+  });
 
 /** The key of a cursor sealed under `label`; anything else is refused: wrong alphabet, a wrong or missing tag, bytes that are not UTF-8 text. */
 function unseal(label: string, cursor: string): string {
@@ -47,15 +49,25 @@ export const decodeCursor = (cursor: string): string => unseal(ANY_LIST, cursor)
 /**
  * A cursor as the list operation `list` hands it out, and back. The tag above tells our cursors
  * from made-up ones, not one list's from another's: list A's cursor given to list B with keys of
- * the same shape (two logs paged by int id, two lists paged by name) answered some page of B. So
- * the catalog, where every operation is called, re-seals each nextCursor under the operation's
- * name and opens a cursor only under that name: lists need not name themselves, and a new one
- * cannot forget to. Same length as the list's own cursor; other filters on the same list stay
- * harmless, keyset paging only starts after the key.
+ * the same shape (two logs paged by int id, two lists paged by name) answered some page of B. Nor
+ * one question's from another's: a cursor of `prefix project/alpha/` given with `prefix project/`
+ * answered a page that skipped every path before it. So the catalog, where every operation is
+ * called, re-seals each nextCursor under the operation's name and the call's other fields (all
+ * but cursor and limit, as parsed), and opens a cursor only under the same: lists need not do it
+ * themselves, and a new one cannot forget to. Same length as the list's own cursor.
  */
-const labelOf = (list: string) => `supervisor list cursor v2 ${list}`;
-export const bindCursor = (list: string, cursor: string): string => seal(labelOf(list), decodeCursor(cursor));
-export const unbindCursor = (list: string, cursor: string): string => encodeCursor(unseal(labelOf(list), cursor));
+const labelOf = (list: string, input: unknown) => `supervisor list cursor v3 ${list}\0${fieldsOf(input)}`;
+export const bindCursor = (list: string, cursor: string, input: unknown): string => seal(labelOf(list, input), decodeCursor(cursor));
+export const unbindCursor = (list: string, cursor: string, input: unknown): string => encodeCursor(unseal(labelOf(list, input), cursor));
+
+/** A list call's fields but its page, as canonical JSON (keys sorted at every level). */
+function fieldsOf(input: unknown): string {
+  if (input === null || typeof input !== 'object') return '';
+  const { cursor: _cursor, limit: _limit, ...fields } = input as Record<string, unknown>;
+  return JSON.stringify(fields, (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value,
+  );
+}
 
 /** A cursor whose key is a row id or version number, at most `max` (an int4 column's limit by default). */
 export function decodeIntCursor(cursor: string, max = 2 ** 31 - 1): number {

@@ -1,5 +1,6 @@
-// A list's nextCursor leads only through that list: given to another list whose keys have the same
-// shape (names, int ids) it is refused like a made-up cursor, not read as some page of the other list.
+// A list's nextCursor leads only through that list and the fields it was asked with: given to another
+// list whose keys have the same shape (names, int ids), or with another filter, it is refused like a
+// made-up cursor, not read as some page of the other list or question.
 // Through the catalog invoker, where MCP, REST and the CLI all end.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import { adminPrincipal } from '../../src/core/principal.js';
 import { isError } from '../helpers/errors.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 
-const refused = isError('invalid_input', /^cursor: not one this server issued; pass a nextCursor of the same list unchanged, or omit cursor for the first page$/);
+const refused = isError('invalid_input', /^cursor: not one this server issued for this list and these fields; pass a nextCursor unchanged, to the same list with the same fields \(limit may change\), or omit cursor for the first page$/);
 
 /** Two lists paged by name (projects, settings) and two by int id (audit rows, secret versions), with the input each needs. */
 const LISTS: Record<string, Record<string, unknown>> = {
@@ -57,11 +58,13 @@ describe('list cursors through the catalog', () => {
     }
   });
 
-  test('the same list takes its cursor back under another filter: the page starts after the key', async () => {
-    const { nextCursor } = await call('list_audit', { action: 'secret.write', limit: 1 });
-    const every = (await call('list_audit', { limit: 200 })).items;
-    const after = (await call('list_audit', { limit: 200, cursor: nextCursor! })).items;
-    assert.ok(after.length > 0 && after.length < every.length);
-    assert.deepEqual(after, every.slice(-after.length));
+  test('the same list refuses its cursor under other fields: the page would skip what sorts before the key', async () => {
+    for (const key of ['k1', 'k2', 'k3']) await admin.invoke('set_secret', { path: `project/charlie/${key}`, value: 'v' });
+    const { nextCursor } = await call('list_secrets', { prefix: 'project/charlie/', limit: 1 });
+    await assert.rejects(call('list_secrets', { prefix: 'project/', limit: 1, cursor: nextCursor! }), refused);
+    await assert.rejects(call('list_audit', { limit: 1, cursor: (await call('list_audit', { action: 'secret.write', limit: 1 })).nextCursor! }), refused);
+    // The same fields, in another order, with another page size and a default given: the next page.
+    const next = await call('list_secrets', { limit: 5, recursive: true, prefix: 'project/charlie/', cursor: nextCursor! });
+    assert.deepEqual(next.items.map((i) => (i as { path: string }).path), ['project/charlie/k2', 'project/charlie/k3']);
   });
 });

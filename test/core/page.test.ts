@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { bindCursor, decodeCursor, decodeIntCursor, encodeCursor, pageArray, pageNewestFirst, unbindCursor } from '../../src/core/page.js';
 import { isError } from '../helpers/errors.js';
 
-const refused = isError('invalid_input', /^cursor: not one this server issued; pass a nextCursor of the same list unchanged, or omit cursor for the first page$/);
+const refused = isError('invalid_input', /^cursor: not one this server issued for this list and these fields; pass a nextCursor unchanged, to the same list with the same fields \(limit may change\), or omit cursor for the first page$/);
 const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
 
 describe('list cursors', () => {
@@ -32,12 +32,23 @@ describe('list cursors', () => {
 
   test('a cursor bound to the list that issued it comes back from that list only, and is no longer', () => {
     const issued = encodeCursor('42');
-    const bound = bindCursor('list_audit', issued);
-    assert.equal(unbindCursor('list_audit', bound), issued);
+    const input = { limit: 2, prefix: 'project/alpha/' };
+    const bound = bindCursor('list_audit', issued, input);
+    assert.equal(unbindCursor('list_audit', bound, input), issued);
     assert.equal(bound.length, issued.length);
     // Another list, the list's own unbound cursor (as every cursor was before), a made-up one.
-    assert.throws(() => unbindCursor('list_cloudflare_changes', bound), refused);
-    assert.throws(() => unbindCursor('list_audit', issued), refused);
-    assert.throws(() => unbindCursor('list_audit', 'AA'), refused);
+    assert.throws(() => unbindCursor('list_cloudflare_changes', bound, input), refused);
+    assert.throws(() => unbindCursor('list_audit', issued, input), refused);
+    assert.throws(() => unbindCursor('list_audit', 'AA', input), refused);
+  });
+
+  test('a cursor comes back only with the fields it was issued for: another prefix would answer a page that skips items', () => {
+    const issued = encodeCursor('project/alpha/k6');
+    const bound = bindCursor('list_secrets', issued, { prefix: 'project/alpha/', recursive: true, limit: 3 });
+    // The page size may change, and the order fields were given in does not matter.
+    assert.equal(unbindCursor('list_secrets', bound, { limit: 50, recursive: true, prefix: 'project/alpha/', cursor: bound }), issued);
+    assert.throws(() => unbindCursor('list_secrets', bound, { prefix: 'project/', recursive: true, limit: 3 }), refused);
+    assert.throws(() => unbindCursor('list_secrets', bound, { prefix: 'project/alpha/', recursive: false, limit: 3 }), refused);
+    assert.throws(() => unbindCursor('list_secrets', bound, { prefix: 'project/alpha/', limit: 3 }), refused);
   });
 });

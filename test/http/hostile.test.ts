@@ -76,7 +76,7 @@ describe('hostile requests', () => {
   test('a cursor past a column’s range is an invalid cursor, not a server error', async () => {
     await daemon.services.secrets.set({ role: 'admin', actor: 'test' }, { path: 'project/h/x', value: 'v' });
     // Well formed (as a page of this list would issue it), but the version is past int4.
-    const cursor = bindCursor('get_secret_history', encodeCursor('99999999999999'));
+    const cursor = bindCursor('get_secret_history', encodeCursor('99999999999999'), { path: 'project/h/x', limit: 50 });
     const response = await raw(`/api/v1/secret/history?path=project/h/x&cursor=${cursor}`, { headers: auth() });
     assert.equal(response.status, 400);
     assert.match((await errorOf(response)).message, /cursor: not one this server issued/);

@@ -97,14 +97,16 @@ describe('REST, MCP and CLI give the same answers', () => {
       assert.ok(parity, `no parity case for operation ${op.name}: add one to test/${op.domain}/parity.ts`);
       await parity.setup?.();
       const outputs: Json[] = [];
+      const inputs: Json[] = [];
       for (const via of IFACES) {
         const input = await parity.input(via);
+        inputs.push(op.input.parse(input) as Json);
         const answer = await call(ctx, via, op, input, await parity.cliArgs?.(input, via));
         assert.ok(answer.ok, `${op.name} via ${via} failed: ${answer.ok ? '' : `${answer.code}: ${answer.message}`}`);
         outputs.push(answer.output);
       }
       parity.check?.(outputs);
-      const [rest, mcp, cli] = outputs.map((o) => withoutInterfaceFolder(parity.normalise ? parity.normalise(o) : o));
+      const [rest, mcp, cli] = outputs.map((o, i) => withoutInterfaceFolder(parity.normalise ? parity.normalise(o, inputs[i]!) : o));
       assert.deepEqual(mcp, rest, `${op.name}: MCP and REST differ`);
       assert.deepEqual(cli, rest, `${op.name}: CLI and REST differ`);
     });

@@ -1,9 +1,8 @@
 // Parity cases of the ports domain: see test/parity/harness.ts. Allocations go to one
 // project on a host per interface (ports are numbered per host, so the three answers carry
 // the same port numbers); range changes use a project per interface.
-import { decodeCursor, unbindCursor } from '../../src/core/page.js';
 import { addProject } from '../helpers/projects.js';
-import { IFACES, setupActor, type ParityCases, type ParityContext } from '../parity/harness.js';
+import { decodedCursor, IFACES, setupActor, type ParityCases, type ParityContext } from '../parity/harness.js';
 
 /** The ports cases' project; on its own hosts, so nothing listens on its allocations. */
 export async function portsProject(ctx: ParityContext): Promise<void> {
@@ -35,7 +34,7 @@ export const portsParity: ParityCases = (ctx) => ({
       return { project: 'parity-ports', host: `list-via-${via}`, limit: 1 };
     },
     // The cursor holds the host, so holds the interface's name: compare it decoded.
-    normalise: (o) => ({ ...o, nextCursor: typeof o.nextCursor === 'string' ? decodeCursor(unbindCursor('list_ports', o.nextCursor)) : o.nextCursor }),
+    normalise: decodedCursor('list_ports'),
   },
   release_port: {
     async input(via) {

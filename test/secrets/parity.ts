@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeCursor, unbindCursor } from '../../src/core/page.js';
-import { folder, put, setupActor, type ParityCases } from '../parity/harness.js';
+import { decodedCursor, folder, put, setupActor, type ParityCases } from '../parity/harness.js';
 
 export const secretsParity: ParityCases = (ctx) => ({
   get_secret: {
@@ -32,7 +31,7 @@ export const secretsParity: ParityCases = (ctx) => ({
       return { prefix: `${dir}/`, recursive: false, limit: 1 };
     },
     // The cursor is the last path, base64url-encoded, and so holds the interface's folder: compare it decoded.
-    normalise: (o) => ({ ...o, nextCursor: typeof o.nextCursor === 'string' ? decodeCursor(unbindCursor('list_secrets', o.nextCursor)) : o.nextCursor }),
+    normalise: decodedCursor('list_secrets'),
   },
   delete_secret: {
     async input(via) {
@@ -55,7 +54,8 @@ export const secretsParity: ParityCases = (ctx) => ({
       for (const v of ['one', 'two', 'three']) await put(ctx, path, v);
       return { path, limit: 2 };
     },
-    // nextCursor encodes a version number, equal for all three: no normalisation needed.
+    // nextCursor encodes a version number, equal for all three, issued for each one's own path.
+    normalise: decodedCursor('get_secret_history'),
   },
   rollback_secret: {
     async input(via) {
