@@ -169,6 +169,8 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
       throw usageError(cmd, `${shown} and --input give ${name} two different values; give it once`);
     }
   }
+  // The field meant for stdin inside --input's JSON is on the command line just the same.
+  if (cmd.cli.stdin && Object.hasOwn(fromJson, cmd.cli.stdin) && !Object.hasOwn(input, cmd.cli.stdin)) fromArgv.push(`--input's ${cmd.cli.stdin}`);
   const merged = { ...fromJson, ...input };
   // A path typed at the shell: relative to where it runs, and tidied as the shell user means it
   // (tab completion's trailing slash, `..`); the API itself takes normalised absolute paths only.

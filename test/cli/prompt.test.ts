@@ -60,6 +60,17 @@ describe('secrets set: where the value comes from', () => {
     assert.equal(r.stderr, 'supervisor: warning: --value on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead\n');
   });
 
+  test('a value inside --input is on the command line too, and warned of the same way', async () => {
+    for (const args of [['--input', '{"path":"project/tty/in-json","value":"visible"}'], ['project/tty/in-json2', '--input', '{"value":"visible"}']]) {
+      const r = await runCli(['secrets', 'set', ...args], { env: t.env });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.equal(r.stderr, "supervisor: warning: --input's value on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead\n");
+    }
+    const piped = await runCli(['secrets', 'set', '--input', '{"path":"project/tty/in-json3"}'], { env: t.env, stdin: 'hidden' });
+    assert.equal(piped.code, 0, describeResult(piped));
+    assert.equal(piped.stderr, '', 'no warning when the value comes on stdin');
+  });
+
   test('with --json the warning is part of stderr\'s one JSON document, after a success and beside an error', async () => {
     const warned = ['--value on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead'];
     const ok = await runCli(['secrets', 'set', 'project/tty/argv-json', '--value', 'visible', '--json'], { env: t.env });
