@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { generateKey, keyFingerprint, parseKey } from '../core/crypto.js';
@@ -189,9 +189,18 @@ export class MasterKeyDir {
     return { id, key };
   }
 
-  /** Makes `key` the one in master.key (the file people back up). */
-  promote({ key }: MasterKey): Promise<void> {
-    return writeFileAtomic(this.files.masterKey, encode(key), 0o600);
+  /**
+   * Makes `key` the one in master.key (the file people back up). A master.key that links to
+   * the key where it is kept (a backed-up or mounted folder) is written through: replaced by a
+   * file here, the link's target would keep the retired key, and its backups no key that opens
+   * the data keys.
+   */
+  async promote({ key }: MasterKey): Promise<void> {
+    const target = await realpath(this.files.masterKey).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return this.files.masterKey;
+      throw err;
+    });
+    await writeFileAtomic(target, encode(key), 0o600);
   }
 
   /** Removes these keys' files and the rotation record. */

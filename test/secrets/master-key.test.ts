@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, keyFingerprint } from '../../src/core/crypto.js';
@@ -92,6 +92,23 @@ test('a staged key survives a restart; settling keeps it when the data keys move
   await restarted.rotator().settle(new Set([moved.id]));
   assert.ok(!existsSync(join(home, 'keys', `${abandoned.id}.key`)));
   assert.deepEqual(readdirSync(join(home, 'keys')), [`${moved.id}.key`]);
+});
+
+test('a master.key that links to where the key is kept is written through at the end of a rotation, not replaced by a file', async () => {
+  const home = fresh();
+  const vault = fresh();
+  const kept = join(vault, 'master.key');
+  const first = generateKey();
+  writeKey(kept, first);
+  symlinkSync(kept, join(home, 'master.key'));
+  const keys = await loadMasterKeys(home, undefined);
+  assert.equal((await keys.initial()).id, keyFingerprint(first));
+  const moved = await keys.rotator().stage([keyFingerprint(first)]);
+  await keys.rotator().settle(new Set([moved.id]));
+  assert.ok(lstatSync(join(home, 'master.key')).isSymbolicLink(), 'still the link');
+  sameKey(readFileSync(kept), readFileSync(join(home, 'keys', `${moved.id}.key`)));
+  assert.equal(mode(kept), 0o600);
+  assert.equal((await (await loadMasterKeys(home, undefined)).initial()).id, moved.id);
 });
 
 test('settling against a database that references neither key keeps every file', async () => {
