@@ -18,7 +18,8 @@ function shownDefault(def: SettingDef): string {
  */
 export function settingsTable(domains: readonly SettingsTable[]): string {
   const rows = [['core', CORE_SETTINGS] as const, ...domains.map((d) => [d.id, d.settings ?? {}] as const)].flatMap(([owner, spec]) =>
-    Object.entries(spec).map(([name, def]) => `| \`${def.env}\` | \`${name}\` | ${owner} | ${cell(shownDefault(def))} | ${cell(def.doc)} |`),
+    // A setting the config file may not hold has no file key: only its variable sets it.
+    Object.entries(spec).map(([name, def]) => `| \`${def.env}\` | ${def.notSettable ? '—' : `\`${name}\``} | ${owner} | ${cell(shownDefault(def))} | ${cell(def.doc)} |`),
   );
   return ['| Environment variable | File key | Domain | Default | Meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -75,14 +75,14 @@ export function configFilePath(env: NodeJS.ProcessEnv, home: string): string {
 const CONFIG_FILE_ENV = 'SUPERVISOR_CONFIG';
 
 /** Every setting name with its owner; two owners of one name (or one variable) is a programming error. */
-function allSettings(tables: readonly SettingsTable[]): Map<string, { owner: string; env: string }> {
-  const names = new Map<string, { owner: string; env: string }>();
+function allSettings(tables: readonly SettingsTable[]): Map<string, { owner: string; env: string; notSettable?: string }> {
+  const names = new Map<string, { owner: string; env: string; notSettable?: string }>();
   const envs = new Set<string>();
   for (const [owner, spec] of [['core', CORE_SETTINGS] as const, ...tables.map((t) => [t.id, t.settings ?? {}] as const)]) {
     for (const [name, def] of Object.entries(spec)) {
       if (names.has(name)) throw new Error(`setting ${name} is declared by both ${names.get(name)!.owner} and ${owner}`);
       if (envs.has(def.env)) throw new Error(`environment variable ${def.env} is declared twice (${owner}.${name})`);
-      names.set(name, { owner, env: def.env });
+      names.set(name, { owner, env: def.env, notSettable: def.notSettable });
       envs.add(def.env);
     }
   }
@@ -121,8 +121,13 @@ export function readConfig(env: NodeJS.ProcessEnv, tables: readonly SettingsTabl
   const filePath = configFilePath(env, home);
   if (explicitFile && !existsSync(filePath)) throw invalidInput(`${CONFIG_FILE_ENV} names ${filePath}, which does not exist`);
   const sources: SettingSources = { env, file: existsSync(filePath) ? readConfigFile(filePath, known) : {}, fileName: filePath };
-  // The data dir was chosen above, before the file could be read: a home in it would be shown as used and never be.
-  if (Object.hasOwn(sources.file, 'home')) throw invalidInput(`config file ${filePath} sets home: ${CORE_SETTINGS.home.notSettable}`);
+  // What set_setting refuses is refused in a file edited by hand too: the data dir was chosen
+  // above, before the file could be read (a home in it would be shown as used and never be);
+  // a master key belongs to the environment or master.key.
+  for (const name of Object.keys(sources.file)) {
+    const refusal = known.get(name)?.notSettable;
+    if (refusal) throw invalidInput(`config file ${filePath} sets ${name}: ${refusal}`);
+  }
   const core = readSettings(CORE_SETTINGS, sources);
   const domains = Object.fromEntries(tables.map((t) => [t.id, readSettings(t.settings ?? {}, sources)]));
   return { ...core, home, domains, configFile: filePath, env, fileAtStart: sources.file };

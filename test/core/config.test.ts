@@ -47,6 +47,15 @@ test('home in a config file is refused: the data dir is chosen before the file i
   );
 });
 
+test('masterKey in a config file is refused as set_setting refuses it, without echoing the key', () => {
+  const file = join(home, 'with-key.yaml');
+  writeFileSync(file, `masterKey: ${'ab'.repeat(32)}\n`);
+  assert.throws(
+    () => loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_CONFIG: file }),
+    (err) => err instanceof SupervisorError && err.code === 'invalid_input' && /^config file .* sets masterKey: masterKey is the key that opens every secret, so it is not a config-file setting/.test(err.message) && !err.message.includes('abab'),
+  );
+});
+
 test("a value of the wrong kind is named in the value's terms, with the accepted words where there are some", () => {
   const refused = (env: Record<string, string>, reason: string) => assert.throws(() => loadConfig({ SUPERVISOR_HOME: home, ...env }), (err) => err instanceof Error && err.message.endsWith(` is invalid: ${reason}`));
   refused({ SUPERVISOR_PORT: 'abc' }, '"abc" is not a number');
