@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import type { Invoker } from '../catalog/invoker.js';
 import { dataDir, daemonTarget as findDaemon, refusedTokenInEnvTerms, type DaemonTarget } from '../core/daemon-info.js';
+import { SupervisorError } from '../core/errors.js';
 import { HttpInvoker } from './http-invoker.js';
 import type { CliSource } from './manifest.js';
 
@@ -19,7 +21,12 @@ export interface CliConnection {
  * A command's way to the operations: through the daemon when it runs (loading
  * nothing more), else the app opened in this process under the data dir's lock.
  */
-export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv; onLog?: (line: string) => void } = {}): Promise<CliConnection> {
+/**
+ * `readOnly`: the command only reads. Without a daemon it is refused on a data dir that does not
+ * exist rather than making a new install there to answer "none": a mistyped SUPERVISOR_HOME in a
+ * script would read as "no secrets", exit 0.
+ */
+export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv; onLog?: (line: string) => void; readOnly?: boolean } = {}): Promise<CliConnection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== 'meta' ? options.project : undefined;
   const throughDaemon = (d: DaemonTarget) => inProject({ invoker: inEnvTerms(new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project }), env), close: async () => undefined }, project);
@@ -28,7 +35,14 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);
   refuseTokenWithoutDaemon(env, dataDir(env));
   return localUnlessDaemonStarting<CliConnection, DaemonTarget>(
-    async () => inProject(await connectLocal(app, app.loadConfig(env), project, 'cli', options.onLog), project),
+    async () => {
+      const config = app.loadConfig(env);
+      // With DATABASE_URL the data is elsewhere: a new data dir here holds no new, empty database.
+      if (options.readOnly && !config.databaseUrl && !existsSync(config.home)) {
+        throw new SupervisorError('not_found', `there is no data dir at ${config.home}, so nothing to read; is SUPERVISOR_HOME the daemon's data dir? (a daemon start, or a command that stores something, creates it)`);
+      }
+      return inProject(await connectLocal(app, config, project, 'cli', options.onLog), project);
+    },
     () => daemonTarget(env),
     throughDaemon,
   );

@@ -256,7 +256,7 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   const paged = all && cmd.input.some((f) => f.name === 'cursor') && cmd.output.some((f) => f.name === 'nextCursor');
   if (all && !paged) throw usageError(cmd, '--all: this command answers in one page');
 
-  const connection = await openCliConnection(source, { onLog: (line) => warnings.add(line) });
+  const connection = await openCliConnection(source, { onLog: (line) => warnings.add(line), readOnly: cmd.readOnly });
   let output: Record<string, unknown>;
   // On a terminal: a spinner while the call runs, step lines as they come (on stderr: stdout stays the answer, and scripts see neither).
   const watching = process.stderr.isTTY && !globals.json;
@@ -377,7 +377,7 @@ async function runCommand(words: string[], source: CliSource, errOut: Output): P
   const allow = takeOption(options, 'allow')?.split(',').filter((n) => n !== '') ?? [];
   if (options.length > 0) throw new UsageError(`run: unknown flag ${options[0]}`, `supervisor ${usage}`);
   const { runEnvironment, runWithEnvironment } = await import('./run.js');
-  const connection = await openCliConnection(source, { project });
+  const connection = await openCliConnection(source, { project, readOnly: true });
   let env: Record<string, string>;
   try {
     env = await runEnvironment(connection.invoker, { project, service, prefix, allow }, (line) => errOut.write(`supervisor: run: ${line}\n`));

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +206,19 @@ describe('supervisor CLI without a daemon', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  test('a read on a data dir that does not exist (a mistyped SUPERVISOR_HOME) is refused, and makes nothing there; a write makes it', async () => {
+    const typo = join(home, 'not-the-data-dir');
+    for (const args of [['secrets', 'list'], ['run', '--project', 'x', '--', 'true']]) {
+      const r = await runCli(args, { env: cliEnv(typo) });
+      assert.equal(r.code, 1, describeResult(r));
+      assert.match(r.stderr, /^supervisor: not_found: there is no data dir at .*not-the-data-dir, so nothing to read; is SUPERVISOR_HOME the daemon's data dir\?/);
+      assert.equal(existsSync(typo), false, `${args.join(' ')} made nothing`);
+    }
+    const write = await runCli(['secrets', 'set', 'project/cli/first'], { env: cliEnv(typo), stdin: 'v' });
+    assert.equal(write.code, 0, describeResult(write));
+    assert.equal((await runCli(['secrets', 'list', '-f', 'path'], { env: cliEnv(typo) })).stdout, 'project/cli/first\n');
   });
 
   test('--directory . is the directory the command runs in, and a/b/ is a/b, as a shell user means it', async () => {
