@@ -97,6 +97,7 @@ export class GcloudAccounts {
           project: existing[0].project_id,
         });
       }
+      await this.refuseCrossedNames(input.account, key.project_id);
       const tokens = this.tokensFor(key);
       await tokens.token();
       const now = this.deps.clock.now();
@@ -116,6 +117,22 @@ export class GcloudAccounts {
       await this.deps.audit.record({ actor: principal.actor, action: 'gcloud.add_account', target: input.account, outcome: 'ok', detail: { projectId: key.project_id, clientEmail: key.client_email, keyId: key.private_key_id } });
       return { row, created: inserted };
     });
+  }
+
+  /**
+   * A call names an account or a Google project id, the name winning (resolve): a new name that
+   * is another project's id, or a key whose project id is the name of an account for another
+   * project, would turn calls by that project id (vm delete included) to the wrong project.
+   */
+  private async refuseCrossedNames(account: string, projectId: string): Promise<void> {
+    const { rows } = await this.deps.db.query<{ name: string; project_id: string }>(
+      'SELECT name, project_id FROM gcloud_accounts WHERE (project_id = $1 OR name = $2) AND project_id <> $2 AND name <> $1 ORDER BY name LIMIT 1',
+      [account, projectId],
+    );
+    const other = rows[0];
+    if (!other) return;
+    const clash = other.project_id === account ? `${account} is the Google project of account ${other.name}` : `this key's project ${projectId} is the name of account ${other.name} (for ${other.project_id})`;
+    throw conflict(`${clash}: calls naming ${other.project_id === account ? account : projectId} would reach the wrong project; add it under another account name`, { field: 'account' });
   }
 
   async list(): Promise<AccountRow[]> {

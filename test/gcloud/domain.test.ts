@@ -173,6 +173,25 @@ for (const backend of testBackends()) {
       await assertRejects(f.call('gcloud_remove_account', { account: 'mover' }), 'not_found', /^no Google Cloud account mover; /);
     });
 
+    test("an account name that is another account's project id, or a key whose project is another account's name, is refused: calls by that id would reach the wrong project", async () => {
+      await f.account('cross-a', 'cross-a-proj');
+      const b = f.fake.addServiceAccount({ projectId: 'cross-b-proj', email: 'ops@cross-b-proj.iam.gserviceaccount.com' });
+      await assertRejects(
+        f.call('gcloud_add_account', { account: 'cross-a-proj', key: JSON.stringify(b.key) }),
+        'conflict',
+        /^cross-a-proj is the Google project of account cross-a: calls naming cross-a-proj would reach the wrong project; add it under another account name$/,
+      );
+      const named = f.fake.addServiceAccount({ projectId: 'cross-a', email: 'ops@cross-a.iam.gserviceaccount.com' });
+      await assertRejects(f.call('gcloud_add_account', { account: 'cross-c', key: JSON.stringify(named.key) }), 'conflict', /^this key's project cross-a is the name of account cross-a \(for cross-a-proj\)/);
+      // The name of its own project, or a second account for one project, is fine.
+      await f.call('gcloud_add_account', { account: 'cross-b-proj', key: JSON.stringify(b.key) });
+      const second = f.fake.addServiceAccount({ projectId: 'cross-a-proj', email: 'ops2@cross-a-proj.iam.gserviceaccount.com' });
+      await f.call('gcloud_add_account', { account: 'cross-a2', key: JSON.stringify(second.key) });
+      const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
+      assert.deepEqual(items.filter((a) => String(a.account).startsWith('cross')).map((a) => [a.account, a.projectId]), [['cross-a', 'cross-a-proj'], ['cross-a2', 'cross-a-proj'], ['cross-b-proj', 'cross-b-proj']]);
+      for (const account of ['cross-a', 'cross-a2', 'cross-b-proj']) await f.call('gcloud_remove_account', { account, confirm: true });
+    });
+
     test("a key stored again as the account's secret (secrets set) is the one the next call uses, with no time passing", async () => {
       const first = await f.account('swapper', 'swap-p');
       f.fake.addInstance('swap-p', ZONE, { name: 'box', machineType: 'e2-small' });
