@@ -332,7 +332,9 @@ export class GcloudService {
   async autoscaleRun(actor: string, filter: { project?: string; instanceName?: string }, progress: Report): Promise<EvaluationRow[]> {
     if (filter.instanceName && !filter.project) throw invalidInput('project: needed with instanceName', { field: 'project' });
     const accounts = new Map((filter.project ? [await this.accounts.resolve(filter.project)] : await this.everyProject()).map((a) => [a.projectId, a]));
-    const policies = await this.policies.list({ projects: [...accounts.keys()], instanceName: filter.instanceName, activeOnly: true });
+    // Every policy that is on, those of a removed account's project too: skipped in silence, a run
+    // from cron would answer ok while a policy meant to act is never evaluated again.
+    const policies = await this.policies.list({ projects: filter.project ? [...accounts.keys()] : undefined, instanceName: filter.instanceName, activeOnly: true });
     // One VM asked for by name: none to evaluate is a mistake to name (a typo), not an empty run.
     if (filter.instanceName && policies.length === 0) {
       throw notFound(`${filter.instanceName} has no auto-scaling policy that is on in ${filter.project}; gcloud_get_autoscale_policy lists the policies`, { instanceName: filter.instanceName });
@@ -340,9 +342,22 @@ export class GcloudService {
     const out: EvaluationRow[] = [];
     for (const [i, policy] of policies.entries()) {
       progress({ message: `evaluating ${policy.project_id}/${policy.zone}/${policy.instance_name}`, progress: i, total: policies.length });
-      out.push(await this.evaluate(actor, accounts.get(policy.project_id)!, policy, progress));
+      const account = accounts.get(policy.project_id);
+      out.push(account ? await this.evaluate(actor, account, policy, progress) : await this.orphaned(policy));
     }
     return out;
+  }
+
+  /** A policy that is on for a project no account is left for: a failed evaluation saying how to end it. */
+  private orphaned(policy: PolicyRow): Promise<EvaluationRow> {
+    const reason =
+      `no account is left for project ${policy.project_id}, so ${policy.instance_name} is not evaluated; ` +
+      `add an account for it (gcloud_add_account), or set this policy's mode to off (autoscale set ${policy.project_id} ${policy.zone} ${policy.instance_name} off)`;
+    return this.policies.record({
+      at: this.deps.clock.now(), project_id: policy.project_id, zone: policy.zone, instance_name: policy.instance_name, mode: policy.mode,
+      machine_type: null, action: 'none', target: null, rule: 'error', reason, outcome: 'failed', error: reason,
+      inputs: { ladder: policy.ladder, rules: { ...DEFAULT_POLICY, ...policy.rules }, lastChangeAt: policy.last_change_at?.toISOString() ?? null },
+    });
   }
 
   async history(filter: { project?: string; instanceName?: string }, page: { limit: number; cursor?: string }): Promise<Page<EvaluationRow>> {

@@ -187,7 +187,14 @@ for (const backend of testBackends()) {
       assert.equal(removed.notes.length, 1);
       assert.match(removed.notes[0]!, /^auto-scaling of us-central1-a\/advisory, us-central1-a\/booting, .* \(project scale-proj\) stops: no account is left for that project\./);
       assert.doesNotMatch(removed.notes[0]!, /paused/, 'a policy that is off was not running');
-      assert.deepEqual(((await f.call('gcloud_autoscale_run', {})) as { items: unknown[] }).items, []);
+      // A run of every policy says each one on is not evaluated, and is not ok: from cron, a silent skip would never be seen.
+      const orphans = (await f.call('gcloud_autoscale_run', {})) as { ok: boolean; items: Evaluation[] };
+      assert.equal(orphans.ok, false);
+      assert.ok(orphans.items.length > 0);
+      for (const item of orphans.items) {
+        assert.equal(item.outcome, 'failed');
+        assert.match(item.reason, /^no account is left for project scale-proj, so \S+ is not evaluated; add an account for it \(gcloud_add_account\), or set this policy's mode to off \(autoscale set scale-proj us-central1-a \S+ off\)$/);
+      }
       // One VM asked for by name that has no policy on is named, not an empty run.
       await addAnother('scaler-3', `fourth@${PROJECT}.iam.gserviceaccount.com`);
       await assertRejects(f.call('gcloud_autoscale_run', { project: 'scaler-3', instanceName: 'nope' }), 'not_found', /^nope has no auto-scaling policy that is on in scaler-3; /);
