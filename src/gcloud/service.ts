@@ -134,7 +134,12 @@ export class GcloudService {
     return this.withVm(args, async (c, ref) => {
       const attachedTo = (await this.attachments.lookup([ref.project])).get(attachmentKey(ref)) ?? null;
       return this.audited(actor, 'gcloud.delete_vm', ref, c.account.name, async () => {
-        const operation = await c.compute.delete(ref, this.waiting(progress));
+        const operation = await c.compute.delete(ref, this.waiting(progress)).catch(async (err: unknown) => {
+          // Deleted in the console: what is kept here for it would otherwise stay for good.
+          if (!(err instanceof SupervisorError && err.code === 'not_found')) throw err;
+          const kept = await this.forgetVm(ref);
+          throw kept.length === 0 ? err : new SupervisorError('not_found', `${err.message}; the VM is gone already, so its ${kept.join(' and ')} here ${kept.length > 1 ? 'were' : 'was'} removed`, err.details);
+        });
         await this.attachments.detach(ref);
         await this.policies.forget(ref);
         return { result: { deleted: true as const, operation, detachedFrom: attachedTo }, detail: { operation: operation.operation } };
@@ -194,10 +199,20 @@ export class GcloudService {
     });
   }
 
+  /** Removes what is kept here for a VM (attachment, auto-scaling policy); says which there were. */
+  private async forgetVm(ref: InstanceRef): Promise<string[]> {
+    const attached = (await this.attachments.lookup([ref.project])).has(attachmentKey(ref));
+    const policy = await this.policies.get(ref);
+    await this.attachments.detach(ref);
+    await this.policies.forget(ref);
+    return [...(attached ? ['attachment'] : []), ...(policy ? ['auto-scaling policy'] : [])];
+  }
+
   async attachVm(actor: string, args: VmArgs, to: string | null): Promise<{ project: string; zone: string; instanceName: string; attachedTo: string | null; changed: boolean }> {
     return this.withVm(args, async (c, ref) => {
       if (to !== null) await this.deps.projects.get(to);
-      await c.compute.get(ref);
+      // Attaching needs the VM; detaching does not (it may have been deleted in the console).
+      if (to !== null) await c.compute.get(ref);
       const was = (await this.attachments.lookup([ref.project])).get(attachmentKey(ref)) ?? null;
       if (to === null) await this.attachments.detach(ref);
       else await this.attachments.attach(ref, to, actor, this.deps.clock.now());

@@ -173,6 +173,10 @@ for (const backend of testBackends()) {
       const off = (await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'doomed', mode: 'off' })) as { mode: string };
       assert.deepEqual([off.mode, f.fake.calls.length], ['off', calls]);
       await assertRejects(f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'doomed' }), 'not_found');
+      // Deleting the VM that is gone removes the policy kept for it, which nothing else could.
+      await assertRejects(f.call('gcloud_delete_vm', { project: 'scaler', zone: ZONE, instanceName: 'doomed', confirm: true }), 'not_found', /; the VM is gone already, so its auto-scaling policy here was removed$/);
+      const left = (await f.call('gcloud_get_autoscale_policy', { project: 'scaler', instanceName: 'doomed' })) as { items: unknown[] };
+      assert.deepEqual(left.items, []);
     });
 
     test('removing the last account of a project says which VMs stop being scaled; adding one back resumes them', async () => {

@@ -306,6 +306,25 @@ for (const backend of testBackends()) {
       assert.equal((await f.call('gcloud_get_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'web' })).attachedTo, null);
     });
 
+    test('a VM deleted in the console: it can be detached, and vm delete removes what is kept for it here', async () => {
+      await f.call('add_project', { project: 'ghosts' });
+      f.fake.addInstance('openhorizon-prod', ZONE, { name: 'ghost-1', machineType: 'e2-small' });
+      f.fake.addInstance('openhorizon-prod', ZONE, { name: 'ghost-2', machineType: 'e2-small' });
+      for (const name of ['ghost-1', 'ghost-2']) {
+        await f.call('gcloud_attach_vm', { project: 'openhorizon', zone: ZONE, instanceName: name, attachTo: 'ghosts' });
+        f.fake.removeInstance('openhorizon-prod', ZONE, name);
+      }
+      const detached = await f.call('gcloud_attach_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'ghost-1', attachTo: null });
+      assert.deepEqual([detached.attachedTo, detached.changed], [null, true]);
+      await assertRejects(
+        f.call('gcloud_delete_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'ghost-2', confirm: true }),
+        'not_found',
+        /; the VM is gone already, so its attachment here was removed$/,
+      );
+      assert.deepEqual(await f.s.gcloud.vmsOf('ghosts'), []);
+      await f.call('remove_project', { project: 'ghosts' });
+    });
+
     test('create with dryRun: what Google would refuse is refused by the plan, and nothing is created', async () => {
       const plan = { project: 'openhorizon', zone: ZONE, machineType: 'e2-small', dryRun: true };
       const ok = await f.call('gcloud_create_vm', { ...plan, instanceName: 'planned' });
