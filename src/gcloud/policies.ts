@@ -2,6 +2,7 @@
 import type { Db, Queryable } from '../core/db.js';
 import { DEFAULT_POLICY, type AutoscalePolicy } from './autoscale.js';
 import type { InstanceRef } from './instance.js';
+import { attachmentKey } from './attachments.js';
 
 export type Mode = 'off' | 'recommend' | 'act';
 
@@ -67,13 +68,20 @@ export const evaluationView = (r: EvaluationRow) => ({
 export class PolicyStore {
   constructor(private readonly db: Db) {}
 
+  /**
+   * A new policy's cooldown counts from the VM's last machine-type change made here before it
+   * had one (a manual resize, or the scaler under an earlier policy), as the audit log has it:
+   * the load in the window is still the old type's, so scaling again at once would be wrong.
+   */
   async set(ref: InstanceRef, policy: { mode: Mode; ladder: string[]; rules: Partial<AutoscalePolicy> }, actor: string, now: Date): Promise<PolicyRow> {
     const { rows } = await this.db.query<PolicyRow>(
-      `INSERT INTO gcloud_autoscale_policies (project_id, zone, instance_name, mode, ladder, rules, created_at, updated_at, updated_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+      `INSERT INTO gcloud_autoscale_policies (project_id, zone, instance_name, mode, ladder, rules, created_at, updated_at, updated_by, last_change_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8,
+         (SELECT max(at) FROM audit_log WHERE target = $9 AND outcome = 'ok' AND action IN ('gcloud.resize_vm', 'gcloud.autoscale')
+            AND detail->>'from' IS DISTINCT FROM detail->>'to'))
        ON CONFLICT (project_id, zone, instance_name) DO UPDATE SET mode = $4, ladder = $5, rules = $6, updated_at = $7, updated_by = $8
        RETURNING *`,
-      [ref.project, ref.zone, ref.name, policy.mode, policy.ladder, JSON.stringify(policy.rules), now, actor],
+      [ref.project, ref.zone, ref.name, policy.mode, policy.ladder, JSON.stringify(policy.rules), now, actor, attachmentKey(ref)],
     );
     return rows[0]!;
   }

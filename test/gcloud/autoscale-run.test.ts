@@ -160,6 +160,21 @@ for (const backend of testBackends()) {
       assert.ok(stored.rows[0]!.n >= 120, 'the samples behind the decision are stored');
     });
 
+    test('a resize made before the VM had a policy starts the cooldown of the policy set after it', async () => {
+      f.fake.addInstance(PROJECT, ZONE, { name: 'resized-by-hand', machineType: 'e2-medium' });
+      f.fake.setLoad(PROJECT, 'resized-by-hand', HIGH);
+      await f.call('gcloud_resize_vm', { project: 'scaler', zone: ZONE, instanceName: 'resized-by-hand', newMachineType: 'e2-standard-2' });
+      f.s.clock.advance(3 * 60_000);
+      const policy = (await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'resized-by-hand', mode: 'act', rules: { warmupMinutes: 0 } })) as { lastChangeAt: string | null };
+      assert.notEqual(policy.lastChangeAt, null);
+      const { items } = (await f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'resized-by-hand' })) as { items: Evaluation[] };
+      assert.deepEqual(items.map((e) => [e.action, e.rule]), [['none', 'cooldown']]);
+      assert.match(items[0]!.reason, /changed 3 min ago; cooldown is 60 min/);
+      assert.equal(typeOf('resized-by-hand'), 'e2-standard-2');
+      await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'resized-by-hand', mode: 'off' });
+      f.s.clock.advance(-3 * 60_000);
+    });
+
     test('a VM deleted outside: its evaluation fails, says how to stop it, and the run is not ok', async () => {
       f.fake.addInstance(PROJECT, ZONE, { name: 'doomed', machineType: 'e2-medium' });
       await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'doomed', mode: 'act' });
