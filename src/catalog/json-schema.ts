@@ -58,6 +58,8 @@ function typeOf(prop: JsonSchema): string {
   return concrete ?? 'string';
 }
 
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /**
  * Turns text (from a query string or the command line) into the type the schema
  * wants. Text that does not convert is passed through, so validation names the field.
@@ -66,7 +68,8 @@ export function coerceText(type: string, value: string): unknown {
   switch (type) {
     case 'integer':
     case 'number':
-      return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+      // Decimal as written, nothing else Number() would also take: `port=0x10` is not 16, ` 3105` not 3105.
+      return DECIMAL.test(value) ? Number(value) : value;
     case 'boolean':
       return value === 'true' ? true : value === 'false' ? false : value;
     case 'null':

@@ -7,6 +7,9 @@ import { didYouMean } from '../core/suggest.js';
 /** Describes the received value's type without echoing it (it may be a secret); a field left out is "required". */
 function received(issue: z.core.$ZodIssue): string {
   if (issue.code !== 'invalid_type') return issue.message;
+  // A query string holds only text: say what text is taken, not that text is not a boolean.
+  if (issue.expected === 'boolean' && !/received undefined$/.test(issue.message)) return 'expected true or false';
+  if (issue.expected === 'number' && /received string$/.test(issue.message)) return 'expected a number in decimal digits, such as 42';
   const described = issue.message.replace(/^Invalid input: /, '');
   return /, received undefined$/.test(described) ? `is required (${described.replace(/, received undefined$/, '')})` : described;
 }

@@ -19,8 +19,18 @@ const refusal = (schema: z.ZodType, raw: unknown): SupervisorError => {
 
 test('fifty thousand bad items: ten named, the rest counted', () => {
   const err = refusal(z.object({ ports: z.array(z.number()) }), { ports: Array.from({ length: 50_000 }, (_, i) => String(i)) });
-  assert.match(err.message, /^invalid input for toy_op: ports\.0: expected number, received string; .*ports\.9: .*; and 49990 more problems$/);
+  assert.match(err.message, /^invalid input for toy_op: ports\.0: expected a number in decimal digits, such as 42; .*ports\.9: .*; and 49990 more problems$/);
   assert.equal((err.details.fields as unknown[]).length, 10);
+});
+
+test('text where a query string gives numbers and switches: only decimal digits are a number, only true and false a switch, and the error says so', async () => {
+  const { coerceText } = await import('../../src/catalog/json-schema.js');
+  assert.deepEqual(['3105', '-2', '2.5', '007'].map((v) => coerceText('integer', v)), [3105, -2, 2.5, 7]);
+  for (const text of ['0x10', '1e3', ' 3105', '3105 ', 'Infinity', '', '+1', '0b11']) assert.equal(coerceText('number', text), text, JSON.stringify(text));
+  assert.equal(coerceText('boolean', 'yes'), 'yes');
+  const schema = z.object({ port: z.number().int(), includeDeleted: z.boolean() });
+  const err = refusal(schema, { port: coerceText('integer', '0x10'), includeDeleted: coerceText('boolean', 'yes') });
+  assert.equal(err.message, 'invalid input for toy_op: port: expected a number in decimal digits, such as 42; includeDeleted: expected true or false');
 });
 
 test('suggestions: a typo gets the field, a name far longer or shorter than every field gets none', () => {
