@@ -65,7 +65,9 @@ export function planAdoptions(unknown: AuditItem[], exclusions: Exclusions, allo
     // Processes of different programs on one port (one on 127.0.0.1, another on ::1): whichever were
     // recorded as the owner, the next audit would call the other a conflict.
     const programs = [...new Set(item.sockets.flatMap((s) => s.processes).map((p) => ownerCommand(p.command)).filter((c): c is string => c !== null))];
-    if (excluded) skipped.push({ ...where, reason: excluded === 'deny_list' ? 'on the deny list' : 'in the ephemeral range' });
+    // An unknown listener with a reason is not a stranger (the daemon itself): the reason says what to do instead.
+    if (item.reason) skipped.push({ ...where, reason: item.reason });
+    else if (excluded) skipped.push({ ...where, reason: excluded === 'deny_list' ? 'on the deny list' : 'in the ephemeral range' });
     else if (holder) skipped.push({ ...where, reason: `port ${item.port} is allocated to ${holder.project}/${holder.service ?? '?'} for ${holder.protocol}, and a port number is held once for tcp and udp` });
     else if (ports.has(item.port)) skipped.push({ ...where, reason: 'the same port is adopted for the other protocol' });
     else if (programs.length > 1) {

@@ -111,7 +111,11 @@ export function reconcile(allocations: Allocation[], ranges: ProjectRange[], lis
   for (const found of byPort.values()) {
     const { port, protocol } = found[0]!;
     const owner = ranges.find((p) => inRange(p.range, port));
-    if (owner) groups.unknown.push({ project: owner.project, service: null, port, protocol, expectedCommand: null, sockets: found.map(toSocket), reason: null });
+    // The daemon's own socket in a range made after it started (it reserves its port at start): not a stranger to adopt.
+    const { daemon } = evidence;
+    const itself = daemon && port === daemon.port && found.some((l) => l.processes.some((p) => p.pid === daemon.pid));
+    const reason = itself ? `the supervisor daemon itself (pid ${daemon.pid}) listens here; it reserves its own port when it starts: restart it to reserve this one` : null;
+    if (owner) groups.unknown.push({ project: owner.project, service: null, port, protocol, expectedCommand: null, sockets: found.map(toSocket), reason });
   }
   const order = (x: AuditItem, y: AuditItem) => x.project.localeCompare(y.project) || x.port - y.port || x.protocol.localeCompare(y.protocol);
   for (const group of Object.values(groups)) group.sort(order);

@@ -141,6 +141,17 @@ describe('reconcile', () => {
     assert.deepEqual(plan.skipped.map((s) => [s.port, s.protocol, s.reason]), [[20050, 'udp', 'the same port is adopted for the other protocol'], [20060, 'tcp', 'on the deny list']]);
   });
 
+  test("the daemon's own socket in a range made after it started is named as the daemon, and the import plan leaves it", () => {
+    const { unknown } = reconcile([], [demo], [listener(20090, 4242, 'node dist/cli/main.js daemon'), listener(20091, 77, 'node other.js')], { daemon: { port: 20090, pid: 4242 } });
+    assert.deepEqual(unknown.map((u) => [u.port, u.reason]), [
+      [20090, 'the supervisor daemon itself (pid 4242) listens here; it reserves its own port when it starts: restart it to reserve this one'],
+      [20091, null],
+    ]);
+    const plan = planAdoptions(unknown, new Exclusions([], LINUX_DEFAULT_EPHEMERAL), []);
+    assert.deepEqual(plan.adopt.map((a) => a.port), [20091]);
+    assert.deepEqual(plan.skipped.map((s) => [s.port, s.reason]), [[20090, unknown[0]!.reason]]);
+  });
+
   test('a listener on a number allocated for the other protocol is skipped by the plan, as the apply would refuse it', () => {
     const groups = reconcile([allocation('metrics', 20080, { protocol: 'udp' })], [demo], [listener(20080, 19, 'node listen.js')]);
     assert.deepEqual(groups.unknown.map((u) => [u.port, u.protocol]), [[20080, 'tcp']]);
