@@ -31,9 +31,11 @@ export const newHost = hostText
   .describe(hostDescription);
 
 const noNul = (s: string) => !s.includes('\0');
+// Lower-cased as add_tunnel_route does (DNS names are case-blind): API.Example.com is api.example.com, not refused.
 export const hostname = z
   .string()
   .max(253)
+  .toLowerCase()
   .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, 'a hostname is a lowercase DNS name such as api.example.com')
   .describe('Public hostname the tunnel routes here');
 export const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').describe('What the port is for');

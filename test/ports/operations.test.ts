@@ -60,6 +60,12 @@ for (const backend of testBackends()) {
       assert.deepEqual(await tableCounts(s.db), before, `${op} ${JSON.stringify(input).slice(0, 80)} wrote something`);
     };
 
+    test('a hostname in capitals is the same DNS name, lower-cased as add_tunnel_route takes it, not refused', async () => {
+      const web = await admin.invoke('allocate_port', { project: 'odin', service: 'cased', hostname: 'Cased.Odin.Example.COM' });
+      assert.equal(web.hostname, 'cased.odin.example.com');
+      await assert.rejects(admin.invoke('allocate_port', { project: 'odin', service: 'bad', hostname: 'bad_host.example.com' }), isError('invalid_input', /hostname: a hostname is a lowercase DNS name/));
+    });
+
     test('localhost, 127.0.0.1 and this machine\'s name are the local host: one port per service here, never two services on one port', async () => {
       await admin.invoke('add_project', { project: 'hosts', range: '7500-7599' });
       const api = await admin.invoke('get_port', { project: 'hosts', service: 'api' });
