@@ -33,6 +33,7 @@ async function readKeyFile(path: string): Promise<Buffer | undefined> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new SupervisorError('invalid_input', `${path} is a folder, not a key file`);
     throw err;
   }
   const mode = await fileMode(path);
@@ -84,7 +85,15 @@ export class MasterKeyDir {
     });
   }
 
-  /** Every key on disk by fingerprint, taken from the content so a renamed file still counts. */
+  /** Files in keys/ that hold no key (junk, a folder named x.key), by path, with why: the last readAll's. */
+  readonly notKeys = new Map<string, string>();
+
+  /**
+   * Every key on disk by fingerprint, taken from the content so a renamed file still counts. A
+   * file in keys/ that holds no key is passed over (noted in notKeys), not allowed to stop every
+   * read: a key that is needed and missing is named by its fingerprint. master.key, and a key
+   * file other users can read, still stop it.
+   */
   async readAll(): Promise<Map<string, Buffer>> {
     const names = await readdir(this.keysDir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return [];
@@ -92,8 +101,17 @@ export class MasterKeyDir {
     });
     const paths = [this.files.masterKey, this.files.legacyNextMasterKey, ...names.filter((n) => n.endsWith('.key')).map((n) => join(this.keysDir, n))];
     const keys = new Map<string, Buffer>();
+    this.notKeys.clear();
     for (const path of paths) {
-      const key = await readKeyFile(path);
+      let key: Buffer | undefined;
+      try {
+        key = await readKeyFile(path);
+      } catch (err) {
+        const passable = path.startsWith(this.keysDir) && err instanceof SupervisorError && err.code === 'invalid_input';
+        if (!passable) throw err;
+        this.notKeys.set(path, err.message);
+        continue;
+      }
       if (key) keys.set(keyFingerprint(key), key);
     }
     return keys;

@@ -126,7 +126,8 @@ class FileMasterKeys implements MasterKeys, MasterKeyRotator {
       `the keyring needs master key ${describeNeeds(needed)}, which is not in ${this.dir.keysDir}; ` +
         'copy the key file there as <fingerprint>.key (mode 0600), from the data dir of the daemon that rotated it or from a backup of master.key, and try again; ' +
         'or, if the daemons sharing this database take their key from SUPERVISOR_MASTER_KEY, set it to the same key here ' +
-        `(this process has ${this.keys.size > 0 ? [...this.keys.keys()].join(', ') : 'no key file'})`,
+        `(this process has ${this.keys.size > 0 ? [...this.keys.keys()].join(', ') : 'no key file'}` +
+        `${this.dir.notKeys.size > 0 ? `; passed over as no key: ${[...this.dir.notKeys.values()].join('; ')}` : ''})`,
       { needed: [...needed.keys()], loaded: [...this.keys.keys()] },
     );
   }

@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, keyFingerprint } from '../../src/core/crypto.js';
@@ -66,6 +66,21 @@ test('a key file another daemon adds is found on first use, whatever its file na
   const added = generateKey();
   writeKey(join(home, 'keys', 'copied-from-daemon-a.key'), added);
   sameKey(await keys.find(keyFingerprint(added)), added);
+});
+
+test('a file in keys/ that holds no key (junk, a folder named x.key) is passed over, not allowed to stop every read, and named when a key is missing', async () => {
+  const home = fresh();
+  const keys = await started(home);
+  writeFileSync(join(home, 'keys', 'junk.key'), 'abc\n', { mode: 0o600 });
+  mkdirSync(join(home, 'keys', 'sub.key'));
+  const added = generateKey();
+  writeKey(join(home, 'keys', 'real.key'), added);
+  sameKey(await keys.find(keyFingerprint(added)), added);
+  const restarted = await loadMasterKeys(home, undefined);
+  assert.equal((await restarted.initial()).id, (await keys.initial()).id);
+  assert.equal(await restarted.find('0123456789abcdef'), undefined);
+  const err = restarted.missing(new Map([['0123456789abcdef', [1]]]));
+  assert.match(err.message, /passed over as no key: .*junk\.key must hold a 32-byte key .*; .*sub\.key is a folder, not a key file\)$/);
 });
 
 test('a missing master key is named with where to put it, and no key material', async () => {
