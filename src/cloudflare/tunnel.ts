@@ -155,6 +155,9 @@ export class TunnelService {
     const current = await target.read();
     const owned = await this.ownedRules(tunnelId);
     const merged = mergeIngress(current, wanted, new Set(owned.keys()), options.force);
+    // Said with the fix, as the stored routes' conflicts carry theirs in `existing`.
+    const foreign = merged.plan.conflicts.map((c) => c.hostname);
+    const foreignWarning = foreign.length > 0 ? [`${foreign.join(', ')}: a rule not made by the supervisor routes ${foreign.length === 1 ? 'it' : 'them'} elsewhere and is left as it is; sync with force to replace ${foreign.length === 1 ? 'it' : 'them'}`] : [];
     merged.plan.conflicts.push(...shadowed);
     const adding = addingKey !== undefined && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === addingKey);
     if (adding && !options.dryRun) {
@@ -170,7 +173,7 @@ export class TunnelService {
       changed && add.length + remove.length + change.length === 0
         ? ["the ingress is written though no route changes: its rules are put in the order every sync keeps (exact hostnames first, then deeper wildcards, the catch-all last; by name within each), which moves rules written out of it"]
         : [];
-    const planWarnings = [...orderWarning, ...cnameWarnings];
+    const planWarnings = [...foreignWarning, ...orderWarning, ...cnameWarnings];
     let written = false;
     let restarted = false;
 

@@ -157,6 +157,14 @@ for (const backend of testBackends()) {
       assert.equal((routes.items as Rule[]).some((r) => r.hostname === 'legacy.example.com'), false, 'refused route not stored');
     });
 
+    test('an allocation whose hostname a hand-written rule routes: the sync leaves the rule and says how to replace it', async () => {
+      await f.services.ports.allocate(admin, { project: 'web', service: 'legacy-grab', hostname: 'legacy.example.com' });
+      const plan = await f.invoke('sync_tunnel', { dryRun: true });
+      assert.equal(plan.ok, false);
+      assert.ok((plan.warnings as string[]).includes('legacy.example.com: a rule not made by the supervisor routes it elsewhere and is left as it is; sync with force to replace it'), JSON.stringify(plan.warnings));
+      await f.services.ports.release(admin, { project: 'web', service: 'legacy-grab' });
+    });
+
     test('remove_tunnel_route drops the rule and its CNAME; a released allocation loses both at the next sync', async () => {
       const removed = await f.invoke('remove_tunnel_route', { hostname: '*.example.com' });
       assert.equal(removed.removed, true);
