@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SupervisorError } from './errors.js';
+import { placeOf } from './place.js';
 import { stillRuns } from './process-info.js';
 
 /**
@@ -15,6 +16,8 @@ export interface DaemonInfo {
   pid: number;
   /** The process's kernel start time: a daemons/<pid>.json whose pid now belongs to another process is stale. */
   processStart?: string;
+  /** The data dir it serves (placeOf): the file copied with the data dir names another daemon's. */
+  home?: string;
   url: string;
   token: string;
 }
@@ -24,10 +27,11 @@ export const daemonInfoFile = (home: string, pid: number) => join(daemonInfoDir(
 
 function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  const { pid, processStart, url, token } = value as Record<string, unknown>;
+  const { pid, processStart, url, token, home } = value as Record<string, unknown>;
   if (!Number.isInteger(pid) || typeof url !== 'string' || !/^https?:\/\//.test(url) || typeof token !== 'string' || token === '') return undefined;
   if (processStart !== undefined && typeof processStart !== 'string') return undefined;
-  return { pid: pid as number, url, token, ...(processStart === undefined ? {} : { processStart }) };
+  if (home !== undefined && typeof home !== 'string') return undefined;
+  return { pid: pid as number, url, token, ...(processStart === undefined ? {} : { processStart }), ...(home === undefined ? {} : { home }) };
 }
 
 /** The data dir as every client process finds it: SUPERVISOR_HOME, else ~/.local/share/supervisor. */
@@ -84,10 +88,12 @@ export async function readDaemonInfos(home: string): Promise<DaemonInfo[]> {
   } catch {
     return [];
   }
+  const place = await placeOf(home);
   const read = async (name: string): Promise<DaemonInfo | undefined> => {
     try {
       const info = asDaemonInfo(JSON.parse(await readFile(join(daemonInfoDir(home), name), 'utf8')));
-      return info && name === `${info.pid}.json` && stillRuns(info.pid, info.processStart) ? info : undefined;
+      const here = info?.home === undefined || info.home === place;
+      return info && here && name === `${info.pid}.json` && stillRuns(info.pid, info.processStart) ? info : undefined;
     } catch {
       return undefined;
     }

@@ -4,6 +4,7 @@ import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { daemonInfoDir, daemonInfoFile, readDaemonInfos, type DaemonInfo } from './daemon-info.js';
 import { tryLockFile, type HeldLock } from './lock-file.js';
+import { placeOf } from './place.js';
 import { ownStart } from './process-info.js';
 
 export { readDaemonInfo, readDaemonInfos, type DaemonInfo } from './daemon-info.js';
@@ -114,10 +115,10 @@ function lockedAdvice(holder: { role: string; pid: number }, role: string): stri
 }
 
 /** This daemon's address and its per-run local admin credential (0600), beside those of other daemons on this data dir. */
-export async function writeDaemonInfo(home: string, info: Omit<DaemonInfo, 'processStart'>): Promise<void> {
+export async function writeDaemonInfo(home: string, info: Omit<DaemonInfo, 'processStart' | 'home'>): Promise<void> {
   const dir = daemonInfoDir(home);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(daemonInfoFile(home, info.pid), JSON.stringify({ ...info, processStart: ownStart }), 0o600);
+  await writeFileAtomic(daemonInfoFile(home, info.pid), JSON.stringify({ ...info, processStart: ownStart, home: await placeOf(home) }), 0o600);
   // Files of daemons killed without a chance to remove theirs.
   const live = new Set((await readDaemonInfos(home)).map((d) => `${d.pid}.json`));
   for (const name of await readdir(dir)) if (/^\d+\.json$/.test(name) && !live.has(name)) await rm(join(dir, name), { force: true });

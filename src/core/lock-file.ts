@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { createFileExclusive } from './files.js';
+import { dirname } from 'node:path';
+import { placeOf } from './place.js';
 import { ownStart, stillRuns } from './process-info.js';
 
 /**
@@ -19,11 +21,13 @@ const LockHolder = z.object({
   processStart: z.string().optional(),
   /** Tells our own lock from one that replaced it. */
   nonce: z.string().optional(),
+  /** The folder the lock was taken in (placeOf): the file copied with its folder does not lock the copy. */
+  place: z.string().optional(),
 });
 export type LockHolder = z.infer<typeof LockHolder>;
 
-function holderIsGone(holder: LockHolder): boolean {
-  return holder.pid === process.pid || !stillRuns(holder.pid, holder.processStart);
+function holderIsGone(holder: LockHolder, place: string): boolean {
+  return holder.pid === process.pid || (holder.place !== undefined && holder.place !== place) || !stillRuns(holder.pid, holder.processStart);
 }
 
 interface Seen {
@@ -83,7 +87,8 @@ export interface HeldLock {
 
 /** Takes the lock if it is free or its holder is gone; otherwise answers who holds it. */
 export async function tryLockFile(path: string, role: string): Promise<{ held: HeldLock } | { holder: LockHolder }> {
-  const mine: LockHolder = { pid: process.pid, role, startedAt: new Date().toISOString(), processStart: ownStart, nonce: randomBytes(8).toString('hex') };
+  const place = await placeOf(dirname(path));
+  const mine: LockHolder = { pid: process.pid, role, startedAt: new Date().toISOString(), processStart: ownStart, nonce: randomBytes(8).toString('hex'), place };
   for (;;) {
     if (await createFileExclusive(path, JSON.stringify(mine))) {
       const release = async () => {
@@ -93,7 +98,7 @@ export async function tryLockFile(path: string, role: string): Promise<{ held: H
       return { held: { release } };
     }
     const seen = await readLock(path);
-    if (seen?.holder && !holderIsGone(seen.holder)) return { holder: seen.holder };
+    if (seen?.holder && !holderIsGone(seen.holder, place)) return { holder: seen.holder };
     if (seen) await removeStale(path, seen);
   }
 }

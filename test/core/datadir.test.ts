@@ -1,11 +1,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataDirFiles, ensureDataDir, readDaemonInfo, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
+import { dataDirFiles, ensureDataDir, lockDataDir, readDaemonInfo, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
 import { processStart } from '../../src/core/process-info.js';
 import { assertCliBuilt, cliEnv, describeResult, runCli } from '../cli/run-cli.js';
 
@@ -85,6 +85,27 @@ describe('the data dir', () => {
       assert.deepEqual(await readdir(dataDirFiles(home).daemons), []);
     } finally {
       other.kill();
+    }
+  });
+
+  test('a copy of a data dir in use (a backup restored beside it) is not locked by the original daemon, and its daemon file does not lead there', async () => {
+    const home = await newHome();
+    await ensureDataDir(home);
+    // This process plays the daemon on the original: it holds the lock and has published its address.
+    const held = await lockDataDir(home, 'daemon');
+    try {
+      await writeDaemonInfo(home, { pid: process.pid, url: 'http://127.0.0.1:11', token: 'original' });
+      const copy = `${home}-restored`;
+      await cp(home, copy, { recursive: true });
+      assert.equal(await readDaemonInfo(copy), undefined, 'the copy has no daemon running for it');
+      assert.equal((await readDaemonInfo(home))?.url, 'http://127.0.0.1:11', 'the original still has');
+      // Another process takes the copy's lock (this one's own pid counts as gone, so ask a child).
+      const r = await runCli(['secrets', 'list', '--json'], { env: cliEnv(copy), timeoutMs: 120_000 });
+      assert.equal(r.code, 0, describeResult(r));
+      await rm(copy, { recursive: true, force: true });
+    } finally {
+      await removeDaemonInfo(home);
+      await held.release();
     }
   });
 
