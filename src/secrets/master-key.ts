@@ -45,7 +45,7 @@ const describeNeeds = (needed: MissingMasterKeys) =>
   [...needed].map(([id, dataKeys]) => `${id} (wraps data key${dataKeys.length > 1 ? 's' : ''} ${dataKeys.join(', ')})`).join(', ');
 
 export async function loadMasterKeys(home: string, fromEnv: string | undefined): Promise<MasterKeys> {
-  if (fromEnv) return new EnvMasterKeys(home, parseKey(fromEnv, 'the master key setting (SUPERVISOR_MASTER_KEY, or masterKey in the config file)'));
+  if (fromEnv) return new EnvMasterKeys(home, parseKey(fromEnv, 'SUPERVISOR_MASTER_KEY'));
   const dir = new MasterKeyDir(home);
   await dir.exclusive(() => dir.prepare());
   return new FileMasterKeys(dir, await dir.readAll());

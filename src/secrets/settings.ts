@@ -10,7 +10,8 @@ export const secretSettings = defineSettings({
     default: undefined,
     doc: 'Master key (64 hex digits or base64 of 32 bytes); unset means the 0600 key file `master.key` in the data dir, created on first start.',
     sensitive: true,
-    // A wrong or malformed key stops every later start and command, set_setting included: the way back would be editing the file by hand.
+    // Not in the config file, by set_setting or by hand: a wrong or malformed key there would stop every
+    // later start and command, set_setting included, and a second place for the key beside master.key.
     notSettable: 'masterKey is the key that opens every secret, so it is not a config-file setting: set SUPERVISOR_MASTER_KEY in the environment of every process that opens the database, or keep the master.key file in the data dir; `rotate_master_key` changes it',
   },
   secretMaxBytes: { env: 'SUPERVISOR_SECRET_MAX_BYTES', schema: positiveInt.max(1024 * 1024), default: 64 * 1024, doc: 'Largest secret value accepted, in bytes.' },

@@ -87,11 +87,12 @@ for (const backend of testBackends()) {
       await failsAndExits(['secrets', 'list'], wrong, /needs master key [0-9a-f]{16}/);
     });
 
-    test('a malformed master key written by hand in config.yaml: the message names the config file too, exit 1', async () => {
+    test('a master key written by hand in config.yaml: refused as set_setting refuses it, naming the file and where the key goes instead, exit 1', async () => {
       const file = join(home, 'config.yaml');
       await writeFile(file, 'masterKey: abc\n');
       try {
-        await failsAndExits(['secrets', 'list'], env, /the master key setting \(SUPERVISOR_MASTER_KEY, or masterKey in the config file\) must hold a 32-byte key/);
+        await failsAndExits(['secrets', 'list'], env, /config file .*config\.yaml sets masterKey: masterKey is the key that opens every secret, so it is not a config-file setting: set SUPERVISOR_MASTER_KEY/);
+        await failsAndExits(['daemon'], env, /sets masterKey: .*not a config-file setting/);
       } finally {
         await rm(file);
       }
