@@ -141,7 +141,7 @@ export class ServiceAccountTokenSource implements AccessTokenProvider {
     }
     const next =
       error === 'invalid_grant'
-        ? `the key may have been deleted or disabled, or this machine's clock is off; create a new JSON key for ${this.account} in the Cloud console and store it again`
+        ? `the key may have been deleted or disabled, or this machine's clock is off; create a new JSON key for ${this.account} in the Cloud console and store it again with gcloud_add_account (\`supervisor gcloud add-account <account> <key.json>\`)`
         : `check the service account ${this.account} and its key`;
     return new SupervisorError('unauthorized', `Google refused an access token for service account ${this.account}: ${said}; ${next}`, details);
   }

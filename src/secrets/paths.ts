@@ -17,6 +17,8 @@ function pathProblem(path: string, { allowPrefix }: { allowPrefix: boolean }): s
   const body = allowPrefix && path.endsWith('/') ? path.slice(0, -1) : path;
   const segments = body.split('/');
   if (!ROOTS.includes(segments[0] as (typeof ROOTS)[number])) {
+    const lower = segments[0]!.toLowerCase();
+    if (ROOTS.includes(lower as (typeof ROOTS)[number])) return `must start with ${lower}/, in lowercase like every segment`;
     return `must start with ${ROOTS.map((r) => `${r}/`).join(', ')} (e.g. project/consilio/database_url)`;
   }
   if (segments.length > MAX_DEPTH) return `must have at most ${MAX_DEPTH} segments`;

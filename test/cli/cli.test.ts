@@ -149,6 +149,7 @@ describe('supervisor CLI', () => {
     const refused: Array<{ what: string; args: string[]; stdin?: string; message: RegExp }> = [
       { what: 'a ../ path', args: ['secrets', 'get', 'project/cli/../meta/x'], message: /invalid input for `supervisor secrets get`: path: segment "\.\." is invalid/ },
       { what: 'a path outside the roots', args: ['secrets', 'get', '../etc/passwd'], message: /path: must start with meta\/, project\/, service\// },
+      { what: 'a root in capitals', args: ['secrets', 'get', 'META/svc/api_key'], message: /path: must start with meta\/, in lowercase like every segment/ },
       { what: 'an empty segment (a//b)', args: ['secrets', 'get', 'project/cli//b'], message: /path: must not have empty segments \(a\/\/b\)/ },
       { what: 'an empty value', args: ['secrets', 'set', 'project/cli/empty'], stdin: '', message: /value: must not be empty/ },
       { what: '--limit 0', args: ['secrets', 'list', 'project/cli/', '--limit', '0'], message: /limit: Too small/ },
