@@ -20,8 +20,6 @@ export interface CliConnection {
 /**
  * A command's way to the operations: through the daemon when it runs (loading
  * nothing more), else the app opened in this process under the data dir's lock.
- */
-/**
  * `readOnly`: the command only reads. Without a daemon it is refused on a data dir that does not
  * exist rather than making a new install there to answer "none": a mistyped SUPERVISOR_HOME in a
  * script would read as "no secrets", exit 0.

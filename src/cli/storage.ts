@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AppDefinition } from '../catalog/wire.js';
 import type { Domain } from '../catalog/domain.js';
 import type { Db } from '../core/db.js';
@@ -30,7 +28,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`storage copy: ${to ? '--to' : '--from'} must be a postgres:// URL`, USAGE);
   if (await daemonTarget()) throw new SupervisorError('locked', 'the daemon is running and holds the database; stop it first (`supervisor daemon stop`), copy, then start it again');
 
-  const [{ openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }, { forgetPostgres }, { withoutPassword }] = await Promise.all([
+  const [{ hasCluster, openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }, { forgetPostgres }, { withoutPassword }] = await Promise.all([
     import('../core/db-pglite.js'),
     import('../core/db-postgres.js'),
     import('../core/datadir.js'),
@@ -46,7 +44,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   // Checked before the data dir is made: a mistyped SUPERVISOR_HOME would copy a new, empty
   // database (and with --force, empty the target).
   const embeddedDb = dataDirFiles(config.home).db;
-  if (to && !existsSync(join(embeddedDb, 'PG_VERSION'))) {
+  if (to && !hasCluster(embeddedDb)) {
     throw new SupervisorError('not_found', `there is no embedded database to copy in ${config.home} (no ${embeddedDb}); is SUPERVISOR_HOME the daemon's data dir?`);
   }
   await ensureDataDir(config.home);

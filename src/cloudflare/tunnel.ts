@@ -157,7 +157,8 @@ export class TunnelService {
     const merged = mergeIngress(current, wanted, new Set(owned.keys()), options.force);
     // Said with the fix, as the stored routes' conflicts carry theirs in `existing`.
     const foreign = merged.plan.conflicts.map((c) => c.hostname);
-    const foreignWarning = foreign.length > 0 ? [`${foreign.join(', ')}: a rule not made by the supervisor routes ${foreign.length === 1 ? 'it' : 'them'} elsewhere and is left as it is; sync with force to replace ${foreign.length === 1 ? 'it' : 'them'}`] : [];
+    const them = foreign.length === 1 ? 'it' : 'them';
+    const foreignWarning = foreign.length > 0 ? [`${foreign.join(', ')}: a rule not made by the supervisor routes ${them} elsewhere and is left as it is; sync with force to replace ${them}`] : [];
     merged.plan.conflicts.push(...shadowed);
     const adding = addingKey !== undefined && merged.plan.conflicts.find((c) => routeKey(c.hostname, c.path) === addingKey);
     if (adding && !options.dryRun) {

@@ -42,13 +42,16 @@ function loaderFlags(execArgv: string[]): string[] {
   return out;
 }
 
+/** Whether `dataDir` holds a database cluster (initdb writes PG_VERSION into every one). */
+export const hasCluster = (dataDir: string): boolean => existsSync(join(dataDir, 'PG_VERSION'));
+
 /**
  * Creates the cluster in `dataDir` if it has none, in a child process (pglite-init.ts)
  * and in a temp folder renamed into place once complete: a crash midway leaves no
  * half-made cluster, only a temp folder removed at the next start.
  */
 async function initCluster(dataDir: string, migrations: readonly DomainMigrations[]): Promise<void> {
-  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  if (hasCluster(dataDir)) return;
   // An empty folder may stand where the cluster goes; anything else there is not ours to replace.
   if (existsSync(dataDir) && (await readdir(dataDir)).length > 0) {
     throw new Error(`${dataDir} holds files but no database cluster (no PG_VERSION); move it away and start again`);

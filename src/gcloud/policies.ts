@@ -115,8 +115,10 @@ export class PolicyStore {
     await this.db.query('UPDATE gcloud_autoscale_policies SET last_change_at = $4 WHERE project_id = $1 AND zone = $2 AND instance_name = $3', [ref.project, ref.zone, ref.name, at]);
   }
 
-  async forget(ref: InstanceRef): Promise<void> {
-    await this.db.query('DELETE FROM gcloud_autoscale_policies WHERE project_id = $1 AND zone = $2 AND instance_name = $3', [ref.project, ref.zone, ref.name]);
+  /** Whether there was a policy to forget. */
+  async forget(ref: InstanceRef): Promise<boolean> {
+    const r = await this.db.query('DELETE FROM gcloud_autoscale_policies WHERE project_id = $1 AND zone = $2 AND instance_name = $3', [ref.project, ref.zone, ref.name]);
+    return r.rowCount > 0;
   }
 
   async record(e: Omit<EvaluationRow, 'id'>): Promise<EvaluationRow> {

@@ -140,8 +140,7 @@ export class GcloudService {
           const kept = await this.forgetVm(ref);
           throw kept.length === 0 ? err : new SupervisorError('not_found', `${err.message}; the VM is gone already, so its ${kept.join(' and ')} here ${kept.length > 1 ? 'were' : 'was'} removed`, err.details);
         });
-        await this.attachments.detach(ref);
-        await this.policies.forget(ref);
+        await this.forgetVm(ref);
         return { result: { deleted: true as const, operation, detachedFrom: attachedTo }, detail: { operation: operation.operation } };
       });
     });
@@ -201,11 +200,9 @@ export class GcloudService {
 
   /** Removes what is kept here for a VM (attachment, auto-scaling policy); says which there were. */
   private async forgetVm(ref: InstanceRef): Promise<string[]> {
-    const attached = (await this.attachments.lookup([ref.project])).has(attachmentKey(ref));
-    const policy = await this.policies.get(ref);
-    await this.attachments.detach(ref);
-    await this.policies.forget(ref);
-    return [...(attached ? ['attachment'] : []), ...(policy ? ['auto-scaling policy'] : [])];
+    const detached = await this.attachments.detach(ref);
+    const forgotten = await this.policies.forget(ref);
+    return [...(detached ? ['attachment'] : []), ...(forgotten ? ['auto-scaling policy'] : [])];
   }
 
   async attachVm(actor: string, args: VmArgs, to: string | null): Promise<{ project: string; zone: string; instanceName: string; attachedTo: string | null; changed: boolean }> {
