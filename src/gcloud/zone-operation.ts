@@ -50,20 +50,33 @@ export async function waitForOperation(w: OperationWaiter, project: string, zone
     reported = key;
   };
   report(current);
-  while (current.status !== 'DONE') {
-    if (w.clock.now().getTime() >= deadline) {
-      throw new SupervisorError(
-        'unavailable',
-        `${describe(current)} is still ${current.status ?? 'pending'} after ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s; it may yet finish: check operation ${name} in zone ${zone} before retrying`,
-        { operation: name, project, zone, status: current.status },
-      );
-    }
-    current = await callGoogle(
-      `compute zoneOperations.wait projects/${project}/zones/${zone}/operations/${name}`,
-      w.tokens,
-      (token) => dataOf(w.api.zoneOperations.wait({ project, zone, operation: name }, requestOptions(token, WAIT_CALL_TIMEOUT_MS))),
-      w.policy,
+  const stillUnfinished = () => {
+    const waited = Math.round((options.timeoutMs ?? 600_000) / 1000);
+    return new SupervisorError(
+      'unavailable',
+      `${describe(current)} is still ${current.status ?? 'pending'} after ${waited} s; it may yet finish: check operation ${name} in zone ${zone} before retrying`,
+      { operation: name, project, zone, status: current.status },
     );
+  };
+  while (current.status !== 'DONE') {
+    if (w.clock.now().getTime() >= deadline) throw stillUnfinished();
+    try {
+      current = await callGoogle(
+        `compute zoneOperations.wait projects/${project}/zones/${zone}/operations/${name}`,
+        w.tokens,
+        // Each attempt, retries included, may hold only until our deadline: Google would hold it two minutes past.
+        (token) => {
+          const leftMs = deadline - w.clock.now().getTime();
+          if (leftMs <= 0) throw stillUnfinished();
+          return dataOf(w.api.zoneOperations.wait({ project, zone, operation: name }, requestOptions(token, Math.min(WAIT_CALL_TIMEOUT_MS, leftMs))));
+        },
+        w.policy,
+      );
+    } catch (err) {
+      // A wait cut short by our own deadline is the operation not finishing in time, not Google failing.
+      if (err instanceof SupervisorError && err.code === 'unavailable' && w.clock.now().getTime() >= deadline) throw stillUnfinished();
+      throw err;
+    }
     report(current);
     if (current.status !== 'DONE') await w.sleep(w.pollIntervalMs);
   }

@@ -161,6 +161,20 @@ describe('mutations', () => {
     assert.equal(g.fake.instance(ALPHA, ZONE, 'huge-1'), undefined);
   });
 
+  test('a wait Google holds open is cut at the deadline, not two minutes later', { timeout: 30_000 }, async () => {
+    // Google holds operations.wait up to 2 minutes; a 300 ms deadline must not sit through that.
+    const slow = await openGoogle({ operationTiming: { pendingMs: 600_000 }, waitDeadlineMs: 120_000 });
+    try {
+      const account = slow.alpha;
+      slow.fake.addInstance(ALPHA, ZONE, { name: 'held' });
+      const err = await expectRefusal(slow.compute(account).stop(ref('held'), { timeoutMs: 300 }), 'unavailable', /stop of projects\/alpha-project\/zones\/us-central1-a\/instances\/held is still PENDING after 0 s/);
+      assert.match(String(err.details.operation), /^operation-/);
+      assert.ok(slow.fake.calls.some((c) => c.path.endsWith('/wait')), 'the wait was called');
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('an operation not DONE by the deadline is reported as such, with its name', async () => {
     const err = await expectRefusal(g.compute(g.alpha).stop(ref('a-3'), { timeoutMs: 0 }), 'unavailable', /stop of projects\/alpha-project\/zones\/us-central1-a\/instances\/a-3 is still PENDING/);
     assert.match(String(err.details.operation), /^operation-/);

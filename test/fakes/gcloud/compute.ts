@@ -341,7 +341,8 @@ async function waitOperation({ deps, req, params }: Ctx): Promise<Answer> {
   const op = operationOr404(deps, params);
   const remaining = deps.operations.remaining(op);
   if (remaining > 0) {
-    await sleep(Math.min(remaining + 1, deps.waitDeadlineMs));
+    const held = await sleep(Math.min(remaining + 1, deps.waitDeadlineMs), true, { signal: req.gone }).catch(() => false);
+    if (!held) return ok({}); // the caller hung up: nobody reads this answer
     deps.operations.advance();
   }
   return ok(operationResource(op));

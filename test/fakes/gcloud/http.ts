@@ -18,6 +18,8 @@ export interface Request {
   authorization?: string;
   /** Filled in by handlers so the call log can say who called and for which project. */
   call: CallRecord;
+  /** Aborts when the caller hangs up, so a call held open (operations.wait) stops holding. */
+  gone: AbortSignal;
 }
 
 export type Handler = (req: Request) => Promise<Answer> | Answer;
@@ -66,6 +68,8 @@ async function serve(
   const method = req.method ?? 'GET';
   const call: CallRecord = { service, method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: looseJson(raw), status: 0 };
   deps.calls.push(call);
+  const hangUp = new AbortController();
+  res.once('close', () => hangUp.abort());
   const request: Request = {
     method,
     path: url.pathname,
@@ -74,6 +78,7 @@ async function serve(
     contentType: req.headers['content-type'] ?? '',
     authorization: req.headers.authorization,
     call,
+    gone: hangUp.signal,
   };
 
   const fault = deps.faults.take(service, method, url.pathname);
