@@ -142,15 +142,15 @@ for (const backend of testBackends()) {
     });
 
     test("a project token names only its own hostnames (its name as a label, not under another project's); an admin's hostname stays when it calls again", async () => {
-      for (const hostname of ['consilio.example.com', 'api.consilio.example.com', 'consilio.se', 'odin.consilio.example.com']) {
+      for (const hostname of ['consilio.example.com', 'api.consilio.example.com', 'consilio.example.se', 'odin.consilio.example.com']) {
         const got = await consilio.invoke('allocate_port', { project: 'consilio', service: 'site', hostname });
         assert.equal(got.hostname, hostname);
       }
-      for (const hostname of ['example.com', 'admin.example.com', 'odin.example.com', 'consilio-api.example.com', 'api.example.consilio', 'consilio.odin.example.com', 'api.consilio.odin.example.com']) {
+      for (const hostname of ['example.com', 'admin.example.com', 'odin.example.com', 'consilio-api.example.com', 'api.example.consilio', 'consilio.se', 'www.consilio.se', 'consilio.odin.example.com', 'api.consilio.odin.example.com']) {
         const before = await tableCounts(s.db);
         await assert.rejects(
           consilio.invoke('allocate_port', { project: 'consilio', service: 'grab', hostname }),
-          isError('forbidden', new RegExp(`^hostname: ${hostname.replaceAll('.', '\\.')} is not one of project consilio's; a project token may name hostnames that carry its project's name as a label \\(consilio\\.example\\.com, api\\.consilio\\.example\\.com\\), not under another project's name \\(consilio\\.other\\.example\\.com\\); an admin can allocate any other$`)),
+          isError('forbidden', new RegExp(`^hostname: ${hostname.replaceAll('.', '\\.')} is not one of project consilio's; a project token may name hostnames that carry its project's name as a label left of the domain \\(consilio\\.example\\.com, api\\.consilio\\.example\\.com\\), not under another project's name \\(consilio\\.other\\.example\\.com\\); an admin can allocate any other$`)),
         );
         assert.deepEqual(await tableCounts(s.db), before, `${hostname}: no allocation written`);
       }
@@ -162,6 +162,21 @@ for (const backend of testBackends()) {
       assert.deepEqual([again.hostname, again.description], ['www.example.com', 'front page']);
       await assert.rejects(consilio.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: 'www2.example.com' }), isError('forbidden'));
       assert.equal((await consilio.invoke('allocate_port', { project: 'consilio', service: 'www', hostname: null })).hostname, null, 'dropping a hostname is always its own call');
+    });
+
+    test("a project named after the domain's label gets no hostname of the domain, and takes none from the others", async () => {
+      await admin.invoke('add_project', { project: 'example' });
+      const example = new LocalInvoker(s, projectPrincipal('example', 'token:example'), 'internal');
+      try {
+        for (const hostname of ['example.com', 'www.example.com', 'consilio.example.com']) {
+          await assert.rejects(example.invoke('allocate_port', { project: 'example', service: 'grab', hostname }), isError('forbidden', /is not one of project example's/), hostname);
+        }
+        const own = await consilio.invoke('allocate_port', { project: 'consilio', service: 'beside', hostname: 'web.consilio.example.com' });
+        assert.equal(own.hostname, 'web.consilio.example.com', "consilio's own hostname stays its own while a project named example exists");
+        assert.equal((await example.invoke('allocate_port', { project: 'example', service: 'site', hostname: 'example.example.com' })).hostname, 'example.example.com');
+      } finally {
+        await admin.invoke('remove_project', { project: 'example', force: true });
+      }
     });
 
     test('every operation answers what its output schema promises', async () => {
