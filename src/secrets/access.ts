@@ -13,6 +13,12 @@ export interface Grant {
 /** A project's own folder: readable and writable by that project without any grant. */
 export const projectFolder = (project: string) => `project/${project}/`;
 
+/** The project whose folder `prefix` is in (`project/consilio/db/` → consilio), if any. */
+export function projectOfFolder(prefix: string): string | undefined {
+  const [root, project] = prefix.split('/');
+  return root === 'project' && project ? project : undefined;
+}
+
 /** Paths a principal may always use; grants add to this. */
 export function ownsPath(principal: Principal, path: string): boolean {
   return principal.role === 'admin' || isUnder(path, projectFolder(principal.project));

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { open, seal } from '../core/crypto.js';
 import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
 import { conflict, forbidden, invalidInput, notFound, SupervisorError } from '../core/errors.js';
-import { grantAllows, grantsFor, ownsPath, projectFolder, type AccessMode } from './access.js';
+import { grantAllows, grantsFor, ownsPath, projectFolder, projectOfFolder, type AccessMode } from './access.js';
 import type { Keyring } from './keyring.js';
 import type { ReadTracker } from './read-tracker.js';
 import { decodeCursor, decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
@@ -680,8 +680,11 @@ export class SecretsService {
   async grant(actor: string, grant: { project: string; prefix: string; access: AccessMode }): Promise<{ project: string; prefix: string; access: AccessMode }> {
     const prefix = folderOf(grant.prefix);
     await this.db.transaction(async (tx) => {
-      // A grant left behind by a removal would open the folder to a later project of that name.
+      // A grant left behind by a removal would open the folder to a later project of that name;
+      // so would a grant into the folder of a project not yet made (or a typo of one).
       await this.deps.projects.hold(grant.project, tx);
+      const owner = projectOfFolder(prefix);
+      if (owner !== undefined && owner !== grant.project) await this.deps.projects.hold(owner, tx);
       await tx.query(
         `INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (project, prefix) DO UPDATE SET access = EXCLUDED.access`,

@@ -310,6 +310,20 @@ for (const backend of testBackends()) {
       await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), isError('forbidden'));
     });
 
+    test("a grant into a project's folder needs that project: a typo or a project not yet made is refused, and nothing waits for it", async () => {
+      await assert.rejects(s.secrets.grant('test-admin', { project: 'consilio', prefix: 'project/zeta/', access: 'read' }), isError('not_found', /^no project zeta; /));
+      await assert.rejects(s.secrets.grant('test-admin', { project: 'consilio', prefix: 'project/zeta/db', access: 'write' }), isError('not_found', /^no project zeta; /));
+      assert.deepEqual(await s.secrets.listGrants('consilio').then((g) => g.filter((x) => x.prefix.startsWith('project/zeta'))), []);
+      await s.projects.add('test', { name: 'zeta' });
+      await s.secrets.set(admin, { path: 'project/zeta/db_password', value: 'zeta-pw' });
+      await assert.rejects(s.secrets.get(consilio, { path: 'project/zeta/db_password' }), isError('forbidden'), 'zeta, made later, inherits no grant to consilio');
+      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'project/zeta/', access: 'read' });
+      assert.equal((await s.secrets.get(consilio, { path: 'project/zeta/db_password' })).value, 'zeta-pw');
+      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'project/', access: 'read' });
+      await s.secrets.revokeGrant('test-admin', { project: 'consilio', prefix: 'project/' });
+      await s.secrets.revokeGrant('test-admin', { project: 'consilio', prefix: 'project/zeta/' });
+    });
+
     test('a grant of one secret (its path as the prefix) lists it, beside what it reads', async () => {
       await s.secrets.set(admin, { path: 'service/smtp/password', value: 'smtp-pw' });
       await s.secrets.set(admin, { path: 'service/smtp/password_old', value: 'old' });
