@@ -4,6 +4,7 @@ import type { Db, Queryable } from '../core/db.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { conflict, notFound } from '../core/errors.js';
 import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
+import { mayUse, type Principal } from '../core/principal.js';
 import type { PivState } from './model.js';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
@@ -24,9 +25,11 @@ export interface RunRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  /** Set when the loop's project was removed: the loop is history, not a later project's of that name. */
+  project_removed_at: Date | null;
 }
 
-const COLUMNS = 'id, seq, project, feature, branch, status, phase, state, owner, agent_group, created_by, created_at, updated_at, finished_at';
+const COLUMNS = 'id, seq, project, feature, branch, status, phase, state, owner, agent_group, created_by, created_at, updated_at, finished_at, project_removed_at';
 
 const UNIQUE_VIOLATION = '23505';
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
@@ -119,17 +122,24 @@ export class Runs {
   }
 
   /** Newest first. */
-  async list(filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunRow>> {
+  /** Newest first; loops of removed projects only `withRemoved`. */
+  async list(filter: { project?: string; status?: RunStatus; withRemoved: boolean; limit: number; cursor?: string }): Promise<Page<RunRow>> {
     const before = filter.cursor !== undefined ? decodeIntCursor(filter.cursor, Number.MAX_SAFE_INTEGER) : null;
     const { rows } = await this.db.query<RunRow>(
       `SELECT ${COLUMNS} FROM piv_runs
        WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR seq < $3)
+         AND ($5 OR project_removed_at IS NULL)
        ORDER BY seq DESC LIMIT $4`,
-      [filter.project ?? null, filter.status ?? null, before, filter.limit + 1],
+      [filter.project ?? null, filter.status ?? null, before, filter.limit + 1, filter.withRemoved],
     );
     const items = rows.slice(0, filter.limit).map(normalise);
     return { items, nextCursor: rows.length > filter.limit ? encodeCursor(String(items.at(-1)!.seq)) : null };
   }
+}
+
+/** Whether `principal` may see and act on a loop: an admin any; a project token its own project's, not a removed one's. */
+export function mayUseRun(principal: Principal, row: RunRow): boolean {
+  return mayUse(principal, row.project) && (principal.role === 'admin' || row.project_removed_at === null);
 }
 
 function normalise(row: RunRow): RunRow {

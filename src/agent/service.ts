@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { SupervisorError, conflict, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { adminPrincipal, assertOwnProject, mayUse, type Principal } from '../core/principal.js';
+import { adminPrincipal, assertOwnProject, type Principal } from '../core/principal.js';
 import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
@@ -23,7 +23,7 @@ import { learningOf } from './learnings.js';
 import { LOOP_ENV } from './process-group.js';
 import { PivLoop, SHUTDOWN, type PhaseEvent } from './loop.js';
 import type { PivState } from './model.js';
-import { Runs, type RunRow, type RunStatus } from './runs.js';
+import { Runs, mayUseRun, type RunRow, type RunStatus } from './runs.js';
 import { CheckoutRefused, assertOwnTree, ownTreeNow } from './tree.js';
 import { runView, type RunView } from './view.js';
 
@@ -166,7 +166,7 @@ export class AgentService {
 
   /** Where a loop is, or its result; with `artifact`, that kept text whole. */
   async status(principal: Principal, id: string, artifact?: string, progressEntries = 10): Promise<RunView> {
-    const row = await this.runs.get(id, undefined, (r) => mayUse(principal, r.project));
+    const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     const plan = await this.store.getArtifact(id, 'plan');
     const lines = this.active.get(id)?.lines ?? (await this.lastAgentLines(id, row.state));
     const artifacts = await this.store.artifactNames(id);
@@ -185,7 +185,7 @@ export class AgentService {
       // A misspelt project would list nothing, as if it had no loops.
       await this.deps.projects.get(filter.project);
     }
-    const page = await this.runs.list({ ...filter, project });
+    const page = await this.runs.list({ ...filter, project, withRemoved: principal.role === 'admin' });
     const now = this.deps.clock.now();
     return { items: page.items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
   }
@@ -230,6 +230,8 @@ export class AgentService {
           `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id`,
           [project, this.deps.clock.now()],
         );
+        // Kept as history, out of sight of a later project of that name.
+        await tx.query('UPDATE piv_runs SET project_removed_at = $2 WHERE project = $1 AND project_removed_at IS NULL', [project, this.deps.clock.now()]);
         for (const { id } of rows) {
           const run = this.active.get(id);
           if (run) {
@@ -244,7 +246,7 @@ export class AgentService {
 
   /** Stops a loop: a queued one never starts; a running one has its agent's process group killed. */
   async cancel(principal: Principal, id: string): Promise<RunView> {
-    const row = await this.runs.get(id, undefined, (r) => mayUse(principal, r.project));
+    const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} is over (${row.status}); nothing to cancel`, { id, status: row.status });
     const running = this.active.get(id);
     if (running) {
@@ -262,7 +264,7 @@ export class AgentService {
 
   /** Continues an interrupted loop (or one whose daemon is gone) from the phase after the last that finished. */
   async resume(principal: Principal, id: string, waitSeconds = 0): Promise<RunView> {
-    const row = await this.runs.get(id, undefined, (r) => mayUse(principal, r.project));
+    const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     this.assertDaemon();
     if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
     const orphaned = row.status === 'running' && !this.ownerRuns(row);

@@ -393,5 +393,19 @@ for (const backend of testBackends()) {
       await assertRejects(other.invoke('cancel_piv', { id: done.id }), 'not_found');
       assert.deepEqual((await other.invoke('list_piv_runs', {})).items, []);
     });
+
+    test("a later project of a removed project's name does not see the loops the removed one ran; an admin still does", async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'], waitSeconds: 50 });
+      assert.equal(done.status, 'succeeded');
+      await admin.invoke('remove_project', { project: p.name, force: true });
+      await admin.invoke('add_project', { project: p.name, directory: p.dir });
+      const heir = new LocalInvoker(s, projectPrincipal(p.name, `token:${p.name}-again`), 'mcp');
+      assert.deepEqual((await heir.invoke('list_piv_runs', {})).items, []);
+      for (const artifact of [undefined, 'plan']) await assertRejects(heir.invoke('get_piv_status', { id: done.id, artifact }), 'not_found', /there is no PIV loop/);
+      await assertRejects(heir.invoke('cancel_piv', { id: done.id }), 'not_found');
+      assert.equal((await admin.invoke('get_piv_status', { id: done.id })).status, 'succeeded', 'history stays for an admin');
+    });
   });
 }
