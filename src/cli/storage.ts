@@ -28,7 +28,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`storage copy: ${to ? '--to' : '--from'} must be a postgres:// URL`, USAGE);
   if (await daemonTarget()) throw new SupervisorError('locked', 'the daemon is running and holds the database; stop it first (`supervisor daemon stop`), copy, then start it again');
 
-  const [{ hasCluster, openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }, { forgetPostgres }, { withoutPassword }] = await Promise.all([
+  const [{ openPglite }, { openPostgres }, { dataDirFiles, ensureDataDir, hasCluster, lockDataDir }, { migrate }, { copyDatabase }, { SettingsStore }, { createLogger }, { forgetPostgres }, { withoutPassword }] = await Promise.all([
     import('../core/db-pglite.js'),
     import('../core/db-postgres.js'),
     import('../core/datadir.js'),

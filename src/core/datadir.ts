@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SupervisorError } from './errors.js';
@@ -8,6 +9,9 @@ import { placeOf } from './place.js';
 import { ownStart } from './process-info.js';
 
 export { readDaemonInfo, readDaemonInfos, type DaemonInfo } from './daemon-info.js';
+
+/** Whether `dataDir` holds a database cluster (initdb writes PG_VERSION into every one). */
+export const hasCluster = (dataDir: string): boolean => existsSync(join(dataDir, 'PG_VERSION'));
 
 /** Names of the files the daemon and CLI keep in the data dir (SUPERVISOR_HOME). */
 export const dataDirFiles = (home: string) => ({

@@ -11,6 +11,7 @@ import type { Db, QueryResult, Tx } from './db.js';
 import { parseInt8, toBuffer } from './db.js';
 import { LocalLocks } from './local-locks.js';
 import type { DomainMigrations } from './migrate.js';
+import { hasCluster } from './datadir.js';
 
 export interface PgliteOptions {
   /** Folder for the database files; omitted means in memory (tests). */
@@ -41,9 +42,6 @@ function loaderFlags(execArgv: string[]): string[] {
   }
   return out;
 }
-
-/** Whether `dataDir` holds a database cluster (initdb writes PG_VERSION into every one). */
-export const hasCluster = (dataDir: string): boolean => existsSync(join(dataDir, 'PG_VERSION'));
 
 /**
  * Creates the cluster in `dataDir` if it has none, in a child process (pglite-init.ts)

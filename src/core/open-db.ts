@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
-import { dataDirFiles } from './datadir.js';
+import { dataDirFiles, hasCluster } from './datadir.js';
 import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { withoutPassword } from './masked-url.js';
@@ -16,7 +16,13 @@ export async function openDatabase(config: Config, migrations: readonly DomainMi
   if (config.databaseUrl) {
     const { openPostgres } = await import('./db-postgres.js');
     const db = await openPostgres({ connectionString: config.databaseUrl, statementTimeoutMs: config.databaseStatementTimeoutMs });
-    await notePostgres(config.home, config.databaseUrl);
+    try {
+      await refuseToHideEmbedded(config.home, config.databaseUrl, db);
+      await notePostgres(config.home, config.databaseUrl);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
     return db;
   }
   await refuseWhenPostgres(config.home);
@@ -35,6 +41,25 @@ async function notePostgres(home: string, url: string): Promise<void> {
   if ((await readFile(marker, 'utf8').catch(() => undefined)) !== text) await writeFileAtomic(marker, text);
 }
 
+/**
+ * The first switch of a data dir to PostgreSQL, while its embedded database holds the install
+ * and PostgreSQL has none of it: opened, everything written so far (secrets, tokens, ports)
+ * would seem gone, and copying back with --force would replace it. Refused, saying how to move.
+ */
+async function refuseToHideEmbedded(home: string, url: string, db: Db): Promise<void> {
+  const files = dataDirFiles(home);
+  if (!hasCluster(files.db) || (await readFile(files.postgresMarker, 'utf8').catch(() => undefined)) !== undefined) return;
+  const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  if (rows[0]?.present) return;
+  throw new SupervisorError(
+    'not_configured',
+    `this data dir's embedded database (${files.db}) holds the install, and ${withoutPassword(url)} (DATABASE_URL) has none of it yet: opened, its secrets, tokens and ports would seem gone. ` +
+      `Copy them there first, with the daemon stopped: supervisor storage copy --to <url> (it then sets databaseUrl in the config file), and start again. ` +
+      `To start empty on PostgreSQL instead, move ${files.db} out of the data dir`,
+    { database: withoutPassword(url), embedded: files.db },
+  );
+}
+
 async function refuseWhenPostgres(home: string): Promise<void> {
   const marker = dataDirFiles(home).postgresMarker;
   const text = await readFile(marker, 'utf8').catch(() => undefined);
@@ -42,9 +67,9 @@ async function refuseWhenPostgres(home: string): Promise<void> {
   const database = (JSON.parse(text) as { database?: string }).database ?? 'PostgreSQL';
   throw new SupervisorError(
     'not_configured',
-    `this data dir's database is ${database} (opened with DATABASE_URL), and DATABASE_URL is not set here: opened without it, the embedded database is another, empty one. ` +
+    `this data dir's database is ${database} (opened with DATABASE_URL), and DATABASE_URL is not set here: opened without it, the embedded database is not the one in use, and has nothing written since the switch. ` +
       `Set DATABASE_URL as the daemon has it, or store it in the config file once (DATABASE_URL=<url> supervisor config set databaseUrl <url>). ` +
-      `To use the embedded database again, copy the data back (supervisor storage copy --from <url>), which removes ${marker}`,
+      `To use the embedded database again, copy the data back (supervisor storage copy --from <url>; it replaces what the embedded one holds), which removes ${marker}`,
     { database },
   );
 }

@@ -6,11 +6,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/app.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DOMAINS, loadConfig } from '../../src/app.js';
+import { migrate } from '../../src/core/migrate.js';
 import { dataDirFiles, ensureDataDir } from '../../src/core/datadir.js';
 import { withoutPassword } from '../../src/core/masked-url.js';
 import { forgetPostgres, openDatabase } from '../../src/core/open-db.js';
-import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { openTestDb, skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 
 let home: string;
@@ -45,6 +48,31 @@ test('the daemon database limits its statements to databaseStatementTimeoutMs, o
     assert.equal((await db.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout, '1500ms');
   } finally {
     await db.close();
+    await rm(own, { recursive: true, force: true });
+  }
+});
+
+test("a data dir's first switch to PostgreSQL is refused while its embedded database holds the install and PostgreSQL has none of it", { skip: await skipReason('postgres') }, async () => {
+  const own = await mkdtemp(join(tmpdir(), 'supervisor-open-db-'));
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  try {
+    await (await openDatabase(loadConfig({ SUPERVISOR_HOME: own }))).close();
+    const onPostgres = loadConfig({ SUPERVISOR_HOME: own, DATABASE_URL: url });
+    await assert.rejects(openDatabase(onPostgres), isError('not_configured', /^this data dir's embedded database \(.*\/db\) holds the install, and postgres:.* \(DATABASE_URL\) has none of it yet: .*supervisor storage copy --to <url>.*To start empty on PostgreSQL instead, move .*\/db out of the data dir$/));
+    assert.equal(existsSync(dataDirFiles(own).postgresMarker), false, 'the data dir is not switched');
+    // Once the data is there (storage copy --to migrates the target first), the switch is made.
+    const copied = await openTestDb('postgres', { schema });
+    await migrate(copied, DOMAINS);
+    await copied.close();
+    await (await openDatabase(onPostgres)).close();
+    assert.equal(existsSync(dataDirFiles(own).postgresMarker), true);
+  } finally {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
     await rm(own, { recursive: true, force: true });
   }
 });
