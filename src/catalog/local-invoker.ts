@@ -63,6 +63,8 @@ export class LocalInvoker implements Invoker {
       const error = toSupervisorError(err);
       outcome = error.code;
       if (!(err instanceof SupervisorError)) this.app.log.error({ err, operation: name }, 'operation failed');
+      // An outage (the database, Cloudflare, Google) is the operator's to see, not only the caller's.
+      else if (error.code === 'unavailable') this.app.log.warn({ operation: name, reason: error.message }, 'operation failed: unavailable');
       throw error;
     } finally {
       this.app.calls.record({
