@@ -4,9 +4,10 @@ import { DAEMON_STOP_LIMIT_S } from './daemon-control.js';
 import { cliCommand } from './entry.js';
 
 const STOP_LIMIT_MS = DAEMON_STOP_LIMIT_S * 1000;
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
- * `supervisor daemon` / `npm start`: runs until SIGINT or SIGTERM, then stops
+ * `supervisor daemon` / `npm start`: runs until SIGINT, SIGTERM or SIGHUP, then stops
  * accepting, lets in-flight requests finish, flushes buffered audit rows, closes
  * the database and removes daemons/<pid>.json (all in daemon.close()), and exits 0.
  */
@@ -26,9 +27,9 @@ export async function runDaemonCommand(config: Config): Promise<number> {
   out.write(`\nConnect Claude Code to a project: ${cli} connect claude --project <name>\n`);
   out.write(`Lost the admin token? As the owner of the data dir: ${cli} token create <name> --admin\n`);
   out.write(`Stop: Ctrl-C, SIGTERM or ${cli} daemon stop${cli === 'supervisor' ? '' : '   (to type just `supervisor`: npm link in the clone)'}\n`);
+  // SIGHUP too: the terminal of a foreground `npm start` closing must not cut a write or the read-audit buffer short.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    for (const name of STOP_SIGNALS) process.once(name, () => resolve(name));
   });
   daemon.services.log.info({ signal }, 'stopping');
   const limit = setTimeout(() => {

@@ -113,6 +113,16 @@ describe('the daemon as a service', () => {
     assert.ok(reads.length >= acknowledged, `${acknowledged} reads answered, ${reads.length} audited`);
   });
 
+  test('SIGHUP (its terminal closing) stops the daemon as cleanly as SIGTERM: exit 0, no daemon file left', async () => {
+    const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    daemon.child.kill('SIGHUP');
+    const result = await daemon.result;
+    assert.equal(result.code, 0, describeResult(result));
+    assert.match(result.stderr, /supervisor daemon stopped \(SIGHUP\)/);
+    assert.deepEqual(readdirSync(join(home, 'daemons')), []);
+  });
+
   test('daemon stop sends SIGTERM and waits until the daemon has exited; status then says not running', async () => {
     const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
     await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
