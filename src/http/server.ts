@@ -11,6 +11,7 @@ import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
 import { API_PREFIX } from '../catalog/operation.js';
 import { registerRestRoutes } from './rest.js';
+import { refuseWhileClosing } from './closing.js';
 import { isUnreadableBody, registerGuards } from './guards.js';
 
 /** Large enough that an oversized secret reaches validation and gets an error naming the field. */
@@ -98,7 +99,8 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   // Node looks for late requests this often (30 s by default): a short timeout needs a shorter look.
   // Its headers timeout (60 s) must not exceed the request timeout, or it decides alone.
   const http = { connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 2)), headersTimeout: Math.min(60_000, requestTimeout) };
-  const app = Fastify({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, logger: false, requestTimeout, http, frameworkErrors, clientErrorHandler: clientError(requestTimeout) });
+  const app = Fastify({ bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, logger: false, requestTimeout, http, frameworkErrors, clientErrorHandler: clientError(requestTimeout), return503OnClosing: false });
+  refuseWhileClosing(app);
   registerGuards(app, { host: services.config.host, allowedHosts: services.config.allowedHosts });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
