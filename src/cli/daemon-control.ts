@@ -25,21 +25,23 @@ function duration(seconds: number): string {
   return [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', `${seconds % 60}s`].filter(Boolean).slice(0, 2).join(' ');
 }
 
+const ASK_TIMEOUT_MS = 5000;
+
 async function ask(info: DaemonInfo, path: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const response = await fetch(`${info.url.replace(/\/$/, '')}${path}`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${info.url.replace(/\/$/, '')}${path}`, { signal: AbortSignal.timeout(ASK_TIMEOUT_MS) });
     return (await response.json()) as Record<string, unknown>;
   } catch {
     return undefined;
   }
 }
 
-const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'database', 'ready', 'version', 'home', 'others'];
+const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'home', 'others'];
 
 /**
  * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one
  * commands go through; `others` names the rest when several share it), 3 (as `systemctl
- * status`) when none does.
+ * status`) when none does, 1 when its process runs but does not answer (hung, or stopped).
  */
 export async function daemonStatus(words: string[], format: { json: boolean; field?: string; tty: boolean }, out: Output): Promise<number> {
   const usage = 'supervisor daemon status [--field <name>]';
@@ -57,7 +59,7 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
   else if (!('pid' in status)) out.write(`not running (data dir ${home}); start it with \`supervisor daemon\` or \`npm start\`\n`);
   else {
     const rows: Array<[string, string]> = [
-      ['status', status.ready ? 'running' : 'running, database not ready'],
+      ['status', !status.answering ? `running, not answering (no answer from ${status.url}/readyz within ${ASK_TIMEOUT_MS / 1000} s)` : status.ready ? 'running' : 'running, database not ready'],
       ['pid', String(status.pid)],
       ['uptime', status.uptimeSeconds === null ? '-' : duration(status.uptimeSeconds)],
       ['url', status.url],
@@ -68,7 +70,7 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
     ];
     out.write(rows.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n') + '\n');
   }
-  return info ? 0 : 3;
+  return !info ? 3 : 'answering' in status && !status.answering ? 1 : 0;
 }
 
 async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
@@ -78,6 +80,7 @@ async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
     pid: info.pid,
     uptimeSeconds: uptimeSeconds(info.pid) ?? null,
     url: info.url,
+    answering: ready !== undefined,
     database: (ready?.database as string | undefined) ?? null,
     ready: ready?.status === 'ready',
     version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,

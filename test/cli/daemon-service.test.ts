@@ -123,6 +123,26 @@ describe('the daemon as a service', () => {
     assert.deepEqual(readdirSync(join(home, 'daemons')), []);
   });
 
+  test('a daemon that runs but does not answer (stopped, hung) is said to be so by status, exit 1, not blamed on the database', async (t) => {
+    const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    t.after(() => void (daemon.child.exitCode === null && daemon.child.kill('SIGKILL')));
+    await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    const pid = daemon.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const status = await runCli(['daemon', 'status'], { env, timeoutMs: 30_000 });
+      assert.equal(status.code, 1, describeResult(status));
+      assert.match(status.stdout, /^status: +running, not answering \(no answer from http:\/\/127\.0\.0\.1:\d+\/readyz within 5 s\)$/m);
+      assert.doesNotMatch(status.stdout, /database not ready/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const answering = await runCli(['daemon', 'status', '-f', 'answering'], { env });
+    assert.deepEqual([answering.code, answering.stdout], [0, 'true']);
+    daemon.child.kill('SIGTERM');
+    assert.equal((await daemon.result).code, 0);
+  });
+
   test('daemon stop sends SIGTERM and waits until the daemon has exited; status then says not running', async () => {
     const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
     await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
