@@ -1,7 +1,6 @@
 // Runs one piece of work per project so that a failure in one (a missing directory, a bad
 // layer file, no write permission) is reported for that project and the others still run.
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { folderKey } from '../core/folder-key.js';
 import type { InstructionProject } from './assemble.js';
 
 /** Projects in flight at once: enough to overlap file I/O, few enough to stay far from EMFILE. */
@@ -50,14 +49,7 @@ export async function forEachProject<T>(
  */
 async function sharedDirectories(projects: InstructionProject[], among: InstructionProject[]): Promise<Map<string, InstructionProject[]>> {
   const everyone = [...new Map([...among, ...projects].map((project) => [project.name, project])).values()];
-  const keys = await Promise.all(
-    everyone.map((project) =>
-      stat(project.directory).then(
-        (s) => `inode ${s.dev}:${s.ino}`,
-        () => `path ${resolve(project.directory)}`,
-      ),
-    ),
-  );
+  const keys = await Promise.all(everyone.map((project) => folderKey(project.directory)));
   const byKey = new Map<string, InstructionProject[]>();
   const keyOf = new Map<string, string>();
   everyone.forEach((project, i) => {

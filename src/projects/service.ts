@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { folderKey } from '../core/folder-key.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
@@ -36,9 +37,15 @@ async function directoryNote(directory: string | null | undefined): Promise<stri
 /** Another project at the same path: the two would write one CLAUDE.md, so instructions refuse both. */
 async function sharedNote(q: Queryable, name: string, directory: string | null | undefined): Promise<string | undefined> {
   if (!directory) return undefined;
-  const { rows } = await q.query<{ name: string }>('SELECT name FROM projects WHERE directory = $1 AND name <> $2 ORDER BY name', [directory, name]);
-  if (rows.length === 0) return undefined;
-  return `${directory} is also the directory of ${rows.map((r) => r.name).join(', ')}: instructions are refused for each project sharing a directory until each has its own`;
+  const { rows } = await q.query<{ name: string; directory: string }>('SELECT name, directory FROM projects WHERE directory IS NOT NULL AND name <> $1 ORDER BY name', [name]);
+  // The same folder by another path (a link) is shared too: instructions compare folders so.
+  const key = await folderKey(directory);
+  const keys = await Promise.all(rows.map((r) => folderKey(r.directory)));
+  const sharing = rows.filter((_, i) => keys[i] === key);
+  if (sharing.length === 0) return undefined;
+  const elsewhere = [...new Set(sharing.map((r) => r.directory).filter((d) => d !== directory))];
+  const how = elsewhere.length > 0 ? ` (the same folder, reached through a link: ${elsewhere.join(', ')})` : '';
+  return `${directory} is also the directory of ${sharing.map((r) => r.name).join(', ')}${how}: instructions are refused for each project sharing a directory until each has its own`;
 }
 
 function describeHoldings(held: Holdings[]): string {

@@ -3,7 +3,7 @@
 // engine over them. The seed's workflow is the first test.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { Progress } from '../../src/catalog/operation.js';
@@ -310,8 +310,16 @@ for (const backend of testBackends()) {
           const row = rowOf(await admin.invoke(operation, { project: 'solo-twin' }), 'solo-twin');
           assert.match(row.reason!, shared, operation);
         }
+        // The same folder through a link is the same directory: update_project says so as add_project does.
+        const linked = `${directory}-link`;
+        await symlink(directory, linked);
+        await admin.invoke('add_project', { project: 'solo-link' });
+        const updated = await admin.invoke('update_project', { project: 'solo-link', directory: linked });
+        assert.deepEqual(updated.notes, [`${linked} is also the directory of solo, solo-twin (the same folder, reached through a link: ${directory}): instructions are refused for each project sharing a directory until each has its own`]);
+        await rm(linked);
       } finally {
         await admin.invoke('remove_project', { project: 'solo-twin' });
+        await admin.invoke('remove_project', { project: 'solo-link' }).catch(() => undefined);
       }
     });
 
