@@ -15,7 +15,7 @@ import type { DomainMigrations } from './migrate.js';
 export async function openDatabase(config: Config, migrations: readonly DomainMigrations[] = []): Promise<Db> {
   if (config.databaseUrl) {
     const { openPostgres } = await import('./db-postgres.js');
-    const db = await openPostgres({ connectionString: config.databaseUrl, statementTimeoutMs: config.databaseStatementTimeoutMs });
+    const db = await openPostgres({ connectionString: config.databaseUrl, urlSource: urlSourceOf(config), statementTimeoutMs: config.databaseStatementTimeoutMs });
     try {
       await refuseToHideEmbedded(config.home, config.databaseUrl, db);
       await notePostgres(config.home, config.databaseUrl);
@@ -28,6 +28,15 @@ export async function openDatabase(config: Config, migrations: readonly DomainMi
   await refuseWhenPostgres(config.home);
   const { openPglite } = await import('./db-pglite.js');
   return openPglite({ dataDir: dataDirFiles(config.home).db, migrations });
+}
+
+/**
+ * Where the URL came from, for a failure to connect: a bad one in the config file cannot be
+ * unset with `config set` (that needs the database), so the file is named to edit.
+ */
+function urlSourceOf(config: Config): string {
+  const fromFile = config.fileAtStart?.databaseUrl !== undefined && !config.env?.DATABASE_URL;
+  return fromFile && config.configFile ? `databaseUrl in ${config.configFile} (edit or remove that line there)` : 'DATABASE_URL';
 }
 
 /**

@@ -3,12 +3,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DOMAINS, loadConfig } from '../../src/app.js';
+import { configFilePath } from '../../src/core/config.js';
 import { migrate } from '../../src/core/migrate.js';
 import { dataDirFiles, ensureDataDir } from '../../src/core/datadir.js';
 import { withoutPassword } from '../../src/core/masked-url.js';
@@ -73,6 +74,21 @@ test("a data dir's first switch to PostgreSQL is refused while its embedded data
   } finally {
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
+    await rm(own, { recursive: true, force: true });
+  }
+});
+
+test('a database URL from the config file that does not connect names the file to edit (config set needs the database it cannot reach)', async () => {
+  const own = await mkdtemp(join(tmpdir(), 'supervisor-open-db-'));
+  try {
+    const file = configFilePath({}, own);
+    await writeFile(file, 'databaseUrl: postgres://postgres@127.0.0.1:1/nowhere\n');
+    await assert.rejects(
+      openDatabase(loadConfig({ SUPERVISOR_HOME: own })),
+      isError('unavailable', new RegExp(`^cannot connect to PostgreSQL: .*; check databaseUrl in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(edit or remove that line there\\)$`)),
+    );
+    await assert.rejects(openDatabase(loadConfig({ SUPERVISOR_HOME: own, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/other' })), isError('unavailable', /; check DATABASE_URL$/));
+  } finally {
     await rm(own, { recursive: true, force: true });
   }
 });
