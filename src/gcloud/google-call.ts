@@ -33,7 +33,15 @@ export interface CallPolicy {
   log?: Pick<Logger, 'warn'>;
 }
 
-const retryable = (f: GoogleFailure) => f.status === undefined || f.status === 429 || f.status >= 500;
+/** Google answers a rate limit as 403 with these reasons too, and asks for backoff as on a 429. */
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+/** A quota used up: no retry helps, and it is not a missing permission. */
+const QUOTA_REASONS = new Set(['quotaExceeded', 'QUOTA_EXCEEDED', 'RESOURCE_EXHAUSTED']);
+
+const retryable = (f: GoogleFailure) => f.status === undefined || f.status === 429 || f.status >= 500 || (f.status === 403 && RATE_LIMIT_REASONS.has(f.reason ?? ''));
+
+/** What to do about a quota used up, for a refusal's message (an API answer or a failed operation). */
+export const QUOTA_HINT = "the project's quota for it is used up: free some (stop, shrink or delete VMs) or ask for more on the Cloud console's Quotas page";
 
 /**
  * Runs `attempt` with a token until it answers, refusals aside. `what` names the call in
@@ -80,7 +88,9 @@ function refusal(what: string, f: GoogleFailure, account: string, retries: numbe
   const hint =
     f.status === 401
       ? `; Google did not accept a fresh token for service account ${account} either, so check that the account and its key are enabled`
-      : f.status === 403
+      : QUOTA_REASONS.has(f.reason ?? '')
+        ? `; ${QUOTA_HINT}`
+        : f.status === 403
         ? `; service account ${account} lacks that permission: grant it a role that has it on the project`
         : '';
   return new SupervisorError(code, `${what} was refused (${said})${hint}`, details);

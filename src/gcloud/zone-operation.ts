@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { AccessTokenProvider } from './auth.js';
 import { dataOf, requestOptions, type ComputeApi, type compute_v1 } from './compute-api.js';
 import { codeForHttpStatus } from '../core/http-retry.js';
-import { callGoogle, type CallPolicy } from './google-call.js';
+import { callGoogle, QUOTA_HINT, type CallPolicy } from './google-call.js';
 
 export interface OperationProgress {
   operation: string;
@@ -83,7 +83,8 @@ export async function waitForOperation(w: OperationWaiter, project: string, zone
   const errors = current.error?.errors ?? [];
   if (errors.length > 0) {
     const said = errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`.trim()).join('; ');
-    throw new SupervisorError(codeForHttpStatus(current.httpErrorStatusCode ?? undefined), `${describe(current)} failed: ${said}`, {
+    const hint = errors.some((e) => e.code === 'QUOTA_EXCEEDED') ? ` (${QUOTA_HINT})` : '';
+    throw new SupervisorError(codeForHttpStatus(current.httpErrorStatusCode ?? undefined), `${describe(current)} failed: ${said}${hint}`, {
       operation: name,
       project,
       zone,

@@ -155,7 +155,7 @@ describe('mutations', () => {
     const err = await expectRefusal(
       g.compute(g.alpha).insert({ ...ref('huge-1'), machineType: 'n2-standard-16', image: IMAGE, diskSizeGb: 10 }),
       'forbidden',
-      /insert of projects\/alpha-project\/zones\/us-central1-a\/instances\/huge-1 failed: QUOTA_EXCEEDED: Quota 'CPUS' exceeded\. {2}Limit: 8\.0 in region us-central1\./,
+      /insert of projects\/alpha-project\/zones\/us-central1-a\/instances\/huge-1 failed: QUOTA_EXCEEDED: Quota 'CPUS' exceeded\. {2}Limit: 8\.0 in region us-central1\. \(the project's quota for it is used up: free some \(stop, shrink or delete VMs\) or ask for more on the Cloud console's Quotas page\)$/,
     );
     assert.deepEqual((err.details.errors as Array<{ code: string }>).map((e) => e.code), ['QUOTA_EXCEEDED']);
     assert.equal(g.fake.instance(ALPHA, ZONE, 'huge-1'), undefined);

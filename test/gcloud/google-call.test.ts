@@ -67,6 +67,20 @@ describe('callGoogle', () => {
     }
   });
 
+  test('a 403 rate limit is backed off and retried like a 429; a used-up quota is not retried, and is not called a missing permission', async () => {
+    const sleeps: number[] = [];
+    const limited = script({ status: 403, reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded' }, { status: 403, reason: 'userRateLimitExceeded', message: 'slow' });
+    assert.equal(await callGoogle('x', stubTokens(), limited.attempt, { sleep: async (ms) => void sleeps.push(ms) }), 'token-1');
+    assert.equal(limited.tokensSeen.length, 3);
+    assert.equal(sleeps.length, 2);
+    const quota = script({ status: 403, reason: 'quotaExceeded', message: "Quota 'CPUS' exceeded" });
+    const err = await callGoogle('compute instances.insert', stubTokens(), quota.attempt).catch((e: unknown) => e);
+    assert.ok(err instanceof SupervisorError);
+    assert.equal(quota.tokensSeen.length, 1);
+    assert.match(err.message, /refused \(HTTP 403 quotaExceeded: Quota 'CPUS' exceeded\); the project's quota for it is used up: free some .* Quotas page$/);
+    assert.doesNotMatch(err.message, /lacks that permission/);
+  });
+
   test('errors other than HTTP failures pass through untouched', async () => {
     const boom = new SupervisorError('unauthorized', 'token endpoint said no');
     await assert.rejects(callGoogle('z', stubTokens(), async () => Promise.reject(boom)), (e) => e === boom);
