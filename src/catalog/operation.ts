@@ -49,9 +49,10 @@ export interface CliSpec {
   /**
    * When the answer says the work failed, the command exits 1 after printing it (checks and
    * batch runs for CI and cron): an output field and the values that mean failure
-   * (`{ field: 'ok', values: [false] }`, `{ field: 'status', values: ['failed'] }`).
+   * (`{ field: 'ok', values: [false] }`, `{ field: 'status', values: ['failed'] }`), or a list
+   * field that is not empty (`{ field: 'failed', nonEmpty: true }`: some accounts could not be read).
    */
-  failWhen?: { field: string; values: Array<string | boolean> };
+  failWhen?: { field: string; values: Array<string | boolean> } | { field: string; nonEmpty: true };
   /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
   columns?: string[];
   /**

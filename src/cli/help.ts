@@ -132,7 +132,7 @@ export function operationHelp(cmd: CommandSpec): string {
     lines.push('', (cmd.cli.files ?? []).includes(cmd.cli.stdin) ? `The ${name} is read from the file, or from stdin when no file is named.` : `The ${name} is read from stdin (one line loses its final newline, several lines are kept exactly), or asked for with echo off on a terminal; --${name} takes it from the command line, where other users of this host can see it.`);
   }
   const fail = cmd.cli.failWhen;
-  if (fail) lines.push('', `Exits 1 when ${fail.field} is ${fail.values.join(' or ')}, after printing the answer (for CI and cron).`);
+  if (fail) lines.push('', `Exits 1 when ${fail.field} is ${'nonEmpty' in fail ? 'not empty' : fail.values.join(' or ')}, after printing the answer (for CI and cron).`);
   lines.push('', `MCP tool: ${cmd.name}    REST: ${cmd.rest.method} /api/v1${cmd.rest.path}`, '', GLOBAL_FLAGS);
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import type { Progress } from '../catalog/operation.js';
+import type { CliSpec, Progress } from '../catalog/operation.js';
 import type { AppDefinition } from '../catalog/wire.js';
 import { SupervisorError } from '../core/errors.js';
 import { checkRequired, parseOperationArgs, usageError } from './args.js';
@@ -283,8 +283,14 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   out.write(render(cmd, shown, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
   const more = !globals.json && field === undefined ? moreHint(output) : undefined;
   if (more) errOut.write(`${more}\n`);
-  const fail = cmd.cli.failWhen;
-  return fail && fail.values.includes(output[fail.field] as string | boolean) ? 1 : 0;
+  return failed(cmd.cli.failWhen, output) ? 1 : 0;
+}
+
+/** Whether an answer says the work failed (see CliSpec.failWhen). */
+function failed(when: CliSpec['failWhen'], output: Record<string, unknown>): boolean {
+  if (!when) return false;
+  const value = output[when.field];
+  return 'nonEmpty' in when ? Array.isArray(value) && value.length > 0 : when.values.includes(value as string | boolean);
 }
 
 async function runBuiltin(name: string, words: string[], globals: Globals, source: CliSource, out: Output, errOut: Output): Promise<number> {

@@ -219,7 +219,7 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/gcloud/health' },
-    cli: { command: ['vm', 'health'], args: ['project', 'zone', 'instanceName'] },
+    cli: { command: ['vm', 'health'], args: ['project', 'zone', 'instanceName'], failWhen: { field: 'failed', nonEmpty: true } },
     input: z.object({
       project: project.optional(),
       zone: zone.optional(),
@@ -340,6 +340,7 @@ export const gcloudOperations = [
       args: ['project'],
       formats: { monthlyUsd: 'usd', computeUsd: 'usd', diskUsd: 'usd', totalUsd: 'usd' },
       nestedColumns: { vms: ['zone', 'name', 'status', 'machineType', 'monthlyUsd', 'note'] },
+      failWhen: { field: 'failed', nonEmpty: true },
     },
     input: z.object({ project: project.optional() }),
     output: z.object({

@@ -95,6 +95,17 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.match(r.stdout, /if the VM was deleted, set its policy's mode to off/);
     assert.equal((await ok(['autoscale', 'set', 'host', ZONE, 'gone', 'off'])).mode, 'off');
   });
+
+  test('gcloud cost exits 1 when an account could not be read, after printing the others', async () => {
+    assert.equal((await run(['gcloud', 'cost'])).code, 0);
+    fake.revokeKey(keys[1]!.client_email);
+    fake.expireAllTokens();
+    const r = await run(['gcloud', 'cost', '--json']);
+    assert.equal(r.code, 1, describeResult(r));
+    const answer = parseJson(r);
+    assert.deepEqual((answer.failed as Array<{ account: string }>).map((f) => f.account), ['other']);
+    assert.deepEqual((answer.accounts as Array<{ account: string }>).map((a) => a.account), ['host']);
+  });
 });
 
 describe('supervisor vm history', () => {
