@@ -257,7 +257,10 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     // A path that exists, with a method it does not take: 405 naming the ones it does, in Allow too.
     const patch = await rest.request('PATCH', 'secret', { json: { path: 'project/x/y', value: 'x' } });
     const wrong = expectError(patch, 405, 'method_not_allowed');
-    assert.equal(wrong.message, '/api/v1/secret takes DELETE, GET, PUT, not PATCH; see /api/v1/openapi.json');
+    assert.equal(wrong.message, '/api/v1/secret takes DELETE, GET, HEAD, PUT, not PATCH; see /api/v1/openapi.json');
+    const raw = (method: string, path: string) => fetch(new URL(`/api/v1/${path}`, rest.url), { method, headers: { authorization: `Bearer ${rest.token}` } });
+    assert.equal((await raw('PATCH', 'secret')).headers.get('allow'), 'DELETE, GET, HEAD, PUT');
+    assert.notEqual((await raw('HEAD', 'secret?path=project/x/y')).status, 405, 'HEAD, listed in Allow, is taken');
     const call = expectError(await rest.get('call/get_secret'), 405, 'method_not_allowed');
     assert.match(call.message, /^\/api\/v1\/call\/get_secret takes POST, not GET/);
   });
