@@ -31,7 +31,8 @@ export async function collectGarbage(deps: GcDeps, actor: string, input: { tunne
       if (isOwned(r) && r.content.toLowerCase() === target && !wanted.has(r.name.toLowerCase())) orphans.push(viewOf(zone.name, r));
     }
   }
-  if (!input.apply || orphans.length === 0) return { tunnelId: input.tunnelId, orphans, applied: false, dns: null };
+  // applied says whether this was the real thing, as for every other change: with nothing to delete, it still was.
+  if (!input.apply || orphans.length === 0) return { tunnelId: input.tunnelId, orphans, applied: input.apply === true, dns: null };
   const dns = await deps.dns.apply(actor, 'prune_tunnel_dns', {
     upserts: [],
     deletes: orphans.map((o) => ({ name: o.name, type: 'CNAME', content: target })),

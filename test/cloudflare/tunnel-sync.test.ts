@@ -192,6 +192,8 @@ for (const backend of testBackends()) {
       assert.equal(f.fake.records(f.zones.root.id).some((r) => r.name === 'gc.example.com'), false);
       assert.ok(f.fake.records(f.zones.root.id).some((r) => r.name === 'theirs.example.com'));
       assert.deepEqual((await f.invoke('prune_tunnel_dns', {})).orphans, []);
+      const nothing = await f.invoke('prune_tunnel_dns', { apply: true });
+      assert.deepEqual([nothing.orphans, nothing.applied], [[], true], 'nothing left to delete is still an applied run, not a dry one');
     });
 
     test('import_cloudflare adopts hand-written rules and reads the zones without any write to Cloudflare', async () => {
