@@ -95,6 +95,23 @@ export interface HttpOptions {
  */
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/**
+ * How long /readyz waits for the database: a probe (a load balancer's, `daemon status`) gives up
+ * after a few seconds, and a silent database would otherwise hold it for the connect timeout.
+ */
+const READY_LIMIT_MS = 2_000;
+
+/** Whether `work` settled well within `ms`: 'ok', 'failed', or 'late' (it goes on, unawaited). */
+async function answerWithin(ms: number, work: Promise<unknown>): Promise<'ok' | 'failed' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([work.then(() => 'ok' as const, () => 'failed' as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function buildHttpServer(services: AppCore, options: HttpOptions): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   // Node looks for late requests this often (30 s by default): a short timeout needs a shorter look.
@@ -150,12 +167,10 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    try {
-      await services.db.query('SELECT 1');
-      return { status: 'ready', database: services.db.kind };
-    } catch {
-      return reply.status(503).send(new SupervisorError('unavailable', 'database not reachable').toJSON());
-    }
+    const answer = await answerWithin(READY_LIMIT_MS, services.db.query('SELECT 1'));
+    if (answer === 'ok') return { status: 'ready', database: services.db.kind };
+    const message = answer === 'late' ? `database did not answer within ${READY_LIMIT_MS / 1000} s` : 'database not reachable';
+    return reply.status(503).send(new SupervisorError('unavailable', message).toJSON());
   });
   const openapi = openApiDocument(services.catalog);
   app.get(`${API_PREFIX}/openapi.json`, async () => openapi);

@@ -56,3 +56,26 @@ test('a request whose database connection goes silent is answered 503 within the
   assert.ok(Date.now() - started < 5_000, `answered after ${Date.now() - started} ms`);
   assert.equal((await secrets()).status, 200);
 });
+
+test('/readyz answers 503 within its own limit when the database is silent, not after the statement limit', { skip }, async () => {
+  const quiet = await startSilencingProxy();
+  const slow = await openPostgres({ connectionString: quiet.url, schema: (await owner.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s, maxConnections: 1, statementTimeoutMs: 30_000 });
+  // A second daemon of the same data dir (its master key), whose statements may take 30 s.
+  const patient = await startDaemon(loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_PORT: '0', SUPERVISOR_LOG_LEVEL: 'warn' }), { db: slow, log: createLogger('warn', captureStream()), clock: new ManualClock(new Date('2026-11-23T10:00:00Z')) }).catch(async (err: unknown) => {
+    await slow.close();
+    await quiet.close();
+    throw err;
+  });
+  try {
+    const ready = () => fetch(`${patient.url}/readyz`, { signal: AbortSignal.timeout(20_000) });
+    assert.equal((await ready()).status, 200);
+    await quiet.silence((await slow.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    const answer = await ready();
+    assert.equal(answer.status, 503);
+    assert.deepEqual(await answer.json(), { error: { code: 'unavailable', message: 'database did not answer within 2 s', details: {} } });
+  } finally {
+    // The proxy first: a silenced connection would keep the daemon waiting for its goodbye.
+    await quiet.close();
+    await patient.close();
+  }
+});
