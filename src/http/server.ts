@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { invalidInput, SupervisorError, toSupervisorError } from '../core/errors.js';
@@ -51,7 +51,7 @@ function clientError(requestTimeoutMs: number) {
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, invalidInput(`the request did not arrive whole within ${requestTimeoutMs / 1000} s`)]
         : err.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, new SupervisorError('too_large', 'the request headers are too large')]
+          ? [431, new SupervisorError('too_large', `the request line and headers are too large: together at most ${maxHeaderSize / 1024} KiB (a long query string counts; send long input as a JSON body)`, { limitBytes: maxHeaderSize })]
           : [400, invalidInput('the request is not valid HTTP')];
     if (socket.writable) {
       const body = JSON.stringify(error.toJSON());

@@ -97,7 +97,7 @@ describe('hostile requests', () => {
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     await once(socket, 'close');
     assert.match(answer, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-    assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { error: { code: 'too_large', message: 'the request headers are too large', details: {} } });
+    assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { error: { code: 'too_large', message: 'the request line and headers are too large: together at most 16 KiB (a long query string counts; send long input as a JSON body)', details: { limitBytes: 16384 } } });
   });
 
   test('a version past the 32-bit column is invalid input naming the field, not a server error', async () => {
