@@ -6,12 +6,39 @@ import { didYouMean } from '../core/suggest.js';
 
 /** Describes the received value's type without echoing it (it may be a secret); a field left out is "required". */
 function received(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'too_small' || issue.code === 'too_big') return boundWords(issue);
   if (issue.code !== 'invalid_type') return issue.message;
+  if (issue.expected === 'int') return 'must be a whole number';
   // A query string holds only text: say what text is taken, not that text is not a boolean.
   if (issue.expected === 'boolean' && !/received undefined$/.test(issue.message)) return 'expected true or false';
   if (issue.expected === 'number' && /received string$/.test(issue.message)) return 'expected a number in decimal digits, such as 42';
   const described = issue.message.replace(/^Invalid input: /, '');
   return /, received undefined$/.test(described) ? `is required (${described.replace(/, received undefined$/, '')})` : described;
+}
+
+/**
+ * A bound in words ("must be at least 1") instead of zod's notation ("Too small: expected number
+ * to be >=1"); a schema's own message is kept.
+ */
+function boundWords(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  if (!/^Too (small|big):/.test(issue.message)) return issue.message;
+  const small = issue.code === 'too_small';
+  const limit = Number(small ? issue.minimum : issue.maximum);
+  const inclusive = issue.inclusive !== false;
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  switch (issue.origin) {
+    case 'number':
+    case 'int':
+    case 'bigint':
+      return `must be ${small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than'} ${limit}`;
+    case 'string':
+      return small && limit === 1 ? 'must not be empty' : `must be ${small ? 'at least' : 'at most'} ${plural(limit, 'character')} long`;
+    case 'array':
+    case 'set':
+      return small && limit === 1 ? 'must not be empty' : `must have ${small ? 'at least' : 'at most'} ${plural(limit, 'item')}`;
+    default:
+      return issue.message;
+  }
 }
 
 /** How many unknown field names an error names, and how much of each; how many other problems. */

@@ -54,3 +54,22 @@ test('two checks of one field that fail alike are one line, not the same sentenc
   const err = refusal(z.object({ port }), { port: 1e308 });
   assert.equal(err.message, 'invalid input for toy_op: port: a port is a whole number from 1 to 65535');
 });
+
+test("a bound is said in words, not in zod's notation; a schema's own message is kept", () => {
+  const schema = z.object({
+    limit: z.number().int().min(1).max(500),
+    ratio: z.number().gt(0).lt(1),
+    name: z.string().min(1).max(5),
+    code: z.string().min(3),
+    tags: z.array(z.string()).min(1).max(2),
+    size: z.number().min(10, 'size: give 10 or more'),
+    whole: z.number().int(),
+  });
+  const low = refusal(schema, { limit: 0, ratio: 0, name: '', code: 'ab', tags: [], size: 1, whole: 1.5 });
+  assert.equal(
+    low.message,
+    'invalid input for toy_op: limit: must be at least 1; ratio: must be more than 0; name: must not be empty; code: must be at least 3 characters long; tags: must not be empty; size: size: give 10 or more; whole: must be a whole number',
+  );
+  const high = refusal(schema, { limit: 501, ratio: 1, name: 'toolong', code: 'abc', tags: ['a', 'b', 'c'], size: 10, whole: 1 });
+  assert.equal(high.message, 'invalid input for toy_op: limit: must be at most 500; ratio: must be less than 1; name: must be at most 5 characters long; tags: must have at most 2 items');
+});

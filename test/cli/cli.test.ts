@@ -152,7 +152,7 @@ describe('supervisor CLI', () => {
       { what: 'a root in capitals', args: ['secrets', 'get', 'META/svc/api_key'], message: /path: must start with meta\/, in lowercase like every segment/ },
       { what: 'an empty segment (a//b)', args: ['secrets', 'get', 'project/cli//b'], message: /path: must not have empty segments \(a\/\/b\)/ },
       { what: 'an empty value', args: ['secrets', 'set', 'project/cli/empty'], stdin: '', message: /value: must not be empty/ },
-      { what: '--limit 0', args: ['secrets', 'list', 'project/cli/', '--limit', '0'], message: /limit: Too small/ },
+      { what: '--limit 0', args: ['secrets', 'list', 'project/cli/', '--limit', '0'], message: /limit: must be at least 1/ },
     ];
     for (const c of refused) {
       test(`${c.what} → exit 1, invalid_input`, async () => {
