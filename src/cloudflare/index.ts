@@ -20,7 +20,15 @@ export const cloudflareDomain = defineDomain({
     secrets: need<Pick<SecretsService, 'get' | 'changeMark'>>(),
     ports: need<Pick<PortService, 'routedAllocations'>>(),
   },
-  create: ({ core, settings, needs }) => new CloudflareService({ settings, db: core.db, clock: core.clock, secrets: needs.secrets, ports: needs.ports, sleep: core.sleep }),
+  create: async ({ core, settings, needs }) => {
+    const svc = new CloudflareService({ settings, db: core.db, clock: core.clock, secrets: needs.secrets, ports: needs.ports, sleep: core.sleep });
+    const unknown = await svc.tunnel.rulesWithoutService();
+    if (unknown > 0) {
+      const rules = unknown === 1 ? '1 tunnel rule synced by an older version does' : `${unknown} tunnel rules synced by an older version do`;
+      core.log.warn({ rules: unknown }, `${rules} not say which port it routes to: run supervisor tunnel sync once, or a port released before the upgrade may be handed to a new service while the tunnel still routes to it`);
+    }
+    return svc;
+  },
   operations: cloudflareOperations,
   portClaims: (svc) => ({ claimed: () => svc.tunnel.portClaims() }),
 });

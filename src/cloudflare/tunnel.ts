@@ -307,6 +307,12 @@ export class TunnelService {
    * Ports of this host that tunnel traffic goes to besides the allocations' own: routes added by
    * hand or imported, and rules the last sync wrote (a released allocation's stays until the next).
    */
+  /** Rules synced before rules kept their service (an older version): they claim no port until the next sync writes it. */
+  async rulesWithoutService(): Promise<number> {
+    const { rows } = await this.deps.db.query<{ n: number | string }>('SELECT count(*) AS n FROM tunnel_owned_rules WHERE service IS NULL');
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async portClaims(): Promise<PortClaim[]> {
     const { rows } = await this.deps.db.query<{ hostname: string; path: string; service: string; kind: string }>(
       `SELECT hostname, path, service, source AS kind FROM tunnel_routes
