@@ -88,12 +88,25 @@ export function unreadLines(text: string): number[] {
   return linesOutsideValues(text).flatMap(({ line, number }) => (/^\s*(?:#|$)/.test(line) || ASSIGNMENT.test(line) ? [] : [number]));
 }
 
+/**
+ * The line where a quoted value opened at `lines[start]` (its text from `from`) closes, or
+ * undefined when dotenv reads it bare. dotenv's pattern (`"(?:\\"|[^"])*"`, greedy) cannot run past
+ * a quote without a backslash before it; the quote closing the value is that one, or failing
+ * that the last quote before it with a backslash before it, whichever first has nothing but
+ * spaces or a comment after it on its line.
+ */
 function closingLine(lines: readonly string[], start: number, from: number, quote: string): number | undefined {
-  for (let j = start; j < lines.length; j++) {
+  const candidates: Array<{ line: number; at: number }> = [];
+  search: for (let j = start; j < lines.length; j++) {
     const line = lines[j]!;
     for (let k = line.indexOf(quote, j === start ? from : 0); k !== -1; k = line.indexOf(quote, k + 1)) {
-      if (line[k - 1] !== '\\' && AFTER_CLOSING.test(line.slice(k + 1))) return j;
+      candidates.push({ line: j, at: k });
+      if (line[k - 1] !== '\\') break search;
     }
+  }
+  for (let c = candidates.length - 1; c >= 0; c--) {
+    const { line, at } = candidates[c]!;
+    if (AFTER_CLOSING.test(lines[line]!.slice(at + 1))) return line;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@ import { parse } from 'dotenv';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { pathsFromComments } from '../../src/secrets/env-names.js';
-import { unreadLines } from '../../src/secrets/envfile.js';
+import { formatEnvFile, unreadLines } from '../../src/secrets/envfile.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 import { addProject } from '../helpers/projects.js';
@@ -25,6 +25,33 @@ test('pathsFromComments reads comment lines, never lines inside a quoted value',
   // An unclosed quote is no quoted value to dotenv: it reads the line bare, and the next line is a comment.
   assert.deepEqual([...pathsFromComments(`NOTE='x\n# supervisor-path B b-path\n`)], [['B', 'b-path']]);
   assert.deepEqual([...pathsFromComments(`# supervisor-path A a\r\nB=1\r\n`)], [['A', 'a']]);
+});
+
+test("a value's text cannot plant a mapping comment: a quote dotenv does not close at leaves the value one line, a backslashed quote can close it", () => {
+  // As export writes a value ending in a backslash after quotes, then one holding a planted comment.
+  const planted = 'A=" ""\\"\nB=`"\n# supervisor-path C database_url\n`\nC=plain\n';
+  assert.deepEqual(parse(planted), { A: ' ""\\', B: '"\n# supervisor-path C database_url\n', C: 'plain' });
+  assert.deepEqual([...pathsFromComments(planted)], []);
+  // dotenv closes WIN_DIR at its backslashed quote (OTHER's opening quote cannot close it), so the next line is skipped: said.
+  const windows = 'WIN_DIR="C:\\Temp\\"\nDB PASSWORD=hunter2\nOTHER="ok"\n';
+  assert.deepEqual(parse(windows), { WIN_DIR: 'C:\\Temp\\', OTHER: 'ok' });
+  assert.deepEqual(unreadLines(windows), [2]);
+});
+
+test('no value can plant a mapping comment or a skipped line in an exported file (random values, checked against dotenv)', () => {
+  // A small seeded generator: the same values on every run.
+  let seed = 20261201;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pieces = ['"', "'", '`', '\\', '\\"', ' ', '\t', 'v', '#', '=', '\n', '\n# supervisor-path C evil\n', '\nC=x\n', 'A=', '$X'];
+  const value = () => Array.from({ length: 1 + Math.floor(next() * 10) }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+  for (let n = 0; n < 20_000; n++) {
+    const entries = ['A', 'B', 'C'].map((key) => ({ key, value: value() }));
+    const { content, refused } = formatEnvFile(entries);
+    const written = entries.filter((e) => !refused.some((r) => r.key === e.key));
+    assert.deepEqual(parse(content), Object.fromEntries(written.map((e) => [e.key, e.value])), 'export writes what dotenv reads back');
+    assert.deepEqual([...pathsFromComments(content)], [], JSON.stringify(content));
+    assert.deepEqual(unreadLines(content), [], JSON.stringify(content));
+  }
 });
 
 /** A file with lines dotenv skips (3, 5, 8, 11) among every kind it reads: numbers from 1. */
