@@ -21,9 +21,31 @@ export async function runEnvironment(
  * 128 + signal, 127 when the command is not found, 126 when it cannot be executed
  * (`say` gets the one line explaining those two).
  */
+/** The reasons a command cannot be executed, in words. */
+const CANNOT_EXECUTE: Record<string, string> = {
+  EACCES: 'permission denied',
+  E2BIG: 'its environment and arguments together are larger than the system allows; give it fewer or smaller secrets',
+};
+
 export function runWithEnvironment(command: string, args: string[], env: Record<string, string>, say: (line: string) => void = () => undefined): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+    const failed = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        say(`${command}: command not found`);
+        resolve(127);
+      } else {
+        say(`${command}: cannot execute (${CANNOT_EXECUTE[err.code ?? ''] ?? err.code ?? err.message})`);
+        resolve(126);
+      }
+    };
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+    } catch (err) {
+      // Some refusals come at once, not as an 'error' event: an environment or command line too large (E2BIG).
+      failed(err as NodeJS.ErrnoException);
+      return;
+    }
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     for (const signal of FORWARDED) process.on(signal, forward);
     const cleanup = () => {
@@ -31,13 +53,7 @@ export function runWithEnvironment(command: string, args: string[], env: Record<
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       cleanup();
-      if (err.code === 'ENOENT') {
-        say(`${command}: command not found`);
-        resolve(127);
-      } else {
-        say(`${command}: cannot execute (${err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message)})`);
-        resolve(126);
-      }
+      failed(err);
     });
     child.on('exit', (code, signal) => {
       cleanup();

@@ -99,6 +99,14 @@ describe('supervisor run', () => {
     assert.equal(refused.stderr, `supervisor: run: ${notExecutable}: cannot execute (permission denied)\n`);
   });
 
+  test('an environment larger than the system allows exits 126 with the reason, not as an internal error', async () => {
+    await t.daemon.services.projects.add('test', { name: 'big' });
+    for (let i = 0; i < 40; i++) await t.daemon.services.secrets.set(admin, { path: `project/big/k${i}`, value: 'v'.repeat(65_000) });
+    const r = await runCli(['run', '--project', 'big', '--', 'true'], { env: t.env });
+    assert.equal(r.code, 126, describeResult(r));
+    assert.equal(r.stderr, 'supervisor: run: true: cannot execute (its environment and arguments together are larger than the system allows; give it fewer or smaller secrets)\n');
+  });
+
   test('a secret whose expiresAt has passed is still given, with a warning on stderr naming it', async () => {
     await t.daemon.services.projects.add('test', { name: 'lapsed' });
     const clock = t.daemon.services.clock as ManualClock;
