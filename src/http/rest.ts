@@ -25,7 +25,24 @@ function inputOf(op: Operation, request: FastifyRequest): unknown {
     }
     return coerceRecord(op, request.query as Record<string, string | string[] | undefined>);
   }
+  refuseQuery(request, `${op.rest.method} ${API_PREFIX}${op.rest.path}`);
   return request.body ?? {};
+}
+
+/** How many query names a refusal names, and how much of each. */
+const NAMES_SHOWN = 5;
+const NAME_CHARS = 40;
+
+/**
+ * A route that reads a JSON body refuses a query string rather than ignore it: a field sent
+ * there was lost in silence (a PUT stored the body's value, not the query's), and a secret in
+ * a URL ends up in proxy logs. The names are said, never the values.
+ */
+function refuseQuery(request: FastifyRequest, route: string): void {
+  const names = Object.keys((request.query as Record<string, unknown> | undefined) ?? {});
+  if (names.length === 0) return;
+  const shown = names.slice(0, NAMES_SHOWN).map((n) => (n.length > NAME_CHARS ? `${n.slice(0, NAME_CHARS)}…` : n));
+  throw invalidInput(`${route} takes its input as a JSON body, not the query string (${shown.join(', ')}${names.length > shown.length ? ', …' : ''} given there); send every field in the body`, { query: shown });
 }
 
 /** Where any operation is called with its input as a JSON body: typed as MCP types it, whatever the operation's REST method. */
@@ -47,6 +64,7 @@ export function registerRestRoutes(app: FastifyInstance, core: AppCore): void {
   }
   app.post(CALL_PATH, async (request, reply) => {
     const { operation } = request.params as { operation: string };
+    refuseQuery(request, `POST ${API_PREFIX}/call/${operation.slice(0, NAME_CHARS)}`);
     const invoker = new LocalInvoker(core, principalOf(request), viaOf(request));
     // A client that wants the steps of long work (the CLI on a terminal) asks for JSON lines;
     // an operation that does not exist is refused with its status before any line is sent.

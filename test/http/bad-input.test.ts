@@ -227,6 +227,17 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     assert.match(error.message, /^invalid input for set_secret: x{64}…: not a field of set_secret; .*; and 995 more unknown fields \(its fields: path, value, /);
   });
 
+  test('REST: a query string on a PUT or POST → 400 naming the fields sent there, never their values, and nothing is stored', async () => {
+    const before = await rest.get('secret', { path: 'project/x/from-query' });
+    for (const [method, path] of [['PUT', 'secret'], ['POST', 'call/set_secret']] as const) {
+      const answer = await rest.request(method, `${path}?path=project/x/from-query&value=S3CRET-QS`, { json: { path: 'project/x/from-query', value: 'body-value' } });
+      const error = expectError(answer, 400, 'invalid_input');
+      assert.match(error.message, new RegExp(`^${method} /api/v1/${path.replace('call/', 'call/')} takes its input as a JSON body, not the query string \\(path, value given there\\); send every field in the body$`));
+      assert.ok(!answer.text.includes('S3CRET-QS'), 'the value is not echoed');
+    }
+    assert.equal((await rest.get('secret', { path: 'project/x/from-query' })).status, before.status, 'nothing stored');
+  });
+
   test('REST: a body on a GET or DELETE → 400 saying where the input goes, and nothing is done', async () => {
     for (const [method, path, json] of [
       ['GET', 'secrets', { prefix: 'project/x/' }],
