@@ -141,7 +141,9 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--') && value.length > 2)) throw usageError(cmd, `${flag} needs a value`);
+    if (value === undefined) throw usageError(cmd, `${flag} needs a value`);
+    // The next word may be a flag forgotten a value, or a value such as a PEM key: = tells them apart (never echoed: it may be a secret).
+    if (inline === undefined && value.startsWith('--') && value.length > 2) throw usageError(cmd, `${flag} needs a value; a value that starts with -- is written ${flag}=<value> (one word: quote it)`);
     if (field.name === cmd.cli.stdin) fromArgv.push(flag);
     if (field.type === 'array') input[field.name] = [...((input[field.name] as unknown[] | undefined) ?? []), ...listItems(cmd, field, value)];
     else setFlag(field.name, convert(cmd, field, flag, value), flag);

@@ -169,6 +169,7 @@ describe('supervisor CLI', () => {
     const usage: Array<{ what: string; args: string[]; message: RegExp }> = [
       { what: 'an unknown option', args: ['secrets', 'get', 'project/cli/x', '--bogus'], message: /secrets get: unknown flag --bogus/ },
       { what: 'an option without its value', args: ['secrets', 'list', 'project/cli/', '--limit'], message: /--limit needs a value/ },
+      { what: 'a value starting with -- (a PEM key) without =', args: ['secrets', 'set', 'project/cli/pem', '--value', '-----BEGIN PRIVATE KEY-----'], message: /^(?![\s\S]*BEGIN)[\s\S]*--value needs a value; a value that starts with -- is written --value=<value> \(one word: quote it\)/ },
       { what: '--limit abc', args: ['secrets', 'list', 'project/cli/', '--limit', 'abc'], message: /--limit must be a whole number, not "abc"/ },
       { what: 'too many arguments', args: ['secrets', 'get', 'project/cli/a', 'project/cli/b'], message: /too many arguments: "project\/cli\/b" \(expected <path>\)/ },
       { what: '--input that is not a JSON object', args: ['secrets', 'get', '--input', '[1]'], message: /--input must be a JSON object/ },
