@@ -89,8 +89,13 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   };
 
   try {
-    await migrate(db, domains);
+    const applied = await migrate(db, domains);
     const audit = new AuditLog(db, clock);
+    // An upgrade is said where an operator looks afterwards: the log, and the audit trail.
+    if (applied.length > 0) {
+      log.info({ migrations: applied }, `database migrated: ${applied.length} migration${applied.length === 1 ? '' : 's'} applied`);
+      await audit.record({ actor: 'system:supervisor', action: 'database.migrate', target: null, outcome: 'ok', detail: { migrations: applied } });
+    }
     const core: CoreDeps = {
       db,
       clock,
