@@ -36,7 +36,11 @@ export const hostname = z
   .string()
   .max(253)
   .toLowerCase()
-  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, 'a hostname is a lowercase DNS name such as api.example.com')
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {
+    // The fully qualified form (a final dot) is what DNS tools print, so it is said, not lumped in.
+    error: (issue) =>
+      typeof issue.input === 'string' && /[^.]\.$/.test(issue.input) ? 'a hostname is written without a final dot: api.example.com, not api.example.com.' : 'a hostname is a DNS name such as api.example.com',
+  })
   .describe('Public hostname the tunnel routes here');
 export const description = z.string().max(500).refine(noNul, 'must not contain NUL bytes').describe('What the port is for');
 export const command = z

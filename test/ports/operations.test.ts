@@ -63,7 +63,9 @@ for (const backend of testBackends()) {
     test('a hostname in capitals is the same DNS name, lower-cased as add_tunnel_route takes it, not refused', async () => {
       const web = await admin.invoke('allocate_port', { project: 'odin', service: 'cased', hostname: 'Cased.Odin.Example.COM' });
       assert.equal(web.hostname, 'cased.odin.example.com');
-      await assert.rejects(admin.invoke('allocate_port', { project: 'odin', service: 'bad', hostname: 'bad_host.example.com' }), isError('invalid_input', /hostname: a hostname is a lowercase DNS name/));
+      await assert.rejects(admin.invoke('allocate_port', { project: 'odin', service: 'bad', hostname: 'bad_host.example.com' }), isError('invalid_input', /hostname: a hostname is a DNS name such as api\.example\.com$/));
+      // The form DNS tools print, with its final dot, is told how to write it.
+      await assert.rejects(admin.invoke('allocate_port', { project: 'odin', service: 'bad', hostname: 'api.odin.example.com.' }), isError('invalid_input', /hostname: a hostname is written without a final dot: api\.example\.com, not api\.example\.com\.$/));
     });
 
     test('localhost, 127.0.0.1 and this machine\'s name are the local host: one port per service here, never two services on one port', async () => {
