@@ -34,9 +34,22 @@ function programWord(command: string | null): string | null {
   const executable = words[0];
   if (executable === undefined) return null;
   if (!INTERPRETERS.has(basename(executable).replace(/[\d.]+$/, ''))) return executable;
-  // The script is the first argument that looks like a file; flags and their values do not.
-  return words.slice(1).find((w) => !w.startsWith('-') && (w.includes('/') || /\.[a-z]+$/i.test(w))) ?? executable;
+  for (let i = 1; i < words.length; i++) {
+    const word = words[i]!;
+    // Code on the command line (python -c, node -e): what follows is no file, and may hold anything.
+    if (CODE_FLAGS.has(word)) return executable;
+    // A module run as the program (python -m http.server) names it.
+    if (word === '-m') return FILE_LIKE.test(words[i + 1] ?? '') ? words[i + 1]! : executable;
+    // The script is the first argument that looks like a file; flags and their values do not.
+    if (!word.startsWith('-') && FILE_LIKE.test(word) && (word.includes('/') || /\.[a-z]+$/i.test(word))) return word;
+  }
+  return executable;
 }
+
+/** Flags after which an interpreter reads code, not a file: node -e/-p/--eval/--print, python -c, ruby/perl -e/-E, php -r. */
+const CODE_FLAGS = new Set(['-c', '-e', '-E', '-p', '-r', '--eval', '--print']);
+/** A word that can be a file or module name: no URL, no user@host, no key=value, nothing quoted. */
+const FILE_LIKE = /^[\w./~+-]+$/;
 
 /** What an adopted allocation records as its owner: one contiguous piece of the command line, so the audit can find it there. */
 export function ownerCommand(command: string | null): string | null {

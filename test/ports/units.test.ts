@@ -85,6 +85,14 @@ describe('import names', () => {
     assert.equal(ownerCommand('/usr/bin/redis-server *:6379'), '/usr/bin/redis-server');
     assert.equal(ownerCommand('node --inspect'), 'node');
     assert.equal(ownerCommand(null), null);
+    // A module, or code on the command line: never an argument after them, which can be a URL with a password.
+    assert.equal(ownerCommand('python3 -m srvmod --broker redis://:BrokerPw123@cache.internal:6379/0'), 'srvmod');
+    assert.equal(ownerCommand("python3 -c import socket,time;DB='postgres://admin:S3cretPw@db.internal/prod';time.sleep(600)"), 'python3');
+    assert.equal(ownerCommand("node -e require('http').createServer().listen(3106) postgres://u:pw@db/x"), 'node');
+    assert.equal(ownerCommand('node --require ./tracing.js server.js'), './tracing.js');
+    for (const command of ['python3 --opt redis://u:pw@h/0', 'node user:pw@host/x.js', 'ruby token=abc/def.rb']) {
+      assert.equal(ownerCommand(command), command.split(' ')[0], `${command}: a word with a credential's shape is never the program`);
+    }
   });
 });
 
