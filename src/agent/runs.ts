@@ -121,7 +121,6 @@ export class Runs {
     return rows.map(normalise);
   }
 
-  /** Newest first. */
   /** Newest first; loops of removed projects only `withRemoved`. */
   async list(filter: { project?: string; status?: RunStatus; withRemoved: boolean; limit: number; cursor?: string }): Promise<Page<RunRow>> {
     const before = filter.cursor !== undefined ? decodeIntCursor(filter.cursor, Number.MAX_SAFE_INTEGER) : null;

@@ -226,12 +226,13 @@ export class AgentService {
       },
       release: async (project, tx) => {
         await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);
+        const now = this.deps.clock.now();
         const { rows } = await tx.query<{ id: string }>(
           `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id`,
-          [project, this.deps.clock.now()],
+          [project, now],
         );
         // Kept as history, out of sight of a later project of that name.
-        await tx.query('UPDATE piv_runs SET project_removed_at = $2 WHERE project = $1 AND project_removed_at IS NULL', [project, this.deps.clock.now()]);
+        await tx.query('UPDATE piv_runs SET project_removed_at = $2 WHERE project = $1 AND project_removed_at IS NULL', [project, now]);
         for (const { id } of rows) {
           const run = this.active.get(id);
           if (run) {

@@ -303,16 +303,16 @@ export class TunnelService {
     return new Map(rows.map((r) => [routeKey(r.hostname, r.path), r.service]));
   }
 
-  /**
-   * Ports of this host that tunnel traffic goes to besides the allocations' own: routes added by
-   * hand or imported, and rules the last sync wrote (a released allocation's stays until the next).
-   */
   /** Rules synced before rules kept their service (an older version): they claim no port until the next sync writes it. */
   async rulesWithoutService(): Promise<number> {
     const { rows } = await this.deps.db.query<{ n: number | string }>('SELECT count(*) AS n FROM tunnel_owned_rules WHERE service IS NULL');
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * Ports of this host that tunnel traffic goes to besides the allocations' own: routes added by
+   * hand or imported, and rules the last sync wrote (a released allocation's stays until the next).
+   */
   async portClaims(): Promise<PortClaim[]> {
     const { rows } = await this.deps.db.query<{ hostname: string; path: string; service: string; kind: string }>(
       `SELECT hostname, path, service, source AS kind FROM tunnel_routes

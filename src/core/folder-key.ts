@@ -11,3 +11,12 @@ export async function folderKey(directory: string): Promise<string> {
     () => `path ${resolve(directory)}`,
   );
 }
+
+/**
+ * What a message about projects sharing `own`'s folder adds when some reach it by other paths:
+ * " (the same folder, reached through a link: /a, /b)", or nothing.
+ */
+export function throughLinks(own: string, others: readonly string[]): string {
+  const elsewhere = [...new Set(others.filter((d) => d !== own))];
+  return elsewhere.length > 0 ? ` (the same folder, reached through a link: ${elsewhere.join(', ')})` : '';
+}

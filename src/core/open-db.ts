@@ -17,8 +17,9 @@ export async function openDatabase(config: Config, migrations: readonly DomainMi
     const { openPostgres } = await import('./db-postgres.js');
     const db = await openPostgres({ connectionString: config.databaseUrl, urlSource: urlSourceOf(config), statementTimeoutMs: config.databaseStatementTimeoutMs });
     try {
-      await refuseToHideEmbedded(config.home, config.databaseUrl, db);
-      await notePostgres(config.home, config.databaseUrl);
+      const noted = await readFile(dataDirFiles(config.home).postgresMarker, 'utf8').catch(() => undefined);
+      if (noted === undefined) await refuseToHideEmbedded(config.home, config.databaseUrl, db);
+      await notePostgres(config.home, config.databaseUrl, noted);
     } catch (err) {
       await db.close();
       throw err;
@@ -44,20 +45,20 @@ function urlSourceOf(config: Config): string {
  * environment of the daemon (as the README's example starts it), and a command run without it
  * would otherwise open a new, empty embedded database here, and write to it.
  */
-async function notePostgres(home: string, url: string): Promise<void> {
-  const marker = dataDirFiles(home).postgresMarker;
+async function notePostgres(home: string, url: string, noted: string | undefined): Promise<void> {
   const text = `${JSON.stringify({ database: withoutPassword(url) })}\n`;
-  if ((await readFile(marker, 'utf8').catch(() => undefined)) !== text) await writeFileAtomic(marker, text);
+  if (noted !== text) await writeFileAtomic(dataDirFiles(home).postgresMarker, text);
 }
 
 /**
- * The first switch of a data dir to PostgreSQL, while its embedded database holds the install
- * and PostgreSQL has none of it: opened, everything written so far (secrets, tokens, ports)
- * would seem gone, and copying back with --force would replace it. Refused, saying how to move.
+ * The first switch of a data dir to PostgreSQL (no postgres.json yet), while its embedded
+ * database holds the install and PostgreSQL has none of it: opened, everything written so far
+ * (secrets, tokens, ports) would seem gone, and copying back with --force would replace it.
+ * Refused, saying how to move.
  */
 async function refuseToHideEmbedded(home: string, url: string, db: Db): Promise<void> {
   const files = dataDirFiles(home);
-  if (!hasCluster(files.db) || (await readFile(files.postgresMarker, 'utf8').catch(() => undefined)) !== undefined) return;
+  if (!hasCluster(files.db)) return;
   const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
   if (rows[0]?.present) return;
   throw new SupervisorError(

@@ -1,6 +1,6 @@
 // Runs one piece of work per project so that a failure in one (a missing directory, a bad
 // layer file, no write permission) is reported for that project and the others still run.
-import { folderKey } from '../core/folder-key.js';
+import { folderKey, throughLinks } from '../core/folder-key.js';
 import type { InstructionProject } from './assemble.js';
 
 /** Projects in flight at once: enough to overlap file I/O, few enough to stay far from EMFILE. */
@@ -27,8 +27,7 @@ export async function forEachProject<T>(
       try {
         // Two projects writing one CLAUDE.md would overwrite each other's block on every run.
         if (others.length > 0) {
-          const elsewhere = [...new Set(others.map((o) => o.directory).filter((d) => d !== project.directory))];
-          const how = elsewhere.length > 0 ? ` (the same folder, reached through a link: ${elsewhere.join(', ')})` : '';
+          const how = throughLinks(project.directory, others.map((o) => o.directory));
           throw new Error(`its directory ${project.directory} is also the directory of ${others.map((o) => o.name).join(', ')}${how}; give each project its own`);
         }
         results[i] = await work(project);

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { folderKey } from '../core/folder-key.js';
+import { folderKey, throughLinks } from '../core/folder-key.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
@@ -43,8 +43,7 @@ async function sharedNote(q: Queryable, name: string, directory: string | null |
   const keys = await Promise.all(rows.map((r) => folderKey(r.directory)));
   const sharing = rows.filter((_, i) => keys[i] === key);
   if (sharing.length === 0) return undefined;
-  const elsewhere = [...new Set(sharing.map((r) => r.directory).filter((d) => d !== directory))];
-  const how = elsewhere.length > 0 ? ` (the same folder, reached through a link: ${elsewhere.join(', ')})` : '';
+  const how = throughLinks(directory, sharing.map((r) => r.directory));
   return `${directory} is also the directory of ${sharing.map((r) => r.name).join(', ')}${how}: instructions are refused for each project sharing a directory until each has its own`;
 }
 
