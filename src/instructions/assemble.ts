@@ -12,7 +12,8 @@ export interface InstructionProject {
   isMeta: boolean;
   /**
    * Also for agents other than Claude Code: the instructions go into AGENTS.md, and CLAUDE.md's
-   * block only imports it (`@AGENTS.md`), so the text exists once.
+   * block only imports it (`@AGENTS.md`), so the text exists once. False removes a block
+   * AGENTS.md still has; undefined (never chosen) keeps one that is there (see planProject).
    */
   agentsMd?: boolean;
 }

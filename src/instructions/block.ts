@@ -128,6 +128,17 @@ export function placeBlock(text: string, found: FoundBlock & { kind: 'none' | 'b
   return rest === '' ? `${bom}${block}${eol}` : `${bom}${block}${eol}${eol}${rest}`;
 }
 
+/**
+ * `text` without `found`, the way placeBlock put it there: the block's line end goes with it,
+ * and so does the blank line after a block at the top of the file. The rest is kept byte for byte.
+ */
+export function removeBlock(text: string, found: FoundBlock & { kind: 'block' }): string {
+  const before = text.slice(0, found.start);
+  let after = text.slice(found.end).replace(/^\r?\n/, '');
+  if (before === '' || before === '\uFEFF') after = after.replace(/^\r?\n/, '');
+  return before + after;
+}
+
 function firstEol(text: string): '\n' | '\r\n' {
   const newline = text.indexOf('\n');
   return newline > 0 && text[newline - 1] === '\r' ? '\r\n' : '\n';

@@ -9,10 +9,10 @@ export class AgentsMdChoices {
     private readonly clock: Clock,
   ) {}
 
-  /** The projects that chose AGENTS.md. */
-  async enabled(): Promise<Set<string>> {
-    const { rows } = await this.db.query<{ project: string }>('SELECT project FROM instruction_projects WHERE agents_md');
-    return new Set(rows.map((r) => r.project));
+  /** Each project's choice, where one was made (a project without one: see planProject). */
+  async chosen(): Promise<Map<string, boolean>> {
+    const { rows } = await this.db.query<{ project: string; agents_md: boolean }>('SELECT project, agents_md FROM instruction_projects');
+    return new Map(rows.map((r) => [r.project, r.agents_md]));
   }
 
   async set(project: string, agentsMd: boolean): Promise<void> {

@@ -1,9 +1,9 @@
 // Desired state against the files on disk, for one project: what regeneration would write and
 // why, before anything is written (the same plan serves regenerate, check and diff).
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { invalidInput } from '../core/errors.js';
 import { assemble, type InstructionProject, type ManagedFileName, type ManagedOutput } from './assemble.js';
-import { findBlock, isHandEdited, placeBlock, renderBlock } from './block.js';
+import { findBlock, isHandEdited, placeBlock, removeBlock, renderBlock, type FoundBlock } from './block.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { realDirectory, resolveInside, type ResolvedFile } from '../core/inside.js';
 import type { SharedLayers } from './layers.js';
@@ -34,6 +34,8 @@ export interface FilePlan {
   editedBody?: string;
   /** hand-edited: the lines of its markers, and whether the begin marker carries a hash (every one the supervisor writes does). */
   markers?: { lines: [number, number]; hashed: boolean };
+  /** The block is removed and nothing else was in the file: regeneration deletes it. */
+  deletes?: boolean;
 }
 
 /**
@@ -66,12 +68,40 @@ export interface PlanInputs {
 export async function planProject(inputs: PlanInputs, project: InstructionProject): Promise<ProjectPlan> {
   // The directory first: a missing one is the clearest error, before facts or layers.
   await realDirectory(project.directory, 'project directory');
-  const assembly = await assemble(inputs.shared, project, await inputs.facts(project));
+  const agents = project.agentsMd === true ? undefined : await agentsBlock(project.directory);
+  // No choice recorded (a project added again, a database copied): a block in its AGENTS.md says it was chosen.
+  const agentsMd = project.agentsMd ?? agents !== undefined;
+  const assembly = await assemble(inputs.shared, { ...project, agentsMd }, await inputs.facts(project));
   const files = await Promise.all(
     assembly.outputs.map(async (output) => planFile(await resolveInside(project.directory, output.file, 'project directory'), output)),
   );
+  // Turned off: the block goes after CLAUDE.md has the text again, so nothing imports a file without it.
+  if (!agentsMd && agents) files.push(await planRemoval(agents, { ...assembly.outputs[0]!, file: 'AGENTS.md' }));
   const warnings = [...lintRepeats(assembly.layers), ...files.flatMap((f) => lintLength(f.target.shown, f.after ?? f.before))];
   return { project, files, warnings };
+}
+
+interface AgentsBlock {
+  target: ResolvedFile;
+  text: string;
+  found: FoundBlock & { kind: 'block' };
+}
+
+/**
+ * The managed block of a project's AGENTS.md when AGENTS.md is not chosen, if it has one. A file
+ * that cannot be read here (not UTF-8, a link out of the checkout) holds no block the supervisor
+ * wrote, and is the project's own: it must not fail the project.
+ */
+async function agentsBlock(directory: string): Promise<AgentsBlock | undefined> {
+  try {
+    const target = await resolveInside(directory, 'AGENTS.md', 'project directory');
+    if (!target.stats) return undefined;
+    const text = utf8Text(await readFile(target.path));
+    const found = text === undefined ? undefined : findBlock(text);
+    return found?.kind === 'block' ? { target, text: text!, found } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function planFile(target: ResolvedFile, output: ManagedOutput): Promise<FilePlan> {
@@ -82,11 +112,27 @@ async function planFile(target: ResolvedFile, output: ManagedOutput): Promise<Fi
   const after = placeBlock(before, found, output.sources, output.body);
   if (found.kind === 'none') return { ...base, state: 'missing', after };
   if (before.slice(found.start, found.end) === renderBlock(output.sources, output.body, found.eol)) return { ...base, state: 'current', after };
-  // A hand edit that happens to equal the new text loses nothing when replaced.
-  if (found.body !== output.body && isHandEdited(found)) {
-    return { ...base, state: 'hand-edited', after, editedBody: found.body, markers: { lines: found.lines, hashed: found.recordedHash !== undefined } };
-  }
-  return { ...base, state: 'stale', after };
+  return changedBlock(base, found, after) ?? { ...base, state: 'stale', after };
+}
+
+/**
+ * AGENTS.md turned off with its block still there: the block is stale until regeneration
+ * removes it (a hand edit in it is kept or refused like any other). `output` is the text the
+ * block would hold if it were on, to tell a hand edit from a generated block.
+ */
+async function planRemoval({ target, text, found }: AgentsBlock, output: ManagedOutput): Promise<FilePlan> {
+  const after = removeBlock(text, found);
+  // A file reached through a link is emptied, not deleted: the link would be left pointing at nothing.
+  const deletes = (after === '' || after === '\uFEFF') && !(await lstat(target.shown)).isSymbolicLink();
+  const base = { file: output.file, target, before: text, output, ...(deletes ? { deletes } : {}) };
+  const reason = `${target.shown}: AGENTS.md is turned off for this project (agentsMd false), so regeneration removes its block`;
+  return changedBlock(base, found, after) ?? { ...base, state: 'stale', reason, after };
+}
+
+/** A block whose body was edited by hand since it was generated; a hand edit that happens to equal the new text loses nothing when replaced. */
+function changedBlock(base: Omit<FilePlan, 'state'>, found: FoundBlock & { kind: 'block' }, after: string): FilePlan | undefined {
+  if (found.body === base.output.body || !isHandEdited(found)) return undefined;
+  return { ...base, state: 'hand-edited', after, editedBody: found.body, markers: { lines: found.lines, hashed: found.recordedHash !== undefined } };
 }
 
 /** The file as text, refused when it is not UTF-8: rewriting it would change bytes outside the block. */

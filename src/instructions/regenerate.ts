@@ -1,6 +1,7 @@
 // Regenerates the managed blocks of many projects in one call, with one result per project:
 // updated, unchanged, refused (why) or failed (why). A failure in one project never stops
 // the others; an unchanged project is not written at all (its files keep their mtime).
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { writeFileLike } from '../core/files.js';
@@ -99,5 +100,6 @@ function refusalOf(plan: ProjectPlan, onHandEdit: OnHandEdit): string | undefine
 
 /** Outputs are planned AGENTS.md first, so a CLAUDE.md importing it never points at nothing. */
 async function writePlanned(file: FilePlan): Promise<void> {
+  if (file.deletes) return describingFsErrors('remove', file.target.shown, () => rm(file.target.path, { force: true }));
   await describingFsErrors('write', file.target.shown, () => writeFileLike(file.target.path, file.after!, file.target.stats, CHECKOUT_FILE_MODE));
 }

@@ -61,7 +61,7 @@ export class InstructionsService {
   constructor(private readonly deps: InstructionsServiceDeps) {
     this.ctx = { root: deps.root, facts: deps.facts, clock: deps.clock, lock: new KeyedLock() };
     this.choices = new AgentsMdChoices(deps.db, deps.clock);
-    this.targets = new TargetResolver(deps.projects, () => this.choices.enabled());
+    this.targets = new TargetResolver(deps.projects, () => this.choices.chosen());
   }
 
   /** The starter layers in the root; files that exist are kept. */

@@ -31,7 +31,7 @@ const noDirectory = (name: string) =>
 export class TargetResolver {
   constructor(
     private readonly projects: Pick<ProjectService, 'list' | 'get'>,
-    private readonly agentsMd: () => Promise<Set<string>>,
+    private readonly agentsMd: () => Promise<Map<string, boolean>>,
   ) {}
 
   /** One project, refused when it has no directory. */
@@ -56,6 +56,7 @@ export class TargetResolver {
   }
 }
 
-function toTarget(project: Project, directory: string, agentsMd: Set<string>): InstructionProject {
-  return { name: project.name, directory, isMeta: project.name === META, agentsMd: agentsMd.has(project.name) };
+function toTarget(project: Project, directory: string, agentsMd: Map<string, boolean>): InstructionProject {
+  const chosen = agentsMd.get(project.name);
+  return { name: project.name, directory, isMeta: project.name === META, ...(chosen === undefined ? {} : { agentsMd: chosen }) };
 }

@@ -2,11 +2,12 @@
 // CLAUDE.md's block only imports it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkInstructions } from '../../src/instructions/check.js';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
-import { count, inside, makeTree, outside } from './fixture.js';
+import type { InstructionProject } from '../../src/instructions/assemble.js';
+import { count, inside, makeTree, outside, type Tree } from './fixture.js';
 
 test('AGENTS.md holds the text; CLAUDE.md imports it instead of repeating it', async (t) => {
   const tree = await makeTree(t, { agentsMd: ['alpha'], claude: { alpha: '# Alpha for Claude\n' } });
@@ -43,4 +44,78 @@ test('a core change rewrites AGENTS.md and leaves the importing CLAUDE.md alone'
   assert.deepEqual(alpha.status === 'updated' ? alpha.files : [], [join(tree.dir('alpha'), 'AGENTS.md')]);
   assert.equal((await stat(claudeFile)).mtimeMs, past.getTime());
   assert.match(await readFile(join(tree.dir('alpha'), 'AGENTS.md'), 'utf8'), /Ports: get_port\./);
+});
+
+/** The tree's projects with alpha's choice set to `agentsMd`, or unrecorded when undefined. */
+function withChoice(tree: Tree, agentsMd: boolean | undefined): InstructionProject[] {
+  return tree.projects.map(({ agentsMd: _, ...p }) => (p.name === 'alpha' && agentsMd !== undefined ? { ...p, agentsMd } : p.name === 'alpha' ? p : { ...p, agentsMd: false }));
+}
+
+test('turned off: CLAUDE.md has the text again and AGENTS.md loses its block, keeping its own text; check calls it stale until then', async (t) => {
+  const tree = await makeTree(t, { agentsMd: ['alpha'] });
+  const agentsFile = join(tree.dir('alpha'), 'AGENTS.md');
+  await writeFile(agentsFile, '# Alpha for every agent\r\n');
+  await regenerateInstructions(tree.ctx, tree.projects);
+  const off = withChoice(tree, false);
+
+  const checked = await checkInstructions(tree.ctx, off);
+  const alpha = checked.results.find((r) => r.project === 'alpha')!;
+  assert.equal(alpha.state, 'stale');
+  assert.match(alpha.files.find((f) => f.path === agentsFile)?.reason ?? '', /AGENTS\.md is turned off .* removes its block/);
+
+  const report = await regenerateInstructions(tree.ctx, off);
+
+  const row = report.results.find((r) => r.project === 'alpha')!;
+  assert.deepEqual(row.status === 'updated' ? row.files : [], [join(tree.dir('alpha'), 'CLAUDE.md'), agentsFile]);
+  assert.equal(await readFile(agentsFile, 'utf8'), '# Alpha for every agent\r\n');
+  assert.match(inside(await tree.claude('alpha')), /Never hard-code a port/);
+  assert.equal((await checkInstructions(tree.ctx, off)).ok, true);
+});
+
+test('turned off, an AGENTS.md holding only the block is deleted; one reached through a link is emptied', async (t) => {
+  const tree = await makeTree(t, { agentsMd: ['alpha', 'beta'] });
+  await mkdir(join(tree.dir('beta'), 'docs'));
+  await writeFile(join(tree.dir('beta'), 'docs', 'agents.md'), '');
+  await symlink(join('docs', 'agents.md'), join(tree.dir('beta'), 'AGENTS.md'));
+  await regenerateInstructions(tree.ctx, tree.projects);
+
+  await regenerateInstructions(tree.ctx, tree.projects.map((p) => ({ ...p, agentsMd: false })));
+
+  await assert.rejects(stat(join(tree.dir('alpha'), 'AGENTS.md')), { code: 'ENOENT' });
+  assert.equal(await readFile(join(tree.dir('beta'), 'AGENTS.md'), 'utf8'), '');
+});
+
+test('turned off, a hand edit in the AGENTS.md block is refused like any other, and adopted on request', async (t) => {
+  const tree = await makeTree(t, { agentsMd: ['alpha'] });
+  await regenerateInstructions(tree.ctx, tree.projects);
+  const agentsFile = join(tree.dir('alpha'), 'AGENTS.md');
+  await writeFile(agentsFile, (await readFile(agentsFile, 'utf8')).replace('Never hard-code a port', 'Use port 9000 for the mock.\n\nNever hard-code a port'));
+  const off = withChoice(tree, false);
+
+  const refused = (await regenerateInstructions(tree.ctx, off)).results.find((r) => r.project === 'alpha')!;
+  assert.equal(refused.status, 'refused');
+  assert.match(refused.status === 'refused' ? refused.reason : '', /AGENTS\.md was edited by hand/);
+  assert.match(await readFile(agentsFile, 'utf8'), /Use port 9000/);
+
+  const adopted = (await regenerateInstructions(tree.ctx, off, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+  assert.equal(adopted.status, 'updated');
+  await assert.rejects(stat(agentsFile), { code: 'ENOENT' });
+  assert.match(inside(await tree.claude('alpha')), /Use port 9000 for the mock\./);
+});
+
+test('no choice recorded (a project added again): a block in its AGENTS.md keeps AGENTS.md on', async (t) => {
+  const tree = await makeTree(t, { agentsMd: ['alpha'] });
+  await regenerateInstructions(tree.ctx, tree.projects);
+  await writeFile(tree.corePath('10-ports.md'), 'Ports: get_port.\n');
+  const unrecorded = withChoice(tree, undefined);
+
+  const report = await regenerateInstructions(tree.ctx, unrecorded);
+
+  const alpha = report.results.find((r) => r.project === 'alpha')!;
+  assert.deepEqual(alpha.status === 'updated' ? alpha.files : [], [join(tree.dir('alpha'), 'AGENTS.md')]);
+  assert.match(inside(await tree.claude('alpha')), /^@AGENTS\.md$/m);
+  // Without a block there, it stays off: an AGENTS.md of the project's own is not taken over.
+  await writeFile(join(tree.dir('beta'), 'AGENTS.md'), '# Beta notes\n');
+  await regenerateInstructions(tree.ctx, tree.projects.map(({ agentsMd: _, ...p }) => p));
+  assert.equal(await readFile(join(tree.dir('beta'), 'AGENTS.md'), 'utf8'), '# Beta notes\n');
 });

@@ -163,7 +163,7 @@ for (const backend of testBackends()) {
       assert.equal((await host.claude('both')).split('Always run the linter.').length - 1, 1);
     });
 
-    test('AGENTS.md is a remembered per-project choice; removing the project removes the choice', async () => {
+    test('AGENTS.md is a remembered per-project choice; removing the project removes the choice, its checkout keeps it', async () => {
       await addProject('agents');
       const first = await admin.invoke('regenerate_instructions', { project: 'agents', agentsMd: true });
       assert.equal(rowOf(first, 'agents').status, 'updated');
@@ -178,6 +178,15 @@ for (const backend of testBackends()) {
       await admin.invoke('remove_project', { project: 'agents', force: true });
       const { rows: left } = await s.db.query('SELECT * FROM instruction_projects WHERE project = $1', ['agents']);
       assert.deepEqual(left, []);
+
+      // Added again over the same checkout: its AGENTS.md block says what was chosen.
+      await admin.invoke('add_project', { project: 'agents', directory: host.dir('agents') });
+      assert.equal(rowOf(await admin.invoke('check_instructions', { project: 'agents' }), 'agents').state, 'current');
+      assert.equal(rowOf(await admin.invoke('regenerate_instructions', { project: 'agents' }), 'agents').status, 'unchanged');
+      // Turned off, the block leaves AGENTS.md and the text is in CLAUDE.md again.
+      await admin.invoke('regenerate_instructions', { project: 'agents', agentsMd: false });
+      await assert.rejects(readFile(join(host.dir('agents'), 'AGENTS.md'), 'utf8'), { code: 'ENOENT' });
+      assert.match(inside(await host.claude('agents')), /## Secrets/);
     });
 
     test(".mcp.json points at the project's endpoint with ${SUPERVISOR_TOKEN}, keeping other servers", async () => {
