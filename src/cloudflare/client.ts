@@ -138,8 +138,13 @@ export class CloudflareClient {
     return items;
   }
 
-  async verifyToken(): Promise<{ id: string; status: string }> {
-    const { result } = await this.request<{ id: string; status: string }>('GET', '/user/tokens/verify');
+  /**
+   * A user's token is verified at /user/tokens/verify; an account API token only at its
+   * account's /accounts/{id}/tokens/verify (the user's endpoint answers it 401).
+   */
+  async verifyToken(accountId?: string): Promise<{ id: string; status: string }> {
+    const path = accountId === undefined ? '/user/tokens/verify' : `/accounts/${encodeURIComponent(accountId)}/tokens/verify`;
+    const { result } = await this.request<{ id: string; status: string }>('GET', path);
     return { id: result.id, status: result.status };
   }
 

@@ -59,7 +59,7 @@ export const cloudflareOperations = [
     input: z.object({}),
     output: z.object({
       ok: z.boolean(),
-      token: z.object({ id: z.string(), status: z.string() }),
+      token: z.object({ id: z.string(), status: z.string(), owner: z.enum(['user', 'account']).describe("account: an account API token, verified at its account") }),
       zones: z.array(z.string()),
       method: z.enum(['token_policies', 'probes']).describe("token_policies: read from the token's own policies; probes: found out by harmless calls"),
       permissions: z.record(z.enum(['zoneRead', 'dnsRead', 'dnsEdit', 'tunnelRead', 'tunnelEdit']), z.enum(['ok', 'missing', 'unknown', 'not_needed'])),

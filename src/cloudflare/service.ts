@@ -206,6 +206,10 @@ export class CloudflareService {
       client: this.client,
       zones: () => this.zones.refresh(),
       remoteTunnel: remote ? async () => ({ accountId: await this.accountId(), tunnelId: (await this.setup()).tunnelId }) : undefined,
+      accounts: async () => {
+        const configured = this.deps.settings.cloudflareAccountId;
+        return configured ? [configured] : [...new Set((await this.zones.refresh()).map((z) => z.account.id))];
+      },
     });
   }
 

@@ -11,7 +11,8 @@ export type PermissionName = 'zoneRead' | 'dnsRead' | 'dnsEdit' | 'tunnelRead' |
 export type PermissionState = 'ok' | 'missing' | 'unknown' | 'not_needed';
 
 export interface VerifyReport {
-  token: { id: string; status: string };
+  /** owner: a user's token, or an account API token (Manage Account → API Tokens). */
+  token: { id: string; status: string; owner: 'user' | 'account' };
   zones: string[];
   /** How the permissions were found out. */
   method: 'token_policies' | 'probes';
@@ -25,6 +26,8 @@ export interface VerifyContext {
   zones: () => Promise<Zone[]>;
   /** Remote mode: the tunnel whose configuration we will PUT; undefined in local mode. */
   remoteTunnel?: () => Promise<{ accountId: string; tunnelId: string }>;
+  /** The accounts an account API token may belong to: the one configured, else the zones'. */
+  accounts: () => Promise<string[]>;
 }
 
 /** Cloudflare's permission group names (older tokens say "Argo Tunnel"). */
@@ -49,9 +52,9 @@ interface TokenPolicies {
 }
 
 export async function verifyCloudflare(ctx: VerifyContext): Promise<VerifyReport> {
-  const token = await ctx.client.verifyToken();
+  const { account, ...token } = await whoseToken(ctx);
   const needTunnel = ctx.remoteTunnel !== undefined;
-  let permissions = await fromPolicies(ctx.client, token.id, needTunnel);
+  let permissions = await fromPolicies(ctx.client, account === undefined ? '/user/tokens' : `/accounts/${encodeURIComponent(account)}/tokens`, token.id, needTunnel);
   const method = permissions ? 'token_policies' : 'probes';
   let zones: string[] = [];
   const listed = await attempt(() => ctx.zones());
@@ -68,8 +71,39 @@ export async function verifyCloudflare(ctx: VerifyContext): Promise<VerifyReport
   return { token, zones, method, permissions, missing, ok: missing.length === 0 };
 }
 
-async function fromPolicies(client: CloudflareClient, tokenId: string, needTunnel: boolean): Promise<Record<PermissionName, PermissionState> | undefined> {
-  const read = await attempt(() => client.request<TokenPolicies>('GET', `/user/tokens/${encodeURIComponent(tokenId)}`));
+/**
+ * The token as the user's verify endpoint sees it; refused there (401), as an account API token
+ * of one of the accounts it may belong to. Refused by every one, it is the user's endpoint's
+ * refusal that is thrown: the token is wrong, expired or disabled.
+ */
+async function whoseToken(ctx: VerifyContext): Promise<VerifyReport['token'] & { account?: string }> {
+  try {
+    return { ...(await ctx.client.verifyToken()), owner: 'user' };
+  } catch (err) {
+    if (!refusal(err, 'unauthorized')) throw err;
+    let accounts: string[] = [];
+    try {
+      accounts = await ctx.accounts();
+    } catch (listing) {
+      // Refused as invalid there too, the token is; without Zone Read, the account stays unknown.
+      if (!refusal(listing, 'forbidden')) throw refusal(listing, 'unauthorized') ? err : listing;
+    }
+    for (const account of accounts) {
+      try {
+        return { ...(await ctx.client.verifyToken(account)), owner: 'account', account };
+      } catch (other) {
+        if (!refusal(other, 'unauthorized') && !refusal(other, 'forbidden')) throw other;
+      }
+    }
+    if (accounts.length > 0) throw err;
+    throw new SupervisorError(err.code, `${err.message}; if it is an account API token, set cloudflareAccountId: it is verified at its account, which the zones did not tell`, err.details);
+  }
+}
+
+const refusal = (err: unknown, code: 'unauthorized' | 'forbidden'): err is SupervisorError => err instanceof SupervisorError && err.code === code;
+
+async function fromPolicies(client: CloudflareClient, tokens: string, tokenId: string, needTunnel: boolean): Promise<Record<PermissionName, PermissionState> | undefined> {
+  const read = await attempt(() => client.request<TokenPolicies>('GET', `${tokens}/${encodeURIComponent(tokenId)}`));
   if (!read.ok) return undefined;
   const granted = new Set((read.value.result.policies ?? []).filter((p) => p.effect === 'allow').flatMap((p) => (p.permission_groups ?? []).map((g) => g.name ?? '')));
   const has = (name: PermissionName): PermissionState => (GROUPS[name].some((g) => granted.has(g)) ? 'ok' : 'missing');

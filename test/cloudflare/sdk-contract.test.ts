@@ -124,6 +124,17 @@ describe('the official cloudflare SDK against the fake', () => {
     assert.deepEqual(verify, { status: 401, codes: [1000] });
   });
 
+  test("an account API token: refused by the user's verify endpoint, verified and read at its account's", async () => {
+    fake.addToken('sdk-account-token', ['zone:read', 'tokens:read'], { account: ACCOUNT, id: 'a'.repeat(32) });
+    const account = new Cloudflare({ apiToken: 'sdk-account-token', baseURL: fake.url, maxRetries: 0 });
+    assert.deepEqual(await sdkRefusal(account.user.tokens.verify()), { status: 401, codes: [1000] });
+    assert.deepEqual(await account.accounts.tokens.verify({ account_id: ACCOUNT }), { id: 'a'.repeat(32), status: 'active' });
+    const details = await account.accounts.tokens.get('a'.repeat(32), { account_id: ACCOUNT });
+    assert.deepEqual(details.policies?.flatMap((p) => p.permission_groups.map((g) => g.name)).sort(), ['API Tokens Read', 'Zone Read']);
+    assert.deepEqual(await sdkRefusal(account.accounts.tokens.verify({ account_id: 'acc0000000000000000000000000sdk2' })), { status: 401, codes: [1000] });
+    assert.deepEqual(await sdkRefusal(cf.accounts.tokens.verify({ account_id: ACCOUNT })), { status: 401, codes: [1000] }, "a user's token is not the account's");
+  });
+
   // The SDK types every ingress rule with a hostname, although the catch-all has none.
   type TunnelConfigParam = Parameters<typeof cf.zeroTrust.tunnels.cloudflared.configurations.update>[1]['config'];
 

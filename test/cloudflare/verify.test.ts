@@ -14,7 +14,7 @@ const admin = adminPrincipal('test-admin');
 
 interface Report {
   ok: boolean;
-  token: { id: string; status: string };
+  token: { id: string; status: string; owner: 'user' | 'account' };
   zones: string[];
   method: 'token_policies' | 'probes';
   permissions: Record<string, string>;
@@ -30,10 +30,10 @@ const refused = refusalRecorder(errorsSeen);
 const verify = async (f: CloudflareFixture) => (await f.invoke('verify_cloudflare', {})) as unknown as Report;
 
 /** Stores another token and lets the token cache expire, as a rotation in production would. */
-async function useToken(f: CloudflareFixture, permissions: Permission[] | null, label: string): Promise<string> {
+async function useToken(f: CloudflareFixture, permissions: Permission[] | null, label: string, account?: string): Promise<string> {
   const value = `cf-${label}-${'x'.repeat(24)}`;
   tokensUsed.add(value);
-  if (permissions) f.fake.addToken(value, permissions);
+  if (permissions) f.fake.addToken(value, permissions, { account });
   await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value });
   f.services.clock.advance(60_000);
   return value;
@@ -104,6 +104,31 @@ for (const backend of testBackends()) {
       const value = await useToken(f, null, 'unknown');
       const err = await refused(f.invoke('verify_cloudflare', {}), 'unauthorized', /Invalid API Token/);
       assert.ok(!err.message.includes(value));
+      assert.doesNotMatch(err.message, /account API token/, 'the zones refused it as invalid too: no account to look for');
+    });
+
+    test("an account API token, refused by the user's verify endpoint, is verified at its zones' account: by probes, and by its policies", async () => {
+      await useToken(f, ALL_PERMISSIONS, 'account', ACCOUNT);
+      const probed = await verify(f);
+      assert.equal(probed.ok, true, JSON.stringify(probed));
+      assert.deepEqual([probed.token.owner, probed.method], ['account', 'probes']);
+      await useToken(f, [...ALL_PERMISSIONS, 'tokens:read'], 'accountpolicies', ACCOUNT);
+      const read = await verify(f);
+      assert.equal(read.ok, true, JSON.stringify(read));
+      assert.deepEqual([read.token.owner, read.method], ['account', 'token_policies']);
+    });
+
+    test('an account API token that cannot list zones needs cloudflareAccountId, and says so; with it, the report', async () => {
+      await useToken(f, ['dns:edit'], 'accountnozones', ACCOUNT);
+      await refused(f.invoke('verify_cloudflare', {}), 'unauthorized', /account API token, set cloudflareAccountId/);
+      await f.invoke('set_setting', { name: 'cloudflareAccountId', value: ACCOUNT });
+      try {
+        const report = await verify(f);
+        assert.equal(report.token.owner, 'account');
+        assert.equal(report.permissions.zoneRead, 'missing', JSON.stringify(report));
+      } finally {
+        await f.invoke('set_setting', { name: 'cloudflareAccountId', unset: true });
+      }
     });
 
     test('a token just stored is the one the next call uses, with no time passing', async () => {

@@ -8,9 +8,11 @@ export interface Token {
   permissions: ReadonlySet<Permission>;
   status: TokenStatus;
   issuedOn: string;
+  /** An account API token (Manage Account → API Tokens) belongs to this account; a user's token has none. */
+  account?: string;
 }
 
-/** Which permission family a route needs; 'token' = any valid token, 'verify' = the verify endpoint. */
+/** Which permission family a route needs; 'token' = any valid token, 'verify' = a verify endpoint. */
 export type Access = 'token' | 'verify' | 'zone' | 'dns' | 'tunnel' | 'tokens';
 
 export class TokenStore {
@@ -18,13 +20,14 @@ export class TokenStore {
   /** The user every token belongs to (named in the API Tokens Read resource). */
   readonly userId = newId();
 
-  add(value: string, permissions: Permission[], opts: { id?: string; status?: TokenStatus } = {}): Token {
+  add(value: string, permissions: Permission[], opts: { id?: string; status?: TokenStatus; account?: string } = {}): Token {
     const token: Token = {
       value,
       id: opts.id ?? newId(),
       permissions: new Set(permissions),
       status: opts.status ?? 'active',
       issuedOn: timestamp(),
+      ...(opts.account === undefined ? {} : { account: opts.account }),
     };
     this.byValue.set(value, token);
     return token;
@@ -45,7 +48,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+)$/;
 /**
  * Mirrors the recorded answers: no credentials → 400 9106; a malformed Authorization header →
  * 400 6003 with 6111 in error_chain; a token that is unknown or not active → 403 9109
- * "Invalid access token", except on /user/tokens/verify which answers 401 1000 "Invalid API Token".
+ * "Invalid access token", except on the verify endpoints, which answer 401 1000 "Invalid API Token".
  */
 export function authenticate(header: string | undefined, store: TokenStore, access: Access): Token {
   if (header === undefined || header === '') {

@@ -20,7 +20,8 @@ export interface FakeCloudflare {
   /** Base URL to use in place of https://api.cloudflare.com/client/v4. */
   url: string;
   close(): Promise<void>;
-  addToken(token: string, permissions: Permission[], opts?: { id?: string; status?: TokenStatus }): void;
+  /** `account`: an account API token of that account, which the user's verify endpoint refuses. */
+  addToken(token: string, permissions: Permission[], opts?: { id?: string; status?: TokenStatus; account?: string }): void;
   addZone(name: string, opts?: { id?: string; accountId?: string }): Zone;
   /** Seeds a record through the API's own validation and conflict rules; throws if it would be refused. */
   addRecord(zoneId: string, record: Partial<DnsRecord> & { type: string; name: string; content: string }): DnsRecord;
