@@ -35,6 +35,8 @@ export interface CallPolicy {
 
 /** Google answers a rate limit as 403 with these reasons too, and asks for backoff as on a 429. */
 const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+/** The API is not enabled in the project (new projects have Compute Engine off): no role helps. */
+const API_DISABLED_REASONS = new Set(['accessNotConfigured', 'SERVICE_DISABLED']);
 /** A quota used up: no retry helps, and it is not a missing permission. */
 const QUOTA_REASONS = new Set(['quotaExceeded', 'QUOTA_EXCEEDED', 'RESOURCE_EXHAUSTED']);
 
@@ -90,6 +92,8 @@ function refusal(what: string, f: GoogleFailure, account: string, retries: numbe
       ? `; Google did not accept a fresh token for service account ${account} either, so check that the account and its key are enabled`
       : QUOTA_REASONS.has(f.reason ?? '')
         ? `; ${QUOTA_HINT}`
+        : API_DISABLED_REASONS.has(f.reason ?? '')
+        ? "; the API is not enabled in that project: enable it (Google's message above links to the page), wait a few minutes, and try again"
         : f.status === 403
         ? `; service account ${account} lacks that permission: grant it a role that has it on the project`
         : '';
@@ -101,16 +105,24 @@ function redact(text: string, tokens: string[]): string {
   return tokens.reduce((t, token) => (token.length >= 8 ? t.split(token).join('[redacted]') : t), text);
 }
 
-/** Reads Google's error envelope ({error: {code, message, errors: [{reason}], status}}) from a body. */
+/**
+ * Reads Google's error envelope from a body: {error: {code, message, errors: [{reason}], status,
+ * details: [{@type: …ErrorInfo, reason}]}}. The reason is the classic one (Compute), else the
+ * ErrorInfo's (APIs without errors[], as Monitoring), else the canonical status.
+ */
 export function envelopeFailure(status: number, body: unknown, retryAfter?: string | null): GoogleFailure {
   const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  const e = typeof error === 'object' && error !== null ? (error as { message?: unknown; status?: unknown; errors?: unknown }) : undefined;
+  const e = typeof error === 'object' && error !== null ? (error as { message?: unknown; status?: unknown; errors?: unknown; details?: unknown }) : undefined;
   const first = Array.isArray(e?.errors) ? (e.errors[0] as { reason?: unknown } | undefined) : undefined;
-  const reason = typeof first?.reason === 'string' ? first.reason : typeof e?.status === 'string' ? e.status : undefined;
+  const info = Array.isArray(e?.details) ? (e.details as unknown[]).find(isErrorInfo) : undefined;
+  const reason = typeof first?.reason === 'string' ? first.reason : info ? info.reason : typeof e?.status === 'string' ? e.status : undefined;
   const message = typeof e?.message === 'string' ? e.message.slice(0, 500) : `HTTP ${status} without an error envelope`;
   const seconds = retryAfter ? Number(retryAfter) : NaN;
   return { status, reason, message, retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined };
 }
+
+const isErrorInfo = (d: unknown): d is { reason: string } =>
+  typeof d === 'object' && d !== null && (d as { '@type'?: unknown })['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo' && typeof (d as { reason?: unknown }).reason === 'string';
 
 /**
  * The next page token, or undefined at the end. Google may send an empty page that still has

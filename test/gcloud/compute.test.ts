@@ -50,6 +50,14 @@ describe('two accounts', () => {
     }
   });
 
+  test('a project that has not enabled the Compute Engine API is told to enable it, not to grant a role', async () => {
+    const { key } = g.fake.addServiceAccount({ projectId: 'new-project', email: `deployer@new-project.iam.gserviceaccount.com` });
+    g.fake.disableApi('new-project', 'compute');
+    const err = await expectRefusal(g.compute({ email: 'deployer@new-project.iam.gserviceaccount.com', key, tokens: g.tokensFor(key) }).list('new-project'), 'forbidden', /accessNotConfigured: Compute Engine API has not been used in project new-project/);
+    assert.match(err.message, /the API is not enabled in that project: enable it/);
+    assert.doesNotMatch(err.message, /lacks that permission/);
+  });
+
   test("an account used on the other's project is refused, naming the account", async () => {
     const err = await expectRefusal(g.compute(g.alpha).get(ref('b-1', BETA)), 'forbidden', /Required 'compute\.instances\.get' permission for 'projects\/beta-project'/);
     assert.match(err.message, /service account deployer@alpha-project\.iam\.gserviceaccount\.com lacks that permission/);

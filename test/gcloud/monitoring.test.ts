@@ -105,6 +105,14 @@ describe('vmHealth', () => {
     assert.equal((await client.vmHealth({ project: ALPHA, instanceName: 'twin', zone: 'us-east1-b', minutes: 10 })).cpu?.average, 20);
   });
 
+  test('a project that has not enabled the Monitoring API is told to enable it (read from the ErrorInfo, as Monitoring sends no errors[])', async () => {
+    const { key } = g.fake.addServiceAccount({ projectId: 'quiet-project', email: 'watcher@quiet-project.iam.gserviceaccount.com' });
+    g.fake.disableApi('quiet-project', 'monitoring');
+    const client = g.monitoring({ email: 'watcher@quiet-project.iam.gserviceaccount.com', key, tokens: g.tokensFor(key) }, { clock });
+    const err = await expectRefusal(client.listTimeSeries('quiet-project', { filter: `metric.type = "${CPU_METRIC}"`, start: new Date(NOW.getTime() - HOUR), end: NOW }), 'forbidden', /SERVICE_DISABLED: Cloud Monitoring API has not been used/);
+    assert.match(err.message, /the API is not enabled in that project/);
+  });
+
   test("each account reads its own project's metrics with its own token", async () => {
     const beta = await g.monitoring(g.beta, { clock }).vmHealth({ project: BETA, instanceName: 'busy', minutes: 30 });
     assert.equal(beta.cpu?.average, 5);

@@ -30,6 +30,8 @@ export interface AddAccountOptions {
 
 export class AccountStore {
   private readonly byEmail = new Map<string, FakeAccount>();
+  /** `<service>:<project>` of APIs a project has not enabled. */
+  readonly disabledApis = new Set<string>();
 
   constructor(private readonly tokenUri: () => string) {}
 

@@ -8,7 +8,7 @@ import { instancePath, MACHINE_SPECS, zoneLink, ZONES } from './compute-catalog.
 import { operationResource, type Effects, type FakeOperation, type OperationStore, type OperationType } from './compute-operations.js';
 import { googleTimestamp, instanceResource, type FakeInstance, type InstanceStore } from './compute-store.js';
 import { checkInsert, checkInstanceName, checkRequestId, checkSetMachineType, checkZone, parseJsonBody } from './compute-validate.js';
-import { computeErrorAnswer, GoogleError, insufficientScopes, invalid, notFound, rejectUnknownParameters, unauthenticated } from './errors.js';
+import { computeErrorAnswer, GoogleError, insufficientScopes, invalid, notFound, rejectUnknownParameters, serviceDisabled, unauthenticated } from './errors.js';
 import { htmlNotFound, matchPath, type Answer, type Request } from './http.js';
 import { TokenStore } from './tokens.js';
 
@@ -96,6 +96,7 @@ function authorize(deps: ComputeDeps, req: Request, route: Route, project: strin
   if (!deps.accounts.find(token.account)?.projects.has(project)) {
     throw new GoogleError(403, `Required '${route.permission}' permission for 'projects/${project}'`, 'forbidden');
   }
+  if (deps.accounts.disabledApis.has(`compute:${project}`)) throw serviceDisabled('compute', project);
   return token.account;
 }
 

@@ -64,6 +64,8 @@ export interface FakeGoogle {
 
   addServiceAccount(options: AddAccountOptions): { email: string; key: ServiceAccountKeyJson };
   addKey(email: string): ServiceAccountKeyJson;
+  /** The project has not enabled the API (or turned it off): every call to it is refused with SERVICE_DISABLED. */
+  disableApi(project: string, service: 'compute' | 'monitoring'): void;
   /** The key (by id) or every key of an account (by email) stops working: the next grant fails. */
   revokeKey(emailOrKeyId: string): void;
   /** Every token issued so far expires now, so the next API call with one gets 401. */
@@ -144,6 +146,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
       return { email: account.email, key };
     },
     addKey: (email) => accounts.addKey(email),
+    disableApi: (project, service) => void accounts.disabledApis.add(`${service}:${project}`),
     revokeKey: (emailOrKeyId) => accounts.revoke(emailOrKeyId),
     expireAllTokens: () => tokens.expireAll(),
     issuedTokens: () => tokens.values(),

@@ -2,7 +2,7 @@
 // points (view FULL) or series (view HEADERS), so a series may continue on the next page.
 import { createHash } from 'node:crypto';
 import type { AccountStore } from './accounts.js';
-import { GoogleError, insufficientScopes, monitoringErrorAnswer, rejectUnknownParameters, unauthenticated } from './errors.js';
+import { GoogleError, insufficientScopes, monitoringErrorAnswer, rejectUnknownParameters, serviceDisabled, unauthenticated } from './errors.js';
 import { htmlNotFound, matchPath, type Answer, type Request } from './http.js';
 import { parseFilter } from './monitoring-filter.js';
 import { CPU, METRIC_TYPES, querySeries, type Aligner, type ProfiledInstance, type Series } from './monitoring-series.js';
@@ -51,6 +51,7 @@ export function monitoringHandler(deps: MonitoringDeps) {
       if (!deps.accounts.find(token.account)?.projects.has(project)) {
         throw new GoogleError(403, 'Permission monitoring.timeSeries.list denied (or the resource may not exist).', 'forbidden');
       }
+      if (deps.accounts.disabledApis.has(`monitoring:${project}`)) throw serviceDisabled('monitoring', project);
       rejectUnknownParameters(req.query, PARAMETERS);
       return list(deps, project, req.query);
     } catch (err) {
