@@ -4,7 +4,7 @@
 import { SupervisorError } from '../core/errors.js';
 
 export interface Missing {
-  what: 'api_token' | 'tunnel_id' | 'account_id' | 'zones';
+  what: 'api_token' | 'tunnel_id' | 'account_id' | 'zones' | 'tunnel_mode';
   /** The exact thing to run or set. */
   fix: string;
   /** Whether the daemon has to restart before the fix takes effect (settings are read at start). */
@@ -16,6 +16,7 @@ const LABEL: Record<Missing['what'], string> = {
   tunnel_id: 'tunnel id',
   account_id: 'account id',
   zones: 'zones',
+  tunnel_mode: 'tunnel mode',
 };
 
 export function notConfigured(missing: Missing[]): SupervisorError {

@@ -1,6 +1,7 @@
 // Where a tunnel's ingress lives: cloudflared's local config.yml, or Cloudflare's API for a
 // remote-managed tunnel. The tunnel service reads and writes through this one interface.
 import type { CloudflareClient, IngressRule, TunnelConfig } from './client.js';
+import { notConfigured } from './configured.js';
 import { readLocalConfig, writeLocalIngress } from './local-config.js';
 
 export interface IngressWrite {
@@ -60,7 +61,21 @@ export class RemoteConfigTarget implements IngressTarget {
   }
 
   async read(): Promise<IngressRule[]> {
-    this.last = (await this.client.getTunnelConfig(this.accountId, this.tunnelId)).config;
+    const current = await this.client.getTunnelConfig(this.accountId, this.tunnelId);
+    // A locally managed tunnel serves the config.yml on its host: a configuration PUT would be
+    // accepted here and never served, and a sync would say the routes were applied.
+    if (current.source === 'local') {
+      throw notConfigured([
+        {
+          what: 'tunnel_mode',
+          fix:
+            `tunnel ${this.tunnelId} is managed locally (the config.yml on its host), so a configuration written through the API is not served: ` +
+            'use local mode on that host (`supervisor config set cloudflareTunnelMode local`, and cloudflaredConfig), or migrate the tunnel to remote management in the Zero Trust dashboard',
+          restart: false,
+        },
+      ]);
+    }
+    this.last = current.config;
     return this.last?.ingress ?? [];
   }
 

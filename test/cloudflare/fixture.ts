@@ -10,7 +10,7 @@ import type { ErrorCode, SupervisorError } from '../../src/core/errors.js';
 import { assertRejects } from '../helpers/errors.js';
 import type { Backend } from '../helpers/db.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
-import { startFakeCloudflare, type FakeCloudflare, type Permission, type Zone } from '../fakes/cloudflare/index.js';
+import { startFakeCloudflare, type FakeCloudflare, type Permission, type TunnelSource, type Zone } from '../fakes/cloudflare/index.js';
 
 export const TOKEN = 'cf-test-token-0123456789abcdefghijklmnopq';
 export const ACCOUNT = 'acc0000000000000000000000000000a';
@@ -53,13 +53,15 @@ export async function openCloudflareFixture(
     config?: string | null;
     /** The value stored in meta/cloudflare/api_token: default TOKEN; null stores no secret at all. */
     storedToken?: string | null;
+    /** How the tunnel is managed, as the API says (default cloudflare: remote-managed). */
+    tunnelSource?: TunnelSource;
   } = {},
 ): Promise<CloudflareFixture> {
   const fake = await startFakeCloudflare();
   fake.addToken(TOKEN, options.permissions ?? ALL_PERMISSIONS);
   const zones = { root: fake.addZone('example.com', { accountId: ACCOUNT }), dev: fake.addZone('dev.example.com', { accountId: ACCOUNT }) };
   const tunnelId = randomUUID();
-  fake.addTunnel(ACCOUNT, tunnelId);
+  fake.addTunnel(ACCOUNT, tunnelId, undefined, options.tunnelSource);
   const dir = await mkdtemp(join(tmpdir(), 'supervisor-cf-'));
   const configPath = join(dir, 'config.yml');
   if (options.config !== null) await writeFile(configPath, options.config ?? INITIAL_CONFIG(tunnelId));

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { testBackends, skipReason } from '../helpers/db.js';
+import { assertRejects } from '../helpers/errors.js';
 import { openCloudflareFixture, type CloudflareFixture } from './fixture.js';
 import { addProject } from '../helpers/projects.js';
 
@@ -210,6 +211,23 @@ for (const backend of testBackends()) {
       // Now ours: removing it takes it out of the file.
       await f.invoke('remove_tunnel_route', { hostname: 'legacy.example.com', keepDns: true });
       assert.equal((await fileIngress(f)).some((r) => r.hostname === 'legacy.example.com'), false);
+    });
+  });
+
+  describe(`tunnel sync, remote mode on a locally managed tunnel (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { mode: 'remote', config: null, tunnelSource: 'local' });
+    });
+    after(() => f.close());
+
+    test('refused, pointing at local mode, and nothing is PUT: its host would not serve the configuration', async () => {
+      await addProject(f.services, 'test', { name: 'web', range: { start: 20000, end: 20099 } });
+      await f.services.ports.allocate(admin, { project: 'web', service: 'api', hostname: 'api.example.com' });
+      f.fake.resetCalls();
+      await assertRejects(f.invoke('sync_tunnel', {}), 'not_configured', /tunnel mode: tunnel \S+ is managed locally .*cloudflareTunnelMode local/);
+      assert.equal(calls(f, 'PUT', '/configurations'), 0);
+      assert.equal(f.fake.tunnelConfig('acc0000000000000000000000000000a', f.tunnelId), undefined);
     });
   });
 

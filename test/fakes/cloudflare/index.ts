@@ -9,11 +9,12 @@ import { FaultInjector } from './faults.js';
 import { RateLimiter } from './ratelimit.js';
 import { API_PREFIX, createFakeServer } from './server.js';
 import { tokenRoutes } from './tokens.js';
-import { TunnelStore, tunnelRoutes } from './tunnels.js';
+import { TunnelStore, tunnelRoutes, type TunnelSource } from './tunnels.js';
 import type { CallRecord, DnsRecord, Fault, Permission, TokenStatus, TunnelConfig, Zone } from './types.js';
 import { ZoneStore, zoneRoutes } from './zones.js';
 
 export type { BatchKind, CallRecord, DnsRecord, Fault, IngressRule, Permission, TokenStatus, TunnelConfig, Zone } from './types.js';
+export type { TunnelSource } from './tunnels.js';
 export { BATCH_LIMIT } from './dns-batch.js';
 
 export interface FakeCloudflare {
@@ -25,7 +26,8 @@ export interface FakeCloudflare {
   addZone(name: string, opts?: { id?: string; accountId?: string }): Zone;
   /** Seeds a record through the API's own validation and conflict rules; throws if it would be refused. */
   addRecord(zoneId: string, record: Partial<DnsRecord> & { type: string; name: string; content: string }): DnsRecord;
-  addTunnel(accountId: string, tunnelId: string, config?: TunnelConfig): void;
+  /** `source: 'local'`: a tunnel run from the config.yml on its host (the API still answers its configuration). */
+  addTunnel(accountId: string, tunnelId: string, config?: TunnelConfig, source?: TunnelSource): void;
   records(zoneId: string): DnsRecord[];
   /** undefined for an unknown tunnel and for one never configured. */
   tunnelConfig(accountId: string, tunnelId: string): { config: TunnelConfig; version: number } | undefined;
@@ -89,7 +91,7 @@ export async function startFakeCloudflare(options: FakeCloudflareOptions = {}): 
       const input: Record<string, unknown> = { ...record };
       return records.create(zone, validateFields(input, zone.name), { id: record.id, created_on: record.created_on });
     },
-    addTunnel: (accountId, tunnelId, config) => tunnels.add(accountId, tunnelId, config),
+    addTunnel: (accountId, tunnelId, config, source) => tunnels.add(accountId, tunnelId, config, source),
     records: (zoneId) => structuredClone(records.all(zoneId)),
     tunnelConfig: (accountId, tunnelId) => {
       const state = tunnels.get(accountId, tunnelId);
