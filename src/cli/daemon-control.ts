@@ -5,6 +5,7 @@ import { processStart, stillRuns } from '../core/process-info.js';
 import { dataDir } from './connection.js';
 import type { Output } from './program.js';
 import { UsageError } from './usage-error.js';
+import { buildId } from '../version.js';
 
 /** Seconds a process has run, from /proc (clock ticks since boot; Linux uses 100 a second). */
 function uptimeSeconds(pid: number): number | undefined {
@@ -36,7 +37,7 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
   }
 }
 
-const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'home', 'others'];
+const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'build', 'currentBuild', 'home', 'others'];
 
 /**
  * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one
@@ -65,12 +66,20 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
       ['url', status.url],
       ['database', status.database ?? '-'],
       ['version', status.version ?? '-'],
+      ['build', buildRow(status.build)],
       ['data dir', home],
       ...(others.length > 0 ? [['others', others.map((o) => `pid ${o.pid} at ${o.url}`).join(', ')] as [string, string]] : []),
     ];
     out.write(rows.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n') + '\n');
   }
   return !info ? 3 : 'answering' in status && !status.answering ? 1 : 0;
+}
+
+function buildRow(build: string | null): string {
+  const own = buildId();
+  if (build === null) return '-';
+  if (own === undefined || own === build) return build;
+  return `${build}, not this command's (${own}): it started before the code was rebuilt (npm install) and runs the old code; restart it (\`supervisor daemon stop\`, then start it)`;
 }
 
 async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
@@ -84,6 +93,9 @@ async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
     database: (ready?.database as string | undefined) ?? null,
     ready: ready?.status === 'ready',
     version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,
+    build: info.build ?? null,
+    /** False when the daemon runs another build than this command: it started before a rebuild (npm install) and runs the old code. */
+    currentBuild: info.build === undefined || buildId() === undefined ? null : info.build === buildId(),
     home,
     others: others.map((o) => ({ pid: o.pid, url: o.url })),
   };

@@ -20,6 +20,8 @@ export interface DaemonInfo {
   home?: string;
   url: string;
   token: string;
+  /** The build it runs (version.ts buildId); absent when it runs from sources. */
+  build?: string;
 }
 
 export const daemonInfoDir = (home: string) => join(home, 'daemons');
@@ -27,11 +29,19 @@ export const daemonInfoFile = (home: string, pid: number) => join(daemonInfoDir(
 
 function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  const { pid, processStart, url, token, home } = value as Record<string, unknown>;
+  const { pid, processStart, url, token, home, build } = value as Record<string, unknown>;
   if (!Number.isInteger(pid) || typeof url !== 'string' || !/^https?:\/\//.test(url) || typeof token !== 'string' || token === '') return undefined;
   if (processStart !== undefined && typeof processStart !== 'string') return undefined;
   if (home !== undefined && typeof home !== 'string') return undefined;
-  return { pid: pid as number, url, token, ...(processStart === undefined ? {} : { processStart }), ...(home === undefined ? {} : { home }) };
+  return {
+    pid: pid as number,
+    url,
+    token,
+    ...(processStart === undefined ? {} : { processStart }),
+    ...(home === undefined ? {} : { home }),
+    // An unexpected build is not worth refusing the daemon over: it is only not told.
+    ...(typeof build === 'string' ? { build } : {}),
+  };
 }
 
 /** The data dir as every client process finds it: SUPERVISOR_HOME, else ~/.local/share/supervisor. */

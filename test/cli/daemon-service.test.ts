@@ -143,6 +143,25 @@ describe('the daemon as a service', () => {
     assert.equal((await daemon.result).code, 0);
   });
 
+  test("a daemon left running across a rebuild is told apart: status shows its build and says to restart it", async (t) => {
+    const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    t.after(() => void (daemon.child.exitCode === null && daemon.child.kill('SIGKILL')));
+    await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
+    const own = (JSON.parse(await readFile(join(REPO_ROOT, 'dist', 'build.json'), 'utf8')) as { id: string }).id;
+    const current = parseJson(await runCli(['daemon', 'status', '--json'], { env }));
+    assert.deepEqual([current.build, current.currentBuild], [own, true]);
+
+    // What the daemon file says once `npm install` has rebuilt dist/ under it.
+    const file = join(home, 'daemons', `${daemon.child.pid}.json`);
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), build: '0123456789ab' }));
+    const stale = await runCli(['daemon', 'status'], { env });
+    assert.equal(stale.code, 0, describeResult(stale));
+    assert.match(stale.stdout, new RegExp(`^build: +0123456789ab, not this command's \\(${own}\\): it started before the code was rebuilt .*restart it`, 'm'));
+    assert.equal((await runCli(['daemon', 'status', '-f', 'currentBuild'], { env })).stdout, 'false');
+    daemon.child.kill('SIGTERM');
+    assert.equal((await daemon.result).code, 0);
+  });
+
   test('daemon stop sends SIGTERM and waits until the daemon has exited; status then says not running', async () => {
     const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
     await daemon.waitForStdout(/Stop: Ctrl-C/, 120_000);
