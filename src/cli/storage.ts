@@ -53,7 +53,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
   try {
     const embedded = await openPglite({ dataDir: embeddedDb });
     opened.push(embedded);
-    const server = await openPostgres({ connectionString: url, urlSource: `the URL given to ${to ? '--to' : '--from'}`, statementTimeoutMs: config.databaseStatementTimeoutMs });
+    const server = await openPostgres({ connectionString: url, urlSource: `the URL given to ${to ? '--to' : '--from'}`, statementTimeoutMs: config.databaseStatementTimeoutMs, maxConnections: config.databasePoolSize });
     opened.push(server);
     const [source, target] = to ? [embedded, server] : [server, embedded];
     const progress = process.stderr.isTTY && !json ? (line: string) => errOut.write(`… ${line}\n`) : undefined;
@@ -62,7 +62,7 @@ export async function storageCopy(words: string[], app: AppDefinition & { domain
 
     // The target, opened as the supervisor opens it: every current secret must decrypt with this data dir's keys.
     progress?.('decrypting every current secret on the target');
-    const targetDb = to ? await openPostgres({ connectionString: url, statementTimeoutMs: config.databaseStatementTimeoutMs }) : await openPglite({ dataDir: embeddedDb });
+    const targetDb = to ? await openPostgres({ connectionString: url, statementTimeoutMs: config.databaseStatementTimeoutMs, maxConnections: config.databasePoolSize }) : await openPglite({ dataDir: embeddedDb });
     const services = await app.open({ config, db: targetDb, log: createLogger('warn') });
     let verified: { checked: number; failed: string[] };
     try {

@@ -4,8 +4,8 @@ import { parseInt8 } from './db.js';
 import { SupervisorError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { answered } from './pg-answer.js';
-import { connectionLost } from './pg-errors.js';
-import { pgExclusive, pgTryHold, searchPathOption, SERVER_KEEPALIVE } from './pg-locks.js';
+import { connectionLost, unavailableIfLost } from './pg-errors.js';
+import { CONNECT_TIMEOUT_MS, pgExclusive, pgTryHold, searchPathOption, SERVER_KEEPALIVE } from './pg-locks.js';
 
 const INT8_OID = 20;
 
@@ -40,19 +40,6 @@ function typeParser(oid: number, format?: string): (value: string) => unknown {
     : pg.types.getTypeParser(oid, 'text');
 }
 
-/** The server cancelled a statement that ran past its statement_timeout. */
-const timedOut = (err: unknown): boolean => err instanceof Error && (err as { code?: unknown }).code === '57014' && /statement timeout/.test(err.message);
-
-/**
- * A lost database is the daemon unavailable for now (503, try again), not an internal error
- * (500); so is a statement the server gave up on (overloaded, or waiting for a lock too long).
- */
-function unavailableIfLost(err: unknown): unknown {
-  if (timedOut(err)) return new SupervisorError('unavailable', `PostgreSQL cancelled a statement that ran too long (${(err as Error).message}); the database may be overloaded, try again`);
-  if (!connectionLost(err)) return err;
-  return new SupervisorError('unavailable', `lost the connection to PostgreSQL (${(err as Error).message}); the daemon reconnects by itself, try again`);
-}
-
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 /** One statement on a lent connection. */
@@ -63,7 +50,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     // The client probes its idle connections too: one whose server vanished leaves the pool before it is lent.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,

@@ -15,7 +15,7 @@ import type { DomainMigrations } from './migrate.js';
 export async function openDatabase(config: Config, migrations: readonly DomainMigrations[] = []): Promise<Db> {
   if (config.databaseUrl) {
     const { openPostgres } = await import('./db-postgres.js');
-    const db = await openPostgres({ connectionString: config.databaseUrl, urlSource: urlSourceOf(config), statementTimeoutMs: config.databaseStatementTimeoutMs });
+    const db = await openPostgres({ connectionString: config.databaseUrl, urlSource: urlSourceOf(config), statementTimeoutMs: config.databaseStatementTimeoutMs, maxConnections: config.databasePoolSize });
     try {
       const noted = await readFile(dataDirFiles(config.home).postgresMarker, 'utf8').catch(() => undefined);
       if (noted === undefined) await refuseToHideEmbedded(config.home, config.databaseUrl, db);

@@ -22,3 +22,23 @@ export function connectionLost(err: unknown): boolean {
   if (code === '55000' && /not currently accepting connections/.test(err.message)) return true;
   return /^Connection terminated|^timeout (expired|exceeded when trying to connect)|not queryable/.test(err.message);
 }
+
+/** The server cancelled a statement that ran past its statement_timeout. */
+const timedOut = (err: unknown): boolean => err instanceof Error && (err as { code?: unknown }).code === '57014' && /statement timeout/.test(err.message);
+
+/**
+ * A lost database is the daemon unavailable for now (503, try again), not an internal error
+ * (500); so is a statement the server gave up on (overloaded, or waiting for a lock too long),
+ * and a new connection refused because the role's or the server's limit is reached.
+ */
+export function unavailableIfLost(err: unknown): unknown {
+  if (timedOut(err)) return new SupervisorError('unavailable', `PostgreSQL cancelled a statement that ran too long (${(err as Error).message}); the database may be overloaded, try again`);
+  if (!connectionLost(err)) return err;
+  if ((err as { code?: unknown }).code === '53300') {
+    return new SupervisorError(
+      'unavailable',
+      `PostgreSQL refused a new connection (${(err as Error).message}): its limit is reached; a daemon opens up to databasePoolSize connections, two more for notifications and one per lock it holds, so raise the limit (ALTER ROLE … CONNECTION LIMIT) or lower databasePoolSize; try again`,
+    );
+  }
+  return new SupervisorError('unavailable', `lost the connection to PostgreSQL (${(err as Error).message}); the daemon reconnects by itself, try again`);
+}

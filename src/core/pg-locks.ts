@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Held, Holding } from './db.js';
 import { SupervisorError } from './errors.js';
-import { connectionLost } from './pg-errors.js';
+import { connectionLost, unavailableIfLost } from './pg-errors.js';
 
 /**
  * Locks shared by every process on one PostgreSQL database: session advisory locks,
@@ -13,6 +13,8 @@ export interface PgLockOptions {
   connectionString: string;
   /** Schema of this installation: lock names are qualified by it, so test schemas never contend. */
   schema?: string;
+  /** Default CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
 }
 
 const KEY = `hashtextextended($1, 0)`;
@@ -30,24 +32,33 @@ export const SERVER_KEEPALIVE = 'SET tcp_keepalives_idle = 10; SET tcp_keepalive
 /** The connection option that makes an installation's schema the one its statements see. */
 export const searchPathOption = (schema: string | undefined): string | undefined => (schema ? `-c search_path=${schema},public` : undefined);
 
-/** A connection of its own for one lock (exported for its test). */
+/** How long a new connection may take before it fails as unavailable (the pool's, and each lock's). */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * A connection of its own for one lock (exported for its test). Its connect is bounded like the
+ * pool's: a database that accepts and never answers (a stalled pooler, a half-open path) would
+ * otherwise hold the lock's caller, every caller queued behind it, and the daemon's stop.
+ */
 export async function lockConnection(options: PgLockOptions): Promise<pg.Client> {
   // The client probes too, so a holder learns it lost the lock as soon as the server can have released it.
   const client = new pg.Client({
     connectionString: options.connectionString,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     application_name: 'supervisor-lock',
     // The installation's tables, as the pool sees them: a holder writes on this session (Holding).
     options: searchPathOption(options.schema),
   });
   client.on('error', () => undefined);
-  await client.connect();
+  // A connect that failed has closed its socket; end() on such a client would wait for ever.
+  await client.connect().catch((err: unknown) => Promise.reject(unavailableIfLost(err)));
   try {
     await client.query(SERVER_KEEPALIVE);
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw err;
+    throw unavailableIfLost(err);
   }
   return client;
 }

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
 import { Leadership } from '../../src/core/leadership.js';
@@ -185,5 +186,32 @@ test('a lock connection has the server probe it, so a holder whose host vanished
     assert.deepEqual(rows[0], { idle: '10', interval: '5', count: '3' });
   } finally {
     await client.end();
+  }
+});
+
+test('a lock connection to a database that accepts and never answers fails as unavailable after its connect limit, not for ever', { timeout: 20_000 }, async () => {
+  // What a stalled pooler or a half-open path looks like: the TCP connect succeeds, the startup is never answered.
+  const silent = createServer((socket) => void socket.on('error', () => undefined));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = silent.address() as AddressInfo;
+    await assert.rejects(lockConnection({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectTimeoutMs: 300 }), isError('unavailable', /lost the connection to PostgreSQL \(timeout expired\)/));
+  } finally {
+    silent.close();
+  }
+});
+
+test('a new connection refused for the connection limit says so, names databasePoolSize, and is unavailable [postgres]', { skip: await skipReason('postgres') }, async () => {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  const role = `lock_limit_${process.pid}`;
+  await admin.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`);
+  try {
+    const url = new URL(TEST_DATABASE_URL);
+    url.username = role;
+    await assert.rejects(lockConnection({ connectionString: url.toString() }), isError('unavailable', /refused a new connection \(too many connections for role .*\): its limit is reached; .*databasePoolSize/));
+  } finally {
+    await admin.query(`DROP ROLE ${role}`);
+    await admin.end();
   }
 });

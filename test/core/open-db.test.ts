@@ -53,6 +53,18 @@ test('the daemon database limits its statements to databaseStatementTimeoutMs, o
   }
 });
 
+test('the daemon database opens at most databasePoolSize pooled connections, queueing the rest (a role with a CONNECTION LIMIT)', { skip: await skipReason('postgres') }, async () => {
+  const own = await mkdtemp(join(tmpdir(), 'supervisor-open-db-'));
+  const db = await openDatabase(loadConfig({ SUPERVISOR_HOME: own, DATABASE_URL: TEST_DATABASE_URL, SUPERVISOR_DATABASE_POOL_SIZE: '2' }));
+  try {
+    const answers = await Promise.all(Array.from({ length: 8 }, () => db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)')));
+    assert.equal(new Set(answers.map((a) => a.rows[0]!.pid)).size, 2);
+  } finally {
+    await db.close();
+    await rm(own, { recursive: true, force: true });
+  }
+});
+
 test("a data dir's first switch to PostgreSQL is refused while its embedded database holds the install and PostgreSQL has none of it", { skip: await skipReason('postgres') }, async () => {
   const own = await mkdtemp(join(tmpdir(), 'supervisor-open-db-'));
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
