@@ -208,6 +208,20 @@ describe('settings that must not be shown', () => {
       await rm(home, { recursive: true, force: true });
     }
   });
+
+  test('a password given as a query parameter (pg reads ?password= and ?sslpassword=) is masked too, the rest shown as given', async () => {
+    const { loadConfig, DOMAINS } = await import('../../src/app.js');
+    const { SettingsStore } = await import('../../src/core/settings-store.js');
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-hidden-'));
+    try {
+      const url = 'postgres://app@db.example:5432/supervisor?password=S3cret_XYZ&application_name=qpw&sslpassword=k3y_PW';
+      const items = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home, DATABASE_URL: url }), DOMAINS).list();
+      assert.equal(items.find((i) => i.name === 'databaseUrl')?.value, 'postgres://app@db.example:5432/supervisor?password=****&application_name=qpw&sslpassword=****');
+      assert.equal(/S3cret_XYZ|k3y_PW/.test(JSON.stringify(items)), false);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the environment and the config file disagree', () => {
