@@ -1,3 +1,4 @@
+import { writeBatch } from '../core/batch-retry.js';
 import { BatchWriter } from '../core/batch-writer.js';
 import { boundedJson } from '../core/bounded-json.js';
 import type { Clock } from '../core/clock.js';
@@ -15,6 +16,9 @@ export interface CallRecord {
   durationMs: number;
   input: Record<string, unknown>;
 }
+
+const INSERT_CALLS_SQL = `INSERT INTO operation_calls (at, operation, interface, actor, project, outcome, duration_ms, input)
+ SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::jsonb[])`;
 
 /** Records past the retention are deleted at most this often, after a write. */
 const PRUNE_EVERY_MS = 3_600_000;
@@ -57,24 +61,17 @@ export class CallRecorder {
   }
 
   private async write(batch: CallRecord[]): Promise<void> {
-    try {
-      await this.db.query(
-        `INSERT INTO operation_calls (at, operation, interface, actor, project, outcome, duration_ms, input)
-         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::jsonb[])`,
-        [
-          batch.map((c) => c.at),
-          batch.map((c) => c.operation),
-          batch.map((c) => c.via),
-          batch.map((c) => c.actor),
-          batch.map((c) => c.project),
-          batch.map((c) => c.outcome),
-          batch.map((c) => c.durationMs),
-          batch.map((c) => JSON.stringify(c.input)),
-        ],
-      );
-    } catch (err) {
-      this.log.warn({ err, dropped: batch.length }, 'could not write operation call records');
-    }
+    const columns = [
+      batch.map((c) => c.at),
+      batch.map((c) => c.operation),
+      batch.map((c) => c.via),
+      batch.map((c) => c.actor),
+      batch.map((c) => c.project),
+      batch.map((c) => c.outcome),
+      batch.map((c) => c.durationMs),
+      batch.map((c) => JSON.stringify(c.input)),
+    ];
+    await writeBatch(batch.length, () => this.db.query(INSERT_CALLS_SQL, columns), { what: 'operation call records', log: this.log });
     await this.prune();
   }
 
