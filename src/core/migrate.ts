@@ -113,6 +113,31 @@ async function applyDomain(tx: Tx, domain: Known['domains'][number], done: Reado
  */
 export async function migrate(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<string[]> {
   const known = await loadKnown(baselineDir, domains);
+  return applyAll(db, known).catch(async (err: unknown) => Promise.reject(await withoutRights(db, err)));
+}
+
+/** PostgreSQL's codes for a role that may not create here: no CREATE on the schema, or no schema to create in. */
+const NO_RIGHTS = new Set(['42501', '3F000']);
+
+/**
+ * A migration refused for the role's rights is a setting to fix, not an internal error: said
+ * with the role, the schema it tried, and the two ways out (a grant, or a schema of its own).
+ */
+async function withoutRights(db: Db, err: unknown): Promise<unknown> {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (db.kind !== 'postgres' || typeof code !== 'string' || !NO_RIGHTS.has(code)) return err;
+  const { rows } = await db.query<{ role: string; schema: string | null; path: string }>('SELECT current_user AS role, current_schema() AS schema, current_setting($1) AS path', ['search_path']);
+  const { role, schema, path } = rows[0]!;
+  const where = schema ? `schema ${schema}` : `any schema of its search_path (${path})`;
+  return new SupervisorError(
+    'not_configured',
+    `PostgreSQL role ${role} may not create the install's tables in ${where} (${(err as Error).message}): ` +
+      `grant it (GRANT CREATE ON SCHEMA ${schema ?? '<schema>'} TO ${role}), or point DATABASE_URL at a schema it owns (?options=-c%20search_path%3D<schema>)`,
+    { role, schema, searchPath: path },
+  );
+}
+
+function applyAll(db: Db, known: Known): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -92,3 +92,27 @@ test('a migration, and the wait for another daemon migrating, may take longer th
     await rm(slow, { recursive: true, force: true });
   }
 });
+
+test("a role that may not create in its schema is told the grant or the schema to use, not 'internal'", { skip: await skipReason('postgres') }, async () => {
+  const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
+  const [role, schema] = [`mig_norights_${suffix}`, `mig_shared_${suffix}`];
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE ROLE ${role} LOGIN`);
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.username = role;
+  const db = await openPostgres({ connectionString: url.toString(), schema });
+  try {
+    await assert.rejects(
+      migrate(db, DOMAINS),
+      isError('not_configured', new RegExp(`^PostgreSQL role ${role} may not create the install's tables in schema ${schema} \\(permission denied for schema ${schema}\\): grant it \\(GRANT CREATE ON SCHEMA ${schema} TO ${role}\\), or point DATABASE_URL at a schema it owns`)),
+    );
+  } finally {
+    await db.close();
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.query(`DROP ROLE ${role}`);
+    await admin.end();
+  }
+});
