@@ -63,7 +63,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new SupervisorError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}; check ${options.urlSource ?? 'DATABASE_URL'}`);
+    // node-postgres takes sslmode=prefer (libpq's "TLS if the server has it") as verify-full.
+    const tls = /does not support SSL/.test((err as Error).message) ? ' (node-postgres insists on TLS for any sslmode but disable: use sslmode=disable for this server)' : '';
+    throw new SupervisorError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}${tls}; check ${options.urlSource ?? 'DATABASE_URL'}`);
   }
 
   // Parameterized statements are prepared once per connection and reused (pg names them),

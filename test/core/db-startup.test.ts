@@ -39,3 +39,18 @@ test('the startup packet carries only the parameters every pooler knows; the sta
     server.close();
   }
 });
+
+test('sslmode=prefer against a server without TLS says to use sslmode=disable (node-postgres insists on TLS for it, unlike libpq)', async () => {
+  // Answers the SSLRequest as a server without TLS does: a single 'N'.
+  const server = createServer((socket: Socket) => socket.once('data', () => socket.write('N')));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    await assert.rejects(
+      openPostgres({ connectionString: `postgres://someone@127.0.0.1:${port}/db?sslmode=prefer`, connectTimeoutMs: 2_000 }),
+      isError('unavailable', /^cannot connect to PostgreSQL: The server does not support SSL connections \(node-postgres insists on TLS for any sslmode but disable: use sslmode=disable for this server\); check DATABASE_URL$/),
+    );
+  } finally {
+    server.close();
+  }
+});
