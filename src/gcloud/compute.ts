@@ -133,6 +133,13 @@ export class ComputeClient {
     );
   }
 
+  /** A SUSPENDED instance is brought back by resume (its memory kept), not start. */
+  async resume(ref: InstanceRef, options: MutationOptions = {}): Promise<OperationOutcome> {
+    return this.mutate('resume', ref, options, (api, requestId, auth) =>
+      api.instances.resume({ project: ref.project, zone: ref.zone, instance: ref.name, requestId }, requestOptions(auth, this.timeoutMs)),
+    );
+  }
+
   async stop(ref: InstanceRef, options: MutationOptions = {}): Promise<OperationOutcome> {
     return this.mutate('stop', ref, options, (api, requestId, auth) =>
       api.instances.stop({ project: ref.project, zone: ref.zone, instance: ref.name, requestId }, requestOptions(auth, this.timeoutMs)),

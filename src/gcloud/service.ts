@@ -122,8 +122,13 @@ export class GcloudService {
     return this.withVm(args, async (c, ref) => (await this.withAttachments([await c.compute.get(ref)]))[0]!);
   }
 
+  /** A suspended VM is resumed (start is refused for it); one still suspending is refused until it has. */
   async startVm(actor: string, args: VmArgs, progress: Report) {
-    return this.change(actor, 'start', args, progress, (c, ref, o) => c.compute.start(ref, o));
+    return this.change(actor, 'start', args, progress, async (c, ref, o) => {
+      const { status } = await c.compute.get(ref);
+      if (status === 'SUSPENDING') throw conflict(`${ref.name} is being suspended; start it once it is SUSPENDED (it is then resumed)`, { status });
+      return status === 'SUSPENDED' ? c.compute.resume(ref, o) : c.compute.start(ref, o);
+    });
   }
 
   async stopVm(actor: string, args: VmArgs, progress: Report) {

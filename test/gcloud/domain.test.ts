@@ -132,6 +132,19 @@ for (const backend of testBackends()) {
       assert.deepEqual(mutations(f), []);
     });
 
+    test('start of a SUSPENDED VM resumes it (start is refused for it); one still suspending is refused, nothing sent', async () => {
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'dozing', machineType: 'e2-medium', status: 'SUSPENDED' });
+      const answer = (await f.call('gcloud_start_vm', { project: 'vm-host', zone: ZONE, instanceName: 'dozing' })) as { vm: Json; operation: Json };
+      assert.equal(answer.vm.status, 'RUNNING');
+      assert.equal(answer.operation.type, 'resume');
+      assert.deepEqual(mutations(f).map((c) => c.path.split('/').at(-1)), ['resume']);
+
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'drowsy', machineType: 'e2-medium', status: 'SUSPENDING' });
+      f.fake.resetCalls();
+      await assertRejects(f.call('gcloud_start_vm', { project: 'vm-host', zone: ZONE, instanceName: 'drowsy' }), 'conflict', /^drowsy is being suspended; start it once it is SUSPENDED/);
+      assert.deepEqual(mutations(f), []);
+    });
+
     test('a resize failing midway leaves the VM running on its old type and says so', async () => {
       f.fake.failOperations({ operationType: 'setMachineType', instance: 'quota' }, quotaExceeded('CPUS', 4, 'us-central1'));
       const err = await assertRejects(f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'quota', newMachineType: 'e2-standard-8' }), 'forbidden', /failed at setMachineType/);

@@ -6,7 +6,7 @@ import { zoneLink } from './compute-catalog.js';
 import { googleTimestamp, numericId } from './compute-store.js';
 import type { OperationFailure, OperationFaultMatch } from './types.js';
 
-export type OperationType = 'insert' | 'delete' | 'start' | 'stop' | 'setMachineType';
+export type OperationType = 'insert' | 'delete' | 'start' | 'stop' | 'resume' | 'setMachineType';
 
 /** What the operation does to its instance at each phase; `fail` undoes what `running` did. */
 export interface Effects {
