@@ -4,6 +4,7 @@ import { isMap, parseDocument } from 'yaml';
 import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from './config.js';
 import { invalidInput, notFound } from './errors.js';
 import { writeFileAtomic } from './files.js';
+import { KeyedLock } from './keyed-lock.js';
 import type { Logger } from './log.js';
 import { withoutPassword } from './masked-url.js';
 import { parseSetting, settingPath, type SettingDef } from './settings.js';
@@ -43,6 +44,9 @@ function shown(def: SettingDef, value: unknown): string | null {
   const text = Array.isArray(value) ? value.join(',') : String(value);
   return def.sensitive ? withoutPassword(text, '(set, hidden)') : text;
 }
+
+/** Writes of a config file, one at a time within the process, whichever store makes them. */
+const FILE_WRITES = new KeyedLock();
 
 /**
  * The settings of core and every domain, read and written through the config
@@ -146,16 +150,19 @@ export class SettingsStore {
     const entry = this.find(name);
     if (entry.def.notSettable) throw invalidInput(entry.def.notSettable);
     const parsed = parseSetting(entry.name, entry.def, value ?? entry.def.default);
-    const text = await readFile(this.file, 'utf8').catch(() => '');
-    const doc = parseDocument(text);
-    if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
-    // An empty file (or only comments) has no mapping yet.
-    if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
-    if (value === null) unsetKeepingComments(doc, entry.name);
-    // Numbers and switches go in as YAML numbers and booleans; lists stay as written (a,b).
-    else doc.set(entry.name, typeof parsed === 'number' || typeof parsed === 'boolean' ? parsed : value);
-    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, yamlText(doc), 0o600);
+    // A read-modify-write of the whole file: two at once (the daemon serves requests side by side) would each write back the file without the other's change.
+    await FILE_WRITES.run(this.file, async () => {
+      const text = await readFile(this.file, 'utf8').catch(() => '');
+      const doc = parseDocument(text);
+      if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
+      // An empty file (or only comments) has no mapping yet.
+      if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
+      if (value === null) unsetKeepingComments(doc, entry.name);
+      // Numbers and switches go in as YAML numbers and booleans; lists stay as written (a,b).
+      else doc.set(entry.name, typeof parsed === 'number' || typeof parsed === 'boolean' ? parsed : value);
+      await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.file, yamlText(doc), 0o600);
+    });
 
     const fromEnv = this.env[entry.def.env];
     let applied: SetOutcome['applied'];

@@ -193,6 +193,23 @@ describe('a path setting left unset', () => {
   });
 });
 
+describe('settings written at once', () => {
+  test('eight set_setting calls served side by side all land in the config file (each reads, changes and writes it whole)', async () => {
+    const { loadConfig, DOMAINS } = await import('../../src/app.js');
+    const { SettingsStore } = await import('../../src/core/settings-store.js');
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-racing-'));
+    try {
+      const store = new SettingsStore(loadConfig({ SUPERVISOR_HOME: home }), DOMAINS);
+      const wanted = { callRetentionDays: '11', agentMaxTurns: '12', pivMaxRetries: '3', gcloudPollMs: '3013', secretMaxBytes: '65514', pivConcurrency: '3', portBlockSize: '50', logLevel: 'warn' };
+      await Promise.all(Object.entries(wanted).map(([name, value]) => store.set(name, value)));
+      const file = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home }), DOMAINS).list();
+      for (const [name, value] of Object.entries(wanted)) assert.equal(file.find((i) => i.name === name)?.value, value, name);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('settings that must not be shown', () => {
   test('the master key is hidden and a database URL loses its password', async () => {
     const { loadConfig, DOMAINS } = await import('../../src/app.js');
