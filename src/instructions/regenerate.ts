@@ -2,9 +2,9 @@
 // updated, unchanged, refused (why) or failed (why). A failure in one project never stops
 // the others; an unchanged project is not written at all (its files keep their mtime).
 import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { writeFileLike } from '../core/files.js';
+import { removeStrayTempFiles, writeFileLike } from '../core/files.js';
 import type { KeyedLock } from '../core/keyed-lock.js';
 import type { InstructionProject } from './assemble.js';
 import { forEachProject } from './each-project.js';
@@ -63,6 +63,8 @@ export async function regenerateInstructions(
 async function regenerateProject(ctx: InstructionsContext, shared: SharedLayers, project: InstructionProject, onHandEdit: OnHandEdit): Promise<RegenerateResult> {
   const inputs = { shared, facts: ctx.facts };
   let plan = await planProject(inputs, project);
+  // A write killed midway (kill -9) left its temp file in the checkout, where git shows it.
+  for (const file of plan.files) await removeStrayTempFiles(dirname(file.target.path), [basename(file.target.path)]);
   const refusal = refusalOf(plan, onHandEdit);
   if (refusal) return { project: project.name, status: 'refused', reason: refusal, warnings: plan.warnings };
 

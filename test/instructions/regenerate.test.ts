@@ -62,6 +62,20 @@ describe('regenerate all', () => {
     });
   });
 
+  test("a temp file a killed write left beside CLAUDE.md is removed by the next run, even one with nothing to write; others' files stay", async (t) => {
+    const tree = await makeTree(t, { claude: OWN });
+    await regenerateInstructions(tree.ctx, tree.projects);
+    const dir = tree.dir('alpha');
+    // What writeFileAtomic leaves when its process dies between writing the temp file and the rename.
+    await writeFile(join(dir, '.CLAUDE.md.0123456789ab.tmp'), '');
+    await writeFile(join(dir, '.notes.md.0123456789ab.tmp'), 'not ours to remove');
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects);
+
+    assert.equal(report.counts.unchanged, 3);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), ['.notes.md.0123456789ab.tmp']);
+  });
+
   test('an existing file keeps its mode; a new one is 0644', async (t) => {
     const tree = await makeTree(t, { claude: { alpha: 'y\n' } });
     const file = join(tree.dir('alpha'), 'CLAUDE.md');
