@@ -1,23 +1,27 @@
 import { request } from 'node:http';
 import { request as requestTls } from 'node:https';
+import { LIVENESS, watchDaemon, type Liveness } from '../core/daemon-liveness.js';
 import { isErrorCode, SupervisorError } from '../core/errors.js';
 import type { Invoker } from '../catalog/invoker.js';
 
 /**
  * Calls an operation on the daemon (`POST /api/v1/call/<name>`) with node:http:
  * the same wire as RemoteInvoker, without loading fetch, which costs a CLI call
- * more start-up time than the call itself.
+ * more start-up time than the call itself. A call may take minutes (a PIV loop, a VM change),
+ * so it has no time limit; a daemon that stops answering /healthz meanwhile ends it (Liveness).
  */
 export class HttpInvoker implements Invoker {
-  constructor(private readonly options: { baseUrl: string; token: string; project?: string }) {}
+  constructor(private readonly options: { baseUrl: string; token: string; project?: string; liveness?: Liveness }) {}
 
   invoke(name: string, input: unknown): Promise<Record<string, unknown>> {
     const url = new URL(`${this.options.baseUrl}/api/v1/call/${encodeURIComponent(name)}`);
     const body = JSON.stringify(input ?? {});
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'x-supervisor-via': 'cli', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     if (this.options.project) headers['x-supervisor-project'] = this.options.project;
-    return new Promise((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? requestTls : request)(url, { method: 'POST', headers }, (response) => {
+    const stalled = new AbortController();
+    const unwatch = watchDaemon(this.options.baseUrl, this.options.liveness ?? LIVENESS, (reason) => stalled.abort(reason));
+    const call = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? requestTls : request)(url, { method: 'POST', headers, signal: stalled.signal }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', reject);
@@ -35,8 +39,14 @@ export class HttpInvoker implements Invoker {
           reject(new SupervisorError('unavailable', `the daemon answered HTTP ${status} without an error body`));
         });
       });
-      req.on('error', (err) => reject(new SupervisorError('unavailable', `the daemon at ${this.options.baseUrl} is not answering (${err.message}); is it running?`)));
+      req.on('error', (err) => {
+        if (!stalled.signal.aborted) return reject(new SupervisorError('unavailable', `the daemon at ${this.options.baseUrl} is not answering (${err.message}); is it running?`));
+        // The request was delivered: the daemon may have carried it out before it went silent.
+        const why = (stalled.signal.reason as Error).message;
+        reject(new SupervisorError('unavailable', `the daemon at ${this.options.baseUrl} stopped answering (${why}); ${name} may or may not have been carried out: check before running it again (\`supervisor daemon status\`)`));
+      });
       req.end(body);
     });
+    return call.finally(unwatch);
   }
 }

@@ -8,6 +8,7 @@
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { dataDir, daemonTarget, refusedTokenInEnvTerms } from '../core/daemon-info.js';
+import { LIVENESS, watchDaemon, type Liveness } from '../core/daemon-liveness.js';
 import { isErrorCode, SupervisorError } from '../core/errors.js';
 import { InFlight, readFrames, rpcError, type JsonRpcMessage } from './stdio-frames.js';
 
@@ -22,23 +23,17 @@ export interface RelayTarget {
 /** How long closing stdin waits for answers still on their way. */
 const DRAIN_MS = 10_000;
 
-/**
- * A call the daemon takes long over is legitimate (a PIV loop waited for, a VM change); a daemon
- * that stopped answering is not (stopped with SIGSTOP, hung, its host gone without a reset): the
- * call waited for ever. While a call is out, /healthz is asked every `everyMs`; no answer to it
- * within `answerMs` ends the call with an error.
- */
-export interface Liveness {
-  everyMs: number;
-  answerMs: number;
+/** The daemon's liveness (core/daemon-liveness.ts), and how long the start's check of the endpoint waits. */
+export interface RelayLiveness extends Liveness {
   /**
-   * How long the start's check of the endpoint waits. A daemon alive answers it at once; one
-   * that does not is no refusal (the session starts, and its calls say the daemon is silent),
-   * but waiting the calls' whole limit held Claude Code's start of the session ~25 s.
+   * A daemon alive answers the start's check at once; one that does not is no refusal (the
+   * session starts, and its calls say the daemon is silent), but waiting the calls' whole limit
+   * held Claude Code's start of the session ~25 s.
    */
   checkMs: number;
 }
-const LIVENESS: Liveness = { everyMs: 15_000, answerMs: 10_000, checkMs: 3_000 };
+
+const RELAY_LIVENESS: RelayLiveness = { ...LIVENESS, checkMs: 3_000 };
 const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** `--project p [--toolsets a,b] [--readonly]`, or undefined when the words are not exactly that (the full CLI then explains). */
@@ -170,7 +165,7 @@ export class Relay {
     private readonly findDaemon: FindDaemon = async () => undefined,
     /** Where SUPERVISOR_TOKEN came from, if the token presented is that one: its refusal is said in those terms. */
     private readonly env: NodeJS.ProcessEnv = {},
-    private readonly liveness: Liveness = LIVENESS,
+    private readonly liveness: RelayLiveness = RELAY_LIVENESS,
   ) {
     this.endpoint = new URL(`${target.url}/mcp/${target.project}`);
   }
@@ -215,25 +210,9 @@ export class Relay {
     }
   }
 
-  /** Asks /healthz every `everyMs` until stopped; aborts `stalled` when it goes unanswered. Returns the stop. */
+  /** Asks /healthz while the call is out (see core/daemon-liveness.ts); aborts `stalled` when it goes unanswered. Returns the stop. */
   private watch(stalled: AbortController): () => void {
-    const { everyMs, answerMs } = this.liveness;
-    let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
-    const next = (delayMs: number) => {
-      timer = setTimeout(() => {
-        // Any answer, whatever its status, is a daemon at work; only silence is not.
-        send(new URL('/healthz', this.target.url), {}, undefined, undefined, AbortSignal.timeout(answerMs)).then(
-          () => void (stopped || next(everyMs)),
-          () => void (stopped || stalled.abort(new Error(`it has not answered /healthz within ${answerMs / 1000} s while a call was waiting`))),
-        );
-      }, delayMs);
-    };
-    next(this.silent ? 0 : everyMs);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
+    return watchDaemon(this.target.url, this.liveness, (reason) => stalled.abort(reason), this.silent ? 0 : this.liveness.everyMs);
   }
 
   private headers(): Record<string, string> {
