@@ -33,8 +33,8 @@ export interface CoreDeps {
   /** The data dir (SUPERVISOR_HOME). */
   home: string;
   /**
-   * The daemon's address (http://host:port), for links such as MCP endpoints: where it listens
-   * once it does (a configured port 0 is the port it got), as configured until then.
+   * The daemon's address (http://host:port), for links such as MCP endpoints: publicUrl when set;
+   * else where it listens once it does (a configured port 0 is the port it got), as configured until then.
    */
   baseUrl(): string;
   /** The toolsets an MCP endpoint serves when the client does not choose (what an agent there sees). */

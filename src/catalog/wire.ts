@@ -103,6 +103,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       audit,
       home: config.home,
       baseUrl: () => {
+        if (config.publicUrl) return config.publicUrl;
         if (baseUrl === undefined) {
           throw new SupervisorError(
             'unavailable',

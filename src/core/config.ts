@@ -35,6 +35,18 @@ export const CORE_SETTINGS = defineSettings({
   },
   host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
   port: { env: 'SUPERVISOR_PORT', schema: z.coerce.number().int().min(0).max(65535), default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },
+  publicUrl: {
+    env: 'SUPERVISOR_PUBLIC_URL',
+    schema: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u) && !/[?#]/.test(u), 'must be an http(s) URL without a query or fragment')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    default: undefined,
+    doc: "The daemon's address as projects are given it (CLAUDE.md's MCP endpoint, .mcp.json) when it is not http://host:port: a proxy in front, or several daemons on one database behind one address, whose files would otherwise flip between their ports.",
+    live: true,
+  },
   allowedHosts: {
     env: 'SUPERVISOR_ALLOWED_HOSTS',
     schema: z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h !== '')),

@@ -231,6 +231,26 @@ for (const backend of testBackends()) {
       await assertRejects(admin.invoke('write_mcp_config', { project: 'mcp-cfg' }), 'invalid_input', /is not valid JSON/);
     });
 
+    test('with publicUrl set, the endpoint in CLAUDE.md and .mcp.json is that address whichever daemon writes them (several behind one address)', async () => {
+      await addProject('behind-proxy');
+      await admin.invoke('set_setting', { name: 'publicUrl', value: 'https://supervisor.example.com/' });
+      const before = httpUrl(s.config.host, s.config.port);
+      try {
+        await admin.invoke('regenerate_instructions', { project: 'behind-proxy' });
+        const mcp = await admin.invoke('write_mcp_config', { project: 'behind-proxy' });
+        assert.equal(mcp.url, 'https://supervisor.example.com/mcp/behind-proxy');
+        assert.match(inside(await host.claude('behind-proxy')), /endpoint https:\/\/supervisor\.example\.com\/mcp\/behind-proxy/);
+        // Another daemon on the same database, listening elsewhere, sees the same files as current.
+        s.listeningAt('http://127.0.0.1:39998');
+        assert.equal((await admin.invoke('check_instructions', { project: 'behind-proxy' })).ok, true);
+        s.listeningAt(before);
+        await assertRejects(admin.invoke('set_setting', { name: 'publicUrl', value: 'https://supervisor.example.com/?x=1' }), 'invalid_input', /publicUrl.*without a query/);
+      } finally {
+        await admin.invoke('set_setting', { name: 'publicUrl', unset: true });
+        s.listeningAt(before);
+      }
+    });
+
     test('layers: listing in assembly order, a project layer needs its project, unknown placeholders are refused with the list', async () => {
       await addProject('layered');
       await admin.invoke('write_instruction_layer', { layer: 'project', project: 'layered', name: 'own.md', text: 'Only layered.\n' });
