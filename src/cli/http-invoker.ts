@@ -39,11 +39,13 @@ export class HttpInvoker implements Invoker {
           reject(new SupervisorError('unavailable', `the daemon answered HTTP ${status} without an error body`));
         });
       });
-      req.on('error', (err) => {
-        if (!stalled.signal.aborted) return reject(new SupervisorError('unavailable', `the daemon at ${this.options.baseUrl} is not answering (${err.message}); is it running?`));
-        // The request was delivered: the daemon may have carried it out before it went silent.
-        const why = (stalled.signal.reason as Error).message;
-        reject(new SupervisorError('unavailable', `the daemon at ${this.options.baseUrl} stopped answering (${why}); ${name} may or may not have been carried out: check before running it again (\`supervisor daemon status\`)`));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const daemon = `the daemon at ${this.options.baseUrl}`;
+        // Refused, nothing was sent; any other failure came after the connection was made, and the daemon may have carried the call out.
+        const unsure = `${name} may or may not have been carried out: check before running it again (\`supervisor daemon status\`)`;
+        if (err.code === 'ECONNREFUSED') return reject(new SupervisorError('unavailable', `${daemon} is not answering (${err.message}); is it running?`));
+        if (stalled.signal.aborted) return reject(new SupervisorError('unavailable', `${daemon} stopped answering (${(stalled.signal.reason as Error).message}); ${unsure}`));
+        reject(new SupervisorError('unavailable', `${daemon} closed the connection before answering (${err.message}): it may be stopping or restarting; ${unsure}`));
       });
       req.end(body);
     });

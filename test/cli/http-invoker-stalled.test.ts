@@ -53,3 +53,19 @@ test('a call to a daemon that stops answering /healthz too ends as unavailable, 
   assert.ok(Date.now() - started < 5_000);
   waiting.splice(0);
 });
+
+test('a daemon that drops the connection before answering (stopping) is said to, with the call maybe carried out; one not listening, as not running', async () => {
+  const dropping = createServer((req) => req.socket.destroy());
+  await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+  const dropUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
+  try {
+    await assert.rejects(
+      new HttpInvoker({ baseUrl: dropUrl, token: 't' }).invoke('import_secrets', {}),
+      isError('unavailable', /^the daemon at http:\/\/127\.0\.0\.1:\d+ closed the connection before answering \(socket hang up\): it may be stopping or restarting; import_secrets may or may not have been carried out/),
+    );
+  } finally {
+    await new Promise<void>((resolve) => dropping.close(() => resolve()));
+  }
+  // Nothing listens there now: refused, so nothing was sent.
+  await assert.rejects(new HttpInvoker({ baseUrl: dropUrl, token: 't' }).invoke('import_secrets', {}), isError('unavailable', /is not answering \(connect ECONNREFUSED .*\); is it running\?$/));
+});
