@@ -26,6 +26,13 @@ export interface PgliteOptions {
   migrations?: readonly DomainMigrations[];
   /** Create a missing cluster in this process: only the init child itself (pglite-init.ts). */
   createHere?: boolean;
+  /**
+   * How often to VACUUM (ANALYZE) the database while it is open (the daemon's: hourly). PGlite
+   * runs PostgreSQL in single-user mode, which has no autovacuum: rows deleted (call records past
+   * their retention) or updated (read counts, port leases) were never reclaimed, so the data dir
+   * grew without end, and the planner's statistics stayed those of an empty install.
+   */
+  vacuumEveryMs?: number;
 }
 
 /**
@@ -93,6 +100,10 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
   };
 
   const locks = new LocalLocks();
+  let vacuuming: Promise<void> | undefined;
+  // A failed VACUUM (the disk full) leaves the database as it was; the writes failing beside it are what is reported.
+  const vacuum = () => (vacuuming ??= pglite.exec('VACUUM (ANALYZE)').then(() => undefined, () => undefined).finally(() => (vacuuming = undefined)));
+  const maintenance = options.vacuumEveryMs ? setInterval(() => void vacuum(), options.vacuumEveryMs).unref() : undefined;
   return {
     kind: 'pglite',
     query: (sql, params) => run(pglite, sql, params),
@@ -110,7 +121,11 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
     },
     exclusive: (name, fn) => locks.exclusive(name, { query: async (sql, params) => void (await run(pglite, sql, params)) }, fn),
     tryHold: async (name) => locks.tryHold(name),
-    close: () => pglite.close(),
+    async close() {
+      clearInterval(maintenance);
+      await vacuuming;
+      await pglite.close();
+    },
     dump: () => pglite.dumpDataDir('none'),
   };
 }
