@@ -15,7 +15,7 @@ export const authDomain = defineDomain({
   cliGroups: ['token', 'audit'],
   defaultFor: ['project', 'meta'],
   needs: { projects: need<ProjectLookup>() },
-  create: ({ core, needs }): AuthService => ({ tokens: new TokenService(core.db, core.clock, core.audit), audit: core.audit, projects: needs.projects }),
+  create: ({ core, needs }): AuthService => ({ tokens: new TokenService(core.db, core.clock, core.audit, core.log), audit: core.audit, projects: needs.projects }),
   operations: authOperations,
   projectData: (svc) => tokenProjectData(svc.tokens),
   start: (svc) => svc.tokens.start(),

@@ -1,4 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { logListenState } from '../core/listen-log.js';
+import type { Logger } from '../core/log.js';
 import type { Clock } from '../core/clock.js';
 import type { AuditLog } from '../core/audit.js';
 import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
@@ -77,10 +79,12 @@ export class TokenService {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
+    private readonly log?: Pick<Logger, 'warn' | 'info'>,
   ) {}
 
   /** Listens for revocations made by other daemons (PGlite: nobody else, always listening). */
   async start(): Promise<void> {
+    const said = this.log ? logListenState(this.log, TOKENS_CHANNEL, 'every token is looked up in the database at each request') : () => undefined;
     this.listening = await this.db.listen(TOKENS_CHANNEL, {
       message: (ids) => {
         this.heard++;
@@ -88,6 +92,7 @@ export class TokenService {
         else for (const id of ids.split(',')) this.forget(id);
       },
       state: (listening) => {
+        said(listening);
         this.trusted = listening;
         this.forgetAll();
       },

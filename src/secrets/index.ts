@@ -27,7 +27,7 @@ export const secretsDomain = defineDomain({
     const keyring = new Keyring(core.db, await loadMasterKeys(core.home, settings.masterKey), core.clock, settings.keyRotateAfter, core.audit);
     await keyring.init();
     const cacheLimits = { entries: settings.secretCacheEntries, bytes: settings.secretCacheBytes };
-    return new SecretsService({ db: core.db, keyring, clock: core.clock, audit: core.audit, reads, maxValueBytes: settings.secretMaxBytes, ports: needs.ports, projects: needs.projects, cacheLimits });
+    return new SecretsService({ db: core.db, keyring, clock: core.clock, audit: core.audit, reads, maxValueBytes: settings.secretMaxBytes, ports: needs.ports, projects: needs.projects, cacheLimits, log: core.log });
   },
   operations: [...secretOperations, ...keyOperations],
   projectData: (svc) => svc.projectData(),

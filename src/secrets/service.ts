@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Principal } from '../core/principal.js';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
+import { logListenState } from '../core/listen-log.js';
+import type { Logger } from '../core/log.js';
 import { open, seal } from '../core/crypto.js';
 import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
 import { conflict, forbidden, invalidInput, notFound, SupervisorError } from '../core/errors.js';
@@ -187,6 +189,8 @@ export interface SecretsDeps {
   maxValueBytes: number;
   /** Bounds of the cache of current rows of recently read secrets (read-cache.ts); off when absent. */
   cacheLimits?: CacheLimits;
+  /** Where losing other daemons' notifications (the cache bypassed meanwhile) is said. */
+  log?: Pick<Logger, 'warn' | 'info'>;
 }
 
 export class SecretsService {
@@ -201,13 +205,17 @@ export class SecretsService {
 
   /** Listens for other daemons' writes, so the read cache can be trusted (PGlite: always). */
   async startCache(): Promise<void> {
+    const said = this.deps.log ? logListenState(this.deps.log, SECRETS_CHANNEL, 'secret reads bypass the read cache') : () => undefined;
     this.listening = await this.db.listen(SECRETS_CHANNEL, {
       // Our own writes were forgotten when they were made; the echo would only evict a fresh row.
       message: (payload) => {
         const change = parseChange(payload);
         if (change.from !== this.instance) this.cache.forget(change.path);
       },
-      state: (listening) => this.cache.setTrusted(listening),
+      state: (listening) => {
+        said(listening);
+        this.cache.setTrusted(listening);
+      },
     });
   }
 

@@ -11,6 +11,7 @@ import type { Db } from '../../src/core/db.js';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
 import { daemonsWithSilenceableSecond, openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import { capturedLogLines } from '../helpers/services.js';
 import { within } from '../helpers/wait.js';
 
 /** Counts one daemon's token lookups; `hold` (when set) keeps the next lookup's answer until it resolves. */
@@ -86,6 +87,8 @@ describe('token revocation across daemons on one PostgreSQL', { skip: await skip
     await a.auth.tokens.revoke(id);
     await within(1_000, 'B refuses the token revoked during the outage', async () => (await b.auth.tokens.verify(token)) === undefined);
     await within(10_000, 'B listens again', async () => b.auth.tokens.cacheStatus().listenerPid !== undefined);
+    // The operator reads when it began (a warning) and ended.
+    assert.ok(capturedLogLines.some((l) => /"level":40.*lost the notifications from other daemons \(\w+\): every token is looked up in the database at each request until they are back/.test(l)), 'the loss is logged');
     const fresh = await a.auth.tokens.create({ name: 'after', project: 'consilio' });
     assert.ok(await b.auth.tokens.verify(fresh.token));
     const before = lookupsOnB;
