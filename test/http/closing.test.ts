@@ -39,6 +39,7 @@ test('a request arriving while the daemon stops is answered 503 unavailable in t
   assert.match(first ?? '', /^HTTP\/1\.1 200 /, answer);
   assert.match(second ?? '', /^HTTP\/1\.1 503 /, answer);
   assert.match(second ?? '', /\r\nconnection: close\r\n/i);
+  assert.match(second ?? '', /\r\nretry-after: 5\r\n/i, 'a client that retries is told when');
   const error = JSON.parse(second!.slice(second!.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
   assert.equal(error.error.code, 'unavailable');
   assert.match(error.error.message, /the daemon is stopping; try again/);
