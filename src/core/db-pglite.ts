@@ -27,12 +27,13 @@ export interface PgliteOptions {
   /** Create a missing cluster in this process: only the init child itself (pglite-init.ts). */
   createHere?: boolean;
   /**
-   * How often to VACUUM (ANALYZE) the database while it is open (the daemon's: hourly). PGlite
-   * runs PostgreSQL in single-user mode, which has no autovacuum: rows deleted (call records past
-   * their retention) or updated (read counts, port leases) were never reclaimed, so the data dir
-   * grew without end, and the planner's statistics stayed those of an empty install.
+   * The work PostgreSQL's background processes would do, which single-user mode (PGlite) has none
+   * of, done while the database is open (the daemon's): a CHECKPOINT every `everyMs`, so the
+   * write-ahead log is recycled instead of growing with every write; and a VACUUM (ANALYZE) at the
+   * first of them and then every `vacuumEveryMs`, so rows deleted (call records past their
+   * retention) or updated (read counts) are reclaimed and the planner's statistics follow the data.
    */
-  vacuumEveryMs?: number;
+  maintenance?: { everyMs: number; vacuumEveryMs: number };
 }
 
 /**
@@ -100,10 +101,21 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
   };
 
   const locks = new LocalLocks();
-  let vacuuming: Promise<void> | undefined;
-  // A failed VACUUM (the disk full) leaves the database as it was; the writes failing beside it are what is reported.
-  const vacuum = () => (vacuuming ??= pglite.exec('VACUUM (ANALYZE)').then(() => undefined, () => undefined).finally(() => (vacuuming = undefined)));
-  const maintenance = options.vacuumEveryMs ? setInterval(() => void vacuum(), options.vacuumEveryMs).unref() : undefined;
+  let maintaining: Promise<void> | undefined;
+  let vacuumedAt = Number.NEGATIVE_INFINITY;
+  const maintain = (vacuumEveryMs: number) => {
+    const vacuum = Date.now() - vacuumedAt >= vacuumEveryMs;
+    if (vacuum) vacuumedAt = Date.now();
+    // A failed run (the disk full) leaves the database as it was; the writes failing beside it are what is reported.
+    // Two statements sent apart: VACUUM refuses to run in the implicit transaction of a multi-statement string.
+    const run = async () => {
+      if (vacuum) await pglite.exec('VACUUM (ANALYZE)');
+      await pglite.exec('CHECKPOINT');
+    };
+    maintaining ??= run().catch(() => undefined).finally(() => (maintaining = undefined));
+  };
+  const { maintenance: every } = options;
+  const maintenance = every ? setInterval(() => maintain(every.vacuumEveryMs), every.everyMs).unref() : undefined;
   return {
     kind: 'pglite',
     query: (sql, params) => run(pglite, sql, params),
@@ -123,7 +135,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
     tryHold: async (name) => locks.tryHold(name),
     async close() {
       clearInterval(maintenance);
-      await vacuuming;
+      await maintaining;
       await pglite.close();
     },
     dump: () => pglite.dumpDataDir('none'),

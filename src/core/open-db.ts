@@ -7,8 +7,8 @@ import { writeFileAtomic } from './files.js';
 import { withoutPassword } from './masked-url.js';
 import type { DomainMigrations } from './migrate.js';
 
-/** The embedded database's VACUUM, which no autovacuum does for it (see openPglite). */
-const PGLITE_VACUUM_EVERY_MS = 3_600_000;
+/** The embedded database's checkpoints and VACUUM, which no background process does for it (see openPglite). */
+const PGLITE_MAINTENANCE = { everyMs: 5 * 60_000, vacuumEveryMs: 60 * 60_000 };
 
 /**
  * PostgreSQL when DATABASE_URL is set, else the embedded database in the data dir (caller holds the lock);
@@ -31,7 +31,7 @@ export async function openDatabase(config: Config, migrations: readonly DomainMi
   }
   await refuseWhenPostgres(config.home);
   const { openPglite } = await import('./db-pglite.js');
-  return openPglite({ dataDir: dataDirFiles(config.home).db, migrations, vacuumEveryMs: PGLITE_VACUUM_EVERY_MS });
+  return openPglite({ dataDir: dataDirFiles(config.home).db, migrations, maintenance: PGLITE_MAINTENANCE });
 }
 
 /**

@@ -10,6 +10,11 @@ export const PGLITE_CONF = [
   // Per sort or hash in one query: ours are small, and it bounds a runaway one.
   'work_mem=2MB',
   'maintenance_work_mem=16MB',
+  // The write-ahead log kept between checkpoints (PostgreSQL's minimum: two 16 MB segments). There
+  // is no checkpointer in single-user mode, so the daemon checkpoints (openPglite's maintenance);
+  // at the defaults (up to 1 GB) the log grew by every write and stayed on disk after a restart.
+  'min_wal_size=32MB',
+  'max_wal_size=32MB',
 ];
 
 /**
