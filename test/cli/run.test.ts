@@ -5,12 +5,14 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManualClock } from '../../src/core/clock.js';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { describeResult, runCli, startCli, useCliDaemon } from './run-cli.js';
+import { CLI_MAIN, describeResult, runCli, startCli, useCliDaemon } from './run-cli.js';
+import { within } from '../helpers/wait.js';
 import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-setup');
@@ -131,6 +133,30 @@ describe('supervisor run', () => {
     const r = await runCli(['run', '--project', 'x'], { env: t.env });
     assert.equal(r.code, 2, describeResult(r));
     assert.match(r.stderr, /usage: supervisor run --project <name> \[--service <name>\] \[--prefix <path>\] \[--allow NAME,...\] -- <command>/);
+  });
+
+  test('a command that dies of SIGINT takes supervisor run with it by SIGINT, so a shell loop stops at Ctrl-C', async () => {
+    const r = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', "process.kill(process.pid, 'SIGINT')"], { env: t.env });
+    assert.equal(r.signal, 'SIGINT', describeResult(r));
+    // A crash is not passed on: the shell gets 128 + n, and no core of supervisor.
+    const crashed = await runCli(['run', '--project', 'x', '--', process.execPath, '-e', "process.kill(process.pid, 'SIGSEGV')"], { env: t.env });
+    assert.deepEqual([crashed.code, crashed.signal], [139, null], describeResult(crashed));
+  });
+
+  test('Ctrl-C at a terminal reaches the command once (the terminal signals the whole group; supervisor does not send a second)', { skip: existsSync('/usr/bin/script') ? undefined : 'needs script(1) for a terminal' }, async () => {
+    const counted = join(t.dir, 'sigints');
+    const child = `let n = 0; process.on('SIGINT', () => { n++; require('node:fs').writeFileSync(${JSON.stringify(counted)}, String(n)); setTimeout(() => process.exit(0), 300); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
+    const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+    const line = [process.execPath, CLI_MAIN, 'run', '--project', 'x', '--', process.execPath, '-e', child].map(quote).join(' ');
+    // script gives supervisor a terminal; the ^C typed into it is the terminal's interrupt.
+    const term = spawn('script', ['-qfc', line, '/dev/null'], { env: { ...process.env, ...t.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    term.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await within(20_000, 'the command is up', async () => out.includes('ready'));
+    term.stdin.write('\u0003');
+    await new Promise((resolve) => term.once('exit', resolve));
+    term.stdin.destroy();
+    assert.equal(await readFile(counted, 'utf8'), '1', out);
   });
 
   test('SIGTERM sent to supervisor run is forwarded; the exit code is the command\'s', async () => {
