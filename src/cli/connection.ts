@@ -27,7 +27,10 @@ export interface CliConnection {
 export async function openCliConnection(source: CliSource, options: { project?: string; env?: NodeJS.ProcessEnv; onLog?: (line: string) => void; readOnly?: boolean } = {}): Promise<CliConnection> {
   const env = options.env ?? process.env;
   const project = options.project && options.project !== 'meta' ? options.project : undefined;
-  const throughDaemon = (d: DaemonTarget) => inProject({ invoker: inEnvTerms(new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project }), env), close: async () => undefined }, project);
+  // Read from the manifest only for a call that goes unanswered.
+  const readsOnly = async (name: string) => (await source.manifest()).commands.some((c) => c.name === name && c.readOnly);
+  const throughDaemon = (d: DaemonTarget) =>
+    inProject({ invoker: inEnvTerms(new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project, readsOnly }), env), close: async () => undefined }, project);
   const daemon = await daemonTarget(env);
   if (daemon) return throughDaemon(daemon);
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);

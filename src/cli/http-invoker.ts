@@ -11,7 +11,16 @@ import type { Invoker } from '../catalog/invoker.js';
  * so it has no time limit; a daemon that stops answering /healthz meanwhile ends it (Liveness).
  */
 export class HttpInvoker implements Invoker {
-  constructor(private readonly options: { baseUrl: string; token: string; project?: string; liveness?: Liveness }) {}
+  constructor(
+    private readonly options: {
+      baseUrl: string;
+      token: string;
+      project?: string;
+      liveness?: Liveness;
+      /** Whether an operation only reads (asked only when a call goes unanswered): such a call changed nothing, and is said so. */
+      readsOnly?: (name: string) => Promise<boolean>;
+    },
+  ) {}
 
   invoke(name: string, input: unknown): Promise<Record<string, unknown>> {
     const url = new URL(`${this.options.baseUrl}/api/v1/call/${encodeURIComponent(name)}`);
@@ -39,16 +48,21 @@ export class HttpInvoker implements Invoker {
           reject(new SupervisorError('unavailable', `the daemon answered HTTP ${status} without an error body`));
         });
       });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const daemon = `the daemon at ${this.options.baseUrl}`;
-        // Refused, nothing was sent; any other failure came after the connection was made, and the daemon may have carried the call out.
-        const unsure = `${name} may or may not have been carried out: check before running it again (\`supervisor daemon status\`)`;
-        if (err.code === 'ECONNREFUSED') return reject(new SupervisorError('unavailable', `${daemon} is not answering (${err.message}); is it running?`));
-        if (stalled.signal.aborted) return reject(new SupervisorError('unavailable', `${daemon} stopped answering (${(stalled.signal.reason as Error).message}); ${unsure}`));
-        reject(new SupervisorError('unavailable', `${daemon} closed the connection before answering (${err.message}): it may be stopping or restarting; ${unsure}`));
-      });
+      req.on('error', (err: NodeJS.ErrnoException) => void this.unanswered(name, err, stalled.signal).then(reject));
       req.end(body);
     });
     return call.finally(unwatch);
+  }
+
+  /** Why a call got no answer, and what that means for what it was to do. */
+  private async unanswered(name: string, err: NodeJS.ErrnoException, stalled: AbortSignal): Promise<SupervisorError> {
+    const daemon = `the daemon at ${this.options.baseUrl}`;
+    // Refused, nothing was sent; any other failure came after the connection was made, and the daemon may have carried the call out.
+    if (err.code === 'ECONNREFUSED') return new SupervisorError('unavailable', `${daemon} is not answering (${err.message}); is it running?`);
+    const what = (await this.options.readsOnly?.(name).catch(() => false))
+      ? `${name} only reads, so nothing was changed; try again once it answers (\`supervisor daemon status\`)`
+      : `${name} may or may not have been carried out: check before running it again (\`supervisor daemon status\`)`;
+    if (stalled.aborted) return new SupervisorError('unavailable', `${daemon} stopped answering (${(stalled.reason as Error).message}); ${what}`);
+    return new SupervisorError('unavailable', `${daemon} closed the connection before answering (${err.message}): it may be stopping or restarting; ${what}`);
   }
 }

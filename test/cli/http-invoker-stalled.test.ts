@@ -51,6 +51,11 @@ test('a call to a daemon that stops answering /healthz too ends as unavailable, 
     isError('unavailable', new RegExp(`^the daemon at ${baseUrl} stopped answering \\(it has not answered /healthz within 0\\.1 s while a call was waiting\\); set_secret may or may not have been carried out: check before running it again`)),
   );
   assert.ok(Date.now() - started < 5_000);
+  // A read left unanswered changed nothing, and is said so.
+  await assert.rejects(
+    new HttpInvoker({ baseUrl, token: 't', liveness: { everyMs: 50, answerMs: 100 }, readsOnly: async (name) => name === 'get_secret' }).invoke('get_secret', { path: 'project/a/k' }),
+    isError('unavailable', /stopped answering .*; get_secret only reads, so nothing was changed; try again once it answers/),
+  );
   waiting.splice(0);
 });
 
