@@ -1,6 +1,6 @@
 import type { CliSpec, Progress } from '../catalog/operation.js';
 import type { AppDefinition } from '../catalog/wire.js';
-import { SupervisorError } from '../core/errors.js';
+import { SupervisorError, type ErrorCode } from '../core/errors.js';
 import { checkRequired, parseOperationArgs, usageError } from './args.js';
 import type { CommandSpec } from './commands.js';
 import { openCliConnection } from './connection.js';
@@ -310,7 +310,7 @@ async function runBuiltin(name: string, words: string[], globals: Globals, sourc
     case 'mcp':
       return runMcp(words, source);
     case 'run':
-      return runCommand(words, source, errOut);
+      return runCommand(words, source, globals.json, errOut);
     case 'connect claude': {
       const { connectClaude } = await import('./connect-claude.js');
       return connectClaude(words, source, out, errOut);
@@ -371,7 +371,7 @@ export function mcpRefusedByDaemon(err: unknown, source: CliSource, errOut: Outp
   return report(shown, false, errOut, source, new Warnings(false, errOut));
 }
 
-async function runCommand(words: string[], source: CliSource, errOut: Output): Promise<number> {
+async function runCommand(words: string[], source: CliSource, json: boolean, errOut: Output): Promise<number> {
   const usage = BUILTINS.find((b) => b.group === 'run')!.usage;
   const separator = words.indexOf('--');
   if (separator === -1 || separator === words.length - 1) throw new UsageError('run: missing the command to run after --', `supervisor ${usage}`);
@@ -386,7 +386,7 @@ async function runCommand(words: string[], source: CliSource, errOut: Output): P
   const connection = await openCliConnection(source, { project, readOnly: true });
   let env: Record<string, string>;
   try {
-    env = await runEnvironment(connection.invoker, { project, service, prefix, allow }, (line) => errOut.write(`supervisor: run: ${line}\n`));
+    env = await runEnvironment(connection.invoker, { project, service, prefix, allow }, (line) => say(line));
   } catch (err) {
     // The person typed `supervisor run`: name it, not the operation behind it (`supervisor secrets env`).
     if (!(err instanceof SupervisorError)) throw err;
@@ -396,5 +396,11 @@ async function runCommand(words: string[], source: CliSource, errOut: Output): P
     // Released before the command starts, so a long-running command does not hold the data dir.
     await connection.close();
   }
-  return runWithEnvironment(cmd, cmdArgs, env, (line) => errOut.write(`supervisor: run: ${line}\n`));
+  return runWithEnvironment(cmd, cmdArgs, env, say);
+
+  /** run's own lines: for people, prefixed; with --json, each a JSON document (a warning, or the error that stopped the command). */
+  function say(line: string, code?: ErrorCode): void {
+    if (!json) return void errOut.write(`supervisor: run: ${line}\n`);
+    errOut.write(`${JSON.stringify(code ? { error: { code, message: `run: ${line}` } } : { warnings: [`run: ${line}`] })}\n`);
+  }
 }

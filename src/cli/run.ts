@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Invoker } from '../catalog/invoker.js';
+import type { ErrorCode } from '../core/errors.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -35,29 +36,30 @@ export async function runEnvironment(
   return Object.fromEntries(answer.variables.map((v) => [v.name, v.value]));
 }
 
-/** The reasons a command cannot be executed, in words. */
-const CANNOT_EXECUTE: Record<string, string> = {
-  EACCES: 'permission denied',
-  E2BIG: 'its environment and arguments together are larger than the system allows; give it fewer or smaller secrets',
+/** The reasons a command cannot be executed, in words, with the error code `--json` gives them. */
+const CANNOT_EXECUTE: Record<string, { why: string; code: ErrorCode }> = {
+  EACCES: { why: 'permission denied', code: 'forbidden' },
+  E2BIG: { why: 'its environment and arguments together are larger than the system allows; give it fewer or smaller secrets', code: 'invalid_input' },
 };
 
 /**
  * Runs `command` with `env` added to this process's environment, passes signals
  * through, and resolves with the exit code to use, as a shell would: the child's,
  * 128 + signal, 127 when the command is not found, 126 when it cannot be executed
- * (`say` gets the one line explaining those two). A command killed by SIGINT, SIGTERM or SIGHUP
+ * (`say` gets the one line explaining those two, and an error code for it). A command killed by SIGINT, SIGTERM or SIGHUP
  * takes this process with it by the same signal, as the shell expects: a loop of `supervisor run`
  * stops at Ctrl-C, where an exit code of 130 reads as a command that handled it.
  */
 
-export function runWithEnvironment(command: string, args: string[], env: Record<string, string>, say: (line: string) => void = () => undefined): Promise<number> {
+export function runWithEnvironment(command: string, args: string[], env: Record<string, string>, say: (line: string, code: ErrorCode) => void = () => undefined): Promise<number> {
   return new Promise((resolve) => {
     const failed = (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        say(`${command}: command not found`);
+        say(`${command}: command not found`, 'not_found');
         resolve(127);
       } else {
-        say(`${command}: cannot execute (${CANNOT_EXECUTE[err.code ?? ''] ?? err.code ?? err.message})`);
+        const known = CANNOT_EXECUTE[err.code ?? ''];
+        say(`${command}: cannot execute (${known?.why ?? err.code ?? err.message})`, known?.code ?? 'invalid_input');
         resolve(126);
       }
     };

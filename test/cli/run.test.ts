@@ -122,6 +122,20 @@ describe('supervisor run', () => {
     assert.equal(r.stderr, `supervisor: run: warning: SHORT_TOKEN (project/lapsed/short_token) expired at ${expiresAt.toISOString()}; the credential may no longer work\n`);
   });
 
+  test('with --json, run\'s own lines are JSON on stderr too: a command not found is an error document, an expired secret a warnings document', async () => {
+    const missing = await runCli(['run', '--project', 'x', '--json', '--', 'no-such-command-here'], { env: t.env });
+    assert.equal(missing.code, 127, describeResult(missing));
+    assert.deepEqual(JSON.parse(missing.stderr), { error: { code: 'not_found', message: 'run: no-such-command-here: command not found' } });
+    await t.daemon.services.projects.add('test', { name: 'lapsedjson' });
+    const clock = t.daemon.services.clock as ManualClock;
+    await t.daemon.services.secrets.set(admin, { path: 'project/lapsedjson/tok', value: 'v', expiresAt: new Date(clock.now().getTime() + 1000) });
+    clock.advance(2000);
+    const warned = await runCli(['run', '--project', 'lapsedjson', '--json', '--', 'true'], { env: t.env });
+    clock.advance(-2000);
+    assert.equal(warned.code, 0, describeResult(warned));
+    assert.match((JSON.parse(warned.stderr) as { warnings: string[] }).warnings[0]!, /^run: warning: TOK \(project\/lapsedjson\/tok\) expired at /);
+  });
+
   test('a project that does not exist is refused and the command never starts', async () => {
     const r = await runCli(['run', '--project', 'nosuchx', '--', process.execPath, '-e', 'process.stdout.write("ran")'], { env: t.env });
     assert.equal(r.code, 1, describeResult(r));
