@@ -390,7 +390,7 @@ async function runCommand(words: string[], source: CliSource, json: boolean, err
   } catch (err) {
     // The person typed `supervisor run`: name it, not the operation behind it (`supervisor secrets env`).
     if (!(err instanceof SupervisorError)) throw err;
-    const message = err.message.replace(/^invalid input for get_run_env:/, 'invalid input for `supervisor run`:').replace(/, get_run_env allow\)/, ')');
+    const message = err.message.replace(/^invalid input for get_run_env:/, 'invalid input for `supervisor run`:').replace(/ \(supervisor run, get_run_env\)/, '');
     throw new SupervisorError(err.code, message, err.details);
   } finally {
     // Released before the command starts, so a long-running command does not hold the data dir.

@@ -93,7 +93,7 @@ function checkNames(names: Array<{ name: string; path: string }>, input: RunEnvI
   const refused = names.filter((v) => isProtected(v.name) && !input.allow.includes(v.name));
   if (refused.length > 0) {
     const list = refused.map((v) => `${v.name} (from ${v.path})`).join(', ');
-    throw forbidden(`secrets may not set ${list}: these variables control how the command starts; rename the secret, or allow it explicitly (\`supervisor run --allow ${refused[0]!.name}\`, get_run_env allow)`, {
+    throw forbidden(`secrets may not set ${list}: these variables control how the command starts; rename the secret, or allow it explicitly: \`--allow ${refused[0]!.name}\` (supervisor run, get_run_env)`, {
       variables: refused.map((v) => ({ name: v.name, path: v.path })),
     });
   }

@@ -80,7 +80,10 @@ describe('supervisor run', () => {
     const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, process.env.PATH)`;
     const refused = await runCli(['run', '--project', 'hijack', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(refused.code, 1, describeResult(refused));
-    assert.match(refused.stderr, /^supervisor: forbidden: secrets may not set PATH \(from project\/hijack\/path\).*\(`supervisor run --allow PATH`\)\n$/);
+    assert.match(refused.stderr, /^supervisor: forbidden: secrets may not set PATH \(from project\/hijack\/path\).*: `--allow PATH`\n$/);
+    // secrets env (the same refusal) is told the same flag, for either command.
+    const env = await runCli(['secrets', 'env', 'hijack'], { env: t.env });
+    assert.match(env.stderr, /allow it explicitly: `--allow PATH` \(supervisor run, `supervisor secrets env`\)\n$/, describeResult(env));
     // Errors name the command typed, not the operation behind it.
     const bad = await runCli(['run', '--project', 'hijack', '--allow', 'path', '--', 'true'], { env: t.env });
     assert.match(bad.stderr, /^supervisor: invalid_input: invalid input for `supervisor run`: allow\.0: a variable name such as PATH/);
