@@ -156,7 +156,8 @@ async function report(err: unknown, json: boolean, errOut: Output, source: CliSo
   const message = inCliTerms(error.message, (await source.manifest().catch(() => undefined))?.commands ?? []);
   if (json) errOut.write(`${JSON.stringify({ error: { ...error.toJSON().error, message }, ...warnings.member })}\n`);
   else errOut.write(`supervisor: ${error.code}: ${visible(message)}\n`);
-  return 1;
+  // Ctrl-C at a prompt ends the command as an interrupt would, 128 + SIGINT, so a script sees it as one.
+  return error.details.interrupted === true ? 130 : 1;
 }
 
 /**

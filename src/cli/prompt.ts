@@ -23,7 +23,8 @@ export function promptHidden(prompt: string, input: NodeJS.ReadStream = process.
     const onData = (chunk: string) => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003') return finish(new SupervisorError('invalid_input', 'cancelled (Ctrl-C); nothing was written'));
+        // Interrupted as a shell sees Ctrl-C: the command exits 130 (see report in program.ts).
+        if (ch === '\u0003') return finish(new SupervisorError('invalid_input', 'cancelled (Ctrl-C); nothing was written', { interrupted: true }));
         if (ch === '\u0004') {
           if (value === '') return finish(new SupervisorError('invalid_input', 'cancelled (Ctrl-D); nothing was written'));
           return finish();

@@ -39,9 +39,9 @@ describe('secrets set: where the value comes from', () => {
     assert.equal(get.stdout, 'typed s3cret');
   });
 
-  test('Ctrl-C at the prompt writes nothing', { skip: hasScript ? false : 'script(1) is not installed' }, async () => {
+  test('Ctrl-C at the prompt writes nothing and exits 130, as an interrupt does', { skip: hasScript ? false : 'script(1) is not installed' }, async () => {
     const r = await onTerminal(['secrets', 'set', 'project/tty/cancelled'], t.env, 'abc\u0003');
-    assert.equal(r.code, 1, r.screen);
+    assert.equal(r.code, 130, r.screen);
     assert.match(r.screen, /cancelled \(Ctrl-C\); nothing was written/);
     const get = await runCli(['secrets', 'get', 'project/tty/cancelled'], { env: t.env });
     assert.equal(get.code, 1);
