@@ -37,7 +37,7 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
   }
 }
 
-const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'build', 'currentBuild', 'home', 'others'];
+export const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'build', 'currentBuild', 'home', 'others'];
 
 /**
  * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one

@@ -14,7 +14,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { STATUS_FIELDS } from '../../src/cli/daemon-control.js';
 import { DAEMON_NODE_FLAGS } from '../../src/cli/entry.js';
+import { BUILTINS } from '../../src/cli/help.js';
 import { unitFile } from '../../src/cli/service.js';
 import { readDaemonInfo } from '../../src/core/daemon-info.js';
 import pg from 'pg';
@@ -37,6 +39,11 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms
     await delay(100);
   }
 }
+
+test('daemon status --help lists every field -f prints', () => {
+  const help = BUILTINS.find((b) => b.group === 'daemon' && b.verb === 'status')!.help;
+  assert.deepEqual(STATUS_FIELDS.filter((field) => !new RegExp(`\\b${field}\\b`).test(help)), []);
+});
 
 describe('the daemon as a service', () => {
   let home: string;
