@@ -10,7 +10,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { catalog } from '../../src/app.js';
+import { catalog, DOMAINS, loadConfig } from '../../src/app.js';
+import { SettingsStore } from '../../src/core/settings-store.js';
 import { daemonBackend } from '../cli/run-cli.js';
 import { startFakeCloudflare, type FakeCloudflare } from '../fakes/cloudflare/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -176,69 +177,54 @@ describe('settings applied live', () => {
   });
 });
 
+/** Settings as a data dir of its own sees them (`env` beside SUPERVISOR_HOME); the dir is removed after `use`. */
+async function inOwnHome(use: (store: (env?: Record<string, string>) => SettingsStore, home: string) => Promise<void>): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), 'supervisor-settings-'));
+  try {
+    await use((env = {}) => new SettingsStore(loadConfig({ SUPERVISOR_HOME: home, ...env }), DOMAINS), home);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
 describe('a path setting left unset', () => {
-  test('shows the place in the data dir it is, the one the domain uses, not "-"', async () => {
-    const { loadConfig, DOMAINS } = await import('../../src/app.js');
-    const { SettingsStore } = await import('../../src/core/settings-store.js');
-    const home = await mkdtemp(join(tmpdir(), 'supervisor-in-home-'));
-    try {
-      const items = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home }), DOMAINS).list();
+  test('shows the place in the data dir it is, the one the domain uses, not "-"', () =>
+    inOwnHome(async (store, home) => {
+      const items = await store().list();
       const root = items.find((i) => i.name === 'instructionsRoot');
       assert.deepEqual([root?.value, root?.source, root && 'pending' in root], [join(home, 'instructions'), 'default', false]);
-      const set = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_INSTRUCTIONS_ROOT: '/srv/layers' }), DOMAINS).list();
+      const set = await store({ SUPERVISOR_INSTRUCTIONS_ROOT: '/srv/layers' }).list();
       assert.equal(set.find((i) => i.name === 'instructionsRoot')?.value, '/srv/layers');
-    } finally {
-      await rm(home, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('settings written at once', () => {
-  test('eight set_setting calls served side by side all land in the config file (each reads, changes and writes it whole)', async () => {
-    const { loadConfig, DOMAINS } = await import('../../src/app.js');
-    const { SettingsStore } = await import('../../src/core/settings-store.js');
-    const home = await mkdtemp(join(tmpdir(), 'supervisor-racing-'));
-    try {
-      const store = new SettingsStore(loadConfig({ SUPERVISOR_HOME: home }), DOMAINS);
+  test('eight set_setting calls served side by side all land in the config file (each reads, changes and writes it whole)', () =>
+    inOwnHome(async (store) => {
+      const one = store();
       const wanted = { callRetentionDays: '11', agentMaxTurns: '12', pivMaxRetries: '3', gcloudPollMs: '3013', secretMaxBytes: '65514', pivConcurrency: '3', portBlockSize: '50', logLevel: 'warn' };
-      await Promise.all(Object.entries(wanted).map(([name, value]) => store.set(name, value)));
-      const file = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home }), DOMAINS).list();
+      await Promise.all(Object.entries(wanted).map(([name, value]) => one.set(name, value)));
+      // A new store reads the file as a restart would.
+      const file = await store().list();
       for (const [name, value] of Object.entries(wanted)) assert.equal(file.find((i) => i.name === name)?.value, value, name);
-    } finally {
-      await rm(home, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('settings that must not be shown', () => {
-  test('the master key is hidden and a database URL loses its password', async () => {
-    const { loadConfig, DOMAINS } = await import('../../src/app.js');
-    const { SettingsStore } = await import('../../src/core/settings-store.js');
-    const home = await mkdtemp(join(tmpdir(), 'supervisor-hidden-'));
-    try {
-      const config = loadConfig({ SUPERVISOR_HOME: home, DATABASE_URL: 'postgres://app:hunter2@db.example/supervisor', SUPERVISOR_MASTER_KEY: 'a'.repeat(64) });
-      const items = await new SettingsStore(config, DOMAINS).list();
+  test('the master key is hidden and a database URL loses its password', () =>
+    inOwnHome(async (store) => {
+      const items = await store({ DATABASE_URL: 'postgres://app:hunter2@db.example/supervisor', SUPERVISOR_MASTER_KEY: 'a'.repeat(64) }).list();
       assert.equal(items.find((i) => i.name === 'databaseUrl')?.value, 'postgres://app:****@db.example/supervisor');
       assert.equal(items.find((i) => i.name === 'masterKey')?.value, '(set, hidden)');
       assert.equal(JSON.stringify(items).includes('hunter2') || JSON.stringify(items).includes('a'.repeat(64)), false);
-    } finally {
-      await rm(home, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  test('a password given as a query parameter (pg reads ?password= and ?sslpassword=) is masked too, the rest shown as given', async () => {
-    const { loadConfig, DOMAINS } = await import('../../src/app.js');
-    const { SettingsStore } = await import('../../src/core/settings-store.js');
-    const home = await mkdtemp(join(tmpdir(), 'supervisor-hidden-'));
-    try {
-      const url = 'postgres://app@db.example:5432/supervisor?password=S3cret_XYZ&application_name=qpw&sslpassword=k3y_PW';
-      const items = await new SettingsStore(loadConfig({ SUPERVISOR_HOME: home, DATABASE_URL: url }), DOMAINS).list();
+  test('a password given as a query parameter (pg reads ?password= and ?sslpassword=) is masked too, the rest shown as given', () =>
+    inOwnHome(async (store) => {
+      const items = await store({ DATABASE_URL: 'postgres://app@db.example:5432/supervisor?password=S3cret_XYZ&application_name=qpw&sslpassword=k3y_PW' }).list();
       assert.equal(items.find((i) => i.name === 'databaseUrl')?.value, 'postgres://app@db.example:5432/supervisor?password=****&application_name=qpw&sslpassword=****');
       assert.equal(/S3cret_XYZ|k3y_PW/.test(JSON.stringify(items)), false);
-    } finally {
-      await rm(home, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('the environment and the config file disagree', () => {
