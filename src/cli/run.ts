@@ -43,14 +43,13 @@ const CANNOT_EXECUTE: Record<string, { why: string; code: ErrorCode }> = {
 };
 
 /**
- * Runs `command` with `env` added to this process's environment, passes signals
- * through, and resolves with the exit code to use, as a shell would: the child's,
- * 128 + signal, 127 when the command is not found, 126 when it cannot be executed
- * (`say` gets the one line explaining those two, and an error code for it). A command killed by SIGINT, SIGTERM or SIGHUP
- * takes this process with it by the same signal, as the shell expects: a loop of `supervisor run`
- * stops at Ctrl-C, where an exit code of 130 reads as a command that handled it.
+ * Runs `command` with `env` added to this process's environment, passes signals through, and
+ * resolves with the exit code to use, as a shell would: the child's, 128 + signal, 127 when the
+ * command is not found, 126 when it cannot be executed (`say` gets the one line explaining those
+ * two, and an error code for it). A command killed by SIGINT, SIGTERM or SIGHUP takes this
+ * process with it by the same signal, as the shell expects: a loop of `supervisor run` stops at
+ * Ctrl-C, where an exit code of 130 reads as a command that handled it.
  */
-
 export function runWithEnvironment(command: string, args: string[], env: Record<string, string>, say: (line: string, code: ErrorCode) => void = () => undefined): Promise<number> {
   return new Promise((resolve) => {
     const failed = (err: NodeJS.ErrnoException) => {
