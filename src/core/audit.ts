@@ -55,12 +55,17 @@ export class AuditLog {
 
   async list(filter: { target?: string; actor?: string; action?: string; limit: number; before?: number }): Promise<AuditRow[]> {
     await Promise.all(this.buffered.map((s) => s.flush()));
+    // Only the filters given, so each combination is planned for itself: a filter written as
+    // "$1 IS NULL OR target = $1" keeps a reused plan from using the (target, id) index.
+    const conditions: Array<[string, unknown]> = [];
+    if (filter.target !== undefined) conditions.push(['target = $', filter.target]);
+    if (filter.actor !== undefined) conditions.push(['actor = $', filter.actor]);
+    if (filter.action !== undefined) conditions.push(["action LIKE $ || '%'", filter.action]);
+    if (filter.before !== undefined) conditions.push(['id < $', filter.before]);
+    const where = conditions.map(([sql], i) => sql.replace('$', `$${i + 1}`)).join(' AND ');
     const { rows } = await this.db.query<AuditRow>(
-      `SELECT id, at, actor, action, target, outcome, detail FROM audit_log
-       WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR actor = $2)
-         AND ($3::text IS NULL OR action LIKE $3 || '%') AND ($4::bigint IS NULL OR id < $4)
-       ORDER BY id DESC LIMIT $5`,
-      [filter.target ?? null, filter.actor ?? null, filter.action ?? null, filter.before ?? null, filter.limit],
+      `SELECT id, at, actor, action, target, outcome, detail FROM audit_log ${where ? `WHERE ${where} ` : ''}ORDER BY id DESC LIMIT $${conditions.length + 1}`,
+      [...conditions.map(([, value]) => value), filter.limit],
     );
     return rows;
   }

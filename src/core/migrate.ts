@@ -42,10 +42,16 @@ interface Known {
   domains: Array<{ id: string; files: Migration[] }>;
 }
 
+/**
+ * Core's own tables (the audit log, call records, settings) changed after the baseline: their
+ * migrations live in src/core/migrations/ and apply first, tracked as the domain `core`.
+ */
+export const CORE_MIGRATIONS: DomainMigrations = { id: 'core', migrations: new URL('./migrations/', import.meta.url) };
+
 async function loadKnown(baselineDir: string, domains: readonly DomainMigrations[]): Promise<Known> {
   return {
     baseline: await loadDir(baselineDir, BASELINE_FILE),
-    domains: await Promise.all(domains.map(async (d) => ({ id: d.id, files: d.migrations ? await loadDir(fileURLToPath(d.migrations), DOMAIN_FILE) : [] }))),
+    domains: await Promise.all([CORE_MIGRATIONS, ...domains].map(async (d) => ({ id: d.id, files: d.migrations ? await loadDir(fileURLToPath(d.migrations), DOMAIN_FILE) : [] }))),
   };
 }
 

@@ -43,7 +43,8 @@ describe('the embedded database on first start', () => {
     const root = await newRoot();
     const db = await openPglite({ dataDir: join(root, 'db'), migrations: DOMAINS });
     const { rows } = await db.query<{ domain: string }>('SELECT DISTINCT domain FROM domain_migrations ORDER BY domain');
-    const withMigrations = DOMAINS.filter((d) => d.migrations).map((d) => d.id).sort();
+    // Core's own (src/core/migrations) beside the domains'.
+    const withMigrations = ['core', ...DOMAINS.filter((d) => d.migrations).map((d) => d.id)].sort();
     assert.deepEqual(rows.map((r) => r.domain), withMigrations);
     assert.equal((await db.query('SELECT 1 FROM secrets')).rowCount, 0, 'baseline tables are there');
     await db.close();

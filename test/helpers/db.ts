@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
 import { openPglite } from '../../src/core/db-pglite.js';
 import { openPostgres } from '../../src/core/db-postgres.js';
-import { migrate, MIGRATIONS_DIR } from '../../src/core/migrate.js';
+import { CORE_MIGRATIONS, migrate, MIGRATIONS_DIR } from '../../src/core/migrate.js';
 import { DOMAINS } from '../../src/app.js';
 import { writeFileAtomic } from '../../src/core/files.js';
 
@@ -53,7 +53,7 @@ export async function skipReason(backend: Backend): Promise<string | undefined> 
 }
 
 /** Every migration folder: the baseline and each domain's. */
-const migrationDirs = () => [MIGRATIONS_DIR, ...DOMAINS.flatMap((d) => (d.migrations ? [fileURLToPath(d.migrations)] : []))].filter((dir) => existsSync(dir));
+const migrationDirs = () => [MIGRATIONS_DIR, ...[CORE_MIGRATIONS, ...DOMAINS].flatMap((d) => (d.migrations ? [fileURLToPath(d.migrations)] : []))].filter((dir) => existsSync(dir));
 
 const migrationsHash = () => {
   const h = createHash('sha256');
