@@ -13,6 +13,12 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  */
 export async function runDaemonCommand(config: Config): Promise<number> {
   const daemon = await startDaemon(config);
+  // SIGHUP too: the terminal of a foreground `npm start` closing must not cut a write or the read-audit buffer short.
+  // Listened for before the banner: whoever waits for its "Stop:" line may signal at once, and
+  // a signal arriving before the listeners would end the daemon by its default action, unclean.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    for (const name of STOP_SIGNALS) process.once(name, () => resolve(name));
+  });
   const out = process.stdout;
   out.write(`Supervisor daemon on ${daemon.url} (database: ${daemon.services.db.kind}, data dir: ${config.home})\n`);
   out.write(`  dashboard  ${daemon.url}/\n  REST       ${daemon.url}/api/v1 (OpenAPI: ${daemon.url}/api/v1/openapi.json)\n  MCP        ${daemon.url}/mcp/<project> (admin: /mcp/meta)\n`);
@@ -27,10 +33,7 @@ export async function runDaemonCommand(config: Config): Promise<number> {
   out.write(`\nConnect Claude Code to a project: ${cli} connect claude --project <name>\n`);
   out.write(`Lost the admin token? As the owner of the data dir: ${cli} token create <name> --admin\n`);
   out.write(`Stop: Ctrl-C, SIGTERM or ${cli} daemon stop${cli === 'supervisor' ? '' : '   (to type just `supervisor`: npm link in the clone)'}\n`);
-  // SIGHUP too: the terminal of a foreground `npm start` closing must not cut a write or the read-audit buffer short.
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    for (const name of STOP_SIGNALS) process.once(name, () => resolve(name));
-  });
+  const signal = await stopped;
   daemon.services.log.info({ signal }, 'stopping');
   const limit = setTimeout(() => {
     daemon.services.log.error({ limitMs: STOP_LIMIT_MS }, 'stop took too long; exiting without finishing it');
