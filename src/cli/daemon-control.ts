@@ -66,7 +66,7 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
       ['url', status.url],
       ['database', status.database ?? '-'],
       ['version', status.version ?? '-'],
-      ['build', buildRow(status.build)],
+      ['build', buildRow(status)],
       ['data dir', home],
       ...(others.length > 0 ? [['others', others.map((o) => `pid ${o.pid} at ${o.url}`).join(', ')] as [string, string]] : []),
     ];
@@ -75,11 +75,17 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
   return !info ? 3 : 'answering' in status && !status.answering ? 1 : 0;
 }
 
-function buildRow(build: string | null): string {
-  const own = buildId();
+/** The build row, from the status's own verdict (currentBuild) rather than comparing again. */
+function buildRow({ build, currentBuild }: { build: string | null; currentBuild: boolean | null }): string {
   if (build === null) return '-';
-  if (own === undefined || own === build) return build;
-  return `${build}, not this command's (${own}): it started before the code was rebuilt (npm install) and runs the old code; restart it (\`supervisor daemon stop\`, then start it)`;
+  if (currentBuild !== false) return build;
+  return `${build}, not this command's (${buildId()}): it started before the code was rebuilt (npm install) and runs the old code; restart it (\`supervisor daemon stop\`, then start it)`;
+}
+
+/** Whether the daemon runs this command's build; null when either is unknown (run from sources). */
+function currentBuild(build: string | undefined): boolean | null {
+  const own = buildId();
+  return build === undefined || own === undefined ? null : build === own;
 }
 
 async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
@@ -95,7 +101,7 @@ async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
     version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,
     build: info.build ?? null,
     /** False when the daemon runs another build than this command: it started before a rebuild (npm install) and runs the old code. */
-    currentBuild: info.build === undefined || buildId() === undefined ? null : info.build === buildId(),
+    currentBuild: currentBuild(info.build),
     home,
     others: others.map((o) => ({ pid: o.pid, url: o.url })),
   };
