@@ -41,6 +41,14 @@ export class LocalConfigTarget implements IngressTarget {
   }
 }
 
+/** Why remote mode cannot manage a tunnel whose source is local, and what to do instead. */
+export function locallyManaged(tunnelId: string): string {
+  return (
+    `tunnel ${tunnelId} is managed locally (the config.yml on its host), so a configuration written through the API is not served: ` +
+    'use local mode on that host (`supervisor config set cloudflareTunnelMode local`, and cloudflaredConfig), or migrate the tunnel to remote management in the Zero Trust dashboard'
+  );
+}
+
 /**
  * A remote-managed tunnel: the configuration document is replaced whole by one PUT, keeping
  * the keys we do not manage (originRequest, warp-routing). The API has no precondition, so
@@ -68,9 +76,7 @@ export class RemoteConfigTarget implements IngressTarget {
       throw notConfigured([
         {
           what: 'tunnel_mode',
-          fix:
-            `tunnel ${this.tunnelId} is managed locally (the config.yml on its host), so a configuration written through the API is not served: ` +
-            'use local mode on that host (`supervisor config set cloudflareTunnelMode local`, and cloudflaredConfig), or migrate the tunnel to remote management in the Zero Trust dashboard',
+          fix: locallyManaged(this.tunnelId),
           restart: false,
         },
       ]);

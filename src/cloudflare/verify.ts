@@ -6,6 +6,7 @@
 // Cloudflare refuses with 403 when the permission is missing and with 400 when it is there.
 import { SupervisorError } from '../core/errors.js';
 import type { CloudflareClient, Zone } from './client.js';
+import { locallyManaged } from './tunnel-target.js';
 
 export type PermissionName = 'zoneRead' | 'dnsRead' | 'dnsEdit' | 'tunnelRead' | 'tunnelEdit';
 export type PermissionState = 'ok' | 'missing' | 'unknown' | 'not_needed';
@@ -68,6 +69,10 @@ export async function verifyCloudflare(ctx: VerifyContext): Promise<VerifyReport
     if (state === 'missing') missing.push(LABELS[name]);
   }
   if (!listed.ok) missing.push(`access to the configured zones (${listed.error})`);
+  if (ctx.remoteTunnel && permissions.tunnelRead !== 'missing') {
+    const managed = await localManagement(ctx.client, await ctx.remoteTunnel());
+    if (managed) missing.push(managed);
+  }
   return { token, zones, method, permissions, missing, ok: missing.length === 0 };
 }
 
@@ -139,6 +144,16 @@ async function probe(ctx: VerifyContext, zones: Zone[], needTunnel: boolean): Pr
     permissions.tunnelEdit = writeState(await attempt(() => ctx.client.request('PUT', path, { body: { config: { ingress: [{ hostname: 'permission-probe.invalid', service: 'http_status:404' }] } } })));
   }
   return permissions;
+}
+
+/**
+ * A locally managed tunnel serves the config.yml on its host, so remote mode's sync refuses it:
+ * verify says so before a sync does. Undefined when it is managed remotely, or cannot be read.
+ */
+async function localManagement(client: CloudflareClient, tunnel: { accountId: string; tunnelId: string }): Promise<string | undefined> {
+  const read = await attempt(() => client.getTunnelConfig(tunnel.accountId, tunnel.tunnelId));
+  if (!read.ok || read.value.source !== 'local') return undefined;
+  return `a remotely managed tunnel: ${locallyManaged(tunnel.tunnelId)}`;
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; code: string; error: string };

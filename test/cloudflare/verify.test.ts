@@ -177,6 +177,25 @@ for (const backend of testBackends()) {
     });
   });
 
+  describe(`cloudflare_verify, remote mode with a locally managed tunnel (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { mode: 'remote', config: null, permissions: ALL_PERMISSIONS, tunnelSource: 'local' });
+    });
+    after(() => f?.close());
+
+    test('every permission is there, yet the report is not ok: the tunnel is managed locally, which a sync in remote mode refuses', async () => {
+      const report = await verify(f);
+      assert.equal(report.ok, false);
+      assert.equal(report.permissions.tunnelEdit, 'ok');
+      assert.equal(report.missing.length, 1, JSON.stringify(report.missing));
+      assert.match(report.missing[0]!, new RegExp(`^a remotely managed tunnel: tunnel ${f.tunnelId} is managed locally`));
+      assert.match(report.missing[0]!, /cloudflareTunnelMode local/);
+      // The sync says the same.
+      await refused(f.invoke('sync_tunnel', {}), 'not_configured', /is managed locally/);
+    });
+  });
+
   describe(`cloudflare_verify without a stored token (${backend})`, { skip: await skipReason(backend) }, () => {
     let f: CloudflareFixture;
     before(async () => {
