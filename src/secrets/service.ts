@@ -143,6 +143,10 @@ export const LIST_SQL = `SELECT ${META_COLUMNS} FROM secrets s
          AND ${VISIBLE(6)}
        ORDER BY s.path LIMIT $5`;
 
+/** The secret a list's prefix names exactly (`list project/x/api_key`), listed before its folder's. */
+const LIST_NAMED_SQL = `SELECT ${META_COLUMNS} FROM secrets s
+       WHERE s.path = $1 AND s.current_version > 0 AND ($2 OR s.deleted_at IS NULL) AND ${VISIBLE(3)}`;
+
 export type DueReason = 'expired' | 'expiring' | 'rotation_overdue' | 'rotation_due';
 
 export interface DueInfo {
@@ -620,15 +624,20 @@ export class SecretsService {
       throw forbidden(`project ${project} may not list ${prefix}: a project token lists ${projectFolder(project)} and paths granted to it`);
     });
     const after = input.cursor !== undefined ? decodeCursor(input.cursor) : '';
+    // A prefix naming a secret lists it too, as readMany reads it: it sorts before its folder's paths, so only the first page has it.
+    const named = input.cursor === undefined && input.prefix && !input.prefix.endsWith('/')
+      ? (await this.db.query<MetaRow>(LIST_NAMED_SQL, [input.prefix, input.includeDeleted, visible])).rows
+      : [];
+    const limit = input.limit - named.length;
     const bounds = prefixBounds(prefix);
-    const { rows } = await this.db.query<MetaRow>(LIST_SQL, [bounds.lower, after, input.includeDeleted, input.recursive, input.limit + 1, visible, bounds.upper]);
-    const page = rows.slice(0, input.limit);
+    const { rows } = await this.db.query<MetaRow>(LIST_SQL, [bounds.lower, after, input.includeDeleted, input.recursive, limit + 1, visible, bounds.upper]);
+    const page = [...named, ...rows.slice(0, limit)];
     const folders = input.recursive ? [] : await this.subfolders(prefix, visible);
     return {
       prefix,
       items: page.map(toMeta),
       folders,
-      nextCursor: rows.length > input.limit ? encodeCursor(page.at(-1)!.path) : null,
+      nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!.path) : null,
     };
   }
 

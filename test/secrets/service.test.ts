@@ -176,6 +176,31 @@ for (const backend of testBackends()) {
       assert.deepEqual(shallow.folders, ['service/listing/sub/']);
     });
 
+    test('a prefix naming a secret lists that secret, before anything in a folder of that name; pages carry on past it', async () => {
+      await s.secrets.set(admin, { path: 'service/named/key', value: 'value-key' });
+      await s.secrets.set(admin, { path: 'service/named/key/child', value: 'value-child' });
+      await s.secrets.set(admin, { path: 'service/named/key_b', value: 'value-b' });
+      const all = await s.secrets.list(admin, { prefix: 'service/named/key', recursive: true, includeDeleted: false, limit: 50 });
+      assert.deepEqual(all.items.map((i) => i.path), ['service/named/key', 'service/named/key/child']);
+      assert.ok(!JSON.stringify(all).includes('value-'));
+      const first = await s.secrets.list(admin, { prefix: 'service/named/key', recursive: true, includeDeleted: false, limit: 1 });
+      assert.deepEqual(first.items.map((i) => i.path), ['service/named/key']);
+      const second = await s.secrets.list(admin, { prefix: 'service/named/key', recursive: true, includeDeleted: false, limit: 1, cursor: first.nextCursor! });
+      assert.deepEqual(second.items.map((i) => i.path), ['service/named/key/child']);
+      assert.equal(second.nextCursor, null);
+      // With a trailing slash the prefix is only the folder.
+      const folder = await s.secrets.list(admin, { prefix: 'service/named/key/', recursive: true, includeDeleted: false, limit: 50 });
+      assert.deepEqual(folder.items.map((i) => i.path), ['service/named/key/child']);
+      // Deleted, it is listed only with includeDeleted.
+      await s.secrets.delete(admin, { path: 'service/named/key' });
+      const live = await s.secrets.list(admin, { prefix: 'service/named/key', recursive: true, includeDeleted: false, limit: 50 });
+      assert.deepEqual(live.items.map((i) => i.path), ['service/named/key/child']);
+      const withDeleted = await s.secrets.list(admin, { prefix: 'service/named/key', recursive: true, includeDeleted: true, limit: 50 });
+      assert.deepEqual(withDeleted.items.map((i) => [i.path, i.deletedAt !== null]), [['service/named/key', true], ['service/named/key/child', false]]);
+      // A project token is refused a secret outside what it may read, named or not.
+      await assert.rejects(s.secrets.list(odin, { prefix: 'service/named/key_b', recursive: true, includeDeleted: false, limit: 50 }), isError('forbidden'));
+    });
+
     test('an expiry already past is refused, naming the field and now; nothing is stored', async () => {
       const now = s.clock.now();
       for (const expiresAt of [new Date(now.getTime() - 1000), now]) {
