@@ -4,7 +4,7 @@ import { readDaemonInfos, type DaemonInfo } from '../core/daemon-info.js';
 import { processStart, stillRuns } from '../core/process-info.js';
 import { dataDir } from './connection.js';
 import type { Output } from './program.js';
-import { UsageError } from './usage-error.js';
+import { FIELD_WITH_JSON, UsageError } from './usage-error.js';
 import { buildId } from '../version.js';
 
 /** Seconds a process has run, from /proc (clock ticks since boot; Linux uses 100 a second). */
@@ -48,6 +48,7 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
   const usage = 'supervisor daemon status [--field <name>]';
   if (words.length > 0) throw new UsageError(`daemon status: unexpected arguments: ${words.join(' ')}`, usage);
   const { field } = format;
+  if (field !== undefined && format.json) throw new UsageError(`daemon status: ${FIELD_WITH_JSON}`, usage);
   if (field !== undefined && !STATUS_FIELDS.includes(field)) throw new UsageError(`daemon status: --field ${field}: not a field; its fields: ${STATUS_FIELDS.join(', ')}`, usage);
   const home = dataDir();
   const [info, ...others] = await readDaemonInfos(home);

@@ -8,7 +8,7 @@ import { BUILTINS, builtinGroups, builtinHelp, groupHelp, kebab, mainHelp, opera
 import { appSource, type CliSource } from './manifest.js';
 import { checkField, mergePages, moreHint, render, visible } from './output.js';
 import { didYouMean } from '../core/suggest.js';
-import { UsageError } from './usage-error.js';
+import { FIELD_WITH_JSON, UsageError } from './usage-error.js';
 
 /** Where a command writes: stdout and stderr, or in tests buffers. */
 export interface Output {
@@ -246,6 +246,7 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   } catch (err) {
     throw usageError(cmd, (err as Error).message);
   }
+  if (field !== undefined && globals.json) throw usageError(cmd, FIELD_WITH_JSON);
   checkField(cmd, field);
   const { input, fromArgv, structured } = await parseOperationArgs(cmd, own);
   if (cmd.cli.stdin && input[cmd.cli.stdin] === undefined && process.stdin.isTTY && !(cmd.cli.files ?? []).includes(cmd.cli.stdin)) {

@@ -11,3 +11,6 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** --json and --field each choose the whole output; given both, neither would be what was asked. */
+export const FIELD_WITH_JSON = '--field and --json: choose one (--field prints one field raw, --json the whole answer)';

@@ -128,6 +128,15 @@ describe('CLI output', () => {
     assert.match(bad.stderr, /--field password: the answer has no such field; it has path, version, .*value/);
   });
 
+  test('--field with --json is refused (exit 2) before anything is called, for an operation and for daemon status', async () => {
+    for (const args of [['secrets', 'get', 'project/shop/database_url', '-f', 'value', '--json'], ['--json', 'daemon', 'status', '--field', 'pid']]) {
+      const both = await runCli(args, { env });
+      assert.equal(both.code, 2, describeResult(both));
+      assert.equal(both.stdout, '');
+      assert.match(both.stderr, /--field and --json: choose one/);
+    }
+  });
+
   test('--all follows nextCursor to the end; without it the next page is hinted on stderr', async () => {
     const page = await runCli(['secrets', 'list', 'project/shop/many/', '--limit', '2', '-f', 'path'], { env });
     assert.equal(page.stdout.split('\n').filter(Boolean).length, 2);
