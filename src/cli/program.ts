@@ -376,7 +376,9 @@ export function mcpRefusedByDaemon(err: unknown, source: CliSource, errOut: Outp
 async function runCommand(words: string[], source: CliSource, json: boolean, errOut: Output): Promise<number> {
   const usage = BUILTINS.find((b) => b.group === 'run')!.usage;
   const separator = words.indexOf('--');
-  if (separator === -1 || separator === words.length - 1) throw new UsageError('run: missing the command to run after --', `supervisor ${usage}`);
+  // Without `--` the command's own flags could not be told from run's: it is required, and said so.
+  if (separator === -1) throw new UsageError(`run: ${words.length === 0 ? 'missing --project and the command to run' : 'no -- before the command to run'}: write it as supervisor run --project <name> -- <command> [args...]`, `supervisor ${usage}`);
+  if (separator === words.length - 1) throw new UsageError('run: missing the command to run after --', `supervisor ${usage}`);
   const options = words.slice(0, separator);
   const [cmd, ...cmdArgs] = words.slice(separator + 1) as [string, ...string[]];
   const project = requireProject(options, usage);

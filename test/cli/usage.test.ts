@@ -183,8 +183,16 @@ describe('usage errors', () => {
     const mcp = await runCli(['mcp'], { env });
     assert.equal(mcp.code, 2, describeResult(mcp));
     assert.match(mcp.stderr, /missing flag --project <name>.*\nusage: supervisor mcp --project <name>/);
-    const run = await runCli(['run', '--project', 'x'], { env });
+    const run = await runCli(['run', '--project', 'x', '--'], { env });
     assert.equal(run.code, 2, describeResult(run));
     assert.match(run.stderr, /run: missing the command to run after --\nusage: supervisor run --project <name>/);
+    // A command given without -- is told where it goes, not that it is missing.
+    for (const words of [['--project', 'x', 'npm', 'start'], ['project/x/', 'env']]) {
+      const bare = await runCli(['run', ...words], { env });
+      assert.equal(bare.code, 2, describeResult(bare));
+      assert.match(bare.stderr, /run: no -- before the command to run: write it as supervisor run --project <name> -- <command> \[args\.\.\.\]\nusage: /);
+    }
+    const nothing = await runCli(['run'], { env });
+    assert.match(nothing.stderr, /run: missing --project and the command to run/);
   });
 });
