@@ -132,7 +132,7 @@ export async function daemonStop(words: string[], json: boolean, out: Output, er
   const home = dataDir();
   const infos = await readDaemonInfos(home);
   if (infos.length === 0) {
-    out.write(json ? `${JSON.stringify({ stopped: false, running: false })}\n` : 'not running\n');
+    out.write(json ? `${JSON.stringify({ stopped: false, running: false }, null, 2)}\n` : 'not running\n');
     return 0;
   }
   const stopping = infos.map((info) => ({ pid: info.pid, started: processStart(info.pid) }));
@@ -148,6 +148,6 @@ export async function daemonStop(words: string[], json: boolean, out: Output, er
     await delay(100);
   }
   const pids = stopping.map((d) => d.pid);
-  out.write(json ? `${JSON.stringify({ stopped: true, pid: pids[0], pids })}\n` : `stopped the daemon (pid ${pids.join(', ')})\n`);
+  out.write(json ? `${JSON.stringify({ stopped: true, pid: pids[0], pids }, null, 2)}\n` : `stopped the daemon (pid ${pids.join(', ')})\n`);
   return 0;
 }

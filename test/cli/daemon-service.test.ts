@@ -393,6 +393,8 @@ describe('two daemons sharing one data dir over PostgreSQL', { skip: await skipR
     const stop = await runCli(['daemon', 'stop', '--json'], { env });
     assert.equal(stop.code, 0, describeResult(stop));
     assert.deepEqual((parseJson(stop) as { pids: number[] }).pids.sort(), [first.child.pid, third.child.pid].sort());
+    // Laid out as status's and every other command's --json answer.
+    for (const answer of [left, stop]) assert.equal(answer.stdout, `${JSON.stringify(JSON.parse(answer.stdout), null, 2)}\n`);
     assert.deepEqual([(await first.result).code, (await third.result).code], [0, 0]);
     assert.deepEqual(readdirSync(join(home, 'daemons')), []);
     assert.equal((await runCli(['daemon', 'status'], { env })).code, 3);
