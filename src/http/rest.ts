@@ -59,6 +59,9 @@ export function registerRestRoutes(app: FastifyInstance, core: AppCore): void {
     app.route({
       method: op.rest.method,
       url: `${API_PREFIX}${op.rest.path}`,
+      // A GET operation may have effects (a secret read is audited and counted, get_run_env reserves a
+      // port): HEAD would carry them out and show nothing, so it is not offered (405 with Allow).
+      exposeHeadRoute: false,
       handler: (request) => new LocalInvoker(core, principalOf(request), viaOf(request)).invoke(op.name, inputOf(op, request)),
     });
   }

@@ -67,7 +67,7 @@ class RouteMethods {
 
   add(url: string, method: string | string[]): void {
     const pattern = new RegExp(`^${url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
-    // HEAD is listed too: every GET path answers it (RFC 9110 §9.3.2), and a client reading Allow may use it.
+    // HEAD is listed where a route answers it (fastify adds it beside a GET unless the route opts out).
     const methods = Array.isArray(method) ? method : [method];
     this.routes.push({ pattern, methods: new Set(methods) });
   }

@@ -268,10 +268,24 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     // A path that exists, with a method it does not take: 405 naming the ones it does, in Allow too.
     const patch = await rest.request('PATCH', 'secret', { json: { path: 'project/x/y', value: 'x' } });
     const wrong = expectError(patch, 405, 'method_not_allowed');
-    assert.equal(wrong.message, '/api/v1/secret takes DELETE, GET, HEAD, PUT, not PATCH; see /api/v1/openapi.json');
+    assert.equal(wrong.message, '/api/v1/secret takes DELETE, GET, PUT, not PATCH; see /api/v1/openapi.json');
     const raw = (method: string, path: string) => fetch(new URL(`/api/v1/${path}`, rest.url), { method, headers: { authorization: `Bearer ${rest.token}` } });
-    assert.equal((await raw('PATCH', 'secret')).headers.get('allow'), 'DELETE, GET, HEAD, PUT');
-    assert.notEqual((await raw('HEAD', 'secret?path=project/x/y')).status, 405, 'HEAD, listed in Allow, is taken');
+    assert.equal((await raw('PATCH', 'secret')).headers.get('allow'), 'DELETE, GET, PUT');
+    assert.equal((await raw('HEAD', '../../healthz')).status, 200, 'HEAD of a path with no effects is answered');
+  });
+
+  test('REST: HEAD of an operation is 405, and carries out nothing (a GET may audit a read or reserve a port)', async () => {
+    const reads = async () => (expectOk(await rest.get('secrets', { prefix: 'project/x/exists' })).items as Array<{ readCount: number }>)[0]!.readCount;
+    const before = await reads();
+    const raw = (path: string) => fetch(new URL(`/api/v1/${path}`, rest.url), { method: 'HEAD', headers: { authorization: `Bearer ${rest.token}` } });
+    const head = await raw('secret?path=project/x/exists');
+    assert.equal(head.status, 405);
+    assert.equal(head.headers.get('allow'), 'DELETE, GET, PUT');
+    assert.equal(await reads(), before, 'no read was counted');
+    assert.equal((await raw('run-env?project=x&service=headsvc')).status, 405);
+    const ports = await rest.get('ports?service=headsvc');
+    assert.equal(ports.status, 200, ports.text);
+    assert.deepEqual(ports.body.items, []);
     const call = expectError(await rest.get('call/get_secret'), 405, 'method_not_allowed');
     assert.match(call.message, /^\/api\/v1\/call\/get_secret takes POST, not GET/);
   });
