@@ -10,9 +10,10 @@ import { resolveInside } from '../core/inside.js';
 import { LAYER_DIRS } from './layers.js';
 import { CHECKOUT_DIR_MODE, CHECKOUT_FILE_MODE } from './modes.js';
 import { addedRuns } from './line-diff.js';
+import { contentHash } from './block.js';
+import type { WrittenBlocks } from './written-blocks.js';
 import type { FilePlan } from './plan.js';
 import { createUniqueFile } from './unique-file.js';
-
 
 /** `CLAUDE.md.20260101-120000.bak` next to the file (its real location when it is a link). */
 async function backupFile(clock: Clock, plan: FilePlan): Promise<string> {
@@ -33,33 +34,60 @@ export interface KeptEdits {
 }
 
 /** Keeps the hand edits of `edited` the way `how` says, before their blocks are regenerated. */
-export async function keepHandEdits(clock: Clock, project: InstructionProject, edited: FilePlan[], how: Exclude<OnHandEdit, 'refuse'>): Promise<KeptEdits> {
-  if (how === 'adopt') return adoptEdits(clock, project, edited);
+export async function keepHandEdits(clock: Clock, project: InstructionProject, edited: FilePlan[], how: Exclude<OnHandEdit, 'refuse'>, blocks: WrittenBlocks): Promise<KeptEdits> {
+  if (how === 'adopt') return adoptEdits(clock, project, edited, blocks);
   const backups: string[] = [];
   for (const plan of edited) backups.push(await backupFile(clock, plan));
   return { backups, warnings: [] };
 }
 
 /**
- * Writes the lines added by hand to `.claude-specific/adopted-<date>.md` (`adopted-<date>_<hhmmss>.md` after the day's first). Lines are compared
- * with what the block would contain now, so when layers also changed since the edit, their old
- * text can come along: the file is named in the result for a person to review.
+ * The body the edited block was generated with: the text the person changed. It is the body
+ * generated now when the layers and facts have not changed since (the marker's hash says so),
+ * else the one on record; undefined when neither (a block written before bodies were recorded).
  */
-async function adoptEdits(clock: Clock, project: InstructionProject, edited: FilePlan[]): Promise<KeptEdits> {
+async function generatedBody(project: InstructionProject, plan: FilePlan, blocks: WrittenBlocks): Promise<string | undefined> {
+  const hash = plan.recordedHash;
+  if (hash === undefined) return undefined;
+  if (contentHash(plan.output.body) === hash) return plan.output.body;
+  return blocks.body(project.name, plan.file, hash);
+}
+
+/**
+ * Writes the lines added by hand to `.claude-specific/adopted-<date>.md` (`adopted-<date>_<hhmmss>.md`
+ * after the day's first). Lines are compared with the text the block was generated with, so
+ * layer text changed since is neither taken for the person's nor reported removed by hand.
+ * Without that text on record they are compared with what the block would contain now, and the
+ * answer says the adopted file may hold old layer text.
+ */
+async function adoptEdits(clock: Clock, project: InstructionProject, edited: FilePlan[], blocks: WrittenBlocks): Promise<KeptEdits> {
   const result: KeptEdits = { backups: [], warnings: [] };
   const added: string[] = [];
+  let guessed = false;
   for (const plan of edited) {
-    const diff = addedRuns(plan.output.body, plan.editedBody ?? '');
+    const base = await generatedBody(project, plan, blocks);
+    guessed ||= base === undefined;
+    const diff = addedRuns(base ?? plan.output.body, plan.editedBody ?? '');
     // Blank lines around an addition are layout, not instructions: files are joined with one.
     added.push(...diff.added.map((run) => run.replace(/^(?:[ \t]*\n)+|(?:\n[ \t]*)+$/g, '')).filter((run) => run.trim() !== ''));
-    if (diff.removedLines === 0) continue;
+    // A line the person took out comes back only if the layers still give it.
+    const now = new Set(plan.output.body.split('\n'));
+    const back = diff.removed.filter((line) => line.trim() !== '' && now.has(line)).length;
+    if (back === 0) continue;
     const backup = await backupFile(clock, plan);
     result.backups.push(backup);
     result.warnings.push(
-      `${diff.removedLines} generated line(s) removed by hand from ${plan.target.shown} come back: a project layer can only add text; change the layer they come from (the edited file is in ${backup})`,
+      `${back} generated line(s) removed by hand from ${plan.target.shown} come back: a project layer can only add text; change the layer they come from (the edited file is in ${backup})`,
     );
   }
-  if (added.length > 0) result.adopted = await writeAdopted(clock, project, added);
+  if (added.length > 0) {
+    result.adopted = await writeAdopted(clock, project, added);
+    if (guessed) {
+      result.warnings.push(
+        `the text the block was generated with is not on record (written by an older version), so the edit was compared with what the layers give now: text a layer has dropped since may be in ${result.adopted}; review it`,
+      );
+    }
+  }
   return result;
 }
 

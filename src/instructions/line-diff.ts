@@ -59,22 +59,22 @@ function diffMiddle(a: string[], b: string[]): LineOp[] {
   return [...ops, ...del.slice(i), ...add.slice(j)];
 }
 
-/** Runs of consecutive added lines, each joined with `\n`: the text a person inserted into `before`. */
-export function addedRuns(before: string, after: string): { added: string[]; removedLines: number } {
+/** Runs of consecutive added lines, each joined with `\n`: the text a person inserted into `before`; and the lines taken out of it. */
+export function addedRuns(before: string, after: string): { added: string[]; removed: string[] } {
   const added: string[] = [];
+  const removed: string[] = [];
   let run: string[] = [];
-  let removedLines = 0;
   for (const op of diffLines(splitLines(before), splitLines(after))) {
     if (op.kind === 'add') {
       run.push(op.line.replace(/\n$/, ''));
       continue;
     }
-    if (op.kind === 'del') removedLines++;
+    if (op.kind === 'del') removed.push(op.line.replace(/\n$/, ''));
     if (run.length > 0) added.push(run.join('\n'));
     run = [];
   }
   if (run.length > 0) added.push(run.join('\n'));
-  return { added, removedLines };
+  return { added, removed };
 }
 
 /** `diff -u` output for two texts, empty when they are equal. */

@@ -34,6 +34,8 @@ export interface FilePlan {
   editedBody?: string;
   /** hand-edited: the lines of its markers, and whether the begin marker carries a hash (every one the supervisor writes does). */
   markers?: { lines: [number, number]; hashed: boolean };
+  /** hand-edited: the hash its begin marker records, of the body it was generated with. */
+  recordedHash?: string;
   /** The block is removed and nothing else was in the file: regeneration deletes it. */
   deletes?: boolean;
 }
@@ -132,7 +134,7 @@ async function planRemoval({ target, text, found }: AgentsBlock, output: Managed
 /** A block whose body was edited by hand since it was generated; a hand edit that happens to equal the new text loses nothing when replaced. */
 function changedBlock(base: Omit<FilePlan, 'state'>, found: FoundBlock & { kind: 'block' }, after: string): FilePlan | undefined {
   if (found.body === base.output.body || !isHandEdited(found)) return undefined;
-  return { ...base, state: 'hand-edited', after, editedBody: found.body, markers: { lines: found.lines, hashed: found.recordedHash !== undefined } };
+  return { ...base, state: 'hand-edited', after, editedBody: found.body, markers: { lines: found.lines, hashed: found.recordedHash !== undefined }, recordedHash: found.recordedHash };
 }
 
 /** The file as text, refused when it is not UTF-8: rewriting it would change bytes outside the block. */

@@ -13,6 +13,7 @@ import { keepHandEdits, type OnHandEdit } from './hand-edits.js';
 import { LAYER_DIRS, readSharedLayers, type SharedLayers } from './layers.js';
 import { handEditReason, planProject, type FilePlan, type ProjectPlan } from './plan.js';
 import { CHECKOUT_FILE_MODE } from './modes.js';
+import type { WrittenBlocks } from './written-blocks.js';
 import type { Facts } from './placeholders.js';
 
 export interface InstructionsContext {
@@ -27,6 +28,8 @@ export interface InstructionsContext {
    * (two adopts of one edit, a backup of a file the other call already replaced).
    */
   lock: KeyedLock;
+  /** The body each block was last written with, which adopt compares a hand edit to. */
+  blocks: WrittenBlocks;
 }
 
 export type RegenerateResult =
@@ -69,7 +72,7 @@ async function regenerateProject(ctx: InstructionsContext, shared: SharedLayers,
   if (refusal) return { project: project.name, status: 'refused', reason: refusal, warnings: plan.warnings };
 
   const edited = plan.files.filter((f) => f.state === 'hand-edited');
-  const kept = edited.length > 0 && onHandEdit !== 'refuse' ? await keepHandEdits(ctx.clock, project, edited, onHandEdit) : { backups: [], warnings: [] };
+  const kept = edited.length > 0 && onHandEdit !== 'refuse' ? await keepHandEdits(ctx.clock, project, edited, onHandEdit, ctx.blocks) : { backups: [], warnings: [] };
   if (kept.adopted) {
     // Again, now with the adopted file in the project layer.
     plan = await planProject(inputs, project);
@@ -80,6 +83,10 @@ async function regenerateProject(ctx: InstructionsContext, shared: SharedLayers,
   const editedNames = new Set(edited.map((f) => f.file));
   const toWrite = plan.files.filter((f) => f.state === 'stale' || f.state === 'missing' || (f.state === 'hand-edited' && editedNames.has(f.file)));
   for (const file of toWrite) await writePlanned(file);
+  // Recorded once written (or found current, as a block written by an older version is): a later adopt compares a hand edit to it.
+  for (const file of plan.files) {
+    if (!file.deletes && (file.state === 'current' || toWrite.includes(file))) await ctx.blocks.record(project.name, file.file, file.output.body);
+  }
   const warnings = [...kept.warnings, ...plan.warnings];
   if (toWrite.length === 0) return { project: project.name, status: 'unchanged', warnings };
   return {

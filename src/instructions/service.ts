@@ -20,6 +20,7 @@ import { rootShownTo } from './hidden-root.js';
 import { initInstructionsRoot } from './starter.js';
 import { TargetResolver, type Skipped } from './targets.js';
 import { byCodeUnits } from '../core/order.js';
+import { DbWrittenBlocks } from './written-blocks.js';
 
 export interface InstructionsServiceDeps {
   /** Holds .supervisor-core/ and .supervisor-meta/. */
@@ -59,7 +60,7 @@ export class InstructionsService {
   private readonly targets: TargetResolver;
 
   constructor(private readonly deps: InstructionsServiceDeps) {
-    this.ctx = { root: deps.root, facts: deps.facts, clock: deps.clock, lock: new KeyedLock() };
+    this.ctx = { root: deps.root, facts: deps.facts, clock: deps.clock, lock: new KeyedLock(), blocks: new DbWrittenBlocks(deps.db, deps.clock) };
     this.choices = new AgentsMdChoices(deps.db, deps.clock);
     this.targets = new TargetResolver(deps.projects, () => this.choices.chosen());
   }

@@ -16,7 +16,7 @@ import { inside, outside } from './fixture.js';
 import { makeHost, type Host } from './host.js';
 
 type Json = Record<string, unknown>;
-type Row = { project: string; status?: string; state?: string; reason?: string };
+type Row = { project: string; status?: string; state?: string; reason?: string; warnings?: string[]; adopted?: string };
 
 const rows = (answer: Json) => answer.results as Row[];
 const rowOf = (answer: Json, project: string) => rows(answer).find((r) => r.project === project)!;
@@ -161,6 +161,26 @@ for (const backend of testBackends()) {
       assert.deepEqual(answers.map((a) => rowOf(a, 'both').status).sort(), ['unchanged', 'updated']);
       assert.deepEqual(await readdir(join(host.dir('both'), '.claude-specific')), ['adopted-2026-11-23.md']);
       assert.equal((await host.claude('both')).split('Always run the linter.').length - 1, 1);
+    });
+
+    test('a hand edit adopted after a layer dropped a line: the block text on record tells the edit from the dropped line; removing the project removes the record', async () => {
+      await addProject('dropped');
+      await admin.invoke('write_instruction_layer', { layer: 'project', project: 'dropped', name: 'rules.md', text: 'Keep this rule.\n\nDrop this rule later.\n' });
+      await admin.invoke('regenerate_instructions', { project: 'dropped' });
+      const file = join(host.dir('dropped'), 'CLAUDE.md');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('Keep this rule.', 'Keep this rule.\n\nMy own line.'));
+      await admin.invoke('write_instruction_layer', { layer: 'project', project: 'dropped', name: 'rules.md', text: 'Keep this rule.\n' });
+
+      const row = rowOf(await admin.invoke('regenerate_instructions', { project: 'dropped', adopt: true }), 'dropped');
+
+      assert.equal(row.status, 'updated');
+      assert.deepEqual(row.warnings, []);
+      assert.equal(await readFile(row.adopted!, 'utf8'), 'My own line.\n');
+      const claude = await host.claude('dropped');
+      assert.match(inside(claude), /My own line\./);
+      assert.doesNotMatch(claude, /Drop this rule later/);
+      await admin.invoke('remove_project', { project: 'dropped', force: true });
+      assert.deepEqual((await s.db.query('SELECT file FROM instruction_blocks WHERE project = $1', ['dropped'])).rows, []);
     });
 
     test('AGENTS.md is a remembered per-project choice; removing the project removes the choice, its checkout keeps it', async () => {

@@ -7,15 +7,30 @@ import { join } from 'node:path';
 import { ManualClock } from '../../src/core/clock.js';
 import { KeyedLock } from '../../src/core/keyed-lock.js';
 import type { InstructionProject } from '../../src/instructions/assemble.js';
-import { findBlock } from '../../src/instructions/block.js';
+import { contentHash, findBlock } from '../../src/instructions/block.js';
 import type { Facts } from '../../src/instructions/placeholders.js';
 import type { InstructionsContext } from '../../src/instructions/regenerate.js';
+import type { WrittenBlocks } from '../../src/instructions/written-blocks.js';
 
 export const CORE = {
   '10-ports.md': '## Ports\n\nNever hard-code a port: ask `get_port` for project {{project.name}}.\n\nRange: {{ports.range}}\n',
   '20-secrets.md': '## Secrets\n\nRead credentials with `get_secret` by exact path.\n\n{{secrets.paths}}\n',
 };
 export const META = { '00-meta.md': '## Meta only\n\nYou run sync_tunnel for every project.\n' };
+
+/** The bodies a database would keep (DbWrittenBlocks), in memory: the tree has no database. */
+export class MemoryWrittenBlocks implements WrittenBlocks {
+  readonly bodies = new Map<string, string>();
+
+  async body(project: string, file: string, hash: string): Promise<string | undefined> {
+    const body = this.bodies.get(`${project}/${file}`);
+    return body !== undefined && contentHash(body) === hash ? body : undefined;
+  }
+
+  async record(project: string, file: string, body: string): Promise<void> {
+    this.bodies.set(`${project}/${file}`, body);
+  }
+}
 
 /** What the database would say about a project: deterministic, derived from its name. */
 export function factsFor(name: string): Facts {
@@ -78,7 +93,7 @@ export async function makeTree(t: Cleanups, options: TreeOptions = {}): Promise<
   }
   const facts = new Map(names.map((name) => [name, factsFor(name)]));
   const clock = new ManualClock(new Date('2026-03-04T05:06:07Z'));
-  const ctx: InstructionsContext = { root, clock, lock: new KeyedLock(), facts: async (p) => facts.get(p.name)! };
+  const ctx: InstructionsContext = { root, clock, lock: new KeyedLock(), facts: async (p) => facts.get(p.name)!, blocks: new MemoryWrittenBlocks() };
   return {
     base,
     root,

@@ -55,10 +55,10 @@ test('patch applies every diff and gets the new text', { skip: existsSync('/usr/
   for (const [name, after] of expected) assert.equal(await readFile(join(dir, name), 'utf8'), after, name);
 });
 
-test('addedRuns finds the text a person inserted, and counts removed lines', () => {
+test('addedRuns finds the text a person inserted, and the lines taken out', () => {
   const generated = 'note\n\none\ntwo\nthree\n';
   const edited = 'note\n\none\nmine 1\nmine 2\ntwo\nmine 3\n';
-  assert.deepEqual(addedRuns(generated, edited), { added: ['mine 1\nmine 2', 'mine 3'], removedLines: 1 });
+  assert.deepEqual(addedRuns(generated, edited), { added: ['mine 1\nmine 2', 'mine 3'], removed: ['three'] });
 });
 
 function seeded(seed: number): () => number {

@@ -5,8 +5,8 @@ import { ManualClock } from '../../src/core/clock.js';
 import { KeyedLock } from '../../src/core/keyed-lock.js';
 import type { InstructionProject } from '../../src/instructions/assemble.js';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
-import { factsFor } from './fixture.js';
+import { factsFor, MemoryWrittenBlocks } from './fixture.js';
 
 const { root, projects } = JSON.parse(process.argv[2]!) as { root: string; projects: InstructionProject[] };
-const report = await regenerateInstructions({ root, clock: new ManualClock(), lock: new KeyedLock(), facts: async (p) => factsFor(p.name) }, projects);
+const report = await regenerateInstructions({ root, clock: new ManualClock(), lock: new KeyedLock(), facts: async (p) => factsFor(p.name), blocks: new MemoryWrittenBlocks() }, projects);
 process.stdout.write(JSON.stringify(report));

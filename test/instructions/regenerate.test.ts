@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmod, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
-import { count, inside, makeTree, outside } from './fixture.js';
+import { count, inside, makeTree, MemoryWrittenBlocks, outside } from './fixture.js';
 
 const OWN = {
   meta: '# Meta\n\nOur own notes.\n',
@@ -169,14 +169,16 @@ describe('hand edits', () => {
       return alpha.status === 'updated' ? basename(alpha.adopted!) : alpha.status;
     };
     assert.equal(await adopt(), 'adopted-2026-03-04.md');
-    for (const [edit, at] of [['Second edit.', '2026-03-04T09:30:00Z'], ['Third edit.', '2026-03-04T21:00:00Z']] as const) {
+    // The fourth in the same second as the third.
+    for (const [edit, at] of [['Second edit.', '2026-03-04T09:30:00Z'], ['Third edit.', '2026-03-04T21:00:00Z'], ['Fourth edit.', '2026-03-04T21:00:00Z']] as const) {
       tree.clock.set(new Date(at));
       await writeFile(file, (await readFile(file, 'utf8')).replace('Read credentials with', `${edit}\n\nRead credentials with`));
       await adopt();
     }
     const text = await readFile(file, 'utf8');
-    assert.match(text, /sources=[^ ]*,project\/adopted-2026-03-04\.md,project\/adopted-2026-03-04_093000\.md,project\/adopted-2026-03-04_210000\.md /);
-    assert.ok(text.indexOf(EDIT) < text.indexOf('Second edit.') && text.indexOf('Second edit.') < text.indexOf('Third edit.'), 'the edits in the order they were made');
+    assert.match(text, /sources=[^ ]*,project\/adopted-2026-03-04\.md,project\/adopted-2026-03-04_093000\.md,project\/adopted-2026-03-04_210000\.md,project\/adopted-2026-03-04_210000_2\.md /);
+    const at = ['Second edit.', 'Third edit.', 'Fourth edit.'].map((edit) => text.indexOf(edit));
+    assert.ok(text.indexOf(EDIT) < at[0]! && at[0]! < at[1]! && at[1]! < at[2]!, 'the edits in the order they were made');
   });
 
   test("under the CLI's umask (077) the files put in a checkout stay readable by the project's users and git: 0644, folders 0755", async (t) => {
@@ -215,7 +217,7 @@ describe('hand edits', () => {
     await writeFile(file, edited);
     const second = await regenerateInstructions(tree.ctx, [tree.projects[1]!], { onHandEdit: 'overwrite' });
     const again = second.results[0]!;
-    assert.match(again.status === 'updated' ? again.backups[0]! : '', /CLAUDE\.md\.20260304-050607-2\.bak$/);
+    assert.match(again.status === 'updated' ? again.backups[0]! : '', /CLAUDE\.md\.20260304-050607_2\.bak$/);
     assert.deepEqual((await readdir(tree.dir('alpha'))).filter((n) => n.endsWith('.bak')).length, 2);
   });
 
@@ -256,6 +258,47 @@ describe('hand edits', () => {
     assert.equal(await readFile(beta.backups[0]!, 'utf8'), edited);
     assert.match(beta.warnings.join('\n'), /1 generated line\(s\) removed by hand .* come back/);
     assert.match(await readFile(file, 'utf8'), /Read credentials with/);
+  });
+
+  test('adopt after a layer dropped a line: only the hand edit is adopted, and the dropped line is gone', async (t) => {
+    const { tree, file } = await editedTree(t);
+    await writeFile(tree.corePath('20-secrets.md'), '## Secrets\n\n{{secrets.paths}}\n');
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated');
+    if (alpha.status !== 'updated') return;
+    assert.equal(await readFile(alpha.adopted!, 'utf8'), `${EDIT}\n`, 'the layer text dropped since is not taken for the edit');
+    assert.deepEqual([alpha.backups, alpha.warnings], [[], []]);
+    const text = await readFile(file, 'utf8');
+    assert.equal(count(text, EDIT), 1);
+    assert.doesNotMatch(text, /Read credentials with/);
+  });
+
+  test('adopt after the facts changed (a new secret): no line is said removed by hand, and no backup is made', async (t) => {
+    const { tree, file } = await editedTree(t);
+    tree.facts.get('alpha')!.secretPaths.push('project/alpha/new_key');
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated');
+    if (alpha.status !== 'updated') return;
+    assert.deepEqual([alpha.backups, alpha.warnings], [[], []]);
+    assert.equal(await readFile(alpha.adopted!, 'utf8'), `${EDIT}\n`);
+    assert.match(await readFile(file, 'utf8'), /project\/alpha\/new_key/);
+  });
+
+  test('adopt of a block whose generated text is not on record (written by an older version) says the adopted file may hold old layer text', async (t) => {
+    const { tree } = await editedTree(t);
+    (tree.ctx.blocks as MemoryWrittenBlocks).bodies.clear();
+    await writeFile(tree.corePath('20-secrets.md'), '## Secrets\n\n{{secrets.paths}}\n');
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated');
+    if (alpha.status !== 'updated') return;
+    assert.match(await readFile(alpha.adopted!, 'utf8'), /Read credentials with/, 'compared with the text generated now, the dropped line looks added');
+    assert.match(alpha.warnings.join('\n'), /the text the block was generated with is not on record .* text a layer has dropped since may be in .*adopted-2026-03-04\.md; review it/);
   });
 
   test('doubled markers are refused whatever the flag, naming the file', async (t) => {

@@ -1,0 +1,35 @@
+// The body each managed block was last written with. A block's marker records only its hash;
+// this keeps the text itself, so a hand edit can be told from layer text changed since.
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db.js';
+import type { ManagedFileName } from './assemble.js';
+import { contentHash } from './block.js';
+
+export interface WrittenBlocks {
+  /** The body written into `file` whose hash is `hash`, if it is the one on record. */
+  body(project: string, file: ManagedFileName, hash: string): Promise<string | undefined>;
+  /** Records the body now in `file` (written now, or found current). */
+  record(project: string, file: ManagedFileName, body: string): Promise<void>;
+}
+
+export class DbWrittenBlocks implements WrittenBlocks {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async body(project: string, file: ManagedFileName, hash: string): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ body: string }>('SELECT body FROM instruction_blocks WHERE project = $1 AND file = $2 AND hash = $3', [project, file, hash]);
+    return rows[0]?.body;
+  }
+
+  async record(project: string, file: ManagedFileName, body: string): Promise<void> {
+    // A body already on record is not written again: a regeneration of unchanged projects writes nothing.
+    await this.db.query(
+      `INSERT INTO instruction_blocks (project, file, hash, body, written_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (project, file) DO UPDATE SET hash = EXCLUDED.hash, body = EXCLUDED.body, written_at = EXCLUDED.written_at
+       WHERE instruction_blocks.hash <> EXCLUDED.hash`,
+      [project, file, contentHash(body), body, this.clock.now()],
+    );
+  }
+}
