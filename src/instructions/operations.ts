@@ -82,7 +82,10 @@ export const instructionOperations = [
       layer: layerInput,
       name: z.string().max(100).describe('e.g. 20-ports.md; files sort by name'),
       // Its size is checked where it is written, with an error that says why (64 KiB).
-      text: z.string().describe('Markdown; placeholders like {{project.name}}'),
+      text: z
+        .string()
+        .refine((text) => text.trim() !== '', 'is empty: a layer without text would take its section out of every project at the next regeneration; to take a layer out, delete its file (list_instruction_layers shows where it is)')
+        .describe('Markdown; placeholders like {{project.name}}'),
       project: project.optional().describe('For layer project'),
     }),
     output: writtenOutput,

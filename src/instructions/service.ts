@@ -142,7 +142,8 @@ export class InstructionsService {
         return diff === '' && notes.length === 0 ? '' : `# ${row.project} (${directories.get(row.project) ?? 'no directory'})\n${notes.map((n) => `${n}\n`).join('')}${diff}`;
       })
       .join('');
-    return { patch, results: rows, failed: rows.some((row) => row.reason !== undefined) };
+    // A project skipped (no directory: meta and shared on every install) is not a failure, as in check and regenerate.
+    return { patch, results: rows, failed: results.some((row) => row.reason !== undefined) };
   }
 
   /** The shared layer files, or with a project the files assembled for it (its own layer included); every page names the problems. */

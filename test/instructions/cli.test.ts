@@ -104,8 +104,16 @@ test('diff says why it shows nothing (an unknown placeholder) and exits 1; a han
   const diff = await cli(['instructions', 'diff', 'cli-b']);
   assert.equal(diff.code, 1, describeResult(diff));
   assert.match(diff.stdout, /^# cli-b \(.*\)\n# no diff: .*project\.nme/);
+  // Every project's diff: also fails, for cli-b; the projects skipped (meta and shared have no directory) do not count.
+  const all = await cli(['instructions', 'diff', '--json']);
+  const rows = (parseJson(all) as { results: Array<{ project: string; reason?: string }> }).results;
+  assert.ok(rows.some((row) => row.project === 'meta' && row.reason !== undefined), JSON.stringify(rows));
+  assert.equal(all.code, 1, describeResult(all));
   await writeFile(layer, 'Name: {{project.name}}\n');
   assert.equal((await cli(['instructions', 'regenerate', 'cli-b'])).code, 0);
+  const skippedOnly = await cli(['instructions', 'diff']);
+  assert.equal(skippedOnly.code, 0, describeResult(skippedOnly));
+  assert.match(skippedOnly.stdout, /^# meta \(no directory\)\n# no diff: /m);
 
   // Edited by hand inside the block: regenerate would refuse, and the diff says so before the patch.
   const file = join(host.dir('cli-b'), 'CLAUDE.md');

@@ -287,6 +287,11 @@ for (const backend of testBackends()) {
         'invalid_input',
         /unknown placeholders: \{\{project\.nmae\}\} on line 1, \{\{port\.range\}\} on line 1\. Known: /,
       );
+      // Empty text (a mistaken `< /dev/null`) would take the section out of every project: refused, the file kept.
+      for (const text of ['', '\n  \n']) {
+        await assertRejects(admin.invoke('write_instruction_layer', { layer: 'project', project: 'layered', name: 'own.md', text }), 'invalid_input', /text: is empty: .*delete its file/);
+      }
+      assert.equal(await readFile(join(host.dir('layered'), '.claude-specific', 'own.md'), 'utf8'), 'Only layered.\n');
     });
 
     test('a project token checks, diffs and lists its own project only, and may not write', async () => {
