@@ -4,7 +4,7 @@
 import { SupervisorError } from '../core/errors.js';
 
 export interface Missing {
-  what: 'api_token' | 'tunnel_id' | 'account_id' | 'zones' | 'tunnel_mode';
+  what: 'api_token' | 'tunnel_id' | 'account_id' | 'zones' | 'tunnel_mode' | 'config_file';
   /** The exact thing to run or set. */
   fix: string;
   /** Whether the daemon has to restart before the fix takes effect (settings are read at start). */
@@ -17,6 +17,7 @@ const LABEL: Record<Missing['what'], string> = {
   account_id: 'account id',
   zones: 'zones',
   tunnel_mode: 'tunnel mode',
+  config_file: "cloudflared's config file",
 };
 
 export function notConfigured(missing: Missing[]): SupervisorError {

@@ -12,6 +12,7 @@ import { writeFileLike } from '../core/files.js';
 import type { IngressRule } from './client.js';
 import { routeKey } from './ingress-merge.js';
 import { ingressProblems, sameIngress } from './ingress-rules.js';
+import { notConfigured } from './configured.js';
 
 export interface LocalConfig {
   exists: boolean;
@@ -87,7 +88,12 @@ async function readIfExists(path: string): Promise<Buffer | undefined> {
   try {
     return await readFile(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // The setting names a folder (a path cut short, or config.yml made a folder by a bind mount).
+    if (code === 'EISDIR') {
+      throw notConfigured([{ what: 'config_file', fix: `${path} is a folder, not a file; \`supervisor config set cloudflaredConfig <cloudflared's config.yml>\`, e.g. /etc/cloudflared/config.yml`, restart: false }]);
+    }
     throw err;
   }
 }

@@ -77,6 +77,13 @@ describe('readLocalConfig', () => {
     assert.deepEqual(await readLocalConfig(b.config), { exists: false, ingress: [] });
   });
 
+  test('a folder where the file should be: not_configured naming it and the setting, for a read and a write (it was an internal error)', async (t) => {
+    const b = await box(t, null);
+    for (const attempt of [() => readLocalConfig(b.dir), () => writeLocalIngress({ path: b.dir, restartCommand: '' }, SAMPLE_INGRESS)]) {
+      await assert.rejects(attempt(), isError('not_configured', new RegExp(`^Cloudflare is not configured: cloudflared's config file: ${b.dir} is a folder, not a file; \`supervisor config set cloudflaredConfig`)));
+    }
+  });
+
   test('reads the tunnel and the ingress rules, durations as written', async (t) => {
     const b = await box(t);
     const cfg = await readLocalConfig(b.config);
