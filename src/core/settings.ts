@@ -63,8 +63,8 @@ export function parseSetting(name: string, def: SettingDef, raw: unknown, from: 
 
 /**
  * zod's words for a setting's value, in the value's terms where they are not: "expected number,
- * received NaN" for `abc`, "expected int, received number" for `1.5`, and "Invalid input" for
- * a word a union of true/false refused.
+ * received NaN" for `abc`, "expected int, received number" for `1.5`, "Too big: expected number
+ * to be <=65535" for a port, and "Invalid input" for a word a union of true/false refused.
  */
 function reasonOf(issue: z.core.$ZodIssue | undefined, raw: unknown): string {
   if (!issue) return 'invalid value';
@@ -72,6 +72,8 @@ function reasonOf(issue: z.core.$ZodIssue | undefined, raw: unknown): string {
   if (issue.code === 'invalid_type' && issue.expected === 'number') return `${shown} is not a number`;
   if (issue.code === 'invalid_type' && issue.expected === 'int') return `${shown} is not a whole number`;
   if (issue.code === 'invalid_value') return `${shown} is not one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'too_big' && issue.origin === 'number') return `${shown} is more than ${String(issue.maximum)}, the most it may be`;
+  if (issue.code === 'too_small' && issue.origin === 'number') return `${shown} is less than ${String(issue.minimum)}, the least it may be`;
   if (issue.code === 'invalid_union') {
     const options = issue.errors.flat().find((i) => i.code === 'invalid_value');
     if (options) return reasonOf(options, raw);

@@ -82,6 +82,22 @@ describe('settings applied live', () => {
     // Neither a value nor unset: the value is what is missing (it said "not both").
     const neither = await mcp('set_setting', { name: 'logLevel' });
     assert.match((neither as { message: string }).message, /value: missing; give logLevel a value, or unset: true for its default/);
+    // Values the daemon would find wrong only later (at its next start, or as an outage on every call) are refused when set.
+    const later: Array<[string, string, RegExp]> = [
+      ['host', 'not a host', /must be an IP address .* or a host name/],
+      ['databaseUrl', 'mysql://x', /must be a postgres:\/\/ or postgresql:\/\/ URL/],
+      ['gcloudComputeUrl', 'ftp://x', /must be an http:\/\/ or https:\/\/ URL/],
+      ['cloudflareApiUrl', 'mailto:x@example.com', /must be an http:\/\/ or https:\/\/ URL/],
+      ['cloudflaredConfig', 'config.yml', /must be an absolute path/],
+      // Said in the value's terms, not zod's ("Too big: expected number to be <=65535").
+      ['port', '70000', /"70000" is more than 65535, the most it may be$/],
+      ['callRetentionDays', '0', /"0" is less than 1, the least it may be$/],
+    ];
+    for (const [name, value, message] of later) {
+      const refused = await mcp('set_setting', { name, value });
+      assert.equal(refused.ok, false, name);
+      assert.match((refused as { message: string }).message, message, name);
+    }
     assert.equal(await readFile(file, 'utf8'), text);
   });
 
