@@ -198,7 +198,7 @@ export class CloudflareClient {
     const token = raw.trim();
     if (!/^[\x21-\x7e]+$/.test(token)) {
       const what = token === '' ? 'is empty' : 'holds whitespace, a line break or characters outside printable ASCII';
-      throw new SupervisorError('unauthorized', `the Cloudflare API token ${what}, so it cannot be sent; store the token again: ${this.options.tokenSource ?? 'the configured token'}`, { auth: 'malformed_token' });
+      throw new SupervisorError('not_configured', `the Cloudflare API token ${what}, so it cannot be sent; store the token again: ${this.options.tokenSource ?? 'the configured token'}`, { auth: 'malformed_token' });
     }
     return token;
   }
@@ -256,7 +256,7 @@ export class CloudflareClient {
     const details = { cloudflareErrors: cfErrors.map((e) => ({ code: e.code, message: redact(e.message, token) })), status };
     const auth = authFailure(status, cfErrors);
     if (auth === 'bad_token') {
-      throw new SupervisorError('unauthorized', redact(`Cloudflare refused the API token on ${method} ${path} (${said}): it is wrong, expired or disabled; store the right one: ${this.options.tokenSource ?? 'the configured token'}; ${VERIFY_HINT}`, token), { ...details, auth });
+      throw new SupervisorError('not_configured', redact(`Cloudflare refused the API token on ${method} ${path} (${said}): it is wrong, expired or disabled; store the right one: ${this.options.tokenSource ?? 'the configured token'}; ${VERIFY_HINT}`, token), { ...details, auth });
     }
     if (auth === 'missing_permission') {
       throw new SupervisorError('forbidden', redact(`the Cloudflare API token lacks a permission for ${method} ${path} (${said}): it needs Zone Read and DNS Edit on the zones, and Cloudflare Tunnel Edit on the account for remote tunnels; ${VERIFY_HINT}`, token), { ...details, auth });

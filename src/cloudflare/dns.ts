@@ -69,7 +69,7 @@ interface Settled {
 }
 
 /** Errors that no other record would escape: retrying one by one would only repeat them. */
-const isFatal = (err: unknown) => !(err instanceof SupervisorError) || ['unavailable', 'unauthorized', 'forbidden', 'internal'].includes(err.code);
+const isFatal = (err: unknown) => !(err instanceof SupervisorError) || ['unavailable', 'not_configured', 'forbidden', 'internal'].includes(err.code);
 
 interface Done {
   op: RecordOp;

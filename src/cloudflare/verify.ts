@@ -85,19 +85,19 @@ async function whoseToken(ctx: VerifyContext): Promise<VerifyReport['token'] & {
   try {
     return { ...(await ctx.client.verifyToken()), owner: 'user' };
   } catch (err) {
-    if (!refusal(err, 'unauthorized')) throw err;
+    if (!refusal(err, 'bad_token')) throw err;
     let accounts: string[] = [];
     try {
       accounts = await ctx.accounts();
     } catch (listing) {
       // Refused as invalid there too, the token is; without Zone Read, the account stays unknown.
-      if (!refusal(listing, 'forbidden')) throw refusal(listing, 'unauthorized') ? err : listing;
+      if (!refusal(listing, 'forbidden')) throw refusal(listing, 'bad_token') ? err : listing;
     }
     for (const account of accounts) {
       try {
         return { ...(await ctx.client.verifyToken(account)), owner: 'account', account };
       } catch (other) {
-        if (!refusal(other, 'unauthorized') && !refusal(other, 'forbidden')) throw other;
+        if (!refusal(other, 'bad_token') && !refusal(other, 'forbidden')) throw other;
       }
     }
     if (accounts.length > 0) throw err;
@@ -105,7 +105,9 @@ async function whoseToken(ctx: VerifyContext): Promise<VerifyReport['token'] & {
   }
 }
 
-const refusal = (err: unknown, code: 'unauthorized' | 'forbidden'): err is SupervisorError => err instanceof SupervisorError && err.code === code;
+/** bad_token: Cloudflare refused the token itself (not_configured, as the client says it); forbidden: a permission is missing. */
+const refusal = (err: unknown, kind: 'bad_token' | 'forbidden'): err is SupervisorError =>
+  err instanceof SupervisorError && (kind === 'forbidden' ? err.code === 'forbidden' : err.details.auth === 'bad_token');
 
 async function fromPolicies(client: CloudflareClient, tokens: string, tokenId: string, needTunnel: boolean): Promise<Record<PermissionName, PermissionState> | undefined> {
   const read = await attempt(() => client.request<TokenPolicies>('GET', `${tokens}/${encodeURIComponent(tokenId)}`));
@@ -162,7 +164,7 @@ async function attempt<T>(fn: () => Promise<T>): Promise<Attempt<T>> {
   try {
     return { ok: true, value: await fn() };
   } catch (err) {
-    if (!(err instanceof SupervisorError) || err.code === 'unavailable' || err.code === 'unauthorized') throw err;
+    if (!(err instanceof SupervisorError) || err.code === 'unavailable' || err.code === 'not_configured') throw err;
     return { ok: false, code: err.code, error: err.message };
   }
 }

@@ -6,7 +6,9 @@ import type { ErrorCode } from './errors.js';
  */
 const REFUSALS: Record<number, ErrorCode> = {
   400: 'invalid_input',
-  401: 'unauthorized',
+  // The service refusing the credential we stored is our configuration for a person to fix; as
+  // `unauthorized` (401) it would tell the caller that its own token was refused.
+  401: 'not_configured',
   403: 'forbidden',
   404: 'not_found',
   409: 'conflict',

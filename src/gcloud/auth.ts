@@ -143,7 +143,7 @@ export class ServiceAccountTokenSource implements AccessTokenProvider {
       error === 'invalid_grant'
         ? `the key may have been deleted or disabled, or this machine's clock is off; create a new JSON key for ${this.account} in the Cloud console and store it again with gcloud_add_account (\`supervisor gcloud add-account <account> <key.json>\`)`
         : `check the service account ${this.account} and its key`;
-    return new SupervisorError('unauthorized', `Google refused an access token for service account ${this.account}: ${said}; ${next}`, details);
+    return new SupervisorError('not_configured', `Google refused an access token for service account ${this.account}: ${said}; ${next}`, details);
   }
 }
 

@@ -45,7 +45,7 @@ export interface VmArgs {
 
 type Report = (step: Progress) => void;
 
-const FAILURES_OF_ACCOUNT = new Set(['unauthorized', 'forbidden', 'unavailable']);
+const FAILURES_OF_ACCOUNT = new Set(['not_configured', 'forbidden', 'unavailable']);
 
 /** Runs `fn` over `items`, at most `limit` at a time, answers in order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

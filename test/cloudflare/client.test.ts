@@ -157,19 +157,19 @@ describe('refusals', () => {
   test("an error's chain of causes is in the message: a token Cloudflare cannot parse names 6111, not only 6003", async () => {
     const { cf } = client({ token: 'dotted.token-s3cret' });
     await assert.rejects(cf.listZones(), (err: unknown) => {
-      assert.ok(isError('unauthorized')(err));
+      assert.ok(isError('not_configured')(err));
       assert.match((err as SupervisorError).message, /6003 Invalid request headers \(6111 Invalid format for Authorization header\)/);
       assert.ok(!(err as SupervisorError).message.includes('dotted.token-s3cret'));
       return true;
     });
   });
 
-  test('a wrong token is unauthorized (on verify and elsewhere), a missing permission forbidden, neither retried; the token never appears in the error', async () => {
+  test('a wrong token is not_configured (on verify and elsewhere), a missing permission forbidden, neither retried; the token never appears in the error', async () => {
     const secret = 'wrong-token-do-not-leak';
     const { cf, sleeps } = client({ token: secret });
     for (const [call, code] of [
-      [() => cf.verifyToken(), 'unauthorized'],
-      [() => cf.listZones(), 'unauthorized'],
+      [() => cf.verifyToken(), 'not_configured'],
+      [() => cf.listZones(), 'not_configured'],
     ] as const) {
       await assert.rejects(call(), (err: unknown) => {
         assert.ok(err instanceof SupervisorError);
@@ -195,7 +195,7 @@ describe('refusals', () => {
     for (const token of ['two\nlines', 'nul\0byte', 'inner space', '   ']) {
       const { cf, sleeps } = client({ token });
       await assert.rejects(cf.listZones(), (err: unknown) => {
-        assert.ok(isError('unauthorized')(err));
+        assert.ok(isError('not_configured')(err));
         assert.equal((err as SupervisorError).details.auth, 'malformed_token');
         return true;
       });

@@ -149,9 +149,9 @@ for (const backend of testBackends()) {
       f.waits.length = 0;
     };
 
-    test('a wrong token: unauthorized after one call, no wait, saying it is wrong and how to replace it', async () => {
+    test('a wrong token: not_configured after one call, no wait, saying it is wrong and how to replace it', async () => {
       f.fake.resetCalls();
-      const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'unauthorized', /wrong, expired or disabled/);
+      const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'not_configured', /wrong, expired or disabled/);
       assert.match(err.message, /supervisor secrets set meta\/cloudflare\/api_token/);
       assert.equal(f.fake.calls.length, 1);
       assert.deepEqual(f.waits, []);
@@ -166,9 +166,9 @@ for (const backend of testBackends()) {
       assert.equal(f.fake.calls.filter((c) => c.method === 'POST').length, 1);
     });
 
-    test('a token with a line break inside cannot be sent: unauthorized at once, no call, no retry', async () => {
+    test('a token with a line break inside cannot be sent: not_configured at once, no call, no retry', async () => {
       await useToken(`${TOKEN.slice(0, 10)}\n${TOKEN.slice(10)}`);
-      const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'unauthorized', /line break/);
+      const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'not_configured', /line break/);
       assert.ok(!err.message.includes(TOKEN.slice(10)));
       assert.deepEqual(f.fake.calls, []);
       assert.deepEqual(f.waits, []);

@@ -100,9 +100,9 @@ for (const backend of testBackends()) {
       assert.ok(report.missing.includes('Zone: Read'), JSON.stringify(report.missing));
     });
 
-    test('an invalid token → unauthorized, and the message does not carry it', async () => {
+    test('an invalid token → not_configured (the stored token is wrong, not the caller\'s: no 401), and the message does not carry it', async () => {
       const value = await useToken(f, null, 'unknown');
-      const err = await refused(f.invoke('verify_cloudflare', {}), 'unauthorized', /Invalid API Token/);
+      const err = await refused(f.invoke('verify_cloudflare', {}), 'not_configured', /Invalid API Token/);
       assert.ok(!err.message.includes(value));
       assert.doesNotMatch(err.message, /account API token/, 'the zones refused it as invalid too: no account to look for');
     });
@@ -120,7 +120,7 @@ for (const backend of testBackends()) {
 
     test('an account API token that cannot list zones needs cloudflareAccountId, and says so; with it, the report', async () => {
       await useToken(f, ['dns:edit'], 'accountnozones', ACCOUNT);
-      await refused(f.invoke('verify_cloudflare', {}), 'unauthorized', /account API token, set cloudflareAccountId/);
+      await refused(f.invoke('verify_cloudflare', {}), 'not_configured', /account API token, set cloudflareAccountId/);
       await f.invoke('set_setting', { name: 'cloudflareAccountId', value: ACCOUNT });
       try {
         const report = await verify(f);
@@ -137,7 +137,7 @@ for (const backend of testBackends()) {
       const wrong = `cf-wrong-${'x'.repeat(24)}`;
       tokensUsed.add(wrong);
       await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: wrong });
-      await refused(f.invoke('verify_cloudflare', {}), 'unauthorized', /Invalid API Token/);
+      await refused(f.invoke('verify_cloudflare', {}), 'not_configured', /Invalid API Token/);
       await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value: good });
       assert.equal((await verify(f)).ok, true, 'back to the good token at once');
     });

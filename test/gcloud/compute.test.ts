@@ -202,12 +202,12 @@ describe('tokens during a run', () => {
     assert.ok(g.logs.some((l) => l.includes('refreshing the access token once')));
   });
 
-  test('a 401 that survives the refresh is unauthorized after exactly one refresh', async () => {
+  test('a 401 that survives the refresh is not_configured after exactly one refresh', async () => {
     // Tokens that are dead on arrival: every API call with one is refused.
     const dead = await openGoogle({ tokenLifetimeSeconds: 0 });
     try {
       dead.fake.addInstance(ALPHA, ZONE, { name: 'a-1' });
-      const err = await expectRefusal(dead.compute(dead.alpha).get(ref('a-1')), 'unauthorized', /Google did not accept a fresh token for service account deployer@alpha-project/);
+      const err = await expectRefusal(dead.compute(dead.alpha).get(ref('a-1')), 'not_configured', /Google did not accept a fresh token for service account deployer@alpha-project/);
       assert.deepEqual(dead.fake.calls.map((c) => `${c.service} ${c.status}`), ['oauth 200', 'compute 401', 'oauth 200', 'compute 401']);
       assert.equal(err.details.status, 401);
       assertNoSecrets([...errorTexts([err]), ...dead.logs], [dead.alpha.key], dead.fake.issuedTokens());
@@ -223,7 +223,7 @@ describe('tokens during a run', () => {
     await c.get(ref('a-1'));
     g.fake.revokeKey(email);
     g.fake.expireAllTokens();
-    const err = await expectRefusal(c.get(ref('a-1')), 'unauthorized', /Google refused an access token for service account doomed@alpha-project\.iam\.gserviceaccount\.com: invalid_grant/);
+    const err = await expectRefusal(c.get(ref('a-1')), 'not_configured', /Google refused an access token for service account doomed@alpha-project\.iam\.gserviceaccount\.com: invalid_grant/);
     assert.doesNotMatch(err.message, /BEGIN/);
   });
 });

@@ -239,17 +239,17 @@ for (const backend of testBackends()) {
       f.fake.addInstance('revoked-proj', ZONE, { name: 'vm' });
       f.fake.revokeKey(email);
       f.fake.expireAllTokens();
-      const err = await assertRejects(f.call('gcloud_get_vm', { project: 'revoked', zone: ZONE, instanceName: 'vm' }), 'unauthorized');
+      const err = await assertRejects(f.call('gcloud_get_vm', { project: 'revoked', zone: ZONE, instanceName: 'vm' }), 'not_configured');
       assert.match(err.message, /service account old@revoked-proj\.iam\.gserviceaccount\.com/);
       assert.match(err.message, /create a new JSON key/);
       const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
       const row = items.find((a) => a.account === 'revoked')!;
-      assert.match(String(row.lastFailure), /^unauthorized: Google refused an access token/);
+      assert.match(String(row.lastFailure), /^not_configured: Google refused an access token/);
       // Across the fleet, the other accounts' figures still come back; the revoked one is named.
       for (const op of ['gcloud_cost', 'gcloud_vm_health']) {
         const fleet = (await f.call(op, {})) as { failed: Json[]; accounts?: Json[]; vms?: Json[] };
         assert.deepEqual(fleet.failed.map((x) => [x.account, x.project]), [['revoked', 'revoked-proj']], op);
-        assert.match(String(fleet.failed[0]!.error), /^unauthorized: Google refused an access token/);
+        assert.match(String(fleet.failed[0]!.error), /^not_configured: Google refused an access token/);
         assert.ok((fleet.accounts ?? fleet.vms ?? []).length > 0, `${op}: the others are there`);
       }
       // A second, working key for the same project is the one the fleet-wide reads use.

@@ -82,7 +82,7 @@ describe('callGoogle', () => {
   });
 
   test('errors other than HTTP failures pass through untouched', async () => {
-    const boom = new SupervisorError('unauthorized', 'token endpoint said no');
+    const boom = new SupervisorError('not_configured', 'token endpoint said no');
     await assert.rejects(callGoogle('z', stubTokens(), async () => Promise.reject(boom)), (e) => e === boom);
   });
 });

@@ -60,7 +60,7 @@ after(async () => {
 describe('nothing we say carries a credential', () => {
   test('a token endpoint that quotes the assertion back', async () => {
     const tokens = new ServiceAccountTokenSource(parseServiceAccountKey({ ...g.alpha.key, token_uri: `${echoUrl}/token` }));
-    const err = await expectRefusal(tokens.token(), 'unauthorized', /invalid_grant \(you sent {2}\[assertion\]\)/);
+    const err = await expectRefusal(tokens.token(), 'not_configured', /invalid_grant \(you sent {2}\[assertion\]\)/);
     assert.equal(err.details.account, g.alpha.email);
   });
 
