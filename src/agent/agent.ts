@@ -4,6 +4,7 @@
 // kill code tested is the code that runs in production.
 import { spawnGroup, type GroupExit } from './process-group.js';
 import { StreamJsonReader, type ResultLine, type StreamLine } from './stream-json.js';
+import { commandFound } from '../core/executable.js';
 
 /** Claude Code's permission modes (`--permission-mode`). */
 export type PermissionMode = 'default' | 'acceptEdits' | 'plan' | 'bypassPermissions';
@@ -62,6 +63,8 @@ export interface AgentRunResult {
 
 export interface AgentRunner {
   run(opts: AgentRunOptions): Promise<AgentRunResult>;
+  /** Why no agent could be started now (its executable is missing), asked before a loop touches a checkout; undefined when it can. */
+  unavailable?(): string | undefined;
 }
 
 export interface ClaudeCodeRunnerOptions {
@@ -97,6 +100,11 @@ export class ClaudeCodeRunner implements AgentRunner {
 
   private get command(): string {
     return this.opts.command ?? 'claude';
+  }
+
+  unavailable(): string | undefined {
+    if (commandFound(this.command, { ...process.env, ...this.opts.env })) return undefined;
+    return `the agent command ${this.command} is ${this.command.includes('/') ? 'not an executable file' : 'not on the PATH of the daemon'}`;
   }
 
   async run(opts: AgentRunOptions): Promise<AgentRunResult> {

@@ -128,6 +128,11 @@ export class AgentService {
       throw invalidInput(`project ${req.project} has no directory on this host; set it with update_project (\`supervisor project update ${req.project} --directory /path\`)`, { project: req.project });
     }
     const directory = project.directory;
+    // Refused before the loop creates its branch and switches the checkout, which a loop failing at its first agent run left behind.
+    const unavailable = this.agent.unavailable?.();
+    if (unavailable) {
+      throw new SupervisorError('not_configured', `${unavailable}; set agentCommand to Claude Code's executable (\`supervisor config set agentCommand /path/to/claude\`, then restart the daemon); nothing was changed in ${directory}`, { setting: 'agentCommand' });
+    }
     const id = randomUUID();
     const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));
     // One start at a time in this daemon, so two projects sharing a checkout cannot both begin in it.

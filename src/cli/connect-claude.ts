@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { CLI_BIN, shellWord } from '../core/cli-path.js';
 import { dataDir, daemonTarget, openCliConnection } from './connection.js';
-import { onPath } from './entry.js';
+import { commandFound } from '../core/executable.js';
 import type { CliSource } from './manifest.js';
 import type { Output } from './program.js';
 import { takeOption, takeSwitch } from './program.js';
@@ -23,12 +22,6 @@ export function stdioArgs(project: string, env: NodeJS.ProcessEnv = process.env)
   return ['mcp', 'add', project, ...vars.flatMap((v) => ['-e', v]), '--', process.execPath, CLI_BIN, 'mcp', '--project', project];
 }
 
-/** Whether a file can be executed (accessSync throws when not): --run checks claude before it makes a token nobody would receive. */
-const executable = (file: string): boolean => {
-  accessSync(file, constants.X_OK);
-  return true;
-};
-
 /**
  * `supervisor connect claude`: prints the exact `claude mcp add …` line for this
  * install, or with --run runs it (the token then reaches Claude Code's config
@@ -42,7 +35,8 @@ export async function connectClaude(words: string[], source: CliSource, out: Out
   if (words.length > 0) throw new UsageError(`connect claude: unexpected arguments: ${words.join(' ')}`, USAGE);
   if (!PROJECT.test(project)) throw new UsageError(`connect claude: --project ${project}: a project name is 1-40 characters: lowercase letters, digits and -, starting with a letter`, USAGE);
 
-  if (run && !onPath('claude', executable)) {
+  // claude is checked before a token is made that nobody would receive.
+  if (run && !commandFound('claude')) {
     errOut.write('supervisor: connect claude: claude: command not found; install Claude Code, or run without --run and paste the line\n');
     return 127;
   }

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI_BIN, cliByPath } from '../core/cli-path.js';
+import { onPath } from '../core/executable.js';
 
 /** This checkout's CLI program (dist/cli/main.js) by absolute path: what the systemd unit starts. */
 export const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -23,16 +23,4 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 export function cliCommand(env: NodeJS.ProcessEnv = process.env): string {
   const isThisCheckout = (file: string) => realpathSync(file) === realpathSync(CLI_BIN);
   return onPath('supervisor', isThisCheckout, env) ? 'supervisor' : cliByPath();
-}
-
-/** Whether some `<dir>/<command>` of PATH passes `test` (a file that is missing, or that `test` throws on, does not). */
-export function onPath(command: string, test: (file: string) => boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env.PATH ?? '').split(delimiter).some((dir) => {
-    if (dir === '') return false;
-    try {
-      return test(join(dir, command));
-    } catch {
-      return false;
-    }
-  });
 }
