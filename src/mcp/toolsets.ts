@@ -17,7 +17,8 @@ export const DEFAULT_SELECTION: ToolSelection = { toolsets: 'default', readonly:
 export function parseToolsets(text: string | undefined): ToolSelection['toolsets'] {
   const words = (text ?? '').split(',').map((w) => w.trim().toLowerCase()).filter((w) => w !== '');
   if (words.length === 0 || (words.length === 1 && words[0] === 'default')) return 'default';
-  return words.includes('all') ? 'all' : words;
+  // `all` with other words stays a list, so a misspelt one beside it is refused, not hidden by it.
+  return words.length === 1 && words[0] === 'all' ? 'all' : words;
 }
 
 /** X-Supervisor-Readonly / `readonly=`: a yes or a no; anything else is refused, as a misspelt toolset is (a typo must not serve the write tools). */
@@ -34,7 +35,7 @@ export const endpointOf = (project: string): Endpoint => (project === META ? 'me
 export function checkToolsets(catalog: Catalog, toolsets: ToolSelection['toolsets']): void {
   if (!Array.isArray(toolsets)) return;
   const all = catalog.toolsets;
-  const unknown = toolsets.filter((id) => id !== 'default' && !all.some((t) => t.id === id));
+  const unknown = toolsets.filter((id) => id !== 'default' && id !== 'all' && !all.some((t) => t.id === id));
   if (unknown.length > 0) {
     throw invalidInput(`unknown toolset ${unknown.join(', ')}; valid toolsets: ${all.map((t) => t.id).join(', ')} (or all, or default plus others)`, { unknown, valid: all.map((t) => t.id) });
   }
@@ -55,7 +56,7 @@ export function selectTools(catalog: Catalog, principal: Principal, endpoint: En
     checkToolsets(catalog, wanted);
     // `default` among others: the endpoint's defaults and those named.
     const withDefaults = wanted.includes('default');
-    toolsets = all.filter((t) => wanted.includes(t.id) || (withDefaults && t.defaultFor.includes(endpoint)));
+    toolsets = wanted.includes('all') ? [...all] : all.filter((t) => wanted.includes(t.id) || (withDefaults && t.defaultFor.includes(endpoint)));
   }
   const visible = new Set(catalog.visibleTo(principal));
   const tools = toolsets.flatMap((t) => t.operations).filter((op) => visible.has(op) && (!selection.readonly || op.annotations.readOnlyHint));
