@@ -319,7 +319,7 @@ async function runBuiltin(name: string, words: string[], globals: Globals, sourc
     }
     case 'service install': {
       const { serviceInstall } = await import('./service.js');
-      return serviceInstall(words, out);
+      return serviceInstall(words, out, errOut);
     }
     case 'storage copy': {
       const [app, { storageCopy }] = await Promise.all([source.app(), import('./storage.js')]);

@@ -55,14 +55,19 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): string[] {
 }
 
 /** `supervisor service install [--print] [--force]`. */
-export async function serviceInstall(words: string[], out: Output): Promise<number> {
+export async function serviceInstall(words: string[], out: Output, errOut: Output): Promise<number> {
   const print = takeSwitch(words, 'print');
   const force = takeSwitch(words, 'force');
   takeSwitch(words, 'user'); // the only kind there is; accepted so `--user` reads as systemctl does
   if (words.length > 0) throw new UsageError(`service install: unknown flag ${words[0]}`, 'supervisor service install [--print] [--force]');
   const unit = unitFile(dataDir(), process.env.PATH);
+  const left = settingsFromEnvironment(process.env);
+  // The unit starts the daemon with none of this shell's settings: one set here would not be there.
+  const warning = left.length === 0 ? '' : `warning: the unit does not carry ${left.join(', ')} from this shell. Put settings in the config file (\`supervisor config set <name> <value>\`), and the master key in master.key or an EnvironmentFile= (0600) of a drop-in (\`systemctl --user edit supervisor\`).\n`;
   if (print) {
+    // stdout is the unit alone (it may be redirected to a file); the warning goes beside it.
     out.write(unit);
+    errOut.write(warning);
     return 0;
   }
   const path = unitPath();
@@ -72,9 +77,6 @@ export async function serviceInstall(words: string[], out: Output): Promise<numb
   }
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   if (existing !== unit) await writeFileAtomic(path, unit, 0o644);
-  const left = settingsFromEnvironment(process.env);
-  // The unit starts the daemon with none of this shell's settings: one set here would not be there.
-  const warning = left.length === 0 ? '' : `\nwarning: the unit does not carry ${left.join(', ')} from this shell. Put settings in the config file (\`supervisor config set <name> <value>\`), and the master key in master.key or an EnvironmentFile= (0600) of a drop-in (\`systemctl --user edit supervisor\`).\n`;
-  out.write(`${existing === unit ? 'unchanged' : 'wrote'} ${path}\n${warning}\nStart it now and at every login:\n  systemctl --user daemon-reload\n  systemctl --user enable --now supervisor\nKeep it running while you are logged out:\n  loginctl enable-linger ${process.env.USER ?? '$USER'}\nLogs: journalctl --user -u supervisor -f    Stop: systemctl --user stop supervisor\n`);
+  out.write(`${existing === unit ? 'unchanged' : 'wrote'} ${path}\n${warning && `\n${warning}`}\nStart it now and at every login:\n  systemctl --user daemon-reload\n  systemctl --user enable --now supervisor\nKeep it running while you are logged out:\n  loginctl enable-linger ${process.env.USER ?? '$USER'}\nLogs: journalctl --user -u supervisor -f    Stop: systemctl --user stop supervisor\n`);
   return 0;
 }

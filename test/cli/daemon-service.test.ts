@@ -332,6 +332,12 @@ describe('supervisor service install', () => {
     assert.equal(r.code, 0, describeResult(r));
     assert.match(r.stdout, /^warning: the unit does not carry DATABASE_URL, SUPERVISOR_LOG_LEVEL, SUPERVISOR_MASTER_KEY from this shell\. Put settings in the config file/m);
     assert.doesNotMatch(r.stdout, /kkkk|postgres:\/\/db/, 'names only, never values');
+    // --print keeps stdout the unit alone, and says it on stderr.
+    const printed = await runCli(['service', 'install', '--print'], { env: { ...env, DATABASE_URL: 'postgres://db/x' } });
+    assert.equal(printed.code, 0, describeResult(printed));
+    assert.match(printed.stdout, /^\[Unit\]/);
+    assert.doesNotMatch(printed.stdout, /warning/);
+    assert.match(printed.stderr, /^warning: the unit does not carry DATABASE_URL, SUPERVISOR_LOG_LEVEL from this shell\./);
   });
 
   test('a different unit already there is kept unless --force; --print writes nothing', async () => {
