@@ -107,7 +107,10 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
       return { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output };
     } catch (err) {
       const error = toSupervisorError(err);
-      return { content: [{ type: 'text', text: `${error.code}: ${error.message}` }], isError: true };
+      // The details REST gives (the current version, the fields, what is missing) follow as the REST error's JSON:
+      // not as structuredContent, which a client may check against the tool's output schema.
+      const details = Object.keys(error.details).length > 0 ? [{ type: 'text' as const, text: JSON.stringify(error.toJSON()) }] : [];
+      return { content: [{ type: 'text', text: `${error.code}: ${error.message}` }, ...details], isError: true };
     }
   });
   return server;

@@ -218,6 +218,19 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     });
   }
 
+  test('MCP: a refusal with details carries them after its message, as the REST error says them', async () => {
+    const answer = await mcp.call('set_secret', { path: 'project/x/exists', value: 'v', ifVersion: 7 });
+    assert.equal(answer.isError, true);
+    const [message, json] = answer.text.split('\n');
+    assert.match(message!, /^conflict: project\/x\/exists is at version 1, not 7/);
+    const refused = await rest.request('PUT', 'secret', { json: { path: 'project/x/exists', value: 'v', ifVersion: 7 } });
+    assert.equal(refused.status, 409);
+    assert.deepEqual(JSON.parse(json!), refused.body);
+    // No details, no second block.
+    const plain = await mcp.call('get_secret', { path: 'project/x/none-here' });
+    assert.equal(plain.text.split('\n').length, 1, plain.text);
+  });
+
   test('REST: a thousand long unknown fields → a short error naming the first few', async () => {
     const json: Json = { path: 'project/x/flood', value: 'v' };
     for (let i = 0; i < 1000; i++) json[`${'x'.repeat(1000)}${i}`] = i;
