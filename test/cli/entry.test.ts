@@ -7,12 +7,12 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { commandFound, onPath } from '../../src/core/executable.js';
 import { assertCliBuilt, CLI_BIN } from './run-cli.js';
 
 // The built module: its CLI_BIN is dist/cli/supervisor.cjs, which exists (the source's is only a name).
 const entry = (await import(new URL('../../dist/cli/entry.js', import.meta.url).href)) as {
   cliCommand(env: NodeJS.ProcessEnv): string;
-  onPath(command: string, test: (file: string) => boolean, env: NodeJS.ProcessEnv): boolean;
 };
 
 test('supervisor on PATH linked to this checkout is typed as supervisor; another one, or none, gives node and the path', async (t) => {
@@ -30,8 +30,13 @@ test('supervisor on PATH linked to this checkout is typed as supervisor; another
   assert.equal(entry.cliCommand({ PATH: empty }), byPath);
   assert.equal(entry.cliCommand({}), byPath);
   // A test that throws (a missing file) is a no, as is an empty PATH entry.
-  assert.equal(entry.onPath('supervisor', () => true, { PATH: `${empty}:` }), true, 'the test decides, even for a missing file');
-  assert.equal(entry.onPath('supervisor', () => { throw new Error('no'); }, { PATH: linked }), false);
+  assert.equal(onPath('supervisor', () => true, { PATH: `${empty}:` }), true, 'the test decides, even for a missing file');
+  assert.equal(onPath('supervisor', () => { throw new Error('no'); }, { PATH: linked }), false);
+  // Found as a shell finds a command: a path as it is, a name on PATH; a folder is no executable.
+  assert.equal(commandFound('supervisor', { PATH: `${empty}:${linked}` }), true);
+  assert.equal(commandFound('supervisor', { PATH: empty }), false);
+  assert.equal(commandFound(join(other, 'supervisor'), {}), true);
+  assert.equal(commandFound(linked, { PATH: dir }), false);
 });
 
 test('the built supervisor command runs as a program of its own, without node in front', async () => {
