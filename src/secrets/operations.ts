@@ -57,7 +57,13 @@ const tags = z
   .refine((t) => new Set(t).size === t.length, 'each tag once')
   .optional()
   .describe('Labels shown in list_secrets, e.g. db, prod');
-const expiresAt = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with its offset, e.g. 2030-01-01T00:00:00Z' }).nullable().optional().describe('When the credential expires (in the future); null clears. A new value without one drops a passed expiry');
+/** Shaped as a time with an offset, yet refused: a day or hour that does not exist (2030-02-29, 25:00). */
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const expiresAt = z.iso
+  .datetime({
+    offset: true,
+    error: (issue) => (typeof issue.input === 'string' && WITH_OFFSET.test(issue.input) ? 'is not a time on the calendar (a day or hour that does not exist)' : 'expected an ISO 8601 time with its offset, e.g. 2030-01-01T00:00:00Z'),
+  }).nullable().optional().describe('When the credential expires (in the future); null clears. A new value without one drops a passed expiry');
 const rotationIntervalDays = z.number().int().min(1).max(3650).nullable().optional().describe('Rotate this many days after a change; null clears');
 const toDate = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));
 

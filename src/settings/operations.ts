@@ -59,7 +59,7 @@ export const configOperations = [
     input: z.object({
       name,
       // A number or switch as JSON (portBlockSize: 50) is taken as the text the file would hold.
-      value: z.union([z.string().max(4096), z.number(), z.boolean()]).optional().describe('The new value, as in the config file; omit with unset'),
+      value: z.union([z.string().max(4096), z.number(), z.boolean()], { error: (issue) => (issue.input === null || typeof issue.input === 'object' ? 'expected text, a number or true/false (null is not a value; unset: true goes back to the default)' : undefined) }).optional().describe('The new value, as in the config file; omit with unset'),
       unset: z.boolean().default(false).describe('Remove it from the file (back to the default)'),
     }),
     output: z.object({ setting, file: z.string(), applied: z.enum(['live', 'restart', 'overridden']), message: z.string() }),

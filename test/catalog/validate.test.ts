@@ -19,7 +19,7 @@ const refusal = (schema: z.ZodType, raw: unknown): SupervisorError => {
 
 test('fifty thousand bad items: ten named, the rest counted', () => {
   const err = refusal(z.object({ ports: z.array(z.number()) }), { ports: Array.from({ length: 50_000 }, (_, i) => String(i)) });
-  assert.match(err.message, /^invalid input for toy_op: ports\.0: expected a number in decimal digits, such as 42; .*ports\.9: .*; and 49990 more problems$/);
+  assert.match(err.message, /^invalid input for toy_op: ports\.0: expected a number \(in JSON 42, not the text "42"; in a query string decimal digits\); .*ports\.9: .*; and 49990 more problems$/);
   assert.equal((err.details.fields as unknown[]).length, 10);
 });
 
@@ -30,7 +30,7 @@ test('text where a query string gives numbers and switches: only decimal digits 
   assert.equal(coerceText('boolean', 'yes'), 'yes');
   const schema = z.object({ port: z.number().int(), includeDeleted: z.boolean() });
   const err = refusal(schema, { port: coerceText('integer', '0x10'), includeDeleted: coerceText('boolean', 'yes') });
-  assert.equal(err.message, 'invalid input for toy_op: port: expected a number in decimal digits, such as 42; includeDeleted: expected true or false');
+  assert.equal(err.message, 'invalid input for toy_op: port: expected a number (in JSON 42, not the text "42"; in a query string decimal digits); includeDeleted: expected true or false (in JSON a boolean, not the text "true")');
 });
 
 test('suggestions: a typo gets the field, a name far longer or shorter than every field gets none', () => {
@@ -47,6 +47,19 @@ test('suggestions: a typo gets the field, a name far longer or shorter than ever
 test('a field left out is named as required, with the kind it takes', () => {
   const err = refusal(z.object({ path: z.string(), limit: z.number().optional() }), {});
   assert.equal(err.message, 'invalid input for toy_op: path: is required (expected string)');
+});
+
+test('a port, a time and a setting value: left out is required, text for a number is said, a day that does not exist is not called a missing offset, null is not a value', async () => {
+  const { portNumber } = await import('../../src/ports/range.js');
+  assert.equal(refusal(z.object({ port: portNumber }), {}).message, 'invalid input for toy_op: port: is required (expected number)');
+  assert.equal(refusal(z.object({ port: portNumber }), { port: '3105' }).message, 'invalid input for toy_op: port: a port is a whole number from 1 to 65535 (in JSON a number, not text)');
+  const { secretOperations } = await import('../../src/secrets/operations.js');
+  const setSecret = secretOperations.find((op) => op.name === 'set_secret')!;
+  assert.match(refusal(setSecret.input, { path: 'project/x/y', value: 'v', expiresAt: '2030-02-29T00:00:00Z' }).message, /expiresAt: is not a time on the calendar/);
+  assert.match(refusal(setSecret.input, { path: 'project/x/y', value: 'v', expiresAt: '2030-02-28' }).message, /expiresAt: expected an ISO 8601 time with its offset/);
+  const { configOperations } = await import('../../src/settings/operations.js');
+  const setSetting = configOperations.find((op) => op.name === 'set_setting')!;
+  assert.match(refusal(setSetting.input, { name: 'logLevel', value: null }).message, /value: expected text, a number or true\/false \(null is not a value; unset: true goes back to the default\)/);
 });
 
 test('two checks of one field that fail alike are one line, not the same sentence twice', () => {
