@@ -154,7 +154,7 @@ export const cloudflareOperations = [
       force,
       dryRun,
     }),
-    output: z.object({ created: z.boolean().describe('False when the route already existed (it is updated)'), ...syncOutcome.shape }),
+    output: z.object({ created: z.boolean().describe('False when the route already existed (it is updated); with dryRun, what would be'), ...syncOutcome.shape }),
     handler: async ({ svc, principal }, input) => {
       if ((input.service === undefined) === (input.port === undefined)) throw invalidInput('give exactly one of service (e.g. http://localhost:4001) or port');
       const service = input.service ?? `http://localhost:${input.port}`;
