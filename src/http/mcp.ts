@@ -73,9 +73,13 @@ export function registerMcpRoutes(app: FastifyInstance, core: AppCore): void {
   let loading: Promise<McpHandler> | undefined;
   const handlerOnce = () => (loading ??= createHandler(core));
 
+  // Sessions are stateless: no session to DELETE. A GET is checked (token, project, toolsets) like
+  // a message, which is how the stdio relay asks before it starts, and the SDK then declines it
+  // (405, Allow: POST: no stream, as MCP clients expect).
   app.route({
-    method: ['GET', 'POST', 'DELETE'],
+    method: ['GET', 'POST'],
     url: '/mcp/:project',
+    exposeHeadRoute: false,
     handler: async (request, reply) => {
       const parsed = projectName.safeParse((request.params as { project: string }).project);
       if (!parsed.success) throw invalidInput(`/mcp/<project>: ${parsed.error.issues[0]?.message}`);

@@ -7,7 +7,7 @@ import type { Principal } from '../core/principal.js';
 import { authenticate, localTokenOf } from './auth.js';
 import { DenialLog } from './denials.js';
 import { dashboardHeaders, dashboardHtml, faviconSvg } from './dashboard.js';
-import { jsonRpcParseError, registerMcpRoutes } from './mcp.js';
+import { jsonRpcError, jsonRpcParseError, registerMcpRoutes } from './mcp.js';
 import { openApiDocument } from './openapi.js';
 import { API_PREFIX } from '../catalog/operation.js';
 import { registerRestRoutes } from './rest.js';
@@ -127,6 +127,10 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (request.url.startsWith('/mcp/') && (isUnreadableBody(err) || (!(err instanceof SupervisorError) && err.statusCode === 400))) {
       return reply.status(400).send(jsonRpcParseError(err.message));
+    }
+    // As the MCP SDK answers it (415, a JSON-RPC error), not in the REST shape an MCP client cannot read.
+    if (request.url.startsWith('/mcp/') && err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send(jsonRpcError(-32000, 'Unsupported Media Type: send the body as application/json'));
     }
     const error = err instanceof SupervisorError ? err : fromFastifyError(err);
     // Errors from operations were logged by the invoker; log only what failed outside one, and a

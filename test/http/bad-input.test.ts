@@ -339,6 +339,24 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     }
   });
 
+  test('MCP: other methods get 405 naming the ones taken (no DELETE: sessions are stateless); a body not sent as JSON gets 415 with a JSON-RPC error', async () => {
+    const call = (method: string, headers: Record<string, string> = {}, body?: string) =>
+      fetch(new URL('/mcp/meta', daemon.url), { method, headers: { authorization: `Bearer ${daemon.adminToken}`, accept: 'application/json, text/event-stream', ...headers }, body });
+    for (const method of ['PUT', 'DELETE', 'HEAD']) {
+      const answer = await call(method);
+      assert.equal(answer.status, 405, method);
+      assert.equal(answer.headers.get('allow'), 'GET, POST', method);
+      if (method !== 'HEAD') assert.match(((await answer.json()) as { error: { message: string } }).error.message, /^\/mcp\/meta takes GET, POST, not /, method);
+    }
+    // A GET is checked like a message, then declined by the MCP server: no stream.
+    const get = await call('GET');
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    const text = await call('POST', { 'content-type': 'text/plain' }, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+    assert.equal(text.status, 415);
+    assert.deepEqual(await text.json(), { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Unsupported Media Type: send the body as application/json' } });
+  });
+
   test('MCP: JSON that is not a JSON-RPC message → HTTP 400 with a JSON-RPC error', async () => {
     const answer = await mcpPost(daemon.url, 'meta', daemon.adminToken, JSON.stringify({ hello: 'world' }));
     assert.equal(answer.status, 400, answer.text);
