@@ -115,7 +115,7 @@ export class TokenService {
    * returned `token` string is the only time the secret exists outside the caller.
    */
   async create(input: { name: string; project: string | null }, actor = 'system', projects?: Pick<ProjectLookup, 'hold'>): Promise<TokenInfo & { token: string }> {
-    if (input.project === META) throw invalidInput(`project "${META}" is the admin scope; create an admin token instead (--admin)`);
+    if (input.project === META) throw invalidInput(`project "${META}" is the admin scope; create an admin token instead (admin)`);
     const project = input.project;
     return this.db.transaction(async (tx) => {
       // In the inserting transaction: a project removed meanwhile must not leave a live token that
@@ -211,7 +211,7 @@ export class TokenService {
       if (row && !row.was_revoked) await this.audit.record({ actor, action: 'token.revoke', target: id, outcome: 'ok', detail: { name: row.name, scope: row.project ?? 'admin' } }, tx);
       return result;
     });
-    if (!rows[0]) throw notFound(`no token with id ${id}; \`supervisor token list\` shows them`);
+    if (!rows[0]) throw notFound(`no token with id ${id}; \`list_tokens\` shows them`);
     this.forget(id);
     return toInfo(rows[0]);
   }

@@ -60,11 +60,11 @@ export function parseServiceAccountKey(input: string | unknown, source = 'servic
       value = JSON.parse(input);
     } catch {
       // JSON.parse quotes the text around the error, which may be the private key.
-      throw keyError(source, [{ field: '(key)', message: 'is not valid JSON; give the whole key file as downloaded' }]);
+      throw keyError(source, [{ field: 'the key', message: 'is not valid JSON; give the whole key file as downloaded' }]);
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw keyError(source, [{ field: '(key)', message: 'must be a JSON object' }]);
+    throw keyError(source, [{ field: 'the key', message: 'must be a JSON object' }]);
   }
   const fields = value as Record<string, unknown>;
   const result = serviceAccountKeySchema.safeParse(fields);
@@ -72,7 +72,7 @@ export function parseServiceAccountKey(input: string | unknown, source = 'servic
   throw keyError(
     source,
     result.error.issues.map((issue) => {
-      const field = issue.path.join('.') || '(key)';
+      const field = issue.path.join('.') || 'the key';
       return { field, message: fields[field] === undefined ? 'is missing' : issue.message };
     }),
   );

@@ -55,6 +55,20 @@ for (const backend of testBackends()) {
       assert.deepEqual([count('SELECT * FROM tokens'), count('UPDATE tokens')], [1, 1]);
     });
 
+    test('refusals name the operation and the field, as REST and MCP callers call them; the CLI says its command and flag', async () => {
+      const { catalog } = await import('../../src/app.js');
+      const { describeCommands } = await import('../../src/cli/commands.js');
+      const { inCliTerms } = await import('../../src/cli/program.js');
+      const commands = describeCommands(catalog).commands;
+      const messageOf = async (work: Promise<unknown>) => ((await work.then(() => assert.fail('taken'), (err: Error) => err)) as Error).message;
+      const unknown = await messageOf(tokens.revoke('000000000000'));
+      assert.equal(unknown, 'no token with id 000000000000; `list_tokens` shows them');
+      assert.equal(inCliTerms(unknown, commands), 'no token with id 000000000000; `supervisor token list` shows them');
+      const meta = await messageOf(tokens.create({ name: 'x', project: 'meta' }));
+      assert.equal(meta, 'project "meta" is the admin scope; create an admin token instead (admin)');
+      assert.equal(inCliTerms(meta, commands), 'project "meta" is the admin scope; create an admin token instead (--admin)');
+    });
+
     test('a wrong secret is refused and revocation takes effect at once', async () => {
       const { token, id } = await tokens.create({ name: 'gone', project: 'consilio' });
       assert.equal(await tokens.verify(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`), undefined);

@@ -43,3 +43,10 @@ test('a call Google refused once and the retry answered: a warning line, or with
   assert.equal(stderr.warnings.length, 1);
   assert.match(stderr.warnings[0]!, /^google api call failed \(.*\); retrying$/);
 });
+
+test('a key that is not JSON (an empty stdin) is said as the key, not as a --key flag the command does not have', async () => {
+  const refused = await runCli(['gcloud', 'add-account', 'empty'], { env, stdin: 'not json' });
+  assert.equal(refused.code, 1, describeResult(refused));
+  assert.match(refused.stderr, /is not a usable service-account key: the key is not valid JSON; give the whole key file as downloaded/);
+  assert.doesNotMatch(refused.stderr, /--key/);
+});

@@ -79,8 +79,8 @@ describe('service-account key', () => {
 
   test('text that is not JSON is refused without quoting it (JSON.parse would)', () => {
     const broken = JSON.stringify(key).replace('"private_key_id"', 'private_key_id');
-    const err = refused(broken, '(key)');
+    const err = refused(broken, 'the key');
     assert.match(err.message, /not valid JSON/);
-    refused('[]', '(key)');
+    refused('[]', 'the key');
   });
 });
