@@ -227,11 +227,14 @@ async function readTextFile(cmd: CommandSpec, path: string, stdin: Stdin): Promi
 
 function parseJsonInput(cmd: CommandSpec, text: string | undefined): Record<string, unknown> {
   if (text === undefined) throw usageError(cmd, '--input needs a JSON object');
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch (err) {
     throw usageError(cmd, `--input must be a JSON object (${jsonSyntaxReason(err)})`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw usageError(cmd, `--input must be a JSON object, such as '{"name":"value"}' (it is ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`})`);
+  }
+  return parsed as Record<string, unknown>;
 }

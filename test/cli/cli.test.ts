@@ -172,7 +172,8 @@ describe('supervisor CLI', () => {
       { what: 'a value starting with -- (a PEM key) without =', args: ['secrets', 'set', 'project/cli/pem', '--value', '-----BEGIN PRIVATE KEY-----'], message: /^(?![\s\S]*BEGIN)[\s\S]*--value needs a value; a value that starts with -- is written --value=<value> \(one word: quote it\)/ },
       { what: '--limit abc', args: ['secrets', 'list', 'project/cli/', '--limit', 'abc'], message: /--limit must be a whole number, not "abc"/ },
       { what: 'too many arguments', args: ['secrets', 'get', 'project/cli/a', 'project/cli/b'], message: /too many arguments: "project\/cli\/b" \(expected <path>\)/ },
-      { what: '--input that is not a JSON object', args: ['secrets', 'get', '--input', '[1]'], message: /--input must be a JSON object/ },
+      { what: '--input that is not a JSON object', args: ['secrets', 'get', '--input', '[1]'], message: /--input must be a JSON object, such as '\{"name":"value"\}' \(it is an array\)/ },
+      { what: '--input null', args: ['secrets', 'get', '--input', 'null'], message: /--input must be a JSON object, such as '\{"name":"value"\}' \(it is null\)/ },
       // Node's message quotes the text around the error, here the value: none of it is shown.
       { what: '--input whose JSON is broken inside a value', args: ['secrets', 'set', '--input', '{"path":"project/cli/leak","value":hunter2LEAK}'], message: /^(?![\s\S]*hunter2)[\s\S]*--input must be a JSON object \(an unexpected character\)/ },
     ];
