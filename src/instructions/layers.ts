@@ -177,7 +177,11 @@ export async function writeLayerFile(input: WriteLayerInput): Promise<{ path: st
     const listed = unknown.map((u) => `{{${u.name}}} on line ${u.line}`).join(', ');
     throw invalidInput(`${input.name} uses unknown placeholders: ${listed}. ${knownPlaceholdersHint()}`, { unknown });
   }
-  const target = await resolveInside(...whereToWrite(input));
+  const target = await resolveInside(...whereToWrite(input)).catch((err: unknown) => {
+    // A shared layer before the root was made: say what makes it.
+    if (input.layer === 'project' || !(err instanceof SupervisorError) || err.code !== 'not_found') throw err;
+    throw new SupervisorError('not_found', `${err.message}; \`init_instructions\` creates it with the starter layers`, err.details);
+  });
   const current = target.stats ? await describingFsErrors('read', target.shown, () => readFile(target.path, 'utf8')) : undefined;
   if (current === input.text) return { path: target.shown, status: 'unchanged' };
   await describingFsErrors('write', target.shown, async () => {

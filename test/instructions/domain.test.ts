@@ -385,10 +385,12 @@ for (const backend of testBackends()) {
   });
 }
 
-test('the root defaults to <data dir>/instructions', async (t) => {
+test('the root defaults to <data dir>/instructions; a layer written before init is told what makes the root', async (t) => {
   const s = await openTestServices('pglite');
   t.after(() => s.close());
-  const answer = await new LocalInvoker(s, adminPrincipal('test-admin'), 'internal').invoke('init_instructions', {});
+  const admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
+  await assertRejects(admin.invoke('write_instruction_layer', { layer: 'core', name: '05-x.md', text: 'x\n' }), 'not_found', /^instructions root .* does not exist; `init_instructions` creates it with the starter layers$/);
+  const answer = await admin.invoke('init_instructions', {});
   assert.equal(answer.root, join(s.home, 'instructions'));
   assert.ok((answer.created as string[]).every((path) => path.startsWith(join(s.home, 'instructions', '.supervisor-'))));
 });
