@@ -296,7 +296,7 @@ for (const backend of testBackends()) {
         ],
         ['gcloud_delete_vm', { project: 'vm-host', zone: ZONE, instanceName: 'web' }, /^confirm: deleting VM web/],
         ['gcloud_remove_account', { account: 'vm-host' }, /^confirm: /],
-        ['gcloud_add_account', { account: 'broken', key: '{"type": "service_account", "private_key": "-----BEGIN' }, /key is not a usable service-account key: \(key\) is not valid JSON/],
+        ['gcloud_add_account', { account: 'broken', key: '{"type": "service_account", "private_key": "-----BEGIN' }, /key is not a usable service-account key: the key is not valid JSON/],
         ['gcloud_add_account', { account: 'broken', key: JSON.stringify({ ...alpha.key, token_uri: 'http://evil.example.com/token' }) }, /token_uri must be an https URL/],
         ['gcloud_add_account', { account: 'Bad Name', key: '{}' }, /account: must be 1-40 lowercase/],
       ];
