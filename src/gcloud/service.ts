@@ -480,7 +480,10 @@ export class GcloudService {
    */
   private async acrossAccounts<T>(project: string | undefined, read: (account: Account) => Promise<T>): Promise<{ results: T[]; failed: AccountFailure[] }> {
     if (project) return { results: [await read(await this.accounts.resolve(project))], failed: [] };
-    const outcomes = await mapLimit(await this.everyProject(), this.deps.settings.gcloudConcurrency, async (account): Promise<{ result: T } | { failure: AccountFailure }> => {
+    const accounts = await this.everyProject();
+    // An empty answer would read as "no VMs", when there is nothing to look in.
+    if (accounts.length === 0) throw new SupervisorError('not_configured', 'no Google Cloud account is stored yet, so there is nothing to look in; add one with gcloud_add_account (a service-account JSON key)');
+    const outcomes = await mapLimit(accounts, this.deps.settings.gcloudConcurrency, async (account): Promise<{ result: T } | { failure: AccountFailure }> => {
       try {
         return { result: await read(account) };
       } catch (err) {

@@ -382,3 +382,19 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+for (const backend of testBackends()) {
+  describe(`gcloud with no account stored [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let f: DomainFixture;
+    before(async () => {
+      f = await openDomain(backend);
+    });
+    after(() => f?.close());
+
+    test('health and cost of every account say there is none and how to add one, instead of an empty answer', async () => {
+      for (const [tool, input] of [['gcloud_vm_health', {}], ['gcloud_cost', {}]] as const) {
+        await assertRejects(f.call(tool, input), 'not_configured', /^no Google Cloud account is stored yet, so there is nothing to look in; add one with gcloud_add_account/);
+      }
+    });
+  });
+}
