@@ -87,10 +87,13 @@ export function localTime(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** A time field: named at, …At or …By (rotateBy), holding an ISO date. */
+/** A time field: named at, from, to, …At or …By (rotateBy), holding an ISO date. */
 function isTime(name: string, value: unknown): value is string {
-  return typeof value === 'string' && (name === 'at' || /(At|By)$/.test(name)) && /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value));
+  return typeof value === 'string' && (TIME_NAMES.has(name) || /(At|By)$/.test(name)) && /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value));
 }
+
+/** Field names that are times by themselves: a moment, or the ends of a window (vm health, vm history). */
+const TIME_NAMES = new Set(['at', 'from', 'to']);
 
 type Mode = 'cell' | 'wide' | 'long';
 
@@ -233,7 +236,8 @@ function keyValues(obj: Row, style: Style, skip: Set<string>, indent = '', label
   const width = Math.max(0, ...entries.map(([, label]) => label.length)) + 2;
   const lines: string[] = [];
   for (const [key, label, value] of entries) {
-    if (isRow(value)) {
+    // An empty object (a VM without labels) is one line saying so, not a heading over nothing.
+    if (isRow(value) && Object.keys(value).length > 0) {
       lines.push(`${indent}${label}:`, ...keyValues(value, style, new Set(), `${indent}  `));
     } else if (Array.isArray(value) && value.some(isRow)) {
       const rows = value as Row[];

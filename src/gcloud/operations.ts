@@ -199,7 +199,7 @@ export const gcloudOperations = [
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/gcloud/vm/resize' },
-    cli: { command: ['vm', 'resize'], args: ['project', 'zone', 'instanceName', 'newMachineType'] },
+    cli: { command: ['vm', 'resize'], args: ['project', 'zone', 'instanceName', 'newMachineType'], formats: { before: 'usd', after: 'usd', changeUsd: 'usd' } },
     input: z.object({ ...vmRef, newMachineType: machineType.describe('e.g. e2-standard-4'), dryRun }),
     output: z.object({
       dryRun: z.boolean(),

@@ -50,3 +50,16 @@ test('a key that is not JSON (an empty stdin) is said as the key, not as a --key
   assert.match(refused.stderr, /is not a usable service-account key: the key is not valid JSON; give the whole key file as downloaded/);
   assert.doesNotMatch(refused.stderr, /--key/);
 });
+
+test('VM answers read as the rest of the CLI: times local and relative, money in dollars, an empty list of labels a dash', async () => {
+  const history = await runCli(['vm', 'history', 'host', ZONE, 'web'], { env });
+  assert.equal(history.code, 0, describeResult(history));
+  assert.match(history.stdout, /^from: +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(1d ago\)$/m);
+  assert.match(history.stdout, /^to: +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(now\)$/m);
+  const resize = await runCli(['vm', 'resize', 'host', ZONE, 'web', 'e2-standard-4', '--dry-run'], { env });
+  assert.equal(resize.code, 0, describeResult(resize));
+  assert.match(resize.stdout, /^ {2}before: +\$\d+\.\d{2}$/m);
+  assert.match(resize.stdout, /^ {2}changeUsd: +\$\d+\.\d{2}$/m);
+  const get = await runCli(['vm', 'get', 'host', ZONE, 'web'], { env });
+  assert.match(get.stdout, /^labels: +-$/m);
+});
