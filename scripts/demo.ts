@@ -10,8 +10,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { cliByPath } from '../src/core/cli-path.js';
 import { adminPrincipal } from '../src/core/principal.js';
 import { LocalInvoker } from '../src/catalog/local-invoker.js';
 import { loadConfig } from '../src/app.js';
@@ -31,7 +31,6 @@ const SERVICES = [
 const HAND_WRITTEN = { hostname: 'legacy.example.com', service: 'http://localhost:8080' };
 
 const once = process.argv.slice(2).includes('--once') || process.env.DEMO_ONCE === '1';
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface IngressRule {
   hostname?: string;
@@ -150,16 +149,16 @@ async function main(): Promise<void> {
   //    and one run of the auto-scaler.
   const scaled = await autoscaleDemo(invoker, google);
 
-  const cli = join(repoRoot, 'dist', 'cli', 'main.js');
   const lines = [
     '',
-    'Supervisor demo: the real daemon against a fake Cloudflare API, all on 127.0.0.1.',
+    'Supervisor demo: the real daemon against a fake Cloudflare API and a fake Google Cloud, all on 127.0.0.1.',
     '',
     `  Daemon:           ${daemon.url}  (dashboard at /, REST under /api/v1, MCP under /mcp/<project>)`,
     `  Admin token:      ${adminToken}`,
     `  Data dir:         ${home}  (temporary, removed on exit)`,
     `  Fake Cloudflare:  ${fake.url}  (token ${DEMO.token}, zones ${DEMO.zones.join(', ')})`,
     `  Tunnel:           ${sync.tunnelId}  (CNAME target ${sync.tunnelId}.cfargotunnel.com)`,
+    `  Fake Google:      ${google.computeRootUrl}  (account ${GCLOUD.account}, VM ${GCLOUD.vm} in ${GCLOUD.zone})`,
     '',
     `Project ${PROJECT}'s ports with hostnames:`,
     ...allocated.map((a) => `  ${a.service.padEnd(4)} port ${a.port}  ${a.hostname}`),
@@ -175,7 +174,8 @@ async function main(): Promise<void> {
     '',
     'Try it from another shell (SUPERVISOR_HOME makes the CLI find this daemon):',
     `  export SUPERVISOR_HOME=${home}`,
-    `  alias supervisor='node ${cli}'`,
+    // The command package.json installs (npm link), as the README names it.
+    `  alias supervisor='${cliByPath()}'`,
     '  supervisor tunnel sync --plan',
     `  supervisor tunnel add docs.demo.example.com --port ${nextPort}`,
     '  supervisor dns list',

@@ -19,9 +19,10 @@ function shownDefault(def: SettingDef): string {
 export function settingsTable(domains: readonly SettingsTable[]): string {
   const rows = [['core', CORE_SETTINGS] as const, ...domains.map((d) => [d.id, d.settings ?? {}] as const)].flatMap(([owner, spec]) =>
     // A setting the config file may not hold has no file key: only its variable sets it.
-    Object.entries(spec).map(([name, def]) => `| \`${def.env}\` | ${def.notSettable ? '—' : `\`${name}\``} | ${owner} | ${cell(shownDefault(def))} | ${cell(def.doc)} |`),
+    // Applies: a live setting is used by the running daemon as soon as it is set; the others at its next start.
+    Object.entries(spec).map(([name, def]) => `| \`${def.env}\` | ${def.notSettable ? '—' : `\`${name}\``} | ${owner} | ${cell(shownDefault(def))} | ${def.live ? 'at once' : 'restart'} | ${cell(def.doc)} |`),
   );
-  return ['| Environment variable | File key | Domain | Default | Meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| Environment variable | File key | Domain | Default | Applies | Meaning |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** The README's toolsets table: each domain's id, what it is for, where it is on by default, its tools. */

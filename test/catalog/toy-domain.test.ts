@@ -49,7 +49,7 @@ describe('a toy domain added to the domain list', () => {
 
   test('its setting is loaded and documented', () => {
     assert.deepEqual(app.loadConfig(env()).domains.toy, { toyGreeting: 'hej' });
-    assert.match(settingsTable(domains), /\| `SUPERVISOR_TOY_GREETING` \| `toyGreeting` \| toy \| `hello` \| What the toy domain says first\. \|/);
+    assert.match(settingsTable(domains), /\| `SUPERVISOR_TOY_GREETING` \| `toyGreeting` \| toy \| `hello` \| restart \| What the toy domain says first\. \|/);
   });
 
   test('its migration ran, and its service got the service it needs', async () => {
