@@ -75,7 +75,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     const url = httpUrl(config.host, port);
     services.listeningAt(url);
     const build = buildId();
-    await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken, ...(build ? { build } : {}) });
+    await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken, ...(build ? { build } : {}), ...(config.configFile ? { configFile: config.configFile } : {}) });
     const portProblem = await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');
     // Last, once nothing can fail: a start that fails (its port taken) must not make the token it never shows.

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Invoker } from '../catalog/invoker.js';
 import { dataDir, daemonTarget as findDaemon, refusedTokenInEnvTerms, type DaemonTarget } from '../core/daemon-info.js';
 import { SupervisorError } from '../core/errors.js';
@@ -29,8 +30,12 @@ export async function openCliConnection(source: CliSource, options: { project?: 
   const project = options.project && options.project !== 'meta' ? options.project : undefined;
   // Read from the manifest only for a call that goes unanswered.
   const readsOnly = async (name: string) => (await source.manifest()).commands.some((c) => c.name === name && c.readOnly);
-  const throughDaemon = (d: DaemonTarget) =>
-    inProject({ invoker: inEnvTerms(new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project, readsOnly }), env), close: async () => undefined }, project);
+  const throughDaemon = (d: DaemonTarget) => {
+    // The daemon answers from its own config file: one this shell names is not read (config set would write the daemon's).
+    const named = env.SUPERVISOR_CONFIG ? resolve(env.SUPERVISOR_CONFIG) : undefined;
+    if (named && d.configFile && named !== d.configFile) options.onLog?.(`SUPERVISOR_CONFIG names ${named}, but this command goes through the running daemon, which reads ${d.configFile}`);
+    return inProject({ invoker: inEnvTerms(new HttpInvoker({ baseUrl: d.url, token: d.token, project: options.project, readsOnly }), env), close: async () => undefined }, project);
+  };
   const daemon = await daemonTarget(env);
   if (daemon) return throughDaemon(daemon);
   const [app, { connectLocal, refuseTokenWithoutDaemon }] = await Promise.all([source.app(), import('./connect.js')]);

@@ -22,6 +22,8 @@ export interface DaemonInfo {
   token: string;
   /** The build it runs (version.ts buildId); absent when it runs from sources. */
   build?: string;
+  /** The config file it reads: a client with another SUPERVISOR_CONFIG is told its own is not the one used. */
+  configFile?: string;
 }
 
 export const daemonInfoDir = (home: string) => join(home, 'daemons');
@@ -29,7 +31,7 @@ export const daemonInfoFile = (home: string, pid: number) => join(daemonInfoDir(
 
 function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  const { pid, processStart, url, token, home, build } = value as Record<string, unknown>;
+  const { pid, processStart, url, token, home, build, configFile } = value as Record<string, unknown>;
   if (!Number.isInteger(pid) || typeof url !== 'string' || !/^https?:\/\//.test(url) || typeof token !== 'string' || token === '') return undefined;
   if (processStart !== undefined && typeof processStart !== 'string') return undefined;
   if (home !== undefined && typeof home !== 'string') return undefined;
@@ -41,6 +43,7 @@ function asDaemonInfo(value: unknown): DaemonInfo | undefined {
     ...(home === undefined ? {} : { home }),
     // An unexpected build is not worth refusing the daemon over: it is only not told.
     ...(typeof build === 'string' ? { build } : {}),
+    ...(typeof configFile === 'string' ? { configFile } : {}),
   };
 }
 
@@ -52,6 +55,8 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
 export interface DaemonTarget {
   url: string;
   token: string;
+  /** The config file of a daemon found in the data dir (not one named by SUPERVISOR_URL). */
+  configFile?: string;
 }
 
 /**
@@ -69,7 +74,7 @@ export async function daemonTarget(env: NodeJS.ProcessEnv, home: string): Promis
     return { url: env.SUPERVISOR_URL.replace(/\/$/, ''), token };
   }
   const info = await readDaemonInfo(home);
-  return info && { url: info.url.replace(/\/$/, ''), token: token ?? info.token };
+  return info && { url: info.url.replace(/\/$/, ''), token: token ?? info.token, ...(info.configFile ? { configFile: info.configFile } : {}) };
 }
 
 /**

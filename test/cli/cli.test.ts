@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockDataDir } from '../../src/core/datadir.js';
@@ -14,6 +14,17 @@ import { assertCliBuilt, cliEnv, describeResult, parseJson, runCli, startCli, us
 
 describe('supervisor CLI', () => {
   const t = useCliDaemon();
+
+  test("a SUPERVISOR_CONFIG other than the running daemon's is said to be unused: the daemon answers from its own file", async () => {
+    const other = join(t.dir, 'other-config.yaml');
+    await writeFile(other, 'logLevel: error\n');
+    const r = await runCli(['config', 'get', 'logLevel'], { env: { ...t.env, SUPERVISOR_CONFIG: other } });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stderr, new RegExp(`^supervisor: warning: SUPERVISOR_CONFIG names ${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, but this command goes through the running daemon, which reads .*config\\.yaml$`, 'm'));
+    // The daemon's own file named: nothing to say.
+    const same = await runCli(['config', 'get', 'logLevel'], { env: { ...t.env, SUPERVISOR_CONFIG: join(t.daemon.home, 'config.yaml') } });
+    assert.equal(same.stderr, '', describeResult(same));
+  });
 
   describe('help', () => {
     test('--help lists every command and exits 0', async () => {
