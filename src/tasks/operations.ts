@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IDEMPOTENT_WRITE, operationsOf, READ, WRITE, type CliSpec } from '../catalog/operation.js';
 import { complexity, description, errorText, estimateOutput, PIV_TYPE_PREFIX, project, statsOutput, taskId, taskOutput, taskType } from './schemas.js';
-import { forbidden } from '../core/errors.js';
+import { invalidInput } from '../core/errors.js';
 import type { TaskService } from './service.js';
 
 /** Durations read as 2h 03m, not 7380000; the success rate as a percentage. */
@@ -23,7 +23,7 @@ export const taskOperations = [
     handler: async ({ svc, principal }, input) => {
       // The loop's own types are timed by the loop; a hand-made piv_run would count in its estimates.
       if (input.type.startsWith(PIV_TYPE_PREFIX)) {
-        throw forbidden(`type: ${PIV_TYPE_PREFIX}* types are the PIV loop's own, recorded as it runs; name your work another type (e.g. implement, bug_fix)`, { field: 'type' });
+        throw invalidInput(`type: ${PIV_TYPE_PREFIX}* types are the PIV loop's own, recorded as it runs; name your work another type (e.g. implement, bug_fix)`, { field: 'type' });
       }
       const { task, created } = await svc.start(principal, input);
       return { ...task, created };

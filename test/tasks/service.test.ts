@@ -43,7 +43,7 @@ for (const backend of testBackends()) {
       await assertRejects(admin.invoke('start_task', { type: 'review', project: 'alpah' }), 'not_found', /^no project alpah; /);
       // The PIV loop's own types are its to record: a hand-made piv_run would count in its estimates.
       for (const type of ['piv_run', 'piv_implement']) {
-        await assertRejects(admin.invoke('start_task', { type, project: 'alpha' }), 'forbidden', /^type: piv_\* types are the PIV loop's own, recorded as it runs; name your work another type/);
+        await assertRejects(admin.invoke('start_task', { type, project: 'alpha' }), 'invalid_input', /^type: piv_\* types are the PIV loop's own, recorded as it runs; name your work another type/);
       }
       assert.equal((await admin.invoke('estimate_task', { type: 'piv_run', project: 'alpha' })).type, 'piv_run', 'still estimated');
     });
