@@ -1,5 +1,5 @@
 import type { Principal } from '../core/principal.js';
-import { invalidInput } from '../core/errors.js';
+import { notFound } from '../core/errors.js';
 import type { Endpoint } from './domain.js';
 import { API_PREFIX, type Operation } from './operation.js';
 
@@ -30,10 +30,10 @@ export class Catalog {
     return this.byName.get(name);
   }
 
-  /** The operation, or the `invalid_input` every interface gives for a name it does not know. */
+  /** The operation, or `not_found` for a name it does not know (REST's `/call/<name>` answers 404, as for an unknown route). */
   require(name: string): Operation {
     const op = this.byName.get(name);
-    if (!op) throw invalidInput(`unknown operation "${name}"; tools/list (MCP), GET ${API_PREFIX}/openapi.json or \`supervisor --help\` list them`);
+    if (!op) throw notFound(`unknown operation "${name}"; tools/list (MCP), GET ${API_PREFIX}/openapi.json or \`supervisor --help\` list them`);
     return op;
   }
 

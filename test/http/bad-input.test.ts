@@ -303,6 +303,11 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     assert.match(call.message, /^\/api\/v1\/call\/get_secret takes POST, not GET/);
   });
 
+  test('REST: POST /call/<name> of an operation that does not exist → 404 not_found naming it and where the list is, as an unknown route', async () => {
+    const error = expectError(await rest.request('POST', 'call/no_such_operation', { json: {} }), 404, 'not_found');
+    assert.match(error.message, /^unknown operation "no_such_operation"; .*openapi\.json/);
+  });
+
   test('REST: streamed progress for an operation that does not exist → its error status, not a 200 stream', async () => {
     const unknown = await rest.request('POST', 'call/no_such_operation', { json: {}, headers: { accept: 'application/x-ndjson' } });
     assert.ok(unknown.status >= 400 && unknown.status < 500, `${unknown.status}: ${unknown.text}`);

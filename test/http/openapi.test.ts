@@ -72,7 +72,7 @@ describe(`OpenAPI document [${backend}]`, () => {
     assert.equal(refused.status, 400);
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /port: a port is a whole number from 1 to 65535/);
     assert.equal((await call('check_port', { port: 3200 })).status, 200);
-    assert.equal((await call('no_such_tool', {})).status, 400);
+    assert.equal((await call('no_such_tool', {})).status, 404);
   });
 
   test('GET and DELETE take their inputs as query parameters, PUT and POST as a JSON body', () => {
