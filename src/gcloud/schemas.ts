@@ -1,21 +1,24 @@
-// Inputs and answers of the gcloud operations. Checks that JSON Schema cannot show cheaply are
-// refinements (they cost no tool-list tokens); every one names its field.
+// Inputs and answers of the gcloud operations. Name shapes are patterns, which OpenAPI shows and
+// the MCP tool list leaves out (mcp/server.ts UNLISTED); checks JSON Schema cannot show (a known
+// region) are refinements. Every one names its field.
 import { z } from 'zod';
 import { projectName } from '../core/names.js';
 import { MACHINE_TYPES, zoneProblem } from './catalog.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const named = (what: string) => (v: string) => NAME.test(v) || `must be ${what}: lowercase letters, digits and -, starting with a letter, at most 63`;
+const named = (what: string) => `must be ${what}: lowercase letters, digits and -, starting with a letter, at most 63`;
 const check = (test: (v: string) => true | string) => (v: string, ctx: z.RefinementCtx) => {
   const result = test(v);
   if (result !== true) ctx.addIssue({ code: 'custom', message: result });
 };
+const ZONE_SHAPE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
-export const accountName = z.string().describe('Account name').superRefine(check((v) => /^[a-z][a-z0-9-]{0,39}$/.test(v) || 'must be 1-40 lowercase letters, digits and -, starting with a letter'));
-export const project = z.string().describe('Account or project id').superRefine(check(named('an account name or project id')));
-export const zone = z.string().describe('Zone').superRefine(check((v) => zoneProblem(v) ?? true));
-export const instanceName = z.string().describe('VM').superRefine(check(named('a VM name')));
-export const machineType = z.string().superRefine(check((v) => /^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$/.test(v) || 'must be a machine type such as e2-standard-2'));
+export const accountName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits and -, starting with a letter').describe('Account name');
+export const project = z.string().regex(NAME, named('an account name or project id')).describe('Account or project id');
+// The shape by pattern; a region that does not exist by refinement (a shape the pattern refused is not said twice).
+export const zone = z.string().regex(ZONE_SHAPE, 'must be a zone such as us-central1-a').describe('Zone').superRefine(check((v) => !ZONE_SHAPE.test(v) || (zoneProblem(v) ?? true)));
+export const instanceName = z.string().regex(NAME, named('a VM name')).describe('VM');
+export const machineType = z.string().regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$/, 'must be a machine type such as e2-standard-2');
 export const confirm = z.boolean().optional().describe('Must be true');
 
 const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
@@ -78,7 +81,10 @@ export const rules = z
     }
   });
 
-/** A supervisor project's name (checked by refinement: a pattern would cost tool-list tokens). */
+/**
+ * A supervisor project's name, by refinement: attachTo takes it or null, and with a pattern
+ * zod lists a nullable string as anyOf, which costs tool-list tokens.
+ */
 export const supervisorProject = z.string().superRefine(check((v) => projectName.safeParse(v).success || 'must be a project name: 1-40 lowercase letters, digits and -, starting with a letter'));
 
 // ---- answers -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ const backend: Backend = testBackends().includes('postgres') && !(await skipReas
 
 interface OpenApiOperation {
   operationId: string;
-  parameters?: Array<{ name: string; in: string; required: boolean }>;
+  parameters?: Array<{ name: string; in: string; required: boolean; schema?: Json }>;
   requestBody?: { content: { 'application/json': { schema: Json } } };
   responses: Record<string, { content: { 'application/json': { schema: Json } } }>;
 }
@@ -73,6 +73,13 @@ describe(`OpenAPI document [${backend}]`, () => {
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /port: a port is a whole number from 1 to 65535/);
     assert.equal((await call('check_port', { port: 3200 })).status, 200);
     assert.equal((await call('no_such_tool', {})).status, 404);
+  });
+
+  test("a VM's name, zone and account carry their patterns here, which the MCP tool list leaves out", () => {
+    const params = new Map((operation('/gcloud/vm', 'GET').parameters ?? []).map((p) => [p.name, p.schema ?? {}]));
+    for (const name of ['project', 'zone', 'instanceName']) assert.equal(typeof params.get(name)?.pattern, 'string', name);
+    const body = operation('/gcloud/vm/resize', 'POST').requestBody!.content['application/json'].schema as { properties: Record<string, Json> };
+    assert.equal(typeof body.properties.newMachineType?.pattern, 'string');
   });
 
   test('GET and DELETE take their inputs as query parameters, PUT and POST as a JSON body', () => {
