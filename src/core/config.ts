@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLError } from 'yaml';
 import { z } from 'zod';
 import { invalidInput } from './errors.js';
-import { bindHostSetting, httpUrlSetting, postgresUrlSetting } from './setting-schemas.js';
+import { bindHostSetting, postgresUrlSetting } from './setting-schemas.js';
 import { defineSettings, parseSetting, rawSetting, readSettings, type SettingSources, type SettingsSpec, type SettingValues } from './settings.js';
 
 /**
@@ -21,7 +21,7 @@ export const CORE_SETTINGS = defineSettings({
     doc: 'Data dir: embedded database, master key file, daemon lock and address.',
     notSettable: 'home (SUPERVISOR_HOME) is where the config file lives, so it cannot be set in it; set the variable instead',
   },
-  databaseUrl: { env: 'DATABASE_URL', schema: postgresUrlSetting.optional(), default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.', sensitive: true },
+  databaseUrl: { env: 'DATABASE_URL', schema: z.string().url().optional(), whenSet: postgresUrlSetting, default: undefined, doc: 'PostgreSQL connection string; unset means the embedded PGlite database in the data dir.', sensitive: true },
   databaseStatementTimeoutMs: {
     env: 'SUPERVISOR_DATABASE_STATEMENT_TIMEOUT_MS',
     schema: z.coerce.number().int().min(100).max(3_600_000),
@@ -34,12 +34,14 @@ export const CORE_SETTINGS = defineSettings({
     default: 10,
     doc: 'PostgreSQL: most pooled connections a daemon opens; it opens two more for notifications and one per lock it holds. Lower it for a role with a CONNECTION LIMIT.',
   },
-  host: { env: 'SUPERVISOR_HOST', schema: bindHostSetting, default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
+  host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), whenSet: bindHostSetting, default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
   port: { env: 'SUPERVISOR_PORT', schema: z.coerce.number().int().min(0).max(65535), default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },
   publicUrl: {
     env: 'SUPERVISOR_PUBLIC_URL',
-    schema: httpUrlSetting
-      .refine((u) => !/[?#]/.test(u), 'must be an http(s) URL without a query or fragment')
+    schema: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u) && !/[?#]/.test(u), 'must be an http(s) URL without a query or fragment')
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
     default: undefined,

@@ -7,7 +7,7 @@ import { writeFileAtomic } from './files.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { Logger } from './log.js';
 import { withoutPassword } from './masked-url.js';
-import { parseSetting, settingPath, type SettingDef } from './settings.js';
+import { parseSetting, parseSettingToSet, settingPath, type SettingDef } from './settings.js';
 import { unsetKeepingComments, yamlText } from './yaml-unset.js';
 
 export interface SettingView {
@@ -149,7 +149,8 @@ export class SettingsStore {
   async set(name: string, value: string | null): Promise<SetOutcome> {
     const entry = this.find(name);
     if (entry.def.notSettable) throw invalidInput(entry.def.notSettable);
-    const parsed = parseSetting(entry.name, entry.def, value ?? entry.def.default);
+    // The default is not checked by whenSet: unset goes back to it whatever it is.
+    const parsed = value === null ? parseSetting(entry.name, entry.def, entry.def.default) : parseSettingToSet(entry.name, entry.def, value);
     // A read-modify-write of the whole file: two at once (the daemon serves requests side by side) would each write back the file without the other's change.
     await FILE_WRITES.run(this.file, async () => {
       const text = await readFile(this.file, 'utf8').catch(() => '');

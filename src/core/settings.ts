@@ -27,6 +27,12 @@ export interface SettingDef<S extends z.ZodType = z.ZodType> {
   sensitive?: boolean;
   /** Why `set_setting` refuses it, and how it is set instead (the data dir itself, the master key). */
   notSettable?: string;
+  /**
+   * A stricter check `set_setting` adds to `schema`, for values the daemon would find wrong only
+   * later. Not applied to what a config file or the environment already holds: an upgrade must
+   * not stop a daemon over a value an earlier version took (nor `config set` from repairing it).
+   */
+  whenSet?: z.ZodType;
 }
 
 export type SettingsSpec = Record<string, SettingDef>;
@@ -59,6 +65,14 @@ export function parseSetting(name: string, def: SettingDef, raw: unknown, from: 
   const result = def.schema.safeParse(raw);
   if (!result.success) throw invalidInput(`setting ${name} (${from}) is invalid: ${reasonOf(result.error.issues[0], raw)}`);
   return result.data;
+}
+
+/** A value `set_setting` is about to write: `schema`, then the stricter `whenSet`. */
+export function parseSettingToSet(name: string, def: SettingDef, raw: unknown): unknown {
+  const parsed = parseSetting(name, def, raw);
+  const stricter = def.whenSet?.safeParse(raw);
+  if (stricter && !stricter.success) throw invalidInput(`setting ${name} (${def.env}) is invalid: ${reasonOf(stricter.error.issues[0], raw)}`);
+  return parsed;
 }
 
 /**

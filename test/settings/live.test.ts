@@ -215,6 +215,24 @@ describe('a path setting left unset', () => {
 });
 
 describe('settings written at once', () => {
+  test('values an earlier version took, now refused when set, still load from the config file and can be unset', async () => {
+    const { loadConfig, DOMAINS } = await import('../../src/app.js');
+    const { SettingsStore } = await import('../../src/core/settings-store.js');
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-older-values-'));
+    try {
+      await writeFile(join(home, 'config.yaml'), 'cloudflareApiUrl: ftp://example.invalid/api\ncloudflaredConfig: cloudflared/config.yml\nhost: localhost\n');
+      const config = loadConfig({ SUPERVISOR_HOME: home });
+      const store = new SettingsStore(config, DOMAINS);
+      assert.equal((await store.get('cloudflareApiUrl')).value, 'ftp://example.invalid/api');
+      await assert.rejects(store.set('cloudflareApiUrl', 'ftp://other.invalid/api'), /must be an http:\/\/ or https:\/\/ URL/);
+      await store.set('cloudflareApiUrl', null);
+      await store.set('cloudflaredConfig', null);
+      assert.equal(await readFile(join(home, 'config.yaml'), 'utf8'), 'host: localhost\n');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   test('eight set_setting calls served side by side all land in the config file (each reads, changes and writes it whole)', () =>
     inOwnHome(async (store) => {
       const one = store();
