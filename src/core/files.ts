@@ -92,10 +92,10 @@ export async function removeFileDurably(path: string): Promise<void> {
 
 /**
  * Removes temp files a killed writer left in `dir` (only those of the given file
- * names, or all when `names` is omitted). Call it only while no writer can be
- * running, i.e. under the lock the writers take.
+ * names, or those `names` accepts, or all when it is omitted). Call it only while no
+ * writer can be running, i.e. under the lock the writers take.
  */
-export async function removeStrayTempFiles(dir: string, names?: readonly string[]): Promise<void> {
+export async function removeStrayTempFiles(dir: string, names?: readonly string[] | ((name: string) => boolean)): Promise<void> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -105,7 +105,7 @@ export async function removeStrayTempFiles(dir: string, names?: readonly string[
   }
   const stray = entries.filter((entry) => {
     const target = TEMP_NAME.exec(entry)?.[1];
-    return target !== undefined && (names === undefined || names.includes(target));
+    return target !== undefined && (names === undefined || (typeof names === 'function' ? names(target) : names.includes(target)));
   });
   await Promise.all(stray.map((entry) => rm(join(dir, entry), { force: true })));
   if (stray.length > 0) await syncDir(dir);

@@ -10,6 +10,7 @@ import { resolveInside } from '../core/inside.js';
 import { LAYER_DIRS } from './layers.js';
 import { CHECKOUT_DIR_MODE, CHECKOUT_FILE_MODE } from './modes.js';
 import { addedRuns } from './line-diff.js';
+import { escapePlaceholders } from './placeholders.js';
 import { contentHash } from './block.js';
 import type { WrittenBlocks } from './written-blocks.js';
 import type { FilePlan } from './plan.js';
@@ -57,22 +58,29 @@ async function generatedBody(project: InstructionProject, plan: FilePlan, blocks
  * Writes the lines added by hand to `.claude-specific/adopted-<date>.md` (`adopted-<date>_<hhmmss>.md`
  * after the day's first). Lines are compared with the text the block was generated with, so
  * layer text changed since is neither taken for the person's nor reported removed by hand.
- * Without that text on record they are compared with what the block would contain now, and the
- * answer says the adopted file may hold old layer text.
+ * Without that text on record they are compared with what the block would contain now: the
+ * edited file is kept as a backup, and the answer says to review both.
  */
 async function adoptEdits(clock: Clock, project: InstructionProject, edited: FilePlan[], blocks: WrittenBlocks): Promise<KeptEdits> {
   const result: KeptEdits = { backups: [], warnings: [] };
   const added: string[] = [];
-  let guessed = false;
+  const guessed: string[] = [];
   for (const plan of edited) {
     const base = await generatedBody(project, plan, blocks);
-    guessed ||= base === undefined;
     const diff = addedRuns(base ?? plan.output.body, plan.editedBody ?? '');
-    // Blank lines around an addition are layout, not instructions: files are joined with one.
-    added.push(...diff.added.map((run) => run.replace(/^(?:[ \t]*\n)+|(?:\n[ \t]*)+$/g, '')).filter((run) => run.trim() !== ''));
+    // A line the block is given anyway (a layer now says the same, or an adoption cut short already
+    // holds it) is not adopted twice. Blank lines around an addition are layout, not instructions:
+    // files are joined with one.
+    const given = new Set(plan.output.body.split('\n').filter((line) => line.trim() !== ''));
+    const own = (run: string) => run.split('\n').filter((line) => !given.has(line)).join('\n');
+    added.push(...diff.added.map((run) => own(run).replace(/^(?:[ \t]*\n)+|(?:\n[ \t]*)+$/g, '')).filter((run) => run.trim() !== ''));
+    if (base === undefined) {
+      // Compared with a guess, a difference may be the person's or the layers': the file is kept whole.
+      guessed.push(await backupFile(clock, plan));
+      continue;
+    }
     // A line the person took out comes back only if the layers still give it.
-    const now = new Set(plan.output.body.split('\n'));
-    const back = diff.removed.filter((line) => line.trim() !== '' && now.has(line)).length;
+    const back = diff.removed.filter((line) => line.trim() !== '' && given.has(line)).length;
     if (back === 0) continue;
     const backup = await backupFile(clock, plan);
     result.backups.push(backup);
@@ -80,13 +88,13 @@ async function adoptEdits(clock: Clock, project: InstructionProject, edited: Fil
       `${back} generated line(s) removed by hand from ${plan.target.shown} come back: a project layer can only add text; change the layer they come from (the edited file is in ${backup})`,
     );
   }
-  if (added.length > 0) {
-    result.adopted = await writeAdopted(clock, project, added);
-    if (guessed) {
-      result.warnings.push(
-        `the text the block was generated with is not on record (written by an older version), so the edit was compared with what the layers give now: text a layer has dropped since may be in ${result.adopted}; review it`,
-      );
-    }
+  if (added.length > 0) result.adopted = await writeAdopted(clock, project, added);
+  if (guessed.length > 0) {
+    result.backups.push(...guessed);
+    result.warnings.push(
+      'the text the block was generated with is not on record (written by an earlier version, or older than the bodies kept), so the edit was compared with what the layers and facts give now: ' +
+        `${result.adopted ? `lines that changed since may be in ${result.adopted}, and ` : ''}lines removed by hand come back; the edited file is kept in ${guessed.join(', ')}: review ${result.adopted ? 'them' : 'it'}`,
+    );
   }
   return result;
 }
@@ -99,7 +107,7 @@ async function writeAdopted(clock: Clock, project: InstructionProject, added: st
   const dir = dirname(probe.path);
   await describingFsErrors('create', dir, () => makeDirectory(dir, CHECKOUT_DIR_MODE));
   // The text was rendered output: braces in it are literal, not placeholders.
-  const text = `${added.join('\n\n').replace(/\{\{/g, '\\{{')}\n`;
+  const text = `${escapePlaceholders(added.join('\n\n'))}\n`;
   const first = join(dir, `adopted-${date}.md`);
   if (await describingFsErrors('create', first, () => createFileExclusive(first, text, CHECKOUT_FILE_MODE))) return first;
   // Layers are assembled in name order: a later adoption that day is named by its time after "_",

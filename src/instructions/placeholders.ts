@@ -86,6 +86,12 @@ export const PLACEHOLDERS: Record<string, Placeholder> = {
 /** `{{ name }}`, optionally escaped with a backslash; no braces or line breaks inside. */
 const PATTERN = /\\?\{\{([^{}\n]*)\}\}/g;
 
+/**
+ * `text` as layer text that renders back to exactly `text`: each `{{…}}` the renderer would take
+ * for a placeholder (or an escaped one) gets a backslash; other braces stay as they are.
+ */
+export const escapePlaceholders = (text: string): string => text.replace(PATTERN, (match) => `\\${match}`);
+
 export interface UnknownPlaceholder {
   name: string;
   line: number;

@@ -79,8 +79,25 @@ export async function planProject(inputs: PlanInputs, project: InstructionProjec
   );
   // Turned off: the block goes after CLAUDE.md has the text again, so nothing imports a file without it.
   if (!agentsMd && agents) files.push(await planRemoval(agents, { ...assembly.outputs[0]!, file: 'AGENTS.md' }));
+  refuseOneFileTwice(files, await resolveInside(project.directory, 'AGENTS.md', 'project directory'));
   const warnings = [...lintRepeats(assembly.layers), ...files.flatMap((f) => lintLength(f.target.shown, f.after ?? f.before))];
   return { project, files, warnings };
+}
+
+/**
+ * CLAUDE.md and AGENTS.md that are one file (a link from one to the other): each gets its own
+ * text, so every run would write one over the other, and a check would never find them current.
+ */
+function refuseOneFileTwice(files: FilePlan[], agents: ResolvedFile): void {
+  // AGENTS.md counts even when it is not written: with it off, its block is taken out again by the next run.
+  const targets = files.some((f) => f.file === 'AGENTS.md') ? files.map((f) => f.target) : [...files.map((f) => f.target), agents];
+  const [first, second] = targets.filter((t, i) => targets.some((u, j) => j !== i && u.path === t.path));
+  if (!first || !second) return;
+  throw invalidInput(
+    `${first.shown} and ${second.shown} are one file (${first.path}): a link joins them, and each is written with its own text. ` +
+      'Make CLAUDE.md a file of its own; to give other agents the same instructions, regenerate with agentsMd: true, and CLAUDE.md imports AGENTS.md',
+    { path: first.path },
+  );
 }
 
 interface AgentsBlock {

@@ -2,7 +2,7 @@
 // updated, unchanged, refused (why) or failed (why). A failure in one project never stops
 // the others; an unchanged project is not written at all (its files keep their mtime).
 import { rm } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { removeStrayTempFiles, writeFileLike } from '../core/files.js';
 import type { KeyedLock } from '../core/keyed-lock.js';
@@ -66,8 +66,13 @@ export async function regenerateInstructions(
 async function regenerateProject(ctx: InstructionsContext, shared: SharedLayers, project: InstructionProject, onHandEdit: OnHandEdit): Promise<RegenerateResult> {
   const inputs = { shared, facts: ctx.facts };
   let plan = await planProject(inputs, project);
-  // A write killed midway (kill -9) left its temp file in the checkout, where git shows it.
-  for (const file of plan.files) await removeStrayTempFiles(dirname(file.target.path), [basename(file.target.path)]);
+  // A write killed midway (kill -9) left its temp file in the checkout, where git shows it: of a
+  // managed file, of its backup, or of an adopted edit.
+  for (const file of plan.files) {
+    const name = basename(file.target.path);
+    await removeStrayTempFiles(dirname(file.target.path), (n) => n === name || (n.startsWith(`${name}.`) && n.endsWith('.bak')));
+  }
+  await removeStrayTempFiles(join(project.directory, LAYER_DIRS.project), (n) => /^adopted-.+\.md$/.test(n));
   const refusal = refusalOf(plan, onHandEdit);
   if (refusal) return { project: project.name, status: 'refused', reason: refusal, warnings: plan.warnings };
 
@@ -79,14 +84,20 @@ async function regenerateProject(ctx: InstructionsContext, shared: SharedLayers,
     const refusedNow = refusalOf(plan, onHandEdit);
     if (refusedNow) return { project: project.name, status: 'refused', reason: refusedNow, warnings: [...kept.warnings, ...plan.warnings] };
   }
-  // The hand-edited files were kept above, so they are rewritten along with the stale ones.
-  const editedNames = new Set(edited.map((f) => f.file));
-  const toWrite = plan.files.filter((f) => f.state === 'stale' || f.state === 'missing' || (f.state === 'hand-edited' && editedNames.has(f.file)));
-  for (const file of toWrite) await writePlanned(file);
-  // Recorded once written (or found current, as a block written by an older version is): a later adopt compares a hand edit to it.
+  // The hand-edited files were kept above, so they are rewritten along with the stale ones; one
+  // edited again meanwhile (a person saving while this ran) is refused, not overwritten unkept.
+  const editedBodies = new Map(edited.map((f) => [f.file, f.editedBody]));
+  const changed = plan.files.find((f) => f.state === 'hand-edited' && editedBodies.has(f.file) && editedBodies.get(f.file) !== f.editedBody);
+  if (changed) {
+    return { project: project.name, status: 'refused', reason: `${changed.target.shown} was edited again while its edit was being kept; nothing more was written: run it again`, warnings: [...kept.warnings, ...plan.warnings] };
+  }
+  const toWrite = plan.files.filter((f) => f.state === 'stale' || f.state === 'missing' || (f.state === 'hand-edited' && editedBodies.has(f.file)));
+  // Recorded before the write (and found current, as a block written by an older version is): a later
+  // adopt compares a hand edit to it, also when this process dies between the write and the record.
   for (const file of plan.files) {
     if (!file.deletes && (file.state === 'current' || toWrite.includes(file))) await ctx.blocks.record(project.name, file.file, file.output.body);
   }
+  for (const file of toWrite) await writePlanned(file);
   const warnings = [...kept.warnings, ...plan.warnings];
   if (toWrite.length === 0) return { project: project.name, status: 'unchanged', warnings };
   return {

@@ -137,8 +137,10 @@ export class InstructionsService {
     // A project with no diff to show says why in the patch too: the CLI prints only the patch.
     const patch = rows
       .map((row) => {
-        const notes = [row.reason && `# no diff: ${row.reason}`, row.refused && `# regenerate refuses this as it is (${row.refused}); the diff is what overwrite would write`].filter(Boolean);
         const diff = diffs.get(row.project) ?? '';
+        // A malformed file has no diff: overwrite refuses it too.
+        const refusal = row.refused && `# regenerate refuses this as it is (${row.refused})${diff === '' ? '' : '; the diff is what overwrite would write'}`;
+        const notes = [row.reason && `# no diff: ${row.reason}`, refusal].filter(Boolean);
         return diff === '' && notes.length === 0 ? '' : `# ${row.project} (${directories.get(row.project) ?? 'no directory'})\n${notes.map((n) => `${n}\n`).join('')}${diff}`;
       })
       .join('');

@@ -6,11 +6,14 @@ import type { ManagedFileName } from './assemble.js';
 import { contentHash } from './block.js';
 
 export interface WrittenBlocks {
-  /** The body written into `file` whose hash is `hash`, if it is the one on record. */
+  /** The body written into `file` whose hash is `hash`, if it is one on record. */
   body(project: string, file: ManagedFileName, hash: string): Promise<string | undefined>;
-  /** Records the body now in `file` (written now, or found current). */
+  /** Records a body about to be written into `file` (or found there, current). */
   record(project: string, file: ManagedFileName, body: string): Promise<void>;
 }
+
+/** Bodies kept per file: enough for the branches a checkout is switched between. */
+const KEPT_PER_FILE = 20;
 
 export class DbWrittenBlocks implements WrittenBlocks {
   constructor(
@@ -25,11 +28,15 @@ export class DbWrittenBlocks implements WrittenBlocks {
 
   async record(project: string, file: ManagedFileName, body: string): Promise<void> {
     // A body already on record is not written again: a regeneration of unchanged projects writes nothing.
-    await this.db.query(
-      `INSERT INTO instruction_blocks (project, file, hash, body, written_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (project, file) DO UPDATE SET hash = EXCLUDED.hash, body = EXCLUDED.body, written_at = EXCLUDED.written_at
-       WHERE instruction_blocks.hash <> EXCLUDED.hash`,
+    const { rowCount } = await this.db.query(
+      `INSERT INTO instruction_blocks (project, file, hash, body, written_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project, file, hash) DO NOTHING`,
       [project, file, contentHash(body), body, this.clock.now()],
+    );
+    if (!rowCount) return;
+    await this.db.query(
+      `DELETE FROM instruction_blocks WHERE project = $1 AND file = $2
+         AND hash NOT IN (SELECT hash FROM instruction_blocks WHERE project = $1 AND file = $2 ORDER BY written_at DESC, hash LIMIT $3)`,
+      [project, file, KEPT_PER_FILE],
     );
   }
 }

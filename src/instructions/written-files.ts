@@ -4,7 +4,7 @@ import { MANAGED_FILES } from './assemble.js';
 import { LAYER_DIRS } from './layers.js';
 import { MCP_CONFIG_FILE } from './mcp-config.js';
 
-/** `CLAUDE.md.20260101-120000.bak` (or `…_2.bak`; earlier builds wrote `…-2.bak`): the copy of a hand-edited file kept by an overwrite (hand-edits.ts). */
+/** `CLAUDE.md.20260101-120000.bak` (or `…_002.bak`; earlier builds wrote `…-2.bak`, `…_2.bak`): the copy of a hand-edited file kept by an overwrite (hand-edits.ts). */
 const BACKUP = new RegExp(`^(${MANAGED_FILES.map((f) => f.replace('.', '\\.')).join('|')})\\.\\d{8}-\\d{6}([-_]\\d+)?\\.bak$`);
 
 /**

@@ -122,4 +122,11 @@ test('diff says why it shows nothing (an unknown placeholder) and exits 1; a han
   assert.equal(edited.code, 0, describeResult(edited));
   assert.match(edited.stdout, /^# cli-b \(.*\)\n# regenerate refuses this as it is \(.*\); the diff is what overwrite would write\n--- a\/CLAUDE\.md/);
   assert.match(edited.stdout, /^-Name: edited by hand$/m);
+  // Without its end marker the file is malformed: refused, and no overwrite preview is promised.
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.replace(/^<!-- supervisor-instructions:end -->$/m, ''));
+  const malformed = await cli(['instructions', 'diff', 'cli-b']);
+  assert.match(malformed.stdout, /^# regenerate refuses this as it is \(.*\)$/m);
+  assert.doesNotMatch(malformed.stdout, /overwrite would write/);
+  await writeFile(file, text);
 });

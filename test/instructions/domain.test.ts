@@ -183,6 +183,27 @@ for (const backend of testBackends()) {
       assert.deepEqual((await s.db.query('SELECT file FROM instruction_blocks WHERE project = $1', ['dropped'])).rows, []);
     });
 
+    test('a hand edit on a block older than the last regeneration (a branch checked out again) adopts only the edit: earlier bodies stay on record', async () => {
+      await addProject('branched');
+      await admin.invoke('write_instruction_layer', { layer: 'project', project: 'branched', name: 'rules.md', text: 'Keep this rule.\n\nDrop this rule later.\n' });
+      await admin.invoke('regenerate_instructions', { project: 'branched' });
+      const file = join(host.dir('branched'), 'CLAUDE.md');
+      const onBranch = (await readFile(file, 'utf8')).replace('Keep this rule.', 'Keep this rule.\n\nBranch line.');
+      // Meanwhile the layer drops a line, and the block is regenerated twice more.
+      await admin.invoke('write_instruction_layer', { layer: 'project', project: 'branched', name: 'rules.md', text: 'Keep this rule.\n' });
+      await admin.invoke('regenerate_instructions', { project: 'branched' });
+      await admin.invoke('write_instruction_layer', { layer: 'project', project: 'branched', name: 'more.md', text: 'One more rule.\n' });
+      await admin.invoke('regenerate_instructions', { project: 'branched' });
+      await writeFile(file, onBranch);
+
+      const row = rowOf(await admin.invoke('regenerate_instructions', { project: 'branched', adopt: true }), 'branched');
+
+      assert.equal(row.status, 'updated');
+      assert.deepEqual(row.warnings, []);
+      assert.equal(await readFile(row.adopted!, 'utf8'), 'Branch line.\n');
+      assert.doesNotMatch(await host.claude('branched'), /Drop this rule later/);
+    });
+
     test('AGENTS.md is a remembered per-project choice; removing the project removes the choice, its checkout keeps it', async () => {
       await addProject('agents');
       const first = await admin.invoke('regenerate_instructions', { project: 'agents', agentsMd: true });

@@ -18,17 +18,16 @@ export const CORE = {
 };
 export const META = { '00-meta.md': '## Meta only\n\nYou run sync_tunnel for every project.\n' };
 
-/** The bodies a database would keep (DbWrittenBlocks), in memory: the tree has no database. */
+/** The bodies a database would keep (DbWrittenBlocks, by project, file and hash), in memory: the tree has no database. */
 export class MemoryWrittenBlocks implements WrittenBlocks {
   readonly bodies = new Map<string, string>();
 
   async body(project: string, file: string, hash: string): Promise<string | undefined> {
-    const body = this.bodies.get(`${project}/${file}`);
-    return body !== undefined && contentHash(body) === hash ? body : undefined;
+    return this.bodies.get(`${project}/${file}/${hash}`);
   }
 
   async record(project: string, file: string, body: string): Promise<void> {
-    this.bodies.set(`${project}/${file}`, body);
+    this.bodies.set(`${project}/${file}/${contentHash(body)}`, body);
   }
 }
 

@@ -3,7 +3,7 @@
 // nothing, and hand edits inside a block are never lost.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
 import { count, inside, makeTree, MemoryWrittenBlocks, outside } from './fixture.js';
@@ -69,11 +69,17 @@ describe('regenerate all', () => {
     // What writeFileAtomic leaves when its process dies between writing the temp file and the rename.
     await writeFile(join(dir, '.CLAUDE.md.0123456789ab.tmp'), '');
     await writeFile(join(dir, '.notes.md.0123456789ab.tmp'), 'not ours to remove');
+    // And those of a backup, and of an adopted edit in the project's layer folder.
+    await writeFile(join(dir, '.CLAUDE.md.20260304-050607.bak.0123456789ab.tmp'), '');
+    await mkdir(join(dir, '.claude-specific'), { recursive: true });
+    await writeFile(join(dir, '.claude-specific', '.adopted-2026-03-04.md.0123456789ab.tmp'), '');
+    await writeFile(join(dir, '.claude-specific', '.own.md.0123456789ab.tmp'), 'not ours to remove');
 
     const report = await regenerateInstructions(tree.ctx, tree.projects);
 
     assert.equal(report.counts.unchanged, 3);
     assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), ['.notes.md.0123456789ab.tmp']);
+    assert.deepEqual((await readdir(join(dir, '.claude-specific'))).filter((f) => f.endsWith('.tmp')), ['.own.md.0123456789ab.tmp']);
   });
 
   test('an existing file keeps its mode; a new one is 0644', async (t) => {
@@ -176,7 +182,7 @@ describe('hand edits', () => {
       await adopt();
     }
     const text = await readFile(file, 'utf8');
-    assert.match(text, /sources=[^ ]*,project\/adopted-2026-03-04\.md,project\/adopted-2026-03-04_093000\.md,project\/adopted-2026-03-04_210000\.md,project\/adopted-2026-03-04_210000_2\.md /);
+    assert.match(text, /sources=[^ ]*,project\/adopted-2026-03-04\.md,project\/adopted-2026-03-04_093000\.md,project\/adopted-2026-03-04_210000\.md,project\/adopted-2026-03-04_210000_002\.md /);
     const at = ['Second edit.', 'Third edit.', 'Fourth edit.'].map((edit) => text.indexOf(edit));
     assert.ok(text.indexOf(EDIT) < at[0]! && at[0]! < at[1]! && at[1]! < at[2]!, 'the edits in the order they were made');
   });
@@ -217,7 +223,7 @@ describe('hand edits', () => {
     await writeFile(file, edited);
     const second = await regenerateInstructions(tree.ctx, [tree.projects[1]!], { onHandEdit: 'overwrite' });
     const again = second.results[0]!;
-    assert.match(again.status === 'updated' ? again.backups[0]! : '', /CLAUDE\.md\.20260304-050607_2\.bak$/);
+    assert.match(again.status === 'updated' ? again.backups[0]! : '', /CLAUDE\.md\.20260304-050607_002\.bak$/);
     assert.deepEqual((await readdir(tree.dir('alpha'))).filter((n) => n.endsWith('.bak')).length, 2);
   });
 
@@ -298,7 +304,96 @@ describe('hand edits', () => {
     assert.equal(alpha.status, 'updated');
     if (alpha.status !== 'updated') return;
     assert.match(await readFile(alpha.adopted!, 'utf8'), /Read credentials with/, 'compared with the text generated now, the dropped line looks added');
-    assert.match(alpha.warnings.join('\n'), /the text the block was generated with is not on record .* text a layer has dropped since may be in .*adopted-2026-03-04\.md; review it/);
+    assert.match(alpha.warnings.join('\n'), /the text the block was generated with is not on record .*: lines that changed since may be in .*adopted-2026-03-04\.md, and lines removed by hand come back; the edited file is kept in .*CLAUDE\.md\.20260304-050607\.bak: review them$/);
+    assert.equal(alpha.backups.length, 1);
+    assert.equal(alpha.warnings.length, 1, 'no separate claim of lines removed by hand: the base is a guess');
+  });
+
+  test('an adoption cut short (the adopted file written, CLAUDE.md not yet) is not adopted twice when run again', async (t) => {
+    const { tree, file } = await editedTree(t);
+    // What a kill -9 between the two writes leaves: the adopted file, and CLAUDE.md still edited.
+    await mkdir(join(tree.dir('alpha'), '.claude-specific'), { recursive: true });
+    await writeFile(join(tree.dir('alpha'), '.claude-specific', 'adopted-2026-03-04.md'), `${EDIT}\n`);
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated');
+    assert.equal(alpha.status === 'updated' ? alpha.adopted : 'none', undefined, 'nothing new to adopt');
+    assert.equal(count(await readFile(file, 'utf8'), EDIT), 1);
+    assert.deepEqual(await readdir(join(tree.dir('alpha'), '.claude-specific')), ['adopted-2026-03-04.md']);
+  });
+
+  test('a line changed by hand the way a layer then changed it too is not adopted: the block holds it once', async (t) => {
+    const { tree, file } = await editedTree(t);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('by exact path.', 'by EXACT path.'));
+    await writeFile(tree.corePath('20-secrets.md'), (await readFile(tree.corePath('20-secrets.md'), 'utf8')).replace('by exact path.', 'by EXACT path.'));
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated');
+    if (alpha.status !== 'updated') return;
+    assert.equal(await readFile(alpha.adopted!, 'utf8'), `${EDIT}\n`);
+    assert.equal(count(await readFile(file, 'utf8'), 'by EXACT path.'), 1);
+  });
+
+  test('adopted text with braces comes back exactly as written, and the project still regenerates', async (t) => {
+    const { tree, file } = await editedTree(t);
+    const braces = ['Render raw HTML with {{{body}}} in templates.', 'Half {{open} and {{ {nested} }} and {{{{four}}}}.', 'Literal \\{{escaped}} here.'];
+    await writeFile(file, (await readFile(file, 'utf8')).replace('## Secrets', `${braces.join('\n')}\n\n## Secrets`));
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated', JSON.stringify(alpha));
+    const text = await readFile(file, 'utf8');
+    for (const line of braces) assert.ok(text.includes(line), line);
+    assert.deepEqual((await regenerateInstructions(tree.ctx, tree.projects)).counts, { updated: 0, unchanged: 3, refused: 0, failed: 0 });
+  });
+
+  test('a hand edit made on a block older than the last regeneration (a branch checked out again) adopts only the edit', async (t) => {
+    const { tree, file, edited } = await editedTree(t);
+    // The edit waits on a branch while the layers change and the block is regenerated.
+    await writeFile(file, (await readFile(file, 'utf8')).replace(`${EDIT}\n\n`, ''));
+    await writeFile(tree.corePath('20-secrets.md'), '## Secrets\n\n{{secrets.paths}}\n');
+    await regenerateInstructions(tree.ctx, tree.projects);
+    await writeFile(file, edited);
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated');
+    if (alpha.status !== 'updated') return;
+    assert.equal(await readFile(alpha.adopted!, 'utf8'), `${EDIT}\n`);
+    assert.deepEqual([alpha.backups, alpha.warnings], [[], []]);
+  });
+
+  test('a file edited again while its edit is being adopted is refused, not overwritten', async (t) => {
+    const { tree, file } = await editedTree(t);
+    let calls = 0;
+    // The second reading of the facts is the plan made after the adopted file is written: a person saves then.
+    const ctx = { ...tree.ctx, facts: async (p: { name: string }) => {
+      if (p.name === 'alpha' && ++calls === 2) await writeFile(file, (await readFile(file, 'utf8')).replace('## Secrets', 'Saved meanwhile.\n\n## Secrets'));
+      return tree.facts.get(p.name)!;
+    } };
+
+    const alpha = (await regenerateInstructions(ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'refused');
+    assert.match(alpha.status === 'refused' ? alpha.reason : '', /was edited again while its edit was being kept; nothing more was written: run it again/);
+    assert.match(await readFile(file, 'utf8'), /Saved meanwhile\./);
+  });
+
+  test('CLAUDE.md that is a link to AGENTS.md is refused, naming the one file, instead of written twice every run', async (t) => {
+    const tree = await makeTree(t);
+    const dir = tree.dir('beta');
+    await writeFile(join(dir, 'AGENTS.md'), '# Beta agents\n');
+    await rm(join(dir, 'CLAUDE.md'), { force: true });
+    await symlink('AGENTS.md', join(dir, 'CLAUDE.md'));
+    for (const agentsMd of [false, true]) {
+      const projects = tree.projects.map((p) => (p.name === 'beta' ? { ...p, agentsMd } : p));
+      const beta = (await regenerateInstructions(tree.ctx, projects)).results.find((r) => r.project === 'beta')!;
+      assert.equal(beta.status, 'failed', `agentsMd ${agentsMd}`);
+      assert.match(beta.status === 'failed' ? beta.reason : '', /(CLAUDE|AGENTS)\.md and .*(AGENTS|CLAUDE)\.md are one file .*: a link joins them/);
+    }
+    assert.equal(await readFile(join(dir, 'AGENTS.md'), 'utf8'), '# Beta agents\n');
   });
 
   test('doubled markers are refused whatever the flag, naming the file', async (t) => {
