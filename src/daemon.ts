@@ -8,7 +8,7 @@ import type { Clock } from './core/clock.js';
 import { openDatabase } from './core/open-db.js';
 import { buildHttpServer } from './http/server.js';
 import { DOMAINS, openApp, type SupervisorApp } from './app.js';
-import { buildId } from './version.js';
+import { buildInfo } from './version.js';
 
 export interface RunningDaemon {
   url: string;
@@ -74,8 +74,8 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = httpUrl(config.host, port);
     services.listeningAt(url);
-    const build = buildId();
-    await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken, ...(build ? { build } : {}), ...(config.configFile ? { configFile: config.configFile } : {}) });
+    const build = buildInfo();
+    await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken, ...(build ? { build: build.id, ...(build.builtAt ? { builtAt: build.builtAt } : {}) } : {}), ...(config.configFile ? { configFile: config.configFile } : {}) });
     const portProblem = await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');
     // Last, once nothing can fail: a start that fails (its port taken) must not make the token it never shows.

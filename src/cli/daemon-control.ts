@@ -5,7 +5,7 @@ import { processStart, stillRuns } from '../core/process-info.js';
 import { dataDir } from './connection.js';
 import type { Output } from './program.js';
 import { FIELD_WITH_JSON, UsageError } from './usage-error.js';
-import { buildId } from '../version.js';
+import { buildId, buildInfo } from '../version.js';
 
 /** Seconds a process has run, from /proc (clock ticks since boot; Linux uses 100 a second). */
 function uptimeSeconds(pid: number): number | undefined {
@@ -37,7 +37,7 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
   }
 }
 
-export const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'build', 'currentBuild', 'home', 'others'];
+export const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'build', 'builtAt', 'currentBuild', 'home', 'others'];
 
 /**
  * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one
@@ -77,10 +77,17 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
 }
 
 /** The build row, from the status's own verdict (currentBuild) rather than comparing again. */
-function buildRow({ build, currentBuild }: { build: string | null; currentBuild: boolean | null }): string {
+function buildRow({ build, currentBuild, builtAt }: { build: string | null; currentBuild: boolean | null; builtAt?: string }): string {
   if (build === null) return '-';
   if (currentBuild !== false) return build;
-  return `${build}, not this command's (${buildId()}): it started before the code was rebuilt (npm install) and runs the old code; restart it (\`supervisor daemon stop\`, then start it)`;
+  const own = buildInfo();
+  const head = `${build}, not this command's (${own?.id})`;
+  // Which is the newer, by when each was built: a daemon left running across npm install, or a command from an older checkout.
+  const older = builtAt && own?.builtAt ? (builtAt < own.builtAt ? 'daemon' : 'command') : undefined;
+  if (older === 'command') return `${head}: this command is from an older build than the daemon; use the newer checkout's supervisor`;
+  const restart = 'restart it (`supervisor daemon stop`, then start it)';
+  if (older === 'daemon') return `${head}: it started before the code was rebuilt (npm install) and runs the old code; ${restart}`;
+  return `${head}: if this command's code is the newer (npm install since the daemon started), ${restart}`;
 }
 
 /** Whether the daemon runs this command's build; null when either is unknown (run from sources). */
@@ -101,8 +108,9 @@ async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
     ready: ready?.status === 'ready',
     version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,
     build: info.build ?? null,
-    /** False when the daemon runs another build than this command: it started before a rebuild (npm install) and runs the old code. */
+    /** False when the daemon runs another build than this command: it started before a rebuild (npm install), or the command is from another checkout. */
     currentBuild: currentBuild(info.build),
+    ...(info.builtAt ? { builtAt: info.builtAt } : {}),
     home,
     others: others.map((o) => ({ pid: o.pid, url: o.url })),
   };

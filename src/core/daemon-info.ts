@@ -22,6 +22,8 @@ export interface DaemonInfo {
   token: string;
   /** The build it runs (version.ts buildId); absent when it runs from sources. */
   build?: string;
+  /** When that build was made: whether a command's build is older or newer than the daemon's. */
+  builtAt?: string;
   /** The config file it reads: a client with another SUPERVISOR_CONFIG is told its own is not the one used. */
   configFile?: string;
 }
@@ -31,7 +33,7 @@ export const daemonInfoFile = (home: string, pid: number) => join(daemonInfoDir(
 
 function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  const { pid, processStart, url, token, home, build, configFile } = value as Record<string, unknown>;
+  const { pid, processStart, url, token, home, build, builtAt, configFile } = value as Record<string, unknown>;
   if (!Number.isInteger(pid) || typeof url !== 'string' || !/^https?:\/\//.test(url) || typeof token !== 'string' || token === '') return undefined;
   if (processStart !== undefined && typeof processStart !== 'string') return undefined;
   if (home !== undefined && typeof home !== 'string') return undefined;
@@ -43,6 +45,7 @@ function asDaemonInfo(value: unknown): DaemonInfo | undefined {
     ...(home === undefined ? {} : { home }),
     // An unexpected build is not worth refusing the daemon over: it is only not told.
     ...(typeof build === 'string' ? { build } : {}),
+    ...(typeof builtAt === 'string' ? { builtAt } : {}),
     ...(typeof configFile === 'string' ? { configFile } : {}),
   };
 }

@@ -159,13 +159,21 @@ describe('the daemon as a service', () => {
     const current = parseJson(await runCli(['daemon', 'status', '--json'], { env }));
     assert.deepEqual([current.build, current.currentBuild], [own, true]);
 
-    // What the daemon file says once `npm install` has rebuilt dist/ under it.
+    // What the daemon file says once `npm install` has rebuilt dist/ under it: an older build.
     const file = join(home, 'daemons', `${daemon.child.pid}.json`);
-    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), build: '0123456789ab' }));
+    const info = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...info, build: '0123456789ab', builtAt: '2000-01-01T00:00:00.000Z' }));
     const stale = await runCli(['daemon', 'status'], { env });
     assert.equal(stale.code, 0, describeResult(stale));
     assert.match(stale.stdout, new RegExp(`^build: +0123456789ab, not this command's \\(${own}\\): it started before the code was rebuilt .*restart it`, 'm'));
     assert.equal((await runCli(['daemon', 'status', '-f', 'currentBuild'], { env })).stdout, 'false');
+    // A command from an older checkout than the daemon's is told so, not to restart the newer daemon.
+    await writeFile(file, JSON.stringify({ ...info, build: '0123456789ab', builtAt: '2999-01-01T00:00:00.000Z' }));
+    const older = await runCli(['daemon', 'status'], { env });
+    assert.match(older.stdout, /^build: +0123456789ab, not this command's \(\w+\): this command is from an older build than the daemon; use the newer checkout's supervisor$/m);
+    // Without the times (a daemon of an earlier version), neither is said to be the newer.
+    await writeFile(file, JSON.stringify({ ...info, build: '0123456789ab', builtAt: undefined }));
+    assert.match((await runCli(['daemon', 'status'], { env })).stdout, /^build: +0123456789ab, not this command's \(\w+\): if this command's code is the newer/m);
     daemon.child.kill('SIGTERM');
     assert.equal((await daemon.result).code, 0);
   });
