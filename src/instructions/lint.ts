@@ -14,6 +14,14 @@ export function lintLength(shown: string, text: string): string[] {
 }
 
 /**
+ * Layer files with no text: write_instruction_layer refuses to empty one, but a file emptied by
+ * hand (or by an earlier version) takes its section out of every project without a word.
+ */
+export function lintEmpty(files: Array<{ source: string; text: string }>): string[] {
+  return files.filter((f) => f.text.trim() === '').map((f) => `${f.source} is empty, so it adds nothing: write its text again if it was emptied by mistake, else delete the file`);
+}
+
+/**
  * Paragraphs (blank-line separated, whitespace collapsed) that appear in more than one layer
  * file: the same instruction said twice, usually a project copy of a core rule.
  */

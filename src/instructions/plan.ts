@@ -7,7 +7,7 @@ import { findBlock, isHandEdited, placeBlock, removeBlock, renderBlock, type Fou
 import { describingFsErrors } from '../core/fs-errors.js';
 import { realDirectory, resolveInside, type ResolvedFile } from '../core/inside.js';
 import type { SharedLayers } from './layers.js';
-import { lintLength, lintRepeats } from './lint.js';
+import { lintEmpty, lintLength, lintRepeats } from './lint.js';
 import type { Facts } from './placeholders.js';
 import { utf8Text } from '../core/utf8.js';
 
@@ -80,7 +80,7 @@ export async function planProject(inputs: PlanInputs, project: InstructionProjec
   // Turned off: the block goes after CLAUDE.md has the text again, so nothing imports a file without it.
   if (!agentsMd && agents) files.push(await planRemoval(agents, { ...assembly.outputs[0]!, file: 'AGENTS.md' }));
   refuseOneFileTwice(files, await resolveInside(project.directory, 'AGENTS.md', 'project directory'));
-  const warnings = [...lintRepeats(assembly.layers), ...files.flatMap((f) => lintLength(f.target.shown, f.after ?? f.before))];
+  const warnings = [...lintEmpty(assembly.layers), ...lintRepeats(assembly.layers), ...files.flatMap((f) => lintLength(f.target.shown, f.after ?? f.before))];
   return { project, files, warnings };
 }
 

@@ -30,6 +30,15 @@ test('a project layer repeating a core paragraph is reported with both files', a
   ]);
 });
 
+test('an empty layer file (emptied by hand, or by an earlier version) is reported in every project it reaches, and regeneration goes on', async (t) => {
+  const tree = await makeTree(t, { core: { '60-empty.md': '\n' } });
+  const report = await regenerateInstructions(tree.ctx, tree.projects);
+  assert.equal(report.counts.failed, 0);
+  for (const project of ['alpha', 'beta']) {
+    assert.deepEqual(warningsOf(report.results.find((r) => r.project === project)), ['core/60-empty.md is empty, so it adds nothing: write its text again if it was emptied by mistake, else delete the file'], project);
+  }
+});
+
 test('lint helpers: 200 lines is fine, short paragraphs may repeat, a file may repeat itself', () => {
   assert.deepEqual(lintLength('x', 'line\n'.repeat(200)), []);
   assert.equal(lintLength('x', 'line\n'.repeat(201)).length, 1);
