@@ -72,6 +72,12 @@ export interface DomainDef<Id extends string, Svc, S extends SettingsSpec, N ext
   needs?: N;
   /** Folder of this domain's SQL migrations (`<timestamp>_<name>.sql`), applied in name order. */
   migrations?: URL;
+  /**
+   * Checked before any migration runs, on the database as it is: what would make `create` refuse
+   * to start (a master key this host lacks) must stop a start before it upgrades a database other,
+   * older daemons still use.
+   */
+  preflight?(deps: { db: Db; home: string; settings: SettingValues<S> }): Promise<void>;
   create(deps: DomainDeps<S, N>): Svc | Promise<Svc>;
   operations: readonly Operation[];
   /** What this domain holds about a project: listed before a project is removed, released with it. */
@@ -85,8 +91,9 @@ export interface DomainDef<Id extends string, Svc, S extends SettingsSpec, N ext
 }
 
 /** A domain as the app wiring sees it: the type parameters erased but the id and service type kept. */
-export interface Domain<Id extends string = string, Svc = unknown> extends Omit<DomainDef<Id, Svc, SettingsSpec, Needs>, 'create'> {
+export interface Domain<Id extends string = string, Svc = unknown> extends Omit<DomainDef<Id, Svc, SettingsSpec, Needs>, 'create' | 'preflight'> {
   create(deps: DomainDeps<SettingsSpec, Needs>): Svc | Promise<Svc>;
+  preflight?(deps: { db: Db; home: string; settings: SettingValues<SettingsSpec> }): Promise<void>;
 }
 
 export function defineDomain<const Id extends string, Svc, S extends SettingsSpec = Record<never, never>, N extends Needs = Record<never, never>>(

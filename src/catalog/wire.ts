@@ -89,6 +89,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   };
 
   try {
+    for (const domain of domains) await domain.preflight?.({ db, home: config.home, settings: config.domains[domain.id] ?? {} });
     const applied = await migrate(db, domains);
     const audit = new AuditLog(db, clock);
     // An upgrade is said where an operator looks afterwards: the log, and the audit trail.

@@ -21,6 +21,8 @@ export const secretsDomain = defineDomain({
   defaultFor: ['project', 'meta'],
   settings: secretSettings,
   needs: { projects: need<ProjectLookup>(), ports: need<Pick<PortService, 'allocate' | 'projectAllocations'>>() },
+  // A daemon without the master keys a shared keyring needs refuses to start: before it has upgraded the database.
+  preflight: ({ db, home, settings }) => Keyring.checkMasterKeys(db, () => loadMasterKeys(home, settings.masterKey)),
   create: async ({ core, settings, needs }) => {
     const reads = new ReadTracker(core.db, core.log);
     core.audit.addBufferedSource(reads);

@@ -86,6 +86,21 @@ export class Keyring {
     await this.unwrapAll();
   }
 
+  /**
+   * Refuses (as init would) when a data key of an existing keyring is wrapped by a master key that
+   * the master keys `load` gives do not have; nothing (and nothing loaded) when there is no
+   * keyring yet. Run before migrations, on the database as it is.
+   */
+  static async checkMasterKeys(db: Queryable, load: () => Promise<MasterKeys>): Promise<void> {
+    const { rows: exists } = await db.query<{ found: boolean }>(`SELECT to_regclass('secret_keys') IS NOT NULL AS found`);
+    if (!exists[0]?.found) return;
+    const master = await load();
+    const { rows } = await db.query<{ id: number; master_key_id: string }>('SELECT id, master_key_id FROM secret_keys ORDER BY id');
+    const missing = new Map<string, number[]>();
+    for (const row of rows) if (!(await master.find(row.master_key_id))) missing.set(row.master_key_id, [...(missing.get(row.master_key_id) ?? []), row.id]);
+    if (missing.size > 0) throw master.missing(missing);
+  }
+
   private async unwrapAll(): Promise<void> {
     const { rows } = await this.db.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM secret_keys ORDER BY id`);
     const missing = new Map<string, number[]>();
