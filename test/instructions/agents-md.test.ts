@@ -85,6 +85,18 @@ test('turned off, an AGENTS.md holding only the block is deleted; one reached th
   assert.equal(await readFile(join(tree.dir('beta'), 'AGENTS.md'), 'utf8'), '');
 });
 
+test("with AGENTS.md off, an AGENTS.md linking out of the checkout is the project's own: CLAUDE.md is written as ever", async (t) => {
+  const tree = await makeTree(t);
+  await writeFile(join(tree.base, 'elsewhere.md'), '# not ours\n');
+  await symlink(join(tree.base, 'elsewhere.md'), join(tree.dir('beta'), 'AGENTS.md'));
+
+  const beta = (await regenerateInstructions(tree.ctx, tree.projects)).results.find((r) => r.project === 'beta')!;
+
+  assert.equal(beta.status, 'updated', JSON.stringify(beta));
+  assert.match(inside(await readFile(join(tree.dir('beta'), 'CLAUDE.md'), 'utf8')), /## Secrets/);
+  assert.equal(await readFile(join(tree.base, 'elsewhere.md'), 'utf8'), '# not ours\n');
+});
+
 test('turned off, a hand edit in the AGENTS.md block is refused like any other, and adopted on request', async (t) => {
   const tree = await makeTree(t, { agentsMd: ['alpha'] });
   await regenerateInstructions(tree.ctx, tree.projects);
