@@ -36,6 +36,9 @@ export function isCatchAll(rule: IngressRule): boolean {
 // ---------------------------------------------------------------------------------------------
 // Hostname normalisation
 
+/** A hostname refused, as the field that carries it (a caller's CNAME target renames it). */
+const badHostname = (message: string) => invalidInput(message, { field: 'hostname' });
+
 /**
  * The canonical spelling of a hostname for an ingress rule or DNS record: trimmed, lower-case,
  * without the root dot, IDN labels in punycode, an optional single leading `*.` kept.
@@ -44,14 +47,14 @@ export function isCatchAll(rule: IngressRule): boolean {
 export function normalizeHostname(name: string): string {
   let host = name.trim().toLowerCase();
   if (host.endsWith('.')) host = host.slice(0, -1);
-  if (host === '') throw invalidInput('hostname is empty');
+  if (host === '') throw badHostname('hostname is empty');
   if (host.includes(':')) {
-    throw invalidInput(`hostname "${name}" contains a port or a colon; ingress hostnames cannot carry a port, put it in the service URL`);
+    throw badHostname(`hostname "${name}" contains a port or a colon; ingress hostnames cannot carry a port, put it in the service URL`);
   }
   const wildcard = host.startsWith('*.');
   const rest = wildcard ? host.slice(2) : host;
   if (rest.includes('*')) {
-    throw invalidInput(`hostname "${name}" has a "*" that is not a single leading "*." (only whole-subdomain wildcards like "*.example.com" are allowed)`);
+    throw badHostname(`hostname "${name}" has a "*" that is not a single leading "*." (only whole-subdomain wildcards like "*.example.com" are allowed)`);
   }
   const ascii = toAscii(rest, name);
   const result = wildcard ? `*.${ascii}` : ascii;
@@ -66,22 +69,22 @@ export function normalizeHostname(name: string): string {
 function toAscii(host: string, original: string): string {
   if (!/[^\x00-\x7f]/.test(host)) return host;
   const ascii = domainToASCII(host);
-  if (ascii === '') throw invalidInput(`hostname "${original}" is not a valid internationalised domain name`);
+  if (ascii === '') throw badHostname(`hostname "${original}" is not a valid internationalised domain name`);
   return ascii;
 }
 
 function checkLabels(host: string, original: string): void {
   if (host.length > MAX_NAME) {
-    throw invalidInput(`hostname "${original}" is ${host.length} characters long; the limit is ${MAX_NAME}`);
+    throw badHostname(`hostname "${original}" is ${host.length} characters long; the limit is ${MAX_NAME}`);
   }
   const labels = host.startsWith('*.') ? host.slice(2).split('.') : host.split('.');
   for (const label of labels) {
-    if (label === '') throw invalidInput(`hostname "${original}" has an empty label (two dots in a row, or a leading dot)`);
+    if (label === '') throw badHostname(`hostname "${original}" has an empty label (two dots in a row, or a leading dot)`);
     if (label.length > MAX_LABEL) {
-      throw invalidInput(`hostname "${original}" has a label of ${label.length} characters ("${label.slice(0, 20)}…"); the limit is ${MAX_LABEL}`);
+      throw badHostname(`hostname "${original}" has a label of ${label.length} characters ("${label.slice(0, 20)}…"); the limit is ${MAX_LABEL}`);
     }
     if (!LABEL.test(label)) {
-      throw invalidInput(`hostname "${original}" has an invalid label "${label}"; use letters, digits, "_" and "-" (not first or last)`);
+      throw badHostname(`hostname "${original}" has an invalid label "${label}"; use letters, digits, "_" and "-" (not first or last)`);
     }
   }
 }

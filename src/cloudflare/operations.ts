@@ -94,7 +94,7 @@ export const cloudflareOperations = [
     output: recordAnswer,
     handler: async ({ svc, principal }, input) => {
       const family = isIP(input.address.trim());
-      if (family === 0) throw invalidInput(`address must be an IPv4 or IPv6 address, got ${JSON.stringify(input.address)}`);
+      if (family === 0) throw invalidInput(`address must be an IPv4 or IPv6 address, got ${JSON.stringify(input.address)}`, { field: 'address' });
       const type = family === 4 ? 'A' : 'AAAA';
       const record = desiredRecord({ type, name: input.hostname, content: input.address, proxied: input.proxied, ttl: input.ttl, comment: input.comment });
       return answer(record.name, await svc.changeRecords(principal.actor, 'create_a_record', { upserts: [record], deletes: [], force: input.force, dryRun: input.dryRun }));

@@ -71,13 +71,13 @@ export function ownedComment(user: string | null): string {
 export function desiredRecord(input: { type: RecordType; name: string; content: string; proxied: boolean; ttl: number; comment?: string | null }): DesiredRecord {
   const name = normalizeHostname(input.name);
   const comment = input.comment?.trim() || null;
-  if (comment && /[\r\n]/.test(comment)) throw invalidInput('comment must be one line: Cloudflare comments cannot hold \\n or \\r');
+  if (comment && /[\r\n]/.test(comment)) throw invalidInput('comment must be one line: Cloudflare comments cannot hold \\n or \\r', { field: 'comment' });
   if (ownedComment(comment).length > COMMENT_MAX) {
-    throw invalidInput(`comment is too long: Cloudflare keeps ${COMMENT_MAX} characters and the ownership mark "${OWNER_MARK} " takes ${OWNER_MARK.length + 1}`);
+    throw invalidInput(`comment is too long: Cloudflare keeps ${COMMENT_MAX} characters and the ownership mark "${OWNER_MARK} " takes ${OWNER_MARK.length + 1}`, { field: 'comment' });
   }
   // 30–59 is left to Cloudflare: Enterprise zones take it, others refuse it with their reason (9021).
   if (!input.proxied && input.ttl !== 1 && (input.ttl < 30 || input.ttl > 86_400)) {
-    throw invalidInput(`ttl must be 1 (automatic) or 60–86400 seconds (30–86400 on Enterprise zones), got ${input.ttl}`);
+    throw invalidInput(`ttl must be 1 (automatic) or 60–86400 seconds (30–86400 on Enterprise zones), got ${input.ttl}`, { field: 'ttl' });
   }
   const content = normalizeContent(input.type, input.content);
   if (input.type === 'CNAME' && content === name) throw invalidInput(`a CNAME cannot point at its own name (${name})`, { field: 'target' });
@@ -98,7 +98,7 @@ function normalizeContent(type: RecordType, content: string): string {
   }
   const family = type === 'A' ? 4 : 6;
   // A zone index (fe80::1%eth0) passes isIP but means nothing in DNS (and breaks canonicalIpv6).
-  if (isIP(value) !== family || value.includes('%')) throw invalidInput(`${type} record content must be an IPv${family} address, got ${JSON.stringify(content)}`);
+  if (isIP(value) !== family || value.includes('%')) throw invalidInput(`${type} record content must be an IPv${family} address, got ${JSON.stringify(content)}`, { field: 'address' });
   return family === 6 ? canonicalIpv6(value) : value;
 }
 

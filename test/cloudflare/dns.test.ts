@@ -46,6 +46,8 @@ const errorsSeen: SupervisorError[] = [];
 
 /** Awaits a refusal with this code (and message), and keeps it for the leak scan. */
 const refused = refusalRecorder(errorsSeen);
+/** The refused field, as a handler names it (field) or the input schema does (fields, the first). */
+const fieldOf = (err: SupervisorError) => err.details.field ?? (err.details.fields as Array<{ field: string }> | undefined)?.[0]?.field;
 
 const cname = async (f: CloudflareFixture, hostname: string, target: string, extra: Record<string, unknown> = {}) =>
   (await f.invoke('create_cname', { hostname, target, ...extra })) as unknown as RecordAnswer;
@@ -431,7 +433,8 @@ for (const backend of testBackends()) {
       test('a TTL no zone accepts (0, 2–29, over 86400) is invalid_input with no API call; one only Enterprise zones take is refused by Cloudflare with its reason', async () => {
         for (const ttl of [0, 2, 29, 86_401, 1.5]) {
           f.fake.resetCalls();
-          await refused(cname(f, 'ttl3.example.com', 'origin.example.net', { proxied: false, ttl }), 'invalid_input', /ttl/);
+          const err = await refused(cname(f, 'ttl3.example.com', 'origin.example.net', { proxied: false, ttl }), 'invalid_input', /ttl/);
+          assert.equal(fieldOf(err), 'ttl');
           await refused(aRecord(f, 'ttl3.example.com', '192.0.2.9', { proxied: false, ttl }), 'invalid_input', /ttl/);
           assert.deepEqual(f.fake.calls, [], `no API call for ttl ${ttl}`);
         }
@@ -569,15 +572,21 @@ for (const backend of testBackends()) {
 
         for (const address of ['300.1.2.3', 'example.com', '192.0.2.1/24', '', '1.2.3', 'fe80::1%eth0']) {
           f.fake.resetCalls();
-          await refused(aRecord(f, 'bad.example.com', address), 'invalid_input');
+          const err = await refused(aRecord(f, 'bad.example.com', address), 'invalid_input');
+          // The field is named in details, as for every other refused input.
+          assert.equal(fieldOf(err), 'address', address);
           assert.deepEqual(f.fake.calls, [], `no API call for ${JSON.stringify(address)}`);
+        }
+        for (const hostname of ['bad..example.com', 'a:80.example.com', 'x*.example.com']) {
+          assert.equal(fieldOf(await refused(aRecord(f, hostname, '192.0.2.1'), 'invalid_input')), 'hostname', hostname);
         }
       });
 
       test('a comment Cloudflare would refuse (a line break, or too long with the ownership mark) is invalid_input with no API call', async () => {
         for (const comment of ['line1\nline2', 'cr\r', 'c'.repeat(COMMENT_INPUT_MAX + 1)]) {
           f.fake.resetCalls();
-          await refused(cname(f, 'commented.example.com', 'origin.example.net', { comment }), 'invalid_input', /comment/);
+          const err = await refused(cname(f, 'commented.example.com', 'origin.example.net', { comment }), 'invalid_input', /comment/);
+          assert.equal(fieldOf(err), 'comment');
           await refused(aRecord(f, 'commented.example.com', '192.0.2.8', { comment }), 'invalid_input', /comment/);
           assert.deepEqual(f.fake.calls, [], `no API call for ${JSON.stringify(comment)}`);
         }
