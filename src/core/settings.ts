@@ -67,12 +67,14 @@ export function parseSetting(name: string, def: SettingDef, raw: unknown, from: 
   return result.data;
 }
 
-/** A value `set_setting` is about to write: `schema`, then the stricter `whenSet`. */
+/** A value `set_setting` is about to write: `schema`, then the stricter `whenSet`; a refusal names the input's field, value. */
 export function parseSettingToSet(name: string, def: SettingDef, raw: unknown): unknown {
-  const parsed = parseSetting(name, def, raw);
+  const refused = (issue: z.core.$ZodIssue | undefined) => invalidInput(`setting ${name} (${def.env}) is invalid: ${reasonOf(issue, raw)}`, { field: 'value', setting: name });
+  const result = def.schema.safeParse(raw);
+  if (!result.success) throw refused(result.error.issues[0]);
   const stricter = def.whenSet?.safeParse(raw);
-  if (stricter && !stricter.success) throw invalidInput(`setting ${name} (${def.env}) is invalid: ${reasonOf(stricter.error.issues[0], raw)}`);
-  return parsed;
+  if (stricter && !stricter.success) throw refused(stricter.error.issues[0]);
+  return result.data;
 }
 
 /**

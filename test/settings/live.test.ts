@@ -224,7 +224,13 @@ describe('settings written at once', () => {
       const config = loadConfig({ SUPERVISOR_HOME: home });
       const store = new SettingsStore(config, DOMAINS);
       assert.equal((await store.get('cloudflareApiUrl')).value, 'ftp://example.invalid/api');
-      await assert.rejects(store.set('cloudflareApiUrl', 'ftp://other.invalid/api'), /must be an http:\/\/ or https:\/\/ URL/);
+      await assert.rejects(store.set('cloudflareApiUrl', 'ftp://other.invalid/api'), (err: Error & { details?: Record<string, unknown> }) => {
+        assert.match(err.message, /must be an http:\/\/ or https:\/\/ URL/);
+        // The field of set_setting's input that is wrong, as every other refusal names it.
+        assert.deepEqual(err.details, { field: 'value', setting: 'cloudflareApiUrl' });
+        return true;
+      });
+      await assert.rejects(store.set('port', 'abc'), (err: Error & { details?: Record<string, unknown> }) => err.details?.field === 'value');
       await store.set('cloudflareApiUrl', null);
       await store.set('cloudflaredConfig', null);
       assert.equal(await readFile(join(home, 'config.yaml'), 'utf8'), 'host: localhost\n');
