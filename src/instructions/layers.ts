@@ -168,7 +168,7 @@ export interface WriteLayerInput {
 export async function writeLayerFile(input: WriteLayerInput): Promise<{ path: string; status: 'created' | 'updated' | 'unchanged' }> {
   if (!FILE_NAME.test(input.name)) throw invalidInput(`"${input.name}" is not a layer file name: ${nameRule}`, { name: input.name });
   if (Buffer.byteLength(input.text) > MAX_LAYER_BYTES) {
-    throw new SupervisorError('too_large', `${input.name} is over ${MAX_LAYER_BYTES / 1024} KiB; instructions that long cost every session context: split or shorten it`);
+    throw new SupervisorError('too_large', `${input.name} is over ${MAX_LAYER_BYTES / 1024} KiB; instructions that long cost every session context: split or shorten it`, { field: 'text' });
   }
   const markers = markerLinesProblem(input.name, input.text);
   if (markers) throw invalidInput(markers.message, { field: 'text', lines: markers.lines });

@@ -71,7 +71,11 @@ test('writeLayerFile refuses names that leave the folder or are not .md, unknown
     writeLayerFile({ root: tree.root, layer: 'core', name: 'x.md', text: 'a\n{{ports.rnage}}' }),
     isError('invalid_input', /^x\.md uses unknown placeholders: \{\{ports\.rnage\}\} on line 2\. Known:/),
   );
-  await assert.rejects(writeLayerFile({ root: tree.root, layer: 'core', name: 'x.md', text: 'x'.repeat(70_000) }), isError('too_large', /over 64 KiB/));
+  await assert.rejects(writeLayerFile({ root: tree.root, layer: 'core', name: 'x.md', text: 'x'.repeat(70_000) }), (err: unknown) => {
+    assert.ok(isError('too_large', /over 64 KiB/)(err));
+    assert.deepEqual((err as { details: unknown }).details, { field: 'text' });
+    return true;
+  });
   await assert.rejects(writeLayerFile({ root: tree.root, layer: 'project', name: 'x.md', text: 'x' }), isError('invalid_input', /needs a project/));
 });
 
