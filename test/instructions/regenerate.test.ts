@@ -396,6 +396,21 @@ describe('hand edits', () => {
     assert.equal(await readFile(join(dir, 'AGENTS.md'), 'utf8'), '# Beta agents\n');
   });
 
+  test("two projects whose CLAUDE.md is one file (one links into the other's checkout) are both refused, not written over each other on every run", async (t) => {
+    const tree = await makeTree(t, { claude: { alpha: '# Alpha\n' } });
+    await rm(join(tree.dir('beta'), 'CLAUDE.md'), { force: true });
+    await symlink(join(tree.dir('alpha'), 'CLAUDE.md'), join(tree.dir('beta'), 'CLAUDE.md'));
+
+    const report = await regenerateInstructions(tree.ctx, tree.projects);
+
+    for (const [project, other] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+      const row = report.results.find((r) => r.project === project)!;
+      assert.equal(row.status, 'failed', project);
+      assert.match(row.status === 'failed' ? row.reason : '', new RegExp(`^its CLAUDE\\.md is also the CLAUDE\\.md of ${other} \\(a link joins them\\)`));
+    }
+    assert.equal(await readFile(join(tree.dir('alpha'), 'CLAUDE.md'), 'utf8'), '# Alpha\n');
+  });
+
   test('doubled markers are refused whatever the flag, naming the file', async (t) => {
     const tree = await makeTree(t);
     await regenerateInstructions(tree.ctx, tree.projects);
