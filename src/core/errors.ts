@@ -42,8 +42,20 @@ export class SupervisorError extends Error {
   }
 }
 
+/**
+ * Refused input. When the error names fields, `details.fields` lists them as `{ field, message }`,
+ * as input validation does: a handler's one `field`, or its `fields` given as names, are added in
+ * that shape too, so a client reads one shape whichever check refused.
+ */
 export const invalidInput = (message: string, details?: Record<string, unknown>) =>
-  new SupervisorError('invalid_input', message, details);
+  new SupervisorError('invalid_input', message, details && withFieldList(message, details));
+
+function withFieldList(message: string, details: Record<string, unknown>): Record<string, unknown> {
+  const { field, fields } = details;
+  if (Array.isArray(fields) && fields.every((f) => typeof f === 'string')) return { ...details, fields: fields.map((name: string) => ({ field: name, message })) };
+  if (typeof field === 'string' && fields === undefined) return { ...details, fields: [{ field, message }] };
+  return details;
+}
 export const notFound = (message: string, details?: Record<string, unknown>) =>
   new SupervisorError('not_found', message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) =>

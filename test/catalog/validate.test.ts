@@ -86,3 +86,16 @@ test("a bound is said in words, not in zod's notation; a schema's own message is
   const high = refusal(schema, { limit: 501, ratio: 1, name: 'toolong', code: 'abc', tags: ['a', 'b', 'c'], size: 10, whole: 1 });
   assert.equal(high.message, 'invalid input for toy_op: limit: must be at most 500; ratio: must be less than 1; name: must be at most 5 characters long; tags: must have at most 2 items');
 });
+
+test('every invalid_input that names fields lists them as { field, message }, whichever check refused', async () => {
+  const { invalidInput } = await import('../../src/core/errors.js');
+  const schemaErr = refusal(z.object({ port: z.number() }), { port: 'x' });
+  assert.deepEqual((schemaErr.details.fields as Array<{ field: string }>).map((f) => f.field), ['port']);
+  // A handler's one field, and its fields given as names.
+  assert.deepEqual(invalidInput('address must be an IP address', { field: 'address' }).details, { field: 'address', fields: [{ field: 'address', message: 'address must be an IP address' }] });
+  assert.deepEqual(invalidInput('give size or range', { fields: ['size', 'range'] }).details.fields, [
+    { field: 'size', message: 'give size or range' },
+    { field: 'range', message: 'give size or range' },
+  ]);
+  assert.deepEqual(invalidInput('no field named').details, {});
+});

@@ -227,7 +227,7 @@ describe('settings written at once', () => {
       await assert.rejects(store.set('cloudflareApiUrl', 'ftp://other.invalid/api'), (err: Error & { details?: Record<string, unknown> }) => {
         assert.match(err.message, /must be an http:\/\/ or https:\/\/ URL/);
         // The field of set_setting's input that is wrong, as every other refusal names it.
-        assert.deepEqual(err.details, { field: 'value', setting: 'cloudflareApiUrl' });
+        assert.deepEqual(err.details, { field: 'value', setting: 'cloudflareApiUrl', fields: [{ field: 'value', message: err.message }] });
         return true;
       });
       await assert.rejects(store.set('port', 'abc'), (err: Error & { details?: Record<string, unknown> }) => err.details?.field === 'value');
