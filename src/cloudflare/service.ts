@@ -115,7 +115,7 @@ export class CloudflareService {
   /**
    * Everything `needs` asks for that is missing, in one not_configured refusal. Zones are
    * checked only with a token (listing them needs one); a token Cloudflare refuses is not
-   * "missing" and fails later as unauthorized.
+   * "missing" and fails later as not_configured, saying Cloudflare refused it.
    */
   private async requireConfigured(needs: Needs): Promise<void> {
     const missing: Missing[] = [];

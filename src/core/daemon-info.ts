@@ -83,8 +83,8 @@ export async function daemonTarget(env: NodeJS.ProcessEnv, home: string): Promis
 /**
  * The daemon's refusal of the token a client presented, in the words of the environment it took
  * that token from: the daemon tells an HTTP client to send an Authorization header, which a person
- * who set SUPERVISOR_TOKEN cannot act on. Anything else (an operation's own `unauthorized`, such as
- * a Cloudflare token refused) is returned as it is.
+ * who set SUPERVISOR_TOKEN cannot act on. Anything else (a missing token, any other refusal) is
+ * returned as it is.
  */
 export function refusedTokenInEnvTerms(err: unknown, env: NodeJS.ProcessEnv): unknown {
   const details = (err as { details?: { credential?: unknown } } | undefined)?.details;

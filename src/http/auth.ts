@@ -52,7 +52,7 @@ export async function authenticate(request: FastifyRequest, services: Authentica
     const reason = presented ? 'unknown or revoked token' : 'no bearer token';
     const wait = services.denials.note(request.ip, reason, boundedTarget(`${request.method} ${request.url.split('?')[0]}`));
     if (wait > 0) throw new SupervisorError('rate_limited', `too many requests without a valid token from ${request.ip}; wait ${wait} s`, { retryAfterSeconds: wait });
-    // `credential` tells this refusal from an operation's own `unauthorized` (a Cloudflare or Google key refused): the CLI says it in its own words.
+    // `credential` says whether a token was sent and refused, or none sent: the CLI says each in its own words.
     throw new SupervisorError('unauthorized', `${reason}: send "Authorization: Bearer <token>"; an admin creates one with \`supervisor token create <token-name> --project <project>\``, { credential: presented ? 'refused' : 'missing' });
   }
   // Adapters on this host ask for a narrower scope (stdio `--project p`); narrowing only, never widening.
