@@ -62,18 +62,20 @@ export function rawSetting(name: string, def: SettingDef, sources: SettingSource
  * value came from (its variable unless told: a bad value in the config file is fixed there).
  */
 export function parseSetting(name: string, def: SettingDef, raw: unknown, from: string = def.env): unknown {
-  const result = def.schema.safeParse(raw);
-  if (!result.success) throw invalidInput(`setting ${name} (${from}) is invalid: ${reasonOf(result.error.issues[0], raw)}`);
-  return result.data;
+  return checked(name, def.schema, raw, from);
 }
 
 /** A value `set_setting` is about to write: `schema`, then the stricter `whenSet`; a refusal names the input's field, value. */
 export function parseSettingToSet(name: string, def: SettingDef, raw: unknown): unknown {
-  const refused = (issue: z.core.$ZodIssue | undefined) => invalidInput(`setting ${name} (${def.env}) is invalid: ${reasonOf(issue, raw)}`, { field: 'value', setting: name });
-  const result = def.schema.safeParse(raw);
-  if (!result.success) throw refused(result.error.issues[0]);
-  const stricter = def.whenSet?.safeParse(raw);
-  if (stricter && !stricter.success) throw refused(stricter.error.issues[0]);
+  const details = { field: 'value', setting: name };
+  const parsed = checked(name, def.schema, raw, def.env, details);
+  if (def.whenSet) checked(name, def.whenSet, raw, def.env, details);
+  return parsed;
+}
+
+function checked(name: string, schema: z.ZodType, raw: unknown, from: string, details?: Record<string, unknown>): unknown {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw invalidInput(`setting ${name} (${from}) is invalid: ${reasonOf(result.error.issues[0], raw)}`, details);
   return result.data;
 }
 

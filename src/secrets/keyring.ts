@@ -32,6 +32,20 @@ interface KeyRow {
 
 const KEY_COLUMNS = 'id, wrapped, master_key_id, encryptions';
 
+/**
+ * Hands `found` the master key of each data key in `rows`; throws `master.missing`, naming them
+ * all, when some master keys are not there.
+ */
+async function requireMasterKeys<R extends Pick<KeyRow, 'id' | 'master_key_id'>>(rows: R[], master: MasterKeys, found?: (key: Buffer, row: R) => void): Promise<void> {
+  const missing = new Map<string, number[]>();
+  for (const row of rows) {
+    const key = await master.find(row.master_key_id);
+    if (key) found?.(key, row);
+    else missing.set(row.master_key_id, [...(missing.get(row.master_key_id) ?? []), row.id]);
+  }
+  if (missing.size > 0) throw master.missing(missing);
+}
+
 export interface DataKeyInfo {
   id: number;
   status: 'active' | 'retired';
@@ -95,21 +109,13 @@ export class Keyring {
     const { rows: exists } = await db.query<{ found: boolean }>(`SELECT to_regclass('secret_keys') IS NOT NULL AS found`);
     if (!exists[0]?.found) return;
     const master = await load();
-    const { rows } = await db.query<{ id: number; master_key_id: string }>('SELECT id, master_key_id FROM secret_keys ORDER BY id');
-    const missing = new Map<string, number[]>();
-    for (const row of rows) if (!(await master.find(row.master_key_id))) missing.set(row.master_key_id, [...(missing.get(row.master_key_id) ?? []), row.id]);
-    if (missing.size > 0) throw master.missing(missing);
+    const { rows } = await db.query<Pick<KeyRow, 'id' | 'master_key_id'>>('SELECT id, master_key_id FROM secret_keys ORDER BY id');
+    await requireMasterKeys(rows, master);
   }
 
   private async unwrapAll(): Promise<void> {
     const { rows } = await this.db.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM secret_keys ORDER BY id`);
-    const missing = new Map<string, number[]>();
-    for (const row of rows) {
-      const master = await this.master.find(row.master_key_id);
-      if (master) this.unwrapWith(master, row);
-      else missing.set(row.master_key_id, [...(missing.get(row.master_key_id) ?? []), row.id]);
-    }
-    if (missing.size > 0) throw this.master.missing(missing);
+    await requireMasterKeys(rows, this.master, (key, row) => this.unwrapWith(key, row));
   }
 
   private unwrapWith(master: Buffer, row: KeyRow): Buffer {
