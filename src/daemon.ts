@@ -81,12 +81,14 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     // Last, once nothing can fail: a start that fails (its port taken) must not make the token it never shows.
     const initialAdminToken = await ensureAdminToken(services);
     const running = services;
+    running.schema.start();
     return {
       url,
       services: running,
       initialAdminToken,
       portProblem,
       async close() {
+        running.schema.stop();
         await app.close();
         await removeDaemonInfo(config.home);
         await running.close();

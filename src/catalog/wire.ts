@@ -5,7 +5,8 @@ import { CORE_SETTINGS, httpUrl, readConfig, type Config } from '../core/config.
 import { SupervisorError } from '../core/errors.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
-import { migrate } from '../core/migrate.js';
+import { migrate, unknownMigrationsCheck } from '../core/migrate.js';
+import { SchemaWatch } from '../core/schema-watch.js';
 import { SettingsStore } from '../core/settings-store.js';
 import type { ProjectData } from '../core/project-data.js';
 import type { PortClaims } from '../core/port-claims.js';
@@ -36,6 +37,8 @@ export interface AppCore {
   audit: AuditLog;
   calls: CallRecorder;
   catalog: Catalog;
+  /** Whether a newer Supervisor has migrated the database under this process (/readyz, the daemon's log). */
+  schema: SchemaWatch;
   /** A domain's service by id: what its operations' handlers get as `ctx.svc`. */
   serviceOf(domain: string): unknown;
   /** The daemon tells where it listens (core.baseUrl() answers it from then on). */
@@ -47,7 +50,7 @@ export interface AppCore {
 /** The running app: core, plus each domain's service under its id. */
 export type App<L extends readonly Domain[]> = AppCore & ServicesOf<L>;
 
-const RESERVED = new Set<string>(['config', 'db', 'clock', 'log', 'audit', 'calls', 'catalog', 'serviceOf', 'listeningAt', 'close']);
+const RESERVED = new Set<string>(['config', 'db', 'clock', 'log', 'audit', 'calls', 'catalog', 'schema', 'serviceOf', 'listeningAt', 'close']);
 
 function checkOrder(domains: readonly Domain[]): void {
   const seen = new Set<string>();
@@ -90,6 +93,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
 
   try {
     for (const domain of domains) await domain.preflight?.({ db, home: config.home, settings: config.domains[domain.id] ?? {} });
+    const schema = new SchemaWatch(await unknownMigrationsCheck(db, domains), log);
     const applied = await migrate(db, domains);
     const audit = new AuditLog(db, clock);
     // An upgrade is said where an operator looks afterwards: the log, and the audit trail.
@@ -137,6 +141,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       audit,
       calls,
       catalog,
+      schema,
       serviceOf(id) {
         if (!services.has(id)) throw new Error(`no domain ${id}`);
         return services.get(id);

@@ -37,7 +37,7 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
   }
 }
 
-export const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'version', 'build', 'builtAt', 'currentBuild', 'home', 'others'];
+export const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'notReady', 'version', 'build', 'builtAt', 'currentBuild', 'home', 'others'];
 
 /**
  * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one
@@ -61,7 +61,7 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
   else if (!('pid' in status)) out.write(`not running (data dir ${home}); start it with \`supervisor daemon\` or \`npm start\`\n`);
   else {
     const rows: Array<[string, string]> = [
-      ['status', !status.answering ? `running, not answering (no answer from ${status.url}/readyz within ${ASK_TIMEOUT_MS / 1000} s)` : status.ready ? 'running' : 'running, database not ready'],
+      ['status', !status.answering ? `running, not answering (no answer from ${status.url}/readyz within ${ASK_TIMEOUT_MS / 1000} s)` : status.ready ? 'running' : `running, not ready: ${status.notReady ?? 'the database is not ready'}`],
       ['pid', String(status.pid)],
       ['uptime', status.uptimeSeconds === null ? '-' : duration(status.uptimeSeconds)],
       ['url', status.url],
@@ -106,6 +106,8 @@ async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
     answering: ready !== undefined,
     database: (ready?.database as string | undefined) ?? null,
     ready: ready?.status === 'ready',
+    /** Why /readyz refused (the database unreachable, or migrated by a newer Supervisor). */
+    notReady: ready === undefined || ready.status === 'ready' ? null : (((ready.error as Record<string, unknown> | undefined)?.message as string | undefined) ?? null),
     version: ((version?.info as Record<string, unknown> | undefined)?.version as string | undefined) ?? null,
     build: info.build ?? null,
     /** False when the daemon runs another build than this command: it started before a rebuild (npm install), or the command is from another checkout. */

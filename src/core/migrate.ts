@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Db, Tx } from './db.js';
+import type { Db, Queryable, Tx } from './db.js';
 import { SupervisorError } from './errors.js';
 import { schemaLockKey } from './schema-lock.js';
 
@@ -63,7 +63,7 @@ interface Applied {
   domains: Map<string, Set<string>>;
 }
 
-async function readApplied(tx: Tx): Promise<Applied> {
+async function readApplied(tx: Queryable): Promise<Applied> {
   const { rows: baseline } = await tx.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
   const { rows } = await tx.query<{ domain: string; name: string }>('SELECT domain, name FROM domain_migrations ORDER BY domain, name');
   const domains = new Map<string, Set<string>>();
@@ -141,6 +141,17 @@ async function withoutRights(db: Db, err: unknown): Promise<unknown> {
       `grant it (GRANT CREATE ON SCHEMA ${schema ?? '<schema>'} TO ${role}), or point DATABASE_URL at a schema it owns (?options=-c%20search_path%3D<schema>)`,
     { role, schema, searchPath: path },
   );
+}
+
+/**
+ * A check for migrations the database has and this build does not, with this build's list read
+ * now: a running daemon keeps the code it started with while an upgrade (npm install) replaces the
+ * files, so reading them at each check would take the newer files for its own. A newer daemon
+ * sharing the database migrates it under a daemon still running the older code; this says so.
+ */
+export async function unknownMigrationsCheck(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<() => Promise<string[]>> {
+  const known = await loadKnown(baselineDir, domains);
+  return async () => unknownApplied(known, await readApplied(db));
 }
 
 function applyAll(db: Db, known: Known): Promise<string[]> {

@@ -176,7 +176,10 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const answer = await answerWithin(READY_LIMIT_MS, services.db.query('SELECT 1'));
+    // Reading the applied migrations is the database's answer, and says whether a newer Supervisor migrated it.
+    let problem: string | undefined;
+    const answer = await answerWithin(READY_LIMIT_MS, services.schema.problem().then((found) => (problem = found)));
+    if (answer === 'ok' && problem) return reply.status(503).send(new SupervisorError('unavailable', problem).toJSON());
     if (answer === 'ok') return { status: 'ready', database: services.db.kind };
     const message = answer === 'late' ? `database did not answer within ${READY_LIMIT_MS / 1000} s` : 'database not reachable';
     return reply.status(503).send(new SupervisorError('unavailable', message).toJSON());
