@@ -62,7 +62,13 @@ const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
 const expiresAt = z.iso
   .datetime({
     offset: true,
-    error: (issue) => (typeof issue.input === 'string' && WITH_OFFSET.test(issue.input) ? 'is not a time on the calendar (a day or hour that does not exist)' : 'expected an ISO 8601 time with its offset, e.g. 2030-01-01T00:00:00Z'),
+    error: (issue) => {
+      const text = typeof issue.input === 'string' ? issue.input : '';
+      if (WITH_OFFSET.test(text)) return 'is not a time on the calendar (a day or hour that does not exist)';
+      // The CLI reads a date alone as midnight UTC; over the API the time is said, so it is never a guess.
+      if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return `expected a time with its offset, not a date alone: ${text}T00:00:00Z for midnight UTC`;
+      return 'expected an ISO 8601 time with its offset, e.g. 2030-01-01T00:00:00Z';
+    },
   }).nullable().optional().describe('When the credential expires (in the future); null clears. A new value without one drops a passed expiry');
 const rotationIntervalDays = z.number().int().min(1).max(3650).nullable().optional().describe('Rotate this many days after a change; null clears');
 const toDate = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));

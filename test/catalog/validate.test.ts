@@ -56,7 +56,8 @@ test('a port, a time and a setting value: left out is required, text for a numbe
   const { secretOperations } = await import('../../src/secrets/operations.js');
   const setSecret = secretOperations.find((op) => op.name === 'set_secret')!;
   assert.match(refusal(setSecret.input, { path: 'project/x/y', value: 'v', expiresAt: '2030-02-29T00:00:00Z' }).message, /expiresAt: is not a time on the calendar/);
-  assert.match(refusal(setSecret.input, { path: 'project/x/y', value: 'v', expiresAt: '2030-02-28' }).message, /expiresAt: expected an ISO 8601 time with its offset/);
+  assert.match(refusal(setSecret.input, { path: 'project/x/y', value: 'v', expiresAt: '2030-02-28' }).message, /expiresAt: expected a time with its offset, not a date alone: 2030-02-28T00:00:00Z for midnight UTC/);
+  assert.match(refusal(setSecret.input, { path: 'project/x/y', value: 'v', expiresAt: 'next tuesday' }).message, /expiresAt: expected an ISO 8601 time with its offset, e\.g\. 2030-01-01T00:00:00Z/);
   const { configOperations } = await import('../../src/settings/operations.js');
   const setSetting = configOperations.find((op) => op.name === 'set_setting')!;
   assert.match(refusal(setSetting.input, { name: 'logLevel', value: null }).message, /value: expected text, a number or true\/false \(null is not a value; unset: true goes back to the default\)/);

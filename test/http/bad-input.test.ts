@@ -42,7 +42,7 @@ const cases: BadCall[] = [
     tool: 'set_secret',
     args: { path: 'project/x/dated', value: 'x', expiresAt: '2030-01-01' },
     rest: { method: 'PUT', path: 'secret', json: { path: 'project/x/dated', value: 'x', expiresAt: '2030-01-01' } },
-    names: /expiresAt: expected an ISO 8601 time with its offset, e\.g\. 2030-01-01T00:00:00Z/,
+    names: /expiresAt: expected a time with its offset, not a date alone: 2030-01-01T00:00:00Z for midnight UTC/,
   },
   {
     name: 'missing path',
