@@ -78,6 +78,12 @@ export interface CliSpec {
   dryRunLabels?: Record<string, string>;
   /** Input fields of which the command line must give exactly one (`--project` or `--admin`): checked before calling. */
   exactlyOne?: string[];
+  /**
+   * A positional field whose absence means every one (`instructions check` without a project
+   * checks every project): `--all` says so explicitly, as `instructions regenerate --all` does,
+   * and is refused beside a value.
+   */
+  everyWithout?: string;
 }
 
 /** REST routes (`rest.path`) live under this prefix. */

@@ -58,6 +58,7 @@ export function usageLine(cmd: CommandSpec): string {
   for (const f of flags.filter((f) => f.required)) words.push(placeholder(cmd, f));
   for (const f of flags.filter((f) => !f.required)) words.push(`[${placeholder(cmd, f)}]`);
   for (const flag of Object.keys(cmd.cli.flags ?? {})) words.push(`[--${flag}]`);
+  if (cmd.cli.everyWithout) words.push('[--all]');
   return words.join(' ');
 }
 
@@ -125,6 +126,7 @@ export function operationHelp(cmd: CommandSpec): string {
     return [placeholder(cmd, f), `${description}${clears}${when}${dflt}`];
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
+  if (cmd.cli.everyWithout) rows.push(['--all', `every ${cmd.cli.everyWithout}, as when none is given`]);
   rows.push(['--input <json>', 'every field as one JSON object']);
   lines.push(...columns(rows));
   if (cmd.cli.stdin) {

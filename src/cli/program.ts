@@ -256,7 +256,9 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   checkRequired(cmd, input, structured);
   for (const flag of fromArgv) warnings.add(`${flag} on the command line is visible to other users of this host (ps, /proc); pipe it on stdin instead`);
   const paged = all && cmd.input.some((f) => f.name === 'cursor') && cmd.output.some((f) => f.name === 'nextCursor');
-  if (all && !paged) throw usageError(cmd, '--all: this command answers in one page');
+  const every = cmd.cli.everyWithout;
+  if (all && every !== undefined && input[every] !== undefined) throw usageError(cmd, `--all means every ${every}: give one ${every} or --all, not both`);
+  if (all && !paged && every === undefined) throw usageError(cmd, '--all: this command answers in one page');
 
   const connection = await openCliConnection(source, { onLog: (line) => warnings.add(line), readOnly: cmd.readOnly });
   let output: Record<string, unknown>;

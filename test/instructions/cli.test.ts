@@ -47,6 +47,16 @@ test('check exits 1 once a port is allocated after the last regeneration, and 0 
   // Each project's files in its row as "path state", not as JSON.
   assert.match(stale.stdout, /^\s+cli-a\s+stale\s+\S*\/CLAUDE\.md stale(\s|$)/m, stale.stdout);
   assert.doesNotMatch(stale.stdout, /[{}"]/);
+  // --all says "every project" as regenerate --all does: the same answer as none named.
+  const all = await cli(['instructions', 'check', '--all']);
+  assert.equal(all.code, 1, describeResult(all));
+  assert.equal(all.stdout, stale.stdout);
+  const both = await cli(['instructions', 'diff', 'cli-a', '--all']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--all means every project: give one project or --all, not both/);
+  const allDiff = await cli(['instructions', 'diff', '--all']);
+  assert.equal(allDiff.code, 0, describeResult(allDiff));
+  assert.match(allDiff.stdout, /^# cli-a /m);
   const diff = await cli(['instructions', 'diff', 'cli-a']);
   assert.equal(diff.code, 0, describeResult(diff));
   assert.match(diff.stdout, /^# cli-a \(.*\)\n--- a\/CLAUDE\.md\n\+\+\+ b\/CLAUDE\.md\n@@ /);
