@@ -2,9 +2,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from './config.js';
-import { invalidInput, notFound } from './errors.js';
+import { invalidInput, notFound, SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { KeyedLock } from './keyed-lock.js';
+import { lockFileWaiting } from './lock-file.js';
 import type { Logger } from './log.js';
 import { withoutPassword } from './masked-url.js';
 import { parseSetting, parseSettingToSet, settingPath, type SettingDef } from './settings.js';
@@ -47,6 +48,8 @@ function shown(def: SettingDef, value: unknown): string | null {
 
 /** Writes of a config file, one at a time within the process, whichever store makes them. */
 const FILE_WRITES = new KeyedLock();
+/** How long a write waits for another process's write of the same file (each takes milliseconds). */
+const CONFIG_LOCK_WAIT_MS = 10_000;
 
 /**
  * The settings of core and every domain, read and written through the config
@@ -141,6 +144,19 @@ export class SettingsStore {
       .map((e) => `${e.def.env} from the environment is used; ${e.name} in ${this.file} says otherwise (\`supervisor config get ${e.name}\`)`);
   }
 
+  /** The config file with one setting changed (null removes it), its comments and the rest kept; the caller holds the locks. */
+  private async write(entry: Entry, value: string | null, parsed: unknown): Promise<void> {
+    const text = await readFile(this.file, 'utf8').catch(() => '');
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
+    // An empty file (or only comments) has no mapping yet.
+    if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
+    if (value === null) unsetKeepingComments(doc, entry.name);
+    // Numbers and switches go in as YAML numbers and booleans; lists stay as written (a,b).
+    else doc.set(entry.name, typeof parsed === 'number' || typeof parsed === 'boolean' ? parsed : value);
+    await writeFileAtomic(this.file, yamlText(doc), 0o600);
+  }
+
   async get(name: string): Promise<SettingView> {
     return this.view(this.find(name), await this.fileValues());
   }
@@ -151,18 +167,17 @@ export class SettingsStore {
     if (entry.def.notSettable) throw invalidInput(entry.def.notSettable);
     // The default is not checked by whenSet: unset goes back to it whatever it is.
     const parsed = value === null ? parseSetting(entry.name, entry.def, entry.def.default) : parseSettingToSet(entry.name, entry.def, value);
-    // A read-modify-write of the whole file: two at once (the daemon serves requests side by side) would each write back the file without the other's change.
+    // A read-modify-write of the whole file: two at once would each write back the file without the
+    // other's change. Within the process (requests served side by side) a keyed lock; across
+    // processes (daemons sharing a data dir, `config set` beside a daemon) a lock file next to it.
     await FILE_WRITES.run(this.file, async () => {
-      const text = await readFile(this.file, 'utf8').catch(() => '');
-      const doc = parseDocument(text);
-      if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
-      // An empty file (or only comments) has no mapping yet.
-      if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
-      if (value === null) unsetKeepingComments(doc, entry.name);
-      // Numbers and switches go in as YAML numbers and booleans; lists stay as written (a,b).
-      else doc.set(entry.name, typeof parsed === 'number' || typeof parsed === 'boolean' ? parsed : value);
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.file, yamlText(doc), 0o600);
+      const lock = await lockFileWaiting(`${this.file}.lock`, 'config write', CONFIG_LOCK_WAIT_MS, (holder) => new SupervisorError('unavailable', `${this.file} is being written by process ${holder.pid} (${holder.role}) for more than ${CONFIG_LOCK_WAIT_MS / 1000} s; try again, or remove ${this.file}.lock if that process is stuck`));
+      try {
+        await this.write(entry, value, parsed);
+      } finally {
+        await lock.release();
+      }
     });
 
     const fromEnv = this.env[entry.def.env];
