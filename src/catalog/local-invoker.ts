@@ -67,6 +67,10 @@ export class LocalInvoker implements Invoker {
       else if (error.code === 'unavailable') this.app.log.warn({ operation: name, reason: error.message }, 'operation failed: unavailable');
       throw error;
     } finally {
+      const durationMs = performance.now() - started;
+      const op = this.app.catalog.get(name);
+      // Only the catalog's names become series: a caller's made-up names would grow them without end.
+      this.app.metrics.observe(op ? name : '(unknown)', this.via, outcome, durationMs / 1000);
       this.app.calls.record({
         at: this.app.clock.now(),
         operation: name,
@@ -74,8 +78,8 @@ export class LocalInvoker implements Invoker {
         actor: this.principal.actor,
         project: scopeOf(this.principal),
         outcome,
-        durationMs: performance.now() - started,
-        input: redactFor(this.app.catalog.get(name), rawInput),
+        durationMs,
+        input: redactFor(op, rawInput),
       });
     }
   }

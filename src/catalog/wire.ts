@@ -6,7 +6,9 @@ import { SupervisorError } from '../core/errors.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import { migrate, unknownMigrationsCheck } from '../core/migrate.js';
+import { OperationMetrics } from '../core/metrics.js';
 import { SchemaWatch } from '../core/schema-watch.js';
+import { buildId, VERSION } from '../version.js';
 import { SettingsStore } from '../core/settings-store.js';
 import type { ProjectData } from '../core/project-data.js';
 import type { PortClaims } from '../core/port-claims.js';
@@ -37,6 +39,8 @@ export interface AppCore {
   audit: AuditLog;
   calls: CallRecorder;
   catalog: Catalog;
+  /** Counts and times every call, for /metrics. */
+  metrics: OperationMetrics;
   /** Whether a newer Supervisor has migrated the database under this process (/readyz, the daemon's log). */
   schema: SchemaWatch;
   /** A domain's service by id: what its operations' handlers get as `ctx.svc`. */
@@ -50,7 +54,7 @@ export interface AppCore {
 /** The running app: core, plus each domain's service under its id. */
 export type App<L extends readonly Domain[]> = AppCore & ServicesOf<L>;
 
-const RESERVED = new Set<string>(['config', 'db', 'clock', 'log', 'audit', 'calls', 'catalog', 'schema', 'serviceOf', 'listeningAt', 'close']);
+const RESERVED = new Set<string>(['config', 'db', 'clock', 'log', 'audit', 'calls', 'catalog', 'metrics', 'schema', 'serviceOf', 'listeningAt', 'close']);
 
 function checkOrder(domains: readonly Domain[]): void {
   const seen = new Set<string>();
@@ -141,6 +145,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       audit,
       calls,
       catalog,
+      metrics: new OperationMetrics({ version: VERSION, build: buildId() }),
       schema,
       serviceOf(id) {
         if (!services.has(id)) throw new Error(`no domain ${id}`);

@@ -184,6 +184,8 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
     const message = answer === 'late' ? `database did not answer within ${READY_LIMIT_MS / 1000} s` : 'database not reachable';
     return reply.status(503).send(new SupervisorError('unavailable', message).toJSON());
   });
+  // Any token may read it (a project token made for the scraper reads nothing else): counts and times per operation, no data.
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(services.metrics.render()));
   const openapi = openApiDocument(services.catalog);
   app.get(`${API_PREFIX}/openapi.json`, async () => openapi);
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').headers(dashboardHeaders).send(dashboardHtml));
