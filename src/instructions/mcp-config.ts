@@ -1,9 +1,11 @@
 // A project's .mcp.json (Claude Code's project-scoped MCP servers, usually committed): one entry
 // pointing at the project's supervisor endpoint. The token is never written: the header holds
 // `${SUPERVISOR_TOKEN}`, which Claude Code expands from the environment when it connects (an
-// unset variable is sent as the literal text, so the server answers 401). Other servers and
-// keys in the file are kept; the file is rewritten with two-space indentation.
+// unset variable is sent as the literal text, so the server answers 401). Only that entry's text
+// is changed: the rest of the file stays as written, byte for byte (other servers' numbers beyond
+// a double's precision, key order, layout), where a parse and rewrite would change it.
 import { readFile } from 'node:fs/promises';
+import { applyEdits, findNodeAtLocation, modify, parseTree } from 'jsonc-parser';
 import { isDeepStrictEqual } from 'node:util';
 import { invalidInput } from '../core/errors.js';
 import { writeFileLike } from '../core/files.js';
@@ -32,9 +34,12 @@ export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: str
   if (!isRecord(servers)) throw invalidInput(`${target.shown}: mcpServers must be an object of server name → settings; fix the file by hand`, { path: target.shown });
   const entry = { type: 'http', url: input.url, headers: { Authorization: `Bearer \${${TOKEN_ENV}}` } };
   if (isDeepStrictEqual(servers[input.serverName], entry)) return { path: target.shown, status: 'unchanged' };
+  const text = before === undefined || before.trim() === '' ? '{}\n' : before;
+  refuseTwice(text, input.serverName, target.shown);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
   // Replaced whole: an older stdio entry's command must not survive next to a url.
-  const next = { ...config, mcpServers: { ...servers, [input.serverName]: entry } };
-  await describingFsErrors('write', target.shown, () => writeFileLike(target.path, `${JSON.stringify(next, null, 2)}\n`, target.stats, CHECKOUT_FILE_MODE));
+  const next = applyEdits(text, modify(text, ['mcpServers', input.serverName], entry, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));
+  await describingFsErrors('write', target.shown, () => writeFileLike(target.path, next, target.stats, CHECKOUT_FILE_MODE));
   return { path: target.shown, status: before === undefined ? 'created' : 'updated' };
 }
 
@@ -69,6 +74,16 @@ function parseConfig(text: string, shown: string): Record<string, unknown> & { m
   }
   if (!isRecord(parsed)) throw invalidInput(`${shown} must hold a JSON object; fix it by hand, nothing was written`, { path: shown });
   return parsed;
+}
+
+/**
+ * A server named twice in mcpServers: JSON.parse (and so Claude Code) keeps the last, and an edit
+ * of one would leave the other to win or lose by its place. Only a person knows which is meant.
+ */
+function refuseTwice(text: string, serverName: string, shown: string): void {
+  const servers = findNodeAtLocation(parseTree(text)!, ['mcpServers']);
+  const named = (servers?.children ?? []).filter((property) => property.children?.[0]?.value === serverName).length;
+  if (named > 1) throw invalidInput(`${shown} names the ${serverName} server ${named} times under mcpServers; keep one by hand, nothing was written`, { path: shown });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

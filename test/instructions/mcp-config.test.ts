@@ -42,6 +42,30 @@ test('other servers and unknown keys are kept; an old entry of ours is replaced 
   assert.equal((await stat(path)).mode & 0o777, 0o600);
 });
 
+test("the rest of the file is kept as written: another server's big number, tabs, CRLF line ends and key order", async (t) => {
+  const tree = await makeTree(t);
+  const path = join(tree.dir('alpha'), '.mcp.json');
+  // A number beyond a double's precision is lost by JSON.parse and JSON.stringify (…456789 → …456800).
+  const other = '"local": {\r\n\t\t\t"command": "node",\r\n\t\t\t"env": { "SEED": 123456789012345678901234567890, "Z": "1", "A": "2" }\r\n\t\t}';
+  const text = `{\r\n\t"mcpServers": {\r\n\t\t${other},\r\n\t\t"supervisor": { "command": "npx" }\r\n\t},\r\n\t"z": 1e400\r\n}\r\n`;
+  await writeFile(path, text);
+  assert.equal((await writeMcpConfig({ directory: tree.dir('alpha'), serverName: 'supervisor', url: URL })).status, 'updated');
+  const written = await readFile(path, 'utf8');
+  assert.ok(written.startsWith(`{\r\n\t"mcpServers": {\r\n\t\t${other},\r\n\t\t"supervisor": `), written);
+  assert.ok(written.endsWith(`\r\n\t},\r\n\t"z": 1e400\r\n}\r\n`), written);
+  assert.deepEqual(JSON.parse(written).mcpServers.supervisor, ENTRY);
+  assert.doesNotMatch(written, /(?<!\r)\n/, 'CRLF throughout');
+});
+
+test('a server named twice under mcpServers is refused: which one Claude Code uses depends on its place', async (t) => {
+  const tree = await makeTree(t);
+  const path = join(tree.dir('alpha'), '.mcp.json');
+  const text = '{ "mcpServers": { "supervisor": { "command": "a" }, "other": {}, "supervisor": { "command": "b" } } }\n';
+  await writeFile(path, text);
+  await assert.rejects(writeMcpConfig({ directory: tree.dir('alpha'), serverName: 'supervisor', url: URL }), (err: unknown) => err instanceof SupervisorError && err.code === 'invalid_input' && /names the supervisor server 2 times under mcpServers; keep one by hand, nothing was written/.test(err.message));
+  assert.equal(await readFile(path, 'utf8'), text);
+});
+
 test('a second call changes nothing and does not write', async (t) => {
   const tree = await makeTree(t);
   const input = { directory: tree.dir('alpha'), serverName: 'supervisor', url: URL };
