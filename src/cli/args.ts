@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandSpec, FieldSpec } from './commands.js';
-import { argName, kebab, usageLine } from './help.js';
+import { kebab } from './cli-terms.js';
+import { argName, usageLine } from './help.js';
 import { SupervisorError } from '../core/errors.js';
 import { UsageError } from './usage-error.js';
 import { jsonSyntaxReason } from '../core/json-syntax.js';

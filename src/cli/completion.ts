@@ -1,5 +1,6 @@
 import type { CommandManifest } from './commands.js';
-import { BUILTINS, kebab } from './help.js';
+import { kebab } from './cli-terms.js';
+import { BUILTINS } from './help.js';
 import { UsageError } from './usage-error.js';
 
 const GLOBAL = ['--json', '--help', '--field', '--wide', '--all'];

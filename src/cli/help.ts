@@ -1,6 +1,6 @@
+import { inCliTerms, kebab } from './cli-terms.js';
 import type { CommandManifest, CommandSpec, FieldSpec } from './commands.js';
 
-export const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 /** How a positional field is named on the command line: `<file>` for fields read from a file, else the field in kebab case. */
 export const argName = (cmd: CommandSpec, field: string) => ((cmd.cli.files ?? []).includes(field) ? 'file' : kebab(field));
 
@@ -95,7 +95,8 @@ export function groupHelp(manifest: CommandManifest, group: string): string | un
   if (commands.length === 0 && builtins.length === 0) return undefined;
   if (commands.length === 0 && builtins.length === 1 && !builtins[0]!.verb) return builtinHelp(builtins[0]!);
   const about = manifest.groups.find((g) => g.name === group)?.description;
-  const lines = [`supervisor ${group}${about ? ` — ${about}` : ''}`, '', `Usage: supervisor ${group} <verb> [args] [flags]`, '', 'Verbs:'];
+  // Written for MCP clients (tool names): a person here reads the commands that run them.
+  const lines = [`supervisor ${group}${about ? ` — ${inCliTerms(about, manifest.commands)}` : ''}`, '', `Usage: supervisor ${group} <verb> [args] [flags]`, '', 'Verbs:'];
   lines.push(...columns([...commands.map((c): [string, string] => [shortUsage(c).slice(group.length + 1), c.title]), ...builtins.map((b): [string, string] => [b.verb ? b.usage.slice(group.length + 1) : `(no verb): supervisor ${b.usage}`, b.summary])]));
   lines.push('', `Run \`supervisor ${group} <verb> --help\` for a verb's flags.`);
   return lines.join('\n');
@@ -105,19 +106,21 @@ export function builtinHelp(b: Builtin): string {
   return [`Usage: supervisor ${b.usage}`, '', `${b.summary[0]!.toUpperCase()}${b.summary.slice(1)}.`, '', b.help].join('\n');
 }
 
-export function operationHelp(cmd: CommandSpec): string {
+/** `commands`: the manifest's, so the operations a description names read as the commands that run them. */
+export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]): string {
   const args = cmd.cli.args ?? [];
-  const lines = [`Usage: ${usageLine(cmd)}`, '', cmd.description, ''];
+  const terms = (text: string) => inCliTerms(text, commands);
+  const lines = [`Usage: ${usageLine(cmd)}`, '', terms(cmd.description), ''];
   if (cmd.access === 'admin') lines.push('Needs admin scope.', '');
   if (args.length > 0) {
     lines.push('Arguments:');
-    lines.push(...columns(args.map((a) => [`<${argName(cmd, a)}>`, `${cmd.input.find((f) => f.name === a)?.description ?? ''}${(cmd.cli.files ?? []).includes(a) ? ' (a file to read; - for stdin)' : ''}`])));
+    lines.push(...columns(args.map((a) => [`<${argName(cmd, a)}>`, `${terms(cmd.input.find((f) => f.name === a)?.description ?? '')}${(cmd.cli.files ?? []).includes(a) ? ' (a file to read; - for stdin)' : ''}`])));
     lines.push('');
   }
   const flags = cmd.input;
   lines.push('Flags:');
   const rows: Array<[string, string]> = flags.map((f) => {
-    const description = f.description ?? '';
+    const description = terms(f.description ?? '');
     // A boolean on by default is shown as its --no- flag, which does the opposite of the description: say so first.
     if (f.type === 'boolean' && f.default === true) return [placeholder(cmd, f), `Turns off what is on by default: ${description.charAt(0).toLowerCase()}${description.slice(1)}`];
     const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${JSON.stringify(f.default)})` : f.required && !args.includes(f.name) && f.name !== cmd.cli.stdin ? ' (required)' : '';

@@ -58,7 +58,7 @@ for (const backend of testBackends()) {
     test('refusals name the operation and the field, as REST and MCP callers call them; the CLI says its command and flag', async () => {
       const { catalog } = await import('../../src/app.js');
       const { describeCommands } = await import('../../src/cli/commands.js');
-      const { inCliTerms } = await import('../../src/cli/program.js');
+      const { inCliTerms } = await import('../../src/cli/cli-terms.js');
       const commands = describeCommands(catalog).commands;
       const messageOf = async (work: Promise<unknown>) => ((await work.then(() => assert.fail('taken'), (err: Error) => err)) as Error).message;
       const unknown = await messageOf(tokens.revoke('000000000000'));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { catalog } from '../../src/app.js';
 import { describeCommands } from '../../src/cli/commands.js';
-import { adviceInCliTerms, inCliTerms } from '../../src/cli/program.js';
+import { adviceInCliTerms, inCliTerms } from '../../src/cli/cli-terms.js';
 
 const commands = describeCommands(catalog).commands;
 
@@ -20,6 +20,8 @@ test('operation names become the commands that run them; other words with unders
 
 test('a switch as an operation spells it is the flag that sets it; other "name: true" text stays', () => {
   assert.equal(inCliTerms('deleting VM web cannot be undone; call again with confirm: true', commands), 'deleting VM web cannot be undone; call again with --confirm');
+  assert.equal(inCliTerms('write_instruction_layer, then regenerate_instructions with all.', commands), '`supervisor instructions write`, then `supervisor instructions regenerate` with --all.');
+  assert.equal(inCliTerms('regenerate_instructions with all projects', commands), '`supervisor instructions regenerate` with all projects');
   assert.equal(inCliTerms('its CNAME cannot be made; pass dns: false to route it', commands), 'its CNAME cannot be made; pass --no-dns to route it');
   assert.equal(inCliTerms('give a value, or unset: true, not both', commands), 'give a value, or --unset, not both');
   assert.equal(inCliTerms('expected sha: true somewhere', commands), 'expected sha: true somewhere');
@@ -80,4 +82,17 @@ test("an answer's advice (a refused project's reason, a check's reasons) names f
     ],
     items: [{ action: 'op.list_secrets', target: 'project/a/api_key' }],
   });
+});
+
+test('help names commands where the descriptions, written for MCP clients, name operations', async () => {
+  const { groupHelp, operationHelp } = await import('../../src/cli/help.js');
+  const manifest = describeCommands(catalog);
+  const names = new Set(commands.map((c) => c.name));
+  const leftOver = (text: string) => [...text.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)].map((m) => m[0]).filter((word) => names.has(word));
+  assert.match(groupHelp(manifest, 'secrets')!, /call `supervisor secrets get` with the path/);
+  assert.match(groupHelp(manifest, 'instructions')!, /`supervisor instructions write`, then `supervisor instructions regenerate` with --all\./);
+  assert.match(operationHelp(commands.find((c) => c.name === 'delete_secret')!, commands), /Soft-delete a secret; `supervisor secrets restore` brings it back\./);
+  for (const group of new Set(commands.map((c) => c.cli.command[0]))) assert.deepEqual(leftOver(groupHelp(manifest, group)!), [], group);
+  // Except the line that says which tool the command is.
+  for (const cmd of commands) assert.deepEqual(leftOver(operationHelp(cmd, commands).replace(/^MCP tool: .*$/m, '')), [], cmd.name);
 });

@@ -30,7 +30,7 @@ test('the README gets `supervisor` on PATH one documented way and never runs it 
 
 test("the README's CLI table names only flags its commands take, and no field through --input that has a flag of its own", async () => {
   const { describeCommands } = await import('../../src/cli/commands.js');
-  const { kebab } = await import('../../src/cli/help.js');
+  const { kebab } = await import('../../src/cli/cli-terms.js');
   const commands = new Map(describeCommands(catalog).commands.map((c) => [c.name, c]));
   const global = new Set(['json', 'field', 'f', 'wide', 'all', 'help', 'input']);
   const problems: string[] = [];

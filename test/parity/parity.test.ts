@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catalog } from '../../src/app.js';
 import { describeCommands } from '../../src/cli/commands.js';
-import { inCliTerms } from '../../src/cli/program.js';
+import { inCliTerms } from '../../src/cli/cli-terms.js';
 import { agentParity, PARITY_AGENT_RULES } from '../agent/parity.js';
 import { fakeClaude, type FakeClaude } from '../agent/domain-fixture.js';
 import { authParity } from '../auth/parity.js';
