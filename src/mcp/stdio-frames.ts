@@ -53,17 +53,66 @@ export function frameOf(bytes: Buffer): Frame | undefined {
   return { kind: 'message', message: message as JsonRpcMessage };
 }
 
+/** How much of each end of a dropped line is kept to find its id. */
+const EDGE_BYTES = 512;
+const SCALAR_ID = /^\s*(-?\d+(?:\.\d+)?|"(?:[^"\\]|\\.)*")/;
+
+/** The id of a JSON-RPC message given by `text` whole or by its start: the top-level "id" member whose value lies within it. */
+function idAtTop(text: string): JsonRpcMessage['id'] {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      const end = /^"(?:[^"\\]|\\.)*"/.exec(text.slice(i));
+      if (!end) return null;
+      const member = depth === 1 && /^\s*:/.exec(text.slice(i + end[0].length));
+      if (member && end[0] === '"id"') {
+        const value = SCALAR_ID.exec(text.slice(i + end[0].length + member[0].length));
+        return value ? (JSON.parse(value[1]!) as string | number) : null;
+      }
+      i += end[0].length - 1;
+    }
+  }
+  return null;
+}
+
+/**
+ * The id of a line too large to read, from the bytes kept of its two ends, so the error answers
+ * the request (a reply with id null answers nothing: the client waited for its own until it gave
+ * up). Clients put it first (`{"jsonrpc":"2.0","id":7,…`) or last (`…,"id":7}`, the MCP SDK's order).
+ */
+export function idOfDroppedLine(head: Buffer, tail: Buffer): JsonRpcMessage['id'] {
+  const last = /,\s*"id"\s*:\s*(-?\d+(?:\.\d+)?|"(?:[^"\\]|\\.)*")\s*\}\s*$/.exec(tail.toString('utf8'));
+  if (last) return JSON.parse(last[1]!) as string | number;
+  return idAtTop(head.toString('utf8'));
+}
+
 /**
  * Splits `input` into lines and hands each on as a frame. A line over `maxBytes`
- * is dropped as it streams in (never held whole) and answered with an error.
+ * is dropped as it streams in (never held whole, only its two ends) and answered with an error.
  * `end` is called once input has ended and every line before it was handed on.
  */
 export function readFrames(input: Readable, onFrame: (frame: Frame) => void, end: () => void, maxBytes = MAX_LINE_BYTES): void {
   let parts: Buffer[] = [];
   let size = 0;
   let oversize = false;
+  let head = Buffer.alloc(0);
+  let tail = Buffer.alloc(0);
+  const drop = () => {
+    // The two ends only: the whole line is never copied.
+    let from = 0;
+    for (let kept = 0; from < parts.length && kept < EDGE_BYTES; from++) kept += parts[from]!.length;
+    let to = parts.length;
+    for (let kept = 0; to > 0 && kept < EDGE_BYTES; to--) kept += parts[to - 1]!.length;
+    head = Buffer.concat(parts.slice(0, from)).subarray(0, EDGE_BYTES);
+    tail = Buffer.concat(parts.slice(to)).subarray(-EDGE_BYTES);
+    parts = [];
+    oversize = true;
+  };
   const lineDone = () => {
-    if (oversize) onFrame({ kind: 'refused', reply: rpcError(null, INVALID_REQUEST, `Invalid Request: a message larger than ${maxBytes} bytes was dropped`) });
+    if (oversize) onFrame({ kind: 'refused', reply: rpcError(idOfDroppedLine(head, tail), INVALID_REQUEST, `Invalid Request: the message is larger than ${maxBytes} bytes, the most one may be; it was not read`) });
     else {
       const frame = frameOf(Buffer.concat(parts, size));
       if (frame) onFrame(frame);
@@ -72,23 +121,22 @@ export function readFrames(input: Readable, onFrame: (frame: Frame) => void, end
     size = 0;
     oversize = false;
   };
+  const take = (piece: Buffer) => {
+    size += piece.length;
+    if (oversize) tail = Buffer.concat([tail, piece]).subarray(-EDGE_BYTES);
+    else {
+      parts.push(piece);
+      if (size > maxBytes) drop();
+    }
+  };
   input.on('data', (chunk: Buffer) => {
     let start = 0;
     for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      if (!oversize) parts.push(chunk.subarray(start, nl));
-      size += nl - start;
-      if (size > maxBytes) oversize = true;
+      take(chunk.subarray(start, nl));
       lineDone();
       start = nl + 1;
     }
-    if (start < chunk.length && !oversize) {
-      parts.push(chunk.subarray(start));
-      size += chunk.length - start;
-      if (size > maxBytes) {
-        oversize = true;
-        parts = [];
-      }
-    }
+    if (start < chunk.length) take(chunk.subarray(start));
   });
   input.once('end', () => {
     if (size > 0 || oversize) lineDone();
