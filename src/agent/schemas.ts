@@ -19,7 +19,7 @@ export const waitSeconds = z
 
 export const validationCommands = z
   // A blank command runs nothing and passes: a loop "validated" by it would be validated by nothing.
-  .array(z.string().min(1).max(1000).refine(noNul, 'must not contain NUL bytes').refine((s) => s.trim() !== '', 'must not be blank'))
+  .array(z.string().max(1000).regex(/\S/, 'must not be blank').refine(noNul, 'must not contain NUL bytes'))
   .max(20)
   .describe('Shell commands that must pass, in order (build, lint, tests)');
 

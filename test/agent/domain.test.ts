@@ -268,6 +268,8 @@ for (const backend of testBackends()) {
       await assertRejects(admin.invoke('configure_piv', { project: p.name, validationCommands: ['node check.mjs', ' \t '] }), 'invalid_input', /validationCommands.*1.*must not be blank/);
       await git(p.dir, 'switch', '-q', 'main');
       await assertRejects(admin.invoke('start_piv', { project: p.name, feature: 'Greet blankly', validationCommands: ['   '] }), 'invalid_input', /validationCommands.*0.*must not be blank/);
+      // Empty is blank: one reason, not "must not be empty; must not be blank".
+      await assertRejects(admin.invoke('configure_piv', { project: p.name, validationCommands: [''] }), 'invalid_input', /validationCommands\.0: must not be blank$/);
       assert.equal(((await admin.invoke('list_piv_runs', { project: p.name })).items as Json[]).length, 2);
     });
 

@@ -19,7 +19,7 @@ const refusal = (schema: z.ZodType, raw: unknown): SupervisorError => {
 
 test('fifty thousand bad items: ten named, the rest counted', () => {
   const err = refusal(z.object({ ports: z.array(z.number()) }), { ports: Array.from({ length: 50_000 }, (_, i) => String(i)) });
-  assert.match(err.message, /^invalid input for toy_op: ports\.0: expected a number \(in JSON 42, not the text "42"; in a query string decimal digits\); .*ports\.9: .*; and 49990 more problems$/);
+  assert.match(err.message, /^invalid input for toy_op: ports\.0: expected a number, without quotes in JSON \(in a query string, decimal digits\); .*ports\.9: .*; and 49990 more problems$/);
   assert.equal((err.details.fields as unknown[]).length, 10);
 });
 
@@ -30,7 +30,7 @@ test('text where a query string gives numbers and switches: only decimal digits 
   assert.equal(coerceText('boolean', 'yes'), 'yes');
   const schema = z.object({ port: z.number().int(), includeDeleted: z.boolean() });
   const err = refusal(schema, { port: coerceText('integer', '0x10'), includeDeleted: coerceText('boolean', 'yes') });
-  assert.equal(err.message, 'invalid input for toy_op: port: expected a number (in JSON 42, not the text "42"; in a query string decimal digits); includeDeleted: expected true or false (in JSON a boolean, not the text "true")');
+  assert.equal(err.message, 'invalid input for toy_op: port: expected a number, without quotes in JSON (in a query string, decimal digits); includeDeleted: expected true or false, without quotes in JSON (text such as "yes" is not a boolean)');
 });
 
 test('suggestions: a typo gets the field, a name far longer or shorter than every field gets none', () => {
