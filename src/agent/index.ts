@@ -13,7 +13,7 @@ export const agentDomain = defineDomain({
   id: 'agent',
   title: 'PIV loops',
   description:
-    "PIV loops: start_piv has a coding agent plan, implement and validate a feature on a branch of the project's repository; get_piv_status follows it.",
+    "PIV loops: a coding agent plans, implements and validates a feature on a branch of the project's repository; start_piv starts one; get_piv_status follows one.",
   cliGroups: ['piv'],
   // On request (`default,agent`): the meta endpoint's default list has no room left in its budget.
   defaultFor: [],

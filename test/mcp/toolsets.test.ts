@@ -81,6 +81,8 @@ describe('MCP toolsets', () => {
     // What is left of a toolset still says what it is for.
     assert.match(sessions[1]!.instructions, /^Ports: each project owns a range\. Never hard-code a port\.$/m);
     assert.match(sessions[0]!.instructions, /^Instructions: each project's CLAUDE\.md is built from layer files/m);
+    // start_piv is an admin's: the project's line keeps what a loop is, and the tool it has.
+    assert.match(sessions[0]!.instructions, /^PIV loops: a coding agent plans, implements and validates a feature on a branch of the project's repository\. get_piv_status follows one\.$/m);
   });
 
   test('X-Supervisor-Toolsets and ?toolsets= choose; all means all', async () => {
