@@ -131,7 +131,7 @@ export class AgentService {
     // Refused before the loop creates its branch and switches the checkout, which a loop failing at its first agent run left behind.
     const unavailable = this.agent.unavailable?.();
     if (unavailable) {
-      throw new SupervisorError('not_configured', `${unavailable}; set agentCommand to Claude Code's executable (\`supervisor config set agentCommand /path/to/claude\`, then restart the daemon); nothing was changed in ${directory}`, { setting: 'agentCommand' });
+      throw new SupervisorError('not_configured', `${unavailable}; set agentCommand to Claude Code's executable (\`supervisor config set agentCommand /path/to/claude\` (set_setting over MCP), then restart the daemon); nothing was changed in ${directory}`, { setting: 'agentCommand' });
     }
     const id = randomUUID();
     const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));

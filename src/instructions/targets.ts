@@ -26,7 +26,7 @@ export interface Targets {
 const PAGE = 200;
 
 const noDirectory = (name: string) =>
-  `project ${name} has no directory on this host; give it one with \`supervisor project update ${name} --directory /path/to/checkout\``;
+  `project ${name} has no directory on this host; give it one with \`supervisor project update ${name} --directory /path/to/checkout\` (update_project over MCP)`;
 
 export class TargetResolver {
   constructor(

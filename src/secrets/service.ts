@@ -301,7 +301,7 @@ export class SecretsService {
       : `a project token may use ${projectFolder(project)} and paths granted to it`;
     // A grant is a prefix: granting a secret's path also grants any secret stored under it, which the advice must say.
     throw forbidden(
-      `project ${project} may not ${mode} ${path}: ${hint}; an admin can run \`supervisor secrets grant ${project} ${path} --access ${mode}\` (it covers ${folderOf(path)} too, like any grant)`,
+      `project ${project} may not ${mode} ${path}: ${hint}; an admin can run \`supervisor secrets grant ${project} ${path} --access ${mode}\` (grant_secret_access over MCP), which covers ${folderOf(path)} too, like any grant`,
     );
   }
 

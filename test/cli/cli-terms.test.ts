@@ -22,6 +22,12 @@ test('a switch as an operation spells it is the flag that sets it; other "name: 
   assert.equal(inCliTerms('deleting VM web cannot be undone; call again with confirm: true', commands), 'deleting VM web cannot be undone; call again with --confirm');
   assert.equal(inCliTerms('write_instruction_layer, then regenerate_instructions with all.', commands), '`supervisor instructions write`, then `supervisor instructions regenerate` with --all.');
   assert.equal(inCliTerms('regenerate_instructions with all projects', commands), '`supervisor instructions regenerate` with all projects');
+  // A command given for a person, with the tool an agent calls beside it: the command line keeps the command.
+  assert.equal(
+    inCliTerms('an admin can run `supervisor secrets grant a project/b/k --access read` (grant_secret_access over MCP), which covers project/b/k/ too', commands),
+    'an admin can run `supervisor secrets grant a project/b/k --access read`, which covers project/b/k/ too',
+  );
+  assert.equal(inCliTerms('(`supervisor config set agentCommand /path` (set_setting over MCP), then restart the daemon)', commands), '(`supervisor config set agentCommand /path`, then restart the daemon)');
   assert.equal(inCliTerms('its CNAME cannot be made; pass dns: false to route it', commands), 'its CNAME cannot be made; pass --no-dns to route it');
   assert.equal(inCliTerms('give a value, or unset: true, not both', commands), 'give a value, or --unset, not both');
   assert.equal(inCliTerms('expected sha: true somewhere', commands), 'expected sha: true somewhere');

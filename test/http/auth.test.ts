@@ -79,7 +79,7 @@ for (const backend of testBackends()) {
       const error = expectError(await odin.get('secret', { path: 'project/consilio/x' }), 403, 'forbidden');
       assert.match(error.message, /project odin may not read project\/consilio\/x/);
       // The advice grants a prefix, and says what else that covers.
-      assert.match(error.message, /`supervisor secrets grant odin project\/consilio\/x --access read` \(it covers project\/consilio\/x\/ too, like any grant\)$/);
+      assert.match(error.message, /`supervisor secrets grant odin project\/consilio\/x --access read` \(grant_secret_access over MCP\), which covers project\/consilio\/x\/ too, like any grant$/);
       assert.doesNotMatch(error.message, /consilio-only/);
       findRow(await audit(daemon), { action: 'secret.read', target: 'project/consilio/x', outcome: 'denied', actor: /odin/ });
     });

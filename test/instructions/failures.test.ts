@@ -89,7 +89,7 @@ test('no core layer at all says how to create it', async (t) => {
   const tree = await makeTree(t);
   await rm(join(tree.root, '.supervisor-core'), { recursive: true });
   const report = await regenerateInstructions(tree.ctx, tree.projects.slice(0, 1));
-  assert.match(reasonOf(report, 'meta'), /the core layer .*\.supervisor-core does not exist; run `supervisor instructions init`/);
+  assert.match(reasonOf(report, 'meta'), /the core layer .*\.supervisor-core does not exist; run `supervisor instructions init` \(init_instructions over MCP\)/);
 });
 
 test('a symlink inside the project is written through and stays a link; a dangling one is named', async (t) => {
