@@ -40,9 +40,10 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
 export const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'notReady', 'version', 'build', 'builtAt', 'currentBuild', 'home', 'others'];
 
 /**
- * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs (the one
- * commands go through; `others` names the rest when several share it), 3 (as `systemctl
- * status`) when none does, 1 when its process runs but does not answer (hung, or stopped).
+ * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs and is ready
+ * (the one commands go through; `others` names the rest when several share it), 3 (as `systemctl
+ * status`) when none does, 1 when its process runs but does not answer (hung, or stopped) or is
+ * not ready (notReady says why), so a monitor reading the exit code sees both.
  */
 export async function daemonStatus(words: string[], format: { json: boolean; field?: string; tty: boolean }, out: Output): Promise<number> {
   const usage = 'supervisor daemon status [--field <name>]';
@@ -73,7 +74,7 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
     ];
     out.write(rows.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n') + '\n');
   }
-  return !info ? 3 : 'answering' in status && !status.answering ? 1 : 0;
+  return !info ? 3 : 'answering' in status && (!status.answering || !status.ready) ? 1 : 0;
 }
 
 /** The build row, from the status's own verdict (currentBuild) rather than comparing again. */
@@ -104,7 +105,8 @@ async function statusOf(info: DaemonInfo, others: DaemonInfo[], home: string) {
     uptimeSeconds: uptimeSeconds(info.pid) ?? null,
     url: info.url,
     answering: ready !== undefined,
-    database: (ready?.database as string | undefined) ?? null,
+    // Said by a ready answer, and by a refusal's details (the database is still the one, just not serving).
+    database: ((ready?.database ?? (ready?.error as { details?: Record<string, unknown> } | undefined)?.details?.database) as string | undefined) ?? null,
     ready: ready?.status === 'ready',
     /** Why /readyz refused (the database unreachable, or migrated by a newer Supervisor). */
     notReady: ready === undefined || ready.status === 'ready' ? null : (((ready.error as Record<string, unknown> | undefined)?.message as string | undefined) ?? null),

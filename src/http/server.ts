@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { invalidInput, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { AppCore } from '../catalog/wire.js';
 import type { Principal } from '../core/principal.js';
+import type { SchemaProblem } from '../core/schema-watch.js';
 import { authenticate, localTokenOf } from './auth.js';
 import { DenialLog } from './denials.js';
 import { dashboardHeaders, dashboardHtml, faviconSvg } from './dashboard.js';
@@ -175,14 +176,15 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', async () => {
     // Reading the applied migrations is the database's answer, and says whether a newer Supervisor migrated it.
-    let problem: string | undefined;
+    let problem: SchemaProblem | undefined;
     const answer = await answerWithin(READY_LIMIT_MS, services.schema.problem().then((found) => (problem = found)));
-    if (answer === 'ok' && problem) return reply.status(503).send(new SupervisorError('unavailable', problem).toJSON());
-    if (answer === 'ok') return { status: 'ready', database: services.db.kind };
-    const message = answer === 'late' ? `database did not answer within ${READY_LIMIT_MS / 1000} s` : 'database not reachable';
-    return reply.status(503).send(new SupervisorError('unavailable', message).toJSON());
+    const database = services.db.kind;
+    if (answer === 'ok' && !problem) return { status: 'ready', database };
+    // Thrown, so the answer is every `unavailable` answer's (Retry-After too).
+    if (problem) throw new SupervisorError('unavailable', problem.message, { database, unknown: problem.unknown });
+    throw new SupervisorError('unavailable', answer === 'late' ? `database did not answer within ${READY_LIMIT_MS / 1000} s` : 'database not reachable', { database });
   });
   // Any token may read it (a project token made for the scraper reads nothing else): counts and times per operation, no data.
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(services.metrics.render()));

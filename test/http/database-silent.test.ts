@@ -72,7 +72,8 @@ test('/readyz answers 503 within its own limit when the database is silent, not 
     await quiet.silence((await slow.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
     const answer = await ready();
     assert.equal(answer.status, 503);
-    assert.deepEqual(await answer.json(), { error: { code: 'unavailable', message: 'database did not answer within 2 s', details: {} } });
+    assert.equal(answer.headers.get('retry-after'), '5');
+    assert.deepEqual(await answer.json(), { error: { code: 'unavailable', message: 'database did not answer within 2 s', details: { database: 'postgres' } } });
   } finally {
     // The proxy first: a silenced connection would keep the daemon waiting for its goodbye.
     await quiet.close();
