@@ -82,6 +82,8 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     const initialAdminToken = await ensureAdminToken(services);
     const running = services;
     running.schema.start();
+    // A daemon sharing this data dir writes the same config file: its live settings apply here too.
+    const unfollow = running.settings.follow();
     return {
       url,
       services: running,
@@ -89,6 +91,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
       portProblem,
       async close() {
         running.schema.stop();
+        unfollow();
         await app.close();
         await removeDaemonInfo(config.home);
         await running.close();

@@ -1,4 +1,6 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { dirname } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from './config.js';
@@ -48,6 +50,8 @@ function shown(def: SettingDef, value: unknown): string | null {
 
 /** Writes of a config file, one at a time within the process, whichever store makes them. */
 const FILE_WRITES = new KeyedLock();
+/** How often a daemon looks at its config file for changes made by another process. */
+const FOLLOW_EVERY_MS = 2_000;
 /** How long a write waits for another process's write of the same file (each takes milliseconds). */
 const CONFIG_LOCK_WAIT_MS = 10_000;
 
@@ -86,8 +90,7 @@ export class SettingsStore {
   }
 
   private current(entry: Entry): unknown {
-    const holder = entry.domain === 'core' ? (this.config as unknown as Record<string, unknown>) : this.config.domains[entry.domain];
-    return this.inUse(entry, holder?.[entry.name]);
+    return this.inUse(entry, this.holderOf(entry)?.[entry.name]);
   }
 
   /** Unset, a path setting that lives in the data dir is that path: what is in use, not "-". */
@@ -198,10 +201,56 @@ export class SettingsStore {
     return { setting: this.view(entry, (await this.fileValues()) ?? {}), file: this.file, applied, message };
   }
 
+  /**
+   * Takes up live settings another process changed in the config file: a daemon sharing this
+   * data dir (each one's set_setting wrote the file for both, and applied it to itself only),
+   * `config set` run without a daemon, or a person's editor. The environment still wins; a
+   * value that does not parse is left unused and logged. Returns the settings it changed.
+   */
+  async reload(): Promise<string[]> {
+    const text = await readFile(this.file, 'utf8').catch(() => '');
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) {
+      this.log?.warn({ file: this.file, reason: doc.errors[0]!.message }, 'the config file is not valid YAML; the settings in use stay as they are');
+      return [];
+    }
+    const file = (doc.toJSON() as Record<string, unknown> | null) ?? {};
+    const changed: string[] = [];
+    for (const entry of this.entries.filter((e) => e.def.live)) {
+      const fromEnv = this.env[entry.def.env];
+      if (fromEnv !== undefined && fromEnv !== '') continue;
+      let value: unknown;
+      try {
+        value = parseSetting(entry.name, entry.def, Object.hasOwn(file, entry.name) ? file[entry.name] : entry.def.default);
+      } catch (err) {
+        this.log?.warn({ setting: entry.name, file: this.file, reason: (err as Error).message }, 'a setting in the config file cannot be used; the one in use stays');
+        continue;
+      }
+      if (isDeepStrictEqual(value, this.holderOf(entry)?.[entry.name])) continue;
+      this.apply(entry, value);
+      changed.push(entry.name);
+    }
+    if (changed.length > 0) this.log?.info({ settings: changed, file: this.file }, 'settings changed in the config file; in use now');
+    return changed;
+  }
+
+  /** Reloads whenever the config file changes (looked at every `everyMs`: a rename over it, as every write makes, is seen too); the answer stops it. */
+  follow(everyMs = FOLLOW_EVERY_MS): () => void {
+    const file = this.file;
+    const changed = () => void this.reload().catch((err: unknown) => this.log?.warn({ err, file }, 'could not read the config file'));
+    watchFile(file, { interval: everyMs, persistent: false }, changed);
+    return () => unwatchFile(file, changed);
+  }
+
+  /** The object a setting's value lives in (services hold the same objects); undefined for a domain with no settings loaded. */
+  private holderOf(entry: Entry): Record<string, unknown> | undefined {
+    return entry.domain === 'core' ? (this.config as unknown as Record<string, unknown>) : this.config.domains[entry.domain];
+  }
+
   private apply(entry: Entry, value: unknown): void {
     // Services hold these same objects and read live settings at each use.
-    const holder = entry.domain === 'core' ? (this.config as unknown as Record<string, unknown>) : (this.config.domains[entry.domain] as Record<string, unknown>);
-    holder[entry.name] = value;
+    const holder = this.holderOf(entry);
+    if (holder) holder[entry.name] = value;
     if (entry.name === 'logLevel' && this.log) this.log.level = value as string;
   }
 }

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
 import { catalog, DOMAINS, loadConfig } from '../../src/app.js';
 import { SettingsStore } from '../../src/core/settings-store.js';
@@ -278,6 +280,36 @@ describe('the environment and the config file disagree', () => {
       assert.equal(r.code, 0, describeResult(r));
       assert.match(r.stderr, /^supervisor: note: SUPERVISOR_LOG_LEVEL from the environment is used; logLevel in .*config\.yaml says otherwise/m);
     } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('daemons sharing a data dir', () => {
+  test("a live setting one writes is in use on the other within its look at the file; the environment and restart-only settings are left alone", async () => {
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-settings-'));
+    const other = loadConfig({ SUPERVISOR_HOME: home, SUPERVISOR_LOG_LEVEL: 'error' });
+    const following = new SettingsStore(other, DOMAINS);
+    const stop = following.follow(20);
+    try {
+      const writer = new SettingsStore(loadConfig({ SUPERVISOR_HOME: home }), DOMAINS);
+      await writer.set('cloudflareZones', 'new.example.com,b.example.com');
+      await writer.set('logLevel', 'debug');
+      await writer.set('port', '3999');
+      const cloudflare = other.domains.cloudflare as Record<string, unknown>;
+      for (let i = 0; i < 200 && !isDeepStrictEqual(cloudflare.cloudflareZones, ['new.example.com', 'b.example.com']); i++) await delay(10);
+      assert.deepEqual(cloudflare.cloudflareZones, ['new.example.com', 'b.example.com']);
+      assert.equal(other.logLevel, 'error', 'SUPERVISOR_LOG_LEVEL wins, as at start');
+      assert.equal(other.port, 3000, 'port waits for a restart');
+      // Back to the default when the line goes; a file that is not YAML changes nothing.
+      await writer.set('cloudflareZones', null);
+      for (let i = 0; i < 200 && !isDeepStrictEqual(cloudflare.cloudflareZones, []); i++) await delay(10);
+      assert.deepEqual(cloudflare.cloudflareZones, []);
+      await writeFile(join(home, 'config.yaml'), 'cloudflareZones: [unclosed\n');
+      assert.deepEqual(await following.reload(), []);
+      assert.deepEqual(cloudflare.cloudflareZones, []);
+    } finally {
+      stop();
       await rm(home, { recursive: true, force: true });
     }
   });
