@@ -75,7 +75,7 @@ export async function readLayer(layer: Layer, dir: string, inside?: Inside): Pro
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' && layer !== 'core') return { files: [], problems: [] };
-    if (errnoCode(err) === 'ENOENT') return { files: [], problems: [`the core layer ${dir} does not exist; run \`supervisor instructions init\` (init_instructions over MCP)`] };
+    if (errnoCode(err) === 'ENOENT') return { files: [], problems: [`the core layer ${dir} does not exist; run \`supervisor instructions init\` (init_instructions over MCP), or set instructionsRoot to the folder of layers another daemon of this database uses`] };
     return { files: [], problems: [(fsFailure('read the folder', dir, err) as Error).message] };
   }
   // Dot files are editors' and our own temp files.
