@@ -1,11 +1,11 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from './config.js';
 import { invalidInput, notFound, SupervisorError } from './errors.js';
-import { writeFileAtomic } from './files.js';
+import { removeStrayTempFiles, writeFileAtomic } from './files.js';
 import { KeyedLock } from './keyed-lock.js';
 import { lockFileWaiting } from './lock-file.js';
 import type { Logger } from './log.js';
@@ -177,6 +177,8 @@ export class SettingsStore {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
       const lock = await lockFileWaiting(`${this.file}.lock`, 'config write', CONFIG_LOCK_WAIT_MS, (holder) => new SupervisorError('unavailable', `${this.file} is being written by process ${holder.pid} (${holder.role}) for more than ${CONFIG_LOCK_WAIT_MS / 1000} s; try again, or remove ${this.file}.lock if that process is stuck`));
       try {
+        // A writer killed mid-write left its temp file (of the file, or of the lock); none runs now.
+        await removeStrayTempFiles(dirname(this.file), [basename(this.file), basename(`${this.file}.lock`)]);
         await this.write(entry, value, parsed);
       } finally {
         await lock.release();
