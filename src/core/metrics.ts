@@ -14,6 +14,9 @@ const labelText = (labels: Record<string, string>) =>
     .map(([name, value]) => `${name}="${escapeLabel(value)}"`)
     .join(',');
 
+/** Why a request was refused before any operation ran. */
+export type AuthRefusal = 'missing' | 'refused' | 'rate_limited';
+
 interface Calls {
   labels: string;
   count: number;
@@ -63,6 +66,7 @@ function processLines(): string[] {
 export class OperationMetrics {
   private readonly calls = new Map<string, Calls>();
   private readonly durations = new Map<string, Durations>();
+  private readonly refusals = new Map<AuthRefusal, number>();
 
   constructor(private readonly info: { version: string; build?: string }) {}
 
@@ -85,7 +89,12 @@ export class OperationMetrics {
     durations.count++;
   }
 
-  /** The exposition text (version 0.0.4): build info, calls, durations, then the process's figures. */
+  /** A request refused before any operation, for want of a valid token: what an alert on probing or a revoked client watches. */
+  refused(reason: AuthRefusal): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+
+  /** The exposition text (version 0.0.4): build info, calls, durations, refusals, then the process's figures. */
   render(): string {
     const lines = [
       '# HELP supervisor_build_info The running build; always 1.',
@@ -106,6 +115,11 @@ export class OperationMetrics {
       lines.push(`supervisor_operation_duration_seconds_sum{${d.labels}} ${d.sum}`);
       lines.push(`supervisor_operation_duration_seconds_count{${d.labels}} ${d.count}`);
     }
+    lines.push(
+      '# HELP supervisor_auth_refusals_total Requests refused for their token, by reason: missing (none sent), refused (unknown or revoked), rate_limited (after many of those from one address).',
+      '# TYPE supervisor_auth_refusals_total counter',
+    );
+    for (const [reason, count] of this.refusals) lines.push(`supervisor_auth_refusals_total{reason="${reason}"} ${count}`);
     lines.push(...processLines());
     return `${lines.join('\n')}\n`;
   }

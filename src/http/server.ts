@@ -167,7 +167,13 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
     const path = request.url.split('?')[0]!;
     // /.well-known/ is where an MCP client looks for OAuth metadata after a 401: a 404 there tells it
     // this server takes no OAuth (its tokens are configured), where a 401 sent it round again.
-    if (!PUBLIC.has(path) && !path.startsWith('/.well-known/')) await authenticate(request, authenticator, localToken);
+    if (PUBLIC.has(path) || path.startsWith('/.well-known/')) return;
+    try {
+      await authenticate(request, authenticator, localToken);
+    } catch (err) {
+      if (err instanceof SupervisorError) services.metrics.refused(err.code === 'rate_limited' ? 'rate_limited' : err.details.credential === 'refused' ? 'refused' : 'missing');
+      throw err;
+    }
   });
   app.addHook('onClose', () => authenticator.denials.flush());
   app.addHook('onResponse', async (request, reply) => {

@@ -68,8 +68,15 @@ test('what a scrape answers passes promtool check metrics: the format, and its n
 });
 
 test('a scrape without a token is refused; any token reads the figures', async () => {
+  const refusals = (samples: Sample[], reason: string) => find(samples, 'supervisor_auth_refusals_total', { reason })[0]?.value ?? 0;
+  const before = (await scrape(projectToken)).samples;
   assert.equal((await fetch(`${daemon.url}/metrics`)).status, 401);
+  assert.equal((await fetch(`${daemon.url}/api/v1/whoami`, { headers: as('svt_not_a_token_of_this_daemon') })).status, 401);
+  assert.equal((await fetch(`${daemon.url}/api/v1/whoami`, { headers: as('svt_not_a_token_of_this_daemon') })).status, 401);
   const { samples } = await scrape(projectToken);
+  // Refused for the token, before any operation: counted apart, by why.
+  assert.equal(refusals(samples, 'missing') - refusals(before, 'missing'), 1);
+  assert.equal(refusals(samples, 'refused') - refusals(before, 'refused'), 2);
   assert.equal(find(samples, 'supervisor_build_info')[0]?.value, 1);
   assert.ok(find(samples, 'process_resident_memory_bytes')[0]!.value > 10_000_000);
   assert.ok(find(samples, 'process_start_time_seconds')[0]!.value > 1_700_000_000);
