@@ -63,8 +63,9 @@ export class LocalInvoker implements Invoker {
       const error = toSupervisorError(err);
       outcome = error.code;
       if (!(err instanceof SupervisorError)) this.app.log.error({ err, operation: name }, 'operation failed');
-      // An outage (the database, Cloudflare, Google) is the operator's to see, not only the caller's.
-      else if (error.code === 'unavailable') this.app.log.warn({ operation: name, reason: error.message }, 'operation failed: unavailable');
+      // An outage (the database, Cloudflare, Google) or something only the operator can set up (a
+      // master key, a token) is the operator's to see, not only the caller's.
+      else if (error.code === 'unavailable' || error.code === 'not_configured') this.app.log.warn({ operation: name, reason: error.message }, `operation failed: ${error.code}`);
       throw error;
     } finally {
       const durationMs = performance.now() - started;

@@ -71,8 +71,9 @@ class EnvMasterKeys implements MasterKeys {
   }
 
   missing(needed: MissingMasterKeys): SupervisorError {
+    // Waits for a person (a key copied, a variable set), so not_configured: no Retry-After, no "try again later".
     return new SupervisorError(
-      'unavailable',
+      'not_configured',
       `the keyring needs master key ${describeNeeds(needed)}, but SUPERVISOR_MASTER_KEY holds ${this.key.id}; set SUPERVISOR_MASTER_KEY to the key with that fingerprint, as on the daemons that share this database`,
       { needed: [...needed.keys()], loaded: [this.key.id] },
     );
@@ -121,10 +122,11 @@ class FileMasterKeys implements MasterKeys, MasterKeyRotator {
   }
 
   missing(needed: MissingMasterKeys): SupervisorError {
+    // Waits for a person (a key copied, a variable set), so not_configured: no Retry-After, no "try again later".
     return new SupervisorError(
-      'unavailable',
+      'not_configured',
       `the keyring needs master key ${describeNeeds(needed)}, which is not in ${this.dir.keysDir}; ` +
-        'copy the key file there as <fingerprint>.key (mode 0600), from the data dir of the daemon that rotated it or from a backup of master.key, and try again; ' +
+        'copy the key file there as <fingerprint>.key (mode 0600), from the data dir of the daemon that rotated it or from a backup of master.key; ' +
         'or, if the daemons sharing this database take their key from SUPERVISOR_MASTER_KEY, set it to the same key here ' +
         `(this process has ${this.keys.size > 0 ? [...this.keys.keys()].join(', ') : 'no key file'}` +
         `${this.dir.notKeys.size > 0 ? `; passed over as no key: ${[...this.dir.notKeys.values()].join('; ')}` : ''})`,

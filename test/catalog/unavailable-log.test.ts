@@ -43,3 +43,11 @@ test('an operation the lost database fails is answered unavailable and logged as
   assert.equal(warned[0]!.level, 40);
   await admin.invoke('list_projects', {});
 });
+
+test('an operation that needs what only the operator sets up (here the Cloudflare token) is logged as a warning too', { skip }, async () => {
+  const admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'rest');
+  await assert.rejects(admin.invoke('list_dns_records', { zone: 'example.com' }), isError('not_configured'));
+  const warned = capturedLogLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'operation failed: not_configured');
+  assert.equal(warned.at(-1)?.operation, 'list_dns_records');
+  assert.match(String(warned.at(-1)?.reason), /API token/);
+});

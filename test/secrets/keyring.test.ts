@@ -165,7 +165,7 @@ for (const backend of testBackends()) {
       const saved = await readFile(join(home, 'keys', `${masterKeyId}.key`));
       await rm(join(home, 'keys', `${masterKeyId}.key`));
       await rm(join(home, 'master.key'));
-      await assert.rejects(start(), isError('unavailable', new RegExp(`needs master key ${masterKeyId} \\(wraps data keys 1, 2\\), which is not in ${home}/keys; copy the key file there`)));
+      await assert.rejects(start(), isError('not_configured', new RegExp(`needs master key ${masterKeyId} \\(wraps data keys 1, 2\\), which is not in ${home}/keys; copy the key file there`)));
       await writeFile(join(home, 'keys', 'restored-from-backup.key'), saved, { mode: 0o600 });
       assert.equal((await readEveryVersion(await start())).get('project/k/lost@1'), 'still here');
     });
@@ -178,7 +178,7 @@ for (const backend of testBackends()) {
       const other = generateKey();
       await assert.rejects(
         start({ SUPERVISOR_MASTER_KEY: other.toString('hex') }),
-        isError('unavailable', new RegExp(`needs master key ${fileKeyId} \\(wraps data key 1\\), but SUPERVISOR_MASTER_KEY holds ${keyFingerprint(other)}`)),
+        isError('not_configured', new RegExp(`needs master key ${fileKeyId} \\(wraps data key 1\\), but SUPERVISOR_MASTER_KEY holds ${keyFingerprint(other)}`)),
       );
       const fromEnv = await start({ SUPERVISOR_MASTER_KEY: fileKey });
       assert.equal((await readEveryVersion(fromEnv)).get('project/k/env@1'), 'from env');

@@ -87,7 +87,7 @@ test('a missing master key is named with where to put it, and no key material', 
   const home = fresh();
   const keys = await started(home);
   const err = keys.missing(new Map([['af93aaaabbbbcccc', [1, 2]]]));
-  assert.equal(err.code, 'unavailable');
+  assert.equal(err.code, 'not_configured');
   assert.match(err.message, /needs master key af93aaaabbbbcccc \(wraps data keys 1, 2\), which is not in .*keys; copy the key file there as <fingerprint>\.key/);
   assert.ok(!err.message.includes((await keys.initial()).key.toString('base64')));
 });
