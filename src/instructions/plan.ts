@@ -4,6 +4,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { invalidInput } from '../core/errors.js';
 import { assemble, type InstructionProject, type ManagedFileName, type ManagedOutput } from './assemble.js';
 import { findBlock, isHandEdited, placeBlock, removeBlock, renderBlock, type FoundBlock } from './block.js';
+import { addedRuns } from './line-diff.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { realDirectory, resolveInside, type ResolvedFile } from '../core/inside.js';
 import type { SharedLayers } from './layers.js';
@@ -132,7 +133,21 @@ async function planFile(target: ResolvedFile, output: ManagedOutput): Promise<Fi
   const after = placeBlock(before, found, output.sources, output.body);
   if (found.kind === 'none') return { ...base, state: 'missing', after };
   if (before.slice(found.start, found.end) === renderBlock(output.sources, output.body, found.eol)) return { ...base, state: 'current', after };
-  return changedBlock(base, found, after) ?? { ...base, state: 'stale', after };
+  return changedBlock(base, found, after) ?? { ...base, state: 'stale', reason: staleReason(target.shown, found.body, output.body), after };
+}
+
+/**
+ * Why a block is stale, in a line: the first line it would lose and the first it would gain
+ * (a port, the endpoint, a layer's sentence), so a check says what moved without a diff.
+ */
+function staleReason(shown: string, was: string, now: string): string {
+  const next = 'diff_instructions shows the change, regenerate_instructions writes it';
+  if (was === now) return `${shown}: its marker lists other layer files than there are now (the text is the same); ${next}`;
+  const { added, removed } = addedRuns(was, now);
+  const gained = added.flatMap((run) => run.split('\n'));
+  const clip = (line: string | undefined) => (line === undefined ? '(nothing)' : `'${line.length > 80 ? `${line.slice(0, 79)}…` : line}'`);
+  const count = removed.length + gained.length;
+  return `${shown}: the layers or facts changed since it was written (${count} line${count === 1 ? '' : 's'}, first ${clip(removed[0])} → ${clip(gained[0])}); ${next}`;
 }
 
 /**
