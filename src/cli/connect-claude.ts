@@ -9,7 +9,7 @@ import type { Output } from './program.js';
 import { takeOption, takeSwitch } from './program.js';
 import { UsageError } from './usage-error.js';
 
-const USAGE = 'supervisor connect claude [--project <name>] [--stdio] [--run]';
+const USAGE = 'supervisor connect claude [--project <name>] [--toolsets a,b] [--stdio] [--run]';
 const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
 
 /**
@@ -17,9 +17,25 @@ const PROJECT = /^[a-z][a-z0-9-]{0,39}$/;
  * works from any directory, and the data dir (and config file) named, so a Claude Code started
  * with another environment opens this install rather than making a new, empty one.
  */
-export function stdioArgs(project: string, env: NodeJS.ProcessEnv = process.env): string[] {
+export function stdioArgs(project: string, env: NodeJS.ProcessEnv = process.env, toolsets?: string): string[] {
   const vars = [`SUPERVISOR_HOME=${dataDir(env)}`, ...(env.SUPERVISOR_CONFIG ? [`SUPERVISOR_CONFIG=${resolve(env.SUPERVISOR_CONFIG)}`] : [])];
-  return ['mcp', 'add', project, ...vars.flatMap((v) => ['-e', v]), '--', process.execPath, CLI_BIN, 'mcp', '--project', project];
+  return ['mcp', 'add', project, ...vars.flatMap((v) => ['-e', v]), '--', process.execPath, CLI_BIN, 'mcp', '--project', project, ...(toolsets ? ['--toolsets', toolsets] : [])];
+}
+
+/**
+ * The toolsets asked for, checked against the catalog now: a misspelt one would otherwise be
+ * refused only when Claude Code connects, where the person who typed it does not look.
+ */
+async function checkedToolsets(text: string | undefined): Promise<string | undefined> {
+  if (text === undefined) return undefined;
+  const [{ catalog }, { checkToolsets, parseToolsets }] = await Promise.all([import('../app.js'), import('../mcp/toolsets.js')]);
+  const toolsets = parseToolsets(text);
+  try {
+    checkToolsets(catalog, toolsets);
+  } catch (err) {
+    throw new UsageError(`connect claude: --toolsets ${text}: ${(err as Error).message}`, USAGE);
+  }
+  return Array.isArray(toolsets) ? toolsets.join(',') : toolsets;
 }
 
 /**
@@ -32,6 +48,7 @@ export async function connectClaude(words: string[], source: CliSource, out: Out
   const project = takeOption(words, 'project') ?? 'meta';
   const stdio = takeSwitch(words, 'stdio');
   const run = takeSwitch(words, 'run');
+  const toolsets = await checkedToolsets(takeOption(words, 'toolsets'));
   if (words.length > 0) throw new UsageError(`connect claude: unexpected arguments: ${words.join(' ')}`, USAGE);
   if (!PROJECT.test(project)) throw new UsageError(`connect claude: --project ${project}: a project name is 1-40 characters: lowercase letters, digits and -, starting with a letter`, USAGE);
 
@@ -44,7 +61,7 @@ export async function connectClaude(words: string[], source: CliSource, out: Out
   if (stdio) {
     // The project must exist, as the HTTP form checks when it makes the token.
     await (await openCliConnection(source, { project })).close();
-    args = stdioArgs(project);
+    args = stdioArgs(project, process.env, toolsets);
   } else {
     const daemon = await daemonTarget();
     if (!daemon) throw new UsageError('connect claude: the daemon is not running; start it (`supervisor daemon`), or use --stdio', USAGE);
@@ -52,7 +69,8 @@ export async function connectClaude(words: string[], source: CliSource, out: Out
     const name = `claude-${project}-${userInfo().username}-${new Date().toISOString().slice(0, 10)}`.replace(/[^a-zA-Z0-9._-]/g, '-');
     const token = (await connection.invoker.invoke('create_token', project === 'meta' ? { name, admin: true } : { name, project })) as { token: string };
     await connection.close();
-    args = ['mcp', 'add', '--transport', 'http', project, `${daemon.url}/mcp/${project}`, '--header', `Authorization: Bearer ${token.token}`];
+    const choice = toolsets === undefined ? [] : ['--header', `X-Supervisor-Toolsets: ${toolsets}`];
+    args = ['mcp', 'add', '--transport', 'http', project, `${daemon.url}/mcp/${project}`, '--header', `Authorization: Bearer ${token.token}`, ...choice];
   }
   if (!run) {
     out.write(`claude ${args.map(shellWord).join(' ')}\n`);

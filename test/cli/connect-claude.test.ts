@@ -52,6 +52,30 @@ describe('supervisor connect claude', () => {
     assert.deepEqual(((await identity.json()) as { role: string; project: string }).project, 'consilio');
   });
 
+  test('--toolsets chooses the session\'s tools (a header over HTTP, the flag over stdio), and a misspelt one is refused before a token is made', async () => {
+    await t.daemon.services.projects.add('test', { name: 'toolsy' });
+    const http = await runCli(['connect', 'claude', '--project', 'toolsy', '--toolsets', 'default,tasks,knowledge'], { env: t.env });
+    assert.equal(http.code, 0, describeResult(http));
+    const match = /--header 'Authorization: Bearer (svt_[\w-]+)' --header 'X-Supervisor-Toolsets: default,tasks,knowledge'\n$/.exec(http.stdout);
+    assert.ok(match, http.stdout);
+    // What Claude Code will send: the session lists the tasks and knowledge tools.
+    const listed = await fetch(`${t.daemon.url}/mcp/toolsy`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${match[1]}`, 'x-supervisor-toolsets': 'default,tasks,knowledge', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    const data = /^data: (.*)$/m.exec(await listed.text())![1]!;
+    const names = (JSON.parse(data) as { result: { tools: Array<{ name: string }> } }).result.tools.map((tool) => tool.name);
+    assert.ok(names.includes('start_task') && names.includes('search_knowledge') && names.includes('get_secret'), names.join(' '));
+    const stdio = await runCli(['connect', 'claude', '--stdio', '--project', 'toolsy', '--toolsets', 'all'], { env: t.env });
+    assert.match(stdio.stdout, / mcp --project toolsy --toolsets all\n$/);
+    const tokensBefore = (await t.daemon.services.auth.tokens.list({})).length;
+    const typo = await runCli(['connect', 'claude', '--project', 'toolsy', '--toolsets', 'default,taks'], { env: t.env });
+    assert.equal(typo.code, 2, describeResult(typo));
+    assert.match(typo.stderr, /--toolsets default,taks: unknown toolset taks; valid toolsets: /);
+    assert.equal((await t.daemon.services.auth.tokens.list({})).length, tokensBefore, 'no token made for a line that is not printed');
+  });
+
   test('--run runs claude with exactly those arguments; without claude on PATH it exits 127', async () => {
     const claude = await fakeClaude(t.dir);
     const r = await runCli(['connect', 'claude', '--stdio', '--project', 'demo', '--run'], { env: { ...t.env, PATH: `${claude.path}:${t.env.PATH}` } });
