@@ -334,7 +334,7 @@ export const secretOperations = [
   operation({
     name: 'get_run_env',
     title: 'Get run environment',
-    description: "The variables `supervisor run` gives a project's command: its secrets and, with service, PORT and <SERVICE>_PORT. Secrets never set PATH, LD_*, NODE_OPTIONS… unless allowed.",
+    description: "The variables `supervisor run` gives a project's command: its secrets and ports. Secrets never set PATH, LD_*, NODE_OPTIONS… unless allowed.",
     access: 'any',
     // Not read-only: with service it reserves that service's port (get_port), which a read-only session must not do.
     annotations: IDEMPOTENT_WRITE,
@@ -342,7 +342,7 @@ export const secretOperations = [
     cli: { command: ['secrets', 'env'], args: ['project'] },
     input: z.object({
       project: projectName.describe('Project whose command runs'),
-      service: serviceName.optional().describe('Service being started: adds PORT and <SERVICE>_PORT'),
+      service: serviceName.optional().describe('Service being started: adds PORT and <SERVICE>_PORT, reserving a new port (as get_port)'),
       prefix: secretPrefix.optional().describe('Secrets folder; default project/<project>/ (meta: meta/)'),
       allow: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'a variable name such as PATH')).max(50).default([]).describe('Protected variables the secrets may set'),
     }),
