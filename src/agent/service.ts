@@ -451,8 +451,12 @@ export class AgentService {
       clock: this.deps.clock,
       newId: () => id,
       knowledge: async (feature) => {
-        const { results } = await this.deps.knowledge.search(SYSTEM, { query: feature, project, limit: KNOWLEDGE_PRIMED, withText: true });
-        return results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
+        // A feature said in common words only ("do it all") has nothing to search for: nothing primed, not a failed loop.
+        const searched = await this.deps.knowledge.search(SYSTEM, { query: feature, project, limit: KNOWLEDGE_PRIMED, withText: true }).catch((err: unknown) => {
+          if (err instanceof SupervisorError && err.code === 'invalid_input') return { results: [] };
+          throw err;
+        });
+        return searched.results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
       },
       onPhase: (event) => this.onPhase(project, event),
       whenClean: (loopId) => `then resume the loop: resume_piv ${loopId}`,

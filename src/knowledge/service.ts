@@ -179,6 +179,8 @@ export class KnowledgeService {
     // A misspelt project would answer "nothing found", as if it had no notes.
     if (input.project !== undefined) await this.deps.projects.get(input.project);
     const { rows } = await this.deps.db.query<HitRow>(SEARCH_SQL, [input.query, project ?? null, input.tags?.length ? input.tags : null, input.limit ?? DEFAULT_LIMIT, namesIn(input.query)]);
+    // Nothing found for a query search cannot use at all ("the a of") is no answer: say why, as for an empty one.
+    if (rows.length === 0) await this.refuseUnsearchable(input.query);
     return {
       query: input.query,
       results: rows.map((r) => ({
@@ -194,6 +196,12 @@ export class KnowledgeService {
         ...(input.withText ? { text: r.text } : {}),
       })),
     };
+  }
+
+  private async refuseUnsearchable(query: string): Promise<void> {
+    const { rows } = await this.deps.db.query<{ terms: number }>(`SELECT numnode(${anyOf('knowledge_fold($1)')}) AS terms`, [query]);
+    if (Number(rows[0]?.terms) > 0) return;
+    throw invalidInput('query: holds only words search leaves out (common words such as the, a, of, and punctuation); give words of the topic', { field: 'query' });
   }
 
   /** Knowledge belongs to its project: listed before the project is removed, deleted with it. */

@@ -109,6 +109,14 @@ for (const backend of testBackends()) {
       assert.match(String(found[0]?.text), /Outcome: succeeded on branch feature\/greet-people-by-name after 0 retries/);
     });
 
+    test('a feature said in common words only ("do it all") primes nothing and runs, where the knowledge search refuses such a query', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      const started = await admin.invoke('start_piv', { project: p.name, feature: 'Do it all', validationCommands: ['node check.mjs'] });
+      const done = await until(started.id, (x) => x.status === 'succeeded' || x.status === 'failed', 'the loop to finish');
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+    });
+
     test('when get_piv_status first says succeeded, the run\'s task timing and its learning are already recorded', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
       const p = await project(t);

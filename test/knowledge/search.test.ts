@@ -115,9 +115,11 @@ for (const backend of testBackends()) {
       await assertRejects(odin.invoke('add_knowledge', { project: 'consilio', title: 'x', text: 'y' }), 'forbidden');
     });
 
-    test('tags filter; stop words alone find nothing; withText gives the whole chunk', async () => {
+    test('tags filter; stop words alone are refused as an empty query is; withText gives the whole chunk', async () => {
       assert.deepEqual((await search(admin, { query: 'login', tags: ['auth'] })).map((h) => h.title), ['Flaky login test']);
-      assert.deepEqual(await search(admin, { query: 'the and of' }), []);
+      await assertRejects(search(admin, { query: 'the and of ?!' }), 'invalid_input', /query: holds only words search leaves out \(common words such as the, a, of, and punctuation\)/);
+      // A word search can use, that no note holds, is an empty answer.
+      assert.deepEqual(await search(admin, { query: 'the zeppelin' }), []);
       const [hit] = await search(admin, { query: 'cookie', withText: true });
       assert.equal(hit?.text, NOTES[1]!.text);
     });
