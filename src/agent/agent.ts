@@ -233,6 +233,6 @@ function describe(reason: AgentFailureReason, f: Failure): string {
     case 'exit_code':
       return f.exit.signal ? `the agent was killed by ${f.exit.signal}${stderr}` : `the agent exited with code ${f.exit.code}${stderr}`;
     case 'no_result':
-      return `the agent exited without a result line, so its work cannot be trusted to be complete${stderr}`;
+      return `the agent exited without a result line, so its work cannot be trusted to be complete (the loop reads the result Claude Code prints with --output-format stream-json: is agentCommand Claude Code?)${stderr}`;
   }
 }

@@ -512,8 +512,12 @@ export class AgentService {
     const last = names.filter((n) => n.endsWith('-agent')).at(-1);
     if (!last) return [];
     const text = (await this.store.getArtifact(id, last)) ?? '';
-    const between = text.split('--- last lines\n')[1]?.split('\n\n--- result')[0] ?? '';
-    return between.split('\n').filter(Boolean).slice(-LAST_LINES);
+    // The lines between the two headers (none when the agent printed nothing: the headers are then a line apart).
+    const lines = text.split('\n');
+    const from = lines.indexOf('--- last lines');
+    const to = lines.indexOf('--- result', from + 1);
+    if (from === -1) return [];
+    return lines.slice(from + 1, to === -1 ? undefined : to).filter(Boolean).slice(-LAST_LINES);
   }
 
   /**

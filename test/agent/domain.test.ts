@@ -243,6 +243,14 @@ for (const backend of testBackends()) {
       const noResult = await admin.invoke('start_piv', { project: p.name, feature: 'Greet by name, take two', validationCommands: ['node check.mjs'], waitSeconds: 50 });
       assert.deepEqual([noResult.status, (noResult.failure as Json).reason], ['failed', 'no_result']);
       assert.deepEqual(noResult.commits, []);
+
+      // A command that prints nothing at all (not Claude Code): no lines to show, and the failure asks about the command.
+      await fake.script([{ match: 'PLAN phase', mute: true }]);
+      const quiet = await project(t);
+      const mute = await admin.invoke('start_piv', { project: quiet.name, feature: 'Greet by name, take three', validationCommands: ['node check.mjs'], waitSeconds: 50 });
+      assert.deepEqual([mute.status, (mute.failure as Json).reason], ['failed', 'no_result']);
+      assert.match(String((mute.failure as Json).message), /is agentCommand Claude Code\?/);
+      assert.deepEqual((await status(mute.id)).lastLines, []);
     });
 
     test('loops beyond the concurrency limit queue and start when a slot frees', async (t) => {

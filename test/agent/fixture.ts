@@ -30,6 +30,8 @@ export interface FakeStep {
   silent?: boolean;
   hang?: boolean;
   omitResult?: boolean;
+  /** Print nothing and exit 0, as a command that is not Claude Code does. */
+  mute?: boolean;
   isError?: boolean;
   subtype?: string;
   exitCode?: number;

@@ -17,6 +17,7 @@
 //   commit          true: `git commit -am` its own changes (which the loop must undo);
 //                   "all": `git add -A` first, so new and supervisor-written files go in too
 //   silent          true: print nothing and hang
+//   mute            true: print nothing and exit 0 (a command that is not Claude Code, such as /bin/true)
 //   hang            true: print the first lines, then hang without a result
 //   omitResult      true: exit without a result line
 //   isError         true: the result line says is_error: true
@@ -50,6 +51,7 @@ if (step.grandchild) {
   writeFileSync(step.grandchild, String(child.pid));
 }
 if (step.silent) await hang();
+if (step.mute) process.exit(0);
 
 emit({
   type: 'system',
