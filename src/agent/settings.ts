@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commandSetting } from '../core/setting-schemas.js';
 import { defineSettings } from '../core/settings.js';
 
 const ms = z.coerce.number().int().positive();
@@ -8,6 +9,7 @@ export const agentSettings = defineSettings({
   agentCommand: {
     env: 'SUPERVISOR_AGENT_COMMAND',
     schema: z.string().min(1),
+    whenSet: commandSetting,
     default: 'claude',
     doc: 'The Claude Code executable the PIV loop runs headless (`claude -p --output-format stream-json`); a path, or a name on PATH.',
   },

@@ -2,6 +2,7 @@
 // only find wrong later: at its next start, or on every call as if a service were down.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { commandFound } from './executable.js';
 
 /** An http(s) URL: `z.string().url()` alone takes any scheme (ftp://, mailto:), which an API client then fails on, retried as an outage. */
 export const httpUrlSetting = z.string().url().refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL');
@@ -16,3 +17,6 @@ const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A
 
 /** An address to bind: an IP address or a host name (whether it resolves is found at start). */
 export const bindHostSetting = z.string().refine((h) => isIP(h) !== 0 || HOST_NAME.test(h), 'must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name');
+
+/** A command the daemon starts (a path, or a name on its PATH): one it cannot find would fail every run after the restart. */
+export const commandSetting = z.string().refine((c) => commandFound(c), 'is not a command this daemon can start: give the path of an executable file, or a name on its PATH');

@@ -91,6 +91,9 @@ describe('settings applied live', () => {
       ['gcloudComputeUrl', 'ftp://x', /must be an http:\/\/ or https:\/\/ URL/],
       ['cloudflareApiUrl', 'mailto:x@example.com', /must be an http:\/\/ or https:\/\/ URL/],
       ['cloudflaredConfig', 'config.yml', /must be an absolute path/],
+      // Every loop would fail after the restart.
+      ['agentCommand', '/nonexistent/claude', /is not a command this daemon can start: give the path of an executable file, or a name on its PATH/],
+      ['agentCommand', 'no-such-claude-anywhere', /is not a command this daemon can start/],
       // Said in the value's terms, not zod's ("Too big: expected number to be <=65535").
       ['port', '70000', /"70000" is more than 65535, the most it may be$/],
       ['callRetentionDays', '0', /"0" is less than 1, the least it may be$/],
@@ -104,15 +107,15 @@ describe('settings applied live', () => {
   });
 
   test('a setting that needs a restart: the answer shows the value in use and the pending one, until the restart', async () => {
-    const set = await mcp('set_setting', { name: 'agentCommand', value: '/opt/claude/bin/claude' });
+    const set = await mcp('set_setting', { name: 'agentCommand', value: process.execPath });
     assert.ok(set.ok, JSON.stringify(set));
     const output = set.output as { applied: string; setting: { value: string; source: string; pending?: string } };
     assert.equal(output.applied, 'restart');
     // The value in use is still the default, and the source says so; the file's value waits for the restart.
-    assert.deepEqual([output.setting.value, output.setting.source, output.setting.pending], ['claude', 'default', '/opt/claude/bin/claude']);
+    assert.deepEqual([output.setting.value, output.setting.source, output.setting.pending], ['claude', 'default', process.execPath]);
     const got = await mcp('get_setting', { name: 'agentCommand' });
     assert.ok(got.ok, JSON.stringify(got));
-    assert.equal((got.output as { pending?: string }).pending, '/opt/claude/bin/claude');
+    assert.equal((got.output as { pending?: string }).pending, process.execPath);
     const live = await mcp('get_setting', { name: 'portDenyList' });
     assert.ok(live.ok, JSON.stringify(live));
     assert.equal(Object.hasOwn(live.output as object, 'pending'), false, 'no pending value when nothing waits for a restart');
