@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { httpUrl, type Config } from './core/config.js';
-import { ensureDataDir, lockDataDir, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
+import { ensureDataDir, lockDataDir, markStarting, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
 import { invalidInput, SupervisorError } from './core/errors.js';
 import { createLogger, type Logger } from './core/log.js';
 import type { Db } from './core/db.js';
@@ -48,6 +48,8 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
   const log = inject.log ?? createLogger(config.logLevel);
   await ensureDataDir(config.home);
   const lock = config.databaseUrl || inject.db ? undefined : await lockDataDir(config.home, 'daemon');
+  // Until daemons/<pid>.json says where it listens, a command run meanwhile waits for it rather than open the database itself.
+  const unmark = await markStarting(config.home);
   let services: SupervisorApp | undefined;
   try {
     services = await openApp({ config, db: inject.db ?? (await openDatabase(config, DOMAINS)), log, clock: inject.clock });
@@ -76,6 +78,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
     services.listeningAt(url);
     const build = buildInfo();
     await writeDaemonInfo(config.home, { pid: process.pid, url, token: localToken, ...(build ? { build: build.id, ...(build.builtAt ? { builtAt: build.builtAt } : {}) } : {}), ...(config.configFile ? { configFile: config.configFile } : {}) });
+    await unmark();
     const portProblem = await reserveOwnPort(services, port);
     log.info({ url, database: services.db.kind, home: config.home }, 'supervisor daemon listening');
     // Last, once nothing can fail: a start that fails (its port taken) must not make the token it never shows.
@@ -99,6 +102,7 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
       },
     };
   } catch (err) {
+    await unmark();
     await services?.close().catch(() => undefined);
     await lock?.release();
     throw err;

@@ -37,6 +37,7 @@ async function reach(app: AppDefinition, config: Config, project: string | undef
     () => connectLocal(app, config, project, via),
     () => daemonTarget(env, config.home),
     (started) => throughDaemon(started, project, via, env),
+    config.home,
   );
 }
 

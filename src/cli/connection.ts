@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Invoker } from '../catalog/invoker.js';
-import { dataDir, daemonTarget as findDaemon, refusedTokenInEnvTerms, type DaemonTarget } from '../core/daemon-info.js';
+import { dataDir, daemonTarget as findDaemon, refusedTokenInEnvTerms, startingDaemon, type DaemonTarget } from '../core/daemon-info.js';
 import { SupervisorError } from '../core/errors.js';
 import { HttpInvoker } from './http-invoker.js';
 import type { CliSource } from './manifest.js';
@@ -51,6 +51,7 @@ export async function openCliConnection(source: CliSource, options: { project?: 
     },
     () => daemonTarget(env),
     throughDaemon,
+    dataDir(env),
   );
 }
 
@@ -86,23 +87,27 @@ const alive = (pid: unknown): boolean => {
  * through it, rather than fail. systemd units and scripts start the daemon and its first clients
  * together.
  */
-export async function localUnlessDaemonStarting<C, T>(local: () => Promise<C>, find: () => Promise<T | undefined>, through: (daemon: T) => Promise<C>): Promise<C> {
+export async function localUnlessDaemonStarting<C, T>(local: () => Promise<C>, find: () => Promise<T | undefined>, through: (daemon: T) => Promise<C>, home: string): Promise<C> {
+  // A daemon starting on PostgreSQL holds no lock: its mark says so, and opening the data dir meanwhile
+  // fails for want of DATABASE_URL, or on a first start makes an embedded database nobody uses.
+  const starting = await startingDaemon(home);
+  const early = starting === undefined ? undefined : await daemonUp(starting, find);
+  if (early) return through(early);
   try {
     return await local();
   } catch (err) {
-    const started = await startedDaemon(err, find);
+    const details = (err as { code?: unknown; details?: { role?: unknown; pid?: unknown } }).details;
+    const started = (err as { code?: unknown }).code === 'locked' && details?.role === 'daemon' ? await daemonUp(details.pid, find) : undefined;
     if (!started) throw err;
     return through(started);
   }
 }
 
-/** The daemon `find` finds once it is up, when `err` says one is starting; undefined otherwise or when it never comes up. */
-async function startedDaemon<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T | undefined> {
-  const details = (err as { code?: unknown; details?: { role?: unknown; pid?: unknown } }).details;
-  if ((err as { code?: unknown }).code !== 'locked' || details?.role !== 'daemon') return undefined;
+/** The daemon `find` finds once the starting process `pid` is up; undefined when it exits first or never comes up. */
+async function daemonUp<T>(pid: unknown, find: () => Promise<T | undefined>): Promise<T | undefined> {
   const deadline = Date.now() + DAEMON_START_WAIT_MS;
   // A daemon that exits (its start failed) is not waited for any longer.
-  while (Date.now() < deadline && alive(details.pid)) {
+  while (Date.now() < deadline && alive(pid)) {
     const found = await find();
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 100));

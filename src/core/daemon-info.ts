@@ -120,6 +120,30 @@ export async function readDaemonInfos(home: string): Promise<DaemonInfo[]> {
   return infos.sort((a, b) => Number(b.processStart ?? 0) - Number(a.processStart ?? 0) || b.pid - a.pid);
 }
 
+/**
+ * daemons/<pid>.starting: a daemon between its start and its daemons/<pid>.json. On the embedded
+ * database the data dir's lock says so; on PostgreSQL nothing else does, and a command run in
+ * that second (a systemd unit's next line) opened the database itself, which it could not.
+ */
+export const startingFile = (home: string, pid: number) => join(daemonInfoDir(home), `${pid}.starting`);
+
+/** The starting marks in the data dir, each with whether its process still runs (a daemon killed while starting leaves one). */
+export async function startingMarks(home: string): Promise<Array<{ file: string; pid: number; live: boolean }>> {
+  const dir = daemonInfoDir(home);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const marks = names.filter((n) => /^\d+\.starting$/.test(n)).map(async (name) => {
+    const pid = Number(name.slice(0, -'.starting'.length));
+    const started = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+    return { file: join(dir, name), pid, live: started !== undefined && stillRuns(pid, started.trim() || undefined) };
+  });
+  return Promise.all(marks);
+}
+
+/** The pid of a daemon of this data dir that is starting, if any. */
+export async function startingDaemon(home: string): Promise<number | undefined> {
+  return (await startingMarks(home)).find((mark) => mark.live)?.pid;
+}
+
 /** The daemon a client talks to: the most recently started of those running on this data dir. */
 export async function readDaemonInfo(home: string): Promise<DaemonInfo | undefined> {
   return (await readDaemonInfos(home))[0];

@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
-import { daemonInfoDir, daemonInfoFile, readDaemonInfos, type DaemonInfo } from './daemon-info.js';
+import { daemonInfoDir, daemonInfoFile, readDaemonInfos, startingFile, startingMarks, type DaemonInfo } from './daemon-info.js';
 import { tryLockFile, type HeldLock } from './lock-file.js';
 import { placeOf } from './place.js';
 import { ownStart } from './process-info.js';
@@ -126,6 +126,17 @@ export async function writeDaemonInfo(home: string, info: Omit<DaemonInfo, 'proc
   // Files of daemons killed without a chance to remove theirs.
   const live = new Set((await readDaemonInfos(home)).map((d) => `${d.pid}.json`));
   for (const name of await readdir(dir)) if (/^\d+\.json$/.test(name) && !live.has(name)) await rm(join(dir, name), { force: true });
+}
+
+/** Marks this process as a daemon starting on the data dir (see startingFile); the answer removes the mark. */
+export async function markStarting(home: string): Promise<() => Promise<void>> {
+  const dir = daemonInfoDir(home);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Marks of daemons killed while starting.
+  for (const mark of await startingMarks(home)) if (!mark.live) await rm(mark.file, { force: true });
+  const file = startingFile(home, process.pid);
+  await writeFileAtomic(file, ownStart ?? '', 0o600);
+  return () => rm(file, { force: true });
 }
 
 /** Removes this daemon's file only: others on the data dir keep being found. */

@@ -19,6 +19,7 @@ import { DAEMON_NODE_FLAGS } from '../../src/cli/entry.js';
 import { BUILTINS } from '../../src/cli/help.js';
 import { unitFile } from '../../src/cli/service.js';
 import { readDaemonInfo } from '../../src/core/daemon-info.js';
+import { schemaLockKey } from '../../src/core/schema-lock.js';
 import pg from 'pg';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli } from './run-cli.js';
@@ -279,6 +280,43 @@ describe('a command run while the daemon starts', () => {
     } finally {
       daemon.child.kill('SIGTERM');
       await daemon.result;
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a command run while a daemon starts on PostgreSQL', { skip: await skipReason('postgres') }, () => {
+  test('waits for it by its starting mark (no lock says so) and goes through it, without DATABASE_URL of its own', async () => {
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-starting-pg-'));
+    const schema = `t_starting_${randomBytes(4).toString('hex')}`;
+    const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    // The migration lock held here keeps the daemon starting (between its mark and its address) for as long as the test needs.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT pg_advisory_xact_lock(${schemaLockKey('migrations')})`);
+    // DATABASE_URL only in the daemon's environment, as a unit file gives it.
+    const daemon = startCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url }), timeoutMs: 120_000 });
+    try {
+      await waitFor('the daemon to mark itself starting', () => existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), 30_000);
+      const command = runCli(['secrets', 'list', '--json'], { env: cliEnv(home), timeoutMs: 60_000 });
+      await delay(1_500);
+      await holder.query('COMMIT');
+      const r = await command;
+      assert.equal(r.code, 0, describeResult(r));
+      assert.deepEqual(parseJson(r).items, []);
+      assert.equal(existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), false, 'the mark goes once the daemon is up');
+      assert.equal(existsSync(join(home, 'db')), false, 'no embedded database was made meanwhile');
+    } finally {
+      await holder.end().catch(() => undefined);
+      daemon.child.kill('SIGTERM');
+      await daemon.result;
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
       await rm(home, { recursive: true, force: true });
     }
   });
