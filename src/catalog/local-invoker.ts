@@ -88,6 +88,7 @@ export class LocalInvoker implements Invoker {
   private async authorize(op: Operation): Promise<void> {
     if (op.access !== 'admin' || this.principal.role === 'admin') return;
     await this.app.audit.record({ actor: this.principal.actor, action: `op.${op.name}`, outcome: 'denied', detail: { project: this.principal.project } });
-    throw forbidden(`${op.name} needs an admin token; this one belongs to project ${this.principal.project}`);
+    // "Connection", not "token": over stdio there is none, the session is narrowed to the project it was started for.
+    throw forbidden(`${op.name} needs an admin token; this connection is scoped to project ${this.principal.project}`);
   }
 }
