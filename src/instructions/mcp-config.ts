@@ -34,11 +34,8 @@ export async function writeMcpConfig(input: McpConfigInput): Promise<{ path: str
   if (!isRecord(servers)) throw invalidInput(`${target.shown}: mcpServers must be an object of server name → settings; fix the file by hand`, { path: target.shown });
   const entry = { type: 'http', url: input.url, headers: { Authorization: `Bearer \${${TOKEN_ENV}}` } };
   if (isDeepStrictEqual(servers[input.serverName], entry)) return { path: target.shown, status: 'unchanged' };
-  const text = before === undefined || before.trim() === '' ? '{}\n' : before;
-  refuseTwice(text, input.serverName, target.shown);
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
   // Replaced whole: an older stdio entry's command must not survive next to a url.
-  const next = applyEdits(text, modify(text, ['mcpServers', input.serverName], entry, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));
+  const next = before === undefined || before.trim() === '' ? `${JSON.stringify({ mcpServers: { [input.serverName]: entry } }, null, 2)}\n` : withEntry(before, input.serverName, entry, target.shown);
   await describingFsErrors('write', target.shown, () => writeFileLike(target.path, next, target.stats, CHECKOUT_FILE_MODE));
   return { path: target.shown, status: before === undefined ? 'created' : 'updated' };
 }
@@ -74,6 +71,33 @@ function parseConfig(text: string, shown: string): Record<string, unknown> & { m
   }
   if (!isRecord(parsed)) throw invalidInput(`${shown} must hold a JSON object; fix it by hand, nothing was written`, { path: shown });
   return parsed;
+}
+
+/**
+ * `text` with mcpServers.<name> set to `entry`, laid out as the file is (its indentation, line
+ * ends, one line when it is on one line) and every other byte as written: an existing entry's
+ * value is replaced where it stands, a new one goes after the last server (or makes mcpServers).
+ */
+function withEntry(text: string, name: string, entry: unknown, shown: string): string {
+  refuseTwice(text, name, shown);
+  // One edit, unformatted: jsonc-parser's formatting lays out the lines around it again.
+  const [edit] = modify(text, ['mcpServers', name], entry, {});
+  if (!edit || !text.trimEnd().includes('\n')) return applyEdits(text, edit ? [edit] : []);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const unit = /^([ \t]+)\S/m.exec(text)?.[1] ?? '  ';
+  const lineIndent = (offset: number) => /^[ \t]*/.exec(text.slice(text.lastIndexOf('\n', offset - 1) + 1))![0];
+  const pretty = (value: unknown, indent: string) => JSON.stringify(value, null, unit).split('\n').join(`${eol}${indent}`);
+  const tree = parseTree(text)!;
+  const existing = findNodeAtLocation(tree, ['mcpServers', name]);
+  if (existing) return applyEdits(text, [{ ...edit, content: pretty(entry, lineIndent(existing.parent!.offset)) }]);
+  const servers = findNodeAtLocation(tree, ['mcpServers']);
+  const parent = servers ?? tree;
+  const [key, value] = servers ? [name, entry] : ['mcpServers', { [name]: entry }];
+  const siblings = parent.children ?? [];
+  const indent = siblings.length > 0 ? lineIndent(siblings.at(-1)!.offset) : `${lineIndent(parent.offset)}${unit}`;
+  const property = `${JSON.stringify(key)}: ${pretty(value, indent)}`;
+  const content = siblings.length > 0 ? `,${eol}${indent}${property}` : `${eol}${indent}${property}${eol}${lineIndent(parent.offset)}`;
+  return applyEdits(text, [{ ...edit, content }]);
 }
 
 /**

@@ -57,6 +57,25 @@ test("the rest of the file is kept as written: another server's big number, tabs
   assert.doesNotMatch(written, /(?<!\r)\n/, 'CRLF throughout');
 });
 
+test('a new entry goes after the last server in the file\'s own layout, every other byte as written; a file on one line stays on one line', async (t) => {
+  const tree = await makeTree(t);
+  const path = join(tree.dir('alpha'), '.mcp.json');
+  const before = '{\r\n\t"mcpServers": {\r\n\t\t"local": {\r\n\t\t\t"command": "node"\r\n\t\t}\r\n\t}\r\n}\r\n';
+  await writeFile(path, before);
+  await writeMcpConfig({ directory: tree.dir('alpha'), serverName: 'supervisor', url: URL });
+  const entry = JSON.stringify(ENTRY, null, '\t').split('\n').join('\r\n\t\t');
+  assert.equal(await readFile(path, 'utf8'), `{\r\n\t"mcpServers": {\r\n\t\t"local": {\r\n\t\t\t"command": "node"\r\n\t\t},\r\n\t\t"supervisor": ${entry}\r\n\t}\r\n}\r\n`);
+  const oneLine = '{"mcpServers": {"local": {"command": "y", "n": 12345678901234567890123}}, "keep":   [1,2]}\n';
+  await writeFile(path, oneLine);
+  await writeMcpConfig({ directory: tree.dir('alpha'), serverName: 'supervisor', url: URL });
+  const written = await readFile(path, 'utf8');
+  assert.equal(written, `${oneLine.slice(0, oneLine.indexOf('}}') + 1)},"supervisor": ${JSON.stringify(ENTRY)}}, "keep":   [1,2]}\n`);
+  // And without mcpServers at all: it is made, indented as the file is.
+  await writeFile(path, '{\n    "a": 1\n}\n');
+  await writeMcpConfig({ directory: tree.dir('alpha'), serverName: 'supervisor', url: URL });
+  assert.equal(await readFile(path, 'utf8'), `{\n    "a": 1,\n    "mcpServers": ${JSON.stringify({ supervisor: ENTRY }, null, 4).split('\n').join('\n    ')}\n}\n`);
+});
+
 test('a server named twice under mcpServers is refused: which one Claude Code uses depends on its place', async (t) => {
   const tree = await makeTree(t);
   const path = join(tree.dir('alpha'), '.mcp.json');
