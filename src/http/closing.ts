@@ -37,6 +37,10 @@ export function refuseWhileClosing(app: FastifyInstance): void {
     const until = Date.now() + DRAIN_MS;
     const quiet = () => [...lastActive.values()].every((at) => at <= Date.now() - IDLE_MS);
     while (!quiet() && Date.now() < until) await delay(10);
+    // What has no request under way goes now: an idle keep-alive connection, and one that never
+    // sent a whole request (a preconnect, headers cut short), which closing the server waits for
+    // until its request timeout — longer than a stop may take, so the rest of the stop was skipped.
+    for (const [socket, at] of lastActive) if (at !== BUSY) socket.destroy();
   });
   // Callbacks, not async hooks: they run on every request, and a promise each time costs more than the check.
   // Only for sockets still open: an answer finished after its connection closed must not bring it back.

@@ -59,3 +59,27 @@ test('20 keep-alive clients sending back to back while the server stops: no requ
   assert.deepEqual([...outcomes.keys()].filter((k) => !['200', '503', 'ECONNREFUSED'].includes(k)), [], JSON.stringify(seen));
   assert.ok(took < 5_000, `stopped in ${took} ms`);
 });
+
+test('a connection that sent nothing, and one whose headers stopped halfway, do not hold the stop', async () => {
+  const other = await buildHttpServer(services, { localToken: 'local-token', verifyToken: (t) => services.auth.tokens.verify(t) });
+  await other.listen({ host: '127.0.0.1', port: 0 });
+  const otherPort = (other.server.address() as net.AddressInfo).port;
+  const { connect } = await import('node:net');
+  const open = async (bytes: string) => {
+    const socket = connect(otherPort, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.on('error', () => undefined);
+    if (bytes) socket.write(bytes);
+    return socket;
+  };
+  const silent = await open('');
+  const halfway = await open('GET /api/v1/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthor');
+  await delay(50);
+  const started = Date.now();
+  // Bounded, so a stop that waits for them fails here rather than hanging the suite.
+  const closed = await Promise.race([other.close().then(() => true), delay(10_000).then(() => false)]);
+  const took = Date.now() - started;
+  assert.ok(closed && took < 3_000, `stopped: ${closed}, after ${took} ms`);
+  assert.ok(silent.destroyed || silent.readableEnded || (await new Promise((resolve) => silent.once('close', () => resolve(true)))));
+  halfway.destroy();
+});
