@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { httpUrl, type Config } from './core/config.js';
-import { ensureDataDir, lockDataDir, markStarting, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
+import { CHOOSING_ROLE, ensureDataDir, lockDataDir, markStarting, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from './core/datadir.js';
 import { invalidInput, SupervisorError } from './core/errors.js';
 import { createLogger, type Logger } from './core/log.js';
 import type { Db } from './core/db.js';
@@ -52,7 +52,9 @@ export async function startDaemon(config: Config, inject: { db?: Db; log?: Logge
   const unmark = await markStarting(config.home);
   let services: SupervisorApp | undefined;
   try {
-    services = await openApp({ config, db: inject.db ?? (await openDatabase(config, DOMAINS)), log, clock: inject.clock });
+    const choosing = config.databaseUrl && !inject.db ? await lockDataDir(config.home, CHOOSING_ROLE) : undefined;
+    const db = await (inject.db ? Promise.resolve(inject.db) : openDatabase(config, DOMAINS)).finally(() => choosing?.release());
+    services = await openApp({ config, db, log, clock: inject.clock });
     // After the database is open: PGlite gives the files it creates mode 0666 whatever the umask.
     // Routine at every start (the files PGlite made since the last one), so not worth an info line.
     const tightened = await tightenDataDir(config.home);

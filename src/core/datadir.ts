@@ -82,6 +82,12 @@ export async function tightenDataDir(home: string): Promise<number> {
 
 /** The role of a command run without the daemon, and how long another waits for it before `locked`. */
 export const CLI_ROLE = 'supervisor cli';
+/**
+ * A daemon on PostgreSQL holds the data dir only while it chooses its database (it checks for an
+ * embedded one and notes PostgreSQL in postgres.json): a command opening the embedded database in
+ * that moment would make one nobody uses, and write to it.
+ */
+export const CHOOSING_ROLE = 'daemon choosing its database';
 const COMMAND_WAIT_MS = 15_000;
 
 /**
@@ -93,7 +99,7 @@ export async function lockDataDir(home: string, role: string, waitForCommandMs =
   let attempt = await tryLockFile(dataDirFiles(home).lock, role);
   // Another command without the daemon is done in a moment: scripts that run a few at once
   // queue behind it. A daemon or an MCP session holds the data dir for as long as it runs.
-  while ('holder' in attempt && attempt.holder.role === CLI_ROLE && Date.now() < deadline) {
+  while ('holder' in attempt && (attempt.holder.role === CLI_ROLE || attempt.holder.role === CHOOSING_ROLE) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 40));
     attempt = await tryLockFile(dataDirFiles(home).lock, role);
   }

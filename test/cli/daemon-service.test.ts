@@ -20,6 +20,8 @@ import { BUILTINS } from '../../src/cli/help.js';
 import { unitFile } from '../../src/cli/service.js';
 import { readDaemonInfo } from '../../src/core/daemon-info.js';
 import { schemaLockKey } from '../../src/core/schema-lock.js';
+import { CLI_ROLE } from '../../src/core/datadir.js';
+import { tryLockFile } from '../../src/core/lock-file.js';
 import pg from 'pg';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli } from './run-cli.js';
@@ -313,6 +315,37 @@ describe('a command run while a daemon starts on PostgreSQL', { skip: await skip
       assert.equal(existsSync(join(home, 'db')), false, 'no embedded database was made meanwhile');
     } finally {
       await holder.end().catch(() => undefined);
+      daemon.child.kill('SIGTERM');
+      await daemon.result;
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a daemon starting on PostgreSQL while a command holds the data dir', { skip: await skipReason('postgres') }, () => {
+  test('waits for the command before it chooses its database, so the command cannot make an embedded one behind its back', async () => {
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-choosing-'));
+    const schema = `t_choosing_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    // As a command run without the daemon holds it while it works on the embedded database.
+    const held = await tryLockFile(join(home, 'supervisor.lock'), CLI_ROLE);
+    assert.ok('held' in held);
+    const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const daemon = startCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url }), timeoutMs: 120_000 });
+    try {
+      await waitFor('the daemon to mark itself starting', () => existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), 30_000);
+      await delay(1_000);
+      assert.equal(existsSync(join(home, 'postgres.json')), false, 'the database is not chosen while the command holds the data dir');
+      await held.held.release();
+      await daemon.waitForStdout(/Supervisor daemon on/, 60_000);
+      assert.equal(existsSync(join(home, 'postgres.json')), true);
+    } finally {
+      await held.held.release();
       daemon.child.kill('SIGTERM');
       await daemon.result;
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
