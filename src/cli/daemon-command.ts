@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Config } from '../core/config.js';
 import { startDaemon } from '../daemon.js';
 import { DAEMON_STOP_LIMIT_S } from './daemon-control.js';
@@ -12,11 +13,23 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * the database and removes daemons/<pid>.json (all in daemon.close()), and exits 0.
  */
 export async function runDaemonCommand(config: Config): Promise<number> {
+  // A stop asked for while starting (`daemon stop` finds a starting daemon by its mark) waits for the
+  // start to finish: by its default action it would end the daemon while it opens its database. A
+  // second one (a start stuck waiting for PostgreSQL) ends it at once.
+  let early: NodeJS.Signals | undefined;
+  const whileStarting = (name: NodeJS.Signals) => {
+    if (early) process.exit(128 + (constants.signals[name] ?? 0));
+    early = name;
+    process.stderr.write(`supervisor daemon: ${name} while starting; it stops once started (${name} again stops it now)\n`);
+  };
+  for (const name of STOP_SIGNALS) process.on(name, whileStarting);
   const daemon = await startDaemon(config);
+  for (const name of STOP_SIGNALS) process.off(name, whileStarting);
   // SIGHUP too: the terminal of a foreground `npm start` closing must not cut a write or the read-audit buffer short.
   // Listened for before the banner: whoever waits for its "Stop:" line may signal at once, and
   // a signal arriving before the listeners would end the daemon by its default action, unclean.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    if (early) return resolve(early);
     for (const name of STOP_SIGNALS) process.once(name, () => resolve(name));
   });
   const out = process.stdout;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { readDaemonInfos, type DaemonInfo } from '../core/daemon-info.js';
+import { readDaemonInfos, startingMarks, type DaemonInfo } from '../core/daemon-info.js';
 import { processStart, stillRuns } from '../core/process-info.js';
 import { dataDir } from './connection.js';
 import type { Output } from './program.js';
@@ -37,7 +37,7 @@ async function ask(info: DaemonInfo, path: string): Promise<Record<string, unkno
   }
 }
 
-export const STATUS_FIELDS = ['running', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'notReady', 'version', 'build', 'builtAt', 'currentBuild', 'home', 'others'];
+export const STATUS_FIELDS = ['running', 'starting', 'pid', 'uptimeSeconds', 'url', 'answering', 'database', 'ready', 'notReady', 'version', 'build', 'builtAt', 'currentBuild', 'home', 'others'];
 
 /**
  * `supervisor daemon status`: exit 0 and the facts when a daemon of the data dir runs and is ready
@@ -53,12 +53,15 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
   if (field !== undefined && !STATUS_FIELDS.includes(field)) throw new UsageError(`daemon status: --field ${field}: not a field; its fields: ${STATUS_FIELDS.join(', ')}`, usage);
   const home = dataDir();
   const [info, ...others] = await readDaemonInfos(home);
-  const status = info ? await statusOf(info, others, home) : { running: false, home };
+  // Not yet answering: its database is opening (commands run now wait for it).
+  const starting = info ? undefined : (await startingMarks(home)).find((m) => m.live)?.pid;
+  const status = info ? await statusOf(info, others, home) : { running: false, ...(starting === undefined ? {} : { starting }), home };
   if (field !== undefined) {
     // As -f prints any field: raw, with a newline on a terminal only.
     const value = (status as Record<string, unknown>)[field] ?? null;
     out.write(`${value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value)}${format.tty ? '\n' : ''}`);
   } else if (format.json) out.write(`${JSON.stringify(status, null, 2)}\n`);
+  else if (starting !== undefined) out.write(`starting (pid ${starting}, data dir ${home}): not answering yet; commands run now wait for it\n`);
   else if (!('pid' in status)) out.write(`not running (data dir ${home}); start it with \`supervisor daemon\` or \`npm start\`\n`);
   else {
     const rows: Array<[string, string]> = [
@@ -142,12 +145,13 @@ export async function daemonStop(words: string[], json: boolean, out: Output, er
     timeout = Number(value);
   }
   const home = dataDir();
-  const infos = await readDaemonInfos(home);
-  if (infos.length === 0) {
+  // And those still starting (not yet answering): each stops once its start is done.
+  const pids = [...new Set([...(await readDaemonInfos(home)).map((info) => info.pid), ...(await startingMarks(home)).filter((m) => m.live).map((m) => m.pid)])];
+  if (pids.length === 0) {
     out.write(json ? `${JSON.stringify({ stopped: false, running: false }, null, 2)}\n` : 'not running\n');
     return 0;
   }
-  const stopping = infos.map((info) => ({ pid: info.pid, started: processStart(info.pid) }));
+  const stopping = pids.map((pid) => ({ pid, started: processStart(pid) }));
   for (const { pid } of stopping) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + timeout * 1000;
   for (;;) {
@@ -159,7 +163,6 @@ export async function daemonStop(words: string[], json: boolean, out: Output, er
     }
     await delay(100);
   }
-  const pids = stopping.map((d) => d.pid);
   out.write(json ? `${JSON.stringify({ stopped: true, pid: pids[0], pids }, null, 2)}\n` : `stopped the daemon (pid ${pids.join(', ')})\n`);
   return 0;
 }

@@ -193,7 +193,7 @@ describe('the daemon as a service', () => {
     assert.deepEqual([pid.code, pid.stdout], [0, String(daemon.child.pid)]);
     const unknown = await runCli(['daemon', 'status', '--field', 'colour'], { env });
     assert.equal(unknown.code, 2, describeResult(unknown));
-    assert.match(unknown.stderr, /--field colour: not a field; its fields: running, pid, /);
+    assert.match(unknown.stderr, /--field colour: not a field; its fields: running, starting, pid, /);
     const stop = await runCli(['daemon', 'stop'], { env });
     assert.equal(stop.code, 0, describeResult(stop));
     assert.match(stop.stdout, /^stopped the daemon \(pid \d+\)\n$/);
@@ -316,6 +316,48 @@ describe('a command run while a daemon starts on PostgreSQL', { skip: await skip
     } finally {
       await holder.end().catch(() => undefined);
       daemon.child.kill('SIGTERM');
+      await daemon.result;
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('status and stop of a daemon still starting', { skip: await skipReason('postgres') }, () => {
+  test('status says it is starting (exit 3); stop waits for the start to finish, then stops it cleanly', async () => {
+    assertCliBuilt();
+    const home = await mkdtemp(join(tmpdir(), 'supervisor-stop-starting-'));
+    const schema = `t_stop_starting_${randomBytes(4).toString('hex')}`;
+    const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT pg_advisory_xact_lock(${schemaLockKey('migrations')})`);
+    const env = cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url });
+    const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
+    try {
+      await waitFor('the daemon to mark itself starting', () => existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), 30_000);
+      const status = await runCli(['daemon', 'status'], { env: cliEnv(home) });
+      assert.equal(status.code, 3, describeResult(status));
+      assert.match(status.stdout, new RegExp(`^starting \\(pid ${daemon.child.pid}, data dir .*\\): not answering yet`));
+      assert.equal(parseJson(await runCli(['daemon', 'status', '--json'], { env: cliEnv(home) })).starting, daemon.child.pid);
+      const stop = runCli(['daemon', 'stop', '--json'], { env: cliEnv(home), timeoutMs: 60_000 });
+      await delay(1_000);
+      await holder.query('COMMIT');
+      const stopped = await stop;
+      assert.equal(stopped.code, 0, describeResult(stopped));
+      assert.deepEqual(parseJson(stopped).pids, [daemon.child.pid]);
+      const result = await daemon.result;
+      assert.equal(result.code, 0, describeResult(result));
+      assert.match(result.stderr, /SIGTERM while starting; it stops once started/);
+      assert.match(result.stderr, /supervisor daemon stopped \(SIGTERM\)/);
+    } finally {
+      await holder.end().catch(() => undefined);
+      daemon.child.kill('SIGKILL');
       await daemon.result;
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
       await admin.end();
