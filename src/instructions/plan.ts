@@ -147,7 +147,8 @@ function staleReason(shown: string, was: string, now: string): string {
   const gained = added.flatMap((run) => run.split('\n'));
   const clip = (line: string | undefined) => (line === undefined ? '(nothing)' : `'${line.length > 80 ? `${line.slice(0, 79)}…` : line}'`);
   const count = removed.length + gained.length;
-  return `${shown}: the layers or facts changed since it was written (${count} line${count === 1 ? '' : 's'}, first ${clip(removed[0])} → ${clip(gained[0])}); ${next}`;
+  // Two separate firsts, not a replacement: they may come from different places in the block.
+  return `${shown}: the layers or facts changed since it was written (${count} line${count === 1 ? '' : 's'}; first line lost ${clip(removed[0])}, first line gained ${clip(gained[0])}); ${next}`;
 }
 
 /**

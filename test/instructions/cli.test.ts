@@ -48,7 +48,7 @@ test('check exits 1 once a port is allocated after the last regeneration, and 0 
   assert.match(stale.stdout, /^\s+cli-a\s+stale\s+\S*\/CLAUDE\.md stale(\s|$)/m, stale.stdout);
   assert.doesNotMatch(stale.stdout, /[{}"]/);
   // What moved, without a diff: the first line the block loses and the first it gains.
-  assert.match(stale.stdout, /CLAUDE\.md: the layers or facts changed since it was written \(2 lines, first '- \(none yet\)' → '- api: \d+'\); `supervisor instructions diff` shows the change/);
+  assert.match(stale.stdout, /CLAUDE\.md: the layers or facts changed since it was written \(2 lines; first line lost '- \(none yet\)', first line gained '- api: \d+'\); `supervisor instructions diff` shows the change/);
   // --all says "every project" as regenerate --all does: the same answer as none named.
   const all = await cli(['instructions', 'check', '--all']);
   assert.equal(all.code, 1, describeResult(all));
