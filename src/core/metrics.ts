@@ -35,6 +35,9 @@ function processLines(): string[] {
   const usage = resourceUsage();
   const memory = memoryUsage();
   return [
+    '# HELP process_cpu_seconds_total User and system CPU time spent, in seconds.',
+    '# TYPE process_cpu_seconds_total counter',
+    `process_cpu_seconds_total ${(usage.userCPUTime + usage.systemCPUTime) / 1e6}`,
     '# HELP process_cpu_user_seconds_total User CPU time spent, in seconds.',
     '# TYPE process_cpu_user_seconds_total counter',
     `process_cpu_user_seconds_total ${usage.userCPUTime / 1e6}`,

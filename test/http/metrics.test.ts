@@ -79,6 +79,8 @@ test('a scrape without a token is refused; any token reads the figures', async (
   assert.equal(refusals(samples, 'refused') - refusals(before, 'refused'), 2);
   assert.equal(find(samples, 'supervisor_build_info')[0]?.value, 1);
   assert.ok(find(samples, 'process_resident_memory_bytes')[0]!.value > 10_000_000);
+  // The name dashboards made for Prometheus's client libraries chart.
+  assert.ok(find(samples, 'process_cpu_seconds_total')[0]!.value > 0);
   assert.ok(find(samples, 'process_start_time_seconds')[0]!.value > 1_700_000_000);
 });
 
