@@ -24,7 +24,7 @@ import { CLI_ROLE } from '../../src/core/datadir.js';
 import { tryLockFile } from '../../src/core/lock-file.js';
 import pg from 'pg';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
-import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli } from './run-cli.js';
+import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli, type CliProcess } from './run-cli.js';
 
 const stillRuns = (pid: number) => {
   try {
@@ -287,67 +287,69 @@ describe('a command run while the daemon starts', () => {
   });
 });
 
-describe('a command run while a daemon starts on PostgreSQL', { skip: await skipReason('postgres') }, () => {
-  test('waits for it by its starting mark (no lock says so) and goes through it, without DATABASE_URL of its own', async () => {
-    assertCliBuilt();
-    const home = await mkdtemp(join(tmpdir(), 'supervisor-starting-pg-'));
-    const schema = `t_starting_${randomBytes(4).toString('hex')}`;
-    const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    // The migration lock held here keeps the daemon starting (between its mark and its address) for as long as the test needs.
-    const holder = new pg.Client({ connectionString: url });
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query(`SELECT pg_advisory_xact_lock(${schemaLockKey('migrations')})`);
-    // DATABASE_URL only in the daemon's environment, as a unit file gives it.
-    const daemon = startCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url }), timeoutMs: 120_000 });
-    try {
-      await waitFor('the daemon to mark itself starting', () => existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), 30_000);
+/**
+ * A daemon starting on a schema of its own, DATABASE_URL only in its environment (as a unit file
+ * gives it), held in its start by what `hold` takes before it runs (released by what it returns);
+ * `use` gets it once its starting mark is there.
+ */
+async function startingOnPostgres(
+  prefix: string,
+  hold: (at: { home: string; url: string }) => Promise<() => Promise<unknown>>,
+  use: (started: { home: string; daemon: CliProcess; release: () => Promise<unknown> }) => Promise<void>,
+): Promise<void> {
+  assertCliBuilt();
+  const home = await mkdtemp(join(tmpdir(), `supervisor-${prefix}-`));
+  const schema = `t_${prefix.replace(/-/g, '_')}_${randomBytes(4).toString('hex')}`;
+  const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const release = await hold({ home, url });
+  const daemon = startCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url }), timeoutMs: 120_000 });
+  try {
+    await waitFor('the daemon to mark itself starting', () => existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), 30_000);
+    await use({ home, daemon, release });
+  } finally {
+    await release().catch(() => undefined);
+    daemon.child.kill('SIGTERM');
+    await daemon.result;
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** Holds the schema's migration lock: the daemon's start waits in its migrations, after its mark. */
+async function holdMigrations({ url }: { url: string }): Promise<() => Promise<unknown>> {
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query(`SELECT pg_advisory_xact_lock(${schemaLockKey('migrations')})`);
+  return () => holder.end();
+}
+
+describe('a daemon starting on PostgreSQL', { skip: await skipReason('postgres') }, () => {
+  test('a command run meanwhile waits for it by its starting mark (no lock says so) and goes through it, without DATABASE_URL of its own', () =>
+    startingOnPostgres('starting-pg', holdMigrations, async ({ home, daemon, release }) => {
       const command = runCli(['secrets', 'list', '--json'], { env: cliEnv(home), timeoutMs: 60_000 });
       await delay(1_500);
-      await holder.query('COMMIT');
+      await release();
       const r = await command;
       assert.equal(r.code, 0, describeResult(r));
       assert.deepEqual(parseJson(r).items, []);
       assert.equal(existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), false, 'the mark goes once the daemon is up');
       assert.equal(existsSync(join(home, 'db')), false, 'no embedded database was made meanwhile');
-    } finally {
-      await holder.end().catch(() => undefined);
-      daemon.child.kill('SIGTERM');
-      await daemon.result;
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-      await rm(home, { recursive: true, force: true });
-    }
-  });
-});
+    }));
 
-describe('status and stop of a daemon still starting', { skip: await skipReason('postgres') }, () => {
-  test('status says it is starting (exit 3); stop waits for the start to finish, then stops it cleanly', async () => {
-    assertCliBuilt();
-    const home = await mkdtemp(join(tmpdir(), 'supervisor-stop-starting-'));
-    const schema = `t_stop_starting_${randomBytes(4).toString('hex')}`;
-    const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const holder = new pg.Client({ connectionString: url });
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query(`SELECT pg_advisory_xact_lock(${schemaLockKey('migrations')})`);
-    const env = cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url });
-    const daemon = startCli(['daemon'], { env, timeoutMs: 120_000 });
-    try {
-      await waitFor('the daemon to mark itself starting', () => existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), 30_000);
+  test('status says it is starting (exit 3); stop waits for the start to finish, then stops it cleanly', () =>
+    startingOnPostgres('stop-starting', holdMigrations, async ({ home, daemon, release }) => {
       const status = await runCli(['daemon', 'status'], { env: cliEnv(home) });
       assert.equal(status.code, 3, describeResult(status));
       assert.match(status.stdout, new RegExp(`^starting \\(pid ${daemon.child.pid}, data dir .*\\): not answering yet`));
       assert.equal(parseJson(await runCli(['daemon', 'status', '--json'], { env: cliEnv(home) })).starting, daemon.child.pid);
       const stop = runCli(['daemon', 'stop', '--json'], { env: cliEnv(home), timeoutMs: 60_000 });
       await delay(1_000);
-      await holder.query('COMMIT');
+      await release();
       const stopped = await stop;
       assert.equal(stopped.code, 0, describeResult(stopped));
       assert.deepEqual(parseJson(stopped).pids, [daemon.child.pid]);
@@ -355,46 +357,25 @@ describe('status and stop of a daemon still starting', { skip: await skipReason(
       assert.equal(result.code, 0, describeResult(result));
       assert.match(result.stderr, /SIGTERM while starting; it stops once started/);
       assert.match(result.stderr, /supervisor daemon stopped \(SIGTERM\)/);
-    } finally {
-      await holder.end().catch(() => undefined);
-      daemon.child.kill('SIGKILL');
-      await daemon.result;
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-      await rm(home, { recursive: true, force: true });
-    }
-  });
-});
+    }));
 
-describe('a daemon starting on PostgreSQL while a command holds the data dir', { skip: await skipReason('postgres') }, () => {
-  test('waits for the command before it chooses its database, so the command cannot make an embedded one behind its back', async () => {
-    assertCliBuilt();
-    const home = await mkdtemp(join(tmpdir(), 'supervisor-choosing-'));
-    const schema = `t_choosing_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    // As a command run without the daemon holds it while it works on the embedded database.
-    const held = await tryLockFile(join(home, 'supervisor.lock'), CLI_ROLE);
-    assert.ok('held' in held);
-    const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    const daemon = startCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url }), timeoutMs: 120_000 });
-    try {
-      await waitFor('the daemon to mark itself starting', () => existsSync(join(home, 'daemons', `${daemon.child.pid}.starting`)), 30_000);
-      await delay(1_000);
-      assert.equal(existsSync(join(home, 'postgres.json')), false, 'the database is not chosen while the command holds the data dir');
-      await held.held.release();
-      await daemon.waitForStdout(/Supervisor daemon on/, 60_000);
-      assert.equal(existsSync(join(home, 'postgres.json')), true);
-    } finally {
-      await held.held.release();
-      daemon.child.kill('SIGTERM');
-      await daemon.result;
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-      await rm(home, { recursive: true, force: true });
-    }
-  });
+  test('it waits for a command holding the data dir before it chooses its database, so the command cannot make an embedded one behind its back', () =>
+    startingOnPostgres(
+      'choosing',
+      // As a command run without the daemon holds it while it works on the embedded database.
+      async ({ home }) => {
+        const held = await tryLockFile(join(home, 'supervisor.lock'), CLI_ROLE);
+        assert.ok('held' in held);
+        return () => held.held.release();
+      },
+      async ({ home, daemon, release }) => {
+        await delay(1_000);
+        assert.equal(existsSync(join(home, 'postgres.json')), false, 'the database is not chosen while the command holds the data dir');
+        await release();
+        await daemon.waitForStdout(/Supervisor daemon on/, 60_000);
+        assert.equal(existsSync(join(home, 'postgres.json')), true);
+      },
+    ));
 });
 
 describe('supervisor service install', () => {
