@@ -17,7 +17,7 @@ export const cloudflareDomain = defineDomain({
   settings: cloudflareSettings,
   migrations: new URL('./migrations/', import.meta.url),
   needs: {
-    secrets: need<Pick<SecretsService, 'get' | 'changeMark'>>(),
+    secrets: need<Pick<SecretsService, 'get' | 'changeMark' | 'exists'>>(),
     ports: need<Pick<PortService, 'routedAllocations'>>(),
   },
   create: async ({ core, settings, needs }) => {

@@ -41,7 +41,7 @@ export interface CloudflareDeps {
   settings: CloudflareSettings;
   db: Db;
   clock: Clock;
-  secrets: Pick<SecretsService, 'get' | 'changeMark'>;
+  secrets: Pick<SecretsService, 'get' | 'changeMark' | 'exists'>;
   ports: Pick<PortService, 'routedAllocations'>;
   /** Tests shorten retry waits. */
   sleep?: (ms: number) => Promise<void>;
@@ -99,6 +99,7 @@ export class CloudflareService {
   }
 
   private async storedToken(): Promise<string | undefined> {
+    if (!(await this.deps.secrets.exists(API_TOKEN_SECRET))) return undefined;
     try {
       return (await this.deps.secrets.get(adminPrincipal('system:cloudflare'), { path: API_TOKEN_SECRET })).value;
     } catch (err) {

@@ -233,6 +233,18 @@ export class SecretsService {
     return this.cache.hearing ? this.cache.generation(path) : undefined;
   }
 
+  /**
+   * Whether a live secret is at `path`: a look at the row, not a read (nothing decrypted or
+   * handed out, so not audited). For the supervisor's own services before they read a credential
+   * they may not have been given yet: every Cloudflare call without a token wrote a failed read
+   * of it into the audit log.
+   */
+  async exists(path: string): Promise<boolean> {
+    if (this.cache.get(path)) return true;
+    const { rows } = await this.db.query('SELECT 1 FROM secrets WHERE path = $1 AND deleted_at IS NULL', [path]);
+    return rows.length > 0;
+  }
+
   /** How the read cache stands (health checks, tests). */
   cacheStatus(): { enabled: boolean; entries: number; listenerPid: number | undefined } {
     return { enabled: this.cache.enabled, entries: this.cache.size, listenerPid: this.listening?.backendPid() };

@@ -29,6 +29,13 @@ for (const backend of testBackends()) {
     });
     after(() => f?.close());
 
+    test('looking for a token that was never stored is not a failed read of it in the audit log', async () => {
+      const reads = async () => (await f.services.db.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'secret.read' AND actor = 'system:cloudflare'")).rows[0] as { n: number };
+      const before = (await reads()).n;
+      for (let i = 0; i < 3; i++) await refused(f.invoke('list_dns_records', {}), 'not_configured');
+      assert.equal((await reads()).n, before);
+    });
+
     test('add_tunnel_route names the token and the tunnel id in one answer, each with its command; no API call', async () => {
       f.fake.resetCalls();
       const err = await refused(f.invoke('add_tunnel_route', { hostname: 'api.consilio.example.com', port: 4001 }), 'not_configured');
