@@ -106,6 +106,6 @@ async function createHandler(core: AppCore): Promise<McpHandler> {
   const [{ createMcpHandler }, { buildMcpServer }] = await Promise.all([import('@modelcontextprotocol/server'), import('../mcp/server.js')]);
   return createMcpHandler((ctx) => {
     const { principal, selection } = ctx.authInfo?.extra as { principal: Principal; selection: ToolSelection };
-    return buildMcpServer(core.catalog, principal, new LocalInvoker(core, principal, 'mcp'), selection);
+    return buildMcpServer(core.catalog, principal, new LocalInvoker(core, principal, 'mcp'), selection, (tool, code) => core.metrics.observe(tool, 'mcp', code, 0));
   }, { maxRequestBodySize: 16 * 1024 * 1024, onerror: (err) => core.log.debug({ err: err.message }, 'mcp request rejected') });
 }

@@ -65,7 +65,11 @@ function selected(catalog: Catalog, principal: Principal, selection: ToolSelecti
  * visible to `principal`, each call going through `invoker`. Domain errors become
  * tool errors (isError) that the model reads; the message says what to do next.
  */
-export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: Invoker, selection: ToolSelection = DEFAULT_SELECTION): Server {
+/**
+ * `refused` hears of the calls this adapter refuses itself, before any operation (an unknown
+ * tool, one this session is not served): the daemon counts them as it counts the calls it runs.
+ */
+export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: Invoker, selection: ToolSelection = DEFAULT_SELECTION, refused?: (tool: string, code: 'not_found' | 'forbidden') => void): Server {
   const project = scopeOf(principal);
   const choice = selected(catalog, principal, selection);
   const enabled = choice instanceof SupervisorError ? [] : choice.toolsets;
@@ -89,8 +93,12 @@ export function buildMcpServer(catalog: Catalog, principal: Principal, invoker: 
     if (choice instanceof SupervisorError) return refuse(choice);
     const name = request.params.name;
     // A tool that does not exist is a protocol error (MCP: tools/call with an unknown name is -32602), not a tool's failure.
-    if (!catalog.get(name)) throw new ProtocolError(INVALID_PARAMS, `unknown tool ${JSON.stringify(name.slice(0, 100))}; tools/list shows the tools of this session`);
+    if (!catalog.get(name)) {
+      refused?.('(unknown)', 'not_found');
+      throw new ProtocolError(INVALID_PARAMS, `unknown tool ${JSON.stringify(name.slice(0, 100))}; tools/list shows the tools of this session`);
+    }
     if (!served.has(name) && callable.has(name)) {
+      refused?.(name, 'forbidden');
       const op = catalog.get(name)!;
       // Left out by read-only mode when its toolset is on: asking for the toolset would not help.
       const text = selection.readonly && !op.annotations.readOnlyHint && enabled.some((t) => t.id === op.domain)

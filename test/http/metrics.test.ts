@@ -115,16 +115,27 @@ test('calls are counted by operation, interface and outcome, with a histogram of
   assert.ok(sum > 0 && sum < 60);
 });
 
-test('calls over MCP are counted under their own interface', async () => {
-  const before = (await scrape(projectToken)).samples;
-  const response = await fetch(`${daemon.url}/mcp/scraper`, {
+/** One tools/call over MCP as the scraper's project. */
+const mcpCall = (name: string, args: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  fetch(`${daemon.url}/mcp/scraper`, {
     method: 'POST',
-    headers: { ...as(projectToken), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_secret', arguments: { path: 'project/scraper/key' } } }),
+    headers: { ...as(projectToken), 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
   });
+
+test('calls over MCP are counted under their own interface, and so are those MCP refuses before any call', async () => {
+  const before = (await scrape(projectToken)).samples;
+  const response = await mcpCall('get_secret', { path: 'project/scraper/key' });
   assert.equal(response.status, 200);
   assert.match(await response.text(), /metrics-must-never-show-this-value/);
+  // A tool that does not exist, and one this session's toolsets leave out.
+  assert.match(await (await mcpCall('made_up_tool', {})).text(), /unknown tool/);
+  assert.match(await (await mcpCall('start_task', { type: 'x', project: 'scraper' }, { 'x-supervisor-toolsets': 'secrets' })).text(), /not served here/);
   const { text, samples } = await scrape(projectToken);
-  assert.equal(calls(samples, { operation: 'get_secret', interface: 'mcp', outcome: 'ok' }) - calls(before, { operation: 'get_secret', interface: 'mcp', outcome: 'ok' }), 1);
+  const grew = (labels: Record<string, string>) => calls(samples, labels) - calls(before, labels);
+  assert.equal(grew({ operation: 'get_secret', interface: 'mcp', outcome: 'ok' }), 1);
+  assert.equal(grew({ operation: '(unknown)', interface: 'mcp', outcome: 'not_found' }), 1);
+  assert.equal(grew({ operation: 'start_task', interface: 'mcp', outcome: 'forbidden' }), 1);
+  assert.doesNotMatch(text, /made_up_tool/);
   assert.equal(text.includes(SECRET_VALUE), false);
 });
