@@ -108,7 +108,7 @@ for (const backend of testBackends()) {
 
     test('admin-only operations answer 403 to a project token, audited as op.<name> denied', async () => {
       const error = expectError(await odin.get('tokens'), 403, 'forbidden');
-      assert.match(error.message, /list_tokens needs an admin token/);
+      assert.match(error.message, /^list_tokens needs an admin token; this connection is scoped to project odin$/);
       expectError(await odin.post('tokens', { project: 'odin', name: 'escalate' }), 403, 'forbidden');
       expectError(await odin.post('keys/rotate-master', {}), 403, 'forbidden');
       const rows = await audit(daemon);
