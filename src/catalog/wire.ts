@@ -5,7 +5,7 @@ import { CORE_SETTINGS, httpUrl, readConfig, type Config } from '../core/config.
 import { SupervisorError } from '../core/errors.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
-import { migrate, unknownMigrationsCheck } from '../core/migrate.js';
+import { knownMigrations, migrateKnown, unknownMigrations } from '../core/migrate.js';
 import { OperationMetrics } from '../core/metrics.js';
 import { SchemaWatch } from '../core/schema-watch.js';
 import { buildId, VERSION } from '../version.js';
@@ -97,8 +97,9 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
 
   try {
     for (const domain of domains) await domain.preflight?.({ db, home: config.home, settings: config.domains[domain.id] ?? {} });
-    const schema = new SchemaWatch(await unknownMigrationsCheck(db, domains), log);
-    const applied = await migrate(db, domains);
+    const known = await knownMigrations(domains);
+    const schema = new SchemaWatch(() => unknownMigrations(db, known), log);
+    const applied = await migrateKnown(db, known);
     const audit = new AuditLog(db, clock);
     // An upgrade is said where an operator looks afterwards: the log, and the audit trail.
     if (applied.length > 0) {

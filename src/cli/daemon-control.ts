@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { readDaemonInfos, startingMarks, type DaemonInfo } from '../core/daemon-info.js';
+import { readDaemonInfos, startingDaemon, startingMarks, type DaemonInfo } from '../core/daemon-info.js';
 import { processStart, stillRuns } from '../core/process-info.js';
 import { dataDir } from './connection.js';
 import type { Output } from './program.js';
@@ -54,7 +54,7 @@ export async function daemonStatus(words: string[], format: { json: boolean; fie
   const home = dataDir();
   const [info, ...others] = await readDaemonInfos(home);
   // Not yet answering: its database is opening (commands run now wait for it).
-  const starting = info ? undefined : (await startingMarks(home)).find((m) => m.live)?.pid;
+  const starting = info ? undefined : await startingDaemon(home);
   const status = info ? await statusOf(info, others, home) : { running: false, ...(starting === undefined ? {} : { starting }), home };
   if (field !== undefined) {
     // As -f prints any field: raw, with a newline on a terminal only.

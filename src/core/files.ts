@@ -10,6 +10,9 @@ function tempPathFor(path: string): string {
 
 const TEMP_NAME = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
 
+/** The file name a temp file of ours (`.<name>.<hex>.tmp`, see tempPathFor) was for; undefined for any other name. */
+export const tempFileTarget = (name: string): string | undefined => TEMP_NAME.exec(name)?.[1];
+
 /** Writes `data` to a new temp file beside `path` and fsyncs it; the caller renames or links it into place. */
 async function writeTemp(path: string, data: string | Buffer, mode: number): Promise<string> {
   const tmp = tempPathFor(path);
@@ -104,7 +107,7 @@ export async function removeStrayTempFiles(dir: string, names?: readonly string[
     throw err;
   }
   const stray = entries.filter((entry) => {
-    const target = TEMP_NAME.exec(entry)?.[1];
+    const target = tempFileTarget(entry);
     return target !== undefined && (names === undefined || (typeof names === 'function' ? names(target) : names.includes(target)));
   });
   await Promise.all(stray.map((entry) => rm(join(dir, entry), { force: true })));

@@ -36,8 +36,8 @@ async function loadDir(dir: string, pattern: RegExp): Promise<Migration[]> {
   return Promise.all(files.map(async (file) => ({ name: file.replace(/\.sql$/, ''), sql: await readFile(`${dir}/${file}`, 'utf8') })));
 }
 
-/** The migrations this build has: the baseline's, and each domain's. Read once per migrate. */
-interface Known {
+/** The migrations this build has: the baseline's, and each domain's. */
+export interface KnownMigrations {
   baseline: Migration[];
   domains: Array<{ id: string; files: Migration[] }>;
 }
@@ -48,7 +48,11 @@ interface Known {
  */
 export const CORE_MIGRATIONS: DomainMigrations = { id: 'core', migrations: new URL('./migrations/', import.meta.url) };
 
-async function loadKnown(baselineDir: string, domains: readonly DomainMigrations[]): Promise<Known> {
+/**
+ * This build's migrations, read from its files: once per start, for migrating and for the
+ * check a running daemon makes later (an upgrade replaces the files under it, not its code).
+ */
+export async function knownMigrations(domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<KnownMigrations> {
   return {
     baseline: await loadDir(baselineDir, BASELINE_FILE),
     domains: await Promise.all([CORE_MIGRATIONS, ...domains].map(async (d) => ({ id: d.id, files: d.migrations ? await loadDir(fileURLToPath(d.migrations), DOMAIN_FILE) : [] }))),
@@ -76,7 +80,7 @@ async function readApplied(tx: Queryable): Promise<Applied> {
  * it runs): a newer Supervisor migrated it, and this older one would read and write tables
  * it does not know the shape of.
  */
-function unknownApplied(known: Known, applied: Applied): string[] {
+function unknownApplied(known: KnownMigrations, applied: Applied): string[] {
   const versions = new Set(known.baseline.map(versionOf));
   const unknown = [...applied.baseline].filter(([version]) => !versions.has(version)).map(([, name]) => name);
   for (const domain of known.domains) {
@@ -98,7 +102,7 @@ async function applyBaseline(tx: Tx, files: Migration[], done: Applied['baseline
   return applied;
 }
 
-async function applyDomain(tx: Tx, domain: Known['domains'][number], done: ReadonlySet<string>): Promise<string[]> {
+async function applyDomain(tx: Tx, domain: KnownMigrations['domains'][number], done: ReadonlySet<string>): Promise<string[]> {
   const applied: string[] = [];
   for (const m of domain.files) {
     if (done.has(m.name)) continue;
@@ -118,7 +122,11 @@ async function applyDomain(tx: Tx, domain: Known['domains'][number], done: Reado
  * and a migration may rewrite or index a big table; a limit would fail the start every time.
  */
 export async function migrate(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<string[]> {
-  const known = await loadKnown(baselineDir, domains);
+  return migrateKnown(db, await knownMigrations(domains, baselineDir));
+}
+
+/** migrate, with the build's migrations already read. */
+export function migrateKnown(db: Db, known: KnownMigrations): Promise<string[]> {
   return applyAll(db, known).catch(async (err: unknown) => Promise.reject(await withoutRights(db, err)));
 }
 
@@ -144,17 +152,14 @@ async function withoutRights(db: Db, err: unknown): Promise<unknown> {
 }
 
 /**
- * A check for migrations the database has and this build does not, with this build's list read
- * now: a running daemon keeps the code it started with while an upgrade (npm install) replaces the
- * files, so reading them at each check would take the newer files for its own. A newer daemon
- * sharing the database migrates it under a daemon still running the older code; this says so.
+ * Migrations the database has and `known` (read at start) does not: a newer daemon sharing the
+ * database migrated it under this one, still running the older code.
  */
-export async function unknownMigrationsCheck(db: Db, domains: readonly DomainMigrations[] = [], baselineDir: string = MIGRATIONS_DIR): Promise<() => Promise<string[]>> {
-  const known = await loadKnown(baselineDir, domains);
-  return async () => unknownApplied(known, await readApplied(db));
+export async function unknownMigrations(db: Db, known: KnownMigrations): Promise<string[]> {
+  return unknownApplied(known, await readApplied(db));
 }
 
-function applyAll(db: Db, known: Known): Promise<string[]> {
+function applyAll(db: Db, known: KnownMigrations): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

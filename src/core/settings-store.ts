@@ -2,7 +2,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { basename, dirname } from 'node:path';
-import { isMap, parseDocument } from 'yaml';
+import { isMap, parseDocument, type Document } from 'yaml';
 import { CORE_SETTINGS, configFilePath, type Config, type SettingsTable } from './config.js';
 import { invalidInput, notFound, SupervisorError } from './errors.js';
 import { removeStrayTempFiles, writeFileAtomic } from './files.js';
@@ -98,9 +98,13 @@ export class SettingsStore {
     return value === undefined && entry.def.inDataDir !== undefined ? settingPath(entry.def, undefined, this.config.home) : value;
   }
 
+  /** The config file as a YAML document (empty when there is no file), comments and all. */
+  private async document(): Promise<Document> {
+    return parseDocument(await readFile(this.file, 'utf8').catch(() => ''));
+  }
+
   private async fileValues(): Promise<Record<string, unknown>> {
-    const text = await readFile(this.file, 'utf8').catch(() => '');
-    return (parseDocument(text).toJSON() as Record<string, unknown> | null) ?? {};
+    return ((await this.document()).toJSON() as Record<string, unknown> | null) ?? {};
   }
 
   private view(entry: Entry, file: Record<string, unknown>): SettingView {
@@ -149,8 +153,7 @@ export class SettingsStore {
 
   /** The config file with one setting changed (null removes it), its comments and the rest kept; the caller holds the locks. */
   private async write(entry: Entry, value: string | null, parsed: unknown): Promise<void> {
-    const text = await readFile(this.file, 'utf8').catch(() => '');
-    const doc = parseDocument(text);
+    const doc = await this.document();
     if (doc.errors.length > 0) throw invalidInput(`config file ${this.file} is not valid YAML (${doc.errors[0]!.message}); fix it by hand first`);
     // An empty file (or only comments) has no mapping yet.
     if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
@@ -210,8 +213,7 @@ export class SettingsStore {
    * value that does not parse is left unused and logged. Returns the settings it changed.
    */
   async reload(): Promise<string[]> {
-    const text = await readFile(this.file, 'utf8').catch(() => '');
-    const doc = parseDocument(text);
+    const doc = await this.document();
     if (doc.errors.length > 0) {
       this.log?.warn({ file: this.file, reason: doc.errors[0]!.message }, 'the config file is not valid YAML; the settings in use stay as they are');
       return [];

@@ -80,8 +80,10 @@ export async function planProject(inputs: PlanInputs, project: InstructionProjec
   );
   // Turned off: the block goes after CLAUDE.md has the text again, so nothing imports a file without it.
   if (!agentsMd && agents) files.push(await planRemoval(agents, { ...assembly.outputs[0]!, file: 'AGENTS.md' }));
-  // An AGENTS.md that cannot be resolved (a link out of the checkout) is the project's own, as agentsBlock says.
-  refuseOneFileTwice(files, await resolveInside(project.directory, 'AGENTS.md', 'project directory').catch(() => undefined));
+  // AGENTS.md counts even when it is not written: with it off, its block is taken out again by the next run.
+  // One that cannot be resolved (a link out of the checkout) is the project's own, as agentsBlock says.
+  const agentsFile = files.some((f) => f.file === 'AGENTS.md') ? undefined : await resolveInside(project.directory, 'AGENTS.md', 'project directory').catch(() => undefined);
+  refuseOneFileTwice([...files.map((f) => f.target), ...(agentsFile ? [agentsFile] : [])]);
   const warnings = [...lintEmpty(assembly.layers), ...lintRepeats(assembly.layers), ...files.flatMap((f) => lintLength(f.target.shown, f.after ?? f.before))];
   return { project, files, warnings };
 }
@@ -90,9 +92,7 @@ export async function planProject(inputs: PlanInputs, project: InstructionProjec
  * CLAUDE.md and AGENTS.md that are one file (a link from one to the other): each gets its own
  * text, so every run would write one over the other, and a check would never find them current.
  */
-function refuseOneFileTwice(files: FilePlan[], agents: ResolvedFile | undefined): void {
-  // AGENTS.md counts even when it is not written: with it off, its block is taken out again by the next run.
-  const targets = files.some((f) => f.file === 'AGENTS.md') || !agents ? files.map((f) => f.target) : [...files.map((f) => f.target), agents];
+function refuseOneFileTwice(targets: ResolvedFile[]): void {
   const [first, second] = targets.filter((t, i) => targets.some((u, j) => j !== i && u.path === t.path));
   if (!first || !second) return;
   throw invalidInput(

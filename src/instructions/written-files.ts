@@ -1,5 +1,6 @@
 // Files the instructions domain writes into a project's checkout. Other domains (the PIV loop)
 // must tell them from a person's or an agent's work: they are never a feature's change.
+import { tempFileTarget } from '../core/files.js';
 import { MANAGED_FILES } from './assemble.js';
 import { LAYER_DIRS } from './layers.js';
 import { MCP_CONFIG_FILE } from './mcp-config.js';
@@ -7,8 +8,6 @@ import { MCP_CONFIG_FILE } from './mcp-config.js';
 /** `CLAUDE.md.20260101-120000.bak` (or `…_002.bak`; earlier builds wrote `…-2.bak`, `…_2.bak`): the copy of a hand-edited file kept by an overwrite (hand-edits.ts). */
 const BACKUP = new RegExp(`^(${MANAGED_FILES.map((f) => f.replace('.', '\\.')).join('|')})\\.\\d{8}-\\d{6}([-_]\\d+)?\\.bak$`);
 
-/** The temp file a write killed midway leaves (core/files.ts tempPath): `.CLAUDE.md.<hex>.tmp`, of a backup or .mcp.json too. */
-const TEMP = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
 const isOurs = (name: string): boolean => (MANAGED_FILES as readonly string[]).includes(name) || name === MCP_CONFIG_FILE || BACKUP.test(name);
 
 /**
@@ -20,6 +19,7 @@ const isOurs = (name: string): boolean => (MANAGED_FILES as readonly string[]).i
  * regeneration removes.
  */
 export const isSupervisorWritten = (path: string): boolean => {
-  const temp = TEMP.exec(path)?.[1];
+  // The temp file a write killed midway leaves (`.CLAUDE.md.<hex>.tmp`), of a backup or .mcp.json too.
+  const temp = tempFileTarget(path);
   return isOurs(path) || (temp !== undefined && isOurs(temp)) || path.startsWith(`${LAYER_DIRS.project}/`);
 };
