@@ -5,7 +5,8 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } fro
 import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataDirFiles, ensureDataDir, lockDataDir, readDaemonInfo, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
+import { dataDirFiles, ensureDataDir, lockDataDir, markStarting, readDaemonInfo, removeDaemonInfo, tightenDataDir, writeDaemonInfo } from '../../src/core/datadir.js';
+import { startingDaemon } from '../../src/core/daemon-info.js';
 import { processStart } from '../../src/core/process-info.js';
 import { assertCliBuilt, cliEnv, describeResult, runCli } from '../cli/run-cli.js';
 
@@ -86,6 +87,22 @@ describe('the data dir', () => {
     } finally {
       other.kill();
     }
+  });
+
+  test('a starting mark left by a daemon killed while starting (kill -9) is not a daemon starting: commands do not wait for it, and the next start clears it', async () => {
+    const home = await newHome();
+    await ensureDataDir(home);
+    // The mark of a process that has gone, as kill -9 halfway through a start leaves it.
+    const gone = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((resolve) => gone.once('exit', resolve));
+    await mkdir(dataDirFiles(home).daemons, { recursive: true });
+    await writeFile(join(dataDirFiles(home).daemons, `${gone.pid}.starting`), processStart(process.pid) ?? '');
+    assert.equal(await startingDaemon(home), undefined);
+    const unmark = await markStarting(home);
+    assert.deepEqual(await readdir(dataDirFiles(home).daemons), [`${process.pid}.starting`]);
+    assert.equal(await startingDaemon(home), process.pid);
+    await unmark();
+    assert.deepEqual(await readdir(dataDirFiles(home).daemons), []);
   });
 
   test('a copy of a data dir in use (a backup restored beside it) is not locked by the original daemon, and its daemon file does not lead there', async () => {
