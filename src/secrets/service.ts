@@ -411,14 +411,21 @@ export class SecretsService {
     // from the last real change, or re-setting the old credential would hide it from list_due_secrets.
     const sameValue = value?.equals(plain) === true;
     const version = await this.storeVersion(tx, current.id, input.path, current.current_version + 1, plain, principal.actor, now);
+    // A value written where a secret was deleted makes a new secret (created: true): it keeps the
+    // old versions as history, but none of the deleted one's description, tags, expiry, rotation
+    // interval, creation time or reads, which described a credential that is gone.
+    const recreated = current.deleted_at !== null;
     // An expiry that has passed was the old credential's: a new value given no expiresAt starts
     // without one, or it would be expired the moment it is stored (set_secret refuses such a date).
     const { rows } = await tx.query<MetaRow>(
       `UPDATE secrets s SET current_version = $2, value_changed_at = CASE WHEN $11::boolean THEN value_changed_at ELSE $12 END, updated_at = $3, deleted_at = NULL,
-         description = CASE WHEN $4::boolean THEN $5 ELSE description END,
-         tags = COALESCE($6::text[], tags),
-         expires_at = CASE WHEN $7::boolean THEN $8::timestamptz WHEN NOT $11::boolean AND expires_at <= $3 THEN NULL ELSE expires_at END,
-         rotation_interval_days = CASE WHEN $9::boolean THEN $10::int ELSE rotation_interval_days END
+         description = CASE WHEN $4::boolean THEN $5 WHEN $13::boolean THEN NULL ELSE description END,
+         tags = COALESCE($6::text[], CASE WHEN $13::boolean THEN '{}' ELSE tags END),
+         expires_at = CASE WHEN $7::boolean THEN $8::timestamptz WHEN $13::boolean OR (NOT $11::boolean AND expires_at <= $3) THEN NULL ELSE expires_at END,
+         rotation_interval_days = CASE WHEN $9::boolean THEN $10::int WHEN $13::boolean THEN NULL ELSE rotation_interval_days END,
+         created_at = CASE WHEN $13::boolean THEN $3 ELSE created_at END,
+         last_read_at = CASE WHEN $13::boolean THEN NULL ELSE last_read_at END,
+         read_count = CASE WHEN $13::boolean THEN 0 ELSE read_count END
        WHERE id = $1 RETURNING ${META_COLUMNS}`,
       [
         current.id, version, now,
@@ -427,6 +434,7 @@ export class SecretsService {
         input.expiresAt !== undefined, input.expiresAt ?? null,
         input.rotationIntervalDays !== undefined, input.rotationIntervalDays ?? null,
         sameValue, valueSince ?? now,
+        recreated,
       ],
     );
     await this.deps.audit.record({ actor: principal.actor, action: 'secret.write', target: input.path, outcome: 'ok', detail: { version } }, tx);
@@ -553,7 +561,7 @@ export class SecretsService {
   async delete(principal: Principal, input: { path: string; ifVersion?: number }): Promise<SecretMeta> {
     await this.authorize(principal, input.path, 'write', 'secret.delete');
     const now = this.deps.clock.now();
-    return this.changing([input.path], async (tx) => {
+    const deleted = await this.changing([input.path], async (tx) => {
       const row = await this.lockExisting(tx, input.path);
       if (row.deleted_at) throw notFound(`the secret at ${input.path} is already deleted`);
       if (input.ifVersion !== undefined && input.ifVersion !== row.current_version) {
@@ -563,6 +571,10 @@ export class SecretsService {
       await this.deps.audit.record({ actor: principal.actor, action: 'secret.delete', target: input.path, outcome: 'ok', detail: { version: row.current_version } }, tx);
       return toMeta(rows[0]!);
     });
+    // Its buffered reads are written now, while they count for it: written after a value is set at
+    // the path again, they would count for that new secret (which starts with no reads).
+    await this.deps.reads.flush();
+    return deleted;
   }
 
   async restore(principal: Principal, input: { path: string }): Promise<SecretMeta> {

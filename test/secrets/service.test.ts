@@ -161,6 +161,28 @@ for (const backend of testBackends()) {
       assert.equal(again.version, 2);
     });
 
+    test('a value written where a secret was deleted is a new secret: none of the deleted one\'s description, tags, expiry, rotation, age or reads', async () => {
+      const path = 'project/consilio/recreated';
+      const firstWritten = s.clock.now();
+      await s.secrets.set(consilio, { path, value: 'old', description: 'the old credential', tags: ['legacy'], expiresAt: new Date(firstWritten.getTime() + 30 * 86_400_000), rotationIntervalDays: 7 });
+      await s.secrets.get(consilio, { path });
+      await s.secrets.get(consilio, { path });
+      await s.secrets.delete(consilio, { path });
+      s.clock.advance(3_600_000);
+      const again = await s.secrets.set(consilio, { path, value: 'new' });
+      assert.deepEqual(
+        [again.created, again.description, again.tags, again.expiresAt, again.rotationIntervalDays, again.createdAt.getTime(), again.valueChangedAt.getTime(), again.readCount, again.lastReadAt],
+        [true, null, [], null, null, s.clock.now().getTime(), s.clock.now().getTime(), 0, null],
+      );
+      // Its own reads count from here; the old versions stay in its history.
+      assert.equal((await s.secrets.get(consilio, { path })).readCount, 1);
+      assert.deepEqual((await s.secrets.history(consilio, { path, limit: 10 })).items.map((h) => h.version), [2, 1]);
+      // A write to a live secret still keeps what the caller did not give.
+      const kept = await s.secrets.set(consilio, { path, value: 'newer', description: 'the new one' });
+      const next = await s.secrets.set(consilio, { path, value: 'newest' });
+      assert.deepEqual([next.description, next.createdAt.getTime()], [kept.description, kept.createdAt.getTime()]);
+    });
+
     test('list: metadata only, sorted, paginated, non-recursive shows folders', async () => {
       for (const k of ['a', 'b', 'c', 'd', 'e']) await s.secrets.set(admin, { path: `service/listing/${k}`, value: `value-${k}` });
       await s.secrets.set(admin, { path: 'service/listing/sub/x', value: 'value-x' });
