@@ -4,6 +4,7 @@ import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound } from '../core/errors.js';
 import { GroupCommit, type GroupCommitOptions } from '../core/group-commit.js';
 import { byCodeUnits } from '../core/order.js';
+import { didYouMean } from '../core/suggest.js';
 import { CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, violates } from './db-errors.js';
 import { diagnoseRefusal } from './diagnose.js';
 import { ALLOCATION_COLUMNS, LOCAL_HOST, toAllocation, type Allocation, type AllocationRow, type Protocol } from './model.js';
@@ -274,7 +275,7 @@ export class AllocationStore {
   }
 
   /** Frees a port: the only way a reservation ends. Releasing what is not allocated answers released: false. */
-  async release(actor: string, req: { project: string; service: string; host: string }): Promise<{ released: boolean; allocation: Allocation | null }> {
+  async release(actor: string, req: { project: string; service: string; host: string }): Promise<{ released: boolean; allocation: Allocation | null; note?: string }> {
     const released = await this.deps.db.transaction(async (tx) => {
       const { rows } = await tx.query<AllocationRow>(
         `DELETE FROM port_allocations WHERE project = $1 AND service = $2 AND host = $3 RETURNING ${ALLOCATION_COLUMNS}`,
@@ -288,6 +289,22 @@ export class AllocationStore {
     if (released) return { released: true, allocation: toAllocation(released) };
     const { rows } = await this.deps.db.query('SELECT 1 FROM port_ranges WHERE project = $1', [req.project]);
     if (rows.length === 0) throw notFound(`project ${req.project} has no port range; \`list_projects\` shows the projects`);
-    return { released: false, allocation: null };
+    return { released: false, allocation: null, note: await this.nothingToRelease(req) };
+  }
+
+  /**
+   * Why nothing was released, for a caller who may have misspelt the service or left out its host:
+   * a release twice is fine (idempotent), but a typo looks the same and leaves the real port reserved.
+   */
+  private async nothingToRelease(req: { project: string; service: string; host: string }): Promise<string> {
+    const { rows } = await this.deps.db.query<{ service: string; host: string }>('SELECT service, host FROM port_allocations WHERE project = $1 ORDER BY service, host', [req.project]);
+    const nothing = `${req.project} has no port for ${req.service} on ${req.host} (released already, or never allocated)`;
+    const elsewhere = rows.filter((r) => r.service === req.service).map((r) => r.host);
+    if (elsewhere.length > 0) return `${nothing}; it has one on ${elsewhere.join(', ')}: give that host`;
+    const here = rows.filter((r) => r.host === req.host).map((r) => r.service);
+    const hint = didYouMean(req.service, here);
+    if (hint) return `${nothing}${hint}`;
+    const shown = here.length > 8 ? `${here.slice(0, 8).join(', ')} and ${here.length - 8} more` : here.join(', ');
+    return here.length > 0 ? `${nothing}; its services on ${req.host}: ${shown}` : `${nothing}; it has no port on ${req.host}`;
   }
 }

@@ -91,10 +91,10 @@ export const portOperations = [
     rest: { method: 'DELETE', path: '/port' },
     cli: { command: ['port', 'release'], args: ['project', 'service'] },
     input: z.object(allocationKey),
-    output: z.object({ released: z.boolean(), allocation: allocationOutput.nullable().describe('What was released') }),
+    output: z.object({ released: z.boolean(), allocation: allocationOutput.nullable().describe('What was released'), note: z.string().optional().describe('When nothing was released: what the project has instead') }),
     handler: async ({ svc, principal }, input) => {
       const result = await svc.release(principal, input);
-      return { released: result.released, allocation: result.allocation && allocationView(result.allocation) };
+      return { released: result.released, allocation: result.allocation && allocationView(result.allocation), ...(result.note === undefined ? {} : { note: result.note }) };
     },
   }),
   operation({

@@ -225,7 +225,7 @@ export class PortService {
     return this.store.batchStats();
   }
 
-  async release(principal: Principal, req: { project: string; service: string; host?: string }): Promise<{ released: boolean; allocation: Allocation | null }> {
+  async release(principal: Principal, req: { project: string; service: string; host?: string }): Promise<{ released: boolean; allocation: Allocation | null; note?: string }> {
     await this.authorize(principal, req.project, 'port.release');
     return this.store.release(principal.actor, { ...req, host: req.host ?? LOCAL_HOST });
   }

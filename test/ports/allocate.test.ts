@@ -49,12 +49,27 @@ for (const backend of testBackends()) {
       assert.equal((await allocate('consilio', 'api')).port, 4000);
     });
 
+    test('a release that finds nothing says what the project has: a misspelt service, or its port on another host', async () => {
+      await allocate('consilio', 'scheduler');
+      await allocate('consilio', 'metrics', { host: 'vm-2' });
+      const typo = await f.ports.release(admin, { project: 'consilio', service: 'schedular' });
+      assert.equal(typo.released, false);
+      assert.match(typo.note!, /has no port for schedular .*; did you mean "scheduler"\?$/);
+      const otherHost = await f.ports.release(admin, { project: 'consilio', service: 'metrics' });
+      assert.match(otherHost.note!, /has no port for metrics on \S+ .*; it has one on vm-2: give that host$/);
+      // Nothing was released by either call.
+      assert.equal((await f.ports.release(admin, { project: 'consilio', service: 'metrics', host: 'vm-2' })).released, true);
+      assert.equal((await f.ports.release(admin, { project: 'consilio', service: 'scheduler' })).released, true);
+    });
+
     test('release frees the port for the next caller; released twice answers false', async () => {
       await allocate('consilio', 'temp');
       const released = await f.ports.release(admin, { project: 'consilio', service: 'temp' });
       assert.equal(released.released, true);
       assert.equal(released.allocation?.port, 4002);
-      assert.deepEqual(await f.ports.release(admin, { project: 'consilio', service: 'temp' }), { released: false, allocation: null });
+      const twice = await f.ports.release(admin, { project: 'consilio', service: 'temp' });
+      assert.deepEqual([twice.released, twice.allocation], [false, null]);
+      assert.match(twice.note!, /^consilio has no port for temp on \S+ \(released already, or never allocated\); its services on \S+: api, web$/);
       assert.equal((await allocate('consilio', 'worker')).port, 4002);
       const back = await allocate('consilio', 'temp');
       assert.equal(back.port, 4003);
