@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { Git, featureSlug, type GitAuthor } from './git.js';
 import { DEFAULT_SETTINGS, type LoopFailure, type Phase, type PhaseTiming, type PivResult, type PivSettings, type PivState } from './model.js';
 import { PHASES, agentChanges, type Outcome, type PhaseDeps } from './phases.js';
-import { CheckoutRefused, assertClean, assertOwnTree, cleanUpCommands, ownTreeNow } from './tree.js';
+import { CheckoutRefused, assertReadyToBegin, assertOwnTree, cleanUpCommands, ownTreeNow } from './tree.js';
 import { detectValidationCommands } from './validate.js';
 
 /** The phases whose work is uncommitted changes in the tree (see PivState.inPhase). */
@@ -97,8 +97,7 @@ export class PivLoop {
   private async create(git: Git, input: StartPivInput): Promise<PivState> {
     const feature = input.feature.trim();
     if (feature === '') throw invalidInput('describe the feature to build; the description is empty');
-    if (!(await git.hasCommits())) throw invalidInput(`${git.root} has no commits yet; commit what is there first, so the feature branch has a base`, { dir: git.root });
-    await assertClean(git, 'then start the loop again');
+    await assertReadyToBegin(git);
     const baseBranch = await this.baseBranch(git, input.baseBranch);
     const validationCommands = input.validationCommands ?? (await detectValidationCommands(git.root));
     if (validationCommands.length === 0) {

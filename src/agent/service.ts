@@ -24,7 +24,7 @@ import { LOOP_ENV } from './process-group.js';
 import { PivLoop, SHUTDOWN, type PhaseEvent } from './loop.js';
 import type { PivState } from './model.js';
 import { Runs, mayUseRun, type RunRow, type RunStatus } from './runs.js';
-import { CheckoutRefused, assertOwnTree, ownTreeNow } from './tree.js';
+import { CheckoutRefused, assertOwnTree, assertReadyToBegin, ownTreeNow } from './tree.js';
 import { runView, type RunView } from './view.js';
 
 export interface AgentSettings {
@@ -131,7 +131,14 @@ export class AgentService {
     // Refused before the loop creates its branch and switches the checkout, which a loop failing at its first agent run left behind.
     const unavailable = this.agent.unavailable?.();
     if (unavailable) {
-      throw new SupervisorError('not_configured', `${unavailable}; set agentCommand to Claude Code's executable (\`supervisor config set agentCommand /path/to/claude\` (set_setting over MCP), then restart the daemon); nothing was changed in ${directory}`, { setting: 'agentCommand' });
+      // Both problems at once: fixing the setting and restarting only to be told about the checkout next costs a round.
+      const checkout = await checkoutProblem(directory);
+      throw new SupervisorError(
+        'not_configured',
+        `${unavailable}; set agentCommand to Claude Code's executable (\`supervisor config set agentCommand /path/to/claude\` (set_setting over MCP), then restart the daemon)` +
+          `${checkout ? `; the checkout needs attention too: ${checkout}` : ''}; nothing was changed in ${directory}`,
+        { setting: 'agentCommand', ...(checkout ? { checkout } : {}) },
+      );
     }
     const id = randomUUID();
     const validationCommands = req.validationCommands ?? (await this.projectValidation(req.project));
@@ -580,5 +587,16 @@ export class AgentService {
 
   private authorize(principal: Principal, project: string): void {
     assertOwnProject(principal, project, 'the PIV loops');
+  }
+}
+
+/** What would stop a loop from beginning in `dir` (no repository, no commit, uncommitted changes), as the refusal would say it. */
+async function checkoutProblem(dir: string): Promise<string | undefined> {
+  try {
+    await assertReadyToBegin(await Git.open(dir));
+    return undefined;
+  } catch (err) {
+    if (err instanceof SupervisorError) return err.message;
+    throw err;
   }
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SupervisorError } from '../core/errors.js';
+import { SupervisorError, invalidInput } from '../core/errors.js';
 import { isSupervisorWritten } from '../instructions/index.js';
 import type { FileChange, Git } from './git.js';
 import type { PivState } from './model.js';
@@ -53,6 +53,12 @@ export async function contentHash(root: string, path: string): Promise<string> {
  * Refuses a tree with any uncommitted change (the supervisor's own files aside): a loop about to
  * start would take it for its agent's work. `then` says what to do once the tree is clean.
  */
+/** What a loop needs of its checkout before it begins: a commit to branch from, and no uncommitted changes. */
+export async function assertReadyToBegin(git: Git): Promise<void> {
+  if (!(await git.hasCommits())) throw invalidInput(`${git.root} has no commits yet; commit what is there first, so the feature branch has a base`, { dir: git.root });
+  await assertClean(git, 'then start the loop again');
+}
+
 export async function assertClean(git: Git, then: string): Promise<void> {
   const changes = await changesToCheck(git);
   if (changes.length > 0) throw await refusal(git, changes, 'has uncommitted changes', then);

@@ -2,6 +2,8 @@
 // branch or switches the checkout, which a loop failing at its first agent run left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { skipReason, testBackends } from '../helpers/db.js';
@@ -35,6 +37,19 @@ for (const backend of testBackends()) {
         assert.equal(await git(dir, 'rev-parse', '--abbrev-ref', 'HEAD'), branchBefore);
         assert.equal(await git(dir, 'branch', '--list', 'feature/*'), '');
         assert.deepEqual((await admin.invoke('list_piv_runs', { project: 'greeter' })).items, []);
+      });
+
+      test('a checkout that would be refused as well is named in the same answer', async (t) => {
+        const admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
+        const dir = await projectRepo(t, GREETER);
+        await admin.invoke('add_project', { project: 'dirty', directory: dir });
+        await writeFile(join(dir, 'scratch.txt'), 'not committed\n');
+
+        const err = await assertRejects(admin.invoke('start_piv', { project: 'dirty', feature: FEATURE, validationCommands: ['true'] }), 'not_configured', said);
+
+        assert.match(err.message, /set agentCommand .*; the checkout needs attention too: .* has uncommitted changes \(.*scratch\.txt.*\)/);
+        assert.match(String(err.details?.checkout), /has uncommitted changes/);
+        assert.equal(await readFile(join(dir, 'scratch.txt'), 'utf8'), 'not committed\n');
       });
     });
   }
