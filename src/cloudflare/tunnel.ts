@@ -3,7 +3,7 @@
 // precondition and cloudflared restarts are not free).
 import type { Clock } from '../core/clock.js';
 import type { Db, Queryable } from '../core/db.js';
-import { conflict, invalidInput } from '../core/errors.js';
+import { SupervisorError, conflict, invalidInput } from '../core/errors.js';
 import { LOCAL_HOST, type Allocation } from '../ports/index.js';
 import type { Zone } from './client.js';
 import type { ChangeLog } from './changes.js';
@@ -183,6 +183,9 @@ export class TunnelService {
       // routes that changes nothing must not cost 500 INSERTs.
       const ownedChanged = merged.owned.length !== owned.size || merged.owned.some((r) => owned.get(routeKey(r.hostname, r.path)) !== r.service);
       const store = () => this.storeOwned(tunnelId, merged, ownedChanged, options.commit);
+      // The zones' records are read before the ingress is written: a token Cloudflare refuses
+      // would otherwise stop the sync after config.yml was rewritten and cloudflared restarted.
+      if (changed && request.upserts.length + request.deletes.length > 0) await this.deps.dns.apply(actor, operation, { ...request, dryRun: true });
       if (changed) {
         // The write and its record go out together: until the rules written are stored as ours,
         // the next holder would take them for foreign ones (or drop them, owned but not wanted).
@@ -198,10 +201,21 @@ export class TunnelService {
       const dns = this.deps.dns.unchecked(request, options.dnsUnchecked);
       return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: true, routes: merged.plan, changed, written, restarted, dns, warnings: planWarnings };
     }
-    const { dns, warnings: leftWarnings } = leaveForeignCnames(await this.deps.dns.apply(actor, operation, request), request.deletes);
+    const { dns, warnings: leftWarnings } = leaveForeignCnames(await this.dnsAfter(written, restarted, () => this.deps.dns.apply(actor, operation, request)), request.deletes);
     // Said once, when the record is made (or would be), not on every sync after.
     const warnings = [...planWarnings, ...leftWarnings, ...(await this.certificateWarnings([...dns.plan.create, ...dns.plan.update.map((u) => u.after)].map((r) => r.name)))];
     return { ok: allInPlace(merged.plan, dns), tunnelId, mode: target.mode, where: target.where, dryRun: options.dryRun, routes: merged.plan, changed, written, restarted, dns, warnings };
+  }
+
+  /** The DNS part of a sync; when it fails after the ingress was written, the error says so (the sync is half done until run again). */
+  private async dnsAfter(written: boolean, restarted: boolean, apply: () => Promise<DnsOutcome>): Promise<DnsOutcome> {
+    try {
+      return await apply();
+    } catch (err) {
+      if (!written || !(err instanceof SupervisorError)) throw err;
+      const done = `the tunnel's ingress was written${restarted ? ' and cloudflared restarted' : ''} before this, so its routes are in place without their DNS records: sync again once this is fixed`;
+      throw new SupervisorError(err.code, `${err.message}; ${done}`, { ...err.details, ingressWritten: true });
+    }
   }
 
   /** Writes the merged ingress, and logs the write whether it went through or not. */

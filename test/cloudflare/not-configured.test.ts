@@ -165,12 +165,34 @@ for (const backend of testBackends()) {
       assert.ok(!err.message.includes('cf-wrong-token'));
     });
 
+    test('a route added with a wrong token writes nothing: config.yml as it was, cloudflared not restarted, no route stored', async () => {
+      // The zones are known from when the token worked, so the wrong one is first used on the records.
+      await useToken(TOKEN);
+      await f.invoke('add_tunnel_route', { hostname: 'right-token.example.com', port: 8080 });
+      await useToken('cf-wrong-token-0000000000000000');
+      const before = await readFile(f.configPath, 'utf8');
+      const restarts = await f.restarts();
+      await refused(f.invoke('add_tunnel_route', { hostname: 'wrong-token.example.com', port: 8081 }), 'not_configured', /wrong, expired or disabled/);
+      assert.equal(await readFile(f.configPath, 'utf8'), before);
+      assert.equal(await f.restarts(), restarts);
+      const routes = (await f.invoke('list_tunnel_routes', {})) as { items: Array<{ hostname: string }> };
+      assert.ok(!routes.items.some((r) => r.hostname === 'wrong-token.example.com'));
+    });
+
     test('a token that lacks a permission: forbidden after one call, naming the permissions', async () => {
       await useToken('cf-readonly-token-000000000000000');
       const err = await refused(f.invoke('create_cname', { hostname: 'x.example.com', target: 'origin.example.net' }), 'forbidden', /lacks a permission/);
       assert.match(err.message, /DNS Edit/);
       assert.deepEqual(f.waits, []);
       assert.equal(f.fake.calls.filter((c) => c.method === 'POST').length, 1);
+    });
+
+    test('a token that may read DNS but not edit it: the refusal says the ingress was written and cloudflared restarted', async () => {
+      await useToken('cf-readonly-token-000000000000000');
+      const err = await refused(f.invoke('add_tunnel_route', { hostname: 'read-only.example.com', port: 8082 }), 'forbidden', /lacks a permission/);
+      assert.match(err.message, /the tunnel's ingress was written and cloudflared restarted before this, so its routes are in place without their DNS records: sync again once this is fixed$/);
+      assert.equal(err.details.ingressWritten, true);
+      assert.match(await readFile(f.configPath, 'utf8'), /hostname: read-only\.example\.com/);
     });
 
     test('a token with a line break inside cannot be sent: not_configured at once, no call, no retry', async () => {

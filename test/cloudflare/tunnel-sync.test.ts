@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { testBackends, skipReason } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
-import { openCloudflareFixture, type CloudflareFixture } from './fixture.js';
+import { openCloudflareFixture, TOKEN, type CloudflareFixture } from './fixture.js';
 import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-admin');
@@ -319,10 +319,15 @@ test('list_tunnel_routes says what each route wants apart from what is applied',
     await f.services.ports.allocate(admin, { project: 'two', service: 'api', hostname: 'api.consilio.example.com' });
     assert.deepEqual(await listed(), new Map([['api.consilio.example.com', [true, false, false]]]), 'wanted, nothing written yet');
 
-    // A sync whose DNS part fails: the ingress is written, the record is not.
-    f.fake.failAlways({ status: 500 }, '/dns_records');
+    // A sync whose DNS writes are refused (a token that may only read them): the ingress is written, the record is not.
+    f.fake.addToken('cf-readonly-token-000000000000000', ['zone:read', 'dns:read']);
+    const useToken = async (value: string) => {
+      await f.services.secrets.set(admin, { path: 'meta/cloudflare/api_token', value });
+      f.services.clock.advance(60_000);
+    };
+    await useToken('cf-readonly-token-000000000000000');
     await assert.rejects(f.invoke('sync_tunnel', {}));
-    f.fake.clearFaults();
+    await useToken(TOKEN);
     assert.deepEqual(await listed(), new Map([['api.consilio.example.com', [true, true, false]]]), 'the record was never written');
 
     await f.invoke('sync_tunnel', {});
