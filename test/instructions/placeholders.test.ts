@@ -41,6 +41,11 @@ test('every placeholder is filled from the facts; lists are sorted Markdown bull
   );
 });
 
+test('supervisor.command names the installed command, which exists, from the source modules too (the demo and tests run them)', async () => {
+  assert.ok(CLI_BIN.endsWith('/dist/cli/supervisor.cjs'), CLI_BIN);
+  assert.ok((await stat(CLI_BIN)).isFile(), `${CLI_BIN} is missing: run npm run build`);
+});
+
 test('a project with nothing yet gets readable placeholders, not empty ones', () => {
   const empty: Facts = { services: [], secretPaths: [], mcp: { url: 'http://h/mcp/x', toolsets: [] } };
   assert.equal(render('{{ports.range}}|{{ports.services}}|{{secrets.paths}}|{{mcp.toolsets}}', empty), 'none yet|- (none yet)|- (none yet)|none');
