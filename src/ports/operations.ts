@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ } from '../catalog/operation.js';
 import { projectName } from '../core/names.js';
+import type { Principal } from '../core/principal.js';
 import { pageInput, pageOutput } from '../core/page.js';
 import type { Allocated } from './allocations.js';
 import type { PortService } from './service.js';
@@ -20,7 +21,7 @@ const skipped = z
   }))
   .describe("Ports of the range below this one passed over because something listens on them now (never handed out while busy); empty unless this call made the allocation");
 const allocated = allocationOutput.extend({ created, skipped });
-const allocatedView = (a: Allocated) => ({ ...allocationView(a), created: a.created, skipped: a.skipped });
+const allocatedView = (a: Allocated, viewer: Principal) => ({ ...allocationView(a, viewer), created: a.created, skipped: a.skipped });
 const allocationKey = { project, service: serviceName, host: host.optional() };
 /** get_port and allocate_port may create the allocation: its host must be one the tunnel can route to. */
 const newAllocationKey = { ...allocationKey, host: newHost.optional() };
@@ -38,7 +39,7 @@ export const portOperations = [
     cli: { command: ['port', 'get'], args: ['project', 'service'] },
     input: z.object(newAllocationKey),
     output: allocated,
-    handler: async ({ svc, principal }, input) => allocatedView(await svc.allocate(principal, input)),
+    handler: async ({ svc, principal }, input) => allocatedView(await svc.allocate(principal, input), principal),
   }),
   operation({
     name: 'allocate_port',
@@ -57,7 +58,7 @@ export const portOperations = [
       command: command.nullable().optional().describe('null clears'),
     }),
     output: allocated,
-    handler: async ({ svc, principal }, input) => allocatedView(await svc.allocate(principal, input)),
+    handler: async ({ svc, principal }, input) => allocatedView(await svc.allocate(principal, input), principal),
   }),
   operation({
     name: 'list_ports',
@@ -77,9 +78,9 @@ export const portOperations = [
       ...pageInput,
     }),
     output: z.object({ items: z.array(allocationOutput.extend({ status: z.enum(['up', 'down', 'unknown']) })), ...pageOutput }),
-    handler: async ({ svc }, input) => {
+    handler: async ({ svc, principal }, input) => {
       const page = await svc.list(input);
-      return { items: page.items.map((a) => ({ ...allocationView(a), status: a.status })), nextCursor: page.nextCursor };
+      return { items: page.items.map((a) => ({ ...allocationView(a, principal), status: a.status })), nextCursor: page.nextCursor };
     },
   }),
   operation({
@@ -94,7 +95,7 @@ export const portOperations = [
     output: z.object({ released: z.boolean(), allocation: allocationOutput.nullable().describe('What was released'), note: z.string().optional().describe('When nothing was released: what the project has instead') }),
     handler: async ({ svc, principal }, input) => {
       const result = await svc.release(principal, input);
-      return { released: result.released, allocation: result.allocation && allocationView(result.allocation), ...(result.note === undefined ? {} : { note: result.note }) };
+      return { released: result.released, allocation: result.allocation && allocationView(result.allocation, principal), ...(result.note === undefined ? {} : { note: result.note }) };
     },
   }),
   operation({
@@ -166,7 +167,7 @@ export const portOperations = [
     }),
     handler: async ({ svc, principal }, input) => {
       const result = await svc.check(principal, input);
-      return { ...result, project: result.project && rangeView(result.project), allocations: result.allocations.map(allocationView) };
+      return { ...result, project: result.project && rangeView(result.project), allocations: result.allocations.map((a) => allocationView(a, principal)) };
     },
   }),
   operation({

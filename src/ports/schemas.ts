@@ -1,6 +1,8 @@
 import { hostname as machineName } from 'node:os';
 import { z } from 'zod';
 import type { WithDates } from '../catalog/operation.js';
+import type { Principal } from '../core/principal.js';
+import { ownerCommand } from './adopt.js';
 import { LOCAL_HOST, type Allocation, type ProjectRange } from './model.js';
 import { hostProblem } from './host-name.js';
 import { formatRange, portNumber, rangeSize } from './range.js';
@@ -103,7 +105,11 @@ export const rangeView = (p: ProjectRange): WithDates<z.input<typeof rangeOutput
   createdAt: p.createdAt,
 });
 
-export const allocationView = (a: Allocation): WithDates<z.input<typeof allocationOutput>> => ({
+/**
+ * An allocation as `viewer` is shown it: the command recorded for another project's service is
+ * its program only, as a listening process's is (arguments can carry credentials, see command-view.ts).
+ */
+export const allocationView = (a: Allocation, viewer: Principal): WithDates<z.input<typeof allocationOutput>> => ({
   project: a.project,
   service: a.service,
   host: a.host,
@@ -111,6 +117,6 @@ export const allocationView = (a: Allocation): WithDates<z.input<typeof allocati
   protocol: a.protocol,
   hostname: a.hostname,
   description: a.description,
-  command: a.command,
+  command: viewer.role === 'admin' || viewer.project === a.project ? a.command : ownerCommand(a.command),
   createdAt: a.createdAt,
 });

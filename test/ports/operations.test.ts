@@ -60,6 +60,18 @@ for (const backend of testBackends()) {
       assert.deepEqual(await tableCounts(s.db), before, `${op} ${JSON.stringify(input).slice(0, 80)} wrote something`);
     };
 
+    test("the command recorded for another project's service is shown as its program only (arguments can carry credentials)", async () => {
+      const odin = new LocalInvoker(s, projectPrincipal('odin', 'token:odin'), 'internal');
+      const line = 'node /srv/consilio/server.js --password=hunter2';
+      await consilio.invoke('allocate_port', { project: 'consilio', service: 'recorded', command: line });
+      const port = ((await consilio.invoke('get_port', { project: 'consilio', service: 'recorded' })) as { port: number }).port;
+      const listed = async (who: LocalInvoker) => ((await who.invoke('list_ports', { project: 'consilio', service: 'recorded' })).items as Array<{ command: string | null }>)[0]!.command;
+      const checked = async (who: LocalInvoker) => ((await who.invoke('check_port', { port })).allocations as Array<{ command: string | null }>)[0]!.command;
+      assert.deepEqual([await listed(odin), await checked(odin)], ['/srv/consilio/server.js', '/srv/consilio/server.js']);
+      assert.deepEqual([await listed(consilio), await checked(consilio), await listed(admin), await checked(admin)], [line, line, line, line]);
+      await consilio.invoke('release_port', { project: 'consilio', service: 'recorded' });
+    });
+
     test('a hostname in capitals is the same DNS name, lower-cased as add_tunnel_route takes it, not refused', async () => {
       const web = await admin.invoke('allocate_port', { project: 'odin', service: 'cased', hostname: 'Cased.Odin.Example.COM' });
       assert.equal(web.hostname, 'cased.odin.example.com');
