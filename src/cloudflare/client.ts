@@ -69,7 +69,7 @@ const CONFLICT_CODES = new Set([81053, 81054, 81057, 81058]);
 // requested resource"). Neither gets better by retrying.
 const BAD_TOKEN_CODES = new Set([1000, 6003, 6111, 9106]);
 const PERMISSION_CODES = new Set([10000]);
-const VERIFY_HINT = 'run `supervisor cloudflare verify` (verify_cloudflare) to see what the token can do';
+export const VERIFY_HINT = 'run `supervisor cloudflare verify` (verify_cloudflare) to see what the token can do';
 
 /** What went wrong on one attempt that may be retried. */
 interface Retryable {

@@ -150,10 +150,21 @@ export class CloudflareService {
   /** Why the tunnel to manage is unknown, with the fix; undefined when it is known. */
   private async tunnelProblem(): Promise<Missing | undefined> {
     const { settings: config } = this.deps;
-    if (config.cloudflareTunnelId) return undefined;
     const setting = 'set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>` (set_setting over MCP)';
-    if (config.cloudflareTunnelMode === 'remote') return { what: 'tunnel_id', fix: `${setting}; remote-managed tunnels are addressed by UUID (\`cloudflared tunnel list\` shows it)`, restart: false };
+    if (config.cloudflareTunnelMode === 'remote') {
+      return config.cloudflareTunnelId ? undefined : { what: 'tunnel_id', fix: `${setting}; remote-managed tunnels are addressed by UUID (\`cloudflared tunnel list\` shows it)`, restart: false };
+    }
     const file = await readLocalConfig(config.cloudflaredConfig);
+    // A sync would write a file holding the routes alone and restart cloudflared as if they were
+    // served: a mistyped cloudflaredConfig, or cloudflared running from ~/.cloudflared.
+    if (config.cloudflareTunnelId) {
+      if (file.exists) return undefined;
+      return {
+        what: 'config_file',
+        fix: `${config.cloudflaredConfig} does not exist: point cloudflaredConfig at the config.yml cloudflared runs from (\`supervisor config set cloudflaredConfig /etc/cloudflared/config.yml\`), or create it with its tunnel: and credentials-file: lines`,
+        restart: false,
+      };
+    }
     if (file.tunnel && UUID.test(file.tunnel)) return undefined;
     const says = file.tunnel ? ` (its tunnel: key says ${JSON.stringify(file.tunnel)}, a name, not the UUID)` : file.exists ? '' : ' (the file does not exist)';
     return { what: 'tunnel_id', fix: `give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` line${says} — it is read on every sync — or ${setting}; \`cloudflared tunnel list\` shows the UUID`, restart: false };
@@ -171,8 +182,14 @@ export class CloudflareService {
     const problem = await this.tunnelProblem();
     if (problem) throw notConfigured([problem]);
     if (config.cloudflareTunnelMode === 'local') {
-      const tunnelId = config.cloudflareTunnelId ?? (await readLocalConfig(config.cloudflaredConfig)).tunnel!.toLowerCase();
-      return { tunnelId, target: new LocalConfigTarget(config.cloudflaredConfig, config.cloudflaredRestart) };
+      const inFile = (await readLocalConfig(config.cloudflaredConfig)).tunnel?.toLowerCase();
+      const tunnelId = config.cloudflareTunnelId ?? inFile!;
+      // cloudflared serves the file's tunnel; the CNAMEs would point at the setting's.
+      const warnings =
+        inFile && UUID.test(inFile) && inFile !== tunnelId.toLowerCase()
+          ? [`${config.cloudflaredConfig} runs tunnel ${inFile}, but cloudflareTunnelId is ${tunnelId}: the CNAMEs point at ${tunnelId} while cloudflared serves ${inFile}; make them the same (\`supervisor config set cloudflareTunnelId ${inFile}\`, or fix the file's tunnel: line)`]
+          : [];
+      return { tunnelId, target: new LocalConfigTarget(config.cloudflaredConfig, config.cloudflaredRestart), warnings };
     }
     const tunnelId = config.cloudflareTunnelId!;
     return { tunnelId, target: new RemoteConfigTarget(this.client, await this.accountId(), tunnelId) };

@@ -21,6 +21,8 @@ const lockKey = (tunnelId: string) => `tunnel:${tunnelId}`;
 export interface TunnelSetup {
   tunnelId: string;
   target: IngressTarget;
+  /** Set-up that works but is likely wrong (config.yml naming another tunnel), said with every sync. */
+  warnings?: string[];
 }
 
 export interface TunnelDeps {
@@ -139,11 +141,11 @@ export class TunnelService {
   }
 
   async sync(actor: string, operation: string, options: SyncOptions): Promise<SyncOutcome> {
-    const { tunnelId, target } = await this.deps.setup();
-    return this.deps.fence.run(lockKey(tunnelId), (fenced) => this.syncLocked(actor, operation, tunnelId, target, options, fenced));
+    const { tunnelId, target, warnings = [] } = await this.deps.setup();
+    return this.deps.fence.run(lockKey(tunnelId), (fenced) => this.syncLocked(actor, operation, { tunnelId, target, warnings }, options, fenced));
   }
 
-  private async syncLocked(actor: string, operation: string, tunnelId: string, target: IngressTarget, options: SyncOptions, fenced: Fenced): Promise<SyncOutcome> {
+  private async syncLocked(actor: string, operation: string, { tunnelId, target, warnings: setupWarnings = [] }: TunnelSetup, options: SyncOptions, fenced: Fenced): Promise<SyncOutcome> {
     let { routes: wanted, shadowed } = await this.wantedRoutes(options.removing);
     const addingKey = options.adding && routeKey(options.adding.hostname, options.adding.path);
     if (options.adding) {
@@ -174,7 +176,7 @@ export class TunnelService {
       changed && add.length + remove.length + change.length === 0
         ? ["the ingress is written though no route changes: its rules are put in the order every sync keeps (exact hostnames first, then deeper wildcards, the catch-all last; by name within each), which moves rules written out of it"]
         : [];
-    const planWarnings = [...foreignWarning, ...orderWarning, ...cnameWarnings];
+    const planWarnings = [...setupWarnings, ...foreignWarning, ...orderWarning, ...cnameWarnings];
     let written = false;
     let restarted = false;
 

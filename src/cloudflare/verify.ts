@@ -5,7 +5,7 @@
 // for read permissions, and for write permissions a deliberately invalid write, which
 // Cloudflare refuses with 403 when the permission is missing and with 400 when it is there.
 import { SupervisorError } from '../core/errors.js';
-import type { CloudflareClient, Zone } from './client.js';
+import { VERIFY_HINT, type CloudflareClient, type Zone } from './client.js';
 import { locallyManaged } from './tunnel-target.js';
 
 export type PermissionName = 'zoneRead' | 'dnsRead' | 'dnsEdit' | 'tunnelRead' | 'tunnelEdit';
@@ -53,13 +53,16 @@ interface TokenPolicies {
 }
 
 export async function verifyCloudflare(ctx: VerifyContext): Promise<VerifyReport> {
-  const { account, ...token } = await whoseToken(ctx);
+  const { account, ...token } = await whoseToken(ctx).catch((err: unknown) => {
+    // The client's advice to run verify, given by verify itself, would send the caller in a circle.
+    throw err instanceof SupervisorError ? new SupervisorError(err.code, err.message.replace(`; ${VERIFY_HINT}`, ''), err.details) : err;
+  });
   const needTunnel = ctx.remoteTunnel !== undefined;
   let permissions = await fromPolicies(ctx.client, account === undefined ? '/user/tokens' : `/accounts/${encodeURIComponent(account)}/tokens`, token.id, needTunnel);
   const method = permissions ? 'token_policies' : 'probes';
-  let zones: string[] = [];
   const listed = await attempt(() => ctx.zones());
-  if (listed.ok) zones = listed.value.map((z) => z.name);
+  // A configured zone the token cannot see leaves the others it can see shown.
+  const zones = listed.ok ? listed.value.map((z) => z.name) : Array.isArray(listed.details.visible) ? listed.details.visible.map(String) : [];
   permissions ??= await probe(ctx, listed.ok ? listed.value : [], needTunnel);
   if (listed.ok && listed.value.length === 0) permissions.zoneRead = 'missing';
 
@@ -158,14 +161,14 @@ async function localManagement(client: CloudflareClient, tunnel: { accountId: st
   return `a remotely managed tunnel: ${locallyManaged(tunnel.tunnelId)}`;
 }
 
-type Attempt<T> = { ok: true; value: T } | { ok: false; code: string; error: string };
+type Attempt<T> = { ok: true; value: T } | { ok: false; code: string; error: string; details: Record<string, unknown> };
 
 async function attempt<T>(fn: () => Promise<T>): Promise<Attempt<T>> {
   try {
     return { ok: true, value: await fn() };
   } catch (err) {
     if (!(err instanceof SupervisorError) || err.code === 'unavailable' || err.code === 'not_configured') throw err;
-    return { ok: false, code: err.code, error: err.message };
+    return { ok: false, code: err.code, error: err.message, details: err.details };
   }
 }
 

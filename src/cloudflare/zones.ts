@@ -69,10 +69,16 @@ export class ZoneDirectory {
   private async fetch(): Promise<Zone[]> {
     if (this.names.length === 0) return this.client.listZones();
     const zones: Zone[] = [];
+    const missing: string[] = [];
     for (const name of this.names) {
       const [zone] = await this.client.listZones(name);
-      if (!zone) throw notFound(`Cloudflare zone ${name} (SUPERVISOR_CLOUDFLARE_ZONES) is not visible to the API token`, { zone: name });
-      zones.push(zone);
+      if (zone) zones.push(zone);
+      else missing.push(name);
+    }
+    // Every zone the token cannot see, in one answer, and the ones it can (verify_cloudflare shows them).
+    if (missing.length > 0) {
+      const which = missing.length === 1 ? `zone ${missing[0]} (SUPERVISOR_CLOUDFLARE_ZONES) is` : `zones ${missing.join(', ')} (SUPERVISOR_CLOUDFLARE_ZONES) are`;
+      throw notFound(`Cloudflare ${which} not visible to the API token`, { zone: missing[0], missing, visible: zones.map((z) => z.name) });
     }
     return zones;
   }

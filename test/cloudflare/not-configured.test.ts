@@ -3,6 +3,7 @@
 // is needed; dry runs work without a token where the plan is local and say what they did not
 // check; a token Cloudflare refuses, or one that cannot even be sent, fails at once.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { adminPrincipal } from '../../src/core/principal.js';
@@ -68,6 +69,24 @@ for (const backend of testBackends()) {
       assert.deepEqual(dns.plan.create.map((r) => [r.name, r.content, r.comment]), [['pre.example.com', 'origin.example.net', 'managed-by:supervisor planned']]);
       assert.match(dns.notChecked.join(' '), /existing DNS records \(no API token/);
       assert.deepEqual(f.fake.calls, []);
+    });
+  });
+
+  describe(`local mode with a tunnel id, and no config.yml at cloudflaredConfig (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { config: null });
+    });
+    after(() => f?.close());
+
+    test('a sync is not_configured naming the file, and creates no file and restarts nothing, dry run or not', async () => {
+      for (const dryRun of [true, false]) {
+        const err = await refused(f.invoke('sync_tunnel', { dryRun }), 'not_configured', /config\.yml does not exist: point cloudflaredConfig at the config\.yml cloudflared runs from/);
+        assert.deepEqual(missingOf(err), ['config_file']);
+      }
+      await refused(f.invoke('add_tunnel_route', { hostname: 'nofile.example.com', port: 4001 }), 'not_configured', /does not exist/);
+      assert.equal(existsSync(f.configPath), false);
+      assert.equal(await f.restarts(), 0);
     });
   });
 

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { testBackends, skipReason } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
-import { openCloudflareFixture, TOKEN, type CloudflareFixture } from './fixture.js';
+import { INITIAL_CONFIG, openCloudflareFixture, TOKEN, type CloudflareFixture } from './fixture.js';
 import { addProject } from '../helpers/projects.js';
 
 const admin = adminPrincipal('test-admin');
@@ -211,6 +211,26 @@ for (const backend of testBackends()) {
       // Now ours: removing it takes it out of the file.
       await f.invoke('remove_tunnel_route', { hostname: 'legacy.example.com', keepDns: true });
       assert.equal((await fileIngress(f)).some((r) => r.hostname === 'legacy.example.com'), false);
+    });
+  });
+
+  describe(`tunnel sync, config.yml running another tunnel than cloudflareTunnelId (${backend})`, { skip: await skipReason(backend) }, () => {
+    const other = '11111111-2222-3333-4444-555555555555';
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { config: INITIAL_CONFIG(other) });
+    });
+    after(() => f?.close());
+
+    test('every sync warns that the CNAMEs point at one tunnel while cloudflared serves the other, and how to make them one', async () => {
+      for (const dryRun of [true, false]) {
+        const answer = await f.invoke('sync_tunnel', { dryRun });
+        const warnings = answer.warnings as string[];
+        assert.ok(
+          warnings.includes(`${f.configPath} runs tunnel ${other}, but cloudflareTunnelId is ${f.tunnelId}: the CNAMEs point at ${f.tunnelId} while cloudflared serves ${other}; make them the same (\`supervisor config set cloudflareTunnelId ${other}\`, or fix the file's tunnel: line)`),
+          JSON.stringify(warnings),
+        );
+      }
     });
   });
 

@@ -105,6 +105,7 @@ for (const backend of testBackends()) {
       const err = await refused(f.invoke('verify_cloudflare', {}), 'not_configured', /Invalid API Token/);
       assert.ok(!err.message.includes(value));
       assert.doesNotMatch(err.message, /account API token/, 'the zones refused it as invalid too: no account to look for');
+      assert.doesNotMatch(err.message, /cloudflare verify|verify_cloudflare/, 'verify does not tell its caller to run verify');
     });
 
     test("an account API token, refused by the user's verify endpoint, is verified at its zones' account: by probes, and by its policies", async () => {
@@ -193,6 +194,21 @@ for (const backend of testBackends()) {
       assert.match(report.missing[0]!, /cloudflareTunnelMode local/);
       // The sync says the same.
       await refused(f.invoke('sync_tunnel', {}), 'not_configured', /is managed locally/);
+    });
+  });
+
+  describe(`cloudflare_verify with a configured zone the token cannot see (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { env: { SUPERVISOR_CLOUDFLARE_ZONES: 'example.com,nosuch.org,gone.net' } });
+    });
+    after(() => f?.close());
+
+    test('the zones it can see are shown, and every one it cannot is in missing', async () => {
+      const report = await verify(f);
+      assert.equal(report.ok, false);
+      assert.deepEqual((report as unknown as { zones: string[] }).zones, ['example.com']);
+      assert.ok(report.missing.some((m) => /zones nosuch\.org, gone\.net \(SUPERVISOR_CLOUDFLARE_ZONES\) are not visible/.test(m)), JSON.stringify(report.missing));
     });
   });
 
