@@ -9,7 +9,7 @@ export interface Invoker {
 }
 
 export interface InvokeOptions {
-  /** Steps of long work as they happen (in process only; REST answers once). */
+  /** Steps of long work as they happen: in process, or sent by the daemon as JSON lines (PROGRESS_LINES). */
   onProgress?(step: Progress): void;
 }
 

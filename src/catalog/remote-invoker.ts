@@ -1,6 +1,7 @@
 import { isErrorCode, SupervisorError } from '../core/errors.js';
 import { PROGRESS_LINES, type InvokeOptions, type Invoker } from './invoker.js';
 import { API_PREFIX, type Progress, type Via } from './operation.js';
+import { endedEarly, ProgressLines } from './progress-lines.js';
 
 export interface RemoteOptions {
   baseUrl: string;
@@ -37,20 +38,13 @@ export class RemoteInvoker implements Invoker {
   }
 }
 
-/** Reads `{"progress"}` lines as they come, then answers the `{"result"}` line or throws the `{"error"}` one. */
+/** Reads the steps as they come, then answers the result or throws the error (ProgressLines). */
 async function streamed(response: Response, onProgress: (step: Progress) => void): Promise<Record<string, unknown>> {
   const decoder = new TextDecoder();
-  let buffered = '';
+  const lines = new ProgressLines(onProgress);
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buffered.slice(0, end)) as { progress?: Progress; result?: Record<string, unknown>; error?: { code?: string; message?: string; details?: Record<string, unknown> } };
-      buffered = buffered.slice(end + 1);
-      if (line.progress) onProgress(line.progress);
-      else if (line.result) return line.result;
-      else if (line.error?.code && isErrorCode(line.error.code)) throw new SupervisorError(line.error.code, line.error.message ?? 'error', line.error.details ?? {});
-    }
+    const result = lines.feed(decoder.decode(chunk, { stream: true }));
+    if (result) return result;
   }
-  throw new SupervisorError('unavailable', 'the daemon ended the answer before its result; the operation may or may not have finished');
+  throw endedEarly();
 }

@@ -1,8 +1,9 @@
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { request as requestTls } from 'node:https';
 import { LIVENESS, watchDaemon, type Liveness } from '../core/daemon-liveness.js';
 import { isErrorCode, SupervisorError } from '../core/errors.js';
-import type { Invoker } from '../catalog/invoker.js';
+import { PROGRESS_LINES, type InvokeOptions, type Invoker } from '../catalog/invoker.js';
+import { endedEarly, ProgressLines } from '../catalog/progress-lines.js';
 
 /**
  * Calls an operation on the daemon (`POST /api/v1/call/<name>`) with node:http:
@@ -22,15 +23,21 @@ export class HttpInvoker implements Invoker {
     },
   ) {}
 
-  invoke(name: string, input: unknown): Promise<Record<string, unknown>> {
+  /** With onProgress the daemon sends the steps of long work as JSON lines before the answer (a VM resize's stop, type change, start). */
+  invoke(name: string, input: unknown, options: InvokeOptions = {}): Promise<Record<string, unknown>> {
     const url = new URL(`${this.options.baseUrl}/api/v1/call/${encodeURIComponent(name)}`);
     const body = JSON.stringify(input ?? {});
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'x-supervisor-via': 'cli', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     if (this.options.project) headers['x-supervisor-project'] = this.options.project;
+    if (options.onProgress) headers.accept = PROGRESS_LINES;
     const stalled = new AbortController();
     const unwatch = watchDaemon(this.options.baseUrl, this.options.liveness ?? LIVENESS, (reason) => stalled.abort(reason));
     const call = new Promise<Record<string, unknown>>((resolve, reject) => {
       const req = (url.protocol === 'https:' ? requestTls : request)(url, { method: 'POST', headers, signal: stalled.signal }, (response) => {
+        if (options.onProgress && response.statusCode === 200 && response.headers['content-type']?.startsWith(PROGRESS_LINES)) {
+          streamed(response, new ProgressLines(options.onProgress)).then(resolve, reject);
+          return;
+        }
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', reject);
@@ -65,4 +72,27 @@ export class HttpInvoker implements Invoker {
     if (stalled.aborted) return new SupervisorError('unavailable', `${daemon} stopped answering (${(stalled.reason as Error).message}); ${what}`);
     return new SupervisorError('unavailable', `${daemon} closed the connection before answering (${err.message}): it may be stopping or restarting; ${what}`);
   }
+}
+
+/** The steps as they come, then the result line (or the error line, thrown). */
+function streamed(response: IncomingMessage, lines: ProgressLines): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    response.setEncoding('utf8');
+    response.on('data', (text: string) => {
+      if (done) return;
+      try {
+        const result = lines.feed(text);
+        if (result) {
+          done = true;
+          resolve(result);
+        }
+      } catch (err) {
+        done = true;
+        reject(err);
+      }
+    });
+    response.on('error', reject);
+    response.on('end', () => done || reject(endedEarly()));
+  });
 }

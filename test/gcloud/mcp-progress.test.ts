@@ -4,7 +4,9 @@
 // the zone operations run, and the answer once they are DONE.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Invoker } from '../../src/catalog/invoker.js';
 import { RemoteInvoker } from '../../src/catalog/remote-invoker.js';
+import { HttpInvoker } from '../../src/cli/http-invoker.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { assertRejects } from '../helpers/errors.js';
 import { daemonBackend } from '../cli/run-cli.js';
@@ -25,7 +27,7 @@ before(async () => {
   const { key } = fake.addServiceAccount({ projectId: PROJECT_ID });
   await daemon.services.gcloud.addAccount(adminPrincipal('setup'), { account: 'progress', key: JSON.stringify(key) });
   fake.addInstance(PROJECT_ID, ZONE, { name: 'web', machineType: 'e2-medium' });
-  fake.addInstance(PROJECT_ID, ZONE, { name: 'cli', machineType: 'e2-medium', status: 'TERMINATED' });
+  for (const name of ['cli', 'remote']) fake.addInstance(PROJECT_ID, ZONE, { name, machineType: 'e2-medium', status: 'TERMINATED' });
 });
 after(async () => {
   await daemon?.close();
@@ -50,12 +52,17 @@ test('gcloud_resize_vm over MCP reports each step of each zone operation as prog
   }
 });
 
-test('through the daemon as the CLI calls it: the steps come as JSON lines, then the answer or the error', async () => {
-  const invoker = new RemoteInvoker({ baseUrl: daemon.url, token: daemon.adminToken, via: 'cli' });
-  const steps: string[] = [];
-  const answer = await invoker.invoke('gcloud_start_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' }, { onProgress: (p) => void steps.push(p.message) });
-  assert.equal((answer.vm as { status: string }).status, 'RUNNING');
-  assert.ok(steps.some((m) => /^start projects\/progress-proj\/zones\/us-central1-a\/instances\/cli: DONE/.test(m)), steps.join(' | '));
-  await assertRejects(invoker.invoke('gcloud_delete_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' }, { onProgress: () => undefined }), 'invalid_input', /^confirm: /);
-  assert.equal((await invoker.invoke('gcloud_get_vm', { project: 'progress', zone: ZONE, instanceName: 'cli' })).status, 'RUNNING', 'without onProgress: one JSON answer, as before');
-});
+for (const [label, vm, invokerOf] of [
+  ['the node:http invoker the CLI uses', 'cli', (url: string, token: string): Invoker => new HttpInvoker({ baseUrl: url, token })],
+  ['the fetch invoker', 'remote', (url: string, token: string): Invoker => new RemoteInvoker({ baseUrl: url, token, via: 'cli' })],
+] as const) {
+  test(`through the daemon with ${label}: the steps come as JSON lines, then the answer or the error`, async () => {
+    const invoker = invokerOf(daemon.url, daemon.adminToken);
+    const steps: string[] = [];
+    const answer = await invoker.invoke('gcloud_start_vm', { project: 'progress', zone: ZONE, instanceName: vm }, { onProgress: (p) => void steps.push(p.message) });
+    assert.equal((answer.vm as { status: string }).status, 'RUNNING');
+    assert.ok(steps.some((m) => new RegExp(`^start projects/progress-proj/zones/us-central1-a/instances/${vm}: DONE`).test(m)), steps.join(' | '));
+    await assertRejects(invoker.invoke('gcloud_delete_vm', { project: 'progress', zone: ZONE, instanceName: vm }, { onProgress: () => undefined }), 'invalid_input', /^confirm: /);
+    assert.equal((await invoker.invoke('gcloud_get_vm', { project: 'progress', zone: ZONE, instanceName: vm })).status, 'RUNNING', 'without onProgress: one JSON answer, as before');
+  });
+}
