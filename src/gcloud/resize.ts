@@ -5,10 +5,11 @@
 // is started again on its old type; if it will not start on the new type, the old type is
 // put back and it is started on that. The error then lists every step taken and the state
 // the VM was left in, so a person knows exactly where things stand.
+import { randomUUID } from 'node:crypto';
 import { SupervisorError, conflict, invalidInput } from '../core/errors.js';
 import type { ComputeClient, MutationOptions, OperationOutcome } from './compute.js';
 import type { InstanceRef } from './instance.js';
-import type { OperationProgress } from './zone-operation.js';
+import { unfinishedOperation, type OperationProgress } from './zone-operation.js';
 
 export type ResizeStepName = 'stop' | 'setMachineType' | 'start' | 'restoreMachineType' | 'restart';
 
@@ -55,15 +56,18 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
 
   let firstError: SupervisorError | undefined;
   const run = async (step: ResizeStepName, type: string, act: (o: MutationOptions) => Promise<OperationOutcome>): Promise<boolean> => {
-    const opts: MutationOptions = { timeoutMs: options.timeoutMs, onProgress: (progress) => options.onProgress?.({ step, progress }) };
+    // One requestId per step: sent again, it names the same operation rather than a second one.
+    const opts: MutationOptions = { timeoutMs: options.timeoutMs, requestId: randomUUID(), onProgress: (progress) => options.onProgress?.({ step, progress }) };
     try {
-      const outcome = await act(opts);
+      // A step whose wait ran out is still under way (a slow stop): it is waited for once more
+      // rather than given up, which left the VM stopped, and the next step refused while it ran.
+      const outcome = await act(opts).catch((err: unknown) => (unfinishedOperation(err) ? act(opts) : Promise.reject(err)));
       report.steps.push({ step, machineType: type, ok: true, operation: outcome.operation });
       return true;
     } catch (err) {
       const error = err instanceof SupervisorError ? err : new SupervisorError('internal', `${step} failed unexpectedly`);
       firstError ??= error;
-      const pending = error.code === 'unavailable' && typeof error.details.operation === 'string';
+      const pending = unfinishedOperation(error);
       report.steps.push({ step, machineType: type, ok: false, error: error.message, ...(pending ? { pending } : {}) });
       return false;
     }
@@ -119,12 +123,21 @@ async function failed(compute: ResizeCompute, ref: InstanceRef, report: ResizeRe
     report.finalStatus === 'UNKNOWN'
       ? 'its state could not be read afterwards; check it in the Cloud console'
       : `it is now ${report.finalStatus} on ${report.finalMachineType}${maybe}${report.wasRunning && report.finalStatus !== 'RUNNING' ? `${maybe ? '; it is' : ','} not running: start it by hand` : ''}`;
+  // Google out of capacity for the new type is for now, but a retry is another stop of a serving
+  // VM: a client told to come back in seconds (every unavailable's Retry-After) would cycle it.
+  const code = cause?.code ?? 'unavailable';
+  const servingAgain = report.steps.some((s) => s.step === 'stop' && s.ok) && report.finalStatus === 'RUNNING';
+  const wait = code === 'unavailable' && servingAgain ? { retryAfterSeconds: RETRY_AFTER_STOP_S } : {};
+  const retry = 'retryAfterSeconds' in wait ? ` Another try stops it again: wait ${RETRY_AFTER_STOP_S / 60} minutes or more.` : '';
   throw new SupervisorError(
-    cause?.code ?? 'unavailable',
-    `resizing ${ref.name} from ${report.from} to ${report.to} failed at ${failedStep?.step ?? 'an unknown step'}. Steps: ${steps}. The VM was ${report.wasRunning ? 'RUNNING' : 'TERMINATED'} before; ${left}.`,
-    { report },
+    code,
+    `resizing ${ref.name} from ${report.from} to ${report.to} failed at ${failedStep?.step ?? 'an unknown step'}. Steps: ${steps}. The VM was ${report.wasRunning ? 'RUNNING' : 'TERMINATED'} before; ${left}.${retry}`,
+    { report, ...wait },
   );
 }
+
+/** How long a client is asked to wait before trying again a resize that failed after stopping the VM. */
+const RETRY_AFTER_STOP_S = 600;
 
 /**
  * A resize stops a RUNNING VM or changes a TERMINATED one; any other state is refused, by the

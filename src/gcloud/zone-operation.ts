@@ -55,7 +55,7 @@ export async function waitForOperation(w: OperationWaiter, project: string, zone
     return new SupervisorError(
       'unavailable',
       `${describe(current)} is still ${current.status ?? 'pending'} after ${waited} s; it may yet finish: check operation ${name} in zone ${zone} before retrying`,
-      { operation: name, project, zone, status: current.status },
+      { operation: name, project, zone, status: current.status, unfinished: true },
     );
   };
   while (current.status !== 'DONE') {
@@ -110,3 +110,6 @@ function targetOf(op: compute_v1.Schema$Operation): string {
   const at = link.indexOf('projects/');
   return at >= 0 ? link.slice(at) : link;
 }
+
+/** The wait for an operation ran out before it was DONE (Google may still carry it out), unlike an operation that ended in an error. */
+export const unfinishedOperation = (err: unknown): err is SupervisorError => err instanceof SupervisorError && err.details.unfinished === true;

@@ -142,7 +142,8 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
     }
     if (error.code === 'rate_limited') void reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
     // The database gone or the daemon stopping is for now (RFC 9110 §10.2.3): clients that retry know when. Not not_configured, which waits for a person.
-    else if (error.code === 'unavailable') void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
+    // An operation may know better (a retried VM resize stops the VM again).
+    else if (error.code === 'unavailable') void reply.header('retry-after', String(error.details.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_S));
     // RFC 9110 §15.5.2: a 401 names its scheme. RFC 6750 §3.1: invalid_token when a token was sent and refused.
     if (error.httpStatus === 401) void reply.header('www-authenticate', error.details.credential === 'refused' ? 'Bearer realm="supervisor", error="invalid_token"' : 'Bearer realm="supervisor"');
     return reply.status(error.httpStatus).send(error.toJSON());

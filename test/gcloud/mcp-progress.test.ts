@@ -27,6 +27,7 @@ before(async () => {
   const { key } = fake.addServiceAccount({ projectId: PROJECT_ID });
   await daemon.services.gcloud.addAccount(adminPrincipal('setup'), { account: 'progress', key: JSON.stringify(key) });
   fake.addInstance(PROJECT_ID, ZONE, { name: 'web', machineType: 'e2-medium' });
+  fake.addInstance(PROJECT_ID, ZONE, { name: 'capacity', machineType: 'e2-medium' });
   for (const name of ['cli', 'remote']) fake.addInstance(PROJECT_ID, ZONE, { name, machineType: 'e2-medium', status: 'TERMINATED' });
 });
 after(async () => {
@@ -66,3 +67,15 @@ for (const [label, vm, invokerOf] of [
     assert.equal((await invoker.invoke('gcloud_get_vm', { project: 'progress', zone: ZONE, instanceName: vm })).status, 'RUNNING', 'without onProgress: one JSON answer, as before');
   });
 }
+
+test('a resize put back because the zone had no room for the new type asks a REST client to wait minutes: a retry stops the VM again', async () => {
+  fake.failOperations({ instance: 'capacity', operationType: 'start' }, { code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: 'The zone does not have enough resources available to fulfill the request.', httpStatus: 503 });
+  const answer = await fetch(`${daemon.url}/api/v1/gcloud/vm/resize`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${daemon.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ project: PROJECT_ID, zone: ZONE, instanceName: 'capacity', newMachineType: 'e2-standard-16' }),
+  });
+  const body = (await answer.json()) as { error: { code: string; message: string } };
+  assert.deepEqual([answer.status, answer.headers.get('retry-after'), body.error.code], [503, '600', 'unavailable']);
+  assert.match(body.error.message, /it is now RUNNING on e2-medium\. Another try stops it again/);
+});

@@ -98,6 +98,33 @@ describe('resize', () => {
       'restart e2-medium ok',
     ]);
     assert.equal(vmState('nostart'), 'RUNNING e2-medium');
+    // Out of capacity is for now, but a retry stops the VM again: the client is asked to wait minutes, not seconds.
+    assert.equal(err.details.retryAfterSeconds, 600);
+    assert.match(err.message, /it is now RUNNING on e2-medium\. Another try stops it again: wait 10 minutes or more\.$/);
+    // A step that ended in an error is not one that may still take effect.
+    assert.deepEqual((err.details.report as ResizeReport).steps.filter((s) => s.pending), []);
+  });
+
+  test('a stop still under way when its wait ran out is waited for again (the same request), and the resize goes on', async () => {
+    const calls: string[] = [];
+    let stops = 0;
+    const done = (operation: string) => ({ operation, type: operation, requestId: '', target: '' });
+    const compute = {
+      get: async () => ({ ...ref('slowstop'), id: '1', status: 'RUNNING', machineType: 'e2-medium', labels: {} }),
+      machineType: async () => ({ name: 'e2-standard-2', guestCpus: 2, memoryMb: 8192, sharedCpu: false }),
+      stop: async (_: unknown, o: { requestId?: string }) => {
+        calls.push(`stop ${o.requestId}`);
+        if (stops++ === 0) throw new SupervisorError('unavailable', 'stop of slowstop is still RUNNING after 8 s; it may yet finish', { operation: 'op-stop', status: 'RUNNING', unfinished: true });
+        return done('op-stop');
+      },
+      setMachineType: async (_: unknown, type: string) => (calls.push(`setMachineType ${type}`), done('op-set')),
+      start: async () => (calls.push('start'), done('op-start')),
+    };
+    const report = await resize(compute, ref('slowstop'), 'e2-standard-2', { timeoutMs: 8000 });
+    assert.deepEqual(steps(report), ['stop e2-medium ok', 'setMachineType e2-standard-2 ok', 'start e2-standard-2 ok']);
+    assert.equal(calls[0], calls[1], 'the second wait sends the same requestId: the same stop, not another');
+    assert.deepEqual(calls.slice(2), ['setMachineType e2-standard-2', 'start']);
+    assert.deepEqual([report.finalStatus, report.finalMachineType], ['RUNNING', 'e2-standard-2']);
   });
 
   test('when even the restart fails, the error says the VM is left stopped and must be started by hand', async () => {
@@ -115,7 +142,7 @@ describe('resize', () => {
       stop: async () => assert.fail('a stopped VM is not stopped'),
       start: async () => assert.fail('a stopped VM is not started'),
       setMachineType: async () => {
-        throw new SupervisorError('unavailable', 'setMachineType of slow is still RUNNING after 3 s; it may yet finish', { operation: 'op-1', status: 'RUNNING' });
+        throw new SupervisorError('unavailable', 'setMachineType of slow is still RUNNING after 3 s; it may yet finish', { operation: 'op-1', status: 'RUNNING', unfinished: true });
       },
     };
     const err = await expectRefusal(resize(compute, ref('slow'), 'e2-standard-2'), 'unavailable');
