@@ -251,10 +251,15 @@ export class CloudflareService {
    * put it back. Refused unless forced; the route is the thing to change.
    */
   private async refuseRoutedNames(names: string[]): Promise<void> {
-    const routed = new Set((await this.tunnel.routes()).filter((r) => r.dns).map((r) => r.hostname));
-    const name = names.find((n) => routed.has(n));
-    if (name) {
-      throw conflict(`${name} is a tunnel route's hostname, whose CNAME sync_tunnel keeps pointing at the tunnel; change or remove the route (remove_tunnel_route), or pass force`, { name });
+    const routes = (await this.tunnel.routes()).filter((r) => r.dns);
+    const route = routes.find((r) => names.includes(r.hostname));
+    if (route) {
+      // A port allocation's hostname is changed on the allocation; remove_tunnel_route refuses it.
+      const allocated = route.source === 'allocation' ? (await this.deps.ports.routedAllocations()).find((a) => a.hostname === route.hostname) : undefined;
+      const change = allocated
+        ? `change the hostname of port allocation ${allocated.project}/${allocated.service} (allocate_port with hostname null, or release_port)`
+        : 'change or remove the route (remove_tunnel_route)';
+      throw conflict(`${route.hostname} is a tunnel route's hostname, whose CNAME sync_tunnel keeps pointing at the tunnel; ${change}, or pass force`, { name: route.hostname });
     }
   }
 
@@ -314,7 +319,10 @@ export class CloudflareService {
     if (!stored) {
       const allocated = (await this.deps.ports.routedAllocations()).find((a) => a.hostname === hostname);
       if (allocated) throw conflict(`${hostname} is the hostname of port allocation ${allocated.project}/${allocated.service}; release_port it (or allocate it without a hostname) and sync_tunnel`);
-      throw notFound(`no tunnel route ${hostname}${path ? ` ${path}` : ''}; list_tunnel_routes shows them`);
+      // The hostname's routes under other paths: a path route is removed by its path.
+      const paths = (await this.tunnel.storedRoutes()).filter((r) => r.hostname === hostname).map((r) => r.path || '(no path)');
+      const others = paths.length > 0 ? `; ${hostname} has ${paths.length === 1 ? 'a route' : 'routes'} with path ${paths.join(', ')}: give it as path` : '';
+      throw notFound(`no tunnel route ${hostname}${path ? ` ${path}` : ''}${others}${others ? '' : '; list_tunnel_routes shows them'}`);
     }
     const unchecked = await this.prepareSync(input.dryRun, true);
     const outcome = await this.tunnel.sync(actor, 'remove_tunnel_route', {

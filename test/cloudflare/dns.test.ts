@@ -252,6 +252,22 @@ for (const backend of testBackends()) {
         await f.invoke('remove_tunnel_route', { hostname: 'routed.example.com', keepDns: true });
         await del(f, { hostname: 'routed.example.com' });
       });
+
+      test("a port allocation's hostname: the refusal says to change the allocation, which remove_tunnel_route refuses", async () => {
+        await addProject(f.services, 'test', { name: 'dnsalloc', range: { start: 21300, end: 21309 } });
+        await f.invoke('allocate_port', { project: 'dnsalloc', service: 'web', hostname: 'alloc-routed.example.com' });
+        const err = await refused(cname(f, 'alloc-routed.example.com', 'elsewhere.example.net'), 'conflict');
+        assert.match(err.message, /; change the hostname of port allocation dnsalloc\/web \(allocate_port with hostname null, or release_port\), or pass force$/);
+        await refused(f.invoke('remove_tunnel_route', { hostname: 'alloc-routed.example.com' }), 'conflict', /hostname of port allocation dnsalloc\/web/);
+        await f.invoke('release_port', { project: 'dnsalloc', service: 'web' });
+      });
+
+      test('removing a route that has a path, without it, says which paths the hostname has', async () => {
+        await f.invoke('add_tunnel_route', { hostname: 'paths.example.com', service: 'http://localhost:4322', path: '^/v2' });
+        const err = await refused(f.invoke('remove_tunnel_route', { hostname: 'paths.example.com' }), 'not_found');
+        assert.equal(err.message, 'no tunnel route paths.example.com; paths.example.com has a route with path ^/v2: give it as path');
+        await f.invoke('remove_tunnel_route', { hostname: 'paths.example.com', path: '^/v2' });
+      });
     });
 
     describe('records made by someone else', () => {
