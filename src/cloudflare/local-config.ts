@@ -257,7 +257,8 @@ interface CommandOutcome {
 }
 
 async function restartOrRestore(opts: WriteLocalIngressOptions, current: Loaded, backupPath: string | undefined): Promise<boolean> {
-  if (opts.restartCommand.trim() === '') return false;
+  // `true` is how a setting says "no restart" where it cannot be empty (README): nothing restarts, so none is reported.
+  if (['', 'true', ':'].includes(opts.restartCommand.trim())) return false;
   const timeoutMs = opts.restartTimeoutMs ?? DEFAULT_RESTART_TIMEOUT_MS;
   const outcome = await runShell(opts.restartCommand, timeoutMs);
   if (outcome.code === 0 && !outcome.signal && !outcome.timedOut && outcome.spawnError === undefined) return true;

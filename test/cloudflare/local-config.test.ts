@@ -297,11 +297,12 @@ ingress:
     assert.equal(await readFile(`${link}.bak`, 'utf8'), SAMPLE);
   });
 
-  test('an empty restart command writes without restarting', async (t) => {
-    const b = await box(t);
-    const result = await writeLocalIngress({ path: b.config, restartCommand: '' }, NEW_INGRESS);
-    assert.equal(result.written, true);
-    assert.equal(result.restarted, false);
+  test('an empty restart command, or `true` (how a setting says none), writes without restarting and says so', async (t) => {
+    for (const restartCommand of ['', 'true', ' true ']) {
+      const b = await box(t);
+      const result = await writeLocalIngress({ path: b.config, restartCommand }, NEW_INGRESS);
+      assert.deepEqual([result.written, result.restarted], [true, false], JSON.stringify(restartCommand));
+    }
   });
 
   test('YAML durations stay strings as written, in the file and when read back', async (t) => {
