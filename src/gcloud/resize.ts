@@ -118,7 +118,7 @@ async function failed(compute: ResizeCompute, ref: InstanceRef, report: ResizeRe
   const steps = report.steps.map((s) => `${s.step} (${s.machineType}) ${s.ok ? 'ok' : `failed: ${s.error}`}`).join('; ');
   // A type change whose wait ran out may still be applied after the VM was read: then what was read is not the end.
   const pending = report.steps.find((s) => s.pending && (s.step === 'setMachineType' || s.step === 'restoreMachineType'));
-  const maybe = pending ? `, as read right after; the ${pending.step} to ${pending.machineType} had not finished and may still take effect: read the VM again (vm get) before retrying` : '';
+  const maybe = pending ? `, as read right after; the ${pending.step} to ${pending.machineType} had not finished and may still take effect: read the VM again (gcloud_get_vm) before retrying` : '';
   const left =
     report.finalStatus === 'UNKNOWN'
       ? 'its state could not be read afterwards; check it in the Cloud console'

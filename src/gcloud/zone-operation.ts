@@ -54,7 +54,7 @@ export async function waitForOperation(w: OperationWaiter, project: string, zone
     const waited = Math.round((options.timeoutMs ?? 600_000) / 1000);
     return new SupervisorError(
       'unavailable',
-      `${describe(current)} is still ${current.status ?? 'pending'} after ${waited} s; it may yet finish: check operation ${name} in zone ${zone} before retrying`,
+      `${describe(current)} is still ${current.status ?? 'pending'} after ${waited} s; it may yet finish (Google's operation ${name} in ${zone}): read the VM again (gcloud_get_vm) before retrying`,
       { operation: name, project, zone, status: current.status, unfinished: true },
     );
   };

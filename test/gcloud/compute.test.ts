@@ -186,6 +186,9 @@ describe('mutations', () => {
   test('an operation not DONE by the deadline is reported as such, with its name', async () => {
     const err = await expectRefusal(g.compute(g.alpha).stop(ref('a-3'), { timeoutMs: 0 }), 'unavailable', /stop of projects\/alpha-project\/zones\/us-central1-a\/instances\/a-3 is still PENDING/);
     assert.match(String(err.details.operation), /^operation-/);
+    // What to do names something the caller can run (the CLI shows it as `supervisor vm get`).
+    assert.match(err.message, /: read the VM again \(gcloud_get_vm\) before retrying$/);
+    assert.equal(err.details.unfinished, true);
   });
 });
 

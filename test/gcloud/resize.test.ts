@@ -146,7 +146,7 @@ describe('resize', () => {
       },
     };
     const err = await expectRefusal(resize(compute, ref('slow'), 'e2-standard-2'), 'unavailable');
-    assert.match(err.message, /it is now TERMINATED on e2-medium, as read right after; the setMachineType to e2-standard-2 had not finished and may still take effect: read the VM again \(vm get\) before retrying\.$/);
+    assert.match(err.message, /it is now TERMINATED on e2-medium, as read right after; the setMachineType to e2-standard-2 had not finished and may still take effect: read the VM again \(gcloud_get_vm\) before retrying\.$/);
   });
 
   test('a VM between states is not touched', async () => {
