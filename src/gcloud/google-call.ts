@@ -86,9 +86,12 @@ function refusal(what: string, f: GoogleFailure, account: string, retries: numbe
   if (retryable(f)) {
     return new SupervisorError('unavailable', `${what} failed after ${retries + 1} attempts (${said}); try again later`, details);
   }
-  const code = codeForHttpStatus(f.status);
-  const hint =
-    f.status === 401
+  // Compute answers 400 for a VM in the middle of another change; the request was fine, the moment was not.
+  const busy = f.reason === 'resourceNotReady';
+  const code = busy ? 'conflict' : codeForHttpStatus(f.status);
+  const hint = busy
+    ? '; another change of it is under way (a stop, start or resize, maybe by the auto-scaler): try again once it has settled (gcloud_get_vm shows its status)'
+    : f.status === 401
       ? `; Google did not accept a fresh token for service account ${account} either, so check that the account and its key are enabled`
       : QUOTA_REASONS.has(f.reason ?? '')
         ? `; ${QUOTA_HINT}`

@@ -183,6 +183,18 @@ describe('mutations', () => {
     }
   });
 
+  test('a change asked for while another is under way is a conflict saying to wait, not bad input', async () => {
+    const slow = await openGoogle({ operationTiming: { pendingMs: 600_000 } });
+    try {
+      slow.fake.addInstance(ALPHA, ZONE, { name: 'changing' });
+      await expectRefusal(slow.compute(slow.alpha).stop(ref('changing'), { timeoutMs: 0 }), 'unavailable', /is still PENDING/);
+      const err = await expectRefusal(slow.compute(slow.alpha).start(ref('changing')), 'conflict', /resourceNotReady/);
+      assert.match(err.message, /; another change of it is under way \(a stop, start or resize, maybe by the auto-scaler\): try again once it has settled \(gcloud_get_vm shows its status\)$/);
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('an operation not DONE by the deadline is reported as such, with its name', async () => {
     const err = await expectRefusal(g.compute(g.alpha).stop(ref('a-3'), { timeoutMs: 0 }), 'unavailable', /stop of projects\/alpha-project\/zones\/us-central1-a\/instances\/a-3 is still PENDING/);
     assert.match(String(err.details.operation), /^operation-/);
