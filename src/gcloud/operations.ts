@@ -68,7 +68,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_add_account',
     title: 'Add Google Cloud account',
-    description: 'Store a service-account key as secret meta/gcloud/<account> once it gets a token; never shown.',
+    description: 'Store a service-account key as secret meta/gcloud/<account> once it gets a token; answers omit it.',
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/gcloud/accounts' },
