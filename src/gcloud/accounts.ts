@@ -198,10 +198,42 @@ export class GcloudAccounts {
       cached.stamp = stamp;
       return cached.clients;
     }
-    const key = parseServiceAccountKey(secret.value, `secret ${path}`);
-    const clients = this.build(account, this.tokensFor(key));
+    const key = this.storedKey(account, path, secret.value);
+    const current = await this.follow(account, key);
+    const clients = this.build(current, this.tokensFor(key));
     this.cache.set(account.name, { version: secret.version, stamp, clients });
     return clients;
+  }
+
+  /**
+   * The key in the account's secret, which may have been written there directly (secrets set)
+   * rather than checked by gcloud_add_account: unusable, or another project's, it is a setting
+   * to fix, not a bad request of the caller's.
+   */
+  private storedKey(account: Account, path: string, value: string): ServiceAccountKey {
+    const fix = `store the key file again with gcloud_add_account ${account.name} (it checks the key first), or put the last good one back with rollback_secret`;
+    let key: ServiceAccountKey;
+    try {
+      key = parseServiceAccountKey(value, `secret ${path}`);
+    } catch (err) {
+      if (!(err instanceof SupervisorError)) throw err;
+      throw new SupervisorError('not_configured', `${err.message}; ${fix}`, { ...err.details, secret: path });
+    }
+    if (key.project_id !== account.projectId) {
+      throw new SupervisorError('not_configured', `secret ${path} holds a key of project ${key.project_id}, but account ${account.name} is for project ${account.projectId}; add that key as an account of its own, and ${fix}`, { secret: path, project: key.project_id });
+    }
+    return key;
+  }
+
+  /** A new key of the same project written over the old (a rotation by hand): list_accounts shows the key in use. */
+  private async follow(account: Account, key: ServiceAccountKey): Promise<Account> {
+    await this.deps.db.query('UPDATE gcloud_accounts SET client_email = $2, key_id = $3, updated_at = $4 WHERE name = $1 AND (client_email <> $2 OR key_id <> $3)', [
+      account.name,
+      key.client_email,
+      key.private_key_id,
+      this.deps.clock.now(),
+    ]);
+    return { ...account, clientEmail: key.client_email };
   }
 
   private build(account: Account, tokens: ServiceAccountTokenSource): AccountClients {

@@ -214,6 +214,25 @@ for (const backend of testBackends()) {
       f.fake.revokeKey(first.email);
       await f.call('gcloud_get_vm', { project: 'swapper', zone: ZONE, instanceName: 'box' });
       assert.equal(f.fake.grantCount(second.email), 1, 'a token was granted for the new key');
+      // The account shows the key in use, not the one it was added with.
+      const listed = ((await f.call('gcloud_list_accounts', {})) as { items: Json[] }).items.find((a) => a.account === 'swapper')!;
+      assert.deepEqual([listed.clientEmail, listed.keyId], [second.email, second.key.private_key_id]);
+    });
+
+    test("a key written to the account's secret by hand that is unusable, or another project's, is not_configured saying how to put a good one back", async () => {
+      await f.account('handset', 'handset-p');
+      f.fake.addInstance('handset-p', ZONE, { name: 'box', machineType: 'e2-small' });
+      const admin = adminPrincipal('test-admin');
+      await f.s.secrets.set(admin, { path: 'meta/gcloud/handset', value: 'oops' });
+      const fix = /store the key file again with `?gcloud_add_account`? handset \(it checks the key first\), or put the last good one back with `?rollback_secret`?$/;
+      const unusable = await assertRejects(f.call('gcloud_get_vm', { project: 'handset', zone: ZONE, instanceName: 'box' }), 'not_configured', /^secret meta\/gcloud\/handset is not a usable service-account key: the key is not valid JSON/);
+      assert.match(unusable.message, fix);
+      const other = f.fake.addServiceAccount({ projectId: 'elsewhere-p', email: 'ops@elsewhere-p.iam.gserviceaccount.com' });
+      await f.s.secrets.set(admin, { path: 'meta/gcloud/handset', value: JSON.stringify(other.key) });
+      const foreign = await assertRejects(f.call('gcloud_get_vm', { project: 'handset', zone: ZONE, instanceName: 'box' }), 'not_configured', /^secret meta\/gcloud\/handset holds a key of project elsewhere-p, but account handset is for project handset-p; add that key as an account of its own/);
+      assert.match(foreign.message, fix);
+      assert.equal(f.fake.grantCount(other.email), 0, 'no token was asked for with the other project\'s key');
+      await f.call('gcloud_remove_account', { account: 'handset', confirm: true });
     });
 
     test('two keys for different Google projects added under one new name at once: one wins, the other is refused, the stored key is the winner\'s', async () => {
