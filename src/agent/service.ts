@@ -3,14 +3,13 @@
 // by killing the agent's process group, and never left "running" by a restart: a daemon that
 // starts resumes (or marks interrupted) what a stopped or crashed daemon left.
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { SupervisorError, conflict, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, assertOwnProject, type Principal } from '../core/principal.js';
-import { ownStart, processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
+import { ownerStillRuns, processesWithEnv, processOwner, processStart, stillRuns } from '../core/process-info.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import type { KnowledgeService } from '../knowledge/index.js';
@@ -103,7 +102,7 @@ export class AgentService {
   /** Phase task ids by loop, between a phase's start and finish. */
   private readonly phaseTasks = new Map<string, string>();
   private readonly waiters = new Map<string, Array<() => void>>();
-  private readonly owner = `${hostname()}:${process.pid}:${ownStart ?? ''}`;
+  private readonly owner = processOwner();
   private pumping: Promise<void> = Promise.resolve();
   private starting: Promise<unknown> = Promise.resolve();
   private stopping = false;
@@ -551,10 +550,8 @@ export class AgentService {
   private ownerRuns(row: RunRow): boolean {
     const owner = row.owner;
     if (!owner) return false;
-    const [host, pid, started] = owner.split(':');
     if (owner === this.owner) return this.active.has(row.id);
-    if (host !== hostname()) return true;
-    return stillRuns(Number(pid), started || undefined);
+    return ownerStillRuns(owner);
   }
 
   private loopSettings(maxRetries: number | undefined) {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 /** Clock ticks per second in /proc/<pid>/stat: USER_HZ, 100 on every Linux architecture userspace sees. */
 const USER_HZ = 100;
@@ -47,6 +48,19 @@ export function stillRuns(pid: number, started: string | undefined): boolean {
   const fields = statFields(pid);
   if (fields && (fields[0] === 'Z' || fields[0] === 'X')) return false;
   return started === undefined || fields?.[19] === started;
+}
+
+/** This process as the owner of work recorded in a shared database: host, pid and start time. */
+export const processOwner = (): string => `${hostname()}:${process.pid}:${ownStart ?? ''}`;
+
+/**
+ * Whether the process named by a processOwner() string still runs. One on another host cannot
+ * be looked at, so it is taken to; one here whose pid is gone or reused does not.
+ */
+export function ownerStillRuns(owner: string): boolean {
+  const [host, pid, started] = owner.split(':');
+  if (host !== hostname()) return true;
+  return stillRuns(Number(pid), started || undefined);
 }
 
 /** /proc/stat's btime (boot time, epoch seconds), read once. */

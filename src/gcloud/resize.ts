@@ -38,6 +38,8 @@ export interface ResizeReport {
 
 export interface ResizeOptions {
   onProgress?: (event: { step: ResizeStepName; progress: OperationProgress }) => void;
+  /** Called once the VM was read and before anything changes it, only when something will. */
+  begin?: (plan: { from: string; to: string; wasRunning: boolean }) => Promise<void>;
   /** Per operation. */
   timeoutMs?: number;
 }
@@ -53,6 +55,7 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
   if (from === machineType) return report;
   assertResizable(ref, vm.status);
   await offered(compute, ref, machineType);
+  await options.begin?.({ from, to: machineType, wasRunning: report.wasRunning });
 
   let firstError: SupervisorError | undefined;
   const run = async (step: ResizeStepName, type: string, act: (o: MutationOptions) => Promise<OperationOutcome>): Promise<boolean> => {

@@ -23,6 +23,7 @@ import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
 import { PriceBook } from './pricing.js';
 import { assertResizable, resize, type ResizeReport } from './resize.js';
+import { ResizesInFlight, type InFlightResize } from './resizes-in-flight.js';
 import type { GcloudSettings } from './settings.js';
 
 export interface GcloudDeps {
@@ -34,6 +35,8 @@ export interface GcloudDeps {
   secrets: Pick<SecretsService, 'get' | 'set' | 'delete' | 'changeMark'>;
   projects: Pick<ProjectService, 'get'>;
   sleep: (ms: number) => Promise<void>;
+  /** False in a CLI process opened for one command: it recovers nothing at start. */
+  longRunning: boolean;
 }
 
 /** How a caller names a VM: an account (or its project id), a zone and the instance name. */
@@ -73,12 +76,42 @@ export class GcloudService {
   readonly attachments: Attachments;
   readonly policies: PolicyStore;
   readonly prices: PriceBook;
+  private readonly inFlight: ResizesInFlight;
 
   constructor(private readonly deps: GcloudDeps) {
     this.accounts = new GcloudAccounts(deps);
     this.attachments = new Attachments(deps.db);
     this.policies = new PolicyStore(deps.db);
     this.prices = new PriceBook(deps.db, deps.clock);
+    this.inFlight = new ResizesInFlight(deps.db);
+  }
+
+  /** At a daemon's start: resizes a stopped daemon left midway (see resizes-in-flight.ts). */
+  async startup(): Promise<void> {
+    if (!this.deps.longRunning) return;
+    for (const cut of await this.inFlight.cutOff()) {
+      await this.recover(cut).catch((err: unknown) => {
+        this.deps.log.warn({ vm: attachmentKey(cut.ref), err: toSupervisorError(err).message }, 'a resize cut off midway could not be looked at; it is looked at again at the next start');
+      });
+    }
+  }
+
+  /**
+   * A VM that was running before a resize cut off midway and is now stopped is started again, on
+   * whatever type it has (the cut may have come before or after the type change): stopped, it
+   * serves nothing, and nothing else would start it. Said in the log and the audit log either way.
+   */
+  private async recover(cut: InFlightResize): Promise<void> {
+    await this.withAccount(cut.account, async (c) => {
+      const vm = await c.compute.get(cut.ref);
+      const restart = cut.wasRunning && vm.status === 'TERMINATED';
+      if (restart) await c.compute.start(cut.ref, { timeoutMs: this.deps.settings.gcloudOperationTimeoutS * 1000 });
+      const found = `${vm.status} on ${vm.machineType}`;
+      const done = restart ? 'started it again' : cut.wasRunning && vm.status !== 'RUNNING' ? 'it is not running: check it and start it by hand' : 'nothing to do';
+      this.deps.log.warn({ vm: attachmentKey(cut.ref), from: cut.from, to: cut.to, startedAt: cut.startedAt.toISOString(), found }, `a resize of ${cut.ref.name} from ${cut.from} to ${cut.to} was cut off when its daemon stopped; found it ${found}: ${done}`);
+      await this.deps.audit.record({ actor: 'system:gcloud', action: 'gcloud.resize_vm', target: attachmentKey(cut.ref), outcome: 'error', detail: { account: cut.account, cutOff: true, from: cut.from, to: cut.to, found, restarted: restart } });
+    });
+    await this.inFlight.forget(cut.ref);
   }
 
   // ---- accounts ------------------------------------------------------------------------------
@@ -494,11 +527,20 @@ export class GcloudService {
     return { results: outcomes.flatMap((o) => ('result' in o ? [o.result] : [])), failed: outcomes.flatMap((o) => ('failure' in o ? [o.failure] : [])) };
   }
 
-  private resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report): Promise<ResizeReport> {
-    return resize(c.compute, ref, machineType, {
-      timeoutMs: this.deps.settings.gcloudOperationTimeoutS * 1000,
-      onProgress: ({ step, progress: p }) => progress({ message: `${step} ${ref.name}: ${p.status}${p.progress ? ` ${p.progress}%` : ''}` }),
-    });
+  private async resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report): Promise<ResizeReport> {
+    let begun = false;
+    try {
+      return await resize(c.compute, ref, machineType, {
+        timeoutMs: this.deps.settings.gcloudOperationTimeoutS * 1000,
+        onProgress: ({ step, progress: p }) => progress({ message: `${step} ${ref.name}: ${p.status}${p.progress ? ` ${p.progress}%` : ''}` }),
+        begin: async (plan) => {
+          await this.inFlight.begin({ ref, account: c.account.name, ...plan, startedAt: this.deps.clock.now() });
+          begun = true;
+        },
+      });
+    } finally {
+      if (begun) await this.inFlight.end(ref);
+    }
   }
 
   private waiting(progress: Report): MutationOptions {

@@ -4,6 +4,8 @@
 // answer, error, log line, call record or audit row.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { processStart } from '../../src/core/process-info.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { quotaExceeded, type ServiceAccountKeyJson } from '../fakes/gcloud/index.js';
@@ -158,6 +160,40 @@ for (const backend of testBackends()) {
       const row = rows.find((r) => r.target === `vm-host-4711/${ZONE}/quota`);
       assert.deepEqual([row?.outcome, row?.detail.code, row?.detail.account], ['error', 'forbidden', 'vm-host'], JSON.stringify(rows));
       assert.match(String(row?.detail.message), /failed at setMachineType/);
+    });
+
+    test('a resize cut off when its daemon stopped: the next start finds it, starts the VM that was running, and says so', async () => {
+      // Both resizes left no row behind once they ended, well or not.
+      const inFlight = async () => (await f.s.db.query<{ instance: string }>('SELECT instance FROM gcloud_resizes_in_flight ORDER BY instance')).rows.map((r) => r.instance);
+      assert.deepEqual(await inFlight(), []);
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'cut-running', machineType: 'e2-standard-2', status: 'TERMINATED' });
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'cut-stopped', machineType: 'e2-small', status: 'TERMINATED' });
+      // As a daemon killed between the stop and the start leaves them: its pid is gone.
+      const gone = `${hostname()}:999999999:1`;
+      for (const [name, wasRunning] of [['cut-running', true], ['cut-stopped', false]] as const) {
+        await f.s.db.query(
+          `INSERT INTO gcloud_resizes_in_flight (project_id, zone, instance, account, from_type, to_type, was_running, started_at, owner) VALUES ('vm-host-4711', $1, $2, 'vm-host', 'e2-medium', 'e2-standard-2', $3, $4, $5)`,
+          [ZONE, name, wasRunning, f.s.clock.now(), gone],
+        );
+      }
+      // A resize of a daemon that still runs (this process) is not taken for one cut off.
+      await f.s.db.query(`INSERT INTO gcloud_resizes_in_flight VALUES ('vm-host-4711', $1, 'live', 'vm-host', 'e2-medium', 'e2-small', true, $2, $3)`, [ZONE, f.s.clock.now(), `${hostname()}:${process.pid}:${processStart(process.pid) ?? ''}`]);
+
+      await f.s.gcloud.startup();
+
+      const state = (name: string) => {
+        const vm = f.fake.instance('vm-host-4711', ZONE, name)!;
+        return `${String(vm.status)} ${String(vm.machineType).split('/').pop()}`;
+      };
+      assert.deepEqual([state('cut-running'), state('cut-stopped')], ['RUNNING e2-standard-2', 'TERMINATED e2-small']);
+      assert.deepEqual(await inFlight(), ['live']);
+      const rows = (await f.s.audit.list({ action: 'gcloud.resize_vm', limit: 20 })).filter((r) => r.detail.cutOff === true);
+      assert.deepEqual(rows.map((r) => [r.target, r.detail.restarted, r.detail.found]).sort(), [
+        [`vm-host-4711/${ZONE}/cut-running`, true, 'TERMINATED on e2-standard-2'],
+        [`vm-host-4711/${ZONE}/cut-stopped`, false, 'TERMINATED on e2-small'],
+      ]);
+      assert.ok(capturedLogLines.some((l) => l.includes('a resize of cut-running from e2-medium to e2-standard-2 was cut off when its daemon stopped; found it TERMINATED on e2-standard-2: started it again')));
+      await f.s.db.query(`DELETE FROM gcloud_resizes_in_flight`);
     });
 
     test('an expired token is refreshed once and the call succeeds', async () => {

@@ -43,7 +43,12 @@ after(async () => {
 describe('resize', () => {
   test('a running VM is stopped, changed and started, each step waiting for its operation', async () => {
     const events: Array<[ResizeStepName, string]> = [];
-    const report = await resize(g.compute(g.alpha), ref('web'), 'e2-standard-2', { onProgress: (e) => events.push([e.step, e.progress.status]) });
+    const begun: Array<{ plan: unknown; mutationsBefore: number }> = [];
+    const report = await resize(g.compute(g.alpha), ref('web'), 'e2-standard-2', {
+      onProgress: (e) => events.push([e.step, e.progress.status]),
+      begin: async (plan) => void begun.push({ plan, mutationsBefore: trail().length }),
+    });
+    assert.deepEqual(begun, [{ plan: { from: 'e2-medium', to: 'e2-standard-2', wasRunning: true }, mutationsBefore: 0 }], 'told before the VM is stopped');
     assert.deepEqual(steps(report), ['stop e2-medium ok', 'setMachineType e2-standard-2 ok', 'start e2-standard-2 ok']);
     assert.deepEqual(trail().filter((t) => t !== 'wait'), ['stop', 'setMachineType', 'start']);
     const t = trail();
@@ -71,7 +76,7 @@ describe('resize', () => {
   });
 
   test('the same type is no change and no call', async () => {
-    const report = await resize(g.compute(g.alpha), ref('same'), 'e2-medium');
+    const report = await resize(g.compute(g.alpha), ref('same'), 'e2-medium', { begin: async () => assert.fail('nothing begins') });
     assert.equal(report.changed, false);
     assert.deepEqual(trail(), []);
   });
