@@ -10,7 +10,7 @@ const RELOAD_MS = 60_000;
 
 const isSuspended = (status: string) => status === 'SUSPENDED' || status === 'SUSPENDING';
 /** Google charges vCPUs and memory from PROVISIONING until the VM stops; STOPPING ends in TERMINATED. */
-const billedAsRunning = (status: string) => status !== 'TERMINATED' && status !== 'STOPPING' && !isSuspended(status);
+export const billedAsRunning = (status: string) => status !== 'TERMINATED' && status !== 'STOPPING' && !isSuspended(status);
 
 export class PriceBook {
   private table?: { value: PriceTable & { asOf: string }; at: number };

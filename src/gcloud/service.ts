@@ -21,7 +21,7 @@ import { healthWindow, readHealth, type VmHealthView } from './health.js';
 import { readHistory, storeSamples, type HistoryPoint } from './samples.js';
 import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
-import { PriceBook } from './pricing.js';
+import { billedAsRunning, PriceBook } from './pricing.js';
 import { assertResizable, resize, type ResizeReport } from './resize.js';
 import { ResizesInFlight, type InFlightResize } from './resizes-in-flight.js';
 import type { GcloudSettings } from './settings.js';
@@ -63,6 +63,9 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
+
+/** A monthly cost's change, to the cent. */
+const usdChange = (before: number, after: number) => Math.round((after - before) * 100) / 100;
 
 /** An account a fleet-wide read could not read, and why. */
 export interface AccountFailure {
@@ -213,12 +216,15 @@ export class GcloudService {
       const vm = await c.compute.get(ref);
       const before = await this.prices.vmCost(vm);
       const after = await this.prices.vmCost(vm, args.newMachineType);
+      // A stopped VM pays for its disk only, so its change reads $0.00: what it costs once started is the news.
+      const whenRunning = billedAsRunning(vm.status) ? undefined : await this.runningChange(vm, args.newMachineType);
+      const note = whenRunning ?? after.note ?? before.note;
       const cost = {
         before: before.cost?.totalUsd ?? null,
         after: after.cost?.totalUsd ?? null,
-        changeUsd: before.cost && after.cost ? Math.round((after.cost.totalUsd - before.cost.totalUsd) * 100) / 100 : null,
+        changeUsd: before.cost && after.cost ? usdChange(before.cost.totalUsd, after.cost.totalUsd) : null,
         priceVersion: (before.cost ?? after.cost)?.priceVersion ?? null,
-        ...(before.note || after.note ? { note: after.note ?? before.note } : {}),
+        ...(note ? { note } : {}),
       };
       if (dryRun) {
         await assertOffered(c, ref, args.newMachineType, 'newMachineType');
@@ -234,6 +240,14 @@ export class GcloudService {
         return { result, detail: { from: report.from, to: report.to } };
       });
     });
+  }
+
+  /** What a resize of a stopped VM changes once it runs all month; undefined when a type has no price. */
+  private async runningChange(vm: VmInstance, machineType: string): Promise<string | undefined> {
+    const [before, after] = [(await this.prices.vmCost(vm, vm.machineType, true)).cost, (await this.prices.vmCost(vm, machineType, true)).cost];
+    if (!before || !after) return undefined;
+    const delta = usdChange(before.totalUsd, after.totalUsd);
+    return `${vm.status}: it pays for its disk only, so nothing changes while it is stopped; running all month it costs $${after.totalUsd.toFixed(2)} instead of $${before.totalUsd.toFixed(2)} (${delta >= 0 ? '+' : '-'}$${Math.abs(delta).toFixed(2)})`;
   }
 
   /** Removes what is kept here for a VM (attachment, auto-scaling policy); says which there were. */

@@ -122,6 +122,15 @@ for (const backend of testBackends()) {
       assert.deepEqual(mutations(f), []);
     });
 
+    test('the cost change of resizing a stopped VM is $0.00 while it is stopped, and the note says what it costs once it runs', async () => {
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'parked', machineType: 'e2-medium', status: 'TERMINATED' });
+      const answer = await f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'parked', newMachineType: 'e2-standard-2', dryRun: true });
+      const cost = answer.cost as Json;
+      assert.equal(cost.changeUsd, 0);
+      const [before, after] = [0.03351 * 730 + 1, 0.06701 * 730 + 1].map((usd) => Math.round(usd * 100) / 100);
+      assert.equal(cost.note, `TERMINATED: it pays for its disk only, so nothing changes while it is stopped; running all month it costs $${after!.toFixed(2)} instead of $${before!.toFixed(2)} (+$${(Math.round((after! - before!) * 100) / 100).toFixed(2)})`);
+    });
+
     test('a dry-run resize of a SUSPENDED VM is refused as the resize would be, saying to resume it first', async () => {
       f.fake.addInstance('vm-host-4711', ZONE, { name: 'napping', machineType: 'e2-medium', status: 'SUSPENDED' });
       for (const dryRun of [true, false]) {
