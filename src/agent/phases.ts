@@ -16,6 +16,7 @@ import { contentHash } from './tree.js';
 import type { PivStore } from './store.js';
 import type { StreamLine } from './stream-json.js';
 import { failureSignature, runValidation, type ValidationReport } from './validate.js';
+import { clipped } from '../core/clip.js';
 
 export interface PhaseDeps {
   agent: AgentRunner;
@@ -267,7 +268,7 @@ function agentOnly(state: PivState, tree: FileChange[]): FileChange[] {
 
 function commitMessage(state: PivState): string {
   const [first = '', ...rest] = state.feature.trim().split('\n');
-  const subject = first.length > 72 ? `${first.slice(0, 71)}…` : first;
+  const subject = clipped(first, 72);
   const body = rest.join('\n').trim();
   return [
     subject,

@@ -4,6 +4,7 @@
 // not JSON at all are tolerated: newer CLI versions add both, and a warning printed to stdout
 // must not break a run. Only the result line decides anything.
 import { z } from 'zod';
+import { clipped } from '../core/clip.js';
 
 /** The fields of the result line a run is judged by. */
 export interface ResultLine {
@@ -132,7 +133,7 @@ function describeBlock(b: z.infer<typeof block>): string {
 
 function clip(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > SUMMARY_CHARS ? `${flat.slice(0, SUMMARY_CHARS - 1)}…` : flat;
+  return clipped(flat, SUMMARY_CHARS);
 }
 
 /**

@@ -3,6 +3,7 @@ import { invalidInput, SupervisorError } from '../core/errors.js';
 import { describeProblem, findInputProblem } from '../core/input-shape.js';
 import { isoString } from '../core/iso-date.js';
 import { didYouMean } from '../core/suggest.js';
+import { clipped } from '../core/clip.js';
 
 /** Describes the received value's type without echoing it (it may be a secret); a field left out is "required". */
 function received(issue: z.core.$ZodIssue): string {
@@ -60,7 +61,7 @@ export function parseInput(schema: z.ZodType, raw: unknown, operation: string): 
   if (unknown) {
     // A few names, each cut short, are enough to fix a request; all of them would make an
     // error as large as the body (200,000 unknown names answered 18 MB).
-    const shown = unknown.names.slice(0, UNKNOWN_SHOWN).map((name) => (name.length > NAME_SHOWN ? `${name.slice(0, NAME_SHOWN)}…` : name));
+    const shown = unknown.names.slice(0, UNKNOWN_SHOWN).map((name) => clipped(name, NAME_SHOWN + 1));
     const fields = shown.map((field) => ({ field, message: `not a field of ${operation}${didYouMean(field, unknown.known)}` }));
     const more = unknown.names.length - shown.length;
     const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ') + (more > 0 ? `; and ${more} more unknown field${more === 1 ? '' : 's'}` : '');

@@ -15,6 +15,7 @@ import { ComputeClient } from './compute.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './key.js';
 import { MonitoringClient } from './monitoring.js';
 import type { GcloudSettings } from './settings.js';
+import { clipped } from '../core/clip.js';
 
 export const secretPathOf = (account: string) => `meta/gcloud/${account}`;
 const KEY_RECHECK_MS = 30_000;
@@ -257,7 +258,7 @@ export class GcloudAccounts {
   async outcome(account: string, error?: SupervisorError): Promise<void> {
     const now = this.deps.clock.now();
     if (!error) await this.deps.db.query('UPDATE gcloud_accounts SET last_success_at = $2 WHERE name = $1', [account, now]);
-    else await this.deps.db.query('UPDATE gcloud_accounts SET last_failure_at = $2, last_failure = $3 WHERE name = $1', [account, now, `${error.code}: ${error.message}`.slice(0, 500)]);
+    else await this.deps.db.query('UPDATE gcloud_accounts SET last_failure_at = $2, last_failure = $3 WHERE name = $1', [account, now, clipped(`${error.code}: ${error.message}`, 500)]);
   }
 
   private tokensFor(key: ServiceAccountKey): ServiceAccountTokenSource {

@@ -7,6 +7,7 @@ import type { AppCore } from '../catalog/wire.js';
 import { PROGRESS_LINES } from '../catalog/invoker.js';
 import { invalidInput, toSupervisorError } from '../core/errors.js';
 import { principalOf } from './auth.js';
+import { clipped } from '../core/clip.js';
 
 /** Which adapter a request came from, for the call record (the CLI and stdio MCP call through REST). */
 function viaOf(request: FastifyRequest): Via {
@@ -41,7 +42,7 @@ const NAME_CHARS = 40;
 function refuseQuery(request: FastifyRequest, route: string): void {
   const names = Object.keys((request.query as Record<string, unknown> | undefined) ?? {});
   if (names.length === 0) return;
-  const shown = names.slice(0, NAMES_SHOWN).map((n) => (n.length > NAME_CHARS ? `${n.slice(0, NAME_CHARS)}…` : n));
+  const shown = names.slice(0, NAMES_SHOWN).map((n) => clipped(n, NAME_CHARS + 1));
   throw invalidInput(`${route} takes its input as a JSON body, not the query string (${shown.join(', ')}${names.length > shown.length ? ', …' : ''} given there); send every field in the body`, { query: shown });
 }
 

@@ -2,6 +2,7 @@
 // session context (Claude Code's guidance is under ~200 lines per CLAUDE.md: longer files use
 // more context and are followed less reliably).
 import { lineCount } from './text.js';
+import { clipped } from '../core/clip.js';
 
 const MAX_LINES = 200;
 /** Shorter paragraphs ("## Ports", "Ask first.") repeat legitimately. */
@@ -45,4 +46,4 @@ function paragraphs(text: string): string[] {
     .filter((p) => p.length >= MIN_REPEATED_CHARS);
 }
 
-const excerpt = (paragraph: string) => (paragraph.length <= 60 ? paragraph : `${paragraph.slice(0, 57)}…`);
+const excerpt = (paragraph: string) => (paragraph.length <= 60 ? paragraph : clipped(paragraph, 58));

@@ -11,6 +11,7 @@ import type { SharedLayers } from './layers.js';
 import { lintEmpty, lintLength, lintRepeats } from './lint.js';
 import type { Facts } from './placeholders.js';
 import { utf8Text } from '../core/utf8.js';
+import { clipped } from '../core/clip.js';
 
 /**
  * current: the block is what would be generated now; stale: generated earlier, layers or facts
@@ -145,7 +146,7 @@ function staleReason(shown: string, was: string, now: string): string {
   if (was === now) return `${shown}: its marker lists other layer files than there are now (the text is the same); ${next}`;
   const { added, removed } = addedRuns(was, now);
   const gained = added.flatMap((run) => run.split('\n'));
-  const clip = (line: string | undefined) => (line === undefined ? '(nothing)' : `'${line.length > 80 ? `${line.slice(0, 79)}…` : line}'`);
+  const clip = (line: string | undefined) => (line === undefined ? '(nothing)' : `'${clipped(line, 80)}'`);
   const count = removed.length + gained.length;
   // Two separate firsts, not a replacement: they may come from different places in the block.
   return `${shown}: the layers or facts changed since it was written (${count} line${count === 1 ? '' : 's'}; first line lost ${clip(removed[0])}, first line gained ${clip(gained[0])}); ${next}`;
