@@ -179,7 +179,8 @@ for (const backend of testBackends()) {
       f.fake.addInstance('vm-host-4711', ZONE, { name: 'cut-stopped', machineType: 'e2-small', status: 'TERMINATED' });
       // As a daemon killed between the stop and the start leaves them: its pid is gone.
       const gone = `${hostname()}:999999999:1`;
-      for (const [name, wasRunning] of [['cut-running', true], ['cut-stopped', false]] as const) {
+      // cut-gone: deleted in the console since; there is nothing to put back, and it is forgotten.
+      for (const [name, wasRunning] of [['cut-running', true], ['cut-stopped', false], ['cut-gone', true]] as const) {
         await f.s.db.query(
           `INSERT INTO gcloud_resizes_in_flight (project_id, zone, instance, account, from_type, to_type, was_running, started_at, owner) VALUES ('vm-host-4711', $1, $2, 'vm-host', 'e2-medium', 'e2-standard-2', $3, $4, $5)`,
           [ZONE, name, wasRunning, f.s.clock.now(), gone],
