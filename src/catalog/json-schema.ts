@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Operation } from './operation.js';
+import { invalidInput } from '../core/errors.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -87,7 +88,9 @@ export function coerceRecord(op: Operation, raw: Record<string, string | string[
     if (value === undefined) continue;
     const type = types.get(name) ?? 'string';
     if (type === 'array') out[name] = (Array.isArray(value) ? value : value.split(',')).filter((v) => v !== '');
-    else out[name] = Array.isArray(value) ? value.map((v) => coerceText(type, v)) : coerceText(type, value);
+    // One value given twice (?port=1&port=2) would be refused as a list, a shape the caller never chose.
+    else if (Array.isArray(value)) throw invalidInput(`${name}: given ${value.length} times; give it once`, { field: name });
+    else out[name] = coerceText(type, value);
   }
   return out;
 }

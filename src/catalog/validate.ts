@@ -11,7 +11,7 @@ function received(issue: z.core.$ZodIssue): string {
   if (issue.code !== 'invalid_type') return issue.message;
   if (issue.expected === 'int') return 'must be a whole number';
   // Text here is a query string's word that is none of these, or a JSON string where JSON has its own kind: say both.
-  if (issue.expected === 'boolean' && !/received undefined$/.test(issue.message)) return 'expected true or false, without quotes in JSON (text such as "yes" is not a boolean)';
+  if (issue.expected === 'boolean' && !/received undefined$/.test(issue.message)) return 'expected true or false, without quotes in JSON (in a query string, true or false: text such as "yes" is not a boolean)';
   if (issue.expected === 'number' && /received string$/.test(issue.message)) return 'expected a number, without quotes in JSON (in a query string, decimal digits)';
   const described = issue.message.replace(/^Invalid input: /, '');
   return /, received undefined$/.test(described) ? `is required (${described.replace(/, received undefined$/, '')})` : described;

@@ -47,7 +47,7 @@ export const portRangeInput = z
 const PORT_RULE = `a port is a whole number from ${MIN_PORT} to ${MAX_PORT}`;
 // Left out, a port is "required" (zod's own words, turned into ours); sent as text, it is said so.
 export const portNumber = z
-  .number({ error: (issue) => (issue.input === undefined ? undefined : typeof issue.input === 'string' ? `${PORT_RULE} (in JSON a number, not text)` : PORT_RULE) })
+  .number({ error: (issue) => (issue.input === undefined ? undefined : typeof issue.input === 'string' ? `${PORT_RULE} (in JSON a number, not text; in a query string, decimal digits)` : PORT_RULE) })
   .int(PORT_RULE)
   .min(MIN_PORT, PORT_RULE)
   .max(MAX_PORT, PORT_RULE);

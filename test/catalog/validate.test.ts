@@ -30,7 +30,7 @@ test('text where a query string gives numbers and switches: only decimal digits 
   assert.equal(coerceText('boolean', 'yes'), 'yes');
   const schema = z.object({ port: z.number().int(), includeDeleted: z.boolean() });
   const err = refusal(schema, { port: coerceText('integer', '0x10'), includeDeleted: coerceText('boolean', 'yes') });
-  assert.equal(err.message, 'invalid input for toy_op: port: expected a number, without quotes in JSON (in a query string, decimal digits); includeDeleted: expected true or false, without quotes in JSON (text such as "yes" is not a boolean)');
+  assert.equal(err.message, 'invalid input for toy_op: port: expected a number, without quotes in JSON (in a query string, decimal digits); includeDeleted: expected true or false, without quotes in JSON (in a query string, true or false: text such as "yes" is not a boolean)');
 });
 
 test('suggestions: a typo gets the field, a name far longer or shorter than every field gets none', () => {
@@ -52,7 +52,7 @@ test('a field left out is named as required, with the kind it takes', () => {
 test('a port, a time and a setting value: left out is required, text for a number is said, a day that does not exist is not called a missing offset, null is not a value', async () => {
   const { portNumber } = await import('../../src/ports/range.js');
   assert.equal(refusal(z.object({ port: portNumber }), {}).message, 'invalid input for toy_op: port: is required (expected number)');
-  assert.equal(refusal(z.object({ port: portNumber }), { port: '3105' }).message, 'invalid input for toy_op: port: a port is a whole number from 1 to 65535 (in JSON a number, not text)');
+  assert.equal(refusal(z.object({ port: portNumber }), { port: '3105' }).message, 'invalid input for toy_op: port: a port is a whole number from 1 to 65535 (in JSON a number, not text; in a query string, decimal digits)');
   const { secretOperations } = await import('../../src/secrets/operations.js');
   const setSecret = secretOperations.find((op) => op.name === 'set_secret')!;
   assert.match(refusal(setSecret.input, { path: 'project/x/y', value: 'v', expiresAt: '2030-02-29T00:00:00Z' }).message, /expiresAt: is not a time on the calendar/);

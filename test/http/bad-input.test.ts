@@ -251,6 +251,13 @@ describe(`bad input over REST and MCP [${backend}]`, () => {
     assert.equal((await rest.get('secret', { path: 'project/x/from-query' })).status, before.status, 'nothing stored');
   });
 
+  test('REST: a query parameter given twice → 400 saying so, not that a list is the wrong type; query text is told as query text', async () => {
+    const twice = expectError(await rest.request('GET', 'ports/check?port=3300&port=3301'), 400, 'invalid_input');
+    assert.equal(twice.message, 'port: given 2 times; give it once');
+    const text = expectError(await rest.request('GET', 'ports/check?port=abc'), 400, 'invalid_input');
+    assert.match(text.message, /port: a port is a whole number from 1 to 65535 \(in JSON a number, not text; in a query string, decimal digits\)$/);
+  });
+
   test('REST: a body on a GET or DELETE → 400 saying where the input goes, and nothing is done', async () => {
     for (const [method, path, json] of [
       ['GET', 'secrets', { prefix: 'project/x/' }],
