@@ -99,7 +99,7 @@ export class GcloudAccounts {
         });
       }
       await this.refuseCrossedNames(input.account, key.project_id);
-      const tokens = this.tokensFor(key);
+      const tokens = this.tokensFor(key, input.account);
       await tokens.token();
       const now = this.deps.clock.now();
       const stored = await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
@@ -201,7 +201,7 @@ export class GcloudAccounts {
     }
     const key = this.storedKey(account, path, secret.value);
     const current = await this.follow(account, key);
-    const clients = this.build(current, this.tokensFor(key));
+    const clients = this.build(current, this.tokensFor(key, account.name));
     this.cache.set(account.name, { version: secret.version, stamp, clients });
     return clients;
   }
@@ -261,7 +261,7 @@ export class GcloudAccounts {
     else await this.deps.db.query('UPDATE gcloud_accounts SET last_failure_at = $2, last_failure = $3 WHERE name = $1', [account, now, clipped(`${error.code}: ${error.message}`, 500)]);
   }
 
-  private tokensFor(key: ServiceAccountKey): ServiceAccountTokenSource {
-    return new ServiceAccountTokenSource(key, { clock: this.deps.clock });
+  private tokensFor(key: ServiceAccountKey, accountName: string): ServiceAccountTokenSource {
+    return new ServiceAccountTokenSource(key, { clock: this.deps.clock, accountName });
   }
 }

@@ -37,6 +37,8 @@ export interface TokenSourceOptions {
   refreshMarginMs?: number;
   /** Per-request timeout for the token endpoint. Default 30,000 ms. */
   timeoutMs?: number;
+  /** The supervisor account the key is stored for, named in refusals (the key knows only its e-mail). */
+  accountName?: string;
 }
 
 interface CachedToken {
@@ -61,6 +63,7 @@ export class ServiceAccountTokenSource implements AccessTokenProvider {
   private readonly signer: KeyObject;
   private readonly tokenUri: string;
   private readonly keyId: string;
+  private readonly accountName: string | undefined;
   private readonly clock: Clock;
   private readonly scope: string;
   private readonly marginMs: number;
@@ -78,6 +81,7 @@ export class ServiceAccountTokenSource implements AccessTokenProvider {
     this.scope = options.scope ?? CLOUD_PLATFORM_SCOPE;
     this.marginMs = options.refreshMarginMs ?? 5 * 60_000;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.accountName = options.accountName;
   }
 
   async token(): Promise<string> {
@@ -135,13 +139,13 @@ export class ServiceAccountTokenSource implements AccessTokenProvider {
     const error = typeof body?.error === 'string' ? body.error : undefined;
     const description = typeof body?.error_description === 'string' ? body.error_description.split(assertion).join('[assertion]').slice(0, 300) : undefined;
     const said = error ? `${error}${description ? ` (${description})` : ''}` : `HTTP ${status}`;
-    const details = { account: this.account, tokenUri: this.tokenUri, status, oauthError: error };
+    const details = { account: this.accountName ?? this.account, serviceAccount: this.account, tokenUri: this.tokenUri, status, oauthError: error };
     if (status >= 500 || status === 429 || !error) {
       return new SupervisorError('unavailable', `the token endpoint ${this.tokenUri} failed for service account ${this.account}: ${said}; try again later`, details);
     }
     const next =
       error === 'invalid_grant'
-        ? `the key may have been deleted or disabled, or this machine's clock is off; create a new JSON key for ${this.account} in the Cloud console and store it again with gcloud_add_account (\`supervisor gcloud add-account <account> <key.json>\`)`
+        ? `the key may have been deleted or disabled, or this machine's clock is off; create a new JSON key for ${this.account} in the Cloud console and store it again with gcloud_add_account ${this.accountName ?? '<account>'} <key.json>`
         : `check the service account ${this.account} and its key`;
     return new SupervisorError('not_configured', `Google refused an access token for service account ${this.account}: ${said}; ${next}`, details);
   }

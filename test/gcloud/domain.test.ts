@@ -306,7 +306,8 @@ for (const backend of testBackends()) {
       f.fake.expireAllTokens();
       const err = await assertRejects(f.call('gcloud_get_vm', { project: 'revoked', zone: ZONE, instanceName: 'vm' }), 'not_configured');
       assert.match(err.message, /service account old@revoked-proj\.iam\.gserviceaccount\.com/);
-      assert.match(err.message, /create a new JSON key/);
+      assert.match(err.message, /create a new JSON key for old@revoked-proj\.iam\.gserviceaccount\.com in the Cloud console and store it again with gcloud_add_account revoked <key\.json>$/);
+      assert.deepEqual([err.details.account, err.details.serviceAccount], ['revoked', email]);
       const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
       const row = items.find((a) => a.account === 'revoked')!;
       assert.match(String(row.lastFailure), /^not_configured: Google refused an access token/);
