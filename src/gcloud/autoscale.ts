@@ -150,7 +150,9 @@ export function decideScaling(input: AutoscaleInput): AutoscaleDecision {
   const { cpu, memory, disk } = input.metrics;
   if (!cpu || cpu.coverage < policy.minCoverage) {
     const have = cpu ? `${pct(cpu.coverage)} of the window` : 'no CPU data';
-    return none('insufficient_data', `${have} over the last ${policy.windowMinutes} min; need ${pct(policy.minCoverage)} before acting`);
+    // With no coverage asked for (minCoverage 0), what is missing is any data at all.
+    const need = policy.minCoverage > 0 ? `need ${pct(policy.minCoverage)} before acting` : 'some is needed before acting';
+    return none('insufficient_data', `${have} over the last ${policy.windowMinutes} min; ${need}`);
   }
 
   const cpuSays = `CPU avg ${fmt(cpu.average)}% / max ${fmt(cpu.max)}% over ${policy.windowMinutes} min`;

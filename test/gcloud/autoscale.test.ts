@@ -73,6 +73,8 @@ describe('holding back', () => {
     assert.deepEqual([thin.action, thin.rule], ['none', 'insufficient_data']);
     assert.match(thin.reason, /50% of the window over the last 120 min; need 80%/);
     assert.match(decideScaling(input({}, { cpu: null })).reason, /no CPU data/);
+    // A policy that asks for no coverage still needs some data, and says so rather than "need 0%".
+    assert.match(decideScaling(input({ policy: { ...DEFAULT_POLICY, minCoverage: 0 } }, { cpu: null })).reason, /^no CPU data over the last 120 min; some is needed before acting$/);
     assert.equal(decideScaling(input({}, { cpu: m(95, 100, 0.8) })).action, 'up');
   });
 });
