@@ -173,7 +173,21 @@ export class CloudflareService {
   /** The routes with what is applied; nothing is applied while no tunnel is configured. */
   async listRoutes(): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
     const tunnelId = (await this.tunnelProblem()) ? undefined : (this.deps.settings.cloudflareTunnelId ?? (await readLocalConfig(this.deps.settings.cloudflaredConfig)).tunnel?.toLowerCase());
-    return this.tunnel.routesWithStatus(tunnelId);
+    const routes = await this.tunnel.routesWithStatus(tunnelId);
+    // A hostname no managed zone holds gets no CNAME here (each sync warns): shown as not wanted,
+    // rather than as wanted and never made. Without a token the zones are unknown, and so is that.
+    const outside = (await this.hasToken()) ? await this.outsideZones(routes.filter((r) => r.dns).map((r) => r.hostname)) : new Set<string>();
+    return routes.map((r) => (outside.has(r.hostname) ? { ...r, dns: false } : r));
+  }
+
+  /** The hostnames no managed zone holds; none when the zones cannot be listed (a refused token says so on the calls that need them). */
+  private async outsideZones(hostnames: string[]): Promise<Set<string>> {
+    try {
+      return await this.tunnel.unmanaged(hostnames);
+    } catch (err) {
+      if (!(err instanceof SupervisorError)) throw err;
+      return new Set();
+    }
   }
 
   /** The tunnel to manage and where its ingress lives; not_configured, with the fix, when unknown. */

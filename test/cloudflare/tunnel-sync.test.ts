@@ -392,6 +392,9 @@ test('a hostname outside the managed zones: the others still sync, it is routed 
       [`no managed Cloudflare zone holds ext.notmyzone.org: the tunnel routes it, but its CNAME is not made here; point it at ${f.tunnelId}.cfargotunnel.com where its DNS lives, or manage its zone (SUPERVISOR_CLOUDFLARE_ZONES)`],
     );
     assert.equal((await f.invoke('sync_tunnel', { dryRun: true })).changed, false);
+    // Listed as not wanting the CNAME no sync makes, rather than as wanting it forever.
+    const listed = ((await f.invoke('list_tunnel_routes', {})).items as Array<{ hostname: string; dnsWanted: boolean; applied: { dns: boolean } }>).map((r) => [r.hostname, r.dnsWanted, r.applied.dns]);
+    assert.deepEqual(listed.filter(([h]) => h === 'ext.notmyzone.org' || h === 'in.example.com').sort(), [['ext.notmyzone.org', false, false], ['in.example.com', true, true]]);
 
     const before = await readFile(f.configPath, 'utf8');
     await assert.rejects(f.invoke('add_tunnel_route', { hostname: 'route.notmyzone.org', port: 21201 }), (err: Error & { code?: string }) => {
