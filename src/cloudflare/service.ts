@@ -149,31 +149,44 @@ export class CloudflareService {
 
   /** Why the tunnel to manage is unknown, with the fix; undefined when it is known. */
   private async tunnelProblem(): Promise<Missing | undefined> {
+    const known = await this.tunnelKnown();
+    return 'problem' in known ? known.problem : undefined;
+  }
+
+  /**
+   * The tunnel to manage, from the settings and (local mode) config.yml, read once: its id and
+   * the one the file runs; or what is missing, with the fix.
+   */
+  private async tunnelKnown(): Promise<{ tunnelId: string; inFile?: string } | { problem: Missing }> {
     const { settings: config } = this.deps;
     const setting = 'set the tunnel id: `supervisor config set cloudflareTunnelId <uuid>` (set_setting over MCP)';
     if (config.cloudflareTunnelMode === 'remote') {
-      return config.cloudflareTunnelId ? undefined : { what: 'tunnel_id', fix: `${setting}; remote-managed tunnels are addressed by UUID (\`cloudflared tunnel list\` shows it)`, restart: false };
+      if (config.cloudflareTunnelId) return { tunnelId: config.cloudflareTunnelId };
+      return { problem: { what: 'tunnel_id', fix: `${setting}; remote-managed tunnels are addressed by UUID (\`cloudflared tunnel list\` shows it)`, restart: false } };
     }
     const file = await readLocalConfig(config.cloudflaredConfig);
+    const inFile = file.tunnel?.toLowerCase();
     // A sync would write a file holding the routes alone and restart cloudflared as if they were
     // served: a mistyped cloudflaredConfig, or cloudflared running from ~/.cloudflared.
     if (config.cloudflareTunnelId) {
-      if (file.exists) return undefined;
+      if (file.exists) return { tunnelId: config.cloudflareTunnelId, inFile };
       return {
-        what: 'config_file',
-        fix: `${config.cloudflaredConfig} does not exist: point cloudflaredConfig at the config.yml cloudflared runs from (\`supervisor config set cloudflaredConfig /etc/cloudflared/config.yml\`), or create it with its tunnel: and credentials-file: lines`,
-        restart: false,
+        problem: {
+          what: 'config_file',
+          fix: `${config.cloudflaredConfig} does not exist: point cloudflaredConfig at the config.yml cloudflared runs from (\`supervisor config set cloudflaredConfig /etc/cloudflared/config.yml\`), or create it with its tunnel: and credentials-file: lines`,
+          restart: false,
+        },
       };
     }
-    if (file.tunnel && UUID.test(file.tunnel)) return undefined;
+    if (inFile && UUID.test(inFile)) return { tunnelId: inFile, inFile };
     const says = file.tunnel ? ` (its tunnel: key says ${JSON.stringify(file.tunnel)}, a name, not the UUID)` : file.exists ? '' : ' (the file does not exist)';
-    return { what: 'tunnel_id', fix: `give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` line${says} — it is read on every sync — or ${setting}; \`cloudflared tunnel list\` shows the UUID`, restart: false };
+    return { problem: { what: 'tunnel_id', fix: `give ${config.cloudflaredConfig} a \`tunnel: <uuid>\` line${says} — it is read on every sync — or ${setting}; \`cloudflared tunnel list\` shows the UUID`, restart: false } };
   }
 
   /** The routes with what is applied; nothing is applied while no tunnel is configured. */
   async listRoutes(): Promise<Array<Route & { applied: { ingress: boolean; dns: boolean } }>> {
-    const tunnelId = (await this.tunnelProblem()) ? undefined : (this.deps.settings.cloudflareTunnelId ?? (await readLocalConfig(this.deps.settings.cloudflaredConfig)).tunnel?.toLowerCase());
-    const routes = await this.tunnel.routesWithStatus(tunnelId);
+    const known = await this.tunnelKnown();
+    const routes = await this.tunnel.routesWithStatus('tunnelId' in known ? known.tunnelId : undefined);
     // A hostname no managed zone holds gets no CNAME here (each sync warns): shown as not wanted,
     // rather than as wanted and never made. Without a token the zones are unknown, and so is that.
     const outside = (await this.hasToken()) ? await this.outsideZones(routes.filter((r) => r.dns).map((r) => r.hostname)) : new Set<string>();
@@ -193,11 +206,10 @@ export class CloudflareService {
   /** The tunnel to manage and where its ingress lives; not_configured, with the fix, when unknown. */
   private async setup(): Promise<TunnelSetup> {
     const { settings: config } = this.deps;
-    const problem = await this.tunnelProblem();
-    if (problem) throw notConfigured([problem]);
+    const known = await this.tunnelKnown();
+    if ('problem' in known) throw notConfigured([known.problem]);
+    const { tunnelId, inFile } = known;
     if (config.cloudflareTunnelMode === 'local') {
-      const inFile = (await readLocalConfig(config.cloudflaredConfig)).tunnel?.toLowerCase();
-      const tunnelId = config.cloudflareTunnelId ?? inFile!;
       // cloudflared serves the file's tunnel; the CNAMEs would point at the setting's.
       const warnings =
         inFile && UUID.test(inFile) && inFile !== tunnelId.toLowerCase()
@@ -205,7 +217,6 @@ export class CloudflareService {
           : [];
       return { tunnelId, target: new LocalConfigTarget(config.cloudflaredConfig, config.cloudflaredRestart), warnings };
     }
-    const tunnelId = config.cloudflareTunnelId!;
     return { tunnelId, target: new RemoteConfigTarget(this.client, await this.accountId(), tunnelId) };
   }
 
