@@ -6,7 +6,7 @@ const noNul = (s: string) => !s.includes('\0');
 
 /** Normalised (lower-case, punycode) and checked by the service; here only the outer limits. */
 export const hostnameInput = z.string().min(1).max(253).refine(noNul, 'must not contain NUL bytes').describe('Hostname, e.g. api.consilio.example.com or *.dev.example.com');
-export const dryRun = z.boolean().default(false).describe('Only compute and return the plan; change nothing');
+export const dryRun = z.boolean().default(false).describe('Only return the plan; change nothing');
 export const force = z.boolean().default(false).describe('Also change or delete records and rules the supervisor did not make');
 export const proxied = z.boolean().default(true).describe("Through Cloudflare's proxy (orange cloud); proxied records always have TTL 1, automatic");
 export const ttl = z.number().int().min(1).max(86_400).default(1).describe('Seconds: 1 = automatic, else 60-86400 (30 on Enterprise zones); ignored when proxied');

@@ -1,5 +1,5 @@
 // Monthly cost of a VM from a price table: machine type × region at the hourly on-demand
-// rate, plus its disk per GB-month. Pure; the table is data (seeded from prices.ts, later a
+// rate, its disk per GB-month, and its external IPv4 address by the hour while it runs. Pure; the table is data (seeded from prices.ts, later a
 // versioned database table), so a price change is a new table version, not a code change.
 import { notFound } from '../core/errors.js';
 
@@ -27,6 +27,8 @@ export interface PriceTable {
   currency: 'USD';
   machines: MachinePrice[];
   disks: DiskPrice[];
+  /** USD per hour for an external IPv4 address in use by a running VM. */
+  externalIpv4HourlyUsd: number;
 }
 
 export interface CostRequest {
@@ -37,6 +39,12 @@ export interface CostRequest {
   diskType?: string;
   /** Hours the VM runs in a month; default all of them. A stopped VM still pays for its disk. */
   runningHours?: number;
+  /**
+   * It has an external access config. An ephemeral address is released while the VM is stopped,
+   * so it is billed for the running hours; a reserved static address would cost more while
+   * unused, which the instance alone does not tell.
+   */
+  externalIpv4?: boolean;
 }
 
 export interface CostEstimate {
@@ -50,6 +58,7 @@ export interface CostEstimate {
   diskType: string;
   diskGb: number;
   diskUsd: number;
+  externalIpUsd: number;
   totalUsd: number;
 }
 
@@ -70,6 +79,7 @@ export function estimateMonthlyCost(table: PriceTable, req: CostRequest): CostEs
   const runningHours = Math.min(HOURS_PER_MONTH, Math.max(0, req.runningHours ?? HOURS_PER_MONTH));
   const computeUsd = cents(machine.hourlyUsd * runningHours);
   const diskUsd = cents(disk.gbMonthUsd * req.diskGb);
+  const externalIpUsd = req.externalIpv4 ? cents(table.externalIpv4HourlyUsd * runningHours) : 0;
   return {
     priceVersion: table.version,
     currency: table.currency,
@@ -81,7 +91,8 @@ export function estimateMonthlyCost(table: PriceTable, req: CostRequest): CostEs
     diskType,
     diskGb: req.diskGb,
     diskUsd,
-    totalUsd: cents(computeUsd + diskUsd),
+    externalIpUsd,
+    totalUsd: cents(computeUsd + diskUsd + externalIpUsd),
   };
 }
 

@@ -20,6 +20,8 @@ export interface VmInstance extends InstanceRef {
   bootDiskGb?: number;
   internalIp?: string;
   externalIp?: string;
+  /** It has an external access config: a public IPv4 address while it runs (`externalIp` is absent while it is stopped). */
+  externalAccess?: boolean;
   createdAt?: string;
   lastStartedAt?: string;
   lastStoppedAt?: string;
@@ -57,6 +59,7 @@ export function toVmInstance(project: string, raw: compute_v1.Schema$Instance): 
     bootDiskGb: boot?.diskSizeGb ? Number(boot.diskSizeGb) : undefined,
     internalIp: nic?.networkIP ?? undefined,
     externalIp: nic?.accessConfigs?.[0]?.natIP ?? undefined,
+    externalAccess: (nic?.accessConfigs?.length ?? 0) > 0 || undefined,
     createdAt: raw.creationTimestamp ?? undefined,
     lastStartedAt: raw.lastStartTimestamp ?? undefined,
     lastStoppedAt: raw.lastStopTimestamp ?? undefined,

@@ -171,6 +171,7 @@ export const gcloudOperations = [
       diskSizeGb: z.number().int().refine((n) => n >= 10 && n <= 65_536, 'from 10 to 65536').optional().describe('Boot disk GB (10)'),
       labels: labels.optional().describe('Labels'),
       startupScript: z.string().max(100_000, 'at most 100000 characters').optional().describe('Runs at boot'),
+      externalIp: z.boolean().default(true).describe('Public IPv4 address'),
       dryRun,
     }),
     output: z.object({ dryRun: z.boolean(), vm: vmView.nullable(), operation: operationView.nullable(), cost: costView.nullable(), note: z.string().optional() }),
@@ -338,7 +339,7 @@ export const gcloudOperations = [
     cli: {
       command: ['gcloud', 'cost'],
       args: ['project'],
-      formats: { monthlyUsd: 'usd', computeUsd: 'usd', diskUsd: 'usd', totalUsd: 'usd' },
+      formats: { monthlyUsd: 'usd', computeUsd: 'usd', diskUsd: 'usd', externalIpUsd: 'usd', totalUsd: 'usd' },
       nestedColumns: { vms: ['zone', 'name', 'status', 'machineType', 'monthlyUsd', 'note'] },
       failWhen: { field: 'failed', nonEmpty: true },
     },

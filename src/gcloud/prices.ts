@@ -2,7 +2,8 @@
 //
 // Source: Google Cloud's published on-demand list prices ("VM instance pricing" and "Disk and
 // image pricing" pages, cloud.google.com/compute/vm-instance-pricing and
-// cloud.google.com/compute/disks-image-pricing), as listed in January 2025, USD, without
+// cloud.google.com/compute/disks-image-pricing, and "All networking pricing" for external IP
+// addresses), as listed in January 2025, USD, without
 // sustained-use or committed-use discounts, rounded to 5 decimals. These are approximate
 // figures for estimates, not billing: check the pages before relying on a number, and add a
 // new table version when Google changes them.
@@ -48,6 +49,9 @@ const DISKS: Record<string, Record<string, number>> = {
   'asia-northeast1': { 'pd-standard': 0.052, 'pd-balanced': 0.13, 'pd-ssd': 0.221 },
 };
 
+/** An external IPv4 address in use by a standard (not Spot) VM, per hour, in every region. */
+const EXTERNAL_IPV4_HOURLY = 0.005;
+
 const round5 = (n: number) => Math.round(n * 100_000) / 100_000;
 
 export const SEED_PRICE_TABLE: PriceTable = {
@@ -56,5 +60,6 @@ export const SEED_PRICE_TABLE: PriceTable = {
   machines: Object.entries(REGIONS).flatMap(([region, uplift]): MachinePrice[] =>
     Object.entries(BASE).map(([machineType, hourly]) => ({ region, machineType, hourlyUsd: round5(hourly * uplift) })),
   ),
+  externalIpv4HourlyUsd: EXTERNAL_IPV4_HOURLY,
   disks: Object.entries(DISKS).flatMap(([region, byType]): DiskPrice[] => Object.entries(byType).map(([diskType, gbMonthUsd]) => ({ region, diskType, gbMonthUsd }))),
 };

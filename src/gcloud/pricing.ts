@@ -20,7 +20,7 @@ export class PriceBook {
   async current(): Promise<PriceTable & { asOf: string }> {
     const now = this.clock.now().getTime();
     if (this.table && now - this.table.at < RELOAD_MS) return this.table.value;
-    const { rows } = await this.db.query<{ version: string; as_of: string }>("SELECT version, to_char(as_of, 'YYYY-MM-DD') AS as_of FROM gcloud_price_versions ORDER BY as_of DESC, version DESC LIMIT 1");
+    const { rows } = await this.db.query<{ version: string; as_of: string; ipv4: number }>("SELECT version, to_char(as_of, 'YYYY-MM-DD') AS as_of, external_ipv4_hourly_usd::float8 AS ipv4 FROM gcloud_price_versions ORDER BY as_of DESC, version DESC LIMIT 1");
     const head = rows[0];
     if (!head) throw notFound('the price table is empty; add a version to gcloud_price_versions');
     if (this.table?.value.version !== head.version) {
@@ -32,6 +32,7 @@ export class PriceBook {
         currency: 'USD' as const,
         machines: machines.rows.map((r) => ({ region: r.region, machineType: r.machine_type, hourlyUsd: r.hourly_usd })),
         disks: disks.rows.map((r) => ({ region: r.region, diskType: r.disk_type, gbMonthUsd: r.gb_month_usd })),
+        externalIpv4HourlyUsd: head.ipv4,
       };
       this.table = { value, at: now };
     } else {
@@ -43,12 +44,13 @@ export class PriceBook {
   /**
    * A VM's monthly cost on `machineType` (default its own): all hours when it runs or is on its
    * way up, none when it is stopped, stopping or suspended (its disk is paid either way). The boot
-   * disk is taken as pd-balanced, the default of gcloud_create_vm. Null with the reason when the
+   * disk is taken as pd-balanced, the default of gcloud_create_vm; an external access config is
+   * billed as an address in use while it runs. Null with the reason when the
    * table has no price for it.
    */
   async vmCost(vm: VmInstance, machineType = vm.machineType, running = billedAsRunning(vm.status)): Promise<{ cost: CostEstimate | null; note?: string }> {
     try {
-      const cost = estimateMonthlyCost(await this.current(), { machineType, location: vm.zone, diskGb: vm.bootDiskGb ?? 10, runningHours: running ? HOURS_PER_MONTH : 0 });
+      const cost = estimateMonthlyCost(await this.current(), { machineType, location: vm.zone, diskGb: vm.bootDiskGb ?? 10, runningHours: running ? HOURS_PER_MONTH : 0, externalIpv4: vm.externalAccess === true });
       // Google bills a suspended VM's preserved memory too; the table has no price for that.
       return isSuspended(vm.status) ? { cost, note: `${vm.status}: its preserved memory is billed as well, not counted here` } : { cost };
     } catch (err) {

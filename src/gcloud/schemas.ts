@@ -129,6 +129,7 @@ export const costView = z.object({
   diskType: z.string(),
   diskGb: z.number(),
   diskUsd: z.number(),
+  externalIpUsd: z.number().describe('External IPv4 address while it runs'),
   totalUsd: z.number().describe('Estimated monthly cost'),
 });
 

@@ -194,7 +194,7 @@ export class GcloudService {
   async createVm(actor: string, args: VmArgs & Omit<InstanceSpec, 'project' | 'zone' | 'name'>, dryRun: boolean, progress: Report) {
     return this.withVm(args, async (c, ref) => {
       const spec: InstanceSpec = { ...args, project: ref.project, zone: ref.zone, name: ref.name };
-      const planned: VmInstance = { ...ref, id: '', status: 'RUNNING', machineType: spec.machineType, labels: spec.labels ?? {}, bootDiskGb: spec.diskSizeGb };
+      const planned: VmInstance = { ...ref, id: '', status: 'RUNNING', machineType: spec.machineType, labels: spec.labels ?? {}, bootDiskGb: spec.diskSizeGb, externalAccess: spec.externalIp !== false };
       const { cost, note } = await this.prices.vmCost(planned);
       if (dryRun) {
         // What Google would refuse, found now: a plan that says yes to a create that will fail is no plan.

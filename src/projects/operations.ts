@@ -12,7 +12,7 @@ export const projectOperations = [
   operation({
     name: 'add_project',
     title: 'Add project',
-    description: 'Register a project: description, directory on this host, port range (default the next free block of 100). A range with no usable port is refused; notes say how many are usable when some never are. Idempotent.',
+    description: 'Register a project: description, directory on this host, port range (default the next free block of 100). A range with no usable port is refused. Idempotent.',
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/projects' },

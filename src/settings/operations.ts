@@ -51,7 +51,7 @@ export const configOperations = [
   operation({
     name: 'set_setting',
     title: 'Set setting',
-    description: "Write a setting to the data dir's config file (unset: back to the default). Those list_settings calls live apply at once, others after a restart. An environment variable still wins. Never for secrets (use set_secret).",
+    description: "Write a setting to the data dir's config file. Those list_settings calls live apply at once, others after a restart. An environment variable still wins. Never for secrets (use set_secret).",
     access: 'admin',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'PUT', path: '/setting' },

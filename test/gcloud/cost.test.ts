@@ -17,6 +17,7 @@ const TABLE: PriceTable = {
     { region: 'us-central1', diskType: 'pd-ssd', gbMonthUsd: 0.17 },
     { region: 'europe-west1', diskType: 'pd-balanced', gbMonthUsd: 0.1 },
   ],
+  externalIpv4HourlyUsd: 0.005,
 };
 
 describe('estimateMonthlyCost', () => {
@@ -35,6 +36,16 @@ describe('estimateMonthlyCost', () => {
     const stopped = estimateMonthlyCost(TABLE, { machineType: 'e2-medium', location: 'europe-west1-b', diskGb: 10, runningHours: 0 });
     assert.deepEqual([stopped.computeUsd, stopped.totalUsd], [0, 1]);
     assert.equal(estimateMonthlyCost(TABLE, { machineType: 'e2-medium', location: 'us-central1', diskGb: 10, runningHours: 10_000 }).runningHours, HOURS_PER_MONTH);
+  });
+
+  test('an external IPv4 address is billed by the running hour: $3.65 a month, nothing while stopped', () => {
+    const running = estimateMonthlyCost(TABLE, { machineType: 'e2-medium', location: 'us-central1-a', diskGb: 20, externalIpv4: true });
+    assert.deepEqual([running.externalIpUsd, running.totalUsd], [3.65, 30.11]);
+    const part = estimateMonthlyCost(TABLE, { machineType: 'e2-medium', location: 'us-central1-a', diskGb: 20, externalIpv4: true, runningHours: 200 });
+    assert.equal(part.externalIpUsd, 1);
+    const stopped = estimateMonthlyCost(TABLE, { machineType: 'e2-medium', location: 'us-central1-a', diskGb: 20, externalIpv4: true, runningHours: 0 });
+    assert.deepEqual([stopped.externalIpUsd, stopped.totalUsd], [0, 2]);
+    assert.equal(estimateMonthlyCost(TABLE, { machineType: 'e2-medium', location: 'us-central1-a', diskGb: 20 }).externalIpUsd, 0, 'no access config, no charge');
   });
 
   test('a type or disk missing from the table is not_found, naming the table version', () => {

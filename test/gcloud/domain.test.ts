@@ -418,10 +418,26 @@ for (const backend of testBackends()) {
     test('create and delete: the new VM with its cost; delete needs confirm and waits', async () => {
       const created = await f.call('gcloud_create_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'api', machineType: 'e2-small', diskSizeGb: 20, labels: { team: 'ops' }, startupScript: 'echo hi' });
       assert.deepEqual([(created.vm as Json).status, (created.vm as Json).machineType, (created.vm as Json).labels], ['RUNNING', 'e2-small', { team: 'ops' }]);
-      assert.equal((created.cost as Json).totalUsd, Math.round((0.01675 * 730 + 20 * 0.1) * 100) / 100);
+      // Created with an external address (the default access config): $0.005 an hour while it runs.
+      assert.deepEqual([(created.cost as Json).externalIpUsd, (created.cost as Json).totalUsd], [3.65, Math.round((0.01675 * 730 + 20 * 0.1 + 3.65) * 100) / 100]);
+      const listed = (await f.call('gcloud_cost', { project: 'openhorizon' })) as { accounts: Array<{ vms: Json[] }> };
+      assert.equal((listed.accounts[0]!.vms.find((v) => v.name === 'api')!.cost as Json).externalIpUsd, 3.65, 'a listed VM with an access config pays for its address');
       const deleted = await f.call('gcloud_delete_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'api', confirm: true });
       assert.equal(deleted.deleted, true);
       assert.equal(f.fake.instance('openhorizon-prod', ZONE, 'api'), undefined);
+    });
+
+    test('a VM created without a public address has none and pays nothing for one; stopped, an address costs nothing either', async () => {
+      const created = await f.call('gcloud_create_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'inner', machineType: 'e2-small', externalIp: false });
+      assert.equal((created.vm as Json).externalIp, undefined);
+      assert.deepEqual([(created.cost as Json).externalIpUsd, (created.cost as Json).totalUsd], [0, Math.round((0.01675 * 730 + 10 * 0.1) * 100) / 100]);
+      const outside = await f.call('gcloud_create_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'outside', machineType: 'e2-small' });
+      assert.match(String((outside.vm as Json).externalIp), /^34\./);
+      await f.call('gcloud_stop_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'outside' });
+      const cost = (await f.call('gcloud_cost', { project: 'openhorizon' })) as { accounts: Array<{ vms: Json[] }> };
+      const stopped = cost.accounts[0]!.vms.find((v) => v.name === 'outside')!;
+      assert.deepEqual([(stopped.cost as Json).externalIpUsd, stopped.monthlyUsd], [0, 1], 'its ephemeral address is released while it is stopped');
+      for (const name of ['inner', 'outside']) await f.call('gcloud_delete_vm', { project: 'openhorizon', zone: ZONE, instanceName: name, confirm: true });
     });
 
     test('cost per VM and per account from the dated price table', async () => {

@@ -17,7 +17,8 @@ test('the seeded price version holds exactly the published list of prices.ts, an
     assert.equal(book.asOf, '2025-01-01');
     assert.deepEqual(sort(book.machines, (m) => `${m.region}/${m.machineType}`), sort(SEED_PRICE_TABLE.machines, (m) => `${m.region}/${m.machineType}`));
     assert.deepEqual(sort(book.disks, (d) => `${d.region}/${d.diskType}`), sort(SEED_PRICE_TABLE.disks, (d) => `${d.region}/${d.diskType}`));
-    const req = { machineType: 'n1-standard-4', location: 'europe-west1-b', diskGb: 50 };
+    assert.equal(book.externalIpv4HourlyUsd, SEED_PRICE_TABLE.externalIpv4HourlyUsd);
+    const req = { machineType: 'n1-standard-4', location: 'europe-west1-b', diskGb: 50, externalIpv4: true };
     assert.deepEqual(estimateMonthlyCost(book, req), estimateMonthlyCost(SEED_PRICE_TABLE, req));
   } finally {
     await db.close();
