@@ -2,7 +2,7 @@
 // Claude Code in print mode. Tests and the demo point the same implementation at a scripted fake
 // (test/fakes/agent/fake-agent.mjs) that prints the same lines, so the spawning, timeout and
 // kill code tested is the code that runs in production.
-import { spawnGroup, type GroupExit } from './process-group.js';
+import { childEnvironment, spawnGroup, type GroupExit } from './process-group.js';
 import { StreamJsonReader, type ResultLine, type StreamLine } from './stream-json.js';
 import { commandFound } from '../core/executable.js';
 
@@ -103,7 +103,7 @@ export class ClaudeCodeRunner implements AgentRunner {
   }
 
   unavailable(): string | undefined {
-    if (commandFound(this.command, { ...process.env, ...this.opts.env })) return undefined;
+    if (commandFound(this.command, { ...childEnvironment(), ...this.opts.env })) return undefined;
     return `the agent command ${this.command} is ${this.command.includes('/') ? 'not an executable file' : 'not on the PATH of the daemon'}`;
   }
 

@@ -12,6 +12,21 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 export const LOOP_ENV = 'SUPERVISOR_PIV_LOOP';
 export const loopEnv = (loopId: string): Record<string, string> => ({ [LOOP_ENV]: loopId });
 
+/**
+ * Never passed on to a loop's children: the daemon's own configuration and credentials. A
+ * validation command's output is kept, shown to the project's token and primed into later loops,
+ * so a test script that prints `env` must not print the master key, the database's URL and
+ * password, or a token the daemon was started with (the agent would act with it, too).
+ */
+const withheld = (name: string) => name.startsWith('SUPERVISOR_') || name === 'DATABASE_URL' || name === 'PGPASSWORD';
+
+/** The daemon's environment as a loop's children get it: without what `withheld` names. */
+export function childEnvironment(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(from)) if (!withheld(name)) env[name] = value;
+  return env;
+}
+
 export interface GroupExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -32,7 +47,7 @@ export interface GroupChild {
 
 export interface SpawnGroupOptions {
   cwd: string;
-  /** Added to this process's environment (the child inherits the rest). */
+  /** Added to this process's environment as `childEnvironment` leaves it (the child inherits the rest). */
   env?: NodeJS.ProcessEnv;
   /** Between SIGTERM and SIGKILL; default 3,000 ms. */
   graceMs?: number;
@@ -44,7 +59,7 @@ const DRAIN_MS = 1_000;
 
 export function spawnGroup(command: string, args: string[], opts: SpawnGroupOptions): GroupChild {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
-  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, detached: true, stdio: 'pipe' });
+  const child = spawn(command, args, { cwd: opts.cwd, env: { ...childEnvironment(), ...opts.env }, detached: true, stdio: 'pipe' });
   // A child that exits without reading its stdin makes our write fail with EPIPE; the exit
   // status says what happened, the write error adds nothing.
   child.stdin.on('error', () => {});

@@ -94,6 +94,23 @@ describe('runValidation', () => {
     );
   });
 
+  test("a command does not get the daemon's master key, database URL or tokens, so `env` in a test script cannot print them", async (t) => {
+    const dir = await tempDir(t);
+    const daemon = { SUPERVISOR_MASTER_KEY: 'master-key-abc', DATABASE_URL: 'postgres://u:pw@db/x', PGPASSWORD: 'pw', SUPERVISOR_TOKEN: 'svt_admin', SUPERVISOR_HOME: '/srv/sv' };
+    const saved = Object.fromEntries(Object.keys(daemon).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, daemon, { TRIAL_KEEP: 'kept' });
+    t.after(() => {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      delete process.env.TRIAL_KEEP;
+    });
+    const report = await runValidation(['env'], { cwd: dir, env: { SUPERVISOR_PIV_LOOP: 'loop-1' } });
+    const output = report.runs[0]!.outputTail;
+    for (const value of Object.values(daemon)) assert.ok(!output.includes(value), `${value} withheld`);
+    assert.match(output, /^TRIAL_KEEP=kept$/m, 'the rest of the environment is inherited');
+    assert.match(output, /^SUPERVISOR_PIV_LOOP=loop-1$/m, "the loop's own variable is given");
+  });
+
   test('stops at the first failing command', async (t) => {
     const dir = await tempDir(t);
     const report = await runValidation(['echo ok', 'echo "2 tests failed"; exit 1', 'echo never'], { cwd: dir });
