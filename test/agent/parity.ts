@@ -27,11 +27,11 @@ async function repoProject(ctx: ParityContext, prefix: string, via: Iface | 'all
   return name;
 }
 
-/** A loop hanging in Plan, its agent having spoken. */
+/** A loop hanging in Plan, its agent having said all it says (its last line read), so each interface's answer holds the same lines. */
 async function hanging(ctx: ParityContext, prefix: string, via: Iface): Promise<string> {
   const project = await repoProject(ctx, prefix, via);
   const run = await ctx.daemon.services.agent.start(setupActor, { project, feature: HANG, validationCommands: ['node check.mjs'] });
-  await waitFor(async () => ((await ctx.daemon.services.agent.status(setupActor, run.id)).lastLines ?? []).some((l) => l.startsWith('[plan]')), `loop ${run.id} to be in Plan`);
+  await waitFor(async () => ((await ctx.daemon.services.agent.status(setupActor, run.id)).lastLines ?? []).some((l) => l.startsWith('[plan] assistant:')), `loop ${run.id} to be in Plan`);
   return run.id;
 }
 
