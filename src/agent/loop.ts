@@ -235,14 +235,19 @@ export class PivLoop {
   /** Ends the loop; the agent's uncommitted changes stay in the tree for a person to look at. */
   private async stop(git: Git, state: PivState, failure: LoopFailure, signal: AbortSignal | undefined): Promise<PivState> {
     // Stopped by the daemon's shutdown, the loop is not over: it resumes at this phase at the next start.
-    const what = failure.reason !== 'cancelled' ? 'failed' : signal?.reason === SHUTDOWN ? `stopped by the daemon's shutdown` : 'cancelled';
+    const shutdown = failure.reason === 'cancelled' && signal?.reason === SHUTDOWN;
+    const what = failure.reason !== 'cancelled' ? 'failed' : shutdown ? `stopped by the daemon's shutdown` : 'cancelled';
     await this.log(state, failure.phase, `loop ${what}: ${failure.message}`);
     // When git itself is what failed, the list stays empty rather than replacing that failure with another.
     const left = await agentChanges({ git, state }).catch(() => []);
     if (left.length > 0) {
       const files = left.slice(0, 10).map((c) => c.path).join(', ') + (left.length > 10 ? `, … (${left.length} files)` : '');
       const { discard, keep } = cleanUpCommands(left);
-      await this.log(state, failure.phase, `left uncommitted on ${state.branch}: ${files}; before another loop starts in this repository, discard them (${discard}) or commit them (${keep})`);
+      // A loop the shutdown stopped goes on over them: advice to discard them would lose its work.
+      const then = shutdown
+        ? 'the loop goes on with them when it resumes; leave them as they are (a change made meanwhile is refused at the resume)'
+        : `before another loop starts in this repository, discard them (${discard}) or commit them (${keep})`;
+      await this.log(state, failure.phase, `left uncommitted on ${state.branch}: ${files}; ${then}`);
     }
     return {
       ...state,

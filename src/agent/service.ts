@@ -313,7 +313,7 @@ export class AgentService {
       if (row.status === 'running' && this.ownerRuns(row)) continue;
       this.killLeftAgent(row);
       await this.record(() => this.deps.tasks.failRunning(`piv:${row.id}:`, 'interrupted: the daemon stopped during this phase'));
-      await this.printCutOffTree(row);
+      if (row.state) await this.printCutOffTree(row.state, row.id);
       const phase = row.state && row.state.next !== 'done' ? row.state.next : 'prime';
       const at = this.deps.clock.now();
       if (this.deps.settings.pivResumeOnStart) {
@@ -329,17 +329,17 @@ export class AgentService {
 
   /**
    * A loop cut off in the middle of a phase that writes (inPhase) left that phase's work in its
-   * checkout unrecorded, and would take whatever it finds there as its own. Printed at the first
-   * start after (its agent just killed), that work is the loop's; a change someone makes later,
-   * while the loop waits to be resumed, is refused like any other it did not make.
+   * checkout unrecorded, and would take whatever it finds there as its own. Printed once its agent
+   * is stopped (at the daemon's shutdown, or at the first start after a crash), that work is the
+   * loop's; a change someone makes later, while the loop waits to be resumed, is refused like any
+   * other it did not make.
    */
-  private async printCutOffTree(row: RunRow): Promise<void> {
-    const state = row.state;
-    if (!state || state.status !== 'running' || state.inPhase === undefined || state.branchPending) return;
+  private async printCutOffTree(state: PivState, id: string): Promise<void> {
+    if (state.status !== 'running' || state.inPhase === undefined || state.branchPending) return;
     try {
       await this.store.save(await ownTreeNow(await Git.open(state.repoDir), state));
     } catch (err) {
-      this.deps.log.warn({ err, loop: row.id }, 'could not record what a PIV loop cut off mid-phase left in its checkout; it takes the checkout as it finds it');
+      this.deps.log.warn({ err, loop: id }, 'could not record what a PIV loop cut off mid-phase left in its checkout; it takes the checkout as it finds it');
     }
   }
 
@@ -409,6 +409,8 @@ export class AgentService {
     const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'cancelled' ? cut.attempt - 1 : state.attempts;
     const resumable: PivState = { ...state, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined };
     await this.store.save(resumable);
+    // Printed now, with its agent stopped: an edit made while the daemon is down is then someone else's.
+    await this.printCutOffTree(resumable, id);
     await this.runs.setStatus(id, 'queued', this.deps.clock.now());
     await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
   }

@@ -84,6 +84,17 @@ export async function assertOwnTree(git: Git, state: PivState, then: string): Pr
     const left = state.tree;
     foreign = [];
     for (const change of changes) if (left[change.path] !== (await contentHash(git.root, change.path))) foreign.push(change);
+    // A change the loop left that is no longer there (deleted, restored): it would validate and commit
+    // without it. Unless the loop committed it already and was stopped before saving so.
+    const now = new Set(changes.map((c) => c.path));
+    const undone = Object.keys(left).filter((path) => !now.has(path));
+    if (foreign.length === 0 && undone.length > 0 && (await git.commitsSince(state.baseSha)).length === 0) {
+      throw new CheckoutRefused(
+        `in ${git.root}, what PIV loop ${state.id} left uncommitted was undone since it stopped (${undone.slice(0, LISTED).join(', ')}${undone.length > LISTED ? ', …' : ''}): ` +
+          `going on would validate and commit the loop's work without it. Put the files back as the loop left them, or cancel the loop (cancel_piv) and start a new one`,
+        { dir: git.root, files: undone },
+      );
+    }
   }
   if (foreign.length > 0) throw await refusal(git, foreign, `has uncommitted changes that PIV loop ${state.id} did not make`, then);
 }

@@ -82,9 +82,13 @@ describe('PivLoop resume', () => {
     await git(dir, 'restore', 'check.mjs');
     await writeFiles(dir, { 'greet.mjs': 'export const greet = () => "edited by hand";\n' });
     await assert.rejects(loop.run(begun.id), isError('conflict', /did not make \(greet\.mjs, notes\.txt\)/));
+    // The agent's change undone (restored, as a clean-up would): going on would validate and commit without it.
+    await git(dir, 'restore', 'greet.mjs');
+    await git(dir, 'clean', '-fq');
+    await assert.rejects(loop.run(begun.id), isError('conflict', new RegExp(`what PIV loop ${begun.id} left uncommitted was undone since it stopped \\(greet\\.mjs\\)`)));
+    assert.equal(await git(dir, 'log', '--format=%s', 'main..HEAD'), '', 'nothing committed');
 
     await writeFiles(dir, GOOD.writes as Record<string, string>);
-    await git(dir, 'clean', '-fq');
     const result = await loop.run(begun.id);
     assert.equal(result.status, 'succeeded', JSON.stringify(result.failure));
     assert.deepEqual(result.filesChanged, ['greet.mjs']);

@@ -166,7 +166,7 @@ describe('PIV loops across daemon restarts', () => {
 
   test('stopped with SIGTERM mid-implement, started with resume-on-start off: interrupted, a file someone adds meanwhile refused, and resume_piv finishes it', async (t) => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
-    await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile }, GOOD] }]);
+    await fake.script([planRule, { match: 'IMPLEMENT phase', attempts: [{ hang: true, grandchild: pidFile, writes: { 'half.txt': 'half done\n' } }, GOOD] }]);
     const repo = await projectRepo(t, GREETER);
     const home = await dataDir(t, { SUPERVISOR_PIV_RESUME_ON_START: 'false' });
     const first = await home.start();
@@ -179,14 +179,14 @@ describe('PIV loops across daemon restarts', () => {
     assert.equal((await first.result).code, 0);
     // A clean stop kills the agent's whole group before the daemon exits.
     await waitFor(() => processGone(grandchild), `the agent's sleep (pid ${grandchild}) to be stopped with the daemon`);
+    // Someone works in the checkout while the daemon is down: not the cut-off phase's work, so not the loop's to commit.
+    await writeFile(join(repo, 'notes.txt'), 'mine\n');
 
     await home.start();
     const interrupted = await home.status(started.id);
     assert.equal(interrupted.status, 'interrupted');
     assert.equal(interrupted.phase, 'implement');
 
-    // Someone works in the checkout while the loop waits: not the cut-off phase's work, so not the loop's to commit.
-    await writeFile(join(repo, 'notes.txt'), 'mine\n');
     const refused = await runCli(['piv', 'resume', String(started.id), '--json'], { env: home.env });
     assert.notEqual(refused.code, 0, describeResult(refused));
     assert.match(refused.stderr, new RegExp(`has uncommitted changes that PIV loop ${started.id} did not make \\(notes\\.txt\\)`), describeResult(refused));
@@ -202,6 +202,9 @@ describe('PIV loops across daemon restarts', () => {
     assert.ok((whole.progress as Json[]).length > 10);
     const messages = (whole.progress as Json[]).map((e) => String(e.message));
     assert.ok(messages.some((m) => m.startsWith("loop stopped by the daemon's shutdown: ")), messages.join('\n'));
+    // What the cut-off implement left is the loop's to go on with, not to be discarded.
+    assert.ok(messages.some((m) => m.startsWith('left uncommitted on ') && m.includes(': half.txt; the loop goes on with them when it resumes')), messages.join('\n'));
+    assert.ok(!messages.some((m) => m.includes('discard them')), messages.join('\n'));
     assert.ok(!messages.some((m) => m.startsWith('loop cancelled')), messages.join('\n'));
     assert.deepEqual(
       (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]),

@@ -13,7 +13,7 @@
 // A step:
 //   text            assistant text (default "Working on it.")
 //   result          result text (default: text)
-//   writes          { "relative/path": "content" | null }  null deletes the file
+//   writes          { "relative/path": "content" | null }  null deletes the file; written before a hang (half-done work)
 //   commit          true: `git commit -am` its own changes (which the loop must undo);
 //                   "all": `git add -A` first, so new and supervisor-written files go in too
 //   silent          true: print nothing and hang
@@ -71,9 +71,9 @@ emit({
 });
 const text = step.text ?? 'Working on it.';
 emit(assistant([{ type: 'text', text }]));
+for (const [path, content] of Object.entries(step.writes ?? {})) writeFile(path, content);
 if (step.hang) await hang();
 
-for (const [path, content] of Object.entries(step.writes ?? {})) writeFile(path, content);
 if (step.commit === 'all') execFileSync('git', ['add', '-A'], { stdio: 'ignore' });
 if (step.commit) execFileSync('git', ['commit', '-qam', 'agent commit'], { stdio: 'ignore' });
 if (step.omitResult) process.exit(step.exitCode ?? 0);
