@@ -182,23 +182,30 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
     if (typeof value === 'string' && value !== '') merged[name] = resolve(value);
   }
   const fromStdin = cmd.cli.stdin;
-  if (fromStdin && merged[fromStdin] === undefined && !stdin.isTTY) {
-    merged[fromStdin] = oneLineWithoutNewline(await stdin.read());
+  if (fromStdin && merged[fromStdin] === undefined) {
+    // A missing argument is said before stdin is read or the value asked for: an open stdin that
+    // never ends would hang, and a person would type a secret for a command that cannot run.
+    checkRequired(cmd, merged, Object.keys(fromJson).length > 0, fromStdin);
+    if (!stdin.isTTY) merged[fromStdin] = oneLineWithoutNewline(await stdin.read());
   }
   return { input: merged, fromArgv, structured: Object.keys(fromJson).length > 0 };
 }
 
-/** The first required field still missing, as a usage error naming it the way the command line spells it. */
-export function checkRequired(cmd: CommandSpec, input: Record<string, unknown>, structured = false): void {
+/**
+ * The first required field still missing, as a usage error naming it the way the command line
+ * spells it. `unread`: the field stdin is still to give, not checked yet (nor the choice of one
+ * of several, which may be it).
+ */
+export function checkRequired(cmd: CommandSpec, input: Record<string, unknown>, structured = false, unread?: string): void {
   for (const field of cmd.input) {
-    if (!field.required || input[field.name] !== undefined) continue;
+    if (!field.required || input[field.name] !== undefined || field.name === unread) continue;
     const positional = (cmd.cli.args ?? []).includes(field.name);
     const shown = positional ? `<${argName(cmd, field.name)}>` : `--${kebab(field.name)}`;
     const viaStdin = field.name === cmd.cli.stdin ? ' (or pipe it on stdin)' : '';
     throw usageError(cmd, `missing ${positional ? 'argument' : 'flag'} ${shown}${viaStdin}`);
   }
   const choice = cmd.cli.exactlyOne;
-  if (choice && !structured && choice.filter((name) => input[name] !== undefined && input[name] !== false).length !== 1) {
+  if (choice && !structured && unread === undefined && choice.filter((name) => input[name] !== undefined && input[name] !== false).length !== 1) {
     const shown = choice.map((name) => {
       const field = cmd.input.find((f) => f.name === name);
       if ((cmd.cli.args ?? []).includes(name)) return `<${argName(cmd, name)}>`;

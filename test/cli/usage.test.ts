@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import type { CommandManifest, CommandSpec } from '../../src/cli/commands.js';
 import { describeCommands } from '../../src/cli/commands.js';
 import { catalog } from '../../src/app.js';
-import { assertCliBuilt, cliEnv, describeResult, REPO_ROOT, runCli } from './run-cli.js';
+import { parseOperationArgs, type Stdin } from '../../src/cli/args.js';
+import { runCli as runInProcess } from '../../src/cli/program.js';
+import { supervisorSource } from '../../src/cli/manifest.js';
+import { assertCliBuilt, cliEnv, describeResult, REPO_ROOT, runCli, type CliResult } from './run-cli.js';
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const SCHEMA_WORDS = /expected (string|number|integer|boolean)|received undefined|Invalid input|[a-z][A-Z][a-z]+:/;
@@ -27,11 +30,25 @@ describe('usage errors', () => {
     // No daemon and nothing opened: a usage error is found before any connection.
     home = await mkdtemp(join(tmpdir(), 'supervisor-usage-'));
     env = cliEnv(home);
+    // What the in-process checks see (this file runs in its own process).
+    process.env.SUPERVISOR_HOME = home;
     manifest = JSON.parse(await readFile(join(REPO_ROOT, 'dist', 'cli', 'commands.json'), 'utf8')) as CommandManifest;
   });
   after(() => rm(home, { recursive: true, force: true }));
 
   const usageOf = (cmd: CommandSpec) => `usage: supervisor ${cmd.cli.command.join(' ')}`;
+
+  /**
+   * The command line's own code in this process, for the checks of every command (hundreds of
+   * them: a process each took over a minute); a usage error is found before anything is opened.
+   * The tests after these run the built binary, so its exit code and streams are checked too.
+   */
+  async function parsed(argv: string[]): Promise<CliResult> {
+    let stdout = '';
+    let stderr = '';
+    const code = await runInProcess(argv, supervisorSource, { write: (t) => void (stdout += t) }, { write: (t) => void (stderr += t) });
+    return { code, stdout, stderr, signal: null };
+  }
 
   test('the build manifest is the catalog as it is now (npm run build)', () => {
     assert.deepEqual(manifest, JSON.parse(JSON.stringify(describeCommands(catalog))));
@@ -44,7 +61,7 @@ describe('usage errors', () => {
       if (required.length === 0) continue;
       const first = required.find((f) => (cmd.cli.args ?? []).includes(f.name)) ?? required[0]!;
       const shown = (cmd.cli.args ?? []).includes(first.name) ? `<${(cmd.cli.files ?? []).includes(first.name) ? 'file' : kebab(first.name)}>` : `--${kebab(first.name)}`;
-      const r = await runCli([...cmd.cli.command], { env });
+      const r = await parsed([...cmd.cli.command]);
       assert.equal(r.code, 2, `${cmd.cli.command.join(' ')}: ${describeResult(r)}`);
       assert.equal(r.stdout, '');
       assert.ok(r.stderr.includes(`missing ${shown.startsWith('<') ? 'argument' : 'flag'} ${shown}`), `${cmd.cli.command.join(' ')}: ${r.stderr}`);
@@ -55,9 +72,19 @@ describe('usage errors', () => {
     assert.ok(checked.length >= 20, `only ${checked.length} commands have required arguments`);
   });
 
+  test('a missing argument is said before stdin is read or the value asked for: an open stdin that never ends does not hang the command', async () => {
+    const never: Stdin = { isTTY: false, read: () => new Promise<string>(() => undefined) };
+    const terminal: Stdin = { isTTY: true, read: () => assert.fail('a terminal is never read whole') };
+    for (const name of ['set_secret', 'write_instruction_layer']) {
+      const cmd = manifest.commands.find((c) => c.name === name)!;
+      assert.ok(cmd.cli.stdin, `${name} reads stdin`);
+      for (const stdin of [never, terminal]) await assert.rejects(parseOperationArgs(cmd, [], stdin), /missing argument </);
+    }
+  });
+
   test('every command: an unknown flag → exit 2 with the usage line', async () => {
     for (const cmd of manifest.commands) {
-      const r = await runCli([...cmd.cli.command, '--bogus-flag'], { env });
+      const r = await parsed([...cmd.cli.command, '--bogus-flag']);
       assert.equal(r.code, 2, `${cmd.cli.command.join(' ')}: ${describeResult(r)}`);
       assert.match(r.stderr, new RegExp(`^supervisor: ${cmd.cli.command.join(' ')}: unknown flag --bogus-flag\n${usageOf(cmd).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     }
@@ -74,7 +101,7 @@ describe('usage errors', () => {
         else if (field.type === 'boolean' && field.default !== true) [words, message] = [[flag, 'false'], new RegExp(`${flag} is a switch and takes no value`)];
         else if (field.enum) [words, message] = [[flag, 'nonsense'], new RegExp(`${flag} must be one of ${field.enum.join(', ')}, not "nonsense"`)];
         else continue;
-        const r = await runCli([...cmd.cli.command, ...words], { env });
+        const r = await parsed([...cmd.cli.command, ...words]);
         assert.equal(r.code, 2, `${cmd.cli.command.join(' ')} ${words.join(' ')}: ${describeResult(r)}`);
         assert.match(r.stderr, message);
         assert.ok(r.stderr.includes(usageOf(cmd)), r.stderr);
