@@ -8,6 +8,8 @@ import { join, relative } from 'node:path';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const OUT = 'build.json';
+/** Made anew by every build and never byte for byte the same (initdb's timestamps): not source. */
+const MADE = new Set([OUT, 'core/pglite-template.tar.gz']);
 
 async function files(dir) {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -16,7 +18,7 @@ async function files(dir) {
 }
 
 const hash = createHash('sha256');
-for (const file of (await files(dist)).map((f) => relative(dist, f)).filter((f) => f !== OUT && !f.endsWith('.map')).sort()) {
+for (const file of (await files(dist)).map((f) => relative(dist, f)).filter((f) => !MADE.has(f) && !f.endsWith('.map')).sort()) {
   hash.update(`${file}\0`).update(await readFile(join(dist, file))).update('\0');
 }
 // builtAt (not hashed) tells which of two builds is the newer: a daemon's, or a command's from another checkout.

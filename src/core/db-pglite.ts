@@ -80,7 +80,7 @@ async function initCluster(dataDir: string, migrations: readonly DomainMigration
   await rename(temp, dataDir);
 }
 
-export async function openPglite(options: PgliteOptions = {}): Promise<Db & { dump(): Promise<Blob> }> {
+export async function openPglite(options: PgliteOptions = {}): Promise<Db & { dump(compression?: 'none' | 'gzip'): Promise<Blob> }> {
   if (options.dataDir && !options.createHere) await initCluster(options.dataDir, options.migrations ?? []);
   // Read when the module is instantiated (below), so it applies to this database; the process has no other sizeable WebAssembly.
   setFlagsFromString(`--wasm-tiering-budget=${PGLITE_WASM_TIERING_BUDGET}`);
@@ -138,6 +138,6 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
       await maintaining;
       await pglite.close();
     },
-    dump: () => pglite.dumpDataDir('none'),
+    dump: (compression: 'none' | 'gzip' = 'none') => pglite.dumpDataDir(compression),
   };
 }

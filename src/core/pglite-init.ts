@@ -1,7 +1,9 @@
-// Creates an embedded database cluster (initdb) in the folder given and applies the
+// Creates an embedded database cluster (the build's template, else initdb) in the folder given and applies the
 // migrations of the domains given (JSON), in a process of its own: initdb grows PGlite's
 // WebAssembly memory to ~700 MB and the migrations fill PostgreSQL's caches, which a
 // process never gives back. Run here, the daemon then opens a finished cluster at restart size.
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { openPglite } from './db-pglite.js';
 import { migrate, type DomainMigrations } from './migrate.js';
 
@@ -14,6 +16,23 @@ const domains: DomainMigrations[] = (JSON.parse(domainsJson) as Array<{ id: stri
   id: d.id,
   migrations: d.migrations === undefined ? undefined : new URL(d.migrations),
 }));
-const db = await openPglite({ dataDir: dir, createHere: true });
+const db = await openFresh(dir);
 await migrate(db, domains);
 await db.close();
+
+/**
+ * The build's template cluster unpacked (scripts/write-pglite-template.mjs), or initdb where there
+ * is none (under tsx, in tests) or it cannot be used (a PGlite changed without a rebuild).
+ */
+async function openFresh(folder: string) {
+  const template = new URL('./pglite-template.tar.gz', import.meta.url);
+  if (existsSync(template)) {
+    try {
+      return await openPglite({ dataDir: folder, createHere: true, loadDataDir: new Blob([await readFile(template)]) });
+    } catch (err) {
+      process.stderr.write(`the build's database template could not be used (${(err as Error).message}); creating the database from scratch\n`);
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+  return openPglite({ dataDir: folder, createHere: true });
+}
