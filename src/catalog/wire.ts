@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AuditLog } from '../core/audit.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { CORE_SETTINGS, httpUrl, readConfig, type Config } from '../core/config.js';
+import { lastDaemonAddress } from '../core/daemon-info.js';
 import { SupervisorError } from '../core/errors.js';
 import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
@@ -86,6 +87,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   // Port 0 is a free port picked at each start: until a daemon in this process says which,
   // there is no address to give (instructions wrote http://127.0.0.1:0/mcp/... into CLAUDE.md).
   let baseUrl = config.port === 0 ? undefined : httpUrl(config.host, config.port);
+  let listening = false;
 
   const stopAll = async () => {
     for (const domain of created.splice(0).reverse()) {
@@ -118,6 +120,17 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
           throw new SupervisorError(
             'unavailable',
             `the daemon's address is not known here: port is 0 (a free port at each start) and no daemon is answering for this data dir. Start it (\`supervisor daemon start\`; commands then go through it), or set a fixed port (\`supervisor config set port ${CORE_SETTINGS.port.default}\`)`,
+          );
+        }
+        // No daemon in this process: a shell whose settings differ from the daemon's (its port given
+        // by SUPERVISOR_PORT there) would send every project's agents to an address nothing serves.
+        const last = listening ? undefined : lastDaemonAddress(config.home);
+        if (last !== undefined && last !== baseUrl) {
+          throw new SupervisorError(
+            'unavailable',
+            `the daemon of this data dir last listened on ${last}, but the settings here put it at ${baseUrl}, so links written now (MCP endpoints in CLAUDE.md and .mcp.json) would lead where it is not. ` +
+              `Start the daemon (commands then go through it), or give it the same address everywhere: \`supervisor config set port <port>\` (and host) in the config file rather than SUPERVISOR_PORT in one shell`,
+            { daemonAddress: last, configuredAddress: baseUrl },
           );
         }
         return baseUrl;
@@ -154,6 +167,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       },
       listeningAt(url) {
         baseUrl = url;
+        listening = true;
       },
       close: stopAll,
     };

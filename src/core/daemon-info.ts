@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,20 @@ export interface DaemonInfo {
 
 export const daemonInfoDir = (home: string) => join(home, 'daemons');
 export const daemonInfoFile = (home: string, pid: number) => join(daemonInfoDir(home), `${pid}.json`);
+/**
+ * daemons/last-address: where a daemon of the data dir last listened, kept after it stops. A
+ * command run without a daemon writes links to it (MCP endpoints in CLAUDE.md, .mcp.json), which
+ * must lead where agents find it, not where this shell's settings would put it.
+ */
+export const lastAddressFile = (home: string) => join(daemonInfoDir(home), 'last-address');
+
+export function lastDaemonAddress(home: string): string | undefined {
+  try {
+    return readFileSync(lastAddressFile(home), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function asDaemonInfo(value: unknown): DaemonInfo | undefined {
   if (value === null || typeof value !== 'object') return undefined;

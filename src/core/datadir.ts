@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SupervisorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
-import { daemonInfoDir, daemonInfoFile, readDaemonInfos, startingFile, startingMarks, type DaemonInfo } from './daemon-info.js';
+import { daemonInfoDir, daemonInfoFile, lastAddressFile, readDaemonInfos, startingFile, startingMarks, type DaemonInfo } from './daemon-info.js';
 import { tryLockFile, type HeldLock } from './lock-file.js';
 import { placeOf } from './place.js';
 import { ownStart } from './process-info.js';
@@ -129,6 +129,7 @@ export async function writeDaemonInfo(home: string, info: Omit<DaemonInfo, 'proc
   const dir = daemonInfoDir(home);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(daemonInfoFile(home, info.pid), JSON.stringify({ ...info, processStart: ownStart, home: await placeOf(home) }), 0o600);
+  await writeFileAtomic(lastAddressFile(home), `${info.url}\n`, 0o600);
   // Files of daemons killed without a chance to remove theirs.
   const live = new Set((await readDaemonInfos(home)).map((d) => `${d.pid}.json`));
   for (const name of await readdir(dir)) if (/^\d+\.json$/.test(name) && !live.has(name)) await rm(join(dir, name), { force: true });

@@ -22,6 +22,9 @@ import { readDaemonInfo } from '../../src/core/daemon-info.js';
 import { schemaLockKey } from '../../src/core/schema-lock.js';
 import { CLI_ROLE } from '../../src/core/datadir.js';
 import { tryLockFile } from '../../src/core/lock-file.js';
+
+/** What a running daemon keeps in daemons/ (its <pid>.json, a starting mark): last-address outlives it. */
+const daemonFiles = (home: string) => readdirSync(join(home, 'daemons')).filter((name) => name !== 'last-address');
 import pg from 'pg';
 import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
 import { assertCliBuilt, CLI_MAIN, cliEnv, describeResult, parseJson, REPO_ROOT, runCli, startCli, type CliProcess } from './run-cli.js';
@@ -112,7 +115,7 @@ describe('the daemon as a service', () => {
     await Promise.all(readers);
     assert.equal(await exited, 0, banner);
     await waitFor('the daemon process to exit', () => !stillRuns(daemonPid), 30_000);
-    assert.deepEqual(readdirSync(join(home, 'daemons')), [], 'its daemons/<pid>.json removed');
+    assert.deepEqual(daemonFiles(home), [], 'its daemons/<pid>.json removed');
     assert.equal(existsSync(join(home, 'supervisor.lock')), false, 'lock released');
     assert.match(banner, /supervisor daemon stopped \(SIGTERM\)/);
 
@@ -131,7 +134,7 @@ describe('the daemon as a service', () => {
     const result = await daemon.result;
     assert.equal(result.code, 0, describeResult(result));
     assert.match(result.stderr, /supervisor daemon stopped \(SIGHUP\)/);
-    assert.deepEqual(readdirSync(join(home, 'daemons')), []);
+    assert.deepEqual(daemonFiles(home), []);
   });
 
   test('a daemon that runs but does not answer (stopped, hung) is said to be so by status, exit 1, not blamed on the database', async (t) => {
@@ -190,6 +193,7 @@ describe('the daemon as a service', () => {
     assert.match(second.stderr, /^supervisor: locked: .* in use by daemon .*; a daemon already runs on this data dir \(`supervisor daemon status` shows its address\), and the embedded database serves one; run several daemons on PostgreSQL/);
     // One field raw, for scripts (as -f prints an operation's).
     const pid = await runCli(['daemon', 'status', '-f', 'pid'], { env });
+    const url = (await runCli(['daemon', 'status', '-f', 'url'], { env })).stdout;
     assert.deepEqual([pid.code, pid.stdout], [0, String(daemon.child.pid)]);
     const unknown = await runCli(['daemon', 'status', '--field', 'colour'], { env });
     assert.equal(unknown.code, 2, describeResult(unknown));
@@ -199,7 +203,9 @@ describe('the daemon as a service', () => {
     assert.match(stop.stdout, /^stopped the daemon \(pid \d+\)\n$/);
     const result = await daemon.result;
     assert.equal(result.code, 0, describeResult(result));
-    assert.deepEqual(readdirSync(join(home, 'daemons')), []);
+    assert.deepEqual(daemonFiles(home), []);
+    // Where it listened is kept: a command run while it is down writes MCP links that lead there.
+    assert.equal(await readFile(join(home, 'daemons', 'last-address'), 'utf8'), `${url}\n`);
     const status = await runCli(['daemon', 'status'], { env });
     assert.equal(status.code, 3, describeResult(status));
     const field = await runCli(['daemon', 'status', '-f', 'running'], { env });
@@ -504,7 +510,7 @@ describe('two daemons sharing one data dir over PostgreSQL', { skip: await skipR
     // Laid out as status's and every other command's --json answer.
     for (const answer of [left, stop]) assert.equal(answer.stdout, `${JSON.stringify(JSON.parse(answer.stdout), null, 2)}\n`);
     assert.deepEqual([(await first.result).code, (await third.result).code], [0, 0]);
-    assert.deepEqual(readdirSync(join(home, 'daemons')), []);
+    assert.deepEqual(daemonFiles(home), []);
     assert.equal((await runCli(['daemon', 'status'], { env })).code, 3);
   });
 });

@@ -4,7 +4,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCliBuilt, cliEnv, describeResult, runCli } from './run-cli.js';
@@ -33,4 +33,16 @@ test('port 0 and no daemon: regenerate and mcp-config refuse, naming the fix; a 
   const fixed = await runCli(['instructions', 'regenerate', 'alpha'], { env: cliEnv(home, { SUPERVISOR_PORT: '4321' }) });
   assert.equal(fixed.code, 0, describeResult(fixed));
   assert.match(await readFile(join(directory, 'CLAUDE.md'), 'utf8'), /http:\/\/127\.0\.0\.1:4321\/mcp\/alpha/);
+
+  // The daemon last ran on another port (SUPERVISOR_PORT in its shell, as daemons/last-address keeps):
+  // a shell without that setting must not point every agent at its own default port.
+  await mkdir(join(home, 'daemons'), { recursive: true });
+  await writeFile(join(home, 'daemons', 'last-address'), 'http://127.0.0.1:47310\n');
+  const elsewhere = await runCli(['instructions', 'regenerate', 'alpha', '--json'], { env: cliEnv(home) });
+  assert.notEqual(elsewhere.code, 0, describeResult(elsewhere));
+  assert.match(elsewhere.stdout + elsewhere.stderr, /the daemon of this data dir last listened on http:\/\/127\.0\.0\.1:47310, but the settings here put it at http:\/\/127\.0\.0\.1:3000/);
+  assert.match(await readFile(join(directory, 'CLAUDE.md'), 'utf8'), /127\.0\.0\.1:4321\/mcp\/alpha/, 'left as it was');
+  const same = await runCli(['instructions', 'regenerate', 'alpha'], { env: cliEnv(home, { SUPERVISOR_PORT: '47310' }) });
+  assert.equal(same.code, 0, describeResult(same));
+  assert.match(await readFile(join(directory, 'CLAUDE.md'), 'utf8'), /127\.0\.0\.1:47310\/mcp\/alpha/);
 });
