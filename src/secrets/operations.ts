@@ -304,7 +304,13 @@ export const secretOperations = [
     rest: { method: 'POST', path: '/secret-grants' },
     cli: { command: ['secrets', 'grant'], args: ['project', 'prefix'] },
     input: z.object({ project: projectName.describe('Project that gets access'), prefix: secretPrefix, access: z.enum(['read', 'write']).default('read').describe('read, or write (includes read)') }),
-    output: z.object({ project: z.string(), prefix: z.string(), access: z.enum(['read', 'write']) }),
+    output: z.object({
+      project: z.string(),
+      prefix: z.string(),
+      access: z.enum(['read', 'write']),
+      previous: z.enum(['read', 'write']).nullable().describe('The access it had before (null: a new grant)'),
+      note: z.string().optional(),
+    }),
     handler: ({ svc, principal }, input) => svc.grant(principal.actor, input),
   }),
   operation({

@@ -718,22 +718,27 @@ export class SecretsService {
     };
   }
 
-  async grant(actor: string, grant: { project: string; prefix: string; access: AccessMode }): Promise<{ project: string; prefix: string; access: AccessMode }> {
+  async grant(actor: string, grant: { project: string; prefix: string; access: AccessMode }): Promise<{ project: string; prefix: string; access: AccessMode; previous: AccessMode | null; note?: string }> {
     const prefix = folderOf(grant.prefix);
-    await this.db.transaction(async (tx) => {
+    const previous = await this.db.transaction(async (tx) => {
       // A grant left behind by a removal would open the folder to a later project of that name;
       // so would a grant into the folder of a project not yet made (or a typo of one).
       await this.deps.projects.hold(grant.project, tx);
       const owner = projectOfFolder(prefix);
       if (owner !== undefined && owner !== grant.project) await this.deps.projects.hold(owner, tx);
+      const { rows } = await tx.query<{ access: AccessMode }>('SELECT access FROM secret_grants WHERE project = $1 AND prefix = $2 FOR UPDATE', [grant.project, prefix]);
       await tx.query(
         `INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (project, prefix) DO UPDATE SET access = EXCLUDED.access`,
         [grant.project, prefix, grant.access, this.deps.clock.now()],
       );
-      await this.deps.audit.record({ actor, action: 'secret.grant', target: prefix, outcome: 'ok', detail: { project: grant.project, access: grant.access } }, tx);
+      const was = rows[0]?.access ?? null;
+      await this.deps.audit.record({ actor, action: 'secret.grant', target: prefix, outcome: 'ok', detail: { project: grant.project, access: grant.access, previous: was } }, tx);
+      return was;
     });
-    return { ...grant, prefix };
+    // A grant replaces the one there was: given again without write (read is the default), write access is gone.
+    const note = previous === 'write' && grant.access === 'read' ? `${grant.project} had write access to ${prefix}; it now has read access only (grant again with access write to keep writing)` : undefined;
+    return { ...grant, prefix, previous, ...(note ? { note } : {}) };
   }
 
   async revokeGrant(actor: string, input: { project: string; prefix: string }): Promise<{ removed: boolean }> {

@@ -346,13 +346,17 @@ for (const backend of testBackends()) {
       // A grant names a project that exists: a typo must not wait there for a project of that name.
       await assert.rejects(s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' }), isError('not_found', /^no project consilio; /));
       await s.projects.add('test', { name: 'consilio' });
-      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' });
+      assert.deepEqual(await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' }), { project: 'consilio', prefix: 'service/penpot/', access: 'read', previous: null });
       assert.equal((await s.secrets.get(consilio, { path: 'service/penpot/admin_password' })).value, 'penpot-pw');
       await assert.rejects(s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'x' }), isError('forbidden'));
       const listed = await s.secrets.list(consilio, { prefix: 'service/', recursive: true, includeDeleted: false, limit: 50 });
       assert.deepEqual(listed.items.map((i) => i.path), ['service/penpot/admin_password']);
-      await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot/', access: 'write' });
+      assert.equal((await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot/', access: 'write' })).previous, 'read');
       await s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'new' });
+      // Granted again without write (read is the default): the answer says write access is gone.
+      const lowered = await s.secrets.grant('test-admin', { project: 'consilio', prefix: 'service/penpot', access: 'read' });
+      assert.deepEqual([lowered.previous, lowered.note], ['write', 'consilio had write access to service/penpot/; it now has read access only (grant again with access write to keep writing)']);
+      await assert.rejects(s.secrets.set(consilio, { path: 'service/penpot/admin_password', value: 'x' }), isError('forbidden'));
       await s.secrets.revokeGrant('test-admin', { project: 'consilio', prefix: 'service/penpot' });
       await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), isError('forbidden'));
     });
