@@ -517,6 +517,9 @@ export class SecretsService {
     const { rows: counted } = await this.db.query<{ n: number }>(READ_MANY_COUNT_SQL, scope);
     if (counted[0]!.n > limit) throw tooManySecrets(await this.spread(scope, folder), limit, most);
     const { rows } = await this.db.query<SealedRow & { id: number; expires_at: Date | null }>(READ_MANY_SQL, [...scope, limit]);
+    // Nothing in a project's folder because there is no such project (a typo): said, not answered empty.
+    const owner = rows.length === 0 ? projectOfFolder(folder) : undefined;
+    if (owner !== undefined) await this.deps.projects.get(owner);
     check?.(rows.map((r) => r.path));
     const now = this.deps.clock.now();
     return Promise.all(

@@ -26,7 +26,9 @@ export function tooManySecrets(spread: Spread, limit: number, most: number): Sup
   if (count <= most) options.push(`raise the limit up to ${most} (limit)`);
   if (folders.length > 0) {
     const shown = folders.slice(0, SHOWN).map((f) => `${f.folder} (${f.count})`).join(', ');
-    options.push(`narrow the prefix (prefix) to one of its folders: ${shown}${folders.length > SHOWN ? `, and ${folders.length - SHOWN} more` : ''}`);
+    // A folder over the limit is taken only with the limit raised: said now, not at the next refusal.
+    const raise = count > most && folders.some((f) => f.count > limit && f.count <= most) ? `, raising the limit (limit) for one of more than ${limit}` : '';
+    options.push(`narrow the prefix (prefix) to one of its folders: ${shown}${folders.length > SHOWN ? `, and ${folders.length - SHOWN} more` : ''}${raise}`);
   }
   const parts = [`${count} secrets under ${folder}, more than ${limit}`];
   if (options.length > 0) parts.push(options.join(', or '));

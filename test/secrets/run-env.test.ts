@@ -63,6 +63,8 @@ for (const backend of testBackends()) {
       assert.equal(answer.count, 0);
       assert.equal(answer.content, '# exported from project/shop/databse_url\n# no secret under project/shop/databse_url that this token may read: nothing exported\n');
       assert.doesNotMatch((await asAdmin.invoke('export_secrets', { prefix: 'project/shop/' })).content as string, /nothing exported/);
+      // A project misspelt: no such project, not an empty export a script writes over a good .env.
+      await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/shp/' }), isError('not_found', /^no project shp/));
     });
 
     test('a project that does not exist is not_found, not an empty environment', async () => {
@@ -189,6 +191,13 @@ for (const backend of testBackends()) {
       for (let i = 1; i < 30; i++) await s.secrets.delete(admin, { path: `project/crowded/crowded_${i}` });
       await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/crowded/' }), isError('invalid_input', /^490 secrets under project\/crowded\/, more than 200; raise the limit up to 500 \(limit\), or narrow the prefix \(prefix\) to one of its folders: /));
       assert.equal((await asAdmin.invoke('export_secrets', { prefix: 'project/crowded/', limit: 500 })).count, 490);
+      // A folder to narrow to that holds more than the default limit: raising the limit is said with it.
+      await put('project/crowded/bulk/', 300);
+      await assert.rejects(
+        asAdmin.invoke('export_secrets', { prefix: 'project/crowded/' }),
+        isError('invalid_input', /^790 secrets under project\/crowded\/, more than 200; narrow the prefix \(prefix\) to one of its folders: project\/crowded\/bulk\/ \(300\), project\/crowded\/web\/ \(30\), project\/crowded\/jobs\/ \(10\), raising the limit \(limit\) for one of more than 200$/),
+      );
+      assert.equal((await asAdmin.invoke('export_secrets', { prefix: 'project/crowded/bulk/', limit: 300 })).count, 300);
       // Directly in the folder, more than any prefix can take: said, since narrowing cannot help.
       await put('project/crowded/big/', 501);
       await assert.rejects(asAdmin.invoke('export_secrets', { prefix: 'project/crowded/big/', limit: 500 }), isError('invalid_input', /^501 secrets under project\/crowded\/big\/, more than 500; the 501 directly in project\/crowded\/big\/ are more than 500 whatever the prefix: move some into sub-folders/));
