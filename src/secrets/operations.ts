@@ -99,7 +99,7 @@ export const secretOperations = [
     rest: { method: 'PUT', path: '/secret' },
     cli: { command: ['secrets', 'set'], args: ['path'], stdin: 'value' },
     sensitive,
-    input: z.object({ path: secretPath, value: z.string().describe('The secret value (text)'), ifVersion, description, tags, expiresAt, rotationIntervalDays }),
+    input: z.object({ path: secretPath, value: z.string().describe('The secret value, as text'), ifVersion, description, tags, expiresAt, rotationIntervalDays }),
     output: secretMeta.extend({ created: z.boolean().describe('True when the path had no live value before') }),
     handler: ({ svc, principal }, input) =>
       svc.set(principal, { ...input, expiresAt: toDate(input.expiresAt), rotationIntervalDays: input.rotationIntervalDays }),

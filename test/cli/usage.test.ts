@@ -14,6 +14,7 @@ import type { CommandManifest, CommandSpec } from '../../src/cli/commands.js';
 import { describeCommands } from '../../src/cli/commands.js';
 import { catalog } from '../../src/app.js';
 import { parseOperationArgs, type Stdin } from '../../src/cli/args.js';
+import { operationHelp } from '../../src/cli/help.js';
 import { runCli as runInProcess } from '../../src/cli/program.js';
 import { supervisorSource } from '../../src/cli/manifest.js';
 import { assertCliBuilt, cliEnv, describeResult, REPO_ROOT, runCli, type CliResult } from './run-cli.js';
@@ -79,6 +80,17 @@ describe('usage errors', () => {
       const cmd = manifest.commands.find((c) => c.name === name)!;
       assert.ok(cmd.cli.stdin, `${name} reads stdin`);
       for (const stdin of [never, terminal]) await assert.rejects(parseOperationArgs(cmd, [], stdin), /missing argument </);
+    }
+  });
+
+  test("no command's help names a flag it does not take (a field of another operation in parentheses read as one)", () => {
+    const globals = ['--json', '--help', '--field', '--all', '--wide', '--input', '--version'];
+    for (const cmd of manifest.commands) {
+      const own = new Set([...globals, ...Object.keys(cmd.cli.flags ?? {}).map((f) => `--${kebab(f)}`), ...cmd.input.flatMap((f) => [`--${kebab(f.name)}`, `--no-${kebab(f.name)}`])]);
+      // Other commands it points at, with their own flags, aside.
+      const text = operationHelp(cmd, manifest.commands).replace(/`supervisor [^`]*`/g, '');
+      const foreign = [...new Set([...text.matchAll(/--[a-z][a-z0-9-]*/g)].map((m) => m[0]))].filter((flag) => !own.has(flag));
+      assert.deepEqual(foreign, [], cmd.cli.command.join(' '));
     }
   });
 
