@@ -132,7 +132,11 @@ async function planFile(target: ResolvedFile, output: ManagedOutput): Promise<Fi
   const found = findBlock(before);
   if (found.kind === 'malformed') return { ...base, state: 'malformed', reason: `${target.shown}: ${found.reason}` };
   const after = placeBlock(before, found, output.sources, output.body);
-  if (found.kind === 'none') return { ...base, state: 'missing', after };
+  if (found.kind === 'none') {
+    // "missing" is the block: a file of the project's own without one is not a file missing.
+    const reason = target.stats ? "the file has no supervisor block yet (regenerating adds one on top, keeping the file's text)" : 'no such file yet';
+    return { ...base, state: 'missing', reason, after };
+  }
   if (before.slice(found.start, found.end) === renderBlock(output.sources, output.body, found.eol)) return { ...base, state: 'current', after };
   return changedBlock(base, found, after) ?? { ...base, state: 'stale', reason: staleReason(target.shown, found.body, output.body), after };
 }

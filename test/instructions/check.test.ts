@@ -17,6 +17,11 @@ test('everything current after a regeneration; before it, every block is missing
   const before = await checkInstructions(tree.ctx, tree.projects);
   assert.equal(before.ok, false);
   assert.deepEqual(states(before), { meta: 'missing', alpha: 'missing', beta: 'missing' });
+  // Missing is the block: a file there without one is said apart from no file at all.
+  await writeFile(join(tree.dir('alpha'), 'CLAUDE.md'), '# Alpha, by hand\n');
+  const files = Object.fromEntries((await checkInstructions(tree.ctx, tree.projects)).results.map((r) => [r.project, r.files[0]?.reason]));
+  assert.equal(files.alpha, "the file has no supervisor block yet (regenerating adds one on top, keeping the file's text)");
+  assert.equal(files.beta, 'no such file yet');
   await regenerateInstructions(tree.ctx, tree.projects);
   const after = await checkInstructions(tree.ctx, tree.projects);
   assert.equal(after.ok, true);
