@@ -19,6 +19,16 @@ test('an object in a cell is its fields as name=value; a fraction is rounded for
   ]);
 });
 
+test('a long cell before the last is cut at 80 characters with …, so one long value does not widen every row; the last column and --wide keep it whole', () => {
+  const feature = `Add ${'very '.repeat(60)}long feature`;
+  const rows = [{ id: 'a1', feature, status: 'running' }, { id: 'b2', feature: 'Short', status: 'failed' }];
+  const lines = table(rows, ['id', 'feature', 'status'], style, false).split('\n');
+  assert.ok(lines.every((l) => l.length <= 2 + 2 + 80 + 2 + 7), lines.join('\n'));
+  assert.equal(lines[1]!.split(/\s{2,}/)[1], `${feature.slice(0, 79)}…`);
+  assert.ok(table(rows, ['id', 'feature', 'status'], style, true).includes(feature), '--wide shows it whole');
+  assert.equal(table(rows, ['id', 'status', 'feature'], style, false).split('\n')[1]!.split(/\s{2,}/)[2], feature, 'last column whole');
+});
+
 test('a list of objects in a cell shows each one\'s values once, leaving lists nested inside them to --json', () => {
   const socket = { address: '0.0.0.0', pid: 11150, command: 'node server.js', processes: [{ pid: 11150, command: 'node server.js' }, { pid: 11151, command: 'node server.js' }] };
   assert.deepEqual(cells({ port: 3001, sockets: [socket] }), ['3001', '0.0.0.0 11150 node server.js']);
