@@ -62,4 +62,5 @@ export const runOutput = z.object({
   progress: z.array(z.object({ at: isoDate, phase: z.string(), message: z.string() })).optional().describe('The last progressEntries (default 10) entries of the progress log, oldest first'),
   artifacts: z.array(z.string()).optional().describe('Kept texts: context, plan, plan-agent, implement-<n>-agent (transcripts), validation-<n>'),
   artifact: z.object({ name: z.string(), text: z.string() }).nullable().optional().describe('The artifact asked for'),
+  note: z.string().optional().describe('What the status alone does not say: no daemon runs a loop marked running, or a queued loop waits for a slot'),
 });

@@ -186,7 +186,17 @@ export class AgentService {
       if (!artifacts.includes(artifact)) throw notFound(`loop ${id} has no artifact ${artifact}; it has ${artifacts.join(', ') || 'none yet'}`, { id, artifact });
       asked = { name: artifact, text: (await this.store.getArtifact(id, artifact)) ?? '' };
     }
-    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked });
+    const note = this.statusNote(row);
+    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked, ...(note ? { note } : {}) });
+  }
+
+  /** Running with its daemon gone (killed), or queued behind others: what `status` alone would hide. */
+  private statusNote(row: RunRow): string | undefined {
+    if (row.status === 'running' && !this.ownerRuns(row)) {
+      return `no daemon runs this loop now: the one that ran it stopped without ending it (killed, or its host down); a daemon start resumes it (or marks it interrupted when pivResumeOnStart is off), and resume_piv continues it now`;
+    }
+    if (row.status === 'queued') return `waiting to start: a daemon runs ${this.deps.settings.pivConcurrency} loops at once (pivConcurrency), one per project; it starts when one ends`;
+    return undefined;
   }
 
   async list(principal: Principal, filter: { project?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<Page<RunView>> {

@@ -53,6 +53,8 @@ export interface ViewExtra {
   progress?: ProgressEntry[];
   artifacts?: string[];
   artifact?: { name: string; text: string } | null;
+  /** What the status alone does not say (no daemon runs a loop marked running; a queued loop waits for a slot). */
+  note?: string;
 }
 
 export function runView(row: RunRow, extra: ViewExtra): RunView {
@@ -93,5 +95,6 @@ export function runView(row: RunRow, extra: ViewExtra): RunView {
     progress: extra.progress ?? [],
     artifacts: extra.artifacts ?? [],
     ...(extra.artifact !== undefined ? { artifact: extra.artifact } : {}),
+    ...(extra.note !== undefined ? { note: extra.note } : {}),
   };
 }

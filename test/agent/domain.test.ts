@@ -259,7 +259,9 @@ for (const backend of testBackends()) {
       const ids = [];
       for (const p of [a, b, c]) ids.push((await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] })).id);
       await until(ids[1], (x) => x.status === 'running', 'the second loop to run');
-      assert.equal((await status(ids[2])).status, 'queued');
+      const queued = await status(ids[2]);
+      assert.equal(queued.status, 'queued');
+      assert.equal(queued.note, 'waiting to start: a daemon runs 2 loops at once (pivConcurrency), one per project; it starts when one ends');
       await admin.invoke('cancel_piv', { id: ids[0] });
       await until(ids[2], (x) => x.status === 'running', 'the queued loop to start');
       for (const id of ids.slice(1)) await admin.invoke('cancel_piv', { id });

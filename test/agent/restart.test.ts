@@ -89,12 +89,17 @@ describe('PIV loops across daemon restarts', () => {
     const first = await home.start();
     await home.cli('project', 'add', 'crashy', '--directory', repo);
     const started = await home.cli('piv', 'start', '--input', JSON.stringify({ project: 'crashy', feature: FEATURE, validationCommands: ['node check.mjs'] }));
-    await home.until(started.id, (s) => s.phase === 'implement' && (s.lastLines as string[]).some((l) => l.startsWith('[implement]')), 'the implement agent to speak');
+    const speaking = await home.until(started.id, (s) => s.phase === 'implement' && (s.lastLines as string[]).some((l) => l.startsWith('[implement]')), 'the implement agent to speak');
+    assert.equal(speaking.note, undefined, 'its daemon runs it');
     const grandchild = await readPid(pidFile);
 
     first.child.kill('SIGKILL');
     await first.result;
     assert.equal(await processGone(grandchild), false, 'a crashed daemon cannot stop its agent: it is still running');
+    // Still marked running, with no daemon: the status says so rather than look alive.
+    const orphan = await home.status(started.id);
+    assert.equal(orphan.status, 'running');
+    assert.match(String(orphan.note), /^no daemon runs this loop now: the one that ran it stopped without ending it/);
 
     await home.start();
     const done = await home.until(started.id, (s) => !['queued', 'running'].includes(String(s.status)), 'the resumed loop to finish');
