@@ -87,6 +87,12 @@ export class ReadCache<R extends { ciphertext: Buffer }> {
     }
   }
 
+  /** A read of the path made without the cache (export, run environments): its entry's count follows. */
+  counted(path: string): void {
+    const entry = this.entries.get(path);
+    if (entry) entry.readCount++;
+  }
+
   forget(path: string): void {
     // The per-path counters are reset by a clear; past a bound, a clear is cheaper than remembering more.
     if (path === FORGET_ALL || this.generations.size >= 100_000) return this.clear();

@@ -526,6 +526,8 @@ export class SecretsService {
       rows.map(async (r) => {
         const value = (await this.decrypt(r)).toString('utf8');
         this.deps.reads.track({ secretId: r.id, path: r.path, version: r.version, actor: principal.actor, at: now });
+        // A cached get_secret answers the read count it keeps: reads made here count there too.
+        this.cache.counted(r.path);
         return { path: r.path, value, expiresAt: r.expires_at, expired: hasExpired(r.expires_at, now) };
       }),
     );

@@ -105,6 +105,9 @@ for (const backend of testBackends()) {
       assert.equal((await app.secrets.get(admin, { path: 'project/c/hot' })).readCount, 7);
       const audited = await app.audit.list({ target: 'project/c/hot', action: 'secret.read', limit: 50 });
       assert.equal(audited.length, 7);
+      // Read by an export (or a run environment) too: the cached answer's count follows, as list_secrets' does.
+      await app.secrets.readMany(admin, 'project/c/', 10);
+      assert.equal((await app.secrets.get(admin, { path: 'project/c/hot' })).readCount, 9);
     });
 
     test('read-your-write: a write, a rollback, a delete and a restore are seen at once', async () => {
