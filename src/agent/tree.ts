@@ -96,23 +96,24 @@ export async function assertOwnTree(git: Git, state: PivState, then: string): Pr
       );
     }
   }
-  if (foreign.length > 0) throw await refusal(git, foreign, `has uncommitted changes that PIV loop ${state.id} did not make`, then);
+  if (foreign.length > 0) throw await refusal(git, foreign, `has uncommitted changes that PIV loop ${state.id} did not make`, then, true);
 }
 
 const LISTED = 20;
 /** Beyond this many files the commands take the whole tree rather than a list no one reads. */
 const NAMED_IN_COMMANDS = 10;
 
-async function refusal(git: Git, changes: FileChange[], what: string, then: string): Promise<CheckoutRefused> {
+/** `notTheLoops`: changes the resuming loop did not make, which no advice may take for an earlier loop's leftovers. */
+async function refusal(git: Git, changes: FileChange[], what: string, then: string, notTheLoops = false): Promise<CheckoutRefused> {
   const paths = changes.map((c) => c.path);
   const shown = paths.slice(0, LISTED).join(', ') + (paths.length > LISTED ? `, … (${paths.length} in all)` : '');
   const branch = await git.currentBranch();
-  const earlierLoop = branch !== undefined && (await git.baseOf(branch)) !== undefined;
+  const earlierLoop = !notTheLoops && branch !== undefined && (await git.baseOf(branch)) !== undefined;
   const { keep, stash, discard } = cleanUpCommands(changes);
   const on = branch === undefined ? '' : ` on ${branch}`;
-  // A loop that failed or was cancelled leaves its agent's work on its branch: usually to be thrown away, not kept.
+  // A loop that failed or was cancelled leaves its agent's work on its branch: usually to be thrown away, not kept; but it may be a person's.
   const advice = earlierLoop
-    ? `they are on ${branch}, the branch of an earlier PIV loop, which leaves its agent's changes there when it fails or is cancelled. ` +
+    ? `they are on ${branch}, the branch of an earlier PIV loop: its agent's changes left when it failed or was cancelled, its validation's output, or your own work. ` +
       `In ${git.root}, discard them (${discard}), set them aside (${stash}; git stash pop brings them back) or commit them${on} (${keep})`
     : `a loop would commit them as its own. In ${git.root}, commit them${on} (${keep}), set them aside (${stash}; git stash pop brings them back) or discard them (${discard})`;
   return new CheckoutRefused(`${git.root} ${what} (${shown}); ${advice}; ${then}`, { dir: git.root, files: paths });

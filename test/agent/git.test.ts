@@ -78,7 +78,7 @@ describe('Git', () => {
     await repo.createBranch('feature/greet', 'main');
     await assert.rejects(
       assertClean(repo, 'then start the loop again'),
-      isError('conflict', /\(a\.txt\); they are on feature\/greet, the branch of an earlier PIV loop, .*\. In .*, discard them \(git restore --source=HEAD --staged --worktree -- a\.txt\), set them aside \(.*\) or commit them on feature\/greet \(git add -- a\.txt && git commit -m "…"\); then start the loop again$/),
+      isError('conflict', /\(a\.txt\); they are on feature\/greet, the branch of an earlier PIV loop: its agent's changes left when it failed or was cancelled, its validation's output, or your own work\. In .*, discard them \(git restore --source=HEAD --staged --worktree -- a\.txt\), set them aside \(.*\) or commit them on feature\/greet \(git add -- a\.txt && git commit -m "…"\); then start the loop again$/),
     );
   });
 
