@@ -19,10 +19,15 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
   // A switch as the operation spells it (`confirm: true`, `dns: false`) is the flag that sets it.
   const switches = new Set(commands.flatMap((c) => c.input.filter((f) => f.type === 'boolean').map((f) => f.name)));
   const fields = new Set(commands.flatMap((c) => c.input.map((f) => f.name)));
+  // Fields never given as an argument, so a message naming one names its flag whichever command it came from.
+  const positional = new Set(commands.flatMap((c) => c.cli.args ?? []));
+  const flagsOnly = new Set([...fields].filter((name) => !positional.has(name)));
   // A choice as the operation spells it (`deletedSecrets: discard`) is the flag with that value.
   const choices = new Map<string, Set<string>>();
   for (const f of commands.flatMap((c) => c.input)) if (f.enum) choices.set(f.name, new Set([...(choices.get(f.name) ?? []), ...f.enum]));
   return (message) => message
+    // "rotationIntervalDays: must be at least 1" (a value refused, named by its field): "--rotation-interval-days: …"; an item of a list by its place.
+    .replace(/(^|: |; )([a-z][a-zA-Z0-9]*)(?:\.(\d+))?: /g, (whole, before: string, name: string, index?: string) => (flagsOnly.has(name) ? `${before}--${kebab(name)}${index === undefined ? '' : ` (item ${Number(index) + 1})`}: ` : whole))
     // "pass force to replace it": the switch given on its own.
     .replace(/\bpass ([a-z][a-zA-Z0-9]*)\b(?!:)/g, (whole, name: string) => (switches.has(name) ? `pass --${kebab(name)}` : whole))
     // "then regenerate_instructions with all.": a switch ending the sentence is its flag.

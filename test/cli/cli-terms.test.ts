@@ -38,8 +38,14 @@ test('a choice as an operation spells it is the flag with that value; a value th
     inCliTerms('Add it with deletedSecrets: keep (the same project coming back) or deletedSecrets: discard (deleted for good)', commands),
     'Add it with --deleted-secrets keep (the same project coming back) or --deleted-secrets discard (deleted for good)',
   );
-  assert.equal(inCliTerms('deletedSecrets: maybe is not a choice', commands), 'deletedSecrets: maybe is not a choice');
-  assert.equal(inCliTerms('invalid input for add_project: deletedSecrets: Invalid option', commands), 'invalid input for `supervisor project add`: deletedSecrets: Invalid option');
+  // A value refused is named by its flag, not read as the choice it is not.
+  assert.equal(inCliTerms('deletedSecrets: maybe is not a choice', commands), '--deleted-secrets: maybe is not a choice');
+  assert.equal(inCliTerms('invalid input for add_project: deletedSecrets: Invalid option', commands), 'invalid input for `supervisor project add`: --deleted-secrets: Invalid option');
+  // Each refused field of several, an item of a list by its place; a field given as an argument somewhere (path) stays as it is.
+  assert.equal(
+    inCliTerms('invalid input for set_secret: rotationIntervalDays: must be at least 1; allow.2: a variable name such as PATH; path: must start with meta/', commands),
+    'invalid input for `supervisor secrets set`: --rotation-interval-days: must be at least 1; --allow (item 3): a variable name such as PATH; path: must start with meta/',
+  );
 });
 
 test('"pass force" and a field named in parentheses become the flags; other words stay', () => {

@@ -91,7 +91,7 @@ describe('supervisor CLI', () => {
       // A time without its offset is still refused: it names no single moment.
       const vague = await runCli(['secrets', 'set', path, '--expires-at', '2099-01-31T09:00:00'], { env: t.env, stdin: 'v3\n' });
       assert.equal(vague.code, 1, describeResult(vague));
-      assert.match(vague.stderr, /expiresAt/);
+      assert.match(vague.stderr, /: --expires-at: expected an ISO 8601 time/);
     });
 
     test('stdin: text of several lines (a PEM key) is kept exactly; bytes that are not UTF-8 are refused, nothing stored', async () => {

@@ -86,7 +86,7 @@ describe('supervisor run', () => {
     assert.match(env.stderr, /allow it explicitly: `--allow PATH` \(supervisor run, `supervisor secrets env`\)\n$/, describeResult(env));
     // Errors name the command typed, not the operation behind it.
     const bad = await runCli(['run', '--project', 'hijack', '--allow', 'path', '--', 'true'], { env: t.env });
-    assert.match(bad.stderr, /^supervisor: invalid_input: invalid input for `supervisor run`: allow\.0: a variable name such as PATH/);
+    assert.match(bad.stderr, /^supervisor: invalid_input: invalid input for `supervisor run`: --allow \(item 1\): a variable name such as PATH/);
     assert.equal(existsSync(marker), false, 'the command must not have run');
     const allowed = await runCli(['run', '--project', 'hijack', '--allow', 'PATH', '--', process.execPath, '-e', script], { env: t.env });
     assert.equal(allowed.code, 0, describeResult(allowed));
