@@ -85,9 +85,10 @@ export async function assertOwnTree(git: Git, state: PivState, then: string): Pr
     foreign = [];
     for (const change of changes) if (left[change.path] !== (await contentHash(git.root, change.path))) foreign.push(change);
     // A change the loop left that is no longer there (deleted, restored): it would validate and commit
-    // without it. Unless the loop committed it already and was stopped before saving so.
+    // without it. Unless the loop committed it already and was stopped before saving so; a
+    // validation's output (never committed) may go.
     const now = new Set(changes.map((c) => c.path));
-    const undone = Object.keys(left).filter((path) => !now.has(path));
+    const undone = Object.keys(left).filter((path) => !now.has(path) && !(state.validationOutputs ?? []).includes(path));
     if (foreign.length === 0 && undone.length > 0 && (await git.commitsSince(state.baseSha)).length === 0) {
       throw new CheckoutRefused(
         `in ${git.root}, what PIV loop ${state.id} left uncommitted was undone since it stopped (${undone.slice(0, LISTED).join(', ')}${undone.length > LISTED ? ', …' : ''}): ` +
