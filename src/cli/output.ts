@@ -179,15 +179,19 @@ function headerOf(column: string, style: Style): string {
 /** Numbers line up on their last digit: a column whose values are all numbers (or missing) is right-aligned. */
 const isNumberColumn = (rows: Row[], column: string) => rows.some((r) => typeof r[column] === 'number') && rows.every((r) => r[column] === null || r[column] === undefined || typeof r[column] === 'number');
 
-/** A cell before the last, beyond this, is cut with … (--wide shows it whole): one long value (a loop's feature) made every row that wide. */
+/**
+ * A text cell before the last, beyond this, is cut with … (--wide shows it whole): one long value
+ * (a loop's feature) made every row that wide. Not a cell that sums up nested rows (a check's
+ * files with their reasons), whose end is what it says.
+ */
 const CELL_MAX = 80;
 
 /** An aligned table: upper-case headers, numbers right-aligned, the last column unpadded. */
 export function table(rows: Row[], columns: string[], style: Style, wide: boolean): string {
   const header = columns.map((c) => headerOf(c, style));
   const modes: Mode[] = wide ? columns.map(() => 'wide') : timeModes(rows, columns, style);
-  const fit = (text: string, i: number) => (wide || i === columns.length - 1 ? text : clipped(text, CELL_MAX));
-  const cells = rows.map((row) => columns.map((c, i) => fit(show(c, row[c], style, modes[i]!), i)));
+  const fit = (text: string, value: unknown, i: number) => (wide || i === columns.length - 1 || typeof value !== 'string' ? text : clipped(text, CELL_MAX));
+  const cells = rows.map((row) => columns.map((c, i) => fit(show(c, row[c], style, modes[i]!), row[c], i)));
   const widths = columns.map((_, i) => Math.max(header[i]!.length, ...cells.map((r) => r[i]!.length)));
   const right = columns.map((c) => isNumberColumn(rows, c));
   const line = (r: string[]) => r.map((cell, i) => (right[i] ? cell.padStart(widths[i]!) : i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();

@@ -27,6 +27,9 @@ test('a long cell before the last is cut at 80 characters with …, so one long 
   assert.equal(lines[1]!.split(/\s{2,}/)[1], `${feature.slice(0, 79)}…`);
   assert.ok(table(rows, ['id', 'feature', 'status'], style, true).includes(feature), '--wide shows it whole');
   assert.equal(table(rows, ['id', 'status', 'feature'], style, false).split('\n')[1]!.split(/\s{2,}/)[2], feature, 'last column whole');
+  // A cell summing up nested rows (a check's files and their reasons) keeps its end, which is what it says.
+  const files = [{ path: '/srv/projects/alpha/CLAUDE.md', state: 'stale', reason: `the layers changed since it was written (${'x'.repeat(80)})` }];
+  assert.ok(table([{ project: 'alpha', files, warnings: null }], ['project', 'files', 'warnings'], style, false).includes('x'.repeat(80)));
 });
 
 test('a list of objects in a cell shows each one\'s values once, leaving lists nested inside them to --json', () => {

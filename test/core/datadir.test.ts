@@ -80,10 +80,11 @@ describe('the data dir', () => {
       assert.equal(r.code, 0, describeResult(r));
       // The next daemon to start clears such files, and its own stays until it stops.
       await writeDaemonInfo(home, { pid: process.pid, url: 'http://127.0.0.1:10', token: 'live' });
-      assert.deepEqual(await readdir(dataDirFiles(home).daemons), [`${process.pid}.json`]);
+      // Beside it, where it listens, kept after it stops (daemons/last-address).
+      assert.deepEqual(await readdir(dataDirFiles(home).daemons), [`${process.pid}.json`, 'last-address']);
       assert.equal((await readDaemonInfo(home))?.url, 'http://127.0.0.1:10');
       await removeDaemonInfo(home);
-      assert.deepEqual(await readdir(dataDirFiles(home).daemons), []);
+      assert.deepEqual(await readdir(dataDirFiles(home).daemons), ['last-address']);
     } finally {
       other.kill();
     }

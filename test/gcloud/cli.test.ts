@@ -74,7 +74,7 @@ describe('supervisor gcloud / vm / autoscale', () => {
     fake.resetCalls();
     const r = await run(['vm', 'delete', 'host', ZONE, 'web']);
     assert.equal(r.code, 1, describeResult(r));
-    assert.match(r.stderr, /^supervisor: invalid_input: confirm: deleting VM web and its disk cannot be undone; call again with --confirm\n$/);
+    assert.match(r.stderr, /^supervisor: invalid_input: --confirm: deleting VM web and its disk cannot be undone; call again with --confirm\n$/);
     assert.deepEqual(fake.calls, []);
   });
 
