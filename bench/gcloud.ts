@@ -101,7 +101,7 @@ async function benchStart(): Promise<void> {
     imports.push(r.imported);
     if (i === 0) last = { ...last, atStart: r.atStart };
   }
-  console.log(`  daemon start (built, PGlite, fresh data dir): import of app + daemon median ${median(imports).toFixed(0)} ms, whole start median ${median(starts).toFixed(0)} ms (mostly initdb) of 3`);
+  console.log(`  daemon start (built, PGlite, fresh data dir): import of app + daemon median ${median(imports).toFixed(0)} ms, whole start median ${median(starts).toFixed(0)} ms (mostly creating the embedded database) of 3`);
   console.log(`  @googleapis/compute modules loaded by the start: ${last.atStart}`);
   console.log(`  first Compute client (what a VM call adds once): ${last.firstCall.toFixed(0)} ms, ${last.afterCall} modules of @googleapis/compute`);
 }
