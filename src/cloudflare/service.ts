@@ -123,8 +123,8 @@ export class CloudflareService {
     const token = needs.token || needs.zones ? await this.hasToken() : false;
     if (needs.token && !token) missing.push(TOKEN_MISSING);
     if (needs.tunnel) {
-      const problem = await this.tunnelProblem();
-      if (problem) missing.push(problem);
+      const known = await this.tunnelKnown();
+      if ('problem' in known) missing.push(known.problem);
     }
     if (needs.zones && token) {
       const problem = await this.zonesProblem();
@@ -145,12 +145,6 @@ export class CloudflareService {
     return listed
       ? undefined
       : { what: 'zones', fix: 'the API token sees no zone: give it Zone Read and DNS Edit on the zones to manage (Cloudflare dashboard → API Tokens), or list them: `supervisor config set cloudflareZones <a.com,b.com>`', restart: false };
-  }
-
-  /** Why the tunnel to manage is unknown, with the fix; undefined when it is known. */
-  private async tunnelProblem(): Promise<Missing | undefined> {
-    const known = await this.tunnelKnown();
-    return 'problem' in known ? known.problem : undefined;
   }
 
   /**

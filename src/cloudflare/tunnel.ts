@@ -307,7 +307,6 @@ export class TunnelService {
   }
 
   /** The hostnames no managed zone holds: their CNAMEs can be neither made nor deleted here. */
-  /** The hostnames no managed zone holds. */
   async unmanaged(hostnames: string[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (const hostname of new Set(hostnames)) if (!(await this.deps.findZone(hostname))) out.add(hostname);
