@@ -731,13 +731,18 @@ export class SecretsService {
       await this.deps.projects.hold(grant.project, tx);
       const owner = projectOfFolder(prefix);
       if (owner !== undefined && owner !== grant.project) await this.deps.projects.hold(owner, tx);
-      const { rows } = await tx.query<{ access: AccessMode }>('SELECT access FROM secret_grants WHERE project = $1 AND prefix = $2 FOR UPDATE', [grant.project, prefix]);
-      await tx.query(
-        `INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (project, prefix) DO UPDATE SET access = EXCLUDED.access`,
+      // Inserted, it is new; else the row there (a concurrent grant's waited for) is locked, read and replaced,
+      // so of two grants at once the second says what the first gave.
+      const inserted = await tx.query(
+        'INSERT INTO secret_grants (project, prefix, access, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (project, prefix) DO NOTHING',
         [grant.project, prefix, grant.access, this.deps.clock.now()],
       );
-      const was = rows[0]?.access ?? null;
+      let was: AccessMode | null = null;
+      if (inserted.rowCount === 0) {
+        const { rows } = await tx.query<{ access: AccessMode }>('SELECT access FROM secret_grants WHERE project = $1 AND prefix = $2 FOR UPDATE', [grant.project, prefix]);
+        was = rows[0]!.access;
+        await tx.query('UPDATE secret_grants SET access = $3 WHERE project = $1 AND prefix = $2', [grant.project, prefix, grant.access]);
+      }
       await this.deps.audit.record({ actor, action: 'secret.grant', target: prefix, outcome: 'ok', detail: { project: grant.project, access: grant.access, previous: was } }, tx);
       return was;
     });

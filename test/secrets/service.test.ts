@@ -361,6 +361,17 @@ for (const backend of testBackends()) {
       await assert.rejects(s.secrets.get(consilio, { path: 'service/penpot/admin_password' }), isError('forbidden'));
     });
 
+    test('two grants of one prefix at once: one is new, the other answers what the first gave', async () => {
+      await s.projects.add('test', { name: 'racer' });
+      for (let round = 0; round < 5; round++) {
+        const prefix = `service/race${round}/`;
+        const both = await Promise.all((['read', 'write'] as const).map((access) => s.secrets.grant('test-admin', { project: 'racer', prefix, access })));
+        const [fresh, second] = both[0].previous === null ? both : [both[1], both[0]];
+        assert.equal(fresh.previous, null, JSON.stringify(both));
+        assert.equal(second.previous, fresh.access, JSON.stringify(both));
+      }
+    });
+
     test("a grant into a project's folder needs that project: a typo or a project not yet made is refused, and nothing waits for it", async () => {
       await assert.rejects(s.secrets.grant('test-admin', { project: 'consilio', prefix: 'project/zeta/', access: 'read' }), isError('not_found', /^no project zeta; /));
       await assert.rejects(s.secrets.grant('test-admin', { project: 'consilio', prefix: 'project/zeta/db', access: 'write' }), isError('not_found', /^no project zeta; /));
