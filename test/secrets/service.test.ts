@@ -365,7 +365,7 @@ for (const backend of testBackends()) {
       await s.projects.add('test', { name: 'racer' });
       for (let round = 0; round < 5; round++) {
         const prefix = `service/race${round}/`;
-        const both = await Promise.all((['read', 'write'] as const).map((access) => s.secrets.grant('test-admin', { project: 'racer', prefix, access })));
+        const both = await Promise.all([s.secrets.grant('test-admin', { project: 'racer', prefix, access: 'read' }), s.secrets.grant('test-admin', { project: 'racer', prefix, access: 'write' })]);
         const [fresh, second] = both[0].previous === null ? both : [both[1], both[0]];
         assert.equal(fresh.previous, null, JSON.stringify(both));
         assert.equal(second.previous, fresh.access, JSON.stringify(both));
