@@ -74,7 +74,7 @@ export interface CliSpec {
   headers?: Record<string, string>;
   /** For a list inside the answer (not `items`): the columns of its table, `{ vms: ['name', 'monthlyUsd'] }` (`--wide` shows every field). */
   nestedColumns?: Record<string, string[]>;
-  /** In the answer to a dry run (its `applied` is false), these fields are printed under another label: `{ deleted: 'would delete' }`. */
+  /** In the answer to a dry run (its `applied` is false, or its `dryRun` true), these fields are printed under another label: `{ deleted: 'would delete' }`. */
   dryRunLabels?: Record<string, string>;
   /** Input fields of which the command line must give exactly one (`--project` or `--admin`): checked before calling. */
   exactlyOne?: string[];

@@ -279,7 +279,7 @@ export function render(cmd: CommandSpec, output: Row, format: Format): string {
   const { units = {}, formats, headers, nestedColumns } = cmd.cli;
   const style: Style = { now: format.now, units, formats, headers, nestedColumns, wide: format.wide };
   // A dry run's answer says what would happen, not what did (deleted: 1 when nothing was).
-  const labels = output.applied === false ? (cmd.cli.dryRunLabels ?? {}) : {};
+  const labels = output.applied === false || output.dryRun === true ? (cmd.cli.dryRunLabels ?? {}) : {};
   if (!isList) return `${keyValues(output, style, new Set(), '', labels).join('\n')}\n`;
   const rows = output.items as Row[];
   // Beside the table, only what says something: `folders` of a listing, not an empty prefix.

@@ -144,7 +144,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/tunnel/routes' },
-    cli: { command: ['tunnel', 'add'], args: ['hostname', 'service'], exactlyOne: ['service', 'port'], failWhen: { field: 'ok', values: [false] } },
+    cli: { command: ['tunnel', 'add'], args: ['hostname', 'service'], exactlyOne: ['service', 'port'], failWhen: { field: 'ok', values: [false] }, dryRunLabels: { created: 'would create' } },
     input: z.object({
       hostname: hostnameInput,
       service: tunnelService.optional(),
@@ -168,7 +168,7 @@ export const cloudflareOperations = [
     access: 'admin',
     annotations: open(DESTRUCTIVE),
     rest: { method: 'DELETE', path: '/tunnel/routes' },
-    cli: { command: ['tunnel', 'remove'], args: ['hostname'], failWhen: { field: 'ok', values: [false] } },
+    cli: { command: ['tunnel', 'remove'], args: ['hostname'], failWhen: { field: 'ok', values: [false] }, dryRunLabels: { removed: 'would remove' } },
     input: z.object({ hostname: hostnameInput, path: routePath.optional(), keepDns: z.boolean().default(false).describe('Leave the CNAME in place'), dryRun }),
     output: z.object({ removed: z.boolean(), ...syncOutcome.shape }),
     handler: ({ svc, principal }, input) => svc.removeRoute(principal.actor, input),

@@ -145,6 +145,12 @@ describe('answers that say what they are', () => {
     const cname = render(spec('create_cname'), { hostname: 'a.example.com', changed: true, record, ...outcome(false) }, format);
     assert.match(cname, /^would change: true$/m);
     assert.match(cname, /^would write:$/m);
+    const sync = (dryRun: boolean) => ({ ok: true, tunnelId: 't1', mode: 'remote', where: '/accounts/a/cfd_tunnel/t1/configurations', dryRun, routes: { add: [], remove: [], change: [], conflicts: [], kept: 0 }, changed: true, written: !dryRun, restarted: false, dns: outcome(!dryRun), warnings: [] });
+    const route = render(spec('add_tunnel_route'), { created: true, ...sync(true) }, format);
+    assert.match(route, /^would create: +true$/m);
+    assert.doesNotMatch(route, /^created:/m);
+    assert.match(render(spec('add_tunnel_route'), { created: true, ...sync(false) }, format), /^created: +true$/m);
+    assert.match(render(spec('remove_tunnel_route'), { removed: true, ...sync(true) }, format), /^would remove: +true$/m);
   });
 
   test('tasks stats: finished count, success rate as a percentage, durations in units a person reads', () => {
