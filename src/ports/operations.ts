@@ -149,7 +149,7 @@ export const portOperations = [
   operation({
     name: 'check_port',
     title: 'Check port',
-    description: 'Who owns a port: its project range, allocations, whether it is never handed out, whether it is the daemon\'s own, and what listens on it now (every pid, command).',
+    description: 'Who owns or uses a port: project range, allocations, exclusion, the daemon, tunnel routes, and what listens now (pid, command).',
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/ports/check' },
@@ -164,6 +164,7 @@ export const portOperations = [
       daemon: z.boolean().describe('True when this supervisor daemon serves on the port (reserved for it as <project>/supervisor, meta/supervisor in meta\'s range)'),
       listening: z.boolean().nullable().describe('null for another host: only this host can be probed'),
       sockets: z.array(socketOutput.extend({ protocol })),
+      routedBy: z.array(z.string()).describe('Tunnel routes sending traffic here: allocation skips the port'),
     }),
     handler: async ({ svc, principal }, input) => {
       const result = await svc.check(principal, input);

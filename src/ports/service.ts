@@ -63,6 +63,8 @@ export interface PortCheck {
   /** null when nobody can tell: the port is on another host. */
   listening: boolean | null;
   sockets: Array<Socket & { protocol: Protocol }>;
+  /** What sends traffic to the port besides its allocations (a tunnel route): allocation skips it. */
+  routedBy: string[];
 }
 
 export type AuditReport = AuditGroups & { project: string | null; counts: Record<keyof AuditGroups, number>; truncated: boolean };
@@ -269,12 +271,14 @@ export class PortService {
     const owners = await portOwners(this.deps.db, input.port, host);
     const allocations = owners.allocations.filter((a) => !input.protocol || a.protocol === input.protocol);
     const excluded = (await this.exclusions()).reason(input.port);
-    if (host !== LOCAL_HOST) return { port: input.port, host, project: owners.project, allocations, excluded, daemon: false, listening: null, sockets: [] };
-    const sockets = (await this.listeners())
+    if (host !== LOCAL_HOST) return { port: input.port, host, project: owners.project, allocations, excluded, daemon: false, listening: null, sockets: [], routedBy: [] };
+    const [listeners, claims] = await Promise.all([this.listeners(), input.protocol === 'udp' ? [] : (this.deps.claims?.() ?? [])]);
+    const sockets = listeners
       .filter((l) => l.port === input.port && (!input.protocol || l.protocol === input.protocol))
       .map((l) => viewSocket({ protocol: l.protocol, ...toSocket(l) }, commandViewFor(principal)));
     const daemon = this.daemonPort?.port === input.port && (!input.protocol || input.protocol === 'tcp');
-    return { port: input.port, host, project: owners.project, allocations, excluded, daemon, listening: sockets.length > 0, sockets };
+    const routedBy = claims.filter((c) => c.port === input.port).map((c) => c.by);
+    return { port: input.port, host, project: owners.project, allocations, excluded, daemon, listening: sockets.length > 0, sockets, routedBy };
   }
 
   /** The registry against this host's sockets: ok, down, conflict (someone else on a reserved port), unknown. */

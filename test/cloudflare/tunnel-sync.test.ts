@@ -444,6 +444,10 @@ test('a port a tunnel still routes to is not handed to another service: a route 
     const first = await f.services.ports.allocate(admin, { project: 'claim', service: 'internal' });
     assert.equal(first.port, 21401, 'the hand-made route keeps 21400 from a private service');
     assert.deepEqual(first.skipped.map((s) => [s.port, s.reason]), [[21400, 'traffic is routed to it: manual tunnel route docs.example.com → http://localhost:21400']]);
+    // check_port says why too: nothing listens and no allocation holds it, yet it is not free.
+    const checked = await f.invoke('check_port', { port: 21400 });
+    assert.deepEqual([checked.allocations, checked.listening, checked.routedBy], [[], false, ['manual tunnel route docs.example.com → http://localhost:21400']]);
+    assert.deepEqual((await f.invoke('check_port', { port: 21400, protocol: 'udp' })).routedBy, [], 'a tunnel carries tcp only');
     await assert.rejects(
       f.services.ports.allocate(admin, { project: 'claim', service: 'other', preferredPort: 21400 }),
       (err: Error) => /preferredPort 21400 is in use: traffic is routed to it: manual tunnel route docs\.example\.com .*; or free it: remove_tunnel_route a route added by hand/.test(err.message),
