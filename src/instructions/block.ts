@@ -129,6 +129,41 @@ export function placeBlock(text: string, found: FoundBlock & { kind: 'none' | 'b
 }
 
 /**
+ * Where a block's body stands whole in `text` without its markers (someone deleted the two
+ * marker lines and kept the text), as one of `bodies` the supervisor wrote there: on lines of
+ * its own, and found once. Regeneration puts the new block there instead of on top, where the
+ * old text would be left as the project's own, a second copy of every instruction.
+ */
+export function findUnmarkedBody(text: string, bodies: readonly string[]): UnmarkedBody | undefined {
+  for (const body of bodies) {
+    for (const eol of ['\n', '\r\n'] as const) {
+      const written = eol === '\n' ? body : body.replace(/\n/g, eol);
+      const start = text.indexOf(written);
+      if (start === -1 || text.indexOf(written, start + 1) !== -1) continue;
+      const atLineStart = start === 0 || text[start - 1] === '\n' || (start === 1 && text[0] === '\uFEFF');
+      if (!atLineStart || !written.endsWith('\n')) continue;
+      const end = start + written.length;
+      const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+      return { start, end, eol, lines: [lineOf(start), lineOf(end) - 1] };
+    }
+  }
+  return undefined;
+}
+
+export interface UnmarkedBody {
+  start: number;
+  end: number;
+  eol: '\n' | '\r\n';
+  /** Its first and last lines (from 1). */
+  lines: [number, number];
+}
+
+/** `text` with the block in place of an unmarked body: the end marker gets back the line end deleted with it. */
+export function placeOverUnmarked(text: string, found: UnmarkedBody, sources: string[], body: string): string {
+  return text.slice(0, found.start) + renderBlock(sources, body, found.eol) + found.eol + text.slice(found.end);
+}
+
+/**
  * `text` without `found`, the way placeBlock put it there: the block's line end goes with it,
  * and so does the blank line after a block at the top of the file. The rest is kept byte for byte.
  */

@@ -8,7 +8,7 @@ import { unifiedDiff } from './line-diff.js';
 import { handEditReason, planProject, type FileState, type ProjectPlan } from './plan.js';
 import type { InstructionsContext } from './regenerate.js';
 
-type ReadContext = Pick<InstructionsContext, 'root' | 'facts'>;
+type ReadContext = Pick<InstructionsContext, 'root' | 'facts' | 'blocks'>;
 
 export type CheckState = FileState | 'failed';
 
@@ -65,5 +65,5 @@ async function eachPlan<T>(
   failed: (project: InstructionProject, reason: string) => T,
 ): Promise<T[]> {
   const shared = await readSharedLayers(ctx.root);
-  return forEachProject(targets.projects, async (project) => view(await planProject({ shared, facts: ctx.facts }, project)), failed, { among: targets.among });
+  return forEachProject(targets.projects, async (project) => view(await planProject({ shared, facts: ctx.facts, blocks: ctx.blocks }, project)), failed, { among: targets.among });
 }

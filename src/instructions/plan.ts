@@ -3,7 +3,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { invalidInput } from '../core/errors.js';
 import { assemble, type InstructionProject, type ManagedFileName, type ManagedOutput } from './assemble.js';
-import { findBlock, isHandEdited, placeBlock, removeBlock, renderBlock, type FoundBlock } from './block.js';
+import { findBlock, findUnmarkedBody, isHandEdited, placeBlock, placeOverUnmarked, removeBlock, renderBlock, type FoundBlock } from './block.js';
 import { addedRuns } from './line-diff.js';
 import { describingFsErrors } from '../core/fs-errors.js';
 import { realDirectory, resolveInside, type ResolvedFile } from '../core/inside.js';
@@ -12,6 +12,7 @@ import { lintEmpty, lintLength, lintRepeats } from './lint.js';
 import type { Facts } from './placeholders.js';
 import { utf8Text } from '../core/utf8.js';
 import { clipped } from '../core/clip.js';
+import type { WrittenBlocks } from './written-blocks.js';
 
 /**
  * current: the block is what would be generated now; stale: generated earlier, layers or facts
@@ -67,6 +68,8 @@ export interface ProjectPlan {
 export interface PlanInputs {
   shared: SharedLayers;
   facts: (project: InstructionProject) => Promise<Facts>;
+  /** The bodies written before, to find one whose markers were deleted. */
+  blocks: Pick<WrittenBlocks, 'bodies'>;
 }
 
 export async function planProject(inputs: PlanInputs, project: InstructionProject): Promise<ProjectPlan> {
@@ -77,7 +80,7 @@ export async function planProject(inputs: PlanInputs, project: InstructionProjec
   const agentsMd = project.agentsMd ?? agents !== undefined;
   const assembly = await assemble(inputs.shared, { ...project, agentsMd }, await inputs.facts(project));
   const files = await Promise.all(
-    assembly.outputs.map(async (output) => planFile(await resolveInside(project.directory, output.file, 'project directory'), output)),
+    assembly.outputs.map(async (output) => planFile(await resolveInside(project.directory, output.file, 'project directory'), output, () => inputs.blocks.bodies(project.name, output.file))),
   );
   // Turned off: the block goes after CLAUDE.md has the text again, so nothing imports a file without it.
   if (!agentsMd && agents) files.push(await planRemoval(agents, { ...assembly.outputs[0]!, file: 'AGENTS.md' }));
@@ -126,11 +129,18 @@ async function agentsBlock(directory: string): Promise<AgentsBlock | undefined> 
   }
 }
 
-async function planFile(target: ResolvedFile, output: ManagedOutput): Promise<FilePlan> {
+async function planFile(target: ResolvedFile, output: ManagedOutput, written: () => Promise<string[]>): Promise<FilePlan> {
   const before = target.stats ? await readText(target) : '';
   const base = { file: output.file, target, before, output };
   const found = findBlock(before);
   if (found.kind === 'malformed') return { ...base, state: 'malformed', reason: `${target.shown}: ${found.reason}` };
+  if (found.kind === 'none' && target.stats) {
+    const unmarked = findUnmarkedBody(before, await written());
+    if (unmarked) {
+      const reason = `the block's markers were deleted, and its text is still there as written (lines ${unmarked.lines[0]}–${unmarked.lines[1]}): regenerating puts the block back in its place, not a second copy on top`;
+      return { ...base, state: 'missing', reason, after: placeOverUnmarked(before, unmarked, output.sources, output.body) };
+    }
+  }
   const after = placeBlock(before, found, output.sources, output.body);
   if (found.kind === 'none') {
     // "missing" is the block: a file of the project's own without one is not a file missing.

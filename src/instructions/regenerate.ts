@@ -64,7 +64,7 @@ export async function regenerateInstructions(
 }
 
 async function regenerateProject(ctx: InstructionsContext, shared: SharedLayers, project: InstructionProject, onHandEdit: OnHandEdit): Promise<RegenerateResult> {
-  const inputs = { shared, facts: ctx.facts };
+  const inputs = { shared, facts: ctx.facts, blocks: ctx.blocks };
   let plan = await planProject(inputs, project);
   // A write killed midway (kill -9) left its temp file in the checkout, where git shows it: of a
   // managed file, of its backup, or of an adopted edit.

@@ -10,6 +10,8 @@ export interface WrittenBlocks {
   body(project: string, file: ManagedFileName, hash: string): Promise<string | undefined>;
   /** Records a body about to be written into `file` (or found there, current). */
   record(project: string, file: ManagedFileName, body: string): Promise<void>;
+  /** The bodies on record for `file`, the last written first. */
+  bodies(project: string, file: ManagedFileName): Promise<string[]>;
 }
 
 /** Bodies kept per file: enough for the branches a checkout is switched between. */
@@ -24,6 +26,11 @@ export class DbWrittenBlocks implements WrittenBlocks {
   async body(project: string, file: ManagedFileName, hash: string): Promise<string | undefined> {
     const { rows } = await this.db.query<{ body: string }>('SELECT body FROM instruction_blocks WHERE project = $1 AND file = $2 AND hash = $3', [project, file, hash]);
     return rows[0]?.body;
+  }
+
+  async bodies(project: string, file: ManagedFileName): Promise<string[]> {
+    const { rows } = await this.db.query<{ body: string }>('SELECT body FROM instruction_blocks WHERE project = $1 AND file = $2 ORDER BY written_at DESC, hash', [project, file]);
+    return rows.map((r) => r.body);
   }
 
   async record(project: string, file: ManagedFileName, body: string): Promise<void> {

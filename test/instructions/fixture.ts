@@ -20,14 +20,21 @@ export const META = { '00-meta.md': '## Meta only\n\nYou run sync_tunnel for eve
 
 /** The bodies a database would keep (DbWrittenBlocks, by project, file and hash), in memory: the tree has no database. */
 export class MemoryWrittenBlocks implements WrittenBlocks {
-  readonly bodies = new Map<string, string>();
+  readonly stored = new Map<string, string>();
 
   async body(project: string, file: string, hash: string): Promise<string | undefined> {
-    return this.bodies.get(`${project}/${file}/${hash}`);
+    return this.stored.get(`${project}/${file}/${hash}`);
   }
 
   async record(project: string, file: string, body: string): Promise<void> {
-    this.bodies.set(`${project}/${file}/${contentHash(body)}`, body);
+    // Map order is insertion order: a body written again goes last, as the latest.
+    const key = `${project}/${file}/${contentHash(body)}`;
+    this.stored.delete(key);
+    this.stored.set(key, body);
+  }
+
+  async bodies(project: string, file: string): Promise<string[]> {
+    return [...this.stored].filter(([key]) => key.startsWith(`${project}/${file}/`)).map(([, body]) => body).reverse();
   }
 }
 
