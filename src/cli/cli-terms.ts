@@ -51,14 +51,20 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
 /** Answer fields that advise a person, whose operation and field names become commands and flags at the command line. */
 const ADVICE_FIELDS = new Set(['reason', 'reasons', 'warnings', 'notes', 'message', 'problems']);
 
+/** A patch's `# ` lines are notes to a person (why a project has no diff); a line of a diff never starts so. */
+const PATCH_NOTE = /^# .*$/gm;
+
+type TextKind = 'plain' | 'advice' | 'patch';
+const kindOf = (field: string): TextKind => (field === 'patch' ? 'patch' : ADVICE_FIELDS.has(field) ? 'advice' : 'plain');
+
 /** The answer with inCliTerms applied to the text of its advice fields, at any depth; --json keeps the answer as it is. */
 export function adviceInCliTerms(value: Record<string, unknown>, commands: readonly CommandSpec[]): Record<string, unknown> {
   const translate = cliTerms(commands);
-  const walk = (v: unknown, advice: boolean): unknown => {
-    if (typeof v === 'string') return advice ? translate(v) : v;
-    if (Array.isArray(v)) return v.map((item) => walk(item, advice));
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, walk(inner, ADVICE_FIELDS.has(k))]));
+  const walk = (v: unknown, kind: TextKind): unknown => {
+    if (typeof v === 'string') return kind === 'patch' ? v.replace(PATCH_NOTE, translate) : kind === 'advice' ? translate(v) : v;
+    if (Array.isArray(v)) return v.map((item) => walk(item, kind));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, walk(inner, kindOf(k))]));
     return v;
   };
-  return walk(value, false) as Record<string, unknown>;
+  return walk(value, 'plain') as Record<string, unknown>;
 }

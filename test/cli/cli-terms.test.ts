@@ -96,6 +96,22 @@ test("an answer's advice (a refused project's reason, a check's reasons) names f
   });
 });
 
+test("a patch's notes name commands; its diff lines, the file's own text, stay as they are", () => {
+  const patch = [
+    '# shop (no directory)',
+    '# project shop has no directory on this host; give it one with `supervisor project update shop --directory /path/to/checkout` (update_project over MCP)',
+    '--- a/CLAUDE.md',
+    '+++ b/CLAUDE.md',
+    '@@ -1 +1 @@',
+    '-call list_secrets (list_secrets over MCP)',
+    '+# call list_secrets',
+    '',
+  ].join('\n');
+  const shown = adviceInCliTerms({ patch, results: [] }, commands).patch as string;
+  assert.equal(shown.split('\n')[1], '# project shop has no directory on this host; give it one with `supervisor project update shop --directory /path/to/checkout`');
+  assert.deepEqual(shown.split('\n').slice(2), patch.split('\n').slice(2));
+});
+
 test('help names commands where the descriptions, written for MCP clients, name operations', async () => {
   const { groupHelp, operationHelp } = await import('../../src/cli/help.js');
   const manifest = describeCommands(catalog);
