@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { fsReason } from '../core/fs-errors.js';
 import { resolve } from 'node:path';
 import type { CommandSpec, FieldSpec } from './commands.js';
 import { kebab } from './cli-terms.js';
@@ -228,7 +229,7 @@ export function oneLineWithoutNewline(text: string): string {
 async function readTextFile(cmd: CommandSpec, path: string, stdin: Stdin): Promise<string> {
   if (path === '-') return stdin.read();
   const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    throw usageError(cmd, `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)}`);
+    throw usageError(cmd, `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : fsReason(err)}`);
   });
   return utf8(bytes, path);
 }

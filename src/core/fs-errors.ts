@@ -14,6 +14,12 @@ const REASONS: Record<string, { reason: string; code: ErrorCode }> = {
 
 export const errnoCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
+/** Why a file-system call failed, in words ("it is a directory"), else its code or message. */
+export function fsReason(err: unknown): string {
+  const code = errnoCode(err);
+  return (code && REASONS[code]?.reason) ?? code ?? (err as Error).message;
+}
+
 /**
  * A file-system error as a person reads it in a per-project report: what we tried, on which
  * path, and why, instead of Node's "EACCES: permission denied, open '/x/.CLAUDE.md.3f2a.tmp'".

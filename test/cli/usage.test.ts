@@ -158,6 +158,12 @@ describe('usage errors', () => {
     assert.match(r.stderr, /secrets set: <path> and --input give path two different values; give it once/);
   });
 
+  test('a folder given as a file is named as one, not by its errno code', async () => {
+    const r = await parsed(['secrets', 'import', home, '--prefix', 'project/x/']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`^supervisor: secrets import: cannot read ${home}: it is a directory$`, 'm'));
+  });
+
   test('--json: a usage error is one JSON document on stderr, still exit 2', async () => {
     const r = await runCli(['secrets', 'get', '--json'], { env });
     assert.equal(r.code, 2, describeResult(r));
