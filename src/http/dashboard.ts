@@ -19,6 +19,8 @@ const STYLE = `
 
 /** Shown as secrets in one page at most; the CLI and the API page through the rest. */
 const SECRETS_SHOWN = 200;
+/** The latest audit entries shown; the CLI pages through the rest. */
+const AUDIT_SHOWN = 50;
 
 const SCRIPT = `
 const KEY = 'supervisor-token';
@@ -32,6 +34,8 @@ const api = async (path, token) => {
   if (!res.ok) throw new Error(body.error ? body.error.code + ': ' + body.error.message : res.statusText);
   return body;
 };
+// Times in the reader's own zone and locale (the API's are UTC, ISO 8601).
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 const fill = (id, rows) => {
   $(id).querySelector('tbody').replaceChildren(...rows.map((cells) => {
     const tr = document.createElement('tr');
@@ -65,12 +69,13 @@ async function load(token, typed) {
     $('signout').hidden = false;
     const secrets = await api('/secrets?limit=${SECRETS_SHOWN}', token);
     if (!current()) return;
-    fill('secrets', secrets.items.map((s) => [s.path, String(s.version), s.description, s.expiresAt, String(s.readCount), s.lastReadAt]));
+    fill('secrets', secrets.items.map((s) => [s.path, String(s.version), s.description, when(s.expiresAt), String(s.readCount), when(s.lastReadAt)]));
     if (secrets.nextCursor) $('secrets-note').textContent = 'The first ${SECRETS_SHOWN} secrets; supervisor secrets list --all shows every one.';
     if (me.role === 'admin') {
-      const audit = await api('/audit?limit=50', token);
+      const audit = await api('/audit?limit=${AUDIT_SHOWN}', token);
       if (!current()) return;
-      fill('audit', audit.items.map((a) => [a.at, a.actor, a.action, a.target, a.outcome]));
+      fill('audit', audit.items.map((a) => [when(a.at), a.actor, a.action, a.target, a.outcome]));
+      if (audit.nextCursor) $('audit-note').textContent = 'The latest ${AUDIT_SHOWN} entries; supervisor audit list --all shows every one.';
     } else {
       $('audit-note').textContent = 'The audit log is shown to admin tokens only.';
     }

@@ -114,6 +114,25 @@ describe('the dashboard in a browser', { skip }, () => {
     assert.deepEqual([await page.textContent('#who'), await rows('secrets'), await page.isVisible('#signout')], ['', [], false]);
   });
 
+  test("times are in the reader's zone and locale, and a long audit log says it shows the latest entries only", async () => {
+    const admin = adminPrincipal('t');
+    for (let i = 0; i < 60; i++) await daemon.services.secrets.set(admin, { path: `project/alpha/many_${i}`, value: CANARY });
+    const context = await browser.newContext({ timezoneId: 'Asia/Tokyo', locale: 'en-GB' });
+    try {
+      const tokyo = await context.newPage();
+      await tokyo.goto(daemon.url);
+      await tokyo.fill('#token', daemon.adminToken);
+      await tokyo.click('#login button');
+      await tokyo.locator('#audit-note', { hasText: 'The latest' }).waitFor();
+      assert.equal(await tokyo.textContent('#audit-note'), 'The latest 50 entries; supervisor audit list --all shows every one.');
+      const latest = (await daemon.services.audit.list({ limit: 1 }))[0]!;
+      const shown = await tokyo.locator('#audit tbody tr:first-child td:first-child').textContent();
+      assert.equal(shown, latest.at.toLocaleString('en-GB', { timeZone: 'Asia/Tokyo' }), 'the newest entry, at Tokyo time');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the page runs under its Content-Security-Policy with no violation, and may not be framed', async () => {
     const res = await fetch(`${daemon.url}/`);
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'sha256-[^']+'; .*frame-ancestors 'none'/);
