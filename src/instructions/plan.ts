@@ -160,10 +160,10 @@ function staleReason(shown: string, was: string, now: string): string {
   if (was === now) return `${shown}: its marker lists other layer files than there are now (the text is the same); ${next}`;
   const { added, removed } = addedRuns(was, now);
   const gained = added.flatMap((run) => run.split('\n'));
-  const clip = (line: string | undefined) => (line === undefined ? '(nothing)' : `'${clipped(line, 80)}'`);
+  const first = (what: 'lost' | 'gained', line: string | undefined) => (line === undefined ? `no line ${what}` : `first line ${what} '${clipped(line, 80)}'`);
   const count = removed.length + gained.length;
   // Two separate firsts, not a replacement: they may come from different places in the block.
-  return `${shown}: the layers or facts changed since it was written (${count} line${count === 1 ? '' : 's'}; first line lost ${clip(removed[0])}, first line gained ${clip(gained[0])}); ${next}`;
+  return `${shown}: the layers or facts changed since it was written (${count} line${count === 1 ? '' : 's'}; ${first('lost', removed[0])}, ${first('gained', gained[0])}); ${next}`;
 }
 
 /**

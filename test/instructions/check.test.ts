@@ -47,6 +47,14 @@ test('a port or secret change makes only the affected project stale; a hand edit
   assert.match(await readFile(join(tree.dir('alpha'), 'CLAUDE.md'), 'utf8'), /Range: 5000-5099/);
 });
 
+test('a stale block says the first line it would lose and gain, or that it loses none', async (t) => {
+  const tree = await makeTree(t, { projects: ['alpha'] });
+  await regenerateInstructions(tree.ctx, tree.projects);
+  await writeFile(tree.corePath('30-new.md'), 'A new core rule.\n');
+  const reason = (await checkInstructions(tree.ctx, tree.projects)).results[0]!.files[0]!.reason!;
+  assert.match(reason, /: the layers or facts changed since it was written \(2 lines; no line lost, first line gained 'A new core rule\.'\); /);
+});
+
 test('a project that cannot be checked is failed, with the reason, and the others are checked', async (t) => {
   const tree = await makeTree(t);
   const report = await checkInstructions(tree.ctx, [...tree.projects, { name: 'ghost', directory: join(tree.base, 'ghost'), isMeta: false }]);
