@@ -78,9 +78,9 @@ const HEADLINE = `'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragmen
  *
  * The snippet is cut from the text as written, so ts_headline, which knows nothing of folding,
  * is also given the chunk's accented words that fold to a query word ("café" for a search of
- * "cafe"): those are highlighted too. So are the written names that hold a name of the query
- * (req.body.amount for req.body, src/routes/checkout.ts for checkout.ts): the parser reads
- * each as one word, which the query's name alone would not match.
+ * "cafe"): those are highlighted too. So are the written names that hold a name or a word of
+ * the query (req.body.amount for req.body or amount, src/routes/checkout.ts for checkout.ts):
+ * the parser reads each as one word, which the query's name or word alone would not match.
  */
 const SEARCH_SQL = `
   WITH q AS (SELECT ${anyOf('knowledge_fold($1)')} AS query),
@@ -92,7 +92,8 @@ const SEARCH_SQL = `
          ts_headline('english', h.text, q.query || ${anyOf(`COALESCE((
            SELECT string_agg(w.lexeme, ' ') FROM unnest(to_tsvector('simple', h.text)) AS w
            WHERE (w.lexeme <> knowledge_fold(w.lexeme) AND to_tsvector('english', knowledge_fold(w.lexeme)) @@ q.query)
-              OR EXISTS (SELECT 1 FROM unnest($5::text[]) AS name WHERE strpos(knowledge_fold(w.lexeme), knowledge_fold(name)) > 0)), '')`)}, ${HEADLINE}) AS snippet,
+              OR EXISTS (SELECT 1 FROM unnest($5::text[]) AS name WHERE strpos(knowledge_fold(w.lexeme), knowledge_fold(name)) > 0)
+              OR (w.lexeme ~ '[./]' AND to_tsvector('english', translate(knowledge_fold(w.lexeme), './', '  ')) @@ q.query)), '')`)}, ${HEADLINE}) AS snippet,
          h.text
   FROM q, (
     SELECT c.doc_id, c.id AS chunk_id, c.project, c.title, c.chunk_index, c.tags, c.text,

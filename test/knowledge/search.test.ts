@@ -91,6 +91,9 @@ for (const backend of testBackends()) {
       assert.match(await snippet('req.body'), /\*\*req\.body\.amount\*\*/);
       assert.match(await snippet('checkout.ts'), /\*\*src\/routes\/checkout\.ts\*\*/);
       assert.match(await snippet('express.raw'), /\*\*express\.raw\*\*/);
+      // A plain word found as a part of a name marks the name too: the snippet shows why it matched.
+      assert.match(await snippet('amount'), /\*\*req\.body\.amount\*\*/);
+      assert.match(await snippet('routes'), /\*\*src\/routes\/checkout\.ts\*\*/);
     });
 
     test('without a project filter an admin searches every project; with one, never another project\'s chunks', async () => {
