@@ -121,6 +121,8 @@ export class InstructionsService {
       if (row.state === 'current' || row.state === 'missing') row.state = 'stale';
       ok = false;
     }
+    // The reasons' fix (regenerate_instructions, write_mcp_config) is an admin's to run.
+    if (principal.role !== 'admin') for (const row of checked.results) if (row.state !== 'current' && row.state !== 'failed') row.warnings.push(ADMIN_FIXES);
     const skipped = targets.skipped.map((s): CheckRow => ({ ...s, state: 'skipped', files: [], warnings: [] }));
     const shown = rootShownTo(principal, this.deps.root);
     return { ok, results: byProject([...checked.results.map((row) => checkRowShown(row, shown)), ...skipped]) };
@@ -196,6 +198,8 @@ export class InstructionsService {
 }
 
 /** A checked or diffed project's reasons and warnings, the root's path in them as `shown` has it. */
+const ADMIN_FIXES = 'regenerate_instructions and write_mcp_config need an admin token: ask an admin to run them for this project';
+
 function checkRowShown(row: CheckResult, shown: (text: string) => string): CheckResult {
   return {
     ...row,

@@ -339,6 +339,9 @@ for (const backend of testBackends()) {
       const checked = await own.invoke('check_instructions', {});
       assert.deepEqual(rows(checked).map((r) => r.project), ['tok-own']);
       assert.equal(rowOf(checked, 'tok-own').state, 'missing');
+      // The fix the reasons name is an admin's: said, since this token is refused it.
+      assert.deepEqual(rowOf(checked, 'tok-own').warnings, ['regenerate_instructions and write_mcp_config need an admin token: ask an admin to run them for this project']);
+      assert.deepEqual(rowOf(await admin.invoke('check_instructions', { project: 'tok-own' }), 'tok-own').warnings, []);
       assert.deepEqual(rows(await own.invoke('diff_instructions', { project: 'tok-own' })).map((r) => r.project), ['tok-own']);
       assert.ok(await own.invoke('list_instruction_layers', {}));
 
