@@ -27,7 +27,8 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
   for (const f of commands.flatMap((c) => c.input)) if (f.enum) choices.set(f.name, new Set([...(choices.get(f.name) ?? []), ...f.enum]));
   return (message) => message
     // "rotationIntervalDays: must be at least 1" (a value refused, named by its field): "--rotation-interval-days: …"; an item of a list by its place.
-    .replace(/(^|: |; )([a-z][a-zA-Z0-9]*)(?:\.(\d+))?: /g, (whole, before: string, name: string, index?: string) => (flagsOnly.has(name) ? `${before}--${kebab(name)}${index === undefined ? '' : ` (item ${Number(index) + 1})`}: ` : whole))
+    // ("agentsMd: false" is a switch given a value, below.)
+    .replace(/(^|: |; )([a-z][a-zA-Z0-9]*)(?:\.(\d+))?: (?!(?:true|false)\b)/g, (whole, before: string, name: string, index?: string) => (flagsOnly.has(name) ? `${before}--${kebab(name)}${index === undefined ? '' : ` (item ${Number(index) + 1})`}: ` : whole))
     // "pass force to replace it": the switch given on its own.
     .replace(/\bpass ([a-z][a-zA-Z0-9]*)\b(?!:)/g, (whole, name: string) => (switches.has(name) ? `pass --${kebab(name)}` : whole))
     // "then regenerate_instructions with all.": a switch ending the sentence is its flag.

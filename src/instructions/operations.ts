@@ -28,7 +28,7 @@ export const instructionOperations = [
       all: z.boolean().default(false).describe('Every project'),
       adopt: z.boolean().default(false).describe('Move hand edits to the project layer'),
       overwrite: z.boolean().default(false).describe('Replace hand edits (backup kept)'),
-      agentsMd: z.boolean().optional().describe('Also write AGENTS.md (remembered)'),
+      agentsMd: z.boolean().optional().describe('Also write AGENTS.md (remembered; agentsMd: false ends it)'),
     }),
     output: regenerateOutput,
     handler: ({ svc, principal, progress }, input) =>

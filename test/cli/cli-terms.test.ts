@@ -31,6 +31,8 @@ test('a switch as an operation spells it is the flag that sets it; other "name: 
   assert.equal(inCliTerms('its CNAME cannot be made; pass dns: false to route it', commands), 'its CNAME cannot be made; pass --no-dns to route it');
   assert.equal(inCliTerms('give a value, or unset: true, not both', commands), 'give a value, or --unset, not both');
   assert.equal(inCliTerms('expected sha: true somewhere', commands), 'expected sha: true somewhere');
+  // After "; ", as after any other word: the switch, not a field named before a refusal.
+  assert.equal(inCliTerms('Also write AGENTS.md (remembered; agentsMd: false ends it)', commands), 'Also write AGENTS.md (remembered; --no-agents-md ends it)');
 });
 
 test('a choice as an operation spells it is the flag with that value; a value the field does not take, or a validation message, stays', () => {
