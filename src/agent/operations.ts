@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DESTRUCTIVE, IDEMPOTENT_WRITE, operationsOf, READ, WRITE } from '../catalog/operation.js';
 import { pageInput, pageOutput } from '../core/page.js';
-import { project, runId, runOutput, runStatus, startInput, validationCommands, waitSeconds } from './schemas.js';
+import { MAX_WAIT_SECONDS, project, runId, runOutput, runStatus, startInput, validationCommands, waitSeconds } from './schemas.js';
 import type { AgentService } from './service.js';
 
 const operation = operationsOf<AgentService>('agent');
@@ -39,14 +39,19 @@ export const agentOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/piv' },
-    cli: { command: ['piv', 'status'], args: ['id'] },
+    cli: {
+      command: ['piv', 'status'],
+      args: ['id'],
+      wait: { seconds: 'waitSeconds', max: MAX_WAIT_SECONDS, field: 'status', pending: ['queued', 'running'], failed: ['failed', 'cancelled', 'interrupted'] },
+    },
     input: z.object({
       id: runId,
       artifact: z.string().max(100).optional().describe('Also answer this artifact whole (see artifacts)'),
       progressEntries: z.number().int().min(1).max(1000).default(10).describe('How many of the last progress log entries to answer'),
+      waitSeconds,
     }),
     output: runOutput,
-    handler: ({ svc, principal }, input) => svc.status(principal, input.id, input.artifact, input.progressEntries),
+    handler: ({ svc, principal }, input) => svc.status(principal, input.id, input),
   }),
   operation({
     name: 'list_piv_runs',

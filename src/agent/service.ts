@@ -65,6 +65,14 @@ export interface StartPivRequest {
   waitSeconds?: number;
 }
 
+export interface StatusOptions {
+  artifact?: string;
+  /** How many of the last progress log entries to answer (default 10). */
+  progressEntries?: number;
+  /** Wait up to this long for the loop to end before answering (0: answer at once). */
+  waitSeconds?: number;
+}
+
 interface ActiveRun {
   controller: AbortController;
   /** Why it was stopped: a person's cancel, or the daemon shutting down (the loop resumes later). */
@@ -81,6 +89,8 @@ const KNOWLEDGE_PRIMED = 5;
 /** The principal the loop records tasks and knowledge as. */
 const SYSTEM = adminPrincipal('system:piv');
 const FINISHED: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+/** A loop that goes on by itself: queued, or running. */
+const PENDING: readonly RunStatus[] = ['queued', 'running'];
 
 /**
  * A task's end recorded again is no failure: a loop resumed after its daemon died between
@@ -175,8 +185,15 @@ export class AgentService {
     return next;
   }
 
-  /** Where a loop is, or its result; with `artifact`, that kept text whole. */
-  async status(principal: Principal, id: string, artifact?: string, progressEntries = 10): Promise<RunView> {
+  /** Where a loop is, or its result; with `artifact`, that kept text whole; with `waitSeconds`, once it ended or the time ran out. */
+  async status(principal: Principal, id: string, options: StatusOptions = {}): Promise<RunView> {
+    const { artifact, progressEntries = 10, waitSeconds = 0 } = options;
+    if (waitSeconds > 0) {
+      await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
+      // Only a daemon runs loops: a CLI process without one would wait for nothing to change.
+      this.assertDaemon();
+      await this.waitFor(id, waitSeconds * 1000);
+    }
     const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     const plan = await this.store.getArtifact(id, 'plan');
     const lines = this.active.get(id)?.lines ?? (await this.lastAgentLines(id, row.state));
@@ -513,9 +530,10 @@ export class AgentService {
     return status === 'cancelled' ? this.deps.tasks.cancel(SYSTEM, id, message) : this.deps.tasks.fail(SYSTEM, id, message);
   }
 
-  /** Resolves when the loop finishes here, or after `ms`. */
+  /** Resolves when the loop stops running here (finished, interrupted or requeued), or after `ms`; at once when it is neither queued nor running. */
   private async waitFor(id: string, ms: number): Promise<void> {
-    if (!this.active.has(id) && FINISHED.includes((await this.runs.get(id)).status)) return;
+    // An interrupted loop waits for a person's resume_piv: waiting here would only hold the caller.
+    if (!this.active.has(id) && !PENDING.includes((await this.runs.get(id)).status)) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       timer.unref();

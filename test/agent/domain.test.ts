@@ -174,6 +174,15 @@ for (const backend of testBackends()) {
       assert.doesNotMatch(plans[0]!.prompt, /Related knowledge/);
     });
 
+    test('get_piv_status with waitSeconds answers once the loop has ended (what `piv status --wait` repeats)', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      const p = await project(t);
+      const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      const done = await admin.invoke('get_piv_status', { id: started.id, waitSeconds: 50 });
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+      await assertRejects(admin.invoke('get_piv_status', { id: started.id, waitSeconds: 51 }), 'invalid_input', /at most 50: MCP clients give up on a call after 60 s/);
+    });
+
     test('refusals come back from start_piv itself: a dirty tree, a project without a directory, a second loop in the project', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
       const p = await project(t);
