@@ -53,6 +53,15 @@ export interface CliSpec {
    * field that is not empty (`{ field: 'failed', nonEmpty: true }`: some accounts could not be read).
    */
   failWhen?: { field: string; values: Array<string | boolean> } | { field: string; nonEmpty: true };
+  /**
+   * Work that outlasts one call: the operation waits at most `max` seconds (its input field
+   * `seconds`), since MCP clients give up on a call after 60 s, but a person or script at the
+   * command line may wait for the end. `--wait` repeats the call while the answer's `field` is one
+   * of `pending`, however long; `--<seconds> n` takes any n there, repeating the call until n
+   * seconds have passed. The waiting form exits 1 when `field` ended as one of `failed`, and
+   * WAIT_TIMED_OUT when the time ran out first.
+   */
+  wait?: { seconds: string; max: number; field: string; pending: string[]; failed: string[] };
   /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
   columns?: string[];
   /**

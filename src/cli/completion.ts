@@ -19,7 +19,7 @@ function tree(manifest: CommandManifest): Tree {
     const [group, verb] = cmd.cli.command;
     verbs.set(group, [...(verbs.get(group) ?? []), verb]);
     const own = cmd.input.flatMap((f) => (f.type === 'boolean' ? [`--${kebab(f.name)}`, `--no-${kebab(f.name)}`] : [`--${kebab(f.name)}`]));
-    flags.set(`${group} ${verb}`, [...new Set([...own, ...Object.keys(cmd.cli.flags ?? {}).map((f) => `--${f}`), '--input', ...GLOBAL])]);
+    flags.set(`${group} ${verb}`, [...new Set([...own, ...Object.keys(cmd.cli.flags ?? {}).map((f) => `--${f}`), ...(cmd.cli.wait ? ['--wait'] : []), '--input', ...GLOBAL])]);
   }
   for (const b of BUILTINS) {
     if (!verbs.has(b.group)) verbs.set(b.group, []);

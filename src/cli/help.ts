@@ -1,5 +1,6 @@
 import { inCliTerms, kebab } from './cli-terms.js';
 import type { CommandManifest, CommandSpec, FieldSpec } from './commands.js';
+import { WAIT_TIMED_OUT } from './wait.js';
 
 /** How a positional field is named on the command line: `<file>` for fields read from a file, else the field in kebab case. */
 export const argName = (cmd: CommandSpec, field: string) => ((cmd.cli.files ?? []).includes(field) ? 'file' : kebab(field));
@@ -59,6 +60,7 @@ export function usageLine(cmd: CommandSpec): string {
   for (const f of flags.filter((f) => !f.required)) words.push(`[${placeholder(cmd, f)}]`);
   for (const flag of Object.keys(cmd.cli.flags ?? {})) words.push(`[--${flag}]`);
   if (cmd.cli.everyWithout) words.push('[--all]');
+  if (cmd.cli.wait) words.push('[--wait]');
   return words.join(' ');
 }
 
@@ -130,6 +132,8 @@ export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
   if (cmd.cli.everyWithout) rows.push(['--all', `every ${cmd.cli.everyWithout}, as when none is given`]);
+  const wait = cmd.cli.wait;
+  if (wait) rows.push(['--wait', `repeat the call until ${wait.field} is no longer ${wait.pending.join(' or ')}, however long (Ctrl-C stops waiting)`]);
   rows.push(['--input <json>', 'every field as one JSON object']);
   lines.push(...columns(rows));
   if (cmd.cli.stdin) {
@@ -138,6 +142,10 @@ export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]
   }
   const fail = cmd.cli.failWhen;
   if (fail) lines.push('', `Exits 1 when ${fail.field} is ${'nonEmpty' in fail ? 'not empty' : fail.values.join(' or ')}, after printing the answer (for CI and cron).`);
+  if (wait) {
+    const flag = `--${kebab(wait.seconds)}`;
+    lines.push('', `${flag} takes any n here: the call is repeated (each waiting at most ${wait.max} s) until n seconds have passed. Waiting (--wait or ${flag}), it exits 1 when ${wait.field} ended ${wait.failed.join(', ')}, ${WAIT_TIMED_OUT} when the time ran out first (as timeout(1) does), else 0, after printing the answer.`);
+  }
   lines.push('', `MCP tool: ${cmd.name}    REST: ${cmd.rest.method} /api/v1${cmd.rest.path}`, '', GLOBAL_FLAGS);
   return lines.join('\n');
 }

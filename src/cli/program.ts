@@ -4,12 +4,13 @@ import { SupervisorError, type ErrorCode } from '../core/errors.js';
 import { checkRequired, parseOperationArgs, usageError } from './args.js';
 import type { CommandSpec } from './commands.js';
 import { openCliConnection } from './connection.js';
-import { adviceInCliTerms, inCliTerms } from './cli-terms.js';
+import { adviceInCliTerms, inCliTerms, kebab } from './cli-terms.js';
 import { BUILTINS, builtinGroups, builtinHelp, groupHelp, mainHelp, operationHelp } from './help.js';
 import { appSource, type CliSource } from './manifest.js';
 import { checkField, mergePages, moreHint, render, visible } from './output.js';
 import { didYouMean } from '../core/suggest.js';
 import { FIELD_WITH_JSON, UsageError } from './usage-error.js';
+import { waitExitCode, waitForEnd, waitLimit } from './wait.js';
 
 /** Where a command writes: stdout and stderr, or in tests buffers. */
 export interface Output {
@@ -188,6 +189,7 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   // --all, --wide and --field are the command's own when its operation has such a field (instructions regenerate --all).
   const all = !owns('all') && takeSwitch(own, 'all');
   const wide = !owns('wide') && takeSwitch(own, 'wide');
+  const untilEnd = cmd.cli.wait !== undefined && !owns('wait') && takeSwitch(own, 'wait');
   let field: string | undefined;
   try {
     field = owns('field') ? undefined : takeOption(own, 'field', 'f');
@@ -207,9 +209,14 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   const every = cmd.cli.everyWithout;
   if (all && every !== undefined && input[every] !== undefined) throw usageError(cmd, `--all means every ${every}: give one ${every} or --all, not both`);
   if (all && !paged && every === undefined) throw usageError(cmd, '--all: this command answers in one page');
+  const secondsField = cmd.cli.wait?.seconds;
+  if (untilEnd && secondsField !== undefined && input[secondsField] !== undefined) throw usageError(cmd, `--wait waits for the end, --${kebab(secondsField)} n up to n seconds: give one`);
+  const waitSeconds = waitLimit(cmd, input, untilEnd);
 
   const connection = await openCliConnection(source, { onLog: (line) => warnings.add(line), readOnly: cmd.readOnly });
   let output: Record<string, unknown>;
+  /** The waiting form's exit code (CliSpec.wait), which stands instead of failWhen's. */
+  let waited: number | undefined;
   // On a terminal: a spinner while the call runs, step lines as they come (on stderr: stdout stays the answer, and scripts see neither).
   const watching = process.stderr.isTTY && !globals.json;
   const spinner = watching ? (await import('./spinner.js')).startSpinner(`${cmd.title}…`) : undefined;
@@ -220,7 +227,14 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
           errOut.write(`… ${visible(step.message)}\n`);
         }
       : undefined;
-    output = await connection.invoker.invoke(cmd.name, input, { onProgress });
+    const call = (input: Record<string, unknown>) => connection.invoker.invoke(cmd.name, input, { onProgress });
+    if (cmd.cli.wait && waitSeconds !== undefined) {
+      const ended = await waitForEnd(cmd.cli.wait, input, waitSeconds, call);
+      output = ended.output;
+      waited = waitExitCode(cmd.cli.wait, ended);
+    } else {
+      output = await call(input);
+    }
     if (paged) {
       const pages = [output];
       while (typeof pages.at(-1)!.nextCursor === 'string') pages.push(await connection.invoker.invoke(cmd.name, { ...input, cursor: pages.at(-1)!.nextCursor }));
@@ -235,7 +249,7 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   out.write(render(cmd, shown, { json: globals.json, field, wide, tty: Boolean(process.stdout.isTTY), now: new Date() }));
   const more = !globals.json && field === undefined ? moreHint(output) : undefined;
   if (more) errOut.write(`${more}\n`);
-  return failed(cmd.cli.failWhen, output) ? 1 : 0;
+  return waited ?? (failed(cmd.cli.failWhen, output) ? 1 : 0);
 }
 
 /** Whether an answer says the work failed (see CliSpec.failWhen). */

@@ -42,6 +42,7 @@ test("the README's CLI table names only flags its commands take, and no field th
     const takes = new Set(specs.flatMap((c) => [
       ...c.input.flatMap((f) => (f.type === 'boolean' ? [kebab(f.name), `no-${kebab(f.name)}`] : [kebab(f.name)])),
       ...Object.keys(c.cli.flags ?? {}),
+      ...(c.cli.wait ? ['wait'] : []),
     ]));
     for (const [, flag] of (usage ?? '').matchAll(/--([a-z][a-z0-9-]*)/g)) {
       if (!takes.has(flag!) && !global.has(flag!)) problems.push(`${usage}: --${flag} is not a flag of ${specs.map((c) => c.name).join(' / ')}`);

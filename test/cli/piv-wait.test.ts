@@ -1,0 +1,135 @@
+/**
+ * `supervisor piv status <id> --wait` (and `--wait-seconds n` past the operation's 50): the CLI
+ * repeats get_piv_status, each call waiting at most 50 s, until the loop ends or the time runs
+ * out, and its exit code says how it ended. The daemon here is a stand-in that answers each call
+ * from a script and records what it was asked, so no test waits on a real loop.
+ */
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertCliBuilt, cliEnv, describeResult, runCli, startCli } from './run-cli.js';
+
+const ID = '0b7c6a52-4c1e-4f58-9d0e-5a3f2b1c9e77';
+
+describe('piv status --wait', () => {
+  let server: Server;
+  let env: Record<string, string>;
+  let home: string;
+  /** The waitSeconds of each get_piv_status call, in order. */
+  let asked: number[];
+  /** The statuses answered, one per call; the last repeats. */
+  let answers: string[];
+  /** Called when a get_piv_status call arrives; answering it is left to the test when set. */
+  let hold: ((respond: () => void) => void) | undefined;
+
+  before(async () => {
+    assertCliBuilt();
+    server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (!req.url?.endsWith('/call/get_piv_status')) return void res.end('{}');
+        const input = JSON.parse(body) as { waitSeconds?: number };
+        asked.push(input.waitSeconds ?? 0);
+        const status = answers[Math.min(asked.length, answers.length) - 1]!;
+        const respond = () => res.end(JSON.stringify({ id: ID, project: 'p', feature: 'f', status, phase: 'validate', branch: 'feature/f', elapsedMs: 0, retries: 0, turns: 0, costUsd: 0 }));
+        if (hold) hold(respond);
+        else respond();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    home = await mkdtemp(join(tmpdir(), 'supervisor-piv-wait-'));
+    env = cliEnv(home, { SUPERVISOR_URL: `http://127.0.0.1:${port}`, SUPERVISOR_TOKEN: 'svt_x' });
+  });
+  beforeEach(() => {
+    asked = [];
+    hold = undefined;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    server.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  test('--wait repeats the call, 50 s at a time, until the loop ends; a failed loop exits 1', async () => {
+    answers = ['running', 'running', 'failed'];
+    const r = await runCli(['piv', 'status', ID, '--wait'], { env });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stdout, /^status: +failed$/m);
+    assert.deepEqual(asked, [50, 50, 50]);
+  });
+
+  test('a loop that succeeded exits 0', async () => {
+    answers = ['queued', 'succeeded'];
+    const r = await runCli(['piv', 'status', ID, '--wait'], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.deepEqual(asked, [50, 50]);
+  });
+
+  test('cancelled and interrupted loops exit 1 too: the work did not end done', async () => {
+    for (const status of ['cancelled', 'interrupted']) {
+      asked = [];
+      answers = [status];
+      const r = await runCli(['piv', 'status', ID, '--wait'], { env });
+      assert.equal(r.code, 1, `${status}: ${describeResult(r)}`);
+    }
+  });
+
+  test('--wait-seconds past 50 is split into calls of at most 50', async () => {
+    answers = ['running', 'succeeded'];
+    const r = await runCli(['piv', 'status', ID, '--wait-seconds', '3600'], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.equal(asked.length, 2);
+    assert.ok(asked.every((s) => s > 0 && s <= 50), `asked ${asked.join(', ')}`);
+  });
+
+  test('the time running out before the loop ends exits 124, with the status as it is', async () => {
+    answers = ['running'];
+    // The stand-in waits as a daemon would, the seconds asked, before answering "running".
+    hold = (respond) => void setTimeout(respond, asked.at(-1)! * 1000);
+    const r = await runCli(['piv', 'status', ID, '--wait-seconds', '1'], { env });
+    assert.equal(r.code, 124, describeResult(r));
+    assert.match(r.stdout, /^status: +running$/m);
+    assert.deepEqual(asked, [1]);
+  });
+
+  test('without a wait it is one call, exit 0 whatever the status', async () => {
+    answers = ['failed'];
+    const r = await runCli(['piv', 'status', ID], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.deepEqual(asked, [0]);
+  });
+
+  test('--wait with --wait-seconds is a usage error', async () => {
+    const r = await runCli(['piv', 'status', ID, '--wait', '--wait-seconds', '10'], { env });
+    assert.equal(r.code, 2, describeResult(r));
+    assert.match(r.stderr, /--wait waits for the end, --wait-seconds n up to n seconds: give one/);
+  });
+
+  test('Ctrl-C while waiting ends the command at once', async () => {
+    answers = ['running'];
+    let arrived!: () => void;
+    const waiting = new Promise<void>((resolve) => (arrived = resolve));
+    // The call is never answered: only the interrupt can end the command.
+    hold = () => arrived();
+    const cli = startCli(['piv', 'status', ID, '--wait'], { env, timeoutMs: 20_000 });
+    const first = await Promise.race([waiting.then(() => 'waiting'), cli.result.then((r) => describeResult(r))]);
+    assert.equal(first, 'waiting', 'the command ended before it waited');
+    cli.child.kill('SIGINT');
+    const r = await cli.result;
+    assert.equal(r.signal, 'SIGINT', describeResult(r));
+  });
+
+  test('the help says how to wait and what the exit codes mean', async () => {
+    const r = await runCli(['piv', 'status', '--help'], { env });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /^Usage: supervisor piv status <id> .*\[--wait\]$/m);
+    assert.match(r.stdout, /--wait +repeat the call until status is no longer queued or running, however long/);
+    assert.match(r.stdout, /exits 1 when status ended failed, cancelled, interrupted, 124 when the time ran out first/);
+  });
+});
