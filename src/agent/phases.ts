@@ -15,7 +15,7 @@ import { loopEnv } from './process-group.js';
 import { contentHash } from './tree.js';
 import type { PivStore } from './store.js';
 import type { StreamLine } from './stream-json.js';
-import { failureSignature, runValidation, type ValidationReport } from './validate.js';
+import { failureSignature, formatRuns, runValidation } from './validate.js';
 import { clipped } from '../core/clip.js';
 
 export interface PhaseDeps {
@@ -117,7 +117,7 @@ async function validatePhase(c: PhaseContext): Promise<Outcome> {
   });
   const made = (await c.git.changes()).map((ch) => ch.path).filter((p) => !before.has(p));
   const patch: Partial<PivState> = { validation: report, validationOutputs: [...new Set([...state.validationOutputs, ...made])] };
-  await c.store.putArtifact(state.id, `validation-${state.attempts}`, formatReport(report));
+  await c.store.putArtifact(state.id, `validation-${state.attempts}`, formatRuns(report.runs));
 
   if (report.cancelled) return { patch, failed: true, stop: { reason: 'cancelled', message: 'validate: the loop was cancelled' } };
   const run = report.failed;
@@ -289,12 +289,6 @@ function transcript(run: AgentRunResult): string {
     run.resultText,
     ...(run.stderr ? ['', '--- stderr', run.stderr] : []),
   ].join('\n');
-}
-
-function formatReport(report: ValidationReport): string {
-  return report.runs
-    .map((r) => `$ ${r.command}\n(${r.timedOut ? 'stopped: too slow' : `exit ${r.signal ?? r.exitCode}`}, ${r.durationMs} ms)\n${r.outputTail}`)
-    .join('\n');
 }
 
 function plural(n: number, one: string, many: string): string {

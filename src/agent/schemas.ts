@@ -52,7 +52,7 @@ export const runOutput = z.object({
   filesChanged: z.array(z.string()).optional(),
   failure: z.object({ phase: z.string(), reason: z.string(), message: z.string() }).nullable().optional(),
   validation: z
-    .object({ ok: z.boolean(), commands: z.array(z.string()), failedCommand: z.string().nullable(), output: z.string().describe('End of the failed (or last) command output') })
+    .object({ ok: z.boolean(), commands: z.array(z.string()), failedCommand: z.string().nullable(), output: z.string().describe('Each command run: "$ command", its exit, the end of its output (the last one\'s longest)') })
     .nullable()
     .optional(),
   timings: z.array(z.object({ phase: z.string(), attempt: z.number().int(), durationMs: z.number().int(), outcome: z.string() })).optional(),

@@ -158,6 +158,16 @@ async function runCommand(command: string, opts: RunValidationOptions): Promise<
 }
 
 /**
+ * The runs as a person reads them: each command, how it ended, and the end of its output — whole,
+ * or its last `keep(run)` characters. Kept as the validation-<n> artifacts and answered in a loop's status.
+ */
+export function formatRuns(runs: CommandRun[], keep: (run: CommandRun) => number = () => Infinity): string {
+  return runs
+    .map((r) => `$ ${r.command}\n(${r.timedOut ? 'stopped: too slow' : `exit ${r.signal ?? r.exitCode}`}, ${r.durationMs} ms)\n${r.outputTail.length > keep(r) ? r.outputTail.slice(-keep(r)) : r.outputTail}`)
+    .join('\n');
+}
+
+/**
  * Identifies a failure so "the retry changed nothing" can be seen: the command, its exit and its
  * output with what differs between two runs of the same failure (colours, timings, timestamps,
  * temp paths, the repository's own path, addresses) taken out.

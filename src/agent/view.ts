@@ -2,6 +2,7 @@
 // finished, the result the loop returns (status, branch, commits, files, validation output,
 // timings per phase, turns and cost).
 import type { ProgressEntry } from './model.js';
+import { formatRuns, type ValidationReport } from './validate.js';
 import type { RunRow, RunStatus } from './runs.js';
 
 export interface RunView {
@@ -33,7 +34,9 @@ export interface RunView {
   artifact?: { name: string; text: string } | null;
 }
 
+/** Of validation output in a status: the end of the last command's (the one that failed, if one did), and a shorter end of each that passed before it. */
 const OUTPUT_CHARS = 4_000;
+const PASSED_OUTPUT_CHARS = 1_000;
 /** A plan can run to pages: a status answered again and again gives its start, the artifact gives it whole. */
 export const PLAN_CHARS = 2_000;
 
@@ -79,14 +82,13 @@ export function runView(row: RunRow, extra: ViewExtra): RunView {
   };
   if (extra.brief || !state) return view;
   const report = state.validation;
-  const shown = report?.failed ?? report?.runs.at(-1);
   return {
     ...view,
     commits: state.commits,
     filesChanged: state.filesChanged,
     failure: state.failure ?? null,
     validation: report
-      ? { ok: report.ok, commands: report.runs.map((r) => r.command), failedCommand: report.failed?.command ?? null, output: (shown?.outputTail ?? '').slice(-OUTPUT_CHARS) }
+      ? { ok: report.ok, commands: report.runs.map((r) => r.command), failedCommand: report.failed?.command ?? null, output: validationOutput(report) }
       : null,
     timings: state.timings.map((t) => ({ phase: t.phase, attempt: t.attempt, durationMs: t.durationMs, outcome: t.outcome })),
     plan: extra.plan === undefined ? null : planStart(extra.plan),
@@ -97,4 +99,10 @@ export function runView(row: RunRow, extra: ViewExtra): RunView {
     ...(extra.artifact !== undefined ? { artifact: extra.artifact } : {}),
     ...(extra.note !== undefined ? { note: extra.note } : {}),
   };
+}
+
+/** Every command's output, each under its command, so a failure is read with what ran before it. */
+function validationOutput(report: ValidationReport): string {
+  const last = report.runs.at(-1);
+  return formatRuns(report.runs, (run) => (run === last ? OUTPUT_CHARS : PASSED_OUTPUT_CHARS));
 }

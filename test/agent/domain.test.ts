@@ -74,7 +74,8 @@ for (const backend of testBackends()) {
       assert.equal(done.plan, PLAN);
       assert.equal((done.commits as unknown[]).length, 1);
       assert.deepEqual(done.filesChanged, ['greet.mjs']);
-      assert.deepEqual(done.validation, { ok: true, commands: ['node check.mjs'], failedCommand: null, output: 'check passed\n' });
+      assert.deepEqual({ ...(done.validation as Json), output: undefined }, { ok: true, commands: ['node check.mjs'], failedCommand: null, output: undefined });
+      assert.match(String((done.validation as Json).output), /^\$ node check\.mjs\n\(exit 0, \d+ ms\)\ncheck passed\n$/);
       assert.deepEqual((done.timings as Json[]).map((x) => x.phase), ['prime', 'plan', 'implement', 'validate', 'commit']);
       assert.equal(done.turns, 5);
       assert.ok((done.progress as Json[]).some((e) => /committed [0-9a-f]{10} on feature\/greet-people-by-name/.test(String(e.message))));
@@ -172,6 +173,22 @@ for (const backend of testBackends()) {
       const plans = (await fake.calls(p.dir)).filter((c) => c.prompt.startsWith('PLAN phase'));
       assert.match(plans.at(-1)!.prompt, /## Related knowledge from earlier work\n\n- PIV loop: Greet people by name: Feature: Greet people by name/);
       assert.doesNotMatch(plans[0]!.prompt, /Related knowledge/);
+    });
+
+    test("the validation output in a loop's status keeps every command's output under its command, not only the last one's", async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...bad('Hi there') }]);
+      const p = await project(t);
+      const lint = `node -e "console.log('lint: 2 warnings in greet.mjs')"`;
+      const done = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: [lint, 'node check.mjs'], maxRetries: 0, waitSeconds: 50 });
+      assert.equal(done.status, 'failed');
+      const validation = done.validation as Json;
+      assert.equal(validation.failedCommand, 'node check.mjs');
+      const output = String(validation.output);
+      // The lint command passed with warnings, then the check failed: each under its command, in the order they ran.
+      const [first, second] = output.split(/\n(?=\$ node check\.mjs\n)/);
+      assert.ok(first!.startsWith(`$ ${lint}\n(exit 0, `), output);
+      assert.match(first!, /\nlint: 2 warnings in greet\.mjs\n$/);
+      assert.match(second ?? '', /^\$ node check\.mjs\n\(exit 1, \d+ ms\)\n[^]*got "Hi there"/);
     });
 
     test('get_piv_status with waitSeconds answers once the loop has ended (what `piv status --wait` repeats)', async (t) => {

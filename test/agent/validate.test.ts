@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SupervisorError } from '../../src/core/errors.js';
-import { detectValidationCommands, failureSignature, runValidation, type CommandRun } from '../../src/agent/validate.js';
+import { detectValidationCommands, failureSignature, formatRuns, runValidation, type CommandRun } from '../../src/agent/validate.js';
 import { processGone, readPid, tempDir, waitFor, writeFiles } from './fixture.js';
 
 describe('detectValidationCommands', () => {
@@ -178,4 +178,11 @@ describe('failureSignature', () => {
     assert.notEqual(failureSignature(base), failureSignature(run('expected hello, got hi\n', 2)));
     assert.notEqual(failureSignature(base), failureSignature({ ...base, command: 'npm run lint' }));
   });
+});
+
+test('formatRuns: each command under its own header, in order, its output cut to the end keep() allows', () => {
+  const run = (command: string, exitCode: number, outputTail: string): CommandRun => ({ command, exitCode, signal: null, timedOut: false, outputTail, durationMs: 5 });
+  const runs = [run('npm run lint', 0, `${'a'.repeat(40)}2 warnings`), run('npm test', 1, `${'b'.repeat(40)}1 failed`)];
+  assert.equal(formatRuns(runs, (r) => (r.command === 'npm test' ? 12 : 10)), `$ npm run lint\n(exit 0, 5 ms)\n2 warnings\n$ npm test\n(exit 1, 5 ms)\nbbbb1 failed`);
+  assert.match(formatRuns(runs), /^\$ npm run lint\n\(exit 0, 5 ms\)\na{40}2 warnings\n/);
 });
