@@ -86,7 +86,7 @@ describe('usage errors', () => {
   test("no command's help names a flag it does not take (a field of another operation in parentheses read as one)", () => {
     const globals = ['--json', '--help', '--field', '--all', '--wide', '--input', '--version'];
     for (const cmd of manifest.commands) {
-      const own = new Set([...globals, ...Object.keys(cmd.cli.flags ?? {}).map((f) => `--${kebab(f)}`), ...cmd.input.flatMap((f) => [`--${kebab(f.name)}`, `--no-${kebab(f.name)}`])]);
+      const own = new Set([...globals, ...Object.keys(cmd.cli.flags ?? {}).map((f) => `--${kebab(f)}`), ...(cmd.cli.wait ? ['--wait'] : []), ...cmd.input.flatMap((f) => [`--${kebab(f.name)}`, `--no-${kebab(f.name)}`])]);
       // Other commands it points at, with their own flags, aside.
       const text = operationHelp(cmd, manifest.commands).replace(/`supervisor [^`]*`/g, '');
       const foreign = [...new Set([...text.matchAll(/--[a-z][a-z0-9-]*/g)].map((m) => m[0]))].filter((flag) => !own.has(flag));
