@@ -20,7 +20,7 @@ export const agentDomain = defineDomain({
   settings: agentSettings,
   needs: {
     projects: need<ProjectLookup>(),
-    tasks: need<Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'failRunning'>>(),
+    tasks: need<Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'interrupt' | 'interruptRunning'>>(),
     knowledge: need<Pick<KnowledgeService, 'add' | 'search'>>(),
   },
   migrations: new URL('./migrations/', import.meta.url),

@@ -46,7 +46,7 @@ export interface AgentServiceDeps {
   audit: AuditLog;
   settings: AgentSettings;
   projects: ProjectLookup;
-  tasks: Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'failRunning'>;
+  tasks: Pick<TaskService, 'start' | 'complete' | 'fail' | 'cancel' | 'interrupt' | 'interruptRunning'>;
   knowledge: Pick<KnowledgeService, 'add' | 'search'>;
   /** Another agent runner (tests); default Claude Code at settings.agentCommand. */
   agent?: AgentRunner;
@@ -339,7 +339,7 @@ export class AgentService {
     for (const row of await this.runs.unfinished()) {
       if (row.status === 'running' && this.ownerRuns(row)) continue;
       this.killLeftAgent(row);
-      await this.record(() => this.deps.tasks.failRunning(`piv:${row.id}:`, 'interrupted: the daemon stopped during this phase'));
+      await this.record(() => this.deps.tasks.interruptRunning(`piv:${row.id}:`, 'interrupted: the daemon stopped during this phase'));
       if (row.state) await this.printCutOffTree(row.state, row.id);
       const phase = row.state && row.state.next !== 'done' ? row.state.next : 'prime';
       const at = this.deps.clock.now();
@@ -493,7 +493,7 @@ export class AgentService {
         });
         return searched.results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
       },
-      onPhase: (event) => this.onPhase(project, event),
+      onPhase: (event) => this.onPhase(project, event, run),
       whenClean: (loopId) => `then resume the loop: resume_piv ${loopId}`,
       beforeDone: (state) => this.recordEnd(project, state, run),
       onAgentLine: (_id, phase, line) => {
@@ -507,7 +507,7 @@ export class AgentService {
     });
   }
 
-  private async onPhase(project: string, event: PhaseEvent): Promise<void> {
+  private async onPhase(project: string, event: PhaseEvent, run: ActiveRun | undefined): Promise<void> {
     const key = `${event.loopId}:${event.phase}:${event.attempt}`;
     if (event.event === 'started') {
       await this.runs.setPhase(event.loopId, event.phase, event.at);
@@ -521,12 +521,15 @@ export class AgentService {
     this.phaseTasks.delete(event.loopId);
     if (id === undefined) return;
     const outcome = event.timing?.outcome ?? 'failed';
-    await this.record(() => this.endTask(id, outcome === 'ok' ? 'succeeded' : outcome, outcome));
+    // A phase the daemon's shutdown stopped was cancelled by no one: it resumes at the next start.
+    const status = outcome === 'ok' ? 'succeeded' : stoppedForShutdown(outcome, run) ? 'interrupted' : outcome;
+    await this.record(() => this.endTask(id, status, status === 'interrupted' ? "interrupted: the daemon's shutdown stopped this phase" : outcome));
   }
 
-  /** A loop's or a phase's task ends as the loop did: a cancel is neither a success nor a failure in the stats. */
-  private endTask(id: string, status: 'succeeded' | 'failed' | 'cancelled', message: string): Promise<unknown> {
+  /** A loop's or a phase's task ends as the loop did: a cancel or an interruption is neither a success nor a failure in the stats. */
+  private endTask(id: string, status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted', message: string): Promise<unknown> {
     if (status === 'succeeded') return this.deps.tasks.complete(SYSTEM, id);
+    if (status === 'interrupted') return this.deps.tasks.interrupt(SYSTEM, id, message);
     return status === 'cancelled' ? this.deps.tasks.cancel(SYSTEM, id, message) : this.deps.tasks.fail(SYSTEM, id, message);
   }
 

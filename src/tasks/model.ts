@@ -1,7 +1,8 @@
 // Tasks as stored and answered. Durations are whole milliseconds from start to finish.
 export const COMPLEXITIES = ['simple', 'medium', 'complex'] as const;
 export type Complexity = (typeof COMPLEXITIES)[number];
-export type TaskStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TASK_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export interface Task {
   id: string;
@@ -48,11 +49,12 @@ export const toTask = (r: TaskRow): Task => ({
 export interface TaskStats {
   type: string;
   project: string;
-  /** Finished tasks (succeeded + failed); cancelled ones are counted apart. */
+  /** Finished tasks (succeeded + failed); cancelled and interrupted ones are counted apart. */
   count: number;
   succeeded: number;
   failed: number;
   cancelled: number;
+  interrupted: number;
   running: number;
   /** succeeded / count; null before any finished. */
   successRate: number | null;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { projectName } from '../core/names.js';
-import { COMPLEXITIES, type Estimate, type Task, type TaskStats } from './model.js';
+import { COMPLEXITIES, TASK_STATUSES, type Estimate, type Task, type TaskStats } from './model.js';
 
 const noNul = (s: string) => !s.includes('\0');
 
@@ -27,7 +27,7 @@ export const taskOutput = z.object({
   project: z.string(),
   description: z.string(),
   complexity: z.enum(COMPLEXITIES),
-  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  status: z.enum(TASK_STATUSES),
   startedAt: isoDate,
   finishedAt: isoDate.nullable(),
   durationMs: ms.describe('Start to finish; null while running'),
@@ -45,6 +45,7 @@ export const statsOutput = z.object({
       succeeded: z.number().int(),
       failed: z.number().int(),
       cancelled: z.number().int().describe('Stopped by a person (a cancelled PIV loop): not in count or successRate'),
+      interrupted: z.number().int().describe('Cut off by the daemon stopping, resumed later: not in count or successRate'),
       running: z.number().int(),
       successRate: z.number().nullable().describe('succeeded / count'),
       meanMs: ms,

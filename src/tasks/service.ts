@@ -29,6 +29,7 @@ interface StatsRow {
   succeeded: number | string;
   failed: number | string;
   cancelled: number | string;
+  interrupted: number | string;
   running: number | string;
   mean: number | null;
   p50: number | null;
@@ -120,10 +121,15 @@ export class TaskService {
     throw forbidden(`task ${id} was started by the supervisor itself (${owner}) and ends with the work it times, not by a call; to stop that work, stop it (a PIV loop: cancel_piv)`, { id, startedBy: owner });
   }
 
-  /** Fails every task still running whose id starts with `prefix` (a loop's phases cut off by a crash); returns how many. */
-  async failRunning(prefix: string, error: string): Promise<number> {
+  /** Ends a task whose work the daemon's stop cut off, to go on later: neither a success, a failure nor a cancel. */
+  interrupt(principal: Principal, id: string, reason: string): Promise<Task> {
+    return this.finish(principal, id, 'interrupted', reason);
+  }
+
+  /** Marks interrupted every task still running whose id starts with `prefix` (a loop's phases cut off by a crash); returns how many. */
+  async interruptRunning(prefix: string, error: string): Promise<number> {
     const { rowCount } = await this.deps.db.query(
-      `UPDATE tasks SET status = 'failed', error = $2, finished_at = started_at, duration_ms = NULL WHERE status = 'running' AND starts_with(id, $1)`,
+      `UPDATE tasks SET status = 'interrupted', error = $2, finished_at = started_at, duration_ms = NULL WHERE status = 'running' AND starts_with(id, $1)`,
       [prefix, error],
     );
     return rowCount;
@@ -151,6 +157,7 @@ export class TaskService {
          count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
          count(*) FILTER (WHERE status = 'failed') AS failed,
          count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+         count(*) FILTER (WHERE status = 'interrupted') AS interrupted,
          count(*) FILTER (WHERE status = 'running') AS running,
          avg(duration_ms) FILTER (WHERE status = 'succeeded')::float8 AS mean,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE status = 'succeeded') AS p50,
@@ -169,6 +176,7 @@ export class TaskService {
         succeeded,
         failed: Number(r.failed),
         cancelled: Number(r.cancelled),
+        interrupted: Number(r.interrupted),
         running: Number(r.running),
         successRate: count === 0 ? null : succeeded / count,
         meanMs: round(r.mean),

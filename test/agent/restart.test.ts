@@ -50,6 +50,11 @@ describe('PIV loops across daemon restarts', () => {
         return daemon;
       },
       status: (id: unknown) => cli('piv', 'status', String(id)),
+      /** How a project's piv_implement tasks ended, from get_task_stats. */
+      async implementOutcomes(project: string): Promise<Json> {
+        const [group] = (await cli('tasks', 'stats', 'piv_implement', '--project', project)).groups as Json[];
+        return { succeeded: group?.succeeded, failed: group?.failed, cancelled: group?.cancelled, interrupted: group?.interrupted };
+      },
       async until(id: unknown, check: (s: Json) => boolean, what: string): Promise<Json> {
         let last: Json = {};
         await waitFor(async () => check((last = await cli('piv', 'status', String(id)))), `${what} (last: ${JSON.stringify(last).slice(0, 500)})`, 60_000);
@@ -110,6 +115,8 @@ describe('PIV loops across daemon restarts', () => {
     const prompts = (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]);
     assert.deepEqual(prompts, ['PLAN phase.', 'IMPLEMENT phase.', 'IMPLEMENT phase.'], 'Plan is not run again');
     assert.equal((done.commits as unknown[]).length, 1);
+    // The implement the crash cut off neither failed nor was cancelled: task stats count it interrupted.
+    assert.deepEqual(await home.implementOutcomes('crashy'), { succeeded: 1, failed: 0, cancelled: 0, interrupted: 1 });
   });
 
   test('killed with SIGKILL mid-validation, before it recorded the command: the next start finds the command by its mark, kills it and validates again', async (t) => {
@@ -211,6 +218,8 @@ describe('PIV loops across daemon restarts', () => {
     assert.ok(messages.some((m) => m.startsWith('left uncommitted on ') && m.includes(': half.txt; the loop goes on with them when it resumes')), messages.join('\n'));
     assert.ok(!messages.some((m) => m.includes('discard them')), messages.join('\n'));
     assert.ok(!messages.some((m) => m.startsWith('loop cancelled')), messages.join('\n'));
+    // Nobody cancelled the implement the shutdown cut off: task stats count it interrupted, not cancelled.
+    assert.deepEqual(await home.implementOutcomes('stoppy'), { succeeded: 1, failed: 0, cancelled: 0, interrupted: 1 });
     assert.deepEqual(
       (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]),
       ['PLAN phase.', 'IMPLEMENT phase.', 'IMPLEMENT phase.'],

@@ -76,10 +76,10 @@ for (const backend of testBackends()) {
       const { groups } = (await admin.invoke('get_task_stats', { type: 'feature' })) as { groups: Json[] };
 
       assert.deepEqual(groups, [
-        { type: 'feature', project: 'alpha', count: 1, succeeded: 1, failed: 0, cancelled: 0, running: 0, successRate: 1, meanMs: 7_000, p50Ms: 7_000, p90Ms: 7_000 },
+        { type: 'feature', project: 'alpha', count: 1, succeeded: 1, failed: 0, cancelled: 0, interrupted: 0, running: 0, successRate: 1, meanMs: 7_000, p50Ms: 7_000, p90Ms: 7_000 },
         // Sorted: 10 20 … 100 s. p50 sits halfway between the 5th and 6th (50, 60 → 55 s);
         // p90 at 0.9 × 9 = 8.1 places in, between the 9th and 10th (90 + 0.1 × 10 → 91 s).
-        { type: 'feature', project: 'beta', count: 12, succeeded: 10, failed: 2, cancelled: 1, running: 1, successRate: 10 / 12, meanMs: 55_000, p50Ms: 55_000, p90Ms: 91_000 },
+        { type: 'feature', project: 'beta', count: 12, succeeded: 10, failed: 2, cancelled: 1, interrupted: 0, running: 1, successRate: 10 / 12, meanMs: 55_000, p50Ms: 55_000, p90Ms: 91_000 },
       ]);
     });
 
