@@ -68,7 +68,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_add_account',
     title: 'Add Google Cloud account',
-    description: 'Store a service-account key as secret meta/gcloud/<account> once it gets a token; answers omit it.',
+    description: 'Store a service-account key as secret meta/gcloud/<account> once it works.',
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/gcloud/accounts' },
@@ -84,7 +84,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_list_accounts',
     title: 'List Google Cloud accounts',
-    description: 'Accounts: project id, email, last successful call.',
+    description: 'Accounts: project id, email, last success.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/gcloud/accounts' },
@@ -96,7 +96,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_remove_account',
     title: 'Remove Google Cloud account',
-    description: 'Forget an account and its key.',
+    description: 'Forget an account and key.',
     access: 'admin',
     annotations: DESTRUCTIVE,
     rest: { method: 'DELETE', path: '/gcloud/accounts' },
@@ -171,7 +171,7 @@ export const gcloudOperations = [
       diskSizeGb: z.number().int().refine((n) => n >= 10 && n <= 65_536, 'from 10 to 65536').optional().describe('Boot disk GB (10)'),
       labels: labels.optional().describe('Labels'),
       startupScript: z.string().max(100_000, 'at most 100000 characters').optional().describe('Runs at boot'),
-      externalIp: z.boolean().default(true).describe('Public IPv4 address'),
+      externalIp: z.boolean().default(true).describe('Public IPv4'),
       dryRun,
     }),
     output: z.object({ dryRun: z.boolean(), vm: vmView.nullable(), operation: operationView.nullable(), cost: costView.nullable(), note: z.string().optional() }),
@@ -181,7 +181,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_delete_vm',
     title: 'Delete VM',
-    description: 'Delete a VM and its boot disk.',
+    description: 'Delete a VM and its disk.',
     access: 'admin',
     annotations: open(DESTRUCTIVE),
     rest: { method: 'DELETE', path: '/gcloud/vm' },
@@ -196,7 +196,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_resize_vm',
     title: 'Resize VM',
-    description: 'Change machine type: stop, resize, start (old type back on failure). Shows cost change.',
+    description: 'Change machine type: stop, resize, start (old type back if it fails); cost change.',
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'POST', path: '/gcloud/vm/resize' },
@@ -216,7 +216,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_vm_health',
     title: 'VM health',
-    description: 'CPU, memory, disk: avg, max, latest. One VM, an account, or all.',
+    description: 'CPU/memory/disk avg, max, latest: one VM, an account, or all.',
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/gcloud/health' },
@@ -237,7 +237,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_health_history',
     title: 'VM health history',
-    description: 'Stored CPU/memory/disk of a VM per time bucket (avg, max) for charts; no Google call.',
+    description: 'Stored CPU/memory/disk per bucket (avg, max); no Google call.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/gcloud/health/history' },
@@ -278,7 +278,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_set_autoscale_policy',
     title: 'Set autoscale policy',
-    description: 'Auto-scale a VM along a ladder of types: up a step when CPU avg > 70% and max > 85% over 2 h, down when all is low.',
+    description: 'Auto-scale a VM on a type ladder: up if CPU avg > 70% and max > 85% over 2 h, down if all low.',
     access: 'admin',
     annotations: open(IDEMPOTENT_WRITE),
     rest: { method: 'PUT', path: '/gcloud/autoscale/policy' },
@@ -290,7 +290,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_get_autoscale_policy',
     title: 'Get autoscale policies',
-    description: 'Autoscale policies, all or filtered.',
+    description: 'Policies, all or filtered.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/gcloud/autoscale/policy' },
@@ -300,9 +300,21 @@ export const gcloudOperations = [
     handler: async ({ svc }, input) => ({ items: (await svc.getPolicies(input)).map(policyView) }),
   }),
   operation({
+    name: 'gcloud_remove_autoscale_policy',
+    title: 'Remove autoscale policy',
+    description: "Delete a VM's policy.",
+    access: 'admin',
+    annotations: DESTRUCTIVE,
+    rest: { method: 'DELETE', path: '/gcloud/autoscale/policy' },
+    cli: { command: ['autoscale', 'remove'], args: ['project', 'zone', 'instanceName'] },
+    input: z.object(vmRef),
+    output: policySchema,
+    handler: async ({ svc, principal }, input) => policyView(await svc.removePolicy(principal.actor, input)),
+  }),
+  operation({
     name: 'gcloud_autoscale_run',
     title: 'Run auto-scaler',
-    description: 'Run autoscale policies now; decisions recorded.',
+    description: 'Run policies now; decisions recorded.',
     access: 'admin',
     annotations: open(WRITE),
     rest: { method: 'POST', path: '/gcloud/autoscale/run' },
@@ -317,7 +329,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_autoscale_history',
     title: 'Autoscale history',
-    description: 'Past decisions with inputs and reasons.',
+    description: 'Past decisions, inputs, reasons.',
     access: 'admin',
     annotations: READ,
     rest: { method: 'GET', path: '/gcloud/autoscale/history' },
@@ -332,7 +344,7 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_cost',
     title: 'Estimate cost',
-    description: 'Monthly cost per VM and account (dated price table).',
+    description: 'Monthly cost per VM and account.',
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/gcloud/cost' },

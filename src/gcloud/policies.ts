@@ -115,10 +115,10 @@ export class PolicyStore {
     await this.db.query('UPDATE gcloud_autoscale_policies SET last_change_at = $4 WHERE project_id = $1 AND zone = $2 AND instance_name = $3', [ref.project, ref.zone, ref.name, at]);
   }
 
-  /** Whether there was a policy to forget. */
-  async forget(ref: InstanceRef): Promise<boolean> {
-    const r = await this.db.query('DELETE FROM gcloud_autoscale_policies WHERE project_id = $1 AND zone = $2 AND instance_name = $3', [ref.project, ref.zone, ref.name]);
-    return r.rowCount > 0;
+  /** The policy forgotten, if there was one. */
+  async forget(ref: InstanceRef): Promise<PolicyRow | undefined> {
+    const { rows } = await this.db.query<PolicyRow>('DELETE FROM gcloud_autoscale_policies WHERE project_id = $1 AND zone = $2 AND instance_name = $3 RETURNING *', [ref.project, ref.zone, ref.name]);
+    return rows[0];
   }
 
   async record(e: Omit<EvaluationRow, 'id'>): Promise<EvaluationRow> {

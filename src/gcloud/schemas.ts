@@ -14,7 +14,7 @@ const check = (test: (v: string) => true | string) => (v: string, ctx: z.Refinem
 const ZONE_SHAPE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
 export const accountName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits and -, starting with a letter').describe('Account name');
-export const project = z.string().regex(NAME, named('an account name or project id')).describe('Account or project id');
+export const project = z.string().regex(NAME, named('an account name or project id')).describe('Account/project id');
 // The shape by pattern; a region that does not exist by refinement (a shape the pattern refused is not said twice).
 export const zone = z.string().regex(ZONE_SHAPE, 'must be a zone such as us-central1-a').describe('Zone').superRefine(check((v) => !ZONE_SHAPE.test(v) || (zoneProblem(v) ?? true)));
 export const instanceName = z.string().regex(NAME, named('a VM name')).describe('VM');
@@ -72,7 +72,7 @@ const RULE_BOUNDS: Record<(typeof RULE_NAMES)[number], [number, number]> = {
 /** Overrides of the default thresholds, checked by name and range (a record keeps the tool list short). */
 export const rules = z
   .record(z.string(), z.number())
-  .describe('Overrides, e.g. {"upMaxPercent":90}')
+  .describe('e.g. {"upMaxPercent":90}')
   .superRefine((value, ctx) => {
     for (const [key, n] of Object.entries(value)) {
       const bounds = RULE_BOUNDS[key as (typeof RULE_NAMES)[number]];

@@ -365,16 +365,35 @@ export class GcloudService {
 
   /** Turns an existing policy off, or answers undefined when there is none (by account or by project id). */
   private async turnOff(actor: string, args: VmArgs): Promise<PolicyRow | undefined> {
-    const account = await this.accounts.resolve(args.project).catch((err: unknown) => {
-      if (err instanceof SupervisorError && err.code === 'not_found') return undefined;
-      throw err;
-    });
-    const ref = { project: account?.projectId ?? args.project, zone: args.zone, name: args.instanceName };
+    const { account, ref } = await this.policyRef(args);
     const existing = await this.policies.get(ref);
     if (!existing) return undefined;
     const row = await this.policies.set(ref, { mode: 'off', ladder: existing.ladder, rules: existing.rules }, actor, this.deps.clock.now());
     await this.deps.audit.record({ actor, action: 'gcloud.set_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: 'off', ladder: existing.ladder, account: account?.name ?? null } });
     return row;
+  }
+
+  /**
+   * Removes a VM's policy, so no run evaluates it again. Like turning one off it needs nothing
+   * from Google: a VM deleted in the console, or a project whose account was removed, keeps none.
+   */
+  async removePolicy(actor: string, args: VmArgs): Promise<PolicyRow> {
+    const { account, ref } = await this.policyRef(args);
+    const removed = await this.policies.forget(ref);
+    if (!removed) {
+      throw notFound(`${ref.name} in ${ref.zone} (project ${ref.project}) has no auto-scaling policy; gcloud_get_autoscale_policy lists the policies`, { instanceName: ref.name });
+    }
+    await this.deps.audit.record({ actor, action: 'gcloud.remove_autoscale_policy', target: attachmentKey(ref), outcome: 'ok', detail: { mode: removed.mode, ladder: removed.ladder, account: account?.name ?? null } });
+    return removed;
+  }
+
+  /** Where a policy is kept: by the named account's project, else by the name taken as a project id (its account removed). */
+  private async policyRef(args: VmArgs): Promise<{ account?: Account; ref: InstanceRef }> {
+    const account = await this.accounts.resolve(args.project).catch((err: unknown) => {
+      if (err instanceof SupervisorError && err.code === 'not_found') return undefined;
+      throw err;
+    });
+    return { account, ref: { project: account?.projectId ?? args.project, zone: args.zone, name: args.instanceName } };
   }
 
   async getPolicies(filter: { project?: string; instanceName?: string }): Promise<PolicyRow[]> {

@@ -194,6 +194,30 @@ for (const backend of testBackends()) {
       assert.deepEqual(left.items, []);
     });
 
+    test('a removed policy is gone: the run leaves its VM alone, and removing it again (or one never set) is not_found', async () => {
+      f.fake.addInstance(PROJECT, ZONE, { name: 'unmanaged', machineType: 'e2-medium' });
+      f.fake.setLoad(PROJECT, 'unmanaged', HIGH);
+      await f.call('gcloud_set_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'unmanaged', mode: 'act', rules: { warmupMinutes: 0 } });
+      const removed = (await f.call('gcloud_remove_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'unmanaged' })) as Json;
+      assert.deepEqual([removed.project, removed.instanceName, removed.mode], [PROJECT, 'unmanaged', 'act'], 'the answer is the policy removed');
+      assert.deepEqual(((await f.call('gcloud_get_autoscale_policy', { project: 'scaler', instanceName: 'unmanaged' })) as { items: unknown[] }).items, []);
+      const audit = await f.s.db.query<{ actor: string; detail: Json }>("SELECT actor, detail FROM audit_log WHERE action = 'gcloud.remove_autoscale_policy' AND target LIKE '%/unmanaged'");
+      assert.deepEqual(audit.rows.map((r) => [r.actor, r.detail.mode, r.detail.account]), [['test-admin', 'act', 'scaler']]);
+      // The run of every policy (what cron calls hourly) neither evaluates it nor asks Google about it.
+      f.fake.resetCalls();
+      const run = (await f.call('gcloud_autoscale_run', { project: 'scaler' })) as { items: Evaluation[] };
+      assert.ok(run.items.length > 0);
+      assert.ok(!run.items.some((e) => e.instanceName === 'unmanaged'));
+      assert.deepEqual(f.fake.calls.filter((c) => c.path.includes('unmanaged') || JSON.stringify(c.query).includes('unmanaged')), []);
+      assert.equal(typeOf('unmanaged'), 'e2-medium');
+      await assertRejects(f.call('gcloud_autoscale_run', { project: 'scaler', instanceName: 'unmanaged' }), 'not_found');
+      await assertRejects(
+        f.call('gcloud_remove_autoscale_policy', { project: 'scaler', zone: ZONE, instanceName: 'unmanaged' }),
+        'not_found',
+        /^unmanaged in us-central1-a \(project scale-proj\) has no auto-scaling policy; gcloud_get_autoscale_policy lists the policies$/,
+      );
+    });
+
     test('removing the last account of a project says which VMs stop being scaled; adding one back resumes them', async () => {
       const addAnother = async (account: string, email: string) => {
         const { key } = f.fake.addServiceAccount({ projectId: PROJECT, email });
@@ -223,6 +247,9 @@ for (const backend of testBackends()) {
       const calls = f.fake.calls.length;
       const off = (await f.call('gcloud_set_autoscale_policy', { project: PROJECT, zone: 'us-central1-a', instanceName: 'booting', mode: 'off' })) as { mode: string };
       assert.deepEqual([off.mode, f.fake.calls.length], ['off', calls]);
+      // So does removing one.
+      assert.equal(((await f.call('gcloud_remove_autoscale_policy', { project: PROJECT, zone: 'us-central1-a', instanceName: 'paused' })) as { instanceName: string }).instanceName, 'paused');
+      assert.equal(f.fake.calls.length, calls);
       // Any other change still needs the account.
       await assertRejects(f.call('gcloud_set_autoscale_policy', { project: PROJECT, zone: 'us-central1-a', instanceName: 'booting', mode: 'act' }), 'not_found');
       // What is stored for the project is read by its id too, with no account; a name nothing is stored for is still not_found.

@@ -109,6 +109,9 @@ export const gcloudParity: ParityCases = (ctx) => ({
   gcloud_health_history: { input: async () => (await base(ctx), { ...ref('shared-vm'), minutes: 60, points: 6 }) },
   gcloud_set_autoscale_policy: ownVm('policy', { machineType: 'e2-medium' }, (name) => ({ ...ref(name), mode: 'recommend', rules: { upMaxPercent: 90 } }))(ctx),
   gcloud_get_autoscale_policy: { input: async () => (await base(ctx), { project: ACCOUNT, instanceName: 'shared-vm' }) },
+  gcloud_remove_autoscale_policy: ownVm('unscale', { machineType: 'e2-medium' }, ref, async (name, c) => {
+    await c.daemon.services.gcloud.setPolicy(setupActor.actor, { ...ref(name), mode: 'recommend' });
+  })(ctx),
   gcloud_autoscale_run: ownVm('run', { machineType: 'e2-medium' }, (name) => ({ project: ACCOUNT, instanceName: name }), async (name, c) => {
     google().setLoad(PROJECT_ID, name, { cpu: 0.9, memory: 50, disk: 30 });
     await c.daemon.services.gcloud.setPolicy(setupActor.actor, { ...ref(name), mode: 'recommend' });
