@@ -81,8 +81,8 @@ export class GcloudAccounts {
   constructor(private readonly deps: AccountsDeps) {}
 
   /**
-   * Validates the key (every field, then a token grant at its token_uri) and only then
-   * stores it: a refused key leaves nothing behind.
+   * Validates the key (every field, a token grant at its token_uri, then a call to its project)
+   * and only then stores it: a refused key leaves nothing behind.
    */
   async add(principal: Principal, input: { account: string; key: string }): Promise<{ row: AccountRow; created: boolean }> {
     const key = parseServiceAccountKey(input.key, 'key');
@@ -101,11 +101,13 @@ export class GcloudAccounts {
       await this.refuseCrossedNames(input.account, key.project_id);
       const tokens = this.tokensFor(key, input.account);
       await tokens.token();
+      const account = { name: input.account, projectId: key.project_id, clientEmail: key.client_email };
+      const clients = this.build(account, tokens);
+      await assertReachable(clients);
       const now = this.deps.clock.now();
       const stored = await this.deps.secrets.set(principal, { path: secretPathOf(input.account), value: JSON.stringify(key), description: `Google Cloud service-account key of ${key.client_email}` });
       // The clients start with the token just granted: the first VM call needs no second grant.
-      const account = { name: input.account, projectId: key.project_id, clientEmail: key.client_email };
-      this.cache.set(input.account, { version: stored.version, stamp: readStamp(this.deps.secrets, secretPathOf(input.account), now.getTime()), clients: this.build(account, tokens) });
+      this.cache.set(input.account, { version: stored.version, stamp: readStamp(this.deps.secrets, secretPathOf(input.account), now.getTime()), clients });
       const { rows } = await this.deps.db.query<AccountRow & { inserted: boolean }>(
         `INSERT INTO gcloud_accounts (name, project_id, client_email, key_id, created_at, updated_at, last_success_at)
          VALUES ($1, $2, $3, $4, $5, $5, $6)
@@ -264,4 +266,21 @@ export class GcloudAccounts {
   private tokensFor(key: ServiceAccountKey, accountName: string): ServiceAccountTokenSource {
     return new ServiceAccountTokenSource(key, { clock: this.deps.clock, accountName });
   }
+}
+
+/**
+ * Refuses a key that gets a token but cannot reach its project (no role on it, or no such
+ * project): stored, it would fail every call later. Google's refusal says which, and why.
+ */
+async function assertReachable(c: AccountClients): Promise<void> {
+  const { name, projectId, clientEmail } = c.account;
+  await c.compute.assertListable(projectId).catch((err: unknown) => {
+    if (!(err instanceof SupervisorError && (err.code === 'forbidden' || err.code === 'not_found'))) throw err;
+    const check = err.code === 'not_found' ? `; check project_id in the key (${projectId})` : '';
+    throw new SupervisorError(err.code, `account ${name} was not added, nothing was stored: service account ${clientEmail} cannot reach Google project ${projectId}: ${err.message}${check}`, {
+      ...err.details,
+      field: 'key',
+      project: projectId,
+    });
+  });
 }

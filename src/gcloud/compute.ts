@@ -97,6 +97,18 @@ export class ComputeClient {
     return out;
   }
 
+  /**
+   * Whether the key may list the project's VMs, as every fleet-wide read does: one VM of the
+   * aggregated list, read and dropped. Refused (403 for a project it has no role on, 404 for one
+   * that does not exist) as any call is.
+   */
+  async assertListable(project: string): Promise<void> {
+    const api = await this.loaded();
+    await this.call(`compute instances.aggregatedList projects/${project}/aggregated/instances`, (auth) =>
+      dataOf(api.instances.aggregatedList({ project, maxResults: 1 }, requestOptions(auth, this.timeoutMs))),
+    );
+  }
+
   async get(ref: InstanceRef): Promise<VmInstance> {
     const api = await this.loaded();
     const raw = await this.call(`compute instances.get ${path(ref)}`, (auth) =>

@@ -216,6 +216,28 @@ for (const backend of testBackends()) {
       assert.equal(f.fake.calls.filter((c) => c.status === 401).length, 1, 'one 401, then the refreshed token');
     });
 
+    test('a key that cannot reach its project (no role on it, or no such project) is refused naming both, and nothing is stored', async () => {
+      f.fake.addServiceAccount({ projectId: 'locked-proj', email: 'owner@locked-proj.iam.gserviceaccount.com' });
+      const noRole = f.fake.addServiceAccount({ projectId: 'locked-proj', email: 'norole@locked-proj.iam.gserviceaccount.com', projects: [] });
+      const nowhere = f.fake.addServiceAccount({ projectId: 'gone-proj', email: 'orphan@gone-proj.iam.gserviceaccount.com', projects: [] });
+      const denied = await assertRejects(
+        f.call('gcloud_add_account', { account: 'locked', key: JSON.stringify(noRole.key) }),
+        'forbidden',
+        /^account locked was not added, nothing was stored: service account norole@locked-proj\.iam\.gserviceaccount\.com cannot reach Google project locked-proj: .*\(HTTP 403 forbidden: Required 'compute\.instances\.list' permission for 'projects\/locked-proj'\); service account \S+ lacks that permission: grant it a role that has it on the project$/,
+      );
+      assert.deepEqual([denied.details.project, denied.details.field], ['locked-proj', 'key']);
+      await assertRejects(
+        f.call('gcloud_add_account', { account: 'gone', key: JSON.stringify(nowhere.key) }),
+        'not_found',
+        /^account gone was not added, nothing was stored: service account orphan@gone-proj\.iam\.gserviceaccount\.com cannot reach Google project gone-proj: .*\(HTTP 404 notFound: The resource 'projects\/gone-proj' was not found\); check project_id in the key \(gone-proj\)$/,
+      );
+      // The check was a real call with the new key, to the key's project.
+      assert.ok(f.apiCalls().some((c) => c.path.endsWith('/projects/locked-proj/aggregated/instances') && c.account === noRole.email));
+      const { items } = (await f.call('gcloud_list_accounts', {})) as { items: Json[] };
+      assert.deepEqual(items.filter((a) => a.account === 'locked' || a.account === 'gone'), []);
+      for (const name of ['locked', 'gone']) await assertRejects(f.call('get_secret', { path: `meta/gcloud/${name}` }), 'not_found');
+    });
+
     test('a new key for an account is for its Google project: one for another project is refused, and nothing changes', async () => {
       const first = f.fake.addServiceAccount({ projectId: 'move-a', email: 'ops@move-a.iam.gserviceaccount.com' });
       await f.call('gcloud_add_account', { account: 'mover', key: JSON.stringify(first.key) });

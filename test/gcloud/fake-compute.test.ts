@@ -98,6 +98,13 @@ describe('routing and authentication', () => {
     assert.equal(r.body.error?.message, `Required 'compute.instances.get' permission for 'projects/${P}'`);
   });
 
+  test('a project that does not exist is 404 notFound, in the same envelope', async () => {
+    const r = await call('GET', 'projects/no-such-project/aggregated/instances?maxResults=1');
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error?.status, 'NOT_FOUND');
+    assert.deepEqual(r.body.error?.errors?.[0], { message: "The resource 'projects/no-such-project' was not found", domain: 'global', reason: 'notFound' });
+  });
+
   test('unknown query parameters, zones and malformed names are refused, not ignored', async () => {
     assert.equal((await call('GET', `projects/${P}/zones/${Z}/instances?max_results=5`)).status, 400);
     assert.equal((await call('GET', `projects/${P}/zones/mars-1a/instances`)).status, 400);

@@ -95,6 +95,8 @@ function authorize(deps: ComputeDeps, req: Request, route: Route, project: strin
   req.call.account = token.account;
   if (!TokenStore.allows(token, route.write ? WRITE_SCOPES : READ_SCOPES)) throw insufficientScopes();
   if (!deps.accounts.find(token.account)?.projects.has(project)) {
+    // A project no account may use does not exist here, and Google answers one that does not exist with 404.
+    if (!deps.accounts.knownProjects().has(project)) throw notFound(`projects/${project}`);
     throw new GoogleError(403, `Required '${route.permission}' permission for 'projects/${project}'`, 'forbidden');
   }
   if (deps.accounts.disabledApis.has(`compute:${project}`)) throw serviceDisabled('compute', project);
