@@ -361,6 +361,7 @@ export const gcloudOperations = [
       asOf: z.string(),
       currency: z.literal('USD'),
       monthlyUsd: z.number(),
+      leftOut: z.array(z.object({ account: z.string(), zone: z.string(), name: z.string(), machineType: z.string(), reason: z.string() })).describe('VMs monthlyUsd leaves out, and why'),
       accounts: z.array(
         z.object({
           account: z.string(),

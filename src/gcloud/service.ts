@@ -526,7 +526,9 @@ export class GcloudService {
         return { account: account.name, project: account.projectId, monthlyUsd: cents(items.reduce((n, v) => n + (v.monthlyUsd ?? 0), 0)), unpriced: items.filter((v) => v.monthlyUsd === null).length, vms: items };
       }),
     );
-    return { priceVersion: table.version, asOf: table.asOf, currency: 'USD' as const, monthlyUsd: cents(perAccount.reduce((n, a) => n + a.monthlyUsd, 0)), accounts: perAccount, failed };
+    // A total that silently leaves VMs out reads as the whole bill: say which, beside it.
+    const leftOut = perAccount.flatMap((a) => a.vms.filter((v) => v.monthlyUsd === null).map((v) => ({ account: a.account, zone: v.zone, name: v.name, machineType: v.machineType, reason: v.note ?? 'no price' })));
+    return { priceVersion: table.version, asOf: table.asOf, currency: 'USD' as const, monthlyUsd: cents(perAccount.reduce((n, a) => n + a.monthlyUsd, 0)), leftOut, accounts: perAccount, failed };
   }
 
   // ---- plumbing ------------------------------------------------------------------------------

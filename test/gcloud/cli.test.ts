@@ -106,6 +106,14 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.deepEqual((answer.failed as Array<{ account: string }>).map((f) => f.account), ['other']);
     assert.deepEqual((answer.accounts as Array<{ account: string }>).map((a) => a.account), ['host']);
   });
+
+  test('gcloud cost names the VMs its total leaves out, and why', async () => {
+    fake.addInstance('cli-host-1', ZONE, { name: 'unpriced', machineType: 'e2-highmem-2' });
+    const r = await run(['gcloud', 'cost', 'host']);
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /^leftOut:\n\s+ACCOUNT\s+ZONE\s+NAME\s+MACHINE TYPE\s+REASON\n\s+host\s+us-central1-a\s+unpriced\s+e2-highmem-2\s+no price for e2-highmem-2 in us-central1 in price table \S+/m);
+    fake.removeInstance('cli-host-1', ZONE, 'unpriced');
+  });
 });
 
 describe('supervisor vm history', () => {

@@ -472,6 +472,17 @@ for (const backend of testBackends()) {
       assert.equal(eu.monthlyUsd, Math.round((Math.round(0.01675 * 1.1 * 1e5) / 1e5) * 730 * 100 + 10 * 0.1 * 100) / 100);
     });
 
+    test('VMs the total leaves out (a type with no price) are named beside it, with the reason', async () => {
+      await f.account('pricey', 'pricey-proj');
+      f.fake.addInstance('pricey-proj', ZONE, { name: 'big', machineType: 'e2-highmem-2' });
+      f.fake.addInstance('pricey-proj', ZONE, { name: 'small', machineType: 'e2-medium' });
+      const cost = (await f.call('gcloud_cost', { project: 'pricey' })) as { monthlyUsd: number; leftOut: Json[]; accounts: Array<{ vms: Json[] }> };
+      assert.deepEqual(cost.leftOut.map((v) => [v.account, v.zone, v.name, v.machineType]), [['pricey', ZONE, 'big', 'e2-highmem-2']]);
+      assert.match(String(cost.leftOut[0]!.reason), /^no price for e2-highmem-2 in us-central1 in price table 2025-01-gcp-on-demand-list/);
+      assert.equal(cost.monthlyUsd, cost.accounts[0]!.vms.find((v) => v.name === 'small')!.monthlyUsd, 'the total is the priced VM alone');
+      await f.call('gcloud_remove_account', { account: 'pricey', confirm: true });
+    });
+
     test('a VM stopping or suspended costs its disk only; a suspended one is noted for its preserved memory', async () => {
       for (const [name, status] of [['winding-down', 'STOPPING'], ['asleep', 'SUSPENDED'], ['waking', 'STAGING']] as const) {
         f.fake.addInstance('openhorizon-prod', 'europe-west1-b', { name, machineType: 'e2-medium', status });
