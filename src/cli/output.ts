@@ -274,7 +274,6 @@ export function render(cmd: CommandSpec, output: Row, format: Format): string {
     return (list ?? []).map((row) => `${exact(raw(row[format.field!]))}\n`).join('');
   }
   if (cmd.cli.print && typeof output[cmd.cli.print] === 'string') return exact(output[cmd.cli.print] as string);
-  const lists = tableFields(cmd).filter((f) => Array.isArray(output[f]));
   const isList = 'items' in output && Array.isArray(output.items);
   const { units = {}, formats, headers, nestedColumns } = cmd.cli;
   const style: Style = { now: format.now, units, formats, headers, nestedColumns, wide: format.wide };
@@ -282,9 +281,10 @@ export function render(cmd: CommandSpec, output: Row, format: Format): string {
   const labels = output.applied === false || output.dryRun === true ? (cmd.cli.dryRunLabels ?? {}) : {};
   if (!isList) return `${keyValues(output, style, new Set(), '', labels).join('\n')}\n`;
   const rows = output.items as Row[];
-  // Beside the table, only what says something: `folders` of a listing, not an empty prefix.
+  // Beside the table, only what says something: `folders` of a listing, not an empty prefix; a list
+  // of objects that is not empty (accounts that could not be read) as a table of its own.
   const empty = Object.entries(output).filter(([, v]) => v === null || v === '' || (Array.isArray(v) && v.length === 0)).map(([k]) => k);
-  const others = keyValues(output, style, new Set(['items', 'nextCursor', ...empty, ...lists.filter((f) => f !== 'items')]));
+  const others = keyValues(output, style, new Set(['items', 'nextCursor', ...empty]));
   const parts = others.length > 0 ? [others.join('\n'), ''] : [];
   const columns = columnsFor(cmd, 'items', rows, format.wide);
   if (rows.length === 0) parts.push('(none)');

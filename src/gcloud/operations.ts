@@ -111,13 +111,18 @@ export const gcloudOperations = [
   operation({
     name: 'gcloud_list_vms',
     title: 'List VMs',
-    description: 'VMs of an account, in one zone or all.',
+    description: 'VMs of an account or all, in one zone or all.',
     access: 'admin',
     annotations: open(READ),
     rest: { method: 'GET', path: '/gcloud/vms' },
-    cli: { command: ['vm', 'list'], args: ['project', 'zone'], columns: ['name', 'zone', 'status', 'machineType', 'internalIp', 'externalIp', 'attachedTo'] },
-    input: z.object({ project, zone: zone.optional() }),
-    output: z.object({ account: z.string(), project: z.string(), items: z.array(vmView) }),
+    cli: {
+      command: ['vm', 'list'],
+      args: ['project', 'zone'],
+      columns: ['account', 'name', 'zone', 'status', 'machineType', 'internalIp', 'externalIp', 'attachedTo'],
+      failWhen: { field: 'failed', nonEmpty: true },
+    },
+    input: z.object({ project: project.optional(), zone: zone.optional() }),
+    output: z.object({ account: z.string().optional(), project: z.string().optional(), items: z.array(vmView.extend({ account: z.string() })), failed: accountFailures }),
     handler: ({ svc }, input) => svc.listVms(input.project, input.zone),
   }),
   operation({

@@ -151,11 +151,18 @@ export class GcloudService {
 
   // ---- VMs -----------------------------------------------------------------------------------
 
-  async listVms(project: string, zone?: string): Promise<{ account: string; project: string; items: Array<VmInstance & { attachedTo: string | null }> }> {
-    return this.withAccount(project, async (c) => {
-      const vms = await c.compute.list(c.account.projectId, zone);
-      return { account: c.account.name, project: c.account.projectId, items: await this.withAttachments(vms) };
-    });
+  /**
+   * VMs of one account, or (no project) of every project's account, each labelled with the account
+   * it was read with; an account that could not be read is named in `failed` beside the others.
+   */
+  async listVms(project?: string, zone?: string): Promise<{ account?: string; project?: string; items: Array<VmInstance & { account: string; attachedTo: string | null }>; failed: AccountFailure[] }> {
+    const { results, failed } = await this.acrossAccounts(project, (account) =>
+      this.using(account, async (c) => (await c.compute.list(account.projectId, zone)).map((vm) => ({ ...vm, account: account.name }))),
+    );
+    const items = await this.withAttachments(results.flat());
+    if (!project) return { items, failed };
+    const named = await this.accounts.resolve(project);
+    return { account: named.name, project: named.projectId, items, failed };
   }
 
   async getVm(args: VmArgs): Promise<VmInstance & { attachedTo: string | null }> {
@@ -615,7 +622,7 @@ export class GcloudService {
     return done.result;
   }
 
-  private async withAttachments(vms: VmInstance[]): Promise<Array<VmInstance & { attachedTo: string | null }>> {
+  private async withAttachments<V extends VmInstance>(vms: V[]): Promise<Array<V & { attachedTo: string | null }>> {
     const attached = await this.attachments.lookup([...new Set(vms.map((v) => v.project))]);
     return vms.map((vm) => ({ ...vm, attachedTo: attached.get(attachmentKey(vm)) ?? null }));
   }

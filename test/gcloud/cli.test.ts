@@ -60,8 +60,8 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.deepEqual(((await ok(['vm', 'list', 'host'])).items as Array<{ name: string }>).map((v) => v.name), ['web']);
     // The table has what a person looks for: where it runs, its state and size, its addresses and the project it serves.
     const table = await run(['vm', 'list', 'host']);
-    assert.match(table.stdout, /^NAME\s+ZONE\s+STATUS\s+MACHINE TYPE\s+INTERNAL IP\s+EXTERNAL IP\s+ATTACHED TO$/m);
-    assert.match(table.stdout, new RegExp(`^web\\s+${ZONE}\\s+RUNNING\\s+e2-medium\\s`, 'm'));
+    assert.match(table.stdout, /^ACCOUNT\s+NAME\s+ZONE\s+STATUS\s+MACHINE TYPE\s+INTERNAL IP\s+EXTERNAL IP\s+ATTACHED TO$/m);
+    assert.match(table.stdout, new RegExp(`^host\\s+web\\s+${ZONE}\\s+RUNNING\\s+e2-medium\\s`, 'm'));
     // After a call Google answered, the account's last success shows.
     assert.match((await run(['gcloud', 'accounts'])).stdout, /^host\s+cli-host-1\s+\S+\s+(just now|\d+[smhd] ago)$/m);
     const plan = await ok(['vm', 'resize', 'cli-host-1', ZONE, 'web', 'e2-standard-2', '--dry-run']);
@@ -105,6 +105,14 @@ describe('supervisor gcloud / vm / autoscale', () => {
     const answer = parseJson(r);
     assert.deepEqual((answer.failed as Array<{ account: string }>).map((f) => f.account), ['other']);
     assert.deepEqual((answer.accounts as Array<{ account: string }>).map((a) => a.account), ['host']);
+  });
+
+  test('vm list without a project lists every account, says which could not be read and why, and exits 1', async () => {
+    // The key of `other` was revoked by the test before.
+    const r = await run(['vm', 'list']);
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stdout, /^failed:\n\s+ACCOUNT\s+PROJECT\s+ERROR\n\s+other\s+cli-other-1\s+not_configured: Google refused an access token for service account \S+@cli-other-1\.iam\.gserviceaccount\.com/m);
+    assert.match(r.stdout, new RegExp(`^host\\s+web\\s+${ZONE}\\s+RUNNING\\s`, 'm'));
   });
 
   test('gcloud cost names the VMs its total leaves out, and why', async () => {

@@ -78,6 +78,17 @@ for (const backend of testBackends()) {
       assert.deepEqual([f.fake.grantCount(alpha.email), f.fake.grantCount(beta.email)], [1, 1], 'one token each, granted when the key was added');
     });
 
+    test('VMs of every account in one list, each labelled with its account; one that cannot be read is named with its error, the others still listed', async () => {
+      const all = (await f.call('gcloud_list_vms', {})) as { items: Json[]; failed: Json[]; account?: string };
+      assert.deepEqual(all.items.map((v) => `${String(v.account)}/${String(v.name)}`).sort(), ['openhorizon/web', 'vm-host/eu-worker', 'vm-host/expiry', 'vm-host/quota', 'vm-host/supervisor-vm']);
+      assert.deepEqual([all.failed, all.account], [[], undefined]);
+      f.fake.failAlways({ status: 500 }, { service: 'compute', pathIncludes: '/projects/openhorizon-prod/' });
+      const partial = (await f.call('gcloud_list_vms', { zone: ZONE })) as { items: Json[]; failed: Json[] };
+      assert.deepEqual(partial.items.map((v) => v.account), ['vm-host', 'vm-host', 'vm-host']);
+      assert.deepEqual(partial.failed.map((x) => [x.account, x.project]), [['openhorizon', 'openhorizon-prod']]);
+      assert.match(String(partial.failed[0]!.error), /^unavailable: compute instances\.list projects\/openhorizon-prod\/zones\/us-central1-a\/instances failed after 5 attempts \(HTTP 500/);
+    });
+
     test('health of every VM of every account in one call: per account one list and three Monitoring reads; a missing Ops Agent said plainly', async () => {
       f.fake.setLoad('vm-host-4711', 'eu-worker', { cpu: 0.3 });
       f.fake.setLoad('openhorizon-prod', 'web', { cpu: 0.5, memory: 40, disk: 55 });
