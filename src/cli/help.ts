@@ -121,7 +121,10 @@ export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]
   }
   const flags = cmd.input;
   lines.push('Flags:');
+  const wait = cmd.cli.wait;
   const rows: Array<[string, string]> = flags.map((f) => {
+    // The operation's own limit per call is not the command line's: it repeats the call (see below).
+    if (f.name === wait?.seconds) return [placeholder(cmd, f), `Wait up to n seconds for the end, any n (0: answer now) (default ${JSON.stringify(f.default ?? 0)})`];
     const description = terms(f.description ?? '');
     // A boolean on by default is shown as its --no- flag, which does the opposite of the description: say so first.
     if (f.type === 'boolean' && f.default === true) return [placeholder(cmd, f), `Turns off what is on by default: ${description.charAt(0).toLowerCase()}${description.slice(1)}`];
@@ -132,7 +135,6 @@ export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
   if (cmd.cli.everyWithout) rows.push(['--all', `every ${cmd.cli.everyWithout}, as when none is given`]);
-  const wait = cmd.cli.wait;
   if (wait) rows.push(['--wait', `repeat the call until ${wait.field} is no longer ${wait.pending.join(' or ')}, however long (Ctrl-C stops waiting)`]);
   rows.push(['--input <json>', 'every field as one JSON object']);
   lines.push(...columns(rows));
@@ -144,7 +146,7 @@ export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]
   if (fail) lines.push('', `Exits 1 when ${fail.field} is ${'nonEmpty' in fail ? 'not empty' : fail.values.join(' or ')}, after printing the answer (for CI and cron).`);
   if (wait) {
     const flag = `--${kebab(wait.seconds)}`;
-    lines.push('', `${flag} takes any n here: the call is repeated (each waiting at most ${wait.max} s) until n seconds have passed. Waiting (--wait or ${flag}), it exits 1 when ${wait.field} ended ${wait.failed.join(', ')}, ${WAIT_TIMED_OUT} when the time ran out first (as timeout(1) does), else 0, after printing the answer.`);
+    lines.push('', `${flag} above ${wait.max} repeats the call (each waiting at most ${wait.max} s, the operation's limit) until n seconds have passed. Waiting (--wait or ${flag}), it exits 1 when ${wait.field} ended ${wait.failed.join(', ')}, ${WAIT_TIMED_OUT} when the time ran out first (as timeout(1) does), else 0, after printing the answer.`);
   }
   lines.push('', `MCP tool: ${cmd.name}    REST: ${cmd.rest.method} /api/v1${cmd.rest.path}`, '', GLOBAL_FLAGS);
   return lines.join('\n');

@@ -131,5 +131,8 @@ describe('piv status --wait', () => {
     assert.match(r.stdout, /^Usage: supervisor piv status <id> .*\[--wait\]$/m);
     assert.match(r.stdout, /--wait +repeat the call until status is no longer queued or running, however long/);
     assert.match(r.stdout, /exits 1 when status ended failed, cancelled, interrupted, 124 when the time ran out first/);
+    // The operation's 50 s is not the command line's limit, and its row must not say it is.
+    assert.match(r.stdout, /^ {2}--wait-seconds <n> +Wait up to n seconds for the end, any n \(0: answer now\)/m);
+    assert.doesNotMatch(r.stdout, /max 50/);
   });
 });
