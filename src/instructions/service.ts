@@ -197,9 +197,10 @@ export class InstructionsService {
   }
 }
 
-/** A checked or diffed project's reasons and warnings, the root's path in them as `shown` has it. */
+/** Said to a project token whose check found work: the fixes its reasons name are an admin's. */
 const ADMIN_FIXES = 'regenerate_instructions and write_mcp_config need an admin token: ask an admin to run them for this project';
 
+/** A checked or diffed project's reasons and warnings, the root's path in them as `shown` has it. */
 function checkRowShown(row: CheckResult, shown: (text: string) => string): CheckResult {
   return {
     ...row,
