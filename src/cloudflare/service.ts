@@ -81,6 +81,7 @@ export class CloudflareService {
       setup: () => this.setup(),
       allocations: () => deps.ports.routedAllocations(),
       findZone: (hostname) => this.zones.find(hostname),
+      outsideConfigured: (hostname) => this.zones.outsideConfigured(hostname),
     });
   }
 
@@ -182,8 +183,9 @@ export class CloudflareService {
     const known = await this.tunnelKnown();
     const routes = await this.tunnel.routesWithStatus('tunnelId' in known ? known.tunnelId : undefined);
     // A hostname no managed zone holds gets no CNAME here (each sync warns): shown as not wanted,
-    // rather than as wanted and never made. Without a token the zones are unknown, and so is that.
-    const outside = (await this.hasToken()) ? await this.outsideZones(routes.filter((r) => r.dns).map((r) => r.hostname)) : new Set<string>();
+    // rather than as wanted and never made. Without a token only the configured zone names can tell.
+    const named = routes.filter((r) => r.dns).map((r) => r.hostname);
+    const outside = (await this.hasToken()) ? await this.outsideZones(named) : new Set(named.filter((h) => this.zones.outsideConfigured(h)));
     return routes.map((r) => (outside.has(r.hostname) ? { ...r, dns: false } : r));
   }
 

@@ -38,6 +38,8 @@ export interface TunnelDeps {
   allocations: () => Promise<Allocation[]>;
   /** The managed zone a hostname belongs to; undefined when none holds it. */
   findZone: (hostname: string) => Promise<Zone | undefined>;
+  /** Whether the configured zone names show no managed zone holds the hostname, without a call to Cloudflare. */
+  outsideConfigured: (hostname: string) => boolean;
 }
 
 export interface SyncOptions {
@@ -256,14 +258,16 @@ export class TunnelService {
    * The CNAMEs this sync makes and deletes. Their zones are found before anything is written:
    * a hostname outside the managed zones must neither stop every other route's sync nor leave
    * it half done, so it is routed with a warning and its record left alone (a route being added
-   * with DNS for such a hostname is refused). A dry run without an API token cannot look.
+   * with DNS for such a hostname is refused). A dry run without an API token cannot look, beyond the configured zone names.
    */
   private async cnameChanges(tunnelId: string, merged: Merged, wanted: Route[], options: SyncOptions): Promise<{ request: DnsRequest; warnings: string[] }> {
     const conflicted = new Set(merged.plan.conflicts.map((c) => routeKey(c.hostname, c.path)));
     const cname = tunnelTarget(tunnelId);
     const cnames = options.dns ? uniqueHostnames(wanted.filter((r) => r.dns && !conflicted.has(routeKey(r.hostname, r.path)))) : [];
     const deletes = options.dns ? this.droppedCnames(merged, options.removing, cname) : [];
-    const unmanaged = options.dnsUnchecked !== undefined && options.dryRun ? new Set<string>() : await this.unmanaged([...cnames, ...deletes.map((d) => d.name)]);
+    const names = [...cnames, ...deletes.map((d) => d.name)];
+    // Without a token the zones cannot be read, but the configured names may already rule a hostname out.
+    const unmanaged = options.dnsUnchecked !== undefined && options.dryRun ? new Set(names.filter(this.deps.outsideConfigured)) : await this.unmanaged(names);
     if (options.adding?.dns && unmanaged.has(options.adding.hostname)) {
       throw invalidInput(`no managed Cloudflare zone holds ${options.adding.hostname}, so its CNAME cannot be made; pass dns: false to route it and point its DNS at ${cname} yourself`, { field: 'hostname' });
     }

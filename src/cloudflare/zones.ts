@@ -42,6 +42,16 @@ export class ZoneDirectory {
     return longestSuffix(await this.load(), hostname);
   }
 
+  /**
+   * Whether the configured zone names alone show that no managed zone holds the hostname: known
+   * without a call (a dry run without a token), false when no names are configured (every zone
+   * the token reads is managed, and they are unknown until it does).
+   */
+  outsideConfigured(hostname: string): boolean {
+    const host = hostname.toLowerCase();
+    return this.names.length > 0 && !this.names.some((name) => host === name || host.endsWith(`.${name}`));
+  }
+
   /** The zone a hostname (or `*.` wildcard) lives in; not_found naming the managed zones when none holds it. */
   async zoneFor(hostname: string): Promise<Zone> {
     const found = await this.find(hostname);

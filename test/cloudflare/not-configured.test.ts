@@ -143,6 +143,46 @@ for (const backend of testBackends()) {
     });
   });
 
+  describe(`no token, a tunnel in config.yml, the zones named in the settings (${backend})`, { skip: await skipReason(backend) }, () => {
+    let f: CloudflareFixture;
+    before(async () => {
+      f = await openCloudflareFixture(backend, { storedToken: null, env: { SUPERVISOR_CLOUDFLARE_TUNNEL_ID: '', SUPERVISOR_CLOUDFLARE_ZONES: 'example.com' } });
+    });
+    after(() => f?.close());
+
+    test('a dry run refuses a route whose hostname no named zone holds, as the real call would, without calling Cloudflare', async () => {
+      f.fake.resetCalls();
+      await refused(f.invoke('add_tunnel_route', { hostname: 'api.elsewhere.net', port: 4001, dryRun: true }), 'invalid_input', /no managed Cloudflare zone holds api\.elsewhere\.net/);
+      const inside = (await f.invoke('add_tunnel_route', { hostname: 'api.consilio.example.com', port: 4001, dryRun: true })) as unknown as { dns: { plan: { create: Array<{ name: string }> } } };
+      assert.deepEqual(inside.dns.plan.create.map((r) => r.name), ['api.consilio.example.com']);
+      assert.deepEqual(f.fake.calls, []);
+    });
+
+    test('a sync dry run plans no CNAME for a hostname outside the named zones, warns, and the route list shows no DNS for it', async () => {
+      await f.services.projects.add('test', { name: 'outside' });
+      await f.services.ports.allocate(admin, { project: 'outside', service: 'web', hostname: 'web.elsewhere.net' });
+      await f.services.ports.allocate(admin, { project: 'outside', service: 'api', hostname: 'api.outside.example.com' });
+      try {
+        f.fake.resetCalls();
+        const answer = (await f.invoke('sync_tunnel', { dryRun: true })) as unknown as { warnings: string[]; dns: { plan: { create: Array<{ name: string }> } } };
+        assert.deepEqual(answer.dns.plan.create.map((r) => r.name), ['api.outside.example.com']);
+        assert.match(answer.warnings.join(' '), /no managed Cloudflare zone holds web\.elsewhere\.net/);
+        const routes = (await f.invoke('list_tunnel_routes', {})) as unknown as { items: Array<{ hostname: string; dnsWanted: boolean }> };
+        assert.deepEqual(
+          routes.items.map((r) => [r.hostname, r.dnsWanted]).sort(),
+          [
+            ['api.outside.example.com', true],
+            ['web.elsewhere.net', false],
+          ],
+        );
+        assert.deepEqual(f.fake.calls, []);
+      } finally {
+        await f.services.ports.release(admin, { project: 'outside', service: 'web' });
+        await f.services.ports.release(admin, { project: 'outside', service: 'api' });
+      }
+    });
+  });
+
   describe(`remote mode without a tunnel id, zones the token cannot see (${backend})`, { skip: await skipReason(backend) }, () => {
     let f: CloudflareFixture;
     before(async () => {
