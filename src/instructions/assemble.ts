@@ -3,7 +3,7 @@
 import { invalidInput } from '../core/errors.js';
 import { blockBody } from './block.js';
 import { layersFor, type LayerFile, type SharedLayers } from './layers.js';
-import { renderLayers, type Facts } from './placeholders.js';
+import { renderWithFacts, type Facts, type FactLines } from './placeholders.js';
 
 /** What the engine needs to know about a project; the projects domain owns the rest. */
 export interface InstructionProject {
@@ -28,6 +28,8 @@ export interface ManagedOutput {
   sources: string[];
   /** The block body (see block.ts), with `\n` line ends. */
   body: string;
+  /** Its lines that show live facts, each with where the fact is changed. */
+  factLines: FactLines;
 }
 
 export interface Assembly {
@@ -38,17 +40,17 @@ export interface Assembly {
 export async function assemble(shared: SharedLayers, project: InstructionProject, facts: Facts): Promise<Assembly> {
   const read = await layersFor(shared, project);
   if (read.problems.length > 0) throw invalidInput(`layer files could not be used: ${read.problems.join('; ')}`, { problems: read.problems });
-  const rendered = renderLayers(read.files, project, facts);
-  const text = rendered.map(tidy).filter((t) => t !== '').join('\n\n');
+  const { texts, factLines } = renderWithFacts(read.files, project, facts);
+  const text = texts.map(tidy).filter((t) => t !== '').join('\n\n');
   const sources = read.files.map((f) => f.source);
   const body = blockBody(project.name, text);
   const outputs: ManagedOutput[] = project.agentsMd
     ? [
-        { file: 'AGENTS.md', sources, body },
+        { file: 'AGENTS.md', sources, body, factLines },
         // Claude Code expands an @path on a line of its own (not in code), up to 5 levels deep.
-        { file: 'CLAUDE.md', sources, body: blockBody(project.name, '@AGENTS.md') },
+        { file: 'CLAUDE.md', sources, body: blockBody(project.name, '@AGENTS.md'), factLines: new Map() },
       ]
-    : [{ file: 'CLAUDE.md', sources, body }];
+    : [{ file: 'CLAUDE.md', sources, body, factLines }];
   return { outputs, layers: read.files };
 }
 

@@ -9,12 +9,13 @@ import { describingFsErrors } from '../core/fs-errors.js';
 import { resolveInside } from '../core/inside.js';
 import { LAYER_DIRS } from './layers.js';
 import { CHECKOUT_DIR_MODE, CHECKOUT_FILE_MODE } from './modes.js';
-import { addedRuns } from './line-diff.js';
+import { lineChanges, type LineChange } from './line-diff.js';
 import { escapePlaceholders } from './placeholders.js';
 import { contentHash } from './block.js';
 import type { WrittenBlocks } from './written-blocks.js';
 import type { FilePlan } from './plan.js';
 import { createUniqueFile } from './unique-file.js';
+import { clipped } from '../core/clip.js';
 
 /** `CLAUDE.md.20260101-120000.bak` next to the file (its real location when it is a link). */
 async function backupFile(clock: Clock, plan: FilePlan): Promise<string> {
@@ -67,26 +68,34 @@ async function adoptEdits(clock: Clock, project: InstructionProject, edited: Fil
   const guessed: string[] = [];
   for (const plan of edited) {
     const base = await generatedBody(project, plan, blocks);
-    const diff = addedRuns(base ?? plan.output.body, plan.editedBody ?? '');
+    const changes = lineChanges(base ?? plan.output.body, plan.editedBody ?? '');
+    // A line showing a live fact (a port, a secret path), changed by hand: a copy in the project's layer
+    // would keep the old value for good beside the fact's line. Not adopted; the fact is changed where it lives.
+    const factEdits = changes.filter((c) => c.added.length > 0 && c.removed.some((line) => plan.output.factLines.has(line)));
     // A line the block is given anyway (a layer now says the same, or an adoption cut short already
     // holds it) is not adopted twice. Blank lines around an addition are layout, not instructions:
     // files are joined with one.
     const given = new Set(plan.output.body.split('\n').filter((line) => line.trim() !== ''));
-    const own = (run: string) => run.split('\n').filter((line) => !given.has(line)).join('\n');
-    added.push(...diff.added.map((run) => own(run).replace(/^(?:[ \t]*\n)+|(?:\n[ \t]*)+$/g, '')).filter((run) => run.trim() !== ''));
+    const own = (lines: string[]) => lines.filter((line) => !given.has(line)).join('\n');
+    const runs = changes.filter((c) => c.added.length > 0 && !factEdits.includes(c)).map((c) => own(c.added).replace(/^(?:[ \t]*\n)+|(?:\n[ \t]*)+$/g, ''));
+    added.push(...runs.filter((run) => run.trim() !== ''));
     if (base === undefined) {
       // Compared with a guess, a difference may be the person's or the layers': the file is kept whole.
       guessed.push(await backupFile(clock, plan));
       continue;
     }
     // A line the person took out comes back only if the layers still give it.
-    const back = diff.removed.filter((line) => line.trim() !== '' && given.has(line)).length;
-    if (back === 0) continue;
+    const removed = changes.flatMap((c) => c.removed).filter((line) => line.trim() !== '' && given.has(line));
+    const back = removed.filter((line) => !plan.output.factLines.has(line)).length;
+    if (back === 0 && factEdits.length === 0) continue;
     const backup = await backupFile(clock, plan);
     result.backups.push(backup);
-    result.warnings.push(
-      `${back} generated line(s) removed by hand from ${plan.target.shown} come back: a project layer can only add text; change the layer they come from (the edited file is in ${backup})`,
-    );
+    if (back > 0) {
+      result.warnings.push(
+        `${back} generated line(s) removed by hand from ${plan.target.shown} come back: a project layer can only add text; change the layer they come from (the edited file is in ${backup})`,
+      );
+    }
+    for (const edit of factEdits) result.warnings.push(factEditWarning(plan, edit, backup));
   }
   if (added.length > 0) result.adopted = await writeAdopted(clock, project, added);
   if (guessed.length > 0) {
@@ -98,6 +107,19 @@ async function adoptEdits(clock: Clock, project: InstructionProject, edited: Fil
   }
   return result;
 }
+
+/** Why a hand-changed fact line was not adopted, and where the fact is changed. */
+function factEditWarning(plan: FilePlan, edit: LineChange, backup: string): string {
+  const line = edit.removed.find((l) => plan.output.factLines.has(l))!;
+  const shown = (lines: string[]) => JSON.stringify(clipped(lines.join(' / '), FACT_SHOWN));
+  return (
+    `${shown([line])} in ${plan.target.shown} shows a live fact and was changed by hand to ${shown(edit.added)}: not adopted, as a copy would keep that value for good; ` +
+    `the block shows the fact as it is, so change it with ${plan.output.factLines.get(line)!} (the edited file is in ${backup})`
+  );
+}
+
+/** How much of a changed fact line a warning quotes. */
+const FACT_SHOWN = 120;
 
 async function writeAdopted(clock: Clock, project: InstructionProject, added: string[]): Promise<string> {
   const now = clock.now().toISOString();

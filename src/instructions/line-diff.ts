@@ -59,22 +59,31 @@ function diffMiddle(a: string[], b: string[]): LineOp[] {
   return [...ops, ...del.slice(i), ...add.slice(j)];
 }
 
-/** Runs of consecutive added lines, each joined with `\n`: the text a person inserted into `before`; and the lines taken out of it. */
-export function addedRuns(before: string, after: string): { added: string[]; removed: string[] } {
-  const added: string[] = [];
-  const removed: string[] = [];
-  let run: string[] = [];
+/** One place where `after` differs from `before`: the lines taken out there and the lines put in (either may be empty). */
+export interface LineChange {
+  removed: string[];
+  added: string[];
+}
+
+/** The places where `after` differs from `before`, in order, lines without their `\n`. */
+export function lineChanges(before: string, after: string): LineChange[] {
+  const changes: LineChange[] = [];
+  let current: LineChange | undefined;
   for (const op of diffLines(splitLines(before), splitLines(after))) {
-    if (op.kind === 'add') {
-      run.push(op.line.replace(/\n$/, ''));
+    if (op.kind === 'same') {
+      current = undefined;
       continue;
     }
-    if (op.kind === 'del') removed.push(op.line.replace(/\n$/, ''));
-    if (run.length > 0) added.push(run.join('\n'));
-    run = [];
+    if (!current) changes.push((current = { removed: [], added: [] }));
+    (op.kind === 'add' ? current.added : current.removed).push(op.line.replace(/\n$/, ''));
   }
-  if (run.length > 0) added.push(run.join('\n'));
-  return { added, removed };
+  return changes;
+}
+
+/** Runs of consecutive added lines, each joined with `\n`: the text a person inserted into `before`; and the lines taken out of it. */
+export function addedRuns(before: string, after: string): { added: string[]; removed: string[] } {
+  const changes = lineChanges(before, after);
+  return { added: changes.filter((c) => c.added.length > 0).map((c) => c.added.join('\n')), removed: changes.flatMap((c) => c.removed) };
 }
 
 /** `diff -u` output for two texts, empty when they are equal. */

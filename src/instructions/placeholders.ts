@@ -32,6 +32,8 @@ export interface ProjectIdentity {
 interface Placeholder {
   doc: string;
   value: (project: ProjectIdentity, facts: Facts) => string;
+  /** For a live fact another domain keeps: where it is changed (a hand edit of its line in CLAUDE.md is not). */
+  changedWith?: string;
 }
 
 const NONE = '- (none yet)';
@@ -61,15 +63,20 @@ function secretBullets(paths: readonly string[]): string[] {
   return [...folders].flatMap(([folder, items]) => (many(items) ? [`${folder} (${items.length} secrets directly in it; \`list_secrets\` with prefix ${folder} and recursive false names them)`] : items));
 }
 
+const PORTS = "the project's port allocations (allocate_port, release_port)";
+const MCP = "the daemon's address (SUPERVISOR_HOST, SUPERVISOR_PORT) and the toolsets its domains serve";
+
 export const PLACEHOLDERS: Record<string, Placeholder> = {
   'project.name': { doc: 'the project name', value: (p) => p.name },
   'project.directory': { doc: "the project's directory on this host", value: (p) => p.directory },
   'ports.range': {
     doc: 'the port range, e.g. 4000-4099, or "none yet"',
+    changedWith: PORTS,
     value: (_, f) => (f.portRange ? `${f.portRange.start}-${f.portRange.end}` : 'none yet'),
   },
   'ports.services': {
     doc: 'one bullet per service: "- web: 4001 (web.example.com)"',
+    changedWith: PORTS,
     value: (_, f) =>
       bullets(
         [...f.services]
@@ -77,9 +84,9 @@ export const PLACEHOLDERS: Record<string, Placeholder> = {
           .map((s) => `${s.service}: ${s.port}${s.hostname ? ` (${s.hostname})` : ''}`),
       ),
   },
-  'secrets.paths': { doc: `one bullet per secret path (names only, never values); past ${PATHS_LISTED}, folders of many as one bullet each`, value: (_, f) => bullets(secretBullets(f.secretPaths)) },
-  'mcp.url': { doc: "the project's MCP endpoint", value: (_, f) => f.mcp.url },
-  'mcp.toolsets': { doc: 'the toolsets that endpoint serves, comma-separated', value: (_, f) => f.mcp.toolsets.join(', ') || 'none' },
+  'secrets.paths': { doc: `one bullet per secret path (names only, never values); past ${PATHS_LISTED}, folders of many as one bullet each`, value: (_, f) => bullets(secretBullets(f.secretPaths)), changedWith: 'the secrets (set_secret, delete_secret)' },
+  'mcp.url': { doc: "the project's MCP endpoint", value: (_, f) => f.mcp.url, changedWith: MCP },
+  'mcp.toolsets': { doc: 'the toolsets that endpoint serves, comma-separated', value: (_, f) => f.mcp.toolsets.join(', ') || 'none', changedWith: MCP },
   'supervisor.command': { doc: 'the supervisor CLI on this host: node and its entry by absolute path, so it works in any shell', value: () => cliByPath() },
 };
 
@@ -97,18 +104,49 @@ export interface UnknownPlaceholder {
   line: number;
 }
 
-/** Fills every placeholder of `text`; the names not in `values` are returned, not filled. */
-function fill(text: string, values: ReadonlyMap<string, string>): { text: string; unknown: UnknownPlaceholder[] } {
+/** A rendered line that shows a live fact, and where that fact is changed. */
+export type FactLines = Map<string, string>;
+
+/**
+ * Fills every placeholder of `text`; the names not in `values` are returned, not filled. The
+ * lines holding a live fact's value are noted with where it is changed.
+ */
+function fill(text: string, values: ReadonlyMap<string, string>): { text: string; unknown: UnknownPlaceholder[]; factLines: FactLines } {
   const unknown: UnknownPlaceholder[] = [];
-  const out = text.replace(PATTERN, (match: string, inner: string, offset: number) => {
-    if (match.startsWith('\\')) return match.slice(1);
-    const name = inner.trim();
+  const spans: Array<{ start: number; end: number; changedWith: string }> = [];
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(PATTERN)) {
+    out += text.slice(last, match.index);
+    last = match.index + match[0].length;
+    if (match[0].startsWith('\\')) {
+      out += match[0].slice(1);
+      continue;
+    }
+    const name = match[1]!.trim();
     const value = values.get(name);
-    if (value !== undefined) return value;
-    unknown.push({ name, line: lineAt(text, offset) });
-    return match;
-  });
-  return { text: out, unknown };
+    if (value === undefined) {
+      unknown.push({ name, line: lineAt(text, match.index) });
+      out += match[0];
+      continue;
+    }
+    const changedWith = PLACEHOLDERS[name]?.changedWith;
+    if (changedWith) spans.push({ start: out.length, end: out.length + value.length, changedWith });
+    out += value;
+  }
+  out += text.slice(last);
+  return { text: out, unknown, factLines: linesOf(out, spans) };
+}
+
+/** The whole lines (trailing spaces dropped, as the block has them) each span touches. */
+function linesOf(text: string, spans: Array<{ start: number; end: number; changedWith: string }>): FactLines {
+  const lines: FactLines = new Map();
+  for (const span of spans) {
+    const from = text.lastIndexOf('\n', span.start - 1) + 1;
+    const next = text.indexOf('\n', span.end);
+    for (const line of text.slice(from, next === -1 ? text.length : next).split('\n')) if (line.trim() !== '') lines.set(line.trimEnd(), span.changedWith);
+  }
+  return lines;
 }
 
 const lineAt = (text: string, offset: number) => text.slice(0, offset).split('\n').length;
@@ -124,13 +162,18 @@ export function unknownPlaceholders(text: string): UnknownPlaceholder[] {
  * error, so a person fixes them all in one pass instead of one per run.
  */
 export function renderLayers(files: Array<{ source: string; text: string }>, project: ProjectIdentity, facts: Facts): string[] {
+  return renderWithFacts(files, project, facts).texts;
+}
+
+/** renderLayers, and the rendered lines that show live facts. */
+export function renderWithFacts(files: Array<{ source: string; text: string }>, project: ProjectIdentity, facts: Facts): { texts: string[]; factLines: FactLines } {
   const values = new Map(Object.entries(PLACEHOLDERS).map(([name, p]) => [name, p.value(project, facts)]));
   const rendered = files.map((file) => ({ source: file.source, ...fill(file.text, values) }));
   const unknown = rendered.flatMap((r) => r.unknown.map((u) => `{{${u.name}}} in ${r.source} line ${u.line}`));
   if (unknown.length > 0) {
     throw invalidInput(`unknown placeholders: ${unknown.join(', ')}. ${knownPlaceholdersHint()}`, { unknown });
   }
-  return rendered.map((r) => r.text);
+  return { texts: rendered.map((r) => r.text), factLines: new Map(rendered.flatMap((r) => [...r.factLines])) };
 }
 
 export function knownPlaceholdersHint(): string {

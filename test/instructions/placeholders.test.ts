@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PLACEHOLDERS, renderLayers, unknownPlaceholders, type Facts } from '../../src/instructions/placeholders.js';
+import { PLACEHOLDERS, renderLayers, renderWithFacts, unknownPlaceholders, type Facts } from '../../src/instructions/placeholders.js';
 import { regenerateInstructions } from '../../src/instructions/regenerate.js';
 import { CLI_BIN } from '../../src/core/cli-path.js';
 import { SupervisorError } from '../../src/core/errors.js';
@@ -21,6 +21,15 @@ const FACTS: Facts = {
   mcp: { url: 'http://127.0.0.1:3000/mcp/consilio', toolsets: ['secrets', 'ports'] },
 };
 const render = (text: string, facts = FACTS) => renderLayers([{ source: 'core/t.md', text }], PROJECT, facts)[0];
+
+test('the lines showing live facts are known, each with where the fact is changed; other lines, and escaped braces, are not', () => {
+  const text = 'Project {{project.name}}.\nServices:\n{{ports.services}}\nRange {{ports.range}} and \\{{ports.range}}\nLiteral \\{{ports.range}}\nEndpoint: {{mcp.url}}\n';
+  const { texts, factLines } = renderWithFacts([{ source: 'core/t.md', text }], PROJECT, FACTS);
+  assert.equal(texts[0], 'Project consilio.\nServices:\n- api: 4000\n- web: 4001 (consilio.example.com)\nRange 4000-4099 and {{ports.range}}\nLiteral {{ports.range}}\nEndpoint: http://127.0.0.1:3000/mcp/consilio\n');
+  assert.deepEqual([...factLines.keys()], ['- api: 4000', '- web: 4001 (consilio.example.com)', 'Range 4000-4099 and {{ports.range}}', 'Endpoint: http://127.0.0.1:3000/mcp/consilio']);
+  assert.match(factLines.get('- api: 4000')!, /allocate_port/);
+  assert.match(factLines.get('Endpoint: http://127.0.0.1:3000/mcp/consilio')!, /SUPERVISOR_PORT/);
+});
 
 test('every placeholder is filled from the facts; lists are sorted Markdown bullets', () => {
   const template = Object.keys(PLACEHOLDERS).map((name) => `${name}: {{${name}}}`).join('\n');

@@ -305,6 +305,28 @@ describe('hand edits', () => {
     assert.doesNotMatch(text, /Read credentials with/);
   });
 
+  test('adopt of a fact line changed by hand (a port range): not adopted, the fact comes back once, and the warning says where the fact is changed', async (t) => {
+    const { tree, file } = await editedTree(t);
+    const generated = await readFile(file, 'utf8');
+    const range = /^Range: .*$/m.exec(generated)![0];
+    await writeFile(file, generated.replace(range, 'Range: 5000-5099'));
+
+    const alpha = (await regenerateInstructions(tree.ctx, tree.projects, { onHandEdit: 'adopt' })).results.find((r) => r.project === 'alpha')!;
+
+    assert.equal(alpha.status, 'updated');
+    if (alpha.status !== 'updated') return;
+    // The other edit of the same file is still adopted; the changed fact line is not.
+    assert.equal(await readFile(alpha.adopted!, 'utf8'), `${EDIT}\n`);
+    const text = await readFile(file, 'utf8');
+    assert.equal(count(text, range), 1);
+    assert.doesNotMatch(text, /5000-5099/);
+    assert.equal(alpha.backups.length, 1);
+    assert.match(await readFile(alpha.backups[0]!, 'utf8'), /Range: 5000-5099/, 'the edited text is kept');
+    assert.equal(alpha.warnings.length, 1, alpha.warnings.join('\n'));
+    assert.match(alpha.warnings[0]!, new RegExp(`"${range}" in .*CLAUDE\\.md shows a live fact and was changed by hand to "Range: 5000-5099": not adopted.*change it with the project's port allocations \\(allocate_port, release_port\\) \\(the edited file is in .*\\.bak\\)$`));
+    assert.doesNotMatch(alpha.warnings[0]!, /layer/);
+  });
+
   test('adopt after the facts changed (a new secret): no line is said removed by hand, and no backup is made', async (t) => {
     const { tree, file } = await editedTree(t);
     tree.facts.get('alpha')!.secretPaths.push('project/alpha/new_key');
