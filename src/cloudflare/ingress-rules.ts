@@ -180,6 +180,9 @@ function statusProblems(service: string, label: string): string[] {
 function urlServiceProblems(service: string, label: string): string[] {
   const m = URL_SHAPE.exec(service);
   if (!m) {
+    // A port, or host:port, is what a person types first: cloudflared needs the scheme.
+    const meant = /^\d{1,5}$/.test(service) ? `http://localhost:${service}` : /^[\w.-]+:\d{1,5}$/.test(service) ? `http://${service}` : undefined;
+    if (meant) return [`${label}: service "${service}" has no scheme; cloudflared needs one, e.g. ${meant}${/^\d+$/.test(service) ? '; a route also takes the bare port as its port (port)' : ''}`];
     return [`${label}: service "${service}" is not recognised; use http://, https://, tcp://, ssh://, rdp://, smb://, unix:, unix+tls:, http_status:NNN, hello_world, bastion or socks-proxy`];
   }
   const [, scheme = '', authority = '', rest = ''] = m;

@@ -174,7 +174,8 @@ describe('ingressProblems', () => {
   test('refuses malformed services, naming the rule', () => {
     const services: Array<[string, RegExp]> = [
       ['', /service is missing/],
-      ['localhost:8080', /not recognised/],
+      ['localhost:8080', /service "localhost:8080" has no scheme; cloudflared needs one, e.g\. http:\/\/localhost:8080$/],
+      ['4001', /service "4001" has no scheme; cloudflared needs one, e\.g\. http:\/\/localhost:4001; a route also takes the bare port as its port \(port\)$/],
       ['htp://localhost:8080', /scheme "htp:\/\/"/],
       ['http://', /no valid host/],
       ['http://localhost:8080/', /has a path/],
