@@ -36,6 +36,11 @@ export interface CliSpec {
   command: [group: string, verb: string];
   /** Input fields taken positionally, in order. */
   args?: string[];
+  /**
+   * The last argument is free text (a search query, a description): the words typed after it
+   * are part of it, as a person types them unquoted (`knowledge search redis sessions`).
+   */
+  textArg?: string;
   /** A field read from stdin when not given (keeps secrets out of shell history). */
   stdin?: string;
   /** Fields whose positional value names a file to read (`-` = stdin). */

@@ -152,6 +152,11 @@ export async function parseOperationArgs(cmd: CommandSpec, argv: string[], stdin
   }
 
   const names = cmd.cli.args ?? [];
+  // Free text as the last argument takes the words left, joined as the shell split them.
+  const text = cmd.cli.textArg;
+  if (text !== undefined && text === names[names.length - 1] && positional.length > names.length) {
+    positional.splice(names.length - 1, positional.length, positional.slice(names.length - 1).join(' '));
+  }
   if (positional.length > names.length) {
     if (cmd.cli.stdin && !(cmd.cli.files ?? []).includes(cmd.cli.stdin)) {
       const flag = `--${kebab(cmd.cli.stdin)}`;

@@ -67,7 +67,8 @@ export function usageLine(cmd: CommandSpec): string {
 /** `<path>` for an argument the command needs, `[name]` for one it can do without: optional, or read from stdin when omitted. */
 function argWord(cmd: CommandSpec, name: string): string {
   const needed = cmd.input.find((f) => f.name === name)?.required === true && cmd.cli.stdin !== name;
-  return needed ? `<${argName(cmd, name)}>` : `[${argName(cmd, name)}]`;
+  const shown = `${argName(cmd, name)}${cmd.cli.textArg === name ? '…' : ''}`;
+  return needed ? `<${shown}>` : `[${shown}]`;
 }
 
 function shortUsage(cmd: CommandSpec): string {

@@ -54,7 +54,7 @@ export const knowledgeOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/knowledge/search' },
-    cli: { command: ['knowledge', 'search'], args: ['query'] },
+    cli: { command: ['knowledge', 'search'], args: ['query'], textArg: 'query' },
     input: z.object({
       query: z.string().max(500).refine((q) => q.trim() !== '', 'must hold a word to search for').refine(noNul, 'must not contain NUL bytes').describe('Words or a question'),
       project: project.optional().describe('Only this project (a project token: always its own)'),

@@ -17,7 +17,7 @@ export const taskOperations = [
     access: 'any',
     annotations: IDEMPOTENT_WRITE,
     rest: { method: 'POST', path: '/tasks' },
-    cli: { command: ['tasks', 'start'], args: ['project', 'type', 'description'] },
+    cli: { command: ['tasks', 'start'], args: ['project', 'type', 'description'], textArg: 'description' },
     input: z.object({ id: taskId.optional().describe('Your own id; omit for a new one'), type: taskType, project, description: description.optional(), complexity: complexity.optional() }),
     output: taskOutput.extend({ created: z.boolean().describe('False when a task with this id was already started') }),
     handler: async ({ svc, principal }, input) => {
@@ -48,7 +48,7 @@ export const taskOperations = [
     access: 'any',
     annotations: WRITE,
     rest: { method: 'POST', path: '/tasks/fail' },
-    cli: { command: ['tasks', 'fail'], args: ['id', 'error'], formats: TASK_FORMATS },
+    cli: { command: ['tasks', 'fail'], args: ['id', 'error'], textArg: 'error', formats: TASK_FORMATS },
     input: z.object({ id: taskId, error: errorText.optional() }),
     output: taskOutput,
     handler: ({ svc, principal }, input) => svc.fail(principal, input.id, input.error),
