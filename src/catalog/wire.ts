@@ -119,7 +119,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
         if (baseUrl === undefined) {
           throw new SupervisorError(
             'unavailable',
-            `the daemon's address is not known here: port is 0 (a free port at each start) and no daemon is answering for this data dir. Start it (\`supervisor daemon start\`; commands then go through it), or set a fixed port (\`supervisor config set port ${CORE_SETTINGS.port.default}\`)`,
+            `the daemon's address is not known here: port is 0 (a free port at each start) and no daemon is answering for this data dir. Start it (\`supervisor daemon\`, or \`npm start\`; commands then go through it), or set a fixed port (\`supervisor config set port ${CORE_SETTINGS.port.default}\`)`,
           );
         }
         // No daemon in this process: a shell whose settings differ from the daemon's (its port given
