@@ -221,11 +221,18 @@ const keysOf = (rows: Row[]): string[] => [...new Set(rows.flatMap((row) => Obje
 const hasNestedTable = (rows: Row[], style: Style): boolean =>
   rows.some((row) => Object.entries(row).some(([k, v]) => style.nestedColumns?.[k] !== undefined && Array.isArray(v) && v.some(isRow)));
 
-/** The columns of a list inside the answer: those the command chose that some row has, else every field. */
+/**
+ * The columns of a list inside the answer: those the command chose that some row has, else every
+ * field but lists empty in every row (no warnings anywhere): a column of "-" says nothing, and
+ * it kept a refused project's reason from being the last column, shown whole. --wide shows all.
+ */
 function nestedColumns(key: string, rows: Row[], style: Style): string[] {
   const all = keysOf(rows);
-  const chosen = style.wide ? undefined : style.nestedColumns?.[key];
-  return chosen ? chosen.filter((c) => all.includes(c)) : all;
+  if (style.wide) return all;
+  const chosen = style.nestedColumns?.[key];
+  if (chosen) return chosen.filter((c) => all.includes(c));
+  const emptyEverywhere = (c: string) => rows.every((row) => Array.isArray(row[c]) && (row[c] as unknown[]).length === 0);
+  return all.filter((c) => !emptyEverywhere(c));
 }
 
 /** Whether some row holds text of several lines in a column shown, which a table cell would run together. */

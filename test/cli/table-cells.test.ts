@@ -164,3 +164,16 @@ describe('answers that say what they are', () => {
     assert.deepEqual([0, 999.6, 1_500, 59_960, 3_599_600, 90_000_000].map(duration), ['0ms', '1s', '1.5s', '1m 00s', '1h 00m', '1d 01h']);
   });
 });
+
+test("a list inside an answer leaves out a column that is an empty list in every row, so a refused project's reason is the last column, shown whole; --wide keeps every column", () => {
+  const cmd = describeCommands(supervisor.catalog).commands.find((c) => c.name === 'regenerate_instructions')!;
+  const reason = `/srv/shop/CLAUDE.md was edited by hand inside the managed block (markers on lines 1 and 44); nothing was written. Regenerate with adopt: true`;
+  const answer = { ok: false, counts: { updated: 0, unchanged: 0, refused: 1, failed: 0, skipped: 0 }, results: [{ project: 'shop', status: 'refused', reason, warnings: [] }] };
+  const out = render(cmd, answer, { json: false, wide: false, tty: true, now: style.now });
+  assert.match(out, /^ {2}PROJECT {2}STATUS {3}REASON$/m);
+  assert.ok(out.includes(reason), out);
+  assert.match(render(cmd, answer, { json: false, wide: true, tty: true, now: style.now }), /REASON +WARNINGS/);
+  // A list some row fills stays a column.
+  const warned = { ...answer, results: [...answer.results, { project: 'web', status: 'updated', files: [], warnings: ['a long line'] }] };
+  assert.match(render(cmd, warned, { json: false, wide: false, tty: true, now: style.now }), /WARNINGS/);
+});
