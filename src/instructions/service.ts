@@ -92,8 +92,10 @@ export class InstructionsService {
     });
     const results = byProject<RegenerateRow>([...report.results, ...targets.skipped.map((s) => ({ ...s, status: 'skipped' as const }))]);
     const counts = { ...report.counts, skipped: targets.skipped.length };
-    await this.deps.audit.record({ actor, action: 'instructions.regenerate', target: input.project ?? '*', outcome: 'ok', detail: counts });
-    return { ok: counts.refused === 0 && counts.failed === 0, counts, results };
+    const ok = counts.refused === 0 && counts.failed === 0;
+    // A run that left a project refused or failed is not logged as done: the audit log is read for what went wrong.
+    await this.deps.audit.record({ actor, action: 'instructions.regenerate', target: input.project ?? '*', outcome: ok ? 'ok' : 'error', detail: counts });
+    return { ok, counts, results };
   }
 
   private async chooseAgentsMd(actor: string, project: string | undefined, agentsMd: boolean): Promise<void> {

@@ -417,6 +417,18 @@ for (const backend of testBackends()) {
       }
     });
 
+    test('the audit log says a regeneration that left a project refused was not done, with its counts', async () => {
+      await addProject('audited');
+      await admin.invoke('regenerate_instructions', { project: 'audited' });
+      const file = join(host.dir('audited'), 'CLAUDE.md');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('## Secrets', 'My own line.\n\n## Secrets'));
+      const refused = await admin.invoke('regenerate_instructions', { project: 'audited' });
+      assert.equal(refused.ok, false);
+      const [latest, earlier] = (await admin.invoke('list_audit', { target: 'audited', action: 'instructions.regenerate', limit: 2 })).items as Json[];
+      assert.deepEqual([latest!.outcome, (latest!.detail as Json).refused], ['error', 1]);
+      assert.equal(earlier!.outcome, 'ok');
+    });
+
     test('regenerate needs one project or all, and adopt or overwrite, not both', async () => {
       await assertRejects(admin.invoke('regenerate_instructions', {}), 'invalid_input', /give either project .* or all/);
       await assertRejects(admin.invoke('regenerate_instructions', { project: 'meta', all: true }), 'invalid_input', /give either project/);
