@@ -6,11 +6,12 @@
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
-import { conflict, notFound, SupervisorError } from '../core/errors.js';
+import { conflict, invalidInput, notFound, SupervisorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, type Principal } from '../core/principal.js';
 import { readStamp, stillCurrent, type ReadStamp, type SecretsService } from '../secrets/index.js';
 import { ServiceAccountTokenSource } from './auth.js';
+import { ZONE_SHAPE } from './catalog.js';
 import { ComputeClient } from './compute.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './key.js';
 import { MonitoringClient } from './monitoring.js';
@@ -165,13 +166,20 @@ export class GcloudAccounts {
     });
   }
 
-  /** The account a VM call means: the one with that name, else the one whose project id it is. */
-  async resolve(projectOrAccount: string): Promise<Account> {
+  /**
+   * The account a VM call means: the one with that name, else the one whose project id it is.
+   * A zone where the account goes (`vm list us-central1-a`) is refused as a zone, not looked for
+   * as an account to add; `zoneUse` says where the call takes a zone, when it takes one.
+   */
+  async resolve(projectOrAccount: string, zoneUse?: string): Promise<Account> {
     const { rows } = await this.deps.db.query<AccountRow>('SELECT * FROM gcloud_accounts WHERE name = $1 OR project_id = $1 ORDER BY (name = $1) DESC, name', [projectOrAccount]);
     const [first, second] = rows;
     if (!first) {
       const all = await this.list();
       const known = all.length ? `accounts: ${all.map((a) => `${a.name} (${a.project_id})`).join(', ')}` : 'no account is stored yet';
+      if (ZONE_SHAPE.test(projectOrAccount)) {
+        throw invalidInput(`project: ${projectOrAccount} is a zone, not an account or project id (${known})${zoneUse ? `; ${zoneUse}` : ''}`, { field: 'project' });
+      }
       throw notFound(`project: no Google Cloud account named ${projectOrAccount} or for project ${projectOrAccount} (${known}); add one with gcloud_add_account`, { field: 'project' });
     }
     if (second && first.name !== projectOrAccount) {

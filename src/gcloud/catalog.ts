@@ -17,11 +17,14 @@ export const REGIONS = new Set([
   'us-central1', 'us-east1', 'us-east4', 'us-east5', 'us-south1', 'us-west1', 'us-west2', 'us-west3', 'us-west4',
 ]);
 
+/** A Compute Engine zone's shape: <region>-<letter>, the region <area>-<direction><n>. */
+export const ZONE_SHAPE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
+
 /** Why `zone` is not a Compute Engine zone, or undefined when it is one. */
 export function zoneProblem(zone: string): string | undefined {
-  const m = /^([a-z]+-[a-z]+\d+)-([a-z])$/.exec(zone);
-  if (!m) return 'must be a zone such as us-central1-a';
-  if (!REGIONS.has(m[1]!)) return `unknown region ${m[1]}; zones are <region>-<letter>, e.g. us-central1-a`;
+  if (!ZONE_SHAPE.test(zone)) return 'must be a zone such as us-central1-a';
+  const region = zone.slice(0, -2);
+  if (!REGIONS.has(region)) return `unknown region ${region}; zones are <region>-<letter>, e.g. us-central1-a`;
   return undefined;
 }
 

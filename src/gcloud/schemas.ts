@@ -3,7 +3,7 @@
 // region) are refinements. Every one names its field.
 import { z } from 'zod';
 import { projectName } from '../core/names.js';
-import { MACHINE_TYPES, zoneProblem } from './catalog.js';
+import { MACHINE_TYPES, ZONE_SHAPE, zoneProblem } from './catalog.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const named = (what: string) => `must be ${what}: lowercase letters, digits and -, starting with a letter, at most 63`;
@@ -11,7 +11,6 @@ const check = (test: (v: string) => true | string) => (v: string, ctx: z.Refinem
   const result = test(v);
   if (result !== true) ctx.addIssue({ code: 'custom', message: result });
 };
-const ZONE_SHAPE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 
 export const accountName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits and -, starting with a letter').describe('Account name');
 export const project = z.string().regex(NAME, named('an account name or project id')).describe('Account/project id');

@@ -49,6 +49,8 @@ export interface VmArgs {
 type Report = (step: Progress) => void;
 
 const FAILURES_OF_ACCOUNT = new Set(['not_configured', 'forbidden', 'unavailable']);
+/** Where a zone goes in a call that reads one zone, for a zone given in the account's place. */
+const ZONE_FILTER = 'to look in one zone, give it as the zone (zone): with no project for every account, or with one of them as project';
 
 /** Runs `fn` over `items`, at most `limit` at a time, answers in order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -156,8 +158,10 @@ export class GcloudService {
    * it was read with; an account that could not be read is named in `failed` beside the others.
    */
   async listVms(project?: string, zone?: string): Promise<{ account?: string; project?: string; items: Array<VmInstance & { account: string; attachedTo: string | null }>; failed: AccountFailure[] }> {
-    const { results, failed } = await this.acrossAccounts(project, (account) =>
-      this.using(account, async (c) => (await c.compute.list(account.projectId, zone)).map((vm) => ({ ...vm, account: account.name }))),
+    const { results, failed } = await this.acrossAccounts(
+      project,
+      (account) => this.using(account, async (c) => (await c.compute.list(account.projectId, zone)).map((vm) => ({ ...vm, account: account.name }))),
+      ZONE_FILTER,
     );
     const items = await this.withAttachments(results.flat());
     if (!project) return { items, failed };
@@ -301,11 +305,14 @@ export class GcloudService {
     if (input.instanceName && !input.project) throw invalidInput('project: needed with instanceName (the account or project id the VM is in)', { field: 'project' });
     if (input.instanceName && !input.zone) throw invalidInput('zone: needed with instanceName', { field: 'zone' });
     const window = healthWindow(this.deps.clock.now(), input.minutes);
-    const { results, failed } = await this.acrossAccounts(input.project, (account) =>
-      this.using(account, async (c) => {
-        const vms = input.instanceName ? [await c.compute.get({ project: account.projectId, zone: input.zone!, name: input.instanceName })] : await c.compute.list(account.projectId, input.zone);
-        return readHealth(c.monitoring, account.name, account.projectId, vms, window);
-      }),
+    const { results, failed } = await this.acrossAccounts(
+      input.project,
+      (account) =>
+        this.using(account, async (c) => {
+          const vms = input.instanceName ? [await c.compute.get({ project: account.projectId, zone: input.zone!, name: input.instanceName })] : await c.compute.list(account.projectId, input.zone);
+          return readHealth(c.monitoring, account.name, account.projectId, vms, window);
+        }),
+      ZONE_FILTER,
     );
     const prune = new Date(window.end.getTime() - this.deps.settings.gcloudSampleRetentionDays * 86_400_000);
     const stored = await storeSamples(this.deps.db, results.flatMap((r) => r.samples), prune);
@@ -555,10 +562,10 @@ export class GcloudService {
   /**
    * `read` for one account (named), or for every project's account. Across accounts, one whose
    * key Google refuses (or that fails otherwise) is reported in `failed` beside the others'
-   * answers, rather than losing them all; named, its error is the answer.
+   * answers, rather than losing them all; named, its error is the answer. `zoneUse`: see resolve.
    */
-  private async acrossAccounts<T>(project: string | undefined, read: (account: Account) => Promise<T>): Promise<{ results: T[]; failed: AccountFailure[] }> {
-    if (project) return { results: [await read(await this.accounts.resolve(project))], failed: [] };
+  private async acrossAccounts<T>(project: string | undefined, read: (account: Account) => Promise<T>, zoneUse?: string): Promise<{ results: T[]; failed: AccountFailure[] }> {
+    if (project) return { results: [await read(await this.accounts.resolve(project, zoneUse))], failed: [] };
     const accounts = await this.everyProject();
     // An empty answer would read as "no VMs", when there is nothing to look in.
     if (accounts.length === 0) throw new SupervisorError('not_configured', 'no Google Cloud account is stored yet, so there is nothing to look in; add one with gcloud_add_account (a service-account JSON key)');

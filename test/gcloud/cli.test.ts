@@ -70,6 +70,20 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.equal(String(fake.instance('cli-host-1', ZONE, 'web')?.machineType).split('/').pop(), 'e2-medium');
   });
 
+  test('vm list with a zone where the account goes says so, names the accounts and the --zone flag; --zone alone lists that zone of every account', async () => {
+    fake.resetCalls();
+    const r = await run(['vm', 'list', ZONE]);
+    assert.equal(r.code, 1, describeResult(r));
+    assert.equal(
+      r.stderr,
+      'supervisor: invalid_input: project: us-central1-a is a zone, not an account or project id (accounts: host (cli-host-1), other (cli-other-1)); to look in one zone, give it as the zone (--zone): with no project for every account, or with one of them as project\n',
+    );
+    assert.deepEqual(fake.calls.filter((c) => c.service !== 'oauth'), []);
+    const inZone = await run(['vm', 'list', '--zone', ZONE]);
+    assert.equal(inZone.code, 0, describeResult(inZone));
+    assert.match(inZone.stdout, new RegExp(`^host\\s+web\\s+${ZONE}\\s+RUNNING\\s`, 'm'));
+  });
+
   test('vm delete without --confirm is refused and nothing is called', async () => {
     fake.resetCalls();
     const r = await run(['vm', 'delete', 'host', ZONE, 'web']);

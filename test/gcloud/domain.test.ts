@@ -89,6 +89,24 @@ for (const backend of testBackends()) {
       assert.match(String(partial.failed[0]!.error), /^unavailable: compute instances\.list projects\/openhorizon-prod\/zones\/us-central1-a\/instances failed after 5 attempts \(HTTP 500/);
     });
 
+    test('a zone given where the account goes is refused as a zone, naming the accounts and where a zone goes; nothing is asked of Google', async () => {
+      for (const tool of ['gcloud_list_vms', 'gcloud_vm_health']) {
+        await assertRejects(
+          f.call(tool, { project: ZONE }),
+          'invalid_input',
+          /^project: us-central1-a is a zone, not an account or project id \(accounts: openhorizon \(openhorizon-prod\), vm-host \(vm-host-4711\)\); to look in one zone, give it as the zone \(zone\): with no project for every account, or with one of them as project$/,
+        );
+      }
+      // A call that takes no zone says what it was given, without advice it cannot follow.
+      await assertRejects(f.call('gcloud_cost', { project: 'europe-west1-b' }), 'invalid_input', /^project: europe-west1-b is a zone, not an account or project id \(accounts: openhorizon \(openhorizon-prod\), vm-host \(vm-host-4711\)\)$/);
+      // A name that is no zone is still an account to add.
+      await assertRejects(f.call('gcloud_list_vms', { project: 'nobody' }), 'not_found', /^project: no Google Cloud account named nobody .*; add one with gcloud_add_account$/);
+      assert.deepEqual(f.apiCalls(), []);
+      // The zone as the zone: that zone's VMs of every account.
+      const inZone = (await f.call('gcloud_list_vms', { zone: 'europe-west1-b' })) as { items: Json[] };
+      assert.deepEqual(inZone.items.map((v) => `${String(v.account)}/${String(v.name)}`), ['vm-host/eu-worker']);
+    });
+
     test('health of every VM of every account in one call: per account one list and three Monitoring reads; a missing Ops Agent said plainly', async () => {
       f.fake.setLoad('vm-host-4711', 'eu-worker', { cpu: 0.3 });
       f.fake.setLoad('openhorizon-prod', 'web', { cpu: 0.5, memory: 40, disk: 55 });
