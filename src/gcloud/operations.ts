@@ -373,7 +373,7 @@ export const gcloudOperations = [
           project: z.string(),
           monthlyUsd: z.number(),
           unpriced: z.number().describe('VMs without a price'),
-          vms: z.array(z.object({ zone: z.string(), name: z.string(), status: z.string(), machineType: z.string(), monthlyUsd: z.number().nullable(), cost: costView.nullable(), note: z.string().optional() })),
+          vms: z.array(z.object({ zone: z.string(), name: z.string(), status: z.string(), machineType: z.string(), monthlyUsd: z.number().nullable().describe('null: no price (leftOut says why)'), cost: costView.nullable(), note: z.string().optional() })),
         }),
       ),
       failed: accountFailures,

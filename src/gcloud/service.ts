@@ -528,21 +528,20 @@ export class GcloudService {
 
   async cost(project?: string) {
     const table = await this.prices.current();
-    const { results: perAccount, failed } = await this.acrossAccounts(project, (account) =>
+    const { results, failed } = await this.acrossAccounts(project, (account) =>
       this.using(account, async (c) => {
-        const vms = await c.compute.list(account.projectId);
-        const items = await Promise.all(
-          vms.map(async (vm) => {
-            const { cost, note } = await this.prices.vmCost(vm);
-            return { zone: vm.zone, name: vm.name, status: vm.status, machineType: vm.machineType, monthlyUsd: cost?.totalUsd ?? null, cost, ...(note ? { note } : {}) };
-          }),
-        );
-        return { account: account.name, project: account.projectId, monthlyUsd: cents(items.reduce((n, v) => n + (v.monthlyUsd ?? 0), 0)), unpriced: items.filter((v) => v.monthlyUsd === null).length, vms: items };
+        const priced = await Promise.all((await c.compute.list(account.projectId)).map(async (vm) => ({ vm, ...(await this.prices.vmCost(vm)) })));
+        // Why a VM has no price is said once, in leftOut beside the total; a priced VM's note (what its figure does not count) stays with it.
+        const vms = priced.map(({ vm, cost, note }) => ({ zone: vm.zone, name: vm.name, status: vm.status, machineType: vm.machineType, monthlyUsd: cost?.totalUsd ?? null, cost, ...(cost && note ? { note } : {}) }));
+        const leftOut = priced.filter((p) => !p.cost).map(({ vm, note }) => ({ account: account.name, zone: vm.zone, name: vm.name, machineType: vm.machineType, reason: note ?? 'no price' }));
+        const summary = { account: account.name, project: account.projectId, monthlyUsd: cents(vms.reduce((n, v) => n + (v.monthlyUsd ?? 0), 0)), unpriced: leftOut.length, vms };
+        return { summary, leftOut };
       }),
     );
+    const accounts = results.map((r) => r.summary);
     // A total that silently leaves VMs out reads as the whole bill: say which, beside it.
-    const leftOut = perAccount.flatMap((a) => a.vms.filter((v) => v.monthlyUsd === null).map((v) => ({ account: a.account, zone: v.zone, name: v.name, machineType: v.machineType, reason: v.note ?? 'no price' })));
-    return { priceVersion: table.version, asOf: table.asOf, currency: 'USD' as const, monthlyUsd: cents(perAccount.reduce((n, a) => n + a.monthlyUsd, 0)), leftOut, accounts: perAccount, failed };
+    const leftOut = results.flatMap((r) => r.leftOut);
+    return { priceVersion: table.version, asOf: table.asOf, currency: 'USD' as const, monthlyUsd: cents(accounts.reduce((n, a) => n + a.monthlyUsd, 0)), leftOut, accounts, failed };
   }
 
   // ---- plumbing ------------------------------------------------------------------------------

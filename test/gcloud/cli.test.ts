@@ -134,6 +134,9 @@ describe('supervisor gcloud / vm / autoscale', () => {
     const r = await run(['gcloud', 'cost', 'host']);
     assert.equal(r.code, 0, describeResult(r));
     assert.match(r.stdout, /^leftOut:\n\s+ACCOUNT\s+ZONE\s+NAME\s+MACHINE TYPE\s+REASON\n\s+host\s+us-central1-a\s+unpriced\s+e2-highmem-2\s+no price for e2-highmem-2 in us-central1 in price table \S+/m);
+    // Said once: the VM's row under its account shows no figure and no note repeating the reason.
+    assert.equal(r.stdout.match(/no price for e2-highmem-2/g)?.length, 1, r.stdout);
+    assert.match(r.stdout, /^\s+us-central1-a\s+unpriced\s+RUNNING\s+e2-highmem-2\s+-$/m);
     fake.removeInstance('cli-host-1', ZONE, 'unpriced');
   });
 });

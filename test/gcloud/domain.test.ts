@@ -505,9 +505,13 @@ for (const backend of testBackends()) {
       await f.account('pricey', 'pricey-proj');
       f.fake.addInstance('pricey-proj', ZONE, { name: 'big', machineType: 'e2-highmem-2' });
       f.fake.addInstance('pricey-proj', ZONE, { name: 'small', machineType: 'e2-medium' });
-      const cost = (await f.call('gcloud_cost', { project: 'pricey' })) as { monthlyUsd: number; leftOut: Json[]; accounts: Array<{ vms: Json[] }> };
+      const cost = (await f.call('gcloud_cost', { project: 'pricey' })) as { monthlyUsd: number; leftOut: Json[]; accounts: Array<{ unpriced: number; vms: Json[] }> };
       assert.deepEqual(cost.leftOut.map((v) => [v.account, v.zone, v.name, v.machineType]), [['pricey', ZONE, 'big', 'e2-highmem-2']]);
       assert.match(String(cost.leftOut[0]!.reason), /^no price for e2-highmem-2 in us-central1 in price table 2025-01-gcp-on-demand-list/);
+      // The reason is said once, there: the VM's own entry has no figure and no note repeating it.
+      const big = cost.accounts[0]!.vms.find((v) => v.name === 'big')!;
+      assert.deepEqual([big.monthlyUsd, big.cost, big.note], [null, null, undefined]);
+      assert.equal(cost.accounts[0]!.unpriced, 1);
       assert.equal(cost.monthlyUsd, cost.accounts[0]!.vms.find((v) => v.name === 'small')!.monthlyUsd, 'the total is the priced VM alone');
       await f.call('gcloud_remove_account', { account: 'pricey', confirm: true });
     });
