@@ -72,7 +72,7 @@ export function estimateMonthlyCost(table: PriceTable, req: CostRequest): CostEs
   const diskType = req.diskType ?? 'pd-balanced';
   const machine = table.machines.find((m) => m.region === region && m.machineType === req.machineType);
   if (!machine) {
-    throw notFound(`no price for ${req.machineType} in ${region} in price table ${table.version} (the dated table this version ships); estimates leave it out: pick a type the table lists for a figure`, { machineType: req.machineType, region });
+    throw notFound(`no price for ${req.machineType} in ${region} in price table ${table.version} (the dated table this version ships)`, { machineType: req.machineType, region });
   }
   const disk = table.disks.find((d) => d.region === region && d.diskType === diskType);
   if (!disk) throw notFound(`no price for ${diskType} disks in ${region} in price table ${table.version}`, { diskType, region });

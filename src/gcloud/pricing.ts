@@ -12,6 +12,14 @@ const isSuspended = (status: string) => status === 'SUSPENDED' || status === 'SU
 /** Google charges vCPUs and memory from PROVISIONING until the VM stops; STOPPING ends in TERMINATED. */
 export const billedAsRunning = (status: string) => status !== 'TERMINATED' && status !== 'STOPPING' && !isSuspended(status);
 
+/**
+ * Why a VM's type has no price, as a plan and as a change made read it: a plan may still pick a
+ * type the table lists; a VM created or resized onto the type has no figure, and is left out of
+ * gcloud_cost's total (named there under leftOut).
+ */
+export const noPriceNote = (reason: string, vm: string, planned: boolean) =>
+  planned ? `${reason}; pick a type the table lists for a figure` : `${reason}, so ${vm} has no cost figure: gcloud_cost names it under leftOut, outside its total`;
+
 export class PriceBook {
   private table?: { value: PriceTable & { asOf: string }; at: number };
 

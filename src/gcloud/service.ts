@@ -21,7 +21,8 @@ import { healthWindow, readHealth, type VmHealthView } from './health.js';
 import { readHistory, storeSamples, type HistoryPoint } from './samples.js';
 import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
-import { billedAsRunning, PriceBook } from './pricing.js';
+import { billedAsRunning, noPriceNote, PriceBook } from './pricing.js';
+import type { CostEstimate } from './cost.js';
 import { assertResizable, resize, type ResizeReport } from './resize.js';
 import { ResizesInFlight, type InFlightResize } from './resizes-in-flight.js';
 import type { GcloudSettings } from './settings.js';
@@ -205,9 +206,9 @@ export class GcloudService {
   async createVm(actor: string, args: VmArgs & Omit<InstanceSpec, 'project' | 'zone' | 'name'>, dryRun: boolean, progress: Report) {
     return this.withVm(args, async (c, ref) => {
       const spec: InstanceSpec = { ...args, project: ref.project, zone: ref.zone, name: ref.name };
-      const planned: VmInstance = { ...ref, id: '', status: 'RUNNING', machineType: spec.machineType, labels: spec.labels ?? {}, bootDiskGb: spec.diskSizeGb, externalAccess: spec.externalIp !== false };
-      const { cost, note } = await this.prices.vmCost(planned);
       if (dryRun) {
+        const planned: VmInstance = { ...ref, id: '', status: 'RUNNING', machineType: spec.machineType, labels: spec.labels ?? {}, bootDiskGb: spec.diskSizeGb, externalAccess: spec.externalIp !== false };
+        const { cost, note } = await this.priced(planned, true);
         // What Google would refuse, found now: a plan that says yes to a create that will fail is no plan.
         await assertOffered(c, ref, spec.machineType, 'machineType');
         const existing = await c.compute.get(ref).catch((err: unknown) => {
@@ -220,6 +221,8 @@ export class GcloudService {
       return this.audited(actor, 'gcloud.create_vm', ref, c.account.name, async () => {
         const operation = await c.compute.insert(spec, this.waiting(progress));
         const [vm] = await this.withAttachments([await c.compute.get(ref)]);
+        // The VM as Google made it is the one priced: what it was asked to be is the plan's.
+        const { cost, note } = await this.priced(vm!, false);
         return { result: { dryRun, vm: vm!, operation, cost, ...(note ? { note } : {}) }, detail: { machineType: spec.machineType, operation: operation.operation } };
       });
     });
@@ -230,7 +233,7 @@ export class GcloudService {
     return this.withVm(args, async (c, ref) => {
       const vm = await c.compute.get(ref);
       const before = await this.prices.vmCost(vm);
-      const after = await this.prices.vmCost(vm, args.newMachineType);
+      const after = await this.priced(vm, dryRun, args.newMachineType);
       // A stopped VM pays for its disk only, so its change reads $0.00: what it costs once started is the news.
       const whenRunning = billedAsRunning(vm.status) ? undefined : await this.runningChange(vm, args.newMachineType);
       const note = whenRunning ?? after.note ?? before.note;
@@ -255,6 +258,12 @@ export class GcloudService {
         return { result, detail: { from: report.from, to: report.to } };
       });
     });
+  }
+
+  /** A VM's cost on `machineType` (default its own), a missing price said as a plan (`planned`) or a change made reads it. */
+  private async priced(vm: VmInstance, planned: boolean, machineType = vm.machineType): Promise<{ cost: CostEstimate | null; note?: string }> {
+    const { cost, note } = await this.prices.vmCost(vm, machineType);
+    return !cost && note ? { cost, note: noPriceNote(note, vm.name, planned) } : { cost, ...(note ? { note } : {}) };
   }
 
   /** What a resize of a stopped VM changes once it runs all month; undefined when a type has no price. */

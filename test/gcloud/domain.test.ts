@@ -148,6 +148,9 @@ for (const backend of testBackends()) {
       const answer = await f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'quota', newMachineType: 'e2-standard-2', dryRun: true });
       assert.deepEqual([answer.planned, answer.report], [['stop', 'setMachineType', 'start'], null]);
       assert.equal((answer.cost as Json).changeUsd, Math.round((0.06701 - 0.03351) * 730 * 100) / 100);
+      // A plan onto a type with no price can still pick another.
+      const unpriced = await f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'quota', newMachineType: 'e2-highmem-2', dryRun: true });
+      assert.deepEqual(unpriced.cost, { before: 25.46, after: null, changeUsd: null, priceVersion: '2025-01-gcp-on-demand-list', note: 'no price for e2-highmem-2 in us-central1 in price table 2025-01-gcp-on-demand-list (the dated table this version ships); pick a type the table lists for a figure' });
       assert.deepEqual(mutations(f), []);
     });
 
@@ -476,6 +479,24 @@ for (const backend of testBackends()) {
       const deleted = await f.call('gcloud_delete_vm', { project: 'openhorizon', zone: ZONE, instanceName: 'api', confirm: true });
       assert.equal(deleted.deleted, true);
       assert.equal(f.fake.instance('openhorizon-prod', ZONE, 'api'), undefined);
+    });
+
+    test('a type the price table lacks: the plan says to pick a listed one; once created, the answer says the VM has no figure and the total leaves it out', async () => {
+      const input = { project: 'openhorizon', zone: ZONE, instanceName: 'roomy', machineType: 'e2-highmem-2' };
+      const reason = 'no price for e2-highmem-2 in us-central1 in price table 2025-01-gcp-on-demand-list (the dated table this version ships)';
+      const plan = await f.call('gcloud_create_vm', { ...input, dryRun: true });
+      assert.deepEqual([plan.cost, plan.note], [null, `${reason}; pick a type the table lists for a figure`]);
+      const created = await f.call('gcloud_create_vm', input);
+      assert.equal((created.vm as Json).machineType, 'e2-highmem-2');
+      assert.deepEqual([created.cost, created.note], [null, `${reason}, so roomy has no cost figure: gcloud_cost names it under leftOut, outside its total`]);
+      // What the note says holds.
+      const cost = (await f.call('gcloud_cost', { project: 'openhorizon' })) as { leftOut: Json[] };
+      assert.deepEqual(cost.leftOut.map((v) => [v.name, v.reason]), [['roomy', reason]]);
+      // A type with a price: a figure and no note, before and after.
+      const small = { ...input, instanceName: 'tidy', machineType: 'e2-small' };
+      const [planned, made] = [await f.call('gcloud_create_vm', { ...small, dryRun: true }), await f.call('gcloud_create_vm', small)];
+      assert.deepEqual([(planned.cost as Json).totalUsd, planned.note, (made.cost as Json).totalUsd, made.note], [(made.cost as Json).totalUsd, undefined, Math.round((0.01675 * 730 + 10 * 0.1 + 3.65) * 100) / 100, undefined]);
+      for (const name of ['roomy', 'tidy']) await f.call('gcloud_delete_vm', { project: 'openhorizon', zone: ZONE, instanceName: name, confirm: true });
     });
 
     test('a VM created without a public address has none and pays nothing for one; stopped, an address costs nothing either', async () => {
