@@ -24,7 +24,7 @@ import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './po
 import { billedAsRunning, noPriceNote, PriceBook } from './pricing.js';
 import type { CostEstimate } from './cost.js';
 import { assertResizable, resize, type ResizeReport } from './resize.js';
-import { ResizesInFlight, type InFlightResize } from './resizes-in-flight.js';
+import { beingResized, ResizesInFlight, ResizeUnderWay, type InFlightResize } from './resizes-in-flight.js';
 import type { GcloudSettings } from './settings.js';
 
 export interface GcloudDeps {
@@ -485,10 +485,16 @@ export class GcloudService {
     const base = { at: now, project_id: ref.project, zone: ref.zone, instance_name: ref.name, mode: policy.mode };
     let vm: VmInstance | undefined;
     let inputs: Record<string, unknown> = { ladder: policy.ladder, rules, lastChangeAt: policy.last_change_at?.toISOString() ?? null };
+    // A resize under way, by another run or by hand, is what holds the VM: said as such, not as the
+    // state it passes through (stopped) or a cooldown on the type it is leaving.
+    const resizing = (r: InFlightResize) =>
+      this.policies.record({ ...base, machine_type: vm?.machineType ?? null, action: 'none', target: null, rule: 'resizing', reason: `${beingResized(r)}; it is evaluated again once that has ended`, outcome: 'nothing', error: null, inputs });
     try {
       const c = await this.accounts.clients(account);
       vm = await this.using(account, () => c.compute.get(ref));
       inputs = { ...inputs, status: vm.status, startedAt: vm.lastStartedAt ?? null };
+      const underWay = await this.inFlight.underWay(ref);
+      if (underWay) return await resizing(underWay);
       if (vm.status !== 'RUNNING') {
         return await this.policies.record({ ...base, machine_type: vm.machineType, action: 'none', target: null, rule: 'not_running', reason: `${ref.name} is ${vm.status}; only a running VM is scaled`, outcome: 'nothing', error: null, inputs });
       }
@@ -514,11 +520,15 @@ export class GcloudService {
       if (current.cost && proposed.cost) inputs = { ...inputs, monthlyUsd: { from: current.cost.totalUsd, to: proposed.cost.totalUsd } };
       const decided = { ...base, machine_type: vm.machineType, action: decision.action, target: decision.target, rule: decision.rule, reason: decision.reason, inputs };
       if (policy.mode === 'recommend') return await this.policies.record({ ...decided, outcome: 'recommended', error: null });
-      // A failed attempt starts the cooldown too, so a change that keeps failing is not retried every run.
-      await this.policies.changed(ref, now);
+      // The cooldown starts once the VM is this run's to resize (a run that finds it taken records
+      // that instead), and a failed attempt starts it too, so a change that keeps failing is not
+      // retried every run.
+      const started = () => this.policies.changed(ref, now);
       try {
-        await this.using(account, () => this.resizeWithProgress(c, ref, decision.target, progress));
+        await this.using(account, () => this.resizeWithProgress(c, ref, decision.target, progress, started));
       } catch (err) {
+        if (err instanceof ResizeUnderWay) return await resizing(err.resize);
+        await started();
         const error = err instanceof SupervisorError ? err.message : 'resize failed unexpectedly';
         await this.deps.audit.record({ actor, action: 'gcloud.autoscale', target: attachmentKey(ref), outcome: 'error', detail: { from: decision.from, to: decision.target } });
         return await this.policies.record({ ...decided, outcome: 'failed', error });
@@ -588,7 +598,8 @@ export class GcloudService {
     return { results: outcomes.flatMap((o) => ('result' in o ? [o.result] : [])), failed: outcomes.flatMap((o) => ('failure' in o ? [o.failure] : [])) };
   }
 
-  private async resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report): Promise<ResizeReport> {
+  /** A resize with its progress reported, the VM claimed while it runs (see ResizesInFlight.begin); `claimed` runs once it is. */
+  private async resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report, claimed?: () => Promise<void>): Promise<ResizeReport> {
     let begun = false;
     try {
       return await resize(c.compute, ref, machineType, {
@@ -597,6 +608,7 @@ export class GcloudService {
         begin: async (plan) => {
           await this.inFlight.begin({ ref, account: c.account.name, ...plan, startedAt: this.deps.clock.now() });
           begun = true;
+          await claimed?.();
         },
       });
     } finally {

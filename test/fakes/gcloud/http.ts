@@ -87,6 +87,7 @@ async function serve(
     return;
   }
   if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
+  if (fault && 'heldUntil' in fault) await fault.heldUntil;
   let answer: Answer;
   if (fault && 'status' in fault) {
     // afterApply: the change happens but its answer is lost, as when a connection fails late.

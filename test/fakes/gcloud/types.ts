@@ -6,7 +6,9 @@ export type Service = 'oauth' | 'compute' | 'monitoring';
 export type Fault =
   | { status: 429 | 500 | 503; afterApply?: boolean }
   | { drop: true }
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Held until the promise settles, then handled: a slow call that ends when the test says. */
+  | { heldUntil: Promise<void> };
 
 export interface FaultMatch {
   service?: Service;

@@ -1,0 +1,91 @@
+// Two auto-scaler runs (or a run and a person) at one VM at once: the first one's resize holds the
+// VM, and the other says so, naming that resize, instead of a state it passes through (stopped), a
+// cooldown on the type it is leaving, or a failed stop with advice to start the VM by hand.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import type { LoadProfile } from '../fakes/gcloud/index.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { assertRejects } from '../helpers/errors.js';
+import { within } from '../helpers/wait.js';
+import { openDomain, type DomainFixture } from './gfixture.js';
+
+const PROJECT = 'race-proj';
+const ZONE = 'us-central1-a';
+const HIGH: LoadProfile = { cpu: 0.9, memory: 60, disk: 40 };
+
+interface Evaluation {
+  at: string;
+  instanceName: string;
+  machineType: string | null;
+  action: string;
+  rule: string;
+  reason: string;
+  outcome: string;
+}
+
+for (const backend of testBackends()) {
+  describe(`auto-scaler runs at one VM at once [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let f: DomainFixture;
+    const run = async (instanceName: string) => (await f.call('gcloud_autoscale_run', { project: 'racer', instanceName })) as { ok: boolean; items: Evaluation[] };
+    const mutations = (name: string) => f.fake.calls.filter((c) => c.method === 'POST' && c.path.includes(`/instances/${name}/`) && !c.path.endsWith('/wait')).map((c) => c.path.split('/').pop());
+    /** A VM on high load with a policy that acts, and its stop held at the fake until `release`. */
+    const contested = async (name: string, rules: Record<string, number> = {}) => {
+      f.fake.addInstance(PROJECT, ZONE, { name, machineType: 'e2-medium' });
+      f.fake.setLoad(PROJECT, name, HIGH);
+      await f.call('gcloud_set_autoscale_policy', { project: 'racer', zone: ZONE, instanceName: name, mode: 'act', rules });
+      let release!: () => void;
+      f.fake.failNext(1, { heldUntil: new Promise<void>((resolve) => (release = resolve)) }, { service: 'compute', method: 'POST', pathIncludes: `/instances/${name}/stop` });
+      const first = run(name);
+      await within(10_000, `the first run's stop of ${name} reaching Google`, () => mutations(name).includes('stop'));
+      return { first, release };
+    };
+
+    before(async () => {
+      f = await openDomain(backend);
+      await f.account('racer', PROJECT);
+    });
+    after(() => f.close());
+
+    test('the second run records that the VM is being resized, from and to which type, and leaves it to the first', async () => {
+      // No cooldown: what held the second run back was said as the window of the type being left.
+      const { first, release } = await contested('busy', { cooldownMinutes: 0 });
+      const second = await run('busy');
+      assert.equal(second.ok, true);
+      assert.deepEqual(second.items.map((e) => [e.action, e.rule, e.outcome, e.machineType]), [['none', 'resizing', 'nothing', 'e2-medium']]);
+      assert.match(second.items[0]!.reason, /^busy is being resized from e2-medium to e2-standard-2 \(begun \d{4}-\d{2}-\d{2}T[\d:.]+Z\); it is evaluated again once that has ended$/);
+      release();
+      const done = await first;
+      assert.deepEqual(done.items.map((e) => [e.action, e.outcome]), [['up', 'resized']]);
+      assert.deepEqual(mutations('busy'), ['stop', 'setMachineType', 'start'], 'one resize, the first run\'s');
+      // Once it has ended, the next run names the type it is on now.
+      const next = await run('busy');
+      assert.deepEqual(next.items.map((e) => [e.rule, e.machineType]), [['warmup', 'e2-standard-2']]);
+    });
+
+    test('a resize by hand while a run resizes the VM is refused, naming that resize; nothing is stopped twice', async () => {
+      const { first, release } = await contested('shared');
+      await assertRejects(
+        f.call('gcloud_resize_vm', { project: 'racer', zone: ZONE, instanceName: 'shared', newMachineType: 'e2-standard-4' }),
+        'conflict',
+        /^shared is being resized from e2-medium to e2-standard-2 \(begun [^)]+\); try again once that has ended \(gcloud_get_vm shows its status\)$/,
+      );
+      release();
+      assert.equal((await first).ok, true);
+      assert.deepEqual(mutations('shared'), ['stop', 'setMachineType', 'start']);
+      assert.equal(String(f.fake.instance(PROJECT, ZONE, 'shared')?.machineType).split('/').pop(), 'e2-standard-2');
+    });
+
+    test('a resize cut off (its process gone) does not hold the VM: the next resize takes it over and ends it', async () => {
+      f.fake.addInstance(PROJECT, ZONE, { name: 'orphaned', machineType: 'e2-medium' });
+      await f.s.db.query(
+        `INSERT INTO gcloud_resizes_in_flight (project_id, zone, instance, account, from_type, to_type, was_running, started_at, owner) VALUES ($1, $2, 'orphaned', 'racer', 'e2-small', 'e2-medium', true, $3, $4)`,
+        [PROJECT, ZONE, f.s.clock.now(), `${hostname()}:999999999:1`],
+      );
+      const answer = await f.call('gcloud_resize_vm', { project: 'racer', zone: ZONE, instanceName: 'orphaned', newMachineType: 'e2-standard-2' });
+      assert.equal(answer.status, 'RUNNING');
+      const { rows } = await f.s.db.query("SELECT 1 FROM gcloud_resizes_in_flight WHERE instance = 'orphaned'");
+      assert.deepEqual(rows, []);
+    });
+  });
+}
