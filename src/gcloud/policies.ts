@@ -36,6 +36,12 @@ export interface EvaluationRow {
   inputs: Record<string, unknown>;
 }
 
+/** Where a page of the history ends: the last evaluation's start and id. */
+export interface HistoryKey {
+  at: Date;
+  id: number;
+}
+
 export const policyView = (r: PolicyRow) => ({
   project: r.project_id,
   zone: r.zone,
@@ -130,12 +136,18 @@ export class PolicyStore {
     return rows[0]!;
   }
 
-  async history(filter: { projects?: string[]; instanceName?: string }, before: number | undefined, limit: number): Promise<EvaluationRow[]> {
+  /**
+   * Evaluations newest first by when each began (`at`): a run that resized writes its row when the
+   * resize has ended, after rows of runs that began later. `before` is the last row of the page
+   * before (its time and id; the id orders evaluations that began at the same moment).
+   */
+  async history(filter: { projects?: string[]; instanceName?: string }, before: HistoryKey | undefined, limit: number): Promise<EvaluationRow[]> {
     const { rows } = await this.db.query<EvaluationRow>(
       `SELECT * FROM gcloud_autoscale_evaluations
-       WHERE ($1::text[] IS NULL OR project_id = ANY($1)) AND ($2::text IS NULL OR instance_name = $2) AND ($3::bigint IS NULL OR id < $3)
-       ORDER BY id DESC LIMIT $4`,
-      [filter.projects ?? null, filter.instanceName ?? null, before ?? null, limit],
+       WHERE ($1::text[] IS NULL OR project_id = ANY($1)) AND ($2::text IS NULL OR instance_name = $2)
+         AND ($3::timestamptz IS NULL OR (at, id) < ($3, $4::bigint))
+       ORDER BY at DESC, id DESC LIMIT $5`,
+      [filter.projects ?? null, filter.instanceName ?? null, before?.at ?? null, before?.id ?? null, limit],
     );
     return rows;
   }

@@ -170,7 +170,7 @@ export const policyView = z.object({
 
 export const evaluationView = z.object({
   id: z.number(),
-  at: z.string(),
+  at: z.string().describe('When the evaluation began'),
   project: z.string(),
   zone: z.string(),
   instanceName: z.string(),

@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { decodeIntCursor, encodeCursor, type Page } from '../core/page.js';
+import type { Page } from '../core/page.js';
 import type { Principal } from '../core/principal.js';
 import type { ProjectData } from '../core/project-data.js';
 import type { ProjectService } from '../projects/index.js';
@@ -21,6 +21,7 @@ import { healthWindow, readHealth, type VmHealthView } from './health.js';
 import { readHistory, storeSamples, type HistoryPoint } from './samples.js';
 import type { InstanceRef, InstanceSpec, VmInstance } from './instance.js';
 import { PolicyStore, type EvaluationRow, type Mode, type PolicyRow } from './policies.js';
+import { historyCursor, historyKey } from './history-cursor.js';
 import { billedAsRunning, noPriceNote, PriceBook } from './pricing.js';
 import type { CostEstimate } from './cost.js';
 import { assertResizable, resize, type ResizeReport } from './resize.js';
@@ -470,12 +471,14 @@ export class GcloudService {
     });
   }
 
+  /** Evaluations, newest first by when each began (see PolicyStore.history). */
   async history(filter: { project?: string; instanceName?: string }, page: { limit: number; cursor?: string }): Promise<Page<EvaluationRow>> {
     const projects = await this.storedProjects(filter.project);
-    const before = page.cursor !== undefined ? decodeIntCursor(page.cursor, Number.MAX_SAFE_INTEGER) : undefined;
+    const before = page.cursor !== undefined ? historyKey(page.cursor) : undefined;
     const rows = await this.policies.history({ projects, instanceName: filter.instanceName }, before, page.limit + 1);
     const items = rows.slice(0, page.limit);
-    return { items, nextCursor: rows.length > page.limit ? encodeCursor(String(items.at(-1)!.id)) : null };
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > page.limit && last ? historyCursor(last) : null };
   }
 
   private async evaluate(actor: string, account: Account, policy: PolicyRow, progress: Report): Promise<EvaluationRow> {

@@ -76,6 +76,29 @@ for (const backend of testBackends()) {
       assert.equal(String(f.fake.instance(PROJECT, ZONE, 'shared')?.machineType).split('/').pop(), 'e2-standard-2');
     });
 
+    test('the history lists evaluations by when they began, newest first: the resize begun first comes after the run that began while it was under way', async () => {
+      const { first, release } = await contested('ordered');
+      f.s.clock.advance(60_000);
+      await run('ordered');
+      release();
+      await first;
+      // The resize's row was written last; it began a minute earlier.
+      const { rows } = await f.s.db.query<{ rule: string }>("SELECT rule FROM gcloud_autoscale_evaluations WHERE instance_name = 'ordered' ORDER BY id");
+      assert.deepEqual(rows.map((r) => r.rule), ['resizing', 'scale_up']);
+      const history = (await f.call('gcloud_autoscale_history', { project: 'racer', instanceName: 'ordered' })) as { items: Evaluation[] };
+      assert.deepEqual(history.items.map((e) => e.rule), ['resizing', 'scale_up']);
+      assert.ok(Date.parse(history.items[0]!.at) > Date.parse(history.items[1]!.at));
+      // Page by page, in the same order.
+      const one = (await f.call('gcloud_autoscale_history', { project: 'racer', instanceName: 'ordered', limit: 1 })) as { items: Evaluation[]; nextCursor: string | null };
+      const two = (await f.call('gcloud_autoscale_history', { project: 'racer', instanceName: 'ordered', limit: 1, cursor: one.nextCursor })) as { items: Evaluation[]; nextCursor: string | null };
+      assert.deepEqual([...one.items, ...two.items].map((e) => e.rule), ['resizing', 'scale_up']);
+      assert.equal(two.nextCursor, null);
+      // Across every VM too: the newest start first.
+      const all = (await f.call('gcloud_autoscale_history', { project: 'racer' })) as { items: Evaluation[] };
+      const starts = all.items.map((e) => Date.parse(e.at));
+      assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
+    });
+
     test('a resize cut off (its process gone) does not hold the VM: the next resize takes it over and ends it', async () => {
       f.fake.addInstance(PROJECT, ZONE, { name: 'orphaned', machineType: 'e2-medium' });
       await f.s.db.query(
