@@ -17,6 +17,9 @@ const WRITES_TREE: readonly Phase[] = ['implement', 'validate'];
 /** The abort reason of a loop stopped by the daemon's shutdown (a person's cancel gives none). */
 export const SHUTDOWN = 'shutdown';
 
+/** Stopped by the daemon's shutdown, not by a person: the loop resumes at the next start. */
+const byShutdown = (signal: AbortSignal | undefined): boolean => signal?.reason === SHUTDOWN;
+
 export interface PhaseEvent {
   loopId: string;
   phase: Phase;
@@ -211,7 +214,8 @@ export class PivLoop {
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - started.getTime(),
-      outcome: outcome.stop?.reason === 'cancelled' ? 'cancelled' : outcome.failed ? 'failed' : 'ok',
+      // A phase the shutdown cut off was cancelled by no one: interrupted, as its task is.
+      outcome: outcome.stop?.reason === 'cancelled' ? (byShutdown(signal) ? 'interrupted' : 'cancelled') : outcome.failed ? 'failed' : 'ok',
     };
     await this.log(state, phase, `${phase} ${timing.outcome === 'ok' ? 'finished' : timing.outcome} after ${timing.durationMs} ms`);
     await this.emit({ loopId: state.id, phase, attempt, event: 'finished', at: finished, timing });
@@ -235,7 +239,7 @@ export class PivLoop {
   /** Ends the loop; the agent's uncommitted changes stay in the tree for a person to look at. */
   private async stop(git: Git, state: PivState, failure: LoopFailure, signal: AbortSignal | undefined): Promise<PivState> {
     // Stopped by the daemon's shutdown, the loop is not over: it resumes at this phase at the next start.
-    const shutdown = failure.reason === 'cancelled' && signal?.reason === SHUTDOWN;
+    const shutdown = failure.reason === 'cancelled' && byShutdown(signal);
     const what = failure.reason !== 'cancelled' ? 'failed' : shutdown ? `stopped by the daemon's shutdown` : 'cancelled';
     await this.log(state, failure.phase, `loop ${what}: ${failure.message}`);
     // When git itself is what failed, the list stays empty rather than replacing that failure with another.

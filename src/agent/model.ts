@@ -55,7 +55,8 @@ export interface PhaseTiming {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
-  outcome: 'ok' | 'failed' | 'cancelled';
+  /** `interrupted`: cut off by the daemon's stop, to run again when the loop resumes (loops saved before say `cancelled`). */
+  outcome: 'ok' | 'failed' | 'cancelled' | 'interrupted';
 }
 
 export interface LoopFailure {

@@ -433,7 +433,7 @@ export class AgentService {
     const phase = state.failure?.phase ?? 'prime';
     // An implement cut short by the shutdown was no attempt: it is not counted against maxRetries.
     const cut = state.timings.at(-1);
-    const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'cancelled' ? cut.attempt - 1 : state.attempts;
+    const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'interrupted' ? cut.attempt - 1 : state.attempts;
     const resumable: PivState = { ...state, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined };
     await this.store.save(resumable);
     // Printed now, with its agent stopped: an edit made while the daemon is down is then someone else's.
@@ -493,7 +493,7 @@ export class AgentService {
         });
         return searched.results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
       },
-      onPhase: (event) => this.onPhase(project, event, run),
+      onPhase: (event) => this.onPhase(project, event),
       whenClean: (loopId) => `then resume the loop: resume_piv ${loopId}`,
       beforeDone: (state) => this.recordEnd(project, state, run),
       onAgentLine: (_id, phase, line) => {
@@ -507,7 +507,7 @@ export class AgentService {
     });
   }
 
-  private async onPhase(project: string, event: PhaseEvent, run: ActiveRun | undefined): Promise<void> {
+  private async onPhase(project: string, event: PhaseEvent): Promise<void> {
     const key = `${event.loopId}:${event.phase}:${event.attempt}`;
     if (event.event === 'started') {
       await this.runs.setPhase(event.loopId, event.phase, event.at);
@@ -520,9 +520,9 @@ export class AgentService {
     const id = this.phaseTasks.get(event.loopId);
     this.phaseTasks.delete(event.loopId);
     if (id === undefined) return;
+    // The task ends as the phase's timing says: `interrupted` when the daemon's shutdown stopped it (it resumes at the next start).
     const outcome = event.timing?.outcome ?? 'failed';
-    // A phase the daemon's shutdown stopped was cancelled by no one: it resumes at the next start.
-    const status = outcome === 'ok' ? 'succeeded' : stoppedForShutdown(outcome, run) ? 'interrupted' : outcome;
+    const status = outcome === 'ok' ? 'succeeded' : outcome;
     await this.record(() => this.endTask(id, status, status === 'interrupted' ? "interrupted: the daemon's shutdown stopped this phase" : outcome));
   }
 

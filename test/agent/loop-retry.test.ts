@@ -2,6 +2,7 @@
 // early stop when a retry changes nothing, cancel, and never a commit of failing work.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { SHUTDOWN } from '../../src/agent/loop.js';
 import { git } from './fixture.js';
 import { GOOD, SETTINGS, bad, setup } from './greeter.js';
 
@@ -87,6 +88,24 @@ describe('PivLoop failures and retries', () => {
     assert.equal(result.failure?.reason, 'cancelled');
     assert.equal(result.timings.at(-1)?.outcome, 'cancelled');
     assert.deepEqual(result.commits, []);
+  });
+
+  test("stopped mid-phase by the daemon's shutdown: the phase's timing says interrupted, not cancelled, as its task does", async (t) => {
+    const shutdown = new AbortController();
+    const finished: string[] = [];
+    const s = await setup(t, [{ hang: true }], {
+      onAgentLine: (_id, phase) => phase === 'implement' && shutdown.abort(SHUTDOWN),
+      onPhase: (e) => void (e.event === 'finished' && finished.push(`${e.phase}${e.attempt}:${e.timing?.outcome}`)),
+    });
+
+    const result = await s.loop.start(s.input, shutdown.signal);
+
+    assert.deepEqual(
+      result.timings.map((x) => `${x.phase}${x.attempt}:${x.outcome}`),
+      ['prime0:ok', 'plan0:ok', 'implement1:interrupted'],
+    );
+    assert.deepEqual(finished, ['prime0:ok', 'plan0:ok', 'implement1:interrupted'], 'onPhase hears the same outcome');
+    assert.ok(s.store.progress(result.id).some((e) => /^implement interrupted after \d+ ms$/.test(e.message)), JSON.stringify(s.store.progress(result.id).map((e) => e.message)));
   });
 
   test('a phase that fails once the loop is cancelled (its project removed meanwhile) ends it cancelled, not failed', async (t) => {

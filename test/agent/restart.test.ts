@@ -218,8 +218,12 @@ describe('PIV loops across daemon restarts', () => {
     assert.ok(messages.some((m) => m.startsWith('left uncommitted on ') && m.includes(': half.txt; the loop goes on with them when it resumes')), messages.join('\n'));
     assert.ok(!messages.some((m) => m.includes('discard them')), messages.join('\n'));
     assert.ok(!messages.some((m) => m.startsWith('loop cancelled')), messages.join('\n'));
-    // Nobody cancelled the implement the shutdown cut off: task stats count it interrupted, not cancelled.
+    // Nobody cancelled the implement the shutdown cut off: task stats count it interrupted, not cancelled, and so do the loop's own timings.
     assert.deepEqual(await home.implementOutcomes('stoppy'), { succeeded: 1, failed: 0, cancelled: 0, interrupted: 1 });
+    assert.deepEqual(
+      (whole.timings as Json[]).filter((x) => x.phase === 'implement').map((x) => `${String(x.attempt)}:${String(x.outcome)}`),
+      ['1:interrupted', '1:ok'],
+    );
     assert.deepEqual(
       (await fake.calls(repo)).map((c) => c.prompt.split('\n')[0]),
       ['PLAN phase.', 'IMPLEMENT phase.', 'IMPLEMENT phase.'],
