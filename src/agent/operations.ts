@@ -6,6 +6,11 @@ import type { AgentService } from './service.js';
 
 const operation = operationsOf<AgentService>('agent');
 
+/** `--wait` at the command line: until the loop is no longer queued or running, get_piv_status repeated (CliSpec.wait). */
+const untilLoopEnds = { seconds: 'waitSeconds', max: MAX_WAIT_SECONDS, field: 'status', pending: ['queued', 'running'], failed: ['failed', 'cancelled', 'interrupted'] };
+/** The same after start_piv or resume_piv, which are called once: the loop is neither started nor resumed again. */
+const thenUntilLoopEnds = { ...untilLoopEnds, repeat: { operation: 'get_piv_status', input: { id: 'id' } } };
+
 export const agentOperations = [
   operation({
     name: 'start_piv',
@@ -15,7 +20,7 @@ export const agentOperations = [
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/piv' },
-    cli: { command: ['piv', 'start'], args: ['project', 'feature'], whole: ['validationCommands'], failWhen: { field: 'status', values: ['failed', 'cancelled'] } },
+    cli: { command: ['piv', 'start'], args: ['project', 'feature'], whole: ['validationCommands'], wait: thenUntilLoopEnds },
     input: startInput,
     output: runOutput,
     handler: ({ svc, principal }, input) => svc.start(principal, input),
@@ -39,11 +44,7 @@ export const agentOperations = [
     access: 'any',
     annotations: READ,
     rest: { method: 'GET', path: '/piv' },
-    cli: {
-      command: ['piv', 'status'],
-      args: ['id'],
-      wait: { seconds: 'waitSeconds', max: MAX_WAIT_SECONDS, field: 'status', pending: ['queued', 'running'], failed: ['failed', 'cancelled', 'interrupted'] },
-    },
+    cli: { command: ['piv', 'status'], args: ['id'], wait: untilLoopEnds },
     input: z.object({
       id: runId,
       artifact: z.string().max(100).optional().describe('Also answer this artifact whole (see artifacts)'),
@@ -84,7 +85,7 @@ export const agentOperations = [
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/piv/resume' },
-    cli: { command: ['piv', 'resume'], args: ['id'], failWhen: { field: 'status', values: ['failed', 'cancelled'] } },
+    cli: { command: ['piv', 'resume'], args: ['id'], wait: thenUntilLoopEnds },
     input: z.object({ id: runId, waitSeconds }),
     output: runOutput,
     handler: ({ svc, principal }, input) => svc.resume(principal, input.id, input.waitSeconds),

@@ -64,9 +64,12 @@ export interface CliSpec {
    * command line may wait for the end. `--wait` repeats the call while the answer's `field` is one
    * of `pending`, however long; `--<seconds> n` takes any n there, repeating the call until n
    * seconds have passed. The waiting form exits 1 when `field` ended as one of `failed`, and
-   * WAIT_TIMED_OUT when the time ran out first.
+   * WAIT_TIMED_OUT when the time ran out first. An operation that starts the work (start_piv)
+   * is called once: `repeat` names the operation called after it instead (get_piv_status, which
+   * takes `seconds` too), and which of its input fields are taken from the first answer
+   * (`{ id: 'id' }`); its answer is of the same shape.
    */
-  wait?: { seconds: string; max: number; field: string; pending: string[]; failed: string[] };
+  wait?: { seconds: string; max: number; field: string; pending: string[]; failed: string[]; repeat?: { operation: string; input: Record<string, string> } };
   /** For list answers: the item fields a person needs, the columns of the table (`--wide` shows every field). */
   columns?: string[];
   /**

@@ -136,7 +136,9 @@ export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]
   });
   for (const [flag, field] of Object.entries(cmd.cli.flags ?? {})) rows.push([`--${flag}`, `same as --${kebab(field)}`]);
   if (cmd.cli.everyWithout) rows.push(['--all', `every ${cmd.cli.everyWithout}, as when none is given`]);
-  if (wait) rows.push(['--wait', `repeat the call until ${wait.field} is no longer ${wait.pending.join(' or ')}, however long (Ctrl-C stops waiting)`]);
+  // Work the call starts is not started again: what is repeated is the operation that reports on it.
+  const repeated = wait?.repeat ? terms(wait.repeat.operation) : 'the call';
+  if (wait) rows.push(['--wait', `repeat ${repeated} until ${wait.field} is no longer ${wait.pending.join(' or ')}, however long (Ctrl-C stops waiting)`]);
   rows.push(['--input <json>', 'every field as one JSON object']);
   lines.push(...columns(rows));
   if (cmd.cli.stdin) {
@@ -147,7 +149,7 @@ export function operationHelp(cmd: CommandSpec, commands: readonly CommandSpec[]
   if (fail) lines.push('', `Exits 1 when ${fail.field} is ${'nonEmpty' in fail ? 'not empty' : fail.values.join(' or ')}, after printing the answer (for CI and cron).`);
   if (wait) {
     const flag = `--${kebab(wait.seconds)}`;
-    lines.push('', `${flag} above ${wait.max} repeats the call (each waiting at most ${wait.max} s, the operation's limit) until n seconds have passed. Waiting (--wait or ${flag}), it exits 1 when ${wait.field} ended ${wait.failed.join(', ')}, ${WAIT_TIMED_OUT} when the time ran out first (as timeout(1) does), else 0, after printing the answer.`);
+    lines.push('', `${flag} above ${wait.max} repeats ${repeated} (each waiting at most ${wait.max} s, the operation's limit) until n seconds have passed. Waiting (--wait or ${flag}), it exits 1 when ${wait.field} ended ${wait.failed.join(', ')}, ${WAIT_TIMED_OUT} when the time ran out first (as timeout(1) does), else 0, after printing the answer.`);
   }
   lines.push('', `MCP tool: ${cmd.name}    REST: ${cmd.rest.method} /api/v1${cmd.rest.path}`, '', GLOBAL_FLAGS);
   return lines.join('\n');

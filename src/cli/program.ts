@@ -227,13 +227,13 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
           errOut.write(`… ${visible(step.message)}\n`);
         }
       : undefined;
-    const call = (input: Record<string, unknown>) => connection.invoker.invoke(cmd.name, input, { onProgress });
+    const call = (operation: string, input: Record<string, unknown>) => connection.invoker.invoke(operation, input, { onProgress });
     if (cmd.cli.wait && waitSeconds !== undefined) {
-      const ended = await waitForEnd(cmd.cli.wait, input, waitSeconds, call);
+      const ended = await waitForEnd(cmd.name, cmd.cli.wait, input, waitSeconds, call);
       output = ended.output;
       waited = waitExitCode(cmd.cli.wait, ended);
     } else {
-      output = await call(input);
+      output = await call(cmd.name, input);
     }
     if (paged) {
       const pages = [output];

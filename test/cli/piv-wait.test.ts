@@ -1,7 +1,8 @@
 /**
  * `supervisor piv status <id> --wait` (and `--wait-seconds n` past the operation's 50): the CLI
  * repeats get_piv_status, each call waiting at most 50 s, until the loop ends or the time runs
- * out, and its exit code says how it ended. The daemon here is a stand-in that answers each call
+ * out, and its exit code says how it ended. `piv start` and `piv resume` wait the same way after
+ * their one call. The daemon here is a stand-in that answers each call
  * from a script and records what it was asked, so no test waits on a real loop.
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -18,8 +19,10 @@ describe('piv status --wait', () => {
   let server: Server;
   let env: Record<string, string>;
   let home: string;
-  /** The waitSeconds of each get_piv_status call, in order. */
+  /** The waitSeconds of each call (get_piv_status, or start_piv and resume_piv), in order. */
   let asked: number[];
+  /** The operation of each call, in order. */
+  let called: string[];
   /** The statuses answered, one per call; the last repeats. */
   let answers: string[];
   /** Called when a get_piv_status call arrives; answering it is left to the test when set. */
@@ -32,9 +35,11 @@ describe('piv status --wait', () => {
       req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
         res.setHeader('content-type', 'application/json');
-        if (!req.url?.endsWith('/call/get_piv_status')) return void res.end('{}');
+        const operation = /\/call\/(get_piv_status|start_piv|resume_piv)$/.exec(req.url ?? '')?.[1];
+        if (!operation) return void res.end('{}');
         const input = JSON.parse(body) as { waitSeconds?: number };
         asked.push(input.waitSeconds ?? 0);
+        called.push(operation);
         const status = answers[Math.min(asked.length, answers.length) - 1]!;
         const respond = () => res.end(JSON.stringify({ id: ID, project: 'p', feature: 'f', status, phase: 'validate', branch: 'feature/f', elapsedMs: 0, retries: 0, turns: 0, costUsd: 0 }));
         if (hold) hold(respond);
@@ -48,6 +53,7 @@ describe('piv status --wait', () => {
   });
   beforeEach(() => {
     asked = [];
+    called = [];
     hold = undefined;
   });
   after(async () => {
@@ -123,6 +129,54 @@ describe('piv status --wait', () => {
     cli.child.kill('SIGINT');
     const r = await cli.result;
     assert.equal(r.signal, 'SIGINT', describeResult(r));
+  });
+
+  test('piv start --wait starts the loop once, then repeats get_piv_status with its id until it ends, exiting as piv status --wait', async () => {
+    answers = ['queued', 'interrupted'];
+    const r = await runCli(['piv', 'start', 'p', 'a feature', '--wait'], { env });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stdout, /^status: +interrupted$/m);
+    assert.deepEqual(called, ['start_piv', 'get_piv_status']);
+    assert.deepEqual(asked, [50, 50]);
+  });
+
+  test('piv resume --wait-seconds past 50 resumes once and waits through get_piv_status; the time running out exits 124', async () => {
+    answers = ['queued', 'running'];
+    // The stand-in waits as a daemon would, the seconds asked, before answering.
+    hold = (respond) => void setTimeout(respond, asked.at(-1)! * 1000);
+    const r = await runCli(['piv', 'resume', ID, '--wait-seconds', '1'], { env });
+    assert.equal(r.code, 124, describeResult(r));
+    assert.deepEqual(called, ['resume_piv']);
+    answers = ['queued', 'succeeded'];
+    hold = undefined;
+    [asked, called] = [[], []];
+    const done = await runCli(['piv', 'resume', ID, '--wait-seconds', '3600'], { env });
+    assert.equal(done.code, 0, describeResult(done));
+    assert.deepEqual(called, ['resume_piv', 'get_piv_status']);
+  });
+
+  test('Ctrl-C while piv start waits ends the command at once; the loop it started goes on', async () => {
+    answers = ['queued', 'running'];
+    let arrived!: () => void;
+    const waiting = new Promise<void>((resolve) => (arrived = resolve));
+    // The start is answered; the status call after it never is.
+    hold = (respond) => (called.length === 1 ? respond() : arrived());
+    const cli = startCli(['piv', 'start', 'p', 'a feature', '--wait'], { env, timeoutMs: 20_000 });
+    const first = await Promise.race([waiting.then(() => 'waiting'), cli.result.then((r) => describeResult(r))]);
+    assert.equal(first, 'waiting', 'the command ended before it waited');
+    cli.child.kill('SIGINT');
+    const r = await cli.result;
+    assert.equal(r.signal, 'SIGINT', describeResult(r));
+    assert.deepEqual(called, ['start_piv', 'get_piv_status']);
+  });
+
+  test('piv start and piv resume --help say how to wait, through piv status', async () => {
+    for (const verb of ['start', 'resume']) {
+      const r = await runCli(['piv', verb, '--help'], { env });
+      assert.equal(r.code, 0, describeResult(r));
+      assert.match(r.stdout, /--wait +repeat `supervisor piv status` until status is no longer queued or running, however long \(Ctrl-C stops waiting\)/);
+      assert.match(r.stdout, /exits 1 when status ended failed, cancelled, interrupted, 124 when the time ran out first/);
+    }
   });
 
   test('the help says how to wait and what the exit codes mean', async () => {
