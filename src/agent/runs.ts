@@ -121,15 +121,15 @@ export class Runs {
     return rows.map(normalise);
   }
 
-  /** Newest first; loops of removed projects only `withRemoved`. */
-  async list(filter: { project?: string; status?: RunStatus; withRemoved: boolean; limit: number; cursor?: string }): Promise<Page<RunRow>> {
+  /** Newest first, in any of `statuses` when given; loops of removed projects only `withRemoved`. */
+  async list(filter: { project?: string; statuses?: readonly RunStatus[]; withRemoved: boolean; limit: number; cursor?: string }): Promise<Page<RunRow>> {
     const before = filter.cursor !== undefined ? decodeIntCursor(filter.cursor, Number.MAX_SAFE_INTEGER) : null;
     const { rows } = await this.db.query<RunRow>(
       `SELECT ${COLUMNS} FROM piv_runs
-       WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR seq < $3)
+       WHERE ($1::text IS NULL OR project = $1) AND ($2::text[] IS NULL OR status = ANY($2)) AND ($3::bigint IS NULL OR seq < $3)
          AND ($5 OR project_removed_at IS NULL)
        ORDER BY seq DESC LIMIT $4`,
-      [filter.project ?? null, filter.status ?? null, before, filter.limit + 1, filter.withRemoved],
+      [filter.project ?? null, filter.statuses ? [...filter.statuses] : null, before, filter.limit + 1, filter.withRemoved],
     );
     const items = rows.slice(0, filter.limit).map(normalise);
     return { items, nextCursor: rows.length > filter.limit ? encodeCursor(String(items.at(-1)!.seq)) : null };

@@ -112,6 +112,8 @@ export class AgentService {
   /** Phase task ids by loop, between a phase's start and finish. */
   private readonly phaseTasks = new Map<string, string>();
   private readonly waiters = new Map<string, Array<() => void>>();
+  /** Loops start_piv has inserted (marked running, held by this daemon) and not yet queued. */
+  private readonly beginning = new Set<string>();
   private readonly owner = processOwner();
   private pumping: Promise<void> = Promise.resolve();
   private starting: Promise<unknown> = Promise.resolve();
@@ -156,21 +158,26 @@ export class AgentService {
       const root = (await Git.open(directory)).root;
       const other = await this.runs.activeIn(root, req.project);
       if (other) throw conflict(`${root} is in use by PIV loop ${other.id} of project ${other.project}; one loop runs in a repository at a time`, { running: other.id });
-      await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() }, this.deps.projects);
+      this.beginning.add(id);
       try {
-        await this.loopFor(id, req.project).begin({
-          repoDir: directory,
-          feature: req.feature,
-          validationCommands,
-          baseBranch: req.baseBranch,
-          settings: this.loopSettings(req.maxRetries),
-        });
-      } catch (err) {
-        await this.runs.remove(id);
-        throw err;
+        await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() }, this.deps.projects);
+        try {
+          await this.loopFor(id, req.project).begin({
+            repoDir: directory,
+            feature: req.feature,
+            validationCommands,
+            baseBranch: req.baseBranch,
+            settings: this.loopSettings(req.maxRetries),
+          });
+        } catch (err) {
+          await this.runs.remove(id);
+          throw err;
+        }
+        // Begun: now any daemon's pump may take it (unless it was cancelled meanwhile).
+        await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running']);
+      } finally {
+        this.beginning.delete(id);
       }
-      // Begun: now any daemon's pump may take it (unless it was cancelled meanwhile).
-      await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running']);
     });
     await this.record(() => this.deps.tasks.start(SYSTEM, { id: `piv:${id}`, type: 'piv_run', project: req.project, description: req.feature, complexity: req.complexity }));
     await this.deps.audit.record({ actor: principal.actor, action: 'piv.start', target: req.project, outcome: 'ok', detail: { id } });
@@ -188,8 +195,7 @@ export class AgentService {
   /** Where a loop is, or its result; with `artifact`, that kept text whole; with `waitSeconds`, once it ended or the time ran out. */
   async status(principal: Principal, id: string, options: StatusOptions = {}): Promise<RunView> {
     const { artifact, progressEntries = 10, waitSeconds = 0 } = options;
-    if (waitSeconds > 0) {
-      await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
+    if (waitSeconds > 0 && PENDING.includes(this.shown(await this.runs.get(id, undefined, (r) => mayUseRun(principal, r))).status)) {
       // Only a daemon runs loops: a CLI process without one would wait for nothing to change.
       this.assertDaemon();
       await this.waitFor(id, waitSeconds * 1000);
@@ -204,13 +210,27 @@ export class AgentService {
       asked = { name: artifact, text: (await this.store.getArtifact(id, artifact)) ?? '' };
     }
     const note = this.statusNote(row);
-    return runView(row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked, ...(note ? { note } : {}) });
+    return runView(this.shown(row), { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked, ...(note ? { note } : {}) });
+  }
+
+  /**
+   * The loop as callers see it: one marked running whose daemon is gone (killed, its host down)
+   * goes on no more until someone resumes it, or a daemon start does: it is interrupted, and a
+   * wait for its end ends (the database keeps `running`, which a daemon start resumes).
+   */
+  private shown(row: RunRow): RunRow {
+    return this.orphaned(row) ? { ...row, status: 'interrupted' } : row;
+  }
+
+  private orphaned(row: RunRow): boolean {
+    return row.status === 'running' && !this.ownerRuns(row);
   }
 
   /** Running with its daemon gone (killed), or queued behind others: what `status` alone would hide. */
   private statusNote(row: RunRow): string | undefined {
-    if (row.status === 'running' && !this.ownerRuns(row)) {
-      return `no daemon runs this loop now: the one that ran it stopped without ending it (killed, or its host down); a daemon start resumes it (or marks it interrupted when pivResumeOnStart is off), and resume_piv continues it now`;
+    if (this.orphaned(row)) {
+      const then = this.deps.longRunning ? 'resume_piv continues it now' : 'a daemon start resumes it (or leaves it interrupted for resume_piv when pivResumeOnStart is off)';
+      return `no daemon runs this loop now: the one that ran it stopped without ending it (killed, or its host down); ${then}`;
     }
     if (row.status === 'queued') return `waiting to start: a daemon runs ${this.deps.settings.pivConcurrency} loops at once (pivConcurrency), one per project; it starts when one ends`;
     return undefined;
@@ -223,9 +243,13 @@ export class AgentService {
       // A misspelt project would list nothing, as if it had no loops.
       await this.deps.projects.get(filter.project);
     }
-    const page = await this.runs.list({ ...filter, project, withRemoved: principal.role === 'admin' });
+    // Loops are listed as shown: one marked running whose daemon is gone is interrupted (a page may come out short of the limit).
+    const asked = filter.status;
+    const statuses: RunStatus[] | undefined = asked === 'interrupted' ? ['interrupted', 'running'] : asked && [asked];
+    const page = await this.runs.list({ ...filter, statuses, project, withRemoved: principal.role === 'admin' });
     const now = this.deps.clock.now();
-    return { items: page.items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
+    const items = page.items.map((row) => this.shown(row)).filter((row) => asked === undefined || row.status === asked);
+    return { items: items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
   }
 
   /** A project's own validation commands (null clears them: detection again). */
@@ -306,8 +330,7 @@ export class AgentService {
     const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     this.assertDaemon();
     if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
-    const orphaned = row.status === 'running' && !this.ownerRuns(row);
-    if (row.status !== 'interrupted' && !orphaned) {
+    if (this.shown(row).status !== 'interrupted') {
       throw conflict(`PIV loop ${id} is ${row.status}; only an interrupted loop can be resumed`, { id, status: row.status });
     }
     // The loop's saved repoDir is already its repository's root: the project's directory says whether that root is the project.
@@ -535,8 +558,8 @@ export class AgentService {
 
   /** Resolves when the loop stops running here (finished, interrupted or requeued), or after `ms`; at once when it is neither queued nor running. */
   private async waitFor(id: string, ms: number): Promise<void> {
-    // An interrupted loop waits for a person's resume_piv: waiting here would only hold the caller.
-    if (!this.active.has(id) && !PENDING.includes((await this.runs.get(id)).status)) return;
+    // An interrupted loop (or one whose daemon is gone) waits for a person's resume_piv: waiting here would only hold the caller.
+    if (!this.active.has(id) && !PENDING.includes(this.shown(await this.runs.get(id)).status)) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       timer.unref();
@@ -583,7 +606,7 @@ export class AgentService {
   private ownerRuns(row: RunRow): boolean {
     const owner = row.owner;
     if (!owner) return false;
-    if (owner === this.owner) return this.active.has(row.id);
+    if (owner === this.owner) return this.active.has(row.id) || this.beginning.has(row.id);
     return ownerStillRuns(owner);
   }
 

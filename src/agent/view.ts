@@ -32,6 +32,7 @@ export interface RunView {
   progress?: ProgressEntry[];
   artifacts?: string[];
   artifact?: { name: string; text: string } | null;
+  note?: string;
 }
 
 /** Of validation output in a status: the end of the last command's (the one that failed, if one did), and a shorter end of each that passed before it. */
@@ -79,6 +80,8 @@ export function runView(row: RunRow, extra: ViewExtra): RunView {
     retries: Math.max(0, (state?.attempts ?? 0) - 1),
     turns: state?.turns ?? 0,
     costUsd: state?.costUsd ?? 0,
+    // Also for a loop with no state yet (its daemon died as it began it).
+    ...(extra.note !== undefined ? { note: extra.note } : {}),
   };
   if (extra.brief || !state) return view;
   const report = state.validation;
@@ -97,7 +100,6 @@ export function runView(row: RunRow, extra: ViewExtra): RunView {
     progress: extra.progress ?? [],
     artifacts: extra.artifacts ?? [],
     ...(extra.artifact !== undefined ? { artifact: extra.artifact } : {}),
-    ...(extra.note !== undefined ? { note: extra.note } : {}),
   };
 }
 

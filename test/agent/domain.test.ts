@@ -4,10 +4,13 @@
 // knowledge learn from every loop.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
+import { processStart } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
@@ -393,6 +396,30 @@ for (const backend of testBackends()) {
       const done = await admin.invoke('resume_piv', { id: queued.id, waitSeconds: 50 });
       assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
       assert.deepEqual(done.filesChanged, ['greet.mjs'], 'only the agent\'s work is committed');
+    });
+
+    test('a loop marked running whose daemon is gone answers interrupted at once, a wait included, and is listed so; one whose daemon runs is left running', async (t) => {
+      const p = await project(t);
+      const id = randomUUID();
+      // Its daemon ran on this host; its pid is now another process's (this one's, started at another time).
+      const gone = `${hostname()}:${process.pid}:0`;
+      await s.db.query(
+        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
+        [id, p.name, FEATURE, gone],
+      );
+      // Waiting would wait for nothing: no daemon takes it up until one starts or someone resumes it.
+      const answered = await admin.invoke('get_piv_status', { id, waitSeconds: 50 });
+      assert.equal(answered.status, 'interrupted');
+      assert.match(String(answered.note), /^no daemon runs this loop now: the one that ran it stopped without ending it \(killed, or its host down\); resume_piv continues it now$/);
+      const listed = async (status?: string) => ((await admin.invoke('list_piv_runs', { project: p.name, ...(status ? { status } : {}) })).items as Json[]).map((r) => r.status);
+      assert.deepEqual([await listed(), await listed('interrupted'), await listed('running')], [['interrupted'], ['interrupted'], []]);
+
+      // Another daemon on this host that still runs (the test runner stands in for it) is left its loop.
+      await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, `${hostname()}:${process.ppid}:${processStart(process.ppid)}`]);
+      const alive = await status(id);
+      assert.deepEqual([alive.status, alive.note], ['running', undefined]);
+      assert.deepEqual([await listed('running'), await listed('interrupted')], [['running'], []]);
+      await s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
     });
 
     test("a loop's tasks are its own: no token completes, fails or cancels them by hand; the loop ends them", async (t) => {

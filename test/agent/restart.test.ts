@@ -101,10 +101,15 @@ describe('PIV loops across daemon restarts', () => {
     first.child.kill('SIGKILL');
     await first.result;
     assert.equal(await processGone(grandchild), false, 'a crashed daemon cannot stop its agent: it is still running');
-    // Still marked running, with no daemon: the status says so rather than look alive.
+    // Still marked running, with no daemon: the status says it is interrupted, and why, rather than look alive.
     const orphan = await home.status(started.id);
-    assert.equal(orphan.status, 'running');
-    assert.match(String(orphan.note), /^no daemon runs this loop now: the one that ran it stopped without ending it/);
+    assert.equal(orphan.status, 'interrupted');
+    assert.match(String(orphan.note), /^no daemon runs this loop now: the one that ran it stopped without ending it .*; a daemon start resumes it/);
+    // A wait for its end would wait for nothing: it ends at once, saying so, exit 1.
+    const waited = await runCli(['piv', 'status', String(started.id), '--wait'], { env: home.env });
+    assert.equal(waited.code, 1, describeResult(waited));
+    assert.match(waited.stdout, /^status: +interrupted$/m);
+    assert.match(waited.stdout, /no daemon runs this loop now/);
 
     await home.start();
     const done = await home.until(started.id, (s) => !['queued', 'running'].includes(String(s.status)), 'the resumed loop to finish');
