@@ -11,7 +11,7 @@ export const GLOBAL_FLAGS = `Global flags:
   --wide            every column of a table
   --all             follow nextCursor to the last page
   --help, -h        show help;  --version, -V  show the version
-Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong.
+Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong (a destructive command not confirmed too).
 Environment: SUPERVISOR_HOME, SUPERVISOR_URL (another daemon), SUPERVISOR_TOKEN (act with that token's scope); see README for all settings.`;
 
 /** Commands that are not catalog operations: usage line, one-line summary, and the text of their help. */

@@ -240,6 +240,8 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
       while (typeof pages.at(-1)!.nextCursor === 'string') pages.push(await connection.invoker.invoke(cmd.name, { ...input, cursor: pages.at(-1)!.nextCursor }));
       output = mergePages(pages);
     }
+  } catch (err) {
+    throw unconfirmed(cmd, err, commands) ?? err;
   } finally {
     spinner?.stop();
     await connection.close();
@@ -250,6 +252,17 @@ async function runOperation(cmd: CommandSpec, commands: readonly CommandSpec[], 
   const more = !globals.json && field === undefined ? moreHint(output) : undefined;
   if (more) errOut.write(`${more}\n`);
   return waited ?? (failed(cmd.cli.failWhen, output) ? 1 : 0);
+}
+
+/**
+ * A destructive command run without --confirm: the operation refuses it, naming what cannot be
+ * undone (after what it must find first, such as the account to remove), but what is wrong is the
+ * command line, so it is a usage error (exit 2) with that message, as a bad flag value is.
+ */
+function unconfirmed(cmd: CommandSpec, err: unknown, commands: readonly CommandSpec[]): UsageError | undefined {
+  if (!(err instanceof SupervisorError) || err.code !== 'invalid_input' || err.details.field !== 'confirm') return undefined;
+  if (!cmd.input.some((f) => f.name === 'confirm' && f.type === 'boolean')) return undefined;
+  return usageError(cmd, inCliTerms(err.message, commands));
 }
 
 /** Whether an answer says the work failed (see CliSpec.failWhen). */

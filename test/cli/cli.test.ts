@@ -32,7 +32,7 @@ describe('supervisor CLI', () => {
       assert.equal(r.code, 0, describeResult(r));
       assert.match(r.stdout, /Usage: supervisor <command>/);
       assert.match(r.stdout, /secrets get <path>/);
-      assert.match(r.stdout, /Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong/);
+      assert.match(r.stdout, /Exit codes: 0 ok, 1 the operation failed, 2 the command line is wrong \(a destructive command not confirmed too\)/);
       assert.equal(r.stderr, '');
     });
 

@@ -84,12 +84,25 @@ describe('supervisor gcloud / vm / autoscale', () => {
     assert.match(inZone.stdout, new RegExp(`^host\\s+web\\s+${ZONE}\\s+RUNNING\\s`, 'm'));
   });
 
-  test('vm delete without --confirm is refused and nothing is called', async () => {
+  test('a destructive command without --confirm is a mistake in the command line: exit 2, saying what cannot be undone, and nothing is called or removed', async () => {
     fake.resetCalls();
     const r = await run(['vm', 'delete', 'host', ZONE, 'web']);
-    assert.equal(r.code, 1, describeResult(r));
-    assert.match(r.stderr, /^supervisor: invalid_input: --confirm: deleting VM web and its disk cannot be undone; call again with --confirm\n$/);
+    assert.equal(r.code, 2, describeResult(r));
+    assert.equal(
+      r.stderr,
+      'supervisor: vm delete: --confirm: deleting VM web and its disk cannot be undone; call again with --confirm\n' +
+        'usage: supervisor vm delete <project> <zone> <instance-name> [--confirm]\nRun `supervisor vm delete --help` for more.\n',
+    );
     assert.deepEqual(fake.calls, []);
+    const json = await run(['gcloud', 'remove-account', 'other', '--json']);
+    assert.equal(json.code, 2, describeResult(json));
+    const { error } = JSON.parse(json.stderr) as { error: { code: string; message: string } };
+    assert.deepEqual([error.code, error.message], ['usage', 'gcloud remove-account: --confirm: removing account other cannot be undone; call again with --confirm']);
+    // An account that is not there is named first: the operation's failure, exit 1.
+    const typo = await run(['gcloud', 'remove-account', 'nope']);
+    assert.equal(typo.code, 1, describeResult(typo));
+    assert.match(typo.stderr, /^supervisor: not_found: no Google Cloud account nope/);
+    assert.deepEqual(((await ok(['gcloud', 'accounts'])).items as Array<{ account: string }>).map((a) => a.account), ['host', 'other']);
   });
 
   test('autoscale set takes the ladder as a list and the rules as --rules (as README and --help say); autoscale get shows it', async () => {
