@@ -20,7 +20,7 @@ export const agentOperations = [
     access: 'admin',
     annotations: WRITE,
     rest: { method: 'POST', path: '/piv' },
-    cli: { command: ['piv', 'start'], args: ['project', 'feature'], whole: ['validationCommands'], wait: thenUntilLoopEnds },
+    cli: { command: ['piv', 'start'], args: ['project', 'feature'], textArg: 'feature', whole: ['validationCommands'], wait: thenUntilLoopEnds },
     input: startInput,
     output: runOutput,
     handler: ({ svc, principal }, input) => svc.start(principal, input),

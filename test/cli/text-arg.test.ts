@@ -24,6 +24,10 @@ test("tasks start and tasks fail take the words after their other arguments as t
   assert.deepEqual((await parse('fail_task', [id, 'tests', 'did', 'not', 'pass'])).input, { id, error: 'tests did not pass' });
 });
 
+test('piv start takes the words after the project as the feature', async () => {
+  assert.deepEqual((await parse('start_piv', ['shop', 'greet', 'people', 'by', 'name'])).input, { project: 'shop', feature: 'greet people by name' });
+});
+
 test('a command whose last argument is not free text still refuses extra words, naming them', async () => {
   await assert.rejects(parse('get_secret', ['project/x/y', 'extra']), /too many arguments: "extra" \(expected <path>\)/);
 });
