@@ -125,7 +125,8 @@ describe('REST, MCP and CLI give the same answers', () => {
       { op: 'create_a_record', input: { hostname: 'bad.example.com', address: 'not-an-address' }, code: 'invalid_input' },
       { op: 'create_cname', input: { hostname: 'api.elsewhere.org', target: 'origin.example.net' }, code: 'not_found' },
       { op: 'gcloud_get_vm', input: { project: 'parity', zone: 'us-central-1', instanceName: 'vm' }, code: 'invalid_input' },
-      { op: 'gcloud_delete_vm', input: { project: 'parity', zone: 'us-central1-a', instanceName: 'vm' }, code: 'invalid_input' },
+      // A delete without confirm is not here: the CLI answers it as a usage error (exit 2), as test/gcloud/cli.test.ts checks.
+      { op: 'gcloud_delete_vm', input: { project: 'parity', zone: 'us-central1-a', instanceName: 'Bad_Name', confirm: true }, code: 'invalid_input' },
     ];
     for (const f of failing) {
       const op = catalog.get(f.op)!;
