@@ -154,7 +154,7 @@ async function dispatch(globals: Globals, source: CliSource, out: Output, errOut
         out.write(`${groupHelp(manifest, group)}\n`);
         return 0;
       }
-      throw new UsageError(`unknown command "${group} ${verb}"${didYouMean(verb, ofGroup.flatMap((b) => (b.verb ? [b.verb] : [])))}`, undefined, `supervisor ${group} --help`);
+      throw new UsageError(`unknown command "${group} ${verb}"${verbHint(group, verb, ofGroup.flatMap((b) => (b.verb ? [b.verb] : [])))}`, undefined, `supervisor ${group} --help`);
     }
     if (help) {
       out.write(`${builtinHelp(chosen)}\n`);
@@ -172,14 +172,26 @@ async function dispatch(globals: Globals, source: CliSource, out: Output, errOut
   const cmd = manifest.commands.find((c) => c.cli.command[0] === group && c.cli.command[1] === verb);
   if (!cmd) {
     const verbs = manifest.commands.filter((c) => c.cli.command[0] === group).map((c) => c.cli.command[1]);
-    const hint = didYouMean(verb, verbs);
-    throw new UsageError(`unknown command "${group} ${verb}"${hint ? hint.replace(/"([^"]+)"/g, `"${group} $1"`) : ''}`, undefined, `supervisor ${group} --help`);
+    const hint = misplacedGroup(manifest.commands, verb, args[0]) ?? verbHint(group, verb, verbs);
+    throw new UsageError(`unknown command "${group} ${verb}"${hint}`, undefined, `supervisor ${group} --help`);
   }
   if (help) {
     out.write(`${operationHelp(cmd, manifest.commands)}\n`);
     return 0;
   }
   return runOperation(cmd, manifest.commands, args, globals, source, out, errOut, warnings);
+}
+
+/** The group's verbs near a mistyped one, each said as the whole command. */
+const verbHint = (group: string, verb: string, verbs: readonly string[]): string => didYouMean(verb, verbs).replace(/"([^"]+)"/g, `"${group} $1"`);
+
+/**
+ * `gcloud vm list`: the words after the first group are a command of their own (`vm list`), so
+ * that is the one meant; the group was said twice over, not a verb misspelt.
+ */
+function misplacedGroup(commands: readonly CommandSpec[], group: string, verb: string | undefined): string | undefined {
+  const meant = commands.find((c) => c.cli.command[0] === group && c.cli.command[1] === verb);
+  return meant && `; did you mean "${group} ${verb}"?`;
 }
 
 /** `commands`: every command of the manifest `cmd` came from, which advice in the answer may name. */

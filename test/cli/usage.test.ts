@@ -213,7 +213,9 @@ describe('usage errors', () => {
     [['secret', 'get', 'x'], /unknown command "secret"; did you mean "secrets"\?\nRun `supervisor --help` for the commands\./],
     [['secrets', 'gte', 'x'], /unknown command "secrets gte"; did you mean "secrets get"\?\nRun `supervisor secrets --help`/],
     [['prot', 'list'], /unknown command "prot"; did you mean "port"\?/],
-    [['daemon', 'stauts'], /unknown command "daemon stauts"; did you mean "status"\?/],
+    [['daemon', 'stauts'], /unknown command "daemon stauts"; did you mean "daemon status"\?/],
+    // A group said before another command's whole name: that command is the one meant.
+    [['gcloud', 'vm', 'list'], /unknown command "gcloud vm"; did you mean "vm list"\?\nRun `supervisor gcloud --help`/],
     [['frobnicate'], /^supervisor: unknown command "frobnicate"\nRun `supervisor --help` for the commands\.\n$/],
   ];
   for (const [args, message] of typos) {
