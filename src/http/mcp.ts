@@ -45,7 +45,9 @@ function toWebRequest(request: FastifyRequest): Request {
 
 async function sendWebResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
   reply.status(response.status);
-  response.headers.forEach((value, name) => void reply.header(name, value));
+  // The SDK's event streams say `no-cache, no-transform`, which lets a cache keep a copy (of a
+  // get_secret answer); the daemon's no-store stays, and the stream keeps its no-transform.
+  response.headers.forEach((value, name) => void reply.header(name, name === 'cache-control' ? value.replace(/\bno-cache\b/, 'no-store') : value));
   return reply.send(response.body ? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream) : undefined);
 }
 
