@@ -25,7 +25,7 @@ export const agentDomain = defineDomain({
   },
   migrations: new URL('./migrations/', import.meta.url),
   create: ({ core, settings, needs }) =>
-    new AgentService({ db: core.db, clock: core.clock, log: core.log, audit: core.audit, settings, projects: needs.projects, tasks: needs.tasks, knowledge: needs.knowledge, longRunning: core.longRunning }),
+    new AgentService({ db: core.db, clock: core.clock, log: core.log, audit: core.audit, settings, projects: needs.projects, tasks: needs.tasks, knowledge: needs.knowledge, longRunning: core.longRunning, presence: core.presence }),
   operations: agentOperations,
   projectData: (svc) => svc.projectData(),
   start: (svc) => svc.startup(),

@@ -9,7 +9,8 @@ import type { Db } from '../core/db.js';
 import { SupervisorError, conflict, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { adminPrincipal, assertOwnProject, type Principal } from '../core/principal.js';
-import { ownerStillRuns, processesWithEnv, processOwner, processStart, stillRuns } from '../core/process-info.js';
+import { processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
+import type { Presence } from '../core/presence.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
 import type { KnowledgeService } from '../knowledge/index.js';
@@ -52,6 +53,8 @@ export interface AgentServiceDeps {
   agent?: AgentRunner;
   /** False in a CLI process without a daemon: loops are neither started nor resumed there. */
   longRunning: boolean;
+  /** Who runs a loop, and whether it still does. */
+  presence: Presence;
 }
 
 export interface StartPivRequest {
@@ -104,6 +107,9 @@ function finishedOnce(finishing: Promise<unknown>): Promise<unknown> {
   });
 }
 
+/** A loop marked running whose daemon is gone, as callers see it. */
+const interrupted = (row: RunRow): RunRow => ({ ...row, status: 'interrupted' });
+
 export class AgentService {
   private readonly runs: Runs;
   private readonly store: DbPivStore;
@@ -114,10 +120,14 @@ export class AgentService {
   private readonly waiters = new Map<string, Array<() => void>>();
   /** Loops start_piv has inserted (marked running, held by this daemon) and not yet queued. */
   private readonly beginning = new Set<string>();
-  private readonly owner = processOwner();
   private pumping: Promise<void> = Promise.resolve();
   private starting: Promise<unknown> = Promise.resolve();
   private stopping = false;
+
+  /** This daemon, as the owner a loop it runs records. */
+  private get owner(): string {
+    return this.deps.presence.owner;
+  }
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.runs = new Runs(deps.db);
@@ -160,6 +170,7 @@ export class AgentService {
       if (other) throw conflict(`${root} is in use by PIV loop ${other.id} of project ${other.project}; one loop runs in a repository at a time`, { running: other.id });
       this.beginning.add(id);
       try {
+        await this.deps.presence.announce();
         await this.runs.insert({ id, project: req.project, feature: req.feature.trim(), createdBy: principal.actor, owner: this.owner, at: this.deps.clock.now() }, this.deps.projects);
         try {
           await this.loopFor(id, req.project).begin({
@@ -195,7 +206,7 @@ export class AgentService {
   /** Where a loop is, or its result; with `artifact`, that kept text whole; with `waitSeconds`, once it ended or the time ran out. */
   async status(principal: Principal, id: string, options: StatusOptions = {}): Promise<RunView> {
     const { artifact, progressEntries = 10, waitSeconds = 0 } = options;
-    if (waitSeconds > 0 && PENDING.includes(this.shown(await this.runs.get(id, undefined, (r) => mayUseRun(principal, r))).status)) {
+    if (waitSeconds > 0 && PENDING.includes((await this.shown(await this.runs.get(id, undefined, (r) => mayUseRun(principal, r)))).status)) {
       // Only a daemon runs loops: a CLI process without one would wait for nothing to change.
       this.assertDaemon();
       await this.waitFor(id, waitSeconds * 1000);
@@ -209,8 +220,9 @@ export class AgentService {
       if (!artifacts.includes(artifact)) throw notFound(`loop ${id} has no artifact ${artifact}; it has ${artifacts.join(', ') || 'none yet'}`, { id, artifact });
       asked = { name: artifact, text: (await this.store.getArtifact(id, artifact)) ?? '' };
     }
-    const note = this.statusNote(row);
-    return runView(this.shown(row), { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked, ...(note ? { note } : {}) });
+    const orphaned = await this.orphaned(row);
+    const note = this.statusNote(row, orphaned);
+    return runView(orphaned ? interrupted(row) : row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked, ...(note ? { note } : {}) });
   }
 
   /**
@@ -218,17 +230,17 @@ export class AgentService {
    * goes on no more until someone resumes it, or a daemon start does: it is interrupted, and a
    * wait for its end ends (the database keeps `running`, which a daemon start resumes).
    */
-  private shown(row: RunRow): RunRow {
-    return this.orphaned(row) ? { ...row, status: 'interrupted' } : row;
+  private async shown(row: RunRow): Promise<RunRow> {
+    return (await this.orphaned(row)) ? interrupted(row) : row;
   }
 
-  private orphaned(row: RunRow): boolean {
-    return row.status === 'running' && !this.ownerRuns(row);
+  private async orphaned(row: RunRow): Promise<boolean> {
+    return row.status === 'running' && !(await this.ownerRuns(row));
   }
 
   /** Running with its daemon gone (killed), or queued behind others: what `status` alone would hide. */
-  private statusNote(row: RunRow): string | undefined {
-    if (this.orphaned(row)) {
+  private statusNote(row: RunRow, orphaned: boolean): string | undefined {
+    if (orphaned) {
       const then = this.deps.longRunning ? 'resume_piv continues it now' : 'a daemon start resumes it (or leaves it interrupted for resume_piv when pivResumeOnStart is off)';
       return `no daemon runs this loop now: the one that ran it stopped without ending it (killed, or its host down); ${then}`;
     }
@@ -248,7 +260,7 @@ export class AgentService {
     const statuses: RunStatus[] | undefined = asked === 'interrupted' ? ['interrupted', 'running'] : asked && [asked];
     const page = await this.runs.list({ ...filter, statuses, project, withRemoved: principal.role === 'admin' });
     const now = this.deps.clock.now();
-    const items = page.items.map((row) => this.shown(row)).filter((row) => asked === undefined || row.status === asked);
+    const items = (await Promise.all(page.items.map((row) => this.shown(row)))).filter((row) => asked === undefined || row.status === asked);
     return { items: items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
   }
 
@@ -330,7 +342,7 @@ export class AgentService {
     const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     this.assertDaemon();
     if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
-    if (this.shown(row).status !== 'interrupted') {
+    if ((await this.shown(row)).status !== 'interrupted') {
       throw conflict(`PIV loop ${id} is ${row.status}; only an interrupted loop can be resumed`, { id, status: row.status });
     }
     // The loop's saved repoDir is already its repository's root: the project's directory says whether that root is the project.
@@ -360,7 +372,7 @@ export class AgentService {
   async startup(): Promise<void> {
     if (!this.deps.longRunning) return;
     for (const row of await this.runs.unfinished()) {
-      if (row.status === 'running' && this.ownerRuns(row)) continue;
+      if (row.status === 'running' && (await this.ownerRuns(row))) continue;
       this.killLeftAgent(row);
       await this.record(() => this.deps.tasks.interruptRunning(`piv:${row.id}:`, 'interrupted: the daemon stopped during this phase'));
       if (row.state) await this.printCutOffTree(row.state, row.id);
@@ -409,6 +421,7 @@ export class AgentService {
     this.pumping = this.pumping
       .then(async () => {
         while (!this.stopping && this.active.size < this.deps.settings.pivConcurrency) {
+          await this.deps.presence.announce();
           const id = await this.runs.claim(this.owner, this.deps.clock.now());
           if (id === undefined) return;
           this.launch(id);
@@ -559,7 +572,7 @@ export class AgentService {
   /** Resolves when the loop stops running here (finished, interrupted or requeued), or after `ms`; at once when it is neither queued nor running. */
   private async waitFor(id: string, ms: number): Promise<void> {
     // An interrupted loop (or one whose daemon is gone) waits for a person's resume_piv: waiting here would only hold the caller.
-    if (!this.active.has(id) && !PENDING.includes(this.shown(await this.runs.get(id)).status)) return;
+    if (!this.active.has(id) && !PENDING.includes((await this.shown(await this.runs.get(id))).status)) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       timer.unref();
@@ -602,12 +615,12 @@ export class AgentService {
     }
   }
 
-  /** Whether the daemon recorded as running a loop still runs (on this host; another host's is assumed alive). */
-  private ownerRuns(row: RunRow): boolean {
+  /** Whether the daemon recorded as running a loop still runs it (this one), or still runs (another, on any host). */
+  private async ownerRuns(row: RunRow): Promise<boolean> {
     const owner = row.owner;
     if (!owner) return false;
     if (owner === this.owner) return this.active.has(row.id) || this.beginning.has(row.id);
-    return ownerStillRuns(owner);
+    return this.deps.presence.alive(owner);
   }
 
   private loopSettings(maxRetries: number | undefined) {

@@ -4,6 +4,7 @@ import type { Db } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import type { ProjectData, ProjectDataSources } from '../core/project-data.js';
 import type { PortClaims, PortClaimSources } from '../core/port-claims.js';
+import type { Presence } from '../core/presence.js';
 import type { SettingsSpec, SettingValues } from '../core/settings.js';
 import type { SettingsStore } from '../core/settings-store.js';
 import type { Operation } from './operation.js';
@@ -45,6 +46,8 @@ export interface CoreDeps {
   projectData: ProjectDataSources;
   /** Ports other domains send traffic to (tunnel routes): the ports domain hands none of them out. */
   portClaims: PortClaimSources;
+  /** Whether the owner of work recorded in the database (a loop, a resize) still runs, on any host. */
+  presence: Presence;
   /** False in a CLI or stdio process that opened the app for one command: start no background work (loops, schedulers) there. */
   longRunning: boolean;
   /** Every setting, read and written through the config file; live ones applied at once. */

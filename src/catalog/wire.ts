@@ -13,6 +13,7 @@ import { buildId, VERSION } from '../version.js';
 import { SettingsStore } from '../core/settings-store.js';
 import type { ProjectData } from '../core/project-data.js';
 import type { PortClaims } from '../core/port-claims.js';
+import { Presence } from '../core/presence.js';
 import { Catalog } from './catalog.js';
 import type { CoreDeps, Domain, Needs, ServicesOf } from './domain.js';
 import { CallRecorder } from './recorder.js';
@@ -84,6 +85,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
   const portClaims: Array<{ domain: string; claims: PortClaims }> = [];
   const created: Domain[] = [];
   const calls = new CallRecorder(db, log, { clock, days: () => config.callRetentionDays });
+  const presence = new Presence(db, log);
   // Port 0 is a free port picked at each start: until a daemon in this process says which,
   // there is no address to give (instructions wrote http://127.0.0.1:0/mcp/... into CLAUDE.md).
   let baseUrl = config.port === 0 ? undefined : httpUrl(config.host, config.port);
@@ -94,6 +96,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       await domain.stop?.(services.get(domain.id)).catch((err: unknown) => log.error({ err, domain: domain.id }, 'domain did not stop cleanly'));
     }
     await calls.flush();
+    await presence.close();
     await db.close();
   };
 
@@ -138,6 +141,7 @@ export async function openDomains<const L extends readonly Domain[]>(domains: L,
       defaultToolsets: (endpoint) => catalog.toolsets.filter((t) => t.defaultFor.includes(endpoint)).map((t) => t.id),
       sleep: options.sleep ?? ((ms) => delay(ms).then(() => undefined)),
       longRunning: options.longRunning ?? true,
+      presence,
       projectData: () => projectData,
       portClaims: () => portClaims,
       settings: new SettingsStore(config, domains, log),

@@ -133,6 +133,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { du
     },
     exclusive: (name, fn) => locks.exclusive(name, { query: async (sql, params) => void (await run(pglite, sql, params)) }, fn),
     tryHold: async (name) => locks.tryHold(name),
+    isHeld: async (name) => locks.isHeld(name),
     async close() {
       clearInterval(maintenance);
       await maintaining;

@@ -5,7 +5,7 @@ import { SupervisorError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { answered } from './pg-answer.js';
 import { connectionLost, unavailableIfLost } from './pg-errors.js';
-import { CONNECT_TIMEOUT_MS, pgExclusive, pgTryHold, searchPathOption, SERVER_KEEPALIVE } from './pg-locks.js';
+import { CONNECT_TIMEOUT_MS, pgExclusive, pgIsHeld, pgTryHold, searchPathOption, SERVER_KEEPALIVE } from './pg-locks.js';
 
 const INT8_OID = 20;
 
@@ -149,6 +149,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     // Callers in this process queue here first, so waiting for a lock costs no connection.
     exclusive: (name, fn) => waiting.run(name, () => pgExclusive(options, name, fn)),
     tryHold: (name, onLost) => pgTryHold(options, name, onLost),
+    isHeld: (name) => borrow(limitMs, (run) => pgIsHeld(run, options, name)),
     close: () => pool.end(),
   };
 }

@@ -86,6 +86,8 @@ export interface Db extends Queryable {
    * `release`, or when its connection dies — then `onLost` runs.
    */
   tryHold(name: string, onLost: () => void): Promise<Held | undefined>;
+  /** Whether some process, this one included, holds `name` by `tryHold` now. */
+  isHeld(name: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

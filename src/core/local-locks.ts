@@ -15,6 +15,10 @@ export class LocalLocks {
     return this.waits.run(name, () => fn(holding));
   }
 
+  isHeld(name: string): boolean {
+    return this.holders.has(name);
+  }
+
   tryHold(name: string): Held | undefined {
     if (this.holders.has(name)) return undefined;
     this.holders.add(name);

@@ -94,6 +94,15 @@ export async function pgExclusive<T>(options: PgLockOptions, name: string, fn: (
   }
 }
 
+/**
+ * Whether a session holds `name`: a transaction lock on it is refused. Taken by the one statement
+ * on a pooled connection, it is released as that statement commits, so the holder never sees it.
+ */
+export async function pgIsHeld(run: (sql: string, params: readonly unknown[]) => Promise<{ rows: Array<{ held?: unknown }> }>, options: PgLockOptions, name: string): Promise<boolean> {
+  const { rows } = await run(`SELECT NOT pg_try_advisory_xact_lock(${KEY}) AS held`, [qualified(options, name)]);
+  return rows[0]?.held === true;
+}
+
 /** Becomes the one holder of `name` if nobody holds it; `onLost` runs if its connection dies while held. */
 export async function pgTryHold(options: PgLockOptions, name: string, onLost: () => void): Promise<Held | undefined> {
   const client = await lockConnection(options);

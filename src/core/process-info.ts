@@ -50,18 +50,8 @@ export function stillRuns(pid: number, started: string | undefined): boolean {
   return started === undefined || fields?.[19] === started;
 }
 
-/** This process as the owner of work recorded in a shared database: host, pid and start time. */
+/** This process as the owner of work recorded in a shared database: host, pid and start time (see Presence). */
 export const processOwner = (): string => `${hostname()}:${process.pid}:${ownStart ?? ''}`;
-
-/**
- * Whether the process named by a processOwner() string still runs. One on another host cannot
- * be looked at, so it is taken to; one here whose pid is gone or reused does not.
- */
-export function ownerStillRuns(owner: string): boolean {
-  const [host, pid, started] = owner.split(':');
-  if (host !== hostname()) return true;
-  return stillRuns(Number(pid), started || undefined);
-}
 
 /** /proc/stat's btime (boot time, epoch seconds), read once. */
 let bootTime: number | null | undefined;

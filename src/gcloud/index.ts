@@ -22,7 +22,7 @@ export const gcloudDomain = defineDomain({
   },
   migrations: new URL('./migrations/', import.meta.url),
   create: ({ core, settings, needs }) =>
-    new GcloudService({ db: core.db, clock: core.clock, audit: core.audit, log: core.log, settings, secrets: needs.secrets, projects: needs.projects, sleep: core.sleep, longRunning: core.longRunning }),
+    new GcloudService({ db: core.db, clock: core.clock, audit: core.audit, log: core.log, settings, secrets: needs.secrets, projects: needs.projects, sleep: core.sleep, longRunning: core.longRunning, presence: core.presence }),
   operations: gcloudOperations,
   start: (svc) => svc.startup(),
   projectData: (svc) => svc.projectData(),

@@ -3,7 +3,7 @@
 // resize is written when it ends). The row says what was under way; the next start recovers.
 import type { Db } from '../core/db.js';
 import { conflict, SupervisorError } from '../core/errors.js';
-import { ownerStillRuns, processOwner } from '../core/process-info.js';
+import type { Presence } from '../core/presence.js';
 import type { InstanceRef } from './instance.js';
 
 export interface InFlightResize {
@@ -28,17 +28,23 @@ interface Row {
 }
 
 export class ResizesInFlight {
-  private readonly owner = processOwner();
+  constructor(
+    private readonly db: Db,
+    private readonly presence: Presence,
+  ) {}
 
-  constructor(private readonly db: Db) {}
+  private get owner(): string {
+    return this.presence.owner;
+  }
 
   /**
    * Claims the VM for a resize, or refuses (resizeUnderWay) while another one is under way: two at
    * once (two auto-scaler runs, a run and a person) would stop and retype it under each other. The
-   * row of a resize whose process is gone (cut off) is taken over; the database settles who wins.
+   * row of a resize whose process is gone (cut off, on any host) is taken over; the database settles who wins.
    */
   async begin(resize: InFlightResize): Promise<void> {
     const { ref } = resize;
+    await this.presence.announce();
     const values = [ref.project, ref.zone, ref.name, resize.account, resize.from, resize.to, resize.wasRunning, resize.startedAt, this.owner];
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = await this.db.query(
@@ -49,7 +55,7 @@ export class ResizesInFlight {
       if (inserted.rows.length > 0) return;
       const held = await this.row(ref);
       if (!held) continue;
-      if (ownerStillRuns(held.owner)) throw new ResizeUnderWay(toResize(held));
+      if (await this.presence.alive(held.owner)) throw new ResizeUnderWay(toResize(held));
       const taken = await this.db.query(
         `UPDATE gcloud_resizes_in_flight SET account = $4, from_type = $5, to_type = $6, was_running = $7, started_at = $8, owner = $9
          WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $10 RETURNING 1`,
@@ -63,7 +69,7 @@ export class ResizesInFlight {
   /** The resize of this VM under way now, if there is one (one cut off is not). */
   async underWay(ref: InstanceRef): Promise<InFlightResize | undefined> {
     const held = await this.row(ref);
-    return held && ownerStillRuns(held.owner) ? toResize(held) : undefined;
+    return held && (await this.presence.alive(held.owner)) ? toResize(held) : undefined;
   }
 
   private async row(ref: InstanceRef): Promise<Row | undefined> {
@@ -76,10 +82,11 @@ export class ResizesInFlight {
     await this.db.query('DELETE FROM gcloud_resizes_in_flight WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $4', [ref.project, ref.zone, ref.name, this.owner]);
   }
 
-  /** Resizes whose daemon is gone (on this host; another host's daemon cannot be looked at and is left to its own next start). */
+  /** Resizes whose process is gone, on this host or another. */
   async cutOff(): Promise<InFlightResize[]> {
     const { rows } = await this.db.query<Row>('SELECT * FROM gcloud_resizes_in_flight ORDER BY started_at');
-    return rows.filter((r) => r.owner !== this.owner && !ownerStillRuns(r.owner)).map(toResize);
+    const alive = await this.presence.aliveOf(rows.map((r) => r.owner));
+    return rows.filter((r) => r.owner !== this.owner && !alive.has(r.owner)).map(toResize);
   }
 
   async forget(ref: InstanceRef): Promise<void> {

@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { conflict, invalidInput, notFound, SupervisorError, toSupervisorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import type { Presence } from '../core/presence.js';
 import type { Page } from '../core/page.js';
 import type { Principal } from '../core/principal.js';
 import type { ProjectData } from '../core/project-data.js';
@@ -39,6 +40,8 @@ export interface GcloudDeps {
   sleep: (ms: number) => Promise<void>;
   /** False in a CLI process opened for one command: it recovers nothing at start. */
   longRunning: boolean;
+  /** Who runs a resize under way, and whether it still does. */
+  presence: Presence;
 }
 
 /** How a caller names a VM: an account (or its project id), a zone and the instance name. */
@@ -90,7 +93,7 @@ export class GcloudService {
     this.attachments = new Attachments(deps.db);
     this.policies = new PolicyStore(deps.db);
     this.prices = new PriceBook(deps.db, deps.clock);
-    this.inFlight = new ResizesInFlight(deps.db);
+    this.inFlight = new ResizesInFlight(deps.db, deps.presence);
   }
 
   /** At a daemon's start: resizes a stopped daemon left midway (see resizes-in-flight.ts). */

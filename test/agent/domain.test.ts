@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
+import { presenceLock } from '../../src/core/presence.js';
 import { processStart } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
@@ -398,7 +399,7 @@ for (const backend of testBackends()) {
       assert.deepEqual(done.filesChanged, ['greet.mjs'], 'only the agent\'s work is committed');
     });
 
-    test('a loop marked running whose daemon is gone answers interrupted at once, a wait included, and is listed so; one whose daemon runs is left running', async (t) => {
+    test('a loop marked running whose daemon is gone (on this host or another) answers interrupted at once, a wait included, and is listed so; one whose daemon runs is left running', async (t) => {
       const p = await project(t);
       const id = randomUUID();
       // Its daemon ran on this host; its pid is now another process's (this one's, started at another time).
@@ -419,6 +420,18 @@ for (const backend of testBackends()) {
       const alive = await status(id);
       assert.deepEqual([alive.status, alive.note], ['running', undefined]);
       assert.deepEqual([await listed('running'), await listed('interrupted')], [['running'], []]);
+
+      // A daemon on another host runs while it holds its presence in the database, and is gone once it lets go (killed, its host down).
+      const elsewhere = 'other-host.example:4242:777';
+      await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, elsewhere]);
+      assert.equal((await status(id)).status, 'interrupted', 'it never said it runs');
+      const theirs = await s.db.tryHold(presenceLock(elsewhere), () => undefined);
+      assert.ok(theirs);
+      assert.deepEqual([(await status(id)).status, await listed('running')], ['running', ['running']]);
+      await theirs.release();
+      const cut = await status(id);
+      assert.deepEqual([cut.status, await listed('interrupted')], ['interrupted', ['interrupted']]);
+      assert.match(String(cut.note), /^no daemon runs this loop now/);
       await s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
     });
 

@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
+import { presenceLock } from '../../src/core/presence.js';
 import type { LoadProfile } from '../fakes/gcloud/index.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
@@ -108,6 +109,28 @@ for (const backend of testBackends()) {
       const answer = await f.call('gcloud_resize_vm', { project: 'racer', zone: ZONE, instanceName: 'orphaned', newMachineType: 'e2-standard-2' });
       assert.equal(answer.status, 'RUNNING');
       const { rows } = await f.s.db.query("SELECT 1 FROM gcloud_resizes_in_flight WHERE instance = 'orphaned'");
+      assert.deepEqual(rows, []);
+    });
+
+    test('a resize by a daemon on another host holds the VM while that daemon runs, and is taken over once it is gone', async () => {
+      f.fake.addInstance(PROJECT, ZONE, { name: 'remote', machineType: 'e2-medium' });
+      // Nothing here can look at that host's processes: its daemon runs while it holds its presence in the database.
+      const elsewhere = 'other-host.example:4242:777';
+      const theirs = await f.s.db.tryHold(presenceLock(elsewhere), () => undefined);
+      assert.ok(theirs);
+      await f.s.db.query(
+        `INSERT INTO gcloud_resizes_in_flight (project_id, zone, instance, account, from_type, to_type, was_running, started_at, owner) VALUES ($1, $2, 'remote', 'racer', 'e2-small', 'e2-medium', true, $3, $4)`,
+        [PROJECT, ZONE, f.s.clock.now(), elsewhere],
+      );
+      const resize = () => f.call('gcloud_resize_vm', { project: 'racer', zone: ZONE, instanceName: 'remote', newMachineType: 'e2-standard-2' });
+      await assertRejects(resize(), 'conflict', /^remote is being resized from e2-small to e2-medium/);
+      assert.deepEqual(mutations('remote'), []);
+      // That daemon stops (killed, its host gone): its connection, and with it its presence, goes.
+      await theirs.release();
+      const answer = await resize();
+      assert.equal(answer.status, 'RUNNING');
+      assert.deepEqual(mutations('remote'), ['stop', 'setMachineType', 'start']);
+      const { rows } = await f.s.db.query("SELECT 1 FROM gcloud_resizes_in_flight WHERE instance = 'remote'");
       assert.deepEqual(rows, []);
     });
   });

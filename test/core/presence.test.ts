@@ -1,0 +1,135 @@
+/**
+ * Whether the owner of work recorded in the database (a PIV loop, a VM resize) still runs: one on
+ * this host is looked at in /proc; one on another host (daemons sharing PostgreSQL) by the
+ * presence lock it holds for as long as its database connection lives.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import type { Db } from '../../src/core/db.js';
+import { createLogger } from '../../src/core/log.js';
+import { Presence, presenceLock } from '../../src/core/presence.js';
+import { processStart } from '../../src/core/process-info.js';
+import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { lockHolderPid } from '../helpers/lock-session.js';
+import { captureStream, capturedLogLines } from '../helpers/services.js';
+import { within } from '../helpers/wait.js';
+
+const log = createLogger('info', captureStream());
+/** A daemon on another host: nothing here can look at its process. */
+const ELSEWHERE = 'other-host.example:4242:777';
+
+async function terminate(pid: number): Promise<void> {
+  const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await killer.connect();
+  await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+  await killer.end();
+}
+
+/** The same installation as another daemon opens it: PGlite is one process, PostgreSQL a pool of its own on the schema. */
+async function secondHandle(db: Db): Promise<Db> {
+  if (db.kind === 'pglite') return db;
+  const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+  return openTestDb('postgres', { schema });
+}
+
+for (const backend of testBackends()) {
+  describe(`presence of owners [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let one: Db;
+    let two: Db;
+    before(async () => {
+      one = await openTestDb(backend);
+      two = await secondHandle(one);
+    });
+    after(async () => {
+      if (two !== one) await two?.close();
+      await one?.close();
+    });
+
+    test('a process on another host runs while it holds its presence, and is gone once it lets go', async () => {
+      const presence = new Presence(one, log);
+      assert.equal(await presence.alive(ELSEWHERE), false, 'it never said it runs');
+      const theirs = await two.tryHold(presenceLock(ELSEWHERE), () => undefined);
+      assert.ok(theirs);
+      assert.equal(await presence.alive(ELSEWHERE), true);
+      // Asking takes nothing from the holder.
+      assert.equal(theirs.held(), true);
+      await theirs.release();
+      assert.equal(await presence.alive(ELSEWHERE), false);
+      // Nor does asking keep the lock from whoever takes it next.
+      const again = await two.tryHold(presenceLock(ELSEWHERE), () => undefined);
+      assert.ok(again, 'free after the question');
+      await again.release();
+    });
+
+    test('this process runs once it announces, as every other daemon sees it; a process on this host is looked at directly', async () => {
+      const presence = new Presence(one, log);
+      const asker = new Presence(two, log);
+      assert.equal(await two.isHeld(presenceLock(presence.owner)), false);
+      await presence.announce();
+      await presence.announce();
+      assert.equal(await two.isHeld(presenceLock(presence.owner)), true, 'held once, however often announced');
+      assert.equal(await presence.alive(presence.owner), true);
+      // This host: a process that is gone (a pid no process has) is dead without any lock; the test runner, alive, runs.
+      assert.equal(await asker.alive(`${hostname()}:999999999:1`), false);
+      assert.equal(await asker.alive(`${hostname()}:${process.ppid}:${processStart(process.ppid)}`), true);
+      await presence.close();
+      assert.equal(await two.isHeld(presenceLock(presence.owner)), false, 'let go at close');
+      await assert.rejects(presence.announce(), /stopping/);
+    });
+
+    test('aliveOf asks once per owner and answers the ones that run', async () => {
+      const presence = new Presence(one, log);
+      const theirs = await two.tryHold(presenceLock(ELSEWHERE), () => undefined);
+      try {
+        const alive = await presence.aliveOf([ELSEWHERE, 'gone.example:1:1', ELSEWHERE, presence.owner]);
+        assert.deepEqual([...alive].sort(), [ELSEWHERE, presence.owner].sort());
+      } finally {
+        await theirs?.release();
+      }
+    });
+  });
+}
+
+describe('presence when a connection dies [postgres]', { skip: await skipReason('postgres') }, () => {
+  let one: Db;
+  let two: Db;
+  before(async () => {
+    one = await openTestDb('postgres');
+    two = await secondHandle(one);
+  });
+  after(async () => {
+    await two?.close();
+    await one?.close();
+  });
+
+  test("a daemon on another host whose connection dies (killed, its host gone) is gone at once for every other daemon", async () => {
+    const presence = new Presence(one, log);
+    const theirs = await two.tryHold(presenceLock(ELSEWHERE), () => undefined);
+    assert.ok(theirs);
+    assert.equal(await presence.alive(ELSEWHERE), true);
+    await terminate(theirs.backendPid()!);
+    await within(5_000, 'the database to release the presence of a dead connection', async () => !(await presence.alive(ELSEWHERE)));
+  });
+
+  test('a daemon whose own presence connection drops takes it again, and says so', async () => {
+    const presence = new Presence(one, log);
+    try {
+      await presence.announce();
+      const pid = await lockHolderPid(two, presenceLock(presence.owner));
+      assert.ok(pid);
+      await terminate(pid);
+      await within(5_000, 'the presence to be taken again on a new connection', async () => {
+        const now = await lockHolderPid(two, presenceLock(presence.owner));
+        return now !== undefined && now !== pid;
+      });
+      const lines = capturedLogLines.join('');
+      assert.match(lines, /lost this daemon's presence in the database/);
+      assert.match(lines, /presence in the database is back/);
+    } finally {
+      await presence.close();
+    }
+    assert.equal(await two.isHeld(presenceLock(presence.owner)), false);
+  });
+});
