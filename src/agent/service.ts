@@ -94,6 +94,8 @@ const SYSTEM = adminPrincipal('system:piv');
 const FINISHED: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 /** A loop that goes on by itself: queued, or running. */
 const PENDING: readonly RunStatus[] = ['queued', 'running'];
+/** How often a wait for a loop that runs elsewhere (another daemon on the database) looks at it. */
+const OTHER_DAEMON_LOOK_MS = 1_000;
 
 /**
  * A task's end recorded again is no failure: a loop resumed after its daemon died between
@@ -569,15 +571,43 @@ export class AgentService {
     return status === 'cancelled' ? this.deps.tasks.cancel(SYSTEM, id, message) : this.deps.tasks.fail(SYSTEM, id, message);
   }
 
-  /** Resolves when the loop stops running here (finished, interrupted or requeued), or after `ms`; at once when it is neither queued nor running. */
+  /**
+   * Resolves when the loop stops running here (finished, interrupted or requeued) or ends wherever
+   * it runs, or after `ms`; at once when it is neither queued nor running.
+   */
   private async waitFor(id: string, ms: number): Promise<void> {
     // An interrupted loop (or one whose daemon is gone) waits for a person's resume_piv: waiting here would only hold the caller.
-    if (!this.active.has(id) && !PENDING.includes((await this.shown(await this.runs.get(id))).status)) return;
+    if (!(await this.stillGoing(id))) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      let over = false;
+      let look: NodeJS.Timeout | undefined;
+      const end = () => {
+        over = true;
+        clearTimeout(timer);
+        clearTimeout(look);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
       timer.unref();
-      this.waiters.set(id, [...(this.waiters.get(id) ?? []), () => (clearTimeout(timer), resolve())]);
+      // A loop another daemon on the database runs (or takes from the queue) ends there, and
+      // nothing here would hear of it: the database is looked at while it does not run here.
+      const lookAgain = () => {
+        look = setTimeout(() => {
+          this.stillGoing(id).then(
+            (pending) => void (over || (pending ? lookAgain() : end())),
+            () => void (over || lookAgain()),
+          );
+        }, OTHER_DAEMON_LOOK_MS);
+        look.unref();
+      };
+      lookAgain();
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), end]);
     });
+  }
+
+  /** Whether the loop runs here, or is queued, or running as callers see it (its daemon alive, wherever it is). */
+  private async stillGoing(id: string): Promise<boolean> {
+    return this.active.has(id) || PENDING.includes((await this.shown(await this.runs.get(id))).status);
   }
 
   /** The last lines of the last agent transcript, for a loop not running here. */

@@ -435,6 +435,24 @@ for (const backend of testBackends()) {
       await s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
     });
 
+    test('a wait for a loop another daemon runs ends when that daemon ends it, not when the wait runs out', { timeout: 20_000 }, async (t) => {
+      const p = await project(t);
+      const id = randomUUID();
+      // Another daemon on this database (the test runner stands in for it, alive) runs it.
+      await s.db.query(
+        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
+        [id, p.name, FEATURE, `${hostname()}:${process.ppid}:${processStart(process.ppid)}`],
+      );
+      t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
+      const waiting = admin.invoke('get_piv_status', { id, waitSeconds: 50 });
+      let answered = false;
+      void waiting.then(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(answered, false, 'it waits while the other daemon runs the loop');
+      await s.db.query("UPDATE piv_runs SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1", [id]);
+      assert.equal((await waiting).status, 'cancelled');
+    });
+
     test("a loop's tasks are its own: no token completes, fails or cancels them by hand; the loop ends them", async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
       const p = await project(t);
