@@ -50,7 +50,7 @@ function cliTerms(commands: readonly CommandSpec[]): (message: string) => string
 }
 
 /** Answer fields that advise a person, whose operation and field names become commands and flags at the command line. */
-const ADVICE_FIELDS = new Set(['reason', 'reasons', 'warnings', 'notes', 'message', 'problems']);
+const ADVICE_FIELDS = new Set(['reason', 'reasons', 'warnings', 'note', 'notes', 'message', 'problems']);
 
 /** A patch's `# ` lines are notes to a person (why a project has no diff); a line of a diff never starts so. */
 const PATCH_NOTE = /^# .*$/gm;

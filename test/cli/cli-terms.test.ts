@@ -98,6 +98,14 @@ test("an answer's advice (a refused project's reason, a check's reasons) names f
   });
 });
 
+test("a note beside an answer (a loop no daemon runs, a port not released) names commands, as a person would run them", () => {
+  const answer = { status: 'interrupted', note: 'no daemon runs this loop now: the one that ran it stopped without ending it (killed, or its host down); resume_piv continues it now' };
+  assert.deepEqual(adviceInCliTerms(answer, commands), {
+    status: 'interrupted',
+    note: 'no daemon runs this loop now: the one that ran it stopped without ending it (killed, or its host down); `supervisor piv resume` continues it now',
+  });
+});
+
 test("a patch's notes name commands; its diff lines, the file's own text, stay as they are", () => {
   const patch = [
     '# shop (no directory)',
