@@ -454,7 +454,12 @@ export class GcloudService {
       throw notFound(`${filter.instanceName} has no auto-scaling policy that is on in ${filter.project}; gcloud_get_autoscale_policy lists the policies`, { instanceName: filter.instanceName });
     }
     const out: EvaluationRow[] = [];
-    for (const [i, policy] of policies.entries()) {
+    for (const [i, listed] of policies.entries()) {
+      // A run that resizes takes minutes per VM: each policy is read again when its turn comes, so
+      // one turned off or changed meanwhile is taken as it is now, and a resize another run (or a
+      // person) made meanwhile starts its cooldown here too, rather than being resized again at once.
+      const policy = await this.policies.get({ project: listed.project_id, zone: listed.zone, name: listed.instance_name });
+      if (!policy || policy.mode === 'off') continue;
       progress({ message: `evaluating ${policy.project_id}/${policy.zone}/${policy.instance_name}`, progress: i, total: policies.length });
       const account = accounts.get(policy.project_id);
       out.push(account ? await this.evaluate(actor, account, policy, progress) : await this.orphaned(policy));

@@ -100,6 +100,31 @@ for (const backend of testBackends()) {
       assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
     });
 
+    test('a run takes each policy as it is when its turn comes: one turned off meanwhile is left out, one whose VM another run resized meanwhile is in its cooldown', async () => {
+      const project = 'slow-proj';
+      await f.account('slowpoke', project);
+      for (const name of ['a-first', 'b-resized', 'c-turned-off']) {
+        f.fake.addInstance(project, ZONE, { name, machineType: 'e2-medium' });
+        f.fake.setLoad(project, name, HIGH);
+        // No warmup: the cooldown alone is what holds a VM just resized back.
+        await f.call('gcloud_set_autoscale_policy', { project: 'slowpoke', zone: ZONE, instanceName: name, mode: 'act', rules: { warmupMinutes: 0 } });
+      }
+      // The run's first resize is held at Google while the others change.
+      let release!: () => void;
+      f.fake.failNext(1, { heldUntil: new Promise<void>((resolve) => (release = resolve)) }, { service: 'compute', method: 'POST', pathIncludes: '/instances/a-first/stop' });
+      const long = f.call('gcloud_autoscale_run', { project: 'slowpoke' }) as Promise<{ items: Evaluation[] }>;
+      await within(10_000, "the run's first stop reaching Google", () => mutations('a-first').includes('stop'));
+      const other = (await f.call('gcloud_autoscale_run', { project: 'slowpoke', instanceName: 'b-resized' })) as { items: Evaluation[] };
+      assert.deepEqual(other.items.map((e) => [e.instanceName, e.outcome]), [['b-resized', 'resized']]);
+      await f.call('gcloud_set_autoscale_policy', { project: 'slowpoke', zone: ZONE, instanceName: 'c-turned-off', mode: 'off' });
+      // Two minutes on (the fake's clock runs a little ahead of the manual one): well inside the cooldown.
+      f.s.clock.advance(120_000);
+      release();
+      const done = await long;
+      assert.deepEqual(done.items.map((e) => [e.instanceName, e.rule, e.outcome]), [['a-first', 'scale_up', 'resized'], ['b-resized', 'cooldown', 'nothing']]);
+      assert.deepEqual([mutations('b-resized'), mutations('c-turned-off')], [['stop', 'setMachineType', 'start'], []], 'each resized once, the one turned off never');
+    });
+
     test('a resize cut off (its process gone) does not hold the VM: the next resize takes it over and ends it', async () => {
       f.fake.addInstance(PROJECT, ZONE, { name: 'orphaned', machineType: 'e2-medium' });
       await f.s.db.query(
