@@ -167,8 +167,9 @@ export async function buildHttpServer(services: AppCore, options: HttpOptions): 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0]!;
     // Answers carry secret values, tokens and project data: no browser or proxy keeps a copy (Vault
-    // says the same on every answer). Set first, so refusals carry it too.
-    if (path.startsWith(`${API_PREFIX}/`) || path.startsWith('/mcp/')) void reply.header('cache-control', 'no-store');
+    // says the same on every answer), and no browser takes one for anything but its declared type
+    // (a value that looks like HTML or script). Set first, so refusals carry them too.
+    if (path.startsWith(`${API_PREFIX}/`) || path.startsWith('/mcp/')) void reply.headers({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     // /.well-known/ is where an MCP client looks for OAuth metadata after a 401: a 404 there tells it
     // this server takes no OAuth (its tokens are configured), where a 401 sent it round again.
     if (PUBLIC.has(path) || path.startsWith('/.well-known/')) return;

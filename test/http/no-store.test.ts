@@ -1,5 +1,6 @@
 // Answers of the API and MCP carry secret values and tokens: none may be kept by a browser's
-// cache or a proxy, so every one says Cache-Control: no-store, refusals included.
+// cache or a proxy, so every one says Cache-Control: no-store, refusals included; and none is
+// taken by a browser for anything but JSON (X-Content-Type-Options: nosniff).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { daemonBackend } from '../cli/run-cli.js';
@@ -23,6 +24,7 @@ test('a secret read, an export and a token answer are not to be stored', async (
   assert.equal(read.status, 200);
   assert.equal(((await read.json()) as { value: string }).value, 'kept-out-of-caches');
   assert.equal(read.headers.get('cache-control'), 'no-store');
+  assert.equal(read.headers.get('x-content-type-options'), 'nosniff');
   const exported = await call('/api/v1/call/export_secrets', { method: 'POST', body: JSON.stringify({ prefix: 'project/shop/' }) });
   assert.equal(exported.status, 200, await exported.clone().text());
   assert.equal(exported.headers.get('cache-control'), 'no-store');
@@ -34,6 +36,7 @@ test('refusals and MCP answers say so too', async () => {
   const refused = await call('/api/v1/secret?path=project%2Fshop%2Fapi_key', {}, 'svt_not_a_token');
   assert.equal(refused.status, 401);
   assert.equal(refused.headers.get('cache-control'), 'no-store');
+  assert.equal(refused.headers.get('x-content-type-options'), 'nosniff');
   const missing = await call('/api/v1/secret?path=project%2Fshop%2Fnothing');
   assert.equal(missing.status, 404);
   assert.equal(missing.headers.get('cache-control'), 'no-store');
@@ -42,6 +45,7 @@ test('refusals and MCP answers say so too', async () => {
   assert.match(await mcp.text(), /kept-out-of-caches/);
   // An event stream keeps the SDK's no-transform (a proxy must not buffer it).
   assert.match(mcp.headers.get('cache-control') ?? '', /^no-store(, no-transform)?$/);
+  assert.equal(mcp.headers.get('x-content-type-options'), 'nosniff');
 });
 
 test('the health probe may be cached as usual', async () => {
