@@ -41,11 +41,20 @@ function withBoundCursor(list: string, input: unknown, output: Record<string, un
  * validate, call, check the output, record the call. Every adapter ends here, so list cursors
  * are bound to their operation here.
  */
+export interface LocalInvokerOptions {
+  /**
+   * The caller is the operator, at the terminal that opened this process (the CLI without a
+   * daemon): an outage it is answered is not logged as well, which only said it twice.
+   */
+  callerIsOperator?: boolean;
+}
+
 export class LocalInvoker implements Invoker {
   constructor(
     private readonly app: AppCore,
     private readonly principal: Principal,
     private readonly via: Via,
+    private readonly options: LocalInvokerOptions = {},
   ) {}
 
   async invoke(name: string, rawInput: unknown, options: InvokeOptions = {}): Promise<Record<string, unknown>> {
@@ -65,7 +74,7 @@ export class LocalInvoker implements Invoker {
       if (!(err instanceof SupervisorError)) this.app.log.error({ err, operation: name }, 'operation failed');
       // An outage (the database, Cloudflare, Google) or something only the operator can set up (a
       // master key, a token) is the operator's to see, not only the caller's.
-      else if (error.code === 'unavailable' || error.code === 'not_configured') this.app.log.warn({ operation: name, reason: error.message }, `operation failed: ${error.code}`);
+      else if ((error.code === 'unavailable' || error.code === 'not_configured') && !this.options.callerIsOperator) this.app.log.warn({ operation: name, reason: error.message }, `operation failed: ${error.code}`);
       throw error;
     } finally {
       const durationMs = performance.now() - started;

@@ -85,7 +85,8 @@ export async function connectLocal(app: AppDefinition, config: Config, project: 
     return {
       mode: 'local',
       principal,
-      invoker: new LocalInvoker(services, principal, via),
+      // At the command line the person is told the error itself; a stdio MCP session's stderr is a log nobody reads at the time.
+      invoker: new LocalInvoker(services, principal, via, { callerIsOperator: via === 'cli' }),
       async close() {
         await services.close();
         await lock?.release();

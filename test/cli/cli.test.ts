@@ -235,6 +235,12 @@ describe('supervisor CLI without a daemon', () => {
     assert.equal((await runCli(['secrets', 'list', '-f', 'path'], { env: cliEnv(typo) })).stdout, 'project/cli/first\n');
   });
 
+  test('an operation refused as not configured is said once: the error, without a warning repeating it', async () => {
+    const r = await runCli(['cloudflare', 'verify'], { env: cliEnv(home), timeoutMs: 120_000 });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.deepEqual(r.stderr.trim().split('\n').map((line) => line.slice(0, line.indexOf(':', 'supervisor: '.length))), ['supervisor: not_configured'], describeResult(r));
+  });
+
   test('--directory . is the directory the command runs in, and a/b/ is a/b, as a shell user means it', async () => {
     const here = await mkdtemp(join(tmpdir(), 'supervisor-here-'));
     try {
