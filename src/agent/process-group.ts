@@ -3,6 +3,8 @@
 // leader would leave a test runner's workers, a dev server or a `sleep` running as orphans,
 // often holding the output pipe open so we would never see the end of the output either.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Logger } from '../core/log.js';
+import { processesWithEnv, stillRuns } from '../core/process-info.js';
 
 /**
  * Every child of a PIV loop (the agent, validation commands) has its loop's id in this variable,
@@ -11,6 +13,26 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
  */
 export const LOOP_ENV = 'SUPERVISOR_PIV_LOOP';
 export const loopEnv = (loopId: string): Record<string, string> => ({ [LOOP_ENV]: loopId });
+
+/**
+ * Stops the process groups (agent or validation command) a crashed daemon left running for a
+ * loop: the one it recorded (`pid:start`), if it still runs, and any whose processes carry the
+ * loop's mark (LOOP_ENV), which also finds a group the daemon died before recording.
+ */
+export function killLeftGroups(loopId: string, recorded: string | null, log: Logger): void {
+  const groups = new Set(processesWithEnv(`${LOOP_ENV}=${loopId}`).map((p) => p.group));
+  const [pid, started] = (recorded ?? '').split(':');
+  const leader = Number(pid);
+  if (leader > 0 && stillRuns(leader, started || undefined)) groups.add(leader);
+  for (const group of groups) {
+    try {
+      process.kill(-group, 'SIGKILL');
+      log.warn({ loop: loopId, pid: group }, 'stopped the agent a previous daemon left running');
+    } catch {
+      // Already gone.
+    }
+  }
+}
 
 /**
  * Never passed on to a loop's children: the daemon's own configuration and credentials. A

@@ -8,8 +8,8 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { SupervisorError, conflict, invalidInput, notFound } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { adminPrincipal, assertOwnProject, type Principal } from '../core/principal.js';
-import { processesWithEnv, processStart, stillRuns } from '../core/process-info.js';
+import { assertOwnProject, type Principal } from '../core/principal.js';
+import { processStart } from '../core/process-info.js';
 import type { Presence } from '../core/presence.js';
 import type { Page } from '../core/page.js';
 import type { OwnedItems, ProjectData } from '../core/project-data.js';
@@ -19,9 +19,9 @@ import type { Complexity, TaskService } from '../tasks/index.js';
 import { ClaudeCodeRunner, type AgentRunner, type PermissionMode } from './agent.js';
 import { DbPivStore } from './db-store.js';
 import { Git } from './git.js';
-import { learningOf } from './learnings.js';
-import { LOOP_ENV } from './process-group.js';
-import { PivLoop, SHUTDOWN, type PhaseEvent } from './loop.js';
+import { LoopRecords, SYSTEM } from './loop-records.js';
+import { killLeftGroups } from './process-group.js';
+import { PivLoop, SHUTDOWN } from './loop.js';
 import type { PivState } from './model.js';
 import { Runs, mayUseRun, type RunRow, type RunStatus } from './runs.js';
 import { CheckoutRefused, assertOwnTree, assertReadyToBegin, ownTreeNow } from './tree.js';
@@ -89,25 +89,11 @@ const stoppedForShutdown = (status: string, run: ActiveRun | undefined): boolean
 
 const LAST_LINES = 20;
 const KNOWLEDGE_PRIMED = 5;
-/** The principal the loop records tasks and knowledge as. */
-const SYSTEM = adminPrincipal('system:piv');
 const FINISHED: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 /** A loop that goes on by itself: queued, or running. */
 const PENDING: readonly RunStatus[] = ['queued', 'running'];
 /** How often a wait for a loop that runs elsewhere (another daemon on the database) looks at it. */
 const OTHER_DAEMON_LOOK_MS = 1_000;
-
-/**
- * A task's end recorded again is no failure: a loop resumed after its daemon died between
- * recording its end and saving its final state ends its task a second time, and the first
- * outcome stands.
- */
-function finishedOnce(finishing: Promise<unknown>): Promise<unknown> {
-  return finishing.catch((err: unknown) => {
-    if (err instanceof SupervisorError && err.code === 'conflict' && err.details.status !== undefined) return undefined;
-    throw err;
-  });
-}
 
 /** A loop marked running whose daemon is gone, as callers see it. */
 const interrupted = (row: RunRow): RunRow => ({ ...row, status: 'interrupted' });
@@ -115,10 +101,9 @@ const interrupted = (row: RunRow): RunRow => ({ ...row, status: 'interrupted' })
 export class AgentService {
   private readonly runs: Runs;
   private readonly store: DbPivStore;
+  private readonly records: LoopRecords;
   private readonly agent: AgentRunner;
   private readonly active = new Map<string, ActiveRun>();
-  /** Phase task ids by loop, between a phase's start and finish. */
-  private readonly phaseTasks = new Map<string, string>();
   private readonly waiters = new Map<string, Array<() => void>>();
   /** Loops start_piv has inserted (marked running, held by this daemon) and not yet queued. */
   private readonly beginning = new Set<string>();
@@ -134,6 +119,7 @@ export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {
     this.runs = new Runs(deps.db);
     this.store = new DbPivStore(deps.db, deps.clock);
+    this.records = new LoopRecords({ tasks: deps.tasks, knowledge: deps.knowledge, store: this.store, log: deps.log });
     this.agent = deps.agent ?? new ClaudeCodeRunner({ command: deps.settings.agentCommand });
   }
 
@@ -192,7 +178,7 @@ export class AgentService {
         this.beginning.delete(id);
       }
     });
-    await this.record(() => this.deps.tasks.start(SYSTEM, { id: `piv:${id}`, type: 'piv_run', project: req.project, description: req.feature, complexity: req.complexity }));
+    await this.records.begun(id, req.project, req.feature, req.complexity);
     await this.deps.audit.record({ actor: principal.actor, action: 'piv.start', target: req.project, outcome: 'ok', detail: { id } });
     this.pump();
     if (req.waitSeconds) await this.waitFor(id, req.waitSeconds * 1000);
@@ -332,7 +318,7 @@ export class AgentService {
       await running.done;
     } else {
       // Queued, interrupted, or left running by a daemon that is gone: it ends here.
-      this.killLeftAgent(row);
+      killLeftGroups(row.id, row.agent_group, this.deps.log);
       await this.finishUnrun(row, 'cancelled', `the loop was cancelled by ${principal.actor} before it ${row.status === 'queued' ? 'started' : 'resumed'}`);
     }
     await this.deps.audit.record({ actor: principal.actor, action: 'piv.cancel', target: row.project, outcome: 'ok', detail: { id } });
@@ -353,7 +339,7 @@ export class AgentService {
     // The loop would refuse someone else's uncommitted work (and be interrupted again) when it
     // starts; refused here instead, the caller hears it, and the loop stays interrupted until the tree is clean.
     if (row.state && row.state.status === 'running') await assertOwnTree(await Git.open(row.state.repoDir), row.state, `then resume_piv ${id} again`);
-    this.killLeftAgent(row);
+    killLeftGroups(row.id, row.agent_group, this.deps.log);
     try {
       await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['interrupted', 'running']);
     } catch (err) {
@@ -375,8 +361,8 @@ export class AgentService {
     if (!this.deps.longRunning) return;
     for (const row of await this.runs.unfinished()) {
       if (row.status === 'running' && (await this.ownerRuns(row))) continue;
-      this.killLeftAgent(row);
-      await this.record(() => this.deps.tasks.interruptRunning(`piv:${row.id}:`, 'interrupted: the daemon stopped during this phase'));
+      killLeftGroups(row.id, row.agent_group, this.deps.log);
+      await this.records.cutOff(row.id);
       if (row.state) await this.printCutOffTree(row.state, row.id);
       const phase = row.state && row.state.next !== 'done' ? row.state.next : 'prime';
       const at = this.deps.clock.now();
@@ -486,12 +472,7 @@ export class AgentService {
    * stopped is not finished: it goes back in the queue (requeue).
    */
   private async recordEnd(project: string, state: PivState, run: ActiveRun | undefined): Promise<void> {
-    if (stoppedForShutdown(state.status, run)) return;
-    const runTask = `piv:${state.id}`;
-    await this.record(() =>
-      finishedOnce(this.endTask(runTask, state.status === 'succeeded' || state.status === 'cancelled' ? state.status : 'failed', state.failure?.message ?? state.status)),
-    );
-    if (state.status !== 'cancelled') await this.record(() => this.storeLearning(project, state));
+    if (!stoppedForShutdown(state.status, run)) await this.records.finished(project, state);
   }
 
   /** Ends a loop that is not running in this process (queued, interrupted, or its daemon gone). */
@@ -504,16 +485,7 @@ export class AgentService {
     } else {
       await this.runs.setStatus(row.id, status, this.deps.clock.now());
     }
-    await this.record(() => this.endTask(`piv:${row.id}`, status, message));
-  }
-
-  private async storeLearning(project: string, state: PivState): Promise<void> {
-    const validations = new Map<number, string>();
-    for (let attempt = 1; attempt <= state.attempts; attempt++) {
-      const text = await this.store.getArtifact(state.id, `validation-${attempt}`);
-      if (text !== undefined) validations.set(attempt, text);
-    }
-    await this.deps.knowledge.add(SYSTEM, { project, ...learningOf(state, validations), source: 'piv', key: `piv:${state.id}` });
+    await this.records.endedUnrun(row.id, status, message);
   }
 
   /** A loop bound to its project: knowledge primed from that project, phases recorded as its tasks. */
@@ -531,7 +503,10 @@ export class AgentService {
         });
         return searched.results.map((hit) => `${hit.title}: ${hit.text ?? hit.snippet}`);
       },
-      onPhase: (event) => this.onPhase(project, event),
+      onPhase: async (event) => {
+        if (event.event === 'started') await this.runs.setPhase(event.loopId, event.phase, event.at);
+        await this.records.phase(project, event);
+      },
       whenClean: (loopId) => `then resume the loop: resume_piv ${loopId}`,
       beforeDone: (state) => this.recordEnd(project, state, run),
       onAgentLine: (_id, phase, line) => {
@@ -543,32 +518,6 @@ export class AgentService {
         void this.runs.setAgentGroup(id, `${pid}:${processStart(pid) ?? ''}`).catch(() => undefined);
       },
     });
-  }
-
-  private async onPhase(project: string, event: PhaseEvent): Promise<void> {
-    const key = `${event.loopId}:${event.phase}:${event.attempt}`;
-    if (event.event === 'started') {
-      await this.runs.setPhase(event.loopId, event.phase, event.at);
-      const id = `piv:${key}:${randomUUID().slice(0, 8)}`;
-      this.phaseTasks.set(event.loopId, id);
-      const loop = await this.store.load(event.loopId);
-      await this.record(() => this.deps.tasks.start(SYSTEM, { id, type: `piv_${event.phase}`, project, description: loop?.feature ?? '' }));
-      return;
-    }
-    const id = this.phaseTasks.get(event.loopId);
-    this.phaseTasks.delete(event.loopId);
-    if (id === undefined) return;
-    // The task ends as the phase's timing says: `interrupted` when the daemon's shutdown stopped it (it resumes at the next start).
-    const outcome = event.timing?.outcome ?? 'failed';
-    const status = outcome === 'ok' ? 'succeeded' : outcome;
-    await this.record(() => this.endTask(id, status, status === 'interrupted' ? "interrupted: the daemon's shutdown stopped this phase" : outcome));
-  }
-
-  /** A loop's or a phase's task ends as the loop did: a cancel or an interruption is neither a success nor a failure in the stats. */
-  private endTask(id: string, status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted', message: string): Promise<unknown> {
-    if (status === 'succeeded') return this.deps.tasks.complete(SYSTEM, id);
-    if (status === 'interrupted') return this.deps.tasks.interrupt(SYSTEM, id, message);
-    return status === 'cancelled' ? this.deps.tasks.cancel(SYSTEM, id, message) : this.deps.tasks.fail(SYSTEM, id, message);
   }
 
   /**
@@ -625,26 +574,6 @@ export class AgentService {
     return lines.slice(from + 1, to === -1 ? undefined : to).filter(Boolean).slice(-LAST_LINES);
   }
 
-  /**
-   * Stops the process groups (agent or validation command) a crashed daemon left running: the
-   * one it recorded, if it still runs, and any whose processes carry the loop's mark (LOOP_ENV),
-   * which also finds a group the daemon died before recording.
-   */
-  private killLeftAgent(row: RunRow): void {
-    const groups = new Set(processesWithEnv(`${LOOP_ENV}=${row.id}`).map((p) => p.group));
-    const [pid, started] = (row.agent_group ?? '').split(':');
-    const recorded = Number(pid);
-    if (recorded > 0 && stillRuns(recorded, started || undefined)) groups.add(recorded);
-    for (const group of groups) {
-      try {
-        process.kill(-group, 'SIGKILL');
-        this.deps.log.warn({ loop: row.id, pid: group }, 'stopped the agent a previous daemon left running');
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-
   /** Whether the daemon recorded as running a loop still runs it (this one), or still runs (another, on any host). */
   private async ownerRuns(row: RunRow): Promise<boolean> {
     const owner = row.owner;
@@ -664,15 +593,6 @@ export class AgentService {
       maxBudgetUsd: s.agentMaxBudgetUsd,
       implementPermissionMode: s.agentPermissionMode,
     };
-  }
-
-  /** Task timing and learnings are bookkeeping: their failure is logged and the loop goes on. */
-  private async record(fn: () => Promise<unknown>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      this.deps.log.warn({ err }, 'could not record PIV task timing or learnings');
-    }
   }
 
   /** Loops run in the daemon; a CLI process without one would stop them when it exits. */
