@@ -15,6 +15,9 @@ export interface InFlightResize {
   startedAt: Date;
 }
 
+/** A resize whose process is gone, and that process (as recorded). */
+export type CutOffResize = InFlightResize & { owner: string };
+
 interface Row {
   project_id: string;
   zone: string;
@@ -83,10 +86,30 @@ export class ResizesInFlight {
   }
 
   /** Resizes whose process is gone, on this host or another. */
-  async cutOff(): Promise<InFlightResize[]> {
+  async cutOff(): Promise<CutOffResize[]> {
     const { rows } = await this.db.query<Row>('SELECT * FROM gcloud_resizes_in_flight ORDER BY started_at');
     const alive = await this.presence.aliveOf(rows.map((r) => r.owner));
-    return rows.filter((r) => r.owner !== this.owner && !alive.has(r.owner)).map(toResize);
+    return rows.filter((r) => r.owner !== this.owner && !alive.has(r.owner)).map((r) => ({ ...toResize(r), owner: r.owner }));
+  }
+
+  /**
+   * Makes a resize cut off this process's to look at, unless another daemon (starting at the same
+   * time) already has: one of them puts the VM back, not each.
+   */
+  async takeOver(cut: CutOffResize): Promise<boolean> {
+    await this.presence.announce();
+    const { ref } = cut;
+    const { rows } = await this.db.query(
+      'UPDATE gcloud_resizes_in_flight SET owner = $4 WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $5 RETURNING 1',
+      [ref.project, ref.zone, ref.name, this.owner, cut.owner],
+    );
+    return rows.length > 0;
+  }
+
+  /** A resize taken over and not settled goes back to its gone process: the VM is not held, and the next start looks again. */
+  async handBack(cut: CutOffResize): Promise<void> {
+    const { ref } = cut;
+    await this.db.query('UPDATE gcloud_resizes_in_flight SET owner = $5 WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $4', [ref.project, ref.zone, ref.name, this.owner, cut.owner]);
   }
 
   async forget(ref: InstanceRef): Promise<void> {

@@ -100,12 +100,13 @@ export class GcloudService {
   async startup(): Promise<void> {
     if (!this.deps.longRunning) return;
     for (const cut of await this.inFlight.cutOff()) {
+      if (!(await this.inFlight.takeOver(cut))) continue;
       await this.recover(cut).catch(async (err: unknown) => {
         const error = toSupervisorError(err);
         // Its account or VM gone, there is nothing left to put back; anything else may pass.
         const gone = error.code === 'not_found';
         this.deps.log.warn({ vm: attachmentKey(cut.ref), err: error.message }, `a resize cut off midway could not be looked at; ${gone ? 'it is forgotten' : 'it is looked at again at the next start'}`);
-        if (gone) await this.inFlight.forget(cut.ref);
+        await (gone ? this.inFlight.forget(cut.ref) : this.inFlight.handBack(cut));
       });
     }
   }

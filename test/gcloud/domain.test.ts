@@ -203,7 +203,7 @@ for (const backend of testBackends()) {
       assert.match(String(row?.detail.message), /failed at setMachineType/);
     });
 
-    test('a resize cut off when its daemon stopped: the next start finds it, starts the VM that was running, and says so', async () => {
+    test('a resize cut off when its daemon stopped: the next start finds it, starts the VM that was running, and says so, once however many daemons start', async () => {
       // Both resizes left no row behind once they ended, well or not.
       const inFlight = async () => (await f.s.db.query<{ instance: string }>('SELECT instance FROM gcloud_resizes_in_flight ORDER BY instance')).rows.map((r) => r.instance);
       assert.deepEqual(await inFlight(), []);
@@ -221,7 +221,8 @@ for (const backend of testBackends()) {
       // A resize of a daemon that still runs (this process) is not taken for one cut off.
       await f.s.db.query(`INSERT INTO gcloud_resizes_in_flight VALUES ('vm-host-4711', $1, 'live', 'vm-host', 'e2-medium', 'e2-small', true, $2, $3)`, [ZONE, f.s.clock.now(), `${hostname()}:${process.pid}:${processStart(process.pid) ?? ''}`]);
 
-      await f.s.gcloud.startup();
+      // Two daemons starting at once (two starts here) each find them; one puts each VM back.
+      await Promise.all([f.s.gcloud.startup(), f.s.gcloud.startup()]);
 
       const state = (name: string) => {
         const vm = f.fake.instance('vm-host-4711', ZONE, name)!;
@@ -236,6 +237,28 @@ for (const backend of testBackends()) {
       ]);
       assert.ok(capturedLogLines.some((l) => l.includes('a resize of cut-running from e2-medium to e2-standard-2 was cut off when its daemon stopped; found it TERMINATED on e2-standard-2: started it again')));
       await f.s.db.query(`DELETE FROM gcloud_resizes_in_flight`);
+    });
+
+    test('a resize cut off that cannot be looked at now (Google unavailable) is left for the next start, and does not hold the VM meanwhile', async () => {
+      f.fake.addInstance('vm-host-4711', ZONE, { name: 'cut-flaky', machineType: 'e2-standard-2', status: 'TERMINATED' });
+      const gone = `${hostname()}:999999999:1`;
+      await f.s.db.query(
+        `INSERT INTO gcloud_resizes_in_flight (project_id, zone, instance, account, from_type, to_type, was_running, started_at, owner) VALUES ('vm-host-4711', $1, 'cut-flaky', 'vm-host', 'e2-medium', 'e2-standard-2', true, $2, $3)`,
+        [ZONE, f.s.clock.now(), gone],
+      );
+      f.fake.failAlways({ status: 503 }, { service: 'compute', method: 'GET', pathIncludes: '/instances/cut-flaky' });
+      try {
+        await f.s.gcloud.startup();
+      } finally {
+        f.fake.clearFaults();
+      }
+      const { rows } = await f.s.db.query<{ owner: string }>("SELECT owner FROM gcloud_resizes_in_flight WHERE instance = 'cut-flaky'");
+      assert.deepEqual(rows, [{ owner: gone }], 'still the gone daemon\'s: the next start looks again');
+      assert.equal(String(f.fake.instance('vm-host-4711', ZONE, 'cut-flaky')?.status), 'TERMINATED');
+      // Nobody runs it, so a resize by hand is not refused as one under way: it takes the VM over.
+      const answer = await f.call('gcloud_resize_vm', { project: 'vm-host', zone: ZONE, instanceName: 'cut-flaky', newMachineType: 'e2-medium' });
+      assert.deepEqual([answer.to, answer.status], ['e2-medium', 'TERMINATED']);
+      assert.deepEqual((await f.s.db.query("SELECT 1 FROM gcloud_resizes_in_flight WHERE instance = 'cut-flaky'")).rows, []);
     });
 
     test('an expired token is refreshed once and the call succeeds', async () => {
