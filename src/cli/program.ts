@@ -154,7 +154,8 @@ async function dispatch(globals: Globals, source: CliSource, out: Output, errOut
         out.write(`${groupHelp(manifest, group)}\n`);
         return 0;
       }
-      throw new UsageError(`unknown command "${group} ${verb}"${verbHint(group, verb, ofGroup.flatMap((b) => (b.verb ? [b.verb] : [])))}`, undefined, `supervisor ${group} --help`);
+      const hint = misplacedGroup(manifest.commands, verb, args[0]) ?? verbHint(group, verb, ofGroup.flatMap((b) => (b.verb ? [b.verb] : [])));
+      throw new UsageError(`unknown command "${group} ${verb}"${hint}`, undefined, `supervisor ${group} --help`);
     }
     if (help) {
       out.write(`${builtinHelp(chosen)}\n`);
@@ -186,8 +187,8 @@ async function dispatch(globals: Globals, source: CliSource, out: Output, errOut
 const verbHint = (group: string, verb: string, verbs: readonly string[]): string => didYouMean(verb, verbs).replace(/"([^"]+)"/g, `"${group} $1"`);
 
 /**
- * `gcloud vm list`: the words after the first group are a command of their own (`vm list`), so
- * that is the one meant; the group was said twice over, not a verb misspelt.
+ * `gcloud vm list`, `daemon secrets list`: the words after the first group are a command of their
+ * own (`vm list`), so that is the one meant; a group was said before it, not a verb misspelt.
  */
 function misplacedGroup(commands: readonly CommandSpec[], group: string, verb: string | undefined): string | undefined {
   const meant = commands.find((c) => c.cli.command[0] === group && c.cli.command[1] === verb);

@@ -216,6 +216,7 @@ describe('usage errors', () => {
     [['daemon', 'stauts'], /unknown command "daemon stauts"; did you mean "daemon status"\?/],
     // A group said before another command's whole name: that command is the one meant.
     [['gcloud', 'vm', 'list'], /unknown command "gcloud vm"; did you mean "vm list"\?\nRun `supervisor gcloud --help`/],
+    [['daemon', 'secrets', 'list'], /unknown command "daemon secrets"; did you mean "secrets list"\?\nRun `supervisor daemon --help`/],
     [['frobnicate'], /^supervisor: unknown command "frobnicate"\nRun `supervisor --help` for the commands\.\n$/],
   ];
   for (const [args, message] of typos) {
