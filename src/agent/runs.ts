@@ -88,6 +88,15 @@ export class Runs {
     return rows[0];
   }
 
+  /**
+   * Makes a loop whose daemon is gone this daemon's, as it was found (status and owner unchanged
+   * since): false when another daemon starting at the same time took it first.
+   */
+  async takeOver(row: Pick<RunRow, 'id' | 'status' | 'owner'>, owner: string): Promise<boolean> {
+    const { rows } = await this.db.query('UPDATE piv_runs SET owner = $4 WHERE id = $1 AND status = $2 AND owner IS NOT DISTINCT FROM $3 RETURNING 1', [row.id, row.status, row.owner, owner]);
+    return rows.length > 0;
+  }
+
   /** Takes the oldest queued loop for this daemon; another daemon never takes the same one. */
   async claim(owner: string, at: Date): Promise<string | undefined> {
     const { rows } = await this.db.query<{ id: string }>(

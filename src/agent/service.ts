@@ -355,12 +355,15 @@ export class AgentService {
   /**
    * Daemon start: loops a stopped or crashed daemon left queued or running are resumed from
    * their last finished phase (or marked interrupted when resuming at start is off). A loop
-   * whose daemon still runs (another daemon on this database) is left to it.
+   * whose daemon still runs (another daemon on this database) is left to it, queued or running;
+   * of daemons starting at once, the first to take a loop over from its gone daemon looks at it.
    */
   async startup(): Promise<void> {
     if (!this.deps.longRunning) return;
     for (const row of await this.runs.unfinished()) {
-      if (row.status === 'running' && (await this.ownerRuns(row))) continue;
+      if (await this.ownerRuns(row)) continue;
+      await this.deps.presence.announce();
+      if (!(await this.runs.takeOver(row, this.owner))) continue;
       killLeftGroups(row.id, row.agent_group, this.deps.log);
       await this.records.cutOff(row.id);
       if (row.state) await this.printCutOffTree(row.state, row.id);

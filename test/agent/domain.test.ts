@@ -435,6 +435,27 @@ for (const backend of testBackends()) {
       await s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
     });
 
+    test("a daemon's start leaves the loops of another daemon that runs as they are, and of daemons starting at once one takes over a gone daemon's loop", async (t) => {
+      const restarted = async (id: string) => (await s.db.query<{ message: string }>('SELECT message FROM piv_log WHERE run_id = $1', [id])).rows.filter((r) => r.message.startsWith('the daemon restarted'));
+      // One loop queued or running per project: each its own.
+      const insert = async (status: string, owner: string) => {
+        const [id, p] = [randomUUID(), await project(t)];
+        await s.db.query(
+          `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'prime', $5, 'test', now(), now())`,
+          [id, p.name, FEATURE, status, owner],
+        );
+        t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
+        return id;
+      };
+      // Queued on a daemon that runs (the test runner stands in for it): waiting for a slot there, not left by a stop.
+      const waiting = await insert('queued', `${hostname()}:${process.ppid}:${processStart(process.ppid)}`);
+      // Running on a daemon that is gone: two daemons start at once, and one of them resumes it.
+      const left = await insert('running', `${hostname()}:999999999:1`);
+      await Promise.all([s.agent.startup(), s.agent.startup()]);
+      assert.deepEqual(await restarted(waiting), []);
+      assert.equal((await restarted(left)).length, 1, 'resumed once');
+    });
+
     test('a wait for a loop another daemon runs ends when that daemon ends it, not when the wait runs out', { timeout: 20_000 }, async (t) => {
       const p = await project(t);
       const id = randomUUID();
