@@ -5,10 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import type { SupervisorApp } from '../../src/app.js';
 import type { Db } from '../../src/core/db.js';
-import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { skipReason, terminateBackend } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
 import { daemonsWithSilenceableSecond, openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
 import { capturedLogLines } from '../helpers/services.js';
@@ -78,10 +77,7 @@ describe('token revocation across daemons on one PostgreSQL', { skip: await skip
     assert.ok(await b.auth.tokens.verify(token));
     const pid = b.auth.tokens.cacheStatus().listenerPid;
     assert.ok(pid, 'B listens');
-    const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await killer.connect();
-    await killer.query('SELECT pg_terminate_backend($1)', [pid]);
-    await killer.end();
+    await terminateBackend(pid);
     await within(5_000, 'B notices the lost connection', async () => b.auth.tokens.cacheStatus().listenerPid !== pid);
     // Deaf or listening again, B refuses a revocation it may not have heard of.
     await a.auth.tokens.revoke(id);

@@ -11,7 +11,7 @@ import type { Db } from '../../src/core/db.js';
 import { Leadership } from '../../src/core/leadership.js';
 import { lockConnection } from '../../src/core/pg-locks.js';
 import { createLogger } from '../../src/core/log.js';
-import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { openTestDb, skipReason, TEST_DATABASE_URL, terminateBackend, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
 import { captureStream } from '../helpers/services.js';
@@ -19,13 +19,6 @@ import { within } from '../helpers/wait.js';
 
 const log = createLogger('warn', captureStream());
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function terminate(pid: number): Promise<void> {
-  const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await killer.connect();
-  await killer.query('SELECT pg_terminate_backend($1)', [pid]);
-  await killer.end();
-}
 
 /** The same database as a second daemon sees it: PGlite has one process, PostgreSQL a second pool on the schema. */
 async function secondHandle(db: Db): Promise<{ db: Db; close(): Promise<void> }> {
@@ -115,7 +108,7 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
     let told = false;
     const held = await one.tryHold('scheduler', () => (told = true));
     assert.ok(held);
-    await terminate(held.backendPid()!);
+    await terminateBackend(held.backendPid()!);
     await within(5_000, 'the holder is told', () => told);
     assert.equal(held.held(), false);
     const next = await two.tryHold('scheduler', () => undefined);
@@ -133,7 +126,7 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
     await a.start();
     await b.start();
     assert.deepEqual([a.leading, b.leading], [true, false]);
-    await terminate(a.backendPid()!);
+    await terminateBackend(a.backendPid()!);
     await within(5_000, 'a is told it lost the lead', () => changes.includes('a:false'));
     // A leader whose connection died with its host does not try again; this one lives on, and
     // its own retry could take the lock back before b's: it stops, as the gone daemon would.
@@ -151,7 +144,7 @@ describe('a holder whose database connection dies [postgres]', { skip: await ski
       const pid = await lockHolderPid(one, 'tunnel:fenced');
       const { rows } = await one.query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = $1', [pid]);
       assert.deepEqual(rows, [{ name: 'supervisor-lock' }], 'the lock is held on a connection of its own');
-      await terminate(pid!);
+      await terminateBackend(pid!);
       // No wait for the client to hear of it: the session is gone, so the statement cannot run.
       await holding.query("INSERT INTO cloudflare_writes_in_flight (lock_key, writer, landed_by) VALUES ('tunnel:fenced', 'late', now())");
     });

@@ -6,12 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/log.js';
 import { Presence, presenceLock } from '../../src/core/presence.js';
 import { processStart } from '../../src/core/process-info.js';
-import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { openTestDb, skipReason, terminateBackend, testBackends } from '../helpers/db.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
 import { captureStream, capturedLogLines } from '../helpers/services.js';
 import { within } from '../helpers/wait.js';
@@ -19,13 +18,6 @@ import { within } from '../helpers/wait.js';
 const log = createLogger('info', captureStream());
 /** A daemon on another host: nothing here can look at its process. */
 const ELSEWHERE = 'other-host.example:4242:777';
-
-async function terminate(pid: number): Promise<void> {
-  const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await killer.connect();
-  await killer.query('SELECT pg_terminate_backend($1)', [pid]);
-  await killer.end();
-}
 
 /** The same installation as another daemon opens it: PGlite is one process, PostgreSQL a pool of its own on the schema. */
 async function secondHandle(db: Db): Promise<Db> {
@@ -109,7 +101,7 @@ describe('presence when a connection dies [postgres]', { skip: await skipReason(
     const theirs = await two.tryHold(presenceLock(ELSEWHERE), () => undefined);
     assert.ok(theirs);
     assert.equal(await presence.alive(ELSEWHERE), true);
-    await terminate(theirs.backendPid()!);
+    await terminateBackend(theirs.backendPid()!);
     await within(5_000, 'the database to release the presence of a dead connection', async () => !(await presence.alive(ELSEWHERE)));
   });
 
@@ -119,7 +111,7 @@ describe('presence when a connection dies [postgres]', { skip: await skipReason(
       await presence.announce();
       const pid = await lockHolderPid(two, presenceLock(presence.owner));
       assert.ok(pid);
-      await terminate(pid);
+      await terminateBackend(pid);
       await within(5_000, 'the presence to be taken again on a new connection', async () => {
         const now = await lockHolderPid(two, presenceLock(presence.owner));
         return now !== undefined && now !== pid;

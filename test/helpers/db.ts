@@ -22,6 +22,17 @@ export function testBackends(): Backend[] {
   return wanted.filter((b): b is Backend => b === 'pglite' || b === 'postgres');
 }
 
+/** Ends a PostgreSQL server process from outside, as an operator's kill or a lost client host ends it. */
+export async function terminateBackend(pid: number): Promise<void> {
+  const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await killer.connect();
+  try {
+    await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+  } finally {
+    await killer.end();
+  }
+}
+
 let pgReachable: Promise<string | undefined> | undefined;
 /** undefined when PostgreSQL answers, else why not. */
 export function postgresUnavailable(): Promise<string | undefined> {

@@ -9,14 +9,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { loadConfig, openApp, type SupervisorApp } from '../../src/app.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Db } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/log.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { ReadCache } from '../../src/secrets/read-cache.js';
-import { openTestDb, skipReason, TEST_DATABASE_URL, testBackends } from '../helpers/db.js';
+import { openTestDb, skipReason, terminateBackend, testBackends } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
 import { isError } from '../helpers/errors.js';
 import { captureStream } from '../helpers/services.js';
@@ -184,10 +183,7 @@ describe('two daemons on one PostgreSQL', { skip: await skipReason('postgres') }
     assert.equal((await b.secrets.get(admin, { path })).value, 'before');
     const pid = b.secrets.cacheStatus().listenerPid;
     assert.ok(pid, 'B listens');
-    const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await killer.connect();
-    await killer.query('SELECT pg_terminate_backend($1)', [pid]);
-    await killer.end();
+    await terminateBackend(pid);
     // Until B notices, it may still serve the cached row; once it notices, it must not.
     const deadline = Date.now() + 5_000;
     while (b.secrets.cacheStatus().enabled && b.secrets.cacheStatus().listenerPid === pid) {
