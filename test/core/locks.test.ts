@@ -11,7 +11,7 @@ import type { Db } from '../../src/core/db.js';
 import { Leadership } from '../../src/core/leadership.js';
 import { lockConnection } from '../../src/core/pg-locks.js';
 import { createLogger } from '../../src/core/log.js';
-import { openTestDb, skipReason, TEST_DATABASE_URL, terminateBackend, testBackends } from '../helpers/db.js';
+import { openTestDb, secondHandle, skipReason, TEST_DATABASE_URL, terminateBackend, testBackends } from '../helpers/db.js';
 import { isError } from '../helpers/errors.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
 import { captureStream } from '../helpers/services.js';
@@ -19,14 +19,6 @@ import { within } from '../helpers/wait.js';
 
 const log = createLogger('warn', captureStream());
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The same database as a second daemon sees it: PGlite has one process, PostgreSQL a second pool on the schema. */
-async function secondHandle(db: Db): Promise<{ db: Db; close(): Promise<void> }> {
-  if (db.kind === 'pglite') return { db, close: async () => undefined };
-  const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
-  const other = await openTestDb('postgres', { schema });
-  return { db: other, close: () => other.close() };
-}
 
 for (const backend of testBackends()) {
   describe(`locks across daemons [${backend}]`, { skip: await skipReason(backend) }, () => {

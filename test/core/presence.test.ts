@@ -10,7 +10,7 @@ import type { Db } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/log.js';
 import { Presence, presenceLock } from '../../src/core/presence.js';
 import { processStart } from '../../src/core/process-info.js';
-import { openTestDb, skipReason, terminateBackend, testBackends } from '../helpers/db.js';
+import { openTestDb, secondHandle, skipReason, terminateBackend, testBackends } from '../helpers/db.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
 import { captureStream, capturedLogLines } from '../helpers/services.js';
 import { within } from '../helpers/wait.js';
@@ -19,23 +19,18 @@ const log = createLogger('info', captureStream());
 /** A daemon on another host: nothing here can look at its process. */
 const ELSEWHERE = 'other-host.example:4242:777';
 
-/** The same installation as another daemon opens it: PGlite is one process, PostgreSQL a pool of its own on the schema. */
-async function secondHandle(db: Db): Promise<Db> {
-  if (db.kind === 'pglite') return db;
-  const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
-  return openTestDb('postgres', { schema });
-}
-
 for (const backend of testBackends()) {
   describe(`presence of owners [${backend}]`, { skip: await skipReason(backend) }, () => {
     let one: Db;
     let two: Db;
+    let second: { db: Db; close(): Promise<void> };
     before(async () => {
       one = await openTestDb(backend);
-      two = await secondHandle(one);
+      second = await secondHandle(one);
+      two = second.db;
     });
     after(async () => {
-      if (two !== one) await two?.close();
+      await second?.close();
       await one?.close();
     });
 
@@ -87,12 +82,14 @@ for (const backend of testBackends()) {
 describe('presence when a connection dies [postgres]', { skip: await skipReason('postgres') }, () => {
   let one: Db;
   let two: Db;
+  let second: { db: Db; close(): Promise<void> };
   before(async () => {
     one = await openTestDb('postgres');
-    two = await secondHandle(one);
+    second = await secondHandle(one);
+    two = second.db;
   });
   after(async () => {
-    await two?.close();
+    await second?.close();
     await one?.close();
   });
 

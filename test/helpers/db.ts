@@ -22,6 +22,14 @@ export function testBackends(): Backend[] {
   return wanted.filter((b): b is Backend => b === 'pglite' || b === 'postgres');
 }
 
+/** The same database as a second daemon sees it: PGlite has one process, PostgreSQL a second pool on the schema. */
+export async function secondHandle(db: Db): Promise<{ db: Db; close(): Promise<void> }> {
+  if (db.kind === 'pglite') return { db, close: async () => undefined };
+  const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+  const other = await openTestDb('postgres', { schema });
+  return { db: other, close: () => other.close() };
+}
+
 /** Ends a PostgreSQL server process from outside, as an operator's kill or a lost client host ends it. */
 export async function terminateBackend(pid: number): Promise<void> {
   const killer = new pg.Client({ connectionString: TEST_DATABASE_URL });
