@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
-import type { Db } from '../core/db.js';
+import type { Db, Listening } from '../core/db.js';
 import { SupervisorError, conflict, invalidInput, notFound } from '../core/errors.js';
+import { logListenState } from '../core/listen-log.js';
 import type { Logger } from '../core/log.js';
 import { assertOwnProject, type Principal } from '../core/principal.js';
 import { processStart } from '../core/process-info.js';
@@ -94,6 +95,10 @@ const FINISHED: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 const PENDING: readonly RunStatus[] = ['queued', 'running'];
 /** How often a wait for a loop that runs elsewhere (another daemon on the database) looks at it. */
 const OTHER_DAEMON_LOOK_MS = 1_000;
+/** Where a daemon asks the one running a loop to cancel it (the payload is the loop's id). */
+const CANCEL_CHANNEL = 'supervisor_piv_cancel';
+/** How long a cancel waits for the daemon that runs the loop to have stopped it. */
+const CANCEL_ELSEWHERE_MS = 30_000;
 
 /** A loop marked running whose daemon is gone, as callers see it. */
 const interrupted = (row: RunRow): RunRow => ({ ...row, status: 'interrupted' });
@@ -110,6 +115,8 @@ export class AgentService {
   private pumping: Promise<void> = Promise.resolve();
   private starting: Promise<unknown> = Promise.resolve();
   private stopping = false;
+  /** Cancels asked through other daemons (one listener, however often startup runs). */
+  private listening: Promise<Listening> | undefined;
 
   /** This daemon, as the owner a loop it runs records. */
   private get owner(): string {
@@ -316,6 +323,13 @@ export class AgentService {
       running.stoppedBy = 'cancel';
       running.controller.abort();
       await running.done;
+    } else if (row.status === 'running' && row.owner !== this.owner && (await this.ownerRuns(row))) {
+      // Another daemon on the database runs it (its agent, in its checkout): that one stops it.
+      await this.deps.db.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, id]);
+      await this.waitFor(id, CANCEL_ELSEWHERE_MS);
+      if (await this.stillGoing(id)) {
+        throw new SupervisorError('unavailable', `PIV loop ${id} runs in another daemon (${row.owner}), which was asked to cancel it and has not stopped it within ${CANCEL_ELSEWHERE_MS / 1000} s; cancel_piv again, or look at get_piv_status`, { id });
+      }
     } else {
       // Queued, interrupted, or left running by a daemon that is gone: it ends here.
       killLeftGroups(row.id, row.agent_group, this.deps.log);
@@ -360,6 +374,12 @@ export class AgentService {
    */
   async startup(): Promise<void> {
     if (!this.deps.longRunning) return;
+    // A cancel made through another daemon on the database, of a loop this one runs.
+    this.listening ??= this.deps.db.listen(CANCEL_CHANNEL, {
+      message: (id) => this.stopHere(id),
+      state: logListenState(this.deps.log, CANCEL_CHANNEL, 'a cancel made through another daemon does not reach the loops this one runs'),
+    });
+    await this.listening;
     for (const row of await this.runs.unfinished()) {
       if (await this.ownerRuns(row)) continue;
       await this.deps.presence.announce();
@@ -399,12 +419,23 @@ export class AgentService {
   /** Daemon stop: running loops are stopped (their agents' process groups killed) and queued to resume at the next start. */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    const listening = this.listening;
+    this.listening = undefined;
+    await (await listening?.catch(() => undefined))?.stop();
     for (const run of this.active.values()) {
       run.stoppedBy ??= 'shutdown';
       run.controller.abort(run.stoppedBy === 'shutdown' ? SHUTDOWN : undefined);
     }
     await Promise.all([...this.active.values()].map((r) => r.done));
     await this.pumping;
+  }
+
+  /** Cancels a loop this daemon runs, as cancel_piv through another daemon asked. */
+  private stopHere(id: string): void {
+    const run = this.active.get(id);
+    if (!run || run.stoppedBy) return;
+    run.stoppedBy = 'cancel';
+    run.controller.abort();
   }
 
   /** Starts queued loops while there is room; one pump at a time, so the limit holds. */

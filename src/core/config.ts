@@ -32,7 +32,7 @@ export const CORE_SETTINGS = defineSettings({
     env: 'SUPERVISOR_DATABASE_POOL_SIZE',
     schema: z.coerce.number().int().min(1).max(100),
     default: 10,
-    doc: 'PostgreSQL: most pooled connections a daemon opens; it opens two more for notifications and one per lock it holds. Lower it for a role with a CONNECTION LIMIT.',
+    doc: 'PostgreSQL: most pooled connections a daemon opens; it opens three more for notifications and one per lock it holds. Lower it for a role with a CONNECTION LIMIT.',
   },
   host: { env: 'SUPERVISOR_HOST', schema: z.string().min(1), whenSet: bindHostSetting, default: '127.0.0.1', doc: 'Address the daemon binds. Keep 127.0.0.1 unless a proxy with TLS is in front.' },
   port: { env: 'SUPERVISOR_PORT', schema: z.coerce.number().int().min(0).max(65535), default: 3000, doc: 'Daemon HTTP port (REST, MCP, dashboard); 0 picks a free one.' },

@@ -37,7 +37,7 @@ export function unavailableIfLost(err: unknown): unknown {
   if ((err as { code?: unknown }).code === '53300') {
     return new SupervisorError(
       'unavailable',
-      `PostgreSQL refused a new connection (${(err as Error).message}): its limit is reached; a daemon opens up to databasePoolSize connections, two more for notifications and one per lock it holds, so raise the limit (ALTER ROLE … CONNECTION LIMIT) or lower databasePoolSize; try again`,
+      `PostgreSQL refused a new connection (${(err as Error).message}): its limit is reached; a daemon opens up to databasePoolSize connections, three more for notifications and one per lock it holds, so raise the limit (ALTER ROLE … CONNECTION LIMIT) or lower databasePoolSize; try again`,
     );
   }
   return new SupervisorError('unavailable', `lost the connection to PostgreSQL (${(err as Error).message}); the daemon reconnects by itself, try again`);
