@@ -85,6 +85,12 @@ interface ActiveRun {
   done: Promise<void>;
 }
 
+/** Stops a loop this daemon runs as cancelled: its agent's process group is killed, and it ends `cancelled`. */
+function cancelRun(run: ActiveRun): void {
+  run.stoppedBy = 'cancel';
+  run.controller.abort();
+}
+
 /** A loop that ended cancelled because the daemon was stopping: not finished, it resumes at the next start. */
 const stoppedForShutdown = (status: string, run: ActiveRun | undefined): boolean => status === 'cancelled' && run?.stoppedBy === 'shutdown';
 
@@ -304,10 +310,7 @@ export class AgentService {
         await tx.query('UPDATE piv_runs SET project_removed_at = $2 WHERE project = $1 AND project_removed_at IS NULL', [project, now]);
         for (const { id } of rows) {
           const run = this.active.get(id);
-          if (run) {
-            run.stoppedBy = 'cancel';
-            run.controller.abort();
-          }
+          if (run) cancelRun(run);
         }
         return rows.length;
       },
@@ -320,8 +323,7 @@ export class AgentService {
     if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} is over (${row.status}); nothing to cancel`, { id, status: row.status });
     const running = this.active.get(id);
     if (running) {
-      running.stoppedBy = 'cancel';
-      running.controller.abort();
+      cancelRun(running);
       await running.done;
     } else if (row.status === 'running' && row.owner !== this.owner && (await this.ownerRuns(row))) {
       // Another daemon on the database runs it (its agent, in its checkout): that one stops it.
@@ -433,9 +435,8 @@ export class AgentService {
   /** Cancels a loop this daemon runs, as cancel_piv through another daemon asked. */
   private stopHere(id: string): void {
     const run = this.active.get(id);
-    if (!run || run.stoppedBy) return;
-    run.stoppedBy = 'cancel';
-    run.controller.abort();
+    // One already stopping (the daemon's shutdown requeues it) is left as it is.
+    if (run && !run.stoppedBy) cancelRun(run);
   }
 
   /** Starts queued loops while there is room; one pump at a time, so the limit holds. */

@@ -36,11 +36,6 @@ function withBoundCursor(list: string, input: unknown, output: Record<string, un
   return typeof output.nextCursor === 'string' ? { ...output, nextCursor: bindCursor(list, output.nextCursor, input) } : output;
 }
 
-/**
- * Runs operations in this process for one principal: look up, authorize,
- * validate, call, check the output, record the call. Every adapter ends here, so list cursors
- * are bound to their operation here.
- */
 export interface LocalInvokerOptions {
   /**
    * The caller is the operator, at the terminal that opened this process (the CLI without a
@@ -49,6 +44,11 @@ export interface LocalInvokerOptions {
   callerIsOperator?: boolean;
 }
 
+/**
+ * Runs operations in this process for one principal: look up, authorize,
+ * validate, call, check the output, record the call. Every adapter ends here, so list cursors
+ * are bound to their operation here.
+ */
 export class LocalInvoker implements Invoker {
   constructor(
     private readonly app: AppCore,

@@ -98,18 +98,21 @@ export class ResizesInFlight {
    */
   async takeOver(cut: CutOffResize): Promise<boolean> {
     await this.presence.announce();
-    const { ref } = cut;
-    const { rows } = await this.db.query(
-      'UPDATE gcloud_resizes_in_flight SET owner = $4 WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $5 RETURNING 1',
-      [ref.project, ref.zone, ref.name, this.owner, cut.owner],
-    );
-    return rows.length > 0;
+    return this.moveOwner(cut.ref, cut.owner, this.owner);
   }
 
   /** A resize taken over and not settled goes back to its gone process: the VM is not held, and the next start looks again. */
   async handBack(cut: CutOffResize): Promise<void> {
-    const { ref } = cut;
-    await this.db.query('UPDATE gcloud_resizes_in_flight SET owner = $5 WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $4', [ref.project, ref.zone, ref.name, this.owner, cut.owner]);
+    await this.moveOwner(cut.ref, this.owner, cut.owner);
+  }
+
+  /** The VM's row passes from `from` to `to`, if `from` still has it. */
+  private async moveOwner(ref: InstanceRef, from: string, to: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'UPDATE gcloud_resizes_in_flight SET owner = $5 WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $4 RETURNING 1',
+      [ref.project, ref.zone, ref.name, from, to],
+    );
+    return rows.length > 0;
   }
 
   async forget(ref: InstanceRef): Promise<void> {
