@@ -319,26 +319,34 @@ export class AgentService {
 
   /** Stops a loop: a queued one never starts; a running one has its agent's process group killed. */
   async cancel(principal: Principal, id: string): Promise<RunView> {
-    const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
+    let row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} is over (${row.status}); nothing to cancel`, { id, status: row.status });
+    if (await this.runsElsewhere(row)) {
+      // Another daemon on the database runs it (its agent, in its checkout): that one stops it.
+      await this.deps.db.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, id]);
+      await this.waitFor(id, CANCEL_ELSEWHERE_MS, async () => this.runsElsewhere(await this.runs.get(id)));
+      row = await this.runs.get(id);
+      if (await this.runsElsewhere(row)) {
+        throw new SupervisorError('unavailable', `PIV loop ${id} runs in another daemon (${row.owner}), which was asked to cancel it and has not stopped it within ${CANCEL_ELSEWHERE_MS / 1000} s; cancel_piv again, or look at get_piv_status`, { id });
+      }
+      // Stopped there as asked; or that daemon died (or was shutting down) first, and the loop ends below.
+    }
     const running = this.active.get(id);
     if (running) {
       cancelRun(running);
       await running.done;
-    } else if (row.status === 'running' && row.owner !== this.owner && (await this.ownerRuns(row))) {
-      // Another daemon on the database runs it (its agent, in its checkout): that one stops it.
-      await this.deps.db.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, id]);
-      await this.waitFor(id, CANCEL_ELSEWHERE_MS);
-      if (await this.stillGoing(id)) {
-        throw new SupervisorError('unavailable', `PIV loop ${id} runs in another daemon (${row.owner}), which was asked to cancel it and has not stopped it within ${CANCEL_ELSEWHERE_MS / 1000} s; cancel_piv again, or look at get_piv_status`, { id });
-      }
-    } else {
+    } else if (!FINISHED.includes(row.status)) {
       // Queued, interrupted, or left running by a daemon that is gone: it ends here.
       killLeftGroups(row.id, row.agent_group, this.deps.log);
       await this.finishUnrun(row, 'cancelled', `the loop was cancelled by ${principal.actor} before it ${row.status === 'queued' ? 'started' : 'resumed'}`);
     }
     await this.deps.audit.record({ actor: principal.actor, action: 'piv.cancel', target: row.project, outcome: 'ok', detail: { id } });
     return this.status(principal, id);
+  }
+
+  /** Whether another daemon on the database, alive, runs the loop (so only it can stop its agent). */
+  private async runsElsewhere(row: RunRow): Promise<boolean> {
+    return row.status === 'running' && row.owner !== this.owner && (await this.ownerRuns(row));
   }
 
   /** Continues an interrupted loop (or one whose daemon is gone) from the phase after the last that finished. */
@@ -520,6 +528,8 @@ export class AgentService {
     } else {
       await this.runs.setStatus(row.id, status, this.deps.clock.now());
     }
+    // A phase its gone daemon left under way was cut off there, not by this end.
+    if (row.status === 'running') await this.records.cutOff(row.id);
     await this.records.endedUnrun(row.id, status, message);
   }
 
@@ -556,12 +566,13 @@ export class AgentService {
   }
 
   /**
-   * Resolves when the loop stops running here (finished, interrupted or requeued) or ends wherever
-   * it runs, or after `ms`; at once when it is neither queued nor running.
+   * Resolves when the loop stops running here (finished, interrupted or requeued) or `going`
+   * (by default: it ends wherever it runs) says it no longer goes, or after `ms`; at once when it
+   * does not go to begin with.
    */
-  private async waitFor(id: string, ms: number): Promise<void> {
+  private async waitFor(id: string, ms: number, going = (): Promise<boolean> => this.stillGoing(id)): Promise<void> {
     // An interrupted loop (or one whose daemon is gone) waits for a person's resume_piv: waiting here would only hold the caller.
-    if (!(await this.stillGoing(id))) return;
+    if (!(await going())) return;
     await new Promise<void>((resolve) => {
       let over = false;
       let look: NodeJS.Timeout | undefined;
@@ -577,7 +588,7 @@ export class AgentService {
       // nothing here would hear of it: the database is looked at while it does not run here.
       const lookAgain = () => {
         look = setTimeout(() => {
-          this.stillGoing(id).then(
+          going().then(
             (pending) => void (over || (pending ? lookAgain() : end())),
             () => void (over || lookAgain()),
           );

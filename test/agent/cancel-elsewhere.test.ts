@@ -1,7 +1,8 @@
 // Two daemons on one PostgreSQL: a loop runs in one (a real daemon process with the fake agent), and
 // cancel_piv comes through the other (a load balancer's pick, another host's CLI). The daemon that
 // runs the loop is the one that stops it; the cancel answers once it has, and the loop stays cancelled.
-import { after, before, describe, test } from 'node:test';
+// When that daemon dies before it could, the cancel ends the loop itself.
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,20 @@ describe('cancel_piv through another daemon than the one running the loop [postg
   let here: SupervisorApp;
   let home: string;
   let daemon: CliProcess;
+  const there = async (...args: string[]): Promise<Json> => {
+    const r = await runCli([...args, '--json'], { env: cliEnv(home) });
+    assert.equal(r.code, 0, describeResult(r));
+    return parseJson(r);
+  };
+  /** A loop started through the other daemon, hung in its implement phase; the agent's pid. */
+  const implementing = async (t: TestContext, project: string): Promise<{ id: unknown; agent: number }> => {
+    const pidFile = join(await tempDir(t), 'grandchild.pid');
+    await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
+    await there('project', 'add', project, '--directory', await projectRepo(t, GREETER));
+    const started = await there('piv', 'start', '--input', JSON.stringify({ project, feature: FEATURE, validationCommands: ['node check.mjs'] }));
+    await waitFor(async () => (await there('piv', 'status', String(started.id))).phase === 'implement', 'the other daemon to implement', 60_000);
+    return { id: started.id, agent: await readPid(pidFile) };
+  };
   before(async () => {
     assertCliBuilt();
     fake = await fakeClaude();
@@ -51,29 +66,38 @@ describe('cancel_piv through another daemon than the one running the loop [postg
   });
 
   test('the daemon running the loop stops its agent, and the loop ends cancelled once, whichever daemon is asked after', async (t) => {
-    const pidFile = join(await tempDir(t), 'grandchild.pid');
-    await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
-    const repo = await projectRepo(t, GREETER);
-    const there = async (...args: string[]): Promise<Json> => {
-      const r = await runCli([...args, '--json'], { env: cliEnv(home) });
-      assert.equal(r.code, 0, describeResult(r));
-      return parseJson(r);
-    };
-    await there('project', 'add', 'elsewhere', '--directory', repo);
-    const started = await there('piv', 'start', '--input', JSON.stringify({ project: 'elsewhere', feature: FEATURE, validationCommands: ['node check.mjs'] }));
-    await waitFor(async () => (await there('piv', 'status', String(started.id))).phase === 'implement', 'the other daemon to implement', 60_000);
-    const agent = await readPid(pidFile);
+    const { id, agent } = await implementing(t, 'elsewhere');
 
     const admin = new LocalInvoker(here, adminPrincipal('test-admin'), 'internal');
     // Through this daemon, which does not run it: the one that does stops it, and the answer says it ended.
-    const answered = await admin.invoke('cancel_piv', { id: started.id });
+    const answered = await admin.invoke('cancel_piv', { id });
     assert.equal(answered.status, 'cancelled', JSON.stringify(answered).slice(0, 1000));
     await waitFor(() => processGone(agent), `the agent's sleep (pid ${agent}) to be gone`);
     // Both daemons say cancelled, and it stays so (the daemon that ran it wrote the end, not a later failure).
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const [mine, theirs] = [await admin.invoke('get_piv_status', { id: started.id }), await there('piv', 'status', String(started.id))];
+    const [mine, theirs] = [await admin.invoke('get_piv_status', { id }), await there('piv', 'status', String(id))];
     assert.deepEqual([mine.status, theirs.status], ['cancelled', 'cancelled']);
     const implement = (await there('tasks', 'stats', 'piv_implement', '--project', 'elsewhere')).groups as Json[];
     assert.deepEqual(implement.map((g) => [g.cancelled, g.failed]), [[1, 0]], 'its implement task ended cancelled, not failed');
+  });
+
+  test('when the daemon running the loop dies before it stops it, the cancel ends the loop itself, as cancelled', async (t) => {
+    const { id, agent } = await implementing(t, 'orphaned');
+    // Stopped, the other daemon holds its connections (alive to the database) but hears nothing.
+    daemon.child.kill('SIGSTOP');
+    const admin = new LocalInvoker(here, adminPrincipal('test-admin'), 'internal');
+    const answer = admin.invoke('cancel_piv', { id });
+    // The cancel waits for it; then it dies without having stopped the loop.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    daemon.child.kill('SIGKILL');
+    const answered = await answer;
+    assert.equal(answered.status, 'cancelled', JSON.stringify(answered).slice(0, 1000));
+    await waitFor(() => processGone(agent), `the agent's sleep (pid ${agent}) left by the killed daemon to be gone`);
+    assert.equal((await admin.invoke('get_piv_status', { id })).status, 'cancelled');
+    const implement = (await admin.invoke('get_task_stats', { type: 'piv_implement', project: 'orphaned' })).groups as Json[];
+    // The phase was cut off by its daemon's death (as a daemon start would record it), the loop by the cancel.
+    assert.deepEqual(implement.map((g) => [g.interrupted, g.cancelled, g.failed]), [[1, 0, 0]], 'its implement task is no longer running');
+    const loop = (await admin.invoke('get_task_stats', { type: 'piv_run', project: 'orphaned' })).groups as Json[];
+    assert.deepEqual(loop.map((g) => [g.cancelled, g.failed]), [[1, 0]], 'the loop task ended cancelled');
   });
 });
