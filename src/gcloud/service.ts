@@ -72,6 +72,13 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /** A monthly cost's change, to the cent. */
+/** An auto-scaler's resize claimed a VM found on another type than it decided on: nothing is done. */
+class ChangedMeanwhile extends Error {
+  constructor(readonly machineType: string) {
+    super(`resized meanwhile to ${machineType}`);
+  }
+}
+
 const usdChange = (before: number, after: number) => Math.round((after - before) * 100) / 100;
 
 /** An account a fleet-wide read could not read, and why. */
@@ -536,14 +543,27 @@ export class GcloudService {
       // that instead), and a failed attempt starts it too, so a change that keeps failing is not
       // retried every run.
       const started = () => this.policies.changed(ref, now);
+      // The decision is on the type read before the metrics; a resize (by another run, or a person)
+      // that ended since is not undone: the VM is evaluated again on its new type at the next run.
+      const claimed = async (plan: { from: string }) => {
+        if (plan.from !== vm!.machineType) throw new ChangedMeanwhile(plan.from);
+        await started();
+      };
+      let report: ResizeReport;
       try {
-        await this.using(account, () => this.resizeWithProgress(c, ref, decision.target, progress, started));
+        report = await this.using(account, () => this.resizeWithProgress(c, ref, decision.target, progress, claimed));
       } catch (err) {
         if (err instanceof ResizeUnderWay) return await resizing(err.resize);
+        if (err instanceof ChangedMeanwhile) {
+          return await this.policies.record({ ...decided, action: 'none', target: null, rule: 'resized_meanwhile', reason: `${ref.name} was resized from ${vm.machineType} to ${err.machineType} while this run evaluated it; it is evaluated again on that type at the next run`, outcome: 'nothing', error: null });
+        }
         await started();
         const error = err instanceof SupervisorError ? err.message : 'resize failed unexpectedly';
         await this.deps.audit.record({ actor, action: 'gcloud.autoscale', target: attachmentKey(ref), outcome: 'error', detail: { from: decision.from, to: decision.target } });
         return await this.policies.record({ ...decided, outcome: 'failed', error });
+      }
+      if (!report.changed) {
+        return await this.policies.record({ ...decided, action: 'none', target: null, rule: 'resized_meanwhile', reason: `${ref.name} is on ${decision.target} already: it was resized while this run evaluated it`, outcome: 'nothing', error: null });
       }
       await this.deps.audit.record({ actor, action: 'gcloud.autoscale', target: attachmentKey(ref), outcome: 'ok', detail: { from: decision.from, to: decision.target, rule: decision.rule } });
       return await this.policies.record({ ...decided, outcome: 'resized', error: null });
@@ -611,7 +631,7 @@ export class GcloudService {
   }
 
   /** A resize with its progress reported, the VM claimed while it runs (see ResizesInFlight.begin); `claimed` runs once it is. */
-  private async resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report, claimed?: () => Promise<void>): Promise<ResizeReport> {
+  private async resizeWithProgress(c: AccountClients, ref: InstanceRef, machineType: string, progress: Report, claimed?: (plan: { from: string }) => Promise<void>): Promise<ResizeReport> {
     let begun = false;
     try {
       return await resize(c.compute, ref, machineType, {
@@ -620,7 +640,7 @@ export class GcloudService {
         begin: async (plan) => {
           await this.inFlight.begin({ ref, account: c.account.name, ...plan, startedAt: this.deps.clock.now() });
           begun = true;
-          await claimed?.();
+          await claimed?.(plan);
         },
       });
     } finally {

@@ -125,6 +125,40 @@ for (const backend of testBackends()) {
       assert.deepEqual([mutations('b-resized'), mutations('c-turned-off')], [['stop', 'setMachineType', 'start'], []], 'each resized once, the one turned off never');
     });
 
+    /** A run for `project`'s one VM on high load (e2-medium), held at its metrics read while `meanwhile` changes the VM. */
+    const evaluatedWhile = async (project: string, name: string, meanwhile: () => Promise<unknown>) => {
+      await f.account(project, project);
+      f.fake.addInstance(project, ZONE, { name, machineType: 'e2-medium' });
+      f.fake.setLoad(project, name, HIGH);
+      await f.call('gcloud_set_autoscale_policy', { project, zone: ZONE, instanceName: name, mode: 'act' });
+      let release!: () => void;
+      f.fake.failNext(1, { heldUntil: new Promise<void>((resolve) => (release = resolve)) }, { service: 'monitoring', pathIncludes: `/projects/${project}/timeSeries` });
+      const held = f.call('gcloud_autoscale_run', { project }) as Promise<{ items: Evaluation[] }>;
+      await within(10_000, "the run's metrics read reaching Google", () => f.fake.calls.some((c) => c.service === 'monitoring' && c.path.includes(`/projects/${project}/`)));
+      await meanwhile();
+      release();
+      return (await held).items;
+    };
+
+    test('a VM resized by hand while a run evaluates it is not resized back by that run: it is evaluated again on its new type', async () => {
+      const items = await evaluatedWhile('moved-proj', 'moved', () => f.call('gcloud_resize_vm', { project: 'moved-proj', zone: ZONE, instanceName: 'moved', newMachineType: 'e2-standard-4' }));
+      assert.deepEqual(items.map((e) => [e.action, e.rule, e.outcome, e.machineType]), [['none', 'resized_meanwhile', 'nothing', 'e2-medium']]);
+      assert.match(items[0]!.reason, /^moved was resized from e2-medium to e2-standard-4 while this run evaluated it; it is evaluated again on that type at the next run$/);
+      assert.deepEqual(mutations('moved'), ['stop', 'setMachineType', 'start'], "the person's resize only");
+      assert.equal(String(f.fake.instance('moved-proj', ZONE, 'moved')?.machineType).split('/').pop(), 'e2-standard-4');
+      const { rows } = await f.s.db.query("SELECT 1 FROM gcloud_resizes_in_flight WHERE instance = 'moved'");
+      assert.deepEqual(rows, [], 'the VM is not held');
+    });
+
+    test('a VM another run moved to the same type while this one evaluated it is said to be there already, not resized', async () => {
+      const items = await evaluatedWhile('same-proj', 'same', () => f.call('gcloud_autoscale_run', { project: 'same-proj', instanceName: 'same' }));
+      assert.deepEqual(items.map((e) => [e.action, e.rule, e.outcome]), [['none', 'resized_meanwhile', 'nothing']]);
+      assert.match(items[0]!.reason, /^same is on e2-standard-2 already: it was resized while this run evaluated it$/);
+      assert.deepEqual(mutations('same'), ['stop', 'setMachineType', 'start'], 'one resize, the other run\'s');
+      const history = (await f.call('gcloud_autoscale_history', { project: 'same-proj', instanceName: 'same' })) as { items: Evaluation[] };
+      assert.deepEqual(history.items.map((e) => e.outcome).sort(), ['nothing', 'resized']);
+    });
+
     test('a resize cut off (its process gone) does not hold the VM: the next resize takes it over and ends it', async () => {
       f.fake.addInstance(PROJECT, ZONE, { name: 'orphaned', machineType: 'e2-medium' });
       await f.s.db.query(
