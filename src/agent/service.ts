@@ -231,12 +231,12 @@ export class AgentService {
    * goes on no more until someone resumes it, or a daemon start does: it is interrupted, and a
    * wait for its end ends (the database keeps `running`, which a daemon start resumes).
    */
-  private async shown(row: RunRow): Promise<RunRow> {
-    return (await this.orphaned(row)) ? interrupted(row) : row;
+  private async shown(row: RunRow, alive?: Set<string>): Promise<RunRow> {
+    return (await this.orphaned(row, alive)) ? interrupted(row) : row;
   }
 
-  private async orphaned(row: RunRow): Promise<boolean> {
-    return row.status === 'running' && !(await this.ownerRuns(row));
+  private async orphaned(row: RunRow, alive?: Set<string>): Promise<boolean> {
+    return row.status === 'running' && !(await this.ownerRuns(row, alive));
   }
 
   /** Running with its daemon gone (killed), or queued behind others: what `status` alone would hide. */
@@ -261,7 +261,9 @@ export class AgentService {
     const statuses: RunStatus[] | undefined = asked === 'interrupted' ? ['interrupted', 'running'] : asked && [asked];
     const page = await this.runs.list({ ...filter, statuses, project, withRemoved: principal.role === 'admin' });
     const now = this.deps.clock.now();
-    const items = (await Promise.all(page.items.map((row) => this.shown(row)))).filter((row) => asked === undefined || row.status === asked);
+    // Each other daemon is asked about once for the page, not once per loop it runs.
+    const alive = await this.deps.presence.aliveOf(page.items.flatMap((row) => (row.status === 'running' && row.owner && row.owner !== this.owner ? [row.owner] : [])));
+    const items = (await Promise.all(page.items.map((row) => this.shown(row, alive)))).filter((row) => asked === undefined || row.status === asked);
     return { items: items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
   }
 
@@ -620,12 +622,15 @@ export class AgentService {
     return lines.slice(from + 1, to === -1 ? undefined : to).filter(Boolean).slice(-LAST_LINES);
   }
 
-  /** Whether the daemon recorded as running a loop still runs it (this one), or still runs (another, on any host). */
-  private async ownerRuns(row: RunRow): Promise<boolean> {
+  /**
+   * Whether the daemon recorded as running a loop still runs it (this one), or still runs
+   * (another, on any host; `alive`: the other daemons already known to run).
+   */
+  private async ownerRuns(row: RunRow, alive?: Set<string>): Promise<boolean> {
     const owner = row.owner;
     if (!owner) return false;
     if (owner === this.owner) return this.active.has(row.id) || this.beginning.has(row.id);
-    return this.deps.presence.alive(owner);
+    return alive ? alive.has(owner) : this.deps.presence.alive(owner);
   }
 
   private loopSettings(maxRetries: number | undefined) {
