@@ -348,7 +348,7 @@ export class AgentService {
 
   /** Whether another daemon on the database, alive, runs the loop (so only it can stop its agent). */
   private async runsElsewhere(row: RunRow): Promise<boolean> {
-    return row.status === 'running' && row.owner !== this.owner && (await this.ownerRuns(row));
+    return row.status === 'running' && row.owner !== this.owner && !(await this.ownerGone(row));
   }
 
   /** Continues an interrupted loop (or one whose daemon is gone) from the phase after the last that finished. */
@@ -356,7 +356,7 @@ export class AgentService {
     const row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
     this.assertDaemon();
     if (this.active.has(id) || row.status === 'queued') return this.status(principal, id);
-    if ((await this.shown(row)).status !== 'interrupted') {
+    if (row.status !== 'interrupted' && !(row.status === 'running' && (await this.ownerGone(row)))) {
       throw conflict(`PIV loop ${id} is ${row.status}; only an interrupted loop can be resumed`, { id, status: row.status });
     }
     // The loop's saved repoDir is already its repository's root: the project's directory says whether that root is the project.
@@ -392,8 +392,11 @@ export class AgentService {
       state: logListenState(this.deps.log, CANCEL_CHANNEL, 'a cancel made through another daemon does not reach the loops this one runs'),
     });
     await this.listening;
-    for (const row of await this.runs.unfinished()) {
-      if (await this.ownerRuns(row)) continue;
+    const left = await this.runs.unfinished();
+    const gone = await this.deps.presence.goneOf(left.flatMap((row) => (row.owner && row.owner !== this.owner ? [row.owner] : [])));
+    for (const row of left) {
+      // This process's own loops (begun since it started, or taken over by a start running at the same time) are its business already.
+      if (row.owner === this.owner || (row.owner && !gone.has(row.owner))) continue;
       await this.deps.presence.announce();
       if (!(await this.runs.takeOver(row, this.owner))) continue;
       killLeftGroups(row.id, row.agent_group, this.deps.log);
@@ -631,6 +634,12 @@ export class AgentService {
     if (!owner) return false;
     if (owner === this.owner) return this.active.has(row.id) || this.beginning.has(row.id);
     return alive ? alive.has(owner) : this.deps.presence.alive(owner);
+  }
+
+  /** Whether the daemon recorded as running a loop is gone for sure (Presence.gone), so the loop may be taken over. */
+  private async ownerGone(row: RunRow): Promise<boolean> {
+    if (!row.owner || row.owner === this.owner) return !(await this.ownerRuns(row));
+    return this.deps.presence.gone(row.owner);
   }
 
   private loopSettings(maxRetries: number | undefined) {

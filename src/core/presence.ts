@@ -8,6 +8,12 @@ import { processOwner, stillRuns } from './process-info.js';
 const RETAKE_MS = 1_000;
 const TRIES = 5;
 const TRY_GAP_MS = 20;
+/**
+ * How long a process on another host must stay without its presence before its work is taken
+ * over: its own connection may just have dropped, and it takes its presence again within
+ * RETAKE_MS (and a connect).
+ */
+const GONE_AFTER_MS = 3_000;
 
 /**
  * Whether the process that recorded itself as the owner of some work (a PIV loop, a VM resize)
@@ -28,6 +34,7 @@ export class Presence {
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
+    private readonly goneAfterMs = GONE_AFTER_MS,
   ) {}
 
   /** Holds this process's presence, before it records itself as the owner of anything; once is enough. */
@@ -46,10 +53,25 @@ export class Presence {
   }
 
   /** The owners among `owners` that still run, each asked once. */
-  async aliveOf(owners: Iterable<string>): Promise<Set<string>> {
-    const unique = [...new Set(owners)];
-    const answers = await Promise.all(unique.map((o) => this.alive(o)));
-    return new Set(unique.filter((_, i) => answers[i]));
+  aliveOf(owners: Iterable<string>): Promise<Set<string>> {
+    return pick(owners, (o) => this.alive(o));
+  }
+
+  /**
+   * Whether `owner` is gone for sure, as taking its work over needs (alive() says how things
+   * look now, as a view shows them): one on another host whose presence is free is asked again
+   * after a while, as a blip of its connection would otherwise hand its work to a second daemon.
+   */
+  async gone(owner: string): Promise<boolean> {
+    if (await this.alive(owner)) return false;
+    if (owner.split(':')[0] === hostname()) return true;
+    await new Promise((resolve) => setTimeout(resolve, this.goneAfterMs));
+    return !(await this.alive(owner));
+  }
+
+  /** The owners among `owners` that are gone for sure (gone()), each asked once and at once. */
+  goneOf(owners: Iterable<string>): Promise<Set<string>> {
+    return pick(owners, (o) => this.gone(o));
   }
 
   async close(): Promise<void> {
@@ -91,6 +113,12 @@ export class Presence {
     };
     again();
   }
+}
+
+async function pick(owners: Iterable<string>, test: (owner: string) => Promise<boolean>): Promise<Set<string>> {
+  const unique = [...new Set(owners)];
+  const answers = await Promise.all(unique.map(test));
+  return new Set(unique.filter((_, i) => answers[i]));
 }
 
 export const presenceLock = (owner: string): string => `presence:${owner}`;

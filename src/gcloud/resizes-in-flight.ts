@@ -58,7 +58,7 @@ export class ResizesInFlight {
       if (inserted.rows.length > 0) return;
       const held = await this.row(ref);
       if (!held) continue;
-      if (await this.presence.alive(held.owner)) throw new ResizeUnderWay(toResize(held));
+      if (!(await this.presence.gone(held.owner))) throw new ResizeUnderWay(toResize(held));
       const taken = await this.db.query(
         `UPDATE gcloud_resizes_in_flight SET account = $4, from_type = $5, to_type = $6, was_running = $7, started_at = $8, owner = $9
          WHERE project_id = $1 AND zone = $2 AND instance = $3 AND owner = $10 RETURNING 1`,
@@ -88,8 +88,8 @@ export class ResizesInFlight {
   /** Resizes whose process is gone, on this host or another. */
   async cutOff(): Promise<CutOffResize[]> {
     const { rows } = await this.db.query<Row>('SELECT * FROM gcloud_resizes_in_flight ORDER BY started_at');
-    const alive = await this.presence.aliveOf(rows.map((r) => r.owner));
-    return rows.filter((r) => r.owner !== this.owner && !alive.has(r.owner)).map((r) => ({ ...toResize(r), owner: r.owner }));
+    const gone = await this.presence.goneOf(rows.filter((r) => r.owner !== this.owner).map((r) => r.owner));
+    return rows.filter((r) => gone.has(r.owner)).map((r) => ({ ...toResize(r), owner: r.owner }));
   }
 
   /**

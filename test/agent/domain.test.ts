@@ -435,6 +435,44 @@ for (const backend of testBackends()) {
       await s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
     });
 
+    test('a loop of a daemon on another host whose connection blips is not taken from it: resume_piv and cancel_piv wait to be sure it is gone', { timeout: 30_000 }, async (t) => {
+      const p = await project(t);
+      const id = randomUUID();
+      const elsewhere = 'blipping-host.example:4242:777';
+      await s.db.query(
+        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
+        [id, p.name, FEATURE, elsewhere],
+      );
+      t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
+      const hold = async () => {
+        const held = await s.db.tryHold(presenceLock(elsewhere), () => undefined);
+        assert.ok(held);
+        return held;
+      };
+      // Its presence connection drops, and comes back a moment later: the loop is still its own.
+      const blip = async (asked: Promise<unknown>) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const back = await hold();
+        await asked;
+        return back;
+      };
+      let theirs = await hold();
+      await theirs.release();
+      theirs = await blip(assertRejects(admin.invoke('resume_piv', { id }), 'conflict', /is running; only an interrupted loop can be resumed/));
+      await theirs.release();
+      // A cancel takes it to run there (and asks that daemon, which does not answer here) rather than ending it behind its back...
+      const keepAlive = setInterval(() => undefined, 1_000);
+      t.after(() => clearInterval(keepAlive));
+      let answered = false;
+      const cancelled = admin.invoke('cancel_piv', { id }).finally(() => (answered = true));
+      theirs = await blip(new Promise((resolve) => setTimeout(resolve, 4_000)));
+      assert.equal(answered, false, 'the cancel still waits for the daemon running the loop');
+      assert.equal((await s.db.query<{ status: string }>('SELECT status FROM piv_runs WHERE id = $1', [id])).rows[0]?.status, 'running');
+      // ...until that daemon is gone for good: then the cancel ends the loop itself.
+      await theirs.release();
+      assert.equal((await cancelled).status, 'cancelled');
+    });
+
     test("a daemon's start leaves the loops of another daemon that runs as they are, and of daemons starting at once one takes over a gone daemon's loop", async (t) => {
       const restarted = async (id: string) => (await s.db.query<{ message: string }>('SELECT message FROM piv_log WHERE run_id = $1', [id])).rows.filter((r) => r.message.startsWith('the daemon restarted'));
       // One loop queued or running per project: each its own.

@@ -66,6 +66,25 @@ for (const backend of testBackends()) {
       await assert.rejects(presence.announce(), /stopping/);
     });
 
+    test('a process on another host is gone for sure (its work may be taken over) only once its presence stays free for a while, not at a blip', async () => {
+      const presence = new Presence(one, log, 400);
+      const held = () => two.tryHold(presenceLock(ELSEWHERE), () => undefined);
+      const theirs = await held();
+      assert.ok(theirs);
+      assert.equal(await presence.gone(ELSEWHERE), false);
+      // Its connection drops and it takes its presence again while the question is asked.
+      await theirs.release();
+      const asked = presence.gone(ELSEWHERE);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const back = await held();
+      assert.ok(back);
+      assert.equal(await asked, false, 'back within the while: not gone');
+      await back.release();
+      assert.equal(await presence.gone(ELSEWHERE), true, 'free all along: gone');
+      // On this host /proc is the answer at once.
+      assert.deepEqual([...(await presence.goneOf([`${hostname()}:999999999:1`, presence.owner, ELSEWHERE]))].sort(), [`${hostname()}:999999999:1`, ELSEWHERE].sort());
+    });
+
     test('aliveOf asks once per owner and answers the ones that run', async () => {
       const presence = new Presence(one, log);
       const theirs = await two.tryHold(presenceLock(ELSEWHERE), () => undefined);
