@@ -9,23 +9,35 @@ import type { PivStore } from './store.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
+/** A loop's state was not saved: the loop is no longer this daemon's (another took it over, or ended it). */
+export class LoopTakenOver extends Error {
+  constructor(readonly id: string) {
+    super(`PIV loop ${id} is no longer this daemon's to run: another daemon on the database took it over, or it was ended there`);
+  }
+}
+
 export class DbPivStore implements PivStore {
+  /** `owner`: saves only while the loop is this owner's (the store a daemon runs its loops with). */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly owner?: string,
   ) {}
 
   async save(state: PivState): Promise<void> {
     const finished = FINISHED.has(state.status);
+    const values = [state.id, JSON.stringify(state), state.branch, state.next === 'done' ? (state.failure?.phase ?? 'done') : state.next, this.clock.now(), finished, state.status];
     const { rowCount } = await this.db.query(
       `UPDATE piv_runs SET state = $2, branch = $3, phase = $4, updated_at = $5,
          status = CASE WHEN $6 THEN $7 ELSE status END,
          finished_at = CASE WHEN $6 THEN $5::timestamptz ELSE NULL END,
          agent_group = CASE WHEN $6 THEN NULL ELSE agent_group END
-       WHERE id = $1`,
-      [state.id, JSON.stringify(state), state.branch, state.next === 'done' ? (state.failure?.phase ?? 'done') : state.next, this.clock.now(), finished, state.status],
+       WHERE id = $1${this.owner === undefined ? '' : ' AND owner = $8'}`,
+      this.owner === undefined ? values : [...values, this.owner],
     );
-    if (rowCount === 0) throw new Error(`PIV loop ${state.id} has no row to save its state in`);
+    if (rowCount > 0) return;
+    if (this.owner !== undefined && (await this.db.query('SELECT 1 FROM piv_runs WHERE id = $1', [state.id])).rows.length > 0) throw new LoopTakenOver(state.id);
+    throw new Error(`PIV loop ${state.id} has no row to save its state in`);
   }
 
   async load(id: string): Promise<PivState | undefined> {

@@ -18,7 +18,7 @@ import type { KnowledgeService } from '../knowledge/index.js';
 import type { ProjectLookup } from '../projects/index.js';
 import type { Complexity, TaskService } from '../tasks/index.js';
 import { ClaudeCodeRunner, type AgentRunner, type PermissionMode } from './agent.js';
-import { DbPivStore } from './db-store.js';
+import { DbPivStore, LoopTakenOver } from './db-store.js';
 import { Git } from './git.js';
 import { LoopRecords, SYSTEM } from './loop-records.js';
 import { killLeftGroups } from './process-group.js';
@@ -79,8 +79,11 @@ export interface StatusOptions {
 
 interface ActiveRun {
   controller: AbortController;
-  /** Why it was stopped: a person's cancel, or the daemon shutting down (the loop resumes later). */
-  stoppedBy?: 'cancel' | 'shutdown';
+  /**
+   * Why it was stopped: a person's cancel, the daemon shutting down (the loop resumes later), or
+   * another daemon having taken the loop over (it goes on there, and nothing of its end is written here).
+   */
+  stoppedBy?: 'cancel' | 'shutdown' | 'takenOver';
   lines: string[];
   done: Promise<void>;
 }
@@ -93,6 +96,8 @@ function cancelRun(run: ActiveRun): void {
 
 /** A loop that ended cancelled because the daemon was stopping: not finished, it resumes at the next start. */
 const stoppedForShutdown = (status: string, run: ActiveRun | undefined): boolean => status === 'cancelled' && run?.stoppedBy === 'shutdown';
+/** A loop stopped here without being finished: at the daemon's shutdown, or because another daemon took it over. */
+const notEndedHere = (status: string, run: ActiveRun | undefined): boolean => status === 'cancelled' && (run?.stoppedBy === 'shutdown' || run?.stoppedBy === 'takenOver');
 
 const LAST_LINES = 20;
 const KNOWLEDGE_PRIMED = 5;
@@ -112,6 +117,8 @@ const interrupted = (row: RunRow): RunRow => ({ ...row, status: 'interrupted' })
 export class AgentService {
   private readonly runs: Runs;
   private readonly store: DbPivStore;
+  /** The store the loops run here save through: only while a loop is still this daemon's. */
+  private readonly ownStore: DbPivStore;
   private readonly records: LoopRecords;
   private readonly agent: AgentRunner;
   private readonly active = new Map<string, ActiveRun>();
@@ -132,8 +139,10 @@ export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {
     this.runs = new Runs(deps.db);
     this.store = new DbPivStore(deps.db, deps.clock);
+    this.ownStore = new DbPivStore(deps.db, deps.clock, this.owner);
     this.records = new LoopRecords({ tasks: deps.tasks, knowledge: deps.knowledge, store: this.store, log: deps.log });
     this.agent = deps.agent ?? new ClaudeCodeRunner({ command: deps.settings.agentCommand });
+    deps.presence.onBack(() => void this.stopTakenOver().catch((err: unknown) => deps.log.error({ err }, 'could not look for PIV loops taken over by another daemon')));
   }
 
   /**
@@ -445,6 +454,23 @@ export class AgentService {
     await this.pumping;
   }
 
+  /**
+   * This daemon's presence is back after its connection dropped: a loop another daemon took over
+   * meanwhile (having taken this one for gone), or ended, is stopped here, its agent killed; what
+   * its state says is left to that daemon (the loop's saves are fenced on its owner).
+   */
+  private async stopTakenOver(): Promise<void> {
+    for (const [id, run] of this.active) {
+      if (run.stoppedBy) continue;
+      const row = await this.runs.get(id).catch(() => undefined);
+      if (row?.owner === this.owner && row.status === 'running') continue;
+      this.deps.log.warn({ loop: id, owner: row?.owner, status: row?.status }, "a PIV loop this daemon ran was taken over or ended elsewhere while this daemon's presence was lost; its agent here is stopped");
+      run.stoppedBy = 'takenOver';
+      // Cut off, as by a shutdown: the phase is interrupted, not cancelled by anyone.
+      run.controller.abort(SHUTDOWN);
+    }
+  }
+
   /** Cancels a loop this daemon runs, as cancel_piv through another daemon asked. */
   private stopHere(id: string): void {
     const run = this.active.get(id);
@@ -475,6 +501,10 @@ export class AgentService {
         const result = await this.loopFor(id, row.project, run).run(id, run.controller.signal);
         if (stoppedForShutdown(result.status, run)) await this.requeue(row.id);
       } catch (err) {
+        if (err instanceof LoopTakenOver) {
+          this.deps.log.warn({ loop: id }, `${err.message}; it is stopped here`);
+          return;
+        }
         if (err instanceof CheckoutRefused) {
           await this.interrupt(id, err.message);
           return;
@@ -520,7 +550,7 @@ export class AgentService {
    * stopped is not finished: it goes back in the queue (requeue).
    */
   private async recordEnd(project: string, state: PivState, run: ActiveRun | undefined): Promise<void> {
-    if (!stoppedForShutdown(state.status, run)) await this.records.finished(project, state);
+    if (!notEndedHere(state.status, run)) await this.records.finished(project, state);
   }
 
   /** Ends a loop that is not running in this process (queued, interrupted, or its daemon gone). */
@@ -542,7 +572,7 @@ export class AgentService {
   private loopFor(id: string, project: string, run?: ActiveRun): PivLoop {
     return new PivLoop({
       agent: this.agent,
-      store: this.store,
+      store: this.ownStore,
       clock: this.deps.clock,
       newId: () => id,
       knowledge: async (feature) => {

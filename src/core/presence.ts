@@ -30,6 +30,7 @@ export class Presence {
   private announcing: Promise<void> | undefined;
   private retake: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly backListeners: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -42,6 +43,11 @@ export class Presence {
     if (this.held?.held()) return Promise.resolve();
     this.announcing ??= this.take().finally(() => (this.announcing = undefined));
     return this.announcing;
+  }
+
+  /** Calls `listener` each time this process holds its presence again after losing it (others may have taken its work meanwhile). */
+  onBack(listener: () => void): void {
+    this.backListeners.push(listener);
   }
 
   /** Whether `owner` (a processOwner() string) still runs; this process does. */
@@ -105,7 +111,10 @@ export class Presence {
     const again = () => {
       this.retake = setTimeout(() => {
         this.announce().then(
-          () => this.log.info({ owner: this.owner }, "this daemon's presence in the database is back"),
+          () => {
+            this.log.info({ owner: this.owner }, "this daemon's presence in the database is back");
+            for (const listener of this.backListeners) listener();
+          },
           () => void (this.closed || again()),
         );
       }, RETAKE_MS);
