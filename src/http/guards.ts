@@ -80,13 +80,15 @@ function checkQuery(request: FastifyRequest): void {
   const at = request.url.indexOf('?');
   if (at === -1) return;
   const query = request.url.slice(at + 1);
+  let decoded: string;
   try {
-    decodeURIComponent(query.replace(/\+/g, ' '));
+    decoded = decodeURIComponent(query.replace(/\+/g, ' '));
   } catch {
     throw invalidInput('the query string is not valid percent-encoded UTF-8');
   }
   // The query parser drops this key without a word; every other unknown field is refused, so this is too.
-  if (/proto|%/i.test(query) && query.split('&').some((pair) => /^__proto__(\[\])?$/.test(decodeURIComponent(pair.split('=')[0]!.replace(/\+/g, ' '))))) {
+  // A key that decodes to it leaves it in the whole query decoded, so only then are the keys looked at.
+  if (decoded.includes('__proto__') && query.split('&').some((pair) => /^__proto__(\[\])?$/.test(decodeURIComponent(pair.split('=')[0]!.replace(/\+/g, ' '))))) {
     throw invalidInput('the query string has a "__proto__" field, which is refused (it could alter objects on the server); rename it');
   }
 }

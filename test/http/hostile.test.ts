@@ -133,6 +133,7 @@ describe('hostile requests', () => {
     assert.equal(queried.status, 400);
     assert.match((await errorOf(queried)).message, /query string has a "__proto__" field, which is refused/);
     assert.equal((await raw('/api/v1/secret?path=project/h/p&__pr%6Fto__=x', { headers: auth() })).status, 400, 'spelt with %-escapes');
+    assert.equal((await raw('/api/v1/secret?path=project/h/p&%5F%5Fproto%5F%5F%5B%5D=x', { headers: auth() })).status, 400, 'as a list, every character escaped');
   });
 
   test('a JSON body sent as text/plain is told to come as application/json', async () => {
