@@ -40,6 +40,12 @@ export interface ResizeOptions {
   onProgress?: (event: { step: ResizeStepName; progress: OperationProgress }) => void;
   /** Called once the VM was read and before anything changes it, only when something will. */
   begin?: (plan: { from: string; to: string; wasRunning: boolean }) => Promise<void>;
+  /**
+   * Asked before each step after the first: false when the VM is no longer this resize's
+   * (another daemon took it over, having taken this one for gone). The resize then stops where it
+   * is, with a conflict, leaving the VM to that daemon, which puts it back.
+   */
+  stillHeld?: () => Promise<boolean>;
   /** Per operation. */
   timeoutMs?: number;
 }
@@ -59,6 +65,7 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
 
   let firstError: SupervisorError | undefined;
   const run = async (step: ResizeStepName, type: string, act: (o: MutationOptions) => Promise<OperationOutcome>): Promise<boolean> => {
+    if (report.steps.length > 0 && options.stillHeld && !(await options.stillHeld())) throw takenOver(ref, report, step);
     // One requestId per step: sent again, it names the same operation rather than a second one.
     const opts: MutationOptions = { timeoutMs: options.timeoutMs, requestId: randomUUID(), onProgress: (progress) => options.onProgress?.({ step, progress }) };
     try {
@@ -93,6 +100,14 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
   report.finalStatus = report.wasRunning ? 'RUNNING' : 'TERMINATED';
   report.finalMachineType = machineType;
   return report;
+}
+
+function takenOver(ref: InstanceRef, report: ResizeReport, step: ResizeStepName): SupervisorError {
+  const done = report.steps.map((s) => `${s.step} (${s.machineType}) ${s.ok ? 'ok' : 'failed'}`).join('; ');
+  return conflict(
+    `resizing ${ref.name} from ${report.from} to ${report.to} stopped before ${step}: another daemon took the VM over while this one was out of touch with the database, and puts it back (gcloud_get_vm shows its status). Steps done here: ${done}`,
+    { report },
+  );
 }
 
 /** Checked before anything is stopped, so a mistyped type costs no downtime. */

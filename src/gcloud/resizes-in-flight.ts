@@ -106,6 +106,11 @@ export class ResizesInFlight {
     await this.moveOwner(cut.ref, this.owner, cut.owner);
   }
 
+  /** Whether the VM is still this process's to resize (not taken over by another daemon meanwhile). */
+  async holds(ref: InstanceRef): Promise<boolean> {
+    return (await this.row(ref))?.owner === this.owner;
+  }
+
   /** The VM's row passes from `from` to `to`, if `from` still has it. */
   private async moveOwner(ref: InstanceRef, from: string, to: string): Promise<boolean> {
     const { rows } = await this.db.query(

@@ -642,6 +642,7 @@ export class GcloudService {
           begun = true;
           await claimed?.(plan);
         },
+        stillHeld: () => this.inFlight.holds(ref),
       });
     } finally {
       if (begun) await this.inFlight.end(ref);

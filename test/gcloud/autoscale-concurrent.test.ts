@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { presenceLock } from '../../src/core/presence.js';
+import { processStart } from '../../src/core/process-info.js';
 import type { LoadProfile } from '../fakes/gcloud/index.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
@@ -157,6 +158,23 @@ for (const backend of testBackends()) {
       assert.deepEqual(mutations('same'), ['stop', 'setMachineType', 'start'], 'one resize, the other run\'s');
       const history = (await f.call('gcloud_autoscale_history', { project: 'same-proj', instanceName: 'same' })) as { items: Evaluation[] };
       assert.deepEqual(history.items.map((e) => e.outcome).sort(), ['nothing', 'resized']);
+    });
+
+    test('a resize whose VM another daemon took over (this one out of touch meanwhile) stops before its next step and leaves the VM to it', async () => {
+      f.fake.addInstance(PROJECT, ZONE, { name: 'taken', machineType: 'e2-medium' });
+      let release!: () => void;
+      f.fake.failNext(1, { heldUntil: new Promise<void>((resolve) => (release = resolve)) }, { service: 'compute', method: 'POST', pathIncludes: '/instances/taken/stop' });
+      const resized = f.call('gcloud_resize_vm', { project: 'racer', zone: ZONE, instanceName: 'taken', newMachineType: 'e2-standard-2' });
+      await within(10_000, "the resize's stop reaching Google", () => mutations('taken').includes('stop'));
+      // Another daemon, taking this one for gone, took the VM over (the test runner stands in for it).
+      const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+      await f.s.db.query("UPDATE gcloud_resizes_in_flight SET owner = $1 WHERE instance = 'taken'", [other]);
+      release();
+      await assertRejects(resized, 'conflict', /^resizing taken from e2-medium to e2-standard-2 stopped before setMachineType: another daemon took the VM over while this one was out of touch with the database, and puts it back \(gcloud_get_vm shows its status\)\. Steps done here: stop \(e2-medium\) ok$/);
+      assert.deepEqual(mutations('taken'), ['stop'], 'nothing after the stop');
+      const { rows } = await f.s.db.query<{ owner: string }>("SELECT owner FROM gcloud_resizes_in_flight WHERE instance = 'taken'");
+      assert.deepEqual(rows.map((r) => r.owner), [other], "the other daemon's claim is left as it is");
+      await f.s.db.query("DELETE FROM gcloud_resizes_in_flight WHERE instance = 'taken'");
     });
 
     test('a resize cut off (its process gone) does not hold the VM: the next resize takes it over and ends it', async () => {
