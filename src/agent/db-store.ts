@@ -16,8 +16,15 @@ export class LoopTakenOver extends Error {
   }
 }
 
+/**
+ * A loop run here is saved while it is this daemon's and running, or cancelled (a project removed
+ * with force marks its loops so, and the loop then saves its end); not once another daemon claimed
+ * it, or resume_piv put it back in the queue for any daemon to take.
+ */
+const OWNED = " AND owner = $8 AND status IN ('running', 'cancelled')";
+
 export class DbPivStore implements PivStore {
-  /** `owner`: saves only while the loop is this owner's (the store a daemon runs its loops with). */
+  /** `owner`: saves only while the loop is this owner's (see OWNED; the store a daemon runs its loops with). */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -32,7 +39,7 @@ export class DbPivStore implements PivStore {
          status = CASE WHEN $6 THEN $7 ELSE status END,
          finished_at = CASE WHEN $6 THEN $5::timestamptz ELSE NULL END,
          agent_group = CASE WHEN $6 THEN NULL ELSE agent_group END
-       WHERE id = $1${this.owner === undefined ? '' : ' AND owner = $8'}`,
+       WHERE id = $1${this.owner === undefined ? '' : OWNED}`,
       this.owner === undefined ? values : [...values, this.owner],
     );
     if (rowCount > 0) return;

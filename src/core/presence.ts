@@ -53,8 +53,8 @@ export class Presence {
   /** Whether `owner` (a processOwner() string) still runs; this process does. */
   async alive(owner: string): Promise<boolean> {
     if (owner === this.owner) return true;
-    const [host, pid, started] = owner.split(':');
-    if (host === hostname()) return stillRuns(Number(pid), started || undefined);
+    const [, pid, started] = owner.split(':');
+    if (onThisHost(owner)) return stillRuns(Number(pid), started || undefined);
     return this.db.isHeld(presenceLock(owner));
   }
 
@@ -70,7 +70,7 @@ export class Presence {
    */
   async gone(owner: string): Promise<boolean> {
     if (await this.alive(owner)) return false;
-    if (owner.split(':')[0] === hostname()) return true;
+    if (onThisHost(owner)) return true;
     await new Promise((resolve) => setTimeout(resolve, this.goneAfterMs));
     return !(await this.alive(owner));
   }
@@ -123,6 +123,8 @@ export class Presence {
     again();
   }
 }
+
+const onThisHost = (owner: string): boolean => owner.split(':')[0] === hostname();
 
 async function pick(owners: Iterable<string>, test: (owner: string) => Promise<boolean>): Promise<Set<string>> {
   const unique = [...new Set(owners)];

@@ -56,4 +56,24 @@ describe('a PIV loop taken over by another daemon while this one was out of touc
     const tasks = (await admin.invoke('get_task_stats', { type: 'piv_run', project: 'contested' })).groups as Record<string, unknown>[];
     assert.deepEqual(tasks.map((g) => [g.count, g.cancelled, g.failed]), [[0, 0, 0]], 'the loop task is not ended here');
   });
+
+  test('a loop another daemon put back in the queue meanwhile (resume_piv) is stopped here and stays queued for any daemon, not ended', async (t) => {
+    const pidFile = join(await tempDir(t), 'grandchild.pid');
+    await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
+    await admin.invoke('add_project', { project: 'requeued', directory: await projectRepo(t, GREETER) });
+    const { id } = await admin.invoke('start_piv', { project: 'requeued', feature: FEATURE, validationCommands: ['node check.mjs'] });
+    t.after(() => admin.invoke('cancel_piv', { id }).catch(() => undefined));
+    await waitFor(async () => (await admin.invoke('get_piv_status', { id })).phase === 'implement', 'the loop to implement', 30_000);
+    const agent = await readPid(pidFile);
+    const { owner: mine } = (await s.db.query<{ owner: string }>('SELECT owner FROM piv_runs WHERE id = $1', [id])).rows[0]!;
+    // What resume_piv through another daemon does to a loop whose daemon it took for gone.
+    await s.db.query("UPDATE piv_runs SET status = 'queued' WHERE id = $1", [id]);
+    await terminateBackend((await lockHolderPid(s.db, presenceLock(mine)))!);
+    await waitFor(() => processGone(agent), `this daemon's agent (pid ${agent}) to be stopped once its presence is back`, 15_000);
+    await waitFor(() => capturedLogLines.some((line) => line.includes(`PIV loop ${id} is no longer this daemon's to run`)), 'the run here to end', 15_000);
+    // Queued for whichever daemon takes it (this one may have already): never ended.
+    const row = (await s.db.query<{ status: string; state: { status: string } }>('SELECT status, state FROM piv_runs WHERE id = $1', [id])).rows[0]!;
+    assert.ok(['queued', 'running'].includes(row.status), row.status);
+    assert.equal(row.state.status, 'running');
+  });
 });
