@@ -1,7 +1,7 @@
 // A daemon out of touch with the database long enough for another to take its PIV loop over
 // (that one took it for gone) stops its own run of the loop once it is back, rather than run a
 // second agent in the checkout and overwrite the loop's record with its end.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -30,13 +30,18 @@ describe('a PIV loop taken over by another daemon while this one was out of touc
     await fake?.remove();
   });
 
-  test('once its presence is back, the daemon stops its agent and leaves the loop as the other daemon has it', async (t) => {
+  /** A loop of a new project run here, hung in its implement phase; the agent's pid. */
+  const implementing = async (t: TestContext, project: string): Promise<{ id: unknown; agent: number }> => {
     const pidFile = join(await tempDir(t), 'grandchild.pid');
     await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
-    await admin.invoke('add_project', { project: 'contested', directory: await projectRepo(t, GREETER) });
-    const { id } = await admin.invoke('start_piv', { project: 'contested', feature: FEATURE, validationCommands: ['node check.mjs'] });
+    await admin.invoke('add_project', { project, directory: await projectRepo(t, GREETER) });
+    const { id } = await admin.invoke('start_piv', { project, feature: FEATURE, validationCommands: ['node check.mjs'] });
     await waitFor(async () => (await admin.invoke('get_piv_status', { id })).phase === 'implement', 'the loop to implement', 30_000);
-    const agent = await readPid(pidFile);
+    return { id, agent: await readPid(pidFile) };
+  };
+
+  test('once its presence is back, the daemon stops its agent and leaves the loop as the other daemon has it', async (t) => {
+    const { id, agent } = await implementing(t, 'contested');
     const { state: before, owner: mine } = (await s.db.query<{ state: unknown; owner: string }>('SELECT state, owner FROM piv_runs WHERE id = $1', [id])).rows[0]!;
 
     // While this daemon's presence connection was down, another daemon (the test runner stands in for it) took the loop over.
@@ -58,13 +63,8 @@ describe('a PIV loop taken over by another daemon while this one was out of touc
   });
 
   test('a loop another daemon put back in the queue meanwhile (resume_piv) is stopped here and stays queued for any daemon, not ended', async (t) => {
-    const pidFile = join(await tempDir(t), 'grandchild.pid');
-    await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
-    await admin.invoke('add_project', { project: 'requeued', directory: await projectRepo(t, GREETER) });
-    const { id } = await admin.invoke('start_piv', { project: 'requeued', feature: FEATURE, validationCommands: ['node check.mjs'] });
+    const { id, agent } = await implementing(t, 'requeued');
     t.after(() => admin.invoke('cancel_piv', { id }).catch(() => undefined));
-    await waitFor(async () => (await admin.invoke('get_piv_status', { id })).phase === 'implement', 'the loop to implement', 30_000);
-    const agent = await readPid(pidFile);
     const { owner: mine } = (await s.db.query<{ owner: string }>('SELECT owner FROM piv_runs WHERE id = $1', [id])).rows[0]!;
     // What resume_piv through another daemon does to a loop whose daemon it took for gone.
     await s.db.query("UPDATE piv_runs SET status = 'queued' WHERE id = $1", [id]);
