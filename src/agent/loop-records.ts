@@ -47,8 +47,11 @@ export class LoopRecords {
     return this.record(() => this.deps.tasks.start(SYSTEM, { id: `piv:${id}`, type: 'piv_run', project, description: feature, complexity }));
   }
 
-  /** A phase began or ended: its task starts, or ends as the phase's timing says. */
-  async phase(project: string, event: PhaseEvent): Promise<void> {
+  /**
+   * A phase began or ended: its task starts, or ends as the phase's timing says; `cutOffBy` says
+   * what stopped one that ends interrupted.
+   */
+  async phase(project: string, event: PhaseEvent, cutOffBy = "the daemon's shutdown stopped this phase"): Promise<void> {
     if (event.event === 'started') {
       const id = `piv:${event.loopId}:${event.phase}:${event.attempt}:${randomUUID().slice(0, 8)}`;
       this.phaseTasks.set(event.loopId, id);
@@ -59,10 +62,10 @@ export class LoopRecords {
     const id = this.phaseTasks.get(event.loopId);
     this.phaseTasks.delete(event.loopId);
     if (id === undefined) return;
-    // The task ends as the phase's timing says: `interrupted` when the daemon's shutdown stopped it (it resumes at the next start).
+    // The task ends as the phase's timing says: `interrupted` when this daemon cut it off (its shutdown: it resumes at the next start).
     const outcome = event.timing?.outcome ?? 'failed';
     const status = outcome === 'ok' ? 'succeeded' : outcome;
-    await this.record(() => this.endTask(id, status, status === 'interrupted' ? "interrupted: the daemon's shutdown stopped this phase" : outcome));
+    await this.record(() => this.endTask(id, status, status === 'interrupted' ? `interrupted: ${cutOffBy}` : outcome));
   }
 
   /** A loop run here finished: its task ends as it did, and what it learnt is kept (a cancelled loop's is not). */

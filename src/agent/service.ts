@@ -585,7 +585,7 @@ export class AgentService {
       },
       onPhase: async (event) => {
         if (event.event === 'started') await this.runs.setPhase(event.loopId, event.phase, event.at);
-        await this.records.phase(project, event);
+        await this.records.phase(project, event, run?.stoppedBy === 'takenOver' ? 'another daemon took the loop over while this one was out of touch with the database' : undefined);
       },
       whenClean: (loopId) => `then resume the loop: resume_piv ${loopId}`,
       beforeDone: (state) => this.recordEnd(project, state, run),
