@@ -97,7 +97,7 @@ function cancelRun(run: ActiveRun): void {
 /** A loop that ended cancelled because the daemon was stopping: not finished, it resumes at the next start. */
 const stoppedForShutdown = (status: string, run: ActiveRun | undefined): boolean => status === 'cancelled' && run?.stoppedBy === 'shutdown';
 /** A loop stopped here without being finished: at the daemon's shutdown, or because another daemon took it over. */
-const notEndedHere = (status: string, run: ActiveRun | undefined): boolean => status === 'cancelled' && (run?.stoppedBy === 'shutdown' || run?.stoppedBy === 'takenOver');
+const notEndedHere = (status: string, run: ActiveRun | undefined): boolean => stoppedForShutdown(status, run) || (status === 'cancelled' && run?.stoppedBy === 'takenOver');
 
 const LAST_LINES = 20;
 const KNOWLEDGE_PRIMED = 5;
@@ -271,7 +271,7 @@ export class AgentService {
     const page = await this.runs.list({ ...filter, statuses, project, withRemoved: principal.role === 'admin' });
     const now = this.deps.clock.now();
     // Each other daemon is asked about once for the page, not once per loop it runs.
-    const alive = await this.deps.presence.aliveOf(page.items.flatMap((row) => (row.status === 'running' && row.owner && row.owner !== this.owner ? [row.owner] : [])));
+    const alive = await this.deps.presence.aliveOf(this.otherOwners(page.items.filter((row) => row.status === 'running')));
     const items = (await Promise.all(page.items.map((row) => this.shown(row, alive)))).filter((row) => asked === undefined || row.status === asked);
     return { items: items.map((row) => runView(row, { now, brief: true })), nextCursor: page.nextCursor };
   }
@@ -335,9 +335,12 @@ export class AgentService {
     if (await this.runsElsewhere(row)) {
       // Another daemon on the database runs it (its agent, in its checkout): that one stops it.
       await this.deps.db.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, id]);
-      await this.waitFor(id, CANCEL_ELSEWHERE_MS, async () => this.runsElsewhere(await this.runs.get(id)));
+      // The wait's last look says whether it still runs there (asked again only when the wait ran
+      // out: each look at a daemon that seems gone takes Presence.gone's while).
+      let elsewhere = true;
+      await this.waitFor(id, CANCEL_ELSEWHERE_MS, async () => (elsewhere = await this.runsElsewhere(await this.runs.get(id))));
       row = await this.runs.get(id);
-      if (await this.runsElsewhere(row)) {
+      if (elsewhere && (await this.runsElsewhere(row))) {
         throw new SupervisorError('unavailable', `PIV loop ${id} runs in another daemon (${row.owner}), which was asked to cancel it and has not stopped it within ${CANCEL_ELSEWHERE_MS / 1000} s; cancel_piv again, or look at get_piv_status`, { id });
       }
       // Stopped there as asked; or that daemon died (or was shutting down) first, and the loop ends below.
@@ -402,7 +405,7 @@ export class AgentService {
     });
     await this.listening;
     const left = await this.runs.unfinished();
-    const gone = await this.deps.presence.goneOf(left.flatMap((row) => (row.owner && row.owner !== this.owner ? [row.owner] : [])));
+    const gone = await this.deps.presence.goneOf(this.otherOwners(left));
     for (const row of left) {
       // This process's own loops (begun since it started, or taken over by a start running at the same time) are its business already.
       if (row.owner === this.owner || (row.owner && !gone.has(row.owner))) continue;
@@ -457,7 +460,7 @@ export class AgentService {
   /**
    * This daemon's presence is back after its connection dropped: a loop another daemon took over
    * meanwhile (having taken this one for gone), or ended, is stopped here, its agent killed; what
-   * its state says is left to that daemon (the loop's saves are fenced on its owner).
+   * its state says is left to that daemon (the loop's saves are fenced on its owner and status: OWNED in db-store.ts).
    */
   private async stopTakenOver(): Promise<void> {
     for (const [id, run] of this.active) {
@@ -664,6 +667,11 @@ export class AgentService {
     if (!owner) return false;
     if (owner === this.owner) return this.active.has(row.id) || this.beginning.has(row.id);
     return alive ? alive.has(owner) : this.deps.presence.alive(owner);
+  }
+
+  /** The daemons other than this one recorded as the owners of `rows`. */
+  private otherOwners(rows: readonly RunRow[]): string[] {
+    return rows.flatMap((row) => (row.owner && row.owner !== this.owner ? [row.owner] : []));
   }
 
   /** Whether the daemon recorded as running a loop is gone for sure (Presence.gone), so the loop may be taken over. */

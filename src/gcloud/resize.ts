@@ -103,12 +103,14 @@ export async function resize(compute: ResizeCompute, ref: InstanceRef, machineTy
 }
 
 function takenOver(ref: InstanceRef, report: ResizeReport, step: ResizeStepName): SupervisorError {
-  const done = report.steps.map((s) => `${s.step} (${s.machineType}) ${s.ok ? 'ok' : 'failed'}`).join('; ');
   return conflict(
-    `resizing ${ref.name} from ${report.from} to ${report.to} stopped before ${step}: another daemon took the VM over while this one was out of touch with the database, and puts it back (gcloud_get_vm shows its status). Steps done here: ${done}`,
+    `resizing ${ref.name} from ${report.from} to ${report.to} stopped before ${step}: another daemon took the VM over while this one was out of touch with the database, and puts it back (gcloud_get_vm shows its status). Steps done here: ${stepsSaid(report)}`,
     { report },
   );
 }
+
+/** The steps taken, each with the type it used and how it went, for an error that tells the story. */
+const stepsSaid = (report: ResizeReport): string => report.steps.map((s) => `${s.step} (${s.machineType}) ${s.ok ? 'ok' : `failed: ${s.error}`}`).join('; ');
 
 /** Checked before anything is stopped, so a mistyped type costs no downtime. */
 async function offered(compute: ResizeCompute, ref: InstanceRef, machineType: string): Promise<void> {
@@ -133,7 +135,7 @@ async function failed(compute: ResizeCompute, ref: InstanceRef, report: ResizeRe
     report.finalMachineType = 'UNKNOWN';
   }
   const failedStep = report.steps.find((s) => !s.ok);
-  const steps = report.steps.map((s) => `${s.step} (${s.machineType}) ${s.ok ? 'ok' : `failed: ${s.error}`}`).join('; ');
+  const steps = stepsSaid(report);
   // A type change whose wait ran out may still be applied after the VM was read: then what was read is not the end.
   const pending = report.steps.find((s) => s.pending && (s.step === 'setMachineType' || s.step === 'restoreMachineType'));
   const maybe = pending ? `, as read right after; the ${pending.step} to ${pending.machineType} had not finished and may still take effect: read the VM again (gcloud_get_vm) before retrying` : '';

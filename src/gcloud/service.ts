@@ -71,7 +71,6 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
-/** A monthly cost's change, to the cent. */
 /** An auto-scaler's resize claimed a VM found on another type than it decided on: nothing is done. */
 class ChangedMeanwhile extends Error {
   constructor(readonly machineType: string) {
@@ -79,6 +78,7 @@ class ChangedMeanwhile extends Error {
   }
 }
 
+/** A monthly cost's change, to the cent. */
 const usdChange = (before: number, after: number) => Math.round((after - before) * 100) / 100;
 
 /** An account a fleet-wide read could not read, and why. */
@@ -549,22 +549,21 @@ export class GcloudService {
         if (plan.from !== vm!.machineType) throw new ChangedMeanwhile(plan.from);
         await started();
       };
+      const resizedMeanwhile = (reason: string) => this.policies.record({ ...decided, action: 'none', target: null, rule: 'resized_meanwhile', reason, outcome: 'nothing', error: null });
       let report: ResizeReport;
       try {
         report = await this.using(account, () => this.resizeWithProgress(c, ref, decision.target, progress, claimed));
       } catch (err) {
         if (err instanceof ResizeUnderWay) return await resizing(err.resize);
         if (err instanceof ChangedMeanwhile) {
-          return await this.policies.record({ ...decided, action: 'none', target: null, rule: 'resized_meanwhile', reason: `${ref.name} was resized from ${vm.machineType} to ${err.machineType} while this run evaluated it; it is evaluated again on that type at the next run`, outcome: 'nothing', error: null });
+          return await resizedMeanwhile(`${ref.name} was resized from ${vm.machineType} to ${err.machineType} while this run evaluated it; it is evaluated again on that type at the next run`);
         }
         await started();
         const error = err instanceof SupervisorError ? err.message : 'resize failed unexpectedly';
         await this.deps.audit.record({ actor, action: 'gcloud.autoscale', target: attachmentKey(ref), outcome: 'error', detail: { from: decision.from, to: decision.target } });
         return await this.policies.record({ ...decided, outcome: 'failed', error });
       }
-      if (!report.changed) {
-        return await this.policies.record({ ...decided, action: 'none', target: null, rule: 'resized_meanwhile', reason: `${ref.name} is on ${decision.target} already: it was resized while this run evaluated it`, outcome: 'nothing', error: null });
-      }
+      if (!report.changed) return await resizedMeanwhile(`${ref.name} is on ${decision.target} already: it was resized while this run evaluated it`);
       await this.deps.audit.record({ actor, action: 'gcloud.autoscale', target: attachmentKey(ref), outcome: 'ok', detail: { from: decision.from, to: decision.target, rule: decision.rule } });
       return await this.policies.record({ ...decided, outcome: 'resized', error: null });
     } catch (err) {
