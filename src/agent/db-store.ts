@@ -32,6 +32,21 @@ export class DbPivStore implements PivStore {
   ) {}
 
   async save(state: PivState): Promise<void> {
+    if (await this.write(state, this.owner === undefined ? '' : OWNED, this.owner === undefined ? [] : [this.owner])) return;
+    if (this.owner !== undefined && (await this.db.query('SELECT 1 FROM piv_runs WHERE id = $1', [state.id])).rows.length > 0) throw new LoopTakenOver(state.id);
+    throw new Error(`PIV loop ${state.id} has no row to save its state in`);
+  }
+
+  /**
+   * Saves `state` only while the loop's row is still as `read` (its status and owner), for an end
+   * decided on that reading: false when the loop moved on meanwhile (a daemon claimed it from the
+   * queue, a resume queued it), and the end must be decided again.
+   */
+  async saveIf(state: PivState, read: { status: string; owner: string | null }): Promise<boolean> {
+    return this.write(state, ' AND status = $8 AND owner IS NOT DISTINCT FROM $9', [read.status, read.owner]);
+  }
+
+  private async write(state: PivState, fence: string, fenceValues: unknown[]): Promise<boolean> {
     const finished = FINISHED.has(state.status);
     const values = [state.id, JSON.stringify(state), state.branch, state.next === 'done' ? (state.failure?.phase ?? 'done') : state.next, this.clock.now(), finished, state.status];
     const { rowCount } = await this.db.query(
@@ -39,12 +54,10 @@ export class DbPivStore implements PivStore {
          status = CASE WHEN $6 THEN $7 ELSE status END,
          finished_at = CASE WHEN $6 THEN $5::timestamptz ELSE NULL END,
          agent_group = CASE WHEN $6 THEN NULL ELSE agent_group END
-       WHERE id = $1${this.owner === undefined ? '' : OWNED}`,
-      this.owner === undefined ? values : [...values, this.owner],
+       WHERE id = $1${fence}`,
+      [...values, ...fenceValues],
     );
-    if (rowCount > 0) return;
-    if (this.owner !== undefined && (await this.db.query('SELECT 1 FROM piv_runs WHERE id = $1', [state.id])).rows.length > 0) throw new LoopTakenOver(state.id);
-    throw new Error(`PIV loop ${state.id} has no row to save its state in`);
+    return rowCount > 0;
   }
 
   async load(id: string): Promise<PivState | undefined> {

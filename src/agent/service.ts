@@ -110,6 +110,8 @@ const OTHER_DAEMON_LOOK_MS = 1_000;
 const CANCEL_CHANNEL = 'supervisor_piv_cancel';
 /** How long a cancel waits for the daemon that runs the loop to have stopped it. */
 const CANCEL_ELSEWHERE_MS = 30_000;
+/** How often a cancel looks at a loop that keeps moving on under it before it gives up. */
+const CANCEL_LOOKS = 3;
 
 /** A loop marked running whose daemon is gone, as callers see it. */
 const interrupted = (row: RunRow): RunRow => ({ ...row, status: 'interrupted' });
@@ -125,6 +127,11 @@ export class AgentService {
   private readonly waiters = new Map<string, Array<() => void>>();
   /** Loops start_piv has inserted (marked running, held by this daemon) and not yet queued. */
   private readonly beginning = new Set<string>();
+  /**
+   * Claims the pump has asked for and not yet launched: a claim commits its loop as running here
+   * before the loop is active, and a view reading it in between must not take it for orphaned.
+   */
+  private claiming = 0;
   private pumping: Promise<void> = Promise.resolve();
   private starting: Promise<unknown> = Promise.resolve();
   private stopping = false;
@@ -331,6 +338,20 @@ export class AgentService {
   /** Stops a loop: a queued one never starts; a running one has its agent's process group killed. */
   async cancel(principal: Principal, id: string): Promise<RunView> {
     let row = await this.runs.get(id, undefined, (r) => mayUseRun(principal, r));
+    // A loop ended here is ended on the row as read; one that moved on meanwhile (claimed from
+    // the queue, here or by another daemon) is looked at again, as it is now.
+    for (let look = 1; !(await this.stop(principal, row)); look++) {
+      if (look === CANCEL_LOOKS) throw new SupervisorError('unavailable', `PIV loop ${id} kept changing while it was being cancelled; cancel_piv again`, { id });
+      row = await this.runs.get(id);
+    }
+    await this.deps.audit.record({ actor: principal.actor, action: 'piv.cancel', target: row.project, outcome: 'ok', detail: { id } });
+    return this.status(principal, id);
+  }
+
+  /** Stops a loop as `row` shows it; false when it was to end here and its row had changed meanwhile. */
+  private async stop(principal: Principal, read: RunRow): Promise<boolean> {
+    let row = read;
+    const id = row.id;
     if (FINISHED.includes(row.status)) throw conflict(`PIV loop ${id} is over (${row.status}); nothing to cancel`, { id, status: row.status });
     if (await this.runsElsewhere(row)) {
       // Another daemon on the database runs it (its agent, in its checkout): that one stops it.
@@ -349,13 +370,12 @@ export class AgentService {
     if (running) {
       cancelRun(running);
       await running.done;
-    } else if (!FINISHED.includes(row.status)) {
-      // Queued, interrupted, or left running by a daemon that is gone: it ends here.
-      killLeftGroups(row.id, row.agent_group, this.deps.log);
-      await this.finishUnrun(row, 'cancelled', `the loop was cancelled by ${principal.actor} before it ${row.status === 'queued' ? 'started' : 'resumed'}`);
+      return true;
     }
-    await this.deps.audit.record({ actor: principal.actor, action: 'piv.cancel', target: row.project, outcome: 'ok', detail: { id } });
-    return this.status(principal, id);
+    if (FINISHED.includes(row.status)) return true;
+    // Queued, interrupted, or left running by a daemon that is gone: it ends here.
+    killLeftGroups(row.id, row.agent_group, this.deps.log);
+    return this.finishUnrun(row, 'cancelled', `the loop was cancelled by ${principal.actor} before it ${row.status === 'queued' ? 'started' : 'resumed'}`);
   }
 
   /** Whether another daemon on the database, alive, runs the loop (so only it can stop its agent). */
@@ -487,9 +507,15 @@ export class AgentService {
       .then(async () => {
         while (!this.stopping && this.active.size < this.deps.settings.pivConcurrency) {
           await this.deps.presence.announce();
-          const id = await this.runs.claim(this.owner, this.deps.clock.now());
+          this.claiming += 1;
+          let id: string | undefined;
+          try {
+            id = await this.runs.claim(this.owner, this.deps.clock.now());
+            if (id !== undefined) this.launch(id);
+          } finally {
+            this.claiming -= 1;
+          }
           if (id === undefined) return;
-          this.launch(id);
         }
       })
       .catch((err: unknown) => this.deps.log.error({ err }, 'could not start queued PIV loops'));
@@ -556,19 +582,23 @@ export class AgentService {
     if (!notEndedHere(state.status, run)) await this.records.finished(project, state);
   }
 
-  /** Ends a loop that is not running in this process (queued, interrupted, or its daemon gone). */
-  private async finishUnrun(row: RunRow, status: 'cancelled' | 'failed', message: string): Promise<void> {
+  /**
+   * Ends a loop that is not running in this process (queued, interrupted, or its daemon gone), as
+   * `row` read it: false, and nothing ended, when the row has changed since.
+   */
+  private async finishUnrun(row: RunRow, status: 'cancelled' | 'failed', message: string): Promise<boolean> {
     const at = this.deps.clock.now().toISOString();
     if (row.state) {
       const phase = row.state.next === 'done' ? 'prime' : row.state.next;
-      await this.store.save({ ...row.state, status, next: 'done', failure: { phase, reason: status === 'cancelled' ? 'cancelled' : 'error', message }, finishedAt: at });
+      if (!(await this.store.saveIf({ ...row.state, status, next: 'done', failure: { phase, reason: status === 'cancelled' ? 'cancelled' : 'error', message }, finishedAt: at }, row))) return false;
       await this.store.log(row.id, { at, phase, message });
-    } else {
-      await this.runs.setStatus(row.id, status, this.deps.clock.now());
+    } else if (!(await this.runs.setStatus(row.id, status, this.deps.clock.now(), [row.status]))) {
+      return false;
     }
     // A phase its gone daemon left under way was cut off there, not by this end.
     if (row.status === 'running') await this.records.cutOff(row.id);
     await this.records.endedUnrun(row.id, status, message);
+    return true;
   }
 
   /** A loop bound to its project: knowledge primed from that project, phases recorded as its tasks. */
@@ -665,7 +695,7 @@ export class AgentService {
   private async ownerRuns(row: RunRow, alive?: Set<string>): Promise<boolean> {
     const owner = row.owner;
     if (!owner) return false;
-    if (owner === this.owner) return this.active.has(row.id) || this.beginning.has(row.id);
+    if (owner === this.owner) return this.active.has(row.id) || this.beginning.has(row.id) || this.claiming > 0;
     return alive ? alive.has(owner) : this.deps.presence.alive(owner);
   }
 

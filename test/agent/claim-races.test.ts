@@ -1,0 +1,116 @@
+// A daemon claims a queued loop with one committed UPDATE (running, owned by it) and only then
+// sets it going. What reads or ends the loop around that claim sees it as it is: a claimed loop
+// not yet launched is its daemon's running loop, not an orphan; and a cancel decided on the queued
+// loop it read does not end a loop a daemon claimed meanwhile (which then ran on, its cancel lost).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { LocalInvoker } from '../../src/catalog/local-invoker.js';
+import type { Db, QueryResult } from '../../src/core/db.js';
+import { adminPrincipal } from '../../src/core/principal.js';
+import { processStart } from '../../src/core/process-info.js';
+import { skipReason, testBackends } from '../helpers/db.js';
+import { openTestServices, type TestServices } from '../helpers/services.js';
+import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
+import { FEATURE, GOOD, GREETER, planRule } from './greeter.js';
+
+const CLAIM = /^UPDATE piv_runs SET status = 'running', owner = \$1/;
+const SAVE = /^UPDATE piv_runs SET state = \$2/;
+
+/** Runs around each statement the daemon sends; `result` is there after it ran. */
+type Hook = (sql: string, params: readonly unknown[], result?: QueryResult<unknown>) => Promise<void> | void;
+
+for (const backend of testBackends()) {
+  describe(`loops around the pump's claim [${backend}]`, { skip: await skipReason(backend) }, () => {
+    let s: TestServices;
+    let admin: LocalInvoker;
+    let fake: FakeClaude;
+    let hook: Hook | undefined;
+    const hooked = (db: Db): Db => ({
+      ...db,
+      kind: db.kind,
+      query: async <T,>(sql: string, params: readonly unknown[] = []) => {
+        await hook?.(sql.trim(), params);
+        const result = await db.query<T>(sql, params);
+        await hook?.(sql.trim(), params, result);
+        return result;
+      },
+    });
+
+    before(async () => {
+      fake = await fakeClaude();
+      // One loop at a time, so a second one waits in the queue.
+      s = await openTestServices(backend, { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '8000', SUPERVISOR_PIV_CONCURRENCY: '1' }, { wrapDb: hooked });
+      admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
+    });
+    after(async () => {
+      hook = undefined;
+      await s?.close();
+      await fake?.remove();
+    });
+
+    test('claimed, not yet launched: get_piv_status shows it running, and a wait goes on until the loop has ended', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      await admin.invoke('add_project', { project: 'gap', directory: await projectRepo(t, GREETER) });
+      // The claim's answer is held, once it committed, until released.
+      let release = () => undefined as void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let claimed = () => undefined as void;
+      const claim = new Promise<void>((resolve) => (claimed = resolve));
+      hook = async (sql, _params, result) => {
+        if (!result || !CLAIM.test(sql) || result.rows.length === 0) return;
+        hook = undefined;
+        claimed();
+        await released;
+      };
+      t.after(() => release());
+
+      const { id } = await admin.invoke('start_piv', { project: 'gap', feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await claim;
+      assert.equal((await s.db.query<{ status: string }>('SELECT status FROM piv_runs WHERE id = $1', [id])).rows[0]!.status, 'running');
+
+      assert.equal((await admin.invoke('get_piv_status', { id })).status, 'running', 'not taken for a loop its daemon left');
+      let answered = false;
+      const waited = admin.invoke('get_piv_status', { id, waitSeconds: 50 }).finally(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(answered, false, 'the wait goes on while the claim is launched');
+
+      release();
+      const done = await waited;
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+    });
+
+    test('a queued loop claimed by another daemon while it was being cancelled is cancelled through that daemon, not ended over its run', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      await admin.invoke('add_project', { project: 'first', directory: await projectRepo(t, GREETER) });
+      await admin.invoke('add_project', { project: 'second', directory: await projectRepo(t, GREETER) });
+      const first = await admin.invoke('start_piv', { project: 'first', feature: FEATURE, validationCommands: ['node check.mjs'] });
+      t.after(() => admin.invoke('cancel_piv', { id: first.id }).catch(() => undefined));
+      const { id } = await admin.invoke('start_piv', { project: 'second', feature: FEATURE, validationCommands: ['node check.mjs'] });
+      assert.equal((await admin.invoke('get_piv_status', { id })).status, 'queued');
+
+      // Another daemon (the test runner, alive, stands in for it) claims the loop just before the
+      // cancel's end is saved; asked to cancel it, that daemon stops its run and ends it.
+      const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+      let asked = false;
+      hook = async (sql, params, result) => {
+        if (!result && SAVE.test(sql) && params[0] === id) {
+          await s.db.query(`UPDATE piv_runs SET status = 'running', owner = $2 WHERE id = $1`, [id, other]);
+        }
+        if (result && sql.startsWith('SELECT pg_notify') && params[1] === id) {
+          hook = undefined;
+          asked = true;
+          await s.db.query(`UPDATE piv_runs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND owner = $2`, [id, other]);
+        }
+      };
+      t.after(() => (hook = undefined));
+
+      const cancelled = await admin.invoke('cancel_piv', { id });
+      assert.equal(asked, true, 'the daemon that claimed the loop was asked to cancel it');
+      assert.equal(cancelled.status, 'cancelled');
+      const row = (await s.db.query<{ owner: string; state: { status: string } }>('SELECT owner, state FROM piv_runs WHERE id = $1', [id])).rows[0]!;
+      assert.equal(row.owner, other);
+      assert.equal(row.state.status, 'running', "the cancel did not write its end over the other daemon's run");
+    });
+  });
+}
