@@ -21,10 +21,10 @@ export class LoopTakenOver extends Error {
  * with force marks its loops so, and the loop then saves its end); not once another daemon claimed
  * it, or resume_piv put it back in the queue for any daemon to take.
  */
-const OWNED = " AND owner = $8 AND status IN ('running', 'cancelled')";
+const owned = (param: number): string => ` AND owner = $${param} AND status IN ('running', 'cancelled')`;
 
 export class DbPivStore implements PivStore {
-  /** `owner`: saves only while the loop is this owner's (see OWNED; the store a daemon runs its loops with). */
+  /** `owner`: saves and logs only while the loop is this owner's (see `owned`; the store a daemon runs its loops with). */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -32,7 +32,7 @@ export class DbPivStore implements PivStore {
   ) {}
 
   async save(state: PivState): Promise<void> {
-    if (await this.write(state, this.owner === undefined ? '' : OWNED, this.owner === undefined ? [] : [this.owner])) return;
+    if (await this.write(state, this.owner === undefined ? '' : owned(8), this.owner === undefined ? [] : [this.owner])) return;
     if (this.owner !== undefined && (await this.db.query('SELECT 1 FROM piv_runs WHERE id = $1', [state.id])).rows.length > 0) throw new LoopTakenOver(state.id);
     throw new Error(`PIV loop ${state.id} has no row to save its state in`);
   }
@@ -83,8 +83,17 @@ export class DbPivStore implements PivStore {
     return rows.map((r) => r.name);
   }
 
+  /** Appends to the loop's progress log; a line of a run no longer this owner's is dropped (the loop's log is the other run's now). */
   async log(id: string, entry: ProgressEntry): Promise<void> {
-    await this.db.query('INSERT INTO piv_log (run_id, at, phase, message) VALUES ($1, $2, $3, $4)', [id, entry.at, entry.phase, entry.message]);
+    const values = [id, entry.at, entry.phase, entry.message];
+    if (this.owner === undefined) {
+      await this.db.query('INSERT INTO piv_log (run_id, at, phase, message) VALUES ($1, $2, $3, $4)', values);
+      return;
+    }
+    await this.db.query(
+      `INSERT INTO piv_log (run_id, at, phase, message) SELECT $1::text, $2::timestamptz, $3::text, $4::text WHERE EXISTS (SELECT 1 FROM piv_runs WHERE id = $1${owned(5)})`,
+      [...values, this.owner],
+    );
   }
 
   /** The last `count` entries of the progress log, oldest first. */

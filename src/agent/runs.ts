@@ -108,10 +108,12 @@ export class Runs {
     return rows[0]?.id;
   }
 
-  async setStatus(id: string, status: RunStatus, at: Date, from?: readonly RunStatus[]): Promise<boolean> {
+  /** Sets the loop's status if it is one of `from` (any when not given) and, when given, still `owner`'s: false when it was not. */
+  async setStatus(id: string, status: RunStatus, at: Date, from?: readonly RunStatus[], owner?: string): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `UPDATE piv_runs SET status = $2, updated_at = $3 WHERE id = $1 AND ($4::text[] IS NULL OR status = ANY($4))`,
-      [id, status, at, from ? [...from] : null],
+      `UPDATE piv_runs SET status = $2, updated_at = $3
+       WHERE id = $1 AND ($4::text[] IS NULL OR status = ANY($4)) AND ($5::text IS NULL OR owner = $5)`,
+      [id, status, at, from ? [...from] : null, owner ?? null],
     );
     return rowCount > 0;
   }

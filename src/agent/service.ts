@@ -480,7 +480,7 @@ export class AgentService {
   /**
    * This daemon's presence is back after its connection dropped: a loop another daemon took over
    * meanwhile (having taken this one for gone), or ended, is stopped here, its agent killed; what
-   * its state says is left to that daemon (the loop's saves are fenced on its owner and status: OWNED in db-store.ts).
+   * its state says is left to that daemon (the loop's saves are fenced on its owner and status: `owned` in db-store.ts).
    */
   private async stopTakenOver(): Promise<void> {
     for (const [id, run] of this.active) {
@@ -554,7 +554,7 @@ export class AgentService {
   /** A loop that cannot start (or go on) in its checkout as it is waits, interrupted, for a person to clean it and resume it. */
   private async interrupt(id: string, why: string): Promise<void> {
     const state = await this.store.load(id);
-    await this.runs.setStatus(id, 'interrupted', this.deps.clock.now(), ['running']);
+    if (!(await this.runs.setStatus(id, 'interrupted', this.deps.clock.now(), ['running'], this.owner))) return;
     await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase: state && state.next !== 'done' ? state.next : 'prime', message: `interrupted before it touched the checkout: ${why}` });
   }
 
@@ -566,10 +566,12 @@ export class AgentService {
     const cut = state.timings.at(-1);
     const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'interrupted' ? cut.attempt - 1 : state.attempts;
     const resumable: PivState = { ...state, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined };
-    await this.store.save(resumable);
+    // Saved and queued only while the loop is still this daemon's (another may have taken it over meanwhile).
+    await this.ownStore.save(resumable);
     // Printed now, with its agent stopped: an edit made while the daemon is down is then someone else's.
     await this.printCutOffTree(resumable, id);
-    await this.runs.setStatus(id, 'queued', this.deps.clock.now());
+    // The loop saved its end as cancelled, which the queue takes back.
+    if (!(await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running', 'cancelled'], this.owner))) return;
     await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
   }
 

@@ -1,7 +1,8 @@
 // A daemon claims a queued loop with one committed UPDATE (running, owned by it) and only then
 // sets it going. What reads or ends the loop around that claim sees it as it is: a claimed loop
 // not yet launched is its daemon's running loop, not an orphan; and a cancel decided on the queued
-// loop it read does not end a loop a daemon claimed meanwhile (which then ran on, its cancel lost).
+// loop it read does not end a loop a daemon claimed meanwhile (which then ran on, its cancel lost);
+// nor does a launch that finds the checkout refused mark interrupted a loop another daemon took.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
@@ -10,8 +11,10 @@ import type { Db, QueryResult } from '../../src/core/db.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { processStart } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
+import { waitFor, writeFiles } from './fixture.js';
 import { FEATURE, GOOD, GREETER, planRule } from './greeter.js';
 
 const CLAIM = /^UPDATE piv_runs SET status = 'running', owner = \$1/;
@@ -26,16 +29,13 @@ for (const backend of testBackends()) {
     let admin: LocalInvoker;
     let fake: FakeClaude;
     let hook: Hook | undefined;
-    const hooked = (db: Db): Db => ({
-      ...db,
-      kind: db.kind,
-      query: async <T,>(sql: string, params: readonly unknown[] = []) => {
+    const hooked = (db: Db): Db =>
+      interceptStatements(db, async (sql, params = [], run) => {
         await hook?.(sql.trim(), params);
-        const result = await db.query<T>(sql, params);
+        const result = await run();
         await hook?.(sql.trim(), params, result);
         return result;
-      },
-    });
+      });
 
     before(async () => {
       fake = await fakeClaude();
@@ -111,6 +111,36 @@ for (const backend of testBackends()) {
       const row = (await s.db.query<{ owner: string; state: { status: string } }>('SELECT owner, state FROM piv_runs WHERE id = $1', [id])).rows[0]!;
       assert.equal(row.owner, other);
       assert.equal(row.state.status, 'running', "the cancel did not write its end over the other daemon's run");
+    });
+
+    test('a launch that finds the checkout refused leaves alone a loop another daemon took over meanwhile', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      await admin.invoke('add_project', { project: 'busy', directory: await projectRepo(t, GREETER) });
+      const dir = await projectRepo(t, GREETER);
+      await admin.invoke('add_project', { project: 'dirtied', directory: dir });
+      const first = await admin.invoke('start_piv', { project: 'busy', feature: FEATURE, validationCommands: ['node check.mjs'] });
+      const { id } = await admin.invoke('start_piv', { project: 'dirtied', feature: FEATURE, validationCommands: ['node check.mjs'] });
+      assert.equal((await admin.invoke('get_piv_status', { id })).status, 'queued');
+      // Edited while it waited: its launch will refuse the checkout.
+      await writeFiles(dir, { 'notes.txt': 'mine\n' });
+
+      // Another daemon (the test runner stands in for it) takes the loop over just as the refusal is recorded.
+      const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+      let recorded = false;
+      hook = async (sql, params, result) => {
+        if (!sql.startsWith('UPDATE piv_runs SET status = $2') || params[0] !== id || params[1] !== 'interrupted') return;
+        if (result) recorded = true;
+        else await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, other]);
+      };
+      t.after(async () => {
+        hook = undefined;
+        await s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
+      });
+
+      await admin.invoke('cancel_piv', { id: first.id });
+      await waitFor(async () => recorded, 'the launch to record the refusal', 30_000);
+      const row = (await s.db.query<{ status: string; owner: string }>('SELECT status, owner FROM piv_runs WHERE id = $1', [id])).rows[0]!;
+      assert.deepEqual([row.status, row.owner], ['running', other], "the other daemon's loop, still running");
     });
   });
 }

@@ -58,6 +58,8 @@ describe('a PIV loop taken over by another daemon while this one was out of touc
     const row = (await s.db.query<{ status: string; owner: string; state: unknown; finished_at: Date | null }>('SELECT status, owner, state, finished_at FROM piv_runs WHERE id = $1', [id])).rows[0]!;
     assert.deepEqual([row.status, row.owner, row.finished_at], ['running', other, null], "the other daemon's loop, still running");
     assert.deepEqual(row.state, before, 'nothing of the stopped run written over it');
+    const log = await s.db.query<{ message: string }>('SELECT message FROM piv_log WHERE run_id = $1 ORDER BY id', [id]);
+    assert.deepEqual(log.rows.map((r) => r.message).filter((m) => m.startsWith('implement ')), ['implement started (attempt 1)'], "nor the stopped run's end in the loop's progress log");
     const phases = await s.db.query<{ status: string; error: string }>("SELECT status, error FROM tasks WHERE starts_with(id, $1) AND type = 'piv_implement'", [`piv:${id}:`]);
     assert.deepEqual(phases.rows, [{ status: 'interrupted', error: 'interrupted: another daemon took the loop over while this one was out of touch with the database' }]);
     const tasks = (await admin.invoke('get_task_stats', { type: 'piv_run', project: 'contested' })).groups as Record<string, unknown>[];
