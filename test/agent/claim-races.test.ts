@@ -12,6 +12,7 @@ import { adminPrincipal } from '../../src/core/principal.js';
 import { processStart } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
+import { assertRejects } from '../helpers/errors.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
 import { waitFor, writeFiles } from './fixture.js';
@@ -111,6 +112,30 @@ for (const backend of testBackends()) {
       const row = (await s.db.query<{ owner: string; state: { status: string } }>('SELECT owner, state FROM piv_runs WHERE id = $1', [id])).rows[0]!;
       assert.equal(row.owner, other);
       assert.equal(row.state.status, 'running', "the cancel did not write its end over the other daemon's run");
+    });
+
+    test('a cancel whose loop keeps changing under it gives up after three looks, ending nothing, and the next cancel ends it', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      await admin.invoke('add_project', { project: 'holder', directory: await projectRepo(t, GREETER) });
+      await admin.invoke('add_project', { project: 'restless', directory: await projectRepo(t, GREETER) });
+      const first = await admin.invoke('start_piv', { project: 'holder', feature: FEATURE, validationCommands: ['node check.mjs'] });
+      t.after(() => admin.invoke('cancel_piv', { id: first.id }).catch(() => undefined));
+      const { id } = await admin.invoke('start_piv', { project: 'restless', feature: FEATURE, validationCommands: ['node check.mjs'] });
+
+      // Each time the cancel is about to end it, the queued loop has just changed (queued, interrupted, queued …).
+      let changes = 0;
+      hook = async (sql, params, result) => {
+        if (result || !SAVE.test(sql) || params[0] !== id) return;
+        changes += 1;
+        await s.db.query(`UPDATE piv_runs SET status = CASE status WHEN 'queued' THEN 'interrupted' ELSE 'queued' END WHERE id = $1`, [id]);
+      };
+      t.after(() => (hook = undefined));
+      await assertRejects(admin.invoke('cancel_piv', { id }), 'unavailable', /kept changing while it was being cancelled; cancel_piv again/);
+      assert.equal(changes, 3);
+      assert.notEqual((await s.db.query<{ status: string }>('SELECT status FROM piv_runs WHERE id = $1', [id])).rows[0]!.status, 'cancelled');
+
+      hook = undefined;
+      assert.equal((await admin.invoke('cancel_piv', { id })).status, 'cancelled');
     });
 
     test('a launch that finds the checkout refused leaves alone a loop another daemon took over meanwhile', async (t) => {
