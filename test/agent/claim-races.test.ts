@@ -3,7 +3,7 @@
 // not yet launched is its daemon's running loop, not an orphan; and a cancel decided on the queued
 // loop it read does not end a loop a daemon claimed meanwhile (which then ran on, its cancel lost);
 // nor does a launch that finds the checkout refused mark interrupted a loop another daemon took.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
@@ -20,6 +20,8 @@ import { FEATURE, GOOD, GREETER, planRule } from './greeter.js';
 
 const CLAIM = /^UPDATE piv_runs SET status = 'running', owner = \$1/;
 const SAVE = /^UPDATE piv_runs SET state = \$2/;
+/** Another daemon, alive: the test runner stands in for it. */
+const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
 
 /** Runs around each statement the daemon sends; `result` is there after it ran. */
 type Hook = (sql: string, params: readonly unknown[], result?: QueryResult<unknown>) => Promise<void> | void;
@@ -49,6 +51,19 @@ for (const backend of testBackends()) {
       await s?.close();
       await fake?.remove();
     });
+
+    /** A loop of project `name` waiting in the queue behind a hung loop of another project; its id, the other loop's, and its checkout. */
+    const queuedBehind = async (t: TestContext, name: string): Promise<{ id: unknown; first: unknown; dir: string }> => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
+      await admin.invoke('add_project', { project: `${name}-holder`, directory: await projectRepo(t, GREETER) });
+      const dir = await projectRepo(t, GREETER);
+      await admin.invoke('add_project', { project: name, directory: dir });
+      const first = await admin.invoke('start_piv', { project: `${name}-holder`, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      t.after(() => admin.invoke('cancel_piv', { id: first.id }).catch(() => undefined));
+      const { id } = await admin.invoke('start_piv', { project: name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      assert.equal((await admin.invoke('get_piv_status', { id })).status, 'queued');
+      return { id, first: first.id, dir };
+    };
 
     test('claimed, not yet launched: get_piv_status shows it running, and a wait goes on until the loop has ended', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
@@ -82,17 +97,10 @@ for (const backend of testBackends()) {
     });
 
     test('a queued loop claimed by another daemon while it was being cancelled is cancelled through that daemon, not ended over its run', async (t) => {
-      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
-      await admin.invoke('add_project', { project: 'first', directory: await projectRepo(t, GREETER) });
-      await admin.invoke('add_project', { project: 'second', directory: await projectRepo(t, GREETER) });
-      const first = await admin.invoke('start_piv', { project: 'first', feature: FEATURE, validationCommands: ['node check.mjs'] });
-      t.after(() => admin.invoke('cancel_piv', { id: first.id }).catch(() => undefined));
-      const { id } = await admin.invoke('start_piv', { project: 'second', feature: FEATURE, validationCommands: ['node check.mjs'] });
-      assert.equal((await admin.invoke('get_piv_status', { id })).status, 'queued');
+      const { id } = await queuedBehind(t, 'claimed');
 
-      // Another daemon (the test runner, alive, stands in for it) claims the loop just before the
-      // cancel's end is saved; asked to cancel it, that daemon stops its run and ends it.
-      const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+      // Another daemon claims the loop just before the cancel's end is saved; asked to cancel it,
+      // that daemon stops its run and ends it.
       let asked = false;
       hook = async (sql, params, result) => {
         if (!result && SAVE.test(sql) && params[0] === id) {
@@ -115,12 +123,7 @@ for (const backend of testBackends()) {
     });
 
     test('a cancel whose loop keeps changing under it gives up after three looks, ending nothing, and the next cancel ends it', async (t) => {
-      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
-      await admin.invoke('add_project', { project: 'holder', directory: await projectRepo(t, GREETER) });
-      await admin.invoke('add_project', { project: 'restless', directory: await projectRepo(t, GREETER) });
-      const first = await admin.invoke('start_piv', { project: 'holder', feature: FEATURE, validationCommands: ['node check.mjs'] });
-      t.after(() => admin.invoke('cancel_piv', { id: first.id }).catch(() => undefined));
-      const { id } = await admin.invoke('start_piv', { project: 'restless', feature: FEATURE, validationCommands: ['node check.mjs'] });
+      const { id } = await queuedBehind(t, 'restless');
 
       // Each time the cancel is about to end it, the queued loop has just changed (queued, interrupted, queued …).
       let changes = 0;
@@ -139,18 +142,11 @@ for (const backend of testBackends()) {
     });
 
     test('a launch that finds the checkout refused leaves alone a loop another daemon took over meanwhile', async (t) => {
-      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true }]);
-      await admin.invoke('add_project', { project: 'busy', directory: await projectRepo(t, GREETER) });
-      const dir = await projectRepo(t, GREETER);
-      await admin.invoke('add_project', { project: 'dirtied', directory: dir });
-      const first = await admin.invoke('start_piv', { project: 'busy', feature: FEATURE, validationCommands: ['node check.mjs'] });
-      const { id } = await admin.invoke('start_piv', { project: 'dirtied', feature: FEATURE, validationCommands: ['node check.mjs'] });
-      assert.equal((await admin.invoke('get_piv_status', { id })).status, 'queued');
+      const { id, first, dir } = await queuedBehind(t, 'dirtied');
       // Edited while it waited: its launch will refuse the checkout.
       await writeFiles(dir, { 'notes.txt': 'mine\n' });
 
-      // Another daemon (the test runner stands in for it) takes the loop over just as the refusal is recorded.
-      const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+      // Another daemon takes the loop over just as the refusal is recorded.
       let recorded = false;
       hook = async (sql, params, result) => {
         if (!sql.startsWith('UPDATE piv_runs SET status = $2') || params[0] !== id || params[1] !== 'interrupted') return;
@@ -162,7 +158,7 @@ for (const backend of testBackends()) {
         await s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]);
       });
 
-      await admin.invoke('cancel_piv', { id: first.id });
+      await admin.invoke('cancel_piv', { id: first });
       await waitFor(async () => recorded, 'the launch to record the refusal', 30_000);
       const row = (await s.db.query<{ status: string; owner: string }>('SELECT status, owner FROM piv_runs WHERE id = $1', [id])).rows[0]!;
       assert.deepEqual([row.status, row.owner], ['running', other], "the other daemon's loop, still running");
