@@ -237,9 +237,9 @@ export class AgentService {
       if (!artifacts.includes(artifact)) throw notFound(`loop ${id} has no artifact ${artifact}; it has ${artifacts.join(', ') || 'none yet'}`, { id, artifact });
       asked = { name: artifact, text: (await this.store.getArtifact(id, artifact)) ?? '' };
     }
-    const orphaned = await this.orphaned(row);
-    const note = this.statusNote(row, orphaned);
-    return runView(orphaned ? interrupted(row) : row, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked, ...(note ? { note } : {}) });
+    const { row: seen, orphaned } = await this.seen(row);
+    const note = this.statusNote(seen, orphaned);
+    return runView(seen, { now: this.deps.clock.now(), plan, lines, progress: await this.store.progress(id, progressEntries), artifacts, artifact: asked, ...(note ? { note } : {}) });
   }
 
   /**
@@ -248,11 +248,16 @@ export class AgentService {
    * wait for its end ends (the database keeps `running`, which a daemon start resumes).
    */
   private async shown(row: RunRow, alive?: Set<string>): Promise<RunRow> {
-    return (await this.orphaned(row, alive)) ? interrupted(row) : row;
+    return (await this.seen(row, alive)).row;
   }
 
-  private async orphaned(row: RunRow, alive?: Set<string>): Promise<boolean> {
-    return row.status === 'running' && !(await this.ownerRuns(row, alive));
+  /** The loop as `shown`, and whether it is shown interrupted because no daemon runs it. */
+  private async seen(row: RunRow, alive?: Set<string>, again = true): Promise<{ row: RunRow; orphaned: boolean }> {
+    if (row.status !== 'running' || (await this.ownerRuns(row, alive))) return { row, orphaned: false };
+    // A loop of this daemon's read just before its run here ended (and left `active`) is not
+    // orphaned: its end is saved by now, and it is shown as it ended.
+    if (again && row.owner === this.owner) return this.seen(await this.runs.get(row.id), alive, false);
+    return { row: interrupted(row), orphaned: true };
   }
 
   /** Running with its daemon gone (killed), or queued behind others: what `status` alone would hide. */

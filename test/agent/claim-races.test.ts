@@ -3,9 +3,12 @@
 // not yet launched is its daemon's running loop, not an orphan; and a cancel decided on the queued
 // loop it read does not end a loop a daemon claimed meanwhile (which then ran on, its cancel lost);
 // nor does a launch that finds the checkout refused mark interrupted a loop another daemon took.
+// A loop read just before its run here ended is not taken for orphaned either.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { Db, QueryResult } from '../../src/core/db.js';
 import { adminPrincipal } from '../../src/core/principal.js';
@@ -15,7 +18,7 @@ import { interceptStatements } from '../helpers/db-intercept.js';
 import { assertRejects } from '../helpers/errors.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
-import { waitFor, writeFiles } from './fixture.js';
+import { tempDir, waitFor, writeFiles } from './fixture.js';
 import { FEATURE, GOOD, GREETER, planRule } from './greeter.js';
 
 const CLAIM = /^UPDATE piv_runs SET status = 'running', owner = \$1/;
@@ -94,6 +97,29 @@ for (const backend of testBackends()) {
       release();
       const done = await waited;
       assert.equal(done.status, 'succeeded', JSON.stringify(done.failure));
+    });
+
+    test('a loop read just before its run here ended is shown as it ended, not as interrupted', async (t) => {
+      await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
+      await admin.invoke('add_project', { project: 'ending', directory: await projectRepo(t, GREETER) });
+      // Its validation waits for a gate file, so the loop can be held in its last phase.
+      const gate = join(await tempDir(t), 'gate');
+      const waitGate = `node -e "const f = require('fs'); const w = () => (f.existsSync(process.argv[1]) ? process.exit(0) : setTimeout(w, 20)); w()" ${gate}`;
+      const { id } = await admin.invoke('start_piv', { project: 'ending', feature: FEATURE, validationCommands: ['node check.mjs', waitGate] });
+      await waitFor(async () => (await admin.invoke('get_piv_status', { id })).phase === 'validate', 'the loop to validate', 30_000);
+
+      // The status call's read of the row (running) is answered only once the loop has ended here.
+      hook = async (sql, params, result) => {
+        if (!result || !/FROM piv_runs WHERE id = \$1$/.test(sql) || params[0] !== id || (result.rows[0] as { status?: string } | undefined)?.status !== 'running') return;
+        hook = undefined;
+        await writeFile(gate, '');
+        await waitFor(async () => (await s.db.query<{ status: string }>('SELECT status FROM piv_runs WHERE id = $1', [id])).rows[0]!.status !== 'running', 'the loop to end', 30_000);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      };
+      t.after(() => (hook = undefined));
+      const seen = await admin.invoke('get_piv_status', { id });
+      assert.equal(seen.status, 'succeeded', JSON.stringify(seen.failure));
+      assert.equal(seen.note, undefined);
     });
 
     test('a queued loop claimed by another daemon while it was being cancelled is cancelled through that daemon, not ended over its run', async (t) => {
