@@ -50,8 +50,8 @@ export function stillRuns(pid: number, started: string | undefined): boolean {
   return started === undefined || fields?.[19] === started;
 }
 
-/** This process as the owner of work recorded in a shared database: host, pid and start time (see Presence). */
-export const processOwner = (): string => `${hostname()}:${process.pid}:${ownStart ?? ''}`;
+/** A process of this host (this one by default) as the owner of work recorded in a shared database: host, pid and start time (see Presence). */
+export const processOwner = (pid = process.pid): string => `${hostname()}:${pid}:${(pid === process.pid ? ownStart : processStart(pid)) ?? ''}`;
 
 /** /proc/stat's btime (boot time, epoch seconds), read once. */
 let bootTime: number | null | undefined;

@@ -7,12 +7,11 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { Db, QueryResult } from '../../src/core/db.js';
 import { adminPrincipal } from '../../src/core/principal.js';
-import { processStart } from '../../src/core/process-info.js';
+import { processOwner } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
 import { assertRejects } from '../helpers/errors.js';
@@ -24,7 +23,7 @@ import { FEATURE, GOOD, GREETER, planRule } from './greeter.js';
 const CLAIM = /^UPDATE piv_runs SET status = 'running', owner = \$1/;
 const SAVE = /^UPDATE piv_runs SET state = \$2/;
 /** Another daemon, alive: the test runner stands in for it. */
-const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+const other = processOwner(process.ppid);
 
 /** Runs around each statement the daemon sends; `result` is there after it ran. */
 type Hook = (sql: string, params: readonly unknown[], result?: QueryResult<unknown>) => Promise<void> | void;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal, projectPrincipal } from '../../src/core/principal.js';
 import { presenceLock } from '../../src/core/presence.js';
-import { processStart } from '../../src/core/process-info.js';
+import { processOwner } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
@@ -416,7 +416,7 @@ for (const backend of testBackends()) {
       assert.deepEqual([await listed(), await listed('interrupted'), await listed('running')], [['interrupted'], ['interrupted'], []]);
 
       // Another daemon on this host that still runs (the test runner stands in for it) is left its loop.
-      await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, `${hostname()}:${process.ppid}:${processStart(process.ppid)}`]);
+      await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, processOwner(process.ppid)]);
       const alive = await status(id);
       assert.deepEqual([alive.status, alive.note], ['running', undefined]);
       assert.deepEqual([await listed('running'), await listed('interrupted')], [['running'], []]);
@@ -486,7 +486,7 @@ for (const backend of testBackends()) {
         return id;
       };
       // Queued on a daemon that runs (the test runner stands in for it): waiting for a slot there, not left by a stop.
-      const waiting = await insert('queued', `${hostname()}:${process.ppid}:${processStart(process.ppid)}`);
+      const waiting = await insert('queued', processOwner(process.ppid));
       // Running on a daemon that is gone: two daemons start at once, and one of them resumes it.
       const left = await insert('running', `${hostname()}:999999999:1`);
       await Promise.all([s.agent.startup(), s.agent.startup()]);
@@ -500,7 +500,7 @@ for (const backend of testBackends()) {
       // Another daemon on this database (the test runner stands in for it, alive) runs it.
       await s.db.query(
         `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
-        [id, p.name, FEATURE, `${hostname()}:${process.ppid}:${processStart(process.ppid)}`],
+        [id, p.name, FEATURE, processOwner(process.ppid)],
       );
       t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
       const waiting = admin.invoke('get_piv_status', { id, waitSeconds: 50 });

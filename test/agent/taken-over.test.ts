@@ -3,12 +3,11 @@
 // second agent in the checkout and overwrite the loop's record with its end.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { presenceLock } from '../../src/core/presence.js';
-import { processStart } from '../../src/core/process-info.js';
+import { processOwner } from '../../src/core/process-info.js';
 import { skipReason, terminateBackend } from '../helpers/db.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
 import { capturedLogLines, openTestServices, type TestServices } from '../helpers/services.js';
@@ -45,7 +44,7 @@ describe('a PIV loop taken over by another daemon while this one was out of touc
     const { state: before, owner: mine } = (await s.db.query<{ state: unknown; owner: string }>('SELECT state, owner FROM piv_runs WHERE id = $1', [id])).rows[0]!;
 
     // While this daemon's presence connection was down, another daemon (the test runner stands in for it) took the loop over.
-    const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+    const other = processOwner(process.ppid);
     await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, other]);
     t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
     const presence = await lockHolderPid(s.db, presenceLock(mine));

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { Db } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/log.js';
 import { Presence, presenceLock } from '../../src/core/presence.js';
-import { processStart } from '../../src/core/process-info.js';
+import { processOwner } from '../../src/core/process-info.js';
 import { openTestDb, secondHandle, skipReason, terminateBackend, testBackends } from '../helpers/db.js';
 import { lockHolderPid } from '../helpers/lock-session.js';
 import { captureStream, capturedLogLines } from '../helpers/services.js';
@@ -60,7 +60,7 @@ for (const backend of testBackends()) {
       assert.equal(await presence.alive(presence.owner), true);
       // This host: a process that is gone (a pid no process has) is dead without any lock; the test runner, alive, runs.
       assert.equal(await asker.alive(`${hostname()}:999999999:1`), false);
-      assert.equal(await asker.alive(`${hostname()}:${process.ppid}:${processStart(process.ppid)}`), true);
+      assert.equal(await asker.alive(processOwner(process.ppid)), true);
       await presence.close();
       assert.equal(await two.isHeld(presenceLock(presence.owner)), false, 'let go at close');
       await assert.rejects(presence.announce(), /stopping/);

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { presenceLock } from '../../src/core/presence.js';
-import { processStart } from '../../src/core/process-info.js';
+import { processOwner } from '../../src/core/process-info.js';
 import type { LoadProfile } from '../fakes/gcloud/index.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
@@ -167,7 +167,7 @@ for (const backend of testBackends()) {
       const resized = f.call('gcloud_resize_vm', { project: 'racer', zone: ZONE, instanceName: 'taken', newMachineType: 'e2-standard-2' });
       await within(10_000, "the resize's stop reaching Google", () => mutations('taken').includes('stop'));
       // Another daemon, taking this one for gone, took the VM over (the test runner stands in for it).
-      const other = `${hostname()}:${process.ppid}:${processStart(process.ppid)}`;
+      const other = processOwner(process.ppid);
       await f.s.db.query("UPDATE gcloud_resizes_in_flight SET owner = $1 WHERE instance = 'taken'", [other]);
       release();
       await assertRejects(resized, 'conflict', /^resizing taken from e2-medium to e2-standard-2 stopped before setMachineType: another daemon took the VM over while this one was out of touch with the database, and puts it back \(gcloud_get_vm shows its status\)\. Steps done here: stop \(e2-medium\) ok$/);
