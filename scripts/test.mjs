@@ -34,10 +34,7 @@ const counts = { passed: 0, failed: 0, skipped: 0 };
 const skippedSuites = [];
 const stream = run({
   files,
-  // One file more than there are cores: many files spend much of their time waiting on child
-  // processes (daemons, agents, PostgreSQL), and at one file a core CI on 2 cores left CPU idle
-  // (1,049 s against 921 s at three, the same commit, every test passing both ways).
-  concurrency: Math.max(2, availableParallelism()) + 1,
+  concurrency: Math.max(2, availableParallelism()),
   // Generous: the parity suite calls every operation three ways, and a loaded 2-core machine is slow.
   timeout: 10 * 60_000,
 });
