@@ -3,7 +3,7 @@
 // in their own tables. Saving a finished state finishes the row; a running state leaves the
 // row's status (queued, running) to the service.
 import type { Clock } from '../core/clock.js';
-import type { Db } from '../core/db.js';
+import type { Queryable } from '../core/db.js';
 import type { PivState, ProgressEntry } from './model.js';
 import type { PivStore } from './store.js';
 
@@ -26,7 +26,7 @@ const owned = (param: number): string => ` AND owner = $${param} AND status IN (
 export class DbPivStore implements PivStore {
   /** `owner`: saves and logs only while the loop is this owner's (see `owned`; the store a daemon runs its loops with). */
   constructor(
-    private readonly db: Db,
+    private readonly db: Queryable,
     private readonly clock: Clock,
     private readonly owner?: string,
   ) {}

@@ -322,18 +322,27 @@ export class AgentService {
         );
         return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `PIV loop ${r.id} (${r.status})`) };
       },
-      release: async (project, tx) => {
+      release: async (project, tx, actor) => {
         await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);
         const now = this.deps.clock.now();
-        const { rows } = await tx.query<{ id: string }>(
-          `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id`,
+        const { rows } = await tx.query<{ id: string; state: PivState | null }>(
+          `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id, state`,
           [project, now],
         );
         // Kept as history, out of sight of a later project of that name.
         await tx.query('UPDATE piv_runs SET project_removed_at = $2 WHERE project = $1 AND project_removed_at IS NULL', [project, now]);
-        for (const { id } of rows) {
+        const store = new DbPivStore(tx, this.deps.clock);
+        const message = `the loop was cancelled: ${actor} removed project ${project}`;
+        for (const { id, state } of rows) {
+          // Heard by every daemon once this commits: one that runs the loop stops its agent and saves its end.
+          await tx.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, id]);
           const run = this.active.get(id);
-          if (run) cancelRun(run);
+          if (run) {
+            cancelRun(run);
+            continue;
+          }
+          // Ended here as well, so its status says when and why, also when no daemon runs it (queued, interrupted, its daemon gone).
+          if (state) await this.saveUnrunEnd(store, state, 'cancelled', message, now);
         }
         return rows.length;
       },
@@ -594,17 +603,31 @@ export class AgentService {
    * `row` read it: false, and nothing ended, when the row has changed since.
    */
   private async finishUnrun(row: RunRow, status: 'cancelled' | 'failed', message: string): Promise<boolean> {
-    const at = this.deps.clock.now().toISOString();
     if (row.state) {
-      const phase = row.state.next === 'done' ? 'prime' : row.state.next;
-      if (!(await this.store.saveIf({ ...row.state, status, next: 'done', failure: { phase, reason: status === 'cancelled' ? 'cancelled' : 'error', message }, finishedAt: at }, row))) return false;
-      await this.store.log(row.id, { at, phase, message });
+      if (!(await this.saveUnrunEnd(this.store, row.state, status, message, this.deps.clock.now(), row))) return false;
     } else if (!(await this.runs.setStatus(row.id, status, this.deps.clock.now(), [row.status]))) {
       return false;
     }
     // A phase its gone daemon left under way was cut off there, not by this end.
     if (row.status === 'running') await this.records.cutOff(row.id);
     await this.records.endedUnrun(row.id, status, message);
+    return true;
+  }
+
+  /**
+   * Saves the end of a loop that does not run here, with its progress log line; only while the row
+   * is still as `read` when given (false when it has moved on).
+   */
+  private async saveUnrunEnd(store: DbPivStore, state: PivState, status: 'cancelled' | 'failed', message: string, now: Date, read?: RunRow): Promise<boolean> {
+    const at = now.toISOString();
+    const phase = state.next === 'done' ? 'prime' : state.next;
+    const ended: PivState = { ...state, status, next: 'done', failure: { phase, reason: status === 'cancelled' ? 'cancelled' : 'error', message }, finishedAt: at };
+    if (read) {
+      if (!(await store.saveIf(ended, read))) return false;
+    } else {
+      await store.save(ended);
+    }
+    await store.log(state.id, { at, phase, message });
     return true;
   }
 

@@ -37,7 +37,9 @@ describe('cancel_piv through another daemon than the one running the loop [postg
     await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
     await there('project', 'add', project, '--directory', await projectRepo(t, GREETER));
     const started = await there('piv', 'start', '--input', JSON.stringify({ project, feature: FEATURE, validationCommands: ['node check.mjs'] }));
-    await waitFor(async () => (await there('piv', 'status', String(started.id))).phase === 'implement', 'the other daemon to implement', 60_000);
+    // Read here (the same database) rather than through a CLI process every 50 ms, which takes a core from the daemon being waited for.
+    const admin = new LocalInvoker(here, adminPrincipal('test-admin'), 'internal');
+    await waitFor(async () => (await admin.invoke('get_piv_status', { id: started.id })).phase === 'implement', 'the other daemon to implement', 60_000);
     return { id: started.id, agent: await readPid(pidFile) };
   };
   before(async () => {
@@ -79,6 +81,18 @@ describe('cancel_piv through another daemon than the one running the loop [postg
     assert.deepEqual([mine.status, theirs.status], ['cancelled', 'cancelled']);
     const implement = (await there('tasks', 'stats', 'piv_implement', '--project', 'elsewhere')).groups as Json[];
     assert.deepEqual(implement.map((g) => [g.cancelled, g.failed]), [[1, 0]], 'its implement task ended cancelled, not failed');
+  });
+
+  test('a project removed with force through this daemon: the daemon running its loop stops its agent, and the loop stays cancelled', async (t) => {
+    const { id, agent } = await implementing(t, 'removed-elsewhere');
+    const admin = new LocalInvoker(here, adminPrincipal('test-admin'), 'internal');
+    await admin.invoke('remove_project', { project: 'removed-elsewhere', force: true });
+    await waitFor(() => processGone(agent), `the agent's sleep (pid ${agent}) to be gone`);
+    // The daemon that ran it saved its end as cancelled, not a failure of the phase its agent was killed in.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const [mine, theirs] = [await admin.invoke('get_piv_status', { id }), await there('piv', 'status', String(id))];
+    assert.deepEqual([mine.status, theirs.status], ['cancelled', 'cancelled']);
+    assert.equal((mine.failure as Json).reason, 'cancelled');
   });
 
   test('when the daemon running the loop dies before it stops it, the cancel ends the loop itself, as cancelled', async (t) => {

@@ -539,6 +539,16 @@ for (const backend of testBackends()) {
       assert.equal((gone.failure as Json).reason, 'cancelled');
     });
 
+    test('a project removed with force ends its loop that no daemon runs (interrupted) as cancelled: its status says when, why and by whom', async (t) => {
+      const left = await interruptedLoop(t);
+      await admin.invoke('remove_project', { project: left.name, force: true });
+      const gone = await status(left.id);
+      assert.equal(gone.status, 'cancelled');
+      assert.notEqual(gone.finishedAt, null, 'an ended loop has an end, and its elapsed time stops');
+      assert.deepEqual(gone.failure, { phase: 'prime', reason: 'cancelled', message: `the loop was cancelled: test-admin removed project ${left.name}` });
+      assert.equal((gone.progress as Json[]).at(-1)?.message, `the loop was cancelled: test-admin removed project ${left.name}`);
+    });
+
     test("a project token follows and cancels its own project's loops, but cannot start, resume or configure one", async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
       const p = await project(t);
