@@ -108,6 +108,19 @@ export class Runs {
     return rows[0]?.id;
   }
 
+  /**
+   * Puts a loop this daemon's shutdown stopped (running, or cancelled by that stop) back in the
+   * queue, in `q` (the transaction that also saves the state to resume from): false when it is no
+   * longer `owner`'s, or its project was removed meanwhile.
+   */
+  async queueAgain(q: Queryable, id: string, owner: string, at: Date): Promise<boolean> {
+    const { rowCount } = await q.query(
+      `UPDATE piv_runs SET status = 'queued', updated_at = $3 WHERE id = $1 AND owner = $2 AND status IN ('running', 'cancelled') AND project_removed_at IS NULL`,
+      [id, owner, at],
+    );
+    return rowCount > 0;
+  }
+
   /** Sets the loop's status if it is one of `from` (any when not given) and, when given, still `owner`'s: false when it was not. */
   async setStatus(id: string, status: RunStatus, at: Date, from?: readonly RunStatus[], owner?: string): Promise<boolean> {
     const { rowCount } = await this.db.query(

@@ -469,11 +469,18 @@ export class AgentService {
    * other it did not make.
    */
   private async printCutOffTree(state: PivState, id: string): Promise<void> {
-    if (state.status !== 'running' || state.inPhase === undefined || state.branchPending) return;
+    const printed = await this.withCutOffTree(state, id);
+    if (printed !== state) await this.store.save(printed);
+  }
+
+  /** `state` with the checkout a cut-off phase left printed as the loop's own (printCutOffTree); `state` itself when there is nothing to print, or it cannot be. */
+  private async withCutOffTree(state: PivState, id: string): Promise<PivState> {
+    if (state.status !== 'running' || state.inPhase === undefined || state.branchPending) return state;
     try {
-      await this.store.save(await ownTreeNow(await Git.open(state.repoDir), state));
+      return await ownTreeNow(await Git.open(state.repoDir), state);
     } catch (err) {
       this.deps.log.warn({ err, loop: id }, 'could not record what a PIV loop cut off mid-phase left in its checkout; it takes the checkout as it finds it');
+      return state;
     }
   }
 
@@ -579,13 +586,21 @@ export class AgentService {
     // An implement cut short by the shutdown was no attempt: it is not counted against maxRetries.
     const cut = state.timings.at(-1);
     const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'interrupted' ? cut.attempt - 1 : state.attempts;
-    const resumable: PivState = { ...state, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined };
-    // Saved and queued only while the loop is still this daemon's (another may have taken it over meanwhile).
-    await this.ownStore.save(resumable);
     // Printed now, with its agent stopped: an edit made while the daemon is down is then someone else's.
-    await this.printCutOffTree(resumable, id);
-    // The loop saved its end as cancelled, which the queue takes back.
-    if (!(await this.runs.setStatus(id, 'queued', this.deps.clock.now(), ['running', 'cancelled'], this.owner))) return;
+    const resumable = await this.withCutOffTree({ ...state, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined }, id);
+    // The loop saved its end as cancelled, which the queue takes back, with the state to resume from,
+    // in one step: only while the loop is still this daemon's (another may have taken it over
+    // meanwhile) and its project is not removed (a removal with force during the stop leaves it
+    // cancelled, as the loop's end says, rather than queued to run for a project that is gone).
+    const queued = await this.deps.db.transaction(async (tx) => {
+      if (!(await this.runs.queueAgain(tx, id, this.owner, this.deps.clock.now()))) return false;
+      await new DbPivStore(tx, this.deps.clock).save(resumable);
+      return true;
+    });
+    if (!queued) {
+      this.deps.log.info({ loop: id }, 'a PIV loop stopped with the daemon is not queued again: another daemon took it over, or its project was removed');
+      return;
+    }
     await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
   }
 
