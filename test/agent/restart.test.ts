@@ -55,9 +55,23 @@ describe('PIV loops across daemon restarts', () => {
         const [group] = (await cli('tasks', 'stats', 'piv_implement', '--project', project)).groups as Json[];
         return { succeeded: group?.succeeded, failed: group?.failed, cancelled: group?.cancelled, interrupted: group?.interrupted };
       },
+      /**
+       * get_piv_status until `check` holds. Asked over REST rather than with a CLI process each time:
+       * starting node every 50 ms takes most of a core from the loop being waited for.
+       */
       async until(id: unknown, check: (s: Json) => boolean, what: string): Promise<Json> {
         let last: Json = {};
-        await waitFor(async () => check((last = await cli('piv', 'status', String(id)))), `${what} (last: ${JSON.stringify(last).slice(0, 500)})`, 60_000);
+        const look = async (): Promise<boolean> => {
+          const info = await readDaemonInfo(home);
+          if (!info) return false;
+          const answer = await fetch(`${info.url}/api/v1/piv?id=${String(id)}`, { headers: { authorization: `Bearer ${info.token}` } }).catch(() => undefined);
+          if (answer?.status !== 200) return false;
+          return check((last = (await answer.json()) as Json));
+        };
+        // The last status is read when giving up, not when starting to wait.
+        await waitFor(look, what, 60_000).catch((err: Error) => {
+          throw new Error(`${err.message} (last status: ${JSON.stringify(last).slice(0, 500)})`);
+        });
         return last;
       },
     };
