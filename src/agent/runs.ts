@@ -121,6 +121,16 @@ export class Runs {
     return rowCount > 0;
   }
 
+  /**
+   * Sets the loop's status while its row is still as `read` (its status and owner), for an end
+   * decided on that reading: false when it moved on (another daemon took it over, which keeps
+   * its status running and changes its owner).
+   */
+  async setStatusIf(id: string, status: RunStatus, at: Date, read: Pick<RunRow, 'status' | 'owner'>): Promise<boolean> {
+    const { rowCount } = await this.db.query('UPDATE piv_runs SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4 AND owner IS NOT DISTINCT FROM $5', [id, status, at, read.status, read.owner]);
+    return rowCount > 0;
+  }
+
   /** Sets the loop's status if it is one of `from` (any when not given) and, when given, still `owner`'s: false when it was not. */
   async setStatus(id: string, status: RunStatus, at: Date, from?: readonly RunStatus[], owner?: string): Promise<boolean> {
     const { rowCount } = await this.db.query(

@@ -620,7 +620,7 @@ export class AgentService {
   private async finishUnrun(row: RunRow, status: 'cancelled' | 'failed', message: string): Promise<boolean> {
     if (row.state) {
       if (!(await this.saveUnrunEnd(this.store, row.state, status, message, this.deps.clock.now(), row))) return false;
-    } else if (!(await this.runs.setStatus(row.id, status, this.deps.clock.now(), [row.status]))) {
+    } else if (!(await this.runs.setStatusIf(row.id, status, this.deps.clock.now(), row))) {
       return false;
     }
     // A phase its gone daemon left under way was cut off there, not by this end.

@@ -6,7 +6,9 @@
 // A loop read just before its run here ended is not taken for orphaned either.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { Db, QueryResult } from '../../src/core/db.js';
@@ -145,6 +147,37 @@ for (const backend of testBackends()) {
       const row = (await s.db.query<{ owner: string; state: { status: string } }>('SELECT owner, state FROM piv_runs WHERE id = $1', [id])).rows[0]!;
       assert.equal(row.owner, other);
       assert.equal(row.state.status, 'running', "the cancel did not write its end over the other daemon's run");
+    });
+
+    test('a loop without a state, left running by a gone daemon and taken over by another while it was being cancelled, is cancelled through that daemon', async (t) => {
+      await admin.invoke('add_project', { project: 'stateless', directory: await projectRepo(t, GREETER) });
+      const id = randomUUID();
+      // Its daemon, on this host, died as it began the loop (its pid is now another process's, started at another time).
+      const gone = `${hostname()}:${process.pid}:0`;
+      await s.db.query(
+        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, 'stateless', $2, 'running', 'prime', $3, 'test', now(), now())`,
+        [id, FEATURE, gone],
+      );
+      t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
+
+      // A daemon starting meanwhile takes it over (its status stays running, its owner changes) just
+      // before the cancel's end is written; asked to cancel it, that daemon ends it.
+      let asked = false;
+      hook = async (sql, params, result) => {
+        if (!result && sql.startsWith('UPDATE piv_runs SET status = $2') && params[0] === id && params[1] === 'cancelled') {
+          await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, other]);
+        }
+        if (result && sql.startsWith('SELECT pg_notify') && params[1] === id) {
+          hook = undefined;
+          asked = true;
+          await s.db.query(`UPDATE piv_runs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND owner = $2`, [id, other]);
+        }
+      };
+      t.after(() => (hook = undefined));
+
+      const cancelled = await admin.invoke('cancel_piv', { id });
+      assert.equal(asked, true, 'the daemon that took the loop over was asked to cancel it, not ended over');
+      assert.equal(cancelled.status, 'cancelled');
     });
 
     test('a cancel whose loop keeps changing under it gives up after three looks, ending nothing, and the next cancel ends it', async (t) => {
