@@ -22,10 +22,12 @@ await db.close();
 
 /**
  * The build's template cluster unpacked (scripts/write-pglite-template.mjs), or initdb where there
- * is none (under tsx, in tests) or it cannot be used (a PGlite changed without a rebuild).
+ * is none (not built yet) or it cannot be used (a PGlite changed without a rebuild).
  */
 async function openFresh(folder: string) {
-  const template = new URL('./pglite-template.tar.gz', import.meta.url);
+  // dist/core/ seen from here: this file's own folder when it runs compiled, and the build's when it
+  // runs from src/ under tsx (the tests), which would otherwise run initdb (~5 s of CPU, 800 MB) each time.
+  const template = new URL('../../dist/core/pglite-template.tar.gz', import.meta.url);
   if (existsSync(template)) {
     try {
       return await openPglite({ dataDir: folder, createHere: true, loadDataDir: new Blob([await readFile(template)]) });
