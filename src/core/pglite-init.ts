@@ -25,9 +25,9 @@ await db.close();
  * is none (not built yet) or it cannot be used (a PGlite changed without a rebuild).
  */
 async function openFresh(folder: string) {
-  // dist/core/ seen from here: this file's own folder when it runs compiled, and the build's when it
-  // runs from src/ under tsx (the tests), which would otherwise run initdb (~5 s of CPU, 800 MB) each time.
-  const template = new URL('../../dist/core/pglite-template.tar.gz', import.meta.url);
+  // Next to this file when it runs compiled; the build's when it runs from src/ under tsx (the
+  // tests), which would otherwise run initdb (~5 s of CPU, 800 MB) for every cluster they make.
+  const template = new URL(`${import.meta.url.endsWith('.ts') ? '../../dist/core/' : './'}pglite-template.tar.gz`, import.meta.url);
   if (existsSync(template)) {
     try {
       return await openPglite({ dataDir: folder, createHere: true, loadDataDir: new Blob([await readFile(template)]) });
