@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, openAsBlob, readdirSync, readFileSync } from 'node:fs';
+import { link, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,6 @@ import { openPglite } from '../../src/core/db-pglite.js';
 import { openPostgres } from '../../src/core/db-postgres.js';
 import { CORE_MIGRATIONS, migrate, MIGRATIONS_DIR } from '../../src/core/migrate.js';
 import { DOMAINS } from '../../src/app.js';
-import { writeFileAtomic } from '../../src/core/files.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -91,9 +90,16 @@ async function pgliteTemplate(): Promise<Blob> {
     await migrate(db, DOMAINS);
     const dump = await db.dump();
     await db.close();
-    await writeFileAtomic(file, Buffer.from(await dump.arrayBuffer()), 0o644);
+    // Linked in place whole, and never over one another process made meanwhile: that one may be reading it.
+    const made = `${file}.${process.pid}`;
+    await writeFile(made, Buffer.from(await dump.arrayBuffer()), { mode: 0o644 });
+    await link(made, file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    await rm(made, { force: true });
   }
-  return new Blob([await readFile(file)]);
+  // Read by PGlite as it unpacks the 40 MB image, not copied into memory first: ~0.3 s of CPU less per database.
+  return openAsBlob(file);
 }
 
 /**
