@@ -69,6 +69,26 @@ for (const backend of testBackends()) {
       return { id, first: first.id, dir };
     };
 
+    /**
+     * cancel_piv of `id`, with another daemon taking the loop (`take`, given the id and that
+     * daemon) just before the cancel's statement `ending` runs, and ending it when asked to (the
+     * cancel's pg_notify): whether it was asked, and the cancel's answer.
+     */
+    const cancelTakenMeanwhile = async (t: TestContext, id: unknown, ending: (sql: string, params: readonly unknown[]) => boolean, take: string) => {
+      let asked = false;
+      hook = async (sql, params, result) => {
+        if (!result && ending(sql, params)) await s.db.query(take, [id, other]);
+        if (result && sql.startsWith('SELECT pg_notify') && params[1] === id) {
+          hook = undefined;
+          asked = true;
+          await s.db.query(`UPDATE piv_runs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND owner = $2`, [id, other]);
+        }
+      };
+      t.after(() => (hook = undefined));
+      const cancelled = await admin.invoke('cancel_piv', { id });
+      return { asked, cancelled };
+    };
+
     test('claimed, not yet launched: get_piv_status shows it running, and a wait goes on until the loop has ended', async (t) => {
       await fake.script([planRule, { match: 'IMPLEMENT phase', ...GOOD }]);
       await admin.invoke('add_project', { project: 'gap', directory: await projectRepo(t, GREETER) });
@@ -126,22 +146,8 @@ for (const backend of testBackends()) {
     test('a queued loop claimed by another daemon while it was being cancelled is cancelled through that daemon, not ended over its run', async (t) => {
       const { id } = await queuedBehind(t, 'claimed');
 
-      // Another daemon claims the loop just before the cancel's end is saved; asked to cancel it,
-      // that daemon stops its run and ends it.
-      let asked = false;
-      hook = async (sql, params, result) => {
-        if (!result && SAVE.test(sql) && params[0] === id) {
-          await s.db.query(`UPDATE piv_runs SET status = 'running', owner = $2 WHERE id = $1`, [id, other]);
-        }
-        if (result && sql.startsWith('SELECT pg_notify') && params[1] === id) {
-          hook = undefined;
-          asked = true;
-          await s.db.query(`UPDATE piv_runs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND owner = $2`, [id, other]);
-        }
-      };
-      t.after(() => (hook = undefined));
-
-      const cancelled = await admin.invoke('cancel_piv', { id });
+      // Another daemon claims the loop just before the cancel's end is saved.
+      const { asked, cancelled } = await cancelTakenMeanwhile(t, id, (sql, params) => SAVE.test(sql) && params[0] === id, `UPDATE piv_runs SET status = 'running', owner = $2 WHERE id = $1`);
       assert.equal(asked, true, 'the daemon that claimed the loop was asked to cancel it');
       assert.equal(cancelled.status, 'cancelled');
       const row = (await s.db.query<{ owner: string; state: { status: string } }>('SELECT owner, state FROM piv_runs WHERE id = $1', [id])).rows[0]!;
@@ -161,21 +167,9 @@ for (const backend of testBackends()) {
       t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
 
       // A daemon starting meanwhile takes it over (its status stays running, its owner changes) just
-      // before the cancel's end is written; asked to cancel it, that daemon ends it.
-      let asked = false;
-      hook = async (sql, params, result) => {
-        if (!result && sql.startsWith('UPDATE piv_runs SET status = $2') && params[0] === id && params[1] === 'cancelled') {
-          await s.db.query('UPDATE piv_runs SET owner = $2 WHERE id = $1', [id, other]);
-        }
-        if (result && sql.startsWith('SELECT pg_notify') && params[1] === id) {
-          hook = undefined;
-          asked = true;
-          await s.db.query(`UPDATE piv_runs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND owner = $2`, [id, other]);
-        }
-      };
-      t.after(() => (hook = undefined));
-
-      const cancelled = await admin.invoke('cancel_piv', { id });
+      // before the cancel's end is written.
+      const ending = (sql: string, params: readonly unknown[]) => sql.startsWith('UPDATE piv_runs SET status = $2') && params[0] === id && params[1] === 'cancelled';
+      const { asked, cancelled } = await cancelTakenMeanwhile(t, id, ending, 'UPDATE piv_runs SET owner = $2 WHERE id = $1');
       assert.equal(asked, true, 'the daemon that took the loop over was asked to cancel it, not ended over');
       assert.equal(cancelled.status, 'cancelled');
     });
