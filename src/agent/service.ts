@@ -325,15 +325,15 @@ export class AgentService {
       release: async (project, tx, actor) => {
         await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);
         const now = this.deps.clock.now();
-        const { rows } = await tx.query<{ id: string; state: PivState | null }>(
-          `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id, state`,
+        const { rows } = await tx.query<Pick<RunRow, 'id' | 'state' | 'owner' | 'agent_group'>>(
+          `UPDATE piv_runs SET status = 'cancelled', updated_at = $2, finished_at = $2 WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') RETURNING id, state, owner, agent_group`,
           [project, now],
         );
         // Kept as history, out of sight of a later project of that name.
         await tx.query('UPDATE piv_runs SET project_removed_at = $2 WHERE project = $1 AND project_removed_at IS NULL', [project, now]);
         const store = new DbPivStore(tx, this.deps.clock);
         const message = `the loop was cancelled: ${actor} removed project ${project}`;
-        for (const { id, state } of rows) {
+        for (const { id, state, owner, agent_group: group } of rows) {
           // Heard by every daemon once this commits: one that runs the loop stops its agent and saves its end.
           await tx.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, id]);
           const run = this.active.get(id);
@@ -341,6 +341,8 @@ export class AgentService {
             cancelRun(run);
             continue;
           }
+          // An agent its gone daemon left running on this host: no daemon would stop it now (as cancel_piv does).
+          if (owner && !(await this.deps.presence.alive(owner))) killLeftGroups(id, group, this.deps.log);
           // Ended here as well, so its status says when and why, also when no daemon runs it (queued, interrupted, its daemon gone).
           if (state) await this.saveUnrunEnd(store, state, 'cancelled', message, now);
         }

@@ -4,6 +4,7 @@
 // knowledge learn from every loop.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -547,6 +548,24 @@ for (const backend of testBackends()) {
       assert.notEqual(gone.finishedAt, null, 'an ended loop has an end, and its elapsed time stops');
       assert.deepEqual(gone.failure, { phase: 'prime', reason: 'cancelled', message: `the loop was cancelled: test-admin removed project ${left.name}` });
       assert.equal((gone.progress as Json[]).at(-1)?.message, `the loop was cancelled: test-admin removed project ${left.name}`);
+    });
+
+    test('a project removed with force stops the agent a gone daemon left running for its loop', async (t) => {
+      const p = await project(t);
+      const id = randomUUID();
+      // Its daemon, on this host, is gone (its pid is now another process's, started at another time).
+      const gone = `${hostname()}:${process.pid}:0`;
+      await s.db.query(
+        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
+        [id, p.name, FEATURE, gone],
+      );
+      // What that daemon's agent left: a process group of its own, carrying the loop's id.
+      const agent = spawn('sleep', ['600'], { detached: true, stdio: 'ignore', env: { ...process.env, SUPERVISOR_PIV_LOOP: id } });
+      t.after(() => {
+        if (agent.exitCode === null && agent.signalCode === null) process.kill(-agent.pid!, 'SIGKILL');
+      });
+      await admin.invoke('remove_project', { project: p.name, force: true });
+      await waitFor(() => processGone(agent.pid!), `the agent left running (pid ${agent.pid}) to be stopped`);
     });
 
     test("a project token follows and cancels its own project's loops, but cannot start, resume or configure one", async (t) => {
