@@ -339,6 +339,16 @@ for (const backend of testBackends()) {
       return { ...p, id };
     };
 
+    /** A loop of `name` in implement, marked running by a daemon of this host that is gone (its pid is now another process's: this one's, started at another time); its id. */
+    const leftByGoneDaemon = async (name: string): Promise<string> => {
+      const id = randomUUID();
+      await s.db.query(
+        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
+        [id, name, FEATURE, `${hostname()}:${process.pid}:0`],
+      );
+      return id;
+    };
+
     test('a project directory inside a repository, not its top, is refused by start_piv and resume_piv, saying what to do', async (t) => {
       const p = await project(t);
       await writeFiles(p.dir, { 'inner/README.md': 'inner\n' });
@@ -402,13 +412,7 @@ for (const backend of testBackends()) {
 
     test('a loop marked running whose daemon is gone (on this host or another) answers interrupted at once, a wait included, and is listed so; one whose daemon runs is left running', async (t) => {
       const p = await project(t);
-      const id = randomUUID();
-      // Its daemon ran on this host; its pid is now another process's (this one's, started at another time).
-      const gone = `${hostname()}:${process.pid}:0`;
-      await s.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
-        [id, p.name, FEATURE, gone],
-      );
+      const id = await leftByGoneDaemon(p.name);
       // Waiting would wait for nothing: no daemon takes it up until one starts or someone resumes it.
       const answered = await admin.invoke('get_piv_status', { id, waitSeconds: 50 });
       assert.equal(answered.status, 'interrupted');
@@ -552,13 +556,7 @@ for (const backend of testBackends()) {
 
     test('a project removed with force stops the agent a gone daemon left running for its loop', async (t) => {
       const p = await project(t);
-      const id = randomUUID();
-      // Its daemon, on this host, is gone (its pid is now another process's, started at another time).
-      const gone = `${hostname()}:${process.pid}:0`;
-      await s.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
-        [id, p.name, FEATURE, gone],
-      );
+      const id = await leftByGoneDaemon(p.name);
       // What that daemon's agent left: a process group of its own, carrying the loop's id.
       const agent = spawn('sleep', ['600'], { detached: true, stdio: 'ignore', env: { ...process.env, SUPERVISOR_PIV_LOOP: id } });
       t.after(() => {
