@@ -6,9 +6,7 @@
 // A loop read just before its run here ended is not taken for orphaned either.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import type { Db, QueryResult } from '../../src/core/db.js';
@@ -18,7 +16,7 @@ import { skipReason, testBackends } from '../helpers/db.js';
 import { interceptStatements } from '../helpers/db-intercept.js';
 import { assertRejects } from '../helpers/errors.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
-import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
+import { fakeClaude, GONE_DAEMON_HERE, insertRun, projectRepo, type FakeClaude } from './domain-fixture.js';
 import { tempDir, waitFor, writeFiles } from './fixture.js';
 import { FEATURE, GOOD, GREETER, planRule } from './greeter.js';
 
@@ -157,13 +155,8 @@ for (const backend of testBackends()) {
 
     test('a loop without a state, left running by a gone daemon and taken over by another while it was being cancelled, is cancelled through that daemon', async (t) => {
       await admin.invoke('add_project', { project: 'stateless', directory: await projectRepo(t, GREETER) });
-      const id = randomUUID();
-      // Its daemon, on this host, died as it began the loop (its pid is now another process's, started at another time).
-      const gone = `${hostname()}:${process.pid}:0`;
-      await s.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, 'stateless', $2, 'running', 'prime', $3, 'test', now(), now())`,
-        [id, FEATURE, gone],
-      );
+      // Its daemon, on this host, died as it began the loop.
+      const id = await insertRun(s.db, { project: 'stateless', status: 'running', phase: 'prime', owner: GONE_DAEMON_HERE });
       t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
 
       // A daemon starting meanwhile takes it over (its status stays running, its owner changes) just

@@ -5,7 +5,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { processOwner } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
-import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
+import { fakeClaude, GONE_DAEMON_HERE, insertRun, projectRepo, type FakeClaude } from './domain-fixture.js';
 import { git, processGone, readPid, tempDir, waitFor, writeFiles } from './fixture.js';
 import { FEATURE, GOOD, GREETER, PLAN, bad, planRule } from './greeter.js';
 
@@ -339,16 +338,6 @@ for (const backend of testBackends()) {
       return { ...p, id };
     };
 
-    /** A loop of `name` in implement, marked running by a daemon of this host that is gone (its pid is now another process's: this one's, started at another time); its id. */
-    const leftByGoneDaemon = async (name: string): Promise<string> => {
-      const id = randomUUID();
-      await s.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
-        [id, name, FEATURE, `${hostname()}:${process.pid}:0`],
-      );
-      return id;
-    };
-
     test('a project directory inside a repository, not its top, is refused by start_piv and resume_piv, saying what to do', async (t) => {
       const p = await project(t);
       await writeFiles(p.dir, { 'inner/README.md': 'inner\n' });
@@ -412,7 +401,7 @@ for (const backend of testBackends()) {
 
     test('a loop marked running whose daemon is gone (on this host or another) answers interrupted at once, a wait included, and is listed so; one whose daemon runs is left running', async (t) => {
       const p = await project(t);
-      const id = await leftByGoneDaemon(p.name);
+      const id = await insertRun(s.db, { project: p.name, status: 'running', phase: 'implement', owner: GONE_DAEMON_HERE });
       // Waiting would wait for nothing: no daemon takes it up until one starts or someone resumes it.
       const answered = await admin.invoke('get_piv_status', { id, waitSeconds: 50 });
       assert.equal(answered.status, 'interrupted');
@@ -442,12 +431,8 @@ for (const backend of testBackends()) {
 
     test('a loop of a daemon on another host whose connection blips is not taken from it: resume_piv and cancel_piv wait to be sure it is gone', { timeout: 30_000 }, async (t) => {
       const p = await project(t);
-      const id = randomUUID();
       const elsewhere = 'blipping-host.example:4242:777';
-      await s.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
-        [id, p.name, FEATURE, elsewhere],
-      );
+      const id = await insertRun(s.db, { project: p.name, status: 'running', phase: 'implement', owner: elsewhere });
       t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
       const hold = async () => {
         const held = await s.db.tryHold(presenceLock(elsewhere), () => undefined);
@@ -481,12 +466,8 @@ for (const backend of testBackends()) {
     test("a daemon's start leaves the loops of another daemon that runs as they are, and of daemons starting at once one takes over a gone daemon's loop", async (t) => {
       const restarted = async (id: string) => (await s.db.query<{ message: string }>('SELECT message FROM piv_log WHERE run_id = $1', [id])).rows.filter((r) => r.message.startsWith('the daemon restarted'));
       // One loop queued or running per project: each its own.
-      const insert = async (status: string, owner: string) => {
-        const [id, p] = [randomUUID(), await project(t)];
-        await s.db.query(
-          `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'prime', $5, 'test', now(), now())`,
-          [id, p.name, FEATURE, status, owner],
-        );
+      const insert = async (status: 'queued' | 'running', owner: string) => {
+        const id = await insertRun(s.db, { project: (await project(t)).name, status, phase: 'prime', owner });
         t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
         return id;
       };
@@ -501,12 +482,8 @@ for (const backend of testBackends()) {
 
     test('a wait for a loop another daemon runs ends when that daemon ends it, not when the wait runs out', { timeout: 20_000 }, async (t) => {
       const p = await project(t);
-      const id = randomUUID();
       // Another daemon on this database (the test runner stands in for it, alive) runs it.
-      await s.db.query(
-        `INSERT INTO piv_runs (id, project, feature, status, phase, owner, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'running', 'implement', $4, 'test', now(), now())`,
-        [id, p.name, FEATURE, processOwner(process.ppid)],
-      );
+      const id = await insertRun(s.db, { project: p.name, status: 'running', phase: 'implement', owner: processOwner(process.ppid) });
       t.after(() => s.db.query('DELETE FROM piv_runs WHERE id = $1', [id]));
       const waiting = admin.invoke('get_piv_status', { id, waitSeconds: 50 });
       let answered = false;
@@ -556,7 +533,7 @@ for (const backend of testBackends()) {
 
     test('a project removed with force stops the agent a gone daemon left running for its loop', async (t) => {
       const p = await project(t);
-      const id = await leftByGoneDaemon(p.name);
+      const id = await insertRun(s.db, { project: p.name, status: 'running', phase: 'implement', owner: GONE_DAEMON_HERE });
       // What that daemon's agent left: a process group of its own, carrying the loop's id.
       const agent = spawn('sleep', ['600'], { detached: true, stdio: 'ignore', env: { ...process.env, SUPERVISOR_PIV_LOOP: id } });
       t.after(() => {
