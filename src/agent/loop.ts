@@ -35,10 +35,12 @@ export interface PivLoopDeps extends Omit<PhaseDeps, 'clock'> {
   /** Told when each phase starts and finishes (task timing records them). Errors are logged, not thrown. */
   onPhase?: (event: PhaseEvent) => void | Promise<void>;
   /**
-   * Called with the final state just before it is saved: what the caller records about the
-   * loop (task timing, the learning) is there by the time anyone reads it as finished.
+   * Saves the loop's final state instead of the store's plain save: the caller records what it
+   * keeps about the loop (task timing, the learning) first, so it is there by the time anyone
+   * reads the loop as finished; and a stop by the daemon's shutdown, which is not the loop's end,
+   * it puts back in the queue in the same write.
    */
-  beforeDone?: (state: PivState) => Promise<void>;
+  saveEnd?: (state: PivState) => Promise<void>;
   /** The identity of the loop's commits; default the repository's own git configuration. */
   author?: GitAuthor;
   /** What to do once a refused checkout is clean again, for a loop that runs (or resumes) later; default: run it again. */
@@ -168,9 +170,12 @@ export class PivLoop {
         await this.deps.store.save(state);
       }
       state = await this.step(git, state, phase, signal);
-      if (state.next === 'done') await this.deps.beforeDone?.(state);
-      else state = await ownTreeNow(git, state);
-      await this.deps.store.save(state);
+      if (state.next === 'done') {
+        await (this.deps.saveEnd ?? ((s) => this.deps.store.save(s)))(state);
+      } else {
+        state = await ownTreeNow(git, state);
+        await this.deps.store.save(state);
+      }
     }
     return this.result(state);
   }

@@ -550,8 +550,7 @@ export class AgentService {
     run.done = (async () => {
       try {
         const row = await this.runs.get(id);
-        const result = await this.loopFor(id, row.project, run).run(id, run.controller.signal);
-        if (stoppedForShutdown(result.status, run)) await this.requeue(row.id);
+        await this.loopFor(id, row.project, run).run(id, run.controller.signal);
       } catch (err) {
         if (err instanceof LoopTakenOver) {
           this.deps.log.warn({ loop: id }, `${err.message}; it is stopped here`);
@@ -559,6 +558,11 @@ export class AgentService {
         }
         if (err instanceof CheckoutRefused) {
           await this.interrupt(id, err.message);
+          return;
+        }
+        if (run.stoppedBy === 'shutdown') {
+          // Not ended: still running under this daemon, which is going, the next start takes it over and resumes it.
+          this.deps.log.warn({ err, loop: id }, 'a PIV loop stopped with the daemon could not be queued again; the next start resumes it');
           return;
         }
         this.deps.log.error({ err, loop: id }, 'PIV loop failed outside its phases');
@@ -581,19 +585,34 @@ export class AgentService {
     await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase: state && state.next !== 'done' ? state.next : 'prime', message: `interrupted before it touched the checkout: ${why}` });
   }
 
-  /** A loop the daemon's shutdown stopped goes back in the queue, to resume at the phase it was in (its end was not recorded: recordEnd). */
-  private async requeue(id: string): Promise<void> {
-    const state = (await this.store.load(id))!;
-    const phase = state.failure?.phase ?? 'prime';
+  /**
+   * Saves the end of a loop run here. Task timing and the learning are recorded first, so
+   * get_piv_status never says finished without them. A loop the daemon's shutdown stopped is not
+   * finished: it goes back in the queue instead (requeue), and only when it cannot is its stop saved
+   * as its end.
+   */
+  private async saveEnd(project: string, state: PivState, run: ActiveRun | undefined): Promise<void> {
+    if (stoppedForShutdown(state.status, run) && (await this.requeue(state))) return;
+    if (!notEndedHere(state.status, run)) await this.records.finished(project, state);
+    await this.ownStore.save(state);
+  }
+
+  /**
+   * Puts a loop the daemon's shutdown stopped (`stopped`, its end as the loop saw it) back in the
+   * queue, to resume at the phase it was in, with the state to resume from, in one transaction: so
+   * a daemon killed at any moment of its stop leaves the loop either running under a gone owner
+   * (the next start takes it over) or queued, never ended. False, and nothing written, when the loop
+   * is no longer this daemon's (another took it over meanwhile) or its project was removed during
+   * the stop: then its stop is its end.
+   */
+  private async requeue(stopped: PivState): Promise<boolean> {
+    const { id } = stopped;
+    const phase = stopped.failure?.phase ?? 'prime';
     // An implement cut short by the shutdown was no attempt: it is not counted against maxRetries.
-    const cut = state.timings.at(-1);
-    const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'interrupted' ? cut.attempt - 1 : state.attempts;
+    const cut = stopped.timings.at(-1);
+    const attempts = phase === 'implement' && cut?.phase === 'implement' && cut.outcome === 'interrupted' ? cut.attempt - 1 : stopped.attempts;
     // Printed now, with its agent stopped: an edit made while the daemon is down is then someone else's.
-    const resumable = await this.withCutOffTree({ ...state, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined }, id);
-    // The loop saved its end as cancelled, which the queue takes back, with the state to resume from,
-    // in one step: only while the loop is still this daemon's (another may have taken it over
-    // meanwhile) and its project is not removed (a removal with force during the stop leaves it
-    // cancelled, as the loop's end says, rather than queued to run for a project that is gone).
+    const resumable = await this.withCutOffTree({ ...stopped, status: 'running', next: phase, attempts, failure: undefined, finishedAt: undefined }, id);
     const queued = await this.deps.db.transaction(async (tx) => {
       if (!(await this.runs.queueAgain(tx, id, this.owner, this.deps.clock.now()))) return false;
       await new DbPivStore(tx, this.deps.clock).save(resumable);
@@ -601,18 +620,10 @@ export class AgentService {
     });
     if (!queued) {
       this.deps.log.info({ loop: id }, 'a PIV loop stopped with the daemon is not queued again: another daemon took it over, or its project was removed');
-      return;
+      return false;
     }
     await this.store.log(id, { at: this.deps.clock.now().toISOString(), phase, message: `the daemon stopped; the loop resumes at ${phase} when it starts again` });
-  }
-
-  /**
-   * Task timing and the learning of a loop that ends here, recorded before its final state is
-   * saved (so get_piv_status never says finished without them). A loop the daemon's shutdown
-   * stopped is not finished: it goes back in the queue (requeue).
-   */
-  private async recordEnd(project: string, state: PivState, run: ActiveRun | undefined): Promise<void> {
-    if (!notEndedHere(state.status, run)) await this.records.finished(project, state);
+    return true;
   }
 
   /**
@@ -668,7 +679,7 @@ export class AgentService {
         await this.records.phase(project, event, run?.stoppedBy === 'takenOver' ? 'another daemon took the loop over while this one was out of touch with the database' : undefined);
       },
       whenClean: (loopId) => `then resume the loop: resume_piv ${loopId}`,
-      beforeDone: (state) => this.recordEnd(project, state, run),
+      saveEnd: (state) => this.saveEnd(project, state, run),
       onAgentLine: (_id, phase, line) => {
         if (!run) return;
         run.lines.push(`[${phase}] ${line.summary}`);
