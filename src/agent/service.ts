@@ -322,7 +322,7 @@ export class AgentService {
         );
         return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `PIV loop ${r.id} (${r.status})`) };
       },
-      release: async (project, tx, actor) => {
+      release: async (project, tx, actor, afterCommit) => {
         await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);
         const now = this.deps.clock.now();
         const { rows } = await tx.query<Pick<RunRow, 'id' | 'state' | 'owner' | 'agent_group'>>(
@@ -336,13 +336,13 @@ export class AgentService {
         for (const { id, state, owner, agent_group: group } of rows) {
           // Heard by every daemon once this commits: one that runs the loop stops its agent and saves its end.
           await tx.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, id]);
-          const run = this.active.get(id);
-          if (run) {
-            cancelRun(run);
+          // Stopped here only once the removal commits: one that rolls back leaves its loops running.
+          if (this.active.has(id)) {
+            afterCommit(() => this.stopHere(id));
             continue;
           }
           // An agent its gone daemon left running on this host: no daemon would stop it now (as cancel_piv does).
-          if (owner && !(await this.deps.presence.alive(owner))) killLeftGroups(id, group, this.deps.log);
+          if (owner && !(await this.deps.presence.alive(owner))) afterCommit(() => killLeftGroups(id, group, this.deps.log));
           // Ended here as well, so its status says when and why, also when no daemon runs it (queued, interrupted, its daemon gone).
           if (state) await this.saveUnrunEnd(store, state, 'cancelled', message, now);
         }

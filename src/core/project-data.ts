@@ -19,6 +19,9 @@ export interface ProjectOptions {
   deletedSecrets?: 'keep' | 'discard';
 }
 
+/** Takes an effect to run once a transaction has committed; the effect must not throw (it logs its own failures). */
+export type AfterCommit = (effect: () => void) => void;
+
 /**
  * What a domain keeps about a project. Projects are their own domain and none of
  * the others owns one; each that refers to projects says here what it holds, so
@@ -32,8 +35,12 @@ export interface ProjectData {
   /** Runs first in the removal transaction: lock what must not change before the check (new rows for the project). */
   lock?(project: string, tx: Tx): Promise<void>;
   owned(project: string, q: Queryable): Promise<OwnedItems>;
-  /** Runs inside the transaction that removes the project (with force); returns how many items went. */
-  release(project: string, tx: Tx, actor: string): Promise<number>;
+  /**
+   * Runs inside the transaction that removes the project (with force); returns how many items
+   * went. What it does outside the database (a process stopped, a cache emptied) it hands to
+   * `afterCommit`, which runs it once the removal has committed, and never if it rolls back.
+   */
+  release(project: string, tx: Tx, actor: string, afterCommit: AfterCommit): Promise<number>;
 }
 
 /** ProjectData of every domain that declares some, in domain order. */

@@ -157,7 +157,8 @@ export class ProjectService {
    */
   async remove(actor: string, input: { name: string; force: boolean }): Promise<{ project: string; removed: boolean; released: Holdings[] }> {
     if (BUILTIN.has(input.name)) throw invalidInput(`project ${input.name} is built in and cannot be removed`);
-    return this.deps.db.transaction(async (tx) => {
+    const effects: Array<() => void> = [];
+    const removed = await this.deps.db.transaction(async (tx) => {
       if (!(await this.find(input.name, tx, 'FOR UPDATE'))) throw noProject(input.name);
       const sources = this.deps.data();
       for (const { data } of sources) await data.lock?.(input.name, tx);
@@ -167,11 +168,13 @@ export class ProjectService {
           holdings: held,
         });
       }
-      for (const { data } of sources) await data.release(input.name, tx, actor);
+      for (const { data } of sources) await data.release(input.name, tx, actor, (effect) => effects.push(effect));
       await tx.query('DELETE FROM projects WHERE name = $1', [input.name]);
       await this.deps.audit.record({ actor, action: 'project.remove', target: input.name, outcome: 'ok', detail: { released: held.map((h) => ({ domain: h.domain, count: h.count })) } }, tx);
       return { project: input.name, removed: true, released: held };
     });
+    for (const effect of effects) effect();
+    return removed;
   }
 
   private async holdings(name: string, q: Queryable): Promise<Holdings[]> {

@@ -28,7 +28,7 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
       );
       return { count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
     },
-    release: async (project, tx, actor) => {
+    release: async (project, tx, actor, afterCommit) => {
       const now = deps.clock.now();
       const { lower, upper } = prefixBounds(projectFolder(project));
       const deleted = await tx.query(
@@ -36,8 +36,10 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
         [lower, now, upper],
       );
       const grants = await tx.query('DELETE FROM secret_grants WHERE project = $1 OR (prefix ~>=~ $2 AND prefix ~<~ $3)', [project, lower, upper]);
-      // Cached rows of the deleted secrets, here and on the other daemons.
+      // Cached rows of the deleted secrets, here and on the other daemons: forgotten before the
+      // commit and again after it, since a read between the two fetches the rows as they were.
       deps.forgetAll();
+      afterCommit(deps.forgetAll);
       await tx.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, FORGET_ALL]);
       if (deleted.rowCount + grants.rowCount > 0) {
         await deps.audit.record({ actor, action: 'secret.release_project', target: projectFolder(project), outcome: 'ok', detail: { deleted: deleted.rowCount, grants: grants.rowCount } }, tx);

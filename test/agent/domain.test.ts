@@ -14,6 +14,7 @@ import { presenceLock } from '../../src/core/presence.js';
 import { processOwner } from '../../src/core/process-info.js';
 import { skipReason, testBackends } from '../helpers/db.js';
 import { assertRejects } from '../helpers/errors.js';
+import { interceptStatements } from '../helpers/db-intercept.js';
 import { openTestServices, type TestServices } from '../helpers/services.js';
 import { fakeClaude, GONE_DAEMON_HERE, insertRun, projectRepo, type FakeClaude } from './domain-fixture.js';
 import { git, processGone, readPid, tempDir, waitFor, writeFiles } from './fixture.js';
@@ -27,11 +28,17 @@ for (const backend of testBackends()) {
     let s: TestServices;
     let admin: LocalInvoker;
     let fake: FakeClaude;
+    /** Statements that fail, as if the database had refused them. */
+    let refuse: RegExp | undefined;
 
     before(async () => {
       fake = await fakeClaude();
       // The first-output timeout must outlast a fake agent's start on a loaded 2-core machine (the suite runs in parallel).
-      s = await openTestServices(backend, { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '8000', SUPERVISOR_PIV_CONCURRENCY: '2' });
+      s = await openTestServices(
+        backend,
+        { SUPERVISOR_AGENT_COMMAND: fake.command, SUPERVISOR_AGENT_FIRST_OUTPUT_TIMEOUT_MS: '8000', SUPERVISOR_PIV_CONCURRENCY: '2' },
+        { wrapDb: (db) => interceptStatements(db, (sql, _params, run) => (refuse?.test(sql) ? Promise.reject(new Error('refused by the test')) : run())) },
+      );
       admin = new LocalInvoker(s, adminPrincipal('test-admin'), 'internal');
     });
     after(async () => {
@@ -541,6 +548,35 @@ for (const backend of testBackends()) {
       });
       await admin.invoke('remove_project', { project: p.name, force: true });
       await waitFor(() => processGone(agent.pid!), `the agent left running (pid ${agent.pid}) to be stopped`);
+    });
+
+    test('a removal with force that rolls back stops nothing: the loops it would have cancelled, and their agents, go on', async (t) => {
+      const pidFile = join(await tempDir(t), 'grandchild.pid');
+      await fake.script([planRule, { match: 'IMPLEMENT phase', hang: true, grandchild: pidFile }]);
+      const running = await project(t);
+      const started = await admin.invoke('start_piv', { project: running.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
+      await until(started.id, (x) => x.phase === 'implement', 'the loop to implement');
+      const agent = await readPid(pidFile);
+      // And an agent a gone daemon left running for a loop of another project.
+      const left = await project(t);
+      const leftId = await insertRun(s.db, { project: left.name, status: 'running', phase: 'implement', owner: GONE_DAEMON_HERE });
+      const leftAgent = spawn('sleep', ['600'], { detached: true, stdio: 'ignore', env: { ...process.env, SUPERVISOR_PIV_LOOP: leftId } });
+      t.after(() => {
+        if (leftAgent.exitCode === null && leftAgent.signalCode === null) process.kill(-leftAgent.pid!, 'SIGKILL');
+      });
+
+      // The removal's last step fails, after every domain has released its part: the transaction rolls back.
+      refuse = /^DELETE FROM projects/;
+      try {
+        for (const p of [running, left]) await assertRejects(admin.invoke('remove_project', { project: p.name, force: true }), 'internal');
+      } finally {
+        refuse = undefined;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual([await processGone(agent), await processGone(leftAgent.pid!)], [false, false], 'both agents still run');
+      const now = await status(started.id);
+      assert.deepEqual([now.status, now.phase], ['running', 'implement']);
+      assert.equal((await status(leftId)).status, 'interrupted');
     });
 
     test("a project token follows and cancels its own project's loops, but cannot start, resume or configure one", async (t) => {

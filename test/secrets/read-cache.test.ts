@@ -228,3 +228,38 @@ describe('a daemon whose notification connection goes silent [postgres]', { skip
     await within(1_000, 'B hears writes again', async () => (await b.secrets.get(admin, { path })).value === 'later');
   });
 });
+
+describe('a read racing the removal of its project [postgres]', { skip: await skipReason('postgres') }, () => {
+  // PostgreSQL only: there a read on another connection sees the rows as they were until the
+  // removal commits; on PGlite's one connection a read waits for the removal's transaction.
+  let home: string;
+  let app: SupervisorApp;
+  let during: (() => Promise<void>) | undefined;
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), 'supervisor-cache-'));
+    const db = interceptStatements(await openTestDb('postgres'), async (sql, params, run) => {
+      const result = await run();
+      if (sql.startsWith('DELETE FROM projects')) await during?.();
+      return result;
+    });
+    app = await openDaemon(db, home);
+  });
+  after(async () => {
+    await app?.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  test('does not leave the deleted secret in the cache once the removal commits', async () => {
+    const path = 'project/racing/db_url';
+    await app.projects.add('test-admin', { name: 'racing' });
+    await app.secrets.set(admin, { path, value: 'old' });
+    during = async () => {
+      during = undefined;
+      // Between the secrets' release and the commit: the row is still live for this read.
+      assert.equal((await app.secrets.get(admin, { path })).value, 'old');
+    };
+    await app.projects.remove('test-admin', { name: 'racing', force: true });
+    assert.equal(during, undefined, 'the read ran during the removal');
+    await assert.rejects(app.secrets.get(admin, { path }), isError('not_found', /was deleted/));
+  });
+});
