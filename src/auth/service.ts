@@ -18,6 +18,6 @@ export function tokenProjectData(tokens: TokenService): ProjectData {
       const active = await tokens.listIn(q, { project, includeRevoked: false });
       return { count: active.length, sample: active.slice(0, 5).map((t) => `token ${t.name} (${t.id})`) };
     },
-    release: (project, tx, actor) => tokens.revokeProject(tx, project, actor),
+    release: (project, tx, actor, afterCommit) => tokens.revokeProject(tx, project, actor, afterCommit),
   };
 }

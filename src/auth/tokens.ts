@@ -6,6 +6,7 @@ import type { AuditLog } from '../core/audit.js';
 import { toBuffer, type Db, type Listening, type Queryable } from '../core/db.js';
 import { conflict, invalidInput, notFound } from '../core/errors.js';
 import { META } from '../core/names.js';
+import type { AfterCommit } from '../core/project-data.js';
 import type { ProjectLookup } from '../projects/index.js';
 import { schemaLockKey } from '../core/schema-lock.js';
 import { adminPrincipal, projectPrincipal, type Principal } from '../core/principal.js';
@@ -231,10 +232,18 @@ export class TokenService {
     }
   }
 
-  /** Revokes every token of a project (it is being removed), inside the caller's transaction. */
-  async revokeProject(tx: Queryable, project: string, actor: string): Promise<number> {
+  /**
+   * Revokes every token of a project (it is being removed), inside the caller's transaction. They
+   * are forgotten before the commit and again after it (`afterCommit`): a verification in between
+   * reads them as they were, valid, and would remember them so.
+   */
+  async revokeProject(tx: Queryable, project: string, actor: string, afterCommit: AfterCommit): Promise<number> {
     const { rows } = await tx.query<{ id: string }>('UPDATE tokens SET revoked_at = $2 WHERE project = $1 AND revoked_at IS NULL RETURNING id', [project, this.clock.now()]);
-    for (const { id } of rows) this.forget(id);
+    const forgetThem = () => {
+      for (const { id } of rows) this.forget(id);
+    };
+    forgetThem();
+    afterCommit(forgetThem);
     if (rows.length > 0) await tx.query('SELECT pg_notify($1, $2)', [TOKENS_CHANNEL, rows.length > 50 ? FORGET_ALL : rows.map((r) => r.id).join(',')]);
     if (rows.length > 0) await this.audit.record({ actor, action: 'token.revoke_project', target: project, outcome: 'ok', detail: { revoked: rows.map((r) => r.id) } }, tx);
     return rows.length;

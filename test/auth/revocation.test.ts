@@ -29,13 +29,28 @@ describe('token revocation across daemons on one PostgreSQL', { skip: await skip
   let b: SupervisorApp;
   let lookupsOnB = 0;
   let holdOnB: Promise<void> | undefined;
+  /** Runs on A inside a project's removal, once every domain has released its part (before the commit). */
+  let duringRemovalOnA: (() => Promise<void>) | undefined;
+  let lagOnA = 0;
+  /** Told when A writes a token's last use. */
+  let touchingOnA: (() => void) | undefined;
   before(async () => {
     const takeHold = () => {
       const held = holdOnB;
       holdOnB = undefined;
       return held;
     };
-    shared = await openSharedDaemons(2, { wrap: (db, i) => (i === 1 ? watchedLookups(db, () => lookupsOnB++, takeHold) : db) });
+    const removalWatched = (db: Db): Db => {
+      const watched = interceptStatements(db, async (sql, _params, run) => {
+        if (sql.startsWith('UPDATE tokens SET last_used_at')) touchingOnA?.();
+        const result = await run();
+        if (sql.startsWith('DELETE FROM projects')) await duringRemovalOnA?.();
+        return result;
+      });
+      // Notifications reach A after `lagOnA` ms, as over a slow connection.
+      return { ...watched, listen: (channel, handlers) => db.listen(channel, { ...handlers, message: (p) => (lagOnA ? setTimeout(() => handlers.message(p), lagOnA) : handlers.message(p)) }) };
+    };
+    shared = await openSharedDaemons(2, { wrap: (db, i) => (i === 1 ? watchedLookups(db, () => lookupsOnB++, takeHold) : removalWatched(db)) });
     [a, b] = shared.apps as [SupervisorApp, SupervisorApp];
   });
   after(() => shared?.close());
@@ -68,8 +83,33 @@ describe('token revocation across daemons on one PostgreSQL', { skip: await skip
   test('removing a project revokes its tokens on every daemon', async () => {
     const { token } = await a.auth.tokens.create({ name: 'p-agent', project: 'gone' });
     assert.ok(await b.auth.tokens.verify(token));
-    await shared.db.transaction((tx) => a.auth.tokens.revokeProject(tx, 'gone', 'test'));
+    await a.projects.add('test-admin', { name: 'gone' });
+    await a.projects.remove('test-admin', { name: 'gone', force: true });
     await within(1_000, 'B refuses the project token', async () => (await b.auth.tokens.verify(token)) === undefined);
+  });
+
+  test("a project's token verified on the removing daemon while the removal is under way is refused once it commits", async () => {
+    await a.projects.add('test-admin', { name: 'racing' });
+    const { token } = await a.auth.tokens.create({ name: 'racing-agent', project: 'racing' });
+    let verifying: Promise<unknown> | undefined;
+    duringRemovalOnA = async () => {
+      duringRemovalOnA = undefined;
+      // Read on another connection, the token is still valid until the removal commits; the
+      // verification's write of its last use waits for the removal, and ends after the commit.
+      const touching = new Promise<void>((resolve) => (touchingOnA = resolve));
+      verifying = a.auth.tokens.verify(token);
+      await touching;
+      touchingOnA = undefined;
+    };
+    // A does not rely on hearing its own revocation, which may come late.
+    lagOnA = 500;
+    try {
+      await a.projects.remove('test-admin', { name: 'racing', force: true });
+      assert.ok(await verifying, 'the verification under way read the token valid');
+      assert.equal(await a.auth.tokens.verify(token), undefined);
+    } finally {
+      lagOnA = 0;
+    }
   });
 
   test("while B's notification connection is down it does not trust what it remembers, and it recovers by itself", async () => {
