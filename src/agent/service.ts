@@ -435,9 +435,13 @@ export class AgentService {
   async startup(): Promise<void> {
     if (!this.deps.longRunning) return;
     // A cancel made through another daemon on the database, of a loop this one runs.
+    const said = logListenState(this.deps.log, CANCEL_CHANNEL, 'a cancel made through another daemon does not reach the loops this one runs');
     this.listening ??= this.deps.db.listen(CANCEL_CHANNEL, {
       message: (id) => this.stopHere(id),
-      state: logListenState(this.deps.log, CANCEL_CHANNEL, 'a cancel made through another daemon does not reach the loops this one runs'),
+      state: (listening) => {
+        said(listening);
+        if (listening) void this.stopCancelledMeanwhile();
+      },
     });
     await this.listening;
     const left = await this.runs.unfinished();
@@ -514,6 +518,22 @@ export class AgentService {
       run.stoppedBy = 'takenOver';
       // Cut off, as by a shutdown: the phase is interrupted, not cancelled by anyone.
       run.controller.abort(SHUTDOWN);
+    }
+  }
+
+  /**
+   * Listening again after the connection was lost: a loop running here that was cancelled
+   * meanwhile (its project removed with force through another daemon, whose notification this one
+   * missed) is stopped now, as the notification would have.
+   */
+  private async stopCancelledMeanwhile(): Promise<void> {
+    const ids = [...this.active.keys()];
+    if (ids.length === 0) return;
+    try {
+      const { rows } = await this.deps.db.query<{ id: string }>(`SELECT id FROM piv_runs WHERE id = ANY($1) AND status = 'cancelled'`, [ids]);
+      for (const { id } of rows) this.stopHere(id);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not look for PIV loops cancelled while cancels from other daemons went unheard');
     }
   }
 

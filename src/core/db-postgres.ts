@@ -205,7 +205,8 @@ async function listenOn(options: PostgresOptions, channel: string, handlers: Lis
     timer.unref();
   };
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: options.connectionString, options: searchPathOption(options.schema) });
+    // Named after its channel in pg_stat_activity, so an operator (or a test) can tell which is which.
+    const next = new pg.Client({ connectionString: options.connectionString, application_name: `supervisor-listen:${channel}`, options: searchPathOption(options.schema) });
     next.on('notification', (n) => n.channel === channel && handlers.message(n.payload ?? ''));
     next.on('error', () => undefined);
     next.on('end', () => {

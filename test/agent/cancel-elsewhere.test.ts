@@ -12,8 +12,9 @@ import { LocalInvoker } from '../../src/catalog/local-invoker.js';
 import { readDaemonInfo } from '../../src/core/daemon-info.js';
 import { adminPrincipal } from '../../src/core/principal.js';
 import { assertCliBuilt, cliEnv, describeResult, parseJson, runCli, startCli, type CliProcess } from '../cli/run-cli.js';
-import { skipReason, TEST_DATABASE_URL } from '../helpers/db.js';
+import { skipReason, terminateBackend } from '../helpers/db.js';
 import { openSharedDaemons, type SharedDaemons } from '../helpers/shared-daemons.js';
+import { startSilencingProxy, type SilencingProxy } from '../helpers/tcp-proxy.js';
 import { fakeClaude, projectRepo, type FakeClaude } from './domain-fixture.js';
 import { processGone, readPid, tempDir, waitFor } from './fixture.js';
 import { FEATURE, GREETER, planRule } from './greeter.js';
@@ -26,6 +27,8 @@ describe('cancel_piv through another daemon than the one running the loop [postg
   let here: SupervisorApp;
   let home: string;
   let daemon: CliProcess;
+  /** The other daemon reaches PostgreSQL through it. */
+  let proxy: SilencingProxy;
   const there = async (...args: string[]): Promise<Json> => {
     const r = await runCli([...args, '--json'], { env: cliEnv(home) });
     assert.equal(r.code, 0, describeResult(r));
@@ -52,7 +55,8 @@ describe('cancel_piv through another daemon than the one running the loop [postg
     home = await mkdtemp(join(tmpdir(), 'supervisor-cancel-elsewhere-'));
     await cp(join(here.config.home, 'keys'), join(home, 'keys'), { recursive: true });
     await cp(join(here.config.home, 'master.key'), join(home, 'master.key'));
-    const url = new URL(TEST_DATABASE_URL);
+    proxy = await startSilencingProxy();
+    const url = new URL(proxy.url);
     url.searchParams.set('options', `-c search_path=${schema}`);
     daemon = startCli(['daemon'], { env: cliEnv(home, { SUPERVISOR_PORT: '0', DATABASE_URL: url.toString(), SUPERVISOR_AGENT_COMMAND: fake.command }), timeoutMs: 10 * 60_000 });
     await waitFor(async () => (await readDaemonInfo(home))?.pid === daemon.child.pid, 'the other daemon to start', 60_000);
@@ -62,6 +66,7 @@ describe('cancel_piv through another daemon than the one running the loop [postg
       daemon.child.kill('SIGTERM');
       await daemon.result;
     }
+    await proxy?.close();
     await shared?.close();
     await fake?.remove();
     if (home) await rm(home, { recursive: true, force: true });
@@ -93,6 +98,25 @@ describe('cancel_piv through another daemon than the one running the loop [postg
     const [mine, theirs] = [await admin.invoke('get_piv_status', { id }), await there('piv', 'status', String(id))];
     assert.deepEqual([mine.status, theirs.status], ['cancelled', 'cancelled']);
     assert.equal((mine.failure as Json).reason, 'cancelled');
+  });
+
+  test('a removal the daemon running the loop did not hear (its notification connection lost) stops the loop once that daemon listens again', async (t) => {
+    const { id, agent } = await implementing(t, 'unheard');
+    const listener = (await proxy.backends()).find((b) => b.name === 'supervisor-listen:supervisor_piv_cancel');
+    assert.ok(listener, "the other daemon's cancel listener");
+    // Its connection lost, and no new one answered until the removal has committed.
+    proxy.silenceNew(true);
+    await terminateBackend(listener.pid);
+    const admin = new LocalInvoker(here, adminPrincipal('test-admin'), 'internal');
+    try {
+      await admin.invoke('remove_project', { project: 'unheard', force: true });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await processGone(agent), false, 'the agent runs on while the cancel is unheard');
+    } finally {
+      proxy.silenceNew(false);
+    }
+    await waitFor(() => processGone(agent), `the agent's sleep (pid ${agent}) to be gone once the other daemon listens again`, 30_000);
+    await waitFor(async () => (await admin.invoke('get_piv_status', { id })).status === 'cancelled', 'the loop to stay cancelled');
   });
 
   test('when the daemon running the loop dies before it stops it, the cancel ends the loop itself, as cancelled', async (t) => {

@@ -10,6 +10,8 @@ export interface SilencingProxy {
    * neither end is told (a NAT or firewall that dropped an idle connection, a cable pulled).
    */
   silence(pid: number): Promise<void>;
+  /** The server processes whose connections pass through the proxy, with their application names. */
+  backends(): Promise<Array<{ pid: number; name: string }>>;
   /** Connections made from now on are accepted and never answered (a database host gone dark); false undoes it. */
   silenceNew(silent: boolean): void;
   close(): Promise<void>;
@@ -41,12 +43,17 @@ export async function startSilencingProxy(): Promise<SilencingProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = new URL(TEST_DATABASE_URL);
   url.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const activity = async <T,>(sql: string, params: unknown[]): Promise<T[]> => {
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    return (await admin.query<T & pg.QueryResultRow>(sql, params).finally(() => admin.end())).rows;
+  };
   return {
     url: url.toString(),
+    backends: () =>
+      activity<{ pid: number; name: string }>('SELECT pid, application_name AS name FROM pg_stat_activity WHERE client_port = ANY($1)', [[...pairs].map((p) => p.up.localPort)]),
     async silence(pid) {
-      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await admin.connect();
-      const { rows } = await admin.query<{ port: number }>('SELECT client_port AS port FROM pg_stat_activity WHERE pid = $1', [pid]).finally(() => admin.end());
+      const rows = await activity<{ port: number }>('SELECT client_port AS port FROM pg_stat_activity WHERE pid = $1', [pid]);
       const pair = [...pairs].find((p) => p.up.localPort === rows[0]?.port);
       if (!pair) throw new Error(`no proxied connection for server process ${pid}`);
       pair.down.unpipe(pair.up);
