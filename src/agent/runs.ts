@@ -111,10 +111,11 @@ export class Runs {
   /**
    * Puts a loop this daemon's shutdown stopped back in the queue, in `q` (the transaction that
    * also saves the state to resume from): false when it no longer runs as `owner`'s (another
-   * daemon took it over, or a project removed with force cancelled it meanwhile).
+   * daemon took it over, or a project removed with force cancelled it meanwhile). Its agent is
+   * stopped by then: the group recorded for it is forgotten.
    */
   async queueAgain(q: Queryable, id: string, owner: string, at: Date): Promise<boolean> {
-    const { rowCount } = await q.query(`UPDATE piv_runs SET status = 'queued', updated_at = $3 WHERE id = $1 AND owner = $2 AND status = 'running'`, [id, owner, at]);
+    const { rowCount } = await q.query(`UPDATE piv_runs SET status = 'queued', agent_group = NULL, updated_at = $3 WHERE id = $1 AND owner = $2 AND status = 'running'`, [id, owner, at]);
     return rowCount > 0;
   }
 

@@ -82,6 +82,8 @@ for (const backend of testBackends()) {
       const resumable = new Set(['running/running/implement', 'queued/running/implement']);
       assert.deepEqual([...new Set(seen)].filter((state) => !resumable.has(state)), [], `the loop's row through the stop: ${[...new Set(seen)].join(', ')}`);
       assert.equal(seen.at(-1), 'queued/running/implement');
+      const { rows } = await raw.query<{ agent_group: string | null }>('SELECT agent_group FROM piv_runs WHERE id = $1', [id]);
+      assert.equal(rows[0]?.agent_group, null, 'the stopped agent is no longer recorded for the loop');
     });
 
     test('a stop that cannot queue the loop again (the database gone) leaves it running under the gone daemon, to resume, not failed', async (t) => {
