@@ -299,12 +299,13 @@ export class AllocationStore {
   private async nothingToRelease(req: { project: string; service: string; host: string }): Promise<string> {
     const { rows } = await this.deps.db.query<{ service: string; host: string }>('SELECT service, host FROM port_allocations WHERE project = $1 ORDER BY service, host', [req.project]);
     const nothing = `${req.project} has no port for ${req.service} on ${req.host} (released already, or never allocated)`;
+    if (rows.length === 0) return `${req.project} has no port on any host: nothing to release for ${req.service} (released already, or never allocated)`;
     const elsewhere = rows.filter((r) => r.service === req.service).map((r) => r.host);
     if (elsewhere.length > 0) return `${nothing}; it has one on ${elsewhere.join(', ')}: give that host`;
     const here = rows.filter((r) => r.host === req.host).map((r) => r.service);
     const hint = didYouMean(req.service, here);
     if (hint) return `${nothing}${hint}`;
     const shown = here.length > 8 ? `${here.slice(0, 8).join(', ')} and ${here.length - 8} more` : here.join(', ');
-    return here.length > 0 ? `${nothing}; its services on ${req.host}: ${shown}` : `${nothing}; it has no port on ${req.host}`;
+    return here.length > 0 ? `${nothing}; its services on ${req.host}: ${shown}` : `${nothing}; its ports are on other hosts`;
   }
 }

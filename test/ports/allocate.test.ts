@@ -77,6 +77,13 @@ for (const backend of testBackends()) {
       await assert.rejects(f.ports.release(admin, { project: 'nobody', service: 'x' }), isError('not_found', /project nobody has no port range/));
     });
 
+    test('a release for a project that holds no port at all says so once', async () => {
+      await addProject(f, admin.actor, { name: 'empty', range: { start: 8100, end: 8109 } });
+      const none = await f.ports.release(admin, { project: 'empty', service: 'web' });
+      assert.deepEqual([none.released, none.note], [false, 'empty has no port on any host: nothing to release for web (released already, or never allocated)']);
+      await f.projects.remove(admin.actor, { name: 'empty', force: true });
+    });
+
     test('deny-listed ports are never handed out; exhaustion names project, range, utilization and the fix', async () => {
       const got = [];
       for (const s of ['a', 'b', 'c', 'd']) got.push((await allocate('tiny', s)).port);
