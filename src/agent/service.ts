@@ -320,7 +320,7 @@ export class AgentService {
           `SELECT id, status, count(*) OVER () AS n FROM piv_runs WHERE project = $1 AND status IN ('queued', 'running', 'interrupted') ORDER BY seq LIMIT 5`,
           [project],
         );
-        return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `PIV loop ${r.id} (${r.status})`) };
+        return { what: 'PIV loops', count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `PIV loop ${r.id} (${r.status})`) };
       },
       release: async (project, tx, actor, afterCommit) => {
         await tx.query('DELETE FROM piv_projects WHERE project = $1', [project]);

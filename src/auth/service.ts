@@ -16,7 +16,7 @@ export function tokenProjectData(tokens: TokenService): ProjectData {
   return {
     owned: async (project, q) => {
       const active = await tokens.listIn(q, { project, includeRevoked: false });
-      return { count: active.length, sample: active.slice(0, 5).map((t) => `token ${t.name} (${t.id})`) };
+      return { what: 'tokens', count: active.length, sample: active.slice(0, 5).map((t) => `token ${t.name} (${t.id})`) };
     },
     release: (project, tx, actor, afterCommit) => tokens.revokeProject(tx, project, actor, afterCommit),
   };

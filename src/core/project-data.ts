@@ -2,6 +2,8 @@ import type { Queryable, Tx } from './db.js';
 
 /** A few of the things a domain holds for a project, and how many there are in all. */
 export interface OwnedItems {
+  /** What they are, as a person calls them, plural ("tokens", "PIV loops"): how a refused removal names them. */
+  what: string;
   count: number;
   /** Up to a handful of names a person recognises ("port web 3101", "secret project/x/db_url"). */
   sample: string[];

@@ -58,7 +58,7 @@ export class Attachments {
            FROM gcloud_vm_attachments WHERE project = $1 ORDER BY item LIMIT 5`,
           [project],
         );
-        return { count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
+        return { what: 'attached VMs', count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
       },
       release: async (project, tx, actor) => {
         const r = await tx.query('DELETE FROM gcloud_vm_attachments WHERE project = $1', [project]);

@@ -218,7 +218,7 @@ export class KnowledgeService {
       'SELECT title, count(*) OVER () AS n FROM knowledge_docs WHERE project = $1 ORDER BY id LIMIT 5',
       [project],
     );
-    return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `knowledge "${r.title}"`) };
+    return { what: 'knowledge documents', count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `knowledge "${r.title}"`) };
   }
 
   private authorize(principal: Principal, project: string): void {

@@ -185,7 +185,7 @@ export class RangeRegistry {
       'SELECT service, port, count(*) OVER ()::int AS total FROM port_allocations WHERE project = $1 ORDER BY port LIMIT 5',
       [project],
     );
-    return { count: rows[0]?.total ?? 0, sample: rows.map((r) => `${r.service}:${r.port}`) };
+    return { what: 'ports', count: rows[0]?.total ?? 0, sample: rows.map((r) => `${r.service}:${r.port}`) };
   }
 
   async release(project: string, tx: Tx, actor: string): Promise<number> {

@@ -36,6 +36,8 @@ export const BUILTIN_PROJECTS: ReadonlyArray<{ name: string; description: string
 /** What each domain holds for a project. */
 export interface Holdings {
   domain: string;
+  /** What they are, plural, as a refused removal names them. */
+  what: string;
   count: number;
   sample: string[];
 }

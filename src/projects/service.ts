@@ -48,7 +48,7 @@ async function sharedNote(q: Queryable, name: string, directory: string | null |
 }
 
 function describeHoldings(held: Holdings[]): string {
-  return held.map((h) => `${h.domain}: ${h.count} (${h.sample.join(', ')}${h.count > h.sample.length ? ', …' : ''})`).join('; ');
+  return held.map((h) => `${h.what}: ${h.count} (${h.sample.join(', ')}${h.count > h.sample.length ? ', …' : ''})`).join('; ');
 }
 
 /**

@@ -26,7 +26,7 @@ export function secretProjectData(deps: { audit: AuditLog; clock: Clock; forgetA
          ) owned ORDER BY item LIMIT 5`,
         [lower, project, upper],
       );
-      return { count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
+      return { what: 'secrets and grants', count: rows[0]?.total ?? 0, sample: rows.map((r) => r.item) };
     },
     release: async (project, tx, actor, afterCommit) => {
       const now = deps.clock.now();

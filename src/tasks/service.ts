@@ -230,7 +230,7 @@ export class TaskService {
     return {
       owned: async (project, q) => {
         const { rows } = await q.query<{ type: string; n: number | string }>('SELECT type, count(*) OVER () AS n FROM tasks WHERE project = $1 ORDER BY started_at DESC LIMIT 5', [project]);
-        return { count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `task ${r.type}`) };
+        return { what: 'tasks', count: Number(rows[0]?.n ?? 0), sample: rows.map((r) => `task ${r.type}`) };
       },
       release: async (project, tx) => (await tx.query('DELETE FROM tasks WHERE project = $1', [project])).rowCount,
     };

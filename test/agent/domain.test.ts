@@ -522,7 +522,7 @@ for (const backend of testBackends()) {
       const p = await project(t);
       const started = await admin.invoke('start_piv', { project: p.name, feature: FEATURE, validationCommands: ['node check.mjs'] });
       await until(started.id, (x) => x.status === 'running', 'the loop to run');
-      await assertRejects(admin.invoke('remove_project', { project: p.name }), 'conflict', new RegExp(`agent: 1 \\(PIV loop ${started.id} \\(running\\)\\)`));
+      await assertRejects(admin.invoke('remove_project', { project: p.name }), 'conflict', new RegExp(`PIV loops: 1 \\(PIV loop ${started.id} \\(running\\)\\)`));
       await admin.invoke('remove_project', { project: p.name, force: true });
       const gone = await until(started.id, (x) => x.status === 'cancelled' && x.finishedAt !== null, 'the loop to be cancelled');
       assert.equal((gone.failure as Json).reason, 'cancelled');

@@ -74,7 +74,7 @@ for (const backend of testBackends()) {
     test('removing a project is refused while it has allocations, unless forced; its block is free again', async () => {
       await assert.rejects(f.projects.remove(actor, { name: 'bravo', force: false }), isError('conflict', /still owns ports: 1 \(api:3250\).*--force/));
       const removed = await f.projects.remove(actor, { name: 'bravo', force: true });
-      assert.deepEqual(removed.released, [{ domain: 'ports', count: 1, sample: ['api:3250'] }]);
+      assert.deepEqual(removed.released, [{ domain: 'ports', what: 'ports', count: 1, sample: ['api:3250'] }]);
       assert.deepEqual((await f.projects.remove(actor, { name: 'charlie', force: false })).released, []);
       await assert.rejects(f.projects.remove(actor, { name: 'charlie', force: false }), isError('not_found'));
       await assert.rejects(f.ports.getRange('bravo'), isError('not_found'));

@@ -73,7 +73,7 @@ for (const backend of testBackends()) {
         { domain: 'ports', count: 1, sample: ['api:3100'] },
         { domain: 'secrets', count: 3, sample: ['grant project/consilio/db/ to later (read)', 'grant service/smtp/ (read)', 'project/consilio/database_url'] },
       ]);
-      await assert.rejects(op.invoke('remove_project', { project: 'consilio' }), isError('conflict', /consilio still owns auth: 1 .*ports: 1 \(api:3100\); secrets: 3 .*--force/));
+      await assert.rejects(op.invoke('remove_project', { project: 'consilio' }), isError('conflict', /consilio still owns tokens: 1 .*ports: 1 \(api:3100\); secrets and grants: 3 .*--force/));
       assert.equal((await s.ports.getRange('consilio')).range.start, 3100, 'nothing released by the refusal');
 
       const removed = await op.invoke('remove_project', { project: 'consilio', force: true });
