@@ -183,7 +183,7 @@ for (const backend of testBackends()) {
     test('a project that holds knowledge is removed only with force, and its knowledge goes with it', async () => {
       await s.projects.add('test', { name: 'gone' });
       await admin.invoke('add_knowledge', { project: 'gone', title: 'Temporary', text: 'Remember the milk.' });
-      await assertRejects(admin.invoke('remove_project', { project: 'gone' }), 'conflict', /knowledge: 1 \(knowledge "Temporary"\)/);
+      await assertRejects(admin.invoke('remove_project', { project: 'gone' }), 'conflict', /knowledge documents: 1 \(knowledge "Temporary"\)/);
       await admin.invoke('remove_project', { project: 'gone', force: true });
       assert.deepEqual(await search(admin, { query: 'milk' }), []);
       // Nor can knowledge wait under a name no project has for a project of that name to inherit it.
